@@ -1,0 +1,66 @@
+package io.phigate.audit;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One fact the gateway must be able to prove later. Protocol-neutral: the PostgreSQL side (and later MySQL)
+ * translates its messages into these. Records that carry statement text or parameters never print them.
+ */
+public sealed interface AuditEvent {
+    Instant time();
+
+    String sessionId();
+
+    /** A client finished authentication and the upstream session is open. */
+    record SessionStarted(Instant time, String sessionId, String clientAddress, String upstream, String issuer,
+                          String subject, String claimsDigest, String startupUser, String applicationName,
+                          String tls) implements AuditEvent {
+    }
+
+    /** A connection that never became a session: bad token, unknown upstream, protocol violation, timeout, limit. */
+    record ConnectionRefused(Instant time, String sessionId, String clientAddress, String upstream, String issuer,
+                             String subject, String sqlState, String reason) implements AuditEvent {
+    }
+
+    /** Written, and durable, before the statement is forwarded upstream. */
+    record StatementRequested(Instant time, String sessionId, long statementId, String clientAddress, String upstream,
+                              String issuer, String subject, Protocol protocol, String text, List<String> parameters,
+                              String preparedName, String portal) implements AuditEvent {
+        @Override
+        public String toString() {
+            return "StatementRequested[session=" + sessionId + ", statement=" + statementId + ", protocol=" + protocol
+                    + ", textLength=" + (text == null ? 0 : text.length())
+                    + ", parameters=" + (parameters == null ? 0 : parameters.size()) + "]";
+        }
+    }
+
+    /** What happened to a requested statement. */
+    record StatementCompleted(Instant time, String sessionId, long statementId, Outcome outcome, String sqlState,
+                              String commandTag, long rows, long durationMicros) implements AuditEvent {
+    }
+
+    /** A session ended, for whatever reason. */
+    record SessionEnded(Instant time, String sessionId, String reason, long statements, long durationMillis)
+            implements AuditEvent {
+    }
+
+    /** A client asked to cancel a running statement. {@code matched} says whether the key named a live session. */
+    record CancelRequested(Instant time, String sessionId, String clientAddress, boolean matched) implements AuditEvent {
+    }
+
+    enum Protocol { SIMPLE, EXTENDED, FUNCTION_CALL }
+
+    enum Outcome {
+        /** Completed upstream. */
+        OK,
+        /** Upstream answered with an error. */
+        ERROR,
+        /** The gateway refused it; it never reached the database. */
+        REFUSED,
+        /** Never executed: an earlier message in the same extended-protocol batch failed. */
+        SKIPPED,
+        /** The session ended before the statement completed. */
+        ABORTED
+    }
+}

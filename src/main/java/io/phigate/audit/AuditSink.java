@@ -1,0 +1,25 @@
+package io.phigate.audit;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where audit events go. Implementations batch writes from many sessions into one durable commit (group
+ * commit). The write-ahead rule lives in the callers: a statement is forwarded only after the future of its
+ * {@link AuditEvent.StatementRequested} completed normally.
+ */
+public interface AuditSink extends AutoCloseable {
+
+    /**
+     * Queues the events, in order. The future completes once all of them are durable, or exceptionally with
+     * {@link AuditUnavailableException} if the store cannot take them (full queue, write failure).
+     */
+    CompletableFuture<Void> append(List<AuditEvent> events);
+
+    /** Waits until the events are durable, or throws; the wait is bounded by the store's write timeout. */
+    void appendDurably(List<AuditEvent> events) throws AuditUnavailableException;
+
+    /** Flushes what is queued and releases the store. */
+    @Override
+    void close();
+}

@@ -1,0 +1,16 @@
+package io.phigate.config;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The whole gateway configuration, immutable and validated. {@code upstreams} keeps the file's order.
+ * {@code policy} is the policy file (roles, PHI catalog, rules) that later components read; may be null.
+ */
+public record GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams, IdentityConfig identity,
+                            AuditConfig audit, LimitsConfig limits, ClientTlsConfig tls, Path policy, Path baseDir) {
+
+    /** Where the gateway listens; {@code http} is null when the HTTP listener is disabled. */
+    public record Listen(HostPort postgres, HostPort http) {
+    }
+}

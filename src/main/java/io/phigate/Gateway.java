@@ -1,0 +1,99 @@
+package io.phigate;
+
+import io.phigate.audit.AuditSink;
+import io.phigate.audit.SqliteAuditStore;
+import io.phigate.config.GatewayConfig;
+import io.phigate.identity.TokenVerifier;
+import io.phigate.net.Listener;
+import io.phigate.net.TlsContexts;
+import io.phigate.pg.PgFrontDoor;
+import io.phigate.pg.frontend.ClientHandshake;
+import io.phigate.pg.message.ErrorCodes;
+import io.phigate.session.LiveSession;
+import io.phigate.session.SessionRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Assembles the gateway from its configuration with plain constructors: the one place that knows how the parts
+ * fit. Start order is store, verifier, listeners, so nothing is accepted before the audit store is open.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    private final GatewayConfig config;
+    private final AuditSink audit;
+    private final SessionRegistry sessions;
+    private final ScheduledExecutorService timers;
+    private final Listener postgres;
+
+    private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
+                    Listener postgres) {
+        this.config = config;
+        this.audit = audit;
+        this.sessions = sessions;
+        this.timers = timers;
+        this.postgres = postgres;
+    }
+
+    public static Gateway start(GatewayConfig config) throws IOException, GeneralSecurityException {
+        SSLContext tls = config.tls().hasCertificate()
+                ? TlsContexts.server(config.tls().certFile(), config.tls().keyFile()) : null;
+        TokenVerifier verifier = new TokenVerifier(config.identity());
+        AuditSink audit = new SqliteAuditStore(config.audit());
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("phigate-timers").daemon().factory());
+        SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions());
+        try {
+            PgFrontDoor frontDoor = new PgFrontDoor(config, new ClientHandshake(config.tls(), tls, verifier), audit,
+                    sessions, timers);
+            Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
+            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres);
+            postgres.start();
+            return gateway;
+        } catch (IOException | RuntimeException e) {
+            timers.shutdownNow();
+            audit.close();
+            throw e;
+        }
+    }
+
+    public InetSocketAddress postgresAddress() {
+        return postgres.address();
+    }
+
+    public SessionRegistry sessions() {
+        return sessions;
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    /** Stops accepting, ends every session with 57P01 as PostgreSQL does on shutdown, then closes the store. */
+    @Override
+    public void close() {
+        postgres.close();
+        for (LiveSession s : sessions.list()) {
+            s.terminate(ErrorCodes.ADMIN_SHUTDOWN, "terminating connection because phigate is shutting down");
+        }
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (sessions.size() > 0 && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        timers.shutdownNow();
+        audit.close();
+        log.info("phigate stopped");
+    }
+}

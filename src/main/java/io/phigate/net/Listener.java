@@ -1,0 +1,74 @@
+package io.phigate.net;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts connections on one address and runs each on its own virtual thread. The accept loop itself runs on a
+ * platform thread named for the listener so thread dumps show what is listening.
+ */
+public final class Listener implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Listener.class);
+
+    private final String name;
+    private final ServerSocket server;
+    private final Consumer<Socket> handler;
+    private final Thread acceptThread;
+    private final AtomicLong accepted = new AtomicLong();
+    private volatile boolean closed;
+
+    public Listener(String name, InetSocketAddress address, Consumer<Socket> handler) throws IOException {
+        this.name = name;
+        this.handler = handler;
+        this.server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(address, 1024);
+        this.acceptThread = Thread.ofPlatform().name("phigate-" + name + "-accept").daemon().unstarted(this::acceptLoop);
+    }
+
+    public void start() {
+        acceptThread.start();
+        log.info("{} listener on {}", name, server.getLocalSocketAddress());
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) server.getLocalSocketAddress();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (SocketException e) {
+                if (closed) {
+                    return;
+                }
+                log.warn("{} accept failed: {}", name, e.toString());
+                continue;
+            } catch (IOException e) {
+                log.warn("{} accept failed: {}", name, e.toString());
+                continue;
+            }
+            long n = accepted.incrementAndGet();
+            Thread.ofVirtual().name(name + "-conn-" + n).start(() -> handler.accept(socket));
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+}

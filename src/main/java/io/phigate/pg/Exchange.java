@@ -1,0 +1,322 @@
+package io.phigate.pg;
+
+import io.phigate.audit.AuditEvent.Outcome;
+import io.phigate.pg.message.BackendMessage.CommandComplete;
+import io.phigate.pg.message.BackendMessage.ErrorResponse;
+import io.phigate.pg.message.FrameReader;
+import io.phigate.pg.message.MessageCodec;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * Keeps the client's view of one session in protocol order. The client reader registers, before forwarding, what
+ * each forwarded message will produce (an {@link Op}); the response pump retires ops as the server answers. A
+ * response the gateway makes itself (a refusal) is queued as a local op, so it reaches the client after the
+ * answers to everything forwarded before it, and never in the middle of them.
+ *
+ * <p>Two locks, always taken in the order ops then output: {@code opsLock} guards the queue, {@code outLock}
+ * makes every client write whole frames. The pump holds only {@code outLock} while it writes rows, so a client
+ * that is slow to read never stops the client reader from forwarding.
+ */
+final class Exchange {
+
+    enum Kind { PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL, LOCAL, INTERNAL_FAIL }
+
+    /** What one forwarded message (or one local response) will produce. */
+    record Op(Kind kind, StatementRun statement, byte[] local) {
+        static Op of(Kind kind) {
+            return new Op(kind, null, null);
+        }
+
+        static Op statement(Kind kind, StatementRun s) {
+            return new Op(kind, s, null);
+        }
+    }
+
+    private final ArrayDeque<Op> ops = new ArrayDeque<>();
+    private final ReentrantLock opsLock = new ReentrantLock();
+    private final ReentrantLock outLock = new ReentrantLock();
+    private final OutputStream client;
+    private final Consumer<StatementRun> completed;
+    /** After an error in an extended-protocol batch the server ignores everything up to Sync; so do we. */
+    private boolean skippingToSync;
+    private volatile byte transactionStatus;
+    private volatile boolean clientBroken;
+
+    Exchange(OutputStream client, Consumer<StatementRun> completed, byte initialStatus) {
+        this.client = client;
+        this.completed = completed;
+        this.transactionStatus = initialStatus;
+    }
+
+    // ---- client reader side ----
+
+    /** Registers what forwarded messages will produce; call before writing them upstream. */
+    void expect(List<Op> forwarded) {
+        opsLock.lock();
+        try {
+            for (Op op : forwarded) {
+                if (skippingToSync && op.kind != Kind.SYNC) {
+                    retireSkipped(op);
+                } else {
+                    ops.addLast(op);
+                }
+            }
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /** Sends a response of the gateway's own, after the answers to everything forwarded before it. */
+    void respondLocally(byte[] frames) throws IOException {
+        opsLock.lock();
+        try {
+            if (ops.isEmpty()) {
+                write(frames, true);
+            } else {
+                ops.addLast(new Op(Kind.LOCAL, null, frames));
+            }
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /** True when nothing forwarded is awaiting an answer. */
+    boolean idle() {
+        opsLock.lock();
+        try {
+            return ops.isEmpty();
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    byte transactionStatus() {
+        return transactionStatus;
+    }
+
+    // ---- response pump side ----
+
+    /** Streams a row or COPY data frame straight from the server to the client. */
+    void forward(FrameReader upstream) throws IOException {
+        outLock.lock();
+        try {
+            upstream.transferTo(client);
+        } catch (IOException e) {
+            clientBroken = true;
+            throw e;
+        } finally {
+            outLock.unlock();
+        }
+    }
+
+    /** Forwards a decoded-size frame and retires the ops it answers. */
+    void onBackendFrame(byte type, byte[] body) throws IOException {
+        switch (type) {
+            case 'E' -> onError(body);
+            case 'Z' -> {
+                writeFrame(type, body);
+                transactionStatus = body[0];
+                retire(k -> k == Kind.SYNC || k == Kind.QUERY || k == Kind.FUNCTION_CALL, Outcome.OK, true);
+            }
+            case 'C' -> {
+                writeFrame(type, body);
+                CommandComplete cc = (CommandComplete) MessageCodec.decodeBackend(type, body);
+                opsLock.lock();
+                try {
+                    Op head = ops.peekFirst();
+                    if (head != null && head.statement != null) {
+                        head.statement.commandComplete(cc.tag(), cc.rows());
+                    }
+                } finally {
+                    opsLock.unlock();
+                }
+                retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
+            }
+            case 's' -> {
+                writeFrame(type, body);
+                opsLock.lock();
+                try {
+                    Op head = ops.peekFirst();
+                    if (head != null && head.kind == Kind.EXECUTE) {
+                        head.statement.commandTag = "(portal suspended)";
+                        head.statement.rows += head.statement.maxRows;
+                    }
+                } finally {
+                    opsLock.unlock();
+                }
+                retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
+            }
+            case 'I' -> {
+                writeFrame(type, body);
+                retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
+            }
+            case '1' -> {
+                writeFrame(type, body);
+                retire(k -> k == Kind.PARSE, Outcome.OK, false);
+            }
+            case '2' -> {
+                writeFrame(type, body);
+                retire(k -> k == Kind.BIND, Outcome.OK, false);
+            }
+            case '3' -> {
+                writeFrame(type, body);
+                retire(k -> k == Kind.CLOSE, Outcome.OK, false);
+            }
+            case 'n', 'T' -> {
+                writeFrame(type, body);
+                // RowDescription also appears inside a simple Query's results; only a Describe retires here.
+                retire(k -> k == Kind.DESCRIBE, Outcome.OK, false);
+            }
+            default -> writeFrame(type, body);
+        }
+    }
+
+    private void onError(byte[] body) throws IOException {
+        ErrorResponse error = (ErrorResponse) MessageCodec.decodeBackend((byte) 'E', body);
+        opsLock.lock();
+        try {
+            Op head = ops.peekFirst();
+            if (head != null && head.kind == Kind.INTERNAL_FAIL) {
+                // The error we provoked to abort the upstream transaction; the client already has ours.
+                ops.pollFirst();
+                skipToSync();
+                return;
+            }
+            writeFrame((byte) 'E', body);
+            if (head == null) {
+                return; // asynchronous (e.g. FATAL on shutdown); the connection ends next
+            }
+            switch (head.kind) {
+                case QUERY, FUNCTION_CALL -> head.statement.failed(error.sqlState());
+                case SYNC, LOCAL -> {
+                    // Nothing pending expects an error here; ReadyForQuery follows.
+                }
+                default -> {
+                    ops.pollFirst();
+                    if (head.statement != null) {
+                        head.statement.failed(error.sqlState());
+                        completed.accept(head.statement);
+                    }
+                    skipToSync();
+                }
+            }
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /** Retires everything up to the next Sync, as the server will skip those messages. */
+    private void skipToSync() throws IOException {
+        while (!ops.isEmpty() && ops.peekFirst().kind != Kind.SYNC) {
+            retireSkipped(ops.pollFirst());
+        }
+        skippingToSync = ops.isEmpty();
+    }
+
+    private void retireSkipped(Op op) {
+        if (op.statement != null) {
+            op.statement.finish(Outcome.SKIPPED);
+            completed.accept(op.statement);
+        }
+    }
+
+    /** Pops the head if it is of an expected kind, completes its statement, then sends any local responses. */
+    private void retire(java.util.function.Predicate<Kind> expected, Outcome outcome, boolean endOfBatch)
+            throws IOException {
+        opsLock.lock();
+        try {
+            Op head = ops.peekFirst();
+            if (head != null && expected.test(head.kind)) {
+                ops.pollFirst();
+                if (head.statement != null) {
+                    head.statement.finish(outcome);
+                    completed.accept(head.statement);
+                }
+            }
+            if (endOfBatch) {
+                skippingToSync = false;
+            }
+            while (!ops.isEmpty() && ops.peekFirst().kind == Kind.LOCAL) {
+                write(ops.pollFirst().local, false);
+            }
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /** Called when the upstream connection is gone: every pending statement ends as aborted. */
+    void abortPending() {
+        opsLock.lock();
+        try {
+            for (Op op; (op = ops.pollFirst()) != null; ) {
+                if (op.statement != null) {
+                    op.statement.finish(Outcome.ABORTED);
+                    completed.accept(op.statement);
+                }
+            }
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    // ---- output ----
+
+    void flush() throws IOException {
+        outLock.lock();
+        try {
+            client.flush();
+        } catch (IOException e) {
+            clientBroken = true;
+            throw e;
+        } finally {
+            outLock.unlock();
+        }
+    }
+
+    /** Writes a message of the gateway's own regardless of pending ops (FATAL before closing). */
+    void writeNow(byte[] frames) throws IOException {
+        write(frames, true);
+    }
+
+    boolean clientBroken() {
+        return clientBroken;
+    }
+
+    private void writeFrame(byte type, byte[] body) throws IOException {
+        outLock.lock();
+        try {
+            int len = body.length + 4;
+            client.write(type);
+            client.write(len >>> 24);
+            client.write(len >>> 16);
+            client.write(len >>> 8);
+            client.write(len);
+            client.write(body);
+        } catch (IOException e) {
+            clientBroken = true;
+            throw e;
+        } finally {
+            outLock.unlock();
+        }
+    }
+
+    private void write(byte[] frames, boolean flush) throws IOException {
+        outLock.lock();
+        try {
+            client.write(frames);
+            if (flush) {
+                client.flush();
+            }
+        } catch (IOException e) {
+            clientBroken = true;
+            throw e;
+        } finally {
+            outLock.unlock();
+        }
+    }
+}

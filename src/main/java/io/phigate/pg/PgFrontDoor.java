@@ -1,0 +1,292 @@
+package io.phigate.pg;
+
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.JWTParser;
+import io.phigate.audit.AuditEvent;
+import io.phigate.audit.AuditSink;
+import io.phigate.audit.AuditUnavailableException;
+import io.phigate.config.GatewayConfig;
+import io.phigate.config.UpstreamConfig;
+import io.phigate.identity.Identity;
+import io.phigate.pg.backend.UpstreamConnection;
+import io.phigate.pg.backend.UpstreamException;
+import io.phigate.pg.frontend.ClientHandshake;
+import io.phigate.pg.frontend.ClientHandshake.Channel;
+import io.phigate.pg.frontend.HandshakeRefused;
+import io.phigate.pg.message.BackendMessage;
+import io.phigate.pg.message.ErrorCodes;
+import io.phigate.pg.message.FrontendMessage.CancelRequest;
+import io.phigate.pg.message.MessageCodec;
+import io.phigate.pg.message.ProtocolException;
+import io.phigate.session.SessionRegistry;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes each accepted PostgreSQL connection from its first byte to a running {@link PgSession}: handshake and
+ * token, session limit, upstream session, the durable session-start record, then the session itself. Every way
+ * a connection can fail before that is answered with a FATAL ErrorResponse and written to the audit store.
+ * Cancel requests are routed here too: clients hold the gateway's key, which maps to the upstream's.
+ */
+public final class PgFrontDoor implements Consumer<Socket> {
+    private static final Logger log = LoggerFactory.getLogger(PgFrontDoor.class);
+
+    private final GatewayConfig config;
+    private final ClientHandshake handshake;
+    private final AuditSink audit;
+    private final SessionRegistry registry;
+    private final ScheduledExecutorService timers;
+    private final Map<Integer, PgSession> byProcessId = new ConcurrentHashMap<>();
+    private final AtomicInteger nextProcessId = new AtomicInteger(new SecureRandom().nextInt(1 << 20) + 1);
+    private final SecureRandom random = new SecureRandom();
+
+    public PgFrontDoor(GatewayConfig config, ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
+                       ScheduledExecutorService timers) {
+        this.config = config;
+        this.handshake = handshake;
+        this.audit = audit;
+        this.registry = registry;
+        this.timers = timers;
+    }
+
+    @Override
+    public void accept(Socket socket) {
+        String sessionId = UUID.randomUUID().toString();
+        String clientAddress = address(socket);
+        long deadline = System.nanoTime() + config.limits().startupTimeout().toNanos();
+        Channel ch = null;
+        boolean reserved = false;
+        boolean sessionRan = false;
+        String upstreamName = null;
+        String claimedIssuer = null;
+        String claimedSubject = null;
+        try {
+            socket.setTcpNoDelay(true);
+            ch = handshake.open(socket, deadline, config.limits().maxFrameBytes());
+            ClientHandshake.Opening opening = handshake.negotiate(ch);
+            if (opening instanceof ClientHandshake.Cancel c) {
+                cancel(c.request(), sessionId, clientAddress);
+                return;
+            }
+            ClientHandshake.Startup startup = (ClientHandshake.Startup) opening;
+            upstreamName = startup.database();
+            handshake.checkStartup(ch, startup);
+            if (!registry.reserve()) {
+                throw new HandshakeRefused(ErrorCodes.TOO_MANY_CONNECTIONS, "sorry, too many clients already: phigate's"
+                        + " limit of " + registry.maxSessions() + " sessions (limits.max_sessions) is reached", upstreamName);
+            }
+            reserved = true;
+            Identity identity;
+            try {
+                identity = handshake.authenticate(ch, startup);
+            } catch (HandshakeRefused r) {
+                String[] claimed = claimedIdentity(r);
+                claimedIssuer = claimed[0];
+                claimedSubject = claimed[1];
+                throw r;
+            }
+            claimedIssuer = identity.issuer();
+            claimedSubject = identity.subject();
+            UpstreamConfig upstream = config.upstreams().get(upstreamName);
+            if (upstream == null) {
+                throw new HandshakeRefused(ErrorCodes.INVALID_CATALOG_NAME,
+                        "database \"" + upstreamName + "\" is not served by this gateway", upstreamName);
+            }
+            ch.endHandshake();
+            UpstreamConnection up;
+            try {
+                up = UpstreamConnection.open(upstream, passThrough(startup), config.limits().maxFrameBytes());
+            } catch (UpstreamException e) {
+                log.warn("session {}: upstream {} unavailable: {}", sessionId, upstreamName, e.getMessage());
+                throw new HandshakeRefused(e.sqlState(), e.getMessage(), upstreamName);
+            }
+            sessionRan = true;
+            runSession(sessionId, clientAddress, ch, startup, identity, up);
+        } catch (HandshakeRefused r) {
+            refuse(ch, sessionId, clientAddress, r.upstream(), claimedIssuer, claimedSubject, r.sqlState(), r.getMessage());
+        } catch (ProtocolException e) {
+            refuse(ch, sessionId, clientAddress, upstreamName, claimedIssuer, claimedSubject,
+                    ErrorCodes.PROTOCOL_VIOLATION, e.getMessage());
+        } catch (SocketTimeoutException e) {
+            refuse(ch, sessionId, clientAddress, upstreamName, claimedIssuer, claimedSubject,
+                    ErrorCodes.PROTOCOL_VIOLATION, "startup did not complete within "
+                            + config.limits().startupTimeout().toMillis() + " ms (limits.startup_timeout)");
+        } catch (EOFException e) {
+            if (upstreamName != null) {
+                record(new AuditEvent.ConnectionRefused(Instant.now(), sessionId, clientAddress, upstreamName,
+                        claimedIssuer, claimedSubject, null, "client closed the connection during startup"));
+            }
+        } catch (IOException e) {
+            log.debug("connection {} from {} failed during startup: {}", sessionId, clientAddress, e.toString());
+            if (upstreamName != null) {
+                record(new AuditEvent.ConnectionRefused(Instant.now(), sessionId, clientAddress, upstreamName,
+                        claimedIssuer, claimedSubject, null, "connection failed during startup: " + e.getClass().getSimpleName()));
+            }
+        } catch (RuntimeException e) {
+            log.error("connection {} failed during startup", sessionId, e);
+            refuse(ch, sessionId, clientAddress, upstreamName, claimedIssuer, claimedSubject, "XX000",
+                    "phigate internal error during startup");
+        } finally {
+            if (reserved && !sessionRan) {
+                registry.release();
+            }
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
+    }
+
+    private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
+                            Identity identity, UpstreamConnection up) throws HandshakeRefused, IOException {
+        try {
+            audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
+                    startup.database(), identity.issuer(), identity.subject(), identity.claimsDigest(),
+                    startup.user(), startup.message().parameters().get("application_name"), ch.tlsDescription())));
+        } catch (AuditUnavailableException e) {
+            up.close();
+            registry.release();
+            throw new HandshakeRefused(ErrorCodes.SYSTEM_IO_ERROR,
+                    "phigate cannot start a session: the audit store is unavailable (" + e.getMessage() + ")",
+                    startup.database());
+        }
+        int pid = allocateProcessId();
+        byte[] secret = new byte[4];
+        random.nextBytes(secret);
+        ScheduledFuture<?>[] expiry = new ScheduledFuture<?>[1];
+        PgSession session = new PgSession(sessionId, pid, secret, identity, startup.database(), clientAddress, ch, up,
+                audit, () -> {
+                    byProcessId.remove(pid);
+                    if (expiry[0] != null) {
+                        expiry[0].cancel(false);
+                    }
+                });
+        byProcessId.put(pid, session);
+        registry.add(session);
+        try {
+            ch.send(BackendMessage.AuthenticationOk.INSTANCE);
+            for (BackendMessage.ParameterStatus p : up.parameters()) {
+                ch.send(p);
+            }
+            for (BackendMessage.NoticeResponse n : up.startupNotices()) {
+                ch.send(n);
+            }
+            ch.send(new BackendMessage.BackendKeyData(pid, secret));
+            ch.sendAndFlush(new BackendMessage.ReadyForQuery(up.transactionStatus()));
+            expiry[0] = scheduleExpiry(session, identity);
+            session.run();
+        } finally {
+            registry.remove(session);
+            byProcessId.remove(pid);
+            registry.release();
+        }
+    }
+
+    private ScheduledFuture<?> scheduleExpiry(PgSession session, Identity identity) {
+        if (identity.expiresAt() == null) {
+            return null;
+        }
+        Instant end = identity.expiresAt().plus(config.identity().sessionGrace());
+        long delay = Math.max(0, Duration.between(Instant.now(), end).toMillis());
+        return timers.schedule(() -> session.terminate(ErrorCodes.INVALID_AUTHORIZATION,
+                "the agent token expired at " + identity.expiresAt() + "; reconnect with a fresh token"),
+                delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void cancel(CancelRequest request, String sessionId, String clientAddress) {
+        PgSession target = byProcessId.get(request.processId());
+        boolean matched = target != null && target.matchesKey(request.secretKey());
+        record(new AuditEvent.CancelRequested(Instant.now(), matched ? target.id() : sessionId, clientAddress, matched));
+        if (matched) {
+            try {
+                target.cancelRunningStatement();
+            } catch (IOException e) {
+                log.warn("cancel for session {} could not reach the upstream: {}", target.id(), e.toString());
+            }
+        }
+    }
+
+    private int allocateProcessId() {
+        while (true) {
+            int pid = nextProcessId.getAndUpdate(p -> p >= Integer.MAX_VALUE - 1 ? 1 : p + 1);
+            if (!byProcessId.containsKey(pid)) {
+                return pid;
+            }
+        }
+    }
+
+    private void refuse(Channel ch, String sessionId, String clientAddress, String upstream, String issuer,
+                        String subject, String sqlState, String message) {
+        record(new AuditEvent.ConnectionRefused(Instant.now(), sessionId, clientAddress, upstream, issuer, subject,
+                sqlState, message));
+        if (ch != null) {
+            try {
+                ch.out().write(MessageCodec.encode(ErrorCodes.fatal(sqlState, message)));
+                ch.out().flush();
+            } catch (IOException ignored) {
+                // the client is gone
+            }
+        }
+    }
+
+    private void record(AuditEvent event) {
+        try {
+            audit.appendDurably(List.of(event));
+        } catch (AuditUnavailableException e) {
+            log.warn("could not record a refused connection: {}", e.getMessage());
+        }
+    }
+
+    /** The startup parameters a client may pass to the server; identity and routing are the gateway's. */
+    private static Map<String, String> passThrough(ClientHandshake.Startup startup) {
+        Map<String, String> out = new LinkedHashMap<>();
+        startup.message().parameters().forEach((k, v) -> {
+            if (!k.equals("user") && !k.equals("database") && !k.equals("replication") && !k.startsWith("_pq_.")) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    /** Issuer and subject the rejected token claimed, unverified, so a failed attempt names who it claimed to be. */
+    private static String[] claimedIdentity(HandshakeRefused r) {
+        String token = r.presentedToken();
+        if (token == null) {
+            return new String[2];
+        }
+        try {
+            JWTClaimsSet claims = JWTParser.parse(token).getJWTClaimsSet();
+            return new String[]{truncate(claims.getIssuer()), truncate(claims.getSubject())};
+        } catch (Exception e) {
+            return new String[2];
+        }
+    }
+
+    private static String truncate(String s) {
+        return s == null || s.length() <= 256 ? s : s.substring(0, 256);
+    }
+
+    private static String address(Socket socket) {
+        return socket.getRemoteSocketAddress() instanceof InetSocketAddress isa
+                ? isa.getAddress().getHostAddress() + ":" + isa.getPort() : String.valueOf(socket.getRemoteSocketAddress());
+    }
+}

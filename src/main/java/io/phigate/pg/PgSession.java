@@ -1,0 +1,431 @@
+package io.phigate.pg;
+
+import io.phigate.audit.AuditEvent;
+import io.phigate.audit.AuditEvent.Outcome;
+import io.phigate.audit.AuditEvent.Protocol;
+import io.phigate.audit.AuditSink;
+import io.phigate.audit.AuditUnavailableException;
+import io.phigate.identity.Identity;
+import io.phigate.pg.backend.UpstreamConnection;
+import io.phigate.pg.frontend.ClientHandshake.Channel;
+import io.phigate.pg.message.BackendMessage;
+import io.phigate.pg.message.ErrorCodes;
+import io.phigate.pg.message.FrameReader;
+import io.phigate.pg.message.FrontendMessage;
+import io.phigate.pg.message.FrontendMessage.*;
+import io.phigate.pg.message.MessageCodec;
+import io.phigate.pg.message.ProtocolException;
+import io.phigate.session.LiveSession;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection after authentication. This thread (the client reader) owns the session's state: it
+ * reads the client's messages, tracks prepared statements and portals, writes each statement's audit record
+ * and waits for it to be durable, and only then forwards the request upstream. A second virtual thread, the
+ * {@link ResponsePump}, carries the server's answers back.
+ *
+ * <p>When the audit store cannot take a record, the request is not forwarded: the client gets SQLSTATE 58030
+ * in the place the server's answer would have been, and an open transaction is aborted upstream so that
+ * nothing the client was told failed can still commit.
+ */
+final class PgSession implements LiveSession {
+    private static final Logger log = LoggerFactory.getLogger(PgSession.class);
+    /** A portal name no client creates: executing it makes the server raise an error, aborting its transaction. */
+    private static final byte[] PROVOKE_ERROR = execBody("phigate: refused statement");
+
+    private final String id;
+    private final int processId;
+    private final byte[] secretKey;
+    private final Identity identity;
+    private final String upstreamName;
+    private final String clientAddress;
+    private final Instant startedAt = Instant.now();
+    private final Channel client;
+    private final UpstreamConnection upstream;
+    private final AuditSink audit;
+    private final Exchange exchange;
+    private final Runnable onEnd;
+    private final AtomicLong statementIds = new AtomicLong();
+    private final Map<String, String> preparedStatements = new HashMap<>();
+    private final Map<String, Portal> portals = new HashMap<>();
+    private final RequestChunk chunk = new RequestChunk();
+    /** Extended-protocol messages went upstream since the last Sync. */
+    private boolean batchOpenUpstream;
+    /** A refused extended-protocol batch: drop the client's messages until its Sync. */
+    private boolean discardToSync;
+    private volatile boolean closing;
+    private volatile String endReason;
+
+    private record Portal(String statement, String text, List<String> parameters) {
+    }
+
+    PgSession(String id, int processId, byte[] secretKey, Identity identity, String upstreamName,
+              String clientAddress, Channel client, UpstreamConnection upstream, AuditSink audit, Runnable onEnd) {
+        this.id = id;
+        this.processId = processId;
+        this.secretKey = secretKey;
+        this.identity = identity;
+        this.upstreamName = upstreamName;
+        this.clientAddress = clientAddress;
+        this.client = client;
+        this.upstream = upstream;
+        this.audit = audit;
+        this.onEnd = onEnd;
+        this.exchange = new Exchange(client.out(), this::completed, upstream.transactionStatus());
+    }
+
+    /** Runs the session to its end on the calling thread. */
+    void run() {
+        Thread pump = Thread.ofVirtual().name("pg-upstream-" + id)
+                .start(new ResponsePump(upstream.reader(), exchange, this::upstreamEnded));
+        try {
+            clientLoop();
+            endReason = endReason == null ? "client terminated" : endReason;
+        } catch (ProtocolException e) {
+            endReason = "protocol violation: " + e.getMessage();
+            sendFatal(ErrorCodes.PROTOCOL_VIOLATION, e.getMessage());
+        } catch (IOException e) {
+            if (endReason == null) {
+                endReason = exchange.clientBroken() || !closing ? "client connection lost" : "upstream connection lost";
+            }
+        } catch (RuntimeException e) {
+            endReason = "internal error: " + e.getClass().getSimpleName();
+            log.error("session {} failed", id, e);
+            sendFatal("XX000", "phigate internal error; the session is closed");
+        } finally {
+            closing = true;
+            upstream.close();
+            try {
+                pump.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.abortPending();
+            closeClient();
+            long millis = java.time.Duration.between(startedAt, Instant.now()).toMillis();
+            audit.append(List.of(new AuditEvent.SessionEnded(Instant.now(), id, endReason, statementIds.get(), millis)));
+            onEnd.run();
+        }
+    }
+
+    private void clientLoop() throws IOException {
+        FrameReader in = client.reader();
+        OutputStream up = upstream.out();
+        while (true) {
+            int type = in.next();
+            if (type < 0) {
+                forwardChunk();
+                return;
+            }
+            if (type == 'd') {
+                // COPY FROM STDIN data is streamed through, never collected: a 1 GiB COPY stays a 1 GiB stream.
+                forwardChunk();
+                if (discardToSync) {
+                    in.skipBody();
+                } else {
+                    in.transferTo(up);
+                    if (!in.inputAvailable()) {
+                        up.flush();
+                    }
+                }
+                continue;
+            }
+            byte[] body = in.body();
+            FrontendMessage m = MessageCodec.decodeFrontend((byte) type, body);
+            if (discardToSync && !(m instanceof Sync)) {
+                continue;
+            }
+            switch (m) {
+                case Query q -> {
+                    StatementRun run = newStatement(0);
+                    chunk.statement(run, requested(run, Protocol.SIMPLE, q.sql(), List.of(), null, null));
+                    chunk.add((byte) type, body, Exchange.Op.statement(Exchange.Kind.QUERY, run));
+                    forwardChunk();
+                }
+                case Parse p -> {
+                    preparedStatements.put(p.statement(), p.query());
+                    extended((byte) type, body, Exchange.Kind.PARSE);
+                }
+                case Bind b -> {
+                    portals.put(b.portal(), new Portal(b.statement(), preparedStatements.get(b.statement()),
+                            render(b.parameters(), b::parameterFormat)));
+                    extended((byte) type, body, Exchange.Kind.BIND);
+                }
+                case Describe d -> extended((byte) type, body, Exchange.Kind.DESCRIBE);
+                case Execute e -> {
+                    Portal portal = portals.get(e.portal());
+                    StatementRun run = newStatement(e.maxRows());
+                    chunk.statement(run, portal == null
+                            ? requested(run, Protocol.EXTENDED, null, List.of(), null, e.portal())
+                            : requested(run, Protocol.EXTENDED, portal.text, portal.parameters, portal.statement, e.portal()));
+                    chunk.extended = true;
+                    chunk.add((byte) type, body, Exchange.Op.statement(Exchange.Kind.EXECUTE, run));
+                }
+                case Close c -> {
+                    if (c.kind() == 'S') {
+                        preparedStatements.remove(c.name());
+                    } else {
+                        portals.remove(c.name());
+                    }
+                    extended((byte) type, body, Exchange.Kind.CLOSE);
+                }
+                case Sync s -> {
+                    if (discardToSync) {
+                        discardToSync = false;
+                        readyAfterRefusal();
+                    } else {
+                        chunk.add((byte) type, body, Exchange.Op.of(Exchange.Kind.SYNC));
+                        chunk.endsWithSync = true;
+                        forwardChunk();
+                    }
+                }
+                case Flush f -> {
+                    chunk.add((byte) type, body, null);
+                    forwardChunk();
+                }
+                case FunctionCall f -> {
+                    StatementRun run = newStatement(0);
+                    chunk.statement(run, requested(run, Protocol.FUNCTION_CALL, "-- function call: oid " + f.functionOid(),
+                            render(f.arguments(), f::argumentFormat), null, null));
+                    chunk.add((byte) type, body, Exchange.Op.statement(Exchange.Kind.FUNCTION_CALL, run));
+                    forwardChunk();
+                }
+                case CopyDone d -> forwardNow((byte) type, body);
+                case CopyFail f -> forwardNow((byte) type, body);
+                case Terminate t -> {
+                    forwardChunk();
+                    return;
+                }
+                case CopyData d -> throw new IllegalStateException("CopyData is streamed above");
+                default -> throw new ProtocolException("unexpected message type '" + (char) type + "' in a session");
+            }
+            if (chunk.size() >= RequestChunk.MAX_BYTES || (!chunk.isEmpty() && !in.inputAvailable())) {
+                forwardChunk();
+            }
+        }
+    }
+
+    private void extended(byte type, byte[] body, Exchange.Kind kind) {
+        chunk.extended = true;
+        chunk.add(type, body, Exchange.Op.of(kind));
+    }
+
+    private void forwardNow(byte type, byte[] body) throws IOException {
+        forwardChunk();
+        OutputStream up = upstream.out();
+        int len = body.length + 4;
+        up.write(new byte[]{type, (byte) (len >>> 24), (byte) (len >>> 16), (byte) (len >>> 8), (byte) len});
+        up.write(body);
+        up.flush();
+    }
+
+    /** The write-ahead rule: the chunk's records are durable before any of its bytes go upstream. */
+    private void forwardChunk() throws IOException {
+        if (chunk.isEmpty()) {
+            return;
+        }
+        try {
+            if (!chunk.events.isEmpty()) {
+                audit.appendDurably(chunk.events);
+            }
+        } catch (AuditUnavailableException e) {
+            refuse(e);
+            chunk.clear();
+            return;
+        }
+        exchange.expect(chunk.ops);
+        upstream.out().write(chunk.frames(), 0, chunk.size());
+        upstream.out().flush();
+        if (chunk.extended || chunk.endsWithSync) {
+            batchOpenUpstream = !chunk.endsWithSync;
+        }
+        chunk.clear();
+    }
+
+    /** Answers a chunk the audit store could not record, without forwarding any of it. */
+    private void refuse(AuditUnavailableException cause) throws IOException {
+        log.warn("session {}: refused a request because the audit store is unavailable: {}", id, cause.getMessage());
+        Instant now = Instant.now();
+        List<AuditEvent> refused = new ArrayList<>();
+        for (StatementRun run : chunk.statements) {
+            refused.add(new AuditEvent.StatementCompleted(now, id, run.id, Outcome.REFUSED, ErrorCodes.SYSTEM_IO_ERROR,
+                    null, 0, run.durationMicros()));
+        }
+        if (!refused.isEmpty()) {
+            audit.append(refused); // best effort: the store just failed, but it may take these once it recovers
+        }
+        exchange.respondLocally(MessageCodec.encode(ErrorCodes.error(ErrorCodes.SYSTEM_IO_ERROR,
+                "phigate refused the statement: the audit store cannot record it (" + cause.getMessage()
+                        + "); nothing was sent to the database")));
+        boolean simple = !chunk.extended;
+        if (simple || chunk.endsWithSync) {
+            readyAfterRefusal();
+        } else {
+            discardToSync = true;
+        }
+    }
+
+    /**
+     * Ends a refused request with ReadyForQuery. When the upstream may hold an open transaction (or has part of
+     * this batch), the gateway makes the server raise an error and sync, so the transaction is aborted exactly
+     * as if the refused statement had failed there, and the client gets the server's true status.
+     */
+    private void readyAfterRefusal() throws IOException {
+        if (!batchOpenUpstream && exchange.idle() && exchange.transactionStatus() != 'T') {
+            exchange.respondLocally(MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus())));
+            return;
+        }
+        exchange.expect(List.of(Exchange.Op.of(Exchange.Kind.INTERNAL_FAIL), Exchange.Op.of(Exchange.Kind.SYNC)));
+        OutputStream up = upstream.out();
+        up.write(PROVOKE_ERROR);
+        up.write(MessageCodec.encode(Sync.INSTANCE));
+        up.flush();
+        batchOpenUpstream = false;
+    }
+
+    private StatementRun newStatement(int maxRows) {
+        return new StatementRun(statementIds.incrementAndGet(), maxRows);
+    }
+
+    private AuditEvent.StatementRequested requested(StatementRun run, Protocol protocol, String text,
+                                                    List<String> parameters, String prepared, String portal) {
+        return new AuditEvent.StatementRequested(Instant.now(), id, run.id, clientAddress, upstreamName,
+                identity.issuer(), identity.subject(), protocol, text, parameters, prepared, portal);
+    }
+
+    private void completed(StatementRun run) {
+        audit.append(List.of(new AuditEvent.StatementCompleted(Instant.now(), id, run.id, run.outcome, run.sqlState,
+                run.commandTag, run.rows, run.durationMicros())));
+    }
+
+    /** The pump has stopped: the server closed, or we closed it. */
+    private void upstreamEnded() {
+        exchange.abortPending();
+        if (!closing) {
+            endReason = "upstream connection lost";
+            sendFatal(ErrorCodes.CONNECTION_FAILURE, "phigate lost the connection to upstream '" + upstreamName + "'");
+            closeClient();
+        }
+    }
+
+    @Override
+    public void terminate(String sqlState, String message) {
+        if (closing) {
+            return;
+        }
+        endReason = message;
+        closing = true;
+        if (!exchange.idle() && upstream.key() != null) {
+            try {
+                UpstreamConnection.cancel(upstream.config(), upstream.key());
+            } catch (IOException e) {
+                log.warn("session {}: could not cancel the running statement: {}", id, e.toString());
+            }
+        }
+        sendFatal(sqlState, message);
+        upstream.abort();
+        closeClient();
+    }
+
+    /** Forwards a client's cancel request for this session's running statement. */
+    void cancelRunningStatement() throws IOException {
+        if (upstream.key() != null) {
+            UpstreamConnection.cancel(upstream.config(), upstream.key());
+        }
+    }
+
+    boolean matchesKey(byte[] key) {
+        return java.security.MessageDigest.isEqual(secretKey, key);
+    }
+
+    private void sendFatal(String sqlState, String message) {
+        try {
+            exchange.writeNow(MessageCodec.encode(ErrorCodes.fatal(sqlState, message)));
+        } catch (IOException ignored) {
+            // the client is gone already
+        }
+    }
+
+    private void closeClient() {
+        try {
+            client.socket().close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+
+    /** Bound values as the audit store keeps them: text as sent, binary as \x hex, NULL as null. */
+    static List<String> render(byte[][] values, java.util.function.IntFunction<Short> format) {
+        if (values.length == 0) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(values.length);
+        HexFormat hex = HexFormat.of();
+        for (int i = 0; i < values.length; i++) {
+            byte[] v = values[i];
+            if (v == null) {
+                out.add(null);
+            } else if (format.apply(i) == 0) {
+                out.add(new String(v, StandardCharsets.UTF_8));
+            } else {
+                out.add("\\x" + hex.formatHex(v));
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    private static byte[] execBody(String portal) {
+        return MessageCodec.encode(new Execute(portal, 0));
+    }
+
+    int processId() {
+        return processId;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public Identity identity() {
+        return identity;
+    }
+
+    @Override
+    public String upstream() {
+        return upstreamName;
+    }
+
+    @Override
+    public String clientAddress() {
+        return clientAddress;
+    }
+
+    @Override
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    @Override
+    public long statements() {
+        return statementIds.get();
+    }
+
+    @Override
+    public String toString() {
+        return "PgSession[" + id + ", upstream=" + upstreamName + ", subject=" + identity.subject() + "]";
+    }
+}

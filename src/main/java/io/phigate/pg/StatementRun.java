@@ -1,0 +1,51 @@
+package io.phigate.pg;
+
+import io.phigate.audit.AuditEvent.Outcome;
+
+/**
+ * One requested statement from the moment its audit record is durable until the server finished it. A simple
+ * Query may hold several SQL statements and completes at ReadyForQuery; an Execute completes at its own
+ * CommandComplete, EmptyQueryResponse, PortalSuspended or ErrorResponse.
+ *
+ * <p>Written by the response pump only, after the client reader published it through {@link Exchange}.
+ */
+final class StatementRun {
+    final long id;
+    final long startNanos;
+    final int maxRows;
+    Outcome outcome;
+    String sqlState;
+    String commandTag;
+    long rows;
+
+    StatementRun(long id, int maxRows) {
+        this.id = id;
+        this.maxRows = maxRows;
+        this.startNanos = System.nanoTime();
+    }
+
+    void commandComplete(String tag, long tagRows) {
+        commandTag = tag;
+        if (tagRows > 0) {
+            rows += tagRows;
+        }
+    }
+
+    void failed(String state) {
+        if (outcome == null) {
+            outcome = Outcome.ERROR;
+            sqlState = state;
+        }
+    }
+
+    /** Sets the final outcome unless an earlier error already fixed it. */
+    void finish(Outcome o) {
+        if (outcome == null) {
+            outcome = o;
+        }
+    }
+
+    long durationMicros() {
+        return (System.nanoTime() - startNanos) / 1_000;
+    }
+}

@@ -1,0 +1,179 @@
+package io.phigate.pg.message;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
+/**
+ * Splits a byte stream into PostgreSQL frames without assuming a read boundary is a frame boundary. Every frame
+ * is checked against {@code frameLimit} before any of its body is read; {@link #body()} additionally refuses
+ * bodies above {@code decodeLimit}, so only frames that are forwarded as a stream ({@link #transferTo}) may be
+ * larger than what the gateway is willing to hold in memory.
+ *
+ * <p>Not thread-safe: one reader thread owns it.
+ */
+public final class FrameReader {
+    /** PostgreSQL's own bound on a startup packet (MAX_STARTUP_PACKET_LENGTH). */
+    public static final int MAX_STARTUP_PACKET = 10_000;
+
+    private final InputStream in;
+    private final byte[] buf;
+    private final int frameLimit;
+    private final int decodeLimit;
+    private int pos;
+    private int limit;
+    private byte type;
+    private int bodyLength;
+    private boolean bodyPending;
+
+    public FrameReader(InputStream in, int bufferSize, int frameLimit, int decodeLimit) {
+        this.in = in;
+        this.buf = new byte[bufferSize];
+        this.frameLimit = frameLimit;
+        this.decodeLimit = decodeLimit;
+    }
+
+    /** Reads an untyped startup-phase packet and returns it without its length word. */
+    public byte[] readStartupPacket() throws IOException {
+        if (!fill(4)) {
+            throw new EOFException("connection closed before the startup packet");
+        }
+        int len = int32At(pos);
+        if (len < 8 || len > MAX_STARTUP_PACKET) {
+            throw new ProtocolException("invalid startup packet length " + len);
+        }
+        pos += 4;
+        byte[] packet = new byte[len - 4];
+        readFully(packet, 0, packet.length);
+        return packet;
+    }
+
+    /**
+     * Reads the next frame's header. Returns its type byte as an unsigned int, or -1 if the stream ended cleanly
+     * between frames. The previous frame's body must have been consumed.
+     */
+    public int next() throws IOException {
+        if (bodyPending) {
+            throw new IllegalStateException("previous frame body not consumed");
+        }
+        if (!fill(5)) {
+            if (pos == limit) {
+                return -1;
+            }
+            throw new EOFException("connection closed inside a message header");
+        }
+        type = buf[pos];
+        int len = int32At(pos + 1);
+        if (len < 4) {
+            throw new ProtocolException("invalid length " + len + " for message type '" + printable(type) + "'");
+        }
+        if (len - 4 > frameLimit) {
+            throw new ProtocolException("message of " + (len - 4L) + " bytes exceeds the limit of " + frameLimit
+                    + " bytes (limits.max_frame_bytes)");
+        }
+        pos += 5;
+        bodyLength = len - 4;
+        bodyPending = true;
+        return type & 0xFF;
+    }
+
+    public byte type() {
+        return type;
+    }
+
+    public int bodyLength() {
+        return bodyLength;
+    }
+
+    /** Reads the current frame's body into a new array. */
+    public byte[] body() throws IOException {
+        if (bodyLength > decodeLimit) {
+            throw new ProtocolException("message of " + bodyLength + " bytes exceeds the limit of " + decodeLimit
+                    + " bytes (limits.max_frame_bytes)");
+        }
+        byte[] body = new byte[bodyLength];
+        readFully(body, 0, bodyLength);
+        bodyPending = false;
+        return body;
+    }
+
+    /** Writes the current frame, header and body, to {@code out} without holding the body in memory. */
+    public void transferTo(OutputStream out) throws IOException {
+        out.write(type);
+        out.write(bodyLength + 4 >>> 24);
+        out.write(bodyLength + 4 >>> 16);
+        out.write(bodyLength + 4 >>> 8);
+        out.write(bodyLength + 4);
+        int remaining = bodyLength;
+        while (remaining > 0) {
+            if (pos == limit && !fill(1)) {
+                throw new EOFException("connection closed inside a message body");
+            }
+            int n = Math.min(remaining, limit - pos);
+            out.write(buf, pos, n);
+            pos += n;
+            remaining -= n;
+        }
+        bodyPending = false;
+    }
+
+    /** Discards the current frame's body. */
+    public void skipBody() throws IOException {
+        transferTo(OutputStream.nullOutputStream());
+    }
+
+    /** True if bytes are buffered here, so the next {@link #next()} will not block on the socket. */
+    public boolean hasBufferedInput() {
+        return pos < limit;
+    }
+
+    /** True if input can be read without blocking (buffered here or in the socket). */
+    public boolean inputAvailable() throws IOException {
+        return pos < limit || in.available() > 0;
+    }
+
+    private void readFully(byte[] dst, int off, int len) throws IOException {
+        int buffered = Math.min(len, limit - pos);
+        System.arraycopy(buf, pos, dst, off, buffered);
+        pos += buffered;
+        off += buffered;
+        len -= buffered;
+        while (len > 0) {
+            int n = in.read(dst, off, len);
+            if (n < 0) {
+                throw new EOFException("connection closed inside a message body");
+            }
+            off += n;
+            len -= n;
+        }
+    }
+
+    /** Ensures {@code n} bytes are buffered; false if the stream ended first. */
+    private boolean fill(int n) throws IOException {
+        if (limit - pos >= n) {
+            return true;
+        }
+        if (pos > 0) {
+            System.arraycopy(buf, pos, buf, 0, limit - pos);
+            limit -= pos;
+            pos = 0;
+        }
+        while (limit < n) {
+            int r = in.read(buf, limit, buf.length - limit);
+            if (r < 0) {
+                return false;
+            }
+            limit += r;
+        }
+        return true;
+    }
+
+    private int int32At(int i) {
+        return ((buf[i] & 0xFF) << 24) | ((buf[i + 1] & 0xFF) << 16) | ((buf[i + 2] & 0xFF) << 8) | (buf[i + 3] & 0xFF);
+    }
+
+    private static String printable(byte b) {
+        return b >= 0x20 && b < 0x7F ? String.valueOf((char) b) : String.format("0x%02x", b & 0xFF);
+    }
+}

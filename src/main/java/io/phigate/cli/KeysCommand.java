@@ -2,6 +2,7 @@ package io.phigate.cli;
 
 import io.phigate.identity.KeyTool;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -49,7 +50,7 @@ final class KeysCommand implements Runnable {
     }
 
     static String describe(IOException e) {
-        return e instanceof java.nio.file.FileAlreadyExistsException f && f.getReason() != null
+        return e instanceof FileAlreadyExistsException f && f.getReason() != null
                 ? f.getFile() + ": " + f.getReason()
                 : e.getMessage();
     }

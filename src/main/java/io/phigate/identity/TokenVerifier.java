@@ -18,6 +18,7 @@ import io.phigate.config.IssuerConfig;
 import java.text.ParseException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +51,7 @@ public final class TokenVerifier {
             throw new IllegalArgumentException("identity clock skew must not be negative");
         }
         Map<String, TrustedIssuer> byName = new HashMap<>();
-        for (IssuerConfig issuer : config.issuers() == null ? java.util.List.<IssuerConfig>of() : config.issuers()) {
+        for (IssuerConfig issuer : config.issuers() == null ? List.<IssuerConfig>of() : config.issuers()) {
             if (byName.put(issuer.issuer(), new TrustedIssuer(issuer, skew)) != null) {
                 throw new IllegalArgumentException("issuer " + issuer.issuer() + " is configured twice");
             }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
@@ -59,7 +61,7 @@ class TokenVerifierTest {
 
     @Test
     void validTokenYieldsIdentityWithSubjectExpiryAndDigestOfThePayload() throws Exception {
-        Instant exp = Instant.now().plusSeconds(600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Instant exp = Instant.now().plusSeconds(600).truncatedTo(ChronoUnit.SECONDS);
         String token = idp.sign(idp.claims("agent-7", AUDIENCE, 600).expirationTime(Date.from(exp))
                 .claim("azp", "billing-agent").claim("groups", List.of("readers", "oncall")).build());
 
@@ -423,7 +425,7 @@ class TokenVerifierTest {
     @Test
     void tokenOfAnotherTypeIsRejected() {
         String token = idp.sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("key-1")
-                .type(new com.nimbusds.jose.JOSEObjectType("secevent+jwt")).build(),
+                .type(new JOSEObjectType("secevent+jwt")).build(),
                 idp.claims("agent-7", AUDIENCE, 600).build());
 
         assertThat(rejection(verifier, token)).isEqualTo("token type not accepted");
@@ -432,7 +434,7 @@ class TokenVerifierTest {
     @Test
     void accessTokenTypedAtJwtIsAccepted() throws Exception {
         String token = idp.sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("key-1")
-                .type(new com.nimbusds.jose.JOSEObjectType("at+jwt")).build(),
+                .type(new JOSEObjectType("at+jwt")).build(),
                 idp.claims("agent-7", AUDIENCE, 600).build());
 
         assertThat(verifier.verify(token).subject()).isEqualTo("agent-7");

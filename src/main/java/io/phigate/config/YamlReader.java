@@ -19,10 +19,12 @@ import java.util.Map;
 final class YamlReader {
     private static final YAMLFactory FACTORY = YAMLFactory.builder().build();
 
+    private final String yaml;
     private final JsonParser parser;
     private final Problems problems;
 
-    private YamlReader(JsonParser parser, Problems problems) {
+    private YamlReader(String yaml, JsonParser parser, Problems problems) {
+        this.yaml = yaml;
         this.parser = parser;
         this.problems = problems;
     }
@@ -30,7 +32,7 @@ final class YamlReader {
     /** Returns the document's root, or null when there is none worth validating (a problem says why). */
     static YamlNode read(String yaml, Problems problems) {
         try (JsonParser parser = FACTORY.createParser(yaml)) {
-            YamlReader reader = new YamlReader(parser, problems);
+            YamlReader reader = new YamlReader(yaml, parser, problems);
             if (parser.nextToken() == null) {
                 problems.add(1, "", "the file is empty");
                 return null;
@@ -57,7 +59,9 @@ final class YamlReader {
         return switch (token) {
             case START_OBJECT -> mapping(path, line);
             case START_ARRAY -> sequence(path, line);
-            case VALUE_STRING -> new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Kind.STRING, line);
+            case VALUE_STRING -> isBlankPlainScalar()
+                    ? new YamlNode.Scalar(null, YamlNode.Scalar.Kind.NULL, line)
+                    : new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Kind.STRING, line);
             case VALUE_NUMBER_INT -> new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Kind.INTEGER, line);
             case VALUE_NUMBER_FLOAT -> new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Kind.FLOAT, line);
             case VALUE_TRUE, VALUE_FALSE -> new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Kind.BOOLEAN, line);
@@ -92,6 +96,23 @@ final class YamlReader {
             items.add(value(path + "[" + items.size() + "]"));
         }
         return new YamlNode.Sequence(List.copyOf(items), line);
+    }
+
+    /**
+     * YAML reads {@code http:} with nothing after it as null, but Jackson reports an empty string. Only a
+     * quoted {@code ""} is an empty string, so look at the source where the scalar starts.
+     */
+    private boolean isBlankPlainScalar() throws IOException {
+        if (!parser.getText().isEmpty()) {
+            return false;
+        }
+        JsonLocation where = parser.currentTokenLocation();
+        long offset = where == null ? -1 : where.getCharOffset();
+        if (offset < 0 || offset >= yaml.length()) {
+            return true;
+        }
+        char first = yaml.charAt((int) offset);
+        return first != '"' && first != '\'';
     }
 
     private int line() {

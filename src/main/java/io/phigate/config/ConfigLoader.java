@@ -192,7 +192,7 @@ public final class ConfigLoader {
         }
         UpstreamTlsConfig.Mode mode = s.scalar("mode", false, UpstreamTlsConfig.Mode.DISABLE, "a TLS mode",
                 text -> enumValue(UpstreamTlsConfig.Mode.class, text));
-        Path ca = existingFile(s, "ca_file", false);
+        Path ca = existingFile(s, "ca_file");
         if (mode == UpstreamTlsConfig.Mode.VERIFY_FULL && !s.has("ca_file")) {
             s.problem("ca_file", "required when mode is verify-full (the CA that signed the database's certificate)");
         }
@@ -246,7 +246,7 @@ public final class ConfigLoader {
     private IssuerConfig issuer(Section s) {
         String issuer = s.string("issuer", true, null);
         List<String> audiences = s.strings("audience", true);
-        Path jwksFile = existingFile(s, "jwks_file", false);
+        Path jwksFile = existingFile(s, "jwks_file");
         URI jwksUrl = s.scalar("jwks_url", false, null, "a URL", ConfigLoader::httpUrl);
         Boolean discovery = s.bool("discovery", false);
         int sources = (s.has("jwks_file") ? 1 : 0) + (s.has("jwks_url") ? 1 : 0) + (Boolean.TRUE.equals(discovery) ? 1 : 0);
@@ -350,8 +350,8 @@ public final class ConfigLoader {
                 text -> enumValue(ClientTlsConfig.Mode.class, text));
         boolean useCert = mode != ClientTlsConfig.Mode.DISABLE;
         // Only check the files when they will be used: mode disable with a cert left in place is harmless.
-        Path cert = useCert ? existingFile(s, "cert_file", false) : s.path("cert_file", false);
-        Path key = useCert ? existingFile(s, "key_file", false) : s.path("key_file", false);
+        Path cert = useCert ? existingFile(s, "cert_file") : s.path("cert_file", false);
+        Path key = useCert ? existingFile(s, "key_file") : s.path("key_file", false);
         Boolean loopback = s.bool("allow_loopback_cleartext", true);
         boolean hasCert = s.has("cert_file");
         boolean hasKey = s.has("key_file");
@@ -367,8 +367,8 @@ public final class ConfigLoader {
     }
 
     /** A path that must name an existing regular file now, because the gateway reads it at startup. */
-    private static Path existingFile(Section s, String key, boolean required) {
-        Path path = s.path(key, required);
+    private static Path existingFile(Section s, String key) {
+        Path path = s.path(key, false);
         if (path != null && !Files.isRegularFile(path)) {
             s.problem(key, (Files.exists(path) ? "not a regular file: " : "file not found: ") + path);
             return null;

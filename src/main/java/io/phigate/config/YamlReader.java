@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads YAML into {@link YamlNode}s in one streaming pass, noting the line of every key and value. Syntax
@@ -43,8 +44,7 @@ final class YamlReader {
             }
             return root;
         } catch (StreamReadException e) {
-            JsonLocation where = e.getLocation();
-            problems.add(where == null ? 0 : where.getLineNr(), "", "YAML syntax error: " + summary(e.getOriginalMessage()));
+            problems.add(syntaxErrorLine(e), "", "YAML syntax error: " + summary(e.getOriginalMessage()));
             return null;
         } catch (IOException e) {
             problems.add(0, "", "cannot read YAML: " + e.getMessage());
@@ -59,9 +59,17 @@ final class YamlReader {
         return switch (token) {
             case START_OBJECT -> mapping(path, line);
             case START_ARRAY -> sequence(path, line);
-            case VALUE_STRING -> isBlankPlainScalar()
-                    ? new YamlNode.Scalar(null, YamlNode.Scalar.Kind.NULL, line)
-                    : new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Kind.STRING, line);
+            case VALUE_STRING -> {
+                if (isBlankPlainScalar()) {
+                    yield new YamlNode.Scalar(null, YamlNode.Scalar.Kind.NULL, line);
+                }
+                if (sourceStartsWith('*')) {
+                    // Jackson hands an alias over as its name; using "l" where *l was meant would mislead.
+                    problems.add(line, path, "YAML aliases (*" + parser.getText() + ") are not supported; write the value out");
+                    yield new YamlNode.Scalar(null, YamlNode.Scalar.Kind.NULL, line);
+                }
+                yield new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Kind.STRING, line);
+            }
             case VALUE_NUMBER_INT -> new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Kind.INTEGER, line);
             case VALUE_NUMBER_FLOAT -> new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Kind.FLOAT, line);
             case VALUE_TRUE, VALUE_FALSE -> new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Kind.BOOLEAN, line);
@@ -106,13 +114,22 @@ final class YamlReader {
         if (!parser.getText().isEmpty()) {
             return false;
         }
+        return !sourceStartsWith('"') && !sourceStartsWith('\'');
+    }
+
+    private boolean sourceStartsWith(char c) {
         JsonLocation where = parser.currentTokenLocation();
         long offset = where == null ? -1 : where.getCharOffset();
-        if (offset < 0 || offset >= yaml.length()) {
-            return true;
+        return offset >= 0 && offset < yaml.length() && yaml.charAt((int) offset) == c;
+    }
+
+    /** SnakeYAML's problem mark is where the fault is; Jackson's location is sometimes the enclosing context. */
+    private static int syntaxErrorLine(StreamReadException e) {
+        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
+            return marked.getProblemMark().getLine() + 1;
         }
-        char first = yaml.charAt((int) offset);
-        return first != '"' && first != '\'';
+        JsonLocation where = e.getLocation();
+        return where == null ? 0 : where.getLineNr();
     }
 
     private int line() {
@@ -124,6 +141,9 @@ final class YamlReader {
     private static String summary(String message) {
         if (message == null) {
             return "unreadable YAML";
+        }
+        if (message.startsWith("Expected a field name")) {
+            return "keys must be plain strings, not lists or mappings";
         }
         List<String> kept = new ArrayList<>();
         for (String part : message.split("\\R")) {

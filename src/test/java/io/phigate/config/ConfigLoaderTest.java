@@ -164,6 +164,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tabIndentationIsReportedOnItsOwnLine() {
+        assertThat(errors("listen:\n\tpostgres: :6432\n")).startsWith("phigate.yaml:2: YAML syntax error: ");
+    }
+
+    @Test
+    void aliasesAreRefusedRatherThanReadAsTheirName() {
+        String message = errors(MINIMAL.replace("listen:", "listen: &l") + "limits: *l\n");
+
+        assertThat(message).isEqualTo("phigate.yaml:16: limits: YAML aliases (*l) are not supported; write the value out");
+    }
+
+    @Test
     void duplicateKeysAreErrorsNotLastOneWins() {
         String message = errors(MINIMAL + "listen:\n  postgres: 0.0.0.0:6432\n");
 

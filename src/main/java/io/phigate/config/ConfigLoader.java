@@ -1,13 +1,411 @@
 package io.phigate.config;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 
-/** Placeholder until implemented. */
+/**
+ * Reads phigate.yaml into a validated {@link GatewayConfig}. Strict on purpose: an unknown key is an error
+ * (a misspelt security setting must not silently fall back to its default), and every problem is reported at
+ * once with its file, line and key path. See docs/configuration.md and docs/decisions/0002.
+ */
 public final class ConfigLoader {
-    private ConfigLoader() {
+    public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_SESSION_GRACE = Duration.ZERO;
+    public static final int DEFAULT_QUEUE_CAPACITY = 65536;
+    public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(2);
+    public static final int DEFAULT_MAX_SESSIONS = 1000;
+    public static final int DEFAULT_MAX_FRAME_BYTES = (int) (64 * Units.MIB);
+    public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(10);
+    static final long MIN_FRAME_BYTES = 8 * Units.KIB;
+    static final long MAX_FRAME_BYTES = Units.GIB;
+
+    // Only asymmetric algorithms: with HS* the verification key is a shared secret, so anyone who can verify
+    // can also mint tokens, and "none" is no signature at all.
+    static final Set<String> ALLOWED_ALGORITHMS = Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+            "ES256", "ES256K", "ES384", "ES512", "EdDSA", "Ed25519", "Ed448");
+
+    private static final List<String> ROOT_KEYS = List.of("listen", "upstreams", "identity", "audit", "limits", "tls", "policy");
+    private static final List<String> LISTEN_KEYS = List.of("postgres", "http");
+    private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls");
+    private static final List<String> CREDENTIALS_KEYS = List.of("mode", "user", "password_env", "password_file");
+    private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca_file");
+    private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace");
+    private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
+    private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout");
+    private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout");
+    private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
+
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    private final Problems problems;
+    private final Path baseDir;
+
+    private ConfigLoader(Problems problems, Path baseDir) {
+        this.problems = problems;
+        this.baseDir = baseDir;
     }
 
+    /** Loads a config file; relative paths in it resolve against the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
-        throw new ConfigException("not implemented");
+        String yaml;
+        try {
+            yaml = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read the config file: " + e, e);
+        }
+        Path dir = file.toAbsolutePath().normalize().getParent();
+        return parse(yaml, dir, file.toString());
+    }
+
+    /**
+     * Parses config text. {@code baseDir} is what relative paths resolve against; {@code sourceName} is how
+     * messages name the text (usually the file name).
+     */
+    public static GatewayConfig parse(String yaml, Path baseDir, String sourceName) throws ConfigException {
+        Problems problems = new Problems(sourceName);
+        YamlNode root = YamlReader.read(yaml, problems);
+        GatewayConfig config = null;
+        if (root != null) {
+            config = new ConfigLoader(problems, baseDir.toAbsolutePath().normalize()).gateway(root);
+        }
+        problems.throwIfAny();
+        return config;
+    }
+
+    private GatewayConfig gateway(YamlNode root) {
+        if (!(root instanceof YamlNode.Mapping)) {
+            problems.add(root.line(), "", "expected a mapping of settings at the top level, got " + YamlNode.describe(root));
+            return null;
+        }
+        Section s = Section.open(root, "", 1, problems, baseDir, ROOT_KEYS);
+        GatewayConfig.Listen listen = listen(s.section("listen", true, LISTEN_KEYS));
+        Map<String, UpstreamConfig> upstreams = upstreams(s);
+        IdentityConfig identity = identity(s.section("identity", true, IDENTITY_KEYS));
+        AuditConfig audit = audit(s.section("audit", true, AUDIT_KEYS));
+        LimitsConfig limits = limits(s.section("limits", false, LIMITS_KEYS));
+        ClientTlsConfig tls = clientTls(s.section("tls", false, TLS_KEYS));
+        Path policy = s.path("policy", false);
+        return new GatewayConfig(listen, upstreams, identity, audit, limits, tls, policy, baseDir);
+    }
+
+    private GatewayConfig.Listen listen(Section s) {
+        if (s == null) {
+            return null;
+        }
+        HostPort postgres = s.scalar("postgres", true, null, "host:port", text -> Units.hostPort(text, true));
+        HostPort http = s.scalar("http", false, null, "host:port", text -> Units.hostPort(text, true));
+        return new GatewayConfig.Listen(postgres, http);
+    }
+
+    private Map<String, UpstreamConfig> upstreams(Section root) {
+        YamlNode node = root.node("upstreams");
+        if (node == null) {
+            root.missing("upstreams");
+            return null;
+        }
+        if (!(node instanceof YamlNode.Mapping mapping)) {
+            root.problem("upstreams", "expected a mapping of upstream name to settings, got " + YamlNode.describe(node));
+            return null;
+        }
+        if (mapping.entries().isEmpty()) {
+            root.problem("upstreams", "at least one upstream is required");
+            return null;
+        }
+        Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
+        for (YamlNode.Entry entry : mapping.entries().values()) {
+            String name = entry.key();
+            String path = "upstreams." + name;
+            if (name.isBlank()) {
+                problems.add(entry.keyLine(), path, "an upstream name must not be empty");
+                continue;
+            }
+            if (entry.value() instanceof YamlNode.Scalar sc && sc.kind() == YamlNode.Scalar.Kind.NULL) {
+                problems.add(entry.keyLine(), path, "has no settings; at least address and credentials are required");
+                continue;
+            }
+            Section s = Section.open(entry.value(), path, entry.keyLine(), problems, baseDir, UPSTREAM_KEYS);
+            if (s != null) {
+                upstreams.put(name, upstream(name, s));
+            }
+        }
+        return Collections.unmodifiableMap(upstreams);
+    }
+
+    private UpstreamConfig upstream(String name, Section s) {
+        HostPort address = s.scalar("address", true, null, "host:port", text -> Units.hostPort(text, false));
+        String database = s.string("database", false, name);
+        CredentialsConfig credentials = credentials(s.section("credentials", true, CREDENTIALS_KEYS));
+        UpstreamTlsConfig tls = upstreamTls(s.section("tls", false, UPSTREAM_TLS_KEYS));
+        return new UpstreamConfig(name, address, database, credentials, tls);
+    }
+
+    private CredentialsConfig credentials(Section s) {
+        if (s == null) {
+            return null;
+        }
+        CredentialsConfig.Mode mode = s.scalar("mode", false, CredentialsConfig.Mode.STATIC, "a credentials mode",
+                text -> enumValue(CredentialsConfig.Mode.class, text));
+        String user = s.string("user", true, null);
+        String env = s.scalar("password_env", false, null, "an environment variable name", text -> {
+            if (!ENV_NAME.matcher(text.strip()).matches()) {
+                throw new IllegalArgumentException("expected an environment variable name (letters, digits, _), got " + YamlNode.quote(text));
+            }
+            return text.strip();
+        });
+        // Not checked for existence: the secret is read at each upstream connection, so a file mounted or
+        // rotated after startup is still picked up.
+        Path file = s.path("password_file", false);
+        boolean hasEnv = s.has("password_env");
+        boolean hasFile = s.has("password_file");
+        if (hasEnv && hasFile) {
+            s.problem("password_file", "set only one of password_env or password_file");
+            return null;
+        }
+        if (!hasEnv && !hasFile) {
+            problems.add(s.line, s.path, "one of password_env or password_file is required (passwords are never written in the config)");
+            return null;
+        }
+        if (env == null && file == null) {
+            return null;
+        }
+        return new CredentialsConfig(mode, user, new SecretRef(env, file));
+    }
+
+    private UpstreamTlsConfig upstreamTls(Section s) {
+        if (s == null) {
+            return UpstreamTlsConfig.DISABLED;
+        }
+        UpstreamTlsConfig.Mode mode = s.scalar("mode", false, UpstreamTlsConfig.Mode.DISABLE, "a TLS mode",
+                text -> enumValue(UpstreamTlsConfig.Mode.class, text));
+        Path ca = existingFile(s, "ca_file");
+        if (mode == UpstreamTlsConfig.Mode.VERIFY_FULL && !s.has("ca_file")) {
+            s.problem("ca_file", "required when mode is verify-full (the CA that signed the database's certificate)");
+        }
+        return new UpstreamTlsConfig(mode, ca);
+    }
+
+    private IdentityConfig identity(Section s) {
+        if (s == null) {
+            return null;
+        }
+        List<IssuerConfig> issuers = issuers(s);
+        Duration clockSkew = s.duration("clock_skew", DEFAULT_CLOCK_SKEW, false);
+        Duration grace = s.duration("session_grace", DEFAULT_SESSION_GRACE, false);
+        return new IdentityConfig(issuers, clockSkew, grace);
+    }
+
+    private List<IssuerConfig> issuers(Section identity) {
+        YamlNode node = identity.node("issuers");
+        if (node == null) {
+            identity.missing("issuers");
+            return null;
+        }
+        if (!(node instanceof YamlNode.Sequence seq)) {
+            identity.problem("issuers", "expected a list of issuers, got " + YamlNode.describe(node));
+            return null;
+        }
+        if (seq.items().isEmpty()) {
+            identity.problem("issuers", "at least one issuer is required");
+            return null;
+        }
+        List<IssuerConfig> issuers = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < seq.items().size(); i++) {
+            YamlNode item = seq.items().get(i);
+            Section s = Section.open(item, "identity.issuers[" + i + "]", item.line(), problems, baseDir, ISSUER_KEYS);
+            if (s == null) {
+                continue;
+            }
+            IssuerConfig issuer = issuer(s);
+            if (issuer.issuer() != null) {
+                Integer first = seen.putIfAbsent(issuer.issuer(), s.lineOf("issuer"));
+                if (first != null) {
+                    s.problem("issuer", "duplicate issuer " + YamlNode.quote(issuer.issuer()) + " (first on line " + first + ")");
+                }
+            }
+            issuers.add(issuer);
+        }
+        return List.copyOf(issuers);
+    }
+
+    private IssuerConfig issuer(Section s) {
+        String issuer = s.string("issuer", true, null);
+        List<String> audiences = s.strings("audience", true);
+        Path jwksFile = existingFile(s, "jwks_file");
+        URI jwksUrl = s.scalar("jwks_url", false, null, "a URL", ConfigLoader::httpUrl);
+        Boolean discovery = s.bool("discovery", false);
+        int sources = (s.has("jwks_file") ? 1 : 0) + (s.has("jwks_url") ? 1 : 0) + (Boolean.TRUE.equals(discovery) ? 1 : 0);
+        if (sources == 0) {
+            problems.add(s.line, s.path, "one of jwks_file, jwks_url or discovery: true is required (where the issuer's public keys come from)");
+        } else if (sources > 1) {
+            problems.add(s.line, s.path, "set only one of jwks_file, jwks_url or discovery: true");
+        }
+        if (Boolean.TRUE.equals(discovery) && issuer != null) {
+            // Discovery fetches <issuer>/.well-known/openid-configuration, so the issuer must be a URL.
+            try {
+                httpUrl(issuer);
+            } catch (IllegalArgumentException e) {
+                s.problem("discovery", "discovery needs the issuer to be an http(s) URL, got " + YamlNode.quote(issuer));
+            }
+        }
+        List<String> algorithms = algorithms(s);
+        return new IssuerConfig(issuer, audiences, jwksFile, jwksUrl, Boolean.TRUE.equals(discovery), algorithms);
+    }
+
+    private List<String> algorithms(Section s) {
+        if (!s.has("algorithms")) {
+            return IssuerConfig.DEFAULT_ALGORITHMS;
+        }
+        List<String> names = s.strings("algorithms", false);
+        if (names == null) {
+            return null;
+        }
+        List<String> kept = new ArrayList<>();
+        for (String name : names) {
+            if (name.equalsIgnoreCase("none")) {
+                s.problem("algorithms", "\"none\" is refused: an unsigned token proves nothing");
+            } else if (name.toUpperCase(Locale.ROOT).startsWith("HS")) {
+                s.problem("algorithms", YamlNode.quote(name) + " is refused: HMAC keys are shared secrets, so whoever can verify a token can also forge one");
+            } else if (!ALLOWED_ALGORITHMS.contains(name)) {
+                String hint = Suggest.nearest(name, ALLOWED_ALGORITHMS.stream().sorted().toList());
+                s.problem("algorithms", "unknown algorithm " + YamlNode.quote(name)
+                        + (hint == null ? "; expected one of " + String.join(", ", ALLOWED_ALGORITHMS.stream().sorted().toList()) : "; did you mean \"" + hint + "\"?"));
+            } else if (!kept.contains(name)) {
+                kept.add(name);
+            }
+        }
+        return List.copyOf(kept);
+    }
+
+    private AuditConfig audit(Section s) {
+        if (s == null) {
+            return null;
+        }
+        String store = s.string("store", true, null);
+        Path sqlitePath = null;
+        if (store != null) {
+            try {
+                sqlitePath = sqlitePath(s, store);
+            } catch (IllegalArgumentException e) {
+                s.problem("store", e.getMessage());
+            }
+        }
+        int capacity = orZero(s.integer("queue_capacity", DEFAULT_QUEUE_CAPACITY, 1, Integer.MAX_VALUE));
+        Duration write = s.duration("write_timeout", DEFAULT_WRITE_TIMEOUT, true);
+        Duration busy = s.duration("busy_timeout", DEFAULT_BUSY_TIMEOUT, true);
+        return new AuditConfig(store, sqlitePath, capacity, write, busy);
+    }
+
+    private static Path sqlitePath(Section s, String store) {
+        String lower = store.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("postgres://") || lower.startsWith("postgresql://")) {
+            throw new IllegalArgumentException("PostgreSQL audit stores are not supported yet; use sqlite:PATH");
+        }
+        if (!lower.startsWith("sqlite:")) {
+            throw new IllegalArgumentException("expected sqlite:PATH (the only store supported for now), got " + YamlNode.quote(store));
+        }
+        String path = store.substring("sqlite:".length());
+        if (path.isBlank()) {
+            throw new IllegalArgumentException("sqlite: needs a file path, like sqlite:audit.db");
+        }
+        return s.resolve(path);
+    }
+
+    private LimitsConfig limits(Section s) {
+        if (s == null) {
+            return new LimitsConfig(DEFAULT_MAX_SESSIONS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_STARTUP_TIMEOUT);
+        }
+        int sessions = orZero(s.integer("max_sessions", DEFAULT_MAX_SESSIONS, 1, Integer.MAX_VALUE));
+        Long frame = s.scalar("max_frame_bytes", false, (long) DEFAULT_MAX_FRAME_BYTES, "a size", text -> {
+            long n = Units.size(text);
+            if (n < MIN_FRAME_BYTES || n > MAX_FRAME_BYTES) {
+                throw new IllegalArgumentException("must be between 8KiB and 1GiB, got " + Units.formatSize(n));
+            }
+            return n;
+        });
+        Duration startup = s.duration("startup_timeout", DEFAULT_STARTUP_TIMEOUT, true);
+        return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup);
+    }
+
+    private ClientTlsConfig clientTls(Section s) {
+        if (s == null) {
+            return new ClientTlsConfig(ClientTlsConfig.Mode.REQUIRE, null, null, true);
+        }
+        ClientTlsConfig.Mode mode = s.scalar("mode", false, ClientTlsConfig.Mode.REQUIRE, "a TLS mode",
+                text -> enumValue(ClientTlsConfig.Mode.class, text));
+        boolean useCert = mode != ClientTlsConfig.Mode.DISABLE;
+        // Only check the files when they will be used: mode disable with a cert left in place is harmless.
+        Path cert = useCert ? existingFile(s, "cert_file") : s.path("cert_file", false);
+        Path key = useCert ? existingFile(s, "key_file") : s.path("key_file", false);
+        Boolean loopback = s.bool("allow_loopback_cleartext", true);
+        boolean hasCert = s.has("cert_file");
+        boolean hasKey = s.has("key_file");
+        if (hasCert != hasKey) {
+            String absent = hasCert ? "key_file" : "cert_file";
+            s.problem(absent, "cert_file and key_file go together; " + absent + " is missing");
+        }
+        if (mode == ClientTlsConfig.Mode.REQUIRE && !hasCert && !hasKey && Boolean.FALSE.equals(loopback)) {
+            s.problem("mode", "require without cert_file and key_file, and with allow_loopback_cleartext: false, refuses every client;"
+                    + " set cert_file and key_file");
+        }
+        return new ClientTlsConfig(mode, cert, key, loopback == null || loopback);
+    }
+
+    /** A path that must name an existing regular file now, because the gateway reads it at startup. */
+    private static Path existingFile(Section s, String key) {
+        Path path = s.path(key, false);
+        if (path != null && !Files.isRegularFile(path)) {
+            s.problem(key, (Files.exists(path) ? "not a regular file: " : "file not found: ") + path);
+            return null;
+        }
+        return path;
+    }
+
+    private static URI httpUrl(String text) {
+        try {
+            URI uri = new URI(text.strip());
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!(scheme.equals("https") || scheme.equals("http")) || uri.getHost() == null) {
+                throw new IllegalArgumentException("expected an http(s) URL, got " + YamlNode.quote(text));
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("expected an http(s) URL, got " + YamlNode.quote(text));
+        }
+    }
+
+    /** Enum values are written in lower case with dashes in YAML ({@code verify-full} for VERIFY_FULL). */
+    private static <E extends Enum<E>> E enumValue(Class<E> type, String text) {
+        List<String> names = new ArrayList<>();
+        for (E constant : type.getEnumConstants()) {
+            String name = constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+            if (name.equals(text.strip())) {
+                return constant;
+            }
+            names.add(name);
+        }
+        String hint = Suggest.nearest(text.strip(), names);
+        throw new IllegalArgumentException("expected one of " + String.join(", ", names) + ", got " + YamlNode.quote(text)
+                + (hint == null ? "" : "; did you mean \"" + hint + "\"?"));
+    }
+
+    /** A failed read already recorded its problem; zero keeps the record constructible until the loader throws. */
+    private static int orZero(Integer value) {
+        return value == null ? 0 : value;
     }
 }

@@ -1,0 +1,538 @@
+package io.phigate.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    private static final String MINIMAL = """
+            listen:
+              postgres: 127.0.0.1:6432
+            upstreams:
+              clinical:
+                address: 127.0.0.1
+                credentials:
+                  user: phigate
+                  password_env: CLINICAL_DB_PASSWORD
+            identity:
+              issuers:
+                - issuer: https://issuer.example
+                  audience: phigate
+                  jwks_file: keys/jwks.json
+            audit:
+              store: sqlite:audit.db
+            """;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void createReferencedFiles() throws IOException {
+        // Files the docs and examples point at; their content is not checked by the loader.
+        write("keys/jwks.json", "{\"keys\":[]}");
+        write("tls/server.crt", "-----BEGIN CERTIFICATE-----\n");
+        write("tls/server.key", "-----BEGIN PRIVATE KEY-----\n");
+        write("tls/db-ca.pem", "-----BEGIN CERTIFICATE-----\n");
+    }
+
+    @Test
+    void minimalConfigGetsDefaults() throws Exception {
+        GatewayConfig config = parse(MINIMAL);
+
+        assertThat(config.listen().postgres()).isEqualTo(new HostPort("127.0.0.1", 6432));
+        assertThat(config.listen().http()).isNull();
+        UpstreamConfig clinical = config.upstreams().get("clinical");
+        assertThat(clinical.name()).isEqualTo("clinical");
+        assertThat(clinical.address()).isEqualTo(new HostPort("127.0.0.1", 5432));
+        assertThat(clinical.database()).isEqualTo("clinical");
+        assertThat(clinical.credentials().mode()).isEqualTo(CredentialsConfig.Mode.STATIC);
+        assertThat(clinical.credentials().password()).isEqualTo(new SecretRef("CLINICAL_DB_PASSWORD", null));
+        assertThat(clinical.tls()).isEqualTo(UpstreamTlsConfig.DISABLED);
+
+        IssuerConfig issuer = config.identity().issuers().getFirst();
+        assertThat(issuer.audiences()).containsExactly("phigate");
+        assertThat(issuer.algorithms()).isEqualTo(IssuerConfig.DEFAULT_ALGORITHMS);
+        assertThat(issuer.discovery()).isFalse();
+        assertThat(issuer.jwksUrl()).isNull();
+        assertThat(config.identity().clockSkew()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config.identity().sessionGrace()).isEqualTo(Duration.ZERO);
+
+        assertThat(config.audit()).isEqualTo(new AuditConfig("sqlite:audit.db", dir.resolve("audit.db"), 65536,
+                Duration.ofSeconds(5), Duration.ofSeconds(2)));
+        assertThat(config.limits()).isEqualTo(new LimitsConfig(1000, 64 * 1024 * 1024, Duration.ofSeconds(10)));
+        assertThat(config.tls()).isEqualTo(new ClientTlsConfig(ClientTlsConfig.Mode.REQUIRE, null, null, true));
+        assertThat(config.policy()).isNull();
+        assertThat(config.baseDir()).isEqualTo(dir.toAbsolutePath().normalize());
+    }
+
+    @Test
+    void unknownKeyIsReportedWithItsLineAndASuggestion() {
+        String message = errors(MINIMAL.replace("    address: 127.0.0.1", "    adress: 127.0.0.1"));
+
+        assertThat(message).contains("phigate.yaml:5: upstreams.clinical.adress: unknown key; did you mean \"address\"?");
+    }
+
+    @Test
+    void unknownKeyFarFromAnyKnownKeyListsTheKnownKeys() {
+        String message = errors(MINIMAL + "colour: blue\n");
+
+        assertThat(message).isEqualTo("phigate.yaml:16: colour: unknown key (known keys: listen, upstreams, identity, audit, limits, tls, policy)");
+    }
+
+    @Test
+    void aPasswordWrittenInTheConfigIsRefusedAndPointsToTheReference() {
+        String message = errors(MINIMAL.replace("password_env: CLINICAL_DB_PASSWORD", "password: hunter2"));
+
+        assertThat(message)
+                .contains("phigate.yaml:8: upstreams.clinical.credentials.password: unknown key; did you mean \"password_env\"?")
+                .contains("phigate.yaml:6: upstreams.clinical.credentials: one of password_env or password_file is required");
+    }
+
+    @Test
+    void allErrorsAreReportedTogetherInLineOrder() {
+        String message = errors("""
+                listen:
+                  postgres: abc
+                upstreams:
+                  clinical:
+                    address: 127.0.0.1:99999
+                    credentials:
+                      user: phigate
+                      password_env: CLINICAL_DB_PASSWORD
+                identity:
+                  issuers:
+                    - issuer: https://issuer.example
+                      audience: phigate
+                      jwks_file: keys/jwks.json
+                  clock_skew: soon
+                audit:
+                  store: sqlite:audit.db
+                  queue_capacity: 0
+                """);
+
+        assertThat(message.lines().toList()).containsExactly(
+                "phigate.yaml:2: listen.postgres: expected host:port, got \"abc\"",
+                "phigate.yaml:5: upstreams.clinical.address: port must be between 1 and 65535, got 99999",
+                "phigate.yaml:14: identity.clock_skew: expected a duration like 250ms, 10s, 5m, 1h or 2d, got \"soon\"",
+                "phigate.yaml:17: audit.queue_capacity: must be between 1 and 2147483647, got 0");
+    }
+
+    @Test
+    void missingRequiredKeysAreNamedAtTheirSection() {
+        String message = errors("""
+                listen:
+                  http: 127.0.0.1:8080
+                upstreams:
+                  clinical:
+                    credentials:
+                      password_env: X
+                """);
+
+        assertThat(message.lines().toList()).containsExactly(
+                "phigate.yaml:1: listen.postgres: required key is missing",
+                "phigate.yaml:1: identity: required key is missing",
+                "phigate.yaml:1: audit: required key is missing",
+                "phigate.yaml:4: upstreams.clinical.address: required key is missing",
+                "phigate.yaml:5: upstreams.clinical.credentials.user: required key is missing");
+    }
+
+    @Test
+    void yamlSyntaxErrorGivesItsLine() {
+        String message = errors("""
+                listen:
+                  postgres: 127.0.0.1:6432
+                upstreams: [clinical
+                identity: {}
+                """);
+
+        assertThat(message).startsWith("phigate.yaml:4: YAML syntax error: ");
+        assertThat(message.lines()).hasSize(1);
+    }
+
+    @Test
+    void tabIndentationIsReportedOnItsOwnLine() {
+        assertThat(errors("listen:\n\tpostgres: :6432\n")).startsWith("phigate.yaml:2: YAML syntax error: ");
+    }
+
+    @Test
+    void aliasesAreRefusedRatherThanReadAsTheirName() {
+        String message = errors(MINIMAL.replace("listen:", "listen: &l") + "limits: *l\n");
+
+        assertThat(message).isEqualTo("phigate.yaml:16: limits: YAML aliases (*l) are not supported; write the value out");
+    }
+
+    @Test
+    void duplicateKeysAreErrorsNotLastOneWins() {
+        String message = errors(MINIMAL + "listen:\n  postgres: 0.0.0.0:6432\n");
+
+        assertThat(message).contains("phigate.yaml:16: listen: duplicate key (first set on line 1)");
+    }
+
+    @Test
+    void wrongTypesAreReportedNeverThrown() {
+        String message = errors("""
+                listen: 6432
+                upstreams: [a, b]
+                identity:
+                  issuers: https://issuer.example
+                audit: sqlite:audit.db
+                limits: []
+                tls: true
+                policy: [a]
+                """);
+
+        assertThat(message.lines().toList()).containsExactly(
+                "phigate.yaml:1: listen: expected a mapping, got 6432",
+                "phigate.yaml:2: upstreams: expected a mapping of upstream name to settings, got a list",
+                "phigate.yaml:4: identity.issuers: expected a list of issuers, got \"https://issuer.example\"",
+                "phigate.yaml:5: audit: expected a mapping, got \"sqlite:audit.db\"",
+                "phigate.yaml:6: limits: expected a mapping, got a list",
+                "phigate.yaml:7: tls: expected a mapping, got true",
+                "phigate.yaml:8: policy: expected a path, got a list");
+    }
+
+    @Test
+    void emptyOrNonMappingDocumentsAreRejected() {
+        assertThat(errors("")).isEqualTo("phigate.yaml:1: the file is empty");
+        assertThat(errors("- a\n")).isEqualTo("phigate.yaml:1: expected a mapping of settings at the top level, got a list");
+        assertThat(errors(MINIMAL + "---\nlisten: {}\n")).contains("only one YAML document is allowed");
+    }
+
+    @Test
+    void relativePathsResolveAgainstTheConfigFolder() throws Exception {
+        write("conf/keys/jwks.json", "{\"keys\":[]}");
+        write("conf/tls/server.crt", "x");
+        write("conf/tls/server.key", "x");
+        Path file = write("conf/phigate.yaml", MINIMAL.replace("password_env: CLINICAL_DB_PASSWORD", "password_file: secrets/db")
+                + "tls:\n  cert_file: tls/server.crt\n  key_file: ./tls/../tls/server.key\npolicy: policy.yaml\n");
+
+        GatewayConfig config = ConfigLoader.load(file);
+
+        Path conf = dir.resolve("conf").toAbsolutePath().normalize();
+        assertThat(config.baseDir()).isEqualTo(conf);
+        assertThat(config.identity().issuers().getFirst().jwksFile()).isEqualTo(conf.resolve("keys/jwks.json"));
+        assertThat(config.audit().sqlitePath()).isEqualTo(conf.resolve("audit.db"));
+        assertThat(config.upstreams().get("clinical").credentials().password().file()).isEqualTo(conf.resolve("secrets/db"));
+        assertThat(config.tls().certFile()).isEqualTo(conf.resolve("tls/server.crt"));
+        assertThat(config.tls().keyFile()).isEqualTo(conf.resolve("tls/server.key"));
+        assertThat(config.policy()).isEqualTo(conf.resolve("policy.yaml"));
+    }
+
+    @Test
+    void absolutePathsAreKeptAsWritten() throws Exception {
+        Path jwks = write("elsewhere/jwks.json", "{}").toAbsolutePath();
+        GatewayConfig config = parse(MINIMAL.replace("jwks_file: keys/jwks.json", "jwks_file: " + jwks)
+                .replace("sqlite:audit.db", "sqlite:/var/lib/phigate/audit.db"));
+
+        assertThat(config.identity().issuers().getFirst().jwksFile()).isEqualTo(jwks);
+        assertThat(config.audit().sqlitePath()).isEqualTo(Path.of("/var/lib/phigate/audit.db"));
+    }
+
+    @Test
+    void loadNamesTheFileWhenItCannotBeRead() {
+        Path missing = dir.resolve("nope.yaml");
+
+        assertThatThrownBy(() -> ConfigLoader.load(missing))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(missing + ": cannot read the config file");
+    }
+
+    @Test
+    void loadErrorsNameTheFileAsGiven() throws Exception {
+        Path file = write("bad.yaml", MINIMAL.replace("127.0.0.1:6432", "abc"));
+
+        assertThatThrownBy(() -> ConfigLoader.load(file))
+                .hasMessage(file + ":2: listen.postgres: expected host:port, got \"abc\"");
+    }
+
+    @Test
+    void addressesAcceptHostPortBracketedIpv6AndBarePort() throws Exception {
+        GatewayConfig config = parse(MINIMAL.replace("postgres: 127.0.0.1:6432", "postgres: :6432\n  http: \"[::1]:0\"")
+                .replace("address: 127.0.0.1", "address: db.internal"));
+
+        assertThat(config.listen().postgres()).isEqualTo(new HostPort("0.0.0.0", 6432));
+        assertThat(config.listen().http()).isEqualTo(new HostPort("::1", 0));
+        assertThat(config.listen().http().toString()).isEqualTo("[::1]:0");
+        assertThat(config.upstreams().get("clinical").address()).isEqualTo(new HostPort("db.internal", 5432));
+    }
+
+    @Test
+    void badAddressesAreExplained() {
+        assertThat(Units.hostPort("[::1]:5433", false)).isEqualTo(new HostPort("::1", 5433));
+        assertThat(Units.hostPort("[::1]", false)).isEqualTo(new HostPort("::1", 5432));
+        assertThatThrownBy(() -> Units.hostPort("::1:5432", false)).hasMessageContaining("brackets");
+        assertThatThrownBy(() -> Units.hostPort("db:0", false)).hasMessage("port must be between 1 and 65535, got 0");
+        assertThatThrownBy(() -> Units.hostPort(":5432", false)).hasMessageContaining("the host is missing");
+        assertThatThrownBy(() -> Units.hostPort("127.0.0.1", true)).hasMessage("expected host:port, got \"127.0.0.1\"");
+        assertThatThrownBy(() -> Units.hostPort("db:port", true)).hasMessageContaining("the port must be a number");
+        assertThatThrownBy(() -> Units.hostPort("a b:1", true)).hasMessageContaining("not a valid host name");
+    }
+
+    @Test
+    void durationsTakeUnitsAndBareIntegersAreSeconds() {
+        assertThat(Units.duration("250ms")).isEqualTo(Duration.ofMillis(250));
+        assertThat(Units.duration("10s")).isEqualTo(Duration.ofSeconds(10));
+        assertThat(Units.duration("5m")).isEqualTo(Duration.ofMinutes(5));
+        assertThat(Units.duration("1h")).isEqualTo(Duration.ofHours(1));
+        assertThat(Units.duration("2d")).isEqualTo(Duration.ofDays(2));
+        assertThat(Units.duration("30")).isEqualTo(Duration.ofSeconds(30));
+        for (String bad : List.of("1.5s", "-1s", "10x", "s", "")) {
+            assertThatThrownBy(() -> Units.duration(bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("expected a duration");
+        }
+        assertThatThrownBy(() -> Units.duration("99999999999999999999d")).hasMessageStartingWith("duration is too large");
+    }
+
+    @Test
+    void sizesTakeBinaryUnitsAndRefuseDecimalOnes() {
+        assertThat(Units.size("65536")).isEqualTo(65536);
+        assertThat(Units.size("64KiB")).isEqualTo(64 * 1024);
+        assertThat(Units.size("64MiB")).isEqualTo(64L * 1024 * 1024);
+        assertThat(Units.size("1GiB")).isEqualTo(1024L * 1024 * 1024);
+        assertThatThrownBy(() -> Units.size("64MB")).hasMessage("unknown size unit \"MB\"; use plain bytes or KiB, MiB, GiB (1024-based)");
+        assertThatThrownBy(() -> Units.size("1.5GiB")).hasMessageStartingWith("expected a size");
+    }
+
+    @Test
+    void limitsAreParsedAndBounded() throws Exception {
+        GatewayConfig config = parse(MINIMAL + "limits:\n  max_sessions: 5\n  max_frame_bytes: 8KiB\n  startup_timeout: 250ms\n");
+        assertThat(config.limits()).isEqualTo(new LimitsConfig(5, 8192, Duration.ofMillis(250)));
+
+        String message = errors(MINIMAL + "limits:\n  max_sessions: 0\n  max_frame_bytes: 2GiB\n  startup_timeout: 0s\n");
+        assertThat(message.lines().toList()).containsExactly(
+                "phigate.yaml:17: limits.max_sessions: must be between 1 and 2147483647, got 0",
+                "phigate.yaml:18: limits.max_frame_bytes: must be between 8KiB and 1GiB, got 2GiB",
+                "phigate.yaml:19: limits.startup_timeout: must be longer than zero");
+    }
+
+    @Test
+    void audienceMayBeOneStringOrAList() throws Exception {
+        GatewayConfig config = parse(MINIMAL.replace("audience: phigate", "audience: [phigate, https://phigate.example]"));
+
+        assertThat(config.identity().issuers().getFirst().audiences()).containsExactly("phigate", "https://phigate.example");
+        assertThat(errors(MINIMAL.replace("audience: phigate", "audience: []")))
+                .contains("identity.issuers[0].audience: must list at least one value");
+    }
+
+    @Test
+    void unsignedAndHmacAlgorithmsAreRefused() {
+        String message = errors(MINIMAL.replace("jwks_file: keys/jwks.json", "jwks_file: keys/jwks.json\n      algorithms: [none, HS256, es256]"));
+
+        assertThat(message.lines().toList()).containsExactly(
+                "phigate.yaml:14: identity.issuers[0].algorithms: \"none\" is refused: an unsigned token proves nothing",
+                "phigate.yaml:14: identity.issuers[0].algorithms: \"HS256\" is refused: HMAC keys are shared secrets, so whoever can verify a token can also forge one",
+                "phigate.yaml:14: identity.issuers[0].algorithms: unknown algorithm \"es256\"; did you mean \"ES256\"?");
+    }
+
+    @Test
+    void eachIssuerNeedsExactlyOneKeySource() {
+        assertThat(errors(MINIMAL.replace("      jwks_file: keys/jwks.json\n", "")))
+                .isEqualTo("phigate.yaml:11: identity.issuers[0]: one of jwks_file, jwks_url or discovery: true is required (where the issuer's public keys come from)");
+        assertThat(errors(MINIMAL.replace("jwks_file: keys/jwks.json", "jwks_file: keys/jwks.json\n      discovery: true")))
+                .isEqualTo("phigate.yaml:11: identity.issuers[0]: set only one of jwks_file, jwks_url or discovery: true");
+    }
+
+    @Test
+    void jwksSourcesAreChecked() throws Exception {
+        assertThat(errors(MINIMAL.replace("keys/jwks.json", "keys/missing.json")))
+                .isEqualTo("phigate.yaml:13: identity.issuers[0].jwks_file: file not found: " + dir.toAbsolutePath().normalize().resolve("keys/missing.json"));
+        assertThat(errors(MINIMAL.replace("jwks_file: keys/jwks.json", "jwks_url: file:///etc/jwks.json")))
+                .isEqualTo("phigate.yaml:13: identity.issuers[0].jwks_url: expected an http(s) URL, got \"file:///etc/jwks.json\"");
+        assertThat(errors(MINIMAL.replace("issuer: https://issuer.example", "issuer: local")
+                .replace("jwks_file: keys/jwks.json", "discovery: true")))
+                .contains("identity.issuers[0].discovery: discovery needs the issuer to be an http(s) URL, got \"local\"");
+
+        GatewayConfig config = parse(MINIMAL.replace("jwks_file: keys/jwks.json", "jwks_url: https://issuer.example/jwks"));
+        assertThat(config.identity().issuers().getFirst().jwksUrl()).hasToString("https://issuer.example/jwks");
+    }
+
+    @Test
+    void duplicateIssuersAreErrors() {
+        String twice = MINIMAL.replace("audit:", """
+                    - issuer: https://issuer.example
+                      audience: other
+                      jwks_file: keys/jwks.json
+                audit:""");
+
+        assertThat(errors(twice)).isEqualTo("phigate.yaml:14: identity.issuers[1].issuer: duplicate issuer \"https://issuer.example\" (first on line 11)");
+    }
+
+    @Test
+    void issuerMustBeANonEmptyString() {
+        assertThat(errors(MINIMAL.replace("issuer: https://issuer.example", "issuer: \"\"")))
+                .isEqualTo("phigate.yaml:11: identity.issuers[0].issuer: must not be empty");
+    }
+
+    @Test
+    void exactlyOnePasswordSourceIsRequired() {
+        assertThat(errors(MINIMAL.replace("password_env: CLINICAL_DB_PASSWORD", "password_env: A\n      password_file: b")))
+                .isEqualTo("phigate.yaml:9: upstreams.clinical.credentials.password_file: set only one of password_env or password_file");
+        assertThat(errors(MINIMAL.replace("password_env: CLINICAL_DB_PASSWORD", "password_env: 1-bad")))
+                .contains("upstreams.clinical.credentials.password_env: expected an environment variable name");
+        assertThat(errors(MINIMAL.replace("user: phigate", "mode: vault\n      user: phigate")))
+                .isEqualTo("phigate.yaml:7: upstreams.clinical.credentials.mode: expected one of static, got \"vault\"");
+    }
+
+    @Test
+    void upstreamsKeepFileOrderAndMayRenameTheDatabase() throws Exception {
+        GatewayConfig config = parse(MINIMAL.replace("identity:", """
+                  billing:
+                    address: billing.internal:6543
+                    database: billing_prod
+                    credentials:
+                      user: phigate
+                      password_env: BILLING_DB_PASSWORD
+                identity:"""));
+
+        assertThat(config.upstreams().keySet()).containsExactly("clinical", "billing");
+        UpstreamConfig billing = config.upstreams().get("billing");
+        assertThat(billing.database()).isEqualTo("billing_prod");
+        assertThat(billing.address()).isEqualTo(new HostPort("billing.internal", 6543));
+        assertThatThrownBy(() -> config.upstreams().put("x", billing)).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void upstreamTlsVerifyFullNeedsACaFile() throws Exception {
+        assertThat(errors(MINIMAL.replace("    credentials:", "    tls:\n      mode: verify-full\n    credentials:")))
+                .isEqualTo("phigate.yaml:6: upstreams.clinical.tls.ca_file: required when mode is verify-full (the CA that signed the database's certificate)");
+
+        GatewayConfig config = parse(MINIMAL.replace("    credentials:", "    tls:\n      mode: verify-full\n      ca_file: tls/db-ca.pem\n    credentials:"));
+        assertThat(config.upstreams().get("clinical").tls())
+                .isEqualTo(new UpstreamTlsConfig(UpstreamTlsConfig.Mode.VERIFY_FULL, dir.toAbsolutePath().normalize().resolve("tls/db-ca.pem")));
+        assertThat(errors(MINIMAL.replace("    credentials:", "    tls:\n      mode: verify_full\n    credentials:")))
+                .contains("upstreams.clinical.tls.mode: expected one of disable, require, verify-full, got \"verify_full\"; did you mean \"verify-full\"?");
+    }
+
+    @Test
+    void postgresAuditStoreIsNotSupportedYet() {
+        assertThat(errors(MINIMAL.replace("sqlite:audit.db", "postgres://audit@db/audit")))
+                .isEqualTo("phigate.yaml:15: audit.store: PostgreSQL audit stores are not supported yet; use sqlite:PATH");
+        assertThat(errors(MINIMAL.replace("sqlite:audit.db", "audit.db")))
+                .isEqualTo("phigate.yaml:15: audit.store: expected sqlite:PATH (the only store supported for now), got \"audit.db\"");
+        assertThat(errors(MINIMAL.replace("sqlite:audit.db", "\"sqlite:\"")))
+                .isEqualTo("phigate.yaml:15: audit.store: sqlite: needs a file path, like sqlite:audit.db");
+    }
+
+    @Test
+    void clientTlsWithACertificateNeedsBothFilesToExist() throws Exception {
+        GatewayConfig config = parse(MINIMAL + "tls:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n  allow_loopback_cleartext: false\n");
+        assertThat(config.tls().hasCertificate()).isTrue();
+        assertThat(config.tls().allowLoopbackCleartext()).isFalse();
+
+        assertThat(errors(MINIMAL + "tls:\n  cert_file: tls/server.crt\n"))
+                .isEqualTo("phigate.yaml:16: tls.key_file: cert_file and key_file go together; key_file is missing");
+        assertThat(errors(MINIMAL + "tls:\n  mode: allow\n  cert_file: tls/server.crt\n  key_file: tls/nope.key\n"))
+                .isEqualTo("phigate.yaml:19: tls.key_file: file not found: " + dir.toAbsolutePath().normalize().resolve("tls/nope.key"));
+    }
+
+    @Test
+    void requireWithoutACertificateIsRefusedWhenLoopbackCleartextIsOff() throws Exception {
+        assertThat(errors(MINIMAL + "tls:\n  allow_loopback_cleartext: false\n"))
+                .startsWith("phigate.yaml:16: tls.mode: require without cert_file and key_file, and with allow_loopback_cleartext: false, refuses every client");
+
+        assertThat(parse(MINIMAL + "tls:\n  mode: disable\n  allow_loopback_cleartext: false\n").tls().mode())
+                .isEqualTo(ClientTlsConfig.Mode.DISABLE);
+        assertThat(errors(MINIMAL + "tls:\n  allow_loopback_cleartext: yes please\n"))
+                .isEqualTo("phigate.yaml:17: tls.allow_loopback_cleartext: expected true or false, got \"yes please\"");
+    }
+
+    @Test
+    void anEmptyValueMeansTheKeyIsAbsent() throws Exception {
+        GatewayConfig config = parse(MINIMAL.replace("postgres: 127.0.0.1:6432", "postgres: 127.0.0.1:6432\n  http:") + "limits:\ntls:\n");
+
+        assertThat(config.listen().http()).isNull();
+        assertThat(config.limits().maxSessions()).isEqualTo(1000);
+        assertThat(config.tls().mode()).isEqualTo(ClientTlsConfig.Mode.REQUIRE);
+        assertThat(errors(MINIMAL.replace("user: phigate", "user:")))
+                .isEqualTo("phigate.yaml:7: upstreams.clinical.credentials.user: has no value, but one is required");
+    }
+
+    @Test
+    void theShippedExampleParses() throws Exception {
+        Path file = dir.resolve("phigate.yaml");
+        Files.copy(Path.of("examples/phigate.yaml"), file);
+
+        GatewayConfig config = ConfigLoader.load(file);
+
+        assertThat(config.listen().postgres()).isEqualTo(new HostPort("127.0.0.1", 6432));
+        UpstreamConfig clinical = config.upstreams().get("clinical");
+        assertThat(clinical.address()).isEqualTo(new HostPort("127.0.0.1", 5432));
+        assertThat(clinical.credentials().password().env()).isEqualTo("CLINICAL_DB_PASSWORD");
+        assertThat(config.identity().issuers().getFirst().jwksFile()).isEqualTo(dir.toAbsolutePath().normalize().resolve("keys/jwks.json"));
+    }
+
+    @Test
+    void everyYamlExampleInTheDocsParses() throws Exception {
+        String docs = Files.readString(Path.of("docs/configuration.md"));
+        Matcher blocks = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL).matcher(docs);
+        int count = 0;
+        while (blocks.find()) {
+            // Section snippets replace the same sections of the minimal config, so each is checked in a whole file.
+            String yaml = overlay(MINIMAL, blocks.group(1));
+            try {
+                parse(yaml);
+            } catch (ConfigException e) {
+                throw new AssertionError("docs example failed:\n" + blocks.group(1) + "\n" + e.getMessage(), e);
+            }
+            count++;
+        }
+        assertThat(count).isGreaterThanOrEqualTo(7);
+    }
+
+    private static String overlay(String base, String snippet) {
+        Map<String, String> sections = topLevelSections(base);
+        sections.putAll(topLevelSections(snippet));
+        return String.join("", sections.values());
+    }
+
+    private static Map<String, String> topLevelSections(String yaml) {
+        Map<String, String> sections = new LinkedHashMap<>();
+        String key = null;
+        List<String> lines = new ArrayList<>();
+        for (String line : yaml.split("(?<=\n)")) {
+            Matcher m = Pattern.compile("^([A-Za-z_]+):").matcher(line);
+            if (m.find()) {
+                if (key != null) {
+                    sections.put(key, String.join("", lines));
+                }
+                key = m.group(1);
+                lines.clear();
+            }
+            if (key != null) {
+                lines.add(line.endsWith("\n") ? line : line + "\n");
+            }
+        }
+        if (key != null) {
+            sections.put(key, String.join("", lines));
+        }
+        return sections;
+    }
+
+    private GatewayConfig parse(String yaml) throws ConfigException {
+        return ConfigLoader.parse(yaml, dir, "phigate.yaml");
+    }
+
+    private String errors(String yaml) {
+        return assertThrows(ConfigException.class, () -> parse(yaml)).getMessage();
+    }
+
+    private Path write(String relative, String content) throws IOException {
+        Path file = dir.resolve(relative);
+        Files.createDirectories(file.getParent());
+        return Files.writeString(file, content);
+    }
+}

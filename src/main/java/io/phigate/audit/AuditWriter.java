@@ -226,16 +226,15 @@ final class AuditWriter implements Runnable {
     }
 
     private static void complete(List<Batch> group, AuditUnavailableException failure) {
-        // On a virtual thread so that a caller's callback on its future can never stall the writer.
-        Thread.ofVirtual().name("phigate-audit-complete").start(() -> {
-            for (Batch batch : group) {
-                if (failure == null) {
-                    batch.done().complete(null);
-                } else {
-                    batch.done().completeExceptionally(failure);
-                }
+        // Cheap: the futures handed to callers are async dependents of these (see SqliteAuditStore.append), so
+        // no caller code runs here and a slow callback cannot stall the writer.
+        for (Batch batch : group) {
+            if (failure == null) {
+                batch.done().complete(null);
+            } else {
+                batch.done().completeExceptionally(failure);
             }
-        });
+        }
     }
 
     private static boolean isContention(SQLiteException e) {

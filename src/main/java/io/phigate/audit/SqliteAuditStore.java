@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +36,7 @@ public final class SqliteAuditStore implements AuditSink {
     }
 
     private static final Logger log = LoggerFactory.getLogger(SqliteAuditStore.class);
+    private static final Executor CALLBACKS = task -> Thread.ofVirtual().name("phigate-audit-callback").start(task);
 
     private final String store;
     private final int capacity;
@@ -74,8 +76,21 @@ public final class SqliteAuditStore implements AuditSink {
         this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(writer);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Callbacks on the returned future run on a virtual thread, never on the writer.
+     */
     @Override
     public CompletableFuture<Void> append(List<AuditEvent> events) {
+        CompletableFuture<Void> durable = enqueue(events);
+        // An async dependent, not the writer's own future: a caller's callback runs on its own virtual thread and
+        // cannot stall the group commit, and completing this future cannot mark the record durable for anyone.
+        return durable.isDone() ? durable.copy() : durable.whenCompleteAsync((ignored, failure) -> { }, CALLBACKS);
+    }
+
+    /** Queues the events; the future is the writer's own, completed on the writer thread. */
+    private CompletableFuture<Void> enqueue(List<AuditEvent> events) {
         // Rendered here, on the caller's thread, so a malformed event fails only its own caller.
         List<AuditRow> rows = events.stream().map(AuditRow::of).toList();
         if (rows.isEmpty()) {
@@ -97,14 +112,15 @@ public final class SqliteAuditStore implements AuditSink {
             }
             queue.add(batch);
         }
-        // A copy, so that a caller completing its future cannot mark the record durable for anyone else.
-        return batch.done().copy();
+        return batch.done();
     }
 
     @Override
     public void appendDurably(List<AuditEvent> events) throws AuditUnavailableException {
         try {
-            append(events).get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            // Waits on the writer's future directly: there are no callbacks to keep off the writer here, and one
+            // thread hop less per statement.
+            enqueue(events).get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             // The record may still be written later; the caller refuses the statement and records that.
             throw new AuditUnavailableException("audit store " + store + " did not confirm the record within "

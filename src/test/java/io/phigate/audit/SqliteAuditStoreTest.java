@@ -341,6 +341,15 @@ class SqliteAuditStoreTest {
     }
 
     @Test
+    void callbacksOnAppendNeverRunOnTheWriterThread() throws Exception {
+        try (var store = new SqliteAuditStore(config(dir.resolve("audit.db")))) {
+            var ranOn = store.append(List.of(requested("s1", 1, "SELECT 1")))
+                    .thenApply(ignored -> Thread.currentThread().getName());
+            assertThat(ranOn.get(5, TimeUnit.SECONDS)).isNotEqualTo("phigate-audit-writer");
+        }
+    }
+
+    @Test
     void toStringNeverShowsStatementOrParameters() throws Exception {
         var event = requested("s1", 1, "SELECT * FROM patient WHERE ssn = $1", "123-45-6789");
         var row = AuditRow.of(event);

@@ -1,25 +1,171 @@
 package io.phigate.audit;
 
 import io.phigate.config.AuditConfig;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Placeholder until implemented. */
+/**
+ * The minimal durable audit store: one SQLite file in WAL mode with {@code synchronous=FULL}, written by one
+ * background thread ({@link AuditWriter}) that commits everything queued at once, so concurrent sessions share
+ * each fsync. Fails closed: when the file cannot be written, appends fail with {@link AuditUnavailableException}
+ * and the statements they guard are refused; writing resumes by itself when the cause clears.
+ *
+ * <p>At most {@code queueCapacity} events are accepted and not yet written; beyond that an append is refused at
+ * once rather than waiting. Safe for any number of threads.
+ */
 public final class SqliteAuditStore implements AuditSink {
-    public SqliteAuditStore(AuditConfig config) {
+
+    /**
+     * Counters for metrics and tests. {@code commits} counts groups written, {@code failures} groups refused by
+     * the store, {@code refusals} appends refused because the queue was full or the store closed.
+     */
+    public record Stats(long eventsWritten, long commits, long failures, long refusals) {
     }
 
+    private static final Logger log = LoggerFactory.getLogger(SqliteAuditStore.class);
+    private static final Executor CALLBACKS = task -> Thread.ofVirtual().name("phigate-audit-callback").start(task);
+
+    private final String store;
+    private final int capacity;
+    private final Duration writeTimeout;
+    private final Duration closeTimeout;
+    private final LinkedBlockingQueue<AuditWriter.Batch> queue = new LinkedBlockingQueue<>();
+    private final Semaphore room;
+    private final AuditWriter writer;
+    private final Thread thread;
+    private final LongAdder refusals = new LongAdder();
+    private final Object enqueueLock = new Object();
+    private boolean closed; // guarded by enqueueLock
+
+    /** Opens (creating if needed) the file and its folder, and starts the writer thread. */
+    public SqliteAuditStore(AuditConfig config) throws AuditUnavailableException {
+        this.store = "sqlite:" + config.sqlitePath().toAbsolutePath();
+        if (config.queueCapacity() < 1) {
+            throw new IllegalArgumentException("audit queue capacity must be at least 1: " + config.queueCapacity());
+        }
+        if (config.writeTimeout().isNegative() || config.writeTimeout().isZero()) {
+            throw new IllegalArgumentException("audit write timeout must be positive: " + config.writeTimeout());
+        }
+        this.capacity = config.queueCapacity();
+        this.writeTimeout = config.writeTimeout();
+        // Once closed, the writer has at most the group in progress and one final group left, each bounded by
+        // busy_timeout; the rest is fsync time.
+        this.closeTimeout = config.busyTimeout().multipliedBy(2).plus(writeTimeout).plusSeconds(1);
+        this.room = new Semaphore(capacity);
+        Connection connection;
+        try {
+            connection = AuditWriter.open(config.sqlitePath(), config.busyTimeout());
+        } catch (SQLException | IOException | RuntimeException e) {
+            throw new AuditUnavailableException("audit store " + store + " cannot be opened: " + AuditWriter.reason(e), e);
+        }
+        this.writer = new AuditWriter(store, config.sqlitePath(), config.busyTimeout(), connection, queue, room);
+        // A platform thread: it sits in native SQLite calls and fsync, where a virtual thread would pin its carrier.
+        this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(writer);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Callbacks on the returned future run on a virtual thread, never on the writer.
+     */
     @Override
     public CompletableFuture<Void> append(List<AuditEvent> events) {
-        return CompletableFuture.failedFuture(new AuditUnavailableException("not implemented"));
+        CompletableFuture<Void> durable = enqueue(events);
+        // An async dependent, not the writer's own future: a caller's callback runs on its own virtual thread and
+        // cannot stall the group commit, and completing this future cannot mark the record durable for anyone.
+        return durable.isDone() ? durable.copy() : durable.whenCompleteAsync((ignored, failure) -> { }, CALLBACKS);
+    }
+
+    /** Queues the events; the future is the writer's own, completed on the writer thread. */
+    private CompletableFuture<Void> enqueue(List<AuditEvent> events) {
+        // Rendered here, on the caller's thread, so a malformed event fails only its own caller.
+        List<AuditRow> rows = events.stream().map(AuditRow::of).toList();
+        if (rows.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        if (!room.tryAcquire(rows.size())) {
+            refusals.increment();
+            return CompletableFuture.failedFuture(new AuditUnavailableException(rows.size() > capacity
+                    ? "audit store " + store + " cannot take " + rows.size() + " events at once (queue capacity "
+                            + capacity + ")"
+                    : "audit store " + store + " queue is full (" + capacity + " events waiting for the writer)"));
+        }
+        var batch = new AuditWriter.Batch(rows, new CompletableFuture<>());
+        synchronized (enqueueLock) {
+            if (closed) {
+                room.release(rows.size());
+                refusals.increment();
+                return CompletableFuture.failedFuture(new AuditUnavailableException("audit store " + store + " is closed"));
+            }
+            queue.add(batch);
+        }
+        return batch.done();
     }
 
     @Override
     public void appendDurably(List<AuditEvent> events) throws AuditUnavailableException {
-        throw new AuditUnavailableException("not implemented");
+        try {
+            // Waits on the writer's future directly: there are no callbacks to keep off the writer here, and one
+            // thread hop less per statement.
+            enqueue(events).get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            // The record may still be written later; the caller refuses the statement and records that.
+            throw new AuditUnavailableException("audit store " + store + " did not confirm the record within "
+                    + format(writeTimeout));
+        } catch (ExecutionException e) {
+            // A new exception per caller, so each one's stack trace shows where its own statement was refused.
+            Throwable cause = e.getCause();
+            throw new AuditUnavailableException(cause instanceof AuditUnavailableException
+                    ? cause.getMessage()
+                    : "audit store " + store + " failed: " + cause.getClass().getSimpleName(), cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AuditUnavailableException("interrupted while waiting for audit store " + store, e);
+        }
+    }
+
+    /** Stops accepting events, writes what is queued, and closes the file. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (enqueueLock) {
+            if (!closed) {
+                closed = true;
+                queue.add(AuditWriter.STOP);
+            }
+        }
+        try {
+            if (!thread.join(closeTimeout)) {
+                log.warn("audit store {} writer did not finish within {}; queued records may be lost", store,
+                        format(closeTimeout));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public Stats stats() {
+        return new Stats(writer.eventsWritten.sum(), writer.commits.sum(), writer.failures.sum(), refusals.sum());
     }
 
     @Override
-    public void close() {
+    public String toString() {
+        return "SqliteAuditStore[" + store + "]";
+    }
+
+    private static String format(Duration duration) {
+        return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + "s" : duration.toMillis() + "ms";
     }
 }

@@ -1,0 +1,98 @@
+package io.phigate.audit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One {@code audit_event} row, already rendered to column values. Built on the producer's thread so that
+ * formatting and JSON work is spread over the sessions and a bad event fails only its own caller; the writer
+ * thread just binds these values. Never prints the statement or its parameters.
+ */
+record AuditRow(String time, String kind, String sessionId, Long statementId, Peer peer, Request request,
+                Result result, String detail) {
+
+    /** Who was on either side of the gateway. */
+    record Peer(String clientAddress, String upstream, String issuer, String subject) {
+    }
+
+    /** What a statement asked for. Carries PHI: never printed. */
+    record Request(String protocol, String statement, String parameters, String preparedName, String portal) {
+        @Override
+        public String toString() {
+            return "Request[protocol=" + protocol + ", statementLength=" + (statement == null ? 0 : statement.length())
+                    + ", preparedName=" + preparedName + ", portal=" + portal + "]";
+        }
+    }
+
+    /** How something ended. */
+    record Result(String outcome, String sqlState, String commandTag, Long rowCount, Long durationMicros) {
+    }
+
+    // Fixed width with microseconds so that text order is time order, which the (time) index relies on.
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static AuditRow of(AuditEvent event) {
+        String time = TIME.format(event.time());
+        return switch (event) {
+            case AuditEvent.SessionStarted e -> new AuditRow(time, "session_started", e.sessionId(), null,
+                    new Peer(e.clientAddress(), e.upstream(), e.issuer(), e.subject()), null, null,
+                    detail("claims_digest", e.claimsDigest(), "startup_user", e.startupUser(),
+                            "application_name", e.applicationName(), "tls", e.tls()));
+            case AuditEvent.ConnectionRefused e -> new AuditRow(time, "connection_refused", e.sessionId(), null,
+                    new Peer(e.clientAddress(), e.upstream(), e.issuer(), e.subject()), null,
+                    new Result(null, e.sqlState(), null, null, null),
+                    detail("reason", e.reason()));
+            case AuditEvent.StatementRequested e -> new AuditRow(time, "statement_requested", e.sessionId(),
+                    e.statementId(), new Peer(e.clientAddress(), e.upstream(), e.issuer(), e.subject()),
+                    new Request(lower(e.protocol()), e.text(), parameters(e.parameters()), e.preparedName(),
+                            e.portal()),
+                    null, null);
+            case AuditEvent.StatementCompleted e -> new AuditRow(time, "statement_completed", e.sessionId(),
+                    e.statementId(), null, null,
+                    new Result(lower(e.outcome()), e.sqlState(), e.commandTag(), e.rows(), e.durationMicros()),
+                    null);
+            case AuditEvent.SessionEnded e -> new AuditRow(time, "session_ended", e.sessionId(), null, null, null,
+                    null, detail("reason", e.reason(), "statements", e.statements(), "duration_ms",
+                            e.durationMillis()));
+            case AuditEvent.CancelRequested e -> new AuditRow(time, "cancel_requested", e.sessionId(), null,
+                    new Peer(e.clientAddress(), null, null, null), null, null, detail("matched", e.matched()));
+        };
+    }
+
+    private static String lower(Enum<?> value) {
+        return value == null ? null : value.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** A JSON array of strings and nulls; null when the statement had no parameter list at all. */
+    private static String parameters(List<String> parameters) {
+        return parameters == null ? null : json(parameters);
+    }
+
+    /** The fields with no column of their own, as one JSON object; absent values are left out. */
+    private static String detail(Object... namesAndValues) {
+        var fields = new LinkedHashMap<String, Object>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            if (namesAndValues[i + 1] != null) {
+                fields.put((String) namesAndValues[i], namesAndValues[i + 1]);
+            }
+        }
+        return fields.isEmpty() ? null : json(fields);
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            // Only strings, numbers and booleans reach here, so this is a bug, not bad input. The message of a
+            // Jackson exception can quote the value, so it is not passed on.
+            throw new IllegalStateException("cannot render audit field as JSON (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+}

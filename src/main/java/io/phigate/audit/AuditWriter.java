@@ -1,0 +1,325 @@
+package io.phigate.audit;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteException;
+
+/**
+ * The group-commit loop of {@link SqliteAuditStore}. Runs on the one platform thread {@code phigate-audit-writer},
+ * which alone touches the SQLite connection: it takes everything queued, writes it in one transaction, commits
+ * (one fsync for the whole group) and only then completes the producers' futures.
+ *
+ * <p>A failed group is rolled back and refused; the loop keeps going so the store recovers by itself once the
+ * lock, disk or file problem clears.
+ */
+final class AuditWriter implements Runnable {
+
+    /** Events from one {@code append} call and the future that says they are durable. */
+    record Batch(List<AuditRow> rows, CompletableFuture<Void> done) {
+    }
+
+    /** Queued by {@code close()} after the last accepted batch, so everything before it is still written. */
+    static final Batch STOP = new Batch(List.of(), new CompletableFuture<>());
+
+    static final int SCHEMA_VERSION = 1;
+
+    private static final Logger log = LoggerFactory.getLogger(AuditWriter.class);
+
+    private static final String INSERT = """
+            INSERT INTO audit_event (time, kind, session_id, statement_id, client_address, upstream, issuer, subject,
+                protocol, statement, parameters, prepared_name, portal, outcome, sqlstate, command_tag, row_count,
+                duration_us, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+
+    private final String store;
+    private final Path path;
+    private final Duration busyTimeout;
+    private final BlockingQueue<Batch> queue;
+    private final Semaphore room;
+    final LongAdder eventsWritten = new LongAdder();
+    final LongAdder commits = new LongAdder();
+    final LongAdder failures = new LongAdder();
+
+    // Writer thread only.
+    private Connection connection;
+    private PreparedStatement insert;
+    private long failureStreak;
+
+    AuditWriter(String store, Path path, Duration busyTimeout, Connection connection, BlockingQueue<Batch> queue,
+                Semaphore room) {
+        this.store = store;
+        this.path = path;
+        this.busyTimeout = busyTimeout;
+        this.connection = connection;
+        this.queue = queue;
+        this.room = room;
+    }
+
+    @Override
+    public void run() {
+        boolean stopping = false;
+        while (!stopping) {
+            // A fresh list each time: the previous one is still being completed on another thread.
+            var group = new ArrayList<Batch>();
+            group.add(take());
+            queue.drainTo(group);
+            if (group.getLast() == STOP) {
+                group.removeLast();
+                stopping = true;
+            }
+            if (!group.isEmpty()) {
+                writeGroup(group);
+            }
+        }
+        closeConnection();
+    }
+
+    private Batch take() {
+        while (true) {
+            try {
+                return queue.take();
+            } catch (InterruptedException e) {
+                // Shutdown is the STOP batch, never an interrupt: an accepted record must not be dropped.
+            }
+        }
+    }
+
+    private void writeGroup(List<Batch> group) {
+        int events = 0;
+        for (Batch batch : group) {
+            events += batch.rows().size();
+        }
+        AuditUnavailableException failure = null;
+        try {
+            ensureOpen();
+            write(group);
+            eventsWritten.add(events);
+            commits.increment();
+            if (failureStreak > 0) {
+                log.info("audit store {} is writable again after {} failed commits", store, failureStreak);
+                failureStreak = 0;
+            }
+        } catch (SQLException | IOException | RuntimeException e) {
+            failures.increment();
+            if (failureStreak++ == 0) {
+                // Once per streak: a locked or full store would otherwise log once per statement. The reason
+                // comes from SQLite or the file system and never contains record contents.
+                log.warn("audit store {} cannot write; statements are refused until it recovers: {}", store,
+                        reason(e));
+            }
+            if (!(e instanceof SQLiteException s && isContention(s))) {
+                // Anything but lock contention may have left the connection unusable; the next group reopens.
+                closeConnection();
+            }
+            failure = new AuditUnavailableException("audit store " + store + " cannot write: " + reason(e), e);
+        }
+        // Room is given back before the futures complete, so a woken producer finds it.
+        room.release(events);
+        complete(group, failure);
+    }
+
+    private void write(List<Batch> group) throws SQLException {
+        try (Statement control = connection.createStatement()) {
+            // IMMEDIATE takes the write lock up front, so contention waits in busy_timeout instead of failing
+            // later on a stale read snapshot.
+            control.execute("BEGIN IMMEDIATE");
+            try {
+                for (Batch batch : group) {
+                    for (AuditRow row : batch.rows()) {
+                        bind(row);
+                        insert.addBatch();
+                    }
+                }
+                insert.executeBatch();
+                control.execute("COMMIT");
+            } catch (SQLException | RuntimeException e) {
+                rollback(control);
+                throw e;
+            }
+        }
+    }
+
+    private void rollback(Statement control) {
+        try {
+            insert.clearBatch();
+            control.execute("ROLLBACK");
+        } catch (SQLException ignored) {
+            // SQLite may already have rolled back (disk full, I/O error); if not, closing the connection will.
+        }
+    }
+
+    private void bind(AuditRow row) throws SQLException {
+        var peer = row.peer() == null ? new AuditRow.Peer(null, null, null, null) : row.peer();
+        var request = row.request() == null ? new AuditRow.Request(null, null, null, null, null) : row.request();
+        var result = row.result() == null ? new AuditRow.Result(null, null, null, null, null) : row.result();
+        insert.setString(1, row.time());
+        insert.setString(2, row.kind());
+        insert.setString(3, row.sessionId());
+        setLong(4, row.statementId());
+        insert.setString(5, peer.clientAddress());
+        insert.setString(6, peer.upstream());
+        insert.setString(7, peer.issuer());
+        insert.setString(8, peer.subject());
+        insert.setString(9, request.protocol());
+        insert.setString(10, request.statement());
+        insert.setString(11, request.parameters());
+        insert.setString(12, request.preparedName());
+        insert.setString(13, request.portal());
+        insert.setString(14, result.outcome());
+        insert.setString(15, result.sqlState());
+        insert.setString(16, result.commandTag());
+        setLong(17, result.rowCount());
+        setLong(18, result.durationMicros());
+        insert.setString(19, row.detail());
+    }
+
+    private void setLong(int index, Long value) throws SQLException {
+        if (value == null) {
+            insert.setNull(index, Types.BIGINT);
+        } else {
+            insert.setLong(index, value);
+        }
+    }
+
+    private void ensureOpen() throws SQLException, IOException {
+        if (connection != null && !Files.exists(path)) {
+            // On Linux SQLite keeps writing to a deleted file without error; those records would be lost.
+            log.warn("audit store {} file was removed; starting a new one", store);
+            closeConnection();
+        }
+        if (connection == null) {
+            connection = open(path, busyTimeout);
+        }
+        if (insert == null) {
+            insert = connection.prepareStatement(INSERT);
+        }
+    }
+
+    private void closeConnection() {
+        try {
+            if (connection != null) {
+                connection.close();
+            }
+        } catch (SQLException e) {
+            log.warn("audit store {} did not close cleanly: {}", store, reason(e));
+        } finally {
+            connection = null;
+            insert = null;
+        }
+    }
+
+    private static void complete(List<Batch> group, AuditUnavailableException failure) {
+        // Cheap: the futures handed to callers are async dependents of these (see SqliteAuditStore.append), so
+        // no caller code runs here and a slow callback cannot stall the writer.
+        for (Batch batch : group) {
+            if (failure == null) {
+                batch.done().complete(null);
+            } else {
+                batch.done().completeExceptionally(failure);
+            }
+        }
+    }
+
+    private static boolean isContention(SQLiteException e) {
+        int primary = e.getResultCode().code & 0xff;
+        return primary == 5 /* SQLITE_BUSY */ || primary == 6 /* SQLITE_LOCKED */;
+    }
+
+    /** Why a write failed, for messages and logs: SQLite's own text, or the exception class and its message. */
+    static String reason(Exception e) {
+        if (e instanceof SQLiteException) {
+            return e.getMessage();
+        }
+        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    }
+
+    /** Opens the file durably (WAL, synchronous=FULL), creating its folder and the schema if missing. */
+    static Connection open(Path path, Duration busyTimeout) throws SQLException, IOException {
+        Path folder = path.toAbsolutePath().getParent();
+        if (folder != null) {
+            Files.createDirectories(folder);
+        }
+        var config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        // FULL fsyncs the WAL on every commit: a confirmed record survives power loss, not just a crash.
+        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        config.setBusyTimeout(Math.toIntExact(busyTimeout.toMillis()));
+        Connection connection = config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
+        try {
+            createSchema(connection);
+            return connection;
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private static void createSchema(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+            try {
+                int version;
+                try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+                    version = rs.next() ? rs.getInt(1) : 0;
+                }
+                if (version > SCHEMA_VERSION) {
+                    throw new SQLException("audit schema version " + version + " is newer than this gateway ("
+                            + SCHEMA_VERSION + ")");
+                }
+                if (version < SCHEMA_VERSION) {
+                    s.execute("""
+                            CREATE TABLE IF NOT EXISTS audit_event (
+                                seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+                                time           TEXT NOT NULL,
+                                kind           TEXT NOT NULL,
+                                session_id     TEXT,
+                                statement_id   INTEGER,
+                                client_address TEXT,
+                                upstream       TEXT,
+                                issuer         TEXT,
+                                subject        TEXT,
+                                protocol       TEXT,
+                                statement      TEXT,
+                                parameters     TEXT,
+                                prepared_name  TEXT,
+                                portal         TEXT,
+                                outcome        TEXT,
+                                sqlstate       TEXT,
+                                command_tag    TEXT,
+                                row_count      INTEGER,
+                                duration_us    INTEGER,
+                                detail         TEXT
+                            )""");
+                    s.execute("CREATE INDEX IF NOT EXISTS audit_event_session ON audit_event (session_id, seq)");
+                    s.execute("CREATE INDEX IF NOT EXISTS audit_event_time ON audit_event (time)");
+                    s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+                }
+                s.execute("COMMIT");
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    s.execute("ROLLBACK");
+                } catch (SQLException ignored) {
+                    // The connection is closed by the caller, which rolls back anyway.
+                }
+                throw e;
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 package io.phigate;
 
 import io.phigate.audit.AuditSink;
+import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.SqliteAuditStore;
 import io.phigate.config.GatewayConfig;
 import io.phigate.identity.TokenVerifier;
@@ -46,7 +47,12 @@ public final class Gateway implements AutoCloseable {
         SSLContext tls = config.tls().hasCertificate()
                 ? TlsContexts.server(config.tls().certFile(), config.tls().keyFile()) : null;
         TokenVerifier verifier = new TokenVerifier(config.identity());
-        AuditSink audit = new SqliteAuditStore(config.audit());
+        AuditSink audit;
+        try {
+            audit = new SqliteAuditStore(config.audit());
+        } catch (AuditUnavailableException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("phigate-timers").daemon().factory());
         SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions());

@@ -197,9 +197,19 @@ final class Exchange {
                     // Nothing pending expects an error here; ReadyForQuery follows.
                 }
                 default -> {
+                    // The failing statement is this op's, or, when a Parse/Bind/Describe failed, the Execute it
+                    // was preparing: the next statement in the batch.
+                    for (Op op : ops) {
+                        if (op.kind == Kind.SYNC) {
+                            break;
+                        }
+                        if (op.statement != null) {
+                            op.statement.failed(error.sqlState());
+                            break;
+                        }
+                    }
                     ops.pollFirst();
                     if (head.statement != null) {
-                        head.statement.failed(error.sqlState());
                         completed.accept(head.statement);
                     }
                     skipToSync();

@@ -1,0 +1,178 @@
+package io.phigate;
+
+import io.phigate.config.AuditConfig;
+import io.phigate.config.ClientTlsConfig;
+import io.phigate.config.CredentialsConfig;
+import io.phigate.config.GatewayConfig;
+import io.phigate.config.HostPort;
+import io.phigate.config.IdentityConfig;
+import io.phigate.config.IssuerConfig;
+import io.phigate.config.LimitsConfig;
+import io.phigate.config.SecretRef;
+import io.phigate.config.UpstreamConfig;
+import io.phigate.config.UpstreamTlsConfig;
+import io.phigate.identity.KeyTool;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.UnaryOperator;
+
+/** A gateway in front of the shared test database, with its own keys and audit file. */
+public final class GatewayHarness implements AutoCloseable {
+    public static final String ISSUER = "https://issuer.test";
+    public static final String AUDIENCE = "phigate";
+    public static final String AGENT = "system:serviceaccount:clinical:triage-agent";
+
+    private final Path dir;
+    private final Path key;
+    private final GatewayConfig config;
+    private final Gateway gateway;
+
+    private GatewayHarness(Path dir, Path key, GatewayConfig config, Gateway gateway) {
+        this.dir = dir;
+        this.key = key;
+        this.config = config;
+        this.gateway = gateway;
+    }
+
+    public static GatewayHarness start(Path dir) throws Exception {
+        return start(dir, c -> c);
+    }
+
+    /** Starts a gateway; {@code customize} may replace parts of the default configuration. */
+    public static GatewayHarness start(Path dir, UnaryOperator<GatewayConfig> customize) throws Exception {
+        Path key = keys(dir);
+        GatewayConfig config = customize.apply(defaultConfig(dir, TestDatabase.get()));
+        return new GatewayHarness(dir, key, config, Gateway.start(config));
+    }
+
+    static Path keys(Path dir) throws IOException {
+        Path keys = dir.resolve("keys");
+        return Files.exists(keys.resolve(KeyTool.PRIVATE_KEY_FILE)) ? keys.resolve(KeyTool.PRIVATE_KEY_FILE)
+                : KeyTool.generate(keys);
+    }
+
+    public static GatewayConfig defaultConfig(Path dir, TestDatabase db) {
+        Path audit = dir.resolve("audit.db");
+        return new GatewayConfig(
+                new GatewayConfig.Listen(new HostPort("127.0.0.1", 0), null),
+                Map.of("clinical", new UpstreamConfig("clinical", new HostPort("127.0.0.1", db.port()), "clinical",
+                        new CredentialsConfig(CredentialsConfig.Mode.STATIC, db.user(), new SecretRef(null, db.passwordFile())),
+                        UpstreamTlsConfig.DISABLED)),
+                new IdentityConfig(List.of(new IssuerConfig(ISSUER, List.of(AUDIENCE), dir.resolve("keys/jwks.json"),
+                        null, false, IssuerConfig.DEFAULT_ALGORITHMS)), Duration.ofSeconds(5), Duration.ZERO),
+                new AuditConfig("sqlite:" + audit, audit, 65536, Duration.ofSeconds(5), Duration.ofSeconds(2)),
+                new LimitsConfig(200, 64 * 1024 * 1024, Duration.ofSeconds(10)),
+                new ClientTlsConfig(ClientTlsConfig.Mode.REQUIRE, null, null, true),
+                null, dir);
+    }
+
+    public static GatewayConfig withLimits(GatewayConfig c, LimitsConfig limits) {
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), limits, c.tls(), c.policy(), c.baseDir());
+    }
+
+    public static GatewayConfig withTls(GatewayConfig c, ClientTlsConfig tls) {
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), tls, c.policy(), c.baseDir());
+    }
+
+    public static GatewayConfig withIdentity(GatewayConfig c, IdentityConfig identity) {
+        return new GatewayConfig(c.listen(), c.upstreams(), identity, c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir());
+    }
+
+    public String token() throws IOException {
+        return token(AGENT, Duration.ofMinutes(10));
+    }
+
+    public String token(String subject, Duration ttl) throws IOException {
+        return KeyTool.mint(key, ISSUER, subject, List.of(AUDIENCE), ttl, Map.of());
+    }
+
+    public Path keyFile() {
+        return key;
+    }
+
+    public int port() {
+        return gateway.postgresAddress().getPort();
+    }
+
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port() + "/clinical?sslmode=disable";
+    }
+
+    public Connection connect() throws SQLException, IOException {
+        return connect(new Properties());
+    }
+
+    public Connection connect(Properties extra) throws SQLException, IOException {
+        Properties p = new Properties();
+        p.setProperty("user", "triage-agent");
+        p.setProperty("password", token());
+        p.putAll(extra);
+        return DriverManager.getConnection(jdbcUrl(), p);
+    }
+
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path auditFile() {
+        return config.audit().sqlitePath();
+    }
+
+    /** Rows of the audit store matching {@code where} (SQL over table audit_event), in sequence order. */
+    public List<Map<String, Object>> audit(String where) throws SQLException {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + auditFile());
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("select * from audit_event where " + where + " order by seq")) {
+            ResultSetMetaData md = rs.getMetaData();
+            while (rs.next()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                for (int i = 1; i <= md.getColumnCount(); i++) {
+                    row.put(md.getColumnName(i), rs.getObject(i));
+                }
+                rows.add(row);
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * Completion records are written after the client has its answer, so a test polls for them (up to 10 s)
+     * until at least {@code atLeast} rows match.
+     */
+    public List<Map<String, Object>> auditEventually(String where, int atLeast) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        List<Map<String, Object>> rows = audit(where);
+        while (rows.size() < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            rows = audit(where);
+        }
+        return rows;
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+    }
+}

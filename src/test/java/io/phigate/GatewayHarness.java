@@ -99,6 +99,20 @@ public final class GatewayHarness implements AutoCloseable {
         return KeyTool.mint(key, ISSUER, subject, List.of(AUDIENCE), ttl, Map.of());
     }
 
+    /** A correctly signed token whose expiry is {@code ago} in the past (KeyTool only mints live tokens). */
+    public String expiredToken(Duration ago) throws Exception {
+        com.nimbusds.jose.jwk.ECKey jwk = com.nimbusds.jose.jwk.ECKey.parse(Files.readString(key));
+        java.time.Instant exp = java.time.Instant.now().minus(ago);
+        com.nimbusds.jwt.JWTClaimsSet claims = new com.nimbusds.jwt.JWTClaimsSet.Builder()
+                .issuer(ISSUER).subject(AGENT).audience(AUDIENCE)
+                .issueTime(java.util.Date.from(exp.minusSeconds(600))).notBeforeTime(java.util.Date.from(exp.minusSeconds(600)))
+                .expirationTime(java.util.Date.from(exp)).build();
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.ES256).keyID(jwk.getKeyID()).build(), claims);
+        jwt.sign(new com.nimbusds.jose.crypto.ECDSASigner(jwk));
+        return jwt.serialize();
+    }
+
     public Path keyFile() {
         return key;
     }

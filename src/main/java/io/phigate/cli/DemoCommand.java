@@ -1,13 +1,341 @@
 package io.phigate.cli;
 
+import io.phigate.Gateway;
+import io.phigate.config.ConfigLoader;
+import io.phigate.config.GatewayConfig;
+import io.phigate.demo.DemoDatabase;
+import io.phigate.identity.KeyTool;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** Placeholder until implemented. */
-@Command(name = "demo", description = "not yet implemented")
+/**
+ * {@code phigate demo}: an embedded PostgreSQL with synthetic patients, the gateway in front of it, and a token
+ * for a demo agent, all in one folder. The gateway is configured by writing a real {@code phigate.yaml} and
+ * loading it with {@link ConfigLoader}, so the demo runs the same path as {@code phigate serve}.
+ */
+@Command(name = "demo", description = "Run the gateway in front of an embedded PostgreSQL with synthetic patients.")
 final class DemoCommand implements Callable<Integer> {
+    static final String ISSUER = "https://demo.phigate.local";
+    static final String AUDIENCE = "phigate";
+    static final String AGENT_SUBJECT = "system:serviceaccount:clinical:triage-agent";
+    static final String AGENT_USER = "triage-agent";
+    static final String UPSTREAM = "clinical";
+
+    static final String CONFIG_FILE = "phigate.yaml";
+    static final String TOKEN_FILE = "agent.token";
+    static final String PASSWORD_FILE = "secrets/clinical.password";
+    static final String KEYS_DIR = "keys";
+    static final String AUDIT_FILE = "audit.db";
+
+    /**
+     * Everything a previous demo wrote here, apart from the PostgreSQL cluster, which DemoDatabase removes itself.
+     * Only these are deleted, never the whole folder: {@code --dir} may name a folder that holds other things.
+     */
+    private static final List<String> PREVIOUS_STATE = List.of(CONFIG_FILE, TOKEN_FILE, PASSWORD_FILE,
+            KEYS_DIR + "/" + KeyTool.PRIVATE_KEY_FILE, KEYS_DIR + "/" + KeyTool.JWKS_FILE,
+            AUDIT_FILE, AUDIT_FILE + "-wal", AUDIT_FILE + "-shm", AUDIT_FILE + "-journal");
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--port", defaultValue = "6432", paramLabel = "PORT",
+            description = "Port on 127.0.0.1 for the gateway (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--patients", defaultValue = "300", paramLabel = "N",
+            description = "Synthetic patients to generate (default: ${DEFAULT-VALUE}).")
+    int patients;
+
+    @Option(names = "--dir", defaultValue = "demo-data", paramLabel = "DIR",
+            description = "Folder for the database, keys, config, token and audit log; a previous demo's state in it"
+                    + " is replaced (default: ${DEFAULT-VALUE}).")
+    Path dir;
+
+    @Option(names = "--ttl", defaultValue = "1h", paramLabel = "DURATION", converter = TokenCommand.TtlConverter.class,
+            description = "Lifetime of the demo agent's token, such as 30m, 1h or 1d (default: ${DEFAULT-VALUE}).")
+    Duration ttl;
+
     @Override
-    public Integer call() {
-        return 1;
+    public Integer call() throws InterruptedException {
+        if (port < 0 || port > 65535) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--port must be 0-65535, got " + port);
+        }
+        if (patients < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--patients must be at least 1, got " + patients);
+        }
+        Running demo;
+        try {
+            demo = start(dir, port, patients, ttl);
+        } catch (StartFailed e) {
+            spec.commandLine().getErr().println("phigate demo: " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            demo.close();
+            stopped.countDown();
+        }, "phigate-demo-shutdown"));
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(instructions(demo, patients));
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    /** A running demo. {@link #close()} stops the gateway first, so no session outlives its database. */
+    static final class Running implements AutoCloseable {
+        private final Path dir;
+        private final DemoDatabase database;
+        private final Gateway gateway;
+        private final String token;
+        private final LocalTime tokenExpires;
+        private boolean closed;
+
+        private Running(Path dir, DemoDatabase database, Gateway gateway, String token, LocalTime tokenExpires) {
+            this.dir = dir;
+            this.database = database;
+            this.gateway = gateway;
+            this.token = token;
+            this.tokenExpires = tokenExpires;
+        }
+
+        Path dir() {
+            return dir;
+        }
+
+        int port() {
+            return gateway.postgresAddress().getPort();
+        }
+
+        int databasePort() {
+            return database.port();
+        }
+
+        Path tokenFile() {
+            return dir.resolve(TOKEN_FILE);
+        }
+
+        Path auditFile() {
+            return dir.resolve(AUDIT_FILE);
+        }
+
+        /** Idempotent, since both the shutdown hook and a test's try-with-resources may call it. */
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                gateway.close();
+            } finally {
+                database.close();
+            }
+        }
+    }
+
+    /** Why the demo could not start, in one line for the terminal. */
+    static final class StartFailed extends Exception {
+        StartFailed(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * Prepares {@code dir} and starts the database and the gateway; the caller owns the result and must close it.
+     * On failure everything already started is stopped again.
+     *
+     * @param port the gateway's port on 127.0.0.1, or 0 for a free one
+     */
+    static Running start(Path dir, int port, int patients, Duration ttl) throws StartFailed {
+        // Checked before anything is deleted: the usual reason the port is taken is a demo still running from
+        // this same folder, and wiping its files under it would break it.
+        if (port != 0) {
+            requireFreePort(port);
+        }
+        DemoDatabase database = null;
+        Gateway gateway = null;
+        try {
+            Files.createDirectories(dir);
+            for (String file : PREVIOUS_STATE) {
+                Files.deleteIfExists(dir.resolve(file));
+            }
+            database = startDatabase(dir, patients);
+
+            Files.createDirectories(dir.resolve(PASSWORD_FILE).getParent());
+            writeOwnerOnly(dir.resolve(PASSWORD_FILE), database.password() + "\n");
+            KeyTool.generate(dir.resolve(KEYS_DIR), true);
+            Path configFile = dir.resolve(CONFIG_FILE);
+            Files.writeString(configFile, config(port, database), StandardCharsets.UTF_8);
+            GatewayConfig config = ConfigLoader.load(configFile);
+            gateway = startGateway(config);
+
+            String token = KeyTool.mint(dir.resolve(KEYS_DIR).resolve(KeyTool.PRIVATE_KEY_FILE), ISSUER,
+                    AGENT_SUBJECT, List.of(AUDIENCE), ttl, agentClaims());
+            LocalTime expires = LocalTime.now().plus(ttl).truncatedTo(ChronoUnit.SECONDS);
+            writeOwnerOnly(dir.resolve(TOKEN_FILE), token + "\n");
+            return new Running(dir, database, gateway, token, expires);
+        } catch (Exception e) {
+            if (gateway != null) {
+                gateway.close();
+            }
+            if (database != null) {
+                database.close();
+            }
+            throw e instanceof StartFailed f ? f : new StartFailed(oneLine(e), e);
+        }
+    }
+
+    private static void requireFreePort(int port) throws StartFailed {
+        try (var probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        } catch (IOException e) {
+            throw new StartFailed("127.0.0.1:" + port + " is already in use (another phigate demo?);"
+                    + " stop it or pick another port with --port", e);
+        }
+    }
+
+    private static DemoDatabase startDatabase(Path dir, int patients) throws StartFailed {
+        try {
+            return DemoDatabase.start(dir, 0, patients);
+        } catch (IOException | RuntimeException e) {
+            throw new StartFailed("could not start the embedded PostgreSQL: " + oneLine(e), e);
+        }
+    }
+
+    private static Gateway startGateway(GatewayConfig config) throws StartFailed {
+        try {
+            return Gateway.start(config);
+        } catch (BindException e) {
+            throw new StartFailed("cannot listen on " + config.listen().postgres() + ": " + e.getMessage()
+                    + "; pick another port with --port", e);
+        } catch (Exception e) {
+            throw new StartFailed("could not start the gateway: " + oneLine(e), e);
+        }
+    }
+
+    /**
+     * The demo's config, as a person would write it. Paths are relative to the config's folder, so the file
+     * still works with {@code phigate serve --config DIR/phigate.yaml} while the demo database runs.
+     */
+    static String config(int port, DemoDatabase database) {
+        return """
+                # Written by `phigate demo`, and rewritten on every run. Paths are relative to this folder.
+                listen:
+                  postgres: 127.0.0.1:%1$d
+
+                upstreams:
+                  %2$s:
+                    address: localhost:%3$d          # the embedded PostgreSQL
+                    database: %4$s
+                    credentials:
+                      mode: static
+                      user: %5$s
+                      password_file: %6$s
+                    tls:
+                      mode: disable                   # loopback only
+
+                identity:
+                  issuers:
+                    - issuer: %7$s
+                      audience: %8$s
+                      jwks_file: %9$s/%10$s
+
+                audit:
+                  store: sqlite:%11$s
+
+                tls:
+                  # No certificate: clients on this machine connect in cleartext, nobody else can connect.
+                  mode: require
+                  allow_loopback_cleartext: true
+                """.formatted(port, UPSTREAM, database.port(), database.database(), database.user(), PASSWORD_FILE,
+                ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE);
+    }
+
+    /** The claims a Kubernetes projected service-account token carries, so the audit trail shows a realistic agent. */
+    private static Map<String, Object> agentClaims() {
+        return Map.of("kubernetes.io", Map.of(
+                "namespace", "clinical",
+                "serviceaccount", Map.of("name", "triage-agent", "uid", UUID.randomUUID().toString()),
+                "pod", Map.of("name", "triage-agent-7d9f", "uid", UUID.randomUUID().toString())));
+    }
+
+    private static String instructions(Running demo, int patients) {
+        String dir = shellWord(demo.dir().normalize().toString());
+        String dirPrefix = dir.equals(".") ? "" : dir + "/";
+        return """
+
+                phigate demo is running.
+
+                  gateway      127.0.0.1:%1$d, in front of an embedded PostgreSQL on port %2$d with %3$d synthetic patients
+                  agent        %4$s (token in %5$s%6$s, valid until %7$s)
+                  config       %5$s%8$s
+
+                Connect as the demo agent, through the gateway (the token is the password):
+
+                  PGPASSWORD='%9$s' psql "host=127.0.0.1 port=%1$d dbname=%10$s user=%11$s sslmode=disable"
+
+                Then try:
+
+                  select mrn, first_name, last_name, birth_date from patients limit 5;
+                  select department, count(*) from encounters group by department order by 2 desc;
+
+                Every statement is in the audit log:
+
+                  sqlite3 %5$s%12$s 'select seq,kind,subject,statement from audit_event order by seq desc limit 10'
+
+                Mint a token for another agent:
+
+                  bin/phigate token mint --key %5$s%13$s/%14$s --issuer %15$s \\
+                      --subject system:serviceaccount:clinical:billing-agent --audience %16$s --ttl 10m
+
+                Ctrl-C stops everything.
+                """.formatted(demo.port(), demo.databasePort(), patients, AGENT_SUBJECT, dirPrefix, TOKEN_FILE,
+                demo.tokenExpires, CONFIG_FILE, demo.token, UPSTREAM, AGENT_USER, AUDIT_FILE, KEYS_DIR,
+                KeyTool.PRIVATE_KEY_FILE, ISSUER, AUDIENCE);
+    }
+
+    private static final Pattern PLAIN_WORD = Pattern.compile("[A-Za-z0-9_./:@%+=,-]+");
+
+    /** Quotes a path for a POSIX shell only when it needs it, so the usual {@code demo-data} prints as is. */
+    static String shellWord(String text) {
+        return PLAIN_WORD.matcher(text).matches() ? text : "'" + text.replace("'", "'\\''") + "'";
+    }
+
+    /** Creates the file owner-only from the start, so a secret is never readable by others, not even briefly. */
+    private static void writeOwnerOnly(Path file, String content) throws IOException {
+        Files.deleteIfExists(file);
+        if (Files.getFileStore(file.toAbsolutePath().getParent()).supportsFileAttributeView("posix")) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } else {
+            Files.createFile(file);
+        }
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+    }
+
+    private static String oneLine(Throwable e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return message.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 }

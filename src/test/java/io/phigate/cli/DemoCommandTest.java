@@ -1,0 +1,82 @@
+package io.phigate.cli;
+
+import static java.nio.file.attribute.PosixFilePermission.OWNER_READ;
+import static java.nio.file.attribute.PosixFilePermission.OWNER_WRITE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.phigate.config.ConfigLoader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DemoCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void agentTokenQueriesPatientsThroughTheGatewayAndTheStatementIsAudited() throws Exception {
+        Files.writeString(dir.resolve("notes.txt"), "not the demo's");
+        Files.writeString(dir.resolve("agent.token"), "a previous demo's token");
+
+        try (DemoCommand.Running demo = DemoCommand.start(dir, 0, 20, Duration.ofMinutes(5))) {
+            assertThat(Files.readString(dir.resolve("notes.txt"))).as("only the demo's own files are replaced")
+                    .isEqualTo("not the demo's");
+            assertThat(Files.getPosixFilePermissions(demo.tokenFile())).containsExactlyInAnyOrder(OWNER_READ, OWNER_WRITE);
+            assertThat(Files.getPosixFilePermissions(dir.resolve("secrets/clinical.password")))
+                    .containsExactlyInAnyOrder(OWNER_READ, OWNER_WRITE);
+            assertThat(ConfigLoader.load(dir.resolve("phigate.yaml")).listen().postgres().port())
+                    .as("the written config names the port the gateway asked for").isZero();
+
+            String token = Files.readString(demo.tokenFile()).strip();
+            String url = "jdbc:postgresql://127.0.0.1:" + demo.port() + "/clinical?sslmode=disable";
+            try (Connection c = DriverManager.getConnection(url, "triage-agent", token);
+                 Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("select count(*) from patients")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(1)).isEqualTo(20);
+            }
+
+            // Read while the gateway still runs: a statement's record is durable before the statement is forwarded.
+            try (Connection audit = DriverManager.getConnection("jdbc:sqlite:" + demo.auditFile());
+                 PreparedStatement q = audit.prepareStatement("select count(*) from audit_event"
+                         + " where kind = 'statement_requested' and subject = ? and statement like '%patients%'")) {
+                q.setString(1, "system:serviceaccount:clinical:triage-agent");
+                try (ResultSet rs = q.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getLong(1)).isPositive();
+                }
+            }
+        }
+    }
+
+    @Test
+    void refusesATakenPortBeforeTouchingThePreviousDemosFiles() throws Exception {
+        Files.writeString(dir.resolve("phigate.yaml"), "# a running demo's config");
+        try (var taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            assertThatThrownBy(() -> DemoCommand.start(dir, taken.getLocalPort(), 20, Duration.ofMinutes(5)))
+                    .isInstanceOf(DemoCommand.StartFailed.class)
+                    .hasMessageContaining("127.0.0.1:" + taken.getLocalPort() + " is already in use")
+                    .hasMessageContaining("--port")
+                    .message().doesNotContain("\n");
+        }
+        assertThat(Files.readString(dir.resolve("phigate.yaml"))).isEqualTo("# a running demo's config");
+        assertThat(dir.resolve("pgdata")).doesNotExist();
+    }
+
+    @Test
+    void pathsArePrintedReadyToPasteIntoAShell() {
+        assertThat(DemoCommand.shellWord("demo-data")).isEqualTo("demo-data");
+        assertThat(DemoCommand.shellWord("/tmp/my demo")).isEqualTo("'/tmp/my demo'");
+        assertThat(DemoCommand.shellWord("it's")).isEqualTo("'it'\\''s'");
+    }
+}

@@ -26,11 +26,20 @@ final class ScramSha256 {
     }
 
     ScramSha256(String password, String clientNonce) {
+        this("", password, clientNonce);
+    }
+
+    /**
+     * With a user name in the exchange. PostgreSQL ignores it, so the gateway always passes ""; a non-empty name
+     * exists so the RFC 7677 test vector, which names user "user", can be checked.
+     */
+    ScramSha256(String user, String password, String clientNonce) {
         // RFC 4013 SASLprep is not applied; PostgreSQL falls back to the raw bytes for passwords it cannot
         // normalise, and gateway-held passwords are generated ASCII in practice.
         this.password = password.getBytes(StandardCharsets.UTF_8);
         this.clientNonce = clientNonce;
-        this.clientFirstBare = "n=,r=" + clientNonce;
+        // RFC 5802 saslname: ',' and '=' are escaped so the name cannot forge attributes.
+        this.clientFirstBare = "n=" + user.replace("=", "=3D").replace(",", "=2C") + ",r=" + clientNonce;
     }
 
     String clientFirstMessage() {

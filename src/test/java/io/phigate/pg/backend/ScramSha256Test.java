@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.security.GeneralSecurityException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ScramSha256Test {
     // RFC 7677 section 3.
@@ -108,5 +110,47 @@ class ScramSha256Test {
                 "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,i=4096"))
                 .isInstanceOf(GeneralSecurityException.class)
                 .hasMessageContaining("attribute s");
+    }
+
+    /*
+     * UpstreamConnection.open maps only IOException and GeneralSecurityException to an UpstreamException and
+     * closes the socket; anything else escapes with the socket left open. So a hostile or broken server must only
+     * ever cause a GeneralSecurityException here.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "r=rOprNGfwEbeRWgbNEkqO%hvY,s=not base64!,i=4096",
+            "r=rOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=many",
+            "r=rOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=99999999999",
+            ""})
+    void malformedServerFirstMessageIsASecurityExceptionOnly(String serverFirst) {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+
+        assertThatThrownBy(() -> scram.clientFinalMessage(serverFirst)).isInstanceOf(GeneralSecurityException.class);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"v=not base64!", "v=", "x=1", ""})
+    void malformedServerFinalMessageIsASecurityExceptionOnly(String serverFinal) throws GeneralSecurityException {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        scram.clientFinalMessage(SERVER_FIRST);
+
+        assertThatThrownBy(() -> scram.verifyServerFinal(serverFinal)).isInstanceOf(GeneralSecurityException.class);
+    }
+
+    @Test
+    void serverFinalBeforeServerFirstIsRejected() {
+        // A server that skips SASLContinue must not crash the client with a NullPointerException.
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+
+        assertThatThrownBy(() -> scram.verifyServerFinal(SERVER_FINAL)).isInstanceOf(GeneralSecurityException.class);
+    }
+
+    @Test
+    void emptyPasswordIsASecurityExceptionOnly() {
+        // HMAC refuses an empty key with IllegalArgumentException; PostgreSQL never accepts an empty password.
+        ScramSha256 scram = new ScramSha256("user", "", CLIENT_NONCE);
+
+        assertThatThrownBy(() -> scram.clientFinalMessage(SERVER_FIRST)).isInstanceOf(GeneralSecurityException.class);
     }
 }

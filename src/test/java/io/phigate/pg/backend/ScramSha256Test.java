@@ -1,0 +1,156 @@
+package io.phigate.pg.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.security.GeneralSecurityException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ScramSha256Test {
+    // RFC 7677 section 3.
+    private static final String CLIENT_NONCE = "rOprNGfwEbeRWgbNEkqO";
+    private static final String SERVER_FIRST =
+            "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+    private static final String CLIENT_FINAL = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+            + "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+    private static final String SERVER_FINAL = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
+
+    @Test
+    void rfc7677TestVectorProducesTheExpectedProofAndAcceptsTheServerSignature() throws GeneralSecurityException {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+
+        assertThat(scram.clientFirstMessage()).isEqualTo("n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+        assertThat(scram.clientFinalMessage(SERVER_FIRST)).isEqualTo(CLIENT_FINAL);
+        scram.verifyServerFinal(SERVER_FINAL);
+    }
+
+    @Test
+    void postgresExchangeSendsAnEmptyUserName() {
+        assertThat(new ScramSha256("pencil", CLIENT_NONCE).clientFirstMessage())
+                .isEqualTo("n,,n=,r=rOprNGfwEbeRWgbNEkqO");
+        assertThat(new ScramSha256("pencil").clientFirstMessage()).startsWith("n,,n=,r=");
+    }
+
+    @Test
+    void userNameIsEscapedSoItCannotAddAttributes() {
+        assertThat(new ScramSha256("a,r=b=", "pencil", CLIENT_NONCE).clientFirstMessage())
+                .isEqualTo("n,,n=a=2Cr=3Db=3D,r=rOprNGfwEbeRWgbNEkqO");
+    }
+
+    @Test
+    void clientNoncesAreFreshPerExchange() {
+        assertThat(new ScramSha256("pw").clientFirstMessage()).isNotEqualTo(new ScramSha256("pw").clientFirstMessage());
+    }
+
+    @Test
+    void wrongServerSignatureIsRejected() throws GeneralSecurityException {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        scram.clientFinalMessage(SERVER_FIRST);
+
+        assertThatThrownBy(() -> scram.verifyServerFinal("v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+                .isInstanceOf(GeneralSecurityException.class)
+                .hasMessageContaining("signature does not match");
+    }
+
+    @Test
+    void serverSignatureForAnotherPasswordIsRejected() throws GeneralSecurityException {
+        ScramSha256 scram = new ScramSha256("user", "not-pencil", CLIENT_NONCE);
+
+        assertThat(scram.clientFinalMessage(SERVER_FIRST)).isNotEqualTo(CLIENT_FINAL);
+        assertThatThrownBy(() -> scram.verifyServerFinal(SERVER_FINAL))
+                .isInstanceOf(GeneralSecurityException.class);
+    }
+
+    @Test
+    void serverNonceThatDoesNotExtendTheClientNonceIsRejected() {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+
+        assertThatThrownBy(() -> scram.clientFinalMessage(
+                "r=somebodyElsesNonce%hvYDpWUa2RaTCAfuxFIlj,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"))
+                .isInstanceOf(GeneralSecurityException.class)
+                .hasMessageContaining("nonce");
+    }
+
+    @Test
+    void serverNonceEqualToTheClientNonceIsRejected() {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+
+        assertThatThrownBy(() -> scram.clientFinalMessage(
+                "r=" + CLIENT_NONCE + ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"))
+                .isInstanceOf(GeneralSecurityException.class)
+                .hasMessageContaining("nonce");
+    }
+
+    @Test
+    void iterationCountOutOfRangeIsRejected() {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+
+        assertThatThrownBy(() -> scram.clientFinalMessage(SERVER_FIRST.replace("i=4096", "i=0")))
+                .isInstanceOf(GeneralSecurityException.class)
+                .hasMessageContaining("iteration");
+    }
+
+    @Test
+    void serverErrorSurfacesInTheException() throws GeneralSecurityException {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        scram.clientFinalMessage(SERVER_FIRST);
+
+        assertThatThrownBy(() -> scram.verifyServerFinal("e=invalid-proof"))
+                .isInstanceOf(GeneralSecurityException.class)
+                .hasMessageContaining("invalid-proof");
+    }
+
+    @Test
+    void serverFirstMessageWithoutSaltIsRejected() {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+
+        assertThatThrownBy(() -> scram.clientFinalMessage(
+                "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,i=4096"))
+                .isInstanceOf(GeneralSecurityException.class)
+                .hasMessageContaining("attribute s");
+    }
+
+    /*
+     * UpstreamConnection.open maps only IOException and GeneralSecurityException to an UpstreamException and
+     * closes the socket; anything else escapes with the socket left open. So a hostile or broken server must only
+     * ever cause a GeneralSecurityException here.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "r=rOprNGfwEbeRWgbNEkqO%hvY,s=not base64!,i=4096",
+            "r=rOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=many",
+            "r=rOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=99999999999",
+            ""})
+    void malformedServerFirstMessageIsASecurityExceptionOnly(String serverFirst) {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+
+        assertThatThrownBy(() -> scram.clientFinalMessage(serverFirst)).isInstanceOf(GeneralSecurityException.class);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"v=not base64!", "v=", "x=1", ""})
+    void malformedServerFinalMessageIsASecurityExceptionOnly(String serverFinal) throws GeneralSecurityException {
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        scram.clientFinalMessage(SERVER_FIRST);
+
+        assertThatThrownBy(() -> scram.verifyServerFinal(serverFinal)).isInstanceOf(GeneralSecurityException.class);
+    }
+
+    @Test
+    void serverFinalBeforeServerFirstIsRejected() {
+        // A server that skips SASLContinue must not crash the client with a NullPointerException.
+        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+
+        assertThatThrownBy(() -> scram.verifyServerFinal(SERVER_FINAL)).isInstanceOf(GeneralSecurityException.class);
+    }
+
+    @Test
+    void emptyPasswordIsASecurityExceptionOnly() {
+        // HMAC refuses an empty key with IllegalArgumentException; PostgreSQL never accepts an empty password.
+        ScramSha256 scram = new ScramSha256("user", "", CLIENT_NONCE);
+
+        assertThatThrownBy(() -> scram.clientFinalMessage(SERVER_FIRST)).isInstanceOf(GeneralSecurityException.class);
+    }
+}

@@ -135,10 +135,15 @@ public final class UpstreamConnection implements AutoCloseable {
         params.putAll(clientParameters);
         send(new FrontendMessage.StartupMessage(MessageCodec.PROTOCOL_3_0, params));
         ScramSha256 scram = null;
+        boolean scramVerified = false;
         while (true) {
             BackendMessage m = read();
             switch (m) {
                 case AuthenticationOk ok -> {
+                    // A server that began SCRAM must prove it knows the password before we trust it.
+                    if (scram != null && !scramVerified) {
+                        throw refused("accepted the login without completing SCRAM");
+                    }
                 }
                 case AuthenticationCleartextPassword p -> send(passwordMessage(password()));
                 case AuthenticationMD5Password p -> send(passwordMessage(md5(password(), config.credentials().user(), p.salt())));
@@ -171,6 +176,7 @@ public final class UpstreamConnection implements AutoCloseable {
                         throw refused("sent SASLFinal without SASL");
                     }
                     scram.verifyServerFinal(new String(f.data(), StandardCharsets.UTF_8));
+                    scramVerified = true;
                 }
                 case AuthenticationOther other -> throw refused("asks for unsupported authentication method " + other.code());
                 case ParameterStatus s -> parameters.add(s);

@@ -101,10 +101,20 @@ public sealed interface BackendMessage {
         public String message() {
             return fields.get((byte) 'M');
         }
+
+        /** Messages and details can quote row values (a duplicate key, a bad input), so only the code prints. */
+        @Override
+        public String toString() {
+            return "ErrorResponse[severity=" + fields.get((byte) 'V') + ", sqlState=" + sqlState() + "]";
+        }
     }
 
     /** 'N'. */
     record NoticeResponse(Map<Byte, String> fields) implements BackendMessage {
+        @Override
+        public String toString() {
+            return "NoticeResponse[severity=" + fields.get((byte) 'V') + ", sqlState=" + fields.get((byte) 'C') + "]";
+        }
     }
 
     /** '1'. */

@@ -28,6 +28,9 @@ public final class FrameReader {
     private boolean bodyPending;
 
     public FrameReader(InputStream in, int bufferSize, int frameLimit, int decodeLimit) {
+        if (bufferSize < 5) {
+            throw new IllegalArgumentException("buffer of " + bufferSize + " bytes cannot hold a frame header");
+        }
         this.in = in;
         this.buf = new byte[bufferSize];
         this.frameLimit = frameLimit;
@@ -88,6 +91,7 @@ public final class FrameReader {
 
     /** Reads the current frame's body into a new array. */
     public byte[] body() throws IOException {
+        requireBody();
         if (bodyLength > decodeLimit) {
             throw new ProtocolException("message of " + bodyLength + " bytes exceeds the limit of " + decodeLimit
                     + " bytes (limits.max_frame_bytes)");
@@ -100,6 +104,7 @@ public final class FrameReader {
 
     /** Writes the current frame, header and body, to {@code out} without holding the body in memory. */
     public void transferTo(OutputStream out) throws IOException {
+        requireBody();
         out.write(type);
         out.write(bodyLength + 4 >>> 24);
         out.write(bodyLength + 4 >>> 16);
@@ -131,6 +136,12 @@ public final class FrameReader {
     /** True if input can be read without blocking (buffered here or in the socket). */
     public boolean inputAvailable() throws IOException {
         return pos < limit || in.available() > 0;
+    }
+
+    private void requireBody() {
+        if (!bodyPending) {
+            throw new IllegalStateException("no frame body to read: call next() first");
+        }
     }
 
     private void readFully(byte[] dst, int off, int len) throws IOException {

@@ -3,7 +3,11 @@ package io.phigate;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.SqliteAuditStore;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.phigate.config.GatewayConfig;
+import io.phigate.http.HttpServer;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.net.Listener;
 import io.phigate.net.TlsContexts;
@@ -33,14 +37,16 @@ public final class Gateway implements AutoCloseable {
     private final SessionRegistry sessions;
     private final ScheduledExecutorService timers;
     private final Listener postgres;
+    private final HttpServer http;
 
     private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
-                    Listener postgres) {
+                    Listener postgres, HttpServer http) {
         this.config = config;
         this.audit = audit;
         this.sessions = sessions;
         this.timers = timers;
         this.postgres = postgres;
+        this.http = http;
     }
 
     public static Gateway start(GatewayConfig config) throws IOException, GeneralSecurityException {
@@ -60,7 +66,9 @@ public final class Gateway implements AutoCloseable {
             PgFrontDoor frontDoor = new PgFrontDoor(config, new ClientHandshake(config.tls(), tls, verifier), audit,
                     sessions, timers);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
-            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres);
+            HttpServer http = config.listen().http() == null ? null
+                    : new HttpServer(config.listen().http(), metrics(sessions, audit)).start();
+            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http);
             postgres.start();
             return gateway;
         } catch (IOException | RuntimeException e) {
@@ -68,6 +76,31 @@ public final class Gateway implements AutoCloseable {
             audit.close();
             throw e;
         }
+    }
+
+    /** Counts and states only: nothing here may carry statement text, parameters or values. */
+    private static PrometheusMeterRegistry metrics(SessionRegistry sessions, AuditSink audit) {
+        PrometheusMeterRegistry registry = HttpServer.newRegistry();
+        Gauge.builder("phigate_sessions_active", sessions, SessionRegistry::size)
+                .description("Authenticated sessions now open").register(registry);
+        Gauge.builder("phigate_sessions_max", sessions, SessionRegistry::maxSessions)
+                .description("limits.max_sessions").register(registry);
+        if (audit instanceof SqliteAuditStore store) {
+            FunctionCounter.builder("phigate_audit_events_written", store, s -> s.stats().eventsWritten())
+                    .description("Audit events made durable").register(registry);
+            FunctionCounter.builder("phigate_audit_commits", store, s -> s.stats().commits())
+                    .description("Group commits of the audit store").register(registry);
+            FunctionCounter.builder("phigate_audit_failures", store, s -> s.stats().failures())
+                    .description("Audit commits that failed; their statements were refused").register(registry);
+            FunctionCounter.builder("phigate_audit_refusals", store, s -> s.stats().refusals())
+                    .description("Appends refused because the audit queue was full or closed").register(registry);
+        }
+        return registry;
+    }
+
+    /** Null when the HTTP listener is disabled. */
+    public InetSocketAddress httpAddress() {
+        return http == null ? null : http.address();
     }
 
     public InetSocketAddress postgresAddress() {
@@ -86,6 +119,9 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() {
         postgres.close();
+        if (http != null) {
+            http.close();
+        }
         for (LiveSession s : sessions.list()) {
             s.terminate(ErrorCodes.ADMIN_SHUTDOWN, "terminating connection because phigate is shutting down");
         }

@@ -6,6 +6,7 @@ import io.phigate.audit.SqliteAuditStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.phigate.config.ClientTlsConfig;
 import io.phigate.config.GatewayConfig;
 import io.phigate.http.HttpServer;
 import io.phigate.identity.TokenVerifier;
@@ -50,7 +51,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     public static Gateway start(GatewayConfig config) throws IOException, GeneralSecurityException {
-        SSLContext tls = config.tls().hasCertificate()
+        SSLContext tls = config.tls().mode() != ClientTlsConfig.Mode.DISABLE && config.tls().hasCertificate()
                 ? TlsContexts.server(config.tls().certFile(), config.tls().keyFile()) : null;
         TokenVerifier verifier = new TokenVerifier(config.identity());
         AuditSink audit;
@@ -122,8 +123,10 @@ public final class Gateway implements AutoCloseable {
         if (http != null) {
             http.close();
         }
+        // In parallel: one session whose client stopped reading must not hold up the others.
         for (LiveSession s : sessions.list()) {
-            s.terminate(ErrorCodes.ADMIN_SHUTDOWN, "terminating connection because phigate is shutting down");
+            Thread.ofVirtual().name("terminate-" + s.id()).start(() ->
+                    s.terminate(ErrorCodes.ADMIN_SHUTDOWN, "terminating connection because phigate is shutting down"));
         }
         long deadline = System.currentTimeMillis() + 5_000;
         while (sessions.size() > 0 && System.currentTimeMillis() < deadline) {

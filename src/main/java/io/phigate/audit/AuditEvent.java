@@ -12,10 +12,14 @@ public sealed interface AuditEvent {
 
     String sessionId();
 
-    /** A client finished authentication and the upstream session is open. */
+    /**
+     * A client finished authentication and the upstream session is open. {@code startupParameters} are those the
+     * client sent and the gateway passed upstream (application_name, options, search_path, ...): they can change
+     * what the session may do, so they are evidence.
+     */
     record SessionStarted(Instant time, String sessionId, String clientAddress, String upstream, String issuer,
-                          String subject, String claimsDigest, String startupUser, String applicationName,
-                          String tls) implements AuditEvent {
+                          String subject, String claimsDigest, String startupUser,
+                          java.util.Map<String, String> startupParameters, String tls) implements AuditEvent {
     }
 
     /** A connection that never became a session: bad token, unknown upstream, protocol violation, timeout, limit. */

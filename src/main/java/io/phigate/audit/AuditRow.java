@@ -44,7 +44,9 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
             case AuditEvent.SessionStarted e -> new AuditRow(time, "session_started", e.sessionId(), null,
                     new Peer(e.clientAddress(), e.upstream(), e.issuer(), e.subject()), null, null,
                     detail("claims_digest", e.claimsDigest(), "startup_user", e.startupUser(),
-                            "application_name", e.applicationName(), "tls", e.tls()));
+                            "application_name", e.startupParameters() == null ? null
+                                    : e.startupParameters().get("application_name"),
+                            "startup_parameters", e.startupParameters(), "tls", e.tls()));
             case AuditEvent.ConnectionRefused e -> new AuditRow(time, "connection_refused", e.sessionId(), null,
                     new Peer(e.clientAddress(), e.upstream(), e.issuer(), e.subject()), null,
                     new Result(null, e.sqlState(), null, null, null),

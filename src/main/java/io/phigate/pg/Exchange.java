@@ -293,6 +293,28 @@ final class Exchange {
         write(frames, true);
     }
 
+    /**
+     * Like {@link #writeNow}, but gives up after {@code millis} if the output is held by a write that is blocked
+     * on a client that stopped reading; the caller then just closes the connection.
+     */
+    boolean tryWriteNow(byte[] frames, long millis) throws IOException {
+        try {
+            if (!outLock.tryLock(millis, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        try {
+            client.write(frames);
+            client.flush();
+            return true;
+        } finally {
+            outLock.unlock();
+        }
+    }
+
     boolean clientBroken() {
         return clientBroken;
     }

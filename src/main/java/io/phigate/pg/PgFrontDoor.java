@@ -161,7 +161,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
         try {
             audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
                     startup.database(), identity.issuer(), identity.subject(), identity.claimsDigest(),
-                    startup.user(), startup.message().parameters().get("application_name"), ch.tlsDescription())));
+                    startup.user(), passThrough(startup), ch.tlsDescription())));
         } catch (AuditUnavailableException e) {
             up.close();
             registry.release();
@@ -205,11 +205,13 @@ public final class PgFrontDoor implements Consumer<Socket> {
         if (identity.expiresAt() == null) {
             return null;
         }
-        Instant end = identity.expiresAt().plus(config.identity().sessionGrace());
+        // The verifier accepts a token until exp + clock_skew, so the session lives that long, plus the grace.
+        Instant end = identity.expiresAt().plus(config.identity().clockSkew()).plus(config.identity().sessionGrace());
         long delay = Math.max(0, Duration.between(Instant.now(), end).toMillis());
-        return timers.schedule(() -> session.terminate(ErrorCodes.INVALID_AUTHORIZATION,
-                "the agent token expired at " + identity.expiresAt() + "; reconnect with a fresh token"),
-                delay, TimeUnit.MILLISECONDS);
+        // Terminating may wait on the network; it runs on its own virtual thread so the shared timer never blocks.
+        return timers.schedule(() -> Thread.ofVirtual().name("expire-" + session.id()).start(() ->
+                session.terminate(ErrorCodes.INVALID_AUTHORIZATION, "the agent token expired at "
+                        + identity.expiresAt() + "; reconnect with a fresh token")), delay, TimeUnit.MILLISECONDS);
     }
 
     private void cancel(CancelRequest request, String sessionId, String clientAddress) {

@@ -310,14 +310,25 @@ final class PgSession implements LiveSession {
                 run.commandTag, run.rows, run.durationMicros())));
     }
 
-    /** The pump has stopped: the server closed, or we closed it. */
-    private void upstreamEnded() {
+    /** The pump has stopped: the server closed, we closed it, the client broke, or the server broke the protocol. */
+    private void upstreamEnded(IOException cause) {
         exchange.abortPending();
-        if (!closing) {
+        if (closing) {
+            return;
+        }
+        if (exchange.clientBroken()) {
+            endReason = "client connection lost";
+        } else if (cause instanceof ProtocolException p) {
+            // The message says what was wrong (type, size), never what it carried.
+            log.warn("session {}: upstream '{}' sent a message phigate cannot accept: {}", id, upstreamName, p.getMessage());
+            endReason = "upstream protocol violation: " + p.getMessage();
+            sendFatal(ErrorCodes.PROTOCOL_VIOLATION, "phigate ended the session: upstream '" + upstreamName
+                    + "' sent a message it cannot accept (" + p.getMessage() + ")");
+        } else {
             endReason = "upstream connection lost";
             sendFatal(ErrorCodes.CONNECTION_FAILURE, "phigate lost the connection to upstream '" + upstreamName + "'");
-            closeClient();
         }
+        closeClient();
     }
 
     @Override
@@ -334,7 +345,11 @@ final class PgSession implements LiveSession {
                 log.warn("session {}: could not cancel the running statement: {}", id, e.toString());
             }
         }
-        sendFatal(sqlState, message);
+        try {
+            exchange.tryWriteNow(MessageCodec.encode(ErrorCodes.fatal(sqlState, message)), 1_000);
+        } catch (IOException ignored) {
+            // the client is gone already
+        }
         upstream.abort();
         closeClient();
     }

@@ -2,6 +2,7 @@ package io.phigate.pg;
 
 import io.phigate.pg.message.FrameReader;
 import java.io.IOException;
+import java.util.function.Consumer;
 
 /**
  * The session's second thread: reads the server's messages and forwards them to the client through the
@@ -14,9 +15,10 @@ import java.io.IOException;
 final class ResponsePump implements Runnable {
     private final FrameReader upstream;
     private final Exchange exchange;
-    private final Runnable onUpstreamLost;
+    private final Consumer<IOException> onUpstreamLost;
 
-    ResponsePump(FrameReader upstream, Exchange exchange, Runnable onUpstreamLost) {
+    /** {@code onUpstreamLost} receives why the pump stopped, or null when the server closed cleanly. */
+    ResponsePump(FrameReader upstream, Exchange exchange, Consumer<IOException> onUpstreamLost) {
         this.upstream = upstream;
         this.exchange = exchange;
         this.onUpstreamLost = onUpstreamLost;
@@ -24,6 +26,7 @@ final class ResponsePump implements Runnable {
 
     @Override
     public void run() {
+        IOException failure = null;
         try {
             while (true) {
                 if (!upstream.inputAvailable()) {
@@ -40,9 +43,9 @@ final class ResponsePump implements Runnable {
                 }
             }
         } catch (IOException e) {
-            // Either side closed; the session decides what that means.
+            failure = e; // either side closed, or the server broke the protocol; the session decides
         } finally {
-            onUpstreamLost.run();
+            onUpstreamLost.accept(failure);
         }
     }
 }

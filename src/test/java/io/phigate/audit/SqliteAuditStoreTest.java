@@ -83,7 +83,7 @@ class SqliteAuditStoreTest {
         try (var store = new SqliteAuditStore(config(file))) {
             store.appendDurably(List.of(
                     new SessionStarted(T, "s1", "10.0.0.7:5544", "clinic", "https://issuer", "agent-1", "sha256:ab",
-                            "postgres", "psql", "TLSv1.3"),
+                            "postgres", java.util.Map.of("application_name", "psql"), "TLSv1.3"),
                     requested("s1", 1, "SELECT * FROM patient WHERE mrn = $1 AND note = $2", "MRN-0042", null),
                     new StatementCompleted(T, "s1", 1, Outcome.OK, null, "SELECT 3", 3, 1234),
                     new CancelRequested(T, "s1", "10.0.0.8:1", true),
@@ -102,7 +102,8 @@ class SqliteAuditStoreTest {
                 .containsEntry("upstream", "clinic").containsEntry("issuer", "https://issuer")
                 .containsEntry("subject", "agent-1")
                 .containsEntry("detail", "{\"claims_digest\":\"sha256:ab\",\"startup_user\":\"postgres\","
-                        + "\"application_name\":\"psql\",\"tls\":\"TLSv1.3\"}");
+                        + "\"application_name\":\"psql\",\"startup_parameters\":{\"application_name\":\"psql\"},"
+                        + "\"tls\":\"TLSv1.3\"}");
 
         var requested = rows.get(1);
         assertThat(requested).containsEntry("statement_id", 1)

@@ -105,6 +105,20 @@ class BadInputTest {
     }
 
     @Test
+    void anOversizePasswordMessageIsRefusedBeforeItIsRead() throws Exception {
+        try (RawClient c = new RawClient(gw.port())) {
+            c.send(RawClient.startupPacket("clinical"));
+            assertThat(c.read()).isInstanceOf(BackendMessage.AuthenticationCleartextPassword.class);
+            // Declares 900 KiB (under max_frame_bytes) but a token may take 64 KiB; no body follows.
+            c.send(new byte[]{'p', 0, 0x0E, 0x10, 0x04});
+            BackendMessage m = c.read();
+            assertThat(m).isInstanceOf(ErrorResponse.class);
+            assertThat(((ErrorResponse) m).sqlState()).isEqualTo("08P01");
+            assertThat(((ErrorResponse) m).message()).contains("password message");
+        }
+    }
+
+    @Test
     void startupPacketSplitAcrossManyReadsIsAssembled() throws Exception {
         try (RawClient c = new RawClient(gw.port())) {
             c.socket.setTcpNoDelay(true);

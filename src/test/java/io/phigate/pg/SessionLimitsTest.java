@@ -44,13 +44,19 @@ class SessionLimitsTest {
 
     @Test
     void aSessionEndsWhenItsTokenExpires() throws Exception {
-        try (GatewayHarness gw = GatewayHarness.start(dir)) {
+        // The session lives until exp + clock_skew + session_grace: here 2 s + 1 s + 0 s.
+        try (GatewayHarness gw = GatewayHarness.start(dir, c -> GatewayHarness.withIdentity(c,
+                new io.phigate.config.IdentityConfig(c.identity().issuers(), Duration.ofSeconds(1), Duration.ZERO)))) {
             Properties p = new Properties();
             p.setProperty("user", "triage-agent");
             p.setProperty("password", gw.token(GatewayHarness.AGENT, Duration.ofSeconds(2)));
             try (Connection c = DriverManager.getConnection(gw.jdbcUrl(), p)) {
                 try (ResultSet rs = c.createStatement().executeQuery("select 1")) {
                     assertThat(rs.next()).isTrue();
+                }
+                Thread.sleep(1_000);
+                try (ResultSet rs = c.createStatement().executeQuery("select 2")) {
+                    assertThat(rs.next()).as("still inside the token's lifetime").isTrue();
                 }
                 Thread.sleep(3_500);
                 assertThatThrownBy(() -> c.createStatement().executeQuery("select 1"))

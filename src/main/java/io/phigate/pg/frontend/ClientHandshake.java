@@ -34,6 +34,8 @@ import javax.net.ssl.SSLSocket;
  */
 public final class ClientHandshake {
     private static final int BUFFER = 16 * 1024;
+    /** Tokens are a few KiB; 64 KiB leaves room for large claim sets without letting strangers fill memory. */
+    static final int MAX_PASSWORD_MESSAGE = 64 * 1024;
 
     /** The client's streams after negotiation, which may have switched to TLS. */
     public static final class Channel {
@@ -209,6 +211,11 @@ public final class ClientHandshake {
         }
         if (type != 'p') {
             throw new ProtocolException("expected a password message, got type '" + (char) type + "'");
+        }
+        if (ch.reader.bodyLength() > MAX_PASSWORD_MESSAGE) {
+            // Checked before reading: an unauthenticated client must not make the gateway hold max_frame_bytes.
+            throw new ProtocolException("password message of " + ch.reader.bodyLength() + " bytes exceeds the "
+                    + MAX_PASSWORD_MESSAGE + " bytes a token may take");
         }
         byte[] body = ch.reader.body();
         int end = body.length;

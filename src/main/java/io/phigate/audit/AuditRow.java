@@ -68,6 +68,21 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
         };
     }
 
+    /** The column values the chain hash covers, in {@link RecordHash#COLUMNS} order, as the store keeps them. */
+    String[] hashedValues(String replica, long chainSeq, String prevHash) {
+        Peer p = peer == null ? new Peer(null, null, null, null) : peer;
+        Request q = request == null ? new Request(null, null, null, null, null) : request;
+        Result r = result == null ? new Result(null, null, null, null, null) : result;
+        return new String[]{replica, Long.toString(chainSeq), prevHash, time, kind, sessionId, str(statementId),
+                p.clientAddress(), p.upstream(), p.issuer(), p.subject(), q.protocol(), q.statement(), q.parameters(),
+                q.preparedName(), q.portal(), r.outcome(), r.sqlState(), r.commandTag(), str(r.rowCount()),
+                str(r.durationMicros()), detail};
+    }
+
+    private static String str(Long value) {
+        return value == null ? null : value.toString();
+    }
+
     private static String lower(Enum<?> value) {
         return value == null ? null : value.name().toLowerCase(Locale.ROOT);
     }

@@ -38,15 +38,22 @@ final class AuditWriter implements Runnable {
     /** Queued by {@code close()} after the last accepted batch, so everything before it is still written. */
     static final Batch STOP = new Batch(List.of(), new CompletableFuture<>());
 
-    static final int SCHEMA_VERSION = 1;
+    static final int SCHEMA_VERSION = 2;
+
+    /** Told, on the writer thread, of each committed group's record hashes in chain order (for checkpoints). */
+    interface CommitListener {
+        CommitListener NONE = (firstSeq, hashes) -> { };
+
+        void committed(long firstSeq, List<byte[]> hashes);
+    }
 
     private static final Logger log = LoggerFactory.getLogger(AuditWriter.class);
 
     private static final String INSERT = """
             INSERT INTO audit_event (time, kind, session_id, statement_id, client_address, upstream, issuer, subject,
                 protocol, statement, parameters, prepared_name, portal, outcome, sqlstate, command_tag, row_count,
-                duration_us, detail)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+                duration_us, detail, replica, chain_seq, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
 
     private final String store;
     private final Path path;
@@ -61,9 +68,18 @@ final class AuditWriter implements Runnable {
     private Connection connection;
     private PreparedStatement insert;
     private long failureStreak;
+    private final String replica;
+    private final CommitListener listener;
+    // The chain's head. Kept across a reopen of a deleted file, so the new file continues the chain and the
+    // records lost with the old one show up as a gap instead of vanishing without trace.
+    private boolean chainLoaded;
+    private long nextSeq;
+    private String prevHash;
 
     AuditWriter(String store, Path path, Duration busyTimeout, Connection connection, BlockingQueue<Batch> queue,
-                Semaphore room) {
+                Semaphore room, String replica, CommitListener listener) {
+        this.replica = replica;
+        this.listener = listener;
         this.store = store;
         this.path = path;
         this.busyTimeout = busyTimeout;
@@ -136,6 +152,9 @@ final class AuditWriter implements Runnable {
     }
 
     private void write(List<Batch> group) throws SQLException {
+        long firstSeq = nextSeq;
+        String firstPrev = prevHash;
+        List<byte[]> hashes = new ArrayList<>();
         try (Statement control = connection.createStatement()) {
             // IMMEDIATE takes the write lock up front, so contention waits in busy_timeout instead of failing
             // later on a stale read snapshot.
@@ -144,16 +163,46 @@ final class AuditWriter implements Runnable {
                 for (Batch batch : group) {
                     for (AuditRow row : batch.rows()) {
                         bind(row);
+                        byte[] hash = RecordHash.of(row.hashedValues(replica, nextSeq, prevHash));
+                        String hex = RecordHash.hex(hash);
+                        insert.setString(20, replica);
+                        insert.setLong(21, nextSeq);
+                        insert.setString(22, prevHash);
+                        insert.setString(23, hex);
                         insert.addBatch();
+                        hashes.add(hash);
+                        nextSeq++;
+                        prevHash = hex;
                     }
                 }
                 insert.executeBatch();
                 control.execute("COMMIT");
             } catch (SQLException | RuntimeException e) {
+                nextSeq = firstSeq;
+                prevHash = firstPrev;
                 rollback(control);
                 throw e;
             }
         }
+        listener.committed(firstSeq, hashes);
+    }
+
+    /** Finds where this replica's chain stands in the store. */
+    private void loadChain() throws SQLException {
+        try (PreparedStatement q = connection.prepareStatement(
+                "SELECT chain_seq, hash FROM audit_event WHERE replica = ? ORDER BY chain_seq DESC LIMIT 1")) {
+            q.setString(1, replica);
+            try (ResultSet rs = q.executeQuery()) {
+                if (rs.next()) {
+                    nextSeq = rs.getLong(1) + 1;
+                    prevHash = rs.getString(2);
+                } else {
+                    nextSeq = 1;
+                    prevHash = RecordHash.GENESIS;
+                }
+            }
+        }
+        chainLoaded = true;
     }
 
     private void rollback(Statement control) {
@@ -209,6 +258,9 @@ final class AuditWriter implements Runnable {
         }
         if (insert == null) {
             insert = connection.prepareStatement(INSERT);
+        }
+        if (!chainLoaded) {
+            loadChain();
         }
     }
 
@@ -305,8 +357,18 @@ final class AuditWriter implements Runnable {
                                 command_tag    TEXT,
                                 row_count      INTEGER,
                                 duration_us    INTEGER,
-                                detail         TEXT
+                                detail         TEXT,
+                                replica        TEXT,
+                                chain_seq      INTEGER,
+                                prev_hash      TEXT,
+                                hash           TEXT
                             )""");
+                    if (version == 1) {
+                        for (String column : new String[]{"replica TEXT", "chain_seq INTEGER", "prev_hash TEXT", "hash TEXT"}) {
+                            s.execute("ALTER TABLE audit_event ADD COLUMN " + column);
+                        }
+                    }
+                    s.execute("CREATE UNIQUE INDEX IF NOT EXISTS audit_event_chain ON audit_event (replica, chain_seq)");
                     s.execute("CREATE INDEX IF NOT EXISTS audit_event_session ON audit_event (session_id, seq)");
                     s.execute("CREATE INDEX IF NOT EXISTS audit_event_time ON audit_event (time)");
                     s.execute("PRAGMA user_version = " + SCHEMA_VERSION);

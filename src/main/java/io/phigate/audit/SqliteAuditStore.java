@@ -71,7 +71,8 @@ public final class SqliteAuditStore implements AuditSink {
         } catch (SQLException | IOException | RuntimeException e) {
             throw new AuditUnavailableException("audit store " + store + " cannot be opened: " + AuditWriter.reason(e), e);
         }
-        this.writer = new AuditWriter(store, config.sqlitePath(), config.busyTimeout(), connection, queue, room);
+        this.writer = new AuditWriter(store, config.sqlitePath(), config.busyTimeout(), connection, queue, room,
+                config.replica() == null ? AuditConfig.DEFAULT_REPLICA : config.replica(), AuditWriter.CommitListener.NONE);
         // A platform thread: it sits in native SQLite calls and fsync, where a virtual thread would pin its carrier.
         this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(writer);
     }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code phigate} command line. Subcommands do the work; this only dispatches. */
 @Command(name = "phigate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A PostgreSQL gateway for AI agents that handle protected health information.",
-        subcommands = {ServeCommand.class, DemoCommand.class, KeysCommand.class, TokenCommand.class,
+        subcommands = {ServeCommand.class, DemoCommand.class, KeysCommand.class, TokenCommand.class, AuditCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -28,6 +28,8 @@ public final class ConfigLoader {
     public static final int DEFAULT_QUEUE_CAPACITY = 65536;
     public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(2);
+    public static final int DEFAULT_CHECKPOINT_EVERY = 1000;
+    public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_SESSIONS = 1000;
     public static final int DEFAULT_MAX_FRAME_BYTES = (int) (64 * Units.MIB);
     public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(10);
@@ -46,7 +48,9 @@ public final class ConfigLoader {
     private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca_file");
     private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
-    private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout");
+    private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout",
+            "replica", "checkpoints");
+    private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
 
@@ -308,7 +312,23 @@ public final class ConfigLoader {
         int capacity = orZero(s.integer("queue_capacity", DEFAULT_QUEUE_CAPACITY, 1, Integer.MAX_VALUE));
         Duration write = s.duration("write_timeout", DEFAULT_WRITE_TIMEOUT, true);
         Duration busy = s.duration("busy_timeout", DEFAULT_BUSY_TIMEOUT, true);
-        return new AuditConfig(store, sqlitePath, capacity, write, busy);
+        String replica = s.string("replica", false, AuditConfig.DEFAULT_REPLICA);
+        if (replica != null && !replica.matches("[A-Za-z0-9._:-]{1,128}")) {
+            s.problem("replica", "expected 1 to 128 letters, digits, '.', '_', ':' or '-', got " + YamlNode.quote(replica));
+        }
+        AuditConfig.CheckpointConfig checkpoints = null;
+        Section c = s.section("checkpoints", false, CHECKPOINT_KEYS);
+        if (c != null) {
+            Path key = existingFile(c, "key_file");
+            Path file = c.path("file", false);
+            if (file == null && sqlitePath != null) {
+                file = sqlitePath.resolveSibling(sqlitePath.getFileName() + ".checkpoints");
+            }
+            int every = orZero(c.integer("every", DEFAULT_CHECKPOINT_EVERY, 1, Integer.MAX_VALUE));
+            Duration interval = c.duration("interval", DEFAULT_CHECKPOINT_INTERVAL, true);
+            checkpoints = new AuditConfig.CheckpointConfig(key, file, every, interval);
+        }
+        return new AuditConfig(store, sqlitePath, capacity, write, busy, replica, checkpoints);
     }
 
     private static Path sqlitePath(Section s, String store) {

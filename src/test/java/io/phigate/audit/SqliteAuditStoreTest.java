@@ -124,10 +124,11 @@ class SqliteAuditStoreTest {
         assertThat(rows.get(5)).containsEntry("session_id", "s2").containsEntry("sqlstate", "28000")
                 .containsEntry("issuer", null).containsEntry("detail", "{\"reason\":\"token expired\"}");
 
-        assertThat(rows(file, "PRAGMA user_version").getFirst()).containsValue(1);
+        assertThat(rows(file, "PRAGMA user_version").getFirst()).containsValue(AuditWriter.SCHEMA_VERSION);
         assertThat(rows(file, "PRAGMA journal_mode").getFirst()).containsValue("wal");
         assertThat(rows(file, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'audit_event_%'"))
-                .extracting(r -> r.get("name")).containsExactlyInAnyOrder("audit_event_session", "audit_event_time");
+                .extracting(r -> r.get("name")).containsExactlyInAnyOrder("audit_event_session", "audit_event_time",
+                        "audit_event_chain");
     }
 
     @Test

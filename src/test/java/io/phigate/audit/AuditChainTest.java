@@ -1,0 +1,143 @@
+package io.phigate.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.phigate.audit.AuditEvent.Outcome;
+import io.phigate.audit.AuditEvent.Protocol;
+import io.phigate.config.AuditConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The hash chain detects each kind of tampering and names the first bad record. */
+class AuditChainTest {
+    @TempDir
+    Path dir;
+    Path file;
+
+    @BeforeEach
+    void write20Records() throws Exception {
+        file = dir.resolve("audit.db");
+        try (var store = new SqliteAuditStore(new AuditConfig("sqlite:" + file, file, 1000, Duration.ofSeconds(5),
+                Duration.ofSeconds(1), "gw-a", null))) {
+            for (int i = 1; i <= 10; i++) {
+                store.appendDurably(List.of(
+                        new AuditEvent.StatementRequested(Instant.now(), "s1", i, "10.0.0.1:5000", "clinical", "iss",
+                                "agent", Protocol.EXTENDED, "select * from patients where id = $1", List.of("" + i), "", ""),
+                        new AuditEvent.StatementCompleted(Instant.now(), "s1", i, Outcome.OK, null, "SELECT 1", 1, 50)));
+            }
+        }
+    }
+
+    private void tamper(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            s.execute("drop index if exists audit_event_chain"); // an attacker with file access can do this too
+            s.execute(sql);
+        }
+    }
+
+    private AuditVerifier.Problem firstProblem() throws Exception {
+        AuditVerifier.Report report = AuditVerifier.verifySqlite(file);
+        assertThat(report.intact()).isFalse();
+        return report.problems().getFirst();
+    }
+
+    @Test
+    void anUntouchedLogIsIntact() throws Exception {
+        AuditVerifier.Report report = AuditVerifier.verifySqlite(file);
+        assertThat(report.intact()).isTrue();
+        assertThat(report.recordsPerReplica()).containsEntry("gw-a", 20L);
+    }
+
+    @Test
+    void anEditedFieldIsNamed() throws Exception {
+        tamper("update audit_event set parameters = '[\"999\"]' where chain_seq = 7");
+        assertThat(firstProblem()).satisfies(p -> {
+            assertThat(p.chainSeq()).isEqualTo(7);
+            assertThat(p.what()).contains("edited");
+        });
+    }
+
+    @Test
+    void anEditWithARecomputedHashBreaksTheNextLink() throws Exception {
+        // The attacker recomputes record 7's own hash; record 8 still points at the old one.
+        tamper("update audit_event set outcome = 'error', hash = 'f00d' || substr(hash, 5) where chain_seq = 7");
+        AuditVerifier.Problem p = firstProblem();
+        assertThat(p.chainSeq()).isEqualTo(7);
+    }
+
+    @Test
+    void aDeletedRecordIsNamed() throws Exception {
+        tamper("delete from audit_event where chain_seq = 12");
+        assertThat(firstProblem()).satisfies(p -> {
+            assertThat(p.chainSeq()).isEqualTo(12);
+            assertThat(p.what()).contains("missing");
+        });
+    }
+
+    @Test
+    void aReorderedPairIsNamed() throws Exception {
+        tamper("update audit_event set chain_seq = -1 where chain_seq = 5");
+        tamper("update audit_event set chain_seq = 5 where chain_seq = 6");
+        tamper("update audit_event set chain_seq = 6 where chain_seq = -1");
+        assertThat(firstProblem().chainSeq()).isEqualTo(5);
+    }
+
+    @Test
+    void aRecordInsertedInTheMiddleIsNamed() throws Exception {
+        tamper("update audit_event set chain_seq = chain_seq + 1 where chain_seq >= 9");
+        tamper("insert into audit_event (time, kind, session_id, replica, chain_seq, prev_hash, hash) select time, kind,"
+                + " session_id, replica, 9, hash, hash from audit_event where chain_seq = 8");
+        assertThat(firstProblem().chainSeq()).isEqualTo(9);
+    }
+
+    @Test
+    void aSecondRecordClaimingAPlaceIsNamed() throws Exception {
+        tamper("insert into audit_event (time, kind, session_id, replica, chain_seq, prev_hash, hash) select time, kind,"
+                + " session_id, replica, chain_seq, prev_hash, hash from audit_event where chain_seq = 3");
+        assertThat(firstProblem().chainSeq()).isEqualTo(3);
+    }
+
+    @Test
+    void theVerifyCommandExitsNonZeroAndNamesTheRecord() throws Exception {
+        assertThat(io.phigate.cli.TestAccess.run("audit", "verify", "--store", file.toString())).isZero();
+        tamper("update audit_event set subject = 'someone-else' where chain_seq = 15");
+        var out = new java.io.ByteArrayOutputStream();
+        var old = System.out;
+        System.setOut(new java.io.PrintStream(out, true));
+        int code;
+        try {
+            code = io.phigate.cli.TestAccess.run("audit", "verify", "--store", file.toString());
+        } finally {
+            System.setOut(old);
+        }
+        assertThat(code).isEqualTo(1);
+        assertThat(out.toString()).contains("TAMPERED: replica gw-a, record 15");
+    }
+
+    @Test
+    void aStoreFileDeletedUnderTheWriterLeavesAVisibleGap() throws Exception {
+        try (var store = new SqliteAuditStore(new AuditConfig("sqlite:" + file, file, 1000, Duration.ofSeconds(5),
+                Duration.ofSeconds(1), "gw-a", null))) {
+            store.appendDurably(List.of(new AuditEvent.SessionEnded(Instant.now(), "s1", "x", 1, 1)));
+            for (String suffix : new String[]{"", "-wal", "-shm"}) {
+                Files.deleteIfExists(Path.of(file + suffix));
+            }
+            List<AuditEvent> more = new ArrayList<>();
+            more.add(new AuditEvent.SessionEnded(Instant.now(), "s2", "y", 1, 1));
+            store.appendDurably(more);
+        }
+        AuditVerifier.Problem p = firstProblem();
+        assertThat(p.chainSeq()).isEqualTo(1);
+        assertThat(p.what()).contains("records 1 to 21 are missing");
+    }
+}

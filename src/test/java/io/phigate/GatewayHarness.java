@@ -58,6 +58,16 @@ public final class GatewayHarness implements AutoCloseable {
         return new GatewayHarness(dir, key, config, Gateway.start(config));
     }
 
+    /**
+     * Starts a gateway in front of {@code upstream} rather than the shared test database, which is then never
+     * started; for tests that bring their own PostgreSQL.
+     */
+    public static GatewayHarness start(Path dir, UpstreamConfig upstream) throws Exception {
+        Path key = keys(dir);
+        GatewayConfig config = defaultConfig(dir, upstream);
+        return new GatewayHarness(dir, key, config, Gateway.start(config));
+    }
+
     static Path keys(Path dir) throws IOException {
         Path keys = dir.resolve("keys");
         return Files.exists(keys.resolve(KeyTool.PRIVATE_KEY_FILE)) ? keys.resolve(KeyTool.PRIVATE_KEY_FILE)
@@ -65,12 +75,17 @@ public final class GatewayHarness implements AutoCloseable {
     }
 
     public static GatewayConfig defaultConfig(Path dir, TestDatabase db) {
+        return defaultConfig(dir, new UpstreamConfig("clinical", new HostPort("127.0.0.1", db.port()), "clinical",
+                new CredentialsConfig(CredentialsConfig.Mode.STATIC, db.user(), new SecretRef(null, db.passwordFile())),
+                UpstreamTlsConfig.DISABLED));
+    }
+
+    /** The default configuration with {@code upstream} as its only upstream, served under its own name. */
+    public static GatewayConfig defaultConfig(Path dir, UpstreamConfig upstream) {
         Path audit = dir.resolve("audit.db");
         return new GatewayConfig(
                 new GatewayConfig.Listen(new HostPort("127.0.0.1", 0), null),
-                Map.of("clinical", new UpstreamConfig("clinical", new HostPort("127.0.0.1", db.port()), "clinical",
-                        new CredentialsConfig(CredentialsConfig.Mode.STATIC, db.user(), new SecretRef(null, db.passwordFile())),
-                        UpstreamTlsConfig.DISABLED)),
+                Map.of(upstream.name(), upstream),
                 new IdentityConfig(List.of(new IssuerConfig(ISSUER, List.of(AUDIENCE), dir.resolve("keys/jwks.json"),
                         null, false, IssuerConfig.DEFAULT_ALGORITHMS)), Duration.ofSeconds(5), Duration.ZERO),
                 new AuditConfig("sqlite:" + audit, audit, 65536, Duration.ofSeconds(5), Duration.ofSeconds(2)),

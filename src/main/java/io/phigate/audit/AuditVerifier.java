@@ -7,7 +7,13 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import io.phigate.audit.merkle.CompactRange;
+import io.phigate.audit.merkle.MerkleHash;
+import java.security.PublicKey;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.TreeMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +34,12 @@ public final class AuditVerifier {
         }
     }
 
-    /** What the verification found. {@code unchained} counts records written before the store had chains. */
-    public record Report(Map<String, Long> recordsPerReplica, long unchained, List<Problem> problems) {
+    /**
+     * What the verification found. {@code unchained} counts records written before the store had chains;
+     * {@code checkpointsVerified} the signed checkpoints whose signature and root both held.
+     */
+    public record Report(Map<String, Long> recordsPerReplica, long unchained, List<Problem> problems,
+                         int checkpointsVerified, Map<String, Long> lastCheckpointSize) {
         public boolean intact() {
             return problems.isEmpty();
         }
@@ -43,6 +53,15 @@ public final class AuditVerifier {
     }
 
     public static Report verifySqlite(Path file) throws SQLException {
+        return verifySqlite(file, null, null);
+    }
+
+    /**
+     * Verifies the chains and, when {@code key} is given, every signed checkpoint found in the store and in
+     * {@code checkpointFile} (the copy shipped elsewhere; may be null): its signature, the Merkle root of the
+     * records it covers, and that no record it covers is gone.
+     */
+    public static Report verifySqlite(Path file, PublicKey key, Path checkpointFile) throws SQLException {
         if (!Files.isRegularFile(file)) {
             throw new SQLException("no audit store at " + file);
         }
@@ -53,8 +72,13 @@ public final class AuditVerifier {
         Map<String, Long> perReplica = new LinkedHashMap<>();
         List<Problem> problems = new ArrayList<>();
         long unchained = 0;
+        int[] verifiedCheckpoints = {0};
+        Map<String, Long> lastCheckpoint = new LinkedHashMap<>();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + file.toAbsolutePath() + "?mode=ro");
              Statement s = c.createStatement()) {
+            Map<String, TreeMap<Long, List<Checkpoint>>> checkpoints = key == null ? Map.of()
+                    : checkpoints(s, checkpointFile, key, problems);
+            Map<String, CompactRange> trees = new HashMap<>();
             try (ResultSet rs = s.executeQuery("SELECT count(*) FROM audit_event WHERE replica IS NULL")) {
                 unchained = rs.next() ? rs.getLong(1) : 0;
             }
@@ -100,9 +124,74 @@ public final class AuditVerifier {
                     }
                     prev = stored;
                     expected = seq + 1;
+                    TreeMap<Long, List<Checkpoint>> mine = checkpoints.get(replica);
+                    if (mine != null) {
+                        CompactRange tree = trees.computeIfAbsent(replica, r -> new CompactRange());
+                        tree.append(MerkleHash.leafHash(HexFormat.of().parseHex(stored)));
+                        for (Checkpoint cp : mine.getOrDefault(tree.size(), List.of())) {
+                            if (java.util.Arrays.equals(cp.root(), tree.root())) {
+                                verifiedCheckpoints[0]++;
+                                lastCheckpoint.merge(replica, cp.treeSize(), Math::max);
+                            } else {
+                                problems.add(new Problem(replica, seq, "records 1 to " + seq + " do not match the"
+                                        + " checkpoint signed at " + cp.time() + " (the log was rewritten)"));
+                                broken = true;
+                            }
+                        }
+                    }
+                }
+            }
+            // A checkpoint beyond the records that remain: the tail was cut off.
+            for (var e : checkpoints.entrySet()) {
+                long have = trees.containsKey(e.getKey()) ? trees.get(e.getKey()).size() : 0;
+                Long largest = e.getValue().isEmpty() ? null : e.getValue().lastKey();
+                boolean chainBroken = problems.stream().anyMatch(p -> p.replica().equals(e.getKey()));
+                if (largest != null && largest > have && !chainBroken) {
+                    problems.add(new Problem(e.getKey(), have + 1, "missing: a checkpoint signed at "
+                            + e.getValue().lastEntry().getValue().getFirst().time() + " covers " + largest
+                            + " records but only " + have + " remain (truncated)"));
                 }
             }
         }
-        return new Report(perReplica, unchained, List.copyOf(problems));
+        return new Report(perReplica, unchained, List.copyOf(problems), verifiedCheckpoints[0], lastCheckpoint);
+    }
+
+    /** Checkpoints from the store and the shipped file, each signature checked; forged ones become problems. */
+    private static Map<String, TreeMap<Long, List<Checkpoint>>> checkpoints(Statement s, Path file, PublicKey key,
+                                                                       List<Problem> problems) throws SQLException {
+        List<Checkpoint> all = new ArrayList<>();
+        try (ResultSet rs = s.executeQuery("SELECT note FROM audit_checkpoint ORDER BY id")) {
+            while (rs.next()) {
+                all.add(Checkpoint.parse(rs.getString(1)));
+            }
+        } catch (SQLException e) {
+            // a store from before checkpoints: nothing to read
+        }
+        if (file != null && Files.isRegularFile(file)) {
+            try {
+                for (String note : Files.readString(file).split("\n(?=" + Checkpoint.ORIGIN_PREFIX + ")")) {
+                    if (!note.isBlank()) {
+                        all.add(Checkpoint.parse(note.strip() + "\n"));
+                    }
+                }
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                problems.add(new Problem("-", 0, "checkpoint file " + file + " cannot be read: " + e.getMessage()));
+            }
+        }
+        Map<String, TreeMap<Long, List<Checkpoint>>> byReplica = new HashMap<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Checkpoint cp : all) {
+            if (!seen.add(cp.replica() + "/" + cp.treeSize() + "/" + cp.rootHex() + "/" + cp.time())) {
+                continue;
+            }
+            if (!CheckpointKeys.verify(key, cp.body(), cp.signature())) {
+                problems.add(new Problem(cp.replica(), cp.treeSize(), "the checkpoint signed at " + cp.time()
+                        + " has a signature the key does not verify (forged)"));
+                continue;
+            }
+            byReplica.computeIfAbsent(cp.replica(), r -> new TreeMap<>())
+                    .computeIfAbsent(cp.treeSize(), n -> new ArrayList<>()).add(cp);
+        }
+        return byReplica;
     }
 }

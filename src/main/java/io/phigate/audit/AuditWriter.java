@@ -42,9 +42,22 @@ final class AuditWriter implements Runnable {
 
     /** Told, on the writer thread, of each committed group's record hashes in chain order (for checkpoints). */
     interface CommitListener {
-        CommitListener NONE = (firstSeq, hashes) -> { };
+        CommitListener NONE = (c, firstSeq, hashes) -> { };
 
-        void committed(long firstSeq, List<byte[]> hashes);
+        /** After each successful commit, with the connection still owned by the writer thread. */
+        void committed(Connection c, long firstSeq, List<byte[]> hashes);
+
+        /** When the store is (re)opened, before anything is written. */
+        default void opened(Connection c) throws SQLException {
+        }
+
+        /** When the writer has waited {@link #idleWaitMillis()} with nothing to write. */
+        default void idle(Connection c) {
+        }
+
+        default long idleWaitMillis() {
+            return Long.MAX_VALUE;
+        }
     }
 
     private static final Logger log = LoggerFactory.getLogger(AuditWriter.class);
@@ -110,7 +123,17 @@ final class AuditWriter implements Runnable {
     private Batch take() {
         while (true) {
             try {
-                return queue.take();
+                long wait = listener.idleWaitMillis();
+                if (wait == Long.MAX_VALUE) {
+                    return queue.take();
+                }
+                Batch b = queue.poll(wait, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (b != null) {
+                    return b;
+                }
+                if (connection != null) {
+                    listener.idle(connection);
+                }
             } catch (InterruptedException e) {
                 // Shutdown is the STOP batch, never an interrupt: an accepted record must not be dropped.
             }
@@ -184,7 +207,7 @@ final class AuditWriter implements Runnable {
                 throw e;
             }
         }
-        listener.committed(firstSeq, hashes);
+        listener.committed(connection, firstSeq, hashes);
     }
 
     /** Finds where this replica's chain stands in the store. */
@@ -262,6 +285,7 @@ final class AuditWriter implements Runnable {
         if (!chainLoaded) {
             loadChain();
         }
+        listener.opened(connection);
     }
 
     private void closeConnection() {
@@ -373,6 +397,7 @@ final class AuditWriter implements Runnable {
                     s.execute("CREATE INDEX IF NOT EXISTS audit_event_time ON audit_event (time)");
                     s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
                 }
+                Checkpointer.createSchema(s);
                 s.execute("COMMIT");
             } catch (SQLException | RuntimeException e) {
                 try {

@@ -65,6 +65,17 @@ public final class SqliteAuditStore implements AuditSink {
         // busy_timeout; the rest is fsync time.
         this.closeTimeout = config.busyTimeout().multipliedBy(2).plus(writeTimeout).plusSeconds(1);
         this.room = new Semaphore(capacity);
+        String replica = config.replica() == null ? AuditConfig.DEFAULT_REPLICA : config.replica();
+        AuditWriter.CommitListener checkpoints = AuditWriter.CommitListener.NONE;
+        if (config.checkpoints() != null) {
+            try {
+                checkpoints = new Checkpointer(replica, config.checkpoints());
+            } catch (IOException | java.security.GeneralSecurityException e) {
+                // Refuse to start: a gateway that cannot sign checkpoints would produce evidence no one can trust.
+                throw new AuditUnavailableException("audit checkpoint key " + config.checkpoints().keyFile()
+                        + " cannot be used: " + e.getMessage(), e);
+            }
+        }
         Connection connection;
         try {
             connection = AuditWriter.open(config.sqlitePath(), config.busyTimeout());
@@ -72,7 +83,7 @@ public final class SqliteAuditStore implements AuditSink {
             throw new AuditUnavailableException("audit store " + store + " cannot be opened: " + AuditWriter.reason(e), e);
         }
         this.writer = new AuditWriter(store, config.sqlitePath(), config.busyTimeout(), connection, queue, room,
-                config.replica() == null ? AuditConfig.DEFAULT_REPLICA : config.replica(), AuditWriter.CommitListener.NONE);
+                replica, checkpoints);
         // A platform thread: it sits in native SQLite calls and fsync, where a virtual thread would pin its carrier.
         this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(writer);
     }

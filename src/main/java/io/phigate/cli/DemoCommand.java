@@ -47,6 +47,7 @@ final class DemoCommand implements Callable<Integer> {
     static final String PASSWORD_FILE = "secrets/clinical.password";
     static final String KEYS_DIR = "keys";
     static final String AUDIT_FILE = "audit.db";
+    static final String AUDIT_KEY_FILE = "audit-signing.key";
 
     /**
      * Everything a previous demo wrote here, apart from the PostgreSQL cluster, which DemoDatabase removes itself.
@@ -54,7 +55,8 @@ final class DemoCommand implements Callable<Integer> {
      */
     private static final List<String> PREVIOUS_STATE = List.of(CONFIG_FILE, TOKEN_FILE, PASSWORD_FILE,
             KEYS_DIR + "/" + KeyTool.PRIVATE_KEY_FILE, KEYS_DIR + "/" + KeyTool.JWKS_FILE,
-            AUDIT_FILE, AUDIT_FILE + "-wal", AUDIT_FILE + "-shm", AUDIT_FILE + "-journal");
+            KEYS_DIR + "/" + AUDIT_KEY_FILE, KEYS_DIR + "/" + AUDIT_KEY_FILE + ".pub",
+            AUDIT_FILE, AUDIT_FILE + "-wal", AUDIT_FILE + "-shm", AUDIT_FILE + "-journal", AUDIT_FILE + ".checkpoints");
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -186,6 +188,7 @@ final class DemoCommand implements Callable<Integer> {
             Files.createDirectories(dir.resolve(PASSWORD_FILE).getParent());
             writeOwnerOnly(dir.resolve(PASSWORD_FILE), database.password() + "\n");
             KeyTool.generate(dir.resolve(KEYS_DIR), true);
+            io.phigate.audit.CheckpointKeys.generate(dir.resolve(KEYS_DIR).resolve(AUDIT_KEY_FILE));
             Path configFile = dir.resolve(CONFIG_FILE);
             Files.writeString(configFile, config(port, database), StandardCharsets.UTF_8);
             GatewayConfig config = ConfigLoader.load(configFile);
@@ -264,13 +267,17 @@ final class DemoCommand implements Callable<Integer> {
 
                 audit:
                   store: sqlite:%11$s
+                  replica: demo
+                  checkpoints:
+                    key_file: %9$s/%12$s
+                    interval: 10s
 
                 tls:
                   # No certificate: clients on this machine connect in cleartext, nobody else can connect.
                   mode: require
                   allow_loopback_cleartext: true
                 """.formatted(port, UPSTREAM, database.port(), database.database(), database.user(), PASSWORD_FILE,
-                ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE);
+                ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE, AUDIT_KEY_FILE);
     }
 
     /** The claims a Kubernetes projected service-account token carries, so the audit trail shows a realistic agent. */
@@ -304,6 +311,10 @@ final class DemoCommand implements Callable<Integer> {
                 Every statement is in the audit log:
 
                   sqlite3 %5$s%12$s 'select seq,kind,subject,statement from audit_event order by seq desc limit 10'
+
+                and tamper-evident (a hash chain plus signed checkpoints every 10 s):
+
+                  bin/phigate audit verify --config %5$s%8$s
 
                 Mint a token for another agent:
 

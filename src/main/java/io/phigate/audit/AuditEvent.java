@@ -39,9 +39,28 @@ public sealed interface AuditEvent {
         }
     }
 
-    /** What happened to a requested statement. */
+    /**
+     * What happened to a requested statement. {@code response} is the response as the client received it, or null
+     * when response recording is off.
+     */
     record StatementCompleted(Instant time, String sessionId, long statementId, Outcome outcome, String sqlState,
-                              String commandTag, long rows, long durationMicros) implements AuditEvent {
+                              String commandTag, long rows, long durationMicros, RecordedResponse response)
+            implements AuditEvent {
+        public StatementCompleted(Instant time, String sessionId, long statementId, Outcome outcome, String sqlState,
+                                  String commandTag, long rows, long durationMicros) {
+            this(time, sessionId, statementId, outcome, sqlState, commandTag, rows, durationMicros, null);
+        }
+    }
+
+    /**
+     * A response as delivered: {@code bytes} delivered in all, {@code sha256} (hex) over all of them, and the first
+     * of them kept deflated; {@code truncated} when more was delivered than kept. Carries PHI: never printed.
+     */
+    record RecordedResponse(long bytes, String sha256, byte[] deflated, boolean truncated) {
+        @Override
+        public String toString() {
+            return "RecordedResponse[bytes=" + bytes + ", truncated=" + truncated + "]";
+        }
     }
 
     /** A session ended, for whatever reason. */

@@ -14,7 +14,12 @@ import java.util.Locale;
  * thread just binds these values. Never prints the statement or its parameters.
  */
 record AuditRow(String time, String kind, String sessionId, Long statementId, Peer peer, Request request,
-                Result result, String detail) {
+                Result result, String detail, AuditEvent.RecordedResponse response) {
+
+    AuditRow(String time, String kind, String sessionId, Long statementId, Peer peer, Request request, Result result,
+             String detail) {
+        this(time, kind, sessionId, statementId, peer, request, result, detail, null);
+    }
 
     /** Who was on either side of the gateway. */
     record Peer(String clientAddress, String upstream, String issuer, String subject) {
@@ -59,7 +64,7 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
             case AuditEvent.StatementCompleted e -> new AuditRow(time, "statement_completed", e.sessionId(),
                     e.statementId(), null, null,
                     new Result(lower(e.outcome()), e.sqlState(), e.commandTag(), e.rows(), e.durationMicros()),
-                    null);
+                    null, e.response());
             case AuditEvent.SessionEnded e -> new AuditRow(time, "session_ended", e.sessionId(), null, null, null,
                     null, detail("reason", e.reason(), "statements", e.statements(), "duration_ms",
                             e.durationMillis()));
@@ -76,7 +81,11 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
         return new String[]{replica, Long.toString(chainSeq), prevHash, time, kind, sessionId, str(statementId),
                 p.clientAddress(), p.upstream(), p.issuer(), p.subject(), q.protocol(), q.statement(), q.parameters(),
                 q.preparedName(), q.portal(), r.outcome(), r.sqlState(), r.commandTag(), str(r.rowCount()),
-                str(r.durationMicros()), detail};
+                str(r.durationMicros()), detail,
+                response == null ? null : Long.toString(response.bytes()),
+                response == null ? null : response.sha256(),
+                response == null ? null : response.truncated() ? "1" : "0",
+                response == null ? null : RecordHash.blobDigest(response.deflated())};
     }
 
     private static String str(Long value) {

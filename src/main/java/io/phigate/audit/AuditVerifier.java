@@ -65,10 +65,6 @@ public final class AuditVerifier {
         if (!Files.isRegularFile(file)) {
             throw new SQLException("no audit store at " + file);
         }
-        StringBuilder columns = new StringBuilder();
-        for (String c : RecordHash.COLUMNS) {
-            columns.append(c).append(", ");
-        }
         Map<String, Long> perReplica = new LinkedHashMap<>();
         List<Problem> problems = new ArrayList<>();
         long unchained = 0;
@@ -82,17 +78,14 @@ public final class AuditVerifier {
             try (ResultSet rs = s.executeQuery("SELECT count(*) FROM audit_event WHERE replica IS NULL")) {
                 unchained = rs.next() ? rs.getLong(1) : 0;
             }
-            try (ResultSet rs = s.executeQuery("SELECT " + columns + "hash FROM audit_event WHERE replica IS NOT NULL"
+            try (ResultSet rs = s.executeQuery("SELECT " + RecordHash.SELECT_LIST + ", hash FROM audit_event WHERE replica IS NOT NULL"
                     + " ORDER BY replica, chain_seq, seq")) {
                 String replica = null;
                 long expected = 0;
                 String prev = null;
                 boolean broken = false;
-                String[] values = new String[RecordHash.COLUMNS.length];
                 while (rs.next()) {
-                    for (int i = 0; i < values.length; i++) {
-                        values[i] = rs.getString(i + 1);
-                    }
+                    String[] values = RecordHash.valuesFrom(rs, 1);
                     String stored = rs.getString(values.length + 1);
                     if (!values[0].equals(replica)) {
                         replica = values[0];

@@ -38,7 +38,7 @@ final class AuditWriter implements Runnable {
     /** Queued by {@code close()} after the last accepted batch, so everything before it is still written. */
     static final Batch STOP = new Batch(List.of(), new CompletableFuture<>());
 
-    static final int SCHEMA_VERSION = 2;
+    static final int SCHEMA_VERSION = 3;
 
     /** Told, on the writer thread, of each committed group's record hashes in chain order (for checkpoints). */
     interface CommitListener {
@@ -65,8 +65,9 @@ final class AuditWriter implements Runnable {
     private static final String INSERT = """
             INSERT INTO audit_event (time, kind, session_id, statement_id, client_address, upstream, issuer, subject,
                 protocol, statement, parameters, prepared_name, portal, outcome, sqlstate, command_tag, row_count,
-                duration_us, detail, replica, chain_seq, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+                duration_us, detail, replica, chain_seq, prev_hash, hash, response, response_digest, response_bytes,
+                response_truncated)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
 
     private final String store;
     private final Path path;
@@ -192,6 +193,18 @@ final class AuditWriter implements Runnable {
                         insert.setLong(21, nextSeq);
                         insert.setString(22, prevHash);
                         insert.setString(23, hex);
+                        AuditEvent.RecordedResponse response = row.response();
+                        if (response == null) {
+                            insert.setNull(24, Types.BLOB);
+                            insert.setNull(25, Types.VARCHAR);
+                            insert.setNull(26, Types.BIGINT);
+                            insert.setNull(27, Types.INTEGER);
+                        } else {
+                            insert.setBytes(24, response.deflated());
+                            insert.setString(25, response.sha256());
+                            insert.setLong(26, response.bytes());
+                            insert.setInt(27, response.truncated() ? 1 : 0);
+                        }
                         insert.addBatch();
                         hashes.add(hash);
                         nextSeq++;
@@ -385,10 +398,22 @@ final class AuditWriter implements Runnable {
                                 replica        TEXT,
                                 chain_seq      INTEGER,
                                 prev_hash      TEXT,
-                                hash           TEXT
+                                hash           TEXT,
+                                response       BLOB,
+                                response_digest TEXT,
+                                response_bytes INTEGER,
+                                response_truncated INTEGER
                             )""");
-                    if (version == 1) {
-                        for (String column : new String[]{"replica TEXT", "chain_seq INTEGER", "prev_hash TEXT", "hash TEXT"}) {
+                    // An older file: add what later versions introduced.
+                    java.util.Set<String> have = new java.util.HashSet<>();
+                    try (ResultSet cols = s.executeQuery("PRAGMA table_info(audit_event)")) {
+                        while (cols.next()) {
+                            have.add(cols.getString("name"));
+                        }
+                    }
+                    for (String column : new String[]{"replica TEXT", "chain_seq INTEGER", "prev_hash TEXT", "hash TEXT",
+                            "response BLOB", "response_digest TEXT", "response_bytes INTEGER", "response_truncated INTEGER"}) {
+                        if (!have.contains(column.substring(0, column.indexOf(' ')))) {
                             s.execute("ALTER TABLE audit_event ADD COLUMN " + column);
                         }
                     }

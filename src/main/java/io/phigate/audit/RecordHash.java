@@ -15,7 +15,30 @@ final class RecordHash {
     /** The hashed columns, in hashing order. Adding one is a format change: bump {@link #FORMAT}. */
     static final String[] COLUMNS = {"replica", "chain_seq", "prev_hash", "time", "kind", "session_id", "statement_id",
             "client_address", "upstream", "issuer", "subject", "protocol", "statement", "parameters", "prepared_name",
-            "portal", "outcome", "sqlstate", "command_tag", "row_count", "duration_us", "detail"};
+            "portal", "outcome", "sqlstate", "command_tag", "row_count", "duration_us", "detail", "response_bytes",
+            "response_digest", "response_truncated", "response_sha256"};
+
+    /**
+     * The SELECT list that yields {@link #COLUMNS} through {@link #valuesFrom}: every hashed column as stored, except
+     * the last, {@code response_sha256}, which is not stored but computed from the recorded response blob.
+     */
+    static final String SELECT_LIST = String.join(", ", java.util.Arrays.copyOf(COLUMNS, COLUMNS.length - 1))
+            + ", response";
+
+    /** Reads {@link #COLUMNS} values from a row selected with {@link #SELECT_LIST} starting at {@code first}. */
+    static String[] valuesFrom(java.sql.ResultSet rs, int first) throws java.sql.SQLException {
+        String[] values = new String[COLUMNS.length];
+        for (int i = 0; i < values.length - 1; i++) {
+            values[i] = rs.getString(first + i);
+        }
+        values[values.length - 1] = blobDigest(rs.getBytes(first + values.length - 1));
+        return values;
+    }
+
+    /** The value of {@code response_sha256}: hex SHA-256 of the stored blob, or null without one. */
+    static String blobDigest(byte[] blob) {
+        return blob == null ? null : hex(sha256().digest(blob));
+    }
     static final String FORMAT = "phigate-audit-record-v1";
     /** The previous hash of a chain's first record. */
     static final String GENESIS = "0".repeat(64);

@@ -10,17 +10,28 @@ import java.time.Duration;
  * {@code replica} names this gateway's own hash chain; {@code checkpoints} is null when signed checkpoints are off.
  */
 public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
-                          String replica, CheckpointConfig checkpoints) {
+                          String replica, CheckpointConfig checkpoints, int responseCap) {
 
     public static final String DEFAULT_REPLICA = "local";
+    /** Bytes of each response kept (deflated) in the record; 0 turns response recording off. */
+    public static final int DEFAULT_RESPONSE_CAP = 8 * 1024 * 1024;
 
-    /** A store with the default replica name and no checkpoints. */
+    /** A store with the default replica name, no checkpoints and the default response cap. */
     public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout) {
-        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, DEFAULT_REPLICA, null);
+        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, DEFAULT_REPLICA, null, DEFAULT_RESPONSE_CAP);
+    }
+
+    public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
+                       String replica, CheckpointConfig checkpoints) {
+        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, DEFAULT_RESPONSE_CAP);
     }
 
     public AuditConfig withCheckpoints(CheckpointConfig c) {
-        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, c);
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, c, responseCap);
+    }
+
+    public AuditConfig withResponseCap(int cap) {
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, cap);
     }
 
     /**

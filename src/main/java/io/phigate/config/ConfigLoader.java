@@ -49,7 +49,7 @@ public final class ConfigLoader {
     private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout",
-            "replica", "checkpoints");
+            "replica", "checkpoints", "record_responses", "response_cap");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
@@ -328,7 +328,16 @@ public final class ConfigLoader {
             Duration interval = c.duration("interval", DEFAULT_CHECKPOINT_INTERVAL, true);
             checkpoints = new AuditConfig.CheckpointConfig(key, file, every, interval);
         }
-        return new AuditConfig(store, sqlitePath, capacity, write, busy, replica, checkpoints);
+        Boolean record = s.bool("record_responses", true);
+        Long cap = s.scalar("response_cap", false, (long) AuditConfig.DEFAULT_RESPONSE_CAP, "a size", text -> {
+            long n = Units.size(text);
+            if (n > 1L << 30) {
+                throw new IllegalArgumentException("must be at most 1GiB, got " + Units.formatSize(n));
+            }
+            return n;
+        });
+        return new AuditConfig(store, sqlitePath, capacity, write, busy, replica, checkpoints,
+                Boolean.FALSE.equals(record) || cap == null ? 0 : (int) (long) cap);
     }
 
     private static Path sqlitePath(Section s, String store) {

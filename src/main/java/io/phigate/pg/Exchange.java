@@ -1,6 +1,7 @@
 package io.phigate.pg;
 
 import io.phigate.audit.AuditEvent.Outcome;
+import io.phigate.audit.ResponseRecorder;
 import io.phigate.pg.message.BackendMessage.CommandComplete;
 import io.phigate.pg.message.BackendMessage.ErrorResponse;
 import io.phigate.pg.message.FrameReader;
@@ -46,6 +47,24 @@ final class Exchange {
     private boolean skippingToSync;
     private volatile byte transactionStatus;
     private volatile boolean clientBroken;
+    /** Copies what the pump streams to the client into the recording of the statement it answers. */
+    private final Tee tee = new Tee();
+
+    private final class Tee extends OutputStream {
+        ResponseRecorder recorder;
+
+        @Override
+        public void write(int b) throws IOException {
+            client.write(b);
+            recorder.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            client.write(b, off, len);
+            recorder.write(b, off, len);
+        }
+    }
 
     Exchange(OutputStream client, Consumer<StatementRun> completed, byte initialStatus) {
         this.client = client;
@@ -103,9 +122,15 @@ final class Exchange {
 
     /** Streams a row or COPY data frame straight from the server to the client. */
     void forward(FrameReader upstream) throws IOException {
+        ResponseRecorder recorder = recorderForNextFrame();
         outLock.lock();
         try {
-            upstream.transferTo(client);
+            if (recorder == null) {
+                upstream.transferTo(client);
+            } else {
+                tee.recorder = recorder;
+                upstream.transferTo(tee);
+            }
         } catch (IOException e) {
             clientBroken = true;
             throw e;
@@ -319,16 +344,40 @@ final class Exchange {
         return clientBroken;
     }
 
+    /**
+     * The recording a server frame belongs to: that of the first statement still pending in the current batch. Parse,
+     * Bind and Describe answers go with the Execute they prepare; a Query's answers, ReadyForQuery included, with the
+     * Query. Frames after a batch's last statement (its ReadyForQuery) and asynchronous ones belong to none.
+     */
+    private ResponseRecorder recorderForNextFrame() {
+        opsLock.lock();
+        try {
+            for (Op op : ops) {
+                if (op.statement != null) {
+                    return op.statement.recorder;
+                }
+                if (op.kind == Kind.SYNC || op.kind == Kind.LOCAL) {
+                    return null;
+                }
+            }
+            return null;
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
     private void writeFrame(byte type, byte[] body) throws IOException {
+        ResponseRecorder recorder = recorderForNextFrame();
         outLock.lock();
         try {
             int len = body.length + 4;
-            client.write(type);
-            client.write(len >>> 24);
-            client.write(len >>> 16);
-            client.write(len >>> 8);
-            client.write(len);
+            byte[] header = {type, (byte) (len >>> 24), (byte) (len >>> 16), (byte) (len >>> 8), (byte) len};
+            client.write(header);
             client.write(body);
+            if (recorder != null) {
+                recorder.write(header, 0, 5);
+                recorder.write(body, 0, body.length);
+            }
         } catch (IOException e) {
             clientBroken = true;
             throw e;

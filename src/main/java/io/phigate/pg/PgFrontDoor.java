@@ -174,7 +174,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
         random.nextBytes(secret);
         ScheduledFuture<?>[] expiry = new ScheduledFuture<?>[1];
         PgSession session = new PgSession(sessionId, pid, secret, identity, startup.database(), clientAddress, ch, up,
-                audit, () -> {
+                audit, config.audit().responseCap(), () -> {
                     byProcessId.remove(pid);
                     if (expiry[0] != null) {
                         expiry[0].cancel(false);

@@ -57,6 +57,7 @@ final class PgSession implements LiveSession {
     private final AuditSink audit;
     private final Exchange exchange;
     private final Runnable onEnd;
+    private final int responseCap;
     private final AtomicLong statementIds = new AtomicLong();
     private final Map<String, String> preparedStatements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
@@ -72,7 +73,9 @@ final class PgSession implements LiveSession {
     }
 
     PgSession(String id, int processId, byte[] secretKey, Identity identity, String upstreamName,
-              String clientAddress, Channel client, UpstreamConnection upstream, AuditSink audit, Runnable onEnd) {
+              String clientAddress, Channel client, UpstreamConnection upstream, AuditSink audit, int responseCap,
+              Runnable onEnd) {
+        this.responseCap = responseCap;
         this.id = id;
         this.processId = processId;
         this.secretKey = secretKey;
@@ -296,7 +299,7 @@ final class PgSession implements LiveSession {
     }
 
     private StatementRun newStatement(int maxRows) {
-        return new StatementRun(statementIds.incrementAndGet(), maxRows);
+        return new StatementRun(statementIds.incrementAndGet(), maxRows, responseCap);
     }
 
     private AuditEvent.StatementRequested requested(StatementRun run, Protocol protocol, String text,
@@ -307,7 +310,7 @@ final class PgSession implements LiveSession {
 
     private void completed(StatementRun run) {
         audit.append(List.of(new AuditEvent.StatementCompleted(Instant.now(), id, run.id, run.outcome, run.sqlState,
-                run.commandTag, run.rows, run.durationMicros())));
+                run.commandTag, run.rows, run.durationMicros(), run.recorder == null ? null : run.recorder.finish())));
     }
 
     /** The pump has stopped: the server closed, we closed it, the client broke, or the server broke the protocol. */

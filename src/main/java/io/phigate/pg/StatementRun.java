@@ -1,6 +1,7 @@
 package io.phigate.pg;
 
 import io.phigate.audit.AuditEvent.Outcome;
+import io.phigate.audit.ResponseRecorder;
 
 /**
  * One requested statement from the moment its audit record is durable until the server finished it. A simple
@@ -13,14 +14,17 @@ final class StatementRun {
     final long id;
     final long startNanos;
     final int maxRows;
+    /** Null when response recording is off. */
+    final ResponseRecorder recorder;
     Outcome outcome;
     String sqlState;
     String commandTag;
     long rows;
 
-    StatementRun(long id, int maxRows) {
+    StatementRun(long id, int maxRows, int responseCap) {
         this.id = id;
         this.maxRows = maxRows;
+        this.recorder = responseCap > 0 ? new ResponseRecorder(responseCap) : null;
         this.startNanos = System.nanoTime();
     }
 

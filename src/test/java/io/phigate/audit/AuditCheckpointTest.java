@@ -99,18 +99,11 @@ class AuditCheckpointTest {
                 s.execute("update audit_event set outcome = 'error' where chain_seq = 42");
             }
             String prev = null;
-            StringBuilder cols = new StringBuilder();
-            for (String col : RecordHash.COLUMNS) {
-                cols.append(col).append(',');
-            }
             try (Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("select " + cols + "seq from audit_event order by chain_seq");
+                 ResultSet rs = s.executeQuery("select " + RecordHash.SELECT_LIST + ", seq from audit_event order by chain_seq");
                  PreparedStatement up = c.prepareStatement("update audit_event set prev_hash = ?, hash = ? where seq = ?")) {
                 while (rs.next()) {
-                    String[] v = new String[RecordHash.COLUMNS.length];
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] = rs.getString(i + 1);
-                    }
+                    String[] v = RecordHash.valuesFrom(rs, 1);
                     if (prev != null) {
                         v[2] = prev;
                     }

@@ -1,17 +1,24 @@
 package io.phigate.cli;
 
 import io.phigate.audit.AuditVerifier;
+import io.phigate.audit.CheckpointKeys;
+import io.phigate.audit.InclusionProofs;
+import io.phigate.audit.InclusionProofs.ProofException;
 import io.phigate.config.ConfigException;
 import io.phigate.config.ConfigLoader;
 import io.phigate.config.GatewayConfig;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code phigate audit ...}: evidence tools that work on the audit store, online or on a copy. */
-@Command(name = "audit", description = "Verify the audit log.",
-        subcommands = {AuditCommand.Verify.class, AuditCommand.Keygen.class})
+@Command(name = "audit", description = "Verify the audit log and prove records in it.",
+        subcommands = {AuditCommand.Verify.class, AuditCommand.Keygen.class, AuditCommand.Prove.class,
+                AuditCommand.CheckProof.class})
 final class AuditCommand {
 
     @Command(name = "keygen", description = "Create an Ed25519 checkpoint signing key (FILE) and its public half (FILE.pub).")
@@ -86,6 +93,122 @@ final class AuditCommand {
                 System.out.println("TAMPERED: " + p);
             }
             return 1;
+        }
+    }
+
+    @Command(name = "prove", description = {
+            "Write a self-contained proof that record N of a replica's chain is in the audit log: the record, its"
+                    + " RFC 9162 inclusion path and the latest signed checkpoint that covers it. An auditor checks it"
+                    + " offline with `phigate audit check-proof`.",
+            "The proof holds the record as stored, statement text and bound parameters included: it is PHI."
+                    + " With --out it is written owner-only (0600); handle and ship it as PHI."})
+    static final class Prove implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "The gateway configuration (names the audit store).")
+        Path config;
+
+        @Option(names = "--store", paramLabel = "FILE", description = "An SQLite audit file to read instead of the configured one.")
+        Path store;
+
+        @Option(names = "--replica", paramLabel = "R", description = "Whose chain (default: the only replica in the store).")
+        String replica;
+
+        @Option(names = "--seq", required = true, paramLabel = "N", description = "The record's number in the replica's chain.")
+        long seq;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "Write the proof here, mode 0600 (default: standard output).")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            Path file = storeFile("prove", config, store);
+            if (file == null) {
+                return 2;
+            }
+            InclusionProofs.Proof proof;
+            try {
+                proof = InclusionProofs.prove(file, replica, seq);
+            } catch (ProofException e) {
+                System.err.println("phigate audit prove: " + e.getMessage());
+                return 1;
+            } catch (java.sql.SQLException e) {
+                System.err.println("phigate audit prove: cannot read the audit store " + file + ": " + e.getMessage());
+                return 2;
+            }
+            if (out == null) {
+                System.out.print(proof.toJson());
+            } else {
+                InclusionProofs.write(proof, out);
+                System.err.println("wrote the proof of record " + seq + " (checkpoint size " + proof.treeSize()
+                        + ") to " + out + "; it contains PHI");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "check-proof", description = {
+            "Check a proof written by `phigate audit prove`, offline, with only the checkpoint public key: the"
+                    + " checkpoint's signature, the record's hash and its inclusion path to the checkpoint's root.",
+            "Exit 0 when the proof holds, 1 when it does not (the reason is printed), 2 when the files cannot be"
+                    + " read."})
+    static final class CheckProof implements Callable<Integer> {
+        @Option(names = "--proof", required = true, paramLabel = "FILE", description = "The proof file (JSON; contains PHI).")
+        Path proofFile;
+
+        @Option(names = "--public-key", required = true, paramLabel = "FILE.pub", description = "The checkpoint public key (FILE.pub).")
+        Path publicKey;
+
+        @Override
+        public Integer call() {
+            java.security.PublicKey key;
+            InclusionProofs.Proof proof;
+            try {
+                key = CheckpointKeys.readPublic(publicKey);
+            } catch (IOException | GeneralSecurityException e) {
+                System.err.println("phigate audit check-proof: cannot read the public key: " + describe(e));
+                return 2;
+            }
+            try {
+                proof = InclusionProofs.read(proofFile);
+            } catch (IOException e) {
+                System.err.println("phigate audit check-proof: cannot read the proof: " + describe(e));
+                return 2;
+            } catch (ProofException e) {
+                System.out.println("NOT PROVEN: " + e.getMessage());
+                return 1;
+            }
+            try {
+                InclusionProofs.Proven p = InclusionProofs.check(proof, key);
+                System.out.println("PROVEN: record " + p.seq() + " of replica " + p.replica() + " is in the audit log");
+                System.out.println("  record:     " + p.kind() + " at " + p.time()
+                        + (p.sessionId() == null ? "" : ", session " + p.sessionId()) + ", hash " + p.recordHash());
+                System.out.println("  checkpoint: " + p.checkpointSize() + " records, signed at " + p.checkpointTime()
+                        + " by key " + p.keyId() + ", root " + p.rootHex());
+                return 0;
+            } catch (ProofException e) {
+                System.out.println("NOT PROVEN: " + e.getMessage());
+                return 1;
+            }
+        }
+
+        private static String describe(Exception e) {
+            return e instanceof NoSuchFileException ? "no such file " + e.getMessage() : e.getMessage();
+        }
+    }
+
+    /** The SQLite file from {@code --store}, else from the configuration; null after printing why not. */
+    private static Path storeFile(String command, Path config, Path store) {
+        if (store != null) {
+            return store;
+        }
+        if (config == null) {
+            System.err.println("phigate audit " + command + ": give --config FILE or --store FILE");
+            return null;
+        }
+        try {
+            return ConfigLoader.load(config).audit().sqlitePath();
+        } catch (ConfigException e) {
+            System.err.println(e.getMessage());
+            return null;
         }
     }
 }

@@ -312,9 +312,8 @@ public final class InclusionProofs {
     /** The record's hashed columns in {@link RecordHash#COLUMNS} order, then its stored {@code hash}. */
     private static Map<String, String> record(Connection c, String replica, long seq)
             throws SQLException, ProofException {
-        String columns = String.join(", ", RecordHash.COLUMNS);
         try (PreparedStatement q = c.prepareStatement(
-                "SELECT " + columns + ", hash FROM audit_event WHERE replica = ? AND chain_seq = ?")) {
+                "SELECT " + RecordHash.SELECT_LIST + ", hash FROM audit_event WHERE replica = ? AND chain_seq = ?")) {
             q.setString(1, replica);
             q.setLong(2, seq);
             try (ResultSet rs = q.executeQuery()) {
@@ -323,8 +322,9 @@ public final class InclusionProofs {
                             + " (it has " + count(c, replica) + ")");
                 }
                 Map<String, String> record = new LinkedHashMap<>();
+                String[] values = RecordHash.valuesFrom(rs, 1);
                 for (int i = 0; i < RecordHash.COLUMNS.length; i++) {
-                    record.put(RecordHash.COLUMNS[i], rs.getString(i + 1));
+                    record.put(RecordHash.COLUMNS[i], values[i]);
                 }
                 record.put("hash", rs.getString(RecordHash.COLUMNS.length + 1));
                 return record;

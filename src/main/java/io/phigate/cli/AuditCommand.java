@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** {@code phigate audit ...}: evidence tools that work on the audit store, online or on a copy. */
 @Command(name = "audit", description = "Verify the audit log.",
-        subcommands = {AuditCommand.Verify.class, AuditCommand.Keygen.class})
+        subcommands = {AuditCommand.Verify.class, AuditCommand.Keygen.class, AuditSearchCommand.class, AuditSessionCommand.class, AuditExportCommand.class})
 final class AuditCommand {
 
     @Command(name = "keygen", description = "Create an Ed25519 checkpoint signing key (FILE) and its public half (FILE.pub).")

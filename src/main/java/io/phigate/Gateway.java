@@ -1,5 +1,6 @@
 package io.phigate;
 
+import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.SqliteAuditStore;
@@ -68,7 +69,8 @@ public final class Gateway implements AutoCloseable {
                     sessions, timers);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             HttpServer http = config.listen().http() == null ? null
-                    : new HttpServer(config.listen().http(), metrics(sessions, audit)).start();
+                    : new HttpServer(config.listen().http(), metrics(sessions, audit),
+                            AuditQueries.sqlite(config.audit().sqlitePath())).start();
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http);
             postgres.start();
             return gateway;

@@ -39,7 +39,7 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
     }
 
     // Fixed width with microseconds so that text order is time order, which the (time) index relies on.
-    private static final DateTimeFormatter TIME =
+    static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
     private static final ObjectMapper JSON = new ObjectMapper();
 

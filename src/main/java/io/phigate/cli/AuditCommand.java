@@ -16,9 +16,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code phigate audit ...}: evidence tools that work on the audit store, online or on a copy. */
-@Command(name = "audit", description = "Verify the audit log and prove records in it.",
+@Command(name = "audit", description = "Verify, search, export and prove the audit log.",
         subcommands = {AuditCommand.Verify.class, AuditCommand.Keygen.class, AuditCommand.Prove.class,
-                AuditCommand.CheckProof.class})
+                AuditCommand.CheckProof.class, AuditSearchCommand.class, AuditSessionCommand.class,
+                AuditExportCommand.class})
 final class AuditCommand {
 
     @Command(name = "keygen", description = "Create an Ed25519 checkpoint signing key (FILE) and its public half (FILE.pub).")

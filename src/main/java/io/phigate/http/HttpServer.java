@@ -3,20 +3,42 @@ package io.phigate.http;
 import io.javalin.Javalin;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.phigate.audit.AuditQueries;
 import io.phigate.config.HostPort;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's HTTP listener: liveness at {@code /healthz} and Prometheus metrics at {@code /metrics}. Metrics
- * carry counts and states only, never statement text, parameters or row values. The approvals API and the web
- * console arrive here in their own issues.
+ * The gateway's HTTP listener: liveness at {@code /healthz}, Prometheus metrics at {@code /metrics} and, on a
+ * loopback listener only, the audit API ({@link AuditApi}). Metrics carry counts and states only, never statement
+ * text, parameters or row values. The approvals API and the web console arrive here in their own issues.
  */
 public final class HttpServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
     private final Javalin app;
     private final String host;
+    private final boolean auditApi;
 
     public HttpServer(HostPort address, PrometheusMeterRegistry registry) {
+        this(address, registry, null);
+    }
+
+    /**
+     * {@code audit} may be null. The audit API returns PHI and has no authentication until issue 7, so it is
+     * served only when every address the configured host resolves to is loopback: then only local users reach it.
+     */
+    public HttpServer(HostPort address, PrometheusMeterRegistry registry, AuditQueries audit) {
         this.host = address.host();
+        this.auditApi = audit != null && isLoopback(address.host());
+        if (audit != null && !auditApi) {
+            log.info("audit API not served on {}: it is served on loopback only until the HTTP API has"
+                    + " authentication", address);
+        }
+        AuditApi api = auditApi ? new AuditApi(audit) : null;
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jetty.host = address.host();
@@ -24,7 +46,35 @@ public final class HttpServer implements AutoCloseable {
             config.routes.get("/healthz", ctx -> ctx.result("ok"));
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(registry.scrape()));
+            if (api != null) {
+                config.routes.get("/api/v1/audit/statements", api::statements);
+                config.routes.get("/api/v1/audit/sessions/{id}", api::session);
+            }
         });
+    }
+
+    /**
+     * True only when the host names loopback addresses and nothing else. An empty host or a wildcard address
+     * means every interface; a name that does not resolve is not trusted either.
+     */
+    static boolean isLoopback(String host) {
+        if (host == null || host.isBlank()) {
+            return false;
+        }
+        try {
+            InetAddress[] all = InetAddress.getAllByName(host);
+            if (all.length == 0) {
+                return false;
+            }
+            for (InetAddress a : all) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     public static PrometheusMeterRegistry newRegistry() {
@@ -38,6 +88,11 @@ public final class HttpServer implements AutoCloseable {
 
     public InetSocketAddress address() {
         return new InetSocketAddress(host, app.port());
+    }
+
+    /** Whether {@code /api/v1/audit/...} is served. */
+    public boolean servesAuditApi() {
+        return auditApi;
     }
 
     @Override

@@ -1,0 +1,509 @@
+package io.phigate.audit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+
+/**
+ * Reads the audit store: statement search, session replay and the row streams behind export. Every call takes
+ * its own connection from the data source and only reads, so it runs beside a live gateway (SQLite WAL readers
+ * never block the writer) or offline on a copy.
+ *
+ * <p>The SQL is kept to what SQLite and PostgreSQL both accept (LIKE with ESCAPE, lower(), correlated
+ * subqueries, LIMIT), so the PostgreSQL store can reuse it. Free text is a substring match for now; FTS5 and
+ * PostgreSQL full-text search come with issue 3's store work.
+ *
+ * <p>Results carry statement text and bound parameters, which are PHI: no {@code toString} here prints them.
+ */
+public final class AuditQueries {
+
+    /** The largest page a caller may ask for: bounds the memory one request can take. */
+    public static final int MAX_LIMIT = 1000;
+
+    /** Statement outcomes as the store writes them, plus {@code incomplete}: requested, never completed. */
+    public static final Set<String> OUTCOMES = Set.of("ok", "error", "refused", "skipped", "aborted", "incomplete");
+
+    /** The columns of {@code audit_event}, in table order. */
+    public static final List<String> COLUMNS = List.of("seq", "time", "kind", "session_id", "statement_id",
+            "client_address", "upstream", "issuer", "subject", "protocol", "statement", "parameters", "prepared_name",
+            "portal", "outcome", "sqlstate", "command_tag", "row_count", "duration_us", "detail", "replica",
+            "chain_seq", "prev_hash", "hash");
+
+    private static final String SELECT_EVENT = String.join(", ", COLUMNS);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
+    };
+
+    /**
+     * What to look for; null fields match anything. {@code subject} is exact, or a prefix when it ends in
+     * {@code *}. {@code kind} is the statement's command as its command tag starts ({@code SELECT}, {@code INSERT}).
+     * {@code since} is inclusive, {@code until} exclusive. {@code text} is whitespace-separated words that must
+     * all occur in the statement text, case-insensitively; {@code %} and {@code _} in them are literal.
+     */
+    public record Filter(String subject, String issuer, String sessionId, String upstream, String outcome, String kind,
+                         Instant since, Instant until, String text) {
+        public static final Filter ANY = new Filter(null, null, null, null, null, null, null, null, null);
+
+        public Filter {
+            if (outcome != null && !OUTCOMES.contains(outcome)) {
+                throw new IllegalArgumentException("outcome must be one of " + String.join(", ",
+                        OUTCOMES.stream().sorted().toList()) + ", got \"" + outcome + "\"");
+            }
+            if (since != null && until != null && !since.isBefore(until)) {
+                throw new IllegalArgumentException("since must be before until");
+            }
+        }
+
+        public Filter withSubject(String v) {
+            return new Filter(v, issuer, sessionId, upstream, outcome, kind, since, until, text);
+        }
+
+        public Filter withIssuer(String v) {
+            return new Filter(subject, v, sessionId, upstream, outcome, kind, since, until, text);
+        }
+
+        public Filter withSession(String v) {
+            return new Filter(subject, issuer, v, upstream, outcome, kind, since, until, text);
+        }
+
+        public Filter withUpstream(String v) {
+            return new Filter(subject, issuer, sessionId, v, outcome, kind, since, until, text);
+        }
+
+        public Filter withOutcome(String v) {
+            return new Filter(subject, issuer, sessionId, upstream, v, kind, since, until, text);
+        }
+
+        public Filter withKind(String v) {
+            return new Filter(subject, issuer, sessionId, upstream, outcome, v, since, until, text);
+        }
+
+        public Filter withSince(Instant v) {
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, v, until, text);
+        }
+
+        public Filter withUntil(Instant v) {
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, v, text);
+        }
+
+        /** The words searched for are PHI as much as the statements they match. */
+        public Filter withText(String v) {
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, v);
+        }
+
+        @Override
+        public String toString() {
+            return "Filter[subject=" + subject + ", issuer=" + issuer + ", session=" + sessionId + ", upstream="
+                    + upstream + ", outcome=" + outcome + ", kind=" + kind + ", since=" + since + ", until=" + until
+                    + ", textLength=" + (text == null ? 0 : text.length()) + "]";
+        }
+    }
+
+    /** At most {@code limit} results after the statement whose request has sequence number {@code after} (0: from the start). */
+    public record Page(int limit, long after) {
+        public static final Page FIRST_100 = new Page(100, 0);
+
+        public Page {
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT + ", got " + limit);
+            }
+            if (after < 0) {
+                throw new IllegalArgumentException("after must be a sequence number (0 or more), got " + after);
+            }
+        }
+    }
+
+    /**
+     * One statement: its request joined with its completion. Completion fields are null while (or if never)
+     * completed. {@code parameters} is null when the statement had no parameter list; entries may be null (SQL
+     * NULL). {@code seq} and {@code hash} are the request record's, the sequence number to page on.
+     */
+    public record Statement(long seq, String time, String sessionId, long statementId, String clientAddress,
+                            String upstream, String issuer, String subject, String protocol, String text,
+                            List<String> parameters, String preparedName, String portal, String hash,
+                            Long completionSeq, String completedTime, String outcome, String sqlState,
+                            String commandTag, Long rows, Long durationMicros, String completionHash) {
+
+        /** Field name to value, as the JSON outputs (CLI and HTTP) give them; parameters as a list. */
+        public Map<String, Object> fields() {
+            var m = new LinkedHashMap<String, Object>();
+            m.put("seq", seq);
+            m.put("time", time);
+            m.put("session_id", sessionId);
+            m.put("statement_id", statementId);
+            m.put("client_address", clientAddress);
+            m.put("upstream", upstream);
+            m.put("issuer", issuer);
+            m.put("subject", subject);
+            m.put("protocol", protocol);
+            m.put("statement", text);
+            m.put("parameters", parameters);
+            m.put("prepared_name", preparedName);
+            m.put("portal", portal);
+            m.put("completed_time", completedTime);
+            m.put("outcome", outcome);
+            m.put("sqlstate", sqlState);
+            m.put("command_tag", commandTag);
+            m.put("row_count", rows);
+            m.put("duration_us", durationMicros);
+            m.put("hash", hash);
+            m.put("completion_seq", completionSeq);
+            m.put("completion_hash", completionHash);
+            return m;
+        }
+
+        @Override
+        public String toString() {
+            return "Statement[seq=" + seq + ", session=" + sessionId + ", statement=" + statementId + ", outcome="
+                    + outcome + ", textLength=" + (text == null ? 0 : text.length()) + ", parameters="
+                    + (parameters == null ? 0 : parameters.size()) + "]";
+        }
+    }
+
+    /** One search page; {@code nextAfter} is the value of {@link Page#after()} for the next page, null at the end. */
+    public record StatementPage(List<Statement> statements, Long nextAfter) {
+    }
+
+    /** One {@code audit_event} row, every column as the store keeps it (the hash covers these exact values). */
+    public record Event(long seq, String time, String kind, String sessionId, Long statementId, String clientAddress,
+                        String upstream, String issuer, String subject, String protocol, String statement,
+                        String parameters, String preparedName, String portal, String outcome, String sqlState,
+                        String commandTag, Long rowCount, Long durationMicros, String detail, String replica,
+                        Long chainSeq, String prevHash, String hash) {
+
+        /** Column name to value, in {@link #COLUMNS} order. */
+        public Map<String, Object> columns() {
+            Object[] values = {seq, time, kind, sessionId, statementId, clientAddress, upstream, issuer, subject,
+                    protocol, statement, parameters, preparedName, portal, outcome, sqlState, commandTag, rowCount,
+                    durationMicros, detail, replica, chainSeq, prevHash, hash};
+            var map = new LinkedHashMap<String, Object>();
+            for (int i = 0; i < values.length; i++) {
+                map.put(COLUMNS.get(i), values[i]);
+            }
+            return map;
+        }
+
+        /** The bound parameters as a list (entries may be null), or null when there was no parameter list. */
+        public List<String> parameterList() throws SQLException {
+            return parseParameters(parameters, seq);
+        }
+
+        @Override
+        public String toString() {
+            return "Event[seq=" + seq + ", kind=" + kind + ", session=" + sessionId + ", statement=" + statementId
+                    + ", outcome=" + outcome + ", textLength=" + (statement == null ? 0 : statement.length()) + "]";
+        }
+    }
+
+    /** Receives rows one at a time, so an export of millions of rows needs no more memory than one. */
+    @FunctionalInterface
+    public interface EventSink {
+        void accept(Event event) throws IOException;
+    }
+
+    /**
+     * Receives each record with, for a statement request, its completion (null while incomplete). Completions
+     * are folded into their requests and not passed on their own unless their request is missing.
+     */
+    @FunctionalInterface
+    public interface ActivitySink {
+        void accept(Event event, Event completion) throws IOException;
+    }
+
+    private final ConnectionSource connections;
+
+    /** Over any store reachable through JDBC with the {@code audit_event} table (the PostgreSQL store, later). */
+    public AuditQueries(DataSource source) {
+        this.connections = source::getConnection;
+    }
+
+    private AuditQueries(ConnectionSource connections) {
+        this.connections = connections;
+    }
+
+    /** Over an SQLite store file, read-only; fails on first use when there is no such file. */
+    public static AuditQueries sqlite(Path file) {
+        var config = new SQLiteConfig();
+        config.setReadOnly(true);
+        config.setBusyTimeout(5_000);
+        var ds = new SQLiteDataSource(config);
+        ds.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
+        return new AuditQueries(() -> {
+            // Without this check SQLite would report a read-only open of a missing file less clearly.
+            if (!Files.isRegularFile(file)) {
+                throw new SQLException("no audit store at " + file);
+            }
+            return ds.getConnection();
+        });
+    }
+
+    /** A {@link DataSource} reduced to the one method used here. */
+    @FunctionalInterface
+    private interface ConnectionSource {
+        Connection get() throws SQLException;
+    }
+
+    /** Statements matching {@code filter}, in time order (sequence number breaks ties), one page at a time. */
+    public StatementPage search(Filter filter, Page page) throws SQLException {
+        var sql = new StringBuilder("""
+                SELECT r.seq, r.time, r.session_id, r.statement_id, r.client_address, r.upstream, r.issuer,
+                    r.subject, r.protocol, r.statement, r.parameters, r.prepared_name, r.portal, r.hash,
+                    c.seq, c.time, c.outcome, c.sqlstate, c.command_tag, c.row_count, c.duration_us, c.hash
+                FROM audit_event r
+                LEFT JOIN audit_event c ON c.seq = (
+                    SELECT min(x.seq) FROM audit_event x WHERE x.kind = 'statement_completed'
+                        AND x.session_id = r.session_id AND x.statement_id = r.statement_id)
+                WHERE r.kind = 'statement_requested'""");
+        var args = new ArrayList<Object>();
+        if (filter.subject() != null) {
+            if (filter.subject().endsWith("*")) {
+                sql.append(" AND r.subject LIKE ? ESCAPE '\\'");
+                args.add(escapeLike(filter.subject().substring(0, filter.subject().length() - 1)) + "%");
+            } else {
+                sql.append(" AND r.subject = ?");
+                args.add(filter.subject());
+            }
+        }
+        equal(sql, args, "r.issuer", filter.issuer());
+        equal(sql, args, "r.session_id", filter.sessionId());
+        equal(sql, args, "r.upstream", filter.upstream());
+        if ("incomplete".equals(filter.outcome())) {
+            sql.append(" AND c.seq IS NULL");
+        } else {
+            equal(sql, args, "c.outcome", filter.outcome());
+        }
+        if (filter.kind() != null) {
+            // A command tag is the command, then counts: "SELECT 3", "INSERT 0 1", "BEGIN".
+            String command = filter.kind().strip().toUpperCase(Locale.ROOT);
+            sql.append(" AND (c.command_tag = ? OR c.command_tag LIKE ? ESCAPE '\\')");
+            args.add(command);
+            args.add(escapeLike(command) + " %");
+        }
+        if (filter.since() != null) {
+            sql.append(" AND r.time >= ?");
+            args.add(AuditRow.TIME.format(filter.since()));
+        }
+        if (filter.until() != null) {
+            sql.append(" AND r.time < ?");
+            args.add(AuditRow.TIME.format(filter.until()));
+        }
+        if (filter.text() != null) {
+            for (String word : filter.text().strip().split("\\s+")) {
+                if (!word.isEmpty()) {
+                    sql.append(" AND lower(r.statement) LIKE ? ESCAPE '\\'");
+                    args.add("%" + escapeLike(word.toLowerCase(Locale.ROOT)) + "%");
+                }
+            }
+        }
+        if (page.after() > 0) {
+            // Keyset on (time, seq), named by seq alone: stable however many rows arrive meanwhile.
+            sql.append(" AND (r.time > (SELECT a.time FROM audit_event a WHERE a.seq = ?)"
+                    + " OR (r.time = (SELECT a.time FROM audit_event a WHERE a.seq = ?) AND r.seq > ?))");
+            args.add(page.after());
+            args.add(page.after());
+            args.add(page.after());
+        }
+        sql.append(" ORDER BY r.time, r.seq LIMIT ?");
+        args.add(page.limit() + 1);
+
+        var found = new ArrayList<Statement>();
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement(sql.toString())) {
+            bind(q, args);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    long seq = rs.getLong(1);
+                    found.add(new Statement(seq, rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
+                            rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
+                            parseParameters(rs.getString(11), seq), rs.getString(12), rs.getString(13),
+                            rs.getString(14), longOrNull(rs, 15), rs.getString(16), rs.getString(17),
+                            rs.getString(18), rs.getString(19), longOrNull(rs, 20), longOrNull(rs, 21),
+                            rs.getString(22)));
+                }
+            }
+        }
+        if (found.size() > page.limit()) {
+            found.removeLast();
+            return new StatementPage(List.copyOf(found), found.getLast().seq());
+        }
+        return new StatementPage(List.copyOf(found), null);
+    }
+
+    /**
+     * Every record of one session in the order things happened (time, then sequence number): its start, each
+     * request and completion, cancels, its end. Empty when there is no such session.
+     */
+    public List<Event> session(String sessionId) throws SQLException {
+        var events = new ArrayList<Event>();
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement(
+                "SELECT " + SELECT_EVENT + " FROM audit_event WHERE session_id = ? ORDER BY time, seq")) {
+            q.setString(1, sessionId);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    events.add(event(rs, 0));
+                }
+            }
+        }
+        return events;
+    }
+
+    /** Every record with {@code since <= time < until} (either may be null), in sequence (chain) order. */
+    public void events(Instant since, Instant until, EventSink sink) throws SQLException, IOException {
+        var args = new ArrayList<Object>();
+        String where = timeRange("", since, until, args);
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement(
+                "SELECT " + SELECT_EVENT + " FROM audit_event" + where + " ORDER BY seq")) {
+            bind(q, args);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    sink.accept(event(rs, 0));
+                }
+            }
+        }
+    }
+
+    /**
+     * Every record in the time range in sequence order, with each statement request paired with its completion
+     * (found whatever its time). A completion is passed alone only when its request is not in the store.
+     */
+    public void activities(Instant since, Instant until, ActivitySink sink) throws SQLException, IOException {
+        var args = new ArrayList<Object>();
+        String range = timeRange("e.", since, until, args);
+        String both = SELECT_EVENT.replaceAll("(\\w+)", "e.$1") + ", " + SELECT_EVENT.replaceAll("(\\w+)", "c.$1");
+        String sql = "SELECT " + both + """
+                 FROM audit_event e
+                LEFT JOIN audit_event c ON e.kind = 'statement_requested' AND c.seq = (
+                    SELECT min(x.seq) FROM audit_event x WHERE x.kind = 'statement_completed'
+                        AND x.session_id = e.session_id AND x.statement_id = e.statement_id)
+                """ + (range.isEmpty() ? " WHERE " : range + " AND ") + """
+                (e.kind <> 'statement_completed' OR NOT EXISTS (
+                    SELECT 1 FROM audit_event y WHERE y.kind = 'statement_requested'
+                        AND y.session_id = e.session_id AND y.statement_id = e.statement_id))
+                ORDER BY e.seq""";
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement(sql)) {
+            bind(q, args);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    Event completion = rs.getObject(COLUMNS.size() + 1) == null ? null : event(rs, COLUMNS.size());
+                    sink.accept(event(rs, 0), completion);
+                }
+            }
+        }
+    }
+
+    /**
+     * A time as people type it on a command line or in a URL: an instant ({@code 2025-03-04T05:06:07Z}), a UTC
+     * date ({@code 2025-03-04}, its midnight) or an age ({@code 90m}, {@code 24h}, {@code 7d}: that long ago).
+     */
+    public static Instant parseTime(String text, Clock clock) {
+        String s = text.strip();
+        Matcher age = AGE.matcher(s);
+        if (age.matches()) {
+            long n = Long.parseLong(age.group(1));
+            Duration d = switch (age.group(2)) {
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+            return clock.instant().minus(d);
+        }
+        try {
+            return s.length() == 10 ? LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(s);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("expected a time like 2025-03-04T05:06:07Z, 2025-03-04 or 24h (ago), got \""
+                    + s + "\"");
+        }
+    }
+
+    private static final Pattern AGE = Pattern.compile("(\\d{1,9})([smhd])");
+
+    /** Makes {@code %}, {@code _} and the escape character itself literal in a LIKE pattern. */
+    static String escapeLike(String text) {
+        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+    }
+
+    private static void equal(StringBuilder sql, List<Object> args, String column, String value) {
+        if (value != null) {
+            sql.append(" AND ").append(column).append(" = ?");
+            args.add(value);
+        }
+    }
+
+    private static String timeRange(String prefix, Instant since, Instant until, List<Object> args) {
+        var where = new StringBuilder();
+        if (since != null) {
+            where.append(" WHERE ").append(prefix).append("time >= ?");
+            args.add(AuditRow.TIME.format(since));
+        }
+        if (until != null) {
+            where.append(where.isEmpty() ? " WHERE " : " AND ").append(prefix).append("time < ?");
+            args.add(AuditRow.TIME.format(until));
+        }
+        return where.toString();
+    }
+
+    private static void bind(PreparedStatement q, List<Object> args) throws SQLException {
+        for (int i = 0; i < args.size(); i++) {
+            Object a = args.get(i);
+            if (a instanceof String s) {
+                q.setString(i + 1, s);
+            } else if (a instanceof Long l) {
+                q.setLong(i + 1, l);
+            } else {
+                q.setInt(i + 1, (Integer) a);
+            }
+        }
+    }
+
+    private static Event event(ResultSet rs, int offset) throws SQLException {
+        int o = offset;
+        return new Event(rs.getLong(o + 1), rs.getString(o + 2), rs.getString(o + 3), rs.getString(o + 4),
+                longOrNull(rs, o + 5), rs.getString(o + 6), rs.getString(o + 7), rs.getString(o + 8),
+                rs.getString(o + 9), rs.getString(o + 10), rs.getString(o + 11), rs.getString(o + 12),
+                rs.getString(o + 13), rs.getString(o + 14), rs.getString(o + 15), rs.getString(o + 16),
+                rs.getString(o + 17), longOrNull(rs, o + 18), longOrNull(rs, o + 19), rs.getString(o + 20),
+                rs.getString(o + 21), longOrNull(rs, o + 22), rs.getString(o + 23), rs.getString(o + 24));
+    }
+
+    private static Long longOrNull(ResultSet rs, int index) throws SQLException {
+        long v = rs.getLong(index);
+        return rs.wasNull() ? null : v;
+    }
+
+    static List<String> parseParameters(String json, long seq) throws SQLException {
+        if (json == null) {
+            return null;
+        }
+        try {
+            return Collections.unmodifiableList(new ArrayList<>(JSON.readValue(json, STRINGS)));
+        } catch (JsonProcessingException e) {
+            // Jackson's message would quote the value, which is PHI.
+            throw new SQLException("audit record " + seq + " has a parameter list that is not a JSON array of strings");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.phigate.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.phigate.audit.AuditQueries;
+import io.phigate.config.ConfigException;
+import java.io.PrintStream;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code phigate audit search}: statements by who, where, outcome, time and text, oldest first, one page at a time. */
+@Command(name = "search", description = "Find statements in the audit log (prints PHI: statement text).")
+final class AuditSearchCommand implements Callable<Integer> {
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    AuditStoreOption store;
+
+    @Option(names = "--subject", description = "Agent identity; a trailing * matches a prefix.")
+    String subject;
+
+    @Option(names = "--issuer", description = "Token issuer.")
+    String issuer;
+
+    @Option(names = "--session", description = "Session id.")
+    String session;
+
+    @Option(names = "--upstream", description = "Upstream database name.")
+    String upstream;
+
+    @Option(names = "--outcome", description = "ok, error, refused, skipped, aborted or incomplete.")
+    String outcome;
+
+    @Option(names = "--kind", description = "Statement command as in its command tag: SELECT, INSERT, ...")
+    String kind;
+
+    @Option(names = "--since", description = "From this time (inclusive): 2025-03-04T05:06:07Z, 2025-03-04 or 24h (ago).")
+    String since;
+
+    @Option(names = "--until", description = "Up to this time (exclusive), same forms as --since.")
+    String until;
+
+    @Option(names = "--text", description = "Words that must all occur in the statement text (case-insensitive).")
+    String text;
+
+    @Option(names = "--limit", defaultValue = "100", description = "At most this many statements (1-1000, default ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Option(names = "--after", defaultValue = "0", description = "Continue after this seq (the next page).")
+    long after;
+
+    @Option(names = "--json", description = "One JSON object per statement, parameters included.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        AuditQueries.Filter filter;
+        AuditQueries.Page page;
+        try {
+            Clock clock = Clock.systemUTC();
+            filter = new AuditQueries.Filter(subject, issuer, session, upstream, outcome, kind,
+                    since == null ? null : AuditQueries.parseTime(since, clock),
+                    until == null ? null : AuditQueries.parseTime(until, clock), text);
+            page = new AuditQueries.Page(limit, after);
+        } catch (IllegalArgumentException e) {
+            System.err.println("phigate audit search: " + e.getMessage());
+            return 2;
+        }
+        AuditQueries.StatementPage found;
+        try {
+            found = AuditQueries.sqlite(store.file()).search(filter, page);
+        } catch (ConfigException | SQLException e) {
+            System.err.println("phigate audit search: " + e.getMessage());
+            return 2;
+        }
+        if (json) {
+            ObjectMapper mapper = new ObjectMapper();
+            for (AuditQueries.Statement s : found.statements()) {
+                out.println(mapper.writeValueAsString(s.fields()));
+            }
+        } else {
+            out.printf("%-8s %-23s %-8s %-32s %-10s %6s  %s%n", "SEQ", "TIME (UTC)", "SESSION", "SUBJECT", "OUTCOME",
+                    "ROWS", "STATEMENT");
+            for (AuditQueries.Statement s : found.statements()) {
+                out.printf("%-8d %-23s %-8s %-32s %-10s %6s  %s%n", s.seq(), shortTime(s.time()),
+                        shortSession(s.sessionId()), Terminal.safe(s.subject()),
+                        s.outcome() == null ? "incomplete" : s.outcome(), s.rows() == null ? "" : s.rows(),
+                        Terminal.oneLine(s.text(), 80));
+            }
+        }
+        if (found.nextAfter() != null) {
+            // On stderr so that --json output stays pure JSON lines.
+            System.err.println("more: add --after " + found.nextAfter());
+        }
+        return 0;
+    }
+
+    /** Milliseconds are enough to read a table; the full time is in --json and the session replay. */
+    static String shortTime(String time) {
+        return time == null ? "" : Instant.parse(time).toString().replace('T', ' ').replaceFirst("(\\.\\d{3})\\d*Z$", "$1Z");
+    }
+
+    static String shortSession(String id) {
+        return id == null ? "" : id.length() <= 8 ? id : id.substring(0, 8);
+    }
+}

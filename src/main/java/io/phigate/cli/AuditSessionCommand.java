@@ -1,0 +1,76 @@
+package io.phigate.cli;
+
+import io.phigate.audit.AuditQueries;
+import io.phigate.config.ConfigException;
+import java.io.PrintStream;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code phigate audit session ID}: one session replayed as it happened, for a person reading a terminal. */
+@Command(name = "session", description = "Replay one session: its start, each statement with parameters and outcome, its end (prints PHI).")
+final class AuditSessionCommand implements Callable<Integer> {
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    AuditStoreOption store;
+
+    @Parameters(paramLabel = "ID", description = "The session id (as audit search prints it in --json).")
+    String sessionId;
+
+    @Override
+    public Integer call() throws Exception {
+        List<AuditQueries.Event> events;
+        try {
+            events = AuditQueries.sqlite(store.file()).session(sessionId);
+        } catch (ConfigException | SQLException e) {
+            System.err.println("phigate audit session: " + e.getMessage());
+            return 2;
+        }
+        if (events.isEmpty()) {
+            System.err.println("phigate audit session: no records for session " + Terminal.safe(sessionId));
+            return 1;
+        }
+        PrintStream out = System.out;
+        out.println("session " + Terminal.safe(sessionId));
+        for (AuditQueries.Event e : events) {
+            out.println(line(e));
+            if (e.kind().equals("statement_requested")) {
+                String indent = " ".repeat(30);
+                for (String textLine : Terminal.safe(e.statement()).split("\n", -1)) {
+                    out.println(indent + "| " + textLine);
+                }
+                List<String> parameters = e.parameterList();
+                if (parameters != null) {
+                    for (int i = 0; i < parameters.size(); i++) {
+                        String p = parameters.get(i);
+                        out.println(indent + "$" + (i + 1) + " = " + (p == null ? "NULL" : "'" + Terminal.safe(p) + "'"));
+                    }
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** The time, then what the record says, without statement text or parameters (printed below it). */
+    static String line(AuditQueries.Event e) {
+        String what = switch (e.kind()) {
+            case "session_started" -> "started: " + e.subject() + " (issuer " + e.issuer() + ") from "
+                    + e.clientAddress() + " to " + e.upstream() + (e.detail() == null ? "" : " " + e.detail());
+            case "connection_refused" -> "refused: " + e.sqlState() + " " + e.detail();
+            case "statement_requested" -> "#" + e.statementId() + " " + e.protocol()
+                    + (e.preparedName() == null || e.preparedName().isEmpty() ? "" : " prepared " + e.preparedName());
+            case "statement_completed" -> "#" + e.statementId() + " " + e.outcome()
+                    + (e.commandTag() == null ? "" : " " + e.commandTag())
+                    + (e.sqlState() == null ? "" : " sqlstate " + e.sqlState())
+                    + (e.rowCount() == null ? "" : ", " + e.rowCount() + " rows")
+                    + (e.durationMicros() == null ? "" : ", " + String.format("%.3f ms", e.durationMicros() / 1000.0));
+            case "cancel_requested" -> "cancel requested from " + e.clientAddress() + " " + e.detail();
+            case "session_ended" -> "ended " + e.detail();
+            default -> e.kind();
+        };
+        return String.format("%-28s  %s", e.time(), Terminal.safe(what));
+    }
+}

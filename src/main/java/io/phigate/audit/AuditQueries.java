@@ -48,11 +48,14 @@ public final class AuditQueries {
     /** Statement outcomes as the store writes them, plus {@code incomplete}: requested, never completed. */
     public static final Set<String> OUTCOMES = Set.of("ok", "error", "refused", "skipped", "aborted", "incomplete");
 
-    /** The columns of {@code audit_event}, in table order. */
+    /**
+     * The columns of {@code audit_event} that searches and exports carry, in table order. The recorded response
+     * itself (the {@code response} blob) is left out: it is PHI at full size; its digest, size and truncation are in.
+     */
     public static final List<String> COLUMNS = List.of("seq", "time", "kind", "session_id", "statement_id",
             "client_address", "upstream", "issuer", "subject", "protocol", "statement", "parameters", "prepared_name",
             "portal", "outcome", "sqlstate", "command_tag", "row_count", "duration_us", "detail", "replica",
-            "chain_seq", "prev_hash", "hash");
+            "chain_seq", "prev_hash", "hash", "response_digest", "response_bytes", "response_truncated");
 
     private static final String SELECT_EVENT = String.join(", ", COLUMNS);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -194,13 +197,15 @@ public final class AuditQueries {
                         String upstream, String issuer, String subject, String protocol, String statement,
                         String parameters, String preparedName, String portal, String outcome, String sqlState,
                         String commandTag, Long rowCount, Long durationMicros, String detail, String replica,
-                        Long chainSeq, String prevHash, String hash) {
+                        Long chainSeq, String prevHash, String hash, String responseDigest, Long responseBytes,
+                        Long responseTruncated) {
 
         /** Column name to value, in {@link #COLUMNS} order. */
         public Map<String, Object> columns() {
             Object[] values = {seq, time, kind, sessionId, statementId, clientAddress, upstream, issuer, subject,
                     protocol, statement, parameters, preparedName, portal, outcome, sqlState, commandTag, rowCount,
-                    durationMicros, detail, replica, chainSeq, prevHash, hash};
+                    durationMicros, detail, replica, chainSeq, prevHash, hash, responseDigest, responseBytes,
+                    responseTruncated};
             var map = new LinkedHashMap<String, Object>();
             for (int i = 0; i < values.length; i++) {
                 map.put(COLUMNS.get(i), values[i]);
@@ -487,7 +492,8 @@ public final class AuditQueries {
                 rs.getString(o + 9), rs.getString(o + 10), rs.getString(o + 11), rs.getString(o + 12),
                 rs.getString(o + 13), rs.getString(o + 14), rs.getString(o + 15), rs.getString(o + 16),
                 rs.getString(o + 17), longOrNull(rs, o + 18), longOrNull(rs, o + 19), rs.getString(o + 20),
-                rs.getString(o + 21), longOrNull(rs, o + 22), rs.getString(o + 23), rs.getString(o + 24));
+                rs.getString(o + 21), longOrNull(rs, o + 22), rs.getString(o + 23), rs.getString(o + 24),
+                rs.getString(o + 25), longOrNull(rs, o + 26), longOrNull(rs, o + 27));
     }
 
     private static Long longOrNull(ResultSet rs, int index) throws SQLException {

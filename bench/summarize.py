@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Turns the raw measurements of bench/run.sh or bench/bulk.sh into a Markdown table, a JSON file and an SVG
+bar chart. Medians are over rounds; ratios are of the medians. No third-party modules, no network.
+
+  summarize.py run  --raw RAW.tsv --json OUT.json --svg OUT.svg --meta JSON
+  summarize.py bulk --raw RAW.tsv --json OUT.json --svg OUT.svg --meta JSON
+"""
+import argparse
+import json
+import statistics
+import sys
+from collections import OrderedDict
+from xml.sax.saxutils import escape
+
+TARGETS = ["direct", "pgbouncer", "phigate"]
+COLORS = {"direct": "#4c72b0", "pgbouncer": "#55a868", "phigate": "#c44e52"}
+
+# Configurations of phigate the issue asks for that do not exist yet. They are listed, never measured or guessed.
+TODO_CONFIGS = [
+    {"config": "audit + full response recording", "issue": 3, "status": "todo: response recording does not exist yet"},
+    {"config": "audit + masking policy (PHI columns, custom pgbench script on patients)", "issue": 4,
+     "status": "todo: masking does not exist yet"},
+]
+
+
+def ratio(a, b):
+    return round(a / b, 3) if a and b else None
+
+
+def fmt(x, spec):
+    return "n/a" if x is None else format(x, spec)
+
+
+def read_tsv(path):
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t") for line in f if line.strip()]
+
+
+def svg_bars(title, groups, unit, path):
+    """groups: list of (label, {target: value}). One cluster of three bars per group, values labelled."""
+    width_per_group, bar_w, left, top, height = 120, 30, 70, 40, 260
+    width = left + width_per_group * len(groups) + 20
+    peak = max((v for _, vals in groups for v in vals.values() if v), default=1)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + height + 90}" '
+           f'font-family="sans-serif" font-size="11">',
+           f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>']
+    for i in range(5):
+        y = top + height - height * i / 4
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end">{peak * i / 4:,.0f}</text>')
+    out.append(f'<text x="12" y="{top + height / 2}" transform="rotate(-90 12 {top + height / 2})" '
+               f'text-anchor="middle">{escape(unit)}</text>')
+    for g, (label, vals) in enumerate(groups):
+        x0 = left + g * width_per_group + 10
+        for t, target in enumerate(TARGETS):
+            v = vals.get(target)
+            if v is None:
+                continue
+            h = height * v / peak
+            x = x0 + t * (bar_w + 2)
+            out.append(f'<rect x="{x}" y="{top + height - h:.1f}" width="{bar_w}" height="{h:.1f}" '
+                       f'fill="{COLORS[target]}"><title>{escape(target)}: {v:,.1f}</title></rect>')
+            out.append(f'<text x="{x + bar_w / 2}" y="{top + height - h - 3:.1f}" text-anchor="middle" '
+                       f'font-size="9">{v:,.0f}</text>')
+        out.append(f'<text x="{x0 + 1.5 * bar_w}" y="{top + height + 15}" text-anchor="middle">{escape(label)}</text>')
+    for t, target in enumerate(TARGETS):
+        x = left + t * 110
+        out.append(f'<rect x="{x}" y="{top + height + 40}" width="12" height="12" fill="{COLORS[target]}"/>')
+        out.append(f'<text x="{x + 16}" y="{top + height + 50}">{target}</text>')
+    out.append('</svg>')
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def run(args, meta):
+    # round target mode clients tps mean_ms p99_ms transactions failed
+    rows = read_tsv(args.raw)
+    cells = OrderedDict()
+    for r, target, mode, clients, tps, mean, p99, n, failed in rows:
+        key = (mode, int(clients))
+        cells.setdefault(key, {}).setdefault(target, []).append(
+            {"round": int(r), "tps": float(tps), "mean_ms": float(mean), "p99_ms": float(p99),
+             "transactions": int(n), "failed": int(failed or 0)})
+    results = []
+    for (mode, clients), per_target in cells.items():
+        entry = {"mode": mode, "clients": clients, "targets": {}}
+        for target in TARGETS:
+            runs = per_target.get(target, [])
+            if runs:
+                entry["targets"][target] = {
+                    "median_tps": round(statistics.median(x["tps"] for x in runs), 1),
+                    "median_mean_ms": round(statistics.median(x["mean_ms"] for x in runs), 3),
+                    "median_p99_ms": round(statistics.median(x["p99_ms"] for x in runs), 3),
+                    "rounds": runs}
+        t = entry["targets"]
+        tps = {k: v["median_tps"] for k, v in t.items()}
+        entry["phigate_over_direct"] = ratio(tps.get("phigate"), tps.get("direct"))
+        entry["phigate_over_pgbouncer"] = ratio(tps.get("phigate"), tps.get("pgbouncer"))
+        entry["pgbouncer_over_direct"] = ratio(tps.get("pgbouncer"), tps.get("direct"))
+        results.append(entry)
+
+    doc = {"kind": "pgbench", "meta": meta, "phigate_config": "write-ahead audit only (sqlite, fsync, group commit)",
+           "phigate_configs_not_measured": TODO_CONFIGS, "results": results,
+           "method": {"tps": "pgbench 'tps = ... (without initial connection time)', median over rounds",
+                      "latency": "from pgbench --log per-transaction latencies: mean and nearest-rank p99 per run, "
+                                 "median over rounds"}}
+    with open(args.json, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    svg_bars(f"pgbench median tps (scale {meta.get('scale')}, {meta.get('duration_s')} s x "
+             f"{meta.get('rounds')} rounds; phigate: audit only)",
+             [(f"{e['mode'].replace('select-', '-S ').replace('tpcb-simple', 'TPC-B')} c{e['clients']}",
+               {k: v["median_tps"] for k, v in e["targets"].items()}) for e in results], "tps", args.svg)
+
+    print()
+    print(f"Machine: {meta.get('cpu')}, {meta.get('cores')} cores, {meta.get('memory')}; "
+          f"fdatasync {meta.get('fdatasync_usec')} µs/op ({meta.get('fdatasync_ops_per_s')} ops/s, pg_test_fsync)")
+    print(f"{meta.get('postgresql')}; {meta.get('pgbouncer')} (session pooling); phigate {meta.get('phigate_commit')} "
+          f"with write-ahead audit only; pgbench scale {meta.get('scale')}, -j {meta.get('threads')}, "
+          f"{meta.get('duration_s')} s per run, median of {meta.get('rounds')} interleaved rounds")
+    print()
+    print("| mode | clients | direct tps | pgbouncer tps | phigate tps | phigate/direct | phigate/pgbouncer "
+          "| mean ms (direct / pgbouncer / phigate) | p99 ms (direct / pgbouncer / phigate) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for e in results:
+        t = e["targets"]
+        g = lambda target, field, spec: fmt(t.get(target, {}).get(field), spec)
+        print(f"| {e['mode']} | {e['clients']} | {g('direct', 'median_tps', ',.0f')} | "
+              f"{g('pgbouncer', 'median_tps', ',.0f')} | {g('phigate', 'median_tps', ',.0f')} | "
+              f"{fmt(e['phigate_over_direct'], '.2f')} | {fmt(e['phigate_over_pgbouncer'], '.2f')} | "
+              + " / ".join(g(x, "median_mean_ms", ".3f") for x in TARGETS) + " | "
+              + " / ".join(g(x, "median_p99_ms", ".3f") for x in TARGETS) + " |")
+    for todo in TODO_CONFIGS:
+        print(f"| phigate: {todo['config']} | | | | TODO (issue {todo['issue']}) | | | | |")
+    print()
+    print(f"JSON: {args.json}")
+    print(f"SVG:  {args.svg}")
+
+
+def bulk(args, meta):
+    # round target query bytes seconds
+    rows = read_tsv(args.raw)
+    cells = OrderedDict()
+    for r, target, query, nbytes, seconds in rows:
+        cells.setdefault(query, {}).setdefault(target, []).append(
+            {"round": int(r), "bytes": int(nbytes), "seconds": float(seconds),
+             "mb_per_s": int(nbytes) / 1e6 / float(seconds)})
+    results = []
+    for query, per_target in cells.items():
+        entry = {"query": query, "targets": {}}
+        for target in TARGETS:
+            runs = per_target.get(target, [])
+            if runs:
+                entry["targets"][target] = {
+                    "median_mb_per_s": round(statistics.median(x["mb_per_s"] for x in runs), 1),
+                    "median_seconds": round(statistics.median(x["seconds"] for x in runs), 3),
+                    "bytes": runs[0]["bytes"], "rounds": runs}
+        m = {k: v["median_mb_per_s"] for k, v in entry["targets"].items()}
+        entry["phigate_over_direct"] = ratio(m.get("phigate"), m.get("direct"))
+        entry["phigate_over_pgbouncer"] = ratio(m.get("phigate"), m.get("pgbouncer"))
+        entry["pgbouncer_over_direct"] = ratio(m.get("pgbouncer"), m.get("direct"))
+        results.append(entry)
+    doc = {"kind": "bulk", "meta": meta, "results": results,
+           "phigate_configs_not_measured": [{"config": "3 masked columns", "issue": 4,
+                                             "status": "todo: masking does not exist yet"}],
+           "method": {"mb_per_s": "bytes psql wrote to stdout (measured once, direct) / wall time of the psql "
+                                  "process, median over rounds (1 MB = 10^6 bytes)"}}
+    with open(args.json, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    svg_bars("1,000,000-row result: median MB/s (phigate: audit only, unmasked)",
+             [(e["query"], m) for e in results
+              for m in [{k: v["median_mb_per_s"] for k, v in e["targets"].items()}]], "MB/s", args.svg)
+    print()
+    print(f"Machine: {meta.get('cpu')}, {meta.get('cores')} cores, {meta.get('memory')}; median of "
+          f"{meta.get('rounds')} interleaved rounds; phigate heap cap {meta.get('phigate_xmx')}")
+    print()
+    print("| result | MB | direct MB/s | pgbouncer MB/s | phigate MB/s | phigate/direct | phigate/pgbouncer |")
+    print("|---|---|---|---|---|---|---|")
+    for e in results:
+        t = e["targets"]
+        g = lambda target: fmt(t.get(target, {}).get("median_mb_per_s"), ",.1f")
+        mb = next(iter(t.values()))["bytes"] / 1e6
+        print(f"| {e['query']} | {mb:,.0f} | {g('direct')} | {g('pgbouncer')} | {g('phigate')} | "
+              f"{fmt(e['phigate_over_direct'], '.2f')} | {fmt(e['phigate_over_pgbouncer'], '.2f')} |")
+    print("| phigate with 3 masked columns | | | | TODO (issue 4) | | |")
+    print()
+    print(f"phigate peak heap used: {meta.get('phigate_peak_heap_mib')} MiB (largest heap-before-GC in -Xlog:gc, "
+          f"or used at the end if larger; {meta.get('phigate_gc_pauses')} GC pauses); peak RSS (VmHWM): {meta.get('phigate_vmhwm_mib')} MiB; "
+          f"RSS after startup: {meta.get('phigate_startup_rss_mib')} MiB")
+    print()
+    print(f"JSON: {args.json}")
+    print(f"SVG:  {args.svg}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("kind", choices=["run", "bulk"])
+    p.add_argument("--raw", required=True)
+    p.add_argument("--json", required=True)
+    p.add_argument("--svg", required=True)
+    p.add_argument("--meta", default="{}")
+    args = p.parse_args()
+    meta = json.loads(args.meta)
+    (run if args.kind == "run" else bulk)(args, meta)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

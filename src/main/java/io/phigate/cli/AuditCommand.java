@@ -38,11 +38,8 @@ final class AuditCommand {
 
     @Command(name = "verify", description = "Recompute every hash chain; exit 0 only when the log is intact.")
     static final class Verify implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, description = "The gateway configuration (names the audit store).")
-        Path config;
-
-        @Option(names = "--store", description = "An SQLite audit file to verify instead of the configured one.")
-        Path store;
+        @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+        AuditStoreOption store;
 
         @Option(names = "--public-key", description = "The checkpoint public key (default: the configured key_file.pub).")
         Path publicKey;
@@ -52,27 +49,21 @@ final class AuditCommand {
 
         @Override
         public Integer call() throws Exception {
-            Path file = store;
-            if (file == null) {
-                if (config == null) {
-                    System.err.println("phigate audit verify: give --config FILE or --store FILE");
-                    return 2;
-                }
-                try {
-                    GatewayConfig cfg = ConfigLoader.load(config);
-                    file = cfg.audit().sqlitePath();
-                    if (cfg.audit().checkpoints() != null) {
-                        if (publicKey == null) {
-                            publicKey = io.phigate.audit.CheckpointKeys.publicFile(cfg.audit().checkpoints().keyFile());
-                        }
-                        if (checkpoints == null) {
-                            checkpoints = cfg.audit().checkpoints().file();
-                        }
+            Path file;
+            try {
+                file = store.file();
+                GatewayConfig cfg = store.configuration();
+                if (cfg != null && cfg.audit().checkpoints() != null) {
+                    if (publicKey == null) {
+                        publicKey = io.phigate.audit.CheckpointKeys.publicFile(cfg.audit().checkpoints().keyFile());
                     }
-                } catch (ConfigException e) {
-                    System.err.println(e.getMessage());
-                    return 2;
+                    if (checkpoints == null) {
+                        checkpoints = cfg.audit().checkpoints().file();
+                    }
                 }
+            } catch (ConfigException e) {
+                System.err.println(e.getMessage());
+                return 2;
             }
             AuditVerifier.Report report = AuditVerifier.verifySqlite(file,
                     publicKey == null ? null : io.phigate.audit.CheckpointKeys.readPublic(publicKey), checkpoints);
@@ -104,11 +95,8 @@ final class AuditCommand {
             "The proof holds the record as stored, statement text and bound parameters included: it is PHI."
                     + " With --out it is written owner-only (0600); handle and ship it as PHI."})
     static final class Prove implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "The gateway configuration (names the audit store).")
-        Path config;
-
-        @Option(names = "--store", paramLabel = "FILE", description = "An SQLite audit file to read instead of the configured one.")
-        Path store;
+        @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+        AuditStoreOption store;
 
         @Option(names = "--replica", paramLabel = "R", description = "Whose chain (default: the only replica in the store).")
         String replica;
@@ -121,8 +109,11 @@ final class AuditCommand {
 
         @Override
         public Integer call() throws Exception {
-            Path file = storeFile("prove", config, store);
-            if (file == null) {
+            Path file;
+            try {
+                file = store.file();
+            } catch (ConfigException e) {
+                System.err.println(e.getMessage());
                 return 2;
             }
             InclusionProofs.Proof proof;
@@ -193,23 +184,6 @@ final class AuditCommand {
 
         private static String describe(Exception e) {
             return e instanceof NoSuchFileException ? "no such file " + e.getMessage() : e.getMessage();
-        }
-    }
-
-    /** The SQLite file from {@code --store}, else from the configuration; null after printing why not. */
-    private static Path storeFile(String command, Path config, Path store) {
-        if (store != null) {
-            return store;
-        }
-        if (config == null) {
-            System.err.println("phigate audit " + command + ": give --config FILE or --store FILE");
-            return null;
-        }
-        try {
-            return ConfigLoader.load(config).audit().sqlitePath();
-        } catch (ConfigException e) {
-            System.err.println(e.getMessage());
-            return null;
         }
     }
 }

@@ -2,6 +2,7 @@ package io.phigate.cli;
 
 import io.phigate.config.ConfigException;
 import io.phigate.config.ConfigLoader;
+import io.phigate.config.GatewayConfig;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -20,5 +21,10 @@ final class AuditStoreOption {
     /** The SQLite file to read. */
     Path file() throws ConfigException {
         return store != null ? store : ConfigLoader.load(config).audit().sqlitePath();
+    }
+
+    /** The loaded configuration, or null when the store was named directly. */
+    GatewayConfig configuration() throws ConfigException {
+        return config == null ? null : ConfigLoader.load(config);
     }
 }

@@ -323,7 +323,7 @@ class InclusionProofsTest {
 
         Result noStore = phigate("audit", "prove", "--seq", "1");
         assertThat(noStore.exitCode()).isEqualTo(2);
-        assertThat(noStore.err()).contains("give --config FILE or --store FILE");
+        assertThat(noStore.err()).contains("Missing required argument").contains("--config").contains("--store");
     }
 
     @Test

@@ -7,9 +7,6 @@ import io.phigate.TestDatabase;
 import io.phigate.audit.AuditVerifier;
 import io.phigate.audit.CheckpointKeys;
 import io.phigate.identity.KeyTool;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -55,10 +52,7 @@ class CrashConsistencyTest {
         Random random = new Random(20261127);
         AtomicLong tags = new AtomicLong();
         for (int round = 0; round < ROUNDS; round++) {
-            int port;
-            try (ServerSocket probe = new ServerSocket(0)) {
-                port = probe.getLocalPort();
-            }
+            int port = io.phigate.ChildGateway.freePort();
             Path config = dir.resolve("phigate.yaml");
             Files.writeString(config, """
                     listen:
@@ -82,8 +76,8 @@ class CrashConsistencyTest {
                         every: 50
                         interval: 500ms
                     """.formatted(port, db.port(), db.user(), db.passwordFile(), GatewayHarness.ISSUER, GatewayHarness.AUDIENCE));
-            Process gateway = start(config, round);
-            awaitPort(port, gateway);
+            io.phigate.ChildGateway gateway = io.phigate.ChildGateway.start(config, port,
+                    dir.resolve("gateway-" + round + ".log"));
             String token = KeyTool.mint(jwtKey, GatewayHarness.ISSUER, GatewayHarness.AGENT,
                     List.of(GatewayHarness.AUDIENCE), Duration.ofMinutes(10), Map.of());
             AtomicBoolean stop = new AtomicBoolean();
@@ -99,8 +93,7 @@ class CrashConsistencyTest {
             }
             assertThat(tags.get()).as("round " + round + " inserts flowing").isGreaterThanOrEqualTo(before + 20);
             Thread.sleep(300 + random.nextInt(1500));
-            gateway.destroyForcibly(); // SIGKILL: no shutdown hook, no flush, mid-commit
-            gateway.waitFor(10, TimeUnit.SECONDS);
+            gateway.kill(); // SIGKILL: no shutdown hook, no flush, mid-commit
             stop.set(true);
             for (Thread t : clients) {
                 t.join(10_000);
@@ -147,27 +140,5 @@ class CrashConsistencyTest {
         } catch (SQLException e) {
             // the gateway was killed under us
         }
-    }
-
-    private Process start(Path config, int round) throws IOException {
-        String javaBin = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(List.of(javaBin, "-Xmx256m", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "io.phigate.cli.Main", "serve", "--config", config.toString()))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("gateway-" + round + ".log").toFile()).start();
-    }
-
-    private static void awaitPort(int port, Process process) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("gateway exited with " + process.exitValue());
-            }
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException e) {
-                Thread.sleep(100);
-            }
-        }
-        throw new IllegalStateException("gateway did not listen on " + port);
     }
 }

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,10 +30,7 @@ class LargeResultTest {
     void aOneGibResultStreamsThroughAGatewayWithA256MibHeap() throws Exception {
         TestDatabase db = TestDatabase.get();
         Path key = GatewayHarnessKeys.generate(dir);
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        int port = io.phigate.ChildGateway.freePort();
         Path config = dir.resolve("phigate.yaml");
         Files.writeString(config, """
                 listen:
@@ -56,13 +50,7 @@ class LargeResultTest {
                 audit:
                   store: sqlite:audit.db
                 """.formatted(port, db.port(), db.user(), db.passwordFile(), GatewayHarness.ISSUER, GatewayHarness.AUDIENCE));
-        String javaBin = ProcessHandle.current().info().command().orElse("java");
-        Process gateway = new ProcessBuilder(List.of(javaBin, "-Xmx256m", "-XX:+ExitOnOutOfMemoryError",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "io.phigate.cli.Main", "serve", "--config", config.toString()))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile()).start();
-        try {
-            awaitPort(port, gateway);
+        try (io.phigate.ChildGateway gateway = io.phigate.ChildGateway.start(config, port, dir.resolve("gateway.log"))) {
             Properties p = new Properties();
             p.setProperty("user", "triage-agent");
             p.setProperty("password", io.phigate.identity.KeyTool.mint(key, GatewayHarness.ISSUER, GatewayHarness.AGENT,
@@ -88,27 +76,7 @@ class LargeResultTest {
             assertThat(rows).isEqualTo(1_100_000);
             assertThat(bytes).isGreaterThan(ONE_GIB);
             assertThat(gateway.isAlive()).as(Files.readString(dir.resolve("gateway.log"))).isTrue();
-        } finally {
-            gateway.destroy();
-            if (!gateway.waitFor(10, TimeUnit.SECONDS)) {
-                gateway.destroyForcibly();
-            }
         }
-    }
-
-    private static void awaitPort(int port, Process process) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("gateway exited with " + process.exitValue());
-            }
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException e) {
-                Thread.sleep(100);
-            }
-        }
-        throw new IllegalStateException("gateway did not listen on " + port);
     }
 
     /** Keys in {@code dir/keys}, as the YAML above expects. */

@@ -108,9 +108,10 @@ public final class UpstreamConnection implements AutoCloseable {
                 throw new IOException("upstream does not accept TLS but upstreams." + config.name()
                         + ".tls.mode is " + tls.mode().name().toLowerCase().replace('_', '-'));
             }
-            SSLContext ctx = tls.mode() == UpstreamTlsConfig.Mode.VERIFY_FULL
-                    ? TlsContexts.verifyingClient(tls.caFile())
-                    : tls.caFile() != null ? TlsContexts.verifyingClient(tls.caFile()) : TlsContexts.encryptOnlyClient();
+            // verify-full without a CA file trusts the JDK's CAs; require without one only encrypts, as libpq does.
+            SSLContext ctx = tls.caFile() != null ? TlsContexts.verifyingClient(tls.caFile())
+                    : tls.mode() == UpstreamTlsConfig.Mode.VERIFY_FULL ? SSLContext.getDefault()
+                    : TlsContexts.encryptOnlyClient();
             String host = config.address().host();
             SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(plain, host, config.address().port(), true);
             ssl.setUseClientMode(true);

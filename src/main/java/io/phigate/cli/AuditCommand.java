@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "audit", description = "Verify, search, export and prove the audit log.",
         subcommands = {AuditCommand.Verify.class, AuditCommand.Keygen.class, AuditCommand.Prove.class,
                 AuditCommand.CheckProof.class, AuditSearchCommand.class, AuditSessionCommand.class,
-                AuditExportCommand.class})
+                AuditExportCommand.class, AuditReportCommand.class})
 final class AuditCommand {
 
     @Command(name = "keygen", description = "Create an Ed25519 checkpoint signing key (FILE) and its public half (FILE.pub).")

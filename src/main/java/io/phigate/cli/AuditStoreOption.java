@@ -1,5 +1,6 @@
 package io.phigate.cli;
 
+import io.phigate.config.AuditConfig;
 import io.phigate.config.ConfigException;
 import io.phigate.config.ConfigLoader;
 import java.nio.file.Path;
@@ -20,5 +21,10 @@ final class AuditStoreOption {
     /** The SQLite file to read. */
     Path file() throws ConfigException {
         return store != null ? store : ConfigLoader.load(config).audit().sqlitePath();
+    }
+
+    /** The configured checkpoints, or null with {@code --store} or when the configuration signs none. */
+    AuditConfig.CheckpointConfig checkpoints() throws ConfigException {
+        return config == null ? null : ConfigLoader.load(config).audit().checkpoints();
     }
 }

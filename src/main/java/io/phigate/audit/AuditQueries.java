@@ -376,6 +376,25 @@ public final class AuditQueries {
         return events;
     }
 
+    /**
+     * The start and end records of one session (time order), without its statements: what a report needs about a
+     * session that began or ended outside the period it covers, at the cost of two rows however long the session.
+     */
+    public List<Event> sessionBounds(String sessionId) throws SQLException {
+        var events = new ArrayList<Event>();
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement("SELECT " + SELECT_EVENT
+                + " FROM audit_event WHERE session_id = ? AND kind IN ('session_started', 'session_ended')"
+                + " ORDER BY time, seq")) {
+            q.setString(1, sessionId);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    events.add(event(rs, 0));
+                }
+            }
+        }
+        return events;
+    }
+
     /** Every record with {@code since <= time < until} (either may be null), in sequence (chain) order. */
     public void events(Instant since, Instant until, EventSink sink) throws SQLException, IOException {
         var args = new ArrayList<Object>();

@@ -4,9 +4,8 @@ import io.phigate.audit.AuditVerifier;
 import io.phigate.audit.CheckpointKeys;
 import io.phigate.audit.InclusionProofs;
 import io.phigate.audit.InclusionProofs.ProofException;
+import io.phigate.config.AuditConfig;
 import io.phigate.config.ConfigException;
-import io.phigate.config.ConfigLoader;
-import io.phigate.config.GatewayConfig;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -19,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "audit", description = "Verify, search, export and prove the audit log.",
         subcommands = {AuditCommand.Verify.class, AuditCommand.Keygen.class, AuditCommand.Prove.class,
                 AuditCommand.CheckProof.class, AuditSearchCommand.class, AuditSessionCommand.class,
-                AuditExportCommand.class})
+                AuditExportCommand.class, AuditReportCommand.class})
 final class AuditCommand {
 
     @Command(name = "keygen", description = "Create an Ed25519 checkpoint signing key (FILE) and its public half (FILE.pub).")
@@ -52,13 +51,13 @@ final class AuditCommand {
             Path file;
             try {
                 file = store.file();
-                GatewayConfig cfg = store.configuration();
-                if (cfg != null && cfg.audit().checkpoints() != null) {
+                AuditConfig.CheckpointConfig configured = store.checkpoints();
+                if (configured != null) {
                     if (publicKey == null) {
-                        publicKey = io.phigate.audit.CheckpointKeys.publicFile(cfg.audit().checkpoints().keyFile());
+                        publicKey = io.phigate.audit.CheckpointKeys.publicFile(configured.keyFile());
                     }
                     if (checkpoints == null) {
-                        checkpoints = cfg.audit().checkpoints().file();
+                        checkpoints = configured.file();
                     }
                 }
             } catch (ConfigException e) {

@@ -1,8 +1,8 @@
 package io.phigate.cli;
 
+import io.phigate.config.AuditConfig;
 import io.phigate.config.ConfigException;
 import io.phigate.config.ConfigLoader;
-import io.phigate.config.GatewayConfig;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -23,8 +23,8 @@ final class AuditStoreOption {
         return store != null ? store : ConfigLoader.load(config).audit().sqlitePath();
     }
 
-    /** The loaded configuration, or null when the store was named directly. */
-    GatewayConfig configuration() throws ConfigException {
-        return config == null ? null : ConfigLoader.load(config);
+    /** The configured checkpoints, or null with {@code --store} or when the configuration signs none. */
+    AuditConfig.CheckpointConfig checkpoints() throws ConfigException {
+        return config == null ? null : ConfigLoader.load(config).audit().checkpoints();
     }
 }

@@ -40,6 +40,7 @@ final class Checkpointer implements AuditWriter.CommitListener {
     private final PrivateKey key;
     private final String keyId;
     private final CompactRange tree = new CompactRange();
+    private final CheckpointWitness witness;
     private long checkpointedSize;
     private long lastCheckpointNanos = System.nanoTime();
     private boolean loaded;
@@ -56,6 +57,7 @@ final class Checkpointer implements AuditWriter.CommitListener {
             throw new GeneralSecurityException(pub + " is not the public half of " + config.keyFile());
         }
         this.keyId = CheckpointKeys.keyId(publicKey);
+        this.witness = config.witnessUrl() == null ? null : new CheckpointWitness(config.witnessUrl());
     }
 
     static void createSchema(Statement s) throws SQLException {
@@ -130,6 +132,9 @@ final class Checkpointer implements AuditWriter.CommitListener {
             byte[] signature = CheckpointKeys.sign(key, Checkpoint.body(replica, size, root, now));
             Checkpoint cp = new Checkpoint(replica, size, root, now, keyId, signature);
             appendToFile(cp.note());
+            if (config.witnessUrl() != null) {
+                witness.send(cp);
+            }
             try (PreparedStatement ins = c.prepareStatement("INSERT INTO audit_checkpoint (replica, tree_size,"
                     + " root_hash, time, key_id, note) VALUES (?, ?, ?, ?, ?, ?)")) {
                 ins.setString(1, replica);

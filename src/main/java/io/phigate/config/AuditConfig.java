@@ -38,8 +38,11 @@ public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Dura
      * Signed checkpoints of the audit log's Merkle tree: after {@code everyRecords} records or {@code interval},
      * whichever comes first, the gateway signs (tree size, root hash, time) with {@code keyFile} (an Ed25519 or
      * ECDSA P-256 private key, PEM PKCS#8), stores it, and appends it to {@code file} for shipping to write-once
-     * storage.
+     * storage, and, when {@code witnessUrl} is set, POSTs each note there (a witness keeps its own copy).
      */
-    public record CheckpointConfig(Path keyFile, Path file, int everyRecords, Duration interval) {
+    public record CheckpointConfig(Path keyFile, Path file, int everyRecords, Duration interval, java.net.URI witnessUrl) {
+        public CheckpointConfig(Path keyFile, Path file, int everyRecords, Duration interval) {
+            this(keyFile, file, everyRecords, interval, null);
+        }
     }
 }

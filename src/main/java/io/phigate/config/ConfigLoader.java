@@ -50,7 +50,7 @@ public final class ConfigLoader {
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout",
             "replica", "checkpoints", "record_responses", "response_cap");
-    private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval");
+    private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
 
@@ -326,7 +326,19 @@ public final class ConfigLoader {
             }
             int every = orZero(c.integer("every", DEFAULT_CHECKPOINT_EVERY, 1, Integer.MAX_VALUE));
             Duration interval = c.duration("interval", DEFAULT_CHECKPOINT_INTERVAL, true);
-            checkpoints = new AuditConfig.CheckpointConfig(key, file, every, interval);
+            java.net.URI witness = null;
+            String witnessText = c.string("witness_url", false, null);
+            if (witnessText != null) {
+                try {
+                    witness = java.net.URI.create(witnessText);
+                    if (!"https".equals(witness.getScheme()) && !"http".equals(witness.getScheme())) {
+                        c.problem("witness_url", "expected an http(s) URL, got " + YamlNode.quote(witnessText));
+                    }
+                } catch (IllegalArgumentException e) {
+                    c.problem("witness_url", "not a URL: " + YamlNode.quote(witnessText));
+                }
+            }
+            checkpoints = new AuditConfig.CheckpointConfig(key, file, every, interval, witness);
         }
         Boolean record = s.bool("record_responses", true);
         Long cap = s.scalar("response_cap", false, (long) AuditConfig.DEFAULT_RESPONSE_CAP, "a size", text -> {

@@ -155,6 +155,38 @@ class AuditCheckpointTest {
     }
 
     @Test
+    void eachCheckpointIsPostedToTheWitnessAndVerifiesThere() throws Exception {
+        List<String> received = java.util.Collections.synchronizedList(new ArrayList<>());
+        com.sun.net.httpserver.HttpServer witness = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        witness.createContext("/checkpoints", exchange -> {
+            received.add(new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        witness.start();
+        try {
+            java.net.URI url = java.net.URI.create("http://127.0.0.1:" + witness.getAddress().getPort() + "/checkpoints");
+            try (var store = new SqliteAuditStore(new AuditConfig("sqlite:" + file, file, 10_000, Duration.ofSeconds(5),
+                    Duration.ofSeconds(1), "gw-a", new CheckpointConfig(key, shipped, 100, Duration.ofHours(1), url)))) {
+                write(store, 250);
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (received.size() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+        } finally {
+            witness.stop(0);
+        }
+        assertThat(received).hasSize(2);
+        for (String note : received) {
+            Checkpoint cp = Checkpoint.parse(note);
+            assertThat(CheckpointKeys.verify(publicKey(), cp.body(), cp.signature())).isTrue();
+        }
+        assertThat(received).extracting(n -> Checkpoint.parse(n).treeSize()).containsExactlyInAnyOrder(100L, 200L);
+    }
+
+    @Test
     void aMissingSigningKeyRefusesToStart() {
         Path missing = dir.resolve("nope.key");
         assertThatThrownBy(() -> new SqliteAuditStore(new AuditConfig("sqlite:" + file, file, 10, Duration.ofSeconds(1),

@@ -243,12 +243,36 @@ public final class AuditQueries {
     private final ConnectionSource connections;
 
     /** Over any store reachable through JDBC with the {@code audit_event} table (the PostgreSQL store, later). */
+    /** What a caller without the key sees in place of sealed parameters. */
+    public static final String SEALED = "[encrypted]";
+
+    /** Opens sealed parameters for callers that hold the key; null shows them as {@link #SEALED}. */
+    private final PayloadCipher cipher;
+
     public AuditQueries(DataSource source) {
-        this.connections = source::getConnection;
+        this(source::getConnection, null);
     }
 
-    private AuditQueries(ConnectionSource connections) {
+    private AuditQueries(ConnectionSource connections, PayloadCipher cipher) {
         this.connections = connections;
+        this.cipher = cipher;
+    }
+
+    /** The same store, opening sealed parameters with {@code cipher} (for callers that hold the audit key). */
+    public AuditQueries withCipher(PayloadCipher cipher) {
+        return new AuditQueries(connections, cipher);
+    }
+
+    /** Sealed parameters opened when this caller holds the key, else left sealed (shown as {@link #SEALED}). */
+    private String open(String parameters, long seq) throws SQLException {
+        if (cipher == null || !PayloadCipher.isSealed(parameters)) {
+            return parameters;
+        }
+        try {
+            return cipher.openText(parameters, "parameters");
+        } catch (java.security.GeneralSecurityException e) {
+            throw new SQLException("audit record " + seq + ": " + e.getMessage());
+        }
     }
 
     /** Over an SQLite store file, read-only; fails on first use when there is no such file. */
@@ -258,13 +282,13 @@ public final class AuditQueries {
         config.setBusyTimeout(5_000);
         var ds = new SQLiteDataSource(config);
         ds.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
-        return new AuditQueries(() -> {
+        return new AuditQueries((ConnectionSource) () -> {
             // Without this check SQLite would report a read-only open of a missing file less clearly.
             if (!Files.isRegularFile(file)) {
                 throw new SQLException("no audit store at " + file);
             }
             return ds.getConnection();
-        });
+        }, null);
     }
 
     /** A {@link DataSource} reduced to the one method used here. */
@@ -344,7 +368,7 @@ public final class AuditQueries {
                     long seq = rs.getLong(1);
                     found.add(new Statement(seq, rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
                             rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
-                            parseParameters(rs.getString(11), seq), rs.getString(12), rs.getString(13),
+                            parseParameters(open(rs.getString(11), seq), seq), rs.getString(12), rs.getString(13),
                             rs.getString(14), longOrNull(rs, 15), rs.getString(16), rs.getString(17),
                             rs.getString(18), rs.getString(19), longOrNull(rs, 20), longOrNull(rs, 21),
                             rs.getString(22)));
@@ -369,11 +393,20 @@ public final class AuditQueries {
             q.setString(1, sessionId);
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
-                    events.add(event(rs, 0));
+                    Event e = event(rs, 0);
+                    events.add(cipher == null || !PayloadCipher.isSealed(e.parameters()) ? e : withParameters(e,
+                            open(e.parameters(), e.seq())));
                 }
             }
         }
         return events;
+    }
+
+    private static Event withParameters(Event e, String parameters) {
+        return new Event(e.seq(), e.time(), e.kind(), e.sessionId(), e.statementId(), e.clientAddress(), e.upstream(),
+                e.issuer(), e.subject(), e.protocol(), e.statement(), parameters, e.preparedName(), e.portal(),
+                e.outcome(), e.sqlState(), e.commandTag(), e.rowCount(), e.durationMicros(), e.detail(), e.replica(),
+                e.chainSeq(), e.prevHash(), e.hash(), e.responseDigest(), e.responseBytes(), e.responseTruncated());
     }
 
     /**
@@ -523,6 +556,9 @@ public final class AuditQueries {
     static List<String> parseParameters(String json, long seq) throws SQLException {
         if (json == null) {
             return null;
+        }
+        if (PayloadCipher.isSealed(json)) {
+            return List.of(SEALED);
         }
         try {
             return Collections.unmodifiableList(new ArrayList<>(JSON.readValue(json, STRINGS)));

@@ -43,6 +43,20 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Renders an event; with a cipher, parameters and the recorded response are sealed before they are stored. */
+    static AuditRow of(AuditEvent event, PayloadCipher cipher) {
+        AuditRow row = of(event);
+        if (cipher == null) {
+            return row;
+        }
+        Request q = row.request == null ? null : new Request(row.request.protocol(), row.request.statement(),
+                cipher.sealText(row.request.parameters(), "parameters"), row.request.preparedName(), row.request.portal());
+        AuditEvent.RecordedResponse r = row.response == null ? null : new AuditEvent.RecordedResponse(
+                row.response.bytes(), row.response.sha256(), cipher.sealBytes(row.response.deflated(), "response"),
+                row.response.truncated());
+        return new AuditRow(row.time, row.kind, row.sessionId, row.statementId, row.peer, q, row.result, row.detail, r);
+    }
+
     static AuditRow of(AuditEvent event) {
         String time = TIME.format(event.time());
         return switch (event) {

@@ -39,6 +39,8 @@ public final class SqliteAuditStore implements AuditSink {
     private static final Executor CALLBACKS = task -> Thread.ofVirtual().name("phigate-audit-callback").start(task);
 
     private final String store;
+    /** Null when payloads are stored in the clear. */
+    private final PayloadCipher cipher;
     private final int capacity;
     private final Duration writeTimeout;
     private final Duration closeTimeout;
@@ -53,6 +55,12 @@ public final class SqliteAuditStore implements AuditSink {
     /** Opens (creating if needed) the file and its folder, and starts the writer thread. */
     public SqliteAuditStore(AuditConfig config) throws AuditUnavailableException {
         this.store = "sqlite:" + config.sqlitePath().toAbsolutePath();
+        try {
+            this.cipher = config.encryption() == null ? null : PayloadCipher.from(config.encryption());
+        } catch (IOException e) {
+            // Refuse to start rather than store PHI in the clear that the operator asked to have encrypted.
+            throw new AuditUnavailableException("audit encryption key cannot be used: " + e.getMessage(), e);
+        }
         if (config.queueCapacity() < 1) {
             throw new IllegalArgumentException("audit queue capacity must be at least 1: " + config.queueCapacity());
         }
@@ -104,7 +112,7 @@ public final class SqliteAuditStore implements AuditSink {
     /** Queues the events; the future is the writer's own, completed on the writer thread. */
     private CompletableFuture<Void> enqueue(List<AuditEvent> events) {
         // Rendered here, on the caller's thread, so a malformed event fails only its own caller.
-        List<AuditRow> rows = events.stream().map(AuditRow::of).toList();
+        List<AuditRow> rows = events.stream().map(e -> AuditRow.of(e, cipher)).toList();
         if (rows.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }

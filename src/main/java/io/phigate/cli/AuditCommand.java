@@ -16,10 +16,32 @@ import picocli.CommandLine.Option;
 
 /** {@code phigate audit ...}: evidence tools that work on the audit store, online or on a copy. */
 @Command(name = "audit", description = "Verify, search, export and prove the audit log.",
-        subcommands = {AuditCommand.Verify.class, AuditCommand.Keygen.class, AuditCommand.Prove.class,
+        subcommands = {AuditCommand.Verify.class, AuditCommand.Keygen.class, AuditCommand.Datakey.class, AuditCommand.Prove.class,
                 AuditCommand.CheckProof.class, AuditSearchCommand.class, AuditSessionCommand.class,
                 AuditExportCommand.class, AuditReportCommand.class})
 final class AuditCommand {
+
+    @Command(name = "datakey", description = "Create an audit encryption key (32 random bytes, base64) for"
+            + " audit.encryption; written owner-only.")
+    static final class Datakey implements Callable<Integer> {
+        @Option(names = "--out", required = true, description = "Where to write the key.")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            if (java.nio.file.Files.exists(out)) {
+                System.err.println("phigate audit datakey: " + out + " exists; refusing to overwrite a key");
+                return 2;
+            }
+            java.nio.file.Path dir = out.toAbsolutePath().getParent();
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.createFile(out, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            java.nio.file.Files.writeString(out, io.phigate.audit.PayloadCipher.newKey() + "\n");
+            System.out.println(out);
+            return 0;
+        }
+    }
 
     @Command(name = "keygen", description = "Create an Ed25519 checkpoint signing key (FILE) and its public half (FILE.pub).")
     static final class Keygen implements Callable<Integer> {

@@ -23,6 +23,21 @@ final class AuditStoreOption {
         return store != null ? store : ConfigLoader.load(config).audit().sqlitePath();
     }
 
+    /**
+     * Queries over the store; when the configuration has an audit encryption key, sealed parameters are opened:
+     * whoever can read the key file is an authorised caller.
+     */
+    io.phigate.audit.AuditQueries queries() throws ConfigException, java.io.IOException {
+        io.phigate.audit.AuditQueries q = io.phigate.audit.AuditQueries.sqlite(file());
+        if (config != null) {
+            io.phigate.config.AuditConfig.Encryption e = ConfigLoader.load(config).audit().encryption();
+            if (e != null) {
+                q = q.withCipher(io.phigate.audit.PayloadCipher.from(e));
+            }
+        }
+        return q;
+    }
+
     /** The configured checkpoints, or null with {@code --store} or when the configuration signs none. */
     AuditConfig.CheckpointConfig checkpoints() throws ConfigException {
         return config == null ? null : ConfigLoader.load(config).audit().checkpoints();

@@ -10,7 +10,24 @@ import java.time.Duration;
  * {@code replica} names this gateway's own hash chain; {@code checkpoints} is null when signed checkpoints are off.
  */
 public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
-                          String replica, CheckpointConfig checkpoints, int responseCap) {
+                          String replica, CheckpointConfig checkpoints, int responseCap, Encryption encryption) {
+
+    /**
+     * Encryption of recorded payloads at rest: new values are sealed with {@code keyId}'s key; {@code previous}
+     * keys (by id) are kept only to open older records after a rotation.
+     */
+    public record Encryption(String keyId, SecretRef key, java.util.Map<String, SecretRef> previous) {
+    }
+
+    public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
+                       String replica, CheckpointConfig checkpoints, int responseCap) {
+        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, responseCap, null);
+    }
+
+    public AuditConfig withEncryption(Encryption e) {
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
+                responseCap, e);
+    }
 
     public static final String DEFAULT_REPLICA = "local";
     /** Bytes of each response kept (deflated) in the record; 0 turns response recording off. */

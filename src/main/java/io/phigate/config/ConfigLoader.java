@@ -49,7 +49,8 @@ public final class ConfigLoader {
     private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout",
-            "replica", "checkpoints", "record_responses", "response_cap");
+            "replica", "checkpoints", "record_responses", "response_cap", "encryption");
+    private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
@@ -348,8 +349,31 @@ public final class ConfigLoader {
             }
             return n;
         });
+        AuditConfig.Encryption encryption = null;
+        Section e = s.section("encryption", false, ENCRYPTION_KEYS);
+        if (e != null) {
+            String keyId = e.string("key_id", true, null);
+            Path keyFile = e.path("key_file", false);
+            String keyEnv = e.string("key_env", false, null);
+            if ((keyFile == null) == (keyEnv == null)) {
+                e.problem("key_file", "give exactly one of key_file or key_env");
+            }
+            java.util.Map<String, SecretRef> previous = new java.util.LinkedHashMap<>();
+            Section prev = e.section("previous", false, null);
+            if (prev != null) {
+                for (String id : prev.keys()) {
+                    Path p = prev.path(id, true);
+                    if (p != null) {
+                        previous.put(id, new SecretRef(null, p));
+                    }
+                }
+            }
+            if (keyId != null && (keyFile != null) != (keyEnv != null)) {
+                encryption = new AuditConfig.Encryption(keyId, new SecretRef(keyEnv, keyFile), java.util.Map.copyOf(previous));
+            }
+        }
         return new AuditConfig(store, sqlitePath, capacity, write, busy, replica, checkpoints,
-                Boolean.FALSE.equals(record) || cap == null ? 0 : (int) (long) cap);
+                Boolean.FALSE.equals(record) || cap == null ? 0 : (int) (long) cap, encryption);
     }
 
     private static Path sqlitePath(Section s, String store) {

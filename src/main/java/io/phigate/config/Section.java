@@ -33,12 +33,18 @@ final class Section {
         this.problems = problems;
         this.baseDir = baseDir;
         for (YamlNode.Entry entry : entries.values()) {
-            if (!known.contains(entry.key())) {
+            // A null list means the keys are names the operator chooses (key ids), not settings.
+            if (known != null && !known.contains(entry.key())) {
                 String hint = Suggest.nearest(entry.key(), known);
                 problems.add(entry.keyLine(), pathOf(entry.key()),
                         "unknown key" + (hint == null ? " (known keys: " + String.join(", ", known) + ")" : "; did you mean \"" + hint + "\"?"));
             }
         }
+    }
+
+    /** The keys present, in file order. */
+    java.util.Set<String> keys() {
+        return entries.keySet();
     }
 
     /** Opens {@code node} as a section, or records that it is not a mapping and returns null. */

@@ -242,13 +242,28 @@ public final class AuditQueries {
 
     private final ConnectionSource connections;
 
-    /** Over any store reachable through JDBC with the {@code audit_event} table (the PostgreSQL store, later). */
+    /** Over any store reachable through JDBC with the {@code audit_event} table. */
     public AuditQueries(DataSource source) {
         this.connections = source::getConnection;
     }
 
     private AuditQueries(ConnectionSource connections) {
         this.connections = connections;
+    }
+
+    /** Over the store {@code config} names: the SQLite file, or the PostgreSQL database as the configured role. */
+    public static AuditQueries of(io.phigate.config.AuditConfig config) {
+        if (config.postgres() == null) {
+            return sqlite(config.sqlitePath());
+        }
+        var server = config.postgres();
+        return new AuditQueries(() -> {
+            try {
+                return PostgresSchema.connect(server);
+            } catch (java.io.IOException e) {
+                throw new SQLException("audit store password cannot be read: " + e.getMessage(), e);
+            }
+        });
     }
 
     /** Over an SQLite store file, read-only; fails on first use when there is no such file. */

@@ -53,6 +53,7 @@ final class AuditCommand {
         @Override
         public Integer call() throws Exception {
             Path file = store;
+            io.phigate.config.AuditConfig audit = null;
             if (file == null) {
                 if (config == null) {
                     System.err.println("phigate audit verify: give --config FILE or --store FILE");
@@ -60,7 +61,7 @@ final class AuditCommand {
                 }
                 try {
                     GatewayConfig cfg = ConfigLoader.load(config);
-                    file = cfg.audit().sqlitePath();
+                    audit = cfg.audit();
                     if (cfg.audit().checkpoints() != null) {
                         if (publicKey == null) {
                             publicKey = io.phigate.audit.CheckpointKeys.publicFile(cfg.audit().checkpoints().keyFile());
@@ -74,9 +75,12 @@ final class AuditCommand {
                     return 2;
                 }
             }
-            AuditVerifier.Report report = AuditVerifier.verifySqlite(file,
-                    publicKey == null ? null : io.phigate.audit.CheckpointKeys.readPublic(publicKey), checkpoints);
-            System.out.println("audit store " + file + ": " + report.records() + " chained records in "
+            var key = publicKey == null ? null : io.phigate.audit.CheckpointKeys.readPublic(publicKey);
+            AuditVerifier.Report report = audit == null ? AuditVerifier.verifySqlite(file, key, checkpoints)
+                    : AuditVerifier.verify(audit, key, checkpoints);
+            // The store as configured (for PostgreSQL user@host:port/db, never a password).
+            System.out.println("audit store " + (audit == null ? file : audit.postgres() == null
+                    ? audit.sqlitePath() : audit.store()) + ": " + report.records() + " chained records in "
                     + report.recordsPerReplica().size() + " replica chain(s)"
                     + (report.unchained() > 0 ? ", " + report.unchained() + " older unchained records" : ""));
             report.recordsPerReplica().forEach((replica, n) -> System.out.println("  replica " + replica + ": " + n));
@@ -206,7 +210,12 @@ final class AuditCommand {
             return null;
         }
         try {
-            return ConfigLoader.load(config).audit().sqlitePath();
+            Path file = ConfigLoader.load(config).audit().sqlitePath();
+            if (file == null) {
+                System.err.println("phigate audit " + command + ": reads SQLite stores only so far; the configured"
+                        + " store is PostgreSQL");
+            }
+            return file;
         } catch (ConfigException e) {
             System.err.println(e.getMessage());
             return null;

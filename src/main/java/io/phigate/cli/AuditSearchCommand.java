@@ -72,7 +72,7 @@ final class AuditSearchCommand implements Callable<Integer> {
         }
         AuditQueries.StatementPage found;
         try {
-            found = AuditQueries.sqlite(store.file()).search(filter, page);
+            found = store.queries().search(filter, page);
         } catch (ConfigException | SQLException e) {
             System.err.println("phigate audit search: " + e.getMessage());
             return 2;

@@ -24,7 +24,7 @@ final class AuditSessionCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<AuditQueries.Event> events;
         try {
-            events = AuditQueries.sqlite(store.file()).session(sessionId);
+            events = store.queries().session(sessionId);
         } catch (ConfigException | SQLException e) {
             System.err.println("phigate audit session: " + e.getMessage());
             return 2;

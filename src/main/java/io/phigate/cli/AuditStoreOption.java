@@ -21,4 +21,10 @@ final class AuditStoreOption {
     Path file() throws ConfigException {
         return store != null ? store : ConfigLoader.load(config).audit().sqlitePath();
     }
+
+    /** Queries over the chosen store: the SQLite file given, or whichever store the config names. */
+    io.phigate.audit.AuditQueries queries() throws ConfigException {
+        return store != null ? io.phigate.audit.AuditQueries.sqlite(store)
+                : io.phigate.audit.AuditQueries.of(ConfigLoader.load(config).audit());
+    }
 }

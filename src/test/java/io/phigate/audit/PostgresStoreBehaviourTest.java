@@ -243,4 +243,50 @@ class PostgresStoreBehaviourTest extends AuditStoreBehaviour {
         var page = queries.search(AuditQueries.Filter.ANY, AuditQueries.Page.FIRST_100);
         assertThat(page.statements()).hasSize(1);
     }
+
+    @Test
+    void theVerifyCommandReadsThePostgresStoreNamedInTheConfig() throws Exception {
+        write20Records();
+        Path conf = secrets.resolve(database);
+        Files.createDirectories(conf.resolve("keys"));
+        Files.writeString(conf.resolve("keys/jwks.json"), "{\"keys\": []}");
+        Path config = conf.resolve("phigate.yaml");
+        Files.writeString(config, """
+                listen:
+                  postgres: 127.0.0.1:6432
+                upstreams:
+                  clinical:
+                    address: 127.0.0.1
+                    credentials:
+                      user: phigate
+                      password_env: CLINICAL_DB_PASSWORD
+                identity:
+                  issuers:
+                    - issuer: https://issuer.example
+                      audience: phigate
+                      jwks_file: keys/jwks.json
+                audit:
+                  store: postgres://phigate_audit@localhost:%d/%s
+                  password_file: %s
+                """.formatted(postgres.getPort(), database, passwordFile));
+        assertThat(run("audit", "verify", "--config", config.toString())).startsWith("0\n")
+                .contains("replica gw-a: 20").contains("INTACT");
+        tamper("update audit_event set subject = 'someone-else' where chain_seq = 15");
+        assertThat(run("audit", "verify", "--config", config.toString())).startsWith("1\n")
+                .contains("TAMPERED: replica gw-a, record 15");
+    }
+
+    /** The exit code, a newline, and what the command printed. */
+    private static String run(String... args) {
+        var out = new java.io.ByteArrayOutputStream();
+        var old = System.out;
+        System.setOut(new java.io.PrintStream(out, true));
+        int code;
+        try {
+            code = io.phigate.cli.TestAccess.run(args);
+        } finally {
+            System.setOut(old);
+        }
+        return code + "\n" + out;
+    }
 }

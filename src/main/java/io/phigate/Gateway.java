@@ -3,7 +3,7 @@ package io.phigate;
 import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
-import io.phigate.audit.SqliteAuditStore;
+import io.phigate.audit.AuditStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -57,7 +57,7 @@ public final class Gateway implements AutoCloseable {
         TokenVerifier verifier = new TokenVerifier(config.identity());
         AuditSink audit;
         try {
-            audit = new SqliteAuditStore(config.audit());
+            audit = new AuditStore(config.audit());
         } catch (AuditUnavailableException e) {
             throw new IOException(e.getMessage(), e);
         }
@@ -70,7 +70,7 @@ public final class Gateway implements AutoCloseable {
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             HttpServer http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), metrics(sessions, audit),
-                            AuditQueries.sqlite(config.audit().sqlitePath())).start();
+                            AuditQueries.of(config.audit())).start();
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http);
             postgres.start();
             return gateway;
@@ -88,7 +88,7 @@ public final class Gateway implements AutoCloseable {
                 .description("Authenticated sessions now open").register(registry);
         Gauge.builder("phigate_sessions_max", sessions, SessionRegistry::maxSessions)
                 .description("limits.max_sessions").register(registry);
-        if (audit instanceof SqliteAuditStore store) {
+        if (audit instanceof AuditStore store) {
             FunctionCounter.builder("phigate_audit_events_written", store, s -> s.stats().eventsWritten())
                     .description("Audit events made durable").register(registry);
             FunctionCounter.builder("phigate_audit_commits", store, s -> s.stats().commits())

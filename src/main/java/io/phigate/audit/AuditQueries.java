@@ -242,13 +242,13 @@ public final class AuditQueries {
 
     private final ConnectionSource connections;
 
-    /** Over any store reachable through JDBC with the {@code audit_event} table (the PostgreSQL store, later). */
     /** What a caller without the key sees in place of sealed parameters. */
     public static final String SEALED = "[encrypted]";
 
     /** Opens sealed parameters for callers that hold the key; null shows them as {@link #SEALED}. */
     private final PayloadCipher cipher;
 
+    /** Over any store reachable through JDBC with the {@code audit_event} table. */
     public AuditQueries(DataSource source) {
         this(source::getConnection, null);
     }
@@ -273,6 +273,21 @@ public final class AuditQueries {
         } catch (java.security.GeneralSecurityException e) {
             throw new SQLException("audit record " + seq + ": " + e.getMessage());
         }
+    }
+
+    /** Over the store {@code config} names: the SQLite file, or the PostgreSQL database as the configured role. */
+    public static AuditQueries of(io.phigate.config.AuditConfig config) {
+        if (config.postgres() == null) {
+            return sqlite(config.sqlitePath());
+        }
+        var server = config.postgres();
+        return new AuditQueries((ConnectionSource) () -> {
+            try {
+                return PostgresSchema.connect(server);
+            } catch (java.io.IOException e) {
+                throw new SQLException("audit store password cannot be read: " + e.getMessage(), e);
+            }
+        }, null);
     }
 
     /** Over an SQLite store file, read-only; fails on first use when there is no such file. */

@@ -65,13 +65,36 @@ public final class AuditVerifier {
         if (!Files.isRegularFile(file)) {
             throw new SQLException("no audit store at " + file);
         }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + file.toAbsolutePath() + "?mode=ro")) {
+            return verify(c, key, checkpointFile);
+        }
+    }
+
+    /**
+     * Verifies the store {@code config} names (SQLite or PostgreSQL), as {@link #verify(Connection, PublicKey, Path)}.
+     */
+    public static Report verify(io.phigate.config.AuditConfig config, PublicKey key, Path checkpointFile)
+            throws SQLException, java.io.IOException {
+        if (config.postgres() == null) {
+            return verifySqlite(config.sqlitePath(), key, checkpointFile);
+        }
+        try (Connection c = PostgresSchema.connect(config.postgres())) {
+            c.setReadOnly(true);
+            return verify(c, key, checkpointFile);
+        }
+    }
+
+    /**
+     * Verifies the store behind {@code c} (any JDBC store with the audit tables), as
+     * {@link #verifySqlite(Path, PublicKey, Path)}. Only reads; the caller closes the connection.
+     */
+    public static Report verify(Connection c, PublicKey key, Path checkpointFile) throws SQLException {
         Map<String, Long> perReplica = new LinkedHashMap<>();
         List<Problem> problems = new ArrayList<>();
         long unchained = 0;
         int[] verifiedCheckpoints = {0};
         Map<String, Long> lastCheckpoint = new LinkedHashMap<>();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + file.toAbsolutePath() + "?mode=ro");
-             Statement s = c.createStatement()) {
+        try (Statement s = c.createStatement()) {
             Map<String, TreeMap<Long, List<Checkpoint>>> checkpoints = key == null ? Map.of()
                     : checkpoints(s, checkpointFile, key, problems);
             Map<String, CompactRange> trees = new HashMap<>();

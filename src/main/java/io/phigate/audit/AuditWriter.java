@@ -1,15 +1,12 @@
 package io.phigate.audit;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -18,13 +15,13 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteException;
 
 /**
- * The group-commit loop of {@link SqliteAuditStore}. Runs on the one platform thread {@code phigate-audit-writer},
- * which alone touches the SQLite connection: it takes everything queued, writes it in one transaction, commits
- * (one fsync for the whole group) and only then completes the producers' futures.
+ * The group-commit loop of {@link AuditStore}. Runs on the one platform thread {@code phigate-audit-writer},
+ * which alone touches the store's connection: it takes everything queued, writes it in one transaction, commits
+ * (one fsync for the whole group) and only then completes the producers' futures. What differs between SQLite and
+ * PostgreSQL is in {@link AuditSchema}; the loop and the chain are the same.
  *
  * <p>A failed group is rolled back and refused; the loop keeps going so the store recovers by itself once the
  * lock, disk or file problem clears.
@@ -37,8 +34,6 @@ final class AuditWriter implements Runnable {
 
     /** Queued by {@code close()} after the last accepted batch, so everything before it is still written. */
     static final Batch STOP = new Batch(List.of(), new CompletableFuture<>());
-
-    static final int SCHEMA_VERSION = 3;
 
     /** Told, on the writer thread, of each committed group's record hashes in chain order (for checkpoints). */
     interface CommitListener {
@@ -62,16 +57,8 @@ final class AuditWriter implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(AuditWriter.class);
 
-    private static final String INSERT = """
-            INSERT INTO audit_event (time, kind, session_id, statement_id, client_address, upstream, issuer, subject,
-                protocol, statement, parameters, prepared_name, portal, outcome, sqlstate, command_tag, row_count,
-                duration_us, detail, replica, chain_seq, prev_hash, hash, response, response_digest, response_bytes,
-                response_truncated)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
-
     private final String store;
-    private final Path path;
-    private final Duration busyTimeout;
+    private final AuditSchema schema;
     private final BlockingQueue<Batch> queue;
     private final Semaphore room;
     final LongAdder eventsWritten = new LongAdder();
@@ -90,13 +77,12 @@ final class AuditWriter implements Runnable {
     private long nextSeq;
     private String prevHash;
 
-    AuditWriter(String store, Path path, Duration busyTimeout, Connection connection, BlockingQueue<Batch> queue,
+    AuditWriter(String store, AuditSchema schema, Connection connection, BlockingQueue<Batch> queue,
                 Semaphore room, String replica, CommitListener listener) {
         this.replica = replica;
         this.listener = listener;
         this.store = store;
-        this.path = path;
-        this.busyTimeout = busyTimeout;
+        this.schema = schema;
         this.connection = connection;
         this.queue = queue;
         this.room = room;
@@ -164,7 +150,7 @@ final class AuditWriter implements Runnable {
                 log.warn("audit store {} cannot write; statements are refused until it recovers: {}", store,
                         reason(e));
             }
-            if (!(e instanceof SQLiteException s && isContention(s))) {
+            if (!(e instanceof SQLException s && schema.isContention(s))) {
                 // Anything but lock contention may have left the connection unusable; the next group reopens.
                 closeConnection();
             }
@@ -179,14 +165,16 @@ final class AuditWriter implements Runnable {
         long firstSeq = nextSeq;
         String firstPrev = prevHash;
         List<byte[]> hashes = new ArrayList<>();
+        for (Batch batch : group) {
+            schema.beforeGroup(connection, batch.rows());
+        }
         try (Statement control = connection.createStatement()) {
-            // IMMEDIATE takes the write lock up front, so contention waits in busy_timeout instead of failing
-            // later on a stale read snapshot.
-            control.execute("BEGIN IMMEDIATE");
+            control.execute(schema.begin());
             try {
                 for (Batch batch : group) {
                     for (AuditRow row : batch.rows()) {
                         bind(row);
+                        schema.bindExtra(insert, row);
                         byte[] hash = RecordHash.of(row.hashedValues(replica, nextSeq, prevHash));
                         String hex = RecordHash.hex(hash);
                         insert.setString(20, replica);
@@ -195,7 +183,7 @@ final class AuditWriter implements Runnable {
                         insert.setString(23, hex);
                         AuditEvent.RecordedResponse response = row.response();
                         if (response == null) {
-                            insert.setNull(24, Types.BLOB);
+                            insert.setNull(24, Types.BINARY);
                             insert.setNull(25, Types.VARCHAR);
                             insert.setNull(26, Types.BIGINT);
                             insert.setNull(27, Types.INTEGER);
@@ -246,7 +234,7 @@ final class AuditWriter implements Runnable {
             insert.clearBatch();
             control.execute("ROLLBACK");
         } catch (SQLException ignored) {
-            // SQLite may already have rolled back (disk full, I/O error); if not, closing the connection will.
+            // The store may already have rolled back (disk full, I/O error); if not, closing the connection will.
         }
     }
 
@@ -284,16 +272,15 @@ final class AuditWriter implements Runnable {
     }
 
     private void ensureOpen() throws SQLException, IOException {
-        if (connection != null && !Files.exists(path)) {
-            // On Linux SQLite keeps writing to a deleted file without error; those records would be lost.
-            log.warn("audit store {} file was removed; starting a new one", store);
+        if (connection != null && schema.lost(connection)) {
+            log.warn("audit store {} is gone; starting a new one", store);
             closeConnection();
         }
         if (connection == null) {
-            connection = open(path, busyTimeout);
+            connection = schema.open();
         }
         if (insert == null) {
-            insert = connection.prepareStatement(INSERT);
+            insert = connection.prepareStatement(schema.insert());
         }
         if (!chainLoaded) {
             loadChain();
@@ -315,7 +302,7 @@ final class AuditWriter implements Runnable {
     }
 
     private static void complete(List<Batch> group, AuditUnavailableException failure) {
-        // Cheap: the futures handed to callers are async dependents of these (see SqliteAuditStore.append), so
+        // Cheap: the futures handed to callers are async dependents of these (see AuditStore.append), so
         // no caller code runs here and a slow callback cannot stall the writer.
         for (Batch batch : group) {
             if (failure == null) {
@@ -326,112 +313,11 @@ final class AuditWriter implements Runnable {
         }
     }
 
-    private static boolean isContention(SQLiteException e) {
-        int primary = e.getResultCode().code & 0xff;
-        return primary == 5 /* SQLITE_BUSY */ || primary == 6 /* SQLITE_LOCKED */;
-    }
-
-    /** Why a write failed, for messages and logs: SQLite's own text, or the exception class and its message. */
+    /** Why a write failed, for messages and logs: the store's own text, or the exception class and its message. */
     static String reason(Exception e) {
-        if (e instanceof SQLiteException) {
+        if (e instanceof SQLiteException || e instanceof org.postgresql.util.PSQLException) {
             return e.getMessage();
         }
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-    }
-
-    /** Opens the file durably (WAL, synchronous=FULL), creating its folder and the schema if missing. */
-    static Connection open(Path path, Duration busyTimeout) throws SQLException, IOException {
-        Path folder = path.toAbsolutePath().getParent();
-        if (folder != null) {
-            Files.createDirectories(folder);
-        }
-        var config = new SQLiteConfig();
-        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-        // FULL fsyncs the WAL on every commit: a confirmed record survives power loss, not just a crash.
-        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-        config.setBusyTimeout(Math.toIntExact(busyTimeout.toMillis()));
-        Connection connection = config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
-        try {
-            createSchema(connection);
-            return connection;
-        } catch (SQLException | RuntimeException e) {
-            connection.close();
-            throw e;
-        }
-    }
-
-    private static void createSchema(Connection connection) throws SQLException {
-        try (Statement s = connection.createStatement()) {
-            s.execute("BEGIN IMMEDIATE");
-            try {
-                int version;
-                try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
-                    version = rs.next() ? rs.getInt(1) : 0;
-                }
-                if (version > SCHEMA_VERSION) {
-                    throw new SQLException("audit schema version " + version + " is newer than this gateway ("
-                            + SCHEMA_VERSION + ")");
-                }
-                if (version < SCHEMA_VERSION) {
-                    s.execute("""
-                            CREATE TABLE IF NOT EXISTS audit_event (
-                                seq            INTEGER PRIMARY KEY AUTOINCREMENT,
-                                time           TEXT NOT NULL,
-                                kind           TEXT NOT NULL,
-                                session_id     TEXT,
-                                statement_id   INTEGER,
-                                client_address TEXT,
-                                upstream       TEXT,
-                                issuer         TEXT,
-                                subject        TEXT,
-                                protocol       TEXT,
-                                statement      TEXT,
-                                parameters     TEXT,
-                                prepared_name  TEXT,
-                                portal         TEXT,
-                                outcome        TEXT,
-                                sqlstate       TEXT,
-                                command_tag    TEXT,
-                                row_count      INTEGER,
-                                duration_us    INTEGER,
-                                detail         TEXT,
-                                replica        TEXT,
-                                chain_seq      INTEGER,
-                                prev_hash      TEXT,
-                                hash           TEXT,
-                                response       BLOB,
-                                response_digest TEXT,
-                                response_bytes INTEGER,
-                                response_truncated INTEGER
-                            )""");
-                    // An older file: add what later versions introduced.
-                    java.util.Set<String> have = new java.util.HashSet<>();
-                    try (ResultSet cols = s.executeQuery("PRAGMA table_info(audit_event)")) {
-                        while (cols.next()) {
-                            have.add(cols.getString("name"));
-                        }
-                    }
-                    for (String column : new String[]{"replica TEXT", "chain_seq INTEGER", "prev_hash TEXT", "hash TEXT",
-                            "response BLOB", "response_digest TEXT", "response_bytes INTEGER", "response_truncated INTEGER"}) {
-                        if (!have.contains(column.substring(0, column.indexOf(' ')))) {
-                            s.execute("ALTER TABLE audit_event ADD COLUMN " + column);
-                        }
-                    }
-                    s.execute("CREATE UNIQUE INDEX IF NOT EXISTS audit_event_chain ON audit_event (replica, chain_seq)");
-                    s.execute("CREATE INDEX IF NOT EXISTS audit_event_session ON audit_event (session_id, seq)");
-                    s.execute("CREATE INDEX IF NOT EXISTS audit_event_time ON audit_event (time)");
-                    s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
-                }
-                Checkpointer.createSchema(s);
-                s.execute("COMMIT");
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    s.execute("ROLLBACK");
-                } catch (SQLException ignored) {
-                    // The connection is closed by the caller, which rolls back anyway.
-                }
-                throw e;
-            }
-        }
     }
 }

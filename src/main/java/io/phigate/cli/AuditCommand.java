@@ -6,6 +6,7 @@ import io.phigate.audit.InclusionProofs;
 import io.phigate.audit.InclusionProofs.ProofException;
 import io.phigate.config.AuditConfig;
 import io.phigate.config.ConfigException;
+import io.phigate.config.ConfigLoader;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -70,9 +71,14 @@ final class AuditCommand {
 
         @Override
         public Integer call() throws Exception {
-            Path file;
+            Path file = null;
+            AuditConfig audit = null;
             try {
-                file = store.file();
+                if (store.store != null) {
+                    file = store.store;
+                } else {
+                    audit = ConfigLoader.load(store.config).audit();
+                }
                 AuditConfig.CheckpointConfig configured = store.checkpoints();
                 if (configured != null) {
                     if (publicKey == null) {
@@ -86,9 +92,12 @@ final class AuditCommand {
                 System.err.println(e.getMessage());
                 return 2;
             }
-            AuditVerifier.Report report = AuditVerifier.verifySqlite(file,
-                    publicKey == null ? null : io.phigate.audit.CheckpointKeys.readPublic(publicKey), checkpoints);
-            System.out.println("audit store " + file + ": " + report.records() + " chained records in "
+            var key = publicKey == null ? null : io.phigate.audit.CheckpointKeys.readPublic(publicKey);
+            AuditVerifier.Report report = audit == null ? AuditVerifier.verifySqlite(file, key, checkpoints)
+                    : AuditVerifier.verify(audit, key, checkpoints);
+            // The store as configured (for PostgreSQL user@host:port/db, never a password).
+            System.out.println("audit store " + (audit == null ? file : audit.postgres() == null
+                    ? audit.sqlitePath() : audit.store()) + ": " + report.records() + " chained records in "
                     + report.recordsPerReplica().size() + " replica chain(s)"
                     + (report.unchained() > 0 ? ", " + report.unchained() + " older unchained records" : ""));
             report.recordsPerReplica().forEach((replica, n) -> System.out.println("  replica " + replica + ": " + n));

@@ -49,7 +49,7 @@ final class AuditExportCommand implements Callable<Integer> {
             return 2;
         }
         try {
-            AuditQueries queries = AuditQueries.sqlite(store.file());
+            AuditQueries queries = store.queries();
             if (out == null) {
                 // Not closed: closing would close System.out.
                 var stdout = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));

@@ -18,24 +18,31 @@ final class AuditStoreOption {
     @Option(names = "--store", required = true, description = "An SQLite audit file (a copy will do).")
     Path store;
 
-    /** The SQLite file to read. */
+    /** The SQLite file to read; commands that read only SQLite say so for a PostgreSQL store. */
     Path file() throws ConfigException {
-        return store != null ? store : ConfigLoader.load(config).audit().sqlitePath();
+        if (store != null) {
+            return store;
+        }
+        Path file = ConfigLoader.load(config).audit().sqlitePath();
+        if (file == null) {
+            throw new ConfigException("this command reads SQLite audit stores only so far; " + config
+                    + " names a PostgreSQL store");
+        }
+        return file;
     }
 
     /**
-     * Queries over the store; when the configuration has an audit encryption key, sealed parameters are opened:
-     * whoever can read the key file is an authorised caller.
+     * Queries over the chosen store (the SQLite file given, or whichever store the config names). With a config
+     * whose audit encryption key is readable, sealed parameters are opened: whoever can read the key is an
+     * authorised caller.
      */
     io.phigate.audit.AuditQueries queries() throws ConfigException, java.io.IOException {
-        io.phigate.audit.AuditQueries q = io.phigate.audit.AuditQueries.sqlite(file());
-        if (config != null) {
-            io.phigate.config.AuditConfig.Encryption e = ConfigLoader.load(config).audit().encryption();
-            if (e != null) {
-                q = q.withCipher(io.phigate.audit.PayloadCipher.from(e));
-            }
+        if (store != null) {
+            return io.phigate.audit.AuditQueries.sqlite(store);
         }
-        return q;
+        AuditConfig audit = ConfigLoader.load(config).audit();
+        io.phigate.audit.AuditQueries q = io.phigate.audit.AuditQueries.of(audit);
+        return audit.encryption() == null ? q : q.withCipher(io.phigate.audit.PayloadCipher.from(audit.encryption()));
     }
 
     /** The configured checkpoints, or null with {@code --store} or when the configuration signs none. */

@@ -4,30 +4,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The audit store. {@code store} is the URI as written ({@code sqlite:PATH}); {@code sqlitePath} is that path
- * resolved against the config file's folder. {@code writeTimeout} bounds how long a statement waits for its
+ * The audit store. {@code store} is the URI as written ({@code sqlite:PATH} or {@code postgres://user@host:port/db});
+ * for SQLite {@code sqlitePath} is that path resolved against the config file's folder, for PostgreSQL
+ * {@code postgres} says where and as whom (exactly one of the two is set). {@code writeTimeout} bounds how long a statement waits for its
  * record to become durable before it is refused; {@code queueCapacity} bounds records waiting for the writer.
  * {@code replica} names this gateway's own hash chain; {@code checkpoints} is null when signed checkpoints are off.
  */
 public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
-                          String replica, CheckpointConfig checkpoints, int responseCap, Encryption encryption) {
-
-    /**
-     * Encryption of recorded payloads at rest: new values are sealed with {@code keyId}'s key; {@code previous}
-     * keys (by id) are kept only to open older records after a rotation.
-     */
-    public record Encryption(String keyId, SecretRef key, java.util.Map<String, SecretRef> previous) {
-    }
-
-    public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
-                       String replica, CheckpointConfig checkpoints, int responseCap) {
-        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, responseCap, null);
-    }
-
-    public AuditConfig withEncryption(Encryption e) {
-        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, e);
-    }
+                          String replica, CheckpointConfig checkpoints, int responseCap, Postgres postgres,
+                          Encryption encryption) {
 
     public static final String DEFAULT_REPLICA = "local";
     /** Bytes of each response kept (deflated) in the record; 0 turns response recording off. */
@@ -43,12 +28,48 @@ public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Dura
         this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, DEFAULT_RESPONSE_CAP);
     }
 
+    public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
+                       String replica, CheckpointConfig checkpoints, int responseCap) {
+        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, responseCap, null, null);
+    }
+
+    public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
+                       String replica, CheckpointConfig checkpoints, int responseCap, Postgres postgres) {
+        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, responseCap, postgres, null);
+    }
+
     public AuditConfig withCheckpoints(CheckpointConfig c) {
-        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, c, responseCap);
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, c, responseCap,
+                postgres, encryption);
     }
 
     public AuditConfig withResponseCap(int cap) {
-        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, cap);
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, cap,
+                postgres, encryption);
+    }
+
+    public AuditConfig withReplica(String r) {
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, r, checkpoints, responseCap,
+                postgres, encryption);
+    }
+
+    public AuditConfig withEncryption(Encryption e) {
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
+                responseCap, postgres, e);
+    }
+
+    /** A PostgreSQL store: the server, the database and the role the writer logs in as. */
+    public record Postgres(String host, int port, String database, String user, SecretRef password) {
+        public String jdbcUrl() {
+            return "jdbc:postgresql://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + database;
+        }
+    }
+
+    /**
+     * Encryption of recorded payloads at rest: new values are sealed with {@code keyId}'s key; {@code previous}
+     * keys (by id) are kept only to open older records after a rotation.
+     */
+    public record Encryption(String keyId, SecretRef key, java.util.Map<String, SecretRef> previous) {
     }
 
     /**

@@ -49,7 +49,7 @@ public final class ConfigLoader {
     private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout",
-            "replica", "checkpoints", "record_responses", "response_cap", "encryption");
+            "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file");
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout");
@@ -166,6 +166,12 @@ public final class ConfigLoader {
         CredentialsConfig.Mode mode = s.scalar("mode", false, CredentialsConfig.Mode.STATIC, "a credentials mode",
                 text -> enumValue(CredentialsConfig.Mode.class, text));
         String user = s.string("user", true, null);
+        SecretRef password = secret(s);
+        return password == null ? null : new CredentialsConfig(mode, user, password);
+    }
+
+    /** {@code password_env} or {@code password_file}, exactly one; null (with the problem noted) otherwise. */
+    private SecretRef secret(Section s) {
         String env = s.scalar("password_env", false, null, "an environment variable name", text -> {
             if (!ENV_NAME.matcher(text.strip()).matches()) {
                 throw new IllegalArgumentException("expected an environment variable name (letters, digits, _), got " + YamlNode.quote(text));
@@ -188,7 +194,7 @@ public final class ConfigLoader {
         if (env == null && file == null) {
             return null;
         }
-        return new CredentialsConfig(mode, user, new SecretRef(env, file));
+        return new SecretRef(env, file);
     }
 
     private UpstreamTlsConfig upstreamTls(Section s) {
@@ -303,11 +309,29 @@ public final class ConfigLoader {
         }
         String store = s.string("store", true, null);
         Path sqlitePath = null;
+        AuditConfig.Postgres postgres = null;
         if (store != null) {
             try {
-                sqlitePath = sqlitePath(s, store);
+                if (isPostgres(store)) {
+                    postgres = postgres(store);
+                } else {
+                    sqlitePath = sqlitePath(s, store);
+                }
             } catch (IllegalArgumentException e) {
                 s.problem("store", e.getMessage());
+            }
+        }
+        if (store != null && isPostgres(store)) {
+            SecretRef password = secret(s);
+            if (postgres != null) {
+                postgres = password == null ? null : new AuditConfig.Postgres(postgres.host(), postgres.port(),
+                        postgres.database(), postgres.user(), password);
+            }
+        } else {
+            for (String key : List.of("password_env", "password_file")) {
+                if (s.has(key)) {
+                    s.problem(key, "only a postgres:// store has a password");
+                }
             }
         }
         int capacity = orZero(s.integer("queue_capacity", DEFAULT_QUEUE_CAPACITY, 1, Integer.MAX_VALUE));
@@ -324,6 +348,9 @@ public final class ConfigLoader {
             Path file = c.path("file", false);
             if (file == null && sqlitePath != null) {
                 file = sqlitePath.resolveSibling(sqlitePath.getFileName() + ".checkpoints");
+            }
+            if (file == null && postgres != null) {
+                c.problem("file", "is required with a postgres:// store (there is no store file to put it beside)");
             }
             int every = orZero(c.integer("every", DEFAULT_CHECKPOINT_EVERY, 1, Integer.MAX_VALUE));
             Duration interval = c.duration("interval", DEFAULT_CHECKPOINT_INTERVAL, true);
@@ -373,16 +400,48 @@ public final class ConfigLoader {
             }
         }
         return new AuditConfig(store, sqlitePath, capacity, write, busy, replica, checkpoints,
-                Boolean.FALSE.equals(record) || cap == null ? 0 : (int) (long) cap, encryption);
+                Boolean.FALSE.equals(record) || cap == null ? 0 : (int) (long) cap, postgres, encryption);
+    }
+
+    private static boolean isPostgres(String store) {
+        String lower = store.toLowerCase(Locale.ROOT);
+        return lower.startsWith("postgres://") || lower.startsWith("postgresql://");
+    }
+
+    /** {@code postgres://user@host:port/db}; the password is never part of it (password_env or password_file). */
+    private static AuditConfig.Postgres postgres(String store) {
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(store);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("expected postgres://user@host:port/database, got an invalid URI");
+        }
+        String user = uri.getRawUserInfo();
+        if (user != null && user.contains(":")) {
+            // Not quoted back: the text after the colon is a password.
+            throw new IllegalArgumentException("a password does not belong in the store URI; use password_env or password_file");
+        }
+        if (user == null || user.isEmpty() || uri.getHost() == null) {
+            // Not quoted back: a malformed URI may still hold a password.
+            throw new IllegalArgumentException("expected postgres://user@host:port/database");
+        }
+        String path = uri.getPath();
+        if (path == null || path.length() < 2 || path.indexOf('/', 1) >= 0) {
+            throw new IllegalArgumentException("expected a database name after the host, like postgres://user@host:5432/phigate");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw new IllegalArgumentException("the store URI takes no ?options or #fragment");
+        }
+        String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
+        return new AuditConfig.Postgres(host, uri.getPort() == -1 ? 5432 : uri.getPort(),
+                java.net.URLDecoder.decode(path.substring(1), java.nio.charset.StandardCharsets.UTF_8),
+                java.net.URLDecoder.decode(user, java.nio.charset.StandardCharsets.UTF_8), null);
     }
 
     private static Path sqlitePath(Section s, String store) {
         String lower = store.toLowerCase(Locale.ROOT);
-        if (lower.startsWith("postgres://") || lower.startsWith("postgresql://")) {
-            throw new IllegalArgumentException("PostgreSQL audit stores are not supported yet; use sqlite:PATH");
-        }
         if (!lower.startsWith("sqlite:")) {
-            throw new IllegalArgumentException("expected sqlite:PATH (the only store supported for now), got " + YamlNode.quote(store));
+            throw new IllegalArgumentException("expected sqlite:PATH or postgres://user@host:port/database, got " + YamlNode.quote(store));
         }
         String path = store.substring("sqlite:".length());
         if (path.isBlank()) {

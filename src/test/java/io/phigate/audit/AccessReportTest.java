@@ -47,7 +47,7 @@ class AccessReportTest {
         CheckpointKeys.generate(key);
         var config = new AuditConfig("sqlite:" + file, file, 10_000, Duration.ofSeconds(5), Duration.ofSeconds(1),
                 AuditConfig.DEFAULT_REPLICA, new CheckpointConfig(key, shipped, 4, Duration.ofHours(1)));
-        try (var store = new SqliteAuditStore(config)) {
+        try (var store = new AuditStore(config)) {
             store.appendDurably(List.of(
                     new AuditEvent.SessionStarted(t(300), "sess-x", "10.6.6.6:666", "clinical", "https://issuer.test",
                             SCRIPT, "sha256:xx", "postgres", Map.of("application_name", "<img src=x onerror=alert(2)>"),

@@ -43,7 +43,7 @@ class AuditCheckpointTest {
         CheckpointKeys.generate(key);
     }
 
-    private void write(SqliteAuditStore store, int records) throws Exception {
+    private void write(AuditStore store, int records) throws Exception {
         List<AuditEvent> batch = new ArrayList<>();
         for (int i = 1; i <= records; i++) {
             batch.add(new AuditEvent.StatementCompleted(Instant.now(), "s", i, Outcome.OK, null, "SELECT 1", 1, 10));
@@ -67,7 +67,7 @@ class AuditCheckpointTest {
 
     @Test
     void checkpointsAreSignedStoredShippedAndVerify() throws Exception {
-        try (var store = new SqliteAuditStore(config(1000, Duration.ofHours(1)))) {
+        try (var store = new AuditStore(config(1000, Duration.ofHours(1)))) {
             write(store, 2500);
         }
         AuditVerifier.Report report = verify();
@@ -79,7 +79,7 @@ class AuditCheckpointTest {
 
     @Test
     void anIdleLogIsCheckpointedAfterTheInterval() throws Exception {
-        try (var store = new SqliteAuditStore(config(1_000_000, Duration.ofMillis(200)))) {
+        try (var store = new AuditStore(config(1_000_000, Duration.ofMillis(200)))) {
             write(store, 3);
             Thread.sleep(800);
         }
@@ -88,7 +88,7 @@ class AuditCheckpointTest {
 
     @Test
     void aChainRewrittenByAnAttackerFailsTheCheckpointRoot() throws Exception {
-        try (var store = new SqliteAuditStore(config(100, Duration.ofHours(1)))) {
+        try (var store = new AuditStore(config(100, Duration.ofHours(1)))) {
             write(store, 250);
         }
         // The attacker edits record 42 and recomputes every hash after it, so the chain alone looks intact.
@@ -126,7 +126,7 @@ class AuditCheckpointTest {
 
     @Test
     void aTruncatedTailBeyondTheLastStoredCheckpointIsCaughtByTheShippedCopy() throws Exception {
-        try (var store = new SqliteAuditStore(config(100, Duration.ofHours(1)))) {
+        try (var store = new AuditStore(config(100, Duration.ofHours(1)))) {
             write(store, 450);
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
@@ -140,7 +140,7 @@ class AuditCheckpointTest {
 
     @Test
     void aCheckpointSignedByAnotherKeyIsRejected() throws Exception {
-        try (var store = new SqliteAuditStore(config(100, Duration.ofHours(1)))) {
+        try (var store = new AuditStore(config(100, Duration.ofHours(1)))) {
             write(store, 150);
         }
         Path otherKey = dir.resolve("other/key");
@@ -167,7 +167,7 @@ class AuditCheckpointTest {
         witness.start();
         try {
             java.net.URI url = java.net.URI.create("http://127.0.0.1:" + witness.getAddress().getPort() + "/checkpoints");
-            try (var store = new SqliteAuditStore(new AuditConfig("sqlite:" + file, file, 10_000, Duration.ofSeconds(5),
+            try (var store = new AuditStore(new AuditConfig("sqlite:" + file, file, 10_000, Duration.ofSeconds(5),
                     Duration.ofSeconds(1), "gw-a", new CheckpointConfig(key, shipped, 100, Duration.ofHours(1), url)))) {
                 write(store, 250);
             }
@@ -189,7 +189,7 @@ class AuditCheckpointTest {
     @Test
     void aMissingSigningKeyRefusesToStart() {
         Path missing = dir.resolve("nope.key");
-        assertThatThrownBy(() -> new SqliteAuditStore(new AuditConfig("sqlite:" + file, file, 10, Duration.ofSeconds(1),
+        assertThatThrownBy(() -> new AuditStore(new AuditConfig("sqlite:" + file, file, 10, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), "gw-a", new CheckpointConfig(missing, shipped, 10, Duration.ofSeconds(1)))))
                 .isInstanceOf(AuditUnavailableException.class).hasMessageContaining("nope.key");
     }

@@ -74,7 +74,7 @@ class AuditEncryptionTest {
     }
 
     private void write(AuditConfig config, String session) throws Exception {
-        try (var store = new SqliteAuditStore(config)) {
+        try (var store = new AuditStore(config)) {
             store.appendDurably(List.of(
                     new AuditEvent.StatementRequested(Instant.now(), session, 1, "10.0.0.1:1", "clinical", "iss", "agent",
                             Protocol.EXTENDED, "select * from patients where ssn = $1", List.of(SSN), "", ""),
@@ -134,7 +134,7 @@ class AuditEncryptionTest {
 
     @Test
     void anUnreadableKeyRefusesToStartTheStore() {
-        assertThatThrownBy(() -> new SqliteAuditStore(config("k1", dir.resolve("missing.key"), Map.of())))
+        assertThatThrownBy(() -> new AuditStore(config("k1", dir.resolve("missing.key"), Map.of())))
                 .isInstanceOf(AuditUnavailableException.class).hasMessageContaining("encryption key");
     }
 }

@@ -54,7 +54,7 @@ public final class AuditFixture {
 
     public static Path write(Path file) throws Exception {
         var config = new AuditConfig("sqlite:" + file, file, 10_000, Duration.ofSeconds(5), Duration.ofMillis(500));
-        try (var store = new SqliteAuditStore(config)) {
+        try (var store = new AuditStore(config)) {
             store.appendDurably(List.of(
                     new SessionStarted(t(100), B, "0:0:0:0:0:0:0:1:6000", "billing", "https://other.test", AGENT_B,
                             "sha256:bb", "billing", java.util.Map.of(), null),

@@ -62,7 +62,7 @@ class InclusionProofsTest {
         var config = new AuditConfig("sqlite:" + file, file, 10_000, Duration.ofSeconds(5), Duration.ofSeconds(1),
                 replica, new CheckpointConfig(key, file.resolveSibling(file.getFileName() + ".checkpoints"), every,
                 Duration.ofHours(1)));
-        try (var s = new SqliteAuditStore(config)) {
+        try (var s = new AuditStore(config)) {
             List<AuditEvent> batch = new ArrayList<>();
             for (int i = 1; i <= records; i++) {
                 batch.add(i % 2 == 1

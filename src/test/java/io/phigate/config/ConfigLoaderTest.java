@@ -418,11 +418,30 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void postgresAuditStoreIsNotSupportedYet() {
+    void auditStoreIsSqliteOrPostgresWithThePasswordOutsideTheConfig() throws Exception {
+        GatewayConfig config = parse(MINIMAL.replace("sqlite:audit.db",
+                "postgres://phigate_audit@db.internal:6543/evidence\n  password_env: AUDIT_DB_PASSWORD"));
+        assertThat(config.audit().sqlitePath()).isNull();
+        assertThat(config.audit().postgres()).isEqualTo(new AuditConfig.Postgres("db.internal", 6543, "evidence",
+                "phigate_audit", new SecretRef("AUDIT_DB_PASSWORD", null)));
+        assertThat(config.audit().postgres().jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:6543/evidence");
+
+        config = parse(MINIMAL.replace("sqlite:audit.db", "postgresql://a@[::1]/db\n  password_file: secrets/audit"));
+        assertThat(config.audit().postgres()).isEqualTo(new AuditConfig.Postgres("::1", 5432, "db", "a",
+                new SecretRef(null, dir.toAbsolutePath().normalize().resolve("secrets/audit"))));
+
         assertThat(errors(MINIMAL.replace("sqlite:audit.db", "postgres://audit@db/audit")))
-                .isEqualTo("phigate.yaml:15: audit.store: PostgreSQL audit stores are not supported yet; use sqlite:PATH");
+                .isEqualTo("phigate.yaml:14: audit: one of password_env or password_file is required (passwords are never written in the config)");
+        String withPassword = errors(MINIMAL.replace("sqlite:audit.db", "postgres://audit:s3cret@db/audit\n  password_env: X"));
+        assertThat(withPassword)
+                .isEqualTo("phigate.yaml:15: audit.store: a password does not belong in the store URI; use password_env or password_file")
+                .doesNotContain("s3cret");
+        assertThat(errors(MINIMAL.replace("sqlite:audit.db", "postgres://audit@db\n  password_env: X")))
+                .isEqualTo("phigate.yaml:15: audit.store: expected a database name after the host, like postgres://user@host:5432/phigate");
+        assertThat(errors(MINIMAL.replace("sqlite:audit.db", "sqlite:audit.db\n  password_env: X")))
+                .isEqualTo("phigate.yaml:16: audit.password_env: only a postgres:// store has a password");
         assertThat(errors(MINIMAL.replace("sqlite:audit.db", "audit.db")))
-                .isEqualTo("phigate.yaml:15: audit.store: expected sqlite:PATH (the only store supported for now), got \"audit.db\"");
+                .isEqualTo("phigate.yaml:15: audit.store: expected sqlite:PATH or postgres://user@host:port/database, got \"audit.db\"");
         assertThat(errors(MINIMAL.replace("sqlite:audit.db", "\"sqlite:\"")))
                 .isEqualTo("phigate.yaml:15: audit.store: sqlite: needs a file path, like sqlite:audit.db");
     }

@@ -18,15 +18,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The minimal durable audit store: one SQLite file in WAL mode with {@code synchronous=FULL}, written by one
- * background thread ({@link AuditWriter}) that commits everything queued at once, so concurrent sessions share
- * each fsync. Fails closed: when the file cannot be written, appends fail with {@link AuditUnavailableException}
+ * The durable audit store: one SQLite file in WAL mode with {@code synchronous=FULL} ({@link SqliteSchema}) or a
+ * PostgreSQL database with synchronous commit ({@link PostgresSchema}), written by one background thread
+ * ({@link AuditWriter}) that commits everything queued at once, so concurrent sessions share each fsync. Fails closed: when the file cannot be written, appends fail with {@link AuditUnavailableException}
  * and the statements they guard are refused; writing resumes by itself when the cause clears.
  *
  * <p>At most {@code queueCapacity} events are accepted and not yet written; beyond that an append is refused at
  * once rather than waiting. Safe for any number of threads.
  */
-public final class SqliteAuditStore implements AuditSink {
+public final class AuditStore implements AuditSink {
 
     /**
      * Counters for metrics and tests. {@code commits} counts groups written, {@code failures} groups refused by
@@ -35,7 +35,7 @@ public final class SqliteAuditStore implements AuditSink {
     public record Stats(long eventsWritten, long commits, long failures, long refusals) {
     }
 
-    private static final Logger log = LoggerFactory.getLogger(SqliteAuditStore.class);
+    private static final Logger log = LoggerFactory.getLogger(AuditStore.class);
     private static final Executor CALLBACKS = task -> Thread.ofVirtual().name("phigate-audit-callback").start(task);
 
     private final String store;
@@ -52,9 +52,15 @@ public final class SqliteAuditStore implements AuditSink {
     private final Object enqueueLock = new Object();
     private boolean closed; // guarded by enqueueLock
 
-    /** Opens (creating if needed) the file and its folder, and starts the writer thread. */
-    public SqliteAuditStore(AuditConfig config) throws AuditUnavailableException {
-        this.store = "sqlite:" + config.sqlitePath().toAbsolutePath();
+    /**
+     * Opens the store named by the config (creating the SQLite file and its folder, or the PostgreSQL schema when
+     * the role may), and starts the writer thread.
+     */
+    public AuditStore(AuditConfig config) throws AuditUnavailableException {
+        this.store = config.postgres() != null
+                ? "postgres://" + config.postgres().user() + "@" + config.postgres().host() + ":"
+                        + config.postgres().port() + "/" + config.postgres().database()
+                : "sqlite:" + config.sqlitePath().toAbsolutePath();
         try {
             this.cipher = config.encryption() == null ? null : PayloadCipher.from(config.encryption());
         } catch (IOException e) {
@@ -84,14 +90,16 @@ public final class SqliteAuditStore implements AuditSink {
                         + " cannot be used: " + e.getMessage(), e);
             }
         }
+        AuditSchema schema = config.postgres() != null
+                ? new PostgresSchema(config.postgres(), config.busyTimeout(), replica)
+                : new SqliteSchema(config.sqlitePath(), config.busyTimeout());
         Connection connection;
         try {
-            connection = AuditWriter.open(config.sqlitePath(), config.busyTimeout());
+            connection = schema.open();
         } catch (SQLException | IOException | RuntimeException e) {
             throw new AuditUnavailableException("audit store " + store + " cannot be opened: " + AuditWriter.reason(e), e);
         }
-        this.writer = new AuditWriter(store, config.sqlitePath(), config.busyTimeout(), connection, queue, room,
-                replica, checkpoints);
+        this.writer = new AuditWriter(store, schema, connection, queue, room, replica, checkpoints);
         // A platform thread: it sits in native SQLite calls and fsync, where a virtual thread would pin its carrier.
         this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(writer);
     }
@@ -182,7 +190,7 @@ public final class SqliteAuditStore implements AuditSink {
 
     @Override
     public String toString() {
-        return "SqliteAuditStore[" + store + "]";
+        return "AuditStore[" + store + "]";
     }
 
     private static String format(Duration duration) {

@@ -1,0 +1,50 @@
+package io.phigate.audit;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * What differs between the stores {@link AuditWriter} can write to: how its connection is opened and the schema
+ * made ready, the INSERT text, and what to do before each group. The group-commit loop and the hash chain are the
+ * writer's own and the same for every store. Called only on the writer thread.
+ */
+interface AuditSchema {
+
+    /** The columns every store's {@code audit_event} has, in the order the writer binds them (1 to 27). */
+    String INSERT_COLUMNS = """
+            time, kind, session_id, statement_id, client_address, upstream, issuer, subject, protocol, statement,
+            parameters, prepared_name, portal, outcome, sqlstate, command_tag, row_count, duration_us, detail, replica,
+            chain_seq, prev_hash, hash, response, response_digest, response_bytes, response_truncated""";
+
+    /** Opens a durable connection with the schema in place (creating it where this store may). */
+    Connection open() throws SQLException, IOException;
+
+    /** The INSERT with parameters 1 to 27 as {@link #INSERT_COLUMNS}; a store may add its own after those. */
+    String insert();
+
+    /** Binds parameters after the 27 shared ones; nothing by default. */
+    default void bindExtra(PreparedStatement insert, AuditRow row) throws SQLException {
+    }
+
+    /** The statement that starts a group's transaction. */
+    default String begin() {
+        return "BEGIN";
+    }
+
+    /** Before each group's transaction: make room for its rows (PostgreSQL creates the day partitions). */
+    default void beforeGroup(Connection c, List<AuditRow> rows) throws SQLException {
+    }
+
+    /** True when the open connection no longer reaches the store and must be reopened before writing. */
+    default boolean lost(Connection c) {
+        return false;
+    }
+
+    /** True for a failure that leaves the connection usable (lock contention), so it is kept. */
+    default boolean isContention(SQLException e) {
+        return false;
+    }
+}

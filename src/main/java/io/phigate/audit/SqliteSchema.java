@@ -1,0 +1,155 @@
+package io.phigate.audit;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteException;
+
+/** One SQLite file in WAL mode with {@code synchronous=FULL}: the embedded default store. */
+final class SqliteSchema implements AuditSchema {
+
+    static final int SCHEMA_VERSION = 3;
+
+    private final Path path;
+    private final Duration busyTimeout;
+
+    SqliteSchema(Path path, Duration busyTimeout) {
+        this.path = path;
+        this.busyTimeout = busyTimeout;
+    }
+
+    @Override
+    public Connection open() throws SQLException, IOException {
+        return open(path, busyTimeout);
+    }
+
+    @Override
+    public String insert() {
+        return "INSERT INTO audit_event (" + INSERT_COLUMNS + ")\n"
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    }
+
+    @Override
+    public String begin() {
+        // IMMEDIATE takes the write lock up front, so contention waits in busy_timeout instead of failing later on
+        // a stale read snapshot.
+        return "BEGIN IMMEDIATE";
+    }
+
+    @Override
+    public boolean lost(Connection c) {
+        // On Linux SQLite keeps writing to a deleted file without error; those records would be lost.
+        return !Files.exists(path);
+    }
+
+    @Override
+    public boolean isContention(SQLException e) {
+        if (!(e instanceof SQLiteException s)) {
+            return false;
+        }
+        int primary = s.getResultCode().code & 0xff;
+        return primary == 5 /* SQLITE_BUSY */ || primary == 6 /* SQLITE_LOCKED */;
+    }
+
+    /** Opens the file durably (WAL, synchronous=FULL), creating its folder and the schema if missing. */
+    static Connection open(Path path, Duration busyTimeout) throws SQLException, IOException {
+        Path folder = path.toAbsolutePath().getParent();
+        if (folder != null) {
+            Files.createDirectories(folder);
+        }
+        var config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        // FULL fsyncs the WAL on every commit: a confirmed record survives power loss, not just a crash.
+        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        config.setBusyTimeout(Math.toIntExact(busyTimeout.toMillis()));
+        Connection connection = config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
+        try {
+            createSchema(connection);
+            return connection;
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private static void createSchema(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+            try {
+                int version;
+                try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+                    version = rs.next() ? rs.getInt(1) : 0;
+                }
+                if (version > SCHEMA_VERSION) {
+                    throw new SQLException("audit schema version " + version + " is newer than this gateway ("
+                            + SCHEMA_VERSION + ")");
+                }
+                if (version < SCHEMA_VERSION) {
+                    s.execute("""
+                            CREATE TABLE IF NOT EXISTS audit_event (
+                                seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+                                time           TEXT NOT NULL,
+                                kind           TEXT NOT NULL,
+                                session_id     TEXT,
+                                statement_id   INTEGER,
+                                client_address TEXT,
+                                upstream       TEXT,
+                                issuer         TEXT,
+                                subject        TEXT,
+                                protocol       TEXT,
+                                statement      TEXT,
+                                parameters     TEXT,
+                                prepared_name  TEXT,
+                                portal         TEXT,
+                                outcome        TEXT,
+                                sqlstate       TEXT,
+                                command_tag    TEXT,
+                                row_count      INTEGER,
+                                duration_us    INTEGER,
+                                detail         TEXT,
+                                replica        TEXT,
+                                chain_seq      INTEGER,
+                                prev_hash      TEXT,
+                                hash           TEXT,
+                                response       BLOB,
+                                response_digest TEXT,
+                                response_bytes INTEGER,
+                                response_truncated INTEGER
+                            )""");
+                    // An older file: add what later versions introduced.
+                    java.util.Set<String> have = new java.util.HashSet<>();
+                    try (ResultSet cols = s.executeQuery("PRAGMA table_info(audit_event)")) {
+                        while (cols.next()) {
+                            have.add(cols.getString("name"));
+                        }
+                    }
+                    for (String column : new String[]{"replica TEXT", "chain_seq INTEGER", "prev_hash TEXT", "hash TEXT",
+                            "response BLOB", "response_digest TEXT", "response_bytes INTEGER", "response_truncated INTEGER"}) {
+                        if (!have.contains(column.substring(0, column.indexOf(' ')))) {
+                            s.execute("ALTER TABLE audit_event ADD COLUMN " + column);
+                        }
+                    }
+                    s.execute("CREATE UNIQUE INDEX IF NOT EXISTS audit_event_chain ON audit_event (replica, chain_seq)");
+                    s.execute("CREATE INDEX IF NOT EXISTS audit_event_session ON audit_event (session_id, seq)");
+                    s.execute("CREATE INDEX IF NOT EXISTS audit_event_time ON audit_event (time)");
+                    s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+                }
+                Checkpointer.createSchema(s);
+                s.execute("COMMIT");
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    s.execute("ROLLBACK");
+                } catch (SQLException ignored) {
+                    // The connection is closed by the caller, which rolls back anyway.
+                }
+                throw e;
+            }
+        }
+    }
+}

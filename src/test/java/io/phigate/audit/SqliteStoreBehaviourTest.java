@@ -1,0 +1,64 @@
+package io.phigate.audit;
+
+import io.phigate.config.AuditConfig;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link AuditStoreBehaviour} against one SQLite file per test. */
+class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
+
+    @TempDir
+    Path dir;
+
+    private Path file() {
+        return dir.resolve("audit.db");
+    }
+
+    @Override
+    AuditConfig config(int capacity, Duration writeTimeout, Duration busyTimeout, String replica) {
+        return new AuditConfig("sqlite:" + file(), file(), capacity, writeTimeout, busyTimeout, replica, null);
+    }
+
+    @Override
+    Connection admin() throws SQLException {
+        return DriverManager.getConnection("jdbc:sqlite:" + file());
+    }
+
+    @Override
+    void lockAgainstWriter(Statement s) throws SQLException {
+        s.execute("BEGIN EXCLUSIVE");
+    }
+
+    @Override
+    String lockedWords() {
+        return "locked";
+    }
+
+    @Override
+    void failInsertsOf(String session) throws SQLException {
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("CREATE TRIGGER fail_midway BEFORE INSERT ON audit_event WHEN NEW.session_id = '" + session
+                    + "' BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
+        }
+    }
+
+    @Override
+    void dropChainUniqueness(Statement s) throws SQLException {
+        s.execute("drop index if exists audit_event_chain");
+    }
+
+    @Override
+    String extraColumns() {
+        return "";
+    }
+
+    @Override
+    AuditVerifier.Report verify() throws Exception {
+        return AuditVerifier.verifySqlite(file());
+    }
+}

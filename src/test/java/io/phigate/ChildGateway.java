@@ -25,6 +25,36 @@ public final class ChildGateway implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes {@code dir/phigate.yaml} for a gateway on {@code port} in front of the shared test database, trusting
+     * the harness issuer with {@code dir/keys/jwks.json} and auditing to {@code dir/audit.db}; {@code auditExtra}
+     * is appended under {@code audit:} (indented two spaces), for replica and checkpoint settings.
+     */
+    public static Path writeConfig(Path dir, int port, String auditExtra) throws IOException {
+        TestDatabase db = TestDatabase.get();
+        Path config = dir.resolve("phigate.yaml");
+        java.nio.file.Files.writeString(config, """
+                listen:
+                  postgres: 127.0.0.1:%d
+                upstreams:
+                  clinical:
+                    address: 127.0.0.1:%d
+                    database: clinical
+                    credentials:
+                      user: %s
+                      password_file: %s
+                identity:
+                  issuers:
+                    - issuer: %s
+                      audience: %s
+                      jwks_file: keys/jwks.json
+                audit:
+                  store: sqlite:audit.db
+                """.formatted(port, db.port(), db.user(), db.passwordFile(), GatewayHarness.ISSUER,
+                GatewayHarness.AUDIENCE) + auditExtra.indent(2));
+        return config;
+    }
+
     /** Starts {@code serve --config config} with a 256 MiB heap and waits until it listens on {@code port}. */
     public static ChildGateway start(Path config, int port, Path log) throws Exception {
         String javaBin = ProcessHandle.current().info().command().orElse("java");

@@ -14,9 +14,6 @@ import io.phigate.audit.InclusionProofs.Proven;
 import io.phigate.cli.TestAccess;
 import io.phigate.config.AuditConfig;
 import io.phigate.config.AuditConfig.CheckpointConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -264,23 +261,8 @@ class InclusionProofsTest {
 
     // The command line, as an operator and an auditor run it.
 
-    private record Result(int exitCode, String out, String err) {
-    }
-
-    private static Result phigate(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = TestAccess.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static TestAccess.Result phigate(String... args) {
+        return TestAccess.capture(args);
     }
 
     @Test
@@ -288,12 +270,12 @@ class InclusionProofsTest {
         Path out = dir.resolve("proofs/record-1001.json");
         String pub = CheckpointKeys.publicFile(key).toString();
 
-        Result proved = phigate("audit", "prove", "--store", store.toString(), "--seq", "1001", "--out", out.toString());
+        TestAccess.Result proved = phigate("audit", "prove", "--store", store.toString(), "--seq", "1001", "--out", out.toString());
         assertThat(proved.exitCode()).as(proved.err()).isZero();
         assertThat(Files.getPosixFilePermissions(out)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
         assertThat(proved.err()).contains("contains PHI");
 
-        Result checked = phigate("audit", "check-proof", "--proof", out.toString(), "--public-key", pub);
+        TestAccess.Result checked = phigate("audit", "check-proof", "--proof", out.toString(), "--public-key", pub);
         assertThat(checked.exitCode()).as(checked.out() + checked.err()).isZero();
         assertThat(checked.out()).contains("PROVEN: record 1001 of replica gw-a")
                 .contains("statement_requested").contains("checkpoint: 2000 records")
@@ -301,11 +283,11 @@ class InclusionProofsTest {
                 .doesNotContain("MRN-1001");
 
         Files.writeString(out, Files.readString(out).replace("MRN-1001", "MRN-1002"));
-        Result doctored = phigate("audit", "check-proof", "--proof", out.toString(), "--public-key", pub);
+        TestAccess.Result doctored = phigate("audit", "check-proof", "--proof", out.toString(), "--public-key", pub);
         assertThat(doctored.exitCode()).isEqualTo(1);
         assertThat(doctored.out()).startsWith("NOT PROVEN: ").contains("edited");
 
-        Result wrongKey = phigate("audit", "check-proof", "--proof", out.toString(), "--public-key",
+        TestAccess.Result wrongKey = phigate("audit", "check-proof", "--proof", out.toString(), "--public-key",
                 CheckpointKeys.publicFile(otherKey).toString());
         assertThat(wrongKey.exitCode()).isEqualTo(1);
         assertThat(wrongKey.out()).contains("wrong public key");
@@ -313,22 +295,22 @@ class InclusionProofsTest {
 
     @Test
     void proveWithoutOutPrintsTheProofAndRefusesUncoveredRecords() throws Exception {
-        Result printed = phigate("audit", "prove", "--store", store.toString(), "--seq", "7");
+        TestAccess.Result printed = phigate("audit", "prove", "--store", store.toString(), "--seq", "7");
         assertThat(printed.exitCode()).as(printed.err()).isZero();
         assertThat(InclusionProofs.check(Proof.fromJson(printed.out()), publicKey(key)).seq()).isEqualTo(7);
 
-        Result tooNew = phigate("audit", "prove", "--store", store.toString(), "--seq", "2400");
+        TestAccess.Result tooNew = phigate("audit", "prove", "--store", store.toString(), "--seq", "2400");
         assertThat(tooNew.exitCode()).isEqualTo(1);
         assertThat(tooNew.err()).contains("record 2400 is newer than the last checkpoint (size 2000)");
 
-        Result noStore = phigate("audit", "prove", "--seq", "1");
+        TestAccess.Result noStore = phigate("audit", "prove", "--seq", "1");
         assertThat(noStore.exitCode()).isEqualTo(2);
         assertThat(noStore.err()).contains("Missing required argument").contains("--config").contains("--store");
     }
 
     @Test
     void checkProofWithUnreadableInputsExitsTwo() {
-        Result missing = phigate("audit", "check-proof", "--proof", dir.resolve("nope.json").toString(),
+        TestAccess.Result missing = phigate("audit", "check-proof", "--proof", dir.resolve("nope.json").toString(),
                 "--public-key", CheckpointKeys.publicFile(key).toString());
         assertThat(missing.exitCode()).isEqualTo(2);
         assertThat(missing.err()).contains("cannot read the proof").contains("nope.json");

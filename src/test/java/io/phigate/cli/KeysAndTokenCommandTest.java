@@ -6,9 +6,6 @@ import io.phigate.config.IdentityConfig;
 import io.phigate.config.IssuerConfig;
 import io.phigate.identity.Identity;
 import io.phigate.identity.TokenVerifier;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,35 +18,19 @@ class KeysAndTokenCommandTest {
     @TempDir
     Path dir;
 
-    /** Runs the real command line, capturing what it prints. */
-    private record Result(int exitCode, String out, String err) {
-    }
-
-    private static Result phigate(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static TestAccess.Result phigate(String... args) {
+        return TestAccess.capture(args);
     }
 
     @Test
     void generatedKeyMintsATokenThatTheVerifierAccepts() throws Exception {
         Path keys = dir.resolve("keys");
-        Result generated = phigate("keys", "generate", "--out", keys.toString());
+        TestAccess.Result generated = phigate("keys", "generate", "--out", keys.toString());
         assertThat(generated.exitCode()).as(generated.err()).isZero();
         assertThat(generated.out().lines()).containsExactly(
                 keys.resolve("signing-key.jwk").toString(), keys.resolve("jwks.json").toString());
 
-        Result minted = phigate("token", "mint", "--key", keys.resolve("signing-key.jwk").toString(),
+        TestAccess.Result minted = phigate("token", "mint", "--key", keys.resolve("signing-key.jwk").toString(),
                 "--issuer", "https://dev.phigate", "--subject", "agent-42", "--audience", "phigate",
                 "--audience", "reporting", "--ttl", "10m",
                 "--claim", "azp=triage-bot", "--claim", "tier=3", "--claim", "supervised=true");
@@ -76,7 +57,7 @@ class KeysAndTokenCommandTest {
         assertThat(phigate("keys", "generate", "--out", dir.toString()).exitCode()).isZero();
         String original = Files.readString(dir.resolve("signing-key.jwk"));
 
-        Result again = phigate("keys", "generate", "--out", dir.toString());
+        TestAccess.Result again = phigate("keys", "generate", "--out", dir.toString());
         assertThat(again.exitCode()).isNotZero();
         assertThat(again.err()).contains("--force");
         assertThat(Files.readString(dir.resolve("signing-key.jwk"))).isEqualTo(original);
@@ -94,7 +75,7 @@ class KeysAndTokenCommandTest {
         assertThat(ttl.convert("2d")).isEqualTo(Duration.ofDays(2));
 
         Path key = dir.resolve("k.jwk");
-        Result bad = phigate("token", "mint", "--key", key.toString(), "--issuer", "i", "--subject", "s",
+        TestAccess.Result bad = phigate("token", "mint", "--key", key.toString(), "--issuer", "i", "--subject", "s",
                 "--audience", "a", "--ttl", "10 minutes");
         assertThat(bad.exitCode()).isEqualTo(2);
         assertThat(bad.out()).isEmpty();
@@ -111,7 +92,7 @@ class KeysAndTokenCommandTest {
 
     @Test
     void mintWithAMissingKeyFileFailsWithoutPrintingAToken() {
-        Result r = phigate("token", "mint", "--key", dir.resolve("missing.jwk").toString(), "--issuer", "i",
+        TestAccess.Result r = phigate("token", "mint", "--key", dir.resolve("missing.jwk").toString(), "--issuer", "i",
                 "--subject", "s", "--audience", "a");
         assertThat(r.exitCode()).isNotZero();
         assertThat(r.out()).isEmpty();

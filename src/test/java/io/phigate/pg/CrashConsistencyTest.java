@@ -53,29 +53,13 @@ class CrashConsistencyTest {
         AtomicLong tags = new AtomicLong();
         for (int round = 0; round < ROUNDS; round++) {
             int port = io.phigate.ChildGateway.freePort();
-            Path config = dir.resolve("phigate.yaml");
-            Files.writeString(config, """
-                    listen:
-                      postgres: 127.0.0.1:%d
-                    upstreams:
-                      clinical:
-                        address: 127.0.0.1:%d
-                        credentials:
-                          user: %s
-                          password_file: %s
-                    identity:
-                      issuers:
-                        - issuer: %s
-                          audience: %s
-                          jwks_file: keys/jwks.json
-                    audit:
-                      store: sqlite:audit.db
-                      replica: crash-test
-                      checkpoints:
-                        key_file: keys/audit-signing.key
-                        every: 50
-                        interval: 500ms
-                    """.formatted(port, db.port(), db.user(), db.passwordFile(), GatewayHarness.ISSUER, GatewayHarness.AUDIENCE));
+            Path config = io.phigate.ChildGateway.writeConfig(dir, port, """
+                    replica: crash-test
+                    checkpoints:
+                      key_file: keys/audit-signing.key
+                      every: 50
+                      interval: 500ms
+                    """);
             io.phigate.ChildGateway gateway = io.phigate.ChildGateway.start(config, port,
                     dir.resolve("gateway-" + round + ".log"));
             String token = KeyTool.mint(jwtKey, GatewayHarness.ISSUER, GatewayHarness.AGENT,

@@ -31,25 +31,7 @@ class LargeResultTest {
         TestDatabase db = TestDatabase.get();
         Path key = GatewayHarnessKeys.generate(dir);
         int port = io.phigate.ChildGateway.freePort();
-        Path config = dir.resolve("phigate.yaml");
-        Files.writeString(config, """
-                listen:
-                  postgres: 127.0.0.1:%d
-                upstreams:
-                  clinical:
-                    address: 127.0.0.1:%d
-                    database: clinical
-                    credentials:
-                      user: %s
-                      password_file: %s
-                identity:
-                  issuers:
-                    - issuer: %s
-                      audience: %s
-                      jwks_file: keys/jwks.json
-                audit:
-                  store: sqlite:audit.db
-                """.formatted(port, db.port(), db.user(), db.passwordFile(), GatewayHarness.ISSUER, GatewayHarness.AUDIENCE));
+        Path config = io.phigate.ChildGateway.writeConfig(dir, port, "");
         try (io.phigate.ChildGateway gateway = io.phigate.ChildGateway.start(config, port, dir.resolve("gateway.log"))) {
             Properties p = new Properties();
             p.setProperty("user", "triage-agent");

@@ -34,8 +34,11 @@ public final class ResponseRecorder {
         bytes += len;
     }
 
+    private final byte[] one = new byte[1];
+
     public void write(int b) {
-        write(new byte[]{(byte) b}, 0, 1);
+        one[0] = (byte) b;
+        write(one, 0, 1);
     }
 
     /** The finished record; further writes are ignored. */

@@ -19,6 +19,8 @@ public final class FrameReader {
 
     private final InputStream in;
     private final byte[] buf;
+    /** Reused for every streamed frame's header: the row path allocates nothing per row. */
+    private final byte[] header = new byte[5];
     private final int frameLimit;
     private final int decodeLimit;
     private int pos;
@@ -105,11 +107,13 @@ public final class FrameReader {
     /** Writes the current frame, header and body, to {@code out} without holding the body in memory. */
     public void transferTo(OutputStream out) throws IOException {
         requireBody();
-        out.write(type);
-        out.write(bodyLength + 4 >>> 24);
-        out.write(bodyLength + 4 >>> 16);
-        out.write(bodyLength + 4 >>> 8);
-        out.write(bodyLength + 4);
+        int len = bodyLength + 4;
+        header[0] = type;
+        header[1] = (byte) (len >>> 24);
+        header[2] = (byte) (len >>> 16);
+        header[3] = (byte) (len >>> 8);
+        header[4] = (byte) len;
+        out.write(header, 0, 5);
         int remaining = bodyLength;
         while (remaining > 0) {
             if (pos == limit && !fill(1)) {

@@ -36,10 +36,12 @@ public final class AuditVerifier {
 
     /**
      * What the verification found. {@code unchained} counts records written before the store had chains;
-     * {@code checkpointsVerified} the signed checkpoints whose signature and root both held.
+     * {@code checkpointsVerified} the signed checkpoints whose signature and root both held (for a checkpoint
+     * within an archived prefix, its signature only: its records are in the archive file).
+     * {@code archivedUpTo} says, per replica, up to which record the chain was archived and removed.
      */
     public record Report(Map<String, Long> recordsPerReplica, long unchained, List<Problem> problems,
-                         int checkpointsVerified, Map<String, Long> lastCheckpointSize) {
+                         int checkpointsVerified, Map<String, Long> lastCheckpointSize, Map<String, Long> archivedUpTo) {
         public boolean intact() {
             return problems.isEmpty();
         }
@@ -94,10 +96,24 @@ public final class AuditVerifier {
         long unchained = 0;
         int[] verifiedCheckpoints = {0};
         Map<String, Long> lastCheckpoint = new LinkedHashMap<>();
+        Map<String, Long> archivedUpTo = new LinkedHashMap<>();
         try (Statement s = c.createStatement()) {
             Map<String, TreeMap<Long, List<Checkpoint>>> checkpoints = key == null ? Map.of()
                     : checkpoints(s, checkpointFile, key, problems);
             Map<String, CompactRange> trees = new HashMap<>();
+            Map<String, AuditArchive.Cut> cuts = AuditArchive.cuts(c);
+            for (var cut : cuts.entrySet()) {
+                long upTo = cut.getValue().upToSeq();
+                archivedUpTo.put(cut.getKey(), upTo);
+                trees.put(cut.getKey(), cut.getValue().tree());
+                // Checkpoints within the archived prefix: their signatures held; their roots were checked when
+                // the prefix was archived, and the frontier carries them on to the checkpoints checked below.
+                for (var covered : checkpoints.getOrDefault(cut.getKey(), new TreeMap<>()).headMap(upTo, true)
+                        .entrySet()) {
+                    verifiedCheckpoints[0] += covered.getValue().size();
+                    lastCheckpoint.merge(cut.getKey(), covered.getKey(), Math::max);
+                }
+            }
             try (ResultSet rs = s.executeQuery("SELECT count(*) FROM audit_event WHERE replica IS NULL")) {
                 unchained = rs.next() ? rs.getLong(1) : 0;
             }
@@ -112,8 +128,9 @@ public final class AuditVerifier {
                     String stored = rs.getString(values.length + 1);
                     if (!values[0].equals(replica)) {
                         replica = values[0];
-                        expected = 1;
-                        prev = RecordHash.GENESIS;
+                        AuditArchive.Cut cut = cuts.get(replica);
+                        expected = cut == null ? 1 : cut.upToSeq() + 1;
+                        prev = cut == null ? RecordHash.GENESIS : cut.lastHash();
                         broken = false;
                     }
                     perReplica.merge(replica, 1L, Long::sum);
@@ -169,7 +186,8 @@ public final class AuditVerifier {
                 }
             }
         }
-        return new Report(perReplica, unchained, List.copyOf(problems), verifiedCheckpoints[0], lastCheckpoint);
+        return new Report(perReplica, unchained, List.copyOf(problems), verifiedCheckpoints[0], lastCheckpoint,
+                archivedUpTo);
     }
 
     /** Checkpoints from the store and the shipped file, each signature checked; forged ones become problems. */

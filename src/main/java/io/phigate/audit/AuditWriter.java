@@ -221,8 +221,10 @@ final class AuditWriter implements Runnable {
                     nextSeq = rs.getLong(1) + 1;
                     prevHash = rs.getString(2);
                 } else {
-                    nextSeq = 1;
-                    prevHash = RecordHash.GENESIS;
+                    // Everything may have been archived: the chain goes on from the cut.
+                    AuditArchive.Cut cut = AuditArchive.cut(connection, replica);
+                    nextSeq = cut == null ? 1 : cut.upToSeq() + 1;
+                    prevHash = cut == null ? RecordHash.GENESIS : cut.lastHash();
                 }
             }
         }

@@ -39,7 +39,7 @@ final class Checkpointer implements AuditWriter.CommitListener {
     private final CheckpointConfig config;
     private final PrivateKey key;
     private final String keyId;
-    private final CompactRange tree = new CompactRange();
+    private CompactRange tree = new CompactRange();
     private final CheckpointWitness witness;
     private long checkpointedSize;
     private long lastCheckpointNanos = System.nanoTime();
@@ -73,11 +73,14 @@ final class Checkpointer implements AuditWriter.CommitListener {
                 )""");
     }
 
-    /** Rebuilds the tree from the replica's records already in the store. */
+    /** Rebuilds the tree from the replica's records in the store, after the frontier of any archived ones. */
     private void load(Connection c) throws SQLException {
+        AuditArchive.Cut cut = AuditArchive.cut(c, replica);
+        tree = cut == null ? new CompactRange() : cut.tree();
         try (PreparedStatement q = c.prepareStatement(
-                "SELECT hash FROM audit_event WHERE replica = ? ORDER BY chain_seq")) {
+                "SELECT hash FROM audit_event WHERE replica = ? AND chain_seq > ? ORDER BY chain_seq")) {
             q.setString(1, replica);
+            q.setLong(2, cut == null ? 0 : cut.upToSeq());
             try (ResultSet rs = q.executeQuery()) {
                 HexFormat hex = HexFormat.of();
                 while (rs.next()) {

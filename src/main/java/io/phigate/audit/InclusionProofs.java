@@ -192,6 +192,10 @@ public final class InclusionProofs {
             if (replica == null) {
                 replica = onlyReplica(c);
             }
+            if (AuditArchive.cut(c, replica) != null) {
+                throw new ProofException("replica " + replica + " has archived records; record proofs after an"
+                        + " archive cut are not supported yet");
+            }
             Map<String, String> record = record(c, replica, seq);
             Checkpoint cp = latestCheckpoint(c, replica, seq);
             List<byte[]> leaves = leaves(c, replica, cp.treeSize());

@@ -141,6 +141,7 @@ final class SqliteSchema implements AuditSchema {
                     s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
                 }
                 Checkpointer.createSchema(s);
+                AuditArchive.createSchema(s);
                 s.execute("COMMIT");
             } catch (SQLException | RuntimeException e) {
                 try {

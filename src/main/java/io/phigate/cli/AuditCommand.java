@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 /** {@code phigate audit ...}: evidence tools that work on the audit store, online or on a copy. */
 @Command(name = "audit", description = "Verify, search, export and prove the audit log.",
         subcommands = {AuditCommand.Verify.class, AuditCommand.Keygen.class, AuditCommand.Datakey.class, AuditCommand.Prove.class,
-                AuditCommand.CheckProof.class, AuditSearchCommand.class, AuditSessionCommand.class,
+                AuditCommand.CheckProof.class, AuditArchiveCommand.class, AuditSearchCommand.class, AuditSessionCommand.class,
                 AuditExportCommand.class, AuditReportCommand.class})
 final class AuditCommand {
 
@@ -101,6 +101,8 @@ final class AuditCommand {
                     + report.recordsPerReplica().size() + " replica chain(s)"
                     + (report.unchained() > 0 ? ", " + report.unchained() + " older unchained records" : ""));
             report.recordsPerReplica().forEach((replica, n) -> System.out.println("  replica " + replica + ": " + n));
+            report.archivedUpTo().forEach((replica, n) -> System.out.println("  replica " + replica
+                    + ": records 1 to " + n + " archived (the chain continues from the archive's last hash)"));
             if (publicKey == null) {
                 System.out.println("  checkpoints not checked: no public key (give --public-key)");
             } else {

@@ -9,14 +9,17 @@ import java.time.Duration;
  * {@code postgres} says where and as whom (exactly one of the two is set). {@code writeTimeout} bounds how long a statement waits for its
  * record to become durable before it is refused; {@code queueCapacity} bounds records waiting for the writer.
  * {@code replica} names this gateway's own hash chain; {@code checkpoints} is null when signed checkpoints are off.
+ * {@code retention} is how long records must be kept before {@code phigate audit archive} may remove them.
  */
 public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
                           String replica, CheckpointConfig checkpoints, int responseCap, Postgres postgres,
-                          Encryption encryption) {
+                          Encryption encryption, Duration retention) {
 
     public static final String DEFAULT_REPLICA = "local";
     /** Bytes of each response kept (deflated) in the record; 0 turns response recording off. */
     public static final int DEFAULT_RESPONSE_CAP = 8 * 1024 * 1024;
+    /** How long records are kept before they may be archived and removed: six years (HIPAA, 45 CFR 164.316). */
+    public static final Duration DEFAULT_RETENTION = Duration.ofDays(2192);
 
     /** A store with the default replica name, no checkpoints and the default response cap. */
     public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout) {
@@ -38,24 +41,36 @@ public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Dura
         this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, responseCap, postgres, null);
     }
 
+    public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
+                       String replica, CheckpointConfig checkpoints, int responseCap, Postgres postgres,
+                       Encryption encryption) {
+        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, responseCap, postgres,
+                encryption, DEFAULT_RETENTION);
+    }
+
     public AuditConfig withCheckpoints(CheckpointConfig c) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, c, responseCap,
-                postgres, encryption);
+                postgres, encryption, retention);
     }
 
     public AuditConfig withResponseCap(int cap) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, cap,
-                postgres, encryption);
+                postgres, encryption, retention);
     }
 
     public AuditConfig withReplica(String r) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, r, checkpoints, responseCap,
-                postgres, encryption);
+                postgres, encryption, retention);
     }
 
     public AuditConfig withEncryption(Encryption e) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, postgres, e);
+                responseCap, postgres, e, retention);
+    }
+
+    public AuditConfig withRetention(Duration r) {
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
+                responseCap, postgres, encryption, r);
     }
 
     /** A PostgreSQL store: the server, the database and the role the writer logs in as. */

@@ -49,7 +49,7 @@ public final class ConfigLoader {
     private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout",
-            "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file");
+            "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention");
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout");
@@ -400,7 +400,8 @@ public final class ConfigLoader {
             }
         }
         return new AuditConfig(store, sqlitePath, capacity, write, busy, replica, checkpoints,
-                Boolean.FALSE.equals(record) || cap == null ? 0 : (int) (long) cap, postgres, encryption);
+                Boolean.FALSE.equals(record) || cap == null ? 0 : (int) (long) cap, postgres, encryption,
+                s.duration("retention", AuditConfig.DEFAULT_RETENTION, true));
     }
 
     private static boolean isPostgres(String store) {

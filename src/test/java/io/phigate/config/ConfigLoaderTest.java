@@ -80,6 +80,12 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void auditRetentionDefaultsToSixYearsAndCanBeSet() throws Exception {
+        assertThat(parse(MINIMAL).audit().retention()).isEqualTo(Duration.ofDays(2192));
+        assertThat(parse(MINIMAL + "  retention: 3650d\n").audit().retention()).isEqualTo(Duration.ofDays(3650));
+    }
+
+    @Test
     void unknownKeyIsReportedWithItsLineAndASuggestion() {
         String message = errors(MINIMAL.replace("    address: 127.0.0.1", "    adress: 127.0.0.1"));
 

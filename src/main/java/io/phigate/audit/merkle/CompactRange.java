@@ -17,6 +17,32 @@ public final class CompactRange {
     private final List<byte[]> subtreeRoots = new ArrayList<>();
     private long size;
 
+    /**
+     * A range of {@code size} leaves whose subtree roots are {@code frontier} (largest first), as
+     * {@link #frontier()} gave them: lets the tree go on growing after the leaves themselves are gone (archived).
+     */
+    public static CompactRange restore(long size, List<byte[]> frontier) {
+        if (size < 0) {
+            throw new IllegalArgumentException("a tree size cannot be negative: " + size);
+        }
+        if (frontier.size() != Long.bitCount(size)) {
+            throw new IllegalArgumentException("a tree of " + size + " leaves has " + Long.bitCount(size)
+                    + " subtree roots, not " + frontier.size());
+        }
+        CompactRange range = new CompactRange();
+        for (int i = 0; i < frontier.size(); i++) {
+            MerkleHash.check(frontier.get(i), "subtree root " + i);
+            range.subtreeRoots.add(frontier.get(i).clone());
+        }
+        range.size = size;
+        return range;
+    }
+
+    /** Copies of the roots of the perfect subtrees covering the leaves so far, largest first. */
+    public List<byte[]> frontier() {
+        return subtreeRoots.stream().map(byte[]::clone).toList();
+    }
+
     /** Number of leaves appended so far. */
     public long size() {
         return size;

@@ -1,0 +1,66 @@
+package io.phigate.cli;
+
+import io.phigate.audit.AuditArchive;
+import io.phigate.config.AuditConfig;
+import io.phigate.config.ConfigException;
+import io.phigate.config.ConfigLoader;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code phigate audit archive}: moves records past the retention to a compressed file and removes them. */
+@Command(name = "archive", description = {
+        "Move a replica's oldest records (all before --before, which must be at least audit.retention ago) to a"
+                + " gzip'd JSON Lines file with their covering signed checkpoint, and remove them from the store."
+                + " The chain and the Merkle tree continue across the cut; `audit verify` still checks them.",
+        "The file holds the records as stored: it is PHI, written owner-only (0600). Ship it to write-once storage."})
+final class AuditArchiveCommand implements Callable<Integer> {
+
+    @Option(names = {"-c", "--config"}, required = true, description = "The gateway configuration (names the audit store).")
+    Path config;
+
+    @Option(names = "--before", required = true, paramLabel = "YYYY-MM-DD", description = "Archive records older than this day (UTC).")
+    String before;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.jsonl.gz", description = "The archive file (must not exist).")
+    Path out;
+
+    @Option(names = "--replica", paramLabel = "R", description = "Whose chain (default: the only replica in the store).")
+    String replica;
+
+    @Override
+    public Integer call() throws Exception {
+        LocalDate day;
+        AuditConfig audit;
+        try {
+            day = LocalDate.parse(before);
+            audit = ConfigLoader.load(config).audit();
+        } catch (DateTimeParseException e) {
+            System.err.println("phigate audit archive: --before expects a day like 2019-01-01, got " + before);
+            return 2;
+        } catch (ConfigException e) {
+            System.err.println(e.getMessage());
+            return 2;
+        }
+        AuditArchive.Result result;
+        try {
+            result = AuditArchive.archive(audit, day, out, replica, Clock.systemUTC());
+        } catch (AuditArchive.RefusedException e) {
+            System.err.println("phigate audit archive: " + e.getMessage());
+            return 1;
+        }
+        if (result == null) {
+            System.out.println("nothing to archive: no record before " + day + " that is not archived already");
+            return 0;
+        }
+        System.out.println("archived records " + result.fromSeq() + " to " + result.toSeq() + " of replica "
+                + result.replica() + " (" + result.records() + " records, covered by the checkpoint of size "
+                + result.checkpointSize() + ") to " + result.file());
+        System.out.println("  sha256 " + result.sha256() + "; it contains PHI; ship it to write-once storage");
+        return 0;
+    }
+}

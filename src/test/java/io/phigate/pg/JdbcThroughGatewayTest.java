@@ -207,6 +207,28 @@ class JdbcThroughGatewayTest {
     }
 
     @Test
+    void largeObjectsUseTheFunctionCallPathAndEachCallIsAudited() throws Exception {
+        byte[] scan = new byte[200_000];
+        new java.util.Random(11).nextBytes(scan);
+        try (Connection c = gw.connect()) {
+            c.setAutoCommit(false);
+            org.postgresql.largeobject.LargeObjectManager lom = c.unwrap(PGConnection.class).getLargeObjectAPI();
+            long oid = lom.createLO();
+            try (org.postgresql.largeobject.LargeObject lo = lom.open(oid, org.postgresql.largeobject.LargeObjectManager.WRITE)) {
+                lo.write(scan);
+            }
+            try (org.postgresql.largeobject.LargeObject lo = lom.open(oid, org.postgresql.largeobject.LargeObjectManager.READ)) {
+                assertThat(lo.read(scan.length)).isEqualTo(scan);
+            }
+            lom.delete(oid);
+            c.commit();
+        }
+        // pgjdbc's large-object API speaks the fast-path FunctionCall message; each call is its own record.
+        assertThat(gw.auditEventually("kind = 'statement_requested' and protocol = 'function_call'", 4))
+                .hasSizeGreaterThanOrEqualTo(4);
+    }
+
+    @Test
     void binaryByteaRoundTripsExactly() throws Exception {
         byte[] blob = new byte[300_000];
         new java.util.Random(7).nextBytes(blob);

@@ -417,6 +417,60 @@ public final class AuditQueries {
         return events;
     }
 
+    /**
+     * The recorded response of the completion record {@code seq}, inflated: the bytes the client received (the
+     * first {@code audit.response_cap} of them). Null when nothing was recorded; {@link SealedException} when the
+     * recording is sealed and this caller holds no key.
+     */
+    public byte[] response(long seq) throws SQLException, SealedException {
+        byte[] blob;
+        try (Connection c = connections.get();
+             PreparedStatement q = c.prepareStatement("SELECT response FROM audit_event WHERE seq = ?")) {
+            q.setLong(1, seq);
+            try (ResultSet rs = q.executeQuery()) {
+                blob = rs.next() ? rs.getBytes(1) : null;
+            }
+        }
+        if (blob == null) {
+            return null;
+        }
+        if (PayloadCipher.isSealed(blob)) {
+            if (cipher == null) {
+                throw new SealedException();
+            }
+            try {
+                blob = cipher.openBytes(blob, "response");
+            } catch (java.security.GeneralSecurityException e) {
+                throw new SQLException("audit record " + seq + ": " + e.getMessage());
+            }
+        }
+        java.util.zip.Inflater inflater = new java.util.zip.Inflater();
+        try {
+            inflater.setInput(blob);
+            var out = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[64 * 1024];
+            while (!inflater.finished()) {
+                int n = inflater.inflate(buf);
+                if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+                    break;
+                }
+                out.write(buf, 0, n);
+            }
+            return out.toByteArray();
+        } catch (java.util.zip.DataFormatException e) {
+            throw new SQLException("audit record " + seq + " holds a recording that does not inflate");
+        } finally {
+            inflater.end();
+        }
+    }
+
+    /** A recording is sealed and the caller holds no key. */
+    public static final class SealedException extends Exception {
+        SealedException() {
+            super("the recording is sealed; run with --config and a readable audit encryption key");
+        }
+    }
+
     private static Event withParameters(Event e, String parameters) {
         return new Event(e.seq(), e.time(), e.kind(), e.sessionId(), e.statementId(), e.clientAddress(), e.upstream(),
                 e.issuer(), e.subject(), e.protocol(), e.statement(), parameters, e.preparedName(), e.portal(),

@@ -20,6 +20,13 @@ final class AuditSessionCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ID", description = "The session id (as audit search prints it in --json).")
     String sessionId;
 
+    @picocli.CommandLine.Option(names = "--responses", description = "Also show each statement's recorded response:"
+            + " the rows, tags, notices and errors the client received (prints PHI as delivered).")
+    boolean responses;
+
+    @picocli.CommandLine.Option(names = "--rows", defaultValue = "20", description = "Rows shown per response (default 20).")
+    int rows;
+
     @Override
     public Integer call() throws Exception {
         List<AuditQueries.Event> events;
@@ -35,8 +42,17 @@ final class AuditSessionCommand implements Callable<Integer> {
         }
         PrintStream out = System.out;
         out.println("session " + Terminal.safe(sessionId));
+        AuditQueries queries = responses ? store.queries() : null;
         for (AuditQueries.Event e : events) {
             out.println(line(e));
+            if (responses && e.kind().equals("statement_completed") && e.responseDigest() != null) {
+                try {
+                    ResponseReplay.print(queries.response(e.seq()), e.responseTruncated() != null
+                            && e.responseTruncated() == 1, rows, out, " ".repeat(30));
+                } catch (AuditQueries.SealedException sealed) {
+                    out.println(" ".repeat(30) + "(" + sealed.getMessage() + ")");
+                }
+            }
             if (e.kind().equals("statement_requested")) {
                 String indent = " ".repeat(30);
                 for (String textLine : Terminal.safe(e.statement()).split("\n", -1)) {

@@ -249,30 +249,13 @@ class AuditArchiveTest {
     @Test
     void theCommandLineArchivesAndVerifyShowsTheCut() throws Exception {
         writeOldAndNew(150, 10);
-        Files.createDirectories(dir.resolve("keys"));
-        Files.writeString(dir.resolve("keys/jwks.json"), "{\"keys\":[]}");
-        Path yaml = dir.resolve("phigate.yaml");
-        Files.writeString(yaml, """
-                listen:
-                  postgres: 127.0.0.1:6432
-                upstreams:
-                  clinical:
-                    address: 127.0.0.1
-                    credentials:
-                      user: phigate
-                      password_env: CLINICAL_DB_PASSWORD
-                identity:
-                  issuers:
-                    - issuer: https://issuer.example
-                      audience: phigate
-                      jwks_file: keys/jwks.json
-                audit:
-                  store: sqlite:audit.db
-                  replica: gw-a
-                  checkpoints:
-                    key_file: keys/audit-signing.key
-                    file: shipped/audit.checkpoints
-                    every: 50
+        Path yaml = io.phigate.TestConfigs.write(dir, """
+                store: sqlite:audit.db
+                replica: gw-a
+                checkpoints:
+                  key_file: keys/audit-signing.key
+                  file: shipped/audit.checkpoints
+                  every: 50
                 """);
         var refused = io.phigate.cli.TestAccess.capture("audit", "archive", "--config", yaml.toString(),
                 "--before", LocalDate.now(ZoneOffset.UTC).toString(), "--out", out.toString());

@@ -248,26 +248,9 @@ class PostgresStoreBehaviourTest extends AuditStoreBehaviour {
     void theVerifyCommandReadsThePostgresStoreNamedInTheConfig() throws Exception {
         write20Records();
         Path conf = secrets.resolve(database);
-        Files.createDirectories(conf.resolve("keys"));
-        Files.writeString(conf.resolve("keys/jwks.json"), "{\"keys\": []}");
-        Path config = conf.resolve("phigate.yaml");
-        Files.writeString(config, """
-                listen:
-                  postgres: 127.0.0.1:6432
-                upstreams:
-                  clinical:
-                    address: 127.0.0.1
-                    credentials:
-                      user: phigate
-                      password_env: CLINICAL_DB_PASSWORD
-                identity:
-                  issuers:
-                    - issuer: https://issuer.example
-                      audience: phigate
-                      jwks_file: keys/jwks.json
-                audit:
-                  store: postgres://phigate_audit@localhost:%d/%s
-                  password_file: %s
+        Path config = io.phigate.TestConfigs.write(conf, """
+                store: postgres://phigate_audit@localhost:%d/%s
+                password_file: %s
                 """.formatted(postgres.getPort(), database, passwordFile));
         assertThat(run("audit", "verify", "--config", config.toString())).startsWith("0\n")
                 .contains("replica gw-a: 20").contains("INTACT");

@@ -19,20 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
-    private static final String MINIMAL = """
-            listen:
-              postgres: 127.0.0.1:6432
-            upstreams:
-              clinical:
-                address: 127.0.0.1
-                credentials:
-                  user: phigate
-                  password_env: CLINICAL_DB_PASSWORD
-            identity:
-              issuers:
-                - issuer: https://issuer.example
-                  audience: phigate
-                  jwks_file: keys/jwks.json
+    private static final String MINIMAL = io.phigate.TestConfigs.WITHOUT_AUDIT + """
             audit:
               store: sqlite:audit.db
             """;

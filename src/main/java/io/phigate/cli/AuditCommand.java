@@ -79,15 +79,8 @@ final class AuditCommand {
                 } else {
                     audit = ConfigLoader.load(store.config).audit();
                 }
-                AuditConfig.CheckpointConfig configured = store.checkpoints();
-                if (configured != null) {
-                    if (publicKey == null) {
-                        publicKey = io.phigate.audit.CheckpointKeys.publicFile(configured.keyFile());
-                    }
-                    if (checkpoints == null) {
-                        checkpoints = configured.file();
-                    }
-                }
+                publicKey = store.publicKeyOr(publicKey);
+                checkpoints = store.checkpointFileOr(checkpoints);
             } catch (ConfigException e) {
                 System.err.println(e.getMessage());
                 return 2;

@@ -3,7 +3,6 @@ package io.phigate.cli;
 import io.phigate.audit.AccessReport;
 import io.phigate.audit.AuditQueries;
 import io.phigate.audit.CheckpointKeys;
-import io.phigate.config.AuditConfig;
 import io.phigate.config.ConfigException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -63,13 +62,8 @@ final class AuditReportCommand implements Callable<Integer> {
         AccessReport.Model model;
         try {
             Path file = store.file();
-            AuditConfig.CheckpointConfig configured = store.checkpoints();
-            Path keyFile = publicKey;
-            Path checkpointFile = checkpoints;
-            if (configured != null) {
-                keyFile = keyFile != null ? keyFile : CheckpointKeys.publicFile(configured.keyFile());
-                checkpointFile = checkpointFile != null ? checkpointFile : configured.file();
-            }
+            Path keyFile = store.publicKeyOr(publicKey);
+            Path checkpointFile = store.checkpointFileOr(checkpoints);
             PublicKey key = keyFile == null ? null : CheckpointKeys.readPublic(keyFile);
             model = AccessReport.build(file, from, to, key, checkpointFile, Instant.now());
             AccessReport.writeFile(model, out);

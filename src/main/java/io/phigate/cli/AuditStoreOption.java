@@ -45,8 +45,19 @@ final class AuditStoreOption {
         return audit.encryption() == null ? q : q.withCipher(io.phigate.audit.PayloadCipher.from(audit.encryption()));
     }
 
-    /** The configured checkpoints, or null with {@code --store} or when the configuration signs none. */
-    AuditConfig.CheckpointConfig checkpoints() throws ConfigException {
+    /** {@code given}, else the configured checkpoint public key ({@code key_file.pub}), else null. */
+    Path publicKeyOr(Path given) throws ConfigException {
+        AuditConfig.CheckpointConfig c = checkpoints();
+        return given != null || c == null ? given : io.phigate.audit.CheckpointKeys.publicFile(c.keyFile());
+    }
+
+    /** {@code given}, else the configured shipped checkpoint file, else null. */
+    Path checkpointFileOr(Path given) throws ConfigException {
+        AuditConfig.CheckpointConfig c = checkpoints();
+        return given != null || c == null ? given : c.file();
+    }
+
+    private AuditConfig.CheckpointConfig checkpoints() throws ConfigException {
         return config == null ? null : ConfigLoader.load(config).audit().checkpoints();
     }
 }

@@ -1,0 +1,41 @@
+package io.phigate.sql;
+
+import java.util.Optional;
+
+/**
+ * What the analyser knows about one upstream's schema. Names are looked up as PostgreSQL folds them; an
+ * unqualified relation name resolves through the search path, as the server would.
+ */
+public interface Catalog {
+
+    /** The relation {@code schema.name}, or {@code name} through the search path when {@code schema} is null. */
+    Optional<Relation> relation(String schema, String name);
+
+    /** The column a RowDescription names by table OID and attribute number, if that is a known relation. */
+    Optional<ColumnRef> column(int tableOid, int attributeNumber);
+
+    /**
+     * True for a function whose result depends only on its arguments as far as lineage is concerned (built-in
+     * functions in pg_catalog such as {@code lower}, {@code concat_ws}, {@code row_to_json}). A function that is
+     * not transparent may read tables inside its body and hides lineage; {@code schema} is null when unqualified.
+     */
+    boolean isTransparentFunction(String schema, String name);
+
+    /** A catalog that knows nothing: every relation unknown, only built-in functions transparent. */
+    Catalog EMPTY = new Catalog() {
+        @Override
+        public Optional<Relation> relation(String schema, String name) {
+            return Optional.empty();
+        }
+
+        @Override
+        public Optional<ColumnRef> column(int tableOid, int attributeNumber) {
+            return Optional.empty();
+        }
+
+        @Override
+        public boolean isTransparentFunction(String schema, String name) {
+            return schema == null || schema.equals("pg_catalog");
+        }
+    };
+}

@@ -1,0 +1,36 @@
+package io.phigate.sql;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What one SQL statement does, as far as policy and masking need to know.
+ *
+ * @param kind             the statement's form
+ * @param operations       every operation it performs (a CTE with a DELETE inside a SELECT has both)
+ * @param reads            relations it reads (views as named, and the base tables behind them)
+ * @param writes           relations it writes (INSERT/UPDATE/DELETE/MERGE/TRUNCATE/COPY FROM/CREATE TABLE AS)
+ * @param outputs          its result columns in order (SELECT, RETURNING, DECLARE's query, COPY TO's columns,
+ *                         EXECUTE of a prepared SELECT when known); empty when it returns no rows
+ * @param opaqueFunctions  functions called that are not transparent (may read PHI inside their body), qualified
+ *                         as written
+ * @param copiesQuery      true when it stores the result of a query (CREATE TABLE AS, SELECT INTO,
+ *                         INSERT ... SELECT, COPY (query) TO a file), so PHI could be copied somewhere unprotected
+ * @param cursor           the cursor named by DECLARE / FETCH / MOVE / CLOSE, else null
+ * @param setting          for SET / RESET / SHOW: the parameter name as folded, else null
+ * @param settingValue     for SET: the value as a plain string, else null
+ * @param parsed           false when the text could not be parsed; then {@code error} says why and every other
+ *                         field is empty
+ * @param error            the parser's complaint, without the statement text
+ * @param text             this statement's own text (one statement of a multi-statement string)
+ */
+public record StatementAnalysis(StatementKind kind, Set<Operation> operations, Set<TableRef> reads,
+                                Set<TableRef> writes, List<OutputColumn> outputs, Set<String> opaqueFunctions,
+                                boolean copiesQuery, String cursor, String setting, String settingValue,
+                                boolean parsed, String error, String text) {
+
+    public static StatementAnalysis unparsed(String text, String error) {
+        return new StatementAnalysis(StatementKind.OTHER, Set.of(), Set.of(), Set.of(), List.of(), Set.of(), false,
+                null, null, null, false, error, text);
+    }
+}

@@ -515,7 +515,7 @@ public final class ConfigLoader {
     }
 
     /** Enum values are written in lower case with dashes in YAML ({@code verify-full} for VERIFY_FULL). */
-    private static <E extends Enum<E>> E enumValue(Class<E> type, String text) {
+    static <E extends Enum<E>> E enumValue(Class<E> type, String text) {
         List<String> names = new ArrayList<>();
         for (E constant : type.getEnumConstants()) {
             String name = constant.name().toLowerCase(Locale.ROOT).replace('_', '-');

@@ -1,0 +1,490 @@
+package io.phigate.config;
+
+import io.phigate.mask.OperatorSpec;
+import io.phigate.mask.PhiType;
+import io.phigate.policy.Match;
+import io.phigate.policy.PhiCatalog;
+import io.phigate.policy.Policy;
+import io.phigate.policy.Role;
+import io.phigate.sql.ColumnRef;
+import io.phigate.sql.Operation;
+import io.phigate.sql.TableRef;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.DayOfWeek;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Reads the policy file (PHI catalog, masking, roles) with the same strictness as the config: unknown keys,
+ * unknown PHI types and operators are errors with their line, all reported at once. See docs/configuration.md,
+ * "The policy file".
+ */
+public final class PolicyLoader {
+    private static final List<String> ROOT_KEYS = List.of("phi", "masking", "roles");
+    private static final List<String> PHI_KEYS = List.of("columns", "discover_comments", "subjects", "functions",
+            "unparsed", "detection");
+    private static final List<String> DETECTION_KEYS = List.of("enabled", "min_confidence", "detectors", "mrn_patterns");
+    private static final List<String> MASKING_KEYS = List.of("key_env", "key_file", "defaults");
+    private static final List<String> OPERATOR_KEYS = List.of("operator", "keep", "max_days");
+    private static final List<String> ROLE_KEYS = List.of("name", "match", "upstreams", "allow", "unmasked", "masking",
+            "justification", "row_limit", "windows", "group");
+    private static final List<String> MATCH_KEYS = List.of("issuer", "subject", "claims");
+    private static final List<String> ALLOW_KEYS = List.of("tables", "operations");
+    private static final List<String> WINDOW_KEYS = List.of("days", "from", "to", "zone");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*");
+
+    private final Problems problems;
+    private final Path baseDir;
+
+    private PolicyLoader(Problems problems, Path baseDir) {
+        this.problems = problems;
+        this.baseDir = baseDir;
+    }
+
+    public static Policy load(Path file) throws ConfigException {
+        String yaml;
+        try {
+            yaml = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read the policy file: " + e, e);
+        }
+        return parse(yaml, file.toAbsolutePath().normalize().getParent(), file.toString());
+    }
+
+    public static Policy parse(String yaml, Path baseDir, String sourceName) throws ConfigException {
+        Problems problems = new Problems(sourceName);
+        YamlNode root = YamlReader.read(yaml, problems);
+        Policy policy = null;
+        if (root instanceof YamlNode.Scalar s && s.kind() == YamlNode.Scalar.Kind.NULL) {
+            policy = Policy.NONE;
+        } else if (root != null) {
+            policy = new PolicyLoader(problems, baseDir.toAbsolutePath().normalize()).policy(root);
+        }
+        problems.throwIfAny();
+        return policy;
+    }
+
+    private Policy policy(YamlNode root) {
+        Section s = Section.open(root, "", 1, problems, baseDir, ROOT_KEYS);
+        if (s == null) {
+            return null;
+        }
+        Map<String, PhiCatalog> phi = new LinkedHashMap<>();
+        Section phiSection = s.section("phi", false, null);
+        if (phiSection != null) {
+            for (String upstream : phiSection.keys()) {
+                Section u = phiSection.section(upstream, true, PHI_KEYS);
+                if (u != null) {
+                    phi.put(upstream, catalog(u));
+                }
+            }
+        }
+        Policy.Masking masking = masking(s.section("masking", false, MASKING_KEYS));
+        List<Role> roles = roles(s);
+        return new Policy(Collections.unmodifiableMap(phi), masking, roles);
+    }
+
+    private PhiCatalog catalog(Section s) {
+        Map<ColumnRef, PhiType> columns = new LinkedHashMap<>();
+        Section c = s.section("columns", false, null);
+        if (c != null) {
+            for (String key : c.keys()) {
+                ColumnRef column = columnRef(c, key);
+                PhiType type = c.scalar(key, true, null, "a PHI type", PolicyLoader::phiType);
+                if (column != null && type != null) {
+                    columns.put(column, type);
+                }
+            }
+        }
+        Boolean discover = s.bool("discover_comments", false);
+        Map<TableRef, String> subjects = new LinkedHashMap<>();
+        Section subj = s.section("subjects", false, null);
+        if (subj != null) {
+            for (String key : subj.keys()) {
+                String[] parts = key.split("\\.", -1);
+                String col = subj.string(key, true, null);
+                if (parts.length != 2 || !IDENTIFIER.matcher(parts[0]).matches() || !IDENTIFIER.matcher(parts[1]).matches()) {
+                    subj.problem(key, "expected schema.table as the key, got \"" + key + "\"");
+                } else if (col != null) {
+                    subjects.put(new TableRef(fold(parts[0]), fold(parts[1])), fold(col));
+                }
+            }
+        }
+        List<String> functions = s.strings("functions", false);
+        PhiCatalog.OnUnparsed unparsed = s.scalar("unparsed", false, PhiCatalog.OnUnparsed.REFUSE, "refuse or allow",
+                text -> ConfigLoader.enumValue(PhiCatalog.OnUnparsed.class, text));
+        PhiCatalog.ContentDetection detection = detection(s.section("detection", false, DETECTION_KEYS));
+        Set<String> fnSet = new LinkedHashSet<>();
+        if (functions != null) {
+            for (String f : functions) {
+                fnSet.add(f.toLowerCase(Locale.ROOT));
+            }
+        }
+        return new PhiCatalog(Collections.unmodifiableMap(columns), Boolean.TRUE.equals(discover),
+                Collections.unmodifiableMap(subjects), Collections.unmodifiableSet(fnSet),
+                unparsed == null ? PhiCatalog.OnUnparsed.REFUSE : unparsed,
+                detection == null ? PhiCatalog.ContentDetection.DEFAULT : detection);
+    }
+
+    private ColumnRef columnRef(Section c, String key) {
+        String[] parts = key.split("\\.", -1);
+        if (parts.length != 3) {
+            c.problem(key, "expected schema.table.column, got \"" + key + "\"");
+            return null;
+        }
+        for (String p : parts) {
+            if (!IDENTIFIER.matcher(p).matches()) {
+                c.problem(key, "expected schema.table.column of plain identifiers, got \"" + key + "\"");
+                return null;
+            }
+        }
+        return new ColumnRef(fold(parts[0]), fold(parts[1]), fold(parts[2]));
+    }
+
+    private PhiCatalog.ContentDetection detection(Section s) {
+        if (s == null) {
+            return null;
+        }
+        Boolean enabled = s.bool("enabled", true);
+        Double min = s.scalar("min_confidence", false, 0.5, "a number between 0 and 1", PolicyLoader::confidence);
+        Map<String, Double> per = new LinkedHashMap<>();
+        Section d = s.section("detectors", false, null);
+        if (d != null) {
+            for (String name : d.keys()) {
+                Double v = d.scalar(name, true, null, "a number between 0 and 1", PolicyLoader::confidence);
+                if (v != null) {
+                    per.put(name.toLowerCase(Locale.ROOT), v);
+                }
+            }
+        }
+        List<String> mrn = s.strings("mrn_patterns", false);
+        if (mrn != null) {
+            for (String p : mrn) {
+                try {
+                    Pattern.compile(p);
+                } catch (PatternSyntaxException e) {
+                    s.problem("mrn_patterns", "not a valid regular expression: " + e.getDescription());
+                }
+            }
+        }
+        return new PhiCatalog.ContentDetection(!Boolean.FALSE.equals(enabled), min == null ? 0.5 : min,
+                Collections.unmodifiableMap(per), mrn == null ? List.of() : mrn);
+    }
+
+    private Policy.Masking masking(Section s) {
+        if (s == null) {
+            return new Policy.Masking(null, Map.of());
+        }
+        SecretRef key = null;
+        String env = s.scalar("key_env", false, null, "an environment variable name", text -> {
+            if (!ENV_NAME.matcher(text.strip()).matches()) {
+                throw new IllegalArgumentException("expected an environment variable name, got \"" + text + "\"");
+            }
+            return text.strip();
+        });
+        Path file = s.path("key_file", false);
+        if (env != null && file != null) {
+            s.problem("key_file", "set only one of key_env or key_file");
+        } else if (env != null || file != null) {
+            key = new SecretRef(env, file);
+        }
+        return new Policy.Masking(key, operators(s.section("defaults", false, null)));
+    }
+
+    private Map<PhiType, OperatorSpec> operators(Section s) {
+        Map<PhiType, OperatorSpec> map = new EnumMap<>(PhiType.class);
+        if (s == null) {
+            return Map.of();
+        }
+        for (String key : s.keys()) {
+            PhiType type;
+            try {
+                type = phiType(key);
+            } catch (IllegalArgumentException e) {
+                s.problem(key, e.getMessage());
+                continue;
+            }
+            OperatorSpec op = operator(s, key);
+            if (op != null) {
+                map.put(type, op);
+            }
+        }
+        return Collections.unmodifiableMap(map);
+    }
+
+    /** {@code redact}, or {@code {operator: partial, keep: 4}}. */
+    private OperatorSpec operator(Section s, String key) {
+        YamlNode node = s.node(key);
+        if (node instanceof YamlNode.Mapping) {
+            Section o = s.section(key, true, OPERATOR_KEYS);
+            OperatorSpec.Kind kind = o.scalar("operator", true, null, "a masking operator", PolicyLoader::operatorKind);
+            if (kind == null) {
+                return null;
+            }
+            OperatorSpec base = OperatorSpec.of(kind);
+            Integer keep = o.integer("keep", base.keep(), 0, 64);
+            Integer maxDays = o.integer("max_days", base.maxShiftDays(), 1, 36_500);
+            if (o.has("keep") && kind != OperatorSpec.Kind.PARTIAL) {
+                o.problem("keep", "only the partial operator takes keep");
+            }
+            if (o.has("max_days") && kind != OperatorSpec.Kind.DATE_SHIFT) {
+                o.problem("max_days", "only the date_shift operator takes max_days");
+            }
+            return new OperatorSpec(kind, keep == null ? base.keep() : keep, maxDays == null ? base.maxShiftDays() : maxDays);
+        }
+        OperatorSpec.Kind kind = s.scalar(key, true, null, "a masking operator", PolicyLoader::operatorKind);
+        return kind == null ? null : OperatorSpec.of(kind);
+    }
+
+    private List<Role> roles(Section root) {
+        YamlNode node = root.node("roles");
+        if (node == null) {
+            return List.of();
+        }
+        if (!(node instanceof YamlNode.Sequence seq)) {
+            root.problem("roles", "expected a list of roles, got " + YamlNode.describe(node));
+            return List.of();
+        }
+        List<Role> roles = new ArrayList<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (int i = 0; i < seq.items().size(); i++) {
+            YamlNode item = seq.items().get(i);
+            Section r = Section.open(item, "roles[" + i + "]", item.line(), problems, baseDir, ROLE_KEYS);
+            if (r == null) {
+                continue;
+            }
+            String name = r.string("name", true, null);
+            if (name != null && !names.add(name)) {
+                r.problem("name", "a role named \"" + name + "\" is already defined");
+            }
+            Match match = match(r.section("match", true, MATCH_KEYS));
+            List<String> upstreams = r.strings("upstreams", true);
+            List<Role.Allow> allow = allows(r);
+            Set<PhiType> unmasked = EnumSet.noneOf(PhiType.class);
+            List<String> um = r.strings("unmasked", false);
+            if (um != null) {
+                for (String t : um) {
+                    try {
+                        unmasked.add(phiType(t));
+                    } catch (IllegalArgumentException e) {
+                        r.problem("unmasked", e.getMessage());
+                    }
+                }
+            }
+            Map<PhiType, OperatorSpec> masking = operators(r.section("masking", false, null));
+            Role.Justification justification = r.scalar("justification", false, Role.Justification.OPTIONAL,
+                    "required or optional", text -> ConfigLoader.enumValue(Role.Justification.class, text));
+            Integer rowLimit = r.integer("row_limit", 0, 0, Integer.MAX_VALUE);
+            List<Role.TimeWindow> windows = windows(r);
+            String group = r.string("group", false, null);
+            if (name != null && match != null && upstreams != null) {
+                roles.add(new Role(name, match, upstreams, allow, Collections.unmodifiableSet(unmasked), masking,
+                        justification == null ? Role.Justification.OPTIONAL : justification,
+                        rowLimit == null ? 0 : rowLimit, windows, group));
+            }
+        }
+        return List.copyOf(roles);
+    }
+
+    private Match match(Section s) {
+        if (s == null) {
+            return null;
+        }
+        String issuer = s.string("issuer", false, null);
+        String subject = s.string("subject", false, null);
+        Map<String, String> claims = new LinkedHashMap<>();
+        Section c = s.section("claims", false, null);
+        if (c != null) {
+            for (String k : c.keys()) {
+                String v = c.string(k, true, null);
+                if (v != null) {
+                    claims.put(k, v);
+                }
+            }
+        }
+        return new Match(issuer, subject, Collections.unmodifiableMap(claims));
+    }
+
+    private List<Role.Allow> allows(Section r) {
+        YamlNode node = r.node("allow");
+        if (node == null) {
+            return List.of();
+        }
+        if (!(node instanceof YamlNode.Sequence seq)) {
+            r.problem("allow", "expected a list of {tables, operations}, got " + YamlNode.describe(node));
+            return List.of();
+        }
+        List<Role.Allow> out = new ArrayList<>();
+        for (int i = 0; i < seq.items().size(); i++) {
+            YamlNode item = seq.items().get(i);
+            Section a = Section.open(item, r.pathOf("allow") + "[" + i + "]", item.line(), problems, baseDir, ALLOW_KEYS);
+            if (a == null) {
+                continue;
+            }
+            List<String> tables = a.strings("tables", true);
+            List<String> ops = a.strings("operations", true);
+            Set<Operation> operations = EnumSet.noneOf(Operation.class);
+            if (ops != null) {
+                for (String op : ops) {
+                    try {
+                        operations.add(operation(op));
+                    } catch (IllegalArgumentException e) {
+                        a.problem("operations", e.getMessage());
+                    }
+                }
+            }
+            if (tables != null) {
+                List<String> folded = new ArrayList<>();
+                for (String t : tables) {
+                    folded.add(t.contains(".") ? t.toLowerCase(Locale.ROOT) : "*." + t.toLowerCase(Locale.ROOT));
+                }
+                out.add(new Role.Allow(List.copyOf(folded), Collections.unmodifiableSet(operations)));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private List<Role.TimeWindow> windows(Section r) {
+        YamlNode node = r.node("windows");
+        if (node == null) {
+            return List.of();
+        }
+        if (!(node instanceof YamlNode.Sequence seq)) {
+            r.problem("windows", "expected a list of {days, from, to, zone}, got " + YamlNode.describe(node));
+            return List.of();
+        }
+        List<Role.TimeWindow> out = new ArrayList<>();
+        for (int i = 0; i < seq.items().size(); i++) {
+            YamlNode item = seq.items().get(i);
+            Section w = Section.open(item, r.pathOf("windows") + "[" + i + "]", item.line(), problems, baseDir, WINDOW_KEYS);
+            if (w == null) {
+                continue;
+            }
+            Set<DayOfWeek> days = EnumSet.noneOf(DayOfWeek.class);
+            List<String> d = w.strings("days", false);
+            if (d == null) {
+                days.addAll(Arrays.asList(DayOfWeek.values()));
+            } else {
+                for (String day : d) {
+                    try {
+                        days.addAll(days(day));
+                    } catch (IllegalArgumentException e) {
+                        w.problem("days", e.getMessage());
+                    }
+                }
+            }
+            LocalTime from = w.scalar("from", true, null, "a time HH:MM", PolicyLoader::time);
+            LocalTime to = w.scalar("to", true, null, "a time HH:MM", PolicyLoader::time);
+            ZoneId zone = w.scalar("zone", false, ZoneId.of("UTC"), "a time zone id", text -> {
+                try {
+                    return ZoneId.of(text.strip());
+                } catch (java.time.DateTimeException e) {
+                    throw new IllegalArgumentException("not a time zone: \"" + text + "\" (use e.g. Europe/Berlin or UTC)");
+                }
+            });
+            if (from != null && to != null && zone != null) {
+                out.add(new Role.TimeWindow(Collections.unmodifiableSet(days), from, to, zone));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static Set<DayOfWeek> days(String text) {
+        String t = text.strip().toLowerCase(Locale.ROOT);
+        return switch (t) {
+            case "weekdays" -> EnumSet.range(DayOfWeek.MONDAY, DayOfWeek.FRIDAY);
+            case "weekends" -> EnumSet.of(DayOfWeek.SATURDAY, DayOfWeek.SUNDAY);
+            case "mon" -> EnumSet.of(DayOfWeek.MONDAY);
+            case "tue" -> EnumSet.of(DayOfWeek.TUESDAY);
+            case "wed" -> EnumSet.of(DayOfWeek.WEDNESDAY);
+            case "thu" -> EnumSet.of(DayOfWeek.THURSDAY);
+            case "fri" -> EnumSet.of(DayOfWeek.FRIDAY);
+            case "sat" -> EnumSet.of(DayOfWeek.SATURDAY);
+            case "sun" -> EnumSet.of(DayOfWeek.SUNDAY);
+            default -> throw new IllegalArgumentException("expected mon..sun, weekdays or weekends, got \"" + text + "\"");
+        };
+    }
+
+    private static LocalTime time(String text) {
+        try {
+            return LocalTime.parse(text.strip());
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("expected a time HH:MM, got \"" + text + "\"");
+        }
+    }
+
+    private static Double confidence(String text) {
+        try {
+            double v = Double.parseDouble(text.strip());
+            if (v < 0 || v > 1) {
+                throw new IllegalArgumentException("must be between 0 and 1, got " + text.strip());
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected a number between 0 and 1, got \"" + text + "\"");
+        }
+    }
+
+    static PhiType phiType(String text) {
+        String t = text.strip().toLowerCase(Locale.ROOT);
+        return PhiType.fromPolicyName(t).orElseThrow(() -> {
+            List<String> names = new ArrayList<>();
+            for (PhiType p : PhiType.values()) {
+                names.add(p.policyName());
+            }
+            String hint = Suggest.nearest(t, names);
+            return new IllegalArgumentException("unknown PHI type \"" + text.strip() + "\""
+                    + (hint == null ? " (known: " + String.join(", ", names) + ")" : "; did you mean \"" + hint + "\"?"));
+        });
+    }
+
+    static OperatorSpec.Kind operatorKind(String text) {
+        String t = text.strip().toLowerCase(Locale.ROOT);
+        List<String> names = new ArrayList<>();
+        for (OperatorSpec.Kind k : OperatorSpec.Kind.values()) {
+            if (k.policyName().equals(t)) {
+                return k;
+            }
+            names.add(k.policyName());
+        }
+        String hint = Suggest.nearest(t, names);
+        throw new IllegalArgumentException("unknown masking operator \"" + text.strip() + "\""
+                + (hint == null ? " (known: " + String.join(", ", names) + ")" : "; did you mean \"" + hint + "\"?"));
+    }
+
+    static Operation operation(String text) {
+        String t = text.strip().toLowerCase(Locale.ROOT);
+        List<String> names = new ArrayList<>();
+        for (Operation o : Operation.values()) {
+            if (o.policyName().equals(t)) {
+                return o;
+            }
+            names.add(o.policyName());
+        }
+        String hint = Suggest.nearest(t, names);
+        throw new IllegalArgumentException("unknown operation \"" + text.strip() + "\""
+                + (hint == null ? " (known: " + String.join(", ", names) + ")" : "; did you mean \"" + hint + "\"?"));
+    }
+
+    /** PostgreSQL folds unquoted identifiers to lower case; policy names are written unquoted. */
+    private static String fold(String identifier) {
+        return identifier.strip().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,62 @@
+package io.phigate.policy;
+
+import io.phigate.identity.Identity;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Which identities a role (or approver group) applies to. Every given part must match: the issuer exactly, the
+ * subject and each claim by glob ({@code *} any run of characters). A claim that holds a list (groups) matches
+ * when any element does. An empty match fits every identity.
+ */
+public record Match(String issuer, String subject, Map<String, String> claims) {
+
+    public boolean matches(Identity identity) {
+        if (issuer != null && !issuer.equals(identity.issuer())) {
+            return false;
+        }
+        if (subject != null && !glob(subject, identity.subject())) {
+            return false;
+        }
+        for (Map.Entry<String, String> claim : claims.entrySet()) {
+            String value = identity.attributes().get(claim.getKey());
+            if (value == null || !anyElementMatches(claim.getValue(), value)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean anyElementMatches(String pattern, String value) {
+        if (glob(pattern, value)) {
+            return true;
+        }
+        // Identity attributes flatten list claims to comma-separated text.
+        for (String element : value.split(",")) {
+            if (glob(pattern, element.strip())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Glob match where {@code *} is any run of characters and everything else is literal. */
+    public static boolean glob(String pattern, String text) {
+        if (text == null) {
+            return false;
+        }
+        if (!pattern.contains("*")) {
+            return pattern.equals(text);
+        }
+        StringBuilder regex = new StringBuilder();
+        String[] parts = pattern.split("\\*", -1);
+        for (int i = 0; i < parts.length; i++) {
+            if (i > 0) {
+                regex.append(".*");
+            }
+            regex.append(Pattern.quote(parts[i]));
+        }
+        String r = regex.toString();
+        return Pattern.compile(r, Pattern.DOTALL).matcher(text).matches();
+    }
+}

@@ -1,5 +1,9 @@
 package io.phigate;
 
+import io.phigate.config.ConfigException;
+import io.phigate.config.PolicyLoader;
+import io.phigate.policy.Policy;
+
 import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
@@ -55,6 +59,12 @@ public final class Gateway implements AutoCloseable {
         SSLContext tls = config.tls().mode() != ClientTlsConfig.Mode.DISABLE && config.tls().hasCertificate()
                 ? TlsContexts.server(config.tls().certFile(), config.tls().keyFile()) : null;
         TokenVerifier verifier = new TokenVerifier(config.identity());
+        Policy policy;
+        try {
+            policy = config.policy() == null ? Policy.NONE : PolicyLoader.load(config.policy());
+        } catch (ConfigException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         AuditSink audit;
         try {
             audit = new AuditStore(config.audit());
@@ -65,8 +75,8 @@ public final class Gateway implements AutoCloseable {
                 Thread.ofPlatform().name("phigate-timers").daemon().factory());
         SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions());
         try {
-            PgFrontDoor frontDoor = new PgFrontDoor(config, new ClientHandshake(config.tls(), tls, verifier), audit,
-                    sessions, timers);
+            PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new ClientHandshake(config.tls(), tls, verifier),
+                    audit, sessions, timers);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             HttpServer http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), metrics(sessions, audit),

@@ -1,5 +1,8 @@
 package io.phigate.pg;
 
+import io.phigate.policy.Policy;
+import io.phigate.policy.Role;
+
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.JWTParser;
 import io.phigate.audit.AuditEvent;
@@ -49,6 +52,7 @@ import org.slf4j.LoggerFactory;
 public final class PgFrontDoor implements Consumer<Socket> {
     private static final Logger log = LoggerFactory.getLogger(PgFrontDoor.class);
 
+    private final Policy policy;
     private final GatewayConfig config;
     private final ClientHandshake handshake;
     private final AuditSink audit;
@@ -58,9 +62,10 @@ public final class PgFrontDoor implements Consumer<Socket> {
     private final AtomicInteger nextProcessId = new AtomicInteger(new SecureRandom().nextInt(1 << 20) + 1);
     private final SecureRandom random = new SecureRandom();
 
-    public PgFrontDoor(GatewayConfig config, ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
-                       ScheduledExecutorService timers) {
+    public PgFrontDoor(GatewayConfig config, Policy policy, ClientHandshake handshake, AuditSink audit,
+                       SessionRegistry registry, ScheduledExecutorService timers) {
         this.config = config;
+        this.policy = policy;
         this.handshake = handshake;
         this.audit = audit;
         this.registry = registry;
@@ -173,8 +178,10 @@ public final class PgFrontDoor implements Consumer<Socket> {
         byte[] secret = new byte[4];
         random.nextBytes(secret);
         ScheduledFuture<?>[] expiry = new ScheduledFuture<?>[1];
+        // Until roles are enforced at connect (issue 5), the first matching role, if any, shapes masking.
+        Role role = policy.roleFor(identity).orElse(null);
         PgSession session = new PgSession(sessionId, pid, secret, identity, startup.database(), clientAddress, ch, up,
-                audit, config.audit().responseCap(), () -> {
+                audit, config.audit().responseCap(), policy, role, null, () -> {
                     byProcessId.remove(pid);
                     if (expiry[0] != null) {
                         expiry[0].cancel(false);

@@ -6,6 +6,8 @@ import io.phigate.audit.AuditEvent.Protocol;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.identity.Identity;
+import io.phigate.policy.Policy;
+import io.phigate.policy.Role;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.frontend.ClientHandshake.Channel;
 import io.phigate.pg.message.BackendMessage;
@@ -58,6 +60,11 @@ final class PgSession implements LiveSession {
     private final Exchange exchange;
     private final Runnable onEnd;
     private final int responseCap;
+    private final Policy policy;
+    /** The identity's role, or null when the policy defines no roles. */
+    private final Role role;
+    /** Why the agent needs the data, as it last stated it (startup, credential exchange or SET); may be null. */
+    private volatile String justification;
     private final AtomicLong statementIds = new AtomicLong();
     private final Map<String, String> preparedStatements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
@@ -74,8 +81,11 @@ final class PgSession implements LiveSession {
 
     PgSession(String id, int processId, byte[] secretKey, Identity identity, String upstreamName,
               String clientAddress, Channel client, UpstreamConnection upstream, AuditSink audit, int responseCap,
-              Runnable onEnd) {
+              Policy policy, Role role, String justification, Runnable onEnd) {
         this.responseCap = responseCap;
+        this.policy = policy;
+        this.role = role;
+        this.justification = justification;
         this.id = id;
         this.processId = processId;
         this.secretKey = secretKey;

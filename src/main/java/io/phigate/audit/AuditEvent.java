@@ -41,14 +41,22 @@ public sealed interface AuditEvent {
 
     /**
      * What happened to a requested statement. {@code response} is the response as the client received it, or null
-     * when response recording is off.
+     * when response recording is off. {@code masking} names each masked output column with its PHI type and the
+     * operator applied ({@code ssn(ssn)=redact, first(name)=token}), or why the statement was refused; null when
+     * nothing was masked.
      */
     record StatementCompleted(Instant time, String sessionId, long statementId, Outcome outcome, String sqlState,
-                              String commandTag, long rows, long durationMicros, RecordedResponse response)
+                              String commandTag, long rows, long durationMicros, RecordedResponse response,
+                              String masking)
             implements AuditEvent {
         public StatementCompleted(Instant time, String sessionId, long statementId, Outcome outcome, String sqlState,
                                   String commandTag, long rows, long durationMicros) {
-            this(time, sessionId, statementId, outcome, sqlState, commandTag, rows, durationMicros, null);
+            this(time, sessionId, statementId, outcome, sqlState, commandTag, rows, durationMicros, null, null);
+        }
+
+        public StatementCompleted(Instant time, String sessionId, long statementId, Outcome outcome, String sqlState,
+                                  String commandTag, long rows, long durationMicros, RecordedResponse response) {
+            this(time, sessionId, statementId, outcome, sqlState, commandTag, rows, durationMicros, response, null);
         }
     }
 

@@ -78,7 +78,7 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
             case AuditEvent.StatementCompleted e -> new AuditRow(time, "statement_completed", e.sessionId(),
                     e.statementId(), null, null,
                     new Result(lower(e.outcome()), e.sqlState(), e.commandTag(), e.rows(), e.durationMicros()),
-                    null, e.response());
+                    detail("masking", e.masking()), e.response());
             case AuditEvent.SessionEnded e -> new AuditRow(time, "session_ended", e.sessionId(), null, null, null,
                     null, detail("reason", e.reason(), "statements", e.statements(), "duration_ms",
                             e.durationMillis()));

@@ -2,14 +2,25 @@ package io.phigate.pg;
 
 import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.ResponseRecorder;
+import io.phigate.mask.CopyMasker;
+import io.phigate.mask.MaskPlan;
+import io.phigate.mask.SessionMasking;
+import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.BackendMessage.CommandComplete;
+import io.phigate.pg.message.BackendMessage.CopyOutResponse;
 import io.phigate.pg.message.BackendMessage.ErrorResponse;
+import io.phigate.pg.message.BackendMessage.NoticeResponse;
+import io.phigate.pg.message.BackendMessage.NotificationResponse;
+import io.phigate.pg.message.BackendMessage.RowDescription;
+import io.phigate.pg.message.BackendMessage.RowDescription.Field;
 import io.phigate.pg.message.FrameReader;
 import io.phigate.pg.message.MessageCodec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -28,13 +39,27 @@ final class Exchange {
     enum Kind { PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL, LOCAL, INTERNAL_FAIL }
 
     /** What one forwarded message (or one local response) will produce. */
-    record Op(Kind kind, StatementRun statement, byte[] local) {
+    record Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described) {
+        Op(Kind kind, StatementRun statement, byte[] local) {
+            this(kind, statement, local, null, null);
+        }
+
         static Op of(Kind kind) {
             return new Op(kind, null, null);
         }
 
         static Op statement(Kind kind, StatementRun s) {
             return new Op(kind, s, null);
+        }
+
+        /** A message whose results are masked by {@code shape} (Query, Execute, Describe of a portal). */
+        static Op shaped(Kind kind, StatementRun s, ResultShape shape) {
+            return new Op(kind, s, null, shape, null);
+        }
+
+        /** A Describe of a prepared statement: its answer is what later Executes of it will look like. */
+        static Op describeStatement(ResultShape.Prepared prepared) {
+            return new Op(Kind.DESCRIBE, null, null, null, prepared);
         }
     }
 
@@ -43,6 +68,8 @@ final class Exchange {
     private final ReentrantLock outLock = new ReentrantLock();
     private final OutputStream client;
     private final Consumer<StatementRun> completed;
+    /** Null when this session masks nothing: every result streams through untouched. */
+    private final SessionMasking masking;
     /** After an error in an extended-protocol batch the server ignores everything up to Sync; so do we. */
     private boolean skippingToSync;
     private volatile byte transactionStatus;
@@ -66,8 +93,9 @@ final class Exchange {
         }
     }
 
-    Exchange(OutputStream client, Consumer<StatementRun> completed, byte initialStatus) {
+    Exchange(OutputStream client, Consumer<StatementRun> completed, byte initialStatus, SessionMasking masking) {
         this.client = client;
+        this.masking = masking;
         this.completed = completed;
         this.transactionStatus = initialStatus;
     }
@@ -120,8 +148,11 @@ final class Exchange {
 
     // ---- response pump side ----
 
-    /** Streams a row or COPY data frame straight from the server to the client. */
-    void forward(FrameReader upstream) throws IOException {
+    /** Streams a row ('D') or COPY data ('d') frame from the server to the client, masked where the plan says. */
+    void forward(byte type, FrameReader upstream) throws IOException {
+        if (masking != null && maskedForward(type, upstream)) {
+            return;
+        }
         ResponseRecorder recorder = recorderForNextFrame();
         outLock.lock();
         try {
@@ -141,6 +172,9 @@ final class Exchange {
 
     /** Forwards a decoded-size frame and retires the ops it answers. */
     void onBackendFrame(byte type, byte[] body) throws IOException {
+        if (masking != null) {
+            body = maskFrame(type, body);
+        }
         switch (type) {
             case 'E' -> onError(body);
             case 'Z' -> {
@@ -150,6 +184,7 @@ final class Exchange {
             }
             case 'C' -> {
                 writeFrame(type, body);
+                nextStatementOfQuery();
                 CommandComplete cc = (CommandComplete) MessageCodec.decodeBackend(type, body);
                 opsLock.lock();
                 try {
@@ -178,6 +213,7 @@ final class Exchange {
             }
             case 'I' -> {
                 writeFrame(type, body);
+                nextStatementOfQuery();
                 retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
             }
             case '1' -> {
@@ -297,6 +333,172 @@ final class Exchange {
         } finally {
             opsLock.unlock();
         }
+    }
+
+    // ---- masking (pump side) ----
+
+    /** The shape of the op the server is answering now, or null. */
+    private Op head() {
+        opsLock.lock();
+        try {
+            return ops.peekFirst();
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /** Returns true when the frame was handled here (masked, held or dropped); false to stream it as is. */
+    private boolean maskedForward(byte type, FrameReader upstream) throws IOException {
+        Op head = head();
+        ResultShape shape = head == null ? null : head.shape;
+        if (type == 'D') {
+            if (shape == null) {
+                if (!masking.masksPhi()) {
+                    return false;
+                }
+                byte[] body = upstream.body(); // rows nobody described: nothing says what they carry
+                writeFrame(type, MaskPlan.NULL_ALL.maskDataRow(body, masking.scrubber()));
+                return true;
+            }
+            MaskPlan plan = shape.plan;
+            byte[] body = null;
+            if (plan == null) {
+                body = upstream.body();
+                plan = portalPlan(shape, body);
+            }
+            if (head.statement != null && !plan.summary().isEmpty() && !head.statement.maskReported) {
+                head.statement.maskReported = true;
+                head.statement.masked(plan.summary());
+            }
+            if (plan.passThrough()) {
+                if (body == null) {
+                    return false;
+                }
+                writeFrame(type, body);
+                return true;
+            }
+            writeFrame(type, plan.maskDataRow(body == null ? upstream.body() : body, masking.scrubber()));
+            return true;
+        }
+        if (shape == null || shape.copy == null) {
+            return false;
+        }
+        byte[] out = shape.copy.mask(upstream.body());
+        if (out.length > 0) {
+            writeFrame(type, out);
+        }
+        return true;
+    }
+
+    /** The plan for an Execute whose portal was not described: from its statement's description, if any. */
+    private MaskPlan portalPlan(ResultShape shape, byte[] firstRow) {
+        List<Field> fields = shape.prepared == null ? null : shape.prepared.fields;
+        if (fields == null) {
+            // Never described: the gateway knows the column count only, not the types, so masked values become NULL.
+            int n = ((firstRow[0] & 0xff) << 8) | (firstRow[1] & 0xff);
+            List<Field> unknown = new java.util.ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                unknown.add(new Field("?column?", 0, (short) 0, 0, (short) -1, -1, (short) 0));
+            }
+            fields = unknown;
+        }
+        shape.plan = masking.plan(shape.current(), fields, shape.formats == null ? new short[0] : shape.formats);
+        return shape.plan;
+    }
+
+    /** Rewrites what a masked session may not see as sent: descriptions, COPY starts, errors, notices. */
+    private byte[] maskFrame(byte type, byte[] body) throws IOException {
+        switch (type) {
+            case 'T' -> {
+                RowDescription rd = (RowDescription) MessageCodec.decodeBackend(type, body);
+                Op head = head();
+                MaskPlan plan;
+                if (head != null && head.described != null) {
+                    head.described.fields = rd.fields();
+                    plan = masking.plan(head.described.analysis, rd.fields(), null);
+                } else if (head != null && head.shape != null) {
+                    plan = masking.plan(head.shape.current(), rd.fields(), null);
+                    head.shape.plan = plan;
+                    if (head.statement != null) {
+                        head.statement.masked(plan.summary());
+                    }
+                } else {
+                    plan = masking.plan(null, rd.fields(), null);
+                }
+                List<Field> described = plan.describedFields(rd.fields());
+                return described == rd.fields() ? body : bodyOf(new RowDescription(described));
+            }
+            case 'H' -> {
+                Op head = head();
+                if (head != null && head.shape != null) {
+                    ResultShape shape = head.shape;
+                    MaskPlan plan = masking.planCopy(shape.current());
+                    CopyOutResponse cr = (CopyOutResponse) MessageCodec.decodeBackend(type, body);
+                    if (!plan.passThrough()) {
+                        // A binary COPY of PHI is refused before it runs; if one gets here anyway, its rows go NULL.
+                        boolean text = cr.format() == 0 && shape.copyFormat != null;
+                        shape.copy = new CopyMasker(text ? plan : MaskPlan.NULL_ALL, masking.scrubber(),
+                                text ? shape.copyFormat : CopyMasker.Format.TEXT, shape.copyHeader);
+                        if (head.statement != null) {
+                            head.statement.masked(plan.summary().isEmpty() ? "copy: content detection" : plan.summary());
+                        }
+                    }
+                }
+                return body;
+            }
+            case 'c' -> {
+                Op head = head();
+                if (head != null && head.shape != null && head.shape.copy != null) {
+                    byte[] rest = head.shape.copy.finish();
+                    if (rest.length > 0) {
+                        writeFrame((byte) 'd', rest);
+                    }
+                    head.shape.copy = null;
+                }
+                return body;
+            }
+            case 'E', 'N' -> {
+                Map<Byte, String> fields = type == 'E'
+                        ? ((ErrorResponse) MessageCodec.decodeBackend(type, body)).fields()
+                        : ((NoticeResponse) MessageCodec.decodeBackend(type, body)).fields();
+                Map<Byte, String> scrubbed = new LinkedHashMap<>();
+                boolean changed = false;
+                for (Map.Entry<Byte, String> f : fields.entrySet()) {
+                    String v = masking.scrubMessage((char) (byte) f.getKey(), f.getValue());
+                    changed |= v != f.getValue();
+                    scrubbed.put(f.getKey(), v);
+                }
+                if (!changed) {
+                    return body;
+                }
+                return bodyOf(type == 'E' ? new ErrorResponse(scrubbed) : new NoticeResponse(scrubbed));
+            }
+            case 'A' -> {
+                NotificationResponse n = (NotificationResponse) MessageCodec.decodeBackend(type, body);
+                String payload = masking.masksPhi() ? "[withheld by phigate]" : masking.scrubber().scrub(n.payload());
+                return payload.equals(n.payload()) ? body
+                        : bodyOf(new NotificationResponse(n.processId(), n.channel(), payload));
+            }
+            default -> {
+                return body;
+            }
+        }
+    }
+
+    /** After a CommandComplete or EmptyQueryResponse, a simple Query's next results belong to its next statement. */
+    private void nextStatementOfQuery() {
+        if (masking == null) {
+            return;
+        }
+        Op head = head();
+        if (head != null && head.kind == Kind.QUERY && head.shape != null) {
+            head.shape.nextStatement();
+        }
+    }
+
+    private static byte[] bodyOf(BackendMessage m) {
+        byte[] frame = MessageCodec.encode(m);
+        return java.util.Arrays.copyOfRange(frame, 5, frame.length);
     }
 
     // ---- output ----

@@ -181,7 +181,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
         // Until roles are enforced at connect (issue 5), the first matching role, if any, shapes masking.
         Role role = policy.roleFor(identity).orElse(null);
         PgSession session = new PgSession(sessionId, pid, secret, identity, startup.database(), clientAddress, ch, up,
-                audit, config.audit().responseCap(), policy, role, null, () -> {
+                audit, config.audit().responseCap(), policy, role, null, null, null, null, () -> {
                     byProcessId.remove(pid);
                     if (expiry[0] != null) {
                         expiry[0].cancel(false);

@@ -6,6 +6,10 @@ import io.phigate.audit.AuditEvent.Protocol;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.identity.Identity;
+import io.phigate.mask.SessionMasking;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementKind;
+import java.util.function.Function;
 import io.phigate.policy.Policy;
 import io.phigate.policy.Role;
 import io.phigate.pg.backend.UpstreamConnection;
@@ -65,6 +69,14 @@ final class PgSession implements LiveSession {
     private final Role role;
     /** Why the agent needs the data, as it last stated it (startup, credential exchange or SET); may be null. */
     private volatile String justification;
+    /** Null when nothing this session reads is masked: results stream through untouched. */
+    private final SessionMasking masking;
+    /** Null when no policy needs statements analysed (no PHI masked, no scope): they are forwarded unparsed. */
+    private final Function<String, List<StatementAnalysis>> analyzer;
+    private final StatementGate gate;
+    private final Map<String, ResultShape.Prepared> preparedShapes = new HashMap<>();
+    private final Map<String, ResultShape> portalShapes = new HashMap<>();
+    private final Map<String, StatementAnalysis> cursors = new HashMap<>();
     private final AtomicLong statementIds = new AtomicLong();
     private final Map<String, String> preparedStatements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
@@ -81,7 +93,11 @@ final class PgSession implements LiveSession {
 
     PgSession(String id, int processId, byte[] secretKey, Identity identity, String upstreamName,
               String clientAddress, Channel client, UpstreamConnection upstream, AuditSink audit, int responseCap,
-              Policy policy, Role role, String justification, Runnable onEnd) {
+              Policy policy, Role role, String justification, SessionMasking masking,
+              Function<String, List<StatementAnalysis>> analyzer, StatementGate gate, Runnable onEnd) {
+        this.masking = masking;
+        this.analyzer = analyzer;
+        this.gate = gate;
         this.responseCap = responseCap;
         this.policy = policy;
         this.role = role;
@@ -96,7 +112,7 @@ final class PgSession implements LiveSession {
         this.upstream = upstream;
         this.audit = audit;
         this.onEnd = onEnd;
-        this.exchange = new Exchange(client.out(), this::completed, upstream.transactionStatus());
+        this.exchange = new Exchange(client.out(), this::completed, upstream.transactionStatus(), masking);
     }
 
     /** Runs the session to its end on the calling thread. */
@@ -162,21 +178,69 @@ final class PgSession implements LiveSession {
             }
             switch (m) {
                 case Query q -> {
+                    ResultShape shape = null;
+                    if (analyzer != null) {
+                        List<StatementAnalysis> analyses = analyzer.apply(q.sql());
+                        if (analyses.size() == 1 && isJustification(analyses.getFirst())) {
+                            forwardChunk();
+                            setJustification(q.sql(), analyses.getFirst());
+                            continue;
+                        }
+                        StatementGate.Refusal refusal = gate.check(analyses, justification);
+                        if (refusal != null) {
+                            forwardChunk();
+                            refuseStatement(Protocol.SIMPLE, q.sql(), refusal, false);
+                            continue;
+                        }
+                        shape = shapeOf(analyses);
+                    }
                     StatementRun run = newStatement(0);
                     chunk.statement(run, requested(run, Protocol.SIMPLE, q.sql(), List.of(), null, null));
-                    chunk.add((byte) type, body, Exchange.Op.statement(Exchange.Kind.QUERY, run));
+                    chunk.add((byte) type, body, Exchange.Op.shaped(Exchange.Kind.QUERY, run, shape));
                     forwardChunk();
                 }
                 case Parse p -> {
+                    if (analyzer != null) {
+                        List<StatementAnalysis> analyses = analyzer.apply(p.query());
+                        StatementGate.Refusal refusal = analyses.stream().anyMatch(this::isJustification)
+                                ? new StatementGate.Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "send SET"
+                                        + " phigate.justification alone as a simple query, not as a prepared statement")
+                                : gate.check(analyses, justification);
+                        if (refusal != null) {
+                            forwardChunk();
+                            refuseStatement(Protocol.EXTENDED, p.query(), refusal, true);
+                            continue;
+                        }
+                        track(analyses);
+                        preparedShapes.put(p.statement(),
+                                new ResultShape.Prepared(analyses.isEmpty() ? null : resolve(analyses.getFirst())));
+                    }
                     preparedStatements.put(p.statement(), p.query());
-                    extended((byte) type, body, Exchange.Kind.PARSE);
+                    extended((byte) type, body, Exchange.Op.of(Exchange.Kind.PARSE));
                 }
                 case Bind b -> {
                     portals.put(b.portal(), new Portal(b.statement(), preparedStatements.get(b.statement()),
                             render(b.parameters(), b::parameterFormat)));
-                    extended((byte) type, body, Exchange.Kind.BIND);
+                    if (analyzer != null) {
+                        ResultShape.Prepared prepared = preparedShapes.get(b.statement());
+                        StatementAnalysis a = prepared == null ? null : prepared.analysis;
+                        String text = a == null ? null : a.text();
+                        portalShapes.put(b.portal(), ResultShape.portal(
+                                prepared == null ? new ResultShape.Prepared(null) : prepared, b.resultFormats(),
+                                StatementGate.copyFormat(text), StatementGate.copyHeader(text)));
+                    }
+                    extended((byte) type, body, Exchange.Op.of(Exchange.Kind.BIND));
                 }
-                case Describe d -> extended((byte) type, body, Exchange.Kind.DESCRIBE);
+                case Describe d -> {
+                    Exchange.Op op = Exchange.Op.of(Exchange.Kind.DESCRIBE);
+                    if (analyzer != null && d.kind() == 'S') {
+                        ResultShape.Prepared prepared = preparedShapes.get(d.name());
+                        op = Exchange.Op.describeStatement(prepared == null ? new ResultShape.Prepared(null) : prepared);
+                    } else if (analyzer != null) {
+                        op = Exchange.Op.shaped(Exchange.Kind.DESCRIBE, null, portalShapes.get(d.name()));
+                    }
+                    extended((byte) type, body, op);
+                }
                 case Execute e -> {
                     Portal portal = portals.get(e.portal());
                     StatementRun run = newStatement(e.maxRows());
@@ -184,15 +248,18 @@ final class PgSession implements LiveSession {
                             ? requested(run, Protocol.EXTENDED, null, List.of(), null, e.portal())
                             : requested(run, Protocol.EXTENDED, portal.text, portal.parameters, portal.statement, e.portal()));
                     chunk.extended = true;
-                    chunk.add((byte) type, body, Exchange.Op.statement(Exchange.Kind.EXECUTE, run));
+                    chunk.add((byte) type, body, Exchange.Op.shaped(Exchange.Kind.EXECUTE, run,
+                            analyzer == null ? null : portalShapes.get(e.portal())));
                 }
                 case Close c -> {
                     if (c.kind() == 'S') {
                         preparedStatements.remove(c.name());
+                        preparedShapes.remove(c.name());
                     } else {
                         portals.remove(c.name());
+                        portalShapes.remove(c.name());
                     }
-                    extended((byte) type, body, Exchange.Kind.CLOSE);
+                    extended((byte) type, body, Exchange.Op.of(Exchange.Kind.CLOSE));
                 }
                 case Sync s -> {
                     if (discardToSync) {
@@ -230,9 +297,104 @@ final class PgSession implements LiveSession {
         }
     }
 
-    private void extended(byte type, byte[] body, Exchange.Kind kind) {
+    private void extended(byte type, byte[] body, Exchange.Op op) {
         chunk.extended = true;
-        chunk.add(type, body, Exchange.Op.of(kind));
+        chunk.add(type, body, op);
+    }
+
+    // ---- statement analysis (only when the policy needs it) ----
+
+    private boolean isJustification(StatementAnalysis a) {
+        return "phigate.justification".equals(a.setting())
+                && (a.kind() == StatementKind.SET || a.kind() == StatementKind.RESET);
+    }
+
+    /** {@code SET phigate.justification}: kept by the gateway, recorded, never sent upstream. */
+    private void setJustification(String sql, StatementAnalysis a) throws IOException {
+        String value = a.kind() == StatementKind.SET ? a.settingValue() : null;
+        justification = value == null || value.isBlank() ? null : value;
+        StatementRun run = newStatement(0);
+        try {
+            audit.appendDurably(List.of(requested(run, Protocol.SIMPLE, sql, List.of(), null, null),
+                    new AuditEvent.StatementCompleted(Instant.now(), id, run.id, Outcome.OK, null,
+                            a.kind() == StatementKind.SET ? "SET" : "RESET", 0, run.durationMicros(), null,
+                            "intercepted by phigate: justification " + (justification == null ? "cleared" : "set"))));
+        } catch (AuditUnavailableException e) {
+            refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal(ErrorCodes.SYSTEM_IO_ERROR,
+                    "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")"), false);
+            return;
+        }
+        exchange.respondLocally(concat(
+                MessageCodec.encode(new BackendMessage.CommandComplete(a.kind() == StatementKind.SET ? "SET" : "RESET")),
+                MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus()))));
+    }
+
+    /** Refuses one statement by policy: recorded, answered with the rule, nothing forwarded. */
+    private void refuseStatement(Protocol protocol, String text, StatementGate.Refusal refusal, boolean extended)
+            throws IOException {
+        StatementRun run = newStatement(0);
+        try {
+            audit.appendDurably(List.of(requested(run, protocol, text, List.of(), null, null),
+                    new AuditEvent.StatementCompleted(Instant.now(), id, run.id, Outcome.REFUSED, refusal.sqlState(),
+                            null, 0, run.durationMicros(), null, "refused: " + refusal.message())));
+        } catch (AuditUnavailableException e) {
+            log.warn("session {}: a refusal could not be recorded: {}", id, e.getMessage());
+        }
+        exchange.respondLocally(MessageCodec.encode(ErrorCodes.error(refusal.sqlState(), refusal.message())));
+        if (extended) {
+            discardToSync = true;
+        } else {
+            readyAfterRefusal();
+        }
+    }
+
+    /** What the pump needs to mask a simple Query's results: its statements, with cursors resolved. */
+    private ResultShape shapeOf(List<StatementAnalysis> analyses) {
+        track(analyses);
+        List<StatementAnalysis> resolved = new ArrayList<>(analyses.size());
+        String copyText = null;
+        for (StatementAnalysis a : analyses) {
+            resolved.add(resolve(a));
+            if (a.kind() == StatementKind.COPY_TO) {
+                copyText = a.text();
+            }
+        }
+        return ResultShape.query(Collections.unmodifiableList(resolved), StatementGate.copyFormat(copyText),
+                StatementGate.copyHeader(copyText));
+    }
+
+    /** Remembers declared cursors, so a later FETCH is masked as the query it reads from. */
+    private void track(List<StatementAnalysis> analyses) {
+        for (StatementAnalysis a : analyses) {
+            if (a.kind() == StatementKind.DECLARE_CURSOR && a.cursor() != null) {
+                cursors.put(a.cursor(), a);
+            } else if (a.kind() == StatementKind.CLOSE_CURSOR && a.cursor() != null) {
+                if (a.cursor().equals("all")) {
+                    cursors.clear();
+                } else {
+                    cursors.remove(a.cursor());
+                }
+            }
+        }
+    }
+
+    /**
+     * The analysis whose outputs a statement's rows follow: a FETCH's cursor query. Null when that is unknown
+     * (a cursor declared before phigate saw it, EXECUTE of an SQL-level prepared statement), which masks every
+     * column of a result that could carry PHI.
+     */
+    private StatementAnalysis resolve(StatementAnalysis a) {
+        return switch (a.kind()) {
+            case FETCH -> a.cursor() == null ? null : cursors.get(a.cursor());
+            case EXECUTE -> null;
+            default -> a;
+        };
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     private void forwardNow(byte type, byte[] body) throws IOException {

@@ -37,7 +37,7 @@ final class ResponsePump implements Runnable {
                     break;
                 }
                 if (type == 'D' || type == 'd') {
-                    exchange.forward(upstream);
+                    exchange.forward((byte) type, upstream);
                 } else {
                     exchange.onBackendFrame((byte) type, upstream.body());
                 }

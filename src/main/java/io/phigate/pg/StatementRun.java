@@ -20,6 +20,9 @@ final class StatementRun {
     String sqlState;
     String commandTag;
     long rows;
+    /** What was masked in this statement's results, for its completion record; null when nothing. */
+    String masking;
+    boolean maskReported;
 
     StatementRun(long id, int maxRows, int responseCap) {
         this.id = id;
@@ -47,6 +50,13 @@ final class StatementRun {
         if (outcome == null) {
             outcome = o;
         }
+    }
+
+    void masked(String summary) {
+        if (summary == null || summary.isEmpty() || (masking != null && masking.contains(summary))) {
+            return;
+        }
+        masking = masking == null ? summary : masking + "; " + summary;
     }
 
     long durationMicros() {

@@ -18,6 +18,7 @@ public final class ErrorCodes {
     public static final String SYSTEM_IO_ERROR = "58030";
     public static final String FEATURE_NOT_SUPPORTED = "0A000";
     public static final String ADMIN_SHUTDOWN = "57P01";
+    public static final String INSUFFICIENT_PRIVILEGE = "42501";
 
     private ErrorCodes() {
     }

@@ -1,0 +1,259 @@
+package io.phigate.mask;
+
+import io.phigate.mask.MaskOperator.ValueType;
+import io.phigate.pg.message.BackendMessage.RowDescription.Field;
+import io.phigate.policy.PhiCatalog;
+import io.phigate.policy.Policy;
+import io.phigate.policy.Role;
+import io.phigate.sql.Catalog;
+import io.phigate.sql.ColumnRef;
+import io.phigate.sql.OutputColumn;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.TableRef;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Masking decisions for one session: which PHI a result carries and how this session's role may see it. Two
+ * independent signals are combined, and the stronger wins: the statement's lineage (every output column traced
+ * back to its source columns) and the RowDescription's table OID and attribute number for plain column
+ * references. When neither can say where a value comes from and the statement touches PHI, the value is masked.
+ */
+public final class SessionMasking {
+    private static final Set<Integer> TEXT_TYPES = Set.of(25, 1043, 1042, 19, 18, 114, 3802, 142, 705);
+    /** {@code ...: "value"}: PostgreSQL's shape for echoing a bad input value in a message. */
+    private static final Pattern ECHOED_VALUE = Pattern.compile(":\\s*\"(?:[^\"]|\"\")*\"");
+    private static final Pattern QUOTED = Pattern.compile("\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*'");
+    /** {@code Key (ssn)=(123-45-6789)} and {@code Failing row contains (...)}. */
+    private static final Pattern ROW_VALUES = Pattern.compile("(=|contains )\\((?:[^()]|\\([^()]*\\))*\\)");
+
+    private final Policy policy;
+    private final Role role;
+    private final PhiCatalog phi;
+    private final Catalog catalog;
+    private final Map<ColumnRef, PhiType> tags;
+    private final Set<TableRef> phiTables;
+    private final OperatorFactory factory;
+    private final Scrubber scrubber;
+    private final boolean masksPhi;
+    private final Map<String, MaskOperator> operators = new ConcurrentHashMap<>();
+
+    public SessionMasking(Policy policy, Role role, String upstream, Catalog catalog, Map<ColumnRef, PhiType> discovered,
+                          OperatorFactory factory, Scrubber scrubber) {
+        this.policy = policy;
+        this.role = role;
+        this.phi = policy.catalog(upstream);
+        this.catalog = catalog;
+        Map<ColumnRef, PhiType> all = new HashMap<>(discovered);
+        all.putAll(phi.columns()); // the policy file wins over a comment in the database
+        this.tags = Collections.unmodifiableMap(all);
+        Set<TableRef> tables = new HashSet<>();
+        boolean masks = false;
+        for (Map.Entry<ColumnRef, PhiType> e : all.entrySet()) {
+            tables.add(new TableRef(e.getKey().schema(), e.getKey().table()));
+            masks |= policy.operatorFor(role, e.getValue()).kind() != OperatorSpec.Kind.NONE;
+        }
+        this.phiTables = Collections.unmodifiableSet(tables);
+        this.masksPhi = masks;
+        this.factory = factory;
+        this.scrubber = phi.detection().enabled() ? scrubber : Scrubber.NONE;
+    }
+
+    /** True when some declared PHI on this upstream reaches this role masked: statements must then be analysed. */
+    public boolean masksPhi() {
+        return masksPhi;
+    }
+
+    public PhiCatalog catalogPolicy() {
+        return phi;
+    }
+
+    public Scrubber scrubber() {
+        return scrubber;
+    }
+
+    public Optional<PhiType> typeOf(ColumnRef column) {
+        return Optional.ofNullable(tags.get(column));
+    }
+
+    /** True when the statement reads or writes a table with PHI columns, or one of its outputs derives from PHI. */
+    public boolean touchesPhi(StatementAnalysis a) {
+        for (TableRef t : a.reads()) {
+            if (phiTables.contains(t)) {
+                return true;
+            }
+        }
+        for (TableRef t : a.writes()) {
+            if (phiTables.contains(t)) {
+                return true;
+            }
+        }
+        for (OutputColumn out : a.outputs()) {
+            for (ColumnRef c : out.sources()) {
+                if (tags.containsKey(c)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The plan for a result described by {@code fields}. {@code analysis} is the statement that produced it (null
+     * when unknown); {@code formats} are the transfer formats the client asked for per column, or null to take
+     * each field's own format code.
+     */
+    public MaskPlan plan(StatementAnalysis analysis, List<Field> fields, short[] formats) {
+        int n = fields.size();
+        List<OutputColumn> outputs = analysis == null ? List.of() : analysis.outputs();
+        boolean aligned = analysis != null && analysis.parsed() && outputs.size() == n;
+        boolean lineageUnknown = !aligned && (analysis == null || !analysis.parsed() || touchesPhi(analysis)
+                || !analysis.opaqueFunctions().isEmpty());
+        MaskOperator[] ops = new MaskOperator[n];
+        boolean[] scrub = new boolean[n];
+        ValueType[] types = new ValueType[n];
+        StringBuilder summary = new StringBuilder();
+        int subjectIndex = -1;
+        boolean needsSubject = false;
+        for (int i = 0; i < n; i++) {
+            Field f = fields.get(i);
+            boolean binary = formats == null ? f.format() == 1 : format(formats, i) == 1;
+            types[i] = new ValueType(f.typeOid(), f.typeModifier(), binary);
+            PhiType type = null;
+            boolean opaque = lineageUnknown;
+            boolean direct = true;
+            if (aligned) {
+                OutputColumn out = outputs.get(i);
+                for (ColumnRef src : out.sources()) {
+                    type = PhiType.strongest(type, tags.get(src));
+                }
+                opaque = out.opaque();
+                direct = out.direct();
+                if (subjectIndex < 0 && out.direct() && isSubject(out.sources())) {
+                    subjectIndex = i;
+                }
+            }
+            if (f.tableOid() != 0) {
+                Optional<ColumnRef> col = catalog.column(f.tableOid(), f.columnNumber());
+                if (col.isPresent()) {
+                    type = PhiType.strongest(type, tags.get(col.get()));
+                    if (subjectIndex < 0 && isSubject(Set.of(col.get()))) {
+                        subjectIndex = i;
+                    }
+                } else if (masksPhi) {
+                    opaque = true; // a relation created after the catalog was read: its columns may be tagged by name
+                }
+            }
+            OperatorSpec spec = null;
+            PhiType as = type;
+            if (opaque && masksPhi) {
+                spec = OperatorSpec.REDACT;
+                as = type == null ? PhiType.FREE_TEXT : type;
+            } else if (type != null) {
+                spec = policy.operatorFor(role, type);
+                if (!direct && spec.kind() == OperatorSpec.Kind.PARTIAL) {
+                    // Keeping the last characters of an expression (substr(ssn, 1, 5)) could keep all of it.
+                    spec = OperatorSpec.REDACT;
+                }
+            }
+            if (spec != null && spec.kind() != OperatorSpec.Kind.NONE) {
+                ops[i] = operator(spec, as);
+                needsSubject |= spec.kind() == OperatorSpec.Kind.DATE_SHIFT;
+                if (!summary.isEmpty()) {
+                    summary.append(", ");
+                }
+                summary.append(f.name()).append('(').append(opaque ? "unknown lineage" : as.policyName()).append(")=")
+                        .append(spec);
+            } else if (spec == null && TEXT_TYPES.contains(f.typeOid())) {
+                scrub[i] = scrubber != Scrubber.NONE;
+            }
+        }
+        return new MaskPlan(ops, scrub, types, needsSubject ? subjectIndex : -1, summary.toString(), false);
+    }
+
+    /** The RowDescription fields the client is told for a result masked by {@code plan}. */
+    public static List<Field> describedFields(List<Field> fields, MaskPlan plan) {
+        return plan.describedFields(fields);
+    }
+
+    /** A plan for COPY TO text or CSV rows: every field is text, so operators see text values. */
+    public MaskPlan planCopy(StatementAnalysis analysis) {
+        if (masksPhi && (analysis == null || !analysis.parsed()
+                || (analysis.outputs().isEmpty() && touchesPhi(analysis)))) {
+            return MaskPlan.NULL_ALL;
+        }
+        List<Field> fields = new ArrayList<>();
+        int n = analysis == null ? 0 : analysis.outputs().size();
+        for (int i = 0; i < n; i++) {
+            fields.add(new Field(analysis.outputs().get(i).name(), 0, (short) 0, 25, (short) -1, -1, (short) 0));
+        }
+        return plan(analysis, fields, null);
+    }
+
+    /**
+     * Scrubs an error, notice or notification text. For a role that sees PHI masked, values PostgreSQL echoes
+     * back (a bad input, a duplicate key, a failing row) are withheld whole, since a name or a date in them is
+     * not recognisable by shape; detectors then run over what is left.
+     */
+    public String scrubMessage(char field, String text) {
+        if (text == null || text.isEmpty()) {
+            return text;
+        }
+        String out = text;
+        if (masksPhi) {
+            switch (field) {
+                case 'M' -> out = replaceAll(ECHOED_VALUE, out, ": \"[withheld by phigate]\"");
+                case 'D', 'W', 'H', 'q' -> {
+                    out = replaceAll(ROW_VALUES, out, null);
+                    out = replaceAll(QUOTED, out, "\"[withheld by phigate]\"");
+                }
+                default -> {
+                }
+            }
+        }
+        return scrubber.scrub(out);
+    }
+
+    private static String replaceAll(Pattern p, String text, String replacement) {
+        Matcher m = p.matcher(text);
+        if (!m.find()) {
+            return text;
+        }
+        StringBuilder sb = new StringBuilder();
+        do {
+            String r = replacement != null ? replacement : m.group(1) + "([withheld by phigate])";
+            m.appendReplacement(sb, Matcher.quoteReplacement(r));
+        } while (m.find());
+        m.appendTail(sb);
+        return sb.toString();
+    }
+
+    private boolean isSubject(Set<ColumnRef> sources) {
+        if (sources.size() != 1) {
+            return false;
+        }
+        ColumnRef c = sources.iterator().next();
+        String subject = phi.subjects().get(new TableRef(c.schema(), c.table()));
+        return subject != null && subject.equals(c.column());
+    }
+
+    private MaskOperator operator(OperatorSpec spec, PhiType type) {
+        return operators.computeIfAbsent(spec + "/" + type, k -> factory.create(spec, type));
+    }
+
+    private static short format(short[] formats, int i) {
+        if (formats.length == 0) {
+            return 0;
+        }
+        return formats.length == 1 ? formats[0] : i < formats.length ? formats[i] : 0;
+    }
+}

@@ -1,0 +1,73 @@
+package io.phigate.pg;
+
+import io.phigate.mask.CopyMasker;
+import io.phigate.mask.MaskPlan;
+import io.phigate.pg.message.BackendMessage.RowDescription.Field;
+import io.phigate.sql.StatementAnalysis;
+import java.util.List;
+
+/**
+ * What the response pump needs to mask the results of one forwarded message: the analysed statement(s) that
+ * produce them, the formats the client asked for, and, once the server has described the result, the plan.
+ * Created by the client reader before forwarding, published to the pump through {@link Exchange}'s op queue,
+ * and from then on touched by the pump only.
+ */
+final class ResultShape {
+
+    /** A prepared statement (extended protocol): its analysis, and its result columns once described. */
+    static final class Prepared {
+        final StatementAnalysis analysis;
+        /** Set by the pump when a Describe of the statement is answered. */
+        volatile List<Field> fields;
+
+        Prepared(StatementAnalysis analysis) {
+            this.analysis = analysis;
+        }
+    }
+
+    /** The statements of a simple Query (several, in order), or the one statement behind a portal. */
+    final List<StatementAnalysis> statements;
+    /** For a portal: the statement it was bound from; null for a simple Query. */
+    final Prepared prepared;
+    /** For a portal: the result formats its Bind asked for; null for a simple Query. */
+    final short[] formats;
+    /** For COPY TO: the format it will produce, checked before forwarding. */
+    final CopyMasker.Format copyFormat;
+    final boolean copyHeader;
+    /** Which statement of a simple Query answers next. */
+    int index;
+    MaskPlan plan;
+    CopyMasker copy;
+
+    private ResultShape(List<StatementAnalysis> statements, Prepared prepared, short[] formats,
+                        CopyMasker.Format copyFormat, boolean copyHeader) {
+        this.statements = statements;
+        this.prepared = prepared;
+        this.formats = formats;
+        this.copyFormat = copyFormat;
+        this.copyHeader = copyHeader;
+    }
+
+    static ResultShape query(List<StatementAnalysis> statements, CopyMasker.Format copyFormat, boolean copyHeader) {
+        return new ResultShape(statements, null, null, copyFormat, copyHeader);
+    }
+
+    static ResultShape portal(Prepared prepared, short[] formats, CopyMasker.Format copyFormat, boolean copyHeader) {
+        return new ResultShape(List.of(), prepared, formats, copyFormat, copyHeader);
+    }
+
+    /** The statement whose results come next, or null when unknown. */
+    StatementAnalysis current() {
+        if (prepared != null) {
+            return prepared.analysis;
+        }
+        return index < statements.size() ? statements.get(index) : null;
+    }
+
+    /** A simple Query moved on to its next statement. */
+    void nextStatement() {
+        index++;
+        plan = null;
+        copy = null;
+    }
+}

@@ -1,0 +1,135 @@
+package io.phigate.pg;
+
+import io.phigate.mask.CopyMasker;
+import io.phigate.mask.SessionMasking;
+import io.phigate.pg.message.ErrorCodes;
+import io.phigate.policy.PhiCatalog;
+import io.phigate.policy.Role;
+import io.phigate.sql.Operation;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementKind;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.regex.Pattern;
+
+/**
+ * Decides, before anything is forwarded, whether a statement may run for this session: the masking rules that
+ * cannot be enforced on the way back (a statement that would copy PHI into an unprotected table, a function
+ * that reads PHI where lineage cannot follow, a COPY format the masker cannot parse, a statement the analyser
+ * cannot read) and the role's scope. Refusals name the rule, so the agent (and its operator) know what to change.
+ */
+final class StatementGate {
+    /** The parameters that would change what the analyser resolves names against, or who the session is upstream. */
+    private static final Set<String> GUARDED_SETTINGS = Set.of("role", "session_authorization", "search_path");
+    private static final Pattern COPY_BINARY = Pattern.compile("(?is).*\\b(binary|format\\s*\\(?\\s*binary)\\b.*");
+    private static final Pattern COPY_CSV = Pattern.compile("(?is).*\\b(csv)\\b.*");
+    private static final Pattern COPY_OPTIONS = Pattern.compile(
+            "(?is).*\\b(delimiter|null|quote|escape|force_quote|force_not_null|force_null|encoding)\\b.*");
+    private static final Pattern COPY_HEADER = Pattern.compile("(?is).*\\bheader\\b.*");
+
+    /** Why a statement is refused; null fields never reach the client. */
+    record Refusal(String sqlState, String message) {
+    }
+
+    private final SessionMasking masking;
+    private final String upstream;
+    private final Role role;
+    /** The role's scope check (tables and operations), or null when roles carry no allow rules. */
+    private final BiFunction<Role, List<StatementAnalysis>, Refusal> scope;
+
+    StatementGate(SessionMasking masking, String upstream, Role role,
+                  BiFunction<Role, List<StatementAnalysis>, Refusal> scope) {
+        this.masking = masking;
+        this.upstream = upstream;
+        this.role = role;
+        this.scope = scope;
+    }
+
+    /** Null when every statement may run; else the first refusal. */
+    Refusal check(List<StatementAnalysis> statements, String justification) {
+        for (StatementAnalysis a : statements) {
+            Refusal r = checkOne(a, justification);
+            if (r != null) {
+                return r;
+            }
+        }
+        return scope == null ? null : scope.apply(role, statements);
+    }
+
+    private Refusal checkOne(StatementAnalysis a, String justification) {
+        if (a.setting() != null && a.setting().startsWith("phigate.") && !a.setting().equals("phigate.justification")) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "unknown phigate setting \"" + a.setting() + "\"");
+        }
+        if (role != null && role.justification() == Role.Justification.REQUIRED && justification == null
+                && !isUtility(a)) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "role \"" + role.name() + "\" requires a justification"
+                    + " before it reads or changes data: send SET phigate.justification = '...' (alone, as a simple"
+                    + " query), connect with options='-c phigate.justification=...', or obtain credentials with one");
+        }
+        if (masking == null || !masking.masksPhi()) {
+            return null;
+        }
+        PhiCatalog phi = masking.catalogPolicy();
+        if (!a.parsed()) {
+            if (phi.unparsed() == PhiCatalog.OnUnparsed.REFUSE) {
+                return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "phigate cannot analyse this statement ("
+                        + a.error() + "), and upstream \"" + upstream + "\" holds PHI this session sees masked"
+                        + " (policy phi." + upstream + ".unparsed: refuse)");
+            }
+            return null;
+        }
+        if (a.kind() == StatementKind.DO || a.kind() == StatementKind.CALL) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, (a.kind() == StatementKind.DO ? "DO blocks" : "CALL")
+                    + " can read PHI where phigate cannot follow it; refused for a session that sees PHI masked");
+        }
+        for (String fn : a.opaqueFunctions()) {
+            String f = fn.toLowerCase(Locale.ROOT);
+            String bare = f.contains(".") ? f.substring(f.lastIndexOf('.') + 1) : f;
+            if (!phi.functions().contains(f) && !phi.functions().contains(bare)) {
+                return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "function " + fn + " may read PHI where phigate"
+                        + " cannot follow it; a session that sees PHI masked may call only functions vetted in policy"
+                        + " phi." + upstream + ".functions");
+            }
+        }
+        if (a.copiesQuery() && masking.touchesPhi(a)) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "this statement would copy PHI into a table or file"
+                    + " phigate does not mask (CREATE TABLE AS, SELECT INTO, INSERT ... SELECT, COPY to a file);"
+                    + " refused for a session that sees PHI masked");
+        }
+        if (a.setting() != null && GUARDED_SETTINGS.contains(a.setting())
+                && (a.kind() == StatementKind.SET || a.kind() == StatementKind.RESET)) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "changing " + a.setting() + " is refused for a"
+                    + " session that sees PHI masked: masking resolves names as the session started");
+        }
+        if (a.kind() == StatementKind.COPY_TO && masking.touchesPhi(a) && copyFormat(a.text()) == null) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "COPY of PHI is masked row by row in text or CSV"
+                    + " format with default options only; binary format and custom delimiters, quotes or NULL"
+                    + " strings are refused");
+        }
+        return null;
+    }
+
+    private static boolean isUtility(StatementAnalysis a) {
+        return a.parsed() && !a.operations().isEmpty() && a.operations().stream().allMatch(o -> o == Operation.UTILITY)
+                || a.kind() == StatementKind.EMPTY;
+    }
+
+    /** The COPY output format the masker can parse, or null when it cannot. */
+    static CopyMasker.Format copyFormat(String text) {
+        if (text == null) {
+            return null;
+        }
+        String tail = text.replaceFirst("(?is)^.*?\\bto\\s+stdout\\b", "");
+        if (COPY_BINARY.matcher(tail).matches() || COPY_OPTIONS.matcher(tail).matches()) {
+            return null;
+        }
+        return COPY_CSV.matcher(tail).matches() ? CopyMasker.Format.CSV : CopyMasker.Format.TEXT;
+    }
+
+    static boolean copyHeader(String text) {
+        String tail = text == null ? "" : text.replaceFirst("(?is)^.*?\\bto\\s+stdout\\b", "");
+        return COPY_HEADER.matcher(tail).matches();
+    }
+}

@@ -17,11 +17,11 @@ import java.util.stream.Stream;
  * Finds Debian's psql and pgbench (the versioned binaries; /usr/bin's pg_wrapper wants a cluster). Tests that need
  * them skip when absent, unless PHIGATE_REQUIRE_CLIENTS is set, as CI does, where absence is a failure.
  */
-final class ClientTools {
+public final class ClientTools {
     private ClientTools() {
     }
 
-    static Path find(String tool) {
+    public static Path find(String tool) {
         Path found = null;
         try (Stream<Path> dirs = Files.list(Path.of("/usr/lib/postgresql"))) {
             found = dirs.map(d -> d.resolve("bin").resolve(tool)).filter(Files::isExecutable)
@@ -46,10 +46,10 @@ final class ClientTools {
         return found;
     }
 
-    record Result(int exitCode, String output) {
+    public record Result(int exitCode, String output) {
     }
 
-    static Result run(Map<String, String> env, Path workDir, String... command) throws Exception {
+    public static Result run(Map<String, String> env, Path workDir, String... command) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(List.of(command))).redirectErrorStream(true);
         pb.environment().putAll(env);
         pb.directory(workDir.toFile());

@@ -1,0 +1,407 @@
+package io.phigate.mask;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import io.phigate.GatewayHarness;
+import io.phigate.TestDatabase;
+import io.phigate.clients.ClientTools;
+import io.phigate.config.GatewayConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.core.BaseConnection;
+
+/**
+ * The adversarial masking suite: every probe in {@code masking/probes.txt} runs through the gateway with pgjdbc in
+ * simple, extended and forced-binary modes (and through psql), and no seeded PHI value from the patients table may
+ * appear in any byte the client receives: rows, descriptions, notices, errors or COPY data. Adding a probe is
+ * adding a line to that file.
+ */
+class MaskingLeakTest {
+    static final String POLICY = """
+            phi:
+              clinical:
+                columns:
+                  public.patients.ssn: ssn
+                  public.patients.first_name: name
+                  public.patients.last_name: name
+                  public.patients.mrn: mrn
+                  public.patients.birth_date: dob
+                  public.patients.phone: phone
+                  public.patients.email: email
+                  public.patients.street: address
+                  public.patients.city: address
+                  public.patients.zip: zip
+                  public.encounters.notes: free_text
+                  public.phi_probe_labs.mrn: mrn
+                  public.phi_probe_types.age: age
+                  public.phi_probe_types.visit: date
+                subjects: { public.patients: id }
+            masking:
+              key_file: masking.key
+            """;
+
+    @TempDir
+    static Path dir;
+    static GatewayHarness gw;
+    /** Every PHI value in the demo patients table, in the forms a leak could take. */
+    static Set<String> seeds;
+
+    @BeforeAll
+    static void start() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("CREATE OR REPLACE VIEW phi_probe_view AS SELECT id, ssn AS ident, upper(last_name) AS ln FROM patients");
+            s.execute("CREATE OR REPLACE FUNCTION phi_probe_fn(int) RETURNS text LANGUAGE sql AS 'SELECT ssn FROM patients WHERE id = $1'");
+            s.execute("CREATE TABLE IF NOT EXISTS phi_probe_sink (v text)");
+            s.execute("CREATE TABLE IF NOT EXISTS phi_probe_labs (mrn text, result text)");
+            s.execute("TRUNCATE phi_probe_labs");
+            s.execute("INSERT INTO phi_probe_labs SELECT mrn, 'normal' FROM patients WHERE id <= 10");
+            s.execute("CREATE TABLE IF NOT EXISTS phi_probe_types (id int, age int, visit date, visit_ts timestamptz, label text)");
+            s.execute("TRUNCATE phi_probe_types");
+            s.execute("INSERT INTO phi_probe_types VALUES (1, 93, '2021-07-14', '2021-07-14 10:11:12+00', 'a'),"
+                    + " (2, 41, '1999-02-28', '1999-02-28 00:00:00+00', 'b')");
+            s.execute("GRANT ALL ON phi_probe_view, phi_probe_sink, phi_probe_labs, phi_probe_types TO " + db.user());
+        }
+        seeds = new LinkedHashSet<>();
+        try (Connection c = db.direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT ssn, first_name, last_name, mrn, phone, email, street, city,"
+                     + " to_char(birth_date, 'YYYY-MM-DD') FROM patients")) {
+            while (rs.next()) {
+                for (int i = 1; i <= 9; i++) {
+                    String v = rs.getString(i);
+                    if (v == null) {
+                        continue;
+                    }
+                    if (i == 9 && v.endsWith("-01-01")) {
+                        continue; // a year-only date is the masked form
+                    }
+                    if (v.length() >= 5) {
+                        seeds.add(v);
+                    }
+                    if (i == 1 || i == 5) {
+                        String digits = v.replaceAll("\\D", "");
+                        if (digits.length() >= 9) {
+                            seeds.add(digits);
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(seeds).hasSizeGreaterThan(100);
+        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
+        Files.writeString(dir.resolve("policy.yaml"), POLICY);
+        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
+                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gw != null) {
+            gw.close();
+        }
+    }
+
+    record Probe(String expected, String sql, int line) {
+    }
+
+    static List<Probe> probes() throws IOException {
+        List<Probe> out = new ArrayList<>();
+        try (InputStream in = MaskingLeakTest.class.getResourceAsStream("/masking/probes.txt")) {
+            String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n");
+            for (int i = 0; i < lines.length; i++) {
+                String l = lines[i];
+                if (l.isBlank() || l.startsWith("#")) {
+                    continue;
+                }
+                int tab = l.indexOf('\t');
+                out.add(new Probe(l.substring(0, tab), l.substring(tab + 1), i + 1));
+            }
+        }
+        return out;
+    }
+
+    @TestFactory
+    List<DynamicTest> everyProbeInEveryMode() throws IOException {
+        List<DynamicTest> tests = new ArrayList<>();
+        Map<String, Map<String, String>> modes = Map.of(
+                "simple", Map.of("preferQueryMode", "simple"),
+                "extended", Map.of("preferQueryMode", "extended"),
+                "binary", Map.of("preferQueryMode", "extended", "prepareThreshold", "-1", "binaryTransfer", "true"));
+        for (Probe p : probes()) {
+            for (Map.Entry<String, Map<String, String>> mode : modes.entrySet()) {
+                tests.add(DynamicTest.dynamicTest("line " + p.line + " [" + mode.getKey() + "] " + p.sql,
+                        () -> runProbe(p, mode.getValue())));
+            }
+        }
+        return tests;
+    }
+
+    private void runProbe(Probe p, Map<String, String> mode) throws Exception {
+        try (Relay relay = new Relay(gw.port())) {
+            Properties props = new Properties();
+            props.putAll(mode);
+            String error = null;
+            String state = null;
+            try (Connection c = connect(relay, props); Statement s = c.createStatement()) {
+                s.execute(p.sql);
+                drain(s);
+            } catch (SQLException e) {
+                error = e.getMessage();
+                state = e.getSQLState();
+            }
+            String received = relay.received();
+            for (String seed : seeds) {
+                if (received.contains(seed) || (error != null && error.contains(seed))) {
+                    fail("line " + p.line + ": a seeded PHI value reached the client (" + seed.length() + " chars)"
+                            + (error == null ? "" : "; error was: " + state));
+                }
+            }
+            switch (p.expected) {
+                case "masked" -> assertThat(error).as("line %d should run masked", p.line).isNull();
+                case "refused" -> assertThat(state).as("line %d should be refused: %s", p.line, error).isEqualTo("42501");
+                case "error" -> {
+                    // may fail in PostgreSQL or succeed; what matters is that nothing leaked
+                }
+                default -> fail("line " + p.line + ": unknown expectation " + p.expected);
+            }
+        }
+    }
+
+    @Test
+    void copyOutIsMaskedRowByRowInTextAndCsvAndBinaryIsRefused() throws Exception {
+        try (Relay relay = new Relay(gw.port()); Connection c = connect(relay, new Properties())) {
+            CopyManager copy = ((BaseConnection) c.unwrap(BaseConnection.class)).getCopyAPI();
+            ByteArrayOutputStream text = new ByteArrayOutputStream();
+            long rows = copy.copyOut("COPY patients TO STDOUT", text);
+            ByteArrayOutputStream csv = new ByteArrayOutputStream();
+            copy.copyOut("COPY (SELECT id, first_name, ssn, birth_date FROM patients) TO STDOUT WITH (FORMAT csv, HEADER)", csv);
+            assertThat(rows).isGreaterThan(100);
+            String t = text.toString(StandardCharsets.UTF_8);
+            String v = csv.toString(StandardCharsets.UTF_8);
+            assertThat(t.split("\n")).hasSize((int) rows);
+            assertThat(t).contains("[SSN]");
+            assertThat(v).startsWith("id,first_name,ssn,birth_date\n").contains("\"[SSN]\"");
+            try (Statement s = c.createStatement()) {
+                s.execute("COPY patients TO STDOUT (FORMAT binary)");
+                fail("binary COPY of PHI should be refused");
+            } catch (SQLException e) {
+                assertThat(e.getSQLState()).isEqualTo("42501");
+            }
+            assertNoSeeds(relay.received());
+        }
+    }
+
+    @Test
+    void cursorsAreMaskedLikeTheQueryTheyRead() throws Exception {
+        for (String mode : List.of("simple", "extended")) {
+            Properties props = new Properties();
+            props.setProperty("preferQueryMode", mode);
+            try (Relay relay = new Relay(gw.port()); Connection c = connect(relay, props); Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                s.execute("DECLARE probe_cur CURSOR FOR SELECT id, ssn, lower(last_name) FROM patients");
+                int n = 0;
+                try (ResultSet rs = s.executeQuery("FETCH 50 FROM probe_cur")) {
+                    while (rs.next()) {
+                        n++;
+                        assertThat(rs.getString(2)).isEqualTo("[SSN]");
+                    }
+                }
+                s.execute("CLOSE probe_cur");
+                c.commit();
+                assertThat(n).isEqualTo(50);
+                assertNoSeeds(relay.received());
+            }
+        }
+    }
+
+    @Test
+    void maskedValuesKeepTheirTypesInTextAndBinary() throws Exception {
+        for (String threshold : List.of("5", "-1")) {
+            Properties props = new Properties();
+            props.setProperty("prepareThreshold", threshold);
+            try (Connection c = gw.connect(props);
+                 var ps = c.prepareStatement("SELECT id, age, visit, birth FROM (SELECT t.id, t.age, t.visit,"
+                         + " (SELECT birth_date FROM patients WHERE id = t.id) AS birth FROM phi_probe_types t) q ORDER BY id")) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt("age")).isEqualTo(90);
+                    assertThat(rs.getDate("visit").toLocalDate()).isEqualTo(java.time.LocalDate.of(2021, 1, 1));
+                    assertThat(rs.getObject("birth")).isNotNull();
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt("age")).isEqualTo(41);
+                    assertThat(rs.getDate("visit").toLocalDate()).isEqualTo(java.time.LocalDate.of(1999, 1, 1));
+                }
+            }
+        }
+    }
+
+    @Test
+    void deterministicTokensLetTheAgentJoinOnMaskedKeys() throws Exception {
+        try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            Map<String, String> byLab = new java.util.HashMap<>();
+            try (ResultSet rs = s.executeQuery("SELECT mrn, result FROM phi_probe_labs")) {
+                while (rs.next()) {
+                    byLab.put(rs.getString(1), rs.getString(2));
+                }
+            }
+            int joined = 0;
+            try (ResultSet rs = s.executeQuery("SELECT mrn FROM patients WHERE id <= 10")) {
+                while (rs.next()) {
+                    assertThat(rs.getString(1)).startsWith("mrn_");
+                    joined += byLab.containsKey(rs.getString(1)) ? 1 : 0;
+                }
+            }
+            assertThat(joined).isEqualTo(10);
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM phi_probe_labs l JOIN patients p ON l.mrn = p.mrn")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(10);
+            }
+        }
+    }
+
+    @Test
+    void theAuditRecordNamesWhatWasMasked() throws Exception {
+        try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            s.executeQuery("SELECT ssn AS probe_audit_ssn, lower(first_name) FROM patients LIMIT 1").close();
+        }
+        List<Map<String, Object>> rows = gw.auditEventually(
+                "kind = 'statement_completed' and detail like '%probe_audit_ssn(ssn)=redact%'", 1);
+        assertThat(rows.getFirst().get("detail").toString()).contains("lower(name)=redact");
+    }
+
+    @Test
+    void psqlSeesNoSeededValueEither() throws Exception {
+        Path psql = ClientTools.find("psql");
+        StringBuilder script = new StringBuilder("\\set ON_ERROR_STOP 0\n");
+        for (Probe p : probes()) {
+            script.append(p.sql).append(";\n");
+        }
+        script.append("\\copy (select * from patients) to stdout with (format csv)\n");
+        Path file = dir.resolve("probes.sql");
+        Files.writeString(file, script);
+        ClientTools.Result r = ClientTools.run(Map.of("PGPASSWORD", gw.token(GatewayHarness.AGENT, Duration.ofMinutes(10)),
+                "PGHOST", "127.0.0.1", "PGPORT", String.valueOf(gw.port()), "PGUSER", "triage-agent",
+                "PGDATABASE", "clinical", "PGSSLMODE", "disable"), dir, psql.toString(), "-X", "-v", "VERBOSITY=verbose",
+                "-f", file.toString());
+        assertThat(r.output()).contains("[SSN]").contains("42501");
+        assertNoSeeds(r.output());
+    }
+
+    private static void assertNoSeeds(String received) {
+        for (String seed : seeds) {
+            if (received.contains(seed)) {
+                fail("a seeded PHI value reached the client (" + seed.length() + " chars)");
+            }
+        }
+    }
+
+    private static Connection connect(Relay relay, Properties extra) throws SQLException, IOException {
+        Properties p = new Properties();
+        p.setProperty("user", "triage-agent");
+        p.setProperty("password", gw.token());
+        p.putAll(extra);
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + relay.port() + "/clinical?sslmode=disable", p);
+    }
+
+    private static void drain(Statement s) throws SQLException {
+        while (true) {
+            ResultSet rs = s.getResultSet();
+            if (rs != null) {
+                int n = rs.getMetaData().getColumnCount();
+                while (rs.next()) {
+                    for (int i = 1; i <= n; i++) {
+                        rs.getObject(i);
+                    }
+                }
+            }
+            if (!s.getMoreResults() && s.getUpdateCount() == -1) {
+                return;
+            }
+        }
+    }
+
+    /** A one-connection TCP relay that keeps every byte the gateway sends toward the client. */
+    static final class Relay implements AutoCloseable {
+        private final ServerSocket server;
+        private final ByteArrayOutputStream received = new ByteArrayOutputStream();
+        private final Thread thread;
+
+        Relay(int target) throws IOException {
+            server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+            thread = Thread.ofVirtual().start(() -> {
+                try (Socket client = server.accept(); Socket up = new Socket(InetAddress.getLoopbackAddress(), target)) {
+                    Thread back = Thread.ofVirtual().start(() -> pump(up, client, true));
+                    pump(client, up, false);
+                    back.join();
+                } catch (IOException | InterruptedException ignored) {
+                    // the test ended the connection
+                }
+            });
+        }
+
+        private void pump(Socket from, Socket to, boolean keep) {
+            byte[] buf = new byte[65536];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    if (keep) {
+                        synchronized (received) {
+                            received.write(buf, 0, n);
+                        }
+                    }
+                    out.write(buf, 0, n);
+                    out.flush();
+                }
+            } catch (IOException ignored) {
+                // either side closed
+            }
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        String received() {
+            synchronized (received) {
+                return received.toString(StandardCharsets.UTF_8);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

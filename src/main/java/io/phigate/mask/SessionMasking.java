@@ -108,6 +108,26 @@ public final class SessionMasking {
     }
 
     /**
+     * True when the statement writes a table with no PHI columns while reading a table with PHI: the written
+     * copy would be read back unmasked.
+     */
+    public boolean copiesPhiOut(StatementAnalysis a) {
+        boolean readsPhi = false;
+        for (TableRef t : a.reads()) {
+            readsPhi |= phiTables.contains(t) && !a.writes().contains(t);
+        }
+        if (!readsPhi) {
+            return false;
+        }
+        for (TableRef t : a.writes()) {
+            if (!phiTables.contains(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * The plan for a result described by {@code fields}. {@code analysis} is the statement that produced it (null
      * when unknown); {@code formats} are the transfer formats the client asked for per column, or null to take
      * each field's own format code.

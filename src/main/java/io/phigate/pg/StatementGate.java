@@ -93,7 +93,7 @@ final class StatementGate {
                         + " phi." + upstream + ".functions");
             }
         }
-        if (a.copiesQuery() && masking.touchesPhi(a)) {
+        if ((a.copiesQuery() && masking.touchesPhi(a)) || masking.copiesPhiOut(a)) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "this statement would copy PHI into a table or file"
                     + " phigate does not mask (CREATE TABLE AS, SELECT INTO, INSERT ... SELECT, COPY to a file);"
                     + " refused for a session that sees PHI masked");

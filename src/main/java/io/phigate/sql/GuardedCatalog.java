@@ -1,0 +1,51 @@
+package io.phigate.sql;
+
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A catalog that treats as opaque the built-in functions that can carry a value out of a result where masking
+ * cannot see it: into session state read back later (set_config), into a large object or file, through SQL run
+ * inside the function (query_to_xml and kin), or to another server (dblink). A role that sees PHI masked may not
+ * call them; lineage through every other built-in is followed as usual.
+ */
+public final class GuardedCatalog implements Catalog {
+    private static final Set<String> OPAQUE_BUILT_INS = Set.of(
+            "set_config", "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "table_to_xml",
+            "table_to_xmlschema", "table_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema",
+            "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema", "database_to_xml",
+            "database_to_xmlschema", "database_to_xml_and_xmlschema", "lo_from_bytea", "lo_put", "lo_create",
+            "lo_creat", "lo_import", "lo_export", "lo_get", "lowrite", "loread", "lo_open", "pg_read_file",
+            "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "pg_file_write", "dblink", "dblink_exec",
+            "pg_notify", "pg_logical_emit_message", "txid_current_snapshot", "ts_stat", "xpath_table");
+
+    private final Catalog inner;
+
+    public GuardedCatalog(Catalog inner) {
+        this.inner = inner;
+    }
+
+    public Catalog inner() {
+        return inner;
+    }
+
+    @Override
+    public Optional<Relation> relation(String schema, String name) {
+        return inner.relation(schema, name);
+    }
+
+    @Override
+    public Optional<ColumnRef> column(int tableOid, int attributeNumber) {
+        return inner.column(tableOid, attributeNumber);
+    }
+
+    @Override
+    public boolean isTransparentFunction(String schema, String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        if (OPAQUE_BUILT_INS.contains(n) || n.startsWith("dblink") || n.startsWith("lo_")) {
+            return false;
+        }
+        return inner.isTransparentFunction(schema, name);
+    }
+}

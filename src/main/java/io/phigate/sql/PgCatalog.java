@@ -1,0 +1,275 @@
+package io.phigate.sql;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A PostgreSQL upstream's catalog as seen by the gateway's role: relations with their columns and view
+ * definitions, PHI tags from column comments ({@code COMMENT ON COLUMN patients.ssn IS 'phi:ssn'}), the search
+ * path, and which functions exist where. Immutable once built, so one instance serves every session.
+ *
+ * <p>{@link #load(Queries)} reads it over any connection that runs a simple query (the gateway uses
+ * {@code io.phigate.pg.backend.SimpleQueryClient}; this package stays free of protocol code). Tests build one
+ * with {@link #builder()}.
+ *
+ * <p><b>Transparent functions.</b> Only functions in {@code pg_catalog} are transparent (for an unqualified name:
+ * one that exists in {@code pg_catalog} and in no other schema, so a user function cannot shadow a built-in), and
+ * of those, none that run SQL given as text, read server files, large objects or other databases, or send data
+ * out of band: see {@link #DENIED} and {@link #DENIED_PREFIXES}. {@code format} and {@code concat_ws} are
+ * transparent: their result is built from their arguments only.
+ */
+public final class PgCatalog implements Catalog {
+
+    /** Runs one simple query and returns its rows as text (SQL NULL as null). */
+    @FunctionalInterface
+    public interface Queries {
+        List<List<String>> query(String sql) throws IOException;
+    }
+
+    /** pg_catalog functions whose result does not come from their arguments alone. */
+    static final Set<String> DENIED = Set.of(
+            // run a query given as text, returning its rows
+            "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "ts_stat",
+            // read server files, logs and WAL
+            "pg_stat_file", "pg_current_logfile",
+            // large objects may hold anything, PHI included
+            "loread", "lowrite",
+            // server state and settings, or side effects that carry values out of band (NOTIFY payloads)
+            "current_setting", "set_config", "pg_notify", "pg_terminate_backend", "pg_cancel_backend",
+            "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_promote", "pg_export_snapshot",
+            "pg_import_snapshot");
+    static final List<String> DENIED_PREFIXES = List.of("table_to_xml", "cursor_to_xml", "schema_to_xml",
+            "database_to_xml", "pg_read_", "pg_ls_", "pg_file_", "lo_", "dblink", "pg_logical_",
+            "pg_replication_");
+
+    private static final Pattern PHI_TAG = Pattern.compile("phi:([A-Za-z0-9_.-]+)");
+
+    private final Map<TableRef, Relation> relations;
+    private final Map<Integer, Relation> byOid;
+    private final Map<Integer, Map<Integer, String>> attributes;
+    private final List<String> searchPath;
+    private final Map<ColumnRef, String> phiTags;
+    /** Function name → the schemas that define a function by that name. */
+    private final Map<String, Set<String>> functions;
+
+    private PgCatalog(Builder b) {
+        this.relations = Map.copyOf(b.relations);
+        Map<Integer, Relation> oids = new HashMap<>();
+        for (Relation r : b.relations.values()) {
+            if (r.oid() != 0) {
+                oids.put(r.oid(), r);
+            }
+        }
+        this.byOid = Map.copyOf(oids);
+        Map<Integer, Map<Integer, String>> attrs = new HashMap<>();
+        b.attributes.forEach((oid, m) -> attrs.put(oid, Map.copyOf(m)));
+        this.attributes = Map.copyOf(attrs);
+        this.searchPath = List.copyOf(b.searchPath);
+        this.phiTags = Map.copyOf(b.phiTags);
+        Map<String, Set<String>> fns = new HashMap<>();
+        b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
+        this.functions = Map.copyOf(fns);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public Optional<Relation> relation(String schema, String name) {
+        if (name == null) {
+            return Optional.empty();
+        }
+        if (schema != null) {
+            return Optional.ofNullable(relations.get(new TableRef(schema, name)));
+        }
+        // pg_catalog is searched first unless the path names it later, as the server does.
+        if (!searchPath.contains("pg_catalog")) {
+            Relation r = relations.get(new TableRef("pg_catalog", name));
+            if (r != null) {
+                return Optional.of(r);
+            }
+        }
+        for (String s : searchPath) {
+            Relation r = relations.get(new TableRef(s, name));
+            if (r != null) {
+                return Optional.of(r);
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Optional<ColumnRef> column(int tableOid, int attributeNumber) {
+        Relation r = byOid.get(tableOid);
+        Map<Integer, String> attrs = attributes.get(tableOid);
+        if (r == null || attrs == null || !attrs.containsKey(attributeNumber)) {
+            return Optional.empty();
+        }
+        return Optional.of(new ColumnRef(r.schema(), r.name(), attrs.get(attributeNumber)));
+    }
+
+    @Override
+    public boolean isTransparentFunction(String schema, String name) {
+        if (name == null) {
+            return false;
+        }
+        String n = name.toLowerCase(Locale.ROOT);
+        if (DENIED.contains(n) || DENIED_PREFIXES.stream().anyMatch(n::startsWith)) {
+            return false;
+        }
+        Set<String> schemas = functions.getOrDefault(n, Set.of());
+        if (schema != null) {
+            return schema.equals("pg_catalog") && schemas.contains("pg_catalog");
+        }
+        return schemas.size() == 1 && schemas.contains("pg_catalog");
+    }
+
+    /** PHI tags from column comments: the TYPE of each {@code phi:TYPE} found. */
+    public Map<ColumnRef, String> phiTags() {
+        return phiTags;
+    }
+
+    /** The schemas an unqualified name is looked up in, as {@code current_schemas(false)} gave them. */
+    public List<String> searchPath() {
+        return searchPath;
+    }
+
+    /** Every relation known, for diagnostics and tests. */
+    public List<Relation> relations() {
+        return List.copyOf(relations.values());
+    }
+
+    /**
+     * Reads the catalog over {@code q}. Four queries: relations with view definitions, columns with comments, the
+     * search path, and function names by schema.
+     */
+    public static PgCatalog load(Queries q) throws IOException {
+        Builder b = builder();
+        Map<Integer, String[]> rels = new LinkedHashMap<>();
+        for (List<String> row : q.query("""
+                SELECT c.oid, n.nspname, c.relname, c.relkind,
+                       CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END
+                FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'""")) {
+            rels.put(Integer.parseUnsignedInt(row.get(0)), new String[] {row.get(1), row.get(2), row.get(3), row.get(4)});
+        }
+        Map<Integer, List<String>> columns = new HashMap<>();
+        for (List<String> row : q.query("""
+                SELECT a.attrelid, a.attnum, a.attname, pg_catalog.col_description(a.attrelid, a.attnum)
+                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
+                  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+                ORDER BY a.attrelid, a.attnum""")) {
+            int oid = Integer.parseUnsignedInt(row.get(0));
+            String[] rel = rels.get(oid);
+            if (rel == null) {
+                continue;
+            }
+            int attnum = Integer.parseInt(row.get(1));
+            columns.computeIfAbsent(oid, k -> new ArrayList<>()).add(row.get(2));
+            b.attributes.computeIfAbsent(oid, k -> new HashMap<>()).put(attnum, row.get(2));
+            if (row.get(3) != null) {
+                Matcher m = PHI_TAG.matcher(row.get(3));
+                if (m.find()) {
+                    b.phiTag(new ColumnRef(rel[0], rel[1], row.get(2)), m.group(1));
+                }
+            }
+        }
+        rels.forEach((oid, rel) -> b.relations.put(new TableRef(rel[0], rel[1]), new Relation(oid, rel[0], rel[1],
+                kind(rel[2]), List.copyOf(columns.getOrDefault(oid, List.of())), rel[3])));
+        List<String> path = new ArrayList<>();
+        for (List<String> row : q.query("""
+                SELECT s FROM unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY AS u(s, i) ORDER BY i""")) {
+            path.add(row.get(0));
+        }
+        b.searchPath(path.toArray(String[]::new));
+        for (List<String> row : q.query("""
+                SELECT DISTINCT n.nspname, p.proname
+                FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace""")) {
+            b.function(row.get(0), row.get(1));
+        }
+        return b.build();
+    }
+
+    private static Relation.Kind kind(String relkind) {
+        return switch (relkind) {
+            case "r", "p" -> Relation.Kind.TABLE;
+            case "v" -> Relation.Kind.VIEW;
+            case "m" -> Relation.Kind.MATERIALIZED_VIEW;
+            case "f" -> Relation.Kind.FOREIGN_TABLE;
+            default -> Relation.Kind.OTHER;
+        };
+    }
+
+    /** Assembles a catalog by hand (tests, and {@link #load}). Names are given as PostgreSQL folds them. */
+    public static final class Builder {
+        private final Map<TableRef, Relation> relations = new LinkedHashMap<>();
+        private final Map<Integer, Map<Integer, String>> attributes = new HashMap<>();
+        private final List<String> searchPath = new ArrayList<>(List.of("public"));
+        private final Map<ColumnRef, String> phiTags = new HashMap<>();
+        private final Map<String, Set<String>> functions = new HashMap<>();
+
+        private Builder() {
+        }
+
+        /** A table whose columns have attribute numbers 1, 2, 3 ... in the order given. */
+        public Builder table(int oid, String schema, String name, String... columns) {
+            return relation(new Relation(oid, schema, name, Relation.Kind.TABLE, List.of(columns), null));
+        }
+
+        public Builder view(int oid, String schema, String name, String definition, String... columns) {
+            return relation(new Relation(oid, schema, name, Relation.Kind.VIEW, List.of(columns), definition));
+        }
+
+        public Builder relation(Relation r) {
+            relations.put(r.ref(), r);
+            Map<Integer, String> attrs = new HashMap<>();
+            for (int i = 0; i < r.columns().size(); i++) {
+                attrs.put(i + 1, r.columns().get(i));
+            }
+            attributes.put(r.oid(), attrs);
+            return this;
+        }
+
+        public Builder searchPath(String... schemas) {
+            searchPath.clear();
+            searchPath.addAll(List.of(schemas));
+            return this;
+        }
+
+        public Builder phiTag(ColumnRef column, String type) {
+            phiTags.put(column, type);
+            return this;
+        }
+
+        public Builder function(String schema, String name) {
+            functions.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new HashSet<>()).add(schema);
+            return this;
+        }
+
+        /** Built-in functions by name, as if found in pg_catalog. */
+        public Builder builtins(String... names) {
+            for (String n : names) {
+                function("pg_catalog", n);
+            }
+            return this;
+        }
+
+        public PgCatalog build() {
+            return new PgCatalog(this);
+        }
+    }
+}

@@ -2,7 +2,10 @@ package io.phigate;
 
 import io.phigate.config.ConfigException;
 import io.phigate.config.PolicyLoader;
+import io.phigate.mask.MaskingKeys;
+import io.phigate.pg.backend.SimpleQueryClient;
 import io.phigate.policy.Policy;
+import io.phigate.sql.CatalogCache;
 
 import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
@@ -75,8 +78,8 @@ public final class Gateway implements AutoCloseable {
                 Thread.ofPlatform().name("phigate-timers").daemon().factory());
         SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions());
         try {
-            PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new ClientHandshake(config.tls(), tls, verifier),
-                    audit, sessions, timers);
+            PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(SimpleQueryClient::loadCatalog),
+                    maskingKeys(policy), new ClientHandshake(config.tls(), tls, verifier), audit, sessions, timers);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             HttpServer http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), metrics(sessions, audit),
@@ -88,6 +91,22 @@ public final class Gateway implements AutoCloseable {
             timers.shutdownNow();
             audit.close();
             throw e;
+        }
+    }
+
+    /** The policy's masking key, or null (keyed operators then redact); a key that cannot be read stops the start. */
+    private static MaskingKeys maskingKeys(Policy policy) throws IOException {
+        if (policy.masking().key() == null) {
+            if (!policy.phi().isEmpty()) {
+                log.warn("the policy declares PHI but no masking key (masking.key_file or key_env): token, fpe and"
+                        + " date_shift operators redact instead");
+            }
+            return null;
+        }
+        try {
+            return MaskingKeys.derive(policy.masking().key().read().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("masking key " + policy.masking().key() + ": " + e.getMessage(), e);
         }
     }
 

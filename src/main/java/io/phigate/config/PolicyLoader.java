@@ -47,6 +47,8 @@ public final class PolicyLoader {
     private static final List<String> MATCH_KEYS = List.of("issuer", "subject", "claims");
     private static final List<String> ALLOW_KEYS = List.of("tables", "operations");
     private static final List<String> WINDOW_KEYS = List.of("days", "from", "to", "zone");
+    static final List<String> DETECTOR_NAMES = List.of("ssn", "phone", "email", "card", "iban", "npi", "dea", "mbi",
+            "ip", "ipv4", "ipv6", "url", "date", "zip", "mrn");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*");
 
@@ -168,6 +170,12 @@ public final class PolicyLoader {
         Section d = s.section("detectors", false, null);
         if (d != null) {
             for (String name : d.keys()) {
+                if (!DETECTOR_NAMES.contains(name.toLowerCase(Locale.ROOT))) {
+                    String hint = Suggest.nearest(name, DETECTOR_NAMES);
+                    d.problem(name, "unknown detector" + (hint == null ? " (known: " + String.join(", ", DETECTOR_NAMES) + ")"
+                            : "; did you mean \"" + hint + "\"?"));
+                    continue;
+                }
                 Double v = d.scalar(name, true, null, "a number between 0 and 1", PolicyLoader::confidence);
                 if (v != null) {
                     per.put(name.toLowerCase(Locale.ROOT), v);

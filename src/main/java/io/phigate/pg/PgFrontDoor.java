@@ -1,6 +1,8 @@
 package io.phigate.pg;
 
+import io.phigate.mask.MaskingKeys;
 import io.phigate.policy.Policy;
+import io.phigate.sql.CatalogCache;
 import io.phigate.policy.Role;
 
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -53,6 +55,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
     private static final Logger log = LoggerFactory.getLogger(PgFrontDoor.class);
 
     private final Policy policy;
+    private final SessionPolicies policies;
     private final GatewayConfig config;
     private final ClientHandshake handshake;
     private final AuditSink audit;
@@ -62,10 +65,13 @@ public final class PgFrontDoor implements Consumer<Socket> {
     private final AtomicInteger nextProcessId = new AtomicInteger(new SecureRandom().nextInt(1 << 20) + 1);
     private final SecureRandom random = new SecureRandom();
 
-    public PgFrontDoor(GatewayConfig config, Policy policy, ClientHandshake handshake, AuditSink audit,
-                       SessionRegistry registry, ScheduledExecutorService timers) {
+    public PgFrontDoor(GatewayConfig config, Policy policy, CatalogCache catalogs, MaskingKeys maskingKeys,
+                       ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
+                       ScheduledExecutorService timers) {
         this.config = config;
         this.policy = policy;
+        this.policies = new SessionPolicies(policy, catalogs, maskingKeys, SessionPolicies::detectors,
+                (role, statements) -> null);
         this.handshake = handshake;
         this.audit = audit;
         this.registry = registry;
@@ -163,6 +169,17 @@ public final class PgFrontDoor implements Consumer<Socket> {
 
     private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
                             Identity identity, UpstreamConnection up) throws HandshakeRefused, IOException {
+        // Until roles are enforced at connect (issue 5), the first matching role, if any, shapes masking.
+        Role role = policy.roleFor(identity).orElse(null);
+        SessionPolicies.Setup setup;
+        try {
+            setup = policies.forSession(up.config(), role);
+        } catch (SessionPolicies.CatalogUnavailable e) {
+            log.warn("session {}: {}", sessionId, e.getMessage());
+            up.close();
+            registry.release();
+            throw new HandshakeRefused(ErrorCodes.CANNOT_CONNECT_NOW, e.getMessage(), startup.database());
+        }
         try {
             audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
                     startup.database(), identity.issuer(), identity.subject(), identity.claimsDigest(),
@@ -178,10 +195,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
         byte[] secret = new byte[4];
         random.nextBytes(secret);
         ScheduledFuture<?>[] expiry = new ScheduledFuture<?>[1];
-        // Until roles are enforced at connect (issue 5), the first matching role, if any, shapes masking.
-        Role role = policy.roleFor(identity).orElse(null);
         PgSession session = new PgSession(sessionId, pid, secret, identity, startup.database(), clientAddress, ch, up,
-                audit, config.audit().responseCap(), policy, role, null, null, null, null, () -> {
+                audit, config.audit().responseCap(), policy, role, null, setup.masking(), setup.analyzer(), setup.gate(), () -> {
                     byProcessId.remove(pid);
                     if (expiry[0] != null) {
                         expiry[0].cancel(false);

@@ -1,0 +1,168 @@
+package io.phigate.pg;
+
+import io.phigate.config.UpstreamConfig;
+import io.phigate.mask.MaskingKeys;
+import io.phigate.mask.OperatorFactory;
+import io.phigate.mask.Operators;
+import io.phigate.mask.PhiType;
+import io.phigate.mask.Scrubber;
+import io.phigate.mask.SessionMasking;
+import io.phigate.mask.detect.Detector;
+import io.phigate.mask.detect.DetectorSettings;
+import io.phigate.mask.detect.Detectors;
+import io.phigate.policy.PhiCatalog;
+import io.phigate.policy.Policy;
+import io.phigate.policy.Role;
+import io.phigate.sql.Catalog;
+import io.phigate.sql.CatalogCache;
+import io.phigate.sql.ColumnRef;
+import io.phigate.sql.GuardedCatalog;
+import io.phigate.sql.PgCatalog;
+import io.phigate.sql.SqlAnalyzer;
+import io.phigate.sql.StatementAnalysis;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+
+/**
+ * Builds what each session needs to enforce the policy: its masking rules, its statement analyser and its gate.
+ * A session on an upstream the policy says nothing about gets none of them, and its statements and results pass
+ * exactly as without a policy.
+ */
+final class SessionPolicies {
+
+    /** What one session enforces; all null when nothing. */
+    record Setup(SessionMasking masking, Function<String, List<StatementAnalysis>> analyzer, StatementGate gate) {
+        static final Setup NONE = new Setup(null, null, null);
+    }
+
+    /** Wraps an analyser so that DDL it sees makes the upstream's catalog reload for the next session. */
+    private Function<String, List<StatementAnalysis>> invalidatingOnDdl(SqlAnalyzer analyzer, String upstream) {
+        return sql -> {
+            List<StatementAnalysis> out = analyzer.analyze(sql);
+            for (StatementAnalysis a : out) {
+                if (a.operations().contains(io.phigate.sql.Operation.DDL)) {
+                    catalogs.invalidate(upstream);
+                    break;
+                }
+            }
+            return out;
+        };
+    }
+
+    /** The catalog could not be read, so statements cannot be analysed: the session is refused. */
+    static final class CatalogUnavailable extends IOException {
+        CatalogUnavailable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final Policy policy;
+    private final CatalogCache catalogs;
+    private final OperatorFactory operators;
+    private final Function<PhiCatalog.ContentDetection, Scrubber> scrubbers;
+    private final BiFunction<Role, List<StatementAnalysis>, StatementGate.Refusal> scope;
+    private final Map<String, Scrubber> scrubberByUpstream = new ConcurrentHashMap<>();
+    /** The analyser over each catalog generation, wrapped so the gate sees the guarded function list. */
+    private final Map<Catalog, SqlAnalyzer> analyzers = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    SessionPolicies(Policy policy, CatalogCache catalogs, MaskingKeys keys,
+                    Function<PhiCatalog.ContentDetection, Scrubber> scrubbers,
+                    BiFunction<Role, List<StatementAnalysis>, StatementGate.Refusal> scope) {
+        this.policy = policy;
+        this.catalogs = catalogs;
+        this.operators = keys == null ? SessionPolicies::keylessOperator : (spec, type) -> Operators.create(spec, type, keys);
+        this.scrubbers = scrubbers;
+        this.scope = scope;
+    }
+
+    Policy policy() {
+        return policy;
+    }
+
+    Setup forSession(UpstreamConfig upstream, Role role) throws CatalogUnavailable {
+        PhiCatalog phi = policy.phi().get(upstream.name());
+        boolean scoped = role != null && (!role.allow().isEmpty() || role.justification() == Role.Justification.REQUIRED);
+        if (phi == null && !scoped) {
+            return Setup.NONE;
+        }
+        Catalog catalog;
+        try {
+            catalog = catalogs.catalog(upstream);
+        } catch (IOException | RuntimeException e) {
+            throw new CatalogUnavailable("phigate cannot read the catalog of upstream \"" + upstream.name()
+                    + "\", so it cannot analyse this session's statements: " + e.getMessage(), e);
+        }
+        Catalog guarded = new GuardedCatalog(catalog);
+        SqlAnalyzer analyzer = analyzers.computeIfAbsent(catalog, c -> new SqlAnalyzer(guarded));
+        SessionMasking masking = null;
+        if (phi != null) {
+            Scrubber scrubber = scrubberByUpstream.computeIfAbsent(upstream.name(), n -> scrubbers.apply(phi.detection()));
+            masking = new SessionMasking(policy, role, upstream.name(), guarded, discovered(phi, catalog), operators, scrubber);
+        }
+        StatementGate gate = new StatementGate(masking, upstream.name(), role, scoped ? scope : null);
+        return new Setup(masking, invalidatingOnDdl(analyzer, upstream.name()), gate);
+    }
+
+    private static Map<ColumnRef, PhiType> discovered(PhiCatalog phi, Catalog catalog) {
+        if (!phi.discoverComments() || !(catalog instanceof PgCatalog pg)) {
+            return Map.of();
+        }
+        Map<ColumnRef, PhiType> out = new HashMap<>();
+        for (Map.Entry<ColumnRef, String> tag : pg.phiTags().entrySet()) {
+            // An unknown type in a comment still marks the column as PHI: mask it as the strongest kind.
+            Optional<PhiType> type = PhiType.fromPolicyName(tag.getValue().toLowerCase(java.util.Locale.ROOT));
+            out.put(tag.getKey(), type.orElse(PhiType.SSN));
+        }
+        return out;
+    }
+
+    /** The content detectors an upstream's policy asks for, as the masker's scrubber. */
+    static Scrubber detectors(PhiCatalog.ContentDetection d) {
+        if (!d.enabled()) {
+            return Scrubber.NONE;
+        }
+        java.util.Set<Detector> enabled = java.util.EnumSet.allOf(Detector.class);
+        Map<Detector, Double> thresholds = new java.util.EnumMap<>(Detector.class);
+        for (Map.Entry<String, Double> e : d.perDetector().entrySet()) {
+            for (Detector detector : detectorsNamed(e.getKey())) {
+                if (e.getValue() == 0) {
+                    enabled.remove(detector);
+                } else {
+                    thresholds.put(detector, e.getValue());
+                }
+            }
+        }
+        List<java.util.regex.Pattern> mrn = d.mrnPatterns().stream().map(java.util.regex.Pattern::compile).toList();
+        Detectors detectors = Detectors.create(new DetectorSettings(enabled, d.minConfidence(), thresholds, mrn));
+        return new Scrubber() {
+            @Override
+            public String scrub(String text) {
+                return detectors.scrub(text);
+            }
+
+            @Override
+            public byte[] scrubUtf8(byte[] text) {
+                return detectors.scrubUtf8(text);
+            }
+        };
+    }
+
+    private static List<Detector> detectorsNamed(String name) {
+        return name.equals("ip") ? List.of(Detector.IPV4, Detector.IPV6)
+                : List.of(Detector.valueOf(name.toUpperCase(java.util.Locale.ROOT)));
+    }
+
+    /** Without a masking key, keyed operators cannot run: they redact instead, which is never less masked. */
+    private static io.phigate.mask.MaskOperator keylessOperator(io.phigate.mask.OperatorSpec spec, PhiType type) {
+        return switch (spec.kind()) {
+            case TOKEN, FPE, DATE_SHIFT -> Operators.create(io.phigate.mask.OperatorSpec.REDACT, type, null);
+            default -> Operators.create(spec, type, null);
+        };
+    }
+}

@@ -52,6 +52,7 @@ public final class SqlAnalyzer {
     /** Longer texts are analysed every time rather than filling the cache. */
     private static final int CACHE_MAX_CHARS = 16 * 1024;
     private static final int MAX_VIEW_DEPTH = 16;
+    private static final int MAX_NESTING = 32;
 
     private static final ExecutorService PARSERS = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("sql-parse-", 0).factory());
@@ -705,6 +706,7 @@ public final class SqlAnalyzer {
         if (from >= t.size()) {
             throw new Unparsable("missing query");
         }
+        checkParentheses(t, from);
         String sql = forJSqlParser(text, t, from);
         Statement st = parse(sql);
         Lineage lineage = new Lineage(catalog, this::view, 0);
@@ -759,6 +761,26 @@ public final class SqlAnalyzer {
         return out.toString();
     }
 
+    /**
+     * JSqlParser backtracks exponentially on unbalanced or very deeply nested parentheses; the server would refuse
+     * the first and no agent needs the second.
+     */
+    private static void checkParentheses(List<Token> t, int from) {
+        int depth = 0;
+        for (int j = from; j < t.size(); j++) {
+            if (t.get(j).isSymbol("(")) {
+                if (++depth > MAX_NESTING) {
+                    throw new Unparsable("parentheses nested deeper than " + MAX_NESTING);
+                }
+            } else if (t.get(j).isSymbol(")") && --depth < 0) {
+                throw new Unparsable("unbalanced parentheses");
+            }
+        }
+        if (depth != 0) {
+            throw new Unparsable("unbalanced parentheses");
+        }
+    }
+
     private static Statement parse(String sql) {
         try {
             Statement st = CCJSqlParserUtil.parse(sql, PARSERS, p -> p.withTimeOut(PARSE_TIMEOUT.toMillis()));
@@ -801,6 +823,7 @@ public final class SqlAnalyzer {
             if (!t.isEmpty() && t.getLast().type() == Type.SEMICOLON) {
                 t = t.subList(0, t.size() - 1);
             }
+            checkParentheses(t, 0);
             Statement st = parse(forJSqlParser(def, t, 0));
             Lineage lineage = new Lineage(catalog, this::view, depth);
             List<Col> cols = lineage.statement(st);

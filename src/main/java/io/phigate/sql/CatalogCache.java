@@ -1,0 +1,81 @@
+package io.phigate.sql;
+
+import io.phigate.config.UpstreamConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Each upstream's catalog and the analyser over it, loaded on first use and again after {@link #ttl} or after
+ * {@link #invalidate}. Any session thread may call it; one load per upstream runs at a time, and the others wait
+ * for its result. A failed load is not cached: the caller gets the exception (and refuses the statement), the next
+ * caller tries again.
+ */
+public final class CatalogCache {
+    public static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
+
+    /** Reads one upstream's catalog; {@code io.phigate.pg.backend.SimpleQueryClient::loadCatalog} in the gateway. */
+    @FunctionalInterface
+    public interface Loader {
+        Catalog load(UpstreamConfig upstream) throws IOException;
+    }
+
+    private record Entry(SqlAnalyzer analyzer, long loadedAt, long generation) {
+    }
+
+    private final Loader loader;
+    private final long ttlNanos;
+    private final LongSupplier nanoTime;
+    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final Map<String, Long> generations = new ConcurrentHashMap<>();
+
+    public CatalogCache(Loader loader) {
+        this(loader, DEFAULT_TTL, System::nanoTime);
+    }
+
+    public CatalogCache(Loader loader, Duration ttl, LongSupplier nanoTime) {
+        this.loader = loader;
+        this.ttlNanos = ttl.toNanos();
+        this.nanoTime = nanoTime;
+    }
+
+    /** The upstream's current catalog, loading it if needed. */
+    public Catalog catalog(UpstreamConfig upstream) throws IOException {
+        return analyzer(upstream).catalog();
+    }
+
+    /** The analyser over the upstream's current catalog; a new catalog comes with a new analyser (and cache). */
+    public SqlAnalyzer analyzer(UpstreamConfig upstream) throws IOException {
+        String name = upstream.name();
+        Entry e = entries.get(name);
+        if (fresh(e, name)) {
+            return e.analyzer;
+        }
+        synchronized (locks.computeIfAbsent(name, k -> new Object())) {
+            e = entries.get(name);
+            if (fresh(e, name)) {
+                return e.analyzer;
+            }
+            long generation = generations.getOrDefault(name, 0L);
+            Catalog catalog = loader.load(upstream);
+            Entry loaded = new Entry(new SqlAnalyzer(catalog), nanoTime.getAsLong(), generation);
+            entries.put(name, loaded);
+            return loaded.analyzer;
+        }
+    }
+
+    /** Drops the upstream's catalog so the next statement loads it afresh (the gateway calls this after DDL). */
+    public void invalidate(String upstreamName) {
+        // The generation makes a load that started before the DDL and finishes after it count as stale.
+        generations.merge(upstreamName, 1L, Long::sum);
+        entries.remove(upstreamName);
+    }
+
+    private boolean fresh(Entry e, String name) {
+        return e != null && nanoTime.getAsLong() - e.loadedAt < ttlNanos
+                && e.generation == generations.getOrDefault(name, 0L);
+    }
+}

@@ -1,0 +1,125 @@
+package io.phigate.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.phigate.TestDatabase;
+import io.phigate.config.CredentialsConfig;
+import io.phigate.config.HostPort;
+import io.phigate.config.SecretRef;
+import io.phigate.config.UpstreamConfig;
+import io.phigate.config.UpstreamTlsConfig;
+import io.phigate.pg.backend.SimpleQueryClient;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@link PgCatalog#load} over the gateway's own upstream client, against the real demo database. */
+class PgCatalogLoadTest {
+    private static final TestDatabase DB = TestDatabase.get();
+    private static PgCatalog catalog;
+    private static int patientsOid;
+
+    static UpstreamConfig upstream() {
+        return new UpstreamConfig("clinical", new HostPort("127.0.0.1", DB.port()), "clinical",
+                new CredentialsConfig(CredentialsConfig.Mode.STATIC, DB.user(), new SecretRef(null, DB.passwordFile())),
+                UpstreamTlsConfig.DISABLED);
+    }
+
+    @BeforeAll
+    static void createObjectsAndLoad() throws Exception {
+        try (Connection c = DB.superuser(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS sqlcat_tagged (id int, ssn text, dropped text, note text)");
+            s.execute("ALTER TABLE sqlcat_tagged DROP COLUMN IF EXISTS dropped");
+            s.execute("COMMENT ON COLUMN sqlcat_tagged.ssn IS 'phi:ssn (synthetic test data)'");
+            s.execute("CREATE OR REPLACE VIEW sqlcat_directory AS SELECT id, first_name || ' ' || last_name AS name,"
+                    + " ssn AS ident FROM patients");
+            s.execute("CREATE OR REPLACE FUNCTION sqlcat_score(int) RETURNS text LANGUAGE sql AS"
+                    + " $$ SELECT ssn FROM patients WHERE id = $1 $$");
+            try (ResultSet rs = s.executeQuery("SELECT 'patients'::regclass::oid")) {
+                rs.next();
+                patientsOid = rs.getInt(1);
+            }
+        }
+        catalog = SimpleQueryClient.loadCatalog(upstream());
+    }
+
+    @Test
+    void findsTheDemoTablesWithColumnsInOrder() {
+        Relation patients = catalog.relation(null, "patients").orElseThrow();
+        assertThat(patients.kind()).isEqualTo(Relation.Kind.TABLE);
+        assertThat(patients.schema()).isEqualTo("public");
+        assertThat(patients.oid()).isEqualTo(patientsOid);
+        assertThat(patients.columns()).startsWith("id", "mrn", "first_name", "last_name").contains("ssn").hasSize(14);
+        assertThat(catalog.relation("public", "encounters")).isPresent();
+        assertThat(catalog.relation(null, "medications")).isPresent();
+        assertThat(catalog.relation(null, "no_such_table")).isEmpty();
+    }
+
+    @Test
+    void mapsRowDescriptionOidAndAttributeNumberToAColumn() {
+        assertThat(catalog.column(patientsOid, 7)).contains(new ColumnRef("public", "patients", "ssn"));
+        assertThat(catalog.column(patientsOid, 99)).isEmpty();
+        assertThat(catalog.column(1, 1)).isEmpty();
+    }
+
+    @Test
+    void skipsDroppedColumnsButKeepsAttributeNumbers() {
+        Relation t = catalog.relation(null, "sqlcat_tagged").orElseThrow();
+        assertThat(t.columns()).containsExactly("id", "ssn", "note");
+        assertThat(catalog.column(t.oid(), 4)).contains(new ColumnRef("public", "sqlcat_tagged", "note"));
+        assertThat(catalog.column(t.oid(), 3)).isEmpty();
+    }
+
+    @Test
+    void readsPhiTagsFromColumnComments() {
+        assertThat(catalog.phiTags()).containsEntry(new ColumnRef("public", "sqlcat_tagged", "ssn"), "ssn");
+    }
+
+    @Test
+    void seesThroughAViewDefinedUpstream() {
+        Relation v = catalog.relation(null, "sqlcat_directory").orElseThrow();
+        assertThat(v.kind()).isEqualTo(Relation.Kind.VIEW);
+        assertThat(v.definition()).containsIgnoringCase("select");
+        StatementAnalysis a = new SqlAnalyzer(catalog).analyze("select ident, name from sqlcat_directory").getFirst();
+        assertThat(a.reads()).contains(new TableRef("public", "sqlcat_directory"), new TableRef("public", "patients"));
+        assertThat(a.outputs().get(0)).isEqualTo(new OutputColumn("ident",
+                java.util.Set.of(new ColumnRef("public", "patients", "ssn")), true, false));
+        assertThat(a.outputs().get(1).sources()).containsExactlyInAnyOrder(
+                new ColumnRef("public", "patients", "first_name"), new ColumnRef("public", "patients", "last_name"));
+    }
+
+    @Test
+    void classifiesUserFunctionsAsOpaqueAndBuiltinsAsTransparent() {
+        assertThat(catalog.isTransparentFunction(null, "sqlcat_score")).isFalse();
+        assertThat(catalog.isTransparentFunction("public", "sqlcat_score")).isFalse();
+        assertThat(catalog.isTransparentFunction(null, "lower")).isTrue();
+        assertThat(catalog.isTransparentFunction("pg_catalog", "row_to_json")).isTrue();
+        assertThat(catalog.isTransparentFunction(null, "format")).isTrue();
+        assertThat(catalog.isTransparentFunction(null, "query_to_xml")).isFalse();
+        assertThat(catalog.isTransparentFunction(null, "pg_read_file")).isFalse();
+        assertThat(catalog.isTransparentFunction(null, "lo_get")).isFalse();
+        assertThat(catalog.isTransparentFunction(null, "no_such_function")).isFalse();
+        StatementAnalysis a = new SqlAnalyzer(catalog).analyze("select sqlcat_score(id) from patients").getFirst();
+        assertThat(a.opaqueFunctions()).containsExactly("sqlcat_score");
+        assertThat(a.outputs().getFirst().opaque()).isTrue();
+    }
+
+    @Test
+    void searchPathIsTheRolesOwn() {
+        assertThat(catalog.searchPath()).contains("public");
+    }
+
+    @Test
+    void aFailingQueryIsAnIOExceptionAndTheConnectionStaysUsable() throws Exception {
+        try (SimpleQueryClient c = SimpleQueryClient.open(upstream())) {
+            assertThatThrownBy(() -> c.query("SELECT * FROM no_such_table")).isInstanceOf(IOException.class)
+                    .hasMessageContaining("42P01");
+            assertThat(c.query("SELECT 1, NULL")).isEqualTo(List.of(java.util.Arrays.asList("1", null)));
+        }
+    }
+}

@@ -34,6 +34,9 @@ public final class SessionMasking {
     private static final Pattern ECHOED_VALUE = Pattern.compile(":\\s*\"(?:[^\"]|\"\")*\"");
     private static final Pattern QUOTED = Pattern.compile("\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*'");
     /** {@code Key (ssn)=(123-45-6789)} and {@code Failing row contains (...)}. */
+    private static final Pattern SAFE_CONTEXT = Pattern.compile(
+            "PL/pgSQL function [\\w.\"$]+\\([\\w ,.\\[\\]\"]*\\) line \\d+ at [A-Z][A-Z ]*"
+                    + "|SQL function \"[\\w$]+\"( statement \\d+| during startup| during inlining)?|parallel worker");
     private static final Pattern ROW_VALUES = Pattern.compile("(=|contains )\\((?:[^()]|\\([^()]*\\))*\\)");
 
     private final Policy policy;
@@ -232,15 +235,32 @@ public final class SessionMasking {
         if (masksPhi) {
             switch (field) {
                 case 'M' -> out = replaceAll(ECHOED_VALUE, out, ": \"[withheld by phigate]\"");
-                case 'D', 'W', 'H', 'q' -> {
+                case 'D', 'H' -> {
                     out = replaceAll(ROW_VALUES, out, null);
                     out = replaceAll(QUOTED, out, "\"[withheld by phigate]\"");
                 }
+                case 'W' -> out = safeContext(out);
+                case 'q' -> out = "[withheld by phigate]"; // an internal query can carry values inline
                 default -> {
                 }
             }
         }
         return scrubber.scrub(out);
+    }
+
+    /**
+     * Context lines name where an error arose; some quote the data being read ({@code JSON data, line 1: ...},
+     * {@code COPY t, line 3, column c: "..."}), unquoted. Only lines of the known harmless shapes are kept.
+     */
+    private static String safeContext(String context) {
+        StringBuilder out = new StringBuilder();
+        for (String line : context.split("\n", -1)) {
+            if (!out.isEmpty()) {
+                out.append('\n');
+            }
+            out.append(SAFE_CONTEXT.matcher(line).matches() ? line : "[context withheld by phigate]");
+        }
+        return out.toString();
     }
 
     private static String replaceAll(Pattern p, String text, String replacement) {

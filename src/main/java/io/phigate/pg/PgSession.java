@@ -482,7 +482,8 @@ final class PgSession implements LiveSession {
 
     private void completed(StatementRun run) {
         audit.append(List.of(new AuditEvent.StatementCompleted(Instant.now(), id, run.id, run.outcome, run.sqlState,
-                run.commandTag, run.rows, run.durationMicros(), run.recorder == null ? null : run.recorder.finish())));
+                run.commandTag, run.rows, run.durationMicros(), run.recorder == null ? null : run.recorder.finish(),
+                run.masking)));
     }
 
     /** The pump has stopped: the server closed, we closed it, the client broke, or the server broke the protocol. */

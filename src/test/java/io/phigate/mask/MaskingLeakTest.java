@@ -180,13 +180,14 @@ class MaskingLeakTest {
             String received = relay.received();
             for (String seed : seeds) {
                 if (received.contains(seed) || (error != null && error.contains(seed))) {
-                    fail("line " + p.line + ": a seeded PHI value reached the client (" + seed.length() + " chars)"
+                    fail("line " + p.line + ": a seeded PHI value reached the client: " + context(received, seed)
                             + (error == null ? "" : "; error was: " + state));
                 }
             }
             switch (p.expected) {
                 case "masked" -> assertThat(error).as("line %d should run masked", p.line).isNull();
                 case "refused" -> assertThat(state).as("line %d should be refused: %s", p.line, error).isEqualTo("42501");
+                case "safe" -> assertThat(state).as("line %d: %s", p.line, error).isIn(null, "42501");
                 case "error" -> {
                     // may fail in PostgreSQL or succeed; what matters is that nothing leaked
                 }
@@ -203,7 +204,7 @@ class MaskingLeakTest {
             long rows = copy.copyOut("COPY patients TO STDOUT", text);
             ByteArrayOutputStream csv = new ByteArrayOutputStream();
             copy.copyOut("COPY (SELECT id, first_name, ssn, birth_date FROM patients) TO STDOUT WITH (FORMAT csv, HEADER)", csv);
-            assertThat(rows).isGreaterThan(100);
+            assertThat(rows).isGreaterThanOrEqualTo(50);
             String t = text.toString(StandardCharsets.UTF_8);
             String v = csv.toString(StandardCharsets.UTF_8);
             assertThat(t.split("\n")).hasSize((int) rows);
@@ -318,9 +319,19 @@ class MaskingLeakTest {
     private static void assertNoSeeds(String received) {
         for (String seed : seeds) {
             if (received.contains(seed)) {
-                fail("a seeded PHI value reached the client (" + seed.length() + " chars)");
+                fail("a seeded PHI value reached the client: " + context(received, seed));
             }
         }
+    }
+
+    /** Where a seed showed up, with the seed itself blanked out (the data is synthetic, but the habit matters). */
+    private static String context(String received, String seed) {
+        int at = received.indexOf(seed);
+        if (at < 0) {
+            return "(in the error text)";
+        }
+        String around = received.substring(Math.max(0, at - 80), Math.min(received.length(), at + seed.length() + 40));
+        return around.replace(seed, "#".repeat(seed.length())).replaceAll("[^\\x20-\\x7e]", ".");
     }
 
     private static Connection connect(Relay relay, Properties extra) throws SQLException, IOException {

@@ -1,0 +1,123 @@
+package io.phigate.mask.detect;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Content detectors: the safety net for text that no column rule classified (free text, expressions the lineage
+ * could not trace). Immutable and thread-safe; make one from the settings and share it.
+ *
+ * <p>Cost: a text is first scanned once for a digit, an {@code @}, {@code ://} or {@code www.}; every detector
+ * needs one of those, so text without them returns at once (the same instance from {@link #scrub}). Only the
+ * patterns whose trigger is present run. An IPv6 address written without any digit ({@code fe::ab}) is
+ * therefore not found; MRN patterns only run on text with a digit.
+ */
+public final class Detectors {
+    private static final Comparator<Finding> BY_POSITION =
+            Comparator.comparingInt(Finding::start).thenComparing(Comparator.comparingInt(Finding::end).reversed());
+
+    private final List<Recognizer> recognizers;
+    private final double[] minScores;
+
+    private Detectors(List<Recognizer> recognizers, double[] minScores) {
+        this.recognizers = recognizers;
+        this.minScores = minScores;
+    }
+
+    public static Detectors create(DetectorSettings settings) {
+        double[] minScores = new double[Detector.values().length];
+        for (Detector d : Detector.values()) {
+            minScores[d.ordinal()] = settings.minScoreFor(d);
+        }
+        return new Detectors(Recognizers.of(settings), minScores);
+    }
+
+    /** Every finding at or above its detector's threshold, by start; findings of different detectors may overlap. */
+    public List<Finding> find(CharSequence text) {
+        String s = text.toString();
+        int present = triggers(s);
+        if (present == 0) {
+            return List.of();
+        }
+        List<Finding> out = new ArrayList<>();
+        for (Recognizer r : recognizers) {
+            if ((r.needs() & present) != 0) {
+                r.find(s, minScores[r.detector().ordinal()], out);
+            }
+        }
+        out.sort(BY_POSITION);
+        return out;
+    }
+
+    /**
+     * The text with every finding replaced by its tag ({@code [SSN]}); overlapping findings are replaced as one
+     * span, tagged by the most confident. The same instance when nothing was found.
+     */
+    public String scrub(String text) {
+        List<Finding> findings = find(text);
+        if (findings.isEmpty()) {
+            return text;
+        }
+        StringBuilder out = new StringBuilder(text.length());
+        int copied = 0;
+        int i = 0;
+        while (i < findings.size()) {
+            Finding best = findings.get(i);
+            int start = best.start(), end = best.end();
+            for (i++; i < findings.size() && findings.get(i).start() < end; i++) {
+                Finding f = findings.get(i);
+                end = Math.max(end, f.end());
+                if (f.score() > best.score()) {
+                    best = f;
+                }
+            }
+            out.append(text, copied, start).append(best.detector().tag());
+            copied = end;
+        }
+        return out.append(text, copied, text.length()).toString();
+    }
+
+    /** {@link #scrub} for a UTF-8 value; the same array when nothing was found. */
+    public byte[] scrubUtf8(byte[] value) {
+        if (triggers(value) == 0) {
+            return value;
+        }
+        String text = new String(value, StandardCharsets.UTF_8);
+        String scrubbed = scrub(text);
+        return scrubbed == text ? value : scrubbed.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static int triggers(String s) {
+        int present = 0;
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= '0' && c <= '9') {
+                present |= Recognizer.DIGIT;
+            } else if (c == '@') {
+                present |= Recognizer.AT;
+            } else if ((c == ':' && s.startsWith("//", i + 1)) || ((c | 0x20) == 'w' && s.regionMatches(true, i, "www.", 0, 4))) {
+                present |= Recognizer.LINK;
+            }
+        }
+        return present;
+    }
+
+    /** The same scan over UTF-8 bytes: every trigger is ASCII, and no multi-byte sequence holds an ASCII byte. */
+    private static int triggers(byte[] v) {
+        int present = 0;
+        for (int i = 0, n = v.length; i < n; i++) {
+            byte c = v[i];
+            if (c >= '0' && c <= '9') {
+                present |= Recognizer.DIGIT;
+            } else if (c == '@') {
+                present |= Recognizer.AT;
+            } else if ((c == ':' && i + 2 < n && v[i + 1] == '/' && v[i + 2] == '/')
+                    || ((c | 0x20) == 'w' && i + 3 < n && (v[i + 1] | 0x20) == 'w' && (v[i + 2] | 0x20) == 'w' && v[i + 3] == '.')) {
+                present |= Recognizer.LINK;
+            }
+        }
+        return present;
+    }
+}

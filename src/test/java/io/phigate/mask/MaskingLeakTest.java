@@ -88,6 +88,11 @@ class MaskingLeakTest {
             s.execute("TRUNCATE phi_probe_types");
             s.execute("INSERT INTO phi_probe_types VALUES (1, 93, '2021-07-14', '2021-07-14 10:11:12+00', 'a'),"
                     + " (2, 41, '1999-02-28', '1999-02-28 00:00:00+00', 'b')");
+            s.execute("CREATE TABLE IF NOT EXISTS phi_probe_notes (id int, note text)");
+            s.execute("TRUNCATE phi_probe_notes");
+            s.execute("INSERT INTO phi_probe_notes VALUES (1, 'patient called from 617-555-0142 about SSN 219-09-9999,"
+                    + " mail jane.roe@example.org'), (2, 'no identifiers here')");
+            s.execute("GRANT ALL ON phi_probe_notes TO " + db.user());
             s.execute("GRANT ALL ON phi_probe_view, phi_probe_sink, phi_probe_labs, phi_probe_types TO " + db.user());
         }
         seeds = new LinkedHashSet<>();
@@ -285,6 +290,18 @@ class MaskingLeakTest {
                 rs.next();
                 assertThat(rs.getInt(1)).isEqualTo(10);
             }
+        }
+    }
+
+    @Test
+    void contentDetectionScrubsIdentifiersInColumnsNobodyTagged() throws Exception {
+        try (Connection c = gw.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT note FROM phi_probe_notes ORDER BY id")) {
+            rs.next();
+            assertThat(rs.getString(1)).doesNotContain("219-09-9999").doesNotContain("617-555-0142")
+                    .doesNotContain("jane.roe@example.org").contains("[SSN]").contains("[EMAIL]");
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("no identifiers here");
         }
     }
 

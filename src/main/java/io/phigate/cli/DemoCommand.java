@@ -48,6 +48,8 @@ final class DemoCommand implements Callable<Integer> {
     static final String KEYS_DIR = "keys";
     static final String AUDIT_FILE = "audit.db";
     static final String AUDIT_KEY_FILE = "audit-signing.key";
+    static final String POLICY_FILE = "policy.yaml";
+    static final String MASKING_KEY_FILE = "secrets/masking.key";
 
     /**
      * Everything a previous demo wrote here, apart from the PostgreSQL cluster, which DemoDatabase removes itself.
@@ -189,6 +191,10 @@ final class DemoCommand implements Callable<Integer> {
             writeOwnerOnly(dir.resolve(PASSWORD_FILE), database.password() + "\n");
             KeyTool.generate(dir.resolve(KEYS_DIR), true);
             io.phigate.audit.CheckpointKeys.generate(dir.resolve(KEYS_DIR).resolve(AUDIT_KEY_FILE));
+            byte[] maskingKey = new byte[32];
+            new java.security.SecureRandom().nextBytes(maskingKey);
+            writeOwnerOnly(dir.resolve(MASKING_KEY_FILE), java.util.Base64.getEncoder().encodeToString(maskingKey) + "\n");
+            Files.writeString(dir.resolve(POLICY_FILE), POLICY, StandardCharsets.UTF_8);
             Path configFile = dir.resolve(CONFIG_FILE);
             Files.writeString(configFile, config(port, database), StandardCharsets.UTF_8);
             GatewayConfig config = ConfigLoader.load(configFile);
@@ -276,9 +282,33 @@ final class DemoCommand implements Callable<Integer> {
                   # No certificate: clients on this machine connect in cleartext, nobody else can connect.
                   mode: require
                   allow_loopback_cleartext: true
+
+                policy: %13$s                     # which columns are PHI and how they are masked
                 """.formatted(port, UPSTREAM, database.port(), database.database(), database.user(), PASSWORD_FILE,
-                ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE, AUDIT_KEY_FILE);
+                ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE, AUDIT_KEY_FILE, POLICY_FILE);
     }
+
+    /** The demo's policy: the patients' identifiers are PHI, masked for every agent by the type's default operator. */
+    static final String POLICY = """
+            # Written by `phigate demo`. Tagging a column is enough to mask it (docs/configuration.md, "The policy file").
+            phi:
+              clinical:
+                columns:
+                  public.patients.mrn: mrn                # token: the same MRN always gives the same token
+                  public.patients.first_name: name        # redact
+                  public.patients.last_name: name
+                  public.patients.birth_date: dob         # year only
+                  public.patients.ssn: ssn
+                  public.patients.phone: phone
+                  public.patients.email: email
+                  public.patients.street: address
+                  public.patients.city: address
+                  public.patients.zip: zip                # first three digits
+                  public.encounters.notes: free_text
+                subjects: { public.patients: id }
+            masking:
+              key_file: secrets/masking.key
+            """;
 
     /** The claims a Kubernetes projected service-account token carries, so the audit trail shows a realistic agent. */
     private static Map<String, Object> agentClaims() {
@@ -305,8 +335,11 @@ final class DemoCommand implements Callable<Integer> {
 
                 Then try:
 
-                  select mrn, first_name, last_name, birth_date from patients limit 5;
+                  select mrn, first_name, last_name, birth_date, zip from patients limit 5;
+                  select lower(last_name) || ssn, row_to_json(p) from patients p limit 2;
                   select department, count(*) from encounters group by department order by 2 desc;
+
+                PHI is masked by the policy in %5$spolicy.yaml; the audit log says what was masked.
 
                 Every statement is in the audit log:
 

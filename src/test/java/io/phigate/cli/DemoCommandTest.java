@@ -45,6 +45,14 @@ class DemoCommandTest {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getLong(1)).isEqualTo(20);
             }
+            try (Connection c = DriverManager.getConnection(url, "triage-agent", token);
+                 Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("select ssn, mrn, birth_date from patients where ssn is not null limit 1")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).as("the demo policy masks PHI").isEqualTo("[SSN]");
+                assertThat(rs.getString(2)).startsWith("mrn_");
+                assertThat(rs.getDate(3).toLocalDate().getDayOfYear()).isEqualTo(1);
+            }
 
             // Read while the gateway still runs: a statement's record is durable before the statement is forwarded.
             try (Connection audit = DriverManager.getConnection("jdbc:sqlite:" + demo.auditFile());

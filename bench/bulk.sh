@@ -12,33 +12,54 @@ PHIGATE_XMX="${PHIGATE_XMX:-256m}"
 ROWS="${ROWS:-1000000}"
 TARGETS="direct pgbouncer phigate"
 SELECT="select g, md5(g::text), repeat('x', 150) from generate_series(1, $ROWS) g"
+SELECT_ROWS="select g, md5(g::text) as h, repeat('x', 150) as x from generate_series(1, $ROWS) g"
 # Two shapes of the same rows: COPY streams CopyData frames; a plain SELECT streams DataRow frames, the ones
 # masking will rewrite (psql holds that result in its own memory, which costs the client, not the proxy).
 declare -A QUERIES=(
   [copy]="copy ($SELECT) to stdout"
   [select]="$SELECT"
 )
-QUERY_ORDER="copy select"
-# TODO(issue 4): a "phigate, 3 masked columns" target (md5 and repeat columns masked, plus one more) once masking
-# exists; the bar is at least 0.7 x phigate unmasked.
+# The same rows stored twice: bulk_plain has no PHI; in bulk_phi the policy below tags three columns, so phigate
+# rewrites every row (a keyed token on the md5 text, partial on the long text, age90 on the integer). Direct and
+# pgbouncer read both alike; the bar is phigate(masked) >= 0.7 x phigate(plain).
+QUERIES[plain]="select g, h, x from bulk_plain"
+QUERIES[masked]="select g, h, x from bulk_phi"
+QUERY_ORDER="${QUERY_ORDER:-copy select plain masked}"
 
 require_tools
 bench_setup_workdir
 trap bench_cleanup EXIT INT TERM
+cat >"$WORK/bulk-policy.yaml" <<POLICY
+phi:
+  $BENCH_DB:
+    columns:
+      public.bulk_phi.g: age
+      public.bulk_phi.h: mrn
+      public.bulk_phi.x: ssn
+masking:
+  key_file: masking.key
+  defaults:
+    ssn: { operator: partial, keep: 4 }
+POLICY
+export PHIGATE_POLICY="$WORK/bulk-policy.yaml"
+
+psql_to() { # target sql
+  PGPASSWORD="$(target_password "$1")" "$PSQL" -X -q -At -h 127.0.0.1 -p "$(target_port "$1")" -U "$BENCH_USER" \
+    -d "$BENCH_DB" -c "$2"
+}
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$BENCH_DIR/results"
 raw="$WORK/raw.tsv"
 
 start_postgres
+for t in bulk_plain bulk_phi; do
+  psql_to direct "drop table if exists $t; create table $t as $SELECT_ROWS; analyze $t" >/dev/null
+done
 start_pgbouncer
 start_phigate "-Xmx$PHIGATE_XMX -Xlog:gc:file=$WORK/phigate/gc.log"
 startup_rss_kb="$(awk '/VmRSS/ {print $2}' "/proc/$PHIGATE_PID/status")"
 
-psql_to() { # target sql
-  PGPASSWORD="$(target_password "$1")" "$PSQL" -X -q -At -h 127.0.0.1 -p "$(target_port "$1")" -U "$BENCH_USER" \
-    -d "$BENCH_DB" -c "$2"
-}
 
 declare -A BYTES
 for q in $QUERY_ORDER; do

@@ -160,15 +160,19 @@ def bulk(args, meta):
         entry["phigate_over_pgbouncer"] = ratio(m.get("phigate"), m.get("pgbouncer"))
         entry["pgbouncer_over_direct"] = ratio(m.get("pgbouncer"), m.get("direct"))
         results.append(entry)
+    by_query = {e["query"]: e for e in results}
+    masked_over_plain = None
+    if "masked" in by_query and "plain" in by_query:
+        masked_over_plain = ratio(by_query["masked"]["targets"].get("phigate", {}).get("median_mb_per_s"),
+                                  by_query["plain"]["targets"].get("phigate", {}).get("median_mb_per_s"))
     doc = {"kind": "bulk", "meta": meta, "results": results,
-           "phigate_configs_not_measured": [{"config": "3 masked columns", "issue": 4,
-                                             "status": "todo: masking does not exist yet"}],
+           "phigate_masked_over_phigate_plain": masked_over_plain,
            "method": {"mb_per_s": "bytes psql wrote to stdout (measured once, direct) / wall time of the psql "
                                   "process, median over rounds (1 MB = 10^6 bytes)"}}
     with open(args.json, "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
-    svg_bars("1,000,000-row result: median MB/s (phigate: audit only, unmasked)",
+    svg_bars("1,000,000-row result: median MB/s (masked: 3 PHI columns rewritten by phigate)",
              [(e["query"], m) for e in results
               for m in [{k: v["median_mb_per_s"] for k, v in e["targets"].items()}]], "MB/s", args.svg)
     print()
@@ -183,7 +187,9 @@ def bulk(args, meta):
         mb = next(iter(t.values()))["bytes"] / 1e6
         print(f"| {e['query']} | {mb:,.0f} | {g('direct')} | {g('pgbouncer')} | {g('phigate')} | "
               f"{fmt(e['phigate_over_direct'], '.2f')} | {fmt(e['phigate_over_pgbouncer'], '.2f')} |")
-    print("| phigate with 3 masked columns | | | | TODO (issue 4) | | |")
+    if masked_over_plain is not None:
+        print()
+        print(f"phigate, 3 masked columns / phigate, same rows unmasked: {masked_over_plain:.2f} (bar: 0.7)")
     print()
     print(f"phigate peak heap used: {meta.get('phigate_peak_heap_mib')} MiB (largest heap-before-GC in -Xlog:gc, "
           f"or used at the end if larger; {meta.get('phigate_gc_pauses')} GC pauses); peak RSS (VmHWM): {meta.get('phigate_vmhwm_mib')} MiB; "

@@ -13,6 +13,7 @@ import io.phigate.pg.message.BackendMessage.NoticeResponse;
 import io.phigate.pg.message.BackendMessage.NotificationResponse;
 import io.phigate.pg.message.BackendMessage.RowDescription;
 import io.phigate.pg.message.BackendMessage.RowDescription.Field;
+import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrameReader;
 import io.phigate.pg.message.MessageCodec;
 import java.io.IOException;
@@ -68,6 +69,11 @@ final class Exchange {
     private final ReentrantLock outLock = new ReentrantLock();
     private final OutputStream client;
     private final Consumer<StatementRun> completed;
+    /** Most rows one result may deliver (the role's row_limit); 0 for no limit. Pump-thread state below. */
+    private final long rowLimit;
+    private final String roleName;
+    private long rowsInResult;
+    private boolean rowsWithheld;
     /** Null when this session masks nothing: every result streams through untouched. */
     private final SessionMasking masking;
     /** After an error in an extended-protocol batch the server ignores everything up to Sync; so do we. */
@@ -93,8 +99,11 @@ final class Exchange {
         }
     }
 
-    Exchange(OutputStream client, Consumer<StatementRun> completed, byte initialStatus, SessionMasking masking) {
+    Exchange(OutputStream client, Consumer<StatementRun> completed, byte initialStatus, SessionMasking masking,
+             long rowLimit, String roleName) {
         this.client = client;
+        this.rowLimit = rowLimit;
+        this.roleName = roleName;
         this.masking = masking;
         this.completed = completed;
         this.transactionStatus = initialStatus;
@@ -150,6 +159,11 @@ final class Exchange {
 
     /** Streams a row ('D') or COPY data ('d') frame from the server to the client, masked where the plan says. */
     void forward(byte type, FrameReader upstream) throws IOException {
+        if (type == 'D' && rowLimit > 0 && ++rowsInResult > rowLimit) {
+            upstream.skipBody();
+            rowsWithheld = true;
+            return;
+        }
         if (masking != null && maskedForward(type, upstream)) {
             return;
         }
@@ -183,6 +197,7 @@ final class Exchange {
                 retire(k -> k == Kind.SYNC || k == Kind.QUERY || k == Kind.FUNCTION_CALL, Outcome.OK, true);
             }
             case 'C' -> {
+                body = endOfResult(body);
                 writeFrame(type, body);
                 nextStatementOfQuery();
                 CommandComplete cc = (CommandComplete) MessageCodec.decodeBackend(type, body);
@@ -212,6 +227,7 @@ final class Exchange {
                 retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
             }
             case 'I' -> {
+                rowsInResult = 0;
                 writeFrame(type, body);
                 nextStatementOfQuery();
                 retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
@@ -229,6 +245,8 @@ final class Exchange {
                 retire(k -> k == Kind.CLOSE, Outcome.OK, false);
             }
             case 'n', 'T' -> {
+                rowsInResult = 0;
+                rowsWithheld = false;
                 writeFrame(type, body);
                 // RowDescription also appears inside a simple Query's results; only a Describe retires here.
                 retire(k -> k == Kind.DESCRIBE, Outcome.OK, false);
@@ -483,6 +501,25 @@ final class Exchange {
                 return body;
             }
         }
+    }
+
+    /**
+     * Ends a result: when the role's row limit held rows back, the client is told so in a notice and the command
+     * tag counts what it received.
+     */
+    private byte[] endOfResult(byte[] body) throws IOException {
+        long delivered = Math.min(rowsInResult, rowLimit);
+        boolean withheld = rowsWithheld;
+        rowsInResult = 0;
+        rowsWithheld = false;
+        if (!withheld) {
+            return body;
+        }
+        writeFrame((byte) 'N', bodyOf(ErrorCodes.notice("phigate returned only the first " + rowLimit
+                + " rows of this result: role \"" + roleName + "\" has row_limit " + rowLimit)));
+        String tag = ((CommandComplete) MessageCodec.decodeBackend((byte) 'C', body)).tag();
+        int space = tag.lastIndexOf(' ');
+        return bodyOf(new CommandComplete(space < 0 ? tag : tag.substring(0, space + 1) + delivered));
     }
 
     /** After a CommandComplete or EmptyQueryResponse, a simple Query's next results belong to its next statement. */

@@ -112,7 +112,8 @@ final class PgSession implements LiveSession {
         this.upstream = upstream;
         this.audit = audit;
         this.onEnd = onEnd;
-        this.exchange = new Exchange(client.out(), this::completed, upstream.transactionStatus(), masking);
+        this.exchange = new Exchange(client.out(), this::completed, upstream.transactionStatus(), masking,
+                role == null ? 0 : role.rowLimit(), role == null ? null : role.name());
     }
 
     /** Runs the session to its end on the calling thread. */

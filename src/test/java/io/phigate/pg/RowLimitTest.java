@@ -1,0 +1,65 @@
+package io.phigate.pg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.phigate.GatewayHarness;
+import io.phigate.config.GatewayConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A role's row_limit: the client gets the first rows, a notice saying why, and a command tag that counts them. */
+class RowLimitTest {
+    @TempDir
+    static Path dir;
+    static GatewayHarness gw;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Files.writeString(dir.resolve("policy.yaml"), """
+                roles:
+                  - name: sampler
+                    match: { subject: "system:serviceaccount:clinical:*" }
+                    upstreams: [clinical]
+                    row_limit: 7
+                """);
+        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
+                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+    }
+
+    @Test
+    void rowsBeyondTheLimitAreWithheldWithANotice() throws Exception {
+        for (String mode : new String[]{"simple", "extended"}) {
+            Properties p = new Properties();
+            p.setProperty("preferQueryMode", mode);
+            try (Connection c = gw.connect(p); Statement s = c.createStatement()) {
+                int n = 0;
+                try (ResultSet rs = s.executeQuery("SELECT id FROM patients ORDER BY id")) {
+                    while (rs.next()) {
+                        n++;
+                    }
+                    assertThat(rs.getWarnings() == null).isTrue();
+                }
+                assertThat(n).as(mode).isEqualTo(7);
+                assertThat(s.getWarnings() != null).isTrue();
+                assertThat(s.getWarnings().getMessage()).contains("row_limit 7");
+                try (ResultSet rs = s.executeQuery("SELECT 1")) {
+                    assertThat(rs.next()).isTrue();
+                }
+            }
+        }
+        assertThat(gw.auditEventually("kind = 'statement_completed' and command_tag = 'SELECT 7'", 2)).hasSizeGreaterThanOrEqualTo(2);
+    }
+}

@@ -64,6 +64,7 @@ class MaskingLeakTest {
                   public.phi_probe_types.age: age
                   public.phi_probe_types.visit: date
                 subjects: { public.patients: id }
+                discover_comments: true
             masking:
               key_file: masking.key
             """;
@@ -93,6 +94,7 @@ class MaskingLeakTest {
             s.execute("INSERT INTO phi_probe_notes VALUES (1, 'patient called from 617-555-0142 about SSN 219-09-9999,"
                     + " mail jane.roe@example.org'), (2, 'no identifiers here')");
             s.execute("GRANT ALL ON phi_probe_notes TO " + db.user());
+            s.execute("COMMENT ON COLUMN phi_probe_types.label IS 'phi:name; tagged next to the schema'");
             s.execute("GRANT ALL ON phi_probe_view, phi_probe_sink, phi_probe_labs, phi_probe_types TO " + db.user());
         }
         seeds = new LinkedHashSet<>();
@@ -302,6 +304,16 @@ class MaskingLeakTest {
                     .doesNotContain("jane.roe@example.org").contains("[SSN]").contains("[EMAIL]");
             rs.next();
             assertThat(rs.getString(1)).isEqualTo("no identifiers here");
+        }
+    }
+
+    @Test
+    void aTagInAColumnCommentMasksTheColumn() throws Exception {
+        try (Connection c = gw.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT label, upper(label) FROM phi_probe_types ORDER BY id")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("[NAME]");
+            assertThat(rs.getString(2)).isEqualTo("[NAME]");
         }
     }
 

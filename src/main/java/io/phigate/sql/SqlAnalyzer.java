@@ -63,17 +63,24 @@ public final class SqlAnalyzer {
     }
 
     private final Catalog catalog;
-    private final Map<String, List<StatementAnalysis>> cache = Collections.synchronizedMap(
-            new LinkedHashMap<>(256, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, List<StatementAnalysis>> eldest) {
-                    return size() > CACHE_ENTRIES;
-                }
-            });
+    private final int cacheEntries;
+    private final Map<String, List<StatementAnalysis>> cache;
     private final Map<TableRef, Optional<ViewInfo>> views = new ConcurrentHashMap<>();
 
     public SqlAnalyzer(Catalog catalog) {
+        this(catalog, CACHE_ENTRIES);
+    }
+
+    /** {@code cacheEntries} 0 analyses every text afresh (benchmarks; callers that cache elsewhere). */
+    public SqlAnalyzer(Catalog catalog, int cacheEntries) {
         this.catalog = catalog;
+        this.cacheEntries = cacheEntries;
+        this.cache = Collections.synchronizedMap(new LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, List<StatementAnalysis>> eldest) {
+                return size() > cacheEntries;
+            }
+        });
     }
 
     public Catalog catalog() {
@@ -95,7 +102,7 @@ public final class SqlAnalyzer {
         if (sql == null) {
             return List.of(StatementAnalysis.unparsed("", "no statement text"));
         }
-        boolean cacheable = sql.length() <= CACHE_MAX_CHARS;
+        boolean cacheable = cacheEntries > 0 && sql.length() <= CACHE_MAX_CHARS;
         if (cacheable) {
             List<StatementAnalysis> hit = cache.get(sql);
             if (hit != null) {

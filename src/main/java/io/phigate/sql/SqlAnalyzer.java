@@ -591,7 +591,10 @@ public final class SqlAnalyzer {
                 n = writeName(r, t, n);
                 if (verb.equals("create")) {
                     int as = topLevel(t, n, "as");
-                    if (as >= 0 && as + 1 < t.size() && startsQuery(t.get(as + 1))) {
+                    if (as >= 0 && as + 1 < t.size() && t.get(as + 1).is("execute")) {
+                        // CREATE TABLE ... AS EXECUTE stores a prepared statement's rows; PREPARE was checked.
+                        r.facts.copiesQuery = true;
+                    } else if (as >= 0 && as + 1 < t.size() && startsQuery(t.get(as + 1))) {
                         int end = queryEnd(t, as + 1);
                         Query q = query(text, t.subList(0, end), as + 1);
                         r.facts.addAll(q.facts);
@@ -614,8 +617,7 @@ public final class SqlAnalyzer {
     }
 
     private static boolean startsQuery(Token k) {
-        return k.isSymbol("(") || k.is("select") || k.is("with") || k.is("values") || k.is("table")
-                || k.is("execute");
+        return k.isSymbol("(") || k.is("select") || k.is("with") || k.is("values") || k.is("table");
     }
 
     /** Where a CREATE ... AS query ends: before a trailing WITH [NO] DATA or WITH [...] CHECK OPTION. */

@@ -437,7 +437,9 @@ public final class SqlAnalyzer {
 
     private static Result set(String text, List<Token> t) {
         Result r = new Result(StatementKind.SET, Operation.UTILITY);
-        int i = skipWords(t, 1, "session", "local");
+        // SESSION is both a scope (SET SESSION x = ...) and the start of SESSION AUTHORIZATION / CHARACTERISTICS.
+        int i = t.size() > 2 && t.get(1).is("session") && (t.get(2).is("authorization")
+                || t.get(2).is("characteristics")) ? 1 : skipWords(t, 1, "session", "local");
         if (i >= t.size()) {
             throw new Unparsable("SET without a parameter");
         }
@@ -448,6 +450,11 @@ public final class SqlAnalyzer {
         }
         if (t.get(i).is("session") && i + 1 < t.size() && t.get(i + 1).is("authorization")) {
             r.setting = "session_authorization";
+            r.settingValue = value(text, t, i + 2);
+            return r;
+        }
+        if (t.get(i).is("session") && i + 1 < t.size() && t.get(i + 1).is("characteristics")) {
+            r.setting = "default_transaction";
             r.settingValue = value(text, t, i + 2);
             return r;
         }

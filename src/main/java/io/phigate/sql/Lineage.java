@@ -603,6 +603,12 @@ final class Lineage {
                     fold(last(f.getMultipartName()));
             case AnalyticExpression a -> fold(a.getName());
             case RowGetExpression r -> fold(r.getColumnName());
+            // A scalar subquery is labelled by its own single column, as PostgreSQL's FigureColname does.
+            case ParenthesedSelect ps when ps.getSelect() instanceof PlainSelect inner
+                    && inner.getSelectItems().size() == 1 -> {
+                SelectItem<?> only = inner.getSelectItems().getFirst();
+                yield only.getAlias() != null ? fold(only.getAlias().getName()) : label(only.getExpression());
+            }
             default -> "?column?";
         };
     }

@@ -6,7 +6,6 @@
 # Results: bench/results/jmh-DATE.json (JMH's own JSON) and the table JMH prints.
 #
 # TODO(issue 4): MaskingBenchmark, masking operators in values/s, once io.phigate.masking exists.
-# TODO(issue 5): LineageBenchmark, the lineage analyser in statements/s, once io.phigate.sql has one.
 set -euo pipefail
 jmh_dir="$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd -P "$jmh_dir/../.." && pwd)"

@@ -127,28 +127,40 @@ final class Lexer {
     /** {@code quote} is the index of the opening quote; {@code start} where the token (with its prefix) begins. */
     private static int string(String s, int start, int quote, boolean backslashes, List<Token> out) {
         StringBuilder v = new StringBuilder();
+        int end = quoted(s, quote, '\'', backslashes, v);
+        out.add(new Token(Type.STRING, v.toString(), start, end, backslashes, false));
+        return end;
+    }
+
+    private static int quotedIdent(String s, int start, int quote, List<Token> out) {
+        StringBuilder v = new StringBuilder();
+        int end = quoted(s, quote, '"', false, v);
+        out.add(new Token(Type.QUOTED_IDENT, v.toString(), start, end, false, false));
+        return end;
+    }
+
+    /** Reads up to the closing {@code q} (doubled, it stands for itself) into {@code v}; returns the index after. */
+    private static int quoted(String s, int open, char q, boolean backslashes, StringBuilder v) {
         int n = s.length();
-        int i = quote + 1;
+        int i = open + 1;
         while (i < n) {
             char c = s.charAt(i);
             if (backslashes && c == '\\' && i + 1 < n) {
                 v.append(unescape(s.charAt(i + 1)));
                 i += 2;
-            } else if (c == '\'') {
-                if (i + 1 < n && s.charAt(i + 1) == '\'') {
-                    v.append('\'');
+            } else if (c == q) {
+                if (i + 1 < n && s.charAt(i + 1) == q) {
+                    v.append(q);
                     i += 2;
                 } else {
-                    i++;
-                    break;
+                    return i + 1;
                 }
             } else {
                 v.append(c);
                 i++;
             }
         }
-        out.add(new Token(Type.STRING, v.toString(), start, i, backslashes, false));
-        return i;
+        return n;
     }
 
     private static char unescape(char c) {
@@ -162,29 +174,6 @@ final class Lexer {
         };
     }
 
-    private static int quotedIdent(String s, int start, int quote, List<Token> out) {
-        StringBuilder v = new StringBuilder();
-        int n = s.length();
-        int i = quote + 1;
-        while (i < n) {
-            char c = s.charAt(i);
-            if (c == '"') {
-                if (i + 1 < n && s.charAt(i + 1) == '"') {
-                    v.append('"');
-                    i += 2;
-                } else {
-                    i++;
-                    break;
-                }
-            } else {
-                v.append(c);
-                i++;
-            }
-        }
-        out.add(new Token(Type.QUOTED_IDENT, v.toString(), start, i, false, false));
-        return i;
-    }
-
     /** {@code $1} is a parameter; {@code $tag$} or {@code $$} opens a dollar-quoted string closed by the same tag. */
     private static int dollar(String s, int i, List<Token> out) {
         int n = s.length();
@@ -196,7 +185,7 @@ final class Lexer {
             out.add(new Token(Type.PARAM, s.substring(i, j), i, j, false, false));
             return j;
         }
-        while (j < n && s.charAt(j) != '$' && isIdentPart(s.charAt(j)) && s.charAt(j) != '$') {
+        while (j < n && s.charAt(j) != '$' && isIdentPart(s.charAt(j))) {
             j++;
         }
         if (j < n && s.charAt(j) == '$') {

@@ -381,6 +381,10 @@ final class Lineage {
                 walk(si.getExpression(), sc);
             }
         }
+        if (ps.getForMode() != null) {
+            // Row locks need UPDATE privilege in PostgreSQL, and hold other sessions' writes until commit.
+            facts.operations.add(Operation.UPDATE);
+        }
         if (ps.getIntoTables() != null && !ps.getIntoTables().isEmpty()) {
             // SELECT INTO creates a table from the result: PHI copied somewhere no masking rule names.
             for (Table t : ps.getIntoTables()) {
@@ -599,6 +603,12 @@ final class Lineage {
                     fold(last(f.getMultipartName()));
             case AnalyticExpression a -> fold(a.getName());
             case RowGetExpression r -> fold(r.getColumnName());
+            // A scalar subquery is labelled by its own single column, as PostgreSQL's FigureColname does.
+            case ParenthesedSelect ps when ps.getSelect() instanceof PlainSelect inner
+                    && inner.getSelectItems().size() == 1 -> {
+                SelectItem<?> only = inner.getSelectItems().getFirst();
+                yield only.getAlias() != null ? fold(only.getAlias().getName()) : label(only.getExpression());
+            }
             default -> "?column?";
         };
     }
@@ -607,21 +617,20 @@ final class Lineage {
 
     private List<Col> insert(Insert ins) {
         facts.operations.add(Operation.INSERT);
+        int readsBefore = facts.reads.size();
         Ctes ctes = withItems(ins.getWithItemsList(), null, null);
         TableRef target = ref(ins.getTable());
         facts.writes.add(target);
         if (ins.getSelect() != null) {
-            int readsBefore = facts.reads.size();
             Select src = ins.getSelect();
-            boolean hadSelect = facts.operations.contains(Operation.SELECT);
             select(src, null, ctes);
             if (!(src instanceof Values) || facts.reads.size() > readsBefore) {
                 // INSERT ... SELECT stores a query's result in a table the masking rules may not cover.
                 facts.copiesQuery = true;
             }
-            if (facts.reads.size() > readsBefore && !hadSelect) {
-                facts.operations.add(Operation.SELECT);
-            }
+        }
+        if (facts.reads.size() > readsBefore) {
+            facts.operations.add(Operation.SELECT);
         }
         InsertConflictAction action = ins.getConflictAction();
         Scope targetScope = new Scope(null, ctes);

@@ -63,17 +63,24 @@ public final class SqlAnalyzer {
     }
 
     private final Catalog catalog;
-    private final Map<String, List<StatementAnalysis>> cache = Collections.synchronizedMap(
-            new LinkedHashMap<>(256, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, List<StatementAnalysis>> eldest) {
-                    return size() > CACHE_ENTRIES;
-                }
-            });
+    private final int cacheEntries;
+    private final Map<String, List<StatementAnalysis>> cache;
     private final Map<TableRef, Optional<ViewInfo>> views = new ConcurrentHashMap<>();
 
     public SqlAnalyzer(Catalog catalog) {
+        this(catalog, CACHE_ENTRIES);
+    }
+
+    /** {@code cacheEntries} 0 analyses every text afresh (benchmarks; callers that cache elsewhere). */
+    public SqlAnalyzer(Catalog catalog, int cacheEntries) {
         this.catalog = catalog;
+        this.cacheEntries = cacheEntries;
+        this.cache = Collections.synchronizedMap(new LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, List<StatementAnalysis>> eldest) {
+                return size() > cacheEntries;
+            }
+        });
     }
 
     public Catalog catalog() {
@@ -95,7 +102,7 @@ public final class SqlAnalyzer {
         if (sql == null) {
             return List.of(StatementAnalysis.unparsed("", "no statement text"));
         }
-        boolean cacheable = sql.length() <= CACHE_MAX_CHARS;
+        boolean cacheable = cacheEntries > 0 && sql.length() <= CACHE_MAX_CHARS;
         if (cacheable) {
             List<StatementAnalysis> hit = cache.get(sql);
             if (hit != null) {
@@ -430,7 +437,9 @@ public final class SqlAnalyzer {
 
     private static Result set(String text, List<Token> t) {
         Result r = new Result(StatementKind.SET, Operation.UTILITY);
-        int i = skipWords(t, 1, "session", "local");
+        // SESSION is both a scope (SET SESSION x = ...) and the start of SESSION AUTHORIZATION / CHARACTERISTICS.
+        int i = t.size() > 2 && t.get(1).is("session") && (t.get(2).is("authorization")
+                || t.get(2).is("characteristics")) ? 1 : skipWords(t, 1, "session", "local");
         if (i >= t.size()) {
             throw new Unparsable("SET without a parameter");
         }
@@ -441,6 +450,11 @@ public final class SqlAnalyzer {
         }
         if (t.get(i).is("session") && i + 1 < t.size() && t.get(i + 1).is("authorization")) {
             r.setting = "session_authorization";
+            r.settingValue = value(text, t, i + 2);
+            return r;
+        }
+        if (t.get(i).is("session") && i + 1 < t.size() && t.get(i + 1).is("characteristics")) {
+            r.setting = "default_transaction";
             r.settingValue = value(text, t, i + 2);
             return r;
         }
@@ -584,7 +598,10 @@ public final class SqlAnalyzer {
                 n = writeName(r, t, n);
                 if (verb.equals("create")) {
                     int as = topLevel(t, n, "as");
-                    if (as >= 0 && as + 1 < t.size() && startsQuery(t.get(as + 1))) {
+                    if (as >= 0 && as + 1 < t.size() && t.get(as + 1).is("execute")) {
+                        // CREATE TABLE ... AS EXECUTE stores a prepared statement's rows; PREPARE was checked.
+                        r.facts.copiesQuery = true;
+                    } else if (as >= 0 && as + 1 < t.size() && startsQuery(t.get(as + 1))) {
                         int end = queryEnd(t, as + 1);
                         Query q = query(text, t.subList(0, end), as + 1);
                         r.facts.addAll(q.facts);
@@ -607,8 +624,7 @@ public final class SqlAnalyzer {
     }
 
     private static boolean startsQuery(Token k) {
-        return k.isSymbol("(") || k.is("select") || k.is("with") || k.is("values") || k.is("table")
-                || k.is("execute");
+        return k.isSymbol("(") || k.is("select") || k.is("with") || k.is("values") || k.is("table");
     }
 
     /** Where a CREATE ... AS query ends: before a trailing WITH [NO] DATA or WITH [...] CHECK OPTION. */

@@ -77,6 +77,8 @@ final class PgSession implements LiveSession {
     private final Map<String, ResultShape.Prepared> preparedShapes = new HashMap<>();
     private final Map<String, ResultShape> portalShapes = new HashMap<>();
     private final Map<String, StatementAnalysis> cursors = new HashMap<>();
+    /** SQL-level PREPARE name to the statement it prepared, so EXECUTE is masked as that statement. */
+    private final Map<String, StatementAnalysis> sqlPrepared = new HashMap<>();
     private final AtomicLong statementIds = new AtomicLong();
     private final Map<String, String> preparedStatements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
@@ -367,7 +369,19 @@ final class PgSession implements LiveSession {
     /** Remembers declared cursors, so a later FETCH is masked as the query it reads from. */
     private void track(List<StatementAnalysis> analyses) {
         for (StatementAnalysis a : analyses) {
-            if (a.kind() == StatementKind.DECLARE_CURSOR && a.cursor() != null) {
+            if (a.kind() == StatementKind.PREPARE) {
+                String name = io.phigate.sql.SqlAnalyzer.preparedStatementName(a.text());
+                if (name != null) {
+                    sqlPrepared.put(name, a);
+                }
+            } else if (a.kind() == StatementKind.DEALLOCATE) {
+                String name = io.phigate.sql.SqlAnalyzer.preparedStatementName(a.text());
+                if (name == null) {
+                    sqlPrepared.clear();
+                } else {
+                    sqlPrepared.remove(name);
+                }
+            } else if (a.kind() == StatementKind.DECLARE_CURSOR && a.cursor() != null) {
                 cursors.put(a.cursor(), a);
             } else if (a.kind() == StatementKind.CLOSE_CURSOR && a.cursor() != null) {
                 if (a.cursor().equals("all")) {
@@ -387,7 +401,10 @@ final class PgSession implements LiveSession {
     private StatementAnalysis resolve(StatementAnalysis a) {
         return switch (a.kind()) {
             case FETCH -> a.cursor() == null ? null : cursors.get(a.cursor());
-            case EXECUTE -> null;
+            case EXECUTE -> {
+                String name = io.phigate.sql.SqlAnalyzer.preparedStatementName(a.text());
+                yield name == null ? null : sqlPrepared.get(name);
+            }
             default -> a;
         };
     }

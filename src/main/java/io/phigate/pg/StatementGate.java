@@ -23,6 +23,13 @@ import java.util.regex.Pattern;
 final class StatementGate {
     /** The parameters that would change what the analyser resolves names against, or who the session is upstream. */
     private static final Set<String> GUARDED_SETTINGS = Set.of("role", "session_authorization", "search_path");
+    /**
+     * Catalog views that hold values of other tables' columns (planner statistics keep a column's most common
+     * values) or other sessions' statement texts.
+     */
+    private static final Set<String> VALUE_BEARING_CATALOG = Set.of("pg_stats", "pg_stats_ext", "pg_stats_ext_exprs",
+            "pg_statistic", "pg_statistic_ext", "pg_statistic_ext_data", "pg_stat_activity", "pg_stat_statements",
+            "pg_prepared_statements", "pg_cursors");
     private static final Pattern COPY_BINARY = Pattern.compile("(?is).*\\b(binary|format\\s*\\(?\\s*binary)\\b.*");
     private static final Pattern COPY_CSV = Pattern.compile("(?is).*\\b(csv)\\b.*");
     private static final Pattern COPY_OPTIONS = Pattern.compile(
@@ -79,6 +86,12 @@ final class StatementGate {
                         + " (policy phi." + upstream + ".unparsed: refuse)");
             }
             return null;
+        }
+        for (io.phigate.sql.TableRef t : a.reads()) {
+            if (VALUE_BEARING_CATALOG.contains(t.table()) && ("pg_catalog".equals(t.schema()) || "?".equals(t.schema()))) {
+                return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, t + " holds values of other tables' columns or"
+                        + " other sessions' statements; refused for a session that sees PHI masked");
+            }
         }
         if (a.kind() == StatementKind.DO || a.kind() == StatementKind.CALL) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, (a.kind() == StatementKind.DO ? "DO blocks" : "CALL")

@@ -136,7 +136,17 @@ class MaskingLeakTest {
         }
     }
 
+    /** {@code expected} may name the modes it runs in: {@code masked[simple,extended]}. */
     record Probe(String expected, String sql, int line) {
+        boolean runsIn(String mode) {
+            int b = expected.indexOf('[');
+            return b < 0 || java.util.Arrays.asList(expected.substring(b + 1, expected.length() - 1).split(",")).contains(mode);
+        }
+
+        String outcome() {
+            int b = expected.indexOf('[');
+            return b < 0 ? expected : expected.substring(0, b);
+        }
     }
 
     static List<Probe> probes() throws IOException {
@@ -164,6 +174,9 @@ class MaskingLeakTest {
                 "binary", Map.of("preferQueryMode", "extended", "prepareThreshold", "-1", "binaryTransfer", "true"));
         for (Probe p : probes()) {
             for (Map.Entry<String, Map<String, String>> mode : modes.entrySet()) {
+                if (!p.runsIn(mode.getKey())) {
+                    continue;
+                }
                 tests.add(DynamicTest.dynamicTest("line " + p.line + " [" + mode.getKey() + "] " + p.sql,
                         () -> runProbe(p, mode.getValue())));
             }
@@ -191,7 +204,7 @@ class MaskingLeakTest {
                             + (error == null ? "" : "; error was: " + state));
                 }
             }
-            switch (p.expected) {
+            switch (p.outcome()) {
                 case "masked" -> assertThat(error).as("line %d should run masked", p.line).isNull();
                 case "refused" -> assertThat(state).as("line %d should be refused: %s", p.line, error).isEqualTo("42501");
                 case "safe" -> assertThat(state).as("line %d: %s", p.line, error).isIn(null, "42501");

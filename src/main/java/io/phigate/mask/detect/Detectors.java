@@ -1,5 +1,6 @@
 package io.phigate.mask.detect;
 
+import io.phigate.mask.Scrubber;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,7 +15,7 @@ import java.util.List;
  * patterns whose trigger is present run. An IPv6 address written without any digit ({@code fe::ab}) is
  * therefore not found; MRN patterns only run on text with a digit.
  */
-public final class Detectors {
+public final class Detectors implements Scrubber {
     private static final Comparator<Finding> BY_POSITION =
             Comparator.comparingInt(Finding::start).thenComparing(Comparator.comparingInt(Finding::end).reversed());
 
@@ -72,6 +73,7 @@ public final class Detectors {
      * The text with every finding replaced by its tag ({@code [SSN]}); overlapping findings are replaced as one
      * span, tagged by the most confident. The same instance when nothing was found.
      */
+    @Override
     public String scrub(String text) {
         List<Finding> findings = find(text);
         if (findings.isEmpty()) {
@@ -97,6 +99,7 @@ public final class Detectors {
     }
 
     /** {@link #scrub} for a UTF-8 value; the same array when nothing was found. */
+    @Override
     public byte[] scrubUtf8(byte[] value) {
         if (triggers(value) == 0) {
             return value;

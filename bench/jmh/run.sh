@@ -5,7 +5,7 @@
 #   bench/jmh/run.sh CodecBenchmark -f 2 -wi 5 -i 10  # one class, longer
 # Results: bench/results/jmh-DATE.json (JMH's own JSON) and the table JMH prints.
 #
-# MaskOperatorBenchmark (masking operators, values/s) and DetectorBenchmark (content detector scrub, notes/s): issue 4.
+# TODO(issue 4): MaskingBenchmark, masking operators in values/s, once io.phigate.masking exists.
 # TODO(issue 5): LineageBenchmark, the lineage analyser in statements/s, once io.phigate.sql has one.
 set -euo pipefail
 jmh_dir="$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

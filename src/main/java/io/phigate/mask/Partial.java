@@ -5,7 +5,8 @@ package io.phigate.mask;
  * {@code partial}: keeps the last {@code keep} characters and writes {@code *} for each other one. Separators
  * ({@code space - ( ) . / _ : + ,}) stay in place and do not count, so {@code 123-45-6789} becomes
  * {@code ***-**-6789} and a phone keeps its punctuation: the shape says nothing about the person. A value with
- * no more than {@code keep} characters is masked whole, never returned as it was. Integers keep their last
+ * no more than {@code keep} characters is masked whole, never returned as it was (one of only separators, or
+ * empty, has nothing to mask and comes out the same). Integers keep their last
  * {@code keep} digits as a non-negative integer of the same type; other types become NULL.
  */
 final class Partial extends ValueOperator {

@@ -1,5 +1,6 @@
 package io.phigate.mask.detect;
 
+import io.phigate.mask.Scrubber;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,9 +15,12 @@ import java.util.List;
  * patterns whose trigger is present run. An IPv6 address written without any digit ({@code fe::ab}) is
  * therefore not found; MRN patterns only run on text with a digit.
  */
-public final class Detectors {
+public final class Detectors implements Scrubber {
     private static final Comparator<Finding> BY_POSITION =
             Comparator.comparingInt(Finding::start).thenComparing(Comparator.comparingInt(Finding::end).reversed());
+
+    /** How far a digit-triggered match can reach from its nearest digit (an IBAN is at most 34 chars). */
+    private static final int DIGIT_REACH = 64;
 
     private final List<Recognizer> recognizers;
     private final double[] minScores;
@@ -41,10 +45,24 @@ public final class Detectors {
         if (present == 0) {
             return List.of();
         }
+        // Digit-triggered shapes lie within a few dozen chars of a digit: skip the digit-free head and tail
+        int from = 0, to = s.length();
+        if ((present & Recognizer.DIGIT) != 0) {
+            int first = 0, last = s.length() - 1;
+            while (!isDigit(s.charAt(first))) {
+                first++;
+            }
+            while (!isDigit(s.charAt(last))) {
+                last--;
+            }
+            from = Math.max(0, first - DIGIT_REACH);
+            to = Math.min(s.length(), last + 1 + DIGIT_REACH);
+        }
         List<Finding> out = new ArrayList<>();
         for (Recognizer r : recognizers) {
             if ((r.needs() & present) != 0) {
-                r.find(s, minScores[r.detector().ordinal()], out);
+                boolean nearDigits = r.needs() == Recognizer.DIGIT && r.detector() != Detector.MRN;
+                r.find(s, nearDigits ? from : 0, nearDigits ? to : s.length(), minScores[r.detector().ordinal()], out);
             }
         }
         out.sort(BY_POSITION);
@@ -55,6 +73,7 @@ public final class Detectors {
      * The text with every finding replaced by its tag ({@code [SSN]}); overlapping findings are replaced as one
      * span, tagged by the most confident. The same instance when nothing was found.
      */
+    @Override
     public String scrub(String text) {
         List<Finding> findings = find(text);
         if (findings.isEmpty()) {
@@ -80,6 +99,7 @@ public final class Detectors {
     }
 
     /** {@link #scrub} for a UTF-8 value; the same array when nothing was found. */
+    @Override
     public byte[] scrubUtf8(byte[] value) {
         if (triggers(value) == 0) {
             return value;
@@ -87,6 +107,10 @@ public final class Detectors {
         String text = new String(value, StandardCharsets.UTF_8);
         String scrubbed = scrub(text);
         return scrubbed == text ? value : scrubbed.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     private static int triggers(String s) {

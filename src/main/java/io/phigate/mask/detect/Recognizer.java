@@ -24,8 +24,9 @@ record Recognizer(Detector detector, Pattern pattern, int needs, Scorer scorer, 
         return (m, text) -> score;
     }
 
-    void find(String text, double minScore, List<Finding> out) {
-        Matcher m = pattern.matcher(text);
+    /** Finds matches starting and ending in {@code [from, to)}; lookarounds still see the whole text. */
+    void find(String text, int from, int to, double minScore, List<Finding> out) {
+        Matcher m = pattern.matcher(text).region(from, to).useTransparentBounds(true).useAnchoringBounds(false);
         while (m.find()) {
             double score = scorer.score(m, text);
             if (score < 0) {

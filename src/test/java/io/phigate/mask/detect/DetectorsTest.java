@@ -117,6 +117,15 @@ class DetectorsTest {
     }
 
     @Test
+    void findsIdentifiersAtTheEdgesOfLongText() {
+        String prose = "Patient reports mild headache and no fever. ".repeat(50);
+        assertThat(DEFAULT.scrub("GB82 WEST 1234 5698 7654 32 " + prose + "2001:db8:85a3::8a2e:370:7334"))
+                .isEqualTo("[ACCOUNT] " + prose + "[IP]");
+        assertThat(DEFAULT.scrub(prose + "ssn 123-45-6789")).isEqualTo(prose + "ssn [SSN]");
+        assertThat(DEFAULT.scrub("DEA AB1234563 " + prose)).isEqualTo("DEA [LICENSE] " + prose);
+    }
+
+    @Test
     void overlappingFindingsAreScrubbedAsOneSpan() {
         assertThat(DEFAULT.scrub("https://x.org/p?ssn=123-45-6789 done")).isEqualTo("[SSN] done");
     }

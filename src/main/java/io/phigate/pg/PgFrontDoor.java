@@ -1,5 +1,6 @@
 package io.phigate.pg;
 
+import io.phigate.policy.Admission;
 import io.phigate.policy.Policy;
 import io.phigate.policy.Role;
 
@@ -16,6 +17,7 @@ import io.phigate.pg.backend.UpstreamException;
 import io.phigate.pg.frontend.ClientHandshake;
 import io.phigate.pg.frontend.ClientHandshake.Channel;
 import io.phigate.pg.frontend.HandshakeRefused;
+import io.phigate.pg.frontend.StartupSettings;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrontendMessage.CancelRequest;
@@ -30,7 +32,6 @@ import java.net.SocketTimeoutException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -115,16 +116,21 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 throw new HandshakeRefused(ErrorCodes.INVALID_CATALOG_NAME,
                         "database \"" + upstreamName + "\" is not served by this gateway", upstreamName);
             }
+            Admission admission = Admission.decide(policy, identity, upstreamName, Instant.now());
+            if (!admission.admitted()) {
+                throw new HandshakeRefused(admission.sqlState(), admission.reason(), upstreamName);
+            }
+            StartupSettings settings = StartupSettings.of(startup.message().parameters(), upstreamName);
             ch.endHandshake();
             UpstreamConnection up;
             try {
-                up = UpstreamConnection.open(upstream, passThrough(startup), config.limits().maxFrameBytes());
+                up = UpstreamConnection.open(upstream, settings.upstream(), config.limits().maxFrameBytes());
             } catch (UpstreamException e) {
                 log.warn("session {}: upstream {} unavailable: {}", sessionId, upstreamName, e.getMessage());
                 throw new HandshakeRefused(e.sqlState(), e.getMessage(), upstreamName);
             }
             sessionRan = true;
-            runSession(sessionId, clientAddress, ch, startup, identity, up);
+            runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up);
         } catch (HandshakeRefused r) {
             refuse(ch, sessionId, clientAddress, r.upstream(), claimedIssuer, claimedSubject, r.sqlState(), r.getMessage());
         } catch (ProtocolException e) {
@@ -162,11 +168,13 @@ public final class PgFrontDoor implements Consumer<Socket> {
     }
 
     private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
-                            Identity identity, UpstreamConnection up) throws HandshakeRefused, IOException {
+                            Identity identity, Role role, StartupSettings settings, UpstreamConnection up)
+            throws HandshakeRefused, IOException {
         try {
             audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
                     startup.database(), identity.issuer(), identity.subject(), identity.claimsDigest(),
-                    startup.user(), passThrough(startup), ch.tlsDescription())));
+                    startup.user(), settings.upstream(), ch.tlsDescription(), role == null ? null : role.name(),
+                    settings.justification(), null)));
         } catch (AuditUnavailableException e) {
             up.close();
             registry.release();
@@ -178,10 +186,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
         byte[] secret = new byte[4];
         random.nextBytes(secret);
         ScheduledFuture<?>[] expiry = new ScheduledFuture<?>[1];
-        // Until roles are enforced at connect (issue 5), the first matching role, if any, shapes masking.
-        Role role = policy.roleFor(identity).orElse(null);
         PgSession session = new PgSession(sessionId, pid, secret, identity, startup.database(), clientAddress, ch, up,
-                audit, config.audit().responseCap(), policy, role, null, () -> {
+                audit, config.audit().responseCap(), policy, role, settings.justification(), () -> {
                     byProcessId.remove(pid);
                     if (expiry[0] != null) {
                         expiry[0].cancel(false);
@@ -263,17 +269,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
         } catch (AuditUnavailableException e) {
             log.warn("could not record a refused connection: {}", e.getMessage());
         }
-    }
-
-    /** The startup parameters a client may pass to the server; identity and routing are the gateway's. */
-    private static Map<String, String> passThrough(ClientHandshake.Startup startup) {
-        Map<String, String> out = new LinkedHashMap<>();
-        startup.message().parameters().forEach((k, v) -> {
-            if (!k.equals("user") && !k.equals("database") && !k.equals("replication") && !k.startsWith("_pq_.")) {
-                out.put(k, v);
-            }
-        });
-        return out;
     }
 
     /** Issuer and subject the rejected token claimed, unverified, so a failed attempt names who it claimed to be. */

@@ -13,6 +13,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.phigate.config.ClientTlsConfig;
 import io.phigate.config.GatewayConfig;
+import io.phigate.credentials.EphemeralRoles;
+import io.phigate.credentials.RoleJanitor;
 import io.phigate.http.HttpServer;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.net.Listener;
@@ -44,9 +46,11 @@ public final class Gateway implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final Listener postgres;
     private final HttpServer http;
+    private final RoleJanitor janitor;
 
     private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
-                    Listener postgres, HttpServer http) {
+                    Listener postgres, HttpServer http, RoleJanitor janitor) {
+        this.janitor = janitor;
         this.config = config;
         this.audit = audit;
         this.sessions = sessions;
@@ -74,17 +78,23 @@ public final class Gateway implements AutoCloseable {
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("phigate-timers").daemon().factory());
         SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions());
+        RoleJanitor janitor = null;
         try {
+            EphemeralRoles ephemeral = new EphemeralRoles(config.audit().replica(), config.limits().maxFrameBytes());
+            janitor = new RoleJanitor(ephemeral, config.upstreams().values()).start(timers);
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new ClientHandshake(config.tls(), tls, verifier),
-                    audit, sessions, timers);
+                    audit, sessions, timers, ephemeral);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             HttpServer http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), metrics(sessions, audit),
                             AuditQueries.of(config.audit())).start();
-            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http);
+            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http, janitor);
             postgres.start();
             return gateway;
         } catch (IOException | RuntimeException e) {
+            if (janitor != null) {
+                janitor.close();
+            }
             timers.shutdownNow();
             audit.close();
             throw e;
@@ -149,6 +159,7 @@ public final class Gateway implements AutoCloseable {
                 break;
             }
         }
+        janitor.close();
         timers.shutdownNow();
         audit.close();
         log.info("phigate stopped");

@@ -44,7 +44,7 @@ public final class ConfigLoader {
     private static final List<String> ROOT_KEYS = List.of("listen", "upstreams", "identity", "audit", "limits", "tls", "policy");
     private static final List<String> LISTEN_KEYS = List.of("postgres", "http");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls");
-    private static final List<String> CREDENTIALS_KEYS = List.of("mode", "user", "password_env", "password_file");
+    private static final List<String> CREDENTIALS_KEYS = List.of("mode", "user", "password_env", "password_file", "group");
     private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca_file");
     private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
@@ -55,6 +55,8 @@ public final class ConfigLoader {
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
 
+    /** Group role names are written into CREATE ROLE (quoted), so only plain identifiers are accepted. */
+    static final Pattern ROLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private final Problems problems;
@@ -167,7 +169,18 @@ public final class ConfigLoader {
                 text -> enumValue(CredentialsConfig.Mode.class, text));
         String user = s.string("user", true, null);
         SecretRef password = secret(s);
-        return password == null ? null : new CredentialsConfig(mode, user, password);
+        String group = s.string("group", false, null);
+        if (mode == CredentialsConfig.Mode.EPHEMERAL && group == null && !s.has("group")) {
+            problems.add(s.line, s.path, "mode ephemeral needs group: the least-privilege group role each session"
+                    + " user joins (a policy role may name its own)");
+        }
+        if (mode == CredentialsConfig.Mode.STATIC && s.has("group")) {
+            s.problem("group", "only mode ephemeral creates session users that join a group");
+        }
+        if (group != null && !ROLE_NAME.matcher(group).matches()) {
+            s.problem("group", "expected a role name of letters, digits, _ and $ (at most 63), got " + YamlNode.quote(group));
+        }
+        return password == null ? null : new CredentialsConfig(mode, user, password, group);
     }
 
     /** {@code password_env} or {@code password_file}, exactly one; null (with the problem noted) otherwise. */

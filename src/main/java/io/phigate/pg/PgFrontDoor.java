@@ -1,5 +1,6 @@
 package io.phigate.pg;
 
+import io.phigate.credentials.EphemeralRoles;
 import io.phigate.policy.Admission;
 import io.phigate.policy.Policy;
 import io.phigate.policy.Role;
@@ -54,6 +55,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
     private static final Logger log = LoggerFactory.getLogger(PgFrontDoor.class);
 
     private final Policy policy;
+    private final EphemeralRoles ephemeral;
     private final GatewayConfig config;
     private final ClientHandshake handshake;
     private final AuditSink audit;
@@ -65,6 +67,13 @@ public final class PgFrontDoor implements Consumer<Socket> {
 
     public PgFrontDoor(GatewayConfig config, Policy policy, ClientHandshake handshake, AuditSink audit,
                        SessionRegistry registry, ScheduledExecutorService timers) {
+        this(config, policy, handshake, audit, registry, timers, null);
+    }
+
+    /** {@code ephemeral} creates session users for upstreams in ephemeral credential mode; null when there are none. */
+    public PgFrontDoor(GatewayConfig config, Policy policy, ClientHandshake handshake, AuditSink audit,
+                       SessionRegistry registry, ScheduledExecutorService timers, EphemeralRoles ephemeral) {
+        this.ephemeral = ephemeral;
         this.config = config;
         this.policy = policy;
         this.handshake = handshake;
@@ -122,15 +131,33 @@ public final class PgFrontDoor implements Consumer<Socket> {
             }
             StartupSettings settings = StartupSettings.of(startup.message().parameters(), upstreamName);
             ch.endHandshake();
+            EphemeralRoles.Lease lease = null;
             UpstreamConnection up;
             try {
-                up = UpstreamConnection.open(upstream, settings.upstream(), config.limits().maxFrameBytes());
+                if (EphemeralRoles.applies(upstream)) {
+                    lease = ephemeral.create(upstream, sessionId,
+                            admission.role() == null ? null : admission.role().group(), sessionEnd(identity));
+                    up = UpstreamConnection.open(upstream, lease.user(), lease::password, settings.upstream(),
+                            config.limits().maxFrameBytes());
+                } else {
+                    up = UpstreamConnection.open(upstream, settings.upstream(), config.limits().maxFrameBytes());
+                }
             } catch (UpstreamException e) {
+                if (lease != null) {
+                    ephemeral.drop(lease);
+                }
                 log.warn("session {}: upstream {} unavailable: {}", sessionId, upstreamName, e.getMessage());
                 throw new HandshakeRefused(e.sqlState(), e.getMessage(), upstreamName);
             }
             sessionRan = true;
-            runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up);
+            try {
+                runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up,
+                        lease == null ? null : lease.user());
+            } finally {
+                if (lease != null) {
+                    ephemeral.drop(lease); // after the session closed its upstream connection
+                }
+            }
         } catch (HandshakeRefused r) {
             refuse(ch, sessionId, clientAddress, r.upstream(), claimedIssuer, claimedSubject, r.sqlState(), r.getMessage());
         } catch (ProtocolException e) {
@@ -168,13 +195,13 @@ public final class PgFrontDoor implements Consumer<Socket> {
     }
 
     private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
-                            Identity identity, Role role, StartupSettings settings, UpstreamConnection up)
-            throws HandshakeRefused, IOException {
+                            Identity identity, Role role, StartupSettings settings, UpstreamConnection up,
+                            String upstreamUser) throws HandshakeRefused, IOException {
         try {
             audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
                     startup.database(), identity.issuer(), identity.subject(), identity.claimsDigest(),
                     startup.user(), settings.upstream(), ch.tlsDescription(), role == null ? null : role.name(),
-                    settings.justification(), null)));
+                    settings.justification(), upstreamUser)));
         } catch (AuditUnavailableException e) {
             up.close();
             registry.release();
@@ -218,13 +245,18 @@ public final class PgFrontDoor implements Consumer<Socket> {
         if (identity.expiresAt() == null) {
             return null;
         }
-        // The verifier accepts a token until exp + clock_skew, so the session lives that long, plus the grace.
-        Instant end = identity.expiresAt().plus(config.identity().clockSkew()).plus(config.identity().sessionGrace());
+        Instant end = sessionEnd(identity);
         long delay = Math.max(0, Duration.between(Instant.now(), end).toMillis());
         // Terminating may wait on the network; it runs on its own virtual thread so the shared timer never blocks.
         return timers.schedule(() -> Thread.ofVirtual().name("expire-" + session.id()).start(() ->
                 session.terminate(ErrorCodes.INVALID_AUTHORIZATION, "the agent token expired at "
                         + identity.expiresAt() + "; reconnect with a fresh token")), delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The verifier accepts a token until exp + clock_skew, so the session lives that long, plus the grace. */
+    private Instant sessionEnd(Identity identity) {
+        Instant exp = identity.expiresAt() == null ? Instant.now().plus(Duration.ofHours(1)) : identity.expiresAt();
+        return exp.plus(config.identity().clockSkew()).plus(config.identity().sessionGrace());
     }
 
     private void cancel(CancelRequest request, String sessionId, String clientAddress) {

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.phigate.config.ClientTlsConfig;
 import io.phigate.config.GatewayConfig;
+import io.phigate.credentials.CredentialExchange;
 import io.phigate.credentials.EphemeralRoles;
 import io.phigate.credentials.RoleJanitor;
 import io.phigate.http.HttpServer;
@@ -27,6 +28,7 @@ import io.phigate.session.SessionRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
+import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
@@ -82,12 +84,14 @@ public final class Gateway implements AutoCloseable {
         try {
             EphemeralRoles ephemeral = new EphemeralRoles(config.audit().replica(), config.limits().maxFrameBytes());
             janitor = new RoleJanitor(ephemeral, config.upstreams().values()).start(timers);
-            PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new ClientHandshake(config.tls(), tls, verifier),
-                    audit, sessions, timers, ephemeral);
+            CredentialExchange exchange = new CredentialExchange(policy, config.identity(), config.upstreams().keySet(),
+                    Clock.systemUTC());
+            PgFrontDoor frontDoor = new PgFrontDoor(config, policy,
+                    new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions, timers, ephemeral);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             HttpServer http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), metrics(sessions, audit),
-                            AuditQueries.of(config.audit())).start();
+                            AuditQueries.of(config.audit()), verifier, exchange, sessions).start();
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http, janitor);
             postgres.start();
             return gateway;

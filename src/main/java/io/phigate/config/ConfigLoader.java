@@ -46,7 +46,9 @@ public final class ConfigLoader {
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls");
     private static final List<String> CREDENTIALS_KEYS = List.of("mode", "user", "password_env", "password_file", "group");
     private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca_file");
-    private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace");
+    private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace", "revoked",
+            "credential_ttl");
+    private static final List<String> REVOKED_KEYS = List.of("subjects", "key_ids");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout",
             "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention");
@@ -230,7 +232,16 @@ public final class ConfigLoader {
         List<IssuerConfig> issuers = issuers(s);
         Duration clockSkew = s.duration("clock_skew", DEFAULT_CLOCK_SKEW, false);
         Duration grace = s.duration("session_grace", DEFAULT_SESSION_GRACE, false);
-        return new IdentityConfig(issuers, clockSkew, grace);
+        IdentityConfig.Revoked revoked = IdentityConfig.Revoked.NONE;
+        Section r = s.section("revoked", false, REVOKED_KEYS);
+        if (r != null) {
+            List<String> subjects = r.strings("subjects", false);
+            List<String> keyIds = r.strings("key_ids", false);
+            revoked = new IdentityConfig.Revoked(subjects == null ? java.util.Set.of() : java.util.Set.copyOf(subjects),
+                    keyIds == null ? java.util.Set.of() : java.util.Set.copyOf(keyIds));
+        }
+        Duration ttl = s.duration("credential_ttl", IdentityConfig.DEFAULT_CREDENTIAL_TTL, true);
+        return new IdentityConfig(issuers, clockSkew, grace, revoked, ttl);
     }
 
     private List<IssuerConfig> issuers(Section identity) {

@@ -109,17 +109,22 @@ public final class PgFrontDoor implements Consumer<Socket> {
                         + " limit of " + registry.maxSessions() + " sessions (limits.max_sessions) is reached", upstreamName);
             }
             reserved = true;
-            Identity identity;
+            ClientHandshake.Authenticated auth;
             try {
-                identity = handshake.authenticate(ch, startup);
+                auth = handshake.authenticate(ch, startup);
             } catch (HandshakeRefused r) {
                 String[] claimed = claimedIdentity(r);
                 claimedIssuer = claimed[0];
                 claimedSubject = claimed[1];
                 throw r;
             }
+            Identity identity = auth.identity();
             claimedIssuer = identity.issuer();
             claimedSubject = identity.subject();
+            String revoked = config.identity().revoked().reason(identity.subject(), auth.keyId());
+            if (revoked != null) {
+                throw new HandshakeRefused(ErrorCodes.INVALID_AUTHORIZATION, revoked, upstreamName);
+            }
             UpstreamConfig upstream = config.upstreams().get(upstreamName);
             if (upstream == null) {
                 throw new HandshakeRefused(ErrorCodes.INVALID_CATALOG_NAME,
@@ -130,6 +135,10 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 throw new HandshakeRefused(admission.sqlState(), admission.reason(), upstreamName);
             }
             StartupSettings settings = StartupSettings.of(startup.message().parameters(), upstreamName);
+            if (auth.justification() != null) {
+                // Bound at the credential exchange: it wins over one given again at startup.
+                settings = new StartupSettings(settings.upstream(), auth.justification());
+            }
             ch.endHandshake();
             EphemeralRoles.Lease lease = null;
             UpstreamConnection up;

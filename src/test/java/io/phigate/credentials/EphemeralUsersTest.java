@@ -177,8 +177,8 @@ class EphemeralUsersTest {
         p.setProperty("password", token);
         String url = "jdbc:postgresql://127.0.0.1:" + port + "/clinical?sslmode=disable";
         String user;
-        ChildGateway first = ChildGateway.start(config, port, dir.resolve("first.log"));
-        try (Connection c = DriverManager.getConnection(url, p); Statement s = c.createStatement();
+        try (ChildGateway first = ChildGateway.start(config, port, dir.resolve("first.log"));
+             Connection c = DriverManager.getConnection(url, p); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT current_user")) {
             assertThat(rs.next()).isTrue();
             user = rs.getString(1);

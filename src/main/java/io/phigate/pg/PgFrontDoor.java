@@ -67,10 +67,11 @@ public final class PgFrontDoor implements Consumer<Socket> {
 
     public PgFrontDoor(GatewayConfig config, Policy policy, ClientHandshake handshake, AuditSink audit,
                        SessionRegistry registry, ScheduledExecutorService timers) {
-        this(config, policy, handshake, audit, registry, timers, null);
+        this(config, policy, handshake, audit, registry, timers,
+                new EphemeralRoles(config.audit().replica(), config.limits().maxFrameBytes()));
     }
 
-    /** {@code ephemeral} creates session users for upstreams in ephemeral credential mode; null when there are none. */
+    /** {@code ephemeral} creates session users for upstreams in ephemeral credential mode. */
     public PgFrontDoor(GatewayConfig config, Policy policy, ClientHandshake handshake, AuditSink audit,
                        SessionRegistry registry, ScheduledExecutorService timers, EphemeralRoles ephemeral) {
         this.ephemeral = ephemeral;
@@ -159,14 +160,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 throw new HandshakeRefused(e.sqlState(), e.getMessage(), upstreamName);
             }
             sessionRan = true;
-            try {
-                runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up,
-                        lease == null ? null : lease.user());
-            } finally {
-                if (lease != null) {
-                    ephemeral.drop(lease); // after the session closed its upstream connection
-                }
-            }
+            runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up, lease);
         } catch (HandshakeRefused r) {
             refuse(ch, sessionId, clientAddress, r.upstream(), claimedIssuer, claimedSubject, r.sqlState(), r.getMessage());
         } catch (ProtocolException e) {
@@ -205,7 +199,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
 
     private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
                             Identity identity, Role role, StartupSettings settings, UpstreamConnection up,
-                            String upstreamUser) throws HandshakeRefused, IOException {
+                            EphemeralRoles.Lease lease) throws HandshakeRefused, IOException {
+        String upstreamUser = lease == null ? null : lease.user();
         try {
             audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
                     startup.database(), identity.issuer(), identity.subject(), identity.claimsDigest(),
@@ -213,6 +208,9 @@ public final class PgFrontDoor implements Consumer<Socket> {
                     settings.justification(), upstreamUser)));
         } catch (AuditUnavailableException e) {
             up.close();
+            if (lease != null) {
+                ephemeral.drop(lease);
+            }
             registry.release();
             throw new HandshakeRefused(ErrorCodes.SYSTEM_IO_ERROR,
                     "phigate cannot start a session: the audit store is unavailable (" + e.getMessage() + ")",
@@ -244,6 +242,11 @@ public final class PgFrontDoor implements Consumer<Socket> {
             expiry[0] = scheduleExpiry(session, identity);
             session.run();
         } finally {
+            if (lease != null) {
+                // session.run() has closed the upstream connection; dropping before leaving the registry lets a
+                // graceful shutdown, which waits for the registry to empty, finish the drops too.
+                ephemeral.drop(lease);
+            }
             registry.remove(session);
             byProcessId.remove(pid);
             registry.release();

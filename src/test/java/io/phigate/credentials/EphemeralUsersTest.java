@@ -144,6 +144,37 @@ class EphemeralUsersTest {
     }
 
     @Test
+    void theJanitorDropsOnlyMarkedLeftoversThatAreExpiredOrFromAnEarlierRun() throws Exception {
+        String suffix = Long.toHexString(System.nanoTime());
+        String notOurs = EphemeralRoles.PREFIX + "x" + suffix;
+        String expired = EphemeralRoles.PREFIX + "e" + suffix;
+        String otherReplicaLive = EphemeralRoles.PREFIX + "o" + suffix;
+        String earlierRun = EphemeralRoles.PREFIX + "r" + suffix;
+        try (Connection c = TestDatabase.get().superuser(); Statement s = c.createStatement()) {
+            s.execute("CREATE ROLE " + notOurs + " NOLOGIN");
+            s.execute("CREATE ROLE " + expired + " LOGIN VALID UNTIL '2000-01-01'");
+            s.execute("COMMENT ON ROLE " + expired + " IS '" + EphemeralRoles.MARKER + "; replica=other; instance=a'");
+            s.execute("CREATE ROLE " + otherReplicaLive + " LOGIN VALID UNTIL 'infinity'");
+            s.execute("COMMENT ON ROLE " + otherReplicaLive + " IS '" + EphemeralRoles.MARKER
+                    + "; replica=other; instance=b'");
+            s.execute("CREATE ROLE " + earlierRun + " LOGIN VALID UNTIL 'infinity'");
+            s.execute("COMMENT ON ROLE " + earlierRun + " IS '" + EphemeralRoles.MARKER
+                    + "; replica=this; instance=before-the-crash'");
+        }
+        try {
+            List<String> dropped = new EphemeralRoles("this", 1 << 20).sweep(ephemeralUpstream());
+            assertThat(dropped).contains(expired, earlierRun).doesNotContain(notOurs, otherReplicaLive);
+            assertThat(exists(notOurs)).isTrue();
+            assertThat(exists(otherReplicaLive)).isTrue();
+        } finally {
+            try (Connection c = TestDatabase.get().superuser(); Statement s = c.createStatement()) {
+                s.execute("DROP ROLE IF EXISTS " + notOurs + ", " + otherReplicaLive + ", " + expired + ", "
+                        + earlierRun);
+            }
+        }
+    }
+
+    @Test
     void afterKillNineTheJanitorOfTheNextRunDropsTheLeftoverUser() throws Exception {
         TestDatabase db = TestDatabase.get();
         int port = ChildGateway.freePort();

@@ -70,6 +70,14 @@ class AccessApiTest {
 
     @Test
     void aCredentialOpensOneSessionWhoseRecordsCarryTheJustification() throws Exception {
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.classic.Level level = root.getLevel();
+        root.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        var captured = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        captured.start();
+        root.addAppender(captured);
+        String password;
         try (GatewayHarness gw = start(Duration.ofMinutes(5), IdentityConfig.Revoked.NONE)) {
             HttpResponse<String> r = post(gw, "/api/v1/credentials", gw.token(),
                     "{\"justification\": \"readmission review, ticket 42\", \"upstream\": \"clinical\"}");
@@ -77,12 +85,13 @@ class AccessApiTest {
             assertThat(r.headers().firstValue("Cache-Control")).contains("no-store");
             JsonNode c = JSON.readTree(r.body());
             String user = c.get("username").asText();
-            String password = c.get("password").asText();
+            password = c.get("password").asText();
             try (Connection conn = login(gw, user, password);
                  ResultSet rs = conn.createStatement().executeQuery("select 1")) {
                 assertThat(rs.next()).isTrue();
             }
-            assertThatThrownBy(() -> login(gw, user, password).close()).isInstanceOfSatisfying(SQLException.class,
+            String used = password;
+            assertThatThrownBy(() -> login(gw, user, used).close()).isInstanceOfSatisfying(SQLException.class,
                     e -> {
                         assertThat(e.getSQLState()).isEqualTo("28P01");
                         assertThat(e.getMessage()).contains("already used");
@@ -100,7 +109,12 @@ class AccessApiTest {
                             .as("the one-time password is not stored").doesNotContain(password);
                 }
             }
+        } finally {
+            root.detachAppender(captured);
+            root.setLevel(level);
         }
+        assertThat(captured.list).isNotEmpty().allSatisfy(e -> assertThat(e.getFormattedMessage())
+                .as("the one-time password is never logged").doesNotContain(password));
     }
 
     @Test

@@ -27,6 +27,9 @@ class RolesAtConnectTest {
                 allow:
                   - { tables: ["public.*"], operations: [select] }
                 justification: required
+              - name: research-namespace
+                match: { claims: { kubernetes.namespace: research } }
+                upstreams: ["*"]
               - name: billing-agent
                 match: { subject: "system:serviceaccount:billing:*" }
                 upstreams: [billing]
@@ -92,6 +95,21 @@ class RolesAtConnectTest {
                     "\"justification\":\"ticket 42\"").doesNotContain("phigate.justification");
             assertThat(gw.audit("kind = 'statement_requested'")).allSatisfy(r ->
                     assertThat((String) r.get("detail")).isEqualTo("{\"justification\":\"ticket 42\"}"));
+        }
+    }
+
+    @Test
+    void aRoleIsMatchedOnKubernetesClaims() throws Exception {
+        try (GatewayHarness gw = start()) {
+            String token = io.phigate.identity.KeyTool.mint(gw.keyFile(), GatewayHarness.ISSUER,
+                    "system:serviceaccount:research:notebook", List.of(GatewayHarness.AUDIENCE), Duration.ofMinutes(5),
+                    Map.of("kubernetes.io", Map.of("namespace", "research",
+                            "serviceaccount", Map.of("name", "notebook", "uid", "u-1"))));
+            try (Connection c = connect(gw, token, null)) {
+                assertThat(c.isValid(2)).isTrue();
+            }
+            assertThat((String) gw.audit("kind = 'session_started'").getFirst().get("detail"))
+                    .contains("\"role\":\"research-namespace\"");
         }
     }
 

@@ -35,11 +35,23 @@ public record Admission(Role role, String sqlState, String reason) {
             return new Admission(role, NOT_PERMITTED, "role \"" + role.name() + "\" may not reach upstream \""
                     + upstream + "\" (its upstreams: " + String.join(", ", role.upstreams()) + ")");
         }
-        if (!role.windows().isEmpty() && role.windows().stream().noneMatch(w -> w.contains(now))) {
-            return new Admission(role, NOT_PERMITTED, "role \"" + role.name() + "\" may not connect at this time:"
-                    + " outside its windows (" + describe(role) + ")");
+        String outside = outsideWindows(role, now);
+        if (outside != null) {
+            return new Admission(role, NOT_PERMITTED, outside);
         }
         return new Admission(role, null, null);
+    }
+
+    /**
+     * Null when {@code role} may act at {@code now}, else why not (42501). For the statement hook too: a session
+     * admitted inside a window does not carry on running statements after it closes.
+     */
+    public static String outsideWindows(Role role, Instant now) {
+        if (role == null || role.windows().isEmpty() || role.windows().stream().anyMatch(w -> w.contains(now))) {
+            return null;
+        }
+        return "role \"" + role.name() + "\" may not connect or run statements at this time: outside its windows ("
+                + describe(role) + ")";
     }
 
     private static String describe(Role role) {

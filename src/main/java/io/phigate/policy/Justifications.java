@@ -31,6 +31,22 @@ public final class Justifications {
         return null;
     }
 
+    /**
+     * For the statement hook: the justification a {@code SET phigate.justification = '...'} states (to be kept by
+     * the session, checked with {@link #problem}, and never sent upstream), or null when {@code analysis} is not
+     * that statement. A {@code RESET} of it yields the empty string, which {@link #problem} refuses.
+     */
+    public static String fromSet(io.phigate.sql.StatementAnalysis analysis) {
+        if (analysis.setting() == null || !SETTING.equalsIgnoreCase(analysis.setting())) {
+            return null;
+        }
+        return switch (analysis.kind()) {
+            case SET -> analysis.settingValue() == null ? "" : analysis.settingValue();
+            case RESET -> "";
+            default -> null;
+        };
+    }
+
     /** True when statements must be refused: {@code role} requires a justification and {@code justification} is none. */
     public static boolean missing(Role role, String justification) {
         return role != null && role.justification() == Role.Justification.REQUIRED

@@ -60,6 +60,8 @@ class AdmissionTest {
         Instant eight = Instant.parse("2026-11-27T08:00:00Z");
         Policy p = policy(role(List.of(mornings)));
         assertThat(Admission.decide(p, AGENT, "clinical", noon).reason()).contains("outside its windows", "07:00-09:00");
+        assertThat(Admission.outsideWindows(p.roles().getFirst(), noon)).contains("run statements");
+        assertThat(Admission.outsideWindows(null, noon)).isNull();
         assertThat(Admission.decide(p, AGENT, "clinical", eight).admitted()).isTrue();
     }
 
@@ -74,5 +76,13 @@ class AdmissionTest {
         assertThat(Justifications.problem("x".repeat(2000))).contains("at most");
         assertThat(Justifications.problem("line\nbreak")).contains("control");
         assertThat(Justifications.problem("ticket 42")).isNull();
+        var set = new io.phigate.sql.StatementAnalysis(io.phigate.sql.StatementKind.SET,
+                Set.of(io.phigate.sql.Operation.UTILITY), Set.of(), Set.of(), List.of(), Set.of(), false, null,
+                "phigate.justification", "ticket 7", true, null, "SET phigate.justification = 'ticket 7'");
+        assertThat(Justifications.fromSet(set)).isEqualTo("ticket 7");
+        var other = new io.phigate.sql.StatementAnalysis(io.phigate.sql.StatementKind.SET,
+                Set.of(io.phigate.sql.Operation.UTILITY), Set.of(), Set.of(), List.of(), Set.of(), false, null,
+                "search_path", "public", true, null, "SET search_path = public");
+        assertThat(Justifications.fromSet(other)).isNull();
     }
 }

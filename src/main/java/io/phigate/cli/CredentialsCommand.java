@@ -35,7 +35,7 @@ final class CredentialsCommand implements Runnable {
     }
 
     /**
-     * Prints shell assignments ({@code PGUSER=... PGPASSWORD=...}) so {@code eval "$(phigate credentials issue ...)"}
+     * Prints shell exports ({@code export PGUSER=... PGPASSWORD=...}) so {@code eval "$(phigate credentials issue ...)"}
      * sets up psql; {@code --json} prints the API's answer instead.
      */
     @Command(name = "issue", description = "POST the token to /api/v1/credentials and print the one-time login.")
@@ -96,8 +96,8 @@ final class CredentialsCommand implements Runnable {
                 out.println(r.body());
             } else {
                 JsonNode c = JSON.readTree(r.body());
-                out.println("PGUSER=" + c.get("username").asText());
-                out.println("PGPASSWORD=" + c.get("password").asText());
+                out.println("export PGUSER=" + c.get("username").asText());
+                out.println("export PGPASSWORD=" + c.get("password").asText());
                 out.println("# expires at " + c.get("expires_at").asText() + "; usable for one connection");
             }
             out.flush();

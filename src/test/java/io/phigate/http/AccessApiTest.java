@@ -139,9 +139,9 @@ class AccessApiTest {
             TestAccess.Result r = TestAccess.capture("credentials", "issue", "--url", url(gw), "--token-file",
                     tokenFile.toString(), "--justification", "cli check");
             assertThat(r.exitCode()).as(r.err()).isZero();
-            String user = r.out().lines().filter(l -> l.startsWith("PGUSER=")).findFirst().orElseThrow().substring(7);
-            String password = r.out().lines().filter(l -> l.startsWith("PGPASSWORD=")).findFirst().orElseThrow()
-                    .substring(11);
+            String user = r.out().lines().filter(l -> l.startsWith("export PGUSER=")).findFirst().orElseThrow().substring(14);
+            String password = r.out().lines().filter(l -> l.startsWith("export PGPASSWORD=")).findFirst().orElseThrow()
+                    .substring(18);
             try (Connection conn = login(gw, user, password)) {
                 assertThat(conn.isValid(2)).isTrue();
             }

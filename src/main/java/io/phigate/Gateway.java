@@ -16,6 +16,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.phigate.config.ClientTlsConfig;
 import io.phigate.config.GatewayConfig;
+import io.phigate.credentials.CredentialExchange;
+import io.phigate.credentials.EphemeralRoles;
+import io.phigate.credentials.RoleJanitor;
 import io.phigate.http.HttpServer;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.net.Listener;
@@ -28,6 +31,7 @@ import io.phigate.session.SessionRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
+import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
@@ -47,9 +51,11 @@ public final class Gateway implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final Listener postgres;
     private final HttpServer http;
+    private final RoleJanitor janitor;
 
     private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
-                    Listener postgres, HttpServer http) {
+                    Listener postgres, HttpServer http, RoleJanitor janitor) {
+        this.janitor = janitor;
         this.config = config;
         this.audit = audit;
         this.sessions = sessions;
@@ -77,17 +83,26 @@ public final class Gateway implements AutoCloseable {
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("phigate-timers").daemon().factory());
         SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions());
+        RoleJanitor janitor = null;
         try {
+            EphemeralRoles ephemeral = new EphemeralRoles(config.audit().replica(), config.limits().maxFrameBytes());
+            janitor = new RoleJanitor(ephemeral, config.upstreams().values()).start(timers);
+            CredentialExchange exchange = new CredentialExchange(policy, config.identity(), config.upstreams().keySet(),
+                    Clock.systemUTC());
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(SimpleQueryClient::loadCatalog),
-                    maskingKeys(policy), new ClientHandshake(config.tls(), tls, verifier), audit, sessions, timers);
+                    maskingKeys(policy), new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
+                    timers, ephemeral);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             HttpServer http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), metrics(sessions, audit),
-                            AuditQueries.of(config.audit())).start();
-            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http);
+                            AuditQueries.of(config.audit()), verifier, exchange, sessions).start();
+            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http, janitor);
             postgres.start();
             return gateway;
         } catch (IOException | RuntimeException e) {
+            if (janitor != null) {
+                janitor.close();
+            }
             timers.shutdownNow();
             audit.close();
             throw e;
@@ -168,6 +183,7 @@ public final class Gateway implements AutoCloseable {
                 break;
             }
         }
+        janitor.close();
         timers.shutdownNow();
         audit.close();
         log.info("phigate stopped");

@@ -106,6 +106,10 @@ public final class GatewayHarness implements AutoCloseable {
         return new GatewayConfig(c.listen(), c.upstreams(), identity, c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir());
     }
 
+    public static GatewayConfig withPolicy(GatewayConfig c, Path policy) {
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), policy, c.baseDir());
+    }
+
     public String token() throws IOException {
         return token(AGENT, Duration.ofMinutes(10));
     }

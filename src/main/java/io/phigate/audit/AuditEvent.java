@@ -15,11 +15,20 @@ public sealed interface AuditEvent {
     /**
      * A client finished authentication and the upstream session is open. {@code startupParameters} are those the
      * client sent and the gateway passed upstream (application_name, options, search_path, ...): they can change
-     * what the session may do, so they are evidence.
+     * what the session may do, so they are evidence. {@code role} is the policy role the session runs under (null
+     * when the policy has no roles); {@code justification} is why the agent said it needs the data, if it said so
+     * at connect; {@code upstreamUser} is the database user the session logs in as when that is an ephemeral one.
      */
     record SessionStarted(Instant time, String sessionId, String clientAddress, String upstream, String issuer,
                           String subject, String claimsDigest, String startupUser,
-                          java.util.Map<String, String> startupParameters, String tls) implements AuditEvent {
+                          java.util.Map<String, String> startupParameters, String tls, String role,
+                          String justification, String upstreamUser) implements AuditEvent {
+        public SessionStarted(Instant time, String sessionId, String clientAddress, String upstream, String issuer,
+                              String subject, String claimsDigest, String startupUser,
+                              java.util.Map<String, String> startupParameters, String tls) {
+            this(time, sessionId, clientAddress, upstream, issuer, subject, claimsDigest, startupUser,
+                    startupParameters, tls, null, null, null);
+        }
     }
 
     /** A connection that never became a session: bad token, unknown upstream, protocol violation, timeout, limit. */
@@ -27,10 +36,20 @@ public sealed interface AuditEvent {
                              String subject, String sqlState, String reason) implements AuditEvent {
     }
 
-    /** Written, and durable, before the statement is forwarded upstream. */
+    /**
+     * Written, and durable, before the statement is forwarded upstream. {@code justification} is the session's
+     * justification when the statement was requested (null: none given).
+     */
     record StatementRequested(Instant time, String sessionId, long statementId, String clientAddress, String upstream,
                               String issuer, String subject, Protocol protocol, String text, List<String> parameters,
-                              String preparedName, String portal) implements AuditEvent {
+                              String preparedName, String portal, String justification) implements AuditEvent {
+        public StatementRequested(Instant time, String sessionId, long statementId, String clientAddress,
+                                  String upstream, String issuer, String subject, Protocol protocol, String text,
+                                  List<String> parameters, String preparedName, String portal) {
+            this(time, sessionId, statementId, clientAddress, upstream, issuer, subject, protocol, text, parameters,
+                    preparedName, portal, null);
+        }
+
         @Override
         public String toString() {
             return "StatementRequested[session=" + sessionId + ", statement=" + statementId + ", protocol=" + protocol

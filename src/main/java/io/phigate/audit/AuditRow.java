@@ -65,7 +65,8 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
                     detail("claims_digest", e.claimsDigest(), "startup_user", e.startupUser(),
                             "application_name", e.startupParameters() == null ? null
                                     : e.startupParameters().get("application_name"),
-                            "startup_parameters", e.startupParameters(), "tls", e.tls()));
+                            "startup_parameters", e.startupParameters(), "tls", e.tls(), "role", e.role(),
+                            "justification", e.justification(), "upstream_user", e.upstreamUser()));
             case AuditEvent.ConnectionRefused e -> new AuditRow(time, "connection_refused", e.sessionId(), null,
                     new Peer(e.clientAddress(), e.upstream(), e.issuer(), e.subject()), null,
                     new Result(null, e.sqlState(), null, null, null),
@@ -74,7 +75,7 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
                     e.statementId(), new Peer(e.clientAddress(), e.upstream(), e.issuer(), e.subject()),
                     new Request(lower(e.protocol()), e.text(), parameters(e.parameters()), e.preparedName(),
                             e.portal()),
-                    null, null);
+                    null, detail("justification", e.justification()));
             case AuditEvent.StatementCompleted e -> new AuditRow(time, "statement_completed", e.sessionId(),
                     e.statementId(), null, null,
                     new Result(lower(e.outcome()), e.sqlState(), e.commandTag(), e.rows(), e.durationMicros()),

@@ -44,9 +44,11 @@ public final class ConfigLoader {
     private static final List<String> ROOT_KEYS = List.of("listen", "upstreams", "identity", "audit", "limits", "tls", "policy");
     private static final List<String> LISTEN_KEYS = List.of("postgres", "http");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls");
-    private static final List<String> CREDENTIALS_KEYS = List.of("mode", "user", "password_env", "password_file");
+    private static final List<String> CREDENTIALS_KEYS = List.of("mode", "user", "password_env", "password_file", "group");
     private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca_file");
-    private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace");
+    private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace", "revoked",
+            "credential_ttl");
+    private static final List<String> REVOKED_KEYS = List.of("subjects", "key_ids");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout",
             "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention");
@@ -55,6 +57,8 @@ public final class ConfigLoader {
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
 
+    /** Group role names are written into CREATE ROLE (quoted), so only plain identifiers are accepted. */
+    static final Pattern ROLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private final Problems problems;
@@ -167,7 +171,18 @@ public final class ConfigLoader {
                 text -> enumValue(CredentialsConfig.Mode.class, text));
         String user = s.string("user", true, null);
         SecretRef password = secret(s);
-        return password == null ? null : new CredentialsConfig(mode, user, password);
+        String group = s.string("group", false, null);
+        if (mode == CredentialsConfig.Mode.EPHEMERAL && group == null && !s.has("group")) {
+            problems.add(s.line, s.path, "mode ephemeral needs group: the least-privilege group role each session"
+                    + " user joins (a policy role may name its own)");
+        }
+        if (mode == CredentialsConfig.Mode.STATIC && s.has("group")) {
+            s.problem("group", "only mode ephemeral creates session users that join a group");
+        }
+        if (group != null && !ROLE_NAME.matcher(group).matches()) {
+            s.problem("group", "expected a role name of letters, digits, _ and $ (at most 63), got " + YamlNode.quote(group));
+        }
+        return password == null ? null : new CredentialsConfig(mode, user, password, group);
     }
 
     /** {@code password_env} or {@code password_file}, exactly one; null (with the problem noted) otherwise. */
@@ -217,7 +232,16 @@ public final class ConfigLoader {
         List<IssuerConfig> issuers = issuers(s);
         Duration clockSkew = s.duration("clock_skew", DEFAULT_CLOCK_SKEW, false);
         Duration grace = s.duration("session_grace", DEFAULT_SESSION_GRACE, false);
-        return new IdentityConfig(issuers, clockSkew, grace);
+        IdentityConfig.Revoked revoked = IdentityConfig.Revoked.NONE;
+        Section r = s.section("revoked", false, REVOKED_KEYS);
+        if (r != null) {
+            List<String> subjects = r.strings("subjects", false);
+            List<String> keyIds = r.strings("key_ids", false);
+            revoked = new IdentityConfig.Revoked(subjects == null ? java.util.Set.of() : java.util.Set.copyOf(subjects),
+                    keyIds == null ? java.util.Set.of() : java.util.Set.copyOf(keyIds));
+        }
+        Duration ttl = s.duration("credential_ttl", IdentityConfig.DEFAULT_CREDENTIAL_TTL, true);
+        return new IdentityConfig(issuers, clockSkew, grace, revoked, ttl);
     }
 
     private List<IssuerConfig> issuers(Section identity) {

@@ -302,6 +302,10 @@ public final class PolicyLoader {
             Integer rowLimit = r.integer("row_limit", 0, 0, Integer.MAX_VALUE);
             List<Role.TimeWindow> windows = windows(r);
             String group = r.string("group", false, null);
+            if (group != null && !ConfigLoader.ROLE_NAME.matcher(group).matches()) {
+                r.problem("group", "expected a database role name of letters, digits, _ and $ (at most 63), got \""
+                        + group + "\"");
+            }
             if (name != null && match != null && upstreams != null) {
                 roles.add(new Role(name, match, upstreams, allow, Collections.unmodifiableSet(unmasked), masking,
                         justification == null ? Role.Justification.OPTIONAL : justification,

@@ -135,11 +135,11 @@ final class AuditApi {
         error(ctx, 503, "audit store cannot be read");
     }
 
-    private static void error(Context ctx, int status, String message) throws Exception {
+    static void error(Context ctx, int status, String message) throws Exception {
         json(ctx, status, Map.of("error", message));
     }
 
-    private static void json(Context ctx, int status, Object body) throws Exception {
+    static void json(Context ctx, int status, Object body) throws Exception {
         ctx.status(status).header("Cache-Control", "no-store").contentType("application/json")
                 .result(JSON.writeValueAsString(body));
     }

@@ -5,6 +5,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.phigate.audit.AuditQueries;
 import io.phigate.config.HostPort;
+import io.phigate.credentials.CredentialExchange;
+import io.phigate.identity.TokenVerifier;
+import io.phigate.session.SessionRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -32,8 +35,19 @@ public final class HttpServer implements AutoCloseable {
      * served only when every address the configured host resolves to is loopback: then only local users reach it.
      */
     public HttpServer(HostPort address, PrometheusMeterRegistry registry, AuditQueries audit) {
+        this(address, registry, audit, null, null, null);
+    }
+
+    /**
+     * With the access API as well: the credential exchange (any address: it authenticates by the agent's token),
+     * and the sessions API (loopback only: it has no authentication of its own yet). Any of the three may be null.
+     */
+    public HttpServer(HostPort address, PrometheusMeterRegistry registry, AuditQueries audit, TokenVerifier verifier,
+                      CredentialExchange exchange, SessionRegistry sessions) {
         this.host = address.host();
-        this.auditApi = audit != null && isLoopback(address.host());
+        boolean loopback = isLoopback(address.host());
+        this.auditApi = audit != null && loopback;
+        AccessApi access = new AccessApi(verifier, exchange, sessions);
         if (audit != null && !auditApi) {
             log.info("audit API not served on {}: it is served on loopback only until the HTTP API has"
                     + " authentication", address);
@@ -49,6 +63,14 @@ public final class HttpServer implements AutoCloseable {
             if (api != null) {
                 config.routes.get("/api/v1/audit/statements", api::statements);
                 config.routes.get("/api/v1/audit/sessions/{id}", api::session);
+            }
+            if (verifier != null && exchange != null) {
+                config.routes.post("/api/v1/credentials", access::issueCredential);
+            }
+            if (sessions != null && loopback) {
+                config.routes.get("/api/v1/sessions", access::listSessions);
+                config.routes.post("/api/v1/sessions/kill", access::killBySubject);
+                config.routes.post("/api/v1/sessions/{id}/kill", access::killSession);
             }
         });
     }

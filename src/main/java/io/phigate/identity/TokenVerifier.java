@@ -106,6 +106,15 @@ public final class TokenVerifier {
                 IdentityClaims.digest(signed), IdentityClaims.attributes(claims));
     }
 
+    /** The {@code kid} header of a token, unverified (call after {@link #verify}); null when absent or unparsable. */
+    public static String keyId(String token) {
+        try {
+            return JWTParser.parse(token) instanceof SignedJWT signed ? signed.getHeader().getKeyID() : null;
+        } catch (ParseException e) {
+            return null;
+        }
+    }
+
     /**
      * Maps Nimbus's exceptions to the client-facing messages in one place. Nimbus reports claim failures as
      * one exception type with different messages, so those are told apart by message; an unrecognised message

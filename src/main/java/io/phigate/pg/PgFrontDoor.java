@@ -1,6 +1,8 @@
 package io.phigate.pg;
 
+import io.phigate.credentials.EphemeralRoles;
 import io.phigate.mask.MaskingKeys;
+import io.phigate.policy.Admission;
 import io.phigate.policy.Policy;
 import io.phigate.sql.CatalogCache;
 import io.phigate.policy.Role;
@@ -18,6 +20,7 @@ import io.phigate.pg.backend.UpstreamException;
 import io.phigate.pg.frontend.ClientHandshake;
 import io.phigate.pg.frontend.ClientHandshake.Channel;
 import io.phigate.pg.frontend.HandshakeRefused;
+import io.phigate.pg.frontend.StartupSettings;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrontendMessage.CancelRequest;
@@ -32,7 +35,6 @@ import java.net.SocketTimeoutException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -56,6 +58,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
 
     private final Policy policy;
     private final SessionPolicies policies;
+    private final EphemeralRoles ephemeral;
     private final GatewayConfig config;
     private final ClientHandshake handshake;
     private final AuditSink audit;
@@ -68,10 +71,19 @@ public final class PgFrontDoor implements Consumer<Socket> {
     public PgFrontDoor(GatewayConfig config, Policy policy, CatalogCache catalogs, MaskingKeys maskingKeys,
                        ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
                        ScheduledExecutorService timers) {
+        this(config, policy, catalogs, maskingKeys, handshake, audit, registry, timers,
+                new EphemeralRoles(config.audit().replica(), config.limits().maxFrameBytes()));
+    }
+
+    /** {@code ephemeral} creates session users for upstreams in ephemeral credential mode. */
+    public PgFrontDoor(GatewayConfig config, Policy policy, CatalogCache catalogs, MaskingKeys maskingKeys,
+                       ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
+                       ScheduledExecutorService timers, EphemeralRoles ephemeral) {
+        this.ephemeral = ephemeral;
         this.config = config;
         this.policy = policy;
         this.policies = new SessionPolicies(policy, catalogs, maskingKeys, SessionPolicies::detectors,
-                (role, statements) -> null);
+                PgFrontDoor::scope);
         this.handshake = handshake;
         this.audit = audit;
         this.registry = registry;
@@ -105,32 +117,57 @@ public final class PgFrontDoor implements Consumer<Socket> {
                         + " limit of " + registry.maxSessions() + " sessions (limits.max_sessions) is reached", upstreamName);
             }
             reserved = true;
-            Identity identity;
+            ClientHandshake.Authenticated auth;
             try {
-                identity = handshake.authenticate(ch, startup);
+                auth = handshake.authenticate(ch, startup);
             } catch (HandshakeRefused r) {
                 String[] claimed = claimedIdentity(r);
                 claimedIssuer = claimed[0];
                 claimedSubject = claimed[1];
                 throw r;
             }
+            Identity identity = auth.identity();
             claimedIssuer = identity.issuer();
             claimedSubject = identity.subject();
+            String revoked = config.identity().revoked().reason(identity.subject(), auth.keyId());
+            if (revoked != null) {
+                throw new HandshakeRefused(ErrorCodes.INVALID_AUTHORIZATION, revoked, upstreamName);
+            }
             UpstreamConfig upstream = config.upstreams().get(upstreamName);
             if (upstream == null) {
                 throw new HandshakeRefused(ErrorCodes.INVALID_CATALOG_NAME,
                         "database \"" + upstreamName + "\" is not served by this gateway", upstreamName);
             }
+            Admission admission = Admission.decide(policy, identity, upstreamName, Instant.now());
+            if (!admission.admitted()) {
+                throw new HandshakeRefused(admission.sqlState(), admission.reason(), upstreamName);
+            }
+            StartupSettings settings = StartupSettings.of(startup.message().parameters(), upstreamName);
+            if (auth.justification() != null) {
+                // Bound at the credential exchange: it wins over one given again at startup.
+                settings = new StartupSettings(settings.upstream(), auth.justification());
+            }
             ch.endHandshake();
+            EphemeralRoles.Lease lease = null;
             UpstreamConnection up;
             try {
-                up = UpstreamConnection.open(upstream, passThrough(startup), config.limits().maxFrameBytes());
+                if (EphemeralRoles.applies(upstream)) {
+                    lease = ephemeral.create(upstream, sessionId,
+                            admission.role() == null ? null : admission.role().group(), sessionEnd(identity));
+                    up = UpstreamConnection.open(upstream, lease.user(), lease::password, settings.upstream(),
+                            config.limits().maxFrameBytes());
+                } else {
+                    up = UpstreamConnection.open(upstream, settings.upstream(), config.limits().maxFrameBytes());
+                }
             } catch (UpstreamException e) {
+                if (lease != null) {
+                    ephemeral.drop(lease);
+                }
                 log.warn("session {}: upstream {} unavailable: {}", sessionId, upstreamName, e.getMessage());
                 throw new HandshakeRefused(e.sqlState(), e.getMessage(), upstreamName);
             }
             sessionRan = true;
-            runSession(sessionId, clientAddress, ch, startup, identity, up);
+            runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up, lease);
         } catch (HandshakeRefused r) {
             refuse(ch, sessionId, clientAddress, r.upstream(), claimedIssuer, claimedSubject, r.sqlState(), r.getMessage());
         } catch (ProtocolException e) {
@@ -167,25 +204,38 @@ public final class PgFrontDoor implements Consumer<Socket> {
         }
     }
 
+    /** The role's table and operation scope, as the statement gate asks for it. */
+    private static StatementGate.Refusal scope(Role role, List<io.phigate.sql.StatementAnalysis> statements) {
+        io.phigate.policy.ScopeCheck.Verdict v = io.phigate.policy.ScopeCheck.check(role, statements);
+        return v.allowed() ? null : new StatementGate.Refusal(v.sqlState(), v.message());
+    }
+
     private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
-                            Identity identity, UpstreamConnection up) throws HandshakeRefused, IOException {
-        // Until roles are enforced at connect (issue 5), the first matching role, if any, shapes masking.
-        Role role = policy.roleFor(identity).orElse(null);
+                            Identity identity, Role role, StartupSettings settings, UpstreamConnection up,
+                            EphemeralRoles.Lease lease) throws HandshakeRefused, IOException {
+        String upstreamUser = lease == null ? null : lease.user();
         SessionPolicies.Setup setup;
         try {
             setup = policies.forSession(up.config(), role);
         } catch (SessionPolicies.CatalogUnavailable e) {
             log.warn("session {}: {}", sessionId, e.getMessage());
             up.close();
+            if (lease != null) {
+                ephemeral.drop(lease);
+            }
             registry.release();
             throw new HandshakeRefused(ErrorCodes.CANNOT_CONNECT_NOW, e.getMessage(), startup.database());
         }
         try {
             audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
                     startup.database(), identity.issuer(), identity.subject(), identity.claimsDigest(),
-                    startup.user(), passThrough(startup), ch.tlsDescription())));
+                    startup.user(), settings.upstream(), ch.tlsDescription(), role == null ? null : role.name(),
+                    settings.justification(), upstreamUser)));
         } catch (AuditUnavailableException e) {
             up.close();
+            if (lease != null) {
+                ephemeral.drop(lease);
+            }
             registry.release();
             throw new HandshakeRefused(ErrorCodes.SYSTEM_IO_ERROR,
                     "phigate cannot start a session: the audit store is unavailable (" + e.getMessage() + ")",
@@ -196,7 +246,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
         random.nextBytes(secret);
         ScheduledFuture<?>[] expiry = new ScheduledFuture<?>[1];
         PgSession session = new PgSession(sessionId, pid, secret, identity, startup.database(), clientAddress, ch, up,
-                audit, config.audit().responseCap(), policy, role, null, setup.masking(), setup.analyzer(), setup.gate(), () -> {
+                audit, config.audit().responseCap(), policy, role, settings.justification(), setup.masking(),
+                setup.analyzer(), setup.gate(), () -> {
                     byProcessId.remove(pid);
                     if (expiry[0] != null) {
                         expiry[0].cancel(false);
@@ -217,6 +268,11 @@ public final class PgFrontDoor implements Consumer<Socket> {
             expiry[0] = scheduleExpiry(session, identity);
             session.run();
         } finally {
+            if (lease != null) {
+                // session.run() has closed the upstream connection; dropping before leaving the registry lets a
+                // graceful shutdown, which waits for the registry to empty, finish the drops too.
+                ephemeral.drop(lease);
+            }
             registry.remove(session);
             byProcessId.remove(pid);
             registry.release();
@@ -227,13 +283,18 @@ public final class PgFrontDoor implements Consumer<Socket> {
         if (identity.expiresAt() == null) {
             return null;
         }
-        // The verifier accepts a token until exp + clock_skew, so the session lives that long, plus the grace.
-        Instant end = identity.expiresAt().plus(config.identity().clockSkew()).plus(config.identity().sessionGrace());
+        Instant end = sessionEnd(identity);
         long delay = Math.max(0, Duration.between(Instant.now(), end).toMillis());
         // Terminating may wait on the network; it runs on its own virtual thread so the shared timer never blocks.
         return timers.schedule(() -> Thread.ofVirtual().name("expire-" + session.id()).start(() ->
                 session.terminate(ErrorCodes.INVALID_AUTHORIZATION, "the agent token expired at "
                         + identity.expiresAt() + "; reconnect with a fresh token")), delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The verifier accepts a token until exp + clock_skew, so the session lives that long, plus the grace. */
+    private Instant sessionEnd(Identity identity) {
+        Instant exp = identity.expiresAt() == null ? Instant.now().plus(Duration.ofHours(1)) : identity.expiresAt();
+        return exp.plus(config.identity().clockSkew()).plus(config.identity().sessionGrace());
     }
 
     private void cancel(CancelRequest request, String sessionId, String clientAddress) {
@@ -278,17 +339,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
         } catch (AuditUnavailableException e) {
             log.warn("could not record a refused connection: {}", e.getMessage());
         }
-    }
-
-    /** The startup parameters a client may pass to the server; identity and routing are the gateway's. */
-    private static Map<String, String> passThrough(ClientHandshake.Startup startup) {
-        Map<String, String> out = new LinkedHashMap<>();
-        startup.message().parameters().forEach((k, v) -> {
-            if (!k.equals("user") && !k.equals("database") && !k.equals("replication") && !k.startsWith("_pq_.")) {
-                out.put(k, v);
-            }
-        });
-        return out;
     }
 
     /** Issuer and subject the rejected token claimed, unverified, so a failed attempt names who it claimed to be. */

@@ -495,7 +495,7 @@ final class PgSession implements LiveSession {
     private AuditEvent.StatementRequested requested(StatementRun run, Protocol protocol, String text,
                                                     List<String> parameters, String prepared, String portal) {
         return new AuditEvent.StatementRequested(Instant.now(), id, run.id, clientAddress, upstreamName,
-                identity.issuer(), identity.subject(), protocol, text, parameters, prepared, portal);
+                identity.issuer(), identity.subject(), protocol, text, parameters, prepared, portal, justification);
     }
 
     private void completed(StatementRun run) {

@@ -377,7 +377,7 @@ class ConfigLoaderTest {
         assertThat(errors(MINIMAL.replace("password_env: CLINICAL_DB_PASSWORD", "password_env: 1-bad")))
                 .contains("upstreams.clinical.credentials.password_env: expected an environment variable name");
         assertThat(errors(MINIMAL.replace("user: phigate", "mode: vault\n      user: phigate")))
-                .isEqualTo("phigate.yaml:7: upstreams.clinical.credentials.mode: expected one of static, got \"vault\"");
+                .isEqualTo("phigate.yaml:7: upstreams.clinical.credentials.mode: expected one of static, ephemeral, got \"vault\"");
     }
 
     @Test

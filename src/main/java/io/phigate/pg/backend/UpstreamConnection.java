@@ -34,7 +34,15 @@ public final class UpstreamConnection implements AutoCloseable {
     private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
     private static final int BUFFER = 64 * 1024;
 
+    /** Where a login's password comes from; read once per connection, never kept. */
+    @FunctionalInterface
+    public interface Password {
+        String read() throws IOException;
+    }
+
     private final UpstreamConfig config;
+    private final String user;
+    private final Password password;
     private final Socket socket;
     private final FrameReader reader;
     private final OutputStream out;
@@ -43,8 +51,11 @@ public final class UpstreamConnection implements AutoCloseable {
     private BackendKeyData key;
     private byte transactionStatus = 'I';
 
-    private UpstreamConnection(UpstreamConfig config, Socket socket, int decodeLimit) throws IOException {
+    private UpstreamConnection(UpstreamConfig config, String user, Password password, Socket socket, int decodeLimit)
+            throws IOException {
         this.config = config;
+        this.user = user;
+        this.password = password;
         this.socket = socket;
         // Rows and COPY data are streamed, so the frame limit upstream is PostgreSQL's own (1 GiB); only frames
         // the gateway decodes are held to the configured limit.
@@ -58,10 +69,18 @@ public final class UpstreamConnection implements AutoCloseable {
      */
     public static UpstreamConnection open(UpstreamConfig config, Map<String, String> clientParameters,
                                           int decodeLimit) throws UpstreamException {
+        return open(config, config.credentials().user(), config.credentials().password()::read, clientParameters,
+                decodeLimit);
+    }
+
+    /** Opens a session as {@code user} rather than the configured user (an ephemeral session user). */
+    public static UpstreamConnection open(UpstreamConfig config, String user, Password password,
+                                          Map<String, String> clientParameters, int decodeLimit)
+            throws UpstreamException {
         Socket socket = null;
         try {
             socket = connect(config);
-            UpstreamConnection c = new UpstreamConnection(config, socket, decodeLimit);
+            UpstreamConnection c = new UpstreamConnection(config, user, password, socket, decodeLimit);
             c.startup(clientParameters);
             socket.setSoTimeout(0);
             return c;
@@ -131,7 +150,7 @@ public final class UpstreamConnection implements AutoCloseable {
     private void startup(Map<String, String> clientParameters) throws IOException, GeneralSecurityException,
             UpstreamException {
         Map<String, String> params = new LinkedHashMap<>();
-        params.put("user", config.credentials().user());
+        params.put("user", user);
         params.put("database", config.database());
         params.putAll(clientParameters);
         send(new FrontendMessage.StartupMessage(MessageCodec.PROTOCOL_3_0, params));
@@ -147,7 +166,7 @@ public final class UpstreamConnection implements AutoCloseable {
                     }
                 }
                 case AuthenticationCleartextPassword p -> send(passwordMessage(password()));
-                case AuthenticationMD5Password p -> send(passwordMessage(md5(password(), config.credentials().user(), p.salt())));
+                case AuthenticationMD5Password p -> send(passwordMessage(md5(password(), user, p.salt())));
                 case AuthenticationSASL sasl -> {
                     if (!sasl.mechanisms().contains("SCRAM-SHA-256")) {
                         throw refused("offers only SASL mechanisms " + sasl.mechanisms());
@@ -204,7 +223,7 @@ public final class UpstreamConnection implements AutoCloseable {
     }
 
     private String password() throws IOException {
-        return config.credentials().password().read();
+        return password.read();
     }
 
     private static FrontendMessage passwordMessage(String password) {

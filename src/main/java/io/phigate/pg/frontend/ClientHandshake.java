@@ -1,6 +1,7 @@
 package io.phigate.pg.frontend;
 
 import io.phigate.config.ClientTlsConfig;
+import io.phigate.credentials.CredentialExchange;
 import io.phigate.identity.Identity;
 import io.phigate.identity.TokenRejectedException;
 import io.phigate.identity.TokenVerifier;
@@ -115,14 +116,29 @@ public final class ClientHandshake {
         }
     }
 
+    /**
+     * Who authenticated, and how. {@code keyId} is the {@code kid} of the token (for revocation; may be null);
+     * {@code justification} is the one bound to a one-time credential, else null.
+     */
+    public record Authenticated(Identity identity, String keyId, String justification, boolean exchanged) {
+    }
+
     private final ClientTlsConfig tls;
     private final SSLContext tlsContext;
     private final TokenVerifier verifier;
+    private final CredentialExchange exchange;
 
     public ClientHandshake(ClientTlsConfig tls, SSLContext tlsContext, TokenVerifier verifier) {
+        this(tls, tlsContext, verifier, null);
+    }
+
+    /** {@code exchange} (may be null) redeems one-time credentials sent instead of a token. */
+    public ClientHandshake(ClientTlsConfig tls, SSLContext tlsContext, TokenVerifier verifier,
+                           CredentialExchange exchange) {
         this.tls = tls;
         this.tlsContext = tlsContext;
         this.verifier = verifier;
+        this.exchange = exchange;
     }
 
     public Channel open(Socket socket, long deadlineNanos, int maxFrame) throws IOException {
@@ -202,8 +218,11 @@ public final class ClientHandshake {
         }
     }
 
-    /** Asks for the password and verifies it as a token. */
-    public Identity authenticate(Channel ch, Startup startup) throws IOException, HandshakeRefused {
+    /**
+     * Asks for the password and verifies it as a token, or, when the user name is an exchanged one, redeems it as
+     * that one-time credential (never falling back to reading it as a token).
+     */
+    public Authenticated authenticate(Channel ch, Startup startup) throws IOException, HandshakeRefused {
         ch.sendAndFlush(BackendMessage.AuthenticationCleartextPassword.INSTANCE);
         int type = ch.reader.next();
         if (type < 0) {
@@ -227,8 +246,16 @@ public final class ClientHandshake {
             throw new HandshakeRefused(ErrorCodes.INVALID_PASSWORD,
                     "token rejected: no token given as the password", startup.database());
         }
+        if (exchange != null && CredentialExchange.isExchangeUser(startup.user())) {
+            try {
+                CredentialExchange.Redeemed r = exchange.redeem(startup.user(), token, startup.database());
+                return new Authenticated(r.identity(), r.keyId(), r.justification(), true);
+            } catch (CredentialExchange.Refused e) {
+                throw new HandshakeRefused(ErrorCodes.INVALID_PASSWORD, e.getMessage(), startup.database());
+            }
+        }
         try {
-            return verifier.verify(token);
+            return new Authenticated(verifier.verify(token), TokenVerifier.keyId(token), null, false);
         } catch (TokenRejectedException e) {
             throw new HandshakeRefused(ErrorCodes.INVALID_PASSWORD, "token rejected: " + e.getMessage(),
                     startup.database(), token);

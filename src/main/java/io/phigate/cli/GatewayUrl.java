@@ -1,0 +1,44 @@
+package io.phigate.cli;
+
+import io.phigate.config.ConfigException;
+import io.phigate.config.ConfigLoader;
+import io.phigate.config.HostPort;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code --url URL | --config FILE}: which running gateway's HTTP API a command talks to. Declared with
+ * {@code @ArgGroup(exclusive = true, multiplicity = "1")}. With a config, the address is {@code listen.http}
+ * (a wildcard host is reached on loopback).
+ */
+final class GatewayUrl {
+    @Option(names = "--url", required = true, paramLabel = "URL", description = "The gateway's HTTP API, e.g. http://127.0.0.1:8080.")
+    URI url;
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The gateway configuration (its listen.http).")
+    Path config;
+
+    URI base() throws ConfigException {
+        if (url != null) {
+            return url;
+        }
+        HostPort http = ConfigLoader.load(config).listen().http();
+        if (http == null) {
+            throw new ConfigException(config + ": listen.http is not set, so the gateway serves no HTTP API");
+        }
+        String host = http.host().isEmpty() || http.host().equals("0.0.0.0") ? "127.0.0.1"
+                : http.host().equals("::") ? "[::1]" : http.host().contains(":") ? "[" + http.host() + "]" : http.host();
+        return URI.create("http://" + host + ":" + http.port());
+    }
+
+    static HttpResponse<String> send(HttpRequest request) throws java.io.IOException, InterruptedException {
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+            return client.send(request, HttpResponse.BodyHandlers.ofString());
+        }
+    }
+}

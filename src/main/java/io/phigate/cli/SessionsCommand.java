@@ -1,0 +1,128 @@
+package io.phigate.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.phigate.config.ConfigException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code phigate sessions list|kill}: the live sessions of a running gateway, through its loopback HTTP API. */
+@Command(name = "sessions", description = "List or end the live sessions of a running gateway.",
+        subcommands = {SessionsCommand.ListSessions.class, SessionsCommand.Kill.class})
+final class SessionsCommand implements Runnable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
+    }
+
+    @Command(name = "list", description = "Print one line per live session: id, subject, upstream, start, statements.")
+    static final class ListSessions implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        GatewayUrl gateway;
+
+        @Option(names = "--json", description = "Print the API's JSON as is.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            HttpResponse<String> r = request(spec, gateway, "GET", "/api/v1/sessions");
+            if (r == null) {
+                return 1;
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(r.body());
+            } else {
+                for (JsonNode s : JSON.readTree(r.body()).get("sessions")) {
+                    out.println(String.join("\t", s.get("id").asText(), s.get("subject").asText(),
+                            s.get("upstream").asText(), s.get("started_at").asText(), s.get("statements").asText()));
+                }
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "kill", description = "End live sessions at once (the client gets 57P01), by id or by subject.")
+    static final class Kill implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        GatewayUrl gateway;
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Target target;
+
+        static final class Target {
+            @Parameters(paramLabel = "ID", description = "The session id (from sessions list).")
+            String id;
+
+            @Option(names = "--identity", paramLabel = "SUBJECT", description = "Every session of this token subject.")
+            String subject;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            String path = target.id != null
+                    ? "/api/v1/sessions/" + URLEncoder.encode(target.id, StandardCharsets.UTF_8) + "/kill"
+                    : "/api/v1/sessions/kill?subject=" + URLEncoder.encode(target.subject, StandardCharsets.UTF_8);
+            HttpResponse<String> r = request(spec, gateway, "POST", path);
+            if (r == null) {
+                return 1;
+            }
+            JsonNode killed = JSON.readTree(r.body()).get("killed");
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("killed " + killed.size() + " session(s)");
+            killed.forEach(id -> out.println(id.asText()));
+            out.flush();
+            return killed.isEmpty() ? 1 : 0;
+        }
+    }
+
+    /** The response when it is 2xx; otherwise prints the API's error and returns null. */
+    private static HttpResponse<String> request(CommandLine.Model.CommandSpec spec, GatewayUrl gateway, String method,
+                                                String path) throws IOException, InterruptedException {
+        URI base;
+        try {
+            base = gateway.base();
+        } catch (ConfigException e) {
+            spec.commandLine().getErr().println("phigate sessions: " + e.getMessage());
+            return null;
+        }
+        HttpRequest request = HttpRequest.newBuilder(base.resolve(path))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<String> r;
+        try {
+            r = GatewayUrl.send(request);
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("phigate sessions: cannot reach " + base + ": " + e.getMessage());
+            return null;
+        }
+        if (r.statusCode() / 100 != 2) {
+            spec.commandLine().getErr().println("phigate sessions: " + r.statusCode() + " " + r.body());
+            return null;
+        }
+        return r;
+    }
+}

@@ -1,0 +1,169 @@
+package io.phigate.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.http.Context;
+import io.phigate.credentials.CredentialExchange;
+import io.phigate.identity.Identity;
+import io.phigate.identity.TokenRejectedException;
+import io.phigate.identity.TokenVerifier;
+import io.phigate.pg.message.ErrorCodes;
+import io.phigate.session.LiveSession;
+import io.phigate.session.SessionRegistry;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /api/v1/credentials}: an agent trades its token for a one-session credential. It authenticates by
+ * the bearer token itself, so it may be served on any address (use TLS in front of it off loopback).
+ *
+ * <p>{@code GET /api/v1/sessions}, {@code POST /api/v1/sessions/{id}/kill} and
+ * {@code POST /api/v1/sessions/kill?subject=S}: the live sessions, and ending them at once. Administrative, so
+ * served on a loopback listener only, like the audit API.
+ */
+final class AccessApi {
+    private static final Logger log = LoggerFactory.getLogger(AccessApi.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> CREDENTIAL_FIELDS = Set.of("justification", "upstream");
+    /** A credential request is a sentence and a name; anything larger is not one. */
+    private static final int MAX_BODY = 16 * 1024;
+    static final String KILLED = "terminating connection due to administrator command (phigate sessions kill)";
+
+    private final TokenVerifier verifier;
+    private final CredentialExchange exchange;
+    private final SessionRegistry sessions;
+
+    AccessApi(TokenVerifier verifier, CredentialExchange exchange, SessionRegistry sessions) {
+        this.verifier = verifier;
+        this.exchange = exchange;
+        this.sessions = sessions;
+    }
+
+    void issueCredential(Context ctx) throws Exception {
+        String authorization = ctx.header("Authorization");
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            ctx.header("WWW-Authenticate", "Bearer");
+            AuditApi.error(ctx, 401, "send the agent token as Authorization: Bearer <token>");
+            return;
+        }
+        String token = authorization.substring(7).strip();
+        Identity identity;
+        try {
+            identity = verifier.verify(token);
+        } catch (TokenRejectedException e) {
+            ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            AuditApi.error(ctx, 401, "token rejected: " + e.getMessage());
+            return;
+        }
+        String justification = null;
+        String upstream = null;
+        byte[] body = ctx.bodyAsBytes();
+        if (body.length > MAX_BODY) {
+            AuditApi.error(ctx, 413, "request body larger than " + MAX_BODY + " bytes");
+            return;
+        }
+        if (body.length > 0) {
+            JsonNode json;
+            try {
+                json = JSON.readTree(body);
+            } catch (java.io.IOException e) {
+                AuditApi.error(ctx, 400, "the body must be a JSON object like {\"justification\": \"...\"}");
+                return;
+            }
+            if (json != null && !json.isNull()) {
+                if (!json.isObject()) {
+                    AuditApi.error(ctx, 400, "the body must be a JSON object like {\"justification\": \"...\"}");
+                    return;
+                }
+                for (Iterator<String> names = json.fieldNames(); names.hasNext(); ) {
+                    String name = names.next();
+                    if (!CREDENTIAL_FIELDS.contains(name)) {
+                        AuditApi.error(ctx, 400, "unknown field \"" + name + "\"; known: justification, upstream");
+                        return;
+                    }
+                    if (!json.get(name).isTextual()) {
+                        AuditApi.error(ctx, 400, "field \"" + name + "\" must be a string");
+                        return;
+                    }
+                }
+                justification = json.hasNonNull("justification") ? json.get("justification").asText() : null;
+                upstream = json.hasNonNull("upstream") ? json.get("upstream").asText() : null;
+            }
+        }
+        try {
+            CredentialExchange.Issued issued = exchange.issue(identity, TokenVerifier.keyId(token), upstream,
+                    justification);
+            var out = new LinkedHashMap<String, Object>();
+            out.put("username", issued.username());
+            out.put("password", issued.password());
+            out.put("expires_at", issued.expiresAt().toString());
+            out.put("upstream", issued.upstream());
+            out.put("role", issued.role());
+            log.info("issued a one-time credential {} to subject {}", issued.username(), identity.subject());
+            AuditApi.json(ctx, 201, out);
+        } catch (CredentialExchange.Refused e) {
+            AuditApi.error(ctx, e.status(), e.getMessage());
+        }
+    }
+
+    void listSessions(Context ctx) throws Exception {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (LiveSession s : sessions.list()) {
+            out.add(describe(s));
+        }
+        out.sort(java.util.Comparator.comparing(m -> String.valueOf(m.get("started_at"))));
+        AuditApi.json(ctx, 200, Map.of("sessions", out));
+    }
+
+    void killSession(Context ctx) throws Exception {
+        LiveSession s = sessions.get(ctx.pathParam("id"));
+        if (s == null) {
+            AuditApi.error(ctx, 404, "no live session with this id");
+            return;
+        }
+        AuditApi.json(ctx, 200, Map.of("killed", kill(List.of(s))));
+    }
+
+    void killBySubject(Context ctx) throws Exception {
+        String subject = ctx.queryParam("subject");
+        if (subject == null || subject.isEmpty()) {
+            AuditApi.error(ctx, 400, "give ?subject=SUBJECT");
+            return;
+        }
+        List<LiveSession> matching = sessions.list().stream().filter(s -> subject.equals(s.identity().subject()))
+                .toList();
+        AuditApi.json(ctx, 200, Map.of("killed", kill(matching)));
+    }
+
+    /** Ends each session in parallel (one whose client stopped reading must not hold up the others). */
+    private static List<String> kill(List<LiveSession> targets) throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        for (LiveSession s : targets) {
+            threads.add(Thread.ofVirtual().name("kill-" + s.id()).start(() ->
+                    s.terminate(ErrorCodes.ADMIN_SHUTDOWN, KILLED)));
+        }
+        for (Thread t : threads) {
+            t.join(5_000);
+        }
+        return targets.stream().map(LiveSession::id).toList();
+    }
+
+    private static Map<String, Object> describe(LiveSession s) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("id", s.id());
+        m.put("subject", s.identity().subject());
+        m.put("issuer", s.identity().issuer());
+        m.put("upstream", s.upstream());
+        m.put("client_address", s.clientAddress());
+        m.put("started_at", s.startedAt().toString());
+        m.put("token_expires_at", s.identity().expiresAt() == null ? null : s.identity().expiresAt().toString());
+        m.put("statements", s.statements());
+        return m;
+    }
+}

@@ -1,0 +1,217 @@
+package io.phigate.policy;
+
+import io.phigate.sql.Operation;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementKind;
+import io.phigate.sql.TableRef;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Whether a role's allow rules cover what a statement does, decided from the statement's analysis alone and
+ * independently of what the database would allow. Pure: no I/O, no clock.
+ *
+ * <p>The rules, each failing closed:
+ * <ul>
+ *   <li>No role (the policy defines none): allowed. A role without allow rules is not scope-restricted by the
+ *       gateway (upstream reach, time windows, masking and the database's own grants still apply); setting
+ *       {@code role} or {@code session_authorization} is refused for every role.</li>
+ *   <li>A statement the analyser could not parse is refused for a role with allow rules.</li>
+ *   <li>A relation the catalog could not resolve (schema {@code ?}) is refused.</li>
+ *   <li>Every relation read needs {@code select} (and {@code copy} when the statement is a COPY) from one allow
+ *       rule whose table glob matches {@code schema.table}; every relation written needs each write operation the
+ *       statement performs (insert, update, delete, truncate, copy, ddl, grant). A statement that writes two
+ *       relations with two different operations needs both on each: stricter than exact, never looser.</li>
+ *   <li>An opaque function needs {@code function} on a glob matching its name as written ({@code schema.name};
+ *       an unqualified name is {@code ?.name}, so only a {@code *.name} or {@code *} rule covers it, since the
+ *       search path decides which schema it comes from). {@code DO} blocks need {@code function} on {@code *.*}.</li>
+ *   <li>DDL or GRANT with no relation named needs some rule with that operation.</li>
+ *   <li>Utility statements (SET, SHOW, BEGIN, COMMIT, ...) that touch no relation are always allowed.</li>
+ * </ul>
+ */
+public final class ScopeCheck {
+    /** insufficient_privilege */
+    public static final String SQLSTATE = "42501";
+
+    private static final Set<Operation> WRITES = EnumSet.of(Operation.INSERT, Operation.UPDATE, Operation.DELETE,
+            Operation.TRUNCATE, Operation.COPY, Operation.DDL, Operation.GRANT);
+    private static final Set<String> ROLE_SWITCHING = Set.of("role", "session_authorization");
+
+    /** The outcome: allowed, or refused with a message that names the rule, relation and operation. */
+    public record Verdict(boolean allowed, String sqlState, String message) {
+        public static final Verdict ALLOWED = new Verdict(true, null, null);
+
+        static Verdict refused(String message) {
+            return new Verdict(false, SQLSTATE, message);
+        }
+    }
+
+    private ScopeCheck() {
+    }
+
+    /** Checks every statement of one request (a multi-statement query string is all or nothing). */
+    public static Verdict check(Role role, List<StatementAnalysis> statements) {
+        if (role == null) {
+            return Verdict.ALLOWED;
+        }
+        for (int i = 0; i < statements.size(); i++) {
+            String refusal = refusal(role, statements.get(i));
+            if (refusal != null) {
+                String where = statements.size() > 1 ? " (statement " + (i + 1) + " of " + statements.size() + ")" : "";
+                return Verdict.refused("permission denied by phigate role \"" + role.name() + "\"" + where + ": "
+                        + refusal);
+            }
+        }
+        return Verdict.ALLOWED;
+    }
+
+    /** Most rows a statement may return to {@code role}; 0 when there is no limit (or no role). */
+    public static long rowLimit(Role role) {
+        return role == null ? 0 : role.rowLimit();
+    }
+
+    private static String refusal(Role role, StatementAnalysis s) {
+        if (s.setting() != null && ROLE_SWITCHING.contains(s.setting().toLowerCase(Locale.ROOT))
+                && (s.kind() == StatementKind.SET)) {
+            return "setting " + s.setting() + " is not allowed: the database role is chosen by the gateway";
+        }
+        if (role.allow().isEmpty()) {
+            return null;
+        }
+        if (!s.parsed()) {
+            return "the statement could not be analysed (" + s.error() + "), so its scope cannot be checked";
+        }
+        Set<Operation> ops = s.operations();
+        boolean utilityOnly = ops.stream().allMatch(o -> o == Operation.UTILITY);
+        if (utilityOnly && s.reads().isEmpty() && s.writes().isEmpty() && s.opaqueFunctions().isEmpty()
+                && s.kind() != StatementKind.DO) {
+            return null;
+        }
+        for (TableRef t : s.reads()) {
+            String unknown = unresolved(t);
+            if (unknown != null) {
+                return unknown;
+            }
+            Set<Operation> need = EnumSet.noneOf(Operation.class);
+            if (utilityOnly) {
+                String r = coveredByAny(role, t);
+                if (r != null) {
+                    return r;
+                }
+                continue;
+            }
+            need.add(Operation.SELECT);
+            if (ops.contains(Operation.COPY) && s.kind() == StatementKind.COPY_TO) {
+                need.add(Operation.COPY);
+            }
+            String r = covered(role, t, need, "reads");
+            if (r != null) {
+                return r;
+            }
+        }
+        Set<Operation> writeOps = EnumSet.noneOf(Operation.class);
+        for (Operation o : ops) {
+            if (WRITES.contains(o)) {
+                writeOps.add(o);
+            }
+        }
+        for (TableRef t : s.writes()) {
+            String unknown = unresolved(t);
+            if (unknown != null) {
+                return unknown;
+            }
+            if (utilityOnly) {
+                String r = coveredByAny(role, t);
+                if (r != null) {
+                    return r;
+                }
+                continue;
+            }
+            Set<Operation> need = writeOps.isEmpty() ? EnumSet.of(Operation.INSERT) : writeOps;
+            String r = covered(role, t, need, "writes");
+            if (r != null) {
+                return r;
+            }
+        }
+        for (String f : s.opaqueFunctions()) {
+            String name = f.contains(".") ? f.toLowerCase(Locale.ROOT) : "?." + f.toLowerCase(Locale.ROOT);
+            if (!anyRule(role, Operation.FUNCTION, name)) {
+                return "function " + f + " is not allowed: no allow rule grants function on a name matching "
+                        + name + " (" + rules(role) + ")";
+            }
+        }
+        if (s.kind() == StatementKind.DO && !anyRule(role, Operation.FUNCTION, "*.*")) {
+            return "DO blocks run arbitrary code: they need an allow rule granting function on \"*\" ("
+                    + rules(role) + ")";
+        }
+        if (s.reads().isEmpty() && s.writes().isEmpty()) {
+            for (Operation o : List.of(Operation.DDL, Operation.GRANT, Operation.FUNCTION, Operation.COPY)) {
+                if (ops.contains(o) && role.allow().stream().noneMatch(a -> a.operations().contains(o))) {
+                    return o.policyName() + " is not allowed: no allow rule grants " + o.policyName() + " ("
+                            + rules(role) + ")";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String unresolved(TableRef t) {
+        if ("?".equals(t.schema())) {
+            return "relation " + t.table() + " could not be resolved to a schema, so its scope cannot be checked";
+        }
+        return null;
+    }
+
+    /** Null when one allow rule matching {@code t} grants every operation in {@code need}. */
+    private static String covered(Role role, TableRef t, Set<Operation> need, String verb) {
+        String name = qualified(t);
+        for (Role.Allow a : role.allow()) {
+            if (a.operations().containsAll(need) && a.tables().stream().anyMatch(g -> Match.glob(g, name))) {
+                return null;
+            }
+        }
+        return names(need) + " on " + name + " is not allowed: no allow rule grants " + names(need)
+                + " on a table matching " + name + " (" + rules(role) + ")";
+    }
+
+    private static String coveredByAny(Role role, TableRef t) {
+        String name = qualified(t);
+        for (Role.Allow a : role.allow()) {
+            if (a.tables().stream().anyMatch(g -> Match.glob(g, name))) {
+                return null;
+            }
+        }
+        return name + " is not in scope: no allow rule names a table matching it (" + rules(role) + ")";
+    }
+
+    private static boolean anyRule(Role role, Operation op, String name) {
+        for (Role.Allow a : role.allow()) {
+            if (a.operations().contains(op) && a.tables().stream().anyMatch(g -> Match.glob(g, name))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String qualified(TableRef t) {
+        return (t.schema() + "." + t.table()).toLowerCase(Locale.ROOT);
+    }
+
+    private static String names(Set<Operation> ops) {
+        return String.join("+", ops.stream().map(Operation::policyName).toList()).toUpperCase(Locale.ROOT);
+    }
+
+    /** The role's rules as the policy file spells them, so the refusal names the rule that did not fit. */
+    static String rules(Role role) {
+        StringBuilder b = new StringBuilder("roles[").append(role.name()).append("].allow:");
+        for (int i = 0; i < role.allow().size(); i++) {
+            Role.Allow a = role.allow().get(i);
+            b.append(i == 0 ? " " : "; ").append('[').append(i).append("] ")
+                    .append(String.join(",", a.tables())).append(' ')
+                    .append(a.operations().stream().map(Operation::policyName).toList());
+        }
+        return b.toString();
+    }
+}

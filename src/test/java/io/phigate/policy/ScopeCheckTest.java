@@ -1,0 +1,190 @@
+package io.phigate.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.phigate.sql.Operation;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementKind;
+import io.phigate.sql.TableRef;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ScopeCheckTest {
+    private static final TableRef PATIENTS = new TableRef("public", "patients");
+    private static final TableRef ENCOUNTERS = new TableRef("public", "encounters");
+    private static final TableRef SECRET = new TableRef("admin", "keys");
+
+    private static Role role(Role.Allow... allow) {
+        return new Role("triage-agent", new Match(null, null, Map.of()), List.of("clinical"), List.of(allow), Set.of(),
+                Map.of(), Role.Justification.OPTIONAL, 100, List.of(), null);
+    }
+
+    private static Role.Allow allow(List<String> tables, Operation... ops) {
+        return new Role.Allow(tables, EnumSet.copyOf(List.of(ops)));
+    }
+
+    private static StatementAnalysis stmt(StatementKind kind, Set<Operation> ops, Set<TableRef> reads,
+                                          Set<TableRef> writes, Set<String> functions) {
+        return new StatementAnalysis(kind, ops, reads, writes, List.of(), functions, false, null, null, null, true, null,
+                "-- text");
+    }
+
+    private static StatementAnalysis select(TableRef... tables) {
+        return stmt(StatementKind.SELECT, Set.of(Operation.SELECT), Set.of(tables), Set.of(), Set.of());
+    }
+
+    private static StatementAnalysis set(String name, String value) {
+        return new StatementAnalysis(StatementKind.SET, Set.of(Operation.UTILITY), Set.of(), Set.of(), List.of(),
+                Set.of(), false, null, name, value, true, null, "SET ...");
+    }
+
+    private static final Role READER = role(allow(List.of("public.*"), Operation.SELECT));
+
+    @Test
+    void selectOnACoveredTableIsAllowed() {
+        assertThat(ScopeCheck.check(READER, List.of(select(PATIENTS, ENCOUNTERS))).allowed()).isTrue();
+    }
+
+    @Test
+    void selectOutsideTheTableGlobsIsRefusedNamingTableAndRule() {
+        ScopeCheck.Verdict v = ScopeCheck.check(READER, List.of(select(PATIENTS, SECRET)));
+        assertThat(v.allowed()).isFalse();
+        assertThat(v.sqlState()).isEqualTo("42501");
+        assertThat(v.message()).contains("triage-agent", "SELECT on admin.keys", "roles[triage-agent].allow",
+                "public.*");
+    }
+
+    @Test
+    void anOperationTheRuleDoesNotGrantIsRefused() {
+        StatementAnalysis update = stmt(StatementKind.UPDATE, Set.of(Operation.UPDATE), Set.of(PATIENTS),
+                Set.of(PATIENTS), Set.of());
+        ScopeCheck.Verdict v = ScopeCheck.check(READER, List.of(update));
+        assertThat(v.allowed()).isFalse();
+        assertThat(v.message()).contains("UPDATE on public.patients");
+    }
+
+    @Test
+    void writesNeedTheWriteOperationAndReadsNeedSelect() {
+        Role writer = role(allow(List.of("public.patients"), Operation.SELECT, Operation.UPDATE),
+                allow(List.of("public.encounters"), Operation.INSERT));
+        StatementAnalysis update = stmt(StatementKind.UPDATE, Set.of(Operation.UPDATE), Set.of(PATIENTS),
+                Set.of(PATIENTS), Set.of());
+        assertThat(ScopeCheck.check(writer, List.of(update)).allowed()).isTrue();
+        // INSERT INTO encounters SELECT ... FROM patients: insert on one, select on the other.
+        StatementAnalysis copyRows = stmt(StatementKind.INSERT, Set.of(Operation.INSERT, Operation.SELECT),
+                Set.of(PATIENTS), Set.of(ENCOUNTERS), Set.of());
+        assertThat(ScopeCheck.check(writer, List.of(copyRows)).allowed()).isTrue();
+        // The reverse direction needs INSERT on patients, which no rule grants.
+        StatementAnalysis reverse = stmt(StatementKind.INSERT, Set.of(Operation.INSERT, Operation.SELECT),
+                Set.of(ENCOUNTERS), Set.of(PATIENTS), Set.of());
+        assertThat(ScopeCheck.check(writer, List.of(reverse)).message()).contains("public.encounters");
+    }
+
+    @Test
+    void aDeleteHiddenInACteNeedsDelete() {
+        StatementAnalysis cte = stmt(StatementKind.SELECT, Set.of(Operation.SELECT, Operation.DELETE),
+                Set.of(PATIENTS), Set.of(ENCOUNTERS), Set.of());
+        ScopeCheck.Verdict v = ScopeCheck.check(READER, List.of(cte));
+        assertThat(v.allowed()).isFalse();
+        assertThat(v.message()).contains("DELETE").contains("public.encounters");
+    }
+
+    @Test
+    void unresolvedRelationsAreRefused() {
+        Role all = role(allow(List.of("*.*"), Operation.SELECT));
+        ScopeCheck.Verdict v = ScopeCheck.check(all, List.of(select(new TableRef("?", "mystery"))));
+        assertThat(v.allowed()).isFalse();
+        assertThat(v.message()).contains("mystery could not be resolved");
+    }
+
+    @Test
+    void unparsedStatementsAreRefusedForRolesWithRules() {
+        StatementAnalysis bad = StatementAnalysis.unparsed("SELEKT", "syntax error at position 1");
+        assertThat(ScopeCheck.check(READER, List.of(bad)).message()).contains("could not be analysed",
+                "syntax error at position 1");
+        assertThat(ScopeCheck.check(role(), List.of(bad)).allowed()).isTrue();
+    }
+
+    @Test
+    void utilityStatementsAreAlwaysAllowed() {
+        StatementAnalysis begin = stmt(StatementKind.TRANSACTION, Set.of(Operation.UTILITY), Set.of(), Set.of(), Set.of());
+        assertThat(ScopeCheck.check(READER, List.of(begin, set("search_path", "public"), set(Justifications.SETTING,
+                "ticket 7"))).allowed()).isTrue();
+    }
+
+    @Test
+    void switchingTheDatabaseRoleIsRefusedForEveryRole() {
+        assertThat(ScopeCheck.check(role(), List.of(set("role", "postgres"))).message()).contains("setting role");
+        assertThat(ScopeCheck.check(READER, List.of(set("session_authorization", "postgres"))).allowed()).isFalse();
+        assertThat(ScopeCheck.check(null, List.of(set("role", "postgres"))).allowed()).isTrue();
+    }
+
+    @Test
+    void opaqueFunctionsNeedAFunctionRuleOnTheirName() {
+        StatementAnalysis call = stmt(StatementKind.SELECT, Set.of(Operation.SELECT, Operation.FUNCTION),
+                Set.of(PATIENTS), Set.of(), Set.of("public.risk_score"));
+        assertThat(ScopeCheck.check(READER, List.of(call)).message()).contains("function public.risk_score");
+        Role withFn = role(allow(List.of("public.*"), Operation.SELECT),
+                allow(List.of("public.risk_score"), Operation.FUNCTION));
+        assertThat(ScopeCheck.check(withFn, List.of(call)).allowed()).isTrue();
+        // Unqualified: the search path picks the schema, so only a rule for any schema covers it.
+        StatementAnalysis bare = stmt(StatementKind.SELECT, Set.of(Operation.SELECT, Operation.FUNCTION),
+                Set.of(PATIENTS), Set.of(), Set.of("risk_score"));
+        assertThat(ScopeCheck.check(withFn, List.of(bare)).allowed()).isFalse();
+        Role anySchema = role(allow(List.of("public.*"), Operation.SELECT),
+                allow(List.of("*.risk_score"), Operation.FUNCTION));
+        assertThat(ScopeCheck.check(anySchema, List.of(bare)).allowed()).isTrue();
+    }
+
+    @Test
+    void doBlocksNeedFunctionOnEverything() {
+        StatementAnalysis block = stmt(StatementKind.DO, Set.of(Operation.FUNCTION), Set.of(), Set.of(), Set.of());
+        assertThat(ScopeCheck.check(READER, List.of(block)).message()).contains("DO blocks");
+        Role any = role(allow(List.of("*.*"), Operation.FUNCTION));
+        assertThat(ScopeCheck.check(any, List.of(block)).allowed()).isTrue();
+    }
+
+    @Test
+    void ddlWithoutARelationNeedsSomeDdlRule() {
+        StatementAnalysis create = stmt(StatementKind.DDL, Set.of(Operation.DDL), Set.of(), Set.of(), Set.of());
+        assertThat(ScopeCheck.check(READER, List.of(create)).message()).contains("ddl is not allowed");
+        StatementAnalysis createTable = stmt(StatementKind.DDL, Set.of(Operation.DDL), Set.of(),
+                Set.of(new TableRef("scratch", "t")), Set.of());
+        Role ddl = role(allow(List.of("scratch.*"), Operation.DDL));
+        assertThat(ScopeCheck.check(ddl, List.of(create, createTable)).allowed()).isTrue();
+        assertThat(ScopeCheck.check(ddl, List.of(stmt(StatementKind.DDL, Set.of(Operation.DDL), Set.of(),
+                Set.of(PATIENTS), Set.of()))).allowed()).isFalse();
+    }
+
+    @Test
+    void copyToNeedsCopyAndSelect() {
+        StatementAnalysis copy = stmt(StatementKind.COPY_TO, Set.of(Operation.COPY), Set.of(PATIENTS), Set.of(),
+                Set.of());
+        assertThat(ScopeCheck.check(READER, List.of(copy)).message()).contains("SELECT+COPY on public.patients");
+        Role copier = role(allow(List.of("public.*"), Operation.SELECT, Operation.COPY));
+        assertThat(ScopeCheck.check(copier, List.of(copy)).allowed()).isTrue();
+    }
+
+    @Test
+    void grantNeedsGrant() {
+        StatementAnalysis grant = stmt(StatementKind.GRANT, Set.of(Operation.GRANT), Set.of(), Set.of(PATIENTS),
+                Set.of());
+        assertThat(ScopeCheck.check(READER, List.of(grant)).message()).contains("GRANT on public.patients");
+    }
+
+    @Test
+    void oneRefusedStatementRefusesTheRequestAndSaysWhich() {
+        ScopeCheck.Verdict v = ScopeCheck.check(READER, List.of(select(PATIENTS), select(SECRET)));
+        assertThat(v.message()).contains("statement 2 of 2");
+    }
+
+    @Test
+    void noRoleMeansNoScope() {
+        assertThat(ScopeCheck.check(null, List.of(select(SECRET))).allowed()).isTrue();
+        assertThat(ScopeCheck.rowLimit(null)).isZero();
+        assertThat(ScopeCheck.rowLimit(READER)).isEqualTo(100);
+    }
+}

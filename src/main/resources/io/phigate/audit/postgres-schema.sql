@@ -43,6 +43,26 @@ CREATE INDEX IF NOT EXISTS audit_event_session ON audit_event (session_id, seq);
 CREATE INDEX IF NOT EXISTS audit_event_time ON audit_event (time);
 CREATE INDEX IF NOT EXISTS audit_event_subject ON audit_event (subject, time);
 
+-- Free-text search (`audit search --text`, the API's text=) is a case-insensitive substring match on the statement
+-- text of requests: lower(statement) LIKE '%word%'. A pg_trgm GIN index serves exactly that predicate, so the index
+-- changes how fast, never what is found. pg_trgm ships with PostgreSQL's contrib and is a trusted extension (13+), so
+-- the owner of the database can create it; where it is missing, search still works, as a scan.
+DO $$
+BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'pg_trgm is not available (%): audit free-text search will scan instead of using an index', SQLERRM;
+END
+$$;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+        CREATE INDEX IF NOT EXISTS audit_event_statement_text ON audit_event
+            USING gin (lower(statement) gin_trgm_ops) WHERE kind = 'statement_requested';
+    END IF;
+END
+$$;
+
 CREATE TABLE IF NOT EXISTS audit_checkpoint (
     id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     replica   text NOT NULL,

@@ -381,4 +381,83 @@ abstract class AuditStoreBehaviour {
                 + " from audit_event where chain_seq = 3");
         assertThat(firstProblem().chainSeq()).isEqualTo(3);
     }
+
+    // Free-text search: the same answers on both stores, and never fewer than a plain LIKE scan finds.
+
+    static final List<String> SEARCHED = List.of(
+            "SELECT * FROM patients WHERE mrn = $1",
+            "select name, dob from public.patients p join clinical.encounters e on e.patient_id = p.id",
+            "UPDATE \"Patients\" SET note = 'from patients to doctors' WHERE id = $1",
+            "INSERT INTO audit_probe (x) VALUES ('100% sure_thing')",
+            "SELECT count(*) FROM encounters WHERE diagnosis LIKE 'J45%'",
+            "select 'Müller' as name, 'ÄRZTIN' as role",
+            "BEGIN",
+            "SELECT 1");
+
+    void writeSearched() throws Exception {
+        try (var store = new AuditStore(config())) {
+            List<AuditEvent> events = new ArrayList<>();
+            for (int i = 0; i < SEARCHED.size(); i++) {
+                events.add(requested("s-text", i + 1, SEARCHED.get(i)));
+                events.add(new StatementCompleted(T, "s-text", i + 1, Outcome.OK, null, "SELECT 1", 1, 10));
+            }
+            store.appendDurably(events);
+        }
+    }
+
+    /** Statement ids the search finds. */
+    List<Long> searchText(String text) throws Exception {
+        return AuditQueries.of(config()).search(AuditQueries.Filter.ANY.withText(text), new AuditQueries.Page(1000, 0))
+                .statements().stream().map(AuditQueries.Statement::statementId).sorted().toList();
+    }
+
+    /** Statement ids a plain scan finds: every term a case-insensitive substring, as the store's lower() folds. */
+    List<Long> scanText(String text) throws Exception {
+        var terms = AuditQueries.terms(text);
+        var sql = new StringBuilder("SELECT statement_id FROM audit_event WHERE kind = 'statement_requested'");
+        for (int i = 0; i < terms.size(); i++) {
+            sql.append(" AND lower(statement) LIKE ? ESCAPE '\\'");
+        }
+        var ids = new ArrayList<Long>();
+        try (Connection c = admin(); var q = c.prepareStatement(sql + " ORDER BY statement_id")) {
+            for (int i = 0; i < terms.size(); i++) {
+                q.setString(i + 1, "%" + AuditQueries.escapeLike(terms.get(i).toLowerCase(java.util.Locale.ROOT)) + "%");
+            }
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    @Test
+    void freeTextFindsAWordAPhraseAndATableNameCaseInsensitively() throws Exception {
+        writeSearched();
+        assertThat(searchText("patients")).containsExactly(1L, 2L, 3L);
+        assertThat(searchText("PATIENTS mrn")).as("all words").containsExactly(1L);
+        assertThat(searchText("public.patients")).as("a qualified table name").containsExactly(2L);
+        assertThat(searchText("atient")).as("inside a word").containsExactly(1L, 2L, 3L);
+        assertThat(searchText("\"from patients\"")).as("a phrase").containsExactly(1L, 3L);
+        assertThat(searchText("\"patients where\"")).containsExactly(1L);
+        assertThat(searchText("\"patients mrn\"")).as("a phrase is not two words").isEmpty();
+        assertThat(searchText("encounters")).containsExactly(2L, 5L);
+        assertThat(searchText("100%")).as("% is literal").containsExactly(4L);
+        assertThat(searchText("s_re")).as("_ is literal").isEmpty();
+        assertThat(searchText("id")).as("shorter than a trigram").containsExactly(2L, 3L);
+        assertThat(searchText("müller")).containsExactly(6L);
+        assertThat(searchText("nowhere patients")).isEmpty();
+    }
+
+    @Test
+    void freeTextFindsExactlyWhatAPlainScanFinds() throws Exception {
+        writeSearched();
+        for (String text : List.of("patients", "Patients", "\"Patients\"", "public.patients", "p.id", "atien",
+                "from", "\"from patients\"", "select from", "J45%", "sure_thing", "%", "_", "'", "$1", "=", "ll",
+                "Mül", "ärztin", "ÄRZTIN", "begin", "select 1", "\"select 1\"", "count(*)", "\"", "x) VALUES",
+                "\"x) VALUES\"", "e.patient_id = p.id")) {
+            assertThat(searchText(text)).as(text).isEqualTo(scanText(text));
+        }
+    }
 }

@@ -259,6 +259,23 @@ class PostgresStoreBehaviourTest extends AuditStoreBehaviour {
                 .contains("TAMPERED: replica gw-a, record 15");
     }
 
+    @Test
+    void freeTextSearchIsServedByTheTrigramIndex() throws Exception {
+        writeSearched();
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("ANALYZE audit_event");
+            s.execute("SET enable_seqscan = off");
+            var plan = new StringBuilder();
+            try (ResultSet rs = s.executeQuery("EXPLAIN SELECT seq FROM audit_event WHERE kind = 'statement_requested'"
+                    + " AND lower(statement) LIKE '%patients%'")) {
+                while (rs.next()) {
+                    plan.append(rs.getString(1)).append('\n');
+                }
+            }
+            assertThat(plan.toString()).contains("Bitmap Index Scan on audit_event_").contains("lower(statement)");
+        }
+    }
+
     /** The exit code, a newline, and what the command printed. */
     private static String run(String... args) {
         var out = new java.io.ByteArrayOutputStream();

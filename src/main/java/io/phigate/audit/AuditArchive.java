@@ -64,8 +64,12 @@ public final class AuditArchive {
         }
     }
 
-    /** One archive written: records {@code fromSeq} to {@code toSeq} of {@code replica}, now only in {@code file}. */
-    public record Result(String replica, long fromSeq, long toSeq, Path file, String sha256, long checkpointSize) {
+    /**
+     * One archive written: records {@code fromSeq} to {@code toSeq} of {@code replica}, now only in {@code file};
+     * on PostgreSQL, the day partitions that the cut left empty and were dropped.
+     */
+    public record Result(String replica, long fromSeq, long toSeq, Path file, String sha256, long checkpointSize,
+                         List<String> droppedPartitions) {
         public long records() {
             return toSeq - fromSeq + 1;
         }
@@ -75,6 +79,11 @@ public final class AuditArchive {
     record Cut(long upToSeq, String lastHash, List<byte[]> frontier) {
         CompactRange tree() {
             return CompactRange.restore(upToSeq, frontier);
+        }
+
+        @Override
+        public List<byte[]> frontier() {
+            return frontier.stream().map(byte[]::clone).toList();
         }
     }
 
@@ -94,7 +103,7 @@ public final class AuditArchive {
                 )""");
     }
 
-    /** The latest cut of each replica; empty for a store without archives (or without the table, as PostgreSQL). */
+    /** The latest cut of each replica; empty for a store without archives (or without the table: an older store). */
     static Map<String, Cut> cuts(Connection c) throws SQLException {
         Map<String, Cut> cuts = new HashMap<>();
         if (!hasTable(c)) {
@@ -132,17 +141,26 @@ public final class AuditArchive {
     /**
      * Archives, from {@code replica}'s chain (null: the store's only replica), the longest prefix not yet archived
      * whose records are all older than {@code before} (midnight UTC), to {@code out}, and removes it from the store.
+     * On PostgreSQL it connects as the configured role; see {@link #archive(AuditConfig, LocalDate, Path, String,
+     * Clock, AuditConfig.Postgres)} for the owner role that removing records needs.
      *
      * @return what was archived, or null when no record is old enough
      * @throws RefusedException when {@code before} is within the retention, no signed checkpoint covers the cut,
-     *                          the records do not verify, or the store is not SQLite
+     *                          or the records do not verify
      */
     public static Result archive(AuditConfig config, LocalDate before, Path out, String replica, Clock clock)
             throws RefusedException, SQLException, IOException {
-        if (config.postgres() != null) {
-            throw new RefusedException("archiving works on SQLite audit stores only so far; this configuration names"
-                    + " a PostgreSQL store");
-        }
+        return archive(config, before, out, replica, clock, null);
+    }
+
+    /**
+     * As {@link #archive(AuditConfig, LocalDate, Path, String, Clock)}; on PostgreSQL as {@code owner} (the role
+     * that owns the audit tables, null: the configured role). The gateway's own role may only INSERT and SELECT,
+     * so it cannot remove records: archiving is an operator's act, done as the owner. Day partitions left empty
+     * by the cut, and wholly before it, are dropped.
+     */
+    public static Result archive(AuditConfig config, LocalDate before, Path out, String replica, Clock clock,
+                                 AuditConfig.Postgres owner) throws RefusedException, SQLException, IOException {
         LocalDate latest = LocalDate.now(clock.withZone(ZoneOffset.UTC)).minusDays(config.retention().toDays());
         if (before.isAfter(latest)) {
             throw new RefusedException("--before " + before + " is later than " + latest + ": records younger than"
@@ -162,7 +180,12 @@ public final class AuditArchive {
             throw new RefusedException(out + " exists; refusing to overwrite an archive");
         }
         Instant cutoff = before.atStartOfDay(ZoneOffset.UTC).toInstant();
-        try (Connection c = SqliteSchema.open(config.sqlitePath(), config.busyTimeout())) {
+        boolean postgres = config.postgres() != null;
+        try (Connection c = postgres ? PostgresSchema.connect(owner == null ? config.postgres() : owner)
+                : SqliteSchema.open(config.sqlitePath(), config.busyTimeout())) {
+            if (postgres) {
+                checkPostgresRights(c, owner == null ? config.postgres().user() : owner.user());
+            }
             if (replica == null) {
                 replica = onlyReplica(c);
             }
@@ -175,8 +198,17 @@ public final class AuditArchive {
             Checkpoint cp = coveringCheckpoint(c, replica, to, key);
             Written written = write(c, replica, previous, to, cp, out);
             try (Statement s = c.createStatement()) {
-                s.execute("BEGIN IMMEDIATE");
+                s.execute(postgres ? "BEGIN" : "BEGIN IMMEDIATE");
                 try {
+                    if (postgres) {
+                        // Two archive runs for one replica would both see the same previous cut.
+                        s.execute("SELECT pg_advisory_xact_lock(hashtext('phigate.audit.archive'))");
+                        Cut now = cut(c, replica);
+                        if ((now == null ? 0 : now.upToSeq()) != after) {
+                            throw new RefusedException("another archive run cut replica " + replica
+                                    + " meanwhile; nothing was removed (delete " + out + " and run again)");
+                        }
+                    }
                     try (PreparedStatement ins = c.prepareStatement("INSERT INTO audit_archive (replica, up_to_seq,"
                             + " last_hash, frontier, archived_at, file, file_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                         ins.setString(1, replica);
@@ -200,13 +232,73 @@ public final class AuditArchive {
                         }
                     }
                     s.execute("COMMIT");
-                } catch (SQLException | RuntimeException e) {
+                } catch (SQLException | RuntimeException | RefusedException e) {
                     s.execute("ROLLBACK");
                     throw e;
                 }
             }
-            return new Result(replica, after + 1, to, out, written.sha256(), cp.treeSize());
+            List<String> dropped = postgres ? dropEmptyPartitions(c, before) : List.of();
+            return new Result(replica, after + 1, to, out, written.sha256(), cp.treeSize(), dropped);
         }
+    }
+
+    /** Refuses early, before any file is written, when {@code role} could not remove the records. */
+    private static void checkPostgresRights(Connection c, String role) throws SQLException, RefusedException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT has_table_privilege('audit_event', 'DELETE'), has_table_privilege('audit_archive', 'INSERT')")) {
+            if (!rs.next() || !rs.getBoolean(1) || !rs.getBoolean(2)) {
+                throw new RefusedException("role " + role + " may not remove audit records (the gateway's role may"
+                        + " only INSERT and SELECT); archive as the owner of the audit tables (--owner)");
+            }
+        }
+    }
+
+    /**
+     * Drops the day partitions that end on or before {@code before} and hold no record any more (every replica's
+     * records of that day archived). A partition still holding records stays; so does one that cannot be locked
+     * within a few seconds (the writers hold the parent table): the next run drops it. Returns the dropped names.
+     */
+    private static List<String> dropEmptyPartitions(Connection c, LocalDate before) throws SQLException {
+        List<String> candidates = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT c.relname FROM pg_inherits i"
+                + " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_event'::regclass ORDER BY 1")) {
+            while (rs.next()) {
+                candidates.add(rs.getString(1));
+            }
+        }
+        List<String> dropped = new ArrayList<>();
+        for (String name : candidates) {
+            if (!name.matches("audit_event_\\d{8}")) {
+                continue;
+            }
+            LocalDate day = LocalDate.parse(name.substring("audit_event_".length()),
+                    java.time.format.DateTimeFormatter.BASIC_ISO_DATE);
+            if (!day.isBefore(before)) {
+                continue;
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("BEGIN");
+                try {
+                    s.execute("SET LOCAL lock_timeout = '5s'");
+                    s.execute("LOCK TABLE audit_event IN SHARE ROW EXCLUSIVE MODE");
+                    boolean empty;
+                    try (ResultSet rs = s.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM " + name + ")")) {
+                        empty = rs.next() && rs.getBoolean(1);
+                    }
+                    if (empty) {
+                        s.execute("DROP TABLE " + name);
+                        dropped.add(name);
+                    }
+                    s.execute("COMMIT");
+                } catch (SQLException e) {
+                    s.execute("ROLLBACK");
+                    if (!"55P03".equals(e.getSQLState())) {
+                        throw e;
+                    }
+                }
+            }
+        }
+        return dropped;
     }
 
     /** The last chain_seq of the longest run after {@code after} whose records are all older than {@code cutoff}. */

@@ -134,21 +134,26 @@ final class AuditCommand {
 
         @Override
         public Integer call() throws Exception {
-            Path file;
+            AuditConfig audit = null;
             try {
-                file = store.file();
+                if (store.store == null) {
+                    audit = ConfigLoader.load(store.config).audit();
+                }
             } catch (ConfigException e) {
                 System.err.println(e.getMessage());
                 return 2;
             }
+            String where = audit == null ? store.store.toString()
+                    : audit.postgres() == null ? audit.sqlitePath().toString() : audit.store();
             InclusionProofs.Proof proof;
             try {
-                proof = InclusionProofs.prove(file, replica, seq);
+                proof = audit == null ? InclusionProofs.prove(store.store, replica, seq)
+                        : InclusionProofs.prove(audit, replica, seq);
             } catch (ProofException e) {
                 System.err.println("phigate audit prove: " + e.getMessage());
                 return 1;
-            } catch (java.sql.SQLException e) {
-                System.err.println("phigate audit prove: cannot read the audit store " + file + ": " + e.getMessage());
+            } catch (java.sql.SQLException | IOException e) {
+                System.err.println("phigate audit prove: cannot read the audit store " + where + ": " + e.getMessage());
                 return 2;
             }
             if (out == null) {

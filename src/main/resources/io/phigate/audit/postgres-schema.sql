@@ -73,6 +73,19 @@ CREATE TABLE IF NOT EXISTS audit_checkpoint (
     note      text NOT NULL
 );
 
+-- One row per archive cut (`phigate audit archive`, run as this owner): records 1 to up_to_seq of the replica now
+-- live only in the archive file (its path and SHA-256 here); last_hash and the Merkle frontier at the cut let the
+-- chain, the checkpoints and the verifier go on without them. The gateway's role only reads it.
+CREATE TABLE IF NOT EXISTS audit_archive (
+    replica     text NOT NULL,
+    up_to_seq   bigint NOT NULL,
+    last_hash   text NOT NULL,
+    frontier    text NOT NULL,
+    archived_at text NOT NULL,
+    file        text NOT NULL,
+    file_sha256 text NOT NULL
+);
+
 -- Creates the partition for one UTC day if it is missing. SECURITY DEFINER so that the gateway's role, which may
 -- only INSERT and SELECT, can make room for tomorrow; it can do nothing else with it.
 --

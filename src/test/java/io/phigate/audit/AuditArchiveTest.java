@@ -273,11 +273,19 @@ class AuditArchiveTest {
     }
 
     @Test
-    void recordProofsAfterACutAreRefusedHonestly() throws Exception {
+    void theProveCommandProvesARecordAfterTheCutAndRefusesAnArchivedOne() throws Exception {
         writeOldAndNew(300, 100);
         archive();
-        assertThatThrownBy(() -> InclusionProofs.prove(file, "gw-a", 350))
-                .isInstanceOf(InclusionProofs.ProofException.class)
-                .hasMessageContaining("record proofs after an archive cut are not supported yet");
+        Path proof = dir.resolve("proof.json");
+        var proved = io.phigate.cli.TestAccess.capture("audit", "prove", "--store", file.toString(), "--seq", "350",
+                "--out", proof.toString());
+        assertThat(proved.exitCode()).as(proved.err()).isZero();
+        var checked = io.phigate.cli.TestAccess.capture("audit", "check-proof", "--proof", proof.toString(),
+                "--public-key", CheckpointKeys.publicFile(key).toString());
+        assertThat(checked.exitCode()).as(checked.out()).isZero();
+        assertThat(checked.out()).contains("PROVEN: record 350 of replica gw-a");
+        var archived = io.phigate.cli.TestAccess.capture("audit", "prove", "--store", file.toString(), "--seq", "10");
+        assertThat(archived.exitCode()).isEqualTo(1);
+        assertThat(archived.err()).contains("record 10 of replica gw-a was archived");
     }
 }

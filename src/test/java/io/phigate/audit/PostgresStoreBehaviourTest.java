@@ -144,6 +144,11 @@ class PostgresStoreBehaviourTest extends AuditStoreBehaviour {
     }
 
     @Override
+    AuditConfig.Postgres archiveOwner() {
+        return server("postgres"); // created the schema, so owns the tables
+    }
+
+    @Override
     String extraColumns() {
         return ", event_time";
     }
@@ -274,6 +279,25 @@ class PostgresStoreBehaviourTest extends AuditStoreBehaviour {
             }
             assertThat(plan.toString()).contains("Bitmap Index Scan on audit_event_").contains("lower(statement)");
         }
+    }
+
+    @Test
+    void archivingNeedsTheOwnerAndDropsTheDayPartitionsItEmptied() throws Exception {
+        writeTimed(60, OLD, 1);
+        writeTimed(15, java.time.Instant.now(), 61);
+        LocalDate limit = LocalDate.now(ZoneOffset.UTC).minusDays(AuditConfig.DEFAULT_RETENTION.toDays());
+        Path out = secrets.resolve(database + "-refused.jsonl.gz");
+        assertThatThrownBy(() -> AuditArchive.archive(checkpointed(), limit, out, null, java.time.Clock.systemUTC(),
+                null)).isInstanceOf(AuditArchive.RefusedException.class)
+                .hasMessageContaining("role phigate_audit may not remove audit records");
+        assertThat(Files.exists(out)).as("refused before writing").isFalse();
+
+        AuditArchive.Result result = archiveOld(secrets.resolve(database + ".jsonl.gz"));
+        assertThat(result.droppedPartitions()).containsExactly("audit_event_20180301", "audit_event_20180302");
+        assertThat(verifyWithCheckpoints().problems()).isEmpty();
+        // The gateway's role reads the cut and carries the chain on.
+        writeTimed(25, java.time.Instant.now(), 76);
+        assertThat(verifyWithCheckpoints().problems()).isEmpty();
     }
 
     /** The exit code, a newline, and what the command printed. */

@@ -53,6 +53,11 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
     }
 
     @Override
+    AuditConfig.Postgres archiveOwner() {
+        return null;
+    }
+
+    @Override
     String extraColumns() {
         return "";
     }

@@ -119,6 +119,124 @@ public final class AuditArchive {
         return cuts;
     }
 
+    /** One row of {@code audit_archive}: a cut, and the file (path and SHA-256 as recorded) holding what it removed. */
+    record CutFile(String replica, long upToSeq, String lastHash, List<byte[]> frontier, Path file, String sha256) {
+    }
+
+    /** Every cut, per replica in chain order; empty for a store without archives. */
+    static Map<String, List<CutFile>> cutFiles(Connection c) throws SQLException {
+        Map<String, List<CutFile>> cuts = new java.util.TreeMap<>();
+        if (!hasTable(c)) {
+            return cuts;
+        }
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT replica, up_to_seq, last_hash, frontier, file, file_sha256"
+                     + " FROM audit_archive ORDER BY replica, up_to_seq")) {
+            while (rs.next()) {
+                cuts.computeIfAbsent(rs.getString(1), r -> new ArrayList<>()).add(new CutFile(rs.getString(1),
+                        rs.getLong(2), rs.getString(3), parseFrontier(rs.getString(4)), Path.of(rs.getString(5)),
+                        rs.getString(6)));
+            }
+        }
+        return cuts;
+    }
+
+    /** What is wrong with an archive file, at the first record where it shows (0: the file as a whole). */
+    record FileProblem(long seq, String what) {
+    }
+
+    /**
+     * Re-reads the archive file of {@code cut} (whose records follow {@code previous}, null for the chain's start)
+     * and checks it against the store: its SHA-256 is the one recorded at the cut; its header names this cut; every
+     * record matches its hash and follows the one before, from the previous cut's last hash to this cut's; the
+     * Merkle tree over them ends in the frontier the store kept (which the checkpoints after the cut are checked
+     * from); and each signed checkpoint within the archived records, {@code checkpoints} by tree size, has their
+     * root. Null when all holds.
+     */
+    static FileProblem checkFile(CutFile cut, CutFile previous, Map<Long, List<Checkpoint>> checkpoints)
+            throws IOException {
+        long from = previous == null ? 1 : previous.upToSeq() + 1;
+        Path file = cut.file();
+        if (!Files.isRegularFile(file)) {
+            return new FileProblem(from, "archive file " + file + " (records " + from + " to " + cut.upToSeq()
+                    + ") is missing; if it is kept elsewhere, run with --skip-archive-files");
+        }
+        MessageDigest sha = RecordHash.sha256();
+        try (var in = new java.security.DigestInputStream(Files.newInputStream(file), sha)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+        String actual = HEX.formatHex(sha.digest());
+        if (!actual.equals(cut.sha256())) {
+            return new FileProblem(from, "archive file " + file + " was altered or replaced: its SHA-256 is " + actual
+                    + " but the store recorded " + cut.sha256() + " when it was written");
+        }
+        CompactRange tree = previous == null ? new CompactRange()
+                : CompactRange.restore(previous.upToSeq(), previous.frontier());
+        String prev = previous == null ? RecordHash.GENESIS : previous.lastHash();
+        long expected = from;
+        try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(
+                new java.util.zip.GZIPInputStream(Files.newInputStream(file)), StandardCharsets.UTF_8))) {
+            com.fasterxml.jackson.databind.JsonNode header = JSON.readTree(r.readLine());
+            if (header == null || !FORMAT.equals(header.path("format").asText())
+                    || !cut.replica().equals(header.path("replica").asText())
+                    || header.path("from_seq").asLong() != from || header.path("to_seq").asLong() != cut.upToSeq()
+                    || !prev.equals(header.path("prev_hash_before").asText())
+                    || !cut.lastHash().equals(header.path("last_hash").asText())) {
+                return new FileProblem(from, "archive file " + file + " does not describe this cut (records " + from
+                        + " to " + cut.upToSeq() + " of replica " + cut.replica() + ")");
+            }
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                com.fasterxml.jackson.databind.JsonNode record = JSON.readTree(line);
+                String[] values = new String[RecordHash.COLUMNS.length];
+                for (int i = 0; i < values.length - 1; i++) {
+                    com.fasterxml.jackson.databind.JsonNode v = record.get(RecordHash.COLUMNS[i]);
+                    values[i] = v == null || v.isNull() ? null : v.asText();
+                }
+                com.fasterxml.jackson.databind.JsonNode response = record.get("response");
+                values[values.length - 1] = response == null || response.isNull() ? null
+                        : RecordHash.blobDigest(Base64.getDecoder().decode(response.asText()));
+                String stored = record.path("hash").asText();
+                long seq = record.path("chain_seq").asLong(-1);
+                if (seq != expected) {
+                    return new FileProblem(expected, "archive file " + file + ": record " + expected
+                            + " is missing or out of order");
+                }
+                if (!RecordHash.hex(RecordHash.of(values)).equals(stored)) {
+                    return new FileProblem(seq, "archive file " + file + ": its contents do not match its hash (edited)");
+                }
+                if (!prev.equals(values[2])) {
+                    return new FileProblem(seq, "archive file " + file + ": it does not follow the record before it");
+                }
+                tree.append(MerkleHash.leafHash(HEX.parseHex(stored)));
+                for (Checkpoint cp : checkpoints.getOrDefault(tree.size(), List.of())) {
+                    if (!Arrays.equals(cp.root(), tree.root())) {
+                        return new FileProblem(seq, "archive file " + file + ": records 1 to " + seq + " do not match"
+                                + " the checkpoint signed at " + cp.time());
+                    }
+                }
+                prev = stored;
+                expected++;
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            // Jackson's message can quote the record, which is PHI.
+            return new FileProblem(expected, "archive file " + file + " cannot be read as an archive at record "
+                    + expected);
+        }
+        if (expected != cut.upToSeq() + 1) {
+            return new FileProblem(expected, "archive file " + file + " ends before record " + cut.upToSeq());
+        }
+        List<byte[]> frontier = tree.frontier();
+        boolean same = frontier.size() == cut.frontier().size();
+        for (int i = 0; same && i < frontier.size(); i++) {
+            same = Arrays.equals(frontier.get(i), cut.frontier().get(i));
+        }
+        if (!prev.equals(cut.lastHash()) || !same) {
+            return new FileProblem(cut.upToSeq(), "archive file " + file + " does not end where the store's cut"
+                    + " says (last hash or Merkle frontier differ)");
+        }
+        return null;
+    }
+
     /** The replica's latest cut, or null when none of its records were archived. */
     static Cut cut(Connection c, String replica) throws SQLException {
         return cuts(c).get(replica);

@@ -213,7 +213,8 @@ class AuditArchiveTest {
         writeOldAndNew(300, 100);
         archive();
         sql("UPDATE audit_archive SET last_hash = '" + "1".repeat(64) + "'");
-        assertThat(verify().problems()).first().satisfies(p -> assertThat(p.chainSeq()).isEqualTo(301));
+        // The archive file no longer ends where the cut says, and the first record kept no longer follows it.
+        assertThat(verify().problems()).extracting(AuditVerifier.Problem::chainSeq).containsExactly(1L, 301L);
     }
 
     @Test
@@ -269,7 +270,18 @@ class AuditArchiveTest {
 
         var verified = io.phigate.cli.TestAccess.capture("audit", "verify", "--config", yaml.toString());
         assertThat(verified.exitCode()).as(verified.out()).isZero();
-        assertThat(verified.out()).contains("replica gw-a: records 1 to 150 archived").contains("INTACT");
+        assertThat(verified.out()).contains("replica gw-a: records 1 to 150 archived")
+                .contains("1 archive file(s) re-read").contains("INTACT");
+
+        Files.move(out, dir.resolve("shipped-away.jsonl.gz"));
+        var missing = io.phigate.cli.TestAccess.capture("audit", "verify", "--config", yaml.toString());
+        assertThat(missing.exitCode()).as(missing.out()).isEqualTo(1);
+        assertThat(missing.out()).contains("TAMPERED: replica gw-a, record 1: archive file").contains("is missing");
+        var skipped = io.phigate.cli.TestAccess.capture("audit", "verify", "--config", yaml.toString(),
+                "--skip-archive-files");
+        assertThat(skipped.exitCode()).as(skipped.out()).isEqualTo(3);
+        assertThat(skipped.out()).contains("WARNING: replica gw-a, records 1 to 150: archive file")
+                .contains("NOT FULLY VERIFIED").doesNotContain("INTACT:");
     }
 
     @Test

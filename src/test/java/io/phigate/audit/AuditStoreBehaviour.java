@@ -562,4 +562,61 @@ abstract class AuditStoreBehaviour {
         assertThatThrownBy(() -> InclusionProofs.prove(checkpointed(), "gw-a", 120))
                 .isInstanceOf(InclusionProofs.ProofException.class).hasMessageContaining("was archived");
     }
+
+    /** The archive's lines, each passed through {@code edit}, written back gzip'd; returns the new file's SHA-256. */
+    static String rewriteArchive(java.nio.file.Path file, java.util.function.UnaryOperator<String> edit) throws Exception {
+        List<String> lines;
+        try (var in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(file))) {
+            lines = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().map(edit).toList();
+        }
+        try (var out = new java.util.zip.GZIPOutputStream(java.nio.file.Files.newOutputStream(file))) {
+            out.write((String.join("\n", lines) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(java.nio.file.Files.readAllBytes(file)));
+    }
+
+    @Test
+    void verifyReReadsTheArchiveFileAndNamesAMissingOrAlteredOne() throws Exception {
+        writeTimed(60, OLD, 1);
+        writeTimed(15, Instant.now(), 61);
+        java.nio.file.Path out = evidence.resolve("archive/2018.jsonl.gz");
+        archiveOld(out);
+        AuditVerifier.Report report = verifyWithCheckpoints();
+        assertThat(report.problems()).isEmpty();
+        assertThat(report.archiveFilesChecked()).isEqualTo(1);
+        assertThat(report.fullyVerified()).isTrue();
+
+        java.nio.file.Path kept = evidence.resolve("elsewhere.jsonl.gz");
+        java.nio.file.Files.move(out, kept);
+        assertThat(firstProblemWithCheckpoints()).satisfies(p -> {
+            assertThat(p.chainSeq()).isEqualTo(1);
+            assertThat(p.what()).contains("archive file " + out).contains("is missing");
+        });
+        AuditVerifier.Report skipped = AuditVerifier.verify(checkpointed(), publicKey(),
+                checkpointed().checkpoints().file(), false);
+        assertThat(skipped.intact()).isTrue();
+        assertThat(skipped.fullyVerified()).as("skipped is a warning, not a pass").isFalse();
+        assertThat(skipped.warnings()).singleElement().asString().contains("records 1 to 120").contains("not re-read");
+
+        java.nio.file.Files.copy(kept, out);
+        rewriteArchive(out, line -> line.replace("\"chain_seq\":7,", "\"chain_seq\":7, "));
+        assertThat(firstProblemWithCheckpoints().what()).contains("was altered or replaced");
+
+        // The attacker also owns the store: the file's new SHA-256 goes into the cut row. The records still tell.
+        java.nio.file.Files.copy(kept, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        String sha = rewriteArchive(out, line -> line.contains("\"chain_seq\":8,")
+                ? line.replace("\"outcome\":\"ok\"", "\"outcome\":\"error\"") : line);
+        tamper("update audit_archive set file_sha256 = '" + sha + "'");
+        assertThat(firstProblemWithCheckpoints()).satisfies(p -> {
+            assertThat(p.chainSeq()).isEqualTo(8);
+            assertThat(p.what()).contains("do not match its hash (edited)");
+        });
+    }
+
+    AuditVerifier.Problem firstProblemWithCheckpoints() throws Exception {
+        AuditVerifier.Report report = verifyWithCheckpoints();
+        assertThat(report.intact()).isFalse();
+        return report.problems().getFirst();
+    }
 }

@@ -300,6 +300,48 @@ class PostgresStoreBehaviourTest extends AuditStoreBehaviour {
         assertThat(verifyWithCheckpoints().problems()).isEmpty();
     }
 
+    @Test
+    void theArchiveProveAndVerifyCommandsWorkOnThePostgresStore() throws Exception {
+        writeTimed(60, OLD, 1);
+        writeTimed(15, java.time.Instant.now(), 61);
+        var checkpoints = checkpointed().checkpoints();
+        Path config = io.phigate.TestConfigs.write(secrets.resolve(database + "-cli"), """
+                store: postgres://phigate_audit@localhost:%d/%s
+                password_file: %s
+                replica: gw-a
+                checkpoints:
+                  key_file: %s
+                  file: %s
+                  every: 50
+                """.formatted(postgres.getPort(), database, passwordFile, checkpoints.keyFile(), checkpoints.file()));
+        String before = LocalDate.now(ZoneOffset.UTC).minusDays(AuditConfig.DEFAULT_RETENTION.toDays()).toString();
+        Path out = secrets.resolve(database + "-cli.jsonl.gz");
+        var refused = io.phigate.cli.TestAccess.capture("audit", "archive", "--config", config.toString(),
+                "--before", before, "--out", out.toString());
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err()).contains("archive as the owner of the audit tables (--owner)");
+        var archived = io.phigate.cli.TestAccess.capture("audit", "archive", "--config", config.toString(),
+                "--before", before, "--out", out.toString(), "--owner", "postgres", "--owner-password-file",
+                passwordFile.toString());
+        assertThat(archived.exitCode()).as(archived.err()).isZero();
+        assertThat(archived.out()).contains("archived records 1 to 120 of replica gw-a")
+                .contains("dropped the emptied day partitions audit_event_20180301, audit_event_20180302");
+
+        Path proof = secrets.resolve(database + "-proof.json");
+        var proved = io.phigate.cli.TestAccess.capture("audit", "prove", "--config", config.toString(), "--seq", "130",
+                "--out", proof.toString());
+        assertThat(proved.exitCode()).as(proved.err()).isZero();
+        var checked = io.phigate.cli.TestAccess.capture("audit", "check-proof", "--proof", proof.toString(),
+                "--public-key", CheckpointKeys.publicFile(checkpoints.keyFile()).toString());
+        assertThat(checked.exitCode()).as(checked.out()).isZero();
+        assertThat(checked.out()).contains("PROVEN: record 130 of replica gw-a");
+
+        var verified = io.phigate.cli.TestAccess.capture("audit", "verify", "--config", config.toString());
+        assertThat(verified.exitCode()).as(verified.out()).isZero();
+        assertThat(verified.out()).contains("records 1 to 120 archived").contains("1 archive file(s) re-read")
+                .contains("INTACT");
+    }
+
     /** The exit code, a newline, and what the command printed. */
     private static String run(String... args) {
         var out = new java.io.ByteArrayOutputStream();

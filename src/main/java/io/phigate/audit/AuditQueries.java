@@ -364,6 +364,7 @@ public final class AuditQueries {
             sql.append(" AND r.time < ?");
             args.add(AuditRow.TIME.format(filter.until()));
         }
+        String textMatch = null;
         if (filter.text() != null) {
             List<String> terms = terms(filter.text());
             // The FTS5 trigram index narrows the candidates; the LIKE below still decides, so the result is the
@@ -371,10 +372,11 @@ public final class AuditQueries {
             // PostgreSQL's pg_trgm index serves the LIKE itself. Terms under three characters have no trigram.
             List<String> indexed = terms.stream().filter(t -> t.codePointCount(0, t.length()) >= 3).toList();
             if (!indexed.isEmpty() && hasSqliteTextIndex(c)) {
-                sql.append(" AND r.seq IN (SELECT rowid FROM " + SqliteSchema.TEXT_INDEX + " WHERE "
-                        + SqliteSchema.TEXT_INDEX + " MATCH ?)");
-                args.add(String.join(" AND ", indexed.stream().map(t -> "\"" + t.replace("\"", "\"\"") + "\"")
-                        .toList()));
+                // Materialised once: left as a plain IN, SQLite may walk the time index and run the MATCH again for
+                // every row, which costs seconds when the terms are common (every statement has "select").
+                textMatch = String.join(" AND ", indexed.stream().map(t -> "\"" + t.replace("\"", "\"\"") + "\"")
+                        .toList());
+                sql.append(" AND r.seq IN (SELECT rowid FROM text_hits)");
             }
             for (String term : terms) {
                 sql.append(" AND lower(r.statement) LIKE ? ESCAPE '\\'");
@@ -391,6 +393,11 @@ public final class AuditQueries {
         }
         sql.append(" ORDER BY r.time, r.seq LIMIT ?");
         args.add(page.limit() + 1);
+        if (textMatch != null) {
+            sql.insert(0, "WITH text_hits AS MATERIALIZED (SELECT rowid FROM " + SqliteSchema.TEXT_INDEX + " WHERE "
+                    + SqliteSchema.TEXT_INDEX + " MATCH ?)\n");
+            args.addFirst(textMatch);
+        }
 
         var found = new ArrayList<Statement>();
         try (PreparedStatement q = c.prepareStatement(sql.toString())) {

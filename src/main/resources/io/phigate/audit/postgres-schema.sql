@@ -42,6 +42,8 @@ CREATE INDEX IF NOT EXISTS audit_event_seq ON audit_event (seq);
 CREATE INDEX IF NOT EXISTS audit_event_session ON audit_event (session_id, seq);
 CREATE INDEX IF NOT EXISTS audit_event_time ON audit_event (time);
 CREATE INDEX IF NOT EXISTS audit_event_subject ON audit_event (subject, time);
+-- A request's completion in one lookup (search and export join each statement to it).
+CREATE INDEX IF NOT EXISTS audit_event_statement ON audit_event (session_id, statement_id);
 
 -- Free-text search (`audit search --text`, the API's text=) is a case-insensitive substring match on the statement
 -- text of requests: lower(statement) LIKE '%word%'. A pg_trgm GIN index serves exactly that predicate, so the index

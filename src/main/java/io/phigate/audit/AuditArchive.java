@@ -64,8 +64,12 @@ public final class AuditArchive {
         }
     }
 
-    /** One archive written: records {@code fromSeq} to {@code toSeq} of {@code replica}, now only in {@code file}. */
-    public record Result(String replica, long fromSeq, long toSeq, Path file, String sha256, long checkpointSize) {
+    /**
+     * One archive written: records {@code fromSeq} to {@code toSeq} of {@code replica}, now only in {@code file};
+     * on PostgreSQL, the day partitions that the cut left empty and were dropped.
+     */
+    public record Result(String replica, long fromSeq, long toSeq, Path file, String sha256, long checkpointSize,
+                         List<String> droppedPartitions) {
         public long records() {
             return toSeq - fromSeq + 1;
         }
@@ -75,6 +79,11 @@ public final class AuditArchive {
     record Cut(long upToSeq, String lastHash, List<byte[]> frontier) {
         CompactRange tree() {
             return CompactRange.restore(upToSeq, frontier);
+        }
+
+        @Override
+        public List<byte[]> frontier() {
+            return frontier.stream().map(byte[]::clone).toList();
         }
     }
 
@@ -94,7 +103,7 @@ public final class AuditArchive {
                 )""");
     }
 
-    /** The latest cut of each replica; empty for a store without archives (or without the table, as PostgreSQL). */
+    /** The latest cut of each replica; empty for a store without archives (or without the table: an older store). */
     static Map<String, Cut> cuts(Connection c) throws SQLException {
         Map<String, Cut> cuts = new HashMap<>();
         if (!hasTable(c)) {
@@ -108,6 +117,124 @@ public final class AuditArchive {
             }
         }
         return cuts;
+    }
+
+    /** One row of {@code audit_archive}: a cut, and the file (path and SHA-256 as recorded) holding what it removed. */
+    record CutFile(String replica, long upToSeq, String lastHash, List<byte[]> frontier, Path file, String sha256) {
+    }
+
+    /** Every cut, per replica in chain order; empty for a store without archives. */
+    static Map<String, List<CutFile>> cutFiles(Connection c) throws SQLException {
+        Map<String, List<CutFile>> cuts = new java.util.TreeMap<>();
+        if (!hasTable(c)) {
+            return cuts;
+        }
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT replica, up_to_seq, last_hash, frontier, file, file_sha256"
+                     + " FROM audit_archive ORDER BY replica, up_to_seq")) {
+            while (rs.next()) {
+                cuts.computeIfAbsent(rs.getString(1), r -> new ArrayList<>()).add(new CutFile(rs.getString(1),
+                        rs.getLong(2), rs.getString(3), parseFrontier(rs.getString(4)), Path.of(rs.getString(5)),
+                        rs.getString(6)));
+            }
+        }
+        return cuts;
+    }
+
+    /** What is wrong with an archive file, at the first record where it shows (0: the file as a whole). */
+    record FileProblem(long seq, String what) {
+    }
+
+    /**
+     * Re-reads the archive file of {@code cut} (whose records follow {@code previous}, null for the chain's start)
+     * and checks it against the store: its SHA-256 is the one recorded at the cut; its header names this cut; every
+     * record matches its hash and follows the one before, from the previous cut's last hash to this cut's; the
+     * Merkle tree over them ends in the frontier the store kept (which the checkpoints after the cut are checked
+     * from); and each signed checkpoint within the archived records, {@code checkpoints} by tree size, has their
+     * root. Null when all holds.
+     */
+    static FileProblem checkFile(CutFile cut, CutFile previous, Map<Long, List<Checkpoint>> checkpoints)
+            throws IOException {
+        long from = previous == null ? 1 : previous.upToSeq() + 1;
+        Path file = cut.file();
+        if (!Files.isRegularFile(file)) {
+            return new FileProblem(from, "archive file " + file + " (records " + from + " to " + cut.upToSeq()
+                    + ") is missing; if it is kept elsewhere, run with --skip-archive-files");
+        }
+        MessageDigest sha = RecordHash.sha256();
+        try (var in = new java.security.DigestInputStream(Files.newInputStream(file), sha)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+        String actual = HEX.formatHex(sha.digest());
+        if (!actual.equals(cut.sha256())) {
+            return new FileProblem(from, "archive file " + file + " was altered or replaced: its SHA-256 is " + actual
+                    + " but the store recorded " + cut.sha256() + " when it was written");
+        }
+        CompactRange tree = previous == null ? new CompactRange()
+                : CompactRange.restore(previous.upToSeq(), previous.frontier());
+        String prev = previous == null ? RecordHash.GENESIS : previous.lastHash();
+        long expected = from;
+        try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(
+                new java.util.zip.GZIPInputStream(Files.newInputStream(file)), StandardCharsets.UTF_8))) {
+            com.fasterxml.jackson.databind.JsonNode header = JSON.readTree(r.readLine());
+            if (header == null || !FORMAT.equals(header.path("format").asText())
+                    || !cut.replica().equals(header.path("replica").asText())
+                    || header.path("from_seq").asLong() != from || header.path("to_seq").asLong() != cut.upToSeq()
+                    || !prev.equals(header.path("prev_hash_before").asText())
+                    || !cut.lastHash().equals(header.path("last_hash").asText())) {
+                return new FileProblem(from, "archive file " + file + " does not describe this cut (records " + from
+                        + " to " + cut.upToSeq() + " of replica " + cut.replica() + ")");
+            }
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                com.fasterxml.jackson.databind.JsonNode record = JSON.readTree(line);
+                String[] values = new String[RecordHash.COLUMNS.length];
+                for (int i = 0; i < values.length - 1; i++) {
+                    com.fasterxml.jackson.databind.JsonNode v = record.get(RecordHash.COLUMNS[i]);
+                    values[i] = v == null || v.isNull() ? null : v.asText();
+                }
+                com.fasterxml.jackson.databind.JsonNode response = record.get("response");
+                values[values.length - 1] = response == null || response.isNull() ? null
+                        : RecordHash.blobDigest(Base64.getDecoder().decode(response.asText()));
+                String stored = record.path("hash").asText();
+                long seq = record.path("chain_seq").asLong(-1);
+                if (seq != expected) {
+                    return new FileProblem(expected, "archive file " + file + ": record " + expected
+                            + " is missing or out of order");
+                }
+                if (!RecordHash.hex(RecordHash.of(values)).equals(stored)) {
+                    return new FileProblem(seq, "archive file " + file + ": its contents do not match its hash (edited)");
+                }
+                if (!prev.equals(values[2])) {
+                    return new FileProblem(seq, "archive file " + file + ": it does not follow the record before it");
+                }
+                tree.append(MerkleHash.leafHash(HEX.parseHex(stored)));
+                for (Checkpoint cp : checkpoints.getOrDefault(tree.size(), List.of())) {
+                    if (!Arrays.equals(cp.root(), tree.root())) {
+                        return new FileProblem(seq, "archive file " + file + ": records 1 to " + seq + " do not match"
+                                + " the checkpoint signed at " + cp.time());
+                    }
+                }
+                prev = stored;
+                expected++;
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            // Jackson's message can quote the record, which is PHI.
+            return new FileProblem(expected, "archive file " + file + " cannot be read as an archive at record "
+                    + expected);
+        }
+        if (expected != cut.upToSeq() + 1) {
+            return new FileProblem(expected, "archive file " + file + " ends before record " + cut.upToSeq());
+        }
+        List<byte[]> frontier = tree.frontier();
+        boolean same = frontier.size() == cut.frontier().size();
+        for (int i = 0; same && i < frontier.size(); i++) {
+            same = Arrays.equals(frontier.get(i), cut.frontier().get(i));
+        }
+        if (!prev.equals(cut.lastHash()) || !same) {
+            return new FileProblem(cut.upToSeq(), "archive file " + file + " does not end where the store's cut"
+                    + " says (last hash or Merkle frontier differ)");
+        }
+        return null;
     }
 
     /** The replica's latest cut, or null when none of its records were archived. */
@@ -132,17 +259,26 @@ public final class AuditArchive {
     /**
      * Archives, from {@code replica}'s chain (null: the store's only replica), the longest prefix not yet archived
      * whose records are all older than {@code before} (midnight UTC), to {@code out}, and removes it from the store.
+     * On PostgreSQL it connects as the configured role; see {@link #archive(AuditConfig, LocalDate, Path, String,
+     * Clock, AuditConfig.Postgres)} for the owner role that removing records needs.
      *
      * @return what was archived, or null when no record is old enough
      * @throws RefusedException when {@code before} is within the retention, no signed checkpoint covers the cut,
-     *                          the records do not verify, or the store is not SQLite
+     *                          or the records do not verify
      */
     public static Result archive(AuditConfig config, LocalDate before, Path out, String replica, Clock clock)
             throws RefusedException, SQLException, IOException {
-        if (config.postgres() != null) {
-            throw new RefusedException("archiving works on SQLite audit stores only so far; this configuration names"
-                    + " a PostgreSQL store");
-        }
+        return archive(config, before, out, replica, clock, null);
+    }
+
+    /**
+     * As {@link #archive(AuditConfig, LocalDate, Path, String, Clock)}; on PostgreSQL as {@code owner} (the role
+     * that owns the audit tables, null: the configured role). The gateway's own role may only INSERT and SELECT,
+     * so it cannot remove records: archiving is an operator's act, done as the owner. Day partitions left empty
+     * by the cut, and wholly before it, are dropped.
+     */
+    public static Result archive(AuditConfig config, LocalDate before, Path out, String replica, Clock clock,
+                                 AuditConfig.Postgres owner) throws RefusedException, SQLException, IOException {
         LocalDate latest = LocalDate.now(clock.withZone(ZoneOffset.UTC)).minusDays(config.retention().toDays());
         if (before.isAfter(latest)) {
             throw new RefusedException("--before " + before + " is later than " + latest + ": records younger than"
@@ -162,7 +298,12 @@ public final class AuditArchive {
             throw new RefusedException(out + " exists; refusing to overwrite an archive");
         }
         Instant cutoff = before.atStartOfDay(ZoneOffset.UTC).toInstant();
-        try (Connection c = SqliteSchema.open(config.sqlitePath(), config.busyTimeout())) {
+        boolean postgres = config.postgres() != null;
+        try (Connection c = postgres ? PostgresSchema.connect(owner == null ? config.postgres() : owner)
+                : SqliteSchema.open(config.sqlitePath(), config.busyTimeout())) {
+            if (postgres) {
+                checkPostgresRights(c, owner == null ? config.postgres().user() : owner.user());
+            }
             if (replica == null) {
                 replica = onlyReplica(c);
             }
@@ -175,8 +316,17 @@ public final class AuditArchive {
             Checkpoint cp = coveringCheckpoint(c, replica, to, key);
             Written written = write(c, replica, previous, to, cp, out);
             try (Statement s = c.createStatement()) {
-                s.execute("BEGIN IMMEDIATE");
+                s.execute(postgres ? "BEGIN" : "BEGIN IMMEDIATE");
                 try {
+                    if (postgres) {
+                        // Two archive runs for one replica would both see the same previous cut.
+                        s.execute("SELECT pg_advisory_xact_lock(hashtext('phigate.audit.archive'))");
+                        Cut now = cut(c, replica);
+                        if ((now == null ? 0 : now.upToSeq()) != after) {
+                            throw new RefusedException("another archive run cut replica " + replica
+                                    + " meanwhile; nothing was removed (delete " + out + " and run again)");
+                        }
+                    }
                     try (PreparedStatement ins = c.prepareStatement("INSERT INTO audit_archive (replica, up_to_seq,"
                             + " last_hash, frontier, archived_at, file, file_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                         ins.setString(1, replica);
@@ -200,13 +350,73 @@ public final class AuditArchive {
                         }
                     }
                     s.execute("COMMIT");
-                } catch (SQLException | RuntimeException e) {
+                } catch (SQLException | RuntimeException | RefusedException e) {
                     s.execute("ROLLBACK");
                     throw e;
                 }
             }
-            return new Result(replica, after + 1, to, out, written.sha256(), cp.treeSize());
+            List<String> dropped = postgres ? dropEmptyPartitions(c, before) : List.of();
+            return new Result(replica, after + 1, to, out, written.sha256(), cp.treeSize(), dropped);
         }
+    }
+
+    /** Refuses early, before any file is written, when {@code role} could not remove the records. */
+    private static void checkPostgresRights(Connection c, String role) throws SQLException, RefusedException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT has_table_privilege('audit_event', 'DELETE'), has_table_privilege('audit_archive', 'INSERT')")) {
+            if (!rs.next() || !rs.getBoolean(1) || !rs.getBoolean(2)) {
+                throw new RefusedException("role " + role + " may not remove audit records (the gateway's role may"
+                        + " only INSERT and SELECT); archive as the owner of the audit tables (--owner)");
+            }
+        }
+    }
+
+    /**
+     * Drops the day partitions that end on or before {@code before} and hold no record any more (every replica's
+     * records of that day archived). A partition still holding records stays; so does one that cannot be locked
+     * within a few seconds (the writers hold the parent table): the next run drops it. Returns the dropped names.
+     */
+    private static List<String> dropEmptyPartitions(Connection c, LocalDate before) throws SQLException {
+        List<String> candidates = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT c.relname FROM pg_inherits i"
+                + " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_event'::regclass ORDER BY 1")) {
+            while (rs.next()) {
+                candidates.add(rs.getString(1));
+            }
+        }
+        List<String> dropped = new ArrayList<>();
+        for (String name : candidates) {
+            if (!name.matches("audit_event_\\d{8}")) {
+                continue;
+            }
+            LocalDate day = LocalDate.parse(name.substring("audit_event_".length()),
+                    java.time.format.DateTimeFormatter.BASIC_ISO_DATE);
+            if (!day.isBefore(before)) {
+                continue;
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("BEGIN");
+                try {
+                    s.execute("SET LOCAL lock_timeout = '5s'");
+                    s.execute("LOCK TABLE audit_event IN SHARE ROW EXCLUSIVE MODE");
+                    boolean empty;
+                    try (ResultSet rs = s.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM " + name + ")")) {
+                        empty = rs.next() && rs.getBoolean(1);
+                    }
+                    if (empty) {
+                        s.execute("DROP TABLE " + name);
+                        dropped.add(name);
+                    }
+                    s.execute("COMMIT");
+                } catch (SQLException e) {
+                    s.execute("ROLLBACK");
+                    if (!"55P03".equals(e.getSQLState())) {
+                        throw e;
+                    }
+                }
+            }
+        }
+        return dropped;
     }
 
     /** The last chain_seq of the longest run after {@code after} whose records are all older than {@code cutoff}. */

@@ -35,8 +35,9 @@ import org.sqlite.SQLiteDataSource;
  * never block the writer) or offline on a copy.
  *
  * <p>The SQL is kept to what SQLite and PostgreSQL both accept (LIKE with ESCAPE, lower(), correlated
- * subqueries, LIMIT), so the PostgreSQL store can reuse it. Free text is a substring match for now; FTS5 and
- * PostgreSQL full-text search come with issue 3's store work.
+ * subqueries, LIMIT), so the PostgreSQL store can reuse it. Free text is a case-insensitive substring match,
+ * served by an index in each store (an FTS5 trigram table in SQLite, a pg_trgm GIN index in PostgreSQL; decision
+ * 0015) without changing what is found.
  *
  * <p>Results carry statement text and bound parameters, which are PHI: no {@code toString} here prints them.
  */
@@ -65,8 +66,9 @@ public final class AuditQueries {
     /**
      * What to look for; null fields match anything. {@code subject} is exact, or a prefix when it ends in
      * {@code *}. {@code kind} is the statement's command as its command tag starts ({@code SELECT}, {@code INSERT}).
-     * {@code since} is inclusive, {@code until} exclusive. {@code text} is whitespace-separated words that must
-     * all occur in the statement text, case-insensitively; {@code %} and {@code _} in them are literal.
+     * {@code since} is inclusive, {@code until} exclusive. {@code text} is whitespace-separated words, or phrases in
+     * double quotes, that must all occur in the statement text as substrings, case-insensitively; {@code %} and
+     * {@code _} in them are literal.
      */
     public record Filter(String subject, String issuer, String sessionId, String upstream, String outcome, String kind,
                          Instant since, Instant until, String text) {
@@ -314,6 +316,12 @@ public final class AuditQueries {
 
     /** Statements matching {@code filter}, in time order (sequence number breaks ties), one page at a time. */
     public StatementPage search(Filter filter, Page page) throws SQLException {
+        try (Connection c = connections.get()) {
+            return search(c, filter, page);
+        }
+    }
+
+    private StatementPage search(Connection c, Filter filter, Page page) throws SQLException {
         var sql = new StringBuilder("""
                 SELECT r.seq, r.time, r.session_id, r.statement_id, r.client_address, r.upstream, r.issuer,
                     r.subject, r.protocol, r.statement, r.parameters, r.prepared_name, r.portal, r.hash,
@@ -356,12 +364,23 @@ public final class AuditQueries {
             sql.append(" AND r.time < ?");
             args.add(AuditRow.TIME.format(filter.until()));
         }
+        String textMatch = null;
         if (filter.text() != null) {
-            for (String word : filter.text().strip().split("\\s+")) {
-                if (!word.isEmpty()) {
-                    sql.append(" AND lower(r.statement) LIKE ? ESCAPE '\\'");
-                    args.add("%" + escapeLike(word.toLowerCase(Locale.ROOT)) + "%");
-                }
+            List<String> terms = terms(filter.text());
+            // The FTS5 trigram index narrows the candidates; the LIKE below still decides, so the result is the
+            // same with or without the index (an old file not yet opened by a gateway has none) and on both stores.
+            // PostgreSQL's pg_trgm index serves the LIKE itself. Terms under three characters have no trigram.
+            List<String> indexed = terms.stream().filter(t -> t.codePointCount(0, t.length()) >= 3).toList();
+            if (!indexed.isEmpty() && hasSqliteTextIndex(c)) {
+                // Materialised once: left as a plain IN, SQLite may walk the time index and run the MATCH again for
+                // every row, which costs seconds when the terms are common (every statement has "select").
+                textMatch = String.join(" AND ", indexed.stream().map(t -> "\"" + t.replace("\"", "\"\"") + "\"")
+                        .toList());
+                sql.append(" AND r.seq IN (SELECT rowid FROM text_hits)");
+            }
+            for (String term : terms) {
+                sql.append(" AND lower(r.statement) LIKE ? ESCAPE '\\'");
+                args.add("%" + escapeLike(term.toLowerCase(Locale.ROOT)) + "%");
             }
         }
         if (page.after() > 0) {
@@ -374,9 +393,14 @@ public final class AuditQueries {
         }
         sql.append(" ORDER BY r.time, r.seq LIMIT ?");
         args.add(page.limit() + 1);
+        if (textMatch != null) {
+            sql.insert(0, "WITH text_hits AS MATERIALIZED (SELECT rowid FROM " + SqliteSchema.TEXT_INDEX + " WHERE "
+                    + SqliteSchema.TEXT_INDEX + " MATCH ?)\n");
+            args.addFirst(textMatch);
+        }
 
         var found = new ArrayList<Statement>();
-        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement(sql.toString())) {
+        try (PreparedStatement q = c.prepareStatement(sql.toString())) {
             bind(q, args);
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
@@ -567,6 +591,50 @@ public final class AuditQueries {
     }
 
     private static final Pattern AGE = Pattern.compile("(\\d{1,9})([smhd])");
+
+    /**
+     * The terms of a free-text search: whitespace-separated words, or a run of words in double quotes kept as one
+     * phrase (its spaces as typed). An unclosed quote runs to the end. Empty terms are dropped.
+     */
+    static List<String> terms(String text) {
+        var terms = new ArrayList<String>();
+        var term = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            if (ch == '"') {
+                if (!term.isEmpty()) {
+                    terms.add(term.toString());
+                    term.setLength(0);
+                }
+                quoted = !quoted;
+            } else if (!quoted && Character.isWhitespace(ch)) {
+                if (!term.isEmpty()) {
+                    terms.add(term.toString());
+                    term.setLength(0);
+                }
+            } else {
+                term.append(ch);
+            }
+        }
+        if (!term.isEmpty()) {
+            terms.add(term.toString());
+        }
+        return terms.stream().filter(t -> !t.isBlank()).toList();
+    }
+
+    /** True when {@code c} is an SQLite store that has the free-text index (a gateway with schema 4 has opened it). */
+    private static boolean hasSqliteTextIndex(Connection c) throws SQLException {
+        if (!"SQLite".equals(c.getMetaData().getDatabaseProductName())) {
+            return false;
+        }
+        try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM sqlite_master WHERE name = ?")) {
+            q.setString(1, SqliteSchema.TEXT_INDEX);
+            try (ResultSet rs = q.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
 
     /** Makes {@code %}, {@code _} and the escape character itself literal in a LIKE pattern. */
     static String escapeLike(String text) {

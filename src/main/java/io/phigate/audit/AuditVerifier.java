@@ -38,12 +38,20 @@ public final class AuditVerifier {
      * What the verification found. {@code unchained} counts records written before the store had chains;
      * {@code checkpointsVerified} the signed checkpoints whose signature and root both held (for a checkpoint
      * within an archived prefix, its signature only: its records are in the archive file).
-     * {@code archivedUpTo} says, per replica, up to which record the chain was archived and removed.
+     * {@code archivedUpTo} says, per replica, up to which record the chain was archived and removed;
+     * {@code archiveFilesChecked} how many archive files were re-read and held; {@code warnings} what was not checked
+     * (archive files skipped), which leaves the log intact as far as checked but not fully verified.
      */
     public record Report(Map<String, Long> recordsPerReplica, long unchained, List<Problem> problems,
-                         int checkpointsVerified, Map<String, Long> lastCheckpointSize, Map<String, Long> archivedUpTo) {
+                         int checkpointsVerified, Map<String, Long> lastCheckpointSize, Map<String, Long> archivedUpTo,
+                         int archiveFilesChecked, List<String> warnings) {
         public boolean intact() {
             return problems.isEmpty();
+        }
+
+        /** Intact, and nothing was left unchecked. */
+        public boolean fullyVerified() {
+            return intact() && warnings.isEmpty();
         }
 
         public long records() {
@@ -64,11 +72,17 @@ public final class AuditVerifier {
      * records it covers, and that no record it covers is gone.
      */
     public static Report verifySqlite(Path file, PublicKey key, Path checkpointFile) throws SQLException {
+        return verifySqlite(file, key, checkpointFile, true);
+    }
+
+    /** As {@link #verifySqlite(Path, PublicKey, Path)}; {@code readArchives} false skips re-reading archive files. */
+    public static Report verifySqlite(Path file, PublicKey key, Path checkpointFile, boolean readArchives)
+            throws SQLException {
         if (!Files.isRegularFile(file)) {
             throw new SQLException("no audit store at " + file);
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + file.toAbsolutePath() + "?mode=ro")) {
-            return verify(c, key, checkpointFile);
+            return verify(c, key, checkpointFile, readArchives);
         }
     }
 
@@ -77,12 +91,18 @@ public final class AuditVerifier {
      */
     public static Report verify(io.phigate.config.AuditConfig config, PublicKey key, Path checkpointFile)
             throws SQLException, java.io.IOException {
+        return verify(config, key, checkpointFile, true);
+    }
+
+    /** As {@link #verify(io.phigate.config.AuditConfig, PublicKey, Path)}; see {@link #verify(Connection, PublicKey, Path, boolean)}. */
+    public static Report verify(io.phigate.config.AuditConfig config, PublicKey key, Path checkpointFile,
+                                boolean readArchives) throws SQLException, java.io.IOException {
         if (config.postgres() == null) {
-            return verifySqlite(config.sqlitePath(), key, checkpointFile);
+            return verifySqlite(config.sqlitePath(), key, checkpointFile, readArchives);
         }
         try (Connection c = PostgresSchema.connect(config.postgres())) {
             c.setReadOnly(true);
-            return verify(c, key, checkpointFile);
+            return verify(c, key, checkpointFile, readArchives);
         }
     }
 
@@ -91,6 +111,19 @@ public final class AuditVerifier {
      * {@link #verifySqlite(Path, PublicKey, Path)}. Only reads; the caller closes the connection.
      */
     public static Report verify(Connection c, PublicKey key, Path checkpointFile) throws SQLException {
+        return verify(c, key, checkpointFile, true);
+    }
+
+    /**
+     * As {@link #verify(Connection, PublicKey, Path)}. Where records were archived, each archive file (at the path
+     * the store recorded) is re-read and checked against its cut ({@link AuditArchive#checkFile}): a missing or
+     * altered file is a problem. {@code readArchives} false (the files are kept elsewhere) skips them, which is
+     * reported as a warning: those records are then vouched for only by the cut row and the checkpoint signatures.
+     */
+    public static Report verify(Connection c, PublicKey key, Path checkpointFile, boolean readArchives)
+            throws SQLException {
+        List<String> warnings = new ArrayList<>();
+        int archiveFiles = 0;
         Map<String, Long> perReplica = new LinkedHashMap<>();
         List<Problem> problems = new ArrayList<>();
         long unchained = 0;
@@ -112,6 +145,31 @@ public final class AuditVerifier {
                         .entrySet()) {
                     verifiedCheckpoints[0] += covered.getValue().size();
                     lastCheckpoint.merge(cut.getKey(), covered.getKey(), Math::max);
+                }
+            }
+            for (var files : AuditArchive.cutFiles(c).entrySet()) {
+                AuditArchive.CutFile previous = null;
+                for (AuditArchive.CutFile cut : files.getValue()) {
+                    long from = previous == null ? 1 : previous.upToSeq() + 1;
+                    if (!readArchives) {
+                        warnings.add("replica " + cut.replica() + ", records " + from + " to " + cut.upToSeq()
+                                + ": archive file " + cut.file() + " not re-read (--skip-archive-files)");
+                    } else {
+                        AuditArchive.FileProblem bad;
+                        try {
+                            bad = AuditArchive.checkFile(cut, previous,
+                                    checkpoints.getOrDefault(cut.replica(), new TreeMap<>()));
+                        } catch (java.io.IOException e) {
+                            bad = new AuditArchive.FileProblem(from, "archive file " + cut.file()
+                                    + " cannot be read: " + e.getMessage());
+                        }
+                        if (bad != null) {
+                            problems.add(new Problem(cut.replica(), bad.seq(), bad.what()));
+                        } else {
+                            archiveFiles++;
+                        }
+                    }
+                    previous = cut;
                 }
             }
             try (ResultSet rs = s.executeQuery("SELECT count(*) FROM audit_event WHERE replica IS NULL")) {
@@ -187,7 +245,7 @@ public final class AuditVerifier {
             }
         }
         return new Report(perReplica, unchained, List.copyOf(problems), verifiedCheckpoints[0], lastCheckpoint,
-                archivedUpTo);
+                archivedUpTo, archiveFiles, List.copyOf(warnings));
     }
 
     /** Checkpoints from the store and the shipped file, each signature checked; forged ones become problems. */

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.phigate.config.AuditConfig;
+import io.phigate.audit.merkle.CompactRange;
 import io.phigate.audit.merkle.InclusionProof;
 import io.phigate.audit.merkle.MerkleException;
 import io.phigate.audit.merkle.MerkleHash;
@@ -185,34 +187,63 @@ public final class InclusionProofs {
         if (!Files.isRegularFile(sqlite)) {
             throw new ProofException("no audit store at " + sqlite);
         }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + sqlite.toAbsolutePath() + "?mode=ro")) {
+            return prove(c, replica, seq);
+        }
+    }
+
+    /** As {@link #prove(Path, String, long)}, over the store {@code config} names (SQLite or PostgreSQL). */
+    public static Proof prove(AuditConfig config, String replica, long seq)
+            throws ProofException, SQLException, IOException {
+        if (config.postgres() == null) {
+            return prove(config.sqlitePath(), replica, seq);
+        }
+        try (Connection c = PostgresSchema.connect(config.postgres())) {
+            c.setReadOnly(true);
+            return prove(c, replica, seq);
+        }
+    }
+
+    /**
+     * As {@link #prove(Path, String, long)}, over any store with the audit tables. After an archive cut the
+     * records before it are gone: the tree up to the cut is the frontier kept in the store, and the path of a
+     * record after the cut is built from it and the records that remain, so the proof checks against the same
+     * signed checkpoint as if nothing had been archived. A record inside the archive is refused (its evidence is
+     * the archive file and its checkpoint).
+     */
+    public static Proof prove(Connection c, String replica, long seq) throws ProofException, SQLException {
         if (seq < 1) {
             throw new ProofException("record numbers start at 1, not " + seq);
         }
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + sqlite.toAbsolutePath() + "?mode=ro")) {
-            if (replica == null) {
-                replica = onlyReplica(c);
-            }
-            if (AuditArchive.cut(c, replica) != null) {
-                throw new ProofException("replica " + replica + " has archived records; record proofs after an"
-                        + " archive cut are not supported yet");
-            }
-            Map<String, String> record = record(c, replica, seq);
-            Checkpoint cp = latestCheckpoint(c, replica, seq);
-            List<byte[]> leaves = leaves(c, replica, cp.treeSize());
-            String stored = record.remove("hash");
-            if (!RecordHash.hex(RecordHash.of(record.values().toArray(String[]::new))).equals(stored)) {
-                throw new ProofException("record " + seq + " of replica " + replica + " does not match its stored"
-                        + " hash: the store was edited; run `phigate audit verify`");
-            }
-            if (!MessageDigest.isEqual(MerkleTree.rootOf(leaves), cp.root())) {
-                throw new ProofException("records 1 to " + cp.treeSize() + " of replica " + replica + " do not match"
-                        + " the checkpoint signed at " + cp.time() + ": the store was rewritten; run `phigate audit"
-                        + " verify`");
-            }
-            InclusionProof proof = MerkleTree.inclusionProof(leaves, seq - 1, cp.treeSize());
-            return new Proof(record, stored, seq - 1, cp.treeSize(),
-                    proof.path().stream().map(HEX::formatHex).toList(), cp.note());
+        if (replica == null) {
+            replica = onlyReplica(c);
         }
+        AuditArchive.Cut cut = AuditArchive.cut(c, replica);
+        long kept = cut == null ? 0 : cut.upToSeq();
+        if (seq <= kept) {
+            throw new ProofException("record " + seq + " of replica " + replica + " was archived (records 1 to "
+                    + kept + " are in archive files, each with the signed checkpoint that covers it); `phigate"
+                    + " audit verify` checks those files");
+        }
+        Map<String, String> record = record(c, replica, seq);
+        Checkpoint cp = latestCheckpoint(c, replica, seq);
+        List<byte[]> leaves = leaves(c, replica, kept, cp.treeSize());
+        String stored = record.remove("hash");
+        if (!RecordHash.hex(RecordHash.of(record.values().toArray(String[]::new))).equals(stored)) {
+            throw new ProofException("record " + seq + " of replica " + replica + " does not match its stored"
+                    + " hash: the store was edited; run `phigate audit verify`");
+        }
+        CompactRange tree = cut == null ? new CompactRange() : cut.tree();
+        leaves.forEach(tree::append);
+        if (!MessageDigest.isEqual(tree.root(), cp.root())) {
+            throw new ProofException("records 1 to " + cp.treeSize() + " of replica " + replica + " do not match"
+                    + " the checkpoint signed at " + cp.time() + ": the store was rewritten; run `phigate audit"
+                    + " verify`");
+        }
+        InclusionProof proof = cut == null ? MerkleTree.inclusionProof(leaves, seq - 1, cp.treeSize())
+                : MerkleTree.inclusionProof(kept, cut.frontier(), leaves, seq - 1, cp.treeSize());
+        return new Proof(record, stored, seq - 1, cp.treeSize(),
+                proof.path().stream().map(HEX::formatHex).toList(), cp.note());
     }
 
     /**
@@ -371,26 +402,28 @@ public final class InclusionProofs {
         }
     }
 
-    /** Leaf hashes of records 1 to {@code size}, refusing a chain with a gap (a deleted record). */
-    private static List<byte[]> leaves(Connection c, String replica, long size) throws SQLException, ProofException {
+    /** Leaf hashes of records {@code after}+1 to {@code size}, refusing a chain with a gap (a deleted record). */
+    private static List<byte[]> leaves(Connection c, String replica, long after, long size)
+            throws SQLException, ProofException {
         List<byte[]> leaves = new ArrayList<>();
         try (PreparedStatement q = c.prepareStatement("SELECT chain_seq, hash FROM audit_event WHERE replica = ?"
-                + " AND chain_seq <= ? ORDER BY chain_seq")) {
+                + " AND chain_seq > ? AND chain_seq <= ? ORDER BY chain_seq")) {
             q.setString(1, replica);
-            q.setLong(2, size);
+            q.setLong(2, after);
+            q.setLong(3, size);
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
-                    if (rs.getLong(1) != leaves.size() + 1) {
-                        throw new ProofException("replica " + replica + " is missing record " + (leaves.size() + 1)
-                                + ": the store was edited; run `phigate audit verify`");
+                    if (rs.getLong(1) != after + leaves.size() + 1) {
+                        throw new ProofException("replica " + replica + " is missing record "
+                                + (after + leaves.size() + 1) + ": the store was edited; run `phigate audit verify`");
                     }
                     leaves.add(MerkleHash.leafHash(HEX.parseHex(rs.getString(2))));
                 }
             }
         }
-        if (leaves.size() != size) {
-            throw new ProofException("replica " + replica + " has " + leaves.size() + " records but its checkpoint"
-                    + " covers " + size + ": the tail was cut off; run `phigate audit verify`");
+        if (after + leaves.size() != size) {
+            throw new ProofException("replica " + replica + " has " + (after + leaves.size()) + " records but its"
+                    + " checkpoint covers " + size + ": the tail was cut off; run `phigate audit verify`");
         }
         return leaves;
     }

@@ -14,7 +14,10 @@ import org.sqlite.SQLiteException;
 /** One SQLite file in WAL mode with {@code synchronous=FULL}: the embedded default store. */
 final class SqliteSchema implements AuditSchema {
 
-    static final int SCHEMA_VERSION = 3;
+    static final int SCHEMA_VERSION = 4;
+
+    /** The FTS5 index over statement text that free-text search reads (see {@link #createTextIndex}). */
+    static final String TEXT_INDEX = "audit_event_fts";
 
     private final Path path;
     private final Duration busyTimeout;
@@ -76,6 +79,38 @@ final class SqliteSchema implements AuditSchema {
             connection.close();
             throw e;
         }
+    }
+
+    /**
+     * Creates the free-text index over statement text if missing, and fills it from the records already stored (a
+     * file written before the index existed). An external-content FTS5 table with the trigram tokenizer: it stores
+     * the trigrams, not a second copy of the text, and answers case-insensitive substring queries, so search keeps
+     * the meaning it had as a LIKE scan. Triggers keep it in step with every insert (and with archiving's delete)
+     * in the writer's own transaction, so the index can never hold a record that was not committed, nor miss one
+     * that was. Bound parameters are not indexed: they are the values themselves, sealed when encryption is on.
+     */
+    static void createTextIndex(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT 1 FROM sqlite_master WHERE name = '" + TEXT_INDEX + "'")) {
+            if (rs.next()) {
+                return;
+            }
+        }
+        s.execute("CREATE VIRTUAL TABLE " + TEXT_INDEX + " USING fts5(statement, content = 'audit_event',"
+                + " content_rowid = 'seq', tokenize = 'trigram')");
+        // Every row is indexed, its statement or none: an external-content table must cover its content table for
+        // FTS5's 'rebuild' and 'integrity-check' to hold. A row without text costs one small docsize entry.
+        s.execute("CREATE TRIGGER " + TEXT_INDEX + "_insert AFTER INSERT ON audit_event BEGIN"
+                + " INSERT INTO " + TEXT_INDEX + " (rowid, statement) VALUES (new.seq, new.statement); END");
+        s.execute("CREATE TRIGGER " + TEXT_INDEX + "_delete AFTER DELETE ON audit_event BEGIN"
+                + " INSERT INTO " + TEXT_INDEX + " (" + TEXT_INDEX + ", rowid, statement)"
+                + " VALUES ('delete', old.seq, old.statement); END");
+        // Records are never updated by phigate; this keeps the index true to the table if someone does (an
+        // auditor's search then shows the text as it now is, and `audit verify` names the edit).
+        s.execute("CREATE TRIGGER " + TEXT_INDEX + "_update AFTER UPDATE OF seq, statement ON audit_event BEGIN"
+                + " INSERT INTO " + TEXT_INDEX + " (" + TEXT_INDEX + ", rowid, statement)"
+                + " VALUES ('delete', old.seq, old.statement);"
+                + " INSERT INTO " + TEXT_INDEX + " (rowid, statement) VALUES (new.seq, new.statement); END");
+        s.execute("INSERT INTO " + TEXT_INDEX + " (" + TEXT_INDEX + ") VALUES ('rebuild')");
     }
 
     private static void createSchema(Connection connection) throws SQLException {
@@ -142,6 +177,10 @@ final class SqliteSchema implements AuditSchema {
                 }
                 Checkpointer.createSchema(s);
                 AuditArchive.createSchema(s);
+                createTextIndex(s);
+                // Finds a request's completion in one lookup: search joins every hit to it, so without this a
+                // common word costs a scan of each hit's session.
+                s.execute("CREATE INDEX IF NOT EXISTS audit_event_statement ON audit_event (session_id, statement_id)");
                 s.execute("COMMIT");
             } catch (SQLException | RuntimeException e) {
                 try {

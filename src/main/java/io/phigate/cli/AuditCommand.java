@@ -58,7 +58,10 @@ final class AuditCommand {
         }
     }
 
-    @Command(name = "verify", description = "Recompute every hash chain; exit 0 only when the log is intact.")
+    @Command(name = "verify", description = {"Recompute every hash chain and checkpoint, and re-read every archive"
+            + " file; exit 0 only when the log is intact.",
+            "Exit 0 intact, 1 tampered (the first bad record is named), 2 the store or configuration cannot be read,"
+                    + " 3 intact as far as checked but archive files were skipped."})
     static final class Verify implements Callable<Integer> {
         @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
         AuditStoreOption store;
@@ -68,6 +71,10 @@ final class AuditCommand {
 
         @Option(names = "--checkpoints", description = "A shipped checkpoint file (default: the configured one).")
         Path checkpoints;
+
+        @Option(names = "--skip-archive-files", description = "Do not re-read the archive files the store names (they"
+                + " are kept elsewhere). Reported as a warning, exit 3: the archived records are then not verified.")
+        boolean skipArchiveFiles;
 
         @Override
         public Integer call() throws Exception {
@@ -86,8 +93,9 @@ final class AuditCommand {
                 return 2;
             }
             var key = publicKey == null ? null : io.phigate.audit.CheckpointKeys.readPublic(publicKey);
-            AuditVerifier.Report report = audit == null ? AuditVerifier.verifySqlite(file, key, checkpoints)
-                    : AuditVerifier.verify(audit, key, checkpoints);
+            AuditVerifier.Report report = audit == null
+                    ? AuditVerifier.verifySqlite(file, key, checkpoints, !skipArchiveFiles)
+                    : AuditVerifier.verify(audit, key, checkpoints, !skipArchiveFiles);
             // The store as configured (for PostgreSQL user@host:port/db, never a password).
             System.out.println("audit store " + (audit == null ? file : audit.postgres() == null
                     ? audit.sqlitePath() : audit.store()) + ": " + report.records() + " chained records in "
@@ -96,15 +104,25 @@ final class AuditCommand {
             report.recordsPerReplica().forEach((replica, n) -> System.out.println("  replica " + replica + ": " + n));
             report.archivedUpTo().forEach((replica, n) -> System.out.println("  replica " + replica
                     + ": records 1 to " + n + " archived (the chain continues from the archive's last hash)"));
+            if (!report.archivedUpTo().isEmpty() && !skipArchiveFiles) {
+                System.out.println("  " + report.archiveFilesChecked() + " archive file(s) re-read: SHA-256, hash chain"
+                        + " and Merkle frontier checked");
+            }
+            report.warnings().forEach(w -> System.out.println("WARNING: " + w));
             if (publicKey == null) {
                 System.out.println("  checkpoints not checked: no public key (give --public-key)");
             } else {
                 System.out.println("  " + report.checkpointsVerified() + " signed checkpoint(s) verified; last covers "
                         + report.lastCheckpointSize());
             }
-            if (report.intact()) {
+            if (report.fullyVerified()) {
                 System.out.println("INTACT: every record matches its hash and follows the one before it");
                 return 0;
+            }
+            if (report.intact()) {
+                System.out.println("NOT FULLY VERIFIED: the records checked are intact, but " + report.warnings().size()
+                        + " archive file(s) were not re-read");
+                return 3;
             }
             for (AuditVerifier.Problem p : report.problems()) {
                 System.out.println("TAMPERED: " + p);
@@ -134,21 +152,26 @@ final class AuditCommand {
 
         @Override
         public Integer call() throws Exception {
-            Path file;
+            AuditConfig audit = null;
             try {
-                file = store.file();
+                if (store.store == null) {
+                    audit = ConfigLoader.load(store.config).audit();
+                }
             } catch (ConfigException e) {
                 System.err.println(e.getMessage());
                 return 2;
             }
+            String where = audit == null ? store.store.toString()
+                    : audit.postgres() == null ? audit.sqlitePath().toString() : audit.store();
             InclusionProofs.Proof proof;
             try {
-                proof = InclusionProofs.prove(file, replica, seq);
+                proof = audit == null ? InclusionProofs.prove(store.store, replica, seq)
+                        : InclusionProofs.prove(audit, replica, seq);
             } catch (ProofException e) {
                 System.err.println("phigate audit prove: " + e.getMessage());
                 return 1;
-            } catch (java.sql.SQLException e) {
-                System.err.println("phigate audit prove: cannot read the audit store " + file + ": " + e.getMessage());
+            } catch (java.sql.SQLException | IOException e) {
+                System.err.println("phigate audit prove: cannot read the audit store " + where + ": " + e.getMessage());
                 return 2;
             }
             if (out == null) {

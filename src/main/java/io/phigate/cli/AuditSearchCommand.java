@@ -43,7 +43,7 @@ final class AuditSearchCommand implements Callable<Integer> {
     @Option(names = "--until", description = "Up to this time (exclusive), same forms as --since.")
     String until;
 
-    @Option(names = "--text", description = "Words that must all occur in the statement text (case-insensitive).")
+    @Option(names = "--text", description = "Words, or \"phrases in quotes\", that must all occur in the statement text (case-insensitive substrings).")
     String text;
 
     @Option(names = "--limit", defaultValue = "100", description = "At most this many statements (1-1000, default ${DEFAULT-VALUE}).")

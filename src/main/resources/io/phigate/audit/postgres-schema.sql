@@ -42,6 +42,28 @@ CREATE INDEX IF NOT EXISTS audit_event_seq ON audit_event (seq);
 CREATE INDEX IF NOT EXISTS audit_event_session ON audit_event (session_id, seq);
 CREATE INDEX IF NOT EXISTS audit_event_time ON audit_event (time);
 CREATE INDEX IF NOT EXISTS audit_event_subject ON audit_event (subject, time);
+-- A request's completion in one lookup (search and export join each statement to it).
+CREATE INDEX IF NOT EXISTS audit_event_statement ON audit_event (session_id, statement_id);
+
+-- Free-text search (`audit search --text`, the API's text=) is a case-insensitive substring match on the statement
+-- text of requests: lower(statement) LIKE '%word%'. A pg_trgm GIN index serves exactly that predicate, so the index
+-- changes how fast, never what is found. pg_trgm ships with PostgreSQL's contrib and is a trusted extension (13+), so
+-- the owner of the database can create it; where it is missing, search still works, as a scan.
+DO $$
+BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'pg_trgm is not available (%): audit free-text search will scan instead of using an index', SQLERRM;
+END
+$$;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+        CREATE INDEX IF NOT EXISTS audit_event_statement_text ON audit_event
+            USING gin (lower(statement) gin_trgm_ops) WHERE kind = 'statement_requested';
+    END IF;
+END
+$$;
 
 CREATE TABLE IF NOT EXISTS audit_checkpoint (
     id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -51,6 +73,19 @@ CREATE TABLE IF NOT EXISTS audit_checkpoint (
     time      text NOT NULL,
     key_id    text NOT NULL,
     note      text NOT NULL
+);
+
+-- One row per archive cut (`phigate audit archive`, run as this owner): records 1 to up_to_seq of the replica now
+-- live only in the archive file (its path and SHA-256 here); last_hash and the Merkle frontier at the cut let the
+-- chain, the checkpoints and the verifier go on without them. The gateway's role only reads it.
+CREATE TABLE IF NOT EXISTS audit_archive (
+    replica     text NOT NULL,
+    up_to_seq   bigint NOT NULL,
+    last_hash   text NOT NULL,
+    frontier    text NOT NULL,
+    archived_at text NOT NULL,
+    file        text NOT NULL,
+    file_sha256 text NOT NULL
 );
 
 -- Creates the partition for one UTC day if it is missing. SECURITY DEFINER so that the gateway's role, which may

@@ -213,7 +213,8 @@ class AuditArchiveTest {
         writeOldAndNew(300, 100);
         archive();
         sql("UPDATE audit_archive SET last_hash = '" + "1".repeat(64) + "'");
-        assertThat(verify().problems()).first().satisfies(p -> assertThat(p.chainSeq()).isEqualTo(301));
+        // The archive file no longer ends where the cut says, and the first record kept no longer follows it.
+        assertThat(verify().problems()).extracting(AuditVerifier.Problem::chainSeq).containsExactly(1L, 301L);
     }
 
     @Test
@@ -269,15 +270,34 @@ class AuditArchiveTest {
 
         var verified = io.phigate.cli.TestAccess.capture("audit", "verify", "--config", yaml.toString());
         assertThat(verified.exitCode()).as(verified.out()).isZero();
-        assertThat(verified.out()).contains("replica gw-a: records 1 to 150 archived").contains("INTACT");
+        assertThat(verified.out()).contains("replica gw-a: records 1 to 150 archived")
+                .contains("1 archive file(s) re-read").contains("INTACT");
+
+        Files.move(out, dir.resolve("shipped-away.jsonl.gz"));
+        var missing = io.phigate.cli.TestAccess.capture("audit", "verify", "--config", yaml.toString());
+        assertThat(missing.exitCode()).as(missing.out()).isEqualTo(1);
+        assertThat(missing.out()).contains("TAMPERED: replica gw-a, record 1: archive file").contains("is missing");
+        var skipped = io.phigate.cli.TestAccess.capture("audit", "verify", "--config", yaml.toString(),
+                "--skip-archive-files");
+        assertThat(skipped.exitCode()).as(skipped.out()).isEqualTo(3);
+        assertThat(skipped.out()).contains("WARNING: replica gw-a, records 1 to 150: archive file")
+                .contains("NOT FULLY VERIFIED").doesNotContain("INTACT:");
     }
 
     @Test
-    void recordProofsAfterACutAreRefusedHonestly() throws Exception {
+    void theProveCommandProvesARecordAfterTheCutAndRefusesAnArchivedOne() throws Exception {
         writeOldAndNew(300, 100);
         archive();
-        assertThatThrownBy(() -> InclusionProofs.prove(file, "gw-a", 350))
-                .isInstanceOf(InclusionProofs.ProofException.class)
-                .hasMessageContaining("record proofs after an archive cut are not supported yet");
+        Path proof = dir.resolve("proof.json");
+        var proved = io.phigate.cli.TestAccess.capture("audit", "prove", "--store", file.toString(), "--seq", "350",
+                "--out", proof.toString());
+        assertThat(proved.exitCode()).as(proved.err()).isZero();
+        var checked = io.phigate.cli.TestAccess.capture("audit", "check-proof", "--proof", proof.toString(),
+                "--public-key", CheckpointKeys.publicFile(key).toString());
+        assertThat(checked.exitCode()).as(checked.out()).isZero();
+        assertThat(checked.out()).contains("PROVEN: record 350 of replica gw-a");
+        var archived = io.phigate.cli.TestAccess.capture("audit", "prove", "--store", file.toString(), "--seq", "10");
+        assertThat(archived.exitCode()).isEqualTo(1);
+        assertThat(archived.err()).contains("record 10 of replica gw-a was archived");
     }
 }

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -200,6 +201,10 @@ abstract class AuditStoreBehaviour {
 
     @Test
     void slowStoreRefusesAfterTheWriteTimeout() throws Exception {
+        // A first write with time to spare: making the day partitions (and their indexes) is not what is timed.
+        try (var warm = new AuditStore(config())) {
+            warm.appendDurably(List.of(requested("s0", 0, "SELECT 0")));
+        }
         try (var store = new AuditStore(config(100, Duration.ofMillis(200), Duration.ofSeconds(2),
                 AuditConfig.DEFAULT_REPLICA));
              Connection other = admin(); Statement lock = other.createStatement()) {
@@ -380,5 +385,238 @@ abstract class AuditStoreBehaviour {
                 + ") select time, kind, session_id, replica, chain_seq, prev_hash, hash" + extraColumns()
                 + " from audit_event where chain_seq = 3");
         assertThat(firstProblem().chainSeq()).isEqualTo(3);
+    }
+
+    // Free-text search: the same answers on both stores, and never fewer than a plain LIKE scan finds.
+
+    static final List<String> SEARCHED = List.of(
+            "SELECT * FROM patients WHERE mrn = $1",
+            "select name, dob from public.patients p join clinical.encounters e on e.patient_id = p.id",
+            "UPDATE \"Patients\" SET note = 'from patients to doctors' WHERE id = $1",
+            "INSERT INTO audit_probe (x) VALUES ('100% sure_thing')",
+            "SELECT count(*) FROM encounters WHERE diagnosis LIKE 'J45%'",
+            "select 'Müller' as name, 'ÄRZTIN' as role",
+            "BEGIN",
+            "SELECT 1");
+
+    void writeSearched() throws Exception {
+        try (var store = new AuditStore(config())) {
+            List<AuditEvent> events = new ArrayList<>();
+            for (int i = 0; i < SEARCHED.size(); i++) {
+                events.add(requested("s-text", i + 1, SEARCHED.get(i)));
+                events.add(new StatementCompleted(T, "s-text", i + 1, Outcome.OK, null, "SELECT 1", 1, 10));
+            }
+            store.appendDurably(events);
+        }
+    }
+
+    /** Statement ids the search finds. */
+    List<Long> searchText(String text) throws Exception {
+        return AuditQueries.of(config()).search(AuditQueries.Filter.ANY.withText(text), new AuditQueries.Page(1000, 0))
+                .statements().stream().map(AuditQueries.Statement::statementId).sorted().toList();
+    }
+
+    /** Statement ids a plain scan finds: every term a case-insensitive substring, as the store's lower() folds. */
+    List<Long> scanText(String text) throws Exception {
+        var terms = AuditQueries.terms(text);
+        var sql = new StringBuilder("SELECT statement_id FROM audit_event WHERE kind = 'statement_requested'");
+        for (int i = 0; i < terms.size(); i++) {
+            sql.append(" AND lower(statement) LIKE ? ESCAPE '\\'");
+        }
+        var ids = new ArrayList<Long>();
+        try (Connection c = admin(); var q = c.prepareStatement(sql + " ORDER BY statement_id")) {
+            for (int i = 0; i < terms.size(); i++) {
+                q.setString(i + 1, "%" + AuditQueries.escapeLike(terms.get(i).toLowerCase(java.util.Locale.ROOT)) + "%");
+            }
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    @Test
+    void freeTextFindsAWordAPhraseAndATableNameCaseInsensitively() throws Exception {
+        writeSearched();
+        assertThat(searchText("patients")).containsExactly(1L, 2L, 3L);
+        assertThat(searchText("PATIENTS mrn")).as("all words").containsExactly(1L);
+        assertThat(searchText("public.patients")).as("a qualified table name").containsExactly(2L);
+        assertThat(searchText("atient")).as("inside a word").containsExactly(1L, 2L, 3L);
+        assertThat(searchText("\"from patients\"")).as("a phrase").containsExactly(1L, 3L);
+        assertThat(searchText("\"patients where\"")).containsExactly(1L);
+        assertThat(searchText("\"patients mrn\"")).as("a phrase is not two words").isEmpty();
+        assertThat(searchText("encounters")).containsExactly(2L, 5L);
+        assertThat(searchText("100%")).as("% is literal").containsExactly(4L);
+        assertThat(searchText("s_re")).as("_ is literal").isEmpty();
+        assertThat(searchText("id")).as("shorter than a trigram").containsExactly(2L, 3L);
+        assertThat(searchText("müller")).containsExactly(6L);
+        assertThat(searchText("nowhere patients")).isEmpty();
+    }
+
+    @Test
+    void freeTextFindsExactlyWhatAPlainScanFinds() throws Exception {
+        writeSearched();
+        for (String text : List.of("patients", "Patients", "\"Patients\"", "public.patients", "p.id", "atien",
+                "from", "\"from patients\"", "select from", "J45%", "sure_thing", "%", "_", "'", "$1", "=", "ll",
+                "Mül", "ärztin", "ÄRZTIN", "begin", "select 1", "\"select 1\"", "count(*)", "\"", "x) VALUES",
+                "\"x) VALUES\"", "e.patient_id = p.id")) {
+            assertThat(searchText(text)).as(text).isEqualTo(scanText(text));
+        }
+    }
+
+    // Proofs and retention: records proven from either store, archived from either, proven after the cut.
+
+    static final Instant OLD = Instant.parse("2018-03-01T23:59:30Z");
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path evidence;
+
+    /** The role archiving connects as: the owner of the audit tables on PostgreSQL; null for SQLite. */
+    abstract AuditConfig.Postgres archiveOwner();
+
+    /** Replica gw-a with a checkpoint every 50 records, its key made on first use. */
+    AuditConfig checkpointed() throws Exception {
+        java.nio.file.Path key = evidence.resolve("keys/audit-signing.key");
+        if (!java.nio.file.Files.exists(key)) {
+            CheckpointKeys.generate(key);
+        }
+        return config(10_000, Duration.ofSeconds(5), Duration.ofSeconds(1), "gw-a").withCheckpoints(
+                new AuditConfig.CheckpointConfig(key, evidence.resolve("shipped/audit.checkpoints"), 50,
+                        Duration.ofHours(1)));
+    }
+
+    java.security.PublicKey publicKey() throws Exception {
+        return CheckpointKeys.readPublic(CheckpointKeys.publicFile(checkpointed().checkpoints().keyFile()));
+    }
+
+    AuditVerifier.Report verifyWithCheckpoints() throws Exception {
+        return AuditVerifier.verify(checkpointed(), publicKey(), checkpointed().checkpoints().file());
+    }
+
+    /** Writes {@code n} statements (request and completion: 2n records) a second apart, 50 records per commit. */
+    void writeTimed(int n, Instant start, long firstId) throws Exception {
+        try (var store = new AuditStore(checkpointed())) {
+            List<AuditEvent> batch = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Instant at = start.plusSeconds(i);
+                batch.add(new StatementRequested(at, "s-old", firstId + i, "10.0.0.1:5000", "clinical", "iss", "agent",
+                        Protocol.EXTENDED, "select * from patients where id = $1", List.of("" + i), "", ""));
+                batch.add(new StatementCompleted(at, "s-old", firstId + i, Outcome.OK, null, "SELECT 1", 1, 50,
+                        new AuditEvent.RecordedResponse(3, "ab".repeat(32), new byte[]{1, 2, 3}, false)));
+                if (batch.size() == 50) {
+                    store.appendDurably(batch);
+                    batch = new ArrayList<>();
+                }
+            }
+            if (!batch.isEmpty()) {
+                store.appendDurably(batch);
+            }
+        }
+    }
+
+    AuditArchive.Result archiveOld(java.nio.file.Path out) throws Exception {
+        LocalDate limit = LocalDate.now(java.time.ZoneOffset.UTC).minusDays(AuditConfig.DEFAULT_RETENTION.toDays());
+        return AuditArchive.archive(checkpointed(), limit, out, null, java.time.Clock.systemUTC(), archiveOwner());
+    }
+
+    @Test
+    void aProofMadeFromTheStoreChecksOfflineWithThePublicKey() throws Exception {
+        writeTimed(55, Instant.now(), 1); // 110 records, checkpoints at 50 and 100
+        InclusionProofs.Proof proof = InclusionProofs.prove(checkpointed(), null, 37);
+        InclusionProofs.Proven proven = InclusionProofs.check(InclusionProofs.Proof.fromJson(proof.toJson()), publicKey());
+        assertThat(proven.seq()).isEqualTo(37);
+        assertThat(proven.checkpointSize()).isEqualTo(100);
+        assertThatThrownBy(() -> InclusionProofs.prove(checkpointed(), "gw-a", 101))
+                .hasMessageContaining("newer than the last checkpoint");
+        tamper("update audit_event set outcome = 'error' where chain_seq = 38");
+        assertThatThrownBy(() -> InclusionProofs.prove(checkpointed(), "gw-a", 38))
+                .hasMessageContaining("does not match its stored hash");
+    }
+
+    @Test
+    void archivingKeepsTheChainVerifiableAndRecordsAfterTheCutProvable() throws Exception {
+        writeTimed(60, OLD, 1);           // records 1-120, across two days of 2018
+        writeTimed(15, Instant.now(), 61); // 121-150; checkpoints at 50, 100, 150
+        java.nio.file.Path out = evidence.resolve("archive/2018.jsonl.gz");
+        AuditArchive.Result result = archiveOld(out);
+        assertThat(result.fromSeq()).isEqualTo(1);
+        assertThat(result.toSeq()).isEqualTo(120);
+        assertThat(result.checkpointSize()).isEqualTo(150);
+        assertThat(java.nio.file.Files.exists(out)).isTrue();
+        assertThat(count()).isEqualTo(30);
+        assertThat(verifyWithCheckpoints().problems()).isEmpty();
+        assertThat(archiveOld(evidence.resolve("archive/again.jsonl.gz"))).as("nothing older left").isNull();
+
+        writeTimed(25, Instant.now(), 76); // 151-200: the next checkpoint, at 200, is after the cut
+        AuditVerifier.Report report = verifyWithCheckpoints();
+        assertThat(report.problems()).isEmpty();
+        assertThat(report.archivedUpTo()).containsEntry("gw-a", 120L);
+        assertThat(report.lastCheckpointSize()).containsEntry("gw-a", 200L);
+        for (long seq : new long[]{121, 122, 128, 150, 151, 199, 200}) {
+            InclusionProofs.Proof proof = InclusionProofs.prove(checkpointed(), "gw-a", seq);
+            assertThat(proof.treeSize()).isEqualTo(200);
+            assertThat(InclusionProofs.check(proof, publicKey()).seq()).as("record %d", seq).isEqualTo(seq);
+        }
+        assertThatThrownBy(() -> InclusionProofs.prove(checkpointed(), "gw-a", 120))
+                .isInstanceOf(InclusionProofs.ProofException.class).hasMessageContaining("was archived");
+    }
+
+    /** The archive's lines, each passed through {@code edit}, written back gzip'd; returns the new file's SHA-256. */
+    static String rewriteArchive(java.nio.file.Path file, java.util.function.UnaryOperator<String> edit) throws Exception {
+        List<String> lines;
+        try (var in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(file))) {
+            lines = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().map(edit).toList();
+        }
+        try (var out = new java.util.zip.GZIPOutputStream(java.nio.file.Files.newOutputStream(file))) {
+            out.write((String.join("\n", lines) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(java.nio.file.Files.readAllBytes(file)));
+    }
+
+    @Test
+    void verifyReReadsTheArchiveFileAndNamesAMissingOrAlteredOne() throws Exception {
+        writeTimed(60, OLD, 1);
+        writeTimed(15, Instant.now(), 61);
+        java.nio.file.Path out = evidence.resolve("archive/2018.jsonl.gz");
+        archiveOld(out);
+        AuditVerifier.Report report = verifyWithCheckpoints();
+        assertThat(report.problems()).isEmpty();
+        assertThat(report.archiveFilesChecked()).isEqualTo(1);
+        assertThat(report.fullyVerified()).isTrue();
+
+        java.nio.file.Path kept = evidence.resolve("elsewhere.jsonl.gz");
+        java.nio.file.Files.move(out, kept);
+        assertThat(firstProblemWithCheckpoints()).satisfies(p -> {
+            assertThat(p.chainSeq()).isEqualTo(1);
+            assertThat(p.what()).contains("archive file " + out).contains("is missing");
+        });
+        AuditVerifier.Report skipped = AuditVerifier.verify(checkpointed(), publicKey(),
+                checkpointed().checkpoints().file(), false);
+        assertThat(skipped.intact()).isTrue();
+        assertThat(skipped.fullyVerified()).as("skipped is a warning, not a pass").isFalse();
+        assertThat(skipped.warnings()).singleElement().asString().contains("records 1 to 120").contains("not re-read");
+
+        java.nio.file.Files.copy(kept, out);
+        rewriteArchive(out, line -> line.replace("\"chain_seq\":7,", "\"chain_seq\":7, "));
+        assertThat(firstProblemWithCheckpoints().what()).contains("was altered or replaced");
+
+        // The attacker also owns the store: the file's new SHA-256 goes into the cut row. The records still tell.
+        java.nio.file.Files.copy(kept, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        String sha = rewriteArchive(out, line -> line.contains("\"chain_seq\":8,")
+                ? line.replace("\"outcome\":\"ok\"", "\"outcome\":\"error\"") : line);
+        tamper("update audit_archive set file_sha256 = '" + sha + "'");
+        assertThat(firstProblemWithCheckpoints()).satisfies(p -> {
+            assertThat(p.chainSeq()).isEqualTo(8);
+            assertThat(p.what()).contains("do not match its hash (edited)");
+        });
+    }
+
+    AuditVerifier.Problem firstProblemWithCheckpoints() throws Exception {
+        AuditVerifier.Report report = verifyWithCheckpoints();
+        assertThat(report.intact()).isFalse();
+        return report.problems().getFirst();
     }
 }

@@ -144,6 +144,11 @@ class PostgresStoreBehaviourTest extends AuditStoreBehaviour {
     }
 
     @Override
+    AuditConfig.Postgres archiveOwner() {
+        return server("postgres"); // created the schema, so owns the tables
+    }
+
+    @Override
     String extraColumns() {
         return ", event_time";
     }
@@ -257,6 +262,84 @@ class PostgresStoreBehaviourTest extends AuditStoreBehaviour {
         tamper("update audit_event set subject = 'someone-else' where chain_seq = 15");
         assertThat(run("audit", "verify", "--config", config.toString())).startsWith("1\n")
                 .contains("TAMPERED: replica gw-a, record 15");
+    }
+
+    @Test
+    void freeTextSearchIsServedByTheTrigramIndex() throws Exception {
+        writeSearched();
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("ANALYZE audit_event");
+            s.execute("SET enable_seqscan = off");
+            var plan = new StringBuilder();
+            try (ResultSet rs = s.executeQuery("EXPLAIN SELECT seq FROM audit_event WHERE kind = 'statement_requested'"
+                    + " AND lower(statement) LIKE '%patients%'")) {
+                while (rs.next()) {
+                    plan.append(rs.getString(1)).append('\n');
+                }
+            }
+            assertThat(plan.toString()).contains("Bitmap Index Scan on audit_event_").contains("lower(statement)");
+        }
+    }
+
+    @Test
+    void archivingNeedsTheOwnerAndDropsTheDayPartitionsItEmptied() throws Exception {
+        writeTimed(60, OLD, 1);
+        writeTimed(15, java.time.Instant.now(), 61);
+        LocalDate limit = LocalDate.now(ZoneOffset.UTC).minusDays(AuditConfig.DEFAULT_RETENTION.toDays());
+        Path out = secrets.resolve(database + "-refused.jsonl.gz");
+        assertThatThrownBy(() -> AuditArchive.archive(checkpointed(), limit, out, null, java.time.Clock.systemUTC(),
+                null)).isInstanceOf(AuditArchive.RefusedException.class)
+                .hasMessageContaining("role phigate_audit may not remove audit records");
+        assertThat(Files.exists(out)).as("refused before writing").isFalse();
+
+        AuditArchive.Result result = archiveOld(secrets.resolve(database + ".jsonl.gz"));
+        assertThat(result.droppedPartitions()).containsExactly("audit_event_20180301", "audit_event_20180302");
+        assertThat(verifyWithCheckpoints().problems()).isEmpty();
+        // The gateway's role reads the cut and carries the chain on.
+        writeTimed(25, java.time.Instant.now(), 76);
+        assertThat(verifyWithCheckpoints().problems()).isEmpty();
+    }
+
+    @Test
+    void theArchiveProveAndVerifyCommandsWorkOnThePostgresStore() throws Exception {
+        writeTimed(60, OLD, 1);
+        writeTimed(15, java.time.Instant.now(), 61);
+        var checkpoints = checkpointed().checkpoints();
+        Path config = io.phigate.TestConfigs.write(secrets.resolve(database + "-cli"), """
+                store: postgres://phigate_audit@localhost:%d/%s
+                password_file: %s
+                replica: gw-a
+                checkpoints:
+                  key_file: %s
+                  file: %s
+                  every: 50
+                """.formatted(postgres.getPort(), database, passwordFile, checkpoints.keyFile(), checkpoints.file()));
+        String before = LocalDate.now(ZoneOffset.UTC).minusDays(AuditConfig.DEFAULT_RETENTION.toDays()).toString();
+        Path out = secrets.resolve(database + "-cli.jsonl.gz");
+        var refused = io.phigate.cli.TestAccess.capture("audit", "archive", "--config", config.toString(),
+                "--before", before, "--out", out.toString());
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err()).contains("archive as the owner of the audit tables (--owner)");
+        var archived = io.phigate.cli.TestAccess.capture("audit", "archive", "--config", config.toString(),
+                "--before", before, "--out", out.toString(), "--owner", "postgres", "--owner-password-file",
+                passwordFile.toString());
+        assertThat(archived.exitCode()).as(archived.err()).isZero();
+        assertThat(archived.out()).contains("archived records 1 to 120 of replica gw-a")
+                .contains("dropped the emptied day partitions audit_event_20180301, audit_event_20180302");
+
+        Path proof = secrets.resolve(database + "-proof.json");
+        var proved = io.phigate.cli.TestAccess.capture("audit", "prove", "--config", config.toString(), "--seq", "130",
+                "--out", proof.toString());
+        assertThat(proved.exitCode()).as(proved.err()).isZero();
+        var checked = io.phigate.cli.TestAccess.capture("audit", "check-proof", "--proof", proof.toString(),
+                "--public-key", CheckpointKeys.publicFile(checkpoints.keyFile()).toString());
+        assertThat(checked.exitCode()).as(checked.out()).isZero();
+        assertThat(checked.out()).contains("PROVEN: record 130 of replica gw-a");
+
+        var verified = io.phigate.cli.TestAccess.capture("audit", "verify", "--config", config.toString());
+        assertThat(verified.exitCode()).as(verified.out()).isZero();
+        assertThat(verified.out()).contains("records 1 to 120 archived").contains("1 archive file(s) re-read")
+                .contains("INTACT");
     }
 
     /** The exit code, a newline, and what the command printed. */

@@ -53,6 +53,11 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
     }
 
     @Override
+    AuditConfig.Postgres archiveOwner() {
+        return null;
+    }
+
+    @Override
     String extraColumns() {
         return "";
     }
@@ -60,5 +65,32 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
     @Override
     AuditVerifier.Report verify() throws Exception {
         return AuditVerifier.verifySqlite(file());
+    }
+
+    @org.junit.jupiter.api.Test
+    void aFileFromBeforeTheTextIndexGetsOneFilledWhenAGatewayOpensIt() throws Exception {
+        writeSearched();
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            for (String t : new String[]{"insert", "delete", "update"}) {
+                s.execute("DROP TRIGGER " + SqliteSchema.TEXT_INDEX + "_" + t);
+            }
+            s.execute("DROP TABLE " + SqliteSchema.TEXT_INDEX);
+            s.execute("PRAGMA user_version = 3");
+        }
+        // A reader of the old file still finds everything, by scanning.
+        org.assertj.core.api.Assertions.assertThat(searchText("patients")).containsExactly(1L, 2L, 3L);
+        new AuditStore(config()).close();
+        try (Connection c = admin(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX
+                     + " WHERE " + SqliteSchema.TEXT_INDEX + " MATCH 'patients'")) {
+            rs.next();
+            org.assertj.core.api.Assertions.assertThat(rs.getInt(1)).as("backfilled").isEqualTo(3);
+        }
+        org.assertj.core.api.Assertions.assertThat(searchText("patients")).containsExactly(1L, 2L, 3L);
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            // Fails (SQLITE_CORRUPT_VTAB) when the index and the table disagree.
+            s.execute("INSERT INTO " + SqliteSchema.TEXT_INDEX + " (" + SqliteSchema.TEXT_INDEX + ", rank)"
+                    + " VALUES ('integrity-check', 1)");
+        }
     }
 }

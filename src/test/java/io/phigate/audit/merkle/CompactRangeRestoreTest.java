@@ -37,6 +37,45 @@ class CompactRangeRestoreTest {
     }
 
     @Test
+    void anInclusionProofFromAFrontierAndTheLaterLeavesEqualsTheProofFromAllLeaves() {
+        Random random = new Random(9162);
+        List<byte[]> leaves = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            byte[] leaf = new byte[32];
+            random.nextBytes(leaf);
+            leaves.add(leaf);
+        }
+        for (int cut = 0; cut <= 33; cut++) {
+            CompactRange prefix = new CompactRange();
+            for (int i = 0; i < cut; i++) {
+                prefix.append(leaves.get(i));
+            }
+            List<byte[]> after = leaves.subList(cut, leaves.size());
+            for (int size = Math.max(cut, 1); size <= leaves.size(); size++) {
+                byte[] root = MerkleTree.rootOf(leaves.subList(0, size));
+                for (int index = cut; index < size; index++) {
+                    InclusionProof pruned = MerkleTree.inclusionProof(cut, prefix.frontier(), after, index, size);
+                    List<byte[]> full = MerkleTree.inclusionProof(leaves, index, size).path();
+                    boolean same = full.size() == pruned.path().size();
+                    for (int h = 0; same && h < full.size(); h++) {
+                        same = java.util.Arrays.equals(full.get(h), pruned.path().get(h));
+                    }
+                    if (!same) {
+                        throw new AssertionError("cut " + cut + ", size " + size + ", leaf " + index);
+                    }
+                    pruned.verify(leaves.get(index), root);
+                }
+            }
+        }
+        assertThatThrownBy(() -> MerkleTree.inclusionProof(8, new CompactRange().frontier(), leaves, 9, 20))
+                .isInstanceOf(MerkleException.class);
+        CompactRange eight = new CompactRange();
+        leaves.subList(0, 8).forEach(eight::append);
+        assertThatThrownBy(() -> MerkleTree.inclusionProof(8, eight.frontier(), leaves, 7, 20))
+                .as("a pruned leaf").isInstanceOf(MerkleException.class);
+    }
+
+    @Test
     void aFrontierThatDoesNotFitTheSizeIsRefused() {
         assertThatThrownBy(() -> CompactRange.restore(3, List.of(new byte[32])))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 subtree roots");

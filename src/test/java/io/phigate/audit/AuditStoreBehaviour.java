@@ -249,6 +249,71 @@ abstract class AuditStoreBehaviour {
         assertThat(verify().intact()).isTrue();
     }
 
+    /** A completion carrying a recorded response of {@code size} incompressible bytes. */
+    static StatementCompleted completedWithRecording(String session, long id, int size) {
+        byte[] deflated = new byte[size];
+        new java.util.Random(id).nextBytes(deflated);
+        return new StatementCompleted(T, session, id, Outcome.OK, null, "SELECT 1", 1, 10,
+                new AuditEvent.RecordedResponse(size, "0".repeat(64), deflated, false));
+    }
+
+    long recordedResponses() throws SQLException {
+        try (Connection c = admin(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM audit_event WHERE response IS NOT NULL")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void largeRecordingsWaitForRoomInsteadOfPilingUpInMemory() throws Exception {
+        // 1 MiB may wait for the writer; each recording is 600 kB, so the second one has to wait for the first.
+        try (var store = new AuditStore(config(100, Duration.ofSeconds(10), Duration.ofSeconds(10),
+                AuditConfig.DEFAULT_REPLICA).withQueueBytes(1 << 20));
+             Connection other = admin(); Statement lock = other.createStatement();
+             var producers = Executors.newVirtualThreadPerTaskExecutor()) {
+            store.appendDurably(List.of(requested("s1", 0, "SELECT 0")));
+            lockAgainstWriter(lock);
+            CompletableFuture<Void> first = store.append(List.of(completedWithRecording("s1", 1, 600_000)));
+            Future<CompletableFuture<Void>> second =
+                    producers.submit(() -> store.append(List.of(completedWithRecording("s1", 2, 600_000))));
+            Thread.sleep(300);
+            assertThat(second.isDone()).as("the second producer waits while the first recording fills the queue")
+                    .isFalse();
+            lock.execute("ROLLBACK");
+
+            first.get(10, TimeUnit.SECONDS);
+            second.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS);
+            assertThat(store.stats().refusals()).isZero();
+        }
+        assertThat(recordedResponses()).isEqualTo(2);
+        assertThat(verify().intact()).isTrue();
+    }
+
+    @Test
+    void aRecordingThatFindsNoRoomWithinTheWriteTimeoutIsRefusedNotDropped() throws Exception {
+        try (var store = new AuditStore(config())) {
+            // The store's first write (schema, partitions) can take longer than the short timeout below.
+            store.appendDurably(List.of(requested("s1", 0, "SELECT 0")));
+        }
+        try (var store = new AuditStore(config(100, Duration.ofMillis(300), Duration.ofSeconds(5),
+                AuditConfig.DEFAULT_REPLICA).withQueueBytes(1 << 20));
+             Connection other = admin(); Statement lock = other.createStatement()) {
+            lockAgainstWriter(lock);
+            CompletableFuture<Void> first = store.append(List.of(completedWithRecording("s1", 1, 600_000)));
+            long started = System.nanoTime();
+            CompletableFuture<Void> second = store.append(List.of(completedWithRecording("s1", 2, 600_000)));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofMillis(250),
+                    Duration.ofSeconds(3));
+            assertThat(second).failsWithin(Duration.ZERO).withThrowableOfType(ExecutionException.class)
+                    .withMessageContaining("bytes waiting for the writer");
+            assertThat(store.stats().refusals()).isEqualTo(1);
+            lock.execute("ROLLBACK");
+            first.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(recordedResponses()).isEqualTo(1);
+    }
+
     @Test
     void batchIsAllOrNothing() throws Exception {
         try (var store = new AuditStore(config())) {

@@ -166,7 +166,8 @@ class SqliteAuditStoreTest {
     void toStringNeverShowsStatementOrParameters() throws Exception {
         var event = requested("s1", 1, "SELECT * FROM patient WHERE ssn = $1", "123-45-6789");
         var row = AuditRow.of(event);
-        var batch = new AuditWriter.Batch(List.of(row), new CompletableFuture<>());
+        var batch = new AuditWriter.Batch(List.of(row), new byte[][]{row.hashTail()}, 0,
+                new CompletableFuture<>());
         try (var store = new AuditStore(config(dir.resolve("audit.db")))) {
             for (Object o : List.of(event, row, row.request(), batch, store, store.stats())) {
                 assertThat(o.toString()).doesNotContain("patient").doesNotContain("123-45-6789");

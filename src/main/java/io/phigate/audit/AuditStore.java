@@ -52,6 +52,8 @@ public final class AuditStore implements AuditSink {
     private final Semaphore roomBytes;
     private final AuditWriter writer;
     private final Thread thread;
+    /** Null for a PostgreSQL store. */
+    private final WalCheckpointer walCheckpointer;
     private final LongAdder refusals = new LongAdder();
     private final Object enqueueLock = new Object();
     private boolean closed; // guarded by enqueueLock
@@ -112,6 +114,8 @@ public final class AuditStore implements AuditSink {
                 checkpoints);
         // A platform thread: it sits in native SQLite calls and fsync, where a virtual thread would pin its carrier.
         this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(writer);
+        this.walCheckpointer = config.postgres() != null ? null
+                : new WalCheckpointer(config.sqlitePath(), config.busyTimeout(), writer.commits).start();
     }
 
     /**
@@ -236,10 +240,18 @@ public final class AuditStore implements AuditSink {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (walCheckpointer != null) {
+            walCheckpointer.close();
+        }
     }
 
     public Stats stats() {
         return new Stats(writer.eventsWritten.sum(), writer.commits.sum(), writer.failures.sum(), refusals.sum());
+    }
+
+    /** Background WAL checkpoints done so far (SQLite only; 0 for PostgreSQL), for tests. */
+    long walCheckpoints() {
+        return walCheckpointer == null ? 0 : walCheckpointer.checkpoints.sum();
     }
 
     @Override

@@ -125,7 +125,7 @@ public final class AuditStore implements AuditSink {
      */
     @Override
     public CompletableFuture<Void> append(List<AuditEvent> events) {
-        CompletableFuture<Void> durable = enqueue(events);
+        CompletableFuture<Void> durable = enqueue(events, false);
         // An async dependent, not the writer's own future: a caller's callback runs on its own virtual thread and
         // cannot stall the group commit, and completing this future cannot mark the record durable for anyone.
         return durable.isDone() ? durable.copy() : durable.whenCompleteAsync((ignored, failure) -> { }, CALLBACKS);
@@ -135,7 +135,7 @@ public final class AuditStore implements AuditSink {
      * Queues the events; the future is the writer's own, completed on the writer thread. May wait, at most the write
      * timeout, for the byte bound; never for the event bound.
      */
-    private CompletableFuture<Void> enqueue(List<AuditEvent> events) {
+    private CompletableFuture<Void> enqueue(List<AuditEvent> events, boolean awaited) {
         // Rendered and hash-encoded here, on the caller's thread, so a malformed event fails only its own caller and
         // the one writer thread only binds values and hashes bytes.
         List<AuditRow> rows = events.stream().map(e -> AuditRow.of(e, cipher)).toList();
@@ -168,7 +168,7 @@ public final class AuditStore implements AuditSink {
                     + " queue is full (" + capacityBytes + " bytes waiting for the writer for " + format(writeTimeout)
                     + ")"));
         }
-        var batch = new AuditWriter.Batch(rows, tails, charge, new CompletableFuture<>());
+        var batch = new AuditWriter.Batch(rows, tails, charge, awaited, new CompletableFuture<>());
         synchronized (enqueueLock) {
             if (closed) {
                 room.release(rows.size());
@@ -206,7 +206,7 @@ public final class AuditStore implements AuditSink {
         try {
             // Waits on the writer's future directly: there are no callbacks to keep off the writer here, and one
             // thread hop less per statement.
-            enqueue(events).get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            enqueue(events, true).get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             // The record may still be written later; the caller refuses the statement and records that.
             throw new AuditUnavailableException("audit store " + store + " did not confirm the record within "

@@ -31,13 +31,14 @@ final class AuditWriter implements Runnable {
     /**
      * Events from one {@code append} call and the future that says they are durable. {@code hashTails} are the rows'
      * {@link AuditRow#hashTail()}, encoded by the producer; {@code bytes} is what the batch holds in memory, as
-     * charged against the queue's byte bound.
+     * charged against the queue's byte bound. {@code awaited}: a session is blocked on it (a statement waiting
+     * to be forwarded), so it is completed before the group's asynchronous appends.
      */
-    record Batch(List<AuditRow> rows, byte[][] hashTails, int bytes, CompletableFuture<Void> done) {
+    record Batch(List<AuditRow> rows, byte[][] hashTails, int bytes, boolean awaited, CompletableFuture<Void> done) {
     }
 
     /** Queued by {@code close()} after the last accepted batch, so everything before it is still written. */
-    static final Batch STOP = new Batch(List.of(), new byte[0][], 0, new CompletableFuture<>());
+    static final Batch STOP = new Batch(List.of(), new byte[0][], 0, false, new CompletableFuture<>());
 
     /** Told, on the writer thread, of each committed group's record hashes in chain order (for checkpoints). */
     interface CommitListener {
@@ -317,14 +318,26 @@ final class AuditWriter implements Runnable {
     }
 
     private static void complete(List<Batch> group, AuditUnavailableException failure) {
-        // Cheap: the futures handed to callers are async dependents of these (see AuditStore.append), so
-        // no caller code runs here and a slow callback cannot stall the writer.
+        // The futures handed to callers of append are async dependents of these (see AuditStore.append), so no
+        // caller code runs here, but completing one starts a virtual thread. Sessions blocked on a statement go
+        // first, so their wake-up does not wait behind those starts.
         for (Batch batch : group) {
-            if (failure == null) {
-                batch.done().complete(null);
-            } else {
-                batch.done().completeExceptionally(failure);
+            if (batch.awaited()) {
+                complete(batch, failure);
             }
+        }
+        for (Batch batch : group) {
+            if (!batch.awaited()) {
+                complete(batch, failure);
+            }
+        }
+    }
+
+    private static void complete(Batch batch, AuditUnavailableException failure) {
+        if (failure == null) {
+            batch.done().complete(null);
+        } else {
+            batch.done().completeExceptionally(failure);
         }
     }
 

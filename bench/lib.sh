@@ -16,6 +16,8 @@ PSQL="$PG_BIN/psql"
 PG_PORT="${PG_PORT:-55432}"
 PGBOUNCER_PORT="${PGBOUNCER_PORT:-55433}"
 PHIGATE_PORT="${PHIGATE_PORT:-55434}"
+# PHIGATE_BASELINE_JAR=path: also run that jar (an older build) as target "baseline", for before/after in one run.
+PHIGATE_BASELINE_PORT="${PHIGATE_BASELINE_PORT:-55435}"
 BENCH_USER=bench
 BENCH_DB=bench
 BENCH_OS_USER=phigate-bench
@@ -66,11 +68,14 @@ bench_setup_workdir() {
 bench_cleanup() {
   local rc=$?
   set +e
-  if [ -n "${PHIGATE_PID:-}" ] && kill -0 "$PHIGATE_PID" 2>/dev/null; then
-    kill "$PHIGATE_PID"
-    for _ in $(seq 50); do kill -0 "$PHIGATE_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$PHIGATE_PID" 2>/dev/null
-  fi
+  local pid
+  for pid in "${PHIGATE_PID:-}" "${BASELINE_PID:-}"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null
+    fi
+  done
   if [ -n "${WORK:-}" ] && [ -f "$WORK/pgbouncer/pgbouncer.pid" ]; then
     kill "$(cat "$WORK/pgbouncer/pgbouncer.pid")" 2>/dev/null
   fi
@@ -135,9 +140,16 @@ EOF
 }
 
 # start_phigate [extra JVM options]: write-ahead audit only, which is all phigate does today.
+# start_phigate "" baseline: the same, from $PHIGATE_BASELINE_JAR on $PHIGATE_BASELINE_PORT, in $WORK/baseline.
 start_phigate() {
-  local dir="$WORK/phigate"
-  local jar="$REPO_ROOT/target/phigate.jar"
+  local name="${2:-phigate}"
+  local dir="$WORK/$name"
+  local jar="$REPO_ROOT/target/phigate.jar" port="$PHIGATE_PORT"
+  if [ "$name" = baseline ]; then
+    jar="$PHIGATE_BASELINE_JAR" port="$PHIGATE_BASELINE_PORT"
+    [ -f "$jar" ] || die "PHIGATE_BASELINE_JAR=$jar is not a file"
+  fi
+  mkdir -p "$dir"
   if [ ! -f "$jar" ] || [ "${PHIGATE_REBUILD:-0}" = 1 ]; then
     log "building $jar"
     (cd "$REPO_ROOT" && ./mvnw -o -q -DskipTests package) >&2 || die "build failed"
@@ -149,7 +161,7 @@ start_phigate() {
 # TODO(issue 8): run both configurations in one harness run and report them side by side.
 # With PHIGATE_POLICY=FILE, that policy file is copied in (the "plus masking" configuration).
 listen:
-  postgres: 127.0.0.1:$PHIGATE_PORT
+  postgres: 127.0.0.1:$port
 upstreams:
   $BENCH_DB:
     address: 127.0.0.1:$PG_PORT
@@ -178,23 +190,33 @@ EOF
     head -c 48 /dev/urandom | base64 >"$dir/masking.key"
     printf 'policy: policy.yaml\n' >>"$dir/phigate.yaml"
   fi
-  PHIGATE_TOKEN="$("$REPO_ROOT/bin/phigate" token mint --key "$dir/keys/signing-key.jwk" \
+  local token pid
+  token="$("$REPO_ROOT/bin/phigate" token mint --key "$dir/keys/signing-key.jwk" \
     --issuer https://bench.phigate.invalid --subject bench-agent --audience phigate --ttl 6h)"
-  BENCH_DB_PASSWORD="$DB_PASSWORD" PHIGATE_JAVA_OPTS="${1:-}" \
-    "$REPO_ROOT/bin/phigate" serve --config "$dir/phigate.yaml" >"$dir/phigate.log" 2>&1 &
-  PHIGATE_PID=$!
-  wait_for_sql phigate "$PHIGATE_PORT" "$PHIGATE_TOKEN"
-  log "phigate $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') on 127.0.0.1:$PHIGATE_PORT (pid $PHIGATE_PID, write-ahead audit, response recording ${PHIGATE_RECORD_RESPONSES:-false})"
+  # bin/phigate runs the repository's jar; the baseline runs its own jar the same way.
+  (cd "$dir" && BENCH_DB_PASSWORD="$DB_PASSWORD" exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
+    ${1:-${PHIGATE_BENCH_JAVA_OPTS:-}} -jar "$jar" serve --config "$dir/phigate.yaml" >"$dir/phigate.log" 2>&1) &
+  pid=$!
+  if [ "$name" = baseline ]; then
+    BASELINE_PID=$pid BASELINE_TOKEN="$token"
+  else
+    PHIGATE_PID=$pid PHIGATE_TOKEN="$token"
+  fi
+  wait_for_sql "$name" "$port" "$token"
+  log "$name $(if [ "$name" = baseline ]; then echo "$jar"; else git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'; fi) on 127.0.0.1:$port (pid $pid, write-ahead audit, response recording ${PHIGATE_RECORD_RESPONSES:-false})"
 }
 
 wait_for_sql() { # name port password
-  for _ in $(seq 150); do
+  # Up to 60 s: a JVM starting with a profiler attached on a loaded 2-core machine can take half of that.
+  for _ in $(seq 300); do
     if PGPASSWORD="$3" "$PSQL" -h 127.0.0.1 -p "$2" -U "$BENCH_USER" -d "$BENCH_DB" -qAtc 'select 1' >/dev/null 2>&1; then
       return 0
     fi
-    if [ "$1" = phigate ] && ! kill -0 "$PHIGATE_PID" 2>/dev/null; then
-      cat "$WORK/phigate/phigate.log" >&2
-      die "phigate exited"
+    local pid=""
+    case "$1" in phigate) pid="$PHIGATE_PID" ;; baseline) pid="$BASELINE_PID" ;; esac
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      cat "$WORK/$1/phigate.log" >&2
+      die "$1 exited"
     fi
     sleep 0.2
   done
@@ -203,10 +225,11 @@ wait_for_sql() { # name port password
 
 # Port and password of a target: direct, pgbouncer or phigate.
 target_port() {
-  case "$1" in direct) echo "$PG_PORT" ;; pgbouncer) echo "$PGBOUNCER_PORT" ;; phigate) echo "$PHIGATE_PORT" ;; esac
+  case "$1" in direct) echo "$PG_PORT" ;; pgbouncer) echo "$PGBOUNCER_PORT" ;; phigate) echo "$PHIGATE_PORT" ;;
+    baseline) echo "$PHIGATE_BASELINE_PORT" ;; esac
 }
 target_password() {
-  case "$1" in phigate) echo "$PHIGATE_TOKEN" ;; *) echo "$DB_PASSWORD" ;; esac
+  case "$1" in phigate) echo "$PHIGATE_TOKEN" ;; baseline) echo "$BASELINE_TOKEN" ;; *) echo "$DB_PASSWORD" ;; esac
 }
 
 # The disk's fdatasync cost, from pg_test_fsync's "one 8kB write" fdatasync line, in ops/s and µs per op.

@@ -14,6 +14,7 @@ SCALE="${SCALE:-10}"
 THREADS="${THREADS:-2}"
 MODES="${MODES:-select-simple:2 select-simple:8 select-extended:2 select-extended:8 select-prepared:2 select-prepared:8 tpcb-simple:8}"
 TARGETS="direct pgbouncer phigate"
+[ -n "${PHIGATE_BASELINE_JAR:-}" ] && TARGETS="$TARGETS baseline"
 
 require_tools
 bench_setup_workdir
@@ -30,6 +31,7 @@ log "fdatasync: ${fsync_ops:-?} ops/s, ${fsync_usec:-?} µs per 8kB write"
 start_postgres
 start_pgbouncer
 start_phigate
+[ -n "${PHIGATE_BASELINE_JAR:-}" ] && start_phigate "" baseline
 
 log "pgbench -i -s $SCALE (direct)"
 PGPASSWORD="$DB_PASSWORD" "$PGBENCH" -i -s "$SCALE" -q -h 127.0.0.1 -p "$PG_PORT" -U "$BENCH_USER" "$BENCH_DB" \
@@ -78,6 +80,6 @@ audit_rows="$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1])
 machine="$(machine_description)"
 python3 "$BENCH_DIR/summarize.py" run \
   --raw "$raw" --json "$BENCH_DIR/results/run-$stamp.json" --svg "$BENCH_DIR/results/run-$stamp.svg" \
-  --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), duration_s=int(sys.argv[3]), scale=int(sys.argv[4]), threads=int(sys.argv[5]), fdatasync_ops_per_s=sys.argv[6], fdatasync_usec=sys.argv[7], phigate_commit=sys.argv[8], phigate_audit_rows=sys.argv[9], date=sys.argv[10])); print(json.dumps(m))' \
+  --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), duration_s=int(sys.argv[3]), scale=int(sys.argv[4]), threads=int(sys.argv[5]), fdatasync_ops_per_s=sys.argv[6], fdatasync_usec=sys.argv[7], phigate_commit=sys.argv[8], phigate_audit_rows=sys.argv[9], date=sys.argv[10], baseline_jar=sys.argv[11] or None)); print(json.dumps(m))' \
     "$machine" "$ROUNDS" "$DURATION" "$SCALE" "$THREADS" "${fsync_ops:-?}" "${fsync_usec:-?}" \
-    "$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" "$audit_rows" "$stamp")"
+    "$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" "$audit_rows" "$stamp" "${PHIGATE_BASELINE_JAR:-}")"

@@ -13,7 +13,9 @@ from collections import OrderedDict
 from xml.sax.saxutils import escape
 
 TARGETS = ["direct", "pgbouncer", "phigate"]
-COLORS = {"direct": "#4c72b0", "pgbouncer": "#55a868", "phigate": "#c44e52"}
+# "baseline" is a second phigate from another jar (PHIGATE_BASELINE_JAR), for before/after in one run; it joins
+# TARGETS only when the raw data has it.
+COLORS = {"direct": "#4c72b0", "pgbouncer": "#55a868", "phigate": "#c44e52", "baseline": "#8c8c8c"}
 
 # Configurations of phigate the issue asks for that do not exist yet. They are listed, never measured or guessed.
 TODO_CONFIGS = [
@@ -75,6 +77,8 @@ def svg_bars(title, groups, unit, path):
 def run(args, meta):
     # round target mode clients tps mean_ms p99_ms transactions failed
     rows = read_tsv(args.raw)
+    if any(r[1] == "baseline" for r in rows) and "baseline" not in TARGETS:
+        TARGETS.append("baseline")
     cells = OrderedDict()
     for r, target, mode, clients, tps, mean, p99, n, failed in rows:
         key = (mode, int(clients))
@@ -97,6 +101,9 @@ def run(args, meta):
         entry["phigate_over_direct"] = ratio(tps.get("phigate"), tps.get("direct"))
         entry["phigate_over_pgbouncer"] = ratio(tps.get("phigate"), tps.get("pgbouncer"))
         entry["pgbouncer_over_direct"] = ratio(tps.get("pgbouncer"), tps.get("direct"))
+        if "baseline" in tps:
+            entry["phigate_over_baseline"] = ratio(tps.get("phigate"), tps.get("baseline"))
+            entry["baseline_over_pgbouncer"] = ratio(tps.get("baseline"), tps.get("pgbouncer"))
         results.append(entry)
 
     doc = {"kind": "pgbench", "meta": meta, "phigate_config": "write-ahead audit only (sqlite, fsync, group commit)",
@@ -128,10 +135,25 @@ def run(args, meta):
         print(f"| {e['mode']} | {e['clients']} | {g('direct', 'median_tps', ',.0f')} | "
               f"{g('pgbouncer', 'median_tps', ',.0f')} | {g('phigate', 'median_tps', ',.0f')} | "
               f"{fmt(e['phigate_over_direct'], '.2f')} | {fmt(e['phigate_over_pgbouncer'], '.2f')} | "
-              + " / ".join(g(x, "median_mean_ms", ".3f") for x in TARGETS) + " | "
-              + " / ".join(g(x, "median_p99_ms", ".3f") for x in TARGETS) + " |")
+              + " / ".join(g(x, "median_mean_ms", ".3f") for x in TARGETS[:3]) + " | "
+              + " / ".join(g(x, "median_p99_ms", ".3f") for x in TARGETS[:3]) + " |")
     for todo in TODO_CONFIGS:
         print(f"| phigate: {todo['config']} | | | | TODO (issue {todo['issue']}) | | | | |")
+    if "baseline" in TARGETS:
+        print()
+        print(f"Before/after in the same run: baseline = {meta.get('baseline_jar')}, phigate = {meta.get('phigate_commit')}")
+        print()
+        print("| mode | clients | baseline tps | phigate tps | phigate/baseline | baseline/pgbouncer | phigate/pgbouncer "
+              "| mean ms (baseline / phigate) | p99 ms (baseline / phigate) |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for e in results:
+            t = e["targets"]
+            g = lambda target, field, spec: fmt(t.get(target, {}).get(field), spec)
+            print(f"| {e['mode']} | {e['clients']} | {g('baseline', 'median_tps', ',.0f')} | "
+                  f"{g('phigate', 'median_tps', ',.0f')} | {fmt(e.get('phigate_over_baseline'), '.2f')} | "
+                  f"{fmt(e.get('baseline_over_pgbouncer'), '.2f')} | {fmt(e['phigate_over_pgbouncer'], '.2f')} | "
+                  f"{g('baseline', 'median_mean_ms', '.3f')} / {g('phigate', 'median_mean_ms', '.3f')} | "
+                  f"{g('baseline', 'median_p99_ms', '.3f')} / {g('phigate', 'median_p99_ms', '.3f')} |")
     print()
     print(f"JSON: {args.json}")
     print(f"SVG:  {args.svg}")
@@ -140,6 +162,8 @@ def run(args, meta):
 def bulk(args, meta):
     # round target query bytes seconds
     rows = read_tsv(args.raw)
+    if any(r[1] == "baseline" for r in rows) and "baseline" not in TARGETS:
+        TARGETS.append("baseline")
     cells = OrderedDict()
     for r, target, query, nbytes, seconds in rows:
         cells.setdefault(query, {}).setdefault(target, []).append(

@@ -103,6 +103,14 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
                 response == null ? null : RecordHash.blobDigest(response.deflated())};
     }
 
+    /**
+     * {@link RecordHash#tail} of {@link #hashedValues}: everything the hash covers except the record's place in the
+     * chain. Computed on the producer's thread (it includes the SHA-256 of a recorded response, up to 8 MiB).
+     */
+    byte[] hashTail() {
+        return RecordHash.tail(hashedValues(null, 0, null), RecordHash.CHAIN_COLUMNS);
+    }
+
     private static String str(Long value) {
         return value == null ? null : value.toString();
     }

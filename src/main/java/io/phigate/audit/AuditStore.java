@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * and the statements they guard are refused; writing resumes by itself when the cause clears.
  *
  * <p>At most {@code queueCapacity} events are accepted and not yet written; beyond that an append is refused at
- * once rather than waiting. Safe for any number of threads.
+ * once rather than waiting. At most {@code queueBytes} of them are held in memory (a recorded response can be
+ * megabytes): beyond that an append waits for the writer to make room, at most the write timeout, and is then refused
+ * and logged. Safe for any number of threads.
  */
 public final class AuditStore implements AuditSink {
 
@@ -46,8 +48,12 @@ public final class AuditStore implements AuditSink {
     private final Duration closeTimeout;
     private final LinkedBlockingQueue<AuditWriter.Batch> queue = new LinkedBlockingQueue<>();
     private final Semaphore room;
+    private final int capacityBytes;
+    private final Semaphore roomBytes;
     private final AuditWriter writer;
     private final Thread thread;
+    /** Null for a PostgreSQL store. */
+    private final WalCheckpointer walCheckpointer;
     private final LongAdder refusals = new LongAdder();
     private final Object enqueueLock = new Object();
     private boolean closed; // guarded by enqueueLock
@@ -79,6 +85,11 @@ public final class AuditStore implements AuditSink {
         // busy_timeout; the rest is fsync time.
         this.closeTimeout = config.busyTimeout().multipliedBy(2).plus(writeTimeout).plusSeconds(1);
         this.room = new Semaphore(capacity);
+        if (config.queueBytes() < 1) {
+            throw new IllegalArgumentException("audit queue bytes must be at least 1: " + config.queueBytes());
+        }
+        this.capacityBytes = config.queueBytes();
+        this.roomBytes = new Semaphore(capacityBytes);
         String replica = config.replica() == null ? AuditConfig.DEFAULT_REPLICA : config.replica();
         AuditWriter.CommitListener checkpoints = AuditWriter.CommitListener.NONE;
         if (config.checkpoints() != null) {
@@ -99,9 +110,12 @@ public final class AuditStore implements AuditSink {
         } catch (SQLException | IOException | RuntimeException e) {
             throw new AuditUnavailableException("audit store " + store + " cannot be opened: " + AuditWriter.reason(e), e);
         }
-        this.writer = new AuditWriter(store, schema, connection, queue, room, replica, checkpoints);
+        this.writer = new AuditWriter(store, schema, connection, queue, room, roomBytes, replica,
+                checkpoints);
         // A platform thread: it sits in native SQLite calls and fsync, where a virtual thread would pin its carrier.
         this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(writer);
+        this.walCheckpointer = config.postgres() != null ? null
+                : new WalCheckpointer(config.sqlitePath(), config.busyTimeout(), writer.commits).start();
     }
 
     /**
@@ -111,19 +125,31 @@ public final class AuditStore implements AuditSink {
      */
     @Override
     public CompletableFuture<Void> append(List<AuditEvent> events) {
-        CompletableFuture<Void> durable = enqueue(events);
+        CompletableFuture<Void> durable = enqueue(events, false);
         // An async dependent, not the writer's own future: a caller's callback runs on its own virtual thread and
         // cannot stall the group commit, and completing this future cannot mark the record durable for anyone.
         return durable.isDone() ? durable.copy() : durable.whenCompleteAsync((ignored, failure) -> { }, CALLBACKS);
     }
 
-    /** Queues the events; the future is the writer's own, completed on the writer thread. */
-    private CompletableFuture<Void> enqueue(List<AuditEvent> events) {
-        // Rendered here, on the caller's thread, so a malformed event fails only its own caller.
+    /**
+     * Queues the events; the future is the writer's own, completed on the writer thread. May wait, at most the write
+     * timeout, for the byte bound; never for the event bound.
+     */
+    private CompletableFuture<Void> enqueue(List<AuditEvent> events, boolean awaited) {
+        // Rendered and hash-encoded here, on the caller's thread, so a malformed event fails only its own caller and
+        // the one writer thread only binds values and hashes bytes.
         List<AuditRow> rows = events.stream().map(e -> AuditRow.of(e, cipher)).toList();
         if (rows.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
+        byte[][] tails = new byte[rows.size()][];
+        long bytes = 0;
+        for (int i = 0; i < tails.length; i++) {
+            tails[i] = rows.get(i).hashTail();
+            bytes += weight(rows.get(i), tails[i]);
+        }
+        // A batch bigger than the whole bound is charged the whole bound, so it goes once the queue is empty.
+        int charge = (int) Math.min(bytes, capacityBytes);
         if (!room.tryAcquire(rows.size())) {
             refusals.increment();
             return CompletableFuture.failedFuture(new AuditUnavailableException(rows.size() > capacity
@@ -131,10 +157,22 @@ public final class AuditStore implements AuditSink {
                             + capacity + ")"
                     : "audit store " + store + " queue is full (" + capacity + " events waiting for the writer)"));
         }
-        var batch = new AuditWriter.Batch(rows, new CompletableFuture<>());
+        if (!acquireBytes(charge)) {
+            room.release(rows.size());
+            refusals.increment();
+            // Logged: an async append's caller may not look at the future, and a record must not vanish unnoticed.
+            // Sizes only, never contents.
+            log.warn("audit store {} refused {} events ({} bytes): the writer did not make room within {} "
+                    + "(queue_bytes {})", store, rows.size(), bytes, format(writeTimeout), capacityBytes);
+            return CompletableFuture.failedFuture(new AuditUnavailableException("audit store " + store
+                    + " queue is full (" + capacityBytes + " bytes waiting for the writer for " + format(writeTimeout)
+                    + ")"));
+        }
+        var batch = new AuditWriter.Batch(rows, tails, charge, awaited, new CompletableFuture<>());
         synchronized (enqueueLock) {
             if (closed) {
                 room.release(rows.size());
+                roomBytes.release(charge);
                 refusals.increment();
                 return CompletableFuture.failedFuture(new AuditUnavailableException("audit store " + store + " is closed"));
             }
@@ -143,12 +181,32 @@ public final class AuditStore implements AuditSink {
         return batch.done();
     }
 
+    private boolean acquireBytes(int charge) {
+        if (roomBytes.tryAcquire(charge)) {
+            return true;
+        }
+        // Back-pressure: the producer of a large recording waits while the writer drains. Bounded, so a stuck store
+        // still ends in a refusal rather than a stuck session.
+        try {
+            return roomBytes.tryAcquire(charge, writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Roughly what a queued row holds in memory: its encoded values, its recorded response, and object overhead. */
+    private static long weight(AuditRow row, byte[] tail) {
+        AuditEvent.RecordedResponse response = row.response();
+        return 256L + tail.length + (response == null || response.deflated() == null ? 0 : response.deflated().length);
+    }
+
     @Override
     public void appendDurably(List<AuditEvent> events) throws AuditUnavailableException {
         try {
             // Waits on the writer's future directly: there are no callbacks to keep off the writer here, and one
             // thread hop less per statement.
-            enqueue(events).get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            enqueue(events, true).get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             // The record may still be written later; the caller refuses the statement and records that.
             throw new AuditUnavailableException("audit store " + store + " did not confirm the record within "
@@ -182,10 +240,18 @@ public final class AuditStore implements AuditSink {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (walCheckpointer != null) {
+            walCheckpointer.close();
+        }
     }
 
     public Stats stats() {
         return new Stats(writer.eventsWritten.sum(), writer.commits.sum(), writer.failures.sum(), refusals.sum());
+    }
+
+    /** Background WAL checkpoints done so far (SQLite only; 0 for PostgreSQL), for tests. */
+    long walCheckpoints() {
+        return walCheckpointer == null ? 0 : walCheckpointer.checkpoints.sum();
     }
 
     @Override

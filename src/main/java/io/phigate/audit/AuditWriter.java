@@ -28,12 +28,17 @@ import org.sqlite.SQLiteException;
  */
 final class AuditWriter implements Runnable {
 
-    /** Events from one {@code append} call and the future that says they are durable. */
-    record Batch(List<AuditRow> rows, CompletableFuture<Void> done) {
+    /**
+     * Events from one {@code append} call and the future that says they are durable. {@code hashTails} are the rows'
+     * {@link AuditRow#hashTail()}, encoded by the producer; {@code bytes} is what the batch holds in memory, as
+     * charged against the queue's byte bound. {@code awaited}: a session is blocked on it (a statement waiting
+     * to be forwarded), so it is completed before the group's asynchronous appends.
+     */
+    record Batch(List<AuditRow> rows, byte[][] hashTails, int bytes, boolean awaited, CompletableFuture<Void> done) {
     }
 
     /** Queued by {@code close()} after the last accepted batch, so everything before it is still written. */
-    static final Batch STOP = new Batch(List.of(), new CompletableFuture<>());
+    static final Batch STOP = new Batch(List.of(), new byte[0][], 0, false, new CompletableFuture<>());
 
     /** Told, on the writer thread, of each committed group's record hashes in chain order (for checkpoints). */
     interface CommitListener {
@@ -61,6 +66,7 @@ final class AuditWriter implements Runnable {
     private final AuditSchema schema;
     private final BlockingQueue<Batch> queue;
     private final Semaphore room;
+    private final Semaphore roomBytes;
     final LongAdder eventsWritten = new LongAdder();
     final LongAdder commits = new LongAdder();
     final LongAdder failures = new LongAdder();
@@ -68,6 +74,8 @@ final class AuditWriter implements Runnable {
     // Writer thread only.
     private Connection connection;
     private PreparedStatement insert;
+    private Statement control;
+    private final java.security.MessageDigest sha = RecordHash.sha256();
     private long failureStreak;
     private final String replica;
     private final CommitListener listener;
@@ -78,7 +86,7 @@ final class AuditWriter implements Runnable {
     private String prevHash;
 
     AuditWriter(String store, AuditSchema schema, Connection connection, BlockingQueue<Batch> queue,
-                Semaphore room, String replica, CommitListener listener) {
+                Semaphore room, Semaphore roomBytes, String replica, CommitListener listener) {
         this.replica = replica;
         this.listener = listener;
         this.store = store;
@@ -86,6 +94,7 @@ final class AuditWriter implements Runnable {
         this.connection = connection;
         this.queue = queue;
         this.room = room;
+        this.roomBytes = roomBytes;
     }
 
     @Override
@@ -129,8 +138,10 @@ final class AuditWriter implements Runnable {
 
     private void writeGroup(List<Batch> group) {
         int events = 0;
+        long bytes = 0;
         for (Batch batch : group) {
             events += batch.rows().size();
+            bytes += batch.bytes();
         }
         AuditUnavailableException failure = null;
         try {
@@ -158,6 +169,7 @@ final class AuditWriter implements Runnable {
         }
         // Room is given back before the futures complete, so a woken producer finds it.
         room.release(events);
+        roomBytes.release(Math.toIntExact(bytes));
         complete(group, failure);
     }
 
@@ -168,45 +180,45 @@ final class AuditWriter implements Runnable {
         for (Batch batch : group) {
             schema.beforeGroup(connection, batch.rows());
         }
-        try (Statement control = connection.createStatement()) {
-            control.execute(schema.begin());
-            try {
-                for (Batch batch : group) {
-                    for (AuditRow row : batch.rows()) {
-                        bind(row);
-                        schema.bindExtra(insert, row);
-                        byte[] hash = RecordHash.of(row.hashedValues(replica, nextSeq, prevHash));
-                        String hex = RecordHash.hex(hash);
-                        insert.setString(20, replica);
-                        insert.setLong(21, nextSeq);
-                        insert.setString(22, prevHash);
-                        insert.setString(23, hex);
-                        AuditEvent.RecordedResponse response = row.response();
-                        if (response == null) {
-                            insert.setNull(24, Types.BINARY);
-                            insert.setNull(25, Types.VARCHAR);
-                            insert.setNull(26, Types.BIGINT);
-                            insert.setNull(27, Types.INTEGER);
-                        } else {
-                            insert.setBytes(24, response.deflated());
-                            insert.setString(25, response.sha256());
-                            insert.setLong(26, response.bytes());
-                            insert.setInt(27, response.truncated() ? 1 : 0);
-                        }
-                        insert.addBatch();
-                        hashes.add(hash);
-                        nextSeq++;
-                        prevHash = hex;
+        control.execute(schema.begin());
+        try {
+            for (Batch batch : group) {
+                List<AuditRow> rows = batch.rows();
+                for (int i = 0; i < rows.size(); i++) {
+                    AuditRow row = rows.get(i);
+                    bind(row);
+                    schema.bindExtra(insert, row);
+                    byte[] hash = RecordHash.of(sha, replica, Long.toString(nextSeq), prevHash, batch.hashTails()[i]);
+                    String hex = RecordHash.hex(hash);
+                    insert.setString(20, replica);
+                    insert.setLong(21, nextSeq);
+                    insert.setString(22, prevHash);
+                    insert.setString(23, hex);
+                    AuditEvent.RecordedResponse response = row.response();
+                    if (response == null) {
+                        insert.setNull(24, Types.BINARY);
+                        insert.setNull(25, Types.VARCHAR);
+                        insert.setNull(26, Types.BIGINT);
+                        insert.setNull(27, Types.INTEGER);
+                    } else {
+                        insert.setBytes(24, response.deflated());
+                        insert.setString(25, response.sha256());
+                        insert.setLong(26, response.bytes());
+                        insert.setInt(27, response.truncated() ? 1 : 0);
                     }
+                    insert.addBatch();
+                    hashes.add(hash);
+                    nextSeq++;
+                    prevHash = hex;
                 }
-                insert.executeBatch();
-                control.execute("COMMIT");
-            } catch (SQLException | RuntimeException e) {
-                nextSeq = firstSeq;
-                prevHash = firstPrev;
-                rollback(control);
-                throw e;
             }
+            insert.executeBatch();
+            control.execute("COMMIT");
+        } catch (SQLException | RuntimeException e) {
+            nextSeq = firstSeq;
+            prevHash = firstPrev;
+            rollback();
+            throw e;
         }
         listener.committed(connection, firstSeq, hashes);
     }
@@ -231,7 +243,7 @@ final class AuditWriter implements Runnable {
         chainLoaded = true;
     }
 
-    private void rollback(Statement control) {
+    private void rollback() {
         try {
             insert.clearBatch();
             control.execute("ROLLBACK");
@@ -283,6 +295,7 @@ final class AuditWriter implements Runnable {
         }
         if (insert == null) {
             insert = connection.prepareStatement(schema.insert());
+            control = connection.createStatement();
         }
         if (!chainLoaded) {
             loadChain();
@@ -300,18 +313,31 @@ final class AuditWriter implements Runnable {
         } finally {
             connection = null;
             insert = null;
+            control = null;
         }
     }
 
     private static void complete(List<Batch> group, AuditUnavailableException failure) {
-        // Cheap: the futures handed to callers are async dependents of these (see AuditStore.append), so
-        // no caller code runs here and a slow callback cannot stall the writer.
+        // The futures handed to callers of append are async dependents of these (see AuditStore.append), so no
+        // caller code runs here, but completing one starts a virtual thread. Sessions blocked on a statement go
+        // first, so their wake-up does not wait behind those starts.
         for (Batch batch : group) {
-            if (failure == null) {
-                batch.done().complete(null);
-            } else {
-                batch.done().completeExceptionally(failure);
+            if (batch.awaited()) {
+                complete(batch, failure);
             }
+        }
+        for (Batch batch : group) {
+            if (!batch.awaited()) {
+                complete(batch, failure);
+            }
+        }
+    }
+
+    private static void complete(Batch batch, AuditUnavailableException failure) {
+        if (failure == null) {
+            batch.done().complete(null);
+        } else {
+            batch.done().completeExceptionally(failure);
         }
     }
 

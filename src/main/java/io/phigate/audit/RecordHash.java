@@ -51,21 +51,85 @@ final class RecordHash {
         if (values.length != COLUMNS.length) {
             throw new IllegalArgumentException("expected " + COLUMNS.length + " values, got " + values.length);
         }
-        MessageDigest sha = sha256();
-        sha.update(FORMAT.getBytes(StandardCharsets.US_ASCII));
-        sha.update((byte) '\n');
-        for (int i = 0; i < values.length; i++) {
-            sha.update(COLUMNS[i].getBytes(StandardCharsets.US_ASCII));
-            if (values[i] == null) {
-                sha.update("=-\n".getBytes(StandardCharsets.US_ASCII));
-            } else {
-                byte[] v = values[i].getBytes(StandardCharsets.UTF_8);
-                sha.update(("=" + v.length + ":").getBytes(StandardCharsets.US_ASCII));
-                sha.update(v);
-                sha.update((byte) '\n');
+        return of(sha256(), values[0], values[1], values[2], tail(values, CHAIN_COLUMNS));
+    }
+
+    /** How many leading {@link #COLUMNS} place a record in its chain (replica, chain_seq, prev_hash). */
+    static final int CHAIN_COLUMNS = 3;
+
+    /**
+     * The same hash as {@link #of(String[])}, from the chain columns and the {@link #tail} of the rest. The writer
+     * uses this: the tail is encoded on the producer's thread, so the one writer thread only hashes bytes.
+     */
+    static byte[] of(MessageDigest sha, String replica, String chainSeq, String prevHash, byte[] tail) {
+        sha.reset();
+        sha.update(PREFIX);
+        Encoder head = new Encoder(256);
+        head.column(0, replica);
+        head.column(1, chainSeq);
+        head.column(2, prevHash);
+        sha.update(head.bytes, 0, head.size);
+        sha.update(tail);
+        return sha.digest();
+    }
+
+    /**
+     * The canonical encoding of {@code values} from column {@code from} on (values aligned with {@link #COLUMNS}):
+     * each column as {@code name=-\n} for NULL or {@code name=LENGTH:VALUE\n}, LENGTH in UTF-8 bytes.
+     */
+    static byte[] tail(String[] values, int from) {
+        Encoder e = new Encoder(512);
+        for (int i = from; i < values.length; i++) {
+            e.column(i, values[i]);
+        }
+        return java.util.Arrays.copyOf(e.bytes, e.size);
+    }
+
+    private static final byte[] PREFIX = (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII);
+    private static final byte[][] NAMES = java.util.Arrays.stream(COLUMNS)
+            .map(c -> c.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
+
+    /** A growing byte buffer for the encoding; no per-column strings or arrays beyond the value's own bytes. */
+    private static final class Encoder {
+        byte[] bytes;
+        int size;
+
+        Encoder(int capacity) {
+            bytes = new byte[capacity];
+        }
+
+        void column(int index, String value) {
+            put(NAMES[index]);
+            if (value == null) {
+                put((byte) '=');
+                put((byte) '-');
+                put((byte) '\n');
+                return;
+            }
+            byte[] v = value.getBytes(StandardCharsets.UTF_8);
+            put((byte) '=');
+            put(Integer.toString(v.length).getBytes(StandardCharsets.US_ASCII));
+            put((byte) ':');
+            put(v);
+            put((byte) '\n');
+        }
+
+        private void put(byte b) {
+            room(1);
+            bytes[size++] = b;
+        }
+
+        private void put(byte[] b) {
+            room(b.length);
+            System.arraycopy(b, 0, bytes, size, b.length);
+            size += b.length;
+        }
+
+        private void room(int n) {
+            if (size + n > bytes.length) {
+                bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + n));
             }
         }
-        return sha.digest();
     }
 
     static String hex(byte[] hash) {

@@ -27,9 +27,17 @@ final class SqliteSchema implements AuditSchema {
         this.busyTimeout = busyTimeout;
     }
 
+    /** The writer's connection: checkpoints are {@link WalCheckpointer}'s job, this threshold only its fallback. */
     @Override
     public Connection open() throws SQLException, IOException {
-        return open(path, busyTimeout);
+        Connection c = open(path, busyTimeout);
+        try (Statement s = c.createStatement()) {
+            s.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_FALLBACK_PAGES);
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
     }
 
     @Override

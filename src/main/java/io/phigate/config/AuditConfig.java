@@ -10,16 +10,19 @@ import java.time.Duration;
  * record to become durable before it is refused; {@code queueCapacity} bounds records waiting for the writer.
  * {@code replica} names this gateway's own hash chain; {@code checkpoints} is null when signed checkpoints are off.
  * {@code retention} is how long records must be kept before {@code phigate audit archive} may remove them.
+ * {@code queueBytes} bounds the memory held by records waiting for the writer (recorded responses make some large).
  */
 public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
                           String replica, CheckpointConfig checkpoints, int responseCap, Postgres postgres,
-                          Encryption encryption, Duration retention) {
+                          Encryption encryption, Duration retention, int queueBytes) {
 
     public static final String DEFAULT_REPLICA = "local";
     /** Bytes of each response kept (deflated) in the record; 0 turns response recording off. */
     public static final int DEFAULT_RESPONSE_CAP = 8 * 1024 * 1024;
     /** How long records are kept before they may be archived and removed: six years (HIPAA, 45 CFR 164.316). */
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(2192);
+    /** Bytes of records (rendered rows and recorded responses) that may wait for the writer at once. */
+    public static final int DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024;
 
     /** A store with the default replica name, no checkpoints and the default response cap. */
     public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout) {
@@ -48,29 +51,41 @@ public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Dura
                 encryption, DEFAULT_RETENTION);
     }
 
+    public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
+                       String replica, CheckpointConfig checkpoints, int responseCap, Postgres postgres,
+                       Encryption encryption, Duration retention) {
+        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, responseCap, postgres,
+                encryption, retention, DEFAULT_QUEUE_BYTES);
+    }
+
     public AuditConfig withCheckpoints(CheckpointConfig c) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, c, responseCap,
-                postgres, encryption, retention);
+                postgres, encryption, retention, queueBytes);
     }
 
     public AuditConfig withResponseCap(int cap) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, cap,
-                postgres, encryption, retention);
+                postgres, encryption, retention, queueBytes);
     }
 
     public AuditConfig withReplica(String r) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, r, checkpoints, responseCap,
-                postgres, encryption, retention);
+                postgres, encryption, retention, queueBytes);
     }
 
     public AuditConfig withEncryption(Encryption e) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, postgres, e, retention);
+                responseCap, postgres, e, retention, queueBytes);
     }
 
     public AuditConfig withRetention(Duration r) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, postgres, encryption, r);
+                responseCap, postgres, encryption, r, queueBytes);
+    }
+
+    public AuditConfig withQueueBytes(int bytes) {
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
+                responseCap, postgres, encryption, retention, bytes);
     }
 
     /** A PostgreSQL store: the server, the database and the role the writer logs in as. */

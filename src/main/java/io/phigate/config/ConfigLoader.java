@@ -50,7 +50,7 @@ public final class ConfigLoader {
             "credential_ttl");
     private static final List<String> REVOKED_KEYS = List.of("subjects", "key_ids");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
-    private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "write_timeout", "busy_timeout",
+    private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "queue_bytes", "write_timeout", "busy_timeout",
             "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention");
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
@@ -359,6 +359,13 @@ public final class ConfigLoader {
             }
         }
         int capacity = orZero(s.integer("queue_capacity", DEFAULT_QUEUE_CAPACITY, 1, Integer.MAX_VALUE));
+        Long queueBytes = s.scalar("queue_bytes", false, (long) AuditConfig.DEFAULT_QUEUE_BYTES, "a size", text -> {
+            long n = Units.size(text);
+            if (n < 1024 * 1024 || n > 1L << 30) {
+                throw new IllegalArgumentException("must be from 1MiB to 1GiB, got " + Units.formatSize(n));
+            }
+            return n;
+        });
         Duration write = s.duration("write_timeout", DEFAULT_WRITE_TIMEOUT, true);
         Duration busy = s.duration("busy_timeout", DEFAULT_BUSY_TIMEOUT, true);
         String replica = s.string("replica", false, AuditConfig.DEFAULT_REPLICA);
@@ -425,7 +432,8 @@ public final class ConfigLoader {
         }
         return new AuditConfig(store, sqlitePath, capacity, write, busy, replica, checkpoints,
                 Boolean.FALSE.equals(record) || cap == null ? 0 : (int) (long) cap, postgres, encryption,
-                s.duration("retention", AuditConfig.DEFAULT_RETENTION, true));
+                s.duration("retention", AuditConfig.DEFAULT_RETENTION, true),
+                queueBytes == null ? AuditConfig.DEFAULT_QUEUE_BYTES : (int) (long) queueBytes);
     }
 
     private static boolean isPostgres(String store) {

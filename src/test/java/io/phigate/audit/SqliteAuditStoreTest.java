@@ -163,10 +163,27 @@ class SqliteAuditStoreTest {
     }
 
     @Test
+    void theWalIsCheckpointedInTheBackgroundNotOnTheCommitPath() throws Exception {
+        Path file = dir.resolve("audit.db");
+        try (var store = new AuditStore(config(file))) {
+            for (int i = 0; i < 20; i++) {
+                store.appendDurably(List.of(requested("s1", i, "SELECT " + i)));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (store.walCheckpoints() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(store.walCheckpoints()).isPositive();
+        }
+        assertThat(count(file)).isEqualTo(20);
+    }
+
+    @Test
     void toStringNeverShowsStatementOrParameters() throws Exception {
         var event = requested("s1", 1, "SELECT * FROM patient WHERE ssn = $1", "123-45-6789");
         var row = AuditRow.of(event);
-        var batch = new AuditWriter.Batch(List.of(row), new CompletableFuture<>());
+        var batch = new AuditWriter.Batch(List.of(row), new byte[][]{row.hashTail()}, 0, false,
+                new CompletableFuture<>());
         try (var store = new AuditStore(config(dir.resolve("audit.db")))) {
             for (Object o : List.of(event, row, row.request(), batch, store, store.stats())) {
                 assertThat(o.toString()).doesNotContain("patient").doesNotContain("123-45-6789");

@@ -73,6 +73,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void auditQueueBytesDefaultsTo64MiBAndIsBounded() throws Exception {
+        assertThat(parse(MINIMAL).audit().queueBytes()).isEqualTo(64 * 1024 * 1024);
+        assertThat(parse(MINIMAL + "  queue_bytes: 16MiB\n").audit().queueBytes()).isEqualTo(16 * 1024 * 1024);
+        assertThat(errors(MINIMAL + "  queue_bytes: 4KiB\n")).contains("audit.queue_bytes: must be from 1MiB to 1GiB, got 4KiB");
+        assertThat(errors(MINIMAL + "  queue_bytes: 2GiB\n")).contains("audit.queue_bytes: must be from 1MiB to 1GiB, got 2GiB");
+    }
+
+    @Test
     void unknownKeyIsReportedWithItsLineAndASuggestion() {
         String message = errors(MINIMAL.replace("    address: 127.0.0.1", "    adress: 127.0.0.1"));
 

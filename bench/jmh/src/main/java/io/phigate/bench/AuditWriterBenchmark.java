@@ -2,7 +2,7 @@ package io.phigate.bench;
 
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditUnavailableException;
-import io.phigate.audit.SqliteAuditStore;
+import io.phigate.audit.AuditStore;
 import io.phigate.config.AuditConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 
 /**
- * Durable audit records per second: each operation is one {@link SqliteAuditStore#appendDurably} of one
+ * Durable audit records per second: each operation is one {@link AuditStore#appendDurably} of one
  * {@code StatementRequested} record, returning only once the record is fsync'd, exactly as a session waits before
  * forwarding a statement. 1, 8 and 64 producer threads share one store, so the group commit is what is measured.
  * The file lives in {@code java.io.tmpdir} (set it to put the store on another disk); its fsync cost dominates.
@@ -36,14 +36,14 @@ import org.openjdk.jmh.annotations.Threads;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class AuditWriterBenchmark {
     private Path dir;
-    private SqliteAuditStore store;
+    private AuditStore store;
     private final AtomicLong statementIds = new AtomicLong();
 
     @Setup(Level.Trial)
     public void open() throws IOException, AuditUnavailableException {
         dir = Files.createTempDirectory("phigate-jmh-audit");
         Path file = dir.resolve("audit.db");
-        store = new SqliteAuditStore(new AuditConfig("sqlite:" + file, file, 65536, Duration.ofSeconds(5),
+        store = new AuditStore(new AuditConfig("sqlite:" + file, file, 65536, Duration.ofSeconds(5),
                 Duration.ofSeconds(2)));
     }
 

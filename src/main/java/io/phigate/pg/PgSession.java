@@ -315,6 +315,11 @@ final class PgSession implements LiveSession {
     /** {@code SET phigate.justification}: kept by the gateway, recorded, never sent upstream. */
     private void setJustification(String sql, StatementAnalysis a) throws IOException {
         String value = a.kind() == StatementKind.SET ? a.settingValue() : null;
+        String problem = value == null ? null : io.phigate.policy.Justifications.problem(value);
+        if (problem != null) {
+            refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal("22023", problem), false);
+            return;
+        }
         justification = value == null || value.isBlank() ? null : value;
         StatementRun run = newStatement(0);
         try {

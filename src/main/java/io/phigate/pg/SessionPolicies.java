@@ -87,7 +87,8 @@ final class SessionPolicies {
 
     Setup forSession(UpstreamConfig upstream, Role role) throws CatalogUnavailable {
         PhiCatalog phi = policy.phi().get(upstream.name());
-        boolean scoped = role != null && (!role.allow().isEmpty() || role.justification() == Role.Justification.REQUIRED);
+        boolean scoped = role != null && (!role.allow().isEmpty() || role.justification() == Role.Justification.REQUIRED
+                || !role.windows().isEmpty());
         if (phi == null && !scoped) {
             return Setup.NONE;
         }

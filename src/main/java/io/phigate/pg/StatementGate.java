@@ -66,6 +66,10 @@ final class StatementGate {
     }
 
     private Refusal checkOne(StatementAnalysis a, String justification) {
+        String closed = io.phigate.policy.Admission.outsideWindows(role, java.time.Instant.now());
+        if (closed != null && !isUtility(a)) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, closed);
+        }
         if (a.setting() != null && a.setting().startsWith("phigate.") && !a.setting().equals("phigate.justification")) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "unknown phigate setting \"" + a.setting() + "\"");
         }

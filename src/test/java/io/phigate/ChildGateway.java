@@ -57,11 +57,20 @@ public final class ChildGateway implements AutoCloseable {
 
     /** Starts {@code serve --config config} with a 256 MiB heap and waits until it listens on {@code port}. */
     public static ChildGateway start(Path config, int port, Path log) throws Exception {
+        return start(config, port, log, List.of("-Xmx256m"));
+    }
+
+    /**
+     * Starts {@code serve --config config} with {@code jvmArgs} (heap size, GC, quick-start flags) and waits until
+     * it listens on {@code port}.
+     */
+    public static ChildGateway start(Path config, int port, Path log, List<String> jvmArgs) throws Exception {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(List.of(javaBin, "-Xmx256m", "-XX:+ExitOnOutOfMemoryError",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "io.phigate.cli.Main", "serve", "--config", config.toString()))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        List<String> command = new java.util.ArrayList<>(List.of(javaBin));
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "io.phigate.cli.Main", "serve", "--config", config.toString()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ChildGateway g = new ChildGateway(p);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
@@ -76,6 +85,38 @@ public final class ChildGateway implements AutoCloseable {
         }
         g.close();
         throw new IllegalStateException("gateway did not listen on " + port);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Resident set size now, from /proc (Linux). */
+    public long rssBytes() throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IOException("no VmRSS for " + process.pid());
+    }
+
+    /** Heap in use right after a full collection, asked of the child with jcmd. */
+    public long heapUsedAfterGc() throws Exception {
+        jcmd("GC.run");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("heap\\s+total.*?used (\\d+)K").matcher(jcmd("GC.heap_info"));
+        if (!m.find()) {
+            throw new IOException("unexpected GC.heap_info output");
+        }
+        return Long.parseLong(m.group(1)) * 1024;
+    }
+
+    private String jcmd(String command) throws Exception {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        return out;
     }
 
     public boolean isAlive() {

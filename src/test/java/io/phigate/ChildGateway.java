@@ -32,6 +32,15 @@ public final class ChildGateway implements AutoCloseable {
      */
     public static Path writeConfig(Path dir, int port, String auditExtra) throws IOException {
         TestDatabase db = TestDatabase.get();
+        return writeConfig(dir, port, db.port(), db.user(), db.passwordFile(), auditExtra, "");
+    }
+
+    /**
+     * As {@link #writeConfig(Path, int, String)}, in front of the PostgreSQL at {@code upstreamPort} as
+     * {@code user}, with {@code extra} appended at the top level (a {@code limits:} section, say).
+     */
+    public static Path writeConfig(Path dir, int port, int upstreamPort, String user, Path passwordFile,
+                                   String auditExtra, String extra) throws IOException {
         Path config = dir.resolve("phigate.yaml");
         java.nio.file.Files.writeString(config, """
                 listen:
@@ -50,8 +59,8 @@ public final class ChildGateway implements AutoCloseable {
                       jwks_file: keys/jwks.json
                 audit:
                   store: sqlite:audit.db
-                """.formatted(port, db.port(), db.user(), db.passwordFile(), GatewayHarness.ISSUER,
-                GatewayHarness.AUDIENCE) + auditExtra.indent(2));
+                """.formatted(port, upstreamPort, user, passwordFile, GatewayHarness.ISSUER,
+                GatewayHarness.AUDIENCE) + auditExtra.indent(2) + extra);
         return config;
     }
 

@@ -102,7 +102,7 @@ class AuditStoreFaultsTest {
                     run("chattr", "-i", f.toString());
                 }
             }
-            awaitAccepted(c, "after-immutable");
+            awaitAccepted(gw, c, "after-immutable");
         }
     }
 
@@ -124,15 +124,15 @@ class AuditStoreFaultsTest {
                 }
                 assertRefused(c, "while-full");
                 Files.delete(filler);
-                awaitAccepted(c, "after-full");
+                awaitAccepted(gw, c, "after-full");
             }
         } finally {
             run("umount", "-l", mount.toString());
         }
     }
 
-    /** The store may take a moment (its retry) to write again; the first accepted insert must be audited. */
-    private static void awaitAccepted(Connection c, String tag) throws Exception {
+    /** The store may take a moment (its retry) to write again; the accepted insert must be audited. */
+    private static void awaitAccepted(GatewayHarness gw, Connection c, String tag) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
             try {
@@ -147,6 +147,7 @@ class AuditStoreFaultsTest {
             }
         }
         assertThat(rows(tag)).isEqualTo(1);
+        assertThat(gw.audit("kind = 'statement_requested' and statement like '%" + tag + "%'")).hasSize(1);
     }
 
     private static boolean run(String... command) {

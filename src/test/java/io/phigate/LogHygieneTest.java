@@ -76,10 +76,11 @@ class LogHygieneTest {
                     ps.setString(1, BOUND_PARAMETER);
                     ps.setString(2, SEEDED_SSN);
                     ps.executeQuery().close();
-                    // A type error quotes the bad parameter back in the server's message.
+                }
+                // A type error quotes the bad parameter back in the server's message.
+                try (PreparedStatement ps = c.prepareStatement("select count(*) from t where length(ssn) = ?::int")) {
                     ps.setString(1, BOUND_PARAMETER);
-                    ps.setObject(2, BOUND_PARAMETER, java.sql.Types.INTEGER);
-                    assertThatThrownBy(() -> ps.executeQuery().close()).isInstanceOf(java.sql.SQLException.class);
+                    assertThatThrownBy(() -> ps.executeQuery().close()).hasMessageContaining(BOUND_PARAMETER);
                 }
                 metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                                 java.net.URI.create("http://127.0.0.1:" + gw.gateway().httpAddress().getPort() + "/metrics")).build(),

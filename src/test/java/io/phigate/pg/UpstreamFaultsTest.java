@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.ChildGateway;
 import io.phigate.GatewayHarness;
+import io.phigate.RestartablePostgres;
 import io.phigate.config.CredentialsConfig;
 import io.phigate.config.HostPort;
 import io.phigate.config.SecretRef;
@@ -46,12 +47,6 @@ class UpstreamFaultsTest {
         }
     }
 
-    /** Never "clean": zonky would delete the data directory on close, and the restart needs it. */
-    private EmbeddedPostgres startPostgres(Path data, int port) throws Exception {
-        return EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).setPort(port)
-                .setPGStartupWait(Duration.ofSeconds(60)).setServerConfig("listen_addresses", "127.0.0.1").start();
-    }
-
     /** The upstream "clinical" at {@code port} as the superuser, whom zonky's trust rules let in. */
     private UpstreamConfig upstream(int port) throws Exception {
         Path password = dir.resolve("pw");
@@ -65,10 +60,7 @@ class UpstreamFaultsTest {
     void upstreamRestartedMidSessionEndsTheSessionAuditedAndNewSessionsWorkOnceItIsBack() throws Exception {
         int port = ChildGateway.freePort();
         Path data = dir.resolve("pg");
-        postgres = startPostgres(data, port);
-        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-            s.execute("create database clinical");
-        }
+        postgres = RestartablePostgres.startWithDatabase(data, port, "clinical");
         try (GatewayHarness gw = GatewayHarness.start(dir, upstream(port))) {
             Connection session = gw.connect();
             try (ResultSet rs = session.createStatement().executeQuery("select 1")) {
@@ -93,7 +85,7 @@ class UpstreamFaultsTest {
             assertThat(refused).hasSize(1);
             assertThat(refused.getFirst().get("upstream")).isEqualTo("clinical");
 
-            postgres = startPostgres(data, port);
+            postgres = RestartablePostgres.start(data, port);
             try (Connection again = gw.connect(); ResultSet rs = again.createStatement().executeQuery("select 3")) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getInt(1)).isEqualTo(3);

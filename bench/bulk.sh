@@ -36,6 +36,9 @@ phi:
       public.bulk_phi.g: age
       public.bulk_phi.h: mrn
       public.bulk_phi.x: ssn
+    # Content detection scans every untagged text value (a regex pass per detector); it is measured separately
+    # (DETECTION=true), since it costs far more than the three operators.
+    detection: { enabled: ${DETECTION:-false} }
 masking:
   key_file: masking.key
   defaults:

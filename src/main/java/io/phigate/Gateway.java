@@ -74,11 +74,18 @@ public final class Gateway implements AutoCloseable {
         } catch (ConfigException e) {
             throw new IOException(e.getMessage(), e);
         }
-        AuditSink audit;
+        AuditStore store;
         try {
-            audit = new AuditStore(config.audit());
+            store = new AuditStore(config.audit());
         } catch (AuditUnavailableException e) {
             throw new IOException(e.getMessage(), e);
+        }
+        AuditSink audit;
+        try {
+            audit = config.audit().postgres() == null ? new AuditFileGuard(store, config.audit().sqlitePath()) : store;
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
         }
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("phigate-timers").daemon().factory());
@@ -94,7 +101,7 @@ public final class Gateway implements AutoCloseable {
                     timers, ephemeral);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             HttpServer http = config.listen().http() == null ? null
-                    : new HttpServer(config.listen().http(), metrics(sessions, audit),
+                    : new HttpServer(config.listen().http(), metrics(sessions, store),
                             AuditQueries.of(config.audit()), verifier, exchange, sessions).start();
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http, janitor);
             postgres.start();
@@ -126,22 +133,20 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Counts and states only: nothing here may carry statement text, parameters or values. */
-    private static PrometheusMeterRegistry metrics(SessionRegistry sessions, AuditSink audit) {
+    private static PrometheusMeterRegistry metrics(SessionRegistry sessions, AuditStore store) {
         PrometheusMeterRegistry registry = HttpServer.newRegistry();
         Gauge.builder("phigate_sessions_active", sessions, SessionRegistry::size)
                 .description("Authenticated sessions now open").register(registry);
         Gauge.builder("phigate_sessions_max", sessions, SessionRegistry::maxSessions)
                 .description("limits.max_sessions").register(registry);
-        if (audit instanceof AuditStore store) {
-            FunctionCounter.builder("phigate_audit_events_written", store, s -> s.stats().eventsWritten())
-                    .description("Audit events made durable").register(registry);
-            FunctionCounter.builder("phigate_audit_commits", store, s -> s.stats().commits())
-                    .description("Group commits of the audit store").register(registry);
-            FunctionCounter.builder("phigate_audit_failures", store, s -> s.stats().failures())
-                    .description("Audit commits that failed; their statements were refused").register(registry);
-            FunctionCounter.builder("phigate_audit_refusals", store, s -> s.stats().refusals())
-                    .description("Appends refused because the audit queue was full or closed").register(registry);
-        }
+        FunctionCounter.builder("phigate_audit_events_written", store, s -> s.stats().eventsWritten())
+                .description("Audit events made durable").register(registry);
+        FunctionCounter.builder("phigate_audit_commits", store, s -> s.stats().commits())
+                .description("Group commits of the audit store").register(registry);
+        FunctionCounter.builder("phigate_audit_failures", store, s -> s.stats().failures())
+                .description("Audit commits that failed; their statements were refused").register(registry);
+        FunctionCounter.builder("phigate_audit_refusals", store, s -> s.stats().refusals())
+                .description("Appends refused because the audit queue was full or closed").register(registry);
         return registry;
     }
 

@@ -32,6 +32,15 @@ public final class ChildGateway implements AutoCloseable {
      */
     public static Path writeConfig(Path dir, int port, String auditExtra) throws IOException {
         TestDatabase db = TestDatabase.get();
+        return writeConfig(dir, port, db.port(), db.user(), db.passwordFile(), auditExtra, "");
+    }
+
+    /**
+     * As {@link #writeConfig(Path, int, String)}, in front of the PostgreSQL at {@code upstreamPort} as
+     * {@code user}, with {@code extra} appended at the top level (a {@code limits:} section, say).
+     */
+    public static Path writeConfig(Path dir, int port, int upstreamPort, String user, Path passwordFile,
+                                   String auditExtra, String extra) throws IOException {
         Path config = dir.resolve("phigate.yaml");
         java.nio.file.Files.writeString(config, """
                 listen:
@@ -50,18 +59,27 @@ public final class ChildGateway implements AutoCloseable {
                       jwks_file: keys/jwks.json
                 audit:
                   store: sqlite:audit.db
-                """.formatted(port, db.port(), db.user(), db.passwordFile(), GatewayHarness.ISSUER,
-                GatewayHarness.AUDIENCE) + auditExtra.indent(2));
+                """.formatted(port, upstreamPort, user, passwordFile, GatewayHarness.ISSUER,
+                GatewayHarness.AUDIENCE) + auditExtra.indent(2) + extra);
         return config;
     }
 
     /** Starts {@code serve --config config} with a 256 MiB heap and waits until it listens on {@code port}. */
     public static ChildGateway start(Path config, int port, Path log) throws Exception {
+        return start(config, port, log, List.of("-Xmx256m"));
+    }
+
+    /**
+     * Starts {@code serve --config config} with {@code jvmArgs} (heap size, GC, quick-start flags) and waits until
+     * it listens on {@code port}.
+     */
+    public static ChildGateway start(Path config, int port, Path log, List<String> jvmArgs) throws Exception {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(List.of(javaBin, "-Xmx256m", "-XX:+ExitOnOutOfMemoryError",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "io.phigate.cli.Main", "serve", "--config", config.toString()))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        List<String> command = new java.util.ArrayList<>(List.of(javaBin));
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "io.phigate.cli.Main", "serve", "--config", config.toString()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ChildGateway g = new ChildGateway(p);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
@@ -76,6 +94,38 @@ public final class ChildGateway implements AutoCloseable {
         }
         g.close();
         throw new IllegalStateException("gateway did not listen on " + port);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Resident set size now, from /proc (Linux). */
+    public long rssBytes() throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IOException("no VmRSS for " + process.pid());
+    }
+
+    /** Heap in use right after a full collection, asked of the child with jcmd. */
+    public long heapUsedAfterGc() throws Exception {
+        jcmd("GC.run");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("heap\\s+total.*?used (\\d+)K").matcher(jcmd("GC.heap_info"));
+        if (!m.find()) {
+            throw new IOException("unexpected GC.heap_info output");
+        }
+        return Long.parseLong(m.group(1)) * 1024;
+    }
+
+    private String jcmd(String command) throws Exception {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        return out;
     }
 
     public boolean isAlive() {

@@ -120,12 +120,17 @@ public final class GatewayHarness implements AutoCloseable {
 
     /** A correctly signed token whose expiry is {@code ago} in the past (KeyTool only mints live tokens). */
     public String expiredToken(Duration ago) throws Exception {
-        com.nimbusds.jose.jwk.ECKey jwk = com.nimbusds.jose.jwk.ECKey.parse(Files.readString(key));
         java.time.Instant exp = java.time.Instant.now().minus(ago);
+        return tokenValidBetween(exp.minusSeconds(600), exp);
+    }
+
+    /** A correctly signed token with the given not-before and expiry, for clock-skew cases. */
+    public String tokenValidBetween(java.time.Instant notBefore, java.time.Instant expires) throws Exception {
+        com.nimbusds.jose.jwk.ECKey jwk = com.nimbusds.jose.jwk.ECKey.parse(Files.readString(key));
         com.nimbusds.jwt.JWTClaimsSet claims = new com.nimbusds.jwt.JWTClaimsSet.Builder()
                 .issuer(ISSUER).subject(AGENT).audience(AUDIENCE)
-                .issueTime(java.util.Date.from(exp.minusSeconds(600))).notBeforeTime(java.util.Date.from(exp.minusSeconds(600)))
-                .expirationTime(java.util.Date.from(exp)).build();
+                .issueTime(java.util.Date.from(notBefore)).notBeforeTime(java.util.Date.from(notBefore))
+                .expirationTime(java.util.Date.from(expires)).build();
         com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
                 new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.ES256).keyID(jwk.getKeyID()).build(), claims);
         jwt.sign(new com.nimbusds.jose.crypto.ECDSASigner(jwk));

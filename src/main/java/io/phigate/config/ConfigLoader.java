@@ -54,7 +54,8 @@ public final class ConfigLoader {
             "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention");
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
-    private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout");
+    private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout",
+            "connect_rate_per_address", "connect_burst_per_address");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
 
     /** Group role names are written into CREATE ROLE (quoted), so only plain identifiers are accepted. */
@@ -496,7 +497,11 @@ public final class ConfigLoader {
             return n;
         });
         Duration startup = s.duration("startup_timeout", DEFAULT_STARTUP_TIMEOUT, true);
-        return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup);
+        int rate = orZero(s.integer("connect_rate_per_address", LimitsConfig.DEFAULT_CONNECT_RATE_PER_ADDRESS, 0,
+                1_000_000));
+        int burst = orZero(s.integer("connect_burst_per_address", Math.max(rate, LimitsConfig.DEFAULT_CONNECT_BURST_PER_ADDRESS),
+                1, 1_000_000));
+        return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup, rate, burst);
     }
 
     private ClientTlsConfig clientTls(Section s) {

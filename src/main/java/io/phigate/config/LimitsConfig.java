@@ -5,7 +5,18 @@ import java.time.Duration;
 /**
  * Resource bounds. {@code maxFrameBytes} caps every message a client sends and every upstream message the
  * gateway must decode (rows and COPY data are streamed, not held). {@code startupTimeout} bounds the time from
- * accept to an authenticated session.
+ * accept to an authenticated session. {@code connectRatePerAddress} (connections per second, 0 = unlimited) and
+ * {@code connectBurstPerAddress} are a token bucket per client IP address, so one address flooding the listener
+ * cannot take the session slots, the token-verification CPU or the audit store's attention from the others.
  */
-public record LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout) {
+public record LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
+                           int connectBurstPerAddress) {
+    public static final int DEFAULT_CONNECT_RATE_PER_ADDRESS = 50;
+    public static final int DEFAULT_CONNECT_BURST_PER_ADDRESS = 100;
+
+    /** The three original bounds, with the default per-address connection rate. */
+    public LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout) {
+        this(maxSessions, maxFrameBytes, startupTimeout, DEFAULT_CONNECT_RATE_PER_ADDRESS,
+                DEFAULT_CONNECT_BURST_PER_ADDRESS);
+    }
 }

@@ -15,6 +15,7 @@ import io.phigate.audit.AuditUnavailableException;
 import io.phigate.config.GatewayConfig;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.identity.Identity;
+import io.phigate.net.AddressRateLimiter;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.backend.UpstreamException;
 import io.phigate.pg.frontend.ClientHandshake;
@@ -67,6 +68,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
     private final Map<Integer, PgSession> byProcessId = new ConcurrentHashMap<>();
     private final AtomicInteger nextProcessId = new AtomicInteger(new SecureRandom().nextInt(1 << 20) + 1);
     private final SecureRandom random = new SecureRandom();
+    private final AddressRateLimiter rateLimiter;
 
     public PgFrontDoor(GatewayConfig config, Policy policy, CatalogCache catalogs, MaskingKeys maskingKeys,
                        ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
@@ -88,6 +90,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
         this.audit = audit;
         this.registry = registry;
         this.timers = timers;
+        this.rateLimiter = new AddressRateLimiter(config.limits().connectRatePerAddress(),
+                config.limits().connectBurstPerAddress());
     }
 
     @Override
@@ -112,6 +116,15 @@ public final class PgFrontDoor implements Consumer<Socket> {
             ClientHandshake.Startup startup = (ClientHandshake.Startup) opening;
             upstreamName = startup.database();
             handshake.checkStartup(ch, startup);
+            // Checked once the startup packet is read, so the client can read the refusal, and before the token
+            // is verified or a session slot taken, which is what a flood from one address would exhaust.
+            if (!rateLimiter.tryAcquire(socket.getInetAddress())) {
+                throw new HandshakeRefused(ErrorCodes.TOO_MANY_CONNECTIONS, "too many connections from "
+                        + socket.getInetAddress().getHostAddress() + ": phigate's limit is "
+                        + config.limits().connectRatePerAddress() + " a second, bursts of "
+                        + config.limits().connectBurstPerAddress()
+                        + " (limits.connect_rate_per_address, limits.connect_burst_per_address)", upstreamName);
+            }
             if (!registry.reserve()) {
                 throw new HandshakeRefused(ErrorCodes.TOO_MANY_CONNECTIONS, "sorry, too many clients already: phigate's"
                         + " limit of " + registry.maxSessions() + " sessions (limits.max_sessions) is reached", upstreamName);

@@ -321,6 +321,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void perAddressConnectRateIsParsedAndBounded() throws Exception {
+        GatewayConfig config = parse(MINIMAL + "limits:\n  connect_rate_per_address: 5\n  connect_burst_per_address: 12\n");
+        assertThat(config.limits().connectRatePerAddress()).isEqualTo(5);
+        assertThat(config.limits().connectBurstPerAddress()).isEqualTo(12);
+        // Without a burst, a rate above the default burst is its own burst.
+        assertThat(parse(MINIMAL + "limits:\n  connect_rate_per_address: 500\n").limits().connectBurstPerAddress())
+                .isEqualTo(500);
+        assertThat(parse(MINIMAL + "limits:\n  connect_rate_per_address: 0\n").limits().connectRatePerAddress()).isZero();
+
+        String message = errors(MINIMAL + "limits:\n  connect_rate_per_address: -1\n  connect_burst_per_address: 0\n"
+                + "  connect_rate: 5\n");
+        assertThat(message).contains("phigate.yaml:17: limits.connect_rate_per_address: must be between 0 and 1000000, got -1")
+                .contains("phigate.yaml:18: limits.connect_burst_per_address: must be between 1 and 1000000, got 0")
+                .contains("limits.connect_rate");
+    }
+
+    @Test
     void audienceMayBeOneStringOrAList() throws Exception {
         GatewayConfig config = parse(MINIMAL.replace("audience: phigate", "audience: [phigate, https://phigate.example]"));
 

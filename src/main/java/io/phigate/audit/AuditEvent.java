@@ -40,14 +40,27 @@ public sealed interface AuditEvent {
      * Written, and durable, before the statement is forwarded upstream. {@code justification} is the session's
      * justification when the statement was requested (null: none given).
      */
+    /**
+     * A statement about to be forwarded. {@code tables} (relations it reads or writes) and {@code phiColumns} (the
+     * tagged columns its results derive from, with their PHI types) come from the gateway's analysis of the
+     * statement, and are null when the session's policy does not analyse statements.
+     */
     record StatementRequested(Instant time, String sessionId, long statementId, String clientAddress, String upstream,
                               String issuer, String subject, Protocol protocol, String text, List<String> parameters,
-                              String preparedName, String portal, String justification) implements AuditEvent {
+                              String preparedName, String portal, String justification, List<String> tables,
+                              java.util.Map<String, String> phiColumns) implements AuditEvent {
         public StatementRequested(Instant time, String sessionId, long statementId, String clientAddress,
                                   String upstream, String issuer, String subject, Protocol protocol, String text,
                                   List<String> parameters, String preparedName, String portal) {
             this(time, sessionId, statementId, clientAddress, upstream, issuer, subject, protocol, text, parameters,
-                    preparedName, portal, null);
+                    preparedName, portal, null, null, null);
+        }
+
+        public StatementRequested(Instant time, String sessionId, long statementId, String clientAddress,
+                                  String upstream, String issuer, String subject, Protocol protocol, String text,
+                                  List<String> parameters, String preparedName, String portal, String justification) {
+            this(time, sessionId, statementId, clientAddress, upstream, issuer, subject, protocol, text, parameters,
+                    preparedName, portal, justification, null, null);
         }
 
         @Override

@@ -71,8 +71,28 @@ public final class AuditQueries {
      * {@code _} in them are literal.
      */
     public record Filter(String subject, String issuer, String sessionId, String upstream, String outcome, String kind,
-                         Instant since, Instant until, String text) {
+                         Instant since, Instant until, String text, String table, String column, String phiType) {
         public static final Filter ANY = new Filter(null, null, null, null, null, null, null, null, null);
+
+        public Filter(String subject, String issuer, String sessionId, String upstream, String outcome, String kind,
+                      Instant since, Instant until, String text) {
+            this(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, null, null, null);
+        }
+
+        /** Statements that read or wrote this table ({@code schema.table}, or a bare name in any schema). */
+        public Filter withTable(String v) {
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, v, column, phiType);
+        }
+
+        /** Statements whose results carried this PHI column ({@code schema.table.column}). */
+        public Filter withColumn(String v) {
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, table, v, phiType);
+        }
+
+        /** Statements whose results carried PHI of this type ({@code ssn}, {@code name}, ...). */
+        public Filter withPhiType(String v) {
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, table, column, v);
+        }
 
         public Filter {
             if (outcome != null && !OUTCOMES.contains(outcome)) {
@@ -85,40 +105,40 @@ public final class AuditQueries {
         }
 
         public Filter withSubject(String v) {
-            return new Filter(v, issuer, sessionId, upstream, outcome, kind, since, until, text);
+            return new Filter(v, issuer, sessionId, upstream, outcome, kind, since, until, text, table, column, phiType);
         }
 
         public Filter withIssuer(String v) {
-            return new Filter(subject, v, sessionId, upstream, outcome, kind, since, until, text);
+            return new Filter(subject, v, sessionId, upstream, outcome, kind, since, until, text, table, column, phiType);
         }
 
         public Filter withSession(String v) {
-            return new Filter(subject, issuer, v, upstream, outcome, kind, since, until, text);
+            return new Filter(subject, issuer, v, upstream, outcome, kind, since, until, text, table, column, phiType);
         }
 
         public Filter withUpstream(String v) {
-            return new Filter(subject, issuer, sessionId, v, outcome, kind, since, until, text);
+            return new Filter(subject, issuer, sessionId, v, outcome, kind, since, until, text, table, column, phiType);
         }
 
         public Filter withOutcome(String v) {
-            return new Filter(subject, issuer, sessionId, upstream, v, kind, since, until, text);
+            return new Filter(subject, issuer, sessionId, upstream, v, kind, since, until, text, table, column, phiType);
         }
 
         public Filter withKind(String v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, v, since, until, text);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, v, since, until, text, table, column, phiType);
         }
 
         public Filter withSince(Instant v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, v, until, text);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, v, until, text, table, column, phiType);
         }
 
         public Filter withUntil(Instant v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, v, text);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, v, text, table, column, phiType);
         }
 
         /** The words searched for are PHI as much as the statements they match. */
         public Filter withText(String v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, v);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, v, table, column, phiType);
         }
 
         @Override
@@ -363,6 +383,21 @@ public final class AuditQueries {
         if (filter.until() != null) {
             sql.append(" AND r.time < ?");
             args.add(AuditRow.TIME.format(filter.until()));
+        }
+        // What a statement touched is in its request record's detail JSON (written by the gateway from the parsed
+        // statement): "tables": ["public.patients"], "phi_columns": {"public.patients.ssn": "ssn"}.
+        if (filter.table() != null) {
+            String t = filter.table().strip().toLowerCase(Locale.ROOT);
+            sql.append(" AND r.detail LIKE ? ESCAPE '\\'");
+            args.add(t.contains(".") ? "%\"" + escapeLike(t) + "\"%" : "%." + escapeLike(t) + "\"%");
+        }
+        if (filter.column() != null) {
+            sql.append(" AND r.detail LIKE ? ESCAPE '\\'");
+            args.add("%\"" + escapeLike(filter.column().strip().toLowerCase(Locale.ROOT)) + "\":%");
+        }
+        if (filter.phiType() != null) {
+            sql.append(" AND r.detail LIKE ? ESCAPE '\\'");
+            args.add("%\":\"" + escapeLike(filter.phiType().strip().toLowerCase(Locale.ROOT)) + "\"%");
         }
         String textMatch = null;
         if (filter.text() != null) {

@@ -75,7 +75,8 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
                     e.statementId(), new Peer(e.clientAddress(), e.upstream(), e.issuer(), e.subject()),
                     new Request(lower(e.protocol()), e.text(), parameters(e.parameters()), e.preparedName(),
                             e.portal()),
-                    null, detail("justification", e.justification()));
+                    null, detail("justification", e.justification(), "tables", e.tables(), "phi_columns",
+                            e.phiColumns()));
             case AuditEvent.StatementCompleted e -> new AuditRow(time, "statement_completed", e.sessionId(),
                     e.statementId(), null, null,
                     new Result(lower(e.outcome()), e.sqlState(), e.commandTag(), e.rows(), e.durationMicros()),

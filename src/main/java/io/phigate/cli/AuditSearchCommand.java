@@ -46,6 +46,15 @@ final class AuditSearchCommand implements Callable<Integer> {
     @Option(names = "--text", description = "Words, or \"phrases in quotes\", that must all occur in the statement text (case-insensitive substrings).")
     String text;
 
+    @Option(names = "--table", description = "Statements that read or wrote this table: schema.table, or a bare name in any schema.")
+    String table;
+
+    @Option(names = "--column", description = "Statements whose results carried this PHI column: schema.table.column.")
+    String column;
+
+    @Option(names = "--phi-type", description = "Statements whose results carried PHI of this type: ssn, name, dob, ...")
+    String phiType;
+
     @Option(names = "--limit", defaultValue = "100", description = "At most this many statements (1-1000, default ${DEFAULT-VALUE}).")
     int limit;
 
@@ -64,7 +73,7 @@ final class AuditSearchCommand implements Callable<Integer> {
             Clock clock = Clock.systemUTC();
             filter = new AuditQueries.Filter(subject, issuer, session, upstream, outcome, kind,
                     since == null ? null : AuditQueries.parseTime(since, clock),
-                    until == null ? null : AuditQueries.parseTime(until, clock), text);
+                    until == null ? null : AuditQueries.parseTime(until, clock), text, table, column, phiType);
             page = new AuditQueries.Page(limit, after);
         } catch (IllegalArgumentException e) {
             System.err.println("phigate audit search: " + e.getMessage());

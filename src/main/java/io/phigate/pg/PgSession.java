@@ -182,8 +182,9 @@ final class PgSession implements LiveSession {
             switch (m) {
                 case Query q -> {
                     ResultShape shape = null;
+                    List<StatementAnalysis> analyses = null;
                     if (analyzer != null) {
-                        List<StatementAnalysis> analyses = analyzer.apply(q.sql());
+                        analyses = analyzer.apply(q.sql());
                         if (analyses.size() == 1 && isJustification(analyses.getFirst())) {
                             forwardChunk();
                             setJustification(q.sql(), analyses.getFirst());
@@ -192,13 +193,13 @@ final class PgSession implements LiveSession {
                         StatementGate.Refusal refusal = gate.check(analyses, justification);
                         if (refusal != null) {
                             forwardChunk();
-                            refuseStatement(Protocol.SIMPLE, q.sql(), refusal, false);
+                            refuseStatement(Protocol.SIMPLE, q.sql(), refusal, false, analyses);
                             continue;
                         }
                         shape = shapeOf(analyses);
                     }
                     StatementRun run = newStatement(0);
-                    chunk.statement(run, requested(run, Protocol.SIMPLE, q.sql(), List.of(), null, null));
+                    chunk.statement(run, requested(run, Protocol.SIMPLE, q.sql(), List.of(), null, null, analyses));
                     chunk.add((byte) type, body, Exchange.Op.shaped(Exchange.Kind.QUERY, run, shape));
                     forwardChunk();
                 }
@@ -211,7 +212,7 @@ final class PgSession implements LiveSession {
                                 : gate.check(analyses, justification);
                         if (refusal != null) {
                             forwardChunk();
-                            refuseStatement(Protocol.EXTENDED, p.query(), refusal, true);
+                            refuseStatement(Protocol.EXTENDED, p.query(), refusal, true, analyses);
                             continue;
                         }
                         track(analyses);
@@ -249,7 +250,8 @@ final class PgSession implements LiveSession {
                     StatementRun run = newStatement(e.maxRows());
                     chunk.statement(run, portal == null
                             ? requested(run, Protocol.EXTENDED, null, List.of(), null, e.portal())
-                            : requested(run, Protocol.EXTENDED, portal.text, portal.parameters, portal.statement, e.portal()));
+                            : requested(run, Protocol.EXTENDED, portal.text, portal.parameters, portal.statement, e.portal(),
+                                    analysisOfPortal(e.portal())));
                     chunk.extended = true;
                     chunk.add((byte) type, body, Exchange.Op.shaped(Exchange.Kind.EXECUTE, run,
                             analyzer == null ? null : portalShapes.get(e.portal())));
@@ -317,7 +319,7 @@ final class PgSession implements LiveSession {
         String value = a.kind() == StatementKind.SET ? a.settingValue() : null;
         String problem = value == null ? null : io.phigate.policy.Justifications.problem(value);
         if (problem != null) {
-            refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal("22023", problem), false);
+            refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal("22023", problem), false, null);
             return;
         }
         justification = value == null || value.isBlank() ? null : value;
@@ -329,7 +331,8 @@ final class PgSession implements LiveSession {
                             "intercepted by phigate: justification " + (justification == null ? "cleared" : "set"))));
         } catch (AuditUnavailableException e) {
             refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal(ErrorCodes.SYSTEM_IO_ERROR,
-                    "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")"), false);
+                    "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")"), false,
+                    null);
             return;
         }
         exchange.respondLocally(concat(
@@ -338,11 +341,11 @@ final class PgSession implements LiveSession {
     }
 
     /** Refuses one statement by policy: recorded, answered with the rule, nothing forwarded. */
-    private void refuseStatement(Protocol protocol, String text, StatementGate.Refusal refusal, boolean extended)
-            throws IOException {
+    private void refuseStatement(Protocol protocol, String text, StatementGate.Refusal refusal, boolean extended,
+                                 List<StatementAnalysis> analyses) throws IOException {
         StatementRun run = newStatement(0);
         try {
-            audit.appendDurably(List.of(requested(run, protocol, text, List.of(), null, null),
+            audit.appendDurably(List.of(requested(run, protocol, text, List.of(), null, null, analyses),
                     new AuditEvent.StatementCompleted(Instant.now(), id, run.id, Outcome.REFUSED, refusal.sqlState(),
                             null, 0, run.durationMicros(), null, "refused: " + refusal.message())));
         } catch (AuditUnavailableException e) {
@@ -499,8 +502,44 @@ final class PgSession implements LiveSession {
 
     private AuditEvent.StatementRequested requested(StatementRun run, Protocol protocol, String text,
                                                     List<String> parameters, String prepared, String portal) {
+        return requested(run, protocol, text, parameters, prepared, portal, null);
+    }
+
+    /** The request record, with what the analysis says the statement touches when the session analyses them. */
+    private AuditEvent.StatementRequested requested(StatementRun run, Protocol protocol, String text,
+                                                    List<String> parameters, String prepared, String portal,
+                                                    List<StatementAnalysis> analyses) {
+        List<String> tables = null;
+        Map<String, String> phiColumns = null;
+        if (analyses != null) {
+            java.util.TreeSet<String> t = new java.util.TreeSet<>();
+            java.util.TreeMap<String, String> phi = new java.util.TreeMap<>();
+            for (StatementAnalysis a : analyses) {
+                if (a == null) {
+                    continue;
+                }
+                a.reads().forEach(r -> t.add(r.toString()));
+                a.writes().forEach(w -> t.add(w.toString()));
+                if (masking != null) {
+                    for (io.phigate.sql.OutputColumn out : a.outputs()) {
+                        for (io.phigate.sql.ColumnRef c : out.sources()) {
+                            masking.typeOf(c).ifPresent(type -> phi.put(c.toString(), type.policyName()));
+                        }
+                    }
+                }
+            }
+            tables = List.copyOf(t);
+            phiColumns = phi.isEmpty() ? null : Collections.unmodifiableMap(phi);
+        }
         return new AuditEvent.StatementRequested(Instant.now(), id, run.id, clientAddress, upstreamName,
-                identity.issuer(), identity.subject(), protocol, text, parameters, prepared, portal, justification);
+                identity.issuer(), identity.subject(), protocol, text, parameters, prepared, portal, justification,
+                tables, phiColumns);
+    }
+
+    private List<StatementAnalysis> analysisOfPortal(String portal) {
+        ResultShape shape = portalShapes.get(portal);
+        return shape == null || shape.prepared == null || shape.prepared.analysis == null ? null
+                : List.of(shape.prepared.analysis);
     }
 
     private void completed(StatementRun run) {

@@ -338,6 +338,19 @@ class MaskingLeakTest {
         List<Map<String, Object>> rows = gw.auditEventually(
                 "kind = 'statement_completed' and detail like '%probe_audit_ssn(ssn)=redact%'", 1);
         assertThat(rows.getFirst().get("detail").toString()).contains("lower(name)=redact");
+        // The request record names the tables and PHI columns, and search finds statements by them.
+        var queries = io.phigate.audit.AuditQueries.of(gw.config().audit());
+        var page = new io.phigate.audit.AuditQueries.Page(1000, 0);
+        assertThat(queries.search(io.phigate.audit.AuditQueries.Filter.ANY.withColumn("public.patients.ssn")
+                .withText("probe_audit_ssn"), page).statements()).hasSize(1);
+        assertThat(queries.search(io.phigate.audit.AuditQueries.Filter.ANY.withPhiType("ssn")
+                .withText("probe_audit_ssn"), page).statements()).hasSize(1);
+        assertThat(queries.search(io.phigate.audit.AuditQueries.Filter.ANY.withTable("patients")
+                .withText("probe_audit_ssn"), page).statements()).hasSize(1);
+        assertThat(queries.search(io.phigate.audit.AuditQueries.Filter.ANY.withTable("public.encounters")
+                .withText("probe_audit_ssn"), page).statements()).isEmpty();
+        assertThat(queries.search(io.phigate.audit.AuditQueries.Filter.ANY.withPhiType("dob")
+                .withText("probe_audit_ssn"), page).statements()).isEmpty();
     }
 
     @Test

@@ -53,7 +53,7 @@ public final class AccessReport {
      */
     public record Identity(String subject, String issuer, long statements, Map<String, Long> statementsByOutcome,
                            String firstActivity, String lastActivity, SortedSet<String> upstreams, long rowsReturned,
-                           List<Session> sessions) {
+                           List<Session> sessions, SortedSet<String> tables, SortedSet<String> phiTypes) {
         public long sessionCount() {
             return sessions.size();
         }
@@ -165,6 +165,8 @@ public final class AccessReport {
         String first = null;
         String last = null;
         SortedSet<String> upstreams = new TreeSet<>();
+        SortedSet<String> tables = new TreeSet<>();
+        SortedSet<String> phiTypes = new TreeSet<>();
         List<Session> sessions = new ArrayList<>();
         for (Tally t : tallies) {
             t.byOutcome.forEach((o, n) -> byOutcome.merge(o, n, Long::sum));
@@ -175,11 +177,14 @@ public final class AccessReport {
             if (t.upstream != null) {
                 upstreams.add(t.upstream);
             }
+            tables.addAll(t.tables);
+            phiTypes.addAll(t.phiTypes);
             sessions.add(new Session(t.sessionId, t.start, t.end, t.statements, t.clientAddress, t.upstream,
                     t.applicationName));
         }
         return new Identity(subject, issuer, statements, java.util.Collections.unmodifiableMap(byOutcome), first,
-                last, java.util.Collections.unmodifiableSortedSet(upstreams), rows, List.copyOf(sessions));
+                last, java.util.Collections.unmodifiableSortedSet(upstreams), rows, List.copyOf(sessions),
+                java.util.Collections.unmodifiableSortedSet(tables), java.util.Collections.unmodifiableSortedSet(phiTypes));
     }
 
     /** One session's figures while the records stream past (in sequence order, not time order). */
@@ -190,6 +195,8 @@ public final class AccessReport {
         String clientAddress;
         String upstream;
         String applicationName;
+        final SortedSet<String> tables = new TreeSet<>();
+        final SortedSet<String> phiTypes = new TreeSet<>();
         String start;
         String end;
         /** Times of this session's records inside the period. */
@@ -226,6 +233,27 @@ public final class AccessReport {
             byOutcome.merge(outcome, 1L, Long::sum);
             if (outcome.equals("ok") && completion.rowCount() != null && returnsRows(completion.commandTag())) {
                 rowsReturned += completion.rowCount();
+            }
+            touched(request.detail());
+        }
+
+        /** The tables and PHI types the gateway's analysis recorded on the request (names and types, no values). */
+        private void touched(String json) {
+            if (json == null) {
+                return;
+            }
+            try {
+                JsonNode d = JSON.readTree(json);
+                JsonNode t = d.get("tables");
+                if (t != null && t.isArray()) {
+                    t.forEach(n -> tables.add(n.asText()));
+                }
+                JsonNode phi = d.get("phi_columns");
+                if (phi != null && phi.isObject()) {
+                    phi.properties().forEach(e -> phiTypes.add(e.getValue().asText()));
+                }
+            } catch (IOException e) {
+                // a detail that is not JSON names nothing
             }
         }
 

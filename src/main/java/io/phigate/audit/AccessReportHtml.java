@@ -163,6 +163,9 @@ final class AccessReportHtml {
         term("First activity", id.firstActivity());
         term("Last activity", id.lastActivity());
         term("Upstreams used", String.join(", ", id.upstreams()));
+        term("Tables touched", id.tables().isEmpty() ? "not recorded (no statement analysis for this session)"
+                : String.join(", ", id.tables()));
+        term("PHI types in results", id.phiTypes().isEmpty() ? "none recorded" : String.join(", ", id.phiTypes()));
         raw("</dl>\n<table>\n<caption>Sessions of ").text(id.subject()).raw(" with activity in the period</caption>\n"
                 + "<thead><tr><th scope=\"col\">Session</th><th scope=\"col\">Start</th><th scope=\"col\">End</th>"
                 + "<th scope=\"col\">Statements in the period</th><th scope=\"col\">Client address</th>"

@@ -528,7 +528,7 @@ final class PgSession implements LiveSession {
                     }
                 }
             }
-            tables = List.copyOf(t);
+            tables = t.isEmpty() ? null : List.copyOf(t);
             phiColumns = phi.isEmpty() ? null : Collections.unmodifiableMap(phi);
         }
         return new AuditEvent.StatementRequested(Instant.now(), id, run.id, clientAddress, upstreamName,

@@ -351,6 +351,13 @@ class MaskingLeakTest {
                 .withText("probe_audit_ssn"), page).statements()).isEmpty();
         assertThat(queries.search(io.phigate.audit.AuditQueries.Filter.ANY.withPhiType("dob")
                 .withText("probe_audit_ssn"), page).statements()).isEmpty();
+        // ... and the auditor's access report lists them per identity.
+        var report = io.phigate.audit.AccessReport.build(gw.auditFile(), java.time.Instant.now().minusSeconds(3600),
+                java.time.Instant.now().plusSeconds(60), null, null, java.time.Instant.now());
+        var agent = report.identities().stream().filter(i -> GatewayHarness.AGENT.equals(i.subject())).findFirst()
+                .orElseThrow();
+        assertThat(agent.tables()).contains("public.patients");
+        assertThat(agent.phiTypes()).contains("ssn", "name");
     }
 
     @Test

@@ -40,7 +40,7 @@ final class Recognizers {
         all.add(new Recognizer(Detector.EMAIL, Pattern.compile(
                 "(?<![\\w.%+-])[\\w.%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(?![\\w-])"), AT,
                 fixed(0.9), List.of()));
-        all.add(new Recognizer(Detector.CARD, Pattern.compile(DIGIT_FIRST + "(?<![\\d-])\\d(?:[ -]?\\d){12,18}(?![\\d-])"), DIGIT,
+        all.add(new Recognizer(Detector.CARD, Pattern.compile(DIGIT_FIRST + "(?<![\\w-])\\d(?:[ -]?\\d){12,18}(?![\\w-])"), DIGIT,
                 (m, t) -> Validators.luhn("", t, m.start(), m.end()) ? 0.9 : -1,
                 List.of("card", "visa", "mastercard", "amex", "credit", "debit")));
         all.add(new Recognizer(Detector.IBAN, Pattern.compile("(?=[A-Z])\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]){11,30}\\b"), DIGIT,

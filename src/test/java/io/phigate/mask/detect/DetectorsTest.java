@@ -65,6 +65,7 @@ class DetectorsTest {
         "room 02134 on floor 5",                                                    // a 5-digit number, no zip context
         "a plain sentence with no identifiers at all",
         "call me maybe 555-1234",                                                   // 7 digits is not NANP
+        "digest 4c0808326819636026a2 and 5d8043749885523b9",                        // Luhn-valid runs inside hex
     })
     void leavesNonPhiAlone(String text) {
         assertThat(DEFAULT.find(text)).isEmpty();

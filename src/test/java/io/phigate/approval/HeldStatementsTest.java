@@ -344,6 +344,38 @@ class HeldStatementsTest {
         }
     }
 
+    @Test
+    void theCommandLineDecidesAndTheChainCanBeFollowedAndVerified() throws Exception {
+        Path token = dir.resolve("bob.jwt");
+        Files.writeString(token, approver(BOB));
+        String url = "http://127.0.0.1:" + gw.gateway().httpAddress().getPort();
+        try (Connection c = agent("simple"); Statement s = c.createStatement()) {
+            CompletableFuture<Void> attempt = CompletableFuture.runAsync(() -> {
+                try {
+                    s.executeUpdate("DELETE FROM held_probe WHERE id = 11");
+                } catch (SQLException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            String id = pending("id = 11").get("id").asText();
+            var list = io.phigate.cli.TestAccess.capture("approvals", "list", "--url", url, "--token-file",
+                    token.toString());
+            assertThat(list.exitCode()).as(list.err()).isZero();
+            assertThat(list.out()).contains(id).contains("destructive-writes").contains(AGENT);
+            var deny = io.phigate.cli.TestAccess.capture("approvals", "deny", id, "--reason", "wrong patient",
+                    "--url", url, "--token-file", token.toString());
+            assertThat(deny.exitCode()).as(deny.err()).isZero();
+            assertThat(deny.out()).contains(id + " is now denied");
+            assertThatThrownBy(() -> attempt.get(10, TimeUnit.SECONDS)).rootCause().hasMessageContaining("wrong patient");
+            String session = (String) gw.auditEventually("detail like '%" + id + "%'", 2).getFirst().get("session_id");
+            var timeline = io.phigate.cli.TestAccess.capture("audit", "session", session, "--store",
+                    gw.auditFile().toString());
+            assertThat(timeline.out()).contains("approval requested").contains("approval denied by " + BOB)
+                    .contains("REFUSED".toLowerCase());
+        }
+        assertThat(io.phigate.cli.TestAccess.run("audit", "verify", "--store", gw.auditFile().toString())).isZero();
+    }
+
     // ---- ticket mode ----
 
     @Test

@@ -4,7 +4,6 @@ import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.identity.Identity;
-import io.phigate.policy.Match;
 import io.phigate.policy.Policy;
 import io.phigate.policy.RiskRules;
 import java.security.SecureRandom;
@@ -51,6 +50,7 @@ public final class Approvals {
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, ApprovalRequest> requests = new ConcurrentHashMap<>();
+    private final WebhookNotifier webhooks = new WebhookNotifier();
 
     public Approvals(Policy policy, AuditSink audit, Clock clock) {
         this.policy = policy;
@@ -58,10 +58,13 @@ public final class Approvals {
         this.clock = clock;
     }
 
-    /** Opens a request and makes its record durable; the caller tells the client only after this returns. */
+    /**
+     * Opens a request and makes its record durable; the caller tells the client only after this returns. The
+     * group's webhook, if any, is told too, with {@code decideAt} (where and how to decide).
+     */
     public ApprovalRequest open(String sessionId, long statementId, Identity requester, String upstream, String role,
-                                String justification, String text, List<String> parameters, RiskRules.Hit hit)
-            throws AuditUnavailableException, Refused {
+                                String justification, String text, List<String> parameters, RiskRules.Hit hit,
+                                String decideAt) throws AuditUnavailableException, Refused {
         prune();
         if (requests.size() >= MAX_PENDING) {
             throw new Refused(503, "too many approval requests are open");
@@ -75,6 +78,10 @@ public final class Approvals {
                 hit.rule().approval().mode().name().toLowerCase(java.util.Locale.ROOT), r.expiresAt(), r.tables(),
                 justification)));
         requests.put(id, r);
+        Policy.ApproverGroup group = policy.approvers().get(hit.rule().approval().group());
+        if (group != null && group.webhook() != null) {
+            webhooks.requested(r, group.webhook(), decideAt);
+        }
         return r;
     }
 
@@ -107,8 +114,8 @@ public final class Approvals {
 
     /** Whether {@code approver} belongs to the request's approver group. */
     public boolean inGroup(Identity approver, ApprovalRequest r) {
-        Match group = policy.approvers().get(r.rule().approval().group());
-        return group != null && group.matches(approver);
+        Policy.ApproverGroup group = policy.approvers().get(r.rule().approval().group());
+        return group != null && group.match().matches(approver);
     }
 
     /** One approver approves or denies. Returns the request as it stands afterwards. */

@@ -38,7 +38,7 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class PolicyLoader {
     private static final List<String> ROOT_KEYS = List.of("phi", "masking", "roles", "approvers", "rules");
-    private static final List<String> APPROVER_KEYS = List.of("match");
+    private static final List<String> APPROVER_KEYS = List.of("match", "webhook");
     private static final List<String> RULE_KEYS = List.of("name", "when", "require_approval", "deny");
     private static final List<String> WHEN_KEYS = List.of("operations", "tables", "roles", "no_where", "phi", "during");
     private static final List<String> APPROVAL_KEYS = List.of("group", "approvers", "timeout", "mode", "valid_for",
@@ -106,7 +106,7 @@ public final class PolicyLoader {
         }
         Policy.Masking masking = masking(s.section("masking", false, MASKING_KEYS));
         List<Role> roles = roles(s);
-        Map<String, Match> approvers = new LinkedHashMap<>();
+        Map<String, Policy.ApproverGroup> approvers = new LinkedHashMap<>();
         Section a = s.section("approvers", false, null);
         if (a != null) {
             for (String group : a.keys()) {
@@ -116,7 +116,8 @@ public final class PolicyLoader {
                     if (match.issuer() == null) {
                         g.problem("match", "an approver group must name the issuer of its members' tokens");
                     }
-                    approvers.put(group, match);
+                    java.net.URI webhook = g.scalar("webhook", false, null, "an http(s) URL", PolicyLoader::webhook);
+                    approvers.put(group, new Policy.ApproverGroup(match, webhook));
                 }
             }
         }
@@ -337,7 +338,19 @@ public final class PolicyLoader {
         return List.copyOf(roles);
     }
 
-    private List<RiskRule> rules(Section root, Map<String, Match> approvers, List<Role> roles) {
+    private static java.net.URI webhook(String text) {
+        try {
+            java.net.URI u = new java.net.URI(text.strip());
+            if (("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null) {
+                return u;
+            }
+        } catch (java.net.URISyntaxException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("expected an http(s) URL, got " + YamlNode.quote(text));
+    }
+
+    private List<RiskRule> rules(Section root, Map<String, Policy.ApproverGroup> approvers, List<Role> roles) {
         YamlNode node = root.node("rules");
         if (node == null) {
             return List.of();
@@ -420,7 +433,7 @@ public final class PolicyLoader {
                 phi != null && phi, during);
     }
 
-    private RiskRule.Approval approval(Section a, Map<String, Match> approvers) {
+    private RiskRule.Approval approval(Section a, Map<String, Policy.ApproverGroup> approvers) {
         if (a == null) {
             return null;
         }

@@ -589,7 +589,7 @@ final class PgSession implements LiveSession {
         ApprovalRequest r;
         try {
             r = approvals.open(id, run.id, identity, upstreamName, role == null ? null : role.name(), justification,
-                    text, parameters, hit);
+                    text, parameters, hit, approvalsUrl == null ? "bin/phigate approvals" : approvalsUrl);
         } catch (AuditUnavailableException e) {
             return refused(ErrorCodes.SYSTEM_IO_ERROR, "phigate refused the statement: the audit store cannot record"
                     + " its approval request (" + e.getMessage() + "); nothing was sent to the database");

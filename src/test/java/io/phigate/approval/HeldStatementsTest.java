@@ -47,13 +47,23 @@ class HeldStatementsTest {
     static Path dir;
     static GatewayHarness gw;
     static HttpClient http = HttpClient.newHttpClient();
+    static com.sun.net.httpserver.HttpServer webhook;
+    static final java.util.concurrent.BlockingQueue<String> notified = new java.util.concurrent.LinkedBlockingQueue<>();
 
     @BeforeAll
     static void start() throws Exception {
+        webhook = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        webhook.createContext("/hook", exchange -> {
+            notified.add(new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        webhook.start();
         Files.writeString(dir.resolve("policy.yaml"), """
                 approvers:
                   phi-approvers:
                     match: { issuer: "%s", claims: { groups: "phi-approvers" } }
+                    webhook: "http://127.0.0.1:%d/hook"
                 rules:
                   - name: no-grants
                     when: { operations: [grant] }
@@ -70,7 +80,7 @@ class HeldStatementsTest {
                   - name: destructive-writes
                     when: { operations: [delete, truncate] }
                     require_approval: { group: phi-approvers, approvers: 1, timeout: 30s, mode: hold }
-                """.formatted(GatewayHarness.ISSUER));
+                """.formatted(GatewayHarness.ISSUER, webhook.getAddress().getPort()));
         try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {
             for (String t : List.of("held_probe", "held_quick", "held_ticket")) {
                 s.execute("DROP TABLE IF EXISTS " + t);
@@ -86,6 +96,7 @@ class HeldStatementsTest {
     @AfterAll
     static void stop() {
         gw.close();
+        webhook.stop(0);
     }
 
     // ---- helpers ----
@@ -155,7 +166,17 @@ class HeldStatementsTest {
                 assertThat(request.get("rule").asText()).isEqualTo("destructive-writes");
                 assertThat(request.get("subject").asText()).isEqualTo(AGENT);
                 assertThat(request.get("tables").toString()).contains("held_probe");
-                Thread.sleep(200);
+                String hook = null;
+                for (long end = System.nanoTime() + 10_000_000_000L; System.nanoTime() < end; ) {
+                    String body = notified.poll(100, TimeUnit.MILLISECONDS);
+                    if (body != null && body.contains(request.get("id").asText())) {
+                        hook = body;
+                        break;
+                    }
+                }
+                assertThat(hook).as("the group's webhook is told").isNotNull().startsWith("{\"text\":")
+                        .contains("destructive-writes").contains(AGENT).contains("/api/v1/approvals/")
+                        .doesNotContain("DELETE");
                 assertThat(deleted).isNotDone();
                 assertThat(rows("held_probe", id)).as("nothing reached PostgreSQL before approval").isEqualTo(1);
 

@@ -181,6 +181,15 @@ public final class Approvals {
     }
 
     /**
+     * A held statement was approved and is being released: its approval is spent (so no ticket can run the same
+     * statement again on it), and the returned record says so.
+     */
+    public AuditEvent releaseHeld(ApprovalRequest r, String sessionId, long statementId) {
+        r.use();
+        return usedEvent(r, sessionId, statementId);
+    }
+
+    /**
      * The record that an approved statement was released upstream as {@code statementId} of {@code sessionId}; the
      * session makes it durable together with that statement's own record, before forwarding it.
      */

@@ -611,7 +611,7 @@ final class PgSession implements LiveSession {
                 + "\" holds this statement for approval by " + approvers + " of group \"" + how.group()
                 + "\": request " + r.id() + ", waiting until " + r.expiresAt() + ". Approve: " + decide)));
         return switch (hold(r)) {
-            case APPROVED -> new Verdict(approvals.usedEvent(r, id, run.id), null);
+            case APPROVED -> new Verdict(approvals.releaseHeld(r, id, run.id), null);
             case DENIED -> refused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "phigate: approval request " + r.id()
                     + " was denied: " + r.denialReason());
             case EXPIRED -> refused(QUERY_CANCELED, "canceling statement: approval request " + r.id()

@@ -210,6 +210,59 @@ class HeldStatementsTest {
         }
     }
 
+    private static String upstreamState(String applicationName) throws SQLException {
+        try (Connection c = TestDatabase.get().superuser(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT state FROM pg_stat_activity WHERE application_name = '"
+                     + applicationName + "'")) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    @Test
+    void whileHeldNoUpstreamTransactionIsOpenUnlessTheClientOpenedOne() throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", "agent");
+        p.setProperty("password", gw.token(AGENT, Duration.ofMinutes(5)));
+        p.setProperty("ApplicationName", "held-tx-probe");
+        try (Connection c = java.sql.DriverManager.getConnection(gw.jdbcUrl(), p); Statement s = c.createStatement()) {
+            CompletableFuture<Void> outside = CompletableFuture.runAsync(() -> {
+                try {
+                    s.executeUpdate("DELETE FROM held_probe WHERE id = 12");
+                } catch (SQLException ignored) {
+                    // cancelled below
+                }
+            });
+            pending("id = 12");
+            assertThat(upstreamState("held-tx-probe")).isEqualTo("idle");
+            s.cancel();
+            outside.get(10, TimeUnit.SECONDS);
+
+            c.setAutoCommit(false);
+            s.executeUpdate("INSERT INTO held_probe VALUES (100, 'in tx')");
+            CompletableFuture<Void> inside = CompletableFuture.runAsync(() -> {
+                try {
+                    s.executeUpdate("DELETE FROM held_probe WHERE id = 13");
+                } catch (SQLException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            String id = pending("id = 13").get("id").asText();
+            assertThat(upstreamState("held-tx-probe")).as("the client's transaction stays open while held")
+                    .isEqualTo("idle in transaction");
+            call("POST", "/api/v1/approvals/" + id + "/deny", approver(ALICE), "{\"reason\": \"no\"}");
+            assertThatThrownBy(() -> inside.get(10, TimeUnit.SECONDS)).rootCause()
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("42501"));
+            assertThat(upstreamState("held-tx-probe")).as("a denial aborts it, as a failed statement would")
+                    .isEqualTo("idle in transaction (aborted)");
+            c.rollback();
+        }
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM held_probe WHERE id IN (13, 100)")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).as("row 13 kept, the transaction's insert rolled back").isEqualTo(1);
+        }
+    }
+
     @Test
     void deniedStatementGets42501WithTheApproversReason() throws Exception {
         try (Connection c = agent("simple"); Statement s = c.createStatement()) {

@@ -2,12 +2,9 @@ package io.phigate.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.phigate.config.ConfigException;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -170,30 +167,14 @@ final class ApprovalsCommand implements Runnable {
 
     /** The response when it is 2xx; otherwise prints the API's error and returns null. */
     private static HttpResponse<String> request(CommandLine.Model.CommandSpec spec, Target target, String method,
-                                                String path, String body) throws IOException, InterruptedException {
-        URI base;
+                                                String path, String body) throws InterruptedException {
         String token;
         try {
-            base = target.gateway.base();
             token = Files.readString(target.tokenFile, StandardCharsets.UTF_8).strip();
-        } catch (ConfigException | IOException e) {
-            spec.commandLine().getErr().println("phigate approvals: " + e.getMessage());
-            return null;
-        }
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).header("Authorization", "Bearer " + token);
-        b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
-                : b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
-        HttpResponse<String> r;
-        try {
-            r = GatewayUrl.send(b.build());
         } catch (IOException e) {
-            spec.commandLine().getErr().println("phigate approvals: cannot reach " + base + ": " + e.getMessage());
+            spec.commandLine().getErr().println("phigate approvals: cannot read the token file: " + e.getMessage());
             return null;
         }
-        if (r.statusCode() / 100 != 2) {
-            spec.commandLine().getErr().println("phigate approvals: " + r.statusCode() + " " + r.body());
-            return null;
-        }
-        return r;
+        return target.gateway.call(spec.commandLine().getErr(), "approvals", method, path, body, token);
     }
 }

@@ -7,6 +7,7 @@ import io.phigate.pg.backend.SimpleQueryClient;
 import io.phigate.policy.Policy;
 import io.phigate.sql.CatalogCache;
 
+import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
@@ -91,18 +92,22 @@ public final class Gateway implements AutoCloseable {
                 Thread.ofPlatform().name("phigate-timers").daemon().factory());
         SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions());
         RoleJanitor janitor = null;
+        HttpServer http = null;
         try {
             EphemeralRoles ephemeral = new EphemeralRoles(config.audit().replica(), config.limits().maxFrameBytes());
             janitor = new RoleJanitor(ephemeral, config.upstreams().values()).start(timers);
             CredentialExchange exchange = new CredentialExchange(policy, config.identity(), config.upstreams().keySet(),
                     Clock.systemUTC());
+            Approvals approvals = new Approvals(policy, audit, Clock.systemUTC());
+            http = config.listen().http() == null ? null
+                    : new HttpServer(config.listen().http(), metrics(sessions, store),
+                            AuditQueries.of(config.audit()), verifier, exchange, sessions, approvals).start();
+            String approvalsUrl = http == null ? null : "http://" + hostForUrl(http.address().getHostString()) + ":"
+                    + http.address().getPort() + "/api/v1/approvals/";
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(SimpleQueryClient::loadCatalog),
                     maskingKeys(policy), new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
-                    timers, ephemeral);
+                    timers, ephemeral, approvals, approvalsUrl);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
-            HttpServer http = config.listen().http() == null ? null
-                    : new HttpServer(config.listen().http(), metrics(sessions, store),
-                            AuditQueries.of(config.audit()), verifier, exchange, sessions).start();
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http, janitor);
             postgres.start();
             return gateway;
@@ -110,10 +115,17 @@ public final class Gateway implements AutoCloseable {
             if (janitor != null) {
                 janitor.close();
             }
+            if (http != null) {
+                http.close();
+            }
             timers.shutdownNow();
             audit.close();
             throw e;
         }
+    }
+
+    private static String hostForUrl(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
     }
 
     /** The policy's masking key, or null (keyed operators then redact); a key that cannot be read stops the start. */

@@ -112,6 +112,31 @@ public sealed interface AuditEvent {
     record CancelRequested(Instant time, String sessionId, String clientAddress, boolean matched) implements AuditEvent {
     }
 
+    /**
+     * A statement needs human approval, and a request was opened for it. Durable before the client is told.
+     * {@code statementSha256} binds the request to the exact statement: SHA-256 over its text and parameters
+     * (see {@code approval.StatementHash}). {@code statementId} is the session's statement the request is for.
+     */
+    record ApprovalRequested(Instant time, String sessionId, long statementId, String approvalId, String upstream,
+                             String issuer, String subject, String text, List<String> parameters,
+                             String statementSha256, String rule, String group, int approversNeeded, String mode,
+                             Instant expiresAt, List<String> tables, String justification) implements AuditEvent {
+        @Override
+        public String toString() {
+            return "ApprovalRequested[session=" + sessionId + ", approval=" + approvalId + ", rule=" + rule
+                    + ", textLength=" + (text == null ? 0 : text.length()) + "]";
+        }
+    }
+
+    /**
+     * What became of an approval request: {@code approved} or {@code denied} by one approver (issuer and subject
+     * are the approver's), {@code expired}, {@code withdrawn} (cancel or disconnect), or {@code used} when the
+     * approved statement was released upstream as statement {@code statementId} of session {@code sessionId}.
+     */
+    record ApprovalDecided(Instant time, String sessionId, Long statementId, String approvalId, String decision,
+                           String issuer, String subject, String reason, String statementSha256) implements AuditEvent {
+    }
+
     enum Protocol { SIMPLE, EXTENDED, FUNCTION_CALL }
 
     enum Outcome {

@@ -86,6 +86,18 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
                             e.durationMillis()));
             case AuditEvent.CancelRequested e -> new AuditRow(time, "cancel_requested", e.sessionId(), null,
                     new Peer(e.clientAddress(), null, null, null), null, null, detail("matched", e.matched()));
+            case AuditEvent.ApprovalRequested e -> new AuditRow(time, "approval_requested", e.sessionId(),
+                    e.statementId(), new Peer(null, e.upstream(), e.issuer(), e.subject()),
+                    new Request(null, e.text(), parameters(e.parameters()), null, null), null,
+                    detail("approval_id", e.approvalId(), "statement_sha256", e.statementSha256(), "rule", e.rule(),
+                            "group", e.group(), "approvers", e.approversNeeded(), "mode", e.mode(),
+                            "expires_at", e.expiresAt() == null ? null : e.expiresAt().toString(),
+                            "tables", e.tables(), "justification", e.justification()));
+            case AuditEvent.ApprovalDecided e -> new AuditRow(time, "approval_decided", e.sessionId(),
+                    e.statementId(), new Peer(null, null, e.issuer(), e.subject()), null,
+                    new Result(e.decision(), null, null, null, null),
+                    detail("approval_id", e.approvalId(), "decision", e.decision(), "reason", e.reason(),
+                            "statement_sha256", e.statementSha256()));
         };
     }
 

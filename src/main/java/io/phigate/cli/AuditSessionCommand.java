@@ -85,6 +85,9 @@ final class AuditSessionCommand implements Callable<Integer> {
                     + (e.durationMicros() == null ? "" : ", " + String.format("%.3f ms", e.durationMicros() / 1000.0));
             case "cancel_requested" -> "cancel requested from " + e.clientAddress() + " " + e.detail();
             case "session_ended" -> "ended " + e.detail();
+            case "approval_requested" -> "#" + e.statementId() + " approval requested " + e.detail();
+            case "approval_decided" -> "#" + e.statementId() + " approval " + e.outcome()
+                    + (e.subject() == null ? "" : " by " + e.subject()) + " " + e.detail();
             default -> e.kind();
         };
         return String.format("%-28s  %s", e.time(), Terminal.safe(what));

@@ -36,6 +36,40 @@ final class GatewayUrl {
         return URI.create("http://" + host + ":" + http.port());
     }
 
+    /**
+     * Sends {@code method path} (with {@code body} as JSON when not null, and {@code bearer} as the token when not
+     * null) to this gateway. The response when it is 2xx; otherwise prints why, prefixed {@code phigate COMMAND:},
+     * and returns null.
+     */
+    HttpResponse<String> call(java.io.PrintWriter err, String command, String method, String path, String body,
+                              String bearer) throws InterruptedException {
+        URI base;
+        try {
+            base = base();
+        } catch (ConfigException e) {
+            err.println("phigate " + command + ": " + e.getMessage());
+            return null;
+        }
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path));
+        if (bearer != null) {
+            b.header("Authorization", "Bearer " + bearer);
+        }
+        b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
+                : b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+        HttpResponse<String> r;
+        try {
+            r = send(b.build());
+        } catch (java.io.IOException e) {
+            err.println("phigate " + command + ": cannot reach " + base + ": " + e.getMessage());
+            return null;
+        }
+        if (r.statusCode() / 100 != 2) {
+            err.println("phigate " + command + ": " + r.statusCode() + " " + r.body());
+            return null;
+        }
+        return r;
+    }
+
     static HttpResponse<String> send(HttpRequest request) throws java.io.IOException, InterruptedException {
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
             return client.send(request, HttpResponse.BodyHandlers.ofString());

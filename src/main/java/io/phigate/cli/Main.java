@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "phigate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A PostgreSQL gateway for AI agents that handle protected health information.",
         subcommands = {ServeCommand.class, DemoCommand.class, KeysCommand.class, TokenCommand.class, AuditCommand.class,
-                SessionsCommand.class, CredentialsCommand.class,
+                SessionsCommand.class, CredentialsCommand.class, ApprovalsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

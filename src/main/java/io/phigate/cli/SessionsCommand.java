@@ -2,12 +2,8 @@ package io.phigate.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.phigate.config.ConfigException;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
@@ -100,29 +96,8 @@ final class SessionsCommand implements Runnable {
         }
     }
 
-    /** The response when it is 2xx; otherwise prints the API's error and returns null. */
     private static HttpResponse<String> request(CommandLine.Model.CommandSpec spec, GatewayUrl gateway, String method,
-                                                String path) throws IOException, InterruptedException {
-        URI base;
-        try {
-            base = gateway.base();
-        } catch (ConfigException e) {
-            spec.commandLine().getErr().println("phigate sessions: " + e.getMessage());
-            return null;
-        }
-        HttpRequest request = HttpRequest.newBuilder(base.resolve(path))
-                .method(method, HttpRequest.BodyPublishers.noBody()).build();
-        HttpResponse<String> r;
-        try {
-            r = GatewayUrl.send(request);
-        } catch (IOException e) {
-            spec.commandLine().getErr().println("phigate sessions: cannot reach " + base + ": " + e.getMessage());
-            return null;
-        }
-        if (r.statusCode() / 100 != 2) {
-            spec.commandLine().getErr().println("phigate sessions: " + r.statusCode() + " " + r.body());
-            return null;
-        }
-        return r;
+                                                String path) throws InterruptedException {
+        return gateway.call(spec.commandLine().getErr(), "sessions", method, path, null, null);
     }
 }

@@ -5,6 +5,7 @@ import io.phigate.mask.PhiType;
 import io.phigate.policy.Match;
 import io.phigate.policy.PhiCatalog;
 import io.phigate.policy.Policy;
+import io.phigate.policy.RiskRule;
 import io.phigate.policy.Role;
 import io.phigate.sql.ColumnRef;
 import io.phigate.sql.Operation;
@@ -36,7 +37,12 @@ import java.util.regex.PatternSyntaxException;
  * "The policy file".
  */
 public final class PolicyLoader {
-    private static final List<String> ROOT_KEYS = List.of("phi", "masking", "roles");
+    private static final List<String> ROOT_KEYS = List.of("phi", "masking", "roles", "approvers", "rules");
+    private static final List<String> APPROVER_KEYS = List.of("match", "webhook");
+    private static final List<String> RULE_KEYS = List.of("name", "when", "require_approval", "deny");
+    private static final List<String> WHEN_KEYS = List.of("operations", "tables", "roles", "no_where", "phi", "during");
+    private static final List<String> APPROVAL_KEYS = List.of("group", "approvers", "timeout", "mode", "valid_for",
+            "uses");
     private static final List<String> PHI_KEYS = List.of("columns", "discover_comments", "subjects", "functions",
             "unparsed", "detection");
     private static final List<String> DETECTION_KEYS = List.of("enabled", "min_confidence", "detectors", "mrn_patterns");
@@ -100,7 +106,24 @@ public final class PolicyLoader {
         }
         Policy.Masking masking = masking(s.section("masking", false, MASKING_KEYS));
         List<Role> roles = roles(s);
-        return new Policy(Collections.unmodifiableMap(phi), masking, roles);
+        Map<String, Policy.ApproverGroup> approvers = new LinkedHashMap<>();
+        Section a = s.section("approvers", false, null);
+        if (a != null) {
+            for (String group : a.keys()) {
+                Section g = a.section(group, true, APPROVER_KEYS);
+                Match match = g == null ? null : match(g.section("match", true, MATCH_KEYS));
+                if (match != null) {
+                    if (match.issuer() == null) {
+                        g.problem("match", "an approver group must name the issuer of its members' tokens");
+                    }
+                    java.net.URI webhook = g.scalar("webhook", false, null, "an http(s) URL", PolicyLoader::webhook);
+                    approvers.put(group, new Policy.ApproverGroup(match, webhook));
+                }
+            }
+        }
+        List<RiskRule> rules = rules(s, approvers, roles);
+        return new Policy(Collections.unmodifiableMap(phi), masking, roles, Collections.unmodifiableMap(approvers),
+                rules);
     }
 
     private PhiCatalog catalog(Section s) {
@@ -315,6 +338,123 @@ public final class PolicyLoader {
         return List.copyOf(roles);
     }
 
+    private static java.net.URI webhook(String text) {
+        try {
+            java.net.URI u = new java.net.URI(text.strip());
+            if (("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null) {
+                return u;
+            }
+        } catch (java.net.URISyntaxException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("expected an http(s) URL, got " + YamlNode.quote(text));
+    }
+
+    private List<RiskRule> rules(Section root, Map<String, Policy.ApproverGroup> approvers, List<Role> roles) {
+        YamlNode node = root.node("rules");
+        if (node == null) {
+            return List.of();
+        }
+        if (!(node instanceof YamlNode.Sequence seq)) {
+            root.problem("rules", "expected a list of rules, got " + YamlNode.describe(node));
+            return List.of();
+        }
+        List<RiskRule> rules = new ArrayList<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (int i = 0; i < seq.items().size(); i++) {
+            YamlNode item = seq.items().get(i);
+            Section r = Section.open(item, "rules[" + i + "]", item.line(), problems, baseDir, RULE_KEYS);
+            if (r == null) {
+                continue;
+            }
+            String name = r.string("name", true, null);
+            if (name != null && !names.add(name)) {
+                r.problem("name", "a rule named \"" + name + "\" is already defined");
+            }
+            RiskRule.When when = when(r.section("when", true, WHEN_KEYS), roles);
+            String deny = r.string("deny", false, null);
+            RiskRule.Approval approval = approval(r.section("require_approval", false, APPROVAL_KEYS), approvers);
+            boolean hasApproval = r.has("require_approval");
+            if (deny == null && !hasApproval && !r.has("deny")) {
+                r.problem("name", "a rule needs either require_approval or deny");
+            } else if (deny != null && hasApproval) {
+                r.problem("deny", "a rule has either require_approval or deny, not both");
+            }
+            if (name != null && when != null && (deny != null) != (approval != null)) {
+                rules.add(new RiskRule(name, when, approval, deny));
+            }
+        }
+        return List.copyOf(rules);
+    }
+
+    private RiskRule.When when(Section w, List<Role> roles) {
+        if (w == null) {
+            return null;
+        }
+        Set<Operation> operations = EnumSet.noneOf(Operation.class);
+        List<String> ops = w.strings("operations", false);
+        if (ops != null) {
+            for (String op : ops) {
+                try {
+                    operations.add(operation(op));
+                } catch (IllegalArgumentException e) {
+                    w.problem("operations", e.getMessage());
+                }
+            }
+        }
+        List<String> tables = new ArrayList<>();
+        List<String> t = w.strings("tables", false);
+        if (t != null) {
+            for (String table : t) {
+                tables.add(table.contains(".") ? table.toLowerCase(Locale.ROOT) : "*." + table.toLowerCase(Locale.ROOT));
+            }
+        }
+        List<String> roleNames = w.strings("roles", false);
+        if (roleNames != null) {
+            Set<String> known = new LinkedHashSet<>();
+            roles.forEach(role -> known.add(role.name()));
+            for (String role : roleNames) {
+                if (!known.contains(role)) {
+                    String hint = Suggest.nearest(role, new ArrayList<>(known));
+                    w.problem("roles", "no role named \"" + role + "\" is defined"
+                            + (hint == null ? "" : "; did you mean \"" + hint + "\"?"));
+                }
+            }
+        }
+        Boolean noWhere = w.bool("no_where", false);
+        Boolean phi = w.bool("phi", false);
+        List<Role.TimeWindow> during = windows(w, "during");
+        if (noWhere != null && noWhere && !operations.isEmpty()
+                && !operations.contains(Operation.DELETE) && !operations.contains(Operation.UPDATE)) {
+            w.problem("no_where", "no_where applies to delete and update; add one of them to operations");
+        }
+        return new RiskRule.When(Collections.unmodifiableSet(operations), List.copyOf(tables),
+                roleNames == null ? List.of() : List.copyOf(roleNames), noWhere != null && noWhere,
+                phi != null && phi, during);
+    }
+
+    private RiskRule.Approval approval(Section a, Map<String, Policy.ApproverGroup> approvers) {
+        if (a == null) {
+            return null;
+        }
+        String group = a.string("group", true, null);
+        if (group != null && !approvers.containsKey(group)) {
+            String hint = Suggest.nearest(group, new ArrayList<>(approvers.keySet()));
+            a.problem("group", "no approver group \"" + group + "\" is defined under approvers"
+                    + (hint == null ? "" : "; did you mean \"" + hint + "\"?"));
+        }
+        Integer count = a.integer("approvers", 1, 1, 10);
+        java.time.Duration timeout = a.duration("timeout", java.time.Duration.ofMinutes(10), true);
+        RiskRule.Mode mode = a.scalar("mode", false, RiskRule.Mode.HOLD, "hold or ticket",
+                text -> ConfigLoader.enumValue(RiskRule.Mode.class, text));
+        java.time.Duration validFor = a.duration("valid_for", java.time.Duration.ofHours(1), true);
+        Integer uses = a.integer("uses", 1, 1, 1000);
+        if (group == null || count == null || timeout == null || mode == null || validFor == null || uses == null) {
+            return null;
+        }
+        return new RiskRule.Approval(group, count, timeout, mode, validFor, uses);
+    }
+
     private Match match(Section s) {
         if (s == null) {
             return null;
@@ -374,18 +514,22 @@ public final class PolicyLoader {
     }
 
     private List<Role.TimeWindow> windows(Section r) {
-        YamlNode node = r.node("windows");
+        return windows(r, "windows");
+    }
+
+    private List<Role.TimeWindow> windows(Section r, String key) {
+        YamlNode node = r.node(key);
         if (node == null) {
             return List.of();
         }
         if (!(node instanceof YamlNode.Sequence seq)) {
-            r.problem("windows", "expected a list of {days, from, to, zone}, got " + YamlNode.describe(node));
+            r.problem(key, "expected a list of {days, from, to, zone}, got " + YamlNode.describe(node));
             return List.of();
         }
         List<Role.TimeWindow> out = new ArrayList<>();
         for (int i = 0; i < seq.items().size(); i++) {
             YamlNode item = seq.items().get(i);
-            Section w = Section.open(item, r.pathOf("windows") + "[" + i + "]", item.line(), problems, baseDir, WINDOW_KEYS);
+            Section w = Section.open(item, r.pathOf(key) + "[" + i + "]", item.line(), problems, baseDir, WINDOW_KEYS);
             if (w == null) {
                 continue;
             }

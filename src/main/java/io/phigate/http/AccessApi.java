@@ -46,21 +46,11 @@ final class AccessApi {
     }
 
     void issueCredential(Context ctx) throws Exception {
-        String authorization = ctx.header("Authorization");
-        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            ctx.header("WWW-Authenticate", "Bearer");
-            AuditApi.error(ctx, 401, "send the agent token as Authorization: Bearer <token>");
+        Identity identity = bearer(ctx, verifier, "the agent token");
+        if (identity == null) {
             return;
         }
-        String token = authorization.substring(7).strip();
-        Identity identity;
-        try {
-            identity = verifier.verify(token);
-        } catch (TokenRejectedException e) {
-            ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-            AuditApi.error(ctx, 401, "token rejected: " + e.getMessage());
-            return;
-        }
+        String token = ctx.header("Authorization").substring(7).strip();
         String justification = null;
         String upstream = null;
         byte[] body = ctx.bodyAsBytes();
@@ -109,6 +99,23 @@ final class AccessApi {
             AuditApi.json(ctx, 201, out);
         } catch (CredentialExchange.Refused e) {
             AuditApi.error(ctx, e.status(), e.getMessage());
+        }
+    }
+
+    /** The identity of the request's bearer token; null after answering 401 when there is none or it is rejected. */
+    static Identity bearer(Context ctx, TokenVerifier verifier, String whose) throws Exception {
+        String authorization = ctx.header("Authorization");
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            ctx.header("WWW-Authenticate", "Bearer");
+            AuditApi.error(ctx, 401, "send " + whose + " as Authorization: Bearer <token>");
+            return null;
+        }
+        try {
+            return verifier.verify(authorization.substring(7).strip());
+        } catch (TokenRejectedException e) {
+            ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            AuditApi.error(ctx, 401, "token rejected: " + e.getMessage());
+            return null;
         }
     }
 

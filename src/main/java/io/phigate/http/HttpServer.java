@@ -3,6 +3,7 @@ package io.phigate.http;
 import io.javalin.Javalin;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditQueries;
 import io.phigate.config.HostPort;
 import io.phigate.credentials.CredentialExchange;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway's HTTP listener: liveness at {@code /healthz}, Prometheus metrics at {@code /metrics} and, on a
  * loopback listener only, the audit API ({@link AuditApi}). Metrics carry counts and states only, never statement
- * text, parameters or row values. The approvals API and the web console arrive here in their own issues.
+ * text, parameters or row values. The approvals API ({@link ApprovalsApi}) is here too; the web console arrives
+ * in its own issue.
  */
 public final class HttpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
@@ -44,6 +46,15 @@ public final class HttpServer implements AutoCloseable {
      */
     public HttpServer(HostPort address, PrometheusMeterRegistry registry, AuditQueries audit, TokenVerifier verifier,
                       CredentialExchange exchange, SessionRegistry sessions) {
+        this(address, registry, audit, verifier, exchange, sessions, null);
+    }
+
+    /**
+     * With the approvals API as well (any address: every call is authenticated by the approver's own token and
+     * shows only the requests of its groups). {@code approvals} may be null.
+     */
+    public HttpServer(HostPort address, PrometheusMeterRegistry registry, AuditQueries audit, TokenVerifier verifier,
+                      CredentialExchange exchange, SessionRegistry sessions, Approvals approvals) {
         this.host = address.host();
         boolean loopback = isLoopback(address.host());
         this.auditApi = audit != null && loopback;
@@ -53,6 +64,7 @@ public final class HttpServer implements AutoCloseable {
                     + " authentication", address);
         }
         AuditApi api = auditApi ? new AuditApi(audit) : null;
+        ApprovalsApi decide = verifier != null && approvals != null ? new ApprovalsApi(verifier, approvals) : null;
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jetty.host = address.host();
@@ -66,6 +78,12 @@ public final class HttpServer implements AutoCloseable {
             }
             if (verifier != null && exchange != null) {
                 config.routes.post("/api/v1/credentials", access::issueCredential);
+            }
+            if (decide != null) {
+                config.routes.get("/api/v1/approvals", decide::list);
+                config.routes.get("/api/v1/approvals/{id}", decide::show);
+                config.routes.post("/api/v1/approvals/{id}/approve", decide::approve);
+                config.routes.post("/api/v1/approvals/{id}/deny", decide::deny);
             }
             if (sessions != null && loopback) {
                 config.routes.get("/api/v1/sessions", access::listSessions);

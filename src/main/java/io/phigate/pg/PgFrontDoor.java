@@ -9,6 +9,7 @@ import io.phigate.policy.Role;
 
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.JWTParser;
+import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
@@ -59,6 +60,9 @@ public final class PgFrontDoor implements Consumer<Socket> {
 
     private final Policy policy;
     private final SessionPolicies policies;
+    private final Approvals approvals;
+    /** Where approvers decide, named in the notice a held statement's client gets; null without an HTTP listener. */
+    private final String approvalsUrl;
     private final EphemeralRoles ephemeral;
     private final GatewayConfig config;
     private final ClientHandshake handshake;
@@ -81,6 +85,21 @@ public final class PgFrontDoor implements Consumer<Socket> {
     public PgFrontDoor(GatewayConfig config, Policy policy, CatalogCache catalogs, MaskingKeys maskingKeys,
                        ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
                        ScheduledExecutorService timers, EphemeralRoles ephemeral) {
+        this(config, policy, catalogs, maskingKeys, handshake, audit, registry, timers, ephemeral,
+                new Approvals(policy, audit, java.time.Clock.systemUTC()), null);
+    }
+
+    /**
+     * {@code approvals} holds the statements waiting for a human (shared with the HTTP API that decides them);
+     * {@code approvalsUrl} is that API's base ({@code http://host:port/api/v1/approvals/}), named in the notice a
+     * held statement's client gets, or null when no HTTP listener serves it.
+     */
+    public PgFrontDoor(GatewayConfig config, Policy policy, CatalogCache catalogs, MaskingKeys maskingKeys,
+                       ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
+                       ScheduledExecutorService timers, EphemeralRoles ephemeral, Approvals approvals,
+                       String approvalsUrl) {
+        this.approvals = approvals;
+        this.approvalsUrl = approvalsUrl;
         this.ephemeral = ephemeral;
         this.config = config;
         this.policy = policy;
@@ -260,7 +279,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
         ScheduledFuture<?>[] expiry = new ScheduledFuture<?>[1];
         PgSession session = new PgSession(sessionId, pid, secret, identity, startup.database(), clientAddress, ch, up,
                 audit, config.audit().responseCap(), policy, role, settings.justification(), setup.masking(),
-                setup.analyzer(), setup.gate(), () -> {
+                setup.analyzer(), setup.gate(), approvals, approvalsUrl, () -> {
                     byProcessId.remove(pid);
                     if (expiry[0] != null) {
                         expiry[0].cancel(false);

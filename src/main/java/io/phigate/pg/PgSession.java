@@ -1,5 +1,7 @@
 package io.phigate.pg;
 
+import io.phigate.approval.ApprovalRequest;
+import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.AuditEvent.Protocol;
@@ -11,6 +13,8 @@ import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import java.util.function.Function;
 import io.phigate.policy.Policy;
+import io.phigate.policy.RiskRule;
+import io.phigate.policy.RiskRules;
 import io.phigate.policy.Role;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.frontend.ClientHandshake.Channel;
@@ -50,6 +54,15 @@ final class PgSession implements LiveSession {
     private static final Logger log = LoggerFactory.getLogger(PgSession.class);
     /** A portal name no client creates: executing it makes the server raise an error, aborting its transaction. */
     private static final byte[] PROVOKE_ERROR = execBody("phigate: refused statement");
+    /**
+     * Ticket mode: the statement needs approval and a request was opened; retry once approved. A class of its own
+     * ("PA", phigate approval), so an agent can tell it from every error PostgreSQL raises.
+     */
+    static final String APPROVAL_REQUIRED = "PA001";
+    static final String QUERY_CANCELED = "57014";
+    static final String CONFIGURATION_LIMIT_EXCEEDED = "53400";
+    /** How often a held statement's thread looks at the client socket (and notices a cancel). */
+    private static final int HOLD_POLL_MILLIS = 100;
 
     private final String id;
     private final int processId;
@@ -89,6 +102,29 @@ final class PgSession implements LiveSession {
     private boolean discardToSync;
     private volatile boolean closing;
     private volatile String endReason;
+    private final Approvals approvals;
+    /** Base URL of the approvals API, named in the notice of a held statement; null without an HTTP listener. */
+    private final String approvalsUrl;
+    /** The approval the agent named with {@code SET phigate.approval} (ticket mode), or null. */
+    private String approvalTicket;
+    /** The request the client reader is blocked on, so that a client's cancel can withdraw it. */
+    private volatile ApprovalRequest held;
+    /** Prepared statement name to the approval rule its text fires; absent when it fires none. */
+    private final Map<String, RiskRules.Hit> preparedRisk = new HashMap<>();
+    /** Executes in the current chunk that need approval: the chunk is held (and cut only at Sync or Flush). */
+    private final List<HeldExecute> heldExecutes = new ArrayList<>();
+
+    /** An Execute waiting, with the rest of its batch, for approval. */
+    private record HeldExecute(StatementRun run, RiskRules.Hit hit, String text, List<String> parameters) {
+        @Override
+        public String toString() {
+            return "HeldExecute[" + run.id + ", rule=" + hit.rule().name() + "]";
+        }
+    }
+
+    /** What became of a statement that needed approval: released (with the record saying so) or refused. */
+    private record Verdict(AuditEvent used, StatementGate.Refusal refusal) {
+    }
 
     private record Portal(String statement, String text, List<String> parameters) {
     }
@@ -96,7 +132,10 @@ final class PgSession implements LiveSession {
     PgSession(String id, int processId, byte[] secretKey, Identity identity, String upstreamName,
               String clientAddress, Channel client, UpstreamConnection upstream, AuditSink audit, int responseCap,
               Policy policy, Role role, String justification, SessionMasking masking,
-              Function<String, List<StatementAnalysis>> analyzer, StatementGate gate, Runnable onEnd) {
+              Function<String, List<StatementAnalysis>> analyzer, StatementGate gate, Approvals approvals,
+              String approvalsUrl, Runnable onEnd) {
+        this.approvals = approvals;
+        this.approvalsUrl = approvalsUrl;
         this.masking = masking;
         this.analyzer = analyzer;
         this.gate = gate;
@@ -182,12 +221,13 @@ final class PgSession implements LiveSession {
             switch (m) {
                 case Query q -> {
                     ResultShape shape = null;
+                    RiskRules.Hit risk = null;
                     List<StatementAnalysis> analyses = null;
                     if (analyzer != null) {
                         analyses = analyzer.apply(q.sql());
-                        if (analyses.size() == 1 && isJustification(analyses.getFirst())) {
+                        if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
                             forwardChunk();
-                            setJustification(q.sql(), analyses.getFirst());
+                            setGatewaySetting(q.sql(), analyses.getFirst());
                             continue;
                         }
                         StatementGate.Refusal refusal = gate.check(analyses, justification);
@@ -196,19 +236,34 @@ final class PgSession implements LiveSession {
                             refuseStatement(Protocol.SIMPLE, q.sql(), refusal, false, analyses);
                             continue;
                         }
+                        risk = gate.approvalFor(analyses);
                         shape = shapeOf(analyses);
                     }
                     StatementRun run = newStatement(0);
+                    AuditEvent used = null;
+                    if (risk != null) {
+                        forwardChunk();
+                        Verdict verdict = approval(run, q.sql(), List.of(), risk);
+                        if (verdict.refusal() != null) {
+                            refuseStatement(run, Protocol.SIMPLE, q.sql(), verdict.refusal(), false, analyses);
+                            continue;
+                        }
+                        used = verdict.used();
+                    }
                     chunk.statement(run, requested(run, Protocol.SIMPLE, q.sql(), List.of(), null, null, analyses));
+                    if (used != null) {
+                        chunk.events.add(used);
+                    }
                     chunk.add((byte) type, body, Exchange.Op.shaped(Exchange.Kind.QUERY, run, shape));
                     forwardChunk();
                 }
                 case Parse p -> {
                     if (analyzer != null) {
                         List<StatementAnalysis> analyses = analyzer.apply(p.query());
-                        StatementGate.Refusal refusal = analyses.stream().anyMatch(this::isJustification)
+                        StatementGate.Refusal refusal = analyses.stream().anyMatch(StatementGate::isGatewaySetting)
                                 ? new StatementGate.Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "send SET"
-                                        + " phigate.justification alone as a simple query, not as a prepared statement")
+                                        + " phigate.justification or phigate.approval alone as a simple query, not as a"
+                                        + " prepared statement")
                                 : gate.check(analyses, justification);
                         if (refusal != null) {
                             forwardChunk();
@@ -216,6 +271,12 @@ final class PgSession implements LiveSession {
                             continue;
                         }
                         track(analyses);
+                        RiskRules.Hit risk = gate.approvalFor(analyses);
+                        if (risk != null) {
+                            preparedRisk.put(p.statement(), risk);
+                        } else {
+                            preparedRisk.remove(p.statement());
+                        }
                         preparedShapes.put(p.statement(),
                                 new ResultShape.Prepared(analyses.isEmpty() ? null : resolve(analyses.getFirst())));
                     }
@@ -253,6 +314,10 @@ final class PgSession implements LiveSession {
                             : requested(run, Protocol.EXTENDED, portal.text, portal.parameters, portal.statement, e.portal(),
                                     analysisOfPortal(e.portal())));
                     chunk.extended = true;
+                    RiskRules.Hit risk = portal == null ? null : preparedRisk.get(portal.statement);
+                    if (risk != null) {
+                        heldExecutes.add(new HeldExecute(run, risk, portal.text, portal.parameters));
+                    }
                     chunk.add((byte) type, body, Exchange.Op.shaped(Exchange.Kind.EXECUTE, run,
                             analyzer == null ? null : portalShapes.get(e.portal())));
                 }
@@ -260,6 +325,7 @@ final class PgSession implements LiveSession {
                     if (c.kind() == 'S') {
                         preparedStatements.remove(c.name());
                         preparedShapes.remove(c.name());
+                        preparedRisk.remove(c.name());
                     } else {
                         portals.remove(c.name());
                         portalShapes.remove(c.name());
@@ -296,7 +362,9 @@ final class PgSession implements LiveSession {
                 case CopyData d -> throw new IllegalStateException("CopyData is streamed above");
                 default -> throw new ProtocolException("unexpected message type '" + (char) type + "' in a session");
             }
-            if (chunk.size() >= RequestChunk.MAX_BYTES || (!chunk.isEmpty() && !in.inputAvailable())) {
+            // A held batch waits for its Sync (or Flush), so the approval covers it whole.
+            if (chunk.size() >= RequestChunk.MAX_BYTES
+                    || (heldExecutes.isEmpty() && !chunk.isEmpty() && !in.inputAvailable())) {
                 forwardChunk();
             }
         }
@@ -309,26 +377,32 @@ final class PgSession implements LiveSession {
 
     // ---- statement analysis (only when the policy needs it) ----
 
-    private boolean isJustification(StatementAnalysis a) {
-        return "phigate.justification".equals(a.setting())
-                && (a.kind() == StatementKind.SET || a.kind() == StatementKind.RESET);
-    }
-
-    /** {@code SET phigate.justification}: kept by the gateway, recorded, never sent upstream. */
-    private void setJustification(String sql, StatementAnalysis a) throws IOException {
+    /**
+     * {@code SET phigate.justification} and {@code SET phigate.approval} (the ticket to redeem): kept by the
+     * gateway, recorded, never sent upstream.
+     */
+    private void setGatewaySetting(String sql, StatementAnalysis a) throws IOException {
         String value = a.kind() == StatementKind.SET ? a.settingValue() : null;
-        String problem = value == null ? null : io.phigate.policy.Justifications.problem(value);
-        if (problem != null) {
-            refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal("22023", problem), false, null);
-            return;
+        value = value == null || value.isBlank() ? null : value.strip();
+        String what;
+        if ("phigate.approval".equals(a.setting())) {
+            approvalTicket = value;
+            what = "approval ticket " + (value == null ? "cleared" : "set");
+        } else {
+            String problem = value == null ? null : io.phigate.policy.Justifications.problem(value);
+            if (problem != null) {
+                refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal("22023", problem), false, null);
+                return;
+            }
+            justification = value;
+            what = "justification " + (justification == null ? "cleared" : "set");
         }
-        justification = value == null || value.isBlank() ? null : value;
         StatementRun run = newStatement(0);
         try {
             audit.appendDurably(List.of(requested(run, Protocol.SIMPLE, sql, List.of(), null, null),
                     new AuditEvent.StatementCompleted(Instant.now(), id, run.id, Outcome.OK, null,
                             a.kind() == StatementKind.SET ? "SET" : "RESET", 0, run.durationMicros(), null,
-                            "intercepted by phigate: justification " + (justification == null ? "cleared" : "set"))));
+                            "intercepted by phigate: " + what)));
         } catch (AuditUnavailableException e) {
             refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal(ErrorCodes.SYSTEM_IO_ERROR,
                     "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")"), false,
@@ -341,9 +415,23 @@ final class PgSession implements LiveSession {
     }
 
     /** Refuses one statement by policy: recorded, answered with the rule, nothing forwarded. */
+    private void refuseStatement(Protocol protocol, String text, StatementGate.Refusal refusal, boolean extended)
+            throws IOException {
+        refuseStatement(newStatement(0), protocol, text, refusal, extended, null);
+    }
+
     private void refuseStatement(Protocol protocol, String text, StatementGate.Refusal refusal, boolean extended,
                                  List<StatementAnalysis> analyses) throws IOException {
-        StatementRun run = newStatement(0);
+        refuseStatement(newStatement(0), protocol, text, refusal, extended, analyses);
+    }
+
+    private void refuseStatement(StatementRun run, Protocol protocol, String text, StatementGate.Refusal refusal,
+                                 boolean extended) throws IOException {
+        refuseStatement(run, protocol, text, refusal, extended, null);
+    }
+
+    private void refuseStatement(StatementRun run, Protocol protocol, String text, StatementGate.Refusal refusal,
+                                 boolean extended, List<StatementAnalysis> analyses) throws IOException {
         try {
             audit.appendDurably(List.of(requested(run, protocol, text, List.of(), null, null, analyses),
                     new AuditEvent.StatementCompleted(Instant.now(), id, run.id, Outcome.REFUSED, refusal.sqlState(),
@@ -437,6 +525,9 @@ final class PgSession implements LiveSession {
         if (chunk.isEmpty()) {
             return;
         }
+        if (!heldExecutes.isEmpty() && !releaseHeld()) {
+            return;
+        }
         try {
             if (!chunk.events.isEmpty()) {
                 audit.appendDurably(chunk.events);
@@ -453,6 +544,158 @@ final class PgSession implements LiveSession {
             batchOpenUpstream = !chunk.endsWithSync;
         }
         chunk.clear();
+    }
+
+    // ---- approvals: a held statement is a blocked call on this thread ----
+
+    /**
+     * Waits for the approval of each held Execute of the chunk in turn. All approved: their "used" records join
+     * the chunk's and it is forwarded as usual. Otherwise nothing of the chunk is forwarded: each of its statements
+     * is recorded as refused and the client gets the reason, then ReadyForQuery at its Sync.
+     */
+    private boolean releaseHeld() throws IOException {
+        List<HeldExecute> waiting = new ArrayList<>(heldExecutes);
+        heldExecutes.clear();
+        for (HeldExecute h : waiting) {
+            Verdict v = approval(h.run(), h.text(), h.parameters(), h.hit());
+            if (v.refusal() != null) {
+                List<AuditEvent> records = new ArrayList<>(chunk.events);
+                Instant now = Instant.now();
+                for (StatementRun run : chunk.statements) {
+                    records.add(new AuditEvent.StatementCompleted(now, id, run.id, Outcome.REFUSED,
+                            v.refusal().sqlState(), null, 0, run.durationMicros(), null,
+                            "refused: " + v.refusal().message()));
+                }
+                try {
+                    audit.appendDurably(records);
+                } catch (AuditUnavailableException e) {
+                    log.warn("session {}: a refusal could not be recorded: {}", id, e.getMessage());
+                }
+                exchange.respondLocally(MessageCodec.encode(ErrorCodes.error(v.refusal().sqlState(),
+                        v.refusal().message())));
+                boolean synced = chunk.endsWithSync;
+                chunk.clear();
+                if (synced) {
+                    readyAfterRefusal();
+                } else {
+                    discardToSync = true;
+                }
+                return false;
+            }
+            chunk.events.add(v.used());
+        }
+        return true;
+    }
+
+    /**
+     * The approval of one statement. A ticket the agent named that fits this exact statement releases it at once;
+     * otherwise a request is opened (durably recorded) and, in ticket mode, the statement is refused with the
+     * request's id; in hold mode the client is told the id in a NoticeResponse and this thread waits for the
+     * decision, the timeout, a cancel or a disconnect. Nothing goes upstream meanwhile.
+     */
+    private Verdict approval(StatementRun run, String text, List<String> parameters, RiskRules.Hit hit)
+            throws IOException {
+        String ticketProblem = null;
+        if (approvalTicket != null) {
+            try {
+                ApprovalRequest r = approvals.redeem(approvalTicket, identity, upstreamName, text, parameters);
+                return new Verdict(approvals.usedEvent(r, id, run.id), null);
+            } catch (Approvals.Refused e) {
+                ticketProblem = e.getMessage();
+            }
+        }
+        ApprovalRequest r;
+        try {
+            r = approvals.open(id, run.id, identity, upstreamName, role == null ? null : role.name(), justification,
+                    text, parameters, hit, approvalsUrl == null ? "bin/phigate approvals" : approvalsUrl);
+        } catch (AuditUnavailableException e) {
+            return refused(ErrorCodes.SYSTEM_IO_ERROR, "phigate refused the statement: the audit store cannot record"
+                    + " its approval request (" + e.getMessage() + "); nothing was sent to the database");
+        } catch (Approvals.Refused e) {
+            return refused(CONFIGURATION_LIMIT_EXCEEDED, "phigate refused the statement: " + e.getMessage());
+        }
+        RiskRule.Approval how = hit.rule().approval();
+        String approvers = how.approvers() == 1 ? "1 approver" : how.approvers() + " approvers";
+        String decide = (approvalsUrl == null ? "" : approvalsUrl + r.id() + "/approve, or ")
+                + "bin/phigate approvals approve " + r.id();
+        if (how.mode() == RiskRule.Mode.TICKET) {
+            return refused(APPROVAL_REQUIRED, "phigate: rule \"" + hit.rule().name() + "\" requires approval by "
+                    + approvers + " of group \"" + how.group() + "\"; request " + r.id() + " is open until "
+                    + r.expiresAt() + (ticketProblem == null ? "" : " (" + ticketProblem + ")")
+                    + ". Once it is approved, send SET phigate.approval = '" + r.id() + "' and then the identical"
+                    + " statement again. Approve: " + decide);
+        }
+        exchange.respondLocally(MessageCodec.encode(ErrorCodes.notice("phigate: rule \"" + hit.rule().name()
+                + "\" holds this statement for approval by " + approvers + " of group \"" + how.group()
+                + "\": request " + r.id() + ", waiting until " + r.expiresAt() + ". Approve: " + decide)));
+        return switch (hold(r)) {
+            case APPROVED -> new Verdict(approvals.releaseHeld(r, id, run.id), null);
+            case DENIED -> refused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "phigate: approval request " + r.id()
+                    + " was denied: " + r.denialReason());
+            case EXPIRED -> refused(QUERY_CANCELED, "canceling statement: approval request " + r.id()
+                    + " was not decided within " + how.timeout().toString().substring(2).toLowerCase(java.util.Locale.ROOT));
+            case WITHDRAWN, PENDING -> refused(QUERY_CANCELED, "canceling statement due to user request (approval"
+                    + " request " + r.id() + " withdrawn)");
+        };
+    }
+
+    private static Verdict refused(String sqlState, String message) {
+        return new Verdict(null, new StatementGate.Refusal(sqlState, message));
+    }
+
+    /**
+     * Blocks until the request is decided, times out, or is withdrawn by a cancel. Meanwhile it watches the
+     * client socket in short slices, so a client that disconnects withdraws its request; bytes the client sends
+     * meanwhile stay buffered for after the decision.
+     */
+    private ApprovalRequest.State hold(ApprovalRequest r) throws IOException {
+        held = r;
+        java.net.Socket socket = client.socket();
+        try {
+            while (!r.outcome().isDone()) {
+                long left = java.time.Duration.between(Instant.now(), r.expiresAt()).toMillis();
+                if (left <= 0) {
+                    approvals.expire(r);
+                    break;
+                }
+                if (closing) {
+                    throw new IOException("the session ended while a statement was held");
+                }
+                int slice = (int) Math.min(left, HOLD_POLL_MILLIS);
+                if (client.reader().hasBufferedInput()) {
+                    try {
+                        r.outcome().get(slice, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                        // keep waiting
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new java.io.InterruptedIOException("interrupted while a statement was held");
+                    }
+                    continue;
+                }
+                socket.setSoTimeout(slice);
+                try {
+                    if (!client.reader().peek()) {
+                        throw new java.io.EOFException("the client disconnected while its statement was held");
+                    }
+                } catch (java.net.SocketTimeoutException e) {
+                    // nothing from the client: keep waiting
+                }
+            }
+        } finally {
+            held = null;
+            if (!r.outcome().isDone()) {
+                approvals.withdraw(r, "the client connection ended");
+            }
+            if (!socket.isClosed()) {
+                try {
+                    socket.setSoTimeout(0);
+                } catch (IOException ignored) {
+                    // closing
+                }
+            }
+        }
+        return r.outcome().join();
     }
 
     /** Answers a chunk the audit store could not record, without forwarding any of it. */
@@ -592,8 +835,13 @@ final class PgSession implements LiveSession {
         closeClient();
     }
 
-    /** Forwards a client's cancel request for this session's running statement. */
+    /** Forwards a client's cancel request for this session's running statement, or withdraws a held one. */
     void cancelRunningStatement() throws IOException {
+        ApprovalRequest h = held;
+        if (h != null) {
+            approvals.withdraw(h, "the client cancelled the statement");
+            return;
+        }
         if (upstream.key() != null) {
             UpstreamConnection.cancel(upstream.config(), upstream.key());
         }

@@ -89,7 +89,10 @@ final class SessionPolicies {
         PhiCatalog phi = policy.phi().get(upstream.name());
         boolean scoped = role != null && (!role.allow().isEmpty() || role.justification() == Role.Justification.REQUIRED
                 || !role.windows().isEmpty());
-        if (phi == null && !scoped) {
+        // Risk rules judge the parsed statement, so a session any rule could apply to is analysed too.
+        boolean ruled = policy.rules().stream().anyMatch(r -> r.when().roles().isEmpty()
+                || role != null && r.when().roles().contains(role.name()));
+        if (phi == null && !scoped && !ruled) {
             return Setup.NONE;
         }
         Catalog catalog;
@@ -106,7 +109,8 @@ final class SessionPolicies {
             Scrubber scrubber = scrubberByUpstream.computeIfAbsent(upstream.name(), n -> scrubbers.apply(phi.detection()));
             masking = new SessionMasking(policy, role, upstream.name(), guarded, discovered(phi, catalog), operators, scrubber);
         }
-        StatementGate gate = new StatementGate(masking, upstream.name(), role, scoped ? scope : null);
+        StatementGate gate = new StatementGate(masking, upstream.name(), role, scoped ? scope : null,
+                ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC());
         return new Setup(masking, invalidatingOnDdl(analyzer, upstream.name()), gate);
     }
 

@@ -4,10 +4,13 @@ import io.phigate.mask.CopyMasker;
 import io.phigate.mask.SessionMasking;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.policy.PhiCatalog;
+import io.phigate.policy.RiskRule;
+import io.phigate.policy.RiskRules;
 import io.phigate.policy.Role;
 import io.phigate.sql.Operation;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
+import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -36,6 +39,9 @@ final class StatementGate {
             "(?is).*\\b(delimiter|null|quote|escape|force_quote|force_not_null|force_null|encoding)\\b.*");
     private static final Pattern COPY_HEADER = Pattern.compile("(?is).*\\bheader\\b.*");
 
+    /** The settings the gateway keeps and answers itself. */
+    static final Set<String> KEPT_SETTINGS = Set.of("phigate.justification", "phigate.approval");
+
     /** Why a statement is refused; null fields never reach the client. */
     record Refusal(String sqlState, String message) {
     }
@@ -45,16 +51,26 @@ final class StatementGate {
     private final Role role;
     /** The role's scope check (tables and operations), or null when roles carry no allow rules. */
     private final BiFunction<Role, List<StatementAnalysis>, Refusal> scope;
+    /** The policy's risk rules (deny and require_approval), in file order. */
+    private final List<RiskRule> rules;
+    private final Clock clock;
 
     StatementGate(SessionMasking masking, String upstream, Role role,
                   BiFunction<Role, List<StatementAnalysis>, Refusal> scope) {
+        this(masking, upstream, role, scope, List.of(), Clock.systemUTC());
+    }
+
+    StatementGate(SessionMasking masking, String upstream, Role role,
+                  BiFunction<Role, List<StatementAnalysis>, Refusal> scope, List<RiskRule> rules, Clock clock) {
         this.masking = masking;
         this.upstream = upstream;
         this.role = role;
         this.scope = scope;
+        this.rules = rules;
+        this.clock = clock;
     }
 
-    /** Null when every statement may run; else the first refusal. */
+    /** Null when every statement may run (perhaps after approval, see {@link #approvalFor}); else the first refusal. */
     Refusal check(List<StatementAnalysis> statements, String justification) {
         for (StatementAnalysis a : statements) {
             Refusal r = checkOne(a, justification);
@@ -62,7 +78,36 @@ final class StatementGate {
                 return r;
             }
         }
-        return scope == null ? null : scope.apply(role, statements);
+        Refusal r = scope == null ? null : scope.apply(role, statements);
+        if (r != null) {
+            return r;
+        }
+        RiskRules.Hit hit = risk(statements);
+        if (hit != null && hit.rule().deny() != null) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "refused by phigate rule \"" + hit.rule().name()
+                    + "\": " + hit.rule().deny());
+        }
+        return null;
+    }
+
+    /** The approval rule the request fires, or null when it needs none. Call after {@link #check} allowed it. */
+    RiskRules.Hit approvalFor(List<StatementAnalysis> statements) {
+        RiskRules.Hit hit = risk(statements);
+        return hit != null && hit.rule().approval() != null ? hit : null;
+    }
+
+    private RiskRules.Hit risk(List<StatementAnalysis> statements) {
+        if (rules.isEmpty() || statements.stream().allMatch(StatementGate::isGatewaySetting)) {
+            return null;
+        }
+        return RiskRules.evaluate(rules, role, statements, a -> masking != null && masking.touchesPhi(a),
+                clock.instant());
+    }
+
+    /** SET / RESET of a phigate.* setting the gateway keeps itself: never forwarded, so never risky. */
+    static boolean isGatewaySetting(StatementAnalysis a) {
+        return a.setting() != null && KEPT_SETTINGS.contains(a.setting())
+                && (a.kind() == StatementKind.SET || a.kind() == StatementKind.RESET);
     }
 
     private Refusal checkOne(StatementAnalysis a, String justification) {
@@ -70,7 +115,7 @@ final class StatementGate {
         if (closed != null && !isUtility(a)) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, closed);
         }
-        if (a.setting() != null && a.setting().startsWith("phigate.") && !a.setting().equals("phigate.justification")) {
+        if (a.setting() != null && a.setting().startsWith("phigate.") && !KEPT_SETTINGS.contains(a.setting())) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "unknown phigate setting \"" + a.setting() + "\"");
         }
         if (role != null && role.justification() == Role.Justification.REQUIRED && justification == null

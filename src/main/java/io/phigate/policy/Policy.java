@@ -18,11 +18,21 @@ import java.util.Optional;
  * @param roles    in file order; the first role whose match fits an identity is that identity's role. An empty
  *                 list means roles are not in use: every verified identity is admitted and sees PHI masked by
  *                 the defaults
+ * @param approvers named groups of humans who may approve statements, each matched on their tokens and perhaps
+ *                  notified through a webhook
+ * @param rules     risk rules in file order; the first that matches a statement decides (approval or deny)
  */
-public record Policy(Map<String, PhiCatalog> phi, Masking masking, List<Role> roles) {
+public record Policy(Map<String, PhiCatalog> phi, Masking masking, List<Role> roles,
+                     Map<String, ApproverGroup> approvers,
+                     List<RiskRule> rules) {
 
     /** No policy file: nothing declared, nothing masked by catalog, no roles. */
     public static final Policy NONE = new Policy(Map.of(), new Masking(null, Map.of()), List.of());
+
+    /** A policy without approvers or risk rules. */
+    public Policy(Map<String, PhiCatalog> phi, Masking masking, List<Role> roles) {
+        this(phi, masking, roles, Map.of(), List.of());
+    }
 
     /** The built-in operator per PHI type, used when neither the role nor {@code masking.defaults} names one. */
     public static final Map<PhiType, OperatorSpec> BUILT_IN_DEFAULTS = builtInDefaults();
@@ -55,6 +65,13 @@ public record Policy(Map<String, PhiCatalog> phi, Masking masking, List<Role> ro
         }
         OperatorSpec configured = masking.defaults().get(type);
         return configured != null ? configured : BUILT_IN_DEFAULTS.get(type);
+    }
+
+    /**
+     * Humans who may decide approval requests. {@code webhook} is a Slack-compatible incoming webhook told of each
+     * new request of the group (null: none).
+     */
+    public record ApproverGroup(Match match, java.net.URI webhook) {
     }
 
     /**

@@ -122,6 +122,25 @@ public final class SqlAnalyzer {
         return out;
     }
 
+    /**
+     * True when a DELETE or UPDATE has no WHERE clause of its own, so it touches every row of its table. Read from
+     * the tokens: a WHERE counts only outside parentheses (a subquery's or a CTE's WHERE does not restrict the
+     * outer statement), and {@code WHERE CURRENT OF} counts as one. Comments and string contents never count.
+     */
+    public static boolean lacksWhere(String statement) {
+        int depth = 0;
+        for (Lexer.Token t : Lexer.tokens(statement == null ? "" : statement)) {
+            if (t.isSymbol("(")) {
+                depth++;
+            } else if (t.isSymbol(")")) {
+                depth = Math.max(0, depth - 1);
+            } else if (depth == 0 && t.is("where")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The name a PREPARE, EXECUTE or DEALLOCATE statement refers to, so the caller can pair them; else null. */
     public static String preparedStatementName(String statement) {
         List<Token> t = Lexer.tokens(statement);

@@ -532,9 +532,15 @@ class ConfigLoaderTest {
         int count = 0;
         while (blocks.find()) {
             // Section snippets replace the same sections of the minimal config, so each is checked in a whole file.
-            String yaml = overlay(MINIMAL, blocks.group(1));
+            // Snippets of the policy file (under "# The policy file") are checked as a policy.
+            boolean policy = Pattern.compile("^(phi|masking|roles|approvers|rules):", Pattern.MULTILINE)
+                    .matcher(blocks.group(1)).find();
             try {
-                parse(yaml);
+                if (policy) {
+                    PolicyLoader.parse(blocks.group(1), dir, "policy.yaml");
+                } else {
+                    parse(overlay(MINIMAL, blocks.group(1)));
+                }
             } catch (ConfigException e) {
                 throw new AssertionError("docs example failed:\n" + blocks.group(1) + "\n" + e.getMessage(), e);
             }

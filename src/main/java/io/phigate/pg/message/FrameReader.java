@@ -142,6 +142,26 @@ public final class FrameReader {
         return pos < limit || in.available() > 0;
     }
 
+    /**
+     * Reads whatever the peer has sent into the buffer without consuming a frame, blocking as the stream's read
+     * does (a socket timeout ends it with {@link java.net.SocketTimeoutException}). False when the peer closed
+     * the stream; true when bytes are buffered, or the buffer is full. Lets a thread that is waiting for something
+     * else notice a client that went away.
+     */
+    public boolean peek() throws IOException {
+        if (pos < limit) {
+            return true;
+        }
+        pos = 0;
+        limit = 0;
+        int r = in.read(buf, 0, buf.length);
+        if (r < 0) {
+            return false;
+        }
+        limit = r;
+        return true;
+    }
+
     private void requireBody() {
         if (!bodyPending) {
             throw new IllegalStateException("no frame body to read: call next() first");

@@ -1,0 +1,248 @@
+package io.phigate.approval;
+
+import io.phigate.audit.AuditEvent;
+import io.phigate.audit.AuditSink;
+import io.phigate.audit.AuditUnavailableException;
+import io.phigate.identity.Identity;
+import io.phigate.policy.Policy;
+import io.phigate.policy.RiskRules;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The approval requests of this gateway process, in memory, and the rules for deciding them. Every request and
+ * every change of its state is an audit record; the history lives in the evidence store, not here, so a restart
+ * forgets open requests (their sessions are gone too) but never the record. Called concurrently by session
+ * threads (open, withdraw, expire, redeem) and HTTP threads (decide, list).
+ *
+ * <p>Separation of duties: an approver must match the rule's approver group, must not be the identity that asked,
+ * must be a human (not a Kubernetes service account), and counts once however often it approves.
+ */
+public final class Approvals {
+    /** Open requests are bounded, so sessions cannot fill memory with requests nobody decides. */
+    static final int MAX_PENDING = 10_000;
+    /** Finished requests stay listable (and ticket approvals redeemable) this long. */
+    private static final java.time.Duration KEEP_FINISHED = java.time.Duration.ofHours(24);
+
+    /** A decision or redemption that cannot be made; {@code status} is the HTTP status that says why. */
+    public static final class Refused extends Exception {
+        private final int status;
+
+        public Refused(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+
+    private final Policy policy;
+    private final AuditSink audit;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, ApprovalRequest> requests = new ConcurrentHashMap<>();
+    private final WebhookNotifier webhooks = new WebhookNotifier();
+
+    public Approvals(Policy policy, AuditSink audit, Clock clock) {
+        this.policy = policy;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /**
+     * Opens a request and makes its record durable; the caller tells the client only after this returns. The
+     * group's webhook, if any, is told too, with {@code decideAt} (where and how to decide).
+     */
+    public ApprovalRequest open(String sessionId, long statementId, Identity requester, String upstream, String role,
+                                String justification, String text, List<String> parameters, RiskRules.Hit hit,
+                                String decideAt) throws AuditUnavailableException, Refused {
+        prune();
+        if (requests.size() >= MAX_PENDING) {
+            throw new Refused(503, "too many approval requests are open");
+        }
+        String id = "apr-" + HexFormat.of().formatHex(bytes(8));
+        ApprovalRequest r = new ApprovalRequest(id, sessionId, statementId, requester, upstream, role, justification,
+                text, parameters, hit.rule(), new ArrayList<>(hit.tables()), clock.instant());
+        audit.appendDurably(List.of(new AuditEvent.ApprovalRequested(r.createdAt(), sessionId, statementId, id,
+                upstream, requester.issuer(), requester.subject(), text, parameters, r.statementSha256(),
+                hit.rule().name(), hit.rule().approval().group(), hit.rule().approval().approvers(),
+                hit.rule().approval().mode().name().toLowerCase(java.util.Locale.ROOT), r.expiresAt(), r.tables(),
+                justification)));
+        requests.put(id, r);
+        Policy.ApproverGroup group = policy.approvers().get(hit.rule().approval().group());
+        if (group != null && group.webhook() != null) {
+            webhooks.requested(r, group.webhook(), decideAt);
+        }
+        return r;
+    }
+
+    private byte[] bytes(int n) {
+        byte[] b = new byte[n];
+        random.nextBytes(b);
+        return b;
+    }
+
+    public ApprovalRequest get(String id) {
+        ApprovalRequest r = requests.get(id);
+        if (r != null) {
+            expireIfDue(r);
+        }
+        return r;
+    }
+
+    /** The requests {@code viewer} may decide (its group matches), optionally only those in {@code state}. */
+    public List<ApprovalRequest> visibleTo(Identity viewer, ApprovalRequest.State state) {
+        List<ApprovalRequest> out = new ArrayList<>();
+        for (ApprovalRequest r : requests.values()) {
+            expireIfDue(r);
+            if ((state == null || r.state() == state) && inGroup(viewer, r)) {
+                out.add(r);
+            }
+        }
+        out.sort(Comparator.comparing(ApprovalRequest::createdAt));
+        return out;
+    }
+
+    /** Whether {@code approver} belongs to the request's approver group. */
+    public boolean inGroup(Identity approver, ApprovalRequest r) {
+        Policy.ApproverGroup group = policy.approvers().get(r.rule().approval().group());
+        return group != null && group.match().matches(approver);
+    }
+
+    /** One approver approves or denies. Returns the request as it stands afterwards. */
+    public ApprovalRequest decide(String id, Identity approver, boolean approve, String reason) throws Refused {
+        ApprovalRequest r = requests.get(id);
+        if (r == null) {
+            throw new Refused(404, "no approval request " + id);
+        }
+        expireIfDue(r);
+        if (!inGroup(approver, r)) {
+            throw new Refused(403, "you are not in approver group \"" + r.rule().approval().group() + "\"");
+        }
+        if (!isHuman(approver)) {
+            throw new Refused(403, "a service account cannot approve statements; approvers are humans");
+        }
+        if (approver.issuer().equals(r.requester().issuer()) && approver.subject().equals(r.requester().subject())) {
+            throw new Refused(403, "the requesting identity cannot decide its own request");
+        }
+        if (!approve && (reason == null || reason.isBlank())) {
+            throw new Refused(400, "a denial needs a reason; the agent is told it");
+        }
+        synchronized (r) {
+            if (r.state() != ApprovalRequest.State.PENDING) {
+                throw new Refused(409, "the request is " + r.state().name().toLowerCase(java.util.Locale.ROOT));
+            }
+            if (r.decidedBy(approver.issuer(), approver.subject())) {
+                throw new Refused(409, "you have already decided this request; another approver must");
+            }
+            Instant now = clock.instant();
+            try {
+                audit.appendDurably(List.of(new AuditEvent.ApprovalDecided(now, r.sessionId(), r.statementId(), id,
+                        approve ? "approved" : "denied", approver.issuer(), approver.subject(), reason,
+                        r.statementSha256())));
+            } catch (AuditUnavailableException e) {
+                throw new Refused(503, "the audit store cannot record the decision, so it was not made: "
+                        + e.getMessage());
+            }
+            r.add(new ApprovalRequest.Decision(approver.issuer(), approver.subject(), approve, reason, now));
+            if (!approve) {
+                r.finish(ApprovalRequest.State.DENIED, now);
+            } else if (r.approvals() >= r.rule().approval().approvers()) {
+                r.finish(ApprovalRequest.State.APPROVED, now);
+            }
+        }
+        return r;
+    }
+
+    /** The hold timed out, or a ticket was never decided in time. */
+    public void expire(ApprovalRequest r) {
+        end(r, ApprovalRequest.State.EXPIRED, "expired", null);
+    }
+
+    /** The client cancelled or went away while its statement was held. */
+    public void withdraw(ApprovalRequest r, String why) {
+        end(r, ApprovalRequest.State.WITHDRAWN, "withdrawn", why);
+    }
+
+    private void end(ApprovalRequest r, ApprovalRequest.State state, String decision, String why) {
+        if (r.finish(state, clock.instant())) {
+            audit.append(List.of(new AuditEvent.ApprovalDecided(clock.instant(), r.sessionId(), r.statementId(), r.id(),
+                    decision, null, null, why, r.statementSha256())));
+        }
+    }
+
+    /**
+     * A held statement was approved and is being released: its approval is spent (so no ticket can run the same
+     * statement again on it), and the returned record says so.
+     */
+    public AuditEvent releaseHeld(ApprovalRequest r, String sessionId, long statementId) {
+        r.use();
+        return usedEvent(r, sessionId, statementId);
+    }
+
+    /**
+     * The record that an approved statement was released upstream as {@code statementId} of {@code sessionId}; the
+     * session makes it durable together with that statement's own record, before forwarding it.
+     */
+    public AuditEvent usedEvent(ApprovalRequest r, String sessionId, long statementId) {
+        return new AuditEvent.ApprovalDecided(clock.instant(), sessionId, statementId, r.id(), "used", null, null,
+                null, r.statementSha256());
+    }
+
+    /**
+     * Ticket mode: the approval {@code id} for exactly this statement, identity and upstream, taking one use.
+     * The message of a refusal is for the agent.
+     */
+    public ApprovalRequest redeem(String id, Identity identity, String upstream, String text, List<String> parameters)
+            throws Refused {
+        ApprovalRequest r = get(id);
+        if (r == null) {
+            throw new Refused(404, "approval " + id + " does not exist (or is no longer kept)");
+        }
+        if (!r.requester().issuer().equals(identity.issuer()) || !r.requester().subject().equals(identity.subject())
+                || !r.upstream().equals(upstream)) {
+            throw new Refused(403, "approval " + id + " was granted to another identity or upstream");
+        }
+        if (!r.statementSha256().equals(StatementHash.of(text, parameters))) {
+            throw new Refused(409, "approval " + id + " was granted for a different statement or different parameters");
+        }
+        ApprovalRequest.State state = r.state();
+        if (state != ApprovalRequest.State.APPROVED) {
+            throw new Refused(409, "approval " + id + " is " + state.name().toLowerCase(java.util.Locale.ROOT));
+        }
+        if (clock.instant().isAfter(r.approvedAt().plus(r.rule().approval().validFor()))) {
+            throw new Refused(410, "approval " + id + " has expired");
+        }
+        if (!r.use()) {
+            throw new Refused(410, "approval " + id + " has been used");
+        }
+        return r;
+    }
+
+    /** Kubernetes service accounts are workloads, never approvers. */
+    static boolean isHuman(Identity identity) {
+        return !identity.subject().startsWith("system:serviceaccount:")
+                && !identity.attributes().containsKey("kubernetes.serviceaccount");
+    }
+
+    private void expireIfDue(ApprovalRequest r) {
+        if (r.state() == ApprovalRequest.State.PENDING && clock.instant().isAfter(r.expiresAt())
+                && r.rule().approval().mode() == io.phigate.policy.RiskRule.Mode.TICKET) {
+            expire(r); // a held request is expired by its own session, which is waiting for exactly that
+        }
+    }
+
+    private void prune() {
+        Instant cutoff = clock.instant().minus(KEEP_FINISHED);
+        requests.values().removeIf(r -> r.state() != ApprovalRequest.State.PENDING && r.createdAt().isBefore(cutoff));
+    }
+}

@@ -1,0 +1,126 @@
+package io.phigate.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.phigate.config.ConfigException;
+import io.phigate.config.PolicyLoader;
+import io.phigate.sql.Operation;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementKind;
+import io.phigate.sql.TableRef;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RiskRulesTest {
+    static final Instant NOON_UTC = Instant.parse("2026-11-25T12:00:00Z");
+    static final Instant NIGHT_UTC = Instant.parse("2026-11-25T23:00:00Z");
+
+    static Policy policy() throws ConfigException {
+        return PolicyLoader.parse("""
+                approvers:
+                  phi-approvers:
+                    match: { issuer: "https://login.hospital.example", claims: { groups: "phi-approvers" } }
+                roles:
+                  - { name: agent, match: { subject: "agent*" }, upstreams: ["*"] }
+                  - { name: dba, match: { subject: "dba*" }, upstreams: ["*"] }
+                rules:
+                  - name: no-grants
+                    when: { operations: [grant] }
+                    deny: "grants are made by the DBA team"
+                  - name: wipe
+                    when: { operations: [delete, update], no_where: true }
+                    require_approval: { group: phi-approvers, approvers: 2, timeout: 15m }
+                  - name: night
+                    when: { operations: [select], tables: [patients], during: [{ from: "19:00", to: "07:00" }] }
+                    require_approval: { group: phi-approvers, mode: ticket, valid_for: 30m, uses: 3 }
+                  - name: agent-writes
+                    when: { operations: [delete, update, truncate, ddl, copy], roles: [agent] }
+                    require_approval: { group: phi-approvers }
+                """, Path.of("."), "policy.yaml");
+    }
+
+    static StatementAnalysis stmt(StatementKind kind, Operation op, String text, TableRef... tables) {
+        Set<TableRef> t = Set.of(tables);
+        boolean write = op != Operation.SELECT;
+        return new StatementAnalysis(kind, Set.of(op), write ? Set.of() : t, write ? t : Set.of(), List.of(), Set.of(),
+                false, null, null, null, true, null, text);
+    }
+
+    static final TableRef PATIENTS = new TableRef("public", "patients");
+
+    private static String fired(Policy p, String role, StatementAnalysis s, Instant at) {
+        Role r = role == null ? null : p.roles().stream().filter(x -> x.name().equals(role)).findFirst().orElseThrow();
+        RiskRules.Hit hit = RiskRules.evaluate(p.rules(), r, List.of(s), a -> false, at);
+        return hit == null ? null : hit.rule().name();
+    }
+
+    @Test
+    void firstMatchingRuleDecides() throws Exception {
+        Policy p = policy();
+        assertThat(fired(p, "dba", stmt(StatementKind.GRANT, Operation.GRANT, "GRANT SELECT ON patients TO x", PATIENTS),
+                NOON_UTC)).isEqualTo("no-grants");
+        assertThat(fired(p, "dba", stmt(StatementKind.DELETE, Operation.DELETE, "DELETE FROM patients", PATIENTS),
+                NOON_UTC)).isEqualTo("wipe");
+        assertThat(fired(p, "dba", stmt(StatementKind.DELETE, Operation.DELETE, "DELETE FROM patients WHERE id = 1",
+                PATIENTS), NOON_UTC)).isNull();
+        assertThat(fired(p, "agent", stmt(StatementKind.DELETE, Operation.DELETE, "DELETE FROM patients WHERE id = 1",
+                PATIENTS), NOON_UTC)).isEqualTo("agent-writes");
+        assertThat(fired(p, null, stmt(StatementKind.TRUNCATE, Operation.TRUNCATE, "TRUNCATE patients", PATIENTS),
+                NOON_UTC)).as("a rule naming roles never fires for a session without one").isNull();
+    }
+
+    @Test
+    void timeOfDayAndTables() throws Exception {
+        Policy p = policy();
+        StatementAnalysis read = stmt(StatementKind.SELECT, Operation.SELECT, "SELECT * FROM patients", PATIENTS);
+        assertThat(fired(p, "dba", read, NOON_UTC)).isNull();
+        assertThat(fired(p, "dba", read, NIGHT_UTC)).isEqualTo("night");
+        assertThat(fired(p, "dba", stmt(StatementKind.SELECT, Operation.SELECT, "SELECT * FROM encounters",
+                new TableRef("public", "encounters")), NIGHT_UTC)).isNull();
+        RiskRule night = p.rules().get(2);
+        assertThat(night.approval().mode()).isEqualTo(RiskRule.Mode.TICKET);
+        assertThat(night.approval().validFor()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(night.approval().uses()).isEqualTo(3);
+        assertThat(p.rules().get(1).approval().approvers()).isEqualTo(2);
+    }
+
+    @Test
+    void anUnparsedStatementFiresEveryRuleItsRoleAndTimeAllow() throws Exception {
+        Policy p = policy();
+        assertThat(fired(p, "dba", StatementAnalysis.unparsed("DELETE FROM patients +++", "syntax"), NOON_UTC))
+                .isEqualTo("no-grants");
+    }
+
+    @Test
+    void rulesAreReadStrictlyWithTheirLines() {
+        assertThatThrownBy(() -> PolicyLoader.parse("""
+                approvers:
+                  ops:
+                    match: { claims: { groups: ops } }
+                rules:
+                  - name: r1
+                    when: { operations: [delet], roles: [nobody] }
+                    require_approval: { group: opps, mode: later, timeout: 0s }
+                  - name: r2
+                    when: { operations: [grant] }
+                  - name: r3
+                    when: { operations: [grant] }
+                    deny: "no"
+                    require_approval: { group: ops }
+                """, Path.of("."), "policy.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("policy.yaml:3: approvers.ops.match: an approver group must name the issuer")
+                .hasMessageContaining("policy.yaml:6: rules[0].when.operations: unknown operation \"delet\"; did you mean \"delete\"?")
+                .hasMessageContaining("rules[0].when.roles: no role named \"nobody\"")
+                .hasMessageContaining("policy.yaml:7: rules[0].require_approval.group: no approver group \"opps\"")
+                .hasMessageContaining("rules[0].require_approval.mode")
+                .hasMessageContaining("rules[0].require_approval.timeout: must be longer than zero")
+                .hasMessageContaining("rules[1].name: a rule needs either require_approval or deny")
+                .hasMessageContaining("rules[2].deny: a rule has either require_approval or deny, not both");
+    }
+}

@@ -7,7 +7,8 @@
 #
 # The workload mixes a point read of three masked columns, a write with RETURNING of a masked column, and a
 # pgbench -S style read, so every path that allocates per row (masking, recording, the audit queue) runs.
-# Approvals are not in the loop yet (issue 6); with them, a soak would also hold and approve statements.
+# Risk rules are on (every statement is judged against them); the workload itself never needs an approval, so
+# the figures are the cost of masking, recording, scope and rules on the path, not of humans.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -31,6 +32,16 @@ phi:
       public.soak_patients.born: dob
 masking:
   key_file: masking.key
+approvers:
+  dba:
+    match: { issuer: "https://bench.phigate.invalid", subject: "human:*" }
+rules:
+  - name: no-truncate
+    when: { operations: [truncate] }
+    deny: "truncation is done by the DBA team"
+  - name: destructive
+    when: { operations: [delete, ddl] }
+    require_approval: { group: dba, approvers: 1, timeout: 1m, mode: ticket }
 POLICY
 export PHIGATE_POLICY="$WORK/soak-policy.yaml"
 

@@ -6,6 +6,7 @@ import io.phigate.mask.MaskingKeys;
 import io.phigate.pg.backend.SimpleQueryClient;
 import io.phigate.policy.Policy;
 import io.phigate.sql.CatalogCache;
+import io.phigate.sql.GuardedCatalog;
 
 import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditQueries;
@@ -104,7 +105,8 @@ public final class Gateway implements AutoCloseable {
                             AuditQueries.of(config.audit()), verifier, exchange, sessions, approvals).start();
             String approvalsUrl = http == null ? null : "http://" + hostForUrl(http.address().getHostString()) + ":"
                     + http.address().getPort() + "/api/v1/approvals/";
-            PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(SimpleQueryClient::loadCatalog),
+            PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(
+                    upstream -> new GuardedCatalog(SimpleQueryClient.loadCatalog(upstream))),
                     maskingKeys(policy), new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
                     timers, ephemeral, approvals, approvalsUrl);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);

@@ -68,8 +68,6 @@ final class SessionPolicies {
     private final Function<PhiCatalog.ContentDetection, Scrubber> scrubbers;
     private final BiFunction<Role, List<StatementAnalysis>, StatementGate.Refusal> scope;
     private final Map<String, Scrubber> scrubberByUpstream = new ConcurrentHashMap<>();
-    /** The analyser over each catalog generation, wrapped so the gate sees the guarded function list. */
-    private final Map<Catalog, SqlAnalyzer> analyzers = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     SessionPolicies(Policy policy, CatalogCache catalogs, MaskingKeys keys,
                     Function<PhiCatalog.ContentDetection, Scrubber> scrubbers,
@@ -95,19 +93,21 @@ final class SessionPolicies {
         if (phi == null && !scoped && !ruled) {
             return Setup.NONE;
         }
-        Catalog catalog;
+        // The gateway's cache loads catalogs already wrapped in a GuardedCatalog, so its analyser (and statement cache) is the one
+        // every session on the upstream shares.
+        SqlAnalyzer analyzer;
         try {
-            catalog = catalogs.catalog(upstream);
+            analyzer = catalogs.analyzer(upstream);
         } catch (IOException | RuntimeException e) {
             throw new CatalogUnavailable("phigate cannot read the catalog of upstream \"" + upstream.name()
                     + "\", so it cannot analyse this session's statements: " + e.getMessage(), e);
         }
-        Catalog guarded = new GuardedCatalog(catalog);
-        SqlAnalyzer analyzer = analyzers.computeIfAbsent(catalog, c -> new SqlAnalyzer(guarded));
+        Catalog guarded = analyzer.catalog();
         SessionMasking masking = null;
         if (phi != null) {
             Scrubber scrubber = scrubberByUpstream.computeIfAbsent(upstream.name(), n -> scrubbers.apply(phi.detection()));
-            masking = new SessionMasking(policy, role, upstream.name(), guarded, discovered(phi, catalog), operators, scrubber);
+            masking = new SessionMasking(policy, role, upstream.name(), guarded, discovered(phi, guarded), operators,
+                    scrubber);
         }
         StatementGate gate = new StatementGate(masking, upstream.name(), role, scoped ? scope : null,
                 ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC());
@@ -115,7 +115,8 @@ final class SessionPolicies {
     }
 
     private static Map<ColumnRef, PhiType> discovered(PhiCatalog phi, Catalog catalog) {
-        if (!phi.discoverComments() || !(catalog instanceof PgCatalog pg)) {
+        Catalog loaded = catalog instanceof GuardedCatalog g ? g.inner() : catalog;
+        if (!phi.discoverComments() || !(loaded instanceof PgCatalog pg)) {
             return Map.of();
         }
         Map<ColumnRef, PhiType> out = new HashMap<>();

@@ -53,10 +53,6 @@ public final class MaskPlan {
         return summary;
     }
 
-    public int columns() {
-        return operators.length;
-    }
-
     /**
      * Masks one DataRow body (int16 count, then per value an int32 length, -1 for NULL, and its bytes). Returns
      * a new body; a row whose column count differs from the plan's is masked entirely (every value NULL), since

@@ -203,11 +203,6 @@ public final class SessionMasking {
         return new MaskPlan(ops, scrub, types, needsSubject ? subjectIndex : -1, summary.toString(), false);
     }
 
-    /** The RowDescription fields the client is told for a result masked by {@code plan}. */
-    public static List<Field> describedFields(List<Field> fields, MaskPlan plan) {
-        return plan.describedFields(fields);
-    }
-
     /** A plan for COPY TO text or CSV rows: every field is text, so operators see text values. */
     public MaskPlan planCopy(StatementAnalysis analysis) {
         if (masksPhi && (analysis == null || !analysis.parsed()

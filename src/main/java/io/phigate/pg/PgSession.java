@@ -289,7 +289,9 @@ final class PgSession implements LiveSession {
                     if (analyzer != null) {
                         ResultShape.Prepared prepared = preparedShapes.get(b.statement());
                         StatementAnalysis a = prepared == null ? null : prepared.analysis;
-                        String text = a == null ? null : a.text();
+                        // Only a COPY TO (or text the analyser could not read) needs its output options read; every
+                        // other Bind skips the text scan.
+                        String text = a == null || (a.parsed() && a.kind() != StatementKind.COPY_TO) ? null : a.text();
                         portalShapes.put(b.portal(), ResultShape.portal(
                                 prepared == null ? new ResultShape.Prepared(null) : prepared, b.resultFormats(),
                                 StatementGate.copyFormat(text), StatementGate.copyHeader(text)));

@@ -183,7 +183,7 @@ final class StatementGate {
         if (text == null) {
             return null;
         }
-        String tail = text.replaceFirst("(?is)^.*?\\bto\\s+stdout\\b", "");
+        String tail = copyOptions(text);
         if (COPY_BINARY.matcher(tail).matches() || COPY_OPTIONS.matcher(tail).matches()) {
             return null;
         }
@@ -191,7 +191,11 @@ final class StatementGate {
     }
 
     static boolean copyHeader(String text) {
-        String tail = text == null ? "" : text.replaceFirst("(?is)^.*?\\bto\\s+stdout\\b", "");
-        return COPY_HEADER.matcher(tail).matches();
+        return text != null && COPY_HEADER.matcher(copyOptions(text)).matches();
+    }
+
+    /** What follows {@code TO STDOUT} in a COPY: its output options. */
+    private static String copyOptions(String text) {
+        return text.replaceFirst("(?is)^.*?\\bto\\s+stdout\\b", "");
     }
 }

@@ -599,43 +599,30 @@ public final class PolicyLoader {
     }
 
     static PhiType phiType(String text) {
-        String t = text.strip().toLowerCase(Locale.ROOT);
-        return PhiType.fromPolicyName(t).orElseThrow(() -> {
-            List<String> names = new ArrayList<>();
-            for (PhiType p : PhiType.values()) {
-                names.add(p.policyName());
-            }
-            String hint = Suggest.nearest(t, names);
-            return new IllegalArgumentException("unknown PHI type \"" + text.strip() + "\""
-                    + (hint == null ? " (known: " + String.join(", ", names) + ")" : "; did you mean \"" + hint + "\"?"));
-        });
+        return byPolicyName("PHI type", text, PhiType.values(), PhiType::policyName);
     }
 
     static OperatorSpec.Kind operatorKind(String text) {
-        String t = text.strip().toLowerCase(Locale.ROOT);
-        List<String> names = new ArrayList<>();
-        for (OperatorSpec.Kind k : OperatorSpec.Kind.values()) {
-            if (k.policyName().equals(t)) {
-                return k;
-            }
-            names.add(k.policyName());
-        }
-        String hint = Suggest.nearest(t, names);
-        throw new IllegalArgumentException("unknown masking operator \"" + text.strip() + "\""
-                + (hint == null ? " (known: " + String.join(", ", names) + ")" : "; did you mean \"" + hint + "\"?"));
+        return byPolicyName("masking operator", text, OperatorSpec.Kind.values(), OperatorSpec.Kind::policyName);
     }
 
     static Operation operation(String text) {
+        return byPolicyName("operation", text, Operation.values(), Operation::policyName);
+    }
+
+    /** The constant spelled {@code text} in the policy, or an error naming the nearest spelling (or all of them). */
+    private static <T> T byPolicyName(String what, String text, T[] constants,
+                                      java.util.function.Function<T, String> policyName) {
         String t = text.strip().toLowerCase(Locale.ROOT);
         List<String> names = new ArrayList<>();
-        for (Operation o : Operation.values()) {
-            if (o.policyName().equals(t)) {
-                return o;
+        for (T c : constants) {
+            if (policyName.apply(c).equals(t)) {
+                return c;
             }
-            names.add(o.policyName());
+            names.add(policyName.apply(c));
         }
         String hint = Suggest.nearest(t, names);
-        throw new IllegalArgumentException("unknown operation \"" + text.strip() + "\""
+        throw new IllegalArgumentException("unknown " + what + " \"" + text.strip() + "\""
                 + (hint == null ? " (known: " + String.join(", ", names) + ")" : "; did you mean \"" + hint + "\"?"));
     }
 

@@ -21,6 +21,7 @@ import io.phigate.config.GatewayConfig;
 import io.phigate.credentials.CredentialExchange;
 import io.phigate.credentials.EphemeralRoles;
 import io.phigate.credentials.RoleJanitor;
+import io.phigate.console.Console;
 import io.phigate.http.HttpServer;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.net.Listener;
@@ -100,9 +101,13 @@ public final class Gateway implements AutoCloseable {
             CredentialExchange exchange = new CredentialExchange(policy, config.identity(), config.upstreams().keySet(),
                     Clock.systemUTC());
             Approvals approvals = new Approvals(policy, audit, Clock.systemUTC());
+            AuditQueries queries = AuditQueries.of(config.audit());
+            Console console = config.console() == null || config.listen().http() == null ? null
+                    : new Console(new Console.Parts(config, policy, verifier, queries, audit, store::stats, sessions,
+                            approvals, Clock.systemUTC()));
             http = config.listen().http() == null ? null
-                    : new HttpServer(config.listen().http(), metrics(sessions, store),
-                            AuditQueries.of(config.audit()), verifier, exchange, sessions, approvals).start();
+                    : new HttpServer(config.listen().http(), metrics(sessions, store), queries, verifier, exchange,
+                            sessions, approvals, console).start();
             String approvalsUrl = http == null ? null : "http://" + hostForUrl(http.address().getHostString()) + ":"
                     + http.address().getPort() + "/api/v1/approvals/";
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(

@@ -112,6 +112,19 @@ public final class Approvals {
         return out;
     }
 
+    /** Every request this gateway holds, oldest first, optionally only those in {@code state}: the auditors' view. */
+    public List<ApprovalRequest> all(ApprovalRequest.State state) {
+        List<ApprovalRequest> out = new ArrayList<>();
+        for (ApprovalRequest r : requests.values()) {
+            expireIfDue(r);
+            if (state == null || r.state() == state) {
+                out.add(r);
+            }
+        }
+        out.sort(Comparator.comparing(ApprovalRequest::createdAt));
+        return out;
+    }
+
     /** Whether {@code approver} belongs to the request's approver group. */
     public boolean inGroup(Identity approver, ApprovalRequest r) {
         Policy.ApproverGroup group = policy.approvers().get(r.rule().approval().group());
@@ -229,7 +242,7 @@ public final class Approvals {
     }
 
     /** Kubernetes service accounts are workloads, never approvers. */
-    static boolean isHuman(Identity identity) {
+    public static boolean isHuman(Identity identity) {
         return !identity.subject().startsWith("system:serviceaccount:")
                 && !identity.attributes().containsKey("kubernetes.serviceaccount");
     }

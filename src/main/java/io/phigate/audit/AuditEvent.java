@@ -137,6 +137,17 @@ public sealed interface AuditEvent {
                            String issuer, String subject, String reason, String statementSha256) implements AuditEvent {
     }
 
+    /**
+     * Something a person did in the web console that an auditor will ask about: signing in (or failing to), ending
+     * a session, exporting records (PHI), starting a verification. {@code issuer}/{@code subject} are the person's
+     * (null for a failed sign-in whose token did not verify); {@code target} is what it acted on (a session id, an
+     * export's filter); {@code sessionId} is the gateway session acted on, if any, so that a kill shows in that
+     * session's history. Decisions on approvals are {@link ApprovalDecided} records instead.
+     */
+    record ConsoleAction(Instant time, String clientAddress, String issuer, String subject, String action,
+                         String outcome, String sessionId, String target) implements AuditEvent {
+    }
+
     enum Protocol { SIMPLE, EXTENDED, FUNCTION_CALL }
 
     enum Outcome {

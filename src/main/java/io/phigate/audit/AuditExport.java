@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -45,15 +46,7 @@ public final class AuditExport {
                 out.write(String.join(",", AuditQueries.COLUMNS));
                 out.write("\r\n");
                 queries.events(since, until, e -> {
-                    boolean first = true;
-                    for (Object value : e.columns().values()) {
-                        if (!first) {
-                            out.write(',');
-                        }
-                        first = false;
-                        out.write(csvField(value));
-                    }
-                    out.write("\r\n");
+                    csvLine(e, out);
                     n[0]++;
                 });
             }
@@ -65,6 +58,64 @@ public final class AuditExport {
         }
         out.flush();
         return n[0];
+    }
+
+    /**
+     * Writes the statements a search finds (each request record with its completion record, as stored), in the
+     * same formats as {@link #write}: what the console's export buttons give for the filter on screen. Pages
+     * through the store, so memory does not grow with the result. Returns how many lines of data.
+     */
+    public static long writeSearch(AuditQueries queries, Format format, AuditQueries.Filter filter, Writer out)
+            throws SQLException, IOException {
+        long n = 0;
+        if (format == Format.CSV) {
+            out.write(String.join(",", AuditQueries.COLUMNS));
+            out.write("\r\n");
+        }
+        long after = 0;
+        while (true) {
+            AuditQueries.StatementPage page = queries.search(filter, new AuditQueries.Page(AuditQueries.MAX_LIMIT, after));
+            for (AuditQueries.Statement st : page.statements()) {
+                AuditQueries.Event request = queries.event(st.seq());
+                AuditQueries.Event completion = st.completionSeq() == null ? null : queries.event(st.completionSeq());
+                if (request == null) {
+                    continue; // archived between the search and the read
+                }
+                if (format == Format.OCSF) {
+                    out.write(JSON.writeValueAsString(ocsf(request, completion)));
+                    out.write('\n');
+                    n++;
+                    continue;
+                }
+                for (AuditQueries.Event e : completion == null ? List.of(request) : List.of(request, completion)) {
+                    if (format == Format.JSONL) {
+                        out.write(JSON.writeValueAsString(e.columns()));
+                        out.write('\n');
+                    } else {
+                        csvLine(e, out);
+                    }
+                    n++;
+                }
+            }
+            if (page.nextAfter() == null) {
+                break;
+            }
+            after = page.nextAfter();
+        }
+        out.flush();
+        return n;
+    }
+
+    private static void csvLine(AuditQueries.Event e, Writer out) throws IOException {
+        boolean first = true;
+        for (Object value : e.columns().values()) {
+            if (!first) {
+                out.write(',');
+            }
+            first = false;
+            out.write(csvField(value));
+        }
+        out.write("\r\n");
     }
 
     /**

@@ -477,6 +477,158 @@ public final class AuditQueries {
     }
 
     /**
+     * One page of a session's records in chain order: at most {@code limit} records after {@code afterSeq}. A
+     * session can hold millions of statements; the console pages through it with this.
+     */
+    public List<Event> session(String sessionId, long afterSeq, int limit) throws SQLException {
+        var events = new ArrayList<Event>();
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement("SELECT " + SELECT_EVENT
+                + " FROM audit_event WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
+            q.setString(1, sessionId);
+            q.setLong(2, afterSeq);
+            q.setInt(3, Math.min(Math.max(limit, 1), MAX_LIMIT));
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    Event e = event(rs, 0);
+                    events.add(cipher == null || !PayloadCipher.isSealed(e.parameters()) ? e : withParameters(e,
+                            open(e.parameters(), e.seq())));
+                }
+            }
+        }
+        return events;
+    }
+
+    /** One record by its sequence number, or null. */
+    public Event event(long seq) throws SQLException {
+        try (Connection c = connections.get();
+             PreparedStatement q = c.prepareStatement("SELECT " + SELECT_EVENT + " FROM audit_event WHERE seq = ?")) {
+            q.setLong(1, seq);
+            try (ResultSet rs = q.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                Event e = event(rs, 0);
+                return cipher == null || !PayloadCipher.isSealed(e.parameters()) ? e
+                        : withParameters(e, open(e.parameters(), e.seq()));
+            }
+        }
+    }
+
+    /** Statements requested and refused in one minute ({@code minute} is {@code YYYY-MM-DDTHH:MM}, UTC). */
+    public record MinuteCount(String minute, long requested, long refused) {
+    }
+
+    /** Per minute since {@code since}: statements requested, and statements the gateway refused. */
+    public List<MinuteCount> perMinute(Instant since) throws SQLException {
+        var out = new ArrayList<MinuteCount>();
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement("""
+                SELECT substr(time, 1, 16) AS minute,
+                    sum(CASE WHEN kind = 'statement_requested' THEN 1 ELSE 0 END),
+                    sum(CASE WHEN kind = 'statement_completed' AND outcome = 'refused' THEN 1 ELSE 0 END)
+                FROM audit_event WHERE time >= ? AND kind IN ('statement_requested', 'statement_completed')
+                GROUP BY substr(time, 1, 16) ORDER BY 1""")) {
+            q.setString(1, AuditRow.TIME.format(since));
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new MinuteCount(rs.getString(1), rs.getLong(2), rs.getLong(3)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Where one replica's evidence stands: records chained, the newest checkpoint note, the last archive cut. */
+    public record ReplicaState(String replica, long records, String oldestTime, String newestTime,
+                               String checkpointNote, Long archivedUpTo, String archivedAt) {
+    }
+
+    /**
+     * Per replica: how many chained records, the oldest and newest record time, the newest signed checkpoint (its
+     * note, for the caller to check against the public key) and the last archive cut. Tables an older store lacks
+     * read as empty.
+     */
+    public List<ReplicaState> replicaStates() throws SQLException {
+        var out = new ArrayList<ReplicaState>();
+        try (Connection c = connections.get()) {
+            try (PreparedStatement q = c.prepareStatement("SELECT replica, count(*), min(time), max(time)"
+                    + " FROM audit_event WHERE replica IS NOT NULL GROUP BY replica ORDER BY replica");
+                 ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new ReplicaState(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                            null, null, null));
+                }
+            }
+            for (int i = 0; i < out.size(); i++) {
+                ReplicaState r = out.get(i);
+                String note = optional(c, "SELECT note FROM audit_checkpoint WHERE replica = ?"
+                        + " ORDER BY tree_size DESC, id DESC LIMIT 1", r.replica());
+                String cut = optional(c, "SELECT up_to_seq || ' ' || archived_at FROM audit_archive WHERE replica = ?"
+                        + " ORDER BY up_to_seq DESC LIMIT 1", r.replica());
+                out.set(i, new ReplicaState(r.replica(), r.records(), r.oldestTime(), r.newestTime(), note,
+                        cut == null ? null : Long.parseLong(cut.substring(0, cut.indexOf(' '))),
+                        cut == null ? null : cut.substring(cut.indexOf(' ') + 1)));
+            }
+        }
+        return out;
+    }
+
+    /** Records older than {@code before}: those retention lets the archive take. */
+    public long countBefore(Instant before) throws SQLException {
+        try (Connection c = connections.get();
+             PreparedStatement q = c.prepareStatement("SELECT count(*) FROM audit_event WHERE time < ?")) {
+            q.setString(1, AuditRow.TIME.format(before));
+            try (ResultSet rs = q.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    /** The first column of the first row, or null when there is none or the table does not exist. */
+    private static String optional(Connection c, String sql, String arg) throws SQLException {
+        // A missing table aborts a PostgreSQL transaction; autocommit keeps that to this one statement.
+        try (PreparedStatement q = c.prepareStatement(sql)) {
+            q.setString(1, arg);
+            try (ResultSet rs = q.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        } catch (SQLException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("no such table") || m.contains("does not exist")) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /** A statement that read PHI: who, the PHI columns it read (request detail) and what was masked (completion). */
+    public interface PhiReadSink {
+        void accept(String issuer, String subject, String requestDetail, String completionDetail, String outcome)
+                throws IOException;
+    }
+
+    /**
+     * The statements since {@code since} whose request names PHI columns, newest first, at most {@code max} of them
+     * (the overview counts a recent window, never the whole store).
+     */
+    public void phiReads(Instant since, int max, PhiReadSink sink) throws SQLException, IOException {
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement("""
+                SELECT r.issuer, r.subject, r.detail, x.detail, x.outcome
+                FROM audit_event r
+                LEFT JOIN audit_event x ON x.kind = 'statement_completed' AND x.session_id = r.session_id
+                    AND x.statement_id = r.statement_id
+                WHERE r.kind = 'statement_requested' AND r.time >= ? AND r.detail LIKE '%"phi_columns"%'
+                ORDER BY r.seq DESC LIMIT ?""")) {
+            q.setString(1, AuditRow.TIME.format(since));
+            q.setInt(2, max);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    sink.accept(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5));
+                }
+            }
+        }
+    }
+
+    /**
      * The recorded response of the completion record {@code seq}, inflated: the bytes the client received (the
      * first {@code audit.response_cap} of them). Null when nothing was recorded; {@link SealedException} when the
      * recording is sealed and this caller holds no key.

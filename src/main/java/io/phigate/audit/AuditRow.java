@@ -98,6 +98,10 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
                     new Result(e.decision(), null, null, null, null),
                     detail("approval_id", e.approvalId(), "decision", e.decision(), "reason", e.reason(),
                             "statement_sha256", e.statementSha256()));
+            case AuditEvent.ConsoleAction e -> new AuditRow(time, "console_action", e.sessionId(), null,
+                    new Peer(e.clientAddress(), null, e.issuer(), e.subject()), null,
+                    new Result(e.outcome(), null, null, null, null),
+                    detail("action", e.action(), "target", e.target()));
         };
     }
 

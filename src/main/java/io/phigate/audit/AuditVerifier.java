@@ -97,12 +97,25 @@ public final class AuditVerifier {
     /** As {@link #verify(io.phigate.config.AuditConfig, PublicKey, Path)}; see {@link #verify(Connection, PublicKey, Path, boolean)}. */
     public static Report verify(io.phigate.config.AuditConfig config, PublicKey key, Path checkpointFile,
                                 boolean readArchives) throws SQLException, java.io.IOException {
+        return verify(config, key, checkpointFile, readArchives, null);
+    }
+
+    /** As above, telling {@code progress} (may be null) how many chained records were checked, now and then. */
+    public static Report verify(io.phigate.config.AuditConfig config, PublicKey key, Path checkpointFile,
+                                boolean readArchives, java.util.function.LongConsumer progress)
+            throws SQLException, java.io.IOException {
         if (config.postgres() == null) {
-            return verifySqlite(config.sqlitePath(), key, checkpointFile, readArchives);
+            if (!Files.isRegularFile(config.sqlitePath())) {
+                throw new SQLException("no audit store at " + config.sqlitePath());
+            }
+            try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:"
+                    + config.sqlitePath().toAbsolutePath() + "?mode=ro")) {
+                return verify(c, key, checkpointFile, readArchives, progress);
+            }
         }
         try (Connection c = PostgresSchema.connect(config.postgres())) {
             c.setReadOnly(true);
-            return verify(c, key, checkpointFile, readArchives);
+            return verify(c, key, checkpointFile, readArchives, progress);
         }
     }
 
@@ -122,6 +135,12 @@ public final class AuditVerifier {
      */
     public static Report verify(Connection c, PublicKey key, Path checkpointFile, boolean readArchives)
             throws SQLException {
+        return verify(c, key, checkpointFile, readArchives, null);
+    }
+
+    private static Report verify(Connection c, PublicKey key, Path checkpointFile, boolean readArchives,
+                                 java.util.function.LongConsumer progress) throws SQLException {
+        long checked = 0;
         List<String> warnings = new ArrayList<>();
         int archiveFiles = 0;
         Map<String, Long> perReplica = new LinkedHashMap<>();
@@ -192,6 +211,9 @@ public final class AuditVerifier {
                         broken = false;
                     }
                     perReplica.merge(replica, 1L, Long::sum);
+                    if (progress != null && ++checked % 10_000 == 0) {
+                        progress.accept(checked);
+                    }
                     if (broken) {
                         continue; // the first bad record is named; what follows it cannot be trusted either
                     }

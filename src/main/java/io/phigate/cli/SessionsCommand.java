@@ -2,10 +2,13 @@ package io.phigate.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -39,9 +42,13 @@ final class SessionsCommand implements Runnable {
         @Option(names = "--json", description = "Print the API's JSON as is.")
         boolean json;
 
+        @Option(names = "--token-file", paramLabel = "FILE", description = "Your token, when the gateway has a"
+                + " console (then the API needs a console user's token).")
+        Path tokenFile;
+
         @Override
         public Integer call() throws Exception {
-            HttpResponse<String> r = request(spec, gateway, "GET", "/api/v1/sessions");
+            HttpResponse<String> r = request(spec, gateway, "GET", "/api/v1/sessions", tokenFile);
             if (r == null) {
                 return 1;
             }
@@ -70,6 +77,10 @@ final class SessionsCommand implements Runnable {
         @ArgGroup(exclusive = true, multiplicity = "1")
         Target target;
 
+        @Option(names = "--token-file", paramLabel = "FILE", description = "Your token, when the gateway has a"
+                + " console (then ending sessions needs a console admin's token).")
+        Path tokenFile;
+
         static final class Target {
             @Parameters(paramLabel = "ID", description = "The session id (from sessions list).")
             String id;
@@ -83,7 +94,7 @@ final class SessionsCommand implements Runnable {
             String path = target.id != null
                     ? "/api/v1/sessions/" + URLEncoder.encode(target.id, StandardCharsets.UTF_8) + "/kill"
                     : "/api/v1/sessions/kill?subject=" + URLEncoder.encode(target.subject, StandardCharsets.UTF_8);
-            HttpResponse<String> r = request(spec, gateway, "POST", path);
+            HttpResponse<String> r = request(spec, gateway, "POST", path, tokenFile);
             if (r == null) {
                 return 1;
             }
@@ -97,7 +108,16 @@ final class SessionsCommand implements Runnable {
     }
 
     private static HttpResponse<String> request(CommandLine.Model.CommandSpec spec, GatewayUrl gateway, String method,
-                                                String path) throws InterruptedException {
-        return gateway.call(spec.commandLine().getErr(), "sessions", method, path, null, null);
+                                                String path, Path tokenFile) throws InterruptedException {
+        String token = null;
+        if (tokenFile != null) {
+            try {
+                token = Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                spec.commandLine().getErr().println("phigate sessions: cannot read the token file: " + e.getMessage());
+                return null;
+            }
+        }
+        return gateway.call(spec.commandLine().getErr(), "sessions", method, path, null, token);
     }
 }

@@ -1,5 +1,6 @@
 package io.phigate.config;
 
+import io.phigate.policy.Match;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -41,7 +42,8 @@ public final class ConfigLoader {
     static final Set<String> ALLOWED_ALGORITHMS = Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
             "ES256", "ES256K", "ES384", "ES512", "EdDSA", "Ed25519", "Ed448");
 
-    private static final List<String> ROOT_KEYS = List.of("listen", "upstreams", "identity", "audit", "limits", "tls", "policy");
+    private static final List<String> ROOT_KEYS = List.of("listen", "upstreams", "identity", "audit", "limits", "tls", "policy",
+            "console");
     private static final List<String> LISTEN_KEYS = List.of("postgres", "http");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls");
     private static final List<String> CREDENTIALS_KEYS = List.of("mode", "user", "password_env", "password_file", "group");
@@ -56,6 +58,9 @@ public final class ConfigLoader {
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout",
             "connect_rate_per_address", "connect_burst_per_address");
+    private static final List<String> CONSOLE_KEYS = List.of("local_sign_in", "session_ttl", "oidc", "roles");
+    private static final List<String> CONSOLE_OIDC_KEYS = List.of("issuer", "client_id", "client_secret_env",
+            "client_secret_file", "redirect_uri", "scopes");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
 
     /** Group role names are written into CREATE ROLE (quoted), so only plain identifiers are accepted. */
@@ -110,7 +115,8 @@ public final class ConfigLoader {
         LimitsConfig limits = limits(s.section("limits", false, LIMITS_KEYS));
         ClientTlsConfig tls = clientTls(s.section("tls", false, TLS_KEYS));
         Path policy = s.path("policy", false);
-        return new GatewayConfig(listen, upstreams, identity, audit, limits, tls, policy, baseDir);
+        ConsoleConfig console = console(s.section("console", false, CONSOLE_KEYS));
+        return new GatewayConfig(listen, upstreams, identity, audit, limits, tls, policy, baseDir, console);
     }
 
     private GatewayConfig.Listen listen(Section s) {
@@ -186,9 +192,64 @@ public final class ConfigLoader {
         return password == null ? null : new CredentialsConfig(mode, user, password, group);
     }
 
+    private ConsoleConfig console(Section s) {
+        if (s == null) {
+            return null;
+        }
+        boolean local = s.bool("local_sign_in", true);
+        Duration ttl = s.duration("session_ttl", ConsoleConfig.DEFAULT_SESSION_TTL, true);
+        ConsoleConfig.Oidc oidc = null;
+        Section o = s.section("oidc", false, CONSOLE_OIDC_KEYS);
+        if (o != null) {
+            String issuer = o.scalar("issuer", true, null, "a URL", text -> httpUrl(text).toString());
+            String clientId = o.string("client_id", true, null);
+            URI redirect = o.scalar("redirect_uri", true, null, "a URL", ConfigLoader::httpUrl);
+            List<String> scopes = o.strings("scopes", false);
+            if (scopes == null) {
+                scopes = List.of("openid", "profile", "email");
+            } else if (!scopes.contains("openid")) {
+                o.problem("scopes", "scopes must include openid (the console signs in with the ID token)");
+            }
+            SecretRef secret = o.has("client_secret_env") || o.has("client_secret_file")
+                    ? secret(o, "client_secret_env", "client_secret_file", "a public client (PKCE alone) sets neither")
+                    : null;
+            oidc = new ConsoleConfig.Oidc(issuer, clientId, secret, redirect, List.copyOf(scopes));
+        }
+        if (!local && oidc == null) {
+            s.problem("local_sign_in", "with local_sign_in: false, console.oidc is required (otherwise nobody can sign in)");
+        }
+        Map<String, List<Match>> roles = new LinkedHashMap<>();
+        Section r = s.section("roles", true, ConsoleConfig.ROLE_NAMES);
+        if (r != null) {
+            for (String name : r.keys()) {
+                YamlNode node = r.node(name);
+                List<YamlNode> items = node instanceof YamlNode.Sequence seq ? seq.items() : List.of(node);
+                List<Match> matches = new ArrayList<>();
+                for (int i = 0; i < items.size(); i++) {
+                    YamlNode item = items.get(i);
+                    Section m = Section.open(item, r.pathOf(name) + (node instanceof YamlNode.Sequence ? "[" + i + "]" : ""),
+                            item.line(), problems, baseDir, PolicyLoader.MATCH_KEYS);
+                    Match match = PolicyLoader.match(m);
+                    if (match != null && match.issuer() == null) {
+                        m.problem("issuer", "a console role must name the issuer (a role matching every issuer would let"
+                                + " any trusted token, an agent's too, into the console)");
+                    } else if (match != null) {
+                        matches.add(match);
+                    }
+                }
+                roles.put(name, List.copyOf(matches));
+            }
+        }
+        return new ConsoleConfig(local, oidc, Map.copyOf(roles), ttl);
+    }
+
     /** {@code password_env} or {@code password_file}, exactly one; null (with the problem noted) otherwise. */
     private SecretRef secret(Section s) {
-        String env = s.scalar("password_env", false, null, "an environment variable name", text -> {
+        return secret(s, "password_env", "password_file", "passwords are never written in the config");
+    }
+
+    private SecretRef secret(Section s, String envKey, String fileKey, String whyRequired) {
+        String env = s.scalar(envKey, false, null, "an environment variable name", text -> {
             if (!ENV_NAME.matcher(text.strip()).matches()) {
                 throw new IllegalArgumentException("expected an environment variable name (letters, digits, _), got " + YamlNode.quote(text));
             }
@@ -196,15 +257,15 @@ public final class ConfigLoader {
         });
         // Not checked for existence: the secret is read at each upstream connection, so a file mounted or
         // rotated after startup is still picked up.
-        Path file = s.path("password_file", false);
-        boolean hasEnv = s.has("password_env");
-        boolean hasFile = s.has("password_file");
+        Path file = s.path(fileKey, false);
+        boolean hasEnv = s.has(envKey);
+        boolean hasFile = s.has(fileKey);
         if (hasEnv && hasFile) {
-            s.problem("password_file", "set only one of password_env or password_file");
+            s.problem(fileKey, "set only one of " + envKey + " or " + fileKey);
             return null;
         }
         if (!hasEnv && !hasFile) {
-            problems.add(s.line, s.path, "one of password_env or password_file is required (passwords are never written in the config)");
+            problems.add(s.line, s.path, "one of " + envKey + " or " + fileKey + " is required (" + whyRequired + ")");
             return null;
         }
         if (env == null && file == null) {

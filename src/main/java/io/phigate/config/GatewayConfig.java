@@ -8,7 +8,14 @@ import java.util.Map;
  * {@code policy} is the policy file (roles, PHI catalog, rules) that later components read; may be null.
  */
 public record GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams, IdentityConfig identity,
-                            AuditConfig audit, LimitsConfig limits, ClientTlsConfig tls, Path policy, Path baseDir) {
+                            AuditConfig audit, LimitsConfig limits, ClientTlsConfig tls, Path policy, Path baseDir,
+                            ConsoleConfig console) {
+
+    /** Without a web console. */
+    public GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams, IdentityConfig identity,
+                         AuditConfig audit, LimitsConfig limits, ClientTlsConfig tls, Path policy, Path baseDir) {
+        this(listen, upstreams, identity, audit, limits, tls, policy, baseDir, null);
+    }
 
     /** Where the gateway listens; {@code http} is null when the HTTP listener is disabled. */
     public record Listen(HostPort postgres, HostPort http) {

@@ -50,7 +50,7 @@ public final class PolicyLoader {
     private static final List<String> OPERATOR_KEYS = List.of("operator", "keep", "max_days");
     private static final List<String> ROLE_KEYS = List.of("name", "match", "upstreams", "allow", "unmasked", "masking",
             "justification", "row_limit", "windows", "group");
-    private static final List<String> MATCH_KEYS = List.of("issuer", "subject", "claims");
+    static final List<String> MATCH_KEYS = List.of("issuer", "subject", "claims");
     private static final List<String> ALLOW_KEYS = List.of("tables", "operations");
     private static final List<String> WINDOW_KEYS = List.of("days", "from", "to", "zone");
     static final List<String> DETECTOR_NAMES = List.of("ssn", "phone", "email", "card", "iban", "npi", "dea", "mbi",
@@ -455,7 +455,7 @@ public final class PolicyLoader {
         return new RiskRule.Approval(group, count, timeout, mode, validFor, uses);
     }
 
-    private Match match(Section s) {
+    static Match match(Section s) {
         if (s == null) {
             return null;
         }

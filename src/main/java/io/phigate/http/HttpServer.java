@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditQueries;
 import io.phigate.config.HostPort;
+import io.phigate.console.Console;
 import io.phigate.credentials.CredentialExchange;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.session.SessionRegistry;
@@ -55,9 +56,20 @@ public final class HttpServer implements AutoCloseable {
      */
     public HttpServer(HostPort address, PrometheusMeterRegistry registry, AuditQueries audit, TokenVerifier verifier,
                       CredentialExchange exchange, SessionRegistry sessions, Approvals approvals) {
+        this(address, registry, audit, verifier, exchange, sessions, approvals, null);
+    }
+
+    /**
+     * With the web console as well ({@code console} may be null). With a console, the audit and sessions APIs
+     * need a console user's bearer token (sessions kill: an admin's), and so are served on any address; without
+     * one they stay unauthenticated and loopback-only as before.
+     */
+    public HttpServer(HostPort address, PrometheusMeterRegistry registry, AuditQueries audit, TokenVerifier verifier,
+                      CredentialExchange exchange, SessionRegistry sessions, Approvals approvals, Console console) {
         this.host = address.host();
         boolean loopback = isLoopback(address.host());
-        this.auditApi = audit != null && loopback;
+        boolean guarded = console != null;
+        this.auditApi = audit != null && (loopback || guarded);
         AccessApi access = new AccessApi(verifier, exchange, sessions);
         if (audit != null && !auditApi) {
             log.info("audit API not served on {}: it is served on loopback only until the HTTP API has"
@@ -73,8 +85,10 @@ public final class HttpServer implements AutoCloseable {
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(registry.scrape()));
             if (api != null) {
-                config.routes.get("/api/v1/audit/statements", api::statements);
-                config.routes.get("/api/v1/audit/sessions/{id}", api::session);
+                config.routes.get("/api/v1/audit/statements", guarded ? console.forReaders(api::statements)
+                        : api::statements);
+                config.routes.get("/api/v1/audit/sessions/{id}", guarded ? console.forReaders(api::session)
+                        : api::session);
             }
             if (verifier != null && exchange != null) {
                 config.routes.post("/api/v1/credentials", access::issueCredential);
@@ -85,10 +99,17 @@ public final class HttpServer implements AutoCloseable {
                 config.routes.post("/api/v1/approvals/{id}/approve", decide::approve);
                 config.routes.post("/api/v1/approvals/{id}/deny", decide::deny);
             }
-            if (sessions != null && loopback) {
+            if (sessions != null && guarded) {
+                config.routes.get("/api/v1/sessions", console.forReaders(access::listSessions));
+                config.routes.post("/api/v1/sessions/kill", console.forAdmins(access::killBySubject));
+                config.routes.post("/api/v1/sessions/{id}/kill", console.forAdmins(access::killSession));
+            } else if (sessions != null && loopback) {
                 config.routes.get("/api/v1/sessions", access::listSessions);
                 config.routes.post("/api/v1/sessions/kill", access::killBySubject);
                 config.routes.post("/api/v1/sessions/{id}/kill", access::killSession);
+            }
+            if (console != null) {
+                console.routes(config.routes);
             }
         });
     }

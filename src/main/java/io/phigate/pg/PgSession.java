@@ -93,6 +93,10 @@ final class PgSession implements LiveSession {
     /** SQL-level PREPARE name to the statement it prepared, so EXECUTE is masked as that statement. */
     private final Map<String, StatementAnalysis> sqlPrepared = new HashMap<>();
     private final AtomicLong statementIds = new AtomicLong();
+    /** Written by the client reader only; read by the console. */
+    private volatile long bytesFromClient;
+    private final ByteCounter toClient;
+    private volatile String lastStatement;
     private final Map<String, String> preparedStatements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
     private final RequestChunk chunk = new RequestChunk();
@@ -153,7 +157,8 @@ final class PgSession implements LiveSession {
         this.upstream = upstream;
         this.audit = audit;
         this.onEnd = onEnd;
-        this.exchange = new Exchange(client.out(), this::completed, upstream.transactionStatus(), masking,
+        this.toClient = new ByteCounter(client.out());
+        this.exchange = new Exchange(toClient, this::completed, upstream.transactionStatus(), masking,
                 role == null ? 0 : role.rowLimit(), role == null ? null : role.name());
     }
 
@@ -200,6 +205,7 @@ final class PgSession implements LiveSession {
                 forwardChunk();
                 return;
             }
+            bytesFromClient += 5L + in.bodyLength();
             if (type == 'd') {
                 // COPY FROM STDIN data is streamed through, never collected: a 1 GiB COPY stays a 1 GiB stream.
                 forwardChunk();
@@ -776,6 +782,7 @@ final class PgSession implements LiveSession {
             tables = t.isEmpty() ? null : List.copyOf(t);
             phiColumns = phi.isEmpty() ? null : Collections.unmodifiableMap(phi);
         }
+        lastStatement = text;
         return new AuditEvent.StatementRequested(Instant.now(), id, run.id, clientAddress, upstreamName,
                 identity.issuer(), identity.subject(), protocol, text, parameters, prepared, portal, justification,
                 tables, phiColumns);
@@ -925,6 +932,51 @@ final class PgSession implements LiveSession {
     @Override
     public long statements() {
         return statementIds.get();
+    }
+
+    @Override
+    public String lastStatement() {
+        return lastStatement;
+    }
+
+    @Override
+    public boolean busy() {
+        return held != null || !exchange.idle();
+    }
+
+    @Override
+    public long bytesFromClient() {
+        return bytesFromClient;
+    }
+
+    @Override
+    public long bytesToClient() {
+        return toClient.count();
+    }
+
+    /** Counts what reaches the client's stream; only the thread writing to the client (under its lock) adds. */
+    private static final class ByteCounter extends java.io.FilterOutputStream {
+        private final java.util.concurrent.atomic.LongAdder count = new java.util.concurrent.atomic.LongAdder();
+
+        ByteCounter(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count.increment();
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count.add(len);
+        }
+
+        long count() {
+            return count.sum();
+        }
     }
 
     @Override

@@ -19,6 +19,29 @@ public interface LiveSession {
     long statements();
 
     /**
+     * The text of the statement most recently requested (it may have finished), or null before the first. PHI:
+     * shown only to authenticated console users, never logged.
+     */
+    default String lastStatement() {
+        return null;
+    }
+
+    /** Whether a statement is in progress (sent upstream, or held for approval) rather than the session idle. */
+    default boolean busy() {
+        return false;
+    }
+
+    /** Protocol bytes received from the client so far. */
+    default long bytesFromClient() {
+        return 0;
+    }
+
+    /** Protocol bytes sent to the client so far. */
+    default long bytesToClient() {
+        return 0;
+    }
+
+    /**
      * Ends the session from outside its own threads: the client gets a FATAL error with {@code sqlState} and
      * {@code message}, any running statement is cancelled upstream, both connections close.
      */

@@ -1,0 +1,384 @@
+package io.phigate.console;
+
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Cookie;
+import io.javalin.http.Handler;
+import io.javalin.http.SameSite;
+import io.phigate.approval.Approvals;
+import io.phigate.audit.AuditEvent;
+import io.phigate.audit.AuditQueries;
+import io.phigate.audit.AuditSink;
+import io.phigate.audit.AuditStore;
+import io.phigate.audit.AuditUnavailableException;
+import io.phigate.config.AuditConfig;
+import io.phigate.config.ConsoleConfig;
+import io.phigate.config.GatewayConfig;
+import io.phigate.identity.Identity;
+import io.phigate.identity.TokenRejectedException;
+import io.phigate.identity.TokenVerifier;
+import io.phigate.policy.Policy;
+import io.phigate.session.SessionRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The web console: server-rendered pages under {@code /console} for security and compliance staff (approvals,
+ * live sessions, session replay, audit search and export, evidence status, an overview). Every page but sign-in
+ * and the two static assets needs a signed-in user ({@link ConsoleAuth}); what a user may change is checked here,
+ * on the server, whatever the page showed. Pages hold PHI (statements, parameters, recorded rows), so responses are
+ * never cached and carry a strict content security policy (no third-party origin, no inline script).
+ *
+ * <p>Runs on Javalin's request threads (virtual threads); holds no per-request state.
+ */
+public final class Console {
+    private static final Logger log = LoggerFactory.getLogger(Console.class);
+    static final String PRE_SIGN_IN_COOKIE = "phigate_console_pre";
+    private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
+            + " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    /** A page handler that runs only for a signed-in user holding the route's role. */
+    @FunctionalInterface
+    interface Page {
+        void handle(Context ctx, ConsoleUser user) throws Exception;
+    }
+
+    /** What the console reads and acts on; any of the optional parts may be null (the page says it is off). */
+    public record Parts(GatewayConfig gateway, Policy policy, TokenVerifier verifier, AuditQueries queries,
+                        AuditSink audit, Supplier<AuditStore.Stats> auditStats, SessionRegistry sessions,
+                        Approvals approvals, Clock clock) {
+        ConsoleConfig config() {
+            return gateway.console();
+        }
+
+        AuditConfig auditConfig() {
+            return gateway.audit();
+        }
+
+        Duration clockSkew() {
+            return gateway.identity().clockSkew() == null ? Duration.ofSeconds(60) : gateway.identity().clockSkew();
+        }
+    }
+
+    private final Parts parts;
+    private final ConsoleAuth auth;
+    private final OidcSignIn oidc;
+    private final ApprovalPages approvalPages;
+    private final SessionPages sessionPages;
+    private final SearchPage searchPage;
+    private final EvidencePage evidencePage;
+    private final OverviewPage overviewPage;
+
+    public Console(Parts parts) {
+        this.parts = parts;
+        this.auth = new ConsoleAuth(parts.config(), parts.policy(), parts.verifier(), parts.clock());
+        this.oidc = parts.config().oidc() == null ? null
+                : new OidcSignIn(parts.config().oidc(), parts.clockSkew(), parts.clock());
+        this.approvalPages = new ApprovalPages(parts.approvals());
+        this.sessionPages = new SessionPages(this, parts.sessions(), parts.queries(), parts.auditConfig());
+        this.searchPage = new SearchPage(this, parts.queries(), parts.clock());
+        this.evidencePage = new EvidencePage(this, parts.auditConfig(), parts.auditStats(), parts.clock(), parts.queries());
+        this.overviewPage = new OverviewPage(parts.queries(), parts.sessions(), parts.approvals(), parts.clock());
+    }
+
+    /** Adds the console's routes. */
+    public void routes(RoutesConfig routes) {
+        routes.get("/console/assets/console.css", ctx -> asset(ctx, "console.css", "text/css; charset=utf-8"));
+        routes.get("/console/assets/console.js", ctx -> asset(ctx, "console.js", "text/javascript; charset=utf-8"));
+        routes.get("/console/sign-in", this::signInPage);
+        routes.post("/console/sign-in", this::signInWithToken);
+        routes.get("/console/oidc/start", this::oidcStart);
+        routes.get("/console/oidc/callback", this::oidcCallback);
+        routes.post("/console/sign-out", page(null, (ctx, user) -> {
+            auth.signOut(ctx);
+            ctx.redirect("/console/sign-in", io.javalin.http.HttpStatus.SEE_OTHER);
+        }));
+        routes.get("/console", page(null, overviewPage::render));
+        routes.get("/console/approvals", page(null, approvalPages::list));
+        routes.get("/console/approvals/pending.html", page(null, approvalPages::pendingFragment));
+        routes.get("/console/approvals/{id}", page(null, approvalPages::show));
+        routes.post("/console/approvals/{id}/decide", page(ConsoleRole.APPROVER, approvalPages::decide));
+        routes.get("/console/sessions", page(null, sessionPages::live));
+        routes.get("/console/sessions/live.html", page(null, sessionPages::liveFragment));
+        routes.post("/console/sessions/{id}/kill", page(ConsoleRole.ADMIN, sessionPages::kill));
+        routes.get("/console/sessions/{id}", page(null, sessionPages::replay));
+        routes.get("/console/records/{seq}/rows", page(null, sessionPages::rows));
+        routes.get("/console/records/{seq}/proof", page(null, sessionPages::proof));
+        routes.get("/console/audit", page(null, searchPage::render));
+        routes.get("/console/audit/export", page(null, searchPage::export));
+        routes.get("/console/evidence", page(null, evidencePage::render));
+        routes.get("/console/evidence/verify", page(null, evidencePage::progress));
+        routes.post("/console/evidence/verify", page(null, evidencePage::start));
+        routes.get("/console/config", page(ConsoleRole.ADMIN, this::configPage));
+    }
+
+    /** Wraps a page: security headers, sign-in, the role, and the CSRF token of every POST. */
+    Handler page(ConsoleRole needed, Page page) {
+        return ctx -> {
+            headers(ctx);
+            ConsoleUser user = auth.user(ctx);
+            if (user == null) {
+                if ("GET".equals(ctx.method().name())) {
+                    ctx.redirect("/console/sign-in?next=" + java.net.URLEncoder.encode(ctx.path()
+                            + (ctx.queryString() == null ? "" : "?" + ctx.queryString()),
+                            java.nio.charset.StandardCharsets.UTF_8), io.javalin.http.HttpStatus.SEE_OTHER);
+                } else {
+                    ctx.status(401).html(Html.page("Sign in", null, null,
+                            Html.notice("error", "Your console sign-in has ended. Sign in again.")
+                                    + "<p><a href=\"/console/sign-in\">Sign in</a></p>"));
+                }
+                return;
+            }
+            if ("POST".equals(ctx.method().name()) && !ConsoleAuth.csrfMatches(user, ctx.formParam("csrf"))) {
+                ctx.status(403).html(Html.page("Not allowed", user, null, Html.notice("error",
+                        "This form was not issued to your sign-in (missing or stale CSRF token). Reload the page.")));
+                return;
+            }
+            if (needed != null && !user.has(needed)) {
+                ctx.status(403).html(Html.page("Not allowed", user, null, Html.notice("error",
+                        "This needs the console role \"" + needed.configName() + "\"; you hold: "
+                                + user.roleNames() + ".")));
+                return;
+            }
+            page.handle(ctx, user);
+        };
+    }
+
+    /** {@code handler} for any console user (auditor, approver or admin), by bearer token or console sign-in. */
+    public Handler forReaders(Handler handler) {
+        return api(null, handler);
+    }
+
+    /** {@code handler} for console admins only, by bearer token or console sign-in. */
+    public Handler forAdmins(Handler handler) {
+        return api(ConsoleRole.ADMIN, handler);
+    }
+
+    /**
+     * Guards a JSON API route once the console defines who is who: a bearer token (the CLI) or the console's own
+     * sign-in cookie, holding a console role, and {@code needed} when not null. The check is here, on the server,
+     * so an auditor cannot end sessions through the API any more than through the page.
+     */
+    private Handler api(ConsoleRole needed, Handler handler) {
+        return ctx -> {
+            ConsoleUser user;
+            try {
+                user = auth.bearer(ctx);
+            } catch (TokenRejectedException e) {
+                ctx.status(401).json(java.util.Map.of("error", "token refused: " + e.getMessage()));
+                return;
+            }
+            if (user == null) {
+                user = auth.user(ctx);
+                if (user != null && !"GET".equals(ctx.method().name())) {
+                    // A cookie rides along with any cross-site POST; only a bearer token proves intent for writes.
+                    user = null;
+                }
+            }
+            if (user == null) {
+                ctx.status(401).header("WWW-Authenticate", "Bearer")
+                        .json(java.util.Map.of("error", "sign in: send Authorization: Bearer <token> of a console user"));
+                return;
+            }
+            if (user.roles().isEmpty() || (needed != null && !user.has(needed))) {
+                ctx.status(403).json(java.util.Map.of("error", needed == null ? "this identity holds no console role"
+                        : "this needs the console role " + needed.configName() + "; the token holds: "
+                        + (user.roles().isEmpty() ? "none" : user.roleNames())));
+                return;
+            }
+            handler.handle(ctx);
+        };
+    }
+
+    static void headers(Context ctx) {
+        ctx.header("Content-Security-Policy", CSP);
+        ctx.header("Cache-Control", "no-store");
+        ctx.header("X-Content-Type-Options", "nosniff");
+        ctx.header("Referrer-Policy", "no-referrer");
+        ctx.header("X-Frame-Options", "DENY");
+    }
+
+    private void asset(Context ctx, String name, String type) throws IOException {
+        try (InputStream in = Console.class.getResourceAsStream("/console/" + name)) {
+            if (in == null) {
+                ctx.status(404);
+                return;
+            }
+            ctx.header("X-Content-Type-Options", "nosniff");
+            ctx.header("Cache-Control", "max-age=300");
+            ctx.contentType(type).result(in.readAllBytes());
+        }
+    }
+
+    private void signInPage(Context ctx) {
+        headers(ctx);
+        if (auth.user(ctx) != null) {
+            ctx.redirect(next(ctx.queryParam("next")), io.javalin.http.HttpStatus.SEE_OTHER);
+            return;
+        }
+        ctx.html(signInHtml(ctx, null));
+    }
+
+    private String signInHtml(Context ctx, String problem) {
+        String pre = ConsoleAuth.random(24);
+        Cookie cookie = new Cookie(PRE_SIGN_IN_COOKIE, pre);
+        cookie.setPath("/console");
+        cookie.setHttpOnly(true);
+        cookie.setSameSite(SameSite.STRICT);
+        cookie.setSecure(ConsoleAuth.secure(ctx));
+        cookie.setMaxAge(1800);
+        ctx.cookie(cookie);
+        String next = next(ctx.queryParam("next") != null ? ctx.queryParam("next") : ctx.formParam("next"));
+        StringBuilder b = new StringBuilder();
+        if (problem != null) {
+            b.append(Html.notice("error", problem));
+        }
+        b.append("<p>The console shows audit records, which hold protected health information. Sign in with your"
+                + " own identity; what you may do depends on your console role (auditor, approver, admin).</p>");
+        if (oidc != null) {
+            b.append("<p><a class=\"button\" id=\"oidc-sign-in\" href=\"/console/oidc/start?next=")
+                    .append(Html.esc(java.net.URLEncoder.encode(next, java.nio.charset.StandardCharsets.UTF_8)))
+                    .append("\">Sign in with ").append(Html.esc(oidc.issuer())).append("</a></p>");
+        }
+        if (parts.config().localSignIn()) {
+            b.append("<form method=\"post\" action=\"/console/sign-in\" class=\"stack\">")
+                    .append("<input type=\"hidden\" name=\"pre\" value=\"").append(pre).append("\">")
+                    .append("<input type=\"hidden\" name=\"next\" value=\"").append(Html.esc(next)).append("\">")
+                    .append("<label for=\"token\">Token (local sign-in: <code>bin/phigate token mint</code>)</label>")
+                    .append("<textarea id=\"token\" name=\"token\" rows=\"4\" required autocomplete=\"off\"")
+                    .append(" spellcheck=\"false\"></textarea>")
+                    .append("<button type=\"submit\" id=\"sign-in\">Sign in</button></form>");
+        }
+        return Html.page("Sign in", null, null, b.toString());
+    }
+
+    private void signInWithToken(Context ctx) {
+        headers(ctx);
+        if (!parts.config().localSignIn()) {
+            ctx.status(404).html(signInHtml(ctx, "Local sign-in is off; use the identity provider."));
+            return;
+        }
+        String pre = ctx.cookie(PRE_SIGN_IN_COOKIE);
+        if (pre == null || !pre.equals(ctx.formParam("pre"))) {
+            ctx.status(403).html(signInHtml(ctx, "The sign-in form expired; try again."));
+            return;
+        }
+        Identity identity;
+        try {
+            identity = auth.verify(ctx.formParam("token"));
+        } catch (TokenRejectedException e) {
+            record(ctx, null, "sign_in", "refused", "local: " + e.getMessage());
+            ctx.status(401).html(signInHtml(ctx, "Token refused: " + e.getMessage()));
+            return;
+        }
+        finishSignIn(ctx, identity, "local", ctx.formParam("next"));
+    }
+
+    private void oidcStart(Context ctx) {
+        headers(ctx);
+        if (oidc == null) {
+            ctx.status(404).html(signInHtml(ctx, "No identity provider is configured (console.oidc)."));
+            return;
+        }
+        try {
+            URI to = oidc.start();
+            Cookie cookie = new Cookie("phigate_console_next", next(ctx.queryParam("next")));
+            cookie.setPath("/console");
+            cookie.setHttpOnly(true);
+            cookie.setSameSite(SameSite.LAX); // must survive the provider's top-level redirect back
+            cookie.setSecure(ConsoleAuth.secure(ctx));
+            cookie.setMaxAge((int) OidcSignIn.ATTEMPT_TTL.toSeconds());
+            ctx.cookie(cookie);
+            ctx.redirect(to.toString(), io.javalin.http.HttpStatus.FOUND);
+        } catch (IOException e) {
+            log.warn("console sign-in: identity provider unavailable: {}", e.getMessage());
+            ctx.status(502).html(signInHtml(ctx, "The identity provider cannot be reached: " + e.getMessage()));
+        }
+    }
+
+    private void oidcCallback(Context ctx) {
+        headers(ctx);
+        if (oidc == null) {
+            ctx.status(404).html(signInHtml(ctx, "No identity provider is configured (console.oidc)."));
+            return;
+        }
+        if (ctx.queryParam("error") != null) {
+            record(ctx, null, "sign_in", "refused", "oidc: provider error " + ctx.queryParam("error"));
+            ctx.status(401).html(signInHtml(ctx, "The identity provider refused the sign-in: "
+                    + ctx.queryParam("error")));
+            return;
+        }
+        Identity identity;
+        try {
+            identity = oidc.finish(ctx.queryParam("state"), ctx.queryParam("code"));
+        } catch (TokenRejectedException | IOException e) {
+            record(ctx, null, "sign_in", "refused", "oidc: " + e.getMessage());
+            ctx.status(401).html(signInHtml(ctx, "Sign-in failed: " + e.getMessage()));
+            return;
+        }
+        finishSignIn(ctx, identity, "oidc", ctx.cookie("phigate_console_next"));
+    }
+
+    private void finishSignIn(Context ctx, Identity identity, String method, String next) {
+        ConsoleUser user = auth.signIn(ctx, identity, method);
+        if (user == null) {
+            record(ctx, identity, "sign_in", "refused", method + ": no console role");
+            ctx.status(403).html(signInHtml(ctx, "Signed in as " + identity.subject()
+                    + ", but that identity holds no console role (console.roles)"
+                    + (Approvals.isHuman(identity) ? "." : "; workload identities never do.")));
+            return;
+        }
+        record(ctx, identity, "sign_in", "ok", method + ": " + user.roleNames());
+        log.info("console sign-in by {} ({}, roles {})", identity.subject(), method, user.roleNames());
+        ctx.removeCookie(PRE_SIGN_IN_COOKIE, "/console");
+        ctx.redirect(next(next), io.javalin.http.HttpStatus.SEE_OTHER);
+    }
+
+    /** Only a path inside the console: never an open redirect to another site. */
+    static String next(String next) {
+        if (next == null || !next.startsWith("/console") || next.startsWith("//") || next.contains("\\")
+                || next.startsWith("/console/sign-in") || next.startsWith("/console/oidc")) {
+            return "/console";
+        }
+        return next;
+    }
+
+    /**
+     * Writes a console action to the audit store. With {@code durable}, waits until it is durable and throws when
+     * the store cannot take it (the action must then not happen); otherwise queues it and moves on.
+     */
+    void record(Context ctx, Identity who, String action, String outcome, String sessionId, String target,
+                boolean durable) throws AuditUnavailableException {
+        AuditEvent e = new AuditEvent.ConsoleAction(parts.clock().instant(), ctx.ip(),
+                who == null ? null : who.issuer(), who == null ? null : who.subject(), action, outcome, sessionId,
+                target);
+        if (durable) {
+            parts.audit().appendDurably(List.of(e));
+        } else {
+            parts.audit().append(List.of(e));
+        }
+    }
+
+    private void record(Context ctx, Identity who, String action, String outcome, String target) {
+        try {
+            record(ctx, who, action, outcome, null, target, false);
+        } catch (AuditUnavailableException e) {
+            log.warn("console action not recorded: {}", e.getMessage());
+        }
+    }
+
+    private void configPage(Context ctx, ConsoleUser user) {
+        ctx.html(Html.page("Configuration", user, "/console/config", ConfigView.render(parts)));
+    }
+
+    ConsoleAuth auth() {
+        return auth;
+    }
+}

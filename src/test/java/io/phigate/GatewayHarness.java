@@ -95,19 +95,29 @@ public final class GatewayHarness implements AutoCloseable {
     }
 
     public static GatewayConfig withLimits(GatewayConfig c, LimitsConfig limits) {
-        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), limits, c.tls(), c.policy(), c.baseDir());
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), limits, c.tls(), c.policy(), c.baseDir(), c.console());
     }
 
     public static GatewayConfig withTls(GatewayConfig c, ClientTlsConfig tls) {
-        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), tls, c.policy(), c.baseDir());
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), tls, c.policy(), c.baseDir(), c.console());
     }
 
     public static GatewayConfig withIdentity(GatewayConfig c, IdentityConfig identity) {
-        return new GatewayConfig(c.listen(), c.upstreams(), identity, c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir());
+        return new GatewayConfig(c.listen(), c.upstreams(), identity, c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir(), c.console());
     }
 
     public static GatewayConfig withPolicy(GatewayConfig c, Path policy) {
-        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), policy, c.baseDir());
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), policy, c.baseDir(), c.console());
+    }
+
+    public static GatewayConfig withConsole(GatewayConfig c, io.phigate.config.ConsoleConfig console) {
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), c.policy(),
+                c.baseDir(), console);
+    }
+
+    public static GatewayConfig withHttp(GatewayConfig c) {
+        return new GatewayConfig(new GatewayConfig.Listen(c.listen().postgres(), new io.phigate.config.HostPort("127.0.0.1", 0)),
+                c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir(), c.console());
     }
 
     public String token() throws IOException {

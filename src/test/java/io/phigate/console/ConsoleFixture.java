@@ -48,7 +48,7 @@ final class ConsoleFixture implements AutoCloseable {
             rules:
               - name: held-deletes
                 when: { operations: [delete], tables: [console_held] }
-                require_approval: { group: phi-approvers, approvers: 1, timeout: 60s, mode: hold }
+                require_approval: { group: phi-approvers, approvers: 1, timeout: 10m, mode: hold }
             """;
 
     final GatewayHarness gw;

@@ -81,6 +81,53 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void consoleRolesAndSignInAreReadAndChecked() throws Exception {
+        assertThat(parse(MINIMAL).console()).isNull();
+        ConsoleConfig console = parse(MINIMAL + """
+                console:
+                  roles:
+                    auditor:
+                      - { issuer: https://issuer.example, claims: { groups: compliance } }
+                    admin: { issuer: https://issuer.example, subject: "admin-*" }
+                """).console();
+        assertThat(console.localSignIn()).isTrue();
+        assertThat(console.oidc()).isNull();
+        assertThat(console.sessionTtl()).isEqualTo(ConsoleConfig.DEFAULT_SESSION_TTL);
+        assertThat(console.roles().get("auditor")).singleElement()
+                .satisfies(m -> assertThat(m.claims()).containsEntry("groups", "compliance"));
+        assertThat(console.roles().get("admin").getFirst().subject()).isEqualTo("admin-*");
+
+        ConsoleConfig oidc = parse(MINIMAL + """
+                console:
+                  local_sign_in: false
+                  session_ttl: 1h
+                  oidc:
+                    issuer: https://login.example
+                    client_id: phigate-console
+                    redirect_uri: https://phigate.example/console/oidc/callback
+                  roles:
+                    approver: [ { issuer: https://login.example } ]
+                """).console();
+        assertThat(oidc.oidc().scopes()).containsExactly("openid", "profile", "email");
+        assertThat(oidc.oidc().clientSecret()).isNull();
+        assertThat(oidc.sessionTtl()).hasHours(1);
+
+        assertThat(errors(MINIMAL + "console:\n  local_sign_in: true\n")).contains("console.roles: required");
+        assertThat(errors(MINIMAL + "console:\n  roles:\n    auditor: [ { claims: { groups: x } } ]\n"))
+                .contains("a console role must name the issuer");
+        assertThat(errors(MINIMAL + "console:\n  roles:\n    superuser: [ { issuer: https://i.example } ]\n"))
+                .contains("console.roles.superuser: unknown key");
+        assertThat(errors(MINIMAL + "console:\n  local_sign_in: false\n  roles:\n    admin: [ { issuer: https://i.example } ]\n"))
+                .contains("console.oidc is required");
+        assertThat(errors(MINIMAL + """
+                console:
+                  oidc: { issuer: https://login.example, client_id: c, redirect_uri: https://p.example/cb, scopes: [profile] }
+                  roles:
+                    admin: [ { issuer: https://login.example } ]
+                """)).contains("scopes must include openid");
+    }
+
+    @Test
     void unknownKeyIsReportedWithItsLineAndASuggestion() {
         String message = errors(MINIMAL.replace("    address: 127.0.0.1", "    adress: 127.0.0.1"));
 
@@ -91,7 +138,7 @@ class ConfigLoaderTest {
     void unknownKeyFarFromAnyKnownKeyListsTheKnownKeys() {
         String message = errors(MINIMAL + "colour: blue\n");
 
-        assertThat(message).isEqualTo("phigate.yaml:16: colour: unknown key (known keys: listen, upstreams, identity, audit, limits, tls, policy)");
+        assertThat(message).isEqualTo("phigate.yaml:16: colour: unknown key (known keys: listen, upstreams, identity, audit, limits, tls, policy, console)");
     }
 
     @Test

@@ -50,12 +50,14 @@ final class DemoCommand implements Callable<Integer> {
     static final String AUDIT_KEY_FILE = "audit-signing.key";
     static final String POLICY_FILE = "policy.yaml";
     static final String MASKING_KEY_FILE = "secrets/masking.key";
+    static final String CONSOLE_TOKEN_FILE = "console.token";
+    static final String OPERATOR_SUBJECT = "demo-operator@hospital.example";
 
     /**
      * Everything a previous demo wrote here, apart from the PostgreSQL cluster, which DemoDatabase removes itself.
      * Only these are deleted, never the whole folder: {@code --dir} may name a folder that holds other things.
      */
-    private static final List<String> PREVIOUS_STATE = List.of(CONFIG_FILE, TOKEN_FILE, PASSWORD_FILE,
+    private static final List<String> PREVIOUS_STATE = List.of(CONFIG_FILE, TOKEN_FILE, CONSOLE_TOKEN_FILE, PASSWORD_FILE,
             KEYS_DIR + "/" + KeyTool.PRIVATE_KEY_FILE, KEYS_DIR + "/" + KeyTool.JWKS_FILE,
             KEYS_DIR + "/" + AUDIT_KEY_FILE, KEYS_DIR + "/" + AUDIT_KEY_FILE + ".pub",
             AUDIT_FILE, AUDIT_FILE + "-wal", AUDIT_FILE + "-shm", AUDIT_FILE + "-journal", AUDIT_FILE + ".checkpoints");
@@ -132,6 +134,10 @@ final class DemoCommand implements Callable<Integer> {
             return gateway.postgresAddress().getPort();
         }
 
+        int httpPort() {
+            return gateway.httpAddress().getPort();
+        }
+
         int databasePort() {
             return database.port();
         }
@@ -196,7 +202,7 @@ final class DemoCommand implements Callable<Integer> {
             writeOwnerOnly(dir.resolve(MASKING_KEY_FILE), java.util.Base64.getEncoder().encodeToString(maskingKey) + "\n");
             Files.writeString(dir.resolve(POLICY_FILE), POLICY, StandardCharsets.UTF_8);
             Path configFile = dir.resolve(CONFIG_FILE);
-            Files.writeString(configFile, config(port, database), StandardCharsets.UTF_8);
+            Files.writeString(configFile, config(port, freePort(), database), StandardCharsets.UTF_8);
             GatewayConfig config = ConfigLoader.load(configFile);
             gateway = startGateway(config);
 
@@ -204,6 +210,10 @@ final class DemoCommand implements Callable<Integer> {
                     AGENT_SUBJECT, List.of(AUDIENCE), ttl, agentClaims());
             LocalTime expires = LocalTime.now().plus(ttl).truncatedTo(ChronoUnit.SECONDS);
             writeOwnerOnly(dir.resolve(TOKEN_FILE), token + "\n");
+            // The console's operator: a person (not a workload) who may approve, end sessions and read everything.
+            writeOwnerOnly(dir.resolve(CONSOLE_TOKEN_FILE), KeyTool.mint(dir.resolve(KEYS_DIR)
+                    .resolve(KeyTool.PRIVATE_KEY_FILE), ISSUER, OPERATOR_SUBJECT, List.of(AUDIENCE), ttl,
+                    Map.of("groups", List.of("phi-approvers", "phigate-admins"))) + "\n");
             return new Running(dir, database, gateway, token, expires);
         } catch (Exception e) {
             if (gateway != null) {
@@ -213,6 +223,14 @@ final class DemoCommand implements Callable<Integer> {
                 database.close();
             }
             throw e instanceof StartFailed f ? f : new StartFailed(oneLine(e), e);
+        }
+    }
+
+    /** A free loopback port for the console and API (bound again by the gateway a moment later). */
+    private static int freePort() throws IOException {
+        try (var probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return probe.getLocalPort();
         }
     }
 
@@ -248,11 +266,12 @@ final class DemoCommand implements Callable<Integer> {
      * The demo's config, as a person would write it. Paths are relative to the config's folder, so the file
      * still works with {@code phigate serve --config DIR/phigate.yaml} while the demo database runs.
      */
-    static String config(int port, DemoDatabase database) {
+    static String config(int port, int httpPort, DemoDatabase database) {
         return """
                 # Written by `phigate demo`, and rewritten on every run. Paths are relative to this folder.
                 listen:
                   postgres: 127.0.0.1:%1$d
+                  http: 127.0.0.1:%14$d                # the web console, the API and /metrics
 
                 upstreams:
                   %2$s:
@@ -284,8 +303,16 @@ final class DemoCommand implements Callable<Integer> {
                   allow_loopback_cleartext: true
 
                 policy: %13$s                     # which columns are PHI and how they are masked
+
+                console:
+                  # Sign in by pasting a token from the demo issuer (console.token); people in these groups:
+                  roles:
+                    admin:
+                      - { issuer: %7$s, claims: { groups: phigate-admins } }
+                    auditor:
+                      - { issuer: %7$s, claims: { groups: phigate-auditors } }
                 """.formatted(port, UPSTREAM, database.port(), database.database(), database.user(), PASSWORD_FILE,
-                ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE, AUDIT_KEY_FILE, POLICY_FILE);
+                ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE, AUDIT_KEY_FILE, POLICY_FILE, httpPort);
     }
 
     /** The demo's policy: the patients' identifiers are PHI, masked for every agent by the type's default operator. */
@@ -308,6 +335,13 @@ final class DemoCommand implements Callable<Integer> {
                 subjects: { public.patients: id }
             masking:
               key_file: secrets/masking.key
+            approvers:
+              phi-approvers:                          # people, matched on their own tokens
+                match: { issuer: "https://demo.phigate.local", claims: { groups: phi-approvers } }
+            rules:
+              - name: patient-record-changes          # held inside the agent's connection until approved
+                when: { operations: [update, delete, truncate], tables: [patients] }
+                require_approval: { group: phi-approvers, approvers: 1, timeout: 10m, mode: hold }
             """;
 
     /** The claims a Kubernetes projected service-account token carries, so the audit trail shows a realistic agent. */
@@ -341,6 +375,14 @@ final class DemoCommand implements Callable<Integer> {
 
                 PHI is masked by the policy in %5$spolicy.yaml; the audit log says what was masked.
 
+                The web console (approvals, live sessions, replay, audit search, evidence):
+
+                  http://127.0.0.1:%17$d/console  (sign in by pasting the token in %5$s%18$s)
+
+                An update of a patient waits there for approval, inside the agent's connection:
+
+                  update patients set phone = '555-0100' where id = 1;
+
                 Every statement is in the audit log:
 
                   sqlite3 %5$s%12$s 'select seq,kind,subject,statement from audit_event order by seq desc limit 10'
@@ -357,7 +399,7 @@ final class DemoCommand implements Callable<Integer> {
                 Ctrl-C stops everything.
                 """.formatted(demo.port(), demo.databasePort(), patients, AGENT_SUBJECT, dirPrefix, TOKEN_FILE,
                 demo.tokenExpires, CONFIG_FILE, demo.token, UPSTREAM, AGENT_USER, AUDIT_FILE, KEYS_DIR,
-                KeyTool.PRIVATE_KEY_FILE, ISSUER, AUDIENCE);
+                KeyTool.PRIVATE_KEY_FILE, ISSUER, AUDIENCE, demo.httpPort(), CONSOLE_TOKEN_FILE);
     }
 
     private static final Pattern PLAIN_WORD = Pattern.compile("[A-Za-z0-9_./:@%+=,-]+");

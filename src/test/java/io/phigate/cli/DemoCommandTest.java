@@ -54,6 +54,25 @@ class DemoCommandTest {
                 assertThat(rs.getDate(3).toLocalDate().getDayOfYear()).isEqualTo(1);
             }
 
+            // The console is on, and the operator's token signs in to it.
+            var http = java.net.http.HttpClient.newBuilder().cookieHandler(new java.net.CookieManager())
+                    .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
+            String base = "http://127.0.0.1:" + demo.httpPort();
+            String form = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/console/sign-in"))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            var pre = java.util.regex.Pattern.compile("name=\"pre\" value=\"([^\"]+)\"").matcher(form);
+            assertThat(pre.find()).isTrue();
+            String operator = Files.readString(dir.resolve(DemoCommand.CONSOLE_TOKEN_FILE)).strip();
+            var signIn = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/console/sign-in"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("pre=" + pre.group(1) + "&token="
+                            + java.net.URLEncoder.encode(operator, java.nio.charset.StandardCharsets.UTF_8))).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(signIn.statusCode()).as(signIn.body()).isEqualTo(303);
+            var overview = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/console")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(overview.body()).contains(DemoCommand.OPERATOR_SUBJECT + " (approver, admin)");
+
             // Read while the gateway still runs: a statement's record is durable before the statement is forwarded.
             try (Connection audit = DriverManager.getConnection("jdbc:sqlite:" + demo.auditFile());
                  PreparedStatement q = audit.prepareStatement("select count(*) from audit_event"

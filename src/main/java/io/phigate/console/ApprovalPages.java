@@ -108,7 +108,7 @@ final class ApprovalPages {
         fact(b, "State", state(r.state()));
         fact(b, "Requested by", Html.esc(r.requester().subject()) + " <small>(" + Html.esc(r.requester().issuer())
                 + ")</small>");
-        fact(b, "Role", Html.esc(r.role()));
+        fact(b, "Role", r.role() == null ? "<em>none (the policy has no roles)</em>" : Html.esc(r.role()));
         fact(b, "Justification", r.justification() == null ? "<em>none given</em>" : Html.esc(r.justification()));
         fact(b, "Upstream", Html.esc(r.upstream()));
         fact(b, "Rule", Html.esc(r.rule().name()) + " (" + Html.esc(mode(r)) + ", "

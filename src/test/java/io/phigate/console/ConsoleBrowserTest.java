@@ -106,6 +106,9 @@ class ConsoleBrowserTest {
         assertThat(browser.getCurrentUrl()).contains("/console/sign-in");
         assertThat(browser.findElements(By.tagName("nav"))).isEmpty();
         shot("01-sign-in");
+        // The first Tab reaches the skip link.
+        browser.findElement(By.tagName("body")).sendKeys(Keys.TAB);
+        assertThat(browser.switchTo().activeElement().getAttribute("class")).isEqualTo("skip");
         WebElement token = browser.findElement(By.id("token"));
         token.sendKeys(fx.alice());
         browser.findElement(By.id("sign-in")).click();
@@ -200,6 +203,10 @@ class ConsoleBrowserTest {
         assertThat(browser.findElement(By.id("phi-table")).getText()).contains(ConsoleFixture.AGENT);
         assertThat(browser.findElement(By.id("spm")).getAttribute("role")).isEqualTo("img");
         shot("09-overview");
+        browser.findElement(By.linkText("Configuration")).click();
+        assertThat(browser.findElement(By.tagName("main")).getText()).contains("held-deletes")
+                .contains("PHI columns tagged").doesNotContain("password_file:");
+        shot("11-configuration");
     }
 
     @Test
@@ -246,7 +253,33 @@ class ConsoleBrowserTest {
         }
     }
 
+    /**
+     * What every page owes a keyboard and screen-reader user: a language, one h1, a skip link to main, a label
+     * for every visible form control, a name for every button and link, a title and description for every chart.
+     */
+    private static void assertAccessible(String page) {
+        assertThat(browser.findElement(By.tagName("html")).getAttribute("lang")).as(page).isEqualTo("en");
+        assertThat(browser.findElements(By.tagName("h1"))).as(page).hasSize(1);
+        assertThat(browser.findElement(By.cssSelector("a.skip")).getAttribute("href")).as(page).endsWith("#main");
+        for (WebElement control : browser.findElements(By.cssSelector("input:not([type=hidden]), select, textarea"))) {
+            String id = control.getAttribute("id");
+            boolean labelled = control.getAttribute("aria-label") != null
+                    || (id != null && !browser.findElements(By.cssSelector("label[for='" + id + "']")).isEmpty());
+            assertThat(labelled).as(page + ": control " + id + " has a label").isTrue();
+        }
+        for (WebElement b : browser.findElements(By.cssSelector("button, a"))) {
+            String name = b.getAttribute("aria-label") != null ? b.getAttribute("aria-label")
+                    : b.getAttribute("textContent");
+            assertThat(name).as(page + ": every button and link has a name").isNotBlank();
+        }
+        for (WebElement chart : browser.findElements(By.cssSelector("svg.chart"))) {
+            assertThat(chart.getAttribute("role")).isEqualTo("img");
+            assertThat(chart.findElements(By.tagName("title"))).as(page + ": chart title").isNotEmpty();
+        }
+    }
+
     private static void shot(String name) throws Exception {
+        assertAccessible(name);
         byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
         Files.write(SHOTS.resolve(name + ".png"), png);
     }

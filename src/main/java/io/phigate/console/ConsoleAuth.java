@@ -32,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class ConsoleAuth {
     static final String COOKIE = "phigate_console";
-    /** Bounds the memory sign-ins can take; the oldest are dropped past it. */
+    /** Bounds the memory sign-ins can take; past it, expired ones go first, then arbitrary ones (they sign in again). */
     static final int MAX_SIGN_INS = 10_000;
 
     private static final SecureRandom RANDOM = new SecureRandom();

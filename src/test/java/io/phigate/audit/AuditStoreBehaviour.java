@@ -359,6 +359,58 @@ abstract class AuditStoreBehaviour {
         }
     }
 
+    @Test
+    void theConsolesQueriesReadTheSameOnThisStore() throws Exception {
+        Instant now = Instant.now();
+        try (var store = new AuditStore(config())) {
+            for (int i = 1; i <= 5; i++) {
+                store.appendDurably(List.of(
+                        new StatementRequested(now, "console-s", i, "10.0.0.1:5000", "clinical", "iss", "agent-7",
+                                Protocol.SIMPLE, "select ssn from patients /* c" + i + " */", null, null, null, null,
+                                List.of("public.patients"), java.util.Map.of("public.patients.ssn", "ssn")),
+                        new StatementCompleted(now, "console-s", i, i == 5 ? Outcome.REFUSED : Outcome.OK, null,
+                                "SELECT 1", 1, 50, null, "ssn(ssn)=redact")));
+            }
+            store.appendDurably(List.of(new AuditEvent.ConsoleAction(now, "127.0.0.1", "iss", "alice", "session_kill",
+                    "ok", "console-s", "agent-7")));
+        }
+        AuditQueries q = AuditQueries.of(config());
+        List<AuditQueries.Event> first = q.session("console-s", 0, 4);
+        assertThat(first).hasSize(4);
+        List<AuditQueries.Event> rest = q.session("console-s", first.getLast().seq(), 100);
+        assertThat(rest).hasSize(7);
+        assertThat(rest.getLast().kind()).isEqualTo("console_action");
+        assertThat(rest.getLast().detail()).contains("session_kill");
+        assertThat(q.event(first.getFirst().seq()).statement()).contains("/* c1 */");
+        assertThat(q.event(Long.MAX_VALUE)).isNull();
+
+        List<AuditQueries.MinuteCount> minutes = q.perMinute(now.minusSeconds(120));
+        assertThat(minutes.stream().mapToLong(AuditQueries.MinuteCount::requested).sum()).isEqualTo(5);
+        assertThat(minutes.stream().mapToLong(AuditQueries.MinuteCount::refused).sum()).isEqualTo(1);
+
+        List<String> reads = new ArrayList<>();
+        q.phiReads(now.minusSeconds(120), 3, (issuer, subject, request, completion, outcome) ->
+                reads.add(subject + " " + outcome + " " + completion));
+        assertThat(reads).hasSize(3).first().asString().startsWith("agent-7 refused").contains("ssn(ssn)=redact");
+
+        List<AuditQueries.ReplicaState> replicas = q.replicaStates();
+        assertThat(replicas).singleElement().satisfies(r -> {
+            assertThat(r.records()).isEqualTo(11);
+            assertThat(r.checkpointNote()).isNull();
+            assertThat(r.archivedUpTo()).isNull();
+        });
+        assertThat(q.countBefore(now.plusSeconds(60))).isEqualTo(11);
+        assertThat(q.countBefore(now.minusSeconds(60))).isZero();
+
+        var csv = new java.io.StringWriter();
+        long lines = AuditExport.writeSearch(q, AuditExport.Format.CSV, AuditQueries.Filter.ANY.withText("c3"), csv);
+        assertThat(lines).isEqualTo(2);
+        assertThat(csv.toString().split("\r\n")).hasSize(3);
+        assertThat(AuditExport.writeSearch(q, AuditExport.Format.OCSF, AuditQueries.Filter.ANY.withText("c"),
+                new java.io.StringWriter())).isEqualTo(5);
+        assertThat(verify().intact()).isTrue();
+    }
+
     // The tamper matrix: 20 records in replica gw-a, then one kind of tampering each.
 
     void write20Records() throws Exception {

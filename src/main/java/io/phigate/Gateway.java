@@ -99,7 +99,8 @@ public final class Gateway implements AutoCloseable {
             janitor = new RoleJanitor(ephemeral, config.upstreams().values()).start(timers);
             CredentialExchange exchange = new CredentialExchange(policy, config.identity(), config.upstreams().keySet(),
                     Clock.systemUTC());
-            Approvals approvals = new Approvals(policy, audit, Clock.systemUTC());
+            MaskingKeys keys = maskingKeys(policy);
+            Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys);
             http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), metrics(sessions, store),
                             AuditQueries.of(config.audit()), verifier, exchange, sessions, approvals).start();
@@ -107,7 +108,7 @@ public final class Gateway implements AutoCloseable {
                     + http.address().getPort() + "/api/v1/approvals/";
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(
                     upstream -> new GuardedCatalog(SimpleQueryClient.loadCatalog(upstream))),
-                    maskingKeys(policy), new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
+                    keys, new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
                     timers, ephemeral, approvals, approvalsUrl);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http, janitor);

@@ -115,7 +115,8 @@ final class PgSession implements LiveSession {
     private final List<HeldExecute> heldExecutes = new ArrayList<>();
 
     /** An Execute waiting, with the rest of its batch, for approval. */
-    private record HeldExecute(StatementRun run, RiskRules.Hit hit, String text, List<String> parameters) {
+    private record HeldExecute(StatementRun run, RiskRules.Hit hit, String text, List<String> parameters,
+                               StatementAnalysis analysis) {
         @Override
         public String toString() {
             return "HeldExecute[" + run.id + ", rule=" + hit.rule().name() + "]";
@@ -243,7 +244,7 @@ final class PgSession implements LiveSession {
                     AuditEvent used = null;
                     if (risk != null) {
                         forwardChunk();
-                        Verdict verdict = approval(run, q.sql(), List.of(), risk);
+                        Verdict verdict = approval(run, q.sql(), List.of(), null, risk);
                         if (verdict.refusal() != null) {
                             refuseStatement(run, Protocol.SIMPLE, q.sql(), verdict.refusal(), false, analyses);
                             continue;
@@ -318,7 +319,9 @@ final class PgSession implements LiveSession {
                     chunk.extended = true;
                     RiskRules.Hit risk = portal == null ? null : preparedRisk.get(portal.statement);
                     if (risk != null) {
-                        heldExecutes.add(new HeldExecute(run, risk, portal.text, portal.parameters));
+                        List<StatementAnalysis> analysis = analysisOfPortal(e.portal());
+                        heldExecutes.add(new HeldExecute(run, risk, portal.text, portal.parameters,
+                                analysis == null ? null : analysis.getFirst()));
                     }
                     chunk.add((byte) type, body, Exchange.Op.shaped(Exchange.Kind.EXECUTE, run,
                             analyzer == null ? null : portalShapes.get(e.portal())));
@@ -559,7 +562,7 @@ final class PgSession implements LiveSession {
         List<HeldExecute> waiting = new ArrayList<>(heldExecutes);
         heldExecutes.clear();
         for (HeldExecute h : waiting) {
-            Verdict v = approval(h.run(), h.text(), h.parameters(), h.hit());
+            Verdict v = approval(h.run(), h.text(), h.parameters(), h.analysis(), h.hit());
             if (v.refusal() != null) {
                 List<AuditEvent> records = new ArrayList<>(chunk.events);
                 Instant now = Instant.now();
@@ -595,8 +598,8 @@ final class PgSession implements LiveSession {
      * request's id; in hold mode the client is told the id in a NoticeResponse and this thread waits for the
      * decision, the timeout, a cancel or a disconnect. Nothing goes upstream meanwhile.
      */
-    private Verdict approval(StatementRun run, String text, List<String> parameters, RiskRules.Hit hit)
-            throws IOException {
+    private Verdict approval(StatementRun run, String text, List<String> parameters, StatementAnalysis analysis,
+                             RiskRules.Hit hit) throws IOException {
         String ticketProblem = null;
         if (approvalTicket != null) {
             try {
@@ -609,7 +612,8 @@ final class PgSession implements LiveSession {
         ApprovalRequest r;
         try {
             r = approvals.open(id, run.id, identity, upstreamName, role == null ? null : role.name(), justification,
-                    text, parameters, hit, approvalsUrl == null ? "bin/phigate approvals" : approvalsUrl);
+                    text, parameters, parameterSources(analysis), hit,
+                    approvalsUrl == null ? "bin/phigate approvals" : approvalsUrl);
         } catch (AuditUnavailableException e) {
             return refused(ErrorCodes.SYSTEM_IO_ERROR, "phigate refused the statement: the audit store cannot record"
                     + " its approval request (" + e.getMessage() + "); nothing was sent to the database");
@@ -639,6 +643,22 @@ final class PgSession implements LiveSession {
             case WITHDRAWN, PENDING -> refused(QUERY_CANCELED, "canceling statement due to user request (approval"
                     + " request " + r.id() + " withdrawn)");
         };
+    }
+
+    /**
+     * Where each parameter of a held statement goes, so approvers see it masked as that column would be. Unknown
+     * (so redacted for every approver) without an analysis or a PHI catalog for this upstream.
+     */
+    private List<ApprovalRequest.ParameterSource> parameterSources(StatementAnalysis analysis) {
+        if (analysis == null || masking == null) {
+            return List.of();
+        }
+        List<ApprovalRequest.ParameterSource> out = new ArrayList<>();
+        for (io.phigate.sql.ColumnRef c : masking.parameterColumns(analysis)) {
+            out.add(c == null ? ApprovalRequest.ParameterSource.UNKNOWN
+                    : new ApprovalRequest.ParameterSource(c.toString(), masking.typeOf(c).orElse(null)));
+        }
+        return out;
     }
 
     private static Verdict refused(String sqlState, String message) {

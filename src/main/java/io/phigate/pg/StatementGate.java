@@ -1,6 +1,7 @@
 package io.phigate.pg;
 
 import io.phigate.mask.CopyMasker;
+import io.phigate.mask.PhiType;
 import io.phigate.mask.SessionMasking;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.policy.PhiCatalog;
@@ -12,9 +13,12 @@ import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import java.time.Clock;
 import java.util.List;
+import java.util.IdentityHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
+import java.util.function.ToLongFunction;
 import java.util.regex.Pattern;
 
 /**
@@ -54,20 +58,24 @@ final class StatementGate {
     /** The policy's risk rules (deny and require_approval), in file order. */
     private final List<RiskRule> rules;
     private final Clock clock;
+    /** The planner's row estimate for {@code rows_over}; -1 (or null: no estimator) matches the rule. */
+    private final ToLongFunction<StatementAnalysis> estimator;
 
     StatementGate(SessionMasking masking, String upstream, Role role,
                   BiFunction<Role, List<StatementAnalysis>, Refusal> scope) {
-        this(masking, upstream, role, scope, List.of(), Clock.systemUTC());
+        this(masking, upstream, role, scope, List.of(), Clock.systemUTC(), null);
     }
 
     StatementGate(SessionMasking masking, String upstream, Role role,
-                  BiFunction<Role, List<StatementAnalysis>, Refusal> scope, List<RiskRule> rules, Clock clock) {
+                  BiFunction<Role, List<StatementAnalysis>, Refusal> scope, List<RiskRule> rules, Clock clock,
+                  ToLongFunction<StatementAnalysis> estimator) {
         this.masking = masking;
         this.upstream = upstream;
         this.role = role;
         this.scope = scope;
         this.rules = rules;
         this.clock = clock;
+        this.estimator = estimator;
     }
 
     /** Null when every statement may run (perhaps after approval, see {@link #approvalFor}); else the first refusal. */
@@ -100,8 +108,37 @@ final class StatementGate {
         if (rules.isEmpty() || statements.stream().allMatch(StatementGate::isGatewaySetting)) {
             return null;
         }
-        return RiskRules.evaluate(rules, role, statements, a -> masking != null && masking.touchesPhi(a),
-                clock.instant());
+        return RiskRules.evaluate(rules, role, statements, new SessionFacts(), clock.instant());
+    }
+
+    /** The facts of one evaluation; the row estimate is asked of the planner at most once per statement. */
+    private final class SessionFacts implements RiskRules.Facts {
+        private final Map<StatementAnalysis, Long> estimates = new IdentityHashMap<>();
+
+        @Override
+        public boolean touchesPhi(StatementAnalysis s) {
+            return masking != null && masking.touchesPhi(s);
+        }
+
+        @Override
+        public Set<PhiType> phiRead(StatementAnalysis s) {
+            return masking == null ? Set.of() : masking.phiRead(s);
+        }
+
+        @Override
+        public Set<PhiType> unmaskedRead(StatementAnalysis s) {
+            return masking == null ? Set.of() : masking.unmaskedRead(s);
+        }
+
+        @Override
+        public Set<PhiType> phiTouched(StatementAnalysis s) {
+            return masking == null ? Set.of() : masking.phiTouched(s);
+        }
+
+        @Override
+        public long rowEstimate(StatementAnalysis s) {
+            return estimates.computeIfAbsent(s, a -> estimator == null ? -1L : estimator.applyAsLong(a));
+        }
     }
 
     /** SET / RESET of a phigate.* setting the gateway keeps itself: never forwarded, so never risky. */

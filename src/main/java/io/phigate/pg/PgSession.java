@@ -114,6 +114,13 @@ final class PgSession implements LiveSession {
     /** Executes in the current chunk that need approval: the chunk is held (and cut only at Sync or Flush). */
     private final List<HeldExecute> heldExecutes = new ArrayList<>();
 
+    /** A {@code SET phigate.*} prepared through the extended protocol: answered by the gateway, never forwarded. */
+    private record LocalSetting(String text, StatementAnalysis analysis) {
+    }
+
+    /** Prepared statement names holding a gateway-kept SET, and the portals bound to them. */
+    private final Map<String, LocalSetting> localStatements = new HashMap<>();
+    private final Map<String, LocalSetting> localPortals = new HashMap<>();
     /** An Execute waiting, with the rest of its batch, for approval. */
     private record HeldExecute(StatementRun run, RiskRules.Hit hit, String text, List<String> parameters,
                                StatementAnalysis analysis) {
@@ -228,7 +235,7 @@ final class PgSession implements LiveSession {
                         analyses = analyzer.apply(q.sql());
                         if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
                             forwardChunk();
-                            setGatewaySetting(q.sql(), analyses.getFirst());
+                            setGatewaySetting(q.sql(), analyses.getFirst(), false);
                             continue;
                         }
                         StatementGate.Refusal refusal = gate.check(analyses, justification);
@@ -259,12 +266,20 @@ final class PgSession implements LiveSession {
                     forwardChunk();
                 }
                 case Parse p -> {
+                    localStatements.remove(p.statement());
                     if (analyzer != null) {
                         List<StatementAnalysis> analyses = analyzer.apply(p.query());
+                        if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
+                            // pgjdbc sends SET through Parse/Bind/Execute: answered here, never forwarded.
+                            localStatements.put(p.statement(), new LocalSetting(p.query(), analyses.getFirst()));
+                            preparedStatements.remove(p.statement());
+                            preparedRisk.remove(p.statement());
+                            respondNow(BackendMessage.ParseComplete.INSTANCE);
+                            continue;
+                        }
                         StatementGate.Refusal refusal = analyses.stream().anyMatch(StatementGate::isGatewaySetting)
                                 ? new StatementGate.Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "send SET"
-                                        + " phigate.justification or phigate.approval alone as a simple query, not as a"
-                                        + " prepared statement")
+                                        + " phigate.justification or phigate.approval as a statement of its own")
                                 : gate.check(analyses, justification);
                         if (refusal != null) {
                             forwardChunk();
@@ -285,6 +300,14 @@ final class PgSession implements LiveSession {
                     extended((byte) type, body, Exchange.Op.of(Exchange.Kind.PARSE));
                 }
                 case Bind b -> {
+                    localPortals.remove(b.portal());
+                    LocalSetting local = localStatements.get(b.statement());
+                    if (local != null) {
+                        localPortals.put(b.portal(), local);
+                        portals.remove(b.portal());
+                        respondNow(BackendMessage.BindComplete.INSTANCE);
+                        continue;
+                    }
                     portals.put(b.portal(), new Portal(b.statement(), preparedStatements.get(b.statement()),
                             render(b.parameters(), b::parameterFormat)));
                     if (analyzer != null) {
@@ -300,6 +323,14 @@ final class PgSession implements LiveSession {
                     extended((byte) type, body, Exchange.Op.of(Exchange.Kind.BIND));
                 }
                 case Describe d -> {
+                    if (d.kind() == 'S' && localStatements.containsKey(d.name())) {
+                        respondNow(new BackendMessage.ParameterDescription(new int[0]), BackendMessage.NoData.INSTANCE);
+                        continue;
+                    }
+                    if (d.kind() != 'S' && localPortals.containsKey(d.name())) {
+                        respondNow(BackendMessage.NoData.INSTANCE);
+                        continue;
+                    }
                     Exchange.Op op = Exchange.Op.of(Exchange.Kind.DESCRIBE);
                     if (analyzer != null && d.kind() == 'S') {
                         ResultShape.Prepared prepared = preparedShapes.get(d.name());
@@ -310,6 +341,12 @@ final class PgSession implements LiveSession {
                     extended((byte) type, body, op);
                 }
                 case Execute e -> {
+                    LocalSetting local = localPortals.get(e.portal());
+                    if (local != null) {
+                        forwardChunk();
+                        setGatewaySetting(local.text(), local.analysis(), true);
+                        continue;
+                    }
                     Portal portal = portals.get(e.portal());
                     StatementRun run = newStatement(e.maxRows());
                     chunk.statement(run, portal == null
@@ -327,6 +364,12 @@ final class PgSession implements LiveSession {
                             analyzer == null ? null : portalShapes.get(e.portal())));
                 }
                 case Close c -> {
+                    boolean local = c.kind() == 'S' ? localStatements.remove(c.name()) != null
+                            : localPortals.remove(c.name()) != null;
+                    if (local) {
+                        respondNow(BackendMessage.CloseComplete.INSTANCE);
+                        continue;
+                    }
                     if (c.kind() == 'S') {
                         preparedStatements.remove(c.name());
                         preparedShapes.remove(c.name());
@@ -386,7 +429,8 @@ final class PgSession implements LiveSession {
      * {@code SET phigate.justification} and {@code SET phigate.approval} (the ticket to redeem): kept by the
      * gateway, recorded, never sent upstream.
      */
-    private void setGatewaySetting(String sql, StatementAnalysis a) throws IOException {
+    private void setGatewaySetting(String sql, StatementAnalysis a, boolean extended) throws IOException {
+        Protocol protocol = extended ? Protocol.EXTENDED : Protocol.SIMPLE;
         String value = a.kind() == StatementKind.SET ? a.settingValue() : null;
         value = value == null || value.isBlank() ? null : value.strip();
         String what;
@@ -396,7 +440,7 @@ final class PgSession implements LiveSession {
         } else {
             String problem = value == null ? null : io.phigate.policy.Justifications.problem(value);
             if (problem != null) {
-                refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal("22023", problem), false, null);
+                refuseStatement(protocol, sql, new StatementGate.Refusal("22023", problem), extended, null);
                 return;
             }
             justification = value;
@@ -404,19 +448,34 @@ final class PgSession implements LiveSession {
         }
         StatementRun run = newStatement(0);
         try {
-            audit.appendDurably(List.of(requested(run, Protocol.SIMPLE, sql, List.of(), null, null),
+            audit.appendDurably(List.of(requested(run, protocol, sql, List.of(), null, null),
                     new AuditEvent.StatementCompleted(Instant.now(), id, run.id, Outcome.OK, null,
                             a.kind() == StatementKind.SET ? "SET" : "RESET", 0, run.durationMicros(), null,
                             "intercepted by phigate: " + what)));
         } catch (AuditUnavailableException e) {
-            refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal(ErrorCodes.SYSTEM_IO_ERROR,
-                    "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")"), false,
-                    null);
+            refuseStatement(protocol, sql, new StatementGate.Refusal(ErrorCodes.SYSTEM_IO_ERROR,
+                    "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")"),
+                    extended, null);
             return;
         }
-        exchange.respondLocally(concat(
-                MessageCodec.encode(new BackendMessage.CommandComplete(a.kind() == StatementKind.SET ? "SET" : "RESET")),
-                MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus()))));
+        byte[] done = MessageCodec.encode(new BackendMessage.CommandComplete(a.kind() == StatementKind.SET ? "SET"
+                : "RESET"));
+        // Extended: the Sync that follows goes upstream, whose ReadyForQuery carries the true transaction status.
+        exchange.respondLocally(extended ? done
+                : concat(done, MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus()))));
+    }
+
+    /**
+     * Answers a message of a gateway-kept SET in the extended protocol, after the answers to everything the client
+     * sent before it (which is forwarded first, so the order holds).
+     */
+    private void respondNow(BackendMessage... messages) throws IOException {
+        forwardChunk();
+        byte[] out = new byte[0];
+        for (BackendMessage m : messages) {
+            out = concat(out, MessageCodec.encode(m));
+        }
+        exchange.respondLocally(out);
     }
 
     /** Refuses one statement by policy: recorded, answered with the rule, nothing forwarded. */

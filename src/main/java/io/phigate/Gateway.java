@@ -101,6 +101,7 @@ public final class Gateway implements AutoCloseable {
                     Clock.systemUTC());
             MaskingKeys keys = maskingKeys(policy);
             Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys);
+            expireApprovalsLeftOpen(approvals, config);
             http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), metrics(sessions, store),
                             AuditQueries.of(config.audit()), verifier, exchange, sessions, approvals).start();
@@ -124,6 +125,19 @@ public final class Gateway implements AutoCloseable {
             timers.shutdownNow();
             audit.close();
             throw e;
+        }
+    }
+
+    /** Open approval requests do not survive a restart: each is recorded as expired before any session starts. */
+    private static void expireApprovalsLeftOpen(Approvals approvals, GatewayConfig config) throws IOException {
+        try {
+            int n = approvals.expireAfterRestart(config.audit().replica(), AuditQueries.of(config.audit()));
+            if (n > 0) {
+                log.info("expired {} approval request(s) left open by the previous run (requests live in memory)", n);
+            }
+        } catch (java.sql.SQLException | AuditUnavailableException e) {
+            throw new IOException("cannot expire the approval requests left open by the previous run: "
+                    + e.getMessage(), e);
         }
     }
 

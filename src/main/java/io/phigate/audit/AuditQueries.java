@@ -493,6 +493,29 @@ public final class AuditQueries {
                 + " AND u.detail LIKE ? ESCAPE '\\')) ORDER BY e.time, e.seq", like, like);
     }
 
+    /**
+     * The {@code approval_requested} records of chain {@code replica} since {@code since} whose request was never
+     * denied, expired, withdrawn or used, oldest first: the requests a gateway process held open when it stopped.
+     */
+    public List<Event> openApprovals(String replica, Instant since) throws SQLException, IOException {
+        List<Event> records = selectEvents("SELECT " + SELECT_EVENT + " FROM audit_event WHERE time >= ? AND replica = ?"
+                + " AND kind IN ('approval_requested', 'approval_decided') ORDER BY time, seq",
+                AuditRow.TIME.format(since), replica);
+        Map<String, Event> open = new LinkedHashMap<>();
+        for (Event e : records) {
+            String id = JSON.readTree(e.detail()).path("approval_id").asText(null);
+            if (id == null) {
+                continue;
+            }
+            if (e.kind().equals("approval_requested")) {
+                open.put(id, e);
+            } else if (Set.of("denied", "expired", "withdrawn", "used").contains(e.outcome())) {
+                open.remove(id);
+            }
+        }
+        return List.copyOf(open.values());
+    }
+
     /** The approval records' detail JSON names the request as {@code "approval_id":"ID"}. */
     private static String approvalIdLike(String approvalId) {
         return "%\"approval_id\":\"" + escapeLike(approvalId.strip()) + "\"%";

@@ -158,8 +158,8 @@ final class StatementGate {
         if (role != null && role.justification() == Role.Justification.REQUIRED && justification == null
                 && !isUtility(a)) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "role \"" + role.name() + "\" requires a justification"
-                    + " before it reads or changes data: send SET phigate.justification = '...' (alone, as a simple"
-                    + " query), connect with options='-c phigate.justification=...', or obtain credentials with one");
+                    + " before it reads or changes data: send SET phigate.justification = '...' (as a statement of"
+                    + " its own), connect with options='-c phigate.justification=...', or obtain credentials with one");
         }
         if (masking == null || !masking.masksPhi()) {
             return null;

@@ -60,6 +60,9 @@ final class StatementGate {
     private final Clock clock;
     /** The planner's row estimate for {@code rows_over}; -1 (or null: no estimator) matches the rule. */
     private final ToLongFunction<StatementAnalysis> estimator;
+    /** The request {@link #check} last judged and its hit, taken by the {@link #approvalFor} that follows it. */
+    private List<StatementAnalysis> judged;
+    private RiskRules.Hit judgedHit;
 
     StatementGate(SessionMasking masking, String upstream, Role role,
                   BiFunction<Role, List<StatementAnalysis>, Refusal> scope) {
@@ -91,6 +94,8 @@ final class StatementGate {
             return r;
         }
         RiskRules.Hit hit = risk(statements);
+        judged = statements;
+        judgedHit = hit;
         if (hit != null && hit.rule().deny() != null) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "refused by phigate rule \"" + hit.rule().name()
                     + "\": " + hit.rule().deny());
@@ -100,7 +105,10 @@ final class StatementGate {
 
     /** The approval rule the request fires, or null when it needs none. Call after {@link #check} allowed it. */
     RiskRules.Hit approvalFor(List<StatementAnalysis> statements) {
-        RiskRules.Hit hit = risk(statements);
+        // Right after check of the same request: its verdict, so the planner is not asked twice for one statement.
+        RiskRules.Hit hit = statements == judged ? judgedHit : risk(statements);
+        judged = null;
+        judgedHit = null;
         return hit != null && hit.rule().approval() != null ? hit : null;
     }
 

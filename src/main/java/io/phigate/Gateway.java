@@ -100,7 +100,9 @@ public final class Gateway implements AutoCloseable {
             janitor = new RoleJanitor(ephemeral, config.upstreams().values()).start(timers);
             CredentialExchange exchange = new CredentialExchange(policy, config.identity(), config.upstreams().keySet(),
                     Clock.systemUTC());
-            Approvals approvals = new Approvals(policy, audit, Clock.systemUTC());
+            MaskingKeys keys = maskingKeys(policy);
+            Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys);
+            expireApprovalsLeftOpen(approvals, config);
             AuditQueries queries = AuditQueries.of(config.audit());
             Console console = config.console() == null || config.listen().http() == null ? null
                     : new Console(new Console.Parts(config, policy, verifier, queries, audit, store::stats, sessions,
@@ -112,7 +114,7 @@ public final class Gateway implements AutoCloseable {
                     + http.address().getPort() + "/api/v1/approvals/";
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(
                     upstream -> new GuardedCatalog(SimpleQueryClient.loadCatalog(upstream))),
-                    maskingKeys(policy), new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
+                    keys, new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
                     timers, ephemeral, approvals, approvalsUrl);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http, janitor);
@@ -128,6 +130,19 @@ public final class Gateway implements AutoCloseable {
             timers.shutdownNow();
             audit.close();
             throw e;
+        }
+    }
+
+    /** Open approval requests do not survive a restart: each is recorded as expired before any session starts. */
+    private static void expireApprovalsLeftOpen(Approvals approvals, GatewayConfig config) throws IOException {
+        try {
+            int n = approvals.expireAfterRestart(config.audit().replica(), AuditQueries.of(config.audit()));
+            if (n > 0) {
+                log.info("expired {} approval request(s) left open by the previous run (requests live in memory)", n);
+            }
+        } catch (java.sql.SQLException | AuditUnavailableException e) {
+            throw new IOException("cannot expire the approval requests left open by the previous run: "
+                    + e.getMessage(), e);
         }
     }
 

@@ -1,7 +1,9 @@
 package io.phigate.approval;
 
 import io.phigate.identity.Identity;
+import io.phigate.mask.PhiType;
 import io.phigate.policy.RiskRule;
+import io.phigate.policy.RiskRules;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,6 +18,15 @@ import java.util.concurrent.CompletableFuture;
 public final class ApprovalRequest {
 
     public enum State { PENDING, APPROVED, DENIED, EXPIRED, WITHDRAWN }
+
+    /**
+     * Where one bound parameter's value goes, as far as the analyser can tell: {@code column} is
+     * {@code schema.table.column} (null: unknown, so the value is treated as PHI) and {@code phiType} its PHI type
+     * (null: the column is known and holds no PHI).
+     */
+    public record ParameterSource(String column, PhiType phiType) {
+        public static final ParameterSource UNKNOWN = new ParameterSource(null, null);
+    }
 
     /** One approver's word. */
     public record Decision(String issuer, String subject, boolean approved, String reason, Instant at) {
@@ -33,6 +44,9 @@ public final class ApprovalRequest {
     private final String statementSha256;
     private final RiskRule rule;
     private final List<String> tables;
+    private final List<ParameterSource> parameterSources;
+    private final List<String> phiTypes;
+    private final Long rowEstimate;
     private final Instant createdAt;
     private final Instant expiresAt;
     private final CompletableFuture<State> outcome = new CompletableFuture<>();
@@ -42,8 +56,8 @@ public final class ApprovalRequest {
     private int uses;
 
     ApprovalRequest(String id, String sessionId, long statementId, Identity requester, String upstream, String role,
-                    String justification, String text, List<String> parameters, RiskRule rule, List<String> tables,
-                    Instant createdAt) {
+                    String justification, String text, List<String> parameters, List<ParameterSource> sources,
+                    RiskRules.Hit hit, Instant createdAt) {
         this.id = id;
         this.sessionId = sessionId;
         this.statementId = statementId;
@@ -54,8 +68,11 @@ public final class ApprovalRequest {
         this.text = text;
         this.parameters = parameters == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(parameters));
         this.statementSha256 = StatementHash.of(text, parameters);
-        this.rule = rule;
-        this.tables = List.copyOf(tables);
+        this.rule = hit.rule();
+        this.tables = List.copyOf(hit.tables());
+        this.parameterSources = List.copyOf(sources);
+        this.phiTypes = List.copyOf(hit.phiTypes());
+        this.rowEstimate = hit.rowEstimate();
         this.createdAt = createdAt;
         this.expiresAt = createdAt.plus(rule.approval().timeout());
     }
@@ -107,6 +124,21 @@ public final class ApprovalRequest {
 
     public List<String> tables() {
         return tables;
+    }
+
+    /** Per parameter, where its value goes; shorter than {@link #parameters} when unknown for the rest. */
+    public List<ParameterSource> parameterSources() {
+        return parameterSources;
+    }
+
+    /** The PHI types the statement reads, returns or changes ({@code ssn}, {@code name}, ...). */
+    public List<String> phiTypes() {
+        return phiTypes;
+    }
+
+    /** The planner's row estimate, or null when the rule did not ask for one or it could not be had. */
+    public Long rowEstimate() {
+        return rowEstimate;
     }
 
     public Instant createdAt() {

@@ -1,12 +1,18 @@
 package io.phigate.approval;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.phigate.audit.AuditEvent;
+import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.identity.Identity;
+import io.phigate.mask.MaskingKeys;
 import io.phigate.policy.Policy;
 import io.phigate.policy.RiskRules;
+import java.io.IOException;
 import java.security.SecureRandom;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,11 +21,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The approval requests of this gateway process, in memory, and the rules for deciding them. Every request and
  * every change of its state is an audit record; the history lives in the evidence store, not here, so a restart
- * forgets open requests (their sessions are gone too) but never the record. Called concurrently by session
+ * expires open requests ({@link #expireAfterRestart}, recorded) but never loses the record. Called concurrently by session
  * threads (open, withdraw, expire, redeem) and HTTP threads (decide, list).
  *
  * <p>Separation of duties: an approver must match the rule's approver group, must not be the identity that asked,
@@ -51,11 +58,43 @@ public final class Approvals {
     private final SecureRandom random = new SecureRandom();
     private final Map<String, ApprovalRequest> requests = new ConcurrentHashMap<>();
     private final WebhookNotifier webhooks = new WebhookNotifier();
+    private final ApproverMasking masking;
+    private final AtomicLong version = new AtomicLong();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Without a masking key: keyed operators redact the parameters approvers see. */
     public Approvals(Policy policy, AuditSink audit, Clock clock) {
+        this(policy, audit, clock, null);
+    }
+
+    /** {@code keys}: the policy's masking keys (null: none), for showing parameters to approvers masked. */
+    public Approvals(Policy policy, AuditSink audit, Clock clock, MaskingKeys keys) {
         this.policy = policy;
         this.audit = audit;
         this.clock = clock;
+        this.masking = new ApproverMasking(policy, keys);
+    }
+
+    /**
+     * Changes with every open, decision, expiry, withdrawal and use: a console polls it to know when to reload,
+     * without building views.
+     */
+    public long version() {
+        return version.get();
+    }
+
+    /**
+     * What {@code viewer} sees of request {@code r}: everything the request holds, with its parameters masked per
+     * the viewer's own role (see {@link ApproverMasking}). The caller checks that the viewer may see it at all
+     * ({@link #inGroup}).
+     */
+    public ApprovalView viewFor(ApprovalRequest r, Identity viewer) {
+        var how = r.rule().approval();
+        return new ApprovalView(r.id(), r.state().name().toLowerCase(java.util.Locale.ROOT), r.rule().name(),
+                how.mode().name().toLowerCase(java.util.Locale.ROOT), how.group(), how.approvers(), r.sessionId(),
+                r.statementId(), r.upstream(), r.requester().issuer(), r.requester().subject(), r.role(),
+                r.justification(), r.text(), masking.parameters(r, viewer), r.statementSha256(), r.tables(),
+                r.phiTypes(), r.rowEstimate(), r.createdAt(), r.expiresAt(), r.decisions());
     }
 
     /**
@@ -65,19 +104,32 @@ public final class Approvals {
     public ApprovalRequest open(String sessionId, long statementId, Identity requester, String upstream, String role,
                                 String justification, String text, List<String> parameters, RiskRules.Hit hit,
                                 String decideAt) throws AuditUnavailableException, Refused {
+        return open(sessionId, statementId, requester, upstream, role, justification, text, parameters, List.of(), hit,
+                decideAt);
+    }
+
+    /**
+     * {@code sources}: where each parameter's value goes (by position; missing ones are unknown, so approvers see
+     * them redacted).
+     */
+    public ApprovalRequest open(String sessionId, long statementId, Identity requester, String upstream, String role,
+                                String justification, String text, List<String> parameters,
+                                List<ApprovalRequest.ParameterSource> sources, RiskRules.Hit hit, String decideAt)
+            throws AuditUnavailableException, Refused {
         prune();
         if (requests.size() >= MAX_PENDING) {
             throw new Refused(503, "too many approval requests are open");
         }
         String id = "apr-" + HexFormat.of().formatHex(bytes(8));
         ApprovalRequest r = new ApprovalRequest(id, sessionId, statementId, requester, upstream, role, justification,
-                text, parameters, hit.rule(), new ArrayList<>(hit.tables()), clock.instant());
+                text, parameters, sources, hit, clock.instant());
         audit.appendDurably(List.of(new AuditEvent.ApprovalRequested(r.createdAt(), sessionId, statementId, id,
                 upstream, requester.issuer(), requester.subject(), text, parameters, r.statementSha256(),
                 hit.rule().name(), hit.rule().approval().group(), hit.rule().approval().approvers(),
                 hit.rule().approval().mode().name().toLowerCase(java.util.Locale.ROOT), r.expiresAt(), r.tables(),
-                justification)));
+                justification, r.phiTypes(), r.rowEstimate())));
         requests.put(id, r);
+        version.incrementAndGet();
         Policy.ApproverGroup group = policy.approvers().get(hit.rule().approval().group());
         if (group != null && group.webhook() != null) {
             webhooks.requested(r, group.webhook(), decideAt);
@@ -173,6 +225,7 @@ public final class Approvals {
                 r.finish(ApprovalRequest.State.APPROVED, now);
             }
         }
+        version.incrementAndGet();
         return r;
     }
 
@@ -188,6 +241,7 @@ public final class Approvals {
 
     private void end(ApprovalRequest r, ApprovalRequest.State state, String decision, String why) {
         if (r.finish(state, clock.instant())) {
+            version.incrementAndGet();
             audit.append(List.of(new AuditEvent.ApprovalDecided(clock.instant(), r.sessionId(), r.statementId(), r.id(),
                     decision, null, null, why, r.statementSha256())));
         }
@@ -199,6 +253,7 @@ public final class Approvals {
      */
     public AuditEvent releaseHeld(ApprovalRequest r, String sessionId, long statementId) {
         r.use();
+        version.incrementAndGet();
         return usedEvent(r, sessionId, statementId);
     }
 
@@ -238,7 +293,41 @@ public final class Approvals {
         if (!r.use()) {
             throw new Refused(410, "approval " + id + " has been used");
         }
+        version.incrementAndGet();
         return r;
+    }
+
+    /**
+     * Requests live in memory, so those a previous run of this gateway (audit chain {@code replica}) left open are
+     * gone: each gets an {@code expired} record ("the gateway restarted"), approved tickets not yet redeemed
+     * included, so the record says what the gateway now enforces: a re-sent statement needs a new request. Looks
+     * back as far as any request of the policy could still be open or redeemable. Returns how many were expired.
+     */
+    public int expireAfterRestart(String replica, AuditQueries queries)
+            throws SQLException, IOException, AuditUnavailableException {
+        java.time.Duration horizon = java.time.Duration.ZERO;
+        for (io.phigate.policy.RiskRule rule : policy.rules()) {
+            if (rule.approval() != null) {
+                java.time.Duration d = rule.approval().timeout().plus(rule.approval().validFor());
+                horizon = d.compareTo(horizon) > 0 ? d : horizon;
+            }
+        }
+        if (horizon.isZero()) {
+            return 0;
+        }
+        Instant now = clock.instant();
+        List<AuditEvent> expired = new ArrayList<>();
+        for (AuditQueries.Event e : queries.openApprovals(replica, now.minus(horizon).minus(KEEP_FINISHED))) {
+            JsonNode detail = JSON.readTree(e.detail());
+            expired.add(new AuditEvent.ApprovalDecided(now, e.sessionId(), e.statementId(),
+                    detail.path("approval_id").asText(), "expired", null, null, "the gateway restarted",
+                    detail.path("statement_sha256").asText(null)));
+        }
+        if (!expired.isEmpty()) {
+            audit.appendDurably(expired);
+            version.incrementAndGet();
+        }
+        return expired.size();
     }
 
     /** Kubernetes service accounts are workloads, never approvers. */

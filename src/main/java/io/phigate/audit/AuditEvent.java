@@ -120,7 +120,8 @@ public sealed interface AuditEvent {
     record ApprovalRequested(Instant time, String sessionId, long statementId, String approvalId, String upstream,
                              String issuer, String subject, String text, List<String> parameters,
                              String statementSha256, String rule, String group, int approversNeeded, String mode,
-                             Instant expiresAt, List<String> tables, String justification) implements AuditEvent {
+                             Instant expiresAt, List<String> tables, String justification, List<String> phiTypes,
+                             Long rowEstimate) implements AuditEvent {
         @Override
         public String toString() {
             return "ApprovalRequested[session=" + sessionId + ", approval=" + approvalId + ", rule=" + rule

@@ -71,27 +71,43 @@ public final class AuditQueries {
      * {@code _} in them are literal.
      */
     public record Filter(String subject, String issuer, String sessionId, String upstream, String outcome, String kind,
-                         Instant since, Instant until, String text, String table, String column, String phiType) {
+                         Instant since, Instant until, String text, String table, String column, String phiType,
+                         String approval) {
         public static final Filter ANY = new Filter(null, null, null, null, null, null, null, null, null);
 
         public Filter(String subject, String issuer, String sessionId, String upstream, String outcome, String kind,
                       Instant since, Instant until, String text) {
-            this(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, null, null, null);
+            this(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, null, null, null, null);
         }
 
         /** Statements that read or wrote this table ({@code schema.table}, or a bare name in any schema). */
         public Filter withTable(String v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, v, column, phiType);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, v, column, phiType, approval);
         }
 
         /** Statements whose results carried this PHI column ({@code schema.table.column}). */
         public Filter withColumn(String v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, table, v, phiType);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, table, v, phiType, approval);
         }
 
         /** Statements whose results carried PHI of this type ({@code ssn}, {@code name}, ...). */
         public Filter withPhiType(String v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, table, column, v);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, table, column, v, approval);
+        }
+
+        /** Only the statements approval request {@code v} released (its "used" records name them). */
+        public Filter withApproval(String v) {
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, table, column,
+                    phiType, v);
+        }
+
+        /**
+         * Filters on twelve criteria, {@code approval} not among them; the full form adds it (see
+         * {@link #withApproval}).
+         */
+        public Filter(String subject, String issuer, String sessionId, String upstream, String outcome, String kind,
+                      Instant since, Instant until, String text, String table, String column, String phiType) {
+            this(subject, issuer, sessionId, upstream, outcome, kind, since, until, text, table, column, phiType, null);
         }
 
         public Filter {
@@ -105,47 +121,47 @@ public final class AuditQueries {
         }
 
         public Filter withSubject(String v) {
-            return new Filter(v, issuer, sessionId, upstream, outcome, kind, since, until, text, table, column, phiType);
+            return new Filter(v, issuer, sessionId, upstream, outcome, kind, since, until, text, table, column, phiType, approval);
         }
 
         public Filter withIssuer(String v) {
-            return new Filter(subject, v, sessionId, upstream, outcome, kind, since, until, text, table, column, phiType);
+            return new Filter(subject, v, sessionId, upstream, outcome, kind, since, until, text, table, column, phiType, approval);
         }
 
         public Filter withSession(String v) {
-            return new Filter(subject, issuer, v, upstream, outcome, kind, since, until, text, table, column, phiType);
+            return new Filter(subject, issuer, v, upstream, outcome, kind, since, until, text, table, column, phiType, approval);
         }
 
         public Filter withUpstream(String v) {
-            return new Filter(subject, issuer, sessionId, v, outcome, kind, since, until, text, table, column, phiType);
+            return new Filter(subject, issuer, sessionId, v, outcome, kind, since, until, text, table, column, phiType, approval);
         }
 
         public Filter withOutcome(String v) {
-            return new Filter(subject, issuer, sessionId, upstream, v, kind, since, until, text, table, column, phiType);
+            return new Filter(subject, issuer, sessionId, upstream, v, kind, since, until, text, table, column, phiType, approval);
         }
 
         public Filter withKind(String v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, v, since, until, text, table, column, phiType);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, v, since, until, text, table, column, phiType, approval);
         }
 
         public Filter withSince(Instant v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, v, until, text, table, column, phiType);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, v, until, text, table, column, phiType, approval);
         }
 
         public Filter withUntil(Instant v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, v, text, table, column, phiType);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, v, text, table, column, phiType, approval);
         }
 
         /** The words searched for are PHI as much as the statements they match. */
         public Filter withText(String v) {
-            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, v, table, column, phiType);
+            return new Filter(subject, issuer, sessionId, upstream, outcome, kind, since, until, v, table, column, phiType, approval);
         }
 
         @Override
         public String toString() {
             return "Filter[subject=" + subject + ", issuer=" + issuer + ", session=" + sessionId + ", upstream="
                     + upstream + ", outcome=" + outcome + ", kind=" + kind + ", since=" + since + ", until=" + until
-                    + ", textLength=" + (text == null ? 0 : text.length()) + "]";
+                    + ", textLength=" + (text == null ? 0 : text.length()) + ", approval=" + approval + "]";
         }
     }
 
@@ -399,6 +415,13 @@ public final class AuditQueries {
             sql.append(" AND r.detail LIKE ? ESCAPE '\\'");
             args.add("%\":\"" + escapeLike(filter.phiType().strip().toLowerCase(Locale.ROOT)) + "\"%");
         }
+        if (filter.approval() != null) {
+            // Released statements are named by the request's "used" records: same session and statement id.
+            sql.append(" AND EXISTS (SELECT 1 FROM audit_event u WHERE u.kind = 'approval_decided'"
+                    + " AND u.session_id = r.session_id AND u.statement_id = r.statement_id"
+                    + " AND u.outcome = 'used' AND u.detail LIKE ? ESCAPE '\\')");
+            args.add(approvalIdLike(filter.approval()));
+        }
         String textMatch = null;
         if (filter.text() != null) {
             List<String> terms = terms(filter.text());
@@ -457,14 +480,62 @@ public final class AuditQueries {
     }
 
     /**
+     * The chain of one approval request in the order things happened: its {@code approval_requested} record, each
+     * {@code approval_decided} (approvals, denials, expiry, withdrawal, use), and the request and completion records
+     * of every statement it released. Empty when there is no such request.
+     */
+    public List<Event> approvalChain(String approvalId) throws SQLException {
+        String like = approvalIdLike(approvalId);
+        return selectEvents("SELECT " + SELECT_EVENT + " FROM audit_event e WHERE (e.kind IN ('approval_requested',"
+                + " 'approval_decided') AND e.detail LIKE ? ESCAPE '\\') OR (e.kind IN ('statement_requested',"
+                + " 'statement_completed') AND EXISTS (SELECT 1 FROM audit_event u WHERE u.kind = 'approval_decided'"
+                + " AND u.outcome = 'used' AND u.session_id = e.session_id AND u.statement_id = e.statement_id"
+                + " AND u.detail LIKE ? ESCAPE '\\')) ORDER BY e.time, e.seq", like, like);
+    }
+
+    /**
+     * The {@code approval_requested} records of chain {@code replica} since {@code since} whose request was never
+     * denied, expired, withdrawn or used, oldest first: the requests a gateway process held open when it stopped.
+     */
+    public List<Event> openApprovals(String replica, Instant since) throws SQLException, IOException {
+        List<Event> records = selectEvents("SELECT " + SELECT_EVENT + " FROM audit_event WHERE time >= ? AND replica = ?"
+                + " AND kind IN ('approval_requested', 'approval_decided') ORDER BY time, seq",
+                AuditRow.TIME.format(since), replica);
+        Map<String, Event> open = new LinkedHashMap<>();
+        for (Event e : records) {
+            String id = JSON.readTree(e.detail()).path("approval_id").asText(null);
+            if (id == null) {
+                continue;
+            }
+            if (e.kind().equals("approval_requested")) {
+                open.put(id, e);
+            } else if (Set.of("denied", "expired", "withdrawn", "used").contains(e.outcome())) {
+                open.remove(id);
+            }
+        }
+        return List.copyOf(open.values());
+    }
+
+    /** The approval records' detail JSON names the request as {@code "approval_id":"ID"}. */
+    private static String approvalIdLike(String approvalId) {
+        return "%\"approval_id\":\"" + escapeLike(approvalId.strip()) + "\"%";
+    }
+
+    /**
      * Every record of one session in the order things happened (time, then sequence number): its start, each
      * request and completion, cancels, its end. Empty when there is no such session.
      */
     public List<Event> session(String sessionId) throws SQLException {
+        return selectEvents("SELECT " + SELECT_EVENT + " FROM audit_event WHERE session_id = ? ORDER BY time, seq", sessionId);
+    }
+
+    /** The rows of {@code sql} (bound to {@code args}) as events, their parameters opened when a key is held. */
+    private List<Event> selectEvents(String sql, String... args) throws SQLException {
         var events = new ArrayList<Event>();
-        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement(
-                "SELECT " + SELECT_EVENT + " FROM audit_event WHERE session_id = ? ORDER BY time, seq")) {
-            q.setString(1, sessionId);
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                q.setString(i + 1, args[i]);
+            }
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
                     Event e = event(rs, 0);

@@ -92,7 +92,8 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
                     detail("approval_id", e.approvalId(), "statement_sha256", e.statementSha256(), "rule", e.rule(),
                             "group", e.group(), "approvers", e.approversNeeded(), "mode", e.mode(),
                             "expires_at", e.expiresAt() == null ? null : e.expiresAt().toString(),
-                            "tables", e.tables(), "justification", e.justification()));
+                            "tables", e.tables(), "justification", e.justification(), "phi_types", e.phiTypes(),
+                            "row_estimate", e.rowEstimate()));
             case AuditEvent.ApprovalDecided e -> new AuditRow(time, "approval_decided", e.sessionId(),
                     e.statementId(), new Peer(null, null, e.issuer(), e.subject()), null,
                     new Result(e.decision(), null, null, null, null),

@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -55,6 +56,10 @@ final class AuditSearchCommand implements Callable<Integer> {
     @Option(names = "--phi-type", description = "Statements whose results carried PHI of this type: ssn, name, dob, ...")
     String phiType;
 
+    @Option(names = "--approval", description = "Follow approval request ID: with other criteria, the statements it"
+            + " released; alone, its whole chain (request, each decision, the released statements), in order.")
+    String approval;
+
     @Option(names = "--limit", defaultValue = "100", description = "At most this many statements (1-1000, default ${DEFAULT-VALUE}).")
     int limit;
 
@@ -73,11 +78,15 @@ final class AuditSearchCommand implements Callable<Integer> {
             Clock clock = Clock.systemUTC();
             filter = new AuditQueries.Filter(subject, issuer, session, upstream, outcome, kind,
                     since == null ? null : AuditQueries.parseTime(since, clock),
-                    until == null ? null : AuditQueries.parseTime(until, clock), text, table, column, phiType);
+                    until == null ? null : AuditQueries.parseTime(until, clock), text, table, column, phiType,
+                    approval);
             page = new AuditQueries.Page(limit, after);
         } catch (IllegalArgumentException e) {
             System.err.println("phigate audit search: " + e.getMessage());
             return 2;
+        }
+        if (approval != null && filter.equals(AuditQueries.Filter.ANY.withApproval(approval))) {
+            return chain(out);
         }
         AuditQueries.StatementPage found;
         try {
@@ -104,6 +113,26 @@ final class AuditSearchCommand implements Callable<Integer> {
         if (found.nextAfter() != null) {
             // On stderr so that --json output stays pure JSON lines.
             System.err.println("more: add --after " + found.nextAfter());
+        }
+        return 0;
+    }
+
+    /** The approval request's records in order, as {@code audit session} prints them (or their JSON columns). */
+    private int chain(PrintStream out) throws Exception {
+        List<AuditQueries.Event> events;
+        try {
+            events = store.queries().approvalChain(approval);
+        } catch (ConfigException | SQLException e) {
+            System.err.println("phigate audit search: " + e.getMessage());
+            return 2;
+        }
+        if (events.isEmpty()) {
+            System.err.println("phigate audit search: no records for approval " + Terminal.safe(approval));
+            return 1;
+        }
+        ObjectMapper mapper = new ObjectMapper();
+        for (AuditQueries.Event e : events) {
+            out.println(json ? mapper.writeValueAsString(e.columns()) : e.seq() + " " + AuditSessionCommand.line(e));
         }
         return 0;
     }

@@ -40,7 +40,8 @@ public final class PolicyLoader {
     private static final List<String> ROOT_KEYS = List.of("phi", "masking", "roles", "approvers", "rules");
     private static final List<String> APPROVER_KEYS = List.of("match", "webhook");
     private static final List<String> RULE_KEYS = List.of("name", "when", "require_approval", "deny");
-    private static final List<String> WHEN_KEYS = List.of("operations", "tables", "roles", "no_where", "phi", "during");
+    private static final List<String> WHEN_KEYS = List.of("operations", "tables", "roles", "no_where", "phi", "during",
+            "rows_over", "phi_without_limit", "unmasked_phi");
     private static final List<String> APPROVAL_KEYS = List.of("group", "approvers", "timeout", "mode", "valid_for",
             "uses");
     private static final List<String> PHI_KEYS = List.of("columns", "discover_comments", "subjects", "functions",
@@ -428,9 +429,37 @@ public final class PolicyLoader {
                 && !operations.contains(Operation.DELETE) && !operations.contains(Operation.UPDATE)) {
             w.problem("no_where", "no_where applies to delete and update; add one of them to operations");
         }
+        Integer rowsOver = w.has("rows_over") ? w.integer("rows_over", -1, 0, Integer.MAX_VALUE) : Integer.valueOf(-1);
+        Boolean phiWithoutLimit = w.bool("phi_without_limit", false);
         return new RiskRule.When(Collections.unmodifiableSet(operations), List.copyOf(tables),
                 roleNames == null ? List.of() : List.copyOf(roleNames), noWhere != null && noWhere,
-                phi != null && phi, during);
+                phi != null && phi, during, rowsOver == null ? -1 : rowsOver,
+                phiWithoutLimit != null && phiWithoutLimit, unmaskedPhi(w));
+    }
+
+    /** {@code unmasked_phi: true} (any type) or a list of PHI types; null when absent or false. */
+    private static Set<PhiType> unmaskedPhi(Section w) {
+        YamlNode node = w.node("unmasked_phi");
+        if (node == null) {
+            return null;
+        }
+        if (node instanceof YamlNode.Scalar s && s.kind() == YamlNode.Scalar.Kind.BOOLEAN) {
+            return Boolean.TRUE.equals(w.bool("unmasked_phi", false))
+                    ? Collections.unmodifiableSet(EnumSet.allOf(PhiType.class)) : null;
+        }
+        List<String> names = w.strings("unmasked_phi", false);
+        if (names == null) {
+            return null;
+        }
+        Set<PhiType> types = EnumSet.noneOf(PhiType.class);
+        for (String name : names) {
+            try {
+                types.add(phiType(name));
+            } catch (IllegalArgumentException e) {
+                w.problem("unmasked_phi", e.getMessage());
+            }
+        }
+        return Collections.unmodifiableSet(types);
     }
 
     private RiskRule.Approval approval(Section a, Map<String, Policy.ApproverGroup> approvers) {

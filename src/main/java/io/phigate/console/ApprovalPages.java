@@ -2,6 +2,7 @@ package io.phigate.console;
 
 import io.javalin.http.Context;
 import io.phigate.approval.ApprovalRequest;
+import io.phigate.approval.ApprovalView;
 import io.phigate.approval.Approvals;
 import java.util.List;
 import java.util.Locale;
@@ -35,8 +36,8 @@ final class ApprovalPages {
         List<ApprovalRequest> decided = approvals.all(null).stream()
                 .filter(r -> r.state() != ApprovalRequest.State.PENDING).toList().reversed();
         if (decided.isEmpty()) {
-            b.append("<p>No decided requests since the gateway started. Earlier decisions are in the audit store:"
-                    + " <a href=\"/console/audit?kind=approval_decided\">search approval records</a>.</p>");
+            b.append("<p>No decided requests since the gateway started. Earlier requests and"
+                    + " decisions are in the audit store (search with an approval id).</p>");
         } else {
             b.append("<table><caption>Decided, expired and withdrawn requests, newest first</caption><thead><tr>")
                     .append("<th scope=\"col\">Request</th><th scope=\"col\">State</th><th scope=\"col\">Requested by</th>")
@@ -99,49 +100,57 @@ final class ApprovalPages {
         ctx.html(Html.page("Approval request " + r.id(), user, "/console/approvals", detail(r, user, null)));
     }
 
+    /**
+     * One request as {@link Approvals#viewFor} gives it to this user: parameters masked per the user's own policy
+     * role (all of them redacted when the user maps to none), the PHI types and the row estimate.
+     */
     private String detail(ApprovalRequest r, ConsoleUser user, String message) {
+        ApprovalView v = approvals.viewFor(r, user.identity());
         StringBuilder b = new StringBuilder();
         if (message != null) {
             b.append(message);
         }
         b.append("<dl class=\"facts\">");
         fact(b, "State", state(r.state()));
-        fact(b, "Requested by", Html.esc(r.requester().subject()) + " <small>(" + Html.esc(r.requester().issuer())
+        fact(b, "Requested by", Html.esc(v.requesterSubject()) + " <small>(" + Html.esc(v.requesterIssuer())
                 + ")</small>");
-        fact(b, "Role", r.role() == null ? "<em>none (the policy has no roles)</em>" : Html.esc(r.role()));
-        fact(b, "Justification", r.justification() == null ? "<em>none given</em>" : Html.esc(r.justification()));
-        fact(b, "Upstream", Html.esc(r.upstream()));
-        fact(b, "Rule", Html.esc(r.rule().name()) + " (" + Html.esc(mode(r)) + ", "
-                + r.rule().approval().approvers() + " approver" + (r.rule().approval().approvers() == 1 ? "" : "s")
-                + " from " + Html.esc(r.rule().approval().group()) + ")");
-        fact(b, "Tables", Html.esc(r.tables().isEmpty() ? "none named" : String.join(", ", r.tables())));
-        fact(b, "Session", "<a href=\"/console/sessions/" + Html.esc(r.sessionId()) + "\">" + Html.esc(r.sessionId())
-                + "</a>, statement " + r.statementId());
-        fact(b, "Statement SHA-256", "<code>" + Html.esc(r.statementSha256()) + "</code>");
-        fact(b, "Requested", Html.time(r.createdAt()));
-        fact(b, "Expires", Html.time(r.expiresAt()));
-        b.append("</dl><h2>Statement</h2><pre class=\"sql\" id=\"statement\">").append(Html.esc(r.text()))
+        fact(b, "Role", v.role() == null ? "<em>none (the policy has no roles)</em>" : Html.esc(v.role()));
+        fact(b, "Justification", v.justification() == null ? "<em>none given</em>" : Html.esc(v.justification()));
+        fact(b, "Upstream", Html.esc(v.upstream()));
+        fact(b, "Rule", Html.esc(v.rule()) + " (" + Html.esc(v.mode()) + ", " + v.approversNeeded() + " approver"
+                + (v.approversNeeded() == 1 ? "" : "s") + " from " + Html.esc(v.group()) + ")");
+        fact(b, "Tables", Html.esc(v.tables().isEmpty() ? "none named" : String.join(", ", v.tables())));
+        fact(b, "PHI types", Html.esc(v.phiTypes().isEmpty() ? "none" : String.join(", ", v.phiTypes())));
+        fact(b, "Row estimate", v.rowEstimate() == null ? "<em>not asked (no rows_over in the rule)</em>"
+                : v.rowEstimate() + " rows (planner estimate)");
+        fact(b, "Session", "<a href=\"/console/sessions/" + Html.esc(v.sessionId()) + "\">" + Html.esc(v.sessionId())
+                + "</a>, statement " + v.statementId());
+        fact(b, "Statement SHA-256", "<code>" + Html.esc(v.statementSha256()) + "</code>");
+        fact(b, "Requested", Html.time(v.createdAt()));
+        fact(b, "Expires", Html.time(v.expiresAt()));
+        b.append("</dl><h2>Statement</h2><pre class=\"sql\" id=\"statement\">").append(Html.esc(v.statement()))
                 .append("</pre>");
-        List<String> params = r.parameters();
-        if (params != null && !params.isEmpty()) {
-            b.append("<h2>Parameters</h2><ol class=\"params\">");
-            for (String p : params) {
+        if (!v.parameters().isEmpty()) {
+            b.append("<h2>Parameters <small>(masked per your own role)</small></h2><ol class=\"params\" id=\"params\">");
+            for (String p : v.parameters()) {
                 b.append("<li>").append(p == null ? "<em>NULL</em>" : "<code>" + Html.esc(p) + "</code>").append("</li>");
             }
             b.append("</ol>");
         }
         b.append("<h2>Decisions</h2>");
-        if (r.decisions().isEmpty()) {
+        if (v.decisions().isEmpty()) {
             b.append("<p>None yet.</p>");
         } else {
             b.append("<ul>");
-            for (ApprovalRequest.Decision d : r.decisions()) {
+            for (ApprovalRequest.Decision d : v.decisions()) {
                 b.append("<li>").append(d.approved() ? "Approved" : "Denied").append(" by ")
                         .append(Html.esc(d.subject())).append(" at ").append(Html.time(d.at()))
                         .append(d.reason() == null ? "" : ": " + Html.esc(d.reason())).append("</li>");
             }
             b.append("</ul>");
         }
+        b.append("<p><a href=\"/console/audit?approval=").append(Html.esc(v.id()))
+                .append("\">This request's records in the audit store</a></p>");
         if (r.state() == ApprovalRequest.State.PENDING) {
             if (user.has(ConsoleRole.APPROVER) && approvals.inGroup(user.identity(), r)) {
                 b.append("<form method=\"post\" action=\"/console/approvals/").append(Html.esc(r.id()))
@@ -153,7 +162,7 @@ final class ApprovalPages {
                         .append(" value=\"deny\" id=\"deny\" class=\"danger\">Deny</button></div></form>");
             } else {
                 b.append(Html.notice("info", "You can read this request but not decide it: deciding needs the"
-                        + " approver role and membership of approver group \"" + r.rule().approval().group() + "\"."));
+                        + " approver role and membership of approver group \"" + v.group() + "\"."));
             }
         }
         return b.toString();

@@ -35,6 +35,7 @@ final class SearchPage {
         {"table", "Table", "schema.table or a bare name"},
         {"column", "PHI column", "schema.table.column"},
         {"phi_type", "PHI type", "ssn, name, dob, ..."},
+        {"approval", "Approval request", "apr-...: what it released"},
     };
     private static final int PAGE = 50;
 
@@ -168,7 +169,8 @@ final class SearchPage {
         Instant until = v.containsKey("until") ? AuditQueries.parseTime(v.get("until"), clock) : null;
         return new AuditQueries.Filter(v.get("subject"), v.get("issuer"), v.get("session"), v.get("upstream"),
                 v.get("outcome"), v.get("kind"), since, until, v.get("text"))
-                .withTable(v.get("table")).withColumn(v.get("column")).withPhiType(v.get("phi_type"));
+                .withTable(v.get("table")).withColumn(v.get("column")).withPhiType(v.get("phi_type"))
+                .withApproval(v.get("approval"));
     }
 
     private static String query(Map<String, String> v) {

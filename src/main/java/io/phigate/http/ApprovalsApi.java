@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.phigate.approval.ApprovalRequest;
+import io.phigate.approval.ApprovalView;
 import io.phigate.approval.Approvals;
 import io.phigate.identity.Identity;
 import io.phigate.identity.TokenVerifier;
@@ -55,7 +56,7 @@ final class ApprovalsApi {
         }
         List<Map<String, Object>> out = new ArrayList<>();
         for (ApprovalRequest r : approvals.visibleTo(viewer, state)) {
-            out.add(describe(r));
+            out.add(describe(approvals.viewFor(r, viewer)));
         }
         AuditApi.json(ctx, 200, Map.of("approvals", out));
     }
@@ -70,7 +71,7 @@ final class ApprovalsApi {
             AuditApi.error(ctx, 404, "no approval request with this id for your approver groups");
             return;
         }
-        AuditApi.json(ctx, 200, describe(r));
+        AuditApi.json(ctx, 200, describe(approvals.viewFor(r, viewer)));
     }
 
     void approve(Context ctx) throws Exception {
@@ -109,7 +110,7 @@ final class ApprovalsApi {
             ApprovalRequest r = approvals.decide(ctx.pathParam("id"), approver, approve, reason);
             log.info("approval request {} {} by {}; now {}", r.id(), approve ? "approved" : "denied",
                     approver.subject(), r.state());
-            AuditApi.json(ctx, 200, describe(r));
+            AuditApi.json(ctx, 200, describe(approvals.viewFor(r, approver)));
         } catch (Approvals.Refused e) {
             AuditApi.error(ctx, e.status(), e.getMessage());
         }
@@ -119,30 +120,35 @@ final class ApprovalsApi {
         return AccessApi.bearer(ctx, verifier, "your approver token");
     }
 
-    /** What the approver sees: the statement and its parameters, who asks and why, the rule and the tables. */
-    static Map<String, Object> describe(ApprovalRequest r) {
+    /**
+     * What the approver sees ({@link ApprovalView}): the statement and its parameters (masked per the approver's
+     * own role), who asks and why, the rule, the tables, PHI types and row estimate.
+     */
+    static Map<String, Object> describe(ApprovalView v) {
         var m = new LinkedHashMap<String, Object>();
-        m.put("id", r.id());
-        m.put("state", r.state().name().toLowerCase(Locale.ROOT));
-        m.put("rule", r.rule().name());
-        m.put("mode", r.rule().approval().mode().name().toLowerCase(Locale.ROOT));
-        m.put("group", r.rule().approval().group());
-        m.put("approvers_needed", r.rule().approval().approvers());
-        m.put("session", r.sessionId());
-        m.put("statement_id", r.statementId());
-        m.put("upstream", r.upstream());
-        m.put("issuer", r.requester().issuer());
-        m.put("subject", r.requester().subject());
-        m.put("role", r.role());
-        m.put("justification", r.justification());
-        m.put("statement", r.text());
-        m.put("parameters", r.parameters());
-        m.put("statement_sha256", r.statementSha256());
-        m.put("tables", r.tables());
-        m.put("created_at", r.createdAt().toString());
-        m.put("expires_at", r.expiresAt().toString());
+        m.put("id", v.id());
+        m.put("state", v.state());
+        m.put("rule", v.rule());
+        m.put("mode", v.mode());
+        m.put("group", v.group());
+        m.put("approvers_needed", v.approversNeeded());
+        m.put("session", v.sessionId());
+        m.put("statement_id", v.statementId());
+        m.put("upstream", v.upstream());
+        m.put("issuer", v.requesterIssuer());
+        m.put("subject", v.requesterSubject());
+        m.put("role", v.role());
+        m.put("justification", v.justification());
+        m.put("statement", v.statement());
+        m.put("parameters", v.parameters());
+        m.put("statement_sha256", v.statementSha256());
+        m.put("tables", v.tables());
+        m.put("phi_types", v.phiTypes());
+        m.put("row_estimate", v.rowEstimate());
+        m.put("created_at", v.createdAt().toString());
+        m.put("expires_at", v.expiresAt().toString());
         List<Map<String, Object>> decisions = new ArrayList<>();
-        for (ApprovalRequest.Decision d : r.decisions()) {
+        for (ApprovalRequest.Decision d : v.decisions()) {
             var dm = new LinkedHashMap<String, Object>();
             dm.put("subject", d.subject());
             dm.put("issuer", d.issuer());

@@ -25,7 +25,7 @@ final class AuditApi {
     private static final Logger log = LoggerFactory.getLogger(AuditApi.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> PARAMETERS = Set.of("subject", "issuer", "session", "upstream", "outcome", "kind", "table", "column", "phi_type",
-            "since", "until", "text", "limit", "after");
+            "since", "until", "text", "approval", "limit", "after");
 
     private final AuditQueries queries;
     private final Clock clock;
@@ -48,7 +48,7 @@ final class AuditApi {
             filter = new AuditQueries.Filter(param(ctx, "subject"), param(ctx, "issuer"), param(ctx, "session"),
                     param(ctx, "upstream"), param(ctx, "outcome"), param(ctx, "kind"), time(ctx, "since"),
                     time(ctx, "until"), param(ctx, "text"), param(ctx, "table"), param(ctx, "column"),
-                    param(ctx, "phi_type"));
+                    param(ctx, "phi_type"), param(ctx, "approval"));
             page = new AuditQueries.Page((int) number(ctx, "limit", 100), number(ctx, "after", 0));
         } catch (IllegalArgumentException e) {
             error(ctx, 400, e.getMessage());

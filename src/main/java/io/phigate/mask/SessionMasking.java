@@ -12,6 +12,7 @@ import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.TableRef;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -108,6 +109,56 @@ public final class SessionMasking {
             }
         }
         return false;
+    }
+
+    /**
+     * The PHI types a statement's result derives from. Fails closed: a statement that could not be parsed, or a
+     * result column of unknown lineage in a statement touching PHI, counts as every type declared on the upstream.
+     */
+    public Set<PhiType> phiRead(StatementAnalysis a) {
+        Set<PhiType> out = EnumSet.noneOf(PhiType.class);
+        if (!a.parsed()) {
+            out.addAll(tags.values());
+            return out;
+        }
+        boolean touches = touchesPhi(a);
+        for (OutputColumn col : a.outputs()) {
+            if (col.opaque() && touches) {
+                out.addAll(tags.values());
+                return out;
+            }
+            for (ColumnRef c : col.sources()) {
+                PhiType t = tags.get(c);
+                if (t != null) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@link #phiRead}, and the PHI types of every table the statement reads or writes. */
+    public Set<PhiType> phiTouched(StatementAnalysis a) {
+        Set<PhiType> out = phiRead(a);
+        for (Map.Entry<ColumnRef, PhiType> e : tags.entrySet()) {
+            TableRef t = new TableRef(e.getKey().schema(), e.getKey().table());
+            if (a.reads().contains(t) || a.writes().contains(t)) {
+                out.add(e.getValue());
+            }
+        }
+        return out;
+    }
+
+    /** Per bound parameter ($1 first), the column it is compared with or written to; null when unknown. */
+    public List<ColumnRef> parameterColumns(StatementAnalysis a) {
+        return io.phigate.sql.ParameterColumns.of(a, catalog);
+    }
+
+    /** Of {@link #phiRead}, the types this session's role sees unmasked (operator {@code none}). */
+    public Set<PhiType> unmaskedRead(StatementAnalysis a) {
+        Set<PhiType> out = phiRead(a);
+        out.removeIf(t -> policy.operatorFor(role, t).kind() != OperatorSpec.Kind.NONE);
+        return out;
     }
 
     /**

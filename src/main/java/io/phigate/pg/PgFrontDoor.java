@@ -248,7 +248,16 @@ public final class PgFrontDoor implements Consumer<Socket> {
         String upstreamUser = lease == null ? null : lease.user();
         SessionPolicies.Setup setup;
         try {
-            setup = policies.forSession(up.config(), role);
+            // The side connection for row estimates logs in as this session's own upstream user, with its settings.
+            Map<String, String> sessionSettings = settings.upstream();
+            int frames = config.limits().maxFrameBytes();
+            RowEstimator estimator = new RowEstimator(extra -> {
+                Map<String, String> all = new java.util.HashMap<>(sessionSettings);
+                all.putAll(extra);
+                return lease == null ? UpstreamConnection.open(up.config(), all, frames)
+                        : UpstreamConnection.open(up.config(), lease.user(), lease::password, all, frames);
+            }, sessionId);
+            setup = policies.forSession(up.config(), role, estimator);
         } catch (SessionPolicies.CatalogUnavailable e) {
             log.warn("session {}: {}", sessionId, e.getMessage());
             up.close();

@@ -118,8 +118,16 @@ final class PgSession implements LiveSession {
     /** Executes in the current chunk that need approval: the chunk is held (and cut only at Sync or Flush). */
     private final List<HeldExecute> heldExecutes = new ArrayList<>();
 
+    /** A {@code SET phigate.*} prepared through the extended protocol: answered by the gateway, never forwarded. */
+    private record LocalSetting(String text, StatementAnalysis analysis) {
+    }
+
+    /** Prepared statement names holding a gateway-kept SET, and the portals bound to them. */
+    private final Map<String, LocalSetting> localStatements = new HashMap<>();
+    private final Map<String, LocalSetting> localPortals = new HashMap<>();
     /** An Execute waiting, with the rest of its batch, for approval. */
-    private record HeldExecute(StatementRun run, RiskRules.Hit hit, String text, List<String> parameters) {
+    private record HeldExecute(StatementRun run, RiskRules.Hit hit, String text, List<String> parameters,
+                               StatementAnalysis analysis) {
         @Override
         public String toString() {
             return "HeldExecute[" + run.id + ", rule=" + hit.rule().name() + "]";
@@ -233,7 +241,7 @@ final class PgSession implements LiveSession {
                         analyses = analyzer.apply(q.sql());
                         if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
                             forwardChunk();
-                            setGatewaySetting(q.sql(), analyses.getFirst());
+                            setGatewaySetting(q.sql(), analyses.getFirst(), false);
                             continue;
                         }
                         StatementGate.Refusal refusal = gate.check(analyses, justification);
@@ -249,7 +257,7 @@ final class PgSession implements LiveSession {
                     AuditEvent used = null;
                     if (risk != null) {
                         forwardChunk();
-                        Verdict verdict = approval(run, q.sql(), List.of(), risk);
+                        Verdict verdict = approval(run, q.sql(), List.of(), null, risk);
                         if (verdict.refusal() != null) {
                             refuseStatement(run, Protocol.SIMPLE, q.sql(), verdict.refusal(), false, analyses);
                             continue;
@@ -264,12 +272,20 @@ final class PgSession implements LiveSession {
                     forwardChunk();
                 }
                 case Parse p -> {
+                    localStatements.remove(p.statement());
                     if (analyzer != null) {
                         List<StatementAnalysis> analyses = analyzer.apply(p.query());
+                        if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
+                            // pgjdbc sends SET through Parse/Bind/Execute: answered here, never forwarded.
+                            localStatements.put(p.statement(), new LocalSetting(p.query(), analyses.getFirst()));
+                            preparedStatements.remove(p.statement());
+                            preparedRisk.remove(p.statement());
+                            respondNow(BackendMessage.ParseComplete.INSTANCE);
+                            continue;
+                        }
                         StatementGate.Refusal refusal = analyses.stream().anyMatch(StatementGate::isGatewaySetting)
                                 ? new StatementGate.Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "send SET"
-                                        + " phigate.justification or phigate.approval alone as a simple query, not as a"
-                                        + " prepared statement")
+                                        + " phigate.justification or phigate.approval as a statement of its own")
                                 : gate.check(analyses, justification);
                         if (refusal != null) {
                             forwardChunk();
@@ -290,6 +306,14 @@ final class PgSession implements LiveSession {
                     extended((byte) type, body, Exchange.Op.of(Exchange.Kind.PARSE));
                 }
                 case Bind b -> {
+                    localPortals.remove(b.portal());
+                    LocalSetting local = localStatements.get(b.statement());
+                    if (local != null) {
+                        localPortals.put(b.portal(), local);
+                        portals.remove(b.portal());
+                        respondNow(BackendMessage.BindComplete.INSTANCE);
+                        continue;
+                    }
                     portals.put(b.portal(), new Portal(b.statement(), preparedStatements.get(b.statement()),
                             render(b.parameters(), b::parameterFormat)));
                     if (analyzer != null) {
@@ -305,6 +329,14 @@ final class PgSession implements LiveSession {
                     extended((byte) type, body, Exchange.Op.of(Exchange.Kind.BIND));
                 }
                 case Describe d -> {
+                    if (d.kind() == 'S' && localStatements.containsKey(d.name())) {
+                        respondNow(new BackendMessage.ParameterDescription(new int[0]), BackendMessage.NoData.INSTANCE);
+                        continue;
+                    }
+                    if (d.kind() != 'S' && localPortals.containsKey(d.name())) {
+                        respondNow(BackendMessage.NoData.INSTANCE);
+                        continue;
+                    }
                     Exchange.Op op = Exchange.Op.of(Exchange.Kind.DESCRIBE);
                     if (analyzer != null && d.kind() == 'S') {
                         ResultShape.Prepared prepared = preparedShapes.get(d.name());
@@ -315,6 +347,12 @@ final class PgSession implements LiveSession {
                     extended((byte) type, body, op);
                 }
                 case Execute e -> {
+                    LocalSetting local = localPortals.get(e.portal());
+                    if (local != null) {
+                        forwardChunk();
+                        setGatewaySetting(local.text(), local.analysis(), true);
+                        continue;
+                    }
                     Portal portal = portals.get(e.portal());
                     StatementRun run = newStatement(e.maxRows());
                     chunk.statement(run, portal == null
@@ -324,12 +362,20 @@ final class PgSession implements LiveSession {
                     chunk.extended = true;
                     RiskRules.Hit risk = portal == null ? null : preparedRisk.get(portal.statement);
                     if (risk != null) {
-                        heldExecutes.add(new HeldExecute(run, risk, portal.text, portal.parameters));
+                        List<StatementAnalysis> analysis = analysisOfPortal(e.portal());
+                        heldExecutes.add(new HeldExecute(run, risk, portal.text, portal.parameters,
+                                analysis == null ? null : analysis.getFirst()));
                     }
                     chunk.add((byte) type, body, Exchange.Op.shaped(Exchange.Kind.EXECUTE, run,
                             analyzer == null ? null : portalShapes.get(e.portal())));
                 }
                 case Close c -> {
+                    boolean local = c.kind() == 'S' ? localStatements.remove(c.name()) != null
+                            : localPortals.remove(c.name()) != null;
+                    if (local) {
+                        respondNow(BackendMessage.CloseComplete.INSTANCE);
+                        continue;
+                    }
                     if (c.kind() == 'S') {
                         preparedStatements.remove(c.name());
                         preparedShapes.remove(c.name());
@@ -389,7 +435,8 @@ final class PgSession implements LiveSession {
      * {@code SET phigate.justification} and {@code SET phigate.approval} (the ticket to redeem): kept by the
      * gateway, recorded, never sent upstream.
      */
-    private void setGatewaySetting(String sql, StatementAnalysis a) throws IOException {
+    private void setGatewaySetting(String sql, StatementAnalysis a, boolean extended) throws IOException {
+        Protocol protocol = extended ? Protocol.EXTENDED : Protocol.SIMPLE;
         String value = a.kind() == StatementKind.SET ? a.settingValue() : null;
         value = value == null || value.isBlank() ? null : value.strip();
         String what;
@@ -399,7 +446,7 @@ final class PgSession implements LiveSession {
         } else {
             String problem = value == null ? null : io.phigate.policy.Justifications.problem(value);
             if (problem != null) {
-                refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal("22023", problem), false, null);
+                refuseStatement(protocol, sql, new StatementGate.Refusal("22023", problem), extended, null);
                 return;
             }
             justification = value;
@@ -407,19 +454,34 @@ final class PgSession implements LiveSession {
         }
         StatementRun run = newStatement(0);
         try {
-            audit.appendDurably(List.of(requested(run, Protocol.SIMPLE, sql, List.of(), null, null),
+            audit.appendDurably(List.of(requested(run, protocol, sql, List.of(), null, null),
                     new AuditEvent.StatementCompleted(Instant.now(), id, run.id, Outcome.OK, null,
                             a.kind() == StatementKind.SET ? "SET" : "RESET", 0, run.durationMicros(), null,
                             "intercepted by phigate: " + what)));
         } catch (AuditUnavailableException e) {
-            refuseStatement(Protocol.SIMPLE, sql, new StatementGate.Refusal(ErrorCodes.SYSTEM_IO_ERROR,
-                    "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")"), false,
-                    null);
+            refuseStatement(protocol, sql, new StatementGate.Refusal(ErrorCodes.SYSTEM_IO_ERROR,
+                    "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")"),
+                    extended, null);
             return;
         }
-        exchange.respondLocally(concat(
-                MessageCodec.encode(new BackendMessage.CommandComplete(a.kind() == StatementKind.SET ? "SET" : "RESET")),
-                MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus()))));
+        byte[] done = MessageCodec.encode(new BackendMessage.CommandComplete(a.kind() == StatementKind.SET ? "SET"
+                : "RESET"));
+        // Extended: the Sync that follows goes upstream, whose ReadyForQuery carries the true transaction status.
+        exchange.respondLocally(extended ? done
+                : concat(done, MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus()))));
+    }
+
+    /**
+     * Answers a message of a gateway-kept SET in the extended protocol, after the answers to everything the client
+     * sent before it (which is forwarded first, so the order holds).
+     */
+    private void respondNow(BackendMessage... messages) throws IOException {
+        forwardChunk();
+        byte[] out = new byte[0];
+        for (BackendMessage m : messages) {
+            out = concat(out, MessageCodec.encode(m));
+        }
+        exchange.respondLocally(out);
     }
 
     /** Refuses one statement by policy: recorded, answered with the rule, nothing forwarded. */
@@ -565,7 +627,7 @@ final class PgSession implements LiveSession {
         List<HeldExecute> waiting = new ArrayList<>(heldExecutes);
         heldExecutes.clear();
         for (HeldExecute h : waiting) {
-            Verdict v = approval(h.run(), h.text(), h.parameters(), h.hit());
+            Verdict v = approval(h.run(), h.text(), h.parameters(), h.analysis(), h.hit());
             if (v.refusal() != null) {
                 List<AuditEvent> records = new ArrayList<>(chunk.events);
                 Instant now = Instant.now();
@@ -601,8 +663,8 @@ final class PgSession implements LiveSession {
      * request's id; in hold mode the client is told the id in a NoticeResponse and this thread waits for the
      * decision, the timeout, a cancel or a disconnect. Nothing goes upstream meanwhile.
      */
-    private Verdict approval(StatementRun run, String text, List<String> parameters, RiskRules.Hit hit)
-            throws IOException {
+    private Verdict approval(StatementRun run, String text, List<String> parameters, StatementAnalysis analysis,
+                             RiskRules.Hit hit) throws IOException {
         String ticketProblem = null;
         if (approvalTicket != null) {
             try {
@@ -615,7 +677,8 @@ final class PgSession implements LiveSession {
         ApprovalRequest r;
         try {
             r = approvals.open(id, run.id, identity, upstreamName, role == null ? null : role.name(), justification,
-                    text, parameters, hit, approvalsUrl == null ? "bin/phigate approvals" : approvalsUrl);
+                    text, parameters, parameterSources(analysis), hit,
+                    approvalsUrl == null ? "bin/phigate approvals" : approvalsUrl);
         } catch (AuditUnavailableException e) {
             return refused(ErrorCodes.SYSTEM_IO_ERROR, "phigate refused the statement: the audit store cannot record"
                     + " its approval request (" + e.getMessage() + "); nothing was sent to the database");
@@ -645,6 +708,22 @@ final class PgSession implements LiveSession {
             case WITHDRAWN, PENDING -> refused(QUERY_CANCELED, "canceling statement due to user request (approval"
                     + " request " + r.id() + " withdrawn)");
         };
+    }
+
+    /**
+     * Where each parameter of a held statement goes, so approvers see it masked as that column would be. Unknown
+     * (so redacted for every approver) without an analysis or a PHI catalog for this upstream.
+     */
+    private List<ApprovalRequest.ParameterSource> parameterSources(StatementAnalysis analysis) {
+        if (analysis == null || masking == null) {
+            return List.of();
+        }
+        List<ApprovalRequest.ParameterSource> out = new ArrayList<>();
+        for (io.phigate.sql.ColumnRef c : masking.parameterColumns(analysis)) {
+            out.add(c == null ? ApprovalRequest.ParameterSource.UNKNOWN
+                    : new ApprovalRequest.ParameterSource(c.toString(), masking.typeOf(c).orElse(null)));
+        }
+        return out;
     }
 
     private static Verdict refused(String sqlState, String message) {

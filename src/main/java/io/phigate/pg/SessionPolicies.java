@@ -83,7 +83,9 @@ final class SessionPolicies {
         return policy;
     }
 
-    Setup forSession(UpstreamConfig upstream, Role role) throws CatalogUnavailable {
+    /** {@code estimator}: the planner's row estimate as the session's user, for rules with rows_over. */
+    Setup forSession(UpstreamConfig upstream, Role role, java.util.function.ToLongFunction<StatementAnalysis> estimator)
+            throws CatalogUnavailable {
         PhiCatalog phi = policy.phi().get(upstream.name());
         boolean scoped = role != null && (!role.allow().isEmpty() || role.justification() == Role.Justification.REQUIRED
                 || !role.windows().isEmpty());
@@ -110,7 +112,7 @@ final class SessionPolicies {
                     scrubber);
         }
         StatementGate gate = new StatementGate(masking, upstream.name(), role, scoped ? scope : null,
-                ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC());
+                ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC(), estimator);
         return new Setup(masking, invalidatingOnDdl(analyzer, upstream.name()), gate);
     }
 

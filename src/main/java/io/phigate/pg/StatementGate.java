@@ -1,6 +1,7 @@
 package io.phigate.pg;
 
 import io.phigate.mask.CopyMasker;
+import io.phigate.mask.PhiType;
 import io.phigate.mask.SessionMasking;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.policy.PhiCatalog;
@@ -12,9 +13,12 @@ import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import java.time.Clock;
 import java.util.List;
+import java.util.IdentityHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
+import java.util.function.ToLongFunction;
 import java.util.regex.Pattern;
 
 /**
@@ -54,20 +58,27 @@ final class StatementGate {
     /** The policy's risk rules (deny and require_approval), in file order. */
     private final List<RiskRule> rules;
     private final Clock clock;
+    /** The planner's row estimate for {@code rows_over}; -1 (or null: no estimator) matches the rule. */
+    private final ToLongFunction<StatementAnalysis> estimator;
+    /** The request {@link #check} last judged and its hit, taken by the {@link #approvalFor} that follows it. */
+    private List<StatementAnalysis> judged;
+    private RiskRules.Hit judgedHit;
 
     StatementGate(SessionMasking masking, String upstream, Role role,
                   BiFunction<Role, List<StatementAnalysis>, Refusal> scope) {
-        this(masking, upstream, role, scope, List.of(), Clock.systemUTC());
+        this(masking, upstream, role, scope, List.of(), Clock.systemUTC(), null);
     }
 
     StatementGate(SessionMasking masking, String upstream, Role role,
-                  BiFunction<Role, List<StatementAnalysis>, Refusal> scope, List<RiskRule> rules, Clock clock) {
+                  BiFunction<Role, List<StatementAnalysis>, Refusal> scope, List<RiskRule> rules, Clock clock,
+                  ToLongFunction<StatementAnalysis> estimator) {
         this.masking = masking;
         this.upstream = upstream;
         this.role = role;
         this.scope = scope;
         this.rules = rules;
         this.clock = clock;
+        this.estimator = estimator;
     }
 
     /** Null when every statement may run (perhaps after approval, see {@link #approvalFor}); else the first refusal. */
@@ -83,6 +94,8 @@ final class StatementGate {
             return r;
         }
         RiskRules.Hit hit = risk(statements);
+        judged = statements;
+        judgedHit = hit;
         if (hit != null && hit.rule().deny() != null) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "refused by phigate rule \"" + hit.rule().name()
                     + "\": " + hit.rule().deny());
@@ -92,7 +105,10 @@ final class StatementGate {
 
     /** The approval rule the request fires, or null when it needs none. Call after {@link #check} allowed it. */
     RiskRules.Hit approvalFor(List<StatementAnalysis> statements) {
-        RiskRules.Hit hit = risk(statements);
+        // Right after check of the same request: its verdict, so the planner is not asked twice for one statement.
+        RiskRules.Hit hit = statements == judged ? judgedHit : risk(statements);
+        judged = null;
+        judgedHit = null;
         return hit != null && hit.rule().approval() != null ? hit : null;
     }
 
@@ -100,8 +116,37 @@ final class StatementGate {
         if (rules.isEmpty() || statements.stream().allMatch(StatementGate::isGatewaySetting)) {
             return null;
         }
-        return RiskRules.evaluate(rules, role, statements, a -> masking != null && masking.touchesPhi(a),
-                clock.instant());
+        return RiskRules.evaluate(rules, role, statements, new SessionFacts(), clock.instant());
+    }
+
+    /** The facts of one evaluation; the row estimate is asked of the planner at most once per statement. */
+    private final class SessionFacts implements RiskRules.Facts {
+        private final Map<StatementAnalysis, Long> estimates = new IdentityHashMap<>();
+
+        @Override
+        public boolean touchesPhi(StatementAnalysis s) {
+            return masking != null && masking.touchesPhi(s);
+        }
+
+        @Override
+        public Set<PhiType> phiRead(StatementAnalysis s) {
+            return masking == null ? Set.of() : masking.phiRead(s);
+        }
+
+        @Override
+        public Set<PhiType> unmaskedRead(StatementAnalysis s) {
+            return masking == null ? Set.of() : masking.unmaskedRead(s);
+        }
+
+        @Override
+        public Set<PhiType> phiTouched(StatementAnalysis s) {
+            return masking == null ? Set.of() : masking.phiTouched(s);
+        }
+
+        @Override
+        public long rowEstimate(StatementAnalysis s) {
+            return estimates.computeIfAbsent(s, a -> estimator == null ? -1L : estimator.applyAsLong(a));
+        }
     }
 
     /** SET / RESET of a phigate.* setting the gateway keeps itself: never forwarded, so never risky. */
@@ -121,8 +166,8 @@ final class StatementGate {
         if (role != null && role.justification() == Role.Justification.REQUIRED && justification == null
                 && !isUtility(a)) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "role \"" + role.name() + "\" requires a justification"
-                    + " before it reads or changes data: send SET phigate.justification = '...' (alone, as a simple"
-                    + " query), connect with options='-c phigate.justification=...', or obtain credentials with one");
+                    + " before it reads or changes data: send SET phigate.justification = '...' (as a statement of"
+                    + " its own), connect with options='-c phigate.justification=...', or obtain credentials with one");
         }
         if (masking == null || !masking.masksPhi()) {
             return null;

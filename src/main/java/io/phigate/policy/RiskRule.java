@@ -1,5 +1,6 @@
 package io.phigate.policy;
 
+import io.phigate.mask.PhiType;
 import io.phigate.sql.Operation;
 import java.time.Duration;
 import java.util.List;
@@ -27,9 +28,22 @@ public record RiskRule(String name, When when, Approval approval, String deny) {
      * @param noWhere    only DELETE or UPDATE without a WHERE clause (every row of the table)
      * @param phi        only statements that read or write a table holding PHI on the session's upstream
      * @param during     only when the statement arrives inside one of these windows
+     * @param rowsOver   only when the planner estimates more than this many rows (EXPLAIN, never run; -1: no
+     *                   condition). Judged last, and only for statements EXPLAIN can plan; an estimate that
+     *                   fails matches (fail closed)
+     * @param phiWithoutLimit only a SELECT whose result derives from PHI and that has no LIMIT or FETCH FIRST
+     * @param unmaskedPhi only statements reading PHI of these types that the session's role sees unmasked
+     *                    (every type for {@code unmasked_phi: true}); null: no condition
      */
     public record When(Set<Operation> operations, List<String> tables, List<String> roles, boolean noWhere,
-                       boolean phi, List<Role.TimeWindow> during) {
+                       boolean phi, List<Role.TimeWindow> during, long rowsOver, boolean phiWithoutLimit,
+                       Set<PhiType> unmaskedPhi) {
+
+        /** Conditions without the row estimate, PHI-without-LIMIT and unmasked-PHI conditions. */
+        public When(Set<Operation> operations, List<String> tables, List<String> roles, boolean noWhere, boolean phi,
+                    List<Role.TimeWindow> during) {
+            this(operations, tables, roles, noWhere, phi, during, -1, false, null);
+        }
     }
 
     /** {@code hold}: the statement waits inside the connection; {@code ticket}: refused now, retried once approved. */

@@ -1,47 +1,114 @@
 package io.phigate.policy;
 
+import io.phigate.mask.PhiType;
 import io.phigate.sql.SqlAnalyzer;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import io.phigate.sql.TableRef;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
  * Which risk rule, if any, a request fires: the first rule in file order whose conditions all hold for some
- * statement of the request (a multi-statement query string is judged as a whole). Pure: the clock and the PHI
- * question are passed in.
+ * statement of the request (a multi-statement query string is judged as a whole). Pure: the clock and the facts
+ * about the session's data (PHI, masking, the planner's estimate) are passed in.
  *
  * <p>Fails closed: a statement the analyser could not parse might be anything, so it matches every rule whose
- * role and time conditions hold, whatever its operations, tables and WHERE clause.
+ * role and time conditions hold, whatever its operations, tables and WHERE clause; a row estimate that cannot be
+ * had matches {@code rows_over}.
  */
 public final class RiskRules {
 
-    /** The rule that fired and the relations the request touches (for the approver and the record). */
-    public record Hit(RiskRule rule, Set<String> tables) {
+    /**
+     * The rule that fired, the relations the request touches and the PHI types it reads (for the approver and
+     * the record), and the planner's row estimate when the rule asked for one (null otherwise, or when it failed).
+     */
+    public record Hit(RiskRule rule, Set<String> tables, List<String> phiTypes, Long rowEstimate) {
+        public Hit(RiskRule rule, Set<String> tables) {
+            this(rule, tables, List.of(), null);
+        }
     }
+
+    /** What the session knows about a statement's data, asked only when a rule needs it. */
+    public interface Facts {
+        /** Reads or writes a table holding PHI, or its result derives from PHI. */
+        boolean touchesPhi(StatementAnalysis s);
+
+        /** The PHI types its result derives from (every type when a result column's lineage is unknown). */
+        Set<PhiType> phiRead(StatementAnalysis s);
+
+        /** Of {@link #phiRead}, the types this session's role sees unmasked. */
+        Set<PhiType> unmaskedRead(StatementAnalysis s);
+
+        /** The PHI types the statement reads, returns or changes: of its result and of the tables it touches. */
+        Set<PhiType> phiTouched(StatementAnalysis s);
+
+        /** The planner's estimate of the rows the statement reads or changes; -1 when it cannot be had. */
+        long rowEstimate(StatementAnalysis s);
+    }
+
+    /** The statement kinds EXPLAIN plans, so {@code rows_over} can judge them. */
+    private static final Set<StatementKind> PLANNED = EnumSet.of(StatementKind.SELECT, StatementKind.INSERT,
+            StatementKind.UPDATE, StatementKind.DELETE, StatementKind.MERGE);
 
     private RiskRules() {
     }
 
-    /** The first rule that fires, or null. {@code role} is null when the policy defines no roles. */
+    /** As {@link #evaluate(List, Role, List, Facts, Instant)} with only the PHI question answered. */
     public static Hit evaluate(List<RiskRule> rules, Role role, List<StatementAnalysis> statements,
                                Predicate<StatementAnalysis> touchesPhi, Instant now) {
+        return evaluate(rules, role, statements, new Facts() {
+            @Override
+            public boolean touchesPhi(StatementAnalysis s) {
+                return touchesPhi.test(s);
+            }
+
+            @Override
+            public Set<PhiType> phiRead(StatementAnalysis s) {
+                return Set.of();
+            }
+
+            @Override
+            public Set<PhiType> unmaskedRead(StatementAnalysis s) {
+                return Set.of();
+            }
+
+            @Override
+            public Set<PhiType> phiTouched(StatementAnalysis s) {
+                return Set.of();
+            }
+
+            @Override
+            public long rowEstimate(StatementAnalysis s) {
+                return -1;
+            }
+        }, now);
+    }
+
+    /** The first rule that fires, or null. {@code role} is null when the policy defines no roles. */
+    public static Hit evaluate(List<RiskRule> rules, Role role, List<StatementAnalysis> statements, Facts facts,
+                               Instant now) {
         for (RiskRule rule : rules) {
             for (StatementAnalysis s : statements) {
-                if (fires(rule.when(), role, s, touchesPhi, now)) {
-                    return new Hit(rule, tables(statements));
+                if (fires(rule.when(), role, s, facts, now)) {
+                    Long estimate = null;
+                    if (rule.when().rowsOver() >= 0 && s.parsed() && PLANNED.contains(s.kind())) {
+                        long e = facts.rowEstimate(s); // the session caches it: asked once per statement
+                        estimate = e < 0 ? null : e;
+                    }
+                    return new Hit(rule, tables(statements), phiTypes(statements, facts), estimate);
                 }
             }
         }
         return null;
     }
 
-    static boolean fires(RiskRule.When w, Role role, StatementAnalysis s, Predicate<StatementAnalysis> touchesPhi,
-                         Instant now) {
+    static boolean fires(RiskRule.When w, Role role, StatementAnalysis s, Facts facts, Instant now) {
         if (!w.roles().isEmpty() && (role == null || !w.roles().contains(role.name()))) {
             return false;
         }
@@ -61,7 +128,25 @@ public final class RiskRules {
                 && SqlAnalyzer.lacksWhere(s.text()))) {
             return false;
         }
-        return !w.phi() || touchesPhi.test(s);
+        if (w.phi() && !facts.touchesPhi(s)) {
+            return false;
+        }
+        if (w.phiWithoutLimit() && !(s.kind() == StatementKind.SELECT && !facts.phiRead(s).isEmpty()
+                && !SqlAnalyzer.hasLimit(s.text()))) {
+            return false;
+        }
+        if (w.unmaskedPhi() != null && facts.unmaskedRead(s).stream().noneMatch(w.unmaskedPhi()::contains)) {
+            return false;
+        }
+        // Last, so the planner is asked only when everything else already holds.
+        if (w.rowsOver() >= 0) {
+            if (!PLANNED.contains(s.kind())) {
+                return false;
+            }
+            long estimate = facts.rowEstimate(s);
+            return estimate < 0 || estimate > w.rowsOver();
+        }
+        return true;
     }
 
     private static Set<TableRef> relations(StatementAnalysis s) {
@@ -81,5 +166,13 @@ public final class RiskRules {
             relations(s).forEach(t -> out.add(t.toString()));
         }
         return out;
+    }
+
+    private static List<String> phiTypes(List<StatementAnalysis> statements, Facts facts) {
+        Set<String> out = new TreeSet<>();
+        for (StatementAnalysis s : statements) {
+            facts.phiTouched(s).forEach(t -> out.add(t.policyName()));
+        }
+        return List.copyOf(out);
     }
 }

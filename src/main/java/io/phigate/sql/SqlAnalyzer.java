@@ -141,6 +141,43 @@ public final class SqlAnalyzer {
         return true;
     }
 
+    /**
+     * True when the statement's outermost query is limited: LIMIT (not LIMIT ALL) or FETCH FIRST/NEXT outside
+     * parentheses. A limit inside a subquery or CTE does not bound what the statement returns.
+     */
+    public static boolean hasLimit(String statement) {
+        int depth = 0;
+        List<Token> tokens = Lexer.tokens(statement == null ? "" : statement);
+        for (int i = 0; i < tokens.size(); i++) {
+            Token t = tokens.get(i);
+            if (t.isSymbol("(")) {
+                depth++;
+            } else if (t.isSymbol(")")) {
+                depth = Math.max(0, depth - 1);
+            } else if (depth == 0 && t.is("limit")) {
+                return i + 1 < tokens.size() && !tokens.get(i + 1).is("all");
+            } else if (depth == 0 && t.is("fetch") && i + 1 < tokens.size()
+                    && (tokens.get(i + 1).is("first") || tokens.get(i + 1).is("next"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How many statements the text holds by phigate's lexer (semicolons outside strings, comments and names, + 1). */
+    public static int statementCount(String statement) {
+        int n = 1;
+        for (Token t : Lexer.tokens(statement == null ? "" : statement)) {
+            n += t.type() == Type.SEMICOLON ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** True when the text has a bound parameter ($1) outside strings and comments. */
+    public static boolean hasParameters(String statement) {
+        return Lexer.tokens(statement == null ? "" : statement).stream().anyMatch(t -> t.type() == Type.PARAM);
+    }
+
     /** The name a PREPARE, EXECUTE or DEALLOCATE statement refers to, so the caller can pair them; else null. */
     public static String preparedStatementName(String statement) {
         List<Token> t = Lexer.tokens(statement);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.config.ConfigException;
 import io.phigate.config.PolicyLoader;
+import io.phigate.mask.PhiType;
 import io.phigate.sql.Operation;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
@@ -122,5 +123,144 @@ class RiskRulesTest {
                 .hasMessageContaining("rules[0].require_approval.timeout: must be longer than zero")
                 .hasMessageContaining("rules[1].name: a rule needs either require_approval or deny")
                 .hasMessageContaining("rules[2].deny: a rule has either require_approval or deny, not both");
+    }
+
+    /** Facts a test sets by hand; counts how often the planner is asked. */
+    static final class Facts implements RiskRules.Facts {
+        Set<PhiType> read = Set.of();
+        Set<PhiType> unmasked = Set.of();
+        long estimate = -1;
+        int estimates;
+
+        @Override
+        public boolean touchesPhi(StatementAnalysis s) {
+            return !read.isEmpty();
+        }
+
+        @Override
+        public Set<PhiType> phiRead(StatementAnalysis s) {
+            return read;
+        }
+
+        @Override
+        public Set<PhiType> unmaskedRead(StatementAnalysis s) {
+            return unmasked;
+        }
+
+        @Override
+        public Set<PhiType> phiTouched(StatementAnalysis s) {
+            return read;
+        }
+
+        @Override
+        public long rowEstimate(StatementAnalysis s) {
+            estimates++;
+            return estimate;
+        }
+    }
+
+    static Policy dataRules() throws ConfigException {
+        return PolicyLoader.parse("""
+                approvers:
+                  phi-approvers:
+                    match: { issuer: "https://login.hospital.example", claims: { groups: "phi-approvers" } }
+                rules:
+                  - name: ssn-in-clear
+                    when: { unmasked_phi: [ssn, mrn] }
+                    require_approval: { group: phi-approvers }
+                  - name: any-clear
+                    when: { operations: [select], unmasked_phi: true, tables: [encounters] }
+                    require_approval: { group: phi-approvers }
+                  - name: bulk-phi
+                    when: { phi_without_limit: true }
+                    require_approval: { group: phi-approvers, mode: ticket }
+                  - name: big-delete
+                    when: { operations: [delete], tables: [patients], rows_over: 100 }
+                    require_approval: { group: phi-approvers }
+                """, Path.of("."), "policy.yaml");
+    }
+
+    private static String fired(Policy p, StatementAnalysis s, Facts f) {
+        RiskRules.Hit hit = RiskRules.evaluate(p.rules(), null, List.of(s), f, NOON_UTC);
+        return hit == null ? null : hit.rule().name();
+    }
+
+    @Test
+    void unmaskedPhiFiresOnlyForTheTypesTheRoleSeesInTheClear() throws Exception {
+        Policy p = dataRules();
+        StatementAnalysis read = stmt(StatementKind.SELECT, Operation.SELECT, "SELECT ssn FROM patients LIMIT 1",
+                PATIENTS);
+        Facts f = new Facts();
+        f.read = Set.of(PhiType.SSN);
+        assertThat(fired(p, read, f)).as("ssn read masked").isNull();
+        f.unmasked = Set.of(PhiType.SSN);
+        assertThat(fired(p, read, f)).isEqualTo("ssn-in-clear");
+        f.read = Set.of(PhiType.NAME);
+        f.unmasked = Set.of(PhiType.NAME);
+        assertThat(fired(p, read, f)).as("name is not listed; true covers every type, on encounters").isNull();
+        assertThat(fired(p, stmt(StatementKind.SELECT, Operation.SELECT, "SELECT notes FROM encounters LIMIT 1",
+                new TableRef("public", "encounters")), f)).isEqualTo("any-clear");
+    }
+
+    @Test
+    void phiWithoutLimitFiresForUnboundedPhiSelectsOnly() throws Exception {
+        Policy p = dataRules();
+        Facts f = new Facts();
+        f.read = Set.of(PhiType.NAME);
+        for (String bounded : List.of("SELECT last_name FROM patients LIMIT 10",
+                "SELECT last_name FROM patients ORDER BY id FETCH FIRST 5 ROWS ONLY",
+                "SELECT last_name FROM patients OFFSET 3 FETCH NEXT 1 ROW ONLY", "SELECT last_name FROM patients LIMIT $1")) {
+            assertThat(fired(p, stmt(StatementKind.SELECT, Operation.SELECT, bounded, PATIENTS), f)).as(bounded).isNull();
+        }
+        for (String unbounded : List.of("SELECT last_name FROM patients", "SELECT last_name FROM patients LIMIT ALL",
+                "SELECT * FROM (SELECT last_name FROM patients LIMIT 5) x, patients", "SELECT 'limit' FROM patients")) {
+            assertThat(fired(p, stmt(StatementKind.SELECT, Operation.SELECT, unbounded, PATIENTS), f)).as(unbounded)
+                    .isEqualTo("bulk-phi");
+        }
+        f.read = Set.of();
+        assertThat(fired(p, stmt(StatementKind.SELECT, Operation.SELECT, "SELECT id FROM patients", PATIENTS), f))
+                .as("a result without PHI").isNull();
+    }
+
+    @Test
+    void rowsOverAsksThePlannerLastAndFailsClosed() throws Exception {
+        Policy p = dataRules();
+        Facts f = new Facts();
+        StatementAnalysis other = stmt(StatementKind.DELETE, Operation.DELETE, "DELETE FROM encounters",
+                new TableRef("public", "encounters"));
+        assertThat(fired(p, other, f)).isNull();
+        assertThat(f.estimates).as("no planner call when the other conditions already fail").isZero();
+        StatementAnalysis delete = stmt(StatementKind.DELETE, Operation.DELETE, "DELETE FROM patients WHERE id > 1",
+                PATIENTS);
+        f.estimate = 40;
+        assertThat(fired(p, delete, f)).isNull();
+        f.estimate = 4000;
+        RiskRules.Hit hit = RiskRules.evaluate(p.rules(), null, List.of(delete), f, NOON_UTC);
+        assertThat(hit.rule().name()).isEqualTo("big-delete");
+        assertThat(hit.rowEstimate()).isEqualTo(4000L);
+        f.estimate = -1;
+        hit = RiskRules.evaluate(p.rules(), null, List.of(delete), f, NOON_UTC);
+        assertThat(hit.rule().name()).as("an estimate that fails matches").isEqualTo("big-delete");
+        assertThat(hit.rowEstimate()).isNull();
+    }
+
+    @Test
+    void newConditionsAreReadStrictlyWithTheirLines() {
+        assertThatThrownBy(() -> PolicyLoader.parse("""
+                approvers:
+                  ops:
+                    match: { issuer: "https://idp", claims: { groups: ops } }
+                rules:
+                  - name: r1
+                    when: { rows_over: -5, phi_without_limit: maybe }
+                    require_approval: { group: ops }
+                  - name: r2
+                    when: { unmasked_phi: [snn] }
+                    require_approval: { group: ops }
+                """, Path.of("."), "policy.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("policy.yaml:6: rules[0].when.rows_over: must be between 0 and")
+                .hasMessageContaining("policy.yaml:6: rules[0].when.phi_without_limit: expected true or false")
+                .hasMessageContaining("policy.yaml:9: rules[1].when.unmasked_phi: unknown PHI type \"snn\"; did you mean \"ssn\"?");
     }
 }

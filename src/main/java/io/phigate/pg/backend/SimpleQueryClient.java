@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A side connection of the gateway's own to an upstream, for its housekeeping queries (the catalog, today): one
+ * A side connection of the gateway's own to an upstream, for its housekeeping queries (the catalog, row estimates): one
  * simple Query at a time, rows returned as text. Not for agents' statements, which go through the session pump.
  * One thread at a time.
  */
@@ -31,6 +31,11 @@ public final class SimpleQueryClient implements PgCatalog.Queries, AutoCloseable
     public static SimpleQueryClient open(UpstreamConfig config) throws UpstreamException {
         return new SimpleQueryClient(UpstreamConnection.open(config, Map.of("application_name", "phigate catalog"),
                 DECODE_LIMIT));
+    }
+
+    /** A client over a connection opened by the caller (as a session's own user, say); closing it closes that. */
+    public static SimpleQueryClient over(UpstreamConnection connection) {
+        return new SimpleQueryClient(connection);
     }
 
     /** Loads {@code config}'s catalog over a connection of its own, closed afterwards. */

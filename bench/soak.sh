@@ -75,7 +75,8 @@ samples="$WORK/rss.tsv"
   while kill -0 "$PHIGATE_PID" 2>/dev/null; do
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$PHIGATE_PID/status" 2>/dev/null || echo 0)
     heap=$("$JAVA_HOME/bin/jcmd" "$PHIGATE_PID" GC.heap_info 2>/dev/null | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {print $(i+1); exit}}')
-    printf '%s\t%s\t%s\n' "$(( $(date +%s) - start ))" "$rss" "${heap%K}" >>"$samples"
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    printf '%s\t%s\t%s\t%s\n' "$(( $(date +%s) - start ))" "$rss" "${heap%K}" "$load" >>"$samples"
     sleep "$SAMPLE"
   done
 ) &
@@ -104,7 +105,9 @@ for line in open(work + "/pgbench.out"):
     if line.startswith("tps = "):
         tps = float(line.split()[2])
 rows = [l.split("\t") for l in open(work + "/rss.tsv")]
-samples = [{"t": int(r[0]), "rss_kib": int(r[1]), "heap_used_kib": int(r[2]) if r[2].strip().isdigit() else None} for r in rows]
+samples = [{"t": int(r[0]), "rss_kib": int(r[1]), "heap_used_kib": int(r[2]) if r[2].strip().isdigit() else None,
+            "load1": float(r[3]) if len(r) > 3 else None} for r in rows]
+loads = [s["load1"] for s in samples if s["load1"] is not None]
 # Flat means: the median RSS of the last fifth is within 10% of the median of the second fifth (the first fifth
 # is warm-up: JIT, pools and the catalog cache filling).
 n = len(samples)
@@ -117,12 +120,18 @@ if n >= 10:
 doc = {"kind": "soak", "machine": machine, "duration_s": duration, "clients": clients, "tps": tps,
        "latency_ms": {"mean": round(statistics.mean(lat) / 1000, 2) if lat else None, "p50": pct(0.5),
                       "p99": pct(0.99), "p999": pct(0.999)},
-       "rss": flat, "samples": samples}
+       "rss": flat,
+       # The machine is shared: 1-minute load average over the run (2 cores; pgbench, PostgreSQL and phigate
+       # alone bring it to about 2), so a slow run can be told from a slow gateway.
+       "load1": {"min": min(loads), "median": statistics.median(loads), "max": max(loads)} if loads else None,
+       "samples": samples}
 json.dump(doc, open(out, "w"), indent=2)
 print(f"\ntps {tps}; latency ms: mean {doc['latency_ms']['mean']}, p50 {doc['latency_ms']['p50']}, "
       f"p99 {doc['latency_ms']['p99']}, p99.9 {doc['latency_ms']['p999']}")
 if flat:
     print(f"RSS second fifth {flat['second_fifth_rss_mib']} MiB, last fifth {flat['last_fifth_rss_mib']} MiB "
           f"({flat['growth']:+.1%}): {'flat' if flat['flat'] else 'GROWING'}")
+if loads:
+    print(f"load average (1 min): min {min(loads)}, median {statistics.median(loads)}, max {max(loads)}")
 print(f"JSON: {out}")
 PY

@@ -40,9 +40,11 @@ import net.sf.jsqlparser.statement.update.Update;
  * DECLARE ... FOR q, EXPLAIN q, PREPARE ... AS q, CREATE TABLE ... AS q) back to the full analysis.
  *
  * <p>Thread-safe: one instance per catalog is meant to be shared by every session of an upstream. It never throws
- * on input: what it cannot read comes back as {@link StatementAnalysis#unparsed}, which callers refuse. A parse
- * runs on a virtual thread with a time limit, so pathological input cannot hold a session for long. Results are
- * cached by statement text (bounded LRU); a new catalog means a new analyser, or {@link #clearCache()}.
+ * on input: what it cannot read comes back as {@link StatementAnalysis#unparsed}, which callers refuse. Parsing
+ * runs on virtual threads against one deadline per statement ({@link #PARSE_TIMEOUT} for both of JSqlParser's
+ * attempts at it, any query embedded in it and the view definitions it reaches), so pathological input cannot
+ * hold a session for long. Results are cached by statement text (bounded LRU); a new catalog means a new
+ * analyser, or {@link #clearCache()}.
  */
 public final class SqlAnalyzer {
     /** Longer statements are refused unread: parsing time grows with length and agents do not need more. */
@@ -53,6 +55,14 @@ public final class SqlAnalyzer {
     private static final int CACHE_MAX_CHARS = 16 * 1024;
     private static final int MAX_VIEW_DEPTH = 16;
     private static final int MAX_NESTING = 32;
+    /**
+     * JSqlParser's time doubles with each level of brackets (ARRAY[ARRAY[...]], a[b[...]]): 12 levels took 0.8 s
+     * and 16 ran out of time. No query an agent writes needs more than a few.
+     */
+    private static final int MAX_BRACKET_NESTING = 8;
+    private static final String TIMED_OUT = "parsing took longer than " + PARSE_TIMEOUT.toMillis() + " ms";
+    /** When the parsing of the statement being analysed must be over, in {@link System#nanoTime()} terms. */
+    private static final ScopedValue<Long> DEADLINE = ScopedValue.newInstance();
 
     private static final ExecutorService PARSERS = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("sql-parse-", 0).factory());
@@ -236,7 +246,8 @@ public final class SqlAnalyzer {
             if (p.tokens.isEmpty()) {
                 return new Result(StatementKind.EMPTY).build(p.text);
             }
-            return statement(p.text, p.tokens).build(p.text);
+            return ScopedValue.where(DEADLINE, System.nanoTime() + PARSE_TIMEOUT.toNanos())
+                    .call(() -> statement(p.text, p.tokens).build(p.text));
         } catch (Unparsable e) {
             return StatementAnalysis.unparsed(p.text, e.getMessage());
         } catch (RuntimeException | StackOverflowError e) {
@@ -834,11 +845,12 @@ public final class SqlAnalyzer {
     }
 
     /**
-     * JSqlParser backtracks exponentially on unbalanced or very deeply nested parentheses; the server would refuse
-     * the first and no agent needs the second.
+     * JSqlParser backtracks exponentially on unbalanced or very deeply nested parentheses and brackets; the server
+     * would refuse the first and no agent needs the second.
      */
     private static void checkParentheses(List<Token> t, int from) {
         int depth = 0;
+        int brackets = 0;
         for (int j = from; j < t.size(); j++) {
             if (t.get(j).isSymbol("(")) {
                 if (++depth > MAX_NESTING) {
@@ -846,23 +858,57 @@ public final class SqlAnalyzer {
                 }
             } else if (t.get(j).isSymbol(")") && --depth < 0) {
                 throw new Unparsable("unbalanced parentheses");
+            } else if (t.get(j).isSymbol("[")) {
+                if (++brackets > MAX_BRACKET_NESTING) {
+                    throw new Unparsable("brackets nested deeper than " + MAX_BRACKET_NESTING);
+                }
+            } else if (t.get(j).isSymbol("]") && --brackets < 0) {
+                throw new Unparsable("unbalanced brackets");
             }
         }
         if (depth != 0) {
             throw new Unparsable("unbalanced parentheses");
         }
+        if (brackets != 0) {
+            throw new Unparsable("unbalanced brackets");
+        }
     }
 
+    /**
+     * JSqlParser applies its time-out to each attempt, and after a failed simple parse tries again with complex
+     * parsing; each attempt gets what is left of the statement's deadline, so the two together stay within it.
+     */
     private static Statement parse(String sql) {
+        long deadline = DEADLINE.isBound() ? DEADLINE.get() : System.nanoTime() + PARSE_TIMEOUT.toNanos();
+        if (pastDeadline()) {
+            throw new Unparsable(TIMED_OUT);
+        }
         try {
-            Statement st = CCJSqlParserUtil.parse(sql, PARSERS, p -> p.withTimeOut(PARSE_TIMEOUT.toMillis()));
+            Statement st = CCJSqlParserUtil.parse(sql, PARSERS,
+                    p -> p.withTimeOut(Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
             if (st == null) {
                 throw new Unparsable("empty query");
             }
             return st;
         } catch (JSQLParserException e) {
+            if (isTimeout(e) || pastDeadline()) {
+                throw new Unparsable(TIMED_OUT);
+            }
             throw new Unparsable(describe(e));
         }
+    }
+
+    private static boolean pastDeadline() {
+        return DEADLINE.isBound() && System.nanoTime() - DEADLINE.get() >= 0;
+    }
+
+    private static boolean isTimeout(JSQLParserException e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof java.util.concurrent.TimeoutException || String.valueOf(c.getMessage()).contains("Time out")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The parser's complaint reduced to a position: its own message quotes the statement. */
@@ -871,9 +917,6 @@ public final class SqlAnalyzer {
             if (c instanceof ParseException pe && pe.currentToken != null && pe.currentToken.next != null) {
                 return "syntax not understood at line " + pe.currentToken.next.beginLine + ", column "
                         + pe.currentToken.next.beginColumn;
-            }
-            if (c instanceof java.util.concurrent.TimeoutException || String.valueOf(c.getMessage()).contains("Time out")) {
-                return "parsing took longer than " + PARSE_TIMEOUT.toMillis() + " ms";
             }
         }
         return "syntax not understood";
@@ -903,7 +946,9 @@ public final class SqlAnalyzer {
         } catch (RuntimeException | StackOverflowError e) {
             info = null;
         }
-        if (depth == 1) {
+        // A view read after the statement's deadline passed (its own parse or one of the views under it cut short)
+        // is opaque for this statement but not remembered: the time was the statement's, not the view's.
+        if (depth == 1 && !pastDeadline()) {
             views.put(r.ref(), Optional.ofNullable(info));
         }
         return info;

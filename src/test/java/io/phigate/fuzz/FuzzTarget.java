@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * engine ({@code JAZZER_FUZZ=1}) for longer.
  *
  * <p>Beyond "no other exception", {@link #check} enforces the two other properties: no hang (each input has
- * {@link #PER_INPUT} of wall time) and no allocation driven by what an input declares rather than what it is
+ * {@link #timeBudget()} of wall time, {@link #PER_INPUT} by default) and no allocation driven by what an input declares rather than what it is
  * (bytes allocated while handling one input stay under {@link #allocationBudget}).
  */
 public abstract class FuzzTarget {
@@ -52,6 +52,19 @@ public abstract class FuzzTarget {
 
     /** The exception types an input may legitimately cause: the documented error type of the boundary. */
     protected abstract List<Class<? extends Exception>> expected();
+
+    /**
+     * Wall time one input may take. {@link #PER_INPUT} unless the code under test has a documented time limit of
+     * its own, which the target then checks instead.
+     */
+    protected Duration timeBudget() {
+        return PER_INPUT;
+    }
+
+    /** The time budget of one particular input, for code whose limit scales with what the input holds. */
+    protected Duration timeBudget(byte[] input) {
+        return timeBudget();
+    }
 
     /** Bytes one input may make the code allocate; above it, allocation is following a declared length. */
     protected long allocationBudget(int inputLength) {
@@ -86,7 +99,7 @@ public abstract class FuzzTarget {
         }
         long elapsed = System.nanoTime() - start;
         long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;
-        if (elapsed > PER_INPUT.toNanos()) {
+        if (elapsed > timeBudget(input).toNanos()) {
             return "input of " + input.length + " bytes took " + elapsed / 1_000_000 + " ms";
         }
         if (allocated > allocationBudget(input.length)) {
@@ -101,7 +114,7 @@ public abstract class FuzzTarget {
         assertThat(seeds).as("seed corpus for " + getClass().getSimpleName()).isNotEmpty();
         Random random = new Random(getClass().getName().hashCode());
         int[] runs = new int[1];
-        assertTimeoutPreemptively(SUITE_BUDGET.plus(PER_INPUT).plusSeconds(5), () -> {
+        assertTimeoutPreemptively(SUITE_BUDGET.plus(timeBudget().multipliedBy(2)).plusSeconds(5), () -> {
             for (byte[] seed : seeds) {
                 check(seed);
             }

@@ -74,8 +74,11 @@ class ConsoleAccessTest {
             s.execute("SELECT 1");
             String sessionId = onlySessionOf(ConsoleFixture.AGENT);
             CompletableFuture<Integer> held = CompletableFuture.supplyAsync(() -> {
-                try (Connection c = fx.agent(); Statement st = c.createStatement()) {
-                    return st.executeUpdate("DELETE FROM console_held WHERE id = 3");
+                try (Connection c = fx.agent(); java.sql.PreparedStatement st = c.prepareStatement(
+                        "DELETE FROM console_held WHERE id = ? AND ?::text IS NOT NULL")) {
+                    st.setInt(1, 3);
+                    st.setString(2, "param-Ada-Lovelace");
+                    return st.executeUpdate();
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
@@ -90,7 +93,10 @@ class ConsoleAccessTest {
             assertThat(fx.post(audrey, "/console/sessions/" + sessionId + "/kill", Map.of("csrf", csrf)).statusCode())
                     .isEqualTo(403);
             HttpResponse<String> approvalPage = fx.get(audrey, "/console/approvals/" + approval);
-            assertThat(approvalPage.body()).contains("DELETE FROM console_held").doesNotContain("id=\"approve\"");
+            // Bound parameters are shown as the viewer's own role would see them; a viewer with no policy role
+            // (nobody has one here) sees them redacted.
+            assertThat(approvalPage.body()).contains("DELETE FROM console_held").contains("id=\"params\"")
+                    .doesNotContain("param-Ada-Lovelace").doesNotContain("id=\"approve\"");
             assertThat(fx.post(audrey, "/console/approvals/" + approval + "/decide",
                     Map.of("csrf", csrf, "decision", "approve", "reason", "looks fine")).statusCode()).isEqualTo(403);
 

@@ -102,7 +102,8 @@ public final class Gateway implements AutoCloseable {
             Approvals approvals = new Approvals(policy, audit, Clock.systemUTC());
             http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), metrics(sessions, store),
-                            AuditQueries.of(config.audit()), verifier, exchange, sessions, approvals).start();
+                            AuditQueries.of(config.audit())
+                                    .waitingFor(() -> store.awaitStored(config.audit().writeTimeout())), verifier, exchange, sessions, approvals).start();
             String approvalsUrl = http == null ? null : "http://" + hostForUrl(http.address().getHostString()) + ":"
                     + http.address().getPort() + "/api/v1/approvals/";
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(
@@ -171,6 +172,14 @@ public final class Gateway implements AutoCloseable {
 
     public InetSocketAddress postgresAddress() {
         return postgres.address();
+    }
+
+    /**
+     * Waits, at most the audit write timeout, until every record acknowledged so far is in the audit store, so a
+     * reader of the store sees them (the journal fills the store a few milliseconds behind; decision 0019).
+     */
+    public boolean awaitAuditStored() {
+        return audit.awaitStored(config.audit().writeTimeout());
     }
 
     public SessionRegistry sessions() {

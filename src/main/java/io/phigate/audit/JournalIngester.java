@@ -28,6 +28,12 @@ final class JournalIngester implements Runnable {
     /** Records per store transaction, and bytes of frames read per transaction: what one batch holds in memory. */
     static final int BATCH_RECORDS = 4096;
     static final long BATCH_BYTES = 16L * 1024 * 1024;
+    /**
+     * How long journaled records may wait for a store commit when no reader is waiting for them. Each store commit
+     * is an fsync of its own (SQLite's WAL, synchronous=FULL) on the disk the journal's fsyncs need; committing per
+     * journal group would double the disk's fsyncs per statement. A waiting reader ends the wait at once.
+     */
+    static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private static final Logger log = LoggerFactory.getLogger(JournalIngester.class);
 
@@ -35,6 +41,8 @@ final class JournalIngester implements Runnable {
     private final AuditWriter store;
     private volatile Thread thread;
     private volatile boolean stopping;
+    private volatile boolean abandoned;
+    private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
     private volatile long consumedBytes;
     private final Object progress = new Object();
     private long ingestedSeq; // guarded by progress
@@ -45,6 +53,7 @@ final class JournalIngester implements Runnable {
     private long position;
     private long storedSeq;
     private long pauseMillis;
+    private long lastCommitNanos = System.nanoTime();
 
     JournalIngester(AuditJournal journal, AuditWriter store) {
         this.journal = journal;
@@ -60,7 +69,7 @@ final class JournalIngester implements Runnable {
         setIngested(storedSeq);
         long records = 0;
         while (!journal.segments.isEmpty()) {
-            int n = step();
+            int n = step(true);
             if (n < 0) {
                 throw new IOException("audit store cannot take the journal's records; see the log");
             }
@@ -96,8 +105,8 @@ final class JournalIngester implements Runnable {
     @Override
     public void run() {
         long idleSince = System.nanoTime();
-        while (true) {
-            int n = step();
+        while (!abandoned) {
+            int n = step(stopping);
             if (n > 0) {
                 idleSince = System.nanoTime();
                 continue;
@@ -117,7 +126,7 @@ final class JournalIngester implements Runnable {
                 store.idle();
                 idleSince = System.nanoTime();
             }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(idle == Long.MAX_VALUE ? 100 : Math.min(idle, 100)));
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(idle == Long.MAX_VALUE ? 20 : Math.min(idle, 20)));
         }
         closeChannel();
         store.close();
@@ -125,9 +134,10 @@ final class JournalIngester implements Runnable {
 
     /**
      * Ingests the next run of durable frames: the number of records taken (0 when there was nothing new, and
-     * after finishing a segment), or -1 when the store refused them.
+     * after finishing a segment, and while a small run lingers), or -1 when the store refused them. {@code eager}:
+     * commit whatever there is now (replay, shutdown).
      */
-    private int step() {
+    private int step(boolean eager) {
         AuditJournal.Segment s = journal.segments.peekFirst();
         if (s == null) {
             return 0;
@@ -162,6 +172,10 @@ final class JournalIngester implements Runnable {
             }
             return 0;
         }
+        if (!eager && waiters.get() == 0 && end - position < BATCH_BYTES / 4
+                && System.nanoTime() - lastCommitNanos < LINGER_NANOS) {
+            return 0;
+        }
         var reader = new AuditJournal.Reader(channel, position, end);
         List<AuditJournal.Entry> batch = new ArrayList<>();
         long bytes = 0;
@@ -183,6 +197,7 @@ final class JournalIngester implements Runnable {
             if (!batch.isEmpty()) {
                 store.ingest(batch);
                 storedSeq = batch.getLast().seq();
+                lastCommitNanos = System.nanoTime();
             }
         } catch (SQLException | IOException | RuntimeException e) {
             return fail(e);
@@ -217,14 +232,25 @@ final class JournalIngester implements Runnable {
     boolean awaitIngested(long seq, long timeoutNanos) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         synchronized (progress) {
-            while (ingestedSeq < seq) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(progress, left);
+            if (ingestedSeq >= seq) {
+                return true;
             }
-            return true;
+        }
+        waiters.incrementAndGet();
+        wake(); // a reader is waiting: the ingester commits now instead of lingering
+        try {
+            synchronized (progress) {
+                while (ingestedSeq < seq) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(progress, left);
+                }
+                return true;
+            }
+        } finally {
+            waiters.decrementAndGet();
         }
     }
 
@@ -240,6 +266,11 @@ final class JournalIngester implements Runnable {
         wake();
         if (!t.join(java.time.Duration.ofNanos(timeoutNanos))) {
             log.warn("audit journal {} was not fully ingested at shutdown; the next start takes the rest", journal.dir);
+            // Stop after the batch in progress: the journal's lock is released after this returns, and a second
+            // ingester (the next start) must never run beside this one.
+            abandoned = true;
+            wake();
+            t.join();
         }
     }
 

@@ -79,6 +79,11 @@ final class AuditFileGuard implements AuditSink {
     }
 
     @Override
+    public boolean awaitStored(java.time.Duration timeout) {
+        return store.awaitStored(timeout);
+    }
+
+    @Override
     public void close() {
         store.close();
     }

@@ -103,7 +103,9 @@ public final class Gateway implements AutoCloseable {
             MaskingKeys keys = maskingKeys(policy);
             Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys);
             expireApprovalsLeftOpen(approvals, config);
-            AuditQueries queries = AuditQueries.of(config.audit());
+            // Readers in this process see every acknowledged record: they wait for the journal's ingester.
+            AuditQueries queries = AuditQueries.of(config.audit())
+                    .waitingFor(() -> store.awaitStored(config.audit().writeTimeout()));
             Console console = config.console() == null || config.listen().http() == null ? null
                     : new Console(new Console.Parts(config, policy, verifier, queries, audit, store::stats, sessions,
                             approvals, Clock.systemUTC()));
@@ -191,6 +193,14 @@ public final class Gateway implements AutoCloseable {
 
     public InetSocketAddress postgresAddress() {
         return postgres.address();
+    }
+
+    /**
+     * Waits, at most the audit write timeout, until every record acknowledged so far is in the audit store, so a
+     * reader of the store sees them (the journal fills the store a few milliseconds behind; decision 0019).
+     */
+    public boolean awaitAuditStored() {
+        return audit.awaitStored(config.audit().writeTimeout());
     }
 
     public SessionRegistry sessions() {

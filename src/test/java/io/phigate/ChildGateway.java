@@ -132,6 +132,14 @@ public final class ChildGateway implements AutoCloseable {
         return process.isAlive();
     }
 
+    /**
+     * What a restart does to the audit store of a killed gateway, without starting one: opens the store its
+     * config names, which replays the journal's acknowledged records into it (decision 0019), and closes it.
+     */
+    public static void recoverAudit(Path config) throws Exception {
+        new io.phigate.audit.AuditStore(io.phigate.config.ConfigLoader.load(config).audit()).close();
+    }
+
     /** SIGKILL: no shutdown hook, no flush. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();

@@ -190,6 +190,7 @@ public final class GatewayHarness implements AutoCloseable {
     /** Rows of the audit store matching {@code where} (SQL over table audit_event), in sequence order. */
     public List<Map<String, Object>> audit(String where) throws SQLException {
         List<Map<String, Object>> rows = new ArrayList<>();
+        gateway.awaitAuditStored(); // the journal fills the store a few milliseconds behind the acknowledgement
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + auditFile());
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("select * from audit_event where " + where + " order by seq")) {

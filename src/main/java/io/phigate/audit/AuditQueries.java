@@ -296,6 +296,18 @@ public final class AuditQueries {
         this.cipher = cipher;
     }
 
+    /**
+     * The same store, running {@code barrier} before each query: the gateway passes "wait until the store holds
+     * every acknowledged record", so its own readers see what its sessions were told is recorded.
+     */
+    public AuditQueries waitingFor(Runnable barrier) {
+        ConnectionSource inner = connections;
+        return new AuditQueries(() -> {
+            barrier.run();
+            return inner.get();
+        }, cipher);
+    }
+
     /** The same store, opening sealed parameters with {@code cipher} (for callers that hold the audit key). */
     public AuditQueries withCipher(PayloadCipher cipher) {
         return new AuditQueries(connections, cipher);

@@ -19,6 +19,14 @@ public interface AuditSink extends AutoCloseable {
     /** Waits until the events are durable, or throws; the wait is bounded by the store's write timeout. */
     void appendDurably(List<AuditEvent> events) throws AuditUnavailableException;
 
+    /**
+     * Waits until records acknowledged so far can be read from the store, at most {@code timeout}; false if they
+     * could not. A store whose durable point is the store itself is always readable.
+     */
+    default boolean awaitStored(java.time.Duration timeout) {
+        return true;
+    }
+
     /** Flushes what is queued and releases the store. */
     @Override
     void close();

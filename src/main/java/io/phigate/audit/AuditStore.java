@@ -51,6 +51,10 @@ public final class AuditStore implements AuditSink {
     private final int capacityBytes;
     private final Semaphore roomBytes;
     private final AuditWriter writer;
+    /** The journal, its writer and its ingester; all null when the store is written directly. */
+    private final AuditJournal journal;
+    private final JournalWriter journalWriter;
+    private final JournalIngester ingester;
     private final Thread thread;
     /** Null for a PostgreSQL store. */
     private final WalCheckpointer walCheckpointer;
@@ -112,8 +116,37 @@ public final class AuditStore implements AuditSink {
         }
         this.writer = new AuditWriter(store, schema, connection, queue, room, roomBytes, replica,
                 checkpoints);
-        // A platform thread: it sits in native SQLite calls and fsync, where a virtual thread would pin its carrier.
-        this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(writer);
+        if (config.journalDir() == null) {
+            this.journal = null;
+            this.ingester = null;
+            this.journalWriter = null;
+            // A platform thread: it sits in native SQLite calls and fsync, where a virtual thread would pin its carrier.
+            this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(writer);
+        } else {
+            // The journal is the durable point; the store is filled behind it (decision 0021). What a previous
+            // process journaled and the store does not hold yet goes in before anything new is accepted.
+            try {
+                this.journal = AuditJournal.open(config.journalDir());
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(connection);
+                throw new AuditUnavailableException("audit journal " + config.journalDir() + " cannot be opened: "
+                        + AuditWriter.reason(e), e);
+            }
+            this.ingester = new JournalIngester(journal, writer);
+            long head;
+            try {
+                head = ingester.replay();
+            } catch (SQLException | IOException | RuntimeException e) {
+                journal.close();
+                writer.close();
+                throw new AuditUnavailableException("audit journal " + config.journalDir()
+                        + " cannot be replayed into " + store + ": " + AuditWriter.reason(e), e);
+            }
+            this.journalWriter = new JournalWriter(store, journal, queue, room, roomBytes, replica,
+                    config.journalMaxBytes(), ingester, head, ingester.headHash(), ingester.consumedBytes());
+            this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(journalWriter);
+            ingester.start();
+        }
         this.walCheckpointer = config.postgres() != null ? null
                 : new WalCheckpointer(config.sqlitePath(), config.busyTimeout(), writer.commits).start();
     }
@@ -237,6 +270,10 @@ public final class AuditStore implements AuditSink {
                 log.warn("audit store {} writer did not finish within {}; queued records may be lost", store,
                         format(closeTimeout));
             }
+            if (ingester != null) {
+                ingester.stop(closeTimeout.toNanos());
+                journal.close();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -245,8 +282,39 @@ public final class AuditStore implements AuditSink {
         }
     }
 
+    /** With the journal, {@code commits} and {@code failures} count journal groups: what statements wait for. */
     public Stats stats() {
+        if (journalWriter != null) {
+            return new Stats(journalWriter.eventsWritten.sum(), journalWriter.commits.sum(),
+                    journalWriter.failures.sum(), refusals.sum());
+        }
         return new Stats(writer.eventsWritten.sum(), writer.commits.sum(), writer.failures.sum(), refusals.sum());
+    }
+
+    /**
+     * Waits until the store holds every record acknowledged before this call (read-your-writes for readers in this
+     * process: search, sessions, verify, the HTTP API). Immediate without a journal. False when the store did not
+     * catch up within {@code timeout} (it is down or far behind); the caller then reads what is there.
+     */
+    @Override
+    public boolean awaitStored(Duration timeout) {
+        if (ingester == null) {
+            return true;
+        }
+        try {
+            return ingester.awaitIngested(journalWriter.acknowledgedSeq, timeout.toNanos());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // Failing to start anyway.
+        }
     }
 
     /** Background WAL checkpoints done so far (SQLite only; 0 for PostgreSQL), for tests. */

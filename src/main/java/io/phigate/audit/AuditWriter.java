@@ -185,27 +185,9 @@ final class AuditWriter implements Runnable {
             for (Batch batch : group) {
                 List<AuditRow> rows = batch.rows();
                 for (int i = 0; i < rows.size(); i++) {
-                    AuditRow row = rows.get(i);
-                    bind(row);
-                    schema.bindExtra(insert, row);
                     byte[] hash = RecordHash.of(sha, replica, Long.toString(nextSeq), prevHash, batch.hashTails()[i]);
                     String hex = RecordHash.hex(hash);
-                    insert.setString(20, replica);
-                    insert.setLong(21, nextSeq);
-                    insert.setString(22, prevHash);
-                    insert.setString(23, hex);
-                    AuditEvent.RecordedResponse response = row.response();
-                    if (response == null) {
-                        insert.setNull(24, Types.BINARY);
-                        insert.setNull(25, Types.VARCHAR);
-                        insert.setNull(26, Types.BIGINT);
-                        insert.setNull(27, Types.INTEGER);
-                    } else {
-                        insert.setBytes(24, response.deflated());
-                        insert.setString(25, response.sha256());
-                        insert.setLong(26, response.bytes());
-                        insert.setInt(27, response.truncated() ? 1 : 0);
-                    }
+                    bindRow(rows.get(i), nextSeq, prevHash, hex);
                     insert.addBatch();
                     hashes.add(hash);
                     nextSeq++;
@@ -221,6 +203,107 @@ final class AuditWriter implements Runnable {
             throw e;
         }
         listener.committed(connection, firstSeq, hashes);
+    }
+
+    private void bindRow(AuditRow row, long seq, String prev, String hex) throws SQLException {
+        bind(row);
+        schema.bindExtra(insert, row);
+        insert.setString(20, replica);
+        insert.setLong(21, seq);
+        insert.setString(22, prev);
+        insert.setString(23, hex);
+        AuditEvent.RecordedResponse response = row.response();
+        if (response == null) {
+            insert.setNull(24, Types.BINARY);
+            insert.setNull(25, Types.VARCHAR);
+            insert.setNull(26, Types.BIGINT);
+            insert.setNull(27, Types.INTEGER);
+        } else {
+            insert.setBytes(24, response.deflated());
+            insert.setString(25, response.sha256());
+            insert.setLong(26, response.bytes());
+            insert.setInt(27, response.truncated() ? 1 : 0);
+        }
+    }
+
+    // --- The journal's side (decision 0021): called on the ingester thread, which then owns the connection. ---
+
+    /**
+     * Where this replica's chain stands in the store: the last stored record's sequence number (0 for none) and
+     * hash. Opens the store if needed.
+     */
+    long storedSeq() throws SQLException, IOException {
+        ensureOpen();
+        return nextSeq - 1;
+    }
+
+    String storedHash() {
+        return prevHash;
+    }
+
+    /**
+     * Inserts journaled entries, their chain place already computed by the journal writer, in one transaction;
+     * then tells the listener (checkpoints). A failure is logged once per streak, rolled back and rethrown; the
+     * caller retries the same entries.
+     */
+    void ingest(List<AuditJournal.Entry> entries) throws SQLException, IOException {
+        try {
+            ensureOpen();
+            List<AuditRow> rows = new ArrayList<>(entries.size());
+            for (AuditJournal.Entry e : entries) {
+                rows.add(e.row());
+            }
+            schema.beforeGroup(connection, rows);
+            List<byte[]> hashes = new ArrayList<>(entries.size());
+            control.execute(schema.begin());
+            try {
+                for (AuditJournal.Entry e : entries) {
+                    bindRow(e.row(), e.seq(), e.prevHash(), e.hash());
+                    insert.addBatch();
+                    hashes.add(AuditJournal.hashBytes(e.hash()));
+                }
+                insert.executeBatch();
+                control.execute("COMMIT");
+            } catch (SQLException | RuntimeException e) {
+                rollback();
+                throw e;
+            }
+            AuditJournal.Entry last = entries.getLast();
+            nextSeq = last.seq() + 1;
+            prevHash = last.hash();
+            eventsWritten.add(entries.size());
+            commits.increment();
+            if (failureStreak > 0) {
+                log.info("audit store {} is writable again after {} failed commits", store, failureStreak);
+                failureStreak = 0;
+            }
+            listener.committed(connection, entries.getFirst().seq(), hashes);
+        } catch (SQLException | IOException | RuntimeException e) {
+            failures.increment();
+            if (failureStreak++ == 0) {
+                log.warn("audit store {} cannot take journaled records; the journal holds them until it can: {}",
+                        store, reason(e));
+            }
+            if (!(e instanceof SQLException s && schema.isContention(s))) {
+                closeConnection();
+            }
+            throw e;
+        }
+    }
+
+    /** The listener's idle work (a time-based checkpoint) when there was nothing to ingest. */
+    void idle() {
+        if (connection != null) {
+            listener.idle(connection);
+        }
+    }
+
+    long idleWaitMillis() {
+        return listener.idleWaitMillis();
+    }
+
+    void close() {
+        closeConnection();
     }
 
     /** Finds where this replica's chain stands in the store. */
@@ -317,7 +400,7 @@ final class AuditWriter implements Runnable {
         }
     }
 
-    private static void complete(List<Batch> group, AuditUnavailableException failure) {
+    static void complete(List<Batch> group, AuditUnavailableException failure) {
         // The futures handed to callers of append are async dependents of these (see AuditStore.append), so no
         // caller code runs here, but completing one starts a virtual thread. Sessions blocked on a statement go
         // first, so their wake-up does not wait behind those starts.

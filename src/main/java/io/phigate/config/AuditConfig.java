@@ -11,10 +11,14 @@ import java.time.Duration;
  * {@code replica} names this gateway's own hash chain; {@code checkpoints} is null when signed checkpoints are off.
  * {@code retention} is how long records must be kept before {@code phigate audit archive} may remove them.
  * {@code queueBytes} bounds the memory held by records waiting for the writer (recorded responses make some large).
+ * {@code journalDir} is the write-ahead journal's folder, the durable point a statement waits for (decision 0021),
+ * or null to commit each group straight into the store as before; {@code journalMaxBytes} bounds what the journal
+ * may hold that the store has not taken yet.
  */
 public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
                           String replica, CheckpointConfig checkpoints, int responseCap, Postgres postgres,
-                          Encryption encryption, Duration retention, int queueBytes) {
+                          Encryption encryption, Duration retention, int queueBytes, Path journalDir,
+                          long journalMaxBytes) {
 
     public static final String DEFAULT_REPLICA = "local";
     /** Bytes of each response kept (deflated) in the record; 0 turns response recording off. */
@@ -23,6 +27,29 @@ public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Dura
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(2192);
     /** Bytes of records (rendered rows and recorded responses) that may wait for the writer at once. */
     public static final int DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024;
+    /** Journal bytes the store may lag behind before statements are refused: a store outage of minutes at full rate. */
+    public static final long DEFAULT_JOURNAL_MAX_BYTES = 1L << 30;
+
+    /**
+     * The journal on by default for SQLite, in a folder beside the file; off by default for PostgreSQL (a shared
+     * store is chosen for a durability a gateway's local disk may not have; decision 0021).
+     */
+    public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
+                       String replica, CheckpointConfig checkpoints, int responseCap, Postgres postgres,
+                       Encryption encryption, Duration retention, int queueBytes) {
+        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, responseCap, postgres,
+                encryption, retention, queueBytes, postgres == null ? defaultJournalDir(sqlitePath, replica) : null,
+                DEFAULT_JOURNAL_MAX_BYTES);
+    }
+
+    /**
+     * Replica {@code local} of {@code audit.db} journals into {@code audit.db.journal/local/}: one folder per
+     * replica, since replicas may share one SQLite file and each journal belongs to one writer.
+     */
+    public static Path defaultJournalDir(Path sqlitePath, String replica) {
+        return sqlitePath == null ? null : sqlitePath.resolveSibling(sqlitePath.getFileName() + ".journal")
+                .resolve(replica == null ? DEFAULT_REPLICA : replica);
+    }
 
     /** A store with the default replica name, no checkpoints and the default response cap. */
     public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout) {
@@ -60,32 +87,41 @@ public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Dura
 
     public AuditConfig withCheckpoints(CheckpointConfig c) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, c, responseCap,
-                postgres, encryption, retention, queueBytes);
+                postgres, encryption, retention, queueBytes, journalDir, journalMaxBytes);
     }
 
     public AuditConfig withResponseCap(int cap) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, cap,
-                postgres, encryption, retention, queueBytes);
+                postgres, encryption, retention, queueBytes, journalDir, journalMaxBytes);
     }
 
     public AuditConfig withReplica(String r) {
+        // A journal in the default place follows the replica into its own folder.
+        Path journal = journalDir != null && journalDir.equals(defaultJournalDir(sqlitePath, replica))
+                ? defaultJournalDir(sqlitePath, r) : journalDir;
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, r, checkpoints, responseCap,
-                postgres, encryption, retention, queueBytes);
+                postgres, encryption, retention, queueBytes, journal, journalMaxBytes);
     }
 
     public AuditConfig withEncryption(Encryption e) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, postgres, e, retention, queueBytes);
+                responseCap, postgres, e, retention, queueBytes, journalDir, journalMaxBytes);
     }
 
     public AuditConfig withRetention(Duration r) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, postgres, encryption, r, queueBytes);
+                responseCap, postgres, encryption, r, queueBytes, journalDir, journalMaxBytes);
     }
 
     public AuditConfig withQueueBytes(int bytes) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, postgres, encryption, retention, bytes);
+                responseCap, postgres, encryption, retention, bytes, journalDir, journalMaxBytes);
+    }
+
+    /** The same store with the journal in {@code dir} (null: no journal) bounded by {@code maxBytes}. */
+    public AuditConfig withJournal(Path dir, long maxBytes) {
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
+                responseCap, postgres, encryption, retention, queueBytes, dir, maxBytes);
     }
 
     /** A PostgreSQL store: the server, the database and the role the writer logs in as. */

@@ -53,7 +53,8 @@ public final class ConfigLoader {
     private static final List<String> REVOKED_KEYS = List.of("subjects", "key_ids");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "queue_bytes", "write_timeout", "busy_timeout",
-            "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention");
+            "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention",
+            "journal", "journal_dir", "journal_max_bytes");
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout",
@@ -492,10 +493,33 @@ public final class ConfigLoader {
                 encryption = new AuditConfig.Encryption(keyId, new SecretRef(keyEnv, keyFile), java.util.Map.copyOf(previous));
             }
         }
+        // On by default for SQLite (beside the file); for PostgreSQL only when asked for, with a folder named:
+        // a shared store's durability is what the operator chose, and a gateway's local disk may not match it.
+        Path journalDir = s.path("journal_dir", false);
+        Boolean journal = s.bool("journal", postgres == null || journalDir != null);
+        if (Boolean.TRUE.equals(journal) && journalDir == null) {
+            if (sqlitePath != null) {
+                journalDir = AuditConfig.defaultJournalDir(sqlitePath, replica);
+            } else if (postgres != null) {
+                s.problem("journal", "with a postgres:// store the journal needs journal_dir (a folder on a disk "
+                        + "that outlives the gateway)");
+            }
+        }
+        if (Boolean.FALSE.equals(journal)) {
+            journalDir = null;
+        }
+        Long journalMax = s.scalar("journal_max_bytes", false, AuditConfig.DEFAULT_JOURNAL_MAX_BYTES, "a size", text -> {
+            long n = Units.size(text);
+            if (n < 1024 * 1024) {
+                throw new IllegalArgumentException("must be at least 1MiB, got " + Units.formatSize(n));
+            }
+            return n;
+        });
         return new AuditConfig(store, sqlitePath, capacity, write, busy, replica, checkpoints,
                 Boolean.FALSE.equals(record) || cap == null ? 0 : (int) (long) cap, postgres, encryption,
                 s.duration("retention", AuditConfig.DEFAULT_RETENTION, true),
-                queueBytes == null ? AuditConfig.DEFAULT_QUEUE_BYTES : (int) (long) queueBytes);
+                queueBytes == null ? AuditConfig.DEFAULT_QUEUE_BYTES : (int) (long) queueBytes, journalDir,
+                journalMax == null ? AuditConfig.DEFAULT_JOURNAL_MAX_BYTES : journalMax);
     }
 
     private static boolean isPostgres(String store) {

@@ -73,6 +73,8 @@ class AuditChainTest {
         try (var store = new AuditStore(new AuditConfig("sqlite:" + file, file, 1000, Duration.ofSeconds(5),
                 Duration.ofSeconds(1), "gw-a", null))) {
             store.appendDurably(List.of(new AuditEvent.SessionEnded(Instant.now(), "s1", "x", 1, 1)));
+            // In the store file, not only in the journal, before the file goes: then it is lost with the file.
+            assertThat(store.awaitStored(Duration.ofSeconds(5))).isTrue();
             for (String suffix : new String[]{"", "-wal", "-shm"}) {
                 Files.deleteIfExists(Path.of(file + suffix));
             }

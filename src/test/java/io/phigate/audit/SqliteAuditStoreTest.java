@@ -42,7 +42,9 @@ class SqliteAuditStoreTest {
     private static final Instant T = Instant.parse("2025-03-04T05:06:07.123456789Z");
 
     private AuditConfig config(Path file, int capacity, Duration writeTimeout, Duration busyTimeout) {
-        return new AuditConfig("sqlite:" + file, file, capacity, writeTimeout, busyTimeout);
+        // The store as the durable point (no journal); AuditJournalTest covers the journal in front of it.
+        return new AuditConfig("sqlite:" + file, file, capacity, writeTimeout, busyTimeout)
+                .withJournal(null, AuditConfig.DEFAULT_JOURNAL_MAX_BYTES);
     }
 
     private AuditConfig config(Path file) {

@@ -86,6 +86,8 @@ class PgbenchKill9Test {
                 bench.destroyForcibly();
             }
 
+            // The restart: the killed gateway's journal is replayed into the store before anything reads it.
+            ChildGateway.recoverAudit(config);
             long executed = executed(db);
             long requested = requested(audit);
             assertThat(executed).as("round %d: statements PostgreSQL executed vs request records", round)

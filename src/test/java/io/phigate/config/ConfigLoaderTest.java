@@ -483,6 +483,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theAuditJournalIsOnBesideASqliteFileAndOnlyOnRequestForPostgres() throws Exception {
+        Path base = dir.toAbsolutePath().normalize();
+        AuditConfig sqlite = parse(MINIMAL).audit();
+        assertThat(sqlite.journalDir()).isEqualTo(base.resolve("audit.db.journal/local"));
+        assertThat(sqlite.journalMaxBytes()).isEqualTo(1L << 30);
+        assertThat(parse(MINIMAL + "  replica: gw-2\n").audit().journalDir()).isEqualTo(base.resolve("audit.db.journal/gw-2"));
+        assertThat(parse(MINIMAL + "  journal: false\n").audit().journalDir()).isNull();
+        assertThat(parse(MINIMAL + "  journal_dir: wal\n  journal_max_bytes: 8MiB\n").audit())
+                .satisfies(a -> assertThat(a.journalDir()).isEqualTo(base.resolve("wal")))
+                .satisfies(a -> assertThat(a.journalMaxBytes()).isEqualTo(8L << 20));
+        assertThat(errors(MINIMAL + "  journal_max_bytes: 4KiB\n")).contains("audit.journal_max_bytes: must be at least 1MiB");
+
+        String postgres = MINIMAL.replace("sqlite:audit.db", "postgres://a@db/audit\n  password_env: X");
+        assertThat(parse(postgres).audit().journalDir()).isNull();
+        assertThat(parse(postgres + "  journal_dir: /var/lib/phigate/journal\n").audit().journalDir())
+                .isEqualTo(Path.of("/var/lib/phigate/journal"));
+        assertThat(errors(postgres + "  journal: true\n")).contains("audit.journal: with a postgres:// store the journal needs journal_dir");
+    }
+
+    @Test
     void auditStoreIsSqliteOrPostgresWithThePasswordOutsideTheConfig() throws Exception {
         GatewayConfig config = parse(MINIMAL.replace("sqlite:audit.db",
                 "postgres://phigate_audit@db.internal:6543/evidence\n  password_env: AUDIT_DB_PASSWORD"));

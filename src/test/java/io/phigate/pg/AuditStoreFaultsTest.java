@@ -88,10 +88,18 @@ class AuditStoreFaultsTest {
     }
 
     @Test
-    void anUnwritableAuditFileFailsClosedAndRecoversWhenWritableAgain() throws Exception {
+    void anUnwritableAuditJournalFailsClosedAndRecoversWhenWritableAgain() throws Exception {
         try (GatewayHarness gw = start(dir); Connection c = gw.connect()) {
             insert(c, "before-immutable");
-            List<Path> files = List.of(gw.auditFile(), Path.of(gw.auditFile() + "-wal"));
+            // The journal is where a statement's record becomes durable (decision 0019): its segments and its
+            // folder (so no new segment can be made either). The store behind it failing is
+            // AuditJournalTest.aStoreThatIsDownFillsTheJournalToItsBoundThenRefusesAndRecovers.
+            Path journal = gw.gateway().config().audit().journalDir();
+            List<Path> files = new java.util.ArrayList<>();
+            try (var segments = Files.list(journal)) {
+                segments.filter(p -> p.toString().endsWith(".seg")).forEach(files::add);
+            }
+            files.add(journal);
             try {
                 for (Path f : files) {
                     assumeTrue(run("chattr", "+i", f.toString()), "this filesystem has no immutable flag");
@@ -122,12 +130,62 @@ class AuditStoreFaultsTest {
                 } catch (IOException full) {
                     // No space left on device: exactly what we wanted.
                 }
-                assertRefused(c, "while-full");
+                // A record that still fits in a block the journal already holds is durable and may go through;
+                // the first that needs a new block is refused.
+                int accepted = 0;
+                while (true) {
+                    try {
+                        insert(c, "while-full-" + accepted);
+                        accepted++;
+                        assertThat(accepted).as("statements accepted on a full disk").isLessThan(200);
+                    } catch (SQLException e) {
+                        assertThat(e.getSQLState()).isEqualTo("58030");
+                        assertThat(rows("while-full-" + accepted)).as("nothing forwarded").isZero();
+                        break;
+                    }
+                }
                 Files.delete(filler);
                 awaitAccepted(gw, c, "after-full");
             }
         } finally {
             run("umount", "-l", mount.toString());
+        }
+    }
+
+    @Test
+    void aStoreThatIsDownFillsTheJournalToItsBoundThenRefusesAndRecovers() throws Exception {
+        try (GatewayHarness gw = GatewayHarness.start(dir, c -> {
+            AuditConfig a = c.audit();
+            AuditConfig small = new AuditConfig(a.store(), a.sqlitePath(), a.queueCapacity(), Duration.ofSeconds(1),
+                    Duration.ofMillis(200));
+            return new GatewayConfig(c.listen(), c.upstreams(), c.identity(),
+                    small.withJournal(small.journalDir(), 64 * 1024), c.limits(), c.tls(), c.policy(), c.baseDir());
+        }); Connection c = gw.connect()) {
+            insert(c, "before-down");
+            // The store is down (another process holds SQLite's write lock): statements are still durable in the
+            // journal, until it holds journal_max_bytes the store has not taken; then 58030, nothing forwarded.
+            try (Connection lock = java.sql.DriverManager.getConnection("jdbc:sqlite:" + gw.auditFile());
+                 Statement s = lock.createStatement()) {
+                s.execute("BEGIN EXCLUSIVE");
+                int accepted = 0;
+                while (true) {
+                    try {
+                        insert(c, "while-down-" + accepted);
+                        accepted++;
+                        assertThat(accepted).as("statements accepted past the journal's bound").isLessThan(5_000);
+                    } catch (SQLException e) {
+                        assertThat(e.getSQLState()).isEqualTo("58030");
+                        assertThat(rows("while-down-" + accepted)).as("nothing forwarded").isZero();
+                        break;
+                    }
+                }
+                assertThat(accepted).as("the journal took statements while the store was down").isPositive();
+                assertRefused(c, "still-down");
+                s.execute("ROLLBACK");
+            }
+            awaitAccepted(gw, c, "after-down");
+            assertThat(gw.audit("kind = 'statement_requested' and statement like '%while-down-%'"))
+                    .as("every statement accepted while the store was down is in the store now").isNotEmpty();
         }
     }
 

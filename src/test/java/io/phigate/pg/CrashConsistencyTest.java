@@ -83,6 +83,8 @@ class CrashConsistencyTest {
                 t.join(10_000);
             }
             System.out.println("round " + round + ": tags so far " + tags.get());
+            // The restart's first step: the journal's acknowledged records go into the store (decision 0019).
+            io.phigate.ChildGateway.recoverAudit(config);
         }
 
         Set<String> committed = new HashSet<>();

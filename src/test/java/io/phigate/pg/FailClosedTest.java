@@ -27,7 +27,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * With the audit store unable to write, statements are refused with 58030 and nothing reaches PostgreSQL. The
  * store is made unwritable by another writer holding an exclusive lock on it (tests run as root, for whom file
- * permissions change nothing).
+ * permissions change nothing). The store is the durable point here (no journal, as for a PostgreSQL store by
+ * default); with the journal in front, a locked store is absorbed up to journal_max_bytes, then refused the same
+ * way: AuditStoreFaultsTest.aStoreThatIsDownFillsTheJournalToItsBoundThenRefusesAndRecovers.
  */
 class FailClosedTest {
     @TempDir
@@ -39,7 +41,8 @@ class FailClosedTest {
         gw = GatewayHarness.start(dir, c -> {
             AuditConfig a = c.audit();
             return new GatewayConfig(c.listen(), c.upstreams(), c.identity(),
-                    new AuditConfig(a.store(), a.sqlitePath(), a.queueCapacity(), Duration.ofSeconds(1), Duration.ofMillis(200)),
+                    new AuditConfig(a.store(), a.sqlitePath(), a.queueCapacity(), Duration.ofSeconds(1), Duration.ofMillis(200))
+                            .withJournal(null, AuditConfig.DEFAULT_JOURNAL_MAX_BYTES),
                     c.limits(), c.tls(), c.policy(), c.baseDir());
         });
         try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {

@@ -1,0 +1,421 @@
+package io.phigate.audit;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The audit write-ahead journal (decision 0021): the point a statement waits for. A folder of segment files,
+ * {@code 00000000000000000001.seg} and up, each a run of frames {@code [int length][int crc32c][payload]}, one
+ * frame per record with its place in the hash chain already computed. {@link JournalWriter} appends and fsyncs
+ * them; {@link JournalIngester} reads them into the store and deletes a segment once the store holds all of it.
+ *
+ * <p>What can be found after a crash: a torn last frame (bad length or CRC) was never acknowledged and is cut
+ * off. After a failed write the writer starts a new segment and takes the chain back to the last durable record,
+ * so a later segment may begin at a chain position an earlier one already holds; the later segment wins, since
+ * only it can hold acknowledged records from that position on ({@link #recover}).
+ */
+final class AuditJournal {
+
+    /** One record as journaled: the row and its place in the replica's chain. */
+    record Entry(long seq, String prevHash, String hash, AuditRow row) {
+    }
+
+    /**
+     * A segment file. {@code durableEnd} is how far its frames are fsync'd (written by the writer thread, read by
+     * the ingester); frames at or past {@code limitSeq} are superseded by a later segment (set by recovery only).
+     * {@code sealed}: the writer has moved on, so {@code durableEnd} will not grow.
+     */
+    static final class Segment {
+        final long id;
+        final Path path;
+        volatile long durableEnd;
+        volatile boolean sealed;
+        volatile long limitSeq = Long.MAX_VALUE;
+
+        Segment(long id, Path path) {
+            this.id = id;
+            this.path = path;
+        }
+
+        @Override
+        public String toString() {
+            return path.getFileName() + "[" + durableEnd + (sealed ? ", sealed" : "") + "]";
+        }
+    }
+
+    static final int HEADER = 8;
+    /** Frames may carry a recorded response of up to {@code response_cap} (at most 1 GiB) plus the row. */
+    static final int MAX_FRAME = Integer.MAX_VALUE - 64;
+    static final long SEGMENT_BYTES = 64L * 1024 * 1024;
+    private static final byte VERSION = 1;
+    private static final String SUFFIX = ".seg";
+    private static final Logger log = LoggerFactory.getLogger(AuditJournal.class);
+
+    final Path dir;
+    /** Segments not yet wholly ingested, oldest first; the writer adds at the tail, the ingester removes the head. */
+    final ConcurrentLinkedDeque<Segment> segments = new ConcurrentLinkedDeque<>();
+    private final FileChannel lockFile;
+    private final FileLock lock;
+
+    private AuditJournal(Path dir, FileChannel lockFile, FileLock lock) {
+        this.dir = dir;
+        this.lockFile = lockFile;
+        this.lock = lock;
+    }
+
+    /**
+     * Opens the folder (creating it), takes its lock so no second gateway journals into it, and recovers what is
+     * there: torn tails cut off, every segment sealed and queued for the ingester.
+     */
+    static AuditJournal open(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        FileChannel lockFile = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = lockFile.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null; // held by another store in this process
+        } catch (IOException | RuntimeException e) {
+            lockFile.close();
+            throw e;
+        }
+        if (lock == null) {
+            lockFile.close();
+            throw new IOException("audit journal " + dir + " is in use by another gateway");
+        }
+        var journal = new AuditJournal(dir, lockFile, lock);
+        try {
+            journal.segments.addAll(recover(dir));
+        } catch (IOException | RuntimeException e) {
+            journal.close();
+            throw e;
+        }
+        return journal;
+    }
+
+    /**
+     * The segments in the folder, each scanned to its last whole frame; a torn tail is truncated (it was never
+     * acknowledged: the writer acknowledges only after the frames are fsync'd) and the cut fsync'd.
+     */
+    static List<Segment> recover(Path dir) throws IOException {
+        List<Segment> found = new ArrayList<>();
+        for (Path p : segmentFiles(dir)) {
+            String name = p.getFileName().toString();
+            var s = new Segment(Long.parseLong(name.substring(0, name.length() - SUFFIX.length())), p);
+            s.sealed = true;
+            found.add(s);
+        }
+        long[] firstSeq = new long[found.size()];
+        for (int i = 0; i < found.size(); i++) {
+            Segment s = found.get(i);
+            try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                var reader = new Reader(ch, 0, ch.size());
+                Entry first = null;
+                Entry e;
+                while ((e = reader.next()) != null) {
+                    if (first == null) {
+                        first = e;
+                    }
+                }
+                s.durableEnd = reader.position();
+                if (reader.torn()) {
+                    // Logged with positions only: the bytes are a record's, and may hold PHI.
+                    log.warn("audit journal {}: cutting a torn tail of {} bytes at {} (never acknowledged)",
+                            s.path.getFileName(), ch.size() - s.durableEnd, s.durableEnd);
+                    ch.truncate(s.durableEnd);
+                    ch.force(true);
+                }
+                firstSeq[i] = first == null ? Long.MAX_VALUE : first.seq();
+            }
+        }
+        long later = Long.MAX_VALUE;
+        for (int i = found.size() - 1; i >= 0; i--) {
+            found.get(i).limitSeq = later;
+            later = Math.min(later, firstSeq[i]);
+        }
+        return found;
+    }
+
+    static List<Path> segmentFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().matches("[0-9]{20}\\.seg")).sorted().toList();
+        }
+    }
+
+    /** A new, empty segment after every existing one, its directory entry fsync'd so a crash cannot lose it. */
+    Segment create() throws IOException {
+        long id = segments.isEmpty() ? lastId() + 1 : segments.getLast().id + 1;
+        Path p = dir.resolve(String.format("%020d%s", id, SUFFIX));
+        Files.newByteChannel(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+        syncDirectory();
+        var s = new Segment(id, p);
+        segments.addLast(s);
+        return s;
+    }
+
+    private long lastId() throws IOException {
+        List<Path> files = segmentFiles(dir);
+        if (files.isEmpty()) {
+            return 0;
+        }
+        String name = files.getLast().getFileName().toString();
+        return Long.parseLong(name.substring(0, name.length() - SUFFIX.length()));
+    }
+
+    void syncDirectory() throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    void close() {
+        try {
+            lock.release();
+        } catch (IOException ignored) {
+            // Closing the channel releases it too.
+        }
+        try {
+            lockFile.close();
+        } catch (IOException e) {
+            log.warn("audit journal {} lock did not close cleanly: {}", dir, e.getMessage());
+        }
+    }
+
+    /** Bytes in segment files not yet deleted: an upper bound on what the store has not taken. */
+    static long bytesOnDisk(Path dir) throws IOException {
+        long total = 0;
+        for (Path p : segmentFiles(dir)) {
+            total += Files.size(p);
+        }
+        return total;
+    }
+
+    // --- Frames ---------------------------------------------------------------------------------------------
+
+    /** Appends one frame for {@code e} to {@code out}, growing it as needed; returns the (possibly new) buffer. */
+    static ByteBuffer encode(ByteBuffer out, String replica, Entry e) {
+        int start = out.position();
+        out = ensure(out, HEADER);
+        out.position(start + HEADER);
+        AuditRow r = e.row();
+        var peer = r.peer() == null ? new AuditRow.Peer(null, null, null, null) : r.peer();
+        var q = r.request() == null ? new AuditRow.Request(null, null, null, null, null) : r.request();
+        var res = r.result() == null ? new AuditRow.Result(null, null, null, null, null) : r.result();
+        out = ensure(out, 1 + 8);
+        out.put(VERSION).putLong(e.seq());
+        for (String s : new String[]{replica, e.prevHash(), e.hash(), r.time(), r.kind(), r.sessionId()}) {
+            out = putString(out, s);
+        }
+        out = putLong(out, r.statementId());
+        for (String s : new String[]{peer.clientAddress(), peer.upstream(), peer.issuer(), peer.subject(),
+                q.protocol(), q.statement(), q.parameters(), q.preparedName(), q.portal(), res.outcome(),
+                res.sqlState(), res.commandTag()}) {
+            out = putString(out, s);
+        }
+        out = putLong(out, res.rowCount());
+        out = putLong(out, res.durationMicros());
+        out = putString(out, r.detail());
+        AuditEvent.RecordedResponse resp = r.response();
+        out = ensure(out, 1);
+        if (resp == null) {
+            out.put((byte) 0);
+        } else {
+            out.put((byte) (resp.truncated() ? 2 : 1));
+            out = ensure(out, 8);
+            out.putLong(resp.bytes());
+            out = putString(out, resp.sha256());
+            out = putBytes(out, resp.deflated());
+        }
+        int end = out.position();
+        int length = end - start - HEADER;
+        var crc = new CRC32C();
+        crc.update(out.duplicate().position(start + HEADER).limit(end));
+        out.putInt(start, length).putInt(start + 4, (int) crc.getValue());
+        return out;
+    }
+
+    private static ByteBuffer ensure(ByteBuffer b, int more) {
+        if (b.remaining() >= more) {
+            return b;
+        }
+        long want = Math.max((long) b.capacity() * 2, (long) b.position() + more);
+        var bigger = ByteBuffer.allocate((int) Math.min(want, Integer.MAX_VALUE - 8));
+        b.flip();
+        bigger.put(b);
+        return bigger;
+    }
+
+    private static ByteBuffer putString(ByteBuffer b, String s) {
+        return putBytes(b, s == null ? null : s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static ByteBuffer putBytes(ByteBuffer b, byte[] v) {
+        b = ensure(b, 4 + (v == null ? 0 : v.length));
+        if (v == null) {
+            b.putInt(-1);
+        } else {
+            b.putInt(v.length).put(v);
+        }
+        return b;
+    }
+
+    private static ByteBuffer putLong(ByteBuffer b, Long v) {
+        b = ensure(b, 9);
+        if (v == null) {
+            b.put((byte) 0);
+        } else {
+            b.put((byte) 1).putLong(v);
+        }
+        return b;
+    }
+
+    static Entry decode(ByteBuffer p) {
+        if (p.get() != VERSION) {
+            throw new IllegalArgumentException("unknown audit journal frame version");
+        }
+        long seq = p.getLong();
+        getString(p); // replica: one journal holds one replica's chain; kept for someone reading the file by hand
+        String prev = getString(p);
+        String hash = getString(p);
+        String time = getString(p);
+        String kind = getString(p);
+        String session = getString(p);
+        Long statementId = getLong(p);
+        var peer = new AuditRow.Peer(getString(p), getString(p), getString(p), getString(p));
+        var request = new AuditRow.Request(getString(p), getString(p), getString(p), getString(p), getString(p));
+        String outcome = getString(p);
+        String sqlState = getString(p);
+        String tag = getString(p);
+        var result = new AuditRow.Result(outcome, sqlState, tag, getLong(p), getLong(p));
+        String detail = getString(p);
+        byte flag = p.get();
+        AuditEvent.RecordedResponse response = null;
+        if (flag != 0) {
+            long bytes = p.getLong();
+            String sha = getString(p);
+            response = new AuditEvent.RecordedResponse(bytes, sha, getBytes(p), flag == 2);
+        }
+        return new Entry(seq, prev, hash,
+                new AuditRow(time, kind, session, statementId, peer, request, result, detail, response));
+    }
+
+    private static String getString(ByteBuffer p) {
+        byte[] b = getBytes(p);
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] getBytes(ByteBuffer p) {
+        int n = p.getInt();
+        if (n < 0) {
+            return null;
+        }
+        byte[] b = new byte[n];
+        p.get(b);
+        return b;
+    }
+
+    private static Long getLong(ByteBuffer p) {
+        return p.get() == 0 ? null : p.getLong();
+    }
+
+    static byte[] hashBytes(String hex) {
+        return HexFormat.of().parseHex(hex);
+    }
+
+    /**
+     * Reads whole frames of one segment from {@code position} up to {@code end}. Stops at the first frame that is
+     * cut short or fails its CRC ({@link #torn()}); never reads past {@code end}.
+     */
+    static final class Reader {
+        private final FileChannel channel;
+        private final long end;
+        private long position;
+        private boolean torn;
+        private final ByteBuffer header = ByteBuffer.allocate(HEADER);
+        private ByteBuffer payload = ByteBuffer.allocate(64 * 1024);
+        private int lastFrameBytes;
+
+        Reader(FileChannel channel, long position, long end) {
+            this.channel = channel;
+            this.position = position;
+            this.end = end;
+        }
+
+        /** The next whole frame's entry, or null at {@code end} or at a torn frame. */
+        Entry next() throws IOException {
+            if (torn || end - position < HEADER) {
+                torn = torn || end > position;
+                return null;
+            }
+            header.clear();
+            readFully(header, position);
+            int length = header.getInt(0);
+            int crc = header.getInt(4);
+            if (length <= 0 || length > MAX_FRAME || length > end - position - HEADER) {
+                torn = true;
+                return null;
+            }
+            if (payload.capacity() < length) {
+                payload = ByteBuffer.allocate(length);
+            }
+            payload.clear().limit(length);
+            readFully(payload, position + HEADER);
+            payload.flip();
+            var check = new CRC32C();
+            check.update(payload.duplicate());
+            if ((int) check.getValue() != crc) {
+                torn = true;
+                return null;
+            }
+            Entry e;
+            try {
+                e = decode(payload);
+            } catch (RuntimeException bad) {
+                // A frame with a good CRC that does not decode was written by a different build: not a torn tail.
+                throw new IOException("audit journal frame at " + position + " cannot be read ("
+                        + bad.getClass().getSimpleName() + ")", bad);
+            }
+            lastFrameBytes = HEADER + length;
+            position += lastFrameBytes;
+            return e;
+        }
+
+        private void readFully(ByteBuffer b, long at) throws IOException {
+            while (b.hasRemaining()) {
+                int n = channel.read(b, at + b.position());
+                if (n < 0) {
+                    throw new IOException("audit journal segment ended early");
+                }
+            }
+        }
+
+        long position() {
+            return position;
+        }
+
+        int lastFrameBytes() {
+            return lastFrameBytes;
+        }
+
+        boolean torn() {
+            return torn;
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package io.phigate.audit;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The group-commit loop of {@link AuditStore} when the journal is on (decision 0021). Runs on the one platform
+ * thread {@code phigate-audit-writer}: takes everything queued, places each record in the hash chain exactly as
+ * {@link AuditWriter} does, appends one frame per record to the current journal segment, fsyncs once
+ * ({@code force(false)}), and only then completes the producers' futures. The store is written later, by
+ * {@link JournalIngester}.
+ *
+ * <p>Fails closed like the store did: a write or fsync that fails refuses its group, takes the chain back to the
+ * last durable record and starts a new segment for the next group. When the store lags behind by more than
+ * {@code maxBytes} of journal, groups are refused until the ingester catches up. A segment deleted under the
+ * gateway refuses every group until restart (the file's unread records may be gone).
+ */
+final class JournalWriter implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(JournalWriter.class);
+
+    private final String store;
+    private final AuditJournal journal;
+    private final BlockingQueue<AuditWriter.Batch> queue;
+    private final Semaphore room;
+    private final Semaphore roomBytes;
+    private final String replica;
+    private final long maxBytes;
+    private final JournalIngester ingester;
+    final LongAdder eventsWritten = new LongAdder();
+    final LongAdder commits = new LongAdder();
+    final LongAdder failures = new LongAdder();
+    /** The last record fsync'd into the journal: what a reader must wait for to see all acknowledged records. */
+    volatile long acknowledgedSeq;
+
+    // Writer thread only.
+    private final MessageDigest sha = RecordHash.sha256();
+    private ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+    private AuditJournal.Segment segment;
+    private FileChannel channel;
+    private long nextSeq;
+    private String prevHash;
+    /** Journal bytes written since start, recovered segments included; the ingester counts what it has taken. */
+    private long appended;
+    private String broken;
+    private long failureStreak;
+
+    JournalWriter(String store, AuditJournal journal, BlockingQueue<AuditWriter.Batch> queue, Semaphore room,
+                  Semaphore roomBytes, String replica, long maxBytes, JournalIngester ingester, long headSeq,
+                  String headHash, long recoveredBytes) {
+        this.store = store;
+        this.journal = journal;
+        this.queue = queue;
+        this.room = room;
+        this.roomBytes = roomBytes;
+        this.replica = replica;
+        this.maxBytes = maxBytes;
+        this.ingester = ingester;
+        this.nextSeq = headSeq + 1;
+        this.prevHash = headHash;
+        this.acknowledgedSeq = headSeq;
+        this.appended = recoveredBytes;
+    }
+
+    @Override
+    public void run() {
+        boolean stopping = false;
+        while (!stopping) {
+            var group = new ArrayList<AuditWriter.Batch>();
+            group.add(take());
+            queue.drainTo(group);
+            if (group.getLast() == AuditWriter.STOP) {
+                group.removeLast();
+                stopping = true;
+            }
+            if (!group.isEmpty()) {
+                writeGroup(group);
+            }
+        }
+        seal();
+    }
+
+    private AuditWriter.Batch take() {
+        while (true) {
+            try {
+                return queue.take();
+            } catch (InterruptedException e) {
+                // Shutdown is the STOP batch, never an interrupt: an accepted record must not be dropped.
+            }
+        }
+    }
+
+    private void writeGroup(List<AuditWriter.Batch> group) {
+        int events = 0;
+        long bytes = 0;
+        for (AuditWriter.Batch batch : group) {
+            events += batch.rows().size();
+            bytes += batch.bytes();
+        }
+        AuditUnavailableException failure = null;
+        long firstSeq = nextSeq;
+        String firstPrev = prevHash;
+        try {
+            if (broken != null) {
+                throw new IOException(broken);
+            }
+            long backlog = appended - ingester.consumedBytes();
+            if (backlog >= maxBytes) {
+                throw new IOException("the journal holds " + backlog + " bytes the store has not taken (journal_max_bytes "
+                        + maxBytes + "); the store is unavailable or behind");
+            }
+            ensureSegment();
+            buffer.clear();
+            for (AuditWriter.Batch batch : group) {
+                List<AuditRow> rows = batch.rows();
+                for (int i = 0; i < rows.size(); i++) {
+                    String hex = RecordHash.hex(RecordHash.of(sha, replica, Long.toString(nextSeq), prevHash,
+                            batch.hashTails()[i]));
+                    buffer = AuditJournal.encode(buffer, replica, new AuditJournal.Entry(nextSeq, prevHash, hex, rows.get(i)));
+                    nextSeq++;
+                    prevHash = hex;
+                }
+            }
+            buffer.flip();
+            int length = buffer.remaining();
+            long at = segment.durableEnd;
+            while (buffer.hasRemaining()) {
+                channel.write(buffer, at + buffer.position());
+            }
+            channel.force(false);
+            segment.durableEnd = at + length;
+            appended += length;
+            acknowledgedSeq = nextSeq - 1;
+            ingester.wake();
+            eventsWritten.add(events);
+            commits.increment();
+            if (failureStreak > 0) {
+                log.info("audit journal {} is writable again after {} failed groups", journal.dir, failureStreak);
+                failureStreak = 0;
+            }
+            if (buffer.capacity() > 16 << 20) {
+                buffer = ByteBuffer.allocate(1 << 20); // a large recording passed; do not keep its buffer
+            }
+        } catch (IOException | RuntimeException e) {
+            nextSeq = firstSeq;
+            prevHash = firstPrev;
+            failures.increment();
+            if (failureStreak++ == 0) {
+                // Once per streak; the reason comes from the file system or the bound, never from record contents.
+                log.warn("audit journal {} cannot write; statements are refused until it recovers: {}", journal.dir,
+                        AuditWriter.reason(e));
+            }
+            abandonSegment();
+            failure = new AuditUnavailableException("audit store " + store + " cannot write: "
+                    + AuditWriter.reason(e), e);
+        }
+        room.release(events);
+        roomBytes.release(Math.toIntExact(bytes));
+        AuditWriter.complete(group, failure);
+    }
+
+    private void ensureSegment() throws IOException {
+        if (segment != null && !Files.exists(segment.path)) {
+            // Like a deleted SQLite file (AuditFileGuard): writes to the unlinked inode would succeed and vanish.
+            broken = "audit journal segment " + segment.path + " was deleted under the gateway; restart to continue";
+            throw new IOException(broken);
+        }
+        if (segment != null && segment.durableEnd >= AuditJournal.SEGMENT_BYTES) {
+            seal();
+        }
+        if (segment == null) {
+            AuditJournal.Segment s = journal.create();
+            try {
+                channel = FileChannel.open(s.path, StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                s.sealed = true;
+                throw e;
+            }
+            segment = s;
+        }
+    }
+
+    /**
+     * After a failure: whatever reached the file past the durable end was never acknowledged. Cut it off if the
+     * file lets us, and go on in a new segment either way: after a failed fsync the page cache is not to be trusted.
+     */
+    private void abandonSegment() {
+        if (segment == null) {
+            return;
+        }
+        try {
+            channel.truncate(segment.durableEnd);
+        } catch (IOException | RuntimeException ignored) {
+            // Recovery after a crash lets the next segment supersede these frames (AuditJournal.recover).
+        }
+        seal();
+    }
+
+    private void seal() {
+        if (segment == null) {
+            return;
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            log.warn("audit journal segment {} did not close cleanly: {}", segment.path.getFileName(), e.getMessage());
+        }
+        segment.sealed = true;
+        segment = null;
+        channel = null;
+        ingester.wake();
+    }
+}

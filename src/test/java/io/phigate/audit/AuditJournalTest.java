@@ -1,0 +1,245 @@
+package io.phigate.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.phigate.config.AuditConfig;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The write-ahead journal in front of the SQLite store (decision 0019): what a crash leaves at the journal's tail,
+ * what a store that cannot take records does to statements, and read-your-writes for readers in the process.
+ */
+class AuditJournalTest {
+    @TempDir
+    Path dir;
+
+    private Path file() {
+        return dir.resolve("audit.db");
+    }
+
+    private AuditConfig config(long journalMax) {
+        AuditConfig c = new AuditConfig("sqlite:" + file(), file(), 10_000, Duration.ofSeconds(2), Duration.ofMillis(100));
+        return c.withJournal(c.journalDir(), journalMax);
+    }
+
+    private long count() throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file()); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM audit_event")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Holds SQLite's write lock from another connection, so the ingester cannot commit: the store is "down". */
+    private Connection lockStore() throws SQLException {
+        Connection c = DriverManager.getConnection("jdbc:sqlite:" + file());
+        try (Statement s = c.createStatement()) {
+            s.execute("BEGIN EXCLUSIVE");
+        }
+        return c;
+    }
+
+    private static void unlock(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("ROLLBACK");
+        }
+    }
+
+    private static List<AuditEvent> one(long id) {
+        return List.of(AuditStoreBehaviour.requested("s1", id, "SELECT " + id, "p" + id));
+    }
+
+    @Test
+    void theJournalIsTheDefaultForSqliteBesideTheFile() {
+        AuditConfig c = new AuditConfig("sqlite:" + file(), file(), 10, Duration.ofSeconds(1), Duration.ofSeconds(1));
+        assertThat(c.journalDir()).isEqualTo(dir.resolve("audit.db.journal").resolve("local"));
+        assertThat(c.withReplica("gw-b").journalDir()).isEqualTo(dir.resolve("audit.db.journal").resolve("gw-b"));
+    }
+
+    @Test
+    void aReaderThatWaitsSeesEveryAcknowledgedRecord() throws Exception {
+        try (var store = new AuditStore(config(AuditConfig.DEFAULT_JOURNAL_MAX_BYTES))) {
+            for (int i = 1; i <= 200; i++) {
+                store.appendDurably(one(i));
+                assertThat(store.awaitStored(Duration.ofSeconds(5))).isTrue();
+                assertThat(count()).isEqualTo(i);
+            }
+        }
+        assertThat(AuditVerifier.verifySqlite(file()).intact()).isTrue();
+        assertThat(AuditJournal.segmentFiles(config(1).journalDir())).as("a clean close leaves no segment").isEmpty();
+    }
+
+    @Test
+    void aTornOrCorruptTailIsCutAndRecoveryIngestsExactlyTheAcknowledgedFrames() throws Exception {
+        AuditConfig config = config(AuditConfig.DEFAULT_JOURNAL_MAX_BYTES);
+        try (var store = new AuditStore(config)) {
+            store.appendDurably(one(1)); // creates the store's schema through the ingester
+            assertThat(store.awaitStored(Duration.ofSeconds(5))).isTrue();
+        }
+        long acknowledged;
+        // The store is down while records are acknowledged, so they exist only in the journal; then the
+        // process "crashes" with a frame half-written (torn) and, in a second segment's place, a whole frame
+        // whose bytes are not the ones written (CRC mismatch).
+        var first = new AuditStore(config);
+        try (Connection lock = lockStore()) {
+            var store = first;
+            for (int i = 2; i <= 50; i++) {
+                store.appendDurably(one(i));
+            }
+            acknowledged = 50;
+            store.close(); // cannot ingest: the lock holds; the journal keeps everything
+            unlock(lock);
+        }
+        List<Path> segments = AuditJournal.segmentFiles(config.journalDir());
+        assertThat(segments).hasSize(1);
+        Path segment = segments.getFirst();
+        long goodSize = Files.size(segment);
+        byte[] all = Files.readAllBytes(segment);
+        int lastFrame = lastFrameStart(all);
+        byte[] frame = java.util.Arrays.copyOfRange(all, lastFrame, all.length);
+        try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            ch.write(ByteBuffer.wrap(frame, 0, frame.length / 2)); // torn: cut short mid-payload
+        }
+        assertThat(count()).isEqualTo(1);
+
+        try (var store = new AuditStore(config)) {
+            assertThat(count()).as("replayed before the store accepts anything").isEqualTo(acknowledged);
+            store.appendDurably(one(51));
+            assertThat(store.awaitStored(Duration.ofSeconds(5))).isTrue();
+            assertThat(count()).isEqualTo(acknowledged + 1);
+        }
+        AuditVerifier.Report report = AuditVerifier.verifySqlite(file());
+        assertThat(report.intact()).as(report.problems().toString()).isTrue();
+        assertThat(report.recordsPerReplica()).containsEntry(AuditConfig.DEFAULT_REPLICA, acknowledged + 1);
+
+        // A whole frame with one byte changed: its CRC fails, it is cut, nothing of it reaches the store.
+        var second = new AuditStore(config);
+        try (Connection lock = lockStore()) {
+            var store = second;
+            store.appendDurably(one(52));
+            store.close();
+            unlock(lock);
+        }
+        segment = AuditJournal.segmentFiles(config.journalDir()).getLast();
+        goodSize = Files.size(segment);
+        all = Files.readAllBytes(segment);
+        frame = java.util.Arrays.copyOfRange(all, lastFrameStart(all), all.length);
+        frame[frame.length - 3] ^= 0x40;
+        try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            ch.write(ByteBuffer.wrap(frame));
+        }
+        List<AuditJournal.Segment> recovered = AuditJournal.recover(config.journalDir());
+        assertThat(recovered.getLast().durableEnd).isEqualTo(goodSize);
+        assertThat(Files.size(segment)).as("the torn tail is truncated").isEqualTo(goodSize);
+        try (var store = new AuditStore(config)) {
+            assertThat(count()).isEqualTo(acknowledged + 2);
+        }
+        assertThat(AuditVerifier.verifySqlite(file()).intact()).isTrue();
+    }
+
+    /** Where the last whole frame of a segment starts, walking the length prefixes from the front. */
+    private static int lastFrameStart(byte[] segment) {
+        int at = 0;
+        int last = -1;
+        while (at + AuditJournal.HEADER <= segment.length) {
+            int length = ByteBuffer.wrap(segment, at, 4).getInt();
+            if (length <= 0 || at + AuditJournal.HEADER + length > segment.length) {
+                break;
+            }
+            last = at;
+            at += AuditJournal.HEADER + length;
+        }
+        assertThat(last).isNotNegative();
+        return last;
+    }
+
+    @Test
+    void aStoreThatIsDownFillsTheJournalToItsBoundThenRefusesAndRecovers() throws Exception {
+        long bound = 64 * 1024;
+        try (var store = new AuditStore(config(bound))) {
+            store.appendDurably(one(0));
+            assertThat(store.awaitStored(Duration.ofSeconds(5))).isTrue();
+            int accepted = 0;
+            try (Connection lock = lockStore()) {
+                while (true) {
+                    try {
+                        store.appendDurably(one(accepted + 1));
+                        accepted++;
+                        assertThat(accepted).as("accepted past the bound").isLessThan(10_000);
+                    } catch (AuditUnavailableException e) {
+                        assertThat(e.getMessage()).contains("journal_max_bytes");
+                        break;
+                    }
+                }
+                assertThat(AuditJournal.bytesOnDisk(config(bound).journalDir())).isBetween(bound - 2_000, bound + 2_000);
+                assertThat(store.awaitStored(Duration.ofMillis(200))).as("the store cannot catch up while down").isFalse();
+                assertThatThrownBy(() -> store.appendDurably(one(-1))).isInstanceOf(AuditUnavailableException.class);
+                unlock(lock);
+            }
+            // The store is back: the ingester drains the journal and statements are accepted again.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (true) {
+                try {
+                    store.appendDurably(one(100_000));
+                    break;
+                } catch (AuditUnavailableException e) {
+                    assertThat(System.nanoTime()).as("recovered in time").isLessThan(deadline);
+                    Thread.sleep(50);
+                }
+            }
+            assertThat(store.awaitStored(Duration.ofSeconds(5))).isTrue();
+            assertThat(count()).isEqualTo(1 + accepted + 1);
+        }
+        assertThat(AuditVerifier.verifySqlite(file()).intact()).isTrue();
+    }
+
+    @Test
+    void aSegmentDeletedUnderTheWriterRefusesUntilRestart() throws Exception {
+        AuditConfig config = config(AuditConfig.DEFAULT_JOURNAL_MAX_BYTES);
+        try (var store = new AuditStore(config)) {
+            store.appendDurably(one(1));
+            for (Path p : AuditJournal.segmentFiles(config.journalDir())) {
+                Files.delete(p);
+            }
+            assertThatThrownBy(() -> store.appendDurably(one(2))).isInstanceOf(AuditUnavailableException.class)
+                    .hasMessageContaining("deleted");
+            assertThatThrownBy(() -> store.appendDurably(one(3))).isInstanceOf(AuditUnavailableException.class);
+        }
+        try (var store = new AuditStore(config)) {
+            store.appendDurably(one(4));
+        }
+        List<Long> ids = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file()); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT statement_id FROM audit_event ORDER BY seq")) {
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+        }
+        // 1 was read into the store from the open segment, or lost with the file (a gap verify names); never 2 or 3.
+        assertThat(ids).doesNotContain(2L, 3L).contains(4L);
+    }
+
+    @Test
+    void aSecondStoreOnTheSameJournalIsRefused() throws Exception {
+        AuditConfig config = config(AuditConfig.DEFAULT_JOURNAL_MAX_BYTES);
+        try (var store = new AuditStore(config)) {
+            assertThatThrownBy(() -> new AuditStore(config)).isInstanceOf(AuditUnavailableException.class)
+                    .hasMessageContaining("in use");
+        }
+    }
+}

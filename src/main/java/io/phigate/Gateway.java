@@ -197,7 +197,7 @@ public final class Gateway implements AutoCloseable {
 
     /**
      * Waits, at most the audit write timeout, until every record acknowledged so far is in the audit store, so a
-     * reader of the store sees them (the journal fills the store a few milliseconds behind; decision 0019).
+     * reader of the store sees them (the journal fills the store a few milliseconds behind; decision 0021).
      */
     public boolean awaitAuditStored() {
         return audit.awaitStored(config.audit().writeTimeout());

@@ -134,7 +134,7 @@ public final class ChildGateway implements AutoCloseable {
 
     /**
      * What a restart does to the audit store of a killed gateway, without starting one: opens the store its
-     * config names, which replays the journal's acknowledged records into it (decision 0019), and closes it.
+     * config names, which replays the journal's acknowledged records into it (decision 0021), and closes it.
      */
     public static void recoverAudit(Path config) throws Exception {
         new io.phigate.audit.AuditStore(io.phigate.config.ConfigLoader.load(config).audit()).close();

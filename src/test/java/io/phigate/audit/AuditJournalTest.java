@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The write-ahead journal in front of the SQLite store (decision 0019): what a crash leaves at the journal's tail,
+ * The write-ahead journal in front of the SQLite store (decision 0021): what a crash leaves at the journal's tail,
  * what a store that cannot take records does to statements, and read-your-writes for readers in the process.
  */
 class AuditJournalTest {

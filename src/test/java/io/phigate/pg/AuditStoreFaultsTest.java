@@ -91,7 +91,7 @@ class AuditStoreFaultsTest {
     void anUnwritableAuditJournalFailsClosedAndRecoversWhenWritableAgain() throws Exception {
         try (GatewayHarness gw = start(dir); Connection c = gw.connect()) {
             insert(c, "before-immutable");
-            // The journal is where a statement's record becomes durable (decision 0019): its segments and its
+            // The journal is where a statement's record becomes durable (decision 0021): its segments and its
             // folder (so no new segment can be made either). The store behind it failing is
             // AuditJournalTest.aStoreThatIsDownFillsTheJournalToItsBoundThenRefusesAndRecovers.
             Path journal = gw.gateway().config().audit().journalDir();

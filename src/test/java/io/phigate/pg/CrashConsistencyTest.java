@@ -83,7 +83,7 @@ class CrashConsistencyTest {
                 t.join(10_000);
             }
             System.out.println("round " + round + ": tags so far " + tags.get());
-            // The restart's first step: the journal's acknowledged records go into the store (decision 0019).
+            // The restart's first step: the journal's acknowledged records go into the store (decision 0021).
             io.phigate.ChildGateway.recoverAudit(config);
         }
 

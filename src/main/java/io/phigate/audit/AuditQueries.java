@@ -542,11 +542,11 @@ public final class AuditQueries {
     }
 
     /** The rows of {@code sql} (bound to {@code args}) as events, their parameters opened when a key is held. */
-    private List<Event> selectEvents(String sql, String... args) throws SQLException {
+    private List<Event> selectEvents(String sql, Object... args) throws SQLException {
         var events = new ArrayList<Event>();
         try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
-                q.setString(i + 1, args[i]);
+                q.setObject(i + 1, args[i]);
             }
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
@@ -564,37 +564,14 @@ public final class AuditQueries {
      * session can hold millions of statements; the console pages through it with this.
      */
     public List<Event> session(String sessionId, long afterSeq, int limit) throws SQLException {
-        var events = new ArrayList<Event>();
-        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement("SELECT " + SELECT_EVENT
-                + " FROM audit_event WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
-            q.setString(1, sessionId);
-            q.setLong(2, afterSeq);
-            q.setInt(3, Math.min(Math.max(limit, 1), MAX_LIMIT));
-            try (ResultSet rs = q.executeQuery()) {
-                while (rs.next()) {
-                    Event e = event(rs, 0);
-                    events.add(cipher == null || !PayloadCipher.isSealed(e.parameters()) ? e : withParameters(e,
-                            open(e.parameters(), e.seq())));
-                }
-            }
-        }
-        return events;
+        return selectEvents("SELECT " + SELECT_EVENT + " FROM audit_event WHERE session_id = ? AND seq > ?"
+                + " ORDER BY seq LIMIT ?", sessionId, afterSeq, Math.min(Math.max(limit, 1), MAX_LIMIT));
     }
 
     /** One record by its sequence number, or null. */
     public Event event(long seq) throws SQLException {
-        try (Connection c = connections.get();
-             PreparedStatement q = c.prepareStatement("SELECT " + SELECT_EVENT + " FROM audit_event WHERE seq = ?")) {
-            q.setLong(1, seq);
-            try (ResultSet rs = q.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                Event e = event(rs, 0);
-                return cipher == null || !PayloadCipher.isSealed(e.parameters()) ? e
-                        : withParameters(e, open(e.parameters(), e.seq()));
-            }
-        }
+        List<Event> one = selectEvents("SELECT " + SELECT_EVENT + " FROM audit_event WHERE seq = ?", seq);
+        return one.isEmpty() ? null : one.getFirst();
     }
 
     /** Statements requested and refused in one minute ({@code minute} is {@code YYYY-MM-DDTHH:MM}, UTC). */

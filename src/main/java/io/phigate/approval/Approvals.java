@@ -153,15 +153,7 @@ public final class Approvals {
 
     /** The requests {@code viewer} may decide (its group matches), optionally only those in {@code state}. */
     public List<ApprovalRequest> visibleTo(Identity viewer, ApprovalRequest.State state) {
-        List<ApprovalRequest> out = new ArrayList<>();
-        for (ApprovalRequest r : requests.values()) {
-            expireIfDue(r);
-            if ((state == null || r.state() == state) && inGroup(viewer, r)) {
-                out.add(r);
-            }
-        }
-        out.sort(Comparator.comparing(ApprovalRequest::createdAt));
-        return out;
+        return all(state).stream().filter(r -> inGroup(viewer, r)).toList();
     }
 
     /** Every request this gateway holds, oldest first, optionally only those in {@code state}: the auditors' view. */

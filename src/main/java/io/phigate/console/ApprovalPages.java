@@ -111,23 +111,23 @@ final class ApprovalPages {
             b.append(message);
         }
         b.append("<dl class=\"facts\">");
-        fact(b, "State", state(r.state()));
-        fact(b, "Requested by", Html.esc(v.requesterSubject()) + " <small>(" + Html.esc(v.requesterIssuer())
+        Html.fact(b, "State", state(r.state()));
+        Html.fact(b, "Requested by", Html.esc(v.requesterSubject()) + " <small>(" + Html.esc(v.requesterIssuer())
                 + ")</small>");
-        fact(b, "Role", v.role() == null ? "<em>none (the policy has no roles)</em>" : Html.esc(v.role()));
-        fact(b, "Justification", v.justification() == null ? "<em>none given</em>" : Html.esc(v.justification()));
-        fact(b, "Upstream", Html.esc(v.upstream()));
-        fact(b, "Rule", Html.esc(v.rule()) + " (" + Html.esc(v.mode()) + ", " + v.approversNeeded() + " approver"
+        Html.fact(b, "Role", v.role() == null ? "<em>none (the policy has no roles)</em>" : Html.esc(v.role()));
+        Html.fact(b, "Justification", v.justification() == null ? "<em>none given</em>" : Html.esc(v.justification()));
+        Html.fact(b, "Upstream", Html.esc(v.upstream()));
+        Html.fact(b, "Rule", Html.esc(v.rule()) + " (" + Html.esc(v.mode()) + ", " + v.approversNeeded() + " approver"
                 + (v.approversNeeded() == 1 ? "" : "s") + " from " + Html.esc(v.group()) + ")");
-        fact(b, "Tables", Html.esc(v.tables().isEmpty() ? "none named" : String.join(", ", v.tables())));
-        fact(b, "PHI types", Html.esc(v.phiTypes().isEmpty() ? "none" : String.join(", ", v.phiTypes())));
-        fact(b, "Row estimate", v.rowEstimate() == null ? "<em>not asked (no rows_over in the rule)</em>"
+        Html.fact(b, "Tables", Html.esc(v.tables().isEmpty() ? "none named" : String.join(", ", v.tables())));
+        Html.fact(b, "PHI types", Html.esc(v.phiTypes().isEmpty() ? "none" : String.join(", ", v.phiTypes())));
+        Html.fact(b, "Row estimate", v.rowEstimate() == null ? "<em>not asked (no rows_over in the rule)</em>"
                 : v.rowEstimate() + " rows (planner estimate)");
-        fact(b, "Session", "<a href=\"/console/sessions/" + Html.esc(v.sessionId()) + "\">" + Html.esc(v.sessionId())
+        Html.fact(b, "Session", "<a href=\"/console/sessions/" + Html.esc(v.sessionId()) + "\">" + Html.esc(v.sessionId())
                 + "</a>, statement " + v.statementId());
-        fact(b, "Statement SHA-256", "<code>" + Html.esc(v.statementSha256()) + "</code>");
-        fact(b, "Requested", Html.time(v.createdAt()));
-        fact(b, "Expires", Html.time(v.expiresAt()));
+        Html.fact(b, "Statement SHA-256", "<code>" + Html.esc(v.statementSha256()) + "</code>");
+        Html.fact(b, "Requested", Html.time(v.createdAt()));
+        Html.fact(b, "Expires", Html.time(v.expiresAt()));
         b.append("</dl><h2>Statement</h2><pre class=\"sql\" id=\"statement\">").append(Html.esc(v.statement()))
                 .append("</pre>");
         if (!v.parameters().isEmpty()) {
@@ -194,10 +194,6 @@ final class ApprovalPages {
             }
         }
         ctx.html(Html.page("Approval request " + r.id(), user, "/console/approvals", detail(r, user, message)));
-    }
-
-    private static void fact(StringBuilder b, String term, String html) {
-        b.append("<dt>").append(term).append("</dt><dd>").append(html).append("</dd>");
     }
 
     private static String state(ApprovalRequest.State s) {

@@ -2,7 +2,6 @@ package io.phigate.console;
 
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.http.Cookie;
 import io.javalin.http.Handler;
 import io.javalin.http.SameSite;
 import io.phigate.approval.Approvals;
@@ -228,13 +227,7 @@ public final class Console {
 
     private String signInHtml(Context ctx, String problem) {
         String pre = ConsoleAuth.random(24);
-        Cookie cookie = new Cookie(PRE_SIGN_IN_COOKIE, pre);
-        cookie.setPath("/console");
-        cookie.setHttpOnly(true);
-        cookie.setSameSite(SameSite.STRICT);
-        cookie.setSecure(ConsoleAuth.secure(ctx));
-        cookie.setMaxAge(1800);
-        ctx.cookie(cookie);
+        ConsoleAuth.setCookie(ctx, PRE_SIGN_IN_COOKIE, pre, "/console", SameSite.STRICT, 1800);
         String next = next(ctx.queryParam("next") != null ? ctx.queryParam("next") : ctx.formParam("next"));
         StringBuilder b = new StringBuilder();
         if (problem != null) {
@@ -289,13 +282,9 @@ public final class Console {
         }
         try {
             URI to = oidc.start();
-            Cookie cookie = new Cookie("phigate_console_next", next(ctx.queryParam("next")));
-            cookie.setPath("/console");
-            cookie.setHttpOnly(true);
-            cookie.setSameSite(SameSite.LAX); // must survive the provider's top-level redirect back
-            cookie.setSecure(ConsoleAuth.secure(ctx));
-            cookie.setMaxAge((int) OidcSignIn.ATTEMPT_TTL.toSeconds());
-            ctx.cookie(cookie);
+            // Lax: it must survive the provider's top-level redirect back.
+            ConsoleAuth.setCookie(ctx, "phigate_console_next", next(ctx.queryParam("next")), "/console", SameSite.LAX,
+                    (int) OidcSignIn.ATTEMPT_TTL.toSeconds());
             ctx.redirect(to.toString(), io.javalin.http.HttpStatus.FOUND);
         } catch (IOException e) {
             log.warn("console sign-in: identity provider unavailable: {}", e.getMessage());

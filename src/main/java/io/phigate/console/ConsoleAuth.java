@@ -94,13 +94,8 @@ final class ConsoleAuth {
         String id = random(32);
         ConsoleUser user = new ConsoleUser(identity, Set.copyOf(roles), random(24), until, method);
         signedIn.put(id, user);
-        Cookie cookie = new Cookie(COOKIE, id);
-        cookie.setPath("/");
-        cookie.setHttpOnly(true);
-        cookie.setSameSite(SameSite.STRICT);
-        cookie.setSecure(secure(ctx));
-        cookie.setMaxAge((int) Math.max(1, java.time.Duration.between(now, until).toSeconds()));
-        ctx.cookie(cookie);
+        setCookie(ctx, COOKIE, id, "/", SameSite.STRICT,
+                (int) Math.max(1, java.time.Duration.between(now, until).toSeconds()));
         return user;
     }
 
@@ -161,6 +156,17 @@ final class ConsoleAuth {
                 it.remove();
             }
         }
+    }
+
+    /** Sets an HttpOnly cookie, Secure when the request came over TLS. */
+    static void setCookie(Context ctx, String name, String value, String path, SameSite sameSite, int maxAgeSeconds) {
+        Cookie cookie = new Cookie(name, value);
+        cookie.setPath(path);
+        cookie.setHttpOnly(true);
+        cookie.setSameSite(sameSite);
+        cookie.setSecure(secure(ctx));
+        cookie.setMaxAge(maxAgeSeconds);
+        ctx.cookie(cookie);
     }
 
     static boolean secure(Context ctx) {

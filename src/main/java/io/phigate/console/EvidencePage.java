@@ -65,20 +65,20 @@ final class EvidencePage {
                 .append(Html.csrfField(user)).append("<button type=\"submit\" id=\"verify-now\">Verify now</button>")
                 .append(" <small>re-reads every record, checkpoint and archive file</small></form></section>");
         b.append("<section aria-labelledby=\"store-h\"><h2 id=\"store-h\">Audit store</h2><dl class=\"facts\">");
-        fact(b, "Store", config.postgres() == null ? "SQLite, " + Html.esc(config.sqlitePath())
+        Html.fact(b, "Store", config.postgres() == null ? "SQLite, " + Html.esc(config.sqlitePath())
                 : "PostgreSQL (shared)");
         try {
             List<AuditQueries.ReplicaState> replicas = queries.replicaStates();
-            fact(b, "Health", "<span class=\"state ok\">readable</span>");
+            Html.fact(b, "Health", "<span class=\"state ok\">readable</span>");
             if (stats != null) {
                 AuditStore.Stats s = stats.get();
-                fact(b, "Since start", s.eventsWritten() + " records made durable in " + s.commits()
+                Html.fact(b, "Since start", s.eventsWritten() + " records made durable in " + s.commits()
                         + " group commits; " + s.failures() + " failed commits, " + s.refusals()
                         + " appends refused" + (s.failures() + s.refusals() > 0
                         ? " <span class=\"state denied\">(statements were refused: see the logs)</span>" : ""));
             }
             Duration retention = config.retention();
-            fact(b, "Retention", retention == null ? "not set" : retention.toDays() + " days; "
+            Html.fact(b, "Retention", retention == null ? "not set" : retention.toDays() + " days; "
                     + queries.countBefore(clock.instant().minus(retention)) + " records are older and may be archived"
                     + " (<code>bin/phigate audit archive</code>)");
             b.append("</dl></section><section aria-labelledby=\"chains-h\"><h2 id=\"chains-h\">Chains and checkpoints"
@@ -103,7 +103,7 @@ final class EvidencePage {
             }
             b.append("</section>");
         } catch (java.sql.SQLException e) {
-            fact(b, "Health", "<span class=\"state denied\">unreadable: " + Html.esc(e.getMessage()) + "</span>");
+            Html.fact(b, "Health", "<span class=\"state denied\">unreadable: " + Html.esc(e.getMessage()) + "</span>");
             b.append("</dl></section>");
         }
         ctx.html(Html.page("Evidence", user, "/console/evidence", b.toString()));
@@ -215,9 +215,4 @@ final class EvidencePage {
             return null;
         }
     }
-
-    private static void fact(StringBuilder b, String term, String html) {
-        b.append("<dt>").append(term).append("</dt><dd>").append(html).append("</dd>");
-    }
-
 }

@@ -97,6 +97,11 @@ final class Html {
         return b.toString();
     }
 
+    /** One term and its description (already HTML) in a {@code <dl class="facts">}. */
+    static void fact(StringBuilder b, String term, String html) {
+        b.append("<dt>").append(term).append("</dt><dd>").append(html).append("</dd>");
+    }
+
     static String csrfField(ConsoleUser user) {
         return "<input type=\"hidden\" name=\"csrf\" value=\"" + esc(user.csrf()) + "\">";
     }

@@ -9,6 +9,7 @@ import io.phigate.config.IssuerConfig;
 import io.phigate.identity.Identity;
 import io.phigate.identity.TokenRejectedException;
 import io.phigate.identity.TokenVerifier;
+import io.phigate.identity.TrustedIssuer;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -168,10 +169,10 @@ final class OidcSignIn {
             throw new IOException("the discovery document has no " + field);
         }
         URI uri = URI.create(text);
-        boolean loopback = "localhost".equals(uri.getHost()) || "127.0.0.1".equals(uri.getHost())
-                || "[::1]".equals(uri.getHost());
-        if (!"https".equals(uri.getScheme()) && !("http".equals(uri.getScheme()) && loopback)) {
-            throw new IOException(field + " must be https (plain http only on loopback): " + text);
+        try {
+            TrustedIssuer.requireSafeUrl(uri, field); // the same rule as the issuer's key URLs
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage());
         }
         return uri;
     }

@@ -295,7 +295,7 @@ final class SessionPages {
     }
 
     void rows(Context ctx, ConsoleUser user) throws Exception {
-        long seq = longParam(ctx, "seq", -1, ctx.pathParam("seq"));
+        long seq = parseLong(ctx.pathParam("seq"), -1);
         AuditQueries.Event e = seq < 1 ? null : queries.event(seq);
         if (e == null || !"statement_completed".equals(e.kind())) {
             ctx.status(404).html(Html.page("Recorded rows", user, "/console/sessions",
@@ -318,7 +318,7 @@ final class SessionPages {
     }
 
     void proof(Context ctx, ConsoleUser user) throws Exception {
-        long seq = longParam(ctx, "seq", -1, ctx.pathParam("seq"));
+        long seq = parseLong(ctx.pathParam("seq"), -1);
         AuditQueries.Event e = seq < 1 ? null : queries.event(seq);
         if (e == null || e.chainSeq() == null) {
             ctx.status(404).html(Html.page("Inclusion proof", user, null,
@@ -369,10 +369,10 @@ final class SessionPages {
     }
 
     static long longParam(Context ctx, String name, long fallback) {
-        return longParam(ctx, name, fallback, ctx.queryParam(name));
+        return parseLong(ctx.queryParam(name), fallback);
     }
 
-    private static long longParam(Context ctx, String name, long fallback, String text) {
+    private static long parseLong(String text, long fallback) {
         if (text == null || text.isEmpty()) {
             return fallback;
         }

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * against both. Built once at startup and shared by every session thread; Nimbus processors and JWK sources
  * are thread-safe once configured.
  */
-final class TrustedIssuer {
+public final class TrustedIssuer {
     private static final Logger log = LoggerFactory.getLogger(TrustedIssuer.class);
 
     // Remote key sets: keep keys for five minutes, but refetch at once when a token names a kid we have not
@@ -174,7 +174,7 @@ final class TrustedIssuer {
      * Keys fetched over plain HTTP can be swapped by anyone on the path, so remote key material must come over
      * HTTPS; plain HTTP is allowed only to loopback (local development, tests, a sidecar).
      */
-    static URL requireSafeUrl(URI uri, String what) {
+    public static URL requireSafeUrl(URI uri, String what) {
         String scheme = uri.getScheme();
         boolean ok = "https".equalsIgnoreCase(scheme) || ("http".equalsIgnoreCase(scheme) && isLoopback(uri.getHost()));
         if (!ok) {

@@ -344,12 +344,16 @@ final class AuditJournal {
      * cut short or fails its CRC ({@link #torn()}); never reads past {@code end}.
      */
     static final class Reader {
+        /** One read fetches this much (or to {@code end}): a group of records costs one pread, not two per record. */
+        private static final int WINDOW = 256 * 1024;
+
         private final FileChannel channel;
         private final long end;
         private long position;
         private boolean torn;
-        private final ByteBuffer header = ByteBuffer.allocate(HEADER);
-        private ByteBuffer payload = ByteBuffer.allocate(64 * 1024);
+        /** Bytes of the file from {@code windowAt}; holds whole frames from {@code position} on when it can. */
+        private ByteBuffer window = ByteBuffer.allocate(0);
+        private long windowAt;
         private int lastFrameBytes;
 
         Reader(FileChannel channel, long position, long end) {
@@ -364,20 +368,17 @@ final class AuditJournal {
                 torn = torn || end > position;
                 return null;
             }
-            header.clear();
-            readFully(header, position);
-            int length = header.getInt(0);
-            int crc = header.getInt(4);
+            ByteBuffer w = have(HEADER);
+            int at = (int) (position - windowAt);
+            int length = w.getInt(at);
+            int crc = w.getInt(at + 4);
             if (length <= 0 || length > MAX_FRAME || length > end - position - HEADER) {
                 torn = true;
                 return null;
             }
-            if (payload.capacity() < length) {
-                payload = ByteBuffer.allocate(length);
-            }
-            payload.clear().limit(length);
-            readFully(payload, position + HEADER);
-            payload.flip();
+            w = have(HEADER + length);
+            at = (int) (position - windowAt);
+            ByteBuffer payload = w.slice(at + HEADER, length);
             var check = new CRC32C();
             check.update(payload.duplicate());
             if ((int) check.getValue() != crc) {
@@ -397,13 +398,26 @@ final class AuditJournal {
             return e;
         }
 
-        private void readFully(ByteBuffer b, long at) throws IOException {
-            while (b.hasRemaining()) {
-                int n = channel.read(b, at + b.position());
+        /** The window, refilled from {@code position} unless it already holds {@code bytes} bytes from there. */
+        private ByteBuffer have(int bytes) throws IOException {
+            long from = position - windowAt;
+            if (from >= 0 && from + bytes <= window.limit()) {
+                return window;
+            }
+            int want = (int) Math.min(end - position, Math.max(WINDOW, bytes));
+            if (window.capacity() < want) {
+                window = ByteBuffer.allocate(want);
+            }
+            window.clear().limit(want);
+            while (window.hasRemaining()) {
+                int n = channel.read(window, position + window.position());
                 if (n < 0) {
                     throw new IOException("audit journal segment ended early");
                 }
             }
+            window.flip();
+            windowAt = position;
+            return window;
         }
 
         long position() {

@@ -115,7 +115,7 @@ public final class AuditStore implements AuditSink {
             throw new AuditUnavailableException("audit store " + store + " cannot be opened: " + AuditWriter.reason(e), e);
         }
         this.writer = new AuditWriter(store, schema, connection, queue, room, roomBytes, replica,
-                checkpoints);
+                checkpoints, config.asyncLinger());
         if (config.journalDir() == null) {
             this.journal = null;
             this.ingester = null;
@@ -143,7 +143,8 @@ public final class AuditStore implements AuditSink {
                         + " cannot be replayed into " + store + ": " + AuditWriter.reason(e), e);
             }
             this.journalWriter = new JournalWriter(store, journal, queue, room, roomBytes, replica,
-                    config.journalMaxBytes(), ingester, head, ingester.headHash(), ingester.consumedBytes());
+                    config.journalMaxBytes(), ingester, head, ingester.headHash(), ingester.consumedBytes(),
+                    config.asyncLinger());
             this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(journalWriter);
             ingester.start();
         }
@@ -162,6 +163,12 @@ public final class AuditStore implements AuditSink {
         // An async dependent, not the writer's own future: a caller's callback runs on its own virtual thread and
         // cannot stall the group commit, and completing this future cannot mark the record durable for anyone.
         return durable.isDone() ? durable.copy() : durable.whenCompleteAsync((ignored, failure) -> { }, CALLBACKS);
+    }
+
+    /** No dependent future: completing one per statement would start a virtual thread per statement. */
+    @Override
+    public void appendUnobserved(List<AuditEvent> events) {
+        enqueue(events, false);
     }
 
     /**
@@ -298,13 +305,36 @@ public final class AuditStore implements AuditSink {
      */
     @Override
     public boolean awaitStored(Duration timeout) {
-        if (ingester == null) {
-            return true;
-        }
         try {
-            return ingester.awaitIngested(journalWriter.acknowledgedSeq, timeout.toNanos());
+            // Records appended before this call may still be lingering for a statement to share their fsync
+            // (audit.async_linger); a barrier in the queue sends them on now and returns once they are durable.
+            long deadline = System.nanoTime() + timeout.toNanos();
+            if (!barrier(timeout)) {
+                return false;
+            }
+            if (ingester == null) {
+                return true;
+            }
+            return ingester.awaitIngested(journalWriter.acknowledgedSeq, Math.max(0, deadline - System.nanoTime()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** True once every group queued before it has been written (or refused); false on timeout or when closed. */
+    private boolean barrier(Duration timeout) throws InterruptedException {
+        var mark = new AuditWriter.Batch(List.of(), new byte[0][], 0, true, new CompletableFuture<>());
+        synchronized (enqueueLock) {
+            if (closed) {
+                return false;
+            }
+            queue.add(mark);
+        }
+        try {
+            mark.done().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException | ExecutionException e) {
             return false;
         }
     }

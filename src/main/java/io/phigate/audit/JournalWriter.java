@@ -6,7 +6,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -38,6 +37,7 @@ final class JournalWriter implements Runnable {
     private final String replica;
     private final long maxBytes;
     private final JournalIngester ingester;
+    private final long lingerNanos;
     final LongAdder eventsWritten = new LongAdder();
     final LongAdder commits = new LongAdder();
     final LongAdder failures = new LongAdder();
@@ -58,7 +58,8 @@ final class JournalWriter implements Runnable {
 
     JournalWriter(String store, AuditJournal journal, BlockingQueue<AuditWriter.Batch> queue, Semaphore room,
                   Semaphore roomBytes, String replica, long maxBytes, JournalIngester ingester, long headSeq,
-                  String headHash, long recoveredBytes) {
+                  String headHash, long recoveredBytes, java.time.Duration linger) {
+        this.lingerNanos = linger.toNanos();
         this.store = store;
         this.journal = journal;
         this.queue = queue;
@@ -77,9 +78,7 @@ final class JournalWriter implements Runnable {
     public void run() {
         boolean stopping = false;
         while (!stopping) {
-            var group = new ArrayList<AuditWriter.Batch>();
-            group.add(take());
-            queue.drainTo(group);
+            List<AuditWriter.Batch> group = AuditWriter.gather(queue, take(), lingerNanos);
             if (group.getLast() == AuditWriter.STOP) {
                 group.removeLast();
                 stopping = true;
@@ -107,6 +106,12 @@ final class JournalWriter implements Runnable {
         for (AuditWriter.Batch batch : group) {
             events += batch.rows().size();
             bytes += batch.bytes();
+        }
+        if (events == 0) {
+            // Only readers' barriers: nothing to write, and the asynchronous records they waited behind are
+            // written by the groups before this one.
+            AuditWriter.complete(group, null);
+            return;
         }
         AuditUnavailableException failure = null;
         long firstSeq = nextSeq;

@@ -13,12 +13,13 @@ import java.time.Duration;
  * {@code queueBytes} bounds the memory held by records waiting for the writer (recorded responses make some large).
  * {@code journalDir} is the write-ahead journal's folder, the durable point a statement waits for (decision 0021),
  * or null to commit each group straight into the store as before; {@code journalMaxBytes} bounds what the journal
- * may hold that the store has not taken yet.
+ * may hold that the store has not taken yet. {@code asyncLinger} is how long a group of records no statement waits
+ * for (completions, session ends) may wait for one that a statement does wait for, so that both share one fsync.
  */
 public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
                           String replica, CheckpointConfig checkpoints, int responseCap, Postgres postgres,
                           Encryption encryption, Duration retention, int queueBytes, Path journalDir,
-                          long journalMaxBytes) {
+                          long journalMaxBytes, Duration asyncLinger) {
 
     public static final String DEFAULT_REPLICA = "local";
     /** Bytes of each response kept (deflated) in the record; 0 turns response recording off. */
@@ -29,6 +30,19 @@ public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Dura
     public static final int DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024;
     /** Journal bytes the store may lag behind before statements are refused: a store outage of minutes at full rate. */
     public static final long DEFAULT_JOURNAL_MAX_BYTES = 1L << 30;
+    /**
+     * A statement's completion record lingers this long for the next statement's request, which usually follows
+     * within a client round trip: one fsync per statement instead of two (docs/performance.md).
+     */
+    public static final Duration DEFAULT_ASYNC_LINGER = Duration.ofMillis(5);
+
+    public AuditConfig(String store, Path sqlitePath, int queueCapacity, Duration writeTimeout, Duration busyTimeout,
+                       String replica, CheckpointConfig checkpoints, int responseCap, Postgres postgres,
+                       Encryption encryption, Duration retention, int queueBytes, Path journalDir,
+                       long journalMaxBytes) {
+        this(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, responseCap, postgres,
+                encryption, retention, queueBytes, journalDir, journalMaxBytes, DEFAULT_ASYNC_LINGER);
+    }
 
     /**
      * The journal on by default for SQLite, in a folder beside the file; off by default for PostgreSQL (a shared
@@ -87,12 +101,12 @@ public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Dura
 
     public AuditConfig withCheckpoints(CheckpointConfig c) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, c, responseCap,
-                postgres, encryption, retention, queueBytes, journalDir, journalMaxBytes);
+                postgres, encryption, retention, queueBytes, journalDir, journalMaxBytes, asyncLinger);
     }
 
     public AuditConfig withResponseCap(int cap) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints, cap,
-                postgres, encryption, retention, queueBytes, journalDir, journalMaxBytes);
+                postgres, encryption, retention, queueBytes, journalDir, journalMaxBytes, asyncLinger);
     }
 
     public AuditConfig withReplica(String r) {
@@ -100,28 +114,34 @@ public record AuditConfig(String store, Path sqlitePath, int queueCapacity, Dura
         Path journal = journalDir != null && journalDir.equals(defaultJournalDir(sqlitePath, replica))
                 ? defaultJournalDir(sqlitePath, r) : journalDir;
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, r, checkpoints, responseCap,
-                postgres, encryption, retention, queueBytes, journal, journalMaxBytes);
+                postgres, encryption, retention, queueBytes, journal, journalMaxBytes, asyncLinger);
     }
 
     public AuditConfig withEncryption(Encryption e) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, postgres, e, retention, queueBytes, journalDir, journalMaxBytes);
+                responseCap, postgres, e, retention, queueBytes, journalDir, journalMaxBytes, asyncLinger);
     }
 
     public AuditConfig withRetention(Duration r) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, postgres, encryption, r, queueBytes, journalDir, journalMaxBytes);
+                responseCap, postgres, encryption, r, queueBytes, journalDir, journalMaxBytes, asyncLinger);
     }
 
     public AuditConfig withQueueBytes(int bytes) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, postgres, encryption, retention, bytes, journalDir, journalMaxBytes);
+                responseCap, postgres, encryption, retention, bytes, journalDir, journalMaxBytes, asyncLinger);
     }
 
     /** The same store with the journal in {@code dir} (null: no journal) bounded by {@code maxBytes}. */
     public AuditConfig withJournal(Path dir, long maxBytes) {
         return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
-                responseCap, postgres, encryption, retention, queueBytes, dir, maxBytes);
+                responseCap, postgres, encryption, retention, queueBytes, dir, maxBytes, asyncLinger);
+    }
+
+    /** The same store with {@code linger} as {@link #asyncLinger()} (zero: every group is written at once). */
+    public AuditConfig withAsyncLinger(Duration linger) {
+        return new AuditConfig(store, sqlitePath, queueCapacity, writeTimeout, busyTimeout, replica, checkpoints,
+                responseCap, postgres, encryption, retention, queueBytes, journalDir, journalMaxBytes, linger);
     }
 
     /** A PostgreSQL store: the server, the database and the role the writer logs in as. */

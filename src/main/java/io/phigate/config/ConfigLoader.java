@@ -54,7 +54,7 @@ public final class ConfigLoader {
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "queue_bytes", "write_timeout", "busy_timeout",
             "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention",
-            "journal", "journal_dir", "journal_max_bytes");
+            "journal", "journal_dir", "journal_max_bytes", "async_linger");
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout",
@@ -515,11 +515,20 @@ public final class ConfigLoader {
             }
             return n;
         });
+        Duration linger = s.scalar("async_linger", false, AuditConfig.DEFAULT_ASYNC_LINGER, "a duration", text -> {
+            Duration d = Units.duration(text);
+            if (d.compareTo(Duration.ofSeconds(1)) > 0) {
+                // Past a second the records a crash can lose stop being "in flight" and start being a backlog.
+                throw new IllegalArgumentException("must be at most 1s, got " + text.strip());
+            }
+            return d;
+        });
         return new AuditConfig(store, sqlitePath, capacity, write, busy, replica, checkpoints,
                 Boolean.FALSE.equals(record) || cap == null ? 0 : (int) (long) cap, postgres, encryption,
                 s.duration("retention", AuditConfig.DEFAULT_RETENTION, true),
                 queueBytes == null ? AuditConfig.DEFAULT_QUEUE_BYTES : (int) (long) queueBytes, journalDir,
-                journalMax == null ? AuditConfig.DEFAULT_JOURNAL_MAX_BYTES : journalMax);
+                journalMax == null ? AuditConfig.DEFAULT_JOURNAL_MAX_BYTES : journalMax,
+                linger == null ? AuditConfig.DEFAULT_ASYNC_LINGER : linger);
     }
 
     private static boolean isPostgres(String store) {

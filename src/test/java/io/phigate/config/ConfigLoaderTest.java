@@ -483,6 +483,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anAsynchronousRecordLingersFiveMillisecondsUnlessToldOtherwise() throws Exception {
+        assertThat(parse(MINIMAL).audit().asyncLinger()).isEqualTo(Duration.ofMillis(5));
+        assertThat(parse(MINIMAL + "  async_linger: 0ms\n").audit().asyncLinger()).isZero();
+        assertThat(parse(MINIMAL + "  async_linger: 20ms\n").audit().asyncLinger()).isEqualTo(Duration.ofMillis(20));
+        assertThat(errors(MINIMAL + "  async_linger: 2s\n")).contains("audit.async_linger: must be at most 1s, got 2s");
+        assertThat(errors(MINIMAL + "  async_linger: soon\n")).contains("audit.async_linger");
+    }
+
+    @Test
     void theAuditJournalIsOnBesideASqliteFileAndOnlyOnRequestForPostgres() throws Exception {
         Path base = dir.toAbsolutePath().normalize();
         AuditConfig sqlite = parse(MINIMAL).audit();

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * itself: a restart opens (or creates) the file at the path and starts a new chain there, which is an operator's
  * decision.
  *
- * <p>Called from session threads; the check is one {@code stat}.
+ * <p>Called from session threads; the check is one {@code stat} per record a statement waits for.
  */
 final class AuditFileGuard implements AuditSink {
     private static final Logger log = LoggerFactory.getLogger(AuditFileGuard.class);
@@ -70,6 +70,17 @@ final class AuditFileGuard implements AuditSink {
             return CompletableFuture.failedFuture(e);
         }
         return store.append(events);
+    }
+
+    /**
+     * Only the flag, not the file: nothing waits on these records, and the statement they belong to was checked
+     * on its way in (a stat per statement, not two).
+     */
+    @Override
+    public void appendUnobserved(List<AuditEvent> events) {
+        if (lost == null) {
+            store.appendUnobserved(events);
+        }
     }
 
     @Override

@@ -16,6 +16,14 @@ public interface AuditSink extends AutoCloseable {
      */
     CompletableFuture<Void> append(List<AuditEvent> events);
 
+    /**
+     * Queues the events like {@link #append} for a caller that will not look at the outcome (a statement's
+     * completion): the store logs and counts a refusal itself, and no future is made for nobody to wait on.
+     */
+    default void appendUnobserved(List<AuditEvent> events) {
+        append(events);
+    }
+
     /** Waits until the events are durable, or throws; the wait is bounded by the store's write timeout. */
     void appendDurably(List<AuditEvent> events) throws AuditUnavailableException;
 

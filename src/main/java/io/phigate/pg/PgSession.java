@@ -874,7 +874,7 @@ final class PgSession implements LiveSession {
     }
 
     private void completed(StatementRun run) {
-        audit.append(List.of(new AuditEvent.StatementCompleted(Instant.now(), id, run.id, run.outcome, run.sqlState,
+        audit.appendUnobserved(List.of(new AuditEvent.StatementCompleted(Instant.now(), id, run.id, run.outcome, run.sqlState,
                 run.commandTag, run.rows, run.durationMicros(), run.recorder == null ? null : run.recorder.finish(),
                 run.masking)));
     }

@@ -44,7 +44,6 @@ masking:
   defaults:
     ssn: { operator: partial, keep: 4 }
 POLICY
-export PHIGATE_POLICY="$WORK/bulk-policy.yaml"
 
 psql_to() { # target sql
   PGPASSWORD="$(target_password "$1")" "$PSQL" -X -q -At -h 127.0.0.1 -p "$(target_port "$1")" -U "$BENCH_USER" \
@@ -60,7 +59,9 @@ for t in bulk_plain bulk_phi; do
   psql_to direct "drop table if exists $t; create table $t as $SELECT_ROWS; analyze $t" >/dev/null
 done
 start_pgbouncer
-start_phigate "-Xmx$PHIGATE_XMX -Xlog:gc:file=$WORK/phigate/gc.log"
+start_phigate phigate "$PHIGATE_PORT" "${PHIGATE_RECORD_RESPONSES:-false}" "$WORK/bulk-policy.yaml" \
+  "-Xmx$PHIGATE_XMX -Xlog:gc:file=$WORK/phigate/gc.log"
+PHIGATE_PID="${PHIGATE_PIDS[phigate]}"
 startup_rss_kb="$(awk '/VmRSS/ {print $2}' "/proc/$PHIGATE_PID/status")"
 
 

@@ -1,5 +1,6 @@
-# Shared setup for bench/run.sh and bench/bulk.sh: a throwaway PostgreSQL 15 cluster, a pgbouncer in session
-# mode and a phigate gateway, all on loopback, all in one temporary folder, all stopped by bench_cleanup.
+# Shared setup for the bench/*.sh scripts: a throwaway PostgreSQL 15 cluster, a pgbouncer in session mode and
+# any number of phigate gateways (one per configuration), all on loopback, all in one temporary folder, all
+# stopped by bench_cleanup.
 # Sourced, not run. Needs: Debian's postgresql-15 server binaries, pgbouncer, pgbench, psql, python3, JDK 25.
 #
 # Why the machine's PostgreSQL and not the embedded one: pgbench -i needs a role that can create tables, pgbouncer
@@ -15,9 +16,15 @@ PGBENCH="$PG_BIN/pgbench"
 PSQL="$PG_BIN/psql"
 PG_PORT="${PG_PORT:-55432}"
 PGBOUNCER_PORT="${PGBOUNCER_PORT:-55433}"
-PHIGATE_PORT="${PHIGATE_PORT:-55434}"
+# One port per gateway configuration (see start_phigate); bench/run.sh starts the ones its TARGETS name.
+PHIGATE_PORT="${PHIGATE_PORT:-55434}"           # phigate: write-ahead audit only
 # PHIGATE_BASELINE_JAR=path: also run that jar (an older build) as target "baseline", for before/after in one run.
 PHIGATE_BASELINE_PORT="${PHIGATE_BASELINE_PORT:-55435}"
+PHIGATE_REC_PORT="${PHIGATE_REC_PORT:-55436}"   # phigate-rec: plus full response recording
+PHIGATE_MASK_PORT="${PHIGATE_MASK_PORT:-55437}" # phigate-mask: plus recording plus a masking policy
+# Connection bounds: enough for 8 clients on each of six targets; idle.sh raises both above its session count.
+PG_MAX_CONNECTIONS="${PG_MAX_CONNECTIONS:-100}"
+PHIGATE_MAX_SESSIONS="${PHIGATE_MAX_SESSIONS:-200}"
 BENCH_USER=bench
 BENCH_DB=bench
 BENCH_OS_USER=phigate-bench
@@ -69,7 +76,7 @@ bench_cleanup() {
   local rc=$?
   set +e
   local pid
-  for pid in "${PHIGATE_PID:-}" "${BASELINE_PID:-}"; do
+  for pid in "${PHIGATE_PIDS[@]}"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill "$pid"
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -98,13 +105,13 @@ start_postgres() {
     --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >"$WORK/pg/initdb.log" 2>&1 \
     || { cat "$WORK/pg/initdb.log" >&2; die "initdb failed"; }
   rm -f "$WORK/pg/pwfile"
-  # Debian's defaults except for what the benchmark needs: loopback only, enough connections for 8 clients times
-  # three targets, and the unix socket kept inside the work folder. fsync and synchronous_commit stay on.
+  # Debian's defaults except for what the benchmark needs: loopback only, enough connections for 8 clients on
+  # every target (PG_MAX_CONNECTIONS), and the unix socket kept inside the work folder. fsync and synchronous_commit stay on.
   cat >>"$data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$WORK/pg'
-max_connections = 100
+max_connections = $PG_MAX_CONNECTIONS
 shared_buffers = 128MB
 EOF
   as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$WORK/pg/server.log" -w start >/dev/null \
@@ -139,28 +146,34 @@ EOF
   log "$(pgbouncer --version | head -1) on 127.0.0.1:$PGBOUNCER_PORT (session pooling)"
 }
 
-# start_phigate [extra JVM options]: write-ahead audit only, which is all phigate does today.
-# start_phigate "" baseline: the same, from $PHIGATE_BASELINE_JAR on $PHIGATE_BASELINE_PORT, in $WORK/baseline.
+# start_phigate NAME PORT RECORD POLICYFILE [JVM_OPTS] [JAR]: one gateway as target NAME on PORT, in $WORK/NAME.
+#   RECORD      audit.record_responses: false (write-ahead audit only) or true (plus full response recording)
+#   POLICYFILE  a policy file to copy in (with a fresh masking key), or "" for none
+#   JVM_OPTS    JVM options; empty means $PHIGATE_BENCH_JAVA_OPTS
+#   JAR         the jar to run; default $REPO_ROOT/target/phigate.jar (run.sh passes PHIGATE_BASELINE_JAR)
+# Sets PHIGATE_PIDS[NAME], PHIGATE_TOKENS[NAME], PHIGATE_PORTS[NAME] and PHIGATE_CONFIGS[NAME] (one line saying
+# what that gateway does, for the log and the results' JSON). Any number of gateways may run side by side.
+declare -gA PHIGATE_PIDS=() PHIGATE_TOKENS=() PHIGATE_PORTS=() PHIGATE_CONFIGS=() PHIGATE_POLICIES=()
 start_phigate() {
-  local name="${2:-phigate}"
+  local name="$1" port="$2" record="$3" policy="${4:-}" opts="${5:-${PHIGATE_BENCH_JAVA_OPTS:-}}"
+  local jar="${6:-$REPO_ROOT/target/phigate.jar}"
   local dir="$WORK/$name"
-  local jar="$REPO_ROOT/target/phigate.jar" port="$PHIGATE_PORT"
-  if [ "$name" = baseline ]; then
-    jar="$PHIGATE_BASELINE_JAR" port="$PHIGATE_BASELINE_PORT"
-    [ -f "$jar" ] || die "PHIGATE_BASELINE_JAR=$jar is not a file"
+  case "$record" in true|false) ;; *) die "start_phigate $name: RECORD is true or false, not '$record'" ;; esac
+  if [ "$jar" = "$REPO_ROOT/target/phigate.jar" ]; then
+    if [ ! -f "$jar" ] || [ "${PHIGATE_REBUILD:-0}" = 1 ]; then
+      log "building $jar"
+      (cd "$REPO_ROOT" && ./mvnw -o -q -DskipTests package) >&2 || die "build failed"
+      PHIGATE_REBUILD=0 # once per run, not once per gateway
+    fi
+  else
+    [ -f "$jar" ] || die "$name: jar $jar is not a file"
   fi
   mkdir -p "$dir"
-  if [ ! -f "$jar" ] || [ "${PHIGATE_REBUILD:-0}" = 1 ]; then
-    log "building $jar"
-    (cd "$REPO_ROOT" && ./mvnw -o -q -DskipTests package) >&2 || die "build failed"
-  fi
   "$REPO_ROOT/bin/phigate" keys generate --out "$dir/keys" >/dev/null
   cat >"$dir/phigate.yaml" <<EOF
-# Generated by bench/lib.sh. Configuration "audit": write-ahead audit (group commit, fsync'd: into the audit journal
-# from decision 0021 on, into SQLite itself before; the baseline jar does what its build does), with
-# response recording only when PHIGATE_RECORD_RESPONSES=true (the "plus full response recording" configuration).
-# TODO(issue 8): run both configurations in one harness run and report them side by side.
-# With PHIGATE_POLICY=FILE, that policy file is copied in (the "plus masking" configuration).
+# Generated by bench/lib.sh for target $name: write-ahead audit (group commit, fsync'd: into the audit journal
+# from decision 0021 on, into SQLite itself before; an older jar does what its build does), response recording
+# $record, policy ${policy:-none}.
 listen:
   postgres: 127.0.0.1:$port
 upstreams:
@@ -180,31 +193,61 @@ identity:
       jwks_file: keys/jwks.json
 audit:
   store: sqlite:audit.db
-  record_responses: ${PHIGATE_RECORD_RESPONSES:-false}
+  record_responses: $record
 limits:
-  max_sessions: 200
-tls:
-  mode: disable
+  max_sessions: $PHIGATE_MAX_SESSIONS
 EOF
-  if [ -n "${PHIGATE_POLICY:-}" ]; then
-    cp "$PHIGATE_POLICY" "$dir/policy.yaml"
+  # idle.sh opens thousands of sessions from one address, which the default per-address rate would pace.
+  if [ -n "${PHIGATE_CONNECT_RATE:-}" ]; then
+    printf '  connect_rate_per_address: %s\n' "$PHIGATE_CONNECT_RATE" >>"$dir/phigate.yaml"
+  fi
+  printf 'tls:\n  mode: disable\n' >>"$dir/phigate.yaml"
+  if [ -n "$policy" ]; then
+    cp "$policy" "$dir/policy.yaml"
     head -c 48 /dev/urandom | base64 >"$dir/masking.key"
     printf 'policy: policy.yaml\n' >>"$dir/phigate.yaml"
   fi
-  local token pid
+  local token pid build
   token="$("$REPO_ROOT/bin/phigate" token mint --key "$dir/keys/signing-key.jwk" \
     --issuer https://bench.phigate.invalid --subject bench-agent --audience phigate --ttl 6h)"
-  # bin/phigate runs the repository's jar; the baseline runs its own jar the same way.
+  # bin/phigate runs the repository's jar; another jar runs the same way. $opts is a list of JVM options.
+  # shellcheck disable=SC2086
   (cd "$dir" && BENCH_DB_PASSWORD="$DB_PASSWORD" exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-    ${1:-${PHIGATE_BENCH_JAVA_OPTS:-}} -jar "$jar" serve --config "$dir/phigate.yaml" >"$dir/phigate.log" 2>&1) &
+    $opts -jar "$jar" serve --config "$dir/phigate.yaml" >"$dir/phigate.log" 2>&1) &
   pid=$!
-  if [ "$name" = baseline ]; then
-    BASELINE_PID=$pid BASELINE_TOKEN="$token"
+  PHIGATE_PIDS[$name]=$pid
+  PHIGATE_TOKENS[$name]="$token"
+  PHIGATE_PORTS[$name]=$port
+  PHIGATE_POLICIES[$name]="$policy"
+  if [ "$jar" = "$REPO_ROOT/target/phigate.jar" ]; then
+    build="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
   else
-    PHIGATE_PID=$pid PHIGATE_TOKEN="$token"
+    build="$jar"
   fi
+  PHIGATE_CONFIGS[$name]="write-ahead audit, record_responses $record, policy $(if [ -n "$policy" ]; then basename "$policy"; else echo none; fi), build $build${opts:+, JVM $opts}"
   wait_for_sql "$name" "$port" "$token"
-  log "$name $(if [ "$name" = baseline ]; then echo "$jar"; else git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'; fi) on 127.0.0.1:$port (pid $pid, write-ahead audit, response recording ${PHIGATE_RECORD_RESPONSES:-false})"
+  log "$name on 127.0.0.1:$port (pid $pid): ${PHIGATE_CONFIGS[$name]}"
+}
+
+# Every gateway started, as JSON for the results' meta:
+# {name: {port, description, record_responses, policy (the policy file's text, or null)}}.
+phigate_targets_json() {
+  local name args=()
+  for name in "${!PHIGATE_PIDS[@]}"; do
+    args+=("$name" "${PHIGATE_PORTS[$name]}" "${PHIGATE_CONFIGS[$name]}" "$WORK/$name/phigate.yaml"
+      "${PHIGATE_POLICIES[$name]}")
+  done
+  python3 -c '
+import json, re, sys
+a, out = sys.argv[1:], {}
+for i in range(0, len(a), 5):
+    name, port, desc, config, policy = a[i:i + 5]
+    record = re.search(r"record_responses: (\w+)", open(config).read())
+    out[name] = {"port": int(port), "description": desc,
+                 "record_responses": record.group(1) == "true" if record else None,
+                 "policy": open(policy).read() if policy else None}
+print(json.dumps(dict(sorted(out.items()))))
+' "${args[@]}"
 }
 
 wait_for_sql() { # name port password
@@ -213,8 +256,7 @@ wait_for_sql() { # name port password
     if PGPASSWORD="$3" "$PSQL" -h 127.0.0.1 -p "$2" -U "$BENCH_USER" -d "$BENCH_DB" -qAtc 'select 1' >/dev/null 2>&1; then
       return 0
     fi
-    local pid=""
-    case "$1" in phigate) pid="$PHIGATE_PID" ;; baseline) pid="$BASELINE_PID" ;; esac
+    local pid="${PHIGATE_PIDS[$1]:-}"
     if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
       cat "$WORK/$1/phigate.log" >&2
       die "$1 exited"
@@ -224,13 +266,19 @@ wait_for_sql() { # name port password
   die "$1 did not accept connections on port $2"
 }
 
-# Port and password of a target: direct, pgbouncer or phigate.
+# Port and password of a target: direct, pgbouncer or any gateway start_phigate started.
 target_port() {
-  case "$1" in direct) echo "$PG_PORT" ;; pgbouncer) echo "$PGBOUNCER_PORT" ;; phigate) echo "$PHIGATE_PORT" ;;
-    baseline) echo "$PHIGATE_BASELINE_PORT" ;; esac
+  case "$1" in
+    direct) echo "$PG_PORT" ;;
+    pgbouncer) echo "$PGBOUNCER_PORT" ;;
+    *) [ -n "${PHIGATE_PORTS[$1]:-}" ] || die "unknown target $1"; echo "${PHIGATE_PORTS[$1]}" ;;
+  esac
 }
 target_password() {
-  case "$1" in phigate) echo "$PHIGATE_TOKEN" ;; baseline) echo "$BASELINE_TOKEN" ;; *) echo "$DB_PASSWORD" ;; esac
+  case "$1" in
+    direct|pgbouncer) echo "$DB_PASSWORD" ;;
+    *) [ -n "${PHIGATE_TOKENS[$1]:-}" ] || die "unknown target $1"; echo "${PHIGATE_TOKENS[$1]}" ;;
+  esac
 }
 
 # The disk's fdatasync cost, from pg_test_fsync's "one 8kB write" fdatasync line, in ops/s and µs per op.

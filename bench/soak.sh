@@ -43,7 +43,6 @@ rules:
     when: { operations: [delete, ddl] }
     require_approval: { group: dba, approvers: 1, timeout: 1m, mode: ticket }
 POLICY
-export PHIGATE_POLICY="$WORK/soak-policy.yaml"
 
 start_postgres
 PGPASSWORD="$DB_PASSWORD" "$PGBENCH" -i -s "$SCALE" -q -h 127.0.0.1 -p "$PG_PORT" -U "$BENCH_USER" "$BENCH_DB" \
@@ -57,7 +56,9 @@ create table soak_patients as
 alter table soak_patients add primary key (id);
 vacuum analyze;
 SQL
-start_phigate "-Xmx$PHIGATE_XMX"
+# Response recording as bench/run.sh's phigate-rec when PHIGATE_RECORD_RESPONSES=true; off by default, as before.
+start_phigate phigate "$PHIGATE_PORT" "${PHIGATE_RECORD_RESPONSES:-false}" "$WORK/soak-policy.yaml" "-Xmx$PHIGATE_XMX"
+PHIGATE_PID="${PHIGATE_PIDS[phigate]}"
 
 cat >"$WORK/soak.sql" <<'SCRIPT'
 \set id random(1, 100000)
@@ -83,7 +84,7 @@ samples="$WORK/rss.tsv"
 sampler=$!
 
 log "soak: $DURATION s, $CLIENTS clients, sampling RSS every $SAMPLE s"
-PGPASSWORD="$PHIGATE_TOKEN" "$PGBENCH" -n -f "$WORK/soak.sql" -M prepared -c "$CLIENTS" -j "$THREADS" \
+PGPASSWORD="$(target_password phigate)" "$PGBENCH" -n -f "$WORK/soak.sql" -M prepared -c "$CLIENTS" -j "$THREADS" \
   -T "$DURATION" -P 30 --log --log-prefix="$WORK/lat" -h 127.0.0.1 -p "$PHIGATE_PORT" -U "$BENCH_USER" "$BENCH_DB" \
   >"$WORK/pgbench.out" 2>&1 || { cat "$WORK/pgbench.out" >&2; die "pgbench through phigate failed"; }
 kill "$sampler" 2>/dev/null || true

@@ -12,17 +12,31 @@ import sys
 from collections import OrderedDict
 from xml.sax.saxutils import escape
 
-TARGETS = ["direct", "pgbouncer", "phigate"]
-# "baseline" is a second phigate from another jar (PHIGATE_BASELINE_JAR), for before/after in one run; it joins
-# TARGETS only when the raw data has it.
-COLORS = {"direct": "#4c72b0", "pgbouncer": "#55a868", "phigate": "#c44e52", "baseline": "#8c8c8c"}
+# Targets in the order they are shown; any other target in the raw data follows them, in the order it first appears.
+# phigate-* are the gateway's configurations (bench/run.sh); "baseline" is a phigate from another jar
+# (PHIGATE_BASELINE_JAR), for before/after in one run.
+KNOWN_TARGETS = ["direct", "pgbouncer", "phigate", "phigate-rec", "phigate-mask", "baseline"]
+COLORS = {"direct": "#4c72b0", "pgbouncer": "#55a868", "phigate": "#c44e52", "phigate-rec": "#dd8452",
+          "phigate-mask": "#8172b3", "baseline": "#8c8c8c"}
+SPARE_COLORS = ["#937860", "#da8bc3", "#ccb974", "#64b5cd"]
+# The references every gateway is compared with.
+REFERENCES = ["direct", "pgbouncer"]
 
-# Configurations of phigate the issue asks for that do not exist yet. They are listed, never measured or guessed.
-TODO_CONFIGS = [
-    {"config": "audit + full response recording", "issue": 3, "status": "todo: response recording does not exist yet"},
-    {"config": "audit + masking policy (PHI columns, custom pgbench script on patients)", "issue": 4,
-     "status": "todo: masking does not exist yet"},
-]
+
+def targets_in(names):
+    present = list(dict.fromkeys(names))
+    return [t for t in KNOWN_TARGETS if t in present] + [t for t in present if t not in KNOWN_TARGETS]
+
+
+def color(target, targets):
+    if target in COLORS:
+        return COLORS[target]
+    others = [t for t in targets if t not in COLORS]
+    return SPARE_COLORS[others.index(target) % len(SPARE_COLORS)]
+
+
+def is_gateway(target):
+    return target not in REFERENCES
 
 
 def ratio(a, b):
@@ -38,10 +52,19 @@ def read_tsv(path):
         return [line.rstrip("\n").split("\t") for line in f if line.strip()]
 
 
-def svg_bars(title, groups, unit, path):
-    """groups: list of (label, {target: value}). One cluster of three bars per group, values labelled."""
-    width_per_group, bar_w, left, top, height = 120, 30, 70, 40, 260
-    width = left + width_per_group * len(groups) + 20
+def md_table(header, rows):
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+def svg_bars(title, groups, unit, path, targets):
+    """groups: list of (label, {target: value}). One cluster of bars per group (one per target, one colour each),
+    values labelled, and a legend."""
+    bar_w, gap, left, top, height = 26, 2, 70, 40, 260
+    width_per_group = len(targets) * (bar_w + gap) + 24
+    width = max(left + width_per_group * len(groups) + 20, left + 130 * len(targets))
     peak = max((v for _, vals in groups for v in vals.values() if v), default=1)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + height + 90}" '
            f'font-family="sans-serif" font-size="11">',
@@ -54,21 +77,22 @@ def svg_bars(title, groups, unit, path):
                f'text-anchor="middle">{escape(unit)}</text>')
     for g, (label, vals) in enumerate(groups):
         x0 = left + g * width_per_group + 10
-        for t, target in enumerate(TARGETS):
+        for t, target in enumerate(targets):
             v = vals.get(target)
             if v is None:
                 continue
             h = height * v / peak
-            x = x0 + t * (bar_w + 2)
+            x = x0 + t * (bar_w + gap)
             out.append(f'<rect x="{x}" y="{top + height - h:.1f}" width="{bar_w}" height="{h:.1f}" '
-                       f'fill="{COLORS[target]}"><title>{escape(target)}: {v:,.1f}</title></rect>')
+                       f'fill="{color(target, targets)}"><title>{escape(target)}: {v:,.1f}</title></rect>')
             out.append(f'<text x="{x + bar_w / 2}" y="{top + height - h - 3:.1f}" text-anchor="middle" '
-                       f'font-size="9">{v:,.0f}</text>')
-        out.append(f'<text x="{x0 + 1.5 * bar_w}" y="{top + height + 15}" text-anchor="middle">{escape(label)}</text>')
-    for t, target in enumerate(TARGETS):
-        x = left + t * 110
-        out.append(f'<rect x="{x}" y="{top + height + 40}" width="12" height="12" fill="{COLORS[target]}"/>')
-        out.append(f'<text x="{x + 16}" y="{top + height + 50}">{target}</text>')
+                       f'font-size="8">{v:,.0f}</text>')
+        mid = x0 + len(targets) * (bar_w + gap) / 2
+        out.append(f'<text x="{mid}" y="{top + height + 15}" text-anchor="middle">{escape(label)}</text>')
+    for t, target in enumerate(targets):
+        x = left + t * 130
+        out.append(f'<rect x="{x}" y="{top + height + 40}" width="12" height="12" fill="{color(target, targets)}"/>')
+        out.append(f'<text x="{x + 16}" y="{top + height + 50}">{escape(target)}</text>')
     out.append('</svg>')
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")
@@ -77,8 +101,9 @@ def svg_bars(title, groups, unit, path):
 def run(args, meta):
     # round target mode clients tps mean_ms p99_ms transactions failed
     rows = read_tsv(args.raw)
-    if any(r[1] == "baseline" for r in rows) and "baseline" not in TARGETS:
-        TARGETS.append("baseline")
+    targets = targets_in(r[1] for r in rows)
+    gateways = [t for t in targets if is_gateway(t)]
+    references = [t for t in REFERENCES if t in targets]
     cells = OrderedDict()
     for r, target, mode, clients, tps, mean, p99, n, failed in rows:
         key = (mode, int(clients))
@@ -88,7 +113,7 @@ def run(args, meta):
     results = []
     for (mode, clients), per_target in cells.items():
         entry = {"mode": mode, "clients": clients, "targets": {}}
-        for target in TARGETS:
+        for target in targets:
             runs = per_target.get(target, [])
             if runs:
                 entry["targets"][target] = {
@@ -96,64 +121,75 @@ def run(args, meta):
                     "median_mean_ms": round(statistics.median(x["mean_ms"] for x in runs), 3),
                     "median_p99_ms": round(statistics.median(x["p99_ms"] for x in runs), 3),
                     "rounds": runs}
-        t = entry["targets"]
-        tps = {k: v["median_tps"] for k, v in t.items()}
-        entry["phigate_over_direct"] = ratio(tps.get("phigate"), tps.get("direct"))
-        entry["phigate_over_pgbouncer"] = ratio(tps.get("phigate"), tps.get("pgbouncer"))
-        entry["pgbouncer_over_direct"] = ratio(tps.get("pgbouncer"), tps.get("direct"))
-        if "baseline" in tps:
-            entry["phigate_over_baseline"] = ratio(tps.get("phigate"), tps.get("baseline"))
-            entry["baseline_over_pgbouncer"] = ratio(tps.get("baseline"), tps.get("pgbouncer"))
+        tps = {k: v["median_tps"] for k, v in entry["targets"].items()}
+        # Every target's tps over each reference (direct, pgbouncer), and every gateway's over the baseline.
+        for target, t in entry["targets"].items():
+            for ref in references:
+                if ref != target:
+                    t[f"over_{ref}"] = ratio(tps.get(target), tps.get(ref))
+            if "baseline" in tps and is_gateway(target) and target != "baseline":
+                t["over_baseline"] = ratio(tps.get(target), tps.get("baseline"))
         results.append(entry)
 
-    doc = {"kind": "pgbench", "meta": meta, "phigate_config": "write-ahead audit only (sqlite, fsync, group commit)",
-           "phigate_configs_not_measured": TODO_CONFIGS, "results": results,
+    configs = meta.get("phigate_targets", {})
+    doc = {"kind": "pgbench", "meta": meta, "targets": targets,
+           "phigate_configs": {t: configs.get(t, {}).get("description") for t in gateways},
+           "results": results,
            "method": {"tps": "pgbench 'tps = ... (without initial connection time)', median over rounds",
+                      "ratios": "targets[T].over_R = median tps of T / median tps of R, same mode and clients",
                       "latency": "from pgbench --log per-transaction latencies: mean and nearest-rank p99 per run, "
                                  "median over rounds"}}
     with open(args.json, "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
     svg_bars(f"pgbench median tps (scale {meta.get('scale')}, {meta.get('duration_s')} s x "
-             f"{meta.get('rounds')} rounds; phigate: audit only)",
+             f"{meta.get('rounds')} rounds)",
              [(f"{e['mode'].replace('select-', '-S ').replace('tpcb-simple', 'TPC-B')} c{e['clients']}",
-               {k: v["median_tps"] for k, v in e["targets"].items()}) for e in results], "tps", args.svg)
+               {k: v["median_tps"] for k, v in e["targets"].items()}) for e in results], "tps", args.svg, targets)
 
     print()
     print(f"Machine: {meta.get('cpu')}, {meta.get('cores')} cores, {meta.get('memory')}; "
           f"fdatasync {meta.get('fdatasync_usec')} µs/op ({meta.get('fdatasync_ops_per_s')} ops/s, pg_test_fsync)")
-    print(f"{meta.get('postgresql')}; {meta.get('pgbouncer')} (session pooling); phigate {meta.get('phigate_commit')} "
-          f"with write-ahead audit only; pgbench scale {meta.get('scale')}, -j {meta.get('threads')}, "
-          f"{meta.get('duration_s')} s per run, median of {meta.get('rounds')} interleaved rounds")
+    print(f"{meta.get('postgresql')}; {meta.get('pgbouncer')} (session pooling); pgbench scale {meta.get('scale')}, "
+          f"-j {meta.get('threads')}, {meta.get('duration_s')} s per run, median of {meta.get('rounds')} "
+          f"interleaved rounds")
+    for t in gateways:
+        print(f"  {t}: {configs.get(t, {}).get('description', '?')}")
     print()
-    print("| mode | clients | direct tps | pgbouncer tps | phigate tps | phigate/direct | phigate/pgbouncer "
-          "| mean ms (direct / pgbouncer / phigate) | p99 ms (direct / pgbouncer / phigate) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for e in results:
-        t = e["targets"]
-        g = lambda target, field, spec: fmt(t.get(target, {}).get(field), spec)
-        print(f"| {e['mode']} | {e['clients']} | {g('direct', 'median_tps', ',.0f')} | "
-              f"{g('pgbouncer', 'median_tps', ',.0f')} | {g('phigate', 'median_tps', ',.0f')} | "
-              f"{fmt(e['phigate_over_direct'], '.2f')} | {fmt(e['phigate_over_pgbouncer'], '.2f')} | "
-              + " / ".join(g(x, "median_mean_ms", ".3f") for x in TARGETS[:3]) + " | "
-              + " / ".join(g(x, "median_p99_ms", ".3f") for x in TARGETS[:3]) + " |")
-    for todo in TODO_CONFIGS:
-        print(f"| phigate: {todo['config']} | | | | TODO (issue {todo['issue']}) | | | | |")
-    if "baseline" in TARGETS:
+
+    def cell(e, target, field, spec):
+        return fmt(e["targets"].get(target, {}).get(field), spec)
+
+    ratio_cols = [(g, ref) for g in gateways for ref in references]
+    tps_header = ["mode", "clients"] + [f"{t} tps" for t in targets] + [f"{g}/{ref}" for g, ref in ratio_cols]
+    tps_rows = [[e["mode"], str(e["clients"])] + [cell(e, t, "median_tps", ",.0f") for t in targets]
+                + [cell(e, g, f"over_{ref}", ".2f") for g, ref in ratio_cols] for e in results]
+    lat_header = [f"mean ms ({' / '.join(targets)})", f"p99 ms ({' / '.join(targets)})"]
+    lat_rows = [[" / ".join(cell(e, t, "median_mean_ms", ".3f") for t in targets),
+                 " / ".join(cell(e, t, "median_p99_ms", ".3f") for t in targets)] for e in results]
+    # Up to three targets (the old layout) fit one table; more get one of tps and ratios and one of latencies, one
+    # column per target, so no row runs past a screen.
+    if len(targets) <= 3:
+        md_table(tps_header + lat_header, [a + b for a, b in zip(tps_rows, lat_rows)])
+    else:
+        md_table(tps_header, tps_rows)
         print()
-        print(f"Before/after in the same run: baseline = {meta.get('baseline_jar')}, phigate = {meta.get('phigate_commit')}")
+        md_table(["mode", "clients"] + [f"{t} mean ms" for t in targets] + [f"{t} p99 ms" for t in targets],
+                 [[e["mode"], str(e["clients"])] + [cell(e, t, "median_mean_ms", ".3f") for t in targets]
+                  + [cell(e, t, "median_p99_ms", ".3f") for t in targets] for e in results])
+    failed = sum(x["failed"] for e in results for t in e["targets"].values() for x in t["rounds"])
+    if failed:
         print()
-        print("| mode | clients | baseline tps | phigate tps | phigate/baseline | baseline/pgbouncer | phigate/pgbouncer "
-              "| mean ms (baseline / phigate) | p99 ms (baseline / phigate) |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for e in results:
-            t = e["targets"]
-            g = lambda target, field, spec: fmt(t.get(target, {}).get(field), spec)
-            print(f"| {e['mode']} | {e['clients']} | {g('baseline', 'median_tps', ',.0f')} | "
-                  f"{g('phigate', 'median_tps', ',.0f')} | {fmt(e.get('phigate_over_baseline'), '.2f')} | "
-                  f"{fmt(e.get('baseline_over_pgbouncer'), '.2f')} | {fmt(e['phigate_over_pgbouncer'], '.2f')} | "
-                  f"{g('baseline', 'median_mean_ms', '.3f')} / {g('phigate', 'median_mean_ms', '.3f')} | "
-                  f"{g('baseline', 'median_p99_ms', '.3f')} / {g('phigate', 'median_p99_ms', '.3f')} |")
+        print(f"WARNING: {failed} failed transactions (per run in the JSON)")
+    if "baseline" in targets:
+        print()
+        print(f"Before/after in the same run: baseline = {meta.get('baseline_jar')}, the others = "
+              f"{meta.get('phigate_commit')}")
+        print()
+        others = [g for g in gateways if g != "baseline"]
+        md_table(["mode", "clients"] + [f"{g}/baseline" for g in others],
+                 [[e["mode"], str(e["clients"])] + [cell(e, g, "over_baseline", ".2f") for g in others]
+                  for e in results])
     print()
     print(f"JSON: {args.json}")
     print(f"SVG:  {args.svg}")
@@ -162,8 +198,7 @@ def run(args, meta):
 def bulk(args, meta):
     # round target query bytes seconds
     rows = read_tsv(args.raw)
-    if any(r[1] == "baseline" for r in rows) and "baseline" not in TARGETS:
-        TARGETS.append("baseline")
+    targets = targets_in(r[1] for r in rows)
     cells = OrderedDict()
     for r, target, query, nbytes, seconds in rows:
         cells.setdefault(query, {}).setdefault(target, []).append(
@@ -172,7 +207,7 @@ def bulk(args, meta):
     results = []
     for query, per_target in cells.items():
         entry = {"query": query, "targets": {}}
-        for target in TARGETS:
+        for target in targets:
             runs = per_target.get(target, [])
             if runs:
                 entry["targets"][target] = {
@@ -196,9 +231,9 @@ def bulk(args, meta):
     with open(args.json, "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
-    svg_bars("1,000,000-row result: median MB/s (masked: 3 PHI columns rewritten by phigate)",
+    svg_bars(f"1,000,000-row result: median MB/s (masked: 3 PHI columns rewritten by phigate)",
              [(e["query"], m) for e in results
-              for m in [{k: v["median_mb_per_s"] for k, v in e["targets"].items()}]], "MB/s", args.svg)
+              for m in [{k: v["median_mb_per_s"] for k, v in e["targets"].items()}]], "MB/s", args.svg, targets)
     print()
     print(f"Machine: {meta.get('cpu')}, {meta.get('cores')} cores, {meta.get('memory')}; median of "
           f"{meta.get('rounds')} interleaved rounds; phigate heap cap {meta.get('phigate_xmx')}")

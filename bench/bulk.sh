@@ -4,6 +4,8 @@
 #
 #   bench/bulk.sh                     # ROUNDS=3, phigate heap capped at 256 MiB
 #   ROUNDS=1 PHIGATE_XMX=128m bench/bulk.sh
+#   ROWS=5500000 QUERY_ORDER="copy select" ROUNDS=1 bench/bulk.sh   # the ~1 GiB result: 1,054,888,896 bytes
+#                                     # (0.98 GiB) each; ROWS=5600000 is 1,074,088,896 bytes, just over 1 GiB
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -25,6 +27,9 @@ declare -A QUERIES=(
 QUERIES[plain]="select g, h, x from bulk_plain"
 QUERIES[masked]="select g, h, x from bulk_phi"
 QUERY_ORDER="${QUERY_ORDER:-copy select plain masked}"
+for q in $QUERY_ORDER; do
+  [ -n "${QUERIES[$q]:-}" ] || { echo "QUERY_ORDER: unknown result '$q' (copy, select, plain, masked)" >&2; exit 1; }
+done
 
 require_tools
 bench_setup_workdir
@@ -55,8 +60,12 @@ mkdir -p "$BENCH_DIR/results"
 raw="$WORK/raw.tsv"
 
 start_postgres
+# The stored copies only when a result reads them: at ROWS=5500000 each is over a GB to write.
 for t in bulk_plain bulk_phi; do
-  psql_to direct "drop table if exists $t; create table $t as $SELECT_ROWS; analyze $t" >/dev/null
+  case " $QUERY_ORDER " in
+    *" plain "*|*" masked "*)
+      psql_to direct "drop table if exists $t; create table $t as $SELECT_ROWS; analyze $t" >/dev/null ;;
+  esac
 done
 start_pgbouncer
 start_phigate phigate "$PHIGATE_PORT" "${PHIGATE_RECORD_RESPONSES:-false}" "$WORK/bulk-policy.yaml" \
@@ -107,8 +116,9 @@ gc_count="$(grep -c 'Pause' "$WORK/phigate/gc.log" || true)"
 machine="$(machine_description)"
 python3 "$BENCH_DIR/summarize.py" bulk \
   --raw "$raw" --json "$BENCH_DIR/results/bulk-$stamp.json" --svg "$BENCH_DIR/results/bulk-$stamp.svg" \
-  --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), rows=int(sys.argv[3]), phigate_xmx=sys.argv[4], phigate_peak_heap_mib=int(sys.argv[5]), phigate_vmhwm_mib=round(int(sys.argv[6])/1024), phigate_startup_rss_mib=round(int(sys.argv[7])/1024), phigate_gc_pauses=int(sys.argv[8]), phigate_commit=sys.argv[9], date=sys.argv[10])); print(json.dumps(m))' \
+  --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), rows=int(sys.argv[3]), phigate_xmx=sys.argv[4], phigate_peak_heap_mib=int(sys.argv[5]), phigate_vmhwm_mib=round(int(sys.argv[6])/1024), phigate_startup_rss_mib=round(int(sys.argv[7])/1024), phigate_gc_pauses=int(sys.argv[8]), phigate_commit=sys.argv[9], date=sys.argv[10], phigate_targets=json.loads(sys.argv[11]), phigate_bytes_moved=int(sys.argv[12]))); print(json.dumps(m))' \
     "$machine" "$ROUNDS" "$ROWS" "$PHIGATE_XMX" "$peak_heap_mib" "$hwm_kb" "$startup_rss_kb" "${gc_count:-0}" \
-    "$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" "$stamp")"
+    "$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" "$stamp" "$(phigate_targets_json)" \
+    "$(awk -F'\t' '$2 == "phigate" { s += $4 } END { printf "%d", s }' "$raw")")"
 echo "phigate GC.heap_info at the end:"
 sed 's/^/  /' "$WORK/phigate/heap_info.txt"

@@ -231,20 +231,20 @@ def bulk(args, meta):
     with open(args.json, "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
-    svg_bars(f"1,000,000-row result: median MB/s (masked: 3 PHI columns rewritten by phigate)",
+    svg_bars(f"{meta.get('rows', 0):,}-row result: median MB/s (masked: 3 PHI columns rewritten by phigate)",
              [(e["query"], m) for e in results
               for m in [{k: v["median_mb_per_s"] for k, v in e["targets"].items()}]], "MB/s", args.svg, targets)
     print()
     print(f"Machine: {meta.get('cpu')}, {meta.get('cores')} cores, {meta.get('memory')}; median of "
           f"{meta.get('rounds')} interleaved rounds; phigate heap cap {meta.get('phigate_xmx')}")
     print()
-    print("| result | MB | direct MB/s | pgbouncer MB/s | phigate MB/s | phigate/direct | phigate/pgbouncer |")
+    print("| result | MB per run | direct MB/s | pgbouncer MB/s | phigate MB/s | phigate/direct | phigate/pgbouncer |")
     print("|---|---|---|---|---|---|---|")
     for e in results:
         t = e["targets"]
         g = lambda target: fmt(t.get(target, {}).get("median_mb_per_s"), ",.1f")
-        mb = next(iter(t.values()))["bytes"] / 1e6
-        print(f"| {e['query']} | {mb:,.0f} | {g('direct')} | {g('pgbouncer')} | {g('phigate')} | "
+        nbytes = next(iter(t.values()))["bytes"]
+        print(f"| {e['query']} | {nbytes / 1e6:,.1f} | {g('direct')} | {g('pgbouncer')} | {g('phigate')} | "
               f"{fmt(e['phigate_over_direct'], '.2f')} | {fmt(e['phigate_over_pgbouncer'], '.2f')} |")
     if masked_over_plain is not None:
         print()
@@ -253,6 +253,10 @@ def bulk(args, meta):
     print(f"phigate peak heap used: {meta.get('phigate_peak_heap_mib')} MiB (largest heap-before-GC in -Xlog:gc, "
           f"or used at the end if larger; {meta.get('phigate_gc_pauses')} GC pauses); peak RSS (VmHWM): {meta.get('phigate_vmhwm_mib')} MiB; "
           f"RSS after startup: {meta.get('phigate_startup_rss_mib')} MiB")
+    if meta.get("phigate_bytes_moved") is not None:
+        moved = meta["phigate_bytes_moved"]
+        print(f"bytes through phigate over the run (psql output, all results and rounds): {moved:,} "
+              f"({moved / 2**30:.2f} GiB); per result and run in the JSON")
     print()
     print(f"JSON: {args.json}")
     print(f"SVG:  {args.svg}")

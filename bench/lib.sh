@@ -14,14 +14,16 @@ PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 # The versioned binaries, not Debian's /usr/bin pg_wrapper links, which pick a version by the clusters they find.
 PGBENCH="$PG_BIN/pgbench"
 PSQL="$PG_BIN/psql"
-PG_PORT="${PG_PORT:-55432}"
-PGBOUNCER_PORT="${PGBOUNCER_PORT:-55433}"
+# Below the kernel's ephemeral range (32768-60999 by default): a port in it can be taken by any outgoing
+# connection, and PostgreSQL then fails to start with "Address already in use" (seen here).
+PG_PORT="${PG_PORT:-25432}"
+PGBOUNCER_PORT="${PGBOUNCER_PORT:-25433}"
 # One port per gateway configuration (see start_phigate); bench/run.sh starts the ones its TARGETS name.
-PHIGATE_PORT="${PHIGATE_PORT:-55434}"           # phigate: write-ahead audit only
+PHIGATE_PORT="${PHIGATE_PORT:-25434}"           # phigate: write-ahead audit only
 # PHIGATE_BASELINE_JAR=path: also run that jar (an older build) as target "baseline", for before/after in one run.
-PHIGATE_BASELINE_PORT="${PHIGATE_BASELINE_PORT:-55435}"
-PHIGATE_REC_PORT="${PHIGATE_REC_PORT:-55436}"   # phigate-rec: plus full response recording
-PHIGATE_MASK_PORT="${PHIGATE_MASK_PORT:-55437}" # phigate-mask: plus recording plus a masking policy
+PHIGATE_BASELINE_PORT="${PHIGATE_BASELINE_PORT:-25435}"
+PHIGATE_REC_PORT="${PHIGATE_REC_PORT:-25436}"   # phigate-rec: plus full response recording
+PHIGATE_MASK_PORT="${PHIGATE_MASK_PORT:-25437}" # phigate-mask: plus recording plus a masking policy
 # Connection bounds: enough for 8 clients on each of six targets; idle.sh raises both above its session count.
 PG_MAX_CONNECTIONS="${PG_MAX_CONNECTIONS:-100}"
 PHIGATE_MAX_SESSIONS="${PHIGATE_MAX_SESSIONS:-200}"

@@ -13,7 +13,7 @@ final class RequestChunk {
     /** Cut a chunk here even without a boundary, so a long pipeline is not held back. */
     static final int MAX_BYTES = 256 * 1024;
 
-    private byte[] frames = new byte[8 * 1024];
+    private byte[] frames = new byte[1024];
     private int size;
     final List<Exchange.Op> ops = new ArrayList<>();
     final List<AuditEvent> events = new ArrayList<>();
@@ -63,7 +63,7 @@ final class RequestChunk {
         extended = false;
         endsWithSync = false;
         if (frames.length > 4 * MAX_BYTES) {
-            frames = new byte[8 * 1024];
+            frames = new byte[1024];
         }
     }
 

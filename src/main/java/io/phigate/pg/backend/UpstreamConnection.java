@@ -32,7 +32,14 @@ import javax.net.ssl.SSLSocket;
  */
 public final class UpstreamConnection implements AutoCloseable {
     private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
-    private static final int BUFFER = 64 * 1024;
+    /**
+     * Reads from the server start with 8 KiB and grow to 64 KiB while a result streams in; writes to it (statements,
+     * COPY FROM data, which bypasses a buffer it does not fit) need 8 KiB. Per idle session that is 16 KiB
+     * instead of the 128 KiB two fixed 64 KiB buffers held (bench/idle.sh).
+     */
+    private static final int READ_BUFFER = 8 * 1024;
+    private static final int MAX_READ_BUFFER = 64 * 1024;
+    private static final int WRITE_BUFFER = 8 * 1024;
 
     /** Where a login's password comes from; read once per connection, never kept. */
     @FunctionalInterface
@@ -59,8 +66,9 @@ public final class UpstreamConnection implements AutoCloseable {
         this.socket = socket;
         // Rows and COPY data are streamed, so the frame limit upstream is PostgreSQL's own (1 GiB); only frames
         // the gateway decodes are held to the configured limit.
-        this.reader = new FrameReader(socket.getInputStream(), BUFFER, Integer.MAX_VALUE - 8, decodeLimit);
-        this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
+        this.reader = new FrameReader(socket.getInputStream(), READ_BUFFER, MAX_READ_BUFFER, Integer.MAX_VALUE - 8,
+                decodeLimit);
+        this.out = new BufferedOutputStream(socket.getOutputStream(), WRITE_BUFFER);
     }
 
     /**

@@ -34,7 +34,9 @@ import javax.net.ssl.SSLSocket;
  * <p>Runs on the connection's virtual thread.
  */
 public final class ClientHandshake {
+    /** Result rows leave through the write buffer, so it stays 16 KiB; client reads start at 4 KiB and grow. */
     private static final int BUFFER = 16 * 1024;
+    private static final int READ_BUFFER = 4 * 1024;
     /** Tokens are a few KiB; 64 KiB leaves room for large claim sets without letting strangers fill memory. */
     static final int MAX_PASSWORD_MESSAGE = 64 * 1024;
 
@@ -56,7 +58,7 @@ public final class ClientHandshake {
         private void attach(Socket s) throws IOException {
             this.socket = s;
             this.deadlineIn = new DeadlineInputStream(s.getInputStream(), s, deadlineNanos);
-            this.reader = new FrameReader(deadlineIn, BUFFER, maxFrame, maxFrame);
+            this.reader = new FrameReader(deadlineIn, READ_BUFFER, BUFFER, maxFrame, maxFrame);
             this.out = new BufferedOutputStream(s.getOutputStream(), BUFFER);
         }
 

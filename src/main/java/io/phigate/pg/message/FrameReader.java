@@ -18,7 +18,9 @@ public final class FrameReader {
     public static final int MAX_STARTUP_PACKET = 10_000;
 
     private final InputStream in;
-    private final byte[] buf;
+    private byte[] buf;
+    /** The buffer starts small (an idle session holds little) and doubles up to this while reads fill it. */
+    private final int maxBuffer;
     /** Reused for every streamed frame's header: the row path allocates nothing per row. */
     private final byte[] header = new byte[5];
     private final int frameLimit;
@@ -30,11 +32,22 @@ public final class FrameReader {
     private boolean bodyPending;
 
     public FrameReader(InputStream in, int bufferSize, int frameLimit, int decodeLimit) {
-        if (bufferSize < 5) {
-            throw new IllegalArgumentException("buffer of " + bufferSize + " bytes cannot hold a frame header");
+        this(in, bufferSize, bufferSize, frameLimit, decodeLimit);
+    }
+
+    /**
+     * A reader whose buffer starts at {@code initialBuffer} bytes and grows, doubling, up to {@code maxBuffer} each
+     * time one read fills it: a result streaming in gets large reads, an idle session keeps a small buffer
+     * (thousands of idle sessions are the case that decides the gateway's memory).
+     */
+    public FrameReader(InputStream in, int initialBuffer, int maxBuffer, int frameLimit, int decodeLimit) {
+        if (initialBuffer < 5 || maxBuffer < initialBuffer) {
+            throw new IllegalArgumentException("buffer of " + initialBuffer + " to " + maxBuffer
+                    + " bytes cannot hold a frame header");
         }
         this.in = in;
-        this.buf = new byte[bufferSize];
+        this.buf = new byte[initialBuffer];
+        this.maxBuffer = maxBuffer;
         this.frameLimit = frameLimit;
         this.decodeLimit = decodeLimit;
     }
@@ -200,6 +213,10 @@ public final class FrameReader {
                 return false;
             }
             limit += r;
+            if (limit == buf.length && buf.length < maxBuffer) {
+                // The read filled the buffer: more is waiting in the socket. Grow for the next reads.
+                buf = java.util.Arrays.copyOf(buf, Math.min(maxBuffer, buf.length * 2));
+            }
         }
         return true;
     }

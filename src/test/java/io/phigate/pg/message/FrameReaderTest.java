@@ -46,6 +46,50 @@ class FrameReaderTest {
     }
 
     @Test
+    void aGrowingBufferDecodesAndCopiesExactlyWhatAFixedOneDoes() throws IOException {
+        byte[] stream = concat(MESSAGES.stream().map(MessageCodec::encode).toList());
+        // Chunks of 3,000 bytes fill an 8-byte buffer at once, so it doubles on nearly every read up to its cap.
+        assertThat(readAll(new FrameReader(new Chunked(stream, 3000), 8, 4096, LIMIT, LIMIT)))
+                .usingRecursiveFieldByFieldElementComparator().isEqualTo(MESSAGES);
+        FrameReader copier = new FrameReader(new Chunked(stream, 3000), 8, 4096, LIMIT, LIMIT);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (copier.next() >= 0) {
+            copier.transferTo(out);
+        }
+        assertThat(out.toByteArray()).isEqualTo(stream);
+        assertThatThrownBy(() -> new FrameReader(new ByteArrayInputStream(stream), 64, 32, LIMIT, LIMIT))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Hands out at most {@code chunk} bytes per read. */
+    private static final class Chunked extends InputStream {
+        private final byte[] data;
+        private final int chunk;
+        private int pos;
+
+        Chunked(byte[] data, int chunk) {
+            this.data = data;
+            this.chunk = chunk;
+        }
+
+        @Override
+        public int read() {
+            return pos < data.length ? data[pos++] & 0xFF : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (pos >= data.length) {
+                return -1;
+            }
+            int n = Math.min(Math.min(len, chunk), data.length - pos);
+            System.arraycopy(data, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+    }
+
+    @Test
     void transferToCopiesFramesArrivingOneByteAtATime() throws IOException {
         byte[] stream = concat(MESSAGES.stream().map(MessageCodec::encode).toList());
         FrameReader reader = new FrameReader(new OneByteAtATime(stream), 16, LIMIT, LIMIT);

@@ -283,6 +283,12 @@ target_password() {
   esac
 }
 
+# CPU clock ticks (USER_HZ) a process has used, all threads, user plus system: fields 14 and 15 of /proc/PID/stat
+# (the command name, field 2, cannot hold a space here: java and pgbouncer).
+proc_cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # The disk's fdatasync cost, from pg_test_fsync's "one 8kB write" fdatasync line, in ops/s and µs per op.
 measure_fsync() {
   local out

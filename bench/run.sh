@@ -129,7 +129,15 @@ run_one() { # round target mode clients
   local jobs=$THREADS; [ "$clients" -lt "$jobs" ] && jobs=$clients
   local prefix="$WORK/log/r$round-$target-$mode-$clients"
   mkdir -p "$WORK/log"
-  local out
+  local out cpu_pid="" cpu_before=""
+  # The proxy's own CPU time over the run (utime + stime of every thread), for CPU per transaction: on a machine
+  # where the clients, the server and the proxy share the cores, that is what decides the proxy's throughput.
+  case "$target" in
+    pgbouncer) cpu_pid="$(cat "$WORK/pgbouncer/pgbouncer.pid" 2>/dev/null || true)" ;;
+    direct) ;;
+    *) cpu_pid="${PHIGATE_PIDS[$target]:-}" ;;
+  esac
+  [ -n "$cpu_pid" ] && cpu_before="$(proc_cpu_ticks "$cpu_pid")"
   if ! out="$(PGPASSWORD="$(target_password "$target")" "$PGBENCH" -n "${script[@]}" -M "$protocol" \
       -c "$clients" -j "$jobs" -T "$DURATION" --log --log-prefix="$prefix" \
       -h 127.0.0.1 -p "$(target_port "$target")" -U "$BENCH_USER" "$BENCH_DB" 2>&1)"; then
@@ -139,10 +147,17 @@ run_one() { # round target mode clients
   local tps failed
   tps="$(echo "$out" | awk '/^tps = / { print $3; exit }')"
   failed="$(echo "$out" | awk '/number of failed transactions/ { print $5; exit }')"
+  local cpu_us=""
+  if [ -n "$cpu_before" ]; then
+    cpu_us="$(($(proc_cpu_ticks "$cpu_pid") - cpu_before))"
+  fi
   read -r n mean p99 <<<"$(python3 "$BENCH_DIR/latency.py" "$prefix".*)"
   rm -f "$prefix".*
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$mode" "$clients" "$tps" "$mean" "$p99" "$n" \
-    "${failed:-0}" >>"$raw"
+  # CPU µs per transaction from clock ticks (USER_HZ) over the run's transactions.
+  [ -n "$cpu_us" ] && [ "${n:-0}" -gt 0 ] && cpu_us="$(awk -v t="$cpu_us" -v hz="$(getconf CLK_TCK)" -v n="$n" \
+    'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$mode" "$clients" "$tps" "$mean" "$p99" \
+    "$n" "${failed:-0}" "$cpu_us" >>"$raw"
   log "round $round  $(printf '%-17s %2s clients  %-12s' "$mode" "$clients" "$target") tps $(printf '%9.0f' "$tps")  mean $(printf '%.3f' "$mean") ms  p99 $(printf '%.3f' "$p99") ms"
 }
 

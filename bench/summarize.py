@@ -43,6 +43,11 @@ def ratio(a, b):
     return round(a / b, 3) if a and b else None
 
 
+def median_or_none(values):
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 1) if values else None
+
+
 def fmt(x, spec):
     return "n/a" if x is None else format(x, spec)
 
@@ -99,17 +104,17 @@ def svg_bars(title, groups, unit, path, targets):
 
 
 def run(args, meta):
-    # round target mode clients tps mean_ms p99_ms transactions failed
-    rows = read_tsv(args.raw)
+    # round target mode clients tps mean_ms p99_ms transactions failed [cpu_us: the proxy's CPU per transaction]
+    rows = [r + [""] * (10 - len(r)) for r in read_tsv(args.raw)]
     targets = targets_in(r[1] for r in rows)
     gateways = [t for t in targets if is_gateway(t)]
     references = [t for t in REFERENCES if t in targets]
     cells = OrderedDict()
-    for r, target, mode, clients, tps, mean, p99, n, failed in rows:
+    for r, target, mode, clients, tps, mean, p99, n, failed, cpu in rows:
         key = (mode, int(clients))
         cells.setdefault(key, {}).setdefault(target, []).append(
             {"round": int(r), "tps": float(tps), "mean_ms": float(mean), "p99_ms": float(p99),
-             "transactions": int(n), "failed": int(failed or 0)})
+             "transactions": int(n), "failed": int(failed or 0), "cpu_us_per_tx": float(cpu) if cpu else None})
     results = []
     for (mode, clients), per_target in cells.items():
         entry = {"mode": mode, "clients": clients, "targets": {}}
@@ -120,6 +125,7 @@ def run(args, meta):
                     "median_tps": round(statistics.median(x["tps"] for x in runs), 1),
                     "median_mean_ms": round(statistics.median(x["mean_ms"] for x in runs), 3),
                     "median_p99_ms": round(statistics.median(x["p99_ms"] for x in runs), 3),
+                    "median_cpu_us_per_tx": median_or_none(x["cpu_us_per_tx"] for x in runs),
                     "rounds": runs}
         tps = {k: v["median_tps"] for k, v in entry["targets"].items()}
         # Every target's tps over each reference (direct, pgbouncer), and every gateway's over the baseline.
@@ -136,6 +142,8 @@ def run(args, meta):
            "phigate_configs": {t: configs.get(t, {}).get("description") for t in gateways},
            "results": results,
            "method": {"tps": "pgbench 'tps = ... (without initial connection time)', median over rounds",
+                      "cpu": "rounds[].cpu_us_per_tx: the proxy process's utime + stime over the run (from "
+                             "/proc/PID/stat) divided by the run's transactions; none for direct",
                       "ratios": "targets[T].over_R = median tps of T / median tps of R, same mode and clients",
                       "latency": "from pgbench --log per-transaction latencies: mean and nearest-rank p99 per run, "
                                  "median over rounds"}}
@@ -177,6 +185,14 @@ def run(args, meta):
         md_table(["mode", "clients"] + [f"{t} mean ms" for t in targets] + [f"{t} p99 ms" for t in targets],
                  [[e["mode"], str(e["clients"])] + [cell(e, t, "median_mean_ms", ".3f") for t in targets]
                   + [cell(e, t, "median_p99_ms", ".3f") for t in targets] for e in results])
+    proxies = [t for t in targets if t != "direct"]
+    if any(e["targets"].get(t, {}).get("median_cpu_us_per_tx") is not None for e in results for t in proxies):
+        print()
+        print("The proxy's own CPU time per transaction (µs, all its threads, user + system; median over rounds):")
+        print()
+        md_table(["mode", "clients"] + [f"{t} µs/tx" for t in proxies],
+                 [[e["mode"], str(e["clients"])] + [cell(e, t, "median_cpu_us_per_tx", ",.0f") for t in proxies]
+                  for e in results])
     failed = sum(x["failed"] for e in results for t in e["targets"].values() for x in t["rounds"])
     if failed:
         print()

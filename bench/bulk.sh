@@ -119,6 +119,6 @@ python3 "$BENCH_DIR/summarize.py" bulk \
   --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), rows=int(sys.argv[3]), phigate_xmx=sys.argv[4], phigate_peak_heap_mib=int(sys.argv[5]), phigate_vmhwm_mib=round(int(sys.argv[6])/1024), phigate_startup_rss_mib=round(int(sys.argv[7])/1024), phigate_gc_pauses=int(sys.argv[8]), phigate_commit=sys.argv[9], date=sys.argv[10], phigate_targets=json.loads(sys.argv[11]), phigate_bytes_moved=int(sys.argv[12]))); print(json.dumps(m))' \
     "$machine" "$ROUNDS" "$ROWS" "$PHIGATE_XMX" "$peak_heap_mib" "$hwm_kb" "$startup_rss_kb" "${gc_count:-0}" \
     "$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" "$stamp" "$(phigate_targets_json)" \
-    "$(awk -F'\t' '$2 == "phigate" { s += $4 } END { printf "%d", s }' "$raw")")"
+    "$(awk -F'\t' '$2 == "phigate" { s += $4 } END { printf "%.0f", s }' "$raw")")"
 echo "phigate GC.heap_info at the end:"
 sed 's/^/  /' "$WORK/phigate/heap_info.txt"

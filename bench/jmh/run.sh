@@ -5,7 +5,7 @@
 #   bench/jmh/run.sh CodecBenchmark -f 2 -wi 5 -i 10  # one class, longer
 # Results: bench/results/jmh-DATE.json (JMH's own JSON) and the table JMH prints.
 #
-# TODO(issue 4): MaskingBenchmark, masking operators in values/s, once io.phigate.masking exists.
+# MaskOperatorBenchmark and DetectorBenchmark measure the masking operators and the content detector (values/s).
 set -euo pipefail
 jmh_dir="$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd -P "$jmh_dir/../.." && pwd)"

@@ -2,6 +2,7 @@ package io.phigate.pg.backend;
 
 import io.phigate.config.UpstreamConfig;
 import io.phigate.config.UpstreamTlsConfig;
+import io.phigate.net.GrowingOutputStream;
 import io.phigate.net.TlsContexts;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.BackendMessage.*;
@@ -9,7 +10,6 @@ import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrameReader;
 import io.phigate.pg.message.FrontendMessage;
 import io.phigate.pg.message.MessageCodec;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -34,12 +34,13 @@ public final class UpstreamConnection implements AutoCloseable {
     private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
     /**
      * Reads from the server start with 8 KiB and grow to 64 KiB while a result streams in; writes to it (statements,
-     * COPY FROM data, which bypasses a buffer it does not fit) need 8 KiB. Per idle session that is 16 KiB
-     * instead of the 128 KiB two fixed 64 KiB buffers held (bench/idle.sh).
+     * COPY FROM data, which bypasses a buffer it does not fit) start at 2 KiB and grow to 8 KiB. Per idle session
+     * that is 10 KiB instead of the 128 KiB two fixed 64 KiB buffers held (bench/idle.sh).
      */
     private static final int READ_BUFFER = 8 * 1024;
     private static final int MAX_READ_BUFFER = 64 * 1024;
-    private static final int WRITE_BUFFER = 8 * 1024;
+    private static final int WRITE_BUFFER = 2 * 1024;
+    private static final int MAX_WRITE_BUFFER = 8 * 1024;
 
     /** Where a login's password comes from; read once per connection, never kept. */
     @FunctionalInterface
@@ -68,7 +69,7 @@ public final class UpstreamConnection implements AutoCloseable {
         // the gateway decodes are held to the configured limit.
         this.reader = new FrameReader(socket.getInputStream(), READ_BUFFER, MAX_READ_BUFFER, Integer.MAX_VALUE - 8,
                 decodeLimit);
-        this.out = new BufferedOutputStream(socket.getOutputStream(), WRITE_BUFFER);
+        this.out = new GrowingOutputStream(socket.getOutputStream(), WRITE_BUFFER, MAX_WRITE_BUFFER);
     }
 
     /**

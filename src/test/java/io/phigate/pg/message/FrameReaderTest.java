@@ -61,34 +61,6 @@ class FrameReaderTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
-    /** Hands out at most {@code chunk} bytes per read. */
-    private static final class Chunked extends InputStream {
-        private final byte[] data;
-        private final int chunk;
-        private int pos;
-
-        Chunked(byte[] data, int chunk) {
-            this.data = data;
-            this.chunk = chunk;
-        }
-
-        @Override
-        public int read() {
-            return pos < data.length ? data[pos++] & 0xFF : -1;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-            if (pos >= data.length) {
-                return -1;
-            }
-            int n = Math.min(Math.min(len, chunk), data.length - pos);
-            System.arraycopy(data, pos, b, off, n);
-            pos += n;
-            return n;
-        }
-    }
-
     @Test
     void transferToCopiesFramesArrivingOneByteAtATime() throws IOException {
         byte[] stream = concat(MESSAGES.stream().map(MessageCodec::encode).toList());
@@ -335,18 +307,20 @@ class FrameReaderTest {
         return out.toByteArray();
     }
 
-    /** A peer whose every read delivers a single byte: the worst case of TCP segmentation. */
-    private static final class OneByteAtATime extends InputStream {
-        private final byte[] bytes;
+    /** A peer whose every read delivers at most {@code chunk} bytes, as TCP segmentation may. */
+    private static class Chunked extends InputStream {
+        private final byte[] data;
+        private final int chunk;
         private int pos;
 
-        OneByteAtATime(byte[] bytes) {
-            this.bytes = bytes;
+        Chunked(byte[] data, int chunk) {
+            this.data = data;
+            this.chunk = chunk;
         }
 
         @Override
         public int read() {
-            return pos < bytes.length ? bytes[pos++] & 0xFF : -1;
+            return pos < data.length ? data[pos++] & 0xFF : -1;
         }
 
         @Override
@@ -354,12 +328,20 @@ class FrameReaderTest {
             if (len == 0) {
                 return 0;
             }
-            int c = read();
-            if (c < 0) {
+            if (pos >= data.length) {
                 return -1;
             }
-            b[off] = (byte) c;
-            return 1;
+            int n = Math.min(Math.min(len, chunk), data.length - pos);
+            System.arraycopy(data, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+    }
+
+    /** A peer whose every read delivers a single byte: the worst case of TCP segmentation. */
+    private static final class OneByteAtATime extends Chunked {
+        OneByteAtATime(byte[] bytes) {
+            super(bytes, 1);
         }
     }
 

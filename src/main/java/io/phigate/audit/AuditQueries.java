@@ -444,8 +444,7 @@ public final class AuditQueries {
             if (!indexed.isEmpty() && hasSqliteTextIndex(c)) {
                 // Materialised once: left as a plain IN, SQLite may walk the time index and run the MATCH again for
                 // every row, which costs seconds when the terms are common (every statement has "select").
-                textMatch = String.join(" AND ", indexed.stream().map(t -> "\"" + t.replace("\"", "\"\"") + "\"")
-                        .toList());
+                textMatch = trigramMatch(indexed);
                 sql.append(" AND r.seq IN (SELECT rowid FROM text_hits)");
             }
             for (String term : terms) {
@@ -881,6 +880,27 @@ public final class AuditQueries {
                 return rs.next();
             }
         }
+    }
+
+    /** Trigrams asked of the text index per search; a longer search narrows by these and the LIKE does the rest. */
+    static final int MAX_MATCH_TRIGRAMS = 64;
+
+    /**
+     * An FTS5 query for the records holding every trigram of every term: a superset of the records holding the
+     * terms, which the LIKE then decides. Each trigram is its own one-token phrase, so the query also serves an
+     * index without positions ({@code detail = none}), which cannot answer a phrase of several tokens. The
+     * tokenizer folds case as it did when indexing. About {@link #MAX_MATCH_TRIGRAMS}, each term's first share.
+     */
+    static String trigramMatch(List<String> terms) {
+        var trigrams = new java.util.LinkedHashSet<String>();
+        int perTerm = Math.max(1, MAX_MATCH_TRIGRAMS / terms.size());
+        for (String term : terms) {
+            int[] cps = term.codePoints().toArray();
+            for (int i = 0; i + 3 <= cps.length && i < perTerm; i++) {
+                trigrams.add(new String(cps, i, 3));
+            }
+        }
+        return String.join(" AND ", trigrams.stream().map(t -> "\"" + t.replace("\"", "\"\"") + "\"").toList());
     }
 
     /** Makes {@code %}, {@code _} and the escape character itself literal in a LIKE pattern. */

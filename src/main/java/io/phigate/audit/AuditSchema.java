@@ -22,11 +22,24 @@ interface AuditSchema {
     /** Opens a durable connection with the schema in place (creating it where this store may). */
     Connection open() throws SQLException, IOException;
 
-    /** The INSERT with parameters 1 to 27 as {@link #INSERT_COLUMNS}; a store may add its own after those. */
-    String insert();
+    /**
+     * The INSERT of {@code rows} rows, each with {@link #columns()} parameters: first the 27 of
+     * {@link #INSERT_COLUMNS}, then the store's own.
+     */
+    String insert(int rows);
 
-    /** Binds parameters after the 27 shared ones; nothing by default. */
-    default void bindExtra(PreparedStatement insert, AuditRow row) throws SQLException {
+    /** Parameters per row in {@link #insert}: the 27 shared ones and the store's own. */
+    default int columns() {
+        return 27;
+    }
+
+    /** The most rows one INSERT may carry (a power of two); the writer sends larger groups in several. */
+    default int maxRowsPerInsert() {
+        return 1;
+    }
+
+    /** Binds a row's parameters after the 27 shared ones, the row's first parameter being {@code base + 1}. */
+    default void bindExtra(PreparedStatement insert, int base, AuditRow row) throws SQLException {
     }
 
     /** The statement that starts a group's transaction. */
@@ -46,5 +59,11 @@ interface AuditSchema {
     /** True for a failure that leaves the connection usable (lock contention), so it is kept. */
     default boolean isContention(SQLException e) {
         return false;
+    }
+
+    /** {@code (?, ?, ...), (?, ...)}: {@code rows} rows of {@code columns} parameters. */
+    static String placeholders(int rows, int columns) {
+        String row = "(" + "?, ".repeat(columns - 1) + "?)";
+        return String.join(", ", java.util.Collections.nCopies(rows, row));
     }
 }

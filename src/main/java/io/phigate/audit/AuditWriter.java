@@ -132,7 +132,8 @@ final class AuditWriter implements Runnable {
 
     // Writer thread only.
     private Connection connection;
-    private PreparedStatement insert;
+    /** The INSERT of 2^i rows at index i, prepared on first use ({@link AuditSchema#maxRowsPerInsert}). */
+    private PreparedStatement[] inserts;
     private Statement control;
     private final java.security.MessageDigest sha = RecordHash.sha256();
     private long failureStreak;
@@ -246,19 +247,19 @@ final class AuditWriter implements Runnable {
         }
         control.execute(schema.begin());
         try {
+            List<AuditJournal.Entry> entries = new ArrayList<>();
             for (Batch batch : group) {
                 List<AuditRow> rows = batch.rows();
                 for (int i = 0; i < rows.size(); i++) {
                     byte[] hash = RecordHash.of(sha, replica, Long.toString(nextSeq), prevHash, batch.hashTails()[i]);
                     String hex = RecordHash.hex(hash);
-                    bindRow(rows.get(i), nextSeq, prevHash, hex);
-                    insert.addBatch();
+                    entries.add(new AuditJournal.Entry(nextSeq, prevHash, hex, rows.get(i)));
                     hashes.add(hash);
                     nextSeq++;
                     prevHash = hex;
                 }
             }
-            insert.executeBatch();
+            insertAll(entries);
             control.execute("COMMIT");
         } catch (SQLException | RuntimeException e) {
             nextSeq = firstSeq;
@@ -269,24 +270,53 @@ final class AuditWriter implements Runnable {
         listener.committed(connection, firstSeq, hashes);
     }
 
-    private void bindRow(AuditRow row, long seq, String prev, String hex) throws SQLException {
-        bind(row);
-        schema.bindExtra(insert, row);
-        insert.setString(20, replica);
-        insert.setLong(21, seq);
-        insert.setString(22, prev);
-        insert.setString(23, hex);
+    /**
+     * Inserts the entries in order, as few INSERTs as the store allows: the largest power of two of rows that fits
+     * what is left, so a group of any size needs few distinct statements and each is prepared once.
+     */
+    private void insertAll(List<AuditJournal.Entry> entries) throws SQLException {
+        int columns = schema.columns();
+        int at = 0;
+        while (at < entries.size()) {
+            int rows = Integer.highestOneBit(Math.min(entries.size() - at, schema.maxRowsPerInsert()));
+            PreparedStatement insert = insert(rows);
+            for (int j = 0; j < rows; j++) {
+                AuditJournal.Entry e = entries.get(at + j);
+                bindRow(insert, j * columns, e.row(), e.seq(), e.prevHash(), e.hash());
+            }
+            insert.executeUpdate();
+            at += rows;
+        }
+    }
+
+    private PreparedStatement insert(int rows) throws SQLException {
+        int i = Integer.numberOfTrailingZeros(rows);
+        if (inserts[i] == null) {
+            inserts[i] = connection.prepareStatement(schema.insert(rows));
+        }
+        return inserts[i];
+    }
+
+    /** Binds one row's parameters, the row's first being {@code base + 1}. */
+    private void bindRow(PreparedStatement insert, int base, AuditRow row, long seq, String prev, String hex)
+            throws SQLException {
+        bind(insert, base, row);
+        schema.bindExtra(insert, base, row);
+        insert.setString(base + 20, replica);
+        insert.setLong(base + 21, seq);
+        insert.setString(base + 22, prev);
+        insert.setString(base + 23, hex);
         AuditEvent.RecordedResponse response = row.response();
         if (response == null) {
-            insert.setNull(24, Types.BINARY);
-            insert.setNull(25, Types.VARCHAR);
-            insert.setNull(26, Types.BIGINT);
-            insert.setNull(27, Types.INTEGER);
+            insert.setNull(base + 24, Types.BINARY);
+            insert.setNull(base + 25, Types.VARCHAR);
+            insert.setNull(base + 26, Types.BIGINT);
+            insert.setNull(base + 27, Types.INTEGER);
         } else {
-            insert.setBytes(24, response.deflated());
-            insert.setString(25, response.sha256());
-            insert.setLong(26, response.bytes());
-            insert.setInt(27, response.truncated() ? 1 : 0);
+            insert.setBytes(base + 24, response.deflated());
+            insert.setString(base + 25, response.sha256());
+            insert.setLong(base + 26, response.bytes());
+            insert.setInt(base + 27, response.truncated() ? 1 : 0);
         }
     }
 
@@ -322,11 +352,9 @@ final class AuditWriter implements Runnable {
             control.execute(schema.begin());
             try {
                 for (AuditJournal.Entry e : entries) {
-                    bindRow(e.row(), e.seq(), e.prevHash(), e.hash());
-                    insert.addBatch();
                     hashes.add(AuditJournal.hashBytes(e.hash()));
                 }
-                insert.executeBatch();
+                insertAll(entries);
                 control.execute("COMMIT");
             } catch (SQLException | RuntimeException e) {
                 rollback();
@@ -392,39 +420,38 @@ final class AuditWriter implements Runnable {
 
     private void rollback() {
         try {
-            insert.clearBatch();
             control.execute("ROLLBACK");
         } catch (SQLException ignored) {
             // The store may already have rolled back (disk full, I/O error); if not, closing the connection will.
         }
     }
 
-    private void bind(AuditRow row) throws SQLException {
+    private static void bind(PreparedStatement insert, int base, AuditRow row) throws SQLException {
         var peer = row.peer() == null ? new AuditRow.Peer(null, null, null, null) : row.peer();
         var request = row.request() == null ? new AuditRow.Request(null, null, null, null, null) : row.request();
         var result = row.result() == null ? new AuditRow.Result(null, null, null, null, null) : row.result();
-        insert.setString(1, row.time());
-        insert.setString(2, row.kind());
-        insert.setString(3, row.sessionId());
-        setLong(4, row.statementId());
-        insert.setString(5, peer.clientAddress());
-        insert.setString(6, peer.upstream());
-        insert.setString(7, peer.issuer());
-        insert.setString(8, peer.subject());
-        insert.setString(9, request.protocol());
-        insert.setString(10, request.statement());
-        insert.setString(11, request.parameters());
-        insert.setString(12, request.preparedName());
-        insert.setString(13, request.portal());
-        insert.setString(14, result.outcome());
-        insert.setString(15, result.sqlState());
-        insert.setString(16, result.commandTag());
-        setLong(17, result.rowCount());
-        setLong(18, result.durationMicros());
-        insert.setString(19, row.detail());
+        insert.setString(base + 1, row.time());
+        insert.setString(base + 2, row.kind());
+        insert.setString(base + 3, row.sessionId());
+        setLong(insert, base + 4, row.statementId());
+        insert.setString(base + 5, peer.clientAddress());
+        insert.setString(base + 6, peer.upstream());
+        insert.setString(base + 7, peer.issuer());
+        insert.setString(base + 8, peer.subject());
+        insert.setString(base + 9, request.protocol());
+        insert.setString(base + 10, request.statement());
+        insert.setString(base + 11, request.parameters());
+        insert.setString(base + 12, request.preparedName());
+        insert.setString(base + 13, request.portal());
+        insert.setString(base + 14, result.outcome());
+        insert.setString(base + 15, result.sqlState());
+        insert.setString(base + 16, result.commandTag());
+        setLong(insert, base + 17, result.rowCount());
+        setLong(insert, base + 18, result.durationMicros());
+        insert.setString(base + 19, row.detail());
     }
 
-    private void setLong(int index, Long value) throws SQLException {
+    private static void setLong(PreparedStatement insert, int index, Long value) throws SQLException {
         if (value == null) {
             insert.setNull(index, Types.BIGINT);
         } else {
@@ -440,8 +467,8 @@ final class AuditWriter implements Runnable {
         if (connection == null) {
             connection = schema.open();
         }
-        if (insert == null) {
-            insert = connection.prepareStatement(schema.insert());
+        if (control == null) {
+            inserts = new PreparedStatement[Integer.numberOfTrailingZeros(schema.maxRowsPerInsert()) + 1];
             control = connection.createStatement();
         }
         if (!chainLoaded) {
@@ -459,7 +486,7 @@ final class AuditWriter implements Runnable {
             log.warn("audit store {} did not close cleanly: {}", store, reason(e));
         } finally {
             connection = null;
-            insert = null;
+            inserts = null;
             control = null;
         }
     }

@@ -106,14 +106,18 @@ final class PostgresSchema implements AuditSchema {
     }
 
     @Override
-    public String insert() {
-        return "INSERT INTO audit_event (" + INSERT_COLUMNS + ", event_time)\n"
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    public String insert(int rows) {
+        return "INSERT INTO audit_event (" + INSERT_COLUMNS + ", event_time)\nVALUES " + AuditSchema.placeholders(rows, columns());
     }
 
     @Override
-    public void bindExtra(PreparedStatement insert, AuditRow row) throws SQLException {
-        insert.setObject(28, OffsetDateTime.parse(row.time()));
+    public int columns() {
+        return 28;
+    }
+
+    @Override
+    public void bindExtra(PreparedStatement insert, int base, AuditRow row) throws SQLException {
+        insert.setObject(base + 28, OffsetDateTime.parse(row.time()));
     }
 
     /** Makes sure the partitions for today, tomorrow and every day the rows fall on exist. */

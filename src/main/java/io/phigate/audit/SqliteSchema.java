@@ -19,6 +19,13 @@ final class SqliteSchema implements AuditSchema {
     /** The FTS5 index over statement text that free-text search reads (see {@link #createTextIndex}). */
     static final String TEXT_INDEX = "audit_event_fts";
 
+    /**
+     * The writer's page cache. An ingest batch dirties a few MiB of table, index and FTS5 pages; in SQLite's default
+     * 2 MiB cache they spill to the WAL mid-transaction and are read back, each page written several times
+     * (measured at 8 clients: 2,300 pwrites and 1,150 preads per commit). Memory is taken as pages are used.
+     */
+    static final int WRITER_CACHE_KIB = 32 * 1024;
+
     private final Path path;
     private final Duration busyTimeout;
 
@@ -33,6 +40,7 @@ final class SqliteSchema implements AuditSchema {
         Connection c = open(path, busyTimeout);
         try (Statement s = c.createStatement()) {
             s.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_FALLBACK_PAGES);
+            s.execute("PRAGMA cache_size = -" + WRITER_CACHE_KIB);
         } catch (SQLException e) {
             c.close();
             throw e;
@@ -41,9 +49,19 @@ final class SqliteSchema implements AuditSchema {
     }
 
     @Override
-    public String insert() {
-        return "INSERT INTO audit_event (" + INSERT_COLUMNS + ")\n"
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    public String insert(int rows) {
+        return "INSERT INTO audit_event (" + INSERT_COLUMNS + ")\nVALUES " + AuditSchema.placeholders(rows, columns());
+    }
+
+    /**
+     * Many rows per INSERT, for the FTS5 trigger: SQLite opens a statement savepoint for each INSERT that fires
+     * it, and FTS5 writes out its pending terms at every savepoint, so one row per INSERT made a new index segment
+     * per record (and merge work to match): measured 35-45 µs of CPU per ingested record against 12 µs with many
+     * rows per statement (decision 0023). 1,024 rows of 27 parameters stay under SQLite's 32,766.
+     */
+    @Override
+    public int maxRowsPerInsert() {
+        return 1024;
     }
 
     @Override
@@ -100,6 +118,11 @@ final class SqliteSchema implements AuditSchema {
      * the meaning it had as a LIKE scan. Triggers keep it in step with every insert (and with archiving's delete)
      * in the writer's own transaction, so the index can never hold a record that was not committed, nor miss one
      * that was. Bound parameters are not indexed: they are the values themselves, sealed when encryption is on.
+     *
+     * <p>{@code detail = none}: the index keeps which records hold each trigram, not where. Search asks it for the
+     * records holding every trigram of a term ({@link AuditQueries#trigramMatch}) and the LIKE decides, as it
+     * always did, so the answer is the same; the insert costs about a third less (decision 0023). A file whose index
+     * was made with positions keeps it: the same query serves both.
      */
     static void createTextIndex(Statement s) throws SQLException {
         try (ResultSet rs = s.executeQuery("SELECT 1 FROM sqlite_master WHERE name = '" + TEXT_INDEX + "'")) {
@@ -108,7 +131,7 @@ final class SqliteSchema implements AuditSchema {
             }
         }
         s.execute("CREATE VIRTUAL TABLE " + TEXT_INDEX + " USING fts5(statement, content = 'audit_event',"
-                + " content_rowid = 'seq', tokenize = 'trigram')");
+                + " content_rowid = 'seq', tokenize = 'trigram', detail = none)");
         // Every row is indexed, its statement or none: an external-content table must cover its content table for
         // FTS5's 'rebuild' and 'integrity-check' to hold. A row without text costs one small docsize entry.
         s.execute("CREATE TRIGGER " + TEXT_INDEX + "_insert AFTER INSERT ON audit_event BEGIN"

@@ -186,4 +186,19 @@ class AuditQueriesTest {
         }
         assertThat(Arrays.toString(found.toArray())).doesNotContain("MRN-0042");
     }
+
+    @Test
+    void theTextIndexIsAskedForEachTrigramAsItsOwnPhrase() {
+        assertThat(AuditQueries.trigramMatch(List.of("mrn =", "pat"))).isEqualTo("\"mrn\" AND \"rn \" AND \"n =\" AND \"pat\"");
+        assertThat(AuditQueries.trigramMatch(List.of("a\"bc"))).as("quotes doubled")
+                .isEqualTo("\"a\"\"b\" AND \"\"\"bc\"");
+        assertThat(AuditQueries.trigramMatch(List.of("x😀yz"))).as("by code point, not char")
+                .isEqualTo("\"x😀y\" AND \"😀yz\"");
+        assertThat(AuditQueries.trigramMatch(List.of("patients patients"))).as("each trigram once")
+                .isEqualTo("\"pat\" AND \"ati\" AND \"tie\" AND \"ien\" AND \"ent\" AND \"nts\" AND \"ts \""
+                        + " AND \"s p\" AND \" pa\"");
+        String many = AuditQueries.trigramMatch(List.of("a".repeat(10) + "b".repeat(500), "zzzq"));
+        assertThat(many.split(" AND ")).as("bounded, and every term keeps a share").hasSizeLessThanOrEqualTo(
+                AuditQueries.MAX_MATCH_TRIGRAMS).contains("\"zzz\"", "\"zzq\"");
+    }
 }

@@ -104,6 +104,33 @@ abstract class AuditStoreBehaviour {
     }
 
     @Test
+    void groupsOfEverySizeAreStoredInOrderWithAnIntactChain() throws Exception {
+        // Sizes around the writer's rows-per-INSERT steps (powers of two up to 1,024 on SQLite).
+        long id = 0;
+        List<Long> expected = new ArrayList<>();
+        try (var store = new AuditStore(config(10_000, Duration.ofSeconds(10), Duration.ofSeconds(2),
+                AuditConfig.DEFAULT_REPLICA))) {
+            for (int size : new int[]{1, 2, 3, 7, 1023, 1024, 1025, 2500}) {
+                List<AuditEvent> events = new ArrayList<>();
+                for (int i = 0; i < size; i++) {
+                    events.add(requested("s-sizes", ++id, "SELECT " + id + " FROM patients"));
+                    expected.add(id);
+                }
+                store.appendDurably(events);
+            }
+        }
+        assertThat(statementIds()).isEqualTo(expected);
+        AuditVerifier.Report report = verify();
+        assertThat(report.intact()).as(report.problems().toString()).isTrue();
+        assertThat(report.recordsPerReplica()).containsEntry(AuditConfig.DEFAULT_REPLICA, id);
+        try (Connection c = admin(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT statement FROM audit_event WHERE statement_id = 1024")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).as("each row's own values").isEqualTo("SELECT 1024 FROM patients");
+        }
+    }
+
+    @Test
     void concurrentProducersShareCommits() throws Exception {
         int producers = 64;
         int perProducer = 100;
@@ -577,7 +604,8 @@ abstract class AuditStoreBehaviour {
         for (String text : List.of("patients", "Patients", "\"Patients\"", "public.patients", "p.id", "atien",
                 "from", "\"from patients\"", "select from", "J45%", "sure_thing", "%", "_", "'", "$1", "=", "ll",
                 "Mül", "ärztin", "ÄRZTIN", "begin", "select 1", "\"select 1\"", "count(*)", "\"", "x) VALUES",
-                "\"x) VALUES\"", "e.patient_id = p.id")) {
+                "\"x) VALUES\"", "e.patient_id = p.id", "SELECT".repeat(40), "from patients where mrn = " + "x".repeat(300),
+                String.join(" ", java.util.Collections.nCopies(70, "patients")), "stien", "\"tsp\"")) {
             assertThat(searchText(text)).as(text).isEqualTo(scanText(text));
         }
     }

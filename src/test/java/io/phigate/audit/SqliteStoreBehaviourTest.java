@@ -85,7 +85,8 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
         new AuditStore(config()).close();
         try (Connection c = admin(); Statement s = c.createStatement();
              java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX
-                     + " WHERE " + SqliteSchema.TEXT_INDEX + " MATCH 'patients'")) {
+                     + " WHERE " + SqliteSchema.TEXT_INDEX + " MATCH '"
+                     + AuditQueries.trigramMatch(java.util.List.of("patients")) + "'")) {
             rs.next();
             org.assertj.core.api.Assertions.assertThat(rs.getInt(1)).as("backfilled").isEqualTo(3);
         }
@@ -94,6 +95,40 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
             // Fails (SQLITE_CORRUPT_VTAB) when the index and the table disagree.
             s.execute("INSERT INTO " + SqliteSchema.TEXT_INDEX + " (" + SqliteSchema.TEXT_INDEX + ", rank)"
                     + " VALUES ('integrity-check', 1)");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aTextIndexWithPositionsFromAnOlderGatewayAnswersTheSame() throws Exception {
+        writeSearched();
+        // Files written before decision 0023 have an index with positions (detail=full); it is kept.
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE " + SqliteSchema.TEXT_INDEX);
+            s.execute("CREATE VIRTUAL TABLE " + SqliteSchema.TEXT_INDEX + " USING fts5(statement,"
+                    + " content = 'audit_event', content_rowid = 'seq', tokenize = 'trigram')");
+            s.execute("INSERT INTO " + SqliteSchema.TEXT_INDEX + " (" + SqliteSchema.TEXT_INDEX + ") VALUES ('rebuild')");
+        }
+        new AuditStore(config()).close();
+        try (Connection c = admin(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT sql FROM sqlite_master WHERE name = '"
+                     + SqliteSchema.TEXT_INDEX + "'")) {
+            rs.next();
+            org.assertj.core.api.Assertions.assertThat(rs.getString(1)).doesNotContain("detail");
+        }
+        for (String text : java.util.List.of("patients", "\"from patients\"", "\"patients mrn\"", "atient", "müller",
+                "public.patients", "nowhere patients")) {
+            org.assertj.core.api.Assertions.assertThat(searchText(text)).as(text).isEqualTo(scanText(text));
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void newFilesIndexTrigramsWithoutPositions() throws Exception {
+        writeSearched();
+        try (Connection c = admin(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT sql FROM sqlite_master WHERE name = '"
+                     + SqliteSchema.TEXT_INDEX + "'")) {
+            rs.next();
+            org.assertj.core.api.Assertions.assertThat(rs.getString(1)).contains("detail = none");
         }
     }
 }

@@ -147,7 +147,11 @@ final class JournalWriter implements Runnable {
             segment.durableEnd = at + length;
             appended += length;
             acknowledgedSeq = nextSeq - 1;
-            ingester.wake();
+            if (appended - ingester.consumedBytes() >= JournalIngester.EAGER_BYTES) {
+                // Otherwise the ingester finds the frames on its own within its linger; waking it for every group
+                // cost two context switches per group for nothing (it lingers anyway).
+                ingester.wake();
+            }
             eventsWritten.add(events);
             commits.increment();
             if (failureStreak > 0) {

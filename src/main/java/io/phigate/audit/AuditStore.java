@@ -67,6 +67,11 @@ public final class AuditStore implements AuditSink {
      * the role may), and starts the writer thread.
      */
     public AuditStore(AuditConfig config) throws AuditUnavailableException {
+        this(config, AuditJournal.SEGMENT_BYTES);
+    }
+
+    /** With journal segments of another size than the default (tests that cross segments). */
+    AuditStore(AuditConfig config, long journalSegmentBytes) throws AuditUnavailableException {
         this.store = config.postgres() != null
                 ? "postgres://" + config.postgres().user() + "@" + config.postgres().host() + ":"
                         + config.postgres().port() + "/" + config.postgres().database()
@@ -126,7 +131,7 @@ public final class AuditStore implements AuditSink {
             // The journal is the durable point; the store is filled behind it (decision 0021). What a previous
             // process journaled and the store does not hold yet goes in before anything new is accepted.
             try {
-                this.journal = AuditJournal.open(config.journalDir());
+                this.journal = AuditJournal.open(config.journalDir(), journalSegmentBytes);
             } catch (IOException | RuntimeException e) {
                 closeQuietly(connection);
                 throw new AuditUnavailableException("audit journal " + config.journalDir() + " cannot be opened: "
@@ -347,6 +352,16 @@ public final class AuditStore implements AuditSink {
         } catch (SQLException ignored) {
             // Failing to start anyway.
         }
+    }
+
+    /** True while a zero-filled spare waits to become the next journal segment, for tests. */
+    boolean spareReady() {
+        return journal != null && journal.spareReady();
+    }
+
+    /** Journal segments that began as a zero-filled spare, for tests. */
+    long preallocatedSegments() {
+        return journal == null ? 0 : journal.preallocated.sum();
     }
 
     /** Background WAL checkpoints done so far (SQLite only; 0 for PostgreSQL), for tests. */

@@ -146,6 +146,9 @@ final class JournalWriter implements Runnable {
             channel.force(false);
             segment.durableEnd = at + length;
             appended += length;
+            if (segment.durableEnd >= journal.segmentBytes / 4) {
+                journal.prepareSpare();
+            }
             acknowledgedSeq = nextSeq - 1;
             if (appended - ingester.consumedBytes() >= JournalIngester.EAGER_BYTES) {
                 // Otherwise the ingester finds the frames on its own within its linger; waking it for every group
@@ -185,7 +188,7 @@ final class JournalWriter implements Runnable {
             broken = "audit journal segment " + segment.path + " was deleted under the gateway; restart to continue";
             throw new IOException(broken);
         }
-        if (segment != null && segment.durableEnd >= AuditJournal.SEGMENT_BYTES) {
+        if (segment != null && segment.durableEnd >= journal.segmentBytes) {
             seal();
         }
         if (segment == null) {
@@ -219,6 +222,13 @@ final class JournalWriter implements Runnable {
     private void seal() {
         if (segment == null) {
             return;
+        }
+        try {
+            if (channel.size() > segment.durableEnd) {
+                channel.truncate(segment.durableEnd); // the unused end of a spare
+            }
+        } catch (IOException e) {
+            // Recovery cuts a zero tail as well.
         }
         try {
             channel.close();

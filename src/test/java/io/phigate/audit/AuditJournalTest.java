@@ -242,4 +242,100 @@ class AuditJournalTest {
                     .hasMessageContaining("in use");
         }
     }
+
+    private static List<AuditEvent> large(long id) {
+        // About 20 KB per frame: a 256 KiB segment fills in about a dozen records.
+        return List.of(AuditStoreBehaviour.requested("s1", id, "SELECT '" + "x".repeat(20_000) + "' AS n" + id));
+    }
+
+    private static void await(java.util.function.BooleanSupplier ready) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!ready.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("spare made in time").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void aBusyJournalStartsItsNextSegmentsFromAZeroFilledSpare() throws Exception {
+        AuditConfig config = config(AuditConfig.DEFAULT_JOURNAL_MAX_BYTES);
+        Path spare = config.journalDir().resolve("spare.zeros");
+        long id = 0;
+        try (var store = new AuditStore(config, 256 * 1024)) {
+            for (int segment = 0; segment < 3; segment++) {
+                for (int i = 0; i < 4; i++) {
+                    store.appendDurably(large(++id)); // past a quarter of the segment: the spare is made
+                }
+                await(store::spareReady);
+                assertThat(Files.size(spare)).isEqualTo(256 * 1024);
+                for (int i = 0; i < 12; i++) {
+                    store.appendDurably(large(++id)); // past the end: the next segment is the spare
+                }
+            }
+            assertThat(store.preallocatedSegments()).isGreaterThanOrEqualTo(3);
+            assertThat(store.awaitStored(Duration.ofSeconds(10))).isTrue();
+            assertThat(count()).isEqualTo(id);
+        }
+        assertThat(spare).as("no spare is left behind").doesNotExist();
+        assertThat(AuditJournal.segmentFiles(config.journalDir())).as("a clean close leaves no segment").isEmpty();
+        AuditVerifier.Report report = AuditVerifier.verifySqlite(file());
+        assertThat(report.intact()).as(report.problems().toString()).isTrue();
+        assertThat(report.recordsPerReplica()).containsEntry(AuditConfig.DEFAULT_REPLICA, id);
+    }
+
+    /** Frames for records 1..n as the writer lays them out, with a valid chain. */
+    private static ByteBuffer frames(int n) {
+        ByteBuffer out = ByteBuffer.allocate(4096);
+        String prev = RecordHash.GENESIS;
+        for (int i = 1; i <= n; i++) {
+            AuditRow row = AuditRow.of(one(i).getFirst());
+            String hash = RecordHash.hex(RecordHash.of(RecordHash.sha256(), "local", Long.toString(i), prev,
+                    row.hashTail()));
+            out = AuditJournal.encode(out, "local", new AuditJournal.Entry(i, prev, hash, row));
+            prev = hash;
+        }
+        return out.flip();
+    }
+
+    @Test
+    void afterACrashTheUnusedZerosOfASpareAreCutSilentlyAndATornFrameBeforeThemToo() throws Exception {
+        Path journalDir = dir.resolve("journal");
+        var journal = AuditJournal.open(journalDir, 1 << 20);
+        journal.prepareSpare();
+        await(journal::spareReady);
+        AuditJournal.Segment s = journal.create();
+        assertThat(Files.size(s.path)).as("began as the spare").isEqualTo(1 << 20);
+        ByteBuffer whole = frames(3);
+        int good = whole.remaining();
+        try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.WRITE)) {
+            ch.write(whole, 0);
+            ch.force(false);
+        }
+        journal.close(); // a crash: the segment is never sealed or truncated
+
+        List<AuditJournal.Segment> recovered = AuditJournal.recover(journalDir);
+        assertThat(recovered).hasSize(1);
+        assertThat(recovered.getFirst().durableEnd).isEqualTo(good);
+        assertThat(Files.size(s.path)).isEqualTo(good);
+        try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
+            var reader = new AuditJournal.Reader(ch, 0, ch.size());
+            List<Long> seqs = new ArrayList<>();
+            AuditJournal.Entry e;
+            while ((e = reader.next()) != null) {
+                seqs.add(e.seq());
+            }
+            assertThat(seqs).containsExactly(1L, 2L, 3L);
+        }
+
+        // Half of a fourth frame, then zeros to the end of the preallocated size: the half frame is cut.
+        ByteBuffer four = frames(4);
+        int fourth = four.remaining() - good;
+        try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.WRITE)) {
+            ch.write(four.position(good).limit(good + fourth / 2), good);
+            ch.write(ByteBuffer.allocate(1 << 20), good + fourth / 2);
+        }
+        recovered = AuditJournal.recover(journalDir);
+        assertThat(recovered.getFirst().durableEnd).isEqualTo(good);
+        assertThat(Files.size(s.path)).isEqualTo(good);
+    }
 }

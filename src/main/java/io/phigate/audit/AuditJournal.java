@@ -45,6 +45,8 @@ final class AuditJournal {
         volatile long durableEnd;
         volatile boolean sealed;
         volatile long limitSeq = Long.MAX_VALUE;
+        /** Began as the zero-filled spare (writer thread only). */
+        boolean preallocated;
 
         Segment(long id, Path path) {
             this.id = id;
@@ -229,7 +231,8 @@ final class AuditJournal {
                 fromSpare = true;
                 preallocated.increment();
             } catch (IOException e) {
-                log.warn("audit journal {}: the spare segment cannot be used ({}); starting an empty one", dir,
+                spare.set(SPARE_OFF); // not again: each attempt would write a segment's worth of zeros for nothing
+                log.warn("audit journal {}: the spare segment cannot be used ({}); segments grow from now on", dir,
                         e.getMessage());
             }
         }
@@ -238,6 +241,7 @@ final class AuditJournal {
         }
         syncDirectory();
         var s = new Segment(id, p);
+        s.preallocated = fromSpare;
         segments.addLast(s);
         return s;
     }
@@ -259,13 +263,22 @@ final class AuditJournal {
 
     /**
      * Starts making the spare on a background thread unless one is ready or being made. Called by the writer once
-     * its segment is a quarter full, so a gateway that journals little never writes a spare.
+     * a growing segment holds {@link #spareAfter} bytes, or a preallocated one a quarter of its size, so a gateway
+     * that journals little never writes a spare.
      */
     void prepareSpare() {
         if (!spare.compareAndSet(NO_SPARE, FILLING)) {
             return;
         }
         filler = Thread.ofPlatform().name("phigate-audit-spare").daemon(true).start(this::fillSpare);
+    }
+
+    /**
+     * Journal bytes after which a segment that grows (did not begin as a spare) asks for one, and gives way to it
+     * once it is ready: a busy gateway's first segment is a short one.
+     */
+    long spareAfter() {
+        return Math.max(HEADER, segmentBytes / 64);
     }
 
     /** True while a spare is ready for the next segment. */

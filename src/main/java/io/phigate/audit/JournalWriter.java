@@ -146,7 +146,7 @@ final class JournalWriter implements Runnable {
             channel.force(false);
             segment.durableEnd = at + length;
             appended += length;
-            if (segment.durableEnd >= journal.segmentBytes / 4) {
+            if (segment.durableEnd >= (segment.preallocated ? journal.segmentBytes / 4 : journal.spareAfter())) {
                 journal.prepareSpare();
             }
             acknowledgedSeq = nextSeq - 1;
@@ -188,7 +188,9 @@ final class JournalWriter implements Runnable {
             broken = "audit journal segment " + segment.path + " was deleted under the gateway; restart to continue";
             throw new IOException(broken);
         }
-        if (segment != null && segment.durableEnd >= journal.segmentBytes) {
+        if (segment != null && (segment.durableEnd >= journal.segmentBytes
+                || (!segment.preallocated && journal.spareReady()))) {
+            // Full, or a growing segment giving way to a ready spare: from then on fdatasync never grows a file.
             seal();
         }
         if (segment == null) {

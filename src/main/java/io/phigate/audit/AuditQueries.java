@@ -889,14 +889,14 @@ public final class AuditQueries {
      * An FTS5 query for the records holding every trigram of every term: a superset of the records holding the
      * terms, which the LIKE then decides. Each trigram is its own one-token phrase, so the query also serves an
      * index without positions ({@code detail = none}), which cannot answer a phrase of several tokens. The
-     * tokenizer folds case as it did when indexing. About {@link #MAX_MATCH_TRIGRAMS}, each term's first share.
+     * tokenizer folds case as it did when indexing. At most {@link #MAX_MATCH_TRIGRAMS}, the first of each term first.
      */
     static String trigramMatch(List<String> terms) {
         var trigrams = new java.util.LinkedHashSet<String>();
         int perTerm = Math.max(1, MAX_MATCH_TRIGRAMS / terms.size());
         for (String term : terms) {
             int[] cps = term.codePoints().toArray();
-            for (int i = 0; i + 3 <= cps.length && i < perTerm; i++) {
+            for (int i = 0; i + 3 <= cps.length && i < perTerm && trigrams.size() < MAX_MATCH_TRIGRAMS; i++) {
                 trigrams.add(new String(cps, i, 3));
             }
         }

@@ -200,5 +200,11 @@ class AuditQueriesTest {
         String many = AuditQueries.trigramMatch(List.of("a".repeat(10) + "b".repeat(500), "zzzq"));
         assertThat(many.split(" AND ")).as("bounded, and every term keeps a share").hasSizeLessThanOrEqualTo(
                 AuditQueries.MAX_MATCH_TRIGRAMS).contains("\"zzz\"", "\"zzq\"");
+        List<String> words = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            words.add(String.format("%03dx", i)); // first trigrams all distinct
+        }
+        assertThat(AuditQueries.trigramMatch(words).split(" AND ")).as("more terms than trigrams")
+                .hasSize(AuditQueries.MAX_MATCH_TRIGRAMS);
     }
 }

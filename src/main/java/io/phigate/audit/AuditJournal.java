@@ -262,23 +262,30 @@ final class AuditJournal {
     }
 
     /**
-     * Starts making the spare on a background thread unless one is ready or being made. Called by the writer once
-     * a growing segment holds {@link #spareAfter} bytes, or a preallocated one a quarter of its size, so a gateway
-     * that journals little never writes a spare.
+     * Called by the writer after each group written to {@code s}: asks for the spare once a preallocated segment
+     * is a quarter full, or a growing one (the first, or any after preallocation failed) holds 1/64 of a segment,
+     * so a gateway that journals little never writes one.
      */
+    void written(Segment s) {
+        if (s.durableEnd >= (s.preallocated ? segmentBytes / 4 : Math.max(HEADER, segmentBytes / 64))) {
+            prepareSpare();
+        }
+    }
+
+    /**
+     * True when the writer must seal {@code s} before its next group: it is full, or it grows and a spare is
+     * ready, so a busy gateway's first segment is a short one and fdatasync from then on never grows a file.
+     */
+    boolean due(Segment s) {
+        return s.durableEnd >= segmentBytes || (!s.preallocated && spareReady());
+    }
+
+    /** Starts making the spare on a background thread unless one is ready or being made. */
     void prepareSpare() {
         if (!spare.compareAndSet(NO_SPARE, FILLING)) {
             return;
         }
         filler = Thread.ofPlatform().name("phigate-audit-spare").daemon(true).start(this::fillSpare);
-    }
-
-    /**
-     * Journal bytes after which a segment that grows (did not begin as a spare) asks for one, and gives way to it
-     * once it is ready: a busy gateway's first segment is a short one.
-     */
-    long spareAfter() {
-        return Math.max(HEADER, segmentBytes / 64);
     }
 
     /** True while a spare is ready for the next segment. */

@@ -146,9 +146,7 @@ final class JournalWriter implements Runnable {
             channel.force(false);
             segment.durableEnd = at + length;
             appended += length;
-            if (segment.durableEnd >= (segment.preallocated ? journal.segmentBytes / 4 : journal.spareAfter())) {
-                journal.prepareSpare();
-            }
+            journal.written(segment);
             acknowledgedSeq = nextSeq - 1;
             if (appended - ingester.consumedBytes() >= JournalIngester.EAGER_BYTES) {
                 // Otherwise the ingester finds the frames on its own within its linger; waking it for every group
@@ -188,9 +186,7 @@ final class JournalWriter implements Runnable {
             broken = "audit journal segment " + segment.path + " was deleted under the gateway; restart to continue";
             throw new IOException(broken);
         }
-        if (segment != null && (segment.durableEnd >= journal.segmentBytes
-                || (!segment.preallocated && journal.spareReady()))) {
-            // Full, or a growing segment giving way to a ready spare: from then on fdatasync never grows a file.
+        if (segment != null && journal.due(segment)) {
             seal();
         }
         if (segment == null) {

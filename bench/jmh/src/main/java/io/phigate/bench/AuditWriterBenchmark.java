@@ -9,8 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -18,18 +22,25 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * Durable audit records per second: each operation is one {@link AuditStore#appendDurably} of one
  * {@code StatementRequested} record, returning only once the record is fsync'd, exactly as a session waits before
  * forwarding a statement. 1, 8 and 64 producer threads share one store, so the group commit is what is measured.
  * The file lives in {@code java.io.tmpdir} (set it to put the store on another disk); its fsync cost dominates.
+ *
+ * <p>JMH's producers are platform threads, and each one parks and is woken through the kernel for every group.
+ * The gateway's producers are sessions on virtual threads, which park without a system call, so
+ * {@code virtualProducers64} runs 64 virtual threads from one JMH thread, each appending {@link #PER_PRODUCER}
+ * records in turn: the same 64-way concurrency against the same store, as the gateway produces it.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -53,6 +64,36 @@ public class AuditWriterBenchmark {
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
+    }
+
+    private long iterationStart;
+    private long iterationFirstId;
+
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        iterationStart = System.nanoTime();
+        iterationFirstId = statementIds.get();
+    }
+
+    /**
+     * Durable means in the journal; the SQLite store takes the records behind it. A rate the store cannot follow
+     * ends, once the journal holds {@code journal_max_bytes}, in refused statements, so after every iteration this
+     * waits for the store to catch up (outside JMH's timing) and prints the rate the store sustained: the
+     * iteration's records over the iteration's time plus the catch-up. Only with one JMH thread: JMH's other
+     * worker threads spin while a teardown runs, and 63 spinning threads would starve the store of the CPU.
+     */
+    @TearDown(Level.Iteration)
+    public void catchUp(BenchmarkParams params) {
+        if (params.getThreads() != 1) {
+            return;
+        }
+        long appended = statementIds.get() - iterationFirstId;
+        long acked = System.nanoTime();
+        boolean caughtUp = store.awaitStored(Duration.ofMinutes(5));
+        long done = System.nanoTime();
+        System.out.printf("%n  store: %,d records, caught up %.2f s after the iteration%s; sustained %,.0f records/s%n",
+                appended, (done - acked) / 1e9, caughtUp ? "" : " (NOT within 5 min)",
+                appended / ((done - iterationStart) / 1e9));
     }
 
     private void appendOne() throws AuditUnavailableException {
@@ -79,5 +120,28 @@ public class AuditWriterBenchmark {
     @Threads(64)
     public void producers64() throws AuditUnavailableException {
         appendOne();
+    }
+
+    static final int VIRTUAL_PRODUCERS = 64;
+    static final int PER_PRODUCER = 64;
+
+    @Benchmark
+    @Threads(1)
+    @OperationsPerInvocation(VIRTUAL_PRODUCERS * PER_PRODUCER)
+    public void virtualProducers64() throws Exception {
+        try (ExecutorService producers = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> done = new ArrayList<>(VIRTUAL_PRODUCERS);
+            for (int p = 0; p < VIRTUAL_PRODUCERS; p++) {
+                done.add(producers.submit(() -> {
+                    for (int i = 0; i < PER_PRODUCER; i++) {
+                        appendOne();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(); // an append that failed fails the benchmark instead of counting
+            }
+        }
     }
 }

@@ -12,10 +12,12 @@ import java.util.Optional;
 import java.util.Set;
 import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.AnalyticExpression;
+import net.sf.jsqlparser.expression.AnalyticType;
 import net.sf.jsqlparser.expression.CastExpression;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
 import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.expression.TrimFunction;
 import net.sf.jsqlparser.expression.RowGetExpression;
 import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
@@ -126,6 +128,12 @@ final class Lineage {
     private static final Set<String> COUNTING = Set.of("count");
 
     final Facts facts = new Facts();
+    /**
+     * Every name a column reference anywhere in the statement used (the column's and its qualifier's), for the
+     * safety net in {@link #expression}: a name in an output expression that no visit reached means JSqlParser
+     * hid part of the expression from its visitor.
+     */
+    private final Set<String> visitedNames = new java.util.HashSet<>();
     private final Catalog catalog;
     private final Views views;
     private final int viewDepth;
@@ -525,8 +533,14 @@ final class Lineage {
         }
     }
 
-    private static void add(Scope sc, Source s) {
+    private void add(Scope sc, Source s) {
         sc.sources.add(s);
+        // Relation names are not column references; the safety net in expression() must not read a subquery's
+        // FROM patients as a whole-row reference to an outer patients.
+        visitedNames.add(s.alias);
+        if (s.table != null) {
+            visitedNames.add(s.table);
+        }
         if (s.columns == null) {
             sc.star.add(new Col("*", Lin.OPAQUE));
         } else {
@@ -764,7 +778,44 @@ final class Lineage {
         }
         Collector col = new Collector(sc);
         e.accept(col, null);
-        return new Lin(col.sources, false, col.opaque);
+        Set<ColumnRef> sources = col.sources;
+        Set<ColumnRef> missed = unvisitedColumns(e, sc);
+        if (!missed.isEmpty()) {
+            sources = new LinkedHashSet<>(sources);
+            sources.addAll(missed);
+        }
+        return new Lin(sources, false, col.opaque);
+    }
+
+    /**
+     * The columns an output expression names that no visit reached. JSqlParser keeps some arguments where its
+     * visitor adapter does not look (substring(x FROM a FOR b), trim(LEADING c FROM x), an ordered-set aggregate's
+     * WITHIN GROUP ordering were all found that way, each a value reaching the client unmasked). This reads the
+     * expression's own text instead: every name in it that is a column or a row alias in scope, was not used by
+     * any column reference the visitors saw, and is not a function's name, counts as a source. It can only add
+     * sources, so the worst it does is mask a value that needed none.
+     */
+    private Set<ColumnRef> unvisitedColumns(Expression e, Scope sc) {
+        List<Lexer.Token> t;
+        try {
+            t = Lexer.tokens(e.toString());
+        } catch (RuntimeException unreadable) {
+            return Set.of();
+        }
+        Set<ColumnRef> out = new LinkedHashSet<>();
+        Lin nothing = unresolved(sc);
+        for (int i = 0; i < t.size(); i++) {
+            Lexer.Token k = t.get(i);
+            if (!k.isName() || visitedNames.contains(k.value())
+                    || (i + 1 < t.size() && t.get(i + 1).isSymbol("("))) {
+                continue;
+            }
+            Lin l = unqualified(k.value(), sc);
+            if (!l.equals(nothing) && l != Lin.OPAQUE) {
+                out.addAll(l.sources);
+            }
+        }
+        return out;
     }
 
     /** Expressions that filter or order rows: their reads and calls count, their values do not reach the result. */
@@ -843,6 +894,13 @@ final class Lineage {
         return unresolved(sc);
     }
 
+    private void visited(Column c) {
+        visitedNames.add(fold(c.getColumnName()));
+        if (c.getTable() != null && c.getTable().getName() != null) {
+            visitedNames.add(fold(c.getTable().getName()));
+        }
+    }
+
     /** A name nothing in scope defines: it may be any of them, and we cannot say which. */
     private static Lin unresolved(Scope sc) {
         List<Lin> all = new ArrayList<>();
@@ -909,6 +967,7 @@ final class Lineage {
 
         @Override
         public <S> Void visit(Column column, S context) {
+            visited(column);
             add(column(column, sc));
             return null;
         }
@@ -925,10 +984,31 @@ final class Lineage {
                 if (f.getParameters() != null) {
                     f.getParameters().accept(quiet, context);
                 }
+                if (f.getNamedParameters() != null) {
+                    f.getNamedParameters().accept(quiet, context);
+                }
                 opaque |= quiet.opaque;
                 return null;
             }
+            if (f.getNamedParameters() != null) {
+                // SQL-standard call syntax: substring(x FROM a FOR b), overlay(x PLACING y FROM a), position(a IN x).
+                // JSqlParser keeps those arguments apart from the ordinary ones, where its adapter does not look.
+                f.getNamedParameters().accept(this, context);
+            }
             return super.visit(f, context);
+        }
+
+        @Override
+        public <S> Void visit(TrimFunction t, S context) {
+            // trim([LEADING|TRAILING|BOTH] [chars] FROM x): the adapter skips the FROM operand, and fails on a
+            // TRIM with no characters (trim(BOTH FROM x)).
+            if (t.getExpression() != null) {
+                t.getExpression().accept(this, context);
+            }
+            if (t.getFromExpression() != null) {
+                t.getFromExpression().accept(this, context);
+            }
+            return null;
         }
 
         @Override
@@ -938,6 +1018,15 @@ final class Lineage {
             }
             if (COUNTING.contains(fold(a.getName()))) {
                 return null;
+            }
+            if (a.getType() == AnalyticType.WITHIN_GROUP && a.getOrderByElements() != null) {
+                // An ordered-set aggregate returns a value of its WITHIN GROUP ordering: percentile_disc(0.5)
+                // WITHIN GROUP (ORDER BY last_name) is a last name, mode() WITHIN GROUP (ORDER BY ssn) an SSN.
+                // JSqlParser's adapter walks that list as a window's ordering, which carries no values, so it is
+                // walked here.
+                for (OrderByElement o : a.getOrderByElements()) {
+                    o.getExpression().accept(this, context);
+                }
             }
             return super.visit(a, context);
         }
@@ -949,6 +1038,7 @@ final class Lineage {
                 inner = pl.getFirst();
             }
             if (inner instanceof Column c && c.getTable() == null) {
+                visited(c);
                 String alias = fold(c.getColumnName());
                 for (Scope s = sc; s != null; s = s.parent) {
                     for (Source src : s.sources) {
@@ -965,6 +1055,9 @@ final class Lineage {
 
         @Override
         public <S> Void visit(AllTableColumns all, S context) {
+            if (all.getTable() != null && all.getTable().getName() != null) {
+                visitedNames.add(fold(all.getTable().getName()));
+            }
             Optional<Source> s = findSource(sc, all.getTable());
             add(s.map(Source::wholeRow).orElse(Lin.OPAQUE));
             return null;

@@ -90,6 +90,11 @@ public final class SessionMasking {
     }
 
     /** True when the statement reads or writes a table with PHI columns, or one of its outputs derives from PHI. */
+    /** True when the relation has a column tagged with a PHI type. */
+    public boolean holdsPhi(TableRef t) {
+        return phiTables.contains(t);
+    }
+
     public boolean touchesPhi(StatementAnalysis a) {
         for (TableRef t : a.reads()) {
             if (phiTables.contains(t)) {

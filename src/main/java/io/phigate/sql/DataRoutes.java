@@ -1,0 +1,97 @@
+package io.phigate.sql;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * DDL that builds a route for data inside the server, out of phigate's sight: code that runs there (functions,
+ * procedures, triggers, rules, event triggers, aggregates, operators, casts, languages, extensions), ways out of it
+ * (publications, subscriptions, foreign servers and tables), and the column comments masking reads tags from. A
+ * trigger an agent writes copies {@code NEW.ssn} into a table nobody tagged on the next UPDATE; no statement the
+ * agent sends afterwards names the PHI column, so lineage has nothing to follow.
+ */
+public final class DataRoutes {
+    /** What may follow CREATE [OR REPLACE] [CONSTRAINT | TRUSTED | PROCEDURAL] or ALTER. */
+    private static final Set<String> OBJECTS = Set.of("function", "procedure", "routine", "trigger", "rule", "event",
+            "aggregate", "operator", "cast", "transform", "language", "extension", "publication", "subscription",
+            "server", "foreign");
+
+    private DataRoutes() {
+    }
+
+    /**
+     * The statement's form in upper case ({@code "CREATE TRIGGER"}, {@code "COMMENT ON"}) when it builds such a
+     * route, or null. Reads the text's own tokens, so comments, quoting and case do not hide the form.
+     */
+    public static String of(String statement) {
+        if (statement == null) {
+            return null;
+        }
+        List<Lexer.Token> t;
+        try {
+            t = Lexer.tokens(statement);
+        } catch (RuntimeException unreadable) {
+            return null; // an unreadable statement is refused as unparsed before it gets here
+        }
+        int i = 0;
+        while (i < t.size() && t.get(i).isSymbol("(")) {
+            i++;
+        }
+        if (i >= t.size() || t.get(i).type() != Lexer.Type.WORD) {
+            return null;
+        }
+        String first = t.get(i).value();
+        switch (first) {
+            case "comment" -> {
+                return "COMMENT ON";
+            }
+            case "security" -> {
+                return word(t, i + 1, "label") ? "SECURITY LABEL" : null;
+            }
+            case "import" -> {
+                return word(t, i + 1, "foreign") ? "IMPORT FOREIGN SCHEMA" : null;
+            }
+            case "create", "alter" -> {
+                int j = i + 1;
+                if (first.equals("create") && word(t, j, "or") && word(t, j + 1, "replace")) {
+                    j += 2;
+                }
+                while (word(t, j, "constraint") || word(t, j, "trusted") || word(t, j, "procedural")) {
+                    j++;
+                }
+                if (j < t.size() && t.get(j).type() == Lexer.Type.WORD && OBJECTS.contains(t.get(j).value())) {
+                    return (first + " " + t.get(j).value()).toUpperCase(Locale.ROOT);
+                }
+                if (word(t, j, "user") && word(t, j + 1, "mapping")) {
+                    return (first + " USER MAPPING").toUpperCase(Locale.ROOT);
+                }
+                return null;
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    /** True when the statement's first word is ALTER (comments and parentheses before it skipped). */
+    public static boolean isAlter(String statement) {
+        if (statement == null) {
+            return false;
+        }
+        try {
+            for (Lexer.Token k : Lexer.tokens(statement)) {
+                if (!k.isSymbol("(")) {
+                    return k.is("alter");
+                }
+            }
+        } catch (RuntimeException unreadable) {
+            return false;
+        }
+        return false;
+    }
+
+    private static boolean word(List<Lexer.Token> t, int i, String w) {
+        return i < t.size() && t.get(i).is(w);
+    }
+}

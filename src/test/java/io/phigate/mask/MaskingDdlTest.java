@@ -1,0 +1,129 @@
+package io.phigate.mask;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.phigate.GatewayHarness;
+import io.phigate.TestDatabase;
+import io.phigate.config.GatewayConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A session that sees PHI masked cannot build a route for PHI inside the server: with an upstream role that owns
+ * a tagged table, a trigger or rule would copy {@code NEW.ssn} into a table nobody tagged on the next UPDATE, a
+ * COMMENT would drop a tag read from the column's comment, and an ALTER would retype a tagged column. Each is
+ * refused with 42501 before it runs, and the database shows it never ran.
+ */
+class MaskingDdlTest {
+    @TempDir
+    static Path dir;
+    static GatewayHarness gw;
+    static TestDatabase db;
+
+    @BeforeAll
+    static void start() throws Exception {
+        db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS ddl_owned_phi, ddl_owned_sink CASCADE");
+            s.execute("CREATE TABLE ddl_owned_phi (id int, ssn text, label text)");
+            s.execute("INSERT INTO ddl_owned_phi VALUES (1, '123-45-6789', 'Zebediah')");
+            s.execute("CREATE TABLE ddl_owned_sink (v text)");
+            s.execute("ALTER TABLE ddl_owned_phi OWNER TO " + db.user());
+            s.execute("ALTER TABLE ddl_owned_sink OWNER TO " + db.user());
+            s.execute("COMMENT ON COLUMN ddl_owned_phi.label IS 'phi:name'");
+        }
+        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
+        Files.writeString(dir.resolve("policy.yaml"), """
+                phi:
+                  clinical:
+                    columns:
+                      public.ddl_owned_phi.ssn: ssn
+                    discover_comments: true
+                masking:
+                  key_file: masking.key
+                """);
+        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
+                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (gw != null) {
+            gw.close();
+        }
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS ddl_owned_phi, ddl_owned_sink CASCADE");
+        }
+    }
+
+    @Test
+    void routesForPhiInsideTheServerAreRefusedBeforeTheyRun() throws Exception {
+        List<String> routes = List.of(
+                "CREATE FUNCTION ddl_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ddl_owned_sink"
+                        + " VALUES (NEW.ssn); RETURN NEW; END $$",
+                "/* looks harmless */ create or replace function ddl_fn2() returns int language sql as 'select 1'",
+                "CREATE TRIGGER ddl_tr BEFORE UPDATE ON ddl_owned_phi FOR EACH ROW EXECUTE FUNCTION ddl_fn()",
+                "CREATE CONSTRAINT TRIGGER ddl_ctr AFTER UPDATE ON ddl_owned_phi FOR EACH ROW EXECUTE FUNCTION ddl_fn()",
+                "CREATE RULE ddl_rule AS ON UPDATE TO ddl_owned_phi DO ALSO INSERT INTO ddl_owned_sink VALUES (OLD.ssn)",
+                "CREATE PUBLICATION ddl_pub FOR TABLE ddl_owned_phi",
+                "CREATE SERVER ddl_srv FOREIGN DATA WRAPPER postgres_fdw",
+                "ALTER FUNCTION ddl_missing() OWNER TO CURRENT_USER",
+                "COMMENT ON COLUMN ddl_owned_phi.label IS 'nothing to see'",
+                "ALTER TABLE ddl_owned_phi ALTER COLUMN label TYPE bytea USING convert_to(label, 'UTF8')",
+                "alter table public.ddl_owned_phi rename column ssn to s2",
+                "ALTER TABLE ddl_owned_phi DISABLE TRIGGER ALL");
+        try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            for (String sql : routes) {
+                assertThatThrownBy(() -> s.execute(sql)).as(sql).isInstanceOf(SQLException.class)
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).as(sql).isEqualTo("42501"));
+            }
+            s.execute("UPDATE ddl_owned_phi SET id = id");
+        }
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            assertThat(count(s, "SELECT count(*) FROM pg_proc WHERE proname LIKE 'ddl_fn%'")).isZero();
+            assertThat(count(s, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ddl_%'")).isZero();
+            assertThat(count(s, "SELECT count(*) FROM pg_rules WHERE rulename = 'ddl_rule'")).isZero();
+            assertThat(count(s, "SELECT count(*) FROM ddl_owned_sink")).isZero();
+            assertThat(count(s, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'ddl_owned_phi'"
+                    + " AND column_name = 'ssn' AND data_type = 'text'")).isOne();
+            try (ResultSet rs = s.executeQuery("SELECT col_description('ddl_owned_phi'::regclass, 3)")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("phi:name");
+            }
+        }
+        try (Connection c = gw.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT ssn, label FROM ddl_owned_phi")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("[SSN]");
+            assertThat(rs.getString(2)).isEqualTo("[NAME]");
+        }
+    }
+
+    @Test
+    void schemaWorkThatCannotMovePhiStillRuns() throws Exception {
+        try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TEMP TABLE ddl_scratch (x int)");
+            s.execute("ALTER TABLE ddl_scratch ADD COLUMN y int");
+            s.execute("CREATE INDEX ON ddl_owned_sink (v)");
+            s.execute("ALTER TABLE ddl_owned_sink ADD COLUMN IF NOT EXISTS note text");
+            s.execute("DROP TABLE ddl_scratch");
+        }
+    }
+
+    private static long count(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.phigate.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class DataRoutesTest {
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1'|CREATE FUNCTION",
+        "create or replace procedure p() language sql as $$ select 1 $$|CREATE PROCEDURE",
+        "/* c */ CREATE /* x */ TRIGGER t BEFORE UPDATE ON patients EXECUTE FUNCTION f()|CREATE TRIGGER",
+        "CREATE CONSTRAINT TRIGGER t AFTER UPDATE ON patients FOR EACH ROW EXECUTE FUNCTION f()|CREATE TRIGGER",
+        "CREATE OR REPLACE RULE r AS ON UPDATE TO patients DO ALSO NOTIFY x|CREATE RULE",
+        "CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE FUNCTION f()|CREATE EVENT",
+        "CREATE TRUSTED PROCEDURAL LANGUAGE plx|CREATE LANGUAGE",
+        "CREATE PUBLICATION p FOR TABLE patients|CREATE PUBLICATION",
+        "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p|CREATE SUBSCRIPTION",
+        "CREATE FOREIGN TABLE ft (x text) SERVER s|CREATE FOREIGN",
+        "CREATE USER MAPPING FOR CURRENT_USER SERVER s|CREATE USER MAPPING",
+        "CREATE AGGREGATE a (text) (sfunc = textcat, stype = text)|CREATE AGGREGATE",
+        "CREATE EXTENSION dblink|CREATE EXTENSION",
+        "ALTER FUNCTION f() SECURITY DEFINER|ALTER FUNCTION",
+        "ALTER ROUTINE f() RENAME TO g|ALTER ROUTINE",
+        "comment on column patients.ssn is null|COMMENT ON",
+        "SECURITY LABEL ON COLUMN patients.ssn IS 'x'|SECURITY LABEL",
+        "IMPORT FOREIGN SCHEMA public FROM SERVER s INTO x|IMPORT FOREIGN SCHEMA",
+    })
+    void namesTheRoute(String sql, String form) {
+        assertThat(DataRoutes.of(sql)).isEqualTo(form);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SELECT 'create function' FROM patients", "CREATE TABLE t (x int)", "CREATE TEMP TABLE trigger (x int)",
+        "CREATE INDEX ON t (x)", "CREATE VIEW v AS SELECT 1", "CREATE USER bob", "ALTER TABLE t ADD COLUMN y int",
+        "UPDATE t SET x = 1", "SELECT f()", "", "CREATE", "CREATE OR"})
+    void leavesOtherStatementsAlone(String sql) {
+        assertThat(DataRoutes.of(sql)).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ALTER TABLE t RENAME TO u", "/* x */ alter table t add y int", "(ALTER"})
+    void seesAnAlterBehindCommentsAndCase(String sql) {
+        assertThat(DataRoutes.isAlter(sql)).isTrue();
+    }
+}

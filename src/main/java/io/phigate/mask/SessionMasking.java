@@ -171,6 +171,15 @@ public final class SessionMasking {
      * copy would be read back unmasked.
      */
     public boolean copiesPhiOut(StatementAnalysis a) {
+        for (StatementAnalysis.ColumnWrite w : a.columnWrites()) {
+            PhiType into = tags.get(w.target());
+            for (ColumnRef src : w.sources()) {
+                PhiType from = tags.get(src);
+                if (from != null && from != into) {
+                    return true; // masked as something else, or not at all, from then on
+                }
+            }
+        }
         boolean readsPhi = false;
         for (TableRef t : a.reads()) {
             readsPhi |= phiTables.contains(t) && !a.writes().contains(t);

@@ -94,6 +94,7 @@ final class Lineage {
         final Set<TableRef> reads = new LinkedHashSet<>();
         final Set<TableRef> writes = new LinkedHashSet<>();
         final Set<String> opaqueFunctions = new LinkedHashSet<>();
+        final List<StatementAnalysis.ColumnWrite> columnWrites = new ArrayList<>();
         boolean copiesQuery;
 
         void addAll(Facts f) {
@@ -101,6 +102,7 @@ final class Lineage {
             reads.addAll(f.reads);
             writes.addAll(f.writes);
             opaqueFunctions.addAll(f.opaqueFunctions);
+            columnWrites.addAll(f.columnWrites);
             copiesQuery |= f.copiesQuery;
         }
     }
@@ -656,7 +658,7 @@ final class Lineage {
             Source t = targetScope.sources.getFirst();
             // EXCLUDED is the row proposed for insertion, shaped like the target.
             targetScope.sources.add(new Source("excluded", null, "excluded", true, t.columns, false));
-            updateSets(action.getUpdateSets(), targetScope);
+            updateSets(action.getUpdateSets(), targetScope, target);
             walk(action.getWhereExpression(), targetScope);
         }
         return returning(ins.getReturningClause(), targetScope, target);
@@ -675,7 +677,7 @@ final class Lineage {
             addFrom(sc, u.getFromItem());
         }
         joins(sc, u.getJoins());
-        updateSets(u.getUpdateSets(), sc);
+        updateSets(u.getUpdateSets(), sc, target);
         walk(u.getWhere(), sc);
         return returning(u.getReturningClause(), sc, target);
     }
@@ -723,7 +725,7 @@ final class Lineage {
                     }
                     case MergeUpdate mu -> {
                         facts.operations.add(Operation.UPDATE);
-                        updateSets(mu.getUpdateSets(), sc);
+                        updateSets(mu.getUpdateSets(), sc, target);
                         walk(mu.getWhereCondition(), sc);
                     }
                     case MergeDelete md -> {
@@ -744,15 +746,30 @@ final class Lineage {
         }
     }
 
-    private void updateSets(List<UpdateSet> sets, Scope sc) {
+    /**
+     * Each SET target with the lineage of its new value, so that masking can refuse an UPDATE that moves a PHI value
+     * into a column tagged for something else, or for nothing, in the same table: {@code SET state = ssn} would
+     * make the next {@code SELECT state} return the SSN as stored. {@code SET (a, b) = (SELECT ...)} and any other
+     * shape whose values do not pair with its columns gives every target the union of all its values' sources.
+     */
+    private void updateSets(List<UpdateSet> sets, Scope sc, TableRef target) {
         if (sets == null) {
             return;
         }
         for (UpdateSet s : sets) {
+            List<Set<ColumnRef>> values = new ArrayList<>();
             if (s.getValues() != null) {
                 for (Expression e : s.getValues()) {
-                    walk(e, sc);
+                    values.add(expression(e, sc).sources);
                 }
+            }
+            List<Column> columns = s.getColumns() == null ? List.of() : s.getColumns();
+            Set<ColumnRef> all = new LinkedHashSet<>();
+            values.forEach(all::addAll);
+            for (int i = 0; i < columns.size(); i++) {
+                Set<ColumnRef> from = values.size() == columns.size() ? values.get(i) : all;
+                ColumnRef to = new ColumnRef(target.schema(), target.table(), fold(columns.get(i).getColumnName()));
+                facts.columnWrites.add(new StatementAnalysis.ColumnWrite(to, Set.copyOf(from)));
             }
         }
     }

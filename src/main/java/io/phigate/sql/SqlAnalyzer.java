@@ -283,7 +283,7 @@ public final class SqlAnalyzer {
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.reads)),
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.writes)), outputs,
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.opaqueFunctions)), facts.copiesQuery,
-                    cursor, setting, settingValue, true, null, text);
+                    cursor, setting, settingValue, true, null, text, List.copyOf(facts.columnWrites));
         }
     }
 
@@ -390,6 +390,7 @@ public final class SqlAnalyzer {
             // EXPLAIN ANALYZE runs the statement; its results are discarded but its effects are not.
             r.facts.operations.addAll(inner.facts.operations);
             r.facts.copiesQuery = inner.facts.copiesQuery;
+            r.facts.columnWrites.addAll(inner.facts.columnWrites);
         }
         r.outputs = List.of(new OutputColumn("QUERY PLAN", Set.of(), false, false));
         return r;

@@ -23,11 +23,26 @@ import java.util.Set;
  *                         field is empty
  * @param error            the parser's complaint, without the statement text
  * @param text             this statement's own text (one statement of a multi-statement string)
+ * @param columnWrites     for UPDATE (and INSERT ... ON CONFLICT DO UPDATE): each SET target column with the
+ *                         columns its new value derives from
  */
 public record StatementAnalysis(StatementKind kind, Set<Operation> operations, Set<TableRef> reads,
                                 Set<TableRef> writes, List<OutputColumn> outputs, Set<String> opaqueFunctions,
                                 boolean copiesQuery, String cursor, String setting, String settingValue,
-                                boolean parsed, String error, String text) {
+                                boolean parsed, String error, String text, List<ColumnWrite> columnWrites) {
+
+    /** A column an UPDATE sets, and the columns the new value derives from. */
+    public record ColumnWrite(ColumnRef target, Set<ColumnRef> sources) {
+    }
+
+    /** An analysis that sets no columns. */
+    public StatementAnalysis(StatementKind kind, Set<Operation> operations, Set<TableRef> reads,
+                             Set<TableRef> writes, List<OutputColumn> outputs, Set<String> opaqueFunctions,
+                             boolean copiesQuery, String cursor, String setting, String settingValue,
+                             boolean parsed, String error, String text) {
+        this(kind, operations, reads, writes, outputs, opaqueFunctions, copiesQuery, cursor, setting, settingValue,
+                parsed, error, text, List.of());
+    }
 
     public static StatementAnalysis unparsed(String text, String error) {
         return new StatementAnalysis(StatementKind.OTHER, Set.of(), Set.of(), Set.of(), List.of(), Set.of(), false,

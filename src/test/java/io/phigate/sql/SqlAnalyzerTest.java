@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 
@@ -89,5 +90,27 @@ class SqlAnalyzerTest {
         // The bar is well under 1 ms; this shared machine runs at load 15-20 on 2 cores, so the test only
         // catches an order-of-magnitude regression. LineageBenchmark has the figures (docs/performance.md).
         assertThat(best).isLessThan(5_000_000L);
+    }
+
+    @Test
+    void anUpdateRecordsWhereEachSetTargetsValueComesFrom() {
+        StatementAnalysis a = analyzer.analyze("update patients p set state = ssn, city = upper(p.city),"
+                + " street = substring(last_name from 2) where id = 1").getFirst();
+        ColumnRef ssn = new ColumnRef("public", "patients", "ssn");
+        assertThat(a.columnWrites()).containsExactly(
+                new StatementAnalysis.ColumnWrite(new ColumnRef("public", "patients", "state"), Set.of(ssn)),
+                new StatementAnalysis.ColumnWrite(new ColumnRef("public", "patients", "city"),
+                        Set.of(new ColumnRef("public", "patients", "city"))),
+                new StatementAnalysis.ColumnWrite(new ColumnRef("public", "patients", "street"),
+                        Set.of(new ColumnRef("public", "patients", "last_name"))));
+        assertThat(analyzer.analyze("update patients p set (sex, zip) = (select q.email, q.phone from patients q"
+                + " where q.id = p.id) where id = 1").getFirst().columnWrites()).containsExactly(
+                new StatementAnalysis.ColumnWrite(new ColumnRef("public", "patients", "sex"),
+                        Set.of(new ColumnRef("public", "patients", "email"), new ColumnRef("public", "patients", "phone"))),
+                new StatementAnalysis.ColumnWrite(new ColumnRef("public", "patients", "zip"),
+                        Set.of(new ColumnRef("public", "patients", "email"), new ColumnRef("public", "patients", "phone"))));
+        assertThat(analyzer.analyze("insert into patients (id) values (1) on conflict (id) do update set"
+                + " state = patients.ssn").getFirst().columnWrites())
+                .containsExactly(new StatementAnalysis.ColumnWrite(new ColumnRef("public", "patients", "state"), Set.of(ssn)));
     }
 }

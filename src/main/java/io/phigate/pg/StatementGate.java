@@ -200,12 +200,13 @@ final class StatementGate {
                         + " phi." + upstream + ".functions");
             }
         }
-        if (a.kind() == StatementKind.DDL || a.kind() == StatementKind.OTHER) {
+        if (a.kind() == StatementKind.DDL || a.kind() == StatementKind.GRANT || a.kind() == StatementKind.OTHER) {
             String route = io.phigate.sql.DataRoutes.of(a.text());
             if (route != null) {
-                return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, route + " can move PHI inside the server where"
-                        + " phigate cannot follow it (server-side code, rules, replication, foreign tables, the column"
-                        + " comments tags are read from); refused for a session that sees PHI masked");
+                return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, route + " can move PHI inside the server, or open it"
+                        + " to others, where phigate cannot follow it (server-side code, rules, replication, foreign"
+                        + " tables, grants and roles, the column comments tags are read from); refused for a session"
+                        + " that sees PHI masked");
             }
             if (io.phigate.sql.DataRoutes.isAlter(a.text())) {
                 for (io.phigate.sql.TableRef t : a.writes()) {

@@ -7,15 +7,16 @@ import java.util.Set;
 /**
  * DDL that builds a route for data inside the server, out of phigate's sight: code that runs there (functions,
  * procedures, triggers, rules, event triggers, aggregates, operators, casts, languages, extensions), ways out of it
- * (publications, subscriptions, foreign servers and tables), and the column comments masking reads tags from. A
- * trigger an agent writes copies {@code NEW.ssn} into a table nobody tagged on the next UPDATE; no statement the
- * agent sends afterwards names the PHI column, so lineage has nothing to follow.
+ * (publications, subscriptions, foreign servers and tables), the column comments masking reads tags from, and
+ * access for other principals who would read the data without phigate (GRANT, roles, row security policies,
+ * default privileges). A trigger an agent writes copies {@code NEW.ssn} into a table nobody tagged on the next
+ * UPDATE; no statement the agent sends afterwards names the PHI column, so lineage has nothing to follow.
  */
 public final class DataRoutes {
     /** What may follow CREATE [OR REPLACE] [CONSTRAINT | TRUSTED | PROCEDURAL] or ALTER. */
     private static final Set<String> OBJECTS = Set.of("function", "procedure", "routine", "trigger", "rule", "event",
             "aggregate", "operator", "cast", "transform", "language", "extension", "publication", "subscription",
-            "server", "foreign");
+            "server", "foreign", "policy", "role", "group", "default");
 
     private DataRoutes() {
     }
@@ -46,6 +47,9 @@ public final class DataRoutes {
             case "comment" -> {
                 return "COMMENT ON";
             }
+            case "grant" -> {
+                return "GRANT";
+            }
             case "security" -> {
                 return word(t, i + 1, "label") ? "SECURITY LABEL" : null;
             }
@@ -63,8 +67,8 @@ public final class DataRoutes {
                 if (j < t.size() && t.get(j).type() == Lexer.Type.WORD && OBJECTS.contains(t.get(j).value())) {
                     return (first + " " + t.get(j).value()).toUpperCase(Locale.ROOT);
                 }
-                if (word(t, j, "user") && word(t, j + 1, "mapping")) {
-                    return (first + " USER MAPPING").toUpperCase(Locale.ROOT);
+                if (word(t, j, "user")) {
+                    return (first + (word(t, j + 1, "mapping") ? " USER MAPPING" : " USER")).toUpperCase(Locale.ROOT);
                 }
                 return null;
             }

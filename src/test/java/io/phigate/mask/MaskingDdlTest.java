@@ -81,7 +81,9 @@ class MaskingDdlTest {
                 "COMMENT ON COLUMN ddl_owned_phi.label IS 'nothing to see'",
                 "ALTER TABLE ddl_owned_phi ALTER COLUMN label TYPE bytea USING convert_to(label, 'UTF8')",
                 "alter table public.ddl_owned_phi rename column ssn to s2",
-                "ALTER TABLE ddl_owned_phi DISABLE TRIGGER ALL");
+                "ALTER TABLE ddl_owned_phi DISABLE TRIGGER ALL",
+                "GRANT SELECT ON ddl_owned_phi TO PUBLIC",
+                "CREATE ROLE ddl_reader LOGIN PASSWORD 'x'");
         try (Connection c = gw.connect(); Statement s = c.createStatement()) {
             for (String sql : routes) {
                 assertThatThrownBy(() -> s.execute(sql)).as(sql).isInstanceOf(SQLException.class)
@@ -94,6 +96,8 @@ class MaskingDdlTest {
             assertThat(count(s, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ddl_%'")).isZero();
             assertThat(count(s, "SELECT count(*) FROM pg_rules WHERE rulename = 'ddl_rule'")).isZero();
             assertThat(count(s, "SELECT count(*) FROM ddl_owned_sink")).isZero();
+            assertThat(count(s, "SELECT count(*) FROM information_schema.role_table_grants WHERE table_name ="
+                    + " 'ddl_owned_phi' AND grantee = 'PUBLIC'")).isZero();
             assertThat(count(s, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'ddl_owned_phi'"
                     + " AND column_name = 'ssn' AND data_type = 'text'")).isOne();
             try (ResultSet rs = s.executeQuery("SELECT col_description('ddl_owned_phi'::regclass, 3)")) {

@@ -27,6 +27,13 @@ class DataRoutesTest {
         "comment on column patients.ssn is null|COMMENT ON",
         "SECURITY LABEL ON COLUMN patients.ssn IS 'x'|SECURITY LABEL",
         "IMPORT FOREIGN SCHEMA public FROM SERVER s INTO x|IMPORT FOREIGN SCHEMA",
+        "GRANT SELECT ON patients TO PUBLIC|GRANT",
+        "grant pg_read_all_data to bob|GRANT",
+        "CREATE USER bob PASSWORD 'x'|CREATE USER",
+        "CREATE ROLE bob LOGIN|CREATE ROLE",
+        "ALTER ROLE bob SUPERUSER|ALTER ROLE",
+        "CREATE POLICY p ON patients USING (true)|CREATE POLICY",
+        "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC|ALTER DEFAULT",
     })
     void namesTheRoute(String sql, String form) {
         assertThat(DataRoutes.of(sql)).isEqualTo(form);
@@ -35,7 +42,7 @@ class DataRoutesTest {
     @ParameterizedTest
     @ValueSource(strings = {
         "SELECT 'create function' FROM patients", "CREATE TABLE t (x int)", "CREATE TEMP TABLE trigger (x int)",
-        "CREATE INDEX ON t (x)", "CREATE VIEW v AS SELECT 1", "CREATE USER bob", "ALTER TABLE t ADD COLUMN y int",
+        "CREATE INDEX ON t (x)", "CREATE VIEW v AS SELECT 1", "REVOKE ALL ON t FROM bob", "ALTER TABLE t ADD COLUMN y int",
         "UPDATE t SET x = 1", "SELECT f()", "", "CREATE", "CREATE OR"})
     void leavesOtherStatementsAlone(String sql) {
         assertThat(DataRoutes.of(sql)).isNull();

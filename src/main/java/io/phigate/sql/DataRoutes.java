@@ -61,6 +61,12 @@ public final class DataRoutes {
                 if (first.equals("create") && word(t, j, "or") && word(t, j + 1, "replace")) {
                     j += 2;
                 }
+                if (first.equals("create")) {
+                    String nested = nestedRoute(t, j);
+                    if (nested != null) {
+                        return nested;
+                    }
+                }
                 while (word(t, j, "constraint") || word(t, j, "trusted") || word(t, j, "procedural")) {
                     j++;
                 }
@@ -76,6 +82,35 @@ public final class DataRoutes {
                 return null;
             }
         }
+    }
+
+    /**
+     * Routes inside a CREATE that names no route object first: a schema created with subcommands (CREATE SCHEMA s
+     * CREATE TRIGGER ... ON public.patients), a table that becomes a partition or child of another (rows written to
+     * a tagged parent would land in an untagged table), and a table filled from a prepared statement, whose
+     * lineage this text does not show (CREATE TABLE t AS EXECUTE p).
+     */
+    private static String nestedRoute(List<Lexer.Token> t, int from) {
+        boolean schema = word(t, from, "schema");
+        boolean table = false;
+        for (int k = from; k < t.size() && k <= from + 3; k++) {
+            table |= word(t, k, "table");
+        }
+        for (int k = from + 1; k < t.size(); k++) {
+            if (schema && (t.get(k).is("create") || t.get(k).is("grant"))) {
+                return "CREATE SCHEMA with " + t.get(k).value().toUpperCase(Locale.ROOT);
+            }
+            if (table && t.get(k).is("partition") && word(t, k + 1, "of")) {
+                return "CREATE TABLE ... PARTITION OF";
+            }
+            if (table && t.get(k).is("inherits")) {
+                return "CREATE TABLE ... INHERITS";
+            }
+            if (table && t.get(k).is("as") && word(t, k + 1, "execute")) {
+                return "CREATE TABLE ... AS EXECUTE";
+            }
+        }
+        return null;
     }
 
     /** True when the statement's first word is ALTER (comments and parentheses before it skipped). */

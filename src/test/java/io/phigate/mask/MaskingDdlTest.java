@@ -83,6 +83,7 @@ class MaskingDdlTest {
                 "alter table public.ddl_owned_phi rename column ssn to s2",
                 "ALTER TABLE ddl_owned_phi DISABLE TRIGGER ALL",
                 "GRANT SELECT ON ddl_owned_phi TO PUBLIC",
+                "PREPARE ddl_p AS SELECT ssn FROM ddl_owned_phi; CREATE TABLE ddl_copy AS EXECUTE ddl_p",
                 "CREATE ROLE ddl_reader LOGIN PASSWORD 'x'");
         try (Connection c = gw.connect(); Statement s = c.createStatement()) {
             for (String sql : routes) {
@@ -96,6 +97,7 @@ class MaskingDdlTest {
             assertThat(count(s, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ddl_%'")).isZero();
             assertThat(count(s, "SELECT count(*) FROM pg_rules WHERE rulename = 'ddl_rule'")).isZero();
             assertThat(count(s, "SELECT count(*) FROM ddl_owned_sink")).isZero();
+            assertThat(count(s, "SELECT count(*) FROM pg_class WHERE relname = 'ddl_copy'")).isZero();
             assertThat(count(s, "SELECT count(*) FROM information_schema.role_table_grants WHERE table_name ="
                     + " 'ddl_owned_phi' AND grantee = 'PUBLIC'")).isZero();
             assertThat(count(s, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'ddl_owned_phi'"

@@ -34,6 +34,12 @@ class DataRoutesTest {
         "ALTER ROLE bob SUPERUSER|ALTER ROLE",
         "CREATE POLICY p ON patients USING (true)|CREATE POLICY",
         "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC|ALTER DEFAULT",
+        "CREATE SCHEMA s CREATE TRIGGER t AFTER UPDATE ON public.patients FOR EACH ROW EXECUTE FUNCTION f()|CREATE SCHEMA with CREATE",
+        "create schema s authorization bob grant select on t to public|CREATE SCHEMA with GRANT",
+        "CREATE TABLE p2 PARTITION OF patients FOR VALUES FROM (1) TO (10)|CREATE TABLE ... PARTITION OF",
+        "CREATE UNLOGGED TABLE c () INHERITS (patients)|CREATE TABLE ... INHERITS",
+        "CREATE TEMP TABLE t AS EXECUTE p|CREATE TABLE ... AS EXECUTE",
+        "create table if not exists t as execute p (1)|CREATE TABLE ... AS EXECUTE",
     })
     void namesTheRoute(String sql, String form) {
         assertThat(DataRoutes.of(sql)).isEqualTo(form);
@@ -41,7 +47,8 @@ class DataRoutesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
-        "SELECT 'create function' FROM patients", "CREATE TABLE t (x int)", "CREATE TEMP TABLE trigger (x int)",
+        "SELECT 'create function' FROM patients", "CREATE TABLE t (x int)", "CREATE SCHEMA s",
+        "CREATE SCHEMA IF NOT EXISTS s AUTHORIZATION bob", "CREATE TABLE t (x int) PARTITION BY RANGE (x)", "CREATE TEMP TABLE trigger (x int)",
         "CREATE INDEX ON t (x)", "CREATE VIEW v AS SELECT 1", "REVOKE ALL ON t FROM bob", "ALTER TABLE t ADD COLUMN y int",
         "UPDATE t SET x = 1", "SELECT f()", "", "CREATE", "CREATE OR"})
     void leavesOtherStatementsAlone(String sql) {

@@ -18,7 +18,10 @@ public final class GuardedCatalog implements Catalog {
             "database_to_xmlschema", "database_to_xml_and_xmlschema", "lo_from_bytea", "lo_put", "lo_create",
             "lo_creat", "lo_import", "lo_export", "lo_get", "lowrite", "loread", "lo_open", "pg_read_file",
             "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "pg_file_write", "dblink", "dblink_exec",
-            "pg_notify", "pg_logical_emit_message", "txid_current_snapshot", "ts_stat", "xpath_table");
+            "pg_notify", "pg_logical_emit_message", "txid_current_snapshot", "ts_stat", "xpath_table",
+            // a value stored where it can be read back later: a sequence's last_value, an advisory lock's key in
+            // pg_locks; and other sessions' statement texts, literals included
+            "setval", "pg_stat_get_activity", "pg_stat_get_backend_activity", "pg_stat_statements");
 
     private final Catalog inner;
 
@@ -43,7 +46,8 @@ public final class GuardedCatalog implements Catalog {
     @Override
     public boolean isTransparentFunction(String schema, String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        if (OPAQUE_BUILT_INS.contains(n) || n.startsWith("dblink") || n.startsWith("lo_")) {
+        if (OPAQUE_BUILT_INS.contains(n) || n.startsWith("dblink") || n.startsWith("lo_")
+                || n.startsWith("pg_advisory_") || n.startsWith("pg_try_advisory_")) {
             return false;
         }
         return inner.isTransparentFunction(schema, name);

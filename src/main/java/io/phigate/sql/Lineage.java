@@ -131,11 +131,15 @@ final class Lineage {
 
     final Facts facts = new Facts();
     /**
-     * Every name a column reference anywhere in the statement used (the column's and its qualifier's), for the
-     * safety net in {@link #expression}: a name in an output expression that no visit reached means JSqlParser
-     * hid part of the expression from its visitor.
+     * The names column references used (the column's and its qualifier's) in the expression being analysed, its
+     * subqueries included, for the safety net in {@link #expression}: a name in an output expression that no visit
+     * of that expression reached means JSqlParser hid part of it from its visitor. Per expression, because a
+     * sibling's visit proves nothing: in {@code SELECT lower(ssn), json_object('k' VALUE ssn)} the second ssn is
+     * hidden although the first was seen.
      */
-    private final Set<String> visitedNames = new java.util.HashSet<>();
+    private Set<String> visitedNames = new java.util.HashSet<>();
+    /** Every relation name and alias the statement's FROM lists bring into scope. */
+    private final Set<String> relationNames = new java.util.HashSet<>();
     private final Catalog catalog;
     private final Views views;
     private final int viewDepth;
@@ -539,9 +543,9 @@ final class Lineage {
         sc.sources.add(s);
         // Relation names are not column references; the safety net in expression() must not read a subquery's
         // FROM patients as a whole-row reference to an outer patients.
-        visitedNames.add(s.alias);
+        relationNames.add(s.alias);
         if (s.table != null) {
-            visitedNames.add(s.table);
+            relationNames.add(s.table);
         }
         if (s.columns == null) {
             sc.star.add(new Col("*", Lin.OPAQUE));
@@ -791,17 +795,25 @@ final class Lineage {
     /** The lineage of a value expression; a plain column reference keeps its column's directness. */
     private Lin expression(Expression e, Scope sc) {
         if (e instanceof Column c) {
+            visited(c);
             return column(c, sc);
         }
-        Collector col = new Collector(sc);
-        e.accept(col, null);
-        Set<ColumnRef> sources = col.sources;
-        Set<ColumnRef> missed = unvisitedColumns(e, sc);
-        if (!missed.isEmpty()) {
-            sources = new LinkedHashSet<>(sources);
-            sources.addAll(missed);
+        Set<String> enclosing = visitedNames;
+        visitedNames = new java.util.HashSet<>();
+        try {
+            Collector col = new Collector(sc);
+            e.accept(col, null);
+            Set<ColumnRef> sources = col.sources;
+            Set<ColumnRef> missed = unvisitedColumns(e, sc);
+            if (!missed.isEmpty()) {
+                sources = new LinkedHashSet<>(sources);
+                sources.addAll(missed);
+            }
+            return new Lin(sources, false, col.opaque);
+        } finally {
+            enclosing.addAll(visitedNames); // what a subquery's items used, its enclosing expression used too
+            visitedNames = enclosing;
         }
-        return new Lin(sources, false, col.opaque);
     }
 
     /**
@@ -823,7 +835,7 @@ final class Lineage {
         Lin nothing = unresolved(sc);
         for (int i = 0; i < t.size(); i++) {
             Lexer.Token k = t.get(i);
-            if (!k.isName() || visitedNames.contains(k.value())
+            if (!k.isName() || visitedNames.contains(k.value()) || relationNames.contains(k.value())
                     || (i + 1 < t.size() && t.get(i + 1).isSymbol("("))) {
                 continue;
             }

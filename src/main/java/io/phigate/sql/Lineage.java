@@ -138,8 +138,6 @@ final class Lineage {
      * hidden although the first was seen.
      */
     private Set<String> visitedNames = new java.util.HashSet<>();
-    /** Every relation name and alias the statement's FROM lists bring into scope. */
-    private final Set<String> relationNames = new java.util.HashSet<>();
     private final Catalog catalog;
     private final Views views;
     private final int viewDepth;
@@ -539,14 +537,8 @@ final class Lineage {
         }
     }
 
-    private void add(Scope sc, Source s) {
+    private static void add(Scope sc, Source s) {
         sc.sources.add(s);
-        // Relation names are not column references; the safety net in expression() must not read a subquery's
-        // FROM patients as a whole-row reference to an outer patients.
-        relationNames.add(s.alias);
-        if (s.table != null) {
-            relationNames.add(s.table);
-        }
         if (s.columns == null) {
             sc.star.add(new Col("*", Lin.OPAQUE));
         } else {
@@ -822,7 +814,10 @@ final class Lineage {
      * WITHIN GROUP ordering were all found that way, each a value reaching the client unmasked). This reads the
      * expression's own text instead: every name in it that is a column or a row alias in scope, was not used by
      * any column reference the visitors saw, and is not a function's name, counts as a source. It can only add
-     * sources, so the worst it does is mask a value that needed none.
+     * sources, so the worst it does is mask a value that needed none: a subquery that names the outer query's
+     * unaliased table ({@code SELECT (SELECT count(*) FROM patients) FROM patients}) reads as a whole-row
+     * reference. Relation names are not excluded, because a row alias is a value: json_object('k' VALUE p) is
+     * the whole row p.
      */
     private Set<ColumnRef> unvisitedColumns(Expression e, Scope sc) {
         List<Lexer.Token> t;
@@ -835,7 +830,7 @@ final class Lineage {
         Lin nothing = unresolved(sc);
         for (int i = 0; i < t.size(); i++) {
             Lexer.Token k = t.get(i);
-            if (!k.isName() || visitedNames.contains(k.value()) || relationNames.contains(k.value())
+            if (!k.isName() || visitedNames.contains(k.value())
                     || (i + 1 < t.size() && t.get(i + 1).isSymbol("("))) {
                 continue;
             }

@@ -91,6 +91,8 @@ final class AuditJournal {
     final java.util.concurrent.atomic.LongAdder preallocated = new java.util.concurrent.atomic.LongAdder();
     /** Segments not yet wholly ingested, oldest first; the writer adds at the tail, the ingester removes the head. */
     final ConcurrentLinkedDeque<Segment> segments = new ConcurrentLinkedDeque<>();
+    /** The newest segment's id this process created or found at open; the writer's, in {@link #create}. */
+    private long newestId = -1;
     private final FileChannel lockFile;
     private final FileLock lock;
 
@@ -218,7 +220,14 @@ final class AuditJournal {
      * zero-filled to {@link #segmentBytes}, when one is ready, else an empty file.
      */
     Segment create() throws IOException {
-        long id = segments.isEmpty() ? lastId() + 1 : segments.getLast().id + 1;
+        // Not from segments alone: the ingester removes its head at any moment, so isEmpty() then getLast() threw
+        // NoSuchElementException when it took the only segment in between (seen at 2,000 sessions opening at
+        // once), and an empty list sent the numbering back to the oldest file left in the folder.
+        if (newestId < 0) {
+            newestId = lastId();
+        }
+        Segment newest = segments.peekLast();
+        long id = Math.max(newestId, newest == null ? 0 : newest.id) + 1;
         Path p = dir.resolve(String.format("%020d%s", id, SUFFIX));
         if (Files.exists(p)) {
             throw new java.nio.file.FileAlreadyExistsException(p.toString());
@@ -242,6 +251,7 @@ final class AuditJournal {
         syncDirectory();
         var s = new Segment(id, p);
         s.preallocated = fromSpare;
+        newestId = id;
         segments.addLast(s);
         return s;
     }

@@ -287,6 +287,48 @@ class AuditJournalTest {
         assertThat(report.recordsPerReplica()).containsEntry(AuditConfig.DEFAULT_REPLICA, id);
     }
 
+    @Test
+    void segmentNumbersOnlyGrowWhileTheIngesterTakesSegmentsAway() throws Exception {
+        Path journalDir = dir.resolve("numbering");
+        var journal = AuditJournal.open(journalDir, 1 << 20);
+        try {
+            AuditJournal.Segment first = journal.create();
+            first.sealed = true;
+            journal.segments.pollFirst(); // the ingester took it, as it does once the store holds all of it
+            Files.delete(first.path);
+            assertThat(journal.create().id).as("an empty list does not restart the numbering").isEqualTo(first.id + 1);
+
+            // The ingester removes the head while the writer creates: create() must never see a list that emptied
+            // between two looks at it, and the numbers must keep growing.
+            var stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread ingester = Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    AuditJournal.Segment s = journal.segments.pollFirst();
+                    if (s != null) {
+                        try {
+                            Files.deleteIfExists(s.path);
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }
+                }
+            });
+            long last = first.id + 1;
+            try {
+                for (int i = 0; i < 300; i++) {
+                    long id = journal.create().id;
+                    assertThat(id).isGreaterThan(last);
+                    last = id;
+                }
+            } finally {
+                stop.set(true);
+                ingester.join();
+            }
+        } finally {
+            journal.close();
+        }
+    }
+
     /** Frames for records 1..n as the writer lays them out, with a valid chain. */
     private static ByteBuffer frames(int n) {
         ByteBuffer out = ByteBuffer.allocate(4096);

@@ -89,12 +89,12 @@ public final class SessionMasking {
         return Optional.ofNullable(tags.get(column));
     }
 
-    /** True when the statement reads or writes a table with PHI columns, or one of its outputs derives from PHI. */
     /** True when the relation has a column tagged with a PHI type. */
     public boolean holdsPhi(TableRef t) {
         return phiTables.contains(t);
     }
 
+    /** True when the statement reads or writes a table with PHI columns, or one of its outputs derives from PHI. */
     public boolean touchesPhi(StatementAnalysis a) {
         for (TableRef t : a.reads()) {
             if (phiTables.contains(t)) {

@@ -219,8 +219,9 @@ final class StatementGate {
             }
         }
         if ((a.copiesQuery() && masking.touchesPhi(a)) || masking.copiesPhiOut(a)) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "this statement would copy PHI into a table or file"
-                    + " phigate does not mask (CREATE TABLE AS, SELECT INTO, INSERT ... SELECT, COPY to a file);"
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "this statement would copy PHI into a table, column or"
+                    + " file phigate does not mask (CREATE TABLE AS, SELECT INTO, INSERT ... SELECT, UPDATE ... SET of"
+                    + " a PHI value into a column tagged otherwise or not at all, COPY to a file);"
                     + " refused for a session that sees PHI masked");
         }
         if (a.setting() != null && GUARDED_SETTINGS.contains(a.setting())

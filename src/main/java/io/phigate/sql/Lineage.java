@@ -820,12 +820,7 @@ final class Lineage {
      * the whole row p.
      */
     private Set<ColumnRef> unvisitedColumns(Expression e, Scope sc) {
-        List<Lexer.Token> t;
-        try {
-            t = Lexer.tokens(e.toString());
-        } catch (RuntimeException unreadable) {
-            return Set.of();
-        }
+        List<Lexer.Token> t = Lexer.tokens(e.toString());
         Set<ColumnRef> out = new LinkedHashSet<>();
         Lin nothing = unresolved(sc);
         for (int i = 0; i < t.size(); i++) {

@@ -200,21 +200,18 @@ final class StatementGate {
                         + " phi." + upstream + ".functions");
             }
         }
-        if (a.kind() == StatementKind.DDL || a.kind() == StatementKind.GRANT || a.kind() == StatementKind.OTHER) {
-            String route = io.phigate.sql.DataRoutes.of(a.text());
-            if (route != null) {
-                return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, route + " can move PHI inside the server, or open it"
-                        + " to others, where phigate cannot follow it (server-side code, rules, replication, foreign"
-                        + " tables, grants and roles, the column comments tags are read from); refused for a session"
-                        + " that sees PHI masked");
-            }
-            if (io.phigate.sql.DataRoutes.isAlter(a.text())) {
-                for (io.phigate.sql.TableRef t : a.writes()) {
-                    if (masking.holdsPhi(t)) {
-                        return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "ALTER of " + t + ", which holds PHI,"
-                                + " is refused for a session that sees PHI masked: retyping or reshaping a tagged"
-                                + " column changes what masking reads; schema changes belong to a role that sees PHI");
-                    }
+        if (a.dataRoute() != null) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, a.dataRoute() + " can move PHI inside the server, or"
+                    + " open it to others, where phigate cannot follow it (server-side code, rules, replication,"
+                    + " foreign tables, grants and roles, the column comments tags are read from); refused for a"
+                    + " session that sees PHI masked");
+        }
+        if (a.altersRelation()) {
+            for (io.phigate.sql.TableRef t : a.writes()) {
+                if (masking.holdsPhi(t)) {
+                    return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "ALTER of " + t + ", which holds PHI,"
+                            + " is refused for a session that sees PHI masked: retyping or reshaping a tagged"
+                            + " column changes what masking reads; schema changes belong to a role that sees PHI");
                 }
             }
         }

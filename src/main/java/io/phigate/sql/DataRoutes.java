@@ -21,20 +21,17 @@ public final class DataRoutes {
     private DataRoutes() {
     }
 
+    /** {@link #of(List)} of a statement's text. */
+    static String of(String statement) {
+        return of(Lexer.tokens(statement));
+    }
+
     /**
      * The statement's form in upper case ({@code "CREATE TRIGGER"}, {@code "COMMENT ON"}) when it builds such a
-     * route, or null. Reads the text's own tokens, so comments, quoting and case do not hide the form.
+     * route, or null. Reads the statement's tokens, so comments, quoting and case do not hide the form. Called by
+     * {@link SqlAnalyzer} once per statement text, with the tokens it has already read.
      */
-    public static String of(String statement) {
-        if (statement == null) {
-            return null;
-        }
-        List<Lexer.Token> t;
-        try {
-            t = Lexer.tokens(statement);
-        } catch (RuntimeException unreadable) {
-            return null; // an unreadable statement is refused as unparsed before it gets here
-        }
+    static String of(List<Lexer.Token> t) {
         int i = 0;
         while (i < t.size() && t.get(i).isSymbol("(")) {
             i++;
@@ -113,19 +110,17 @@ public final class DataRoutes {
         return null;
     }
 
+    /** {@link #isAlter(List)} of a statement's text. */
+    static boolean isAlter(String statement) {
+        return isAlter(Lexer.tokens(statement));
+    }
+
     /** True when the statement's first word is ALTER (comments and parentheses before it skipped). */
-    public static boolean isAlter(String statement) {
-        if (statement == null) {
-            return false;
-        }
-        try {
-            for (Lexer.Token k : Lexer.tokens(statement)) {
-                if (!k.isSymbol("(")) {
-                    return k.is("alter");
-                }
+    static boolean isAlter(List<Lexer.Token> t) {
+        for (Lexer.Token k : t) {
+            if (!k.isSymbol("(")) {
+                return k.is("alter");
             }
-        } catch (RuntimeException unreadable) {
-            return false;
         }
         return false;
     }

@@ -271,6 +271,8 @@ public final class SqlAnalyzer {
         String cursor;
         String setting;
         String settingValue;
+        String dataRoute;
+        boolean altersRelation;
 
         Result(StatementKind kind, Operation... ops) {
             this.kind = kind;
@@ -283,7 +285,8 @@ public final class SqlAnalyzer {
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.reads)),
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.writes)), outputs,
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.opaqueFunctions)), facts.copiesQuery,
-                    cursor, setting, settingValue, true, null, text, List.copyOf(facts.columnWrites));
+                    cursor, setting, settingValue, true, null, text, List.copyOf(facts.columnWrites), dataRoute,
+                    altersRelation);
         }
     }
 
@@ -294,6 +297,15 @@ public final class SqlAnalyzer {
     // ---- dispatch ----------------------------------------------------------------------------------------------
 
     private Result statement(String text, List<Token> t) {
+        Result r = dispatch(text, t);
+        if (r.dataRoute == null) { // EXPLAIN ANALYZE has taken its statement's already
+            r.dataRoute = DataRoutes.of(t);
+        }
+        r.altersRelation |= DataRoutes.isAlter(t);
+        return r;
+    }
+
+    private Result dispatch(String text, List<Token> t) {
         Token first = t.getFirst();
         if (first.isSymbol("(")) {
             return fromQuery(query(text, t, 0));
@@ -391,6 +403,8 @@ public final class SqlAnalyzer {
             r.facts.operations.addAll(inner.facts.operations);
             r.facts.copiesQuery = inner.facts.copiesQuery;
             r.facts.columnWrites.addAll(inner.facts.columnWrites);
+            r.dataRoute = inner.dataRoute;
+            r.altersRelation = inner.altersRelation;
         }
         r.outputs = List.of(new OutputColumn("QUERY PLAN", Set.of(), false, false));
         return r;
@@ -667,7 +681,8 @@ public final class SqlAnalyzer {
                 if (verb.equals("create")) {
                     int as = topLevel(t, n, "as");
                     if (as >= 0 && as + 1 < t.size() && t.get(as + 1).is("execute")) {
-                        // CREATE TABLE ... AS EXECUTE stores a prepared statement's rows; PREPARE was checked.
+                        // CREATE TABLE ... AS EXECUTE stores a prepared statement's rows, whose lineage this text
+                        // does not show: a session that sees PHI masked is refused it as a data route.
                         r.facts.copiesQuery = true;
                     } else if (as >= 0 && as + 1 < t.size() && startsQuery(t.get(as + 1))) {
                         int end = queryEnd(t, as + 1);

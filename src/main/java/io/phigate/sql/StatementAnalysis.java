@@ -25,23 +25,27 @@ import java.util.Set;
  * @param text             this statement's own text (one statement of a multi-statement string)
  * @param columnWrites     for UPDATE (and INSERT ... ON CONFLICT DO UPDATE): each SET target column with the
  *                         columns its new value derives from
+ * @param dataRoute        the form ({@code "CREATE TRIGGER"}) when the statement builds a route for data inside
+ *                         the server ({@link DataRoutes}), else null
+ * @param altersRelation   an ALTER of the relations in {@code writes}
  */
 public record StatementAnalysis(StatementKind kind, Set<Operation> operations, Set<TableRef> reads,
                                 Set<TableRef> writes, List<OutputColumn> outputs, Set<String> opaqueFunctions,
                                 boolean copiesQuery, String cursor, String setting, String settingValue,
-                                boolean parsed, String error, String text, List<ColumnWrite> columnWrites) {
+                                boolean parsed, String error, String text, List<ColumnWrite> columnWrites,
+                                String dataRoute, boolean altersRelation) {
 
     /** A column an UPDATE sets, and the columns the new value derives from. */
     public record ColumnWrite(ColumnRef target, Set<ColumnRef> sources) {
     }
 
-    /** An analysis that sets no columns. */
+    /** An analysis that sets no columns, builds no route and alters nothing. */
     public StatementAnalysis(StatementKind kind, Set<Operation> operations, Set<TableRef> reads,
                              Set<TableRef> writes, List<OutputColumn> outputs, Set<String> opaqueFunctions,
                              boolean copiesQuery, String cursor, String setting, String settingValue,
                              boolean parsed, String error, String text) {
         this(kind, operations, reads, writes, outputs, opaqueFunctions, copiesQuery, cursor, setting, settingValue,
-                parsed, error, text, List.of());
+                parsed, error, text, List.of(), null, false);
     }
 
     public static StatementAnalysis unparsed(String text, String error) {

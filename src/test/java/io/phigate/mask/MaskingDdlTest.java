@@ -84,6 +84,7 @@ class MaskingDdlTest {
                 "ALTER TABLE ddl_owned_phi DISABLE TRIGGER ALL",
                 "GRANT SELECT ON ddl_owned_phi TO PUBLIC",
                 "PREPARE ddl_p AS SELECT ssn FROM ddl_owned_phi; CREATE TABLE ddl_copy AS EXECUTE ddl_p",
+                "PREPARE ddl_q AS SELECT ssn FROM ddl_owned_phi; EXPLAIN ANALYZE CREATE TABLE ddl_copy AS EXECUTE ddl_q",
                 "CREATE ROLE ddl_reader LOGIN PASSWORD 'x'");
         try (Connection c = gw.connect(); Statement s = c.createStatement()) {
             for (String sql : routes) {

@@ -12,18 +12,13 @@ import java.util.Set;
  * default privileges). A trigger an agent writes copies {@code NEW.ssn} into a table nobody tagged on the next
  * UPDATE; no statement the agent sends afterwards names the PHI column, so lineage has nothing to follow.
  */
-public final class DataRoutes {
+final class DataRoutes {
     /** What may follow CREATE [OR REPLACE] [CONSTRAINT | TRUSTED | PROCEDURAL] or ALTER. */
     private static final Set<String> OBJECTS = Set.of("function", "procedure", "routine", "trigger", "rule", "event",
             "aggregate", "operator", "cast", "transform", "language", "extension", "publication", "subscription",
             "server", "foreign", "policy", "role", "group", "default");
 
     private DataRoutes() {
-    }
-
-    /** {@link #of(List)} of a statement's text. */
-    static String of(String statement) {
-        return of(Lexer.tokens(statement));
     }
 
     /**
@@ -108,11 +103,6 @@ public final class DataRoutes {
             }
         }
         return null;
-    }
-
-    /** {@link #isAlter(List)} of a statement's text. */
-    static boolean isAlter(String statement) {
-        return isAlter(Lexer.tokens(statement));
     }
 
     /** True when the statement's first word is ALTER (comments and parentheses before it skipped). */

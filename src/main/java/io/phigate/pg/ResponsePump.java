@@ -8,7 +8,8 @@ import java.util.function.Consumer;
  * The session's second thread: reads the server's messages and forwards them to the client through the
  * {@link Exchange}. Rows and COPY data are streamed frame by frame without being held; everything else is small
  * and decoded only as far as retiring ops needs. The client is flushed only when the server has nothing more
- * ready, so a result set leaves in as few writes as possible.
+ * ready, so a result set leaves in as few writes as possible. After ReadyForQuery nothing more is asked: the server
+ * has answered all it was sent, and the question (an {@code ioctl}) cost a system call per statement.
  *
  * <p>Runs on a virtual thread named {@code pg-upstream-SESSION}.
  */
@@ -28,11 +29,12 @@ final class ResponsePump implements Runnable {
     public void run() {
         IOException failure = null;
         try {
+            int type = 0;
             while (true) {
-                if (!upstream.inputAvailable()) {
+                if (!upstream.hasBufferedInput() && (type == 'Z' || !upstream.inputAvailable())) {
                     exchange.flush();
                 }
-                int type = upstream.next();
+                type = upstream.next();
                 if (type < 0) {
                     break;
                 }

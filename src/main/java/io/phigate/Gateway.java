@@ -3,6 +3,7 @@ package io.phigate;
 import io.phigate.config.ConfigException;
 import io.phigate.config.PolicyLoader;
 import io.phigate.mask.MaskingKeys;
+import io.phigate.mask.SessionMasking;
 import io.phigate.pg.backend.SimpleQueryClient;
 import io.phigate.policy.Policy;
 import io.phigate.sql.CatalogCache;
@@ -101,6 +102,8 @@ public final class Gateway implements AutoCloseable {
             CredentialExchange exchange = new CredentialExchange(policy, config.identity(), config.upstreams().keySet(),
                     Clock.systemUTC());
             MaskingKeys keys = maskingKeys(policy);
+            // Read now, off the start-up path, rather than when a masked session's first error arrives.
+            Thread.ofVirtual().name("phigate-message-templates").start(SessionMasking::loadMessageTemplates);
             Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys);
             expireApprovalsLeftOpen(approvals, config);
             // Readers in this process see every acknowledged record: they wait for the journal's ingester.

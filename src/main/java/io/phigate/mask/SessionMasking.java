@@ -32,8 +32,6 @@ import java.util.regex.Pattern;
 public final class SessionMasking {
     private static final Set<Integer> TEXT_TYPES = Set.of(25, 1043, 1042, 19, 18, 114, 3802, 142, 705);
     /** {@code ...: "value"}: PostgreSQL's shape for echoing a bad input value in a message. */
-    private static final Pattern ECHOED_VALUE = Pattern.compile(":\\s*\"(?:[^\"]|\"\")*\"");
-    private static final Pattern QUOTED = Pattern.compile("\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*'");
     /** {@code Key (ssn)=(123-45-6789)} and {@code Failing row contains (...)}. */
     private static final Pattern SAFE_CONTEXT = Pattern.compile(
             "PL/pgSQL function [\\w.\"$]+\\([\\w ,.\\[\\]\"]*\\) line \\d+ at [A-Z][A-Z ]*"
@@ -282,23 +280,27 @@ public final class SessionMasking {
         return plan(analysis, fields, null);
     }
 
+    /** Reads PostgreSQL's message templates, which the first error of a masked session would otherwise wait for. */
+    public static void loadMessageTemplates() {
+        MessageTemplates.postgres();
+    }
+
     /**
-     * Scrubs an error, notice or notification text. For a role that sees PHI masked, values PostgreSQL echoes
-     * back (a bad input, a duplicate key, a failing row) are withheld whole, since a name or a date in them is
-     * not recognisable by shape; detectors then run over what is left.
+     * Scrubs one field of an error or notice. For a role that sees PHI masked, values PostgreSQL echoes back (a
+     * bad input, a duplicate key, a failing row, a name read as a type or a relation) are withheld whole, since a
+     * name or a date in them is not recognisable by shape, unless the client already knows them ({@code known}:
+     * the lower-cased words, literals and numbers of the statement it sent, and the names the message carries;
+     * see {@link EchoedValues}). Detectors then run over what is left.
      */
-    public String scrubMessage(char field, String text) {
+    public String scrubMessage(char field, String text, Set<String> known) {
         if (text == null || text.isEmpty()) {
             return text;
         }
         String out = text;
         if (masksPhi) {
             switch (field) {
-                case 'M' -> out = replaceAll(ECHOED_VALUE, out, ": \"[withheld by phigate]\"");
-                case 'D', 'H' -> {
-                    out = replaceAll(ROW_VALUES, out, null);
-                    out = replaceAll(QUOTED, out, "\"[withheld by phigate]\"");
-                }
+                case 'M' -> out = EchoedValues.withhold(out, known);
+                case 'D', 'H' -> out = EchoedValues.withhold(replaceAll(ROW_VALUES, out, null), known);
                 case 'W' -> out = safeContext(out);
                 case 'q' -> out = "[withheld by phigate]"; // an internal query can carry values inline
                 default -> {

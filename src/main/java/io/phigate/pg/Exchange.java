@@ -16,12 +16,17 @@ import io.phigate.pg.message.BackendMessage.RowDescription.Field;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrameReader;
 import io.phigate.pg.message.MessageCodec;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementWords;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -56,6 +61,11 @@ final class Exchange {
         /** A message whose results are masked by {@code shape} (Query, Execute, Describe of a portal). */
         static Op shaped(Kind kind, StatementRun s, ResultShape shape) {
             return new Op(kind, s, null, shape, null);
+        }
+
+        /** A Parse: it carries its statement so that an error answering it is scrubbed knowing what was sent. */
+        static Op parse(ResultShape.Prepared prepared) {
+            return new Op(Kind.PARSE, null, null, null, prepared);
         }
 
         /** A Describe of a prepared statement: its answer is what later Executes of it will look like. */
@@ -253,6 +263,46 @@ final class Exchange {
             }
             default -> writeFrame(type, body);
         }
+    }
+
+    /** Error and notice fields that name catalog objects (schema, table, column, data type, constraint). */
+    private static final byte[] NAME_FIELDS = {'s', 't', 'c', 'd', 'n'};
+
+    /**
+     * What the client already knows, so a message may quote it back: the words of the statements still to be
+     * answered up to the next Sync (an error answers the first of them, or the Parse or Bind before it), and the
+     * names the message carries in its own fields.
+     */
+    private Set<String> knownTo(Map<Byte, String> fields) {
+        Set<String> known = new HashSet<>();
+        opsLock.lock();
+        try {
+            for (Op op : ops) {
+                if (op.kind == Kind.SYNC) {
+                    break;
+                }
+                if (op.shape != null) {
+                    for (StatementAnalysis a : op.shape.statements) {
+                        known.addAll(StatementWords.of(a.text()));
+                    }
+                    if (op.shape.prepared != null && op.shape.prepared.analysis != null) {
+                        known.addAll(StatementWords.of(op.shape.prepared.analysis.text()));
+                    }
+                }
+                if (op.described != null && op.described.analysis != null) {
+                    known.addAll(StatementWords.of(op.described.analysis.text()));
+                }
+            }
+        } finally {
+            opsLock.unlock();
+        }
+        for (byte name : NAME_FIELDS) {
+            String v = fields.get(name);
+            if (v != null) {
+                known.add(v.toLowerCase(Locale.ROOT));
+            }
+        }
+        return known;
     }
 
     private void onError(byte[] body) throws IOException {
@@ -481,8 +531,9 @@ final class Exchange {
                         : ((NoticeResponse) MessageCodec.decodeBackend(type, body)).fields();
                 Map<Byte, String> scrubbed = new LinkedHashMap<>();
                 boolean changed = false;
+                Set<String> known = masking.masksPhi() ? knownTo(fields) : Set.of();
                 for (Map.Entry<Byte, String> f : fields.entrySet()) {
-                    String v = masking.scrubMessage((char) (byte) f.getKey(), f.getValue());
+                    String v = masking.scrubMessage((char) (byte) f.getKey(), f.getValue(), known);
                     changed |= v != f.getValue();
                     scrubbed.put(f.getKey(), v);
                 }

@@ -273,6 +273,7 @@ final class PgSession implements LiveSession {
                 }
                 case Parse p -> {
                     localStatements.remove(p.statement());
+                    ResultShape.Prepared prepared = null;
                     if (analyzer != null) {
                         List<StatementAnalysis> analyses = analyzer.apply(p.query());
                         if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
@@ -299,11 +300,11 @@ final class PgSession implements LiveSession {
                         } else {
                             preparedRisk.remove(p.statement());
                         }
-                        preparedShapes.put(p.statement(),
-                                new ResultShape.Prepared(analyses.isEmpty() ? null : resolve(analyses.getFirst())));
+                        prepared = new ResultShape.Prepared(analyses.isEmpty() ? null : resolve(analyses.getFirst()));
+                        preparedShapes.put(p.statement(), prepared);
                     }
                     preparedStatements.put(p.statement(), p.query());
-                    extended((byte) type, body, Exchange.Op.of(Exchange.Kind.PARSE));
+                    extended((byte) type, body, Exchange.Op.parse(prepared));
                 }
                 case Bind b -> {
                     localPortals.remove(b.portal());

@@ -35,6 +35,8 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.core.BaseConnection;
 
@@ -318,6 +320,42 @@ class MaskingLeakTest {
             rs.next();
             assertThat(rs.getString(1)).isEqualTo("no identifiers here");
         }
+    }
+
+    /**
+     * Errors keep what the client wrote (a misspelt relation, its own literal, the server's type names) and lose
+     * what came from a row, in text and extended protocol alike (Parse errors are scrubbed knowing the text too).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"simple", "extended"})
+    void errorsQuoteTheClientsOwnWordsButNoValueFromARow(String mode) throws Exception {
+        String name;
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT last_name FROM patients WHERE id = 1")) {
+            rs.next();
+            name = rs.getString(1);
+        }
+        Properties props = new Properties();
+        props.setProperty("preferQueryMode", mode);
+        try (Connection c = gw.connect(props); Statement s = c.createStatement()) {
+            assertThat(errorOf(s, "SELECT * FROM patiens_misspelt")).contains("relation \"patiens_misspelt\" does not exist");
+            assertThat(errorOf(s, "SELECT ssn FROM patients WHERE id = 'abc'"))
+                    .contains("invalid input syntax for type integer: \"abc\"");
+            assertThat(errorOf(s, "SELECT ssn + 1 FROM patients")).contains("operator does not exist: text + integer");
+            assertThat(errorOf(s, "SELECT 1 FROM patients WHERE id = 1 AND ('\"' || last_name || '\"')::regclass IS NULL"))
+                    .contains("relation \"[withheld by phigate]\" does not exist").doesNotContain(name);
+            assertThat(errorOf(s, "SELECT 1 FROM patients WHERE id = 1 AND now() AT TIME ZONE last_name IS NULL"))
+                    .contains("time zone \"[withheld by phigate]\" not recognized").doesNotContain(name);
+        }
+    }
+
+    private static String errorOf(Statement s, String sql) {
+        try {
+            s.execute(sql);
+        } catch (SQLException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("no error from " + sql);
     }
 
     @Test

@@ -402,8 +402,18 @@ final class PgSession implements LiveSession {
                     forwardChunk();
                 }
                 case FunctionCall f -> {
+                    String text = "-- function call: oid " + f.functionOid();
+                    if (analyzer != null) {
+                        StatementGate.Refusal refusal = gate.checkFunctionCall(StatementAnalysis.unparsed(text,
+                                "a fast-path function call: function OID " + f.functionOid()), justification);
+                        if (refusal != null) {
+                            forwardChunk();
+                            refuseStatement(Protocol.FUNCTION_CALL, text, refusal, false);
+                            continue;
+                        }
+                    }
                     StatementRun run = newStatement(0);
-                    chunk.statement(run, requested(run, Protocol.FUNCTION_CALL, "-- function call: oid " + f.functionOid(),
+                    chunk.statement(run, requested(run, Protocol.FUNCTION_CALL, text,
                             render(f.arguments(), f::argumentFormat), null, null));
                     chunk.add((byte) type, body, Exchange.Op.statement(Exchange.Kind.FUNCTION_CALL, run));
                     forwardChunk();

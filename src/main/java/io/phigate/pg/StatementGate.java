@@ -104,6 +104,33 @@ final class StatementGate {
     }
 
     /** The approval rule the request fires, or null when it needs none. Call after {@link #check} allowed it. */
+    /**
+     * A fast-path FunctionCall names its function by OID and carries no SQL, so nothing about it can be analysed.
+     * It is judged as an unparsed statement (time windows, justification, scope, and every risk rule that applies to
+     * the session fires), and it is refused outright for a session that sees PHI masked: the function may read any
+     * table, and its answer (a FunctionCallResponse) is not a row phigate can mask. Nor can a call be held for
+     * approval. pgjdbc's large-object API uses this path; the same functions called from a SELECT are analysed.
+     */
+    Refusal checkFunctionCall(StatementAnalysis call, String justification) {
+        if (masking != null && masking.masksPhi()) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "a fast-path function call names its function by"
+                    + " OID, so phigate cannot tell what it reads; refused for a session that sees PHI masked (call the"
+                    + " function from a SELECT)");
+        }
+        List<StatementAnalysis> statements = List.of(call);
+        Refusal refusal = check(statements, justification);
+        if (refusal != null) {
+            return refusal;
+        }
+        RiskRules.Hit hit = approvalFor(statements);
+        if (hit != null) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "phigate rule \"" + hit.rule().name() + "\" holds"
+                    + " statements it cannot analyse for approval, and a fast-path function call cannot be held; call"
+                    + " the function from a SELECT");
+        }
+        return null;
+    }
+
     RiskRules.Hit approvalFor(List<StatementAnalysis> statements) {
         // Right after check of the same request: its verdict, so the planner is not asked twice for one statement.
         RiskRules.Hit hit = statements == judged ? judgedHit : risk(statements);

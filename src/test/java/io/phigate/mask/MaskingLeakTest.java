@@ -349,6 +349,44 @@ class MaskingLeakTest {
         }
     }
 
+    /**
+     * The fast-path FunctionCall message names a function by OID: query_to_xml called that way ran any query and
+     * answered with its rows, unmasked, past the analyser. Refused for a masked session, and audited as refused.
+     */
+    @Test
+    void aFastPathFunctionCallIsRefusedForAMaskedSession() throws Exception {
+        int oid;
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT 'query_to_xml(text,boolean,boolean,text)'::regprocedure::oid")) {
+            rs.next();
+            oid = rs.getInt(1);
+        }
+        try (Connection c = gw.connect()) {
+            org.postgresql.fastpath.Fastpath fp = c.unwrap(org.postgresql.PGConnection.class).getFastpathAPI();
+            org.postgresql.fastpath.FastpathArg[] args = {
+                new org.postgresql.fastpath.FastpathArg("SELECT ssn, last_name FROM patients"),
+                new org.postgresql.fastpath.FastpathArg(new byte[]{1}), new org.postgresql.fastpath.FastpathArg(new byte[]{0}),
+                new org.postgresql.fastpath.FastpathArg("")};
+            String answer;
+            try {
+                byte[] xml = fp.fastpath(oid, args);
+                answer = xml == null ? "" : new String(xml, StandardCharsets.UTF_8);
+            } catch (SQLException e) {
+                assertThat(e.getSQLState()).isEqualTo("42501");
+                answer = e.getMessage();
+            }
+            assertNoSeeds(answer);
+            assertThat(answer).contains("fast-path function call");
+            // The session goes on.
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT ssn FROM patients LIMIT 1")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("[SSN]");
+            }
+        }
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%fast-path function call%'", 1)).isNotEmpty();
+    }
+
     private static String errorOf(Statement s, String sql) {
         try {
             s.execute(sql);

@@ -34,8 +34,13 @@ final class StatementGate {
      * Catalog views that hold values of other tables' columns (planner statistics keep a column's most common
      * values) or other sessions' statement texts.
      */
+    /**
+     * Catalogs holding other columns' values or other statements' texts. Not pg_statistic_ext: since PostgreSQL 12
+     * it holds only the statistics objects' definitions (the values are in pg_statistic_ext_data), and psql's
+     * {@code \d} reads it.
+     */
     private static final Set<String> VALUE_BEARING_CATALOG = Set.of("pg_stats", "pg_stats_ext", "pg_stats_ext_exprs",
-            "pg_statistic", "pg_statistic_ext", "pg_statistic_ext_data", "pg_stat_activity", "pg_stat_statements",
+            "pg_statistic", "pg_statistic_ext_data", "pg_stat_activity", "pg_stat_statements",
             "pg_prepared_statements", "pg_cursors");
     private static final Pattern COPY_BINARY = Pattern.compile("(?is).*\\b(binary|format\\s*\\(?\\s*binary)\\b.*");
     private static final Pattern COPY_CSV = Pattern.compile("(?is).*\\b(csv)\\b.*");

@@ -119,9 +119,12 @@ final class Lineage {
     private static final int MAX_RECURSIVE_PASSES = 4;
     private static final int MAX_QUERY_DEPTH = 64;
 
-    /** Names the grammar treats as functions that are not catalog functions and only combine their arguments. */
+    /**
+     * Names the grammar treats as functions that are not catalog functions and only combine their arguments: among
+     * them the array comparisons {@code x = ANY (array)}, which JSqlParser reads as a call named ANY.
+     */
     private static final Set<String> SYNTAX_FUNCTIONS = Set.of("row", "coalesce", "nullif", "greatest", "least",
-            "array");
+            "array", "any", "all", "some");
     /** Built-in keywords a bare name may be, which carry no column value. */
     private static final Set<String> PSEUDO_COLUMNS = Set.of("current_user", "session_user", "user", "current_role",
             "current_schema", "current_catalog", "current_date", "current_time", "current_timestamp", "localtime",

@@ -119,6 +119,15 @@ public final class PgCatalog implements Catalog {
         return Optional.of(new ColumnRef(r.schema(), r.name(), attrs.get(attributeNumber)));
     }
 
+    /**
+     * information_schema's own SQL helpers, which JDBC drivers' metadata queries call by qualified name: each
+     * reads its arguments and the system catalogs only ({@code _pg_expandarray} unnests an array with positions,
+     * the rest decode type modifiers or an index's column positions).
+     */
+    private static final Set<String> INFORMATION_SCHEMA_HELPERS = Set.of("_pg_expandarray", "_pg_index_position",
+            "_pg_truetypid", "_pg_truetypmod", "_pg_char_max_length", "_pg_char_octet_length", "_pg_numeric_precision",
+            "_pg_numeric_precision_radix", "_pg_numeric_scale", "_pg_datetime_precision", "_pg_interval_type");
+
     @Override
     public boolean isTransparentFunction(String schema, String name) {
         if (name == null) {
@@ -130,7 +139,8 @@ public final class PgCatalog implements Catalog {
         }
         Set<String> schemas = functions.getOrDefault(n, Set.of());
         if (schema != null) {
-            return schema.equals("pg_catalog") && schemas.contains("pg_catalog");
+            return (schema.equals("pg_catalog") || (schema.equals("information_schema")
+                    && INFORMATION_SCHEMA_HELPERS.contains(n))) && schemas.contains(schema);
         }
         return schemas.size() == 1 && schemas.contains("pg_catalog");
     }

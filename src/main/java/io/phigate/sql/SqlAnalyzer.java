@@ -836,8 +836,10 @@ public final class SqlAnalyzer {
 
     /**
      * The query text rewritten where PostgreSQL's syntax is beyond JSqlParser but the meaning for lineage is the
-     * same: E'..', $$..$$, U&'..', B'..' and X'..' literals become plain '..' literals, and {@code (p).*} becomes
-     * {@code p.*}.
+     * same: E'..', $$..$$, U&'..', B'..' and X'..' literals become plain '..' literals, {@code (p).*} becomes
+     * {@code p.*}, {@code OPERATOR(pg_catalog.~)} becomes {@code ~} (psql's describe queries spell every operator
+     * so), and a {@code COLLATE name} clause is dropped. An operator named in any other schema stays as written
+     * (and unparsable): it may be a function the agent's side defined.
      */
     private static String forJSqlParser(String text, List<Token> t, int from) {
         StringBuilder out = new StringBuilder(text.length() - t.get(from).start() + 16);
@@ -854,10 +856,44 @@ public final class SqlAnalyzer {
                 out.append(text, pos, k.start()).append(text, name.start(), name.end()).append(".*");
                 pos = t.get(j + 4).end();
                 j += 4;
+            } else if (k.is("operator") && j + 2 < t.size() && t.get(j + 1).isSymbol("(")) {
+                int close = builtInOperatorEnd(t, j + 2);
+                if (close > 0) {
+                    int first = t.get(j + 2).is("pg_catalog") ? j + 4 : j + 2;
+                    out.append(text, pos, k.start()).append(' ')
+                            .append(text, t.get(first).start(), t.get(close - 1).end()).append(' ');
+                    pos = t.get(close).end();
+                    j = close;
+                }
+            } else if (k.is("collate") && j + 1 < t.size() && t.get(j + 1).isName()) {
+                int last = j + 3 < t.size() && t.get(j + 2).isSymbol(".") && t.get(j + 3).isName() ? j + 3 : j + 1;
+                out.append(text, pos, k.start()).append(' ');
+                pos = t.get(last).end();
+                j = last;
             }
         }
         out.append(text, pos, end);
         return out.toString();
+    }
+
+    /**
+     * For {@code OPERATOR(} at {@code from}: the index of its closing parenthesis when it names a pg_catalog
+     * operator or an unqualified one (symbols only), else -1.
+     */
+    private static int builtInOperatorEnd(List<Token> t, int from) {
+        int j = from;
+        if (t.get(j).is("pg_catalog") && j + 1 < t.size() && t.get(j + 1).isSymbol(".")) {
+            j += 2;
+        }
+        int symbols = 0;
+        while (j < t.size() && t.get(j).type() == Type.SYMBOL && !t.get(j).isSymbol(")") && !t.get(j).isSymbol("(")) {
+            if (symbols > 0 && t.get(j).start() != t.get(j - 1).end()) {
+                return -1; // an operator is one run of characters
+            }
+            symbols++;
+            j++;
+        }
+        return symbols > 0 && j < t.size() && t.get(j).isSymbol(")") ? j : -1;
     }
 
     /**

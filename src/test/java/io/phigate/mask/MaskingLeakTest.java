@@ -437,6 +437,47 @@ class MaskingLeakTest {
     }
 
     @Test
+    void psqlDescribesTablesForAMaskedSession() throws Exception {
+        ClientTools.Result r = ClientTools.run(Map.of("PGPASSWORD", gw.token(GatewayHarness.AGENT, Duration.ofMinutes(10)),
+                "PGHOST", "127.0.0.1", "PGPORT", String.valueOf(gw.port()), "PGUSER", "triage-agent",
+                "PGDATABASE", "clinical", "PGSSLMODE", "disable"), dir, ClientTools.find("psql").toString(), "-X",
+                "-v", "ON_ERROR_STOP=1", "-c", "\\d patients", "-c", "\\d+ encounters", "-c", "\\df lower",
+                "-c", "\\dt");
+        assertThat(r.output()).contains("Table \"public.patients\"").contains("ssn").contains("birth_date")
+                .contains("Table \"public.encounters\"").contains("List of functions").contains("List of relations")
+                .doesNotContain("ERROR");
+    }
+
+    /** What ORMs and schema tools ask pgjdbc for before their first query. */
+    @Test
+    void jdbcMetadataWorksForAMaskedSession() throws Exception {
+        try (Connection c = gw.connect()) {
+            java.sql.DatabaseMetaData md = c.getMetaData();
+            List<String> columns = new ArrayList<>();
+            try (ResultSet rs = md.getColumns(null, "public", "patients", null)) {
+                while (rs.next()) {
+                    columns.add(rs.getString("COLUMN_NAME"));
+                }
+            }
+            assertThat(columns).contains("id", "ssn", "last_name", "birth_date");
+            try (ResultSet rs = md.getTables(null, "public", "%", new String[]{"TABLE"})) {
+                assertThat(rs.next()).isTrue();
+            }
+            try (ResultSet rs = md.getPrimaryKeys(null, "public", "patients")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("COLUMN_NAME")).isEqualTo("id");
+            }
+            try (ResultSet rs = md.getImportedKeys(null, "public", "encounters")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("PKTABLE_NAME")).isEqualTo("patients");
+            }
+            try (ResultSet rs = md.getIndexInfo(null, "public", "patients", false, true)) {
+                assertThat(rs.next()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void psqlSeesNoSeededValueEither() throws Exception {
         Path psql = ClientTools.find("psql");
         StringBuilder script = new StringBuilder("\\set ON_ERROR_STOP 0\n");

@@ -75,6 +75,48 @@ public final class SessionMasking {
         return masksPhi;
     }
 
+    /**
+     * True if a {@code search_path} value names exactly the schemas the catalog resolves names by (what
+     * {@code current_schemas(false)} gave when it was read): a client that sets the path its server already uses
+     * (pgjdbc's {@code currentSchema=public}) changes nothing masking depends on.
+     */
+    public boolean resolvesNamesBy(String searchPath) {
+        Catalog loaded = catalog instanceof io.phigate.sql.GuardedCatalog g ? g.inner() : catalog;
+        if (!(loaded instanceof io.phigate.sql.PgCatalog pg) || searchPath == null) {
+            return false;
+        }
+        List<String> schemas = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        boolean quoted = false;
+        boolean wasQuoted = false;
+        for (int i = 0; i <= searchPath.length(); i++) {
+            char c = i < searchPath.length() ? searchPath.charAt(i) : ',';
+            if (quoted) {
+                if (c == '"' && i + 1 < searchPath.length() && searchPath.charAt(i + 1) == '"') {
+                    current.append('"');
+                    i++;
+                } else if (c == '"') {
+                    quoted = false;
+                } else {
+                    current.append(c);
+                }
+            } else if (c == '"') {
+                quoted = true;
+                wasQuoted = true;
+            } else if (c == ',') {
+                String name = wasQuoted ? current.toString() : current.toString().strip().toLowerCase(java.util.Locale.ROOT);
+                if (!name.isEmpty()) {
+                    schemas.add(name);
+                }
+                current.setLength(0);
+                wasQuoted = false;
+            } else if (!Character.isWhitespace(c) || !current.isEmpty()) {
+                current.append(c);
+            }
+        }
+        return !quoted && schemas.equals(pg.searchPath());
+    }
+
     public PhiCatalog catalogPolicy() {
         return phi;
     }

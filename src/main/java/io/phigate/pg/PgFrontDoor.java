@@ -267,6 +267,19 @@ public final class PgFrontDoor implements Consumer<Socket> {
             registry.release();
             throw new HandshakeRefused(ErrorCodes.CANNOT_CONNECT_NOW, e.getMessage(), startup.database());
         }
+        if (setup.masking() != null && setup.masking().masksPhi()
+                && !settings.values("search_path").stream().allMatch(setup.masking()::resolvesNamesBy)) {
+            // As SET search_path is (StatementGate): masking resolves names by the search path the catalog was read
+            // with, so a session that put another schema first could read its PHI table under a harmless name.
+            up.close();
+            if (lease != null) {
+                ephemeral.drop(lease);
+            }
+            registry.release();
+            throw new HandshakeRefused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "a search_path other than the upstream's own"
+                    + " is refused at startup for a session that sees PHI masked: masking resolves names by that path",
+                    startup.database());
+        }
         try {
             audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
                     startup.database(), identity.issuer(), identity.subject(), identity.claimsDigest(),

@@ -1,6 +1,7 @@
 package io.phigate.mask;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.phigate.GatewayHarness;
@@ -446,6 +447,32 @@ class MaskingLeakTest {
         assertThat(r.output()).contains("Table \"public.patients\"").contains("ssn").contains("birth_date")
                 .contains("Table \"public.encounters\"").contains("List of functions").contains("List of relations")
                 .doesNotContain("ERROR");
+    }
+
+    /**
+     * SET search_path is refused for a masked session because masking resolves names by the path the catalog was
+     * read with; the same setting at startup (options, or pgjdbc's currentSchema) is refused too, unless it names
+     * that very path.
+     */
+    @Test
+    void aStartupSearchPathOtherThanTheUpstreamsIsRefused() throws Exception {
+        Properties same = new Properties();
+        same.setProperty("currentSchema", "public");
+        try (Connection c = gw.connect(same); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT ssn FROM patients LIMIT 1")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("[SSN]");
+        }
+        for (String[] setting : new String[][]{{"currentSchema", "information_schema,public"},
+                {"options", "-c search_path=pg_temp,public"}, {"options", "--search-path=information_schema"}}) {
+            Properties other = new Properties();
+            other.setProperty(setting[0], setting[1]);
+            assertThatThrownBy(() -> gw.connect(other).close()).as(setting[1])
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("42501");
+                        assertThat(e.getMessage()).contains("search_path");
+                    });
+        }
     }
 
     /** What ORMs and schema tools ask pgjdbc for before their first query. */

@@ -98,6 +98,30 @@ public record StartupSettings(Map<String, String> upstream, String justification
         }
     }
 
+    /**
+     * Every value these settings give the server for the setting {@code name} (lower case), as a startup parameter
+     * of its own or as a {@code -c} in {@code options}; empty when none does.
+     */
+    public List<String> values(String name) {
+        List<String> values = new ArrayList<>();
+        for (Map.Entry<String, String> p : upstream.entrySet()) {
+            if (p.getKey().equals("options")) {
+                try {
+                    for (String[] setting : options(p.getValue(), null)) {
+                        if (settingName(setting[0]).equals(name)) {
+                            values.add(setting[1]);
+                        }
+                    }
+                } catch (HandshakeRefused e) {
+                    values.add(null); // of() wrote it from what it accepted; unreadable now is unknown, not absent
+                }
+            } else if (settingName(p.getKey()).equals(name)) {
+                values.add(p.getValue());
+            }
+        }
+        return values;
+    }
+
     /** GUC names are case-insensitive, and command-line style names may use dashes for underscores. */
     private static String settingName(String raw) {
         return raw.strip().toLowerCase(Locale.ROOT).replace('-', '_');

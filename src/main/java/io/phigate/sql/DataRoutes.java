@@ -13,10 +13,14 @@ import java.util.Set;
  * UPDATE; no statement the agent sends afterwards names the PHI column, so lineage has nothing to follow.
  */
 final class DataRoutes {
-    /** What may follow CREATE [OR REPLACE] [CONSTRAINT | TRUSTED | PROCEDURAL] or ALTER. */
+    /**
+     * What may follow CREATE [OR REPLACE] [CONSTRAINT | TRUSTED | PROCEDURAL] or ALTER. DATABASE: CREATE DATABASE
+     * ... TEMPLATE copies every table to a database phigate does not serve, and ALTER DATABASE ... SET changes the
+     * search path later sessions resolve names by.
+     */
     private static final Set<String> OBJECTS = Set.of("function", "procedure", "routine", "trigger", "rule", "event",
             "aggregate", "operator", "cast", "transform", "language", "extension", "publication", "subscription",
-            "server", "foreign", "policy", "role", "group", "default");
+            "server", "foreign", "policy", "role", "group", "default", "database");
 
     private DataRoutes() {
     }
@@ -64,6 +68,10 @@ final class DataRoutes {
                 }
                 if (j < t.size() && t.get(j).type() == Lexer.Type.WORD && OBJECTS.contains(t.get(j).value())) {
                     return (first + " " + t.get(j).value()).toUpperCase(Locale.ROOT);
+                }
+                if (first.equals("alter") && word(t, j, "schema")) {
+                    // A renamed schema takes its tables out from under the policy's schema.table.column tags.
+                    return "ALTER SCHEMA";
                 }
                 if (word(t, j, "user")) {
                     return (first + (word(t, j + 1, "mapping") ? " USER MAPPING" : " USER")).toUpperCase(Locale.ROOT);

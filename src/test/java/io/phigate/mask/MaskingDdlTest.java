@@ -35,6 +35,14 @@ class MaskingDdlTest {
         db = TestDatabase.get();
         try (Connection su = db.superuser(); Statement s = su.createStatement()) {
             s.execute("DROP TABLE IF EXISTS ddl_owned_phi, ddl_owned_sink CASCADE");
+            s.execute("DROP SCHEMA IF EXISTS ddl_schema, ddl_schema2 CASCADE");
+            s.execute("CREATE SCHEMA ddl_schema AUTHORIZATION " + db.user());
+            // Renaming a schema needs CREATE on the database as well as owning it: the privileges of an app role.
+            s.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), '"
+                    + db.user() + "'); END $$");
+            s.execute("CREATE TABLE ddl_schema.people (ssn text)");
+            s.execute("INSERT INTO ddl_schema.people VALUES ('987-65-4320')");
+            s.execute("ALTER TABLE ddl_schema.people OWNER TO " + db.user());
             s.execute("CREATE TABLE ddl_owned_phi (id int, ssn text, label text)");
             s.execute("INSERT INTO ddl_owned_phi VALUES (1, '123-45-6789', 'Zebediah')");
             s.execute("CREATE TABLE ddl_owned_sink (v text)");
@@ -48,6 +56,7 @@ class MaskingDdlTest {
                   clinical:
                     columns:
                       public.ddl_owned_phi.ssn: ssn
+                      ddl_schema.people.ssn: ssn
                     discover_comments: true
                 masking:
                   key_file: masking.key
@@ -63,6 +72,9 @@ class MaskingDdlTest {
         }
         try (Connection su = db.superuser(); Statement s = su.createStatement()) {
             s.execute("DROP TABLE IF EXISTS ddl_owned_phi, ddl_owned_sink CASCADE");
+            s.execute("DROP SCHEMA IF EXISTS ddl_schema, ddl_schema2 CASCADE");
+            s.execute("DO $$ BEGIN EXECUTE format('REVOKE CREATE ON DATABASE %I FROM %I', current_database(), '"
+                    + db.user() + "'); END $$");
         }
     }
 
@@ -85,7 +97,10 @@ class MaskingDdlTest {
                 "GRANT SELECT ON ddl_owned_phi TO PUBLIC",
                 "PREPARE ddl_p AS SELECT ssn FROM ddl_owned_phi; CREATE TABLE ddl_copy AS EXECUTE ddl_p",
                 "PREPARE ddl_q AS SELECT ssn FROM ddl_owned_phi; EXPLAIN ANALYZE CREATE TABLE ddl_copy AS EXECUTE ddl_q",
-                "CREATE ROLE ddl_reader LOGIN PASSWORD 'x'");
+                "CREATE ROLE ddl_reader LOGIN PASSWORD 'x'",
+                "ALTER SCHEMA ddl_schema RENAME TO ddl_schema2",
+                "CREATE DATABASE ddl_copy_db TEMPLATE clinical",
+                "ALTER DATABASE clinical SET search_path = ddl_schema, public");
         try (Connection c = gw.connect(); Statement s = c.createStatement()) {
             for (String sql : routes) {
                 assertThatThrownBy(() -> s.execute(sql)).as(sql).isInstanceOf(SQLException.class)
@@ -99,6 +114,7 @@ class MaskingDdlTest {
             assertThat(count(s, "SELECT count(*) FROM pg_rules WHERE rulename = 'ddl_rule'")).isZero();
             assertThat(count(s, "SELECT count(*) FROM ddl_owned_sink")).isZero();
             assertThat(count(s, "SELECT count(*) FROM pg_class WHERE relname = 'ddl_copy'")).isZero();
+            assertThat(count(s, "SELECT count(*) FROM pg_namespace WHERE nspname = 'ddl_schema'")).isOne();
             assertThat(count(s, "SELECT count(*) FROM information_schema.role_table_grants WHERE table_name ="
                     + " 'ddl_owned_phi' AND grantee = 'PUBLIC'")).isZero();
             assertThat(count(s, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'ddl_owned_phi'"
@@ -113,6 +129,11 @@ class MaskingDdlTest {
             rs.next();
             assertThat(rs.getString(1)).isEqualTo("[SSN]");
             assertThat(rs.getString(2)).isEqualTo("[NAME]");
+        }
+        try (Connection c = gw.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT ssn FROM ddl_schema.people")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("[SSN]");
         }
     }
 

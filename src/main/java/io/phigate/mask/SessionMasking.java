@@ -57,6 +57,7 @@ public final class SessionMasking {
         this.catalog = catalog;
         Map<ColumnRef, PhiType> all = new HashMap<>(discovered);
         all.putAll(phi.columns()); // the policy file wins over a comment in the database
+        all = sharedByInheritance(all, catalog);
         this.tags = Collections.unmodifiableMap(all);
         Set<TableRef> tables = new HashSet<>();
         boolean masks = false;
@@ -68,6 +69,36 @@ public final class SessionMasking {
         this.masksPhi = masks;
         this.factory = factory;
         this.scrubber = phi.detection().enabled() ? scrubber : Scrubber.NONE;
+    }
+
+    /**
+     * Tags spread across inheritance families: a partition or child table returns the rows its tagged parent
+     * holds (and a parent scan returns its children's), so a column tagged in one member is tagged, by name, in
+     * every member that has it, with the strongest type any of them gives it.
+     */
+    private static Map<ColumnRef, PhiType> sharedByInheritance(Map<ColumnRef, PhiType> tags, Catalog catalog) {
+        Catalog loaded = catalog instanceof io.phigate.sql.GuardedCatalog g ? g.inner() : catalog;
+        if (!(loaded instanceof io.phigate.sql.PgCatalog pg)) {
+            return tags;
+        }
+        Map<ColumnRef, PhiType> out = new HashMap<>(tags);
+        for (io.phigate.sql.Relation r : pg.relations()) {
+            Set<TableRef> family = pg.family(r.ref());
+            if (family.isEmpty()) {
+                continue;
+            }
+            for (String column : r.columns()) {
+                ColumnRef own = new ColumnRef(r.schema(), r.name(), column);
+                PhiType type = tags.get(own);
+                for (TableRef member : family) {
+                    type = PhiType.strongest(type, tags.get(new ColumnRef(member.schema(), member.table(), column)));
+                }
+                if (type != null) {
+                    out.put(own, type);
+                }
+            }
+        }
+        return out;
     }
 
     /** True when some declared PHI on this upstream reaches this role masked: statements must then be analysed. */

@@ -61,6 +61,8 @@ public final class PgCatalog implements Catalog {
     private final Map<ColumnRef, String> phiTags;
     /** Function name → the schemas that define a function by that name. */
     private final Map<String, Set<String>> functions;
+    /** Each table's inheritance family (parents, children, partitions, transitively), itself excluded. */
+    private final Map<TableRef, Set<TableRef>> families;
 
     private PgCatalog(Builder b) {
         this.relations = Map.copyOf(b.relations);
@@ -76,6 +78,7 @@ public final class PgCatalog implements Catalog {
         this.attributes = Map.copyOf(attrs);
         this.searchPath = List.copyOf(b.searchPath);
         this.phiTags = Map.copyOf(b.phiTags);
+        this.families = families(b.inherits);
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
@@ -145,6 +148,38 @@ public final class PgCatalog implements Catalog {
         return schemas.size() == 1 && schemas.contains("pg_catalog");
     }
 
+    /**
+     * The tables {@code table} shares rows with by inheritance: its ancestors, whose scans include its rows, and its
+     * descendants (partitions included), whose rows its own scans return. Empty for most tables.
+     */
+    public Set<TableRef> family(TableRef table) {
+        return families.getOrDefault(table, Set.of());
+    }
+
+    private static Map<TableRef, Set<TableRef>> families(Map<TableRef, Set<TableRef>> parents) {
+        Map<TableRef, Set<TableRef>> children = new HashMap<>();
+        parents.forEach((child, ps) -> ps.forEach(p -> children.computeIfAbsent(p, k -> new HashSet<>()).add(child)));
+        Set<TableRef> all = new HashSet<>(parents.keySet());
+        all.addAll(children.keySet());
+        Map<TableRef, Set<TableRef>> out = new HashMap<>();
+        for (TableRef t : all) {
+            Set<TableRef> family = new HashSet<>();
+            reach(t, parents, family);
+            reach(t, children, family);
+            family.remove(t);
+            out.put(t, Set.copyOf(family));
+        }
+        return Map.copyOf(out);
+    }
+
+    private static void reach(TableRef from, Map<TableRef, Set<TableRef>> edges, Set<TableRef> seen) {
+        for (TableRef next : edges.getOrDefault(from, Set.of())) {
+            if (seen.add(next)) {
+                reach(next, edges, seen);
+            }
+        }
+    }
+
     /** PHI tags from column comments: the TYPE of each {@code phi:TYPE} found. */
     public Map<ColumnRef, String> phiTags() {
         return phiTags;
@@ -161,8 +196,8 @@ public final class PgCatalog implements Catalog {
     }
 
     /**
-     * Reads the catalog over {@code q}. Four queries: relations with view definitions, columns with comments, the
-     * search path, and function names by schema.
+     * Reads the catalog over {@code q}. Five queries: relations with view definitions, columns with comments, the
+     * search path, inheritance and partitions, and function names by schema.
      */
     public static PgCatalog load(Queries q) throws IOException {
         Builder b = builder();
@@ -206,6 +241,13 @@ public final class PgCatalog implements Catalog {
             path.add(row.get(0));
         }
         b.searchPath(path.toArray(String[]::new));
+        for (List<String> row : q.query("SELECT inhrelid, inhparent FROM pg_catalog.pg_inherits")) {
+            String[] child = rels.get(Integer.parseUnsignedInt(row.get(0)));
+            String[] parent = rels.get(Integer.parseUnsignedInt(row.get(1)));
+            if (child != null && parent != null) {
+                b.inherits(new TableRef(child[0], child[1]), new TableRef(parent[0], parent[1]));
+            }
+        }
         for (List<String> row : q.query("""
                 SELECT DISTINCT n.nspname, p.proname
                 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace""")) {
@@ -231,8 +273,15 @@ public final class PgCatalog implements Catalog {
         private final List<String> searchPath = new ArrayList<>(List.of("public"));
         private final Map<ColumnRef, String> phiTags = new HashMap<>();
         private final Map<String, Set<String>> functions = new HashMap<>();
+        private final Map<TableRef, Set<TableRef>> inherits = new HashMap<>();
 
         private Builder() {
+        }
+
+        /** {@code child} inherits from {@code parent}, or is one of its partitions (pg_inherits). */
+        public Builder inherits(TableRef child, TableRef parent) {
+            inherits.computeIfAbsent(child, k -> new HashSet<>()).add(parent);
+            return this;
         }
 
         /** A table whose columns have attribute numbers 1, 2, 3 ... in the order given. */

@@ -66,6 +66,9 @@ class MaskingLeakTest {
                   public.phi_probe_labs.mrn: mrn
                   public.phi_probe_types.age: age
                   public.phi_probe_types.visit: date
+                  public.phi_probe_part.name: name
+                  public.phi_probe_parent.name: name
+                  public.phi_probe_grandkid.name: name
                 subjects: { public.patients: id }
                 discover_comments: true
             masking:
@@ -98,6 +101,20 @@ class MaskingLeakTest {
                     + " mail jane.roe@example.org'), (2, 'no identifiers here')");
             s.execute("GRANT ALL ON phi_probe_notes TO " + db.user());
             s.execute("COMMENT ON COLUMN phi_probe_types.label IS 'phi:name; tagged next to the schema'");
+            // Partitions and inheritance children hold their tagged parent's rows under names of their own; the
+            // untagged middle parent returns a tagged grandchild's rows.
+            s.execute("DROP TABLE IF EXISTS phi_probe_part, phi_probe_parent, phi_probe_mid CASCADE");
+            s.execute("CREATE TABLE phi_probe_part (id int, name text) PARTITION BY RANGE (id)");
+            s.execute("CREATE TABLE phi_probe_part_1 PARTITION OF phi_probe_part FOR VALUES FROM (0) TO (1000000)");
+            s.execute("INSERT INTO phi_probe_part SELECT id, last_name FROM patients");
+            s.execute("CREATE TABLE phi_probe_parent (id int, name text)");
+            s.execute("CREATE TABLE phi_probe_kid (extra text) INHERITS (phi_probe_parent)");
+            s.execute("INSERT INTO phi_probe_kid (id, name) SELECT id, last_name FROM patients");
+            s.execute("CREATE TABLE phi_probe_mid (id int, name text)");
+            s.execute("CREATE TABLE phi_probe_grandkid () INHERITS (phi_probe_mid)");
+            s.execute("INSERT INTO phi_probe_grandkid SELECT id, first_name FROM patients");
+            s.execute("GRANT SELECT ON phi_probe_part, phi_probe_part_1, phi_probe_parent, phi_probe_kid, phi_probe_mid,"
+                    + " phi_probe_grandkid TO " + db.user());
             s.execute("GRANT ALL ON phi_probe_view, phi_probe_sink, phi_probe_labs, phi_probe_types TO " + db.user());
         }
         seeds = new LinkedHashSet<>();

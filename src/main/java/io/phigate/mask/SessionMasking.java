@@ -57,7 +57,7 @@ public final class SessionMasking {
         this.catalog = catalog;
         Map<ColumnRef, PhiType> all = new HashMap<>(discovered);
         all.putAll(phi.columns()); // the policy file wins over a comment in the database
-        all = sharedByInheritance(all, catalog);
+        all = resolved(all, catalog);
         this.tags = Collections.unmodifiableMap(all);
         Set<TableRef> tables = new HashSet<>();
         boolean masks = false;
@@ -72,14 +72,29 @@ public final class SessionMasking {
     }
 
     /**
-     * Tags spread across inheritance families: a partition or child table returns the rows its tagged parent
-     * holds (and a parent scan returns its children's), so a column tagged in one member is tagged, by name, in
-     * every member that has it, with the strongest type any of them gives it.
+     * The tags as the catalog names the columns. The policy file's names are folded to lower case, but a table or
+     * column created with a quoted mixed-case name ({@code "Patient"."LastName"}, as ORMs make them) is the one its
+     * author meant: catalog columns are matched without regard to case (two that differ only in case are both
+     * tagged). Then tags spread across inheritance families: a partition or child table returns the rows its
+     * tagged parent holds (and a parent scan returns its children's), so a column tagged in one member is tagged,
+     * by name, in every member that has it, with the strongest type any of them gives it.
      */
-    private static Map<ColumnRef, PhiType> sharedByInheritance(Map<ColumnRef, PhiType> tags, Catalog catalog) {
+    private static Map<ColumnRef, PhiType> resolved(Map<ColumnRef, PhiType> given, Catalog catalog) {
         Catalog loaded = catalog instanceof io.phigate.sql.GuardedCatalog g ? g.inner() : catalog;
         if (!(loaded instanceof io.phigate.sql.PgCatalog pg)) {
-            return tags;
+            return given;
+        }
+        Map<ColumnRef, PhiType> folded = new HashMap<>();
+        given.forEach((c, t) -> folded.merge(lowerCase(c), t, PhiType::strongest));
+        Map<ColumnRef, PhiType> tags = new HashMap<>(given);
+        for (io.phigate.sql.Relation r : pg.relations()) {
+            for (String column : r.columns()) {
+                ColumnRef own = new ColumnRef(r.schema(), r.name(), column);
+                PhiType type = folded.get(lowerCase(own));
+                if (type != null) {
+                    tags.merge(own, type, PhiType::strongest);
+                }
+            }
         }
         Map<ColumnRef, PhiType> out = new HashMap<>(tags);
         for (io.phigate.sql.Relation r : pg.relations()) {
@@ -99,6 +114,11 @@ public final class SessionMasking {
             }
         }
         return out;
+    }
+
+    private static ColumnRef lowerCase(ColumnRef c) {
+        return new ColumnRef(c.schema().toLowerCase(java.util.Locale.ROOT), c.table().toLowerCase(java.util.Locale.ROOT),
+                c.column().toLowerCase(java.util.Locale.ROOT));
     }
 
     /** True when some declared PHI on this upstream reaches this role masked: statements must then be analysed. */

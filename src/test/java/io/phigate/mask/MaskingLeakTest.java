@@ -69,6 +69,7 @@ class MaskingLeakTest {
                   public.phi_probe_part.name: name
                   public.phi_probe_parent.name: name
                   public.phi_probe_grandkid.name: name
+                  public.PhiProbeCase.LastName: name
                 subjects: { public.patients: id }
                 discover_comments: true
             masking:
@@ -113,6 +114,11 @@ class MaskingLeakTest {
             s.execute("CREATE TABLE phi_probe_mid (id int, name text)");
             s.execute("CREATE TABLE phi_probe_grandkid () INHERITS (phi_probe_mid)");
             s.execute("INSERT INTO phi_probe_grandkid SELECT id, first_name FROM patients");
+            // An ORM's quoted mixed-case names; the policy writes them as a person would, unquoted.
+            s.execute("DROP TABLE IF EXISTS \"PhiProbeCase\"");
+            s.execute("CREATE TABLE \"PhiProbeCase\" (\"Id\" int, \"LastName\" text)");
+            s.execute("INSERT INTO \"PhiProbeCase\" SELECT id, last_name FROM patients");
+            s.execute("GRANT SELECT ON \"PhiProbeCase\" TO " + db.user());
             s.execute("GRANT SELECT ON phi_probe_part, phi_probe_part_1, phi_probe_parent, phi_probe_kid, phi_probe_mid,"
                     + " phi_probe_grandkid TO " + db.user());
             s.execute("GRANT ALL ON phi_probe_view, phi_probe_sink, phi_probe_labs, phi_probe_types TO " + db.user());

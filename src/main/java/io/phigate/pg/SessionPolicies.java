@@ -28,6 +28,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds what each session needs to enforce the policy: its masking rules, its statement analyser and its gate.
@@ -62,12 +64,16 @@ final class SessionPolicies {
         }
     }
 
+    private static final Logger log = LoggerFactory.getLogger(SessionPolicies.class);
+
     private final Policy policy;
     private final CatalogCache catalogs;
     private final OperatorFactory operators;
     private final Function<PhiCatalog.ContentDetection, Scrubber> scrubbers;
     private final BiFunction<Role, List<StatementAnalysis>, StatementGate.Refusal> scope;
     private final Map<String, Scrubber> scrubberByUpstream = new ConcurrentHashMap<>();
+    /** The catalog each upstream's missing tags were last checked against (checked once per catalog loaded). */
+    private final Map<String, Catalog> tagsChecked = new ConcurrentHashMap<>();
 
     SessionPolicies(Policy policy, CatalogCache catalogs, MaskingKeys keys,
                     Function<PhiCatalog.ContentDetection, Scrubber> scrubbers,
@@ -106,6 +112,9 @@ final class SessionPolicies {
         }
         Catalog guarded = analyzer.catalog();
         SessionMasking masking = null;
+        if (phi != null && tagsChecked.put(upstream.name(), guarded) != guarded) {
+            warnOfMissingTags(upstream.name(), phi, guarded);
+        }
         if (phi != null) {
             Scrubber scrubber = scrubberByUpstream.computeIfAbsent(upstream.name(), n -> scrubbers.apply(phi.detection()));
             masking = new SessionMasking(policy, role, upstream.name(), guarded, discovered(phi, guarded), operators,
@@ -114,6 +123,30 @@ final class SessionPolicies {
         StatementGate gate = new StatementGate(masking, upstream.name(), role, scoped ? scope : null,
                 ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC(), estimator);
         return new Setup(masking, invalidatingOnDdl(analyzer, upstream.name()), gate);
+    }
+
+    /**
+     * A tag that names no column of the upstream masks nothing; most often it is a typo or a renamed column, and
+     * the column it meant goes out as stored. Said once per catalog loaded, with names only (no values).
+     */
+    private static void warnOfMissingTags(String upstream, PhiCatalog phi, Catalog catalog) {
+        Catalog loaded = catalog instanceof GuardedCatalog g ? g.inner() : catalog;
+        if (!(loaded instanceof PgCatalog pg)) {
+            return;
+        }
+        java.util.Set<String> present = new java.util.HashSet<>();
+        for (io.phigate.sql.Relation r : pg.relations()) {
+            for (String column : r.columns()) {
+                present.add((r.schema() + "." + r.name() + "." + column).toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+        List<String> missing = phi.columns().keySet().stream()
+                .map(c -> c.schema() + "." + c.table() + "." + c.column())
+                .filter(name -> !present.contains(name.toLowerCase(java.util.Locale.ROOT))).sorted().toList();
+        if (!missing.isEmpty()) {
+            log.warn("policy phi.{}.columns tags {} column(s) upstream {} does not have, which mask nothing: {}",
+                    upstream, missing.size(), upstream, String.join(", ", missing));
+        }
     }
 
     private static Map<ColumnRef, PhiType> discovered(PhiCatalog phi, Catalog catalog) {

@@ -29,6 +29,8 @@ class MaskingDdlTest {
     static Path dir;
     static GatewayHarness gw;
     static TestDatabase db;
+    static final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> warnings =
+            new ch.qos.logback.core.read.ListAppender<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -57,10 +59,15 @@ class MaskingDdlTest {
                     columns:
                       public.ddl_owned_phi.ssn: ssn
                       ddl_schema.people.ssn: ssn
+                      public.ddl_owned_phi.ssn_typo: ssn
                     discover_comments: true
                 masking:
                   key_file: masking.key
                 """);
+        ch.qos.logback.classic.Logger policies = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "io.phigate.pg.SessionPolicies");
+        warnings.start();
+        policies.addAppender(warnings);
         gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
                 c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
     }
@@ -135,6 +142,22 @@ class MaskingDdlTest {
             rs.next();
             assertThat(rs.getString(1)).isEqualTo("[SSN]");
         }
+    }
+
+    /** A tag naming no column masks nothing: the operator hears of it, by name, when a catalog is read. */
+    @Test
+    void aTagThatNamesNoColumnIsWarnedOf() throws Exception {
+        try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            s.execute("SELECT 1");
+        }
+        try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            s.execute("SELECT 1");
+        }
+        List<String> said = warnings.list.stream().map(e -> e.getFormattedMessage())
+                .filter(m -> m.contains("does not have")).toList();
+        // Once per catalog read: two sessions on one catalog say it once (other tests' DDL may reload it).
+        assertThat(said).isNotEmpty().hasSizeLessThanOrEqualTo(3)
+                .allSatisfy(m -> assertThat(m).contains("public.ddl_owned_phi.ssn_typo").doesNotContain("ddl_schema.people"));
     }
 
     @Test

@@ -155,8 +155,9 @@ public final class RiskRules {
         return all;
     }
 
+    /** The rule's tables are folded to lower case; so is the relation's name, quoted mixed case included. */
     private static boolean matchesAny(List<String> globs, TableRef t) {
-        String name = t.schema() + "." + t.table();
+        String name = (t.schema() + "." + t.table()).toLowerCase(java.util.Locale.ROOT);
         return globs.stream().anyMatch(g -> Match.glob(g, name));
     }
 

@@ -91,6 +91,13 @@ class RiskRulesTest {
     }
 
     @Test
+    void aTableCreatedWithAQuotedMixedCaseNameMatchesItsRule() throws Exception {
+        // The rule names "patients" as a person writes it; an ORM created the table as "Patients".
+        assertThat(fired(policy(), "dba", stmt(StatementKind.SELECT, Operation.SELECT, "SELECT * FROM \"Patients\"",
+                new TableRef("public", "Patients")), NIGHT_UTC)).isEqualTo("night");
+    }
+
+    @Test
     void anUnparsedStatementFiresEveryRuleItsRoleAndTimeAllow() throws Exception {
         Policy p = policy();
         assertThat(fired(p, "dba", StatementAnalysis.unparsed("DELETE FROM patients +++", "syntax"), NOON_UTC))

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 
 /**
@@ -17,8 +18,8 @@ import java.util.regex.Matcher;
  *
  * <p>So the message is read against the server's own templates ({@link MessageTemplates}): the template's text
  * stays, and each value it filled in stays only if the client already knows it: a word, identifier, literal,
- * number or symbol of the statement it sent, or a name the message carries in its own fields (schema, table,
- * column, type, constraint: catalog names, not data). A value made of type names and known words ({@code text =
+ * number or symbol of the statement it sent, a name the message carries in its own fields (schema, table,
+ * column, type, constraint), or a schema, relation or column name of the upstream's catalog: names, not data. A value made of type names and known words ({@code text =
  * integer}) stays; an errno text ({@code %m}) stays. Everything else becomes {@value #WITHHELD}.
  *
  * <p>A message no template reads (a newer server's) is judged word by word instead: quoted text, digit runs and
@@ -50,16 +51,16 @@ final class EchoedValues {
     }
 
     /** {@code text} with every value the client did not already know withheld. */
-    static String withhold(String text, Set<String> known) {
+    static String withhold(String text, Predicate<String> known) {
         return withhold(text, known, MessageTemplates.postgres());
     }
 
-    static String withhold(String text, Set<String> known, MessageTemplates templates) {
+    static String withhold(String text, Predicate<String> known, MessageTemplates templates) {
         MessageTemplates.Match match = templates.match(text);
         return match == null ? byWords(text, known, templates) : byTemplate(match, text, known, templates);
     }
 
-    private static String byTemplate(MessageTemplates.Match match, String text, Set<String> known,
+    private static String byTemplate(MessageTemplates.Match match, String text, Predicate<String> known,
             MessageTemplates templates) {
         Matcher m = match.matcher();
         String conversions = match.template().conversions;
@@ -77,7 +78,7 @@ final class EchoedValues {
         return out.toString();
     }
 
-    private static boolean keeps(String value, char conversion, Set<String> known) {
+    private static boolean keeps(String value, char conversion, Predicate<String> known) {
         if (value.isEmpty() || conversion == 'm' || isKnown(value, known)) {
             return true; // %m is the operating system's error text
         }
@@ -89,22 +90,22 @@ final class EchoedValues {
             return false; // symbols only, such as the "@" of an address read as a type name
         }
         for (String w : words) {
-            if (!TYPE_WORDS.contains(w) && !known.contains(w) && !WITHHELD_WORDS.contains(w)) {
+            if (!TYPE_WORDS.contains(w) && !known.test(w) && !WITHHELD_WORDS.contains(w)) {
                 return false;
             }
         }
         return true;
     }
 
-    private static boolean isKnown(String value, Set<String> known) {
-        return value.equals(WITHHELD) || known.contains(value.toLowerCase(Locale.ROOT));
+    private static boolean isKnown(String value, Predicate<String> known) {
+        return value.equals(WITHHELD) || known.test(value.toLowerCase(Locale.ROOT));
     }
 
     /**
      * No template reads the message: quoted text (to the first closing quote that ends a word) is kept only if
      * known, and outside quotes a word stays only if the server's templates use it or the client knows it.
      */
-    private static String byWords(String text, Set<String> known, MessageTemplates templates) {
+    private static String byWords(String text, Predicate<String> known, MessageTemplates templates) {
         StringBuilder out = new StringBuilder(text.length() + 16);
         int i = 0;
         int n = text.length();
@@ -129,7 +130,7 @@ final class EchoedValues {
                 String word = text.substring(i, end);
                 String lower = word.toLowerCase(Locale.ROOT);
                 boolean digits = lower.chars().allMatch(Character::isDigit);
-                boolean kept = known.contains(lower) || WITHHELD_WORDS.contains(lower)
+                boolean kept = known.test(lower) || WITHHELD_WORDS.contains(lower)
                         || (!digits && (templates.isServerWord(lower) || TYPE_WORDS.contains(lower)));
                 out.append(kept ? word : WITHHELD);
                 i = end;

@@ -382,8 +382,9 @@ public final class SessionMasking {
      * Scrubs one field of an error or notice. For a role that sees PHI masked, values PostgreSQL echoes back (a
      * bad input, a duplicate key, a failing row, a name read as a type or a relation) are withheld whole, since a
      * name or a date in them is not recognisable by shape, unless the client already knows them ({@code known}:
-     * the lower-cased words, literals and numbers of the statement it sent, and the names the message carries;
-     * see {@link EchoedValues}). Detectors then run over what is left.
+     * the lower-cased words, literals and numbers of the statement it sent, and the names the message carries),
+     * or they are names of the upstream's schemas, relations and columns (see {@link EchoedValues}). Detectors
+     * then run over what is left.
      */
     public String scrubMessage(char field, String text, Set<String> known) {
         if (text == null || text.isEmpty()) {
@@ -392,8 +393,8 @@ public final class SessionMasking {
         String out = text;
         if (masksPhi) {
             switch (field) {
-                case 'M' -> out = EchoedValues.withhold(out, known);
-                case 'D', 'H' -> out = EchoedValues.withhold(replaceAll(ROW_VALUES, out, null), known);
+                case 'M' -> out = EchoedValues.withhold(out, knownOrNamed(known));
+                case 'D', 'H' -> out = EchoedValues.withhold(replaceAll(ROW_VALUES, out, null), knownOrNamed(known));
                 case 'W' -> out = safeContext(out);
                 case 'q' -> out = "[withheld by phigate]"; // an internal query can carry values inline
                 default -> {
@@ -401,6 +402,13 @@ public final class SessionMasking {
             }
         }
         return scrubber.scrub(out);
+    }
+
+    /** What the client sent, or a name of the upstream's catalog (a hint naming the column that was meant). */
+    private java.util.function.Predicate<String> knownOrNamed(Set<String> known) {
+        Catalog loaded = catalog instanceof io.phigate.sql.GuardedCatalog g ? g.inner() : catalog;
+        Set<String> names = loaded instanceof io.phigate.sql.PgCatalog pg ? pg.names() : Set.of();
+        return w -> known.contains(w) || names.contains(w);
     }
 
     /**

@@ -63,6 +63,7 @@ public final class PgCatalog implements Catalog {
     private final Map<String, Set<String>> functions;
     /** Each table's inheritance family (parents, children, partitions, transitively), itself excluded. */
     private final Map<TableRef, Set<TableRef>> families;
+    private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
         this.relations = Map.copyOf(b.relations);
@@ -146,6 +147,27 @@ public final class PgCatalog implements Catalog {
                     && INFORMATION_SCHEMA_HELPERS.contains(n))) && schemas.contains(schema);
         }
         return schemas.size() == 1 && schemas.contains("pg_catalog");
+    }
+
+    /**
+     * Every schema, relation and column name, lower-cased: names an error may quote back without quoting data.
+     * Computed on first use, once per catalog read.
+     */
+    public Set<String> names() {
+        Set<String> n = names;
+        if (n == null) {
+            Set<String> all = new HashSet<>();
+            for (Relation r : relations.values()) {
+                all.add(r.schema().toLowerCase(Locale.ROOT));
+                all.add(r.name().toLowerCase(Locale.ROOT));
+                for (String c : r.columns()) {
+                    all.add(c.toLowerCase(Locale.ROOT));
+                }
+            }
+            n = Set.copyOf(all);
+            names = n; // a race computes it twice, equal
+        }
+        return n;
     }
 
     /**

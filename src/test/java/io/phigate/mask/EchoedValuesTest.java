@@ -31,12 +31,12 @@ class EchoedValuesTest {
         "Key (ssn)=([withheld by phigate]) already exists.          | Key (ssn)=([withheld by phigate]) already exists.",
     })
     void valuesTheClientDidNotSendAreWithheld(String message, String expected) {
-        assertThat(EchoedValues.withhold(message, Set.of("a", "b", "ssn"))).isEqualTo(expected);
+        assertThat(EchoedValues.withhold(message, Set.of("a", "b", "ssn")::contains)).isEqualTo(expected);
     }
 
     @Test
     void whatTheClientSentComesBack() {
-        Set<String> known = Set.of("patiens", "abc", "3", "@");
+        java.util.function.Predicate<String> known = Set.of("patiens", "abc", "3", "@")::contains;
         assertThat(EchoedValues.withhold("relation \"patiens\" does not exist", known))
                 .isEqualTo("relation \"patiens\" does not exist");
         assertThat(EchoedValues.withhold("invalid input syntax for type integer: \"ABC\"", known))
@@ -50,7 +50,7 @@ class EchoedValuesTest {
     void aMessageNoTemplateReadsIsJudgedWordByWord() {
         MessageTemplates templates = MessageTemplates.of(List.of("relation \"%s\" does not exist"));
         String out = EchoedValues.withhold("relation missing: \"Treutel\" near Smith 123 and \"b\" \"x\" y\"",
-                Set.of("b"), templates);
+                Set.of("b")::contains, templates);
         assertThat(out).isEqualTo("relation " + W + ": \"" + W + "\" " + W + " " + W + " " + W + " " + W
                 + " \"b\" \"" + W + "\" " + W + "\"" + W);
         assertThat(out).doesNotContain("Treutel", "Smith", "123", "missing", "near");
@@ -59,8 +59,8 @@ class EchoedValuesTest {
     @Test
     void theMostSpecificTemplateReadsTheMessage() {
         MessageTemplates templates = MessageTemplates.of(List.of("%s: %s", "could not open file \"%s\": %m"));
-        assertThat(EchoedValues.withhold("could not open file \"x\": No such file or directory", Set.of(), templates))
+        assertThat(EchoedValues.withhold("could not open file \"x\": No such file or directory", w -> false, templates))
                 .isEqualTo("could not open file \"" + W + "\": No such file or directory");
-        assertThat(EchoedValues.withhold("smith: jones", Set.of(), templates)).isEqualTo(W + ": " + W);
+        assertThat(EchoedValues.withhold("smith: jones", w -> false, templates)).isEqualTo(W + ": " + W);
     }
 }

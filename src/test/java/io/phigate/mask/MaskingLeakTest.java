@@ -366,6 +366,8 @@ class MaskingLeakTest {
             assertThat(errorOf(s, "SELECT ssn FROM patients WHERE id = 'abc'"))
                     .contains("invalid input syntax for type integer: \"abc\"");
             assertThat(errorOf(s, "SELECT ssn + 1 FROM patients")).contains("operator does not exist: text + integer");
+            assertThat(errorOf(s, "SELECT ssnn FROM patients"))
+                    .contains("Perhaps you meant to reference the column \"patients.ssn\"");
             assertThat(errorOf(s, "SELECT 1 FROM patients WHERE id = 1 AND ('\"' || last_name || '\"')::regclass IS NULL"))
                     .contains("relation \"[withheld by phigate]\" does not exist").doesNotContain(name);
             assertThat(errorOf(s, "SELECT 1 FROM patients WHERE id = 1 AND now() AT TIME ZONE last_name IS NULL"))

@@ -526,6 +526,37 @@ class MaskingLeakTest {
             try (ResultSet rs = md.getIndexInfo(null, "public", "patients", false, true)) {
                 assertThat(rs.next()).isTrue();
             }
+            try (ResultSet rs = md.getExportedKeys(null, "public", "patients")) {
+                assertThat(rs.next()).isTrue();
+            }
+            try (ResultSet rs = md.getTypeInfo()) {
+                assertThat(rs.next()).isTrue();
+            }
+            try (ResultSet rs = md.getSchemas()) {
+                assertThat(rs.next()).isTrue();
+            }
+            try (ResultSet rs = md.getFunctions(null, "pg_catalog", "lower")) {
+                assertThat(rs.next()).isTrue();
+            }
+            try (ResultSet rs = md.getProcedures(null, "pg_catalog", "lower")) {
+                rs.next(); // pgjdbc lists procedures only here: none is named lower
+            }
+            try (ResultSet rs = md.getFunctionColumns(null, "pg_catalog", "lower", null)) {
+                assertThat(rs.next()).isTrue();
+            }
+            try (ResultSet rs = md.getColumnPrivileges(null, "public", "patients", "%")) {
+                rs.next();
+            }
+            try (ResultSet rs = md.getTablePrivileges(null, "public", "patients")) {
+                rs.next();
+            }
+            try (ResultSet rs = md.getBestRowIdentifier(null, "public", "patients", 0, false)) {
+                rs.next();
+            }
+            try (ResultSet rs = md.getUDTs(null, null, null, null)) {
+                rs.next();
+            }
+            assertThat(md.getDatabaseProductVersion()).isNotBlank();
         }
     }
 

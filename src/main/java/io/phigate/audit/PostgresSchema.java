@@ -38,6 +38,13 @@ final class PostgresSchema implements AuditSchema {
     // Days whose partition is known to exist; forgotten on reopen, so a partition detached meanwhile is made again.
     private final Set<LocalDate> partitions = new HashSet<>();
 
+    /**
+     * How long a replica's lock may still be held when the store opens. A writer that just closed (a restart, a
+     * store reopened) leaves its lock until its server process has exited, which the client does not wait for; a
+     * gateway that is really writing the replica holds it for good.
+     */
+    static final Duration REPLICA_LOCK_GRACE = Duration.ofSeconds(2);
+
     PostgresSchema(AuditConfig.Postgres server, Duration lockTimeout, String replica) {
         this.server = server;
         this.lockTimeout = lockTimeout;
@@ -68,10 +75,17 @@ final class PostgresSchema implements AuditSchema {
             try (PreparedStatement lock = c.prepareStatement(
                     "SELECT pg_try_advisory_lock(hashtext('phigate.audit.replica'), hashtext(?))")) {
                 lock.setString(1, replica);
-                try (ResultSet rs = lock.executeQuery()) {
-                    if (!rs.next() || !rs.getBoolean(1)) {
+                long deadline = System.nanoTime() + REPLICA_LOCK_GRACE.toNanos();
+                while (!locked(lock)) {
+                    if (System.nanoTime() - deadline >= 0) {
                         throw new SQLException("another gateway is writing replica " + replica
                                 + " of this store; give each replica its own audit.replica");
+                    }
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new SQLException("interrupted while waiting for replica " + replica + "'s lock", e);
                     }
                 }
             }
@@ -79,6 +93,12 @@ final class PostgresSchema implements AuditSchema {
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
+        }
+    }
+
+    private static boolean locked(PreparedStatement lock) throws SQLException {
+        try (ResultSet rs = lock.executeQuery()) {
+            return rs.next() && rs.getBoolean(1);
         }
     }
 

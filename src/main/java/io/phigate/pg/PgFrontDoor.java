@@ -242,6 +242,16 @@ public final class PgFrontDoor implements Consumer<Socket> {
         return v.allowed() ? null : new StatementGate.Refusal(v.sqlState(), v.message());
     }
 
+    /** True if the server reads '...' as the SQL standard does: its own report at startup, and what the client set. */
+    private static boolean standardStrings(UpstreamConnection up, StartupSettings settings) {
+        for (BackendMessage.ParameterStatus p : up.parameters()) {
+            if (p.name().equals("standard_conforming_strings") && !StatementGate.isOn(p.value())) {
+                return false;
+            }
+        }
+        return settings.values("standard_conforming_strings").stream().allMatch(StatementGate::isOn);
+    }
+
     private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
                             Identity identity, Role role, StartupSettings settings, UpstreamConnection up,
                             EphemeralRoles.Lease lease) throws HandshakeRefused, IOException {
@@ -266,6 +276,21 @@ public final class PgFrontDoor implements Consumer<Socket> {
             }
             registry.release();
             throw new HandshakeRefused(ErrorCodes.CANNOT_CONNECT_NOW, e.getMessage(), startup.database());
+        }
+        if (setup.gate() != null && !standardStrings(up, settings)) {
+            // With standard_conforming_strings off the server reads \' inside '...' as a quote, where phigate's
+            // analyser (as the SQL standard) ends the string: 'a\' , ' , upper(last_name) FROM patients --' is two
+            // constants to the analyser and a column to the server. Masking, scope and rules would judge the wrong
+            // statement.
+            up.close();
+            if (lease != null) {
+                ephemeral.drop(lease);
+            }
+            registry.release();
+            throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "standard_conforming_strings is off for this"
+                    + " session; phigate reads string literals as the SQL standard does, so it analyses statements only"
+                    + " with it on (set it on for the database or role, or do not set it at startup)",
+                    startup.database());
         }
         if (setup.masking() != null && setup.masking().masksPhi()
                 && !settings.values("search_path").stream().allMatch(setup.masking()::resolvesNamesBy)) {

@@ -181,6 +181,18 @@ final class StatementGate {
         }
     }
 
+    /** A boolean setting's value as PostgreSQL reads "on" (on, true, yes, 1, and their prefixes), quoted or not. */
+    static boolean isOn(String value) {
+        if (value == null) {
+            return false;
+        }
+        String v = value.strip().toLowerCase(Locale.ROOT);
+        if (v.length() >= 2 && (v.startsWith("'") && v.endsWith("'") || v.startsWith("\"") && v.endsWith("\""))) {
+            v = v.substring(1, v.length() - 1).strip();
+        }
+        return v.equals("on") || v.equals("1") || (!v.isEmpty() && ("true".startsWith(v) || "yes".startsWith(v)));
+    }
+
     /** SET / RESET of a phigate.* setting the gateway keeps itself: never forwarded, so never risky. */
     static boolean isGatewaySetting(StatementAnalysis a) {
         return a.setting() != null && KEPT_SETTINGS.contains(a.setting())
@@ -200,6 +212,13 @@ final class StatementGate {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "role \"" + role.name() + "\" requires a justification"
                     + " before it reads or changes data: send SET phigate.justification = '...' (as a statement of"
                     + " its own), connect with options='-c phigate.justification=...', or obtain credentials with one");
+        }
+        if (a.setting() != null && a.setting().equals("standard_conforming_strings")
+                && a.kind() == StatementKind.SET && !isOn(a.settingValue())) {
+            // The analyser reads '...' as the SQL standard does; off, the server would read \' as a quote and run
+            // a statement other than the one judged here (see PgFrontDoor.standardStrings).
+            return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate analyses statements with"
+                    + " standard_conforming_strings on only; use E'...' for backslash escapes");
         }
         if (masking == null || !masking.masksPhi()) {
             return null;

@@ -500,6 +500,37 @@ class MaskingLeakTest {
         }
     }
 
+    /**
+     * With standard_conforming_strings off the server reads \' inside '...' as a quote: the statement below was
+     * two constants to the analyser and upper(last_name) to the server, which returned the names unmasked. Off is
+     * refused, whether SET or asked for at startup.
+     */
+    @Test
+    void standardConformingStringsStayOn() throws Exception {
+        String smuggled = "SELECT 'a\\' , ' , upper(last_name), last_name FROM patients LIMIT 3 --'";
+        try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            for (String set : List.of("SET standard_conforming_strings = off", "SET standard_conforming_strings TO 'off'",
+                    "SET LOCAL standard_conforming_strings = false", "set standard_conforming_strings=0")) {
+                assertThatThrownBy(() -> s.execute(set)).as(set).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getSQLState()).isEqualTo("0A000"));
+            }
+            s.execute("SET standard_conforming_strings = on");
+            StringBuilder received = new StringBuilder();
+            try (ResultSet rs = s.executeQuery(smuggled)) {
+                while (rs.next()) {
+                    for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                        received.append(rs.getString(i)).append('|');
+                    }
+                }
+            }
+            assertNoSeeds(received.toString());
+        }
+        Properties off = new Properties();
+        off.setProperty("options", "-c standard_conforming_strings=off");
+        assertThatThrownBy(() -> gw.connect(off).close()).isInstanceOfSatisfying(SQLException.class,
+                e -> assertThat(e.getSQLState()).isEqualTo("0A000"));
+    }
+
     /** What ORMs and schema tools ask pgjdbc for before their first query. */
     @Test
     void jdbcMetadataWorksForAMaskedSession() throws Exception {

@@ -841,7 +841,8 @@ public final class SqlAnalyzer {
      * so), and a {@code COLLATE name} clause is dropped. An operator named in any other schema stays as written
      * (and unparsable): it may be a function the agent's side defined.
      */
-    private static String forJSqlParser(String text, List<Token> t, int from) {
+    private static String forJSqlParser(String original, List<Token> t, int from) {
+        String text = blankComments(original, t, from);
         StringBuilder out = new StringBuilder(text.length() - t.get(from).start() + 16);
         int pos = t.get(from).start();
         int end = t.getLast().end();
@@ -874,6 +875,34 @@ public final class SqlAnalyzer {
         }
         out.append(text, pos, end);
         return out.toString();
+    }
+
+    /**
+     * {@code text} with its comments blanked out, offsets kept (newlines stay, so the parser's line numbers do). The
+     * lexer finds comments as PostgreSQL does, nested block comments included; JSqlParser does not nest them, and
+     * would read the rest of {@code /* /* *}{@code / x *}{@code /} as code the server never runs, or the reverse.
+     * Between two tokens there is only whitespace and comments.
+     */
+    private static String blankComments(String text, List<Token> t, int from) {
+        char[] c = null;
+        for (int j = from; j + 1 < t.size(); j++) {
+            int gapFrom = t.get(j).end();
+            int gapTo = t.get(j + 1).start();
+            for (int i = gapFrom; i < gapTo; i++) {
+                if (!Character.isWhitespace(text.charAt(i))) {
+                    if (c == null) {
+                        c = text.toCharArray();
+                    }
+                    for (int k = gapFrom; k < gapTo; k++) {
+                        if (c[k] != '\n') {
+                            c[k] = ' ';
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        return c == null ? text : new String(c);
     }
 
     /**

@@ -242,6 +242,15 @@ public final class PgFrontDoor implements Consumer<Socket> {
         return v.allowed() ? null : new StatementGate.Refusal(v.sqlState(), v.message());
     }
 
+    /** A session refused after its upstream connection opened: the connection, its lease and its slot go. */
+    private void abandon(UpstreamConnection up, EphemeralRoles.Lease lease) {
+        up.close();
+        if (lease != null) {
+            ephemeral.drop(lease);
+        }
+        registry.release();
+    }
+
     /** True if the server reads '...' as the SQL standard does: its own report at startup, and what the client set. */
     private static boolean standardStrings(UpstreamConnection up, StartupSettings settings) {
         for (BackendMessage.ParameterStatus p : up.parameters()) {
@@ -270,11 +279,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
             setup = policies.forSession(up.config(), role, estimator);
         } catch (SessionPolicies.CatalogUnavailable e) {
             log.warn("session {}: {}", sessionId, e.getMessage());
-            up.close();
-            if (lease != null) {
-                ephemeral.drop(lease);
-            }
-            registry.release();
+            abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.CANNOT_CONNECT_NOW, e.getMessage(), startup.database());
         }
         if (setup.gate() != null && !standardStrings(up, settings)) {
@@ -282,11 +287,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
             // analyser (as the SQL standard) ends the string: 'a\' , ' , upper(last_name) FROM patients --' is two
             // constants to the analyser and a column to the server. Masking, scope and rules would judge the wrong
             // statement.
-            up.close();
-            if (lease != null) {
-                ephemeral.drop(lease);
-            }
-            registry.release();
+            abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "standard_conforming_strings is off for this"
                     + " session; phigate reads string literals as the SQL standard does, so it analyses statements only"
                     + " with it on (set it on for the database or role, or do not set it at startup)",
@@ -296,11 +297,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 && !settings.values("search_path").stream().allMatch(setup.masking()::resolvesNamesBy)) {
             // As SET search_path is (StatementGate): masking resolves names by the search path the catalog was read
             // with, so a session that put another schema first could read its PHI table under a harmless name.
-            up.close();
-            if (lease != null) {
-                ephemeral.drop(lease);
-            }
-            registry.release();
+            abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "a search_path other than the upstream's own"
                     + " is refused at startup for a session that sees PHI masked: masking resolves names by that path",
                     startup.database());
@@ -311,11 +308,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
                     startup.user(), settings.upstream(), ch.tlsDescription(), role == null ? null : role.name(),
                     settings.justification(), upstreamUser)));
         } catch (AuditUnavailableException e) {
-            up.close();
-            if (lease != null) {
-                ephemeral.drop(lease);
-            }
-            registry.release();
+            abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.SYSTEM_IO_ERROR,
                     "phigate cannot start a session: the audit store is unavailable (" + e.getMessage() + ")",
                     startup.database());

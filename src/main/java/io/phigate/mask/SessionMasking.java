@@ -13,7 +13,6 @@ import io.phigate.sql.TableRef;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -49,19 +48,17 @@ public final class SessionMasking {
     private final boolean masksPhi;
     private final Map<String, MaskOperator> operators = new ConcurrentHashMap<>();
 
-    public SessionMasking(Policy policy, Role role, String upstream, Catalog catalog, Map<ColumnRef, PhiType> discovered,
+    /** {@code tags}: the upstream's tags resolved against {@code catalog} ({@link ColumnTags#resolve}). */
+    public SessionMasking(Policy policy, Role role, String upstream, Catalog catalog, ColumnTags tags,
                           OperatorFactory factory, Scrubber scrubber) {
         this.policy = policy;
         this.role = role;
         this.phi = policy.catalog(upstream);
         this.catalog = catalog;
-        Map<ColumnRef, PhiType> all = new HashMap<>(discovered);
-        all.putAll(phi.columns()); // the policy file wins over a comment in the database
-        all = resolved(all, catalog);
-        this.tags = Collections.unmodifiableMap(all);
+        this.tags = tags.byColumn();
         Set<TableRef> tables = new HashSet<>();
         boolean masks = false;
-        for (Map.Entry<ColumnRef, PhiType> e : all.entrySet()) {
+        for (Map.Entry<ColumnRef, PhiType> e : this.tags.entrySet()) {
             tables.add(new TableRef(e.getKey().schema(), e.getKey().table()));
             masks |= policy.operatorFor(role, e.getValue()).kind() != OperatorSpec.Kind.NONE;
         }
@@ -69,56 +66,6 @@ public final class SessionMasking {
         this.masksPhi = masks;
         this.factory = factory;
         this.scrubber = phi.detection().enabled() ? scrubber : Scrubber.NONE;
-    }
-
-    /**
-     * The tags as the catalog names the columns. The policy file's names are folded to lower case, but a table or
-     * column created with a quoted mixed-case name ({@code "Patient"."LastName"}, as ORMs make them) is the one its
-     * author meant: catalog columns are matched without regard to case (two that differ only in case are both
-     * tagged). Then tags spread across inheritance families: a partition or child table returns the rows its
-     * tagged parent holds (and a parent scan returns its children's), so a column tagged in one member is tagged,
-     * by name, in every member that has it, with the strongest type any of them gives it.
-     */
-    private static Map<ColumnRef, PhiType> resolved(Map<ColumnRef, PhiType> given, Catalog catalog) {
-        Catalog loaded = catalog instanceof io.phigate.sql.GuardedCatalog g ? g.inner() : catalog;
-        if (!(loaded instanceof io.phigate.sql.PgCatalog pg)) {
-            return given;
-        }
-        Map<ColumnRef, PhiType> folded = new HashMap<>();
-        given.forEach((c, t) -> folded.merge(lowerCase(c), t, PhiType::strongest));
-        Map<ColumnRef, PhiType> tags = new HashMap<>(given);
-        for (io.phigate.sql.Relation r : pg.relations()) {
-            for (String column : r.columns()) {
-                ColumnRef own = new ColumnRef(r.schema(), r.name(), column);
-                PhiType type = folded.get(lowerCase(own));
-                if (type != null) {
-                    tags.merge(own, type, PhiType::strongest);
-                }
-            }
-        }
-        Map<ColumnRef, PhiType> out = new HashMap<>(tags);
-        for (io.phigate.sql.Relation r : pg.relations()) {
-            Set<TableRef> family = pg.family(r.ref());
-            if (family.isEmpty()) {
-                continue;
-            }
-            for (String column : r.columns()) {
-                ColumnRef own = new ColumnRef(r.schema(), r.name(), column);
-                PhiType type = tags.get(own);
-                for (TableRef member : family) {
-                    type = PhiType.strongest(type, tags.get(new ColumnRef(member.schema(), member.table(), column)));
-                }
-                if (type != null) {
-                    out.put(own, type);
-                }
-            }
-        }
-        return out;
-    }
-
-    private static ColumnRef lowerCase(ColumnRef c) {
-        return new ColumnRef(c.schema().toLowerCase(java.util.Locale.ROOT), c.table().toLowerCase(java.util.Locale.ROOT),
-                c.column().toLowerCase(java.util.Locale.ROOT));
     }
 
     /** True when some declared PHI on this upstream reaches this role masked: statements must then be analysed. */
@@ -132,40 +79,8 @@ public final class SessionMasking {
      * (pgjdbc's {@code currentSchema=public}) changes nothing masking depends on.
      */
     public boolean resolvesNamesBy(String searchPath) {
-        Catalog loaded = catalog instanceof io.phigate.sql.GuardedCatalog g ? g.inner() : catalog;
-        if (!(loaded instanceof io.phigate.sql.PgCatalog pg) || searchPath == null) {
-            return false;
-        }
-        List<String> schemas = new ArrayList<>();
-        StringBuilder current = new StringBuilder();
-        boolean quoted = false;
-        boolean wasQuoted = false;
-        for (int i = 0; i <= searchPath.length(); i++) {
-            char c = i < searchPath.length() ? searchPath.charAt(i) : ',';
-            if (quoted) {
-                if (c == '"' && i + 1 < searchPath.length() && searchPath.charAt(i + 1) == '"') {
-                    current.append('"');
-                    i++;
-                } else if (c == '"') {
-                    quoted = false;
-                } else {
-                    current.append(c);
-                }
-            } else if (c == '"') {
-                quoted = true;
-                wasQuoted = true;
-            } else if (c == ',') {
-                String name = wasQuoted ? current.toString() : current.toString().strip().toLowerCase(java.util.Locale.ROOT);
-                if (!name.isEmpty()) {
-                    schemas.add(name);
-                }
-                current.setLength(0);
-                wasQuoted = false;
-            } else if (!Character.isWhitespace(c) || !current.isEmpty()) {
-                current.append(c);
-            }
-        }
-        return !quoted && schemas.equals(pg.searchPath());
+        io.phigate.sql.PgCatalog pg = io.phigate.sql.PgCatalog.of(catalog);
+        return pg != null && pg.resolvesNamesBy(searchPath);
     }
 
     public PhiCatalog catalogPolicy() {
@@ -406,8 +321,8 @@ public final class SessionMasking {
 
     /** What the client sent, or a name of the upstream's catalog (a hint naming the column that was meant). */
     private java.util.function.Predicate<String> knownOrNamed(Set<String> known) {
-        Catalog loaded = catalog instanceof io.phigate.sql.GuardedCatalog g ? g.inner() : catalog;
-        Set<String> names = loaded instanceof io.phigate.sql.PgCatalog pg ? pg.names() : Set.of();
+        io.phigate.sql.PgCatalog pg = io.phigate.sql.PgCatalog.of(catalog);
+        Set<String> names = pg == null ? Set.of() : pg.names();
         return w -> known.contains(w) || names.contains(w);
     }
 

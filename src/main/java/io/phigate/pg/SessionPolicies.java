@@ -1,6 +1,7 @@
 package io.phigate.pg;
 
 import io.phigate.config.UpstreamConfig;
+import io.phigate.mask.ColumnTags;
 import io.phigate.mask.MaskingKeys;
 import io.phigate.mask.OperatorFactory;
 import io.phigate.mask.Operators;
@@ -16,15 +17,11 @@ import io.phigate.policy.Role;
 import io.phigate.sql.Catalog;
 import io.phigate.sql.CatalogCache;
 import io.phigate.sql.ColumnRef;
-import io.phigate.sql.GuardedCatalog;
-import io.phigate.sql.PgCatalog;
 import io.phigate.sql.SqlAnalyzer;
 import io.phigate.sql.StatementAnalysis;
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -72,8 +69,11 @@ final class SessionPolicies {
     private final Function<PhiCatalog.ContentDetection, Scrubber> scrubbers;
     private final BiFunction<Role, List<StatementAnalysis>, StatementGate.Refusal> scope;
     private final Map<String, Scrubber> scrubberByUpstream = new ConcurrentHashMap<>();
-    /** The catalog each upstream's missing tags were last checked against (checked once per catalog loaded). */
-    private final Map<String, Catalog> tagsChecked = new ConcurrentHashMap<>();
+    /** Each upstream's tags, resolved against the catalog read they belong to (once per read). */
+    private final Map<String, ResolvedTags> tagsByUpstream = new ConcurrentHashMap<>();
+
+    private record ResolvedTags(Catalog catalog, ColumnTags tags) {
+    }
 
     SessionPolicies(Policy policy, CatalogCache catalogs, MaskingKeys keys,
                     Function<PhiCatalog.ContentDetection, Scrubber> scrubbers,
@@ -112,13 +112,10 @@ final class SessionPolicies {
         }
         Catalog guarded = analyzer.catalog();
         SessionMasking masking = null;
-        if (phi != null && tagsChecked.put(upstream.name(), guarded) != guarded) {
-            warnOfMissingTags(upstream.name(), phi, guarded);
-        }
         if (phi != null) {
             Scrubber scrubber = scrubberByUpstream.computeIfAbsent(upstream.name(), n -> scrubbers.apply(phi.detection()));
-            masking = new SessionMasking(policy, role, upstream.name(), guarded, discovered(phi, guarded), operators,
-                    scrubber);
+            masking = new SessionMasking(policy, role, upstream.name(), guarded, tags(upstream.name(), phi, guarded),
+                    operators, scrubber);
         }
         StatementGate gate = new StatementGate(masking, upstream.name(), role, scoped ? scope : null,
                 ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC(), estimator);
@@ -126,41 +123,23 @@ final class SessionPolicies {
     }
 
     /**
-     * A tag that names no column of the upstream masks nothing; most often it is a typo or a renamed column, and
-     * the column it meant goes out as stored. Said once per catalog loaded, with names only (no values).
+     * The upstream's tags for {@code catalog}, resolved on the first session after each catalog read. A tag that
+     * names no column masks nothing; most often it is a typo or a renamed column, and the column it meant goes out
+     * as stored: said once per catalog read, with names only (no values).
      */
-    private static void warnOfMissingTags(String upstream, PhiCatalog phi, Catalog catalog) {
-        Catalog loaded = catalog instanceof GuardedCatalog g ? g.inner() : catalog;
-        if (!(loaded instanceof PgCatalog pg)) {
-            return;
-        }
-        java.util.Set<String> present = new java.util.HashSet<>();
-        for (io.phigate.sql.Relation r : pg.relations()) {
-            for (String column : r.columns()) {
-                present.add((r.schema() + "." + r.name() + "." + column).toLowerCase(java.util.Locale.ROOT));
+    private ColumnTags tags(String upstream, PhiCatalog phi, Catalog catalog) {
+        return tagsByUpstream.compute(upstream, (name, held) -> {
+            if (held != null && held.catalog() == catalog) {
+                return held;
             }
-        }
-        List<String> missing = phi.columns().keySet().stream()
-                .map(c -> c.schema() + "." + c.table() + "." + c.column())
-                .filter(name -> !present.contains(name.toLowerCase(java.util.Locale.ROOT))).sorted().toList();
-        if (!missing.isEmpty()) {
-            log.warn("policy phi.{}.columns tags {} column(s) upstream {} does not have, which mask nothing: {}",
-                    upstream, missing.size(), upstream, String.join(", ", missing));
-        }
-    }
-
-    private static Map<ColumnRef, PhiType> discovered(PhiCatalog phi, Catalog catalog) {
-        Catalog loaded = catalog instanceof GuardedCatalog g ? g.inner() : catalog;
-        if (!phi.discoverComments() || !(loaded instanceof PgCatalog pg)) {
-            return Map.of();
-        }
-        Map<ColumnRef, PhiType> out = new HashMap<>();
-        for (Map.Entry<ColumnRef, String> tag : pg.phiTags().entrySet()) {
-            // An unknown type in a comment still marks the column as PHI: mask it as the strongest kind.
-            Optional<PhiType> type = PhiType.fromPolicyName(tag.getValue().toLowerCase(java.util.Locale.ROOT));
-            out.put(tag.getKey(), type.orElse(PhiType.SSN));
-        }
-        return out;
+            ColumnTags tags = ColumnTags.resolve(phi, catalog);
+            if (!tags.unmatched().isEmpty()) {
+                log.warn("policy phi.{}.columns tags {} column(s) upstream {} does not have, which mask nothing: {}",
+                        name, tags.unmatched().size(), name,
+                        String.join(", ", tags.unmatched().stream().map(ColumnRef::toString).toList()));
+            }
+            return new ResolvedTags(catalog, tags);
+        }).tags();
     }
 
     /** The content detectors an upstream's policy asks for, as the masker's scrubber. */

@@ -212,6 +212,32 @@ public final class PgCatalog implements Catalog {
         return searchPath;
     }
 
+    /**
+     * True if a {@code search_path} value names exactly the schemas this catalog resolves names by (what
+     * {@code current_schemas(false)} gave when it was read). Read as PostgreSQL reads the list: names separated
+     * by commas, unquoted ones folded to lower case, quoted ones as written; anything else is not a match.
+     */
+    public boolean resolvesNamesBy(String searchPathValue) {
+        if (searchPathValue == null) {
+            return false;
+        }
+        List<String> schemas = new ArrayList<>();
+        List<Lexer.Token> t = Lexer.tokens(searchPathValue);
+        for (int i = 0; i < t.size(); i += 2) {
+            if (!t.get(i).isName() || (i + 1 < t.size() && !t.get(i + 1).isSymbol(","))) {
+                return false;
+            }
+            schemas.add(t.get(i).value());
+        }
+        return schemas.equals(searchPath);
+    }
+
+    /** The catalog as read from the server, under a {@link GuardedCatalog} or not; null for any other kind. */
+    public static PgCatalog of(Catalog catalog) {
+        Catalog loaded = catalog instanceof GuardedCatalog g ? g.inner() : catalog;
+        return loaded instanceof PgCatalog pg ? pg : null;
+    }
+
     /** Every relation known, for diagnostics and tests. */
     public List<Relation> relations() {
         return List.copyOf(relations.values());

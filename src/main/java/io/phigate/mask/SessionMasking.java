@@ -30,11 +30,11 @@ import java.util.regex.Pattern;
  */
 public final class SessionMasking {
     private static final Set<Integer> TEXT_TYPES = Set.of(25, 1043, 1042, 19, 18, 114, 3802, 142, 705);
-    /** {@code ...: "value"}: PostgreSQL's shape for echoing a bad input value in a message. */
-    /** {@code Key (ssn)=(123-45-6789)} and {@code Failing row contains (...)}. */
+    /** Context lines that name where an error arose and quote no data (see {@link #safeContext}). */
     private static final Pattern SAFE_CONTEXT = Pattern.compile(
             "PL/pgSQL function [\\w.\"$]+\\([\\w ,.\\[\\]\"]*\\) line \\d+ at [A-Z][A-Z ]*"
                     + "|SQL function \"[\\w$]+\"( statement \\d+| during startup| during inlining)?|parallel worker");
+    /** {@code Key (ssn)=(123-45-6789)} and {@code Failing row contains (...)}. */
     private static final Pattern ROW_VALUES = Pattern.compile("(=|contains )\\((?:[^()]|\\([^()]*\\))*\\)");
 
     private final Policy policy;

@@ -32,12 +32,8 @@ final class StatementGate {
     private static final Set<String> GUARDED_SETTINGS = Set.of("role", "session_authorization", "search_path");
     /**
      * Catalog views that hold values of other tables' columns (planner statistics keep a column's most common
-     * values) or other sessions' statement texts.
-     */
-    /**
-     * Catalogs holding other columns' values or other statements' texts. Not pg_statistic_ext: since PostgreSQL 12
-     * it holds only the statistics objects' definitions (the values are in pg_statistic_ext_data), and psql's
-     * {@code \d} reads it.
+     * values) or other sessions' statement texts. Not pg_statistic_ext: since PostgreSQL 12 it holds only the
+     * statistics objects' definitions (the values are in pg_statistic_ext_data), and psql's {@code \d} reads it.
      */
     private static final Set<String> VALUE_BEARING_CATALOG = Set.of("pg_stats", "pg_stats_ext", "pg_stats_ext_exprs",
             "pg_statistic", "pg_statistic_ext_data", "pg_stat_activity", "pg_stat_statements",
@@ -108,7 +104,6 @@ final class StatementGate {
         return null;
     }
 
-    /** The approval rule the request fires, or null when it needs none. Call after {@link #check} allowed it. */
     /**
      * A fast-path FunctionCall names its function by OID and carries no SQL, so nothing about it can be analysed.
      * It is judged as an unparsed statement (time windows, justification, scope, and every risk rule that applies to
@@ -136,6 +131,7 @@ final class StatementGate {
         return null;
     }
 
+    /** The approval rule the request fires, or null when it needs none. Call after {@link #check} allowed it. */
     RiskRules.Hit approvalFor(List<StatementAnalysis> statements) {
         // Right after check of the same request: its verdict, so the planner is not asked twice for one statement.
         RiskRules.Hit hit = statements == judged ? judgedHit : risk(statements);

@@ -102,8 +102,11 @@ public final class Gateway implements AutoCloseable {
             CredentialExchange exchange = new CredentialExchange(policy, config.identity(), config.upstreams().keySet(),
                     Clock.systemUTC());
             MaskingKeys keys = maskingKeys(policy);
-            // Read now, off the start-up path, rather than when a masked session's first error arrives.
-            Thread.ofVirtual().name("phigate-message-templates").start(SessionMasking::loadMessageTemplates);
+            if (!policy.phi().isEmpty()) {
+                // Read now, off the start-up path, rather than when a masked session's first error arrives; only
+                // masked sessions' messages are read against them.
+                Thread.ofVirtual().name("phigate-message-templates").start(SessionMasking::loadMessageTemplates);
+            }
             Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys);
             expireApprovalsLeftOpen(approvals, config);
             // Readers in this process see every acknowledged record: they wait for the journal's ingester.

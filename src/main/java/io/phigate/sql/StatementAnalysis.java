@@ -28,12 +28,24 @@ import java.util.Set;
  * @param dataRoute        the form ({@code "CREATE TRIGGER"}) when the statement builds a route for data inside
  *                         the server ({@link DataRoutes}), else null
  * @param altersRelation   an ALTER of the relations in {@code writes}
+ * @param facts            what the deny-by-default rules judge ({@link StatementFacts}); {@link StatementFacts#NONE}
+ *                         for an analysis that did not read the parse tree
  */
 public record StatementAnalysis(StatementKind kind, Set<Operation> operations, Set<TableRef> reads,
                                 Set<TableRef> writes, List<OutputColumn> outputs, Set<String> opaqueFunctions,
                                 boolean copiesQuery, String cursor, String setting, String settingValue,
                                 boolean parsed, String error, String text, List<ColumnWrite> columnWrites,
-                                String dataRoute, boolean altersRelation) {
+                                String dataRoute, boolean altersRelation, StatementFacts facts) {
+
+    /** An analysis without deny-by-default facts. */
+    public StatementAnalysis(StatementKind kind, Set<Operation> operations, Set<TableRef> reads,
+                             Set<TableRef> writes, List<OutputColumn> outputs, Set<String> opaqueFunctions,
+                             boolean copiesQuery, String cursor, String setting, String settingValue,
+                             boolean parsed, String error, String text, List<ColumnWrite> columnWrites,
+                             String dataRoute, boolean altersRelation) {
+        this(kind, operations, reads, writes, outputs, opaqueFunctions, copiesQuery, cursor, setting, settingValue,
+                parsed, error, text, columnWrites, dataRoute, altersRelation, StatementFacts.NONE);
+    }
 
     /** A column an UPDATE sets, and the columns the new value derives from. */
     public record ColumnWrite(ColumnRef target, Set<ColumnRef> sources) {

@@ -1,0 +1,50 @@
+package io.phigate.sql;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the deny-by-default rules judge a statement on, read from the server's own parse tree rather than from its
+ * spelling: the functions it calls, the columns whose values steer what comes back, and the clauses risk rules name.
+ *
+ * @param functions       every function called anywhere in the statement (including operators' functions where the
+ *                        operator is named with a schema, aggregates, window functions, functions in FROM), in
+ *                        order of appearance, duplicates removed
+ * @param predicates      every base-table column whose value can steer what comes back without being returned:
+ *                        WHERE, JOIN ON/USING, HAVING, GROUP BY, ORDER BY, DISTINCT (ON), window PARTITION/ORDER,
+ *                        FILTER, CASE conditions, LIMIT/OFFSET, set-operation comparison (UNION, INTERSECT, EXCEPT
+ *                        without ALL), the outputs of subqueries used in any of these, and every condition inside
+ *                        subqueries at any depth
+ * @param unfilteredWrite an UPDATE or DELETE anywhere in the statement (top level, CTE, rule action) with no WHERE
+ * @param unlimited       a statement that returns rows with no effective row limit at the top level: no LIMIT, or
+ *                        {@code LIMIT ALL}, {@code LIMIT NULL}, or a limit that is not a constant or parameter
+ * @param options         EXPLAIN's or COPY's options as the grammar read them, names lower case, values as the
+ *                        server would read them ({@code "true"} for a bare option), e.g. {@code analyze -> true},
+ *                        {@code format -> csv}
+ * @param copyEndpoint    for COPY: {@code STDIN}, {@code STDOUT}, {@code PROGRAM} or {@code FILE}; else null
+ */
+public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
+                             boolean unlimited, Map<String, String> options, String copyEndpoint) {
+
+    /** A function as written: {@code schema} is null when unqualified (then resolved through the search path). */
+    public record FunctionCall(String schema, String name) {
+        public String qualified() {
+            return schema == null ? name : schema + "." + name;
+        }
+    }
+
+    /**
+     * A column whose value steers the result.
+     *
+     * @param column         the base-table column
+     * @param clause         where it is used, in SQL words ({@code WHERE}, {@code ORDER BY}, {@code JOIN}, ...)
+     * @param equalityLookup true when the use is {@code column = constant-or-parameter} (either side, through casts
+     *                       that keep the value) as one conjunct of a WHERE, so that it can tell at most whether a
+     *                       row with that value exists: the one-bit lookup a policy may allow
+     */
+    public record PredicateUse(ColumnRef column, String clause, boolean equalityLookup) {
+    }
+
+    /** No functions, no predicates, nothing unfiltered or unlimited, no options. */
+    public static final StatementFacts NONE = new StatementFacts(List.of(), List.of(), false, false, Map.of(), null);
+}

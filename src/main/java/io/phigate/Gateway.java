@@ -78,6 +78,11 @@ public final class Gateway implements AutoCloseable {
         } catch (ConfigException e) {
             throw new IOException(e.getMessage(), e);
         }
+        if (policy != Policy.NONE && !io.phigate.sql.PgGrammar.available()) {
+            // A policy means statements are analysed, and only the server's own grammar may read them (decision 0033).
+            throw new IOException("the policy needs statements analysed with PostgreSQL's grammar, which is not"
+                    + " available: " + io.phigate.sql.PgGrammar.unavailableReason() + "; run bin/setup");
+        }
         AuditStore store;
         try {
             store = new AuditStore(config.audit());

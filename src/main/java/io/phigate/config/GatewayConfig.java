@@ -12,6 +12,10 @@ public record GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams
                             AuditConfig audit, LimitsConfig limits, ClientTlsConfig tls, Path policy, Path baseDir,
                             ConsoleConfig console, HttpConfig http) {
 
+    public GatewayConfig {
+        http = http == null ? HttpConfig.defaults(baseDir) : http;
+    }
+
     /** With the HTTP listener's defaults ({@link HttpConfig#defaults}). */
     public GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams, IdentityConfig identity,
                          AuditConfig audit, LimitsConfig limits, ClientTlsConfig tls, Path policy, Path baseDir,

@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * the bearer token itself, so it may be served on any address (use TLS in front of it off loopback).
  *
  * <p>{@code GET /api/v1/sessions}, {@code POST /api/v1/sessions/{id}/kill} and
- * {@code POST /api/v1/sessions/kill?subject=S}: the live sessions, and ending them at once. Administrative, so
- * served on a loopback listener only, like the audit API.
+ * {@code POST /api/v1/sessions/kill?subject=S}: the live sessions, and ending them at once. Administrative:
+ * {@link AdminAccess} guards them.
  */
 final class AccessApi {
     private static final Logger log = LoggerFactory.getLogger(AccessApi.class);

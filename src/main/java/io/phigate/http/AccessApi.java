@@ -134,7 +134,7 @@ final class AccessApi {
             AuditApi.error(ctx, 404, "no live session with this id");
             return;
         }
-        AuditApi.json(ctx, 200, Map.of("killed", kill(List.of(s))));
+        AuditApi.json(ctx, 200, Map.of("killed", kill(ctx, List.of(s))));
     }
 
     void killBySubject(Context ctx) throws Exception {
@@ -145,11 +145,15 @@ final class AccessApi {
         }
         List<LiveSession> matching = sessions.list().stream().filter(s -> subject.equals(s.identity().subject()))
                 .toList();
-        AuditApi.json(ctx, 200, Map.of("killed", kill(matching)));
+        AuditApi.json(ctx, 200, Map.of("killed", kill(ctx, matching)));
     }
 
     /** Ends each session in parallel (one whose client stopped reading must not hold up the others). */
-    private static List<String> kill(List<LiveSession> targets) throws InterruptedException {
+    private static List<String> kill(Context ctx, List<LiveSession> targets) throws InterruptedException {
+        if (!targets.isEmpty()) {
+            log.info("ending {} session(s) through the admin API, by {}", targets.size(),
+                    String.valueOf((Object) ctx.attribute(AdminAccess.WHO)));
+        }
         List<Thread> threads = new ArrayList<>();
         for (LiveSession s : targets) {
             threads.add(Thread.ofVirtual().name("kill-" + s.id()).start(() ->

@@ -19,6 +19,8 @@ import java.util.List;
  * <p>Runs on Javalin's request threads; holds no per-request state.
  */
 final class AdminAccess {
+    /** The request attribute naming who was let in, for the log line of what they did. */
+    static final String WHO = "phigate.admin";
     private final AdminToken localToken;
     private final TokenVerifier verifier;
     private final List<Match> admins;
@@ -58,6 +60,7 @@ final class AdminAccess {
                 return;
             }
             if (localToken != null && localToken.matches(bearer)) {
+                ctx.attribute(WHO, "the local admin token");
                 handler.handle(ctx);
                 return;
             }
@@ -75,6 +78,7 @@ final class AdminAccess {
                 AuditApi.error(ctx, 401, "token refused: " + e.getMessage());
                 return;
             }
+            ctx.attribute(WHO, identity.subject());
             if (admins.stream().anyMatch(m -> m.matches(identity))) {
                 handler.handle(ctx);
                 return;

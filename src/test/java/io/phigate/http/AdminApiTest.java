@@ -90,6 +90,11 @@ class AdminApiTest {
 
     /** The status line's code for a GET sent with exactly this Host header. */
     private static int statusWithHost(GatewayHarness gw, String path, String host, String bearer) throws Exception {
+        return Integer.parseInt(rawWithHost(gw, path, host, bearer).substring(9, 12));
+    }
+
+    /** The whole response to a GET sent with exactly this Host header. */
+    private static String rawWithHost(GatewayHarness gw, String path, String host, String bearer) throws Exception {
         try (Socket socket = new Socket("127.0.0.1", gw.gateway().httpAddress().getPort())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
@@ -97,8 +102,7 @@ class AdminApiTest {
                     + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = socket.getInputStream();
-            String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return Integer.parseInt(response.substring(9, 12));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 
@@ -192,6 +196,9 @@ class AdminApiTest {
                 assertThat(statusWithHost(gw, "/api/v1/sessions", host, token)).as(host).isEqualTo(421);
                 assertThat(statusWithHost(gw, "/healthz", host, token)).as(host).isEqualTo(421);
             }
+            assertThat(rawWithHost(gw, "/api/v1/audit/statements", "evil.example:" + port, token))
+                    .contains("this gateway does not answer to Host \\\"evil.example:" + port + "\\\"")
+                    .contains("http.allowed_hosts").doesNotContain("statements\":");
             // An empty Host is already refused by Jetty.
             assertThat(statusWithHost(gw, "/api/v1/sessions", "", token)).isIn(400, 421);
             for (String host : List.of("127.0.0.1:" + port, "localhost:" + port, "LOCALHOST", "[::1]:" + port,

@@ -121,8 +121,8 @@ public final class Gateway implements AutoCloseable {
                     : new Console(new Console.Parts(config, policy, verifier, queries, audit, store::stats, sessions,
                             approvals, Clock.systemUTC()));
             http = config.listen().http() == null ? null
-                    : new HttpServer(config.listen().http(), metrics(sessions, store), queries, verifier, exchange,
-                            sessions, approvals, console).start();
+                    : new HttpServer(config.listen().http(), config.http(), metrics(sessions, store), queries,
+                            verifier, exchange, sessions, approvals, console).start();
             String approvalsUrl = http == null ? null : "http://" + hostForUrl(http.address().getHostString()) + ":"
                     + http.address().getPort() + "/api/v1/approvals/";
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(

@@ -95,19 +95,19 @@ public final class GatewayHarness implements AutoCloseable {
     }
 
     public static GatewayConfig withLimits(GatewayConfig c, LimitsConfig limits) {
-        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), limits, c.tls(), c.policy(), c.baseDir(), c.console());
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), limits, c.tls(), c.policy(), c.baseDir(), c.console(), c.http());
     }
 
     public static GatewayConfig withTls(GatewayConfig c, ClientTlsConfig tls) {
-        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), tls, c.policy(), c.baseDir(), c.console());
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), tls, c.policy(), c.baseDir(), c.console(), c.http());
     }
 
     public static GatewayConfig withIdentity(GatewayConfig c, IdentityConfig identity) {
-        return new GatewayConfig(c.listen(), c.upstreams(), identity, c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir(), c.console());
+        return new GatewayConfig(c.listen(), c.upstreams(), identity, c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir(), c.console(), c.http());
     }
 
     public static GatewayConfig withPolicy(GatewayConfig c, Path policy) {
-        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), policy, c.baseDir(), c.console());
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), policy, c.baseDir(), c.console(), c.http());
     }
 
     public static GatewayConfig withConsole(GatewayConfig c, io.phigate.config.ConsoleConfig console) {
@@ -117,7 +117,12 @@ public final class GatewayHarness implements AutoCloseable {
 
     public static GatewayConfig withHttp(GatewayConfig c) {
         return new GatewayConfig(new GatewayConfig.Listen(c.listen().postgres(), new io.phigate.config.HostPort("127.0.0.1", 0)),
-                c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir(), c.console());
+                c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir(), c.console(), c.http());
+    }
+
+    public static GatewayConfig withHttpConfig(GatewayConfig c, io.phigate.config.HttpConfig http) {
+        return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), c.policy(),
+                c.baseDir(), c.console(), http);
     }
 
     public String token() throws IOException {

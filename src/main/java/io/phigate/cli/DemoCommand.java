@@ -3,6 +3,8 @@ package io.phigate.cli;
 import io.phigate.Gateway;
 import io.phigate.config.ConfigLoader;
 import io.phigate.config.GatewayConfig;
+import io.phigate.config.HttpConfig;
+import io.phigate.config.IdentityConfig;
 import io.phigate.demo.DemoDatabase;
 import io.phigate.identity.KeyTool;
 import java.io.IOException;
@@ -202,7 +204,7 @@ final class DemoCommand implements Callable<Integer> {
             writeOwnerOnly(dir.resolve(MASKING_KEY_FILE), java.util.Base64.getEncoder().encodeToString(maskingKey) + "\n");
             Files.writeString(dir.resolve(POLICY_FILE), POLICY, StandardCharsets.UTF_8);
             Path configFile = dir.resolve(CONFIG_FILE);
-            Files.writeString(configFile, config(port, freePort(), database), StandardCharsets.UTF_8);
+            Files.writeString(configFile, config(port, freePort(), database, ttl), StandardCharsets.UTF_8);
             GatewayConfig config = ConfigLoader.load(configFile);
             gateway = startGateway(config);
 
@@ -266,12 +268,16 @@ final class DemoCommand implements Callable<Integer> {
      * The demo's config, as a person would write it. Paths are relative to the config's folder, so the file
      * still works with {@code phigate serve --config DIR/phigate.yaml} while the demo database runs.
      */
-    static String config(int port, int httpPort, DemoDatabase database) {
+    static String config(int port, int httpPort, DemoDatabase database, Duration ttl) {
+        // The demo's own --ttl must not be refused by the default limit it runs under.
+        Duration lifetime = ttl.compareTo(IdentityConfig.DEFAULT_MAX_TOKEN_LIFETIME) > 0 ? ttl
+                : IdentityConfig.DEFAULT_MAX_TOKEN_LIFETIME;
         return """
                 # Written by `phigate demo`, and rewritten on every run. Paths are relative to this folder.
                 listen:
                   postgres: 127.0.0.1:%1$d
-                  http: 127.0.0.1:%14$d                # the web console, the API and /metrics
+                  http: 127.0.0.1:%14$d                # the web console, the API and /metrics; the admin API
+                                                       # takes the token phigate writes to admin.token at start
 
                 upstreams:
                   %2$s:
@@ -289,6 +295,7 @@ final class DemoCommand implements Callable<Integer> {
                     - issuer: %7$s
                       audience: %8$s
                       jwks_file: %9$s/%10$s
+                  max_token_lifetime: %15$s             # tokens that live longer are refused
 
                 audit:
                   store: sqlite:%11$s
@@ -312,7 +319,8 @@ final class DemoCommand implements Callable<Integer> {
                     auditor:
                       - { issuer: %7$s, claims: { groups: phigate-auditors } }
                 """.formatted(port, UPSTREAM, database.port(), database.database(), database.user(), PASSWORD_FILE,
-                ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE, AUDIT_KEY_FILE, POLICY_FILE, httpPort);
+                ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE, AUDIT_KEY_FILE, POLICY_FILE, httpPort,
+                lifetime.toSeconds() % 3600 == 0 ? lifetime.toHours() + "h" : lifetime.toSeconds() + "s");
     }
 
     /** The demo's policy: the patients' identifiers are PHI, masked for every agent by the type's default operator. */
@@ -352,7 +360,7 @@ final class DemoCommand implements Callable<Integer> {
                 "pod", Map.of("name", "triage-agent-7d9f", "uid", UUID.randomUUID().toString())));
     }
 
-    private static String instructions(Running demo, int patients) {
+    static String instructions(Running demo, int patients) {
         String dir = shellWord(demo.dir().normalize().toString());
         String dirPrefix = dir.equals(".") ? "" : dir + "/";
         return """
@@ -383,6 +391,12 @@ final class DemoCommand implements Callable<Integer> {
 
                   update patients set phone = '555-0100' where id = 1;
 
+                List the live sessions, or end one, through the admin API (the CLI reads the token the
+                gateway wrote to %5$s%19$s, readable by you only; a restart replaces it):
+
+                  bin/phigate sessions list --config %5$s%8$s
+                  bin/phigate sessions kill --config %5$s%8$s --identity %4$s
+
                 Every statement is in the audit log:
 
                   sqlite3 %5$s%12$s 'select seq,kind,subject,statement from audit_event order by seq desc limit 10'
@@ -399,7 +413,8 @@ final class DemoCommand implements Callable<Integer> {
                 Ctrl-C stops everything.
                 """.formatted(demo.port(), demo.databasePort(), patients, AGENT_SUBJECT, dirPrefix, TOKEN_FILE,
                 demo.tokenExpires, CONFIG_FILE, demo.token, UPSTREAM, AGENT_USER, AUDIT_FILE, KEYS_DIR,
-                KeyTool.PRIVATE_KEY_FILE, ISSUER, AUDIENCE, demo.httpPort(), CONSOLE_TOKEN_FILE);
+                KeyTool.PRIVATE_KEY_FILE, ISSUER, AUDIENCE, demo.httpPort(), CONSOLE_TOKEN_FILE,
+                HttpConfig.DEFAULT_ADMIN_TOKEN_FILE);
     }
 
     private static final Pattern PLAIN_WORD = Pattern.compile("[A-Za-z0-9_./:@%+=,-]+");

@@ -37,6 +37,14 @@ final class GatewayUrl {
     }
 
     /**
+     * The admin token file the gateway of {@code --config} writes at start ({@code http.admin_token_file}); null
+     * with {@code --url}, or when the config turns it off.
+     */
+    Path adminTokenFile() throws ConfigException {
+        return config == null ? null : ConfigLoader.load(config).http().adminTokenFile();
+    }
+
+    /**
      * Sends {@code method path} (with {@code body} as JSON when not null, and {@code bearer} as the token when not
      * null) to this gateway. The response when it is 2xx; otherwise prints why, prefixed {@code phigate COMMAND:},
      * and returns null.
@@ -54,8 +62,10 @@ final class GatewayUrl {
         if (bearer != null) {
             b.header("Authorization", "Bearer " + bearer);
         }
-        b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
-                : b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+        // Every write is JSON, an empty body too: the gateway refuses writes a cross-site form could send.
+        b = method.equals("GET") ? b.method(method, HttpRequest.BodyPublishers.noBody())
+                : b.header("Content-Type", "application/json").method(method, body == null
+                        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r;
         try {
             r = send(b.build());

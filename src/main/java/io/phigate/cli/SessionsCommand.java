@@ -17,7 +17,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code phigate sessions list|kill}: the live sessions of a running gateway, through its loopback HTTP API. */
+/**
+ * {@code phigate sessions list|kill}: the live sessions of a running gateway, through its admin API. With
+ * {@code --config}, the token is the local admin token the gateway wrote at start ({@code http.admin_token_file});
+ * {@code --token-file} gives another (an {@code http.admins} identity's, or a console user's).
+ */
 @Command(name = "sessions", description = "List or end the live sessions of a running gateway.",
         subcommands = {SessionsCommand.ListSessions.class, SessionsCommand.Kill.class})
 final class SessionsCommand implements Runnable {
@@ -42,8 +46,8 @@ final class SessionsCommand implements Runnable {
         @Option(names = "--json", description = "Print the API's JSON as is.")
         boolean json;
 
-        @Option(names = "--token-file", paramLabel = "FILE", description = "Your token, when the gateway has a"
-                + " console (then the API needs a console user's token).")
+        @Option(names = "--token-file", paramLabel = "FILE", description = "The token to send (default with --config:"
+                + " the admin token file the gateway wrote at start, http.admin_token_file).")
         Path tokenFile;
 
         @Override
@@ -77,8 +81,9 @@ final class SessionsCommand implements Runnable {
         @ArgGroup(exclusive = true, multiplicity = "1")
         Target target;
 
-        @Option(names = "--token-file", paramLabel = "FILE", description = "Your token, when the gateway has a"
-                + " console (then ending sessions needs a console admin's token).")
+        @Option(names = "--token-file", paramLabel = "FILE", description = "The token to send (default with --config:"
+                + " the admin token file the gateway wrote at start, http.admin_token_file); a console user's token"
+                + " must hold the admin role.")
         Path tokenFile;
 
         static final class Target {
@@ -109,15 +114,27 @@ final class SessionsCommand implements Runnable {
 
     private static HttpResponse<String> request(CommandLine.Model.CommandSpec spec, GatewayUrl gateway, String method,
                                                 String path, Path tokenFile) throws InterruptedException {
+        java.io.PrintWriter err = spec.commandLine().getErr();
+        Path file = tokenFile;
+        try {
+            if (file == null) {
+                file = gateway.adminTokenFile();
+            }
+        } catch (io.phigate.config.ConfigException e) {
+            err.println("phigate sessions: " + e.getMessage());
+            return null;
+        }
         String token = null;
-        if (tokenFile != null) {
+        if (file != null) {
             try {
-                token = Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+                token = Files.readString(file, StandardCharsets.UTF_8).strip();
             } catch (IOException e) {
-                spec.commandLine().getErr().println("phigate sessions: cannot read the token file: " + e.getMessage());
+                err.println("phigate sessions: cannot read the token file " + file + ": " + e.getMessage()
+                        + (tokenFile == null ? " (the gateway writes it at start: is it running, as a user whose"
+                        + " files you may read?)" : ""));
                 return null;
             }
         }
-        return gateway.call(spec.commandLine().getErr(), "sessions", method, path, null, token);
+        return gateway.call(err, "sessions", method, path, null, token);
     }
 }

@@ -43,13 +43,16 @@ public final class ConfigLoader {
             "ES256", "ES256K", "ES384", "ES512", "EdDSA", "Ed25519", "Ed448");
 
     private static final List<String> ROOT_KEYS = List.of("listen", "upstreams", "identity", "audit", "limits", "tls", "policy",
-            "console");
+            "console", "http");
+    private static final List<String> HTTP_KEYS = List.of("allowed_hosts", "admin_token_file", "admins");
+    /** A Host header name as a person writes it: a DNS name or an IP address, without port or scheme. */
+    private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}]");
     private static final List<String> LISTEN_KEYS = List.of("postgres", "http");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls");
     private static final List<String> CREDENTIALS_KEYS = List.of("mode", "user", "password_env", "password_file", "group");
     private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca_file");
     private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace", "revoked",
-            "credential_ttl");
+            "credential_ttl", "max_token_lifetime");
     private static final List<String> REVOKED_KEYS = List.of("subjects", "key_ids");
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "queue_bytes", "write_timeout", "busy_timeout",
@@ -117,9 +120,36 @@ public final class ConfigLoader {
         ClientTlsConfig tls = clientTls(s.section("tls", false, TLS_KEYS));
         Path policy = s.path("policy", false);
         ConsoleConfig console = console(s.section("console", false, CONSOLE_KEYS));
-        return new GatewayConfig(listen, upstreams, identity, audit, limits, tls, policy, baseDir, console);
+        HttpConfig http = http(s.section("http", false, HTTP_KEYS));
+        return new GatewayConfig(listen, upstreams, identity, audit, limits, tls, policy, baseDir, console, http);
     }
 
+    private HttpConfig http(Section s) {
+        if (s == null) {
+            return HttpConfig.defaults(baseDir);
+        }
+        List<String> hosts = new ArrayList<>();
+        List<String> given = s.strings("allowed_hosts", false);
+        for (String host : given == null ? List.<String>of() : given) {
+            if (!HOST_NAME.matcher(host).matches() || host.contains("..")) {
+                s.problem("allowed_hosts", "expected a host name or IP address without scheme or port (like"
+                        + " phigate.example.org or [2001:db8::1]), got " + YamlNode.quote(host));
+            } else {
+                hosts.add(host.toLowerCase(Locale.ROOT));
+            }
+        }
+        Path tokenFile = HttpConfig.defaults(baseDir).adminTokenFile();
+        if (s.has("admin_token_file")) {
+            // "off" (or false) leaves only bearer admins: for a read-only config folder, or no local CLI use.
+            tokenFile = s.scalar("admin_token_file", false, null, "a path or off", text ->
+                    text.strip().equals("off") || text.strip().equals("false") ? null
+                            : s.resolve(Section.nonEmpty(text)));
+        }
+        List<Match> admins = s.has("admins") ? matches(s, "admins", "an HTTP API admin must name the issuer (an"
+                + " entry matching every issuer would let any trusted token, an agent's too, end sessions and read"
+                + " the audit trail)") : List.of();
+        return new HttpConfig(hosts, tokenFile, admins);
+    }
     private GatewayConfig.Listen listen(Section s) {
         if (s == null) {
             return null;
@@ -223,25 +253,30 @@ public final class ConfigLoader {
         Section r = s.section("roles", true, ConsoleConfig.ROLE_NAMES);
         if (r != null) {
             for (String name : r.keys()) {
-                YamlNode node = r.node(name);
-                List<YamlNode> items = node instanceof YamlNode.Sequence seq ? seq.items() : List.of(node);
-                List<Match> matches = new ArrayList<>();
-                for (int i = 0; i < items.size(); i++) {
-                    YamlNode item = items.get(i);
-                    Section m = Section.open(item, r.pathOf(name) + (node instanceof YamlNode.Sequence ? "[" + i + "]" : ""),
-                            item.line(), problems, baseDir, PolicyLoader.MATCH_KEYS);
-                    Match match = PolicyLoader.match(m);
-                    if (match != null && match.issuer() == null) {
-                        m.problem("issuer", "a console role must name the issuer (a role matching every issuer would let"
-                                + " any trusted token, an agent's too, into the console)");
-                    } else if (match != null) {
-                        matches.add(match);
-                    }
-                }
-                roles.put(name, List.copyOf(matches));
+                roles.put(name, matches(r, name, "a console role must name the issuer (a role matching every issuer"
+                        + " would let any trusted token, an agent's too, into the console)"));
             }
         }
         return new ConsoleConfig(local, oidc, Map.copyOf(roles), ttl);
+    }
+
+    /** One identity match or a list of them under {@code key}, each naming its issuer ({@code whyIssuer} if not). */
+    private List<Match> matches(Section s, String key, String whyIssuer) {
+        YamlNode node = s.node(key);
+        List<YamlNode> items = node instanceof YamlNode.Sequence seq ? seq.items() : List.of(node);
+        List<Match> matches = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            YamlNode item = items.get(i);
+            Section m = Section.open(item, s.pathOf(key) + (node instanceof YamlNode.Sequence ? "[" + i + "]" : ""),
+                    item.line(), problems, baseDir, PolicyLoader.MATCH_KEYS);
+            Match match = PolicyLoader.match(m);
+            if (match != null && match.issuer() == null) {
+                m.problem("issuer", whyIssuer);
+            } else if (match != null) {
+                matches.add(match);
+            }
+        }
+        return List.copyOf(matches);
     }
 
     /** {@code password_env} or {@code password_file}, exactly one; null (with the problem noted) otherwise. */
@@ -304,7 +339,8 @@ public final class ConfigLoader {
                     keyIds == null ? java.util.Set.of() : java.util.Set.copyOf(keyIds));
         }
         Duration ttl = s.duration("credential_ttl", IdentityConfig.DEFAULT_CREDENTIAL_TTL, true);
-        return new IdentityConfig(issuers, clockSkew, grace, revoked, ttl);
+        Duration lifetime = s.duration("max_token_lifetime", IdentityConfig.DEFAULT_MAX_TOKEN_LIFETIME, true);
+        return new IdentityConfig(issuers, clockSkew, grace, revoked, ttl, lifetime);
     }
 
     private List<IssuerConfig> issuers(Section identity) {

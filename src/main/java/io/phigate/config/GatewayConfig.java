@@ -6,10 +6,22 @@ import java.util.Map;
 /**
  * The whole gateway configuration, immutable and validated. {@code upstreams} keeps the file's order.
  * {@code policy} is the policy file (roles, PHI catalog, rules) that later components read; may be null.
+ * {@code http} says who may use the HTTP API and which Host names it answers.
  */
 public record GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams, IdentityConfig identity,
                             AuditConfig audit, LimitsConfig limits, ClientTlsConfig tls, Path policy, Path baseDir,
-                            ConsoleConfig console) {
+                            ConsoleConfig console, HttpConfig http) {
+
+    public GatewayConfig {
+        http = http == null ? HttpConfig.defaults(baseDir) : http;
+    }
+
+    /** With the HTTP listener's defaults ({@link HttpConfig#defaults}). */
+    public GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams, IdentityConfig identity,
+                         AuditConfig audit, LimitsConfig limits, ClientTlsConfig tls, Path policy, Path baseDir,
+                         ConsoleConfig console) {
+        this(listen, upstreams, identity, audit, limits, tls, policy, baseDir, console, HttpConfig.defaults(baseDir));
+    }
 
     /** Without a web console. */
     public GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams, IdentityConfig identity,

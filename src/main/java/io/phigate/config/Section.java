@@ -201,7 +201,7 @@ final class Section {
         return ok ? List.copyOf(values) : null;
     }
 
-    private static String nonEmpty(String text) {
+    static String nonEmpty(String text) {
         if (text.isBlank()) {
             throw new IllegalArgumentException("must not be empty");
         }

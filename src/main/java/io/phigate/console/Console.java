@@ -150,50 +150,28 @@ public final class Console {
         };
     }
 
-    /** {@code handler} for any console user (auditor, approver or admin), by bearer token or console sign-in. */
-    public Handler forReaders(Handler handler) {
-        return api(null, handler);
-    }
-
-    /** {@code handler} for console admins only, by bearer token or console sign-in. */
-    public Handler forAdmins(Handler handler) {
-        return api(ConsoleRole.ADMIN, handler);
+    /**
+     * Why {@code identity} may not use the admin API by its console roles, or null when it may: any console role
+     * reads; ending sessions ({@code adminOnly}) needs {@code admin}. Checked here, on the server, so an auditor
+     * cannot end sessions through the API any more than through the page.
+     */
+    public String apiRefusal(Identity identity, boolean adminOnly) {
+        ConsoleUser user = new ConsoleUser(identity, auth.rolesOf(identity), null, identity.expiresAt(), "bearer");
+        if (user.roles().isEmpty()) {
+            return "this identity holds no console role";
+        }
+        if (adminOnly && !user.has(ConsoleRole.ADMIN)) {
+            return "this needs the console role admin; the token holds: " + user.roleNames();
+        }
+        return null;
     }
 
     /**
-     * Guards a JSON API route once the console defines who is who: a bearer token (the CLI) or the console's own
-     * sign-in cookie, holding a console role, and {@code needed} when not null. The check is here, on the server,
-     * so an auditor cannot end sessions through the API any more than through the page.
+     * Whether the request's console sign-in (its cookie) may read the admin API. Reads only: a cookie rides along
+     * with any cross-site request, so only a bearer token proves intent for a write.
      */
-    private Handler api(ConsoleRole needed, Handler handler) {
-        return ctx -> {
-            ConsoleUser user;
-            try {
-                user = auth.bearer(ctx);
-            } catch (TokenRejectedException e) {
-                ctx.status(401).json(java.util.Map.of("error", "token refused: " + e.getMessage()));
-                return;
-            }
-            if (user == null) {
-                user = auth.user(ctx);
-                if (user != null && !"GET".equals(ctx.method().name())) {
-                    // A cookie rides along with any cross-site POST; only a bearer token proves intent for writes.
-                    user = null;
-                }
-            }
-            if (user == null) {
-                ctx.status(401).header("WWW-Authenticate", "Bearer")
-                        .json(java.util.Map.of("error", "sign in: send Authorization: Bearer <token> of a console user"));
-                return;
-            }
-            if (user.roles().isEmpty() || (needed != null && !user.has(needed))) {
-                ctx.status(403).json(java.util.Map.of("error", needed == null ? "this identity holds no console role"
-                        : "this needs the console role " + needed.configName() + "; the token holds: "
-                        + (user.roles().isEmpty() ? "none" : user.roleNames())));
-                return;
-            }
-            handler.handle(ctx);
-        };
+    public boolean signedInMayRead(Context ctx) {
+        return "GET".equals(ctx.method().name()) && auth.user(ctx) != null;
     }
 
     static void headers(Context ctx) {

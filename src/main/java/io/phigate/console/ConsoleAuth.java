@@ -25,7 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Who is signed in to the console and with which roles. A sign-in is a random id in an HttpOnly, SameSite=Strict
  * cookie mapped to a {@link ConsoleUser} held in memory (a restart signs everyone out); forms carry the user's CSRF
- * token as well. The same roles apply to the JSON API when it is called with a bearer token instead.
+ * token as well. The same roles apply to the admin API
+ * when it is called with a console user's bearer token instead ({@link Console#apiRefusal}).
  *
  * <p>Roles come from {@code console.roles}; members of a policy approver group are approvers too. Workload
  * identities (Kubernetes service accounts) never get a console role: the console is for people.
@@ -122,19 +123,6 @@ final class ConsoleAuth {
             return null;
         }
         return user;
-    }
-
-    /**
-     * The user behind an {@code Authorization: Bearer} token, for API calls: verified on every call, with the
-     * roles its identity holds now. Null when there is no bearer header; throws when the token is refused.
-     */
-    ConsoleUser bearer(Context ctx) throws TokenRejectedException {
-        String header = ctx.header("Authorization");
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return null;
-        }
-        Identity identity = verifier.verify(header.substring(7).strip());
-        return new ConsoleUser(identity, rolesOf(identity), null, identity.expiresAt(), "bearer");
     }
 
     /** Whether a form's CSRF field belongs to the user (constant-time). */

@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * the bearer token itself, so it may be served on any address (use TLS in front of it off loopback).
  *
  * <p>{@code GET /api/v1/sessions}, {@code POST /api/v1/sessions/{id}/kill} and
- * {@code POST /api/v1/sessions/kill?subject=S}: the live sessions, and ending them at once. Administrative, so
- * served on a loopback listener only, like the audit API.
+ * {@code POST /api/v1/sessions/kill?subject=S}: the live sessions, and ending them at once. Administrative:
+ * {@link AdminAccess} guards them.
  */
 final class AccessApi {
     private static final Logger log = LoggerFactory.getLogger(AccessApi.class);
@@ -134,7 +134,7 @@ final class AccessApi {
             AuditApi.error(ctx, 404, "no live session with this id");
             return;
         }
-        AuditApi.json(ctx, 200, Map.of("killed", kill(List.of(s))));
+        AuditApi.json(ctx, 200, Map.of("killed", kill(ctx, List.of(s))));
     }
 
     void killBySubject(Context ctx) throws Exception {
@@ -145,11 +145,15 @@ final class AccessApi {
         }
         List<LiveSession> matching = sessions.list().stream().filter(s -> subject.equals(s.identity().subject()))
                 .toList();
-        AuditApi.json(ctx, 200, Map.of("killed", kill(matching)));
+        AuditApi.json(ctx, 200, Map.of("killed", kill(ctx, matching)));
     }
 
     /** Ends each session in parallel (one whose client stopped reading must not hold up the others). */
-    private static List<String> kill(List<LiveSession> targets) throws InterruptedException {
+    private static List<String> kill(Context ctx, List<LiveSession> targets) throws InterruptedException {
+        if (!targets.isEmpty()) {
+            log.info("ending {} session(s) through the admin API, by {}", targets.size(),
+                    String.valueOf((Object) ctx.attribute(AdminAccess.WHO)));
+        }
         List<Thread> threads = new ArrayList<>();
         for (LiveSession s : targets) {
             threads.add(Thread.ofVirtual().name("kill-" + s.id()).start(() ->

@@ -68,6 +68,24 @@ final class IdentityClaims {
         return Collections.unmodifiableMap(out);
     }
 
+    /**
+     * Refuses an identity string holding a control character: C0 and C1 controls (newline, carriage return, NEL
+     * U+0085 among them), DEL, and the Unicode line and paragraph separators. Subjects and claims are written into
+     * audit records, logs, approval notices and console pages, where such a character could forge a line or
+     * field. The value itself is not repeated in the message.
+     */
+    static void requirePrintable(String claim, String value) throws TokenRejectedException {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            int type = Character.getType(c);
+            if (type == Character.CONTROL || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR) {
+                throw new TokenRejectedException("token claim " + claim + " contains a control character (U+"
+                        + String.format("%04X", (int) c) + ")");
+            }
+        }
+    }
+
     private static void put(Map<String, String> out, String key, Object value) {
         if (value instanceof String s && !s.isEmpty()) {
             out.put(key, s);

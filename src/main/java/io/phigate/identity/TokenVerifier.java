@@ -16,7 +16,9 @@ import com.nimbusds.jwt.proc.ExpiredJWTException;
 import io.phigate.config.IdentityConfig;
 import io.phigate.config.IssuerConfig;
 import java.text.ParseException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,12 +42,19 @@ public final class TokenVerifier {
     private static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
 
     private final Map<String, TrustedIssuer> issuers;
+    private final Duration maxLifetime;
+    private final Duration skew;
+    private final Clock clock;
 
     /**
      * @throws IllegalArgumentException if an issuer is misconfigured (no audience, HMAC or unknown algorithm,
      *         not exactly one key source, unreadable JWKS file, remote keys over plain HTTP to a non-loopback host)
      */
     public TokenVerifier(IdentityConfig config) {
+        this(config, Clock.systemUTC());
+    }
+
+    TokenVerifier(IdentityConfig config, Clock clock) {
         Duration skew = config.clockSkew() == null ? DEFAULT_CLOCK_SKEW : config.clockSkew();
         if (skew.isNegative()) {
             throw new IllegalArgumentException("identity clock skew must not be negative");
@@ -57,10 +66,15 @@ public final class TokenVerifier {
             }
         }
         this.issuers = Map.copyOf(byName);
+        this.maxLifetime = config.maxTokenLifetime() == null ? IdentityConfig.DEFAULT_MAX_TOKEN_LIFETIME
+                : config.maxTokenLifetime();
+        this.skew = skew;
+        this.clock = clock;
     }
 
     /**
-     * Verifies signature, issuer, audience and validity window.
+     * Verifies signature, issuer, audience, validity window and lifetime, and that no identity string carries a
+     * control character.
      *
      * @throws TokenRejectedException with a short message that never contains the token
      */
@@ -102,8 +116,52 @@ public final class TokenVerifier {
         if (subject == null || subject.isBlank()) {
             throw new TokenRejectedException("token has no subject");
         }
-        return new Identity(issuer.issuer, subject, claims.getExpirationTime().toInstant(),
-                IdentityClaims.digest(signed), IdentityClaims.attributes(claims));
+        Instant expires = claims.getExpirationTime().toInstant();
+        checkLifetime(claims.getIssueTime() == null ? null : claims.getIssueTime().toInstant(), expires);
+        IdentityClaims.requirePrintable("sub", subject);
+        Map<String, String> attributes = IdentityClaims.attributes(claims);
+        for (Map.Entry<String, String> a : attributes.entrySet()) {
+            IdentityClaims.requirePrintable(a.getKey(), a.getValue());
+        }
+        return new Identity(issuer.issuer, subject, expires, IdentityClaims.digest(signed), attributes);
+    }
+
+    /**
+     * Refuses a token that lives longer than {@code identity.max_token_lifetime}: by its own account
+     * ({@code exp - iat}), and in any case from now on ({@code exp - now}, with the clock skew), so an {@code iat}
+     * set in the future does not stretch it.
+     */
+    private void checkLifetime(Instant issuedAt, Instant expires) throws TokenRejectedException {
+        if (issuedAt != null && Duration.between(issuedAt, expires).compareTo(maxLifetime) > 0) {
+            throw new TokenRejectedException("token lifetime (exp - iat) of " + describe(Duration.between(issuedAt,
+                    expires)) + " exceeds identity.max_token_lifetime (" + describe(maxLifetime) + ")");
+        }
+        Duration left = Duration.between(clock.instant(), expires);
+        if (left.compareTo(maxLifetime.plus(skew)) > 0) {
+            throw new TokenRejectedException("token expires in " + describe(left)
+                    + ", beyond identity.max_token_lifetime (" + describe(maxLifetime) + ")");
+        }
+    }
+
+    /**
+     * Exact to the second, in the units the config takes ({@code 24h}, {@code 24h59m59s}, {@code 109500d}), so a
+     * lifetime just over the limit never reads as equal to it.
+     */
+    static String describe(Duration d) {
+        long seconds = Math.max(0, d.toSeconds());
+        StringBuilder b = new StringBuilder();
+        if (seconds >= 2 * 86_400) {
+            b.append(seconds / 86_400).append('d');
+            seconds %= 86_400;
+        }
+        long[] amounts = {seconds / 3600, seconds / 60 % 60, seconds % 60};
+        String[] units = {"h", "m", "s"};
+        for (int i = 0; i < amounts.length; i++) {
+            if (amounts[i] > 0) {
+                b.append(amounts[i]).append(units[i]);
+            }
+        }
+        return b.isEmpty() ? "0s" : b.toString();
     }
 
     /** The {@code kid} header of a token, unverified (call after {@link #verify}); null when absent or unparsable. */

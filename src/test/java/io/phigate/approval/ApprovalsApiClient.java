@@ -51,8 +51,10 @@ final class ApprovalsApiClient {
 
     HttpResponse<String> call(String method, String path, String token, String body) throws Exception {
         var b = HttpRequest.newBuilder(URI.create(url() + path)).header("Authorization", "Bearer " + token);
-        b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
-                : b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+        // Writes are JSON, an empty body too, as the gateway requires of every state-changing API call.
+        b = method.equals("GET") ? b.method(method, HttpRequest.BodyPublishers.noBody())
+                : b.header("Content-Type", "application/json").method(method, body == null
+                        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 

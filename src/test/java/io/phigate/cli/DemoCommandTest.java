@@ -73,6 +73,16 @@ class DemoCommandTest {
                     java.net.http.HttpResponse.BodyHandlers.ofString());
             assertThat(overview.body()).contains(DemoCommand.OPERATOR_SUBJECT + " (approver, admin)");
 
+            // The admin API takes the token the gateway wrote beside the config, as the instructions say.
+            assertThat(DemoCommand.instructions(demo, 20)).contains("bin/phigate sessions list --config "
+                    + dir + "/phigate.yaml").contains(dir + "/admin.token");
+            try (Connection c = DriverManager.getConnection(url, "triage-agent", token)) {
+                TestAccess.Result sessions = TestAccess.capture("sessions", "list", "--config",
+                        dir.resolve("phigate.yaml").toString());
+                assertThat(sessions.exitCode()).as(sessions.err()).isZero();
+                assertThat(sessions.out()).contains("system:serviceaccount:clinical:triage-agent");
+            }
+
             // Read while the gateway still runs: a statement's record is durable before the statement is forwarded.
             try (Connection audit = DriverManager.getConnection("jdbc:sqlite:" + demo.auditFile());
                  PreparedStatement q = audit.prepareStatement("select count(*) from audit_event"

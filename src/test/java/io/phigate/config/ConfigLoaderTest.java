@@ -128,6 +128,49 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void maxTokenLifetimeDefaultsToADayAndMustBePositive() throws Exception {
+        assertThat(parse(MINIMAL).identity().maxTokenLifetime()).isEqualTo(Duration.ofHours(24));
+        assertThat(parse(MINIMAL.replace("identity:\n", "identity:\n  max_token_lifetime: 1h\n")).identity()
+                .maxTokenLifetime()).isEqualTo(Duration.ofHours(1));
+        assertThat(errors(MINIMAL.replace("identity:\n", "identity:\n  max_token_lifetime: 0s\n")))
+                .contains("phigate.yaml:").contains("identity.max_token_lifetime: must be longer than zero");
+        assertThat(errors(MINIMAL.replace("identity:\n", "identity:\n  max_token_lifetme: 1h\n")))
+                .contains("identity.max_token_lifetme: unknown key").contains("max_token_lifetime");
+    }
+
+    @Test
+    void httpSectionNamesHostsTheAdminTokenFileAndBearerAdmins() throws Exception {
+        HttpConfig defaults = parse(MINIMAL).http();
+        assertThat(defaults.allowedHosts()).isEmpty();
+        assertThat(defaults.admins()).isEmpty();
+        assertThat(defaults.adminTokenFile()).isEqualTo(dir.toAbsolutePath().normalize().resolve("admin.token"));
+
+        HttpConfig http = parse(MINIMAL + """
+                http:
+                  allowed_hosts: [ phigate.Example.org, "[2001:db8::1]", 10.0.0.7 ]
+                  admin_token_file: run/admin.token
+                  admins:
+                    - { issuer: https://issuer.example, claims: { groups: phigate-admins } }
+                """).http();
+        assertThat(http.allowedHosts()).containsExactly("phigate.example.org", "[2001:db8::1]", "10.0.0.7");
+        assertThat(http.adminTokenFile()).isEqualTo(dir.toAbsolutePath().normalize().resolve("run/admin.token"));
+        assertThat(http.admins()).singleElement().satisfies(m -> assertThat(m.claims())
+                .containsEntry("groups", "phigate-admins"));
+        assertThat(parse(MINIMAL + "http:\n  admin_token_file: off\n").http().adminTokenFile()).isNull();
+
+        String bad = errors(MINIMAL + """
+                http:
+                  allowed_hosts: [ "https://phigate.example.org", "phigate.example.org:8080" ]
+                  admins: [ { claims: { groups: phigate-admins } } ]
+                """);
+        assertThat(bad).contains("http.allowed_hosts: expected a host name or IP address without scheme or port"
+                + " (like phigate.example.org or [2001:db8::1]), got \"https://phigate.example.org\"")
+                .contains("got \"phigate.example.org:8080\"")
+                .contains("http.admins[0].issuer: an HTTP API admin must name the issuer");
+        assertThat(errors(MINIMAL + "http:\n  allowed_host: x\n")).contains("http.allowed_host: unknown key");
+    }
+
+    @Test
     void unknownKeyIsReportedWithItsLineAndASuggestion() {
         String message = errors(MINIMAL.replace("    address: 127.0.0.1", "    adress: 127.0.0.1"));
 
@@ -138,7 +181,7 @@ class ConfigLoaderTest {
     void unknownKeyFarFromAnyKnownKeyListsTheKnownKeys() {
         String message = errors(MINIMAL + "colour: blue\n");
 
-        assertThat(message).isEqualTo("phigate.yaml:16: colour: unknown key (known keys: listen, upstreams, identity, audit, limits, tls, policy, console)");
+        assertThat(message).isEqualTo("phigate.yaml:16: colour: unknown key (known keys: listen, upstreams, identity, audit, limits, tls, policy, console, http)");
     }
 
     @Test

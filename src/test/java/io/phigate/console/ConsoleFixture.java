@@ -156,7 +156,7 @@ final class ConsoleFixture implements AutoCloseable {
 
     HttpResponse<String> api(String method, String path, String bearer) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base() + path))
-                .header("Authorization", "Bearer " + bearer)
+                .header("Authorization", "Bearer " + bearer).header("Content-Type", "application/json")
                 .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 

@@ -52,6 +52,7 @@ class AccessApiTest {
     private static HttpResponse<String> post(GatewayHarness gw, String path, String token, String body)
             throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(gw) + path))
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
@@ -166,29 +167,54 @@ class AccessApiTest {
     }
 
     @Test
-    void sessionsAreListedAndKilledAtOnceByIdOrSubject() throws Exception {
+    void sessionsAreListedAndKilledAtOnceByIdOrSubjectWithTheAdminTokenTheGatewayWrote() throws Exception {
         try (GatewayHarness gw = start(Duration.ofMinutes(5), IdentityConfig.Revoked.NONE);
              Connection a = gw.connect(); Connection b = gw.connect()) {
-            TestAccess.Result list = TestAccess.capture("sessions", "list", "--url", url(gw));
+            String tokenFile = dir.resolve("admin.token").toString();
+            TestAccess.Result refused = TestAccess.capture("sessions", "list", "--url", url(gw));
+            assertThat(refused.exitCode()).isEqualTo(1);
+            assertThat(refused.err()).contains("401").contains("admin.token");
+
+            TestAccess.Result list = TestAccess.capture("sessions", "list", "--url", url(gw), "--token-file", tokenFile);
             assertThat(list.exitCode()).as(list.err()).isZero();
             assertThat(list.out().lines()).hasSize(2).allSatisfy(l -> assertThat(l).contains(GatewayHarness.AGENT));
             String first = list.out().lines().findFirst().orElseThrow().split("\t")[0];
 
-            TestAccess.Result kill = TestAccess.capture("sessions", "kill", "--url", url(gw), first);
+            TestAccess.Result kill = TestAccess.capture("sessions", "kill", "--url", url(gw), "--token-file", tokenFile,
+                    first);
             assertThat(kill.exitCode()).as(kill.err()).isZero();
             assertThat(kill.out()).contains("killed 1 session(s)", first);
             assertThat(gw.gateway().sessions().size()).isEqualTo(1);
             assertThat(gw.auditEventually("kind = 'session_ended' and detail like '%administrator command%'", 1))
                     .hasSize(1);
 
-            TestAccess.Result bySubject = TestAccess.capture("sessions", "kill", "--url", url(gw), "--identity",
-                    GatewayHarness.AGENT);
+            // With --config the CLI finds the token where the config says the gateway writes it.
+            Path cli = cliConfig(gw, "../admin.token");
+            TestAccess.Result bySubject = TestAccess.capture("sessions", "kill", "--config", cli.toString(),
+                    "--identity", GatewayHarness.AGENT);
+            assertThat(bySubject.exitCode()).as(bySubject.err()).isZero();
             assertThat(bySubject.out()).contains("killed 1 session(s)");
             for (Connection c : new Connection[]{a, b}) {
                 assertThatThrownBy(() -> c.createStatement().executeQuery("select 1"))
                         .isInstanceOf(SQLException.class);
             }
-            assertThat(TestAccess.capture("sessions", "kill", "--url", url(gw), "no-such-id").exitCode()).isEqualTo(1);
+            assertThat(TestAccess.capture("sessions", "kill", "--url", url(gw), "--token-file", tokenFile,
+                    "no-such-id").exitCode()).isEqualTo(1);
+            TestAccess.Result missing = TestAccess.capture("sessions", "list", "--config",
+                    cliConfig(gw, "nowhere/admin.token").toString());
+            assertThat(missing.exitCode()).isEqualTo(1);
+            assertThat(missing.err()).contains("cannot read the token file").contains("is it running");
         }
+    }
+
+    /** A config in its own folder that points the CLI at the gateway's HTTP port and {@code tokenFile}. */
+    private Path cliConfig(GatewayHarness gw, String tokenFile) throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("cli"));
+        io.phigate.TestConfigs.write(folder, "store: sqlite:unused.db\n");
+        Path config = folder.resolve("phigate.yaml");
+        Files.writeString(config, Files.readString(config).replace("  postgres: 127.0.0.1:6432\n",
+                "  postgres: 127.0.0.1:6432\n  http: 127.0.0.1:" + gw.gateway().httpAddress().getPort() + "\n")
+                + "http:\n  admin_token_file: " + tokenFile + "\n");
+        return config;
     }
 }

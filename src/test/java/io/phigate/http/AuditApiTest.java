@@ -27,9 +27,11 @@ class AuditApiTest {
     @TempDir
     Path dir;
 
-    private static HttpResponse<String> get(String url) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString());
+    /** As the CLI on this host does: with the admin token the gateway wrote beside its config. */
+    private HttpResponse<String> get(String url) throws Exception {
+        String token = java.nio.file.Files.readString(dir.resolve("admin.token")).strip();
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Through text, as a client sees it (a tree built from objects keeps Long and Integer apart). */
@@ -108,25 +110,6 @@ class AuditApiTest {
                 assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
                 assertThat(JSON.readTree(r.body()).get("error").asText()).as(query).isNotBlank();
             }
-        }
-    }
-
-    @Test
-    void auditApiIsServedOnLoopbackOnly() throws Exception {
-        assertThat(HttpServer.isLoopback("127.0.0.1")).isTrue();
-        assertThat(HttpServer.isLoopback("::1")).isTrue();
-        assertThat(HttpServer.isLoopback("localhost")).isTrue();
-        assertThat(HttpServer.isLoopback("0.0.0.0")).isFalse();
-        assertThat(HttpServer.isLoopback("::")).isFalse();
-        assertThat(HttpServer.isLoopback("")).as("empty resolves to localhost but binds everywhere").isFalse();
-        assertThat(HttpServer.isLoopback("no-such-host.invalid")).isFalse();
-
-        AuditQueries queries = AuditQueries.sqlite(dir.resolve("audit.db"));
-        try (HttpServer everywhere = new HttpServer(new HostPort("0.0.0.0", 0), HttpServer.newRegistry(), queries).start()) {
-            assertThat(everywhere.servesAuditApi()).isFalse();
-            String base = "http://127.0.0.1:" + everywhere.address().getPort();
-            assertThat(get(base + "/api/v1/audit/statements").statusCode()).isEqualTo(404);
-            assertThat(get(base + "/healthz").statusCode()).isEqualTo(200);
         }
     }
 }

@@ -440,4 +440,77 @@ class TokenVerifierTest {
         assertThat(verifier.verify(token).subject()).isEqualTo("agent-7");
     }
 
+    @Test
+    void tokenWhoseExpiryIsCenturiesAwayIsRefusedNamingTheLimit() {
+        Instant now = Instant.now();
+        String token = idp.sign(idp.claims("agent-7", AUDIENCE, 600)
+                .expirationTime(Date.from(now.plus(Duration.ofDays(365L * 300)))).build());
+
+        assertThat(rejection(verifier, token)).startsWith("token lifetime (exp - iat) of ")
+                .endsWith("exceeds identity.max_token_lifetime (24h)");
+    }
+
+    @Test
+    void withoutIatTheTimeLeftUntilExpiryIsWhatIsLimited() throws Exception {
+        String far = idp.sign(idp.claims("agent-7", AUDIENCE, 25 * 3600).issueTime(null).build());
+        String near = idp.sign(idp.claims("agent-7", AUDIENCE, 23 * 3600).issueTime(null).build());
+
+        // exp is whole seconds: a moment later, a little under 25h remain.
+        assertThat(rejection(verifier, far)).matches(
+                "token expires in 24h59m5\\ds, beyond identity.max_token_lifetime \\(24h\\)");
+        assertThat(verifier.verify(near).subject()).isEqualTo("agent-7");
+    }
+
+    @Test
+    void anIatSetInTheFutureDoesNotStretchTheLifetime() {
+        Instant now = Instant.now();
+        String token = idp.sign(idp.claims("agent-7", AUDIENCE, 600).issueTime(Date.from(now.plus(Duration.ofDays(30))))
+                .expirationTime(Date.from(now.plus(Duration.ofDays(30)).plusSeconds(600))).build());
+
+        assertThat(rejection(verifier, token)).startsWith("token expires in 30d")
+                .endsWith("beyond identity.max_token_lifetime (24h)");
+    }
+
+    @Test
+    void lifetimeWithinTheConfiguredLimitIsAcceptedAndALowerLimitRefusesIt() throws Exception {
+        String token = idp.sign(idp.claims("agent-7", AUDIENCE, 23 * 3600).build());
+        assertThat(verifier.verify(token).subject()).isEqualTo("agent-7");
+
+        var strict = new TokenVerifier(new IdentityConfig(List.of(idp.fileConfig(idp.writeJwks(dir), AUDIENCE)), SKEW,
+                Duration.ZERO, IdentityConfig.Revoked.NONE, IdentityConfig.DEFAULT_CREDENTIAL_TTL, Duration.ofHours(1)));
+        assertThat(rejection(strict, token)).isEqualTo(
+                "token lifetime (exp - iat) of 23h exceeds identity.max_token_lifetime (1h)");
+        assertThat(strict.verify(idp.sign(idp.claims("agent-7", AUDIENCE, 3600).build())).subject()).isEqualTo("agent-7");
+    }
+
+    @Test
+    void subjectWithALineBreakOrUnicodeSeparatorIsRefused() throws Exception {
+        for (String subject : List.of("agent-7\nforged line", "agent-7\r", "agent\u2028seven", "agent\u2029",
+                "agent\u0085", "agent\u007f", "agent\u0000")) {
+            String token = idp.sign(idp.claims(subject, AUDIENCE, 600).build());
+            assertThat(rejection(verifier, token)).as(subject.codePoints().boxed().toList().toString())
+                    .startsWith("token claim sub contains a control character (U+");
+        }
+        assertThat(rejection(verifier, idp.sign(idp.claims("agent\u2028seven", AUDIENCE, 600).build())))
+                .isEqualTo("token claim sub contains a control character (U+2028)");
+        assertThat(verifier.verify(idp.sign(idp.claims("agent-7 (Zoë, ünïcode)", AUDIENCE, 600).build())).subject())
+                .isEqualTo("agent-7 (Zoë, ünïcode)");
+    }
+
+    @Test
+    void mappedClaimsWithControlCharactersAreRefusedToo() {
+        String namespace = idp.sign(idp.claims("system:serviceaccount:a:b", AUDIENCE, 600).claim("kubernetes.io",
+                Map.of("namespace", "clinical\nadmin", "serviceaccount", Map.of("name", "b"))).build());
+        String account = idp.sign(idp.claims("system:serviceaccount:a:b", AUDIENCE, 600).claim("kubernetes.io",
+                Map.of("namespace", "a", "serviceaccount", Map.of("name", "b\u2029"))).build());
+        String group = idp.sign(idp.claims("agent-7", AUDIENCE, 600).claim("groups", List.of("readers", "x\u0085y"))
+                .build());
+
+        assertThat(rejection(verifier, namespace)).isEqualTo(
+                "token claim kubernetes.namespace contains a control character (U+000A)");
+        assertThat(rejection(verifier, account)).isEqualTo(
+                "token claim kubernetes.serviceaccount contains a control character (U+2029)");
+        assertThat(rejection(verifier, group)).isEqualTo("token claim groups contains a control character (U+0085)");
+    }
+
 }

@@ -427,8 +427,25 @@ public final class PgFrontDoor implements Consumer<Socket> {
         }
     }
 
+    /**
+     * An unverified claim as the refusal record keeps it: at most 256 characters, control and line-separator
+     * characters written as {@code \\uXXXX}, so a forged subject cannot break a log line or pose as two records.
+     */
     private static String truncate(String s) {
-        return s == null || s.length() <= 256 ? s : s.substring(0, 256);
+        if (s == null) {
+            return null;
+        }
+        String cut = s.length() <= 256 ? s : s.substring(0, 256);
+        StringBuilder out = new StringBuilder(cut.length());
+        for (int i = 0; i < cut.length(); i++) {
+            char c = cut.charAt(i);
+            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     private static String address(Socket socket) {

@@ -170,14 +170,11 @@ class BadInputTest {
     }
 
     @Test
-    void aClientThatSendsNothingTimesOut() throws Exception {
+    void aClientThatSendsNothingTimesOutAndIsClosedWithoutAWordAsPostgresDoes() throws Exception {
         long start = System.nanoTime();
         try (RawClient c = new RawClient(gw.port())) {
             c.send(new byte[]{0, 0}); // half a length word, then silence
-            BackendMessage m = c.read();
-            assertThat(m).isInstanceOf(ErrorResponse.class);
-            assertThat(((ErrorResponse) m).sqlState()).isEqualTo("08P01");
-            assertThat(((ErrorResponse) m).message()).contains("limits.startup_timeout");
+            assertThat(c.socket.getInputStream().read()).isEqualTo(-1);
         }
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         assertThat(gw.audit("kind = 'connection_refused' and detail like '%startup_timeout%'")).isNotEmpty();
@@ -200,10 +197,9 @@ class BadInputTest {
                     m = c.read();
                 }
             }
-            if (m == null) {
-                m = c.read();
-            }
-            assertThat(m).isInstanceOf(ErrorResponse.class);
+            // Cut off before its startup packet is whole: closed without a word, as PostgreSQL's own timeout does.
+            assertThat(m).isNull();
+            assertThat(c.closedByServer()).isTrue();
         }
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
     }

@@ -178,6 +178,9 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 throw new HandshakeRefused(admission.sqlState(), admission.reason(), upstreamName);
             }
             StartupSettings settings = StartupSettings.of(startup.message().parameters(), upstreamName);
+            if (policies.analyses(upstream, admission.role())) {
+                settings = AnalysedStartup.check(settings, upstream);
+            }
             if (auth.justification() != null) {
                 // Bound at the credential exchange: it wins over one given again at startup.
                 settings = new StartupSettings(settings.upstream(), auth.justification());
@@ -301,6 +304,13 @@ public final class PgFrontDoor implements Consumer<Socket> {
                     + " session; phigate reads string literals as the SQL standard does, so it analyses statements only"
                     + " with it on (set it on for the database or role, or do not set it at startup)",
                     startup.database());
+        }
+        String reported = setup.gate() == null ? null : ServerReports.problem(up.parameters());
+        if (reported != null) {
+            // Startup sent client_encoding UTF8, which wins over every default; this is the server's own word.
+            abandon(up, lease);
+            throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate cannot start this session: "
+                    + reported, startup.database());
         }
         if (setup.masking() != null && setup.masking().masksPhi()
                 && !settings.values("search_path").stream().allMatch(setup.masking()::resolvesNamesBy)) {

@@ -60,15 +60,7 @@ class BadInputTest {
                 c.login(gw.token());
                 byte[] body = new byte[1 + random.nextInt(200)];
                 random.nextBytes(body);
-                byte[] frame = new byte[5 + body.length];
-                frame[0] = type;
-                int len = body.length + 4;
-                frame[1] = (byte) (len >>> 24);
-                frame[2] = (byte) (len >>> 16);
-                frame[3] = (byte) (len >>> 8);
-                frame[4] = (byte) len;
-                System.arraycopy(body, 0, frame, 5, body.length);
-                c.send(frame);
+                c.send(RawClient.frame((char) type, body));
                 List<BackendMessage> got = c.readUntilReadyOrError();
                 assertThat(got).last().isInstanceOf(ErrorResponse.class);
                 assertThat(((ErrorResponse) got.getLast()).sqlState()).isEqualTo("08P01");

@@ -48,8 +48,8 @@ final class AnalysedStartup {
      * The settings to send upstream for an analysed session: the client's, checked against the allowlist, with
      * {@code client_encoding=UTF8} added when the client named none.
      *
-     * @throws HandshakeRefused 0A000 for a client_encoding other than UTF8, 42501 for a setting not on the list
-     *                          or a value the analysis cannot run with
+     * @throws HandshakeRefused 0A000 for a client_encoding other than UTF8 or another value the analysis cannot
+     *                          run with, 42501 for a setting not on the list
      */
     static StartupSettings check(StartupSettings settings, UpstreamConfig upstream) throws HandshakeRefused {
         boolean encodingNamed = false;
@@ -74,7 +74,8 @@ final class AnalysedStartup {
                         + ".startup_parameters.allow", upstream.name());
             }
             if (safe != null && !safe.test(value)) {
-                throw new HandshakeRefused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "phigate does not accept " + name
+                // A setting drivers send, with a value phigate cannot analyse under: as client_encoding, 0A000.
+                throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate does not accept " + name
                         + " \"" + shorten(value) + "\" at startup in a session whose statements it analyses"
                         + (name.equals("datestyle") ? ": the masking reads dates in ISO output style" : ""),
                         upstream.name());

@@ -222,7 +222,7 @@ class AnalysedSessionEncodingTest {
     void aDriverSettingWithAValueTheAnalysisCannotRunWithIsRefused(String parameter) throws Exception {
         String[] kv = parameter.split("=", 2);
         try (RawClient c = new RawClient(gw.port())) {
-            assertThat(refusal(login(c, "clinical", Map.of(kv[0], kv[1]))).sqlState()).isEqualTo("42501");
+            assertThat(refusal(login(c, "clinical", Map.of(kv[0], kv[1]))).sqlState()).isEqualTo("0A000");
         }
     }
 

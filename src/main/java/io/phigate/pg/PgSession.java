@@ -636,14 +636,7 @@ final class PgSession implements LiveSession {
             exchange.awaitIdle(() -> closing);
         }
         if (closing) {
-            // Ended meanwhile (the server reported a setting the analysis cannot run with, a kill, an expiry): what
-            // the client sent after that never reaches the server, and its records say so.
-            Instant now = Instant.now();
-            if (!chunk.statements.isEmpty()) audit.append(chunk.statements.stream().<AuditEvent>map(run -> new AuditEvent.StatementCompleted(now, id,
-                    run.id, Outcome.ABORTED, null, null, 0, run.durationMicros(), null,
-                    "not forwarded: the session had ended")).toList());
-            chunk.clear();
-            throw new java.io.InterruptedIOException("the session has ended; a request was not forwarded");
+            dropChunkOfEndedSession();
         }
         exchange.expect(chunk.ops);
         upstream.out().write(chunk.frames(), 0, chunk.size());
@@ -652,6 +645,24 @@ final class PgSession implements LiveSession {
             batchOpenUpstream = !chunk.endsWithSync;
         }
         chunk.clear();
+    }
+
+    /**
+     * The session ended while the chunk waited (the server reported a setting the analysis cannot run with, a kill,
+     * an expiry): what the client sent after that never reaches the server, and its records say so.
+     */
+    private void dropChunkOfEndedSession() throws IOException {
+        Instant now = Instant.now();
+        List<AuditEvent> aborted = new ArrayList<>();
+        for (StatementRun run : chunk.statements) {
+            aborted.add(new AuditEvent.StatementCompleted(now, id, run.id, Outcome.ABORTED, null, null, 0,
+                    run.durationMicros(), null, "not forwarded: the session had ended"));
+        }
+        if (!aborted.isEmpty()) {
+            audit.append(aborted);
+        }
+        chunk.clear();
+        throw new java.io.InterruptedIOException("the session has ended; a request was not forwarded");
     }
 
     // ---- approvals: a held statement is a blocked call on this thread ----

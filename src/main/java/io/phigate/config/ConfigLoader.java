@@ -48,7 +48,13 @@ public final class ConfigLoader {
     /** A Host header name as a person writes it: a DNS name or an IP address, without port or scheme. */
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}]");
     private static final List<String> LISTEN_KEYS = List.of("postgres", "http");
-    private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls");
+    private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls",
+            "startup_parameters");
+    private static final List<String> STARTUP_PARAMETERS_KEYS = List.of("allow");
+    private static final Pattern SETTING_NAME = Pattern.compile("[a-z_][a-z0-9_.]*");
+    /** Settings whose startup rule for analysed sessions is fixed: a config entry cannot widen it. */
+    private static final Set<String> FIXED_STARTUP_SETTINGS = Set.of("client_encoding", "standard_conforming_strings",
+            "search_path", "role", "session_authorization");
     private static final List<String> CREDENTIALS_KEYS = List.of("mode", "user", "password_env", "password_file", "group");
     private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca_file");
     private static final List<String> IDENTITY_KEYS = List.of("issuers", "clock_skew", "session_grace", "revoked",
@@ -198,7 +204,29 @@ public final class ConfigLoader {
         String database = s.string("database", false, name);
         CredentialsConfig credentials = credentials(s.section("credentials", true, CREDENTIALS_KEYS));
         UpstreamTlsConfig tls = upstreamTls(s.section("tls", false, UPSTREAM_TLS_KEYS));
-        return new UpstreamConfig(name, address, database, credentials, tls);
+        return new UpstreamConfig(name, address, database, credentials, tls,
+                startupParameters(s.section("startup_parameters", false, STARTUP_PARAMETERS_KEYS)));
+    }
+
+    /** Setting names as PostgreSQL reads them: case-insensitive, {@code -} for {@code _}. */
+    private Set<String> startupParameters(Section s) {
+        if (s == null) {
+            return Set.of();
+        }
+        List<String> allow = s.strings("allow", true);
+        Set<String> names = new java.util.LinkedHashSet<>();
+        for (String raw : allow == null ? List.<String>of() : allow) {
+            String name = raw.toLowerCase(Locale.ROOT).replace('-', '_');
+            if (!SETTING_NAME.matcher(name).matches()) {
+                s.problem("allow", "expected a setting name, got " + YamlNode.quote(raw));
+            } else if (FIXED_STARTUP_SETTINGS.contains(name)) {
+                s.problem("allow", name + " has a fixed rule for analysed sessions (see docs/configuration.md) that"
+                        + " this list cannot widen");
+            } else {
+                names.add(name);
+            }
+        }
+        return names;
     }
 
     private CredentialsConfig credentials(Section s) {

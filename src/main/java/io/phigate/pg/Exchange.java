@@ -77,6 +77,8 @@ final class Exchange {
     private final ArrayDeque<Op> ops = new ArrayDeque<>();
     private final ReentrantLock opsLock = new ReentrantLock();
     private final ReentrantLock outLock = new ReentrantLock();
+    /** Signalled when the last pending op retires. */
+    private final java.util.concurrent.locks.Condition drained = opsLock.newCondition();
     private final OutputStream client;
     private final Consumer<StatementRun> completed;
     /** Most rows one result may deliver (the role's row_limit); 0 for no limit. Pump-thread state below. */
@@ -163,6 +165,24 @@ final class Exchange {
 
     byte transactionStatus() {
         return transactionStatus;
+    }
+
+    /**
+     * Blocks until everything forwarded has been answered, or {@code giveUp} says to stop waiting (checked at least
+     * every 50 ms). An analysed session sends its next request only then; see {@link PgSession} and decision 0032.
+     */
+    void awaitIdle(java.util.function.BooleanSupplier giveUp) throws java.io.InterruptedIOException {
+        opsLock.lock();
+        try {
+            while (!ops.isEmpty() && !giveUp.getAsBoolean()) {
+                drained.await(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the server's answers");
+        } finally {
+            opsLock.unlock();
+        }
     }
 
     // ---- response pump side ----
@@ -383,6 +403,9 @@ final class Exchange {
             while (!ops.isEmpty() && ops.peekFirst().kind == Kind.LOCAL) {
                 write(ops.pollFirst().local, false);
             }
+            if (ops.isEmpty()) {
+                drained.signalAll();
+            }
         } finally {
             opsLock.unlock();
         }
@@ -398,6 +421,7 @@ final class Exchange {
                     completed.accept(op.statement);
                 }
             }
+            drained.signalAll();
         } finally {
             opsLock.unlock();
         }

@@ -28,6 +28,7 @@ import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrontendMessage.CancelRequest;
 import io.phigate.pg.message.MessageCodec;
 import io.phigate.pg.message.ProtocolException;
+import io.phigate.pg.message.UnreadableStartupPacket;
 import io.phigate.session.SessionRegistry;
 import java.io.EOFException;
 import java.io.IOException;
@@ -124,6 +125,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
         String upstreamName = null;
         String claimedIssuer = null;
         String claimedSubject = null;
+        boolean startupRead = false;
         try {
             socket.setTcpNoDelay(true);
             ch = handshake.open(socket, deadline, config.limits().maxFrameBytes());
@@ -133,6 +135,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 return;
             }
             ClientHandshake.Startup startup = (ClientHandshake.Startup) opening;
+            startupRead = true;
             upstreamName = startup.database();
             handshake.checkStartup(ch, startup);
             // Checked once the startup packet is read, so the client can read the refusal, and before the token
@@ -175,6 +178,9 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 throw new HandshakeRefused(admission.sqlState(), admission.reason(), upstreamName);
             }
             StartupSettings settings = StartupSettings.of(startup.message().parameters(), upstreamName);
+            if (policies.analyses(upstream, admission.role())) {
+                settings = AnalysedStartup.check(settings, upstream);
+            }
             if (auth.justification() != null) {
                 // Bound at the credential exchange: it wins over one given again at startup.
                 settings = new StartupSettings(settings.upstream(), auth.justification());
@@ -205,10 +211,16 @@ public final class PgFrontDoor implements Consumer<Socket> {
         } catch (ProtocolException e) {
             refuse(ch, sessionId, clientAddress, upstreamName, claimedIssuer, claimedSubject,
                     ErrorCodes.PROTOCOL_VIOLATION, e.getMessage());
+        } catch (UnreadableStartupPacket e) {
+            // PostgreSQL logs these and closes without a word; the audit store is the gateway's log.
+            record(new AuditEvent.ConnectionRefused(Instant.now(), sessionId, clientAddress, null, null, null,
+                    ErrorCodes.PROTOCOL_VIOLATION, e.getMessage()));
         } catch (SocketTimeoutException e) {
-            refuse(ch, sessionId, clientAddress, upstreamName, claimedIssuer, claimedSubject,
-                    ErrorCodes.PROTOCOL_VIOLATION, "startup did not complete within "
-                            + config.limits().startupTimeout().toMillis() + " ms (limits.startup_timeout)");
+            String why = "startup did not complete within " + config.limits().startupTimeout().toMillis()
+                    + " ms (limits.startup_timeout)";
+            // Before its startup packet is whole the client hears nothing, as from PostgreSQL's own timeout then.
+            refuse(startupRead ? ch : null, sessionId, clientAddress, upstreamName, claimedIssuer, claimedSubject,
+                    ErrorCodes.PROTOCOL_VIOLATION, startupRead ? why : "incomplete startup packet: " + why);
         } catch (EOFException e) {
             if (upstreamName != null) {
                 record(new AuditEvent.ConnectionRefused(Instant.now(), sessionId, clientAddress, upstreamName,
@@ -292,6 +304,13 @@ public final class PgFrontDoor implements Consumer<Socket> {
                     + " session; phigate reads string literals as the SQL standard does, so it analyses statements only"
                     + " with it on (set it on for the database or role, or do not set it at startup)",
                     startup.database());
+        }
+        String reported = setup.gate() == null ? null : ServerReports.problem(up.parameters());
+        if (reported != null) {
+            // Startup sent client_encoding UTF8, which wins over every default; this is the server's own word.
+            abandon(up, lease);
+            throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate cannot start this session: "
+                    + reported, startup.database());
         }
         if (setup.masking() != null && setup.masking().masksPhi()
                 && !settings.values("search_path").stream().allMatch(setup.masking()::resolvesNamesBy)) {

@@ -75,6 +75,8 @@ final class PgSession implements LiveSession {
     private final UpstreamConnection upstream;
     private final AuditSink audit;
     private final Exchange exchange;
+    /** The server's reports about the session (settings, FATAL), read before anything it sends is forwarded. */
+    private final ServerReports reports;
     private final Runnable onEnd;
     private final int responseCap;
     private final Policy policy;
@@ -168,12 +170,13 @@ final class PgSession implements LiveSession {
         this.toClient = new ByteCounter(client.out());
         this.exchange = new Exchange(toClient, this::completed, upstream.transactionStatus(), masking,
                 role == null ? 0 : role.rowLimit(), role == null ? null : role.name());
+        this.reports = new ServerReports(analyzer != null, this::terminate);
     }
 
     /** Runs the session to its end on the calling thread. */
     void run() {
         Thread pump = Thread.ofVirtual().name("pg-upstream-" + id)
-                .start(new ResponsePump(upstream.reader(), exchange, this::upstreamEnded));
+                .start(new ResponsePump(upstream.reader(), exchange, reports, this::upstreamEnded));
         try {
             clientLoop();
             endReason = endReason == null ? "client terminated" : endReason;
@@ -230,6 +233,14 @@ final class PgSession implements LiveSession {
             byte[] body = in.body();
             FrontendMessage m = MessageCodec.decodeFrontend((byte) type, body);
             if (discardToSync && !(m instanceof Sync)) {
+                continue;
+            }
+            StatementGate.Refusal notUtf8 = analyzer == null ? null : ClientText.invalidUtf8((byte) type, body);
+            if (notUtf8 != null) {
+                forwardChunk();
+                boolean extended = m instanceof Parse;
+                refuseStatement(extended ? Protocol.EXTENDED : Protocol.SIMPLE,
+                        extended ? ((Parse) m).query() : ((Query) m).sql(), notUtf8, extended);
                 continue;
             }
             switch (m) {
@@ -618,6 +629,15 @@ final class PgSession implements LiveSession {
             chunk.clear();
             return;
         }
+        if (analyzer != null && !batchOpenUpstream) {
+            // A new request waits for the answers to the ones before it: a statement before it may change a setting
+            // the analysis depends on (a trigger or function calling set_config('client_encoding', ...)), which
+            // the server reports only at its ReadyForQuery, and this request must not reach the server by then.
+            exchange.awaitIdle(() -> closing);
+        }
+        if (closing) {
+            dropChunkOfEndedSession();
+        }
         exchange.expect(chunk.ops);
         upstream.out().write(chunk.frames(), 0, chunk.size());
         upstream.out().flush();
@@ -625,6 +645,24 @@ final class PgSession implements LiveSession {
             batchOpenUpstream = !chunk.endsWithSync;
         }
         chunk.clear();
+    }
+
+    /**
+     * The session ended while the chunk waited (the server reported a setting the analysis cannot run with, a kill,
+     * an expiry): what the client sent after that never reaches the server, and its records say so.
+     */
+    private void dropChunkOfEndedSession() throws IOException {
+        Instant now = Instant.now();
+        List<AuditEvent> aborted = new ArrayList<>();
+        for (StatementRun run : chunk.statements) {
+            aborted.add(new AuditEvent.StatementCompleted(now, id, run.id, Outcome.ABORTED, null, null, 0,
+                    run.durationMicros(), null, "not forwarded: the session had ended"));
+        }
+        if (!aborted.isEmpty()) {
+            audit.append(aborted);
+        }
+        chunk.clear();
+        throw new java.io.InterruptedIOException("the session has ended; a request was not forwarded");
     }
 
     // ---- approvals: a held statement is a blocked call on this thread ----
@@ -898,6 +936,8 @@ final class PgSession implements LiveSession {
         }
         if (exchange.clientBroken()) {
             endReason = "client connection lost";
+        } else if (reports.serverEndedSession()) {
+            endReason = "upstream connection lost"; // the server's FATAL, forwarded, is the client's last message
         } else if (cause instanceof ProtocolException p) {
             // The message says what was wrong (type, size), never what it carried.
             log.warn("session {}: upstream '{}' sent a message phigate cannot accept: {}", id, upstreamName, p.getMessage());

@@ -16,12 +16,17 @@ import java.util.function.Consumer;
 final class ResponsePump implements Runnable {
     private final FrameReader upstream;
     private final Exchange exchange;
+    private final ServerReports reports;
     private final Consumer<IOException> onUpstreamLost;
 
-    /** {@code onUpstreamLost} receives why the pump stopped, or null when the server closed cleanly. */
-    ResponsePump(FrameReader upstream, Exchange exchange, Consumer<IOException> onUpstreamLost) {
+    /**
+     * {@code reports} sees every frame but rows and COPY data first and may end the session;
+     * {@code onUpstreamLost} receives why the pump stopped, or null when the server closed cleanly.
+     */
+    ResponsePump(FrameReader upstream, Exchange exchange, ServerReports reports, Consumer<IOException> onUpstreamLost) {
         this.upstream = upstream;
         this.exchange = exchange;
+        this.reports = reports;
         this.onUpstreamLost = onUpstreamLost;
     }
 
@@ -41,7 +46,11 @@ final class ResponsePump implements Runnable {
                 if (type == 'D' || type == 'd') {
                     exchange.forward((byte) type, upstream);
                 } else {
-                    exchange.onBackendFrame((byte) type, upstream.body());
+                    byte[] body = upstream.body();
+                    if (!reports.admit((byte) type, body)) {
+                        break;
+                    }
+                    exchange.onBackendFrame((byte) type, body);
                 }
             }
         } catch (IOException e) {

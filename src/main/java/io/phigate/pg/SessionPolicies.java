@@ -93,12 +93,9 @@ final class SessionPolicies {
     Setup forSession(UpstreamConfig upstream, Role role, java.util.function.ToLongFunction<StatementAnalysis> estimator)
             throws CatalogUnavailable {
         PhiCatalog phi = policy.phi().get(upstream.name());
-        boolean scoped = role != null && (!role.allow().isEmpty() || role.justification() == Role.Justification.REQUIRED
-                || !role.windows().isEmpty());
-        // Risk rules judge the parsed statement, so a session any rule could apply to is analysed too.
-        boolean ruled = policy.rules().stream().anyMatch(r -> r.when().roles().isEmpty()
-                || role != null && r.when().roles().contains(role.name()));
-        if (phi == null && !scoped && !ruled) {
+        boolean scoped = scoped(role);
+        boolean ruled = ruled(role);
+        if (!analyses(upstream, role)) {
             return Setup.NONE;
         }
         // The gateway's cache loads catalogs already wrapped in a GuardedCatalog, so its analyser (and statement cache) is the one
@@ -120,6 +117,26 @@ final class SessionPolicies {
         StatementGate gate = new StatementGate(masking, upstream.name(), role, scoped ? scope : null,
                 ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC(), estimator);
         return new Setup(masking, invalidatingOnDdl(analyzer, upstream.name()), gate);
+    }
+
+    /**
+     * True when a session of {@code role} on {@code upstream} has its statements analysed: the upstream has PHI
+     * tags, the role has a scope, or a risk rule could apply to it. Decided before the upstream session opens, since
+     * an analysed session starts with settings of its own (client_encoding UTF8, the startup allowlist).
+     */
+    boolean analyses(UpstreamConfig upstream, Role role) {
+        return policy.phi().get(upstream.name()) != null || scoped(role) || ruled(role);
+    }
+
+    private static boolean scoped(Role role) {
+        return role != null && (!role.allow().isEmpty() || role.justification() == Role.Justification.REQUIRED
+                || !role.windows().isEmpty());
+    }
+
+    /** Risk rules judge the parsed statement, so a session any rule could apply to is analysed too. */
+    private boolean ruled(Role role) {
+        return policy.rules().stream().anyMatch(r -> r.when().roles().isEmpty()
+                || role != null && r.when().roles().contains(role.name()));
     }
 
     /**

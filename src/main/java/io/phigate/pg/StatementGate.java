@@ -216,6 +216,12 @@ final class StatementGate {
             return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate analyses statements with"
                     + " standard_conforming_strings on only; use E'...' for backslash escapes");
         }
+        if (ClientEncoding.SETTING.equals(a.setting()) && a.kind() == StatementKind.SET
+                && !ClientEncoding.isUtf8(a.settingValue())) {
+            // SET client_encoding and SET NAMES; the server's ParameterStatus is the backstop (ServerReports).
+            return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate reads this session's statements as UTF-8"
+                    + " and analyses them only while the server does too; client_encoding stays UTF8");
+        }
         if (masking == null || !masking.masksPhi()) {
             return null;
         }

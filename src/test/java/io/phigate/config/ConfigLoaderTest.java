@@ -171,6 +171,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void startupParametersAnUpstreamAllowsAreReadAsPostgresReadsSettingNames() throws Exception {
+        String allow = "    startup_parameters:\n      allow: [Work-Mem, jit]\n";
+        String config = MINIMAL.replace("    address: 127.0.0.1\n", "    address: 127.0.0.1\n" + allow);
+        assertThat(parse(config).upstreams().get("clinical").startupParameters())
+                .containsExactlyInAnyOrder("work_mem", "jit");
+        assertThat(parse(MINIMAL).upstreams().get("clinical").startupParameters()).isEmpty();
+        assertThat(errors(config.replace("jit]", "client_encoding]")))
+                .contains("upstreams.clinical.startup_parameters.allow: client_encoding has a fixed rule");
+        assertThat(errors(config.replace("jit]", "\"x y\"]"))).contains("expected a setting name");
+    }
+
+    @Test
     void unknownKeyIsReportedWithItsLineAndASuggestion() {
         String message = errors(MINIMAL.replace("    address: 127.0.0.1", "    adress: 127.0.0.1"));
 

@@ -38,6 +38,19 @@ final class RawClient implements AutoCloseable {
         return MessageCodec.encode(new FrontendMessage.AuthenticationResponse(p));
     }
 
+    /** A typed frame with any body, as no encoder would write it. */
+    static byte[] frame(char type, byte[] body) {
+        byte[] f = new byte[5 + body.length];
+        int len = body.length + 4;
+        f[0] = (byte) type;
+        f[1] = (byte) (len >>> 24);
+        f[2] = (byte) (len >>> 16);
+        f[3] = (byte) (len >>> 8);
+        f[4] = (byte) len;
+        System.arraycopy(body, 0, f, 5, body.length);
+        return f;
+    }
+
     void send(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();

@@ -15,6 +15,7 @@ import io.phigate.pg.message.FrontendMessage.CancelRequest;
 import io.phigate.pg.message.FrontendMessage.StartupMessage;
 import io.phigate.pg.message.MessageCodec;
 import io.phigate.pg.message.ProtocolException;
+import io.phigate.pg.message.UnreadableStartupPacket;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -151,11 +152,25 @@ public final class ClientHandshake {
         return new Channel(socket, deadlineNanos, maxFrame);
     }
 
+    /** As PostgreSQL: a cancel request of the wrong size is dropped without an answer, like an unreadable packet. */
+    private static FrontendMessage decodeStartup(byte[] packet) throws ProtocolException, UnreadableStartupPacket {
+        try {
+            return MessageCodec.decodeStartup(packet);
+        } catch (ProtocolException e) {
+            boolean cancel = packet.length >= 4 && ((packet[0] & 0xFF) << 24 | (packet[1] & 0xFF) << 16
+                    | (packet[2] & 0xFF) << 8 | packet[3] & 0xFF) == MessageCodec.CANCEL_REQUEST_CODE;
+            if (cancel) {
+                throw new UnreadableStartupPacket("invalid length of query cancel packet");
+            }
+            throw e;
+        }
+    }
+
     /** Negotiates encryption and reads the startup message or cancel request. */
     public Opening negotiate(Channel ch) throws IOException, HandshakeRefused {
         boolean gssRefused = false;
         while (true) {
-            FrontendMessage m = MessageCodec.decodeStartup(ch.reader.readStartupPacket());
+            FrontendMessage m = decodeStartup(ch.reader.readStartupPacket());
             switch (m) {
                 case FrontendMessage.SslRequest r -> {
                     if (ch.tls()) {

@@ -104,22 +104,34 @@ public record StartupSettings(Map<String, String> upstream, String justification
      */
     public List<String> values(String name) {
         List<String> values = new ArrayList<>();
-        for (Map.Entry<String, String> p : upstream.entrySet()) {
-            if (p.getKey().equals("options")) {
-                try {
-                    for (String[] setting : options(p.getValue(), null)) {
-                        if (settingName(setting[0]).equals(name)) {
-                            values.add(setting[1]);
-                        }
-                    }
-                } catch (HandshakeRefused e) {
-                    values.add(null); // of() wrote it from what it accepted; unreadable now is unknown, not absent
+        try {
+            for (Map.Entry<String, String> s : settings()) {
+                if (s.getKey().equals(name)) {
+                    values.add(s.getValue());
                 }
-            } else if (settingName(p.getKey()).equals(name)) {
-                values.add(p.getValue());
             }
+        } catch (HandshakeRefused e) {
+            values.add(null); // of() wrote it from what it accepted; unreadable now is unknown, not absent
         }
         return values;
+    }
+
+    /**
+     * Every setting these give the server, in order, as a startup parameter of its own or as a {@code -c} or
+     * {@code --} in {@code options}: name as PostgreSQL reads it (lower case, {@code -} as {@code _}), and value.
+     */
+    public List<Map.Entry<String, String>> settings() throws HandshakeRefused {
+        List<Map.Entry<String, String>> out = new ArrayList<>();
+        for (Map.Entry<String, String> p : upstream.entrySet()) {
+            if (p.getKey().equals("options")) {
+                for (String[] setting : options(p.getValue(), null)) {
+                    out.add(Map.entry(settingName(setting[0]), setting[1]));
+                }
+            } else {
+                out.add(Map.entry(settingName(p.getKey()), p.getValue()));
+            }
+        }
+        return out;
     }
 
     /** GUC names are case-insensitive, and command-line style names may use dashes for underscores. */

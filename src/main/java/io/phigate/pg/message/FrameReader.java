@@ -55,15 +55,22 @@ public final class FrameReader {
     /** Reads an untyped startup-phase packet and returns it without its length word. */
     public byte[] readStartupPacket() throws IOException {
         if (!fill(4)) {
+            if (limit > pos) {
+                throw new UnreadableStartupPacket("incomplete startup packet");
+            }
             throw new EOFException("connection closed before the startup packet");
         }
         int len = int32At(pos);
         if (len < 8 || len > MAX_STARTUP_PACKET) {
-            throw new ProtocolException("invalid startup packet length " + len);
+            throw new UnreadableStartupPacket("invalid length of startup packet: " + len);
         }
         pos += 4;
         byte[] packet = new byte[len - 4];
-        readFully(packet, 0, packet.length);
+        try {
+            readFully(packet, 0, packet.length);
+        } catch (EOFException e) {
+            throw new UnreadableStartupPacket("incomplete startup packet");
+        }
         return packet;
     }
 

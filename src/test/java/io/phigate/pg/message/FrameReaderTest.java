@@ -182,13 +182,15 @@ class FrameReaderTest {
     }
 
     @Test
-    void endOfStreamInsideAStartupPacketIsEofException() {
+    void endOfStreamInsideAStartupPacketIsAnIncompleteStartupPacket() {
         byte[] startup = MessageCodec.encode(new StartupMessage(MessageCodec.PROTOCOL_3_0, Map.of("user", "a")));
 
         assertThatThrownBy(() -> reader(Arrays.copyOf(startup, 2)).readStartupPacket())
-                .isExactlyInstanceOf(EOFException.class);
+                .isExactlyInstanceOf(UnreadableStartupPacket.class).hasMessage("incomplete startup packet");
         assertThatThrownBy(() -> reader(Arrays.copyOf(startup, startup.length - 1)).readStartupPacket())
-                .isExactlyInstanceOf(EOFException.class);
+                .isExactlyInstanceOf(UnreadableStartupPacket.class).hasMessage("incomplete startup packet");
+        // Nothing at all is a connection that never spoke (a port probe), not a broken packet.
+        assertThatThrownBy(() -> reader(new byte[0]).readStartupPacket()).isExactlyInstanceOf(EOFException.class);
     }
 
     @Test
@@ -244,8 +246,8 @@ class FrameReaderTest {
         byte[] lengthWord = {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length};
 
         assertThatThrownBy(() -> reader(lengthWord).readStartupPacket())
-                .isExactlyInstanceOf(ProtocolException.class)
-                .hasMessageContaining("invalid startup packet length");
+                .isExactlyInstanceOf(UnreadableStartupPacket.class)
+                .hasMessageContaining("invalid length of startup packet");
     }
 
     @ParameterizedTest

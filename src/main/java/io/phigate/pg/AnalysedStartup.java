@@ -1,0 +1,112 @@
+package io.phigate.pg;
+
+import io.phigate.config.UpstreamConfig;
+import io.phigate.pg.frontend.HandshakeRefused;
+import io.phigate.pg.frontend.StartupSettings;
+import io.phigate.pg.message.ErrorCodes;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * The startup settings a session whose statements phigate analyses may give the server: an allowlist of what real
+ * drivers send (pgjdbc, libpq/psql, node-postgres, pgx, asyncpg, Npgsql), each with the values the analysis can
+ * run with, plus what {@code upstreams.NAME.startup_parameters.allow} adds. Anything else (the preload libraries,
+ * planner and JIT switches, lc_messages, which would change the error texts the masking reads) is refused before
+ * the upstream session opens, naming the setting and that key. The same list holds for {@code -c} and {@code --}
+ * settings in {@code options}. Pass-through sessions never come here.
+ *
+ * <p>client_encoding is always UTF8 in such a session: a client that names another is refused, one that names
+ * none gets UTF8 sent for it, which also overrides a database's encoding and ALTER ROLE/DATABASE ... SET
+ * client_encoding (a startup setting wins over both). The server's own reports back this up ({@link ServerReports}).
+ */
+final class AnalysedStartup {
+
+    /** Settings drivers send, with the values an analysed session may run with. */
+    private static final Map<String, Predicate<String>> DRIVER_SETTINGS = Map.ofEntries(
+            Map.entry("application_name", v -> true),
+            Map.entry(ClientEncoding.SETTING, ClientEncoding::isUtf8),
+            Map.entry("datestyle", AnalysedStartup::isoDateStyle),
+            Map.entry("timezone", v -> true),
+            Map.entry("extra_float_digits", v -> true),
+            // Judged once the upstream is open, against the path its catalog was read with (PgFrontDoor).
+            Map.entry("search_path", v -> true),
+            Map.entry("intervalstyle", v -> true),
+            Map.entry("bytea_output", v -> true),
+            Map.entry("standard_conforming_strings", StatementGate::isOn),
+            Map.entry("default_transaction_read_only", v -> true),
+            Map.entry("default_transaction_isolation", v -> true),
+            Map.entry("statement_timeout", v -> true),
+            Map.entry("lock_timeout", v -> true),
+            Map.entry("idle_in_transaction_session_timeout", v -> true));
+
+    private AnalysedStartup() {
+    }
+
+    /**
+     * The settings to send upstream for an analysed session: the client's, checked against the allowlist, with
+     * {@code client_encoding=UTF8} added when the client named none.
+     *
+     * @throws HandshakeRefused 0A000 for a client_encoding other than UTF8 or another value the analysis cannot
+     *                          run with, 42501 for a setting not on the list
+     */
+    static StartupSettings check(StartupSettings settings, UpstreamConfig upstream) throws HandshakeRefused {
+        boolean encodingNamed = false;
+        for (Map.Entry<String, String> s : settings.settings()) {
+            String name = s.getKey();
+            String value = s.getValue();
+            if (name.equals(ClientEncoding.SETTING)) {
+                encodingNamed = true;
+                if (!ClientEncoding.isUtf8(value)) {
+                    throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate does not accept"
+                            + " client_encoding \"" + shorten(value) + "\" for this session: it reads the statements"
+                            + " of a session it analyses as UTF-8, so the server must too (use client_encoding UTF8,"
+                            + " or name none)", upstream.name());
+                }
+                continue;
+            }
+            Predicate<String> safe = DRIVER_SETTINGS.get(name);
+            if (safe == null && !upstream.startupParameters().contains(name)) {
+                throw new HandshakeRefused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "phigate does not pass the startup"
+                        + " setting \"" + shorten(name) + "\" to the server in a session whose statements it analyses;"
+                        + " an operator may allow it with upstreams." + upstream.name()
+                        + ".startup_parameters.allow", upstream.name());
+            }
+            if (safe != null && !safe.test(value)) {
+                // A setting drivers send, with a value phigate cannot analyse under: as client_encoding, 0A000.
+                throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate does not accept " + name
+                        + " \"" + shorten(value) + "\" at startup in a session whose statements it analyses"
+                        + (name.equals("datestyle") ? ": the masking reads dates in ISO output style" : ""),
+                        upstream.name());
+            }
+        }
+        if (encodingNamed) {
+            return settings;
+        }
+        Map<String, String> upstreamSettings = new LinkedHashMap<>(settings.upstream());
+        upstreamSettings.put(ClientEncoding.SETTING, ClientEncoding.UTF8);
+        return new StartupSettings(upstreamSettings, settings.justification());
+    }
+
+    /** DateStyle with ISO output (the masking's date operators read ISO); the field order does not matter. */
+    private static boolean isoDateStyle(String value) {
+        boolean iso = false;
+        for (String word : value.toLowerCase(Locale.ROOT).split("[\\s,]+")) {
+            switch (word) {
+                case "iso" -> iso = true;
+                case "sql", "postgres", "german" -> {
+                    return false;
+                }
+                default -> {
+                    // an order (ymd, dmy, mdy, euro, us, ...) or something the server itself will refuse
+                }
+            }
+        }
+        return iso;
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+    }
+}

@@ -21,14 +21,19 @@ import io.phigate.sql.StatementWords;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Keeps the client's view of one session in protocol order. The client reader registers, before forwarding, what
@@ -45,9 +50,19 @@ final class Exchange {
     enum Kind { PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL, LOCAL, INTERNAL_FAIL }
 
     /** What one forwarded message (or one local response) will produce. */
-    record Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described) {
+    record Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described,
+              List<SessionState.Pending> changes) {
         Op(Kind kind, StatementRun statement, byte[] local) {
-            this(kind, statement, local, null, null);
+            this(kind, statement, local, null, null, List.of());
+        }
+
+        Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described) {
+            this(kind, statement, local, shape, described, List.of());
+        }
+
+        /** The same op, carrying the session-state changes its answer confirms (in order). */
+        Op withChanges(List<SessionState.Pending> staged) {
+            return staged.isEmpty() ? this : new Op(kind, statement, local, shape, described, new ArrayList<>(staged));
         }
 
         static Op of(Kind kind) {
@@ -77,6 +92,10 @@ final class Exchange {
     private final ArrayDeque<Op> ops = new ArrayDeque<>();
     private final ReentrantLock opsLock = new ReentrantLock();
     private final ReentrantLock outLock = new ReentrantLock();
+    /** The session's statements and portals; read and changed under {@code opsLock} only. */
+    private final SessionState state = new SessionState();
+    /** Signalled when the server's answers confirmed or discarded staged changes. */
+    private final Condition answered = opsLock.newCondition();
     private final OutputStream client;
     private final Consumer<StatementRun> completed;
     /** Most rows one result may deliver (the role's row_limit); 0 for no limit. Pump-thread state below. */
@@ -131,6 +150,51 @@ final class Exchange {
                 } else {
                     ops.addLast(op);
                 }
+            }
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /** Reads or stages session state (client reader) under the ops lock. */
+    <T> T state(Function<SessionState, T> f) {
+        opsLock.lock();
+        try {
+            return f.apply(state);
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /**
+     * Waits until the server has answered every change staged in an earlier segment, so that what a name means
+     * no longer depends on whether one of them fails. Gives up (IOException) once {@code stop} says so.
+     */
+    void awaitSettled(BooleanSupplier stop, long millis) throws IOException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        opsLock.lock();
+        try {
+            while (state.earlierSegmentsPending()) {
+                if (stop.getAsBoolean() || System.nanoTime() > deadline) {
+                    // Fail closed: without the server's answers the gateway cannot tell what a name will mean.
+                    throw new IOException("the server did not answer the session's earlier requests in time");
+                }
+                answered.await(100, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the server's answers");
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /** Forgets changes staged for messages that were never forwarded (a refused request). */
+    void discardUnsent(List<Op> unsent) {
+        opsLock.lock();
+        try {
+            for (Op op : unsent) {
+                op.changes.forEach(state::forget);
             }
         } finally {
             opsLock.unlock();
@@ -204,7 +268,13 @@ final class Exchange {
             case 'Z' -> {
                 writeFrame(type, body);
                 transactionStatus = body[0];
-                retire(k -> k == Kind.SYNC || k == Kind.QUERY || k == Kind.FUNCTION_CALL, Outcome.OK, true);
+                retire(k -> k == Kind.SYNC || k == Kind.QUERY || k == Kind.FUNCTION_CALL, Outcome.OK, true, null);
+                opsLock.lock();
+                try {
+                    state.readyForQuery(body[0]);
+                } finally {
+                    opsLock.unlock();
+                }
             }
             case 'C' -> {
                 body = endOfResult(body);
@@ -217,10 +287,13 @@ final class Exchange {
                     if (head != null && head.statement != null) {
                         head.statement.commandComplete(cc.tag(), cc.rows());
                     }
+                    if (head != null && head.kind == Kind.QUERY) {
+                        confirmQueryStatement(head, cc.tag());
+                    }
                 } finally {
                     opsLock.unlock();
                 }
-                retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
+                retire(k -> k == Kind.EXECUTE, Outcome.OK, false, cc.tag());
             }
             case 's' -> {
                 writeFrame(type, body);
@@ -234,32 +307,32 @@ final class Exchange {
                 } finally {
                     opsLock.unlock();
                 }
-                retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
+                retire(k -> k == Kind.EXECUTE, Outcome.OK, false, null);
             }
             case 'I' -> {
                 rowsInResult = 0;
                 writeFrame(type, body);
                 nextStatementOfQuery();
-                retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
+                retire(k -> k == Kind.EXECUTE, Outcome.OK, false, null);
             }
             case '1' -> {
                 writeFrame(type, body);
-                retire(k -> k == Kind.PARSE, Outcome.OK, false);
+                retire(k -> k == Kind.PARSE, Outcome.OK, false, null);
             }
             case '2' -> {
                 writeFrame(type, body);
-                retire(k -> k == Kind.BIND, Outcome.OK, false);
+                retire(k -> k == Kind.BIND, Outcome.OK, false, null);
             }
             case '3' -> {
                 writeFrame(type, body);
-                retire(k -> k == Kind.CLOSE, Outcome.OK, false);
+                retire(k -> k == Kind.CLOSE, Outcome.OK, false, null);
             }
             case 'n', 'T' -> {
                 rowsInResult = 0;
                 rowsWithheld = false;
                 writeFrame(type, body);
                 // RowDescription also appears inside a simple Query's results; only a Describe retires here.
-                retire(k -> k == Kind.DESCRIBE, Outcome.OK, false);
+                retire(k -> k == Kind.DESCRIBE, Outcome.OK, false, null);
             }
             default -> writeFrame(type, body);
         }
@@ -309,6 +382,8 @@ final class Exchange {
         ErrorResponse error = (ErrorResponse) MessageCodec.decodeBackend((byte) 'E', body);
         opsLock.lock();
         try {
+            state.serverError();
+            answered.signalAll();
             Op head = ops.peekFirst();
             if (head != null && head.kind == Kind.INTERNAL_FAIL) {
                 // The error we provoked to abort the upstream transaction; the client already has ours.
@@ -321,7 +396,11 @@ final class Exchange {
                 return; // asynchronous (e.g. FATAL on shutdown); the connection ends next
             }
             switch (head.kind) {
-                case QUERY, FUNCTION_CALL -> head.statement.failed(error.sqlState());
+                case QUERY, FUNCTION_CALL -> {
+                    // The rest of a simple Query does not run: what its statements would have changed never happens.
+                    head.statement.failed(error.sqlState());
+                    discardChanges(head);
+                }
                 case SYNC, LOCAL -> {
                     // Nothing pending expects an error here; ReadyForQuery follows.
                 }
@@ -338,6 +417,7 @@ final class Exchange {
                         }
                     }
                     ops.pollFirst();
+                    discardChanges(head);
                     if (head.statement != null) {
                         completed.accept(head.statement);
                     }
@@ -358,6 +438,7 @@ final class Exchange {
     }
 
     private void retireSkipped(Op op) {
+        discardChanges(op);
         if (op.statement != null) {
             op.statement.finish(Outcome.SKIPPED);
             completed.accept(op.statement);
@@ -365,13 +446,21 @@ final class Exchange {
     }
 
     /** Pops the head if it is of an expected kind, completes its statement, then sends any local responses. */
-    private void retire(java.util.function.Predicate<Kind> expected, Outcome outcome, boolean endOfBatch)
-            throws IOException {
+    private void retire(java.util.function.Predicate<Kind> expected, Outcome outcome, boolean endOfBatch,
+                        String tag) throws IOException {
         opsLock.lock();
         try {
             Op head = ops.peekFirst();
             if (head != null && expected.test(head.kind)) {
                 ops.pollFirst();
+                if (head.kind == Kind.QUERY) {
+                    discardChanges(head); // a statement of it whose CommandComplete never came did not happen
+                } else {
+                    for (SessionState.Pending p : head.changes) {
+                        state.confirm(p, tag);
+                    }
+                }
+                answered.signalAll();
                 if (head.statement != null) {
                     head.statement.finish(outcome);
                     completed.accept(head.statement);
@@ -392,6 +481,8 @@ final class Exchange {
     void abortPending() {
         opsLock.lock();
         try {
+            state.abandonPending();
+            answered.signalAll();
             for (Op op; (op = ops.pollFirst()) != null; ) {
                 if (op.statement != null) {
                     op.statement.finish(Outcome.ABORTED);
@@ -401,6 +492,39 @@ final class Exchange {
         } finally {
             opsLock.unlock();
         }
+    }
+
+    /** Discards what an op would have changed (confirming what happens anyway); call under the ops lock. */
+    private void discardChanges(Op op) {
+        for (SessionState.Pending p : op.changes) {
+            state.discard(p);
+        }
+        if (!op.changes.isEmpty() && op.changes instanceof ArrayList<SessionState.Pending> l) {
+            l.clear();
+        }
+        answered.signalAll();
+    }
+
+    /**
+     * A CommandComplete inside a simple Query: confirms the changes of the statement it ends. The server sends
+     * nothing for an empty statement, so the tag, not a count, says which statement this was.
+     */
+    private void confirmQueryStatement(Op query, String tag) {
+        List<SessionState.Pending> changes = query.changes;
+        while (!changes.isEmpty()) {
+            SessionState.Pending p = changes.getFirst();
+            if (p.unconditional) {
+                state.confirm(p, null);
+            } else if (SessionState.confirmedBy(p, tag)) {
+                state.confirm(p, tag);
+                changes.removeFirst();
+                break;
+            } else {
+                break;
+            }
+            changes.removeFirst();
+        }
+        answered.signalAll();
     }
 
     // ---- masking (pump side) ----

@@ -32,7 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -87,18 +86,13 @@ final class PgSession implements LiveSession {
     /** Null when no policy needs statements analysed (no PHI masked, no scope): they are forwarded unparsed. */
     private final Function<String, List<StatementAnalysis>> analyzer;
     private final StatementGate gate;
-    private final Map<String, ResultShape.Prepared> preparedShapes = new HashMap<>();
-    private final Map<String, ResultShape> portalShapes = new HashMap<>();
-    private final Map<String, StatementAnalysis> cursors = new HashMap<>();
-    /** SQL-level PREPARE name to the statement it prepared, so EXECUTE is masked as that statement. */
-    private final Map<String, StatementAnalysis> sqlPrepared = new HashMap<>();
+    /** Prepared statements, portals and cursors as the server holds them (see {@link SessionState}). */
+    private final StateView names;
     private final AtomicLong statementIds = new AtomicLong();
     /** Written by the client reader only; read by the console. */
     private volatile long bytesFromClient;
     private final ByteCounter toClient;
     private volatile String lastStatement;
-    private final Map<String, String> preparedStatements = new HashMap<>();
-    private final Map<String, Portal> portals = new HashMap<>();
     private final RequestChunk chunk = new RequestChunk();
     /** Extended-protocol messages went upstream since the last Sync. */
     private boolean batchOpenUpstream;
@@ -113,18 +107,9 @@ final class PgSession implements LiveSession {
     private String approvalTicket;
     /** The request the client reader is blocked on, so that a client's cancel can withdraw it. */
     private volatile ApprovalRequest held;
-    /** Prepared statement name to the approval rule its text fires; absent when it fires none. */
-    private final Map<String, RiskRules.Hit> preparedRisk = new HashMap<>();
     /** Executes in the current chunk that need approval: the chunk is held (and cut only at Sync or Flush). */
     private final List<HeldExecute> heldExecutes = new ArrayList<>();
 
-    /** A {@code SET phigate.*} prepared through the extended protocol: answered by the gateway, never forwarded. */
-    private record LocalSetting(String text, StatementAnalysis analysis) {
-    }
-
-    /** Prepared statement names holding a gateway-kept SET, and the portals bound to them. */
-    private final Map<String, LocalSetting> localStatements = new HashMap<>();
-    private final Map<String, LocalSetting> localPortals = new HashMap<>();
     /** An Execute waiting, with the rest of its batch, for approval. */
     private record HeldExecute(StatementRun run, RiskRules.Hit hit, String text, List<String> parameters,
                                StatementAnalysis analysis) {
@@ -136,9 +121,6 @@ final class PgSession implements LiveSession {
 
     /** What became of a statement that needed approval: released (with the record saying so) or refused. */
     private record Verdict(AuditEvent used, StatementGate.Refusal refusal) {
-    }
-
-    private record Portal(String statement, String text, List<String> parameters) {
     }
 
     PgSession(String id, int processId, byte[] secretKey, Identity identity, String upstreamName,
@@ -168,6 +150,7 @@ final class PgSession implements LiveSession {
         this.toClient = new ByteCounter(client.out());
         this.exchange = new Exchange(toClient, this::completed, upstream.transactionStatus(), masking,
                 role == null ? 0 : role.rowLimit(), role == null ? null : role.name());
+        this.names = new StateView(exchange, analyzer, () -> closing);
     }
 
     /** Runs the session to its end on the calling thread. */
@@ -233,161 +216,14 @@ final class PgSession implements LiveSession {
                 continue;
             }
             switch (m) {
-                case Query q -> {
-                    ResultShape shape = null;
-                    RiskRules.Hit risk = null;
-                    List<StatementAnalysis> analyses = null;
-                    if (analyzer != null) {
-                        analyses = analyzer.apply(q.sql());
-                        if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
-                            forwardChunk();
-                            setGatewaySetting(q.sql(), analyses.getFirst(), false);
-                            continue;
-                        }
-                        StatementGate.Refusal refusal = gate.check(analyses, justification);
-                        if (refusal != null) {
-                            forwardChunk();
-                            refuseStatement(Protocol.SIMPLE, q.sql(), refusal, false, analyses);
-                            continue;
-                        }
-                        risk = gate.approvalFor(analyses);
-                        shape = shapeOf(analyses);
-                    }
-                    StatementRun run = newStatement(0);
-                    AuditEvent used = null;
-                    if (risk != null) {
-                        forwardChunk();
-                        Verdict verdict = approval(run, q.sql(), List.of(), null, risk);
-                        if (verdict.refusal() != null) {
-                            refuseStatement(run, Protocol.SIMPLE, q.sql(), verdict.refusal(), false, analyses);
-                            continue;
-                        }
-                        used = verdict.used();
-                    }
-                    chunk.statement(run, requested(run, Protocol.SIMPLE, q.sql(), List.of(), null, null, analyses));
-                    if (used != null) {
-                        chunk.events.add(used);
-                    }
-                    chunk.add((byte) type, body, Exchange.Op.shaped(Exchange.Kind.QUERY, run, shape));
-                    forwardChunk();
-                }
-                case Parse p -> {
-                    localStatements.remove(p.statement());
-                    ResultShape.Prepared prepared = null;
-                    if (analyzer != null) {
-                        List<StatementAnalysis> analyses = analyzer.apply(p.query());
-                        if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
-                            // pgjdbc sends SET through Parse/Bind/Execute: answered here, never forwarded.
-                            localStatements.put(p.statement(), new LocalSetting(p.query(), analyses.getFirst()));
-                            preparedStatements.remove(p.statement());
-                            preparedRisk.remove(p.statement());
-                            respondNow(BackendMessage.ParseComplete.INSTANCE);
-                            continue;
-                        }
-                        StatementGate.Refusal refusal = analyses.stream().anyMatch(StatementGate::isGatewaySetting)
-                                ? new StatementGate.Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "send SET"
-                                        + " phigate.justification or phigate.approval as a statement of its own")
-                                : gate.check(analyses, justification);
-                        if (refusal != null) {
-                            forwardChunk();
-                            refuseStatement(Protocol.EXTENDED, p.query(), refusal, true, analyses);
-                            continue;
-                        }
-                        track(analyses);
-                        RiskRules.Hit risk = gate.approvalFor(analyses);
-                        if (risk != null) {
-                            preparedRisk.put(p.statement(), risk);
-                        } else {
-                            preparedRisk.remove(p.statement());
-                        }
-                        prepared = new ResultShape.Prepared(analyses.isEmpty() ? null : resolve(analyses.getFirst()));
-                        preparedShapes.put(p.statement(), prepared);
-                    }
-                    preparedStatements.put(p.statement(), p.query());
-                    extended((byte) type, body, Exchange.Op.parse(prepared));
-                }
-                case Bind b -> {
-                    localPortals.remove(b.portal());
-                    LocalSetting local = localStatements.get(b.statement());
-                    if (local != null) {
-                        localPortals.put(b.portal(), local);
-                        portals.remove(b.portal());
-                        respondNow(BackendMessage.BindComplete.INSTANCE);
-                        continue;
-                    }
-                    portals.put(b.portal(), new Portal(b.statement(), preparedStatements.get(b.statement()),
-                            render(b.parameters(), b::parameterFormat)));
-                    if (analyzer != null) {
-                        ResultShape.Prepared prepared = preparedShapes.get(b.statement());
-                        StatementAnalysis a = prepared == null ? null : prepared.analysis;
-                        // Only a COPY TO (or text the analyser could not read) needs its output options read; every
-                        // other Bind skips the text scan.
-                        String text = a == null || (a.parsed() && a.kind() != StatementKind.COPY_TO) ? null : a.text();
-                        portalShapes.put(b.portal(), ResultShape.portal(
-                                prepared == null ? new ResultShape.Prepared(null) : prepared, b.resultFormats(),
-                                StatementGate.copyFormat(text), StatementGate.copyHeader(text)));
-                    }
-                    extended((byte) type, body, Exchange.Op.of(Exchange.Kind.BIND));
-                }
-                case Describe d -> {
-                    if (d.kind() == 'S' && localStatements.containsKey(d.name())) {
-                        respondNow(new BackendMessage.ParameterDescription(new int[0]), BackendMessage.NoData.INSTANCE);
-                        continue;
-                    }
-                    if (d.kind() != 'S' && localPortals.containsKey(d.name())) {
-                        respondNow(BackendMessage.NoData.INSTANCE);
-                        continue;
-                    }
-                    Exchange.Op op = Exchange.Op.of(Exchange.Kind.DESCRIBE);
-                    if (analyzer != null && d.kind() == 'S') {
-                        ResultShape.Prepared prepared = preparedShapes.get(d.name());
-                        op = Exchange.Op.describeStatement(prepared == null ? new ResultShape.Prepared(null) : prepared);
-                    } else if (analyzer != null) {
-                        op = Exchange.Op.shaped(Exchange.Kind.DESCRIBE, null, portalShapes.get(d.name()));
-                    }
-                    extended((byte) type, body, op);
-                }
-                case Execute e -> {
-                    LocalSetting local = localPortals.get(e.portal());
-                    if (local != null) {
-                        forwardChunk();
-                        setGatewaySetting(local.text(), local.analysis(), true);
-                        continue;
-                    }
-                    Portal portal = portals.get(e.portal());
-                    StatementRun run = newStatement(e.maxRows());
-                    chunk.statement(run, portal == null
-                            ? requested(run, Protocol.EXTENDED, null, List.of(), null, e.portal())
-                            : requested(run, Protocol.EXTENDED, portal.text, portal.parameters, portal.statement, e.portal(),
-                                    analysisOfPortal(e.portal())));
-                    chunk.extended = true;
-                    RiskRules.Hit risk = portal == null ? null : preparedRisk.get(portal.statement);
-                    if (risk != null) {
-                        List<StatementAnalysis> analysis = analysisOfPortal(e.portal());
-                        heldExecutes.add(new HeldExecute(run, risk, portal.text, portal.parameters,
-                                analysis == null ? null : analysis.getFirst()));
-                    }
-                    chunk.add((byte) type, body, Exchange.Op.shaped(Exchange.Kind.EXECUTE, run,
-                            analyzer == null ? null : portalShapes.get(e.portal())));
-                }
-                case Close c -> {
-                    boolean local = c.kind() == 'S' ? localStatements.remove(c.name()) != null
-                            : localPortals.remove(c.name()) != null;
-                    if (local) {
-                        respondNow(BackendMessage.CloseComplete.INSTANCE);
-                        continue;
-                    }
-                    if (c.kind() == 'S') {
-                        preparedStatements.remove(c.name());
-                        preparedShapes.remove(c.name());
-                        preparedRisk.remove(c.name());
-                    } else {
-                        portals.remove(c.name());
-                        portalShapes.remove(c.name());
-                    }
-                    extended((byte) type, body, Exchange.Op.of(Exchange.Kind.CLOSE));
-                }
+                case Query q -> query(q, (byte) type, body);
+                case Parse p -> parse(p, (byte) type, body);
+                case Bind b -> bind(b, (byte) type, body);
+                case Describe d -> describe(d, (byte) type, body);
+                case Execute e -> execute(e, (byte) type, body);
+                case Close c -> close(c, (byte) type, body);
                 case Sync s -> {
+                    names.endSegment();
                     if (discardToSync) {
                         discardToSync = false;
                         readyAfterRefusal();
@@ -433,6 +269,251 @@ final class PgSession implements LiveSession {
                 forwardChunk();
             }
         }
+    }
+
+
+    // ---- the messages that name statements, portals and cursors: judged as the server will resolve the names ----
+
+    /** A simple Query: each statement judged as what it runs (an EXECUTE as its prepared statement, a FETCH as
+     *  its cursor's query), recorded with that, and forwarded with the changes it makes staged. */
+    private void query(Query q, byte type, byte[] body) throws IOException {
+        List<SessionState.Pending> staged = new ArrayList<>(names.queryStarts());
+        try {
+            ResultShape shape = null;
+            RiskRules.Hit risk = null;
+            List<StatementAnalysis> judged = null;
+            String text = q.sql();
+            if (analyzer != null) {
+                List<StatementAnalysis> analyses = analyzer.apply(q.sql());
+                if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
+                    names.forget(staged);
+                    forwardChunk();
+                    setGatewaySetting(q.sql(), analyses.getFirst(), false);
+                    return;
+                }
+                judged = new ArrayList<>();
+                List<StatementAnalysis> runs = new ArrayList<>();
+                StringBuilder notes = new StringBuilder();
+                StatementGate.Refusal refusal = null;
+                String copyText = null;
+                for (StatementAnalysis a : analyses) {
+                    StateView.Resolution r = names.resolve(a);
+                    if (r.refusal() != null) {
+                        refusal = r.refusal();
+                        break;
+                    }
+                    judged.addAll(r.judged());
+                    runs.add(r.runs());
+                    if (r.target() != null) {
+                        notes.append(r.target().note());
+                    }
+                    if (a.kind() == StatementKind.COPY_TO) {
+                        copyText = a.text();
+                    }
+                    staged.addAll(names.stage(a, List.of(), true));
+                }
+                text = q.sql() + notes;
+                if (refusal == null) {
+                    refusal = gate.check(judged, justification);
+                }
+                if (refusal != null) {
+                    names.forget(staged);
+                    forwardChunk();
+                    refuseStatement(Protocol.SIMPLE, text, refusal, false, judged);
+                    return;
+                }
+                risk = gate.approvalFor(judged);
+                shape = ResultShape.query(Collections.unmodifiableList(runs), StatementGate.copyFormat(copyText),
+                        StatementGate.copyHeader(copyText));
+            }
+            StatementRun run = newStatement(0);
+            AuditEvent used = null;
+            if (risk != null) {
+                forwardChunk();
+                Verdict verdict = approval(run, text, List.of(), null, risk);
+                if (verdict.refusal() != null) {
+                    names.forget(staged);
+                    refuseStatement(run, Protocol.SIMPLE, text, verdict.refusal(), false, judged);
+                    return;
+                }
+                used = verdict.used();
+            }
+            chunk.statement(run, requested(run, Protocol.SIMPLE, text, List.of(), null, null, judged));
+            if (used != null) {
+                chunk.events.add(used);
+            }
+            chunk.add(type, body, Exchange.Op.shaped(Exchange.Kind.QUERY, run, shape).withChanges(staged));
+            forwardChunk();
+        } finally {
+            names.endSegment();
+        }
+    }
+
+    private void parse(Parse p, byte type, byte[] body) throws IOException {
+        exchange.state(s -> s.removeLocalStatement(p.statement()));
+        ResultShape.Prepared prepared = null;
+        RiskRules.Hit risk = null;
+        if (analyzer != null) {
+            List<StatementAnalysis> analyses = analyzer.apply(p.query());
+            if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
+                // pgjdbc sends SET through Parse/Bind/Execute: answered here, never forwarded. A statement the
+                // server holds under the same name stays there, under the overlay.
+                SessionState.LocalSetting local = new SessionState.LocalSetting(p.query(), analyses.getFirst());
+                exchange.state(s -> {
+                    s.putLocalStatement(p.statement(), local);
+                    return null;
+                });
+                respondNow(BackendMessage.ParseComplete.INSTANCE);
+                return;
+            }
+            StatementGate.Refusal refusal = analyses.stream().anyMatch(StatementGate::isGatewaySetting)
+                    ? new StatementGate.Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "send SET"
+                            + " phigate.justification or phigate.approval as a statement of its own")
+                    : gate.check(analyses, justification);
+            if (refusal != null) {
+                forwardChunk();
+                refuseStatement(Protocol.EXTENDED, p.query(), refusal, true, analyses);
+                return;
+            }
+            risk = gate.approvalFor(analyses);
+            prepared = new ResultShape.Prepared(analyses.isEmpty() ? null : analyses.getFirst());
+        }
+        SessionState.Statement statement = new SessionState.Statement(p.statement(), p.query(), p.query(), prepared,
+                risk);
+        SessionState.Pending staged = exchange.state(s -> s.stage(
+                new SessionState.PutStatement(p.statement(), statement)));
+        extended(type, body, Exchange.Op.parse(prepared).withChanges(List.of(staged)));
+    }
+
+    private void bind(Bind b, byte type, byte[] body) throws IOException {
+        exchange.state(s -> s.removeLocalPortal(b.portal()));
+        SessionState.LocalSetting local = exchange.state(s -> s.localStatement(b.statement()));
+        if (local != null) {
+            exchange.state(s -> {
+                s.putLocalPortal(b.portal(), local);
+                return null;
+            });
+            respondNow(BackendMessage.BindComplete.INSTANCE);
+            return;
+        }
+        SessionState.Statement statement = names.statement(b.statement());
+        if (statement == null && analyzer != null) {
+            forwardChunk();
+            refuseStatement(Protocol.EXTENDED, null, new StatementGate.Refusal(ErrorCodes.INVALID_SQL_STATEMENT_NAME,
+                    "prepared statement \"" + b.statement() + "\" does not exist"), true);
+            return;
+        }
+        ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
+        SessionState.Portal portal = new SessionState.Portal(statement, render(b.parameters(), b::parameterFormat),
+                shape, SessionState.Hold.TRANSACTION, false);
+        SessionState.Pending staged = exchange.state(s -> s.stage(new SessionState.PutPortal(b.portal(), portal)));
+        extended(type, body, Exchange.Op.of(Exchange.Kind.BIND).withChanges(List.of(staged)));
+    }
+
+    /**
+     * What the pump needs to mask a portal's results: its statement, or for an EXECUTE or FETCH the statement or
+     * cursor it names now (an Execute names it again when it runs, see {@link #execute}).
+     */
+    private ResultShape portalShape(SessionState.Statement statement, short[] formats) throws IOException {
+        ResultShape.Prepared prepared = runsPrepared(statement);
+        StatementAnalysis a = prepared.analysis;
+        // Only a COPY TO (or text the analyser could not read) needs its output options read.
+        String text = a == null || (a.parsed() && a.kind() != StatementKind.COPY_TO) ? null : a.text();
+        return ResultShape.portal(prepared, formats, StatementGate.copyFormat(text), StatementGate.copyHeader(text));
+    }
+
+    /** The prepared statement whose results {@code statement}'s are: itself, or what its EXECUTE/FETCH names. */
+    private ResultShape.Prepared runsPrepared(SessionState.Statement statement) throws IOException {
+        ResultShape.Prepared prepared = statement.prepared() == null ? new ResultShape.Prepared(null)
+                : statement.prepared();
+        StateView.Resolution r = names.resolve(prepared.analysis);
+        return r.target() == null || r.target().statement().prepared() == null ? prepared
+                : r.target().statement().prepared();
+    }
+
+    private void describe(Describe d, byte type, byte[] body) throws IOException {
+        boolean statement = d.kind() == 'S';
+        if (exchange.state(s -> statement ? s.localStatement(d.name()) : s.localPortal(d.name())) != null) {
+            respondNow(statement ? new BackendMessage[]{new BackendMessage.ParameterDescription(new int[0]),
+                    BackendMessage.NoData.INSTANCE} : new BackendMessage[]{BackendMessage.NoData.INSTANCE});
+            return;
+        }
+        Exchange.Op op = Exchange.Op.of(Exchange.Kind.DESCRIBE);
+        if (analyzer != null && statement) {
+            SessionState.Statement s = names.statement(d.name());
+            ResultShape.Prepared prepared = s == null ? new ResultShape.Prepared(null) : runsPrepared(s);
+            // The description of an EXECUTE or FETCH is its target's: recorded apart, so it cannot stand for it.
+            op = Exchange.Op.describeStatement(s != null && prepared != s.prepared()
+                    ? new ResultShape.Prepared(prepared.analysis) : prepared);
+        } else if (analyzer != null) {
+            SessionState.Portal portal = names.portal(d.name());
+            op = Exchange.Op.shaped(Exchange.Kind.DESCRIBE, null, portal == null ? null : portal.shape());
+        }
+        extended(type, body, op);
+    }
+
+    private void execute(Execute e, byte type, byte[] body) throws IOException {
+        SessionState.LocalSetting local = exchange.state(s -> s.localPortal(e.portal()));
+        if (local != null) {
+            forwardChunk();
+            setGatewaySetting(local.text(), local.analysis(), true);
+            return;
+        }
+        SessionState.Portal portal = names.portal(e.portal());
+        if (portal == null && analyzer != null) {
+            forwardChunk();
+            refuseStatement(Protocol.EXTENDED, null, new StatementGate.Refusal(ErrorCodes.INVALID_CURSOR_NAME,
+                    "portal \"" + e.portal() + "\" does not exist"), true);
+            return;
+        }
+        SessionState.Statement statement = portal == null ? null : portal.statement();
+        StatementAnalysis analysis = statement == null ? null : statement.analysis();
+        String text = statement == null ? null : statement.text();
+        List<String> parameters = portal == null ? List.of() : portal.parameters();
+        RiskRules.Hit risk = statement == null ? null : statement.risk();
+        ResultShape shape = portal == null ? null : portal.shape();
+        List<StatementAnalysis> judged = analysis == null ? null : List.of(analysis);
+        List<SessionState.Pending> staged = List.of();
+        if (analyzer != null && analysis != null) {
+            StateView.Resolution r = names.resolve(analysis);
+            if (r.refusal() != null || r.target() != null) {
+                // An EXECUTE or FETCH: judged each time it runs, as what its name means now.
+                judged = r.judged();
+                text = r.target() == null ? text : text + r.target().note();
+                StatementGate.Refusal refusal = r.refusal() != null ? r.refusal() : gate.check(judged, justification);
+                if (refusal != null) {
+                    forwardChunk();
+                    refuseStatement(Protocol.EXTENDED, text, refusal, true, judged);
+                    return;
+                }
+                risk = gate.approvalFor(judged);
+                ResultShape.Prepared target = r.target().statement().prepared();
+                if (target != null && (shape == null || shape.prepared != target)) {
+                    shape = ResultShape.portal(target, shape == null ? null : shape.formats, null, false);
+                }
+            }
+            staged = names.stage(analysis, parameters, false);
+        }
+        StatementRun run = newStatement(e.maxRows());
+        chunk.statement(run, statement == null ? requested(run, Protocol.EXTENDED, null, List.of(), null, e.portal())
+                : requested(run, Protocol.EXTENDED, text, parameters, statement.name(), e.portal(), judged));
+        chunk.extended = true;
+        if (risk != null) {
+            heldExecutes.add(new HeldExecute(run, risk, text, parameters, analysis));
+        }
+        chunk.add(type, body, Exchange.Op.shaped(Exchange.Kind.EXECUTE, run, analyzer == null ? null : shape)
+                .withChanges(staged));
+    }
+
+    private void close(Close c, byte type, byte[] body) throws IOException {
+        boolean statement = c.kind() == 'S';
+        if (exchange.state(s -> statement ? s.removeLocalStatement(c.name()) : s.removeLocalPortal(c.name())) != null) {
+            respondNow(BackendMessage.CloseComplete.INSTANCE);
+            return;
+        }
+        SessionState.Pending staged = exchange.state(s -> s.stage(statement ? new SessionState.DropStatement(c.name())
+                : new SessionState.DropPortal(c.name())));
+        extended(type, body, Exchange.Op.of(Exchange.Kind.CLOSE).withChanges(List.of(staged)));
     }
 
     private void extended(byte type, byte[] body, Exchange.Op op) {
@@ -528,64 +609,6 @@ final class PgSession implements LiveSession {
         }
     }
 
-    /** What the pump needs to mask a simple Query's results: its statements, with cursors resolved. */
-    private ResultShape shapeOf(List<StatementAnalysis> analyses) {
-        track(analyses);
-        List<StatementAnalysis> resolved = new ArrayList<>(analyses.size());
-        String copyText = null;
-        for (StatementAnalysis a : analyses) {
-            resolved.add(resolve(a));
-            if (a.kind() == StatementKind.COPY_TO) {
-                copyText = a.text();
-            }
-        }
-        return ResultShape.query(Collections.unmodifiableList(resolved), StatementGate.copyFormat(copyText),
-                StatementGate.copyHeader(copyText));
-    }
-
-    /** Remembers declared cursors, so a later FETCH is masked as the query it reads from. */
-    private void track(List<StatementAnalysis> analyses) {
-        for (StatementAnalysis a : analyses) {
-            if (a.kind() == StatementKind.PREPARE) {
-                String name = io.phigate.sql.SqlAnalyzer.preparedStatementName(a.text());
-                if (name != null) {
-                    sqlPrepared.put(name, a);
-                }
-            } else if (a.kind() == StatementKind.DEALLOCATE) {
-                String name = io.phigate.sql.SqlAnalyzer.preparedStatementName(a.text());
-                if (name == null) {
-                    sqlPrepared.clear();
-                } else {
-                    sqlPrepared.remove(name);
-                }
-            } else if (a.kind() == StatementKind.DECLARE_CURSOR && a.cursor() != null) {
-                cursors.put(a.cursor(), a);
-            } else if (a.kind() == StatementKind.CLOSE_CURSOR && a.cursor() != null) {
-                if (a.cursor().equals("all")) {
-                    cursors.clear();
-                } else {
-                    cursors.remove(a.cursor());
-                }
-            }
-        }
-    }
-
-    /**
-     * The analysis whose outputs a statement's rows follow: a FETCH's cursor query. Null when that is unknown
-     * (a cursor declared before phigate saw it, EXECUTE of an SQL-level prepared statement), which masks every
-     * column of a result that could carry PHI.
-     */
-    private StatementAnalysis resolve(StatementAnalysis a) {
-        return switch (a.kind()) {
-            case FETCH -> a.cursor() == null ? null : cursors.get(a.cursor());
-            case EXECUTE -> {
-                String name = io.phigate.sql.SqlAnalyzer.preparedStatementName(a.text());
-                yield name == null ? null : sqlPrepared.get(name);
-            }
-            default -> a;
-        };
-    }
-
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
@@ -615,6 +638,7 @@ final class PgSession implements LiveSession {
             }
         } catch (AuditUnavailableException e) {
             refuse(e);
+            exchange.discardUnsent(chunk.ops);
             chunk.clear();
             return;
         }
@@ -655,6 +679,7 @@ final class PgSession implements LiveSession {
                 exchange.respondLocally(MessageCodec.encode(ErrorCodes.error(v.refusal().sqlState(),
                         v.refusal().message())));
                 boolean synced = chunk.endsWithSync;
+                exchange.discardUnsent(chunk.ops);
                 chunk.clear();
                 if (synced) {
                     readyAfterRefusal();
@@ -876,12 +901,6 @@ final class PgSession implements LiveSession {
         return new AuditEvent.StatementRequested(Instant.now(), id, run.id, clientAddress, upstreamName,
                 identity.issuer(), identity.subject(), protocol, text, parameters, prepared, portal, justification,
                 tables, phiColumns);
-    }
-
-    private List<StatementAnalysis> analysisOfPortal(String portal) {
-        ResultShape shape = portalShapes.get(portal);
-        return shape == null || shape.prepared == null || shape.prepared.analysis == null ? null
-                : List.of(shape.prepared.analysis);
     }
 
     private void completed(StatementRun run) {

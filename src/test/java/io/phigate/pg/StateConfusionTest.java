@@ -80,6 +80,10 @@ class StateConfusionTest {
                     upstreams: [clinical]
                     allow:
                       - { tables: ["public.*"], operations: [select] }
+                rules:
+                  - name: no-unlimited-phi
+                    when: { phi_without_limit: true }
+                    deny: "read PHI a page at a time"
                 """.formatted(GatewayHarness.AGENT));
         gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
@@ -201,6 +205,34 @@ class StateConfusionTest {
             c.rollback();
         }
         assertRecorded("statement like 'FETCH ALL FROM d%'", "cursor d runs: " + PHI_QUERY);
+    }
+
+    // ---- rules judge what runs (issue 19, item 5) ----
+
+    @Test
+    void fetchAndExecuteAreJudgedAsTheStatementTheyRun() throws Exception {
+        for (String mode : List.of("simple", "extended")) {
+            try (Connection c = connect(mode); Statement s = c.createStatement()) {
+                assertThatThrownBy(() -> s.executeQuery("SELECT ssn FROM patients"))
+                        .hasMessageContaining("no-unlimited-phi");
+                // Preparing and declaring run nothing; executing and fetching run the unlimited PHI read.
+                s.execute("PREPARE everyone AS SELECT ssn FROM patients");
+                assertThatThrownBy(() -> s.executeQuery("EXECUTE everyone")).hasMessageContaining("no-unlimited-phi");
+                s.execute("DECLARE everything CURSOR WITH HOLD FOR SELECT ssn FROM patients");
+                assertThatThrownBy(() -> s.executeQuery("FETCH ALL FROM everything"))
+                        .hasMessageContaining("no-unlimited-phi");
+                assertThatThrownBy(() -> s.execute("MOVE FORWARD ALL IN everything"))
+                        .hasMessageContaining("no-unlimited-phi");
+                s.execute("CLOSE everything");
+                s.execute("DEALLOCATE everyone");
+                // A limited read runs, through either form.
+                s.execute("PREPARE a_few AS SELECT ssn FROM patients LIMIT 3");
+                assertNoSeeds(rows(s, "EXECUTE a_few"));
+                s.execute("DEALLOCATE a_few");
+            }
+        }
+        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like 'EXECUTE everyone%'"
+                + " and statement like '%runs: SELECT ssn FROM patients%'", 2)).hasSize(2);
     }
 
     // ---- helpers ----

@@ -438,7 +438,9 @@ final class Exchange {
     }
 
     private void retireSkipped(Op op) {
-        discardChanges(op);
+        // Skipped: not even what a message changes whatever happens to it (a Query's unnamed drops) took place.
+        op.changes.forEach(state::forget);
+        answered.signalAll();
         if (op.statement != null) {
             op.statement.finish(Outcome.SKIPPED);
             completed.accept(op.statement);

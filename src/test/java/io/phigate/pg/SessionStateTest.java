@@ -242,6 +242,18 @@ class SessionStateTest {
     }
 
     @Test
+    void aSimpleQueryTheServerSkippedAfterAnErrorDropsNothing() throws IOException {
+        parse("", "SELECT id FROM patients");
+        sync();
+        server(PARSED, ready('I'));
+        parse("broken", "SELECT 'abc'::int");
+        query("SELECT 1");
+        sync();
+        server(error("22P02"), ready('I'));
+        assertEquals("SELECT id FROM patients", statementText(""));
+    }
+
+    @Test
     void theUnnamedPortalStaysBoundToTheStatementItWasBoundFrom() throws IOException {
         parse("", "SELECT id FROM patients");
         bind("", "");

@@ -2,17 +2,10 @@ package io.phigate.pg;
 
 import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.ResponseRecorder;
-import io.phigate.mask.CopyMasker;
-import io.phigate.mask.MaskPlan;
 import io.phigate.mask.SessionMasking;
-import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.BackendMessage.CommandComplete;
-import io.phigate.pg.message.BackendMessage.CopyOutResponse;
 import io.phigate.pg.message.BackendMessage.ErrorResponse;
-import io.phigate.pg.message.BackendMessage.NoticeResponse;
-import io.phigate.pg.message.BackendMessage.NotificationResponse;
 import io.phigate.pg.message.BackendMessage.RowDescription;
-import io.phigate.pg.message.BackendMessage.RowDescription.Field;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrameReader;
 import io.phigate.pg.message.MessageCodec;
@@ -23,10 +16,7 @@ import java.io.OutputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -109,6 +99,8 @@ final class Exchange {
     private boolean skippingToSync;
     private volatile byte transactionStatus;
     private volatile boolean clientBroken;
+    /** Null when this session masks nothing. */
+    private final ResultMasking results;
     /** Copies what the pump streams to the client into the recording of the statement it answers. */
     private final Tee tee = new Tee();
 
@@ -134,6 +126,7 @@ final class Exchange {
         this.rowLimit = rowLimit;
         this.roleName = roleName;
         this.masking = masking;
+        this.results = masking == null ? null : new ResultMasking(masking, this);
         this.completed = completed;
         this.transactionStatus = initialStatus;
     }
@@ -238,7 +231,7 @@ final class Exchange {
             rowsWithheld = true;
             return;
         }
-        if (masking != null && maskedForward(type, upstream)) {
+        if (masking != null && results.maskedForward(type, upstream)) {
             return;
         }
         ResponseRecorder recorder = recorderForNextFrame();
@@ -261,7 +254,7 @@ final class Exchange {
     /** Forwards a decoded-size frame and retires the ops it answers. */
     void onBackendFrame(byte type, byte[] body) throws IOException {
         if (masking != null) {
-            body = maskFrame(type, body);
+            body = results.maskFrame(type, body);
         }
         switch (type) {
             case 'E' -> onError(body);
@@ -338,15 +331,11 @@ final class Exchange {
         }
     }
 
-    /** Error and notice fields that name catalog objects (schema, table, column, data type, constraint). */
-    private static final byte[] NAME_FIELDS = {'s', 't', 'c', 'd', 'n'};
-
     /**
-     * What the client already knows, so a message may quote it back: the words of the statements still to be
-     * answered up to the next Sync (an error answers the first of them, or the Parse or Bind before it), and the
-     * names the message carries in its own fields.
+     * The words of the statements still to be answered up to the next Sync (an error answers the first of them, or
+     * the Parse or Bind before it): what the client already knows, so a message may quote it back.
      */
-    private Set<String> knownTo(Map<Byte, String> fields) {
+    Set<String> pendingWords() {
         Set<String> known = new HashSet<>();
         opsLock.lock();
         try {
@@ -368,12 +357,6 @@ final class Exchange {
             }
         } finally {
             opsLock.unlock();
-        }
-        for (byte name : NAME_FIELDS) {
-            String v = fields.get(name);
-            if (v != null) {
-                known.add(v.toLowerCase(Locale.ROOT));
-            }
         }
         return known;
     }
@@ -529,154 +512,15 @@ final class Exchange {
         answered.signalAll();
     }
 
-    // ---- masking (pump side) ----
+    // ---- results (pump side) ----
 
-    /** The shape of the op the server is answering now, or null. */
-    private Op head() {
+    /** The op the server is answering now, or null. */
+    Op head() {
         opsLock.lock();
         try {
             return ops.peekFirst();
         } finally {
             opsLock.unlock();
-        }
-    }
-
-    /** Returns true when the frame was handled here (masked, held or dropped); false to stream it as is. */
-    private boolean maskedForward(byte type, FrameReader upstream) throws IOException {
-        Op head = head();
-        ResultShape shape = head == null ? null : head.shape;
-        if (type == 'D') {
-            if (shape == null) {
-                if (!masking.masksPhi()) {
-                    return false;
-                }
-                byte[] body = upstream.body(); // rows nobody described: nothing says what they carry
-                writeFrame(type, MaskPlan.NULL_ALL.maskDataRow(body, masking.scrubber()));
-                return true;
-            }
-            MaskPlan plan = shape.plan;
-            byte[] body = null;
-            if (plan == null) {
-                body = upstream.body();
-                plan = portalPlan(shape, body);
-            }
-            if (head.statement != null && !plan.summary().isEmpty() && !head.statement.maskReported) {
-                head.statement.maskReported = true;
-                head.statement.masked(plan.summary());
-            }
-            if (plan.passThrough()) {
-                if (body == null) {
-                    return false;
-                }
-                writeFrame(type, body);
-                return true;
-            }
-            writeFrame(type, plan.maskDataRow(body == null ? upstream.body() : body, masking.scrubber()));
-            return true;
-        }
-        if (shape == null || shape.copy == null) {
-            return false;
-        }
-        byte[] out = shape.copy.mask(upstream.body());
-        if (out.length > 0) {
-            writeFrame(type, out);
-        }
-        return true;
-    }
-
-    /** The plan for an Execute whose portal was not described: from its statement's description, if any. */
-    private MaskPlan portalPlan(ResultShape shape, byte[] firstRow) {
-        List<Field> fields = shape.prepared == null ? null : shape.prepared.fields;
-        if (fields == null) {
-            // Never described: the gateway knows the column count only, not the types, so masked values become NULL.
-            int n = ((firstRow[0] & 0xff) << 8) | (firstRow[1] & 0xff);
-            List<Field> unknown = new java.util.ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                unknown.add(new Field("?column?", 0, (short) 0, 0, (short) -1, -1, (short) 0));
-            }
-            fields = unknown;
-        }
-        shape.plan = masking.plan(shape.current(), fields, shape.formats == null ? new short[0] : shape.formats);
-        return shape.plan;
-    }
-
-    /** Rewrites what a masked session may not see as sent: descriptions, COPY starts, errors, notices. */
-    private byte[] maskFrame(byte type, byte[] body) throws IOException {
-        switch (type) {
-            case 'T' -> {
-                RowDescription rd = (RowDescription) MessageCodec.decodeBackend(type, body);
-                Op head = head();
-                MaskPlan plan;
-                if (head != null && head.described != null) {
-                    head.described.fields = rd.fields();
-                    plan = masking.plan(head.described.analysis, rd.fields(), null);
-                } else if (head != null && head.shape != null) {
-                    plan = masking.plan(head.shape.current(), rd.fields(), null);
-                    head.shape.plan = plan;
-                    if (head.statement != null) {
-                        head.statement.masked(plan.summary());
-                    }
-                } else {
-                    plan = masking.plan(null, rd.fields(), null);
-                }
-                List<Field> described = plan.describedFields(rd.fields());
-                return described == rd.fields() ? body : bodyOf(new RowDescription(described));
-            }
-            case 'H' -> {
-                Op head = head();
-                if (head != null && head.shape != null) {
-                    ResultShape shape = head.shape;
-                    MaskPlan plan = masking.planCopy(shape.current());
-                    CopyOutResponse cr = (CopyOutResponse) MessageCodec.decodeBackend(type, body);
-                    if (!plan.passThrough()) {
-                        // A binary COPY of PHI is refused before it runs; if one gets here anyway, its rows go NULL.
-                        boolean text = cr.format() == 0 && shape.copyFormat != null;
-                        shape.copy = new CopyMasker(text ? plan : MaskPlan.NULL_ALL, masking.scrubber(),
-                                text ? shape.copyFormat : CopyMasker.Format.TEXT, shape.copyHeader);
-                        if (head.statement != null) {
-                            head.statement.masked(plan.summary().isEmpty() ? "copy: content detection" : plan.summary());
-                        }
-                    }
-                }
-                return body;
-            }
-            case 'c' -> {
-                Op head = head();
-                if (head != null && head.shape != null && head.shape.copy != null) {
-                    byte[] rest = head.shape.copy.finish();
-                    if (rest.length > 0) {
-                        writeFrame((byte) 'd', rest);
-                    }
-                    head.shape.copy = null;
-                }
-                return body;
-            }
-            case 'E', 'N' -> {
-                Map<Byte, String> fields = type == 'E'
-                        ? ((ErrorResponse) MessageCodec.decodeBackend(type, body)).fields()
-                        : ((NoticeResponse) MessageCodec.decodeBackend(type, body)).fields();
-                Map<Byte, String> scrubbed = new LinkedHashMap<>();
-                boolean changed = false;
-                Set<String> known = masking.masksPhi() ? knownTo(fields) : Set.of();
-                for (Map.Entry<Byte, String> f : fields.entrySet()) {
-                    String v = masking.scrubMessage((char) (byte) f.getKey(), f.getValue(), known);
-                    changed |= v != f.getValue();
-                    scrubbed.put(f.getKey(), v);
-                }
-                if (!changed) {
-                    return body;
-                }
-                return bodyOf(type == 'E' ? new ErrorResponse(scrubbed) : new NoticeResponse(scrubbed));
-            }
-            case 'A' -> {
-                NotificationResponse n = (NotificationResponse) MessageCodec.decodeBackend(type, body);
-                String payload = masking.masksPhi() ? "[withheld by phigate]" : masking.scrubber().scrub(n.payload());
-                return payload.equals(n.payload()) ? body
-                        : bodyOf(new NotificationResponse(n.processId(), n.channel(), payload));
-            }
-            default -> {
-                return body;
-            }
         }
     }
 
@@ -692,11 +536,11 @@ final class Exchange {
         if (!withheld) {
             return body;
         }
-        writeFrame((byte) 'N', bodyOf(ErrorCodes.notice("phigate returned only the first " + rowLimit
+        writeFrame((byte) 'N', ResultMasking.bodyOf(ErrorCodes.notice("phigate returned only the first " + rowLimit
                 + " rows of this result: role \"" + roleName + "\" has row_limit " + rowLimit)));
         String tag = ((CommandComplete) MessageCodec.decodeBackend((byte) 'C', body)).tag();
         int space = tag.lastIndexOf(' ');
-        return bodyOf(new CommandComplete(space < 0 ? tag : tag.substring(0, space + 1) + delivered));
+        return ResultMasking.bodyOf(new CommandComplete(space < 0 ? tag : tag.substring(0, space + 1) + delivered));
     }
 
     /** After a CommandComplete or EmptyQueryResponse, a simple Query's next results belong to its next statement. */
@@ -710,10 +554,6 @@ final class Exchange {
         }
     }
 
-    private static byte[] bodyOf(BackendMessage m) {
-        byte[] frame = MessageCodec.encode(m);
-        return java.util.Arrays.copyOfRange(frame, 5, frame.length);
-    }
 
     // ---- output ----
 
@@ -782,7 +622,7 @@ final class Exchange {
         }
     }
 
-    private void writeFrame(byte type, byte[] body) throws IOException {
+    void writeFrame(byte type, byte[] body) throws IOException {
         ResponseRecorder recorder = recorderForNextFrame();
         outLock.lock();
         try {

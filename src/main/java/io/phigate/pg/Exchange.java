@@ -2,17 +2,10 @@ package io.phigate.pg;
 
 import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.ResponseRecorder;
-import io.phigate.mask.CopyMasker;
-import io.phigate.mask.MaskPlan;
 import io.phigate.mask.SessionMasking;
-import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.BackendMessage.CommandComplete;
-import io.phigate.pg.message.BackendMessage.CopyOutResponse;
 import io.phigate.pg.message.BackendMessage.ErrorResponse;
-import io.phigate.pg.message.BackendMessage.NoticeResponse;
-import io.phigate.pg.message.BackendMessage.NotificationResponse;
 import io.phigate.pg.message.BackendMessage.RowDescription;
-import io.phigate.pg.message.BackendMessage.RowDescription.Field;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrameReader;
 import io.phigate.pg.message.MessageCodec;
@@ -21,14 +14,16 @@ import io.phigate.sql.StatementWords;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Keeps the client's view of one session in protocol order. The client reader registers, before forwarding, what
@@ -45,9 +40,19 @@ final class Exchange {
     enum Kind { PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL, LOCAL, INTERNAL_FAIL }
 
     /** What one forwarded message (or one local response) will produce. */
-    record Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described) {
+    record Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described,
+              List<SessionState.Pending> changes) {
         Op(Kind kind, StatementRun statement, byte[] local) {
-            this(kind, statement, local, null, null);
+            this(kind, statement, local, null, null, List.of());
+        }
+
+        Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described) {
+            this(kind, statement, local, shape, described, List.of());
+        }
+
+        /** The same op, carrying the session-state changes its answer confirms (in order). */
+        Op withChanges(List<SessionState.Pending> staged) {
+            return staged.isEmpty() ? this : new Op(kind, statement, local, shape, described, new ArrayList<>(staged));
         }
 
         static Op of(Kind kind) {
@@ -77,8 +82,10 @@ final class Exchange {
     private final ArrayDeque<Op> ops = new ArrayDeque<>();
     private final ReentrantLock opsLock = new ReentrantLock();
     private final ReentrantLock outLock = new ReentrantLock();
-    /** Signalled when the last pending op retires. */
-    private final java.util.concurrent.locks.Condition drained = opsLock.newCondition();
+    /** The session's statements and portals; read and changed under {@code opsLock} only. */
+    private final SessionState state = new SessionState();
+    /** Signalled when the server's answers confirmed or discarded staged changes. */
+    private final Condition answered = opsLock.newCondition();
     private final OutputStream client;
     private final Consumer<StatementRun> completed;
     /** Most rows one result may deliver (the role's row_limit); 0 for no limit. Pump-thread state below. */
@@ -92,6 +99,8 @@ final class Exchange {
     private boolean skippingToSync;
     private volatile byte transactionStatus;
     private volatile boolean clientBroken;
+    /** Null when this session masks nothing. */
+    private final ResultMasking results;
     /** Copies what the pump streams to the client into the recording of the statement it answers. */
     private final Tee tee = new Tee();
 
@@ -117,6 +126,7 @@ final class Exchange {
         this.rowLimit = rowLimit;
         this.roleName = roleName;
         this.masking = masking;
+        this.results = masking == null ? null : new ResultMasking(masking, this);
         this.completed = completed;
         this.transactionStatus = initialStatus;
     }
@@ -133,6 +143,70 @@ final class Exchange {
                 } else {
                     ops.addLast(op);
                 }
+            }
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /** Reads or stages session state (client reader) under the ops lock. */
+    <T> T state(Function<SessionState, T> f) {
+        opsLock.lock();
+        try {
+            return f.apply(state);
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /**
+     * Waits until the server has answered every change staged in an earlier segment, so that what a name means
+     * no longer depends on whether one of them fails. Gives up (IOException) once {@code stop} says so.
+     */
+    void awaitSettled(BooleanSupplier stop, long millis) throws IOException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        opsLock.lock();
+        try {
+            while (state.earlierSegmentsPending()) {
+                if (stop.getAsBoolean() || System.nanoTime() > deadline) {
+                    // Fail closed: without the server's answers the gateway cannot tell what a name will mean.
+                    throw new IOException("the server did not answer the session's earlier requests in time");
+                }
+                answered.await(100, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the server's answers");
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /**
+     * Blocks until everything forwarded has been answered, or {@code giveUp} says to stop waiting (checked at least
+     * every 50 ms). An analysed session sends its next request only then: a statement before it may change a
+     * setting the analysis depends on, which the server reports only at its ReadyForQuery (decision 0032).
+     */
+    void awaitIdle(BooleanSupplier giveUp) throws IOException {
+        opsLock.lock();
+        try {
+            while (!ops.isEmpty() && !giveUp.getAsBoolean()) {
+                answered.await(50, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the server's answers");
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
+    /** Forgets changes staged for messages that were never forwarded (a refused request). */
+    void discardUnsent(List<Op> unsent) {
+        opsLock.lock();
+        try {
+            for (Op op : unsent) {
+                op.changes.forEach(state::forget);
             }
         } finally {
             opsLock.unlock();
@@ -167,24 +241,6 @@ final class Exchange {
         return transactionStatus;
     }
 
-    /**
-     * Blocks until everything forwarded has been answered, or {@code giveUp} says to stop waiting (checked at least
-     * every 50 ms). An analysed session sends its next request only then; see {@link PgSession} and decision 0032.
-     */
-    void awaitIdle(java.util.function.BooleanSupplier giveUp) throws java.io.InterruptedIOException {
-        opsLock.lock();
-        try {
-            while (!ops.isEmpty() && !giveUp.getAsBoolean()) {
-                drained.await(50, java.util.concurrent.TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while waiting for the server's answers");
-        } finally {
-            opsLock.unlock();
-        }
-    }
-
     // ---- response pump side ----
 
     /** Streams a row ('D') or COPY data ('d') frame from the server to the client, masked where the plan says. */
@@ -194,7 +250,7 @@ final class Exchange {
             rowsWithheld = true;
             return;
         }
-        if (masking != null && maskedForward(type, upstream)) {
+        if (masking != null && results.maskedForward(type, upstream)) {
             return;
         }
         ResponseRecorder recorder = recorderForNextFrame();
@@ -217,14 +273,20 @@ final class Exchange {
     /** Forwards a decoded-size frame and retires the ops it answers. */
     void onBackendFrame(byte type, byte[] body) throws IOException {
         if (masking != null) {
-            body = maskFrame(type, body);
+            body = results.maskFrame(type, body);
         }
         switch (type) {
             case 'E' -> onError(body);
             case 'Z' -> {
                 writeFrame(type, body);
                 transactionStatus = body[0];
-                retire(k -> k == Kind.SYNC || k == Kind.QUERY || k == Kind.FUNCTION_CALL, Outcome.OK, true);
+                retire(k -> k == Kind.SYNC || k == Kind.QUERY || k == Kind.FUNCTION_CALL, Outcome.OK, true, null);
+                opsLock.lock();
+                try {
+                    state.readyForQuery(body[0]);
+                } finally {
+                    opsLock.unlock();
+                }
             }
             case 'C' -> {
                 body = endOfResult(body);
@@ -237,10 +299,13 @@ final class Exchange {
                     if (head != null && head.statement != null) {
                         head.statement.commandComplete(cc.tag(), cc.rows());
                     }
+                    if (head != null && head.kind == Kind.QUERY) {
+                        confirmQueryStatement(head, cc.tag());
+                    }
                 } finally {
                     opsLock.unlock();
                 }
-                retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
+                retire(k -> k == Kind.EXECUTE, Outcome.OK, false, cc.tag());
             }
             case 's' -> {
                 writeFrame(type, body);
@@ -254,46 +319,42 @@ final class Exchange {
                 } finally {
                     opsLock.unlock();
                 }
-                retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
+                retire(k -> k == Kind.EXECUTE, Outcome.OK, false, null);
             }
             case 'I' -> {
                 rowsInResult = 0;
                 writeFrame(type, body);
                 nextStatementOfQuery();
-                retire(k -> k == Kind.EXECUTE, Outcome.OK, false);
+                retire(k -> k == Kind.EXECUTE, Outcome.OK, false, null);
             }
             case '1' -> {
                 writeFrame(type, body);
-                retire(k -> k == Kind.PARSE, Outcome.OK, false);
+                retire(k -> k == Kind.PARSE, Outcome.OK, false, null);
             }
             case '2' -> {
                 writeFrame(type, body);
-                retire(k -> k == Kind.BIND, Outcome.OK, false);
+                retire(k -> k == Kind.BIND, Outcome.OK, false, null);
             }
             case '3' -> {
                 writeFrame(type, body);
-                retire(k -> k == Kind.CLOSE, Outcome.OK, false);
+                retire(k -> k == Kind.CLOSE, Outcome.OK, false, null);
             }
             case 'n', 'T' -> {
                 rowsInResult = 0;
                 rowsWithheld = false;
                 writeFrame(type, body);
                 // RowDescription also appears inside a simple Query's results; only a Describe retires here.
-                retire(k -> k == Kind.DESCRIBE, Outcome.OK, false);
+                retire(k -> k == Kind.DESCRIBE, Outcome.OK, false, null);
             }
             default -> writeFrame(type, body);
         }
     }
 
-    /** Error and notice fields that name catalog objects (schema, table, column, data type, constraint). */
-    private static final byte[] NAME_FIELDS = {'s', 't', 'c', 'd', 'n'};
-
     /**
-     * What the client already knows, so a message may quote it back: the words of the statements still to be
-     * answered up to the next Sync (an error answers the first of them, or the Parse or Bind before it), and the
-     * names the message carries in its own fields.
+     * The words of the statements still to be answered up to the next Sync (an error answers the first of them, or
+     * the Parse or Bind before it): what the client already knows, so a message may quote it back.
      */
-    private Set<String> knownTo(Map<Byte, String> fields) {
+    Set<String> pendingWords() {
         Set<String> known = new HashSet<>();
         opsLock.lock();
         try {
@@ -316,12 +377,6 @@ final class Exchange {
         } finally {
             opsLock.unlock();
         }
-        for (byte name : NAME_FIELDS) {
-            String v = fields.get(name);
-            if (v != null) {
-                known.add(v.toLowerCase(Locale.ROOT));
-            }
-        }
         return known;
     }
 
@@ -329,6 +384,8 @@ final class Exchange {
         ErrorResponse error = (ErrorResponse) MessageCodec.decodeBackend((byte) 'E', body);
         opsLock.lock();
         try {
+            state.serverError();
+            answered.signalAll();
             Op head = ops.peekFirst();
             if (head != null && head.kind == Kind.INTERNAL_FAIL) {
                 // The error we provoked to abort the upstream transaction; the client already has ours.
@@ -341,7 +398,11 @@ final class Exchange {
                 return; // asynchronous (e.g. FATAL on shutdown); the connection ends next
             }
             switch (head.kind) {
-                case QUERY, FUNCTION_CALL -> head.statement.failed(error.sqlState());
+                case QUERY, FUNCTION_CALL -> {
+                    // The rest of a simple Query does not run: what its statements would have changed never happens.
+                    head.statement.failed(error.sqlState());
+                    discardChanges(head);
+                }
                 case SYNC, LOCAL -> {
                     // Nothing pending expects an error here; ReadyForQuery follows.
                 }
@@ -358,6 +419,7 @@ final class Exchange {
                         }
                     }
                     ops.pollFirst();
+                    discardChanges(head);
                     if (head.statement != null) {
                         completed.accept(head.statement);
                     }
@@ -378,6 +440,9 @@ final class Exchange {
     }
 
     private void retireSkipped(Op op) {
+        // Skipped: not even what a message changes whatever happens to it (a Query's unnamed drops) took place.
+        op.changes.forEach(state::forget);
+        answered.signalAll();
         if (op.statement != null) {
             op.statement.finish(Outcome.SKIPPED);
             completed.accept(op.statement);
@@ -385,13 +450,21 @@ final class Exchange {
     }
 
     /** Pops the head if it is of an expected kind, completes its statement, then sends any local responses. */
-    private void retire(java.util.function.Predicate<Kind> expected, Outcome outcome, boolean endOfBatch)
-            throws IOException {
+    private void retire(java.util.function.Predicate<Kind> expected, Outcome outcome, boolean endOfBatch,
+                        String tag) throws IOException {
         opsLock.lock();
         try {
             Op head = ops.peekFirst();
             if (head != null && expected.test(head.kind)) {
                 ops.pollFirst();
+                if (head.kind == Kind.QUERY) {
+                    discardChanges(head); // a statement of it whose CommandComplete never came did not happen
+                } else {
+                    for (SessionState.Pending p : head.changes) {
+                        state.confirm(p, tag);
+                    }
+                }
+                answered.signalAll();
                 if (head.statement != null) {
                     head.statement.finish(outcome);
                     completed.accept(head.statement);
@@ -404,7 +477,7 @@ final class Exchange {
                 write(ops.pollFirst().local, false);
             }
             if (ops.isEmpty()) {
-                drained.signalAll();
+                answered.signalAll();
             }
         } finally {
             opsLock.unlock();
@@ -415,166 +488,61 @@ final class Exchange {
     void abortPending() {
         opsLock.lock();
         try {
+            state.abandonPending();
+            answered.signalAll();
             for (Op op; (op = ops.pollFirst()) != null; ) {
                 if (op.statement != null) {
                     op.statement.finish(Outcome.ABORTED);
                     completed.accept(op.statement);
                 }
             }
-            drained.signalAll();
         } finally {
             opsLock.unlock();
         }
     }
 
-    // ---- masking (pump side) ----
+    /** Discards what an op would have changed (confirming what happens anyway); call under the ops lock. */
+    private void discardChanges(Op op) {
+        for (SessionState.Pending p : op.changes) {
+            state.discard(p);
+        }
+        if (!op.changes.isEmpty() && op.changes instanceof ArrayList<SessionState.Pending> l) {
+            l.clear();
+        }
+        answered.signalAll();
+    }
 
-    /** The shape of the op the server is answering now, or null. */
-    private Op head() {
+    /**
+     * A CommandComplete inside a simple Query: confirms the changes of the statement it ends. The server sends
+     * nothing for an empty statement, so the tag, not a count, says which statement this was.
+     */
+    private void confirmQueryStatement(Op query, String tag) {
+        List<SessionState.Pending> changes = query.changes;
+        while (!changes.isEmpty()) {
+            SessionState.Pending p = changes.getFirst();
+            if (p.unconditional) {
+                state.confirm(p, null);
+            } else if (SessionState.confirmedBy(p, tag)) {
+                state.confirm(p, tag);
+                changes.removeFirst();
+                break;
+            } else {
+                break;
+            }
+            changes.removeFirst();
+        }
+        answered.signalAll();
+    }
+
+    // ---- results (pump side) ----
+
+    /** The op the server is answering now, or null. */
+    Op head() {
         opsLock.lock();
         try {
             return ops.peekFirst();
         } finally {
             opsLock.unlock();
-        }
-    }
-
-    /** Returns true when the frame was handled here (masked, held or dropped); false to stream it as is. */
-    private boolean maskedForward(byte type, FrameReader upstream) throws IOException {
-        Op head = head();
-        ResultShape shape = head == null ? null : head.shape;
-        if (type == 'D') {
-            if (shape == null) {
-                if (!masking.masksPhi()) {
-                    return false;
-                }
-                byte[] body = upstream.body(); // rows nobody described: nothing says what they carry
-                writeFrame(type, MaskPlan.NULL_ALL.maskDataRow(body, masking.scrubber()));
-                return true;
-            }
-            MaskPlan plan = shape.plan;
-            byte[] body = null;
-            if (plan == null) {
-                body = upstream.body();
-                plan = portalPlan(shape, body);
-            }
-            if (head.statement != null && !plan.summary().isEmpty() && !head.statement.maskReported) {
-                head.statement.maskReported = true;
-                head.statement.masked(plan.summary());
-            }
-            if (plan.passThrough()) {
-                if (body == null) {
-                    return false;
-                }
-                writeFrame(type, body);
-                return true;
-            }
-            writeFrame(type, plan.maskDataRow(body == null ? upstream.body() : body, masking.scrubber()));
-            return true;
-        }
-        if (shape == null || shape.copy == null) {
-            return false;
-        }
-        byte[] out = shape.copy.mask(upstream.body());
-        if (out.length > 0) {
-            writeFrame(type, out);
-        }
-        return true;
-    }
-
-    /** The plan for an Execute whose portal was not described: from its statement's description, if any. */
-    private MaskPlan portalPlan(ResultShape shape, byte[] firstRow) {
-        List<Field> fields = shape.prepared == null ? null : shape.prepared.fields;
-        if (fields == null) {
-            // Never described: the gateway knows the column count only, not the types, so masked values become NULL.
-            int n = ((firstRow[0] & 0xff) << 8) | (firstRow[1] & 0xff);
-            List<Field> unknown = new java.util.ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                unknown.add(new Field("?column?", 0, (short) 0, 0, (short) -1, -1, (short) 0));
-            }
-            fields = unknown;
-        }
-        shape.plan = masking.plan(shape.current(), fields, shape.formats == null ? new short[0] : shape.formats);
-        return shape.plan;
-    }
-
-    /** Rewrites what a masked session may not see as sent: descriptions, COPY starts, errors, notices. */
-    private byte[] maskFrame(byte type, byte[] body) throws IOException {
-        switch (type) {
-            case 'T' -> {
-                RowDescription rd = (RowDescription) MessageCodec.decodeBackend(type, body);
-                Op head = head();
-                MaskPlan plan;
-                if (head != null && head.described != null) {
-                    head.described.fields = rd.fields();
-                    plan = masking.plan(head.described.analysis, rd.fields(), null);
-                } else if (head != null && head.shape != null) {
-                    plan = masking.plan(head.shape.current(), rd.fields(), null);
-                    head.shape.plan = plan;
-                    if (head.statement != null) {
-                        head.statement.masked(plan.summary());
-                    }
-                } else {
-                    plan = masking.plan(null, rd.fields(), null);
-                }
-                List<Field> described = plan.describedFields(rd.fields());
-                return described == rd.fields() ? body : bodyOf(new RowDescription(described));
-            }
-            case 'H' -> {
-                Op head = head();
-                if (head != null && head.shape != null) {
-                    ResultShape shape = head.shape;
-                    MaskPlan plan = masking.planCopy(shape.current());
-                    CopyOutResponse cr = (CopyOutResponse) MessageCodec.decodeBackend(type, body);
-                    if (!plan.passThrough()) {
-                        // A binary COPY of PHI is refused before it runs; if one gets here anyway, its rows go NULL.
-                        boolean text = cr.format() == 0 && shape.copyFormat != null;
-                        shape.copy = new CopyMasker(text ? plan : MaskPlan.NULL_ALL, masking.scrubber(),
-                                text ? shape.copyFormat : CopyMasker.Format.TEXT, shape.copyHeader);
-                        if (head.statement != null) {
-                            head.statement.masked(plan.summary().isEmpty() ? "copy: content detection" : plan.summary());
-                        }
-                    }
-                }
-                return body;
-            }
-            case 'c' -> {
-                Op head = head();
-                if (head != null && head.shape != null && head.shape.copy != null) {
-                    byte[] rest = head.shape.copy.finish();
-                    if (rest.length > 0) {
-                        writeFrame((byte) 'd', rest);
-                    }
-                    head.shape.copy = null;
-                }
-                return body;
-            }
-            case 'E', 'N' -> {
-                Map<Byte, String> fields = type == 'E'
-                        ? ((ErrorResponse) MessageCodec.decodeBackend(type, body)).fields()
-                        : ((NoticeResponse) MessageCodec.decodeBackend(type, body)).fields();
-                Map<Byte, String> scrubbed = new LinkedHashMap<>();
-                boolean changed = false;
-                Set<String> known = masking.masksPhi() ? knownTo(fields) : Set.of();
-                for (Map.Entry<Byte, String> f : fields.entrySet()) {
-                    String v = masking.scrubMessage((char) (byte) f.getKey(), f.getValue(), known);
-                    changed |= v != f.getValue();
-                    scrubbed.put(f.getKey(), v);
-                }
-                if (!changed) {
-                    return body;
-                }
-                return bodyOf(type == 'E' ? new ErrorResponse(scrubbed) : new NoticeResponse(scrubbed));
-            }
-            case 'A' -> {
-                NotificationResponse n = (NotificationResponse) MessageCodec.decodeBackend(type, body);
-                String payload = masking.masksPhi() ? "[withheld by phigate]" : masking.scrubber().scrub(n.payload());
-                return payload.equals(n.payload()) ? body
-                        : bodyOf(new NotificationResponse(n.processId(), n.channel(), payload));
-            }
-            default -> {
-                return body;
-            }
         }
     }
 
@@ -590,11 +558,11 @@ final class Exchange {
         if (!withheld) {
             return body;
         }
-        writeFrame((byte) 'N', bodyOf(ErrorCodes.notice("phigate returned only the first " + rowLimit
+        writeFrame((byte) 'N', ResultMasking.bodyOf(ErrorCodes.notice("phigate returned only the first " + rowLimit
                 + " rows of this result: role \"" + roleName + "\" has row_limit " + rowLimit)));
         String tag = ((CommandComplete) MessageCodec.decodeBackend((byte) 'C', body)).tag();
         int space = tag.lastIndexOf(' ');
-        return bodyOf(new CommandComplete(space < 0 ? tag : tag.substring(0, space + 1) + delivered));
+        return ResultMasking.bodyOf(new CommandComplete(space < 0 ? tag : tag.substring(0, space + 1) + delivered));
     }
 
     /** After a CommandComplete or EmptyQueryResponse, a simple Query's next results belong to its next statement. */
@@ -608,10 +576,6 @@ final class Exchange {
         }
     }
 
-    private static byte[] bodyOf(BackendMessage m) {
-        byte[] frame = MessageCodec.encode(m);
-        return java.util.Arrays.copyOfRange(frame, 5, frame.length);
-    }
 
     // ---- output ----
 
@@ -680,7 +644,7 @@ final class Exchange {
         }
     }
 
-    private void writeFrame(byte type, byte[] body) throws IOException {
+    void writeFrame(byte type, byte[] body) throws IOException {
         ResponseRecorder recorder = recorderForNextFrame();
         outLock.lock();
         try {

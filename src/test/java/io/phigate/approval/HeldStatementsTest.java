@@ -471,6 +471,39 @@ class HeldStatementsTest {
         }
     }
 
+    @Test
+    void anApprovedPrepareReleasesNoExecuteAndAnExecuteTicketFitsOnlyItsOwnArguments() throws Exception {
+        try (Connection c = agent("simple"); Statement s = c.createStatement()) {
+            String prepare = "PREPARE purge(int) AS DELETE FROM held_ticket WHERE id = $1";
+            String id = refusedTicket(s, prepare);
+            assertThat(call("POST", "/api/v1/approvals/" + id + "/approve", approver(ALICE), null).statusCode())
+                    .isEqualTo(200);
+            s.execute("SET phigate.approval = '" + id + "'");
+            s.execute(prepare);
+            // Each EXECUTE is judged as the DELETE it runs, with its own arguments.
+            String seven = refusedTicket(s, "EXECUTE purge(7)");
+            assertThat(rows("held_ticket", 7)).isEqualTo(1);
+            assertThat(call("POST", "/api/v1/approvals/" + seven + "/approve", approver(ALICE), null).statusCode())
+                    .isEqualTo(200);
+            s.execute("SET phigate.approval = '" + seven + "'");
+            assertThat(refusedTicket(s, "EXECUTE purge(8)")).isNotEqualTo(seven);
+            assertThat(rows("held_ticket", 8)).isEqualTo(1);
+            s.execute("EXECUTE purge(7)");
+            assertThat(rows("held_ticket", 7)).isZero();
+        }
+        assertThat(gw.audit("kind = 'statement_requested' and statement like 'EXECUTE purge(7)%'"
+                + " and statement like '%prepared statement purge runs: DELETE FROM held_ticket%'")).isNotEmpty();
+    }
+
+    private static String refusedTicket(Statement s, String sql) {
+        try {
+            s.execute(sql);
+            throw new AssertionError("expected a ticket refusal: " + sql);
+        } catch (SQLException e) {
+            return ApprovalsApiClient.ticketId(e);
+        }
+    }
+
     /** Runs the ticket-mode DELETE, expects the refusal, and returns the request id it names. */
     private static String ticket(Connection c, int id) throws Exception {
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM held_ticket WHERE id = ?")) {

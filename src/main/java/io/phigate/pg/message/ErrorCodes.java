@@ -19,6 +19,9 @@ public final class ErrorCodes {
     public static final String FEATURE_NOT_SUPPORTED = "0A000";
     public static final String ADMIN_SHUTDOWN = "57P01";
     public static final String INSUFFICIENT_PRIVILEGE = "42501";
+    /** The server's code for a prepared statement or portal name that does not exist. */
+    public static final String INVALID_SQL_STATEMENT_NAME = "26000";
+    public static final String INVALID_CURSOR_NAME = "34000";
 
     private ErrorCodes() {
     }

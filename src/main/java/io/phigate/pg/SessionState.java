@@ -1,0 +1,327 @@
+package io.phigate.pg;
+
+import io.phigate.policy.RiskRules;
+import io.phigate.sql.StatementAnalysis;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The session's prepared statements and portals as the server holds them, changed only on the server's word.
+ * Protocol Parse and SQL PREPARE share one namespace (as in PostgreSQL); so do protocol portals and SQL cursors
+ * (a cursor is a portal: FETCH reads a bound portal, Execute reads a declared cursor). A portal keeps the
+ * statement it was bound from by value, so replacing the statement (the unnamed one, typically) leaves it as the
+ * server leaves it.
+ *
+ * <p>The client reader {@link #stage}s what each message it forwards would change; the response pump
+ * {@link #confirm}s the change when the server answers with success, and {@link #discard}s it when the server
+ * answers with an error or skips the message. What the client reader judges a message by is the {@link #statement}
+ * or {@link #portal} view: the confirmed state with every pending change applied in order. That view is exact for
+ * a message in the same segment (up to the next Sync, or the rest of a simple Query) as the pending changes: if
+ * one of them fails, the server skips the rest of the segment, this message included. A pending change from an
+ * earlier segment does not have that property, so a lookup that depends on one reports itself unsettled, and the
+ * caller waits for the server's answer before judging.
+ *
+ * <p>Pure: no I/O and no locks. Both threads call it under {@link Exchange}'s ops lock.
+ */
+final class SessionState {
+
+    /** How long a portal lives: to the end of its transaction, or (WITH HOLD) beyond a commit of it. */
+    enum Hold { TRANSACTION, UNTIL_COMMIT, HELD }
+
+    /**
+     * A prepared statement. {@code text} is what the server runs when it is executed (a Parse's text, or the
+     * statement after a PREPARE's AS), {@code source} what the client sent to create it; {@code risk} the approval
+     * rule its Executes need, judged once at Parse (null for none, and for PREPARE: each EXECUTE is judged itself).
+     */
+    record Statement(String name, String text, String source, ResultShape.Prepared prepared, RiskRules.Hit risk) {
+        StatementAnalysis analysis() {
+            return prepared == null ? null : prepared.analysis;
+        }
+    }
+
+    /**
+     * A portal: bound from a statement (Bind) or declared (a cursor), with the parameters it runs with and
+     * {@code shape}, the masking state of its results.
+     */
+    record Portal(Statement statement, List<String> parameters, ResultShape shape, Hold hold, boolean cursor) {
+        @Override
+        public String toString() {
+            return "Portal[cursor=" + cursor + ", hold=" + hold + ", parameters=" + parameters.size() + "]";
+        }
+    }
+
+    /** A {@code SET phigate.*} prepared through the extended protocol: answered by the gateway, never forwarded. */
+    record LocalSetting(String text, StatementAnalysis analysis) {
+    }
+
+    /** What one forwarded message (or one statement of a Query) changes once the server carries it out. */
+    sealed interface Change {
+    }
+
+    /** Parse or PREPARE. */
+    record PutStatement(String name, Statement statement) implements Change {
+    }
+
+    /** Close of a statement, DEALLOCATE; a null name: DEALLOCATE ALL. */
+    record DropStatement(String name) implements Change {
+    }
+
+    /** Bind, or DECLARE of a cursor. */
+    record PutPortal(String name, Portal portal) implements Change {
+    }
+
+    /** Close of a portal, CLOSE of a cursor; a null name: CLOSE ALL. */
+    record DropPortal(String name) implements Change {
+    }
+
+    /** DISCARD ALL: every statement and every portal. */
+    record DiscardAll() implements Change {
+    }
+
+    /** COMMIT, END, ROLLBACK, ABORT: the confirming tag says whether the transaction committed. */
+    record EndTransaction() implements Change {
+    }
+
+    /**
+     * A staged change. {@code tag}: the CommandComplete tag (first word) that confirms it inside a simple Query,
+     * null for a protocol message's own answer; {@code unconditional}: the server carries it out even when the
+     * message then fails (a simple Query drops the unnamed statement and portal before it runs anything).
+     */
+    static final class Pending {
+        final Change change;
+        final long segment;
+        final String tag;
+        final boolean unconditional;
+
+        private Pending(Change change, long segment, String tag, boolean unconditional) {
+            this.change = change;
+            this.segment = segment;
+            this.tag = tag;
+            this.unconditional = unconditional;
+        }
+
+        @Override
+        public String toString() {
+            return "Pending[" + change.getClass().getSimpleName() + ", segment " + segment + "]";
+        }
+    }
+
+    private final Map<String, Statement> statements = new HashMap<>();
+    private final Map<String, Portal> portals = new HashMap<>();
+    private final Map<String, LocalSetting> localStatements = new HashMap<>();
+    private final Map<String, LocalSetting> localPortals = new HashMap<>();
+    /** Staged changes in the order the server will see them. */
+    private final List<Pending> pending = new ArrayList<>();
+    /** The client reader's segment; a Sync or a simple Query ends one. */
+    private long segment;
+    /** An ErrorResponse came since the last ReadyForQuery: an implicit transaction ending now rolled back. */
+    private boolean failedSinceReady;
+
+    // ---- client reader: staging and the view ----
+
+    Pending stage(Change change) {
+        return stage(change, null, false);
+    }
+
+    /** Stages a change that a statement of a simple Query makes; confirmed by its CommandComplete {@code tag}. */
+    Pending stage(Change change, String tag, boolean unconditional) {
+        Pending p = new Pending(change, segment, tag, unconditional);
+        pending.add(p);
+        return p;
+    }
+
+    /** The client sent a Sync or a simple Query: what follows is not skipped when what came before fails. */
+    void endSegment() {
+        segment++;
+    }
+
+    /** The statement {@code name} means once everything pending succeeds; null when none. */
+    Statement statement(String name) {
+        Statement s = statements.get(name);
+        for (Pending p : pending) {
+            switch (p.change) {
+                case PutStatement put when put.name.equals(name) -> s = put.statement;
+                case DropStatement drop when drop.name == null || drop.name.equals(name) -> s = null;
+                case DiscardAll d -> s = null;
+                default -> {
+                }
+            }
+        }
+        return s;
+    }
+
+    /** The portal (or cursor) {@code name} means once everything pending succeeds; null when none. */
+    Portal portal(String name) {
+        Portal found = portals.get(name);
+        for (Pending p : pending) {
+            switch (p.change) {
+                case PutPortal put when put.name.equals(name) -> found = put.portal;
+                case DropPortal drop when drop.name == null || drop.name.equals(name) -> found = null;
+                case DiscardAll d -> found = null;
+                case EndTransaction e -> found = found != null && found.hold == Hold.TRANSACTION ? null : found;
+                default -> {
+                }
+            }
+        }
+        return found;
+    }
+
+    /** False when what {@code name} means depends on a change of an earlier segment the server has not answered. */
+    boolean statementSettled(String name) {
+        for (Pending p : pending) {
+            if (p.segment < segment && switch (p.change) {
+                case PutStatement put -> put.name.equals(name);
+                case DropStatement drop -> drop.name == null || drop.name.equals(name);
+                case DiscardAll d -> true;
+                default -> false;
+            }) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** As {@link #statementSettled}, for a portal or cursor. */
+    boolean portalSettled(String name) {
+        for (Pending p : pending) {
+            if (p.segment < segment && switch (p.change) {
+                case PutPortal put -> put.name.equals(name);
+                case DropPortal drop -> drop.name == null || drop.name.equals(name);
+                case DiscardAll d -> true;
+                case EndTransaction e -> true;
+                default -> false;
+            }) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** True while a change of an earlier segment awaits the server's answer. */
+    boolean earlierSegmentsPending() {
+        return !pending.isEmpty() && pending.getFirst().segment < segment;
+    }
+
+    // ---- gateway-kept settings: an overlay the server never sees ----
+
+    void putLocalStatement(String name, LocalSetting s) {
+        localStatements.put(name, s);
+    }
+
+    LocalSetting localStatement(String name) {
+        return localStatements.get(name);
+    }
+
+    LocalSetting removeLocalStatement(String name) {
+        return localStatements.remove(name);
+    }
+
+    void putLocalPortal(String name, LocalSetting s) {
+        localPortals.put(name, s);
+    }
+
+    LocalSetting localPortal(String name) {
+        return localPortals.get(name);
+    }
+
+    LocalSetting removeLocalPortal(String name) {
+        return localPortals.remove(name);
+    }
+
+    // ---- response pump: the server's word ----
+
+    /** True when {@code tag} (a CommandComplete's) is the one that confirms {@code p} inside a simple Query. */
+    static boolean confirmedBy(Pending p, String tag) {
+        if (p.tag == null || tag == null) {
+            return false;
+        }
+        String first = tag.indexOf(' ') < 0 ? tag : tag.substring(0, tag.indexOf(' '));
+        return p.change instanceof EndTransaction ? first.equals("COMMIT") || first.equals("ROLLBACK")
+                : first.equals(p.tag);
+    }
+
+    /** The server carried out {@code p}; {@code tag} is the CommandComplete that said so, if any. */
+    void confirm(Pending p, String tag) {
+        if (!pending.remove(p)) {
+            return;
+        }
+        switch (p.change) {
+            case PutStatement put -> statements.put(put.name, put.statement);
+            case DropStatement drop -> {
+                if (drop.name == null) {
+                    statements.clear();
+                } else {
+                    statements.remove(drop.name);
+                }
+            }
+            case PutPortal put -> portals.put(put.name, put.portal);
+            case DropPortal drop -> {
+                if (drop.name == null) {
+                    portals.clear();
+                } else {
+                    portals.remove(drop.name);
+                }
+            }
+            case DiscardAll d -> {
+                statements.clear();
+                portals.clear();
+            }
+            case EndTransaction e -> endTransaction(tag != null && tag.startsWith("COMMIT"));
+        }
+    }
+
+    /** Forgets a change whose message was never forwarded (the gateway refused its request). */
+    void forget(Pending p) {
+        pending.remove(p);
+    }
+
+    /** The server refused or skipped the message that would have made {@code p}; an unconditional one holds. */
+    void discard(Pending p) {
+        if (p.unconditional) {
+            confirm(p, null);
+        } else {
+            pending.remove(p);
+        }
+    }
+
+    void serverError() {
+        failedSinceReady = true;
+    }
+
+    /**
+     * ReadyForQuery. Idle ('I') means no transaction is open: whatever transaction was (an implicit one included)
+     * has ended, committed unless an error came since the last ReadyForQuery, and its portals with it.
+     */
+    void readyForQuery(byte status) {
+        if (status == 'I') {
+            endTransaction(!failedSinceReady);
+        }
+        failedSinceReady = false;
+    }
+
+    /** Transaction end: its portals go; cursors WITH HOLD stay if it committed, and go if it rolled back. */
+    private void endTransaction(boolean committed) {
+        Iterator<Map.Entry<String, Portal>> it = portals.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<String, Portal> e = it.next();
+            Portal p = e.getValue();
+            if (p.hold == Hold.TRANSACTION || (p.hold == Hold.UNTIL_COMMIT && !committed)) {
+                it.remove();
+            } else if (p.hold == Hold.UNTIL_COMMIT) {
+                e.setValue(new Portal(p.statement, p.parameters, p.shape, Hold.HELD, p.cursor));
+            }
+        }
+    }
+
+    /** The upstream connection is gone: nothing pending will be answered. */
+    void abandonPending() {
+        pending.clear();
+    }
+
+    int pendingCount() {
+        return pending.size();
+    }
+}

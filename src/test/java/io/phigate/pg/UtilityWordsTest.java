@@ -1,0 +1,49 @@
+package io.phigate.pg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The leading words the session-state registry reads until the analyser reports them. */
+class UtilityWordsTest {
+
+    @Test
+    void theBodyOfAPrepareStartsAfterItsTypeListAndAs() {
+        assertThat(UtilityWords.preparedBody("PREPARE p (int, character varying(10)[]) AS SELECT $1"))
+                .isEqualTo("SELECT $1");
+        assertThat(UtilityWords.preparedBody("prepare \"As\" /* as */ as\n-- comment\nSELECT 1")).isEqualTo(
+                "-- comment\nSELECT 1");
+        assertThat(UtilityWords.preparedBody("PREPARE TRANSACTION 'x'")).isNull();
+    }
+
+    @Test
+    void theQueryOfADeclareStartsAfterFor() {
+        assertThat(UtilityWords.cursorQuery("DECLARE c BINARY NO SCROLL CURSOR WITH HOLD FOR SELECT 1"))
+                .isEqualTo("SELECT 1");
+        assertThat(UtilityWords.withHold("DECLARE c CURSOR WITH HOLD FOR SELECT 1")).isTrue();
+        assertThat(UtilityWords.withHold("DECLARE c CURSOR WITHOUT HOLD FOR SELECT 1")).isFalse();
+        assertThat(UtilityWords.withHold("DECLARE \"with\" CURSOR FOR SELECT 'with hold'")).isFalse();
+        assertThat(UtilityWords.withHold("DECLARE c CURSOR FOR SELECT 1 /* WITH HOLD */")).isFalse();
+    }
+
+    @Test
+    void allIsReadOnlyUnquoted() {
+        assertThat(UtilityWords.deallocateAll("DEALLOCATE ALL")).isTrue();
+        assertThat(UtilityWords.deallocateAll("deallocate prepare all")).isTrue();
+        assertThat(UtilityWords.deallocateAll("DEALLOCATE \"all\"")).isFalse();
+        assertThat(UtilityWords.discardAll("DISCARD ALL")).isTrue();
+        assertThat(UtilityWords.discardAll("DISCARD PLANS")).isFalse();
+    }
+
+    @Test
+    void onlyStatementsThatEndTheOpenTransactionEndIt() {
+        for (String ends : new String[]{"COMMIT", "end work", "ROLLBACK", "ABORT TRANSACTION", "COMMIT AND CHAIN",
+                "PREPARE TRANSACTION 'gid'"}) {
+            assertThat(UtilityWords.endsTransaction(ends)).as(ends).isTrue();
+        }
+        for (String continues : new String[]{"ROLLBACK TO SAVEPOINT a", "rollback work to a", "BEGIN", "SAVEPOINT a",
+                "COMMIT PREPARED 'gid'", "ROLLBACK PREPARED 'gid'", "RELEASE a"}) {
+            assertThat(UtilityWords.endsTransaction(continues)).as(continues).isFalse();
+        }
+    }
+}

@@ -4,12 +4,15 @@ import io.phigate.mask.CopyMasker;
 import io.phigate.mask.PhiType;
 import io.phigate.mask.SessionMasking;
 import io.phigate.pg.message.ErrorCodes;
+import io.phigate.policy.FunctionAllowlist;
 import io.phigate.policy.PhiCatalog;
+import io.phigate.policy.PredicateRule;
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.RiskRules;
 import io.phigate.policy.Role;
 import io.phigate.sql.Operation;
 import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementFacts;
 import io.phigate.sql.StatementKind;
 import java.time.Clock;
 import java.util.List;
@@ -42,6 +45,8 @@ final class StatementGate {
     private static final Pattern COPY_CSV = Pattern.compile("(?is).*\\b(csv)\\b.*");
     private static final Pattern COPY_OPTIONS = Pattern.compile(
             "(?is).*\\b(delimiter|null|quote|escape|force_quote|force_not_null|force_null|encoding)\\b.*");
+    /** Without the parse tree: a COPY whose target is not STDIN/STDOUT (a program or a quoted file name). */
+    private static final Pattern COPY_SERVER_SIDE = Pattern.compile("(?is)\\b(to|from)\\s+(program\\b|')");
     private static final Pattern COPY_HEADER = Pattern.compile("(?is).*\\bheader\\b.*");
 
     /** The settings the gateway keeps and answers itself. */
@@ -238,6 +243,10 @@ final class StatementGate {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, (a.kind() == StatementKind.DO ? "DO blocks" : "CALL")
                     + " can read PHI where phigate cannot follow it; refused for a session that sees PHI masked");
         }
+        String denied = denyByDefault(a, phi);
+        if (denied != null) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, denied);
+        }
         for (String fn : a.opaqueFunctions()) {
             String f = fn.toLowerCase(Locale.ROOT);
             String bare = f.contains(".") ? f.substring(f.lastIndexOf('.') + 1) : f;
@@ -279,6 +288,33 @@ final class StatementGate {
                     + " strings are refused");
         }
         return null;
+    }
+
+    /**
+     * The deny-by-default rules of a session that sees PHI masked (decision 0036): no route to the server's programs
+     * and files, only vetted functions and pg_catalog operators, no predicate over masked PHI beyond granted lookups.
+     */
+    private String denyByDefault(StatementAnalysis a, PhiCatalog phi) {
+        String endpoint = a.facts() != StatementFacts.NONE ? a.facts().copyEndpoint() : copyEndpointOf(a);
+        if ("PROGRAM".equals(endpoint) || "FILE".equals(endpoint)) {
+            return "COPY " + (endpoint.equals("PROGRAM") ? "to or from a program" : "to or from a server file")
+                    + " runs on the database server, out of phigate's sight; refused for a session that sees PHI"
+                    + " masked (use COPY ... TO STDOUT or FROM STDIN)";
+        }
+        String function = FunctionAllowlist.builtIn().refusal(a, masking.catalog(), phi.functions(), upstream);
+        if (function != null) {
+            return function;
+        }
+        return PredicateRule.refusal(a.facts().predicates(), masking::maskedType,
+                role == null ? Set.of() : role.lookup(), role == null ? null : role.name());
+    }
+
+    /** For an analysis without the parse tree's facts: a COPY's endpoint read from its text, failing closed. */
+    private static String copyEndpointOf(StatementAnalysis a) {
+        if (a.kind() != StatementKind.COPY_TO && a.kind() != StatementKind.COPY_FROM) {
+            return null;
+        }
+        return COPY_SERVER_SIDE.matcher(a.text() == null ? "" : a.text()).find() ? "FILE" : null;
     }
 
     private static boolean isUtility(StatementAnalysis a) {

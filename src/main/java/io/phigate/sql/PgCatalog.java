@@ -61,6 +61,7 @@ public final class PgCatalog implements Catalog {
     private final Map<ColumnRef, String> phiTags;
     /** Function name → the schemas that define a function by that name. */
     private final Map<String, Set<String>> functions;
+    private final Set<String> foreignOperators;
     /** Each table's inheritance family (parents, children, partitions, transitively), itself excluded. */
     private final Map<TableRef, Set<TableRef>> families;
     private volatile Set<String> names;
@@ -83,6 +84,18 @@ public final class PgCatalog implements Catalog {
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
+        Set<String> ops = new HashSet<>();
+        fns.forEach((name, schemas) -> {
+            if (name.startsWith("operator ") && !Set.of("pg_catalog").equals(schemas)) {
+                ops.add(name.substring("operator ".length()));
+            }
+        });
+        this.foreignOperators = Set.copyOf(ops);
+    }
+
+    /** Operator names some schema other than pg_catalog defines (user and extension operators); mostly empty. */
+    public Set<String> operatorsOutsidePgCatalog() {
+        return foreignOperators;
     }
 
     public static Builder builder() {
@@ -147,6 +160,14 @@ public final class PgCatalog implements Catalog {
                     && INFORMATION_SCHEMA_HELPERS.contains(n))) && schemas.contains(schema);
         }
         return schemas.size() == 1 && schemas.contains("pg_catalog");
+    }
+
+    /**
+     * The schemas that define a function named {@code name} (any argument types); for an operator, ask for
+     * {@code "operator " + name}, as {@link #load} records operators beside functions. Empty when none does.
+     */
+    public Set<String> schemasDefining(String name) {
+        return functions.getOrDefault(name.toLowerCase(Locale.ROOT), Set.of());
     }
 
     /**
@@ -298,7 +319,9 @@ public final class PgCatalog implements Catalog {
         }
         for (List<String> row : q.query("""
                 SELECT DISTINCT n.nspname, p.proname
-                FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace""")) {
+                FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                UNION SELECT n.nspname, 'operator ' || o.oprname
+                FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace""")) {
             b.function(row.get(0), row.get(1));
         }
         return b.build();

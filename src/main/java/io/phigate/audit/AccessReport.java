@@ -250,7 +250,12 @@ public final class AccessReport {
                 }
                 JsonNode phi = d.get("phi_columns");
                 if (phi != null && phi.isObject()) {
-                    phi.properties().forEach(e -> phiTypes.add(e.getValue().asText()));
+                    // "ssn", or "lookup:ssn" for a column only looked up by equality, or both: "ssn,lookup:ssn"
+                    phi.properties().forEach(e -> {
+                        for (String use : e.getValue().asText().split(",")) {
+                            phiTypes.add(use.startsWith("lookup:") ? use.substring("lookup:".length()) : use);
+                        }
+                    });
                 }
             } catch (IOException e) {
                 // a detail that is not JSON names nothing

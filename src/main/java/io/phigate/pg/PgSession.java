@@ -867,6 +867,7 @@ final class PgSession implements LiveSession {
                             masking.typeOf(c).ifPresent(type -> phi.put(c.toString(), type.policyName()));
                         }
                     }
+                    masking.lookups(a).forEach((c, lookup) -> phi.merge(c, lookup, (x, y) -> x + "," + y));
                 }
             }
             tables = t.isEmpty() ? null : List.copyOf(t);

@@ -250,7 +250,8 @@ final class StatementGate {
         for (String fn : a.opaqueFunctions()) {
             String f = fn.toLowerCase(Locale.ROOT);
             String bare = f.contains(".") ? f.substring(f.lastIndexOf('.') + 1) : f;
-            if (!phi.functions().contains(f) && !phi.functions().contains(bare)) {
+            boolean inVettedForm = a.facts() != StatementFacts.NONE && FunctionAllowlist.SETTINGS_FUNCTIONS.contains(f);
+            if (!inVettedForm && !phi.functions().contains(f) && !phi.functions().contains(bare)) {
                 return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "function " + fn + " may read PHI where phigate"
                         + " cannot follow it; a session that sees PHI masked may call only functions vetted in policy"
                         + " phi." + upstream + ".functions");

@@ -36,7 +36,13 @@ public final class FunctionAllowlist {
             "transaction_read_only", "row_security", "synchronous_commit", "jit", "quote_all_identifiers",
             "check_function_bodies", "xmloption", "lc_monetary", "lc_numeric", "lc_time", "random_page_cost",
             "client_encoding", "standard_conforming_strings");
-    /** What the two settings above that change how statements are read may be set to. */
+    /**
+     * The functions allowed in the forms {@link #refusal} checks on the parse tree only, as written unqualified or
+     * in pg_catalog: lineage counts them opaque (their result is not their arguments), the allowlist lets them run.
+     */
+    public static final Set<String> SETTINGS_FUNCTIONS = Set.of("set_config", "current_setting",
+            "pg_catalog.set_config", "pg_catalog.current_setting");
+    /** What client_encoding and standard_conforming_strings may be set to: the values phigate reads statements by. */
     private static final Set<String> UTF8 = Set.of("utf8", "utf-8", "unicode");
     private static final Set<String> ON = Set.of("on", "true", "yes", "1");
 

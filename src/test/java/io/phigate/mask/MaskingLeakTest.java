@@ -123,7 +123,17 @@ class MaskingLeakTest {
                     + " phi_probe_grandkid TO " + db.user());
             s.execute("GRANT ALL ON phi_probe_view, phi_probe_sink, phi_probe_labs, phi_probe_types TO " + db.user());
         }
-        seeds = new LinkedHashSet<>();
+        seeds = seededPhi(db);
+        assertThat(seeds).hasSizeGreaterThan(100);
+        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
+        Files.writeString(dir.resolve("policy.yaml"), POLICY);
+        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
+                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
+    }
+
+    /** Every PHI value in the demo patients table, in the forms a leak could take (SSN and phone also as digits). */
+    static Set<String> seededPhi(TestDatabase db) throws SQLException {
+        Set<String> seeds = new LinkedHashSet<>();
         try (Connection c = db.direct(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT ssn, first_name, last_name, mrn, phone, email, street, city,"
                      + " to_char(birth_date, 'YYYY-MM-DD') FROM patients")) {
@@ -148,11 +158,7 @@ class MaskingLeakTest {
                 }
             }
         }
-        assertThat(seeds).hasSizeGreaterThan(100);
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), POLICY);
-        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
-                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
+        return seeds;
     }
 
     @AfterAll
@@ -618,7 +624,7 @@ class MaskingLeakTest {
     }
 
     /** Where a seed showed up, with the seed itself blanked out (the data is synthetic, but the habit matters). */
-    private static String context(String received, String seed) {
+    static String context(String received, String seed) {
         int at = received.indexOf(seed);
         if (at < 0) {
             return "(in the error text)";
@@ -635,7 +641,7 @@ class MaskingLeakTest {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + relay.port() + "/clinical?sslmode=disable", p);
     }
 
-    private static void drain(Statement s) throws SQLException {
+    static void drain(Statement s) throws SQLException {
         while (true) {
             ResultSet rs = s.getResultSet();
             if (rs != null) {

@@ -1,7 +1,6 @@
 package io.phigate.policy;
 
 import io.phigate.mask.PhiType;
-import io.phigate.sql.SqlAnalyzer;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import io.phigate.sql.TableRef;
@@ -124,15 +123,15 @@ public final class RiskRules {
         if (!w.tables().isEmpty() && relations(s).stream().noneMatch(t -> matchesAny(w.tables(), t))) {
             return false;
         }
-        if (w.noWhere() && !((s.kind() == StatementKind.DELETE || s.kind() == StatementKind.UPDATE)
-                && SqlAnalyzer.lacksWhere(s.text()))) {
+        // Judged on the parse tree: an UPDATE or DELETE without WHERE anywhere that runs (a CTE, EXPLAIN ANALYZE).
+        if (w.noWhere() && !s.facts().unfilteredWrite()) {
             return false;
         }
         if (w.phi() && !facts.touchesPhi(s)) {
             return false;
         }
         if (w.phiWithoutLimit() && !(s.kind() == StatementKind.SELECT && !facts.phiRead(s).isEmpty()
-                && !SqlAnalyzer.hasLimit(s.text()))) {
+                && s.facts().unlimited())) {
             return false;
         }
         if (w.unmaskedPhi() != null && facts.unmaskedRead(s).stream().noneMatch(w.unmaskedPhi()::contains)) {

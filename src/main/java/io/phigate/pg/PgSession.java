@@ -520,7 +520,7 @@ final class PgSession implements LiveSession {
         } catch (AuditUnavailableException e) {
             log.warn("session {}: a refusal could not be recorded: {}", id, e.getMessage());
         }
-        exchange.respondLocally(MessageCodec.encode(ErrorCodes.error(refusal.sqlState(), refusal.message())));
+        exchange.respondLocally(MessageCodec.encode(refusal.error()));
         if (extended) {
             discardToSync = true;
         } else {

@@ -1,9 +1,7 @@
 package io.phigate.policy;
 
 import io.phigate.mask.PhiType;
-import io.phigate.sql.SqlAnalyzer;
 import io.phigate.sql.StatementAnalysis;
-import io.phigate.sql.StatementFacts;
 import io.phigate.sql.StatementKind;
 import io.phigate.sql.TableRef;
 import java.time.Instant;
@@ -125,14 +123,15 @@ public final class RiskRules {
         if (!w.tables().isEmpty() && relations(s).stream().noneMatch(t -> matchesAny(w.tables(), t))) {
             return false;
         }
-        if (w.noWhere() && !unfilteredWrite(s)) {
+        // Judged on the parse tree: an UPDATE or DELETE without WHERE anywhere that runs (a CTE, EXPLAIN ANALYZE).
+        if (w.noWhere() && !s.facts().unfilteredWrite()) {
             return false;
         }
         if (w.phi() && !facts.touchesPhi(s)) {
             return false;
         }
         if (w.phiWithoutLimit() && !(s.kind() == StatementKind.SELECT && !facts.phiRead(s).isEmpty()
-                && unlimited(s))) {
+                && s.facts().unlimited())) {
             return false;
         }
         if (w.unmaskedPhi() != null && facts.unmaskedRead(s).stream().noneMatch(w.unmaskedPhi()::contains)) {
@@ -147,25 +146,6 @@ public final class RiskRules {
             return estimate < 0 || estimate > w.rowsOver();
         }
         return true;
-    }
-
-    /**
-     * An UPDATE or DELETE without WHERE anywhere in the statement, a CTE's included, as the parse tree shows it. An
-     * analysis made without the parse tree ({@link StatementFacts#NONE}) is judged on its text, top level only.
-     */
-    static boolean unfilteredWrite(StatementAnalysis s) {
-        if (s.facts() != StatementFacts.NONE) {
-            return s.facts().unfilteredWrite();
-        }
-        return (s.kind() == StatementKind.DELETE || s.kind() == StatementKind.UPDATE) && SqlAnalyzer.lacksWhere(s.text());
-    }
-
-    /** No effective row limit: none, {@code LIMIT ALL} and {@code LIMIT NULL} alike (text only without facts). */
-    static boolean unlimited(StatementAnalysis s) {
-        if (s.facts() != StatementFacts.NONE) {
-            return s.facts().unlimited();
-        }
-        return !SqlAnalyzer.hasLimit(s.text());
     }
 
     private static Set<TableRef> relations(StatementAnalysis s) {

@@ -235,22 +235,78 @@ public final class PgCatalog implements Catalog {
 
     /**
      * True if a {@code search_path} value names exactly the schemas this catalog resolves names by (what
-     * {@code current_schemas(false)} gave when it was read). Read as PostgreSQL reads the list: names separated
-     * by commas, unquoted ones folded to lower case, quoted ones as written; anything else is not a match.
+     * {@code current_schemas(false)} gave when it was read). Read as PostgreSQL reads the list
+     * ({@code SplitIdentifierString}): names separated by commas, unquoted ones folded to lower case (ASCII only, as
+     * the server folds in UTF-8), quoted ones as written; anything else is not a match.
      */
     public boolean resolvesNamesBy(String searchPathValue) {
-        if (searchPathValue == null) {
-            return false;
+        List<String> schemas = identifierList(searchPathValue);
+        return schemas != null && schemas.equals(searchPath);
+    }
+
+    /** PostgreSQL's SplitIdentifierString with a comma separator; null where the server would refuse the list. */
+    static List<String> identifierList(String raw) {
+        if (raw == null) {
+            return null;
         }
-        List<String> schemas = new ArrayList<>();
-        List<Lexer.Token> t = Lexer.tokens(searchPathValue);
-        for (int i = 0; i < t.size(); i += 2) {
-            if (!t.get(i).isName() || (i + 1 < t.size() && !t.get(i + 1).isSymbol(","))) {
-                return false;
+        List<String> out = new ArrayList<>();
+        int n = raw.length();
+        int i = skipSpace(raw, 0);
+        if (i == n) {
+            return out;
+        }
+        while (true) {
+            String name;
+            if (raw.charAt(i) == '"') {
+                StringBuilder b = new StringBuilder();
+                i++;
+                while (true) {
+                    int q = raw.indexOf('"', i);
+                    if (q < 0) {
+                        return null;
+                    }
+                    b.append(raw, i, q);
+                    if (q + 1 < n && raw.charAt(q + 1) == '"') {
+                        b.append('"');
+                        i = q + 2;
+                    } else {
+                        i = q + 1;
+                        break;
+                    }
+                }
+                name = b.toString();
+            } else {
+                int from = i;
+                while (i < n && raw.charAt(i) != ',' && !isSpace(raw.charAt(i))) {
+                    i++;
+                }
+                if (i == from) {
+                    return null;
+                }
+                name = StatementReader.asciiLower(raw.substring(from, i));
             }
-            schemas.add(t.get(i).value());
+            out.add(name);
+            i = skipSpace(raw, i);
+            if (i < n && raw.charAt(i) == ',') {
+                i = skipSpace(raw, i + 1);
+            } else if (i == n) {
+                return out;
+            } else {
+                return null;
+            }
         }
-        return schemas.equals(searchPath);
+    }
+
+    /** The server's scanner_isspace (PostgreSQL 15): space, tab, newline, carriage return, form feed. */
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+    }
+
+    private static int skipSpace(String s, int i) {
+        while (i < s.length() && isSpace(s.charAt(i))) {
+            i++;
+        }
+        return i;
     }
 
     /** The catalog as read from the server, under a {@link GuardedCatalog} or not; null for any other kind. */

@@ -47,7 +47,6 @@ class SqlAnalyzerFuzzTest extends FuzzTarget {
 
     @Override
     protected Duration timeBudget(byte[] input) {
-        return AnalysisInvariants.timeBudget(1 + Lexer.tokens(new String(input, StandardCharsets.UTF_8)).stream()
-                .filter(t -> t.type() == Lexer.Type.SEMICOLON).count());
+        return AnalysisInvariants.timeBudget(SqlAnalyzer.statementCount(new String(input, StandardCharsets.UTF_8)));
     }
 }

@@ -81,7 +81,8 @@ public final class FunctionAllowlist {
                 continue;
             }
             if (!allowed(schema, name, catalog)) {
-                return "function " + call.qualified() + " is not among the functions phigate vets for a session that"
+                String what = Character.isLetter(name.charAt(0)) || name.charAt(0) == '_' ? "function " : "operator ";
+                return what + call.qualified() + " is not among the functions phigate vets for a session that"
                         + " sees PHI masked (its result may come from data lineage cannot follow: a query given as"
                         + " text, a table read in its body, a server file, another database); refused. To allow it"
                         + " after vetting it, list it in policy phi." + upstream + ".functions";

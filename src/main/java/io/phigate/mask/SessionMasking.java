@@ -101,9 +101,9 @@ public final class SessionMasking {
         return t == null || policy.operatorFor(role, t).kind() == OperatorSpec.Kind.NONE ? null : t;
     }
 
-    /** The lookups by equality over masked PHI the statement makes, column to {@code lookup:TYPE}, for its record. */
+    /** The lookups and joins by equality over masked PHI the statement makes ({@code lookup:TYPE}, {@code join:TYPE}). */
     public Map<String, String> lookups(StatementAnalysis a) {
-        return io.phigate.policy.PredicateRule.lookups(a.facts().predicates(), this::maskedType,
+        return io.phigate.policy.PredicateRule.lookups(a, catalog, this::maskedType,
                 role == null ? Set.of() : role.lookup());
     }
 

@@ -317,7 +317,7 @@ final class StatementGate {
         if (function != null) {
             return function;
         }
-        return PredicateRule.refusal(a.facts().predicates(), masking::maskedType,
+        return PredicateRule.refusal(a, masking.catalog(), masking::maskedType,
                 role == null ? Set.of() : role.lookup(), role == null ? null : role.name());
     }
 

@@ -81,7 +81,7 @@ public final class FunctionAllowlist {
                 continue;
             }
             if (!allowed(schema, name, catalog)) {
-                String what = Character.isLetter(name.charAt(0)) || name.charAt(0) == '_' ? "function " : "operator ";
+                String what = isOperator(name) ? "operator " : "function ";
                 return what + call.qualified() + " is not among the functions phigate vets for a session that"
                         + " sees PHI masked (its result may come from data lineage cannot follow: a query given as"
                         + " text, a table read in its body, a server file, another database); refused. To allow it"
@@ -104,6 +104,9 @@ public final class FunctionAllowlist {
     }
 
     private boolean allowed(String schema, String name, Catalog catalog) {
+        if ("pg_catalog".equals(schema) && isOperator(name)) {
+            return true; // OPERATOR(pg_catalog.~): a built-in operator, named so no other schema's can be meant
+        }
         if (schema != null && !schema.equals("pg_catalog")) {
             return names.contains(schema + "." + name) && catalog.isTransparentFunction(schema, name);
         }
@@ -122,6 +125,12 @@ public final class FunctionAllowlist {
         // Unqualified, a function of the same name in a schema on the path could be the one the server picks.
         return schema != null || defining.stream().noneMatch(s -> !s.equals("pg_catalog")
                 && (pg.searchPath().contains(s) || s.startsWith("pg_temp")));
+    }
+
+    /** An operator's name is made of symbols; a function's starts like an identifier. */
+    private static boolean isOperator(String name) {
+        char c = name.charAt(0);
+        return !(Character.isLetter(c) || c == '_' || c == '"');
     }
 
     private static String settingsRefusal(StatementTree tree) {

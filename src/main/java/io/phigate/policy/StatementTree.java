@@ -67,6 +67,31 @@ final class StatementTree {
         return out;
     }
 
+    /** Every node of the given type ({@code "SelectStmt"}), as its body, at any depth. */
+    List<JsonNode> nodes(String type) {
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode t : trees) {
+            walk(t, node -> {
+                JsonNode body = node.get(type);
+                if (body != null) {
+                    out.add(body);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** Every node of the given type under {@code root}, as the node that holds it ({@code {"ColumnRef": ...}}). */
+    static List<JsonNode> nodesIn(JsonNode root, String type) {
+        List<JsonNode> out = new ArrayList<>();
+        walk(root, node -> {
+            if (node.has(type)) {
+                out.add(node);
+            }
+        });
+        return out;
+    }
+
     /** A constant: a literal, perhaps cast ({@code 'on'::text}). */
     static boolean isConstant(JsonNode arg) {
         JsonNode cast = arg.get("TypeCast");

@@ -147,10 +147,45 @@ class DenyByDefaultTest {
     void anEqualityLookupRunsOnlyWhereTheRoleGrantsItsType() {
         List<PredicateUse> lookup = List.of(new PredicateUse(MRN, "WHERE", true));
         assertThat(PredicateRule.refusal(lookup, MASKED, Set.of(PhiType.MRN), "agent")).isNull();
-        assertThat(PredicateRule.lookups(lookup, MASKED, Set.of(PhiType.MRN)))
-                .containsEntry("public.patients.mrn", "lookup:mrn");
+        assertThat(PredicateRule.lookups(select("select id from patients where mrn = $1",
+                new StatementFacts(List.of(), lookup, false, false, Map.of(), null)), CATALOG, MASKED,
+                Set.of(PhiType.MRN))).containsEntry("public.patients.mrn", "lookup:mrn");
         assertThat(PredicateRule.refusal(lookup, MASKED, Set.of(PhiType.SSN), "agent")).contains("mrn");
         assertThat(PredicateRule.refusal(lookup, MASKED, Set.of(), "agent")).contains("roles[agent].lookup: [mrn]");
+    }
+
+    static final ColumnRef LAB_MRN = new ColumnRef("public", "labs", "mrn");
+    static final PgCatalog TABLES = PgCatalog.builder().table(1, "public", "patients", "id", "mrn", "ssn")
+            .table(2, "public", "labs", "mrn", "result").builtins("substr").build();
+    static final Function<ColumnRef, PhiType> MASKED_KEYS = c -> c.column().equals("mrn") ? PhiType.MRN
+            : c.equals(SSN) ? PhiType.SSN : null;
+
+    static String join(String text, Set<PhiType> lookups, PredicateUse... uses) {
+        return PredicateRule.refusal(select(text, new StatementFacts(List.of(), List.of(uses), false, false,
+                Map.of(), null)), TABLES, MASKED_KEYS, lookups, "agent");
+    }
+
+    @Test
+    void maskedKeysJoinByEqualityWithEachOtherWhereTheLookupIsGranted() {
+        PredicateUse p = new PredicateUse(MRN, "JOIN", false);
+        PredicateUse l = new PredicateUse(LAB_MRN, "JOIN", false);
+        Set<PhiType> mrn = Set.of(PhiType.MRN);
+        assertThat(join("select count(*) from patients p join labs l on p.mrn = l.mrn", mrn, p, l)).isNull();
+        assertThat(join("select count(*) from patients p, labs l where l.mrn = p.mrn and p.id < 5", mrn,
+                new PredicateUse(MRN, "WHERE", false), new PredicateUse(LAB_MRN, "WHERE", false))).isNull();
+        assertThat(join("select count(*) from patients p join labs l on p.mrn = l.mrn", Set.of(), p, l))
+                .contains("roles[agent].lookup");
+        // The same column also compared with a guess: the join no longer proves anything.
+        assertThat(join("select count(*) from patients p join labs l on p.mrn = l.mrn and substr(p.mrn, 1, 1) = 'M'",
+                mrn, p, l)).contains("public.patients.mrn");
+        // Compared with generated values rather than another masked column: enumeration, refused.
+        assertThat(join("select v.m from patients p join (select 'M' || g as mrn from generate_series(1, 9) g) v"
+                + " on p.mrn = v.mrn", mrn, p)).contains("public.patients.mrn");
+        // Two masked columns of different types are not a join on a key.
+        assertThat(join("select 1 from patients p join labs l on p.ssn = l.mrn", mrn,
+                new PredicateUse(SSN, "JOIN", false), l)).contains("public.patients.ssn");
+        assertThat(join("select 1 from patients p join labs l on p.mrn = l.mrn order by p.mrn", mrn, p, l,
+                new PredicateUse(MRN, "ORDER BY", false))).contains("ORDER BY");
     }
 
     @Test

@@ -206,6 +206,40 @@ class DenyProbesTest {
         }
     }
 
+    /** pgbench, unmodified, initialises and runs select-only and TPC-B through a masked role without a failure. */
+    @Test
+    void pgbenchRunsThroughAMaskedRole() throws Exception {
+        Map<String, String> env = Map.of("PGPASSWORD", gw.token(PREFIX + "analyst", Duration.ofMinutes(10)),
+                "PGHOST", "127.0.0.1", "PGPORT", String.valueOf(gw.port()), "PGUSER", "analyst",
+                "PGDATABASE", "clinical", "PGSSLMODE", "disable");
+        String pgbench = ClientTools.find("pgbench").toString();
+        ClientTools.Result init = ClientTools.run(env, dir, pgbench, "-i", "-s", "1", "-q");
+        assertThat(init.exitCode()).as(init.output()).isZero();
+        for (List<String> run : List.of(List.of("-S", "-c", "4", "-j", "2", "-T", "3"),
+                List.of("-S", "-M", "prepared", "-c", "4", "-j", "2", "-T", "3"), List.of("-c", "2", "-T", "3"))) {
+            List<String> command = new ArrayList<>(List.of(pgbench));
+            command.addAll(run);
+            ClientTools.Result r = ClientTools.run(env, dir, command.toArray(String[]::new));
+            assertThat(r.exitCode()).as(r.output()).isZero();
+            assertThat(r.output()).as(run.toString()).contains("number of failed transactions: 0");
+            System.out.println("pgbench " + run + " through a masked role: " + r.output().lines()
+                    .filter(l -> l.startsWith("tps")).findFirst().orElse("?"));
+        }
+    }
+
+    /** psql's describe commands read the catalog through vetted helpers only: they all work for a masked role. */
+    @Test
+    void psqlDescribeFamilyWorksForAMaskedRole() throws Exception {
+        ClientTools.Result r = ClientTools.run(Map.of("PGPASSWORD", gw.token(PREFIX + "analyst", Duration.ofMinutes(10)),
+                "PGHOST", "127.0.0.1", "PGPORT", String.valueOf(gw.port()), "PGUSER", "analyst",
+                "PGDATABASE", "clinical", "PGSSLMODE", "disable"), dir, ClientTools.find("psql").toString(), "-X",
+                "-v", "ON_ERROR_STOP=1", "-c", "\\d patients", "-c", "\\d+ patients", "-c", "\\dt+", "-c", "\\dv",
+                "-c", "\\di", "-c", "\\ds", "-c", "\\dn+", "-c", "\\df+ lower", "-c", "\\dT", "-c", "\\du",
+                "-c", "\\l", "-c", "\\dx", "-c", "\\dp patients", "-c", "\\sf deny_probe_fn");
+        assertThat(r.output()).doesNotContain("ERROR").contains("Table \"public.patients\"").contains("List of schemas");
+        assertNoSeeds("psql describe", r.output());
+    }
+
     /**
      * The attack of issue 19: outputs derive from constants only, and WHERE compares one SSN character with each
      * candidate. Against the database directly it rebuilds patient 1's SSN; through phigate it is refused.

@@ -250,10 +250,10 @@ public final class AccessReport {
                 }
                 JsonNode phi = d.get("phi_columns");
                 if (phi != null && phi.isObject()) {
-                    // "ssn", or "lookup:ssn" for a column only looked up by equality, or both: "ssn,lookup:ssn"
+                    // "ssn"; "lookup:ssn" or "join:ssn" for a column only compared by equality; or "ssn,lookup:ssn"
                     phi.properties().forEach(e -> {
                         for (String use : e.getValue().asText().split(",")) {
-                            phiTypes.add(use.startsWith("lookup:") ? use.substring("lookup:".length()) : use);
+                            phiTypes.add(use.substring(use.indexOf(':') + 1));
                         }
                     });
                 }

@@ -61,10 +61,14 @@ final class Ddl {
                 // Functions, types, roles, schemas ...: DDL with no relation to name here.
             }
         }
-        // A rule's actions or a function's SQL body may hold an UPDATE or DELETE that runs later, unfiltered.
+        // A rule's actions or a function's SQL body may hold an UPDATE or DELETE that runs later, unfiltered; a
+        // default, a check or an index expression calls functions later too: the rules see them all.
         Tree.forEachObject(b, (key, value) -> {
             if ((key.equals("UpdateStmt") || key.equals("DeleteStmt")) && !value.has("whereClause")) {
                 r.facts.unfilteredWrite = true;
+            } else if (key.equals("FuncCall")) {
+                List<String> fn = names(list(value, "funcname"));
+                r.facts.functions.add(new StatementFacts.FunctionCall(Tree.schemaOf(fn), Tree.last(fn)));
             }
         });
         return r;

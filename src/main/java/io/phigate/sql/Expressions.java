@@ -379,6 +379,21 @@ final class Expressions {
         return unresolved(sc);
     }
 
+    /** True when a bare name is a column (or row alias) of some FROM item in scope. */
+    static boolean inScope(String name, Scope sc) {
+        for (Scope s = sc; s != null; s = s.parent) {
+            if (s.merged.containsKey(name)) {
+                return true;
+            }
+            for (Source src : s.sources) {
+                if (src.columns() == null || src.column(name).isPresent() || src.alias().equals(name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** A name nothing in scope defines: it may be any of them, and we cannot say which. */
     private static Lin unresolved(Scope sc) {
         List<Lin> all = new ArrayList<>();

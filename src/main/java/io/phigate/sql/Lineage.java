@@ -263,7 +263,11 @@ final class Lineage {
         }
     }
 
-    /** An ORDER BY, GROUP BY or DISTINCT ON item: an output's position or name, else an expression. */
+    /**
+     * An ORDER BY, GROUP BY or DISTINCT ON item: an output's position or name, else an expression. A bare name
+     * that is both an output's name and a column in scope is recorded as both: ORDER BY takes the output, GROUP BY
+     * the column, and a steering use is never left out for the other's sake.
+     */
     private void sortItem(JsonNode item, Scope sc, String clause) {
         if (is(item, "A_Const") && body(item).has("ival")) {
             int position = body(item).path("ival").path("ival").asInt(0);
@@ -276,11 +280,15 @@ final class Lineage {
             List<JsonNode> fields = list(body(item), "fields");
             if (fields.size() == 1 && sval(fields.getFirst()) != null) {
                 String name = sval(fields.getFirst());
+                boolean output = false;
                 for (Col c : sc.outputs) {
                     if (c.name.equals(name)) {
                         predicate(c.lin, clause, false);
-                        return;
+                        output = true;
                     }
+                }
+                if (output && !Expressions.inScope(name, sc)) {
+                    return;
                 }
             }
         }

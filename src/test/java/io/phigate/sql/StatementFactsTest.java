@@ -73,6 +73,8 @@ class StatementFactsTest {
         "select id from patients order by ssn|ORDER BY|patients.ssn",
         "select ssn as s from patients order by s|ORDER BY|patients.ssn",
         "select id, ssn from patients order by 2|ORDER BY|patients.ssn",
+        "select ssn as state from patients group by state|GROUP BY|patients.state",
+        "select ssn as state from patients group by state|GROUP BY|patients.ssn",
         "select distinct on (ssn) id from patients|DISTINCT ON|patients.ssn",
         "select distinct last_name from patients|DISTINCT|patients.last_name",
         "select rank() over (partition by ssn order by id) from patients|WINDOW PARTITION BY|patients.ssn",
@@ -115,6 +117,8 @@ class StatementFactsTest {
                 .containsExactly(new FunctionCall("public", "+"));
         assertThat(facts("select 1 from patient_directory").functions()).isEmpty();
         assertThat(facts("select score from risky").functions()).contains(new FunctionCall("public", "risk_score"));
+        assertThat(facts("create table t (x text default public.risk_score(1)::text)").functions())
+                .containsExactly(new FunctionCall("public", "risk_score"));
         assertThat(facts("call public.archive_patient(1)").functions())
                 .containsExactly(new FunctionCall("public", "archive_patient"));
     }

@@ -64,14 +64,20 @@ class DenyProbesTest {
               - { name: looker, match: { subject: "%1$slooker" }, upstreams: [clinical], lookup: [mrn] }
               - { name: bounded, match: { subject: "%1$sbounded" }, upstreams: [clinical] }
               - { name: limited, match: { subject: "%1$slimited" }, upstreams: [clinical], row_limit: 5 }
+            approvers:
+              probe-approvers:
+                match: { issuer: "%2$s", claims: { groups: "probe-approvers" } }
             rules:
+              - name: hold-truncate
+                when: { operations: [truncate], tables: [deny_probe_sink] }
+                require_approval: { group: probe-approvers, mode: ticket }
               - name: no-unlimited-phi
                 when: { phi_without_limit: true, roles: [bounded] }
                 deny: "phi_without_limit: add a LIMIT"
               - name: wipe
                 when: { no_where: true }
                 deny: "an UPDATE or DELETE needs a WHERE"
-            """.formatted(PREFIX);
+            """.formatted(PREFIX, GatewayHarness.ISSUER);
 
     @TempDir
     static Path dir;
@@ -170,6 +176,8 @@ class DenyProbesTest {
                     assertThat(state).as("line %d should be refused: %s", p.line, error).isEqualTo("42501");
                     assertThat(error).as("line %d", p.line).contains(p.names);
                 }
+                case "held" -> assertThat(state).as("line %d should be held for approval: %s", p.line, error)
+                        .isEqualTo("PA001");
                 case "masked" -> assertThat(error).as("line %d should run", p.line).isNull();
                 case "allowed" -> {
                     assertThat(error).as("line %d should run", p.line).isNull();

@@ -24,7 +24,8 @@ import java.util.Set;
 /**
  * Follows one statement's values, on PostgreSQL's own parse tree, from its result columns back to base-table
  * columns, and collects what it reads, writes and calls and which columns steer its result ({@link Facts}).
- * Queries and DML live here; the expressions inside them are read by {@link Expressions}. One instance per
+ * Queries, FROM items and scopes live here; INSERT, UPDATE, DELETE and MERGE in {@link Dml}; the expressions
+ * inside them are read by {@link Expressions}. One instance per
  * statement analysis; not thread-safe. Everything it cannot follow comes out {@code opaque}, which callers treat
  * as "could be any PHI".
  */
@@ -108,9 +109,11 @@ final class Lineage {
 
     final Facts facts = new Facts();
     final Catalog catalog;
-    private final Views views;
-    private final int viewDepth;
-    private final Expressions expressions;
+    final Views views;
+    final int viewDepth;
+    final Expressions expressions;
+    private final Dml dml;
+    private final FromItems fromItems;
     private int depth;
 
     Lineage(Catalog catalog, Views views, int viewDepth) {
@@ -118,6 +121,8 @@ final class Lineage {
         this.views = views;
         this.viewDepth = viewDepth;
         this.expressions = new Expressions(this);
+        this.dml = new Dml(this);
+        this.fromItems = new FromItems(this);
     }
 
     // ---- name resolution state -------------------------------------------------------------------------------
@@ -202,10 +207,10 @@ final class Lineage {
                 facts.operations.add(Operation.SELECT);
                 yield select(b, outer, ctes);
             }
-            case "InsertStmt" -> insert(b, outer, ctes);
-            case "UpdateStmt" -> update(b, outer, ctes);
-            case "DeleteStmt" -> delete(b, outer, ctes);
-            case "MergeStmt" -> merge(b, outer, ctes);
+            case "InsertStmt" -> dml.insert(b, outer, ctes);
+            case "UpdateStmt" -> dml.update(b, outer, ctes);
+            case "DeleteStmt" -> dml.delete(b, outer, ctes);
+            case "MergeStmt" -> dml.merge(b, outer, ctes);
             default -> List.of(new Col("?column?", Lin.OPAQUE));
         };
     }
@@ -302,7 +307,7 @@ final class Lineage {
         }
     }
 
-    private Ctes withClause(JsonNode with, Scope outer, Ctes ctes) {
+    Ctes withClause(JsonNode with, Scope outer, Ctes ctes) {
         if (with.isMissingNode() || !with.has("ctes")) {
             return ctes;
         }
@@ -370,7 +375,7 @@ final class Lineage {
         }
         List<Col> out = new ArrayList<>();
         for (JsonNode t : list(s, "targetList")) {
-            target(body(t), sc, out);
+            resultColumn(body(t), sc, out);
         }
         sc.outputs = out;
         where(s.path("whereClause"), sc, "WHERE");
@@ -434,176 +439,6 @@ final class Lineage {
         }
     }
 
-    // ---- FROM --------------------------------------------------------------------------------------------------
-
-    /** Adds one FROM item's relations to the scope. Function calls and subqueries see the items left of them. */
-    void from(Scope sc, JsonNode item) {
-        JsonNode b = body(item);
-        switch (type(item)) {
-            case "RangeVar" -> rangeVar(sc, b);
-            case "RangeSubselect" -> {
-                List<Col> cols = select(body(b.path("subquery")), sc, sc.ctes);
-                String alias = aliasName(b, "?subquery?");
-                add(sc, new Source(alias, null, alias, true, renamed(cols, aliasColumns(b)), false));
-            }
-            case "RangeFunction" -> {
-                List<Lin> lins = new ArrayList<>();
-                String firstName = null;
-                for (JsonNode f : list(b, "functions")) {
-                    List<JsonNode> items = list(body(f), "items");
-                    if (!items.isEmpty()) {
-                        lins.add(expressions.value(items.getFirst(), sc, null).indirect());
-                        if (firstName == null && is(items.getFirst(), "FuncCall")) {
-                            firstName = Tree.last(names(list(body(items.getFirst()), "funcname")));
-                        }
-                    }
-                }
-                Lin lin = Lin.union(lins);
-                String alias = aliasName(b, firstName == null ? "?function?" : firstName);
-                List<String> names = aliasColumns(b);
-                List<Col> cols = new ArrayList<>();
-                if (names.isEmpty()) {
-                    cols.add(new Col(alias, lin));
-                } else {
-                    for (String n : names) {
-                        cols.add(new Col(n, lin));
-                    }
-                }
-                add(sc, new Source(alias, null, alias, true, cols, false));
-            }
-            case "JoinExpr" -> join(sc, b);
-            case "RangeTableSample" -> {
-                from(sc, b.path("relation"));
-                for (JsonNode a : list(b, "args")) {
-                    expressions.value(a, sc, "TABLESAMPLE");
-                }
-            }
-            default -> {
-                // XMLTABLE and anything else: its values are not followed.
-                expressions.value(item, sc, null);
-                String alias = aliasName(b, "?");
-                add(sc, new Source(alias, null, alias, true, null, false));
-            }
-        }
-    }
-
-    private void rangeVar(Scope sc, JsonNode b) {
-        String schema = text(b, "schemaname");
-        String name = text(b, "relname");
-        Optional<List<Col>> cte = schema == null && sc.ctes != null ? sc.ctes.find(name) : Optional.empty();
-        String alias = aliasName(b, name);
-        boolean aliased = b.has("alias");
-        if (cte.isPresent()) {
-            boolean pending = cte.get() == PENDING;
-            add(sc, new Source(alias, null, name, aliased, renamed(cte.get(), aliasColumns(b)), pending));
-            return;
-        }
-        Optional<Relation> rel = catalog.relation(schema, name);
-        if (rel.isEmpty()) {
-            facts.reads.add(new TableRef(schema == null ? "?" : schema, name));
-            add(sc, new Source(alias, schema, name, aliased, null, false));
-            return;
-        }
-        Relation r = rel.get();
-        facts.reads.add(r.ref());
-        add(sc, new Source(alias, r.schema(), r.name(), aliased, renamed(relationColumns(r), aliasColumns(b)), false));
-    }
-
-    private void join(Scope sc, JsonNode b) {
-        Scope target = sc;
-        if (b.has("alias")) {
-            // An aliased join is one relation whose columns are the join's star; the names inside are hidden.
-            target = new Scope(sc, sc.ctes);
-        }
-        int leftStart = target.star.size();
-        from(target, b.path("larg"));
-        int mid = target.star.size();
-        from(target, b.path("rarg"));
-        List<Col> leftStar = new ArrayList<>(target.star.subList(leftStart, mid));
-        List<Col> rightStar = new ArrayList<>(target.star.subList(mid, target.star.size()));
-        List<String> using = new ArrayList<>(names(list(b, "usingClause")));
-        if (using.isEmpty() && b.path("isNatural").asBoolean(false)) {
-            for (Col r : rightStar) {
-                if (leftStar.stream().anyMatch(l -> l.name.equals(r.name))) {
-                    using.add(r.name);
-                }
-            }
-        }
-        if (!using.isEmpty()) {
-            List<Col> merged = new ArrayList<>();
-            for (String u : using) {
-                List<Lin> both = new ArrayList<>();
-                take(leftStar, u).ifPresent(both::add);
-                take(rightStar, u).ifPresent(both::add);
-                for (Lin l : both) {
-                    predicate(l, "JOIN", false);
-                }
-                Lin lin = Lin.union(both);
-                merged.add(new Col(u, lin));
-                target.merged.put(u, lin);
-            }
-            List<Col> star = new ArrayList<>(target.star.subList(0, leftStart));
-            star.addAll(merged);
-            star.addAll(leftStar);
-            star.addAll(rightStar);
-            target.star = star;
-        }
-        expressions.value(b.path("quals"), target, "JOIN");
-        if (target != sc) {
-            String alias = aliasName(b, "?join?");
-            add(sc, new Source(alias, null, alias, true, renamed(target.star, aliasColumns(b)), false));
-        }
-    }
-
-    private static Optional<Lin> take(List<Col> cols, String name) {
-        for (int i = 0; i < cols.size(); i++) {
-            if (cols.get(i).name.equals(name)) {
-                return Optional.of(cols.remove(i).lin);
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static void add(Scope sc, Source s) {
-        sc.sources.add(s);
-        if (s.columns == null) {
-            sc.star.add(new Col("*", Lin.OPAQUE));
-        } else {
-            sc.star.addAll(s.columns);
-        }
-    }
-
-    /** A catalog relation's columns: a table's own, or a view's traced through its definition. */
-    private List<Col> relationColumns(Relation r) {
-        List<Col> cols = new ArrayList<>();
-        boolean isView = r.kind() == Relation.Kind.VIEW || r.kind() == Relation.Kind.MATERIALIZED_VIEW;
-        ViewInfo info = isView ? views.view(r, viewDepth + 1) : null;
-        if (info != null) {
-            facts.addViewFacts(info.facts);
-        }
-        for (int i = 0; i < r.columns().size(); i++) {
-            String c = r.columns().get(i);
-            if (!isView) {
-                cols.add(new Col(c, Lin.of(new ColumnRef(r.schema(), r.name(), c))));
-            } else if (info == null || i >= info.columns.size()) {
-                // A view we cannot see through (no definition, a cycle, too deep) could hold anything.
-                cols.add(new Col(c, Lin.OPAQUE));
-            } else {
-                cols.add(new Col(c, info.columns.get(i)));
-            }
-        }
-        return cols;
-    }
-
-    private static String aliasName(JsonNode b, String otherwise) {
-        String a = text(b.path("alias"), "aliasname");
-        return a == null ? otherwise : a;
-    }
-
-    private static List<String> aliasColumns(JsonNode b) {
-        return names(list(b.path("alias"), "colnames"));
-    }
-
     static List<Col> renamed(List<Col> cols, List<String> names) {
         if (names.isEmpty() || cols == PENDING) {
             return cols;
@@ -616,7 +451,7 @@ final class Lineage {
     }
 
     /** One ResTarget of a select list or RETURNING: {@code *} and {@code x.*} expand, anything else is one column. */
-    private void target(JsonNode t, Scope sc, List<Col> out) {
+    void resultColumn(JsonNode t, Scope sc, List<Col> out) {
         JsonNode val = t.path("val");
         List<Col> expanded = expressions.expand(val, sc);
         if (expanded != null) {
@@ -624,155 +459,25 @@ final class Lineage {
             return;
         }
         String name = text(t, "name");
-        out.add(new Col(name != null ? name : Expressions.label(val), expressions.value(val, sc, null)));
-    }
-
-    // ---- DML ---------------------------------------------------------------------------------------------------
-
-    private Source target(Scope sc, JsonNode relation) {
-        TableRef ref = ref(relation);
-        facts.writes.add(ref);
-        boolean hadTarget = facts.reads.contains(ref);
-        rangeVar(sc, relation);
-        if (!hadTarget) {
-            // A DML target is written; it counts as read only when the statement hands its rows back.
-            facts.reads.remove(ref);
-        }
-        return sc.sources.getLast();
-    }
-
-    private List<Col> insert(JsonNode ins, Scope outer, Ctes outerCtes) {
-        facts.operations.add(Operation.INSERT);
-        int readsBefore = facts.reads.size();
-        Ctes ctes = withClause(ins.path("withClause"), outer, outerCtes);
-        Scope targetScope = new Scope(outer, ctes);
-        Source t = target(targetScope, ins.path("relation"));
-        TableRef ref = ref(ins.path("relation"));
-        JsonNode src = ins.path("selectStmt");
-        if (!src.isMissingNode()) {
-            JsonNode s = body(src);
-            select(s, outer, ctes);
-            boolean plainValues = s.has("valuesLists") && !s.has("withClause");
-            if (!plainValues || facts.reads.size() > readsBefore) {
-                // INSERT ... SELECT stores a query's result in a table the masking rules may not cover.
-                facts.copiesQuery = true;
-            }
-        }
-        if (facts.reads.size() > readsBefore) {
-            facts.operations.add(Operation.SELECT);
-        }
-        JsonNode conflict = ins.path("onConflictClause");
-        if ("ONCONFLICT_UPDATE".equals(text(conflict, "action"))) {
-            facts.operations.add(Operation.UPDATE);
-            // EXCLUDED is the row proposed for insertion, shaped like the target.
-            targetScope.sources.add(new Source("excluded", null, "excluded", true, t.columns, false));
-            updateSets(list(conflict, "targetList"), targetScope, ref);
-            where(conflict.path("whereClause"), targetScope, "WHERE");
-        }
-        return returning(ins, targetScope, ref);
-    }
-
-    private List<Col> update(JsonNode u, Scope outer, Ctes outerCtes) {
-        facts.operations.add(Operation.UPDATE);
-        facts.unfilteredWrite |= !u.has("whereClause");
-        Ctes ctes = withClause(u.path("withClause"), outer, outerCtes);
-        Scope sc = new Scope(outer, ctes);
-        target(sc, u.path("relation"));
-        for (JsonNode f : list(u, "fromClause")) {
-            from(sc, f);
-        }
-        TableRef ref = ref(u.path("relation"));
-        updateSets(list(u, "targetList"), sc, ref);
-        where(u.path("whereClause"), sc, "WHERE");
-        return returning(u, sc, ref);
-    }
-
-    private List<Col> delete(JsonNode d, Scope outer, Ctes outerCtes) {
-        facts.operations.add(Operation.DELETE);
-        facts.unfilteredWrite |= !d.has("whereClause");
-        Ctes ctes = withClause(d.path("withClause"), outer, outerCtes);
-        Scope sc = new Scope(outer, ctes);
-        target(sc, d.path("relation"));
-        for (JsonNode f : list(d, "usingClause")) {
-            from(sc, f);
-        }
-        where(d.path("whereClause"), sc, "WHERE");
-        return returning(d, sc, ref(d.path("relation")));
-    }
-
-    private List<Col> merge(JsonNode m, Scope outer, Ctes outerCtes) {
-        facts.operations.add(Operation.SELECT);
-        Ctes ctes = withClause(m.path("withClause"), outer, outerCtes);
-        Scope sc = new Scope(outer, ctes);
-        target(sc, m.path("relation"));
-        TableRef ref = ref(m.path("relation"));
-        from(sc, m.path("sourceRelation"));
-        expressions.value(m.path("joinCondition"), sc, "JOIN");
-        for (JsonNode w : list(m, "mergeWhenClauses")) {
-            JsonNode c = body(w);
-            expressions.value(c.path("condition"), sc, "WHEN");
-            switch (String.valueOf(text(c, "commandType"))) {
-                case "CMD_INSERT" -> {
-                    facts.operations.add(Operation.INSERT);
-                    facts.copiesQuery = true;
-                    for (JsonNode v : list(c, "values")) {
-                        expressions.value(v, sc, null);
-                    }
-                }
-                case "CMD_UPDATE" -> {
-                    facts.operations.add(Operation.UPDATE);
-                    updateSets(list(c, "targetList"), sc, ref);
-                }
-                case "CMD_DELETE" -> facts.operations.add(Operation.DELETE);
-                default -> {
-                }
-            }
-        }
-        return List.of();
-    }
-
-    /**
-     * Each SET target with the lineage of its new value, so that masking can refuse an UPDATE that moves a PHI value
-     * into a column tagged for something else, or for nothing, in the same table: {@code SET state = ssn} would
-     * make the next {@code SELECT state} return the SSN as stored. {@code SET (a, b) = (SELECT ...)} gives every
-     * target the union of the subquery's values.
-     */
-    private void updateSets(List<JsonNode> targets, Scope sc, TableRef target) {
-        for (JsonNode t : targets) {
-            JsonNode rt = body(t);
-            JsonNode val = rt.path("val");
-            Lin lin;
-            if (is(val, "MultiAssignRef")) {
-                JsonNode source = body(val).path("source");
-                int colno = body(val).path("colno").asInt(1);
-                List<JsonNode> args = is(source, "RowExpr") ? list(body(source), "args") : List.of();
-                lin = colno >= 1 && colno <= args.size() ? expressions.value(args.get(colno - 1), sc, null)
-                        : expressions.value(source, sc, null);
-            } else {
-                lin = expressions.value(val, sc, null);
-            }
-            for (JsonNode ind : list(rt, "indirection")) {
-                expressions.value(ind, sc, null);
-            }
-            ColumnRef to = new ColumnRef(target.schema(), target.table(), text(rt, "name"));
-            facts.columnWrites.add(new StatementAnalysis.ColumnWrite(to, Set.copyOf(lin.sources)));
-        }
-    }
-
-    private List<Col> returning(JsonNode stmt, Scope sc, TableRef target) {
-        List<JsonNode> items = list(stmt, "returningList");
-        if (items.isEmpty()) {
-            return List.of();
-        }
-        facts.reads.add(target);
-        List<Col> out = new ArrayList<>();
-        for (JsonNode item : items) {
-            target(body(item), sc, out);
-        }
-        return out;
+        out.add(new Col(name != null ? name : ColumnLabels.label(val), expressions.value(val, sc, null)));
     }
 
     // ---- names -------------------------------------------------------------------------------------------------
+
+    /** Adds one FROM item's relations to the scope ({@link FromItems}). */
+    void from(Scope sc, JsonNode item) {
+        fromItems.from(sc, item);
+    }
+
+    /** Adds a named relation (table, view, CTE) to the scope. */
+    void rangeVar(Scope sc, JsonNode rangeVar) {
+        fromItems.rangeVar(sc, rangeVar);
+    }
+
+    /** {@code COPY table (columns) TO}: the table's rows, as {@code SELECT columns FROM table} would give them. */
+    List<Col> tableRows(JsonNode rangeVar, List<String> columns) {
+        return fromItems.tableRows(rangeVar, columns);
+    }
 
     /** A RangeVar's relation as the catalog knows it, or with schema {@code ?} when it does not. */
     TableRef ref(JsonNode rangeVar) {
@@ -794,24 +499,6 @@ final class Lineage {
         facts.operations.add(Operation.FUNCTION);
         facts.opaqueFunctions.add(schema == null ? name : schema + "." + name);
         return true;
-    }
-
-    /** {@code COPY table (columns) TO}: the table's rows, as {@code SELECT columns FROM table} would give them. */
-    List<Col> tableRows(JsonNode rangeVar, List<String> columns) {
-        Scope sc = new Scope(null, null);
-        rangeVar(sc, rangeVar);
-        Source s = sc.sources.getLast();
-        if (s.columns() == null) {
-            return List.of(new Col("*", Lin.OPAQUE));
-        }
-        if (columns.isEmpty()) {
-            return s.columns();
-        }
-        List<Col> out = new ArrayList<>();
-        for (String c : columns) {
-            out.add(new Col(c, s.column(c).orElse(Lin.OPAQUE)));
-        }
-        return out;
     }
 
     /** A subquery in an expression: its outputs, resolved with the enclosing query's scope as outer. */

@@ -250,7 +250,12 @@ public final class AccessReport {
                 }
                 JsonNode phi = d.get("phi_columns");
                 if (phi != null && phi.isObject()) {
-                    phi.properties().forEach(e -> phiTypes.add(e.getValue().asText()));
+                    // "ssn"; "lookup:ssn" or "join:ssn" for a column only compared by equality; or "ssn,lookup:ssn"
+                    phi.properties().forEach(e -> {
+                        for (String use : e.getValue().asText().split(",")) {
+                            phiTypes.add(use.substring(use.indexOf(':') + 1));
+                        }
+                    });
                 }
             } catch (IOException e) {
                 // a detail that is not JSON names nothing

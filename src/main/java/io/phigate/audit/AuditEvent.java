@@ -42,8 +42,9 @@ public sealed interface AuditEvent {
      */
     /**
      * A statement about to be forwarded. {@code tables} (relations it reads or writes) and {@code phiColumns} (the
-     * tagged columns its results derive from, with their PHI types) come from the gateway's analysis of the
-     * statement, and are null when the session's policy does not analyse statements.
+     * tagged columns its results derive from, with their PHI types, and the masked columns it looks up by equality,
+     * as {@code lookup:TYPE}: {@code ssn,lookup:ssn} when both) come from the gateway's analysis of the statement,
+     * and are null when the session's policy does not analyse statements.
      */
     record StatementRequested(Instant time, String sessionId, long statementId, String clientAddress, String upstream,
                               String issuer, String subject, Protocol protocol, String text, List<String> parameters,

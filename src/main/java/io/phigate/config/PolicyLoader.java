@@ -50,7 +50,7 @@ public final class PolicyLoader {
     private static final List<String> MASKING_KEYS = List.of("key_env", "key_file", "defaults");
     private static final List<String> OPERATOR_KEYS = List.of("operator", "keep", "max_days");
     private static final List<String> ROLE_KEYS = List.of("name", "match", "upstreams", "allow", "unmasked", "masking",
-            "justification", "row_limit", "windows", "group");
+            "justification", "row_limit", "windows", "group", "lookup");
     static final List<String> MATCH_KEYS = List.of("issuer", "subject", "claims");
     private static final List<String> ALLOW_KEYS = List.of("tables", "operations");
     private static final List<String> WINDOW_KEYS = List.of("days", "from", "to", "zone");
@@ -309,17 +309,8 @@ public final class PolicyLoader {
             Match match = match(r.section("match", true, MATCH_KEYS));
             List<String> upstreams = r.strings("upstreams", true);
             List<Role.Allow> allow = allows(r);
-            Set<PhiType> unmasked = EnumSet.noneOf(PhiType.class);
-            List<String> um = r.strings("unmasked", false);
-            if (um != null) {
-                for (String t : um) {
-                    try {
-                        unmasked.add(phiType(t));
-                    } catch (IllegalArgumentException e) {
-                        r.problem("unmasked", e.getMessage());
-                    }
-                }
-            }
+            Set<PhiType> unmasked = phiTypes(r, "unmasked");
+            Set<PhiType> lookup = phiTypes(r, "lookup");
             Map<PhiType, OperatorSpec> masking = operators(r.section("masking", false, null));
             Role.Justification justification = r.scalar("justification", false, Role.Justification.OPTIONAL,
                     "required or optional", text -> ConfigLoader.enumValue(Role.Justification.class, text));
@@ -331,12 +322,28 @@ public final class PolicyLoader {
                         + group + "\"");
             }
             if (name != null && match != null && upstreams != null) {
-                roles.add(new Role(name, match, upstreams, allow, Collections.unmodifiableSet(unmasked), masking,
+                roles.add(new Role(name, match, upstreams, allow, unmasked, masking,
                         justification == null ? Role.Justification.OPTIONAL : justification,
-                        rowLimit == null ? 0 : rowLimit, windows, group));
+                        rowLimit == null ? 0 : rowLimit, windows, group, lookup));
             }
         }
         return List.copyOf(roles);
+    }
+
+    /** A list of PHI types under {@code key}, each unknown one reported on its line; empty when absent. */
+    private Set<PhiType> phiTypes(Section r, String key) {
+        Set<PhiType> types = EnumSet.noneOf(PhiType.class);
+        List<String> names = r.strings(key, false);
+        if (names != null) {
+            for (String t : names) {
+                try {
+                    types.add(phiType(t));
+                } catch (IllegalArgumentException e) {
+                    r.problem(key, e.getMessage());
+                }
+            }
+        }
+        return Collections.unmodifiableSet(types);
     }
 
     private static java.net.URI webhook(String text) {

@@ -95,6 +95,23 @@ public final class SessionMasking {
         return Optional.ofNullable(tags.get(column));
     }
 
+    /** The column's PHI type when this session sees it masked; null when it is untagged or seen in clear. */
+    public PhiType maskedType(ColumnRef column) {
+        PhiType t = tags.get(column);
+        return t == null || policy.operatorFor(role, t).kind() == OperatorSpec.Kind.NONE ? null : t;
+    }
+
+    /** The lookups and joins by equality over masked PHI the statement makes ({@code lookup:TYPE}, {@code join:TYPE}). */
+    public Map<String, String> lookups(StatementAnalysis a) {
+        return io.phigate.policy.PredicateRule.lookups(a, catalog, this::maskedType,
+                role == null ? Set.of() : role.lookup());
+    }
+
+    /** The upstream's catalog as this session resolves names by it. */
+    public Catalog catalog() {
+        return catalog;
+    }
+
     /** True when the relation has a column tagged with a PHI type. */
     public boolean holdsPhi(TableRef t) {
         return phiTables.contains(t);
@@ -254,8 +271,10 @@ public final class SessionMasking {
                 as = type == null ? PhiType.FREE_TEXT : type;
             } else if (type != null) {
                 spec = policy.operatorFor(role, type);
-                if (!direct && spec.kind() == OperatorSpec.Kind.PARTIAL) {
-                    // Keeping the last characters of an expression (substr(ssn, 1, 5)) could keep all of it.
+                if (!direct && spec.kind() != OperatorSpec.Kind.NONE && spec.kind() != OperatorSpec.Kind.NULL) {
+                    // An operator is applied to the column's own value only: over an expression it would keep what
+                    // the expression moved into the kept part (reverse(zip) under zip3, day and month moved into the
+                    // year under year, a token of substr(ssn, i, 1) compared with the token of a chosen constant).
                     spec = OperatorSpec.REDACT;
                 }
             }

@@ -92,6 +92,7 @@ final class Exchange {
     private final long rowLimit;
     private final String roleName;
     private long rowsInResult;
+    private final CopyRows copyRows = new CopyRows();
     private boolean rowsWithheld;
     /** Null when this session masks nothing: every result streams through untouched. */
     private final SessionMasking masking;
@@ -245,7 +246,7 @@ final class Exchange {
 
     /** Streams a row ('D') or COPY data ('d') frame from the server to the client, masked where the plan says. */
     void forward(byte type, FrameReader upstream) throws IOException {
-        if (type == 'D' && rowLimit > 0 && ++rowsInResult > rowLimit) {
+        if (rowLimit > 0 && (type == 'D' || type == 'd' && copyRows.isRow(upstream)) && ++rowsInResult > rowLimit) {
             upstream.skipBody();
             rowsWithheld = true;
             return;
@@ -276,6 +277,10 @@ final class Exchange {
             body = results.maskFrame(type, body);
         }
         switch (type) {
+            case 'H' -> {
+                copyRows.start(body, head() == null ? null : head().shape);
+                writeFrame(type, body);
+            }
             case 'E' -> onError(body);
             case 'Z' -> {
                 writeFrame(type, body);

@@ -155,7 +155,7 @@ final class RequestForwarder {
         } catch (AuditUnavailableException e) {
             log.warn("session {}: a refusal could not be recorded: {}", sessionId, e.getMessage());
         }
-        exchange.respondLocally(MessageCodec.encode(ErrorCodes.error(refusal.sqlState(), refusal.message())));
+        exchange.respondLocally(MessageCodec.encode(refusal.error()));
         if (extended) {
             discardToSync = true;
         } else {

@@ -57,6 +57,7 @@ final class RequestRecords {
                             masking.typeOf(c).ifPresent(type -> phi.put(c.toString(), type.policyName()));
                         }
                     }
+                    masking.lookups(a).forEach((c, lookup) -> phi.merge(c, lookup, (x, y) -> x + "," + y));
                 }
             }
             tables = t.isEmpty() ? null : List.copyOf(t);

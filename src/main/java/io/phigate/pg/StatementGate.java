@@ -4,12 +4,15 @@ import io.phigate.mask.CopyMasker;
 import io.phigate.mask.PhiType;
 import io.phigate.mask.SessionMasking;
 import io.phigate.pg.message.ErrorCodes;
+import io.phigate.policy.FunctionAllowlist;
 import io.phigate.policy.PhiCatalog;
+import io.phigate.policy.PredicateRule;
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.RiskRules;
 import io.phigate.policy.Role;
 import io.phigate.sql.Operation;
 import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementFacts;
 import io.phigate.sql.StatementKind;
 import java.time.Clock;
 import java.util.List;
@@ -19,7 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.ToLongFunction;
-import java.util.regex.Pattern;
 
 /**
  * Decides, before anything is forwarded, whether a statement may run for this session: the masking rules that
@@ -38,17 +40,25 @@ final class StatementGate {
     private static final Set<String> VALUE_BEARING_CATALOG = Set.of("pg_stats", "pg_stats_ext", "pg_stats_ext_exprs",
             "pg_statistic", "pg_statistic_ext_data", "pg_stat_activity", "pg_stat_statements",
             "pg_prepared_statements", "pg_cursors");
-    private static final Pattern COPY_BINARY = Pattern.compile("(?is).*\\b(binary|format\\s*\\(?\\s*binary)\\b.*");
-    private static final Pattern COPY_CSV = Pattern.compile("(?is).*\\b(csv)\\b.*");
-    private static final Pattern COPY_OPTIONS = Pattern.compile(
-            "(?is).*\\b(delimiter|null|quote|escape|force_quote|force_not_null|force_null|encoding)\\b.*");
-    private static final Pattern COPY_HEADER = Pattern.compile("(?is).*\\bheader\\b.*");
+    /** The COPY options the masker reads output under; any other (delimiter, quote, null, encoding ...) is refused. */
+    private static final Set<String> MASKABLE_COPY_OPTIONS = Set.of("format", "header");
 
     /** The settings the gateway keeps and answers itself. */
     static final Set<String> KEPT_SETTINGS = Set.of("phigate.justification", "phigate.approval");
 
-    /** Why a statement is refused; null fields never reach the client. */
-    record Refusal(String sqlState, String message) {
+    /**
+     * Why a statement is refused; null fields never reach the client. {@code position} is the 1-based character
+     * position an ErrorResponse's P field carries (a syntax error's), 0 for none.
+     */
+    record Refusal(String sqlState, String message, int position) {
+        Refusal(String sqlState, String message) {
+            this(sqlState, message, 0);
+        }
+
+        /** The ErrorResponse the client gets. */
+        io.phigate.pg.message.BackendMessage.ErrorResponse error() {
+            return ErrorCodes.error(sqlState, message, position);
+        }
     }
 
     private final SessionMasking masking;
@@ -196,6 +206,12 @@ final class StatementGate {
     }
 
     private Refusal checkOne(StatementAnalysis a, String justification) {
+        if (a.syntaxError()) {
+            // The server's grammar rejects the text: answer as the server would, with its own message and position.
+            // A newer server might accept what PostgreSQL 15's grammar does not; phigate cannot judge it, so it is
+            // refused in every analysed session (decision 0034).
+            return new Refusal(StatementAnalysis.SYNTAX_ERROR, a.error(), a.errorPosition());
+        }
         String closed = io.phigate.policy.Admission.outsideWindows(role, java.time.Instant.now());
         if (closed != null && !isUtility(a)) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, closed);
@@ -244,10 +260,15 @@ final class StatementGate {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, (a.kind() == StatementKind.DO ? "DO blocks" : "CALL")
                     + " can read PHI where phigate cannot follow it; refused for a session that sees PHI masked");
         }
+        String denied = denyByDefault(a, phi);
+        if (denied != null) {
+            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, denied);
+        }
         for (String fn : a.opaqueFunctions()) {
             String f = fn.toLowerCase(Locale.ROOT);
             String bare = f.contains(".") ? f.substring(f.lastIndexOf('.') + 1) : f;
-            if (!phi.functions().contains(f) && !phi.functions().contains(bare)) {
+            boolean inVettedForm = a.facts() != StatementFacts.NONE && FunctionAllowlist.SETTINGS_FUNCTIONS.contains(f);
+            if (!inVettedForm && !phi.functions().contains(f) && !phi.functions().contains(bare)) {
                 return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "function " + fn + " may read PHI where phigate"
                         + " cannot follow it; a session that sees PHI masked may call only functions vetted in policy"
                         + " phi." + upstream + ".functions");
@@ -279,7 +300,7 @@ final class StatementGate {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "changing " + a.setting() + " is refused for a"
                     + " session that sees PHI masked: masking resolves names as the session started");
         }
-        if (a.kind() == StatementKind.COPY_TO && masking.touchesPhi(a) && copyFormat(a.text()) == null) {
+        if (a.kind() == StatementKind.COPY_TO && masking.touchesPhi(a) && copyFormat(a.facts().options()) == null) {
             return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "COPY of PHI is masked row by row in text or CSV"
                     + " format with default options only; binary format and custom delimiters, quotes or NULL"
                     + " strings are refused");
@@ -287,29 +308,55 @@ final class StatementGate {
         return null;
     }
 
+    /**
+     * The deny-by-default rules of a session that sees PHI masked (decision 0036): no route to the server's programs
+     * and files, only vetted functions and pg_catalog operators, no predicate over masked PHI beyond granted lookups.
+     */
+    private String denyByDefault(StatementAnalysis a, PhiCatalog phi) {
+        String endpoint = a.facts().copyEndpoint();
+        if ("PROGRAM".equals(endpoint) || "FILE".equals(endpoint)) {
+            return "COPY " + (endpoint.equals("PROGRAM") ? "to or from a program" : "to or from a server file")
+                    + " runs on the database server, out of phigate's sight; refused for a session that sees PHI"
+                    + " masked (use COPY ... TO STDOUT or FROM STDIN)";
+        }
+        String function = FunctionAllowlist.builtIn().refusal(a, masking.catalog(), phi.functions(), upstream);
+        if (function != null) {
+            return function;
+        }
+        return PredicateRule.refusal(a, masking.catalog(), masking::maskedType,
+                role == null ? Set.of() : role.lookup(), role == null ? null : role.name());
+    }
+
     private static boolean isUtility(StatementAnalysis a) {
         return a.parsed() && !a.operations().isEmpty() && a.operations().stream().allMatch(o -> o == Operation.UTILITY)
                 || a.kind() == StatementKind.EMPTY;
     }
 
-    /** The COPY output format the masker can parse, or null when it cannot. */
+    /** The COPY output format the masker can parse, or null when it cannot; read from the statement's own text. */
     static CopyMasker.Format copyFormat(String text) {
-        if (text == null) {
-            return null;
-        }
-        String tail = copyOptions(text);
-        if (COPY_BINARY.matcher(tail).matches() || COPY_OPTIONS.matcher(tail).matches()) {
-            return null;
-        }
-        return COPY_CSV.matcher(tail).matches() ? CopyMasker.Format.CSV : CopyMasker.Format.TEXT;
+        return text == null ? null : copyFormat(io.phigate.sql.SqlAnalyzer.copyOptions(text));
     }
 
+    /**
+     * The COPY output format the masker can parse from the options as the server's grammar read them, or null:
+     * only {@code format} (text or csv, compared as the server compares them, case-sensitively) and
+     * {@code header}; a quoted or differently spelled name the server would refuse is refused here too.
+     */
+    static CopyMasker.Format copyFormat(Map<String, String> options) {
+        if (options == null || !MASKABLE_COPY_OPTIONS.containsAll(options.keySet())) {
+            return null;
+        }
+        String format = options.getOrDefault("format", "text");
+        return switch (format) {
+            case "text" -> CopyMasker.Format.TEXT;
+            case "csv" -> CopyMasker.Format.CSV;
+            default -> null;
+        };
+    }
+
+    /** True when a COPY's output starts with a header line (HEADER, HEADER true/on/1, as the server reads it). */
     static boolean copyHeader(String text) {
-        return text != null && COPY_HEADER.matcher(copyOptions(text)).matches();
-    }
-
-    /** What follows {@code TO STDOUT} in a COPY: its output options. */
-    private static String copyOptions(String text) {
-        return text.replaceFirst("(?is)^.*?\\bto\\s+stdout\\b", "");
+        Map<String, String> options = text == null ? null : io.phigate.sql.SqlAnalyzer.copyOptions(text);
+        return options != null && options.containsKey("header") && isOn(options.get("header"));
     }
 }

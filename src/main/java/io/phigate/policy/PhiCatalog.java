@@ -14,8 +14,9 @@ import java.util.Set;
  * @param discoverComments  also take tags from {@code COMMENT ON COLUMN ... IS 'phi:TYPE'} in the database
  * @param subjects          per table, the column that identifies the patient a row is about (keys the per-patient
  *                          date shift)
- * @param functions         functions vetted as safe for roles that see PHI masked (qualified {@code schema.name}
- *                          or bare built-in names); any other non-built-in function is refused for those roles
+ * @param functions         functions (and operators outside pg_catalog) vetted for roles that see PHI masked beyond
+ *                          phigate's own list ({@link FunctionAllowlist}), as {@code schema.name} or a bare name; any
+ *                          other function is refused for those roles
  * @param unparsed          what happens to a statement the analyser cannot parse
  * @param copyOut           what happens to COPY ... TO STDOUT of PHI in a format the gateway cannot mask
  * @param detection         content detection over values not declared PHI

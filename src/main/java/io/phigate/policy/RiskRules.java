@@ -3,6 +3,7 @@ package io.phigate.policy;
 import io.phigate.mask.PhiType;
 import io.phigate.sql.SqlAnalyzer;
 import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementFacts;
 import io.phigate.sql.StatementKind;
 import io.phigate.sql.TableRef;
 import java.time.Instant;
@@ -124,15 +125,14 @@ public final class RiskRules {
         if (!w.tables().isEmpty() && relations(s).stream().noneMatch(t -> matchesAny(w.tables(), t))) {
             return false;
         }
-        if (w.noWhere() && !((s.kind() == StatementKind.DELETE || s.kind() == StatementKind.UPDATE)
-                && SqlAnalyzer.lacksWhere(s.text()))) {
+        if (w.noWhere() && !unfilteredWrite(s)) {
             return false;
         }
         if (w.phi() && !facts.touchesPhi(s)) {
             return false;
         }
         if (w.phiWithoutLimit() && !(s.kind() == StatementKind.SELECT && !facts.phiRead(s).isEmpty()
-                && !SqlAnalyzer.hasLimit(s.text()))) {
+                && unlimited(s))) {
             return false;
         }
         if (w.unmaskedPhi() != null && facts.unmaskedRead(s).stream().noneMatch(w.unmaskedPhi()::contains)) {
@@ -147,6 +147,25 @@ public final class RiskRules {
             return estimate < 0 || estimate > w.rowsOver();
         }
         return true;
+    }
+
+    /**
+     * An UPDATE or DELETE without WHERE anywhere in the statement, a CTE's included, as the parse tree shows it. An
+     * analysis made without the parse tree ({@link StatementFacts#NONE}) is judged on its text, top level only.
+     */
+    static boolean unfilteredWrite(StatementAnalysis s) {
+        if (s.facts() != StatementFacts.NONE) {
+            return s.facts().unfilteredWrite();
+        }
+        return (s.kind() == StatementKind.DELETE || s.kind() == StatementKind.UPDATE) && SqlAnalyzer.lacksWhere(s.text());
+    }
+
+    /** No effective row limit: none, {@code LIMIT ALL} and {@code LIMIT NULL} alike (text only without facts). */
+    static boolean unlimited(StatementAnalysis s) {
+        if (s.facts() != StatementFacts.NONE) {
+            return s.facts().unlimited();
+        }
+        return !SqlAnalyzer.hasLimit(s.text());
     }
 
     private static Set<TableRef> relations(StatementAnalysis s) {

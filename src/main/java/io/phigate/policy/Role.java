@@ -22,10 +22,19 @@ import java.util.Set;
  * @param windows       when it may connect or run statements (empty: any time)
  * @param group         for ephemeral credentials: the database group role its session user joins (null: the
  *                      upstream's default group)
+ * @param lookup        PHI types it sees masked but may look up by equality with a constant or parameter in a
+ *                      WHERE ({@link PredicateRule}); empty: none
  */
 public record Role(String name, Match match, List<String> upstreams, List<Allow> allow, Set<PhiType> unmasked,
                    Map<PhiType, OperatorSpec> masking, Justification justification, long rowLimit,
-                   List<TimeWindow> windows, String group) {
+                   List<TimeWindow> windows, String group, Set<PhiType> lookup) {
+
+    /** A role that may look nothing up by PHI. */
+    public Role(String name, Match match, List<String> upstreams, List<Allow> allow, Set<PhiType> unmasked,
+                Map<PhiType, OperatorSpec> masking, Justification justification, long rowLimit,
+                List<TimeWindow> windows, String group) {
+        this(name, match, upstreams, allow, unmasked, masking, justification, rowLimit, windows, group, Set.of());
+    }
 
     public enum Justification { REQUIRED, OPTIONAL }
 

@@ -1,129 +1,133 @@
 package io.phigate.sql;
 
-import java.util.List;
-import java.util.Locale;
-import java.util.Set;
+import static io.phigate.sql.Tree.body;
+import static io.phigate.sql.Tree.list;
+import static io.phigate.sql.Tree.text;
+import static io.phigate.sql.Tree.type;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
 
 /**
  * DDL that builds a route for data inside the server, out of phigate's sight: code that runs there (functions,
- * procedures, triggers, rules, event triggers, aggregates, operators, casts, languages, extensions), ways out of it
- * (publications, subscriptions, foreign servers and tables), the column comments masking reads tags from, and
- * access for other principals who would read the data without phigate (GRANT, roles, row security policies,
- * default privileges). A trigger an agent writes copies {@code NEW.ssn} into a table nobody tagged on the next
- * UPDATE; no statement the agent sends afterwards names the PHI column, so lineage has nothing to follow.
+ * procedures, triggers, rules, event triggers, aggregates, operators, casts, transforms, conversions, languages,
+ * extensions), ways out of it (publications, subscriptions, foreign servers, wrappers and tables), the column
+ * comments masking reads tags from, the server's own configuration (ALTER SYSTEM), and access for other
+ * principals who would read the data without phigate (GRANT, roles, row security policies, default privileges).
+ * A trigger an agent writes copies {@code NEW.ssn} into a table nobody tagged on the next UPDATE; no statement
+ * the agent sends afterwards names the PHI column, so lineage has nothing to follow.
+ *
+ * <p>Read from the statement's parse-tree node, so comments, quoting and case cannot hide the form.
  */
 final class DataRoutes {
-    /**
-     * What may follow CREATE [OR REPLACE] [CONSTRAINT | TRUSTED | PROCEDURAL] or ALTER. DATABASE: CREATE DATABASE
-     * ... TEMPLATE copies every table to a database phigate does not serve, and ALTER DATABASE ... SET changes the
-     * search path later sessions resolve names by.
-     */
-    private static final Set<String> OBJECTS = Set.of("function", "procedure", "routine", "trigger", "rule", "event",
-            "aggregate", "operator", "cast", "transform", "language", "extension", "publication", "subscription",
-            "server", "foreign", "policy", "role", "group", "default", "database");
+    /** Statement nodes that are routes whatever they hold, with the form a refusal names. */
+    private static final Map<String, String> ROUTES = Map.ofEntries(
+            Map.entry("CommentStmt", "COMMENT ON"),
+            Map.entry("SecLabelStmt", "SECURITY LABEL"),
+            Map.entry("ImportForeignSchemaStmt", "IMPORT FOREIGN SCHEMA"),
+            Map.entry("CreateTrigStmt", "CREATE TRIGGER"),
+            Map.entry("RuleStmt", "CREATE RULE"),
+            Map.entry("CreateEventTrigStmt", "CREATE EVENT"),
+            Map.entry("AlterEventTrigStmt", "ALTER EVENT"),
+            Map.entry("CreatePLangStmt", "CREATE LANGUAGE"),
+            Map.entry("CreatePublicationStmt", "CREATE PUBLICATION"),
+            Map.entry("AlterPublicationStmt", "ALTER PUBLICATION"),
+            Map.entry("CreateSubscriptionStmt", "CREATE SUBSCRIPTION"),
+            Map.entry("AlterSubscriptionStmt", "ALTER SUBSCRIPTION"),
+            Map.entry("CreateForeignServerStmt", "CREATE SERVER"),
+            Map.entry("AlterForeignServerStmt", "ALTER SERVER"),
+            Map.entry("CreateForeignTableStmt", "CREATE FOREIGN"),
+            Map.entry("CreateFdwStmt", "CREATE FOREIGN"),
+            Map.entry("AlterFdwStmt", "ALTER FOREIGN"),
+            Map.entry("CreateUserMappingStmt", "CREATE USER MAPPING"),
+            Map.entry("AlterUserMappingStmt", "ALTER USER MAPPING"),
+            Map.entry("CreateExtensionStmt", "CREATE EXTENSION"),
+            Map.entry("AlterExtensionStmt", "ALTER EXTENSION"),
+            Map.entry("AlterExtensionContentsStmt", "ALTER EXTENSION"),
+            Map.entry("CreateCastStmt", "CREATE CAST"),
+            Map.entry("CreateTransformStmt", "CREATE TRANSFORM"),
+            Map.entry("CreateConversionStmt", "CREATE CONVERSION"),
+            Map.entry("CreatePolicyStmt", "CREATE POLICY"),
+            Map.entry("AlterPolicyStmt", "ALTER POLICY"),
+            Map.entry("AlterRoleStmt", "ALTER ROLE"),
+            Map.entry("AlterRoleSetStmt", "ALTER ROLE"),
+            Map.entry("AlterDefaultPrivilegesStmt", "ALTER DEFAULT"),
+            Map.entry("CreatedbStmt", "CREATE DATABASE"),
+            Map.entry("AlterDatabaseStmt", "ALTER DATABASE"),
+            Map.entry("AlterDatabaseSetStmt", "ALTER DATABASE"),
+            Map.entry("AlterDatabaseRefreshCollStmt", "ALTER DATABASE"),
+            Map.entry("AlterSystemStmt", "ALTER SYSTEM"));
+
+    /** Object types (ALTER ... RENAME / OWNER TO / SET SCHEMA / DEPENDS ON) whose change is a route. */
+    private static final Map<String, String> OBJECTS = Map.ofEntries(
+            Map.entry("OBJECT_FUNCTION", "FUNCTION"), Map.entry("OBJECT_PROCEDURE", "PROCEDURE"),
+            Map.entry("OBJECT_ROUTINE", "ROUTINE"), Map.entry("OBJECT_TRIGGER", "TRIGGER"),
+            Map.entry("OBJECT_RULE", "RULE"), Map.entry("OBJECT_EVENT_TRIGGER", "EVENT"),
+            Map.entry("OBJECT_AGGREGATE", "AGGREGATE"), Map.entry("OBJECT_OPERATOR", "OPERATOR"),
+            Map.entry("OBJECT_LANGUAGE", "LANGUAGE"), Map.entry("OBJECT_EXTENSION", "EXTENSION"),
+            Map.entry("OBJECT_PUBLICATION", "PUBLICATION"), Map.entry("OBJECT_SUBSCRIPTION", "SUBSCRIPTION"),
+            Map.entry("OBJECT_FOREIGN_SERVER", "SERVER"), Map.entry("OBJECT_FOREIGN_TABLE", "FOREIGN"),
+            Map.entry("OBJECT_FDW", "FOREIGN"), Map.entry("OBJECT_POLICY", "POLICY"),
+            Map.entry("OBJECT_ROLE", "ROLE"), Map.entry("OBJECT_DATABASE", "DATABASE"),
+            // A renamed schema takes its tables out from under the policy's schema.table.column tags.
+            Map.entry("OBJECT_SCHEMA", "SCHEMA"), Map.entry("OBJECT_CAST", "CAST"),
+            Map.entry("OBJECT_TRANSFORM", "TRANSFORM"), Map.entry("OBJECT_CONVERSION", "CONVERSION"));
 
     private DataRoutes() {
     }
 
-    /**
-     * The statement's form in upper case ({@code "CREATE TRIGGER"}, {@code "COMMENT ON"}) when it builds such a
-     * route, or null. Reads the statement's tokens, so comments, quoting and case do not hide the form. Called by
-     * {@link SqlAnalyzer} once per statement text, with the tokens it has already read.
-     */
-    static String of(List<Lexer.Token> t) {
-        int i = 0;
-        while (i < t.size() && t.get(i).isSymbol("(")) {
-            i++;
+    /** The statement's form ({@code "CREATE TRIGGER"}) when the node builds such a route, or null. */
+    static String of(JsonNode node) {
+        String type = type(node);
+        JsonNode b = body(node);
+        String fixed = ROUTES.get(type);
+        if (fixed != null) {
+            return fixed;
         }
-        if (i >= t.size() || t.get(i).type() != Lexer.Type.WORD) {
-            return null;
-        }
-        String first = t.get(i).value();
-        switch (first) {
-            case "comment" -> {
-                return "COMMENT ON";
-            }
-            case "grant" -> {
-                return "GRANT";
-            }
-            case "security" -> {
-                return word(t, i + 1, "label") ? "SECURITY LABEL" : null;
-            }
-            case "import" -> {
-                return word(t, i + 1, "foreign") ? "IMPORT FOREIGN SCHEMA" : null;
-            }
-            case "create", "alter" -> {
-                int j = i + 1;
-                if (first.equals("create") && word(t, j, "or") && word(t, j + 1, "replace")) {
-                    j += 2;
+        return switch (type) {
+            case "GrantStmt", "GrantRoleStmt" -> b.path("is_grant").asBoolean(false) ? "GRANT" : null;
+            case "CreateFunctionStmt" -> b.path("is_procedure").asBoolean(false) ? "CREATE PROCEDURE"
+                    : "CREATE FUNCTION";
+            case "AlterFunctionStmt" -> "ALTER " + OBJECTS.getOrDefault(text(b, "objtype"), "FUNCTION");
+            case "DefineStmt" -> switch (String.valueOf(text(b, "kind"))) {
+                case "OBJECT_AGGREGATE" -> "CREATE AGGREGATE";
+                case "OBJECT_OPERATOR" -> "CREATE OPERATOR";
+                default -> null;
+            };
+            case "CreateRoleStmt" -> switch (String.valueOf(text(b, "stmt_type"))) {
+                case "ROLESTMT_USER" -> "CREATE USER";
+                case "ROLESTMT_GROUP" -> "CREATE GROUP";
+                default -> "CREATE ROLE";
+            };
+            case "RenameStmt" -> alterOf(text(b, "renameType"));
+            case "AlterOwnerStmt", "AlterObjectSchemaStmt", "AlterObjectDependsStmt" -> alterOf(text(b, "objectType"));
+            case "CreateSchemaStmt" -> {
+                String route = null;
+                for (JsonNode e : list(b, "schemaElts")) {
+                    // CREATE SCHEMA s CREATE TRIGGER ... ON public.patients: the subcommands reach other schemas.
+                    route = type(e).equals("GrantStmt") ? "CREATE SCHEMA with GRANT"
+                            : route == null ? "CREATE SCHEMA with CREATE" : route;
                 }
-                if (first.equals("create")) {
-                    String nested = nestedRoute(t, j);
-                    if (nested != null) {
-                        return nested;
-                    }
-                }
-                while (word(t, j, "constraint") || word(t, j, "trusted") || word(t, j, "procedural")) {
-                    j++;
-                }
-                if (j < t.size() && t.get(j).type() == Lexer.Type.WORD && OBJECTS.contains(t.get(j).value())) {
-                    return (first + " " + t.get(j).value()).toUpperCase(Locale.ROOT);
-                }
-                if (first.equals("alter") && word(t, j, "schema")) {
-                    // A renamed schema takes its tables out from under the policy's schema.table.column tags.
-                    return "ALTER SCHEMA";
-                }
-                if (word(t, j, "user")) {
-                    return (first + (word(t, j + 1, "mapping") ? " USER MAPPING" : " USER")).toUpperCase(Locale.ROOT);
-                }
-                return null;
+                yield route;
             }
-            default -> {
-                return null;
-            }
-        }
+            case "CreateStmt" -> b.has("partbound") ? "CREATE TABLE ... PARTITION OF"
+                    // Rows written to a tagged parent would land in an untagged child, and the reverse.
+                    : b.has("inhRelations") ? "CREATE TABLE ... INHERITS" : null;
+            // A table filled from a prepared statement, whose lineage this statement does not show.
+            case "CreateTableAsStmt" -> type(b.path("query")).equals("ExecuteStmt") ? "CREATE TABLE ... AS EXECUTE"
+                    : null;
+            default -> null;
+        };
     }
 
-    /**
-     * Routes inside a CREATE that names no route object first: a schema created with subcommands (CREATE SCHEMA s
-     * CREATE TRIGGER ... ON public.patients), a table that becomes a partition or child of another (rows written to
-     * a tagged parent would land in an untagged table), and a table filled from a prepared statement, whose
-     * lineage this text does not show (CREATE TABLE t AS EXECUTE p).
-     */
-    private static String nestedRoute(List<Lexer.Token> t, int from) {
-        boolean schema = word(t, from, "schema");
-        boolean table = false;
-        for (int k = from; k < t.size() && k <= from + 3; k++) {
-            table |= word(t, k, "table");
-        }
-        for (int k = from + 1; k < t.size(); k++) {
-            if (schema && (t.get(k).is("create") || t.get(k).is("grant"))) {
-                return "CREATE SCHEMA with " + t.get(k).value().toUpperCase(Locale.ROOT);
-            }
-            if (table && t.get(k).is("partition") && word(t, k + 1, "of")) {
-                return "CREATE TABLE ... PARTITION OF";
-            }
-            if (table && t.get(k).is("inherits")) {
-                return "CREATE TABLE ... INHERITS";
-            }
-            if (table && t.get(k).is("as") && word(t, k + 1, "execute")) {
-                return "CREATE TABLE ... AS EXECUTE";
-            }
-        }
-        return null;
+    private static String alterOf(String objectType) {
+        String object = OBJECTS.get(objectType);
+        return object == null ? null : "ALTER " + object;
     }
 
-    /** True when the statement's first word is ALTER (comments and parentheses before it skipped). */
-    static boolean isAlter(List<Lexer.Token> t) {
-        for (Lexer.Token k : t) {
-            if (!k.isSymbol("(")) {
-                return k.is("alter");
-            }
-        }
-        return false;
-    }
-
-    private static boolean word(List<Lexer.Token> t, int i, String w) {
-        return i < t.size() && t.get(i).is(w);
+    /** True for an ALTER of any kind (its relation, if any, is in the analysis's writes). */
+    static boolean isAlter(JsonNode node) {
+        String type = type(node);
+        return type.startsWith("Alter") || type.equals("RenameStmt");
     }
 }

@@ -1,27 +1,31 @@
 package io.phigate.sql;
 
-import io.phigate.sql.Lexer.Token;
-import io.phigate.sql.Lexer.Type;
+import static io.phigate.sql.Tree.body;
+import static io.phigate.sql.Tree.is;
+import static io.phigate.sql.Tree.list;
+import static io.phigate.sql.Tree.names;
+import static io.phigate.sql.Tree.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Which column each bound parameter ({@code $n}) of a statement is compared with or written to, as far as the
- * tokens show it: {@code col = $1} (and the other comparisons, LIKE, ILIKE), {@code $1 = col},
- * {@code col IN ($1, $2)}, {@code UPDATE ... SET col = $1} and {@code INSERT INTO t (a, b) VALUES ($1, $2)}. A
- * parameter used anywhere else, or against two different columns, or against a name that more than one of the
- * statement's relations has, or against a view's column, is unknown (null): the caller must treat its value as
- * PHI.
+ * Which column each bound parameter ({@code $n}) of a statement is compared with or written to, read from the
+ * statement's parse tree: {@code col = $1} (and the other comparisons, LIKE, ILIKE), {@code $1 = col},
+ * {@code col IN ($1, $2)}, {@code UPDATE ... SET col = $1} and {@code INSERT INTO t (a, b) VALUES ($1, $2)}, each
+ * parameter perhaps cast. A parameter used anywhere else, or against two different columns, or against a name
+ * that more than one of the statement's relations has, or against a view's column, is unknown (null): the caller
+ * must treat its value as PHI.
  */
 public final class ParameterColumns {
     /** Marks a parameter already seen against a different column: unknown however often it is seen again. */
     private static final ColumnRef CONFLICT = new ColumnRef("", "", "");
+    private static final Set<String> COMPARISONS = Set.of("=", "<>", "!=", "<", ">", "<=", ">=");
 
     private ParameterColumns() {
     }
@@ -31,196 +35,178 @@ public final class ParameterColumns {
         if (a == null || !a.parsed()) {
             return List.of();
         }
-        List<Token> t = Lexer.tokens(a.text());
+        PgGrammar.Parsed p = PgGrammar.parse(a.text());
+        if (!p.ok() || p.statements().size() != 1) {
+            return List.of();
+        }
         Set<TableRef> relations = new LinkedHashSet<>(a.writes());
         relations.addAll(a.reads());
-        Map<Integer, ColumnRef> inserted = insertColumns(t, relations, catalog);
+        Walk w = new Walk(relations, catalog);
+        w.node(p.statements().getFirst().tree());
+        List<ColumnRef> out = new ArrayList<>(w.out.length);
+        for (ColumnRef c : w.out) {
+            out.add(c == CONFLICT ? null : c);
+        }
+        return out;
+    }
+
+    /** One pass over the tree: every ParamRef gets the column it meets, or CONFLICT. */
+    private static final class Walk {
+        final Set<TableRef> relations;
+        final Catalog catalog;
         ColumnRef[] out = new ColumnRef[0];
-        for (int i = 0; i < t.size(); i++) {
-            if (t.get(i).type() != Type.PARAM) {
-                continue;
+        /** Parameters already paired with a column, which the walk below them must not meet again. */
+        final Set<JsonNode> met = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+        Walk(Set<TableRef> relations, Catalog catalog) {
+            this.relations = relations;
+            this.catalog = catalog;
+        }
+
+        void node(JsonNode n) {
+            if (n == null || n.isMissingNode()) {
+                return;
             }
-            int n;
-            try {
-                n = Integer.parseInt(t.get(i).value().substring(1));
-            } catch (NumberFormatException e) {
-                continue;
+            if (n.isArray()) {
+                n.forEach(this::node);
+                return;
             }
+            if (!n.isObject()) {
+                return;
+            }
+            if (is(n, "ParamRef")) {
+                if (!met.contains(n)) {
+                    meet(n, null);
+                }
+                return;
+            }
+            if (is(n, "A_Expr") && comparison(body(n))) {
+                return;
+            }
+            if (is(n, "UpdateStmt") || is(n, "InsertStmt")) {
+                assignments(n);
+            }
+            n.elements().forEachRemaining(this::node);
+        }
+
+        /** Handles {@code col op $n}, {@code $n op col} and {@code col IN ($1, $2)}; false for anything else. */
+        private boolean comparison(JsonNode e) {
+            String kind = String.valueOf(text(e, "kind"));
+            String op = Tree.last(names(list(e, "name")));
+            boolean compare = (kind.equals("AEXPR_OP") && COMPARISONS.contains(op) && Tree.schemaOf(names(list(e, "name"))) == null)
+                    || kind.equals("AEXPR_LIKE") || kind.equals("AEXPR_ILIKE");
+            JsonNode l = uncast(e.path("lexpr"));
+            JsonNode r = uncast(e.path("rexpr"));
+            if (compare && is(l, "ColumnRef") && is(r, "ParamRef")) {
+                meet(r, column(l));
+                return true;
+            }
+            if (compare && is(r, "ColumnRef") && is(l, "ParamRef")) {
+                meet(l, column(r));
+                return true;
+            }
+            if (kind.equals("AEXPR_IN") && is(l, "ColumnRef") && is(e.path("rexpr"), "List")) {
+                List<JsonNode> items = list(body(e.path("rexpr")), "items");
+                if (items.stream().allMatch(i -> is(uncast(i), "ParamRef"))) {
+                    ColumnRef c = column(l);
+                    items.forEach(i -> meet(uncast(i), c));
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** UPDATE ... SET col = $n and INSERT ... (cols) VALUES ($n, ...): the target column, when plainly one. */
+        private void assignments(JsonNode stmt) {
+            JsonNode b = body(stmt);
+            Optional<Relation> rel = table(b.path("relation"));
+            if (rel.isEmpty()) {
+                return;
+            }
+            if (is(stmt, "UpdateStmt")) {
+                for (JsonNode t : list(b, "targetList")) {
+                    JsonNode rt = body(t);
+                    JsonNode v = uncast(rt.path("val"));
+                    if (is(v, "ParamRef") && !rt.has("indirection")) {
+                        meet(v, columnOf(rel.get(), text(rt, "name")));
+                    }
+                }
+                return;
+            }
+            List<String> cols = new ArrayList<>();
+            for (JsonNode c : list(b, "cols")) {
+                cols.add(body(c).has("indirection") ? null : text(body(c), "name"));
+            }
+            JsonNode select = body(b.path("selectStmt"));
+            for (JsonNode row : list(select, "valuesLists")) {
+                List<JsonNode> items = list(body(row), "items");
+                for (int i = 0; i < items.size() && i < cols.size(); i++) {
+                    JsonNode v = uncast(items.get(i));
+                    if (is(v, "ParamRef") && cols.get(i) != null) {
+                        meet(v, columnOf(rel.get(), cols.get(i)));
+                    }
+                }
+            }
+        }
+
+        private void meet(JsonNode param, ColumnRef c) {
+            met.add(param);
+            int n = body(param).path("number").asInt(0);
             if (n < 1 || n > 65_535) {
-                continue;
+                return;
             }
             if (n > out.length) {
                 out = Arrays.copyOf(out, n);
             }
-            ColumnRef c = inserted.containsKey(i) ? inserted.get(i) : resolve(columnBeside(t, i), relations, catalog);
             // Used once where no column is known, or against two columns: unknown, whatever else it meets.
             out[n - 1] = c == null ? CONFLICT : out[n - 1] == null || out[n - 1].equals(c) ? c : CONFLICT;
         }
-        List<ColumnRef> list = new ArrayList<>(out.length);
-        for (ColumnRef c : out) {
-            list.add(c == CONFLICT ? null : c);
-        }
-        return list;
-    }
 
-    /** The (qualifier, column) a parameter at {@code i} is compared with, or null. */
-    private static String[] columnBeside(List<Token> t, int i) {
-        int left = operatorBefore(t, i);
-        if (left >= 0) {
-            String[] name = nameEndingAt(t, left - 1);
-            if (name != null) {
-                return name;
+        /** The one column of the statement's plain tables with this name (and qualifier, when it names one). */
+        private ColumnRef column(JsonNode columnRef) {
+            List<String> parts = names(list(body(columnRef), "fields"));
+            if (parts.contains(null) || parts.size() > 2) {
+                return null;
             }
-        }
-        int j = i + 1;
-        while (j + 1 < t.size() && t.get(j).isSymbol("::")) {
-            j += 2; // $1::text = col
-        }
-        int right = operatorAfter(t, j);
-        if (right >= 0 && right < t.size() && t.get(right).isName()) {
-            if (right + 2 < t.size() && t.get(right + 1).isSymbol(".") && t.get(right + 2).isName()) {
-                return new String[]{t.get(right).value(), t.get(right + 2).value()};
-            }
-            return new String[]{null, t.get(right).value()};
-        }
-        // col IN ($1, $2, ...): walk back over the list to its opening parenthesis
-        int k = i - 1;
-        while (k >= 1 && t.get(k).isSymbol(",") && t.get(k - 1).type() == Type.PARAM) {
-            k -= 2;
-        }
-        if (k >= 1 && t.get(k).isSymbol("(") && t.get(k - 1).is("in")) {
-            int end = k - 2;
-            if (end >= 0 && t.get(end).is("not")) {
-                end--;
-            }
-            return nameEndingAt(t, end);
-        }
-        return null;
-    }
-
-    /** Index of the first token of a comparison ending just before {@code i}, or -1. */
-    private static int operatorBefore(List<Token> t, int i) {
-        if (i >= 1 && (t.get(i - 1).is("like") || t.get(i - 1).is("ilike"))) {
-            return i - 1;
-        }
-        int k = i - 1;
-        while (k >= 0 && k >= i - 2 && isComparisonChar(t.get(k))) {
-            k--;
-        }
-        return k < i - 1 ? k + 1 : -1;
-    }
-
-    /** Index of the first token after a comparison starting at {@code j}, or -1. */
-    private static int operatorAfter(List<Token> t, int j) {
-        if (j < t.size() && (t.get(j).is("like") || t.get(j).is("ilike"))) {
-            return j + 1;
-        }
-        int k = j;
-        while (k < t.size() && k < j + 2 && isComparisonChar(t.get(k))) {
-            k++;
-        }
-        return k > j ? k : -1;
-    }
-
-    private static boolean isComparisonChar(Token token) {
-        return token.isSymbol("=") || token.isSymbol("<") || token.isSymbol(">") || token.isSymbol("!");
-    }
-
-    /**
-     * Only a plain table's columns are named: a view's column may derive from PHI that the PHI catalog tags on
-     * the base table, so a parameter compared with it stays unknown.
-     */
-    private static Optional<Relation> table(Catalog catalog, TableRef r) {
-        return catalog.relation(r.schema(), r.table()).filter(rel -> rel.kind() == Relation.Kind.TABLE);
-    }
-
-    /** {@code col} or {@code q.col} ending at token {@code end}. */
-    private static String[] nameEndingAt(List<Token> t, int end) {
-        if (end < 0 || !t.get(end).isName()) {
-            return null;
-        }
-        if (end >= 2 && t.get(end - 1).isSymbol(".") && t.get(end - 2).isName()) {
-            return new String[]{t.get(end - 2).value(), t.get(end).value()};
-        }
-        return new String[]{null, t.get(end).value()};
-    }
-
-    /** The one column of the statement's relations with this name (and qualifier, when it names a relation). */
-    private static ColumnRef resolve(String[] name, Set<TableRef> relations, Catalog catalog) {
-        if (name == null) {
-            return null;
-        }
-        ColumnRef found = null;
-        boolean qualifierIsRelation = name[0] != null && relations.stream().anyMatch(r -> r.table().equals(name[0]));
-        for (TableRef r : relations) {
-            if (qualifierIsRelation && !r.table().equals(name[0])) {
-                continue;
-            }
-            Optional<Relation> rel = table(catalog, r);
-            if (rel.isPresent() && rel.get().columns().contains(name[1])) {
-                if (found != null) {
-                    return null; // ambiguous
+            String name = parts.getLast();
+            String qualifier = parts.size() == 2 ? parts.getFirst() : null;
+            boolean qualifierIsRelation = qualifier != null
+                    && relations.stream().anyMatch(r -> r.table().equals(qualifier));
+            ColumnRef found = null;
+            for (TableRef r : relations) {
+                if (qualifierIsRelation && !r.table().equals(qualifier)) {
+                    continue;
                 }
-                found = new ColumnRef(rel.get().schema(), rel.get().name(), name[1]);
+                Optional<Relation> rel = catalog.relation(r.schema(), r.table())
+                        .filter(x -> x.kind() == Relation.Kind.TABLE);
+                if (rel.isPresent() && rel.get().columns().contains(name)) {
+                    if (found != null) {
+                        return null; // ambiguous
+                    }
+                    found = new ColumnRef(rel.get().schema(), rel.get().name(), name);
+                }
             }
+            return found;
         }
-        return found;
-    }
 
-    /**
-     * {@code INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)}: the token index of each parameter that is a whole
-     * value (perhaps cast), to the column it is written to.
-     */
-    private static Map<Integer, ColumnRef> insertColumns(List<Token> t, Set<TableRef> relations, Catalog catalog) {
-        Map<Integer, ColumnRef> out = new HashMap<>();
-        if (t.size() < 4 || !t.get(0).is("insert") || !t.get(1).is("into")) {
-            return out;
+        /**
+         * Only a plain table's columns are named: a view's column may derive from PHI that the PHI catalog tags on
+         * the base table, so a parameter written to it stays unknown.
+         */
+        private Optional<Relation> table(JsonNode rangeVar) {
+            return catalog.relation(text(rangeVar, "schemaname"), text(rangeVar, "relname"))
+                    .filter(r -> r.kind() == Relation.Kind.TABLE);
         }
-        String[] name = t.get(3).isSymbol(".") && t.size() > 4 ? new String[]{t.get(2).value(), t.get(4).value()}
-                : new String[]{null, t.get(2).value()};
-        int i = name[0] == null ? 3 : 5;
-        if (i < t.size() && t.get(i).is("as")) {
-            i += 2;
+
+        private static ColumnRef columnOf(Relation r, String column) {
+            return column != null && r.columns().contains(column) ? new ColumnRef(r.schema(), r.name(), column) : null;
         }
-        if (i >= t.size() || !t.get(i).isSymbol("(")) {
-            return out;
-        }
-        List<String> columns = new ArrayList<>();
-        for (i++; i < t.size() && !t.get(i).isSymbol(")"); i++) {
-            if (t.get(i).isName()) {
-                columns.add(t.get(i).value());
+
+        private static JsonNode uncast(JsonNode e) {
+            while (is(e, "TypeCast")) {
+                e = body(e).path("arg");
             }
+            return e;
         }
-        if (++i >= t.size() || !t.get(i).is("values")) {
-            return out;
-        }
-        Optional<Relation> rel = relations.stream()
-                .filter(r -> r.table().equals(name[1]) && (name[0] == null || r.schema().equals(name[0])))
-                .findFirst().flatMap(r -> table(catalog, r));
-        if (rel.isEmpty()) {
-            return out;
-        }
-        int depth = 0;
-        int position = 0;
-        for (i++; i < t.size(); i++) {
-            Token token = t.get(i);
-            if (token.isSymbol("(")) {
-                depth++;
-                position = depth == 1 ? 0 : position;
-            } else if (token.isSymbol(")")) {
-                depth--;
-            } else if (depth == 1 && token.isSymbol(",")) {
-                position++;
-            } else if (depth == 0 && !token.isSymbol(",")) {
-                return out; // ON CONFLICT, RETURNING: the rest is not values
-            } else if (depth == 1 && token.type() == Type.PARAM
-                    && (t.get(i - 1).isSymbol("(") || t.get(i - 1).isSymbol(","))
-                    && i + 1 < t.size() && (t.get(i + 1).isSymbol(",") || t.get(i + 1).isSymbol(")")
-                            || t.get(i + 1).isSymbol("::"))
-                    && position < columns.size() && rel.get().columns().contains(columns.get(position))) {
-                out.put(i, new ColumnRef(rel.get().schema(), rel.get().name(), columns.get(position)));
-            }
-        }
-        return out;
     }
 }

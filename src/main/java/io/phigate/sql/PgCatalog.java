@@ -61,6 +61,7 @@ public final class PgCatalog implements Catalog {
     private final Map<ColumnRef, String> phiTags;
     /** Function name → the schemas that define a function by that name. */
     private final Map<String, Set<String>> functions;
+    private final Set<String> foreignOperators;
     /** Each table's inheritance family (parents, children, partitions, transitively), itself excluded. */
     private final Map<TableRef, Set<TableRef>> families;
     private volatile Set<String> names;
@@ -83,6 +84,18 @@ public final class PgCatalog implements Catalog {
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
+        Set<String> ops = new HashSet<>();
+        fns.forEach((name, schemas) -> {
+            if (name.startsWith("operator ") && !Set.of("pg_catalog").equals(schemas)) {
+                ops.add(name.substring("operator ".length()));
+            }
+        });
+        this.foreignOperators = Set.copyOf(ops);
+    }
+
+    /** Operator names some schema other than pg_catalog defines (user and extension operators); mostly empty. */
+    public Set<String> operatorsOutsidePgCatalog() {
+        return foreignOperators;
     }
 
     public static Builder builder() {
@@ -150,6 +163,14 @@ public final class PgCatalog implements Catalog {
     }
 
     /**
+     * The schemas that define a function named {@code name} (any argument types); for an operator, ask for
+     * {@code "operator " + name}, as {@link #load} records operators beside functions. Empty when none does.
+     */
+    public Set<String> schemasDefining(String name) {
+        return functions.getOrDefault(name.toLowerCase(Locale.ROOT), Set.of());
+    }
+
+    /**
      * Every schema, relation and column name, lower-cased: names an error may quote back without quoting data.
      * Computed on first use, once per catalog read.
      */
@@ -214,22 +235,78 @@ public final class PgCatalog implements Catalog {
 
     /**
      * True if a {@code search_path} value names exactly the schemas this catalog resolves names by (what
-     * {@code current_schemas(false)} gave when it was read). Read as PostgreSQL reads the list: names separated
-     * by commas, unquoted ones folded to lower case, quoted ones as written; anything else is not a match.
+     * {@code current_schemas(false)} gave when it was read). Read as PostgreSQL reads the list
+     * ({@code SplitIdentifierString}): names separated by commas, unquoted ones folded to lower case (ASCII only, as
+     * the server folds in UTF-8), quoted ones as written; anything else is not a match.
      */
     public boolean resolvesNamesBy(String searchPathValue) {
-        if (searchPathValue == null) {
-            return false;
+        List<String> schemas = identifierList(searchPathValue);
+        return schemas != null && schemas.equals(searchPath);
+    }
+
+    /** PostgreSQL's SplitIdentifierString with a comma separator; null where the server would refuse the list. */
+    static List<String> identifierList(String raw) {
+        if (raw == null) {
+            return null;
         }
-        List<String> schemas = new ArrayList<>();
-        List<Lexer.Token> t = Lexer.tokens(searchPathValue);
-        for (int i = 0; i < t.size(); i += 2) {
-            if (!t.get(i).isName() || (i + 1 < t.size() && !t.get(i + 1).isSymbol(","))) {
-                return false;
+        List<String> out = new ArrayList<>();
+        int n = raw.length();
+        int i = skipSpace(raw, 0);
+        if (i == n) {
+            return out;
+        }
+        while (true) {
+            String name;
+            if (raw.charAt(i) == '"') {
+                StringBuilder b = new StringBuilder();
+                i++;
+                while (true) {
+                    int q = raw.indexOf('"', i);
+                    if (q < 0) {
+                        return null;
+                    }
+                    b.append(raw, i, q);
+                    if (q + 1 < n && raw.charAt(q + 1) == '"') {
+                        b.append('"');
+                        i = q + 2;
+                    } else {
+                        i = q + 1;
+                        break;
+                    }
+                }
+                name = b.toString();
+            } else {
+                int from = i;
+                while (i < n && raw.charAt(i) != ',' && !isSpace(raw.charAt(i))) {
+                    i++;
+                }
+                if (i == from) {
+                    return null;
+                }
+                name = StatementReader.asciiLower(raw.substring(from, i));
             }
-            schemas.add(t.get(i).value());
+            out.add(name);
+            i = skipSpace(raw, i);
+            if (i < n && raw.charAt(i) == ',') {
+                i = skipSpace(raw, i + 1);
+            } else if (i == n) {
+                return out;
+            } else {
+                return null;
+            }
         }
-        return schemas.equals(searchPath);
+    }
+
+    /** The server's scanner_isspace (PostgreSQL 15): space, tab, newline, carriage return, form feed. */
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+    }
+
+    private static int skipSpace(String s, int i) {
+        while (i < s.length() && isSpace(s.charAt(i))) {
+            i++;
+        }
+        return i;
     }
 
     /** The catalog as read from the server, under a {@link GuardedCatalog} or not; null for any other kind. */
@@ -298,7 +375,9 @@ public final class PgCatalog implements Catalog {
         }
         for (List<String> row : q.query("""
                 SELECT DISTINCT n.nspname, p.proname
-                FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace""")) {
+                FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                UNION SELECT n.nspname, 'operator ' || o.oprname
+                FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace""")) {
             b.function(row.get(0), row.get(1));
         }
         return b.build();

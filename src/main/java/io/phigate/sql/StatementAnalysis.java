@@ -30,12 +30,29 @@ import java.util.Set;
  * @param altersRelation   an ALTER of the relations in {@code writes}
  * @param facts            what the deny-by-default rules judge ({@link StatementFacts}); {@link StatementFacts#NONE}
  *                         for an analysis that did not read the parse tree
+ * @param errorPosition    for a text PostgreSQL's grammar rejects: the 1-based character position of the error in
+ *                         the whole text sent, as the server's ErrorResponse gives it ({@code P}), 0 when it
+ *                         names none; -1 for a statement the grammar accepted but phigate could not analyse
  */
 public record StatementAnalysis(StatementKind kind, Set<Operation> operations, Set<TableRef> reads,
                                 Set<TableRef> writes, List<OutputColumn> outputs, Set<String> opaqueFunctions,
                                 boolean copiesQuery, String cursor, String setting, String settingValue,
                                 boolean parsed, String error, String text, List<ColumnWrite> columnWrites,
-                                String dataRoute, boolean altersRelation, StatementFacts facts) {
+                                String dataRoute, boolean altersRelation, StatementFacts facts,
+                                int errorPosition) {
+
+    /** SQLSTATE of a syntax error, as the server reports it. */
+    public static final String SYNTAX_ERROR = "42601";
+
+    /** An analysis that is not a syntax error. */
+    public StatementAnalysis(StatementKind kind, Set<Operation> operations, Set<TableRef> reads,
+                             Set<TableRef> writes, List<OutputColumn> outputs, Set<String> opaqueFunctions,
+                             boolean copiesQuery, String cursor, String setting, String settingValue,
+                             boolean parsed, String error, String text, List<ColumnWrite> columnWrites,
+                             String dataRoute, boolean altersRelation, StatementFacts facts) {
+        this(kind, operations, reads, writes, outputs, opaqueFunctions, copiesQuery, cursor, setting, settingValue,
+                parsed, error, text, columnWrites, dataRoute, altersRelation, facts, 0);
+    }
 
     /** An analysis without deny-by-default facts. */
     public StatementAnalysis(StatementKind kind, Set<Operation> operations, Set<TableRef> reads,
@@ -60,8 +77,25 @@ public record StatementAnalysis(StatementKind kind, Set<Operation> operations, S
                 parsed, error, text, List.of(), null, false);
     }
 
+    /**
+     * A text PostgreSQL's grammar rejects: {@code message} is the server's own ({@code syntax error at or near
+     * "selec"}), {@code position} its 1-based character position in the whole text (0 when none). The server
+     * runs none of a simple Query whose parse fails, so the whole text is one unparsed analysis.
+     */
+    public static StatementAnalysis syntaxError(String text, String message, int position) {
+        return new StatementAnalysis(StatementKind.OTHER, Set.of(), Set.of(), Set.of(), List.of(), Set.of(), false,
+                null, null, null, false, message, text, List.of(), null, false, StatementFacts.NONE,
+                Math.max(position, 0));
+    }
+
+    /** True for a text the server's grammar rejects (then {@link #error()} is the server's message). */
+    public boolean syntaxError() {
+        return !parsed && errorPosition >= 0;
+    }
+
+    /** A statement phigate could not analyse although the grammar accepted it (or had no text to read). */
     public static StatementAnalysis unparsed(String text, String error) {
         return new StatementAnalysis(StatementKind.OTHER, Set.of(), Set.of(), Set.of(), List.of(), Set.of(), false,
-                null, null, null, false, error, text);
+                null, null, null, false, error, text, List.of(), null, false, StatementFacts.NONE, -1);
     }
 }

@@ -9,12 +9,13 @@ import java.util.Map;
  *
  * @param functions       every function called anywhere in the statement (including operators' functions where the
  *                        operator is named with a schema, aggregates, window functions, functions in FROM), in
- *                        order of appearance, duplicates removed
+ *                        the order the analysis meets them (a query's FROM before its select list), duplicates
+ *                        removed; the functions a view's definition calls are included
  * @param predicates      every base-table column whose value can steer what comes back without being returned:
  *                        WHERE, JOIN ON/USING, HAVING, GROUP BY, ORDER BY, DISTINCT (ON), window PARTITION/ORDER,
  *                        FILTER, CASE conditions, LIMIT/OFFSET, set-operation comparison (UNION, INTERSECT, EXCEPT
  *                        without ALL), the outputs of subqueries used in any of these, and every condition inside
- *                        subqueries at any depth
+ *                        subqueries at any depth, a view's own conditions included
  * @param unfilteredWrite an UPDATE or DELETE anywhere in the statement (top level, CTE, rule action) with no WHERE
  * @param unlimited       a statement that returns rows with no effective row limit at the top level: no LIMIT, or
  *                        {@code LIMIT ALL}, {@code LIMIT NULL}, or a limit that is not a constant or parameter

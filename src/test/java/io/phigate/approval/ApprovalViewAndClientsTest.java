@@ -65,6 +65,7 @@ class ApprovalViewAndClientsTest {
                     match: { subject: "system:serviceaccount:clinical:*" }
                     upstreams: [clinical]
                     unmasked: [ssn]
+                    lookup: [name]
                 approvers:
                   phi-approvers:
                     match: { issuer: "%1$s", claims: { groups: "phi-approvers" } }

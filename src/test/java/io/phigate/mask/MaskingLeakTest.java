@@ -74,6 +74,8 @@ class MaskingLeakTest {
                 discover_comments: true
             masking:
               key_file: masking.key
+            roles:
+              - { name: agent, match: { subject: "*" }, upstreams: ["*"], lookup: [mrn] }
             """;
 
     @TempDir
@@ -123,7 +125,17 @@ class MaskingLeakTest {
                     + " phi_probe_grandkid TO " + db.user());
             s.execute("GRANT ALL ON phi_probe_view, phi_probe_sink, phi_probe_labs, phi_probe_types TO " + db.user());
         }
-        seeds = new LinkedHashSet<>();
+        seeds = seededPhi(db);
+        assertThat(seeds).hasSizeGreaterThan(100);
+        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
+        Files.writeString(dir.resolve("policy.yaml"), POLICY);
+        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
+                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
+    }
+
+    /** Every PHI value in the demo patients table, in the forms a leak could take (SSN and phone also as digits). */
+    static Set<String> seededPhi(TestDatabase db) throws SQLException {
+        Set<String> seeds = new LinkedHashSet<>();
         try (Connection c = db.direct(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT ssn, first_name, last_name, mrn, phone, email, street, city,"
                      + " to_char(birth_date, 'YYYY-MM-DD') FROM patients")) {
@@ -148,11 +160,7 @@ class MaskingLeakTest {
                 }
             }
         }
-        assertThat(seeds).hasSizeGreaterThan(100);
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), POLICY);
-        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
-                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
+        return seeds;
     }
 
     @AfterAll
@@ -301,7 +309,9 @@ class MaskingLeakTest {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getInt("age")).isEqualTo(90);
                     assertThat(rs.getDate("visit").toLocalDate()).isEqualTo(java.time.LocalDate.of(2021, 1, 1));
-                    assertThat(rs.getObject("birth")).isNotNull();
+                    // A scalar subquery is an expression over the column: redacted, its type kept (decision 0037).
+                    assertThat(rs.getMetaData().getColumnType(4)).isEqualTo(java.sql.Types.DATE);
+                    assertThat(rs.getObject("birth")).isNull();
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getInt("age")).isEqualTo(41);
                     assertThat(rs.getDate("visit").toLocalDate()).isEqualTo(java.time.LocalDate.of(1999, 1, 1));
@@ -368,9 +378,9 @@ class MaskingLeakTest {
             assertThat(errorOf(s, "SELECT ssn + 1 FROM patients")).contains("operator does not exist: text + integer");
             assertThat(errorOf(s, "SELECT ssnn FROM patients"))
                     .contains("Perhaps you meant to reference the column \"patients.ssn\"");
-            assertThat(errorOf(s, "SELECT 1 FROM patients WHERE id = 1 AND ('\"' || last_name || '\"')::regclass IS NULL"))
+            assertThat(errorOf(s, "SELECT ('\"' || last_name || '\"')::regclass FROM patients WHERE id = 1"))
                     .contains("relation \"[withheld by phigate]\" does not exist").doesNotContain(name);
-            assertThat(errorOf(s, "SELECT 1 FROM patients WHERE id = 1 AND now() AT TIME ZONE last_name IS NULL"))
+            assertThat(errorOf(s, "SELECT now() AT TIME ZONE last_name FROM patients WHERE id = 1"))
                     .contains("time zone \"[withheld by phigate]\" not recognized").doesNotContain(name);
         }
     }
@@ -618,7 +628,7 @@ class MaskingLeakTest {
     }
 
     /** Where a seed showed up, with the seed itself blanked out (the data is synthetic, but the habit matters). */
-    private static String context(String received, String seed) {
+    static String context(String received, String seed) {
         int at = received.indexOf(seed);
         if (at < 0) {
             return "(in the error text)";
@@ -635,7 +645,7 @@ class MaskingLeakTest {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + relay.port() + "/clinical?sslmode=disable", p);
     }
 
-    private static void drain(Statement s) throws SQLException {
+    static void drain(Statement s) throws SQLException {
         while (true) {
             ResultSet rs = s.getResultSet();
             if (rs != null) {

@@ -48,8 +48,11 @@ class RiskRulesTest {
     static StatementAnalysis stmt(StatementKind kind, Operation op, String text, TableRef... tables) {
         Set<TableRef> t = Set.of(tables);
         boolean write = op != Operation.SELECT;
+        // The rules judge facts read from the server's parse tree: take them from the analyser itself.
+        io.phigate.sql.StatementFacts facts = new io.phigate.sql.SqlAnalyzer(io.phigate.sql.Catalog.EMPTY)
+                .analyze(text).getFirst().facts();
         return new StatementAnalysis(kind, Set.of(op), write ? Set.of() : t, write ? t : Set.of(), List.of(), Set.of(),
-                false, null, null, null, true, null, text);
+                false, null, null, null, true, null, text, List.of(), null, false, facts);
     }
 
     static final TableRef PATIENTS = new TableRef("public", "patients");

@@ -41,7 +41,7 @@ final class DemoCatalog {
                         "jsonb_build_object", "json_build_object", "length", "btrim", "left", "right", "replace",
                         "md5", "jsonb_each", "json_each_text", "date_part", "age", "array_to_string", "query_to_xml",
                         "pg_read_file", "lo_get", "current_setting", "pg_notify", "jsonb_to_record",
-                        "regexp_replace", "translate", "encode", "convert_to", "array_length", "pg_sleep")
+                        "regexp_replace", "translate", "encode", "convert_to", "array_length", "pg_sleep", "ltrim")
                 .build();
     }
 }

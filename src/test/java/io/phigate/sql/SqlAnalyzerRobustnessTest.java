@@ -96,19 +96,24 @@ class SqlAnalyzerRobustnessTest {
     }
 
     @Test
-    void deepNestingIsRefusedNotParsedForever() {
-        String deep = "select " + "(".repeat(5000) + "1" + ")".repeat(5000);
-        List<StatementAnalysis> a = timed(deep);
-        assertThat(a.getFirst().parsed()).isFalse();
+    void deepNestingIsReadAsTheServerReadsItOrRefusedAsTooComplex() {
+        // Parentheses alone make no tree nodes: the server runs this, and so it is analysed.
+        assertThat(timed("select " + "(".repeat(5000) + "1" + ")".repeat(5000)).getFirst().parsed()).isTrue();
         timed("select " + "(".repeat(30) + "1" + ")".repeat(30));
         timed("select " + "(select ".repeat(20) + "1" + ")".repeat(20));
         timed("select 1" + " union select 1".repeat(300));
         timed("select " + "coalesce(".repeat(25) + "ssn" + ")".repeat(25) + " from patients");
+        // Nested expressions deeper than the tree limit are refused unread, never walked into a stack overflow.
+        StatementAnalysis deep = timed("select " + "-(1 + ".repeat(400) + "1" + ")".repeat(400)).getFirst();
+        assertThat(deep.parsed()).isFalse();
+        assertThat(deep.error()).contains("too complex");
+        // Deeper still, the server's parser itself gives up ("memory exhausted"), and so does the analyser.
+        assertThat(timed("select " + "-(1 + ".repeat(3000) + "1" + ")".repeat(3000)).getFirst().syntaxError()).isTrue();
     }
 
-    /** Found by SqlLineageFuzzTest: thirteen nested ARRAY[...] took JSqlParser past its limit, twice over. */
+    /** Nested brackets once ran JSqlParser out of time; the server's parser reads them in microseconds. */
     @Test
-    void nestedBracketsAreRefusedBeforeParsing() {
+    void nestedBracketsAreReadQuickly() {
         String arrays = "t.id";
         String subscripts = "t.id";
         for (int i = 0; i < 16; i++) {
@@ -118,59 +123,34 @@ class SqlAnalyzerRobustnessTest {
         for (String e : List.of(arrays, subscripts)) {
             long t0 = System.nanoTime();
             StatementAnalysis a = timed("select " + e + " from patients t").getFirst();
-            assertThat(a.parsed()).isFalse();
-            assertThat(a.error()).isEqualTo("brackets nested deeper than 8");
+            assertThat(a.parsed()).isTrue();
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(500));
         }
-        assertThat(timed("select ARRAY[ARRAY[1, 2], ARRAY[3, 4]], t.a[1][2:3] from patients t").getFirst().parsed())
-                .isTrue();
-        assertThat(timed("select t.a[1 from patients t").getFirst().error()).isEqualTo("unbalanced brackets");
-    }
-
-    /**
-     * A statement that runs JSqlParser out of time comes back within one limit. JSqlParser gives each of its two
-     * attempts (simple, then "complex" when the first fails) a time-out of its own, so the fuzzer's 13-deep ARRAY
-     * took 4.1 s where 2 s is documented; the deadline now covers both. (This statement times out in the first
-     * attempt, so it also passed before; it holds the bound, the bracket test holds the input that broke it.)
-     */
-    @Test
-    void oneStatementGetsOneParseLimitForBothAttempts() {
-        // Five nested IN lists, 150 characters, run JSqlParser out of time on the shared test machine (four took
-        // 1.3 s; six fail fast, as JSqlParser skips its second attempt beyond some depth).
-        String e = "t.id";
-        for (int i = 0; i < 5; i++) {
-            e = "(t.id in (" + e + ", 1))";
-        }
-        String sql = "select " + e + " from patients t";
-        for (int round = 0; round < 2; round++) {
-            long t0 = System.nanoTime();
-            StatementAnalysis a = timed(sql).getFirst();
-            Duration took = Duration.ofNanos(System.nanoTime() - t0);
-            assertThat(took).isLessThan(SqlAnalyzer.PARSE_TIMEOUT.plusSeconds(1));
-            if (!a.parsed()) {
-                assertThat(a.error()).isEqualTo("parsing took longer than 2000 ms");
-            }
-        }
+        StatementAnalysis broken = timed("select t.a[1 from patients t").getFirst();
+        assertThat(broken.syntaxError()).isTrue();
+        assertThat(broken.error()).isEqualTo("syntax error at or near \"from\"");
+        assertThat(broken.errorPosition()).isEqualTo(14);
     }
 
     @Test
-    void hugeInputsAreRefusedOrAnalysedInTime() {
+    void hugeInputsAreAnalysedInTime() {
         String huge = "select ssn from patients where id in (" + "1,".repeat(200_000) + "1)";
         List<StatementAnalysis> a = timed(huge);
-        assertThat(a.getFirst().parsed()).isFalse();
-        assertThat(a.getFirst().error()).doesNotContain("patients");
-        timed("select ssn from patients; ".repeat(2000));
+        assertThat(a.getFirst().parsed()).isTrue();
+        assertThat(timed("select ssn from patients; ".repeat(2000))).hasSize(2000);
         timed("select " + "ssn, ".repeat(2000) + "ssn from patients");
-        timed("x".repeat(SqlAnalyzer.MAX_STATEMENT_CHARS - 1));
+        timed("x".repeat(300_000));
     }
 
     @Test
-    void errorsNeverQuoteTheStatement() {
-        for (String s : List.of("select secret_value_123 from where", "selec 'secret_value_123'",
-                "select * from patients where ssn = 'secret_value_123' and (")) {
-            StatementAnalysis a = timed(s).getFirst();
-            assertThat(a.parsed()).isFalse();
-            assertThat(a.error()).doesNotContain("secret_value_123");
-        }
+    void aRejectedTextCarriesTheServersMessageAndPosition() {
+        StatementAnalysis a = timed("select secret_value_123 from where").getFirst();
+        assertThat(a.parsed()).isFalse();
+        assertThat(a.error()).isEqualTo("syntax error at or near \"where\"");
+        assertThat(a.errorPosition()).isEqualTo(30);
+        StatementAnalysis b = timed("select 1; selec 'x'; select 2").getFirst();
+        assertThat(b.error()).isEqualTo("syntax error at or near \"selec\"");
+        assertThat(b.errorPosition()).isEqualTo(11);
+        assertThat(timed("select 1; selec 'x'; select 2")).as("the server runs none of a rejected Query").hasSize(1);
     }
 }

@@ -30,6 +30,15 @@ public final class ErrorCodes {
         return new ErrorResponse(fields("ERROR", sqlState, message));
     }
 
+    /** An error with a 1-based statement position (the P field), as the server reports syntax errors; 0: none. */
+    public static ErrorResponse error(String sqlState, String message, int position) {
+        Map<Byte, String> f = fields("ERROR", sqlState, message);
+        if (position > 0) {
+            f.put((byte) 'P', Integer.toString(position));
+        }
+        return new ErrorResponse(f);
+    }
+
     public static ErrorResponse fatal(String sqlState, String message) {
         return new ErrorResponse(fields("FATAL", sqlState, message));
     }

@@ -16,12 +16,13 @@ import org.openjdk.jmh.annotations.State;
 /**
  * Statements per second through {@link SqlAnalyzer} over a catalog shaped like the demo database:
  * <ul>
- *   <li>{@code uncached}: an analyser with no statement cache, so every call tokenizes, parses (JSqlParser, on a
- *       virtual thread with a time limit) and resolves lineage: what a statement seen for the first time costs;</li>
+ *   <li>{@code uncached}: an analyser with no statement cache, so every call parses (PostgreSQL's grammar through
+ *       libpg_query, on a grammar thread) and resolves lineage on the tree: what a statement seen for the first
+ *       time costs;</li>
  *   <li>{@code cached}: the default analyser, the same text again: what a prepared or repeated statement costs.</li>
  * </ul>
  * Statements: {@code point} a one-table lookup, {@code join} three tables, {@code view} a CTE and a UNION over a
- * view, {@code utility} SET (tokenizer only).
+ * view, {@code utility} SET.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -1,0 +1,200 @@
+package io.phigate.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.phigate.sql.Catalog;
+import io.phigate.sql.PgCatalog;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementFacts.FunctionCall;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The functions and operators a session that sees PHI masked may use: the vetted set of pg_catalog functions whose
+ * lineage the analyser models ({@code sql/allowed-functions.txt}), pg_catalog's operators, and what the policy vets
+ * per upstream ({@code phi.<upstream>.functions}). Everything else, in any schema, is refused, naming the function
+ * and that key (decision 0036). An allow list, because a deny list over thousands of catalog functions, plus every
+ * extension's, cannot be complete: one built-in that runs SQL given as text is enough.
+ *
+ * <p>Two functions are allowed only in forms that cannot carry PHI: {@code current_setting} with a constant name,
+ * and {@code set_config} with a constant name from {@link #SETTINGS}, a constant or bound value and a constant
+ * {@code is_local}.
+ */
+public final class FunctionAllowlist {
+    /** Settings set_config may change: none holds PHI, none changes how the gateway reads statements or who runs them. */
+    static final Set<String> SETTINGS = Set.of("application_name", "statement_timeout", "lock_timeout",
+            "idle_in_transaction_session_timeout", "idle_session_timeout", "work_mem", "maintenance_work_mem",
+            "datestyle", "intervalstyle", "timezone", "extra_float_digits", "client_min_messages", "bytea_output",
+            "default_transaction_isolation", "default_transaction_read_only", "transaction_isolation",
+            "transaction_read_only", "row_security", "synchronous_commit", "jit", "quote_all_identifiers",
+            "check_function_bodies", "xmloption", "lc_monetary", "lc_numeric", "lc_time", "random_page_cost",
+            "client_encoding", "standard_conforming_strings");
+    /**
+     * The functions allowed in the forms {@link #refusal} checks on the parse tree only, as written unqualified or
+     * in pg_catalog: lineage counts them opaque (their result is not their arguments), the allowlist lets them run.
+     */
+    public static final Set<String> SETTINGS_FUNCTIONS = Set.of("set_config", "current_setting",
+            "pg_catalog.set_config", "pg_catalog.current_setting");
+    /** What client_encoding and standard_conforming_strings may be set to: the values phigate reads statements by. */
+    private static final Set<String> UTF8 = Set.of("utf8", "utf-8", "unicode");
+    private static final Set<String> ON = Set.of("on", "true", "yes", "1");
+
+    private static final class Holder {
+        static final FunctionAllowlist BUILT_IN = read("/sql/allowed-functions.txt");
+    }
+
+    /** pg_catalog names, and {@code schema.name} of other schemas' functions vetted by qualified name. */
+    private final Set<String> names;
+
+    FunctionAllowlist(Set<String> names) {
+        this.names = Set.copyOf(names);
+    }
+
+    /** The vetted set shipped with phigate, read once. */
+    public static FunctionAllowlist builtIn() {
+        return Holder.BUILT_IN;
+    }
+
+    /** How many functions are vetted. */
+    public int size() {
+        return names.size();
+    }
+
+    /**
+     * Null when every function and operator {@code a} uses may run for a session that sees PHI on {@code upstream}
+     * masked; otherwise why not, naming the function and the policy key that would allow it. {@code vetted} is
+     * {@code phi.<upstream>.functions} (lower case, qualified or bare).
+     */
+    public String refusal(StatementAnalysis a, Catalog catalog, Set<String> vetted, String upstream) {
+        boolean settings = false;
+        for (FunctionCall call : a.facts().functions()) {
+            String name = call.name().toLowerCase(Locale.ROOT);
+            String schema = call.schema() == null ? null : call.schema().toLowerCase(Locale.ROOT);
+            if (vetted.contains(name) || vetted.contains(call.qualified().toLowerCase(Locale.ROOT))) {
+                continue;
+            }
+            if (!allowed(schema, name, catalog)) {
+                String what = isOperator(name) ? "operator " : "function ";
+                return what + call.qualified() + " is not among the functions phigate vets for a session that"
+                        + " sees PHI masked (its result may come from data lineage cannot follow: a query given as"
+                        + " text, a table read in its body, a server file, another database); refused. To allow it"
+                        + " after vetting it, list it in policy phi." + upstream + ".functions";
+            }
+            settings |= name.equals("set_config") || name.equals("current_setting");
+        }
+        PgCatalog pg = PgCatalog.of(catalog);
+        boolean operators = pg != null && !pg.operatorsOutsidePgCatalog().isEmpty();
+        if (!settings && !operators) {
+            return null;
+        }
+        StatementTree tree = StatementTree.of(a.text());
+        if (tree == null) {
+            return "phigate could not read this statement's calls with the server's grammar; refused for a session"
+                    + " that sees PHI masked";
+        }
+        String refusal = settings ? settingsRefusal(tree) : null;
+        return refusal != null || !operators ? refusal : operatorRefusal(tree, pg, vetted, upstream);
+    }
+
+    private boolean allowed(String schema, String name, Catalog catalog) {
+        if ("pg_catalog".equals(schema) && isOperator(name)) {
+            return true; // OPERATOR(pg_catalog.~): a built-in operator, named so no other schema's can be meant
+        }
+        if (schema != null && !schema.equals("pg_catalog")) {
+            return names.contains(schema + "." + name) && catalog.isTransparentFunction(schema, name);
+        }
+        if (!names.contains(name)) {
+            return false;
+        }
+        PgCatalog pg = PgCatalog.of(catalog);
+        if (pg == null) {
+            return catalog.isTransparentFunction(schema, name) || name.equals("set_config")
+                    || name.equals("current_setting");
+        }
+        Set<String> defining = pg.schemasDefining(name);
+        if (!defining.contains("pg_catalog")) {
+            return false;
+        }
+        // Unqualified, a function of the same name in a schema on the path could be the one the server picks.
+        return schema != null || defining.stream().noneMatch(s -> !s.equals("pg_catalog")
+                && (pg.searchPath().contains(s) || s.startsWith("pg_temp")));
+    }
+
+    /** An operator's name is made of symbols; a function's starts like an identifier. */
+    private static boolean isOperator(String name) {
+        char c = name.charAt(0);
+        return !(Character.isLetter(c) || c == '_' || c == '"');
+    }
+
+    private static String settingsRefusal(StatementTree tree) {
+        for (List<JsonNode> args : tree.callsOf("current_setting")) {
+            if (args.isEmpty() || !StatementTree.isConstant(args.get(0))) {
+                return "current_setting is allowed for a session that sees PHI masked with a constant setting name"
+                        + " only";
+            }
+        }
+        for (List<JsonNode> args : tree.callsOf("set_config")) {
+            String name = args.size() == 3 ? StatementTree.constantText(args.get(0)) : null;
+            String setting = name == null ? null : name.strip().toLowerCase(Locale.ROOT);
+            boolean shaped = setting != null && SETTINGS.contains(setting)
+                    && (StatementTree.isConstant(args.get(1)) || StatementTree.isParameter(args.get(1)))
+                    && StatementTree.isConstant(args.get(2));
+            if (!shaped) {
+                return "set_config is allowed for a session that sees PHI masked only as set_config('setting',"
+                        + " constant or $n, constant is_local), for a setting among " + String.join(", ",
+                        new java.util.TreeSet<>(SETTINGS));
+            }
+            String value = StatementTree.constantText(args.get(1));
+            String v = value == null ? null : value.strip().toLowerCase(Locale.ROOT);
+            if ((setting.equals("client_encoding") && !UTF8.contains(v))
+                    || (setting.equals("standard_conforming_strings") && !ON.contains(v))) {
+                return "set_config of " + setting + " is allowed for a session that sees PHI masked only to the"
+                        + " value phigate reads statements with (client_encoding UTF8, standard_conforming_strings on)";
+            }
+        }
+        return null;
+    }
+
+    private static String operatorRefusal(StatementTree tree, PgCatalog pg, Set<String> vetted, String upstream) {
+        for (List<String> op : tree.operators()) {
+            String name = op.get(op.size() - 1);
+            String schema = op.size() > 1 ? op.get(op.size() - 2).toLowerCase(Locale.ROOT) : null;
+            boolean builtIn = schema == null ? !pg.operatorsOutsidePgCatalog().contains(name)
+                    : schema.equals("pg_catalog");
+            String written = schema == null ? name : schema + "." + name;
+            if (!builtIn && !vetted.contains(written)) {
+                return "operator " + written + " is not a pg_catalog operator (one defined elsewhere runs a function"
+                        + " phigate has not vetted, which may read data lineage cannot follow); refused for a session"
+                        + " that sees PHI masked. To allow it after vetting it, list it in policy phi." + upstream
+                        + ".functions";
+            }
+        }
+        return null;
+    }
+
+    private static FunctionAllowlist read(String resource) {
+        Set<String> names = new HashSet<>();
+        try (InputStream in = FunctionAllowlist.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("phigate's function allowlist " + resource + " is missing");
+            }
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                String name = line.strip();
+                if (!name.isEmpty() && !name.startsWith("#")) {
+                    names.add(name.toLowerCase(Locale.ROOT));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new FunctionAllowlist(names);
+    }
+}

@@ -1,0 +1,171 @@
+package io.phigate.sql;
+
+import static io.phigate.sql.Tree.body;
+import static io.phigate.sql.Tree.is;
+import static io.phigate.sql.Tree.list;
+import static io.phigate.sql.Tree.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.phigate.sql.Lineage.Col;
+import io.phigate.sql.Lineage.Ctes;
+import io.phigate.sql.Lineage.Lin;
+import io.phigate.sql.Lineage.Scope;
+import io.phigate.sql.Lineage.Source;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * INSERT, UPDATE, DELETE and MERGE for {@link Lineage}: the relation written, what the statement reads to write it,
+ * where each SET value comes from, whether an UPDATE or DELETE is unfiltered, and what RETURNING hands back.
+ */
+final class Dml {
+    private final Lineage l;
+
+    Dml(Lineage lineage) {
+        this.l = lineage;
+    }
+
+    private Source target(Scope sc, JsonNode relation) {
+        TableRef ref = l.ref(relation);
+        l.facts.writes.add(ref);
+        boolean hadTarget = l.facts.reads.contains(ref);
+        l.rangeVar(sc, relation);
+        if (!hadTarget) {
+            // A DML target is written; it counts as read only when the statement hands its rows back.
+            l.facts.reads.remove(ref);
+        }
+        return sc.sources.getLast();
+    }
+
+    List<Col> insert(JsonNode ins, Scope outer, Ctes outerCtes) {
+        l.facts.operations.add(Operation.INSERT);
+        int readsBefore = l.facts.reads.size();
+        Ctes ctes = l.withClause(ins.path("withClause"), outer, outerCtes);
+        Scope targetScope = new Scope(outer, ctes);
+        Source t = target(targetScope, ins.path("relation"));
+        TableRef ref = l.ref(ins.path("relation"));
+        JsonNode src = ins.path("selectStmt");
+        if (!src.isMissingNode()) {
+            JsonNode s = body(src);
+            l.select(s, outer, ctes);
+            boolean plainValues = s.has("valuesLists") && !s.has("withClause");
+            if (!plainValues || l.facts.reads.size() > readsBefore) {
+                // INSERT ... SELECT stores a query's result in a table the masking rules may not cover.
+                l.facts.copiesQuery = true;
+            }
+        }
+        if (l.facts.reads.size() > readsBefore) {
+            l.facts.operations.add(Operation.SELECT);
+        }
+        JsonNode conflict = ins.path("onConflictClause");
+        if ("ONCONFLICT_UPDATE".equals(text(conflict, "action"))) {
+            l.facts.operations.add(Operation.UPDATE);
+            // EXCLUDED is the row proposed for insertion, shaped like the target.
+            targetScope.sources.add(new Source("excluded", null, "excluded", true, t.columns(), false));
+            updateSets(list(conflict, "targetList"), targetScope, ref);
+            l.where(conflict.path("whereClause"), targetScope, "WHERE");
+        }
+        return returning(ins, targetScope, ref);
+    }
+
+    List<Col> update(JsonNode u, Scope outer, Ctes outerCtes) {
+        l.facts.operations.add(Operation.UPDATE);
+        l.facts.unfilteredWrite |= !u.has("whereClause");
+        Ctes ctes = l.withClause(u.path("withClause"), outer, outerCtes);
+        Scope sc = new Scope(outer, ctes);
+        target(sc, u.path("relation"));
+        for (JsonNode f : list(u, "fromClause")) {
+            l.from(sc, f);
+        }
+        TableRef ref = l.ref(u.path("relation"));
+        updateSets(list(u, "targetList"), sc, ref);
+        l.where(u.path("whereClause"), sc, "WHERE");
+        return returning(u, sc, ref);
+    }
+
+    List<Col> delete(JsonNode d, Scope outer, Ctes outerCtes) {
+        l.facts.operations.add(Operation.DELETE);
+        l.facts.unfilteredWrite |= !d.has("whereClause");
+        Ctes ctes = l.withClause(d.path("withClause"), outer, outerCtes);
+        Scope sc = new Scope(outer, ctes);
+        target(sc, d.path("relation"));
+        for (JsonNode f : list(d, "usingClause")) {
+            l.from(sc, f);
+        }
+        l.where(d.path("whereClause"), sc, "WHERE");
+        return returning(d, sc, l.ref(d.path("relation")));
+    }
+
+    List<Col> merge(JsonNode m, Scope outer, Ctes outerCtes) {
+        l.facts.operations.add(Operation.SELECT);
+        Ctes ctes = l.withClause(m.path("withClause"), outer, outerCtes);
+        Scope sc = new Scope(outer, ctes);
+        target(sc, m.path("relation"));
+        TableRef ref = l.ref(m.path("relation"));
+        l.from(sc, m.path("sourceRelation"));
+        l.expressions.value(m.path("joinCondition"), sc, "JOIN");
+        for (JsonNode w : list(m, "mergeWhenClauses")) {
+            JsonNode c = body(w);
+            l.expressions.value(c.path("condition"), sc, "WHEN");
+            switch (String.valueOf(text(c, "commandType"))) {
+                case "CMD_INSERT" -> {
+                    l.facts.operations.add(Operation.INSERT);
+                    l.facts.copiesQuery = true;
+                    for (JsonNode v : list(c, "values")) {
+                        l.expressions.value(v, sc, null);
+                    }
+                }
+                case "CMD_UPDATE" -> {
+                    l.facts.operations.add(Operation.UPDATE);
+                    updateSets(list(c, "targetList"), sc, ref);
+                }
+                case "CMD_DELETE" -> l.facts.operations.add(Operation.DELETE);
+                default -> {
+                }
+            }
+        }
+        return List.of();
+    }
+
+    /**
+     * Each SET target with the lineage of its new value, so that masking can refuse an UPDATE that moves a PHI value
+     * into a column tagged for something else, or for nothing, in the same table: {@code SET state = ssn} would
+     * make the next {@code SELECT state} return the SSN as stored. {@code SET (a, b) = (SELECT ...)} gives every
+     * target the union of the subquery's values.
+     */
+    private void updateSets(List<JsonNode> targets, Scope sc, TableRef target) {
+        for (JsonNode t : targets) {
+            JsonNode rt = body(t);
+            JsonNode val = rt.path("val");
+            Lin lin;
+            if (is(val, "MultiAssignRef")) {
+                JsonNode source = body(val).path("source");
+                int colno = body(val).path("colno").asInt(1);
+                List<JsonNode> args = is(source, "RowExpr") ? list(body(source), "args") : List.of();
+                lin = colno >= 1 && colno <= args.size() ? l.expressions.value(args.get(colno - 1), sc, null)
+                        : l.expressions.value(source, sc, null);
+            } else {
+                lin = l.expressions.value(val, sc, null);
+            }
+            for (JsonNode ind : list(rt, "indirection")) {
+                l.expressions.value(ind, sc, null);
+            }
+            ColumnRef to = new ColumnRef(target.schema(), target.table(), text(rt, "name"));
+            l.facts.columnWrites.add(new StatementAnalysis.ColumnWrite(to, Set.copyOf(lin.sources())));
+        }
+    }
+
+    private List<Col> returning(JsonNode stmt, Scope sc, TableRef target) {
+        List<JsonNode> items = list(stmt, "returningList");
+        if (items.isEmpty()) {
+            return List.of();
+        }
+        l.facts.reads.add(target);
+        List<Col> out = new ArrayList<>();
+        for (JsonNode item : items) {
+            l.resultColumn(body(item), sc, out);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,426 @@
+package io.phigate.sql;
+
+import static io.phigate.sql.Tree.body;
+import static io.phigate.sql.Tree.is;
+import static io.phigate.sql.Tree.list;
+import static io.phigate.sql.Tree.names;
+import static io.phigate.sql.Tree.sval;
+import static io.phigate.sql.Tree.text;
+import static io.phigate.sql.Tree.type;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.phigate.sql.Lineage.Col;
+import io.phigate.sql.Lineage.Lin;
+import io.phigate.sql.Lineage.Scope;
+import io.phigate.sql.Lineage.Source;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The values of expressions in the parse tree: which base-table columns each may derive from, whether it is a
+ * column's own value ({@code direct}), and, when it is read in a clause that steers the result ({@code clause}
+ * not null: WHERE, JOIN, ORDER BY ...), every column it uses recorded as a predicate of the statement. A node
+ * this class does not model is read generically: every column under it counts as a source, none as direct.
+ */
+final class Expressions {
+    /**
+     * Casts that give the value's own text: a type's output function is what the wire carries anyway. A length
+     * ({@code varchar(3)}) or any other type changes the value, so the result is no longer the column's own.
+     */
+    private static final Set<String> VALUE_KEEPING_CASTS = Set.of("text", "varchar");
+
+    private final Lineage lineage;
+
+    Expressions(Lineage lineage) {
+        this.lineage = lineage;
+    }
+
+    /** The lineage of {@code node}; with a {@code clause}, its columns are recorded as steering the result. */
+    Lin value(JsonNode node, Scope sc, String clause) {
+        if (node == null || !node.isObject() || node.isEmpty()) {
+            return Lin.NONE;
+        }
+        JsonNode b = body(node);
+        return switch (type(node)) {
+            case "ColumnRef" -> {
+                Lin l = column(list(b, "fields"), sc);
+                if (clause != null) {
+                    lineage.predicate(l, clause, false);
+                }
+                yield l;
+            }
+            case "A_Const", "ParamRef", "SQLValueFunction", "SetToDefault", "CurrentOfExpr" -> Lin.NONE;
+            case "TypeCast" -> {
+                Lin l = value(b.path("arg"), sc, clause);
+                yield keepsValue(b.path("typeName")) ? l : l.indirect();
+            }
+            case "CollateClause" -> value(b.path("arg"), sc, clause);
+            case "FuncCall" -> call(b, sc, clause);
+            case "SubLink" -> subLink(b, sc, clause);
+            case "SelectStmt" -> subquery(node, sc, clause);
+            case "CaseExpr" -> caseExpr(b, sc, clause);
+            case "A_Indirection" -> indirection(b, sc, clause);
+            case "A_Expr" -> operator(b, sc, clause);
+            case "NamedArgExpr" -> value(b.path("arg"), sc, clause).indirect();
+            default -> generic(b, sc, clause);
+        };
+    }
+
+    /** Every node under a body, unioned: what is not modelled derives from everything it contains. */
+    private Lin generic(JsonNode b, Scope sc, String clause) {
+        List<Lin> parts = new ArrayList<>();
+        for (Iterator<JsonNode> it = b.elements(); it.hasNext(); ) {
+            JsonNode v = it.next();
+            if (v.isArray()) {
+                for (JsonNode e : v) {
+                    parts.add(child(e, sc, clause));
+                }
+            } else if (v.isObject()) {
+                parts.add(child(v, sc, clause));
+            }
+        }
+        return Lin.union(parts);
+    }
+
+    /** A field's value: a node ({@code {"Type": ...}}) or a plain struct whose fields may hold nodes. */
+    private Lin child(JsonNode v, Scope sc, String clause) {
+        if (!v.isObject() || v.isEmpty()) {
+            return Lin.NONE;
+        }
+        String name = v.fieldNames().next();
+        boolean node = v.size() == 1 && Character.isUpperCase(name.charAt(0));
+        return node ? value(v, sc, clause) : generic(v, sc, clause);
+    }
+
+    private Lin call(JsonNode b, Scope sc, String clause) {
+        List<String> fn = names(list(b, "funcname"));
+        String name = Tree.last(fn);
+        String schema = Tree.schemaOf(fn);
+        boolean opaque = lineage.call(schema, name);
+        // A count reveals how many, not what; its arguments still read what they read.
+        boolean counting = "count".equals(name) && (schema == null || schema.equals("pg_catalog"));
+        List<Lin> parts = new ArrayList<>();
+        for (JsonNode a : list(b, "args")) {
+            parts.add(value(a, sc, clause));
+        }
+        for (JsonNode o : list(b, "agg_order")) {
+            // An ordered-set aggregate returns a value of its WITHIN GROUP ordering (mode() WITHIN GROUP (ORDER BY
+            // ssn) is an SSN); an ordinary aggregate's ORDER BY steers which value comes first.
+            parts.add(value(body(o).path("node"), sc, clause == null ? "ORDER BY" : clause));
+        }
+        parts.add(value(b.path("agg_filter"), sc, clause == null ? "FILTER" : clause));
+        if (b.has("over")) {
+            parts.add(window(b.path("over"), sc, clause));
+        }
+        if (counting) {
+            return opaque ? Lin.OPAQUE : Lin.NONE;
+        }
+        Lin l = Lin.union(parts);
+        return opaque ? l.opaqueToo() : l;
+    }
+
+    /** A window definition's PARTITION BY, ORDER BY and frame offsets, which steer the function's value. */
+    Lin window(JsonNode w, Scope sc, String clause) {
+        List<Lin> parts = new ArrayList<>();
+        for (JsonNode p : list(w, "partitionClause")) {
+            parts.add(value(p, sc, clause == null ? "WINDOW PARTITION BY" : clause));
+        }
+        for (JsonNode o : list(w, "orderClause")) {
+            parts.add(value(body(o).path("node"), sc, clause == null ? "WINDOW ORDER BY" : clause));
+        }
+        parts.add(value(w.path("startOffset"), sc, clause == null ? "WINDOW" : clause));
+        parts.add(value(w.path("endOffset"), sc, clause == null ? "WINDOW" : clause));
+        return Lin.union(parts);
+    }
+
+    private Lin subLink(JsonNode b, Scope sc, String clause) {
+        List<Lin> parts = new ArrayList<>();
+        parts.add(value(b.path("testexpr"), sc, clause));
+        parts.add(subquery(b.path("subselect"), sc, clause));
+        return Lin.union(parts);
+    }
+
+    /** A subquery's outputs as one value; in a steering clause they steer too. */
+    private Lin subquery(JsonNode select, Scope sc, String clause) {
+        List<Col> cols = lineage.subquery(select, sc);
+        Lin outs = Lin.union(cols.stream().map(Col::lin).toList());
+        if (clause != null) {
+            lineage.predicate(outs, clause, false);
+        }
+        return outs;
+    }
+
+    private Lin caseExpr(JsonNode b, Scope sc, String clause) {
+        String conditions = clause == null ? "CASE" : clause;
+        List<Lin> parts = new ArrayList<>();
+        parts.add(value(b.path("arg"), sc, conditions));
+        for (JsonNode w : list(b, "args")) {
+            parts.add(value(body(w).path("expr"), sc, conditions));
+            parts.add(value(body(w).path("result"), sc, clause));
+        }
+        parts.add(value(b.path("defresult"), sc, clause));
+        return Lin.union(parts);
+    }
+
+    private Lin operator(JsonNode b, Scope sc, String clause) {
+        List<String> op = names(list(b, "name"));
+        String schema = Tree.schemaOf(op);
+        boolean opaque = false;
+        if (schema != null) {
+            // OPERATOR(schema.op): psql spells built-ins with pg_catalog; any other schema may be the agent's code.
+            lineage.facts.functions.add(new StatementFacts.FunctionCall(schema, Tree.last(op)));
+            if (!schema.equals("pg_catalog")) {
+                opaque = true;
+                lineage.facts.operations.add(Operation.FUNCTION);
+                lineage.facts.opaqueFunctions.add(schema + "." + Tree.last(op));
+            }
+        }
+        Lin l = Lin.union(List.of(value(b.path("lexpr"), sc, clause), value(b.path("rexpr"), sc, clause)));
+        return opaque ? l.opaqueToo() : l;
+    }
+
+    private Lin indirection(JsonNode b, Scope sc, String clause) {
+        JsonNode arg = b.path("arg");
+        List<JsonNode> ind = list(b, "indirection");
+        List<Lin> parts = new ArrayList<>();
+        for (JsonNode i : ind) {
+            if (is(i, "A_Indices")) {
+                parts.add(value(body(i).path("lidx"), sc, clause));
+                parts.add(value(body(i).path("uidx"), sc, clause));
+            }
+        }
+        Lin base;
+        Optional<Source> row = rowAlias(arg, sc);
+        String field = ind.isEmpty() ? null : sval(ind.getFirst());
+        if (row.isPresent() && field != null) {
+            // (p).ssn: one field of a row alias.
+            base = row.get().column(field).orElse(row.get().wholeRow().opaqueToo());
+            if (clause != null) {
+                lineage.predicate(base, clause, false);
+            }
+        } else {
+            base = value(arg, sc, clause);
+            if (field != null) {
+                // A field of a composite value is not modelled: it may be anything the value holds.
+                base = base.opaqueToo();
+            }
+        }
+        parts.add(base);
+        return Lin.union(parts);
+    }
+
+    /** The source a bare name in {@code (p)} stands for, when it names a row alias rather than a column. */
+    private Optional<Source> rowAlias(JsonNode arg, Scope sc) {
+        if (!is(arg, "ColumnRef")) {
+            return Optional.empty();
+        }
+        List<JsonNode> fields = list(body(arg), "fields");
+        if (fields.size() != 1 || sval(fields.getFirst()) == null) {
+            return Optional.empty();
+        }
+        String alias = sval(fields.getFirst());
+        for (Scope s = sc; s != null; s = s.parent) {
+            for (Source src : s.sources) {
+                if (src.alias().equals(alias) && src.column(alias).isEmpty()) {
+                    return Optional.of(src);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** {@code *}, {@code p.*} and {@code (p).*} in a select list: the columns they expand to; null otherwise. */
+    List<Col> expand(JsonNode val, Scope sc) {
+        if (is(val, "ColumnRef")) {
+            List<JsonNode> fields = list(body(val), "fields");
+            if (!is(fields.getLast(), "A_Star")) {
+                return null;
+            }
+            if (fields.size() == 1) {
+                return List.copyOf(sc.star);
+            }
+            List<String> parts = names(fields.subList(0, fields.size() - 1));
+            Optional<Source> s = findSource(sc, parts);
+            return sourceColumns(s);
+        }
+        if (is(val, "A_Indirection")) {
+            List<JsonNode> ind = list(body(val), "indirection");
+            if (ind.isEmpty() || !is(ind.getLast(), "A_Star")) {
+                return null;
+            }
+            Optional<Source> row = ind.size() == 1 ? rowAlias(body(val).path("arg"), sc) : Optional.empty();
+            if (row.isPresent()) {
+                return sourceColumns(row);
+            }
+            return List.of(new Col("*", value(body(val).path("arg"), sc, null).opaqueToo()));
+        }
+        return null;
+    }
+
+    private static List<Col> sourceColumns(Optional<Source> s) {
+        if (s.isEmpty() || s.get().columns() == null) {
+            return List.of(new Col("*", Lin.OPAQUE));
+        }
+        return s.get().pending() ? List.of() : s.get().columns();
+    }
+
+    /**
+     * For {@code column = constant} (or parameter; either side, through casts that keep the value): the column's
+     * lineage. Null for any other expression.
+     */
+    Lin equalityLookup(JsonNode e, Scope sc) {
+        if (!is(e, "A_Expr") || !"AEXPR_OP".equals(text(body(e), "kind"))) {
+            return null;
+        }
+        List<String> op = names(list(body(e), "name"));
+        String schema = Tree.schemaOf(op);
+        if (!"=".equals(Tree.last(op)) || (schema != null && !schema.equals("pg_catalog"))) {
+            return null;
+        }
+        JsonNode l = body(e).path("lexpr");
+        JsonNode r = body(e).path("rexpr");
+        JsonNode column = isConstant(r) ? valueKeeping(l) : isConstant(l) ? valueKeeping(r) : null;
+        if (column == null || !is(column, "ColumnRef")) {
+            return null;
+        }
+        return column(list(body(column), "fields"), sc);
+    }
+
+    /** Under casts that keep the value, the expression itself; null when a cast changes it. */
+    private static JsonNode valueKeeping(JsonNode e) {
+        while (is(e, "TypeCast") || is(e, "CollateClause")) {
+            if (is(e, "TypeCast") && !keepsValue(body(e).path("typeName"))) {
+                return null;
+            }
+            e = body(e).path("arg");
+        }
+        return e;
+    }
+
+    private static boolean isConstant(JsonNode e) {
+        while (is(e, "TypeCast")) {
+            e = body(e).path("arg");
+        }
+        return (is(e, "A_Const") && !body(e).path("isnull").asBoolean(false)) || is(e, "ParamRef");
+    }
+
+    static boolean keepsValue(JsonNode typeName) {
+        List<String> n = names(list(typeName, "names"));
+        String schema = Tree.schemaOf(n);
+        return VALUE_KEEPING_CASTS.contains(Tree.last(n)) && (schema == null || schema.equals("pg_catalog"))
+                && !typeName.has("typmods") && !typeName.has("arrayBounds") && !typeName.has("setof");
+    }
+
+    // ---- column references --------------------------------------------------------------------------------------
+
+    /** A column reference's lineage; a plain column keeps its column's directness. */
+    private Lin column(List<JsonNode> fields, Scope sc) {
+        List<String> parts = names(fields);
+        if (fields.isEmpty()) {
+            return Lin.OPAQUE;
+        }
+        boolean star = is(fields.getLast(), "A_Star");
+        if (fields.size() == 1) {
+            if (star) {
+                return Lin.union(sc.sources.stream().map(Source::wholeRow).toList());
+            }
+            return unqualified(parts.getFirst(), sc);
+        }
+        List<String> qualifier = parts.subList(Math.max(0, parts.size() - 3), parts.size() - 1);
+        if (star) {
+            return findSource(sc, parts.subList(0, parts.size() - 1)).map(Source::wholeRow).orElse(Lin.OPAQUE);
+        }
+        String name = parts.getLast();
+        Optional<Source> src = findSource(sc, qualifier);
+        if (src.isPresent()) {
+            Source s = src.get();
+            if (s.columns() == null) {
+                return Lin.OPAQUE;
+            }
+            // Not a column of that relation: a field of a composite value we do not model.
+            return s.column(name).orElseGet(() -> s.wholeRow().opaqueToo());
+        }
+        // "x.f" where x is a column of composite type rather than a relation.
+        Lin asColumn = unqualified(qualifier.getFirst(), sc);
+        return asColumn.opaqueToo();
+    }
+
+    private static Lin unqualified(String name, Scope sc) {
+        for (Scope s = sc; s != null; s = s.parent) {
+            Lin merged = s.merged.get(name);
+            if (merged != null) {
+                return merged;
+            }
+            List<Lin> candidates = new ArrayList<>();
+            boolean unknownHere = false;
+            for (Source src : s.sources) {
+                src.column(name).ifPresent(candidates::add);
+                unknownHere |= src.columns() == null;
+            }
+            if (candidates.size() == 1) {
+                return candidates.getFirst();
+            }
+            if (candidates.size() > 1) {
+                return Lin.union(candidates);
+            }
+            if (unknownHere) {
+                return Lin.OPAQUE;
+            }
+            for (Source src : s.sources) {
+                if (src.alias().equals(name)) {
+                    return src.wholeRow();
+                }
+            }
+        }
+        return unresolved(sc);
+    }
+
+    /** True when a bare name is a column (or row alias) of some FROM item in scope. */
+    static boolean inScope(String name, Scope sc) {
+        for (Scope s = sc; s != null; s = s.parent) {
+            if (s.merged.containsKey(name)) {
+                return true;
+            }
+            for (Source src : s.sources) {
+                if (src.columns() == null || src.column(name).isPresent() || src.alias().equals(name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A name nothing in scope defines: it may be any of them, and we cannot say which. */
+    private static Lin unresolved(Scope sc) {
+        List<Lin> all = new ArrayList<>();
+        if (sc != null) {
+            for (Source s : sc.sources) {
+                all.add(s.wholeRow());
+            }
+        }
+        return Lin.union(all).opaqueToo();
+    }
+
+    /** The FROM item a qualifier ({@code p}, {@code public.patients}) names, innermost scope first. */
+    private static Optional<Source> findSource(Scope sc, List<String> qualifier) {
+        if (qualifier.isEmpty() || qualifier.contains(null)) {
+            return Optional.empty();
+        }
+        String name = qualifier.getLast();
+        String schema = qualifier.size() >= 2 ? qualifier.get(qualifier.size() - 2) : null;
+        for (Scope s = sc; s != null; s = s.parent) {
+            for (Source src : s.sources) {
+                boolean match = schema == null
+                        ? src.alias().equals(name)
+                        : !src.aliased() && name.equals(src.table()) && schema.equals(src.schema());
+                if (match) {
+                    return Optional.of(src);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+}

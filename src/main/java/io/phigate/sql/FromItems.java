@@ -1,0 +1,217 @@
+package io.phigate.sql;
+
+import static io.phigate.sql.Tree.body;
+import static io.phigate.sql.Tree.is;
+import static io.phigate.sql.Tree.list;
+import static io.phigate.sql.Tree.names;
+import static io.phigate.sql.Tree.text;
+import static io.phigate.sql.Tree.type;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.phigate.sql.Lineage.Col;
+import io.phigate.sql.Lineage.Lin;
+import io.phigate.sql.Lineage.Scope;
+import io.phigate.sql.Lineage.Source;
+import io.phigate.sql.Lineage.ViewInfo;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * FROM items for {@link Lineage}: tables and views from the catalog (a view's columns traced through its
+ * definition), CTEs, subqueries, functions, and joins with the column order and merged USING/NATURAL columns
+ * {@code *} expands to. Join conditions and USING columns steer the result and are recorded as such.
+ */
+final class FromItems {
+    private final Lineage l;
+
+    FromItems(Lineage lineage) {
+        this.l = lineage;
+    }
+
+    /** Adds one FROM item's relations to the scope. Function calls and subqueries see the items left of them. */
+    void from(Scope sc, JsonNode item) {
+        JsonNode b = body(item);
+        switch (type(item)) {
+            case "RangeVar" -> rangeVar(sc, b);
+            case "RangeSubselect" -> {
+                List<Col> cols = l.select(body(b.path("subquery")), sc, sc.ctes);
+                String alias = aliasName(b, "?subquery?");
+                add(sc, new Source(alias, null, alias, true, Lineage.renamed(cols, aliasColumns(b)), false));
+            }
+            case "RangeFunction" -> {
+                List<Lin> lins = new ArrayList<>();
+                String firstName = null;
+                for (JsonNode f : list(b, "functions")) {
+                    List<JsonNode> items = list(body(f), "items");
+                    if (!items.isEmpty()) {
+                        lins.add(l.expressions.value(items.getFirst(), sc, null).indirect());
+                        if (firstName == null && is(items.getFirst(), "FuncCall")) {
+                            firstName = Tree.last(names(list(body(items.getFirst()), "funcname")));
+                        }
+                    }
+                }
+                Lin lin = Lin.union(lins);
+                String alias = aliasName(b, firstName == null ? "?function?" : firstName);
+                List<String> names = aliasColumns(b);
+                List<Col> cols = new ArrayList<>();
+                if (names.isEmpty()) {
+                    cols.add(new Col(alias, lin));
+                } else {
+                    for (String n : names) {
+                        cols.add(new Col(n, lin));
+                    }
+                }
+                add(sc, new Source(alias, null, alias, true, cols, false));
+            }
+            case "JoinExpr" -> join(sc, b);
+            case "RangeTableSample" -> {
+                from(sc, b.path("relation"));
+                for (JsonNode a : list(b, "args")) {
+                    l.expressions.value(a, sc, "TABLESAMPLE");
+                }
+            }
+            default -> {
+                // XMLTABLE and anything else: its values are not followed.
+                l.expressions.value(item, sc, null);
+                String alias = aliasName(b, "?");
+                add(sc, new Source(alias, null, alias, true, null, false));
+            }
+        }
+    }
+
+    void rangeVar(Scope sc, JsonNode b) {
+        String schema = text(b, "schemaname");
+        String name = text(b, "relname");
+        Optional<List<Col>> cte = schema == null && sc.ctes != null ? sc.ctes.find(name) : Optional.empty();
+        String alias = aliasName(b, name);
+        boolean aliased = b.has("alias");
+        if (cte.isPresent()) {
+            boolean pending = cte.get() == Lineage.PENDING;
+            add(sc, new Source(alias, null, name, aliased, Lineage.renamed(cte.get(), aliasColumns(b)), pending));
+            return;
+        }
+        Optional<Relation> rel = l.catalog.relation(schema, name);
+        if (rel.isEmpty()) {
+            l.facts.reads.add(new TableRef(schema == null ? "?" : schema, name));
+            add(sc, new Source(alias, schema, name, aliased, null, false));
+            return;
+        }
+        Relation r = rel.get();
+        l.facts.reads.add(r.ref());
+        add(sc, new Source(alias, r.schema(), r.name(), aliased, Lineage.renamed(relationColumns(r), aliasColumns(b)), false));
+    }
+
+    private void join(Scope sc, JsonNode b) {
+        Scope target = sc;
+        if (b.has("alias")) {
+            // An aliased join is one relation whose columns are the join's star; the names inside are hidden.
+            target = new Scope(sc, sc.ctes);
+        }
+        int leftStart = target.star.size();
+        from(target, b.path("larg"));
+        int mid = target.star.size();
+        from(target, b.path("rarg"));
+        List<Col> leftStar = new ArrayList<>(target.star.subList(leftStart, mid));
+        List<Col> rightStar = new ArrayList<>(target.star.subList(mid, target.star.size()));
+        List<String> using = new ArrayList<>(names(list(b, "usingClause")));
+        if (using.isEmpty() && b.path("isNatural").asBoolean(false)) {
+            for (Col r : rightStar) {
+                if (leftStar.stream().anyMatch(l -> l.name().equals(r.name()))) {
+                    using.add(r.name());
+                }
+            }
+        }
+        if (!using.isEmpty()) {
+            List<Col> merged = new ArrayList<>();
+            for (String u : using) {
+                List<Lin> both = new ArrayList<>();
+                take(leftStar, u).ifPresent(both::add);
+                take(rightStar, u).ifPresent(both::add);
+                for (Lin side : both) {
+                    l.predicate(side, "JOIN", false);
+                }
+                Lin lin = Lin.union(both);
+                merged.add(new Col(u, lin));
+                target.merged.put(u, lin);
+            }
+            List<Col> star = new ArrayList<>(target.star.subList(0, leftStart));
+            star.addAll(merged);
+            star.addAll(leftStar);
+            star.addAll(rightStar);
+            target.star = star;
+        }
+        l.expressions.value(b.path("quals"), target, "JOIN");
+        if (target != sc) {
+            String alias = aliasName(b, "?join?");
+            add(sc, new Source(alias, null, alias, true, Lineage.renamed(target.star, aliasColumns(b)), false));
+        }
+    }
+
+    private static Optional<Lin> take(List<Col> cols, String name) {
+        for (int i = 0; i < cols.size(); i++) {
+            if (cols.get(i).name().equals(name)) {
+                return Optional.of(cols.remove(i).lin());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static void add(Scope sc, Source s) {
+        sc.sources.add(s);
+        if (s.columns() == null) {
+            sc.star.add(new Col("*", Lin.OPAQUE));
+        } else {
+            sc.star.addAll(s.columns());
+        }
+    }
+
+    /** A catalog relation's columns: a table's own, or a view's traced through its definition. */
+    private List<Col> relationColumns(Relation r) {
+        List<Col> cols = new ArrayList<>();
+        boolean isView = r.kind() == Relation.Kind.VIEW || r.kind() == Relation.Kind.MATERIALIZED_VIEW;
+        ViewInfo info = isView ? l.views.view(r, l.viewDepth + 1) : null;
+        if (info != null) {
+            l.facts.addViewFacts(info.facts());
+        }
+        for (int i = 0; i < r.columns().size(); i++) {
+            String c = r.columns().get(i);
+            if (!isView) {
+                cols.add(new Col(c, Lin.of(new ColumnRef(r.schema(), r.name(), c))));
+            } else if (info == null || i >= info.columns().size()) {
+                // A view we cannot see through (no definition, a cycle, too deep) could hold anything.
+                cols.add(new Col(c, Lin.OPAQUE));
+            } else {
+                cols.add(new Col(c, info.columns().get(i)));
+            }
+        }
+        return cols;
+    }
+
+    private static String aliasName(JsonNode b, String otherwise) {
+        String a = text(b.path("alias"), "aliasname");
+        return a == null ? otherwise : a;
+    }
+
+    private static List<String> aliasColumns(JsonNode b) {
+        return names(list(b.path("alias"), "colnames"));
+    }
+
+    /** The table's rows, as {@code SELECT columns FROM table} would give them. */
+    List<Col> tableRows(JsonNode rangeVar, List<String> columns) {
+        Scope sc = new Scope(null, null);
+        rangeVar(sc, rangeVar);
+        Source s = sc.sources.getLast();
+        if (s.columns() == null) {
+            return List.of(new Col("*", Lin.OPAQUE));
+        }
+        if (columns.isEmpty()) {
+            return s.columns();
+        }
+        List<Col> out = new ArrayList<>();
+        for (String c : columns) {
+            out.add(new Col(c, s.column(c).orElse(Lin.OPAQUE)));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,236 @@
+package io.phigate.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.phigate.sql.StatementFacts.FunctionCall;
+import io.phigate.sql.StatementFacts.PredicateUse;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The facts deny-by-default rules judge, read from the server's parse tree. */
+class StatementFactsTest {
+    private static final SqlAnalyzer ANALYZER = new SqlAnalyzer(DemoCatalog.get(), 0);
+
+    private static StatementFacts facts(String sql) {
+        StatementAnalysis a = ANALYZER.analyze(sql).getFirst();
+        assertThat(a.parsed()).as(a.error()).isTrue();
+        return a.facts();
+    }
+
+    private static ColumnRef p(String column) {
+        return new ColumnRef("public", "patients", column);
+    }
+
+    private static ColumnRef e(String column) {
+        return new ColumnRef("public", "encounters", column);
+    }
+
+    /** Columns used as predicates, as "column clause[=]" ("=" marks an equality lookup). */
+    private static Set<String> uses(String sql) {
+        return facts(sql).predicates().stream()
+                .map(u -> u.column().table() + "." + u.column().column() + " " + u.clause() + (u.equalityLookup() ? "=" : ""))
+                .collect(Collectors.toSet());
+    }
+
+    @Test
+    void anEqualityConjunctOfWhereIsALookupAndAnythingElseIsNot() {
+        assertThat(uses("select id from patients where ssn = '123' and id = $1"))
+                .containsExactlyInAnyOrder("patients.ssn WHERE=", "patients.id WHERE=");
+        assertThat(uses("select id from patients where $1::text = ssn::text")).containsExactly("patients.ssn WHERE=");
+        assertThat(uses("select id from patients where lower(ssn) = 'x'")).containsExactly("patients.ssn WHERE");
+        assertThat(uses("select id from patients where ssn = 'x' or id = 1"))
+                .containsExactlyInAnyOrder("patients.ssn WHERE", "patients.id WHERE");
+        assertThat(uses("select id from patients where ssn::varchar(3) = '123'")).containsExactly("patients.ssn WHERE");
+        assertThat(uses("select id from patients where ssn > '5'")).containsExactly("patients.ssn WHERE");
+        assertThat(uses("select id from patients where ssn = last_name"))
+                .containsExactlyInAnyOrder("patients.ssn WHERE", "patients.last_name WHERE");
+    }
+
+    @Test
+    void predicatesResolveThroughDerivedTablesCtesAndViews() {
+        assertThat(uses("select * from (select ssn as s from patients) x where s = '1'"))
+                .containsExactly("patients.ssn WHERE=");
+        assertThat(uses("select * from (select substr(ssn, 1, 1) as s from patients) x where s = '1'"))
+                .as("a derived value is no lookup of the column").containsExactly("patients.ssn WHERE");
+        assertThat(uses("with c as (select ssn as s from patients) select 1 from c where s like '1%'"))
+                .containsExactly("patients.ssn WHERE");
+        assertThat(uses("select id from patient_directory where ident = $1")).contains("patients.ssn WHERE=");
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @CsvSource(delimiter = '|', value = {
+        "select p.id from patients p join encounters e on e.notes = p.ssn|JOIN|patients.ssn",
+        "select 1 from patients join encounters using (id)|JOIN|encounters.id",
+        "select 1 from patients natural join encounters|JOIN|patients.id",
+        "select state from patients group by state having max(ssn) > '5'|HAVING|patients.ssn",
+        "select state from patients group by state|GROUP BY|patients.state",
+        "select state from patients group by 1|GROUP BY|patients.state",
+        "select id from patients order by ssn|ORDER BY|patients.ssn",
+        "select ssn as s from patients order by s|ORDER BY|patients.ssn",
+        "select id, ssn from patients order by 2|ORDER BY|patients.ssn",
+        "select ssn as state from patients group by state|GROUP BY|patients.state",
+        "select ssn as state from patients group by state|GROUP BY|patients.ssn",
+        "select distinct on (ssn) id from patients|DISTINCT ON|patients.ssn",
+        "select distinct last_name from patients|DISTINCT|patients.last_name",
+        "select rank() over (partition by ssn order by id) from patients|WINDOW PARTITION BY|patients.ssn",
+        "select rank() over (order by ssn) from patients|WINDOW ORDER BY|patients.ssn",
+        "select count(*) filter (where ssn like '1%') from patients|FILTER|patients.ssn",
+        "select string_agg(id::text, ',' order by ssn) from patients|ORDER BY|patients.ssn",
+        "select case when ssn like '1%' then 'a' else 'b' end from patients|CASE|patients.ssn",
+        "select id from patients limit (select max(id) from patients)|LIMIT|patients.id",
+        "select id from patients offset (select count(*) from patients where ssn like '1%')|WHERE|patients.ssn",
+        "select ssn from patients union select notes from encounters|UNION|encounters.notes",
+        "select id from encounters where patient_id in (select id from patients where ssn like '1%')|WHERE|patients.ssn",
+        "select id from encounters where patient_id = (select max(id) from patients)|WHERE|patients.id",
+        "select id from encounters e where exists (select 1 from patients p where p.id = e.patient_id and p.ssn = '1')|WHERE|patients.ssn",
+        "select (select 1 from patients where ssn = '1') from encounters|WHERE|patients.ssn",
+        "select 1 from (select id from patients where last_name like 'S%') x|WHERE|patients.last_name",
+        "with c as (select id from patients order by ssn limit 1) select * from c|ORDER BY|patients.ssn",
+        "delete from encounters where patient_id in (select id from patients where ssn like '1%')|WHERE|patients.ssn",
+        "update encounters set notes = 'x' where notes like '%a%'|WHERE|encounters.notes",
+    })
+    void everySteeringClauseRecordsItsColumns(String sql, String clause, String column) {
+        String[] c = column.split("\\.");
+        assertThat(facts(sql).predicates()).extracting(PredicateUse::column, PredicateUse::clause)
+                .contains(org.assertj.core.groups.Tuple.tuple(new ColumnRef("public", c[0], c[1]), clause));
+    }
+
+    @Test
+    void outputsAreNotPredicates() {
+        assertThat(facts("select ssn, lower(last_name) from patients").predicates()).isEmpty();
+        assertThat(facts("select ssn from patients union all select notes from encounters").predicates()).isEmpty();
+    }
+
+    @Test
+    void everyFunctionCalledIsListedWithItsSchemaAsWritten() {
+        assertThat(facts("select lower(ssn), pg_catalog.upper(last_name), count(*) over (), x.y from patients,"
+                + " generate_series(1, 2) x(y) where substring(ssn from 1 for 2) = '1'").functions())
+                .containsExactlyInAnyOrder(new FunctionCall(null, "lower"), new FunctionCall("pg_catalog", "upper"),
+                        new FunctionCall(null, "count"), new FunctionCall(null, "generate_series"),
+                        new FunctionCall("pg_catalog", "substring"));
+        assertThat(facts("select id operator(public.+) 1 from patients").functions())
+                .containsExactly(new FunctionCall("public", "+"));
+        assertThat(facts("select 1 from patient_directory").functions()).isEmpty();
+        assertThat(facts("select score from risky").functions()).contains(new FunctionCall("public", "risk_score"));
+        assertThat(facts("create table t (x text default public.risk_score(1)::text)").functions())
+                .containsExactly(new FunctionCall("public", "risk_score"));
+        assertThat(facts("call public.archive_patient(1)").functions())
+                .containsExactly(new FunctionCall("public", "archive_patient"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "delete from encounters|true",
+        "update encounters set notes = null|true",
+        "delete from encounters where id = 1|false",
+        "delete from encounters where current of c|false",
+        "with d as (delete from encounters returning id) select * from d|true",
+        "with d as (update encounters set notes = '' returning id) select * from d|true",
+        "explain analyze delete from encounters|true",
+        "explain delete from encounters|false",
+        "create rule r as on insert to encounters do also delete from medications|true",
+        "prepare q as delete from encounters|true",
+        "select 1|false",
+    })
+    void unfilteredWritesAreFoundWhereverTheyRun(String sql, boolean unfiltered) {
+        assertThat(facts(sql).unfilteredWrite()).isEqualTo(unfiltered);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "select ssn from patients|true",
+        "select ssn from patients limit 5|false",
+        "select ssn from patients limit $1|false",
+        "select ssn from patients fetch first 3 rows only|false",
+        "select ssn from patients limit all|true",
+        "select ssn from patients limit null|true",
+        "select ssn from patients limit (select 5)|true",
+        "select ssn from (select ssn from patients limit 1) x|true",
+        "(select ssn from patients) union (select ssn from patients) limit 2|false",
+        "declare c cursor for select ssn from patients|true",
+        "copy patients to stdout|true",
+        "insert into encounters (id) values (1)|false",
+        "delete from encounters returning notes|true",
+    })
+    void anEffectiveLimitIsAConstantOrParameterAtTheTopLevel(String sql, boolean unlimited) {
+        assertThat(facts(sql).unlimited()).isEqualTo(unlimited);
+    }
+
+    @Test
+    void explainAndCopyOptionsAreTheGrammarsReading() {
+        assertThat(facts("explain (analyze false, verbose) select 1").options())
+                .isEqualTo(Map.of("analyze", "false", "verbose", "true"));
+        assertThat(facts("explain analyse select 1").options()).isEqualTo(Map.of("analyze", "true"));
+        assertThat(facts("explain (u&\"an\\0061lyze\" 'on') select 1").options()).isEqualTo(Map.of("analyze", "on"));
+        assertThat(facts("copy patients to stdout (format 'csv', \"header\", u&\"d\\0065limiter\" ';')").options())
+                .isEqualTo(Map.of("format", "csv", "header", "true", "delimiter", ";"));
+        assertThat(facts("copy patients to stdout csv header force quote *").options())
+                .isEqualTo(Map.of("format", "csv", "header", "true", "force_quote", "*"));
+        // A quoted upper-case name is not the option the server knows: kept as written, so it is refused.
+        assertThat(facts("copy patients to stdout (\"FORMAT\" csv)").options()).isEqualTo(Map.of("FORMAT", "csv"));
+        assertThat(facts("declare c cursor with hold for select 1").options()).isEqualTo(Map.of("hold", "true"));
+        assertThat(facts("declare c cursor for select 1").options()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "copy patients to stdout|STDOUT",
+        "copy encounters from stdin|STDIN",
+        "copy patients to '/tmp/x'|FILE",
+        "copy encounters from '/tmp/x'|FILE",
+        "copy (select 1) to program 'cat'|PROGRAM",
+        "copy encounters from program 'cat'|PROGRAM",
+    })
+    void copyEndpointsAreNamed(String sql, String endpoint) {
+        assertThat(facts(sql).copyEndpoint()).isEqualTo(endpoint);
+    }
+
+    @Test
+    void utilityStatementsAreReadFromTheirNodes() {
+        StatementAnalysis close = ANALYZER.analyze("close all").getFirst();
+        assertThat(close.cursor()).isNull();
+        assertThat(close.facts().options()).containsEntry("all", "true");
+        assertThat(ANALYZER.analyze("set local x.y to default").getFirst()).satisfies(a -> {
+            assertThat(a.setting()).isEqualTo("x.y");
+            assertThat(a.settingValue()).isNull();
+            assertThat(a.facts().options()).containsEntry("local", "true").containsEntry("default", "true");
+        });
+        assertThat(ANALYZER.analyze("set names 'latin1'").getFirst().setting()).isEqualTo("client_encoding");
+        assertThat(ANALYZER.analyze("SET \"Search_Path\" = x").getFirst().setting()).isEqualTo("search_path");
+        assertThat(ANALYZER.analyze("show time zone").getFirst().setting()).isEqualTo("timezone");
+        assertThat(ANALYZER.analyze("reset all").getFirst().setting()).isEqualTo("all");
+        assertThat(ANALYZER.analyze("discard all").getFirst().kind()).isEqualTo(StatementKind.OTHER);
+        assertThat(ANALYZER.analyze("fetch 5 from \"C\"").getFirst().cursor()).isEqualTo("C");
+        assertThat(ANALYZER.analyze("prepare \"Q\" as select 1").getFirst().kind()).isEqualTo(StatementKind.PREPARE);
+        assertThat(SqlAnalyzer.preparedStatementName("prepare \"Q\" as select 1")).isEqualTo("Q");
+        assertThat(SqlAnalyzer.preparedStatementName("deallocate all")).isNull();
+    }
+
+    @Test
+    void namesFoldOnlyAsciiLettersAsTheServerDoes() {
+        List<OutputColumn> out = ANALYZER.analyze("select ssn as Ärger, ssn as ABC from patients").getFirst().outputs();
+        assertThat(out).extracting(OutputColumn::name).containsExactly("Ärger", "abc");
+        assertThat(ANALYZER.analyze("select 1 from PATİENTS").getFirst().reads())
+                .containsExactly(new TableRef("?", "patİents"));
+        assertThat(ANALYZER.analyze("select 1 from PATIENTS").getFirst().reads())
+                .containsExactly(new TableRef("public", "patients"));
+    }
+
+    @Test
+    void aCastToTextKeepsTheColumnsOwnValueAndAnythingElseDoesNot() {
+        List<OutputColumn> out = ANALYZER.analyze("select ssn::text, ssn::varchar, cast(ssn as character varying),"
+                + " ssn collate \"C\", ssn::varchar(4), reverse(ssn), ssn || '', to_char(birth_date, 'YYYY'),"
+                + " extract(year from birth_date), birth_date + 1, case when true then ssn end from patients")
+                .getFirst().outputs();
+        assertThat(out).extracting(OutputColumn::direct)
+                .containsExactly(true, true, true, true, false, false, false, false, false, false, false);
+        assertThat(out.get(6).sources()).containsExactly(p("ssn"));
+        assertThat(out.get(7).sources()).containsExactly(p("birth_date"));
+        assertThat(e("notes")).isNotNull();
+    }
+}

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-/** The leading words the session-state registry reads until the analyser reports them. */
+/** The utility-statement facts the session-state registry reads, from PostgreSQL's own parse tree. */
 class UtilityWordsTest {
 
     @Test
@@ -14,6 +14,8 @@ class UtilityWordsTest {
         assertThat(UtilityWords.preparedBody("prepare \"As\" /* as */ as\n-- comment\nSELECT 1")).isEqualTo(
                 "-- comment\nSELECT 1");
         assertThat(UtilityWords.preparedBody("PREPARE TRANSACTION 'x'")).isNull();
+        // A comment ended by a carriage return, as the server's scanner ends it: the AS after it is real.
+        assertThat(UtilityWords.preparedBody("PREPARE p -- x\rAS SELECT 2")).isEqualTo("SELECT 2");
     }
 
     @Test
@@ -24,6 +26,8 @@ class UtilityWordsTest {
         assertThat(UtilityWords.withHold("DECLARE c CURSOR WITHOUT HOLD FOR SELECT 1")).isFalse();
         assertThat(UtilityWords.withHold("DECLARE \"with\" CURSOR FOR SELECT 'with hold'")).isFalse();
         assertThat(UtilityWords.withHold("DECLARE c CURSOR FOR SELECT 1 /* WITH HOLD */")).isFalse();
+        assertThat(UtilityWords.cursorQuery("DECLARE c /* for select 1 /* nested */ for */ CURSOR FOR SELECT 3"))
+                .isEqualTo("SELECT 3");
     }
 
     @Test

@@ -659,29 +659,29 @@ public final class AuditQueries {
         }
     }
 
-    /** A statement that read PHI: who, the PHI columns it read (request detail) and what was masked (completion). */
+    /** A statement whose results carried PHI: who ran it, its completion's detail and the rows it delivered. */
     public interface PhiReadSink {
-        void accept(String issuer, String subject, String requestDetail, String completionDetail, String outcome)
-                throws IOException;
+        void accept(String issuer, String subject, String completionDetail, long rows) throws IOException;
     }
 
     /**
-     * The statements since {@code since} whose request names PHI columns, newest first, at most {@code max} of them
-     * (the overview counts a recent window, never the whole store).
+     * The completed statements since {@code since} whose results carried PHI (the completion names masked or
+     * unmasked PHI columns), newest first, at most {@code max} of them (the overview counts a recent window, never
+     * the whole store). A statement that only references PHI (a filter, an aggregate, a DECLARE) is not one.
      */
     public void phiReads(Instant since, int max, PhiReadSink sink) throws SQLException, IOException {
         try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement("""
-                SELECT r.issuer, r.subject, r.detail, x.detail, x.outcome
-                FROM audit_event r
-                LEFT JOIN audit_event x ON x.kind = 'statement_completed' AND x.session_id = r.session_id
-                    AND x.statement_id = r.statement_id
-                WHERE r.kind = 'statement_requested' AND r.time >= ? AND r.detail LIKE '%"phi_columns"%'
-                ORDER BY r.seq DESC LIMIT ?""")) {
+                SELECT r.issuer, r.subject, x.detail, x.row_count
+                FROM audit_event x
+                JOIN audit_event r ON r.kind = 'statement_requested' AND r.session_id = x.session_id
+                    AND r.statement_id = x.statement_id
+                WHERE x.kind = 'statement_completed' AND x.time >= ? AND x.detail LIKE '%"masking"%'
+                ORDER BY x.seq DESC LIMIT ?""")) {
             q.setString(1, AuditRow.TIME.format(since));
             q.setInt(2, max);
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
-                    sink.accept(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5));
+                    sink.accept(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4));
                 }
             }
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.phigate.audit.AuditQueries;
+import io.phigate.audit.MaskingSummary;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.InclusionProofs;
 import io.phigate.config.AuditConfig;
@@ -340,20 +341,9 @@ final class SessionPages {
     /** Output column name to "type, operator" for the columns the completion record says were masked. */
     static Map<String, String> masked(JsonNode detail) {
         Map<String, String> out = new LinkedHashMap<>();
-        String masking = detail.path("masking").asText(null);
-        if (masking == null) {
-            return out;
-        }
-        // "ssn(ssn)=redact, first(name)=token": column(type)=operator; operator none means delivered as is.
-        for (String part : masking.split(", ")) {
-            int close = part.indexOf(")=");
-            int open = close < 0 ? -1 : part.lastIndexOf('(', close);
-            if (open <= 0) {
-                continue;
-            }
-            String operator = part.substring(close + 2);
-            if (!operator.equals("none")) {
-                out.put(part.substring(0, open), part.substring(open + 1, close) + ", " + operator);
+        for (MaskingSummary.Column c : MaskingSummary.parse(detail.path("masking").asText(null)).columns()) {
+            if (!c.unmasked()) {
+                out.put(c.name(), c.phiType() + ", " + c.operator());
             }
         }
         return out;

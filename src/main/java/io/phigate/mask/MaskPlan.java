@@ -48,7 +48,10 @@ public final class MaskPlan {
         return passThrough;
     }
 
-    /** What the audit record keeps: each masked output column with its PHI type and operator. */
+    /**
+     * What the audit record keeps: each PHI output column with its PHI type and operator, {@code none} for one
+     * delivered as is because the role sees its type. Read back by {@code io.phigate.audit.MaskingSummary}.
+     */
     public String summary() {
         return summary;
     }

@@ -267,7 +267,14 @@ public final class SessionMasking {
                 }
                 summary.append(f.name()).append('(').append(opaque ? "unknown lineage" : as.policyName()).append(")=")
                         .append(spec);
-            } else if (spec == null && TEXT_TYPES.contains(f.typeOid())) {
+            } else if (spec != null) {
+                // Delivered unmasked because the role sees this type: the completion record says so, which is
+                // what the console's and the access report's "PHI delivered unmasked" count.
+                if (!summary.isEmpty()) {
+                    summary.append(", ");
+                }
+                summary.append(f.name()).append('(').append(as.policyName()).append(")=").append(spec);
+            } else if (TEXT_TYPES.contains(f.typeOid())) {
                 scrub[i] = scrubber != Scrubber.NONE;
             }
         }

@@ -459,7 +459,9 @@ class MaskingLeakTest {
         var agent = report.identities().stream().filter(i -> GatewayHarness.AGENT.equals(i.subject())).findFirst()
                 .orElseThrow();
         assertThat(agent.tables()).contains("public.patients");
-        assertThat(agent.phiTypes()).contains("ssn", "name");
+        assertThat(agent.phiTypesMasked()).contains("ssn", "name");
+        assertThat(agent.phiValuesMasked()).as("the SELECT delivered one row of two masked PHI columns")
+                .isGreaterThanOrEqualTo(2);
     }
 
     @Test

@@ -255,7 +255,7 @@ class MaskingLeakTest {
             String v = csv.toString(StandardCharsets.UTF_8);
             assertThat(t.split("\n")).hasSize((int) rows);
             assertThat(t).contains("[SSN]");
-            assertThat(v).startsWith("id,first_name,ssn,birth_date\n").contains("\"[SSN]\"");
+            assertThat(v).startsWith("id,first_name,ssn,birth_date\n").contains(",[SSN],").doesNotContain("\"");
             try (Statement s = c.createStatement()) {
                 s.execute("COPY patients TO STDOUT (FORMAT binary)");
                 fail("binary COPY of PHI should be refused");

@@ -55,7 +55,7 @@ final class ApprovalsCommand implements Runnable {
         @Mixin
         Target target;
 
-        @Option(names = "--status", defaultValue = "pending",
+        @Option(names = "--status", paramLabel = "STATUS", defaultValue = "pending",
                 description = "pending (default), approved, denied, expired, withdrawn or all.")
         String status;
 
@@ -92,7 +92,7 @@ final class ApprovalsCommand implements Runnable {
         @Mixin
         Target target;
 
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "REQUEST_ID", description = "The approval request's id, or a unique prefix of it.")
         String id;
 
         @Override
@@ -116,10 +116,10 @@ final class ApprovalsCommand implements Runnable {
         @Mixin
         Target target;
 
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "REQUEST_ID", description = "The approval request's id, or a unique prefix of it.")
         String id;
 
-        @Option(names = "--reason", description = "Why; recorded with your decision.")
+        @Option(names = "--reason", paramLabel = "TEXT", description = "Why; recorded with your decision.")
         String reason;
 
         @Override
@@ -136,10 +136,10 @@ final class ApprovalsCommand implements Runnable {
         @Mixin
         Target target;
 
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "REQUEST_ID", description = "The approval request's id, or a unique prefix of it.")
         String id;
 
-        @Option(names = "--reason", required = true, description = "Why; the agent is told it, and it is recorded.")
+        @Option(names = "--reason", paramLabel = "TEXT", required = true, description = "Why; the agent is told it, and it is recorded.")
         String reason;
 
         @Override

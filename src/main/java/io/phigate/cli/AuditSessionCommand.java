@@ -24,7 +24,7 @@ final class AuditSessionCommand implements Callable<Integer> {
             + " the rows, tags, notices and errors the client received (prints PHI as delivered).")
     boolean responses;
 
-    @picocli.CommandLine.Option(names = "--rows", defaultValue = "20", description = "Rows shown per response (default 20).")
+    @picocli.CommandLine.Option(names = "--rows", paramLabel = "N", defaultValue = "20", description = "Rows shown per response (default 20).")
     int rows;
 
     @Override

@@ -35,13 +35,13 @@ final class TokenCommand implements Runnable {
         @Option(names = "--key", required = true, paramLabel = "FILE", description = "Private JWK (EC or RSA).")
         Path key;
 
-        @Option(names = "--issuer", required = true, paramLabel = "ISS")
+        @Option(names = "--issuer", required = true, paramLabel = "URL", description = "The token's issuer (iss).")
         String issuer;
 
-        @Option(names = "--subject", required = true, paramLabel = "SUB")
+        @Option(names = "--subject", required = true, paramLabel = "SUBJECT", description = "The identity it names (sub).")
         String subject;
 
-        @Option(names = "--audience", required = true, paramLabel = "AUD", description = "Repeat for several audiences.")
+        @Option(names = "--audience", required = true, paramLabel = "AUDIENCE", description = "Repeat for several audiences.")
         List<String> audience;
 
         @Option(names = "--ttl", defaultValue = "10m", paramLabel = "DURATION", converter = TtlConverter.class,

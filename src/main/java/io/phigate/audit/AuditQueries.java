@@ -536,6 +536,27 @@ public final class AuditQueries {
      * Every record of one session in the order things happened (time, then sequence number): its start, each
      * request and completion, cancels, its end. Empty when there is no such session.
      */
+    /**
+     * The session ids that are {@code prefix} or start with it, in order, at most {@code limit} of them: what a
+     * command line resolves a pasted id prefix against (as git resolves an abbreviated commit).
+     */
+    public List<String> sessionIds(String prefix, int limit) throws SQLException {
+        List<String> ids = new ArrayList<>();
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement("""
+                SELECT DISTINCT session_id FROM audit_event WHERE session_id >= ? AND session_id < ?
+                ORDER BY session_id LIMIT ?""")) {
+            q.setString(1, prefix);
+            q.setString(2, prefix + Character.MAX_VALUE);
+            q.setInt(3, limit);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+        }
+        return ids;
+    }
+
     public List<Event> session(String sessionId) throws SQLException {
         return selectEvents("SELECT " + SELECT_EVENT + " FROM audit_event WHERE session_id = ? ORDER BY time, seq", sessionId);
     }
@@ -812,31 +833,35 @@ public final class AuditQueries {
     }
 
     /**
-     * A time as people type it on a command line or in a URL: an instant ({@code 2025-03-04T05:06:07Z}), a UTC
-     * date ({@code 2025-03-04}, its midnight) or an age ({@code 90m}, {@code 24h}, {@code 7d}: that long ago).
+     * A time as people type it on a command line or in a URL: {@code now}, an instant
+     * ({@code 2025-03-04T05:06:07Z}), a UTC date ({@code 2025-03-04}, its midnight) or an age in the config's
+     * duration forms with a unit ({@code 90m}, {@code 24h}, {@code 7d}, {@code 30s}: that long ago).
      */
     public static Instant parseTime(String text, Clock clock) {
         String s = text.strip();
-        Matcher age = AGE.matcher(s);
-        if (age.matches()) {
-            long n = Long.parseLong(age.group(1));
-            Duration d = switch (age.group(2)) {
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
-            return clock.instant().minus(d);
+        if (s.equalsIgnoreCase("now")) {
+            return clock.instant();
+        }
+        if (AGE.matcher(s).matches()) {
+            try {
+                return clock.instant().minus(io.phigate.config.Units.duration(s));
+            } catch (IllegalArgumentException | ArithmeticException | java.time.DateTimeException e) {
+                throw new IllegalArgumentException("age too large: \"" + s + "\"");
+            }
         }
         try {
             return s.length() == 10 ? LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(s);
         } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException("expected a time like 2025-03-04T05:06:07Z, 2025-03-04 or 24h (ago), got \""
-                    + s + "\"");
+            throw new IllegalArgumentException("expected a time like now, 2025-03-04T05:06:07Z, 2025-03-04 or 24h"
+                    + " (ago), got \"" + s + "\"");
         }
     }
 
-    private static final Pattern AGE = Pattern.compile("(\\d{1,9})([smhd])");
+    /**
+     * An age: digits with one of the config's duration units. Bare digits, which the config reads as seconds,
+     * are refused here: {@code --since 2025} is more likely a year cut short than 2025 seconds ago.
+     */
+    private static final Pattern AGE = Pattern.compile("\\d{1,12}\\s*(ms|s|m|h|d)");
 
     /**
      * The terms of a free-text search: whitespace-separated words, or a run of words in double quotes kept as one

@@ -97,7 +97,11 @@ final class ApprovalsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            HttpResponse<String> r = request(spec, target, "GET", "/api/v1/approvals/" + encode(id), null);
+            String full = fullId(spec, target, id);
+            if (full == null) {
+                return 1;
+            }
+            HttpResponse<String> r = request(spec, target, "GET", "/api/v1/approvals/" + encode(full), null);
             if (r == null) {
                 return 1;
             }
@@ -150,8 +154,12 @@ final class ApprovalsCommand implements Runnable {
 
     private static int decide(CommandLine.Model.CommandSpec spec, Target target, String id, String verb, String reason)
             throws Exception {
+        String full = fullId(spec, target, id);
+        if (full == null) {
+            return 1;
+        }
         String body = reason == null ? "{}" : JSON.writeValueAsString(Map.of("reason", reason));
-        HttpResponse<String> r = request(spec, target, "POST", "/api/v1/approvals/" + encode(id) + "/" + verb, body);
+        HttpResponse<String> r = request(spec, target, "POST", "/api/v1/approvals/" + encode(full) + "/" + verb, body);
         if (r == null) {
             return 1;
         }
@@ -160,6 +168,28 @@ final class ApprovalsCommand implements Runnable {
         spec.commandLine().getOut().flush();
         return 0;
     }
+
+    /** A whole request id as given, or the one request a prefix names; null (said on stderr) when none or several. */
+    private static String fullId(CommandLine.Model.CommandSpec spec, Target target, String id) throws Exception {
+        if (id.length() == FULL_ID_LENGTH) {
+            return id;
+        }
+        HttpResponse<String> r = request(spec, target, "GET", "/api/v1/approvals?status=all", null);
+        if (r == null) {
+            return null;
+        }
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        JSON.readTree(r.body()).get("approvals").forEach(a -> ids.add(a.get("id").asText()));
+        try {
+            return IdPrefix.resolve(id, ids, "approval request");
+        } catch (IdPrefix.Unresolved e) {
+            spec.commandLine().getErr().println("phigate approvals: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** A request id is a UUID: 36 characters. */
+    private static final int FULL_ID_LENGTH = 36;
 
     private static String encode(String id) {
         return URLEncoder.encode(id, StandardCharsets.UTF_8);

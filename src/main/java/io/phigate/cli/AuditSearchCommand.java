@@ -26,7 +26,7 @@ final class AuditSearchCommand implements Callable<Integer> {
     @Option(names = "--issuer", paramLabel = "ISSUER", description = "Token issuer.")
     String issuer;
 
-    @Option(names = "--session", paramLabel = "SESSION_ID", description = "Session id.")
+    @Option(names = "--session", paramLabel = "SESSION_ID", description = "Session id, or a unique prefix of it.")
     String session;
 
     @Option(names = "--upstream", paramLabel = "UPSTREAM", description = "Upstream database name.")
@@ -38,10 +38,11 @@ final class AuditSearchCommand implements Callable<Integer> {
     @Option(names = "--kind", paramLabel = "KIND", description = "Statement command as in its command tag: SELECT, INSERT, ...")
     String kind;
 
-    @Option(names = "--since", paramLabel = "TIME", description = "From this time (inclusive): 2025-03-04T05:06:07Z, 2025-03-04 or 24h (ago).")
+    @Option(names = "--since", paramLabel = "TIME", description = "From this time (inclusive): now, 2025-03-04T05:06:07Z, 2025-03-04 or an age such"
+            + " as 10m, 24h or 7d (ago).")
     String since;
 
-    @Option(names = "--until", paramLabel = "TIME", description = "Up to this time (exclusive), same forms as --since.")
+    @Option(names = "--until", paramLabel = "TIME", description = "Up to this time (exclusive), same forms as --since (default: now).")
     String until;
 
     @Option(names = "--text", paramLabel = "TEXT", description = "Words, or \"phrases in quotes\", that must all occur in the statement text (case-insensitive substrings).")
@@ -76,12 +77,18 @@ final class AuditSearchCommand implements Callable<Integer> {
         AuditQueries.Page page;
         try {
             Clock clock = Clock.systemUTC();
+            if (session != null) {
+                session = IdPrefix.resolve(session, store.queries().sessionIds(session, IdPrefix.SHOWN + 1), "session");
+            }
             filter = new AuditQueries.Filter(subject, issuer, session, upstream, outcome, kind,
                     since == null ? null : AuditQueries.parseTime(since, clock),
                     until == null ? null : AuditQueries.parseTime(until, clock), text, table, column, phiType,
                     approval);
             page = new AuditQueries.Page(limit, after);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IdPrefix.Unresolved e) {
+            System.err.println("phigate audit search: " + e.getMessage());
+            return 2;
+        } catch (ConfigException | SQLException e) {
             System.err.println("phigate audit search: " + e.getMessage());
             return 2;
         }

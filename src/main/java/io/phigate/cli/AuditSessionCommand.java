@@ -17,7 +17,8 @@ final class AuditSessionCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     AuditStoreOption store;
 
-    @Parameters(paramLabel = "ID", description = "The session id (as audit search prints it in --json).")
+    @Parameters(paramLabel = "SESSION_ID", description = "The session id, or a unique prefix of it (as audit search"
+            + " prints it).")
     String sessionId;
 
     @picocli.CommandLine.Option(names = "--responses", description = "Also show each statement's recorded response:"
@@ -31,10 +32,15 @@ final class AuditSessionCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<AuditQueries.Event> events;
         try {
-            events = store.queries().session(sessionId);
+            AuditQueries queries = store.queries();
+            sessionId = IdPrefix.resolve(sessionId, queries.sessionIds(sessionId, IdPrefix.SHOWN + 1), "session");
+            events = queries.session(sessionId);
         } catch (ConfigException | SQLException e) {
             System.err.println("phigate audit session: " + e.getMessage());
             return 2;
+        } catch (IdPrefix.Unresolved e) {
+            System.err.println("phigate audit session: " + e.getMessage());
+            return 1;
         }
         if (events.isEmpty()) {
             System.err.println("phigate audit session: no records for session " + Terminal.safe(sessionId));

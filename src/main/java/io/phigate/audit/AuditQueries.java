@@ -166,8 +166,16 @@ public final class AuditQueries {
     }
 
     /** At most {@code limit} results after the statement whose request has sequence number {@code after} (0: from the start). */
-    public record Page(int limit, long after) {
+    /**
+     * One page of a search: at most {@code limit} statements after the one numbered {@code after} (0: from the
+     * start), oldest first, or newest first when {@code newestFirst} (the console's order; then "after" is older).
+     */
+    public record Page(int limit, long after, boolean newestFirst) {
         public static final Page FIRST_100 = new Page(100, 0);
+
+        public Page(int limit, long after) {
+            this(limit, after, false);
+        }
 
         public Page {
             if (limit < 1 || limit > MAX_LIMIT) {
@@ -188,7 +196,8 @@ public final class AuditQueries {
                             String upstream, String issuer, String subject, String protocol, String text,
                             List<String> parameters, String preparedName, String portal, String hash,
                             Long completionSeq, String completedTime, String outcome, String sqlState,
-                            String commandTag, Long rows, Long durationMicros, String completionHash) {
+                            String commandTag, Long rows, Long durationMicros, String completionHash,
+                            String refusalReason) {
 
         /** Field name to value, as the JSON outputs (CLI and HTTP) give them; parameters as a list. */
         public Map<String, Object> fields() {
@@ -209,6 +218,9 @@ public final class AuditQueries {
             m.put("completed_time", completedTime);
             m.put("outcome", outcome);
             m.put("sqlstate", sqlState);
+            if (refusalReason != null) {
+                m.put("reason", refusalReason);
+            }
             m.put("command_tag", commandTag);
             m.put("row_count", rows);
             m.put("duration_us", durationMicros);
@@ -362,7 +374,10 @@ public final class AuditQueries {
         Connection get() throws SQLException;
     }
 
-    /** Statements matching {@code filter}, in time order (sequence number breaks ties), one page at a time. */
+    /**
+     * Statements matching {@code filter}, in time order (sequence number breaks ties; newest first when the page
+     * asks), one page at a time. A refused statement carries its completion's reason.
+     */
     public StatementPage search(Filter filter, Page page) throws SQLException {
         try (Connection c = connections.get()) {
             return search(c, filter, page);
@@ -373,7 +388,8 @@ public final class AuditQueries {
         var sql = new StringBuilder("""
                 SELECT r.seq, r.time, r.session_id, r.statement_id, r.client_address, r.upstream, r.issuer,
                     r.subject, r.protocol, r.statement, r.parameters, r.prepared_name, r.portal, r.hash,
-                    c.seq, c.time, c.outcome, c.sqlstate, c.command_tag, c.row_count, c.duration_us, c.hash
+                    c.seq, c.time, c.outcome, c.sqlstate, c.command_tag, c.row_count, c.duration_us, c.hash,
+                    CASE WHEN c.outcome = 'refused' THEN c.detail END
                 FROM audit_event r
                 LEFT JOIN audit_event c ON c.seq = (
                     SELECT min(x.seq) FROM audit_event x WHERE x.kind = 'statement_completed'
@@ -452,15 +468,16 @@ public final class AuditQueries {
                 args.add("%" + escapeLike(term.toLowerCase(Locale.ROOT)) + "%");
             }
         }
+        String later = page.newestFirst() ? "<" : ">";
         if (page.after() > 0) {
             // Keyset on (time, seq), named by seq alone: stable however many rows arrive meanwhile.
-            sql.append(" AND (r.time > (SELECT a.time FROM audit_event a WHERE a.seq = ?)"
-                    + " OR (r.time = (SELECT a.time FROM audit_event a WHERE a.seq = ?) AND r.seq > ?))");
+            sql.append(" AND (r.time " + later + " (SELECT a.time FROM audit_event a WHERE a.seq = ?)"
+                    + " OR (r.time = (SELECT a.time FROM audit_event a WHERE a.seq = ?) AND r.seq " + later + " ?))");
             args.add(page.after());
             args.add(page.after());
             args.add(page.after());
         }
-        sql.append(" ORDER BY r.time, r.seq LIMIT ?");
+        sql.append(page.newestFirst() ? " ORDER BY r.time DESC, r.seq DESC LIMIT ?" : " ORDER BY r.time, r.seq LIMIT ?");
         args.add(page.limit() + 1);
         if (textMatch != null) {
             sql.insert(0, "WITH text_hits AS MATERIALIZED (SELECT rowid FROM " + SqliteSchema.TEXT_INDEX + " WHERE "
@@ -479,7 +496,8 @@ public final class AuditQueries {
                             parseParameters(open(rs.getString(11), seq), seq), rs.getString(12), rs.getString(13),
                             rs.getString(14), longOrNull(rs, 15), rs.getString(16), rs.getString(17),
                             rs.getString(18), rs.getString(19), longOrNull(rs, 20), longOrNull(rs, 21),
-                            rs.getString(22)));
+                            rs.getString(22), MaskingSummary.refusalReason(AccessReport.detail(rs.getString(23),
+                                    "masking"))));
                 }
             }
         }

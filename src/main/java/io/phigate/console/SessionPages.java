@@ -175,9 +175,19 @@ final class SessionPages {
                     }
                     b.append("</p>");
                 }
-                if (detail.has("phi_columns")) {
-                    b.append("<p>PHI columns read: ").append(Html.esc(detail.get("phi_columns").toString()))
-                            .append("</p>");
+                if (detail.path("tables").isArray() && !detail.get("tables").isEmpty()) {
+                    List<String> tables = new ArrayList<>();
+                    detail.get("tables").forEach(t -> tables.add(t.asText()));
+                    b.append("<p>Tables: ").append(Html.esc(String.join(", ", tables))).append("</p>");
+                }
+                if (detail.path("phi_columns").isObject()) {
+                    b.append("<div class=\"scroll\"><table class=\"kv phi-columns\"><caption>PHI columns the statement")
+                            .append(" references (what its results delivered is under its completion)</caption><thead><tr>")
+                            .append("<th scope=\"col\">Column</th><th scope=\"col\">PHI type</th></tr></thead><tbody>");
+                    detail.get("phi_columns").properties().forEach(c -> b.append("<tr><td><code>")
+                            .append(Html.esc(c.getKey())).append("</code></td><td>").append(Html.esc(c.getValue().asText()))
+                            .append("</td></tr>"));
+                    b.append("</tbody></table></div>");
                 }
             }
             case "statement_completed" -> {
@@ -187,8 +197,12 @@ final class SessionPages {
                         .append(e.rowCount() == null ? "" : " · " + e.rowCount() + " rows")
                         .append(e.durationMicros() == null ? "" : " · " + micros(e.durationMicros())).append("</p>");
                 Map<String, String> masked = masked(detail);
-                if (!masked.isEmpty() || detail.has("masking")) {
-                    b.append("<p>Masking: ").append(Html.esc(detail.path("masking").asText())).append("</p>");
+                String masking = detail.path("masking").asText(null);
+                String refusal = MaskingSummary.refusalReason(masking);
+                if (refusal != null) {
+                    b.append("<p class=\"reason\">Refused: ").append(Html.esc(refusal)).append("</p>");
+                } else if (masking != null) {
+                    maskingTable(b, masking);
                 }
                 response(b, e, masked, 0, ROWS_INLINE);
             }
@@ -336,6 +350,24 @@ final class SessionPages {
                     "No proof for record " + seq + " yet: " + x.getMessage())
                     + "<p>Check a proof offline with <code>bin/phigate audit prove --check FILE --key KEY.pub</code>.</p>"));
         }
+    }
+
+    /** What a completion's masking note says, as a table: each PHI output column, its type and its operator. */
+    private static void maskingTable(StringBuilder b, String masking) {
+        List<MaskingSummary.Column> columns = MaskingSummary.parse(masking).columns();
+        if (columns.isEmpty()) {
+            b.append("<p>Masking: ").append(Html.esc(masking)).append("</p>"); // a note without columns
+            return;
+        }
+        b.append("<div class=\"scroll\"><table class=\"kv masking\"><caption>PHI in the results as delivered")
+                .append("</caption><thead><tr><th scope=\"col\">Output column</th><th scope=\"col\">PHI type</th>")
+                .append("<th scope=\"col\">Operator</th></tr></thead><tbody>");
+        for (MaskingSummary.Column c : columns) {
+            b.append("<tr><td><code>").append(Html.esc(c.name())).append("</code></td><td>").append(Html.esc(c.phiType()))
+                    .append("</td><td>").append(c.unmasked() ? "none (delivered unmasked)" : Html.esc(c.operator()))
+                    .append("</td></tr>");
+        }
+        b.append("</tbody></table></div>");
     }
 
     /** Output column name to "type, operator" for the columns the completion record says were masked. */

@@ -171,7 +171,7 @@ final class ApprovalsCommand implements Runnable {
 
     /** A whole request id as given, or the one request a prefix names; null (said on stderr) when none or several. */
     private static String fullId(CommandLine.Model.CommandSpec spec, Target target, String id) throws Exception {
-        if (id.length() == FULL_ID_LENGTH) {
+        if (FULL_ID.matcher(id).matches()) {
             return id;
         }
         HttpResponse<String> r = request(spec, target, "GET", "/api/v1/approvals?status=all", null);
@@ -188,8 +188,8 @@ final class ApprovalsCommand implements Runnable {
         }
     }
 
-    /** A request id is a UUID: 36 characters. */
-    private static final int FULL_ID_LENGTH = 36;
+    /** A whole request id ({@code Approvals} makes them): taken as given, without a lookup. */
+    private static final java.util.regex.Pattern FULL_ID = java.util.regex.Pattern.compile("apr-[0-9a-f]{16}");
 
     private static String encode(String id) {
         return URLEncoder.encode(id, StandardCharsets.UTF_8);

@@ -123,8 +123,10 @@ public final class Gateway implements AutoCloseable {
             http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), config.http(), metrics(sessions, store), queries,
                             verifier, exchange, sessions, approvals, console).start();
+            // Where a person decides, as the held statement's NOTICE and the webhook name it: the console's page
+            // for the request when there is a console (ID/approve there leads to it too), else the API.
             String approvalsUrl = http == null ? null : "http://" + hostForUrl(http.address().getHostString()) + ":"
-                    + http.address().getPort() + "/api/v1/approvals/";
+                    + http.address().getPort() + (console == null ? "/api/v1/approvals/" : "/console/approvals/");
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(
                     upstream -> new GuardedCatalog(SimpleQueryClient.loadCatalog(upstream))),
                     keys, new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,

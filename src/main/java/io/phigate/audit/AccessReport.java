@@ -49,11 +49,15 @@ public final class AccessReport {
     /**
      * One agent identity's activity in the period. {@code statementsByOutcome} has every outcome of
      * {@link #OUTCOME_ORDER} in that order, zeros included. {@code rowsReturned} sums the row counts of
-     * statements that completed ok with a SELECT or FETCH command tag.
+     * statements that completed ok with a SELECT or FETCH command tag. {@code tables} are the tables statements
+     * referenced (the request's analysis); the PHI figures are what results delivered, from the completion records
+     * ({@link MaskingSummary}): the PHI types delivered masked and unmasked, and the values of each (one column of
+     * one row).
      */
     public record Identity(String subject, String issuer, long statements, Map<String, Long> statementsByOutcome,
                            String firstActivity, String lastActivity, SortedSet<String> upstreams, long rowsReturned,
-                           List<Session> sessions, SortedSet<String> tables, SortedSet<String> phiTypes) {
+                           List<Session> sessions, SortedSet<String> tables, SortedSet<String> phiTypesMasked,
+                           SortedSet<String> phiTypesUnmasked, long phiValuesMasked, long phiValuesUnmasked) {
         public long sessionCount() {
             return sessions.size();
         }
@@ -166,7 +170,10 @@ public final class AccessReport {
         String last = null;
         SortedSet<String> upstreams = new TreeSet<>();
         SortedSet<String> tables = new TreeSet<>();
-        SortedSet<String> phiTypes = new TreeSet<>();
+        SortedSet<String> phiMasked = new TreeSet<>();
+        SortedSet<String> phiUnmasked = new TreeSet<>();
+        long valuesMasked = 0;
+        long valuesUnmasked = 0;
         List<Session> sessions = new ArrayList<>();
         for (Tally t : tallies) {
             t.byOutcome.forEach((o, n) -> byOutcome.merge(o, n, Long::sum));
@@ -178,13 +185,17 @@ public final class AccessReport {
                 upstreams.add(t.upstream);
             }
             tables.addAll(t.tables);
-            phiTypes.addAll(t.phiTypes);
+            phiMasked.addAll(t.phiTypesMasked);
+            phiUnmasked.addAll(t.phiTypesUnmasked);
+            valuesMasked += t.phiValuesMasked;
+            valuesUnmasked += t.phiValuesUnmasked;
             sessions.add(new Session(t.sessionId, t.start, t.end, t.statements, t.clientAddress, t.upstream,
                     t.applicationName));
         }
         return new Identity(subject, issuer, statements, java.util.Collections.unmodifiableMap(byOutcome), first,
                 last, java.util.Collections.unmodifiableSortedSet(upstreams), rows, List.copyOf(sessions),
-                java.util.Collections.unmodifiableSortedSet(tables), java.util.Collections.unmodifiableSortedSet(phiTypes));
+                java.util.Collections.unmodifiableSortedSet(tables), java.util.Collections.unmodifiableSortedSet(phiMasked),
+                java.util.Collections.unmodifiableSortedSet(phiUnmasked), valuesMasked, valuesUnmasked);
     }
 
     /** One session's figures while the records stream past (in sequence order, not time order). */
@@ -196,7 +207,10 @@ public final class AccessReport {
         String upstream;
         String applicationName;
         final SortedSet<String> tables = new TreeSet<>();
-        final SortedSet<String> phiTypes = new TreeSet<>();
+        final SortedSet<String> phiTypesMasked = new TreeSet<>();
+        final SortedSet<String> phiTypesUnmasked = new TreeSet<>();
+        long phiValuesMasked;
+        long phiValuesUnmasked;
         String start;
         String end;
         /** Times of this session's records inside the period. */
@@ -235,9 +249,25 @@ public final class AccessReport {
                 rowsReturned += completion.rowCount();
             }
             touched(request.detail());
+            if (completion != null) {
+                delivered(completion);
+            }
         }
 
-        /** The tables and PHI types the gateway's analysis recorded on the request (names and types, no values). */
+        /** The PHI the statement's results carried, as its completion record names it. */
+        private void delivered(AuditQueries.Event completion) {
+            MaskingSummary summary = MaskingSummary.parse(detail(completion.detail(), "masking"));
+            long rows = completion.rowCount() == null ? 0 : completion.rowCount();
+            for (MaskingSummary.Column c : summary.columns()) {
+                if (!c.phiType().equals("unknown lineage")) {
+                    (c.unmasked() ? phiTypesUnmasked : phiTypesMasked).add(c.phiType());
+                }
+            }
+            phiValuesMasked += summary.maskedValues(rows);
+            phiValuesUnmasked += summary.unmaskedValues(rows);
+        }
+
+        /** The tables the gateway's analysis recorded on the request (names, no values). */
         private void touched(String json) {
             if (json == null) {
                 return;
@@ -247,15 +277,6 @@ public final class AccessReport {
                 JsonNode t = d.get("tables");
                 if (t != null && t.isArray()) {
                     t.forEach(n -> tables.add(n.asText()));
-                }
-                JsonNode phi = d.get("phi_columns");
-                if (phi != null && phi.isObject()) {
-                    // "ssn"; "lookup:ssn" or "join:ssn" for a column only compared by equality; or "ssn,lookup:ssn"
-                    phi.properties().forEach(e -> {
-                        for (String use : e.getValue().asText().split(",")) {
-                            phiTypes.add(use.substring(use.indexOf(':') + 1));
-                        }
-                    });
                 }
             } catch (IOException e) {
                 // a detail that is not JSON names nothing

@@ -30,7 +30,9 @@ final class AccessReportHtml {
             .intact{border-left:.4rem solid #1a7f37;padding:.3rem .6rem}
             .tampered{border-left:.4rem solid #b00020;padding:.3rem .6rem}
             .note{border-left:.4rem solid #888;padding:.3rem .6rem}
-            code,.id{font-family:ui-monospace,monospace;word-break:break-all}
+            code,.id{font-family:ui-monospace,monospace;overflow-wrap:break-word}
+            th.id{min-width:12rem}
+            .scroll{overflow-x:auto;max-width:100%}
             """;
 
     private final StringBuilder out = new StringBuilder(16_384);
@@ -117,14 +119,17 @@ final class AccessReportHtml {
             raw("<p>No session or statement in the period.</p>\n</section>\n");
             return;
         }
-        raw("<table>\n<caption>Sessions and statements<a href=\"#fn-phi\">*</a> per agent identity in the period;"
-                + " rows returned count ok SELECT and FETCH results</caption>\n<thead><tr>"
+        raw("<div class=\"scroll\"><table id=\"identities\">\n<caption>Sessions and statements<a href=\"#fn-phi\">*</a>"
+                + " per agent identity in the period; rows returned count ok SELECT and FETCH results; PHI values"
+                + " are those results delivered (one column of one row), from the completion records</caption>\n"
+                + "<thead><tr>"
                 + "<th scope=\"col\">Subject</th><th scope=\"col\">Issuer</th><th scope=\"col\">Sessions</th>"
                 + "<th scope=\"col\">Statements</th>");
         for (String o : AccessReport.OUTCOME_ORDER) {
             raw("<th scope=\"col\">").text(o).raw("</th>");
         }
-        raw("<th scope=\"col\">Rows returned</th><th scope=\"col\">First activity</th>"
+        raw("<th scope=\"col\">Rows returned</th><th scope=\"col\">PHI values unmasked</th>"
+                + "<th scope=\"col\">PHI values masked</th><th scope=\"col\">First activity</th>"
                 + "<th scope=\"col\">Last activity</th><th scope=\"col\">Upstreams</th></tr></thead>\n<tbody>\n");
         for (int i = 0; i < identities.size(); i++) {
             Identity id = identities.get(i);
@@ -136,12 +141,14 @@ final class AccessReportHtml {
                 number(id.statementsByOutcome().getOrDefault(o, 0L));
             }
             number(id.rowsReturned());
+            number(id.phiValuesUnmasked());
+            number(id.phiValuesMasked());
             cell(id.firstActivity());
             cell(id.lastActivity());
             cell(String.join(", ", id.upstreams()));
             raw("</tr>\n");
         }
-        raw("</tbody>\n</table>\n</section>\n");
+        raw("</tbody>\n</table></div>\n</section>\n");
     }
 
     private void identity(Identity id, int n) {
@@ -165,7 +172,10 @@ final class AccessReportHtml {
         term("Upstreams used", String.join(", ", id.upstreams()));
         term("Tables touched", id.tables().isEmpty() ? "not recorded (no statement analysis for this session)"
                 : String.join(", ", id.tables()));
-        term("PHI types in results", id.phiTypes().isEmpty() ? "none recorded" : String.join(", ", id.phiTypes()));
+        term("PHI values delivered unmasked", id.phiValuesUnmasked() + (id.phiTypesUnmasked().isEmpty() ? ""
+                : " (" + String.join(", ", id.phiTypesUnmasked()) + ")"));
+        term("PHI values delivered masked", id.phiValuesMasked() + (id.phiTypesMasked().isEmpty() ? ""
+                : " (" + String.join(", ", id.phiTypesMasked()) + ")"));
         raw("</dl>\n<table>\n<caption>Sessions of ").text(id.subject()).raw(" with activity in the period</caption>\n"
                 + "<thead><tr><th scope=\"col\">Session</th><th scope=\"col\">Start</th><th scope=\"col\">End</th>"
                 + "<th scope=\"col\">Statements in the period</th><th scope=\"col\">Client address</th>"
@@ -207,16 +217,19 @@ final class AccessReportHtml {
         raw("</tbody>\n</table>\n</section>\n");
     }
 
-    /** Said, not left out: an auditor must know what the report cannot show yet. */
+    /** Said, not left out: an auditor must know what each figure counts and what it cannot show. */
     private void notCovered() {
-        raw("<section aria-labelledby=\"not-covered\">\n<h2 id=\"not-covered\">Not in this report yet</h2>\n"
+        raw("<section aria-labelledby=\"not-covered\">\n<h2 id=\"not-covered\">What the figures count</h2>\n"
                 + "<ul class=\"note\">\n"
-                + "<li>Tables and columns touched: not available. The gateway does not analyse SQL yet, so the audit"
-                + " store does not record which tables and columns a statement read or changed.</li>\n"
-                + "<li>PHI types touched: not available. The PHI catalog and masking, which name the PHI type of"
-                + " each column, are not built yet.</li>\n"
-                + "<li>Approvals: not available. The approval gate is not built yet; statements the gateway refused"
-                + " are counted under <em>refused</em>.</li>\n"
+                + "<li>Tables touched: the tables the gateway's analysis found in each statement, whether it read,"
+                + " wrote or only referenced them.</li>\n"
+                + "<li>PHI values delivered: from each statement's completion record, the PHI columns its results"
+                + " carried times the rows delivered. A column a statement only filters, sorts or aggregates on,"
+                + " a DECLARE or a PREPARE, and a refused statement count nothing. A statement with several results"
+                + " is counted against its widest. A binary COPY is refused, and a COPY whose PHI the role sees"
+                + " unmasked is streamed without a completion note, so it is not counted here.</li>\n"
+                + "<li>Approvals: statements held for approval and then refused are counted under"
+                + " <em>refused</em>; the decisions themselves are <code>approval_decided</code> records.</li>\n"
                 + "</ul>\n</section>\n");
     }
 

@@ -74,9 +74,10 @@ public sealed interface AuditEvent {
 
     /**
      * What happened to a requested statement. {@code response} is the response as the client received it, or null
-     * when response recording is off. {@code masking} names each masked output column with its PHI type and the
-     * operator applied ({@code ssn(ssn)=redact, first(name)=token}), or why the statement was refused; null when
-     * nothing was masked.
+     * when response recording is off. {@code masking} names each PHI output column with its PHI type and the
+     * operator applied ({@code ssn(ssn)=redact, first(name)=token, dob(date)=none}, {@code none} when the role sees
+     * the type unmasked), or why the statement was refused; null when no result carried PHI. See
+     * {@link MaskingSummary}.
      */
     record StatementCompleted(Instant time, String sessionId, long statementId, Outcome outcome, String sqlState,
                               String commandTag, long rows, long durationMicros, RecordedResponse response,

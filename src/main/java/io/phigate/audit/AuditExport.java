@@ -38,7 +38,7 @@ public final class AuditExport {
         long[] n = {0};
         switch (format) {
             case JSONL -> queries.events(since, until, e -> {
-                out.write(JSON.writeValueAsString(e.columns()));
+                out.write(JSON.writeValueAsString(jsonColumns(e)));
                 out.write('\n');
                 n[0]++;
             });
@@ -89,7 +89,7 @@ public final class AuditExport {
                 }
                 for (AuditQueries.Event e : completion == null ? List.of(request) : List.of(request, completion)) {
                     if (format == Format.JSONL) {
-                        out.write(JSON.writeValueAsString(e.columns()));
+                        out.write(JSON.writeValueAsString(jsonColumns(e)));
                         out.write('\n');
                     } else {
                         csvLine(e, out);
@@ -104,6 +104,33 @@ public final class AuditExport {
         }
         out.flush();
         return n;
+    }
+
+    /** A record's columns for a JSON line: as stored, with {@code detail} as a JSON object ({@link #detailValue}). */
+    private static Map<String, Object> jsonColumns(AuditQueries.Event e) {
+        Map<String, Object> columns = new LinkedHashMap<>(e.columns());
+        if (e.detail() != null) {
+            columns.put("detail", detailValue(e.detail()));
+        }
+        return columns;
+    }
+
+    /**
+     * A record's {@code detail} as the JSON object it holds, so that a reader of the export does not parse JSON
+     * inside a JSON string. Only when writing that object compactly gives back the stored text byte for byte
+     * (it does for every detail the gateway writes): the record hash covers the text, and an auditor recomputes
+     * it from the export by writing the object compactly. Anything else stays the stored string.
+     */
+    static Object detailValue(String detail) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode node = JSON.readTree(detail);
+            if (node != null && node.isObject() && JSON.writeValueAsString(node).equals(detail)) {
+                return node;
+            }
+        } catch (IOException e) {
+            // not JSON: kept as the string it is
+        }
+        return detail;
     }
 
     private static void csvLine(AuditQueries.Event e, Writer out) throws IOException {
@@ -265,7 +292,7 @@ public final class AuditExport {
             u.put("parameters", e.parameters());
         }
         if (e.detail() != null) {
-            u.put("detail", e.detail());
+            u.put("detail", detailValue(e.detail()));
         }
         if (completion != null) {
             var c = new LinkedHashMap<String, Object>();

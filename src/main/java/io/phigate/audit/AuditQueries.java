@@ -166,8 +166,16 @@ public final class AuditQueries {
     }
 
     /** At most {@code limit} results after the statement whose request has sequence number {@code after} (0: from the start). */
-    public record Page(int limit, long after) {
+    /**
+     * One page of a search: at most {@code limit} statements after the one numbered {@code after} (0: from the
+     * start), oldest first, or newest first when {@code newestFirst} (the console's order; then "after" is older).
+     */
+    public record Page(int limit, long after, boolean newestFirst) {
         public static final Page FIRST_100 = new Page(100, 0);
+
+        public Page(int limit, long after) {
+            this(limit, after, false);
+        }
 
         public Page {
             if (limit < 1 || limit > MAX_LIMIT) {
@@ -188,7 +196,8 @@ public final class AuditQueries {
                             String upstream, String issuer, String subject, String protocol, String text,
                             List<String> parameters, String preparedName, String portal, String hash,
                             Long completionSeq, String completedTime, String outcome, String sqlState,
-                            String commandTag, Long rows, Long durationMicros, String completionHash) {
+                            String commandTag, Long rows, Long durationMicros, String completionHash,
+                            String refusalReason) {
 
         /** Field name to value, as the JSON outputs (CLI and HTTP) give them; parameters as a list. */
         public Map<String, Object> fields() {
@@ -209,6 +218,9 @@ public final class AuditQueries {
             m.put("completed_time", completedTime);
             m.put("outcome", outcome);
             m.put("sqlstate", sqlState);
+            if (refusalReason != null) {
+                m.put("reason", refusalReason);
+            }
             m.put("command_tag", commandTag);
             m.put("row_count", rows);
             m.put("duration_us", durationMicros);
@@ -362,7 +374,10 @@ public final class AuditQueries {
         Connection get() throws SQLException;
     }
 
-    /** Statements matching {@code filter}, in time order (sequence number breaks ties), one page at a time. */
+    /**
+     * Statements matching {@code filter}, in time order (sequence number breaks ties; newest first when the page
+     * asks), one page at a time. A refused statement carries its completion's reason.
+     */
     public StatementPage search(Filter filter, Page page) throws SQLException {
         try (Connection c = connections.get()) {
             return search(c, filter, page);
@@ -373,7 +388,8 @@ public final class AuditQueries {
         var sql = new StringBuilder("""
                 SELECT r.seq, r.time, r.session_id, r.statement_id, r.client_address, r.upstream, r.issuer,
                     r.subject, r.protocol, r.statement, r.parameters, r.prepared_name, r.portal, r.hash,
-                    c.seq, c.time, c.outcome, c.sqlstate, c.command_tag, c.row_count, c.duration_us, c.hash
+                    c.seq, c.time, c.outcome, c.sqlstate, c.command_tag, c.row_count, c.duration_us, c.hash,
+                    CASE WHEN c.outcome = 'refused' THEN c.detail END
                 FROM audit_event r
                 LEFT JOIN audit_event c ON c.seq = (
                     SELECT min(x.seq) FROM audit_event x WHERE x.kind = 'statement_completed'
@@ -452,15 +468,16 @@ public final class AuditQueries {
                 args.add("%" + escapeLike(term.toLowerCase(Locale.ROOT)) + "%");
             }
         }
+        String later = page.newestFirst() ? "<" : ">";
         if (page.after() > 0) {
             // Keyset on (time, seq), named by seq alone: stable however many rows arrive meanwhile.
-            sql.append(" AND (r.time > (SELECT a.time FROM audit_event a WHERE a.seq = ?)"
-                    + " OR (r.time = (SELECT a.time FROM audit_event a WHERE a.seq = ?) AND r.seq > ?))");
+            sql.append(" AND (r.time " + later + " (SELECT a.time FROM audit_event a WHERE a.seq = ?)"
+                    + " OR (r.time = (SELECT a.time FROM audit_event a WHERE a.seq = ?) AND r.seq " + later + " ?))");
             args.add(page.after());
             args.add(page.after());
             args.add(page.after());
         }
-        sql.append(" ORDER BY r.time, r.seq LIMIT ?");
+        sql.append(page.newestFirst() ? " ORDER BY r.time DESC, r.seq DESC LIMIT ?" : " ORDER BY r.time, r.seq LIMIT ?");
         args.add(page.limit() + 1);
         if (textMatch != null) {
             sql.insert(0, "WITH text_hits AS MATERIALIZED (SELECT rowid FROM " + SqliteSchema.TEXT_INDEX + " WHERE "
@@ -479,7 +496,8 @@ public final class AuditQueries {
                             parseParameters(open(rs.getString(11), seq), seq), rs.getString(12), rs.getString(13),
                             rs.getString(14), longOrNull(rs, 15), rs.getString(16), rs.getString(17),
                             rs.getString(18), rs.getString(19), longOrNull(rs, 20), longOrNull(rs, 21),
-                            rs.getString(22)));
+                            rs.getString(22), MaskingSummary.refusalReason(AccessReport.detail(rs.getString(23),
+                                    "masking"))));
                 }
             }
         }
@@ -536,6 +554,27 @@ public final class AuditQueries {
      * Every record of one session in the order things happened (time, then sequence number): its start, each
      * request and completion, cancels, its end. Empty when there is no such session.
      */
+    /**
+     * The session ids that are {@code prefix} or start with it, in order, at most {@code limit} of them: what a
+     * command line resolves a pasted id prefix against (as git resolves an abbreviated commit).
+     */
+    public List<String> sessionIds(String prefix, int limit) throws SQLException {
+        List<String> ids = new ArrayList<>();
+        try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement("""
+                SELECT DISTINCT session_id FROM audit_event WHERE session_id >= ? AND session_id < ?
+                ORDER BY session_id LIMIT ?""")) {
+            q.setString(1, prefix);
+            q.setString(2, prefix + Character.MAX_VALUE);
+            q.setInt(3, limit);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+        }
+        return ids;
+    }
+
     public List<Event> session(String sessionId) throws SQLException {
         return selectEvents("SELECT " + SELECT_EVENT + " FROM audit_event WHERE session_id = ? ORDER BY time, seq", sessionId);
     }
@@ -659,29 +698,29 @@ public final class AuditQueries {
         }
     }
 
-    /** A statement that read PHI: who, the PHI columns it read (request detail) and what was masked (completion). */
+    /** A statement whose results carried PHI: who ran it, its completion's detail and the rows it delivered. */
     public interface PhiReadSink {
-        void accept(String issuer, String subject, String requestDetail, String completionDetail, String outcome)
-                throws IOException;
+        void accept(String issuer, String subject, String completionDetail, long rows) throws IOException;
     }
 
     /**
-     * The statements since {@code since} whose request names PHI columns, newest first, at most {@code max} of them
-     * (the overview counts a recent window, never the whole store).
+     * The completed statements since {@code since} whose results carried PHI (the completion names masked or
+     * unmasked PHI columns), newest first, at most {@code max} of them (the overview counts a recent window, never
+     * the whole store). A statement that only references PHI (a filter, an aggregate, a DECLARE) is not one.
      */
     public void phiReads(Instant since, int max, PhiReadSink sink) throws SQLException, IOException {
         try (Connection c = connections.get(); PreparedStatement q = c.prepareStatement("""
-                SELECT r.issuer, r.subject, r.detail, x.detail, x.outcome
-                FROM audit_event r
-                LEFT JOIN audit_event x ON x.kind = 'statement_completed' AND x.session_id = r.session_id
-                    AND x.statement_id = r.statement_id
-                WHERE r.kind = 'statement_requested' AND r.time >= ? AND r.detail LIKE '%"phi_columns"%'
-                ORDER BY r.seq DESC LIMIT ?""")) {
+                SELECT r.issuer, r.subject, x.detail, x.row_count
+                FROM audit_event x
+                JOIN audit_event r ON r.kind = 'statement_requested' AND r.session_id = x.session_id
+                    AND r.statement_id = x.statement_id
+                WHERE x.kind = 'statement_completed' AND x.time >= ? AND x.detail LIKE '%"masking"%'
+                ORDER BY x.seq DESC LIMIT ?""")) {
             q.setString(1, AuditRow.TIME.format(since));
             q.setInt(2, max);
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
-                    sink.accept(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5));
+                    sink.accept(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4));
                 }
             }
         }
@@ -812,31 +851,35 @@ public final class AuditQueries {
     }
 
     /**
-     * A time as people type it on a command line or in a URL: an instant ({@code 2025-03-04T05:06:07Z}), a UTC
-     * date ({@code 2025-03-04}, its midnight) or an age ({@code 90m}, {@code 24h}, {@code 7d}: that long ago).
+     * A time as people type it on a command line or in a URL: {@code now}, an instant
+     * ({@code 2025-03-04T05:06:07Z}), a UTC date ({@code 2025-03-04}, its midnight) or an age in the config's
+     * duration forms with a unit ({@code 90m}, {@code 24h}, {@code 7d}, {@code 30s}: that long ago).
      */
     public static Instant parseTime(String text, Clock clock) {
         String s = text.strip();
-        Matcher age = AGE.matcher(s);
-        if (age.matches()) {
-            long n = Long.parseLong(age.group(1));
-            Duration d = switch (age.group(2)) {
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
-            return clock.instant().minus(d);
+        if (s.equalsIgnoreCase("now")) {
+            return clock.instant();
+        }
+        if (AGE.matcher(s).matches()) {
+            try {
+                return clock.instant().minus(io.phigate.config.Units.duration(s));
+            } catch (IllegalArgumentException | ArithmeticException | java.time.DateTimeException e) {
+                throw new IllegalArgumentException("age too large: \"" + s + "\"");
+            }
         }
         try {
             return s.length() == 10 ? LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(s);
         } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException("expected a time like 2025-03-04T05:06:07Z, 2025-03-04 or 24h (ago), got \""
-                    + s + "\"");
+            throw new IllegalArgumentException("expected a time like now, 2025-03-04T05:06:07Z, 2025-03-04 or 24h"
+                    + " (ago), got \"" + s + "\"");
         }
     }
 
-    private static final Pattern AGE = Pattern.compile("(\\d{1,9})([smhd])");
+    /**
+     * An age: digits with one of the config's duration units. Bare digits, which the config reads as seconds,
+     * are refused here: {@code --since 2025} is more likely a year cut short than 2025 seconds ago.
+     */
+    private static final Pattern AGE = Pattern.compile("\\d{1,12}\\s*(ms|s|m|h|d)");
 
     /**
      * The terms of a free-text search: whitespace-separated words, or a run of words in double quotes kept as one

@@ -55,7 +55,7 @@ final class ApprovalsCommand implements Runnable {
         @Mixin
         Target target;
 
-        @Option(names = "--status", defaultValue = "pending",
+        @Option(names = "--status", paramLabel = "STATUS", defaultValue = "pending",
                 description = "pending (default), approved, denied, expired, withdrawn or all.")
         String status;
 
@@ -92,12 +92,16 @@ final class ApprovalsCommand implements Runnable {
         @Mixin
         Target target;
 
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "REQUEST_ID", description = "The approval request's id, or a unique prefix of it.")
         String id;
 
         @Override
         public Integer call() throws Exception {
-            HttpResponse<String> r = request(spec, target, "GET", "/api/v1/approvals/" + encode(id), null);
+            String full = fullId(spec, target, id);
+            if (full == null) {
+                return 1;
+            }
+            HttpResponse<String> r = request(spec, target, "GET", "/api/v1/approvals/" + encode(full), null);
             if (r == null) {
                 return 1;
             }
@@ -116,10 +120,10 @@ final class ApprovalsCommand implements Runnable {
         @Mixin
         Target target;
 
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "REQUEST_ID", description = "The approval request's id, or a unique prefix of it.")
         String id;
 
-        @Option(names = "--reason", description = "Why; recorded with your decision.")
+        @Option(names = "--reason", paramLabel = "TEXT", description = "Why; recorded with your decision.")
         String reason;
 
         @Override
@@ -136,10 +140,10 @@ final class ApprovalsCommand implements Runnable {
         @Mixin
         Target target;
 
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "REQUEST_ID", description = "The approval request's id, or a unique prefix of it.")
         String id;
 
-        @Option(names = "--reason", required = true, description = "Why; the agent is told it, and it is recorded.")
+        @Option(names = "--reason", paramLabel = "TEXT", required = true, description = "Why; the agent is told it, and it is recorded.")
         String reason;
 
         @Override
@@ -150,8 +154,12 @@ final class ApprovalsCommand implements Runnable {
 
     private static int decide(CommandLine.Model.CommandSpec spec, Target target, String id, String verb, String reason)
             throws Exception {
+        String full = fullId(spec, target, id);
+        if (full == null) {
+            return 1;
+        }
         String body = reason == null ? "{}" : JSON.writeValueAsString(Map.of("reason", reason));
-        HttpResponse<String> r = request(spec, target, "POST", "/api/v1/approvals/" + encode(id) + "/" + verb, body);
+        HttpResponse<String> r = request(spec, target, "POST", "/api/v1/approvals/" + encode(full) + "/" + verb, body);
         if (r == null) {
             return 1;
         }
@@ -160,6 +168,28 @@ final class ApprovalsCommand implements Runnable {
         spec.commandLine().getOut().flush();
         return 0;
     }
+
+    /** A whole request id as given, or the one request a prefix names; null (said on stderr) when none or several. */
+    private static String fullId(CommandLine.Model.CommandSpec spec, Target target, String id) throws Exception {
+        if (FULL_ID.matcher(id).matches()) {
+            return id;
+        }
+        HttpResponse<String> r = request(spec, target, "GET", "/api/v1/approvals?status=all", null);
+        if (r == null) {
+            return null;
+        }
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        JSON.readTree(r.body()).get("approvals").forEach(a -> ids.add(a.get("id").asText()));
+        try {
+            return IdPrefix.resolve(id, ids, "approval request");
+        } catch (IdPrefix.Unresolved e) {
+            spec.commandLine().getErr().println("phigate approvals: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** A whole request id ({@code Approvals} makes them): taken as given, without a lookup. */
+    private static final java.util.regex.Pattern FULL_ID = java.util.regex.Pattern.compile("apr-[0-9a-f]{16}");
 
     private static String encode(String id) {
         return URLEncoder.encode(id, StandardCharsets.UTF_8);

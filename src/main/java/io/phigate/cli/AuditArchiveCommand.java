@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
                 + " dropped."})
 final class AuditArchiveCommand implements Callable<Integer> {
 
-    @Option(names = {"-c", "--config"}, required = true, description = "The gateway configuration (names the audit store).")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true, description = "The gateway configuration (names the audit store).")
     Path config;
 
     @Option(names = "--before", required = true, paramLabel = "YYYY-MM-DD", description = "Archive records older than this day (UTC).")

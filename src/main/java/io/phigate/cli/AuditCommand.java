@@ -25,7 +25,7 @@ final class AuditCommand {
     @Command(name = "datakey", description = "Create an audit encryption key (32 random bytes, base64) for"
             + " audit.encryption; written owner-only.")
     static final class Datakey implements Callable<Integer> {
-        @Option(names = "--out", required = true, description = "Where to write the key.")
+        @Option(names = "--out", paramLabel = "FILE", required = true, description = "Where to write the key.")
         Path out;
 
         @Override
@@ -46,7 +46,7 @@ final class AuditCommand {
 
     @Command(name = "keygen", description = "Create an Ed25519 checkpoint signing key (FILE) and its public half (FILE.pub).")
     static final class Keygen implements Callable<Integer> {
-        @Option(names = "--out", required = true, description = "Where to write the private key.")
+        @Option(names = "--out", paramLabel = "FILE", required = true, description = "Where to write the private key.")
         Path out;
 
         @Override
@@ -66,10 +66,10 @@ final class AuditCommand {
         @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
         AuditStoreOption store;
 
-        @Option(names = "--public-key", description = "The checkpoint public key (default: the configured key_file.pub).")
+        @Option(names = "--public-key", paramLabel = "FILE", description = "The checkpoint public key (default: the configured key_file.pub).")
         Path publicKey;
 
-        @Option(names = "--checkpoints", description = "A shipped checkpoint file (default: the configured one).")
+        @Option(names = "--checkpoints", paramLabel = "FILE", description = "A shipped checkpoint file (default: the configured one).")
         Path checkpoints;
 
         @Option(names = "--skip-archive-files", description = "Do not re-read the archive files the store names (they"

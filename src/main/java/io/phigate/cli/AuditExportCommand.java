@@ -22,16 +22,17 @@ final class AuditExportCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     AuditStoreOption store;
 
-    @Option(names = "--format", required = true, description = "jsonl, csv or ocsf.")
+    @Option(names = "--format", paramLabel = "FORMAT", required = true, description = "jsonl, csv or ocsf.")
     AuditExport.Format format;
 
-    @Option(names = "--since", description = "From this time (inclusive): 2025-03-04T05:06:07Z, 2025-03-04 or 24h (ago).")
+    @Option(names = "--since", paramLabel = "TIME", description = "From this time (inclusive): now, 2025-03-04T05:06:07Z, 2025-03-04 or an age such"
+            + " as 10m, 24h or 7d (ago).")
     String since;
 
-    @Option(names = "--until", description = "Up to this time (exclusive), same forms as --since.")
+    @Option(names = "--until", paramLabel = "TIME", description = "Up to this time (exclusive), same forms as --since (default: now).")
     String until;
 
-    @Option(names = "--out", description = "Write to this file (owner-only, replaced when complete) instead of standard output.")
+    @Option(names = "--out", paramLabel = "FILE", description = "Write to this file (owner-only, replaced when complete) instead of standard output.")
     Path out;
 
     @Override

@@ -29,10 +29,12 @@ final class AuditReportCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     AuditStoreOption store;
 
-    @Option(names = "--since", required = true, description = "From this time (inclusive): 2025-03-04T05:06:07Z, 2025-03-04 or 24h (ago).")
+    @Option(names = "--since", paramLabel = "TIME", required = true, description = "From this time (inclusive): now,"
+            + " 2025-03-04T05:06:07Z, 2025-03-04 or an age such as 10m, 24h or 30d (ago).")
     String since;
 
-    @Option(names = "--until", required = true, description = "Up to this time (exclusive), same forms as --since.")
+    @Option(names = "--until", paramLabel = "TIME", defaultValue = "now", description = "Up to this time (exclusive),"
+            + " same forms as --since (default: ${DEFAULT-VALUE}).")
     String until;
 
     @Option(names = "--out", required = true, paramLabel = "FILE.html", description = "Where to write the report (mode 0600, replaced when complete).")

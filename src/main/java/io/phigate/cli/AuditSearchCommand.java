@@ -20,50 +20,51 @@ final class AuditSearchCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     AuditStoreOption store;
 
-    @Option(names = "--subject", description = "Agent identity; a trailing * matches a prefix.")
+    @Option(names = "--subject", paramLabel = "SUBJECT", description = "Agent identity; a trailing * matches a prefix.")
     String subject;
 
-    @Option(names = "--issuer", description = "Token issuer.")
+    @Option(names = "--issuer", paramLabel = "ISSUER", description = "Token issuer.")
     String issuer;
 
-    @Option(names = "--session", description = "Session id.")
+    @Option(names = "--session", paramLabel = "SESSION_ID", description = "Session id, or a unique prefix of it.")
     String session;
 
-    @Option(names = "--upstream", description = "Upstream database name.")
+    @Option(names = "--upstream", paramLabel = "UPSTREAM", description = "Upstream database name.")
     String upstream;
 
-    @Option(names = "--outcome", description = "ok, error, refused, skipped, aborted or incomplete.")
+    @Option(names = "--outcome", paramLabel = "OUTCOME", description = "ok, error, refused, skipped, aborted or incomplete.")
     String outcome;
 
-    @Option(names = "--kind", description = "Statement command as in its command tag: SELECT, INSERT, ...")
+    @Option(names = "--kind", paramLabel = "KIND", description = "Statement command as in its command tag: SELECT, INSERT, ...")
     String kind;
 
-    @Option(names = "--since", description = "From this time (inclusive): 2025-03-04T05:06:07Z, 2025-03-04 or 24h (ago).")
+    @Option(names = "--since", paramLabel = "TIME", description = "From this time (inclusive): now, 2025-03-04T05:06:07Z, 2025-03-04 or an age such"
+            + " as 10m, 24h or 7d (ago).")
     String since;
 
-    @Option(names = "--until", description = "Up to this time (exclusive), same forms as --since.")
+    @Option(names = "--until", paramLabel = "TIME", description = "Up to this time (exclusive), same forms as --since (default: now).")
     String until;
 
-    @Option(names = "--text", description = "Words, or \"phrases in quotes\", that must all occur in the statement text (case-insensitive substrings).")
+    @Option(names = "--text", paramLabel = "TEXT", description = "Words, or \"phrases in quotes\", that must all occur in the statement text (case-insensitive substrings).")
     String text;
 
-    @Option(names = "--table", description = "Statements that read or wrote this table: schema.table, or a bare name in any schema.")
+    @Option(names = "--table", paramLabel = "TABLE", description = "Statements that read or wrote this table: schema.table, or a bare name in any schema.")
     String table;
 
-    @Option(names = "--column", description = "Statements whose results carried this PHI column: schema.table.column.")
+    @Option(names = "--column", paramLabel = "COLUMN", description = "Statements whose results carried this PHI column: schema.table.column.")
     String column;
 
-    @Option(names = "--phi-type", description = "Statements whose results carried PHI of this type: ssn, name, dob, ...")
+    @Option(names = "--phi-type", paramLabel = "PHI_TYPE", description = "Statements whose results carried PHI of this type: ssn, name, dob, ...")
     String phiType;
 
-    @Option(names = "--approval", description = "Follow approval request ID: with other criteria, the statements it"
+    @Option(names = "--approval", paramLabel = "REQUEST_ID", description = "Follow approval request ID: with other criteria, the statements it"
             + " released; alone, its whole chain (request, each decision, the released statements), in order.")
     String approval;
 
-    @Option(names = "--limit", defaultValue = "100", description = "At most this many statements (1-1000, default ${DEFAULT-VALUE}).")
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "100", description = "At most this many statements (1-1000, default ${DEFAULT-VALUE}).")
     int limit;
 
-    @Option(names = "--after", defaultValue = "0", description = "Continue after this seq (the next page).")
+    @Option(names = "--after", paramLabel = "SEQ", defaultValue = "0", description = "Continue after this seq (the next page).")
     long after;
 
     @Option(names = "--json", description = "One JSON object per statement, parameters included.")
@@ -76,12 +77,18 @@ final class AuditSearchCommand implements Callable<Integer> {
         AuditQueries.Page page;
         try {
             Clock clock = Clock.systemUTC();
+            if (session != null) {
+                session = IdPrefix.resolve(session, store.queries().sessionIds(session, IdPrefix.SHOWN + 1), "session");
+            }
             filter = new AuditQueries.Filter(subject, issuer, session, upstream, outcome, kind,
                     since == null ? null : AuditQueries.parseTime(since, clock),
                     until == null ? null : AuditQueries.parseTime(until, clock), text, table, column, phiType,
                     approval);
             page = new AuditQueries.Page(limit, after);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IdPrefix.Unresolved e) {
+            System.err.println("phigate audit search: " + e.getMessage());
+            return 2;
+        } catch (ConfigException | SQLException e) {
             System.err.println("phigate audit search: " + e.getMessage());
             return 2;
         }

@@ -17,24 +17,30 @@ final class AuditSessionCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     AuditStoreOption store;
 
-    @Parameters(paramLabel = "ID", description = "The session id (as audit search prints it in --json).")
+    @Parameters(paramLabel = "SESSION_ID", description = "The session id, or a unique prefix of it (as audit search"
+            + " prints it).")
     String sessionId;
 
     @picocli.CommandLine.Option(names = "--responses", description = "Also show each statement's recorded response:"
             + " the rows, tags, notices and errors the client received (prints PHI as delivered).")
     boolean responses;
 
-    @picocli.CommandLine.Option(names = "--rows", defaultValue = "20", description = "Rows shown per response (default 20).")
+    @picocli.CommandLine.Option(names = "--rows", paramLabel = "N", defaultValue = "20", description = "Rows shown per response (default 20).")
     int rows;
 
     @Override
     public Integer call() throws Exception {
         List<AuditQueries.Event> events;
         try {
-            events = store.queries().session(sessionId);
+            AuditQueries queries = store.queries();
+            sessionId = IdPrefix.resolve(sessionId, queries.sessionIds(sessionId, IdPrefix.SHOWN + 1), "session");
+            events = queries.session(sessionId);
         } catch (ConfigException | SQLException e) {
             System.err.println("phigate audit session: " + e.getMessage());
             return 2;
+        } catch (IdPrefix.Unresolved e) {
+            System.err.println("phigate audit session: " + e.getMessage());
+            return 1;
         }
         if (events.isEmpty()) {
             System.err.println("phigate audit session: no records for session " + Terminal.safe(sessionId));

@@ -12,10 +12,10 @@ import picocli.CommandLine.Option;
  * usage error.
  */
 final class AuditStoreOption {
-    @Option(names = {"-c", "--config"}, required = true, description = "The gateway configuration (names the audit store).")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true, description = "The gateway configuration (names the audit store).")
     Path config;
 
-    @Option(names = "--store", required = true, description = "An SQLite audit file (a copy will do).")
+    @Option(names = "--store", paramLabel = "FILE", required = true, description = "An SQLite audit file (a copy will do).")
     Path store;
 
     /** The SQLite file to read; commands that read only SQLite say so for a PostgreSQL store. */

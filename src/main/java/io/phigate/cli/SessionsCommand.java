@@ -87,7 +87,8 @@ final class SessionsCommand implements Runnable {
         Path tokenFile;
 
         static final class Target {
-            @Parameters(paramLabel = "ID", description = "The session id (from sessions list).")
+            @Parameters(paramLabel = "SESSION_ID", description = "The session id (from sessions list), or a unique"
+                    + " prefix of it.")
             String id;
 
             @Option(names = "--identity", paramLabel = "SUBJECT", description = "Every session of this token subject.")
@@ -96,6 +97,20 @@ final class SessionsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            if (target.id != null && target.id.length() != FULL_ID_LENGTH) {
+                HttpResponse<String> live = request(spec, gateway, "GET", "/api/v1/sessions", tokenFile);
+                if (live == null) {
+                    return 1;
+                }
+                java.util.List<String> ids = new java.util.ArrayList<>();
+                JSON.readTree(live.body()).get("sessions").forEach(s -> ids.add(s.get("id").asText()));
+                try {
+                    target.id = IdPrefix.resolve(target.id, ids, "live session");
+                } catch (IdPrefix.Unresolved e) {
+                    spec.commandLine().getErr().println("phigate sessions: " + e.getMessage());
+                    return 1;
+                }
+            }
             String path = target.id != null
                     ? "/api/v1/sessions/" + URLEncoder.encode(target.id, StandardCharsets.UTF_8) + "/kill"
                     : "/api/v1/sessions/kill?subject=" + URLEncoder.encode(target.subject, StandardCharsets.UTF_8);
@@ -111,6 +126,9 @@ final class SessionsCommand implements Runnable {
             return killed.isEmpty() ? 1 : 0;
         }
     }
+
+    /** A session id is a UUID: 36 characters; anything shorter is taken as a prefix. */
+    private static final int FULL_ID_LENGTH = 36;
 
     private static HttpResponse<String> request(CommandLine.Model.CommandSpec spec, GatewayUrl gateway, String method,
                                                 String path, Path tokenFile) throws InterruptedException {

@@ -35,13 +35,13 @@ final class TokenCommand implements Runnable {
         @Option(names = "--key", required = true, paramLabel = "FILE", description = "Private JWK (EC or RSA).")
         Path key;
 
-        @Option(names = "--issuer", required = true, paramLabel = "ISS")
+        @Option(names = "--issuer", required = true, paramLabel = "URL", description = "The token's issuer (iss).")
         String issuer;
 
-        @Option(names = "--subject", required = true, paramLabel = "SUB")
+        @Option(names = "--subject", required = true, paramLabel = "SUBJECT", description = "The identity it names (sub).")
         String subject;
 
-        @Option(names = "--audience", required = true, paramLabel = "AUD", description = "Repeat for several audiences.")
+        @Option(names = "--audience", required = true, paramLabel = "AUDIENCE", description = "Repeat for several audiences.")
         List<String> audience;
 
         @Option(names = "--ttl", defaultValue = "10m", paramLabel = "DURATION", converter = TtlConverter.class,
@@ -86,23 +86,19 @@ final class TokenCommand implements Runnable {
     }
 
     private static final Pattern INTEGER = Pattern.compile("-?\\d+");
-    private static final Pattern TTL = Pattern.compile("(\\d+)([smhd])");
 
+    /** A lifetime in the config's duration forms: 30s, 10m, 1h, 2d, or bare seconds (600). */
     static final class TtlConverter implements CommandLine.ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
-            var m = TTL.matcher(value.trim());
-            if (!m.matches()) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 30s, 10m, 1h or 2d");
+            Duration d;
+            try {
+                d = io.phigate.config.Units.duration(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 600, 30s, 10m,"
+                        + " 1h or 2d");
             }
-            long n = Long.parseLong(m.group(1));
-            Duration d = switch (m.group(2)) {
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
-            if (d.isZero()) {
+            if (d.isZero() || d.isNegative()) {
                 throw new CommandLine.TypeConversionException("ttl must be positive");
             }
             return d;

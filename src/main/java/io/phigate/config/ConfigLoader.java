@@ -98,21 +98,43 @@ public final class ConfigLoader {
     }
 
     /**
+     * Loads a config file to run a gateway with: as {@link #load}, and the policy file it names is read and
+     * checked too, so that its problems are reported the same way ({@code policy.yaml:LINE: path: message}),
+     * in the same pass, and a policy file that is not there is named at the config's own {@code policy:} line.
+     * The audit tools use {@link #load}: a broken policy must not keep an auditor from the log.
+     */
+    public static GatewayConfig loadToServe(Path file) throws ConfigException {
+        String yaml;
+        try {
+            yaml = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read the config file: " + e, e);
+        }
+        return parse(yaml, file.toAbsolutePath().normalize().getParent(), file.toString(), true);
+    }
+
+    /**
      * Parses config text. {@code baseDir} is what relative paths resolve against; {@code sourceName} is how
      * messages name the text (usually the file name).
      */
     public static GatewayConfig parse(String yaml, Path baseDir, String sourceName) throws ConfigException {
+        return parse(yaml, baseDir, sourceName, false);
+    }
+
+    private static GatewayConfig parse(String yaml, Path baseDir, String sourceName, boolean checkPolicy)
+            throws ConfigException {
         Problems problems = new Problems(sourceName);
         YamlNode root = YamlReader.read(yaml, problems);
         GatewayConfig config = null;
         if (root != null) {
-            config = new ConfigLoader(problems, baseDir.toAbsolutePath().normalize()).gateway(root);
+            ConfigLoader loader = new ConfigLoader(problems, baseDir.toAbsolutePath().normalize());
+            config = loader.gateway(root, checkPolicy);
         }
         problems.throwIfAny();
         return config;
     }
 
-    private GatewayConfig gateway(YamlNode root) {
+    private GatewayConfig gateway(YamlNode root, boolean checkPolicy) {
         if (!(root instanceof YamlNode.Mapping)) {
             problems.add(root.line(), "", "expected a mapping of settings at the top level, got " + YamlNode.describe(root));
             return null;
@@ -125,6 +147,17 @@ public final class ConfigLoader {
         LimitsConfig limits = limits(s.section("limits", false, LIMITS_KEYS));
         ClientTlsConfig tls = clientTls(s.section("tls", false, TLS_KEYS));
         Path policy = s.path("policy", false);
+        if (checkPolicy && policy != null) {
+            if (!Files.isRegularFile(policy)) {
+                s.problem("policy", "no such file: " + policy);
+            } else {
+                try {
+                    PolicyLoader.load(policy);
+                } catch (ConfigException e) {
+                    problems.include(e);
+                }
+            }
+        }
         ConsoleConfig console = console(s.section("console", false, CONSOLE_KEYS));
         HttpConfig http = http(s.section("http", false, HTTP_KEYS));
         return new GatewayConfig(listen, upstreams, identity, audit, limits, tls, policy, baseDir, console, http);

@@ -72,7 +72,8 @@ public final class PolicyLoader {
         try {
             yaml = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read the policy file: " + e, e);
+            throw new ConfigException(file + ": cannot read the policy file: "
+                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()), e);
         }
         return parse(yaml, file.toAbsolutePath().normalize().getParent(), file.toString());
     }

@@ -3,7 +3,6 @@ package io.phigate.config;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * Collects every configuration problem so an operator fixes them in one pass instead of one per restart.
@@ -15,6 +14,8 @@ final class Problems {
 
     private final String source;
     private final List<Problem> problems = new ArrayList<>();
+    /** Another file's problems (the policy file's), already formatted with that file's name and lines. */
+    private final List<String> included = new ArrayList<>();
 
     Problems(String source) {
         this.source = source;
@@ -24,19 +25,25 @@ final class Problems {
         problems.add(new Problem(line, path, message));
     }
 
+    /** Adds the problems another file's loader found, as that loader formatted them. */
+    void include(ConfigException fromOtherFile) {
+        included.add(fromOtherFile.getMessage());
+    }
+
     boolean isEmpty() {
-        return problems.isEmpty();
+        return problems.isEmpty() && included.isEmpty();
     }
 
     void throwIfAny() throws ConfigException {
-        if (problems.isEmpty()) {
+        if (isEmpty()) {
             return;
         }
-        String text = problems.stream()
+        List<String> lines = new ArrayList<>(problems.stream()
                 .sorted(Comparator.comparingInt(Problem::line))
                 .map(this::format)
-                .collect(Collectors.joining("\n"));
-        throw new ConfigException(text);
+                .toList());
+        lines.addAll(included);
+        throw new ConfigException(String.join("\n", lines));
     }
 
     private String format(Problem p) {

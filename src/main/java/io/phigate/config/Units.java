@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  * The value syntaxes the config accepts beyond plain YAML types: durations, byte sizes and host:port.
  * Each parser throws IllegalArgumentException whose message is ready to show the operator.
  */
-final class Units {
+public final class Units {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([A-Za-z]+)?");
     private static final Pattern PORT = Pattern.compile("\\d{1,5}");
@@ -26,8 +26,11 @@ final class Units {
     private Units() {
     }
 
-    /** {@code 250ms}, {@code 10s}, {@code 5m}, {@code 1h}, {@code 2d}; a bare integer is seconds. */
-    static Duration duration(String text) {
+    /**
+     * {@code 250ms}, {@code 10s}, {@code 5m}, {@code 1h}, {@code 2d}; a bare integer is seconds. The command line
+     * takes durations in the same forms ({@code --ttl}, {@code --since 7d}).
+     */
+    public static Duration duration(String text) {
         Matcher m = DURATION.matcher(text.strip());
         if (!m.matches()) {
             throw new IllegalArgumentException("expected a duration like 250ms, 10s, 5m, 1h or 2d, got " + YamlNode.quote(text));

@@ -103,6 +103,11 @@ public final class Console {
         routes.get("/console/approvals", page(null, approvalPages::list));
         routes.get("/console/approvals/pending.html", page(null, approvalPages::pendingFragment));
         routes.get("/console/approvals/{id}", page(null, approvalPages::show));
+        // The held statement's NOTICE names ID/approve after the console's base: in a browser, that is the page
+        // where the request is reviewed and decided (deciding takes the page's form, never a GET).
+        routes.get("/console/approvals/{id}/approve", page(null, (ctx, user) -> ctx.redirect("/console/approvals/"
+                + java.net.URLEncoder.encode(ctx.pathParam("id"), java.nio.charset.StandardCharsets.UTF_8),
+                io.javalin.http.HttpStatus.SEE_OTHER)));
         routes.post("/console/approvals/{id}/decide", page(ConsoleRole.APPROVER, approvalPages::decide));
         routes.get("/console/sessions", page(null, sessionPages::live));
         routes.get("/console/sessions/live.html", page(null, sessionPages::liveFragment));

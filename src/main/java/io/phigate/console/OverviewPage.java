@@ -1,11 +1,11 @@
 package io.phigate.console;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.phigate.approval.ApprovalRequest;
 import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditQueries;
+import io.phigate.audit.MaskingSummary;
 import io.phigate.session.SessionRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,8 +21,9 @@ import java.util.TreeMap;
 
 /**
  * The overview: open sessions, pending approvals, statements and refusals per minute over the last hour, and PHI
- * read masked vs unmasked per identity over the last day. Counts come from the audit store, so they include every
- * replica writing to it. The PHI tally reads at most {@value #MAX_PHI_STATEMENTS} recent statements.
+ * values delivered masked vs unmasked per identity over the last day. Counts come from the audit store, so they
+ * include every replica writing to it. The PHI tally reads the completion records of at most
+ * {@value #MAX_PHI_STATEMENTS} recent statements: what results carried, never what a statement merely referenced.
  */
 final class OverviewPage {
     static final int MAX_PHI_STATEMENTS = 20_000;
@@ -82,17 +83,22 @@ final class OverviewPage {
         b.append("</tbody></table></details></section>");
         List<Charts.Bar> phi = phiByIdentity(now.minus(Duration.ofDays(1)));
         b.append("<section aria-labelledby=\"phi-h\"><h2 id=\"phi-h\">PHI read, masked vs unmasked</h2>")
-                .append("<p>Last 24 hours, per identity: output columns the gateway masked, and PHI columns its role"
-                        + " let through unmasked.</p>");
+                .append("<p id=\"phi-counted\">Last 24 hours, per identity: PHI values in the rows the gateway"
+                        + " delivered, from each statement's completion record. <em>Masked</em>: values of PHI"
+                        + " columns that reached the agent masked. <em>Unmasked</em>: values of PHI columns delivered"
+                        + " as stored because the identity's role sees that type. A value is one column of one row."
+                        + " A column a statement only filters, sorts or aggregates on, a DECLARE or a PREPARE, and a"
+                        + " refused statement deliver no PHI and count nothing; a statement with several results is"
+                        + " counted against its widest.</p>");
         if (phi.isEmpty()) {
-            b.append("<p id=\"no-phi\">No statement read PHI in the last 24 hours.</p>");
+            b.append("<p id=\"no-phi\">No result carried PHI in the last 24 hours.</p>");
         } else {
-            b.append(Charts.rows("phi", "PHI columns read masked and unmasked, per identity",
-                    "For each identity, masked columns and unmasked PHI columns in the last 24 hours.", phi,
+            b.append(Charts.rows("phi", "PHI values delivered masked and unmasked, per identity",
+                    "For each identity, PHI values delivered masked and unmasked in the last 24 hours.", phi,
                     "masked", "unmasked"));
-            b.append("<table id=\"phi-table\"><caption>PHI reads per identity, last 24 hours</caption><thead><tr>")
-                    .append("<th scope=\"col\">Identity</th><th scope=\"col\">Masked</th>")
-                    .append("<th scope=\"col\">Unmasked</th></tr></thead><tbody>");
+            b.append("<table id=\"phi-table\"><caption>PHI values delivered per identity, last 24 hours</caption><thead><tr>")
+                    .append("<th scope=\"col\">Identity</th><th scope=\"col\">Masked values</th>")
+                    .append("<th scope=\"col\">Unmasked values</th></tr></thead><tbody>");
             for (Charts.Bar bar : phi) {
                 b.append("<tr><td><a href=\"/console/audit?subject=").append(Html.esc(java.net.URLEncoder.encode(
                         bar.label(), java.nio.charset.StandardCharsets.UTF_8))).append("\">").append(Html.esc(bar.label()))
@@ -105,19 +111,21 @@ final class OverviewPage {
         ctx.html(Html.page("Overview", user, "/console", b.toString()));
     }
 
-    private List<Charts.Bar> phiByIdentity(Instant since) throws Exception {
+    /** Per identity, PHI values its statements' results delivered masked and unmasked (completion records). */
+    List<Charts.Bar> phiByIdentity(Instant since) throws Exception {
         Map<String, long[]> tally = new TreeMap<>();
-        queries.phiReads(since, MAX_PHI_STATEMENTS, (issuer, subject, request, completion, outcome) -> {
-            JsonNode phi = JSON.readTree(request).path("phi_columns");
-            int masked = completion == null ? 0 : SessionPages.masked(JSON.readTree(completion)).size();
+        queries.phiReads(since, MAX_PHI_STATEMENTS, (issuer, subject, completion, rows) -> {
+            MaskingSummary summary = MaskingSummary.parse(JSON.readTree(completion).path("masking").asText(null));
             long[] t = tally.computeIfAbsent(subject == null ? "(unknown)" : subject, k -> new long[2]);
-            t[0] += masked;
-            if ("ok".equals(outcome)) {
-                t[1] += Math.max(0, phi.size() - masked);
-            }
+            t[0] += summary.maskedValues(rows);
+            t[1] += summary.unmaskedValues(rows);
         });
         List<Charts.Bar> bars = new ArrayList<>();
-        tally.forEach((who, t) -> bars.add(new Charts.Bar(who, t[0], t[1])));
+        tally.forEach((who, t) -> {
+            if (t[0] + t[1] > 0) {
+                bars.add(new Charts.Bar(who, t[0], t[1]));
+            }
+        });
         return bars;
     }
 

@@ -82,7 +82,7 @@ final class SearchPage {
             return;
         }
         long after = SessionPages.longParam(ctx, "after", 0);
-        AuditQueries.StatementPage page = queries.search(filter, new AuditQueries.Page(PAGE, after));
+        AuditQueries.StatementPage page = queries.search(filter, new AuditQueries.Page(PAGE, after, true));
         String query = query(values);
         b.append("<p class=\"exports\">Export everything this filter finds: ");
         for (String format : List.of("csv", "jsonl", "ocsf")) {
@@ -94,7 +94,7 @@ final class SearchPage {
         if (page.statements().isEmpty()) {
             b.append("<p id=\"no-results\">No statement matches.</p>");
         } else {
-            b.append("<table id=\"results\"><caption>Statements, oldest first").append(after > 0 ? " (continued)" : "")
+            b.append("<table id=\"results\"><caption>Statements, newest first").append(after > 0 ? " (continued)" : "")
                     .append("</caption><thead><tr><th scope=\"col\">Record</th><th scope=\"col\">Time</th>")
                     .append("<th scope=\"col\">Identity</th><th scope=\"col\">Session</th>")
                     .append("<th scope=\"col\">Upstream</th><th scope=\"col\">Statement</th>")
@@ -107,13 +107,15 @@ final class SearchPage {
                         .append(Html.esc(st.upstream())).append("</td><td><code>").append(Html.clip(st.text(), 100))
                         .append("</code></td><td>").append(Html.esc(st.outcome() == null ? "incomplete" : st.outcome()))
                         .append(st.sqlState() == null ? "" : " <small>" + Html.esc(st.sqlState()) + "</small>")
+                        .append(st.refusalReason() == null ? ""
+                                : "<div class=\"reason\">" + Html.esc(st.refusalReason()) + "</div>")
                         .append("</td><td>").append(st.rows() == null ? "" : st.rows()).append("</td></tr>");
             }
             b.append("</tbody></table>");
         }
         if (page.nextAfter() != null) {
             b.append("<p><a rel=\"next\" href=\"/console/audit?").append(Html.esc(query)).append(query.isEmpty() ? ""
-                    : "&amp;").append("after=").append(page.nextAfter()).append("\">Next ").append(PAGE)
+                    : "&amp;").append("after=").append(page.nextAfter()).append("\">Older: next ").append(PAGE)
                     .append("</a></p>");
         }
         ctx.html(Html.page("Audit search", user, "/console/audit", b.toString()));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.phigate.audit.AuditQueries;
+import io.phigate.audit.MaskingSummary;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.InclusionProofs;
 import io.phigate.config.AuditConfig;
@@ -174,9 +175,19 @@ final class SessionPages {
                     }
                     b.append("</p>");
                 }
-                if (detail.has("phi_columns")) {
-                    b.append("<p>PHI columns read: ").append(Html.esc(detail.get("phi_columns").toString()))
-                            .append("</p>");
+                if (detail.path("tables").isArray() && !detail.get("tables").isEmpty()) {
+                    List<String> tables = new ArrayList<>();
+                    detail.get("tables").forEach(t -> tables.add(t.asText()));
+                    b.append("<p>Tables: ").append(Html.esc(String.join(", ", tables))).append("</p>");
+                }
+                if (detail.path("phi_columns").isObject()) {
+                    b.append("<div class=\"scroll\"><table class=\"kv phi-columns\"><caption>PHI columns the statement")
+                            .append(" references (what its results delivered is under its completion)</caption><thead><tr>")
+                            .append("<th scope=\"col\">Column</th><th scope=\"col\">PHI type</th></tr></thead><tbody>");
+                    detail.get("phi_columns").properties().forEach(c -> b.append("<tr><td><code>")
+                            .append(Html.esc(c.getKey())).append("</code></td><td>").append(Html.esc(c.getValue().asText()))
+                            .append("</td></tr>"));
+                    b.append("</tbody></table></div>");
                 }
             }
             case "statement_completed" -> {
@@ -186,8 +197,12 @@ final class SessionPages {
                         .append(e.rowCount() == null ? "" : " · " + e.rowCount() + " rows")
                         .append(e.durationMicros() == null ? "" : " · " + micros(e.durationMicros())).append("</p>");
                 Map<String, String> masked = masked(detail);
-                if (!masked.isEmpty() || detail.has("masking")) {
-                    b.append("<p>Masking: ").append(Html.esc(detail.path("masking").asText())).append("</p>");
+                String masking = detail.path("masking").asText(null);
+                String refusal = MaskingSummary.refusalReason(masking);
+                if (refusal != null) {
+                    b.append("<p class=\"reason\">Refused: ").append(Html.esc(refusal)).append("</p>");
+                } else if (masking != null) {
+                    maskingTable(b, masking);
                 }
                 response(b, e, masked, 0, ROWS_INLINE);
             }
@@ -337,23 +352,30 @@ final class SessionPages {
         }
     }
 
+    /** What a completion's masking note says, as a table: each PHI output column, its type and its operator. */
+    private static void maskingTable(StringBuilder b, String masking) {
+        List<MaskingSummary.Column> columns = MaskingSummary.parse(masking).columns();
+        if (columns.isEmpty()) {
+            b.append("<p>Masking: ").append(Html.esc(masking)).append("</p>"); // a note without columns
+            return;
+        }
+        b.append("<div class=\"scroll\"><table class=\"kv masking\"><caption>PHI in the results as delivered")
+                .append("</caption><thead><tr><th scope=\"col\">Output column</th><th scope=\"col\">PHI type</th>")
+                .append("<th scope=\"col\">Operator</th></tr></thead><tbody>");
+        for (MaskingSummary.Column c : columns) {
+            b.append("<tr><td><code>").append(Html.esc(c.name())).append("</code></td><td>").append(Html.esc(c.phiType()))
+                    .append("</td><td>").append(c.unmasked() ? "none (delivered unmasked)" : Html.esc(c.operator()))
+                    .append("</td></tr>");
+        }
+        b.append("</tbody></table></div>");
+    }
+
     /** Output column name to "type, operator" for the columns the completion record says were masked. */
     static Map<String, String> masked(JsonNode detail) {
         Map<String, String> out = new LinkedHashMap<>();
-        String masking = detail.path("masking").asText(null);
-        if (masking == null) {
-            return out;
-        }
-        // "ssn(ssn)=redact, first(name)=token": column(type)=operator; operator none means delivered as is.
-        for (String part : masking.split(", ")) {
-            int close = part.indexOf(")=");
-            int open = close < 0 ? -1 : part.lastIndexOf('(', close);
-            if (open <= 0) {
-                continue;
-            }
-            String operator = part.substring(close + 2);
-            if (!operator.equals("none")) {
-                out.put(part.substring(0, open), part.substring(open + 1, close) + ", " + operator);
+        for (MaskingSummary.Column c : MaskingSummary.parse(detail.path("masking").asText(null)).columns()) {
+            if (!c.unmasked()) {
+                out.put(c.name(), c.phiType() + ", " + c.operator());
             }
         }
         return out;

@@ -1,13 +1,19 @@
 package io.phigate.mask;
 
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Masks COPY TO STDOUT rows in text or CSV format with default options (tab or comma delimiter, {@code \N} or
  * empty NULL, double-quote quoting). The server sends each row as one CopyData message; a message that does not
  * end a row is held until the row completes, up to the frame limit, so the masker never works on half a field.
  * Formats it cannot parse (binary, custom delimiters or quotes) are refused before the statement runs.
+ *
+ * <p>A row comes out as PostgreSQL would have written the masked values: a value the plan leaves alone keeps the
+ * server's bytes, a masked one is escaped (text) or quoted only where needed (CSV) by the server's own rules, so
+ * the same row reads the same through COPY as through SELECT, and the output can be copied back in.
  */
 public final class CopyMasker {
     public enum Format { TEXT, CSV }
@@ -79,34 +85,46 @@ public final class CopyMasker {
         return -1;
     }
 
+    /** One row of text format: tab-separated, {@code \\N} for NULL, backslash escapes. */
     private byte[] maskText(byte[] row) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(row.length + 16);
-        int field = 0;
+        List<byte[]> raw = new ArrayList<>();
         int start = 0;
         for (int i = 0; i <= row.length; i++) {
             if (i == row.length || row[i] == '\t') {
-                if (field > 0) {
-                    out.write('\t');
-                }
-                byte[] raw = Arrays.copyOfRange(row, start, i);
-                if (raw.length == 2 && raw[0] == '\\' && raw[1] == 'N') {
-                    out.writeBytes(raw);
-                } else {
-                    byte[] masked = plan.maskField(field, unescapeText(raw), scrubber);
-                    out.writeBytes(masked == null ? new byte[]{'\\', 'N'} : escapeText(masked));
-                }
-                field++;
+                raw.add(Arrays.copyOfRange(row, start, i));
                 start = i + 1;
+            }
+        }
+        byte[][] values = new byte[raw.size()][];
+        for (int i = 0; i < values.length; i++) {
+            byte[] r = raw.get(i);
+            values[i] = r.length == 2 && r[0] == '\\' && r[1] == 'N' ? null : unescapeText(r);
+        }
+        byte[][] before = values.clone();
+        plan.maskTextRow(values, scrubber);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(row.length + 16);
+        for (int i = 0; i < values.length; i++) {
+            if (i > 0) {
+                out.write('\t');
+            }
+            if (values[i] == null) {
+                out.writeBytes(new byte[]{'\\', 'N'});
+            } else if (Arrays.equals(values[i], before[i])) {
+                out.writeBytes(raw.get(i)); // as the server wrote it
+            } else {
+                out.writeBytes(escapeText(values[i]));
             }
         }
         return out.toByteArray();
     }
 
+    /** One row of CSV: comma-separated, an unquoted empty field is NULL, quotes doubled inside quotes. */
     private byte[] maskCsv(byte[] row) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(row.length + 16);
-        int field = 0;
+        List<byte[]> raw = new ArrayList<>();
+        List<byte[]> parsed = new ArrayList<>();
         int i = 0;
         while (true) {
+            int from = i;
             ByteArrayOutputStream value = new ByteArrayOutputStream();
             boolean quoted = false;
             if (i < row.length && row[i] == '"') {
@@ -128,32 +146,55 @@ public final class CopyMasker {
             while (i < row.length && row[i] != ',') {
                 value.write(row[i++]);
             }
-            if (field > 0) {
-                out.write(',');
-            }
-            byte[] v = value.toByteArray();
-            if (!quoted && v.length == 0) {
-                // unquoted empty is NULL in CSV: stays NULL
-            } else {
-                byte[] masked = plan.maskField(field, v, scrubber);
-                if (masked != null) {
-                    out.write('"');
-                    for (byte b : masked) {
-                        if (b == '"') {
-                            out.write('"');
-                        }
-                        out.write(b);
-                    }
-                    out.write('"');
-                }
-            }
-            field++;
+            raw.add(Arrays.copyOfRange(row, from, i));
+            parsed.add(!quoted && value.size() == 0 ? null : value.toByteArray());
             if (i >= row.length) {
                 break;
             }
             i++; // the comma
         }
+        byte[][] values = parsed.toArray(new byte[0][]);
+        byte[][] before = values.clone();
+        plan.maskTextRow(values, scrubber);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(row.length + 16);
+        for (int f = 0; f < values.length; f++) {
+            if (f > 0) {
+                out.write(',');
+            }
+            if (values[f] == null) {
+                continue; // NULL is the empty unquoted field
+            }
+            if (Arrays.equals(values[f], before[f])) {
+                out.writeBytes(raw.get(f)); // as the server wrote it
+            } else {
+                writeCsvValue(out, values[f], values.length == 1);
+            }
+        }
         return out.toByteArray();
+    }
+
+    /**
+     * A CSV value quoted as PostgreSQL quotes it (CopyAttributeOutCSV with default options): only when it holds
+     * the delimiter, the quote, a line break, is empty (which would read as NULL), or is {@code \.} alone on its
+     * line (which would read as the end of data).
+     */
+    static void writeCsvValue(ByteArrayOutputStream out, byte[] value, boolean onlyColumn) {
+        boolean quote = value.length == 0 || (onlyColumn && value.length == 2 && value[0] == '\\' && value[1] == '.');
+        for (byte b : value) {
+            quote |= b == ',' || b == '"' || b == '\n' || b == '\r';
+        }
+        if (!quote) {
+            out.writeBytes(value);
+            return;
+        }
+        out.write('"');
+        for (byte b : value) {
+            if (b == '"') {
+                out.write('"');
+            }
+            out.write(b);
+        }
+        out.write('"');
     }
 
     static byte[] unescapeText(byte[] raw) {
@@ -199,14 +240,18 @@ public final class CopyMasker {
         return out.toByteArray();
     }
 
+    /** A value in text format as PostgreSQL escapes it (CopyAttributeOutText, tab delimiter). */
     static byte[] escapeText(byte[] value) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(value.length + 8);
         for (byte b : value) {
             switch (b) {
                 case '\\' -> out.writeBytes(new byte[]{'\\', '\\'});
-                case '\t' -> out.writeBytes(new byte[]{'\\', 't'});
+                case '\b' -> out.writeBytes(new byte[]{'\\', 'b'});
+                case '\f' -> out.writeBytes(new byte[]{'\\', 'f'});
                 case '\n' -> out.writeBytes(new byte[]{'\\', 'n'});
                 case '\r' -> out.writeBytes(new byte[]{'\\', 'r'});
+                case '\t' -> out.writeBytes(new byte[]{'\\', 't'});
+                case 0x0b -> out.writeBytes(new byte[]{'\\', 'v'});
                 default -> out.write(b);
             }
         }

@@ -48,7 +48,10 @@ public final class MaskPlan {
         return passThrough;
     }
 
-    /** What the audit record keeps: each masked output column with its PHI type and operator. */
+    /**
+     * What the audit record keeps: each PHI output column with its PHI type and operator, {@code none} for one
+     * delivered as is because the role sees its type. Read back by {@code io.phigate.audit.MaskingSummary}.
+     */
     public String summary() {
         return summary;
     }
@@ -74,8 +77,7 @@ public final class MaskPlan {
                 pos += len;
             }
         }
-        RowContext context = subjectIndex >= 0 && values[subjectIndex] != null
-                ? new RowContext(values[subjectIndex]) : RowContext.NONE;
+        RowContext context = context(values);
         int size = 2;
         for (int i = 0; i < n; i++) {
             byte[] v = values[i];
@@ -126,15 +128,53 @@ public final class MaskPlan {
         return out;
     }
 
-    /** Masks one text value of column {@code i} (COPY text/CSV fields), or returns it when the column passes. */
-    public byte[] maskField(int i, byte[] value, Scrubber scrubber) {
-        if (nullAll || i >= operators.length) {
-            return null;
+    /**
+     * Masks the text values of one COPY row in place (null: SQL NULL), as {@link #maskDataRow} masks a text
+     * DataRow, the row's patient key included; a row whose field count differs from the plan's goes all NULL.
+     */
+    public void maskTextRow(byte[][] values, Scrubber scrubber) {
+        if (nullAll || values.length != operators.length) {
+            java.util.Arrays.fill(values, null);
+            return;
         }
-        if (operators[i] != null) {
-            return operators[i].apply(value, types[i], RowContext.NONE);
+        RowContext context = context(values);
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != null) {
+                if (operators[i] != null) {
+                    values[i] = operators[i].apply(values[i], types[i], context);
+                } else if (scrub[i]) {
+                    values[i] = scrubber.scrubUtf8(values[i]);
+                }
+            }
         }
-        return scrub[i] ? scrubber.scrubUtf8(value) : value;
+    }
+
+    /**
+     * The row's patient key in its text form whatever the transfer format, so that a date shift keyed on it is
+     * the same for a text row, a binary row and a COPY row of the same patient.
+     */
+    private RowContext context(byte[][] values) {
+        if (subjectIndex < 0 || values[subjectIndex] == null) {
+            return RowContext.NONE;
+        }
+        byte[] key = values[subjectIndex];
+        ValueType type = types[subjectIndex];
+        if (type.binary()) {
+            try {
+                key = switch (WireValues.kind(type.oid())) {
+                    case INTEGER -> WireValues.decimal(WireValues.readInteger(key, type));
+                    case UUID -> {
+                        byte[] raw = new byte[16];
+                        WireValues.readUuid(key, type, raw);
+                        yield WireValues.uuidText(raw);
+                    }
+                    default -> key; // text types: the binary form is the text
+                };
+            } catch (WireValues.Unreadable e) {
+                return RowContext.NONE; // keyed on the day instead: consistent per date, never the value
+            }
+        }
+        return new RowContext(key);
     }
 
     private static byte[] allNull(int n) {

@@ -286,23 +286,42 @@ public final class SessionMasking {
                 }
                 summary.append(f.name()).append('(').append(opaque ? "unknown lineage" : as.policyName()).append(")=")
                         .append(spec);
-            } else if (spec == null && TEXT_TYPES.contains(f.typeOid())) {
+            } else if (spec != null) {
+                // Delivered unmasked because the role sees this type: the completion record says so, which is
+                // what the console's and the access report's "PHI delivered unmasked" count.
+                if (!summary.isEmpty()) {
+                    summary.append(", ");
+                }
+                summary.append(f.name()).append('(').append(as.policyName()).append(")=").append(spec);
+            } else if (TEXT_TYPES.contains(f.typeOid())) {
                 scrub[i] = scrubber != Scrubber.NONE;
             }
         }
         return new MaskPlan(ops, scrub, types, needsSubject ? subjectIndex : -1, summary.toString(), false);
     }
 
-    /** A plan for COPY TO text or CSV rows: every field is text, so operators see text values. */
+    /**
+     * A plan for COPY TO text or CSV rows. COPY describes no columns, so each field is typed as the catalog types
+     * the column it copies (a plain column reference), and the operators then give exactly what a SELECT of the
+     * same column gives in text format: a date masked to its year is still a date, and content detection leaves
+     * a timestamptz alone. A field computed by an expression has no known type: it is taken as text, so it is
+     * scanned and masked as text would be (more, never less, than a SELECT of it).
+     */
     public MaskPlan planCopy(StatementAnalysis analysis) {
         if (masksPhi && (analysis == null || !analysis.parsed()
                 || (analysis.outputs().isEmpty() && touchesPhi(analysis)))) {
             return MaskPlan.NULL_ALL;
         }
+        io.phigate.sql.PgCatalog types = io.phigate.sql.PgCatalog.of(catalog);
         List<Field> fields = new ArrayList<>();
         int n = analysis == null ? 0 : analysis.outputs().size();
         for (int i = 0; i < n; i++) {
-            fields.add(new Field(analysis.outputs().get(i).name(), 0, (short) 0, 25, (short) -1, -1, (short) 0));
+            OutputColumn out = analysis.outputs().get(i);
+            int type = WireValues.TEXT;
+            if (types != null && out.direct() && !out.opaque() && out.sources().size() == 1) {
+                type = types.columnType(out.sources().iterator().next()).orElse(WireValues.TEXT);
+            }
+            fields.add(new Field(out.name(), 0, (short) 0, type, (short) -1, -1, (short) 0));
         }
         return plan(analysis, fields, null);
     }

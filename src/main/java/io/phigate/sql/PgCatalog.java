@@ -59,6 +59,8 @@ public final class PgCatalog implements Catalog {
     private final Map<Integer, Map<Integer, String>> attributes;
     private final List<String> searchPath;
     private final Map<ColumnRef, String> phiTags;
+    /** Each column's type OID as a RowDescription would give it (a domain's base type). */
+    private final Map<ColumnRef, Integer> columnTypes;
     /** Function name → the schemas that define a function by that name. */
     private final Map<String, Set<String>> functions;
     private final Set<String> foreignOperators;
@@ -80,6 +82,7 @@ public final class PgCatalog implements Catalog {
         this.attributes = Map.copyOf(attrs);
         this.searchPath = List.copyOf(b.searchPath);
         this.phiTags = Map.copyOf(b.phiTags);
+        this.columnTypes = Map.copyOf(b.columnTypes);
         this.families = families(b.inherits);
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
@@ -224,6 +227,14 @@ public final class PgCatalog implements Catalog {
     }
 
     /** PHI tags from column comments: the TYPE of each {@code phi:TYPE} found. */
+    /**
+     * The type OID of a table's or view's column as a RowDescription would name it, if known. COPY sends no row
+     * description, so this is how masking of COPY rows knows the type of a column it copies.
+     */
+    public Optional<Integer> columnType(ColumnRef column) {
+        return Optional.ofNullable(columnTypes.get(column));
+    }
+
     public Map<ColumnRef, String> phiTags() {
         return phiTags;
     }
@@ -337,9 +348,11 @@ public final class PgCatalog implements Catalog {
         }
         Map<Integer, List<String>> columns = new HashMap<>();
         for (List<String> row : q.query("""
-                SELECT a.attrelid, a.attnum, a.attname, pg_catalog.col_description(a.attrelid, a.attnum)
+                SELECT a.attrelid, a.attnum, a.attname, pg_catalog.col_description(a.attrelid, a.attnum),
+                       CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END
                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
                 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
                   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
                 ORDER BY a.attrelid, a.attnum""")) {
@@ -351,6 +364,7 @@ public final class PgCatalog implements Catalog {
             int attnum = Integer.parseInt(row.get(1));
             columns.computeIfAbsent(oid, k -> new ArrayList<>()).add(row.get(2));
             b.attributes.computeIfAbsent(oid, k -> new HashMap<>()).put(attnum, row.get(2));
+            b.columnType(new ColumnRef(rel[0], rel[1], row.get(2)), Integer.parseUnsignedInt(row.get(4)));
             if (row.get(3) != null) {
                 Matcher m = PHI_TAG.matcher(row.get(3));
                 if (m.find()) {
@@ -399,6 +413,7 @@ public final class PgCatalog implements Catalog {
         private final Map<Integer, Map<Integer, String>> attributes = new HashMap<>();
         private final List<String> searchPath = new ArrayList<>(List.of("public"));
         private final Map<ColumnRef, String> phiTags = new HashMap<>();
+        private final Map<ColumnRef, Integer> columnTypes = new HashMap<>();
         private final Map<String, Set<String>> functions = new HashMap<>();
         private final Map<TableRef, Set<TableRef>> inherits = new HashMap<>();
 
@@ -438,6 +453,11 @@ public final class PgCatalog implements Catalog {
 
         public Builder phiTag(ColumnRef column, String type) {
             phiTags.put(column, type);
+            return this;
+        }
+
+        public Builder columnType(ColumnRef column, int typeOid) {
+            columnTypes.put(column, typeOid);
             return this;
         }
 

@@ -58,6 +58,13 @@ class AuditExportTest {
         assertThat(request.get("statement").asText()).isEqualTo("SELECT * FROM patients WHERE mrn = $1");
         assertThat(request.get("prev_hash").asText()).hasSize(64);
 
+        JsonNode withDetail = rows.stream().filter(r -> !r.get("detail").isNull()).findFirst().orElseThrow();
+        assertThat(withDetail.get("detail").isObject()).as("detail is a JSON object, not JSON in a string").isTrue();
+        assertThat(rows).filteredOn(r -> !r.get("detail").isNull())
+                .allSatisfy(r -> assertThat(r.get("detail").isObject()).isTrue());
+        assertThat(AuditExport.detailValue("{\"a\": 1}")).as("kept as stored when compact output differs")
+                .isEqualTo("{\"a\": 1}");
+
         assertThat(lines(AuditExport.Format.JSONL, AuditFixture.t(0), AuditFixture.t(7))).as("session A but its end")
                 .hasSize(7).allSatisfy(r -> assertThat(r.get("session_id").asText()).isEqualTo(AuditFixture.A));
     }
@@ -107,6 +114,8 @@ class AuditExportTest {
         assertThat(query.at("/query_info/query_string").asText()).isEqualTo("SELECT 100 AS pct");
         assertThat(query.get("status").asText()).isEqualTo("Success");
         assertThat(query.at("/unmapped/completion/hash").asText()).hasSize(64);
+        assertThat(events).filteredOn(e -> e.at("/unmapped/detail").isContainerNode() || e.at("/unmapped/detail").isTextual())
+                .isNotEmpty().allSatisfy(e -> assertThat(e.at("/unmapped/detail").isObject()).isTrue());
 
         JsonNode refused = events.get(2);
         assertThat(refused.get("status").asText()).isEqualTo("Failure");

@@ -416,9 +416,9 @@ abstract class AuditStoreBehaviour {
         assertThat(minutes.stream().mapToLong(AuditQueries.MinuteCount::refused).sum()).isEqualTo(1);
 
         List<String> reads = new ArrayList<>();
-        q.phiReads(now.minusSeconds(120), 3, (issuer, subject, request, completion, outcome) ->
-                reads.add(subject + " " + outcome + " " + completion));
-        assertThat(reads).hasSize(3).first().asString().startsWith("agent-7 refused").contains("ssn(ssn)=redact");
+        q.phiReads(now.minusSeconds(120), 3, (issuer, subject, completion, rows) ->
+                reads.add(subject + " " + rows + " " + completion));
+        assertThat(reads).hasSize(3).first().asString().startsWith("agent-7 1 ").contains("ssn(ssn)=redact");
 
         List<AuditQueries.ReplicaState> replicas = q.replicaStates();
         assertThat(replicas).singleElement().satisfies(r -> {

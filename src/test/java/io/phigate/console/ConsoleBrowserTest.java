@@ -65,6 +65,18 @@ class ConsoleBrowserTest {
                 assertThat(rs.getString("ssn")).isNotEqualTo(ConsoleFixture.SSN);
             }
         }
+        // Only referenced, never delivered: the overview must not count these as PHI read unmasked.
+        try (Statement s = recorded.createStatement()) {
+            s.executeQuery("SELECT count(*) FROM console_patients WHERE ssn = '000-00-0000'").close();
+            s.execute("PREPARE by_ssn AS SELECT ssn FROM console_patients");
+        }
+        // A statement the gateway refuses, whose reason the audit search shows.
+        try (Statement s = recorded.createStatement()) {
+            s.execute("CREATE TEMP TABLE console_copy AS SELECT ssn FROM console_patients");
+            throw new AssertionError("a copy of PHI into an untagged table ran");
+        } catch (SQLException e) {
+            assertThat(e.getSQLState()).isEqualTo("42501");
+        }
         downloads = Files.createDirectories(dir.resolve("downloads"));
         Files.createDirectories(SHOTS);
         ChromeOptions options = new ChromeOptions();
@@ -157,6 +169,12 @@ class ConsoleBrowserTest {
         assertThat(browser.getPageSource()).doesNotContain(ConsoleFixture.SSN).doesNotContain("Ada Lovelace");
         assertThat(masked).allSatisfy(m -> assertThat(m.getText()).contains("(masked)"));
         assertThat(browser.findElements(By.linkText("inclusion proof"))).isNotEmpty();
+        // What was masked and what was referenced read as tables, not JSON, and nothing runs off the page.
+        assertThat(browser.findElements(By.cssSelector("table.masking td"))).extracting(WebElement::getText)
+                .contains("ssn", "redact");
+        assertThat(browser.findElements(By.cssSelector("table.phi-columns"))).isNotEmpty();
+        assertThat(browser.findElement(By.tagName("main")).getText()).doesNotContain("{\"").doesNotContain(")=");
+        assertNoHorizontalOverflow("session replay");
         shot("06-session-replay");
     }
 
@@ -171,6 +189,12 @@ class ConsoleBrowserTest {
         assertThat(rows).allSatisfy(r -> assertThat(r.getText()).contains(ConsoleFixture.AGENT));
         assertThat(browser.findElement(By.id("results")).getText()).contains("console_patients")
                 .contains("DELETE FROM console_held");
+        List<Long> records = rows.stream().map(r -> Long.parseLong(r.findElement(By.tagName("td")).getText())).toList();
+        assertThat(records).as("newest first").isSortedAccordingTo(java.util.Comparator.reverseOrder());
+        WebElement refused = rows.stream().filter(r -> r.getText().contains("CREATE TEMP TABLE console_copy"))
+                .findFirst().orElseThrow();
+        assertThat(refused.findElement(By.cssSelector(".reason")).getText()).as("the refusal's reason, not only"
+                + " its SQLSTATE").isNotBlank();
         shot("07-audit-search");
         browser.findElement(By.id("export-csv")).click();
         waitFor(() -> csvDownloaded() != null);
@@ -201,11 +225,27 @@ class ConsoleBrowserTest {
         assertThat(Long.parseLong(browser.findElement(By.cssSelector("#statements-hour .n")).getText()))
                 .isGreaterThanOrEqualTo(2);
         assertThat(browser.findElement(By.id("phi-table")).getText()).contains(ConsoleFixture.AGENT);
+        assertThat(browser.findElement(By.id("phi-counted")).getText()).contains("completion record");
+        WebElement agentRow = browser.findElements(By.cssSelector("#phi-table tbody tr")).stream()
+                .filter(r -> r.getText().contains(ConsoleFixture.AGENT)).findFirst().orElseThrow();
+        List<WebElement> cells = agentRow.findElements(By.tagName("td"));
+        assertThat(cells.get(1).getText()).as("masked values: name and ssn of two patients").isEqualTo("4");
+        assertThat(cells.get(2).getText()).as("nothing delivered unmasked; a filter and a PREPARE deliver nothing")
+                .isEqualTo("0");
         assertThat(browser.findElement(By.id("spm")).getAttribute("role")).isEqualTo("img");
         shot("09-overview");
         browser.findElement(By.linkText("Configuration")).click();
-        assertThat(browser.findElement(By.tagName("main")).getText()).contains("held-deletes")
-                .contains("PHI columns tagged").doesNotContain("password_file:");
+        String config = browser.findElement(By.tagName("main")).getText();
+        assertThat(config).contains("held-deletes").contains("PHI columns tagged").doesNotContain("password_file:")
+                .as("the config's own spelling").contains("mode: hold").contains("timeout: 10m")
+                .contains("{ issuer: " + io.phigate.GatewayHarness.ISSUER + ", claims: { groups: phigate-admins } }")
+                .doesNotContain("Match[").doesNotContain("=null").doesNotContain("HOLD").doesNotContain("STATIC");
+        for (WebElement heading : browser.findElements(By.cssSelector("main h2, main h3"))) {
+            Object next = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                    "const n = arguments[0].nextElementSibling; return n && !/^H[1-6]$/.test(n.tagName)"
+                            + " && n.textContent.trim().length > 0;", heading);
+            assertThat(next).as("heading " + heading.getText() + " has something under it").isEqualTo(true);
+        }
         shot("11-configuration");
     }
 
@@ -236,6 +276,30 @@ class ConsoleBrowserTest {
         waitFor(() -> browser.getCurrentUrl().contains("/console/sign-in"));
         browser.get(fx.base() + "/console/audit");
         assertThat(browser.getCurrentUrl()).contains("/console/sign-in");
+    }
+
+    @Test
+    @Order(9)
+    void theAccessReportsIdentityTableDoesNotWrapNamesLetterByLetter() throws Exception {
+        fx.gw.gateway().awaitAuditStored();
+        Path report = dir.resolve("access.html");
+        io.phigate.audit.AccessReport.writeFile(io.phigate.audit.AccessReport.build(fx.gw.auditFile(),
+                java.time.Instant.now().minusSeconds(3600), java.time.Instant.now().plusSeconds(60), null, null,
+                java.time.Instant.now()), report);
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(900, 900));
+        browser.get(report.toUri().toString());
+        WebElement subject = browser.findElements(By.cssSelector("#identities tbody th.id")).stream()
+                .filter(th -> th.getText().contains(ConsoleFixture.AGENT)).findFirst().orElseThrow();
+        double lineHeight = Double.parseDouble(((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "return parseFloat(getComputedStyle(arguments[0]).lineHeight) || 20;", subject).toString());
+        assertThat(subject.getSize().getHeight()).as("the subject in at most two lines").isLessThan((int) (3 * lineHeight));
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(1366, 900));
+    }
+
+    private static void assertNoHorizontalOverflow(String page) {
+        Object overflow = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+        assertThat(((Number) overflow).longValue()).as(page + " runs off the page").isLessThanOrEqualTo(0);
     }
 
     private static String recordedSessionId() {

@@ -60,7 +60,12 @@ final class ConsoleFixture implements AutoCloseable {
     }
 
     static ConsoleFixture start(Path dir) throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), POLICY.formatted(GatewayHarness.ISSUER));
+        return start(dir, POLICY.formatted(GatewayHarness.ISSUER));
+    }
+
+    /** The same gateway with another policy file. */
+    static ConsoleFixture start(Path dir, String policy) throws Exception {
+        Files.writeString(dir.resolve("policy.yaml"), policy);
         Path key = dir.resolve("keys/audit-signing.key");
         CheckpointKeys.generate(key);
         try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {
@@ -108,9 +113,13 @@ final class ConsoleFixture implements AutoCloseable {
     }
 
     Connection agent() throws Exception {
+        return agent(AGENT);
+    }
+
+    Connection agent(String subject) throws Exception {
         Properties p = new Properties();
         p.setProperty("user", "agent");
-        p.setProperty("password", gw.token(AGENT, Duration.ofMinutes(30)));
+        p.setProperty("password", gw.token(subject, Duration.ofMinutes(30)));
         return java.sql.DriverManager.getConnection(gw.jdbcUrl(), p);
     }
 

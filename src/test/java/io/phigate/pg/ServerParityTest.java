@@ -221,6 +221,27 @@ class ServerParityTest {
         assertThat(a.bytes).contains("[SSN]");
     }
 
+    /** The same classes through psql, which sends a -c string as one simple Query, as the agent wrote it. */
+    @ParameterizedTest(name = "{index}")
+    @ValueSource(strings = {
+        "SELECT 1 AS a -- comment\r, replace(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
+        "SELECT 1 AS a;;SELECT replace(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
+        "WITH Ä AS (SELECT replace(ssn, '-', '') || last_name AS v FROM patients), ä AS (SELECT 'x' AS v) SELECT v FROM Ä",
+    })
+    void psqlSeesTheServersReadingToo(String sql) throws Exception {
+        io.phigate.clients.ClientTools.Result r = io.phigate.clients.ClientTools.run(java.util.Map.of(
+                "PGPASSWORD", gw.token(GatewayHarness.AGENT, java.time.Duration.ofMinutes(10)),
+                "PGHOST", "127.0.0.1", "PGPORT", String.valueOf(gw.port()), "PGUSER", "triage-agent",
+                "PGDATABASE", "clinical", "PGSSLMODE", "disable"), dir,
+                io.phigate.clients.ClientTools.find("psql").toString(), "-X", "-v", "ON_ERROR_STOP=1", "-c", sql);
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        for (String seed : seeds) {
+            if (r.output().contains(seed)) {
+                fail("a seeded PHI value reached psql");
+            }
+        }
+    }
+
     @Test
     void aTextTheGrammarRejectsIsAnsweredWithTheServersSyntaxError() throws Exception {
         Answer a = query("SELECT ssn FROM patients; selec 1");

@@ -29,7 +29,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * One test per lexing class of issue 18, end to end through the gateway with a raw simple-protocol client (so no
  * driver splits or rewrites the text): wherever the gateway's reading of a statement once differed from the
- * server's, no seeded PHI value may reach the client, and a statement that would copy PHI out is refused.
+ * server's, no seeded PHI value may reach the client, and a statement that would copy PHI out is refused. The
+ * probes return expressions over PHI columns ({@code replace(ssn, '-', '')}, {@code last_name || ''}): a plain
+ * column is masked by its RowDescription's table OID whatever the gateway read, and content detection finds a
+ * formatted SSN, so only such an expression shows a misreading. Each probe leaked on the JSqlParser build.
  */
 class ServerParityTest {
     private static final String POLICY = """
@@ -52,14 +55,13 @@ class ServerParityTest {
     static void start() throws Exception {
         TestDatabase db = TestDatabase.get();
         try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS parity_sink (v text)");
-            s.execute("GRANT ALL ON parity_sink TO " + db.user());
         }
         seeds = new LinkedHashSet<>();
         try (Connection c = db.direct(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT ssn, last_name FROM patients")) {
             while (rs.next()) {
                 seeds.add(rs.getString(1));
+                seeds.add(rs.getString(1).replace("-", ""));
                 if (rs.getString(2).length() >= 5) {
                     seeds.add(rs.getString(2));
                 }
@@ -133,30 +135,28 @@ class ServerParityTest {
     @ParameterizedTest(name = "{index}")
     @ValueSource(strings = {
         // The server's scanner ends a -- comment at \r as at \n: ", ssn, last_name" is code.
-        "SELECT 1 AS a -- comment\r, ssn, last_name FROM patients",
-        "SELECT 1 AS a -- comment\r\n, ssn FROM patients",
-        "SELECT 1 AS a /* a /* nested */ comment */ , ssn FROM patients",
+        "SELECT 1 AS a -- comment\r, replace(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
+        "SELECT 1 AS a -- comment\r\n, replace(ssn, '-', '') AS s FROM patients",
+        "SELECT 1 AS a /* a /* nested */ comment */ , replace(ssn, '-', '') AS s FROM patients",
         // Form feed and tab are whitespace to the server.
-        "SELECT\fssn,\tlast_name\fFROM\tpatients",
+        "SELECT\freplace(ssn, '-', '') AS s,\tlast_name || ''\fFROM\tpatients",
     })
     void commentTerminatorsAndWhitespaceAreReadAsTheServerReadsThem(String sql) throws Exception {
         Answer a = query(sql);
         assertThat(a.sqlState()).isNull();
         assertNoSeeds(a);
-        assertThat(a.bytes).contains("[SSN]");
     }
 
     @ParameterizedTest(name = "{index}")
     @ValueSource(strings = {
-        "SELECT 1 AS a;;SELECT ssn, last_name FROM patients",
-        ";SELECT 'x' AS a; ; ;SELECT ssn FROM patients;",
-        "SELECT 1 AS a; /* only a comment */ ; -- and another\n; SELECT ssn FROM patients; SELECT last_name FROM patients",
+        "SELECT 1 AS a;;SELECT replace(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
+        ";SELECT 'x' AS a; ; ;SELECT replace(ssn, '-', '') AS s FROM patients;",
+        "SELECT 1 AS a; /* only a comment */ ; -- and another\n; SELECT replace(ssn, '-', '') AS s FROM patients; SELECT last_name || '' FROM patients",
     })
     void emptyStatementsDoNotShiftTheMaskingPlanOfLaterResults(String sql) throws Exception {
         Answer a = query(sql);
         assertThat(a.sqlState()).isNull();
         assertNoSeeds(a);
-        assertThat(a.bytes).contains("[SSN]");
     }
 
     @Test
@@ -174,27 +174,31 @@ class ServerParityTest {
      */
     @Test
     void nonAsciiNamesAreNotFolded() throws Exception {
-        Answer a = query("WITH Ä AS (SELECT ssn AS v FROM patients), ä AS (SELECT 'safe'::text AS v) SELECT v FROM Ä");
+        Answer a = query("WITH Ä AS (SELECT replace(ssn, '-', '') || last_name AS v FROM patients), ä AS (SELECT 'safe'::text AS v) SELECT v FROM Ä");
         assertThat(a.sqlState()).isNull();
         assertNoSeeds(a);
-        assertThat(a.bytes).contains("[SSN]");
-        Answer b = query("SELECT Ärger FROM (SELECT last_name AS Ärger FROM patients) q");
+        Answer b = query("WITH Ärger AS (SELECT last_name || '' AS v FROM patients), ärger AS (SELECT 'x' AS v) SELECT v FROM Ärger");
         assertThat(b.sqlState()).isNull();
         assertNoSeeds(b);
     }
 
-    /** EXPLAIN ANALYZE runs its statement; each spelling the grammar accepts for the option is read as such. */
+    /**
+     * EXPLAIN ANALYZE runs its statement; each spelling the grammar accepts for the option is read as such. The
+     * UPDATE would store SSNs in an untagged column, which is refused only when EXPLAIN is read as running it
+     * (wrapped in a transaction rolled back, should it ever run).
+     */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ANALYZE", "ANALYSE", "analyze 'on'", "analyze true", "analyze 1", "\"analyze\"",
         "U&\"an\\0061lyze\"", "analyze 'TRUE', costs off"})
     void explainAnalyzeInAnySpellingIsJudgedAsTheStatementItRuns(String option) throws Exception {
-        Answer a = query("EXPLAIN (" + option + ") INSERT INTO parity_sink SELECT ssn FROM patients");
+        Answer a = query("BEGIN; EXPLAIN (" + option + ") UPDATE patients SET city = ssn; ROLLBACK");
         assertThat(a.sqlState()).as(option).isEqualTo("42501");
-        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT count(*) FROM parity_sink")) {
-            rs.next();
-            assertThat(rs.getInt(1)).isZero();
-        }
+    }
+
+    @Test
+    void explainWithoutAnalyzeDoesNotRunItsStatement() throws Exception {
+        Answer a = query("BEGIN; EXPLAIN (analyze 'off') UPDATE patients SET city = ssn; ROLLBACK");
+        assertThat(a.sqlState()).isNull();
     }
 
     /** COPY output options in any spelling: binary or custom formats are refused, never masked as text. */
@@ -215,6 +219,27 @@ class ServerParityTest {
         assertThat(a.sqlState()).as(options).isNull();
         assertNoSeeds(a);
         assertThat(a.bytes).contains("[SSN]");
+    }
+
+    /** The same classes through psql, which sends a -c string as one simple Query, as the agent wrote it. */
+    @ParameterizedTest(name = "{index}")
+    @ValueSource(strings = {
+        "SELECT 1 AS a -- comment\r, replace(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
+        "SELECT 1 AS a;;SELECT replace(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
+        "WITH Ä AS (SELECT replace(ssn, '-', '') || last_name AS v FROM patients), ä AS (SELECT 'x' AS v) SELECT v FROM Ä",
+    })
+    void psqlSeesTheServersReadingToo(String sql) throws Exception {
+        io.phigate.clients.ClientTools.Result r = io.phigate.clients.ClientTools.run(java.util.Map.of(
+                "PGPASSWORD", gw.token(GatewayHarness.AGENT, java.time.Duration.ofMinutes(10)),
+                "PGHOST", "127.0.0.1", "PGPORT", String.valueOf(gw.port()), "PGUSER", "triage-agent",
+                "PGDATABASE", "clinical", "PGSSLMODE", "disable"), dir,
+                io.phigate.clients.ClientTools.find("psql").toString(), "-X", "-v", "ON_ERROR_STOP=1", "-c", sql);
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        for (String seed : seeds) {
+            if (r.output().contains(seed)) {
+                fail("a seeded PHI value reached psql");
+            }
+        }
     }
 
     @Test

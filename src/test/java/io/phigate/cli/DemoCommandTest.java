@@ -47,7 +47,7 @@ class DemoCommandTest {
             }
             try (Connection c = DriverManager.getConnection(url, "triage-agent", token);
                  Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("select ssn, mrn, birth_date from patients where ssn is not null limit 1")) {
+                 ResultSet rs = s.executeQuery("select ssn, mrn, birth_date from patients where id is not null limit 1")) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString(1)).as("the demo policy masks PHI").isEqualTo("[SSN]");
                 assertThat(rs.getString(2)).startsWith("mrn_");

@@ -114,13 +114,19 @@ class ReadmeCommandsTest {
     }
 
     private static String firstSessionId(DemoCommand.Running demo) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + demo.auditFile());
-             Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("select session_id from audit_event where kind = 'session_started'"
-                     + " order by seq limit 1")) {
-            assertThat(rs.next()).isTrue();
-            return rs.getString(1);
+        // The journal's ingester fills the store behind the durable journal: wait for it, as a reader would.
+        for (int i = 0; i < 100; i++) {
+            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + demo.auditFile());
+                 Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("select session_id from audit_event where kind = 'session_started'"
+                         + " order by seq limit 1")) {
+                if (rs.next()) {
+                    return rs.getString(1);
+                }
+            }
+            Thread.sleep(100);
         }
+        throw new AssertionError("no session_started record reached the audit store in 10 s");
     }
 
     /** The {@code bin/phigate ...} lines of the README's code blocks, without the command name and comments. */

@@ -67,7 +67,9 @@ class ConsoleBrowserTest {
         }
         // Only referenced, never delivered: the overview must not count these as PHI read unmasked.
         try (Statement s = recorded.createStatement()) {
-            s.executeQuery("SELECT count(*) FROM console_patients WHERE ssn = '000-00-0000'").close();
+            // A predicate over masked PHI is refused (it could reveal the value row by row): referenced, not read.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.executeQuery(
+                    "SELECT count(*) FROM console_patients WHERE ssn = '000-00-0000'")).hasMessageContaining("steer");
             s.execute("PREPARE by_ssn AS SELECT ssn FROM console_patients");
         }
         // A statement the gateway refuses, whose reason the audit search shows.

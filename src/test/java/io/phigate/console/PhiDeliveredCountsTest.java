@@ -65,7 +65,8 @@ class PhiDeliveredCountsTest {
                 assertThat(rs.getString(1)).isNotEqualTo(ConsoleFixture.SSN);
             }
             c.commit();
-            s.executeQuery("SELECT count(*) FROM console_patients WHERE ssn <> ''").close();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.executeQuery(
+                    "SELECT count(*) FROM console_patients WHERE ssn <> ''")).hasMessageContaining("steer");
         }
     }
 

@@ -100,6 +100,11 @@ final class SessionPolicies {
         }
         // The gateway's cache loads catalogs already wrapped in a GuardedCatalog, so its analyser (and statement cache) is the one
         // every session on the upstream shares.
+        if (!io.phigate.sql.PgGrammar.available()) {
+            // Without the server's grammar there is no reading to trust: the session is refused, never half-analysed.
+            throw new CatalogUnavailable("phigate cannot analyse this session's statements: PostgreSQL's grammar"
+                    + " (libpg_query) is not available: " + io.phigate.sql.PgGrammar.unavailableReason(), null);
+        }
         SqlAnalyzer analyzer;
         try {
             analyzer = catalogs.analyzer(upstream);

@@ -99,7 +99,8 @@ final class FromItems {
         }
         Relation r = rel.get();
         l.facts.reads.add(r.ref());
-        add(sc, new Source(alias, r.schema(), r.name(), aliased, Lineage.renamed(relationColumns(r), aliasColumns(b)), false));
+        List<Col> columns = Lineage.renamed(relationColumns(r), aliasColumns(b));
+        add(sc, new Source(alias, r.schema(), r.name(), aliased, columns, false));
     }
 
     private void join(Scope sc, JsonNode b) {

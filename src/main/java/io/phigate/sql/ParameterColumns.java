@@ -93,7 +93,8 @@ public final class ParameterColumns {
         private boolean comparison(JsonNode e) {
             String kind = String.valueOf(text(e, "kind"));
             String op = Tree.last(names(list(e, "name")));
-            boolean compare = (kind.equals("AEXPR_OP") && COMPARISONS.contains(op) && Tree.schemaOf(names(list(e, "name"))) == null)
+            boolean builtIn = Tree.schemaOf(names(list(e, "name"))) == null;
+            boolean compare = (kind.equals("AEXPR_OP") && COMPARISONS.contains(op) && builtIn)
                     || kind.equals("AEXPR_LIKE") || kind.equals("AEXPR_ILIKE");
             JsonNode l = uncast(e.path("lexpr"));
             JsonNode r = uncast(e.path("rexpr"));

@@ -105,8 +105,22 @@ public final class SqlAnalyzer {
         }
         List<PgGrammar.Token> tokens = parsed.statements().size() == 1 && trimmed(sql) ? null : PgGrammar.scan(sql);
         List<StatementAnalysis> out = new ArrayList<>(parsed.statements().size());
+        int next = 0;
         for (PgGrammar.Statement s : parsed.statements()) {
-            String text = tokens == null ? sql : ownText(sql, s, tokens);
+            String text = sql;
+            if (tokens != null) {
+                // Statements and tokens are both in text order: one pass over the tokens serves every statement.
+                int from = -1;
+                int to = -1;
+                while (next < tokens.size() && tokens.get(next).start() < s.end()) {
+                    PgGrammar.Token t = tokens.get(next++);
+                    if (t.start() >= s.start() && !t.isComment() && t.token() != ';') {
+                        from = from < 0 ? t.start() : from;
+                        to = t.end();
+                    }
+                }
+                text = from < 0 ? sql.substring(s.start(), s.end()).strip() : sql.substring(from, to);
+            }
             out.add(analyzeOne(s.tree(), text));
         }
         return out;
@@ -114,23 +128,9 @@ public final class SqlAnalyzer {
 
     /** True when the text starts and ends with a token, so that a single statement's text is all of it. */
     private static boolean trimmed(String sql) {
-        return !sql.isEmpty() && Character.isLetter(sql.charAt(0)) && Character.isLetterOrDigit(sql.charAt(sql.length() - 1))
-                && sql.indexOf('-') < 0 && sql.indexOf('/') < 0;
-    }
-
-    /** The statement's own text: from its first token to its last, comments and whitespace around it dropped. */
-    private static String ownText(String sql, PgGrammar.Statement s, List<PgGrammar.Token> tokens) {
-        int from = -1;
-        int to = -1;
-        for (PgGrammar.Token t : tokens) {
-            if (t.start() >= s.start() && t.end() <= s.end() && !t.isComment() && t.token() != ';') {
-                if (from < 0) {
-                    from = t.start();
-                }
-                to = t.end();
-            }
-        }
-        return from < 0 ? sql.substring(s.start(), s.end()).strip() : sql.substring(from, to);
+        return !sql.isEmpty() && Character.isLetter(sql.charAt(0))
+                && Character.isLetterOrDigit(sql.charAt(sql.length() - 1)) && sql.indexOf('-') < 0
+                && sql.indexOf('/') < 0;
     }
 
     private StatementAnalysis analyzeOne(JsonNode tree, String text) {

@@ -160,8 +160,8 @@ final class StatementReader {
                 yield r;
             }
             case "VacuumStmt" -> new Result(StatementKind.VACUUM_ANALYZE, Operation.UTILITY);
-            case "GrantStmt", "GrantRoleStmt" -> b.path("is_grant").asBoolean(false)
-                    ? new Result(StatementKind.GRANT, Operation.GRANT) : new Result(StatementKind.REVOKE, Operation.GRANT);
+            case "GrantStmt", "GrantRoleStmt" -> new Result(b.path("is_grant").asBoolean(false)
+                    ? StatementKind.GRANT : StatementKind.REVOKE, Operation.GRANT);
             case "TruncateStmt" -> {
                 Result r = new Result(StatementKind.TRUNCATE, Operation.TRUNCATE);
                 for (JsonNode rel : list(b, "relations")) {

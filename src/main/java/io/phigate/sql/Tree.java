@@ -97,22 +97,4 @@ final class Tree {
             }
         }
     }
-
-    /** The child nodes of a body: every object or array element value that is itself a node. */
-    static List<JsonNode> children(JsonNode body) {
-        List<JsonNode> out = new ArrayList<>();
-        for (Iterator<JsonNode> it = body.elements(); it.hasNext(); ) {
-            JsonNode v = it.next();
-            if (v.isObject() && !v.isEmpty()) {
-                out.add(v);
-            } else if (v.isArray()) {
-                for (JsonNode e : v) {
-                    if (e.isObject() && !e.isEmpty()) {
-                        out.add(e);
-                    }
-                }
-            }
-        }
-        return out;
-    }
 }

@@ -178,6 +178,13 @@ class GrammarDifferentialTest {
     }
 
     private String select() {
+        if (random.nextInt(4) == 0) {
+            // Names given in an alias's column list, expanded by * and by a qualified star.
+            String alias = name();
+            String star = random.nextBoolean() ? "*" : alias + ".*";
+            return "SELECT" + gap() + star + gap() + "FROM (VALUES (1, 2)) AS" + gap() + alias + "(" + name() + ","
+                    + gap() + name() + ")";
+        }
         StringBuilder s = new StringBuilder(random.nextBoolean() ? "SELECT" : "select");
         int items = 1 + random.nextInt(3);
         for (int i = 0; i < items; i++) {

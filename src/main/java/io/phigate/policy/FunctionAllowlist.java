@@ -77,7 +77,9 @@ public final class FunctionAllowlist {
         for (FunctionCall call : a.facts().functions()) {
             String name = call.name().toLowerCase(Locale.ROOT);
             String schema = call.schema() == null ? null : call.schema().toLowerCase(Locale.ROOT);
-            if (vetted.contains(name) || vetted.contains(call.qualified().toLowerCase(Locale.ROOT))) {
+            String resolved = schema == null ? onlyDefinition(name, catalog) : null;
+            if (vetted.contains(name) || vetted.contains(call.qualified().toLowerCase(Locale.ROOT))
+                    || (resolved != null && vetted.contains(resolved))) {
                 continue;
             }
             if (!allowed(schema, name, catalog)) {
@@ -101,6 +103,21 @@ public final class FunctionAllowlist {
         }
         String refusal = settings ? settingsRefusal(tree) : null;
         return refusal != null || !operators ? refusal : operatorRefusal(tree, pg, vetted, upstream);
+    }
+
+    /**
+     * {@code schema.name} when exactly one schema the server would search for an unqualified call (pg_catalog and
+     * the search path; never pg_temp, which the server does not search for functions) defines {@code name}, so a
+     * bare call of a function vetted by its qualified name resolves to it whatever the argument types; else null.
+     */
+    private static String onlyDefinition(String name, Catalog catalog) {
+        PgCatalog pg = PgCatalog.of(catalog);
+        if (pg == null) {
+            return null;
+        }
+        List<String> found = pg.schemasDefining(name).stream()
+                .filter(s -> s.equals("pg_catalog") || pg.searchPath().contains(s)).toList();
+        return found.size() == 1 ? found.getFirst() + "." + name : null;
     }
 
     private boolean allowed(String schema, String name, Catalog catalog) {

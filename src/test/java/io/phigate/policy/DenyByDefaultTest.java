@@ -83,6 +83,19 @@ class DenyByDefaultTest {
     }
 
     @Test
+    void aBareCallResolvesToTheQualifiedVettedFunctionOnlyWhenOneSchemaDefinesIt() {
+        PgCatalog withPublic = PgCatalog.builder().searchPath("public")
+                .function("public", "phi_probe_fn").function("public", "upper").function("pg_catalog", "upper")
+                .function("audit", "phi_probe_fn").build();
+        assertThat(refusal(withPublic, Set.of("public.phi_probe_fn"), "select phi_probe_fn(1)",
+                new FunctionCall(null, "phi_probe_fn"))).isNull(); // audit is not on the path
+        assertThat(refusal(withPublic, Set.of("public.upper"), "select upper(x)",
+                new FunctionCall(null, "upper"))).contains("function upper"); // pg_catalog's could be the one
+        assertThat(refusal(withPublic, Set.of("audit.phi_probe_fn"), "select phi_probe_fn(1)",
+                new FunctionCall(null, "phi_probe_fn"))).contains("function phi_probe_fn");
+    }
+
+    @Test
     void anUnqualifiedBuiltInNameShadowedOnTheSearchPathIsNotTheBuiltIn() {
         assertThat(refusal("select upper(x)", new FunctionCall(null, "upper"))).contains("function upper");
         assertThat(refusal("select pg_catalog.upper(x)", new FunctionCall("pg_catalog", "upper"))).isNull();

@@ -125,7 +125,7 @@ final class HeldStatements {
         RiskRule.Approval how = hit.rule().approval();
         String approvers = how.approvers() == 1 ? "1 approver" : how.approvers() + " approvers";
         String decide = (approvalsUrl == null ? "" : approvalsUrl + r.id() + "/approve, or ")
-                + "bin/phigate approvals approve " + r.id();
+                + "bin/phigate approvals approve " + r.id() + cliTarget() + " --token-file APPROVER_TOKEN_FILE";
         if (how.mode() == RiskRule.Mode.TICKET) {
             return refused(APPROVAL_REQUIRED, "phigate: rule \"" + hit.rule().name() + "\" requires approval by "
                     + approvers + " of group \"" + how.group() + "\"; request " + r.id() + " is open until "
@@ -220,5 +220,17 @@ final class HeldStatements {
             }
         }
         return r.outcome().join();
+    }
+
+    /**
+     * Where the CLI reaches this gateway's API, so that the pasted line works: {@code --url} with the API's base
+     * (the approval link's scheme, host and port), or {@code --config FILE} when the gateway serves no API here.
+     */
+    private String cliTarget() {
+        if (approvalsUrl == null) {
+            return " --config PHIGATE_CONFIG";
+        }
+        java.net.URI u = java.net.URI.create(approvalsUrl);
+        return " --url " + u.getScheme() + "://" + u.getRawAuthority();
     }
 }

@@ -59,6 +59,9 @@ class ApprovalNoticeLinkTest {
             HttpResponse<String> pasted = fx.get(alice, url.group(1).substring(fx.base().length()));
             assertThat(pasted.statusCode()).isEqualTo(303);
             assertThat(pasted.headers().firstValue("Location")).hasValue("/console/approvals/" + id);
+            // The CLI line next to it names where the API is and the approver's token, so it runs as pasted.
+            assertThat(notice).contains("bin/phigate approvals approve " + id + " --url " + fx.base()
+                    + " --token-file APPROVER_TOKEN_FILE");
             assertThat(fx.get(alice, "/console/approvals/" + id).statusCode()).isEqualTo(200);
         }
     }

@@ -100,11 +100,12 @@ final class Expressions {
         String name = Tree.last(fn);
         String schema = Tree.schemaOf(fn);
         boolean opaque = lineage.call(schema, name);
-        // A count reveals how many, not what; its arguments still read what they read.
+        // A count returns how many, not what; but it counts the non-null values of its argument, so the argument
+        // steers the result (count(nullif(substr(ssn, 1, 1), '1')) is one bit per row), as a predicate would.
         boolean counting = "count".equals(name) && (schema == null || schema.equals("pg_catalog"));
         List<Lin> parts = new ArrayList<>();
         for (JsonNode a : list(b, "args")) {
-            parts.add(value(a, sc, clause));
+            parts.add(value(a, sc, counting && clause == null ? "count()" : clause));
         }
         for (JsonNode o : list(b, "agg_order")) {
             // An ordered-set aggregate returns a value of its WITHIN GROUP ordering (mode() WITHIN GROUP (ORDER BY

@@ -45,7 +45,9 @@ final class FromItems {
                 for (JsonNode f : list(b, "functions")) {
                     List<JsonNode> items = list(body(f), "items");
                     if (!items.isEmpty()) {
-                        lins.add(l.expressions.value(items.getFirst(), sc, null).indirect());
+                        // A set-returning function decides how many rows each input row yields: its
+                        // arguments steer the result (regexp_matches(ssn, '^1') drops the rows it does not match).
+                        lins.add(l.expressions.value(items.getFirst(), sc, "FROM function").indirect());
                         if (firstName == null && is(items.getFirst(), "FuncCall")) {
                             firstName = Tree.last(names(list(body(items.getFirst()), "funcname")));
                         }
@@ -70,10 +72,13 @@ final class FromItems {
                 for (JsonNode a : list(b, "args")) {
                     l.expressions.value(a, sc, "TABLESAMPLE");
                 }
+                if (!b.path("repeatable").isMissingNode()) {
+                    l.expressions.value(b.path("repeatable"), sc, "TABLESAMPLE REPEATABLE");
+                }
             }
             default -> {
                 // XMLTABLE and anything else: its values are not followed.
-                l.expressions.value(item, sc, null);
+                l.expressions.value(item, sc, "FROM");
                 String alias = aliasName(b, "?");
                 add(sc, new Source(alias, null, alias, true, null, false));
             }

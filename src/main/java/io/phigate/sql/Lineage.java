@@ -228,8 +228,9 @@ final class Lineage {
             if (op != null && !op.equals("SETOP_NONE")) {
                 List<Col> left = select(s.path("larg"), outer, inner);
                 List<Col> right = select(s.path("rarg"), outer, inner);
-                if (!s.path("all").asBoolean(false)) {
-                    // UNION, INTERSECT and EXCEPT without ALL compare whole rows: every output steers the result.
+                if (!s.path("all").asBoolean(false) || !op.equals("SETOP_UNION")) {
+                    // Only UNION ALL compares nothing: UNION, and INTERSECT and EXCEPT with or without ALL, compare
+                    // whole rows, so every output steers the result.
                     String clause = op.substring("SETOP_".length());
                     for (Col c : left) {
                         predicate(c.lin, clause, false);

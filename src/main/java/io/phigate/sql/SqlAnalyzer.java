@@ -135,7 +135,9 @@ public final class SqlAnalyzer {
 
     private StatementAnalysis analyzeOne(JsonNode tree, String text) {
         try {
-            return new StatementReader(catalog, this::view).statement(tree).build(text);
+            StatementReader.Result r = new StatementReader(catalog, this::view).statement(tree);
+            EveryCall.addTo(tree, r.facts.functions);
+            return r.build(text);
         } catch (RuntimeException | StackOverflowError e) {
             return StatementAnalysis.unparsed(text, "could not analyse the statement (" + e.getClass().getSimpleName()
                     + ")");

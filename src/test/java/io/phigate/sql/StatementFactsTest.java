@@ -233,4 +233,31 @@ class StatementFactsTest {
         assertThat(out.get(7).sources()).containsExactly(p("birth_date"));
         assertThat(e("notes")).isNotNull();
     }
+
+    /** Found by an attacker's review of this analyser: fields the walk skipped, and comparisons it missed. */
+    @Test
+    void callsAndComparisonsInFieldsTheWalkOnceSkippedAreSeen() {
+        // TABLESAMPLE ... REPEATABLE (subquery): a call and a predicate hidden where nothing looked.
+        StatementFacts hidden = facts("select 1 from encounters tablesample system (100) repeatable"
+                + " ((select length(set_config('x.y', translate(ssn, '0123456789', 'abcdefghij'), false))"
+                + " from patients where id = 1))");
+        assertThat(hidden.functions()).extracting(StatementFacts.FunctionCall::name).contains("set_config", "translate");
+        assertThat(uses("select 1 from encounters tablesample system (100) repeatable"
+                + " ((select ascii(ssn) from patients where id = 1))")).contains("patients.ssn TABLESAMPLE REPEATABLE");
+        // INTERSECT ALL and EXCEPT ALL compare rows as the forms without ALL do; only UNION ALL compares nothing.
+        assertThat(uses("select ssn from patients intersect all select '123-45-6789'"))
+                .contains("patients.ssn INTERSECT");
+        assertThat(uses("select ssn from patients except all select '123-45-6789'")).contains("patients.ssn EXCEPT");
+        assertThat(uses("select ssn from patients union all select '123-45-6789'")).isEmpty();
+        // A set-returning function in FROM decides which rows survive.
+        assertThat(uses("select id from patients, regexp_matches(ssn, '^1') m")).contains("patients.ssn FROM function");
+        // Every call in the tree reaches the allowlist, and XMLTABLE is named so it can be refused.
+        assertThat(facts("select id from patients p, xmltable('/r' passing xmlelement(name r, p.ssn)"
+                + " columns x int path '1') t").functions()).extracting(StatementFacts.FunctionCall::name)
+                .contains("xmltable");
+        // count(x) counts x's non-null values: x steers the count.
+        assertThat(uses("select id, count(nullif(substr(ssn, 1, 1), '1')) from patients group by id"))
+                .contains("patients.ssn count()");
+        assertThat(uses("select count(*) from patients")).isEmpty();
+    }
 }

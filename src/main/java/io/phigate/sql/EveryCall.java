@@ -1,0 +1,53 @@
+package io.phigate.sql;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.phigate.sql.StatementFacts.FunctionCall;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Every function a statement's parse tree names, wherever it stands, added to what the lineage walk found. The walk
+ * follows the fields it models; a field it skips (an attack used TABLESAMPLE's REPEATABLE argument to hide
+ * {@code set_config} and {@code query_to_xml} from the allowlist) must not hide a call, so this scan reads the whole
+ * tree without regard to meaning. {@code XMLTABLE} in FROM is a node of its own rather than a call; it is listed as
+ * the function {@code xmltable}, which the allowlist does not vet, so its XPath filter cannot steer rows unseen.
+ */
+final class EveryCall {
+    private EveryCall() {
+    }
+
+    static void addTo(JsonNode tree, Set<FunctionCall> functions) {
+        Deque<JsonNode> todo = new ArrayDeque<>();
+        todo.push(tree);
+        while (!todo.isEmpty()) {
+            JsonNode n = todo.pop();
+            if (n.isArray()) {
+                n.forEach(todo::push);
+            } else if (n.isObject()) {
+                for (Map.Entry<String, JsonNode> e : n.properties()) {
+                    if (e.getKey().equals("FuncCall")) {
+                        List<String> name = names(e.getValue().path("funcname"));
+                        if (!name.isEmpty()) {
+                            functions.add(new FunctionCall(Tree.schemaOf(name), Tree.last(name)));
+                        }
+                    } else if (e.getKey().equals("RangeTableFunc")) {
+                        functions.add(new FunctionCall(null, "xmltable"));
+                    }
+                    todo.push(e.getValue());
+                }
+            }
+        }
+    }
+
+    private static List<String> names(JsonNode list) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : list) {
+            out.add(n.path("String").path("sval").asText(null));
+        }
+        return out;
+    }
+}

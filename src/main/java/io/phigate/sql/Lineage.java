@@ -334,8 +334,28 @@ final class Lineage {
             } else {
                 env.byName.put(name, renamed(statement(query, outer, env), names));
             }
+            List<Col> cols = env.byName.get(name);
+            compared(cte.path("cycle_clause"), "cycle_col_list", "CYCLE", cols);
+            compared(cte.path("search_clause"), "search_col_list", "SEARCH", cols);
         }
         return env;
+    }
+
+    /**
+     * CYCLE compares the named columns of each new row with every row on its path (2 rows or 3 tells whether an
+     * SSN equals a constant), and SEARCH orders by them: both steer the result, as a predicate does. A name the
+     * CTE's columns do not hold counts every column (the server would refuse it; the reading fails closed).
+     */
+    private void compared(JsonNode clause, String field, String word, List<Col> cols) {
+        if (clause.isMissingNode() || cols == null) {
+            return;
+        }
+        for (String column : names(list(clause, field))) {
+            List<Col> named = cols.stream().filter(c -> java.util.Objects.equals(c.name, column)).toList();
+            for (Col c : named.isEmpty() ? cols : named) {
+                predicate(c.lin, word, false);
+            }
+        }
     }
 
     /** Position-wise union of two column lists, as for the branches of a UNION. */

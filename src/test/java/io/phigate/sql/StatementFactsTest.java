@@ -259,5 +259,9 @@ class StatementFactsTest {
         assertThat(uses("select id, count(nullif(substr(ssn, 1, 1), '1')) from patients group by id"))
                 .contains("patients.ssn count()");
         assertThat(uses("select count(*) from patients")).isEmpty();
+        // CYCLE compares its columns with the path: 2 rows or 3 tells whether the SSN equals the constant.
+        assertThat(uses("with recursive r(n, s) as (select 1, '123-45-6789'::text union all select n + 1,"
+                + " (select ssn from patients where id = 1) from r where n < 3) cycle s set c using pth"
+                + " select n from r")).contains("patients.ssn CYCLE");
     }
 }

@@ -66,15 +66,20 @@ final class UtilityWords {
 
     /** The node of {@code text}'s one statement when it is a {@code type}, else null. */
     private static JsonNode only(String text, String type) {
+        PgGrammar.Statement s = statement(text, type);
+        return s == null ? null : s.tree().get(type);
+    }
+
+    /** {@code text}'s one statement when it is a {@code type}, else null. */
+    private static PgGrammar.Statement statement(String text, String type) {
         if (text == null || !PgGrammar.available()) {
             return null;
         }
         PgGrammar.Parsed p = PgGrammar.parse(text);
-        if (!p.ok() || p.statements().size() != 1) {
+        if (!p.ok() || p.statements().size() != 1 || !p.statements().getFirst().tree().has(type)) {
             return null;
         }
-        JsonNode n = p.statements().getFirst().tree().get(type);
-        return n == null || n.isMissingNode() ? null : n;
+        return p.statements().getFirst();
     }
 
     /**
@@ -83,10 +88,10 @@ final class UtilityWords {
      * before it, and a type list's parentheses are skipped.
      */
     private static String bodyAfter(String text, String type, int keyword) {
-        if (only(text, type) == null) {
+        PgGrammar.Statement statement = statement(text, type);
+        if (statement == null) {
             return null;
         }
-        PgGrammar.Statement statement = PgGrammar.parse(text).statements().getFirst();
         List<PgGrammar.Token> tokens = PgGrammar.scan(text);
         if (tokens == null) {
             return null;

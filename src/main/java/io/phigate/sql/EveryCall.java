@@ -3,7 +3,6 @@ package io.phigate.sql;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.phigate.sql.StatementFacts.FunctionCall;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +29,7 @@ final class EveryCall {
             } else if (n.isObject()) {
                 for (Map.Entry<String, JsonNode> e : n.properties()) {
                     if (e.getKey().equals("FuncCall")) {
-                        List<String> name = names(e.getValue().path("funcname"));
+                        List<String> name = Tree.names(Tree.list(e.getValue(), "funcname"));
                         if (!name.isEmpty()) {
                             functions.add(new FunctionCall(Tree.schemaOf(name), Tree.last(name)));
                         }
@@ -41,13 +40,5 @@ final class EveryCall {
                 }
             }
         }
-    }
-
-    private static List<String> names(JsonNode list) {
-        List<String> out = new ArrayList<>();
-        for (JsonNode n : list) {
-            out.add(n.path("String").path("sval").asText(null));
-        }
-        return out;
     }
 }

@@ -54,7 +54,8 @@ final class Expressions {
             }
             case "A_Const", "ParamRef", "SQLValueFunction", "SetToDefault", "CurrentOfExpr" -> Lin.NONE;
             case "TypeCast" -> {
-                Lin l = value(b.path("arg"), sc, clause);
+                boolean total = clause != null || TotalExpressions.cast(b.path("typeName"));
+                Lin l = value(b.path("arg"), sc, total ? clause : TotalExpressions.clause("cast"));
                 yield keepsValue(b.path("typeName")) ? l : l.indirect();
             }
             case "CollateClause" -> value(b.path("arg"), sc, clause);
@@ -65,7 +66,8 @@ final class Expressions {
             case "A_Indirection" -> indirection(b, sc, clause);
             case "A_Expr" -> operator(b, sc, clause);
             case "NamedArgExpr" -> value(b.path("arg"), sc, clause).indirect();
-            default -> generic(b, sc, clause);
+            default -> generic(b, sc, clause != null || TotalExpressions.node(type(node)) ? clause
+                    : TotalExpressions.clause(type(node)));
         };
     }
 
@@ -103,9 +105,18 @@ final class Expressions {
         // A count returns how many, not what; but it counts the non-null values of its argument, so the argument
         // steers the result (count(nullif(substr(ssn, 1, 1), '1')) is one bit per row), as a predicate would.
         boolean counting = "count".equals(name) && (schema == null || schema.equals("pg_catalog"));
+        List<JsonNode> args = list(b, "args");
+        String argClause = clause;
+        if (clause == null && counting) {
+            argClause = "count()";
+        } else if (clause == null && !TotalExpressions.function(schema, name, args)) {
+            // Its value is redacted, but whether it fails, turns NULL or yields rows can answer a question about
+            // its arguments (TotalExpressions), so they steer as a predicate's would.
+            argClause = TotalExpressions.clause(name + "()");
+        }
         List<Lin> parts = new ArrayList<>();
-        for (JsonNode a : list(b, "args")) {
-            parts.add(value(a, sc, counting && clause == null ? "count()" : clause));
+        for (JsonNode a : args) {
+            parts.add(value(a, sc, argClause));
         }
         for (JsonNode o : list(b, "agg_order")) {
             // An ordered-set aggregate returns a value of its WITHIN GROUP ordering (mode() WITHIN GROUP (ORDER BY
@@ -179,7 +190,11 @@ final class Expressions {
                 lineage.facts.opaqueFunctions.add(schema + "." + Tree.last(op));
             }
         }
-        Lin l = Lin.union(List.of(value(b.path("lexpr"), sc, clause), value(b.path("rexpr"), sc, clause)));
+        String kind = String.valueOf(text(b, "kind"));
+        String operands = clause != null || TotalExpressions.operator(kind, schema, Tree.last(op)) ? clause
+                : TotalExpressions.clause(kind.equals("AEXPR_OP") ? "operator " + Tree.last(op)
+                        : kind.substring("AEXPR_".length()));
+        Lin l = Lin.union(List.of(value(b.path("lexpr"), sc, operands), value(b.path("rexpr"), sc, operands)));
         return opaque ? l.opaqueToo() : l;
     }
 
@@ -187,10 +202,19 @@ final class Expressions {
         JsonNode arg = b.path("arg");
         List<JsonNode> ind = list(b, "indirection");
         List<Lin> parts = new ArrayList<>();
+        boolean subscripted = false;
         for (JsonNode i : ind) {
             if (is(i, "A_Indices")) {
-                parts.add(value(body(i).path("lidx"), sc, clause));
-                parts.add(value(body(i).path("uidx"), sc, clause));
+                subscripted = true;
+            }
+        }
+        // A subscript out of range is NULL (and a slice of a wrong bound fails), so with a subscript both the value
+        // and the index steer the result.
+        String steering = clause != null || !subscripted ? clause : TotalExpressions.clause("subscript");
+        for (JsonNode i : ind) {
+            if (is(i, "A_Indices")) {
+                parts.add(value(body(i).path("lidx"), sc, steering));
+                parts.add(value(body(i).path("uidx"), sc, steering));
             }
         }
         Lin base;
@@ -203,7 +227,7 @@ final class Expressions {
                 lineage.predicate(base, clause, false);
             }
         } else {
-            base = value(arg, sc, clause);
+            base = value(arg, sc, steering);
             if (field != null) {
                 // A field of a composite value is not modelled: it may be anything the value holds.
                 base = base.opaqueToo();

@@ -57,9 +57,49 @@ class StatementFactsTest {
                 .containsExactly("patients.ssn WHERE=");
         assertThat(uses("select * from (select substr(ssn, 1, 1) as s from patients) x where s = '1'"))
                 .as("a derived value is no lookup of the column").containsExactly("patients.ssn WHERE");
+        assertThat(uses("select * from (select substr(ssn, 1, length(ssn)) as s from patients) x"))
+                .as("a computed length may be negative: the call can fail").containsExactly(
+                        "patients.ssn an expression that can fail or turn NULL (substr())");
         assertThat(uses("with c as (select ssn as s from patients) select 1 from c where s like '1%'"))
                 .containsExactly("patients.ssn WHERE");
         assertThat(uses("select id from patient_directory where ident = $1")).contains("patients.ssn WHERE=");
+    }
+
+    /** Decision 0035: a computed output can answer through an error, a NULL or its row count. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "select 1/(ascii(ssn) - 49) from patients|operator /",
+        "select ssn::int from patients|cast",
+        "select nullif(ssn, 'x') from patients|NULLIF",
+        "select regexp_match(ssn, '^1') from patients|regexp_match()",
+        "select id, regexp_matches(ssn, '^1') from patients|regexp_matches()",
+        "select (string_to_array(ssn, '-'))[2] from patients|subscript",
+        "select 'a' like ssn from patients|LIKE",
+        "select substring(ssn from '^1') from patients|substring()",
+        "select split_part(ssn, '-', 0) from patients|split_part()",
+        "select json_build_object(ssn, 1) from patients|json_build_object()",
+        "select xmlparse(content ssn) from patients|XmlExpr",
+        "select lag(ssn) over () from patients|lag()",
+        "update patients set city = (select to_date(ssn, 'YYYY') from patients where id = 1)::text where id = 2|to_date()",
+    })
+    void aComputationThatCanFailOrTurnNullSteers(String sql, String what) {
+        assertThat(uses(sql)).contains("patients.ssn an expression that can fail or turn NULL (" + what + ")");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "select upper(ssn), lower(ssn), length(ssn), md5(ssn), btrim(ssn), reverse(ssn) from patients",
+        "select ssn || '-' || mrn, concat(ssn, mrn), concat_ws(',', ssn, mrn), coalesce(ssn, mrn) from patients",
+        "select ssn::text, ssn::varchar(4), cast(ssn as char(3)) from patients",
+        "select ssn = 'x', ssn in ('a', 'b'), ssn is null, ssn between 'a' and 'b', greatest(ssn, mrn) from patients",
+        "select substr(ssn, 1, 3), substring(ssn, 5), left(ssn, 3), right(ssn, -2), split_part(ssn, '-', 2) from patients",
+        "select min(ssn), max(ssn), string_agg(ssn, ','), array_agg(ssn), json_agg(ssn) from patients",
+        "select json_build_object('s', ssn, 'm', mrn), row_to_json(p), to_jsonb(p) from patients p",
+        "select translate(ssn, '-', ''), replace(ssn, '-', ''), quote_literal(ssn) from patients",
+        "select case when id > 1 then upper(ssn) else ssn end, array[ssn, mrn], row(ssn, mrn) from patients",
+    })
+    void totalExpressionsDoNotSteer(String sql) {
+        assertThat(uses(sql)).noneMatch(u -> u.contains("ssn") || u.contains("mrn"));
     }
 
     @ParameterizedTest(name = "{1}")

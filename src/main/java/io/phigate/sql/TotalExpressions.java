@@ -1,0 +1,148 @@
+package io.phigate.sql;
+
+import static io.phigate.sql.Tree.body;
+import static io.phigate.sql.Tree.is;
+import static io.phigate.sql.Tree.list;
+import static io.phigate.sql.Tree.names;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The expressions vetted as total and null-faithful: for every value of their inputs they return a value (never an
+ * error) and return NULL only where an input is NULL. A value computed from a masked column can leave the gateway
+ * only redacted, but the way it is computed can still answer a question about it: {@code 1/(ascii(ssn) - 49)}
+ * raises division by zero exactly when the SSN starts with 1, {@code nullif(ssn, '123-45-6789')} and
+ * {@code regexp_match(ssn, '^1')} are NULL exactly when it does (and a redacted NULL is still NULL),
+ * {@code regexp_matches(ssn, '^1')} in a select list yields a row only when it matches, {@code ssn::int} fails on
+ * a letter. The analyser therefore counts every column under any other expression in an output position as
+ * steering the result (decision 0035), so the predicate rule refuses it where the column is masked. Deny by
+ * default: what is not listed here steers.
+ *
+ * <p>The lists are short on purpose. A derived value of a masked column is redacted whatever the function, so
+ * refusing one costs the client only a redaction tag; each entry must hold for every input, argument position and
+ * type the server may resolve it to.
+ */
+final class TotalExpressions {
+    /** The clause a refusal names when a value under a non-total expression would steer the result. */
+    static final String CLAUSE = "an expression that can fail or turn NULL";
+
+    /**
+     * Built-in functions (pg_catalog, or unqualified and resolved there) total and null-faithful for any argument,
+     * with the argument counts for which that holds: {@code length(bytea, name)} raises on an unknown encoding
+     * name, so only one-argument {@code length} is listed.
+     */
+    private static final Map<String, Set<Integer>> FUNCTIONS = Map.ofEntries(
+            Map.entry("upper", Set.of(1)), Map.entry("lower", Set.of(1)), Map.entry("initcap", Set.of(1)),
+            Map.entry("length", Set.of(1)), Map.entry("char_length", Set.of(1)),
+            Map.entry("character_length", Set.of(1)), Map.entry("octet_length", Set.of(1)),
+            Map.entry("md5", Set.of(1)), Map.entry("btrim", Set.of(1, 2)), Map.entry("ltrim", Set.of(1, 2)),
+            Map.entry("rtrim", Set.of(1, 2)), Map.entry("reverse", Set.of(1)), Map.entry("left", Set.of(2)),
+            Map.entry("right", Set.of(2)), Map.entry("translate", Set.of(3)), Map.entry("replace", Set.of(3)),
+            Map.entry("quote_literal", Set.of(1)), Map.entry("quote_ident", Set.of(1)),
+            Map.entry("quote_nullable", Set.of(1)), Map.entry("to_json", Set.of(1)), Map.entry("to_jsonb", Set.of(1)),
+            Map.entry("row_to_json", Set.of(1, 2)),
+            // Aggregates that only collect or pick values: min and max compare, the rest concatenate.
+            Map.entry("min", Set.of(1)), Map.entry("max", Set.of(1)), Map.entry("array_agg", Set.of(1)),
+            Map.entry("json_agg", Set.of(1)), Map.entry("jsonb_agg", Set.of(1)),
+            Map.entry("string_agg", Set.of(2)));
+
+    /** Variadic built-ins total and null-faithful for any number of arguments (concat skips NULLs). */
+    private static final Set<String> VARIADIC_FUNCTIONS = Set.of("concat", "concat_ws");
+
+    /**
+     * Operators that compare or concatenate; arithmetic is not here ({@code ascii(ssn) * 2147483647} overflows
+     * exactly for some values), nor LIKE, SIMILAR TO or regular-expression operators (a pattern taken from a
+     * column fails when it ends with an escape character).
+     */
+    private static final Set<String> OPERATORS = Set.of("=", "<>", "<", ">", "<=", ">=", "||");
+
+    /** A_Expr kinds that apply their operator with no other step: IN is a list of {@code =}, BETWEEN two compares. */
+    private static final Set<String> OPERATOR_KINDS = Set.of("AEXPR_OP", "AEXPR_OP_ANY", "AEXPR_OP_ALL",
+            "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT", "AEXPR_IN", "AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN",
+            "AEXPR_BETWEEN_SYM", "AEXPR_NOT_BETWEEN_SYM");
+
+    /**
+     * Node types whose own step is total and null-faithful (coalesce returns NULL only when every argument is
+     * NULL, IS NULL and AND/OR never fail); containers of other nodes count as their contents.
+     */
+    private static final Set<String> NODES = Set.of("CoalesceExpr", "MinMaxExpr", "NullTest", "BooleanTest",
+            "BoolExpr", "RowExpr", "A_ArrayExpr", "List", "String", "Integer", "Float", "Boolean", "BitString",
+            "GroupingFunc");
+
+    /** Casts every value converts to without error: to text, whose length modifier only truncates. */
+    private static final Set<String> CASTS = Set.of("text", "varchar", "bpchar", "name");
+
+    private TotalExpressions() {
+    }
+
+    /** True when the built-in call {@code schema.name(args)} is vetted total. */
+    static boolean function(String schema, String name, List<JsonNode> args) {
+        if (schema != null && !schema.equals("pg_catalog")) {
+            return false;
+        }
+        Set<Integer> arities = FUNCTIONS.get(name);
+        if ((arities != null && arities.contains(args.size())) || VARIADIC_FUNCTIONS.contains(name)) {
+            return true;
+        }
+        return switch (name) {
+            // substr(text, int [, int]) fails on a negative length, and substring(text, text) is a regular
+            // expression that is NULL where it does not match: only the positional form with constants is total.
+            case "substr", "substring" -> (args.size() == 2 || args.size() == 3)
+                    && args.stream().skip(1).allMatch(a -> integer(a) != null)
+                    && (args.size() == 2 || integer(args.get(2)) >= 0);
+            // Field 0 is an error.
+            case "split_part" -> args.size() == 3 && integer(args.get(2)) != null && integer(args.get(2)) != 0;
+            // A NULL key is an error; values are only quoted.
+            case "json_build_object", "jsonb_build_object" -> args.size() % 2 == 0 && everyKeyConstant(args);
+            default -> false;
+        };
+    }
+
+    private static boolean everyKeyConstant(List<JsonNode> args) {
+        for (int i = 0; i < args.size(); i += 2) {
+            JsonNode k = args.get(i);
+            if (!is(k, "A_Const") || body(k).path("isnull").asBoolean(false)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** An integer constant's value; null for anything else (a parameter may be any value). */
+    private static Long integer(JsonNode e) {
+        if (!is(e, "A_Const") || !body(e).has("ival")) {
+            return null;
+        }
+        return body(e).path("ival").path("ival").asLong(0);
+    }
+
+    /** True for an operator expression of {@code kind} with operator {@code schema.name} vetted total. */
+    static boolean operator(String kind, String schema, String name) {
+        if (!OPERATOR_KINDS.contains(kind) || (schema != null && !schema.equals("pg_catalog"))) {
+            return false;
+        }
+        // BETWEEN carries its own keywords as the name; IN, ANY, ALL and DISTINCT carry their comparison's.
+        return kind.contains("BETWEEN") || OPERATORS.contains(name);
+    }
+
+    /** True for a node type whose own step is vetted total. */
+    static boolean node(String type) {
+        return NODES.contains(type);
+    }
+
+    /** True for a cast to a type every value converts to (text and its kin, with any length, not arrays). */
+    static boolean cast(JsonNode typeName) {
+        List<String> n = names(list(typeName, "names"));
+        String schema = Tree.schemaOf(n);
+        return CASTS.contains(Tree.last(n)) && (schema == null || schema.equals("pg_catalog"))
+                && !typeName.has("arrayBounds") && !typeName.has("setof");
+    }
+
+    /** The clause naming the expression, for the refusal: {@code an expression that can fail ... (nullif)}. */
+    static String clause(String what) {
+        return CLAUSE + " (" + what + ")";
+    }
+}

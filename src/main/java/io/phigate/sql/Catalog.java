@@ -21,6 +21,16 @@ public interface Catalog {
      */
     boolean isTransparentFunction(String schema, String name);
 
+    /**
+     * True when a value written into {@code column} is checked against other rows: a primary key, unique or
+     * exclusion constraint, a unique index (on an expression or not, over the column's table), or a foreign key. The
+     * write then answers whether the value exists elsewhere (the constraint's error, or ON CONFLICT). True when the
+     * catalog does not know the column's table: fail closed.
+     */
+    default boolean checksExistence(ColumnRef column) {
+        return true;
+    }
+
     /** A catalog that knows nothing: every relation unknown, only built-in functions transparent. */
     Catalog EMPTY = new Catalog() {
         @Override

@@ -47,6 +47,9 @@ final class Dml {
         TableRef ref = l.ref(ins.path("relation"));
         JsonNode src = ins.path("selectStmt");
         if (!src.isMissingNode()) {
+            writtenColumns(list(ins, "cols"), t, ref);
+        }
+        if (!src.isMissingNode()) {
             JsonNode s = body(src);
             l.select(s, outer, ctes);
             boolean plainValues = s.has("valuesLists") && !s.has("withClause");
@@ -101,7 +104,7 @@ final class Dml {
         l.facts.operations.add(Operation.SELECT);
         Ctes ctes = l.withClause(m.path("withClause"), outer, outerCtes);
         Scope sc = new Scope(outer, ctes);
-        target(sc, m.path("relation"));
+        Source t = target(sc, m.path("relation"));
         TableRef ref = l.ref(m.path("relation"));
         l.from(sc, m.path("sourceRelation"));
         l.expressions.value(m.path("joinCondition"), sc, "JOIN");
@@ -111,6 +114,7 @@ final class Dml {
             switch (String.valueOf(text(c, "commandType"))) {
                 case "CMD_INSERT" -> {
                     l.facts.operations.add(Operation.INSERT);
+                    writtenColumns(list(c, "targetList"), t, ref);
                     l.facts.copiesQuery = true;
                     for (JsonNode v : list(c, "values")) {
                         l.expressions.value(v, sc, null);
@@ -152,7 +156,20 @@ final class Dml {
                 l.expressions.value(ind, sc, null);
             }
             ColumnRef to = new ColumnRef(target.schema(), target.table(), text(rt, "name"));
+            l.written(target, text(rt, "name"));
             l.facts.columnWrites.add(new StatementAnalysis.ColumnWrite(to, Set.copyOf(lin.sources())));
+        }
+    }
+
+    /** An INSERT's target columns ({@code cols}, or every column of the table when none is named) as written. */
+    private void writtenColumns(List<JsonNode> cols, Source table, TableRef ref) {
+        if (cols.isEmpty()) {
+            for (Col c : table.columns()) {
+                l.written(ref, c.name());
+            }
+        }
+        for (JsonNode c : cols) {
+            l.written(ref, text(body(c), "name"));
         }
     }
 

@@ -44,6 +44,11 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
+    public boolean checksExistence(ColumnRef column) {
+        return inner.checksExistence(column);
+    }
+
+    @Override
     public boolean isTransparentFunction(String schema, String name) {
         String n = name.toLowerCase(Locale.ROOT);
         if (OPAQUE_BUILT_INS.contains(n) || n.startsWith("dblink") || n.startsWith("lo_")

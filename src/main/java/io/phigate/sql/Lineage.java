@@ -302,6 +302,21 @@ final class Lineage {
     }
 
     /** Records a column use that steers the result. */
+    /**
+     * A value the statement writes into {@code column} of {@code table}: where the server checks it against other
+     * rows (a key, a unique index, a foreign key), the write's success answers whether that value exists, exactly
+     * as a lookup by equality does, so it counts as one (decision 0035).
+     */
+    void written(TableRef table, String column) {
+        ColumnRef c = new ColumnRef(table.schema(), table.table(), column);
+        if (column != null && catalog.checksExistence(c)) {
+            facts.predicates.add(new PredicateUse(c, EXISTENCE_CHECK, true));
+        }
+    }
+
+    /** The clause {@link #written} names. */
+    static final String EXISTENCE_CHECK = "the key, unique or foreign-key check of a value written";
+
     void predicate(Lin lin, String clause, boolean equality) {
         for (ColumnRef c : lin.sources) {
             facts.predicates.add(new PredicateUse(c, clause, equality && lin.direct && lin.sources.size() == 1));

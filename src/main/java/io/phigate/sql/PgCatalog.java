@@ -66,6 +66,9 @@ public final class PgCatalog implements Catalog {
     private final Set<String> foreignOperators;
     /** Each table's inheritance family (parents, children, partitions, transitively), itself excluded. */
     private final Map<TableRef, Set<TableRef>> families;
+    /** Columns whose written values are checked against other rows, and tables checked on an expression. */
+    private final Set<ColumnRef> existenceChecked;
+    private final Set<TableRef> existenceCheckedWhole;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -84,6 +87,8 @@ public final class PgCatalog implements Catalog {
         this.phiTags = Map.copyOf(b.phiTags);
         this.columnTypes = Map.copyOf(b.columnTypes);
         this.families = families(b.inherits);
+        this.existenceChecked = Set.copyOf(b.existenceChecked);
+        this.existenceCheckedWhole = Set.copyOf(b.existenceCheckedWhole);
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
@@ -200,6 +205,25 @@ public final class PgCatalog implements Catalog {
      */
     public Set<TableRef> family(TableRef table) {
         return families.getOrDefault(table, Set.of());
+    }
+
+    @Override
+    public boolean checksExistence(ColumnRef column) {
+        TableRef table = new TableRef(column.schema(), column.table());
+        if (!relations.containsKey(table)) {
+            return true;
+        }
+        // A partition's or a child's unique index checks rows written through its parent, and a parent's through
+        // its partitions: the family counts as one.
+        Set<TableRef> tables = new HashSet<>(family(table));
+        tables.add(table);
+        for (TableRef t : tables) {
+            if (existenceCheckedWhole.contains(t)
+                    || existenceChecked.contains(new ColumnRef(t.schema(), t.table(), column.column()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Map<TableRef, Set<TableRef>> families(Map<TableRef, Set<TableRef>> parents) {
@@ -332,8 +356,9 @@ public final class PgCatalog implements Catalog {
     }
 
     /**
-     * Reads the catalog over {@code q}. Five queries: relations with view definitions, columns with comments, the
-     * search path, inheritance and partitions, and function names by schema.
+     * Reads the catalog over {@code q}. Six queries: relations with view definitions, columns with comments, the
+     * search path, inheritance and partitions, function names by schema, and the columns keys and unique indexes
+     * check.
      */
     public static PgCatalog load(Queries q) throws IOException {
         Builder b = builder();
@@ -394,6 +419,26 @@ public final class PgCatalog implements Catalog {
                 FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace""")) {
             b.function(row.get(0), row.get(1));
         }
+        // Key columns of constraints and unique indexes that check a written value against other rows; attnum 0 is
+        // an index expression, which may read any column of its table.
+        for (List<String> row : q.query("""
+                SELECT c.conrelid, k.attnum FROM pg_catalog.pg_constraint c, unnest(c.conkey) AS k(attnum)
+                WHERE c.contype IN ('p', 'u', 'x', 'f')
+                UNION SELECT i.indrelid, k.attnum FROM pg_catalog.pg_index i, unnest(i.indkey::int2[]) AS k(attnum)
+                WHERE i.indisunique""")) {
+            int oid = Integer.parseUnsignedInt(row.get(0));
+            String[] rel = rels.get(oid);
+            if (rel == null) {
+                continue;
+            }
+            int attnum = Integer.parseInt(row.get(1));
+            String name = b.attributes.getOrDefault(oid, Map.of()).get(attnum);
+            if (attnum == 0 || name == null) {
+                b.existenceCheckedWhole.add(new TableRef(rel[0], rel[1]));
+            } else {
+                b.existenceChecked(new ColumnRef(rel[0], rel[1], name));
+            }
+        }
         return b.build();
     }
 
@@ -416,6 +461,8 @@ public final class PgCatalog implements Catalog {
         private final Map<ColumnRef, Integer> columnTypes = new HashMap<>();
         private final Map<String, Set<String>> functions = new HashMap<>();
         private final Map<TableRef, Set<TableRef>> inherits = new HashMap<>();
+        private final Set<ColumnRef> existenceChecked = new HashSet<>();
+        private final Set<TableRef> existenceCheckedWhole = new HashSet<>();
 
         private Builder() {
         }
@@ -471,6 +518,12 @@ public final class PgCatalog implements Catalog {
             for (String n : names) {
                 function("pg_catalog", n);
             }
+            return this;
+        }
+
+        /** A column whose written values the server checks against other rows (a key, a unique index, a FK). */
+        public Builder existenceChecked(ColumnRef column) {
+            existenceChecked.add(column);
             return this;
         }
 

@@ -286,6 +286,13 @@ final class StatementReader {
             if (from) {
                 r = new Result(StatementKind.COPY_FROM, Operation.COPY);
                 r.facts.writes.add(table);
+                List<String> attlist = names(list(b, "attlist"));
+                for (String column : attlist.isEmpty()
+                        ? catalog.relation(table.schema(), table.table()).map(Relation::columns).orElse(List.of())
+                        : attlist) {
+                    lineage.written(table, column);
+                }
+                r.facts.predicates.addAll(lineage.facts.predicates);
                 Expressions e = new Expressions(lineage);
                 e.value(b.path("whereClause"), null, null);
                 r.facts.functions.addAll(lineage.facts.functions);

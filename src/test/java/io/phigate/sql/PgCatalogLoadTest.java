@@ -36,6 +36,9 @@ class PgCatalogLoadTest {
             s.execute("CREATE TABLE IF NOT EXISTS sqlcat_tagged (id int, ssn text, dropped text, note text)");
             s.execute("ALTER TABLE sqlcat_tagged DROP COLUMN IF EXISTS dropped");
             s.execute("COMMENT ON COLUMN sqlcat_tagged.ssn IS 'phi:ssn (synthetic test data)'");
+            s.execute("CREATE TABLE IF NOT EXISTS sqlcat_keyed (id int PRIMARY KEY, ssn text UNIQUE, note text,"
+                    + " ref int REFERENCES sqlcat_keyed (id), email text)");
+            s.execute("CREATE UNIQUE INDEX IF NOT EXISTS sqlcat_lower_email ON sqlcat_tagged (lower(note))");
             s.execute("CREATE OR REPLACE VIEW sqlcat_directory AS SELECT id, first_name || ' ' || last_name AS name,"
                     + " ssn AS ident FROM patients");
             s.execute("CREATE OR REPLACE FUNCTION sqlcat_score(int) RETURNS text LANGUAGE sql AS"
@@ -78,6 +81,18 @@ class PgCatalogLoadTest {
     @Test
     void readsPhiTagsFromColumnComments() {
         assertThat(catalog.phiTags()).containsEntry(new ColumnRef("public", "sqlcat_tagged", "ssn"), "ssn");
+    }
+
+    @Test
+    void knowsWhichColumnsAKeyOrUniqueIndexChecks() {
+        ColumnRef keyed = new ColumnRef("public", "sqlcat_keyed", "id");
+        assertThat(catalog.checksExistence(keyed)).isTrue();
+        assertThat(catalog.checksExistence(new ColumnRef("public", "sqlcat_keyed", "ssn"))).isTrue();
+        assertThat(catalog.checksExistence(new ColumnRef("public", "sqlcat_keyed", "ref"))).as("a foreign key").isTrue();
+        assertThat(catalog.checksExistence(new ColumnRef("public", "sqlcat_keyed", "note"))).isFalse();
+        assertThat(catalog.checksExistence(new ColumnRef("public", "sqlcat_tagged", "ssn")))
+                .as("a unique index on an expression may read any column").isTrue();
+        assertThat(catalog.checksExistence(new ColumnRef("public", "nowhere", "x"))).as("unknown: fail closed").isTrue();
     }
 
     @Test

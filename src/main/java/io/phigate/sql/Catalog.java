@@ -1,6 +1,7 @@
 package io.phigate.sql;
 
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What the analyser knows about one upstream's schema. Names are looked up as PostgreSQL folds them; an
@@ -22,13 +23,14 @@ public interface Catalog {
     boolean isTransparentFunction(String schema, String name);
 
     /**
-     * True when a value written into {@code column} is checked against other rows: a primary key, unique or
-     * exclusion constraint, a unique index (on an expression or not, over the column's table), or a foreign key. The
-     * write then answers whether the value exists elsewhere (the constraint's error, or ON CONFLICT). True when the
-     * catalog does not know the column's table: fail closed.
+     * The columns whose stored values a value written into {@code column} is checked against: the column itself
+     * under a primary key, unique or exclusion constraint or a unique index (one on an expression counts for every
+     * column of its table), and the referenced columns of a foreign key. The write then answers whether the value
+     * exists there (the constraint's error, or ON CONFLICT). The column itself when the catalog does not know its
+     * table: fail closed.
      */
-    default boolean checksExistence(ColumnRef column) {
-        return true;
+    default Set<ColumnRef> checkedAgainst(ColumnRef column) {
+        return Set.of(column);
     }
 
     /** A catalog that knows nothing: every relation unknown, only built-in functions transparent. */

@@ -44,8 +44,8 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
-    public boolean checksExistence(ColumnRef column) {
-        return inner.checksExistence(column);
+    public Set<ColumnRef> checkedAgainst(ColumnRef column) {
+        return inner.checkedAgainst(column);
     }
 
     @Override

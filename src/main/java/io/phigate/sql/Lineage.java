@@ -308,8 +308,10 @@ final class Lineage {
      * as a lookup by equality does, so it counts as one (decision 0035).
      */
     void written(TableRef table, String column) {
-        ColumnRef c = new ColumnRef(table.schema(), table.table(), column);
-        if (column != null && catalog.checksExistence(c)) {
+        if (column == null) {
+            return;
+        }
+        for (ColumnRef c : catalog.checkedAgainst(new ColumnRef(table.schema(), table.table(), column))) {
             facts.predicates.add(new PredicateUse(c, EXISTENCE_CHECK, true));
         }
     }

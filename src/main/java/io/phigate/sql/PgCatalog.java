@@ -69,6 +69,8 @@ public final class PgCatalog implements Catalog {
     /** Columns whose written values are checked against other rows, and tables checked on an expression. */
     private final Set<ColumnRef> existenceChecked;
     private final Set<TableRef> existenceCheckedWhole;
+    /** A foreign key's referencing column to the columns it references. */
+    private final Map<ColumnRef, Set<ColumnRef>> references;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -89,6 +91,9 @@ public final class PgCatalog implements Catalog {
         this.families = families(b.inherits);
         this.existenceChecked = Set.copyOf(b.existenceChecked);
         this.existenceCheckedWhole = Set.copyOf(b.existenceCheckedWhole);
+        Map<ColumnRef, Set<ColumnRef>> refs = new HashMap<>();
+        b.references.forEach((from, to) -> refs.put(from, Set.copyOf(to)));
+        this.references = Map.copyOf(refs);
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
@@ -208,22 +213,24 @@ public final class PgCatalog implements Catalog {
     }
 
     @Override
-    public boolean checksExistence(ColumnRef column) {
+    public Set<ColumnRef> checkedAgainst(ColumnRef column) {
         TableRef table = new TableRef(column.schema(), column.table());
         if (!relations.containsKey(table)) {
-            return true;
+            return Set.of(column);
         }
         // A partition's or a child's unique index checks rows written through its parent, and a parent's through
         // its partitions: the family counts as one.
         Set<TableRef> tables = new HashSet<>(family(table));
         tables.add(table);
+        Set<ColumnRef> out = new HashSet<>();
         for (TableRef t : tables) {
-            if (existenceCheckedWhole.contains(t)
-                    || existenceChecked.contains(new ColumnRef(t.schema(), t.table(), column.column()))) {
-                return true;
+            ColumnRef member = new ColumnRef(t.schema(), t.table(), column.column());
+            if (existenceCheckedWhole.contains(t) || existenceChecked.contains(member)) {
+                out.add(column);
             }
+            out.addAll(references.getOrDefault(member, Set.of()));
         }
-        return false;
+        return out;
     }
 
     private static Map<TableRef, Set<TableRef>> families(Map<TableRef, Set<TableRef>> parents) {
@@ -357,8 +364,8 @@ public final class PgCatalog implements Catalog {
 
     /**
      * Reads the catalog over {@code q}. Six queries: relations with view definitions, columns with comments, the
-     * search path, inheritance and partitions, function names by schema, and the columns keys and unique indexes
-     * check.
+     * search path, inheritance and partitions, function names by schema, the columns keys and unique indexes
+     * check, and foreign keys.
      */
     public static PgCatalog load(Queries q) throws IOException {
         Builder b = builder();
@@ -423,7 +430,7 @@ public final class PgCatalog implements Catalog {
         // an index expression, which may read any column of its table.
         for (List<String> row : q.query("""
                 SELECT c.conrelid, k.attnum FROM pg_catalog.pg_constraint c, unnest(c.conkey) AS k(attnum)
-                WHERE c.contype IN ('p', 'u', 'x', 'f')
+                WHERE c.contype IN ('p', 'u', 'x')
                 UNION SELECT i.indrelid, k.attnum FROM pg_catalog.pg_index i, unnest(i.indkey::int2[]) AS k(attnum)
                 WHERE i.indisunique""")) {
             int oid = Integer.parseUnsignedInt(row.get(0));
@@ -439,7 +446,25 @@ public final class PgCatalog implements Catalog {
                 b.existenceChecked(new ColumnRef(rel[0], rel[1], name));
             }
         }
+        // Foreign keys: a referencing column's written value is checked against the referenced column's values.
+        for (List<String> row : q.query("""
+                SELECT c.conrelid, k.attnum, c.confrelid, k.fattnum FROM pg_catalog.pg_constraint c,
+                       unnest(c.conkey, c.confkey) AS k(attnum, fattnum)
+                WHERE c.contype = 'f'""")) {
+            ColumnRef from = columnOf(b, rels, row.get(0), row.get(1));
+            ColumnRef to = columnOf(b, rels, row.get(2), row.get(3));
+            if (from != null && to != null) {
+                b.references(from, to);
+            }
+        }
         return b.build();
+    }
+
+    private static ColumnRef columnOf(Builder b, Map<Integer, String[]> rels, String relid, String attnum) {
+        int oid = Integer.parseUnsignedInt(relid);
+        String[] rel = rels.get(oid);
+        String name = rel == null ? null : b.attributes.getOrDefault(oid, Map.of()).get(Integer.parseInt(attnum));
+        return name == null ? null : new ColumnRef(rel[0], rel[1], name);
     }
 
     private static Relation.Kind kind(String relkind) {
@@ -463,6 +488,7 @@ public final class PgCatalog implements Catalog {
         private final Map<TableRef, Set<TableRef>> inherits = new HashMap<>();
         private final Set<ColumnRef> existenceChecked = new HashSet<>();
         private final Set<TableRef> existenceCheckedWhole = new HashSet<>();
+        private final Map<ColumnRef, Set<ColumnRef>> references = new HashMap<>();
 
         private Builder() {
         }
@@ -524,6 +550,12 @@ public final class PgCatalog implements Catalog {
         /** A column whose written values the server checks against other rows (a key, a unique index, a FK). */
         public Builder existenceChecked(ColumnRef column) {
             existenceChecked.add(column);
+            return this;
+        }
+
+        /** A foreign key: values written into {@code from} are checked against {@code to}'s. */
+        public Builder references(ColumnRef from, ColumnRef to) {
+            references.computeIfAbsent(from, k -> new HashSet<>()).add(to);
             return this;
         }
 

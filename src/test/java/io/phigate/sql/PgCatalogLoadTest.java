@@ -85,14 +85,18 @@ class PgCatalogLoadTest {
 
     @Test
     void knowsWhichColumnsAKeyOrUniqueIndexChecks() {
-        ColumnRef keyed = new ColumnRef("public", "sqlcat_keyed", "id");
-        assertThat(catalog.checksExistence(keyed)).isTrue();
-        assertThat(catalog.checksExistence(new ColumnRef("public", "sqlcat_keyed", "ssn"))).isTrue();
-        assertThat(catalog.checksExistence(new ColumnRef("public", "sqlcat_keyed", "ref"))).as("a foreign key").isTrue();
-        assertThat(catalog.checksExistence(new ColumnRef("public", "sqlcat_keyed", "note"))).isFalse();
-        assertThat(catalog.checksExistence(new ColumnRef("public", "sqlcat_tagged", "ssn")))
-                .as("a unique index on an expression may read any column").isTrue();
-        assertThat(catalog.checksExistence(new ColumnRef("public", "nowhere", "x"))).as("unknown: fail closed").isTrue();
+        ColumnRef id = new ColumnRef("public", "sqlcat_keyed", "id");
+        ColumnRef ssn = new ColumnRef("public", "sqlcat_keyed", "ssn");
+        assertThat(catalog.checkedAgainst(id)).containsExactly(id);
+        assertThat(catalog.checkedAgainst(ssn)).containsExactly(ssn);
+        assertThat(catalog.checkedAgainst(new ColumnRef("public", "sqlcat_keyed", "ref")))
+                .as("a foreign key checks the referenced column").containsExactly(id);
+        assertThat(catalog.checkedAgainst(new ColumnRef("public", "sqlcat_keyed", "note"))).isEmpty();
+        ColumnRef tagged = new ColumnRef("public", "sqlcat_tagged", "ssn");
+        assertThat(catalog.checkedAgainst(tagged)).as("a unique index on an expression may read any column")
+                .containsExactly(tagged);
+        ColumnRef nowhere = new ColumnRef("public", "nowhere", "x");
+        assertThat(catalog.checkedAgainst(nowhere)).as("unknown: fail closed").containsExactly(nowhere);
     }
 
     @Test

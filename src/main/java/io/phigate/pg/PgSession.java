@@ -18,10 +18,12 @@ import io.phigate.session.LiveSession;
 import io.phigate.session.Refusal;
 import io.phigate.session.SessionPolicies;
 import io.phigate.session.StatementPipeline;
+import io.phigate.sql.StatementAnalysis;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +54,7 @@ final class PgSession implements LiveSession {
     private final Exchange exchange;
     private final Runnable onEnd;
     /** Null when no policy needs statements analysed (no PHI masked, no scope): they are forwarded unparsed. */
-    private final java.util.function.Function<String, List<io.phigate.sql.StatementAnalysis>> analyzer;
+    private final Function<String, List<StatementAnalysis>> analyzer;
     /** Prepared statements, portals and cursors as the server holds them (see {@link SessionState}). */
     private final StateView names;
     /** Written by the client reader only; read by the console. */

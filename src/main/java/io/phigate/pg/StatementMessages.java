@@ -17,6 +17,7 @@ import io.phigate.pg.message.MessageCodec;
 import io.phigate.policy.RiskRules;
 import io.phigate.session.Decision;
 import io.phigate.session.Refusal;
+import io.phigate.session.ResultPlan;
 import io.phigate.session.StatementApprovals;
 import io.phigate.session.StatementPipeline;
 import io.phigate.session.StatementRequest;
@@ -116,8 +117,9 @@ final class StatementMessages {
                 }
                 used = verdict.used();
             }
+            ResultPlan plan = plan(d);
             ResultShape shape = analyzer == null ? null : ResultShape.query(Collections.unmodifiableList(runs),
-                    plan(d).copyFormat(), plan(d).copyHeader());
+                    plan.copyFormat(), plan.copyHeader());
             record(run, d);
             if (used != null) {
                 forwarder.chunk.events.add(used);
@@ -323,8 +325,14 @@ final class StatementMessages {
         forwarder.chunk.events.addAll(d.records().subList(1, d.records().size()));
     }
 
-    private static io.phigate.session.ResultPlan plan(Decision d) {
-        return d instanceof Decision.Hold h ? h.plan() : ((Decision.Forward) d).plan();
+    /** The plan for a forwarded (or, once approved, held) statement's results. */
+    private static ResultPlan plan(Decision d) {
+        return switch (d) {
+            case Decision.Forward f -> f.plan();
+            case Decision.Hold h -> h.plan();
+            case Decision.Refuse r -> throw new IllegalStateException("a refused statement has no results");
+            case Decision.AnswerLocally a -> throw new IllegalStateException("a kept setting is answered locally");
+        };
     }
 
     /**

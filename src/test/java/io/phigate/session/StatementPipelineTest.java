@@ -279,6 +279,37 @@ class StatementPipelineTest {
     }
 
     @Test
+    void aFunctionCallByIdentifierOnlyIsRefusedToASessionThatSeesPhiMaskedWithItsArgumentsRecorded()
+            throws IOException {
+        String text = "-- function call: oid 764";
+        StatementRequest call = new StatementRequest(ids.incrementAndGet(), System.nanoTime(), Protocol.FUNCTION_CALL,
+                text, List.of("42"), null, null, List.of(StatementAnalysis.unparsed(text, "a fast-path call")));
+
+        Decision d = pipeline("agent", null).callFunction(call);
+
+        assertThat(((Decision.Refuse) d).refusal().message()).contains("names its function by OID");
+        assertThat(requested(d).parameters()).containsExactly("42");
+        assertThat(requested(d).protocol()).isEqualTo(Protocol.FUNCTION_CALL);
+    }
+
+    @Test
+    void aRunOfAStatementJudgedAtPrepareIsHeldUnderTheRuleFoundThenWithItsParametersBound() throws IOException {
+        StatementPipeline pipeline = pipeline("agent", null);
+        List<StatementAnalysis> delete = analyzer.analyze("DELETE FROM patients WHERE id = $1");
+        Decision.Hold prepared = (Decision.Hold) pipeline.prepare(StatementRequest.prepared(Protocol.EXTENDED,
+                "DELETE FROM patients WHERE id = $1", delete));
+        StatementRequest execute = new StatementRequest(ids.incrementAndGet(), System.nanoTime(), Protocol.EXTENDED,
+                "DELETE FROM patients WHERE id = $1", List.of("7"), "s1", "", delete);
+
+        Decision run = pipeline.admit(execute, prepared.rule());
+
+        assertThat(run).isInstanceOf(Decision.Hold.class);
+        assertThat(run.request().parameters()).containsExactly("7");
+        assertThat(requested(run).preparedName()).isEqualTo("s1");
+        assertThat(pipeline.admit(execute, null)).isInstanceOf(Decision.Forward.class);
+    }
+
+    @Test
     void aSessionThatJudgesNothingForwardsEverythingWithItsRecord() {
         StatementPipeline pipeline = StatementPipeline.of("s2", "10.0.0.8", "plain", AGENT, null, null, null, null,
                 approvals, null, ids::incrementAndGet);

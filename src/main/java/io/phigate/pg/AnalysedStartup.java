@@ -1,5 +1,7 @@
 package io.phigate.pg;
 
+import io.phigate.session.StatementRules;
+import io.phigate.session.ClientEncoding;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.pg.frontend.HandshakeRefused;
 import io.phigate.pg.frontend.StartupSettings;
@@ -34,7 +36,7 @@ final class AnalysedStartup {
             Map.entry("search_path", v -> true),
             Map.entry("intervalstyle", v -> true),
             Map.entry("bytea_output", v -> true),
-            Map.entry("standard_conforming_strings", StatementGate::isOn),
+            Map.entry("standard_conforming_strings", StatementRules::isOn),
             Map.entry("default_transaction_read_only", v -> true),
             Map.entry("default_transaction_isolation", v -> true),
             Map.entry("statement_timeout", v -> true),

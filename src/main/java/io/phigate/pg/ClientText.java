@@ -1,5 +1,6 @@
 package io.phigate.pg;
 
+import io.phigate.session.Refusal;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -23,7 +24,7 @@ final class ClientText {
      * The server's refusal for a Query ('Q') or Parse ('P') whose statement name or text is not UTF-8, or null
      * when it is (and for every other message).
      */
-    static StatementGate.Refusal invalidUtf8(byte type, byte[] body) {
+    static Refusal invalidUtf8(byte type, byte[] body) {
         int strings = type == 'Q' ? 1 : type == 'P' ? 2 : 0;
         int start = 0;
         for (int i = 0; i < strings; i++) {
@@ -33,7 +34,7 @@ final class ClientText {
             }
             int bad = firstMalformed(body, start, end);
             if (bad >= 0) {
-                return new StatementGate.Refusal(CHARACTER_NOT_IN_REPERTOIRE,
+                return new Refusal(CHARACTER_NOT_IN_REPERTOIRE,
                         "invalid byte sequence for encoding \"UTF8\": " + hex(body, bad, end));
             }
             start = end + 1;

@@ -1,5 +1,7 @@
 package io.phigate.pg;
 
+import io.phigate.session.StatementRules;
+import io.phigate.session.SessionPolicies;
 import io.phigate.credentials.EphemeralRoles;
 import io.phigate.mask.MaskingKeys;
 import io.phigate.policy.Admission;
@@ -61,6 +63,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
 
     private final Policy policy;
     private final SessionPolicies policies;
+    private final CatalogCache catalogs;
     private final Approvals approvals;
     /** Where approvers decide, named in the notice a held statement's client gets; null without an HTTP listener. */
     private final String approvalsUrl;
@@ -104,8 +107,9 @@ public final class PgFrontDoor implements Consumer<Socket> {
         this.ephemeral = ephemeral;
         this.config = config;
         this.policy = policy;
-        this.policies = new SessionPolicies(policy, catalogs, maskingKeys, SessionPolicies::detectors,
-                PgFrontDoor::scope);
+        this.catalogs = catalogs;
+        this.policies = new SessionPolicies(policy, catalogs::invalidate, maskingKeys, SessionPolicies::detectors,
+                SessionPolicies::scope);
         this.handshake = handshake;
         this.audit = audit;
         this.registry = registry;
@@ -178,7 +182,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 throw new HandshakeRefused(admission.sqlState(), admission.reason(), upstreamName);
             }
             StartupSettings settings = StartupSettings.of(startup.message().parameters(), upstreamName);
-            if (policies.analyses(upstream, admission.role())) {
+            if (policies.analyses(upstream.name(), admission.role())) {
                 settings = AnalysedStartup.check(settings, upstream);
             }
             if (auth.justification() != null) {
@@ -248,12 +252,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
         }
     }
 
-    /** The role's table and operation scope, as the statement gate asks for it. */
-    private static StatementGate.Refusal scope(Role role, List<io.phigate.sql.StatementAnalysis> statements) {
-        io.phigate.policy.ScopeCheck.Verdict v = io.phigate.policy.ScopeCheck.check(role, statements);
-        return v.allowed() ? null : new StatementGate.Refusal(v.sqlState(), v.message());
-    }
-
     /** A session refused after its upstream connection opened: the connection, its lease and its slot go. */
     private void abandon(UpstreamConnection up, EphemeralRoles.Lease lease) {
         up.close();
@@ -266,11 +264,11 @@ public final class PgFrontDoor implements Consumer<Socket> {
     /** True if the server reads '...' as the SQL standard does: its own report at startup, and what the client set. */
     private static boolean standardStrings(UpstreamConnection up, StartupSettings settings) {
         for (BackendMessage.ParameterStatus p : up.parameters()) {
-            if (p.name().equals("standard_conforming_strings") && !StatementGate.isOn(p.value())) {
+            if (p.name().equals("standard_conforming_strings") && !StatementRules.isOn(p.value())) {
                 return false;
             }
         }
-        return settings.values("standard_conforming_strings").stream().allMatch(StatementGate::isOn);
+        return settings.values("standard_conforming_strings").stream().allMatch(StatementRules::isOn);
     }
 
     private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
@@ -288,13 +286,13 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 return lease == null ? UpstreamConnection.open(up.config(), all, frames)
                         : UpstreamConnection.open(up.config(), lease.user(), lease::password, all, frames);
             }, sessionId);
-            setup = policies.forSession(up.config(), role, estimator);
+            setup = policies.forSession(up.config().name(), () -> catalogs.analyzer(up.config()), role, estimator);
         } catch (SessionPolicies.CatalogUnavailable e) {
             log.warn("session {}: {}", sessionId, e.getMessage());
             abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.CANNOT_CONNECT_NOW, e.getMessage(), startup.database());
         }
-        if (setup.gate() != null && !standardStrings(up, settings)) {
+        if (setup.rules() != null && !standardStrings(up, settings)) {
             // With standard_conforming_strings off the server reads \' inside '...' as a quote, where phigate's
             // analyser (as the SQL standard) ends the string: 'a\' , ' , upper(last_name) FROM patients --' is two
             // constants to the analyser and a column to the server. Masking, scope and rules would judge the wrong
@@ -305,7 +303,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
                     + " with it on (set it on for the database or role, or do not set it at startup)",
                     startup.database());
         }
-        String reported = setup.gate() == null ? null : ServerReports.problem(up.parameters());
+        String reported = setup.rules() == null ? null : ServerReports.problem(up.parameters());
         if (reported != null) {
             // Startup sent client_encoding UTF8, which wins over every default; this is the server's own word.
             abandon(up, lease);
@@ -314,7 +312,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
         }
         if (setup.masking() != null && setup.masking().masksPhi()
                 && !settings.values("search_path").stream().allMatch(setup.masking()::resolvesNamesBy)) {
-            // As SET search_path is (StatementGate): masking resolves names by the search path the catalog was read
+            // As SET search_path is (StatementRules): masking resolves names by the search path the catalog was read
             // with, so a session that put another schema first could read its PHI table under a harmless name.
             abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "a search_path other than the upstream's own"
@@ -337,8 +335,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
         random.nextBytes(secret);
         ScheduledFuture<?>[] expiry = new ScheduledFuture<?>[1];
         PgSession session = new PgSession(sessionId, pid, secret, identity, startup.database(), clientAddress, ch, up,
-                audit, config.audit().responseCap(), policy, role, settings.justification(), setup.masking(),
-                setup.analyzer(), setup.gate(), approvals, approvalsUrl, () -> {
+                audit, config.audit().responseCap(), role, settings.justification(), setup, approvals, approvalsUrl, () -> {
                     byProcessId.remove(pid);
                     if (expiry[0] != null) {
                         expiry[0].cancel(false);

@@ -2,20 +2,12 @@ package io.phigate.pg;
 
 import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
-import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.AuditEvent.Protocol;
 import io.phigate.audit.AuditSink;
-import io.phigate.audit.AuditUnavailableException;
 import io.phigate.identity.Identity;
-import io.phigate.mask.SessionMasking;
-import io.phigate.sql.StatementAnalysis;
-import io.phigate.sql.StatementKind;
-import java.util.function.Function;
-import io.phigate.policy.Policy;
 import io.phigate.policy.Role;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.frontend.ClientHandshake.Channel;
-import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrameReader;
 import io.phigate.pg.message.FrontendMessage;
@@ -23,19 +15,24 @@ import io.phigate.pg.message.FrontendMessage.*;
 import io.phigate.pg.message.MessageCodec;
 import io.phigate.pg.message.ProtocolException;
 import io.phigate.session.LiveSession;
+import io.phigate.session.Refusal;
+import io.phigate.session.SessionPolicies;
+import io.phigate.session.StatementPipeline;
+import io.phigate.sql.StatementAnalysis;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One client connection after authentication. This thread (the client reader) owns the session: it reads the
- * client's messages and hands them to {@link StatementMessages} (which judges them against the {@link SessionState}
- * as the server will resolve their names) and to {@link RequestForwarder} (which makes each request's audit records
- * durable before its frames go upstream); it keeps the gateway's own settings. A second virtual thread, the
- * {@link ResponsePump}, carries the server's answers back.
+ * client's messages and hands them to {@link StatementMessages} (which turns them into requests for the session's
+ * protocol-neutral {@link StatementPipeline}, resolving names against the {@link SessionState} as the server will)
+ * and to {@link RequestForwarder} (which makes each request's audit records durable before its frames go
+ * upstream). A second virtual thread, the {@link ResponsePump}, carries the server's answers back.
  *
  * <p>When the audit store cannot take a record, the request is not forwarded: the client gets SQLSTATE 58030
  * in the place the server's answer would have been, and an open transaction is aborted upstream so that
@@ -56,17 +53,8 @@ final class PgSession implements LiveSession {
     private final AuditSink audit;
     private final Exchange exchange;
     private final Runnable onEnd;
-    private final int responseCap;
-    private final Policy policy;
-    /** The identity's role, or null when the policy defines no roles. */
-    private final Role role;
-    /** Why the agent needs the data, as it last stated it (startup, credential exchange or SET); may be null. */
-    private volatile String justification;
-    /** Null when nothing this session reads is masked: results stream through untouched. */
-    private final SessionMasking masking;
     /** Null when no policy needs statements analysed (no PHI masked, no scope): they are forwarded unparsed. */
     private final Function<String, List<StatementAnalysis>> analyzer;
-    private final StatementGate gate;
     /** Prepared statements, portals and cursors as the server holds them (see {@link SessionState}). */
     private final StateView names;
     /** Written by the client reader only; read by the console. */
@@ -75,7 +63,7 @@ final class PgSession implements LiveSession {
     private volatile boolean closing;
     private volatile String endReason;
     private final HeldStatements approvals;
-    private final RequestRecords records;
+    private final StatementPipeline pipeline;
     private final RequestForwarder forwarder;
     private final StatementMessages statements;
     /** The server's reports about the session (settings, FATAL), read before anything it sends is forwarded. */
@@ -83,16 +71,9 @@ final class PgSession implements LiveSession {
 
     PgSession(String id, int processId, byte[] secretKey, Identity identity, String upstreamName,
               String clientAddress, Channel client, UpstreamConnection upstream, AuditSink audit, int responseCap,
-              Policy policy, Role role, String justification, SessionMasking masking,
-              Function<String, List<StatementAnalysis>> analyzer, StatementGate gate, Approvals approvals,
+              Role role, String justification, SessionPolicies.Setup setup, Approvals approvals,
               String approvalsUrl, Runnable onEnd) {
-        this.masking = masking;
-        this.analyzer = analyzer;
-        this.gate = gate;
-        this.responseCap = responseCap;
-        this.policy = policy;
-        this.role = role;
-        this.justification = justification;
+        this.analyzer = setup.analyzer();
         this.id = id;
         this.processId = processId;
         this.secretKey = secretKey;
@@ -104,16 +85,15 @@ final class PgSession implements LiveSession {
         this.audit = audit;
         this.onEnd = onEnd;
         this.toClient = new ByteCounter(client.out());
-        this.exchange = new Exchange(toClient, this::completed, upstream.transactionStatus(), masking,
+        this.exchange = new Exchange(toClient, this::completed, upstream.transactionStatus(), setup.masking(),
                 role == null ? 0 : role.rowLimit(), role == null ? null : role.name());
         this.names = new StateView(exchange, analyzer, () -> closing);
-        this.records = new RequestRecords(id, clientAddress, upstreamName, identity, masking);
-        this.approvals = new HeldStatements(id, identity, upstreamName, role, approvals, approvalsUrl, masking, client,
-                exchange, () -> this.justification, () -> closing);
-        this.forwarder = new RequestForwarder(id, audit, exchange, upstream, this.approvals, records,
-                () -> this.justification, responseCap, analyzer != null, () -> closing);
-        this.statements = new StatementMessages(forwarder, names, exchange, analyzer, gate, this.approvals,
-                () -> this.justification, this::setGatewaySetting);
+        this.pipeline = StatementPipeline.of(id, clientAddress, upstreamName, identity, role, justification,
+                setup.masking(), setup.rules(), approvals, approvalsUrl, this::nextStatementId);
+        this.approvals = new HeldStatements(approvals, client, exchange, () -> closing, pipeline);
+        this.forwarder = new RequestForwarder(id, audit, exchange, upstream, this.approvals, pipeline.records(),
+                pipeline::justification, responseCap, analyzer != null, () -> closing);
+        this.statements = new StatementMessages(forwarder, names, exchange, analyzer, pipeline, this.approvals, audit);
         this.reports = new ServerReports(analyzer != null, this::terminate);
     }
 
@@ -179,7 +159,7 @@ final class PgSession implements LiveSession {
             if (forwarder.discardingToSync() && !(m instanceof Sync)) {
                 continue;
             }
-            StatementGate.Refusal notUtf8 = analyzer == null ? null : ClientText.invalidUtf8((byte) type, body);
+            Refusal notUtf8 = analyzer == null ? null : ClientText.invalidUtf8((byte) type, body);
             if (notUtf8 != null) {
                 forwarder.forwardChunk();
                 boolean extended = m instanceof Parse;
@@ -202,23 +182,7 @@ final class PgSession implements LiveSession {
                     forwarder.chunk.add((byte) type, body, null);
                     forwarder.forwardChunk();
                 }
-                case FunctionCall f -> {
-                    String text = "-- function call: oid " + f.functionOid();
-                    if (analyzer != null) {
-                        StatementGate.Refusal refusal = gate.checkFunctionCall(StatementAnalysis.unparsed(text,
-                                "a fast-path function call: function OID " + f.functionOid()), justification);
-                        if (refusal != null) {
-                            forwarder.forwardChunk();
-                            forwarder.refuseStatement(Protocol.FUNCTION_CALL, text, refusal, false);
-                            continue;
-                        }
-                    }
-                    StatementRun run = forwarder.newStatement(0);
-                    forwarder.chunk.statement(run, forwarder.requested(run, Protocol.FUNCTION_CALL, text,
-                            RequestRecords.render(f.arguments(), f::argumentFormat), null, null));
-                    forwarder.chunk.add((byte) type, body, Exchange.Op.statement(Exchange.Kind.FUNCTION_CALL, run));
-                    forwarder.forwardChunk();
-                }
+                case FunctionCall f -> statements.functionCall(f, (byte) type, body);
                 case CopyDone d -> forwarder.forwardNow((byte) type, body);
                 case CopyFail f -> forwarder.forwardNow((byte) type, body);
                 case Terminate t -> {
@@ -237,46 +201,9 @@ final class PgSession implements LiveSession {
     }
 
 
-    // ---- statement analysis (only when the policy needs it) ----
-
-    /**
-     * {@code SET phigate.justification} and {@code SET phigate.approval} (the ticket to redeem): kept by the
-     * gateway, recorded, never sent upstream.
-     */
-    private void setGatewaySetting(String sql, StatementAnalysis a, boolean extended) throws IOException {
-        Protocol protocol = extended ? Protocol.EXTENDED : Protocol.SIMPLE;
-        String value = a.kind() == StatementKind.SET ? a.settingValue() : null;
-        value = value == null || value.isBlank() ? null : value.strip();
-        String what;
-        if ("phigate.approval".equals(a.setting())) {
-            approvals.ticket(value);
-            what = "approval ticket " + (value == null ? "cleared" : "set");
-        } else {
-            String problem = value == null ? null : io.phigate.policy.Justifications.problem(value);
-            if (problem != null) {
-                forwarder.refuseStatement(protocol, sql, new StatementGate.Refusal("22023", problem), extended, null);
-                return;
-            }
-            justification = value;
-            what = "justification " + (justification == null ? "cleared" : "set");
-        }
-        StatementRun run = forwarder.newStatement(0);
-        try {
-            audit.appendDurably(List.of(forwarder.requested(run, protocol, sql, List.of(), null, null),
-                    new AuditEvent.StatementCompleted(Instant.now(), id, run.id, Outcome.OK, null,
-                            a.kind() == StatementKind.SET ? "SET" : "RESET", 0, run.durationMicros(), null,
-                            "intercepted by phigate: " + what)));
-        } catch (AuditUnavailableException e) {
-            forwarder.refuseStatement(protocol, sql, new StatementGate.Refusal(ErrorCodes.SYSTEM_IO_ERROR,
-                    "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")"),
-                    extended, null);
-            return;
-        }
-        byte[] done = MessageCodec.encode(new BackendMessage.CommandComplete(a.kind() == StatementKind.SET ? "SET"
-                : "RESET"));
-        // Extended: the Sync that follows goes upstream, whose ReadyForQuery carries the true transaction status.
-        exchange.respondLocally(extended ? done
-                : RequestForwarder.concat(done, MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus()))));
+    /** The pipeline numbers a refused Parse as a statement of its own, in the forwarder's sequence. */
+    private long nextStatementId() {
+        return forwarder.newStatement(0).id;
     }
 
     private void completed(StatementRun run) {
@@ -397,7 +324,7 @@ final class PgSession implements LiveSession {
 
     @Override
     public String lastStatement() {
-        return records.lastStatement();
+        return pipeline.records().lastStatement();
     }
 
     @Override

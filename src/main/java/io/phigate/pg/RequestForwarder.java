@@ -12,6 +12,10 @@ import io.phigate.pg.message.FrontendMessage.Execute;
 import io.phigate.pg.message.FrontendMessage.Sync;
 import io.phigate.pg.message.MessageCodec;
 import io.phigate.policy.RiskRules;
+import io.phigate.session.Decision;
+import io.phigate.session.Refusal;
+import io.phigate.session.StatementApprovals;
+import io.phigate.session.StatementRecords;
 import io.phigate.sql.StatementAnalysis;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -50,7 +54,7 @@ final class RequestForwarder {
     private final Exchange exchange;
     private final UpstreamConnection upstream;
     private final HeldStatements approvals;
-    private final RequestRecords records;
+    private final StatementRecords records;
     private final Supplier<String> justification;
     private final int responseCap;
     private final AtomicLong statementIds = new AtomicLong();
@@ -68,7 +72,7 @@ final class RequestForwarder {
     private final java.util.function.BooleanSupplier closing;
 
     RequestForwarder(String sessionId, AuditSink audit, Exchange exchange, UpstreamConnection upstream,
-                     HeldStatements approvals, RequestRecords records, Supplier<String> justification,
+                     HeldStatements approvals, StatementRecords records, Supplier<String> justification,
                      int responseCap, boolean analysed, java.util.function.BooleanSupplier closing) {
         this.analysed = analysed;
         this.closing = closing;
@@ -131,31 +135,40 @@ final class RequestForwarder {
     }
 
     /** Refuses one statement by policy: recorded, answered with the rule, nothing forwarded. */
-    void refuseStatement(Protocol protocol, String text, StatementGate.Refusal refusal, boolean extended)
+    void refuseStatement(Protocol protocol, String text, Refusal refusal, boolean extended)
             throws IOException {
         refuseStatement(newStatement(0), protocol, text, refusal, extended, null);
     }
 
-    void refuseStatement(Protocol protocol, String text, StatementGate.Refusal refusal, boolean extended,
+    void refuseStatement(Protocol protocol, String text, Refusal refusal, boolean extended,
                                  List<StatementAnalysis> analyses) throws IOException {
         refuseStatement(newStatement(0), protocol, text, refusal, extended, analyses);
     }
 
-    void refuseStatement(StatementRun run, Protocol protocol, String text, StatementGate.Refusal refusal,
+    void refuseStatement(StatementRun run, Protocol protocol, String text, Refusal refusal,
                                  boolean extended) throws IOException {
         refuseStatement(run, protocol, text, refusal, extended, null);
     }
 
-    void refuseStatement(StatementRun run, Protocol protocol, String text, StatementGate.Refusal refusal,
+    void refuseStatement(StatementRun run, Protocol protocol, String text, Refusal refusal,
                                  boolean extended, List<StatementAnalysis> analyses) throws IOException {
+        refused(records.refused(requested(run, protocol, text, List.of(), null, null, analyses), run.durationMicros(),
+                refusal), refusal, extended);
+    }
+
+    /** A statement the session's pipeline refused: its records written, the client answered in protocol order. */
+    void refused(Decision.Refuse decision, boolean extended) throws IOException {
+        refused(decision.records(), decision.refusal(), extended);
+    }
+
+    private void refused(List<AuditEvent> records, Refusal refusal, boolean extended) throws IOException {
         try {
-            audit.appendDurably(List.of(requested(run, protocol, text, List.of(), null, null, analyses),
-                    new AuditEvent.StatementCompleted(Instant.now(), sessionId, run.id, Outcome.REFUSED, refusal.sqlState(),
-                            null, 0, run.durationMicros(), null, "refused: " + refusal.message())));
+            audit.appendDurably(records);
         } catch (AuditUnavailableException e) {
             log.warn("session {}: a refusal could not be recorded: {}", sessionId, e.getMessage());
         }
-        exchange.respondLocally(MessageCodec.encode(refusal.error()));
+        exchange.respondLocally(MessageCodec.encode(ErrorCodes.error(refusal.sqlState(), refusal.message(),
+                refusal.position())));
         if (extended) {
             discardToSync = true;
         } else {
@@ -244,7 +257,7 @@ final class RequestForwarder {
         List<HeldExecute> waiting = new ArrayList<>(heldExecutes);
         heldExecutes.clear();
         for (HeldExecute h : waiting) {
-            HeldStatements.Verdict v = approvals.approval(h.run(), h.text(), h.parameters(), h.analysis(), h.hit());
+            StatementApprovals.Verdict v = approvals.approval(h.run(), h.text(), h.parameters(), h.analysis(), h.hit());
             if (v.refusal() != null) {
                 List<AuditEvent> records = new ArrayList<>(chunk.events);
                 Instant now = Instant.now();

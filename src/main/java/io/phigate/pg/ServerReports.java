@@ -1,5 +1,7 @@
 package io.phigate.pg;
 
+import io.phigate.session.StatementRules;
+import io.phigate.session.ClientEncoding;
 import io.phigate.pg.message.BackendMessage.ErrorResponse;
 import io.phigate.pg.message.BackendMessage.ParameterStatus;
 import io.phigate.pg.message.ErrorCodes;
@@ -75,7 +77,7 @@ final class ServerReports {
             return "the server reports client_encoding " + value + "; phigate reads this session's statements as"
                     + " UTF-8 and analyses them only while the server does too (client_encoding UTF8)";
         }
-        if (name.equals("standard_conforming_strings") && !StatementGate.isOn(value)) {
+        if (name.equals("standard_conforming_strings") && !StatementRules.isOn(value)) {
             return "the server reports standard_conforming_strings " + value + "; phigate reads string literals as"
                     + " the SQL standard does and analyses statements only with it on";
         }

@@ -1,5 +1,6 @@
 package io.phigate.pg;
 
+import io.phigate.session.Refusal;
 import io.phigate.pg.SessionState.Change;
 import io.phigate.pg.SessionState.Hold;
 import io.phigate.pg.SessionState.Pending;
@@ -41,7 +42,7 @@ final class StateView {
      * A statement as the server runs it: {@code target} is what it names (null when it names nothing), and
      * {@code refusal} is set when it names something that does not exist.
      */
-    record Resolution(StatementAnalysis written, Target target, StatementGate.Refusal refusal) {
+    record Resolution(StatementAnalysis written, Target target, Refusal refusal) {
         /** What to judge: the statement as written, and what it runs. */
         List<StatementAnalysis> judged() {
             return target == null || target.analysis() == null ? List.of(written) : List.of(written, target.analysis());
@@ -94,7 +95,7 @@ final class StateView {
                 String name = SqlAnalyzer.preparedStatementName(a.text());
                 Statement s = name == null ? null : statement(name);
                 if (s == null) {
-                    return new Resolution(a, null, new StatementGate.Refusal(ErrorCodes.INVALID_SQL_STATEMENT_NAME,
+                    return new Resolution(a, null, new Refusal(ErrorCodes.INVALID_SQL_STATEMENT_NAME,
                             "prepared statement \"" + name + "\" does not exist"));
                 }
                 return new Resolution(a, new Target("prepared statement " + name, s, List.of()), null);
@@ -102,7 +103,7 @@ final class StateView {
             case FETCH, MOVE -> {
                 Portal p = a.cursor() == null ? null : portal(a.cursor());
                 if (p == null) {
-                    return new Resolution(a, null, new StatementGate.Refusal(ErrorCodes.INVALID_CURSOR_NAME,
+                    return new Resolution(a, null, new Refusal(ErrorCodes.INVALID_CURSOR_NAME,
                             "cursor \"" + a.cursor() + "\" does not exist"));
                 }
                 return new Resolution(a, new Target("cursor " + a.cursor(), p.statement(), p.parameters()), null);

@@ -2,57 +2,64 @@ package io.phigate.pg;
 
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditEvent.Protocol;
+import io.phigate.audit.AuditSink;
+import io.phigate.audit.AuditUnavailableException;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrontendMessage.Bind;
 import io.phigate.pg.message.FrontendMessage.Close;
 import io.phigate.pg.message.FrontendMessage.Describe;
 import io.phigate.pg.message.FrontendMessage.Execute;
+import io.phigate.pg.message.FrontendMessage.FunctionCall;
 import io.phigate.pg.message.FrontendMessage.Parse;
 import io.phigate.pg.message.FrontendMessage.Query;
+import io.phigate.pg.message.MessageCodec;
 import io.phigate.policy.RiskRules;
+import io.phigate.session.Decision;
+import io.phigate.session.Refusal;
+import io.phigate.session.ResultPlan;
+import io.phigate.session.StatementApprovals;
+import io.phigate.session.StatementPipeline;
+import io.phigate.session.StatementRequest;
+import io.phigate.session.StatementRules;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
- * The client messages that run statements or name them (Query, Parse, Bind, Describe, Execute, Close), judged
- * against the {@link SessionState} as the server will resolve their names: an EXECUTE as the prepared statement
- * it names, a FETCH or MOVE as its cursor's query, a portal as the statement it was bound from. What each
- * forwarded message would change in that state is staged with it. Runs on the client reader.
+ * The client messages that run statements or name them (Query, Parse, Bind, Describe, Execute, Close,
+ * FunctionCall), translated into {@link StatementRequest}s for the session's {@link StatementPipeline} and its
+ * decisions into frames. Each is judged against the {@link SessionState} as the server will resolve its names: an
+ * EXECUTE as the prepared statement it names, a FETCH or MOVE as its cursor's query, a portal as the statement it
+ * was bound from. What each forwarded message would change in that state is staged with it. Runs on the client
+ * reader.
  */
 final class StatementMessages {
-    /** {@code SET phigate.*}: kept and answered by the session itself. */
-    interface GatewaySettings {
-        void apply(String sql, StatementAnalysis a, boolean extended) throws IOException;
-    }
-
     private final RequestForwarder forwarder;
     private final StateView names;
     private final Exchange exchange;
     /** Null when no policy needs statements analysed: they are forwarded unparsed, and only named. */
     private final Function<String, List<StatementAnalysis>> analyzer;
-    private final StatementGate gate;
+    private final StatementPipeline pipeline;
     private final HeldStatements approvals;
-    private final Supplier<String> justification;
-    private final GatewaySettings settings;
+    private final AuditSink audit;
 
     StatementMessages(RequestForwarder forwarder, StateView names, Exchange exchange,
-                      Function<String, List<StatementAnalysis>> analyzer, StatementGate gate,
-                      HeldStatements approvals, Supplier<String> justification, GatewaySettings settings) {
+                      Function<String, List<StatementAnalysis>> analyzer, StatementPipeline pipeline,
+                      HeldStatements approvals, AuditSink audit) {
         this.forwarder = forwarder;
         this.names = names;
         this.exchange = exchange;
         this.analyzer = analyzer;
-        this.gate = gate;
+        this.pipeline = pipeline;
         this.approvals = approvals;
-        this.justification = justification;
-        this.settings = settings;
+        this.audit = audit;
     }
 
     /** A simple Query: each statement judged as what it runs (an EXECUTE as its prepared statement, a FETCH as
@@ -60,27 +67,25 @@ final class StatementMessages {
     void query(Query q, byte type, byte[] body) throws IOException {
         List<SessionState.Pending> staged = new ArrayList<>(names.queryStarts());
         try {
-            ResultShape shape = null;
-            RiskRules.Hit risk = null;
             List<StatementAnalysis> judged = null;
+            List<StatementAnalysis> runs = new ArrayList<>();
+            Refusal unresolved = null;
             String text = q.sql();
             if (analyzer != null) {
                 List<StatementAnalysis> analyses = analyzer.apply(q.sql());
-                if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
+                if (StatementPipeline.keptSetting(analyses)) {
                     names.forget(staged);
                     forwarder.forwardChunk();
-                    settings.apply(q.sql(), analyses.getFirst(), false);
+                    answerLocally(pipeline.decide(StatementRequest.run(forwarder.newStatement(0).id, Protocol.SIMPLE,
+                            q.sql(), analyses)), false);
                     return;
                 }
                 judged = new ArrayList<>();
-                List<StatementAnalysis> runs = new ArrayList<>();
                 StringBuilder notes = new StringBuilder();
-                StatementGate.Refusal refusal = null;
-                String copyText = null;
                 for (StatementAnalysis a : analyses) {
                     StateView.Resolution r = names.resolve(a);
                     if (r.refusal() != null) {
-                        refusal = r.refusal();
+                        unresolved = r.refusal();
                         break;
                     }
                     judged.addAll(r.judged());
@@ -88,38 +93,34 @@ final class StatementMessages {
                     if (r.target() != null) {
                         notes.append(r.target().note());
                     }
-                    if (a.kind() == StatementKind.COPY_TO) {
-                        copyText = a.text();
-                    }
                     staged.addAll(names.stage(a, List.of(), true));
                 }
                 text = q.sql() + notes;
-                if (refusal == null) {
-                    refusal = gate.check(judged, justification.get());
-                }
-                if (refusal != null) {
-                    names.forget(staged);
-                    forwarder.forwardChunk();
-                    forwarder.refuseStatement(Protocol.SIMPLE, text, refusal, false, judged);
-                    return;
-                }
-                risk = gate.approvalFor(judged);
-                shape = ResultShape.query(Collections.unmodifiableList(runs), StatementGate.copyFormat(copyText),
-                        StatementGate.copyHeader(copyText));
             }
             StatementRun run = forwarder.newStatement(0);
-            AuditEvent used = null;
-            if (risk != null) {
+            StatementRequest request = StatementRequest.run(run.id, Protocol.SIMPLE, text, judged);
+            Decision d = unresolved != null ? pipeline.refuse(request, unresolved) : pipeline.decide(request);
+            if (d instanceof Decision.Refuse refused) {
+                names.forget(staged);
                 forwarder.forwardChunk();
-                HeldStatements.Verdict verdict = approvals.approval(run, text, List.of(), null, risk);
+                forwarder.refused(refused, false);
+                return;
+            }
+            AuditEvent used = null;
+            if (d instanceof Decision.Hold hold) {
+                forwarder.forwardChunk();
+                StatementApprovals.Verdict verdict = pipeline.approve(hold, approvals);
                 if (verdict.refusal() != null) {
                     names.forget(staged);
-                    forwarder.refuseStatement(run, Protocol.SIMPLE, text, verdict.refusal(), false, judged);
+                    forwarder.refused(pipeline.refuse(request, verdict.refusal()), false);
                     return;
                 }
                 used = verdict.used();
             }
-            forwarder.chunk.statement(run, forwarder.requested(run, Protocol.SIMPLE, text, List.of(), null, null, judged));
+            ResultPlan plan = plan(d);
+            ResultShape shape = analyzer == null ? null : ResultShape.query(Collections.unmodifiableList(runs),
+                    plan.copyFormat(), plan.copyHeader());
+            record(run, d);
             if (used != null) {
                 forwarder.chunk.events.add(used);
             }
@@ -136,7 +137,7 @@ final class StatementMessages {
         RiskRules.Hit risk = null;
         if (analyzer != null) {
             List<StatementAnalysis> analyses = analyzer.apply(p.query());
-            if (analyses.size() == 1 && StatementGate.isGatewaySetting(analyses.getFirst())) {
+            if (StatementPipeline.keptSetting(analyses)) {
                 // pgjdbc sends SET through Parse/Bind/Execute: answered here, never forwarded. A statement the
                 // server holds under the same name stays there, under the overlay.
                 SessionState.LocalSetting local = new SessionState.LocalSetting(p.query(), analyses.getFirst());
@@ -147,16 +148,13 @@ final class StatementMessages {
                 forwarder.respondNow(BackendMessage.ParseComplete.INSTANCE);
                 return;
             }
-            StatementGate.Refusal refusal = analyses.stream().anyMatch(StatementGate::isGatewaySetting)
-                    ? new StatementGate.Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "send SET"
-                            + " phigate.justification or phigate.approval as a statement of its own")
-                    : gate.check(analyses, justification.get());
-            if (refusal != null) {
+            Decision d = pipeline.prepare(StatementRequest.prepared(Protocol.EXTENDED, p.query(), analyses));
+            if (d instanceof Decision.Refuse refused) {
                 forwarder.forwardChunk();
-                forwarder.refuseStatement(Protocol.EXTENDED, p.query(), refusal, true, analyses);
+                forwarder.refused(refused, true);
                 return;
             }
-            risk = gate.approvalFor(analyses);
+            risk = d instanceof Decision.Hold hold ? hold.rule() : null;
             prepared = new ResultShape.Prepared(analyses.isEmpty() ? null : analyses.getFirst());
         }
         SessionState.Statement statement = new SessionState.Statement(p.statement(), p.query(), p.query(), prepared,
@@ -180,12 +178,12 @@ final class StatementMessages {
         SessionState.Statement statement = names.statement(b.statement());
         if (statement == null && analyzer != null) {
             forwarder.forwardChunk();
-            forwarder.refuseStatement(Protocol.EXTENDED, null, new StatementGate.Refusal(ErrorCodes.INVALID_SQL_STATEMENT_NAME,
+            forwarder.refuseStatement(Protocol.EXTENDED, null, new Refusal(ErrorCodes.INVALID_SQL_STATEMENT_NAME,
                     "prepared statement \"" + b.statement() + "\" does not exist"), true);
             return;
         }
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
-        SessionState.Portal portal = new SessionState.Portal(statement, RequestRecords.render(b.parameters(), b::parameterFormat),
+        SessionState.Portal portal = new SessionState.Portal(statement, render(b.parameters(), b::parameterFormat),
                 shape, SessionState.Hold.TRANSACTION, false);
         SessionState.Pending staged = exchange.state(s -> s.stage(new SessionState.PutPortal(b.portal(), portal)));
         forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.BIND).withChanges(List.of(staged)));
@@ -200,7 +198,7 @@ final class StatementMessages {
         StatementAnalysis a = prepared.analysis;
         // Only a COPY TO (or text the analyser could not read) needs its output options read.
         String text = a == null || (a.parsed() && a.kind() != StatementKind.COPY_TO) ? null : a.text();
-        return ResultShape.portal(prepared, formats, StatementGate.copyFormat(text), StatementGate.copyHeader(text));
+        return ResultShape.portal(prepared, formats, StatementRules.copyFormat(text), StatementRules.copyHeader(text));
     }
 
     /** The prepared statement whose results {@code statement}'s are: itself, or what its EXECUTE/FETCH names. */
@@ -237,13 +235,14 @@ final class StatementMessages {
         SessionState.LocalSetting local = exchange.state(s -> s.localPortal(e.portal()));
         if (local != null) {
             forwarder.forwardChunk();
-            settings.apply(local.text(), local.analysis(), true);
+            answerLocally(pipeline.decide(StatementRequest.run(forwarder.newStatement(0).id, Protocol.EXTENDED,
+                    local.text(), List.of(local.analysis()))), true);
             return;
         }
         SessionState.Portal portal = names.portal(e.portal());
         if (portal == null && analyzer != null) {
             forwarder.forwardChunk();
-            forwarder.refuseStatement(Protocol.EXTENDED, null, new StatementGate.Refusal(ErrorCodes.INVALID_CURSOR_NAME,
+            forwarder.refuseStatement(Protocol.EXTENDED, null, new Refusal(ErrorCodes.INVALID_CURSOR_NAME,
                     "portal \"" + e.portal() + "\" does not exist"), true);
             return;
         }
@@ -251,36 +250,41 @@ final class StatementMessages {
         StatementAnalysis analysis = statement == null ? null : statement.analysis();
         String text = statement == null ? null : statement.text();
         List<String> parameters = portal == null ? List.of() : portal.parameters();
-        RiskRules.Hit risk = statement == null ? null : statement.risk();
         ResultShape shape = portal == null ? null : portal.shape();
         List<StatementAnalysis> judged = analysis == null ? null : List.of(analysis);
         List<SessionState.Pending> staged = List.of();
-        if (analyzer != null && analysis != null) {
-            StateView.Resolution r = names.resolve(analysis);
-            if (r.refusal() != null || r.target() != null) {
-                // An EXECUTE or FETCH: judged each time it runs, as what its name means now.
-                judged = r.judged();
-                text = r.target() == null ? text : text + r.target().note();
-                StatementGate.Refusal refusal = r.refusal() != null ? r.refusal() : gate.check(judged, justification.get());
-                if (refusal != null) {
-                    forwarder.forwardChunk();
-                    forwarder.refuseStatement(Protocol.EXTENDED, text, refusal, true, judged);
-                    return;
-                }
-                risk = gate.approvalFor(judged);
-                ResultShape.Prepared target = r.target().statement().prepared();
-                if (target != null && (shape == null || shape.prepared != target)) {
-                    shape = ResultShape.portal(target, shape == null ? null : shape.formats, null, false);
-                }
-            }
-            staged = names.stage(analysis, parameters, false);
+        StateView.Resolution r = analyzer == null || analysis == null ? null : names.resolve(analysis);
+        // An EXECUTE or FETCH is judged each time it runs, as what its name means now; any other statement was
+        // judged at its Parse, and runs under the approval rule found then.
+        boolean rejudged = r != null && (r.refusal() != null || r.target() != null);
+        if (rejudged) {
+            judged = r.judged();
+            text = r.target() == null ? text : text + r.target().note();
         }
         StatementRun run = forwarder.newStatement(e.maxRows());
-        forwarder.chunk.statement(run, statement == null ? forwarder.requested(run, Protocol.EXTENDED, null, List.of(), null, e.portal())
-                : forwarder.requested(run, Protocol.EXTENDED, text, parameters, statement.name(), e.portal(), judged));
+        StatementRequest request = new StatementRequest(run.id, run.startNanos, Protocol.EXTENDED, text,
+                statement == null ? List.of() : parameters, statement == null ? null : statement.name(), e.portal(),
+                statement == null ? null : judged);
+        Decision d = !rejudged ? pipeline.admit(request, statement == null ? null : statement.risk())
+                : r.refusal() != null ? pipeline.refuse(request, r.refusal()) : pipeline.decide(request);
+        if (d instanceof Decision.Refuse refused) {
+            forwarder.forwardChunk();
+            forwarder.refused(refused, true);
+            return;
+        }
+        if (rejudged) {
+            ResultShape.Prepared target = r.target().statement().prepared();
+            if (target != null && (shape == null || shape.prepared != target)) {
+                shape = ResultShape.portal(target, shape == null ? null : shape.formats, null, false);
+            }
+        }
+        if (analysis != null && analyzer != null) {
+            staged = names.stage(analysis, parameters, false);
+        }
+        record(run, d);
         forwarder.chunk.extended = true;
-        if (risk != null) {
-            forwarder.holdForApproval(new RequestForwarder.HeldExecute(run, risk, text, parameters, analysis));
+        if (d instanceof Decision.Hold hold) {
+            forwarder.holdForApproval(new RequestForwarder.HeldExecute(run, hold.rule(), text, parameters, analysis));
         }
         forwarder.chunk.add(type, body, Exchange.Op.shaped(Exchange.Kind.EXECUTE, run, analyzer == null ? null : shape)
                 .withChanges(staged));
@@ -295,5 +299,83 @@ final class StatementMessages {
         SessionState.Pending staged = exchange.state(s -> s.stage(statement ? new SessionState.DropStatement(c.name())
                 : new SessionState.DropPortal(c.name())));
         forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.CLOSE).withChanges(List.of(staged)));
+    }
+
+    /** A fast-path FunctionCall: it names its function by OID and carries no SQL, so the pipeline judges it blind. */
+    void functionCall(FunctionCall f, byte type, byte[] body) throws IOException {
+        String text = "-- function call: oid " + f.functionOid();
+        StatementRun run = forwarder.newStatement(0);
+        StatementRequest request = new StatementRequest(run.id, run.startNanos, Protocol.FUNCTION_CALL, text,
+                render(f.arguments(), f::argumentFormat), null, null, analyzer == null ? null
+                : List.of(StatementAnalysis.unparsed(text, "a fast-path function call: function OID " + f.functionOid())));
+        Decision d = pipeline.callFunction(request);
+        if (d instanceof Decision.Refuse refused) {
+            forwarder.forwardChunk();
+            forwarder.refused(refused, false);
+            return;
+        }
+        record(run, d);
+        forwarder.chunk.add(type, body, Exchange.Op.statement(Exchange.Kind.FUNCTION_CALL, run));
+        forwarder.forwardChunk();
+    }
+
+    /** A decision's records join the chunk, to be made durable before its frames go upstream. */
+    private void record(StatementRun run, Decision d) {
+        forwarder.chunk.statement(run, d.records().getFirst());
+        forwarder.chunk.events.addAll(d.records().subList(1, d.records().size()));
+    }
+
+    /** The plan for a forwarded (or, once approved, held) statement's results. */
+    private static ResultPlan plan(Decision d) {
+        return switch (d) {
+            case Decision.Forward f -> f.plan();
+            case Decision.Hold h -> h.plan();
+            case Decision.Refuse r -> throw new IllegalStateException("a refused statement has no results");
+            case Decision.AnswerLocally a -> throw new IllegalStateException("a kept setting is answered locally");
+        };
+    }
+
+    /**
+     * A kept setting ({@code SET phigate.*}), answered by the gateway: its records made durable, then CommandComplete
+     * (with ReadyForQuery for a simple Query; in the extended protocol the Sync that follows goes upstream, whose
+     * ReadyForQuery carries the true transaction status).
+     */
+    private void answerLocally(Decision d, boolean extended) throws IOException {
+        if (d instanceof Decision.Refuse refused) {
+            forwarder.refused(refused, extended);
+            return;
+        }
+        Decision.AnswerLocally answer = (Decision.AnswerLocally) d;
+        try {
+            audit.appendDurably(answer.records());
+        } catch (AuditUnavailableException e) {
+            forwarder.refused(pipeline.refuse(answer.request(), new Refusal(ErrorCodes.SYSTEM_IO_ERROR,
+                    "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")")),
+                    extended);
+            return;
+        }
+        byte[] done = MessageCodec.encode(new BackendMessage.CommandComplete(answer.commandTag()));
+        exchange.respondLocally(extended ? done : RequestForwarder.concat(done,
+                MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus()))));
+    }
+
+    /** Bound values as the audit store keeps them: text as sent, binary as \x hex, NULL as null. */
+    static List<String> render(byte[][] values, java.util.function.IntFunction<Short> format) {
+        if (values.length == 0) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(values.length);
+        HexFormat hex = HexFormat.of();
+        for (int i = 0; i < values.length; i++) {
+            byte[] v = values[i];
+            if (v == null) {
+                out.add(null);
+            } else if (format.apply(i) == 0) {
+                out.add(new String(v, StandardCharsets.UTF_8));
+            } else {
+                out.add("\\x" + hex.formatHex(v));
+            }
+        }
+        return Collections.unmodifiableList(out);
     }
 }

@@ -65,7 +65,7 @@ class MaskingDdlTest {
                   key_file: masking.key
                 """);
         ch.qos.logback.classic.Logger policies = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                "io.phigate.pg.SessionPolicies");
+                "io.phigate.session.SessionPolicies");
         warnings.start();
         policies.addAppender(warnings);
         gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),

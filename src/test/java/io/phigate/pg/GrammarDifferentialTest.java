@@ -1,5 +1,6 @@
 package io.phigate.pg;
 
+import io.phigate.session.StatementRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.TestDatabase;
@@ -383,8 +384,8 @@ class GrammarDifferentialTest {
             }
         }
         if (a.kind() == StatementKind.COPY_TO) {
-            CopyMasker.Format format = StatementGate.copyFormat(a.facts().options());
-            boolean header = StatementGate.copyHeader(a.text());
+            CopyMasker.Format format = StatementRules.copyFormat(a.facts().options());
+            boolean header = StatementRules.copyHeader(a.text());
             if (format != null) {
                 String[] lines = r.data.split("\n", -1);
                 boolean binary = r.copyFormat == 1;

@@ -1,5 +1,7 @@
 package io.phigate.pg;
 
+import io.phigate.session.ClientEncoding;
+import io.phigate.session.Refusal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.pg.message.BackendMessage;
@@ -77,7 +79,7 @@ class ServerReportsTest {
     @Test
     void statementTextThatIsNotUtf8GetsTheServersErrorAndNamesTheBytesAsItDoes() {
         byte[] query = {'S', 'E', 'L', 'E', 'C', 'T', ' ', '\'', (byte) 0xE9, ' ', '\'', 0};
-        StatementGate.Refusal r = ClientText.invalidUtf8((byte) 'Q', query);
+        Refusal r = ClientText.invalidUtf8((byte) 'Q', query);
         assertThat(r.sqlState()).isEqualTo("22021");
         assertThat(r.message()).isEqualTo("invalid byte sequence for encoding \"UTF8\": 0xe9 0x20 0x27");
         byte[] surrogate = {'x', (byte) 0xED, (byte) 0xA0, (byte) 0x80, 0};

@@ -11,7 +11,7 @@ import java.util.Set;
  * shape with PHI columns, a pgbench table without, a table off the search path, views over PHI (one over another,
  * one calling a user function), and the production wrapper ({@link GuardedCatalog}) around it.
  *
- * <p>The invariants are the ones the callers rely on ({@code StatementGate}, {@code ScopeCheck},
+ * <p>The invariants are the ones the callers rely on ({@code StatementRules}, {@code ScopeCheck},
  * {@code SessionMasking}): an unparsed analysis carries nothing but an error free of statement text; a parsed one
  * names every table its outputs come from among its reads (scope is checked on reads, so a source outside them
  * would be PHI read without a scope check); a direct output is one plain column; sources are real catalog columns.

@@ -1,4 +1,4 @@
-package io.phigate.pg;
+package io.phigate.session;
 
 /**
  * Reads an encoding name as PostgreSQL does ({@code pg_char_to_encoding}: case and every character that is not a
@@ -6,17 +6,17 @@ package io.phigate.pg;
  * name). Only UTF8 is of interest: an analysed session's statements are read as UTF-8, so the server must read them
  * so too.
  */
-final class ClientEncoding {
+public final class ClientEncoding {
     /** The setting's name, which PostgreSQL also reports in ParameterStatus. */
-    static final String SETTING = "client_encoding";
+    public static final String SETTING = "client_encoding";
     /** What the gateway sends upstream for an analysed session that names no encoding. */
-    static final String UTF8 = "UTF8";
+    public static final String UTF8 = "UTF8";
 
     private ClientEncoding() {
     }
 
     /** True for every spelling PostgreSQL's encoding name table maps to UTF8 ({@code utf8} and {@code unicode}). */
-    static boolean isUtf8(String name) {
+    public static boolean isUtf8(String name) {
         if (name == null) {
             return false;
         }

@@ -1,6 +1,5 @@
-package io.phigate.pg;
+package io.phigate.session;
 
-import io.phigate.config.UpstreamConfig;
 import io.phigate.mask.ColumnTags;
 import io.phigate.mask.MaskingKeys;
 import io.phigate.mask.OperatorFactory;
@@ -15,7 +14,6 @@ import io.phigate.policy.PhiCatalog;
 import io.phigate.policy.Policy;
 import io.phigate.policy.Role;
 import io.phigate.sql.Catalog;
-import io.phigate.sql.CatalogCache;
 import io.phigate.sql.ColumnRef;
 import io.phigate.sql.SqlAnalyzer;
 import io.phigate.sql.StatementAnalysis;
@@ -24,20 +22,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds what each session needs to enforce the policy: its masking rules, its statement analyser and its gate.
+ * Builds what each session needs to enforce the policy: its masking rules, its statement analyser and its rules.
  * A session on an upstream the policy says nothing about gets none of them, and its statements and results pass
  * exactly as without a policy.
  */
-final class SessionPolicies {
+public final class SessionPolicies {
 
     /** What one session enforces; all null when nothing. */
-    record Setup(SessionMasking masking, Function<String, List<StatementAnalysis>> analyzer, StatementGate gate) {
+    public record Setup(SessionMasking masking, Function<String, List<StatementAnalysis>> analyzer,
+                        StatementRules rules) {
         static final Setup NONE = new Setup(null, null, null);
+    }
+
+    /** The upstream's shared analyser (its catalog read, cached); loading may reach the database. */
+    public interface AnalyzerSource {
+        SqlAnalyzer analyzer() throws IOException;
     }
 
     /** Wraps an analyser so that DDL it sees makes the upstream's catalog reload for the next session. */
@@ -46,7 +51,7 @@ final class SessionPolicies {
             List<StatementAnalysis> out = analyzer.analyze(sql);
             for (StatementAnalysis a : out) {
                 if (a.operations().contains(io.phigate.sql.Operation.DDL)) {
-                    catalogs.invalidate(upstream);
+                    invalidateCatalog.accept(upstream);
                     break;
                 }
             }
@@ -55,7 +60,7 @@ final class SessionPolicies {
     }
 
     /** The catalog could not be read, so statements cannot be analysed: the session is refused. */
-    static final class CatalogUnavailable extends IOException {
+    public static final class CatalogUnavailable extends IOException {
         CatalogUnavailable(String message, Throwable cause) {
             super(message, cause);
         }
@@ -64,10 +69,11 @@ final class SessionPolicies {
     private static final Logger log = LoggerFactory.getLogger(SessionPolicies.class);
 
     private final Policy policy;
-    private final CatalogCache catalogs;
+    /** Tells the catalog cache that DDL ran on an upstream, so its next session reads the catalog afresh. */
+    private final Consumer<String> invalidateCatalog;
     private final OperatorFactory operators;
     private final Function<PhiCatalog.ContentDetection, Scrubber> scrubbers;
-    private final BiFunction<Role, List<StatementAnalysis>, StatementGate.Refusal> scope;
+    private final BiFunction<Role, List<StatementAnalysis>, Refusal> scope;
     private final Map<String, Scrubber> scrubberByUpstream = new ConcurrentHashMap<>();
     /** Each upstream's tags, resolved against the catalog read they belong to (once per read). */
     private final Map<String, ResolvedTags> tagsByUpstream = new ConcurrentHashMap<>();
@@ -75,24 +81,24 @@ final class SessionPolicies {
     private record ResolvedTags(Catalog catalog, ColumnTags tags) {
     }
 
-    SessionPolicies(Policy policy, CatalogCache catalogs, MaskingKeys keys,
+    public SessionPolicies(Policy policy, Consumer<String> invalidateCatalog, MaskingKeys keys,
                     Function<PhiCatalog.ContentDetection, Scrubber> scrubbers,
-                    BiFunction<Role, List<StatementAnalysis>, StatementGate.Refusal> scope) {
+                    BiFunction<Role, List<StatementAnalysis>, Refusal> scope) {
         this.policy = policy;
-        this.catalogs = catalogs;
+        this.invalidateCatalog = invalidateCatalog;
         this.operators = keys == null ? SessionPolicies::keylessOperator : (spec, type) -> Operators.create(spec, type, keys);
         this.scrubbers = scrubbers;
         this.scope = scope;
     }
 
-    Policy policy() {
+    public Policy policy() {
         return policy;
     }
 
     /** {@code estimator}: the planner's row estimate as the session's user, for rules with rows_over. */
-    Setup forSession(UpstreamConfig upstream, Role role, java.util.function.ToLongFunction<StatementAnalysis> estimator)
-            throws CatalogUnavailable {
-        PhiCatalog phi = policy.phi().get(upstream.name());
+    public Setup forSession(String upstream, AnalyzerSource analyzers, Role role,
+                            java.util.function.ToLongFunction<StatementAnalysis> estimator) throws CatalogUnavailable {
+        PhiCatalog phi = policy.phi().get(upstream);
         boolean scoped = scoped(role);
         boolean ruled = ruled(role);
         if (!analyses(upstream, role)) {
@@ -107,21 +113,27 @@ final class SessionPolicies {
         }
         SqlAnalyzer analyzer;
         try {
-            analyzer = catalogs.analyzer(upstream);
+            analyzer = analyzers.analyzer();
         } catch (IOException | RuntimeException e) {
-            throw new CatalogUnavailable("phigate cannot read the catalog of upstream \"" + upstream.name()
+            throw new CatalogUnavailable("phigate cannot read the catalog of upstream \"" + upstream
                     + "\", so it cannot analyse this session's statements: " + e.getMessage(), e);
         }
         Catalog guarded = analyzer.catalog();
         SessionMasking masking = null;
         if (phi != null) {
-            Scrubber scrubber = scrubberByUpstream.computeIfAbsent(upstream.name(), n -> scrubbers.apply(phi.detection()));
-            masking = new SessionMasking(policy, role, upstream.name(), guarded, tags(upstream.name(), phi, guarded),
+            Scrubber scrubber = scrubberByUpstream.computeIfAbsent(upstream, n -> scrubbers.apply(phi.detection()));
+            masking = new SessionMasking(policy, role, upstream, guarded, tags(upstream, phi, guarded),
                     operators, scrubber);
         }
-        StatementGate gate = new StatementGate(masking, upstream.name(), role, scoped ? scope : null,
+        StatementRules rules = new StatementRules(masking, upstream, role, scoped ? scope : null,
                 ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC(), estimator);
-        return new Setup(masking, invalidatingOnDdl(analyzer, upstream.name()), gate);
+        return new Setup(masking, invalidatingOnDdl(analyzer, upstream), rules);
+    }
+
+    /** The role's table and operation scope ({@code allow} rules), as the statement rules ask for it. */
+    public static Refusal scope(Role role, List<StatementAnalysis> statements) {
+        io.phigate.policy.ScopeCheck.Verdict v = io.phigate.policy.ScopeCheck.check(role, statements);
+        return v.allowed() ? null : new Refusal(v.sqlState(), v.message());
     }
 
     /**
@@ -129,8 +141,8 @@ final class SessionPolicies {
      * tags, the role has a scope, or a risk rule could apply to it. Decided before the upstream session opens, since
      * an analysed session starts with settings of its own (client_encoding UTF8, the startup allowlist).
      */
-    boolean analyses(UpstreamConfig upstream, Role role) {
-        return policy.phi().get(upstream.name()) != null || scoped(role) || ruled(role);
+    public boolean analyses(String upstream, Role role) {
+        return policy.phi().get(upstream) != null || scoped(role) || ruled(role);
     }
 
     private static boolean scoped(Role role) {
@@ -165,7 +177,7 @@ final class SessionPolicies {
     }
 
     /** The content detectors an upstream's policy asks for, as the masker's scrubber. */
-    static Scrubber detectors(PhiCatalog.ContentDetection d) {
+    public static Scrubber detectors(PhiCatalog.ContentDetection d) {
         if (!d.enabled()) {
             return Scrubber.NONE;
         }

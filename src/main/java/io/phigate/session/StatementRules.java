@@ -1,9 +1,8 @@
-package io.phigate.pg;
+package io.phigate.session;
 
 import io.phigate.mask.CopyMasker;
 import io.phigate.mask.PhiType;
 import io.phigate.mask.SessionMasking;
-import io.phigate.pg.message.ErrorCodes;
 import io.phigate.policy.FunctionAllowlist;
 import io.phigate.policy.PhiCatalog;
 import io.phigate.policy.PredicateRule;
@@ -24,12 +23,13 @@ import java.util.function.BiFunction;
 import java.util.function.ToLongFunction;
 
 /**
- * Decides, before anything is forwarded, whether a statement may run for this session: the masking rules that
+ * The policy's rules over analysed statements, protocol-neutral: decides, before anything is forwarded, whether a
+ * statement may run for this session: the masking rules that
  * cannot be enforced on the way back (a statement that would copy PHI into an unprotected table, a function
  * that reads PHI where lineage cannot follow, a COPY format the masker cannot parse, a statement the analyser
  * cannot read) and the role's scope. Refusals name the rule, so the agent (and its operator) know what to change.
  */
-final class StatementGate {
+public final class StatementRules {
     /** The parameters that would change what the analyser resolves names against, or who the session is upstream. */
     private static final Set<String> GUARDED_SETTINGS = Set.of("role", "session_authorization", "search_path");
     /**
@@ -44,22 +44,7 @@ final class StatementGate {
     private static final Set<String> MASKABLE_COPY_OPTIONS = Set.of("format", "header");
 
     /** The settings the gateway keeps and answers itself. */
-    static final Set<String> KEPT_SETTINGS = Set.of("phigate.justification", "phigate.approval");
-
-    /**
-     * Why a statement is refused; null fields never reach the client. {@code position} is the 1-based character
-     * position an ErrorResponse's P field carries (a syntax error's), 0 for none.
-     */
-    record Refusal(String sqlState, String message, int position) {
-        Refusal(String sqlState, String message) {
-            this(sqlState, message, 0);
-        }
-
-        /** The ErrorResponse the client gets. */
-        io.phigate.pg.message.BackendMessage.ErrorResponse error() {
-            return ErrorCodes.error(sqlState, message, position);
-        }
-    }
+    public static final Set<String> KEPT_SETTINGS = Set.of("phigate.justification", "phigate.approval");
 
     private final SessionMasking masking;
     private final String upstream;
@@ -75,12 +60,12 @@ final class StatementGate {
     private List<StatementAnalysis> judged;
     private RiskRules.Hit judgedHit;
 
-    StatementGate(SessionMasking masking, String upstream, Role role,
+    StatementRules(SessionMasking masking, String upstream, Role role,
                   BiFunction<Role, List<StatementAnalysis>, Refusal> scope) {
         this(masking, upstream, role, scope, List.of(), Clock.systemUTC(), null);
     }
 
-    StatementGate(SessionMasking masking, String upstream, Role role,
+    StatementRules(SessionMasking masking, String upstream, Role role,
                   BiFunction<Role, List<StatementAnalysis>, Refusal> scope, List<RiskRule> rules, Clock clock,
                   ToLongFunction<StatementAnalysis> estimator) {
         this.masking = masking;
@@ -108,7 +93,7 @@ final class StatementGate {
         judged = statements;
         judgedHit = hit;
         if (hit != null && hit.rule().deny() != null) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "refused by phigate rule \"" + hit.rule().name()
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "refused by phigate rule \"" + hit.rule().name()
                     + "\": " + hit.rule().deny());
         }
         return null;
@@ -123,7 +108,7 @@ final class StatementGate {
      */
     Refusal checkFunctionCall(StatementAnalysis call, String justification) {
         if (masking != null && masking.masksPhi()) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "a fast-path function call names its function by"
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "a fast-path function call names its function by"
                     + " OID, so phigate cannot tell what it reads; refused for a session that sees PHI masked (call the"
                     + " function from a SELECT)");
         }
@@ -134,7 +119,7 @@ final class StatementGate {
         }
         RiskRules.Hit hit = approvalFor(statements);
         if (hit != null) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "phigate rule \"" + hit.rule().name() + "\" holds"
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "phigate rule \"" + hit.rule().name() + "\" holds"
                     + " statements it cannot analyse for approval, and a fast-path function call cannot be held; call"
                     + " the function from a SELECT");
         }
@@ -151,7 +136,7 @@ final class StatementGate {
     }
 
     private RiskRules.Hit risk(List<StatementAnalysis> statements) {
-        if (rules.isEmpty() || statements.stream().allMatch(StatementGate::isGatewaySetting)) {
+        if (rules.isEmpty() || statements.stream().allMatch(StatementRules::isGatewaySetting)) {
             return null;
         }
         return RiskRules.evaluate(rules, role, statements, new SessionFacts(), clock.instant());
@@ -188,7 +173,7 @@ final class StatementGate {
     }
 
     /** A boolean setting's value as PostgreSQL reads "on" (on, true, yes, 1, and their prefixes), quoted or not. */
-    static boolean isOn(String value) {
+    public static boolean isOn(String value) {
         if (value == null) {
             return false;
         }
@@ -200,7 +185,7 @@ final class StatementGate {
     }
 
     /** SET / RESET of a phigate.* setting the gateway keeps itself: never forwarded, so never risky. */
-    static boolean isGatewaySetting(StatementAnalysis a) {
+    public static boolean isGatewaySetting(StatementAnalysis a) {
         return a.setting() != null && KEPT_SETTINGS.contains(a.setting())
                 && (a.kind() == StatementKind.SET || a.kind() == StatementKind.RESET);
     }
@@ -212,30 +197,30 @@ final class StatementGate {
             // refused in every analysed session (decision 0034).
             return new Refusal(StatementAnalysis.SYNTAX_ERROR, a.error(), a.errorPosition());
         }
-        String closed = io.phigate.policy.Admission.outsideWindows(role, java.time.Instant.now());
+        String closed = io.phigate.policy.Admission.outsideWindows(role, clock.instant());
         if (closed != null && !isUtility(a)) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, closed);
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, closed);
         }
         if (a.setting() != null && a.setting().startsWith("phigate.") && !KEPT_SETTINGS.contains(a.setting())) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "unknown phigate setting \"" + a.setting() + "\"");
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "unknown phigate setting \"" + a.setting() + "\"");
         }
         if (role != null && role.justification() == Role.Justification.REQUIRED && justification == null
                 && !isUtility(a)) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "role \"" + role.name() + "\" requires a justification"
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "role \"" + role.name() + "\" requires a justification"
                     + " before it reads or changes data: send SET phigate.justification = '...' (as a statement of"
                     + " its own), connect with options='-c phigate.justification=...', or obtain credentials with one");
         }
         if (a.setting() != null && a.setting().equals("standard_conforming_strings")
                 && a.kind() == StatementKind.SET && !isOn(a.settingValue())) {
             // The analyser reads '...' as the SQL standard does; off, the server would read \' as a quote and run
-            // a statement other than the one judged here (see PgFrontDoor.standardStrings).
-            return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate analyses statements with"
+            // a statement other than the one judged here (the PostgreSQL front door refuses a session that starts with it off).
+            return new Refusal(SqlStates.FEATURE_NOT_SUPPORTED, "phigate analyses statements with"
                     + " standard_conforming_strings on only; use E'...' for backslash escapes");
         }
         if (ClientEncoding.SETTING.equals(a.setting()) && a.kind() == StatementKind.SET
                 && !ClientEncoding.isUtf8(a.settingValue())) {
             // SET client_encoding and SET NAMES; the server's ParameterStatus is the backstop (ServerReports).
-            return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate reads this session's statements as UTF-8"
+            return new Refusal(SqlStates.FEATURE_NOT_SUPPORTED, "phigate reads this session's statements as UTF-8"
                     + " and analyses them only while the server does too; client_encoding stays UTF8");
         }
         if (masking == null || !masking.masksPhi()) {
@@ -244,7 +229,7 @@ final class StatementGate {
         PhiCatalog phi = masking.catalogPolicy();
         if (!a.parsed()) {
             if (phi.unparsed() == PhiCatalog.OnUnparsed.REFUSE) {
-                return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "phigate cannot analyse this statement ("
+                return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "phigate cannot analyse this statement ("
                         + a.error() + "), and upstream \"" + upstream + "\" holds PHI this session sees masked"
                         + " (policy phi." + upstream + ".unparsed: refuse)");
             }
@@ -252,30 +237,30 @@ final class StatementGate {
         }
         for (io.phigate.sql.TableRef t : a.reads()) {
             if (VALUE_BEARING_CATALOG.contains(t.table()) && ("pg_catalog".equals(t.schema()) || "?".equals(t.schema()))) {
-                return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, t + " holds values of other tables' columns or"
+                return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, t + " holds values of other tables' columns or"
                         + " other sessions' statements; refused for a session that sees PHI masked");
             }
         }
         if (a.kind() == StatementKind.DO || a.kind() == StatementKind.CALL) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, (a.kind() == StatementKind.DO ? "DO blocks" : "CALL")
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, (a.kind() == StatementKind.DO ? "DO blocks" : "CALL")
                     + " can read PHI where phigate cannot follow it; refused for a session that sees PHI masked");
         }
         String denied = denyByDefault(a, phi);
         if (denied != null) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, denied);
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, denied);
         }
         for (String fn : a.opaqueFunctions()) {
             String f = fn.toLowerCase(Locale.ROOT);
             String bare = f.contains(".") ? f.substring(f.lastIndexOf('.') + 1) : f;
             boolean inVettedForm = a.facts() != StatementFacts.NONE && FunctionAllowlist.SETTINGS_FUNCTIONS.contains(f);
             if (!inVettedForm && !phi.functions().contains(f) && !phi.functions().contains(bare)) {
-                return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "function " + fn + " may read PHI where phigate"
+                return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "function " + fn + " may read PHI where phigate"
                         + " cannot follow it; a session that sees PHI masked may call only functions vetted in policy"
                         + " phi." + upstream + ".functions");
             }
         }
         if (a.dataRoute() != null) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, a.dataRoute() + " can move PHI inside the server, or"
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, a.dataRoute() + " can move PHI inside the server, or"
                     + " open it to others, where phigate cannot follow it (server-side code, rules, replication,"
                     + " foreign tables, grants and roles, the column comments tags are read from); refused for a"
                     + " session that sees PHI masked");
@@ -283,25 +268,25 @@ final class StatementGate {
         if (a.altersRelation()) {
             for (io.phigate.sql.TableRef t : a.writes()) {
                 if (masking.holdsPhi(t)) {
-                    return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "ALTER of " + t + ", which holds PHI,"
+                    return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "ALTER of " + t + ", which holds PHI,"
                             + " is refused for a session that sees PHI masked: retyping or reshaping a tagged"
                             + " column changes what masking reads; schema changes belong to a role that sees PHI");
                 }
             }
         }
         if ((a.copiesQuery() && masking.touchesPhi(a)) || masking.copiesPhiOut(a)) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "this statement would copy PHI into a table, column or"
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "this statement would copy PHI into a table, column or"
                     + " file phigate does not mask (CREATE TABLE AS, SELECT INTO, INSERT ... SELECT, UPDATE ... SET of"
                     + " a PHI value into a column tagged otherwise or not at all, COPY to a file);"
                     + " refused for a session that sees PHI masked");
         }
         if (a.setting() != null && GUARDED_SETTINGS.contains(a.setting())
                 && (a.kind() == StatementKind.SET || a.kind() == StatementKind.RESET)) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "changing " + a.setting() + " is refused for a"
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "changing " + a.setting() + " is refused for a"
                     + " session that sees PHI masked: masking resolves names as the session started");
         }
         if (a.kind() == StatementKind.COPY_TO && masking.touchesPhi(a) && copyFormat(a.facts().options()) == null) {
-            return new Refusal(ErrorCodes.INSUFFICIENT_PRIVILEGE, "COPY of PHI is masked row by row in text or CSV"
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "COPY of PHI is masked row by row in text or CSV"
                     + " format with default options only; binary format and custom delimiters, quotes or NULL"
                     + " strings are refused");
         }
@@ -333,7 +318,7 @@ final class StatementGate {
     }
 
     /** The COPY output format the masker can parse, or null when it cannot; read from the statement's own text. */
-    static CopyMasker.Format copyFormat(String text) {
+    public static CopyMasker.Format copyFormat(String text) {
         return text == null ? null : copyFormat(io.phigate.sql.SqlAnalyzer.copyOptions(text));
     }
 
@@ -342,7 +327,7 @@ final class StatementGate {
      * only {@code format} (text or csv, compared as the server compares them, case-sensitively) and
      * {@code header}; a quoted or differently spelled name the server would refuse is refused here too.
      */
-    static CopyMasker.Format copyFormat(Map<String, String> options) {
+    public static CopyMasker.Format copyFormat(Map<String, String> options) {
         if (options == null || !MASKABLE_COPY_OPTIONS.containsAll(options.keySet())) {
             return null;
         }
@@ -355,7 +340,7 @@ final class StatementGate {
     }
 
     /** True when a COPY's output starts with a header line (HEADER, HEADER true/on/1, as the server reads it). */
-    static boolean copyHeader(String text) {
+    public static boolean copyHeader(String text) {
         Map<String, String> options = text == null ? null : io.phigate.sql.SqlAnalyzer.copyOptions(text);
         return options != null && options.containsKey("header") && isOn(options.get("header"));
     }

@@ -1,23 +1,22 @@
-package io.phigate.pg;
+package io.phigate.session;
 
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditEvent.Protocol;
 import io.phigate.identity.Identity;
 import io.phigate.mask.SessionMasking;
 import io.phigate.sql.StatementAnalysis;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A session's request records: who asked, over which protocol, the text the server runs (for an EXECUTE or FETCH
- * with what it names), and, when the session analyses statements, the relations and tagged columns involved.
+ * A session's statement records, whichever protocol carried them: the request record says who asked, over which
+ * protocol, the text the server runs (for an EXECUTE or FETCH with what it names), and, when the session analyses
+ * statements, the relations and tagged columns involved; a statement refused or answered by the gateway gets its
+ * completion record with it.
  */
-final class RequestRecords {
+public final class StatementRecords {
     private final String sessionId;
     private final String clientAddress;
     private final String upstreamName;
@@ -27,8 +26,8 @@ final class RequestRecords {
     /** The text of the last statement requested, for the console. */
     private volatile String lastStatement;
 
-    RequestRecords(String sessionId, String clientAddress, String upstreamName, Identity identity,
-                   SessionMasking masking) {
+    public StatementRecords(String sessionId, String clientAddress, String upstreamName, Identity identity,
+                            SessionMasking masking) {
         this.sessionId = sessionId;
         this.clientAddress = clientAddress;
         this.upstreamName = upstreamName;
@@ -37,9 +36,9 @@ final class RequestRecords {
     }
 
     /** The request record, with what the analysis says the statement touches when the session analyses them. */
-    AuditEvent.StatementRequested requested(long statementId, Protocol protocol, String text, List<String> parameters,
-                                            String prepared, String portal, String justification,
-                                            List<StatementAnalysis> analyses) {
+    public AuditEvent.StatementRequested requested(long statementId, Protocol protocol, String text,
+                                                   List<String> parameters, String prepared, String portal,
+                                                   String justification, List<StatementAnalysis> analyses) {
         List<String> tables = null;
         Map<String, String> phiColumns = null;
         if (analyses != null) {
@@ -69,27 +68,21 @@ final class RequestRecords {
                 tables, phiColumns);
     }
 
-    String lastStatement() {
-        return lastStatement;
+    /** A statement refused before anything went upstream: its request and its end, written together. */
+    public List<AuditEvent> refused(AuditEvent.StatementRequested requested, long durationMicros, Refusal refusal) {
+        return List.of(requested, new AuditEvent.StatementCompleted(Instant.now(), sessionId, requested.statementId(),
+                AuditEvent.Outcome.REFUSED, refusal.sqlState(), null, 0, durationMicros, null,
+                "refused: " + refusal.message()));
     }
 
-    /** Bound values as the audit store keeps them: text as sent, binary as \x hex, NULL as null. */
-    static List<String> render(byte[][] values, java.util.function.IntFunction<Short> format) {
-        if (values.length == 0) {
-            return List.of();
-        }
-        List<String> out = new ArrayList<>(values.length);
-        HexFormat hex = HexFormat.of();
-        for (int i = 0; i < values.length; i++) {
-            byte[] v = values[i];
-            if (v == null) {
-                out.add(null);
-            } else if (format.apply(i) == 0) {
-                out.add(new String(v, StandardCharsets.UTF_8));
-            } else {
-                out.add("\\x" + hex.formatHex(v));
-            }
-        }
-        return Collections.unmodifiableList(out);
+    /** A statement the gateway answered itself (a kept setting): its request and its end, never forwarded. */
+    List<AuditEvent> answered(AuditEvent.StatementRequested requested, long durationMicros, String commandTag,
+                              String what) {
+        return List.of(requested, new AuditEvent.StatementCompleted(Instant.now(), sessionId, requested.statementId(),
+                AuditEvent.Outcome.OK, null, commandTag, 0, durationMicros, null, "intercepted by phigate: " + what));
+    }
+
+    public String lastStatement() {
+        return lastStatement;
     }
 }

@@ -1,14 +1,14 @@
 package io.phigate.credentials;
 
+import com.ongres.scram.common.ScramFunctions;
+import com.ongres.scram.common.ScramMechanism;
+import com.ongres.scram.common.StringPreparation;
 import io.phigate.config.CredentialsConfig;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.backend.UpstreamException;
 import io.phigate.pg.message.ErrorCodes;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -20,10 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.crypto.Mac;
-import javax.crypto.SecretKeyFactory;
-import javax.crypto.spec.PBEKeySpec;
-import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +45,7 @@ public final class EphemeralRoles {
     public static final String PREFIX = "phigate_e_";
     static final String MARKER = "phigate ephemeral session user";
     private static final int SCRAM_ITERATIONS = 4096;
+    private static final SecureRandom SALT_RANDOM = new SecureRandom();
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss'+00'").withZone(ZoneOffset.UTC);
 
@@ -190,29 +187,18 @@ public final class EphemeralRoles {
 
     /**
      * The SCRAM-SHA-256 secret PostgreSQL stores for {@code password} (its {@code pg_authid.rolpassword} form), so
-     * CREATE ROLE never carries the password itself.
+     * CREATE ROLE never carries the password itself. The password is prepared with SASLprep as the server and
+     * pgjdbc prepare it (decision 0040).
      */
     static String scramVerifier(String password) {
-        try {
-            byte[] salt = new byte[16];
-            new SecureRandom().nextBytes(salt);
-            SecretKeyFactory pbkdf2 = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
-            byte[] salted = pbkdf2.generateSecret(new PBEKeySpec(password.toCharArray(), salt, SCRAM_ITERATIONS, 256))
-                    .getEncoded();
-            byte[] clientKey = hmac(salted, "Client Key");
-            byte[] storedKey = MessageDigest.getInstance("SHA-256").digest(clientKey);
-            byte[] serverKey = hmac(salted, "Server Key");
-            Base64.Encoder b64 = Base64.getEncoder();
-            return "SCRAM-SHA-256$" + SCRAM_ITERATIONS + ":" + b64.encodeToString(salt) + "$"
-                    + b64.encodeToString(storedKey) + ":" + b64.encodeToString(serverKey);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JDK always has PBKDF2WithHmacSHA256 and SHA-256", e);
-        }
-    }
-
-    private static byte[] hmac(byte[] key, String data) throws GeneralSecurityException {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+        byte[] salt = ScramFunctions.salt(16, SALT_RANDOM);
+        byte[] salted = ScramFunctions.saltedPassword(ScramMechanism.SCRAM_SHA_256,
+                StringPreparation.POSTGRESQL_PREPARATION, password.toCharArray(), salt, SCRAM_ITERATIONS);
+        byte[] storedKey = ScramFunctions.storedKey(ScramMechanism.SCRAM_SHA_256,
+                ScramFunctions.clientKey(ScramMechanism.SCRAM_SHA_256, salted));
+        byte[] serverKey = ScramFunctions.serverKey(ScramMechanism.SCRAM_SHA_256, salted);
+        Base64.Encoder b64 = Base64.getEncoder();
+        return "SCRAM-SHA-256$" + SCRAM_ITERATIONS + ":" + b64.encodeToString(salt) + "$"
+                + b64.encodeToString(storedKey) + ":" + b64.encodeToString(serverKey);
     }
 }

@@ -17,6 +17,7 @@ import io.phigate.config.GatewayConfig;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.identity.Identity;
 import io.phigate.net.AddressRateLimiter;
+import io.phigate.pg.backend.HousekeepingClient;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.backend.UpstreamException;
 import io.phigate.pg.frontend.ClientHandshake;
@@ -79,7 +80,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
                        ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
                        ScheduledExecutorService timers) {
         this(config, policy, catalogs, maskingKeys, handshake, audit, registry, timers,
-                new EphemeralRoles(config.audit().replica(), config.limits().maxFrameBytes()));
+                new EphemeralRoles(config.audit().replica(), HousekeepingClient.admin(config.upstreams()::get)));
     }
 
     /** {@code ephemeral} creates session users for upstreams in ephemeral credential mode. */
@@ -189,9 +190,9 @@ public final class PgFrontDoor implements Consumer<Socket> {
             EphemeralRoles.Lease lease = null;
             UpstreamConnection up;
             try {
-                if (EphemeralRoles.applies(upstream)) {
-                    lease = ephemeral.create(upstream, sessionId,
-                            admission.role() == null ? null : admission.role().group(), sessionEnd(identity));
+                if (upstream.ephemeralCredentials()) {
+                    lease = ephemeral.create(upstream.name(), sessionId, group(admission.role(), upstream),
+                            sessionEnd(identity));
                     up = UpstreamConnection.open(upstream, lease.user(), lease::password, settings.upstream(),
                             config.limits().maxFrameBytes());
                 } else {
@@ -203,6 +204,9 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 }
                 log.warn("session {}: upstream {} unavailable: {}", sessionId, upstreamName, e.getMessage());
                 throw new HandshakeRefused(e.sqlState(), e.getMessage(), upstreamName);
+            } catch (EphemeralRoles.Unavailable e) {
+                log.warn("session {}: upstream {} unavailable: {}", sessionId, upstreamName, e.getMessage());
+                throw new HandshakeRefused(ErrorCodes.CONNECTION_FAILURE, e.getMessage(), upstreamName);
             }
             sessionRan = true;
             runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up, lease);
@@ -246,6 +250,11 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 // closing
             }
         }
+    }
+
+    /** The group an ephemeral session user joins: the policy role's own, else the upstream's default. */
+    private static String group(Role role, UpstreamConfig upstream) {
+        return role != null && role.group() != null ? role.group() : upstream.credentials().group();
     }
 
     /** The role's table and operation scope, as the statement gate asks for it. */

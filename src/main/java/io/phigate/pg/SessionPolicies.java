@@ -107,7 +107,7 @@ final class SessionPolicies {
         }
         SqlAnalyzer analyzer;
         try {
-            analyzer = catalogs.analyzer(upstream);
+            analyzer = catalogs.analyzer(upstream.name());
         } catch (IOException | RuntimeException e) {
             throw new CatalogUnavailable("phigate cannot read the catalog of upstream \"" + upstream.name()
                     + "\", so it cannot analyse this session's statements: " + e.getMessage(), e);

@@ -7,8 +7,6 @@ import io.phigate.policy.Policy;
 import io.phigate.sql.CatalogCache;
 import io.phigate.policy.Role;
 
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.JWTParser;
 import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditSink;
@@ -173,9 +171,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
             try {
                 auth = handshake.authenticate(ch, startup);
             } catch (HandshakeRefused r) {
-                String[] claimed = claimedIdentity(r);
-                claimedIssuer = claimed[0];
-                claimedSubject = claimed[1];
+                claimedIssuer = r.claimedIssuer();
+                claimedSubject = r.claimedSubject();
                 throw r;
             }
             Identity identity = auth.identity();
@@ -448,41 +445,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
         } catch (AuditUnavailableException e) {
             log.warn("could not record a refused connection: {}", e.getMessage());
         }
-    }
-
-    /** Issuer and subject the rejected token claimed, unverified, so a failed attempt names who it claimed to be. */
-    private static String[] claimedIdentity(HandshakeRefused r) {
-        String token = r.presentedToken();
-        if (token == null) {
-            return new String[2];
-        }
-        try {
-            JWTClaimsSet claims = JWTParser.parse(token).getJWTClaimsSet();
-            return new String[]{truncate(claims.getIssuer()), truncate(claims.getSubject())};
-        } catch (Exception e) {
-            return new String[2];
-        }
-    }
-
-    /**
-     * An unverified claim as the refusal record keeps it: at most 256 characters, control and line-separator
-     * characters written as {@code \\uXXXX}, so a forged subject cannot break a log line or pose as two records.
-     */
-    private static String truncate(String s) {
-        if (s == null) {
-            return null;
-        }
-        String cut = s.length() <= 256 ? s : s.substring(0, 256);
-        StringBuilder out = new StringBuilder(cut.length());
-        for (int i = 0; i < cut.length(); i++) {
-            char c = cut.charAt(i);
-            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
-                out.append(String.format("\\u%04x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     private static String address(Socket socket) {

@@ -4,7 +4,7 @@ import io.phigate.config.ConfigException;
 import io.phigate.config.PolicyLoader;
 import io.phigate.mask.MaskingKeys;
 import io.phigate.mask.SessionMasking;
-import io.phigate.pg.backend.SimpleQueryClient;
+import io.phigate.pg.backend.HousekeepingClient;
 import io.phigate.policy.Policy;
 import io.phigate.sql.CatalogCache;
 import io.phigate.sql.GuardedCatalog;
@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.phigate.config.ClientTlsConfig;
 import io.phigate.config.GatewayConfig;
+import io.phigate.config.UpstreamConfig;
 import io.phigate.credentials.CredentialExchange;
 import io.phigate.credentials.EphemeralRoles;
 import io.phigate.credentials.RoleJanitor;
@@ -102,10 +103,12 @@ public final class Gateway implements AutoCloseable {
         RoleJanitor janitor = null;
         HttpServer http = null;
         try {
-            EphemeralRoles ephemeral = new EphemeralRoles(config.audit().replica(), config.limits().maxFrameBytes());
-            janitor = new RoleJanitor(ephemeral, config.upstreams().values()).start(timers);
-            CredentialExchange exchange = new CredentialExchange(policy, config.identity(), config.upstreams().keySet(),
-                    Clock.systemUTC());
+            EphemeralRoles ephemeral = new EphemeralRoles(config.audit().replica(),
+                    HousekeepingClient.admin(config.upstreams()::get));
+            janitor = new RoleJanitor(ephemeral, config.upstreams().values().stream()
+                    .filter(UpstreamConfig::ephemeralCredentials).map(UpstreamConfig::name).toList()).start(timers);
+            CredentialExchange exchange = new CredentialExchange(policy, config.identity().revoked()::reason,
+                    config.identity().credentialTtl(), config.upstreams().keySet(), Clock.systemUTC());
             MaskingKeys keys = maskingKeys(policy);
             if (!policy.phi().isEmpty()) {
                 // Read now, off the start-up path, rather than when a masked session's first error arrives; only
@@ -128,7 +131,7 @@ public final class Gateway implements AutoCloseable {
             String approvalsUrl = http == null ? null : "http://" + hostForUrl(http.address().getHostString()) + ":"
                     + http.address().getPort() + (console == null ? "/api/v1/approvals/" : "/console/approvals/");
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(
-                    upstream -> new GuardedCatalog(SimpleQueryClient.loadCatalog(upstream))),
+                    name -> new GuardedCatalog(HousekeepingClient.loadCatalog(config.upstreams().get(name)))),
                     keys, new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
                     timers, ephemeral, approvals, approvalsUrl);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);

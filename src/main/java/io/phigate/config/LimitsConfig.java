@@ -8,11 +8,20 @@ import java.time.Duration;
  * accept to an authenticated session. {@code connectRatePerAddress} (connections per second, 0 = unlimited) and
  * {@code connectBurstPerAddress} are a token bucket per client IP address, so one address flooding the listener
  * cannot take the session slots, the token-verification CPU or the audit store's attention from the others.
+ * {@code maxHandshakes} bounds the connections between accept and a running session (TLS, token, upstream login),
+ * from any number of addresses; beyond it a new connection is refused at once with SQLSTATE 53300.
  */
 public record LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
-                           int connectBurstPerAddress) {
+                           int connectBurstPerAddress, int maxHandshakes) {
     public static final int DEFAULT_CONNECT_RATE_PER_ADDRESS = 50;
     public static final int DEFAULT_CONNECT_BURST_PER_ADDRESS = 100;
+    public static final int DEFAULT_MAX_HANDSHAKES = 256;
+
+    public LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
+                        int connectBurstPerAddress) {
+        this(maxSessions, maxFrameBytes, startupTimeout, connectRatePerAddress, connectBurstPerAddress,
+                DEFAULT_MAX_HANDSHAKES);
+    }
 
     /** The three original bounds, with the default per-address connection rate. */
     public LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout) {

@@ -19,4 +19,9 @@ public record UpstreamConfig(String name, HostPort address, String database, Cre
                           UpstreamTlsConfig tls) {
         this(name, address, database, credentials, tls, Set.of());
     }
+
+    /** True when each session logs in as a session user of its own, made and dropped by the gateway. */
+    public boolean ephemeralCredentials() {
+        return credentials != null && credentials.mode() == CredentialsConfig.Mode.EPHEMERAL;
+    }
 }

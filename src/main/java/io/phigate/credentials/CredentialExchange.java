@@ -1,6 +1,5 @@
 package io.phigate.credentials;
 
-import io.phigate.config.IdentityConfig;
 import io.phigate.identity.Identity;
 import io.phigate.policy.Admission;
 import io.phigate.policy.Justifications;
@@ -34,17 +33,30 @@ public final class CredentialExchange {
     static final int MAX_PENDING = 10_000;
 
     private final Policy policy;
-    private final IdentityConfig identity;
+    private final Revocations revoked;
+    private final Duration ttl;
     private final Set<String> upstreams;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
 
-    public CredentialExchange(Policy policy, IdentityConfig identity, Set<String> upstreams, Clock clock) {
+    /**
+     * @param revoked   the configuration's revoked subjects and signing keys, checked again at issue
+     * @param ttl       how long an issued credential stays usable (never past the token's own expiry)
+     * @param upstreams the upstream names this gateway serves
+     */
+    public CredentialExchange(Policy policy, Revocations revoked, Duration ttl, Set<String> upstreams, Clock clock) {
         this.policy = policy;
-        this.identity = identity;
+        this.revoked = revoked;
+        this.ttl = ttl;
         this.upstreams = Set.copyOf(upstreams);
         this.clock = clock;
+    }
+
+    /** Why a subject or signing key is refused, or null when neither is ({@code identity.revoked}). */
+    @FunctionalInterface
+    public interface Revocations {
+        String reason(String subject, String keyId);
     }
 
     private record Pending(byte[] passwordHash, Identity identity, String keyId, String upstream, String justification,
@@ -87,9 +99,9 @@ public final class CredentialExchange {
      * @param upstream null: any upstream the role may reach (checked again at connect)
      */
     public Issued issue(Identity who, String keyId, String upstream, String justification) throws Refused {
-        String revoked = identity.revoked().reason(who.subject(), keyId);
-        if (revoked != null) {
-            throw new Refused(403, revoked);
+        String revocation = revoked.reason(who.subject(), keyId);
+        if (revocation != null) {
+            throw new Refused(403, revocation);
         }
         if (upstream != null && !upstreams.contains(upstream)) {
             throw new Refused(400, "upstream \"" + upstream + "\" is not served by this gateway");
@@ -111,7 +123,7 @@ public final class CredentialExchange {
         if (pending.size() >= MAX_PENDING) {
             throw new Refused(429, "too many unused credentials are outstanding; try again later");
         }
-        Instant expires = now.plus(identity.credentialTtl());
+        Instant expires = now.plus(ttl);
         if (who.expiresAt() != null && who.expiresAt().isBefore(expires)) {
             expires = who.expiresAt();
         }
@@ -163,7 +175,7 @@ public final class CredentialExchange {
     }
 
     public Duration ttl() {
-        return identity.credentialTtl();
+        return ttl;
     }
 
     private static byte[] sha256(String s) {

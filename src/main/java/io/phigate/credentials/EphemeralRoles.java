@@ -1,14 +1,9 @@
 package io.phigate.credentials;
 
-import io.phigate.config.CredentialsConfig;
-import io.phigate.config.UpstreamConfig;
-import io.phigate.pg.backend.UpstreamConnection;
-import io.phigate.pg.backend.UpstreamException;
-import io.phigate.pg.message.ErrorCodes;
+import com.ongres.scram.common.ScramFunctions;
+import com.ongres.scram.common.ScramMechanism;
+import com.ongres.scram.common.StringPreparation;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -20,10 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.crypto.Mac;
-import javax.crypto.SecretKeyFactory;
-import javax.crypto.spec.PBEKeySpec;
-import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,74 +40,76 @@ public final class EphemeralRoles {
     public static final String PREFIX = "phigate_e_";
     static final String MARKER = "phigate ephemeral session user";
     private static final int SCRAM_ITERATIONS = 4096;
+    private static final SecureRandom SALT_RANDOM = new SecureRandom();
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss'+00'").withZone(ZoneOffset.UTC);
 
     private final String replica;
     private final String instance;
-    private final int decodeLimit;
+    private final AdminConnection.Opener admin;
     private final SecureRandom random = new SecureRandom();
     /** Roles of sessions live in this process, by role name: the janitor never touches them. */
     private final Set<String> live = ConcurrentHashMap.newKeySet();
 
-    /** @param replica the audit replica name: which gateway a role belongs to when several share a database */
-    public EphemeralRoles(String replica, int decodeLimit) {
+    /**
+     * @param replica the audit replica name: which gateway a role belongs to when several share a database
+     * @param admin   opens the administrative connection to an upstream, by the name clients know it by
+     */
+    public EphemeralRoles(String replica, AdminConnection.Opener admin) {
         this.replica = replica;
         this.instance = UUID.randomUUID().toString();
-        this.decodeLimit = decodeLimit;
+        this.admin = admin;
     }
 
     /** A session user, created and not yet dropped. The password is never printed. */
-    public record Lease(UpstreamConfig upstream, String user, String password) {
+    public record Lease(String upstream, String user, String password) {
         @Override
         public String toString() {
-            return "Lease[upstream=" + upstream.name() + ", user=" + user + "]";
+            return "Lease[upstream=" + upstream + ", user=" + user + "]";
         }
     }
 
-    public static boolean applies(UpstreamConfig upstream) {
-        return upstream.credentials() != null && upstream.credentials().mode() == CredentialsConfig.Mode.EPHEMERAL;
+    /** The session user could not be made; the message is safe to send to the client. */
+    public static final class Unavailable extends Exception {
+        Unavailable(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /**
-     * Creates the session user. {@code group} is the policy role's group or null for the upstream's default.
+     * Creates the session user as a member of {@code group} (the policy role's group, or the upstream's default).
      *
-     * @throws UpstreamException when the administrative login or CREATE ROLE fails (the session is refused)
+     * @throws Unavailable when the administrative login or CREATE ROLE fails (the session is refused)
      */
-    public Lease create(UpstreamConfig upstream, String sessionId, String group, Instant validUntil)
-            throws UpstreamException {
+    public Lease create(String upstream, String sessionId, String group, Instant validUntil) throws Unavailable {
         String user = PREFIX + sessionId.replace("-", "").substring(0, 12);
-        String joined = group != null ? group : upstream.credentials().group();
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         String password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         String comment = MARKER + "; replica=" + replica + "; instance=" + instance + "; session=" + sessionId;
-        try (UpstreamConnection admin = admin(upstream)) {
-            AdminSql.run(admin, "CREATE ROLE " + AdminSql.identifier(user) + " LOGIN INHERIT NOSUPERUSER NOCREATEDB"
+        try (AdminConnection admin = this.admin.open(upstream)) {
+            admin.query("CREATE ROLE " + AdminSql.identifier(user) + " LOGIN INHERIT NOSUPERUSER NOCREATEDB"
                     + " NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 1 PASSWORD "
                     + AdminSql.literal(scramVerifier(password)) + " VALID UNTIL "
-                    + AdminSql.literal(TIMESTAMP.format(validUntil)) + " IN ROLE " + AdminSql.identifier(joined)
+                    + AdminSql.literal(TIMESTAMP.format(validUntil)) + " IN ROLE " + AdminSql.identifier(group)
                     + "; COMMENT ON ROLE " + AdminSql.identifier(user) + " IS " + AdminSql.literal(comment));
             live.add(user);
-            log.info("session {}: created session user {} in group {} on upstream {}", sessionId, user, joined,
-                    upstream.name());
+            log.info("session {}: created session user {} in group {} on upstream {}", sessionId, user, group,
+                    upstream);
             return new Lease(upstream, user, password);
-        } catch (AdminSql.Failed e) {
-            throw new UpstreamException(ErrorCodes.CONNECTION_FAILURE, "phigate could not create a session user on"
-                    + " upstream '" + upstream.name() + "': " + e.getMessage() + " (SQLSTATE " + e.sqlState() + ")", e);
         } catch (IOException e) {
-            throw new UpstreamException(ErrorCodes.CONNECTION_FAILURE, "phigate lost its administrative connection"
-                    + " to upstream '" + upstream.name() + "': " + e.getMessage(), e);
+            throw new Unavailable("phigate could not create a session user on upstream '" + upstream + "': "
+                    + e.getMessage(), e);
         }
     }
 
     /** Ends the lease: terminates any backend still logged in as its user, then drops it. Never throws. */
     public void drop(Lease lease) {
-        try (UpstreamConnection admin = admin(lease.upstream())) {
+        try (AdminConnection admin = this.admin.open(lease.upstream())) {
             dropRole(admin, lease.user());
-        } catch (UpstreamException | IOException | AdminSql.Failed e) {
+        } catch (IOException | RuntimeException e) {
             // The janitor retries: the role is past VALID UNTIL by the time it looks, or this instance is gone.
-            log.warn("could not drop session user {} on upstream {}: {}", lease.user(), lease.upstream().name(),
+            log.warn("could not drop session user {} on upstream {}: {}", lease.user(), lease.upstream(),
                     e.getMessage());
         } finally {
             live.remove(lease.user());
@@ -127,10 +120,10 @@ public final class EphemeralRoles {
      * Drops this gateway's leftovers on one upstream: roles made by an earlier instance of this replica, and
      * roles of any replica past VALID UNTIL, except those of sessions live here. Returns the roles dropped.
      */
-    public List<String> sweep(UpstreamConfig upstream) throws UpstreamException, IOException, AdminSql.Failed {
+    public List<String> sweep(String upstream) throws IOException {
         List<String> dropped = new ArrayList<>();
-        try (UpstreamConnection admin = admin(upstream)) {
-            List<List<String>> rows = AdminSql.run(admin, "SELECT r.rolname, coalesce(r.rolvaliduntil < now(), false),"
+        try (AdminConnection admin = this.admin.open(upstream)) {
+            List<List<String>> rows = admin.query("SELECT r.rolname, coalesce(r.rolvaliduntil < now(), false),"
                     + " shobj_description(r.oid, 'pg_authid') FROM pg_roles r WHERE starts_with(r.rolname, "
                     + AdminSql.literal(PREFIX) + ")");
             for (List<String> row : rows) {
@@ -145,24 +138,24 @@ public final class EphemeralRoles {
                     try {
                         dropRole(admin, name);
                         dropped.add(name);
-                    } catch (AdminSql.Failed e) {
-                        log.warn("janitor: could not drop leftover session user {} on upstream {}: {} (SQLSTATE {})",
-                                name, upstream.name(), e.getMessage(), e.sqlState());
+                    } catch (IOException e) {
+                        log.warn("janitor: could not drop leftover session user {} on upstream {}: {}",
+                                name, upstream, e.getMessage());
                     }
                 }
             }
         }
         if (!dropped.isEmpty()) {
             log.info("janitor: dropped {} leftover session user(s) on upstream {}: {}", dropped.size(),
-                    upstream.name(), dropped);
+                    upstream, dropped);
         }
         return dropped;
     }
 
-    private static void dropRole(UpstreamConnection admin, String user) throws IOException, AdminSql.Failed {
-        AdminSql.run(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = "
+    private static void dropRole(AdminConnection admin, String user) throws IOException {
+        admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = "
                 + AdminSql.literal(user));
-        AdminSql.run(admin, "DROP ROLE IF EXISTS " + AdminSql.identifier(user));
+        admin.query("DROP ROLE IF EXISTS " + AdminSql.identifier(user));
     }
 
     /** The comment's fields when it carries the marker, else null (a role someone else named phigate_e_...). */
@@ -180,39 +173,24 @@ public final class EphemeralRoles {
         return fields;
     }
 
-    private UpstreamConnection admin(UpstreamConfig upstream) throws UpstreamException {
-        return UpstreamConnection.open(upstream, Map.of("application_name", "phigate-admin"), decodeLimit);
-    }
-
     public String instance() {
         return instance;
     }
 
     /**
      * The SCRAM-SHA-256 secret PostgreSQL stores for {@code password} (its {@code pg_authid.rolpassword} form), so
-     * CREATE ROLE never carries the password itself.
+     * CREATE ROLE never carries the password itself. The password is prepared with SASLprep as the server and
+     * pgjdbc prepare it (decision 0040).
      */
     static String scramVerifier(String password) {
-        try {
-            byte[] salt = new byte[16];
-            new SecureRandom().nextBytes(salt);
-            SecretKeyFactory pbkdf2 = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
-            byte[] salted = pbkdf2.generateSecret(new PBEKeySpec(password.toCharArray(), salt, SCRAM_ITERATIONS, 256))
-                    .getEncoded();
-            byte[] clientKey = hmac(salted, "Client Key");
-            byte[] storedKey = MessageDigest.getInstance("SHA-256").digest(clientKey);
-            byte[] serverKey = hmac(salted, "Server Key");
-            Base64.Encoder b64 = Base64.getEncoder();
-            return "SCRAM-SHA-256$" + SCRAM_ITERATIONS + ":" + b64.encodeToString(salt) + "$"
-                    + b64.encodeToString(storedKey) + ":" + b64.encodeToString(serverKey);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JDK always has PBKDF2WithHmacSHA256 and SHA-256", e);
-        }
-    }
-
-    private static byte[] hmac(byte[] key, String data) throws GeneralSecurityException {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+        byte[] salt = ScramFunctions.salt(16, SALT_RANDOM);
+        byte[] salted = ScramFunctions.saltedPassword(ScramMechanism.SCRAM_SHA_256,
+                StringPreparation.POSTGRESQL_PREPARATION, password.toCharArray(), salt, SCRAM_ITERATIONS);
+        byte[] storedKey = ScramFunctions.storedKey(ScramMechanism.SCRAM_SHA_256,
+                ScramFunctions.clientKey(ScramMechanism.SCRAM_SHA_256, salted));
+        byte[] serverKey = ScramFunctions.serverKey(ScramMechanism.SCRAM_SHA_256, salted);
+        Base64.Encoder b64 = Base64.getEncoder();
+        return "SCRAM-SHA-256$" + SCRAM_ITERATIONS + ":" + b64.encodeToString(salt) + "$"
+                + b64.encodeToString(storedKey) + ":" + b64.encodeToString(serverKey);
     }
 }

@@ -1,10 +1,9 @@
 package io.phigate.credentials;
 
-import io.phigate.config.UpstreamConfig;
-import io.phigate.pg.backend.UpstreamException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -21,12 +20,13 @@ public final class RoleJanitor implements AutoCloseable {
     public static final Duration INTERVAL = Duration.ofMinutes(1);
 
     private final EphemeralRoles roles;
-    private final Collection<UpstreamConfig> upstreams;
+    private final Collection<String> upstreams;
     private ScheduledFuture<?> task;
 
-    public RoleJanitor(EphemeralRoles roles, Collection<UpstreamConfig> upstreams) {
+    /** @param upstreams the names of the upstreams in ephemeral credential mode */
+    public RoleJanitor(EphemeralRoles roles, Collection<String> upstreams) {
         this.roles = roles;
-        this.upstreams = upstreams.stream().filter(EphemeralRoles::applies).toList();
+        this.upstreams = List.copyOf(upstreams);
     }
 
     public RoleJanitor start(ScheduledExecutorService timers) {
@@ -39,11 +39,11 @@ public final class RoleJanitor implements AutoCloseable {
 
     /** One sweep over every ephemeral upstream. */
     public void sweep() {
-        for (UpstreamConfig upstream : upstreams) {
+        for (String upstream : upstreams) {
             try {
                 roles.sweep(upstream);
-            } catch (UpstreamException | IOException | AdminSql.Failed e) {
-                log.warn("janitor: could not sweep session users on upstream {}: {}", upstream.name(), e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                log.warn("janitor: could not sweep session users on upstream {}: {}", upstream, e.getMessage());
             }
         }
     }

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -43,22 +43,34 @@ public final class Listener implements AutoCloseable {
     }
 
     private void acceptLoop() {
+        AcceptBackoff backoff = new AcceptBackoff();
         while (!closed) {
             Socket socket;
             try {
                 socket = server.accept();
-            } catch (SocketException e) {
+            } catch (IOException e) {
                 if (closed) {
                     return;
                 }
-                log.warn("{} accept failed: {}", name, e.toString());
-                continue;
-            } catch (IOException e) {
-                log.warn("{} accept failed: {}", name, e.toString());
+                Duration pause = backoff.failed();
+                if (backoff.failures() % 100 == 1) {
+                    log.warn("{} accept failed ({} in a row), pausing {} ms: {}", name, backoff.failures(),
+                            pause.toMillis(), e.toString());
+                }
+                pause(pause);
                 continue;
             }
+            backoff.succeeded();
             long n = accepted.incrementAndGet();
             Thread.ofVirtual().name(name + "-conn-" + n).start(() -> handler.accept(socket));
+        }
+    }
+
+    private static void pause(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

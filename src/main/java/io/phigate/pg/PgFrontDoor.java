@@ -9,8 +9,6 @@ import io.phigate.policy.Policy;
 import io.phigate.sql.CatalogCache;
 import io.phigate.policy.Role;
 
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.JWTParser;
 import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditSink;
@@ -19,6 +17,7 @@ import io.phigate.config.GatewayConfig;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.identity.Identity;
 import io.phigate.net.AddressRateLimiter;
+import io.phigate.pg.backend.HousekeepingClient;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.backend.UpstreamException;
 import io.phigate.pg.frontend.ClientHandshake;
@@ -46,6 +45,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -77,12 +77,14 @@ public final class PgFrontDoor implements Consumer<Socket> {
     private final AtomicInteger nextProcessId = new AtomicInteger(new SecureRandom().nextInt(1 << 20) + 1);
     private final SecureRandom random = new SecureRandom();
     private final AddressRateLimiter rateLimiter;
+    /** Connections between accept and a running session: at most limits.max_handshakes at once. */
+    private final Semaphore handshakes;
 
     public PgFrontDoor(GatewayConfig config, Policy policy, CatalogCache catalogs, MaskingKeys maskingKeys,
                        ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
                        ScheduledExecutorService timers) {
         this(config, policy, catalogs, maskingKeys, handshake, audit, registry, timers,
-                new EphemeralRoles(config.audit().replica(), config.limits().maxFrameBytes()));
+                new EphemeralRoles(config.audit().replica(), HousekeepingClient.admin(config.upstreams()::get)));
     }
 
     /** {@code ephemeral} creates session users for upstreams in ephemeral credential mode. */
@@ -116,16 +118,30 @@ public final class PgFrontDoor implements Consumer<Socket> {
         this.timers = timers;
         this.rateLimiter = new AddressRateLimiter(config.limits().connectRatePerAddress(),
                 config.limits().connectBurstPerAddress());
+        this.handshakes = new Semaphore(config.limits().maxHandshakes());
     }
 
+    /**
+     * Runs one accepted connection to its end on the calling (virtual) thread. Everything the connection takes (a
+     * handshake permit, a session slot, a session user, the upstream connection, the registry entry, the socket)
+     * is handed to one {@link ConnectionResources}, which releases all of it whichever way the connection ends.
+     */
     @Override
     public void accept(Socket socket) {
         String sessionId = UUID.randomUUID().toString();
         String clientAddress = address(socket);
+        try (ConnectionResources held = new ConnectionResources(socket, registry, ephemeral, handshakes)) {
+            if (!held.enterHandshake()) {
+                refuseBusy(socket, sessionId, clientAddress);
+                return;
+            }
+            serve(socket, held, sessionId, clientAddress);
+        }
+    }
+
+    private void serve(Socket socket, ConnectionResources held, String sessionId, String clientAddress) {
         long deadline = System.nanoTime() + config.limits().startupTimeout().toNanos();
         Channel ch = null;
-        boolean reserved = false;
-        boolean sessionRan = false;
         String upstreamName = null;
         String claimedIssuer = null;
         String claimedSubject = null;
@@ -151,18 +167,16 @@ public final class PgFrontDoor implements Consumer<Socket> {
                         + config.limits().connectBurstPerAddress()
                         + " (limits.connect_rate_per_address, limits.connect_burst_per_address)", upstreamName);
             }
-            if (!registry.reserve()) {
+            if (!held.reserveSlot()) {
                 throw new HandshakeRefused(ErrorCodes.TOO_MANY_CONNECTIONS, "sorry, too many clients already: phigate's"
                         + " limit of " + registry.maxSessions() + " sessions (limits.max_sessions) is reached", upstreamName);
             }
-            reserved = true;
             ClientHandshake.Authenticated auth;
             try {
                 auth = handshake.authenticate(ch, startup);
             } catch (HandshakeRefused r) {
-                String[] claimed = claimedIdentity(r);
-                claimedIssuer = claimed[0];
-                claimedSubject = claimed[1];
+                claimedIssuer = r.claimedIssuer();
+                claimedSubject = r.claimedSubject();
                 throw r;
             }
             Identity identity = auth.identity();
@@ -193,23 +207,23 @@ public final class PgFrontDoor implements Consumer<Socket> {
             EphemeralRoles.Lease lease = null;
             UpstreamConnection up;
             try {
-                if (EphemeralRoles.applies(upstream)) {
-                    lease = ephemeral.create(upstream, sessionId,
-                            admission.role() == null ? null : admission.role().group(), sessionEnd(identity));
-                    up = UpstreamConnection.open(upstream, lease.user(), lease::password, settings.upstream(),
-                            config.limits().maxFrameBytes());
+                if (upstream.ephemeralCredentials()) {
+                    lease = held.hold(ephemeral.create(upstream.name(), sessionId, group(admission.role(), upstream),
+                            sessionEnd(identity)));
+                    up = held.hold(UpstreamConnection.open(upstream, lease.user(), lease::password,
+                            settings.upstream(), config.limits().maxFrameBytes()));
                 } else {
-                    up = UpstreamConnection.open(upstream, settings.upstream(), config.limits().maxFrameBytes());
+                    up = held.hold(UpstreamConnection.open(upstream, settings.upstream(),
+                            config.limits().maxFrameBytes()));
                 }
             } catch (UpstreamException e) {
-                if (lease != null) {
-                    ephemeral.drop(lease);
-                }
                 log.warn("session {}: upstream {} unavailable: {}", sessionId, upstreamName, e.getMessage());
                 throw new HandshakeRefused(e.sqlState(), e.getMessage(), upstreamName);
+            } catch (EphemeralRoles.Unavailable e) {
+                log.warn("session {}: upstream {} unavailable: {}", sessionId, upstreamName, e.getMessage());
+                throw new HandshakeRefused(ErrorCodes.CONNECTION_FAILURE, e.getMessage(), upstreamName);
             }
-            sessionRan = true;
-            runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up, lease);
+            runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up, lease, held);
         } catch (HandshakeRefused r) {
             refuse(ch, sessionId, clientAddress, r.upstream(), claimedIssuer, claimedSubject, r.sqlState(), r.getMessage());
         } catch (ProtocolException e) {
@@ -240,25 +254,36 @@ public final class PgFrontDoor implements Consumer<Socket> {
             log.error("connection {} failed during startup", sessionId, e);
             refuse(ch, sessionId, clientAddress, upstreamName, claimedIssuer, claimedSubject, "XX000",
                     "phigate internal error during startup");
-        } finally {
-            if (reserved && !sessionRan) {
-                registry.release();
-            }
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // closing
-            }
         }
     }
 
-    /** A session refused after its upstream connection opened: the connection, its lease and its slot go. */
-    private void abandon(UpstreamConnection up, EphemeralRoles.Lease lease) {
-        up.close();
-        if (lease != null) {
-            ephemeral.drop(lease);
+    /**
+     * Over limits.max_handshakes: the client is told at once, before it has sent anything (as PostgreSQL's
+     * postmaster tells a client it cannot fork for), and the refusal is queued for the audit store without waiting,
+     * so a flood costs neither TLS nor a durable write per connection. What the client sent meanwhile is read and
+     * dropped for at most a second, so closing does not reset the connection before the error is read.
+     */
+    private void refuseBusy(Socket socket, String sessionId, String clientAddress) {
+        String message = "too many connections are starting at once: phigate's limit of "
+                + config.limits().maxHandshakes() + " connections in startup (limits.max_handshakes) is reached;"
+                + " try again";
+        audit.appendUnobserved(List.of(new AuditEvent.ConnectionRefused(Instant.now(), sessionId, clientAddress, null,
+                null, null, ErrorCodes.TOO_MANY_CONNECTIONS, message)));
+        try {
+            socket.setSoTimeout(1_000);
+            socket.getOutputStream().write(MessageCodec.encode(ErrorCodes.fatal(ErrorCodes.TOO_MANY_CONNECTIONS,
+                    message)));
+            socket.getOutputStream().flush();
+            socket.shutdownOutput();
+            socket.getInputStream().skip(64 * 1024);
+        } catch (IOException ignored) {
+            // the client is gone, or sent nothing more within the second
         }
-        registry.release();
+    }
+
+    /** The group an ephemeral session user joins: the policy role's own, else the upstream's default. */
+    private static String group(Role role, UpstreamConfig upstream) {
+        return role != null && role.group() != null ? role.group() : upstream.credentials().group();
     }
 
     /** True if the server reads '...' as the SQL standard does: its own report at startup, and what the client set. */
@@ -273,7 +298,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
 
     private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
                             Identity identity, Role role, StartupSettings settings, UpstreamConnection up,
-                            EphemeralRoles.Lease lease) throws HandshakeRefused, IOException {
+                            EphemeralRoles.Lease lease, ConnectionResources held)
+            throws HandshakeRefused, IOException {
         String upstreamUser = lease == null ? null : lease.user();
         SessionPolicies.Setup setup;
         try {
@@ -286,10 +312,9 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 return lease == null ? UpstreamConnection.open(up.config(), all, frames)
                         : UpstreamConnection.open(up.config(), lease.user(), lease::password, all, frames);
             }, sessionId);
-            setup = policies.forSession(up.config().name(), () -> catalogs.analyzer(up.config()), role, estimator);
+            setup = policies.forSession(up.config().name(), () -> catalogs.analyzer(up.config().name()), role, estimator);
         } catch (SessionPolicies.CatalogUnavailable e) {
             log.warn("session {}: {}", sessionId, e.getMessage());
-            abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.CANNOT_CONNECT_NOW, e.getMessage(), startup.database());
         }
         if (setup.rules() != null && !standardStrings(up, settings)) {
@@ -297,7 +322,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
             // analyser (as the SQL standard) ends the string: 'a\' , ' , upper(last_name) FROM patients --' is two
             // constants to the analyser and a column to the server. Masking, scope and rules would judge the wrong
             // statement.
-            abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "standard_conforming_strings is off for this"
                     + " session; phigate reads string literals as the SQL standard does, so it analyses statements only"
                     + " with it on (set it on for the database or role, or do not set it at startup)",
@@ -306,7 +330,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
         String reported = setup.rules() == null ? null : ServerReports.problem(up.parameters());
         if (reported != null) {
             // Startup sent client_encoding UTF8, which wins over every default; this is the server's own word.
-            abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate cannot start this session: "
                     + reported, startup.database());
         }
@@ -314,7 +337,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 && !settings.values("search_path").stream().allMatch(setup.masking()::resolvesNamesBy)) {
             // As SET search_path is (StatementRules): masking resolves names by the search path the catalog was read
             // with, so a session that put another schema first could read its PHI table under a harmless name.
-            abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "a search_path other than the upstream's own"
                     + " is refused at startup for a session that sees PHI masked: masking resolves names by that path",
                     startup.database());
@@ -325,7 +347,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
                     startup.user(), settings.upstream(), ch.tlsDescription(), role == null ? null : role.name(),
                     settings.justification(), upstreamUser)));
         } catch (AuditUnavailableException e) {
-            abandon(up, lease);
             throw new HandshakeRefused(ErrorCodes.SYSTEM_IO_ERROR,
                     "phigate cannot start a session: the audit store is unavailable (" + e.getMessage() + ")",
                     startup.database());
@@ -342,7 +363,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
                     }
                 });
         byProcessId.put(pid, session);
-        registry.add(session);
+        held.register(session);
         try {
             ch.send(BackendMessage.AuthenticationOk.INSTANCE);
             for (BackendMessage.ParameterStatus p : up.parameters()) {
@@ -354,16 +375,10 @@ public final class PgFrontDoor implements Consumer<Socket> {
             ch.send(new BackendMessage.BackendKeyData(pid, secret));
             ch.sendAndFlush(new BackendMessage.ReadyForQuery(up.transactionStatus()));
             expiry[0] = scheduleExpiry(session, identity);
+            held.handshakeDone();
             session.run();
         } finally {
-            if (lease != null) {
-                // session.run() has closed the upstream connection; dropping before leaving the registry lets a
-                // graceful shutdown, which waits for the registry to empty, finish the drops too.
-                ephemeral.drop(lease);
-            }
-            registry.remove(session);
             byProcessId.remove(pid);
-            registry.release();
         }
     }
 
@@ -427,41 +442,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
         } catch (AuditUnavailableException e) {
             log.warn("could not record a refused connection: {}", e.getMessage());
         }
-    }
-
-    /** Issuer and subject the rejected token claimed, unverified, so a failed attempt names who it claimed to be. */
-    private static String[] claimedIdentity(HandshakeRefused r) {
-        String token = r.presentedToken();
-        if (token == null) {
-            return new String[2];
-        }
-        try {
-            JWTClaimsSet claims = JWTParser.parse(token).getJWTClaimsSet();
-            return new String[]{truncate(claims.getIssuer()), truncate(claims.getSubject())};
-        } catch (Exception e) {
-            return new String[2];
-        }
-    }
-
-    /**
-     * An unverified claim as the refusal record keeps it: at most 256 characters, control and line-separator
-     * characters written as {@code \\uXXXX}, so a forged subject cannot break a log line or pose as two records.
-     */
-    private static String truncate(String s) {
-        if (s == null) {
-            return null;
-        }
-        String cut = s.length() <= 256 ? s : s.substring(0, 256);
-        StringBuilder out = new StringBuilder(cut.length());
-        for (int i = 0; i < cut.length(); i++) {
-            char c = cut.charAt(i);
-            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
-                out.append(String.format("\\u%04x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     private static String address(Socket socket) {

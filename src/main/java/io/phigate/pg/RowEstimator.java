@@ -2,7 +2,7 @@ package io.phigate.pg;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.phigate.pg.backend.SimpleQueryClient;
+import io.phigate.pg.backend.HousekeepingClient;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.backend.UpstreamException;
 import io.phigate.sql.SqlAnalyzer;
@@ -38,9 +38,11 @@ final class RowEstimator implements ToLongFunction<StatementAnalysis> {
         UpstreamConnection open(java.util.Map<String, String> settings) throws UpstreamException;
     }
 
-    /** Startup settings of the side connection: read-only transactions, and no plan may take long. */
+    /** No plan may take long: the server's statement_timeout, and the housekeeping client's read timeout. */
+    static final java.time.Duration PLAN_TIMEOUT = java.time.Duration.ofSeconds(5);
+    /** Startup settings of the side connection: read-only transactions, and the plan timeout. */
     static final java.util.Map<String, String> SETTINGS = java.util.Map.of("application_name", "phigate row estimate",
-            "default_transaction_read_only", "on", "statement_timeout", "5000",
+            "default_transaction_read_only", "on", "statement_timeout", Long.toString(PLAN_TIMEOUT.toMillis()),
             "standard_conforming_strings", "on");
 
     private final Connector connector;
@@ -59,7 +61,7 @@ final class RowEstimator implements ToLongFunction<StatementAnalysis> {
         }
         boolean parameters = SqlAnalyzer.hasParameters(text);
         long started = System.nanoTime();
-        try (SimpleQueryClient c = SimpleQueryClient.over(connector.open(SETTINGS))) {
+        try (HousekeepingClient c = HousekeepingClient.over(connector.open(SETTINGS), PLAN_TIMEOUT)) {
             if (parameters && Integer.parseInt(c.query("SHOW server_version_num").getFirst().getFirst()) < 160000) {
                 return -1; // no generic plan before PostgreSQL 16: fail closed
             }

@@ -1,6 +1,5 @@
 package io.phigate.sql;
 
-import io.phigate.config.UpstreamConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -16,10 +15,13 @@ import java.util.function.LongSupplier;
 public final class CatalogCache {
     public static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
 
-    /** Reads one upstream's catalog; {@code io.phigate.pg.backend.SimpleQueryClient::loadCatalog} in the gateway. */
+    /**
+     * Reads the catalog of the upstream of this name (the name a client connects to); the gateway's composition
+     * root gives {@code io.phigate.pg.backend.HousekeepingClient}'s loader, so this package never sees how.
+     */
     @FunctionalInterface
     public interface Loader {
-        Catalog load(UpstreamConfig upstream) throws IOException;
+        Catalog load(String upstream) throws IOException;
     }
 
     private record Entry(SqlAnalyzer analyzer, long loadedAt, long generation) {
@@ -43,13 +45,12 @@ public final class CatalogCache {
     }
 
     /** The upstream's current catalog, loading it if needed. */
-    public Catalog catalog(UpstreamConfig upstream) throws IOException {
-        return analyzer(upstream).catalog();
+    public Catalog catalog(String name) throws IOException {
+        return analyzer(name).catalog();
     }
 
     /** The analyser over the upstream's current catalog; a new catalog comes with a new analyser (and cache). */
-    public SqlAnalyzer analyzer(UpstreamConfig upstream) throws IOException {
-        String name = upstream.name();
+    public SqlAnalyzer analyzer(String name) throws IOException {
         Entry e = entries.get(name);
         if (fresh(e, name)) {
             return e.analyzer;
@@ -60,7 +61,7 @@ public final class CatalogCache {
                 return e.analyzer;
             }
             long generation = generations.getOrDefault(name, 0L);
-            Catalog catalog = loader.load(upstream);
+            Catalog catalog = loader.load(name);
             Entry loaded = new Entry(new SqlAnalyzer(catalog), nanoTime.getAsLong(), generation);
             entries.put(name, loaded);
             return loaded.analyzer;

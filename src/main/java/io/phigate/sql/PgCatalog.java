@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * path, and which functions exist where. Immutable once built, so one instance serves every session.
  *
  * <p>{@link #load(Queries)} reads it over any connection that runs a simple query (the gateway uses
- * {@code io.phigate.pg.backend.SimpleQueryClient}; this package stays free of protocol code). Tests build one
+ * {@code io.phigate.pg.backend.HousekeepingClient}; this package stays free of protocol code). Tests build one
  * with {@link #builder()}.
  *
  * <p><b>Transparent functions.</b> Only functions in {@code pg_catalog} are transparent (for an unqualified name:

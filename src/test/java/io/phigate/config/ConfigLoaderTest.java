@@ -440,6 +440,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void maxHandshakesIsParsedBoundedAndDefaultsTo256() throws Exception {
+        assertThat(parse(MINIMAL + "limits:\n  max_handshakes: 16\n").limits().maxHandshakes()).isEqualTo(16);
+        assertThat(parse(MINIMAL).limits().maxHandshakes()).isEqualTo(LimitsConfig.DEFAULT_MAX_HANDSHAKES).isEqualTo(256);
+        assertThat(parse(MINIMAL + "limits:\n  max_sessions: 5\n").limits().maxHandshakes()).isEqualTo(256);
+        assertThat(errors(MINIMAL + "limits:\n  max_handshakes: 0\n"))
+                .contains("phigate.yaml:17: limits.max_handshakes: must be between 1 and 1000000, got 0");
+    }
+
+    @Test
     void audienceMayBeOneStringOrAList() throws Exception {
         GatewayConfig config = parse(MINIMAL.replace("audience: phigate", "audience: [phigate, https://phigate.example]"));
 

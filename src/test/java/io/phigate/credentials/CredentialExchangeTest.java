@@ -43,8 +43,8 @@ class CredentialExchangeTest {
             clock.now.plus(Duration.ofHours(1)), "d", Map.of());
 
     private CredentialExchange exchange(Policy policy, IdentityConfig.Revoked revoked) {
-        return new CredentialExchange(policy, new IdentityConfig(List.of(), Duration.ZERO, Duration.ZERO, revoked,
-                Duration.ofMinutes(5)), Set.of("clinical", "billing"), clock);
+        return new CredentialExchange(policy, revoked::reason, Duration.ofMinutes(5), Set.of("clinical", "billing"),
+                clock);
     }
 
     private CredentialExchange exchange() {

@@ -12,6 +12,7 @@ import io.phigate.config.SecretRef;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.identity.KeyTool;
+import io.phigate.pg.backend.HousekeepingClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -162,7 +163,9 @@ class EphemeralUsersTest {
                     + "; replica=this; instance=before-the-crash'");
         }
         try {
-            List<String> dropped = new EphemeralRoles("this", 1 << 20).sweep(ephemeralUpstream());
+            UpstreamConfig upstream = ephemeralUpstream();
+            List<String> dropped = new EphemeralRoles("this", HousekeepingClient.admin(Map.of(upstream.name(),
+                    upstream)::get)).sweep(upstream.name());
             assertThat(dropped).contains(expired, earlierRun).doesNotContain(notOurs, otherReplicaLive);
             assertThat(exists(notOurs)).isTrue();
             assertThat(exists(otherReplicaLive)).isTrue();

@@ -3,7 +3,6 @@ package io.phigate.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.phigate.config.UpstreamConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class CatalogCacheTest {
-    private static final UpstreamConfig UPSTREAM = new UpstreamConfig("clinical", null, "clinical", null, null);
+    private static final String UPSTREAM = "clinical";
 
     private final AtomicInteger loads = new AtomicInteger();
     private final AtomicLong now = new AtomicLong();

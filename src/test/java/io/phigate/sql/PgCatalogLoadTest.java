@@ -9,7 +9,7 @@ import io.phigate.config.HostPort;
 import io.phigate.config.SecretRef;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.config.UpstreamTlsConfig;
-import io.phigate.pg.backend.SimpleQueryClient;
+import io.phigate.pg.backend.HousekeepingClient;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -48,7 +48,7 @@ class PgCatalogLoadTest {
                 patientsOid = rs.getInt(1);
             }
         }
-        catalog = SimpleQueryClient.loadCatalog(upstream());
+        catalog = HousekeepingClient.loadCatalog(upstream());
     }
 
     @Test
@@ -135,7 +135,7 @@ class PgCatalogLoadTest {
 
     @Test
     void aFailingQueryIsAnIOExceptionAndTheConnectionStaysUsable() throws Exception {
-        try (SimpleQueryClient c = SimpleQueryClient.open(upstream())) {
+        try (HousekeepingClient c = HousekeepingClient.open(upstream(), "phigate test")) {
             assertThatThrownBy(() -> c.query("SELECT * FROM no_such_table")).isInstanceOf(IOException.class)
                     .hasMessageContaining("42P01");
             assertThat(c.query("SELECT 1, NULL")).isEqualTo(List.of(java.util.Arrays.asList("1", null)));

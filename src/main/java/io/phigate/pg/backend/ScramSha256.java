@@ -1,141 +1,103 @@
 package io.phigate.pg.backend;
 
-import java.nio.charset.StandardCharsets;
+import com.ongres.scram.client.ScramClient;
+import com.ongres.scram.common.ServerFirstMessage;
+import com.ongres.scram.common.StringPreparation;
+import com.ongres.scram.common.exception.ScramException;
+import com.ongres.scram.common.exception.ScramInvalidServerSignatureException;
+import com.ongres.scram.common.exception.ScramServerErrorException;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import java.util.List;
 
 /**
- * The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL uses it: no channel binding, and an empty
- * user name in the exchange because the server takes the user from the startup message. Whatever the server
- * sends, failures are {@link GeneralSecurityException}s only, which the caller maps to a refused connection.
+ * The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL uses it, over the ongres SCRAM library
+ * (the one pgjdbc ships; decision 0040): no channel binding, and the password prepared with SASLprep as the server
+ * prepares it, falling back to the raw bytes where SASLprep refuses the text, as PostgreSQL does.
+ *
+ * <p>This class adds what the gateway needs around the library: whatever the server sends, failures are
+ * {@link GeneralSecurityException}s only (the library also throws IllegalArgumentException and parse errors),
+ * which the caller maps to a refused connection; and an iteration count past {@link #MAX_ITERATIONS} is refused
+ * before any hashing, so a hostile server cannot make the gateway spend minutes deriving a key.
  */
 final class ScramSha256 {
-    private static final SecureRandom RANDOM = new SecureRandom();
+    static final String MECHANISM = "SCRAM-SHA-256";
+    /** PostgreSQL's default is 4096; the bound only stops a server asking for hours of key derivation. */
+    static final int MAX_ITERATIONS = 10_000_000;
+    /**
+     * PostgreSQL takes the user from the startup message and ignores the one in the exchange; the library needs a
+     * non-empty one, so it is {@code *}, as pgjdbc sends.
+     */
+    static final String IGNORED_USER = "*";
 
-    private final byte[] password;
-    private final String clientNonce;
-    private final String clientFirstBare;
-    private String authMessage;
-    private byte[] saltedPassword;
+    /** Null for an empty password, which PostgreSQL never accepts: the exchange fails at its first step. */
+    private final ScramClient client;
+    private final String clientFirst;
 
     ScramSha256(String password) {
-        this(password, randomNonce());
+        this(IGNORED_USER, password, null);
     }
 
     ScramSha256(String password, String clientNonce) {
-        this("", password, clientNonce);
+        this(IGNORED_USER, password, clientNonce);
     }
 
-    /**
-     * With a user name in the exchange. PostgreSQL ignores it, so the gateway always passes ""; a non-empty name
-     * exists so the RFC 7677 test vector, which names user "user", can be checked.
-     */
+    /** With a fixed client nonce, so the RFC 7677 test vector (user "user") can be checked; null for a fresh one. */
     ScramSha256(String user, String password, String clientNonce) {
-        // RFC 4013 SASLprep is not applied; PostgreSQL falls back to the raw bytes for passwords it cannot
-        // normalise, and gateway-held passwords are generated ASCII in practice.
-        this.password = password.getBytes(StandardCharsets.UTF_8);
-        this.clientNonce = clientNonce;
-        // RFC 5802 saslname: ',' and '=' are escaped so the name cannot forge attributes.
-        this.clientFirstBare = "n=" + user.replace("=", "=3D").replace(",", "=2C") + ",r=" + clientNonce;
+        ScramClient.FinalBuildStage builder;
+        try {
+            builder = ScramClient.builder().advertisedMechanisms(List.of(MECHANISM)).username(user)
+                    .password(password.toCharArray()).stringPreparation(StringPreparation.POSTGRESQL_PREPARATION);
+        } catch (IllegalArgumentException e) {
+            builder = null;
+        }
+        this.client = builder == null ? null
+                : clientNonce == null ? builder.build() : builder.nonceSupplier(() -> clientNonce).build();
+        // The library's exchange moves in steps; taking the first now lets the server's answer come next.
+        this.clientFirst = client == null ? null : client.clientFirstMessage().toString();
     }
 
-    String clientFirstMessage() {
-        return "n,," + clientFirstBare;
+    String clientFirstMessage() throws GeneralSecurityException {
+        exchange();
+        return clientFirst;
     }
 
     /** Answers the server-first-message with the client-final-message. */
     String clientFinalMessage(String serverFirst) throws GeneralSecurityException {
-        String nonce = attribute(serverFirst, 'r');
-        byte[] salt = base64(attribute(serverFirst, 's'), "salt");
-        int iterations;
+        ScramClient c = exchange();
         try {
-            iterations = Integer.parseInt(attribute(serverFirst, 'i'));
-        } catch (NumberFormatException e) {
-            throw new GeneralSecurityException("SCRAM iteration count is not a number");
+            ServerFirstMessage first = c.serverFirstMessage(serverFirst);
+            if (first.getIterationCount() > MAX_ITERATIONS) {
+                throw new GeneralSecurityException("SCRAM iteration count " + first.getIterationCount()
+                        + " out of range");
+            }
+            return c.clientFinalMessage().toString();
+        } catch (ScramException | RuntimeException e) {
+            throw failure(e);
         }
-        if (!nonce.startsWith(clientNonce) || nonce.length() == clientNonce.length()) {
-            throw new GeneralSecurityException("SCRAM server nonce does not extend the client nonce");
-        }
-        if (iterations < 1 || iterations > 10_000_000) {
-            throw new GeneralSecurityException("SCRAM iteration count " + iterations + " out of range");
-        }
-        if (password.length == 0) {
-            // HMAC refuses an empty key with IllegalArgumentException; PostgreSQL never accepts one anyway.
-            throw new GeneralSecurityException("SCRAM needs a non-empty password");
-        }
-        saltedPassword = hi(password, salt, iterations);
-        String clientFinalWithoutProof = "c=biws,r=" + nonce;
-        authMessage = clientFirstBare + "," + serverFirst + "," + clientFinalWithoutProof;
-        byte[] clientKey = hmac(saltedPassword, "Client Key");
-        byte[] storedKey = MessageDigest.getInstance("SHA-256").digest(clientKey);
-        byte[] signature = hmac(storedKey, authMessage);
-        byte[] proof = new byte[clientKey.length];
-        for (int i = 0; i < proof.length; i++) {
-            proof[i] = (byte) (clientKey[i] ^ signature[i]);
-        }
-        return clientFinalWithoutProof + ",p=" + Base64.getEncoder().encodeToString(proof);
     }
 
     /** Checks the server's signature, proving the server knew the password too. */
     void verifyServerFinal(String serverFinal) throws GeneralSecurityException {
-        if (serverFinal.startsWith("e=")) {
-            throw new GeneralSecurityException("SCRAM server error: " + serverFinal.substring(2));
-        }
-        if (saltedPassword == null) {
-            throw new GeneralSecurityException("SCRAM server-final-message before the server-first-message");
-        }
-        byte[] expected = hmac(hmac(saltedPassword, "Server Key"), authMessage);
-        byte[] actual = base64(attribute(serverFinal, 'v'), "server signature");
-        if (!MessageDigest.isEqual(expected, actual)) {
-            throw new GeneralSecurityException("SCRAM server signature does not match");
-        }
-    }
-
-    private static String attribute(String message, char name) throws GeneralSecurityException {
-        for (String part : message.split(",")) {
-            if (part.length() >= 2 && part.charAt(0) == name && part.charAt(1) == '=') {
-                return part.substring(2);
-            }
-        }
-        throw new GeneralSecurityException("SCRAM message lacks attribute " + name);
-    }
-
-    private static byte[] base64(String value, String what) throws GeneralSecurityException {
         try {
-            return Base64.getDecoder().decode(value);
-        } catch (IllegalArgumentException e) {
-            throw new GeneralSecurityException("SCRAM " + what + " is not valid base64");
+            exchange().serverFinalMessage(serverFinal);
+        } catch (ScramServerErrorException e) {
+            throw new GeneralSecurityException("SCRAM server error: " + e.getServerError(), e);
+        } catch (ScramInvalidServerSignatureException e) {
+            throw new GeneralSecurityException("SCRAM server signature does not match", e);
+        } catch (ScramException | RuntimeException e) {
+            throw failure(e);
         }
     }
 
-    private static byte[] hi(byte[] password, byte[] salt, int iterations) throws GeneralSecurityException {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(password, "HmacSHA256"));
-        mac.update(salt);
-        byte[] u = mac.doFinal(new byte[]{0, 0, 0, 1});
-        byte[] result = u.clone();
-        for (int i = 1; i < iterations; i++) {
-            u = mac.doFinal(u);
-            for (int j = 0; j < result.length; j++) {
-                result[j] ^= u[j];
-            }
+    private ScramClient exchange() throws GeneralSecurityException {
+        if (client == null) {
+            throw new GeneralSecurityException("SCRAM needs a non-empty password");
         }
-        return result;
+        return client;
     }
 
-    private static byte[] hmac(byte[] key, String data) throws GeneralSecurityException {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String randomNonce() {
-        byte[] b = new byte[18];
-        RANDOM.nextBytes(b);
-        return Base64.getEncoder().encodeToString(b);
+    /** The library's messages name the step and never the secret (the proof and signature are not echoed). */
+    private static GeneralSecurityException failure(Exception e) {
+        return new GeneralSecurityException("SCRAM exchange failed: " + e.getMessage(), e);
     }
 }

@@ -311,6 +311,14 @@ public final class UpstreamConnection implements AutoCloseable {
         closeQuietly(socket);
     }
 
+    /**
+     * Bounds each read from the server from now on (zero: none, as for sessions, whose statements may run as long
+     * as the server lets them); a read past it throws SocketTimeoutException.
+     */
+    public void readTimeout(java.time.Duration timeout) throws IOException {
+        socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+    }
+
     /** Closes the socket at once, unblocking any reader. */
     public void abort() {
         closeQuietly(socket);

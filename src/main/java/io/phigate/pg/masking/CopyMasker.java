@@ -1,5 +1,7 @@
-package io.phigate.mask;
+package io.phigate.pg.masking;
 
+import io.phigate.mask.MaskPlan;
+import io.phigate.mask.Scrubber;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -101,7 +103,7 @@ public final class CopyMasker {
             values[i] = r.length == 2 && r[0] == '\\' && r[1] == 'N' ? null : unescapeText(r);
         }
         byte[][] before = values.clone();
-        plan.maskTextRow(values, scrubber);
+        plan.maskRow(values, scrubber);
         ByteArrayOutputStream out = new ByteArrayOutputStream(row.length + 16);
         for (int i = 0; i < values.length; i++) {
             if (i > 0) {
@@ -155,7 +157,7 @@ public final class CopyMasker {
         }
         byte[][] values = parsed.toArray(new byte[0][]);
         byte[][] before = values.clone();
-        plan.maskTextRow(values, scrubber);
+        plan.maskRow(values, scrubber);
         ByteArrayOutputStream out = new ByteArrayOutputStream(row.length + 16);
         for (int f = 0; f < values.length; f++) {
             if (f > 0) {

@@ -1,22 +1,22 @@
 package io.phigate.audit;
 
-import io.phigate.audit.merkle.CompactRange;
-import io.phigate.audit.merkle.MerkleHash;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.PublicKey;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import io.phigate.audit.merkle.CompactRange;
+import io.phigate.audit.merkle.MerkleHash;
+import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.TreeMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Recomputes every replica's hash chain from the store alone and names the first record that does not hold:

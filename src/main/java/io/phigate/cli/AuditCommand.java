@@ -1,10 +1,10 @@
 package io.phigate.cli;
 
-import io.phigate.audit.AuditConfig;
 import io.phigate.audit.AuditVerifier;
 import io.phigate.audit.CheckpointKeys;
 import io.phigate.audit.InclusionProofs;
 import io.phigate.audit.InclusionProofs.ProofException;
+import io.phigate.audit.AuditConfig;
 import io.phigate.config.ConfigException;
 import io.phigate.config.ConfigLoader;
 import java.io.IOException;

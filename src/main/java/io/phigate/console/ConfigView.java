@@ -1,10 +1,10 @@
 package io.phigate.console;
 
 import io.phigate.config.GatewayConfig;
-import io.phigate.config.UpstreamConfig;
 import io.phigate.identity.IssuerConfig;
-import io.phigate.mask.PhiType;
 import io.phigate.mask.SecretRef;
+import io.phigate.config.UpstreamConfig;
+import io.phigate.mask.PhiType;
 import io.phigate.policy.Match;
 import io.phigate.policy.PhiCatalog;
 import io.phigate.policy.RiskRule;

@@ -1,13 +1,13 @@
 package io.phigate.console;
 
 import io.javalin.http.Context;
-import io.phigate.audit.AuditConfig;
 import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditStore;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.AuditVerifier;
 import io.phigate.audit.Checkpoint;
 import io.phigate.audit.CheckpointKeys;
+import io.phigate.audit.AuditConfig;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package io.phigate.credentials;
 
-import io.phigate.identity.Identity;
 import io.phigate.identity.IdentityConfig;
+import io.phigate.identity.Identity;
 import io.phigate.policy.Admission;
 import io.phigate.policy.Justifications;
 import io.phigate.policy.Policy;

@@ -2,13 +2,13 @@ package io.phigate.pg;
 
 import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.ResponseRecorder;
+import io.phigate.session.SessionMasking;
 import io.phigate.pg.message.BackendMessage.CommandComplete;
 import io.phigate.pg.message.BackendMessage.ErrorResponse;
 import io.phigate.pg.message.BackendMessage.RowDescription;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrameReader;
 import io.phigate.pg.message.MessageCodec;
-import io.phigate.session.SessionMasking;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementWords;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.phigate.pg;
 
-import io.phigate.mask.MaskPlan;
 import io.phigate.pg.masking.CopyMasker;
+import io.phigate.mask.MaskPlan;
 import io.phigate.pg.message.BackendMessage.RowDescription.Field;
 import io.phigate.sql.StatementAnalysis;
 import java.util.List;

@@ -1,19 +1,19 @@
 package io.phigate.pg;
 
 import io.phigate.config.UpstreamConfig;
+import io.phigate.policy.ColumnTags;
 import io.phigate.mask.MaskingKeys;
 import io.phigate.mask.OperatorFactory;
 import io.phigate.mask.Operators;
 import io.phigate.mask.PhiType;
 import io.phigate.mask.Scrubber;
+import io.phigate.session.SessionMasking;
 import io.phigate.mask.detect.Detector;
 import io.phigate.mask.detect.DetectorSettings;
 import io.phigate.mask.detect.Detectors;
-import io.phigate.policy.ColumnTags;
 import io.phigate.policy.PhiCatalog;
 import io.phigate.policy.Policy;
 import io.phigate.policy.Role;
-import io.phigate.session.SessionMasking;
 import io.phigate.sql.Catalog;
 import io.phigate.sql.CatalogCache;
 import io.phigate.sql.ColumnRef;

@@ -1,7 +1,8 @@
 package io.phigate.pg;
 
-import io.phigate.mask.PhiType;
 import io.phigate.pg.masking.CopyMasker;
+import io.phigate.mask.PhiType;
+import io.phigate.session.SessionMasking;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.policy.FunctionAllowlist;
 import io.phigate.policy.PhiCatalog;
@@ -9,14 +10,13 @@ import io.phigate.policy.PredicateRule;
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.RiskRules;
 import io.phigate.policy.Role;
-import io.phigate.session.SessionMasking;
 import io.phigate.sql.Operation;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementFacts;
 import io.phigate.sql.StatementKind;
 import java.time.Clock;
-import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.IdentityHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;

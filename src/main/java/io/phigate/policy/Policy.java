@@ -1,9 +1,9 @@
 package io.phigate.policy;
 
+import io.phigate.mask.SecretRef;
 import io.phigate.identity.Identity;
 import io.phigate.mask.OperatorSpec;
 import io.phigate.mask.PhiType;
-import io.phigate.mask.SecretRef;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;

@@ -2,9 +2,9 @@ package io.phigate.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.phigate.identity.Identity;
 import io.phigate.identity.IdentityConfig;
 import io.phigate.identity.IssuerConfig;
+import io.phigate.identity.Identity;
 import io.phigate.identity.TokenVerifier;
 import java.nio.file.Files;
 import java.nio.file.Path;

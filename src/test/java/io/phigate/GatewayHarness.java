@@ -1,14 +1,14 @@
 package io.phigate;
 
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import io.phigate.config.ClientTlsConfig;
 import io.phigate.config.CredentialsConfig;
 import io.phigate.config.GatewayConfig;
 import io.phigate.config.HostPort;
-import io.phigate.config.IdentityConfig;
-import io.phigate.config.IssuerConfig;
+import io.phigate.identity.IdentityConfig;
+import io.phigate.identity.IssuerConfig;
 import io.phigate.config.LimitsConfig;
-import io.phigate.config.SecretRef;
+import io.phigate.mask.SecretRef;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.identity.KeyTool;

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.phigate.audit.merkle.CompactRange;
 import io.phigate.audit.merkle.MerkleHash;
-import io.phigate.config.AuditConfig;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -338,7 +338,7 @@ public final class AuditQueries {
     }
 
     /** Over the store {@code config} names: the SQLite file, or the PostgreSQL database as the configured role. */
-    public static AuditQueries of(io.phigate.config.AuditConfig config) {
+    public static AuditQueries of(AuditConfig config) {
         if (config.postgres() == null) {
             return sqlite(config.sqlitePath());
         }
@@ -860,9 +860,10 @@ public final class AuditQueries {
         if (s.equalsIgnoreCase("now")) {
             return clock.instant();
         }
-        if (AGE.matcher(s).matches()) {
+        Matcher age = AGE.matcher(s);
+        if (age.matches()) {
             try {
-                return clock.instant().minus(io.phigate.config.Units.duration(s));
+                return clock.instant().minus(age(Long.parseLong(age.group(1)), age.group(2)));
             } catch (IllegalArgumentException | ArithmeticException | java.time.DateTimeException e) {
                 throw new IllegalArgumentException("age too large: \"" + s + "\"");
             }
@@ -879,7 +880,21 @@ public final class AuditQueries {
      * An age: digits with one of the config's duration units. Bare digits, which the config reads as seconds,
      * are refused here: {@code --since 2025} is more likely a year cut short than 2025 seconds ago.
      */
-    private static final Pattern AGE = Pattern.compile("\\d{1,12}\\s*(ms|s|m|h|d)");
+    private static final Pattern AGE = Pattern.compile("(\\d{1,12})\\s*(ms|s|m|h|d)");
+
+    /**
+     * The config's duration units, read here rather than through config's {@code Units}: audit sits below config
+     * in the package layering (decision 0039), and the pattern above has already checked the digits and the unit.
+     */
+    private static Duration age(long n, String unit) {
+        return switch (unit) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
+    }
 
     /**
      * The terms of a free-text search: whitespace-separated words, or a run of words in double quotes kept as one

@@ -1,6 +1,5 @@
 package io.phigate.audit;
 
-import io.phigate.config.AuditConfig;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -89,19 +89,19 @@ public final class AuditVerifier {
     /**
      * Verifies the store {@code config} names (SQLite or PostgreSQL), as {@link #verify(Connection, PublicKey, Path)}.
      */
-    public static Report verify(io.phigate.config.AuditConfig config, PublicKey key, Path checkpointFile)
+    public static Report verify(AuditConfig config, PublicKey key, Path checkpointFile)
             throws SQLException, java.io.IOException {
         return verify(config, key, checkpointFile, true);
     }
 
-    /** As {@link #verify(io.phigate.config.AuditConfig, PublicKey, Path)}; see {@link #verify(Connection, PublicKey, Path, boolean)}. */
-    public static Report verify(io.phigate.config.AuditConfig config, PublicKey key, Path checkpointFile,
+    /** As {@link #verify(AuditConfig, PublicKey, Path)}; see {@link #verify(Connection, PublicKey, Path, boolean)}. */
+    public static Report verify(AuditConfig config, PublicKey key, Path checkpointFile,
                                 boolean readArchives) throws SQLException, java.io.IOException {
         return verify(config, key, checkpointFile, readArchives, null);
     }
 
     /** As above, telling {@code progress} (may be null) how many chained records were checked, now and then. */
-    public static Report verify(io.phigate.config.AuditConfig config, PublicKey key, Path checkpointFile,
+    public static Report verify(AuditConfig config, PublicKey key, Path checkpointFile,
                                 boolean readArchives, java.util.function.LongConsumer progress)
             throws SQLException, java.io.IOException {
         if (config.postgres() == null) {

@@ -2,7 +2,7 @@ package io.phigate.audit;
 
 import io.phigate.audit.merkle.CompactRange;
 import io.phigate.audit.merkle.MerkleHash;
-import io.phigate.config.AuditConfig.CheckpointConfig;
+import io.phigate.audit.AuditConfig.CheckpointConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.phigate.config.AuditConfig;
 import io.phigate.audit.merkle.CompactRange;
 import io.phigate.audit.merkle.InclusionProof;
 import io.phigate.audit.merkle.MerkleException;

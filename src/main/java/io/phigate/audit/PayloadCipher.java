@@ -97,7 +97,7 @@ public final class PayloadCipher {
     }
 
     /** A cipher from the configuration, reading its keys now. */
-    public static PayloadCipher from(io.phigate.config.AuditConfig.Encryption e) throws IOException {
+    public static PayloadCipher from(AuditConfig.Encryption e) throws IOException {
         Map<String, byte[]> keys = new LinkedHashMap<>();
         for (var previous : e.previous().entrySet()) {
             keys.put(previous.getKey(), decodeKey(previous.getValue().read()));

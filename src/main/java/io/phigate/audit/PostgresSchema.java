@@ -1,6 +1,5 @@
 package io.phigate.audit;
 
-import io.phigate.config.AuditConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

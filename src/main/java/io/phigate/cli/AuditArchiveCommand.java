@@ -1,7 +1,7 @@
 package io.phigate.cli;
 
 import io.phigate.audit.AuditArchive;
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import io.phigate.config.ConfigException;
 import io.phigate.config.ConfigLoader;
 import java.nio.file.Path;
@@ -69,7 +69,7 @@ final class AuditArchiveCommand implements Callable<Integer> {
             var p = audit.postgres();
             ownerRole = new AuditConfig.Postgres(p.host(), p.port(), p.database(), owner,
                     ownerPasswordFile == null && ownerPasswordEnv == null ? null
-                            : new io.phigate.config.SecretRef(ownerPasswordEnv, ownerPasswordFile));
+                            : new io.phigate.mask.SecretRef(ownerPasswordEnv, ownerPasswordFile));
         }
         AuditArchive.Result result;
         try {

@@ -4,7 +4,7 @@ import io.phigate.audit.AuditVerifier;
 import io.phigate.audit.CheckpointKeys;
 import io.phigate.audit.InclusionProofs;
 import io.phigate.audit.InclusionProofs.ProofException;
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import io.phigate.config.ConfigException;
 import io.phigate.config.ConfigLoader;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.phigate.cli;
 
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import io.phigate.config.ConfigException;
 import io.phigate.config.ConfigLoader;
 import java.nio.file.Path;

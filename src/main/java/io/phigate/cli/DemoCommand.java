@@ -4,7 +4,7 @@ import io.phigate.Gateway;
 import io.phigate.config.ConfigLoader;
 import io.phigate.config.GatewayConfig;
 import io.phigate.config.HttpConfig;
-import io.phigate.config.IdentityConfig;
+import io.phigate.identity.IdentityConfig;
 import io.phigate.demo.DemoDatabase;
 import io.phigate.identity.KeyTool;
 import java.io.IOException;

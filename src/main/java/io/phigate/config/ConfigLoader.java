@@ -1,5 +1,9 @@
 package io.phigate.config;
 
+import io.phigate.audit.AuditConfig;
+import io.phigate.identity.IdentityConfig;
+import io.phigate.identity.IssuerConfig;
+import io.phigate.mask.SecretRef;
 import io.phigate.policy.Match;
 import java.io.IOException;
 import java.net.URI;

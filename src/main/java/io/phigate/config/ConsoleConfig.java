@@ -1,5 +1,6 @@
 package io.phigate.config;
 
+import io.phigate.mask.SecretRef;
 import io.phigate.policy.Match;
 import java.net.URI;
 import java.time.Duration;

@@ -1,5 +1,7 @@
 package io.phigate.config;
 
+import io.phigate.mask.SecretRef;
+
 /**
  * How the gateway authenticates upstream. {@code static}: every session logs in as {@code user}. {@code ephemeral}:
  * {@code user} is an administrative login only the gateway holds, with which it creates one short-lived login role

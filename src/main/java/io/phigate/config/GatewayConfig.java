@@ -1,5 +1,7 @@
 package io.phigate.config;
 
+import io.phigate.audit.AuditConfig;
+import io.phigate.identity.IdentityConfig;
 import java.nio.file.Path;
 import java.util.Map;
 

@@ -2,6 +2,7 @@ package io.phigate.config;
 
 import io.phigate.mask.OperatorSpec;
 import io.phigate.mask.PhiType;
+import io.phigate.mask.SecretRef;
 import io.phigate.policy.Match;
 import io.phigate.policy.PhiCatalog;
 import io.phigate.policy.Policy;

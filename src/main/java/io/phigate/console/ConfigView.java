@@ -1,8 +1,8 @@
 package io.phigate.console;
 
 import io.phigate.config.GatewayConfig;
-import io.phigate.config.IssuerConfig;
-import io.phigate.config.SecretRef;
+import io.phigate.identity.IssuerConfig;
+import io.phigate.mask.SecretRef;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.mask.PhiType;
 import io.phigate.policy.Match;

@@ -10,7 +10,7 @@ import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditStore;
 import io.phigate.audit.AuditUnavailableException;
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import io.phigate.config.ConsoleConfig;
 import io.phigate.config.GatewayConfig;
 import io.phigate.identity.Identity;

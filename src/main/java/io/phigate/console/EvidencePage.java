@@ -7,7 +7,7 @@ import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.AuditVerifier;
 import io.phigate.audit.Checkpoint;
 import io.phigate.audit.CheckpointKeys;
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;

@@ -7,7 +7,7 @@ import io.phigate.audit.AuditQueries;
 import io.phigate.audit.MaskingSummary;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.InclusionProofs;
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import io.phigate.pg.ResponseTranscript;
 import io.phigate.session.LiveSession;
 import io.phigate.session.SessionRegistry;

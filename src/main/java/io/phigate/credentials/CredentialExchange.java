@@ -1,5 +1,6 @@
 package io.phigate.credentials;
 
+
 import io.phigate.identity.Identity;
 import io.phigate.policy.Admission;
 import io.phigate.policy.Justifications;

@@ -13,8 +13,6 @@ import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.BadJWTException;
 import com.nimbusds.jwt.proc.ExpiredJWTException;
-import io.phigate.config.IdentityConfig;
-import io.phigate.config.IssuerConfig;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;

@@ -15,7 +15,6 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
-import io.phigate.config.IssuerConfig;
 import java.io.IOException;
 import java.net.MalformedURLException;
 import java.net.URI;

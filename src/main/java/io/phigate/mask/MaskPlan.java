@@ -2,15 +2,13 @@ package io.phigate.mask;
 
 import io.phigate.mask.MaskOperator.RowContext;
 import io.phigate.mask.MaskOperator.ValueType;
-import io.phigate.pg.message.BackendMessage.RowDescription.Field;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * How one result's rows are masked: per column, the operator to apply (null: passed as is), whether content
  * detection runs over it, and the column identifying the patient (for per-patient date shifts). Immutable; built
- * once per RowDescription and applied to every DataRow of that result.
+ * once per result description and applied to every row of that result. It works on values, never on a
+ * protocol's messages: {@code io.phigate.pg.masking} reads and writes PostgreSQL's rows around it.
  */
 public final class MaskPlan {
     /** Nothing to mask: rows are streamed through untouched. */
@@ -28,8 +26,17 @@ public final class MaskPlan {
 
     private final boolean nullAll;
 
-    MaskPlan(MaskOperator[] operators, boolean[] scrub, ValueType[] types, int subjectIndex, String summary,
-             boolean nullAll) {
+    /**
+     * {@code operators}, {@code scrub} and {@code types} are per column and owned by the plan from here on; an
+     * operator null and scrub false passes the value as is. {@code subjectIndex} is the patient key column, -1
+     * when no operator needs one.
+     */
+    public MaskPlan(MaskOperator[] operators, boolean[] scrub, ValueType[] types, int subjectIndex, String summary) {
+        this(operators, scrub, types, subjectIndex, summary, false);
+    }
+
+    private MaskPlan(MaskOperator[] operators, boolean[] scrub, ValueType[] types, int subjectIndex, String summary,
+                     boolean nullAll) {
         this.nullAll = nullAll;
         this.operators = operators;
         this.scrub = scrub;
@@ -56,85 +63,31 @@ public final class MaskPlan {
         return summary;
     }
 
-    /**
-     * Masks one DataRow body (int16 count, then per value an int32 length, -1 for NULL, and its bytes). Returns
-     * a new body; a row whose column count differs from the plan's is masked entirely (every value NULL), since
-     * the plan no longer says which value is which.
-     */
-    public byte[] maskDataRow(byte[] body, Scrubber scrubber) {
-        int n = ((body[0] & 0xff) << 8) | (body[1] & 0xff);
-        if (nullAll || n != operators.length) {
-            return allNull(n);
-        }
-        byte[][] values = new byte[n][];
-        int pos = 2;
-        for (int i = 0; i < n; i++) {
-            int len = ((body[pos] & 0xff) << 24) | ((body[pos + 1] & 0xff) << 16) | ((body[pos + 2] & 0xff) << 8)
-                    | (body[pos + 3] & 0xff);
-            pos += 4;
-            if (len >= 0) {
-                values[i] = Arrays.copyOfRange(body, pos, pos + len);
-                pos += len;
-            }
-        }
-        RowContext context = context(values);
-        int size = 2;
-        for (int i = 0; i < n; i++) {
-            byte[] v = values[i];
-            if (v != null) {
-                if (operators[i] != null) {
-                    v = operators[i].apply(v, types[i], context);
-                } else if (scrub[i]) {
-                    v = scrubber.scrubUtf8(v);
-                }
-                values[i] = v;
-            }
-            size += 4 + (v == null ? 0 : v.length);
-        }
-        byte[] out = new byte[size];
-        out[0] = (byte) (n >>> 8);
-        out[1] = (byte) n;
-        int p = 2;
-        for (byte[] v : values) {
-            int len = v == null ? -1 : v.length;
-            out[p] = (byte) (len >>> 24);
-            out[p + 1] = (byte) (len >>> 16);
-            out[p + 2] = (byte) (len >>> 8);
-            out[p + 3] = (byte) len;
-            p += 4;
-            if (v != null) {
-                System.arraycopy(v, 0, out, p, v.length);
-                p += v.length;
-            }
-        }
-        return out;
+    /** How many values a row of this plan has; a row with another count is masked entirely. */
+    public int columns() {
+        return operators.length;
     }
 
     /**
-     * The fields as the client is told them: a column whose operator cannot keep the declared type (a redacted
-     * date becomes text) is re-described, so the client never reads a value of one type as another.
+     * The type a column is described to the client as: a column whose operator cannot keep the declared type (a
+     * redacted date becomes text) is re-described, so the client never reads a value of one type as another.
      */
-    public List<Field> describedFields(List<Field> fields) {
-        if (passThrough || fields.size() != operators.length) {
-            return fields;
+    public int describedType(int column, int declaredType) {
+        if (passThrough || column >= operators.length || operators[column] == null) {
+            return declaredType;
         }
-        List<Field> out = new ArrayList<>(fields.size());
-        for (int i = 0; i < fields.size(); i++) {
-            Field f = fields.get(i);
-            int type = operators[i] == null ? f.typeOid() : operators[i].describedType(f.typeOid());
-            out.add(type == f.typeOid() ? f
-                    : new Field(f.name(), f.tableOid(), f.columnNumber(), type, (short) -1, -1, f.format()));
-        }
-        return out;
+        return operators[column].describedType(declaredType);
     }
 
     /**
-     * Masks the text values of one COPY row in place (null: SQL NULL), as {@link #maskDataRow} masks a text
-     * DataRow, the row's patient key included; a row whose field count differs from the plan's goes all NULL.
+     * Masks one row's values in place (null: SQL NULL), each in the transfer format its column's {@link ValueType}
+     * says; a row whose value count differs from the plan's goes all NULL, since the plan no longer says which
+     * value is which. The row's patient key is read whatever its format, so a text row, a binary row and a COPY
+     * row of the same patient get the same date shift.
      */
-    public void maskTextRow(byte[][] values, Scrubber scrubber) {
+    public void maskRow(byte[][] values, Scrubber scrubber) {
         if (nullAll || values.length != operators.length) {
-            java.util.Arrays.fill(values, null);
+            Arrays.fill(values, null);
             return;
         }
         RowContext context = context(values);
@@ -175,13 +128,5 @@ public final class MaskPlan {
             }
         }
         return new RowContext(key);
-    }
-
-    private static byte[] allNull(int n) {
-        byte[] out = new byte[2 + 4 * n];
-        out[0] = (byte) (n >>> 8);
-        out[1] = (byte) n;
-        Arrays.fill(out, 2, out.length, (byte) 0xff);
-        return out;
     }
 }

@@ -2,7 +2,7 @@ package io.phigate.pg;
 
 import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.ResponseRecorder;
-import io.phigate.mask.SessionMasking;
+import io.phigate.session.SessionMasking;
 import io.phigate.pg.message.BackendMessage.CommandComplete;
 import io.phigate.pg.message.BackendMessage.ErrorResponse;
 import io.phigate.pg.message.BackendMessage.RowDescription;

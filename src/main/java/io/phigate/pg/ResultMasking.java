@@ -1,9 +1,11 @@
 package io.phigate.pg;
 
-import io.phigate.mask.CopyMasker;
+import io.phigate.mask.CopyFormat;
+
 import io.phigate.mask.MaskPlan;
-import io.phigate.mask.SessionMasking;
 import io.phigate.pg.Exchange.Op;
+import io.phigate.pg.masking.CopyMasker;
+import io.phigate.pg.masking.RowMessages;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.BackendMessage.CopyOutResponse;
 import io.phigate.pg.message.BackendMessage.ErrorResponse;
@@ -13,6 +15,7 @@ import io.phigate.pg.message.BackendMessage.RowDescription;
 import io.phigate.pg.message.BackendMessage.RowDescription.Field;
 import io.phigate.pg.message.FrameReader;
 import io.phigate.pg.message.MessageCodec;
+import io.phigate.session.SessionMasking;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +48,7 @@ final class ResultMasking {
                     return false;
                 }
                 byte[] body = upstream.body(); // rows nobody described: nothing says what they carry
-                exchange.writeFrame(type, MaskPlan.NULL_ALL.maskDataRow(body, masking.scrubber()));
+                exchange.writeFrame(type, RowMessages.maskDataRow(MaskPlan.NULL_ALL, body, masking.scrubber()));
                 return true;
             }
             MaskPlan plan = shape.plan;
@@ -65,7 +68,8 @@ final class ResultMasking {
                 exchange.writeFrame(type, body);
                 return true;
             }
-            exchange.writeFrame(type, plan.maskDataRow(body == null ? upstream.body() : body, masking.scrubber()));
+            exchange.writeFrame(type, RowMessages.maskDataRow(plan, body == null ? upstream.body() : body,
+                    masking.scrubber()));
             return true;
         }
         if (shape == null || shape.copy == null) {
@@ -90,7 +94,8 @@ final class ResultMasking {
             }
             fields = unknown;
         }
-        shape.plan = masking.plan(shape.current(), fields, shape.formats == null ? new short[0] : shape.formats);
+        shape.plan = masking.plan(shape.current(),
+                RowMessages.columns(fields, shape.formats == null ? new short[0] : shape.formats));
         return shape.plan;
     }
 
@@ -103,17 +108,17 @@ final class ResultMasking {
                 MaskPlan plan;
                 if (head != null && head.described() != null) {
                     head.described().fields = rd.fields();
-                    plan = masking.plan(head.described().analysis, rd.fields(), null);
+                    plan = masking.plan(head.described().analysis, RowMessages.columns(rd.fields(), null));
                 } else if (head != null && head.shape() != null) {
-                    plan = masking.plan(head.shape().current(), rd.fields(), null);
+                    plan = masking.plan(head.shape().current(), RowMessages.columns(rd.fields(), null));
                     head.shape().plan = plan;
                     if (head.statement() != null) {
                         head.statement().masked(plan.summary());
                     }
                 } else {
-                    plan = masking.plan(null, rd.fields(), null);
+                    plan = masking.plan(null, RowMessages.columns(rd.fields(), null));
                 }
-                List<Field> described = plan.describedFields(rd.fields());
+                List<Field> described = RowMessages.describedFields(plan, rd.fields());
                 return described == rd.fields() ? body : bodyOf(new RowDescription(described));
             }
             case 'H' -> {
@@ -126,7 +131,7 @@ final class ResultMasking {
                         // A binary COPY of PHI is refused before it runs; if one gets here anyway, its rows go NULL.
                         boolean text = cr.format() == 0 && shape.copyFormat != null;
                         shape.copy = new CopyMasker(text ? plan : MaskPlan.NULL_ALL, masking.scrubber(),
-                                text ? shape.copyFormat : CopyMasker.Format.TEXT, shape.copyHeader);
+                                text ? shape.copyFormat : CopyFormat.TEXT, shape.copyHeader);
                         if (head.statement() != null) {
                             head.statement().masked(plan.summary().isEmpty() ? "copy: content detection" : plan.summary());
                         }

@@ -1,6 +1,8 @@
 package io.phigate.pg;
 
-import io.phigate.mask.CopyMasker;
+import io.phigate.mask.CopyFormat;
+
+import io.phigate.pg.masking.CopyMasker;
 import io.phigate.mask.MaskPlan;
 import io.phigate.pg.message.BackendMessage.RowDescription.Field;
 import io.phigate.sql.StatementAnalysis;
@@ -32,7 +34,7 @@ final class ResultShape {
     /** For a portal: the result formats its Bind asked for; null for a simple Query. */
     final short[] formats;
     /** For COPY TO: the format it will produce, checked before forwarding. */
-    final CopyMasker.Format copyFormat;
+    final CopyFormat copyFormat;
     final boolean copyHeader;
     /** Which statement of a simple Query answers next. */
     int index;
@@ -40,7 +42,7 @@ final class ResultShape {
     CopyMasker copy;
 
     private ResultShape(List<StatementAnalysis> statements, Prepared prepared, short[] formats,
-                        CopyMasker.Format copyFormat, boolean copyHeader) {
+                        CopyFormat copyFormat, boolean copyHeader) {
         this.statements = statements;
         this.prepared = prepared;
         this.formats = formats;
@@ -48,11 +50,11 @@ final class ResultShape {
         this.copyHeader = copyHeader;
     }
 
-    static ResultShape query(List<StatementAnalysis> statements, CopyMasker.Format copyFormat, boolean copyHeader) {
+    static ResultShape query(List<StatementAnalysis> statements, CopyFormat copyFormat, boolean copyHeader) {
         return new ResultShape(statements, null, null, copyFormat, copyHeader);
     }
 
-    static ResultShape portal(Prepared prepared, short[] formats, CopyMasker.Format copyFormat, boolean copyHeader) {
+    static ResultShape portal(Prepared prepared, short[] formats, CopyFormat copyFormat, boolean copyHeader) {
         return new ResultShape(List.of(), prepared, formats, copyFormat, copyHeader);
     }
 

@@ -1,6 +1,6 @@
 package io.phigate.policy;
 
-import io.phigate.config.SecretRef;
+import io.phigate.mask.SecretRef;
 import io.phigate.identity.Identity;
 import io.phigate.mask.OperatorSpec;
 import io.phigate.mask.PhiType;

@@ -1,12 +1,12 @@
 package io.phigate.session;
 
-import io.phigate.mask.ColumnTags;
+import io.phigate.policy.ColumnTags;
 import io.phigate.mask.MaskingKeys;
 import io.phigate.mask.OperatorFactory;
 import io.phigate.mask.Operators;
 import io.phigate.mask.PhiType;
 import io.phigate.mask.Scrubber;
-import io.phigate.mask.SessionMasking;
+import io.phigate.session.SessionMasking;
 import io.phigate.mask.detect.Detector;
 import io.phigate.mask.detect.DetectorSettings;
 import io.phigate.mask.detect.Detectors;

@@ -5,7 +5,7 @@ import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.identity.Identity;
-import io.phigate.mask.SessionMasking;
+
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.RiskRules;
 import io.phigate.policy.Role;

@@ -3,7 +3,7 @@ package io.phigate.session;
 import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
 import io.phigate.identity.Identity;
-import io.phigate.mask.SessionMasking;
+
 import io.phigate.policy.Justifications;
 import io.phigate.policy.RiskRules;
 import io.phigate.policy.Role;

@@ -3,7 +3,7 @@ package io.phigate.session;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditEvent.Protocol;
 import io.phigate.identity.Identity;
-import io.phigate.mask.SessionMasking;
+import io.phigate.session.SessionMasking;
 import io.phigate.sql.StatementAnalysis;
 import java.time.Instant;
 import java.util.Collections;

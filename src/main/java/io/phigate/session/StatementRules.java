@@ -1,8 +1,10 @@
 package io.phigate.session;
 
-import io.phigate.mask.CopyMasker;
+import io.phigate.mask.CopyFormat;
+
+import io.phigate.pg.masking.CopyMasker;
 import io.phigate.mask.PhiType;
-import io.phigate.mask.SessionMasking;
+
 import io.phigate.policy.FunctionAllowlist;
 import io.phigate.policy.PhiCatalog;
 import io.phigate.policy.PredicateRule;
@@ -318,7 +320,7 @@ public final class StatementRules {
     }
 
     /** The COPY output format the masker can parse, or null when it cannot; read from the statement's own text. */
-    public static CopyMasker.Format copyFormat(String text) {
+    public static CopyFormat copyFormat(String text) {
         return text == null ? null : copyFormat(io.phigate.sql.SqlAnalyzer.copyOptions(text));
     }
 
@@ -327,14 +329,14 @@ public final class StatementRules {
      * only {@code format} (text or csv, compared as the server compares them, case-sensitively) and
      * {@code header}; a quoted or differently spelled name the server would refuse is refused here too.
      */
-    public static CopyMasker.Format copyFormat(Map<String, String> options) {
+    public static CopyFormat copyFormat(Map<String, String> options) {
         if (options == null || !MASKABLE_COPY_OPTIONS.containsAll(options.keySet())) {
             return null;
         }
         String format = options.getOrDefault("format", "text");
         return switch (format) {
-            case "text" -> CopyMasker.Format.TEXT;
-            case "csv" -> CopyMasker.Format.CSV;
+            case "text" -> CopyFormat.TEXT;
+            case "csv" -> CopyFormat.CSV;
             default -> null;
         };
     }

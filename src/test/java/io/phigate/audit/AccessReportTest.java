@@ -7,10 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.audit.AccessReport.Identity;
 import io.phigate.audit.AccessReport.Model;
+import io.phigate.audit.AuditConfig.CheckpointConfig;
 import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.AuditEvent.Protocol;
-import io.phigate.config.AuditConfig;
-import io.phigate.config.AuditConfig.CheckpointConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;

@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.phigate.audit.AuditConfig.CheckpointConfig;
 import io.phigate.audit.AuditEvent.Outcome;
-import io.phigate.config.AuditConfig;
-import io.phigate.config.AuditConfig.CheckpointConfig;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

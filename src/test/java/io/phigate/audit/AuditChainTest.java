@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.AuditEvent.Protocol;
-import io.phigate.config.AuditConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -3,9 +3,8 @@ package io.phigate.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.phigate.audit.AuditConfig.CheckpointConfig;
 import io.phigate.audit.AuditEvent.Outcome;
-import io.phigate.config.AuditConfig;
-import io.phigate.config.AuditConfig.CheckpointConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;

@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.AuditEvent.Protocol;
-import io.phigate.config.AuditConfig;
-import io.phigate.config.SecretRef;
+import io.phigate.mask.SecretRef;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

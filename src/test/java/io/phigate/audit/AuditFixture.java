@@ -7,7 +7,6 @@ import io.phigate.audit.AuditEvent.SessionEnded;
 import io.phigate.audit.AuditEvent.SessionStarted;
 import io.phigate.audit.AuditEvent.StatementCompleted;
 import io.phigate.audit.AuditEvent.StatementRequested;
-import io.phigate.config.AuditConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

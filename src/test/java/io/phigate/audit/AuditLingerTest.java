@@ -2,7 +2,6 @@ package io.phigate.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.phigate.config.AuditConfig;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

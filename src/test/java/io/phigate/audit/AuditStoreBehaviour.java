@@ -7,7 +7,6 @@ import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.AuditEvent.Protocol;
 import io.phigate.audit.AuditEvent.StatementCompleted;
 import io.phigate.audit.AuditEvent.StatementRequested;
-import io.phigate.config.AuditConfig;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

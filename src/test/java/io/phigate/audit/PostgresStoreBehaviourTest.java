@@ -3,8 +3,7 @@ package io.phigate.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.phigate.config.AuditConfig;
-import io.phigate.config.SecretRef;
+import io.phigate.mask.SecretRef;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package io.phigate.audit;
 
-import io.phigate.config.AuditConfig;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

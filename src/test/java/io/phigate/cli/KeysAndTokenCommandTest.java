@@ -2,8 +2,8 @@ package io.phigate.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.phigate.config.IdentityConfig;
-import io.phigate.config.IssuerConfig;
+import io.phigate.identity.IdentityConfig;
+import io.phigate.identity.IssuerConfig;
 import io.phigate.identity.Identity;
 import io.phigate.identity.TokenVerifier;
 import java.nio.file.Files;

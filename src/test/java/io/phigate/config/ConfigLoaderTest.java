@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.phigate.audit.AuditConfig;
+import io.phigate.identity.IssuerConfig;
+import io.phigate.mask.SecretRef;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package io.phigate.console;
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
 import io.phigate.audit.CheckpointKeys;
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import io.phigate.config.ConsoleConfig;
 import io.phigate.config.GatewayConfig;
 import io.phigate.identity.KeyTool;

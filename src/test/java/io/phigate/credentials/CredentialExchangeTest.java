@@ -3,7 +3,7 @@ package io.phigate.credentials;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.phigate.config.IdentityConfig;
+import io.phigate.identity.IdentityConfig;
 import io.phigate.identity.Identity;
 import io.phigate.policy.Match;
 import io.phigate.policy.Policy;

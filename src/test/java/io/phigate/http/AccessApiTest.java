@@ -9,7 +9,7 @@ import io.phigate.GatewayHarness;
 import io.phigate.cli.TestAccess;
 import io.phigate.config.GatewayConfig;
 import io.phigate.config.HostPort;
-import io.phigate.config.IdentityConfig;
+import io.phigate.identity.IdentityConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

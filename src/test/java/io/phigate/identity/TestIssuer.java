@@ -15,7 +15,6 @@ import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import io.phigate.config.IssuerConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;

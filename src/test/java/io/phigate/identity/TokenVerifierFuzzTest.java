@@ -1,8 +1,6 @@
 package io.phigate.identity;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.phigate.config.IdentityConfig;
-import io.phigate.config.IssuerConfig;
 import io.phigate.fuzz.FuzzTarget;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;

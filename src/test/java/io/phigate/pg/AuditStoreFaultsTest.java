@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import io.phigate.config.GatewayConfig;
 import java.io.IOException;
 import java.io.OutputStream;

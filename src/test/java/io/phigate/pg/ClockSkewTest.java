@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
-import io.phigate.config.IdentityConfig;
+import io.phigate.identity.IdentityConfig;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import io.phigate.config.GatewayConfig;
 import java.nio.file.Path;
 import java.sql.Connection;

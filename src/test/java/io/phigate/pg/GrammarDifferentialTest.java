@@ -1,15 +1,17 @@
 package io.phigate.pg;
 
+import io.phigate.mask.CopyFormat;
+
 import io.phigate.session.StatementRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.TestDatabase;
 import io.phigate.config.CredentialsConfig;
 import io.phigate.config.HostPort;
-import io.phigate.config.SecretRef;
+import io.phigate.mask.SecretRef;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.config.UpstreamTlsConfig;
-import io.phigate.mask.CopyMasker;
+import io.phigate.pg.masking.CopyMasker;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.FrameReader;
@@ -384,15 +386,15 @@ class GrammarDifferentialTest {
             }
         }
         if (a.kind() == StatementKind.COPY_TO) {
-            CopyMasker.Format format = StatementRules.copyFormat(a.facts().options());
+            CopyFormat format = StatementRules.copyFormat(a.facts().options());
             boolean header = StatementRules.copyHeader(a.text());
             if (format != null) {
                 String[] lines = r.data.split("\n", -1);
                 boolean binary = r.copyFormat == 1;
                 boolean serverHeader = lines.length > 2 && lines[0].equals("x");
                 String row = serverHeader ? lines[1] : lines[0];
-                CopyMasker.Format server = binary ? null : row.equals("\"a,b\"") ? CopyMasker.Format.CSV
-                        : row.equals("a,b") ? CopyMasker.Format.TEXT : null;
+                CopyFormat server = binary ? null : row.equals("\"a,b\"") ? CopyFormat.CSV
+                        : row.equals("a,b") ? CopyFormat.TEXT : null;
                 if (server != format || serverHeader != header) {
                     return "COPY read as " + format + (header ? " with header" : "") + " where the server wrote "
                             + (binary ? "binary" : server) + (serverHeader ? " with header" : "");

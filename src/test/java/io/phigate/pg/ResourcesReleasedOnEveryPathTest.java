@@ -10,7 +10,7 @@ import io.phigate.audit.AuditSink;
 import io.phigate.config.CredentialsConfig;
 import io.phigate.config.GatewayConfig;
 import io.phigate.config.HostPort;
-import io.phigate.config.SecretRef;
+import io.phigate.mask.SecretRef;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.credentials.EphemeralRoles;

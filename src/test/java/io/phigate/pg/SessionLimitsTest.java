@@ -47,7 +47,7 @@ class SessionLimitsTest {
         // The session lives until exp + clock_skew + session_grace: here 4 s + 1 s + 0 s. Generous, because a
         // loaded 2-core CI machine can take a second or more to open the first session.
         try (GatewayHarness gw = GatewayHarness.start(dir, c -> GatewayHarness.withIdentity(c,
-                new io.phigate.config.IdentityConfig(c.identity().issuers(), Duration.ofSeconds(1), Duration.ZERO)))) {
+                new io.phigate.identity.IdentityConfig(c.identity().issuers(), Duration.ofSeconds(1), Duration.ZERO)))) {
             Properties p = new Properties();
             p.setProperty("user", "triage-agent");
             p.setProperty("password", gw.token(GatewayHarness.AGENT, Duration.ofSeconds(4)));

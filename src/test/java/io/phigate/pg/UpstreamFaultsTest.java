@@ -8,7 +8,7 @@ import io.phigate.GatewayHarness;
 import io.phigate.RestartablePostgres;
 import io.phigate.config.CredentialsConfig;
 import io.phigate.config.HostPort;
-import io.phigate.config.SecretRef;
+import io.phigate.mask.SecretRef;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.config.UpstreamTlsConfig;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;

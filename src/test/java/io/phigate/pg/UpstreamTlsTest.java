@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.phigate.GatewayHarness;
 import io.phigate.config.CredentialsConfig;
 import io.phigate.config.HostPort;
-import io.phigate.config.SecretRef;
+import io.phigate.mask.SecretRef;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.config.UpstreamTlsConfig;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;

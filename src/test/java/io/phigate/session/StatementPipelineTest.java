@@ -1,5 +1,7 @@
 package io.phigate.session;
 
+import io.phigate.mask.CopyFormat;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.approval.ApprovalRequest;
@@ -9,7 +11,6 @@ import io.phigate.audit.AuditEvent.Protocol;
 import io.phigate.audit.AuditSink;
 import io.phigate.config.PolicyLoader;
 import io.phigate.identity.Identity;
-import io.phigate.mask.CopyMasker;
 import io.phigate.mask.Scrubber;
 import io.phigate.policy.Policy;
 import io.phigate.policy.Role;
@@ -256,7 +257,7 @@ class StatementPipelineTest {
         assertThat(requested(d).subject()).isEqualTo(AGENT.subject());
 
         Decision copy = pipeline("agent", null).decide(run("COPY patients TO STDOUT (FORMAT csv, HEADER)"));
-        assertThat(((Decision.Forward) copy).plan().copyFormat()).isEqualTo(CopyMasker.Format.CSV);
+        assertThat(((Decision.Forward) copy).plan().copyFormat()).isEqualTo(CopyFormat.CSV);
         assertThat(((Decision.Forward) copy).plan().copyHeader()).isTrue();
     }
 

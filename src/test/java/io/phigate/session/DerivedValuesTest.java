@@ -1,9 +1,14 @@
-package io.phigate.mask;
+package io.phigate.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.config.PolicyLoader;
-import io.phigate.pg.message.BackendMessage.RowDescription.Field;
+import io.phigate.mask.MaskOperator.ValueType;
+import io.phigate.mask.OperatorSpec;
+import io.phigate.mask.Operators;
+import io.phigate.mask.ResultColumn;
+import io.phigate.mask.Scrubber;
+import io.phigate.policy.ColumnTags;
 import io.phigate.policy.Policy;
 import io.phigate.sql.ColumnRef;
 import io.phigate.sql.OutputColumn;
@@ -37,14 +42,14 @@ class DerivedValuesTest {
         PgCatalog catalog = PgCatalog.builder().table(16400, "public", "patients", "id", "zip", "birth_date", "mrn")
                 .build();
         return new SessionMasking(policy, null, "clinical", catalog,
-                ColumnTags.resolve(policy.catalog("clinical"), catalog), (spec, type) -> new Redact(type),
+                ColumnTags.resolve(policy.catalog("clinical"), catalog), (spec, type) -> Operators.create(OperatorSpec.REDACT, type, null),
                 Scrubber.NONE);
     }
 
     static String summary(SessionMasking m, OutputColumn out, int typeOid) {
         StatementAnalysis a = new StatementAnalysis(StatementKind.SELECT, Set.of(), Set.of(), Set.of(), List.of(out),
                 Set.of(), false, null, null, null, true, null, "select");
-        return m.plan(a, List.of(new Field(out.name(), 0, (short) 0, typeOid, (short) -1, -1, (short) 0)), null)
+        return m.plan(a, List.of(new ResultColumn(out.name(), 0, 0, new ValueType(typeOid, -1, false))))
                 .summary();
     }
 

@@ -1,4 +1,4 @@
-package io.phigate.config;
+package io.phigate.identity;
 
 import java.net.URI;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
-package io.phigate.config;
+package io.phigate.audit;
 
+import io.phigate.mask.SecretRef;
 import java.nio.file.Path;
 import java.time.Duration;
 

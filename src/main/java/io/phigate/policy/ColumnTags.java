@@ -1,5 +1,6 @@
-package io.phigate.mask;
+package io.phigate.policy;
 
+import io.phigate.mask.PhiType;
 import io.phigate.policy.PhiCatalog;
 import io.phigate.sql.Catalog;
 import io.phigate.sql.ColumnRef;

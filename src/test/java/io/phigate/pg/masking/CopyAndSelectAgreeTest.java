@@ -1,4 +1,4 @@
-package io.phigate.mask;
+package io.phigate.pg.masking;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;

@@ -1,5 +1,9 @@
-package io.phigate.mask;
+package io.phigate.pg.masking;
 
+import io.phigate.mask.CopyFormat;
+
+import io.phigate.mask.MaskPlan;
+import io.phigate.mask.Scrubber;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,15 +20,13 @@ import java.util.List;
  * the same row reads the same through COPY as through SELECT, and the output can be copied back in.
  */
 public final class CopyMasker {
-    public enum Format { TEXT, CSV }
-
     private final MaskPlan plan;
     private final Scrubber scrubber;
-    private final Format format;
+    private final CopyFormat format;
     private boolean skipHeader;
     private byte[] pending = new byte[0];
 
-    public CopyMasker(MaskPlan plan, Scrubber scrubber, Format format, boolean header) {
+    public CopyMasker(MaskPlan plan, Scrubber scrubber, CopyFormat format, boolean header) {
         this.plan = plan;
         this.scrubber = scrubber;
         this.format = format;
@@ -46,7 +48,7 @@ public final class CopyMasker {
                 skipHeader = false;
                 out.writeBytes(row);
             } else {
-                out.writeBytes(format == Format.TEXT ? maskText(row) : maskCsv(row));
+                out.writeBytes(format == CopyFormat.TEXT ? maskText(row) : maskCsv(row));
             }
             out.write('\n');
             start = end + 1;
@@ -62,11 +64,11 @@ public final class CopyMasker {
         if (rest.length == 0) {
             return rest;
         }
-        return format == Format.TEXT ? maskText(rest) : maskCsv(rest);
+        return format == CopyFormat.TEXT ? maskText(rest) : maskCsv(rest);
     }
 
     private int rowEnd(byte[] buf, int start) {
-        if (format == Format.TEXT) {
+        if (format == CopyFormat.TEXT) {
             for (int i = start; i < buf.length; i++) {
                 if (buf[i] == '\n') {
                     return i; // newlines inside values are escaped as \n in text format
@@ -101,7 +103,7 @@ public final class CopyMasker {
             values[i] = r.length == 2 && r[0] == '\\' && r[1] == 'N' ? null : unescapeText(r);
         }
         byte[][] before = values.clone();
-        plan.maskTextRow(values, scrubber);
+        plan.maskRow(values, scrubber);
         ByteArrayOutputStream out = new ByteArrayOutputStream(row.length + 16);
         for (int i = 0; i < values.length; i++) {
             if (i > 0) {
@@ -155,7 +157,7 @@ public final class CopyMasker {
         }
         byte[][] values = parsed.toArray(new byte[0][]);
         byte[][] before = values.clone();
-        plan.maskTextRow(values, scrubber);
+        plan.maskRow(values, scrubber);
         ByteArrayOutputStream out = new ByteArrayOutputStream(row.length + 16);
         for (int f = 0; f < values.length; f++) {
             if (f > 0) {

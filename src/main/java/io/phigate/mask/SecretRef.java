@@ -1,4 +1,4 @@
-package io.phigate.config;
+package io.phigate.mask;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

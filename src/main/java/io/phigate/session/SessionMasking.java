@@ -1,7 +1,15 @@
-package io.phigate.mask;
+package io.phigate.session;
 
+import io.phigate.mask.MaskOperator;
 import io.phigate.mask.MaskOperator.ValueType;
-import io.phigate.pg.message.BackendMessage.RowDescription.Field;
+import io.phigate.mask.MaskPlan;
+import io.phigate.mask.MessageScrubber;
+import io.phigate.mask.OperatorFactory;
+import io.phigate.mask.OperatorSpec;
+import io.phigate.mask.PhiType;
+import io.phigate.mask.ResultColumn;
+import io.phigate.mask.Scrubber;
+import io.phigate.policy.ColumnTags;
 import io.phigate.policy.PhiCatalog;
 import io.phigate.policy.Policy;
 import io.phigate.policy.Role;
@@ -19,23 +27,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Masking decisions for one session: which PHI a result carries and how this session's role may see it. Two
  * independent signals are combined, and the stronger wins: the statement's lineage (every output column traced
- * back to its source columns) and the RowDescription's table OID and attribute number for plain column
+ * back to its source columns) and the result description's table OID and attribute number for plain column
  * references. When neither can say where a value comes from and the statement touches PHI, the value is masked.
  */
 public final class SessionMasking {
     private static final Set<Integer> TEXT_TYPES = Set.of(25, 1043, 1042, 19, 18, 114, 3802, 142, 705);
-    /** Context lines that name where an error arose and quote no data (see {@link #safeContext}). */
-    private static final Pattern SAFE_CONTEXT = Pattern.compile(
-            "PL/pgSQL function [\\w.\"$]+\\([\\w ,.\\[\\]\"]*\\) line \\d+ at [A-Z][A-Z ]*"
-                    + "|SQL function \"[\\w$]+\"( statement \\d+| during startup| during inlining)?|parallel worker");
-    /** {@code Key (ssn)=(123-45-6789)} and {@code Failing row contains (...)}. */
-    private static final Pattern ROW_VALUES = Pattern.compile("(=|contains )\\((?:[^()]|\\([^()]*\\))*\\)");
+    /** Declared type of a COPY field computed by an expression: text, scanned and masked as text would be. */
+    private static final int TEXT = 25;
 
     private final Policy policy;
     private final Role role;
@@ -46,6 +48,7 @@ public final class SessionMasking {
     private final OperatorFactory factory;
     private final Scrubber scrubber;
     private final boolean masksPhi;
+    private final MessageScrubber messages;
     private final Map<String, MaskOperator> operators = new ConcurrentHashMap<>();
 
     /** {@code tags}: the upstream's tags resolved against {@code catalog} ({@link ColumnTags#resolve}). */
@@ -66,6 +69,7 @@ public final class SessionMasking {
         this.masksPhi = masks;
         this.factory = factory;
         this.scrubber = phi.detection().enabled() ? scrubber : Scrubber.NONE;
+        this.messages = new MessageScrubber(masks, catalog, this.scrubber);
     }
 
     /** True when some declared PHI on this upstream reaches this role masked: statements must then be analysed. */
@@ -219,12 +223,11 @@ public final class SessionMasking {
     }
 
     /**
-     * The plan for a result described by {@code fields}. {@code analysis} is the statement that produced it (null
-     * when unknown); {@code formats} are the transfer formats the client asked for per column, or null to take
-     * each field's own format code.
+     * The plan for a result of {@code columns}. {@code analysis} is the statement that produced it (null when
+     * unknown).
      */
-    public MaskPlan plan(StatementAnalysis analysis, List<Field> fields, short[] formats) {
-        int n = fields.size();
+    public MaskPlan plan(StatementAnalysis analysis, List<ResultColumn> columns) {
+        int n = columns.size();
         List<OutputColumn> outputs = analysis == null ? List.of() : analysis.outputs();
         boolean aligned = analysis != null && analysis.parsed() && outputs.size() == n;
         boolean lineageUnknown = !aligned && (analysis == null || !analysis.parsed() || touchesPhi(analysis)
@@ -236,9 +239,8 @@ public final class SessionMasking {
         int subjectIndex = -1;
         boolean needsSubject = false;
         for (int i = 0; i < n; i++) {
-            Field f = fields.get(i);
-            boolean binary = formats == null ? f.format() == 1 : format(formats, i) == 1;
-            types[i] = new ValueType(f.typeOid(), f.typeModifier(), binary);
+            ResultColumn f = columns.get(i);
+            types[i] = f.type();
             PhiType type = null;
             boolean opaque = lineageUnknown;
             boolean direct = true;
@@ -293,11 +295,11 @@ public final class SessionMasking {
                     summary.append(", ");
                 }
                 summary.append(f.name()).append('(').append(as.policyName()).append(")=").append(spec);
-            } else if (TEXT_TYPES.contains(f.typeOid())) {
+            } else if (TEXT_TYPES.contains(f.type().oid())) {
                 scrub[i] = scrubber != Scrubber.NONE;
             }
         }
-        return new MaskPlan(ops, scrub, types, needsSubject ? subjectIndex : -1, summary.toString(), false);
+        return new MaskPlan(ops, scrub, types, needsSubject ? subjectIndex : -1, summary.toString());
     }
 
     /**
@@ -313,84 +315,27 @@ public final class SessionMasking {
             return MaskPlan.NULL_ALL;
         }
         io.phigate.sql.PgCatalog types = io.phigate.sql.PgCatalog.of(catalog);
-        List<Field> fields = new ArrayList<>();
+        List<ResultColumn> columns = new ArrayList<>();
         int n = analysis == null ? 0 : analysis.outputs().size();
         for (int i = 0; i < n; i++) {
             OutputColumn out = analysis.outputs().get(i);
-            int type = WireValues.TEXT;
+            int type = TEXT;
             if (types != null && out.direct() && !out.opaque() && out.sources().size() == 1) {
-                type = types.columnType(out.sources().iterator().next()).orElse(WireValues.TEXT);
+                type = types.columnType(out.sources().iterator().next()).orElse(TEXT);
             }
-            fields.add(new Field(out.name(), 0, (short) 0, type, (short) -1, -1, (short) 0));
+            columns.add(new ResultColumn(out.name(), 0, 0, new ValueType(type, -1, false)));
         }
-        return plan(analysis, fields, null);
+        return plan(analysis, columns);
     }
 
     /** Reads PostgreSQL's message templates, which the first error of a masked session would otherwise wait for. */
     public static void loadMessageTemplates() {
-        MessageTemplates.postgres();
+        MessageScrubber.loadTemplates();
     }
 
-    /**
-     * Scrubs one field of an error or notice. For a role that sees PHI masked, values PostgreSQL echoes back (a
-     * bad input, a duplicate key, a failing row, a name read as a type or a relation) are withheld whole, since a
-     * name or a date in them is not recognisable by shape, unless the client already knows them ({@code known}:
-     * the lower-cased words, literals and numbers of the statement it sent, and the names the message carries),
-     * or they are names of the upstream's schemas, relations and columns (see {@link EchoedValues}). Detectors
-     * then run over what is left.
-     */
+    /** One field of a server's error or notice as this session's client may read it (see {@link MessageScrubber}). */
     public String scrubMessage(char field, String text, Set<String> known) {
-        if (text == null || text.isEmpty()) {
-            return text;
-        }
-        String out = text;
-        if (masksPhi) {
-            switch (field) {
-                case 'M' -> out = EchoedValues.withhold(out, knownOrNamed(known));
-                case 'D', 'H' -> out = EchoedValues.withhold(replaceAll(ROW_VALUES, out, null), knownOrNamed(known));
-                case 'W' -> out = safeContext(out);
-                case 'q' -> out = "[withheld by phigate]"; // an internal query can carry values inline
-                default -> {
-                }
-            }
-        }
-        return scrubber.scrub(out);
-    }
-
-    /** What the client sent, or a name of the upstream's catalog (a hint naming the column that was meant). */
-    private java.util.function.Predicate<String> knownOrNamed(Set<String> known) {
-        io.phigate.sql.PgCatalog pg = io.phigate.sql.PgCatalog.of(catalog);
-        Set<String> names = pg == null ? Set.of() : pg.names();
-        return w -> known.contains(w) || names.contains(w);
-    }
-
-    /**
-     * Context lines name where an error arose; some quote the data being read ({@code JSON data, line 1: ...},
-     * {@code COPY t, line 3, column c: "..."}), unquoted. Only lines of the known harmless shapes are kept.
-     */
-    private static String safeContext(String context) {
-        StringBuilder out = new StringBuilder();
-        for (String line : context.split("\n", -1)) {
-            if (!out.isEmpty()) {
-                out.append('\n');
-            }
-            out.append(SAFE_CONTEXT.matcher(line).matches() ? line : "[context withheld by phigate]");
-        }
-        return out.toString();
-    }
-
-    private static String replaceAll(Pattern p, String text, String replacement) {
-        Matcher m = p.matcher(text);
-        if (!m.find()) {
-            return text;
-        }
-        StringBuilder sb = new StringBuilder();
-        do {
-            String r = replacement != null ? replacement : m.group(1) + "([withheld by phigate])";
-            m.appendReplacement(sb, Matcher.quoteReplacement(r));
-        } while (m.find());
-        m.appendTail(sb);
-        return sb.toString();
+        return messages.scrub(field, text, known);
     }
 
     private boolean isSubject(Set<ColumnRef> sources) {
@@ -404,12 +349,5 @@ public final class SessionMasking {
 
     private MaskOperator operator(OperatorSpec spec, PhiType type) {
         return operators.computeIfAbsent(spec + "/" + type, k -> factory.create(spec, type));
-    }
-
-    private static short format(short[] formats, int i) {
-        if (formats.length == 0) {
-            return 0;
-        }
-        return formats.length == 1 ? formats[0] : i < formats.length ? formats[i] : 0;
     }
 }

@@ -44,16 +44,7 @@ class PackageGraphTest {
      * entry needs the lead's word, and an entry whose reference is gone fails
      * {@link #everyKnownViolationStillExists} until it is deleted here.
      */
-    static final List<Known> KNOWN = List.of(
-            // resources: PgCatalog's loading moves to the housekeeping client, which takes plain values
-            new Known("io.phigate.sql.CatalogCache", "io.phigate.config", "resources"),
-            // resources: the admin connection and the ephemeral roles stop speaking the wire protocol themselves
-            // and stop reading config's records (the housekeeping client, issue 20 item 6)
-            new Known("io.phigate.credentials.AdminSql", "io.phigate.pg", "resources"),
-            new Known("io.phigate.credentials.EphemeralRoles", "io.phigate.pg", "resources"),
-            new Known("io.phigate.credentials.EphemeralRoles", "io.phigate.config", "resources"),
-            new Known("io.phigate.credentials.RoleJanitor", "io.phigate.pg", "resources"),
-            new Known("io.phigate.credentials.RoleJanitor", "io.phigate.config", "resources"));
+    static final List<Known> KNOWN = List.of();
 
     /** A class (and its nested classes) referring to a package (and its sub-packages) it should not. */
     record Known(String originClass, String targetPackage, String removedBy) {

@@ -104,6 +104,9 @@ final class ClientWriter {
     }
 
     void enqueue(List<byte[]> frames) {
+        if (frames.isEmpty()) {
+            return; // the common case: no iterator for nothing
+        }
         for (byte[] f : frames) {
             queued.add(new Queued(f, null));
         }

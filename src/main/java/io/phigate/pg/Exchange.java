@@ -37,40 +37,37 @@ final class Exchange {
     /** What one forwarded message (or one local response) will produce. */
     record Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described,
               List<SessionState.Pending> changes) {
-        Op(Kind kind, StatementRun statement, byte[] local) {
-            this(kind, statement, local, null, null, List.of());
-        }
-
-        Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described) {
-            this(kind, statement, local, shape, described, List.of());
-        }
-
         /** The same op, carrying the session-state changes its answer confirms (in order). */
         Op withChanges(List<SessionState.Pending> staged) {
             return staged.isEmpty() ? this : new Op(kind, statement, local, shape, described, new ArrayList<>(staged));
         }
 
+        /** A local answer of the gateway's own: {@code frames} go to the client when the op reaches the head. */
+        static Op local(byte[] frames) {
+            return new Op(Kind.LOCAL, null, frames, null, null, List.of());
+        }
+
         static Op of(Kind kind) {
-            return new Op(kind, null, null);
+            return new Op(kind, null, null, null, null, List.of());
         }
 
         static Op statement(Kind kind, StatementRun s) {
-            return new Op(kind, s, null);
+            return new Op(kind, s, null, null, null, List.of());
         }
 
         /** A message whose results are masked by {@code shape} (Query, Execute, Describe of a portal). */
         static Op shaped(Kind kind, StatementRun s, ResultShape shape) {
-            return new Op(kind, s, null, shape, null);
+            return new Op(kind, s, null, shape, null, List.of());
         }
 
         /** A Parse: it carries its statement so that an error answering it is scrubbed knowing what was sent. */
         static Op parse(ResultShape.Prepared prepared) {
-            return new Op(Kind.PARSE, null, null, null, prepared);
+            return new Op(Kind.PARSE, null, null, null, prepared, List.of());
         }
 
         /** A Describe of a prepared statement: its answer is what later Executes of it will look like. */
         static Op describeStatement(ResultShape.Prepared prepared) {
-            return new Op(Kind.DESCRIBE, null, null, null, prepared);
+            return new Op(Kind.DESCRIBE, null, null, null, prepared, List.of());
         }
     }
 
@@ -109,7 +106,7 @@ final class Exchange {
         } finally {
             opsLock.unlock();
         }
-        skipped.forEach(completed);
+        report(skipped);
     }
 
     /** Reads or stages session state (client reader) under the ops lock. */
@@ -122,7 +119,7 @@ final class Exchange {
         }
     }
 
-    /** Reads the queue under the ops lock (with a method reference: nothing is allocated per call). */
+    /** Reads the queue under the ops lock (with a method reference: nothing allocated per call). */
     private <T> T read(Function<ExpectedResponses, T> f) {
         opsLock.lock();
         try {
@@ -261,32 +258,19 @@ final class Exchange {
                     unlockAndSettle();
                 }
             }
-            case 's' -> {
-                writeFrame(type, body);
-                answer(ExpectedResponses::portalSuspended);
-            }
+            case 's' -> writeAndAnswer(type, body, ExpectedResponses::portalSuspended);
             case 'I' -> {
                 rowLimit.emptyQuery();
                 writeFrame(type, body);
                 nextStatementOfQuery();
                 answer(ExpectedResponses::emptyQuery);
             }
-            case '1' -> {
-                writeFrame(type, body);
-                answer(ExpectedResponses::parseComplete);
-            }
-            case '2' -> {
-                writeFrame(type, body);
-                answer(ExpectedResponses::bindComplete);
-            }
-            case '3' -> {
-                writeFrame(type, body);
-                answer(ExpectedResponses::closeComplete);
-            }
+            case '1' -> writeAndAnswer(type, body, ExpectedResponses::parseComplete);
+            case '2' -> writeAndAnswer(type, body, ExpectedResponses::bindComplete);
+            case '3' -> writeAndAnswer(type, body, ExpectedResponses::closeComplete);
             case 'n', 'T' -> {
                 rowLimit.resultStarts();
-                writeFrame(type, body);
-                answer(ExpectedResponses::described);
+                writeAndAnswer(type, body, ExpectedResponses::described);
             }
             default -> writeFrame(type, body);
         }
@@ -307,6 +291,12 @@ final class Exchange {
         } finally {
             unlockAndSettle();
         }
+    }
+
+    /** Forwards a frame, then retires what it answers (the frame is recorded with the op it answers). */
+    private void writeAndAnswer(byte type, byte[] body, Consumer<ExpectedResponses> retire) throws IOException {
+        writeFrame(type, body);
+        answer(retire);
     }
 
     /** Applies an answer that needs nothing but the queue (a method reference: nothing is allocated per call). */
@@ -336,7 +326,13 @@ final class Exchange {
         try {
             writer.drain(false);
         } finally {
-            done.forEach(completed);
+            report(done);
+        }
+    }
+
+    private void report(List<StatementRun> finished) {
+        for (int i = 0; i < finished.size(); i++) { // indexed: no iterator on the per-answer path
+            completed.accept(finished.get(i));
         }
     }
 
@@ -356,7 +352,7 @@ final class Exchange {
         } finally {
             opsLock.unlock();
         }
-        aborted.forEach(completed);
+        report(aborted);
     }
 
     /** The op the server is answering now, or null. */
@@ -386,10 +382,7 @@ final class Exchange {
         writer.writeNow(frames);
     }
 
-    /**
-     * Like {@link #writeNow}, but gives up after {@code millis} if the output is held by a write that is blocked
-     * on a client that stopped reading; the caller then just closes the connection.
-     */
+    /** As {@link #writeNow}, but gives up after {@code millis} while a write blocked on a stalled client holds it. */
     boolean tryWriteNow(byte[] frames, long millis) throws IOException {
         return writer.tryWriteNow(frames, millis);
     }

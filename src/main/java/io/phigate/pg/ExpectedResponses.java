@@ -70,7 +70,7 @@ final class ExpectedResponses {
         if (ops.isEmpty()) {
             release(frames);
         } else {
-            ops.addLast(new Op(Kind.LOCAL, null, frames));
+            ops.addLast(Op.local(frames));
         }
     }
 

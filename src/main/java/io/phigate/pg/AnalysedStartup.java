@@ -3,7 +3,10 @@ package io.phigate.pg;
 import io.phigate.session.StatementRules;
 import io.phigate.session.ClientEncoding;
 import io.phigate.config.UpstreamConfig;
+import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.frontend.HandshakeRefused;
+import io.phigate.pg.message.BackendMessage;
+import io.phigate.session.SessionPolicies;
 import io.phigate.pg.frontend.StartupSettings;
 import io.phigate.pg.message.ErrorCodes;
 import java.util.LinkedHashMap;
@@ -111,4 +114,48 @@ final class AnalysedStartup {
     private static String shorten(String s) {
         return s.length() <= 64 ? s : s.substring(0, 64) + "...";
     }
+
+    /**
+     * What the opened upstream session reports that an analysed session cannot run with, refused before the client
+     * is told the session started: standard_conforming_strings off, a server report {@link ServerReports} names, or
+     * (where PHI is masked) a startup search_path other than the one the catalog was read with.
+     */
+    static void checkOpened(SessionPolicies.Setup setup, UpstreamConnection up, StartupSettings settings,
+                            String database) throws HandshakeRefused {
+        if (setup.rules() != null && !standardStrings(up, settings)) {
+            // With standard_conforming_strings off the server reads \' inside '...' as a quote, where phigate's
+            // analyser (as the SQL standard) ends the string: 'a\' , ' , upper(last_name) FROM patients --' is two
+            // constants to the analyser and a column to the server. Masking, scope and rules would judge the wrong
+            // statement.
+            throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "standard_conforming_strings is off for this"
+                    + " session; phigate reads string literals as the SQL standard does, so it analyses statements only"
+                    + " with it on (set it on for the database or role, or do not set it at startup)",
+                    database);
+        }
+        String reported = setup.rules() == null ? null : ServerReports.problem(up.parameters());
+        if (reported != null) {
+            // Startup sent client_encoding UTF8, which wins over every default; this is the server's own word.
+            throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate cannot start this session: "
+                    + reported, database);
+        }
+        if (setup.masking() != null && setup.masking().masksPhi()
+                && !settings.values("search_path").stream().allMatch(setup.masking()::resolvesNamesBy)) {
+            // As SET search_path is (StatementRules): masking resolves names by the search path the catalog was read
+            // with, so a session that put another schema first could read its PHI table under a harmless name.
+            throw new HandshakeRefused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "a search_path other than the upstream's own"
+                    + " is refused at startup for a session that sees PHI masked: masking resolves names by that path",
+                    database);
+        }
+    }
+
+    /** True if the server reads '...' as the SQL standard does: its own report at startup, and what the client set. */
+    private static boolean standardStrings(UpstreamConnection up, StartupSettings settings) {
+        for (BackendMessage.ParameterStatus p : up.parameters()) {
+            if (p.name().equals("standard_conforming_strings") && !StatementRules.isOn(p.value())) {
+                return false;
+            }
+        }
+        return settings.values("standard_conforming_strings").stream().allMatch(StatementRules::isOn);
+    }
+
 }

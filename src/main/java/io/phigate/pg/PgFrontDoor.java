@@ -1,6 +1,5 @@
 package io.phigate.pg;
 
-import io.phigate.session.StatementRules;
 import io.phigate.session.SessionPolicies;
 import io.phigate.credentials.EphemeralRoles;
 import io.phigate.mask.MaskingKeys;
@@ -36,18 +35,13 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.security.SecureRandom;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,10 +66,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
     private final ClientHandshake handshake;
     private final AuditSink audit;
     private final SessionRegistry registry;
-    private final ScheduledExecutorService timers;
-    private final Map<Integer, PgSession> byProcessId = new ConcurrentHashMap<>();
-    private final AtomicInteger nextProcessId = new AtomicInteger(new SecureRandom().nextInt(1 << 20) + 1);
-    private final SecureRandom random = new SecureRandom();
+    private final TokenExpiry expiry;
+    private final BackendKeys keys = new BackendKeys();
     private final AddressRateLimiter rateLimiter;
     /** Connections between accept and a running session: at most limits.max_handshakes at once. */
     private final Semaphore handshakes;
@@ -115,7 +107,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
         this.handshake = handshake;
         this.audit = audit;
         this.registry = registry;
-        this.timers = timers;
+        this.expiry = new TokenExpiry(timers, config.identity().clockSkew(), config.identity().sessionGrace());
         this.rateLimiter = new AddressRateLimiter(config.limits().connectRatePerAddress(),
                 config.limits().connectBurstPerAddress());
         this.handshakes = new Semaphore(config.limits().maxHandshakes());
@@ -209,7 +201,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
             try {
                 if (upstream.ephemeralCredentials()) {
                     lease = held.hold(ephemeral.create(upstream.name(), sessionId, group(admission.role(), upstream),
-                            sessionEnd(identity)));
+                            expiry.end(identity)));
                     up = held.hold(UpstreamConnection.open(upstream, lease.user(), lease::password,
                             settings.upstream(), config.limits().maxFrameBytes()));
                 } else {
@@ -286,16 +278,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
         return role != null && role.group() != null ? role.group() : upstream.credentials().group();
     }
 
-    /** True if the server reads '...' as the SQL standard does: its own report at startup, and what the client set. */
-    private static boolean standardStrings(UpstreamConnection up, StartupSettings settings) {
-        for (BackendMessage.ParameterStatus p : up.parameters()) {
-            if (p.name().equals("standard_conforming_strings") && !StatementRules.isOn(p.value())) {
-                return false;
-            }
-        }
-        return settings.values("standard_conforming_strings").stream().allMatch(StatementRules::isOn);
-    }
-
     private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
                             Identity identity, Role role, StartupSettings settings, UpstreamConnection up,
                             EphemeralRoles.Lease lease, ConnectionResources held)
@@ -317,30 +299,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
             log.warn("session {}: {}", sessionId, e.getMessage());
             throw new HandshakeRefused(ErrorCodes.CANNOT_CONNECT_NOW, e.getMessage(), startup.database());
         }
-        if (setup.rules() != null && !standardStrings(up, settings)) {
-            // With standard_conforming_strings off the server reads \' inside '...' as a quote, where phigate's
-            // analyser (as the SQL standard) ends the string: 'a\' , ' , upper(last_name) FROM patients --' is two
-            // constants to the analyser and a column to the server. Masking, scope and rules would judge the wrong
-            // statement.
-            throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "standard_conforming_strings is off for this"
-                    + " session; phigate reads string literals as the SQL standard does, so it analyses statements only"
-                    + " with it on (set it on for the database or role, or do not set it at startup)",
-                    startup.database());
-        }
-        String reported = setup.rules() == null ? null : ServerReports.problem(up.parameters());
-        if (reported != null) {
-            // Startup sent client_encoding UTF8, which wins over every default; this is the server's own word.
-            throw new HandshakeRefused(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate cannot start this session: "
-                    + reported, startup.database());
-        }
-        if (setup.masking() != null && setup.masking().masksPhi()
-                && !settings.values("search_path").stream().allMatch(setup.masking()::resolvesNamesBy)) {
-            // As SET search_path is (StatementRules): masking resolves names by the search path the catalog was read
-            // with, so a session that put another schema first could read its PHI table under a harmless name.
-            throw new HandshakeRefused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "a search_path other than the upstream's own"
-                    + " is refused at startup for a session that sees PHI masked: masking resolves names by that path",
-                    startup.database());
-        }
+        AnalysedStartup.checkOpened(setup, up, settings, startup.database());
         try {
             audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
                     startup.database(), identity.issuer(), identity.subject(), identity.claimsDigest(),
@@ -351,18 +310,18 @@ public final class PgFrontDoor implements Consumer<Socket> {
                     "phigate cannot start a session: the audit store is unavailable (" + e.getMessage() + ")",
                     startup.database());
         }
-        int pid = allocateProcessId();
-        byte[] secret = new byte[4];
-        random.nextBytes(secret);
-        ScheduledFuture<?>[] expiry = new ScheduledFuture<?>[1];
-        PgSession session = new PgSession(sessionId, pid, secret, identity, startup.database(), clientAddress, ch, up,
-                audit, config.audit().responseCap(), role, settings.justification(), setup, approvals, approvalsUrl, () -> {
-                    byProcessId.remove(pid);
-                    if (expiry[0] != null) {
-                        expiry[0].cancel(false);
+        BackendKeys.Key key = keys.issue();
+        int pid = key.processId();
+        ScheduledFuture<?>[] ending = new ScheduledFuture<?>[1];
+        PgSession session = new PgSession(sessionId, pid, key.secret(), identity, startup.database(), clientAddress, ch,
+                up, audit, config.audit().responseCap(), role, settings.justification(), setup, approvals, approvalsUrl,
+                () -> {
+                    keys.release(pid);
+                    if (ending[0] != null) {
+                        ending[0].cancel(false);
                     }
                 });
-        byProcessId.put(pid, session);
+        keys.bind(pid, session);
         held.register(session);
         try {
             ch.send(BackendMessage.AuthenticationOk.INSTANCE);
@@ -372,52 +331,25 @@ public final class PgFrontDoor implements Consumer<Socket> {
             for (BackendMessage.NoticeResponse n : up.startupNotices()) {
                 ch.send(n);
             }
-            ch.send(new BackendMessage.BackendKeyData(pid, secret));
+            ch.send(new BackendMessage.BackendKeyData(pid, key.secret()));
             ch.sendAndFlush(new BackendMessage.ReadyForQuery(up.transactionStatus()));
-            expiry[0] = scheduleExpiry(session, identity);
+            ending[0] = expiry.schedule(session, identity);
             held.handshakeDone();
             session.run();
         } finally {
-            byProcessId.remove(pid);
+            keys.release(pid);
         }
-    }
-
-    private ScheduledFuture<?> scheduleExpiry(PgSession session, Identity identity) {
-        if (identity.expiresAt() == null) {
-            return null;
-        }
-        Instant end = sessionEnd(identity);
-        long delay = Math.max(0, Duration.between(Instant.now(), end).toMillis());
-        // Terminating may wait on the network; it runs on its own virtual thread so the shared timer never blocks.
-        return timers.schedule(() -> Thread.ofVirtual().name("expire-" + session.id()).start(() ->
-                session.terminate(ErrorCodes.INVALID_AUTHORIZATION, "the agent token expired at "
-                        + identity.expiresAt() + "; reconnect with a fresh token")), delay, TimeUnit.MILLISECONDS);
-    }
-
-    /** The verifier accepts a token until exp + clock_skew, so the session lives that long, plus the grace. */
-    private Instant sessionEnd(Identity identity) {
-        Instant exp = identity.expiresAt() == null ? Instant.now().plus(Duration.ofHours(1)) : identity.expiresAt();
-        return exp.plus(config.identity().clockSkew()).plus(config.identity().sessionGrace());
     }
 
     private void cancel(CancelRequest request, String sessionId, String clientAddress) {
-        PgSession target = byProcessId.get(request.processId());
-        boolean matched = target != null && target.matchesKey(request.secretKey());
+        PgSession target = keys.matching(request.processId(), request.secretKey());
+        boolean matched = target != null;
         record(new AuditEvent.CancelRequested(Instant.now(), matched ? target.id() : sessionId, clientAddress, matched));
         if (matched) {
             try {
                 target.cancelRunningStatement();
             } catch (IOException e) {
                 log.warn("cancel for session {} could not reach the upstream: {}", target.id(), e.toString());
-            }
-        }
-    }
-
-    private int allocateProcessId() {
-        while (true) {
-            int pid = nextProcessId.getAndUpdate(p -> p >= Integer.MAX_VALUE - 1 ? 1 : p + 1);
-            if (!byProcessId.containsKey(pid)) {
-                return pid;
             }
         }
     }

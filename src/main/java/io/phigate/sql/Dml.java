@@ -20,6 +20,12 @@ import java.util.Set;
  * where each SET value comes from, whether an UPDATE or DELETE is unfiltered, and what RETURNING hands back.
  */
 final class Dml {
+    /**
+     * The clause a value written into a table steers in: the target's NOT NULL, CHECK and domain constraints test
+     * it, so whether the write fails answers a question about a value computed from a masked column (decision 0035).
+     */
+    static final String WRITTEN_VALUE = "a value written, which the target's constraints check";
+
     private final Lineage l;
 
     Dml(Lineage lineage) {
@@ -51,7 +57,9 @@ final class Dml {
         }
         if (!src.isMissingNode()) {
             JsonNode s = body(src);
-            l.select(s, outer, ctes);
+            for (Col c : l.select(s, outer, ctes)) {
+                l.predicate(c.lin(), WRITTEN_VALUE, false);
+            }
             boolean plainValues = s.has("valuesLists") && !s.has("withClause");
             if (!plainValues || l.facts.reads.size() > readsBefore) {
                 // INSERT ... SELECT stores a query's result in a table the masking rules may not cover.
@@ -117,14 +125,18 @@ final class Dml {
                     writtenColumns(list(c, "targetList"), t, ref);
                     l.facts.copiesQuery = true;
                     for (JsonNode v : list(c, "values")) {
-                        l.expressions.value(v, sc, null);
+                        l.predicate(l.expressions.value(v, sc, null), WRITTEN_VALUE, false);
                     }
                 }
                 case "CMD_UPDATE" -> {
                     l.facts.operations.add(Operation.UPDATE);
+                    l.facts.unfilteredWrite |= unconditional(c);
                     updateSets(list(c, "targetList"), sc, ref);
                 }
-                case "CMD_DELETE" -> l.facts.operations.add(Operation.DELETE);
+                case "CMD_DELETE" -> {
+                    l.facts.operations.add(Operation.DELETE);
+                    l.facts.unfilteredWrite |= unconditional(c);
+                }
                 default -> {
                 }
             }
@@ -157,8 +169,20 @@ final class Dml {
             }
             ColumnRef to = new ColumnRef(target.schema(), target.table(), text(rt, "name"));
             l.written(target, text(rt, "name"));
+            if (!(lin.direct() && lin.sources().equals(Set.of(to)))) {
+                // Not the column's own value: the target's NOT NULL, CHECK and domain constraints test it.
+                l.predicate(lin, WRITTEN_VALUE, false);
+            }
             l.facts.columnWrites.add(new StatementAnalysis.ColumnWrite(to, Set.copyOf(lin.sources())));
         }
+    }
+
+    /**
+     * A WHEN MATCHED action with no condition of its own writes every row the join matches, and the join (ON true)
+     * is no WHERE: the risk rules judge it as an UPDATE or DELETE without one.
+     */
+    private static boolean unconditional(JsonNode whenClause) {
+        return whenClause.path("condition").isMissingNode();
     }
 
     /** An INSERT's target columns ({@code cols}, or every column of the table when none is named) as written. */

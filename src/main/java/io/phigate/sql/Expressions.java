@@ -66,8 +66,9 @@ final class Expressions {
             case "A_Indirection" -> indirection(b, sc, clause);
             case "A_Expr" -> operator(b, sc, clause);
             case "NamedArgExpr" -> value(b.path("arg"), sc, clause).indirect();
-            default -> generic(b, sc, clause != null || TotalExpressions.node(type(node)) ? clause
-                    : TotalExpressions.clause(type(node)));
+            default -> generic(b, sc, clause != null || TotalExpressions.node(type(node))
+                    || (type(node).equals("BoolExpr") && TotalExpressions.bool(b)) ? clause
+                    : TotalExpressions.clause(type(node).equals("BoolExpr") ? text(b, "boolop") : type(node)));
         };
     }
 
@@ -149,6 +150,12 @@ final class Expressions {
     }
 
     private Lin subLink(JsonNode b, Scope sc, String clause) {
+        String kind = String.valueOf(text(b, "subLinkType"));
+        if (clause == null && (kind.equals("ANY_SUBLINK") || kind.equals("ALL_SUBLINK")
+                || kind.equals("ROWCOMPARE_SUBLINK"))) {
+            // x IN (SELECT ...) compares x with every row under three-valued logic: as IN over a list, it steers.
+            clause = TotalExpressions.clause(kind.substring(0, kind.indexOf('_')));
+        }
         List<Lin> parts = new ArrayList<>();
         parts.add(value(b.path("testexpr"), sc, clause));
         parts.add(subquery(b.path("subselect"), sc, clause));
@@ -191,7 +198,9 @@ final class Expressions {
             }
         }
         String kind = String.valueOf(text(b, "kind"));
-        String operands = clause != null || TotalExpressions.operator(kind, schema, Tree.last(op)) ? clause
+        // A row comparison is one comparison per field under three-valued logic, stopping at the first that decides.
+        boolean rows = is(b.path("lexpr"), "RowExpr") || is(b.path("rexpr"), "RowExpr");
+        String operands = clause != null || (!rows && TotalExpressions.operator(kind, schema, Tree.last(op))) ? clause
                 : TotalExpressions.clause(kind.equals("AEXPR_OP") ? "operator " + Tree.last(op)
                         : kind.substring("AEXPR_".length()));
         Lin l = Lin.union(List.of(value(b.path("lexpr"), sc, operands), value(b.path("rexpr"), sc, operands)));

@@ -104,7 +104,12 @@ final class Lineage {
         ViewInfo view(Relation view, int depth);
     }
 
-    private static final int MAX_RECURSIVE_PASSES = 4;
+    /**
+     * Passes over a recursive CTE before its lineage is taken as unsolved. Each pass that does not converge adds a
+     * source to some column, and a chain of k columns (a to b to ... to h) needs k passes, so this is generous; at
+     * the cap every column is taken to derive from every source, opaque too, and read once more with that.
+     */
+    private static final int MAX_RECURSIVE_PASSES = 64;
     private static final int MAX_QUERY_DEPTH = 64;
 
     final Facts facts = new Facts();
@@ -339,13 +344,20 @@ final class Lineage {
             if (recursive) {
                 env.byName.put(name, null);
                 List<Col> cols = renamed(statement(query, outer, env), names);
-                for (int pass = 1; pass < MAX_RECURSIVE_PASSES; pass++) {
+                boolean converged = false;
+                for (int pass = 1; pass < MAX_RECURSIVE_PASSES && !converged; pass++) {
                     env.byName.put(name, cols);
                     List<Col> next = mergeColumns(cols, renamed(statement(query, outer, env), names));
-                    if (next.equals(cols)) {
-                        break;
-                    }
+                    converged = next.equals(cols);
                     cols = next;
+                }
+                if (!converged) {
+                    // Unsolved: whatever a column steers by may be any source, and the predicates the passes
+                    // recorded were read with a lineage still growing; read it once more with the widest.
+                    Lin all = Lin.union(cols.stream().map(Col::lin).toList()).opaqueToo();
+                    cols = cols.stream().map(c -> new Col(c.name(), all)).toList();
+                    env.byName.put(name, cols);
+                    statement(query, outer, env);
                 }
                 env.byName.put(name, cols);
             } else {

@@ -40,7 +40,7 @@ final class TotalExpressions {
             Map.entry("character_length", Set.of(1)), Map.entry("octet_length", Set.of(1)),
             Map.entry("md5", Set.of(1)), Map.entry("btrim", Set.of(1, 2)), Map.entry("ltrim", Set.of(1, 2)),
             Map.entry("rtrim", Set.of(1, 2)), Map.entry("reverse", Set.of(1)), Map.entry("left", Set.of(2)),
-            Map.entry("right", Set.of(2)), Map.entry("translate", Set.of(3)), Map.entry("replace", Set.of(3)),
+            Map.entry("right", Set.of(2)), Map.entry("translate", Set.of(3)),
             Map.entry("quote_literal", Set.of(1)), Map.entry("quote_ident", Set.of(1)),
             Map.entry("quote_nullable", Set.of(1)), Map.entry("to_json", Set.of(1)), Map.entry("to_jsonb", Set.of(1)),
             Map.entry("row_to_json", Set.of(1, 2)),
@@ -59,17 +59,24 @@ final class TotalExpressions {
      */
     private static final Set<String> OPERATORS = Set.of("=", "<>", "<", ">", "<=", ">=", "||");
 
-    /** A_Expr kinds that apply their operator with no other step: IN is a list of {@code =}, BETWEEN two compares. */
-    private static final Set<String> OPERATOR_KINDS = Set.of("AEXPR_OP", "AEXPR_OP_ANY", "AEXPR_OP_ALL",
-            "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT", "AEXPR_IN", "AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN",
-            "AEXPR_BETWEEN_SYM", "AEXPR_NOT_BETWEEN_SYM");
+    /**
+     * A_Expr kinds vetted: one comparison of two scalars (NULL exactly where an operand is), and IS [NOT] DISTINCT
+     * FROM (never NULL). Not IN, ANY, ALL or BETWEEN: they combine comparisons under three-valued logic, so a NULL
+     * among the others makes the result NULL or not depending on the value ({@code ssn IN ('123-45-6789', NULL)} is
+     * true or NULL), and they stop at the first comparison that decides, so a later operand that can fail runs only
+     * for some values.
+     */
+    private static final Set<String> OPERATOR_KINDS = Set.of("AEXPR_OP", "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT");
 
     /**
-     * Node types whose own step is total and null-faithful (coalesce returns NULL only when every argument is
-     * NULL, IS NULL and AND/OR never fail); containers of other nodes count as their contents.
+     * Node types whose own step is total and null-faithful (coalesce, greatest and least return NULL only when
+     * every argument is NULL, and evaluate a later argument only where the earlier ones are NULL, which their own
+     * nullness shows anyway; IS NULL never fails); containers of other nodes count as their contents. Not AND and
+     * OR ({@code (ssn < '5') OR NULL} is true or NULL, and {@code (ssn < '5') AND 1/0 = 1} fails only for some
+     * values): {@code NOT} alone is vetted, in {@link #bool}.
      */
     private static final Set<String> NODES = Set.of("CoalesceExpr", "MinMaxExpr", "NullTest", "BooleanTest",
-            "BoolExpr", "RowExpr", "A_ArrayExpr", "List", "String", "Integer", "Float", "Boolean", "BitString",
+            "RowExpr", "A_ArrayExpr", "List", "String", "Integer", "Float", "Boolean", "BitString",
             "GroupingFunc");
 
     /** Casts every value converts to without error: to text, whose length modifier only truncates. */
@@ -124,13 +131,17 @@ final class TotalExpressions {
         if (!OPERATOR_KINDS.contains(kind) || (schema != null && !schema.equals("pg_catalog"))) {
             return false;
         }
-        // BETWEEN carries its own keywords as the name; IN, ANY, ALL and DISTINCT carry their comparison's.
-        return kind.contains("BETWEEN") || OPERATORS.contains(name);
+        return OPERATORS.contains(name);
     }
 
     /** True for a node type whose own step is vetted total. */
     static boolean node(String type) {
         return NODES.contains(type);
+    }
+
+    /** True for a BoolExpr vetted total: NOT only. */
+    static boolean bool(JsonNode body) {
+        return "NOT_EXPR".equals(Tree.text(body, "boolop"));
     }
 
     /** True for a cast to a type every value converts to (text and its kin, with any length, not arrays). */

@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.bson.BsonArray;
+import org.bson.BsonBinaryReader;
 import org.bson.BsonReader;
 import org.bson.BsonDocument;
 import org.bson.BsonType;
@@ -110,7 +111,8 @@ public final class CommandReader {
         List<String> names = new ArrayList<>();
         Set<String> seen = new java.util.HashSet<>();
         RawBsonDocument raw = io.phigate.mongo.wire.WireCodec.raw(document);
-        try (BsonReader reader = raw.asBsonReader()) {
+        // Read from the bytes themselves: RawBsonDocument.asBsonReader() does not show a repeated field name.
+        try (BsonReader reader = new BsonBinaryReader(raw.getByteBuffer().asNIO().slice())) {
             reader.readStartDocument();
             while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
                 String n = reader.readName();

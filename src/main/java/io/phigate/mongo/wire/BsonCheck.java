@@ -13,13 +13,22 @@ final class BsonCheck {
     /** The server's default {@code maxBSONDepth}. */
     static final int MAX_DEPTH = 200;
 
-    private BsonCheck() {
+    private final byte[] bytes;
+    private final int offset;
+    private final int length;
+    private final int requestId;
+
+    private BsonCheck(byte[] bytes, int offset, int length, int requestId) {
+        this.bytes = bytes;
+        this.offset = offset;
+        this.length = length;
+        this.requestId = requestId;
     }
 
     static void validate(byte[] bytes, int offset, int length, int requestId) throws WireException {
         try (BsonBinaryReader reader = new BsonBinaryReader(ByteBuffer.wrap(bytes, offset, length).slice())) {
             reader.readStartDocument();
-            walkDocument(reader, 1, requestId);
+            new BsonCheck(bytes, offset, length, requestId).walkDocument(reader, 1);
             if (reader.getBsonInput().getPosition() != length) {
                 throw invalid("the document ends before its declared length", requestId);
             }
@@ -32,22 +41,22 @@ final class BsonCheck {
         }
     }
 
-    private static void walkDocument(BsonBinaryReader reader, int depth, int requestId) throws WireException {
+    private void walkDocument(BsonBinaryReader reader, int depth) throws WireException {
         while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
             reader.skipName();
-            walkValue(reader, depth, requestId);
+            walkValue(reader, depth);
         }
         reader.readEndDocument();
     }
 
-    private static void walkArray(BsonBinaryReader reader, int depth, int requestId) throws WireException {
+    private void walkArray(BsonBinaryReader reader, int depth) throws WireException {
         while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
-            walkValue(reader, depth, requestId);
+            walkValue(reader, depth);
         }
         reader.readEndArray();
     }
 
-    private static void walkValue(BsonBinaryReader reader, int depth, int requestId) throws WireException {
+    private void walkValue(BsonBinaryReader reader, int depth) throws WireException {
         BsonType type = reader.getCurrentBsonType();
         if (type == BsonType.DOCUMENT || type == BsonType.ARRAY) {
             if (depth >= MAX_DEPTH) {
@@ -55,13 +64,53 @@ final class BsonCheck {
             }
             if (type == BsonType.DOCUMENT) {
                 reader.readStartDocument();
-                walkDocument(reader, depth + 1, requestId);
+                walkDocument(reader, depth + 1);
             } else {
                 reader.readStartArray();
-                walkArray(reader, depth + 1, requestId);
+                walkArray(reader, depth + 1);
             }
+        } else if (type == BsonType.JAVASCRIPT_WITH_SCOPE) {
+            declaredLengthFits(reader);
+            if (depth >= MAX_DEPTH) {
+                throw invalid("nesting deeper than " + MAX_DEPTH + " levels", requestId);
+            }
+            reader.readJavaScriptWithScope();
+            reader.readStartDocument();
+            walkDocument(reader, depth + 1);
         } else {
-            reader.skipValue();
+            if (type == BsonType.STRING || type == BsonType.JAVASCRIPT || type == BsonType.SYMBOL
+                    || type == BsonType.DB_POINTER || type == BsonType.BINARY) {
+                declaredLengthFits(reader);
+            }
+            readScalar(reader, type);
+        }
+    }
+
+    /**
+     * The library allocates a string's or a binary's declared length before it checks the bytes are there, so a
+     * 30-byte document could make it allocate 2 GiB: the length is checked against what remains first.
+     */
+    private void declaredLengthFits(BsonBinaryReader reader) throws WireException {
+        int at = reader.getBsonInput().getPosition();
+        if (length - at < 4 || Le.int32(bytes, offset + at) < 0 || Le.int32(bytes, offset + at) > length - at - 4) {
+            throw invalid("a value's length runs past the document's end", requestId);
+        }
+    }
+
+    /**
+     * Reads a value rather than skipping it wherever skipping would trust a length: skipping a string does not check
+     * its terminating NUL, and a reader later would throw on it.
+     */
+    private static void readScalar(BsonBinaryReader reader, BsonType type) {
+        switch (type) {
+            case BOOLEAN -> reader.readBoolean();
+            case STRING -> reader.readString();
+            case JAVASCRIPT -> reader.readJavaScript();
+            case SYMBOL -> reader.readSymbol();
+            case DB_POINTER -> reader.readDBPointer();
+            case BINARY -> reader.readBinaryData();
+            case REGULAR_EXPRESSION -> reader.readRegularExpression();
+            default -> reader.skipValue();
         }
     }
 

@@ -80,6 +80,9 @@ public final class MongoFrontDoor implements AutoCloseable {
         }
         try {
             new MongoSession(this, socket, connections.incrementAndGet()).run();
+        } catch (IOException e) {
+            log.debug("mongo: connection from {} failed before its first message: {}", socket.getInetAddress(),
+                    e.toString());
         } finally {
             slots.release();
             closeQuietly(socket);

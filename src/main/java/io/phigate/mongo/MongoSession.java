@@ -72,19 +72,17 @@ final class MongoSession {
     private long statements;
     private String endReason = "client closed the connection";
 
-    MongoSession(MongoFrontDoor door, Socket socket, long connectionId) {
+    /** {@code socket}'s streams are opened by the caller, which closes the socket whatever happens here. */
+    MongoSession(MongoFrontDoor door, Socket socket, long connectionId) throws IOException {
         this.door = door;
         this.socket = socket;
         this.connectionId = connectionId;
         this.clientAddress = socket.getRemoteSocketAddress() instanceof InetSocketAddress isa
                 ? isa.getAddress().getHostAddress() : String.valueOf(socket.getRemoteSocketAddress());
-        try {
-            socket.setTcpNoDelay(true);
-        } catch (IOException ignored) {
-            // only latency
-        }
-        this.client = new FrameReader(bufferedIn(socket), door.settings.maxMessageBytes());
-        this.out = bufferedOut(socket);
+        socket.setTcpNoDelay(true);
+        this.client = new FrameReader(new BufferedInputStream(socket.getInputStream(), 16 * 1024),
+                door.settings.maxMessageBytes());
+        this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
     }
 
     void run() {
@@ -370,21 +368,5 @@ final class MongoSession {
 
     private static long micros(long startNanos) {
         return (System.nanoTime() - startNanos) / 1_000;
-    }
-
-    private static BufferedInputStream bufferedIn(Socket socket) {
-        try {
-            return new BufferedInputStream(socket.getInputStream(), 16 * 1024);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static OutputStream bufferedOut(Socket socket) {
-        try {
-            return new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }

@@ -60,7 +60,8 @@ final class MongoHarness implements AutoCloseable {
                 dir.resolve("keys/jwks.json"), null, false, IssuerConfig.DEFAULT_ALGORITHMS)),
                 Duration.ofSeconds(5), Duration.ZERO);
         var settings = new MongoFrontDoor.Settings("documents", new HostPort("127.0.0.1", relay.address().getPort()),
-                48_000_000, 100, Duration.ofSeconds(30), AuditConfig.DEFAULT_RESPONSE_CAP, identity);
+                48_000_000, 100, Duration.ofSeconds(30),
+                Integer.getInteger("phigate.bench.responseCap", AuditConfig.DEFAULT_RESPONSE_CAP), identity);
         this.door = MongoFrontDoor.start(new java.net.InetSocketAddress("127.0.0.1", 0), settings,
                 new TokenVerifier(identity), sink, CommandGate.FORWARD_ALL);
     }

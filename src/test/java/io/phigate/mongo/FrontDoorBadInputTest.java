@@ -3,7 +3,6 @@ package io.phigate.mongo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.mongo.wire.Frame;
-import io.phigate.mongo.wire.FrameReader;
 import io.phigate.mongo.wire.MsgHeader;
 import io.phigate.mongo.wire.WireCodec;
 import io.phigate.mongo.wire.WireMessage;
@@ -12,11 +11,9 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import org.bson.BsonBinary;
 import org.bson.BsonDocument;
 import org.bson.BsonInt64;
 import org.bson.BsonString;
@@ -42,64 +39,9 @@ class FrontDoorBadInputTest {
         gateway.close();
     }
 
-    /** A connection speaking raw frames. */
-    private final class Raw implements AutoCloseable {
-        final Socket socket = new Socket("127.0.0.1", gateway.port());
-        final FrameReader in;
-        int nextId = 100;
-
-        Raw() throws IOException {
-            socket.setSoTimeout(10_000);
-            in = new FrameReader(socket.getInputStream(), 64 * 1024 * 1024);
-        }
-
-        int send(byte[] bytes) throws IOException {
-            socket.getOutputStream().write(bytes);
-            socket.getOutputStream().flush();
-            return MsgHeader.SIZE <= bytes.length ? ByteBuffer.wrap(bytes, 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() : 0;
-        }
-
-        int command(String json) throws IOException {
-            return send(WireCodec.reply(nextId++, 0, BsonDocument.parse(json)));
-        }
-
-        int command(BsonDocument body) throws IOException {
-            return send(WireCodec.reply(nextId++, 0, body));
-        }
-
-        /** The body of the next OP_MSG reply, checking it answers {@code requestId}. */
-        BsonDocument reply(int requestId) throws IOException {
-            Frame f = in.next();
-            assertThat(f).as("a reply").isNotNull();
-            assertThat(f.header().responseTo()).isEqualTo(requestId);
-            return ((OpMsg) WireCodec.decode(f)).body();
-        }
-
-        boolean closedByGateway() {
-            try {
-                return in.next() == null;
-            } catch (IOException e) {
-                return true;
-            }
-        }
-
-        void authenticate() throws Exception {
-            byte[] plain = ("\0agent\0" + gateway.token()).getBytes(StandardCharsets.UTF_8);
-            BsonDocument start = new BsonDocument("saslStart", new org.bson.BsonInt32(1))
-                    .append("mechanism", new BsonString("PLAIN")).append("payload", new BsonBinary(plain))
-                    .append("$db", new BsonString("$external"));
-            assertThat(reply(command(start)).getBoolean("done").getValue()).isTrue();
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
-    }
-
     @Test
     void theLegacyHandshakeIsAnsweredWithoutCompressionAndWithTheGatewaysLimit() throws Exception {
-        try (Raw c = new Raw()) {
+        try (RawMongoClient c = new RawMongoClient(gateway)) {
             byte[] query = WireCodec.encode(new WireMessage.OpQuery(new MsgHeader(0, 1, 0, WireMessage.OP_QUERY), 0,
                     "admin.$cmd", 0, -1, RawBsonDocument.parse("{isMaster: 1, helloOk: true,"
                     + " compression: ['zstd', 'snappy', 'zlib'], saslSupportedMechs: '$external.agent'}"), null));
@@ -118,7 +60,7 @@ class FrontDoorBadInputTest {
 
     @Test
     void commandsBeforeAuthenticationAreRefusedAndNeverForwarded() throws Exception {
-        try (Raw c = new Raw()) {
+        try (RawMongoClient c = new RawMongoClient(gateway)) {
             BsonDocument r = c.reply(c.command("{find: 'patients', $db: 'clinic'}"));
             assertThat(r.getInt32("code").getValue()).isEqualTo(13);
             assertThat(c.reply(c.command("{hello: 1, $db: 'admin'}")).getBoolean("isWritablePrimary").getValue())
@@ -129,7 +71,7 @@ class FrontDoorBadInputTest {
 
     @Test
     void aMessageAboveTheLimitGetsAClearErrorAndTheConnectionCloses() throws Exception {
-        try (Raw c = new Raw()) {
+        try (RawMongoClient c = new RawMongoClient(gateway)) {
             byte[] header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
                     .putInt(48_000_001).putInt(77).putInt(0).putInt(WireMessage.OP_MSG).array();
             c.send(header);
@@ -142,7 +84,7 @@ class FrontDoorBadInputTest {
 
     @Test
     void aWrongChecksumIsRefusedAndTheConnectionCloses() throws Exception {
-        try (Raw c = new Raw()) {
+        try (RawMongoClient c = new RawMongoClient(gateway)) {
             byte[] msg = WireCodec.encode(new OpMsg(new MsgHeader(0, 5, 0, WireMessage.OP_MSG),
                     OpMsg.CHECKSUM_PRESENT, RawBsonDocument.parse("{hello: 1, $db: 'admin'}"), List.of()));
             msg[msg.length - 1] ^= 0x55;
@@ -154,14 +96,14 @@ class FrontDoorBadInputTest {
 
     @Test
     void compressedMessagesAndOtherQueriesEndTheConnection() throws Exception {
-        try (Raw c = new Raw()) {
+        try (RawMongoClient c = new RawMongoClient(gateway)) {
             byte[] compressed = ByteBuffer.allocate(30).order(ByteOrder.LITTLE_ENDIAN).putInt(30).putInt(9).putInt(0)
                     .putInt(WireMessage.OP_COMPRESSED).putInt(WireMessage.OP_MSG).putInt(100).put((byte) 2).array();
             c.send(compressed);
             assertThat(c.reply(9).getString("errmsg").getValue()).contains("OP_COMPRESSED");
             assertThat(c.closedByGateway()).isTrue();
         }
-        try (Raw c = new Raw()) {
+        try (RawMongoClient c = new RawMongoClient(gateway)) {
             c.send(WireCodec.encode(new WireMessage.OpQuery(new MsgHeader(0, 3, 0, WireMessage.OP_QUERY), 0,
                     "clinic.patients", 0, 1, RawBsonDocument.parse("{}"), null)));
             WireMessage.OpReply reply = (WireMessage.OpReply) WireCodec.decode(c.in.next());
@@ -174,7 +116,7 @@ class FrontDoorBadInputTest {
     void garbageNeverTakesTheListenerDown() throws Exception {
         Random random = new Random(21);
         for (int i = 0; i < 50; i++) {
-            try (Raw c = new Raw()) {
+            try (RawMongoClient c = new RawMongoClient(gateway)) {
                 byte[] junk = new byte[16 + random.nextInt(200)];
                 random.nextBytes(junk);
                 ByteBuffer.wrap(junk).order(ByteOrder.LITTLE_ENDIAN).putInt(0, junk.length)
@@ -192,15 +134,15 @@ class FrontDoorBadInputTest {
                 }
             }
         }
-        try (Raw c = new Raw()) {
+        try (RawMongoClient c = new RawMongoClient(gateway)) {
             assertThat(c.reply(c.command("{hello: 1, $db: 'admin'}")).getDouble("ok").getValue()).isEqualTo(1.0);
         }
     }
 
     @Test
     void aCursorThisSessionDidNotOpenIsRefusedAndNeverForwarded() throws Exception {
-        try (Raw c = new Raw()) {
-            c.authenticate();
+        try (RawMongoClient c = new RawMongoClient(gateway)) {
+            c.authenticate(gateway.token());
             BsonDocument getMore = new BsonDocument("getMore", new BsonInt64(4242))
                     .append("collection", new BsonString("notes")).append("$db", new BsonString("clinic"));
             BsonDocument r = c.reply(c.command(getMore));

@@ -45,12 +45,19 @@ final class MongoHarness implements AutoCloseable {
     final UpstreamRelay relay;
     final MongoFrontDoor door;
     private final Path key;
+    private final boolean storeBound;
 
     MongoHarness(Path dir) throws Exception {
+        this(dir, null);
+    }
+
+    /** With {@code upstream} (a scripted server) instead of mongo-java-server when not null. */
+    MongoHarness(Path dir, java.net.InetSocketAddress upstream) throws Exception {
         this.dir = dir;
         this.key = KeyTool.generate(dir.resolve("keys"));
         this.store = new MongoServer(new MemoryBackend());
-        var storeAddress = store.bind();
+        this.storeBound = upstream == null;
+        var storeAddress = upstream != null ? upstream : store.bind();
         Path db = dir.resolve("audit.db");
         this.audit = new AuditStore(new AuditConfig("sqlite:" + db, db, 65536, Duration.ofSeconds(5),
                 Duration.ofSeconds(2)));
@@ -108,7 +115,9 @@ final class MongoHarness implements AutoCloseable {
     public void close() throws Exception {
         door.close();
         relay.close();
-        store.shutdownNow();
+        if (storeBound) {
+            store.shutdownNow();
+        }
         audit.close();
     }
 

@@ -60,6 +60,13 @@ final class MongoSession {
     private final long connectionId;
     private final String sessionId = UUID.randomUUID().toString();
     private final String clientAddress;
+    /**
+     * Before authentication only hello and saslStart are answered, and both are small: an unauthenticated client
+     * may not make the gateway hold a full-size message, or a hundred such clients would hold gigabytes.
+     */
+    static final int MAX_UNAUTHENTICATED_MESSAGE = 64 * 1024;
+
+    private final FrameReader unauthenticated;
     private final FrameReader client;
     private final OutputStream out;
     private final OpenCursors cursors = new OpenCursors();
@@ -80,8 +87,9 @@ final class MongoSession {
         this.clientAddress = socket.getRemoteSocketAddress() instanceof InetSocketAddress isa
                 ? isa.getAddress().getHostAddress() : String.valueOf(socket.getRemoteSocketAddress());
         socket.setTcpNoDelay(true);
-        this.client = new FrameReader(new BufferedInputStream(socket.getInputStream(), 16 * 1024),
-                door.settings.maxMessageBytes());
+        BufferedInputStream in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+        this.unauthenticated = new FrameReader(in, MAX_UNAUTHENTICATED_MESSAGE, "the limit before authentication");
+        this.client = new FrameReader(in, door.settings.maxMessageBytes());
         this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
     }
 
@@ -111,7 +119,7 @@ final class MongoSession {
     private boolean serveOne() throws IOException {
         Frame frame;
         try {
-            frame = client.next();
+            frame = (identity == null ? unauthenticated : client).next();
         } catch (WireException e) {
             endReason = e.getMessage();
             replyError(e.requestId(), e.error(), e.getMessage());

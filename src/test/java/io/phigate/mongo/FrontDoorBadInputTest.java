@@ -72,12 +72,25 @@ class FrontDoorBadInputTest {
     @Test
     void aMessageAboveTheLimitGetsAClearErrorAndTheConnectionCloses() throws Exception {
         try (RawMongoClient c = new RawMongoClient(gateway)) {
+            c.authenticate(gateway.token());
             byte[] header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
                     .putInt(48_000_001).putInt(77).putInt(0).putInt(WireMessage.OP_MSG).array();
             c.send(header);
             BsonDocument r = c.reply(77);
             assertThat(r.getInt32("code").getValue()).isEqualTo(10334);
             assertThat(r.getString("errmsg").getValue()).contains("maxMessageSizeBytes");
+            assertThat(c.closedByGateway()).isTrue();
+        }
+    }
+
+    @Test
+    void beforeAuthenticationOnlySmallMessagesAreRead() throws Exception {
+        try (RawMongoClient c = new RawMongoClient(gateway)) {
+            byte[] header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                    .putInt(MongoSession.MAX_UNAUTHENTICATED_MESSAGE + 1).putInt(78).putInt(0)
+                    .putInt(WireMessage.OP_MSG).array();
+            c.send(header);
+            assertThat(c.reply(78).getString("errmsg").getValue()).contains("before authentication");
             assertThat(c.closedByGateway()).isTrue();
         }
     }

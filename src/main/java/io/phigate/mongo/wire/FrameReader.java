@@ -12,10 +12,17 @@ import java.io.InputStream;
 public final class FrameReader {
     private final InputStream in;
     private final int maxMessageBytes;
+    private final String limitName;
 
     public FrameReader(InputStream in, int maxMessageBytes) {
+        this(in, maxMessageBytes, "maxMessageSizeBytes");
+    }
+
+    /** {@code limitName} is how the error names the limit, so a client can tell which one it met. */
+    public FrameReader(InputStream in, int maxMessageBytes, String limitName) {
         this.in = in;
         this.maxMessageBytes = maxMessageBytes;
+        this.limitName = limitName;
     }
 
     /**
@@ -39,7 +46,7 @@ public final class FrameReader {
         }
         if (length > maxMessageBytes) {
             throw new WireException(MongoError.BSON_OBJECT_TOO_LARGE, "message of " + length
-                    + " bytes exceeds maxMessageSizeBytes (" + maxMessageBytes + ")", header.requestId(), true);
+                    + " bytes exceeds " + limitName + " (" + maxMessageBytes + ")", header.requestId(), true);
         }
         byte[] frame = new byte[length];
         System.arraycopy(head, 0, frame, 0, MsgHeader.SIZE);

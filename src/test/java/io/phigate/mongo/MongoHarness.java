@@ -74,7 +74,11 @@ final class MongoHarness implements AutoCloseable {
     }
 
     String token() throws Exception {
-        return KeyTool.mint(key, ISSUER, AGENT, List.of(AUDIENCE), Duration.ofMinutes(10), Map.of());
+        return token(Duration.ofMinutes(10));
+    }
+
+    String token(Duration ttl) throws Exception {
+        return KeyTool.mint(key, ISSUER, AGENT, List.of(AUDIENCE), ttl, Map.of());
     }
 
     int port() {

@@ -39,15 +39,24 @@ final class UpstreamRelay implements AutoCloseable {
 
     private void acceptLoop() {
         while (!server.isClosed()) {
+            Socket in;
             try {
-                Socket in = server.accept();
+                in = server.accept();
+            } catch (IOException e) {
+                return;
+            }
+            try {
                 Socket up = new Socket(target.getAddress(), target.getPort());
                 sockets.add(in);
                 sockets.add(up);
                 Thread.ofVirtual().start(() -> requests(in, up));
                 Thread.ofVirtual().start(() -> copy(up, in));
             } catch (IOException e) {
-                return;
+                try {
+                    in.close(); // the store is unreachable: so is the relay
+                } catch (IOException ignored) {
+                    // closed
+                }
             }
         }
     }

@@ -37,13 +37,17 @@ public final class UpstreamConnection implements AutoCloseable {
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
         this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
         this.reader = new FrameReader(in, HELLO_LIMIT);
+        // A server that accepts but never answers must not hold a client's authentication forever; commands
+        // afterwards may run as long as they run.
+        socket.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
         this.facts = UpstreamFacts.of(command(new BsonDocument("isMaster", new BsonInt32(1))
                 .append("$db", new BsonString("admin"))));
+        socket.setSoTimeout(0);
         // Replies are read up to the server's own limit: it never sends more, and the gateway must take what it sends.
         this.reader = new FrameReader(in, facts.maxMessageSizeBytes());
     }
 
-    /** Connects and asks the server's hello; throws when either fails. */
+    /** Connects and asks the server's hello; throws when either fails or takes more than 10 s. */
     public static UpstreamConnection open(HostPort address) throws IOException {
         Socket socket = new Socket();
         try {

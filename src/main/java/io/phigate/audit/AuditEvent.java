@@ -151,7 +151,8 @@ public sealed interface AuditEvent {
                          String outcome, String sessionId, String target) implements AuditEvent {
     }
 
-    enum Protocol { SIMPLE, EXTENDED, FUNCTION_CALL }
+    /** How a statement arrived: PostgreSQL's simple or extended protocol or a function call; a document-store command. */
+    enum Protocol { SIMPLE, EXTENDED, FUNCTION_CALL, OP_MSG }
 
     enum Outcome {
         /** Completed upstream. */

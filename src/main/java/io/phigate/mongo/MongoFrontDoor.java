@@ -1,0 +1,121 @@
+package io.phigate.mongo;
+
+import io.phigate.audit.AuditSink;
+import io.phigate.config.HostPort;
+import io.phigate.identity.IdentityConfig;
+import io.phigate.identity.TokenVerifier;
+import io.phigate.mongo.backend.UpstreamConnection;
+import io.phigate.mongo.backend.UpstreamFacts;
+import io.phigate.net.Listener;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The document store's front door: accepts clients on its own listener, bounds how many are connected, and runs each
+ * as a {@link MongoSession} on the connection's virtual thread ({@code mongo-conn-N}). Keeps what the upstream said
+ * of itself (wire versions, limits), asked once and refreshed by every session's own upstream hello, so that a
+ * client's first hello, before any authentication, costs no upstream connection after the first.
+ */
+public final class MongoFrontDoor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MongoFrontDoor.class);
+
+    /**
+     * @param upstreamName       the upstream's name in the records
+     * @param upstream           where the document store listens
+     * @param maxMessageBytes    the largest message a client may send (its hello says the smaller of this and the
+     *                           server's own)
+     * @param maxConnections     connected clients, authenticated or not; beyond it a connection is closed at once
+     * @param unauthenticatedIdle how long a connection that has not authenticated may stay silent (drivers' monitors
+     *                           send a hello every 10 s)
+     * @param responseCap        reply bytes kept per command in its record (the rest only digested)
+     * @param identity           revocations and the session grace after a token expires
+     */
+    public record Settings(String upstreamName, HostPort upstream, int maxMessageBytes, int maxConnections,
+                           Duration unauthenticatedIdle, int responseCap, IdentityConfig identity) {
+    }
+
+    final Settings settings;
+    final TokenVerifier verifier;
+    final AuditSink audit;
+    final CommandGate gate;
+    private final Semaphore slots;
+    private final AtomicLong connections = new AtomicLong();
+    private final AtomicReference<UpstreamFacts> facts = new AtomicReference<>();
+    private final Listener listener;
+
+    private MongoFrontDoor(InetSocketAddress address, Settings settings, TokenVerifier verifier, AuditSink audit,
+                           CommandGate gate) throws IOException {
+        this.settings = settings;
+        this.verifier = verifier;
+        this.audit = audit;
+        this.gate = gate;
+        this.slots = new Semaphore(settings.maxConnections());
+        this.listener = new Listener("mongo", address, this::accept);
+    }
+
+    public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
+                                       AuditSink audit, CommandGate gate) throws IOException {
+        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate);
+        door.listener.start();
+        return door;
+    }
+
+    public InetSocketAddress address() {
+        return listener.address();
+    }
+
+    private void accept(Socket socket) {
+        if (!slots.tryAcquire()) {
+            log.warn("mongo: refused a connection from {}: {} clients connected", socket.getInetAddress(),
+                    settings.maxConnections());
+            closeQuietly(socket);
+            return;
+        }
+        try {
+            new MongoSession(this, socket, connections.incrementAndGet()).run();
+        } catch (IOException e) {
+            log.debug("mongo: connection from {} failed before its first message: {}", socket.getInetAddress(),
+                    e.toString());
+        } finally {
+            slots.release();
+            closeQuietly(socket);
+        }
+    }
+
+    /** What the upstream said of itself, asking it over a connection of its own the first time. */
+    UpstreamFacts upstreamFacts() throws IOException {
+        UpstreamFacts known = facts.get();
+        if (known != null) {
+            return known;
+        }
+        try (UpstreamConnection probe = UpstreamConnection.open(settings.upstream())) {
+            facts.set(probe.facts());
+            return probe.facts();
+        }
+    }
+
+    /** A session's upstream hello is the server's latest word on itself. */
+    void learned(UpstreamFacts latest) {
+        facts.set(latest);
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+
+    @Override
+    public void close() {
+        listener.close();
+    }
+}

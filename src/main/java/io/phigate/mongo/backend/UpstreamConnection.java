@@ -1,0 +1,105 @@
+package io.phigate.mongo.backend;
+
+import io.phigate.config.HostPort;
+import io.phigate.mongo.wire.Frame;
+import io.phigate.mongo.wire.FrameReader;
+import io.phigate.mongo.wire.WireCodec;
+import io.phigate.mongo.wire.WireException;
+import io.phigate.mongo.wire.WireMessage;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonString;
+
+/**
+ * One connection to the upstream document store, opened for one client session (or for the gateway's own probe).
+ * The gateway speaks OP_MSG to it and never offers compression. Run by the session's thread; not shared.
+ */
+public final class UpstreamConnection implements AutoCloseable {
+    static final int CONNECT_TIMEOUT_MILLIS = 10_000;
+    /** The largest reply read before the server's hello said its own limit (a hello reply is small). */
+    private static final int HELLO_LIMIT = 1024 * 1024;
+
+    private final Socket socket;
+    private final OutputStream out;
+    private final BufferedInputStream in;
+    private FrameReader reader;
+    private final UpstreamFacts facts;
+    private int nextRequestId = 1;
+
+    private UpstreamConnection(Socket socket) throws IOException {
+        this.socket = socket;
+        this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+        this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+        this.reader = new FrameReader(in, HELLO_LIMIT);
+        // A server that accepts but never answers must not hold a client's authentication forever; commands
+        // afterwards may run as long as they run.
+        socket.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
+        this.facts = UpstreamFacts.of(command(new BsonDocument("isMaster", new BsonInt32(1))
+                .append("$db", new BsonString("admin"))));
+        socket.setSoTimeout(0);
+        // Replies are read up to the server's own limit: it never sends more, and the gateway must take what it sends.
+        this.reader = new FrameReader(in, facts.maxMessageSizeBytes());
+    }
+
+    /** Connects and asks the server's hello; throws when either fails or takes more than 10 s. */
+    public static UpstreamConnection open(HostPort address) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.connect(address.resolve(), CONNECT_TIMEOUT_MILLIS);
+            return new UpstreamConnection(socket);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    public UpstreamFacts facts() {
+        return facts;
+    }
+
+    /** Sends one whole message as the client sent it, and flushes. */
+    public void forward(byte[] frame) throws IOException {
+        out.write(frame);
+        out.flush();
+    }
+
+    /** The next reply, whole. The end of the stream is an error here: a reply was expected. */
+    public Frame next() throws IOException {
+        Frame f = reader.next();
+        if (f == null) {
+            throw new EOFException("the upstream closed the connection");
+        }
+        return f;
+    }
+
+    /** A command of the gateway's own, answered in one OP_MSG reply whose body is returned. */
+    private BsonDocument command(BsonDocument body) throws IOException {
+        int id = nextRequestId++;
+        forward(WireCodec.reply(id, 0, body));
+        Frame f = next();
+        if (f.header().responseTo() != id) {
+            throw new IOException("the upstream answered request " + f.header().responseTo() + ", not " + id);
+        }
+        if (!(WireCodec.decode(f) instanceof WireMessage.OpMsg reply)) {
+            throw new WireException(io.phigate.mongo.wire.MongoError.FAILED_TO_PARSE,
+                    "the upstream answered with op code " + f.header().opCode(), f.header().requestId(), true);
+        }
+        return reply.body();
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+}

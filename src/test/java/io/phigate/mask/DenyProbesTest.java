@@ -64,6 +64,10 @@ class DenyProbesTest {
               - { name: looker, match: { subject: "%1$slooker" }, upstreams: [clinical], lookup: [mrn] }
               - { name: bounded, match: { subject: "%1$sbounded" }, upstreams: [clinical] }
               - { name: limited, match: { subject: "%1$slimited" }, upstreams: [clinical], row_limit: 5 }
+              - name: reader
+                match: { subject: "%1$sreader" }
+                upstreams: [clinical]
+                allow: [{ tables: ["public.*", "pg_catalog.*", "information_schema.*"], operations: [select] }]
             approvers:
               probe-approvers:
                 match: { issuer: "%2$s", claims: { groups: "probe-approvers" } }
@@ -74,6 +78,9 @@ class DenyProbesTest {
               - name: no-unlimited-phi
                 when: { phi_without_limit: true, roles: [bounded] }
                 deny: "phi_without_limit: add a LIMIT"
+              - name: hold-child-writes
+                when: { operations: [truncate, delete], tables: [deny_probe_child] }
+                require_approval: { group: probe-approvers, mode: ticket }
               - name: wipe
                 when: { no_where: true }
                 deny: "an UPDATE or DELETE needs a WHERE"
@@ -97,6 +104,13 @@ class DenyProbesTest {
             s.execute("CREATE OPERATOR public.=== (LEFTARG = text, RIGHTARG = text, FUNCTION = deny_probe_eq)");
             s.execute("CREATE TABLE IF NOT EXISTS deny_probe_sink (v text)");
             s.execute("GRANT ALL ON deny_probe_sink TO " + db.user());
+            s.execute("CREATE TABLE IF NOT EXISTS deny_probe_parent (id int PRIMARY KEY)");
+            s.execute("CREATE TABLE IF NOT EXISTS deny_probe_child (pid int REFERENCES deny_probe_parent"
+                    + " ON DELETE CASCADE)");
+            s.execute("INSERT INTO deny_probe_parent VALUES (1), (2), (3) ON CONFLICT DO NOTHING");
+            s.execute("INSERT INTO deny_probe_child SELECT id FROM deny_probe_parent"
+                    + " WHERE NOT EXISTS (SELECT 1 FROM deny_probe_child)");
+            s.execute("GRANT ALL ON deny_probe_parent, deny_probe_child TO " + db.user());
         }
         seeds = MaskingLeakTest.seededPhi(db);
         assertThat(seeds).hasSizeGreaterThan(100);

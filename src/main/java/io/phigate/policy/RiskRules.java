@@ -21,7 +21,8 @@ import java.util.function.Predicate;
  *
  * <p>Fails closed: a statement the analyser could not parse might be anything, so it matches every rule whose
  * role and time conditions hold, whatever its operations, tables and WHERE clause; a row estimate that cannot be
- * had matches {@code rows_over}.
+ * had matches {@code rows_over}; a write to a relation the catalog does not know (a view the session created)
+ * matches every {@code tables} condition, since it may write through to any of them.
  */
 public final class RiskRules {
 
@@ -56,6 +57,9 @@ public final class RiskRules {
     /** The statement kinds EXPLAIN plans, so {@code rows_over} can judge them. */
     private static final Set<StatementKind> PLANNED = EnumSet.of(StatementKind.SELECT, StatementKind.INSERT,
             StatementKind.UPDATE, StatementKind.DELETE, StatementKind.MERGE);
+
+    /** The statement kinds phi_without_limit judges: those that return a query's rows (a FETCH is its cursor's). */
+    private static final Set<StatementKind> ROW_SOURCES = EnumSet.of(StatementKind.SELECT, StatementKind.COPY_TO);
 
     private RiskRules() {
     }
@@ -122,7 +126,9 @@ public final class RiskRules {
         if (!w.operations().isEmpty() && s.operations().stream().noneMatch(w.operations()::contains)) {
             return false;
         }
-        if (!w.tables().isEmpty() && relations(s).stream().noneMatch(t -> matchesAny(w.tables(), t))) {
+        // A write to a relation the catalog does not know (a view the session created) may reach any table.
+        if (!w.tables().isEmpty() && relations(s).stream().noneMatch(t -> matchesAny(w.tables(), t))
+                && s.facts().unknownWrites().isEmpty()) {
             return false;
         }
         if (w.noWhere() && !unfilteredWrite(s)) {
@@ -131,7 +137,7 @@ public final class RiskRules {
         if (w.phi() && !facts.touchesPhi(s)) {
             return false;
         }
-        if (w.phiWithoutLimit() && !(s.kind() == StatementKind.SELECT && !facts.phiRead(s).isEmpty()
+        if (w.phiWithoutLimit() && !(ROW_SOURCES.contains(s.kind()) && !facts.phiRead(s).isEmpty()
                 && unlimited(s))) {
             return false;
         }

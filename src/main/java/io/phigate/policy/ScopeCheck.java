@@ -23,7 +23,10 @@ import java.util.Set;
  *   <li>Every relation read needs {@code select} (and {@code copy} when the statement is a COPY) from one allow
  *       rule whose table glob matches {@code schema.table}; every relation written needs each write operation the
  *       statement performs (insert, update, delete, truncate, copy, ddl, grant). A statement that writes two
- *       relations with two different operations needs both on each: stricter than exact, never looser.</li>
+ *       relations with two different operations needs both on each: stricter than exact, never looser. Writes the
+ *       statement does not name count too: tables written by foreign-key actions, sequences nextval/setval
+ *       advance, rows locked by FOR UPDATE/SHARE, tables locked by LOCK (above ACCESS SHARE) and tables VACUUM or
+ *       ANALYZE process (an update each; without a table, update on {@code *}).</li>
  *   <li>An opaque function needs {@code function} on a glob matching its name as written ({@code schema.name};
  *       an unqualified name is {@code ?.name}, so only a {@code *.name} or {@code *} rule covers it, since the
  *       search path decides which schema it comes from). {@code DO} blocks need {@code function} on {@code *.*}.</li>
@@ -145,6 +148,11 @@ public final class ScopeCheck {
         if (s.kind() == StatementKind.DO && !anyRule(role, Operation.FUNCTION, "*.*")) {
             return "DO blocks run arbitrary code: they need an allow rule granting function on \"*\" ("
                     + rules(role) + ")";
+        }
+        if (s.kind() == StatementKind.VACUUM_ANALYZE && s.writes().isEmpty()
+                && !anyRule(role, Operation.UPDATE, "*.*")) {
+            return "VACUUM or ANALYZE without a table processes every table: it needs an allow rule granting update"
+                    + " on \"*\" (" + rules(role) + ")";
         }
         if (s.reads().isEmpty() && s.writes().isEmpty()) {
             for (Operation o : List.of(Operation.DDL, Operation.GRANT, Operation.FUNCTION, Operation.COPY)) {

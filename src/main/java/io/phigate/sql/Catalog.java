@@ -33,6 +33,16 @@ public interface Catalog {
         return Set.of(column);
     }
 
+    /**
+     * The tables the server also writes when a statement writes {@code table} with {@code operation}, through
+     * foreign-key actions, transitively: for DELETE the ON DELETE actions, for UPDATE the ON UPDATE actions (CASCADE,
+     * SET NULL and SET DEFAULT all write the referencing table; SET NULL/DEFAULT as an update, whose own actions then
+     * follow), and for TRUNCATE (with CASCADE) every referencing table. Empty when the catalog does not know them.
+     */
+    default Set<TableRef> writtenThroughKeys(TableRef table, Operation operation) {
+        return Set.of();
+    }
+
     /** A catalog that knows nothing: every relation unknown, only built-in functions transparent. */
     Catalog EMPTY = new Catalog() {
         @Override

@@ -49,6 +49,11 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
+    public Set<TableRef> writtenThroughKeys(TableRef table, Operation operation) {
+        return inner.writtenThroughKeys(table, operation);
+    }
+
+    @Override
     public boolean isTransparentFunction(String schema, String name) {
         String n = name.toLowerCase(Locale.ROOT);
         if (OPAQUE_BUILT_INS.contains(n) || n.startsWith("dblink") || n.startsWith("lo_")

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -71,6 +72,8 @@ public final class PgCatalog implements Catalog {
     private final Set<TableRef> existenceCheckedWhole;
     /** A foreign key's referencing column to the columns it references. */
     private final Map<ColumnRef, Set<ColumnRef>> references;
+    /** A referenced table to the foreign keys that reference it, with their actions. */
+    private final Map<TableRef, List<KeyAction>> referencedBy;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -94,6 +97,9 @@ public final class PgCatalog implements Catalog {
         Map<ColumnRef, Set<ColumnRef>> refs = new HashMap<>();
         b.references.forEach((from, to) -> refs.put(from, Set.copyOf(to)));
         this.references = Map.copyOf(refs);
+        Map<TableRef, List<KeyAction>> by = new HashMap<>();
+        b.referencedBy.forEach((to, keys) -> by.put(to, List.copyOf(keys)));
+        this.referencedBy = Map.copyOf(by);
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
@@ -233,6 +239,42 @@ public final class PgCatalog implements Catalog {
         return out;
     }
 
+    /**
+     * A foreign key as the referenced table sees it: the referencing table and its ON UPDATE and ON DELETE actions in
+     * pg_constraint's codes ({@code a} no action, {@code r} restrict, {@code c} cascade, {@code n} set null,
+     * {@code d} set default).
+     */
+    record KeyAction(TableRef referencing, char onUpdate, char onDelete) {
+    }
+
+    @Override
+    public Set<TableRef> writtenThroughKeys(TableRef table, Operation operation) {
+        Set<TableRef> out = new LinkedHashSet<>();
+        keyWrites(table, operation, out, new HashSet<>());
+        out.remove(table);
+        return out;
+    }
+
+    /** Follows the actions a write of {@code operation} to {@code table} sets off; {@code seen} ends key cycles. */
+    private void keyWrites(TableRef table, Operation operation, Set<TableRef> out, Set<String> seen) {
+        if (!seen.add(operation + " " + table)) {
+            return;
+        }
+        for (KeyAction k : referencedBy.getOrDefault(table, List.of())) {
+            char action = operation == Operation.DELETE ? k.onDelete() : operation == Operation.UPDATE ? k.onUpdate()
+                    : 'c'; // TRUNCATE ... CASCADE empties every referencing table whatever its actions
+            Operation then = switch (action) {
+                case 'c' -> operation;
+                case 'n', 'd' -> Operation.UPDATE;
+                default -> null; // no action, restrict: the write fails instead
+            };
+            if (then != null) {
+                out.add(k.referencing());
+                keyWrites(k.referencing(), then, out, seen);
+            }
+        }
+    }
+
     private static Map<TableRef, Set<TableRef>> families(Map<TableRef, Set<TableRef>> parents) {
         Map<TableRef, Set<TableRef>> children = new HashMap<>();
         parents.forEach((child, ps) -> ps.forEach(p -> children.computeIfAbsent(p, k -> new HashSet<>()).add(child)));
@@ -363,9 +405,9 @@ public final class PgCatalog implements Catalog {
     }
 
     /**
-     * Reads the catalog over {@code q}. Six queries: relations with view definitions, columns with comments, the
-     * search path, inheritance and partitions, function names by schema, the columns keys and unique indexes
-     * check, and foreign keys.
+     * Reads the catalog over {@code q}: relations with view definitions, columns with comments, the search path,
+     * inheritance and partitions, function names by schema, the columns keys and unique indexes check, foreign
+     * keys' columns, and foreign keys' actions.
      */
     public static PgCatalog load(Queries q) throws IOException {
         Builder b = builder();
@@ -457,6 +499,17 @@ public final class PgCatalog implements Catalog {
                 b.references(from, to);
             }
         }
+        // Foreign-key actions: which tables a write to the referenced table also writes.
+        for (List<String> row : q.query("""
+                SELECT c.conrelid, c.confrelid, c.confupdtype, c.confdeltype FROM pg_catalog.pg_constraint c
+                WHERE c.contype = 'f'""")) {
+            String[] from = rels.get(Integer.parseUnsignedInt(row.get(0)));
+            String[] to = rels.get(Integer.parseUnsignedInt(row.get(1)));
+            if (from != null && to != null) {
+                b.foreignKey(new TableRef(from[0], from[1]), new TableRef(to[0], to[1]), row.get(2).charAt(0),
+                        row.get(3).charAt(0));
+            }
+        }
         return b.build();
     }
 
@@ -489,6 +542,7 @@ public final class PgCatalog implements Catalog {
         private final Set<ColumnRef> existenceChecked = new HashSet<>();
         private final Set<TableRef> existenceCheckedWhole = new HashSet<>();
         private final Map<ColumnRef, Set<ColumnRef>> references = new HashMap<>();
+        private final Map<TableRef, List<KeyAction>> referencedBy = new HashMap<>();
 
         private Builder() {
         }
@@ -556,6 +610,16 @@ public final class PgCatalog implements Catalog {
         /** A foreign key: values written into {@code from} are checked against {@code to}'s. */
         public Builder references(ColumnRef from, ColumnRef to) {
             references.computeIfAbsent(from, k -> new HashSet<>()).add(to);
+            return this;
+        }
+
+        /**
+         * A foreign key from {@code referencing} to {@code referenced} with its ON UPDATE and ON DELETE actions in
+         * pg_constraint's codes ({@code a}, {@code r}, {@code c}, {@code n}, {@code d}).
+         */
+        public Builder foreignKey(TableRef referencing, TableRef referenced, char onUpdate, char onDelete) {
+            referencedBy.computeIfAbsent(referenced, k -> new ArrayList<>())
+                    .add(new KeyAction(referencing, onUpdate, onDelete));
             return this;
         }
 

@@ -167,8 +167,8 @@ public final class SqlAnalyzer {
     }
 
     /**
-     * True when the statement's outermost query has an effective limit (LIMIT or FETCH FIRST with a constant or a
-     * parameter; LIMIT ALL and LIMIT NULL are none).
+     * True when the statement's outermost query has an effective limit (LIMIT or FETCH FIRST with a constant;
+     * LIMIT ALL, LIMIT NULL and a parameter, which may be bound to NULL, are none).
      *
      * @deprecated judge {@link StatementFacts#unlimited()}
      */

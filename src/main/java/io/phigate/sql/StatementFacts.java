@@ -2,6 +2,7 @@ package io.phigate.sql;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What the deny-by-default rules judge a statement on, read from the server's own parse tree rather than from its
@@ -18,14 +19,24 @@ import java.util.Map;
  *                        subqueries at any depth, a view's own conditions included
  * @param unfilteredWrite an UPDATE or DELETE anywhere in the statement (top level, CTE, rule action) with no WHERE
  * @param unlimited       a statement that returns rows with no effective row limit at the top level: no LIMIT, or
- *                        {@code LIMIT ALL}, {@code LIMIT NULL}, or a limit that is not a constant or parameter
+ *                        {@code LIMIT ALL}, {@code LIMIT NULL}, or a limit that is not a constant; a parameter
+ *                        ({@code LIMIT $1}) counts as none, since NULL may be bound to it
  * @param options         EXPLAIN's or COPY's options as the grammar read them, names lower case, values as the
  *                        server would read them ({@code "true"} for a bare option), e.g. {@code analyze -> true},
  *                        {@code format -> csv}
  * @param copyEndpoint    for COPY: {@code STDIN}, {@code STDOUT}, {@code PROGRAM} or {@code FILE}; else null
+ * @param unknownWrites   the relations written that the catalog does not know (a view or table the session
+ *                        created, a temporary one): what they reach, and so which rules they fall under, is unknown
  */
 public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
-                             boolean unlimited, Map<String, String> options, String copyEndpoint) {
+                             boolean unlimited, Map<String, String> options, String copyEndpoint,
+                             Set<TableRef> unknownWrites) {
+
+    /** Facts with every written relation known to the catalog. */
+    public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
+                          boolean unlimited, Map<String, String> options, String copyEndpoint) {
+        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, Set.of());
+    }
 
     /** A function as written: {@code schema} is null when unqualified (then resolved through the search path). */
     public record FunctionCall(String schema, String name) {

@@ -53,6 +53,11 @@ final class StatementReader {
         boolean unlimited;
         final Map<String, String> options = new LinkedHashMap<>();
         String copyEndpoint;
+        /** Sequences nextval/setval advance: written, but never a view that writes through to a table. */
+        final Set<TableRef> sequences = new LinkedHashSet<>();
+        Set<TableRef> unknownWrites = Set.of();
+        /** TRUNCATE ... CASCADE: it also empties the tables that reference the ones it names. */
+        boolean truncateCascade;
 
         Result(StatementKind kind, Operation... ops) {
             this.kind = kind;
@@ -62,7 +67,7 @@ final class StatementReader {
         StatementAnalysis build(String text) {
             StatementFacts f = new StatementFacts(List.copyOf(facts.functions), List.copyOf(facts.predicates),
                     facts.unfilteredWrite, unlimited, Collections.unmodifiableMap(new LinkedHashMap<>(options)),
-                    copyEndpoint);
+                    copyEndpoint, unknownWrites);
             return new StatementAnalysis(kind, Collections.unmodifiableSet(facts.operations.isEmpty()
                     ? EnumSet.noneOf(Operation.class) : EnumSet.copyOf(facts.operations)),
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.reads)),
@@ -80,6 +85,11 @@ final class StatementReader {
             r.dataRoute = DataRoutes.of(node);
         }
         r.altersRelation |= DataRoutes.isAlter(node);
+        if (!is(node, "ExplainStmt") || isTrue(r.options.getOrDefault("analyze", "false"))) {
+            SideWrites.sequences(node, this, r);
+        }
+        SideWrites.throughKeys(catalog, r);
+        r.unknownWrites = SideWrites.unknown(catalog, r);
         return r;
     }
 
@@ -130,7 +140,9 @@ final class StatementReader {
                 yield r;
             }
             case "TransactionStmt" -> new Result(StatementKind.TRANSACTION, Operation.UTILITY);
-            case "ListenStmt", "NotifyStmt", "UnlistenStmt" ->
+            // NOTIFY sends its payload to every listening session, as pg_notify does: a function's effect.
+            case "NotifyStmt" -> new Result(StatementKind.LISTEN_NOTIFY, Operation.FUNCTION);
+            case "ListenStmt", "UnlistenStmt" ->
                     new Result(StatementKind.LISTEN_NOTIFY, Operation.UTILITY);
             case "DoStmt" -> new Result(StatementKind.DO, Operation.FUNCTION);
             case "CallStmt" -> {
@@ -159,17 +171,23 @@ final class StatementReader {
                 }
                 yield r;
             }
-            case "VacuumStmt" -> new Result(StatementKind.VACUUM_ANALYZE, Operation.UTILITY);
+            case "VacuumStmt" -> SideWrites.maintenance(this, b);
             case "GrantStmt", "GrantRoleStmt" -> new Result(b.path("is_grant").asBoolean(false)
                     ? StatementKind.GRANT : StatementKind.REVOKE, Operation.GRANT);
             case "TruncateStmt" -> {
                 Result r = new Result(StatementKind.TRUNCATE, Operation.TRUNCATE);
+                r.truncateCascade = "DROP_CASCADE".equals(text(b, "behavior"));
                 for (JsonNode rel : list(b, "relations")) {
-                    r.facts.writes.add(new Lineage(catalog, views, 0).ref(body(rel)));
+                    TableRef t = new Lineage(catalog, views, 0).ref(body(rel));
+                    r.facts.writes.add(t);
+                    if (r.truncateCascade) {
+                        r.facts.writes.addAll(catalog.writtenThroughKeys(t, Operation.TRUNCATE));
+                    }
                 }
                 yield r;
             }
-            case "LockStmt", "CheckPointStmt", "DiscardStmt" -> new Result(StatementKind.OTHER, Operation.UTILITY);
+            case "LockStmt" -> SideWrites.lock(this, b);
+            case "CheckPointStmt", "DiscardStmt" -> new Result(StatementKind.OTHER, Operation.UTILITY);
             // LOAD brings a shared library into the server process: code, not a setting.
             case "LoadStmt" -> new Result(StatementKind.OTHER, Operation.FUNCTION);
             default -> Ddl.read(this, node);
@@ -193,6 +211,9 @@ final class StatementReader {
         r.facts.addAll(lineage.facts);
         r.outputs = into ? List.of() : outputs(cols);
         r.unlimited = !r.outputs.isEmpty() && !limited(node);
+        if (kind == StatementKind.SELECT && r.facts.operations.contains(Operation.UPDATE)) {
+            SideWrites.rowLocks(r);
+        }
         return r;
     }
 
@@ -214,8 +235,9 @@ final class StatementReader {
     }
 
     /**
-     * True when a query's top level has an effective row limit: LIMIT or FETCH FIRST with a constant or a
-     * parameter. LIMIT ALL and LIMIT NULL are the grammar's null constant: no limit.
+     * True when a query's top level has an effective row limit: LIMIT or FETCH FIRST with a constant. LIMIT ALL and
+     * LIMIT NULL are the grammar's null constant: no limit. A parameter ({@code LIMIT $1}) is no limit either: the
+     * analysis cannot know the value a Bind or EXECUTE gives it, and NULL means none.
      */
     static boolean limited(JsonNode node) {
         if (!is(node, "SelectStmt")) {
@@ -225,7 +247,7 @@ final class StatementReader {
         while (is(limit, "TypeCast")) {
             limit = body(limit).path("arg");
         }
-        return (is(limit, "A_Const") && !body(limit).path("isnull").asBoolean(false)) || is(limit, "ParamRef");
+        return is(limit, "A_Const") && !body(limit).path("isnull").asBoolean(false);
     }
 
     static List<OutputColumn> outputs(List<Col> cols) {

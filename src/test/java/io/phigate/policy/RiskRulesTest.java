@@ -49,8 +49,11 @@ class RiskRulesTest {
         Set<TableRef> t = Set.of(tables);
         boolean write = op != Operation.SELECT;
         // The rules judge facts read from the server's parse tree: take them from the analyser itself.
-        io.phigate.sql.StatementFacts facts = new io.phigate.sql.SqlAnalyzer(io.phigate.sql.Catalog.EMPTY)
+        io.phigate.sql.StatementFacts read = new io.phigate.sql.SqlAnalyzer(io.phigate.sql.Catalog.EMPTY)
                 .analyze(text).getFirst().facts();
+        // The tables given are the catalog's: none of the writes is to a relation it does not know.
+        io.phigate.sql.StatementFacts facts = new io.phigate.sql.StatementFacts(read.functions(), read.predicates(),
+                read.unfilteredWrite(), read.unlimited(), read.options(), read.copyEndpoint());
         return new StatementAnalysis(kind, Set.of(op), write ? Set.of() : t, write ? t : Set.of(), List.of(), Set.of(),
                 false, null, null, null, true, null, text, List.of(), null, false, facts);
     }
@@ -219,14 +222,20 @@ class RiskRulesTest {
         f.read = Set.of(PhiType.NAME);
         for (String bounded : List.of("SELECT last_name FROM patients LIMIT 10",
                 "SELECT last_name FROM patients ORDER BY id FETCH FIRST 5 ROWS ONLY",
-                "SELECT last_name FROM patients OFFSET 3 FETCH NEXT 1 ROW ONLY", "SELECT last_name FROM patients LIMIT $1")) {
+                "SELECT last_name FROM patients OFFSET 3 FETCH NEXT 1 ROW ONLY")) {
             assertThat(fired(p, stmt(StatementKind.SELECT, Operation.SELECT, bounded, PATIENTS), f)).as(bounded).isNull();
         }
+        // LIMIT $1 is no limit: EXECUTE or Bind may give it NULL.
         for (String unbounded : List.of("SELECT last_name FROM patients", "SELECT last_name FROM patients LIMIT ALL",
+                "SELECT last_name FROM patients LIMIT $1",
                 "SELECT * FROM (SELECT last_name FROM patients LIMIT 5) x, patients", "SELECT 'limit' FROM patients")) {
             assertThat(fired(p, stmt(StatementKind.SELECT, Operation.SELECT, unbounded, PATIENTS), f)).as(unbounded)
                     .isEqualTo("bulk-phi");
         }
+        assertThat(fired(p, stmt(StatementKind.COPY_TO, Operation.COPY, "COPY (SELECT last_name FROM patients) TO STDOUT",
+                PATIENTS), f)).as("COPY (query) TO STDOUT returns the query's rows").isEqualTo("bulk-phi");
+        assertThat(fired(p, stmt(StatementKind.COPY_TO, Operation.COPY,
+                "COPY (SELECT last_name FROM patients LIMIT 5) TO STDOUT", PATIENTS), f)).isNull();
         f.read = Set.of();
         assertThat(fired(p, stmt(StatementKind.SELECT, Operation.SELECT, "SELECT id FROM patients", PATIENTS), f))
                 .as("a result without PHI").isNull();

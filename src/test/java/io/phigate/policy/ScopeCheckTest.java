@@ -44,6 +44,21 @@ class ScopeCheckTest {
     private static final Role READER = role(allow(List.of("public.*"), Operation.SELECT));
 
     @Test
+    void writesNoTableNamesAreRefusedToASelectOnlyRole() {
+        // LOCK, ANALYZE, SELECT ... FOR UPDATE and nextval are read as updates of the table or sequence.
+        StatementAnalysis lock = stmt(StatementKind.OTHER, Set.of(Operation.UPDATE), Set.of(), Set.of(PATIENTS),
+                Set.of());
+        assertThat(ScopeCheck.check(READER, List.of(lock)).message()).contains("UPDATE on public.patients");
+        StatementAnalysis vacuumAll = stmt(StatementKind.VACUUM_ANALYZE, Set.of(Operation.UPDATE), Set.of(), Set.of(),
+                Set.of());
+        assertThat(ScopeCheck.check(READER, List.of(vacuumAll)).message()).contains("every table");
+        assertThat(ScopeCheck.check(role(allow(List.of("public.*"), Operation.UPDATE)), List.of(vacuumAll)).allowed())
+                .as("update on public.* is not every table").isFalse();
+        assertThat(ScopeCheck.check(role(allow(List.of("*"), Operation.UPDATE)), List.of(vacuumAll)).allowed())
+                .isTrue();
+    }
+
+    @Test
     void selectOnACoveredTableIsAllowed() {
         assertThat(ScopeCheck.check(READER, List.of(select(PATIENTS, ENCOUNTERS))).allowed()).isTrue();
     }

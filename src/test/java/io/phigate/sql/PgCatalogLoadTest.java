@@ -38,6 +38,12 @@ class PgCatalogLoadTest {
             s.execute("COMMENT ON COLUMN sqlcat_tagged.ssn IS 'phi:ssn (synthetic test data)'");
             s.execute("CREATE TABLE IF NOT EXISTS sqlcat_keyed (id int PRIMARY KEY, ssn text UNIQUE, note text,"
                     + " ref int REFERENCES sqlcat_keyed (id), email text)");
+            s.execute("CREATE TABLE IF NOT EXISTS sqlcat_fk_parent (id int PRIMARY KEY)");
+            s.execute("CREATE TABLE IF NOT EXISTS sqlcat_fk_cascaded (pid int REFERENCES sqlcat_fk_parent ON DELETE CASCADE)");
+            s.execute("CREATE TABLE IF NOT EXISTS sqlcat_fk_nulled (id int PRIMARY KEY,"
+                    + " pid int REFERENCES sqlcat_fk_parent ON DELETE SET NULL)");
+            s.execute("CREATE TABLE IF NOT EXISTS sqlcat_fk_below (nid int REFERENCES sqlcat_fk_nulled ON UPDATE CASCADE)");
+            s.execute("CREATE TABLE IF NOT EXISTS sqlcat_fk_restricted (pid int REFERENCES sqlcat_fk_parent)");
             s.execute("CREATE UNIQUE INDEX IF NOT EXISTS sqlcat_lower_email ON sqlcat_tagged (lower(note))");
             s.execute("CREATE OR REPLACE VIEW sqlcat_directory AS SELECT id, first_name || ' ' || last_name AS name,"
                     + " ssn AS ident FROM patients");
@@ -97,6 +103,22 @@ class PgCatalogLoadTest {
                 .containsExactly(tagged);
         ColumnRef nowhere = new ColumnRef("public", "nowhere", "x");
         assertThat(catalog.checkedAgainst(nowhere)).as("unknown: fail closed").containsExactly(nowhere);
+    }
+
+    @Test
+    void knowsWhichTablesForeignKeyActionsWrite() {
+        TableRef parent = new TableRef("public", "sqlcat_fk_parent");
+        TableRef cascaded = new TableRef("public", "sqlcat_fk_cascaded");
+        TableRef nulled = new TableRef("public", "sqlcat_fk_nulled");
+        TableRef below = new TableRef("public", "sqlcat_fk_below");
+        TableRef restricted = new TableRef("public", "sqlcat_fk_restricted");
+        assertThat(catalog.writtenThroughKeys(parent, Operation.DELETE))
+                .as("SET NULL is an update of nulled, whose ON UPDATE CASCADE writes below")
+                .containsExactlyInAnyOrder(cascaded, nulled, below);
+        assertThat(catalog.writtenThroughKeys(parent, Operation.UPDATE)).isEmpty();
+        assertThat(catalog.writtenThroughKeys(parent, Operation.TRUNCATE))
+                .containsExactlyInAnyOrder(cascaded, nulled, below, restricted);
+        assertThat(catalog.writtenThroughKeys(cascaded, Operation.DELETE)).isEmpty();
     }
 
     @Test

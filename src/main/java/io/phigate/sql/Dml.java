@@ -187,7 +187,8 @@ final class Dml {
 
     /** An INSERT's target columns ({@code cols}, or every column of the table when none is named) as written. */
     private void writtenColumns(List<JsonNode> cols, Source table, TableRef ref) {
-        if (cols.isEmpty()) {
+        if (cols.isEmpty() && table.columns() != null) {
+            // A relation the catalog does not know has no columns to name here: its writes are judged as unknown.
             for (Col c : table.columns()) {
                 l.written(ref, c.name());
             }

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * One test per lexing class of issue 18, end to end through the gateway with a raw simple-protocol client (so no
  * driver splits or rewrites the text): wherever the gateway's reading of a statement once differed from the
  * server's, no seeded PHI value may reach the client, and a statement that would copy PHI out is refused. The
- * probes return expressions over PHI columns ({@code replace(ssn, '-', '')}, {@code last_name || ''}): a plain
+ * probes return expressions over PHI columns ({@code translate(ssn, '-', '')}, {@code last_name || ''}): a plain
  * column is masked by its RowDescription's table OID whatever the gateway read, and content detection finds a
  * formatted SSN, so only such an expression shows a misreading. Each probe leaked on the JSqlParser build.
  */
@@ -135,11 +135,11 @@ class ServerParityTest {
     @ParameterizedTest(name = "{index}")
     @ValueSource(strings = {
         // The server's scanner ends a -- comment at \r as at \n: ", ssn, last_name" is code.
-        "SELECT 1 AS a -- comment\r, replace(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
-        "SELECT 1 AS a -- comment\r\n, replace(ssn, '-', '') AS s FROM patients",
-        "SELECT 1 AS a /* a /* nested */ comment */ , replace(ssn, '-', '') AS s FROM patients",
+        "SELECT 1 AS a -- comment\r, translate(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
+        "SELECT 1 AS a -- comment\r\n, translate(ssn, '-', '') AS s FROM patients",
+        "SELECT 1 AS a /* a /* nested */ comment */ , translate(ssn, '-', '') AS s FROM patients",
         // Form feed and tab are whitespace to the server.
-        "SELECT\freplace(ssn, '-', '') AS s,\tlast_name || ''\fFROM\tpatients",
+        "SELECT\ftranslate(ssn, '-', '') AS s,\tlast_name || ''\fFROM\tpatients",
     })
     void commentTerminatorsAndWhitespaceAreReadAsTheServerReadsThem(String sql) throws Exception {
         Answer a = query(sql);
@@ -149,9 +149,9 @@ class ServerParityTest {
 
     @ParameterizedTest(name = "{index}")
     @ValueSource(strings = {
-        "SELECT 1 AS a;;SELECT replace(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
-        ";SELECT 'x' AS a; ; ;SELECT replace(ssn, '-', '') AS s FROM patients;",
-        "SELECT 1 AS a; /* only a comment */ ; -- and another\n; SELECT replace(ssn, '-', '') AS s FROM patients; SELECT last_name || '' FROM patients",
+        "SELECT 1 AS a;;SELECT translate(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
+        ";SELECT 'x' AS a; ; ;SELECT translate(ssn, '-', '') AS s FROM patients;",
+        "SELECT 1 AS a; /* only a comment */ ; -- and another\n; SELECT translate(ssn, '-', '') AS s FROM patients; SELECT last_name || '' FROM patients",
     })
     void emptyStatementsDoNotShiftTheMaskingPlanOfLaterResults(String sql) throws Exception {
         Answer a = query(sql);
@@ -174,7 +174,7 @@ class ServerParityTest {
      */
     @Test
     void nonAsciiNamesAreNotFolded() throws Exception {
-        Answer a = query("WITH Ä AS (SELECT replace(ssn, '-', '') || last_name AS v FROM patients), ä AS (SELECT 'safe'::text AS v) SELECT v FROM Ä");
+        Answer a = query("WITH Ä AS (SELECT translate(ssn, '-', '') || last_name AS v FROM patients), ä AS (SELECT 'safe'::text AS v) SELECT v FROM Ä");
         assertThat(a.sqlState()).isNull();
         assertNoSeeds(a);
         Answer b = query("WITH Ärger AS (SELECT last_name || '' AS v FROM patients), ärger AS (SELECT 'x' AS v) SELECT v FROM Ärger");
@@ -224,9 +224,9 @@ class ServerParityTest {
     /** The same classes through psql, which sends a -c string as one simple Query, as the agent wrote it. */
     @ParameterizedTest(name = "{index}")
     @ValueSource(strings = {
-        "SELECT 1 AS a -- comment\r, replace(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
-        "SELECT 1 AS a;;SELECT replace(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
-        "WITH Ä AS (SELECT replace(ssn, '-', '') || last_name AS v FROM patients), ä AS (SELECT 'x' AS v) SELECT v FROM Ä",
+        "SELECT 1 AS a -- comment\r, translate(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
+        "SELECT 1 AS a;;SELECT translate(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
+        "WITH Ä AS (SELECT translate(ssn, '-', '') || last_name AS v FROM patients), ä AS (SELECT 'x' AS v) SELECT v FROM Ä",
     })
     void psqlSeesTheServersReadingToo(String sql) throws Exception {
         io.phigate.clients.ClientTools.Result r = io.phigate.clients.ClientTools.run(java.util.Map.of(

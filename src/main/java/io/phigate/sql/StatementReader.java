@@ -269,9 +269,15 @@ final class StatementReader {
         r.facts.writes.addAll(inner.facts.writes);
         r.facts.opaqueFunctions.addAll(inner.facts.opaqueFunctions);
         r.facts.functions.addAll(inner.facts.functions);
-        r.facts.predicates.addAll(inner.facts.predicates);
         // The server reads EXPLAIN's options with strcmp on the name and defGetBoolean on the value.
         boolean analyze = r.options.containsKey("analyze") && isTrue(r.options.get("analyze"));
+        for (StatementFacts.PredicateUse p : inner.facts.predicates) {
+            // What only running can answer (a failure, a NULL, a constraint's verdict) is no channel in a plan
+            // that does not run; conditions stay, since the planner's estimates for them come from the data.
+            if (analyze || !runtimeOnly(p.clause())) {
+                r.facts.predicates.add(p);
+            }
+        }
         if (analyze) {
             // EXPLAIN ANALYZE runs the statement; its results are discarded but its effects are not.
             r.facts.operations.addAll(inner.facts.operations);
@@ -283,6 +289,11 @@ final class StatementReader {
         }
         r.outputs = List.of(new OutputColumn("QUERY PLAN", Set.of(), false, false));
         return r;
+    }
+
+    private static boolean runtimeOnly(String clause) {
+        return clause.startsWith(TotalExpressions.CLAUSE) || clause.equals(Dml.WRITTEN_VALUE)
+                || clause.equals(Lineage.EXISTENCE_CHECK);
     }
 
     /**

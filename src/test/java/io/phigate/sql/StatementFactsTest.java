@@ -121,6 +121,15 @@ class StatementFactsTest {
     }
 
     @Test
+    void aPlanThatDoesNotRunAnswersNothingARunWould() {
+        assertThat(uses("explain select 1 / (ascii(ssn) - 49) from patients")).isEmpty();
+        assertThat(uses("explain (analyze) select 1 / (ascii(ssn) - 49) from patients"))
+                .contains("patients.ssn an expression that can fail or turn NULL (operator /)");
+        assertThat(uses("explain select id from patients where ssn like '1%'"))
+                .as("estimates come from the data").contains("patients.ssn WHERE");
+    }
+
+    @Test
     void aMergesUnconditionalMatchedActionIsAnUnfilteredWrite() {
         assertThat(facts("merge into encounters e using patients p on true when matched then delete").unfilteredWrite())
                 .isTrue();

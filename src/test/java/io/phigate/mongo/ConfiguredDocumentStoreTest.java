@@ -1,10 +1,13 @@
 package io.phigate.mongo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoCommandException;
 import com.mongodb.MongoCredential;
+import com.mongodb.MongoException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
@@ -45,12 +48,13 @@ class ConfiguredDocumentStoreTest {
     MongoServer store;
     Gateway gateway;
     Path key;
+    int storePort;
 
     @BeforeEach
     void start() throws Exception {
         key = KeyTool.generate(dir.resolve("keys"));
         store = new MongoServer(new MemoryBackend());
-        int storePort = store.bind().getPort();
+        storePort = store.bind().getPort();
         // The PostgreSQL upstream is never contacted: no PostgreSQL client connects in this test.
         Path config = Files.writeString(dir.resolve("phigate.yaml"), """
                 listen:
@@ -89,12 +93,7 @@ class ConfiguredDocumentStoreTest {
     void theJavaDriverReachesTheConfiguredStoreAndItsCommandsAreRecorded() throws Exception {
         String token = KeyTool.mint(key, ISSUER, AGENT, List.of("phigate"), Duration.ofMinutes(10), Map.of());
         List<Document> found = new ArrayList<>();
-        try (MongoClient client = MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + gateway.mongoAddress().getPort()
-                        + "/?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"))
-                .credential(MongoCredential.createPlainCredential("triage-agent", "$external", token.toCharArray()))
-                .applyToSocketSettings(s -> s.readTimeout(30, TimeUnit.SECONDS))
-                .build())) {
+        try (MongoClient client = connect(token)) {
             MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
             patients.insertOne(new Document("name", "Ada").append("mrn", "A-1"));
             patients.find(Filters.eq("name", "Ada")).into(found);
@@ -112,6 +111,24 @@ class ConfiguredDocumentStoreTest {
     }
 
     @Test
+    void closingTheGatewayEndsTheDocumentStoreSessions() throws Exception {
+        String token = KeyTool.mint(key, ISSUER, AGENT, List.of("phigate"), Duration.ofMinutes(10), Map.of());
+        try (MongoClient client = connect(token)) {
+            MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
+            patients.insertOne(new Document("name", "Ada"));
+            gateway.close();
+            gateway = null;
+
+            // The connection is closed, not answered: a session must not outlive the gateway that records it.
+            assertThatThrownBy(() -> patients.insertOne(new Document("name", "Bo"))).isInstanceOf(MongoException.class)
+                    .isNotInstanceOf(MongoCommandException.class);
+        }
+        try (MongoClient direct = MongoClients.create("mongodb://127.0.0.1:" + storePort)) {
+            assertThat(direct.getDatabase("clinic").getCollection("patients").countDocuments()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void withoutADocumentsSectionThereIsNoMongoListener() throws Exception {
         gateway.close();
         Path config = Files.writeString(dir.resolve("plain.yaml"), Files.readString(dir.resolve("phigate.yaml"))
@@ -121,6 +138,15 @@ class ConfiguredDocumentStoreTest {
 
         assertThat(gateway.mongoAddress()).isNull();
         assertThat(gateway.postgresAddress()).isNotNull();
+    }
+
+    private MongoClient connect(String token) {
+        return MongoClients.create(MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + gateway.mongoAddress().getPort()
+                        + "/?serverSelectionTimeoutMS=2000&connectTimeoutMS=2000"))
+                .credential(MongoCredential.createPlainCredential("triage-agent", "$external", token.toCharArray()))
+                .applyToSocketSettings(s -> s.readTimeout(30, TimeUnit.SECONDS))
+                .build());
     }
 
     /** One column of the audit rows matching {@code where}, in order, once every acknowledged record is stored. */

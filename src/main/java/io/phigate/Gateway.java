@@ -28,6 +28,8 @@ import io.phigate.http.HttpServer;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.net.Listener;
 import io.phigate.net.TlsContexts;
+import io.phigate.mongo.CommandGate;
+import io.phigate.mongo.MongoFrontDoor;
 import io.phigate.pg.PgFrontDoor;
 import io.phigate.pg.frontend.ClientHandshake;
 import io.phigate.pg.message.ErrorCodes;
@@ -36,6 +38,7 @@ import io.phigate.session.SessionRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,17 +52,24 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+    /**
+     * How long a document-store connection may stay silent before it authenticates: drivers' monitors hold such a
+     * connection and send a hello every 10 s, so this must be well above that (limits.startup_timeout is not).
+     */
+    private static final Duration MONGO_UNAUTHENTICATED_IDLE = Duration.ofSeconds(30);
 
     private final GatewayConfig config;
     private final AuditSink audit;
     private final SessionRegistry sessions;
     private final ScheduledExecutorService timers;
     private final Listener postgres;
+    private final MongoFrontDoor mongo;
     private final HttpServer http;
     private final RoleJanitor janitor;
 
     private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
-                    Listener postgres, HttpServer http, RoleJanitor janitor) {
+                    Listener postgres, MongoFrontDoor mongo, HttpServer http, RoleJanitor janitor) {
+        this.mongo = mongo;
         this.janitor = janitor;
         this.config = config;
         this.audit = audit;
@@ -102,6 +112,7 @@ public final class Gateway implements AutoCloseable {
         SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions());
         RoleJanitor janitor = null;
         HttpServer http = null;
+        MongoFrontDoor mongo = null;
         try {
             EphemeralRoles ephemeral = new EphemeralRoles(config.audit().replica(),
                     HousekeepingClient.admin(config.upstreams()::get));
@@ -135,10 +146,15 @@ public final class Gateway implements AutoCloseable {
                     keys, new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
                     timers, ephemeral, approvals, approvalsUrl);
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
-            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, http, janitor);
+            mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
+                    mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL);
+            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor);
             postgres.start();
             return gateway;
         } catch (IOException | RuntimeException e) {
+            if (mongo != null) {
+                mongo.close();
+            }
             if (janitor != null) {
                 janitor.close();
             }
@@ -149,6 +165,16 @@ public final class Gateway implements AutoCloseable {
             audit.close();
             throw e;
         }
+    }
+
+    /**
+     * The document-store front door's bounds are the PostgreSQL side's: the frame limit caps a client's message, the
+     * session limit its connections (counted apart: its sessions are not in the registry yet, decision 0042).
+     */
+    private static MongoFrontDoor.Settings mongoSettings(GatewayConfig config) {
+        return new MongoFrontDoor.Settings(config.documents().defaultUpstream(), config.documents().defaultAddress(),
+                config.limits().maxFrameBytes(), config.limits().maxSessions(), MONGO_UNAUTHENTICATED_IDLE,
+                config.audit().responseCap(), config.identity());
     }
 
     /** Open approval requests do not survive a restart: each is recorded as expired before any session starts. */
@@ -211,6 +237,11 @@ public final class Gateway implements AutoCloseable {
         return postgres.address();
     }
 
+    /** Null when there is no document-store listener. */
+    public InetSocketAddress mongoAddress() {
+        return mongo == null ? null : mongo.address();
+    }
+
     /**
      * Waits, at most the audit write timeout, until every record acknowledged so far is in the audit store, so a
      * reader of the store sees them (the journal fills the store a few milliseconds behind; decision 0021).
@@ -231,6 +262,9 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() {
         postgres.close();
+        if (mongo != null) {
+            mongo.close();
+        }
         if (http != null) {
             http.close();
         }

@@ -47,11 +47,14 @@ public final class ConfigLoader {
             "ES256", "ES256K", "ES384", "ES512", "EdDSA", "Ed25519", "Ed448");
 
     private static final List<String> ROOT_KEYS = List.of("listen", "upstreams", "identity", "audit", "limits", "tls", "policy",
-            "console", "http");
+            "console", "http", "documents");
     private static final List<String> HTTP_KEYS = List.of("allowed_hosts", "admin_token_file", "admins");
     /** A Host header name as a person writes it: a DNS name or an IP address, without port or scheme. */
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}]");
-    private static final List<String> LISTEN_KEYS = List.of("postgres", "http");
+    private static final List<String> LISTEN_KEYS = List.of("postgres", "http", "mongo");
+    private static final List<String> DOCUMENTS_KEYS = List.of("upstreams", "default_upstream");
+    private static final List<String> DOCUMENT_UPSTREAM_KEYS = List.of("address");
+    static final int MONGO_PORT = 27017;
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls",
             "startup_parameters");
     private static final List<String> STARTUP_PARAMETERS_KEYS = List.of("allow");
@@ -164,7 +167,21 @@ public final class ConfigLoader {
         }
         ConsoleConfig console = console(s.section("console", false, CONSOLE_KEYS));
         HttpConfig http = http(s.section("http", false, HTTP_KEYS));
-        return new GatewayConfig(listen, upstreams, identity, audit, limits, tls, policy, baseDir, console, http);
+        DocumentsConfig documents = documents(s.section("documents", false, DOCUMENTS_KEYS));
+        // One without the other is a half-made change: a listener with nowhere to forward, or stores no one can
+        // reach. Both are refused rather than guessed at.
+        if (listen != null && listen.mongo() != null && documents == null) {
+            if (!s.has("documents")) {
+                s.missing("documents");
+            }
+            return null;
+        }
+        if (listen != null && listen.mongo() == null && s.has("documents")) {
+            s.problem("documents", "needs listen.mongo (where document-store clients connect)");
+            return null;
+        }
+        return new GatewayConfig(listen, upstreams, identity, audit, limits, tls, policy, baseDir, console, http,
+                documents);
     }
 
     private HttpConfig http(Section s) {
@@ -199,7 +216,50 @@ public final class ConfigLoader {
         }
         HostPort postgres = s.scalar("postgres", true, null, "host:port", text -> Units.hostPort(text, true));
         HostPort http = s.scalar("http", false, null, "host:port", text -> Units.hostPort(text, true));
-        return new GatewayConfig.Listen(postgres, http);
+        HostPort mongo = s.scalar("mongo", false, null, "host:port", text -> Units.hostPort(text, true));
+        return new GatewayConfig.Listen(postgres, http, mongo);
+    }
+
+    /** The document stores by name; {@code default_upstream} may be left out when there is only one. */
+    private DocumentsConfig documents(Section s) {
+        if (s == null) {
+            return null;
+        }
+        YamlNode node = s.node("upstreams");
+        if (node == null) {
+            s.missing("upstreams");
+            return null;
+        }
+        if (!(node instanceof YamlNode.Mapping mapping) || mapping.entries().isEmpty()) {
+            s.problem("upstreams", "expected a mapping of document store name to settings (at least one), got "
+                    + YamlNode.describe(node));
+            return null;
+        }
+        Map<String, HostPort> upstreams = new LinkedHashMap<>();
+        boolean complete = true;
+        for (YamlNode.Entry entry : mapping.entries().values()) {
+            String path = s.pathOf("upstreams") + "." + entry.key();
+            Section u = entry.key().isBlank() ? null
+                    : Section.open(entry.value(), path, entry.keyLine(), problems, baseDir, DOCUMENT_UPSTREAM_KEYS);
+            HostPort address = u == null ? null : u.scalar("address", true, null, "host:port",
+                    text -> Units.hostPort(text, false, MONGO_PORT));
+            if (entry.key().isBlank()) {
+                problems.add(entry.keyLine(), path, "a document store name must not be empty");
+            }
+            if (address == null) {
+                complete = false;
+            } else {
+                upstreams.put(entry.key(), address);
+            }
+        }
+        String only = mapping.entries().size() == 1 ? mapping.entries().keySet().iterator().next() : null;
+        String chosen = s.string("default_upstream", only == null, only);
+        if (chosen != null && !mapping.entries().containsKey(chosen)) {
+            s.problem("default_upstream", "no document store named " + YamlNode.quote(chosen) + " under upstreams"
+                    + " (known: " + String.join(", ", mapping.entries().keySet()) + ")");
+            return null;
+        }
+        return complete && chosen != null ? new DocumentsConfig(upstreams, chosen) : null;
     }
 
     private Map<String, UpstreamConfig> upstreams(Section root) {

@@ -8,14 +8,25 @@ import java.util.Map;
 /**
  * The whole gateway configuration, immutable and validated. {@code upstreams} keeps the file's order.
  * {@code policy} is the policy file (roles, PHI catalog, rules) that later components read; may be null.
- * {@code http} says who may use the HTTP API and which Host names it answers.
+ * {@code http} says who may use the HTTP API and which Host names it answers. {@code documents} is null unless
+ * the document-store listener ({@code listen.mongo}) is configured, and then never null.
  */
 public record GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams, IdentityConfig identity,
                             AuditConfig audit, LimitsConfig limits, ClientTlsConfig tls, Path policy, Path baseDir,
-                            ConsoleConfig console, HttpConfig http) {
+                            ConsoleConfig console, HttpConfig http, DocumentsConfig documents) {
 
     public GatewayConfig {
         http = http == null ? HttpConfig.defaults(baseDir) : http;
+        if (listen != null && (listen.mongo() != null) != (documents != null)) {
+            throw new IllegalArgumentException("listen.mongo and documents come together");
+        }
+    }
+
+    /** Without a document store. */
+    public GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams, IdentityConfig identity,
+                         AuditConfig audit, LimitsConfig limits, ClientTlsConfig tls, Path policy, Path baseDir,
+                         ConsoleConfig console, HttpConfig http) {
+        this(listen, upstreams, identity, audit, limits, tls, policy, baseDir, console, http, null);
     }
 
     /** With the HTTP listener's defaults ({@link HttpConfig#defaults}). */
@@ -31,7 +42,13 @@ public record GatewayConfig(Listen listen, Map<String, UpstreamConfig> upstreams
         this(listen, upstreams, identity, audit, limits, tls, policy, baseDir, null);
     }
 
-    /** Where the gateway listens; {@code http} is null when the HTTP listener is disabled. */
-    public record Listen(HostPort postgres, HostPort http) {
+    /**
+     * Where the gateway listens; {@code http} is null when the HTTP listener is disabled, {@code mongo} when there
+     * is no document-store listener.
+     */
+    public record Listen(HostPort postgres, HostPort http, HostPort mongo) {
+        public Listen(HostPort postgres, HostPort http) {
+            this(postgres, http, null);
+        }
     }
 }

@@ -86,6 +86,11 @@ public final class Units {
      * {@code :port} for all interfaces and port 0 for "any free port"; an upstream may leave the port out.
      */
     static HostPort hostPort(String text, boolean listen) {
+        return hostPort(text, listen, POSTGRES_PORT);
+    }
+
+    /** As {@link #hostPort(String, boolean)}, an upstream without a port being at {@code defaultPort}. */
+    static HostPort hostPort(String text, boolean listen, int defaultPort) {
         String s = text.strip();
         String expected = listen ? "expected host:port, got " : "expected host:port or host, got ";
         String host;
@@ -127,7 +132,7 @@ public final class Units {
             if (listen) {
                 throw new IllegalArgumentException(expected + YamlNode.quote(text));
             }
-            return new HostPort(host, POSTGRES_PORT);
+            return new HostPort(host, defaultPort);
         }
         if (!PORT.matcher(port).matches()) {
             throw new IllegalArgumentException(expected + YamlNode.quote(text) + " (the port must be a number)");

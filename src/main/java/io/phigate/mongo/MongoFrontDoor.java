@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -48,6 +50,8 @@ public final class MongoFrontDoor implements AutoCloseable {
     private final Semaphore slots;
     private final AtomicLong connections = new AtomicLong();
     private final AtomicReference<UpstreamFacts> facts = new AtomicReference<>();
+    /** Connected clients' sockets, so that closing the door ends their sessions (they are not in the registry). */
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Listener listener;
 
     private MongoFrontDoor(InetSocketAddress address, Settings settings, TokenVerifier verifier, AuditSink audit,
@@ -78,12 +82,14 @@ public final class MongoFrontDoor implements AutoCloseable {
             closeQuietly(socket);
             return;
         }
+        open.add(socket);
         try {
             new MongoSession(this, socket, connections.incrementAndGet()).run();
         } catch (IOException e) {
             log.debug("mongo: connection from {} failed before its first message: {}", socket.getInetAddress(),
                     e.toString());
         } finally {
+            open.remove(socket);
             slots.release();
             closeQuietly(socket);
         }
@@ -114,8 +120,10 @@ public final class MongoFrontDoor implements AutoCloseable {
         }
     }
 
+    /** Stops accepting and closes every connected client's socket, which ends its session at its next read. */
     @Override
     public void close() {
         listener.close();
+        open.forEach(MongoFrontDoor::closeQuietly);
     }
 }

@@ -196,7 +196,7 @@ class ConfigLoaderTest {
     void unknownKeyFarFromAnyKnownKeyListsTheKnownKeys() {
         String message = errors(MINIMAL + "colour: blue\n");
 
-        assertThat(message).isEqualTo("phigate.yaml:16: colour: unknown key (known keys: listen, upstreams, identity, audit, limits, tls, policy, console, http)");
+        assertThat(message).isEqualTo("phigate.yaml:16: colour: unknown key (known keys: listen, upstreams, identity, audit, limits, tls, policy, console, http, documents)");
     }
 
     @Test
@@ -719,6 +719,91 @@ class ConfigLoaderTest {
             sections.put(key, String.join("", lines));
         }
         return sections;
+    }
+
+    private static final String WITH_MONGO_LISTENER = MINIMAL.replace("listen:\n", "listen:\n  mongo: 127.0.0.1:27018\n");
+
+    @Test
+    void withoutADocumentsSectionThereIsNoDocumentStore() throws Exception {
+        GatewayConfig config = parse(MINIMAL);
+
+        assertThat(config.listen().mongo()).isNull();
+        assertThat(config.documents()).isNull();
+    }
+
+    @Test
+    void documentStoresAreReadByNameAndASingleOneIsTheDefault() throws Exception {
+        GatewayConfig config = parse(WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal
+                """);
+
+        assertThat(config.listen().mongo()).isEqualTo(new HostPort("127.0.0.1", 27018));
+        assertThat(config.documents().defaultUpstream()).isEqualTo("records");
+        assertThat(config.documents().defaultAddress()).isEqualTo(new HostPort("db.internal", 27017));
+    }
+
+    @Test
+    void severalDocumentStoresNeedADefaultThatIsOneOfThem() throws Exception {
+        String two = WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: 10.0.0.1:27017
+                    archive:
+                      address: 10.0.0.2:27019
+                """;
+
+        assertThat(parse(two + "  default_upstream: archive\n").documents().defaultAddress())
+                .isEqualTo(new HostPort("10.0.0.2", 27019));
+        assertThat(errors(two)).contains("documents.default_upstream: required key is missing");
+        assertThat(errors(two + "  default_upstream: notes\n")).contains("documents.default_upstream: no document"
+                + " store named \"notes\" under upstreams (known: records, archive)");
+    }
+
+    @Test
+    void aDocumentStoreAddressThatDoesNotParseIsNamedWithItsLine() {
+        String message = errors(WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal:mongo
+                """);
+
+        assertThat(message).contains("phigate.yaml:20: documents.upstreams.records.address: expected host:port or"
+                + " host, got \"db.internal:mongo\" (the port must be a number)");
+    }
+
+    @Test
+    void unknownKeysInTheDocumentsSectionAreRefused() {
+        assertThat(errors(WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal
+                      user: phigate
+                  default: records
+                """)).contains("documents.upstreams.records.user: unknown key (known keys: address)")
+                .contains("documents.default: unknown key; did you mean \"default_upstream\"?");
+        assertThat(errors(MINIMAL.replace("listen:\n", "listen:\n  mongodb: :27018\n")))
+                .contains("listen.mongodb: unknown key; did you mean \"mongo\"?");
+    }
+
+    @Test
+    void theMongoListenerAndTheDocumentStoresComeTogether() {
+        assertThat(errors(WITH_MONGO_LISTENER)).contains("documents: required key is missing");
+        assertThat(errors(MINIMAL + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal
+                """)).contains("documents: needs listen.mongo");
+        assertThat(errors(WITH_MONGO_LISTENER + "documents:\n  upstreams: {}\n"))
+                .contains("documents.upstreams: expected a mapping of document store name to settings (at least one)");
+        assertThat(errors(WITH_MONGO_LISTENER + "documents:\n  upstreams:\n    records:\n"))
+                .contains("documents.upstreams.records: expected a mapping");
     }
 
     private GatewayConfig parse(String yaml) throws ConfigException {

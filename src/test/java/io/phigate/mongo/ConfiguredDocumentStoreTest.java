@@ -1,0 +1,177 @@
+package io.phigate.mongo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoCredential;
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import io.phigate.Gateway;
+import io.phigate.config.ConfigLoader;
+import io.phigate.identity.KeyTool;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole gateway started from a config file with a {@code documents} section: the official Java sync driver
+ * reaches mongo-java-server through the {@code listen.mongo} listener, verified by the gateway's own identity
+ * configuration and recorded in its own audit store.
+ */
+class ConfiguredDocumentStoreTest {
+    private static final String ISSUER = "https://issuer.test";
+    private static final String AGENT = "system:serviceaccount:clinical:triage-agent";
+
+    @TempDir
+    Path dir;
+    MongoServer store;
+    Gateway gateway;
+    Path key;
+    int storePort;
+
+    @BeforeEach
+    void start() throws Exception {
+        key = KeyTool.generate(dir.resolve("keys"));
+        store = new MongoServer(new MemoryBackend());
+        storePort = store.bind().getPort();
+        // The PostgreSQL upstream is never contacted: no PostgreSQL client connects in this test.
+        Path config = Files.writeString(dir.resolve("phigate.yaml"), """
+                listen:
+                  postgres: 127.0.0.1:0
+                  mongo: 127.0.0.1:0
+                upstreams:
+                  clinical:
+                    address: 127.0.0.1:1
+                    credentials:
+                      user: phigate
+                      password_env: CLINICAL_DB_PASSWORD
+                documents:
+                  upstreams:
+                    records:
+                      address: 127.0.0.1:%d
+                identity:
+                  issuers:
+                    - issuer: %s
+                      audience: phigate
+                      jwks_file: keys/jwks.json
+                audit:
+                  store: sqlite:audit.db
+                """.formatted(storePort, ISSUER));
+        gateway = Gateway.start(ConfigLoader.loadToServe(config));
+    }
+
+    @AfterEach
+    void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        store.shutdownNow();
+    }
+
+    @Test
+    void theJavaDriverReachesTheConfiguredStoreAndItsCommandsAreRecorded() throws Exception {
+        String token = KeyTool.mint(key, ISSUER, AGENT, List.of("phigate"), Duration.ofMinutes(10), Map.of());
+        List<Document> found = new ArrayList<>();
+        try (MongoClient client = connect(token)) {
+            MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
+            patients.insertOne(new Document("name", "Ada").append("mrn", "A-1"));
+            patients.find(Filters.eq("name", "Ada")).into(found);
+        }
+
+        assertThat(found).singleElement().satisfies(d -> assertThat(d.getString("mrn")).isEqualTo("A-1"));
+        List<String> requested = auditColumn("statement", "kind = 'statement_requested' and upstream = 'records'"
+                + " and protocol = 'op_msg'");
+        assertThat(requested).anySatisfy(s -> assertThat(s).startsWith("{\"insert\": \"patients\""))
+                .anySatisfy(s -> assertThat(s).startsWith("{\"find\": \"patients\""));
+        assertThat(auditColumn("parameters", "kind = 'statement_requested' and statement like '{\"insert\"%'"))
+                .singleElement().asString().contains("Ada", "A-1");
+        assertThat(auditColumn("subject", "kind = 'session_started' and upstream = 'records'")).containsExactly(AGENT);
+        assertThat(completedTagsOnceThereAre(2)).contains("insert", "find");
+    }
+
+    @Test
+    void closingTheGatewayEndsTheDocumentStoreSessions() throws Exception {
+        String token = KeyTool.mint(key, ISSUER, AGENT, List.of("phigate"), Duration.ofMinutes(10), Map.of());
+        try (MongoClient client = connect(token)) {
+            MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
+            patients.insertOne(new Document("name", "Ada"));
+            gateway.close();
+            gateway = null;
+
+            // The connection is closed, not answered: a session must not outlive the gateway that records it.
+            assertThatThrownBy(() -> patients.insertOne(new Document("name", "Bo"))).isInstanceOf(MongoException.class)
+                    .isNotInstanceOf(MongoCommandException.class);
+        }
+        try (MongoClient direct = MongoClients.create("mongodb://127.0.0.1:" + storePort)) {
+            assertThat(direct.getDatabase("clinic").getCollection("patients").countDocuments()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void withoutADocumentsSectionThereIsNoMongoListener() throws Exception {
+        gateway.close();
+        Path config = Files.writeString(dir.resolve("plain.yaml"), Files.readString(dir.resolve("phigate.yaml"))
+                .replace("  mongo: 127.0.0.1:0\n", "")
+                .replaceAll("documents:\n  upstreams:\n    records:\n      address: [^\n]*\n", ""));
+        gateway = Gateway.start(ConfigLoader.loadToServe(config));
+
+        assertThat(gateway.mongoAddress()).isNull();
+        assertThat(gateway.postgresAddress()).isNotNull();
+    }
+
+    private MongoClient connect(String token) {
+        return MongoClients.create(MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + gateway.mongoAddress().getPort()
+                        + "/?serverSelectionTimeoutMS=2000&connectTimeoutMS=2000"))
+                .credential(MongoCredential.createPlainCredential("triage-agent", "$external", token.toCharArray()))
+                .applyToSocketSettings(s -> s.readTimeout(30, TimeUnit.SECONDS))
+                .build());
+    }
+
+    /** One column of the audit rows matching {@code where}, in order, once every acknowledged record is stored. */
+    private List<String> auditColumn(String column, String where) throws Exception {
+        assertThat(gateway.awaitAuditStored()).isTrue();
+        List<String> values = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("audit.db"));
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("select " + column + " from audit_event where " + where + " order by seq")) {
+            while (rs.next()) {
+                values.add(rs.getString(1));
+            }
+        }
+        return values;
+    }
+
+    /** Completions are recorded after the reply is written, so they may trail the client: polls up to 10 s. */
+    private List<String> completedTagsOnceThereAre(int atLeast) throws Exception {
+        String where = "kind = 'statement_completed' and outcome = 'ok'";
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        List<String> tags = auditColumn("command_tag", where);
+        while (tags.size() < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            tags = auditColumn("command_tag", where);
+        }
+        return tags;
+    }
+}

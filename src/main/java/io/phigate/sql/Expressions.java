@@ -33,6 +33,8 @@ final class Expressions {
     private static final Set<String> VALUE_KEEPING_CASTS = Set.of("text", "varchar");
 
     private final Lineage lineage;
+    /** {@link TotalExpressions#bounded} per node, so nested calls are judged once. */
+    private final java.util.Map<JsonNode, Boolean> bounded = new java.util.IdentityHashMap<>();
 
     Expressions(Lineage lineage) {
         this.lineage = lineage;
@@ -42,6 +44,11 @@ final class Expressions {
     Lin value(JsonNode node, Scope sc, String clause) {
         if (node == null || !node.isObject() || node.isEmpty()) {
             return Lin.NONE;
+        }
+        if (clause == null && TotalExpressions.ownStep(node) && !TotalExpressions.bounded(node, bounded)) {
+            // A vetted step over an operand nothing bounds (repeat('x', n)) fails at the server's size limits
+            // depending on how long the rest is: its columns steer.
+            clause = TotalExpressions.clause("a value of unbounded size");
         }
         JsonNode b = body(node);
         return switch (type(node)) {
@@ -152,7 +159,8 @@ final class Expressions {
     private Lin subLink(JsonNode b, Scope sc, String clause) {
         String kind = String.valueOf(text(b, "subLinkType"));
         if (clause == null && (kind.equals("ANY_SUBLINK") || kind.equals("ALL_SUBLINK")
-                || kind.equals("ROWCOMPARE_SUBLINK"))) {
+                || kind.equals("ROWCOMPARE_SUBLINK") || kind.equals("ARRAY_SUBLINK"))) {
+            // ARRAY(SELECT ...) also grows with the rows to the server's size limit, as array_agg does.
             // x IN (SELECT ...) compares x with every row under three-valued logic: as IN over a list, it steers.
             clause = TotalExpressions.clause(kind.substring(0, kind.indexOf('_')));
         }

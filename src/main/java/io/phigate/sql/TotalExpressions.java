@@ -44,10 +44,10 @@ final class TotalExpressions {
             Map.entry("quote_literal", Set.of(1)), Map.entry("quote_ident", Set.of(1)),
             Map.entry("quote_nullable", Set.of(1)), Map.entry("to_json", Set.of(1)), Map.entry("to_jsonb", Set.of(1)),
             Map.entry("row_to_json", Set.of(1, 2)),
-            // Aggregates that only collect or pick values: min and max compare, the rest concatenate.
-            Map.entry("min", Set.of(1)), Map.entry("max", Set.of(1)), Map.entry("array_agg", Set.of(1)),
-            Map.entry("json_agg", Set.of(1)), Map.entry("jsonb_agg", Set.of(1)),
-            Map.entry("string_agg", Set.of(2)));
+            // Aggregates that pick a value. Not string_agg, array_agg, json_agg: over a join with
+            // generate_series they grow with the rows to the server's size limit, and fail or not by the values'
+            // lengths.
+            Map.entry("min", Set.of(1)), Map.entry("max", Set.of(1)));
 
     /** Variadic built-ins total and null-faithful for any number of arguments (concat skips NULLs). */
     private static final Set<String> VARIADIC_FUNCTIONS = Set.of("concat", "concat_ws");
@@ -150,6 +150,124 @@ final class TotalExpressions {
         String schema = Tree.schemaOf(n);
         return CASTS.contains(Tree.last(n)) && (schema == null || schema.equals("pg_catalog"))
                 && !typeName.has("arrayBounds") && !typeName.has("setof");
+    }
+
+    /**
+     * True when every step under {@code node} is vetted, so what it computes is at most a constant factor longer
+     * than the columns, constants and parameters it reads. The server caps a value's size (a jsonb string at 256
+     * MiB, any value at 1 GiB), so {@code to_jsonb(repeat('x', 268435455) || ltrim(substr(ssn, 1, 1), '01234'))}
+     * fails exactly when the trim left the digit: a vetted step is total only while its operands stay bounded.
+     * CASE counts by its results (its conditions steer on their own); a subquery counts as unbounded.
+     */
+    static boolean bounded(JsonNode node, Map<JsonNode, Boolean> memo) {
+        if (node == null || !node.isObject() || node.isEmpty()) {
+            return true;
+        }
+        Boolean known = memo.get(node);
+        if (known != null) {
+            return known;
+        }
+        JsonNode b = body(node);
+        boolean ok = switch (Tree.type(node)) {
+            case "ColumnRef", "A_Const", "ParamRef", "SQLValueFunction" -> true;
+            case "FuncCall" -> {
+                List<String> fn = names(list(b, "funcname"));
+                List<JsonNode> args = list(b, "args");
+                yield function(Tree.schemaOf(fn), Tree.last(fn), args) && all(args, memo)
+                        && (!COMBINING.contains(Tree.last(fn)) || atMostOneVariable(args));
+            }
+            case "A_Expr" -> {
+                List<String> op = names(list(b, "name"));
+                yield operator(String.valueOf(Tree.text(b, "kind")), Tree.schemaOf(op), Tree.last(op))
+                        && !is(b.path("lexpr"), "RowExpr") && !is(b.path("rexpr"), "RowExpr")
+                        && bounded(b.path("lexpr"), memo) && bounded(b.path("rexpr"), memo)
+                        && (!"||".equals(Tree.last(op))
+                            || atMostOneVariable(List.of(b.path("lexpr"), b.path("rexpr"))));
+            }
+            case "RowExpr", "A_ArrayExpr" -> children(b, memo)
+                    && atMostOneVariable(list(b, Tree.type(node).equals("RowExpr") ? "args" : "elements"));
+            case "TypeCast" -> cast(b.path("typeName")) && bounded(b.path("arg"), memo);
+            case "CollateClause" -> bounded(b.path("arg"), memo);
+            case "BoolExpr" -> bool(b) && all(list(b, "args"), memo);
+            case "CaseExpr" -> {
+                boolean results = bounded(b.path("defresult"), memo);
+                for (JsonNode w : list(b, "args")) {
+                    results &= bounded(body(w).path("result"), memo);
+                }
+                yield results;
+            }
+            default -> NODES.contains(Tree.type(node)) && children(b, memo);
+        };
+        memo.put(node, ok);
+        return ok;
+    }
+
+    /** True when {@code node}'s own step is vetted (its operands aside): where {@link #bounded} must also hold. */
+    static boolean ownStep(JsonNode node) {
+        JsonNode b = body(node);
+        return switch (Tree.type(node)) {
+            case "FuncCall" -> {
+                List<String> fn = names(list(b, "funcname"));
+                yield function(Tree.schemaOf(fn), Tree.last(fn), list(b, "args"));
+            }
+            case "A_Expr" -> {
+                List<String> op = names(list(b, "name"));
+                yield operator(String.valueOf(Tree.text(b, "kind")), Tree.schemaOf(op), Tree.last(op))
+                        && !is(b.path("lexpr"), "RowExpr") && !is(b.path("rexpr"), "RowExpr");
+            }
+            case "TypeCast" -> cast(b.path("typeName"));
+            case "BoolExpr" -> bool(b);
+            default -> NODES.contains(Tree.type(node)) && !Tree.type(node).equals("List");
+        };
+    }
+
+    /**
+     * Steps that join their operands into one value. With two operands that are not constants, one may be a value
+     * the session stored at nearly the server's size limit (a temp table filled from repeat()), and the join fails
+     * or not by the other's length, so only one operand may vary.
+     */
+    private static final Set<String> COMBINING = Set.of("concat", "concat_ws", "json_build_object",
+            "jsonb_build_object");
+
+    private static boolean atMostOneVariable(List<JsonNode> operands) {
+        int variable = 0;
+        for (JsonNode o : operands) {
+            JsonNode e = o;
+            while (is(e, "TypeCast")) {
+                e = body(e).path("arg");
+            }
+            if (!is(e, "A_Const") && !is(e, "ParamRef")) {
+                variable++;
+            }
+        }
+        return variable <= 1;
+    }
+
+    private static boolean all(List<JsonNode> nodes, Map<JsonNode, Boolean> memo) {
+        for (JsonNode n : nodes) {
+            if (!bounded(n, memo)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Every node among a body's fields, arrays and plain structs included. */
+    private static boolean children(JsonNode b, Map<JsonNode, Boolean> memo) {
+        for (java.util.Iterator<JsonNode> it = b.elements(); it.hasNext(); ) {
+            JsonNode v = it.next();
+            for (JsonNode e : v.isArray() ? v : List.of(v)) {
+                if (!e.isObject() || e.isEmpty()) {
+                    continue;
+                }
+                String first = e.fieldNames().next();
+                boolean node = e.size() == 1 && Character.isUpperCase(first.charAt(0));
+                if (node ? !bounded(e, memo) : !children(e, memo)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** The clause naming the expression, for the refusal: {@code an expression that can fail ... (nullif)}. */

@@ -174,7 +174,7 @@ class ServerParityTest {
      */
     @Test
     void nonAsciiNamesAreNotFolded() throws Exception {
-        Answer a = query("WITH Ä AS (SELECT translate(ssn, '-', '') || last_name AS v FROM patients), ä AS (SELECT 'safe'::text AS v) SELECT v FROM Ä");
+        Answer a = query("WITH Ä AS (SELECT translate(ssn, '-', '') || '' AS v FROM patients), ä AS (SELECT 'safe'::text AS v) SELECT v FROM Ä");
         assertThat(a.sqlState()).isNull();
         assertNoSeeds(a);
         Answer b = query("WITH Ärger AS (SELECT last_name || '' AS v FROM patients), ärger AS (SELECT 'x' AS v) SELECT v FROM Ärger");
@@ -226,7 +226,7 @@ class ServerParityTest {
     @ValueSource(strings = {
         "SELECT 1 AS a -- comment\r, translate(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
         "SELECT 1 AS a;;SELECT translate(ssn, '-', '') AS s, last_name || '' AS l FROM patients",
-        "WITH Ä AS (SELECT translate(ssn, '-', '') || last_name AS v FROM patients), ä AS (SELECT 'x' AS v) SELECT v FROM Ä",
+        "WITH Ä AS (SELECT translate(ssn, '-', '') || '' AS v FROM patients), ä AS (SELECT 'x' AS v) SELECT v FROM Ä",
     })
     void psqlSeesTheServersReadingToo(String sql) throws Exception {
         io.phigate.clients.ClientTools.Result r = io.phigate.clients.ClientTools.run(java.util.Map.of(

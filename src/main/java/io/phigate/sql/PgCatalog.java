@@ -406,8 +406,8 @@ public final class PgCatalog implements Catalog {
 
     /**
      * Reads the catalog over {@code q}: relations with view definitions, columns with comments, the search path,
-     * inheritance and partitions, function names by schema, the columns keys and unique indexes check, foreign
-     * keys' columns, and foreign keys' actions.
+     * inheritance and partitions, function names by schema, the columns keys and unique indexes check, and
+     * foreign keys (their columns and actions).
      */
     public static PgCatalog load(Queries q) throws IOException {
         Builder b = builder();
@@ -475,39 +475,38 @@ public final class PgCatalog implements Catalog {
                 WHERE c.contype IN ('p', 'u', 'x')
                 UNION SELECT i.indrelid, k.attnum FROM pg_catalog.pg_index i, unnest(i.indkey::int2[]) AS k(attnum)
                 WHERE i.indisunique""")) {
-            int oid = Integer.parseUnsignedInt(row.get(0));
-            String[] rel = rels.get(oid);
+            String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
             if (rel == null) {
                 continue;
             }
-            int attnum = Integer.parseInt(row.get(1));
-            String name = b.attributes.getOrDefault(oid, Map.of()).get(attnum);
-            if (attnum == 0 || name == null) {
+            ColumnRef column = columnOf(b, rels, row.get(0), row.get(1));
+            if (column == null) {
                 b.existenceCheckedWhole.add(new TableRef(rel[0], rel[1]));
             } else {
-                b.existenceChecked(new ColumnRef(rel[0], rel[1], name));
+                b.existenceChecked(column);
             }
         }
-        // Foreign keys: a referencing column's written value is checked against the referenced column's values.
+        // Foreign keys, one row per key column: a referencing column's written value is checked against the
+        // referenced column's values, and each constraint's actions say which tables a write to the referenced
+        // table also writes.
+        Set<String> constraints = new HashSet<>();
         for (List<String> row : q.query("""
-                SELECT c.conrelid, k.attnum, c.confrelid, k.fattnum FROM pg_catalog.pg_constraint c,
-                       unnest(c.conkey, c.confkey) AS k(attnum, fattnum)
+                SELECT c.oid, c.conrelid, c.confrelid, c.confupdtype, c.confdeltype, k.attnum, k.fattnum
+                FROM pg_catalog.pg_constraint c, unnest(c.conkey, c.confkey) AS k(attnum, fattnum)
                 WHERE c.contype = 'f'""")) {
-            ColumnRef from = columnOf(b, rels, row.get(0), row.get(1));
-            ColumnRef to = columnOf(b, rels, row.get(2), row.get(3));
-            if (from != null && to != null) {
-                b.references(from, to);
+            String[] from = rels.get(Integer.parseUnsignedInt(row.get(1)));
+            String[] to = rels.get(Integer.parseUnsignedInt(row.get(2)));
+            if (from == null || to == null) {
+                continue;
             }
-        }
-        // Foreign-key actions: which tables a write to the referenced table also writes.
-        for (List<String> row : q.query("""
-                SELECT c.conrelid, c.confrelid, c.confupdtype, c.confdeltype FROM pg_catalog.pg_constraint c
-                WHERE c.contype = 'f'""")) {
-            String[] from = rels.get(Integer.parseUnsignedInt(row.get(0)));
-            String[] to = rels.get(Integer.parseUnsignedInt(row.get(1)));
-            if (from != null && to != null) {
-                b.foreignKey(new TableRef(from[0], from[1]), new TableRef(to[0], to[1]), row.get(2).charAt(0),
-                        row.get(3).charAt(0));
+            if (constraints.add(row.get(0))) {
+                b.foreignKey(new TableRef(from[0], from[1]), new TableRef(to[0], to[1]), row.get(3).charAt(0),
+                        row.get(4).charAt(0));
+            }
+            ColumnRef referencing = columnOf(b, rels, row.get(1), row.get(5));
+            ColumnRef referenced = columnOf(b, rels, row.get(2), row.get(6));
+            if (referencing != null && referenced != null) {
+                b.references(referencing, referenced);
             }
         }
         return b.build();

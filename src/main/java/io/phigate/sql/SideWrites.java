@@ -68,7 +68,11 @@ final class SideWrites {
      */
     static void sequences(JsonNode node, StatementReader reader, Result r) {
         List<JsonNode> calls = new ArrayList<>();
-        collect(node, calls);
+        Tree.forEachObject(node, (key, value) -> {
+            if (key.equals("FuncCall")) {
+                calls.add(value);
+            }
+        });
         for (JsonNode call : calls) {
             List<String> name = names(list(call, "funcname"));
             String fn = StatementReader.asciiLower(name.getLast());
@@ -82,23 +86,6 @@ final class SideWrites {
         if (!r.sequences.isEmpty()) {
             r.facts.writes.addAll(r.sequences);
             r.facts.operations.add(Operation.UPDATE);
-        }
-    }
-
-    /** Every FuncCall node's body under {@code node}. */
-    private static void collect(JsonNode node, List<JsonNode> out) {
-        if (node.isObject()) {
-            JsonNode call = node.get("FuncCall");
-            if (call != null && call.isObject()) {
-                out.add(call);
-            }
-            for (Map.Entry<String, JsonNode> e : node.properties()) {
-                collect(e.getValue(), out);
-            }
-        } else if (node.isArray()) {
-            for (JsonNode n : node) {
-                collect(n, out);
-            }
         }
     }
 

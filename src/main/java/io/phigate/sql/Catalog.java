@@ -34,6 +34,15 @@ public interface Catalog {
     }
 
     /**
+     * The columns a CHECK constraint of {@code table} reads: a row written there is tested against them whatever
+     * the statement writes ({@code CHECK (discharged_on >= admitted_on)} answers for {@code admitted_on} when only
+     * {@code discharged_on} is set).
+     */
+    default Set<ColumnRef> rowChecks(TableRef table) {
+        return Set.of();
+    }
+
+    /**
      * The tables the server also writes when a statement writes {@code table} with {@code operation}, through
      * foreign-key actions, transitively: for DELETE the ON DELETE actions, for UPDATE the ON UPDATE actions (CASCADE,
      * SET NULL and SET DEFAULT all write the referencing table; SET NULL/DEFAULT as an update, whose own actions then

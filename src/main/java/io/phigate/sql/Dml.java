@@ -54,6 +54,7 @@ final class Dml {
         JsonNode src = ins.path("selectStmt");
         if (!src.isMissingNode()) {
             writtenColumns(list(ins, "cols"), t, ref);
+            l.rowWritten(ref);
         }
         if (!src.isMissingNode()) {
             JsonNode s = body(src);
@@ -90,6 +91,7 @@ final class Dml {
             l.from(sc, f);
         }
         TableRef ref = l.ref(u.path("relation"));
+        l.rowWritten(ref);
         updateSets(list(u, "targetList"), sc, ref);
         l.where(u.path("whereClause"), sc, "WHERE");
         return returning(u, sc, ref);
@@ -114,6 +116,7 @@ final class Dml {
         Scope sc = new Scope(outer, ctes);
         Source t = target(sc, m.path("relation"));
         TableRef ref = l.ref(m.path("relation"));
+        l.rowWritten(ref);
         l.from(sc, m.path("sourceRelation"));
         l.expressions.value(m.path("joinCondition"), sc, "JOIN");
         for (JsonNode w : list(m, "mergeWhenClauses")) {

@@ -49,6 +49,11 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
+    public Set<ColumnRef> rowChecks(TableRef table) {
+        return inner.rowChecks(table);
+    }
+
+    @Override
     public Set<TableRef> writtenThroughKeys(TableRef table, Operation operation) {
         return inner.writtenThroughKeys(table, operation);
     }

@@ -321,6 +321,13 @@ final class Lineage {
         }
     }
 
+    /** A row written into {@code table}: its CHECK constraints test the columns they read, written or not. */
+    void rowWritten(TableRef table) {
+        for (ColumnRef c : catalog.rowChecks(table)) {
+            facts.predicates.add(new PredicateUse(c, Dml.WRITTEN_VALUE, false));
+        }
+    }
+
     /** The clause {@link #written} names. */
     static final String EXISTENCE_CHECK = "the key, unique or foreign-key check of a value written";
 

@@ -70,6 +70,8 @@ public final class PgCatalog implements Catalog {
     /** Columns whose written values are checked against other rows, and tables checked on an expression. */
     private final Set<ColumnRef> existenceChecked;
     private final Set<TableRef> existenceCheckedWhole;
+    /** Each table's columns its CHECK constraints read. */
+    private final Map<TableRef, Set<ColumnRef>> rowChecks;
     /** A foreign key's referencing column to the columns it references. */
     private final Map<ColumnRef, Set<ColumnRef>> references;
     /** A referenced table to the foreign keys that reference it, with their actions. */
@@ -94,6 +96,9 @@ public final class PgCatalog implements Catalog {
         this.families = families(b.inherits);
         this.existenceChecked = Set.copyOf(b.existenceChecked);
         this.existenceCheckedWhole = Set.copyOf(b.existenceCheckedWhole);
+        Map<TableRef, Set<ColumnRef>> checks = new HashMap<>();
+        b.rowChecks.forEach((t, cols) -> checks.put(t, Set.copyOf(cols)));
+        this.rowChecks = Map.copyOf(checks);
         Map<ColumnRef, Set<ColumnRef>> refs = new HashMap<>();
         b.references.forEach((from, to) -> refs.put(from, Set.copyOf(to)));
         this.references = Map.copyOf(refs);
@@ -221,7 +226,9 @@ public final class PgCatalog implements Catalog {
     @Override
     public Set<ColumnRef> checkedAgainst(ColumnRef column) {
         TableRef table = new TableRef(column.schema(), column.table());
-        if (!relations.containsKey(table)) {
+        Relation relation = relations.get(table);
+        if (relation == null || relation.kind() != Relation.Kind.TABLE) {
+            // Unknown, or a view whose writes reach a base table whose keys are not read through it: fail closed.
             return Set.of(column);
         }
         // A partition's or a child's unique index checks rows written through its parent, and a parent's through
@@ -273,6 +280,11 @@ public final class PgCatalog implements Catalog {
                 keyWrites(k.referencing(), then, out, seen);
             }
         }
+    }
+
+    @Override
+    public Set<ColumnRef> rowChecks(TableRef table) {
+        return rowChecks.getOrDefault(table, Set.of());
     }
 
     private static Map<TableRef, Set<TableRef>> families(Map<TableRef, Set<TableRef>> parents) {
@@ -469,12 +481,15 @@ public final class PgCatalog implements Catalog {
             b.function(row.get(0), row.get(1));
         }
         // Key columns of constraints and unique indexes that check a written value against other rows; attnum 0 is
-        // an index expression, which may read any column of its table.
+        // an index expression, which may read any column of its table, and so may a partial index's predicate
+        // (UNIQUE (patient_id) WHERE diagnosis = 'HIV' answers for diagnosis too).
         for (List<String> row : q.query("""
                 SELECT c.conrelid, k.attnum FROM pg_catalog.pg_constraint c, unnest(c.conkey) AS k(attnum)
                 WHERE c.contype IN ('p', 'u', 'x')
                 UNION SELECT i.indrelid, k.attnum FROM pg_catalog.pg_index i, unnest(i.indkey::int2[]) AS k(attnum)
-                WHERE i.indisunique""")) {
+                WHERE i.indisunique
+                UNION SELECT i.indrelid, 0 FROM pg_catalog.pg_index i
+                WHERE i.indisunique AND i.indpred IS NOT NULL""")) {
             String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
             if (rel == null) {
                 continue;
@@ -484,6 +499,14 @@ public final class PgCatalog implements Catalog {
                 b.existenceCheckedWhole.add(new TableRef(rel[0], rel[1]));
             } else {
                 b.existenceChecked(column);
+            }
+        }
+        for (List<String> row : q.query("""
+                SELECT c.conrelid, k.attnum FROM pg_catalog.pg_constraint c, unnest(c.conkey) AS k(attnum)
+                WHERE c.contype = 'c'""")) {
+            ColumnRef column = columnOf(b, rels, row.get(0), row.get(1));
+            if (column != null) {
+                b.rowCheck(column);
             }
         }
         // Foreign keys, one row per key column: a referencing column's written value is checked against the
@@ -541,6 +564,7 @@ public final class PgCatalog implements Catalog {
         private final Set<ColumnRef> existenceChecked = new HashSet<>();
         private final Set<TableRef> existenceCheckedWhole = new HashSet<>();
         private final Map<ColumnRef, Set<ColumnRef>> references = new HashMap<>();
+        private final Map<TableRef, Set<ColumnRef>> rowChecks = new HashMap<>();
         private final Map<TableRef, List<KeyAction>> referencedBy = new HashMap<>();
 
         private Builder() {
@@ -603,6 +627,12 @@ public final class PgCatalog implements Catalog {
         /** A column whose written values the server checks against other rows (a key, a unique index, a FK). */
         public Builder existenceChecked(ColumnRef column) {
             existenceChecked.add(column);
+            return this;
+        }
+
+        /** A column a CHECK constraint of its table reads. */
+        public Builder rowCheck(ColumnRef column) {
+            rowChecks.computeIfAbsent(new TableRef(column.schema(), column.table()), k -> new HashSet<>()).add(column);
             return this;
         }
 

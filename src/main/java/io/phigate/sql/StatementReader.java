@@ -325,6 +325,7 @@ final class StatementReader {
                         : attlist) {
                     lineage.written(table, column);
                 }
+                lineage.rowWritten(table);
                 r.facts.predicates.addAll(lineage.facts.predicates);
                 Expressions e = new Expressions(lineage);
                 e.value(b.path("whereClause"), null, null);

@@ -45,6 +45,10 @@ class PgCatalogLoadTest {
             s.execute("CREATE TABLE IF NOT EXISTS sqlcat_fk_below (nid int REFERENCES sqlcat_fk_nulled ON UPDATE CASCADE)");
             s.execute("CREATE TABLE IF NOT EXISTS sqlcat_fk_restricted (pid int REFERENCES sqlcat_fk_parent)");
             s.execute("CREATE UNIQUE INDEX IF NOT EXISTS sqlcat_lower_email ON sqlcat_tagged (lower(note))");
+            s.execute("CREATE TABLE IF NOT EXISTS sqlcat_visits (id int, patient int, diagnosis text, admitted date,"
+                    + " discharged date, CHECK (discharged >= admitted))");
+            s.execute("CREATE UNIQUE INDEX IF NOT EXISTS sqlcat_one_hiv ON sqlcat_visits (patient)"
+                    + " WHERE diagnosis = 'HIV'");
             s.execute("CREATE OR REPLACE VIEW sqlcat_directory AS SELECT id, first_name || ' ' || last_name AS name,"
                     + " ssn AS ident FROM patients");
             s.execute("CREATE OR REPLACE FUNCTION sqlcat_score(int) RETURNS text LANGUAGE sql AS"
@@ -101,6 +105,11 @@ class PgCatalogLoadTest {
         ColumnRef tagged = new ColumnRef("public", "sqlcat_tagged", "ssn");
         assertThat(catalog.checkedAgainst(tagged)).as("a unique index on an expression may read any column")
                 .containsExactly(tagged);
+        ColumnRef diagnosis = new ColumnRef("public", "sqlcat_visits", "diagnosis");
+        assertThat(catalog.checkedAgainst(diagnosis)).as("a partial unique index's predicate may read any column")
+                .containsExactly(diagnosis);
+        assertThat(catalog.rowChecks(new TableRef("public", "sqlcat_visits"))).containsExactlyInAnyOrder(
+                new ColumnRef("public", "sqlcat_visits", "admitted"), new ColumnRef("public", "sqlcat_visits", "discharged"));
         ColumnRef nowhere = new ColumnRef("public", "nowhere", "x");
         assertThat(catalog.checkedAgainst(nowhere)).as("unknown: fail closed").containsExactly(nowhere);
     }

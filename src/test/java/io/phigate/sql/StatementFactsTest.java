@@ -133,6 +133,30 @@ class StatementFactsTest {
         assertThat(uses("select array(select ssn from patients)")).anyMatch(u -> u.startsWith(clause));
     }
 
+    /** A constraint reads the whole new row: what it tests answers, written or not. */
+    @Test
+    void constraintsOverColumnsNotWrittenAndWritesThroughViewsSteer() {
+        ColumnRef admitted = new ColumnRef("public", "visits", "admitted_on");
+        PgCatalog catalog = PgCatalog.builder()
+                .table(1, "public", "visits", "id", "admitted_on", "discharged_on")
+                .view(2, "public", "visits_v", "SELECT id, admitted_on, discharged_on FROM visits", "id", "admitted_on",
+                        "discharged_on")
+                .rowCheck(admitted).rowCheck(new ColumnRef("public", "visits", "discharged_on"))
+                .build();
+        SqlAnalyzer analyzer = new SqlAnalyzer(catalog, 0);
+        java.util.function.Function<String, Set<String>> uses = sql -> analyzer.analyze(sql).getFirst().facts()
+                .predicates().stream().map(u -> u.column().column() + " " + u.clause() + (u.equalityLookup() ? "=" : ""))
+                .collect(Collectors.toSet());
+        String written = "a value written, which the target's constraints check";
+        assertThat(uses.apply("update visits set discharged_on = date '2020-01-01' where id = 7"))
+                .contains("admitted_on " + written);
+        assertThat(uses.apply("insert into visits (id, discharged_on) values (1, now())")).contains("admitted_on " + written);
+        assertThat(uses.apply("copy visits (id) from stdin")).contains("admitted_on " + written);
+        assertThat(uses.apply("insert into visits_v (id, admitted_on) values (1, now())"))
+                .as("a view's base keys are not read through it: fail closed").contains("admitted_on the key, unique or"
+                        + " foreign-key check of a value written=");
+    }
+
     @Test
     void aPlanThatDoesNotRunAnswersNothingARunWould() {
         assertThat(uses("explain select 1 / (ascii(ssn) - 49) from patients")).isEmpty();

@@ -15,7 +15,7 @@ ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10}"
 SCALE="${SCALE:-10}"
 THREADS="${THREADS:-2}"
-MODES="${MODES:-select-simple:2 select-simple:8 select-extended:2 select-extended:8 select-prepared:2 select-prepared:8 tpcb-simple:8 patients-prepared:8}"
+MODES="${MODES:-select-simple:2 select-simple:8 select-extended:2 select-extended:8 select-prepared:2 select-prepared:8 tpcb-simple:8 patients-prepared:8 select-simple:64 select-prepared:64}"
 TARGETS="${TARGETS:-direct pgbouncer phigate phigate-rec phigate-mask}"
 if [ -n "${PHIGATE_BASELINE_JAR:-}" ] && [[ " $TARGETS " != *" baseline "* ]]; then
   TARGETS="$TARGETS baseline"
@@ -145,6 +145,12 @@ run_one() { # round target mode clients
     *) cpu_pid="${PHIGATE_PIDS[$target]:-}" ;;
   esac
   [ -n "$cpu_pid" ] && cpu_before="$(proc_cpu_ticks "$cpu_pid")"
+  # For the gateways, the same time per thread group (session carriers, journal, ingest, poller, JIT, GC).
+  local threads_before="" threads_us=""
+  if [ -n "$cpu_pid" ] && [ "$target" != pgbouncer ]; then
+    threads_before="$prefix.threads-before.json"
+    python3 "$BENCH_DIR/threads.py" snapshot "$cpu_pid" >"$threads_before" || threads_before=""
+  fi
   if ! out="$(PGPASSWORD="$(target_password "$target")" "$PGBENCH" -n "${script[@]}" -M "$protocol" \
       -c "$clients" -j "$jobs" -T "$DURATION" --log --log-prefix="$prefix" \
       -h 127.0.0.1 -p "$(target_port "$target")" -U "$BENCH_USER" "$BENCH_DB" 2>&1)"; then
@@ -158,13 +164,19 @@ run_one() { # round target mode clients
   if [ -n "$cpu_before" ]; then
     cpu_us="$(($(proc_cpu_ticks "$cpu_pid") - cpu_before))"
   fi
-  read -r n mean p99 <<<"$(python3 "$BENCH_DIR/latency.py" "$prefix".*)"
+  if [ -n "$threads_before" ]; then
+    python3 "$BENCH_DIR/threads.py" snapshot "$cpu_pid" >"$prefix.threads-after.json" || true
+  fi
+  read -r n mean p99 <<<"$(python3 "$BENCH_DIR/latency.py" "$prefix".[0-9]*)"
+  if [ -n "$threads_before" ] && [ -s "$prefix.threads-after.json" ]; then
+    threads_us="$(python3 "$BENCH_DIR/threads.py" delta "$threads_before" "$prefix.threads-after.json" "${n:-0}")"
+  fi
   rm -f "$prefix".*
   # CPU µs per transaction from clock ticks (USER_HZ) over the run's transactions.
   [ -n "$cpu_us" ] && [ "${n:-0}" -gt 0 ] && cpu_us="$(awk -v t="$cpu_us" -v hz="$(getconf CLK_TCK)" -v n="$n" \
     'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$mode" "$clients" "$tps" "$mean" "$p99" \
-    "$n" "${failed:-0}" "$cpu_us" >>"$raw"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$mode" "$clients" "$tps" "$mean" \
+    "$p99" "$n" "${failed:-0}" "$cpu_us" "$threads_us" >>"$raw"
   log "round $round  $(printf '%-17s %2s clients  %-12s' "$mode" "$clients" "$target") tps $(printf '%9.0f' "$tps")  mean $(printf '%.3f' "$mean") ms  p99 $(printf '%.3f' "$p99") ms"
 }
 

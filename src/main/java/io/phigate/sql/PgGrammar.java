@@ -163,7 +163,7 @@ public final class PgGrammar {
             return new Parsed(List.of(), new SyntaxError("statement text contains a NUL character", 0));
         }
         byte[] utf8 = sql.getBytes(StandardCharsets.UTF_8);
-        String json;
+        byte[] json;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment input = arena.allocateFrom(sql);
             MemorySegment result = (MemorySegment) NATIVE.parse.invokeExact((java.lang.foreign.SegmentAllocator) arena,
@@ -173,7 +173,7 @@ public final class PgGrammar {
                 if (!error.equals(MemorySegment.NULL)) {
                     return new Parsed(List.of(), syntaxError(error));
                 }
-                json = string(result.get(ValueLayout.ADDRESS, PARSE_TREE));
+                json = bytes(result.get(ValueLayout.ADDRESS, PARSE_TREE));
             } finally {
                 NATIVE.freeParse.invokeExact(result);
             }
@@ -188,6 +188,8 @@ public final class PgGrammar {
         } catch (JacksonException e) {
             return new Parsed(List.of(), new SyntaxError("statement is too complex to analyse (nested more than "
                     + MAX_TREE_DEPTH + " levels)", 0));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("reading the parse tree failed", e); // from a byte array: never
         }
         Offsets offsets = new Offsets(sql, utf8);
         List<Statement> out = new ArrayList<>();
@@ -309,6 +311,24 @@ public final class PgGrammar {
         return new SyntaxError(message, Math.max(cursor, 0));
     }
 
+    /**
+     * A C string's bytes, without decoding: the tree is read from UTF-8 bytes directly, which spares a String and
+     * lets Jackson use its byte parser.
+     */
+    private static byte[] bytes(MemorySegment cString) {
+        if (cString.equals(MemorySegment.NULL)) {
+            return new byte[0];
+        }
+        try {
+            long length = (long) NATIVE.strlen.invokeExact(cString);
+            return cString.reinterpret(length).toArray(ValueLayout.JAVA_BYTE);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("strlen failed", t);
+        }
+    }
+
     private static String string(MemorySegment cString) {
         if (cString.equals(MemorySegment.NULL)) {
             return "";
@@ -342,7 +362,7 @@ public final class PgGrammar {
 
     /** The library's entry points, or the reason it could not be loaded. */
     private record Native(MethodHandle parse, MethodHandle freeParse, MethodHandle scan, MethodHandle freeScan,
-                          String error) {
+                          MethodHandle strlen, String error) {
 
         static Native load() {
             String last = "libpg_query not found (install Debian's libpg-query1504.0)";
@@ -360,12 +380,14 @@ public final class PgGrammar {
                             FunctionDescriptor.of(SCAN_RESULT, ValueLayout.ADDRESS));
                     MethodHandle freeScan = linker.downcallHandle(lib.findOrThrow("pg_query_free_scan_result"),
                             FunctionDescriptor.ofVoid(SCAN_RESULT));
-                    return new Native(parse, freeParse, scan, freeScan, null);
+                    MethodHandle strlen = linker.downcallHandle(linker.defaultLookup().findOrThrow("strlen"),
+                            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+                    return new Native(parse, freeParse, scan, freeScan, strlen, null);
                 } catch (IllegalArgumentException | java.util.NoSuchElementException | IllegalCallerException e) {
                     last = "cannot load " + name + ": " + e.getMessage();
                 }
             }
-            return new Native(null, null, null, null, last);
+            return new Native(null, null, null, null, null, last);
         }
     }
 }

@@ -319,7 +319,6 @@ public final class PgCatalog implements Catalog {
         }
     }
 
-    /** PHI tags from column comments: the TYPE of each {@code phi:TYPE} found. */
     /**
      * The type OID of a table's or view's column as a RowDescription would name it, if known. COPY sends no row
      * description, so this is how masking of COPY rows knows the type of a column it copies.
@@ -328,6 +327,7 @@ public final class PgCatalog implements Catalog {
         return Optional.ofNullable(columnTypes.get(column));
     }
 
+    /** PHI tags from column comments: the TYPE of each {@code phi:TYPE} found. */
     public Map<ColumnRef, String> phiTags() {
         return phiTags;
     }

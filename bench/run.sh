@@ -13,6 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10}"
+WARMUP="${WARMUP:-10}"
 SCALE="${SCALE:-10}"
 THREADS="${THREADS:-2}"
 MODES="${MODES:-select-simple:2 select-simple:8 select-extended:2 select-extended:8 select-prepared:2 select-prepared:8 tpcb-simple:8 patients-prepared:8 select-simple:64 select-prepared:64}"
@@ -180,6 +181,25 @@ run_one() { # round target mode clients
   log "round $round  $(printf '%-17s %2s clients  %-12s' "$mode" "$clients" "$target") tps $(printf '%9.0f' "$tps")  mean $(printf '%.3f' "$mean") ms  p99 $(printf '%.3f' "$p99") ms"
 }
 
+# Warm-up: the gateways are JVMs, and a fresh one spends seconds of CPU compiling its hot paths (measured at about
+# 1 ms per transaction in a first 10 s round against 0.2 ms in the third). An untimed run per gateway and mode
+# first, so the rounds measure the steady state a long-running gateway is in; direct and pgbouncer need none.
+if [ "$WARMUP" -gt 0 ]; then
+  log "warm-up: ${WARMUP}s per gateway and mode, not measured"
+  for pair in $MODES; do
+    for target in $TARGETS; do
+      case "$target" in direct|pgbouncer) continue ;; esac
+      mode="${pair%%:*}" clients="${pair##*:}"
+      script=()
+      case "$mode" in select-*) script=(-S) ;; patients-*) script=(-f "$WORK/patients.sql") ;; esac
+      jobs=$THREADS; [ "$clients" -lt "$jobs" ] && jobs=$clients
+      PGPASSWORD="$(target_password "$target")" "$PGBENCH" -n "${script[@]}" -M "${mode#*-}" -c "$clients" \
+        -j "$jobs" -T "$WARMUP" -h 127.0.0.1 -p "$(target_port "$target")" -U "$BENCH_USER" "$BENCH_DB" \
+        >/dev/null 2>&1 || die "warm-up failed: $target $mode $clients clients"
+    done
+  done
+fi
+
 log "$ROUNDS rounds of ${DURATION}s runs: ${MODES}"
 for round in $(seq "$ROUNDS"); do
   for pair in $MODES; do
@@ -203,7 +223,7 @@ print(json.dumps(rows))' "$WORK" "${!PHIGATE_PIDS[@]}")"
 machine="$(machine_description)"
 python3 "$BENCH_DIR/summarize.py" run \
   --raw "$raw" --json "$BENCH_DIR/results/run-$stamp.json" --svg "$BENCH_DIR/results/run-$stamp.svg" \
-  --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), duration_s=int(sys.argv[3]), scale=int(sys.argv[4]), threads=int(sys.argv[5]), fdatasync_ops_per_s=sys.argv[6], fdatasync_usec=sys.argv[7], phigate_commit=sys.argv[8], phigate_audit_rows=json.loads(sys.argv[9]), date=sys.argv[10], baseline_jar=sys.argv[11] or None, phigate_targets=json.loads(sys.argv[12]), patients_rows=int(sys.argv[13]), targets=sys.argv[14].split(), modes=sys.argv[15].split())); print(json.dumps(m))' \
+  --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), duration_s=int(sys.argv[3]), scale=int(sys.argv[4]), threads=int(sys.argv[5]), fdatasync_ops_per_s=sys.argv[6], fdatasync_usec=sys.argv[7], phigate_commit=sys.argv[8], phigate_audit_rows=json.loads(sys.argv[9]), date=sys.argv[10], baseline_jar=sys.argv[11] or None, phigate_targets=json.loads(sys.argv[12]), patients_rows=int(sys.argv[13]), targets=sys.argv[14].split(), modes=sys.argv[15].split(), warmup_s=int(sys.argv[16]))); print(json.dumps(m))' \
     "$machine" "$ROUNDS" "$DURATION" "$SCALE" "$THREADS" "${fsync_ops:-?}" "${fsync_usec:-?}" \
     "$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" "$audit_rows" "$stamp" "${PHIGATE_BASELINE_JAR:-}" \
-    "$(phigate_targets_json)" "$PATIENTS" "$TARGETS" "$MODES")"
+    "$(phigate_targets_json)" "$PATIENTS" "$TARGETS" "$MODES" "$WARMUP")"

@@ -74,7 +74,7 @@ public final class ConfigLoader {
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout",
-            "connect_rate_per_address", "connect_burst_per_address", "max_handshakes");
+            "connect_rate_per_address", "connect_burst_per_address", "max_handshakes", "drain_grace");
     private static final List<String> CONSOLE_KEYS = List.of("local_sign_in", "session_ttl", "oidc", "roles");
     private static final List<String> CONSOLE_OIDC_KEYS = List.of("issuer", "client_id", "client_secret_env",
             "client_secret_file", "redirect_uri", "scopes");
@@ -757,7 +757,10 @@ public final class ConfigLoader {
         int burst = orZero(s.integer("connect_burst_per_address", Math.max(rate, LimitsConfig.DEFAULT_CONNECT_BURST_PER_ADDRESS),
                 1, 1_000_000));
         int handshakes = orZero(s.integer("max_handshakes", LimitsConfig.DEFAULT_MAX_HANDSHAKES, 1, 1_000_000));
-        return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup, rate, burst, handshakes);
+        // Zero is allowed: sessions are ended at once, as before draining existed.
+        Duration drain = s.duration("drain_grace", LimitsConfig.DEFAULT_DRAIN_GRACE, false);
+        return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup, rate, burst, handshakes,
+                drain);
     }
 
     private ClientTlsConfig clientTls(Section s) {

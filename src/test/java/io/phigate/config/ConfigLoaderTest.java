@@ -452,6 +452,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void drainGraceIsParsedMayBeZeroAndDefaultsToThirtySeconds() throws Exception {
+        assertThat(parse(MINIMAL + "limits:\n  drain_grace: 45s\n").limits().drainGrace()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(parse(MINIMAL + "limits:\n  drain_grace: 0s\n").limits().drainGrace()).isZero();
+        assertThat(parse(MINIMAL).limits().drainGrace()).isEqualTo(LimitsConfig.DEFAULT_DRAIN_GRACE)
+                .isEqualTo(Duration.ofSeconds(30));
+        assertThat(errors(MINIMAL + "limits:\n  drain_grace: soon\n")).contains("phigate.yaml:17: limits.drain_grace:");
+    }
+
+    @Test
     void audienceMayBeOneStringOrAList() throws Exception {
         GatewayConfig config = parse(MINIMAL.replace("audience: phigate", "audience: [phigate, https://phigate.example]"));
 

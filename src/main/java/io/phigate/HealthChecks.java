@@ -54,6 +54,9 @@ final class HealthChecks {
             keys.add(config.audit().encryption().key());
             keys.addAll(config.audit().encryption().previous().values());
         }
+        if (config.console() != null) {
+            config.console().cookieKeys().forEach(k -> keys.add(k.secret()));
+        }
         checks.put("keys", () -> unreadable(keys));
         return checks;
     }

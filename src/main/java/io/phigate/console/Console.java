@@ -75,9 +75,18 @@ public final class Console {
     private final EvidencePage evidencePage;
     private final OverviewPage overviewPage;
 
-    public Console(Parts parts) {
+    /** Throws when a configured cookie key cannot be read or is too short (the gateway does not start). */
+    public Console(Parts parts) throws IOException {
         this.parts = parts;
-        this.auth = new ConsoleAuth(parts.config(), parts.policy(), parts.verifier(), parts.clock());
+        CookieSeal seal;
+        if (parts.config().cookieKeys().isEmpty()) {
+            log.info("console sign-ins last as long as this process: no console.cookie_keys are configured");
+            seal = CookieSeal.ephemeral();
+        } else {
+            seal = CookieSeal.of(parts.config().cookieKeys());
+        }
+        this.auth = new ConsoleAuth(parts.config(), parts.policy(), parts.verifier(), parts.clock(), seal,
+                new SignOuts(parts.queries(), parts.clock()));
         this.oidc = parts.config().oidc() == null ? null
                 : new OidcSignIn(parts.config().oidc(), parts.clockSkew(), parts.clock());
         this.approvalPages = new ApprovalPages(parts.approvals());
@@ -95,10 +104,7 @@ public final class Console {
         routes.post("/console/sign-in", this::signInWithToken);
         routes.get("/console/oidc/start", this::oidcStart);
         routes.get("/console/oidc/callback", this::oidcCallback);
-        routes.post("/console/sign-out", page(null, (ctx, user) -> {
-            auth.signOut(ctx);
-            ctx.redirect("/console/sign-in", io.javalin.http.HttpStatus.SEE_OTHER);
-        }));
+        routes.post("/console/sign-out", page(null, this::signOut));
         routes.get("/console", page(null, overviewPage::render));
         routes.get("/console/approvals", page(null, approvalPages::list));
         routes.get("/console/approvals/pending.html", page(null, approvalPages::pendingFragment));
@@ -161,7 +167,8 @@ public final class Console {
      * cannot end sessions through the API any more than through the page.
      */
     public String apiRefusal(Identity identity, boolean adminOnly) {
-        ConsoleUser user = new ConsoleUser(identity, auth.rolesOf(identity), null, identity.expiresAt(), "bearer");
+        ConsoleUser user = new ConsoleUser(identity, auth.rolesOf(identity), null, identity.expiresAt(), "bearer",
+                null);
         if (user.roles().isEmpty()) {
             return "this identity holds no console role";
         }
@@ -298,8 +305,33 @@ public final class Console {
         finishSignIn(ctx, identity, "oidc", ctx.cookie("phigate_console_next"));
     }
 
+    /**
+     * Ends the sign-in here at once, then for every replica by a durable record. When the store cannot take it,
+     * the person is told that other replicas still accept the cookie until it expires.
+     */
+    private void signOut(Context ctx, ConsoleUser user) {
+        auth.signOut(ctx, user);
+        try {
+            record(ctx, user.identity(), "sign_out", "ok", ConsoleAuth.auditId(user), null, true);
+        } catch (AuditUnavailableException e) {
+            log.warn("console sign-out by {} not recorded: {}", user.identity().subject(), e.getMessage());
+            ctx.status(503).html(Html.page("Signed out here only", null, null, Html.notice("error",
+                    "You are signed out of this gateway, but the audit store could not record it, so other replicas"
+                            + " accept this sign-in until " + user.expiresAt() + ". Close the browser to end it.")));
+            return;
+        }
+        ctx.redirect("/console/sign-in", io.javalin.http.HttpStatus.SEE_OTHER);
+    }
+
     private void finishSignIn(Context ctx, Identity identity, String method, String next) {
-        ConsoleUser user = auth.signIn(ctx, identity, method);
+        ConsoleUser user;
+        try {
+            user = auth.signIn(ctx, identity, method);
+        } catch (IllegalArgumentException e) {
+            record(ctx, identity, "sign_in", "refused", method + ": " + e.getMessage());
+            ctx.status(400).html(signInHtml(ctx, "Sign-in refused: " + e.getMessage()));
+            return;
+        }
         if (user == null) {
             record(ctx, identity, "sign_in", "refused", method + ": no console role");
             ctx.status(403).html(signInHtml(ctx, "Signed in as " + identity.subject()
@@ -307,7 +339,12 @@ public final class Console {
                     + (Approvals.isHuman(identity) ? "." : "; workload identities never do.")));
             return;
         }
-        record(ctx, identity, "sign_in", "ok", method + ": " + user.roleNames());
+        try {
+            // Under the sign-in's id, as its sign-out will be: the two read as one console session.
+            record(ctx, identity, "sign_in", "ok", ConsoleAuth.auditId(user), method + ": " + user.roleNames(), false);
+        } catch (AuditUnavailableException e) {
+            log.warn("console action not recorded: {}", e.getMessage());
+        }
         log.info("console sign-in by {} ({}, roles {})", identity.subject(), method, user.roleNames());
         ctx.removeCookie(PRE_SIGN_IN_COOKIE, "/console");
         ctx.redirect(next(next), io.javalin.http.HttpStatus.SEE_OTHER);

@@ -452,6 +452,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void cookieKeysAreAListOfIdsWithAKeySourceTheFirstSealing() throws Exception {
+        String roles = "  roles:\n    auditor: [ { issuer: https://i.example } ]\n";
+        ConsoleConfig console = parse(MINIMAL + "console:\n" + roles + """
+                  cookie_keys:
+                    - id: 2026-12
+                      key_file: secrets/cookie-2026-12
+                    - id: 2026-06
+                      key_env: PHIGATE_COOKIE_KEY_OLD
+                """).console();
+        assertThat(console.cookieKeys()).extracting(ConsoleConfig.CookieKey::id).containsExactly("2026-12", "2026-06");
+        assertThat(console.cookieKeys().getFirst().secret().file()).isEqualTo(dir.resolve("secrets/cookie-2026-12"));
+        assertThat(console.cookieKeys().get(1).secret().env()).isEqualTo("PHIGATE_COOKIE_KEY_OLD");
+        assertThat(parse(MINIMAL + "console:\n" + roles).console().cookieKeys()).isEmpty();
+
+        assertThat(errors(MINIMAL + "console:\n" + roles + "  cookie_keys:\n    - id: a.b\n      key_env: K\n"
+                + "    - id: k\n      key_env: K\n    - id: k\n      key_file: f\n    - id: n\n"))
+                .contains("console.cookie_keys[0].id: expected 1 to 32 letters, digits, _ or -, got \"a.b\"")
+                .contains("console.cookie_keys[2].id: duplicate cookie key id \"k\"")
+                .contains("console.cookie_keys[3]: one of key_env or key_file is required");
+        assertThat(errors(MINIMAL + "console:\n" + roles + "  cookie_keys: secret\n"))
+                .contains("console.cookie_keys: expected a list of keys");
+    }
+
+    @Test
     void drainGraceIsParsedMayBeZeroAndDefaultsToThirtySeconds() throws Exception {
         assertThat(parse(MINIMAL + "limits:\n  drain_grace: 45s\n").limits().drainGrace()).isEqualTo(Duration.ofSeconds(45));
         assertThat(parse(MINIMAL + "limits:\n  drain_grace: 0s\n").limits().drainGrace()).isZero();

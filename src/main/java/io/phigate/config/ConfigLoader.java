@@ -70,7 +70,7 @@ public final class ConfigLoader {
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "queue_bytes", "write_timeout", "busy_timeout",
             "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention",
-            "journal", "journal_dir", "journal_max_bytes", "async_linger");
+            "journal", "journal_dir", "journal_max_bytes", "async_linger", "replica_env");
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout",
@@ -639,6 +639,19 @@ public final class ConfigLoader {
         Duration write = s.duration("write_timeout", DEFAULT_WRITE_TIMEOUT, true);
         Duration busy = s.duration("busy_timeout", DEFAULT_BUSY_TIMEOUT, true);
         String replica = s.string("replica", false, AuditConfig.DEFAULT_REPLICA);
+        if (s.has("replica_env")) {
+            // One config for every pod of a Deployment: each takes its chain's name from its own environment
+            // (the downward API's pod name), read when the config is loaded.
+            String variable = s.string("replica_env", false, null);
+            if (s.has("replica")) {
+                s.problem("replica_env", "set only one of replica or replica_env");
+            } else if (variable != null && System.getenv(variable) == null) {
+                s.problem("replica_env", "environment variable " + variable + " is not set (in Kubernetes, set it"
+                        + " from the pod name with the downward API: fieldRef metadata.name)");
+            } else if (variable != null) {
+                replica = System.getenv(variable);
+            }
+        }
         if (replica != null && !replica.matches("[A-Za-z0-9._:-]{1,128}")) {
             s.problem("replica", "expected 1 to 128 letters, digits, '.', '_', ':' or '-', got " + YamlNode.quote(replica));
         }

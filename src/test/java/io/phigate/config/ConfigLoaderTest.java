@@ -476,6 +476,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void replicaEnvNamesTheVariableHoldingTheReplicaAndAnUnsetOneIsAProblem() throws Exception {
+        String audit = MINIMAL.replace("  store: sqlite:audit.db\n", "  store: sqlite:audit.db\n  replica_env: %s\n");
+        assertThat(errors(audit.formatted("PHIGATE_TEST_SURELY_UNSET_POD_NAME")))
+                .contains("audit.replica_env: environment variable PHIGATE_TEST_SURELY_UNSET_POD_NAME is not set");
+        assertThat(errors(audit.formatted("PATH") + "  replica: a\n")).contains("set only one of replica or replica_env");
+        // A value that is no replica name is refused like one written in the config.
+        assertThat(errors(audit.formatted("PATH"))).contains("audit.replica: expected 1 to 128 letters");
+    }
+
+    @Test
     void drainGraceIsParsedMayBeZeroAndDefaultsToThirtySeconds() throws Exception {
         assertThat(parse(MINIMAL + "limits:\n  drain_grace: 45s\n").limits().drainGrace()).isEqualTo(Duration.ofSeconds(45));
         assertThat(parse(MINIMAL + "limits:\n  drain_grace: 0s\n").limits().drainGrace()).isZero();

@@ -20,7 +20,6 @@ import io.phigate.policy.Policy;
 import io.phigate.session.SessionRegistry;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -88,7 +87,7 @@ public final class Console {
         this.auth = new ConsoleAuth(parts.config(), parts.policy(), parts.verifier(), parts.clock(), seal,
                 new SignOuts(parts.queries(), parts.clock()));
         this.oidc = parts.config().oidc() == null ? null
-                : new OidcSignIn(parts.config().oidc(), parts.clockSkew(), parts.clock());
+                : new OidcSignIn(parts.config().oidc(), parts.clockSkew(), parts.clock(), seal);
         this.approvalPages = new ApprovalPages(parts.approvals());
         this.sessionPages = new SessionPages(this, parts.sessions(), parts.queries(), parts.auditConfig());
         this.searchPage = new SearchPage(this, parts.queries(), parts.clock());
@@ -271,11 +270,13 @@ public final class Console {
             return;
         }
         try {
-            URI to = oidc.start();
-            // Lax: it must survive the provider's top-level redirect back.
+            OidcSignIn.Started started = oidc.start();
+            // Lax: they must survive the provider's top-level redirect back.
             ConsoleAuth.setCookie(ctx, "phigate_console_next", next(ctx.queryParam("next")), "/console", SameSite.LAX,
                     (int) OidcSignIn.ATTEMPT_TTL.toSeconds());
-            ctx.redirect(to.toString(), io.javalin.http.HttpStatus.FOUND);
+            ConsoleAuth.setCookie(ctx, OidcSignIn.ATTEMPT_COOKIE, started.attemptCookie(), OidcSignIn.ATTEMPT_PATH,
+                    SameSite.LAX, (int) OidcSignIn.ATTEMPT_TTL.toSeconds());
+            ctx.redirect(started.redirect().toString(), io.javalin.http.HttpStatus.FOUND);
         } catch (IOException e) {
             log.warn("console sign-in: identity provider unavailable: {}", e.getMessage());
             ctx.status(502).html(signInHtml(ctx, "The identity provider cannot be reached: " + e.getMessage()));
@@ -296,7 +297,9 @@ public final class Console {
         }
         Identity identity;
         try {
-            identity = oidc.finish(ctx.queryParam("state"), ctx.queryParam("code"));
+            String attempt = ctx.cookie(OidcSignIn.ATTEMPT_COOKIE);
+            ctx.removeCookie(OidcSignIn.ATTEMPT_COOKIE, OidcSignIn.ATTEMPT_PATH); // one callback per attempt
+            identity = oidc.finish(attempt, ctx.queryParam("state"), ctx.queryParam("code"));
         } catch (TokenRejectedException | IOException e) {
             record(ctx, null, "sign_in", "refused", "oidc: " + e.getMessage());
             ctx.status(401).html(signInHtml(ctx, "Sign-in failed: " + e.getMessage()));

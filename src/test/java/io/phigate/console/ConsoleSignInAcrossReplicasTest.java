@@ -71,6 +71,8 @@ class ConsoleSignInAcrossReplicasTest {
         GatewayHarness a = replica("a", "old");
         GatewayHarness b = replica("b", "old");
         String cookie = signIn(a, person(a, Duration.ofMinutes(30)));
+        System.out.println("sealed sign-in cookie: " + cookie.length() + " characters");
+        assertThat(cookie.length()).isLessThan(ConsoleAuth.MAX_COOKIE_CHARS);
 
         assertThat(page(b, "/console", cookie).statusCode()).as("the other replica").isEqualTo(200);
         assertThat(page(b, "/console", cookie).body()).contains(AUDREY);

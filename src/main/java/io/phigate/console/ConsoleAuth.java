@@ -125,7 +125,8 @@ final class ConsoleAuth {
             throw new IllegalArgumentException("the token carries too many claims to keep in a browser cookie ("
                     + cookie.length() + " characters sealed, at most " + MAX_COOKIE_CHARS + ")");
         }
-        setCookie(ctx, COOKIE, cookie, "/", SameSite.STRICT, (int) Math.max(1, Duration.between(now, until).toSeconds()));
+        int maxAge = (int) Math.max(1, Duration.between(now, until).toSeconds());
+        setCookie(ctx, COOKIE, cookie, "/", SameSite.STRICT, maxAge);
         return user(s, roles);
     }
 

@@ -17,9 +17,9 @@ import java.util.Map;
 
 /**
  * The gateway's HTTP listener: liveness at {@code /livez} (and its older name {@code /healthz}), readiness at
- * {@code /readyz} ({@link Readiness}; both unauthenticated, for orchestrators, and free of PHI), Prometheus metrics at {@code /metrics} (counts and
- * states only, never statement text, parameters or row values), and the APIs, each authenticated on every
- * address in every configuration (decision 0027):
+ * {@code /readyz} ({@link Readiness}; both unauthenticated, for orchestrators, and free of PHI), Prometheus
+ * metrics at {@code /metrics} (counts and states only, never statement text, parameters or row values), and the
+ * APIs, each authenticated on every address in every configuration (decision 0027):
  * <ul>
  *   <li>the admin API, audit ({@link AuditApi}) and sessions ({@link AccessApi}), by {@link AdminAccess};</li>
  *   <li>the credential exchange, by the agent's own token;</li>

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,17 +37,20 @@ public final class Readiness {
 
     private final Map<String, Check> checks;
     private final Duration reuseFor;
-    private final Supplier<Long> nanoTime;
+    private final LongSupplier nanoTime;
     private volatile boolean draining;
     private Verdict last;
     private long lastAt;
 
-    /** {@code checks} run in their iteration order, in parallel; a verdict is reused for {@code reuseFor}. */
+    /**
+     * {@code checks} run in parallel and are reported in their iteration order; a verdict is reused for
+     * {@code reuseFor}.
+     */
     public Readiness(Map<String, Check> checks, Duration reuseFor) {
         this(checks, reuseFor, System::nanoTime);
     }
 
-    Readiness(Map<String, Check> checks, Duration reuseFor, Supplier<Long> nanoTime) {
+    Readiness(Map<String, Check> checks, Duration reuseFor, LongSupplier nanoTime) {
         this.checks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(checks));
         this.reuseFor = reuseFor;
         this.nanoTime = nanoTime;
@@ -58,19 +61,15 @@ public final class Readiness {
         draining = true;
     }
 
-    public boolean draining() {
-        return draining;
-    }
-
     Verdict verdict() {
         if (draining) {
             return new Verdict(false, "draining", Map.of());
         }
         synchronized (this) {
-            long now = nanoTime.get();
+            long now = nanoTime.getAsLong();
             if (last == null || now - lastAt >= reuseFor.toNanos()) {
                 last = run();
-                lastAt = nanoTime.get();
+                lastAt = nanoTime.getAsLong();
             }
             return draining ? new Verdict(false, "draining", Map.of()) : last;
         }

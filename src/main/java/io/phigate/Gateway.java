@@ -308,7 +308,8 @@ public final class Gateway implements AutoCloseable {
         stop(Duration.ZERO, openSessions());
     }
 
-    private int openSessions() {
+    /** PostgreSQL sessions and connected document-store clients. */
+    int openSessions() {
         return sessions.size() + (mongo == null ? 0 : mongo.connected());
     }
 

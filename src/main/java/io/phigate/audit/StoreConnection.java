@@ -6,7 +6,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 
-/** A JDBC connection to the PostgreSQL audit store, as its writer and the replicas' coordination open it. */
+/** A JDBC connection to the PostgreSQL audit store and its schema, as its writer and the replicas' coordination use them. */
 public final class StoreConnection {
     private StoreConnection() {
     }
@@ -26,5 +26,10 @@ public final class StoreConnection {
         props.setProperty("connectTimeout", "10");
         props.setProperty("ApplicationName", applicationName);
         return DriverManager.getConnection(server.jdbcUrl(), props);
+    }
+
+    /** The store's schema script (audit tables and the replicas' coordination tables), as an operator runs it. */
+    public static String schemaSql() throws IOException {
+        return PostgresSchema.schemaSql();
     }
 }

@@ -1,14 +1,14 @@
 package io.phigate.cluster;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import io.phigate.audit.StoreConnection;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The replicas' leases and slots in {@code cluster_replica}. Times are the store's ({@code now()}), so replicas
@@ -18,20 +18,34 @@ final class Replicas {
     private Replicas() {
     }
 
-    /** Creates the coordination tables if they are missing; replicas starting together take turns. */
+    private static final List<String> TABLES = List.of("cluster_replica", "cluster_session", "cluster_order",
+            "approval_state", "approval_vote");
+
+    /**
+     * Makes sure the coordination tables exist. They are part of the store's schema script, which an operator runs
+     * as the owner; a store made before them gets them here if the gateway's role may create tables (the script is
+     * idempotent), and replicas starting together take turns.
+     */
     static void createSchema(Connection c) throws SQLException {
-        String sql;
-        try (InputStream in = Replicas.class.getResourceAsStream("cluster-schema.sql")) {
-            if (in == null) {
-                throw new SQLException("missing resource cluster-schema.sql");
-            }
-            sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new SQLException("cannot read cluster-schema.sql: " + e.getMessage(), e);
-        }
         try (Statement s = c.createStatement()) {
             s.execute("SELECT pg_advisory_xact_lock(hashtext('phigate.cluster.schema'))");
-            s.execute(sql);
+            for (String table : TABLES) {
+                try (ResultSet rs = s.executeQuery("SELECT to_regclass('" + table + "') IS NOT NULL")) {
+                    if (!rs.next() || !rs.getBoolean(1)) {
+                        runScript(s, table);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void runScript(Statement s, String missing) throws SQLException {
+        try {
+            s.execute(StoreConnection.schemaSql());
+        } catch (IOException | SQLException e) {
+            throw new SQLException(missing + " does not exist and this role cannot create it (" + e.getMessage()
+                    + "); run postgres-schema.sql again as the store's owner (docs/audit-postgres.md)", e);
         }
     }
 

@@ -134,12 +134,14 @@ class ThreeReplicasBehindHaproxyTest {
             CompletableFuture<Integer> held = CompletableFuture.supplyAsync(() -> update(onA,
                     "DELETE FROM replica_probe WHERE id = 1"));
             JsonNode request = pending(replicas.get("b"), "id = 1");
+            long decided = System.nanoTime();
             HttpResponse<String> approved = call("POST", replicas.get("b").api() + "/api/v1/approvals/"
                     + request.get("id").asText() + "/approve", approver("alice@hospital.example"),
                     "{\"reason\": \"checked\"}");
             assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
             assertThat(held.get(20, TimeUnit.SECONDS)).as("the held DELETE ran on a once b recorded the approval")
                     .isEqualTo(1);
+            System.out.printf("approval on b to completion on a: %d ms%n", (System.nanoTime() - decided) / 1_000_000);
         }
         assertThat(probeRows("id = 1")).isZero();
         assertThat(auditRows("kind = 'approval_decided' AND outcome = 'approved' AND replica = 'b'")).isEqualTo(1);
@@ -162,6 +164,8 @@ class ThreeReplicasBehindHaproxyTest {
             long started = System.nanoTime();
             sleep.cancel();
             SQLException cancelled = running.get(15, TimeUnit.SECONDS);
+            System.out.printf("cancel through the balancer to the end of pg_sleep on %s: %d ms%n", owner,
+                    (System.nanoTime() - started) / 1_000_000);
             assertThat(cancelled == null ? null : cancelled.getSQLState()).as("pg_sleep(60) was cancelled")
                     .isEqualTo("57014");
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
@@ -256,6 +260,22 @@ class ThreeReplicasBehindHaproxyTest {
                 + "/approve", approver("alice@hospital.example"), "{}");
         assertThat(gone.statusCode()).as("an expired request cannot be approved: %s", gone.body()).isEqualTo(409);
         assertThat(probeRows("id = 2")).isEqualTo(1);
+
+        // c restarts: it hands nothing stale to an agent, and serves again.
+        Replica again = new Replica("c", c.dir(), c.pgPort(), c.httpPort(), ChildGateway.start(
+                c.dir().resolve("phigate.yaml"), c.pgPort(), c.dir().resolve("gateway-again.log"),
+                List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")));
+        replicas.put("c", again);
+        try (Connection s = audit(); Statement q = s.createStatement(); ResultSet rs = q.executeQuery(
+                "SELECT count(*) FROM approval_state WHERE replica = 'c' AND state IN ('pending', 'approved')")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("nothing of c's previous run is pending or redeemable").isZero();
+        }
+        assertThat(auditRows("kind = 'approval_decided' AND outcome = 'expired' AND detail LIKE '%" + requestOnC + "%'"))
+                .as("c's restart does not expire again what a live replica expired").isEqualTo(1);
+        try (Connection restarted = connect(again.pgPort()); Statement s = restarted.createStatement()) {
+            s.execute("SELECT 1");
+        }
     }
 
     private Replica startReplica(String name, int auditPort) {

@@ -10,6 +10,7 @@ import io.phigate.sql.CatalogCache;
 import io.phigate.sql.GuardedCatalog;
 
 import io.phigate.approval.Approvals;
+import io.phigate.approval.LeftOpen;
 import io.phigate.audit.AuditConfig;
 import io.phigate.cluster.Cluster;
 import io.phigate.cluster.PostgresCluster;
@@ -142,7 +143,7 @@ public final class Gateway implements AutoCloseable {
                 Thread.ofVirtual().name("phigate-message-templates").start(SessionMasking::loadMessageTemplates);
             }
             Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys, cluster.approvals());
-            expireApprovalsLeftOpen(approvals, config);
+            expireApprovalsLeftOpen(policy, audit, config);
             // Readers in this process see every acknowledged record: they wait for the journal's ingester.
             AuditQueries queries = AuditQueries.of(config.audit())
                     .waitingFor(() -> store.awaitStored(config.audit().writeTimeout()));
@@ -216,9 +217,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Open approval requests do not survive a restart: each is recorded as expired before any session starts. */
-    private static void expireApprovalsLeftOpen(Approvals approvals, GatewayConfig config) throws IOException {
+    private static void expireApprovalsLeftOpen(Policy policy, AuditSink audit, GatewayConfig config)
+            throws IOException {
         try {
-            int n = approvals.expireAfterRestart(config.audit().replica(), AuditQueries.of(config.audit()));
+            int n = LeftOpen.expire(policy, audit, Clock.systemUTC(), config.audit().replica(),
+                    AuditQueries.of(config.audit()));
             if (n > 0) {
                 log.info("expired {} approval request(s) left open by the previous run (requests live in memory)", n);
             }

@@ -1,18 +1,14 @@
 package io.phigate.approval;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.phigate.audit.AuditEvent;
-import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.identity.Identity;
 import io.phigate.mask.MaskingKeys;
 import io.phigate.policy.Policy;
 import io.phigate.policy.RiskRules;
-import java.io.IOException;
 import java.security.SecureRandom;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The approval requests of this gateway process, in memory, and the rules for deciding them. Every request and
  * every change of its state is an audit record; the history lives in the evidence store, not here, so a restart
- * expires open requests ({@link #expireAfterRestart}, recorded) but never loses the record. Called concurrently by session
+ * expires open requests ({@link LeftOpen}, recorded) but never loses the record. Called concurrently by session
  * threads (open, withdraw, expire, redeem) and HTTP threads (decide, list).
  *
  * <p>Replicas sharing a PostgreSQL audit store share an {@link ApprovalBoard}: a request held here is listed and
@@ -40,7 +36,7 @@ public final class Approvals {
     /** Open requests are bounded, so sessions cannot fill memory with requests nobody decides. */
     static final int MAX_PENDING = 10_000;
     /** Finished requests stay listable (and ticket approvals redeemable) this long. */
-    private static final java.time.Duration KEEP_FINISHED = java.time.Duration.ofHours(24);
+    static final java.time.Duration KEEP_FINISHED = java.time.Duration.ofHours(24);
 
     /** A decision or redemption that cannot be made; {@code status} is the HTTP status that says why. */
     public static final class Refused extends Exception {
@@ -390,39 +386,6 @@ public final class Approvals {
         }
         version.incrementAndGet();
         return r;
-    }
-
-    /**
-     * Requests live in memory, so those a previous run of this gateway (audit chain {@code replica}) left open are
-     * gone: each gets an {@code expired} record ("the gateway restarted"), approved tickets not yet redeemed
-     * included, so the record says what the gateway now enforces: a re-sent statement needs a new request. Looks
-     * back as far as any request of the policy could still be open or redeemable. Returns how many were expired.
-     */
-    public int expireAfterRestart(String replica, AuditQueries queries)
-            throws SQLException, IOException, AuditUnavailableException {
-        java.time.Duration horizon = java.time.Duration.ZERO;
-        for (io.phigate.policy.RiskRule rule : policy.rules()) {
-            if (rule.approval() != null) {
-                java.time.Duration d = rule.approval().timeout().plus(rule.approval().validFor());
-                horizon = d.compareTo(horizon) > 0 ? d : horizon;
-            }
-        }
-        if (horizon.isZero()) {
-            return 0;
-        }
-        Instant now = clock.instant();
-        List<AuditEvent> expired = new ArrayList<>();
-        for (AuditQueries.Event e : queries.openApprovals(replica, now.minus(horizon).minus(KEEP_FINISHED))) {
-            JsonNode detail = JSON.readTree(e.detail());
-            expired.add(new AuditEvent.ApprovalDecided(now, e.sessionId(), e.statementId(),
-                    detail.path("approval_id").asText(), "expired", null, null, "the gateway restarted",
-                    detail.path("statement_sha256").asText(null)));
-        }
-        if (!expired.isEmpty()) {
-            audit.appendDurably(expired);
-            version.incrementAndGet();
-        }
-        return expired.size();
     }
 
     /** Kubernetes service accounts are workloads, never approvers. */

@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -88,12 +87,19 @@ final class SharedApprovals implements ApprovalBoard {
                 : select("WHERE state = ?", name(state));
     }
 
+    /** One row of {@code approval_state} as read; {@code stored} may be sealed. */
+    private record Row(String id, ApprovalRequest.State state, int uses, String stored) {
+        /** The stored request holds a statement and its parameters: never in a log. */
+        @Override
+        public String toString() {
+            return "Row[" + id + ", " + state + "]";
+        }
+    }
+
     private List<Entry> select(String where, String parameter) {
         try {
             return store.inTransaction(c -> {
-                Map<String, String[]> rows = new LinkedHashMap<>();
-                Map<String, ApprovalRequest.State> states = new HashMap<>();
-                Map<String, Integer> uses = new HashMap<>();
+                List<Row> rows = new ArrayList<>();
                 try (PreparedStatement p = c.prepareStatement("SELECT id, state, uses, request FROM approval_state "
                         + where + " ORDER BY created_at")) {
                     if (parameter != null) {
@@ -101,19 +107,17 @@ final class SharedApprovals implements ApprovalBoard {
                     }
                     try (ResultSet rs = p.executeQuery()) {
                         while (rs.next()) {
-                            rows.put(rs.getString(1), new String[]{rs.getString(4)});
-                            states.put(rs.getString(1), state(rs.getString(2)));
-                            uses.put(rs.getString(1), rs.getInt(3));
+                            rows.add(new Row(rs.getString(1), state(rs.getString(2)), rs.getInt(3), rs.getString(4)));
                         }
                     }
                 }
-                Map<String, List<ApprovalRequest.Decision>> votes = votes(c, rows.keySet());
+                Map<String, List<ApprovalRequest.Decision>> votes = votes(c, rows.stream().map(Row::id).toList());
                 List<Entry> out = new ArrayList<>();
-                for (var e : rows.entrySet()) {
-                    String form = open(e.getValue()[0]);
+                for (Row row : rows) {
+                    String form = open(row.stored());
                     if (form != null) {
-                        out.add(new Entry(form, new Tally(states.get(e.getKey()),
-                                votes.getOrDefault(e.getKey(), List.of()), uses.get(e.getKey()))));
+                        out.add(new Entry(form, new Tally(row.state(), votes.getOrDefault(row.id(), List.of()),
+                                row.uses())));
                     }
                 }
                 return out;
@@ -299,7 +303,7 @@ final class SharedApprovals implements ApprovalBoard {
 
     /**
      * At start: what a previous run of this replica left open or approved and unused is expired on the board (the
-     * records say so already, {@link Approvals#expireAfterRestart}): nothing stale is handed to an agent.
+     * records say so already, {@link io.phigate.approval.LeftOpen}): nothing stale is handed to an agent.
      */
     void expireLeftOpen(Connection c) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE approval_state SET state = 'expired' WHERE replica = ?"

@@ -184,23 +184,25 @@ class ThreeReplicasBehindHaproxyTest {
         try (Connection victim = connect(balancer.port)) {
             String owner = replicaOf(victim);
             Replica admin = replicas.values().stream().filter(r -> !r.name().equals(owner)).findFirst().orElseThrow();
-            String token = Files.readString(admin.dir().resolve("admin.token")).strip();
+            String adminConfig = admin.dir().resolve("phigate.yaml").toString();
             String id = null;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (id == null && System.nanoTime() < deadline) {
-                HttpResponse<String> list = call("GET", admin.api() + "/api/v1/sessions", token, null);
-                assertThat(list.statusCode()).as(list.body()).isEqualTo(200);
-                for (JsonNode s : JSON.readTree(list.body()).get("sessions")) {
-                    if (owner.equals(s.path("replica").asText())) {
-                        id = s.get("id").asText();
+                TestAccess.Result list = TestAccess.capture("sessions", "list", "--config", adminConfig);
+                assertThat(list.exitCode()).as(list.err()).isZero();
+                for (String line : list.out().split("\n")) {
+                    String[] cells = line.split("\t");
+                    if (cells.length == 6 && cells[5].equals(owner)) {
+                        id = cells[0];
                     }
                 }
                 Thread.sleep(100);
             }
-            assertThat(id).as("replica %s lists the session %s holds", admin.name(), owner).isNotNull();
-            HttpResponse<String> killed = call("POST", admin.api() + "/api/v1/sessions/" + id + "/kill", token, "");
-            assertThat(killed.statusCode()).as(killed.body()).isEqualTo(200);
-            assertThat(JSON.readTree(killed.body()).get("killed").get(0).asText()).isEqualTo(id);
+            assertThat(id).as("sessions list on replica %s shows the session %s holds", admin.name(), owner).isNotNull();
+            TestAccess.Result killed = TestAccess.capture("sessions", "kill", id.substring(0, 8), "--config",
+                    adminConfig);
+            assertThat(killed.exitCode()).as(killed.out() + killed.err()).isZero();
+            assertThat(killed.out()).contains("killed 1 session(s)").contains(id);
             assertThatThrownBy(() -> victim.createStatement().execute("SELECT 1")).isInstanceOf(SQLException.class)
                     .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isIn("57P01", "08006", "08003"));
             assertThat(auditRows("kind = 'session_ended' AND session_id = '" + id + "' AND replica = '" + owner + "'"))

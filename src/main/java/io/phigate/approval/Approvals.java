@@ -1,6 +1,5 @@
 package io.phigate.approval;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
@@ -61,7 +60,6 @@ public final class Approvals {
     private final ApproverMasking masking;
     private final AtomicLong version = new AtomicLong();
     private final ApprovalBoard board;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Without a masking key: keyed operators redact the parameters approvers see. */
     public Approvals(Policy policy, AuditSink audit, Clock clock) {
@@ -192,7 +190,10 @@ public final class Approvals {
         return all(state).stream().filter(r -> inGroup(viewer, r)).toList();
     }
 
-    /** Every request this gateway holds (with a shared board: every replica), oldest first, optionally only those in {@code state}: the auditors' view. */
+    /**
+     * Every request this gateway holds (with a shared board: every replica's), oldest first, optionally only those
+     * in {@code state}: the auditors' view.
+     */
     public List<ApprovalRequest> all(ApprovalRequest.State state) {
         List<ApprovalRequest> out = new ArrayList<>();
         for (ApprovalRequest r : requests.values()) {

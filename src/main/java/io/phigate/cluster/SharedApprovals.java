@@ -146,19 +146,25 @@ final class SharedApprovals implements ApprovalBoard {
             return store.inTransaction(c -> {
                 ApprovalRequest.State state;
                 int uses;
-                try (PreparedStatement p = c.prepareStatement("SELECT state, uses FROM approval_state WHERE id = ?"
-                        + " FOR UPDATE")) {
-                    p.setString(1, id);
+                boolean due;
+                try (PreparedStatement p = c.prepareStatement("SELECT state, uses, expires_at <= ? FROM approval_state"
+                        + " WHERE id = ? FOR UPDATE")) {
+                    p.setTimestamp(1, Timestamp.from(vote.at()));
+                    p.setString(2, id);
                     try (ResultSet rs = p.executeQuery()) {
                         if (!rs.next()) {
                             throw new Approvals.Refused(404, "no approval request " + id);
                         }
                         state = state(rs.getString(1));
                         uses = rs.getInt(2);
+                        due = rs.getBoolean(3);
                     }
                 }
                 if (state != ApprovalRequest.State.PENDING) {
                     throw new Approvals.Refused(409, "the request is " + name(state));
+                }
+                if (due) { // its holder records the expiry; until then no vote may land on it
+                    throw new Approvals.Refused(409, "the request is expired");
                 }
                 List<ApprovalRequest.Decision> votes = new ArrayList<>(votes(c, List.of(id)).getOrDefault(id, List.of()));
                 if (votes.stream().anyMatch(d -> d.issuer().equals(vote.issuer()) && d.subject().equals(vote.subject()))) {

@@ -96,6 +96,10 @@ class SharedApprovalsTest {
     }
 
     Replica replica(String name) throws Exception {
+        return replica(name, Clock.systemUTC());
+    }
+
+    Replica replica(String name, Clock clock) throws Exception {
         Path password = dir.resolve("password");
         Files.writeString(password, "unused\n");
         AuditConfig config = new AuditConfig("postgres://postgres@localhost:" + store.getPort() + "/postgres", null,
@@ -120,7 +124,7 @@ class SharedApprovalsTest {
             }
         };
         PostgresCluster cluster = PostgresCluster.join(config, sink, QUICK);
-        Approvals approvals = new Approvals(policy, sink, Clock.systemUTC(), null, cluster.approvals());
+        Approvals approvals = new Approvals(policy, sink, clock, null, cluster.approvals());
         cluster.start(approvals, NOTHING_HERE);
         return new Replica(cluster, approvals, recorded);
     }
@@ -165,6 +169,17 @@ class SharedApprovalsTest {
             assertThat(b.approvals().redeem(r.id(), AGENT, "clinical", text, List.of("7")).id()).isEqualTo(r.id());
             assertThatThrownBy(() -> a.approvals().redeem(r.id(), AGENT, "clinical", text, List.of("7")))
                     .hasMessageContaining("has been used");
+        }
+    }
+
+    @Test
+    void aVoteAfterTheRequestRanOutIsRefusedOnAnotherReplicaAndNothingIsRecorded() throws Exception {
+        try (Replica a = replica("due-a");
+             Replica later = replica("due-b", Clock.offset(Clock.systemUTC(), Duration.ofMinutes(11)))) {
+            ApprovalRequest r = open(a.approvals(), "ticket", "DELETE FROM patients WHERE id = $1");
+            assertThatThrownBy(() -> later.approvals().decide(r.id(), human("bob"), true, null))
+                    .hasMessageContaining("expired");
+            assertThat(later.recorded()).noneMatch(e -> e instanceof AuditEvent.ApprovalDecided);
         }
     }
 

@@ -11,6 +11,11 @@ import io.phigate.sql.GuardedCatalog;
 
 import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
+import io.phigate.approval.LeftOpen;
+import io.phigate.audit.AuditConfig;
+import io.phigate.cluster.Cluster;
+import io.phigate.cluster.PostgresCluster;
+import io.phigate.cluster.PublishedSession;
 import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
@@ -73,11 +78,13 @@ public final class Gateway implements AutoCloseable {
     private final HttpServer http;
     private final RoleJanitor janitor;
     private final Readiness readiness;
+    private final Cluster cluster;
 
     private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
                     Listener postgres, MongoFrontDoor mongo, HttpServer http, RoleJanitor janitor,
-                    Readiness readiness) {
+                    Readiness readiness, Cluster cluster) {
         this.readiness = readiness;
+        this.cluster = cluster;
         this.mongo = mongo;
         this.janitor = janitor;
         this.config = config;
@@ -118,9 +125,18 @@ public final class Gateway implements AutoCloseable {
             store.close();
             throw e;
         }
+        Cluster cluster;
+        try {
+            // Replicas sharing a PostgreSQL store coordinate through it (issue 24); a SQLite store is one gateway's.
+            cluster = config.audit().postgres() == null ? Cluster.SOLO
+                    : PostgresCluster.join(config.audit(), audit, PostgresCluster.Settings.DEFAULTS);
+        } catch (IOException e) {
+            audit.close();
+            throw e;
+        }
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("phigate-timers").daemon().factory());
-        SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions());
+        SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions(), cluster);
         RoleJanitor janitor = null;
         HttpServer http = null;
         MongoFrontDoor mongo = null;
@@ -137,8 +153,8 @@ public final class Gateway implements AutoCloseable {
                 // masked sessions' messages are read against them.
                 Thread.ofVirtual().name("phigate-message-templates").start(SessionMasking::loadMessageTemplates);
             }
-            Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys);
-            expireApprovalsLeftOpen(approvals, config);
+            Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys, cluster.approvals());
+            expireApprovalsLeftOpen(policy, audit, config);
             // Readers in this process see every acknowledged record: they wait for the journal's ingester.
             AuditQueries queries = AuditQueries.of(config.audit())
                     .waitingFor(() -> store.awaitStored(config.audit().writeTimeout()));
@@ -156,11 +172,13 @@ public final class Gateway implements AutoCloseable {
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(
                     name -> new GuardedCatalog(HousekeepingClient.loadCatalog(config.upstreams().get(name)))),
                     keys, new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
-                    timers, ephemeral, approvals, approvalsUrl);
+                    timers, ephemeral, approvals, approvalsUrl, cluster);
+            cluster.start(approvals, local(config, sessions, frontDoor));
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
                     mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL);
-            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness);
+            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness,
+                    cluster);
             postgres.start();
             return gateway;
         } catch (IOException | RuntimeException e) {
@@ -174,9 +192,31 @@ public final class Gateway implements AutoCloseable {
                 http.close();
             }
             timers.shutdownNow();
+            cluster.close();
             audit.close();
             throw e;
         }
+    }
+
+    /** What the other replicas may ask of this one: its sessions, ending one, a cancel for one of its keys. */
+    private static Cluster.Local local(GatewayConfig config, SessionRegistry sessions, PgFrontDoor frontDoor) {
+        String replica = config.audit().replica() == null ? AuditConfig.DEFAULT_REPLICA : config.audit().replica();
+        return new Cluster.Local() {
+            @Override
+            public java.util.List<PublishedSession> sessions() {
+                return sessions.published(replica);
+            }
+
+            @Override
+            public boolean kill(String id) {
+                return sessions.killHere(id);
+            }
+
+            @Override
+            public void cancel(int processId, byte[] secret, String clientAddress) {
+                frontDoor.cancelPassedOn(processId, secret, clientAddress);
+            }
+        };
     }
 
     /**
@@ -190,9 +230,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Open approval requests do not survive a restart: each is recorded as expired before any session starts. */
-    private static void expireApprovalsLeftOpen(Approvals approvals, GatewayConfig config) throws IOException {
+    private static void expireApprovalsLeftOpen(Policy policy, AuditSink audit, GatewayConfig config)
+            throws IOException {
         try {
-            int n = approvals.expireAfterRestart(config.audit().replica(), AuditQueries.of(config.audit()));
+            int n = LeftOpen.expire(policy, audit, Clock.systemUTC(), config.audit().replica(),
+                    AuditQueries.of(config.audit()));
             if (n > 0) {
                 log.info("expired {} approval request(s) left open by the previous run (requests live in memory)", n);
             }
@@ -337,6 +379,7 @@ public final class Gateway implements AutoCloseable {
         timers.shutdownNow();
         // Queued after every session's end record, so the chain's last word on this run says how it ended.
         audit.appendUnobserved(List.of(new AuditEvent.GatewayDrain(Instant.now(), "finished", ending, grace)));
+        cluster.close();
         audit.close();
         log.info("phigate stopped");
     }

@@ -25,7 +25,8 @@ import java.util.Set;
  *
  * <p>Two functions are allowed only in forms that cannot carry PHI: {@code current_setting} with a constant name,
  * and {@code set_config} with a constant name from {@link #SETTINGS}, a constant or bound value and a constant
- * {@code is_local}.
+ * {@code is_local}; and {@code set_config('search_path', ...)} to a path that only narrows the one masking resolves
+ * names by ({@link PgCatalog#narrowsNamesTo}), as pg_dump sets it.
  */
 public final class FunctionAllowlist {
     /** Settings set_config may change: none holds PHI, none changes how the gateway reads statements or who runs them. */
@@ -35,7 +36,9 @@ public final class FunctionAllowlist {
             "default_transaction_isolation", "default_transaction_read_only", "transaction_isolation",
             "transaction_read_only", "row_security", "synchronous_commit", "jit", "quote_all_identifiers",
             "check_function_bodies", "xmloption", "lc_monetary", "lc_numeric", "lc_time", "random_page_cost",
-            "client_encoding", "standard_conforming_strings");
+            "client_encoding", "standard_conforming_strings",
+            // pg_dump's: it only forbids the server to use views and foreign tables, for any value
+            "restrict_nonsystem_relation_kind");
     /**
      * The functions allowed in the forms {@link #refusal} checks on the parse tree only, as written unqualified or
      * in pg_catalog: lineage counts them opaque (their result is not their arguments), the allowlist lets them run.
@@ -101,7 +104,7 @@ public final class FunctionAllowlist {
             return "phigate could not read this statement's calls with the server's grammar; refused for a session"
                     + " that sees PHI masked";
         }
-        String refusal = settings ? settingsRefusal(tree) : null;
+        String refusal = settings ? settingsRefusal(tree, pg) : null;
         return refusal != null || !operators ? refusal : operatorRefusal(tree, pg, vetted, upstream);
     }
 
@@ -150,7 +153,7 @@ public final class FunctionAllowlist {
         return !(Character.isLetter(c) || c == '_' || c == '"');
     }
 
-    private static String settingsRefusal(StatementTree tree) {
+    private static String settingsRefusal(StatementTree tree, PgCatalog pg) {
         for (List<JsonNode> args : tree.callsOf("current_setting")) {
             if (args.isEmpty() || !StatementTree.isConstant(args.get(0))) {
                 return "current_setting is allowed for a session that sees PHI masked with a constant setting name"
@@ -158,8 +161,12 @@ public final class FunctionAllowlist {
             }
         }
         for (List<JsonNode> args : tree.callsOf("set_config")) {
-            String name = args.size() == 3 ? StatementTree.constantText(args.get(0)) : null;
+            String name = args.size() == 3 ? settingName(tree, args.get(0)) : null;
             String setting = name == null ? null : name.strip().toLowerCase(Locale.ROOT);
+            if ("search_path".equals(setting) && pg != null && StatementTree.isConstant(args.get(2))
+                    && pg.narrowsNamesTo(StatementTree.constantText(args.get(1)))) {
+                continue; // pg_dump's first statement: names resolve as masking resolves them, or not at all
+            }
             boolean shaped = setting != null && SETTINGS.contains(setting)
                     && (StatementTree.isConstant(args.get(1)) || StatementTree.isParameter(args.get(1)))
                     && StatementTree.isConstant(args.get(2));
@@ -177,6 +184,38 @@ public final class FunctionAllowlist {
             }
         }
         return null;
+    }
+
+    /**
+     * The setting a set_config call names: a constant, or the column {@code name} of a lone
+     * {@code FROM pg_settings WHERE name = 'constant'}, the form pg_dump uses to set a setting only where the server
+     * has it ({@code restrict_nonsystem_relation_kind}); else null.
+     */
+    private static String settingName(StatementTree tree, JsonNode arg) {
+        String constant = StatementTree.constantText(arg);
+        if (constant != null || !isColumn(arg, "name")) {
+            return constant;
+        }
+        List<JsonNode> selects = tree.nodes("SelectStmt");
+        if (selects.size() != 1 || tree.nodes("RangeVar").size() != 1) {
+            return null;
+        }
+        JsonNode select = selects.getFirst();
+        JsonNode from = select.path("fromClause");
+        JsonNode table = from.size() == 1 ? from.get(0).path("RangeVar") : null;
+        JsonNode where = select.path("whereClause").path("A_Expr");
+        boolean settingsView = table != null && "pg_settings".equals(table.path("relname").asText())
+                && List.of("", "pg_catalog").contains(table.path("schemaname").asText(""))
+                && !table.has("alias");
+        boolean byName = "AEXPR_OP".equals(where.path("kind").asText())
+                && "=".equals(where.path("name").path(0).path("String").path("sval").asText())
+                && where.path("name").size() == 1 && isColumn(where.path("lexpr"), "name");
+        return settingsView && byName ? StatementTree.constantText(where.path("rexpr")) : null;
+    }
+
+    private static boolean isColumn(JsonNode node, String column) {
+        JsonNode fields = node.path("ColumnRef").path("fields");
+        return fields.size() == 1 && column.equals(fields.get(0).path("String").path("sval").asText());
     }
 
     private static String operatorRefusal(StatementTree tree, PgCatalog pg, Set<String> vetted, String upstream) {

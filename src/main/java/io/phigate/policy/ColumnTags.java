@@ -77,6 +77,12 @@ public record ColumnTags(Map<ColumnRef, PhiType> byColumn, List<ColumnRef> unmat
                 }
             }
         }
+        if (!out.isEmpty()) {
+            // Where PHI is declared, other sessions' statement texts may quote it (sql.SessionViews).
+            for (ColumnRef c : io.phigate.sql.SessionViews.VALUE_COLUMNS) {
+                out.putIfAbsent(c, PhiType.FREE_TEXT);
+            }
+        }
         List<ColumnRef> unmatched = phi.columns().keySet().stream().filter(c -> !matched.contains(lowerCase(c)))
                 .sorted(java.util.Comparator.comparing(ColumnRef::toString)).toList();
         return new ColumnTags(Collections.unmodifiableMap(out), unmatched);

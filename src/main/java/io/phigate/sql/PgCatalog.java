@@ -45,8 +45,11 @@ public final class PgCatalog implements Catalog {
             "pg_stat_file", "pg_current_logfile",
             // large objects may hold anything, PHI included
             "loread", "lowrite",
-            // server state and settings, or side effects that carry values out of band (NOTIFY payloads)
-            "current_setting", "set_config", "pg_notify", "pg_terminate_backend", "pg_cancel_backend",
+            // server state and settings, or side effects that carry values out of band (NOTIFY payloads). Not
+            // current_setting: a setting holds the server's configuration or what the session put there (set_config
+            // takes only constants or bound values in a session that sees PHI masked), so with a constant name its
+            // value is shown as it is
+            "set_config", "pg_notify", "pg_terminate_backend", "pg_cancel_backend",
             "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_promote", "pg_import_snapshot");
     // Not pg_export_snapshot: its result names a transaction's view of the data, never a value in it, and the
     // sessions that import it (pg_dump -j's workers) read through masking like any other.

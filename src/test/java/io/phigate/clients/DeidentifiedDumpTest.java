@@ -130,14 +130,60 @@ class DeidentifiedDumpTest {
         assertRestoredCopyIsDeidentified(target.getDatabase("postgres", database));
     }
 
+    /**
+     * Decision 0049: keys tagged on both sides of their foreign keys with a deterministic operator ({@code token})
+     * keep their primary key, uniqueness and every reference in the copy, so it restores with its constraints.
+     */
+    @Test
+    void keysTaggedOnBothSidesWithTokenKeepTheirConstraintsInTheCopy() throws Exception {
+        Path keysDir = Files.createDirectories(dir.resolve("keys-policy"));
+        Files.writeString(keysDir.resolve("masking.key"), "q".repeat(64));
+        Files.writeString(keysDir.resolve("policy.yaml"), POLICY.replace("    subjects: { public.patients: id }",
+                "      public.patients.id: id\n      public.encounters.patient_id: id\n"
+                        + "      public.medications.patient_id: id"));
+        UpstreamConfig upstream = gw.config().upstreams().get("clinical");
+        try (GatewayHarness keyed = GatewayHarness.start(keysDir, upstream,
+                c -> GatewayHarness.withPolicy(c, keysDir.resolve("policy.yaml")))) {
+            Map<String, String> env = new java.util.HashMap<>(env());
+            env.put("PGPASSWORD", keyed.token(PREFIX + "exporter", Duration.ofMinutes(30)));
+            env.put("PGPORT", String.valueOf(keyed.port()));
+            Path file = dir.resolve("clinical-keys.dump");
+            dump(env, "-Fc", "-f", file.toString());
+            DataSource copy = restore("keyed", file.toString());
+            try (Connection src = source.superuserDataSource().getConnection(); Connection dst = copy.getConnection()) {
+                String shape = "SELECT count(*)::text FROM public.encounters e JOIN public.patients p"
+                        + " ON p.id = e.patient_id GROUP BY p.id ORDER BY 1";
+                assertThat(column(rows(dst, shape), 0)).as("each patient keeps their encounters")
+                        .isEqualTo(column(rows(src, shape), 0));
+                Set<String> ids = new HashSet<>(column(rows(src, "SELECT id::text FROM public.patients"), 0));
+                assertThat(column(rows(dst, "SELECT id::text FROM public.patients"), 0)).hasSameSizeAs(ids)
+                        .noneMatch(ids::contains);
+            }
+        }
+    }
+
     private void dump(String... args) throws Exception {
+        dump(env(), args);
+    }
+
+    private static void dump(Map<String, String> env, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(ClientTools.find("pg_dump").toString()));
         command.addAll(List.of(args));
-        ClientTools.Result r = ClientTools.run(env(), dir, command.toArray(String[]::new));
+        ClientTools.Result r = ClientTools.run(env, dir, command.toArray(String[]::new));
         assertThat(r.exitCode()).as(r.output()).isZero();
     }
 
-    private DataSource restore(String database, String... args) throws Exception {
+    private static List<List<String>> rows(Connection c, String select) throws SQLException {
+        List<List<String>> rows = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(select)) {
+            while (rs.next()) {
+                rows.add(List.of(rs.getString(1)));
+            }
+        }
+        return rows;
+    }
+
+    private static DataSource restore(String database, String... args) throws Exception {
         createDatabase(database);
         List<String> command = new ArrayList<>(List.of(ClientTools.find("pg_restore").toString(), "--exit-on-error",
                 "--no-owner", "--no-privileges", "-h", "127.0.0.1", "-p", String.valueOf(target.getPort()), "-U",

@@ -114,6 +114,14 @@ class DeidentifiedDumpTest {
     void aParallelDirectoryDumpSharesOneExportedSnapshotAndRestores() throws Exception {
         Path out = dir.resolve("clinical.dir");
         dump("-Fd", "-j", "2", "-f", out.toString());
+        // Each worker imported the snapshot the leader exported, its id unredacted (decision 0049).
+        Set<Object> imported = new HashSet<>();
+        for (var row : gw.auditEventually("kind = 'statement_requested' and statement like"
+                + " 'SET TRANSACTION SNAPSHOT %'", 2)) {
+            imported.add(row.get("statement"));
+        }
+        assertThat(imported).hasSize(1).allSatisfy(s -> assertThat(s.toString()).matches(
+                "SET TRANSACTION SNAPSHOT '[0-9A-F]+-[0-9A-F]+-[0-9]+'"));
         assertRestoredCopyIsDeidentified(restore("directory", "-j", "2", out.toString()));
     }
 

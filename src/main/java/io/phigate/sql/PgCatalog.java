@@ -45,11 +45,10 @@ public final class PgCatalog implements Catalog {
             "pg_stat_file", "pg_current_logfile",
             // large objects may hold anything, PHI included
             "loread", "lowrite",
-            // server state and settings, or side effects that carry values out of band (NOTIFY payloads). Not
-            // current_setting: a setting holds the server's configuration or what the session put there (set_config
-            // takes only constants or bound values in a session that sees PHI masked), so with a constant name its
-            // value is shown as it is
-            "set_config", "pg_notify", "pg_terminate_backend", "pg_cancel_backend",
+            // server state, or side effects on it. Not current_setting, set_config, pg_notify, pg_cancel_backend
+            // and pg_terminate_backend: a session that sees PHI masked may call them only in forms whose arguments
+            // are constants, bound values or its own backend's pid (policy.FunctionAllowlist), so their results
+            // (a setting's value, the value set, void, a boolean) derive from those arguments (decision 0049)
             "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_promote", "pg_import_snapshot");
     // Not pg_export_snapshot: its result names a transaction's view of the data, never a value in it, and the
     // sessions that import it (pg_dump -j's workers) read through masking like any other.

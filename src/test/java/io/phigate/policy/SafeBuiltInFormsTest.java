@@ -153,6 +153,45 @@ class SafeBuiltInFormsTest {
         }
     }
 
+    /** Issue 25's bar: over non-PHI data, psql sees in a masked session exactly what it sees in a pass-through one. */
+    @Test
+    void psqlRunsTheSafeFormsAsInAPassThroughSession() throws Exception {
+        Path psql = io.phigate.clients.ClientTools.find("psql");
+        Path script = dir.resolve("safe-forms.sql");
+        Files.writeString(script, """
+                \\set ON_ERROR_STOP 1
+                select set_config('triage.ward', 'ward-7', false);
+                select current_setting('triage.ward') as ward, current_setting('DateStyle') as style;
+                select pg_notify('ward', 'bed 4 free');
+                prepare ward_count as select count(*) from encounters where department = $1;
+                select name, statement, from_sql from pg_prepared_statements;
+                execute ward_count('Cardiology');
+                begin;
+                declare beds cursor for select id from encounters order by id;
+                select name, statement from pg_cursors;
+                commit;
+                select state, backend_type from pg_stat_activity where pid = pg_backend_pid();
+                select count(*) > 0 as others_listed from pg_stat_activity;
+                """);
+        Path plainDir = java.nio.file.Files.createDirectories(dir.resolve("pass-through"));
+        try (GatewayHarness plain = GatewayHarness.start(plainDir)) {
+            String masked = runPsql(psql, script, gw, PREFIX + "analyst", "analyst");
+            String passThrough = runPsql(psql, script, plain, GatewayHarness.AGENT, "triage-agent");
+            assertThat(masked).contains("ward-7").contains("ward_count").contains("beds").contains("active")
+                    .isEqualTo(passThrough);
+        }
+    }
+
+    private static String runPsql(Path psql, Path script, GatewayHarness through, String subject, String user)
+            throws Exception {
+        var env = java.util.Map.of("PGPASSWORD", through.token(subject, Duration.ofMinutes(5)), "PGHOST",
+                "127.0.0.1", "PGPORT", String.valueOf(through.port()), "PGUSER", user, "PGDATABASE", "clinical",
+                "PGSSLMODE", "disable");
+        var r = io.phigate.clients.ClientTools.run(env, dir, psql.toString(), "-X", "-f", script.toString());
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        return r.output();
+    }
+
     @Test
     void largeObjectsStayRefusedNamingWhy() throws Exception {
         try (Connection c = analyst(); Statement s = c.createStatement()) {

@@ -10,6 +10,7 @@ import io.phigate.sql.CatalogCache;
 import io.phigate.sql.GuardedCatalog;
 
 import io.phigate.approval.Approvals;
+import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
@@ -25,6 +26,7 @@ import io.phigate.credentials.EphemeralRoles;
 import io.phigate.credentials.RoleJanitor;
 import io.phigate.console.Console;
 import io.phigate.http.HttpServer;
+import io.phigate.http.Readiness;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.net.Listener;
 import io.phigate.net.TlsContexts;
@@ -40,6 +42,8 @@ import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
@@ -57,6 +61,8 @@ public final class Gateway implements AutoCloseable {
      * connection and send a hello every 10 s, so this must be well above that (limits.startup_timeout is not).
      */
     private static final Duration MONGO_UNAUTHENTICATED_IDLE = Duration.ofSeconds(30);
+    /** However often /readyz is asked, its checks run at most once in this period. */
+    private static final Duration READINESS_REUSE = Duration.ofSeconds(1);
 
     private final GatewayConfig config;
     private final AuditSink audit;
@@ -66,9 +72,12 @@ public final class Gateway implements AutoCloseable {
     private final MongoFrontDoor mongo;
     private final HttpServer http;
     private final RoleJanitor janitor;
+    private final Readiness readiness;
 
     private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
-                    Listener postgres, MongoFrontDoor mongo, HttpServer http, RoleJanitor janitor) {
+                    Listener postgres, MongoFrontDoor mongo, HttpServer http, RoleJanitor janitor,
+                    Readiness readiness) {
+        this.readiness = readiness;
         this.mongo = mongo;
         this.janitor = janitor;
         this.config = config;
@@ -101,8 +110,10 @@ public final class Gateway implements AutoCloseable {
             throw new IOException(e.getMessage(), e);
         }
         AuditSink audit;
+        AuditFileGuard guard;
         try {
-            audit = config.audit().postgres() == null ? new AuditFileGuard(store, config.audit().sqlitePath()) : store;
+            guard = config.audit().postgres() == null ? new AuditFileGuard(store, config.audit().sqlitePath()) : null;
+            audit = guard == null ? store : guard;
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
@@ -134,9 +145,10 @@ public final class Gateway implements AutoCloseable {
             Console console = config.console() == null || config.listen().http() == null ? null
                     : new Console(new Console.Parts(config, policy, verifier, queries, audit, store::stats, sessions,
                             approvals, Clock.systemUTC()));
+            Readiness readiness = new Readiness(HealthChecks.of(config, policy, store, guard), READINESS_REUSE);
             http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), config.http(), metrics(sessions, store), queries,
-                            verifier, exchange, sessions, approvals, console).start();
+                            verifier, exchange, sessions, approvals, console, readiness).start();
             // Where a person decides, as the held statement's NOTICE and the webhook name it: the console's page
             // for the request when there is a console (ID/approve there leads to it too), else the API.
             String approvalsUrl = http == null ? null : "http://" + hostForUrl(http.address().getHostString()) + ":"
@@ -148,7 +160,7 @@ public final class Gateway implements AutoCloseable {
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
                     mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL);
-            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor);
+            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness);
             postgres.start();
             return gateway;
         } catch (IOException | RuntimeException e) {
@@ -258,33 +270,84 @@ public final class Gateway implements AutoCloseable {
         return config;
     }
 
+    /**
+     * What SIGTERM does: readiness turns 503 at once, both listeners stop accepting, open sessions may finish for
+     * up to {@code limits.drain_grace}, then those left are ended with 57P01 as PostgreSQL does on shutdown, and
+     * the store is closed. The start and the end of the drain are in the audit chain (and each session's end).
+     */
+    public void drain() {
+        drain(config.limits().drainGrace());
+    }
+
+    void drain(Duration grace) {
+        readiness.drain();
+        postgres.close();
+        if (mongo != null) {
+            mongo.stopAccepting();
+        }
+        int open = openSessions();
+        log.info("draining: {} session(s) open, up to {} to finish", open, grace);
+        audit.appendUnobserved(List.of(new AuditEvent.GatewayDrain(Instant.now(), "started", open, grace)));
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (openSessions() > 0 && System.nanoTime() < deadline) {
+            if (!pause(Duration.ofMillis(50))) {
+                break;
+            }
+        }
+        int left = openSessions();
+        if (left > 0) {
+            log.info("drain grace over: ending {} session(s)", left);
+        }
+        stop(grace, left);
+    }
+
     /** Stops accepting, ends every session with 57P01 as PostgreSQL does on shutdown, then closes the store. */
     @Override
     public void close() {
+        readiness.drain();
+        stop(Duration.ZERO, openSessions());
+    }
+
+    /** PostgreSQL sessions and connected document-store clients. */
+    int openSessions() {
+        return sessions.size() + (mongo == null ? 0 : mongo.connected());
+    }
+
+    private void stop(Duration grace, int ending) {
         postgres.close();
         if (mongo != null) {
             mongo.close();
-        }
-        if (http != null) {
-            http.close();
         }
         // In parallel: one session whose client stopped reading must not hold up the others.
         for (LiveSession s : sessions.list()) {
             Thread.ofVirtual().name("terminate-" + s.id()).start(() ->
                     s.terminate(ErrorCodes.ADMIN_SHUTDOWN, "terminating connection because phigate is shutting down"));
         }
-        long deadline = System.currentTimeMillis() + 5_000;
-        while (sessions.size() > 0 && System.currentTimeMillis() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (sessions.size() > 0 && System.nanoTime() < deadline) {
+            if (!pause(Duration.ofMillis(20))) {
                 break;
             }
         }
+        if (http != null) {
+            // After the sessions: /readyz keeps answering 503 (not a refused connection) while they finish.
+            http.close();
+        }
         janitor.close();
         timers.shutdownNow();
+        // Queued after every session's end record, so the chain's last word on this run says how it ended.
+        audit.appendUnobserved(List.of(new AuditEvent.GatewayDrain(Instant.now(), "finished", ending, grace)));
         audit.close();
         log.info("phigate stopped");
+    }
+
+    private static boolean pause(Duration d) {
+        try {
+            Thread.sleep(d);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 }

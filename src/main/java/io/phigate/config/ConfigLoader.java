@@ -70,12 +70,16 @@ public final class ConfigLoader {
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "queue_bytes", "write_timeout", "busy_timeout",
             "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention",
-            "journal", "journal_dir", "journal_max_bytes", "async_linger");
+            "journal", "journal_dir", "journal_max_bytes", "async_linger", "replica_env");
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout",
-            "connect_rate_per_address", "connect_burst_per_address", "max_handshakes");
-    private static final List<String> CONSOLE_KEYS = List.of("local_sign_in", "session_ttl", "oidc", "roles");
+            "connect_rate_per_address", "connect_burst_per_address", "max_handshakes", "drain_grace");
+    private static final List<String> CONSOLE_KEYS = List.of("local_sign_in", "session_ttl", "oidc", "roles",
+            "cookie_keys");
+    private static final List<String> COOKIE_KEY_KEYS = List.of("id", "key_file", "key_env");
+    /** A cookie key's id is written into every cookie it seals: short and plain. */
+    private static final Pattern COOKIE_KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,32}");
     private static final List<String> CONSOLE_OIDC_KEYS = List.of("issuer", "client_id", "client_secret_env",
             "client_secret_file", "redirect_uri", "scopes");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
@@ -382,7 +386,49 @@ public final class ConfigLoader {
                         + " would let any trusted token, an agent's too, into the console)"));
             }
         }
-        return new ConsoleConfig(local, oidc, Map.copyOf(roles), ttl);
+        return new ConsoleConfig(local, oidc, Map.copyOf(roles), ttl, cookieKeys(s));
+    }
+
+    /** {@code console.cookie_keys}: a list of {id, key_file | key_env}, ids unique; absent is an empty list. */
+    private List<ConsoleConfig.CookieKey> cookieKeys(Section console) {
+        YamlNode node = console.node("cookie_keys");
+        if (node == null) {
+            return List.of();
+        }
+        if (!(node instanceof YamlNode.Sequence seq) || seq.items().isEmpty()) {
+            console.problem("cookie_keys", "expected a list of keys (id with key_file or key_env), the first sealing"
+                    + " new sign-ins, got " + YamlNode.describe(node));
+            return List.of();
+        }
+        List<ConsoleConfig.CookieKey> keys = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < seq.items().size(); i++) {
+            YamlNode item = seq.items().get(i);
+            Section k = Section.open(item, "console.cookie_keys[" + i + "]", item.line(), problems, baseDir,
+                    COOKIE_KEY_KEYS);
+            if (k == null) {
+                continue;
+            }
+            String id = k.scalar("id", true, null, "a key id", text -> {
+                if (!COOKIE_KEY_ID.matcher(text.strip()).matches()) {
+                    throw new IllegalArgumentException("expected 1 to 32 letters, digits, _ or -, got "
+                            + YamlNode.quote(text));
+                }
+                return text.strip();
+            });
+            SecretRef secret = secret(k, "key_env", "key_file", "the key is never written in the config");
+            if (id != null) {
+                Integer first = seen.putIfAbsent(id, k.lineOf("id"));
+                if (first != null) {
+                    k.problem("id", "duplicate cookie key id " + YamlNode.quote(id) + " (first on line " + first + ")");
+                    continue;
+                }
+            }
+            if (id != null && secret != null) {
+                keys.add(new ConsoleConfig.CookieKey(id, secret));
+            }
+        }
+        return List.copyOf(keys);
     }
 
     /** One identity match or a list of them under {@code key}, each naming its issuer ({@code whyIssuer} if not). */
@@ -593,6 +639,19 @@ public final class ConfigLoader {
         Duration write = s.duration("write_timeout", DEFAULT_WRITE_TIMEOUT, true);
         Duration busy = s.duration("busy_timeout", DEFAULT_BUSY_TIMEOUT, true);
         String replica = s.string("replica", false, AuditConfig.DEFAULT_REPLICA);
+        if (s.has("replica_env")) {
+            // One config for every pod of a Deployment: each takes its chain's name from its own environment
+            // (the downward API's pod name), read when the config is loaded.
+            String variable = s.string("replica_env", false, null);
+            if (s.has("replica")) {
+                s.problem("replica_env", "set only one of replica or replica_env");
+            } else if (variable != null && System.getenv(variable) == null) {
+                s.problem("replica_env", "environment variable " + variable + " is not set (in Kubernetes, set it"
+                        + " from the pod name with the downward API: fieldRef metadata.name)");
+            } else if (variable != null) {
+                replica = System.getenv(variable);
+            }
+        }
         if (replica != null && !replica.matches("[A-Za-z0-9._:-]{1,128}")) {
             s.problem("replica", "expected 1 to 128 letters, digits, '.', '_', ':' or '-', got " + YamlNode.quote(replica));
         }
@@ -757,7 +816,10 @@ public final class ConfigLoader {
         int burst = orZero(s.integer("connect_burst_per_address", Math.max(rate, LimitsConfig.DEFAULT_CONNECT_BURST_PER_ADDRESS),
                 1, 1_000_000));
         int handshakes = orZero(s.integer("max_handshakes", LimitsConfig.DEFAULT_MAX_HANDSHAKES, 1, 1_000_000));
-        return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup, rate, burst, handshakes);
+        // Zero is allowed: sessions are ended at once, as before draining existed.
+        Duration drain = s.duration("drain_grace", LimitsConfig.DEFAULT_DRAIN_GRACE, false);
+        return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup, rate, burst, handshakes,
+                drain);
     }
 
     private ClientTlsConfig clientTls(Section s) {

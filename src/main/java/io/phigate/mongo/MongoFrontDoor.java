@@ -120,6 +120,16 @@ public final class MongoFrontDoor implements AutoCloseable {
         }
     }
 
+    /** Clients connected now, authenticated or not. */
+    public int connected() {
+        return open.size();
+    }
+
+    /** Stops accepting; connected clients go on (a drain ends them later with {@link #close}). */
+    public void stopAccepting() {
+        listener.close();
+    }
+
     /** Stops accepting and closes every connected client's socket, which ends its session at its next read. */
     @Override
     public void close() {

@@ -55,6 +55,11 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
+    public boolean compound(ColumnRef column) {
+        return inner.compound(column);
+    }
+
+    @Override
     public Set<TableRef> writtenThroughKeys(TableRef table, Operation operation) {
         return inner.writtenThroughKeys(table, operation);
     }

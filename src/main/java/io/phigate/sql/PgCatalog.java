@@ -65,6 +65,8 @@ public final class PgCatalog implements Catalog {
     private final Map<ColumnRef, String> phiTags;
     /** Each column's type OID as a RowDescription would give it (a domain's base type). */
     private final Map<ColumnRef, Integer> columnTypes;
+    /** Columns of array, range, multirange or composite type. */
+    private final Set<ColumnRef> compound;
     /** Function name → the schemas that define a function by that name. */
     private final Map<String, Set<String>> functions;
     private final Set<String> foreignOperators;
@@ -96,6 +98,7 @@ public final class PgCatalog implements Catalog {
         this.searchPath = List.copyOf(b.searchPath);
         this.phiTags = Map.copyOf(b.phiTags);
         this.columnTypes = Map.copyOf(b.columnTypes);
+        this.compound = Set.copyOf(b.compound);
         this.families = families(b.inherits);
         this.existenceChecked = Set.copyOf(b.existenceChecked);
         this.existenceCheckedWhole = Set.copyOf(b.existenceCheckedWhole);
@@ -290,6 +293,11 @@ public final class PgCatalog implements Catalog {
         return rowChecks.getOrDefault(table, Set.of());
     }
 
+    @Override
+    public boolean compound(ColumnRef column) {
+        return compound.contains(column);
+    }
+
     private static Map<TableRef, Set<TableRef>> families(Map<TableRef, Set<TableRef>> parents) {
         Map<TableRef, Set<TableRef>> children = new HashMap<>();
         parents.forEach((child, ps) -> ps.forEach(p -> children.computeIfAbsent(p, k -> new HashSet<>()).add(child)));
@@ -314,7 +322,6 @@ public final class PgCatalog implements Catalog {
         }
     }
 
-    /** PHI tags from column comments: the TYPE of each {@code phi:TYPE} found. */
     /**
      * The type OID of a table's or view's column as a RowDescription would name it, if known. COPY sends no row
      * description, so this is how masking of COPY rows knows the type of a column it copies.
@@ -323,6 +330,7 @@ public final class PgCatalog implements Catalog {
         return Optional.ofNullable(columnTypes.get(column));
     }
 
+    /** PHI tags from column comments: the TYPE of each {@code phi:TYPE} found. */
     public Map<ColumnRef, String> phiTags() {
         return phiTags;
     }
@@ -464,10 +472,13 @@ public final class PgCatalog implements Catalog {
         Map<Integer, List<String>> columns = new HashMap<>();
         for (List<String> row : q.query("""
                 SELECT a.attrelid, a.attnum, a.attname, pg_catalog.col_description(a.attrelid, a.attnum),
-                       CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END
+                       CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END,
+                       bt.typtype IN ('c', 'd', 'm', 'p', 'r') OR bt.typcategory = 'A'
                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                JOIN pg_catalog.pg_type bt
+                  ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END
                 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND a.attnum > 0 AND NOT a.attisdropped
                   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
                 ORDER BY a.attrelid, a.attnum""")) {
@@ -480,6 +491,10 @@ public final class PgCatalog implements Catalog {
             columns.computeIfAbsent(oid, k -> new ArrayList<>()).add(row.get(2));
             b.attributes.computeIfAbsent(oid, k -> new HashMap<>()).put(attnum, row.get(2));
             b.columnType(new ColumnRef(rel[0], rel[1], row.get(2)), Integer.parseUnsignedInt(row.get(4)));
+            if (!"f".equals(row.get(5))) {
+                // An array, range, multirange or composite (a domain over a domain counts, unresolved).
+                b.compoundColumn(new ColumnRef(rel[0], rel[1], row.get(2)));
+            }
             if (row.get(3) != null) {
                 Matcher m = PHI_TAG.matcher(row.get(3));
                 if (m.find()) {
@@ -589,6 +604,7 @@ public final class PgCatalog implements Catalog {
         private final List<String> searchPath = new ArrayList<>(List.of("public"));
         private final Map<ColumnRef, String> phiTags = new HashMap<>();
         private final Map<ColumnRef, Integer> columnTypes = new HashMap<>();
+        private final Set<ColumnRef> compound = new HashSet<>();
         private final Map<String, Set<String>> functions = new HashMap<>();
         private final Map<TableRef, Set<TableRef>> inherits = new HashMap<>();
         private final Set<ColumnRef> existenceChecked = new HashSet<>();
@@ -638,6 +654,12 @@ public final class PgCatalog implements Catalog {
 
         public Builder columnType(ColumnRef column, int typeOid) {
             columnTypes.put(column, typeOid);
+            return this;
+        }
+
+        /** A column of array, range, multirange or composite type. */
+        public Builder compoundColumn(ColumnRef column) {
+            compound.add(column);
             return this;
         }
 

@@ -6,6 +6,7 @@ import io.phigate.identity.IdentityConfig;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.mongo.backend.UpstreamConnection;
 import io.phigate.mongo.backend.UpstreamFacts;
+import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.net.Listener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -47,6 +48,7 @@ public final class MongoFrontDoor implements AutoCloseable {
     final TokenVerifier verifier;
     final AuditSink audit;
     final CommandGate gate;
+    final DocumentPolicy documents;
     private final Semaphore slots;
     private final AtomicLong connections = new AtomicLong();
     private final AtomicReference<UpstreamFacts> facts = new AtomicReference<>();
@@ -55,8 +57,9 @@ public final class MongoFrontDoor implements AutoCloseable {
     private final Listener listener;
 
     private MongoFrontDoor(InetSocketAddress address, Settings settings, TokenVerifier verifier, AuditSink audit,
-                           CommandGate gate) throws IOException {
+                           CommandGate gate, DocumentPolicy documents) throws IOException {
         this.settings = settings;
+        this.documents = documents;
         this.verifier = verifier;
         this.audit = audit;
         this.gate = gate;
@@ -66,7 +69,14 @@ public final class MongoFrontDoor implements AutoCloseable {
 
     public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
                                        AuditSink audit, CommandGate gate) throws IOException {
-        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate);
+        return start(address, settings, verifier, audit, gate, DocumentPolicy.NONE);
+    }
+
+    /** With {@code documents}: the store's PHI catalog and the policy's roles, masking each session's replies. */
+    public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
+                                       AuditSink audit, CommandGate gate, DocumentPolicy documents)
+            throws IOException {
+        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate, documents);
         door.listener.start();
         return door;
     }

@@ -14,6 +14,10 @@ import io.phigate.mongo.command.Command;
 import io.phigate.mongo.command.CommandException;
 import io.phigate.mongo.command.CommandReader;
 import io.phigate.mongo.frontend.HelloReply;
+import io.phigate.mongo.masking.CommandMasking;
+import io.phigate.mongo.masking.CommandMasking.Judgement;
+import io.phigate.mongo.masking.ReplyMasker;
+import io.phigate.mongo.masking.ReplyPlan;
 import io.phigate.mongo.frontend.PlainCredentials;
 import io.phigate.mongo.wire.Frame;
 import io.phigate.mongo.wire.FrameReader;
@@ -75,6 +79,7 @@ final class MongoSession {
     private Identity identity;
     private Instant expiresAt;
     private CommandRecords records;
+    private CommandMasking masking;
     private UpstreamConnection upstream;
     private long statements;
     private String endReason = "client closed the connection";
@@ -234,6 +239,11 @@ final class MongoSession {
         if (revoked != null) {
             return refuseConnection(id, MongoError.AUTHENTICATION_FAILED, revoked, verified);
         }
+        CommandMasking admitted = door.documents.forSession(verified, door.settings.upstreamName()).orElse(null);
+        if (admitted == null) {
+            return refuseConnection(id, MongoError.AUTHENTICATION_FAILED, "no role of the policy admits this identity"
+                    + " to " + door.settings.upstreamName(), verified);
+        }
         try {
             upstream = UpstreamConnection.open(door.settings.upstream());
             door.learned(upstream.facts());
@@ -251,6 +261,7 @@ final class MongoSession {
             return false;
         }
         identity = verified;
+        masking = admitted;
         expiresAt = verified.expiresAt().plus(door.settings.identity().clockSkew())
                 .plus(door.settings.identity().sessionGrace());
         records = new CommandRecords(sessionId, clientAddress, door.settings.upstreamName(), verified);
@@ -267,16 +278,20 @@ final class MongoSession {
     private void forward(Frame frame, OpMsg msg, Command command) throws IOException {
         int id = msg.header().requestId();
         long statementId = ++statements;
+        Long cursor = command.cursorIds().isEmpty() ? null : command.cursorIds().getFirst();
+        Judgement judged = masking.judge(command, msg.body(), cursor == null ? null : cursors.plan(cursor));
         AuditEvent.StatementRequested requested = records.requested(statementId, msg, command,
-                command.cursorIds().isEmpty() ? null : cursors.origin(command.cursorIds().getFirst()));
-        Verdict verdict = door.gate.judge(identity, command);
+                cursor == null ? null : cursors.origin(cursor), judged.phiFields());
+        Verdict verdict = judged instanceof Judgement.Refuse r
+                ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
+                : door.gate.judge(identity, command);
         if (verdict instanceof Verdict.Forward && !cursors.ownsAll(command.cursorIds())) {
             verdict = new Verdict.Refuse(MongoError.CURSOR_NOT_FOUND, "cursor id " + command.cursorIds()
                     + " not found in this session");
         }
         if (verdict instanceof Verdict.Refuse refuse) {
             door.audit.appendUnobserved(List.of(requested, records.completed(statementId, Outcome.REFUSED,
-                    refuse.error().code(), command, 0, 0, null)));
+                    refuse.error().code(), command, 0, 0, null, "refused: " + refuse.message())));
             if (!msg.moreToCome()) {
                 replyError(id, refuse.error(), refuse.message());
             }
@@ -293,6 +308,7 @@ final class MongoSession {
             }
             return;
         }
+        ReplyPlan plan = ((Judgement.Forward) judged).plan();
         long start = System.nanoTime();
         ResponseRecorder recorder = new ResponseRecorder(door.settings.responseCap());
         long documents = 0;
@@ -305,22 +321,43 @@ final class MongoSession {
                 return;
             }
             do {
-                // One reply message at a time: each is held once, written on, and dropped.
+                // One reply message at a time: each is held once, written on (masked as it is written), dropped.
                 Frame reply = upstream.next();
                 last = ReplyFacts.read(reply);
-                out.write(reply.bytes());
-                out.flush();
-                recorder.write(reply.bytes(), 0, reply.bytes().length);
+                deliver(reply, plan, recorder);
                 documents += last.documents();
-                cursors.update(command, last);
+                cursors.update(command, last, plan);
             } while (last.moreToCome());
         } catch (IOException e) {
             door.audit.appendUnobserved(List.of(records.completed(statementId, Outcome.ABORTED, null, command,
-                    documents, micros(start), recorder.finish())));
+                    documents, micros(start), recorder.finish(), plan.summary())));
             throw e;
         }
         door.audit.appendUnobserved(List.of(records.completed(statementId, last.ok() ? Outcome.OK : Outcome.ERROR,
-                last.code(), command, documents, micros(start), recorder.finish())));
+                last.code(), command, documents, micros(start), recorder.finish(), plan.summary())));
+    }
+
+    /**
+     * Writes one reply to the client as the plan masks it, and records what the client received. A reply the
+     * masking cannot read is not sent: the client gets an error instead and the connection ends, since the
+     * server's state (an open cursor, an exhaust stream) no longer matches what the client was told.
+     */
+    private void deliver(Frame reply, ReplyPlan plan, ResponseRecorder recorder) throws IOException {
+        if (plan.passes()) {
+            out.write(reply.bytes());
+            out.flush();
+            recorder.write(reply.bytes(), 0, reply.bytes().length);
+            return;
+        }
+        try {
+            ReplyMasker.write(reply.bytes(), plan, new RecordedOutput(out, recorder));
+            out.flush();
+        } catch (ReplyMasker.Unmaskable e) {
+            endReason = "a reply phigate could not read to mask: " + e.getMessage();
+            replyError(reply.header().responseTo(), MongoError.INTERNAL_ERROR, "phigate could not read the"
+                    + " server's reply to mask it, so it was withheld and the connection is closed");
+            throw new IOException(endReason);
+        }
     }
 
     private BsonDocument hello(BsonDocument request) throws IOException {

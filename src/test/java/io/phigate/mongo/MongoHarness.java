@@ -53,6 +53,12 @@ final class MongoHarness implements AutoCloseable {
 
     /** With {@code upstream} (a scripted server) instead of mongo-java-server when not null. */
     MongoHarness(Path dir, java.net.InetSocketAddress upstream) throws Exception {
+        this(dir, upstream, io.phigate.mongo.masking.DocumentPolicy.NONE);
+    }
+
+    /** Masking by {@code documents} (a PHI catalog and the policy's roles) when it declares anything. */
+    MongoHarness(Path dir, java.net.InetSocketAddress upstream, io.phigate.mongo.masking.DocumentPolicy documents)
+            throws Exception {
         this.dir = dir;
         this.key = KeyTool.generate(dir.resolve("keys"));
         this.store = new MongoServer(new MemoryBackend());
@@ -70,7 +76,7 @@ final class MongoHarness implements AutoCloseable {
                 48_000_000, 100, Duration.ofSeconds(30),
                 Integer.getInteger("phigate.bench.responseCap", AuditConfig.DEFAULT_RESPONSE_CAP), identity);
         this.door = MongoFrontDoor.start(new java.net.InetSocketAddress("127.0.0.1", 0), settings,
-                new TokenVerifier(identity), sink, CommandGate.FORWARD_ALL);
+                new TokenVerifier(identity), sink, CommandGate.FORWARD_ALL, documents);
     }
 
     String token() throws Exception {

@@ -8,6 +8,7 @@ import io.phigate.mongo.backend.UpstreamConnection;
 import io.phigate.mongo.backend.UpstreamFacts;
 import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.net.Listener;
+import io.phigate.session.SessionRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -49,6 +50,8 @@ public final class MongoFrontDoor implements AutoCloseable {
     final AuditSink audit;
     final CommandGate gate;
     final DocumentPolicy documents;
+    /** Where authenticated sessions are listed and can be ended; their count is bounded by {@link #slots}. */
+    final SessionRegistry sessions;
     private final Semaphore slots;
     private final AtomicLong connections = new AtomicLong();
     private final AtomicReference<UpstreamFacts> facts = new AtomicReference<>();
@@ -57,8 +60,9 @@ public final class MongoFrontDoor implements AutoCloseable {
     private final Listener listener;
 
     private MongoFrontDoor(InetSocketAddress address, Settings settings, TokenVerifier verifier, AuditSink audit,
-                           CommandGate gate, DocumentPolicy documents) throws IOException {
+                           CommandGate gate, DocumentPolicy documents, SessionRegistry sessions) throws IOException {
         this.settings = settings;
+        this.sessions = sessions;
         this.documents = documents;
         this.verifier = verifier;
         this.audit = audit;
@@ -69,14 +73,19 @@ public final class MongoFrontDoor implements AutoCloseable {
 
     public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
                                        AuditSink audit, CommandGate gate) throws IOException {
-        return start(address, settings, verifier, audit, gate, DocumentPolicy.NONE);
+        return start(address, settings, verifier, audit, gate, DocumentPolicy.NONE,
+                new SessionRegistry(settings.maxConnections()));
     }
 
-    /** With {@code documents}: the store's PHI catalog and the policy's roles, masking each session's replies. */
+    /**
+     * With {@code documents}: the store's PHI catalog and the policy's roles, masking each session's replies; and
+     * {@code sessions}, where authenticated sessions are listed beside PostgreSQL's (and ended through it). The
+     * registry's slots are not taken: the door bounds its own connections (decision 0042).
+     */
     public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
-                                       AuditSink audit, CommandGate gate, DocumentPolicy documents)
-            throws IOException {
-        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate, documents);
+                                       AuditSink audit, CommandGate gate, DocumentPolicy documents,
+                                       SessionRegistry sessions) throws IOException {
+        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate, documents, sessions);
         door.listener.start();
         return door;
     }

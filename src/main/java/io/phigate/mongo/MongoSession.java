@@ -80,6 +80,7 @@ final class MongoSession {
     private Instant expiresAt;
     private CommandRecords records;
     private CommandMasking masking;
+    private LiveMongoSession live;
     private UpstreamConnection upstream;
     private long statements;
     private String endReason = "client closed the connection";
@@ -112,6 +113,12 @@ final class MongoSession {
         } finally {
             if (upstream != null) {
                 upstream.close();
+            }
+            if (live != null) {
+                door.sessions.remove(live);
+                if (live.terminatedFor() != null) {
+                    endReason = "terminated: " + live.terminatedFor();
+                }
             }
             if (identity != null) {
                 door.audit.appendUnobserved(List.of(new AuditEvent.SessionEnded(Instant.now(), sessionId, endReason,
@@ -217,7 +224,11 @@ final class MongoSession {
             replyError(id, MongoError.UNAUTHORIZED, endReason);
             return false;
         }
-        forward(frame, msg, command);
+        try {
+            forward(frame, msg, command);
+        } finally {
+            live.finished();
+        }
         return true;
     }
 
@@ -265,6 +276,8 @@ final class MongoSession {
         expiresAt = verified.expiresAt().plus(door.settings.identity().clockSkew())
                 .plus(door.settings.identity().sessionGrace());
         records = new CommandRecords(sessionId, clientAddress, door.settings.upstreamName(), verified);
+        live = new LiveMongoSession(sessionId, verified, door.settings.upstreamName(), clientAddress, socket);
+        door.sessions.add(live);
         socket.setSoTimeout(0);
         reply(id, new BsonDocument("conversationId", new BsonInt32(1)).append("done", BsonBoolean.TRUE)
                 .append("payload", new BsonBinary(new byte[0])).append("ok", new BsonDouble(1)));
@@ -282,6 +295,7 @@ final class MongoSession {
         Judgement judged = masking.judge(command, msg.body(), cursor == null ? null : cursors.plan(cursor));
         AuditEvent.StatementRequested requested = records.requested(statementId, msg, command,
                 cursor == null ? null : cursors.origin(cursor), judged.phiFields());
+        live.started(statementId, requested.text());
         Verdict verdict = judged instanceof Judgement.Refuse r
                 ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
                 : door.gate.judge(identity, command);

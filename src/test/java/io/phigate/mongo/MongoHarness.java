@@ -44,6 +44,7 @@ final class MongoHarness implements AutoCloseable {
     final CheckedSink sink;
     final UpstreamRelay relay;
     final MongoFrontDoor door;
+    final io.phigate.session.SessionRegistry sessions = new io.phigate.session.SessionRegistry(100);
     private final Path key;
     private final boolean storeBound;
 
@@ -76,7 +77,7 @@ final class MongoHarness implements AutoCloseable {
                 48_000_000, 100, Duration.ofSeconds(30),
                 Integer.getInteger("phigate.bench.responseCap", AuditConfig.DEFAULT_RESPONSE_CAP), identity);
         this.door = MongoFrontDoor.start(new java.net.InetSocketAddress("127.0.0.1", 0), settings,
-                new TokenVerifier(identity), sink, CommandGate.FORWARD_ALL, documents);
+                new TokenVerifier(identity), sink, CommandGate.FORWARD_ALL, documents, sessions);
     }
 
     String token() throws Exception {

@@ -149,7 +149,7 @@ public final class Gateway implements AutoCloseable {
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
                     mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL,
-                    new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions);
+                    new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions, approvals);
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor);
             postgres.start();
             return gateway;

@@ -1,5 +1,6 @@
 package io.phigate.mongo;
 
+import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditSink;
 import io.phigate.config.HostPort;
 import io.phigate.identity.IdentityConfig;
@@ -52,6 +53,8 @@ public final class MongoFrontDoor implements AutoCloseable {
     final DocumentPolicy documents;
     /** Where authenticated sessions are listed and can be ended; their count is bounded by {@link #slots}. */
     final SessionRegistry sessions;
+    /** Where commands the policy's rules hold are decided; null when the gateway has none (such rules refuse). */
+    final Approvals approvals;
     private final Semaphore slots;
     private final AtomicLong connections = new AtomicLong();
     private final AtomicReference<UpstreamFacts> facts = new AtomicReference<>();
@@ -60,8 +63,10 @@ public final class MongoFrontDoor implements AutoCloseable {
     private final Listener listener;
 
     private MongoFrontDoor(InetSocketAddress address, Settings settings, TokenVerifier verifier, AuditSink audit,
-                           CommandGate gate, DocumentPolicy documents, SessionRegistry sessions) throws IOException {
+                           CommandGate gate, DocumentPolicy documents, SessionRegistry sessions, Approvals approvals)
+            throws IOException {
         this.settings = settings;
+        this.approvals = approvals;
         this.sessions = sessions;
         this.documents = documents;
         this.verifier = verifier;
@@ -74,18 +79,20 @@ public final class MongoFrontDoor implements AutoCloseable {
     public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
                                        AuditSink audit, CommandGate gate) throws IOException {
         return start(address, settings, verifier, audit, gate, DocumentPolicy.NONE,
-                new SessionRegistry(settings.maxConnections()));
+                new SessionRegistry(settings.maxConnections()), null);
     }
 
     /**
      * With {@code documents}: the store's PHI catalog and the policy's roles, masking each session's replies; and
      * {@code sessions}, where authenticated sessions are listed beside PostgreSQL's (and ended through it). The
-     * registry's slots are not taken: the door bounds its own connections (decision 0042).
+     * registry's slots are not taken: the door bounds its own connections (decision 0042). {@code approvals}
+     * decides the commands the policy's rules hold (null: none can be, and such commands are refused).
      */
     public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
                                        AuditSink audit, CommandGate gate, DocumentPolicy documents,
-                                       SessionRegistry sessions) throws IOException {
-        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate, documents, sessions);
+                                       SessionRegistry sessions, Approvals approvals) throws IOException {
+        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate, documents, sessions,
+                approvals);
         door.listener.start();
         return door;
     }

@@ -72,6 +72,7 @@ final class MongoSession {
 
     private final FrameReader unauthenticated;
     private final FrameReader client;
+    private final BufferedInputStream in;
     private final OutputStream out;
     private final OpenCursors cursors = new OpenCursors();
     private final long started = System.nanoTime();
@@ -81,6 +82,7 @@ final class MongoSession {
     private CommandRecords records;
     private CommandMasking masking;
     private LiveMongoSession live;
+    private CommandApprovals rules;
     private UpstreamConnection upstream;
     private long statements;
     private String endReason = "client closed the connection";
@@ -93,7 +95,7 @@ final class MongoSession {
         this.clientAddress = socket.getRemoteSocketAddress() instanceof InetSocketAddress isa
                 ? isa.getAddress().getHostAddress() : String.valueOf(socket.getRemoteSocketAddress());
         socket.setTcpNoDelay(true);
-        BufferedInputStream in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+        this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
         this.unauthenticated = new FrameReader(in, MAX_UNAUTHENTICATED_MESSAGE, "the limit before authentication");
         this.client = new FrameReader(in, door.settings.maxMessageBytes());
         this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
@@ -276,6 +278,8 @@ final class MongoSession {
         expiresAt = verified.expiresAt().plus(door.settings.identity().clockSkew())
                 .plus(door.settings.identity().sessionGrace());
         records = new CommandRecords(sessionId, clientAddress, door.settings.upstreamName(), verified);
+        rules = new CommandApprovals(sessionId, verified, door.settings.upstreamName(), door.documents.roleOf(verified),
+                door.documents.policy().rules(), door.approvals);
         live = new LiveMongoSession(sessionId, verified, door.settings.upstreamName(), clientAddress, socket);
         door.sessions.add(live);
         socket.setSoTimeout(0);
@@ -304,15 +308,18 @@ final class MongoSession {
                     + " not found in this session");
         }
         if (verdict instanceof Verdict.Refuse refuse) {
-            door.audit.appendUnobserved(List.of(requested, records.completed(statementId, Outcome.REFUSED,
-                    refuse.error().code(), command, 0, 0, null, "refused: " + refuse.message())));
-            if (!msg.moreToCome()) {
-                replyError(id, refuse.error(), refuse.message());
-            }
+            refuse(msg, command, requested, refuse.error(), refuse.message());
+            return;
+        }
+        CommandApprovals.Outcome held = rules.judge(statementId, command, msg.body(), judged.phiTypes(),
+                requested.text(), requested.parameters(), socket, in);
+        if (held instanceof CommandApprovals.Outcome.Refuse refuse) {
+            refuse(msg, command, requested, refuse.error(), refuse.message());
             return;
         }
         try {
-            door.audit.appendDurably(List.of(requested));
+            door.audit.appendDurably(held instanceof CommandApprovals.Outcome.Release release
+                    ? List.of(requested, release.used()) : List.of(requested));
         } catch (AuditUnavailableException e) {
             door.audit.appendUnobserved(List.of(records.completed(statementId, Outcome.REFUSED,
                     MongoError.INTERNAL_ERROR.code(), command, 0, 0, null)));
@@ -352,25 +359,28 @@ final class MongoSession {
     }
 
     /**
-     * Writes one reply to the client as the plan masks it, and records what the client received. A reply the
-     * masking cannot read is not sent: the client gets an error instead and the connection ends, since the
-     * server's state (an open cursor, an exhaust stream) no longer matches what the client was told.
+     * Writes one reply as the plan masks it. A reply the masking cannot read is not sent: the client gets an error
+     * instead and the connection ends, since the server's state (an open cursor, an exhaust stream) no longer
+     * matches what the client was told.
      */
     private void deliver(Frame reply, ReplyPlan plan, ResponseRecorder recorder) throws IOException {
-        if (plan.passes()) {
-            out.write(reply.bytes());
-            out.flush();
-            recorder.write(reply.bytes(), 0, reply.bytes().length);
-            return;
-        }
         try {
-            ReplyMasker.write(reply.bytes(), plan, new RecordedOutput(out, recorder));
-            out.flush();
+            RecordedOutput.deliver(reply.bytes(), plan, out, recorder);
         } catch (ReplyMasker.Unmaskable e) {
             endReason = "a reply phigate could not read to mask: " + e.getMessage();
             replyError(reply.header().responseTo(), MongoError.INTERNAL_ERROR, "phigate could not read the"
                     + " server's reply to mask it, so it was withheld and the connection is closed");
             throw new IOException(endReason);
+        }
+    }
+
+    /** A command refused before it went upstream: its request and its end recorded together, the client answered. */
+    private void refuse(OpMsg msg, Command command, AuditEvent.StatementRequested requested, MongoError error,
+                        String message) throws IOException {
+        door.audit.appendUnobserved(List.of(requested, records.completed(requested.statementId(), Outcome.REFUSED,
+                error.code(), command, 0, 0, null, "refused: " + message)));
+        if (!msg.moreToCome()) {
+            replyError(msg.header().requestId(), error, message);
         }
     }
 

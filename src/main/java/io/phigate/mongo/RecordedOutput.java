@@ -1,6 +1,8 @@
 package io.phigate.mongo;
 
 import io.phigate.audit.ResponseRecorder;
+import io.phigate.mongo.masking.ReplyMasker;
+import io.phigate.mongo.masking.ReplyPlan;
 import java.io.IOException;
 import java.io.OutputStream;
 
@@ -9,7 +11,22 @@ final class RecordedOutput extends OutputStream {
     private final OutputStream client;
     private final ResponseRecorder recorder;
 
-    RecordedOutput(OutputStream client, ResponseRecorder recorder) {
+    /**
+     * Writes one reply to the client, masked by {@code plan} (raw when it masks nothing), and flushes; the recorder
+     * gets exactly the bytes the client does.
+     */
+    static void deliver(byte[] reply, ReplyPlan plan, OutputStream client, ResponseRecorder recorder)
+            throws IOException, ReplyMasker.Unmaskable {
+        if (plan.passes()) {
+            client.write(reply);
+            recorder.write(reply, 0, reply.length);
+        } else {
+            ReplyMasker.write(reply, plan, new RecordedOutput(client, recorder));
+        }
+        client.flush();
+    }
+
+    private RecordedOutput(OutputStream client, ResponseRecorder recorder) {
         this.client = client;
         this.recorder = recorder;
     }

@@ -49,7 +49,7 @@ class DocumentMaskingThroughGatewayTest {
     @BeforeEach
     void start() throws Exception {
         gateway = new MongoHarness(dir, null, new DocumentPolicy(CATALOG, Policy.NONE, null));
-        direct = MongoClients.create("mongodb://127.0.0.1:" + gateway.relay.address().getPort());
+        direct = MongoClients.create("mongodb://127.0.0.1:" + gateway.storeAddress.getPort());
         MongoCollection<Document> patients = direct.getDatabase("clinic").getCollection("patients");
         patients.insertMany(IntStream.range(0, 250).mapToObj(i -> new Document("_id", i)
                 .append("ssn", "123-45-" + String.format("%04d", i))

@@ -36,6 +36,15 @@ public final class CommandMasking {
         }
 
         Map<String, String> phiFields();
+
+        /** The PHI types of {@link #phiFields} ({@code ssn}, {@code lookup:ssn} and {@code join:ssn} alike). */
+        default Set<PhiType> phiTypes() {
+            Set<PhiType> types = java.util.EnumSet.noneOf(PhiType.class);
+            for (String v : phiFields().values()) {
+                PhiType.fromPolicyName(v.substring(v.indexOf(':') + 1)).ifPresent(types::add);
+            }
+            return types;
+        }
     }
 
     private static final Judgement PASS = new Judgement.Forward(ReplyPlan.PASS, Map.of());

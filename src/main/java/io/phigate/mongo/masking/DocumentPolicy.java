@@ -41,6 +41,11 @@ public record DocumentPolicy(DocumentCatalog catalog, Policy policy, MaskingKeys
                 role == null ? null : role.name()));
     }
 
+    /** The role {@code identity} takes, or null (no roles in use, or none fits). */
+    public Role roleOf(Identity identity) {
+        return policy.roleFor(identity).orElse(null);
+    }
+
     private ScalarMasking operator(OperatorSpec spec, PhiType type) {
         try {
             return new ScalarMasking(Operators.create(spec, type, keys), type);

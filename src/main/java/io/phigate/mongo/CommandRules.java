@@ -45,7 +45,7 @@ final class CommandRules {
             boolean fires = (w.roles().isEmpty() || role != null && w.roles().contains(role.name()))
                     && (w.operations().isEmpty() || w.operations().stream().anyMatch(operations::contains))
                     && (w.tables().isEmpty() || namespaces.stream().anyMatch(ns -> w.tables().stream()
-                    .anyMatch(t -> Match.glob(t.contains(".") ? t : "*." + t, ns))))
+                    .anyMatch(t -> matches(t, ns))))
                     && (!w.noWhere() || unfiltered(command))
                     && (!w.phi() || !phiTypes.isEmpty())
                     && (w.during().isEmpty() || w.during().stream().anyMatch(window -> window.contains(now)))
@@ -58,6 +58,18 @@ final class CommandRules {
             }
         }
         return null;
+    }
+
+    /**
+     * A rule's table pattern against a namespace; a database-wide command (dropDatabase: no collection) touches
+     * every collection of its database, so it matches any pattern whose database part matches.
+     */
+    private static boolean matches(String pattern, String namespace) {
+        String p = pattern.contains(".") ? pattern : "*." + pattern;
+        if (namespace.contains(".")) {
+            return Match.glob(p, namespace);
+        }
+        return Match.glob(p.substring(0, p.indexOf('.')), namespace);
     }
 
     static Set<Operation> operations(Command command) {
@@ -123,6 +135,7 @@ final class CommandRules {
                         } else if (v.isDocument() && v.asDocument().get("db") instanceof BsonValue d && d.isString()
                                 && v.asDocument().get("coll") instanceof BsonValue c && c.isString()) {
                             out.add(d.asString().getValue() + "." + c.asString().getValue());
+                            continue; // {db, coll}: named whole, its coll is no collection of this database
                         }
                     }
                     default -> {

@@ -28,7 +28,7 @@ final class Lookups {
         String fromName = from == null ? null : from.asString().getValue();
         FieldTags foreign = fromName == null ? FieldTags.EMPTY : scope.collection(fromName);
         if (spec.containsKey("localField") || spec.containsKey("foreignField")) {
-            join(string(spec, "localField"), in, string(spec, "foreignField"), foreign, scope);
+            join(collection, string(spec, "localField"), in, string(spec, "foreignField"), foreign, scope);
         }
         if (spec.containsKey("let")) {
             PhiType read = Expressions.strongestRead(spec.get("let"), in, scope.masked());
@@ -47,7 +47,7 @@ final class Lookups {
         return in.with(as.asString().getValue(), joined);
     }
 
-    private static void join(String local, FieldTags in, String foreignField, FieldTags foreign, Scope scope)
+    private static void join(String collection, String local, FieldTags in, String foreignField, FieldTags foreign, Scope scope)
             throws Refused {
         PhiType left = in.overlapping(local, scope.masked());
         PhiType right = foreign.overlapping(foreignField, scope.masked());
@@ -59,7 +59,7 @@ final class Lookups {
         if (!sameKey || !scope.lookups().contains(type)) {
             throw Predicates.steers("the $lookup join on " + local + " = " + foreignField, type, scope);
         }
-        scope.phiFields().put(local, "join:" + type.policyName());
+        scope.noteLookup(collection, local, "join:" + type.policyName());
     }
 
     static FieldTags unionWith(BsonValue spec, FieldTags in, Scope scope) throws Refused {

@@ -75,7 +75,7 @@ final class Predicates {
         }
         boolean exactlyTagged = in.at(path).tag() == type;
         if (conjunct && exactlyTagged && scope.lookups().contains(type) && isEquality(condition)) {
-            scope.phiFields().put(scope.database() + "." + collection + "." + path, "lookup:" + type.policyName());
+            scope.noteLookup(collection, path, "lookup:" + type.policyName());
             return;
         }
         throw steers("the condition on " + path, type, scope);

@@ -35,6 +35,11 @@ record Scope(String database, Function<String, FieldTags> collections, Predicate
                 type.policyName()));
     }
 
+    /** A lookup or join by equality let through, added to the field's entry as the SQL side's records do. */
+    void noteLookup(String collection, String path, String lookup) {
+        phiFields.merge(database + "." + collection + "." + path, lookup, (a, b) -> a.contains(b) ? a : a + "," + b);
+    }
+
     String lookupKey(PhiType type) {
         return (role == null ? "roles[].lookup (the policy defines no roles)" : "roles[" + role + "].lookup")
                 + ": [" + type.policyName() + "]";

@@ -72,6 +72,18 @@ class MaskingProbesTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void theRecordNamesEveryTaggedFieldReachedAndTheLookupsLetThrough() throws Exception {
+        RawBsonDocument body = RawBsonDocument.parse("{find: 'patients', filter: {ssn: '1'}, $db: 'clinic'}");
+        Command command = CommandReader.read(new OpMsg(new MsgHeader(0, 1, 0, 2013), 0, body, List.of()));
+
+        Judgement judged = masking("lookup").judge(command, body, null);
+
+        assertThat(judged.phiFields()).containsEntry("clinic.patients.ssn", "ssn,lookup:ssn")
+                .containsEntry("clinic.patients.contacts.phone", "phone").hasSize(5);
+        assertThat(judged.phiTypes()).contains(PhiType.SSN, PhiType.PHONE, PhiType.AGE);
+    }
+
     /** The result's tagged paths as the plan's summary names them ({@code path(type)=operator}), as path=type. */
     private static String outputOf(Judgement judged) {
         String summary = ((Judgement.Forward) judged).plan().summary();

@@ -80,6 +80,15 @@ public final class CommandMasking {
         if (command.name().equals("getMore")) {
             return new Judgement.Forward(cursorPlan == null ? ReplyPlan.PASS : cursorPlan, Map.of());
         }
+        if (command.name().equals("create") && body.get("viewOn") instanceof BsonValue on && on.isString()) {
+            // A view under a new name would deliver its source's PHI unmasked: the catalog tags names, not data.
+            PhiType any = FieldTags.of(catalog.paths(command.database() + "." + on.asString().getValue()))
+                    .strongest(t -> true);
+            if (any != null) {
+                return new Judgement.Refuse("a view on " + on.asString().getValue() + " would show its PHI ("
+                        + any.policyName() + ") under a name the policy does not tag; refused", Map.of());
+            }
+        }
         if (NO_DOCUMENTS.contains(command.name())) {
             return PASS;
         }

@@ -252,7 +252,7 @@ public final class ReplyMasker {
     private int valueSize(int type, int at, int end) throws Unmaskable {
         int size = switch (type) {
             case 0x01, 0x09, 0x11, 0x12 -> 8;
-            case 0x02, 0x0D, 0x0E -> 4 + checkedInt(at, end);
+            case 0x02, 0x0D, 0x0E -> 4 + string(at, end);
             case 0x03, 0x04, 0x0F -> checkedInt(at, end);
             case 0x05 -> 5 + checkedInt(at, end);
             case 0x06, 0x0A, 0x7F, 0xFF -> 0;
@@ -268,6 +268,15 @@ public final class ReplyMasker {
             throw new Unmaskable("a value runs past its document");
         }
         return size;
+    }
+
+    /** A string's declared length: at least its terminator, which must be there. */
+    private int string(int at, int end) throws Unmaskable {
+        int length = checkedInt(at, end);
+        if (length < 1 || at + 4 + length > end || b[at + 4 + length - 1] != 0) {
+            throw new Unmaskable("a string's length does not fit");
+        }
+        return length;
     }
 
     private int checkedInt(int at, int end) throws Unmaskable {

@@ -143,6 +143,29 @@ class ReplyMaskerTest {
     }
 
     @Test
+    void everyTruncationOrCorruptionOfAReplyIsUnmaskableNeverAnotherFailure() {
+        byte[] frame = reply(new BsonDocument("cursor", new BsonDocument("firstBatch", new BsonArray(
+                java.util.List.of(patient()))).append("id", new BsonInt64(0))).append("ok", new BsonInt32(1)));
+        java.util.Random random = new java.util.Random(21);
+        ReplyPlan plan = ReplyPlan.documents(PATIENTS, DEFAULTS::get, true);
+        for (int i = 0; i < 5_000; i++) {
+            byte[] bad = frame.clone();
+            int at = 21 + random.nextInt(frame.length - 21);
+            bad[at] = (byte) random.nextInt(256);
+            if (random.nextBoolean()) {
+                bad[21 + random.nextInt(frame.length - 21)] = 0;
+            }
+            try {
+                ReplyMasker.write(bad, plan, java.io.OutputStream.nullOutputStream());
+            } catch (ReplyMasker.Unmaskable expected) {
+                // withheld: the only way a reply may fail
+            } catch (Exception e) {
+                throw new AssertionError("byte " + at + " changed: " + e, e);
+            }
+        }
+    }
+
+    @Test
     void aReplyWhoseLengthsDoNotFitIsNeverWritten() {
         byte[] frame = reply(new BsonDocument("value", patient()).append("ok", new BsonInt32(1)));
         // The patient document (at 21 + 4 + 1 + "value".length + 1) claims more bytes than the body holds.

@@ -37,6 +37,7 @@ import io.phigate.net.Listener;
 import io.phigate.net.TlsContexts;
 import io.phigate.mongo.CommandGate;
 import io.phigate.mongo.MongoFrontDoor;
+import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.pg.PgFrontDoor;
 import io.phigate.pg.frontend.ClientHandshake;
 import io.phigate.pg.message.ErrorCodes;
@@ -176,7 +177,8 @@ public final class Gateway implements AutoCloseable {
             cluster.start(approvals, local(config, sessions, frontDoor));
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
-                    mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL);
+                    mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL,
+                    new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions, approvals);
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness,
                     cluster);
             postgres.start();

@@ -1,6 +1,8 @@
 package io.phigate.config;
 
 import io.phigate.audit.AuditConfig;
+import io.phigate.mask.DocumentCatalog;
+import io.phigate.mask.PhiType;
 import io.phigate.identity.IdentityConfig;
 import io.phigate.identity.IssuerConfig;
 import io.phigate.mask.SecretRef;
@@ -53,7 +55,7 @@ public final class ConfigLoader {
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}]");
     private static final List<String> LISTEN_KEYS = List.of("postgres", "http", "mongo");
     private static final List<String> DOCUMENTS_KEYS = List.of("upstreams", "default_upstream");
-    private static final List<String> DOCUMENT_UPSTREAM_KEYS = List.of("address");
+    private static final List<String> DOCUMENT_UPSTREAM_KEYS = List.of("address", "collections");
     static final int MONGO_PORT = 27017;
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls",
             "startup_parameters");
@@ -240,6 +242,7 @@ public final class ConfigLoader {
             return null;
         }
         Map<String, HostPort> upstreams = new LinkedHashMap<>();
+        Map<String, DocumentCatalog> catalogs = new LinkedHashMap<>();
         boolean complete = true;
         for (YamlNode.Entry entry : mapping.entries().values()) {
             String path = s.pathOf("upstreams") + "." + entry.key();
@@ -250,10 +253,12 @@ public final class ConfigLoader {
             if (entry.key().isBlank()) {
                 problems.add(entry.keyLine(), path, "a document store name must not be empty");
             }
-            if (address == null) {
+            DocumentCatalog catalog = u == null ? null : collections(u);
+            if (address == null || catalog == null) {
                 complete = false;
             } else {
                 upstreams.put(entry.key(), address);
+                catalogs.put(entry.key(), catalog);
             }
         }
         String only = mapping.entries().size() == 1 ? mapping.entries().keySet().iterator().next() : null;
@@ -263,7 +268,60 @@ public final class ConfigLoader {
                     + " (known: " + String.join(", ", mapping.entries().keySet()) + ")");
             return null;
         }
-        return complete && chosen != null ? new DocumentsConfig(upstreams, chosen) : null;
+        return complete && chosen != null ? new DocumentsConfig(upstreams, chosen, catalogs) : null;
+    }
+
+    /**
+     * A document store's PHI: {@code collections: {"db.collection": {field.path: phi_type}}}; null after a problem.
+     * Paths reach into arrays as the server's do ({@code contacts.phone}, also spelt {@code contacts.$.phone}).
+     */
+    private DocumentCatalog collections(Section u) {
+        YamlNode node = u.node("collections");
+        if (node == null) {
+            return DocumentCatalog.EMPTY;
+        }
+        if (!(node instanceof YamlNode.Mapping namespaces)) {
+            u.problem("collections", "expected a mapping of \"database.collection\" to its PHI fields, got "
+                    + YamlNode.describe(node));
+            return null;
+        }
+        boolean ok = true;
+        Map<String, Map<String, PhiType>> collections = new LinkedHashMap<>();
+        for (YamlNode.Entry ns : namespaces.entries().values()) {
+            String where = u.pathOf("collections") + "." + ns.key();
+            int dot = ns.key().indexOf('.');
+            if (dot <= 0 || dot == ns.key().length() - 1) {
+                problems.add(ns.keyLine(), where, "expected database.collection, like clinic.patients");
+                ok = false;
+                continue;
+            }
+            if (!(ns.value() instanceof YamlNode.Mapping fields)) {
+                problems.add(ns.keyLine(), where, "expected a mapping of field path to PHI type, got "
+                        + YamlNode.describe(ns.value()));
+                ok = false;
+                continue;
+            }
+            Map<String, PhiType> paths = new LinkedHashMap<>();
+            for (YamlNode.Entry f : fields.entries().values()) {
+                String text = f.value() instanceof YamlNode.Scalar sc ? sc.text().strip() : "";
+                PhiType type = PhiType.fromPolicyName(text).orElse(null);
+                if (DocumentCatalog.normalise(f.key()).isEmpty()) {
+                    problems.add(f.keyLine(), where + "." + f.key(), "not a field path (dotted names; an array's"
+                            + " elements as contacts.phone or contacts.$.phone; no indexes, no other $ parts)");
+                    ok = false;
+                } else if (type == null) {
+                    String hint = Suggest.nearest(text, java.util.Arrays.stream(PhiType.values())
+                            .map(PhiType::policyName).toList());
+                    problems.add(f.keyLine(), where + "." + f.key(), "unknown PHI type " + YamlNode.describe(
+                            f.value()) + (hint == null ? "" : " (did you mean " + hint + "?)"));
+                    ok = false;
+                } else {
+                    paths.put(f.key(), type);
+                }
+            }
+            collections.put(ns.key(), paths);
+        }
+        return ok ? new DocumentCatalog(collections) : null;
     }
 
     private Map<String, UpstreamConfig> upstreams(Section root) {

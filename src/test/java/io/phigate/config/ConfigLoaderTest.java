@@ -807,6 +807,47 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aDocumentStoreDeclaresItsPhiByCollectionAndFieldPath() throws Exception {
+        GatewayConfig config = parse(WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal
+                      collections:
+                        clinic.patients:
+                          ssn: ssn
+                          address.street: address
+                          contacts.$.phone: phone
+                          "visits[].note": free_text
+                """);
+
+        assertThat(config.documents().defaultCatalog().paths("clinic.patients")).isEqualTo(java.util.Map.of(
+                "ssn", io.phigate.mask.PhiType.SSN, "address.street", io.phigate.mask.PhiType.ADDRESS,
+                "contacts.phone", io.phigate.mask.PhiType.PHONE, "visits.note", io.phigate.mask.PhiType.FREE_TEXT));
+    }
+
+    @Test
+    void aDocumentStoresPhiThatDoesNotParseIsNamedWithItsLine() {
+        String message = errors(WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal
+                      collections:
+                        patients:
+                          ssn: ssn
+                        clinic.patients:
+                          ssn: snn
+                          contacts.0.phone: phone
+                """);
+
+        assertThat(message).contains("documents.upstreams.records.collections.patients: expected database.collection")
+                .contains("phigate.yaml:25: documents.upstreams.records.collections.clinic.patients.ssn: unknown PHI"
+                        + " type \"snn\" (did you mean ssn?)")
+                .contains("collections.clinic.patients.contacts.0.phone: not a field path");
+    }
+
+    @Test
     void aDocumentStoreAddressThatDoesNotParseIsNamedWithItsLine() {
         String message = errors(WITH_MONGO_LISTENER + """
                 documents:
@@ -828,7 +869,7 @@ class ConfigLoaderTest {
                       address: db.internal
                       user: phigate
                   default: records
-                """)).contains("documents.upstreams.records.user: unknown key (known keys: address)")
+                """)).contains("documents.upstreams.records.user: unknown key (known keys: address, collections)")
                 .contains("documents.default: unknown key; did you mean \"default_upstream\"?");
         assertThat(errors(MINIMAL.replace("listen:\n", "listen:\n  mongodb: :27018\n")))
                 .contains("listen.mongodb: unknown key; did you mean \"mongo\"?");

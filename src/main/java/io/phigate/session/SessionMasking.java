@@ -16,6 +16,8 @@ import io.phigate.policy.Role;
 import io.phigate.sql.Catalog;
 import io.phigate.sql.ColumnRef;
 import io.phigate.sql.OutputColumn;
+import io.phigate.sql.SessionTables;
+import io.phigate.sql.TableChange;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.TableRef;
 import java.util.ArrayList;
@@ -50,10 +52,21 @@ public final class SessionMasking {
     private final boolean masksPhi;
     private final MessageScrubber messages;
     private final Map<String, MaskOperator> operators = new ConcurrentHashMap<>();
+    /** The session's temporary tables (decision 0050); null when the session keeps none. */
+    private final SessionTables tables;
+    private final String upstream;
 
     /** {@code tags}: the upstream's tags resolved against {@code catalog} ({@link ColumnTags#resolve}). */
     public SessionMasking(Policy policy, Role role, String upstream, Catalog catalog, ColumnTags tags,
                           OperatorFactory factory, Scrubber scrubber) {
+        this(policy, role, upstream, catalog, tags, factory, scrubber, null);
+    }
+
+    /** As above, with the session's temporary tables, whose columns are masked by what was written into them. */
+    public SessionMasking(Policy policy, Role role, String upstream, Catalog catalog, ColumnTags tags,
+                          OperatorFactory factory, Scrubber scrubber, SessionTables sessionTables) {
+        this.tables = sessionTables;
+        this.upstream = upstream;
         this.policy = policy;
         this.role = role;
         this.phi = policy.catalog(upstream);
@@ -75,6 +88,36 @@ public final class SessionMasking {
     /** True when some declared PHI on this upstream reaches this role masked: statements must then be analysed. */
     public boolean masksPhi() {
         return masksPhi;
+    }
+
+    /** The session's temporary tables, told by the response side what the server completed; null when none. */
+    public SessionTables tables() {
+        return tables;
+    }
+
+    /**
+     * An output's sources with every column of a session's temporary table replaced by what was written into it,
+     * as the table is now; {@code opaque[0]} set when that is unknown.
+     */
+    private Set<ColumnRef> resolved(Set<ColumnRef> sources, boolean[] opaque) {
+        if (tables == null || sources.stream().noneMatch(SessionMasking::temporary)) {
+            return sources;
+        }
+        Set<ColumnRef> out = new HashSet<>();
+        for (ColumnRef c : sources) {
+            if (temporary(c)) {
+                TableChange.Written w = tables.lineage(c);
+                out.addAll(w.sources());
+                opaque[0] |= w.opaque();
+            } else {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    private static boolean temporary(ColumnRef c) {
+        return SessionTables.SCHEMA.equals(c.schema());
     }
 
     /**
@@ -223,6 +266,79 @@ public final class SessionMasking {
     }
 
     /**
+     * Why the statement may not run because it would copy PHI into a table, a column or a file masking does not
+     * cover, naming the tagged columns (and their tags) it would copy, or the tables holding PHI it reads; null when
+     * it copies none. A copy into the session's own temporary tables ({@link SessionTables}) is followed column by
+     * column: it is refused only when a tagged column would go in, since the table is masked by what it holds.
+     */
+    public String copyRefusal(StatementAnalysis a) {
+        Set<String> tagged = new java.util.TreeSet<>();
+        boolean temporaryOnly = !a.facts().tableChanges().isEmpty();
+        Set<String> created = new HashSet<>();
+        for (TableChange c : a.facts().tableChanges()) {
+            if (c.kind() == TableChange.Kind.CREATE || c.kind() == TableChange.Kind.CREATE_DROPPED_AT_COMMIT) {
+                created.add(c.table());
+            }
+            for (TableChange.Written w : c.columns()) {
+                for (ColumnRef src : w.sources()) {
+                    addTagged(tagged, src);
+                }
+            }
+        }
+        for (TableRef t : a.writes()) {
+            temporaryOnly &= SessionTables.SCHEMA.equals(t.schema())
+                    || (created.contains(t.table()) && "?".equals(t.schema()));
+        }
+        if (temporaryOnly && tagged.isEmpty()) {
+            return null;
+        }
+        if (!temporaryOnly && !(a.copiesQuery() && touchesPhi(a)) && !copiesPhiOut(a)) {
+            return null;
+        }
+        for (StatementAnalysis.ColumnWrite w : a.columnWrites()) {
+            w.sources().forEach(src -> addTagged(tagged, src));
+        }
+        for (OutputColumn out : a.outputs()) {
+            out.sources().forEach(src -> addTagged(tagged, src));
+        }
+        String what;
+        if (!tagged.isEmpty()) {
+            what = "PHI (" + String.join(", ", tagged) + ")";
+        } else {
+            Set<String> read = new java.util.TreeSet<>();
+            for (TableRef t : a.reads()) {
+                if (phiTables.contains(t)) {
+                    read.add(t.toString());
+                }
+            }
+            what = "PHI-holding rows of " + String.join(", ", read) + " (tagged: "
+                    + String.join(", ", taggedColumnsOf(read)) + ")";
+        }
+        return "this statement would copy " + what + " into a table, column or file phigate does not mask (CREATE"
+                + " TABLE AS, SELECT INTO, INSERT ... SELECT, UPDATE ... SET of a PHI value into a column tagged"
+                + " otherwise or not at all, COPY to a file); refused for a session that sees PHI masked (policy"
+                + " phi." + upstream + ".columns tags them)";
+    }
+
+    private void addTagged(Set<String> out, ColumnRef src) {
+        PhiType t = tags.get(src);
+        if (t != null) {
+            out.add(src + " tagged " + t.policyName());
+        }
+    }
+
+    private Set<String> taggedColumnsOf(Set<String> tables) {
+        Set<String> out = new java.util.TreeSet<>();
+        for (Map.Entry<ColumnRef, PhiType> e : tags.entrySet()) {
+            ColumnRef c = e.getKey();
+            if (tables.contains(c.schema() + "." + c.table())) {
+                out.add(c.column() + " tagged " + e.getValue().policyName());
+            }
+        }
+        return out;
+    }
+
+    /**
      * The plan for a result of {@code columns}. {@code analysis} is the statement that produced it (null when
      * unknown).
      */
@@ -236,6 +352,7 @@ public final class SessionMasking {
         boolean[] scrub = new boolean[n];
         ValueType[] types = new ValueType[n];
         StringBuilder summary = new StringBuilder();
+        String[] nulled = new String[n];
         int subjectIndex = -1;
         boolean needsSubject = false;
         for (int i = 0; i < n; i++) {
@@ -244,13 +361,20 @@ public final class SessionMasking {
             PhiType type = null;
             boolean opaque = lineageUnknown;
             boolean direct = true;
+            boolean temporary = false;
+            Set<ColumnRef> sources = Set.of();
             if (aligned) {
                 OutputColumn out = outputs.get(i);
-                for (ColumnRef src : out.sources()) {
+                boolean[] unknownTable = {false};
+                sources = resolved(out.sources(), unknownTable);
+                temporary = sources != out.sources();
+                for (ColumnRef src : sources) {
                     type = PhiType.strongest(type, tags.get(src));
                 }
-                opaque = out.opaque();
-                direct = out.direct();
+                opaque = out.opaque() || unknownTable[0];
+                // A temporary table's column holds what was written into it: an expression's value, as far as an
+                // operator is concerned, unless nothing tagged went in.
+                direct = out.direct() && (!temporary || sources.isEmpty());
                 if (subjectIndex < 0 && out.direct() && isSubject(out.sources())) {
                     subjectIndex = i;
                 }
@@ -262,8 +386,10 @@ public final class SessionMasking {
                     if (subjectIndex < 0 && isSubject(Set.of(col.get()))) {
                         subjectIndex = i;
                     }
-                } else if (masksPhi) {
-                    opaque = true; // a relation created after the catalog was read: its columns may be tagged by name
+                } else if (masksPhi && !temporary) {
+                    // A relation created after the catalog was read: its columns may be tagged by name. A column the
+                    // analysis traced to the session's temporary table is masked by what was written into it.
+                    opaque = true;
                 }
             }
             OperatorSpec spec = null;
@@ -282,6 +408,9 @@ public final class SessionMasking {
             }
             if (spec != null && spec.kind() != OperatorSpec.Kind.NONE) {
                 ops[i] = operator(spec, as);
+                if (ops[i].nullsEvery(f.type().oid())) {
+                    nulled[i] = nullReason(f.name(), opaque, sources, as, spec);
+                }
                 needsSubject |= spec.kind() == OperatorSpec.Kind.DATE_SHIFT;
                 if (!summary.isEmpty()) {
                     summary.append(", ");
@@ -299,7 +428,33 @@ public final class SessionMasking {
                 scrub[i] = scrubber != Scrubber.NONE;
             }
         }
-        return new MaskPlan(ops, scrub, types, needsSubject ? subjectIndex : -1, summary.toString());
+        return new MaskPlan(ops, scrub, types, needsSubject ? subjectIndex : -1, summary.toString())
+                .nulledBecause(nulled);
+    }
+
+    /**
+     * Why a column's values all come out NULL, for the client's NOTICE: the column, what it derives from and the
+     * rule, never a value. {@code sources} are the statement's lineage of the column (tagged ones are named).
+     */
+    private String nullReason(String column, boolean opaque, Set<ColumnRef> sources, PhiType type, OperatorSpec spec) {
+        String from;
+        if (opaque) {
+            from = "phigate cannot tell what it derives from (a relation or function it does not follow), so it is"
+                    + " masked as PHI of any type";
+        } else {
+            Set<String> tagged = new java.util.TreeSet<>();
+            for (ColumnRef c : sources) {
+                PhiType t = tags.get(c);
+                if (t != null) {
+                    tagged.add(c + " (" + t.policyName() + ")");
+                }
+            }
+            from = "it derives from " + String.join(", ", tagged) + ", which "
+                    + (role == null ? "this session" : "role \"" + role.name() + "\"") + " sees masked";
+        }
+        return "phigate: column \"" + column + "\" is NULL in every row: " + from + ", by rule " + spec
+                + " for PHI type " + type.policyName() + " (policy phi." + upstream
+                + ".columns, masking operators), and a masked value cannot keep this column's type";
     }
 
     /**

@@ -63,6 +63,9 @@ class SessionTablesThroughGatewayTest {
                     columns:
                       public.patients.ssn: ssn
                       public.patients.last_name: name
+                    # Off, so that only lineage stands between a trigger's SSNs and the client.
+                    detection:
+                      enabled: false
                 masking:
                   key_file: masking.key
                 """);

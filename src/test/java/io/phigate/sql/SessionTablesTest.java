@@ -156,4 +156,12 @@ class SessionTablesTest {
         run("DROP TABLE b");
         assertThat(tables.isEmpty()).isTrue();
     }
+
+    @Test
+    void aWriteOfATemporaryTableStaysAnUnknownWriteForTheRules() {
+        run("CREATE TEMP TABLE notes (v text)");
+        StatementAnalysis insert = analyse("INSERT INTO notes VALUES ('a')").getFirst();
+        assertThat(insert.writes()).containsExactly(new TableRef(SessionTables.SCHEMA, "notes"));
+        assertThat(insert.facts().unknownWrites()).containsExactly(new TableRef(SessionTables.SCHEMA, "notes"));
+    }
 }

@@ -153,6 +153,12 @@ public final class SessionTables {
                 tables.put(c.table(), Entry.UNKNOWN);
             }
             case WRITE -> write(c);
+            case TOUCHED_UNSEEN -> {
+                if (tables.containsKey(c.table())) {
+                    snapshot();
+                    tables.put(c.table(), Entry.UNKNOWN);
+                }
+            }
             case DROP -> {
                 snapshot();
                 tables.remove(c.table());

@@ -25,6 +25,11 @@ public record TableChange(Kind kind, String table, String newName, List<Written>
         UNKNOWN,
         /** INSERT, UPDATE, COPY FROM STDIN, ALTER TABLE ADD COLUMN: values (or columns) added. */
         WRITE,
+        /**
+         * A write, ALTER, RENAME or DROP of a name that was not a temporary table when the statement was analysed
+         * (prepared before the table was created): if it is one when the statement completes, it becomes unknown.
+         */
+        TOUCHED_UNSEEN,
         DROP,
         RENAME_TABLE,
         RENAME_COLUMN,

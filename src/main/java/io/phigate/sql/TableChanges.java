@@ -52,7 +52,9 @@ final class TableChanges {
             case "InsertStmt" -> insert(node, b, out);
             case "UpdateStmt" -> {
                 String t = temp(b.path("relation"));
-                if (t != null) {
+                if (t == null) {
+                    unseen(b.path("relation"), out);
+                } else {
                     Lineage l = lineage();
                     l.statement(node);
                     out.add(new TableChange(Kind.WRITE, t, null, written(l.facts.updatedValues)));
@@ -62,11 +64,15 @@ final class TableChanges {
                 String t = temp(b.path("relation"));
                 if (t != null) {
                     out.add(TableChange.of(Kind.UNKNOWN, t));
+                } else {
+                    unseen(b.path("relation"), out);
                 }
             }
             case "CopyStmt" -> {
                 String t = temp(b.path("relation"));
-                if (t != null && b.path("is_from").asBoolean(false)) {
+                if (t == null && b.path("is_from").asBoolean(false)) {
+                    unseen(b.path("relation"), out);
+                } else if (t != null && b.path("is_from").asBoolean(false)) {
                     // Values from the client (COPY FROM STDIN); the server routes are refused before this matters.
                     boolean client = !b.has("filename") && !b.path("is_program").asBoolean(false);
                     List<Written> cols = new ArrayList<>();
@@ -84,13 +90,17 @@ final class TableChanges {
                         String name = tempName(Tree.schemaOf(parts), Tree.last(parts));
                         if (name != null) {
                             out.add(TableChange.of(Kind.DROP, name));
+                        } else {
+                            unseen(Tree.schemaOf(parts), Tree.last(parts), out);
                         }
                     }
                 }
             }
             case "RenameStmt" -> {
                 String t = temp(b.path("relation"));
-                if (t != null) {
+                if (t == null) {
+                    unseen(b.path("relation"), out);
+                } else {
                     switch (String.valueOf(text(b, "renameType"))) {
                         case "OBJECT_TABLE" -> out.add(new TableChange(Kind.RENAME_TABLE, t, text(b, "newname"),
                                 List.of()));
@@ -192,6 +202,7 @@ final class TableChanges {
     private void insert(JsonNode node, JsonNode b, List<TableChange> out) {
         String t = temp(b.path("relation"));
         if (t == null) {
+            unseen(b.path("relation"), out);
             return;
         }
         Lineage l = lineage();
@@ -228,6 +239,7 @@ final class TableChanges {
     private void alter(JsonNode b, List<TableChange> out) {
         String t = temp(b.path("relation"));
         if (t == null) {
+            unseen(b.path("relation"), out);
             return;
         }
         List<Written> added = new ArrayList<>();
@@ -253,6 +265,22 @@ final class TableChanges {
     private static boolean isTemp(JsonNode rangeVar) {
         return rangeVar.isObject() && ("t".equals(text(rangeVar, "relpersistence"))
                 || "pg_temp".equals(text(rangeVar, "schemaname")));
+    }
+
+    /**
+     * A name the statement writes, alters or drops that could be a temporary table but was not one when it was
+     * analysed: the change is recorded so that, if it is one when the statement completes, it becomes unknown.
+     */
+    private static void unseen(String schema, String name, List<TableChange> out) {
+        if (name != null && (schema == null || schema.equals(SessionTables.SCHEMA))) {
+            out.add(TableChange.of(Kind.TOUCHED_UNSEEN, name));
+        }
+    }
+
+    private static void unseen(JsonNode rangeVar, List<TableChange> out) {
+        if (rangeVar.isObject()) {
+            unseen(text(rangeVar, "schemaname"), text(rangeVar, "relname"), out);
+        }
     }
 
     /** The temporary table a RangeVar names, as the session resolves it; null for any other relation. */

@@ -164,4 +164,14 @@ class SessionTablesTest {
         assertThat(insert.writes()).containsExactly(new TableRef(SessionTables.SCHEMA, "notes"));
         assertThat(insert.facts().unknownWrites()).containsExactly(new TableRef(SessionTables.SCHEMA, "notes"));
     }
+
+    @Test
+    void aStatementPreparedBeforeTheTableExistedLeavesItUnknownWhenItRuns() {
+        StatementAnalysis prepared = analyse("INSERT INTO later SELECT v FROM somewhere_unknown").getFirst();
+        run("CREATE TEMP TABLE later (v text)");
+        assertThat(read("SELECT v FROM later", 0).opaque()).isFalse();
+        tables.completed(prepared, "INSERT 0 1");
+        tables.readyForQuery((byte) 'I');
+        assertThat(read("SELECT v FROM later", 0).opaque()).isTrue();
+    }
 }

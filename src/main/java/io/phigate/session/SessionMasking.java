@@ -265,77 +265,14 @@ public final class SessionMasking {
         return false;
     }
 
-    /**
-     * Why the statement may not run because it would copy PHI into a table, a column or a file masking does not
-     * cover, naming the tagged columns (and their tags) it would copy, or the tables holding PHI it reads; null when
-     * it copies none. A copy into the session's own temporary tables ({@link SessionTables}) is followed column by
-     * column: it is refused only when a tagged column would go in, since the table is masked by what it holds.
-     */
-    public String copyRefusal(StatementAnalysis a) {
-        Set<String> tagged = new java.util.TreeSet<>();
-        boolean temporaryOnly = !a.facts().tableChanges().isEmpty();
-        Set<String> created = new HashSet<>();
-        for (TableChange c : a.facts().tableChanges()) {
-            if (c.kind() == TableChange.Kind.CREATE || c.kind() == TableChange.Kind.CREATE_DROPPED_AT_COMMIT) {
-                created.add(c.table());
-            }
-            for (TableChange.Written w : c.columns()) {
-                for (ColumnRef src : w.sources()) {
-                    addTagged(tagged, src);
-                }
-            }
-        }
-        for (TableRef t : a.writes()) {
-            temporaryOnly &= SessionTables.SCHEMA.equals(t.schema())
-                    || (created.contains(t.table()) && "?".equals(t.schema()));
-        }
-        if (temporaryOnly && tagged.isEmpty()) {
-            return null;
-        }
-        if (!temporaryOnly && !(a.copiesQuery() && touchesPhi(a)) && !copiesPhiOut(a)) {
-            return null;
-        }
-        for (StatementAnalysis.ColumnWrite w : a.columnWrites()) {
-            w.sources().forEach(src -> addTagged(tagged, src));
-        }
-        for (OutputColumn out : a.outputs()) {
-            out.sources().forEach(src -> addTagged(tagged, src));
-        }
-        String what;
-        if (!tagged.isEmpty()) {
-            what = "PHI (" + String.join(", ", tagged) + ")";
-        } else {
-            Set<String> read = new java.util.TreeSet<>();
-            for (TableRef t : a.reads()) {
-                if (phiTables.contains(t)) {
-                    read.add(t.toString());
-                }
-            }
-            what = "PHI-holding rows of " + String.join(", ", read) + " (tagged: "
-                    + String.join(", ", taggedColumnsOf(read)) + ")";
-        }
-        return "this statement would copy " + what + " into a table, column or file phigate does not mask (CREATE"
-                + " TABLE AS, SELECT INTO, INSERT ... SELECT, UPDATE ... SET of a PHI value into a column tagged"
-                + " otherwise or not at all, COPY to a file); refused for a session that sees PHI masked (policy"
-                + " phi." + upstream + ".columns tags them)";
+    /** The tagged columns with their PHI types, for the rules that name them ({@link PhiCopies}). */
+    Map<ColumnRef, PhiType> tags() {
+        return tags;
     }
 
-    private void addTagged(Set<String> out, ColumnRef src) {
-        PhiType t = tags.get(src);
-        if (t != null) {
-            out.add(src + " tagged " + t.policyName());
-        }
-    }
-
-    private Set<String> taggedColumnsOf(Set<String> tables) {
-        Set<String> out = new java.util.TreeSet<>();
-        for (Map.Entry<ColumnRef, PhiType> e : tags.entrySet()) {
-            ColumnRef c = e.getKey();
-            if (tables.contains(c.schema() + "." + c.table())) {
-                out.add(c.column() + " tagged " + e.getValue().policyName());
-            }
-        }
-        return out;
+    /** The upstream's name as the policy's {@code phi} section keys it. */
+    String upstream() {
+        return upstream;
     }
 
     /**
@@ -409,7 +346,8 @@ public final class SessionMasking {
             if (spec != null && spec.kind() != OperatorSpec.Kind.NONE) {
                 ops[i] = operator(spec, as);
                 if (ops[i].nullsEvery(f.type().oid())) {
-                    nulled[i] = nullReason(f.name(), opaque, sources, as, spec);
+                    nulled[i] = SubstitutedNulls.reason(f.name(), opaque, sources, as, spec, tags,
+                            role == null ? null : role.name(), upstream);
                 }
                 needsSubject |= spec.kind() == OperatorSpec.Kind.DATE_SHIFT;
                 if (!summary.isEmpty()) {
@@ -430,31 +368,6 @@ public final class SessionMasking {
         }
         return new MaskPlan(ops, scrub, types, needsSubject ? subjectIndex : -1, summary.toString())
                 .nulledBecause(nulled);
-    }
-
-    /**
-     * Why a column's values all come out NULL, for the client's NOTICE: the column, what it derives from and the
-     * rule, never a value. {@code sources} are the statement's lineage of the column (tagged ones are named).
-     */
-    private String nullReason(String column, boolean opaque, Set<ColumnRef> sources, PhiType type, OperatorSpec spec) {
-        String from;
-        if (opaque) {
-            from = "phigate cannot tell what it derives from (a relation or function it does not follow), so it is"
-                    + " masked as PHI of any type";
-        } else {
-            Set<String> tagged = new java.util.TreeSet<>();
-            for (ColumnRef c : sources) {
-                PhiType t = tags.get(c);
-                if (t != null) {
-                    tagged.add(c + " (" + t.policyName() + ")");
-                }
-            }
-            from = "it derives from " + String.join(", ", tagged) + ", which "
-                    + (role == null ? "this session" : "role \"" + role.name() + "\"") + " sees masked";
-        }
-        return "phigate: column \"" + column + "\" is NULL in every row: " + from + ", by rule " + spec
-                + " for PHI type " + type.policyName() + " (policy phi." + upstream
-                + ".columns, masking operators), and a masked value cannot keep this column's type";
     }
 
     /**

@@ -276,7 +276,7 @@ public final class StatementRules {
                 }
             }
         }
-        String copy = masking.copyRefusal(a);
+        String copy = PhiCopies.refusal(masking, a);
         if (copy != null) {
             return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, copy);
         }

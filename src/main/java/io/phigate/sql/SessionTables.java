@@ -28,8 +28,10 @@ import java.util.Set;
  * statement prepared earlier is judged by the table as it is when it runs.
  *
  * <p><b>Names.</b> An unqualified name resolves to a temporary table first, as in the server, but only when no
- * relation of that name exists in any schema of the catalog: a temporary {@code patients} shadowing the real one, or
- * a table named like one in a schema the session could put on its path, is unknown.
+ * relation of that name exists in any schema of the catalog and the table is known. Otherwise it resolves as it did
+ * without the overlay: a temporary {@code patients} shadowing the real one is read as the real one (its tags mask
+ * and its conditions are refused), a table named like one in a schema the session could put on its path is
+ * unknown. Only {@code pg_temp.name} reaches an unknown temporary table itself, as unknown.
  *
  * <p><b>Code the gateway cannot see.</b> A statement that calls a function outside pg_catalog, or touches a table
  * with triggers, rules, row security or defaults calling such functions, may write into a temporary table by name:
@@ -333,7 +335,12 @@ public final class SessionTables {
                 if (e == null) {
                     return schema == null ? shared.relation(null, name) : Optional.empty();
                 }
-                if (!e.known || (schema == null && shadows(name))) {
+                if (schema == null && (!e.known || shadows(name))) {
+                    // Ambiguous: resolved as before the overlay, so a real table's tags and predicate rules still
+                    // apply to whatever the server reads (a relation only in another schema stays unknown).
+                    return shared.relation(null, name);
+                }
+                if (!e.known) {
                     return Optional.empty();
                 }
                 return Optional.of(new Relation(0, SCHEMA, name, Relation.Kind.TABLE, e.columns, null));

@@ -25,7 +25,7 @@ PHIGATE_BASELINE_PORT="${PHIGATE_BASELINE_PORT:-25435}"
 PHIGATE_REC_PORT="${PHIGATE_REC_PORT:-25436}"   # phigate-rec: plus full response recording
 PHIGATE_MASK_PORT="${PHIGATE_MASK_PORT:-25437}" # phigate-mask: plus recording plus a masking policy
 # Connection bounds: enough for 8 clients on each of six targets; idle.sh raises both above its session count.
-PG_MAX_CONNECTIONS="${PG_MAX_CONNECTIONS:-100}"
+PG_MAX_CONNECTIONS="${PG_MAX_CONNECTIONS:-300}"
 PHIGATE_MAX_SESSIONS="${PHIGATE_MAX_SESSIONS:-200}"
 BENCH_USER=bench
 BENCH_DB=bench
@@ -137,7 +137,9 @@ auth_type = scram-sha-256
 auth_file = $dir/userlist.txt
 pool_mode = session
 max_client_conn = 200
-default_pool_size = 20
+; as many server connections as the largest client count run (64), so that in session pooling every client has
+; its own server connection, as through phigate and direct
+default_pool_size = 100
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 EOF

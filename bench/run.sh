@@ -13,9 +13,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10}"
+WARMUP="${WARMUP:-10}"
 SCALE="${SCALE:-10}"
 THREADS="${THREADS:-2}"
-MODES="${MODES:-select-simple:2 select-simple:8 select-extended:2 select-extended:8 select-prepared:2 select-prepared:8 tpcb-simple:8 patients-prepared:8}"
+MODES="${MODES:-select-simple:2 select-simple:8 select-extended:2 select-extended:8 select-prepared:2 select-prepared:8 tpcb-simple:8 patients-prepared:8 select-simple:64 select-prepared:64}"
 TARGETS="${TARGETS:-direct pgbouncer phigate phigate-rec phigate-mask}"
 if [ -n "${PHIGATE_BASELINE_JAR:-}" ] && [[ " $TARGETS " != *" baseline "* ]]; then
   TARGETS="$TARGETS baseline"
@@ -145,6 +146,12 @@ run_one() { # round target mode clients
     *) cpu_pid="${PHIGATE_PIDS[$target]:-}" ;;
   esac
   [ -n "$cpu_pid" ] && cpu_before="$(proc_cpu_ticks "$cpu_pid")"
+  # For the gateways, the same time per thread group (session carriers, journal, ingest, poller, JIT, GC).
+  local threads_before="" threads_us=""
+  if [ -n "$cpu_pid" ] && [ "$target" != pgbouncer ]; then
+    threads_before="$prefix.threads-before.json"
+    python3 "$BENCH_DIR/threads.py" snapshot "$cpu_pid" >"$threads_before" || threads_before=""
+  fi
   if ! out="$(PGPASSWORD="$(target_password "$target")" "$PGBENCH" -n "${script[@]}" -M "$protocol" \
       -c "$clients" -j "$jobs" -T "$DURATION" --log --log-prefix="$prefix" \
       -h 127.0.0.1 -p "$(target_port "$target")" -U "$BENCH_USER" "$BENCH_DB" 2>&1)"; then
@@ -158,15 +165,40 @@ run_one() { # round target mode clients
   if [ -n "$cpu_before" ]; then
     cpu_us="$(($(proc_cpu_ticks "$cpu_pid") - cpu_before))"
   fi
-  read -r n mean p99 <<<"$(python3 "$BENCH_DIR/latency.py" "$prefix".*)"
+  if [ -n "$threads_before" ]; then
+    python3 "$BENCH_DIR/threads.py" snapshot "$cpu_pid" >"$prefix.threads-after.json" || true
+  fi
+  read -r n mean p99 <<<"$(python3 "$BENCH_DIR/latency.py" "$prefix".[0-9]*)"
+  if [ -n "$threads_before" ] && [ -s "$prefix.threads-after.json" ]; then
+    threads_us="$(python3 "$BENCH_DIR/threads.py" delta "$threads_before" "$prefix.threads-after.json" "${n:-0}")"
+  fi
   rm -f "$prefix".*
   # CPU µs per transaction from clock ticks (USER_HZ) over the run's transactions.
   [ -n "$cpu_us" ] && [ "${n:-0}" -gt 0 ] && cpu_us="$(awk -v t="$cpu_us" -v hz="$(getconf CLK_TCK)" -v n="$n" \
     'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$mode" "$clients" "$tps" "$mean" "$p99" \
-    "$n" "${failed:-0}" "$cpu_us" >>"$raw"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$mode" "$clients" "$tps" "$mean" \
+    "$p99" "$n" "${failed:-0}" "$cpu_us" "$threads_us" >>"$raw"
   log "round $round  $(printf '%-17s %2s clients  %-12s' "$mode" "$clients" "$target") tps $(printf '%9.0f' "$tps")  mean $(printf '%.3f' "$mean") ms  p99 $(printf '%.3f' "$p99") ms"
 }
+
+# Warm-up: the gateways are JVMs, and a fresh one spends seconds of CPU compiling its hot paths (measured at about
+# 1 ms per transaction in a first 10 s round against 0.2 ms in the third). An untimed run per gateway and mode
+# first, so the rounds measure the steady state a long-running gateway is in; direct and pgbouncer need none.
+if [ "$WARMUP" -gt 0 ]; then
+  log "warm-up: ${WARMUP}s per gateway and mode, not measured"
+  for pair in $MODES; do
+    for target in $TARGETS; do
+      case "$target" in direct|pgbouncer) continue ;; esac
+      mode="${pair%%:*}" clients="${pair##*:}"
+      script=()
+      case "$mode" in select-*) script=(-S) ;; patients-*) script=(-f "$WORK/patients.sql") ;; esac
+      jobs=$THREADS; [ "$clients" -lt "$jobs" ] && jobs=$clients
+      PGPASSWORD="$(target_password "$target")" "$PGBENCH" -n "${script[@]}" -M "${mode#*-}" -c "$clients" \
+        -j "$jobs" -T "$WARMUP" -h 127.0.0.1 -p "$(target_port "$target")" -U "$BENCH_USER" "$BENCH_DB" \
+        >/dev/null 2>&1 || die "warm-up failed: $target $mode $clients clients"
+    done
+  done
+fi
 
 log "$ROUNDS rounds of ${DURATION}s runs: ${MODES}"
 for round in $(seq "$ROUNDS"); do
@@ -191,7 +223,7 @@ print(json.dumps(rows))' "$WORK" "${!PHIGATE_PIDS[@]}")"
 machine="$(machine_description)"
 python3 "$BENCH_DIR/summarize.py" run \
   --raw "$raw" --json "$BENCH_DIR/results/run-$stamp.json" --svg "$BENCH_DIR/results/run-$stamp.svg" \
-  --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), duration_s=int(sys.argv[3]), scale=int(sys.argv[4]), threads=int(sys.argv[5]), fdatasync_ops_per_s=sys.argv[6], fdatasync_usec=sys.argv[7], phigate_commit=sys.argv[8], phigate_audit_rows=json.loads(sys.argv[9]), date=sys.argv[10], baseline_jar=sys.argv[11] or None, phigate_targets=json.loads(sys.argv[12]), patients_rows=int(sys.argv[13]), targets=sys.argv[14].split(), modes=sys.argv[15].split())); print(json.dumps(m))' \
+  --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), duration_s=int(sys.argv[3]), scale=int(sys.argv[4]), threads=int(sys.argv[5]), fdatasync_ops_per_s=sys.argv[6], fdatasync_usec=sys.argv[7], phigate_commit=sys.argv[8], phigate_audit_rows=json.loads(sys.argv[9]), date=sys.argv[10], baseline_jar=sys.argv[11] or None, phigate_targets=json.loads(sys.argv[12]), patients_rows=int(sys.argv[13]), targets=sys.argv[14].split(), modes=sys.argv[15].split(), warmup_s=int(sys.argv[16]))); print(json.dumps(m))' \
     "$machine" "$ROUNDS" "$DURATION" "$SCALE" "$THREADS" "${fsync_ops:-?}" "${fsync_usec:-?}" \
     "$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" "$audit_rows" "$stamp" "${PHIGATE_BASELINE_JAR:-}" \
-    "$(phigate_targets_json)" "$PATIENTS" "$TARGETS" "$MODES")"
+    "$(phigate_targets_json)" "$PATIENTS" "$TARGETS" "$MODES" "$WARMUP")"

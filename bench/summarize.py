@@ -103,18 +103,28 @@ def svg_bars(title, groups, unit, path, targets):
         f.write("\n".join(out) + "\n")
 
 
+def median_by_thread(runs):
+    """Per thread group, the median over the rounds that measured it; None when none did."""
+    measured = [x["cpu_us_per_tx_by_thread"] for x in runs if x.get("cpu_us_per_tx_by_thread")]
+    if not measured:
+        return None
+    return {g: round(statistics.median(m.get(g, 0.0) for m in measured), 1) for g in measured[0]}
+
+
 def run(args, meta):
     # round target mode clients tps mean_ms p99_ms transactions failed [cpu_us: the proxy's CPU per transaction]
-    rows = [r + [""] * (10 - len(r)) for r in read_tsv(args.raw)]
+    # [threads: a gateway's CPU per transaction by thread group, JSON from bench/threads.py]
+    rows = [r + [""] * (11 - len(r)) for r in read_tsv(args.raw)]
     targets = targets_in(r[1] for r in rows)
     gateways = [t for t in targets if is_gateway(t)]
     references = [t for t in REFERENCES if t in targets]
     cells = OrderedDict()
-    for r, target, mode, clients, tps, mean, p99, n, failed, cpu in rows:
+    for r, target, mode, clients, tps, mean, p99, n, failed, cpu, threads in rows:
         key = (mode, int(clients))
         cells.setdefault(key, {}).setdefault(target, []).append(
             {"round": int(r), "tps": float(tps), "mean_ms": float(mean), "p99_ms": float(p99),
-             "transactions": int(n), "failed": int(failed or 0), "cpu_us_per_tx": float(cpu) if cpu else None})
+             "transactions": int(n), "failed": int(failed or 0), "cpu_us_per_tx": float(cpu) if cpu else None,
+             "cpu_us_per_tx_by_thread": json.loads(threads) if threads else None})
     results = []
     for (mode, clients), per_target in cells.items():
         entry = {"mode": mode, "clients": clients, "targets": {}}
@@ -126,6 +136,7 @@ def run(args, meta):
                     "median_mean_ms": round(statistics.median(x["mean_ms"] for x in runs), 3),
                     "median_p99_ms": round(statistics.median(x["p99_ms"] for x in runs), 3),
                     "median_cpu_us_per_tx": median_or_none(x["cpu_us_per_tx"] for x in runs),
+                    "median_cpu_us_per_tx_by_thread": median_by_thread(runs),
                     "rounds": runs}
         tps = {k: v["median_tps"] for k, v in entry["targets"].items()}
         # Every target's tps over each reference (direct, pgbouncer), and every gateway's over the baseline.
@@ -144,6 +155,9 @@ def run(args, meta):
            "method": {"tps": "pgbench 'tps = ... (without initial connection time)', median over rounds",
                       "cpu": "rounds[].cpu_us_per_tx: the proxy process's utime + stime over the run (from "
                              "/proc/PID/stat) divided by the run's transactions; none for direct",
+                      "cpu_by_thread": "rounds[].cpu_us_per_tx_by_thread: the same per thread group, from "
+                                       "/proc/PID/task/*/stat (bench/threads.py); 'session' is the virtual threads' "
+                                       "carriers, 'ended' the time of threads that ended during the run",
                       "ratios": "targets[T].over_R = median tps of T / median tps of R, same mode and clients",
                       "latency": "from pgbench --log per-transaction latencies: mean and nearest-rank p99 per run, "
                                  "median over rounds"}}
@@ -193,6 +207,17 @@ def run(args, meta):
         md_table(["mode", "clients"] + [f"{t} µs/tx" for t in proxies],
                  [[e["mode"], str(e["clients"])] + [cell(e, t, "median_cpu_us_per_tx", ",.0f") for t in proxies]
                   for e in results])
+    by_thread = [(e, t) for e in results for t in gateways
+                 if e["targets"].get(t, {}).get("median_cpu_us_per_tx_by_thread")]
+    if by_thread:
+        groups = list(by_thread[0][0]["targets"][by_thread[0][1]]["median_cpu_us_per_tx_by_thread"])
+        print()
+        print("A gateway's CPU per transaction by thread group (µs, user + system; median over rounds):")
+        print()
+        md_table(["mode", "clients", "gateway"] + groups,
+                 [[e["mode"], str(e["clients"]), t]
+                  + [fmt(e["targets"][t]["median_cpu_us_per_tx_by_thread"].get(g), ",.1f") for g in groups]
+                  for e, t in by_thread])
     failed = sum(x["failed"] for e in results for t in e["targets"].values() for x in t["rounds"])
     if failed:
         print()

@@ -43,6 +43,16 @@ final class AuditFileGuard implements AuditSink {
         return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
     }
 
+    /** Why every append is refused (the file is gone or replaced), or null while it is the file the store opened. */
+    String lost() {
+        try {
+            check();
+            return null;
+        } catch (AuditUnavailableException e) {
+            return e.getMessage();
+        }
+    }
+
     private void check() throws AuditUnavailableException {
         if (lost == null) {
             Object now;

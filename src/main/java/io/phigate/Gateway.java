@@ -10,6 +10,12 @@ import io.phigate.sql.CatalogCache;
 import io.phigate.sql.GuardedCatalog;
 
 import io.phigate.approval.Approvals;
+import io.phigate.audit.AuditEvent;
+import io.phigate.approval.LeftOpen;
+import io.phigate.audit.AuditConfig;
+import io.phigate.cluster.Cluster;
+import io.phigate.cluster.PostgresCluster;
+import io.phigate.cluster.PublishedSession;
 import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
@@ -25,11 +31,13 @@ import io.phigate.credentials.EphemeralRoles;
 import io.phigate.credentials.RoleJanitor;
 import io.phigate.console.Console;
 import io.phigate.http.HttpServer;
+import io.phigate.http.Readiness;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.net.Listener;
 import io.phigate.net.TlsContexts;
 import io.phigate.mongo.CommandGate;
 import io.phigate.mongo.MongoFrontDoor;
+import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.pg.PgFrontDoor;
 import io.phigate.pg.frontend.ClientHandshake;
 import io.phigate.pg.message.ErrorCodes;
@@ -40,6 +48,8 @@ import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
@@ -57,6 +67,8 @@ public final class Gateway implements AutoCloseable {
      * connection and send a hello every 10 s, so this must be well above that (limits.startup_timeout is not).
      */
     private static final Duration MONGO_UNAUTHENTICATED_IDLE = Duration.ofSeconds(30);
+    /** However often /readyz is asked, its checks run at most once in this period. */
+    private static final Duration READINESS_REUSE = Duration.ofSeconds(1);
 
     private final GatewayConfig config;
     private final AuditSink audit;
@@ -66,9 +78,14 @@ public final class Gateway implements AutoCloseable {
     private final MongoFrontDoor mongo;
     private final HttpServer http;
     private final RoleJanitor janitor;
+    private final Readiness readiness;
+    private final Cluster cluster;
 
     private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
-                    Listener postgres, MongoFrontDoor mongo, HttpServer http, RoleJanitor janitor) {
+                    Listener postgres, MongoFrontDoor mongo, HttpServer http, RoleJanitor janitor,
+                    Readiness readiness, Cluster cluster) {
+        this.readiness = readiness;
+        this.cluster = cluster;
         this.mongo = mongo;
         this.janitor = janitor;
         this.config = config;
@@ -101,15 +118,26 @@ public final class Gateway implements AutoCloseable {
             throw new IOException(e.getMessage(), e);
         }
         AuditSink audit;
+        AuditFileGuard guard;
         try {
-            audit = config.audit().postgres() == null ? new AuditFileGuard(store, config.audit().sqlitePath()) : store;
+            guard = config.audit().postgres() == null ? new AuditFileGuard(store, config.audit().sqlitePath()) : null;
+            audit = guard == null ? store : guard;
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
         }
+        Cluster cluster;
+        try {
+            // Replicas sharing a PostgreSQL store coordinate through it (issue 24); a SQLite store is one gateway's.
+            cluster = config.audit().postgres() == null ? Cluster.SOLO
+                    : PostgresCluster.join(config.audit(), audit, PostgresCluster.Settings.DEFAULTS);
+        } catch (IOException e) {
+            audit.close();
+            throw e;
+        }
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("phigate-timers").daemon().factory());
-        SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions());
+        SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions(), cluster);
         RoleJanitor janitor = null;
         HttpServer http = null;
         MongoFrontDoor mongo = null;
@@ -126,17 +154,18 @@ public final class Gateway implements AutoCloseable {
                 // masked sessions' messages are read against them.
                 Thread.ofVirtual().name("phigate-message-templates").start(SessionMasking::loadMessageTemplates);
             }
-            Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys);
-            expireApprovalsLeftOpen(approvals, config);
+            Approvals approvals = new Approvals(policy, audit, Clock.systemUTC(), keys, cluster.approvals());
+            expireApprovalsLeftOpen(policy, audit, config);
             // Readers in this process see every acknowledged record: they wait for the journal's ingester.
             AuditQueries queries = AuditQueries.of(config.audit())
                     .waitingFor(() -> store.awaitStored(config.audit().writeTimeout()));
             Console console = config.console() == null || config.listen().http() == null ? null
                     : new Console(new Console.Parts(config, policy, verifier, queries, audit, store::stats, sessions,
                             approvals, Clock.systemUTC()));
+            Readiness readiness = new Readiness(HealthChecks.of(config, policy, store, guard), READINESS_REUSE);
             http = config.listen().http() == null ? null
                     : new HttpServer(config.listen().http(), config.http(), metrics(sessions, store), queries,
-                            verifier, exchange, sessions, approvals, console).start();
+                            verifier, exchange, sessions, approvals, console, readiness).start();
             // Where a person decides, as the held statement's NOTICE and the webhook name it: the console's page
             // for the request when there is a console (ID/approve there leads to it too), else the API.
             String approvalsUrl = http == null ? null : "http://" + hostForUrl(http.address().getHostString()) + ":"
@@ -144,11 +173,14 @@ public final class Gateway implements AutoCloseable {
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(
                     name -> new GuardedCatalog(HousekeepingClient.loadCatalog(config.upstreams().get(name)))),
                     keys, new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
-                    timers, ephemeral, approvals, approvalsUrl);
+                    timers, ephemeral, approvals, approvalsUrl, cluster);
+            cluster.start(approvals, local(config, sessions, frontDoor));
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
-                    mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL);
-            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor);
+                    mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL,
+                    new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions, approvals);
+            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness,
+                    cluster);
             postgres.start();
             return gateway;
         } catch (IOException | RuntimeException e) {
@@ -162,9 +194,31 @@ public final class Gateway implements AutoCloseable {
                 http.close();
             }
             timers.shutdownNow();
+            cluster.close();
             audit.close();
             throw e;
         }
+    }
+
+    /** What the other replicas may ask of this one: its sessions, ending one, a cancel for one of its keys. */
+    private static Cluster.Local local(GatewayConfig config, SessionRegistry sessions, PgFrontDoor frontDoor) {
+        String replica = config.audit().replica() == null ? AuditConfig.DEFAULT_REPLICA : config.audit().replica();
+        return new Cluster.Local() {
+            @Override
+            public java.util.List<PublishedSession> sessions() {
+                return sessions.published(replica);
+            }
+
+            @Override
+            public boolean kill(String id) {
+                return sessions.killHere(id);
+            }
+
+            @Override
+            public void cancel(int processId, byte[] secret, String clientAddress) {
+                frontDoor.cancelPassedOn(processId, secret, clientAddress);
+            }
+        };
     }
 
     /**
@@ -178,9 +232,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Open approval requests do not survive a restart: each is recorded as expired before any session starts. */
-    private static void expireApprovalsLeftOpen(Approvals approvals, GatewayConfig config) throws IOException {
+    private static void expireApprovalsLeftOpen(Policy policy, AuditSink audit, GatewayConfig config)
+            throws IOException {
         try {
-            int n = approvals.expireAfterRestart(config.audit().replica(), AuditQueries.of(config.audit()));
+            int n = LeftOpen.expire(policy, audit, Clock.systemUTC(), config.audit().replica(),
+                    AuditQueries.of(config.audit()));
             if (n > 0) {
                 log.info("expired {} approval request(s) left open by the previous run (requests live in memory)", n);
             }
@@ -258,33 +314,85 @@ public final class Gateway implements AutoCloseable {
         return config;
     }
 
+    /**
+     * What SIGTERM does: readiness turns 503 at once, both listeners stop accepting, open sessions may finish for
+     * up to {@code limits.drain_grace}, then those left are ended with 57P01 as PostgreSQL does on shutdown, and
+     * the store is closed. The start and the end of the drain are in the audit chain (and each session's end).
+     */
+    public void drain() {
+        drain(config.limits().drainGrace());
+    }
+
+    void drain(Duration grace) {
+        readiness.drain();
+        postgres.close();
+        if (mongo != null) {
+            mongo.stopAccepting();
+        }
+        int open = openSessions();
+        log.info("draining: {} session(s) open, up to {} to finish", open, grace);
+        audit.appendUnobserved(List.of(new AuditEvent.GatewayDrain(Instant.now(), "started", open, grace)));
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (openSessions() > 0 && System.nanoTime() < deadline) {
+            if (!pause(Duration.ofMillis(50))) {
+                break;
+            }
+        }
+        int left = openSessions();
+        if (left > 0) {
+            log.info("drain grace over: ending {} session(s)", left);
+        }
+        stop(grace, left);
+    }
+
     /** Stops accepting, ends every session with 57P01 as PostgreSQL does on shutdown, then closes the store. */
     @Override
     public void close() {
+        readiness.drain();
+        stop(Duration.ZERO, openSessions());
+    }
+
+    /** PostgreSQL sessions and connected document-store clients. */
+    int openSessions() {
+        return sessions.size() + (mongo == null ? 0 : mongo.connected());
+    }
+
+    private void stop(Duration grace, int ending) {
         postgres.close();
         if (mongo != null) {
             mongo.close();
-        }
-        if (http != null) {
-            http.close();
         }
         // In parallel: one session whose client stopped reading must not hold up the others.
         for (LiveSession s : sessions.list()) {
             Thread.ofVirtual().name("terminate-" + s.id()).start(() ->
                     s.terminate(ErrorCodes.ADMIN_SHUTDOWN, "terminating connection because phigate is shutting down"));
         }
-        long deadline = System.currentTimeMillis() + 5_000;
-        while (sessions.size() > 0 && System.currentTimeMillis() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (sessions.size() > 0 && System.nanoTime() < deadline) {
+            if (!pause(Duration.ofMillis(20))) {
                 break;
             }
         }
+        if (http != null) {
+            // After the sessions: /readyz keeps answering 503 (not a refused connection) while they finish.
+            http.close();
+        }
         janitor.close();
         timers.shutdownNow();
+        // Queued after every session's end record, so the chain's last word on this run says how it ended.
+        audit.appendUnobserved(List.of(new AuditEvent.GatewayDrain(Instant.now(), "finished", ending, grace)));
+        cluster.close();
         audit.close();
         log.info("phigate stopped");
+    }
+
+    private static boolean pause(Duration d) {
+        try {
+            Thread.sleep(d);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 }

@@ -140,6 +140,16 @@ public final class ChildGateway implements AutoCloseable {
         new io.phigate.audit.AuditStore(io.phigate.config.ConfigLoader.load(config).audit()).close();
     }
 
+    /** SIGTERM, as an orchestrator stops a pod: the gateway drains (limits.drain_grace) and exits. */
+    public void sigterm() {
+        process.destroy();
+    }
+
+    /** Waits for the process to exit; true when it did within {@code timeout}. */
+    public boolean awaitExit(java.time.Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** SIGKILL: no shutdown hook, no flush. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();

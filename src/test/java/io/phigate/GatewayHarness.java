@@ -63,8 +63,14 @@ public final class GatewayHarness implements AutoCloseable {
      * started; for tests that bring their own PostgreSQL.
      */
     public static GatewayHarness start(Path dir, UpstreamConfig upstream) throws Exception {
+        return start(dir, upstream, c -> c);
+    }
+
+    /** Starts a gateway in front of {@code upstream}, with {@code customize} applied to its configuration. */
+    public static GatewayHarness start(Path dir, UpstreamConfig upstream, UnaryOperator<GatewayConfig> customize)
+            throws Exception {
         Path key = keys(dir);
-        GatewayConfig config = defaultConfig(dir, upstream);
+        GatewayConfig config = customize.apply(defaultConfig(dir, upstream));
         return new GatewayHarness(dir, key, config, Gateway.start(config));
     }
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package graph stays acyclic and the protocol-neutral core stays neutral (issue 20, decision 0039): the
- * core (sql, mask, policy, identity, audit, approval, credentials, session) refers to no protocol (pg, mongo), to
+ * core (sql, mask, policy, identity, audit, approval, credentials, cluster, session) refers to no protocol (pg, mongo), to
  * no config (which sits above the core and builds its objects) and to no front end (console, http, cli). Read from
  * the compiled classes, so a fully qualified name in the code counts as much as an import.
  *
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 class PackageGraphTest {
     static final String[] CORE = {"io.phigate.sql..", "io.phigate.mask..", "io.phigate.policy..",
             "io.phigate.identity..", "io.phigate.audit..", "io.phigate.approval..", "io.phigate.credentials..",
-            "io.phigate.session.."};
+            "io.phigate.cluster..", "io.phigate.session.."};
     static final String[] ABOVE_THE_CORE = {"io.phigate.pg..", "io.phigate.mongo..", "io.phigate.config..",
             "io.phigate.console..", "io.phigate.http..", "io.phigate.cli.."};
     static final DescribedPredicate<JavaClass> IN_CORE = resideInAnyPackage(CORE);

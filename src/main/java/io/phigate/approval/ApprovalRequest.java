@@ -207,6 +207,28 @@ public final class ApprovalRequest {
         return true;
     }
 
+    /**
+     * Takes a shared board's word (its votes, its uses and, once it has left PENDING, its state): the board is the
+     * authority when replicas share one. True when anything changed.
+     */
+    boolean absorb(ApprovalBoard.Tally t, Instant now) {
+        boolean changed = false;
+        synchronized (this) {
+            for (Decision d : t.decisions()) {
+                if (!decidedBy(d.issuer(), d.subject())) {
+                    decisions.add(d);
+                    changed = true;
+                }
+            }
+            uses = Math.max(uses, t.uses());
+        }
+        if (t.state() != State.PENDING) {
+            Instant at = ApprovalBoard.decidedAt(t);
+            changed |= finish(t.state(), at == null ? now : at);
+        }
+        return changed;
+    }
+
     /** Takes one use of an approved request; false when none is left. */
     synchronized boolean use() {
         if (state != State.APPROVED || uses >= rule.approval().uses()) {

@@ -1,18 +1,13 @@
 package io.phigate.approval;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.phigate.audit.AuditEvent;
-import io.phigate.audit.AuditQueries;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.identity.Identity;
 import io.phigate.mask.MaskingKeys;
 import io.phigate.policy.Policy;
 import io.phigate.policy.RiskRules;
-import java.io.IOException;
 import java.security.SecureRandom;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,8 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The approval requests of this gateway process, in memory, and the rules for deciding them. Every request and
  * every change of its state is an audit record; the history lives in the evidence store, not here, so a restart
- * expires open requests ({@link #expireAfterRestart}, recorded) but never loses the record. Called concurrently by session
+ * expires open requests ({@link LeftOpen}, recorded) but never loses the record. Called concurrently by session
  * threads (open, withdraw, expire, redeem) and HTTP threads (decide, list).
+ *
+ * <p>Replicas sharing a PostgreSQL audit store share an {@link ApprovalBoard}: a request held here is listed and
+ * decided on every replica, votes and uses are counted on the board, and the replica's keeper thread brings the
+ * board's word to the requests held here ({@link #catchUp}), which wakes their sessions (decision 0045).
  *
  * <p>Separation of duties: an approver must match the rule's approver group, must not be the identity that asked,
  * must be a human (not a Kubernetes service account), and counts once however often it approves.
@@ -36,7 +35,7 @@ public final class Approvals {
     /** Open requests are bounded, so sessions cannot fill memory with requests nobody decides. */
     static final int MAX_PENDING = 10_000;
     /** Finished requests stay listable (and ticket approvals redeemable) this long. */
-    private static final java.time.Duration KEEP_FINISHED = java.time.Duration.ofHours(24);
+    static final java.time.Duration KEEP_FINISHED = java.time.Duration.ofHours(24);
 
     /** A decision or redemption that cannot be made; {@code status} is the HTTP status that says why. */
     public static final class Refused extends Exception {
@@ -60,7 +59,7 @@ public final class Approvals {
     private final WebhookNotifier webhooks = new WebhookNotifier();
     private final ApproverMasking masking;
     private final AtomicLong version = new AtomicLong();
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private final ApprovalBoard board;
 
     /** Without a masking key: keyed operators redact the parameters approvers see. */
     public Approvals(Policy policy, AuditSink audit, Clock clock) {
@@ -69,6 +68,12 @@ public final class Approvals {
 
     /** {@code keys}: the policy's masking keys (null: none), for showing parameters to approvers masked. */
     public Approvals(Policy policy, AuditSink audit, Clock clock, MaskingKeys keys) {
+        this(policy, audit, clock, keys, ApprovalBoard.IN_MEMORY);
+    }
+
+    /** {@code board}: where replicas sharing the audit store share requests ({@link ApprovalBoard#IN_MEMORY}: none). */
+    public Approvals(Policy policy, AuditSink audit, Clock clock, MaskingKeys keys, ApprovalBoard board) {
+        this.board = board;
         this.policy = policy;
         this.audit = audit;
         this.clock = clock;
@@ -123,11 +128,20 @@ public final class Approvals {
         String id = "apr-" + HexFormat.of().formatHex(bytes(8));
         ApprovalRequest r = new ApprovalRequest(id, sessionId, statementId, requester, upstream, role, justification,
                 text, parameters, sources, hit, clock.instant());
-        audit.appendDurably(List.of(new AuditEvent.ApprovalRequested(r.createdAt(), sessionId, statementId, id,
-                upstream, requester.issuer(), requester.subject(), text, parameters, r.statementSha256(),
-                hit.rule().name(), hit.rule().approval().group(), hit.rule().approval().approvers(),
-                hit.rule().approval().mode().name().toLowerCase(java.util.Locale.ROOT), r.expiresAt(), r.tables(),
-                justification, r.phiTypes(), r.rowEstimate())));
+        // On the board first: a request on record that no replica could decide would only ever expire.
+        board.opened(r, SharedForm.write(r));
+        try {
+            audit.appendDurably(List.of(new AuditEvent.ApprovalRequested(r.createdAt(), sessionId, statementId, id,
+                    upstream, requester.issuer(), requester.subject(), text, parameters, r.statementSha256(),
+                    hit.rule().name(), hit.rule().approval().group(), hit.rule().approval().approvers(),
+                    hit.rule().approval().mode().name().toLowerCase(java.util.Locale.ROOT), r.expiresAt(), r.tables(),
+                    justification, r.phiTypes(), r.rowEstimate())));
+        } catch (AuditUnavailableException e) {
+            if (board.shared()) {
+                board.end(id, ApprovalRequest.State.WITHDRAWN);
+            }
+            throw e;
+        }
         requests.put(id, r);
         version.incrementAndGet();
         Policy.ApproverGroup group = policy.approvers().get(hit.rule().approval().group());
@@ -143,10 +157,30 @@ public final class Approvals {
         return b;
     }
 
+    /** The request {@code id}, held here or (with a shared board) by another replica; null when unknown. */
     public ApprovalRequest get(String id) {
         ApprovalRequest r = requests.get(id);
         if (r != null) {
+            if (board.shared() && r.state() == ApprovalRequest.State.PENDING) {
+                ApprovalBoard.Tally t = board.tallies(List.of(id)).get(id); // decided elsewhere since the last catch-up?
+                if (t != null && r.absorb(t, clock.instant())) {
+                    version.incrementAndGet();
+                }
+            }
             expireIfDue(r);
+            return r;
+        }
+        return board.shared() ? fromBoard(board.find(id)) : null;
+    }
+
+    /** A request another replica holds, as the board describes it; null when this policy cannot show it. */
+    private ApprovalRequest fromBoard(ApprovalBoard.Entry e) {
+        if (e == null) {
+            return null;
+        }
+        ApprovalRequest r = SharedForm.read(e.form(), policy);
+        if (r != null) {
+            r.absorb(e.tally(), clock.instant());
         }
         return r;
     }
@@ -156,12 +190,21 @@ public final class Approvals {
         return all(state).stream().filter(r -> inGroup(viewer, r)).toList();
     }
 
-    /** Every request this gateway holds, oldest first, optionally only those in {@code state}: the auditors' view. */
+    /**
+     * Every request this gateway holds (with a shared board: every replica's), oldest first, optionally only those
+     * in {@code state}: the auditors' view.
+     */
     public List<ApprovalRequest> all(ApprovalRequest.State state) {
         List<ApprovalRequest> out = new ArrayList<>();
         for (ApprovalRequest r : requests.values()) {
             expireIfDue(r);
             if (state == null || r.state() == state) {
+                out.add(r);
+            }
+        }
+        for (ApprovalBoard.Entry e : board.list(state)) {
+            ApprovalRequest r = fromBoard(e);
+            if (r != null && !requests.containsKey(r.id())) {
                 out.add(r);
             }
         }
@@ -177,11 +220,10 @@ public final class Approvals {
 
     /** One approver approves or denies. Returns the request as it stands afterwards. */
     public ApprovalRequest decide(String id, Identity approver, boolean approve, String reason) throws Refused {
-        ApprovalRequest r = requests.get(id);
+        ApprovalRequest r = get(id);
         if (r == null) {
             throw new Refused(404, "no approval request " + id);
         }
-        expireIfDue(r);
         if (!inGroup(approver, r)) {
             throw new Refused(403, "you are not in approver group \"" + r.rule().approval().group() + "\"");
         }
@@ -193,6 +235,9 @@ public final class Approvals {
         }
         if (!approve && (reason == null || reason.isBlank())) {
             throw new Refused(400, "a denial needs a reason; the agent is told it");
+        }
+        if (board.shared()) {
+            return decideOnBoard(r, approver, approve, reason);
         }
         synchronized (r) {
             if (r.state() != ApprovalRequest.State.PENDING) {
@@ -221,6 +266,49 @@ public final class Approvals {
         return r;
     }
 
+    /** The vote is counted on the board, against every replica's; the audit record is made before it commits. */
+    private ApprovalRequest decideOnBoard(ApprovalRequest r, Identity approver, boolean approve, String reason)
+            throws Refused {
+        Instant now = clock.instant();
+        ApprovalRequest.Decision vote = new ApprovalRequest.Decision(approver.issuer(), approver.subject(), approve,
+                reason, now);
+        ApprovalBoard.Tally t = board.vote(r.id(), vote, r.rule().approval().approvers(), () ->
+                audit.appendDurably(List.of(new AuditEvent.ApprovalDecided(now, r.sessionId(), r.statementId(),
+                        r.id(), approve ? "approved" : "denied", approver.issuer(), approver.subject(), reason,
+                        r.statementSha256()))));
+        r.absorb(t, now);
+        version.incrementAndGet();
+        return r;
+    }
+
+    /**
+     * Brings the board's word to the requests held here: a decision made on another replica completes the
+     * request's outcome, which wakes the session holding its statement. Run by the cluster's keeper thread when
+     * the store says a decision was made, and on every heartbeat in case a notification was missed.
+     */
+    public void catchUp() {
+        if (!board.shared()) {
+            return;
+        }
+        List<String> pending = requests.values().stream().filter(r -> r.state() == ApprovalRequest.State.PENDING)
+                .map(ApprovalRequest::id).toList();
+        if (pending.isEmpty()) {
+            return;
+        }
+        Instant now = clock.instant();
+        for (Map.Entry<String, ApprovalBoard.Tally> e : board.tallies(pending).entrySet()) {
+            ApprovalRequest r = requests.get(e.getKey());
+            if (r != null && r.absorb(e.getValue(), now)) {
+                version.incrementAndGet();
+            }
+        }
+    }
+
+    /** Another replica changed a request it holds: consoles polling {@link #version} reload. */
+    public void changedElsewhere() {
+        version.incrementAndGet();
+    }
+
     /** The hold timed out, or a ticket was never decided in time. */
     public void expire(ApprovalRequest r) {
         end(r, ApprovalRequest.State.EXPIRED, "expired", null);
@@ -232,6 +320,14 @@ public final class Approvals {
     }
 
     private void end(ApprovalRequest r, ApprovalRequest.State state, String decision, String why) {
+        if (board.shared()) {
+            ApprovalBoard.Tally t = board.end(r.id(), state);
+            if (t.state() != state) { // decided on another replica first: that decision stands
+                r.absorb(t, clock.instant());
+                version.incrementAndGet();
+                return;
+            }
+        }
         if (r.finish(state, clock.instant())) {
             version.incrementAndGet();
             audit.append(List.of(new AuditEvent.ApprovalDecided(clock.instant(), r.sessionId(), r.statementId(), r.id(),
@@ -245,6 +341,9 @@ public final class Approvals {
      */
     public AuditEvent releaseHeld(ApprovalRequest r, String sessionId, long statementId) {
         r.use();
+        if (board.shared()) {
+            board.use(r.id(), r.rule().approval().uses());
+        }
         version.incrementAndGet();
         return usedEvent(r, sessionId, statementId);
     }
@@ -282,44 +381,12 @@ public final class Approvals {
         if (clock.instant().isAfter(r.approvedAt().plus(r.rule().approval().validFor()))) {
             throw new Refused(410, "approval " + id + " has expired");
         }
-        if (!r.use()) {
+        // With a shared board the uses are counted there: a ticket approved once is redeemed once cluster-wide.
+        if (board.shared() ? !board.use(id, r.rule().approval().uses()) || !r.use() : !r.use()) {
             throw new Refused(410, "approval " + id + " has been used");
         }
         version.incrementAndGet();
         return r;
-    }
-
-    /**
-     * Requests live in memory, so those a previous run of this gateway (audit chain {@code replica}) left open are
-     * gone: each gets an {@code expired} record ("the gateway restarted"), approved tickets not yet redeemed
-     * included, so the record says what the gateway now enforces: a re-sent statement needs a new request. Looks
-     * back as far as any request of the policy could still be open or redeemable. Returns how many were expired.
-     */
-    public int expireAfterRestart(String replica, AuditQueries queries)
-            throws SQLException, IOException, AuditUnavailableException {
-        java.time.Duration horizon = java.time.Duration.ZERO;
-        for (io.phigate.policy.RiskRule rule : policy.rules()) {
-            if (rule.approval() != null) {
-                java.time.Duration d = rule.approval().timeout().plus(rule.approval().validFor());
-                horizon = d.compareTo(horizon) > 0 ? d : horizon;
-            }
-        }
-        if (horizon.isZero()) {
-            return 0;
-        }
-        Instant now = clock.instant();
-        List<AuditEvent> expired = new ArrayList<>();
-        for (AuditQueries.Event e : queries.openApprovals(replica, now.minus(horizon).minus(KEEP_FINISHED))) {
-            JsonNode detail = JSON.readTree(e.detail());
-            expired.add(new AuditEvent.ApprovalDecided(now, e.sessionId(), e.statementId(),
-                    detail.path("approval_id").asText(), "expired", null, null, "the gateway restarted",
-                    detail.path("statement_sha256").asText(null)));
-        }
-        if (!expired.isEmpty()) {
-            audit.appendDurably(expired);
-            version.incrementAndGet();
-        }
-        return expired.size();
     }
 
     /** Kubernetes service accounts are workloads, never approvers. */

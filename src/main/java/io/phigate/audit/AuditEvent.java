@@ -151,6 +151,19 @@ public sealed interface AuditEvent {
                          String outcome, String sessionId, String target) implements AuditEvent {
     }
 
+    /**
+     * The gateway was told to stop (SIGTERM) and drained: {@code phase} "started" when it stopped accepting with
+     * {@code sessions} open and {@code grace} to let them finish, "finished" when it closed the store, with
+     * {@code sessions} the number it then had to end (each also has its own {@code session_ended} record). An
+     * auditor reading a chain's end sees why it ended there.
+     */
+    record GatewayDrain(Instant time, String phase, int sessions, java.time.Duration grace) implements AuditEvent {
+        @Override
+        public String sessionId() {
+            return null;
+        }
+    }
+
     /** How a statement arrived: PostgreSQL's simple or extended protocol or a function call; a document-store command. */
     enum Protocol { SIMPLE, EXTENDED, FUNCTION_CALL, OP_MSG }
 

@@ -525,10 +525,11 @@ public final class AuditQueries {
     /**
      * The {@code approval_requested} records of chain {@code replica} since {@code since} whose request was never
      * denied, expired, withdrawn or used, oldest first: the requests a gateway process held open when it stopped.
+     * Decisions count from every chain: among replicas another may have denied or expired the request.
      */
     public List<Event> openApprovals(String replica, Instant since) throws SQLException, IOException {
-        List<Event> records = selectEvents("SELECT " + SELECT_EVENT + " FROM audit_event WHERE time >= ? AND replica = ?"
-                + " AND kind IN ('approval_requested', 'approval_decided') ORDER BY time, seq",
+        List<Event> records = selectEvents("SELECT " + SELECT_EVENT + " FROM audit_event WHERE time >= ? AND"
+                + " ((replica = ? AND kind = 'approval_requested') OR kind = 'approval_decided') ORDER BY time, seq",
                 AuditRow.TIME.format(since), replica);
         Map<String, Event> open = new LinkedHashMap<>();
         for (Event e : records) {

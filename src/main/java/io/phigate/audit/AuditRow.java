@@ -99,6 +99,9 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
                     new Result(e.decision(), null, null, null, null),
                     detail("approval_id", e.approvalId(), "decision", e.decision(), "reason", e.reason(),
                             "statement_sha256", e.statementSha256()));
+            case AuditEvent.GatewayDrain e -> new AuditRow(time, "gateway_drain", null, null, null, null,
+                    new Result(e.phase(), null, null, null, null),
+                    detail("phase", e.phase(), "sessions", e.sessions(), "grace_ms", e.grace().toMillis()));
             case AuditEvent.ConsoleAction e -> new AuditRow(time, "console_action", e.sessionId(), null,
                     new Peer(e.clientAddress(), null, e.issuer(), e.subject()), null,
                     new Result(e.outcome(), null, null, null, null),

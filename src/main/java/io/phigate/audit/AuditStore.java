@@ -326,6 +326,31 @@ public final class AuditStore implements AuditSink {
         }
     }
 
+    /**
+     * Why the store would refuse a statement's record now, or null when it takes writes: closed, its last group
+     * failed (the writer's streak; the next success clears it), or its writer did not pass an empty barrier within
+     * {@code timeout} (wedged or far behind). Writes nothing, so an orchestrator's probe adds no record to the
+     * chain; an idle store whose database just went away shows it at its next write. The reason names the store,
+     * never a record.
+     */
+    public String writeProblem(Duration timeout) {
+        long streak = journalWriter != null ? journalWriter.failureStreak() : writer.failureStreak();
+        if (streak > 0) {
+            return "the last " + streak + " audit write(s) failed";
+        }
+        try {
+            synchronized (enqueueLock) {
+                if (closed) {
+                    return "the audit store is closed";
+                }
+            }
+            return barrier(timeout) ? null : "the audit writer did not answer within " + format(timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
     /** True once every group queued before it has been written (or refused); false on timeout or when closed. */
     private boolean barrier(Duration timeout) throws InterruptedException {
         var mark = new AuditWriter.Batch(List.of(), new byte[0][], 0, true, new CompletableFuture<>());

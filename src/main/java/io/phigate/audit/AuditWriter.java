@@ -136,7 +136,8 @@ final class AuditWriter implements Runnable {
     private PreparedStatement[] inserts;
     private Statement control;
     private final java.security.MessageDigest sha = RecordHash.sha256();
-    private long failureStreak;
+    /** Written by the writer thread; read by the readiness probe ({@link AuditStore#writeProblem}). */
+    private volatile long failureStreak;
     private final String replica;
     private final CommitListener listener;
     private final long lingerNanos;
@@ -521,5 +522,10 @@ final class AuditWriter implements Runnable {
             return e.getMessage();
         }
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    }
+
+    /** Groups that failed in a row, 0 once one succeeds. */
+    long failureStreak() {
+        return failureStreak;
     }
 }

@@ -54,7 +54,8 @@ final class JournalWriter implements Runnable {
     /** Journal bytes written since start, recovered segments included; the ingester counts what it has taken. */
     private long appended;
     private String broken;
-    private long failureStreak;
+    /** Written by the writer thread; read by the readiness probe ({@link AuditStore#writeProblem}). */
+    private volatile long failureStreak;
 
     JournalWriter(String store, AuditJournal journal, BlockingQueue<AuditWriter.Batch> queue, Semaphore room,
                   Semaphore roomBytes, String replica, long maxBytes, JournalIngester ingester, long headSeq,
@@ -237,5 +238,10 @@ final class JournalWriter implements Runnable {
         segment = null;
         channel = null;
         ingester.wake();
+    }
+
+    /** Groups that failed in a row, 0 once one succeeds. */
+    long failureStreak() {
+        return failureStreak;
     }
 }

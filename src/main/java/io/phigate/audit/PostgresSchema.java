@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -15,7 +14,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -101,18 +99,8 @@ final class PostgresSchema implements AuditSchema {
         }
     }
 
-    /** A connection as the configured role, its password read now; server error details are kept out of messages. */
     static Connection connect(AuditConfig.Postgres server) throws SQLException, IOException {
-        var props = new Properties();
-        props.setProperty("user", server.user());
-        if (server.password() != null) {
-            props.setProperty("password", server.password().read());
-        }
-        // A server's DETAIL can quote a failing row, which holds PHI; log lines must not.
-        props.setProperty("logServerErrorDetail", "false");
-        props.setProperty("connectTimeout", "10");
-        props.setProperty("ApplicationName", "phigate-audit");
-        return DriverManager.getConnection(server.jdbcUrl(), props);
+        return StoreConnection.open(server, "phigate-audit");
     }
 
     static String schemaSql() throws IOException {

@@ -49,8 +49,9 @@ final class ServeCommand implements Callable<Integer> {
             return e.getCause() instanceof ConfigException ? 2 : 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
+        // SIGTERM (an orchestrator stopping the pod) and Ctrl-C drain: sessions get limits.drain_grace to finish.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            gateway.close();
+            gateway.drain();
             stopped.countDown();
         }, "phigate-shutdown"));
         listening(gateway, System.out);
@@ -66,7 +67,8 @@ final class ServeCommand implements Callable<Integer> {
         out.println("phigate listening for PostgreSQL clients on " + address(gateway.postgresAddress()));
         InetSocketAddress http = gateway.httpAddress();
         if (http != null) {
-            out.println("phigate HTTP API on http://" + address(http) + "/api/v1 (health: /healthz, metrics: /metrics)");
+            out.println("phigate HTTP API on http://" + address(http) + "/api/v1 (liveness: /livez, readiness: /readyz,"
+                    + " metrics: /metrics)");
             if (gateway.config().console() != null) {
                 out.println("phigate web console on http://" + address(http) + "/console");
             }

@@ -35,7 +35,8 @@ final class SessionsCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
     }
 
-    @Command(name = "list", description = "Print one line per live session: id, subject, upstream, start, statements.")
+    @Command(name = "list", description = "Print one line per live session: id, subject, upstream, start, statements (and, among"
+            + " replicas sharing an audit store, the replica holding it).")
     static final class ListSessions implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
@@ -61,8 +62,10 @@ final class SessionsCommand implements Runnable {
                 out.println(r.body());
             } else {
                 for (JsonNode s : JSON.readTree(r.body()).get("sessions")) {
-                    out.println(String.join("\t", s.get("id").asText(), s.get("subject").asText(),
-                            s.get("upstream").asText(), s.get("started_at").asText(), s.get("statements").asText()));
+                    String line = String.join("\t", s.get("id").asText(), s.get("subject").asText(),
+                            s.get("upstream").asText(), s.get("started_at").asText(), s.get("statements").asText());
+                    // Among replicas sharing an audit store, the one holding the session.
+                    out.println(s.hasNonNull("replica") ? line + "\t" + s.get("replica").asText() : line);
                 }
             }
             out.flush();

@@ -1,6 +1,8 @@
 package io.phigate.config;
 
 import io.phigate.audit.AuditConfig;
+import io.phigate.mask.DocumentCatalog;
+import io.phigate.mask.PhiType;
 import io.phigate.identity.IdentityConfig;
 import io.phigate.identity.IssuerConfig;
 import io.phigate.mask.SecretRef;
@@ -53,7 +55,7 @@ public final class ConfigLoader {
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}]");
     private static final List<String> LISTEN_KEYS = List.of("postgres", "http", "mongo");
     private static final List<String> DOCUMENTS_KEYS = List.of("upstreams", "default_upstream");
-    private static final List<String> DOCUMENT_UPSTREAM_KEYS = List.of("address");
+    private static final List<String> DOCUMENT_UPSTREAM_KEYS = List.of("address", "collections");
     static final int MONGO_PORT = 27017;
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls",
             "startup_parameters");
@@ -70,12 +72,16 @@ public final class ConfigLoader {
     private static final List<String> ISSUER_KEYS = List.of("issuer", "audience", "jwks_file", "jwks_url", "discovery", "algorithms");
     private static final List<String> AUDIT_KEYS = List.of("store", "queue_capacity", "queue_bytes", "write_timeout", "busy_timeout",
             "replica", "checkpoints", "record_responses", "response_cap", "encryption", "password_env", "password_file", "retention",
-            "journal", "journal_dir", "journal_max_bytes", "async_linger");
+            "journal", "journal_dir", "journal_max_bytes", "async_linger", "replica_env");
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout",
-            "connect_rate_per_address", "connect_burst_per_address", "max_handshakes");
-    private static final List<String> CONSOLE_KEYS = List.of("local_sign_in", "session_ttl", "oidc", "roles");
+            "connect_rate_per_address", "connect_burst_per_address", "max_handshakes", "drain_grace");
+    private static final List<String> CONSOLE_KEYS = List.of("local_sign_in", "session_ttl", "oidc", "roles",
+            "cookie_keys");
+    private static final List<String> COOKIE_KEY_KEYS = List.of("id", "key_file", "key_env");
+    /** A cookie key's id is written into every cookie it seals: short and plain. */
+    private static final Pattern COOKIE_KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,32}");
     private static final List<String> CONSOLE_OIDC_KEYS = List.of("issuer", "client_id", "client_secret_env",
             "client_secret_file", "redirect_uri", "scopes");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
@@ -236,6 +242,7 @@ public final class ConfigLoader {
             return null;
         }
         Map<String, HostPort> upstreams = new LinkedHashMap<>();
+        Map<String, DocumentCatalog> catalogs = new LinkedHashMap<>();
         boolean complete = true;
         for (YamlNode.Entry entry : mapping.entries().values()) {
             String path = s.pathOf("upstreams") + "." + entry.key();
@@ -246,10 +253,12 @@ public final class ConfigLoader {
             if (entry.key().isBlank()) {
                 problems.add(entry.keyLine(), path, "a document store name must not be empty");
             }
-            if (address == null) {
+            DocumentCatalog catalog = u == null ? null : collections(u);
+            if (address == null || catalog == null) {
                 complete = false;
             } else {
                 upstreams.put(entry.key(), address);
+                catalogs.put(entry.key(), catalog);
             }
         }
         String only = mapping.entries().size() == 1 ? mapping.entries().keySet().iterator().next() : null;
@@ -259,7 +268,60 @@ public final class ConfigLoader {
                     + " (known: " + String.join(", ", mapping.entries().keySet()) + ")");
             return null;
         }
-        return complete && chosen != null ? new DocumentsConfig(upstreams, chosen) : null;
+        return complete && chosen != null ? new DocumentsConfig(upstreams, chosen, catalogs) : null;
+    }
+
+    /**
+     * A document store's PHI: {@code collections: {"db.collection": {field.path: phi_type}}}; null after a problem.
+     * Paths reach into arrays as the server's do ({@code contacts.phone}, also spelt {@code contacts.$.phone}).
+     */
+    private DocumentCatalog collections(Section u) {
+        YamlNode node = u.node("collections");
+        if (node == null) {
+            return DocumentCatalog.EMPTY;
+        }
+        if (!(node instanceof YamlNode.Mapping namespaces)) {
+            u.problem("collections", "expected a mapping of \"database.collection\" to its PHI fields, got "
+                    + YamlNode.describe(node));
+            return null;
+        }
+        boolean ok = true;
+        Map<String, Map<String, PhiType>> collections = new LinkedHashMap<>();
+        for (YamlNode.Entry ns : namespaces.entries().values()) {
+            String where = u.pathOf("collections") + "." + ns.key();
+            int dot = ns.key().indexOf('.');
+            if (dot <= 0 || dot == ns.key().length() - 1) {
+                problems.add(ns.keyLine(), where, "expected database.collection, like clinic.patients");
+                ok = false;
+                continue;
+            }
+            if (!(ns.value() instanceof YamlNode.Mapping fields)) {
+                problems.add(ns.keyLine(), where, "expected a mapping of field path to PHI type, got "
+                        + YamlNode.describe(ns.value()));
+                ok = false;
+                continue;
+            }
+            Map<String, PhiType> paths = new LinkedHashMap<>();
+            for (YamlNode.Entry f : fields.entries().values()) {
+                String text = f.value() instanceof YamlNode.Scalar sc ? sc.text().strip() : "";
+                PhiType type = PhiType.fromPolicyName(text).orElse(null);
+                if (DocumentCatalog.normalise(f.key()).isEmpty()) {
+                    problems.add(f.keyLine(), where + "." + f.key(), "not a field path (dotted names; an array's"
+                            + " elements as contacts.phone or contacts.$.phone; no indexes, no other $ parts)");
+                    ok = false;
+                } else if (type == null) {
+                    String hint = Suggest.nearest(text, java.util.Arrays.stream(PhiType.values())
+                            .map(PhiType::policyName).toList());
+                    problems.add(f.keyLine(), where + "." + f.key(), "unknown PHI type " + YamlNode.describe(
+                            f.value()) + (hint == null ? "" : " (did you mean " + hint + "?)"));
+                    ok = false;
+                } else {
+                    paths.put(f.key(), type);
+                }
+            }
+            collections.put(ns.key(), paths);
+        }
+        return ok ? new DocumentCatalog(collections) : null;
     }
 
     private Map<String, UpstreamConfig> upstreams(Section root) {
@@ -382,7 +444,49 @@ public final class ConfigLoader {
                         + " would let any trusted token, an agent's too, into the console)"));
             }
         }
-        return new ConsoleConfig(local, oidc, Map.copyOf(roles), ttl);
+        return new ConsoleConfig(local, oidc, Map.copyOf(roles), ttl, cookieKeys(s));
+    }
+
+    /** {@code console.cookie_keys}: a list of {id, key_file | key_env}, ids unique; absent is an empty list. */
+    private List<ConsoleConfig.CookieKey> cookieKeys(Section console) {
+        YamlNode node = console.node("cookie_keys");
+        if (node == null) {
+            return List.of();
+        }
+        if (!(node instanceof YamlNode.Sequence seq) || seq.items().isEmpty()) {
+            console.problem("cookie_keys", "expected a list of keys (id with key_file or key_env), the first sealing"
+                    + " new sign-ins, got " + YamlNode.describe(node));
+            return List.of();
+        }
+        List<ConsoleConfig.CookieKey> keys = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < seq.items().size(); i++) {
+            YamlNode item = seq.items().get(i);
+            Section k = Section.open(item, "console.cookie_keys[" + i + "]", item.line(), problems, baseDir,
+                    COOKIE_KEY_KEYS);
+            if (k == null) {
+                continue;
+            }
+            String id = k.scalar("id", true, null, "a key id", text -> {
+                if (!COOKIE_KEY_ID.matcher(text.strip()).matches()) {
+                    throw new IllegalArgumentException("expected 1 to 32 letters, digits, _ or -, got "
+                            + YamlNode.quote(text));
+                }
+                return text.strip();
+            });
+            SecretRef secret = secret(k, "key_env", "key_file", "the key is never written in the config");
+            if (id != null) {
+                Integer first = seen.putIfAbsent(id, k.lineOf("id"));
+                if (first != null) {
+                    k.problem("id", "duplicate cookie key id " + YamlNode.quote(id) + " (first on line " + first + ")");
+                    continue;
+                }
+            }
+            if (id != null && secret != null) {
+                keys.add(new ConsoleConfig.CookieKey(id, secret));
+            }
+        }
+        return List.copyOf(keys);
     }
 
     /** One identity match or a list of them under {@code key}, each naming its issuer ({@code whyIssuer} if not). */
@@ -593,6 +697,19 @@ public final class ConfigLoader {
         Duration write = s.duration("write_timeout", DEFAULT_WRITE_TIMEOUT, true);
         Duration busy = s.duration("busy_timeout", DEFAULT_BUSY_TIMEOUT, true);
         String replica = s.string("replica", false, AuditConfig.DEFAULT_REPLICA);
+        if (s.has("replica_env")) {
+            // One config for every pod of a Deployment: each takes its chain's name from its own environment
+            // (the downward API's pod name), read when the config is loaded.
+            String variable = s.string("replica_env", false, null);
+            if (s.has("replica")) {
+                s.problem("replica_env", "set only one of replica or replica_env");
+            } else if (variable != null && System.getenv(variable) == null) {
+                s.problem("replica_env", "environment variable " + variable + " is not set (in Kubernetes, set it"
+                        + " from the pod name with the downward API: fieldRef metadata.name)");
+            } else if (variable != null) {
+                replica = System.getenv(variable);
+            }
+        }
         if (replica != null && !replica.matches("[A-Za-z0-9._:-]{1,128}")) {
             s.problem("replica", "expected 1 to 128 letters, digits, '.', '_', ':' or '-', got " + YamlNode.quote(replica));
         }
@@ -757,7 +874,10 @@ public final class ConfigLoader {
         int burst = orZero(s.integer("connect_burst_per_address", Math.max(rate, LimitsConfig.DEFAULT_CONNECT_BURST_PER_ADDRESS),
                 1, 1_000_000));
         int handshakes = orZero(s.integer("max_handshakes", LimitsConfig.DEFAULT_MAX_HANDSHAKES, 1, 1_000_000));
-        return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup, rate, burst, handshakes);
+        // Zero is allowed: sessions are ended at once, as before draining existed.
+        Duration drain = s.duration("drain_grace", LimitsConfig.DEFAULT_DRAIN_GRACE, false);
+        return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup, rate, burst, handshakes,
+                drain);
     }
 
     private ClientTlsConfig clientTls(Section s) {

@@ -14,12 +14,29 @@ import java.util.Map;
  * do is decided by {@code roles}: each console role lists the identities it applies to.
  *
  * @param sessionTtl how long a console sign-in lasts at most (never beyond the token's own expiry)
+ * @param cookieKeys the keys that seal sign-in cookies, the first sealing new ones and every one opening (rotation);
+ *                   replicas sharing them share sign-ins, which also survive a restart; empty: a key of the process
+ *                   alone (decision 0047)
  */
-public record ConsoleConfig(boolean localSignIn, Oidc oidc, Map<String, List<Match>> roles, Duration sessionTtl) {
+public record ConsoleConfig(boolean localSignIn, Oidc oidc, Map<String, List<Match>> roles, Duration sessionTtl,
+                            List<CookieKey> cookieKeys) {
 
     public static final Duration DEFAULT_SESSION_TTL = Duration.ofHours(8);
     /** The console roles, weakest first. */
     public static final List<String> ROLE_NAMES = List.of("auditor", "approver", "admin");
+
+    public ConsoleConfig {
+        cookieKeys = List.copyOf(cookieKeys);
+    }
+
+    /** With a key of the process alone: sign-ins end with the process (single-replica and test setups). */
+    public ConsoleConfig(boolean localSignIn, Oidc oidc, Map<String, List<Match>> roles, Duration sessionTtl) {
+        this(localSignIn, oidc, roles, sessionTtl, List.of());
+    }
+
+    /** One cookie key: {@code id} goes into every cookie it seals (never the key), {@code secret} where it is read. */
+    public record CookieKey(String id, SecretRef secret) {
+    }
 
     /**
      * Sign-in with an OIDC provider. {@code clientSecret} is null for a public client (PKCE alone);

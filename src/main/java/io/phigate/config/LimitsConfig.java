@@ -10,12 +10,21 @@ import java.time.Duration;
  * cannot take the session slots, the token-verification CPU or the audit store's attention from the others.
  * {@code maxHandshakes} bounds the connections between accept and a running session (TLS, token, upstream login),
  * from any number of addresses; beyond it a new connection is refused at once with SQLSTATE 53300.
+ * {@code drainGrace} is how long, after SIGTERM, open sessions may go on before they are ended with 57P01 (the
+ * orchestrator's termination grace period must be longer; docs/kubernetes.md).
  */
 public record LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
-                           int connectBurstPerAddress, int maxHandshakes) {
+                           int connectBurstPerAddress, int maxHandshakes, Duration drainGrace) {
     public static final int DEFAULT_CONNECT_RATE_PER_ADDRESS = 50;
     public static final int DEFAULT_CONNECT_BURST_PER_ADDRESS = 100;
     public static final int DEFAULT_MAX_HANDSHAKES = 256;
+    public static final Duration DEFAULT_DRAIN_GRACE = Duration.ofSeconds(30);
+
+    public LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
+                        int connectBurstPerAddress, int maxHandshakes) {
+        this(maxSessions, maxFrameBytes, startupTimeout, connectRatePerAddress, connectBurstPerAddress,
+                maxHandshakes, DEFAULT_DRAIN_GRACE);
+    }
 
     public LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
                         int connectBurstPerAddress) {

@@ -20,7 +20,6 @@ import io.phigate.policy.Policy;
 import io.phigate.session.SessionRegistry;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -75,11 +74,20 @@ public final class Console {
     private final EvidencePage evidencePage;
     private final OverviewPage overviewPage;
 
-    public Console(Parts parts) {
+    /** Throws when a configured cookie key cannot be read or is too short (the gateway does not start). */
+    public Console(Parts parts) throws IOException {
         this.parts = parts;
-        this.auth = new ConsoleAuth(parts.config(), parts.policy(), parts.verifier(), parts.clock());
+        CookieSeal seal;
+        if (parts.config().cookieKeys().isEmpty()) {
+            log.info("console sign-ins last as long as this process: no console.cookie_keys are configured");
+            seal = CookieSeal.ephemeral();
+        } else {
+            seal = CookieSeal.of(parts.config().cookieKeys());
+        }
+        this.auth = new ConsoleAuth(parts.config(), parts.policy(), parts.verifier(), parts.clock(), seal,
+                new SignOuts(parts.queries(), parts.clock()));
         this.oidc = parts.config().oidc() == null ? null
-                : new OidcSignIn(parts.config().oidc(), parts.clockSkew(), parts.clock());
+                : new OidcSignIn(parts.config().oidc(), parts.clockSkew(), parts.clock(), seal);
         this.approvalPages = new ApprovalPages(parts.approvals());
         this.sessionPages = new SessionPages(this, parts.sessions(), parts.queries(), parts.auditConfig());
         this.searchPage = new SearchPage(this, parts.queries(), parts.clock());
@@ -95,10 +103,7 @@ public final class Console {
         routes.post("/console/sign-in", this::signInWithToken);
         routes.get("/console/oidc/start", this::oidcStart);
         routes.get("/console/oidc/callback", this::oidcCallback);
-        routes.post("/console/sign-out", page(null, (ctx, user) -> {
-            auth.signOut(ctx);
-            ctx.redirect("/console/sign-in", io.javalin.http.HttpStatus.SEE_OTHER);
-        }));
+        routes.post("/console/sign-out", page(null, this::signOut));
         routes.get("/console", page(null, overviewPage::render));
         routes.get("/console/approvals", page(null, approvalPages::list));
         routes.get("/console/approvals/pending.html", page(null, approvalPages::pendingFragment));
@@ -161,7 +166,8 @@ public final class Console {
      * cannot end sessions through the API any more than through the page.
      */
     public String apiRefusal(Identity identity, boolean adminOnly) {
-        ConsoleUser user = new ConsoleUser(identity, auth.rolesOf(identity), null, identity.expiresAt(), "bearer");
+        ConsoleUser user = new ConsoleUser(identity, auth.rolesOf(identity), null, identity.expiresAt(), "bearer",
+                null);
         if (user.roles().isEmpty()) {
             return "this identity holds no console role";
         }
@@ -264,11 +270,13 @@ public final class Console {
             return;
         }
         try {
-            URI to = oidc.start();
-            // Lax: it must survive the provider's top-level redirect back.
+            OidcSignIn.Started started = oidc.start();
+            // Lax: they must survive the provider's top-level redirect back.
             ConsoleAuth.setCookie(ctx, "phigate_console_next", next(ctx.queryParam("next")), "/console", SameSite.LAX,
                     (int) OidcSignIn.ATTEMPT_TTL.toSeconds());
-            ctx.redirect(to.toString(), io.javalin.http.HttpStatus.FOUND);
+            ConsoleAuth.setCookie(ctx, OidcSignIn.ATTEMPT_COOKIE, started.attemptCookie(), OidcSignIn.ATTEMPT_PATH,
+                    SameSite.LAX, (int) OidcSignIn.ATTEMPT_TTL.toSeconds());
+            ctx.redirect(started.redirect().toString(), io.javalin.http.HttpStatus.FOUND);
         } catch (IOException e) {
             log.warn("console sign-in: identity provider unavailable: {}", e.getMessage());
             ctx.status(502).html(signInHtml(ctx, "The identity provider cannot be reached: " + e.getMessage()));
@@ -289,7 +297,9 @@ public final class Console {
         }
         Identity identity;
         try {
-            identity = oidc.finish(ctx.queryParam("state"), ctx.queryParam("code"));
+            String attempt = ctx.cookie(OidcSignIn.ATTEMPT_COOKIE);
+            ctx.removeCookie(OidcSignIn.ATTEMPT_COOKIE, OidcSignIn.ATTEMPT_PATH); // one callback per attempt
+            identity = oidc.finish(attempt, ctx.queryParam("state"), ctx.queryParam("code"));
         } catch (TokenRejectedException | IOException e) {
             record(ctx, null, "sign_in", "refused", "oidc: " + e.getMessage());
             ctx.status(401).html(signInHtml(ctx, "Sign-in failed: " + e.getMessage()));
@@ -298,8 +308,33 @@ public final class Console {
         finishSignIn(ctx, identity, "oidc", ctx.cookie("phigate_console_next"));
     }
 
+    /**
+     * Ends the sign-in here at once, then for every replica by a durable record. When the store cannot take it,
+     * the person is told that other replicas still accept the cookie until it expires.
+     */
+    private void signOut(Context ctx, ConsoleUser user) {
+        auth.signOut(ctx, user);
+        try {
+            record(ctx, user.identity(), "sign_out", "ok", ConsoleAuth.auditId(user), null, true);
+        } catch (AuditUnavailableException e) {
+            log.warn("console sign-out by {} not recorded: {}", user.identity().subject(), e.getMessage());
+            ctx.status(503).html(Html.page("Signed out here only", null, null, Html.notice("error",
+                    "You are signed out of this gateway, but the audit store could not record it, so other replicas"
+                            + " accept this sign-in until " + user.expiresAt() + ". Close the browser to end it.")));
+            return;
+        }
+        ctx.redirect("/console/sign-in", io.javalin.http.HttpStatus.SEE_OTHER);
+    }
+
     private void finishSignIn(Context ctx, Identity identity, String method, String next) {
-        ConsoleUser user = auth.signIn(ctx, identity, method);
+        ConsoleUser user;
+        try {
+            user = auth.signIn(ctx, identity, method);
+        } catch (IllegalArgumentException e) {
+            record(ctx, identity, "sign_in", "refused", method + ": " + e.getMessage());
+            ctx.status(400).html(signInHtml(ctx, "Sign-in refused: " + e.getMessage()));
+            return;
+        }
         if (user == null) {
             record(ctx, identity, "sign_in", "refused", method + ": no console role");
             ctx.status(403).html(signInHtml(ctx, "Signed in as " + identity.subject()
@@ -307,7 +342,12 @@ public final class Console {
                     + (Approvals.isHuman(identity) ? "." : "; workload identities never do.")));
             return;
         }
-        record(ctx, identity, "sign_in", "ok", method + ": " + user.roleNames());
+        try {
+            // Under the sign-in's id, as its sign-out will be: the two read as one console session.
+            record(ctx, identity, "sign_in", "ok", ConsoleAuth.auditId(user), method + ": " + user.roleNames(), false);
+        } catch (AuditUnavailableException e) {
+            log.warn("console action not recorded: {}", e.getMessage());
+        }
         log.info("console sign-in by {} ({}, roles {})", identity.subject(), method, user.roleNames());
         ctx.removeCookie(PRE_SIGN_IN_COOKIE, "/console");
         ctx.redirect(next(next), io.javalin.http.HttpStatus.SEE_OTHER);

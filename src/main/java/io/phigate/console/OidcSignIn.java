@@ -27,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Sign-in with the configured OIDC provider: the authorization code flow with PKCE (RFC 7636, S256), a state
@@ -35,17 +34,30 @@ import java.util.concurrent.ConcurrentHashMap;
  * the issuer's discovered keys, issuer, audience = our client id, expiry) and then checked for the nonce.
  *
  * <p>The provider's endpoints come from its discovery document, fetched on first use (the gateway starts while
- * the provider is down) and kept. Attempts in flight are kept in memory for ten minutes, at most 1,000 at once.
+ * the provider is down) and kept. An attempt in flight (state, PKCE verifier, nonce, start) is sealed into a cookie
+ * of its own with the console's {@link CookieSeal}, valid ten minutes, so the provider's redirect back may land on
+ * any replica sharing the cookie keys, and the callback is bound to the browser that started it: a callback URL
+ * carried to another browser finds no attempt (decision 0047).
  */
 final class OidcSignIn {
     static final Duration ATTEMPT_TTL = Duration.ofMinutes(10);
-    static final int MAX_ATTEMPTS = 1_000;
+    /** The attempt's cookie, sent back only to the callback. */
+    static final String ATTEMPT_COOKIE = "phigate_console_oidc";
+    static final String ATTEMPT_PATH = "/console/oidc";
     private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(5);
     private static final int MAX_RESPONSE_BYTES = 256 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One sign-in attempt between the redirect to the provider and its callback. */
-    private record Attempt(String verifier, String nonce, Instant startedAt) {
+    /** One sign-in attempt between the redirect to the provider and its callback, as sealed in its cookie. */
+    record Attempt(String state, String verifier, String nonce, long startedAt) {
+        @Override
+        public String toString() {
+            return "Attempt[started " + startedAt + "]";
+        }
+    }
+
+    /** Where to send the browser, and the sealed attempt to set as {@link #ATTEMPT_COOKIE}. */
+    record Started(URI redirect, String attemptCookie) {
     }
 
     /** The two endpoints the flow needs, from the discovery document. */
@@ -56,12 +68,13 @@ final class OidcSignIn {
     private final TokenVerifier idTokens;
     private final HttpClient http;
     private final Clock clock;
-    private final Map<String, Attempt> attempts = new ConcurrentHashMap<>();
+    private final CookieSeal seal;
     private volatile Endpoints endpoints;
 
-    OidcSignIn(ConsoleConfig.Oidc config, Duration clockSkew, Clock clock) {
+    OidcSignIn(ConsoleConfig.Oidc config, Duration clockSkew, Clock clock, CookieSeal seal) {
         this.config = config;
         this.clock = clock;
+        this.seal = seal;
         this.idTokens = new TokenVerifier(new IdentityConfig(List.of(new IssuerConfig(config.issuer(),
                 List.of(config.clientId()), null, null, true, IssuerConfig.DEFAULT_ALGORITHMS)), clockSkew,
                 Duration.ZERO));
@@ -69,18 +82,14 @@ final class OidcSignIn {
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
-    /** Starts an attempt: where to send the browser. */
-    URI start() throws IOException {
+    /** Starts an attempt: where to send the browser, and the attempt's sealed cookie. */
+    Started start() throws IOException {
         Endpoints e = endpoints();
-        Instant now = clock.instant();
-        attempts.values().removeIf(a -> a.startedAt.plus(ATTEMPT_TTL).isBefore(now));
-        if (attempts.size() >= MAX_ATTEMPTS) {
-            throw new IOException("too many sign-ins in progress; try again in a few minutes");
-        }
         String state = ConsoleAuth.random(24);
         String verifier = ConsoleAuth.random(48);
         String nonce = ConsoleAuth.random(24);
-        attempts.put(state, new Attempt(verifier, nonce, now));
+        String attempt = seal.seal(JSON.writeValueAsBytes(new Attempt(state, verifier, nonce,
+                clock.instant().toEpochMilli())));
         Map<String, String> q = new LinkedHashMap<>();
         q.put("response_type", "code");
         q.put("client_id", config.clientId());
@@ -91,16 +100,35 @@ final class OidcSignIn {
         q.put("code_challenge", challenge(verifier));
         q.put("code_challenge_method", "S256");
         String sep = e.authorization.getRawQuery() == null ? "?" : "&";
-        return URI.create(e.authorization + sep + form(q));
+        return new Started(URI.create(e.authorization + sep + form(q)), attempt);
+    }
+
+    /** The attempt sealed in {@code cookie} if it is the one {@code state} names and not expired, else null. */
+    private Attempt attempt(String cookie, String state) {
+        byte[] plain = seal.open(cookie);
+        if (plain == null || state == null) {
+            return null;
+        }
+        Attempt a;
+        try {
+            a = JSON.readValue(plain, Attempt.class);
+        } catch (IOException e) {
+            return null;
+        }
+        boolean same = a.state() != null && MessageDigest.isEqual(a.state().getBytes(StandardCharsets.UTF_8),
+                state.getBytes(StandardCharsets.UTF_8));
+        boolean live = clock.instant().isBefore(Instant.ofEpochMilli(a.startedAt()).plus(ATTEMPT_TTL));
+        return same && live ? a : null;
     }
 
     /**
-     * Finishes an attempt from the callback's {@code state} and {@code code}: exchanges the code (with the PKCE
-     * verifier) for tokens and verifies the ID token. Throws with a message safe to show.
+     * Finishes the attempt sealed in {@code attemptCookie} from the callback's {@code state} and {@code code}:
+     * exchanges the code (with the PKCE verifier) for tokens and verifies the ID token. Throws with a message safe
+     * to show. The caller drops the cookie whatever the outcome; the provider accepts a code once.
      */
-    Identity finish(String state, String code) throws TokenRejectedException, IOException {
-        Attempt a = state == null ? null : attempts.remove(state);
-        if (a == null || a.startedAt.plus(ATTEMPT_TTL).isBefore(clock.instant())) {
+    Identity finish(String attemptCookie, String state, String code) throws TokenRejectedException, IOException {
+        Attempt a = attempt(attemptCookie, state);
+        if (a == null) {
             throw new TokenRejectedException("this sign-in attempt is unknown or has expired; start again");
         }
         if (code == null || code.isEmpty()) {

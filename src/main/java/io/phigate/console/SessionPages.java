@@ -8,6 +8,7 @@ import io.phigate.audit.MaskingSummary;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.InclusionProofs;
 import io.phigate.audit.AuditConfig;
+import io.phigate.cluster.PublishedSession;
 import io.phigate.pg.ResponseTranscript;
 import io.phigate.session.LiveSession;
 import io.phigate.session.SessionRegistry;
@@ -62,12 +63,14 @@ final class SessionPages {
         }
         List<LiveSession> all = new ArrayList<>(sessions.list());
         all.sort(Comparator.comparing(LiveSession::startedAt));
-        if (all.isEmpty()) {
+        List<PublishedSession> elsewhere = sessions.elsewhere();
+        if (all.isEmpty() && elsewhere.isEmpty()) {
             return "<p id=\"no-sessions\">Nobody is connected.</p>";
         }
         boolean admin = user.has(ConsoleRole.ADMIN);
-        StringBuilder b = new StringBuilder("<table id=\"sessions-table\"><caption>").append(all.size())
-                .append(" open session").append(all.size() == 1 ? "" : "s").append(", oldest first</caption>")
+        int count = all.size() + elsewhere.size();
+        StringBuilder b = new StringBuilder("<table id=\"sessions-table\"><caption>").append(count)
+                .append(" open session").append(count == 1 ? "" : "s").append(", oldest first</caption>")
                 .append("<thead><tr><th scope=\"col\">Session</th><th scope=\"col\">Identity</th>")
                 .append("<th scope=\"col\">Upstream</th><th scope=\"col\">Client</th><th scope=\"col\">Since</th>")
                 .append("<th scope=\"col\">Statements</th><th scope=\"col\">State</th>")
@@ -92,13 +95,33 @@ final class SessionPages {
             }
             b.append("</tr>");
         }
+        for (PublishedSession s : elsewhere) {
+            // Another replica's: its statements stay on that replica, so only what it publishes is shown.
+            b.append("<tr data-session=\"").append(Html.esc(s.id())).append("\" data-replica=\"")
+                    .append(Html.esc(s.replica())).append("\"><td><a href=\"/console/sessions/")
+                    .append(Html.esc(s.id())).append("\">").append(Html.esc(s.id())).append("</a></td><td>")
+                    .append(Html.esc(s.subject())).append("</td><td>").append(Html.esc(s.upstream()))
+                    .append("</td><td>").append(Html.esc(s.clientAddress())).append("</td><td>")
+                    .append(Html.time(s.startedAt())).append("</td><td>").append(s.statements())
+                    .append("</td><td>on replica ").append(Html.esc(s.replica())).append("</td><td></td><td></td>");
+            if (admin) {
+                b.append("<td><form method=\"post\" action=\"/console/sessions/").append(Html.esc(s.id()))
+                        .append("/kill\">").append(Html.csrfField(user))
+                        .append("<button type=\"submit\" class=\"danger\" aria-label=\"End session ")
+                        .append(Html.esc(s.id())).append(" of ").append(Html.esc(s.subject()))
+                        .append("\">Kill</button></form></td>");
+            }
+            b.append("</tr>");
+        }
         return b.append("</tbody></table>").toString();
     }
 
     void kill(Context ctx, ConsoleUser user) {
         String id = ctx.pathParam("id");
         LiveSession s = sessions == null ? null : sessions.get(id);
-        if (s == null) {
+        PublishedSession remote = s != null || sessions == null ? null
+                : sessions.elsewhere().stream().filter(p -> p.id().equals(id)).findFirst().orElse(null);
+        if (s == null && remote == null) {
             ctx.status(404).html(Html.page("Live sessions", user, "/console/sessions",
                     Html.notice("error", "Session " + id + " is not open (it may have ended already).")));
             return;
@@ -106,16 +129,28 @@ final class SessionPages {
         try {
             // Durable before the session ends: who ended whose session is evidence, and without a store the
             // console changes nothing.
-            console.record(ctx, user.identity(), "session_kill", "ok", id, s.identity().subject(), true);
+            console.record(ctx, user.identity(), "session_kill", "ok", id,
+                    s != null ? s.identity().subject() : remote.subject(), true);
         } catch (AuditUnavailableException e) {
             ctx.status(503).html(Html.page("Live sessions", user, "/console/sessions",
                     Html.notice("error", "Not done: the audit store cannot record it (" + e.getMessage() + ").")));
             return;
         }
-        s.terminate("57P01", KILLED);
+        String subject;
+        if (s != null) {
+            s.terminate("57P01", KILLED);
+            subject = s.identity().subject();
+        } else if (sessions.killElsewhere(id)) {
+            subject = remote.subject();
+        } else {
+            ctx.status(504).html(Html.page("Live sessions", user, "/console/sessions", Html.notice("error",
+                    "Session " + id + " on replica " + remote.replica() + " did not end in time; the kill is on"
+                            + " record and that replica ends it when it next takes its orders.")));
+            return;
+        }
         log.info("console: session {} ended by {}", id, user.identity().subject());
         ctx.html(Html.page("Live sessions", user, "/console/sessions",
-                Html.notice("ok", "Session " + id + " of " + s.identity().subject() + " was ended.")
+                Html.notice("ok", "Session " + id + " of " + subject + " was ended.")
                         + "<div id=\"live\" data-refresh=\"/console/sessions/live.html\">" + liveTable(user)
                         + "</div>"));
     }

@@ -3,6 +3,7 @@ package io.phigate.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
+import io.phigate.cluster.PublishedSession;
 import io.phigate.credentials.CredentialExchange;
 import io.phigate.identity.Identity;
 import io.phigate.identity.TokenRejectedException;
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * the bearer token itself, so it may be served on any address (use TLS in front of it off loopback).
  *
  * <p>{@code GET /api/v1/sessions}, {@code POST /api/v1/sessions/{id}/kill} and
- * {@code POST /api/v1/sessions/kill?subject=S}: the live sessions, and ending them at once. Administrative:
+ * {@code POST /api/v1/sessions/kill?subject=S}: the live sessions, and ending them at once, on every replica
+ * sharing the audit store (another replica's sessions carry its name in {@code replica}). Administrative:
  * {@link AdminAccess} guards them.
  */
 final class AccessApi {
@@ -33,7 +35,7 @@ final class AccessApi {
     private static final Set<String> CREDENTIAL_FIELDS = Set.of("justification", "upstream");
     /** A credential request is a sentence and a name; anything larger is not one. */
     private static final int MAX_BODY = 16 * 1024;
-    static final String KILLED = "terminating connection due to administrator command (phigate sessions kill)";
+    static final String KILLED = SessionRegistry.KILLED;
 
     private final TokenVerifier verifier;
     private final CredentialExchange exchange;
@@ -124,17 +126,25 @@ final class AccessApi {
         for (LiveSession s : sessions.list()) {
             out.add(describe(s));
         }
+        for (PublishedSession s : sessions.elsewhere()) {
+            out.add(describe(s));
+        }
         out.sort(java.util.Comparator.comparing(m -> String.valueOf(m.get("started_at"))));
         AuditApi.json(ctx, 200, Map.of("sessions", out));
     }
 
     void killSession(Context ctx) throws Exception {
-        LiveSession s = sessions.get(ctx.pathParam("id"));
-        if (s == null) {
-            AuditApi.error(ctx, 404, "no live session with this id");
-            return;
+        String id = ctx.pathParam("id");
+        LiveSession s = sessions.get(id);
+        if (s != null) {
+            AuditApi.json(ctx, 200, Map.of("killed", kill(ctx, List.of(s))));
+        } else if (sessions.killElsewhere(id)) {
+            log.info("ended session {} on another replica through the admin API, by {}", id,
+                    String.valueOf((Object) ctx.attribute(AdminAccess.WHO)));
+            AuditApi.json(ctx, 200, Map.of("killed", List.of(id)));
+        } else {
+            AuditApi.error(ctx, 404, "no live session with this id on any replica");
         }
-        AuditApi.json(ctx, 200, Map.of("killed", kill(ctx, List.of(s))));
     }
 
     void killBySubject(Context ctx) throws Exception {
@@ -145,7 +155,13 @@ final class AccessApi {
         }
         List<LiveSession> matching = sessions.list().stream().filter(s -> subject.equals(s.identity().subject()))
                 .toList();
-        AuditApi.json(ctx, 200, Map.of("killed", kill(ctx, matching)));
+        List<String> killed = new ArrayList<>(kill(ctx, matching));
+        for (PublishedSession s : sessions.elsewhere()) {
+            if (subject.equals(s.subject()) && sessions.killElsewhere(s.id())) {
+                killed.add(s.id());
+            }
+        }
+        AuditApi.json(ctx, 200, Map.of("killed", killed));
     }
 
     /** Ends each session in parallel (one whose client stopped reading must not hold up the others). */
@@ -165,15 +181,32 @@ final class AccessApi {
         return targets.stream().map(LiveSession::id).toList();
     }
 
-    private static Map<String, Object> describe(LiveSession s) {
+    private Map<String, Object> describe(LiveSession s) {
         var m = new LinkedHashMap<String, Object>();
         m.put("id", s.id());
+        if (sessions.replica() != null) {
+            m.put("replica", sessions.replica());
+        }
         m.put("subject", s.identity().subject());
         m.put("issuer", s.identity().issuer());
         m.put("upstream", s.upstream());
         m.put("client_address", s.clientAddress());
         m.put("started_at", s.startedAt().toString());
         m.put("token_expires_at", s.identity().expiresAt() == null ? null : s.identity().expiresAt().toString());
+        m.put("statements", s.statements());
+        return m;
+    }
+
+    private static Map<String, Object> describe(PublishedSession s) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("id", s.id());
+        m.put("replica", s.replica());
+        m.put("subject", s.subject());
+        m.put("issuer", s.issuer());
+        m.put("upstream", s.upstream());
+        m.put("client_address", s.clientAddress());
+        m.put("started_at", s.startedAt().toString());
+        m.put("token_expires_at", s.tokenExpiresAt() == null ? null : s.tokenExpiresAt().toString());
         m.put("statements", s.statements());
         return m;
     }

@@ -13,11 +13,13 @@ import io.phigate.identity.TokenVerifier;
 import io.phigate.session.SessionRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Map;
 
 /**
- * The gateway's HTTP listener: liveness at {@code /healthz}, Prometheus metrics at {@code /metrics} (counts and
- * states only, never statement text, parameters or row values), and the APIs, each authenticated on every
- * address in every configuration (decision 0027):
+ * The gateway's HTTP listener: liveness at {@code /livez} (and its older name {@code /healthz}), readiness at
+ * {@code /readyz} ({@link Readiness}; both unauthenticated, for orchestrators, and free of PHI), Prometheus
+ * metrics at {@code /metrics} (counts and states only, never statement text, parameters or row values), and the
+ * APIs, each authenticated on every address in every configuration (decision 0027):
  * <ul>
  *   <li>the admin API, audit ({@link AuditApi}) and sessions ({@link AccessApi}), by {@link AdminAccess};</li>
  *   <li>the credential exchange, by the agent's own token;</li>
@@ -36,7 +38,7 @@ public final class HttpServer implements AutoCloseable {
      * {@code console} may be null: the routes that need it are then not served. */
     public HttpServer(HostPort address, HttpConfig http, PrometheusMeterRegistry registry, AuditQueries audit,
                       TokenVerifier verifier, CredentialExchange exchange, SessionRegistry sessions,
-                      Approvals approvals, Console console) {
+                      Approvals approvals, Console console, Readiness readiness) {
         this.host = address.host();
         this.adminToken = http.adminTokenFile() == null ? null : new AdminToken(http.adminTokenFile());
         AdminAccess admin = new AdminAccess(adminToken, verifier, http.admins(), console);
@@ -50,6 +52,11 @@ public final class HttpServer implements AutoCloseable {
             config.jetty.port = address.port();
             config.routes.before(guard::check);
             config.routes.get("/healthz", ctx -> ctx.result("ok"));
+            config.routes.get("/livez", ctx -> ctx.result("ok"));
+            config.routes.get("/readyz", ctx -> {
+                Readiness.Verdict v = readiness.verdict();
+                AuditApi.json(ctx, v.ready() ? 200 : 503, Map.of("status", v.status(), "checks", v.checks()));
+            });
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(registry.scrape()));
             if (api != null) {

@@ -35,7 +35,9 @@ final class CommandRecords {
         this.identity = identity;
     }
 
-    AuditEvent.StatementRequested requested(long statementId, OpMsg msg, Command command, String cursorOrigin) {
+    /** {@code phiFields}: the PHI fields it reads ({@code db.coll.path} to type), kept as a statement's columns. */
+    AuditEvent.StatementRequested requested(long statementId, OpMsg msg, Command command, String cursorOrigin,
+                                            java.util.Map<String, String> phiFields) {
         StringBuilder text = new StringBuilder(msg.body().toJson(JSON));
         List<String> parameters = new ArrayList<>();
         for (DocumentSequence s : msg.sequences()) {
@@ -50,12 +52,24 @@ final class CommandRecords {
         }
         return new AuditEvent.StatementRequested(Instant.now(), sessionId, statementId, clientAddress, upstream,
                 identity.issuer(), identity.subject(), Protocol.OP_MSG, text.toString(), parameters, null, null, null,
-                List.of(command.namespace()), null);
+                List.of(cursorOrigin != null ? cursorOrigin : command.namespace()),
+                phiFields == null || phiFields.isEmpty() ? null : phiFields);
     }
 
     AuditEvent.StatementCompleted completed(long statementId, Outcome outcome, Integer code, Command command,
                                             long documents, long durationMicros, AuditEvent.RecordedResponse reply) {
+        return completed(statementId, outcome, code, command, documents, durationMicros, reply, null);
+    }
+
+    /**
+     * {@code masking}: the masked fields as {@code path(type)=operator, ...}, or {@code refused: why}; what the
+     * PostgreSQL side's completion keeps, so that {@code audit.MaskingSummary} reads both.
+     */
+    AuditEvent.StatementCompleted completed(long statementId, Outcome outcome, Integer code, Command command,
+                                            long documents, long durationMicros, AuditEvent.RecordedResponse reply,
+                                            String masking) {
         return new AuditEvent.StatementCompleted(Instant.now(), sessionId, statementId, outcome,
-                code == null ? null : String.valueOf(code), command.name(), documents, durationMicros, reply);
+                code == null ? null : String.valueOf(code), command.name(), documents, durationMicros, reply,
+                masking);
     }
 }

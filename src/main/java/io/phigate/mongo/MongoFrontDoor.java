@@ -1,12 +1,15 @@
 package io.phigate.mongo;
 
+import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditSink;
 import io.phigate.config.HostPort;
 import io.phigate.identity.IdentityConfig;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.mongo.backend.UpstreamConnection;
 import io.phigate.mongo.backend.UpstreamFacts;
+import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.net.Listener;
+import io.phigate.session.SessionRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -47,6 +50,11 @@ public final class MongoFrontDoor implements AutoCloseable {
     final TokenVerifier verifier;
     final AuditSink audit;
     final CommandGate gate;
+    final DocumentPolicy documents;
+    /** Where authenticated sessions are listed and can be ended; their count is bounded by {@link #slots}. */
+    final SessionRegistry sessions;
+    /** Where commands the policy's rules hold are decided; null when the gateway has none (such rules refuse). */
+    final Approvals approvals;
     private final Semaphore slots;
     private final AtomicLong connections = new AtomicLong();
     private final AtomicReference<UpstreamFacts> facts = new AtomicReference<>();
@@ -55,8 +63,12 @@ public final class MongoFrontDoor implements AutoCloseable {
     private final Listener listener;
 
     private MongoFrontDoor(InetSocketAddress address, Settings settings, TokenVerifier verifier, AuditSink audit,
-                           CommandGate gate) throws IOException {
+                           CommandGate gate, DocumentPolicy documents, SessionRegistry sessions, Approvals approvals)
+            throws IOException {
         this.settings = settings;
+        this.approvals = approvals;
+        this.sessions = sessions;
+        this.documents = documents;
         this.verifier = verifier;
         this.audit = audit;
         this.gate = gate;
@@ -66,7 +78,21 @@ public final class MongoFrontDoor implements AutoCloseable {
 
     public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
                                        AuditSink audit, CommandGate gate) throws IOException {
-        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate);
+        return start(address, settings, verifier, audit, gate, DocumentPolicy.NONE,
+                new SessionRegistry(settings.maxConnections()), null);
+    }
+
+    /**
+     * With {@code documents}: the store's PHI catalog and the policy's roles, masking each session's replies; and
+     * {@code sessions}, where authenticated sessions are listed beside PostgreSQL's (and ended through it). The
+     * registry's slots are not taken: the door bounds its own connections (decision 0042). {@code approvals}
+     * decides the commands the policy's rules hold (null: none can be, and such commands are refused).
+     */
+    public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
+                                       AuditSink audit, CommandGate gate, DocumentPolicy documents,
+                                       SessionRegistry sessions, Approvals approvals) throws IOException {
+        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate, documents, sessions,
+                approvals);
         door.listener.start();
         return door;
     }
@@ -118,6 +144,16 @@ public final class MongoFrontDoor implements AutoCloseable {
         } catch (IOException ignored) {
             // closing
         }
+    }
+
+    /** Clients connected now, authenticated or not. */
+    public int connected() {
+        return open.size();
+    }
+
+    /** Stops accepting; connected clients go on (a drain ends them later with {@link #close}). */
+    public void stopAccepting() {
+        listener.close();
     }
 
     /** Stops accepting and closes every connected client's socket, which ends its session at its next read. */

@@ -14,6 +14,10 @@ import io.phigate.mongo.command.Command;
 import io.phigate.mongo.command.CommandException;
 import io.phigate.mongo.command.CommandReader;
 import io.phigate.mongo.frontend.HelloReply;
+import io.phigate.mongo.masking.CommandMasking;
+import io.phigate.mongo.masking.CommandMasking.Judgement;
+import io.phigate.mongo.masking.ReplyMasker;
+import io.phigate.mongo.masking.ReplyPlan;
 import io.phigate.mongo.frontend.PlainCredentials;
 import io.phigate.mongo.wire.Frame;
 import io.phigate.mongo.wire.FrameReader;
@@ -68,6 +72,7 @@ final class MongoSession {
 
     private final FrameReader unauthenticated;
     private final FrameReader client;
+    private final BufferedInputStream in;
     private final OutputStream out;
     private final OpenCursors cursors = new OpenCursors();
     private final long started = System.nanoTime();
@@ -75,6 +80,9 @@ final class MongoSession {
     private Identity identity;
     private Instant expiresAt;
     private CommandRecords records;
+    private CommandMasking masking;
+    private LiveMongoSession live;
+    private CommandApprovals rules;
     private UpstreamConnection upstream;
     private long statements;
     private String endReason = "client closed the connection";
@@ -87,7 +95,7 @@ final class MongoSession {
         this.clientAddress = socket.getRemoteSocketAddress() instanceof InetSocketAddress isa
                 ? isa.getAddress().getHostAddress() : String.valueOf(socket.getRemoteSocketAddress());
         socket.setTcpNoDelay(true);
-        BufferedInputStream in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+        this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
         this.unauthenticated = new FrameReader(in, MAX_UNAUTHENTICATED_MESSAGE, "the limit before authentication");
         this.client = new FrameReader(in, door.settings.maxMessageBytes());
         this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
@@ -107,6 +115,12 @@ final class MongoSession {
         } finally {
             if (upstream != null) {
                 upstream.close();
+            }
+            if (live != null) {
+                door.sessions.remove(live);
+                if (live.terminatedFor() != null) {
+                    endReason = "terminated: " + live.terminatedFor();
+                }
             }
             if (identity != null) {
                 door.audit.appendUnobserved(List.of(new AuditEvent.SessionEnded(Instant.now(), sessionId, endReason,
@@ -212,7 +226,11 @@ final class MongoSession {
             replyError(id, MongoError.UNAUTHORIZED, endReason);
             return false;
         }
-        forward(frame, msg, command);
+        try {
+            forward(frame, msg, command);
+        } finally {
+            live.finished();
+        }
         return true;
     }
 
@@ -234,6 +252,11 @@ final class MongoSession {
         if (revoked != null) {
             return refuseConnection(id, MongoError.AUTHENTICATION_FAILED, revoked, verified);
         }
+        CommandMasking admitted = door.documents.forSession(verified, door.settings.upstreamName()).orElse(null);
+        if (admitted == null) {
+            return refuseConnection(id, MongoError.AUTHENTICATION_FAILED, "no role of the policy admits this identity"
+                    + " to " + door.settings.upstreamName(), verified);
+        }
         try {
             upstream = UpstreamConnection.open(door.settings.upstream());
             door.learned(upstream.facts());
@@ -251,9 +274,14 @@ final class MongoSession {
             return false;
         }
         identity = verified;
+        masking = admitted;
         expiresAt = verified.expiresAt().plus(door.settings.identity().clockSkew())
                 .plus(door.settings.identity().sessionGrace());
         records = new CommandRecords(sessionId, clientAddress, door.settings.upstreamName(), verified);
+        rules = new CommandApprovals(sessionId, verified, door.settings.upstreamName(), door.documents.roleOf(verified),
+                door.documents.policy().rules(), door.approvals);
+        live = new LiveMongoSession(sessionId, verified, door.settings.upstreamName(), clientAddress, socket);
+        door.sessions.add(live);
         socket.setSoTimeout(0);
         reply(id, new BsonDocument("conversationId", new BsonInt32(1)).append("done", BsonBoolean.TRUE)
                 .append("payload", new BsonBinary(new byte[0])).append("ok", new BsonDouble(1)));
@@ -267,23 +295,31 @@ final class MongoSession {
     private void forward(Frame frame, OpMsg msg, Command command) throws IOException {
         int id = msg.header().requestId();
         long statementId = ++statements;
+        Long cursor = command.cursorIds().isEmpty() ? null : command.cursorIds().getFirst();
+        Judgement judged = masking.judge(command, msg.body(), cursor == null ? null : cursors.plan(cursor));
         AuditEvent.StatementRequested requested = records.requested(statementId, msg, command,
-                command.cursorIds().isEmpty() ? null : cursors.origin(command.cursorIds().getFirst()));
-        Verdict verdict = door.gate.judge(identity, command);
+                cursor == null ? null : cursors.origin(cursor), judged.phiFields());
+        live.started(statementId, requested.text());
+        Verdict verdict = judged instanceof Judgement.Refuse r
+                ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
+                : door.gate.judge(identity, command);
         if (verdict instanceof Verdict.Forward && !cursors.ownsAll(command.cursorIds())) {
             verdict = new Verdict.Refuse(MongoError.CURSOR_NOT_FOUND, "cursor id " + command.cursorIds()
                     + " not found in this session");
         }
         if (verdict instanceof Verdict.Refuse refuse) {
-            door.audit.appendUnobserved(List.of(requested, records.completed(statementId, Outcome.REFUSED,
-                    refuse.error().code(), command, 0, 0, null)));
-            if (!msg.moreToCome()) {
-                replyError(id, refuse.error(), refuse.message());
-            }
+            refuse(msg, command, requested, refuse.error(), refuse.message());
+            return;
+        }
+        CommandApprovals.Outcome held = rules.judge(statementId, command, msg.body(), judged.phiTypes(),
+                requested.text(), requested.parameters(), socket, in);
+        if (held instanceof CommandApprovals.Outcome.Refuse refuse) {
+            refuse(msg, command, requested, refuse.error(), refuse.message());
             return;
         }
         try {
-            door.audit.appendDurably(List.of(requested));
+            door.audit.appendDurably(held instanceof CommandApprovals.Outcome.Release release
+                    ? List.of(requested, release.used()) : List.of(requested));
         } catch (AuditUnavailableException e) {
             door.audit.appendUnobserved(List.of(records.completed(statementId, Outcome.REFUSED,
                     MongoError.INTERNAL_ERROR.code(), command, 0, 0, null)));
@@ -293,6 +329,7 @@ final class MongoSession {
             }
             return;
         }
+        ReplyPlan plan = ((Judgement.Forward) judged).plan();
         long start = System.nanoTime();
         ResponseRecorder recorder = new ResponseRecorder(door.settings.responseCap());
         long documents = 0;
@@ -305,22 +342,46 @@ final class MongoSession {
                 return;
             }
             do {
-                // One reply message at a time: each is held once, written on, and dropped.
+                // One reply message at a time: each is held once, written on (masked as it is written), dropped.
                 Frame reply = upstream.next();
                 last = ReplyFacts.read(reply);
-                out.write(reply.bytes());
-                out.flush();
-                recorder.write(reply.bytes(), 0, reply.bytes().length);
+                deliver(reply, plan, recorder);
                 documents += last.documents();
-                cursors.update(command, last);
+                cursors.update(command, last, plan);
             } while (last.moreToCome());
         } catch (IOException e) {
             door.audit.appendUnobserved(List.of(records.completed(statementId, Outcome.ABORTED, null, command,
-                    documents, micros(start), recorder.finish())));
+                    documents, micros(start), recorder.finish(), plan.summary())));
             throw e;
         }
         door.audit.appendUnobserved(List.of(records.completed(statementId, last.ok() ? Outcome.OK : Outcome.ERROR,
-                last.code(), command, documents, micros(start), recorder.finish())));
+                last.code(), command, documents, micros(start), recorder.finish(), plan.summary())));
+    }
+
+    /**
+     * Writes one reply as the plan masks it. A reply the masking cannot read is not sent: the client gets an error
+     * instead and the connection ends, since the server's state (an open cursor, an exhaust stream) no longer
+     * matches what the client was told.
+     */
+    private void deliver(Frame reply, ReplyPlan plan, ResponseRecorder recorder) throws IOException {
+        try {
+            RecordedOutput.deliver(reply.bytes(), plan, out, recorder);
+        } catch (ReplyMasker.Unmaskable e) {
+            endReason = "a reply phigate could not read to mask: " + e.getMessage();
+            replyError(reply.header().responseTo(), MongoError.INTERNAL_ERROR, "phigate could not read the"
+                    + " server's reply to mask it, so it was withheld and the connection is closed");
+            throw new IOException(endReason);
+        }
+    }
+
+    /** A command refused before it went upstream: its request and its end recorded together, the client answered. */
+    private void refuse(OpMsg msg, Command command, AuditEvent.StatementRequested requested, MongoError error,
+                        String message) throws IOException {
+        door.audit.appendUnobserved(List.of(requested, records.completed(requested.statementId(), Outcome.REFUSED,
+                error.code(), command, 0, 0, null, "refused: " + message)));
+        if (!msg.moreToCome()) {
+            replyError(msg.header().requestId(), error, message);
+        }
     }
 
     private BsonDocument hello(BsonDocument request) throws IOException {

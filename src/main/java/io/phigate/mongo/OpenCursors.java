@@ -2,6 +2,7 @@ package io.phigate.mongo;
 
 import io.phigate.mongo.backend.ReplyFacts;
 import io.phigate.mongo.command.Command;
+import io.phigate.mongo.masking.ReplyPlan;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,14 +17,24 @@ import java.util.Map;
 final class OpenCursors {
     static final int MAX = 65_536;
 
-    /** Cursor id to the namespace it reads, for the records of the getMores that follow. */
-    private final Map<Long, String> open = new LinkedHashMap<>();
+    /**
+     * Cursor id to the namespace it reads (for the records of the getMores that follow) and how the command that
+     * opened it had its replies masked (for the getMores' replies).
+     */
+    private final Map<Long, Origin> open = new LinkedHashMap<>();
+
+    private record Origin(String namespace, ReplyPlan plan) {
+    }
 
     boolean ownsAll(List<Long> ids) {
         return ids.stream().allMatch(open::containsKey);
     }
 
     void update(Command command, ReplyFacts reply) {
+        update(command, reply, ReplyPlan.PASS);
+    }
+
+    void update(Command command, ReplyFacts reply, ReplyPlan plan) {
         if (command.name().equals("getMore") && reply.cursorId() == 0) {
             command.cursorIds().forEach(open::remove);
         }
@@ -34,13 +45,20 @@ final class OpenCursors {
             if (open.size() >= MAX) {
                 open.remove(open.keySet().iterator().next());
             }
-            open.put(reply.cursorId(), command.namespace());
+            open.put(reply.cursorId(), new Origin(command.namespace(), plan));
         }
     }
 
     /** The namespace cursor {@code id} reads, or null when this session did not open it. */
     String origin(long id) {
-        return open.get(id);
+        Origin o = open.get(id);
+        return o == null ? null : o.namespace();
+    }
+
+    /** How the replies of cursor {@code id} are masked, or null when this session did not open it. */
+    ReplyPlan plan(long id) {
+        Origin o = open.get(id);
+        return o == null ? null : o.plan();
     }
 
     int size() {

@@ -11,6 +11,7 @@ import io.phigate.policy.Role;
 import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditSink;
+import io.phigate.cluster.Cluster;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.config.GatewayConfig;
 import io.phigate.config.UpstreamConfig;
@@ -67,7 +68,9 @@ public final class PgFrontDoor implements Consumer<Socket> {
     private final AuditSink audit;
     private final SessionRegistry registry;
     private final TokenExpiry expiry;
-    private final BackendKeys keys = new BackendKeys();
+    private final BackendKeys keys;
+    /** The other replicas sharing the audit store, to pass on a cancel for one of their keys ({@link Cluster#SOLO}). */
+    private final Cluster cluster;
     private final AddressRateLimiter rateLimiter;
     /** Connections between accept and a running session: at most limits.max_handshakes at once. */
     private final Semaphore handshakes;
@@ -96,6 +99,17 @@ public final class PgFrontDoor implements Consumer<Socket> {
                        ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
                        ScheduledExecutorService timers, EphemeralRoles ephemeral, Approvals approvals,
                        String approvalsUrl) {
+        this(config, policy, catalogs, maskingKeys, handshake, audit, registry, timers, ephemeral, approvals,
+                approvalsUrl, Cluster.SOLO);
+    }
+
+    /** {@code cluster}: the replicas sharing the audit store; its slot is in every key issued here. */
+    public PgFrontDoor(GatewayConfig config, Policy policy, CatalogCache catalogs, MaskingKeys maskingKeys,
+                       ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
+                       ScheduledExecutorService timers, EphemeralRoles ephemeral, Approvals approvals,
+                       String approvalsUrl, Cluster cluster) {
+        this.cluster = cluster;
+        this.keys = new BackendKeys(cluster.slot());
         this.approvals = approvals;
         this.approvalsUrl = approvalsUrl;
         this.ephemeral = ephemeral;
@@ -342,7 +356,20 @@ public final class PgFrontDoor implements Consumer<Socket> {
     }
 
     private void cancel(CancelRequest request, String sessionId, String clientAddress) {
-        PgSession target = keys.matching(request.processId(), request.secretKey());
+        if (keys.elsewhere(request.processId())
+                && cluster.forwardCancel(request.processId(), request.secretKey(), clientAddress)) {
+            return; // the replica that issued the key records it, matched or not
+        }
+        cancel(request.processId(), request.secretKey(), sessionId, clientAddress);
+    }
+
+    /** A CancelRequest another replica received for a key issued here (run by the cluster's keeper). */
+    public void cancelPassedOn(int processId, byte[] secret, String clientAddress) {
+        cancel(processId, secret, UUID.randomUUID().toString(), clientAddress);
+    }
+
+    private void cancel(int processId, byte[] secret, String sessionId, String clientAddress) {
+        PgSession target = keys.matching(processId, secret);
         boolean matched = target != null;
         record(new AuditEvent.CancelRequested(Instant.now(), matched ? target.id() : sessionId, clientAddress, matched));
         if (matched) {

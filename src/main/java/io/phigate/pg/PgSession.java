@@ -247,17 +247,19 @@ final class PgSession implements LiveSession {
         }
         endReason = message;
         closing = true;
+        // The FATAL first: cancelling first let the server's 57014 reach the client ahead of it, so the client
+        // saw "canceling statement" rather than why its session ended.
+        try {
+            exchange.tryWriteNow(MessageCodec.encode(ErrorCodes.fatal(sqlState, message)), 1_000);
+        } catch (IOException ignored) {
+            // the client is gone already
+        }
         if (!exchange.idle() && upstream.key() != null) {
             try {
                 UpstreamConnection.cancel(upstream.config(), upstream.key());
             } catch (IOException e) {
                 log.warn("session {}: could not cancel the running statement: {}", id, e.toString());
             }
-        }
-        try {
-            exchange.tryWriteNow(MessageCodec.encode(ErrorCodes.fatal(sqlState, message)), 1_000);
-        } catch (IOException ignored) {
-            // the client is gone already
         }
         upstream.abort();
         closeClient();

@@ -1,5 +1,6 @@
 package io.phigate.policy;
 
+import io.phigate.mask.OperatorSpec;
 import io.phigate.mask.PhiType;
 import io.phigate.policy.PhiCatalog;
 import io.phigate.sql.Catalog;
@@ -77,9 +78,50 @@ public record ColumnTags(Map<ColumnRef, PhiType> byColumn, List<ColumnRef> unmat
                 }
             }
         }
+        if (!out.isEmpty()) {
+            // Where PHI is declared, other sessions' statement texts may quote it (sql.SessionViews).
+            for (ColumnRef c : io.phigate.sql.SessionViews.VALUE_COLUMNS) {
+                out.putIfAbsent(c, PhiType.FREE_TEXT);
+            }
+        }
         List<ColumnRef> unmatched = phi.columns().keySet().stream().filter(c -> !matched.contains(lowerCase(c)))
                 .sorted(java.util.Comparator.comparing(ColumnRef::toString)).toList();
         return new ColumnTags(Collections.unmodifiableMap(out), unmatched);
+    }
+
+    /** Operators that give one value for many inputs: under a key they make a copy's keys collide. */
+    private static final Set<OperatorSpec.Kind> MANY_TO_ONE = Set.of(OperatorSpec.Kind.REDACT, OperatorSpec.Kind.NULL,
+            OperatorSpec.Kind.PARTIAL, OperatorSpec.Kind.YEAR, OperatorSpec.Kind.ZIP3, OperatorSpec.Kind.AGE90);
+
+    /**
+     * Tagged columns of tables under a primary key, unique constraint or index, or a foreign key, that some role
+     * (or the defaults) masks with an operator giving one value for many inputs, as {@code column (operator for
+     * role)}: a copy made through such a session (pg_dump) cannot restore with its keys (decision 0049). Names
+     * only, never values.
+     */
+    public List<String> keysMaskedManyToOne(Policy policy, Catalog catalog) {
+        PgCatalog pg = PgCatalog.of(catalog);
+        if (pg == null) {
+            return List.of();
+        }
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        List<Role> roles = new java.util.ArrayList<>(policy.roles());
+        roles.add(null);
+        for (Map.Entry<ColumnRef, PhiType> tag : byColumn.entrySet()) {
+            ColumnRef c = tag.getKey();
+            boolean table = pg.relation(c.schema(), c.table()).map(r -> r.kind() == Relation.Kind.TABLE).orElse(false);
+            if (!table || pg.checkedAgainst(c).isEmpty()) {
+                continue;
+            }
+            for (Role role : roles) {
+                OperatorSpec spec = policy.operatorFor(role, tag.getValue());
+                if (MANY_TO_ONE.contains(spec.kind())) {
+                    out.add(c + " (" + spec.kind().policyName() + (role == null ? " by default" : " for role "
+                            + role.name()) + ")");
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     private static ColumnRef lowerCase(ColumnRef c) {

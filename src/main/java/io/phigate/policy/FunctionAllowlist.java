@@ -23,9 +23,12 @@ import java.util.Set;
  * and that key (decision 0036). An allow list, because a deny list over thousands of catalog functions, plus every
  * extension's, cannot be complete: one built-in that runs SQL given as text is enough.
  *
- * <p>Two functions are allowed only in forms that cannot carry PHI: {@code current_setting} with a constant name,
- * and {@code set_config} with a constant name from {@link #SETTINGS}, a constant or bound value and a constant
- * {@code is_local}.
+ * <p>Some functions are allowed only in forms that cannot carry PHI (issue 25): {@code current_setting} with a
+ * constant name; {@code set_config} with a constant name from {@link #SETTINGS} or a custom one, a constant or bound
+ * value and a constant {@code is_local}, or {@code set_config('search_path', ...)} to a path that only narrows the one
+ * masking resolves names by ({@link PgCatalog#narrowsNamesTo}), as pg_dump sets it; {@code pg_notify} with a
+ * constant or bound channel and payload; {@code pg_cancel_backend} and {@code pg_terminate_backend} of the
+ * session's own backend.
  */
 public final class FunctionAllowlist {
     /** Settings set_config may change: none holds PHI, none changes how the gateway reads statements or who runs them. */
@@ -35,13 +38,20 @@ public final class FunctionAllowlist {
             "default_transaction_isolation", "default_transaction_read_only", "transaction_isolation",
             "transaction_read_only", "row_security", "synchronous_commit", "jit", "quote_all_identifiers",
             "check_function_bodies", "xmloption", "lc_monetary", "lc_numeric", "lc_time", "random_page_cost",
-            "client_encoding", "standard_conforming_strings");
+            "client_encoding", "standard_conforming_strings",
+            // pg_dump's: it only forbids the server to use views and foreign tables, for any value
+            "restrict_nonsystem_relation_kind");
     /**
      * The functions allowed in the forms {@link #refusal} checks on the parse tree only, as written unqualified or
-     * in pg_catalog: lineage counts them opaque (their result is not their arguments), the allowlist lets them run.
+     * in pg_catalog. In those forms their results derive from their arguments, and lineage follows them; a catalog
+     * that still counts one opaque (a test's) does not make StatementRules refuse it.
      */
-    public static final Set<String> SETTINGS_FUNCTIONS = Set.of("set_config", "current_setting",
-            "pg_catalog.set_config", "pg_catalog.current_setting");
+    public static final Set<String> CHECKED_FORM_FUNCTIONS = Set.of("set_config", "current_setting", "pg_notify",
+            "pg_cancel_backend", "pg_terminate_backend", "pg_catalog.set_config", "pg_catalog.current_setting",
+            "pg_catalog.pg_notify", "pg_catalog.pg_cancel_backend", "pg_catalog.pg_terminate_backend");
+    /** The bare names of {@link #CHECKED_FORM_FUNCTIONS}. */
+    private static final Set<String> CHECKED_FORMS = Set.of("set_config", "current_setting", "pg_notify",
+            "pg_cancel_backend", "pg_terminate_backend");
     /** What client_encoding and standard_conforming_strings may be set to: the values phigate reads statements by. */
     private static final Set<String> UTF8 = Set.of("utf8", "utf-8", "unicode");
     private static final Set<String> ON = Set.of("on", "true", "yes", "1");
@@ -73,7 +83,7 @@ public final class FunctionAllowlist {
      * {@code phi.<upstream>.functions} (lower case, qualified or bare).
      */
     public String refusal(StatementAnalysis a, Catalog catalog, Set<String> vetted, String upstream) {
-        boolean settings = false;
+        boolean checkedForms = false;
         for (FunctionCall call : a.facts().functions()) {
             String name = call.name().toLowerCase(Locale.ROOT);
             String schema = call.schema() == null ? null : call.schema().toLowerCase(Locale.ROOT);
@@ -89,11 +99,11 @@ public final class FunctionAllowlist {
                         + " text, a table read in its body, a server file, another database); refused. To allow it"
                         + " after vetting it, list it in policy phi." + upstream + ".functions";
             }
-            settings |= name.equals("set_config") || name.equals("current_setting");
+            checkedForms |= CHECKED_FORMS.contains(name);
         }
         PgCatalog pg = PgCatalog.of(catalog);
         boolean operators = pg != null && !pg.operatorsOutsidePgCatalog().isEmpty();
-        if (!settings && !operators) {
+        if (!checkedForms && !operators) {
             return null;
         }
         StatementTree tree = StatementTree.of(a.text());
@@ -101,7 +111,7 @@ public final class FunctionAllowlist {
             return "phigate could not read this statement's calls with the server's grammar; refused for a session"
                     + " that sees PHI masked";
         }
-        String refusal = settings ? settingsRefusal(tree) : null;
+        String refusal = checkedForms ? checkedFormRefusal(tree, pg) : null;
         return refusal != null || !operators ? refusal : operatorRefusal(tree, pg, vetted, upstream);
     }
 
@@ -132,8 +142,7 @@ public final class FunctionAllowlist {
         }
         PgCatalog pg = PgCatalog.of(catalog);
         if (pg == null) {
-            return catalog.isTransparentFunction(schema, name) || name.equals("set_config")
-                    || name.equals("current_setting");
+            return catalog.isTransparentFunction(schema, name) || CHECKED_FORMS.contains(name);
         }
         Set<String> defining = pg.schemasDefining(name);
         if (!defining.contains("pg_catalog")) {
@@ -150,7 +159,7 @@ public final class FunctionAllowlist {
         return !(Character.isLetter(c) || c == '_' || c == '"');
     }
 
-    private static String settingsRefusal(StatementTree tree) {
+    private static String checkedFormRefusal(StatementTree tree, PgCatalog pg) {
         for (List<JsonNode> args : tree.callsOf("current_setting")) {
             if (args.isEmpty() || !StatementTree.isConstant(args.get(0))) {
                 return "current_setting is allowed for a session that sees PHI masked with a constant setting name"
@@ -158,15 +167,19 @@ public final class FunctionAllowlist {
             }
         }
         for (List<JsonNode> args : tree.callsOf("set_config")) {
-            String name = args.size() == 3 ? StatementTree.constantText(args.get(0)) : null;
+            String name = args.size() == 3 ? settingName(tree, args.get(0)) : null;
             String setting = name == null ? null : name.strip().toLowerCase(Locale.ROOT);
-            boolean shaped = setting != null && SETTINGS.contains(setting)
+            if ("search_path".equals(setting) && pg != null && StatementTree.isConstant(args.get(2))
+                    && pg.narrowsNamesTo(StatementTree.constantText(args.get(1)))) {
+                continue; // pg_dump's first statement: names resolve as masking resolves them, or not at all
+            }
+            boolean shaped = setting != null && (SETTINGS.contains(setting) || isCustom(setting))
                     && (StatementTree.isConstant(args.get(1)) || StatementTree.isParameter(args.get(1)))
                     && StatementTree.isConstant(args.get(2));
             if (!shaped) {
                 return "set_config is allowed for a session that sees PHI masked only as set_config('setting',"
-                        + " constant or $n, constant is_local), for a setting among " + String.join(", ",
-                        new java.util.TreeSet<>(SETTINGS));
+                        + " constant or $n, constant is_local), for a custom setting (with a dot in its name) or one"
+                        + " among " + String.join(", ", new java.util.TreeSet<>(SETTINGS));
             }
             String value = StatementTree.constantText(args.get(1));
             String v = value == null ? null : value.strip().toLowerCase(Locale.ROOT);
@@ -176,7 +189,91 @@ public final class FunctionAllowlist {
                         + " value phigate reads statements with (client_encoding UTF8, standard_conforming_strings on)";
             }
         }
+        return backendAndNotifyRefusal(tree);
+    }
+
+    /**
+     * A custom setting ({@code myapp.tenant}): the server keeps it for the session and reads it nowhere, so it holds
+     * what the session put there, and set_config puts only constants or bound values. Never phigate's own, which the
+     * gateway keeps.
+     */
+    private static boolean isCustom(String setting) {
+        return setting.indexOf('.') > 0 && !setting.startsWith("phigate.") && !setting.startsWith("\"");
+    }
+
+    /**
+     * pg_notify sends its payload to every listener, where phigate masks nothing: only a constant or bound channel
+     * and payload, never a value the statement reads. pg_cancel_backend and pg_terminate_backend reach any backend
+     * of the upstream login, which every agent on the upstream shares: only the session's own, named
+     * {@code pg_backend_pid()} (the form client test suites use to drop their own connection), with a constant
+     * timeout.
+     */
+    private static String backendAndNotifyRefusal(StatementTree tree) {
+        for (List<JsonNode> args : tree.callsOf("pg_notify")) {
+            if (args.size() != 2 || !args.stream().allMatch(a -> StatementTree.isConstant(a)
+                    || StatementTree.isParameter(a))) {
+                return "pg_notify is allowed for a session that sees PHI masked only with a constant or $n channel"
+                        + " and payload (a payload computed from what the statement reads reaches listeners phigate"
+                        + " does not mask)";
+            }
+        }
+        for (String function : List.of("pg_cancel_backend", "pg_terminate_backend")) {
+            for (List<JsonNode> args : tree.callsOf(function)) {
+                boolean own = !args.isEmpty() && args.size() <= 2 && isOwnBackend(args.get(0))
+                        && (args.size() == 1 || StatementTree.isConstant(args.get(1)));
+                if (!own) {
+                    return function + " is allowed for a session that sees PHI masked only for its own backend,"
+                            + " as " + function + "(pg_backend_pid()): the upstream login is shared by every agent"
+                            + " on it, so another pid may be another agent's session (an operator ends sessions with"
+                            + " phigate sessions kill)";
+                }
+            }
+        }
         return null;
+    }
+
+    /** {@code pg_backend_pid()} or {@code pg_catalog.pg_backend_pid()}, with no arguments. */
+    private static boolean isOwnBackend(JsonNode arg) {
+        JsonNode call = arg.get("FuncCall");
+        if (call == null || call.has("args") || call.has("agg_filter") || call.has("over")) {
+            return false;
+        }
+        JsonNode name = call.path("funcname");
+        String last = name.path(name.size() - 1).path("String").path("sval").asText();
+        return last.equals("pg_backend_pid") && (name.size() == 1
+                || (name.size() == 2 && name.path(0).path("String").path("sval").asText().equals("pg_catalog")));
+    }
+
+    /**
+     * The setting a set_config call names: a constant, or the column {@code name} of a lone
+     * {@code FROM pg_settings WHERE name = 'constant'}, the form pg_dump uses to set a setting only where the server
+     * has it ({@code restrict_nonsystem_relation_kind}); else null.
+     */
+    private static String settingName(StatementTree tree, JsonNode arg) {
+        String constant = StatementTree.constantText(arg);
+        if (constant != null || !isColumn(arg, "name")) {
+            return constant;
+        }
+        List<JsonNode> selects = tree.nodes("SelectStmt");
+        if (selects.size() != 1 || tree.nodes("RangeVar").size() != 1) {
+            return null;
+        }
+        JsonNode select = selects.getFirst();
+        JsonNode from = select.path("fromClause");
+        JsonNode table = from.size() == 1 ? from.get(0).path("RangeVar") : null;
+        JsonNode where = select.path("whereClause").path("A_Expr");
+        boolean settingsView = table != null && "pg_settings".equals(table.path("relname").asText())
+                && List.of("", "pg_catalog").contains(table.path("schemaname").asText(""))
+                && !table.has("alias");
+        boolean byName = "AEXPR_OP".equals(where.path("kind").asText())
+                && "=".equals(where.path("name").path(0).path("String").path("sval").asText())
+                && where.path("name").size() == 1 && isColumn(where.path("lexpr"), "name");
+        return settingsView && byName ? StatementTree.constantText(where.path("rexpr")) : null;
+    }
+
+    private static boolean isColumn(JsonNode node, String column) {
+        JsonNode fields = node.path("ColumnRef").path("fields");
+        return fields.size() == 1 && column.equals(fields.get(0).path("String").path("sval").asText());
     }
 
     private static String operatorRefusal(StatementTree tree, PgCatalog pg, Set<String> vetted, String upstream) {

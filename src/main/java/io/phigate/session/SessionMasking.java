@@ -316,7 +316,8 @@ public final class SessionMasking {
                     subjectIndex = i;
                 }
             }
-            if (f.tableOid() != 0) {
+            // A system column (tableoid, ctid, xmin: attribute numbers below zero) holds no value of the row.
+            if (f.tableOid() != 0 && f.columnNumber() > 0) {
                 Optional<ColumnRef> col = catalog.column(f.tableOid(), f.columnNumber());
                 if (col.isPresent()) {
                     type = PhiType.strongest(type, tags.get(col.get()));

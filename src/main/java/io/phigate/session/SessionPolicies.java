@@ -178,6 +178,12 @@ public final class SessionPolicies {
                         name, tags.unmatched().size(), name,
                         String.join(", ", tags.unmatched().stream().map(ColumnRef::toString).toList()));
             }
+            List<String> keys = tags.keysMaskedManyToOne(policy, catalog);
+            if (!keys.isEmpty()) {
+                log.warn("policy phi.{}.columns masks key columns with an operator that gives one value for many"
+                        + " inputs, so a copy made through a masked session (pg_dump) cannot restore with its keys;"
+                        + " tag keys with token or fpe (decision 0049): {}", name, String.join(", ", keys));
+            }
             return new ResolvedTags(catalog, tags);
         }).tags();
     }

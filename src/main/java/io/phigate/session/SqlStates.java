@@ -11,6 +11,8 @@ public final class SqlStates {
     public static final String INVALID_PARAMETER_VALUE = "22023";
     public static final String QUERY_CANCELED = "57014";
     public static final String CONFIGURATION_LIMIT_EXCEEDED = "53400";
+    /** An administrator ended the session (PostgreSQL's admin_shutdown, as pg_terminate_backend gives). */
+    public static final String ADMIN_SHUTDOWN = "57P01";
     /**
      * Ticket mode: the statement needs approval and a request was opened; retry once approved. A class of its own
      * ("PA", phigate approval), so an agent can tell it from every error PostgreSQL raises.

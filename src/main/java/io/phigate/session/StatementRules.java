@@ -38,10 +38,10 @@ public final class StatementRules {
      * Catalog views that hold values of other tables' columns (planner statistics keep a column's most common
      * values) or other sessions' statement texts. Not pg_statistic_ext: since PostgreSQL 12 it holds only the
      * statistics objects' definitions (the values are in pg_statistic_ext_data), and psql's {@code \d} reads it.
+     * Not pg_stat_activity, pg_prepared_statements and pg_cursors: lineage models them ({@code sql.SessionViews}).
      */
     private static final Set<String> VALUE_BEARING_CATALOG = Set.of("pg_stats", "pg_stats_ext", "pg_stats_ext_exprs",
-            "pg_statistic", "pg_statistic_ext_data", "pg_stat_activity", "pg_stat_statements",
-            "pg_prepared_statements", "pg_cursors");
+            "pg_statistic", "pg_statistic_ext_data", "pg_stat_statements");
     /** The COPY options the masker reads output under; any other (delimiter, quote, null, encoding ...) is refused. */
     private static final Set<String> MASKABLE_COPY_OPTIONS = Set.of("format", "header");
 
@@ -254,7 +254,7 @@ public final class StatementRules {
         for (String fn : a.opaqueFunctions()) {
             String f = fn.toLowerCase(Locale.ROOT);
             String bare = f.contains(".") ? f.substring(f.lastIndexOf('.') + 1) : f;
-            boolean inVettedForm = a.facts() != StatementFacts.NONE && FunctionAllowlist.SETTINGS_FUNCTIONS.contains(f);
+            boolean inVettedForm = a.facts() != StatementFacts.NONE && FunctionAllowlist.CHECKED_FORM_FUNCTIONS.contains(f);
             if (!inVettedForm && !phi.functions().contains(f) && !phi.functions().contains(bare)) {
                 return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "function " + fn + " may read PHI where phigate"
                         + " cannot follow it; a session that sees PHI masked may call only functions vetted in policy"

@@ -52,6 +52,15 @@ public interface Catalog {
         return Set.of();
     }
 
+    /**
+     * True when {@code column} holds arrays, ranges, multiranges or composite values (through a domain too), over
+     * which the functions and operators vetted total for scalars are not ({@link TotalExpressions}). False when the
+     * catalog does not know the column's type.
+     */
+    default boolean compound(ColumnRef column) {
+        return false;
+    }
+
     /** A catalog that knows nothing: every relation unknown, only built-in functions transparent. */
     Catalog EMPTY = new Catalog() {
         @Override

@@ -18,6 +18,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The values of expressions in the parse tree: which base-table columns each may derive from, whether it is a
@@ -35,6 +36,11 @@ final class Expressions {
     private final Lineage lineage;
     /** {@link TotalExpressions#bounded} per node, so nested calls are judged once. */
     private final java.util.Map<JsonNode, Boolean> bounded = new java.util.IdentityHashMap<>();
+    /**
+     * How many vetted steps (functions, operators, ARRAY[...]) enclose the node being read. Their vetting holds for
+     * scalar operands; over arrays, ranges and composites it does not ({@link #compound}).
+     */
+    private int vettedDepth;
 
     Expressions(Lineage lineage) {
         this.lineage = lineage;
@@ -54,15 +60,25 @@ final class Expressions {
         return switch (type(node)) {
             case "ColumnRef" -> {
                 Lin l = column(list(b, "fields"), sc);
-                if (clause != null) {
-                    lineage.predicate(l, clause, false);
+                String steering = clause == null && vettedDepth > 0 && compound(l)
+                        ? TotalExpressions.clause("an array, range or composite value") : clause;
+                if (steering != null) {
+                    lineage.predicate(l, steering, false);
                 }
                 yield l;
             }
             case "A_Const", "ParamRef", "SQLValueFunction", "SetToDefault", "CurrentOfExpr" -> Lin.NONE;
             case "TypeCast" -> {
-                boolean total = clause != null || TotalExpressions.cast(b.path("typeName"));
-                Lin l = value(b.path("arg"), sc, total ? clause : TotalExpressions.clause("cast"));
+                boolean toText = TotalExpressions.cast(b.path("typeName"));
+                // A cast to text is total for every type, arrays and composites included, and makes a scalar.
+                int depth = vettedDepth;
+                vettedDepth = toText ? 0 : depth;
+                Lin l;
+                try {
+                    l = value(b.path("arg"), sc, clause != null || toText ? clause : TotalExpressions.clause("cast"));
+                } finally {
+                    vettedDepth = depth;
+                }
                 yield keepsValue(b.path("typeName")) ? l : l.indirect();
             }
             case "CollateClause" -> value(b.path("arg"), sc, clause);
@@ -73,10 +89,37 @@ final class Expressions {
             case "A_Indirection" -> indirection(b, sc, clause);
             case "A_Expr" -> operator(b, sc, clause);
             case "NamedArgExpr" -> value(b.path("arg"), sc, clause).indirect();
+            // ARRAY[a, b] fails when a and b are arrays of different dimensions.
+            case "A_ArrayExpr" -> clause == null ? vetted(() -> generic(b, sc, null)) : generic(b, sc, clause);
             default -> generic(b, sc, clause != null || TotalExpressions.node(type(node))
                     || (type(node).equals("BoolExpr") && TotalExpressions.bool(b)) ? clause
                     : TotalExpressions.clause(type(node).equals("BoolExpr") ? text(b, "boolop") : type(node)));
         };
+    }
+
+    /** {@code read} with one more vetted step enclosing what it reads. */
+    private Lin vetted(Supplier<Lin> read) {
+        vettedDepth++;
+        try {
+            return read.get();
+        } finally {
+            vettedDepth--;
+        }
+    }
+
+    /**
+     * True when a value reads a column of array, range, multirange or composite type. The vetted steps are total
+     * and null-faithful over scalars only: {@code upper(tstzrange)} is NULL for an unbounded range, {@code arr ||
+     * ARRAY[ARRAY['x']]} and {@code ARRAY[arr, ...]} fail on mismatched dimensions, and a composite compared with
+     * {@code =} is NULL when a field is.
+     */
+    private boolean compound(Lin l) {
+        for (ColumnRef c : l.sources()) {
+            if (lineage.catalog.compound(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Every node under a body, unioned: what is not modelled derives from everything it contains. */
@@ -123,9 +166,9 @@ final class Expressions {
             argClause = TotalExpressions.clause(name + "()");
         }
         List<Lin> parts = new ArrayList<>();
-        for (JsonNode a : args) {
-            parts.add(value(a, sc, argClause));
-        }
+        String clauseOfArgs = argClause;
+        Supplier<Lin> readArgs = () -> Lin.union(args.stream().map(a -> value(a, sc, clauseOfArgs)).toList());
+        parts.add(argClause == null ? vetted(readArgs) : readArgs.get());
         for (JsonNode o : list(b, "agg_order")) {
             // An ordered-set aggregate returns a value of its WITHIN GROUP ordering (mode() WITHIN GROUP (ORDER BY
             // ssn) is an SSN); an ordinary aggregate's ORDER BY steers which value comes first.
@@ -211,7 +254,16 @@ final class Expressions {
         String operands = clause != null || (!rows && TotalExpressions.operator(kind, schema, Tree.last(op))) ? clause
                 : TotalExpressions.clause(kind.equals("AEXPR_OP") ? "operator " + Tree.last(op)
                         : kind.substring("AEXPR_".length()));
-        Lin l = Lin.union(List.of(value(b.path("lexpr"), sc, operands), value(b.path("rexpr"), sc, operands)));
+        if (operands == null && kind.equals("AEXPR_OP") && !"||".equals(Tree.last(op))
+                && (wholeRow(b.path("lexpr"), sc) || wholeRow(b.path("rexpr"), sc))) {
+            // Whole rows compare field by field under three-valued logic: NULL where a field is NULL and the
+            // others are equal, which answers whether they are.
+            operands = TotalExpressions.clause("comparison of whole rows");
+        }
+        String clauseOfOperands = operands;
+        Supplier<Lin> read = () -> Lin.union(List.of(value(b.path("lexpr"), sc, clauseOfOperands),
+                value(b.path("rexpr"), sc, clauseOfOperands)));
+        Lin l = operands == null ? vetted(read) : read.get();
         return opaque ? l.opaqueToo() : l;
     }
 
@@ -418,6 +470,37 @@ final class Expressions {
             }
         }
         return unresolved(sc);
+    }
+
+    /** True when {@code e} references a whole row ({@code p}, {@code p.*} or {@code *}): a composite value. */
+    private static boolean wholeRow(JsonNode e, Scope sc) {
+        if (!is(e, "ColumnRef")) {
+            return false;
+        }
+        List<JsonNode> fields = list(body(e), "fields");
+        if (fields.isEmpty() || is(fields.getLast(), "A_Star")) {
+            return !fields.isEmpty();
+        }
+        if (fields.size() != 1) {
+            return false;
+        }
+        String name = names(fields).getFirst();
+        for (Scope s = sc; s != null; s = s.parent) {
+            if (s.merged.containsKey(name)) {
+                return false;
+            }
+            boolean alias = false;
+            for (Source src : s.sources) {
+                if (src.columns() == null || src.column(name).isPresent()) {
+                    return false;
+                }
+                alias |= src.alias().equals(name);
+            }
+            if (alias) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True when a bare name is a column (or row alias) of some FROM item in scope. */

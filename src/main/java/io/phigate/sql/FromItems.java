@@ -174,6 +174,9 @@ final class FromItems {
 
     /** A catalog relation's columns: a table's own, or a view's traced through its definition. */
     private List<Col> relationColumns(Relation r) {
+        if (SessionViews.models(r)) {
+            return SessionViews.columns(r);
+        }
         List<Col> cols = new ArrayList<>();
         boolean isView = r.kind() == Relation.Kind.VIEW || r.kind() == Relation.Kind.MATERIALIZED_VIEW;
         ViewInfo info = isView ? l.views.view(r, l.viewDepth + 1) : null;

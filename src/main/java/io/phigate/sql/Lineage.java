@@ -180,9 +180,14 @@ final class Lineage {
                     return Optional.of(c.lin);
                 }
             }
-            return Optional.empty();
+            // A catalog relation's system columns say where a row is stored and which transactions wrote it, never
+            // what it holds (pg_dump reads tableoid of every catalog row). No user column may take their names.
+            return schema != null && SYSTEM_COLUMNS.contains(name) ? Optional.of(Lin.NONE) : Optional.empty();
         }
     }
+
+    /** PostgreSQL's system columns (oid is an ordinary column since PostgreSQL 12). */
+    static final Set<String> SYSTEM_COLUMNS = Set.of("tableoid", "ctid", "xmin", "xmax", "cmin", "cmax");
 
     static final class Scope {
         final Scope parent;

@@ -45,10 +45,13 @@ public final class PgCatalog implements Catalog {
             "pg_stat_file", "pg_current_logfile",
             // large objects may hold anything, PHI included
             "loread", "lowrite",
-            // server state and settings, or side effects that carry values out of band (NOTIFY payloads)
-            "current_setting", "set_config", "pg_notify", "pg_terminate_backend", "pg_cancel_backend",
-            "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_promote", "pg_export_snapshot",
-            "pg_import_snapshot");
+            // server state, or side effects on it. Not current_setting, set_config, pg_notify, pg_cancel_backend
+            // and pg_terminate_backend: a session that sees PHI masked may call them only in forms whose arguments
+            // are constants, bound values or its own backend's pid (policy.FunctionAllowlist), so their results
+            // (a setting's value, the value set, void, a boolean) derive from those arguments (decision 0049)
+            "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_promote", "pg_import_snapshot");
+    // Not pg_export_snapshot: its result names a transaction's view of the data, never a value in it, and the
+    // sessions that import it (pg_dump -j's workers) read through masking like any other.
     static final List<String> DENIED_PREFIXES = List.of("table_to_xml", "cursor_to_xml", "schema_to_xml",
             "database_to_xml", "pg_read_", "pg_ls_", "pg_file_", "lo_", "dblink", "pg_logical_",
             "pg_replication_");
@@ -62,6 +65,8 @@ public final class PgCatalog implements Catalog {
     private final Map<ColumnRef, String> phiTags;
     /** Each column's type OID as a RowDescription would give it (a domain's base type). */
     private final Map<ColumnRef, Integer> columnTypes;
+    /** Columns of array, range, multirange or composite type. */
+    private final Set<ColumnRef> compound;
     /** Function name → the schemas that define a function by that name. */
     private final Map<String, Set<String>> functions;
     private final Set<String> foreignOperators;
@@ -96,6 +101,7 @@ public final class PgCatalog implements Catalog {
         this.searchPath = List.copyOf(b.searchPath);
         this.phiTags = Map.copyOf(b.phiTags);
         this.columnTypes = Map.copyOf(b.columnTypes);
+        this.compound = Set.copyOf(b.compound);
         this.families = families(b.inherits);
         this.existenceChecked = Set.copyOf(b.existenceChecked);
         this.existenceCheckedWhole = Set.copyOf(b.existenceCheckedWhole);
@@ -307,6 +313,11 @@ public final class PgCatalog implements Catalog {
         return eventTriggers;
     }
 
+    @Override
+    public boolean compound(ColumnRef column) {
+        return compound.contains(column);
+    }
+
     private static Map<TableRef, Set<TableRef>> families(Map<TableRef, Set<TableRef>> parents) {
         Map<TableRef, Set<TableRef>> children = new HashMap<>();
         parents.forEach((child, ps) -> ps.forEach(p -> children.computeIfAbsent(p, k -> new HashSet<>()).add(child)));
@@ -331,7 +342,6 @@ public final class PgCatalog implements Catalog {
         }
     }
 
-    /** PHI tags from column comments: the TYPE of each {@code phi:TYPE} found. */
     /**
      * The type OID of a table's or view's column as a RowDescription would name it, if known. COPY sends no row
      * description, so this is how masking of COPY rows knows the type of a column it copies.
@@ -340,6 +350,7 @@ public final class PgCatalog implements Catalog {
         return Optional.ofNullable(columnTypes.get(column));
     }
 
+    /** PHI tags from column comments: the TYPE of each {@code phi:TYPE} found. */
     public Map<ColumnRef, String> phiTags() {
         return phiTags;
     }
@@ -358,6 +369,32 @@ public final class PgCatalog implements Catalog {
     public boolean resolvesNamesBy(String searchPathValue) {
         List<String> schemas = identifierList(searchPathValue);
         return schemas != null && schemas.equals(searchPath);
+    }
+
+    /**
+     * True if under a {@code search_path} value the server finds an unqualified name where this catalog does, or not
+     * at all: the schemas it searches (pg_catalog first unless listed) are a leading part of those this catalog
+     * searches. pg_dump's {@code set_config('search_path', '', false)} narrows the path to pg_catalog, so every name
+     * it does not qualify resolves as masking resolves it or fails. {@code $user} and pg_temp are never a match
+     * (their schemas depend on the session), nor is a list the server would refuse.
+     */
+    public boolean narrowsNamesTo(String searchPathValue) {
+        List<String> schemas = identifierList(searchPathValue);
+        if (schemas == null || schemas.contains("$user") || schemas.stream().anyMatch(s -> s.startsWith("pg_temp"))) {
+            return false;
+        }
+        List<String> server = withCatalogFirst(schemas);
+        List<String> ours = withCatalogFirst(searchPath);
+        return server.size() <= ours.size() && ours.subList(0, server.size()).equals(server);
+    }
+
+    private static List<String> withCatalogFirst(List<String> path) {
+        if (path.contains("pg_catalog")) {
+            return path;
+        }
+        List<String> out = new ArrayList<>(List.of("pg_catalog"));
+        out.addAll(path);
+        return out;
     }
 
     /** PostgreSQL's SplitIdentifierString with a comma separator; null where the server would refuse the list. */
@@ -448,18 +485,21 @@ public final class PgCatalog implements Catalog {
                 SELECT c.oid, n.nspname, c.relname, c.relkind,
                        CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END
                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
                   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'""")) {
             rels.put(Integer.parseUnsignedInt(row.get(0)), new String[] {row.get(1), row.get(2), row.get(3), row.get(4)});
         }
         Map<Integer, List<String>> columns = new HashMap<>();
         for (List<String> row : q.query("""
                 SELECT a.attrelid, a.attnum, a.attname, pg_catalog.col_description(a.attrelid, a.attnum),
-                       CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END
+                       CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END,
+                       bt.typtype IN ('c', 'd', 'm', 'p', 'r') OR bt.typcategory = 'A'
                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
+                JOIN pg_catalog.pg_type bt
+                  ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND a.attnum > 0 AND NOT a.attisdropped
                   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
                 ORDER BY a.attrelid, a.attnum""")) {
             int oid = Integer.parseUnsignedInt(row.get(0));
@@ -471,6 +511,10 @@ public final class PgCatalog implements Catalog {
             columns.computeIfAbsent(oid, k -> new ArrayList<>()).add(row.get(2));
             b.attributes.computeIfAbsent(oid, k -> new HashMap<>()).put(attnum, row.get(2));
             b.columnType(new ColumnRef(rel[0], rel[1], row.get(2)), Integer.parseUnsignedInt(row.get(4)));
+            if (!"f".equals(row.get(5))) {
+                // An array, range, multirange or composite (a domain over a domain counts, unresolved).
+                b.compoundColumn(new ColumnRef(rel[0], rel[1], row.get(2)));
+            }
             if (row.get(3) != null) {
                 Matcher m = PHI_TAG.matcher(row.get(3));
                 if (m.find()) {
@@ -586,6 +630,7 @@ public final class PgCatalog implements Catalog {
             case "v" -> Relation.Kind.VIEW;
             case "m" -> Relation.Kind.MATERIALIZED_VIEW;
             case "f" -> Relation.Kind.FOREIGN_TABLE;
+            // a sequence: its columns (last_value, log_cnt, is_called) are counters, read by pg_dump
             default -> Relation.Kind.OTHER;
         };
     }
@@ -597,6 +642,7 @@ public final class PgCatalog implements Catalog {
         private final List<String> searchPath = new ArrayList<>(List.of("public"));
         private final Map<ColumnRef, String> phiTags = new HashMap<>();
         private final Map<ColumnRef, Integer> columnTypes = new HashMap<>();
+        private final Set<ColumnRef> compound = new HashSet<>();
         private final Map<String, Set<String>> functions = new HashMap<>();
         private final Map<TableRef, Set<TableRef>> inherits = new HashMap<>();
         private final Set<ColumnRef> existenceChecked = new HashSet<>();
@@ -660,6 +706,12 @@ public final class PgCatalog implements Catalog {
 
         public Builder columnType(ColumnRef column, int typeOid) {
             columnTypes.put(column, typeOid);
+            return this;
+        }
+
+        /** A column of array, range, multirange or composite type. */
+        public Builder compoundColumn(ColumnRef column) {
+            compound.add(column);
             return this;
         }
 

@@ -323,7 +323,11 @@ public final class SessionTables {
         return catalogNames.contains(name.toLowerCase(Locale.ROOT));
     }
 
-    /** The shared catalog with the session's temporary tables in front, as the server resolves names. */
+    /**
+     * The shared catalog with the session's temporary tables in front, as the server resolves names. Every other
+     * question goes to the shared catalog: a {@link Catalog} method added later must be forwarded here too, or its
+     * fail-open default would answer for every session with temporary tables.
+     */
     final class View implements Catalog {
         @Override
         public Optional<Relation> relation(String schema, String name) {
@@ -377,6 +381,11 @@ public final class SessionTables {
         @Override
         public Set<TableRef> writtenThroughKeys(TableRef table, Operation operation) {
             return shared.writtenThroughKeys(table, operation);
+        }
+
+        @Override
+        public boolean compound(ColumnRef column) {
+            return shared.compound(column);
         }
     }
 }

@@ -103,11 +103,12 @@ public final class SqlAnalyzer {
         if (parsed.statements().isEmpty()) {
             return List.of(new StatementReader.Result(StatementKind.EMPTY).build(""));
         }
-        List<PgGrammar.Token> tokens = parsed.statements().size() == 1 && trimmed(sql) ? null : PgGrammar.scan(sql);
+        String whole = parsed.statements().size() == 1 ? plainText(sql) : null;
+        List<PgGrammar.Token> tokens = whole != null ? null : PgGrammar.scan(sql);
         List<StatementAnalysis> out = new ArrayList<>(parsed.statements().size());
         int next = 0;
         for (PgGrammar.Statement s : parsed.statements()) {
-            String text = sql;
+            String text = whole;
             if (tokens != null) {
                 // Statements and tokens are both in text order: one pass over the tokens serves every statement.
                 int from = -1;
@@ -126,11 +127,22 @@ public final class SqlAnalyzer {
         return out;
     }
 
-    /** True when the text starts and ends with a token, so that a single statement's text is all of it. */
-    private static boolean trimmed(String sql) {
-        return !sql.isEmpty() && Character.isLetter(sql.charAt(0))
-                && Character.isLetterOrDigit(sql.charAt(sql.length() - 1)) && sql.indexOf('-') < 0
-                && sql.indexOf('/') < 0;
+    /**
+     * The text of a text holding one statement, when it can be read without the scanner: no comment can start in
+     * it (no {@code -} or {@code /}), it starts with a letter, and what is left after the terminating semicolons
+     * and the server's whitespace ({@code [ \t\n\r\f]}, not Unicode's) ends with a letter or digit, so the last
+     * token ends there. Otherwise null, and the scanner's tokens delimit it. Drivers' statements are mostly of this
+     * kind ({@code SELECT ... WHERE aid = 12345;}), and the scan is a second call into the library.
+     */
+    static String plainText(String sql) {
+        if (sql.isEmpty() || !Character.isLetter(sql.charAt(0)) || sql.indexOf('-') >= 0 || sql.indexOf('/') >= 0) {
+            return null;
+        }
+        int end = sql.length();
+        while (end > 0 && " \t\n\r\f;".indexOf(sql.charAt(end - 1)) >= 0) {
+            end--;
+        }
+        return end > 0 && Character.isLetterOrDigit(sql.charAt(end - 1)) ? sql.substring(0, end) : null;
     }
 
     private StatementAnalysis analyzeOne(JsonNode tree, String text) {

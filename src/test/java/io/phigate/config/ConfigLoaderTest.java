@@ -452,6 +452,49 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void cookieKeysAreAListOfIdsWithAKeySourceTheFirstSealing() throws Exception {
+        String roles = "  roles:\n    auditor: [ { issuer: https://i.example } ]\n";
+        ConsoleConfig console = parse(MINIMAL + "console:\n" + roles + """
+                  cookie_keys:
+                    - id: 2026-12
+                      key_file: secrets/cookie-2026-12
+                    - id: 2026-06
+                      key_env: PHIGATE_COOKIE_KEY_OLD
+                """).console();
+        assertThat(console.cookieKeys()).extracting(ConsoleConfig.CookieKey::id).containsExactly("2026-12", "2026-06");
+        assertThat(console.cookieKeys().getFirst().secret().file()).isEqualTo(dir.resolve("secrets/cookie-2026-12"));
+        assertThat(console.cookieKeys().get(1).secret().env()).isEqualTo("PHIGATE_COOKIE_KEY_OLD");
+        assertThat(parse(MINIMAL + "console:\n" + roles).console().cookieKeys()).isEmpty();
+
+        assertThat(errors(MINIMAL + "console:\n" + roles + "  cookie_keys:\n    - id: a.b\n      key_env: K\n"
+                + "    - id: k\n      key_env: K\n    - id: k\n      key_file: f\n    - id: n\n"))
+                .contains("console.cookie_keys[0].id: expected 1 to 32 letters, digits, _ or -, got \"a.b\"")
+                .contains("console.cookie_keys[2].id: duplicate cookie key id \"k\"")
+                .contains("console.cookie_keys[3]: one of key_env or key_file is required");
+        assertThat(errors(MINIMAL + "console:\n" + roles + "  cookie_keys: secret\n"))
+                .contains("console.cookie_keys: expected a list of keys");
+    }
+
+    @Test
+    void replicaEnvNamesTheVariableHoldingTheReplicaAndAnUnsetOneIsAProblem() throws Exception {
+        String audit = MINIMAL.replace("  store: sqlite:audit.db\n", "  store: sqlite:audit.db\n  replica_env: %s\n");
+        assertThat(errors(audit.formatted("PHIGATE_TEST_SURELY_UNSET_POD_NAME")))
+                .contains("audit.replica_env: environment variable PHIGATE_TEST_SURELY_UNSET_POD_NAME is not set");
+        assertThat(errors(audit.formatted("PATH") + "  replica: a\n")).contains("set only one of replica or replica_env");
+        // A value that is no replica name is refused like one written in the config.
+        assertThat(errors(audit.formatted("PATH"))).contains("audit.replica: expected 1 to 128 letters");
+    }
+
+    @Test
+    void drainGraceIsParsedMayBeZeroAndDefaultsToThirtySeconds() throws Exception {
+        assertThat(parse(MINIMAL + "limits:\n  drain_grace: 45s\n").limits().drainGrace()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(parse(MINIMAL + "limits:\n  drain_grace: 0s\n").limits().drainGrace()).isZero();
+        assertThat(parse(MINIMAL).limits().drainGrace()).isEqualTo(LimitsConfig.DEFAULT_DRAIN_GRACE)
+                .isEqualTo(Duration.ofSeconds(30));
+        assertThat(errors(MINIMAL + "limits:\n  drain_grace: soon\n")).contains("phigate.yaml:17: limits.drain_grace:");
+    }
+
+    @Test
     void audienceMayBeOneStringOrAList() throws Exception {
         GatewayConfig config = parse(MINIMAL.replace("audience: phigate", "audience: [phigate, https://phigate.example]"));
 
@@ -764,6 +807,47 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aDocumentStoreDeclaresItsPhiByCollectionAndFieldPath() throws Exception {
+        GatewayConfig config = parse(WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal
+                      collections:
+                        clinic.patients:
+                          ssn: ssn
+                          address.street: address
+                          contacts.$.phone: phone
+                          "visits[].note": free_text
+                """);
+
+        assertThat(config.documents().defaultCatalog().paths("clinic.patients")).isEqualTo(java.util.Map.of(
+                "ssn", io.phigate.mask.PhiType.SSN, "address.street", io.phigate.mask.PhiType.ADDRESS,
+                "contacts.phone", io.phigate.mask.PhiType.PHONE, "visits.note", io.phigate.mask.PhiType.FREE_TEXT));
+    }
+
+    @Test
+    void aDocumentStoresPhiThatDoesNotParseIsNamedWithItsLine() {
+        String message = errors(WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal
+                      collections:
+                        patients:
+                          ssn: ssn
+                        clinic.patients:
+                          ssn: snn
+                          contacts.0.phone: phone
+                """);
+
+        assertThat(message).contains("documents.upstreams.records.collections.patients: expected database.collection")
+                .contains("phigate.yaml:25: documents.upstreams.records.collections.clinic.patients.ssn: unknown PHI"
+                        + " type \"snn\" (did you mean ssn?)")
+                .contains("collections.clinic.patients.contacts.0.phone: not a field path");
+    }
+
+    @Test
     void aDocumentStoreAddressThatDoesNotParseIsNamedWithItsLine() {
         String message = errors(WITH_MONGO_LISTENER + """
                 documents:
@@ -785,7 +869,7 @@ class ConfigLoaderTest {
                       address: db.internal
                       user: phigate
                   default: records
-                """)).contains("documents.upstreams.records.user: unknown key (known keys: address)")
+                """)).contains("documents.upstreams.records.user: unknown key (known keys: address, collections)")
                 .contains("documents.default: unknown key; did you mean \"default_upstream\"?");
         assertThat(errors(MINIMAL.replace("listen:\n", "listen:\n  mongodb: :27018\n")))
                 .contains("listen.mongodb: unknown key; did you mean \"mongo\"?");

@@ -65,9 +65,17 @@ final class ConsoleFixture implements AutoCloseable {
 
     /** The same gateway with another policy file. */
     static ConsoleFixture start(Path dir, String policy) throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), policy);
         Path key = dir.resolve("keys/audit-signing.key");
         CheckpointKeys.generate(key);
+        return start(dir, policy, a -> new AuditConfig(a.store(), a.sqlitePath(), a.queueCapacity(), a.writeTimeout(),
+                a.busyTimeout(), a.replica(), new AuditConfig.CheckpointConfig(key,
+                dir.resolve("audit.checkpoints"), 1, Duration.ofMillis(200))));
+    }
+
+    /** The gateway with its audit store as {@code audit} makes it of the default one (a replica's, say). */
+    static ConsoleFixture start(Path dir, String policy, java.util.function.UnaryOperator<AuditConfig> audit)
+            throws Exception {
+        Files.writeString(dir.resolve("policy.yaml"), policy);
         try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS console_patients");
             s.execute("CREATE TABLE console_patients (id int primary key, name text, ssn text)");
@@ -82,12 +90,8 @@ final class ConsoleFixture implements AutoCloseable {
                 "admin", List.of(new Match(GatewayHarness.ISSUER, null, Map.of("groups", "phigate-admins")))),
                 Duration.ofHours(1));
         GatewayHarness gw = GatewayHarness.start(dir, c -> {
-            AuditConfig a = c.audit();
-            AuditConfig audit = new AuditConfig(a.store(), a.sqlitePath(), a.queueCapacity(), a.writeTimeout(),
-                    a.busyTimeout(), a.replica(), new AuditConfig.CheckpointConfig(key,
-                    dir.resolve("audit.checkpoints"), 1, Duration.ofMillis(200)));
-            GatewayConfig withAudit = new GatewayConfig(c.listen(), c.upstreams(), c.identity(), audit, c.limits(),
-                    c.tls(), c.policy(), c.baseDir());
+            GatewayConfig withAudit = new GatewayConfig(c.listen(), c.upstreams(), c.identity(), audit.apply(c.audit()),
+                    c.limits(), c.tls(), c.policy(), c.baseDir());
             return GatewayHarness.withConsole(GatewayHarness.withHttp(GatewayHarness.withPolicy(withAudit,
                     dir.resolve("policy.yaml"))), console);
         });

@@ -76,13 +76,21 @@ class ConsoleOidcSignInTest {
         try (ServerSocket s = new ServerSocket(0)) {
             consolePort = s.getLocalPort();
         }
-        ConsoleConfig console = new ConsoleConfig(false, new ConsoleConfig.Oidc(issuer, CLIENT, null,
+        java.nio.file.Files.writeString(dir.resolve("cookie.key"), "a console cookie key for the OIDC tests, 32+ chars");
+        console = new ConsoleConfig(false, new ConsoleConfig.Oidc(issuer, CLIENT, null,
                 URI.create("http://127.0.0.1:" + consolePort + "/console/oidc/callback"),
                 List.of("openid", "profile", "groups")),
                 Map.of("auditor", List.of(new Match(issuer, null, Map.of("groups", "compliance")))),
-                Duration.ofHours(1));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withConsole(new GatewayConfig(
-                new GatewayConfig.Listen(c.listen().postgres(), new HostPort("127.0.0.1", consolePort)),
+                Duration.ofHours(1), List.of(new ConsoleConfig.CookieKey("k1",
+                        new io.phigate.mask.SecretRef(null, dir.resolve("cookie.key")))));
+        gw = consoleOn(dir, consolePort);
+    }
+
+    static ConsoleConfig console;
+
+    private static GatewayHarness consoleOn(Path home, int port) throws Exception {
+        return GatewayHarness.start(home, c -> GatewayHarness.withConsole(new GatewayConfig(
+                new GatewayConfig.Listen(c.listen().postgres(), new HostPort("127.0.0.1", port)),
                 c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir()), console));
     }
 
@@ -121,6 +129,30 @@ class ConsoleOidcSignInTest {
         assertThat(replay.body()).contains("unknown or has expired");
         // Local sign-in is off in this configuration.
         assertThat(page.body()).doesNotContain("name=\"token\"");
+    }
+
+    @Test
+    void aSignInStartedOnOneReplicaFinishesOnAnotherButNotInAnotherBrowser() throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("second"));
+        int otherPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            otherPort = s.getLocalPort();
+        }
+        try (GatewayHarness other = consoleOn(dir.resolve("second"), otherPort)) {
+            HttpClient browser = browser(); // cookies go to both replicas: same host, and ports do not count
+            String authorize = get(browser, "http://127.0.0.1:" + consolePort + "/console/oidc/start")
+                    .headers().firstValue("Location").orElseThrow();
+            String callback = get(browser, authorize).headers().firstValue("Location").orElseThrow();
+            String onOther = callback.replace(":" + consolePort + "/", ":" + otherPort + "/");
+            // Carried to another browser (no attempt cookie), the callback finds no attempt, before the code is used.
+            HttpResponse<String> elsewhere = get(browser(), onOther);
+            assertThat(elsewhere.statusCode()).isEqualTo(401);
+            assertThat(elsewhere.body()).contains("unknown or has expired");
+            HttpResponse<String> signedIn = get(browser, onOther);
+            assertThat(signedIn.statusCode()).as(signedIn.body()).isEqualTo(303);
+            assertThat(get(browser, "http://127.0.0.1:" + consolePort + "/console/audit").body())
+                    .contains("carol@hospital.example (auditor)");
+        }
     }
 
     @Test

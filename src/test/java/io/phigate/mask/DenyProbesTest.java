@@ -56,6 +56,9 @@ class DenyProbesTest {
                   public.patients.city: address
                   public.patients.zip: zip
                   public.encounters.notes: free_text
+                  public.deny_probe_compound.stay: dob
+                  public.deny_probe_compound.phones: phone
+                  public.deny_probe_compound.contact: address
                 subjects: { public.patients: id }
             masking:
               key_file: masking.key
@@ -111,6 +114,14 @@ class DenyProbesTest {
             s.execute("INSERT INTO deny_probe_child SELECT id FROM deny_probe_parent"
                     + " WHERE NOT EXISTS (SELECT 1 FROM deny_probe_child)");
             s.execute("GRANT ALL ON deny_probe_parent, deny_probe_child TO " + db.user());
+            // PHI held in an array, a range and a composite: the vetted steps are total over scalars only.
+            s.execute("DO $$ BEGIN CREATE TYPE deny_probe_contact AS (street text, phone text);"
+                    + " EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+            s.execute("CREATE TABLE IF NOT EXISTS deny_probe_compound (id int, stay tstzrange, phones text[],"
+                    + " contact deny_probe_contact)");
+            s.execute("INSERT INTO deny_probe_compound SELECT 1, tstzrange(now(), NULL), ARRAY['555-0100'],"
+                    + " ROW('1 Main St', NULL)::deny_probe_contact WHERE NOT EXISTS (SELECT 1 FROM deny_probe_compound)");
+            s.execute("GRANT ALL ON deny_probe_compound TO " + db.user());
         }
         seeds = MaskingLeakTest.seededPhi(db);
         assertThat(seeds).hasSizeGreaterThan(100);

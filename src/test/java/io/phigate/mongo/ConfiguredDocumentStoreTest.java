@@ -111,6 +111,29 @@ class ConfiguredDocumentStoreTest {
     }
 
     @Test
+    void theConfiguredCatalogMasksItsFieldsAndTheSessionIsListed() throws Exception {
+        gateway.close();
+        Path config = Files.writeString(dir.resolve("masked.yaml"), Files.readString(dir.resolve("phigate.yaml"))
+                .replace("      address: 127.0.0.1:" + storePort + "\n", "      address: 127.0.0.1:" + storePort + "\n"
+                        + "      collections:\n        clinic.patients:\n          mrn: mrn\n"
+                        + "          name.given: name\n"));
+        gateway = Gateway.start(ConfigLoader.loadToServe(config));
+        String token = KeyTool.mint(key, ISSUER, AGENT, List.of("phigate"), Duration.ofMinutes(10), Map.of());
+        Document found;
+        try (MongoClient client = connect(token)) {
+            MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
+            patients.insertOne(new Document("mrn", "A-1").append("name", new Document("given", "Ada"))
+                    .append("ward", "cardio"));
+            found = patients.find(Filters.eq("ward", "cardio")).first();
+            assertThat(gateway.sessions().list()).anySatisfy(s -> assertThat(s.upstream()).isEqualTo("records"));
+        }
+
+        assertThat(found.get("name", Document.class).getString("given")).isEqualTo("[NAME]");
+        assertThat(found.getString("mrn")).isNotEqualTo("A-1");
+        assertThat(found.getString("ward")).isEqualTo("cardio");
+    }
+
+    @Test
     void closingTheGatewayEndsTheDocumentStoreSessions() throws Exception {
         String token = KeyTool.mint(key, ISSUER, AGENT, List.of("phigate"), Duration.ofMinutes(10), Map.of());
         try (MongoClient client = connect(token)) {

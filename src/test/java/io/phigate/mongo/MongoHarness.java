@@ -40,10 +40,14 @@ final class MongoHarness implements AutoCloseable {
 
     final Path dir;
     final MongoServer store;
+    /** Where the store listens, for tests that seed or check it directly (past the relay and its checks). */
+    final java.net.InetSocketAddress storeAddress;
     final AuditStore audit;
     final CheckedSink sink;
     final UpstreamRelay relay;
     final MongoFrontDoor door;
+    final io.phigate.approval.Approvals approvals;
+    final io.phigate.session.SessionRegistry sessions = new io.phigate.session.SessionRegistry(100);
     private final Path key;
     private final boolean storeBound;
 
@@ -53,11 +57,17 @@ final class MongoHarness implements AutoCloseable {
 
     /** With {@code upstream} (a scripted server) instead of mongo-java-server when not null. */
     MongoHarness(Path dir, java.net.InetSocketAddress upstream) throws Exception {
+        this(dir, upstream, io.phigate.mongo.masking.DocumentPolicy.NONE);
+    }
+
+    /** Masking by {@code documents} (a PHI catalog and the policy's roles) when it declares anything. */
+    MongoHarness(Path dir, java.net.InetSocketAddress upstream, io.phigate.mongo.masking.DocumentPolicy documents)
+            throws Exception {
         this.dir = dir;
         this.key = KeyTool.generate(dir.resolve("keys"));
         this.store = new MongoServer(new MemoryBackend());
         this.storeBound = upstream == null;
-        var storeAddress = upstream != null ? upstream : store.bind();
+        this.storeAddress = upstream != null ? upstream : store.bind();
         Path db = dir.resolve("audit.db");
         this.audit = new AuditStore(new AuditConfig("sqlite:" + db, db, 65536, Duration.ofSeconds(5),
                 Duration.ofSeconds(2)));
@@ -66,11 +76,12 @@ final class MongoHarness implements AutoCloseable {
         IdentityConfig identity = new IdentityConfig(List.of(new IssuerConfig(ISSUER, List.of(AUDIENCE),
                 dir.resolve("keys/jwks.json"), null, false, IssuerConfig.DEFAULT_ALGORITHMS)),
                 Duration.ofSeconds(5), Duration.ZERO);
+        this.approvals = new io.phigate.approval.Approvals(documents.policy(), sink, java.time.Clock.systemUTC());
         var settings = new MongoFrontDoor.Settings("documents", new HostPort("127.0.0.1", relay.address().getPort()),
                 48_000_000, 100, Duration.ofSeconds(30),
                 Integer.getInteger("phigate.bench.responseCap", AuditConfig.DEFAULT_RESPONSE_CAP), identity);
         this.door = MongoFrontDoor.start(new java.net.InetSocketAddress("127.0.0.1", 0), settings,
-                new TokenVerifier(identity), sink, CommandGate.FORWARD_ALL);
+                new TokenVerifier(identity), sink, CommandGate.FORWARD_ALL, documents, sessions, approvals);
     }
 
     String token() throws Exception {

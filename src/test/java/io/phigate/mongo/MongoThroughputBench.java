@@ -18,8 +18,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Documents/s of one large find, through the front door and straight to the store, in one run. A measurement, not
- * part of the suite: {@code -Dtest=MongoThroughputBench -Dphigate.bench=true [-Dphigate.bench.documents=N]}.
+ * Documents/s of one large find, through the front door and straight to the store, in one run: the same documents
+ * in {@code docs}, whose {@code name} is tagged (masked through the gateway), and in {@code plain}, untagged
+ * (forwarded raw). A measurement, not part of the suite: {@code -Dtest=MongoThroughputBench -Dphigate.bench=true [-Dphigate.bench.documents=N]}.
  */
 @EnabledIfSystemProperty(named = "phigate.bench", matches = "true")
 class MongoThroughputBench {
@@ -29,33 +30,42 @@ class MongoThroughputBench {
     @Test
     void findThroughTheGatewayAgainstDirect() throws Exception {
         int n = Integer.getInteger("phigate.bench.documents", 200_000);
-        try (MongoHarness gateway = new MongoHarness(dir)) {
+        var catalog = new io.phigate.mask.DocumentCatalog(java.util.Map.of("bench.docs", java.util.Map.of("name",
+                io.phigate.mask.PhiType.NAME)));
+        try (MongoHarness gateway = new MongoHarness(dir, null, new io.phigate.mongo.masking.DocumentPolicy(catalog,
+                io.phigate.policy.Policy.NONE, null))) {
             String direct = "mongodb://127.0.0.1:" + gateway.store.getLocalAddress().getPort();
             try (MongoClient c = MongoClients.create(direct)) {
                 MongoCollection<Document> docs = c.getDatabase("bench").getCollection("docs");
+                MongoCollection<Document> plain = c.getDatabase("bench").getCollection("plain");
                 List<Document> batch = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
                     batch.add(new Document("i", i).append("name", "patient " + i).append("note", "x".repeat(150)));
                     if (batch.size() == 10_000) {
                         docs.insertMany(batch);
+                        plain.insertMany(batch.stream().map(d -> new Document(d).append("_id",
+                                new org.bson.types.ObjectId())).toList());
                         batch.clear();
                     }
                 }
-                read("direct (warm-up)", c, n);
-                read("direct", c, n);
+                read("direct (warm-up)", c, "docs", n);
+                read("direct", c, "docs", n);
             }
             try (MongoClient c = MongoClients.create(MongoClientSettings.builder()
                     .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + gateway.port()))
                     .credential(MongoCredential.createPlainCredential("a", "$external", gateway.token().toCharArray()))
                     .build())) {
-                read("gateway (warm-up)", c, n);
-                read("gateway", c, n);
+                read("gateway unmasked (warm-up)", c, "plain", n);
+                read("gateway unmasked", c, "plain", n);
+                read("gateway masked (warm-up)", c, "docs", n);
+                read("gateway masked", c, "docs", n);
             }
         }
     }
 
-    private static void read(String label, MongoClient c, int n) {
-        MongoCollection<RawBsonDocument> docs = c.getDatabase("bench").getCollection("docs", RawBsonDocument.class);
+    private static void read(String label, MongoClient c, String collection, int n) {
+        MongoCollection<RawBsonDocument> docs = c.getDatabase("bench").getCollection(collection,
+                RawBsonDocument.class);
         long start = System.nanoTime();
         long count = 0;
         long bytes = 0;

@@ -108,6 +108,41 @@ class DenyByDefaultTest {
     }
 
     @Test
+    void searchPathMayOnlyNarrowToWhatMaskingResolvesNamesBy() {
+        FunctionCall setConfig = new FunctionCall("pg_catalog", "set_config");
+        // pg_dump's first statement: unqualified names then resolve in pg_catalog only, as masking resolves them
+        assertThat(refusal("SELECT pg_catalog.set_config('search_path', '', false)", setConfig)).isNull();
+        assertThat(refusal("select set_config('search_path', 'pg_catalog', false)", setConfig)).isNull();
+        assertThat(refusal("select set_config('search_path', 'pg_catalog, public', true)", setConfig)).isNull();
+        assertThat(refusal("select set_config('search_path', 'public', false)", setConfig)).isNull();
+        for (String widening : List.of("evil", "information_schema, public", "public, evil", "public, pg_catalog",
+                "pg_temp", "\"$user\", public", "\"Public\"")) {
+            assertThat(refusal("select set_config('search_path', '" + widening + "', false)", setConfig))
+                    .as(widening).contains("set_config");
+        }
+        assertThat(refusal("select set_config('search_path', $1, false)", setConfig)).contains("set_config");
+        assertThat(refusal("select set_config('search_path', '', is_local) from t", setConfig))
+                .contains("set_config");
+    }
+
+    @Test
+    void setConfigOfASettingNamedThroughPgSettingsRunsOnlyInPgDumpsForm() {
+        FunctionCall setConfig = new FunctionCall(null, "set_config");
+        assertThat(refusal("SELECT set_config(name, 'view, foreign-table', false) FROM pg_settings"
+                + " WHERE name = 'restrict_nonsystem_relation_kind'", setConfig)).isNull();
+        assertThat(refusal("SELECT set_config(name, 'x', false) FROM pg_settings WHERE name = 'role'", setConfig))
+                .contains("set_config");
+        assertThat(refusal("SELECT set_config(name, 'x', false) FROM pg_settings WHERE name <> 'work_mem'",
+                setConfig)).contains("set_config");
+        assertThat(refusal("SELECT set_config(name, 'x', false) FROM pg_settings WHERE name = 'work_mem'"
+                + " OR true", setConfig)).contains("set_config");
+        assertThat(refusal("SELECT set_config(name, 'x', false) FROM pg_settings, t WHERE name = 'work_mem'",
+                setConfig)).contains("set_config");
+        assertThat(refusal("SELECT set_config(name, 'x', false) FROM evil.pg_settings WHERE name = 'work_mem'",
+                setConfig)).contains("set_config");
+    }
+
+    @Test
     void setConfigRunsOnlyForHarmlessSettingsWithConstantArguments() {
         FunctionCall setConfig = new FunctionCall(null, "set_config");
         assertThat(refusal("select set_config('application_name', 'x', false)", setConfig)).isNull();

@@ -82,4 +82,39 @@ class PgGrammarTest {
         t.join();
         assertThat(seen.get()).isEqualTo(List.of(false, false, false, true));
     }
+
+    @Test
+    void theDeepestShapesATextReadInlineCanTakeFitInAQuarterOfTheDefaultStack() throws Exception {
+        // Texts up to INLINE_MAX_CHARS are read on the caller's thread (a carrier with the default 1 MiB stack).
+        // Every shape that nests one level per few characters must fit in 256 KiB, a fourfold margin.
+        int n = PgGrammar.INLINE_MAX_CHARS - 10;
+        List<String> shapes = List.of(
+                "select " + "(".repeat(n / 2) + "1" + ")".repeat(n / 2),
+                "select 1" + "+1".repeat(n / 2),
+                "select " + "- ".repeat(n / 2) + "a",
+                "select " + "not ".repeat(n / 4) + "true",
+                "select " + "array[".repeat(n / 7) + "1" + "]".repeat(n / 7),
+                "select a" + "::int".repeat(n / 5),
+                "select " + "(select ".repeat(n / 9) + "1" + ")".repeat(n / 9),
+                "select " + "f(".repeat(n / 3) + "1" + ")".repeat(n / 3),
+                "select a" + "||a".repeat(n / 3),
+                "select a" + "[1]".repeat(n / 3),
+                "select " + "case when a then ".repeat(n / 21) + "1" + " end".repeat(n / 21),
+                "select " + "row(".repeat(n / 5) + "1" + ")".repeat(n / 5));
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(null, () -> {
+            try {
+                for (String shape : shapes) {
+                    assertThat(shape.length()).isLessThanOrEqualTo(PgGrammar.INLINE_MAX_CHARS);
+                    PgGrammar.parse(shape);
+                    PgGrammar.scan(shape);
+                }
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        }, "small-stack", 256 * 1024);
+        t.start();
+        t.join();
+        assertThat(failed.get()).isNull();
+    }
 }

@@ -35,6 +35,22 @@ class SqlAnalyzerTest {
     }
 
     @Test
+    void aStatementReadWithoutTheScannerHasTheTextTheScannerWouldGive() {
+        // A leading comment sends a text through the scanner, which leaves the comment out of the statement's text.
+        List<String> texts = List.of("select abalance from pgbench_accounts where aid = 12345;",
+                "select 1 ;\n\t; ", "select ssn from patients\f", "select 'a;'", "select \"x;\" from t;",
+                "select x\u00a0 from t\u00a0;", "select $$;$$;", "select x from t;;", "update t set a = 1 where b = 'c' ;");
+        SqlAnalyzer uncached = new SqlAnalyzer(DemoCatalog.get(), 0);
+        for (String text : texts) {
+            assertThat(uncached.analyze(text)).extracting(StatementAnalysis::text)
+                    .as(text).isEqualTo(uncached.analyze("/* c */ " + text).stream().map(StatementAnalysis::text).toList());
+        }
+        assertThat(SqlAnalyzer.plainText("select 1 ;\n")).isEqualTo("select 1");
+        assertThat(SqlAnalyzer.plainText("select 'a;'")).isNull();
+        assertThat(SqlAnalyzer.plainText("select a - 1")).isNull();
+    }
+
+    @Test
     void preparedStatementNamesPairPrepareWithExecute() {
         assertThat(SqlAnalyzer.preparedStatementName("PREPARE q1 (int) AS select 1")).isEqualTo("q1");
         assertThat(SqlAnalyzer.preparedStatementName("execute Q1(5)")).isEqualTo("q1");

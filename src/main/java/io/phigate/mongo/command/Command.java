@@ -18,15 +18,25 @@ import org.bson.BsonDocument;
  * @param distinctKey distinct's {@code key}
  * @param cursorIds   getMore's cursor, killCursors' cursors
  * @param documents   documents an insert carries
+ * @param renamedFrom the field paths an update's {@code $rename} moves away (their values move to updatePaths)
  */
 public record Command(String name, String database, String collection, List<BsonDocument> filters,
                       BsonDocument projection, BsonDocument sort, List<BsonDocument> pipeline,
-                      List<String> updatePaths, String distinctKey, List<Long> cursorIds, int documents) {
+                      List<String> updatePaths, String distinctKey, List<Long> cursorIds, int documents,
+                      List<String> renamedFrom) {
     public Command {
+        renamedFrom = List.copyOf(renamedFrom);
         filters = List.copyOf(filters);
         pipeline = List.copyOf(pipeline);
         updatePaths = List.copyOf(updatePaths);
         cursorIds = List.copyOf(cursorIds);
+    }
+
+    public Command(String name, String database, String collection, List<BsonDocument> filters,
+                   BsonDocument projection, BsonDocument sort, List<BsonDocument> pipeline, List<String> updatePaths,
+                   String distinctKey, List<Long> cursorIds, int documents) {
+        this(name, database, collection, filters, projection, sort, pipeline, updatePaths, distinctKey, cursorIds,
+                documents, List.of());
     }
 
     /** {@code db.collection}, the name audit search finds it by; just the database when no collection is named. */

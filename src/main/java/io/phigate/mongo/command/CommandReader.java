@@ -203,6 +203,7 @@ public final class CommandReader {
         BsonDocument sort;
         final List<BsonDocument> pipeline = new ArrayList<>();
         final List<String> updatePaths = new ArrayList<>();
+        final List<String> renamedFrom = new ArrayList<>();
         String distinctKey;
         final List<Long> cursorIds = new ArrayList<>();
         int documents;
@@ -256,6 +257,7 @@ public final class CommandReader {
                 BsonDocument targets = document(null, e.getKey(), e.getValue());
                 updatePaths.addAll(targets.keySet());
                 if (e.getKey().equals("$rename")) {
+                    renamedFrom.addAll(targets.keySet());
                     for (BsonValue to : targets.values()) {
                         if (to.isString()) {
                             updatePaths.add(to.asString().getValue());
@@ -267,7 +269,7 @@ public final class CommandReader {
 
         Command build() {
             return new Command(name, database, collection, filters, projection, sort, pipeline, updatePaths,
-                    distinctKey, cursorIds, documents);
+                    distinctKey, cursorIds, documents, renamedFrom);
         }
     }
 }

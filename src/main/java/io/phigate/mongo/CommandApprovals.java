@@ -1,0 +1,171 @@
+package io.phigate.mongo;
+
+import io.phigate.approval.ApprovalRequest;
+import io.phigate.approval.Approvals;
+import io.phigate.audit.AuditEvent;
+import io.phigate.audit.AuditUnavailableException;
+import io.phigate.identity.Identity;
+import io.phigate.mask.PhiType;
+import io.phigate.mongo.command.Command;
+import io.phigate.mongo.wire.MongoError;
+import io.phigate.policy.RiskRule;
+import io.phigate.policy.RiskRules;
+import io.phigate.policy.Role;
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.bson.BsonDocument;
+
+/**
+ * The policy's risk rules for one document-store session: a command a deny rule matches is refused; one an approval
+ * rule matches is held inside the connection until approvers decide, through the approval package as PostgreSQL
+ * statements are (same requests, records, console, API and webhooks). The protocol has no notice a server sends
+ * while a command runs, so the agent just waits for its reply; the request's id is in the records, the console and
+ * the webhook. Ticket mode needs a way to name the approval with the retried command, which the document store does
+ * not have yet: such a command is refused with the request's id. Runs on the connection's thread.
+ */
+final class CommandApprovals {
+    private static final int WATCH_MILLIS = 250;
+    /** The code mongod gives a command that ran out of time. */
+    private static final MongoError EXPIRED = new MongoError(50, "MaxTimeMSExpired");
+
+    /** What the rules make of a command: nothing, a release (its {@code used} record), or a refusal. */
+    sealed interface Outcome {
+        record Pass() implements Outcome {
+        }
+
+        record Release(AuditEvent used) implements Outcome {
+        }
+
+        record Refuse(MongoError error, String message) implements Outcome {
+        }
+    }
+
+    static final Outcome PASS = new Outcome.Pass();
+
+    private final String sessionId;
+    private final Identity identity;
+    private final String upstream;
+    private final Role role;
+    private final List<RiskRule> rules;
+    private final Approvals approvals;
+
+    /** {@code approvals} may be null only when {@code rules} hold nothing for approval. */
+    CommandApprovals(String sessionId, Identity identity, String upstream, Role role, List<RiskRule> rules,
+                     Approvals approvals) {
+        this.sessionId = sessionId;
+        this.identity = identity;
+        this.upstream = upstream;
+        this.role = role;
+        this.rules = List.copyOf(rules);
+        this.approvals = approvals;
+    }
+
+    /**
+     * Judges {@code command} and, when a rule holds it, waits for the decision while watching the client's socket:
+     * a client that goes away withdraws its request, and so does a session ended from outside (its socket closed).
+     */
+    Outcome judge(long statementId, Command command, BsonDocument body, Set<PhiType> phiTypes, String text,
+                  List<String> parameters, Socket socket, BufferedInputStream in) throws IOException {
+        if (rules.isEmpty()) {
+            return PASS;
+        }
+        RiskRules.Hit hit = CommandRules.evaluate(rules, role, command, body, phiTypes, Instant.now());
+        if (hit == null) {
+            return PASS;
+        }
+        RiskRule rule = hit.rule();
+        if (rule.deny() != null) {
+            return new Outcome.Refuse(MongoError.UNAUTHORIZED, "phigate: rule \"" + rule.name() + "\" denies this"
+                    + " command: " + rule.deny());
+        }
+        if (approvals == null) {
+            return new Outcome.Refuse(MongoError.UNAUTHORIZED, "phigate: rule \"" + rule.name() + "\" needs approval,"
+                    + " and this gateway has no approvals; refused");
+        }
+        ApprovalRequest r;
+        try {
+            r = approvals.open(sessionId, statementId, identity, upstream, role == null ? null : role.name(), null,
+                    text, parameters, hit, "bin/phigate approvals");
+        } catch (AuditUnavailableException e) {
+            return new Outcome.Refuse(MongoError.INTERNAL_ERROR, "phigate could not record the approval request,"
+                    + " so the command was not forwarded");
+        } catch (Approvals.Refused e) {
+            return new Outcome.Refuse(MongoError.INTERNAL_ERROR, "phigate: " + e.getMessage());
+        }
+        if (rule.approval().mode() == RiskRule.Mode.TICKET) {
+            return new Outcome.Refuse(MongoError.UNAUTHORIZED, "phigate: rule \"" + rule.name() + "\" requires"
+                    + " approval; request " + r.id() + " is open until " + r.expiresAt() + ", but the document store"
+                    + " cannot redeem tickets yet: ask for a rule in hold mode");
+        }
+        return switch (await(r, socket, in)) {
+            case APPROVED -> new Outcome.Release(approvals.releaseHeld(r, sessionId, statementId));
+            case DENIED -> new Outcome.Refuse(MongoError.UNAUTHORIZED, "phigate: approval request " + r.id()
+                    + " was denied: " + r.denialReason());
+            case EXPIRED -> new Outcome.Refuse(EXPIRED, "phigate: approval request " + r.id() + " was not decided"
+                    + " within " + rule.approval().timeout());
+            case WITHDRAWN, PENDING -> new Outcome.Refuse(MongoError.INTERNAL_ERROR, "phigate: approval request "
+                    + r.id() + " was withdrawn");
+        };
+    }
+
+    /**
+     * Waits in short slices for the decision; between slices it peeks at the client's socket, so a disconnect (or
+     * the socket closed by {@link LiveMongoSession#terminate}) ends the wait. A byte the client sends meanwhile stays
+     * in the buffer for after the decision.
+     */
+    private ApprovalRequest.State await(ApprovalRequest r, Socket socket, BufferedInputStream in) throws IOException {
+        try {
+            while (!r.outcome().isDone()) {
+                long left = Duration.between(Instant.now(), r.expiresAt()).toMillis();
+                if (left <= 0) {
+                    approvals.expire(r);
+                    break;
+                }
+                int slice = (int) Math.min(left, WATCH_MILLIS);
+                if (in.available() > 0) {
+                    sleepOn(r, slice);
+                    continue;
+                }
+                socket.setSoTimeout(slice);
+                in.mark(1);
+                try {
+                    if (in.read() < 0) {
+                        throw new EOFException("the client disconnected while its command was held");
+                    }
+                    in.reset();
+                } catch (SocketTimeoutException e) {
+                    // nothing from the client: keep waiting
+                }
+            }
+        } finally {
+            if (!r.outcome().isDone()) {
+                approvals.withdraw(r, "the client connection ended");
+            }
+            if (!socket.isClosed()) {
+                socket.setSoTimeout(0);
+            }
+        }
+        return r.outcome().join();
+    }
+
+    private static void sleepOn(ApprovalRequest r, int millis) throws IOException {
+        try {
+            r.outcome().get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // keep waiting
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while a command was held");
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package io.phigate.mongo;
+
+import io.phigate.mask.PhiType;
+import io.phigate.mongo.command.Command;
+import io.phigate.policy.Match;
+import io.phigate.policy.RiskRule;
+import io.phigate.policy.RiskRules;
+import io.phigate.policy.Role;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import io.phigate.sql.Operation;
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
+
+/**
+ * The policy's {@code rules:} read for document-store commands, in the SQL side's vocabulary: a namespace
+ * {@code db.collection} is a rule's {@code schema.table}; drop, dropDatabase and the other commands that change
+ * collections are {@code ddl}; an update or delete with an empty filter is {@code no_where}; {@code $out} writes and
+ * replaces a collection ({@code insert}, {@code ddl}), {@code $merge} writes into one ({@code insert},
+ * {@code update}). There is no row estimate, so a rule with {@code rows_over} fires whenever its other conditions
+ * hold (fail closed, as an estimate that fails on the SQL side). The first rule that matches decides. Pure.
+ */
+final class CommandRules {
+    private static final Set<String> DDL = Set.of("drop", "dropDatabase", "create", "createIndexes", "dropIndexes",
+            "collMod", "renameCollection", "convertToCapped", "cloneCollectionAsCapped");
+    private static final Set<String> READS = Set.of("find", "aggregate", "count", "distinct", "getMore");
+
+    private CommandRules() {
+    }
+
+    /**
+     * The rule that fires for {@code command}, or null.
+     *
+     * @param phiTypes the PHI types the command's collections hold (empty: it touches no PHI)
+     */
+    static RiskRules.Hit evaluate(List<RiskRule> rules, Role role, Command command, BsonDocument body,
+                                  Set<PhiType> phiTypes, Instant now) {
+        Set<Operation> operations = operations(command);
+        Set<String> namespaces = namespaces(command);
+        for (RiskRule rule : rules) {
+            RiskRule.When w = rule.when();
+            boolean fires = (w.roles().isEmpty() || role != null && w.roles().contains(role.name()))
+                    && (w.operations().isEmpty() || w.operations().stream().anyMatch(operations::contains))
+                    && (w.tables().isEmpty() || namespaces.stream().anyMatch(ns -> w.tables().stream()
+                    .anyMatch(t -> matches(t, ns))))
+                    && (!w.noWhere() || unfiltered(command))
+                    && (!w.phi() || !phiTypes.isEmpty())
+                    && (w.during().isEmpty() || w.during().stream().anyMatch(window -> window.contains(now)))
+                    && (!w.phiWithoutLimit() || !phiTypes.isEmpty() && unlimited(command, body))
+                    && (w.unmaskedPhi() == null || role != null && phiTypes.stream().anyMatch(t ->
+                    role.unmasked().contains(t) && (w.unmaskedPhi().isEmpty() || w.unmaskedPhi().contains(t))));
+            if (fires) {
+                return new RiskRules.Hit(rule, namespaces, phiTypes.stream().map(PhiType::policyName).sorted()
+                        .toList(), null);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A rule's table pattern against a namespace; a database-wide command (dropDatabase: no collection) touches
+     * every collection of its database, so it matches any pattern whose database part matches.
+     */
+    private static boolean matches(String pattern, String namespace) {
+        String p = pattern.contains(".") ? pattern : "*." + pattern;
+        if (namespace.contains(".")) {
+            return Match.glob(p, namespace);
+        }
+        return Match.glob(p.substring(0, p.indexOf('.')), namespace);
+    }
+
+    static Set<Operation> operations(Command command) {
+        Set<Operation> ops = EnumSet.noneOf(Operation.class);
+        switch (command.name()) {
+            case "insert" -> ops.add(Operation.INSERT);
+            case "update" -> ops.add(Operation.UPDATE);
+            case "delete" -> ops.add(Operation.DELETE);
+            case "findAndModify", "findandmodify" -> ops.add(command.updatePaths().isEmpty() && command.pipeline()
+                    .isEmpty() ? Operation.DELETE : Operation.UPDATE);
+            default -> {
+                if (DDL.contains(command.name())) {
+                    ops.add(Operation.DDL);
+                } else if (READS.contains(command.name())) {
+                    ops.add(Operation.SELECT);
+                } else {
+                    ops.add(Operation.UTILITY);
+                }
+            }
+        }
+        for (BsonDocument stage : command.pipeline()) {
+            if (stage.containsKey("$out")) {
+                ops.addAll(List.of(Operation.INSERT, Operation.DDL));
+            } else if (stage.containsKey("$merge")) {
+                ops.addAll(List.of(Operation.INSERT, Operation.UPDATE));
+            }
+        }
+        return ops;
+    }
+
+    /** An update or delete any of whose statements matches every document. */
+    private static boolean unfiltered(Command command) {
+        boolean writes = Set.of("update", "delete", "findAndModify", "findandmodify").contains(command.name());
+        return writes && (command.filters().isEmpty() || command.filters().stream().anyMatch(BsonDocument::isEmpty));
+    }
+
+    private static boolean unlimited(Command command, BsonDocument body) {
+        return switch (command.name()) {
+            case "find" -> !(body.get("limit") instanceof BsonValue v && v.isNumber() && v.asNumber().longValue() != 0);
+            case "aggregate" -> command.pipeline().stream().noneMatch(s -> s.containsKey("$limit"));
+            default -> false;
+        };
+    }
+
+    /** The namespaces a command reads or writes: its own, and those its pipeline looks up, unions or writes into. */
+    static Set<String> namespaces(Command command) {
+        Set<String> out = new LinkedHashSet<>();
+        out.add(command.namespace());
+        command.pipeline().forEach(stage -> collect(stage, command.database(), out));
+        return out;
+    }
+
+    private static void collect(BsonValue value, String db, Set<String> out) {
+        if (value.isArray()) {
+            value.asArray().forEach(v -> collect(v, db, out));
+        } else if (value.isDocument()) {
+            for (var e : value.asDocument().entrySet()) {
+                BsonValue v = e.getValue();
+                switch (e.getKey()) {
+                    case "from", "coll", "$out", "$unionWith", "into" -> {
+                        if (v.isString()) {
+                            out.add(db + "." + v.asString().getValue());
+                        } else if (v.isDocument() && v.asDocument().get("db") instanceof BsonValue d && d.isString()
+                                && v.asDocument().get("coll") instanceof BsonValue c && c.isString()) {
+                            out.add(d.asString().getValue() + "." + c.asString().getValue());
+                            continue; // {db, coll}: named whole, its coll is no collection of this database
+                        }
+                    }
+                    default -> {
+                    }
+                }
+                collect(v, db, out);
+            }
+        }
+    }
+}

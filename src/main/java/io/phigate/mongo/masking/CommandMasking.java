@@ -1,0 +1,210 @@
+package io.phigate.mongo.masking;
+
+import io.phigate.mask.DocumentCatalog;
+import io.phigate.mask.PhiType;
+import io.phigate.mask.ScalarMasking;
+import io.phigate.mongo.command.Command;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
+
+/**
+ * One session's masking of document-store commands: before a command is forwarded, whether it may run and how its
+ * replies are masked. While the store declares PHI, only the commands modelled here run (reads: find, aggregate,
+ * getMore, count, distinct, findAndModify; writes: insert, update, delete; and commands that carry no documents);
+ * any other ({@code explain}, {@code mapReduce}, whatever a server version adds) is refused. Created at
+ * authentication; used on the connection's thread.
+ */
+public final class CommandMasking {
+    /** Commands that read or write no document values: their replies carry no PHI. */
+    private static final Set<String> NO_DOCUMENTS = Set.of("ping", "buildInfo", "buildinfo", "endSessions",
+            "killCursors", "listCollections", "listIndexes", "listDatabases", "create", "createIndexes", "dropIndexes",
+            "drop", "dropDatabase", "connectionStatus", "getParameter", "whatsmyuri", "abortTransaction",
+            "commitTransaction", "getLastError");
+
+    /** What becomes of a command: refused with a reason, or forwarded with its replies' masking. */
+    public sealed interface Judgement {
+        /** @param phiFields the PHI fields it reads, for the request record ({@code db.coll.path} to type) */
+        record Forward(ReplyPlan plan, Map<String, String> phiFields) implements Judgement {
+        }
+
+        /** @param phiFields as for Forward: a refused command's record is found by the PHI it reached for */
+        record Refuse(String message, Map<String, String> phiFields) implements Judgement {
+        }
+
+        Map<String, String> phiFields();
+
+        /** The PHI types of {@link #phiFields} ({@code ssn}, {@code lookup:ssn} and {@code join:ssn} alike). */
+        default Set<PhiType> phiTypes() {
+            Set<PhiType> types = java.util.EnumSet.noneOf(PhiType.class);
+            for (String v : phiFields().values()) {
+                PhiType.fromPolicyName(v.substring(v.indexOf(':') + 1)).ifPresent(types::add);
+            }
+            return types;
+        }
+    }
+
+    private static final Judgement PASS = new Judgement.Forward(ReplyPlan.PASS, Map.of());
+
+    private final DocumentCatalog catalog;
+    private final Function<PhiType, ScalarMasking> operators;
+    private final Predicate<PhiType> masked;
+    private final Set<PhiType> lookups;
+    private final String role;
+
+    /**
+     * @param operators how this session sees each PHI type ({@code none} for types the role sees unmasked)
+     * @param lookups   the types the role may look up by equality
+     * @param role      the role's name, null when the policy defines none
+     */
+    public CommandMasking(DocumentCatalog catalog, Function<PhiType, ScalarMasking> operators, Set<PhiType> lookups,
+                          String role) {
+        this.catalog = catalog;
+        this.operators = operators;
+        this.masked = type -> !operators.apply(type).passes();
+        this.lookups = Set.copyOf(lookups);
+        this.role = role;
+    }
+
+    /**
+     * @param body       the command's body, for the options {@link Command} does not carry
+     * @param cursorPlan for a getMore, the plan of the command that opened its cursor (null when unknown)
+     */
+    public Judgement judge(Command command, BsonDocument body, ReplyPlan cursorPlan) {
+        if (catalog.declaresNothing()) {
+            return PASS;
+        }
+        if (command.name().equals("getMore")) {
+            return new Judgement.Forward(cursorPlan == null ? ReplyPlan.PASS : cursorPlan, Map.of());
+        }
+        if (command.name().equals("create") && body.get("viewOn") instanceof BsonValue on && on.isString()) {
+            // A view under a new name would deliver its source's PHI unmasked: the catalog tags names, not data.
+            PhiType any = FieldTags.of(catalog.paths(command.database() + "." + on.asString().getValue()))
+                    .strongest(t -> true);
+            if (any != null) {
+                return new Judgement.Refuse("a view on " + on.asString().getValue() + " would show its PHI ("
+                        + any.policyName() + ") under a name the policy does not tag; refused", Map.of());
+            }
+        }
+        if (NO_DOCUMENTS.contains(command.name())) {
+            return PASS;
+        }
+        String repeated = body instanceof org.bson.RawBsonDocument raw ? DuplicateFields.in(raw) : null;
+        if (repeated != null) {
+            return new Judgement.Refuse("the field " + repeated + " appears twice in one document; the server would"
+                    + " apply both, so phigate refuses rather than judge one", Map.of());
+        }
+        String database = command.database();
+        Scope scope = new Scope(database, name -> FieldTags.of(catalog.paths(database + "." + name)), masked,
+                lookups, role);
+        String collection = command.collection();
+        FieldTags in = collection == null ? FieldTags.EMPTY : scope.collection(collection);
+        if (collection != null) {
+            scope.read(collection, in);
+        }
+        try {
+            FieldTags out = switch (command.name()) {
+                case "find" -> find(command, body, in, scope);
+                case "aggregate" -> {
+                    if (body.containsKey("explain") && body.get("explain").isBoolean()
+                            && body.getBoolean("explain").getValue()) {
+                        throw new Refused("explain is not modelled: its plans quote filters and may carry"
+                                + " documents; refused while the store declares PHI");
+                    }
+                    yield Pipelines.output(command.pipeline(), in, collection, scope);
+                }
+                case "findAndModify", "findandmodify" -> {
+                    FieldTags shown = find(command, body, in, scope);
+                    writes(command, in, scope);
+                    yield shown;
+                }
+                case "count" -> {
+                    filters(command, in, scope);
+                    yield FieldTags.EMPTY;
+                }
+                case "distinct" -> {
+                    // Distinct values come back deduplicated and sorted by their real values: DISTINCT, as in SQL.
+                    filters(command, in, scope);
+                    Predicates.key("distinct's key", new org.bson.BsonString("$" + command.distinctKey()), in, scope);
+                    yield in.at(command.distinctKey());
+                }
+                case "update" -> {
+                    filters(command, in, scope);
+                    writes(command, in, scope);
+                    yield FieldTags.EMPTY;
+                }
+                case "delete" -> {
+                    filters(command, in, scope);
+                    yield FieldTags.EMPTY;
+                }
+                case "insert" -> FieldTags.EMPTY;
+                default -> throw new Refused("the command " + command.name() + " is not one phigate's document"
+                        + " masking models; refused while the store declares PHI");
+            };
+            if (out.tag() != null && masked.test(out.tag())) {
+                throw new Refused("the result documents would be PHI (" + out.tag().policyName() + ") as a whole;"
+                        + " return it as a field instead");
+            }
+            boolean phi = in.strongest(masked) != null || out.strongest(masked) != null
+                    || !scope.phiFields().isEmpty();
+            return new Judgement.Forward(ReplyPlan.documents(out, operators, phi), Map.copyOf(scope.phiFields()));
+        } catch (Refused e) {
+            return new Judgement.Refuse(e.getMessage(), Map.copyOf(scope.phiFields()));
+        }
+    }
+
+    private FieldTags find(Command command, BsonDocument body, FieldTags in, Scope scope) throws Refused {
+        filters(command, in, scope);
+        if (command.sort() != null) {
+            Predicates.sort(command.sort(), in, scope);
+        }
+        for (String bound : new String[] {"min", "max"}) {
+            if (body.get(bound) instanceof BsonValue v && v.isDocument()) {
+                Predicates.sort(v.asDocument(), in, scope); // index bounds are conditions over their fields
+            }
+        }
+        if (command.projection() == null) {
+            return in;
+        }
+        for (var e : command.projection().entrySet()) {
+            if (e.getValue().isDocument() && e.getValue().asDocument().containsKey("$elemMatch")) {
+                Predicates.filter(new BsonDocument(e.getKey(), e.getValue()), in, scope, command.collection());
+            }
+        }
+        return Pipelines.projection(command.projection(), in);
+    }
+
+    private static void filters(Command command, FieldTags in, Scope scope) throws Refused {
+        for (BsonDocument filter : command.filters()) {
+            Predicates.filter(filter, in, scope, command.collection());
+        }
+    }
+
+    /**
+     * An update may write the agent's own values anywhere, but must not move stored PHI into a field the policy
+     * does not tag ({@code $rename: {ssn: "note"}}, a pipeline's {@code $set: {note: "$ssn"}}): the next find would
+     * deliver it unmasked.
+     */
+    private static void writes(Command command, FieldTags in, Scope scope) throws Refused {
+        for (String from : command.renamedFrom()) {
+            PhiType type = in.overlapping(from, t -> true);
+            if (type != null) {
+                throw new Refused("$rename of " + from + " would move PHI (" + type.policyName() + ") to a field"
+                        + " the policy may not tag; refused");
+            }
+        }
+        if (command.pipeline().isEmpty()) {
+            return;
+        }
+        FieldTags written = Pipelines.output(command.pipeline(), in, command.collection(), scope);
+        for (var e : written.flatten().entrySet()) {
+            if (in.at(e.getKey()).tag() == null) {
+                throw new Refused("the update pipeline would write PHI (" + e.getValue().policyName() + ") into "
+                        + e.getKey() + ", which the policy does not tag; refused");
+            }
+        }
+    }
+}

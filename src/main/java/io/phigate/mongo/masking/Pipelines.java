@@ -1,0 +1,204 @@
+package io.phigate.mongo.masking;
+
+import io.phigate.mask.PhiType;
+import java.util.List;
+import java.util.Set;
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
+
+/**
+ * Aggregation lineage: which fields of a pipeline's output hold PHI, stage by stage, and which stages are refused.
+ * Only the stages modelled here run while the store declares PHI (an allow list, as for SQL functions); each says
+ * where its output's values come from ({@code $project}, {@code $addFields}/{@code $set}, {@code $group}'s
+ * accumulators, {@code $unwind}, {@code $lookup}, {@code $replaceRoot}, {@code $facet}, {@code $unionWith}), and
+ * the conditions among them ({@code $match}, {@code $sort}, grouping keys, join fields) go through
+ * {@link Predicates}. Stages that write elsewhere ({@code $out}, {@code $merge}) are refused for documents that
+ * carry any tag: a copy in an untagged collection would be read back unmasked. Pure.
+ */
+final class Pipelines {
+    /** Stages whose output tags are their input's. */
+    private static final Set<String> KEEP = Set.of("$limit", "$skip", "$sample", "$unset");
+    /** Accumulators whose value is one of the values they read, or all of them: the tags move as they are. */
+    private static final Set<String> PICKING = Set.of("$first", "$last", "$push", "$addToSet", "$max", "$min",
+            "$mergeObjects");
+    /** Accumulators that compute from what they read: the value is tagged as the strongest read. */
+    private static final Set<String> COMPUTING = Set.of("$sum", "$avg", "$stdDevPop", "$stdDevSamp", "$count",
+            "$firstN", "$lastN", "$maxN", "$minN");
+
+    private Pipelines() {
+    }
+
+    /** The tags of the pipeline's output for input documents tagged {@code in}, read from {@code collection}. */
+    static FieldTags output(List<BsonDocument> stages, FieldTags in, String collection, Scope scope) throws Refused {
+        FieldTags tags = in;
+        for (BsonDocument stage : stages) {
+            if (stage.size() != 1) {
+                throw new Refused("a pipeline stage must have exactly one field");
+            }
+            tags = stage(stage.getFirstKey(), stage.get(stage.getFirstKey()), tags, collection, scope);
+        }
+        return tags;
+    }
+
+    private static FieldTags stage(String name, BsonValue spec, FieldTags in, String collection, Scope scope)
+            throws Refused {
+        if (KEEP.contains(name)) {
+            return in;
+        }
+        return switch (name) {
+            case "$match" -> {
+                Predicates.filter(document(name, spec), in, scope, collection);
+                yield in;
+            }
+            case "$sort" -> {
+                Predicates.sort(document(name, spec), in, scope);
+                yield in;
+            }
+            case "$count" -> FieldTags.EMPTY;
+            case "$project", "$addFields", "$set" -> projection(document(name, spec), in);
+            case "$replaceRoot" -> replaceRoot(document(name, spec).get("newRoot"), in, scope);
+            case "$replaceWith" -> replaceRoot(spec, in, scope);
+            case "$unwind" -> unwind(spec, in);
+            case "$group" -> group(document(name, spec), in, scope);
+            case "$sortByCount" -> {
+                Predicates.key("the $sortByCount key", spec, in, scope);
+                yield new FieldTags(null, java.util.Map.of()).with("_id", Expressions.tags(spec, in));
+            }
+            case "$lookup" -> Lookups.lookup(document(name, spec), in, collection, scope);
+            case "$unionWith" -> Lookups.unionWith(spec, in, scope);
+            case "$facet" -> {
+                FieldTags out = FieldTags.EMPTY;
+                for (var e : document(name, spec).entrySet()) {
+                    out = out.with(e.getKey(), output(stages(e.getKey(), e.getValue()), in, collection, scope));
+                }
+                yield out;
+            }
+            case "$documents" -> {
+                Expressions.strongestRead(spec, FieldTags.EMPTY, t -> true); // constants; refuses server code
+                yield FieldTags.EMPTY;
+            }
+            case "$out", "$merge" -> {
+                PhiType any = in.strongest(t -> true);
+                if (any != null) {
+                    throw new Refused(name + " would copy PHI (" + any.policyName() + ") into another collection,"
+                            + " where it would no longer be masked; refused");
+                }
+                yield in;
+            }
+            default -> throw new Refused("the stage " + name + " is not one phigate models, so it cannot say where"
+                    + " its values come from; refused while the store declares PHI");
+        };
+    }
+
+    /**
+     * {@code $project}, {@code $addFields}/{@code $set} and a find's projection: each computed field takes its
+     * expression's tags; fields kept or excluded keep theirs (a tag on a field the output lacks masks nothing).
+     */
+    static FieldTags projection(BsonDocument spec, FieldTags in) throws Refused {
+        return projection(spec, in, in, "");
+    }
+
+    private static FieldTags projection(BsonDocument spec, FieldTags in, FieldTags out, String prefix)
+            throws Refused {
+        for (var e : spec.entrySet()) {
+            String path = prefix + e.getKey().replace(".$", "");
+            BsonValue v = e.getValue();
+            if (v.isBoolean() || v.isNumber()) {
+                continue; // included or excluded: its tags stay where they are
+            }
+            if (v.isDocument() && !Expressions.isOperator(v.asDocument())) {
+                out = projection(v.asDocument(), in, out, path + ".");
+            } else if (v.isDocument() && Set.of("$slice", "$elemMatch", "$meta").contains(v.asDocument().getFirstKey())) {
+                // find-projection operators: they select within the field, which keeps its tags; $elemMatch is a
+                // condition, checked as a filter by the caller
+                continue;
+            } else {
+                out = out.with(path, Expressions.tags(v, in));
+            }
+        }
+        return out;
+    }
+
+    private static FieldTags replaceRoot(BsonValue newRoot, FieldTags in, Scope scope) throws Refused {
+        if (newRoot == null) {
+            throw new Refused("$replaceRoot needs newRoot");
+        }
+        boolean path = newRoot.isString() && newRoot.asString().getValue().startsWith("$");
+        boolean literal = newRoot.isDocument() && !Expressions.isOperator(newRoot.asDocument());
+        if (!path && !literal) {
+            // A computed root ($arrayToObject, $mergeObjects) may make keys of values; the masking walks values only.
+            PhiType read = Expressions.strongestRead(newRoot, in, t -> true);
+            if (read != null) {
+                throw new Refused("$replaceRoot computes a document from PHI (" + read.policyName() + "), whose field"
+                        + " names may then be PHI too; refused. Replace the root with a field path or a document of"
+                        + " fields instead");
+            }
+        }
+        return Expressions.tags(newRoot, in);
+    }
+
+    private static FieldTags unwind(BsonValue spec, FieldTags in) throws Refused {
+        // A path reaches through arrays, so an element carries the tags the array did; the index is no value.
+        if (spec.isDocument() && spec.asDocument().containsKey("includeArrayIndex")) {
+            return in.with(spec.asDocument().getString("includeArrayIndex").getValue(), FieldTags.EMPTY);
+        }
+        if (!spec.isString() && !spec.isDocument()) {
+            throw new Refused("$unwind takes a field path or a document");
+        }
+        return in;
+    }
+
+    private static FieldTags group(BsonDocument spec, FieldTags in, Scope scope) throws Refused {
+        BsonValue id = spec.get("_id");
+        if (id == null) {
+            throw new Refused("$group needs _id");
+        }
+        Predicates.key("the $group key", id, in, scope);
+        FieldTags out = FieldTags.EMPTY.with("_id", Expressions.tags(id, in));
+        for (var e : spec.entrySet()) {
+            if (e.getKey().equals("_id")) {
+                continue;
+            }
+            out = out.with(e.getKey(), accumulator(e.getKey(), e.getValue(), in, scope));
+        }
+        return out;
+    }
+
+    static FieldTags accumulator(String field, BsonValue spec, FieldTags in, Scope scope) throws Refused {
+        if (!spec.isDocument() || spec.asDocument().size() != 1) {
+            throw new Refused("the accumulator of " + field + " must be a document with one operator");
+        }
+        String op = spec.asDocument().getFirstKey();
+        BsonValue argument = spec.asDocument().get(op);
+        if (PICKING.contains(op)) {
+            return Expressions.tags(argument, in);
+        }
+        if (COMPUTING.contains(op)) {
+            return FieldTags.leaf(Expressions.strongestRead(argument, in, t -> true));
+        }
+        if (Set.of("$top", "$bottom", "$topN", "$bottomN").contains(op) && argument.isDocument()) {
+            BsonValue sortBy = argument.asDocument().get("sortBy");
+            if (sortBy != null && sortBy.isDocument()) {
+                Predicates.sort(sortBy.asDocument(), in, scope);
+            }
+            return FieldTags.leaf(Expressions.strongestRead(argument, in, t -> true));
+        }
+        Expressions.strongestRead(spec, in, t -> true); // names $accumulator (server code) when it is that
+        throw new Refused("the accumulator " + op + " is not one phigate models; refused while the store declares"
+                + " PHI");
+    }
+
+    static BsonDocument document(String stage, BsonValue spec) throws Refused {
+        if (spec == null || !spec.isDocument()) {
+            throw new Refused(stage + " takes a document");
+        }
+        return spec.asDocument();
+    }
+
+    static List<BsonDocument> stages(String where, BsonValue pipeline) throws Refused {
+        if (!pipeline.isArray() || pipeline.asArray().stream().anyMatch(v -> !v.isDocument())) {
+            throw new Refused(where + " must be an array of stages");
+        }
+        return pipeline.asArray().stream().map(BsonValue::asDocument).toList();
+    }
+}

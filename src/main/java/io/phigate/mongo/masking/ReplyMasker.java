@@ -1,0 +1,307 @@
+package io.phigate.mongo.masking;
+
+import io.phigate.mask.ScalarMasking;
+import io.phigate.mask.ScalarMasking.Scalar;
+import io.phigate.mongo.masking.ReplyPlan.MaskNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Masks one reply message as it is written to the client, without building a second copy of it. A message starts
+ * with its length, and masking changes lengths, so it takes two walks over the server's bytes: the first masks the
+ * tagged values (keeping only those) and sums every changed document's new length; the second writes the message,
+ * copying untagged fields as raw spans and putting the kept values and lengths in their places. Only the fields a
+ * plan names are decoded; a sub-document no tag reaches is copied whole. A reply the walk cannot read (a length
+ * that does not fit, an unknown type code, sections other than one body) is not written at all: {@link
+ * Unmaskable}. A checksum cannot survive masking, so the flag is cleared (drivers check one only when it is set).
+ * Runs on the connection's thread; one instance per message.
+ */
+public final class ReplyMasker {
+    private static final int CHECKSUM_PRESENT = 1;
+
+    /** A reply the masking cannot read, so it cannot say what the client would see: it must not be sent. */
+    public static final class Unmaskable extends Exception {
+        Unmaskable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private final byte[] b;
+    private final List<Integer> lengths = new ArrayList<>();
+    private final List<byte[]> values = new ArrayList<>();
+    private OutputStream out;
+    private int nextLength;
+    private int nextValue;
+
+    private ReplyMasker(byte[] frame) {
+        this.b = frame;
+    }
+
+    /** Writes {@code frame} (a whole OP_MSG reply) to {@code out} with {@code plan}'s fields masked. */
+    public static void write(byte[] frame, ReplyPlan plan, OutputStream out) throws IOException, Unmaskable {
+        new ReplyMasker(frame).write(plan.envelope(), out);
+    }
+
+    private void write(MaskNode envelope, OutputStream sink) throws IOException, Unmaskable {
+        if (b.length < 26 || int32(12) != 2013 || int32(0) != b.length) {
+            throw new Unmaskable("not a whole OP_MSG");
+        }
+        int flags = int32(16);
+        int end = (flags & CHECKSUM_PRESENT) != 0 ? b.length - 4 : b.length;
+        if (b[20] != 0 || 21 + int32(21) != end) {
+            throw new Unmaskable("a reply must be one body section");
+        }
+        int body = document(21, end, envelope);
+        out = sink;
+        byte[] header = new byte[21];
+        System.arraycopy(b, 0, header, 0, 21);
+        putInt32(header, 0, 21 + body);
+        putInt32(header, 16, flags & ~CHECKSUM_PRESENT);
+        out.write(header);
+        document(21, end, envelope);
+    }
+
+    /** One document at {@code off} walked by {@code node}: its new length, written when the second walk is on. */
+    private int document(int off, int limit, MaskNode node) throws IOException, Unmaskable {
+        int length = length(off, limit);
+        int index = reserve();
+        int size = 5;
+        int p = off + 4;
+        int end = off + length - 1;
+        while (p < end) {
+            int type = b[p] & 0xFF;
+            int nameEnd = cstringEnd(p + 1, end);
+            int valueStart = nameEnd + 1;
+            int valueEnd = valueStart + valueSize(type, valueStart, end);
+            MaskNode child = node.children().isEmpty() ? null
+                    : node.children().get(new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8));
+            if (child == null || (child.leaf() == null && type != 3 && type != 4)) {
+                size += raw(p, valueEnd);
+            } else if (child.leaf() != null) {
+                size += masked(type, p, valueStart, valueEnd, child.leaf());
+            } else {
+                size += raw(p, valueStart);
+                size += type == 3 ? document(valueStart, valueEnd, child) : array(valueStart, valueEnd, child, null);
+            }
+            p = valueEnd;
+        }
+        return close(index, size);
+    }
+
+    /**
+     * An array whose elements {@code node} walks (documents are walked into, scalars kept), or, with a {@code leaf},
+     * an array under a tagged path: every element masked.
+     */
+    private int array(int off, int limit, MaskNode node, ScalarMasking leaf) throws IOException, Unmaskable {
+        int length = length(off, limit);
+        int index = reserve();
+        int size = 5;
+        int p = off + 4;
+        int end = off + length - 1;
+        while (p < end) {
+            int type = b[p] & 0xFF;
+            int nameEnd = cstringEnd(p + 1, end);
+            int valueStart = nameEnd + 1;
+            int valueEnd = valueStart + valueSize(type, valueStart, end);
+            if (leaf != null) {
+                size += masked(type, p, valueStart, valueEnd, leaf);
+            } else if (type == 3) {
+                size += raw(p, valueStart) + document(valueStart, valueEnd, node);
+            } else if (type == 4) {
+                size += raw(p, valueStart) + array(valueStart, valueEnd, node, null);
+            } else {
+                size += raw(p, valueEnd);
+            }
+            p = valueEnd;
+        }
+        return close(index, size);
+    }
+
+    /** One element under a tagged path: its name kept, its value masked; a sub-document becomes the stand-in. */
+    private int masked(int type, int p, int valueStart, int valueEnd, ScalarMasking leaf)
+            throws IOException, Unmaskable {
+        if (leaf.passes() || type == 0x0A || type == 0x06 || type == 0x7F || type == 0xFF) {
+            return raw(p, valueEnd); // unmasked for this role, or a null, undefined, min or max key: no value
+        }
+        if (type == 4) {
+            return raw(p + 1, valueStart, (byte) 4) + array(valueStart, valueEnd, null, leaf);
+        }
+        Scalar masked = type == 3 ? leaf.whole() : leaf.apply(read(type, valueStart));
+        byte[] encoded;
+        if (out == null) {
+            encoded = encode(masked, type);
+            values.add(encoded);
+        } else {
+            encoded = values.get(nextValue++);
+        }
+        return raw(p + 1, valueStart, encoded[0]) + emit(encoded, 1, encoded.length - 1);
+    }
+
+    private Scalar read(int type, int at) {
+        return switch (type) {
+            case 0x01 -> new Scalar.Real(Double.longBitsToDouble(int64(at)));
+            case 0x02 -> new Scalar.Text(new String(b, at + 4, int32(at) - 1, StandardCharsets.UTF_8));
+            case 0x09 -> new Scalar.Time(int64(at));
+            case 0x10 -> new Scalar.Int(int32(at));
+            case 0x12 -> new Scalar.Int(int64(at));
+            default -> Scalar.OPAQUE;
+        };
+    }
+
+    /** The masked value as a type code followed by its BSON bytes; an int32 stays one while it fits. */
+    private static byte[] encode(Scalar value, int sourceType) {
+        return switch (value) {
+            case Scalar.Text t -> {
+                byte[] s = t.value().getBytes(StandardCharsets.UTF_8);
+                byte[] e = new byte[1 + 4 + s.length + 1];
+                e[0] = 0x02;
+                putInt32(e, 1, s.length + 1);
+                System.arraycopy(s, 0, e, 5, s.length);
+                yield e;
+            }
+            case Scalar.Int i when sourceType == 0x10 && i.value() == (int) i.value() -> {
+                byte[] e = new byte[5];
+                e[0] = 0x10;
+                putInt32(e, 1, (int) i.value());
+                yield e;
+            }
+            case Scalar.Int i -> longValue(0x12, i.value());
+            case Scalar.Real r -> longValue(0x01, Double.doubleToRawLongBits(r.value()));
+            case Scalar.Time t -> longValue(0x09, t.epochMillis());
+            case Scalar.Null n -> new byte[] {0x0A};
+            case Scalar.Opaque o -> new byte[] {0x0A}; // never produced by a masking; null if it were
+        };
+    }
+
+    private static byte[] longValue(int type, long v) {
+        byte[] e = new byte[9];
+        e[0] = (byte) type;
+        for (int i = 0; i < 8; i++) {
+            e[1 + i] = (byte) (v >>> (8 * i));
+        }
+        return e;
+    }
+
+    // ---- the two walks' bookkeeping ----
+
+    private int reserve() throws IOException {
+        if (out == null) {
+            lengths.add(0);
+            return lengths.size() - 1;
+        }
+        int index = nextLength++;
+        byte[] len = new byte[4];
+        putInt32(len, 0, lengths.get(index));
+        out.write(len);
+        return index;
+    }
+
+    private int close(int index, int size) throws IOException {
+        if (out == null) {
+            lengths.set(index, size);
+        } else {
+            out.write(0);
+        }
+        return size;
+    }
+
+    private int raw(int from, int to) throws IOException {
+        return emit(b, from, to - from);
+    }
+
+    /** The element's type code {@code type}, then its name (from {@code nameStart} to the value). */
+    private int raw(int nameStart, int valueStart, byte type) throws IOException {
+        if (out != null) {
+            out.write(type);
+        }
+        return 1 + emit(b, nameStart, valueStart - nameStart);
+    }
+
+    private int emit(byte[] bytes, int from, int count) throws IOException {
+        if (out != null) {
+            out.write(bytes, from, count);
+        }
+        return count;
+    }
+
+    // ---- reading BSON, every length checked against its container ----
+
+    private int length(int off, int limit) throws Unmaskable {
+        if (off + 5 > limit) {
+            throw new Unmaskable("a document runs past its container");
+        }
+        int length = int32(off);
+        if (length < 5 || off + length > limit || b[off + length - 1] != 0) {
+            throw new Unmaskable("a document's length does not fit");
+        }
+        return length;
+    }
+
+    private int cstringEnd(int from, int end) throws Unmaskable {
+        for (int i = from; i < end; i++) {
+            if (b[i] == 0) {
+                return i;
+            }
+        }
+        throw new Unmaskable("a field name runs past its document");
+    }
+
+    private int valueSize(int type, int at, int end) throws Unmaskable {
+        int size = switch (type) {
+            case 0x01, 0x09, 0x11, 0x12 -> 8;
+            case 0x02, 0x0D, 0x0E -> 4 + string(at, end);
+            case 0x03, 0x04, 0x0F -> checkedInt(at, end);
+            case 0x05 -> 5 + checkedInt(at, end);
+            case 0x06, 0x0A, 0x7F, 0xFF -> 0;
+            case 0x07 -> 12;
+            case 0x08 -> 1;
+            case 0x0B -> cstringEnd(cstringEnd(at, end) + 1, end) + 1 - at;
+            case 0x0C -> 4 + checkedInt(at, end) + 12;
+            case 0x10 -> 4;
+            case 0x13 -> 16;
+            default -> throw new Unmaskable("unknown BSON type " + type);
+        };
+        if (size < 0 || at + size > end) {
+            throw new Unmaskable("a value runs past its document");
+        }
+        return size;
+    }
+
+    /** A string's declared length: at least its terminator, which must be there. */
+    private int string(int at, int end) throws Unmaskable {
+        int length = checkedInt(at, end);
+        if (length < 1 || at + 4 + length > end || b[at + 4 + length - 1] != 0) {
+            throw new Unmaskable("a string's length does not fit");
+        }
+        return length;
+    }
+
+    private int checkedInt(int at, int end) throws Unmaskable {
+        if (at + 4 > end) {
+            throw new Unmaskable("a length runs past its document");
+        }
+        int v = int32(at);
+        if (v < 0) {
+            throw new Unmaskable("a negative length");
+        }
+        return v;
+    }
+
+    private int int32(int at) {
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16 | (b[at + 3] & 0xFF) << 24;
+    }
+
+    private long int64(int at) {
+        return (int32(at) & 0xFFFFFFFFL) | ((long) int32(at + 4)) << 32;
+    }
+
+    private static void putInt32(byte[] to, int at, int v) {
+        to[at] = (byte) v;
+        to[at + 1] = (byte) (v >>> 8);
+        to[at + 2] = (byte) (v >>> 16);
+        to[at + 3] = (byte) (v >>> 24);
+    }
+}

@@ -1,0 +1,78 @@
+package io.phigate.mongo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.phigate.mask.PhiType;
+import io.phigate.mongo.command.Command;
+import io.phigate.mongo.command.CommandReader;
+import io.phigate.mongo.wire.MsgHeader;
+import io.phigate.mongo.wire.WireMessage.OpMsg;
+import io.phigate.policy.RiskRule;
+import io.phigate.sql.Operation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import org.bson.RawBsonDocument;
+import org.junit.jupiter.api.Test;
+
+/** The policy's rules read for commands: which commands are ddl, which writes have no filter, what $out writes. */
+class CommandRulesTest {
+    static final RiskRule.Approval HOLD = new RiskRule.Approval("stewards", 1, Duration.ofMinutes(1),
+            RiskRule.Mode.HOLD, null, 1);
+
+    static Command command(String json) throws Exception {
+        return CommandReader.read(new OpMsg(new MsgHeader(0, 1, 0, 2013), 0, RawBsonDocument.parse(json), List.of()));
+    }
+
+    static RiskRule rule(Set<Operation> operations, List<String> tables, boolean noWhere, boolean phi) {
+        return new RiskRule("r", new RiskRule.When(operations, tables, List.of(), noWhere, phi, List.of()), HOLD, null);
+    }
+
+    static boolean fires(RiskRule rule, String json, Set<PhiType> phi) throws Exception {
+        Command c = command(json);
+        return CommandRules.evaluate(List.of(rule), null, c, RawBsonDocument.parse(json), phi, Instant.now()) != null;
+    }
+
+    @Test
+    void dropsAndOtherCollectionChangesAreDdl() throws Exception {
+        RiskRule ddl = rule(Set.of(Operation.DDL), List.of("clinic.*"), false, false);
+
+        assertThat(fires(ddl, "{drop: 'patients', $db: 'clinic'}", Set.of())).isTrue();
+        assertThat(fires(ddl, "{dropDatabase: 1, $db: 'clinic'}", Set.of())).isTrue();
+        assertThat(fires(ddl, "{drop: 'patients', $db: 'archive'}", Set.of())).isFalse();
+        assertThat(fires(ddl, "{find: 'patients', $db: 'clinic'}", Set.of())).isFalse();
+    }
+
+    @Test
+    void onlyAWriteWithAnEmptyFilterHasNoWhere() throws Exception {
+        RiskRule noWhere = rule(Set.of(), List.of(), true, false);
+
+        assertThat(fires(noWhere, "{delete: 'p', deletes: [{q: {}, limit: 0}], $db: 'c'}", Set.of())).isTrue();
+        assertThat(fires(noWhere, "{update: 'p', updates: [{q: {a: 1}, u: {$set: {b: 1}}}, {q: {}, u: {$set: {b: 2}}}],"
+                + " $db: 'c'}", Set.of())).isTrue();
+        assertThat(fires(noWhere, "{delete: 'p', deletes: [{q: {a: 1}, limit: 0}], $db: 'c'}", Set.of())).isFalse();
+        assertThat(fires(noWhere, "{find: 'p', filter: {}, $db: 'c'}", Set.of())).isFalse();
+    }
+
+    @Test
+    void outWritesAndReplacesTheCollectionItNames() throws Exception {
+        String out = "{aggregate: 'patients', pipeline: [{$out: 'copy'}], cursor: {}, $db: 'clinic'}";
+
+        assertThat(fires(rule(Set.of(Operation.INSERT), List.of("clinic.copy"), false, false), out, Set.of()))
+                .isTrue();
+        assertThat(fires(rule(Set.of(Operation.DDL), List.of(), false, false), out, Set.of())).isTrue();
+        assertThat(CommandRules.namespaces(command("{aggregate: 'p', pipeline: [{$lookup: {from: 'visits',"
+                + " localField: 'a', foreignField: 'b', as: 'v'}}, {$merge: {into: {db: 'arch', coll: 'p2'}}}],"
+                + " cursor: {}, $db: 'clinic'}"))).containsExactly("clinic.p", "clinic.visits", "arch.p2");
+    }
+
+    @Test
+    void aPhiRuleFiresOnlyForCollectionsThatDeclarePhi() throws Exception {
+        RiskRule phi = rule(Set.of(Operation.UPDATE), List.of(), false, true);
+        String update = "{update: 'p', updates: [{q: {a: 1}, u: {$set: {b: 1}}}], $db: 'c'}";
+
+        assertThat(fires(phi, update, Set.of(PhiType.SSN))).isTrue();
+        assertThat(fires(phi, update, Set.of())).isFalse();
+    }
+}

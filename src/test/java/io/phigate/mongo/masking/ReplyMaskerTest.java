@@ -1,0 +1,180 @@
+package io.phigate.mongo.masking;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.phigate.mask.DocumentCatalog;
+import io.phigate.mask.MaskingKeys;
+import io.phigate.mask.Operators;
+import io.phigate.mask.PhiType;
+import io.phigate.mask.ScalarMasking;
+import io.phigate.mongo.wire.WireCodec;
+import io.phigate.policy.Policy;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import org.bson.BsonArray;
+import org.bson.BsonDateTime;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonInt64;
+import org.bson.BsonString;
+import org.bson.RawBsonDocument;
+import org.junit.jupiter.api.Test;
+
+/** The streaming masking of reply messages, on messages built here: what comes out, and what never does. */
+class ReplyMaskerTest {
+    static final Map<PhiType, ScalarMasking> DEFAULTS = defaults();
+    static final FieldTags PATIENTS = FieldTags.of(new DocumentCatalog(Map.of("c.p", Map.of("ssn", PhiType.SSN,
+            "name.given", PhiType.NAME, "contacts.$.phone", PhiType.PHONE, "age", PhiType.AGE, "dob", PhiType.DOB,
+            "mrn", PhiType.MRN))).paths("c.p"));
+
+    static Map<PhiType, ScalarMasking> defaults() {
+        MaskingKeys keys = MaskingKeys.derive("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII));
+        Map<PhiType, ScalarMasking> m = new EnumMap<>(PhiType.class);
+        for (PhiType t : PhiType.values()) {
+            m.put(t, new ScalarMasking(Operators.create(Policy.NONE.operatorFor(null, t), t, keys), t));
+        }
+        return m;
+    }
+
+    static BsonDocument patient() {
+        return BsonDocument.parse("""
+                {_id: 1, ssn: "123-45-6789", name: {given: "Ada", family: "Lovelace"}, ward: "cardio",
+                 contacts: [{kind: "home", phone: "555-0101"}, {kind: "work", phone: "555-0102"}, "loose"],
+                 age: 95, dob: {$date: "1931-05-17T00:00:00Z"}, mrn: {$numberLong: "4711"}, misc: {a: [1, 2]}}""");
+    }
+
+    static byte[] reply(BsonDocument body) {
+        return WireCodec.reply(7, 3, body);
+    }
+
+    static BsonDocument masked(byte[] frame, FieldTags tags, boolean withholdErrors) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ReplyMasker.write(frame, ReplyPlan.documents(tags, DEFAULTS::get, withholdErrors), out);
+        byte[] b = out.toByteArray();
+        assertThat(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt(0)).isEqualTo(b.length);
+        assertThat(Arrays.copyOfRange(b, 4, 16)).isEqualTo(Arrays.copyOfRange(frame, 4, 16));
+        RawBsonDocument body = new RawBsonDocument(b, 21, b.length - 21);
+        return BsonDocument.parse(body.toJson());
+    }
+
+    @Test
+    void aCursorBatchLeavesWithEveryTaggedValueMaskedAndEverythingElseAsItWas() throws Exception {
+        BsonDocument body = new BsonDocument("cursor", new BsonDocument("firstBatch",
+                new BsonArray(java.util.List.of(patient(), patient()))).append("id", new BsonInt64(0))
+                .append("ns", new BsonString("c.p"))).append("ok", new BsonInt32(1));
+
+        BsonDocument out = masked(reply(body), PATIENTS, true);
+
+        BsonDocument d = out.getDocument("cursor").getArray("firstBatch").get(1).asDocument();
+        assertThat(d.getString("ssn").getValue()).isEqualTo("[SSN]");
+        assertThat(d.getDocument("name").getString("given").getValue()).isEqualTo("[NAME]");
+        assertThat(d.getDocument("name").getString("family").getValue()).isEqualTo("Lovelace");
+        assertThat(d.getArray("contacts").get(0).asDocument().getString("phone").getValue()).isEqualTo("[PHONE]");
+        assertThat(d.getArray("contacts").get(1).asDocument().getString("kind").getValue()).isEqualTo("work");
+        assertThat(d.getArray("contacts").get(2).asString().getValue()).isEqualTo("loose");
+        assertThat(d.getInt32("age").getValue()).isEqualTo(90);
+        assertThat(d.getDateTime("dob").getValue()).isEqualTo(BsonDateTime.class.cast(
+                BsonDocument.parse("{d: {$date: \"1931-01-01T00:00:00Z\"}}").get("d")).getValue());
+        // token keeps an integer an integer: a keyed stand-in, the same for the same MRN in every reply
+        assertThat(d.get("mrn")).isNotEqualTo(new BsonInt64(4711)).isEqualTo(out.getDocument("cursor")
+                .getArray("firstBatch").get(0).asDocument().get("mrn"));
+        assertThat(d.getString("ward").getValue()).isEqualTo("cardio");
+        assertThat(d.getDocument("misc")).isEqualTo(patient().getDocument("misc"));
+        assertThat(out.getDocument("cursor").getString("ns").getValue()).isEqualTo("c.p");
+        assertThat(out.toJson()).doesNotContain("123-45-6789", "Ada", "555-01", "1931-05");
+    }
+
+    @Test
+    void aTaggedPathHoldingADocumentOrAnArrayIsMaskedThroughAndThrough() throws Exception {
+        BsonDocument doc = BsonDocument.parse("""
+                {ssn: {"123-45-6789": true, old: "987-65-4321"}, name: {given: ["Ada", "Augusta", {x: "Byron"}]}}""");
+        BsonDocument body = new BsonDocument("value", doc).append("ok", new BsonInt32(1));
+
+        BsonDocument out = masked(reply(body), PATIENTS, false);
+
+        assertThat(out.getDocument("value").getString("ssn").getValue()).isEqualTo("[SSN]");
+        assertThat(out.getDocument("value").getDocument("name").getArray("given"))
+                .containsExactly(new BsonString("[NAME]"), new BsonString("[NAME]"), new BsonString("[NAME]"));
+    }
+
+    @Test
+    void theServersErrorMessageIsWithheldButItsCodeKept() throws Exception {
+        BsonDocument body = BsonDocument.parse("""
+                {ok: 0, errmsg: "Failed to parse number '123-45-6789' in $convert", code: 241,
+                 codeName: "ConversionFailure"}""");
+
+        BsonDocument out = masked(reply(body), FieldTags.EMPTY, true);
+
+        assertThat(out.getString("errmsg").getValue()).isEqualTo("[FREE_TEXT]");
+        assertThat(out.getInt32("code").getValue()).isEqualTo(241);
+        assertThat(out.getString("codeName").getValue()).isEqualTo("ConversionFailure");
+    }
+
+    @Test
+    void aWriteErrorsKeyValueIsWithheld() throws Exception {
+        BsonDocument body = BsonDocument.parse("""
+                {ok: 1, n: 0, writeErrors: [{index: 0, code: 11000, errmsg: "E11000 dup key: { ssn: \\"1\\" }",
+                 keyValue: {ssn: "123-45-6789"}}]}""");
+
+        BsonDocument out = masked(reply(body), PATIENTS, true);
+
+        assertThat(out.toJson()).doesNotContain("123-45-6789", "dup key");
+        assertThat(out.getArray("writeErrors").get(0).asDocument().getInt32("code").getValue()).isEqualTo(11000);
+    }
+
+    @Test
+    void aChecksumIsDroppedSinceMaskingInvalidatesIt() throws Exception {
+        byte[] plain = reply(new BsonDocument("value", patient()).append("ok", new BsonInt32(1)));
+        byte[] withSum = Arrays.copyOf(plain, plain.length + 4);
+        ByteBuffer.wrap(withSum).order(ByteOrder.LITTLE_ENDIAN).putInt(0, withSum.length).putInt(16, 1);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        ReplyMasker.write(withSum, ReplyPlan.documents(PATIENTS, DEFAULTS::get, false), out);
+
+        ByteBuffer b = ByteBuffer.wrap(out.toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(b.getInt(16)).isZero();
+        assertThat(21 + b.getInt(21)).isEqualTo(out.size());
+    }
+
+    @Test
+    void everyTruncationOrCorruptionOfAReplyIsUnmaskableNeverAnotherFailure() {
+        byte[] frame = reply(new BsonDocument("cursor", new BsonDocument("firstBatch", new BsonArray(
+                java.util.List.of(patient()))).append("id", new BsonInt64(0))).append("ok", new BsonInt32(1)));
+        java.util.Random random = new java.util.Random(21);
+        ReplyPlan plan = ReplyPlan.documents(PATIENTS, DEFAULTS::get, true);
+        for (int i = 0; i < 5_000; i++) {
+            byte[] bad = frame.clone();
+            int at = 21 + random.nextInt(frame.length - 21);
+            bad[at] = (byte) random.nextInt(256);
+            if (random.nextBoolean()) {
+                bad[21 + random.nextInt(frame.length - 21)] = 0;
+            }
+            try {
+                ReplyMasker.write(bad, plan, java.io.OutputStream.nullOutputStream());
+            } catch (ReplyMasker.Unmaskable expected) {
+                // withheld: the only way a reply may fail
+            } catch (Exception e) {
+                throw new AssertionError("byte " + at + " changed: " + e, e);
+            }
+        }
+    }
+
+    @Test
+    void aReplyWhoseLengthsDoNotFitIsNeverWritten() {
+        byte[] frame = reply(new BsonDocument("value", patient()).append("ok", new BsonInt32(1)));
+        // The patient document (at 21 + 4 + 1 + "value".length + 1) claims more bytes than the body holds.
+        int doc = 21 + 4 + 1 + 6;
+        ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN).putInt(doc, 100_000);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        assertThatThrownBy(() -> ReplyMasker.write(frame, ReplyPlan.documents(PATIENTS, DEFAULTS::get, false), out))
+                .isInstanceOf(ReplyMasker.Unmaskable.class);
+        assertThat(out.size()).isZero();
+    }
+}

@@ -27,6 +27,14 @@ public interface MaskOperator {
     /** The operator as the policy and the audit record name it. */
     OperatorSpec spec();
 
+    /**
+     * True when every value of a column of {@code typeOid} comes out SQL NULL (redact over a type that cannot hold
+     * the tag, nullify): the gateway then tells the client why, since a NULL alone does not say it was masked.
+     */
+    default boolean nullsEvery(int typeOid) {
+        return false;
+    }
+
     /** A column's type and the transfer format of its values. */
     record ValueType(int oid, int modifier, boolean binary) {
     }

@@ -25,6 +25,8 @@ public final class MaskPlan {
     private final boolean passThrough;
 
     private final boolean nullAll;
+    /** Per column, why every value of it comes out NULL (names and the rule, never a value); null for the others. */
+    private String[] nulledBecause = new String[0];
 
     /**
      * {@code operators}, {@code scrub} and {@code types} are per column and owned by the plan from here on; an
@@ -48,6 +50,31 @@ public final class MaskPlan {
             pass &= operators[i] == null && !scrub[i];
         }
         this.passThrough = pass && !nullAll;
+    }
+
+    /**
+     * This plan, saying for each column whose values the gateway replaces with NULL why (the column's sources, its
+     * PHI type and the rule); the array is owned by the plan from here on.
+     */
+    public MaskPlan nulledBecause(String[] reasons) {
+        MaskPlan p = new MaskPlan(operators, scrub, types, subjectIndex, summary, nullAll);
+        p.nulledBecause = reasons;
+        return p;
+    }
+
+    /** Why column {@code column}'s values all come out NULL, or null when they do not. */
+    public String nulledBecause(int column) {
+        return column < nulledBecause.length ? nulledBecause[column] : null;
+    }
+
+    /** How many columns have a {@link #nulledBecause} reason. */
+    public boolean nullsAnyColumn() {
+        for (String r : nulledBecause) {
+            if (r != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True when no column is masked or scanned, so rows can be streamed without being read. */

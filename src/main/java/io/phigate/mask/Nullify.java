@@ -13,6 +13,11 @@ final class Nullify implements MaskOperator {
     }
 
     @Override
+    public boolean nullsEvery(int typeOid) {
+        return true;
+    }
+
+    @Override
     public int describedType(int typeOid) {
         return typeOid;
     }

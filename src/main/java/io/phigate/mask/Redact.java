@@ -40,6 +40,12 @@ final class Redact implements MaskOperator {
     }
 
     @Override
+    public boolean nullsEvery(int typeOid) {
+        Kind kind = WireValues.kind(typeOid);
+        return kind != Kind.TEXT && kind != Kind.JSON && kind != Kind.OTHER;
+    }
+
+    @Override
     public OperatorSpec spec() {
         return OperatorSpec.REDACT;
     }

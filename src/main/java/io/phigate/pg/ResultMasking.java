@@ -83,7 +83,7 @@ final class ResultMasking {
     }
 
     /** The plan for an Execute whose portal was not described: from its statement's description, if any. */
-    private MaskPlan portalPlan(ResultShape shape, byte[] firstRow) {
+    private MaskPlan portalPlan(ResultShape shape, byte[] firstRow) throws IOException {
         List<Field> fields = shape.prepared == null ? null : shape.prepared.fields;
         if (fields == null) {
             // Never described: the gateway knows the column count only, not the types, so masked values become NULL.
@@ -96,11 +96,13 @@ final class ResultMasking {
         }
         shape.plan = masking.plan(shape.current(),
                 RowMessages.columns(fields, shape.formats == null ? new short[0] : shape.formats));
+        noticeNulls(shape.plan);
         return shape.plan;
     }
 
     /** Rewrites what a masked session may not see as sent: descriptions, COPY starts, errors, notices. */
     byte[] maskFrame(byte type, byte[] body) throws IOException {
+        sessionTables(type, body);
         switch (type) {
             case 'T' -> {
                 RowDescription rd = (RowDescription) MessageCodec.decodeBackend(type, body);
@@ -112,6 +114,7 @@ final class ResultMasking {
                 } else if (head != null && head.shape() != null) {
                     plan = masking.plan(head.shape().current(), RowMessages.columns(rd.fields(), null));
                     head.shape().plan = plan;
+                    noticeNulls(plan);
                     if (head.statement() != null) {
                         head.statement().masked(plan.summary());
                     }
@@ -175,6 +178,50 @@ final class ResultMasking {
             }
             default -> {
                 return body;
+            }
+        }
+    }
+
+    /**
+     * One NOTICE per column whose values the plan replaces with NULL, saying which column, what it derives from and
+     * the rule (issue 23): a NULL alone does not tell the client that it was masked. Once per statement, however
+     * many rows or Executes it takes; it goes before the rows it explains.
+     */
+    private void noticeNulls(MaskPlan plan) throws IOException {
+        Op head = exchange.head();
+        if (!plan.nullsAnyColumn() || (head != null && head.statement() != null && head.statement().nullsNoticed)) {
+            return;
+        }
+        if (head != null && head.statement() != null) {
+            head.statement().nullsNoticed = true;
+        }
+        for (int i = 0; i < plan.columns(); i++) {
+            String reason = plan.nulledBecause(i);
+            if (reason != null) {
+                exchange.writeFrame((byte) 'N', bodyOf(io.phigate.pg.message.ErrorCodes.notice(reason)));
+            }
+        }
+    }
+
+    /**
+     * Tells the session's temporary tables what the server did (decision 0050): the statement it completed, an
+     * error, the transaction status at ReadyForQuery. The statement completing is the head op's current one.
+     */
+    private void sessionTables(byte type, byte[] body) throws IOException {
+        io.phigate.sql.SessionTables tables = masking.tables();
+        if (tables == null) {
+            return;
+        }
+        switch (type) {
+            case 'C' -> {
+                Op head = exchange.head();
+                ResultShape shape = head == null ? null : head.shape();
+                String tag = ((BackendMessage.CommandComplete) MessageCodec.decodeBackend(type, body)).tag();
+                tables.completed(shape == null ? null : shape.current(), tag);
+            }
+            case 'E' -> tables.serverError();
+            case 'Z' -> tables.readyForQuery(body[0]);
+            default -> {
             }
         }
     }

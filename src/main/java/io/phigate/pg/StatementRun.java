@@ -23,6 +23,8 @@ final class StatementRun {
     /** What was masked in this statement's results, for its completion record; null when nothing. */
     String masking;
     boolean maskReported;
+    /** The NOTICEs naming the columns masking turns to NULL went out (once per statement). */
+    boolean nullsNoticed;
 
     StatementRun(long id, int maxRows, int responseCap) {
         this.id = id;

@@ -16,6 +16,8 @@ import io.phigate.policy.Role;
 import io.phigate.sql.Catalog;
 import io.phigate.sql.ColumnRef;
 import io.phigate.sql.OutputColumn;
+import io.phigate.sql.SessionTables;
+import io.phigate.sql.TableChange;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.TableRef;
 import java.util.ArrayList;
@@ -50,10 +52,21 @@ public final class SessionMasking {
     private final boolean masksPhi;
     private final MessageScrubber messages;
     private final Map<String, MaskOperator> operators = new ConcurrentHashMap<>();
+    /** The session's temporary tables (decision 0050); null when the session keeps none. */
+    private final SessionTables tables;
+    private final String upstream;
 
     /** {@code tags}: the upstream's tags resolved against {@code catalog} ({@link ColumnTags#resolve}). */
     public SessionMasking(Policy policy, Role role, String upstream, Catalog catalog, ColumnTags tags,
                           OperatorFactory factory, Scrubber scrubber) {
+        this(policy, role, upstream, catalog, tags, factory, scrubber, null);
+    }
+
+    /** As above, with the session's temporary tables, whose columns are masked by what was written into them. */
+    public SessionMasking(Policy policy, Role role, String upstream, Catalog catalog, ColumnTags tags,
+                          OperatorFactory factory, Scrubber scrubber, SessionTables sessionTables) {
+        this.tables = sessionTables;
+        this.upstream = upstream;
         this.policy = policy;
         this.role = role;
         this.phi = policy.catalog(upstream);
@@ -75,6 +88,36 @@ public final class SessionMasking {
     /** True when some declared PHI on this upstream reaches this role masked: statements must then be analysed. */
     public boolean masksPhi() {
         return masksPhi;
+    }
+
+    /** The session's temporary tables, told by the response side what the server completed; null when none. */
+    public SessionTables tables() {
+        return tables;
+    }
+
+    /**
+     * An output's sources with every column of a session's temporary table replaced by what was written into it,
+     * as the table is now; {@code opaque[0]} set when that is unknown.
+     */
+    private Set<ColumnRef> resolved(Set<ColumnRef> sources, boolean[] opaque) {
+        if (tables == null || sources.stream().noneMatch(SessionMasking::temporary)) {
+            return sources;
+        }
+        Set<ColumnRef> out = new HashSet<>();
+        for (ColumnRef c : sources) {
+            if (temporary(c)) {
+                TableChange.Written w = tables.lineage(c);
+                out.addAll(w.sources());
+                opaque[0] |= w.opaque();
+            } else {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    private static boolean temporary(ColumnRef c) {
+        return SessionTables.SCHEMA.equals(c.schema());
     }
 
     /**
@@ -222,6 +265,16 @@ public final class SessionMasking {
         return false;
     }
 
+    /** The tagged columns with their PHI types, for the rules that name them ({@link PhiCopies}). */
+    Map<ColumnRef, PhiType> tags() {
+        return tags;
+    }
+
+    /** The upstream's name as the policy's {@code phi} section keys it. */
+    String upstream() {
+        return upstream;
+    }
+
     /**
      * The plan for a result of {@code columns}. {@code analysis} is the statement that produced it (null when
      * unknown).
@@ -236,6 +289,7 @@ public final class SessionMasking {
         boolean[] scrub = new boolean[n];
         ValueType[] types = new ValueType[n];
         StringBuilder summary = new StringBuilder();
+        String[] nulled = new String[n];
         int subjectIndex = -1;
         boolean needsSubject = false;
         for (int i = 0; i < n; i++) {
@@ -244,13 +298,20 @@ public final class SessionMasking {
             PhiType type = null;
             boolean opaque = lineageUnknown;
             boolean direct = true;
+            boolean temporary = false;
+            Set<ColumnRef> sources = Set.of();
             if (aligned) {
                 OutputColumn out = outputs.get(i);
-                for (ColumnRef src : out.sources()) {
+                boolean[] unknownTable = {false};
+                sources = resolved(out.sources(), unknownTable);
+                temporary = sources != out.sources();
+                for (ColumnRef src : sources) {
                     type = PhiType.strongest(type, tags.get(src));
                 }
-                opaque = out.opaque();
-                direct = out.direct();
+                opaque = out.opaque() || unknownTable[0];
+                // A temporary table's column holds what was written into it: an expression's value, as far as an
+                // operator is concerned, unless nothing tagged went in.
+                direct = out.direct() && (!temporary || sources.isEmpty());
                 if (subjectIndex < 0 && out.direct() && isSubject(out.sources())) {
                     subjectIndex = i;
                 }
@@ -263,8 +324,10 @@ public final class SessionMasking {
                     if (subjectIndex < 0 && isSubject(Set.of(col.get()))) {
                         subjectIndex = i;
                     }
-                } else if (masksPhi) {
-                    opaque = true; // a relation created after the catalog was read: its columns may be tagged by name
+                } else if (masksPhi && !temporary) {
+                    // A relation created after the catalog was read: its columns may be tagged by name. A column the
+                    // analysis traced to the session's temporary table is masked by what was written into it.
+                    opaque = true;
                 }
             }
             OperatorSpec spec = null;
@@ -283,6 +346,10 @@ public final class SessionMasking {
             }
             if (spec != null && spec.kind() != OperatorSpec.Kind.NONE) {
                 ops[i] = operator(spec, as);
+                if (ops[i].nullsEvery(f.type().oid())) {
+                    nulled[i] = SubstitutedNulls.reason(f.name(), opaque, sources, as, spec, tags,
+                            role == null ? null : role.name(), upstream);
+                }
                 needsSubject |= spec.kind() == OperatorSpec.Kind.DATE_SHIFT;
                 if (!summary.isEmpty()) {
                     summary.append(", ");
@@ -300,7 +367,8 @@ public final class SessionMasking {
                 scrub[i] = scrubber != Scrubber.NONE;
             }
         }
-        return new MaskPlan(ops, scrub, types, needsSubject ? subjectIndex : -1, summary.toString());
+        return new MaskPlan(ops, scrub, types, needsSubject ? subjectIndex : -1, summary.toString())
+                .nulledBecause(nulled);
     }
 
     /**

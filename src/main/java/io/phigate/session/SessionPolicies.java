@@ -46,9 +46,13 @@ public final class SessionPolicies {
     }
 
     /** Wraps an analyser so that DDL it sees makes the upstream's catalog reload for the next session. */
-    private Function<String, List<StatementAnalysis>> invalidatingOnDdl(SqlAnalyzer analyzer, String upstream) {
+    private Function<String, List<StatementAnalysis>> invalidatingOnDdl(SqlAnalyzer analyzer,
+                                                                        io.phigate.sql.SessionTables tables,
+                                                                        String upstream) {
         return sql -> {
-            List<StatementAnalysis> out = analyzer.analyze(sql);
+            // While the session has temporary tables, names resolve through them (decision 0050).
+            SqlAnalyzer by = tables == null || tables.isEmpty() ? analyzer : tables.analyzer();
+            List<StatementAnalysis> out = by.analyze(sql);
             for (StatementAnalysis a : out) {
                 if (a.operations().contains(io.phigate.sql.Operation.DDL)) {
                     invalidateCatalog.accept(upstream);
@@ -120,14 +124,16 @@ public final class SessionPolicies {
         }
         Catalog guarded = analyzer.catalog();
         SessionMasking masking = null;
+        io.phigate.sql.SessionTables tables = null;
         if (phi != null) {
             Scrubber scrubber = scrubberByUpstream.computeIfAbsent(upstream, n -> scrubbers.apply(phi.detection()));
+            tables = new io.phigate.sql.SessionTables(guarded);
             masking = new SessionMasking(policy, role, upstream, guarded, tags(upstream, phi, guarded),
-                    operators, scrubber);
+                    operators, scrubber, tables);
         }
         StatementRules rules = new StatementRules(masking, upstream, role, scoped ? scope : null,
                 ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC(), estimator);
-        return new Setup(masking, invalidatingOnDdl(analyzer, upstream), rules);
+        return new Setup(masking, invalidatingOnDdl(analyzer, tables, upstream), rules);
     }
 
     /** The role's table and operation scope ({@code allow} rules), as the statement rules ask for it. */

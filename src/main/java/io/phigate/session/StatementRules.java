@@ -276,11 +276,9 @@ public final class StatementRules {
                 }
             }
         }
-        if ((a.copiesQuery() && masking.touchesPhi(a)) || masking.copiesPhiOut(a)) {
-            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "this statement would copy PHI into a table, column or"
-                    + " file phigate does not mask (CREATE TABLE AS, SELECT INTO, INSERT ... SELECT, UPDATE ... SET of"
-                    + " a PHI value into a column tagged otherwise or not at all, COPY to a file);"
-                    + " refused for a session that sees PHI masked");
+        String copy = PhiCopies.refusal(masking, a);
+        if (copy != null) {
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, copy);
         }
         if (a.setting() != null && GUARDED_SETTINGS.contains(a.setting())
                 && (a.kind() == StatementKind.SET || a.kind() == StatementKind.RESET)) {

@@ -177,6 +177,7 @@ final class Dml {
                 l.predicate(lin, WRITTEN_VALUE, false);
             }
             l.facts.columnWrites.add(new StatementAnalysis.ColumnWrite(to, Set.copyOf(lin.sources())));
+            l.facts.updatedValues.merge(to.column(), lin, (a, b) -> Lin.union(List.of(a, b)));
         }
     }
 

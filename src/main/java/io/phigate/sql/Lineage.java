@@ -71,6 +71,8 @@ final class Lineage {
         final List<StatementAnalysis.ColumnWrite> columnWrites = new ArrayList<>();
         final Set<FunctionCall> functions = new LinkedHashSet<>();
         final Set<PredicateUse> predicates = new LinkedHashSet<>();
+        /** Each column an UPDATE (or ON CONFLICT DO UPDATE) sets, with its new value's lineage, opacity included. */
+        final Map<String, Lin> updatedValues = new java.util.LinkedHashMap<>();
         boolean copiesQuery;
         boolean unfilteredWrite;
 

@@ -81,6 +81,9 @@ public final class PgCatalog implements Catalog {
     private final Map<ColumnRef, Set<ColumnRef>> references;
     /** A referenced table to the foreign keys that reference it, with their actions. */
     private final Map<TableRef, List<KeyAction>> referencedBy;
+    /** Tables where the server runs code outside pg_catalog when they are written or read (decision 0050). */
+    private final Set<TableRef> runningCode;
+    private final boolean eventTriggers;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -111,6 +114,8 @@ public final class PgCatalog implements Catalog {
         Map<TableRef, List<KeyAction>> by = new HashMap<>();
         b.referencedBy.forEach((to, keys) -> by.put(to, List.copyOf(keys)));
         this.referencedBy = Map.copyOf(by);
+        this.runningCode = Set.copyOf(b.runningCode);
+        this.eventTriggers = b.eventTriggers;
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
@@ -291,6 +296,21 @@ public final class PgCatalog implements Catalog {
     @Override
     public Set<ColumnRef> rowChecks(TableRef table) {
         return rowChecks.getOrDefault(table, Set.of());
+    }
+
+    /**
+     * True when touching {@code table} may run code the analyser does not read: a user trigger, a rule, a row
+     * security policy, or a column default calling a function outside pg_catalog. Such code may write anywhere,
+     * a session's temporary tables included. True for a relation this catalog does not know (fail closed).
+     */
+    public boolean runsCode(TableRef table) {
+        Relation r = relations.get(table);
+        return r == null || runningCode.contains(table);
+    }
+
+    /** True when the database has an enabled event trigger: DDL may run code the analyser does not read. */
+    public boolean eventTriggers() {
+        return eventTriggers;
     }
 
     @Override
@@ -576,6 +596,24 @@ public final class PgCatalog implements Catalog {
                 b.references(referencing, referenced);
             }
         }
+        // Code that runs when a table is touched: user triggers, rules other than a view's own, row security, and
+        // defaults that call functions outside pg_catalog; and event triggers, which run on DDL.
+        for (List<String> row : q.query("""
+                SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE NOT t.tgisinternal
+                UNION SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.rulename <> '_RETURN'
+                UNION SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relrowsecurity
+                UNION SELECT d.adrelid FROM pg_catalog.pg_attrdef d
+                  JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+                   AND dep.objid = d.oid AND dep.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                  JOIN pg_catalog.pg_proc p ON p.oid = dep.refobjid
+                  WHERE p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace""")) {
+            String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
+            if (rel != null) {
+                b.runsCode(new TableRef(rel[0], rel[1]));
+            }
+        }
+        b.eventTriggers = !q.query("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D' LIMIT 1")
+                .isEmpty();
         return b.build();
     }
 
@@ -612,8 +650,22 @@ public final class PgCatalog implements Catalog {
         private final Map<ColumnRef, Set<ColumnRef>> references = new HashMap<>();
         private final Map<TableRef, Set<ColumnRef>> rowChecks = new HashMap<>();
         private final Map<TableRef, List<KeyAction>> referencedBy = new HashMap<>();
+        private final Set<TableRef> runningCode = new HashSet<>();
+        private boolean eventTriggers;
 
         private Builder() {
+        }
+
+        /** Touching {@code table} runs code outside pg_catalog (a trigger, rule, row security, a default). */
+        public Builder runsCode(TableRef table) {
+            runningCode.add(table);
+            return this;
+        }
+
+        /** The database has an enabled event trigger. */
+        public Builder eventTriggers() {
+            eventTriggers = true;
+            return this;
         }
 
         /** {@code child} inherits from {@code parent}, or is one of its partitions (pg_inherits). */

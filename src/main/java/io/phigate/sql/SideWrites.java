@@ -161,7 +161,9 @@ final class SideWrites {
         }
         Set<TableRef> out = new LinkedHashSet<>();
         for (TableRef t : r.facts.writes) {
-            if (!r.sequences.contains(t) && catalog.relation(t.schema(), t.table()).isEmpty()) {
+            // A session's temporary table stays "unknown" to the rules (decision 0044) when its lineage is followed.
+            if (!r.sequences.contains(t) && (catalog.relation(t.schema(), t.table()).isEmpty()
+                    || SessionTables.SCHEMA.equals(t.schema()))) {
                 out.add(t);
             }
         }

@@ -149,6 +149,7 @@ public final class SqlAnalyzer {
         try {
             StatementReader.Result r = new StatementReader(catalog, this::view).statement(tree);
             EveryCall.addTo(tree, r.facts.functions);
+            r.tableChanges = new TableChanges(catalog, this::view).read(tree);
             return r.build(text);
         } catch (RuntimeException | StackOverflowError e) {
             return StatementAnalysis.unparsed(text, "could not analyse the statement (" + e.getClass().getSimpleName()

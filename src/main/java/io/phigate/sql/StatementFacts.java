@@ -27,10 +27,18 @@ import java.util.Set;
  * @param copyEndpoint    for COPY: {@code STDIN}, {@code STDOUT}, {@code PROGRAM} or {@code FILE}; else null
  * @param unknownWrites   the relations written that the catalog does not know (a view or table the session
  *                        created, a temporary one): what they reach, and so which rules they fall under, is unknown
+ * @param tableChanges    what it does to the session's temporary tables ({@link SessionTables}), in order
  */
 public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
                              boolean unlimited, Map<String, String> options, String copyEndpoint,
-                             Set<TableRef> unknownWrites) {
+                             Set<TableRef> unknownWrites, List<TableChange> tableChanges) {
+
+    /** Facts that change no temporary table. */
+    public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
+                          boolean unlimited, Map<String, String> options, String copyEndpoint,
+                          Set<TableRef> unknownWrites) {
+        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, unknownWrites, List.of());
+    }
 
     /** Facts with every written relation known to the catalog. */
     public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,

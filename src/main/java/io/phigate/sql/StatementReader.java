@@ -56,6 +56,7 @@ final class StatementReader {
         /** Sequences nextval/setval advance: written, but never a view that writes through to a table. */
         final Set<TableRef> sequences = new LinkedHashSet<>();
         Set<TableRef> unknownWrites = Set.of();
+        List<TableChange> tableChanges = List.of();
         /** TRUNCATE ... CASCADE: it also empties the tables that reference the ones it names. */
         boolean truncateCascade;
 
@@ -67,7 +68,7 @@ final class StatementReader {
         StatementAnalysis build(String text) {
             StatementFacts f = new StatementFacts(List.copyOf(facts.functions), List.copyOf(facts.predicates),
                     facts.unfilteredWrite, unlimited, Collections.unmodifiableMap(new LinkedHashMap<>(options)),
-                    copyEndpoint, unknownWrites);
+                    copyEndpoint, unknownWrites, List.copyOf(tableChanges));
             return new StatementAnalysis(kind, Collections.unmodifiableSet(facts.operations.isEmpty()
                     ? EnumSet.noneOf(Operation.class) : EnumSet.copyOf(facts.operations)),
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.reads)),

@@ -46,6 +46,12 @@ final class StatementTree {
                     out.add(args);
                 }
             });
+            // (pid).pg_cancel_backend is pg_cancel_backend(pid): attribute notation, one argument.
+            for (io.phigate.sql.AttributeCalls.Call c : io.phigate.sql.AttributeCalls.of(t)) {
+                if (function.equals(c.name())) {
+                    out.add(List.of(c.argument()));
+                }
+            }
         }
         return out;
     }

@@ -61,6 +61,15 @@ public interface Catalog {
         return false;
     }
 
+    /**
+     * True when some schema defines a function named {@code name} (any case folding aside). A field name after a
+     * row whose columns are not known ({@code j.key} of {@code jsonb_each_text(...) j}) is read as its column unless
+     * it names a function, which the server may call on the row instead. True when the catalog cannot say.
+     */
+    default boolean definesFunction(String name) {
+        return true;
+    }
+
     /** A catalog that knows nothing: every relation unknown, only built-in functions transparent. */
     Catalog EMPTY = new Catalog() {
         @Override

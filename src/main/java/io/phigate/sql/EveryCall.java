@@ -14,12 +14,20 @@ import java.util.Set;
  * {@code set_config} and {@code query_to_xml} from the allowlist) must not hide a call, so this scan reads the whole
  * tree without regard to meaning. {@code XMLTABLE} in FROM is a node of its own rather than a call; it is listed as
  * the function {@code xmltable}, which the allowlist does not vet, so its XPath filter cannot steer rows unseen.
+ * A field selection {@code (x).f} counts as the call {@code f(x)} the server may make of it ({@link AttributeCalls})
+ * when a function has that name, unless {@code x} is a bare name: then only the statement's scope says whether it is a row alias with a column
+ * {@code f}, and {@link Expressions} judges it there.
  */
 final class EveryCall {
     private EveryCall() {
     }
 
-    static void addTo(JsonNode tree, Set<FunctionCall> functions) {
+    static void addTo(JsonNode tree, Set<FunctionCall> functions, Catalog catalog) {
+        for (AttributeCalls.Call c : AttributeCalls.of(tree)) {
+            if (!c.onName() && catalog.definesFunction(c.name())) {
+                functions.add(new FunctionCall(null, c.name()));
+            }
+        }
         Deque<JsonNode> todo = new ArrayDeque<>();
         todo.push(tree);
         while (!todo.isEmpty()) {

@@ -289,21 +289,50 @@ final class Expressions {
         Lin base;
         Optional<Source> row = rowAlias(arg, sc);
         String field = ind.isEmpty() ? null : sval(ind.getFirst());
+        int next = 0;
         if (row.isPresent() && field != null) {
-            // (p).ssn: one field of a row alias.
-            base = row.get().column(field).orElse(row.get().wholeRow().opaqueToo());
+            // (p).ssn: one field of a row alias; (p).f where p has no column f is the call f(p).
+            Optional<Lin> col = row.get().column(field);
+            base = col.isPresent() ? col.get() : attributeCall(field, row.get().wholeRow(), arg);
             if (clause != null) {
                 lineage.predicate(base, clause, false);
             }
+            next = 1;
         } else {
             base = value(arg, sc, steering);
-            if (field != null) {
-                // A field of a composite value is not modelled: it may be anything the value holds.
-                base = base.opaqueToo();
+        }
+        for (JsonNode i : ind.subList(next, ind.size())) {
+            String f = sval(i);
+            if (f != null) {
+                // A field of a composite value is not modelled, and where the value has no such field the server
+                // calls the function f on it: judged as that call, whichever it is.
+                base = attributeCall(f, base, next == 0 && i == ind.getFirst() ? arg : null);
             }
         }
         parts.add(base);
         return Lin.union(parts);
+    }
+
+    /**
+     * {@code (x).f} or {@code t.f} that is not a column the gateway knows: the server runs it as the call {@code
+     * f(x)} when {@code x} has no field {@code f} (attribute notation), so it is recorded and judged as that call:
+     * the allowlist sees the function, a function not vetted total makes its argument steer, and an opaque one
+     * makes the value opaque. A composite value's real field is judged the same way (fail closed).
+     */
+    private Lin attributeCall(String name, Lin argument, JsonNode argumentNode) {
+        if (!lineage.catalog.definesFunction(name)) {
+            // No function has that name: a field of a composite value (information_schema._pg_expandarray(...)).n,
+            // as pgjdbc's metadata queries read), or a cast to a type named so, which can fail by the value.
+            lineage.predicate(argument, TotalExpressions.clause("field or cast ." + name), false);
+            return argument.opaqueToo();
+        }
+        boolean opaque = lineage.call(null, name);
+        List<JsonNode> args = List.of(argumentNode == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance()
+                : argumentNode);
+        if (!TotalExpressions.function(null, name, args)) {
+            lineage.predicate(argument, TotalExpressions.clause(name + "()"), false);
+        }
+        return opaque ? argument.opaqueToo() : argument.indirect();
     }
 
     /** The source a bare name in {@code (p)} stands for, when it names a row alias rather than a column. */
@@ -312,13 +341,15 @@ final class Expressions {
             return Optional.empty();
         }
         List<JsonNode> fields = list(body(arg), "fields");
-        if (fields.size() != 1 || sval(fields.getFirst()) == null) {
+        // (p) or (p.*): the row of the FROM item p.
+        boolean star = fields.size() == 2 && is(fields.getLast(), "A_Star");
+        if ((fields.size() != 1 && !star) || sval(fields.getFirst()) == null) {
             return Optional.empty();
         }
         String alias = sval(fields.getFirst());
         for (Scope s = sc; s != null; s = s.parent) {
             for (Source src : s.sources) {
-                if (src.alias().equals(alias) && src.column(alias).isEmpty()) {
+                if (src.alias().equals(alias) && (star || src.column(alias).isEmpty())) {
                     return Optional.of(src);
                 }
             }
@@ -434,12 +465,19 @@ final class Expressions {
             if (s.columns() == null) {
                 return Lin.OPAQUE;
             }
-            // Not a column of that relation: a field of a composite value we do not model.
-            return s.column(name).orElseGet(() -> s.wholeRow().opaqueToo());
+            // Not a column of that relation: the server calls f on the whole row (t.f is f(t)). A function in FROM
+            // without a column list has columns we do not know (jsonb_each_text's key): its name is one of them
+            // unless a function has it.
+            Optional<Lin> col = s.column(name);
+            if (col.isEmpty() && s.schema() == null && s.columns().size() == 1
+                    && s.columns().getFirst().name().equals(s.alias()) && !lineage.catalog.definesFunction(name)) {
+                return s.wholeRow();
+            }
+            return col.isPresent() ? col.get() : attributeCall(name, s.wholeRow(), null);
         }
-        // "x.f" where x is a column of composite type rather than a relation.
+        // "x.f" where x is a column of composite type rather than a relation: its field, or the call f(x).
         Lin asColumn = unqualified(qualifier.getFirst(), sc);
-        return asColumn.opaqueToo();
+        return attributeCall(name, asColumn, null);
     }
 
     private static Lin unqualified(String name, Scope sc) {

@@ -60,6 +60,11 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
+    public boolean definesFunction(String name) {
+        return inner.definesFunction(name);
+    }
+
+    @Override
     public Set<TableRef> writtenThroughKeys(TableRef table, Operation operation) {
         return inner.writtenThroughKeys(table, operation);
     }

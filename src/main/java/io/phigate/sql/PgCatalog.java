@@ -205,6 +205,11 @@ public final class PgCatalog implements Catalog {
         return functions.getOrDefault(name.toLowerCase(Locale.ROOT), Set.of());
     }
 
+    @Override
+    public boolean definesFunction(String name) {
+        return !schemasDefining(name).isEmpty();
+    }
+
     /**
      * Every schema, relation and column name, lower-cased: names an error may quote back without quoting data.
      * Computed on first use, once per catalog read.

@@ -387,5 +387,10 @@ public final class SessionTables {
         public boolean compound(ColumnRef column) {
             return shared.compound(column);
         }
+
+        @Override
+        public boolean definesFunction(String name) {
+            return shared.definesFunction(name);
+        }
     }
 }

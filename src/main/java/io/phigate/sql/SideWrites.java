@@ -83,6 +83,13 @@ final class SideWrites {
             TableRef sequence = args.isEmpty() ? null : sequence(constant(args.getFirst()), reader.catalog());
             r.sequences.add(sequence == null ? new TableRef("?", "?") : sequence);
         }
+        for (AttributeCalls.Call c : AttributeCalls.of(node)) {
+            // ('patients_id_seq').nextval is nextval('patients_id_seq').
+            if (SEQUENCE_WRITERS.contains(StatementReader.asciiLower(c.name()))) {
+                TableRef sequence = sequence(constant(c.argument()), reader.catalog());
+                r.sequences.add(sequence == null ? new TableRef("?", "?") : sequence);
+            }
+        }
         if (!r.sequences.isEmpty()) {
             r.facts.writes.addAll(r.sequences);
             r.facts.operations.add(Operation.UPDATE);

@@ -148,7 +148,7 @@ public final class SqlAnalyzer {
     private StatementAnalysis analyzeOne(JsonNode tree, String text) {
         try {
             StatementReader.Result r = new StatementReader(catalog, this::view).statement(tree);
-            EveryCall.addTo(tree, r.facts.functions);
+            EveryCall.addTo(tree, r.facts.functions, catalog);
             r.tableChanges = new TableChanges(catalog, this::view).read(tree);
             return r.build(text);
         } catch (RuntimeException | StackOverflowError e) {

@@ -266,9 +266,18 @@ class DeidentifiedDumpTest {
     }
 
     private void assertExportIsOnTheAuditRecord() throws Exception {
-        var searched = io.phigate.cli.TestAccess.capture("audit", "search", "--store", gw.auditFile().toString(),
-                "--text", "COPY public.patients");
-        assertThat(searched.exitCode()).as(searched.err()).isZero();
-        assertThat(searched.out()).contains("COPY public.patients");
+        // Records are durable in the journal before each statement runs; the store they are searched in takes them
+        // from the journal a moment later, so the last COPY of a dump may not be searchable yet when it returns.
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        while (true) {
+            var searched = io.phigate.cli.TestAccess.capture("audit", "search", "--store", gw.auditFile().toString(),
+                    "--text", "COPY public.patients");
+            assertThat(searched.exitCode()).as(searched.err()).isZero();
+            if (searched.out().contains("COPY public.patients") || System.nanoTime() > deadline) {
+                assertThat(searched.out()).contains("COPY public.patients");
+                return;
+            }
+            Thread.sleep(200);
+        }
     }
 }

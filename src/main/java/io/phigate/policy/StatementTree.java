@@ -45,13 +45,16 @@ final class StatementTree {
                     call.path("args").forEach(args::add);
                     out.add(args);
                 }
-            });
-            // (pid).pg_cancel_backend is pg_cancel_backend(pid): attribute notation, one argument.
-            for (io.phigate.sql.AttributeCalls.Call c : io.phigate.sql.AttributeCalls.of(t)) {
-                if (function.equals(c.name())) {
-                    out.add(List.of(c.argument()));
+                // (pid).pg_cancel_backend is pg_cancel_backend(pid): attribute notation, one argument.
+                JsonNode indirection = node.get("A_Indirection");
+                if (indirection != null) {
+                    for (io.phigate.sql.AttributeCalls.Call c : io.phigate.sql.AttributeCalls.of(indirection)) {
+                        if (function.equals(c.name())) {
+                            out.add(List.of(c.argument()));
+                        }
+                    }
                 }
-            }
+            });
         }
         return out;
     }

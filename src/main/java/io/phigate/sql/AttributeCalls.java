@@ -26,24 +26,21 @@ public final class AttributeCalls {
     private AttributeCalls() {
     }
 
-    /** Every field selection of {@code tree}, in no particular order. */
-    public static List<Call> of(JsonNode tree) {
+    /**
+     * The field selections of one {@code A_Indirection} node's body, read as calls; callers meet the node in the
+     * walk they already make over the tree, so no walk of its own is needed.
+     */
+    public static List<Call> of(JsonNode indirection) {
         List<Call> out = new ArrayList<>();
-        Tree.forEachObject(tree, (key, node) -> {
-            if (!key.equals("A_Indirection")) {
-                return;
+        JsonNode arg = indirection.path("arg");
+        boolean first = true;
+        for (JsonNode i : Tree.list(indirection, "indirection")) {
+            String field = Tree.sval(i);
+            if (field != null) {
+                out.add(first ? new Call(field, arg, bareName(arg)) : new Call(field, MissingNode.getInstance(), false));
             }
-            JsonNode arg = node.path("arg");
-            boolean first = true;
-            for (JsonNode i : Tree.list(node, "indirection")) {
-                String field = Tree.sval(i);
-                if (field != null) {
-                    out.add(first ? new Call(field, arg, bareName(arg)) : new Call(field, MissingNode.getInstance(),
-                            false));
-                }
-                first = false;
-            }
-        });
+            first = false;
+        }
         return out;
     }
 

@@ -23,11 +23,6 @@ final class EveryCall {
     }
 
     static void addTo(JsonNode tree, Set<FunctionCall> functions, Catalog catalog) {
-        for (AttributeCalls.Call c : AttributeCalls.of(tree)) {
-            if (!c.onName() && catalog.definesFunction(c.name())) {
-                functions.add(new FunctionCall(null, c.name()));
-            }
-        }
         Deque<JsonNode> todo = new ArrayDeque<>();
         todo.push(tree);
         while (!todo.isEmpty()) {
@@ -43,6 +38,12 @@ final class EveryCall {
                         }
                     } else if (e.getKey().equals("RangeTableFunc")) {
                         functions.add(new FunctionCall(null, "xmltable"));
+                    } else if (e.getKey().equals("A_Indirection")) {
+                        for (AttributeCalls.Call c : AttributeCalls.of(e.getValue())) {
+                            if (!c.onName() && catalog.definesFunction(c.name())) {
+                                functions.add(new FunctionCall(null, c.name()));
+                            }
+                        }
                     }
                     todo.push(e.getValue());
                 }

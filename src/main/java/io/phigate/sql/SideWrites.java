@@ -68,9 +68,12 @@ final class SideWrites {
      */
     static void sequences(JsonNode node, StatementReader reader, Result r) {
         List<JsonNode> calls = new ArrayList<>();
+        List<AttributeCalls.Call> attributeCalls = new ArrayList<>();
         Tree.forEachObject(node, (key, value) -> {
             if (key.equals("FuncCall")) {
                 calls.add(value);
+            } else if (key.equals("A_Indirection")) {
+                attributeCalls.addAll(AttributeCalls.of(value));
             }
         });
         for (JsonNode call : calls) {
@@ -83,7 +86,7 @@ final class SideWrites {
             TableRef sequence = args.isEmpty() ? null : sequence(constant(args.getFirst()), reader.catalog());
             r.sequences.add(sequence == null ? new TableRef("?", "?") : sequence);
         }
-        for (AttributeCalls.Call c : AttributeCalls.of(node)) {
+        for (AttributeCalls.Call c : attributeCalls) {
             // ('patients_id_seq').nextval is nextval('patients_id_seq').
             if (SEQUENCE_WRITERS.contains(StatementReader.asciiLower(c.name()))) {
                 TableRef sequence = sequence(constant(c.argument()), reader.catalog());

@@ -74,7 +74,7 @@ final class Dml {
         if ("ONCONFLICT_UPDATE".equals(text(conflict, "action"))) {
             l.facts.operations.add(Operation.UPDATE);
             // EXCLUDED is the row proposed for insertion, shaped like the target.
-            targetScope.sources.add(new Source("excluded", null, "excluded", true, t.columns(), false));
+            targetScope.sources.add(new Source("excluded", null, "excluded", true, t.columns(), false, false));
             updateSets(list(conflict, "targetList"), targetScope, ref);
             l.where(conflict.path("whereClause"), targetScope, "WHERE");
         }

@@ -469,8 +469,7 @@ final class Expressions {
             // without a column list has columns we do not know (jsonb_each_text's key): its name is one of them
             // unless a function has it.
             Optional<Lin> col = s.column(name);
-            if (col.isEmpty() && s.schema() == null && s.columns().size() == 1
-                    && s.columns().getFirst().name().equals(s.alias()) && !lineage.catalog.definesFunction(name)) {
+            if (col.isEmpty() && s.openColumns() && !lineage.catalog.definesFunction(name)) {
                 return s.wholeRow();
             }
             return col.isPresent() ? col.get() : attributeCall(name, s.wholeRow(), null);

@@ -37,7 +37,7 @@ final class FromItems {
             case "RangeSubselect" -> {
                 List<Col> cols = l.select(body(b.path("subquery")), sc, sc.ctes);
                 String alias = aliasName(b, "?subquery?");
-                add(sc, new Source(alias, null, alias, true, Lineage.renamed(cols, aliasColumns(b)), false));
+                add(sc, new Source(alias, null, alias, true, Lineage.renamed(cols, aliasColumns(b)), false, false));
             }
             case "RangeFunction" -> {
                 List<Lin> lins = new ArrayList<>();
@@ -64,7 +64,7 @@ final class FromItems {
                         cols.add(new Col(n, lin));
                     }
                 }
-                add(sc, new Source(alias, null, alias, true, cols, false));
+                add(sc, new Source(alias, null, alias, true, cols, false, names.isEmpty()));
             }
             case "JoinExpr" -> join(sc, b);
             case "RangeTableSample" -> {
@@ -80,7 +80,7 @@ final class FromItems {
                 // XMLTABLE and anything else: its values are not followed.
                 l.expressions.value(item, sc, "FROM");
                 String alias = aliasName(b, "?");
-                add(sc, new Source(alias, null, alias, true, null, false));
+                add(sc, new Source(alias, null, alias, true, null, false, false));
             }
         }
     }
@@ -93,19 +93,19 @@ final class FromItems {
         boolean aliased = b.has("alias");
         if (cte.isPresent()) {
             boolean pending = cte.get() == Lineage.PENDING;
-            add(sc, new Source(alias, null, name, aliased, Lineage.renamed(cte.get(), aliasColumns(b)), pending));
+            add(sc, new Source(alias, null, name, aliased, Lineage.renamed(cte.get(), aliasColumns(b)), pending, false));
             return;
         }
         Optional<Relation> rel = l.catalog.relation(schema, name);
         if (rel.isEmpty()) {
             l.facts.reads.add(new TableRef(schema == null ? "?" : schema, name));
-            add(sc, new Source(alias, schema, name, aliased, null, false));
+            add(sc, new Source(alias, schema, name, aliased, null, false, false));
             return;
         }
         Relation r = rel.get();
         l.facts.reads.add(r.ref());
         List<Col> columns = Lineage.renamed(relationColumns(r), aliasColumns(b));
-        add(sc, new Source(alias, r.schema(), r.name(), aliased, columns, false));
+        add(sc, new Source(alias, r.schema(), r.name(), aliased, columns, false, false));
     }
 
     private void join(Scope sc, JsonNode b) {
@@ -150,7 +150,7 @@ final class FromItems {
         l.expressions.value(b.path("quals"), target, "JOIN");
         if (target != sc) {
             String alias = aliasName(b, "?join?");
-            add(sc, new Source(alias, null, alias, true, Lineage.renamed(target.star, aliasColumns(b)), false));
+            add(sc, new Source(alias, null, alias, true, Lineage.renamed(target.star, aliasColumns(b)), false, false));
         }
     }
 

@@ -156,8 +156,13 @@ final class Lineage {
     /** Marks a recursive CTE referenced from inside its own definition before its columns are known. */
     static final List<Col> PENDING = List.of();
 
-    /** A FROM item in scope. {@code columns} null when the relation is unknown. */
-    record Source(String alias, String schema, String table, boolean aliased, List<Col> columns, boolean pending) {
+    /**
+     * A FROM item in scope. {@code columns} null when the relation is unknown; {@code openColumns} for a function in
+     * FROM without a column list, whose record may have columns besides the one named after it
+     * ({@code jsonb_each_text(...) j} has {@code j.key} and {@code j.value}).
+     */
+    record Source(String alias, String schema, String table, boolean aliased, List<Col> columns, boolean pending,
+                  boolean openColumns) {
         Lin wholeRow() {
             if (pending) {
                 return Lin.NONE;

@@ -79,6 +79,8 @@ public final class Gateway implements AutoCloseable {
     private final HttpServer http;
     private final RoleJanitor janitor;
     private final Readiness readiness;
+    /** Set once a drain has closed both listeners; a connection attempt after it is refused. */
+    private volatile boolean stoppedAccepting;
     private final Cluster cluster;
 
     private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
@@ -324,11 +326,13 @@ public final class Gateway implements AutoCloseable {
     }
 
     void drain(Duration grace) {
-        readiness.drain();
+        // Listeners first: whoever sees "draining" (a probe, the test) then knows a new connection is refused.
         postgres.close();
         if (mongo != null) {
             mongo.stopAccepting();
         }
+        stoppedAccepting = true;
+        readiness.drain();
         int open = openSessions();
         log.info("draining: {} session(s) open, up to {} to finish", open, grace);
         audit.appendUnobserved(List.of(new AuditEvent.GatewayDrain(Instant.now(), "started", open, grace)));
@@ -350,6 +354,11 @@ public final class Gateway implements AutoCloseable {
     public void close() {
         readiness.drain();
         stop(Duration.ZERO, openSessions());
+    }
+
+    /** Whether the listeners still accept: false from the moment a drain has closed them. */
+    boolean accepting() {
+        return !stoppedAccepting;
     }
 
     /** PostgreSQL sessions and connected document-store clients. */

@@ -70,6 +70,12 @@ class DrainStopsBothListenersTest {
 
             long started = System.nanoTime();
             CompletableFuture<Void> drain = CompletableFuture.runAsync(() -> gateway.drain(GRACE));
+            // Probe only once the drain has closed the listeners: a probe accepted before would be a second
+            // connected client in the drain's count.
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (gateway.accepting() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
             awaitRefused(gateway.mongoAddress());
             awaitRefused(gateway.postgresAddress());
             assertThat(drain).as("still waiting for the document client").isNotDone();

@@ -7,6 +7,7 @@
 #   bench/idle.sh                        # 2000 sessions
 #   SESSIONS=300 bench/idle.sh           # a quick look
 #   PHIGATE_XMX=256m bench/idle.sh       # with a heap cap (default: the JVM's own, a quarter of the machine's RAM)
+#   PHIGATE_JAR=/tmp/other.jar bench/idle.sh   # another build
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -36,7 +37,7 @@ stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$BENCH_DIR/results"
 
 start_postgres
-start_phigate phigate "$PHIGATE_PORT" false "" "${PHIGATE_XMX:+-Xmx$PHIGATE_XMX}"
+start_phigate phigate "$PHIGATE_PORT" false "" "${PHIGATE_XMX:+-Xmx$PHIGATE_XMX}" "${PHIGATE_JAR:-}"
 pid="${PHIGATE_PIDS[phigate]}"
 
 log "opening $SESSIONS idle sessions through phigate ($PARALLEL at a time); ulimit -n $(ulimit -n)"

@@ -104,10 +104,11 @@ has_target phigate-mask && start_phigate phigate-mask "$PHIGATE_MASK_PORT" true 
 # PHIGATE_BASELINE_MASK=1 runs the baseline as phigate-mask runs (recording and the masking policy), so a change to
 # analysed sessions is measured against the build before it in the same run.
 if [ "${PHIGATE_BASELINE_MASK:-0}" = 1 ]; then
-  has_target baseline && start_phigate baseline "$PHIGATE_BASELINE_PORT" true "$WORK/patients-policy.yaml" "" \
-    "$PHIGATE_BASELINE_JAR"
+  has_target baseline && start_phigate baseline "$PHIGATE_BASELINE_PORT" true "$WORK/patients-policy.yaml" \
+    "${PHIGATE_BASELINE_JAVA_OPTS:-}" "$PHIGATE_BASELINE_JAR"
 else
-  has_target baseline && start_phigate baseline "$PHIGATE_BASELINE_PORT" false "" "" "$PHIGATE_BASELINE_JAR"
+  has_target baseline && start_phigate baseline "$PHIGATE_BASELINE_PORT" false "" "${PHIGATE_BASELINE_JAVA_OPTS:-}" \
+    "$PHIGATE_BASELINE_JAR"
 fi
 
 # Proof, once, that the configurations do what their names say: phigate-mask returns masked PHI, the others the

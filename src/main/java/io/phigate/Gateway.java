@@ -34,6 +34,7 @@ import io.phigate.http.HttpServer;
 import io.phigate.http.Readiness;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.net.Listener;
+import io.phigate.net.SessionThreads;
 import io.phigate.net.TlsContexts;
 import io.phigate.mongo.CommandGate;
 import io.phigate.mongo.MongoFrontDoor;
@@ -177,7 +178,8 @@ public final class Gateway implements AutoCloseable {
                     keys, new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
                     timers, ephemeral, approvals, approvalsUrl, cluster);
             cluster.start(approvals, local(config, sessions, frontDoor));
-            Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
+            SessionThreads threads = new SessionThreads(config.limits().platformSessionThreads());
+            Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor, threads);
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
                     mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL,
                     new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions, approvals);

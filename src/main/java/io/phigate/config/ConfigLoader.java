@@ -76,7 +76,8 @@ public final class ConfigLoader {
     private static final List<String> ENCRYPTION_KEYS = List.of("key_id", "key_file", "key_env", "previous");
     private static final List<String> CHECKPOINT_KEYS = List.of("key_file", "file", "every", "interval", "witness_url");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout",
-            "connect_rate_per_address", "connect_burst_per_address", "max_handshakes", "drain_grace");
+            "connect_rate_per_address", "connect_burst_per_address", "max_handshakes", "drain_grace",
+            "platform_session_threads");
     private static final List<String> CONSOLE_KEYS = List.of("local_sign_in", "session_ttl", "oidc", "roles",
             "cookie_keys");
     private static final List<String> COOKIE_KEY_KEYS = List.of("id", "key_file", "key_env");
@@ -876,8 +877,10 @@ public final class ConfigLoader {
         int handshakes = orZero(s.integer("max_handshakes", LimitsConfig.DEFAULT_MAX_HANDSHAKES, 1, 1_000_000));
         // Zero is allowed: sessions are ended at once, as before draining existed.
         Duration drain = s.duration("drain_grace", LimitsConfig.DEFAULT_DRAIN_GRACE, false);
+        int platform = orZero(s.integer("platform_session_threads", LimitsConfig.DEFAULT_PLATFORM_SESSION_THREADS, 0,
+                100_000));
         return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup, rate, burst, handshakes,
-                drain);
+                drain, platform);
     }
 
     private ClientTlsConfig clientTls(Section s) {

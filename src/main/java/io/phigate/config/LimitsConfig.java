@@ -11,14 +11,23 @@ import java.time.Duration;
  * {@code maxHandshakes} bounds the connections between accept and a running session (TLS, token, upstream login),
  * from any number of addresses; beyond it a new connection is refused at once with SQLSTATE 53300.
  * {@code drainGrace} is how long, after SIGTERM, open sessions may go on before they are ended with 57P01 (the
- * orchestrator's termination grace period must be longer; docs/kubernetes.md).
+ * orchestrator's termination grace period must be longer; docs/kubernetes.md). {@code platformSessionThreads}
+ * sessions at a time run on platform threads, the rest on virtual threads (net.SessionThreads, decision 0056).
  */
 public record LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
-                           int connectBurstPerAddress, int maxHandshakes, Duration drainGrace) {
+                           int connectBurstPerAddress, int maxHandshakes, Duration drainGrace,
+                           int platformSessionThreads) {
     public static final int DEFAULT_CONNECT_RATE_PER_ADDRESS = 50;
     public static final int DEFAULT_CONNECT_BURST_PER_ADDRESS = 100;
     public static final int DEFAULT_MAX_HANDSHAKES = 256;
     public static final Duration DEFAULT_DRAIN_GRACE = Duration.ofSeconds(30);
+    public static final int DEFAULT_PLATFORM_SESSION_THREADS = 128;
+
+    public LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
+                        int connectBurstPerAddress, int maxHandshakes, Duration drainGrace) {
+        this(maxSessions, maxFrameBytes, startupTimeout, connectRatePerAddress, connectBurstPerAddress,
+                maxHandshakes, drainGrace, DEFAULT_PLATFORM_SESSION_THREADS);
+    }
 
     public LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
                         int connectBurstPerAddress, int maxHandshakes) {

@@ -20,12 +20,19 @@ public final class Listener implements AutoCloseable {
     private final String name;
     private final ServerSocket server;
     private final Consumer<Socket> handler;
+    private final SessionThreads threads;
     private final Thread acceptThread;
     private final AtomicLong accepted = new AtomicLong();
     private volatile boolean closed;
 
     public Listener(String name, InetSocketAddress address, Consumer<Socket> handler) throws IOException {
+        this(name, address, handler, SessionThreads.VIRTUAL);
+    }
+
+    public Listener(String name, InetSocketAddress address, Consumer<Socket> handler, SessionThreads threads)
+            throws IOException {
         this.name = name;
+        this.threads = threads;
         this.handler = handler;
         this.server = new ServerSocket();
         server.setReuseAddress(true);
@@ -62,7 +69,7 @@ public final class Listener implements AutoCloseable {
             }
             backoff.succeeded();
             long n = accepted.incrementAndGet();
-            Thread.ofVirtual().name(name + "-conn-" + n).start(() -> handler.accept(socket));
+            threads.start(name + "-conn-" + n, () -> handler.accept(socket));
         }
     }
 

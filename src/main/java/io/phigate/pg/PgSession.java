@@ -5,6 +5,7 @@ import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditEvent.Protocol;
 import io.phigate.audit.AuditSink;
 import io.phigate.identity.Identity;
+import io.phigate.net.SessionThreads;
 import io.phigate.session.SessionMasking;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
@@ -104,7 +105,7 @@ final class PgSession implements LiveSession {
 
     /** Runs the session to its end on the calling thread. */
     void run() {
-        Thread pump = Thread.ofVirtual().name("pg-upstream-" + id)
+        Thread pump = SessionThreads.sameKindAsCaller("pg-upstream-" + id)
                 .start(new ResponsePump(upstream.reader(), exchange, reports, this::upstreamEnded));
         try {
             clientLoop();

@@ -495,6 +495,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void platformSessionThreadsIsParsedMayBeZeroAndDefaultsTo128() throws Exception {
+        assertThat(parse(MINIMAL + "limits:\n  platform_session_threads: 16\n").limits().platformSessionThreads())
+                .isEqualTo(16);
+        assertThat(parse(MINIMAL + "limits:\n  platform_session_threads: 0\n").limits().platformSessionThreads())
+                .isZero();
+        assertThat(parse(MINIMAL).limits().platformSessionThreads()).isEqualTo(128);
+        assertThat(errors(MINIMAL + "limits:\n  platform_session_threads: -1\n"))
+                .contains("phigate.yaml:17: limits.platform_session_threads:");
+    }
+
+    @Test
     void audienceMayBeOneStringOrAList() throws Exception {
         GatewayConfig config = parse(MINIMAL.replace("audience: phigate", "audience: [phigate, https://phigate.example]"));
 

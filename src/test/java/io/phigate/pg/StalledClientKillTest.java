@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
+import io.phigate.config.GatewayConfig;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrontendMessage;
 import io.phigate.pg.message.MessageCodec;
@@ -16,28 +17,35 @@ import java.sql.Statement;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A client that pipelines queries with large answers and never reads them fills its socket buffers; the response
  * pump then blocks writing to it. Ending that session (the admin kill, shutdown and token expiry all call
  * {@link LiveSession#terminate}) must not wait on that write: the session ends and its upstream connection and
- * slot are released within 2 s.
+ * slot are released within 2 s. Sessions here run on platform threads (the default for the first sessions);
+ * {@link StalledClientKillOnVirtualThreadsTest} runs the same on virtual threads.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StalledClientKillTest {
     private static final long BOUND_NANOS = 2_000_000_000L;
 
     @TempDir
     static Path dir;
-    static GatewayHarness gw;
+    GatewayHarness gw;
 
     @BeforeAll
-    static void start() throws Exception {
-        gw = GatewayHarness.start(dir);
+    void start() throws Exception {
+        gw = GatewayHarness.start(dir, this::configure);
+    }
+
+    GatewayConfig configure(GatewayConfig c) {
+        return c;
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         if (gw != null) {
             gw.close();
         }
@@ -54,7 +62,11 @@ class StalledClientKillTest {
         killStalled("select repeat('e', 200000)::int");
     }
 
-    private static void killStalled(String query) throws Exception {
+    boolean onPlatformThreads() {
+        return true;
+    }
+
+    private void killStalled(String query) throws Exception {
         try (RawClient stalled = new RawClient(gw.port())) {
             stalled.login(gw.token());
             ByteArrayOutputStream pipeline = new ByteArrayOutputStream();
@@ -63,6 +75,10 @@ class StalledClientKillTest {
             }
             stalled.send(pipeline.toByteArray());
             int backend = awaitBlockedWritingToGateway(query);
+            // Virtual threads are not in this map; the session's platform threads are.
+            boolean platform = Thread.getAllStackTraces().keySet().stream()
+                    .anyMatch(t -> t.getName().startsWith("pg-upstream-"));
+            assertThat(platform).as("the session's reader runs on a platform thread").isEqualTo(onPlatformThreads());
             LiveSession session = gw.gateway().sessions().list().getFirst();
 
             long start = System.nanoTime();

@@ -31,14 +31,20 @@ import java.util.Set;
  * session's own backend.
  */
 public final class FunctionAllowlist {
-    /** Settings set_config may change: none holds PHI, none changes how the gateway reads statements or who runs them. */
+    /**
+     * Settings set_config and SET may change in a session that sees PHI masked: none holds PHI, none changes how the
+     * gateway reads statements or who runs them, none steers the planner (an index-only scan forced by
+     * {@code enable_seqscan = off} or cheap random pages returns rows in a masked column's sort order; decision 0054).
+     */
     static final Set<String> SETTINGS = Set.of("application_name", "statement_timeout", "lock_timeout",
             "idle_in_transaction_session_timeout", "idle_session_timeout", "work_mem", "maintenance_work_mem",
             "datestyle", "intervalstyle", "timezone", "extra_float_digits", "client_min_messages", "bytea_output",
             "default_transaction_isolation", "default_transaction_read_only", "transaction_isolation",
             "transaction_read_only", "row_security", "synchronous_commit", "jit", "quote_all_identifiers",
-            "check_function_bodies", "xmloption", "lc_monetary", "lc_numeric", "lc_time", "random_page_cost",
+            "check_function_bodies", "xmloption", "lc_monetary", "lc_numeric", "lc_time",
             "client_encoding", "standard_conforming_strings",
+            // pg_dump's own: a seq scan started at the table's first page, tables created where the server would
+            "synchronize_seqscans", "default_tablespace", "default_table_access_method", "transaction_timeout",
             // pg_dump's: it only forbids the server to use views and foreign tables, for any value
             "restrict_nonsystem_relation_kind");
     /**
@@ -52,6 +58,8 @@ public final class FunctionAllowlist {
     /** The bare names of {@link #CHECKED_FORM_FUNCTIONS}. */
     private static final Set<String> CHECKED_FORMS = Set.of("set_config", "current_setting", "pg_notify",
             "pg_cancel_backend", "pg_terminate_backend");
+    /** The settings phigate reads statement text by: set_config sets them only to the value it reads with. */
+    private static final Set<String> READ_BY = Set.of("client_encoding", "standard_conforming_strings");
     /** What client_encoding and standard_conforming_strings may be set to: the values phigate reads statements by. */
     private static final Set<String> UTF8 = Set.of("utf8", "utf-8", "unicode");
     private static final Set<String> ON = Set.of("on", "true", "yes", "1");
@@ -181,15 +189,27 @@ public final class FunctionAllowlist {
                         + " constant or $n, constant is_local), for a custom setting (with a dot in its name) or one"
                         + " among " + String.join(", ", new java.util.TreeSet<>(SETTINGS));
             }
-            String value = StatementTree.constantText(args.get(1));
-            String v = value == null ? null : value.strip().toLowerCase(Locale.ROOT);
-            if ((setting.equals("client_encoding") && !UTF8.contains(v))
-                    || (setting.equals("standard_conforming_strings") && !ON.contains(v))) {
-                return "set_config of " + setting + " is allowed for a session that sees PHI masked only to the"
-                        + " value phigate reads statements with (client_encoding UTF8, standard_conforming_strings on)";
+            if (READ_BY.contains(setting)) {
+                // Only a string constant: a bound value is read by the server first, and within one extended
+                // batch the server reads the batch's next Parse by it before the gateway could refuse it.
+                String value = StatementTree.constantText(args.get(1));
+                String v = value == null ? "" : value.strip().toLowerCase(Locale.ROOT);
+                if (!(setting.equals("client_encoding") ? UTF8 : ON).contains(v)) {
+                    return "set_config of " + setting + " is allowed for a session that sees PHI masked only to the"
+                            + " value phigate reads statements with, written as a string constant (client_encoding"
+                            + " 'UTF8', standard_conforming_strings 'on'), never a bound or computed value";
+                }
             }
         }
         return backendAndNotifyRefusal(tree);
+    }
+
+    /**
+     * True when a session that sees PHI masked may SET {@code setting} (lower case): one of {@link #SETTINGS} or a
+     * custom setting. Settings outside the list are refused by name, as the functions are: deny by default.
+     */
+    public static boolean settable(String setting) {
+        return setting != null && (SETTINGS.contains(setting) || isCustom(setting));
     }
 
     /**

@@ -31,9 +31,13 @@ final class PhiCopies {
         Set<String> tagged = new java.util.TreeSet<>();
         boolean temporaryOnly = !a.facts().tableChanges().isEmpty();
         Set<String> created = new HashSet<>();
+        Set<String> followed = new HashSet<>();
         for (TableChange c : a.facts().tableChanges()) {
             if (c.kind() == TableChange.Kind.CREATE || c.kind() == TableChange.Kind.CREATE_DROPPED_AT_COMMIT) {
                 created.add(c.table());
+            }
+            if (c.kind() != TableChange.Kind.TOUCHED_UNSEEN) {
+                followed.add(c.table());
             }
             for (TableChange.Written w : c.columns()) {
                 for (ColumnRef src : w.sources()) {
@@ -42,8 +46,10 @@ final class PhiCopies {
             }
         }
         for (TableRef t : a.writes()) {
-            temporaryOnly &= SessionTables.SCHEMA.equals(t.schema())
-                    || (created.contains(t.table()) && "?".equals(t.schema()));
+            // Only a write the overlay follows (decision 0054): a view or unknown relation named pg_temp.v, or a
+            // temporary table written where the statement's changes do not say so, is judged as any other copy.
+            temporaryOnly &= followed.contains(t.table()) && (SessionTables.SCHEMA.equals(t.schema())
+                    || (created.contains(t.table()) && "?".equals(t.schema())));
         }
         if (temporaryOnly && tagged.isEmpty()) {
             return null;

@@ -34,6 +34,9 @@ import java.util.function.ToLongFunction;
 public final class StatementRules {
     /** The parameters that would change what the analyser resolves names against, or who the session is upstream. */
     private static final Set<String> GUARDED_SETTINGS = Set.of("role", "session_authorization", "search_path");
+    /** SET forms that name no setting of their own: transaction characteristics, the snapshot, constraint timing. */
+    private static final Set<String> SET_FORMS = Set.of("transaction", "default_transaction", "transaction snapshot",
+            "constraints");
     /**
      * Catalog views that hold values of other tables' columns (planner statistics keep a column's most common
      * values) or other sessions' statement texts. Not pg_statistic_ext: since PostgreSQL 12 it holds only the
@@ -284,6 +287,12 @@ public final class StatementRules {
                 && (a.kind() == StatementKind.SET || a.kind() == StatementKind.RESET)) {
             return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "changing " + a.setting() + " is refused for a"
                     + " session that sees PHI masked: masking resolves names as the session started");
+        }
+        if (a.kind() == StatementKind.SET && !FunctionAllowlist.settable(a.setting())
+                && !SET_FORMS.contains(a.setting()) && !KEPT_SETTINGS.contains(a.setting())) {
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "SET " + a.setting() + " is refused for a session"
+                    + " that sees PHI masked: only settings phigate models may change (planner settings, for one,"
+                    + " can force an index scan whose row order is a masked column's sort order); RESET is allowed");
         }
         if (a.kind() == StatementKind.COPY_TO && masking.touchesPhi(a) && copyFormat(a.facts().options()) == null) {
             return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "COPY of PHI is masked row by row in text or CSV"

@@ -73,7 +73,48 @@ final class DataRoutes {
             Map.entry("OBJECT_SCHEMA", "SCHEMA"), Map.entry("OBJECT_CAST", "CAST"),
             Map.entry("OBJECT_TRANSFORM", "TRANSFORM"), Map.entry("OBJECT_CONVERSION", "CONVERSION"));
 
+    /**
+     * Type names the analysis reads as pg_catalog's own (the casts {@code TotalExpressions} vets by name). The server
+     * resolves an unqualified type name in pg_temp first, so {@code CREATE DOMAIN pg_temp.text AS varchar CHECK
+     * (VALUE NOT LIKE '1%')} made {@code ssn::text}, vetted total, fail exactly for some SSNs (decision 0054); a
+     * relation's row type has its name too.
+     */
+    private static final java.util.Set<String> BUILT_IN_TYPE_NAMES = java.util.Set.of("text", "varchar", "bpchar",
+            "name");
+
     private DataRoutes() {
+    }
+
+    /**
+     * A type created where, or named so that, an unqualified type name the analysis reads as built-in may mean it:
+     * any type or domain in pg_temp (searched before pg_catalog for types), and any type or relation named like one
+     * of {@link #BUILT_IN_TYPE_NAMES}, in case a schema precedes pg_catalog on the path.
+     */
+    private static String shadowingType(String form, java.util.List<String> name, boolean temporary) {
+        if (name.isEmpty()) {
+            return null;
+        }
+        String schema = Tree.schemaOf(name);
+        boolean temp = temporary || (schema != null && schema.startsWith("pg_temp"));
+        boolean typeForm = !form.startsWith("CREATE TABLE") && !form.startsWith("CREATE VIEW")
+                && !form.startsWith("CREATE SEQUENCE");
+        if ((temp && typeForm) || BUILT_IN_TYPE_NAMES.contains(Tree.last(name))) {
+            return form + (temp && typeForm ? " in pg_temp" : " named " + Tree.last(name))
+                    + " (the server would read an unqualified type name as it, where phigate reads the built-in)";
+        }
+        return null;
+    }
+
+    private static String shadowingRelation(String form, JsonNode rangeVar) {
+        if (!rangeVar.isObject()) {
+            return null;
+        }
+        java.util.List<String> name = new java.util.ArrayList<>();
+        if (text(rangeVar, "schemaname") != null) {
+            name.add(text(rangeVar, "schemaname"));
+        }
+        name.add(String.valueOf(text(rangeVar, "relname")));
+        return shadowingType(form, name, false);
     }
 
     /** The statement's form ({@code "CREATE TRIGGER"}) when the node builds such a route, or null. */
@@ -92,6 +133,7 @@ final class DataRoutes {
             case "DefineStmt" -> switch (String.valueOf(text(b, "kind"))) {
                 case "OBJECT_AGGREGATE" -> "CREATE AGGREGATE";
                 case "OBJECT_OPERATOR" -> "CREATE OPERATOR";
+                case "OBJECT_TYPE" -> shadowingType("CREATE TYPE", Tree.names(list(b, "defnames")), false);
                 default -> null;
             };
             case "CreateRoleStmt" -> switch (String.valueOf(text(b, "stmt_type"))) {
@@ -99,7 +141,6 @@ final class DataRoutes {
                 case "ROLESTMT_GROUP" -> "CREATE GROUP";
                 default -> "CREATE ROLE";
             };
-            case "RenameStmt" -> alterOf(text(b, "renameType"));
             case "AlterOwnerStmt", "AlterObjectSchemaStmt", "AlterObjectDependsStmt" -> alterOf(text(b, "objectType"));
             case "CreateSchemaStmt" -> {
                 String route = null;
@@ -112,10 +153,34 @@ final class DataRoutes {
             }
             case "CreateStmt" -> b.has("partbound") ? "CREATE TABLE ... PARTITION OF"
                     // Rows written to a tagged parent would land in an untagged child, and the reverse.
-                    : b.has("inhRelations") ? "CREATE TABLE ... INHERITS" : null;
+                    : b.has("inhRelations") ? "CREATE TABLE ... INHERITS"
+                    : shadowingRelation("CREATE TABLE", b.path("relation"));
             // A table filled from a prepared statement, whose lineage this statement does not show.
             case "CreateTableAsStmt" -> type(b.path("query")).equals("ExecuteStmt") ? "CREATE TABLE ... AS EXECUTE"
-                    : null;
+                    : shadowingRelation("CREATE TABLE", b.path("into").path("rel"));
+            case "SelectStmt" -> shadowingRelation("CREATE TABLE", b.path("intoClause").path("rel"));
+            case "ViewStmt" -> shadowingRelation("CREATE VIEW", b.path("view"));
+            case "CreateSeqStmt" -> shadowingRelation("CREATE SEQUENCE", b.path("sequence"));
+            case "CreateDomainStmt" -> shadowingType("CREATE DOMAIN", Tree.names(list(b, "domainname")), false);
+            case "CompositeTypeStmt" -> {
+                JsonNode typevar = b.path("typevar");
+                String temp = text(typevar, "relpersistence");
+                java.util.List<String> name = new java.util.ArrayList<>();
+                if (text(typevar, "schemaname") != null) {
+                    name.add(text(typevar, "schemaname"));
+                }
+                name.add(String.valueOf(text(typevar, "relname")));
+                yield shadowingType("CREATE TYPE", name, "t".equals(temp));
+            }
+            case "CreateEnumStmt", "CreateRangeStmt" -> shadowingType("CREATE TYPE", Tree.names(list(b, "typeName")),
+                    false);
+            case "RenameStmt" -> {
+                String route = alterOf(text(b, "renameType"));
+                String to = text(b, "newname");
+                yield route != null ? route : to != null && BUILT_IN_TYPE_NAMES.contains(to)
+                        ? "RENAME to " + to + " (the server would read the unqualified type name " + to + " as it,"
+                          + " where phigate reads the built-in)" : null;
+            }
             default -> null;
         };
     }

@@ -60,6 +60,14 @@ final class TableChanges {
                     out.add(new TableChange(Kind.WRITE, t, null, written(l.facts.updatedValues)));
                 }
             }
+            case "DeleteStmt" -> {
+                String t = temp(b.path("relation"));
+                if (t == null) {
+                    unseen(b.path("relation"), out);
+                } else {
+                    out.add(new TableChange(Kind.WRITE, t, null, List.of())); // rows go; no value comes in
+                }
+            }
             case "MergeStmt" -> {
                 String t = temp(b.path("relation"));
                 if (t != null) {
@@ -126,10 +134,47 @@ final class TableChanges {
                     }
                 }
             }
+            case "ExplainStmt" -> {
+                if (analyzes(b)) {
+                    out.addAll(read(b.path("query"))); // EXPLAIN ANALYZE runs its statement
+                }
+            }
             default -> {
             }
         }
+        if (b.path("withClause").isObject() && !"CopyStmt".equals(type(node))) {
+            modifyingCtes(b.path("withClause"), out);
+        }
+        if ("CopyStmt".equals(type(node)) && b.path("query").isObject()) {
+            out.addAll(read(b.path("query"))); // COPY (INSERT ... RETURNING) TO STDOUT runs its statement
+        }
         return out;
+    }
+
+    /**
+     * A data-modifying statement in WITH (INSERT, UPDATE, DELETE or MERGE of a temporary table) changes it as a
+     * statement of its own would; before decision 0054 such writes went unseen, and the copy rule counted the
+     * statement a followed temporary-only write.
+     */
+    private void modifyingCtes(JsonNode with, List<TableChange> out) {
+        for (JsonNode cte : list(with, "ctes")) {
+            JsonNode query = body(cte).path("ctequery");
+            switch (type(query)) {
+                case "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt" -> out.addAll(read(query));
+                default -> {
+                }
+            }
+        }
+    }
+
+    /** EXPLAIN with an ANALYZE option, whatever its value: counting one that does not run is only stricter. */
+    private static boolean analyzes(JsonNode explain) {
+        for (JsonNode o : list(explain, "options")) {
+            if ("analyze".equals(text(body(o), "defname"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Lineage lineage() {

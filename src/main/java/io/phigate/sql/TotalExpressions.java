@@ -167,8 +167,83 @@ final class TotalExpressions {
         if (known != null) {
             return known;
         }
+        boolean ok = steps(node, memo) && padding(node) <= PADDING_LIMIT;
+        memo.put(node, ok);
+        return ok;
+    }
+
+    /**
+     * The most bytes the constants and parameters under {@code node} may put into its value (decision 0054). The
+     * constant-factor argument of {@link #bounded} holds for each constant or parameter once: all of a statement's
+     * text, or all of a Bind's values, fit in one frame (64 MiB by default), a quarter of jsonb's cap. It fails
+     * where one parameter is joined in several times ({@code $1 || ($1 || ($1 || ($1 || $1 || x)))}) or an
+     * escaping step multiplies it ({@code quote_literal} doubles a backslash, {@code to_json} writes a control
+     * character as six bytes, a cast to text of a row, array or jsonb escapes again): nested, a 32 MiB parameter
+     * then crosses the cap or not by one character the masked column contributes. So joins add their operands'
+     * padding, escaping steps and casts multiply it by six, steps of a fixed or shrinking size (md5, length,
+     * comparisons) clear it, and a parameter counts as a whole frame.
+     */
+    static long padding(JsonNode node) {
+        if (node == null || !node.isObject() || node.isEmpty()) {
+            return 0;
+        }
         JsonNode b = body(node);
-        boolean ok = switch (Tree.type(node)) {
+        return switch (Tree.type(node)) {
+            case "A_Const" -> b.has("sval") ? b.path("sval").path("sval").asText("").length() * 4L : 8;
+            case "ParamRef" -> PARAMETER_BYTES;
+            case "ColumnRef", "SQLValueFunction", "NullTest", "BooleanTest", "GroupingFunc" -> 0;
+            case "FuncCall" -> {
+                String fn = Tree.last(names(list(b, "funcname")));
+                List<JsonNode> args = list(b, "args");
+                if (FIXED_SIZE.contains(fn)) {
+                    yield 0;
+                }
+                long p = COMBINING.contains(fn) ? sum(args) : max(args);
+                yield ESCAPING.contains(fn) ? Math.multiplyExact(Math.min(p, PADDING_CEILING), ESCAPE_FACTOR) : p;
+            }
+            case "A_Expr" -> {
+                List<JsonNode> operands = List.of(b.path("lexpr"), b.path("rexpr"));
+                yield "||".equals(Tree.last(names(list(b, "name")))) ? sum(operands) : 0;
+            }
+            case "RowExpr" -> sum(list(b, "args"));
+            case "A_ArrayExpr" -> sum(list(b, "elements"));
+            case "TypeCast" -> Math.min(padding(b.path("arg")), PADDING_CEILING) * ESCAPE_FACTOR;
+            case "CollateClause" -> padding(b.path("arg"));
+            default -> {
+                long p = 0;
+                for (java.util.Iterator<JsonNode> it = b.elements(); it.hasNext(); ) {
+                    JsonNode v = it.next();
+                    for (JsonNode e : v.isArray() ? v : List.of(v)) {
+                        if (e.isObject() && e.size() == 1 && Character.isUpperCase(e.fieldNames().next().charAt(0))) {
+                            p = Math.max(p, padding(e));
+                        }
+                    }
+                }
+                yield p;
+            }
+        };
+    }
+
+    private static long sum(List<JsonNode> nodes) {
+        long p = 0;
+        for (JsonNode n : nodes) {
+            p = Math.min(p + padding(n), PADDING_CEILING);
+        }
+        return p;
+    }
+
+    private static long max(List<JsonNode> nodes) {
+        long p = 0;
+        for (JsonNode n : nodes) {
+            p = Math.max(p, padding(n));
+        }
+        return p;
+    }
+
+    /** Each vetted step's own check, and its operands' (without the padding, which {@link #bounded} adds). */
+    private static boolean steps(JsonNode node, Map<JsonNode, Boolean> memo) {
+        JsonNode b = body(node);
+        return switch (Tree.type(node)) {
             case "ColumnRef", "A_Const", "ParamRef", "SQLValueFunction" -> true;
             case "FuncCall" -> {
                 List<String> fn = names(list(b, "funcname"));
@@ -198,8 +273,6 @@ final class TotalExpressions {
             }
             default -> NODES.contains(Tree.type(node)) && children(b, memo);
         };
-        memo.put(node, ok);
-        return ok;
     }
 
     /** True when {@code node}'s own step is vetted (its operands aside): where {@link #bounded} must also hold. */
@@ -228,6 +301,19 @@ final class TotalExpressions {
      */
     private static final Set<String> COMBINING = Set.of("concat", "concat_ws", "json_build_object",
             "jsonb_build_object");
+    /** Vetted steps whose output may be longer than their input by escaping (see {@link #padding}). */
+    private static final Set<String> ESCAPING = Set.of("quote_literal", "quote_ident", "quote_nullable", "to_json",
+            "to_jsonb", "row_to_json", "json_build_object", "jsonb_build_object");
+    /** Vetted steps whose output has a size of its own, whatever the input's. */
+    private static final Set<String> FIXED_SIZE = Set.of("md5", "length", "char_length", "character_length",
+            "octet_length");
+    /** The worst an escaping step multiplies: a control character in JSON is six bytes ({@code \u0001}). */
+    private static final long ESCAPE_FACTOR = 6;
+    /** A parameter's value may fill a frame: limits.max_frame_bytes by default. */
+    static final long PARAMETER_BYTES = 64L << 20;
+    /** At most one frame's worth of constants and parameters in a value: a quarter of jsonb's 256 MiB cap. */
+    static final long PADDING_LIMIT = PARAMETER_BYTES;
+    private static final long PADDING_CEILING = 1L << 40;
 
     private static boolean atMostOneVariable(List<JsonNode> operands) {
         int variable = 0;

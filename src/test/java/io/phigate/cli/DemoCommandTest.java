@@ -5,6 +5,12 @@ import static java.nio.file.attribute.PosixFilePermission.OWNER_WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoCredential;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
 import io.phigate.config.ConfigLoader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -16,6 +22,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
+import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +36,7 @@ class DemoCommandTest {
         Files.writeString(dir.resolve("notes.txt"), "not the demo's");
         Files.writeString(dir.resolve("agent.token"), "a previous demo's token");
 
-        try (DemoCommand.Running demo = DemoCommand.start(dir, 0, 20, Duration.ofMinutes(5))) {
+        try (DemoCommand.Running demo = DemoCommand.start(dir, 0, 0, 20, Duration.ofMinutes(5))) {
             assertThat(Files.readString(dir.resolve("notes.txt"))).as("only the demo's own files are replaced")
                     .isEqualTo("not the demo's");
             assertThat(Files.getPosixFilePermissions(demo.tokenFile())).containsExactlyInAnyOrder(OWNER_READ, OWNER_WRITE);
@@ -53,6 +61,47 @@ class DemoCommandTest {
                 assertThat(rs.getString(2)).startsWith("mrn_");
                 assertThat(rs.getDate(3).toLocalDate().getDayOfYear()).isEqualTo(1);
             }
+
+            // The same patients as documents, through the document-store listener, masked by the same policy.
+            try (MongoClient client = MongoClients.create(MongoClientSettings.builder()
+                    .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + demo.mongoPort()
+                            + "/?serverSelectionTimeoutMS=5000"))
+                    .credential(MongoCredential.createPlainCredential("triage-agent", "$external", token.toCharArray()))
+                    .build())) {
+                MongoDatabase clinical = client.getDatabase("clinical");
+                assertThat(clinical.getCollection("patients").countDocuments()).isEqualTo(20);
+                Document patient = clinical.getCollection("patients").find().sort(new Document("_id", 1)).first();
+                assertThat(patient.get("name", Document.class)).isEqualTo(new Document("given", "[NAME]")
+                        .append("family", "[NAME]"));
+                assertThat(patient.getString("ssn")).isIn("[SSN]", null);
+                assertThat(patient.getString("mrn")).startsWith("mrn_");
+                assertThat(patient.getDate("birth_date").toInstant().toString()).endsWith("-01-01T00:00:00Z");
+                assertThat(patient.getList("addresses", Document.class).getFirst().getString("line"))
+                        .isIn("[ADDRESS]", null);
+                Document visits = clinical.getCollection("encounters").aggregate(List.of(
+                        new Document("$lookup", new Document("from", "patients").append("localField", "patient_id")
+                                .append("foreignField", "_id").append("as", "patient")),
+                        new Document("$unwind", "$patient"),
+                        new Document("$group", new Document("_id", null).append("visits", new Document("$sum", 1))
+                                .append("ssn", new Document("$max", "$patient.ssn"))))).first();
+                assertThat(visits.getInteger("visits")).isPositive();
+                assertThat(visits.getString("ssn")).isEqualTo("[SSN]");
+                // The same patient's SSN in clear, read past the gateway, is nowhere in what the agent got.
+                try (Connection c = DriverManager.getConnection("jdbc:postgresql://localhost:" + demo.databasePort()
+                        + "/clinical", "phigate", Files.readString(dir.resolve("secrets/clinical.password")).strip());
+                     Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("select ssn, first_name from patients where id = "
+                             + patient.getInteger("_id"))) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(patient.toJson()).doesNotContain(rs.getString(2));
+                    if (rs.getString(1) != null) {
+                        assertThat(patient.toJson()).doesNotContain(rs.getString(1));
+                    }
+                }
+            }
+            assertThat(DemoCommand.instructions(demo, 20)).contains("mongosh \"mongodb://127.0.0.1:" + demo.mongoPort()
+                    + "/clinical?authMechanism=PLAIN&authSource=%24external\" --username triage-agent --password '"
+                    + token + "'");
 
             // The console is on, and the operator's token signs in to it.
             var http = java.net.http.HttpClient.newBuilder().cookieHandler(new java.net.CookieManager())
@@ -100,7 +149,7 @@ class DemoCommandTest {
     void refusesATakenPortBeforeTouchingThePreviousDemosFiles() throws Exception {
         Files.writeString(dir.resolve("phigate.yaml"), "# a running demo's config");
         try (var taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            assertThatThrownBy(() -> DemoCommand.start(dir, taken.getLocalPort(), 20, Duration.ofMinutes(5)))
+            assertThatThrownBy(() -> DemoCommand.start(dir, taken.getLocalPort(), 0, 20, Duration.ofMinutes(5)))
                     .isInstanceOf(DemoCommand.StartFailed.class)
                     .hasMessageContaining("127.0.0.1:" + taken.getLocalPort() + " is already in use")
                     .hasMessageContaining("--port")

@@ -1,12 +1,12 @@
 package io.phigate.mongo;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.phigate.approval.ApprovalRequest;
 import io.phigate.clients.ClientTools;
+import io.phigate.demo.DemoDocumentStore;
 import io.phigate.mask.DocumentCatalog;
 import io.phigate.mask.PhiType;
 import io.phigate.mongo.masking.DocumentPolicy;
@@ -28,8 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * mongosh, MongoDB's own shell, unmodified, through the document-store front door: it authenticates with the
  * agent's token (SASL PLAIN), sends its start-up commands, and runs a script an agent might run, while the gateway
- * masks a tagged collection and holds a delete for approval. {@code .ci/run} installs mongosh into
- * target/node-clients; elsewhere the test skips when it is absent, unless PHIGATE_REQUIRE_CLIENTS is set.
+ * masks a tagged collection and holds a delete for approval ({@link MongoshClient} says where mongosh comes from).
  */
 class MongoshSessionTest {
     /** What the agent runs; it prints one line of extended JSON so the assertions see exactly what mongosh got. */
@@ -61,24 +60,12 @@ class MongoshSessionTest {
             print(EJSON.stringify(out, { relaxed: true }));
             """;
 
-    static final de.bwaldvogel.mongo.MongoVersion MONGO_4_4 = new de.bwaldvogel.mongo.MongoVersion() {
-        public List<Integer> getVersionArray() { return List.of(4, 4, 0); }
-        public int getWireVersion() { return 9; }
-    };
-
     @TempDir
     Path dir;
 
     @Test
     void mongoshRunsAnAgentsSessionWithMaskingACursorOfTenThousandAndAnApprovedDelete() throws Exception {
-        Path mongosh = Path.of(System.getenv().getOrDefault("PHIGATE_NODE_MODULES", "target/node-clients/node_modules"))
-                .toAbsolutePath().resolve(".bin/mongosh");
-        boolean present = Files.isExecutable(mongosh);
-        if (!present && System.getenv("PHIGATE_REQUIRE_CLIENTS") != null) {
-            throw new IllegalStateException("mongosh is required but not installed at " + mongosh
-                    + " (npm install --prefix target/node-clients mongosh@2)");
-        }
-        assumeTrue(present, "mongosh is not installed at " + mongosh);
+        Path mongosh = MongoshClient.find();
         Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(),
                 Map.of("stewards", new Policy.ApproverGroup(new Match(null, "*@hospital.example", Map.of()), null)),
                 List.of(new RiskRule("patient-deletes", new RiskRule.When(Set.of(Operation.DELETE),
@@ -87,18 +74,17 @@ class MongoshSessionTest {
         DocumentCatalog catalog = new DocumentCatalog(Map.of("clinic.patients", Map.of("ssn", PhiType.SSN,
                 "name.given", PhiType.NAME, "name.family", PhiType.NAME, "birth_date", PhiType.DOB,
                 "addresses.line", PhiType.ADDRESS)));
-        // mongosh 2.12's driver (7.x) refuses servers older than 4.4; mongo-java-server reports 5.0 when told to.
-        MongoServer store = new MongoServer(new MemoryBackend().version(MONGO_4_4));
+        // mongosh 2.12's driver (7.x) refuses servers older than 4.4, which mongo-java-server reports unless told.
+        MongoServer store = new MongoServer(new MemoryBackend().version(DemoDocumentStore.REPORTED_VERSION));
         try (AutoCloseable stopStore = store::shutdownNow;
              MongoHarness gateway = new MongoHarness(dir, store.bind(), new DocumentPolicy(catalog, policy, null))) {
             Path script = Files.writeString(dir.resolve("agent.js"), SCRIPT);
             CompletableFuture<ClientTools.Result> run = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return ClientTools.run(shellHome(dir), dir, mongosh.toString(),
-                            "mongodb://127.0.0.1:" + gateway.port() + "/clinic?directConnection=true"
-                                    + "&authMechanism=PLAIN&authSource=%24external&serverSelectionTimeoutMS=5000",
-                            "--username", "triage-agent", "--password", gateway.token(), "--quiet", "--norc",
-                            "--file", script.toString());
+                    return MongoshClient.run(mongosh, dir, List.of("mongodb://127.0.0.1:" + gateway.port()
+                            + "/clinic?directConnection=true&authMechanism=PLAIN&authSource=%24external"
+                            + "&serverSelectionTimeoutMS=5000", "--username", "triage-agent", "--password",
+                            gateway.token(), "--quiet", "--norc", "--file", script.toString()));
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -143,16 +129,5 @@ class MongoshSessionTest {
                     .extracting(row -> row.get("kind") + " " + row.get("outcome"))
                     .containsExactly("approval_decided approved", "approval_decided used", "statement_completed ok");
         }
-    }
-
-    /**
-     * A home of its own for mongosh, so it writes no history or logs outside the test's folder, and a user config
-     * that turns off telemetry, logging and the update check (none of which a test may reach the network for).
-     */
-    private static Map<String, String> shellHome(Path dir) throws Exception {
-        Path home = dir.resolve("home");
-        Path config = Files.createDirectories(home.resolve(".mongodb/mongosh")).resolve("config");
-        Files.writeString(config, "{\"enableTelemetry\": false, \"disableLogging\": true, \"updateURL\": \"\"}");
-        return Map.of("HOME", home.toString());
     }
 }

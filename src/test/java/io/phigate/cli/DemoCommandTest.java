@@ -11,7 +11,9 @@ import com.mongodb.MongoCredential;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+import io.phigate.clients.ClientTools;
 import io.phigate.config.ConfigLoader;
+import io.phigate.mongo.MongoshClient;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -23,6 +25,8 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -143,6 +147,43 @@ class DemoCommandTest {
                 }
             }
         }
+    }
+
+    @Test
+    void thePrintedMongoshLineAndItsExamplesRunAsPrinted() throws Exception {
+        Path mongosh = MongoshClient.find();
+        try (DemoCommand.Running demo = DemoCommand.start(dir, 0, 0, 5, Duration.ofMinutes(5))) {
+            List<String> printed = DemoCommand.instructions(demo, 5).lines().map(String::strip).toList();
+            String line = printed.stream().filter(l -> l.startsWith("mongosh ")).findFirst().orElseThrow();
+            Matcher m = Pattern.compile("mongosh \"([^\"]+)\" --username (\\S+) --password '([^']+)'").matcher(line);
+            assertThat(m.matches()).as(line).isTrue();
+            List<String> signIn = List.of(m.group(1), "--username", m.group(2), "--password", m.group(3), "--quiet");
+            List<String> examples = printed.subList(printed.indexOf(line), printed.size()).stream()
+                    .takeWhile(l -> !l.startsWith("PHI is masked")).filter(l -> l.startsWith("db.")).toList();
+            assertThat(examples).hasSize(3);
+
+            ClientTools.Result found = MongoshClient.run(mongosh, dir, concat(signIn, "--eval",
+                    "EJSON.stringify(" + examples.get(0) + ".toArray())"));
+            assertThat(found.exitCode()).as(found.output()).isZero();
+            assertThat(found.output()).contains("\"given\":\"[NAME]\"", "\"line\":\"[ADDRESS]\"", "-01-01T00:00:00Z")
+                    .doesNotContainPattern("\"ssn\":\"(?!\\[SSN])")
+                    .doesNotContainPattern("\"city\":\"(?!\\[ADDRESS])");
+            ClientTools.Result grouped = MongoshClient.run(mongosh, dir, concat(signIn, "--eval",
+                    "EJSON.stringify(" + examples.get(1) + ".toArray())"));
+            assertThat(grouped.exitCode()).as(grouped.output()).isZero();
+            assertThat(grouped.output()).as("birth dates cut to their year").contains("\"visits\":")
+                    .doesNotContainPattern("\"\\$date\":\"\\d{4}-(?!01-01T00:00:00)");
+            ClientTools.Result refused = MongoshClient.run(mongosh, dir, concat(signIn, "--eval",
+                    examples.get(2).replaceFirst("\\s*//.*", "") + ".toArray()"));
+            assertThat(refused.exitCode()).isNotZero();
+            assertThat(refused.output()).contains("refused");
+        }
+    }
+
+    private static List<String> concat(List<String> head, String... tail) {
+        List<String> all = new java.util.ArrayList<>(head);
+        all.addAll(List.of(tail));
+        return all;
     }
 
     @Test

@@ -180,6 +180,18 @@ class DemoCommandTest {
         }
     }
 
+    /** mongo-java-server logs a command it cannot run whole, values included; the shipped logging must drop it. */
+    @Test
+    void theDocumentStoreLogsNothingSinceItWouldLogCommandValues() throws Exception {
+        var context = new ch.qos.logback.classic.LoggerContext();
+        var configurator = new ch.qos.logback.classic.joran.JoranConfigurator();
+        configurator.setContext(context);
+        configurator.doConfigure(Path.of("src/main/resources/logback.xml").toFile());
+        assertThat(context.getLogger("de.bwaldvogel.mongo.wire.MongoWireProtocolHandler").isErrorEnabled()).isFalse();
+        assertThat(context.getLogger("io.phigate.demo.DemoDocumentStore").isInfoEnabled()).isTrue();
+        context.stop();
+    }
+
     private static List<String> concat(List<String> head, String... tail) {
         List<String> all = new java.util.ArrayList<>(head);
         all.addAll(List.of(tail));

@@ -230,7 +230,7 @@ final class DemoCommand implements Callable<Integer> {
             Files.writeString(dir.resolve(POLICY_FILE), POLICY, StandardCharsets.UTF_8);
             Path configFile = dir.resolve(CONFIG_FILE);
             Files.writeString(configFile, config(port, mongoPort, freePort(), database, ttl)
-                    + documentsConfig(documents), StandardCharsets.UTF_8);
+                    + documents.configSection(), StandardCharsets.UTF_8);
             GatewayConfig config = ConfigLoader.load(configFile);
             gateway = startGateway(config);
 
@@ -359,35 +359,6 @@ final class DemoCommand implements Callable<Integer> {
                 """.formatted(port, UPSTREAM, database.port(), database.database(), database.user(), PASSWORD_FILE,
                 ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE, AUDIT_KEY_FILE, POLICY_FILE, httpPort,
                 lifetime.toSeconds() % 3600 == 0 ? lifetime.toHours() + "h" : lifetime.toSeconds() + "s", mongoPort);
-    }
-
-    /**
-     * The document store behind {@code listen.mongo} and its PHI, by field path. How each type is shown and which
-     * commands are held come from the same policy file as for PostgreSQL.
-     */
-    static String documentsConfig(DemoDocumentStore documents) {
-        return """
-
-                # The same patients as documents, in an in-memory store (mongo-java-server), behind a second listener.
-                documents:
-                  upstreams:
-                    clinical-documents:
-                      address: 127.0.0.1:%1$d
-                      collections:                    # field paths reach through arrays: addresses.line is every line
-                        %2$s.patients:
-                          mrn: mrn
-                          name.given: name
-                          name.family: name
-                          birth_date: dob
-                          ssn: ssn
-                          contact.phone: phone
-                          contact.email: email
-                          addresses.line: address
-                          addresses.city: address
-                          addresses.zip: zip
-                        %2$s.encounters:
-                          notes: free_text
-                """.formatted(documents.address().getPort(), DemoDocumentStore.DATABASE);
     }
 
     /** The demo's policy: the patients' identifiers are PHI, masked for every agent by the type's default operator. */

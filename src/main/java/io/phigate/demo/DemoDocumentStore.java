@@ -77,6 +77,36 @@ public final class DemoDocumentStore implements AutoCloseable {
         return address;
     }
 
+    /**
+     * The {@code documents} section of the demo's config: this store behind {@code listen.mongo}, and its PHI by the
+     * field paths {@link #patients} and {@link #encounters} write (kept here so the two change together). How each
+     * type is shown and which commands are held come from the demo's policy file, as for PostgreSQL.
+     */
+    public String configSection() {
+        return """
+
+                # The same patients as documents, in an in-memory store (mongo-java-server), behind listen.mongo.
+                documents:
+                  upstreams:
+                    clinical-documents:
+                      address: 127.0.0.1:%1$d
+                      collections:                    # field paths reach through arrays: addresses.line is every line
+                        %2$s.patients:
+                          mrn: mrn
+                          name.given: name
+                          name.family: name
+                          birth_date: dob
+                          ssn: ssn
+                          contact.phone: phone
+                          contact.email: email
+                          addresses.line: address
+                          addresses.city: address
+                          addresses.zip: zip
+                        %2$s.encounters:
+                          notes: free_text
+                """.formatted(address.getPort(), DATABASE);
+    }
+
     @Override
     public void close() {
         server.shutdownNow();

@@ -124,6 +124,10 @@ class MongoshSessionTest {
                     .as("the 10,000 documents after the first batch came through getMores").isEqualTo(9000);
             assertThat(gateway.audit("kind = 'statement_completed' and command_tag = 'aggregate'"))
                     .anySatisfy(row -> assertThat(String.valueOf(row.get("detail"))).contains("someone(ssn)=redact"));
+            // mongosh's own start-up commands (buildInfo, getParameter, the Atlas probes) are answered or refused,
+            // never met by a closed connection: every connection it opened, it closed itself.
+            assertThat(gateway.auditEventually("kind = 'session_ended'", 2)).allSatisfy(row -> assertThat(
+                    String.valueOf(row.get("detail"))).contains("\"reason\":\"client closed the connection\""));
             assertThat(gateway.auditEventually("kind in ('approval_decided', 'statement_completed')"
                     + " and (kind = 'approval_decided' or command_tag = 'delete')", 3))
                     .extracting(row -> row.get("kind") + " " + row.get("outcome"))

@@ -6,6 +6,7 @@ import io.phigate.config.GatewayConfig;
 import io.phigate.config.HttpConfig;
 import io.phigate.identity.IdentityConfig;
 import io.phigate.demo.DemoDatabase;
+import io.phigate.demo.DemoDocumentStore;
 import io.phigate.identity.KeyTool;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,11 +33,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code phigate demo}: an embedded PostgreSQL with synthetic patients, the gateway in front of it, and a token
- * for a demo agent, all in one folder. The gateway is configured by writing a real {@code phigate.yaml} and
- * loading it with {@link ConfigLoader}, so the demo runs the same path as {@code phigate serve}.
+ * {@code phigate demo}: an embedded PostgreSQL with synthetic patients, the same patients as documents in an
+ * in-memory document store, the gateway in front of both, and a token for a demo agent, all in one folder. The
+ * gateway is configured by writing a real {@code phigate.yaml} and loading it with {@link ConfigLoader}, so the
+ * demo runs the same path as {@code phigate serve}.
  */
-@Command(name = "demo", description = "Run the gateway in front of an embedded PostgreSQL with synthetic patients.")
+@Command(name = "demo", description = "Run the gateway in front of an embedded PostgreSQL with synthetic patients"
+        + " and an in-memory document store holding them as documents.")
 final class DemoCommand implements Callable<Integer> {
     static final String ISSUER = "https://demo.phigate.local";
     static final String AUDIENCE = "phigate";
@@ -71,6 +74,11 @@ final class DemoCommand implements Callable<Integer> {
             description = "Port on 127.0.0.1 for the gateway (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--mongo-port", defaultValue = "27018", paramLabel = "PORT",
+            description = "Port on 127.0.0.1 for the gateway's document-store (MongoDB) listener; not 27017, where a"
+                    + " real mongod may run (default: ${DEFAULT-VALUE}).")
+    int mongoPort;
+
     @Option(names = "--patients", defaultValue = "300", paramLabel = "N",
             description = "Synthetic patients to generate (default: ${DEFAULT-VALUE}).")
     int patients;
@@ -89,12 +97,16 @@ final class DemoCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--port must be 0-65535, got " + port);
         }
+        if (mongoPort < 0 || mongoPort > 65535) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--mongo-port must be 0-65535, got "
+                    + mongoPort);
+        }
         if (patients < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--patients must be at least 1, got " + patients);
         }
         Running demo;
         try {
-            demo = start(dir, port, patients, ttl);
+            demo = start(dir, port, mongoPort, patients, ttl);
         } catch (StartFailed e) {
             spec.commandLine().getErr().println("phigate demo: " + e.getMessage());
             return 1;
@@ -111,18 +123,21 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A running demo. {@link #close()} stops the gateway first, so no session outlives its database. */
+    /** A running demo. {@link #close()} stops the gateway first, so no session outlives its stores. */
     static final class Running implements AutoCloseable {
         private final Path dir;
         private final DemoDatabase database;
+        private final DemoDocumentStore documents;
         private final Gateway gateway;
         private final String token;
         private final LocalTime tokenExpires;
         private boolean closed;
 
-        private Running(Path dir, DemoDatabase database, Gateway gateway, String token, LocalTime tokenExpires) {
+        private Running(Path dir, DemoDatabase database, DemoDocumentStore documents, Gateway gateway, String token,
+                        LocalTime tokenExpires) {
             this.dir = dir;
             this.database = database;
+            this.documents = documents;
             this.gateway = gateway;
             this.token = token;
             this.tokenExpires = tokenExpires;
@@ -134,6 +149,10 @@ final class DemoCommand implements Callable<Integer> {
 
         int port() {
             return gateway.postgresAddress().getPort();
+        }
+
+        int mongoPort() {
+            return gateway.mongoAddress().getPort();
         }
 
         int httpPort() {
@@ -162,6 +181,7 @@ final class DemoCommand implements Callable<Integer> {
             try {
                 gateway.close();
             } finally {
+                documents.close();
                 database.close();
             }
         }
@@ -178,15 +198,19 @@ final class DemoCommand implements Callable<Integer> {
      * Prepares {@code dir} and starts the database and the gateway; the caller owns the result and must close it.
      * On failure everything already started is stopped again.
      *
-     * @param port the gateway's port on 127.0.0.1, or 0 for a free one
+     * @param port      the gateway's PostgreSQL port on 127.0.0.1, or 0 for a free one
+     * @param mongoPort its document-store port, or 0 for a free one
      */
-    static Running start(Path dir, int port, int patients, Duration ttl) throws StartFailed {
-        // Checked before anything is deleted: the usual reason the port is taken is a demo still running from
+    static Running start(Path dir, int port, int mongoPort, int patients, Duration ttl) throws StartFailed {
+        // Checked before anything is deleted: the usual reason a port is taken is a demo still running from
         // this same folder, and wiping its files under it would break it.
-        if (port != 0) {
-            requireFreePort(port);
+        for (int p : new int[]{port, mongoPort}) {
+            if (p != 0) {
+                requireFreePort(p, p == port ? "--port" : "--mongo-port");
+            }
         }
         DemoDatabase database = null;
+        DemoDocumentStore documents = null;
         Gateway gateway = null;
         try {
             Files.createDirectories(dir);
@@ -194,6 +218,7 @@ final class DemoCommand implements Callable<Integer> {
                 Files.deleteIfExists(dir.resolve(file));
             }
             database = startDatabase(dir, patients);
+            documents = startDocuments(database);
 
             Files.createDirectories(dir.resolve(PASSWORD_FILE).getParent());
             writeOwnerOnly(dir.resolve(PASSWORD_FILE), database.password() + "\n");
@@ -204,7 +229,8 @@ final class DemoCommand implements Callable<Integer> {
             writeOwnerOnly(dir.resolve(MASKING_KEY_FILE), java.util.Base64.getEncoder().encodeToString(maskingKey) + "\n");
             Files.writeString(dir.resolve(POLICY_FILE), POLICY, StandardCharsets.UTF_8);
             Path configFile = dir.resolve(CONFIG_FILE);
-            Files.writeString(configFile, config(port, freePort(), database, ttl), StandardCharsets.UTF_8);
+            Files.writeString(configFile, config(port, mongoPort, freePort(), database, ttl)
+                    + documents.configSection(), StandardCharsets.UTF_8);
             GatewayConfig config = ConfigLoader.load(configFile);
             gateway = startGateway(config);
 
@@ -216,10 +242,13 @@ final class DemoCommand implements Callable<Integer> {
             writeOwnerOnly(dir.resolve(CONSOLE_TOKEN_FILE), KeyTool.mint(dir.resolve(KEYS_DIR)
                     .resolve(KeyTool.PRIVATE_KEY_FILE), ISSUER, OPERATOR_SUBJECT, List.of(AUDIENCE), ttl,
                     Map.of("groups", List.of("phi-approvers", "phigate-admins"))) + "\n");
-            return new Running(dir, database, gateway, token, expires);
+            return new Running(dir, database, documents, gateway, token, expires);
         } catch (Exception e) {
             if (gateway != null) {
                 gateway.close();
+            }
+            if (documents != null) {
+                documents.close();
             }
             if (database != null) {
                 database.close();
@@ -236,12 +265,12 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static void requireFreePort(int port) throws StartFailed {
+    private static void requireFreePort(int port, String option) throws StartFailed {
         try (var probe = new ServerSocket()) {
             probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         } catch (IOException e) {
             throw new StartFailed("127.0.0.1:" + port + " is already in use (another phigate demo?);"
-                    + " stop it or pick another port with --port", e);
+                    + " stop it or pick another port with " + option, e);
         }
     }
 
@@ -250,6 +279,14 @@ final class DemoCommand implements Callable<Integer> {
             return DemoDatabase.start(dir, 0, patients);
         } catch (IOException | RuntimeException e) {
             throw new StartFailed("could not start the embedded PostgreSQL: " + oneLine(e), e);
+        }
+    }
+
+    private static DemoDocumentStore startDocuments(DemoDatabase database) throws StartFailed {
+        try {
+            return DemoDocumentStore.start(database.superuserDataSource());
+        } catch (java.sql.SQLException | RuntimeException e) {
+            throw new StartFailed("could not start the in-memory document store: " + oneLine(e), e);
         }
     }
 
@@ -268,7 +305,7 @@ final class DemoCommand implements Callable<Integer> {
      * The demo's config, as a person would write it. Paths are relative to the config's folder, so the file
      * still works with {@code phigate serve --config DIR/phigate.yaml} while the demo database runs.
      */
-    static String config(int port, int httpPort, DemoDatabase database, Duration ttl) {
+    static String config(int port, int mongoPort, int httpPort, DemoDatabase database, Duration ttl) {
         // The demo's own --ttl must not be refused by the default limit it runs under.
         Duration lifetime = ttl.compareTo(IdentityConfig.DEFAULT_MAX_TOKEN_LIFETIME) > 0 ? ttl
                 : IdentityConfig.DEFAULT_MAX_TOKEN_LIFETIME;
@@ -276,6 +313,7 @@ final class DemoCommand implements Callable<Integer> {
                 # Written by `phigate demo`, and rewritten on every run. Paths are relative to this folder.
                 listen:
                   postgres: 127.0.0.1:%1$d
+                  mongo: 127.0.0.1:%16$d                # document-store (MongoDB wire protocol) clients
                   http: 127.0.0.1:%14$d                # the web console, the API and /metrics; the admin API
                                                        # takes the token phigate writes to admin.token at start
 
@@ -320,7 +358,7 @@ final class DemoCommand implements Callable<Integer> {
                       - { issuer: %7$s, claims: { groups: phigate-auditors } }
                 """.formatted(port, UPSTREAM, database.port(), database.database(), database.user(), PASSWORD_FILE,
                 ISSUER, AUDIENCE, KEYS_DIR, KeyTool.JWKS_FILE, AUDIT_FILE, AUDIT_KEY_FILE, POLICY_FILE, httpPort,
-                lifetime.toSeconds() % 3600 == 0 ? lifetime.toHours() + "h" : lifetime.toSeconds() + "s");
+                lifetime.toSeconds() % 3600 == 0 ? lifetime.toHours() + "h" : lifetime.toSeconds() + "s", mongoPort);
     }
 
     /** The demo's policy: the patients' identifiers are PHI, masked for every agent by the type's default operator. */
@@ -348,7 +386,7 @@ final class DemoCommand implements Callable<Integer> {
                 match: { issuer: "https://demo.phigate.local", claims: { groups: phi-approvers } }
             rules:
               - name: patient-record-changes          # held inside the agent's connection until approved
-                when: { operations: [update, delete, truncate], tables: [patients] }
+                when: { operations: [update, delete, truncate], tables: [patients] }   # and clinical.patients' documents
                 require_approval: { group: phi-approvers, approvers: 1, timeout: 10m, mode: hold }
             """;
 
@@ -368,6 +406,7 @@ final class DemoCommand implements Callable<Integer> {
                 phigate demo is running.
 
                   gateway      127.0.0.1:%1$d, in front of an embedded PostgreSQL on port %2$d with %3$d synthetic patients
+                               127.0.0.1:%20$d, in front of the same patients as documents (in memory)
                   agent        %4$s (token in %5$s%6$s, valid until %7$s)
                   config       %5$s%8$s
 
@@ -381,6 +420,14 @@ final class DemoCommand implements Callable<Integer> {
                   select lower(last_name) || ssn, row_to_json(p) from patients p limit 2;
                   select department, count(*) from encounters group by department order by 2 desc;
 
+                Or with mongosh (npm install -g mongosh), as the same agent, to the same patients as documents:
+
+                  mongosh "mongodb://127.0.0.1:%20$d/%21$s?authMechanism=PLAIN&authSource=%%24external" --username %11$s --password '%9$s'
+
+                  db.patients.find({}, {name: 1, ssn: 1, birth_date: 1, addresses: 1}).limit(3)
+                  db.encounters.aggregate([{$lookup: {from: "patients", localField: "patient_id", foreignField: "_id", as: "p"}}, {$unwind: "$p"}, {$group: {_id: "$department", visits: {$sum: 1}, oldest: {$min: "$p.birth_date"}}}])
+                  db.patients.find({ssn: /^4/})    // refused: a condition on a masked field
+
                 PHI is masked by the policy in %5$spolicy.yaml; the audit log says what was masked.
 
                 The web console (approvals, live sessions, replay, audit search, evidence):
@@ -390,6 +437,7 @@ final class DemoCommand implements Callable<Integer> {
                 An update of a patient waits there for approval, inside the agent's connection:
 
                   update patients set phone = '555-0100' where id = 1;
+                  db.patients.updateOne({_id: 1}, {$set: {"contact.phone": "555-0100"}})
 
                 List the live sessions, or end one, through the admin API (the CLI reads the token the
                 gateway wrote to %5$s%19$s, readable by you only; a restart replaces it):
@@ -414,7 +462,7 @@ final class DemoCommand implements Callable<Integer> {
                 """.formatted(demo.port(), demo.databasePort(), patients, AGENT_SUBJECT, dirPrefix, TOKEN_FILE,
                 demo.tokenExpires, CONFIG_FILE, demo.token, UPSTREAM, AGENT_USER, AUDIT_FILE, KEYS_DIR,
                 KeyTool.PRIVATE_KEY_FILE, ISSUER, AUDIENCE, demo.httpPort(), CONSOLE_TOKEN_FILE,
-                HttpConfig.DEFAULT_ADMIN_TOKEN_FILE);
+                HttpConfig.DEFAULT_ADMIN_TOKEN_FILE, demo.mongoPort(), DemoDocumentStore.DATABASE);
     }
 
     private static final Pattern PLAIN_WORD = Pattern.compile("[A-Za-z0-9_./:@%+=,-]+");

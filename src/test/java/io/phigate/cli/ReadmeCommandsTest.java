@@ -30,7 +30,7 @@ class ReadmeCommandsTest {
         List<String> lines = readmeCommands(Files.readString(Path.of("README.md")));
         assertThat(lines).hasSizeGreaterThan(10);
         List<CompletableFuture<?>> held = new ArrayList<>();
-        try (DemoCommand.Running demo = DemoCommand.start(dir, 0, 20, Duration.ofMinutes(10))) {
+        try (DemoCommand.Running demo = DemoCommand.start(dir, 0, 0, 20, Duration.ofMinutes(10))) {
             String url = "jdbc:postgresql://127.0.0.1:" + demo.port() + "/clinical?sslmode=disable";
             String token = Files.readString(demo.tokenFile()).strip();
             // The agent's psql, open while the reader tries the commands (sessions kill ends it).

@@ -104,7 +104,7 @@ class NodeMongoDriverTest {
         }
     }
 
-    private static ApprovalRequest awaitPending(MongoHarness gateway, CompletableFuture<ClientTools.Result> run)
+    static ApprovalRequest awaitPending(MongoHarness gateway, CompletableFuture<ClientTools.Result> run)
             throws Exception {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (System.nanoTime() < deadline && !run.isDone()) {

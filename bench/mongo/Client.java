@@ -24,7 +24,8 @@ import org.bson.RawBsonDocument;
  * per target per round (direct, then each gateway, interleaved so slow drifts and other load fall on all), then one
  * find of {@code bench.records} (over 1 GiB) per target, watching each gateway's heap in its GC log as it streams.
  * Documents/s, bytes/s (the BSON bytes of the documents the client received), medians over rounds, ratios to
- * direct; the gateways' peak heap before and after collections, VmHWM, and live heap after a full GC at the end.
+ * direct; each gateway's CPU over each pass (its process's user plus system time: on a shared machine the figure
+ * that moves least), its peak heap before and after collections, VmHWM, and live heap after a full GC at the end.
  *
  * <pre>java -cp CLASSPATH bench/mongo/Client.java key=value ...</pre>
  *
@@ -37,7 +38,7 @@ public class Client {
     record Gateway(String name, int port, long pid, Path gcLog, String token) {}
 
     record Pass(String target, String collection, int round, long documents, long bytes, double seconds,
-                GcStats gc, Long vmHwmKb) {
+                GcStats gc, Long vmHwmKb, Double gatewayCpuSeconds) {
         double docsPerSecond() {
             return documents / seconds;
         }
@@ -140,17 +141,19 @@ public class Client {
 
     private static Pass pass(String target, MongoClient client, List<Gateway> gateways, String collection,
                              int batch, int round) throws IOException {
+        Gateway g = gateways.stream().filter(x -> x.name().equals(target)).findFirst().orElse(null);
+        long ticksBefore = g == null ? 0 : cpuTicks(g.pid());
         long start = System.nanoTime();
         long[] read = read(client, collection, batch, Integer.MAX_VALUE);
         double seconds = (System.nanoTime() - start) / 1e9;
-        Gateway g = gateways.stream().filter(x -> x.name().equals(target)).findFirst().orElse(null);
+        Double cpu = g == null ? null : (cpuTicks(g.pid()) - ticksBefore) / 100.0;
         GcStats gc = g == null ? null : gcStats(newGcLines(g));
         Long hwm = g == null ? null : procStatusKb(g.pid(), "VmHWM");
-        Pass p = new Pass(target, collection, round, read[0], read[1], seconds, gc, hwm);
+        Pass p = new Pass(target, collection, round, read[0], read[1], seconds, gc, hwm, cpu);
         log("round %d %-8s %-13s %,10d documents %,14d bytes %6.2f s %,9.0f docs/s %7.1f MB/s%s", round,
                 collection, target, p.documents(), p.bytes(), seconds, p.docsPerSecond(), p.megabytesPerSecond(),
-                gc == null ? "" : String.format(Locale.ROOT, "  heap peak %.0f MiB, after GC max %.0f MiB (%d GCs)",
-                        gc.peakBeforeMib(), gc.peakAfterMib(), gc.collections()));
+                gc == null ? "" : String.format(Locale.ROOT, "  gateway CPU %.1f s; heap peak %.0f MiB, after GC max"
+                        + " %.0f MiB (%d GCs)", cpu, gc.peakBeforeMib(), gc.peakAfterMib(), gc.collections()));
         return p;
     }
 
@@ -214,6 +217,16 @@ public class Client {
         return end;
     }
 
+    /**
+     * CPU a process has used, all threads, user plus system, in clock ticks (USER_HZ, 100 a second): fields 14 and
+     * 15 of /proc/PID/stat, counted after the command name, which may hold spaces.
+     */
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
     private static long procStatusKb(long pid, String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (line.startsWith(field + ":")) {
@@ -250,8 +263,9 @@ public class Client {
             s.append(String.format(Locale.ROOT, "%n%s: %,d documents, %,d bytes per find (%s)%n%n", collection,
                     direct.getFirst().documents(), direct.getFirst().bytes(), collection.equals("patients")
                             ? "median of " + rounds + " interleaved rounds" : "one pass per target"));
-            s.append("| target | documents/s | MB/s | over direct | gateway heap peak / max after GC (MiB) |\n");
-            s.append("|---|---:|---:|---:|---|\n");
+            s.append("| target | documents/s | MB/s | over direct | gateway CPU s per GB | gateway heap peak /"
+                    + " max after GC (MiB) |\n");
+            s.append("|---|---:|---:|---:|---:|---|\n");
             for (String t : targets) {
                 List<Pass> ps = of(passes, t, collection);
                 double docs = median(ps.stream().map(Pass::docsPerSecond).toList());
@@ -259,8 +273,10 @@ public class Client {
                 String heap = ps.getFirst().gc() == null ? "" : String.format(Locale.ROOT, "%.0f / %.0f",
                         ps.stream().mapToDouble(p -> p.gc().peakBeforeMib()).max().orElse(0),
                         ps.stream().mapToDouble(p -> p.gc().peakAfterMib()).max().orElse(0));
-                s.append(String.format(Locale.ROOT, "| %s | %,.0f | %.1f | %.2f | %s |%n", t, docs, mb,
-                        docs / directDocs, heap));
+                String cpu = ps.getFirst().gatewayCpuSeconds() == null ? "" : String.format(Locale.ROOT, "%.1f",
+                        median(ps.stream().map(p -> p.gatewayCpuSeconds() / (p.bytes() / 1e9)).toList()));
+                s.append(String.format(Locale.ROOT, "| %s | %,.0f | %.1f | %.2f | %s | %s |%n", t, docs, mb,
+                        docs / directDocs, cpu, heap));
             }
         }
         s.append("\n| gateway | VmHWM MiB | heap after full GC at the end MiB | peak heap before / after any GC MiB |"
@@ -295,8 +311,9 @@ public class Client {
                             + " \"documents_per_s\": %.0f, \"mb_per_s\": %.2f", p.round(), p.seconds(),
                             p.docsPerSecond(), p.megabytesPerSecond()));
                     if (p.gc() != null) {
-                        s.append(String.format(Locale.ROOT, ", \"gc_pauses\": %d, \"peak_heap_before_gc_mib\": %.0f,"
-                                + " \"peak_heap_after_gc_mib\": %.0f, \"vmhwm_mib\": %d", p.gc().collections(),
+                        s.append(String.format(Locale.ROOT, ", \"gateway_cpu_s\": %.2f, \"gc_pauses\": %d,"
+                                + " \"peak_heap_before_gc_mib\": %.0f, \"peak_heap_after_gc_mib\": %.0f,"
+                                + " \"vmhwm_mib\": %d", p.gatewayCpuSeconds(), p.gc().collections(),
                                 p.gc().peakBeforeMib(), p.gc().peakAfterMib(), p.vmHwmKb() / 1024));
                     }
                     s.append("}");

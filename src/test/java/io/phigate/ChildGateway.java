@@ -81,7 +81,8 @@ public final class ChildGateway implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), "io.phigate.cli.Main", "serve", "--config", config.toString()));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ChildGateway g = new ChildGateway(p);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        // Generous: a child JVM on a loaded two-core machine took over 30 s to open its listener (seen once).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
                 throw new IllegalStateException("gateway exited with " + p.exitValue());

@@ -88,6 +88,9 @@ final class Pipelines {
                     throw new Refused(name + " would copy PHI (" + any.policyName() + ") into another collection,"
                             + " where it would no longer be masked; refused");
                 }
+                if (name.equals("$merge")) {
+                    merge(spec, scope);
+                }
                 yield in;
             }
             default -> throw new Refused("the stage " + name + " is not one phigate models, so it cannot say where"
@@ -123,6 +126,47 @@ final class Pipelines {
             }
         }
         return out;
+    }
+
+    /**
+     * {@code $merge} runs on the target's stored documents too: a {@code whenMatched} pipeline is an update of
+     * them ({@code [{$set: {note: "$ssn"}}]} copies stored PHI into an untagged field), and its {@code on} fields
+     * are a join against their values. Into a target holding PHI, only the modes that write the agent's documents
+     * as they are, matched on untagged fields, run.
+     */
+    private static void merge(BsonValue spec, Scope scope) throws Refused {
+        if (!spec.isDocument()) {
+            scope.readable(spec.isString() ? spec.asString().getValue() : "");
+            return;
+        }
+        BsonDocument m = spec.asDocument();
+        BsonValue into = m.get("into");
+        String target;
+        if (into != null && into.isString()) {
+            target = into.asString().getValue();
+        } else if (into != null && into.isDocument() && into.asDocument().get("coll") instanceof BsonValue c
+                && c.isString() && (!(into.asDocument().get("db") instanceof BsonValue db)
+                || db.isString() && db.asString().getValue().equals(scope.database()))) {
+            target = c.asString().getValue();
+        } else {
+            throw new Refused("$merge into another database is not modelled; refused while the store declares PHI");
+        }
+        FieldTags stored = scope.readable(target);
+        PhiType held = stored.strongest(t -> true);
+        if (held == null) {
+            return;
+        }
+        if (m.get("whenMatched") instanceof BsonValue w && !w.isString()) {
+            throw new Refused("$merge's whenMatched pipeline runs over the stored documents of " + target + ", which"
+                    + " hold PHI (" + held.policyName() + "), and may move it where it is not tagged; refused");
+        }
+        BsonValue on = m.get("on");
+        for (BsonValue field : on == null ? List.<BsonValue>of() : on.isArray() ? on.asArray() : List.of(on)) {
+            PhiType type = field.isString() ? stored.overlapping(field.asString().getValue(), scope.masked()) : null;
+            if (type != null) {
+                throw Predicates.steers("$merge on " + field.asString().getValue(), type, scope);
+            }
+        }
     }
 
     private static FieldTags replaceRoot(BsonValue newRoot, FieldTags in, Scope scope) throws Refused {

@@ -63,6 +63,11 @@ class DocumentProbesThroughGatewayTest {
         for (MongoHarness h : GATEWAYS.values()) {
             h.close();
         }
+        if (dir != null) {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     @ParameterizedTest(name = "{0}")
@@ -140,7 +145,7 @@ class DocumentProbesThroughGatewayTest {
         for (int i = 0; i < 20 && body.get("cursor") instanceof BsonDocument c && c.getInt64("id", new BsonInt64(0))
                 .getValue() != 0; i++) {
             String ns = c.getString("ns").getValue();
-            int more = client.command(new BsonDocument("getMore", c.get("id")).append("collection",
+            client.command(new BsonDocument("getMore", c.get("id")).append("collection",
                     new BsonString(ns.substring(ns.indexOf('.') + 1))).append("$db", new BsonString(db)));
             f = client.in.next();
             seen.write(f.bytes());

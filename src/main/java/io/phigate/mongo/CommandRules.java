@@ -21,7 +21,11 @@ import org.bson.BsonValue;
  * collections are {@code ddl}; an update or delete with an empty filter is {@code no_where}; {@code $out} writes and
  * replaces a collection ({@code insert}, {@code ddl}), {@code $merge} writes into one ({@code insert},
  * {@code update}). There is no row estimate, so a rule with {@code rows_over} fires whenever its other conditions
- * hold (fail closed, as an estimate that fails on the SQL side). The first rule that matches decides. Pure.
+ * hold (fail closed, as an estimate that fails on the SQL side). The first rule that matches decides. Commands that
+ * write into namespaces they name in their values ({@code renameCollection}'s {@code to}, {@code bulkWrite}'s
+ * {@code nsInfo}, {@code applyOps}' operations) are read for those namespaces and operations, so a rule on
+ * {@code clinic.patients} is not passed by naming the collection where the reading of the first field does not
+ * look. Pure.
  */
 final class CommandRules {
     private static final Set<String> DDL = Set.of("drop", "dropDatabase", "create", "createIndexes", "dropIndexes",
@@ -38,15 +42,15 @@ final class CommandRules {
      */
     static RiskRules.Hit evaluate(List<RiskRule> rules, Role role, Command command, BsonDocument body,
                                   Set<PhiType> phiTypes, Instant now) {
-        Set<Operation> operations = operations(command);
-        Set<String> namespaces = namespaces(command);
+        Set<Operation> operations = operations(command, body);
+        Set<String> namespaces = namespaces(command, body);
         for (RiskRule rule : rules) {
             RiskRule.When w = rule.when();
             boolean fires = (w.roles().isEmpty() || role != null && w.roles().contains(role.name()))
                     && (w.operations().isEmpty() || w.operations().stream().anyMatch(operations::contains))
                     && (w.tables().isEmpty() || namespaces.stream().anyMatch(ns -> w.tables().stream()
                     .anyMatch(t -> matches(t, ns))))
-                    && (!w.noWhere() || unfiltered(command))
+                    && (!w.noWhere() || unfiltered(command, body))
                     && (!w.phi() || !phiTypes.isEmpty())
                     && (w.during().isEmpty() || w.during().stream().anyMatch(window -> window.contains(now)))
                     && (!w.phiWithoutLimit() || !phiTypes.isEmpty() && unlimited(command, body))
@@ -72,9 +76,35 @@ final class CommandRules {
         return Match.glob(p.substring(0, p.indexOf('.')), namespace);
     }
 
-    static Set<Operation> operations(Command command) {
+    static Set<Operation> operations(Command command, BsonDocument body) {
         Set<Operation> ops = EnumSet.noneOf(Operation.class);
         switch (command.name()) {
+            case "bulkWrite" -> {
+                for (BsonDocument op : documents(body, "ops")) {
+                    op.keySet().stream().findFirst().map(k -> switch (k) {
+                        case "insert" -> Operation.INSERT;
+                        case "update" -> Operation.UPDATE;
+                        case "delete" -> Operation.DELETE;
+                        default -> Operation.UTILITY;
+                    }).ifPresent(ops::add);
+                }
+            }
+            case "applyOps" -> {
+                for (BsonDocument op : documents(body, "applyOps")) {
+                    ops.add(switch (op.getString("op", new org.bson.BsonString("")).getValue()) {
+                        case "i" -> Operation.INSERT;
+                        case "u" -> Operation.UPDATE;
+                        case "d" -> Operation.DELETE;
+                        default -> Operation.DDL;
+                    });
+                }
+            }
+            case "mapReduce", "mapreduce" -> {
+                ops.add(Operation.SELECT);
+                if (!(body.get("out") instanceof BsonDocument out && out.containsKey("inline"))) {
+                    ops.addAll(List.of(Operation.INSERT, Operation.DDL)); // writes, and may replace, a collection
+                }
+            }
             case "insert" -> ops.add(Operation.INSERT);
             case "update" -> ops.add(Operation.UPDATE);
             case "delete" -> ops.add(Operation.DELETE);
@@ -100,10 +130,29 @@ final class CommandRules {
         return ops;
     }
 
-    /** An update or delete any of whose statements matches every document. */
-    private static boolean unfiltered(Command command) {
+    /**
+     * An update or delete any of whose statements matches every document: no filter, or one with nothing but a
+     * {@code $comment}. A bulkWrite's update or delete with such a filter, and applyOps, count as well.
+     */
+    private static boolean unfiltered(Command command, BsonDocument body) {
+        if (command.name().equals("bulkWrite")) {
+            return documents(body, "ops").stream().anyMatch(op -> (op.containsKey("update") || op.containsKey("delete"))
+                    && !(op.get("filter") instanceof BsonDocument f && !matchesAll(f)));
+        }
+        if (command.name().equals("applyOps")) {
+            return true; // its operations are not read; fail closed
+        }
         boolean writes = Set.of("update", "delete", "findAndModify", "findandmodify").contains(command.name());
-        return writes && (command.filters().isEmpty() || command.filters().stream().anyMatch(BsonDocument::isEmpty));
+        return writes && (command.filters().isEmpty() || command.filters().stream().anyMatch(CommandRules::matchesAll));
+    }
+
+    private static boolean matchesAll(BsonDocument filter) {
+        return filter.keySet().stream().allMatch(k -> k.equals("$comment"));
+    }
+
+    private static List<BsonDocument> documents(BsonDocument body, String field) {
+        return body.get(field) instanceof org.bson.BsonArray a ? a.stream().filter(BsonValue::isDocument)
+                .map(BsonValue::asDocument).toList() : List.of();
     }
 
     private static boolean unlimited(Command command, BsonDocument body) {
@@ -115,9 +164,43 @@ final class CommandRules {
     }
 
     /** The namespaces a command reads or writes: its own, and those its pipeline looks up, unions or writes into. */
-    static Set<String> namespaces(Command command) {
+    static Set<String> namespaces(Command command, BsonDocument body) {
         Set<String> out = new LinkedHashSet<>();
         out.add(command.namespace());
+        switch (command.name()) {
+            case "renameCollection" -> {
+                for (String field : List.of("renameCollection", "to")) {
+                    if (body.get(field) instanceof org.bson.BsonString ns) {
+                        out.add(ns.getValue());
+                    }
+                }
+            }
+            case "bulkWrite" -> documents(body, "nsInfo").forEach(i -> {
+                if (i.get("ns") instanceof org.bson.BsonString ns) {
+                    out.add(ns.getValue());
+                }
+            });
+            case "applyOps" -> documents(body, "applyOps").forEach(op -> {
+                if (op.get("ns") instanceof org.bson.BsonString ns) {
+                    out.add(ns.getValue());
+                }
+            });
+            case "mapReduce", "mapreduce" -> {
+                BsonValue o = body.get("out");
+                if (o instanceof org.bson.BsonString name) {
+                    out.add(command.database() + "." + name.getValue());
+                } else if (o instanceof BsonDocument d) {
+                    String db = d.getString("db", new org.bson.BsonString(command.database())).getValue();
+                    for (String mode : List.of("replace", "merge", "reduce")) {
+                        if (d.get(mode) instanceof org.bson.BsonString name) {
+                            out.add(db + "." + name.getValue());
+                        }
+                    }
+                }
+            }
+            default -> {
+            }
+        }
         command.pipeline().forEach(stage -> collect(stage, command.database(), out));
         return out;
     }

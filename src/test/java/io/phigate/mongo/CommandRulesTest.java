@@ -62,9 +62,10 @@ class CommandRulesTest {
         assertThat(fires(rule(Set.of(Operation.INSERT), List.of("clinic.copy"), false, false), out, Set.of()))
                 .isTrue();
         assertThat(fires(rule(Set.of(Operation.DDL), List.of(), false, false), out, Set.of())).isTrue();
-        assertThat(CommandRules.namespaces(command("{aggregate: 'p', pipeline: [{$lookup: {from: 'visits',"
-                + " localField: 'a', foreignField: 'b', as: 'v'}}, {$merge: {into: {db: 'arch', coll: 'p2'}}}],"
-                + " cursor: {}, $db: 'clinic'}"))).containsExactly("clinic.p", "clinic.visits", "arch.p2");
+        String merge = "{aggregate: 'p', pipeline: [{$lookup: {from: 'visits', localField: 'a', foreignField: 'b',"
+                + " as: 'v'}}, {$merge: {into: {db: 'arch', coll: 'p2'}}}], cursor: {}, $db: 'clinic'}";
+        assertThat(CommandRules.namespaces(command(merge), RawBsonDocument.parse(merge)))
+                .containsExactly("clinic.p", "clinic.visits", "arch.p2");
     }
 
     @Test
@@ -74,5 +75,32 @@ class CommandRulesTest {
 
         assertThat(fires(phi, update, Set.of(PhiType.SSN))).isTrue();
         assertThat(fires(phi, update, Set.of())).isFalse();
+    }
+
+    /**
+     * The attacker's review: commands that name their namespaces in their values, and a filter that is there only
+     * in form, do not pass a rule the plain command would meet.
+     */
+    @Test
+    void commandsNamingNamespacesInTheirValuesMeetTheRulesOnThoseNamespaces() throws Exception {
+        RiskRule ddl = rule(Set.of(Operation.DDL), List.of("clinic.patients"), false, false);
+        RiskRule deletes = rule(Set.of(Operation.DELETE), List.of("clinic.patients"), false, false);
+        RiskRule inserts = rule(Set.of(Operation.INSERT), List.of("clinic.patients"), false, false);
+        RiskRule noWhere = rule(Set.of(), List.of(), true, false);
+
+        assertThat(fires(ddl, "{renameCollection: 'clinic.scratch', to: 'clinic.patients', dropTarget: true,"
+                + " $db: 'admin'}", Set.of())).isTrue();
+        assertThat(fires(deletes, "{bulkWrite: 1, ops: [{delete: 0, filter: {}, multi: true}],"
+                + " nsInfo: [{ns: 'clinic.patients'}], $db: 'admin'}", Set.of())).isTrue();
+        assertThat(fires(noWhere, "{bulkWrite: 1, ops: [{update: 0, filter: {$comment: 'x'}, updateMods: {$set:"
+                + " {a: 1}}}], nsInfo: [{ns: 'c.p'}], $db: 'admin'}", Set.of())).isTrue();
+        assertThat(fires(deletes, "{applyOps: [{op: 'd', ns: 'clinic.patients', o: {_id: 1}}], $db: 'admin'}",
+                Set.of())).isTrue();
+        assertThat(fires(inserts, "{mapReduce: 'visits', map: 'f', reduce: 'g', out: {replace: 'patients'},"
+                + " $db: 'clinic'}", Set.of())).isTrue();
+        assertThat(fires(noWhere, "{delete: 'p', deletes: [{q: {$comment: 'all of them'}, limit: 0}], $db: 'c'}",
+                Set.of())).isTrue();
+        assertThat(fires(deletes, "{bulkWrite: 1, ops: [{insert: 0, document: {a: 1}}],"
+                + " nsInfo: [{ns: 'clinic.patients'}], $db: 'admin'}", Set.of())).isFalse();
     }
 }

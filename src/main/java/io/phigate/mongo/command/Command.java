@@ -19,13 +19,16 @@ import org.bson.BsonDocument;
  * @param cursorIds   getMore's cursor, killCursors' cursors
  * @param documents   documents an insert carries
  * @param renamedFrom the field paths an update's {@code $rename} moves away (their values move to updatePaths)
+ * @param statements  an update's or delete's statements as sent (body array or document sequence), for the options
+ *                    of each ({@code arrayFilters}, {@code hint}, {@code sort}) that masking judges
  */
 public record Command(String name, String database, String collection, List<BsonDocument> filters,
                       BsonDocument projection, BsonDocument sort, List<BsonDocument> pipeline,
                       List<String> updatePaths, String distinctKey, List<Long> cursorIds, int documents,
-                      List<String> renamedFrom) {
+                      List<String> renamedFrom, List<BsonDocument> statements) {
     public Command {
         renamedFrom = List.copyOf(renamedFrom);
+        statements = List.copyOf(statements);
         filters = List.copyOf(filters);
         pipeline = List.copyOf(pipeline);
         updatePaths = List.copyOf(updatePaths);
@@ -36,7 +39,7 @@ public record Command(String name, String database, String collection, List<Bson
                    BsonDocument projection, BsonDocument sort, List<BsonDocument> pipeline, List<String> updatePaths,
                    String distinctKey, List<Long> cursorIds, int documents) {
         this(name, database, collection, filters, projection, sort, pipeline, updatePaths, distinctKey, cursorIds,
-                documents, List.of());
+                documents, List.of(), List.of());
     }
 
     /** {@code db.collection}, the name audit search finds it by; just the database when no collection is named. */

@@ -22,6 +22,15 @@ import org.bson.RawBsonDocument;
  * gateway reads differently from the server must never be forwarded. Pure; the input is already well-formed BSON.
  */
 public final class CommandReader {
+    /**
+     * The document sequences each command takes, as the server's command definitions declare them; a sequence of
+     * any other name is refused, as the server refuses it ({@code IDLUnknownField}), so no field of a command hides
+     * from the analysis in a section it does not read.
+     */
+    private static final java.util.Map<String, Set<String>> SEQUENCES = java.util.Map.of("insert",
+            Set.of("documents"), "update", Set.of("updates"), "delete", Set.of("deletes"), "bulkWrite",
+            Set.of("ops", "nsInfo"));
+
     /** Commands whose first field's string value is a collection name in {@code $db}. */
     private static final Set<String> COLLECTION_FIRST = Set.of("find", "aggregate", "insert", "update", "delete",
             "findAndModify", "findandmodify", "count", "distinct", "killCursors", "create", "drop", "listIndexes",
@@ -43,6 +52,13 @@ public final class CommandReader {
             }
         }
         String name = names.getFirst();
+        for (DocumentSequence s : msg.sequences()) {
+            if (!SEQUENCES.getOrDefault(name, Set.of()).contains(s.identifier())) {
+                throw new CommandException(new MongoError(40415, "Location40415"), "BSON field '" + name + "."
+                        + s.identifier() + "' is an unknown field: " + name + " takes no document sequence of that"
+                        + " name");
+            }
+        }
         BsonValue db = body.get("$db");
         if (db == null || !db.isString()) {
             throw new CommandException(MongoError.FAILED_TO_PARSE, "OP_MSG requests require a $db argument");
@@ -66,6 +82,7 @@ public final class CommandReader {
             case "update" -> {
                 for (BsonDocument statement : statements(msg, "updates")) {
                     fieldNames(statement, "an update statement");
+                    b.statements.add(statement);
                     b.filters.add(document(statement, "q", required(statement, "q")));
                     b.update(required(statement, "u"));
                 }
@@ -73,6 +90,7 @@ public final class CommandReader {
             case "delete" -> {
                 for (BsonDocument statement : statements(msg, "deletes")) {
                     fieldNames(statement, "a delete statement");
+                    b.statements.add(statement);
                     b.filters.add(document(statement, "q", required(statement, "q")));
                 }
             }
@@ -204,6 +222,7 @@ public final class CommandReader {
         final List<BsonDocument> pipeline = new ArrayList<>();
         final List<String> updatePaths = new ArrayList<>();
         final List<String> renamedFrom = new ArrayList<>();
+        final List<BsonDocument> statements = new ArrayList<>();
         String distinctKey;
         final List<Long> cursorIds = new ArrayList<>();
         int documents;
@@ -269,7 +288,7 @@ public final class CommandReader {
 
         Command build() {
             return new Command(name, database, collection, filters, projection, sort, pipeline, updatePaths,
-                    distinctKey, cursorIds, documents, renamedFrom);
+                    distinctKey, cursorIds, documents, renamedFrom, statements);
         }
     }
 }

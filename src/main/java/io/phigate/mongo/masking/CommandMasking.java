@@ -21,7 +21,7 @@ import org.bson.BsonValue;
 public final class CommandMasking {
     /** Commands that read or write no document values: their replies carry no PHI. */
     private static final Set<String> NO_DOCUMENTS = Set.of("ping", "buildInfo", "buildinfo", "endSessions",
-            "killCursors", "listCollections", "listIndexes", "listDatabases", "create", "createIndexes", "dropIndexes",
+            "killCursors", "listCollections", "listIndexes", "listDatabases", "create", "dropIndexes",
             "drop", "dropDatabase", "connectionStatus", "getParameter", "whatsmyuri", "abortTransaction",
             "commitTransaction", "getLastError");
 
@@ -80,19 +80,21 @@ public final class CommandMasking {
         if (command.name().equals("getMore")) {
             return new Judgement.Forward(cursorPlan == null ? ReplyPlan.PASS : cursorPlan, Map.of());
         }
-        if (command.name().equals("create") && body.get("viewOn") instanceof BsonValue on && on.isString()) {
-            // A view under a new name would deliver its source's PHI unmasked: the catalog tags names, not data.
-            PhiType any = FieldTags.of(catalog.paths(command.database() + "." + on.asString().getValue()))
-                    .strongest(t -> true);
-            if (any != null) {
-                return new Judgement.Refuse("a view on " + on.asString().getValue() + " would show its PHI ("
-                        + any.policyName() + ") under a name the policy does not tag; refused", Map.of());
+        if (command.name().equals("create") && (body.containsKey("viewOn") || body.containsKey("pipeline"))) {
+            String refused = Views.refusal(command, body, catalog, role);
+            if (refused != null) {
+                return new Judgement.Refuse(refused, Map.of());
             }
         }
         if (NO_DOCUMENTS.contains(command.name())) {
             return PASS;
         }
         String repeated = body instanceof org.bson.RawBsonDocument raw ? DuplicateFields.in(raw) : null;
+        for (BsonDocument statement : command.statements()) {
+            if (repeated == null && statement instanceof org.bson.RawBsonDocument raw) {
+                repeated = DuplicateFields.in(raw); // a statement may come in a document sequence, not the body
+            }
+        }
         if (repeated != null) {
             return new Judgement.Refuse("the field " + repeated + " appears twice in one document; the server would"
                     + " apply both, so phigate refuses rather than judge one", Map.of());
@@ -101,24 +103,23 @@ public final class CommandMasking {
         Scope scope = new Scope(database, name -> FieldTags.of(catalog.paths(database + "." + name)), masked,
                 lookups, role);
         String collection = command.collection();
-        FieldTags in = collection == null ? FieldTags.EMPTY : scope.collection(collection);
-        if (collection != null) {
-            scope.read(collection, in);
-        }
         try {
+            FieldTags in = readable(command, body, scope);
+            if (collection != null) {
+                scope.read(collection, in);
+            }
+            if (body.get("explain") instanceof BsonValue explain && !(explain.isBoolean()
+                    && !explain.asBoolean().getValue() || explain.isNumber() && explain.asNumber().doubleValue() == 0)) {
+                throw new Refused("explain is not modelled: its plans quote filters and may carry documents; refused"
+                        + " while the store declares PHI");
+            }
+            Predicates.hint(body.get("hint"), in, scope);
             FieldTags out = switch (command.name()) {
                 case "find" -> find(command, body, in, scope);
-                case "aggregate" -> {
-                    if (body.containsKey("explain") && body.get("explain").isBoolean()
-                            && body.getBoolean("explain").getValue()) {
-                        throw new Refused("explain is not modelled: its plans quote filters and may carry"
-                                + " documents; refused while the store declares PHI");
-                    }
-                    yield Pipelines.output(command.pipeline(), in, collection, scope);
-                }
+                case "aggregate" -> Pipelines.output(command.pipeline(), in, collection, scope);
                 case "findAndModify", "findandmodify" -> {
                     FieldTags shown = find(command, body, in, scope);
-                    writes(command, in, scope);
+                    Writes.check(command, body, in, scope);
                     yield shown;
                 }
                 case "count" -> {
@@ -133,14 +134,21 @@ public final class CommandMasking {
                 }
                 case "update" -> {
                     filters(command, in, scope);
-                    writes(command, in, scope);
+                    Writes.check(command, body, in, scope);
                     yield FieldTags.EMPTY;
                 }
                 case "delete" -> {
                     filters(command, in, scope);
+                    for (BsonDocument statement : command.statements()) {
+                        Predicates.hint(statement.get("hint"), in, scope);
+                    }
                     yield FieldTags.EMPTY;
                 }
                 case "insert" -> FieldTags.EMPTY;
+                case "createIndexes" -> {
+                    Indexes.check(body, in, scope, collection);
+                    yield FieldTags.EMPTY;
+                }
                 default -> throw new Refused("the command " + command.name() + " is not one phigate's document"
                         + " masking models; refused while the store declares PHI");
             };
@@ -166,6 +174,11 @@ public final class CommandMasking {
                 Predicates.sort(v.asDocument(), in, scope); // index bounds are conditions over their fields
             }
         }
+        if (body.get("returnKey") instanceof BsonValue key && key.isBoolean() && key.asBoolean().getValue()
+                && in.strongest(masked) != null) {
+            throw new Refused("returnKey returns an index's keys under their dotted names instead of the documents,"
+                    + " which the masking by field path does not walk; refused while the documents hold masked PHI");
+        }
         if (command.projection() == null) {
             return in;
         }
@@ -174,7 +187,7 @@ public final class CommandMasking {
                 Predicates.filter(new BsonDocument(e.getKey(), e.getValue()), in, scope, command.collection());
             }
         }
-        return Pipelines.projection(command.projection(), in);
+        return Pipelines.projection(command.projection(), in, masked);
     }
 
     private static void filters(Command command, FieldTags in, Scope scope) throws Refused {
@@ -183,28 +196,21 @@ public final class CommandMasking {
         }
     }
 
-    /**
-     * An update may write the agent's own values anywhere, but must not move stored PHI into a field the policy
-     * does not tag ({@code $rename: {ssn: "note"}}, a pipeline's {@code $set: {note: "$ssn"}}): the next find would
-     * deliver it unmasked.
-     */
-    private static void writes(Command command, FieldTags in, Scope scope) throws Refused {
-        for (String from : command.renamedFrom()) {
-            PhiType type = in.overlapping(from, t -> true);
-            if (type != null) {
-                throw new Refused("$rename of " + from + " would move PHI (" + type.policyName() + ") to a field"
-                        + " the policy may not tag; refused");
-            }
+    /** The commands this masking models read their collection by name: a UUID would leave the catalog unasked. */
+    private static final Set<String> BY_NAME = Set.of("find", "aggregate", "count", "distinct", "findAndModify",
+            "findandmodify", "insert", "update", "delete", "createIndexes");
+
+    /** The tags of the command's own collection, refused where the catalog cannot speak for what it reads. */
+    private static FieldTags readable(Command command, BsonDocument body, Scope scope) throws Refused {
+        BsonValue first = body.get(command.name());
+        if (BY_NAME.contains(command.name()) && command.collection() == null
+                && !(command.name().equals("aggregate") && first != null && first.isNumber())) {
+            throw new Refused(command.name() + " names its collection by something other than its name, so the PHI"
+                    + " catalog cannot tell what it holds; refused while the store declares PHI");
         }
-        if (command.pipeline().isEmpty()) {
-            return;
+        if (command.collection() == null) {
+            return scope.readable(""); // database-wide: only the database is checked
         }
-        FieldTags written = Pipelines.output(command.pipeline(), in, command.collection(), scope);
-        for (var e : written.flatten().entrySet()) {
-            if (in.at(e.getKey()).tag() == null) {
-                throw new Refused("the update pipeline would write PHI (" + e.getValue().policyName() + ") into "
-                        + e.getKey() + ", which the policy does not tag; refused");
-            }
-        }
+        return scope.readable(command.collection());
     }
 }

@@ -26,7 +26,7 @@ final class Lookups {
             throw new Refused("$lookup from another database is not modelled; refused while the store declares PHI");
         }
         String fromName = from == null ? null : from.asString().getValue();
-        FieldTags foreign = fromName == null ? FieldTags.EMPTY : scope.collection(fromName);
+        FieldTags foreign = fromName == null ? FieldTags.EMPTY : scope.readable(fromName);
         if (spec.containsKey("localField") || spec.containsKey("foreignField")) {
             join(collection, string(spec, "localField"), in, string(spec, "foreignField"), foreign, scope);
         }
@@ -75,7 +75,7 @@ final class Lookups {
         } else {
             throw new Refused("$unionWith needs coll");
         }
-        FieldTags other = scope.collection(coll);
+        FieldTags other = scope.readable(coll);
         scope.read(coll, other);
         return in.merge(Pipelines.output(pipeline, other, coll, scope));
     }

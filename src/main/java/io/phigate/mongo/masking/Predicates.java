@@ -23,7 +23,9 @@ final class Predicates {
         filter(filter, in, scope, collection, true);
     }
 
-    private static void filter(BsonDocument filter, FieldTags in, Scope scope, String collection, boolean conjunct) throws Refused {
+    /** As {@link #filter(BsonDocument, FieldTags, Scope, String)}; {@code conjunct} false allows no lookup. */
+    static void filter(BsonDocument filter, FieldTags in, Scope scope, String collection, boolean conjunct)
+            throws Refused {
         for (var e : filter.entrySet()) {
             String key = e.getKey();
             BsonValue value = e.getValue();
@@ -102,6 +104,34 @@ final class Predicates {
             if (type != null) {
                 throw steers("sorting by " + path, type, scope);
             }
+        }
+    }
+
+    /**
+     * Refuses an index hint over masked PHI: the index returns documents in its order (and a partial index only
+     * those its filter admits), so a hint on {@code {ssn: 1}} is a sort by SSN. A hint by index name cannot be read
+     * without the server's catalog, so it is refused wherever masked PHI is in reach.
+     */
+    static void hint(BsonValue hint, FieldTags in, Scope scope) throws Refused {
+        if (hint == null) {
+            return;
+        }
+        if (hint.isDocument()) {
+            for (String path : hint.asDocument().keySet()) {
+                // a wildcard index ($**) covers fields it does not name
+                PhiType type = path.equals("$natural") ? null : path.contains("$**") ? in.strongest(scope.masked())
+                        : in.overlapping(path, scope.masked());
+                if (type != null) {
+                    throw steers("the index hint on " + path, type, scope);
+                }
+            }
+            return;
+        }
+        PhiType any = in.strongest(scope.masked());
+        if (any != null) {
+            throw new Refused("an index hint by name may name an index over PHI (" + any.policyName() + ") this"
+                    + " session sees masked, whose order or partial filter would steer what comes back; refused."
+                    + " Give the hint as the index's key document instead");
         }
     }
 

@@ -30,6 +30,31 @@ record Scope(String database, Function<String, FieldTags> collections, Predicate
         return collections.apply(name);
     }
 
+    /**
+     * The tags of a collection the command reads, refused where the catalog cannot speak for its contents while
+     * this session sees some PHI masked: {@code system.*} collections (the profiler keeps other sessions' commands
+     * with their values, {@code system.js} holds server code) and the {@code local} and {@code config} databases
+     * (the oplog and change-stream pre-images hold whole documents of every collection).
+     */
+    FieldTags readable(String name) throws Refused {
+        if (masksSome()) {
+            if (name.startsWith("system.")) {
+                throw new Refused(database + "." + name + " holds copies of documents or commands the PHI catalog"
+                        + " cannot tag; refused while this session sees PHI masked");
+            }
+            if (database.equals("local") || database.equals("config")) {
+                throw new Refused("the " + database + " database holds copies of every collection's documents (the"
+                        + " oplog, pre-images), which the PHI catalog cannot tag; refused while this session sees"
+                        + " PHI masked");
+            }
+        }
+        return collections.apply(name);
+    }
+
+    boolean masksSome() {
+        return java.util.Arrays.stream(PhiType.values()).anyMatch(masked);
+    }
+
     void read(String collection, FieldTags tags) {
         tags.flatten().forEach((path, type) -> phiFields.putIfAbsent(database + "." + collection + "." + path,
                 type.policyName()));

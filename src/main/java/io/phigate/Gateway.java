@@ -37,6 +37,7 @@ import io.phigate.net.Listener;
 import io.phigate.net.TlsContexts;
 import io.phigate.mongo.CommandGate;
 import io.phigate.mongo.MongoFrontDoor;
+import io.phigate.mongo.frontend.ClientTls;
 import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.pg.PgFrontDoor;
 import io.phigate.pg.frontend.ClientHandshake;
@@ -179,7 +180,7 @@ public final class Gateway implements AutoCloseable {
             cluster.start(approvals, local(config, sessions, frontDoor));
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
-                    mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL,
+                    mongoSettings(config, tls), verifier, audit, CommandGate.FORWARD_ALL,
                     new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions, approvals);
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness,
                     cluster);
@@ -227,10 +228,11 @@ public final class Gateway implements AutoCloseable {
      * The document-store front door's bounds are the PostgreSQL side's: the frame limit caps a client's message, the
      * session limit its connections (counted apart: its sessions are not in the registry yet, decision 0042).
      */
-    private static MongoFrontDoor.Settings mongoSettings(GatewayConfig config) {
+    private static MongoFrontDoor.Settings mongoSettings(GatewayConfig config, SSLContext tls) {
         return new MongoFrontDoor.Settings(config.documents().defaultUpstream(), config.documents().defaultAddress(),
                 config.limits().maxFrameBytes(), config.limits().maxSessions(), MONGO_UNAUTHENTICATED_IDLE,
-                config.audit().responseCap(), config.identity());
+                config.audit().responseCap(), config.identity(), new ClientTls(config.tls(), tls),
+                config.documents().defaultTls());
     }
 
     /** Open approval requests do not survive a restart: each is recorded as expired before any session starts. */

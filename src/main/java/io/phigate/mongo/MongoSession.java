@@ -13,6 +13,7 @@ import io.phigate.mongo.backend.UpstreamConnection;
 import io.phigate.mongo.command.Command;
 import io.phigate.mongo.command.CommandException;
 import io.phigate.mongo.command.CommandReader;
+import io.phigate.mongo.frontend.ClientTls;
 import io.phigate.mongo.frontend.HelloReply;
 import io.phigate.mongo.masking.CommandMasking;
 import io.phigate.mongo.masking.CommandMasking.Judgement;
@@ -74,6 +75,10 @@ final class MongoSession {
     private final FrameReader client;
     private final BufferedInputStream in;
     private final OutputStream out;
+    /** The TLS protocol and cipher toward the client, or {@code none}. */
+    private final String tls;
+    /** Why this connection is refused before anything is read (cleartext where TLS is required), or null. */
+    private final String transportRefusal;
     private final OpenCursors cursors = new OpenCursors();
     private final long started = System.nanoTime();
     private int nextReplyId = 1;
@@ -87,15 +92,17 @@ final class MongoSession {
     private long statements;
     private String endReason = "client closed the connection";
 
-    /** {@code socket}'s streams are opened by the caller, which closes the socket whatever happens here. */
-    MongoSession(MongoFrontDoor door, Socket socket, long connectionId) throws IOException {
+    /** {@code opened}'s socket is opened by the caller, which closes it whatever happens here. */
+    MongoSession(MongoFrontDoor door, ClientTls.Opened opened, long connectionId) throws IOException {
         this.door = door;
-        this.socket = socket;
+        this.socket = opened.socket();
         this.connectionId = connectionId;
+        this.tls = opened.description();
+        this.transportRefusal = opened.refusal();
         this.clientAddress = socket.getRemoteSocketAddress() instanceof InetSocketAddress isa
                 ? isa.getAddress().getHostAddress() : String.valueOf(socket.getRemoteSocketAddress());
         socket.setTcpNoDelay(true);
-        this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+        this.in = new BufferedInputStream(opened.in(), 16 * 1024);
         this.unauthenticated = new FrameReader(in, MAX_UNAUTHENTICATED_MESSAGE, "the limit before authentication");
         this.client = new FrameReader(in, door.settings.maxMessageBytes());
         this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
@@ -104,6 +111,10 @@ final class MongoSession {
     void run() {
         try {
             socket.setSoTimeout((int) door.settings.unauthenticatedIdle().toMillis());
+            if (transportRefusal != null) {
+                refuseTransport();
+                return;
+            }
             while (serveOne()) {
                 // one message at a time, until the connection must close
             }
@@ -160,6 +171,28 @@ final class MongoSession {
             case WireMessage.OpReply r -> refuseAndClose(id, "OP_REPLY is a server's message");
             case WireMessage.Unknown u -> refuseAndClose(id, "op code " + u.header().opCode() + " is not accepted");
         };
+    }
+
+    /**
+     * A connection refused for its transport: its first message is answered with the reason (OP_REPLY to the
+     * legacy hello drivers open with), the refusal recorded, and the connection closed.
+     */
+    private void refuseTransport() throws IOException {
+        Frame first = null;
+        try {
+            first = unauthenticated.next();
+        } catch (WireException e) {
+            // unreadable: refused all the same, without an answer
+        }
+        if (first == null) {
+            refuseConnection(null, MongoError.UNAUTHORIZED, transportRefusal, null);
+        } else if (first.header().opCode() == WireMessage.OP_QUERY) {
+            refuseConnection(null, MongoError.UNAUTHORIZED, transportRefusal, null);
+            write(WireCodec.opReply(nextReplyId++, first.header().requestId(), MongoError.UNAUTHORIZED
+                    .reply(transportRefusal).append("$err", new org.bson.BsonString(transportRefusal)), true));
+        } else {
+            refuseConnection(first.header().requestId(), MongoError.UNAUTHORIZED, transportRefusal, null);
+        }
     }
 
     /** OP_QUERY serves only the legacy handshake, as on servers since 5.1; anything else ends the connection. */
@@ -258,7 +291,7 @@ final class MongoSession {
                     + " to " + door.settings.upstreamName(), verified);
         }
         try {
-            upstream = UpstreamConnection.open(door.settings.upstream());
+            upstream = UpstreamConnection.open(door.settings.upstream(), door.settings.upstreamTls());
             door.learned(upstream.facts());
         } catch (IOException e) {
             return refuseConnection(id, new MongoError(6, "HostUnreachable"), "upstream "
@@ -267,7 +300,7 @@ final class MongoSession {
         try {
             door.audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
                     door.settings.upstreamName(), verified.issuer(), verified.subject(), verified.claimsDigest(),
-                    credentials.user(), java.util.Map.of(), "none")));
+                    credentials.user(), java.util.Map.of(), tls)));
         } catch (AuditUnavailableException e) {
             replyError(id, MongoError.INTERNAL_ERROR, "phigate could not record the session in its audit store");
             endReason = "audit store unavailable at session start";
@@ -388,15 +421,22 @@ final class MongoSession {
         return HelloReply.answer(request, door.upstreamFacts(), door.settings.maxMessageBytes(), connectionId);
     }
 
+    /**
+     * The upstream could not be reached for a hello (its TLS did not verify, or it is down): the client is told why,
+     * as the PostgreSQL side tells it, and the refusal is queued for the records without waiting, since no one has
+     * authenticated yet.
+     */
     private BsonDocument unreachable(IOException e) {
-        endReason = "upstream unreachable";
+        endReason = "upstream " + door.settings.upstreamName() + " is unreachable: " + e.getMessage();
         log.warn("mongo: upstream {} unreachable: {}", door.settings.upstreamName(), e.toString());
-        return new MongoError(6, "HostUnreachable").reply("upstream " + door.settings.upstreamName()
-                + " is unreachable");
+        door.audit.appendUnobserved(List.of(new AuditEvent.ConnectionRefused(Instant.now(), sessionId, clientAddress,
+                door.settings.upstreamName(), null, null, "6", endReason)));
+        return new MongoError(6, "HostUnreachable").reply(endReason);
     }
 
     /** An authentication that failed: recorded (best effort, as on the PostgreSQL side), answered, and closed. */
-    private boolean refuseConnection(int requestId, MongoError error, String message, Identity who) throws IOException {
+    private boolean refuseConnection(Integer requestId, MongoError error, String message, Identity who)
+            throws IOException {
         endReason = message;
         try {
             door.audit.appendDurably(List.of(new AuditEvent.ConnectionRefused(Instant.now(), sessionId, clientAddress,
@@ -405,7 +445,9 @@ final class MongoSession {
         } catch (AuditUnavailableException e) {
             log.warn("could not record a refused connection: {}", e.getMessage());
         }
-        replyError(requestId, error, message);
+        if (requestId != null) {
+            replyError(requestId, error, message);
+        }
         return false;
     }
 

@@ -63,6 +63,12 @@ final class MongoHarness implements AutoCloseable {
     /** Masking by {@code documents} (a PHI catalog and the policy's roles) when it declares anything. */
     MongoHarness(Path dir, java.net.InetSocketAddress upstream, io.phigate.mongo.masking.DocumentPolicy documents)
             throws Exception {
+        this(dir, upstream, documents, java.util.function.UnaryOperator.identity());
+    }
+
+    /** With the front door's settings as {@code tune} changes them (TLS, either way). */
+    MongoHarness(Path dir, java.net.InetSocketAddress upstream, io.phigate.mongo.masking.DocumentPolicy documents,
+                 java.util.function.UnaryOperator<MongoFrontDoor.Settings> tune) throws Exception {
         this.dir = dir;
         this.key = KeyTool.generate(dir.resolve("keys"));
         this.store = new MongoServer(new MemoryBackend());
@@ -80,7 +86,7 @@ final class MongoHarness implements AutoCloseable {
         var settings = new MongoFrontDoor.Settings("documents", new HostPort("127.0.0.1", relay.address().getPort()),
                 48_000_000, 100, Duration.ofSeconds(30),
                 Integer.getInteger("phigate.bench.responseCap", AuditConfig.DEFAULT_RESPONSE_CAP), identity);
-        this.door = MongoFrontDoor.start(new java.net.InetSocketAddress("127.0.0.1", 0), settings,
+        this.door = MongoFrontDoor.start(new java.net.InetSocketAddress("127.0.0.1", 0), tune.apply(settings),
                 new TokenVerifier(identity), sink, CommandGate.FORWARD_ALL, documents, sessions, approvals);
     }
 

@@ -150,7 +150,7 @@ public final class Gateway implements AutoCloseable {
             janitor = new RoleJanitor(ephemeral, config.upstreams().values().stream()
                     .filter(UpstreamConfig::ephemeralCredentials).map(UpstreamConfig::name).toList()).start(timers);
             CredentialExchange exchange = new CredentialExchange(policy, config.identity().revoked()::reason,
-                    config.identity().credentialTtl(), config.upstreams().keySet(), Clock.systemUTC());
+                    config.identity().credentialTtl(), servedUpstreams(config), Clock.systemUTC());
             MaskingKeys keys = maskingKeys(policy);
             if (!policy.phi().isEmpty()) {
                 // Read now, off the start-up path, rather than when a masked session's first error arrives; only
@@ -180,7 +180,7 @@ public final class Gateway implements AutoCloseable {
             cluster.start(approvals, local(config, sessions, frontDoor));
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor);
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
-                    mongoSettings(config, tls), verifier, audit, CommandGate.FORWARD_ALL,
+                    mongoSettings(config, tls), verifier, exchange, audit, CommandGate.FORWARD_ALL,
                     new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions, approvals);
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness,
                     cluster);
@@ -228,6 +228,15 @@ public final class Gateway implements AutoCloseable {
      * The document-store front door's bounds are the PostgreSQL side's: the frame limit caps a client's message, the
      * session limit its connections (counted apart: its sessions are not in the registry yet, decision 0042).
      */
+    /** Every upstream a one-time credential may be bound to: the databases and the document stores. */
+    private static java.util.Set<String> servedUpstreams(GatewayConfig config) {
+        java.util.Set<String> names = new java.util.HashSet<>(config.upstreams().keySet());
+        if (config.documents() != null) {
+            names.addAll(config.documents().upstreams().keySet());
+        }
+        return names;
+    }
+
     private static MongoFrontDoor.Settings mongoSettings(GatewayConfig config, SSLContext tls) {
         return new MongoFrontDoor.Settings(config.documents().defaultUpstream(), config.documents().defaultAddress(),
                 config.limits().maxFrameBytes(), config.limits().maxSessions(), MONGO_UNAUTHENTICATED_IDLE,

@@ -4,12 +4,14 @@ import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditSink;
 import io.phigate.config.HostPort;
+import io.phigate.credentials.CredentialExchange;
 import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.identity.IdentityConfig;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.mongo.backend.UpstreamConnection;
 import io.phigate.mongo.backend.UpstreamFacts;
 import io.phigate.mongo.frontend.ClientTls;
+import io.phigate.mongo.frontend.PlainAuthentication;
 import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.net.Listener;
 import io.phigate.session.SessionRegistry;
@@ -62,7 +64,7 @@ public final class MongoFrontDoor implements AutoCloseable {
     }
 
     final Settings settings;
-    final TokenVerifier verifier;
+    final PlainAuthentication authentication;
     final AuditSink audit;
     final CommandGate gate;
     final DocumentPolicy documents;
@@ -77,14 +79,14 @@ public final class MongoFrontDoor implements AutoCloseable {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Listener listener;
 
-    private MongoFrontDoor(InetSocketAddress address, Settings settings, TokenVerifier verifier, AuditSink audit,
-                           CommandGate gate, DocumentPolicy documents, SessionRegistry sessions, Approvals approvals)
-            throws IOException {
+    private MongoFrontDoor(InetSocketAddress address, Settings settings, PlainAuthentication authentication,
+                           AuditSink audit, CommandGate gate, DocumentPolicy documents, SessionRegistry sessions,
+                           Approvals approvals) throws IOException {
         this.settings = settings;
         this.approvals = approvals;
         this.sessions = sessions;
         this.documents = documents;
-        this.verifier = verifier;
+        this.authentication = authentication;
         this.audit = audit;
         this.gate = gate;
         this.slots = new Semaphore(settings.maxConnections());
@@ -106,8 +108,19 @@ public final class MongoFrontDoor implements AutoCloseable {
     public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
                                        AuditSink audit, CommandGate gate, DocumentPolicy documents,
                                        SessionRegistry sessions, Approvals approvals) throws IOException {
-        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate, documents, sessions,
-                approvals);
+        return start(address, settings, verifier, null, audit, gate, documents, sessions, approvals);
+    }
+
+    /**
+     * With {@code exchange}: the one-time credentials the HTTP API issues, redeemed by their user names as on the
+     * PostgreSQL side (null: such user names are refused).
+     */
+    public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
+                                       CredentialExchange exchange, AuditSink audit, CommandGate gate,
+                                       DocumentPolicy documents, SessionRegistry sessions, Approvals approvals)
+            throws IOException {
+        MongoFrontDoor door = new MongoFrontDoor(address, settings, new PlainAuthentication(verifier, exchange,
+                settings.identity().revoked()), audit, gate, documents, sessions, approvals);
         door.listener.start();
         return door;
     }

@@ -5,8 +5,6 @@ import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.ResponseRecorder;
 import io.phigate.identity.Identity;
-import io.phigate.identity.TokenRejectedException;
-import io.phigate.identity.TokenVerifier;
 import io.phigate.mongo.CommandGate.Verdict;
 import io.phigate.mongo.backend.ReplyFacts;
 import io.phigate.mongo.backend.UpstreamConnection;
@@ -19,7 +17,7 @@ import io.phigate.mongo.masking.CommandMasking;
 import io.phigate.mongo.masking.CommandMasking.Judgement;
 import io.phigate.mongo.masking.ReplyMasker;
 import io.phigate.mongo.masking.ReplyPlan;
-import io.phigate.mongo.frontend.PlainCredentials;
+import io.phigate.mongo.frontend.PlainAuthentication;
 import io.phigate.mongo.wire.Frame;
 import io.phigate.mongo.wire.FrameReader;
 import io.phigate.mongo.wire.MongoError;
@@ -267,24 +265,21 @@ final class MongoSession {
         return true;
     }
 
-    /** SASL PLAIN in one step: the password is the agent's token, verified as on the PostgreSQL side. */
+    /**
+     * SASL PLAIN in one step: the password is the agent's token (or a one-time credential), verified as on the
+     * PostgreSQL side; any other mechanism (SCRAM, which a driver picks when no mechanism is named) is refused with
+     * mongod's error for a mechanism it does not offer, naming PLAIN.
+     */
     private boolean authenticate(OpMsg msg, Command command) throws IOException {
         int id = msg.header().requestId();
-        PlainCredentials credentials;
-        Identity verified;
+        PlainAuthentication.Authenticated authenticated;
         try {
-            credentials = PlainCredentials.read(msg.body(), command.database());
-            verified = door.verifier.verify(credentials.token());
-        } catch (CommandException e) {
-            return refuseConnection(id, e.error(), e.getMessage(), null);
-        } catch (TokenRejectedException e) {
-            return refuseConnection(id, MongoError.AUTHENTICATION_FAILED, "token rejected: " + e.getMessage(), null);
+            authenticated = door.authentication.authenticate(msg.body(), command.database(),
+                    door.settings.upstreamName());
+        } catch (PlainAuthentication.Refused e) {
+            return refuseConnection(id, e.error(), e.getMessage(), e.who());
         }
-        String revoked = door.settings.identity().revoked().reason(verified.subject(),
-                TokenVerifier.keyId(credentials.token()));
-        if (revoked != null) {
-            return refuseConnection(id, MongoError.AUTHENTICATION_FAILED, revoked, verified);
-        }
+        Identity verified = authenticated.identity();
         CommandMasking admitted = door.documents.forSession(verified, door.settings.upstreamName()).orElse(null);
         if (admitted == null) {
             return refuseConnection(id, MongoError.AUTHENTICATION_FAILED, "no role of the policy admits this identity"
@@ -300,7 +295,8 @@ final class MongoSession {
         try {
             door.audit.appendDurably(List.of(new AuditEvent.SessionStarted(Instant.now(), sessionId, clientAddress,
                     door.settings.upstreamName(), verified.issuer(), verified.subject(), verified.claimsDigest(),
-                    credentials.user(), java.util.Map.of(), tls)));
+                    authenticated.user(), java.util.Map.of(), tls, roleName(verified), authenticated.justification(),
+                    null)));
         } catch (AuditUnavailableException e) {
             replyError(id, MongoError.INTERNAL_ERROR, "phigate could not record the session in its audit store");
             endReason = "audit store unavailable at session start";
@@ -415,6 +411,11 @@ final class MongoSession {
         if (!msg.moreToCome()) {
             replyError(msg.header().requestId(), error, message);
         }
+    }
+
+    private String roleName(Identity who) {
+        io.phigate.policy.Role role = door.documents.roleOf(who);
+        return role == null ? null : role.name();
     }
 
     private BsonDocument hello(BsonDocument request) throws IOException {

@@ -21,6 +21,7 @@ import io.phigate.mongo.frontend.PlainAuthentication;
 import io.phigate.mongo.wire.Frame;
 import io.phigate.mongo.wire.FrameReader;
 import io.phigate.mongo.wire.MongoError;
+import io.phigate.mongo.wire.MsgHeader;
 import io.phigate.mongo.wire.WireCodec;
 import io.phigate.mongo.wire.WireException;
 import io.phigate.mongo.wire.WireMessage;
@@ -257,8 +258,20 @@ final class MongoSession {
             replyError(id, MongoError.UNAUTHORIZED, endReason);
             return false;
         }
+        String ticket = CommandApprovals.ticketIn(msg.body());
+        if (ticket != null) {
+            msg = CommandApprovals.withoutTicket(msg);
+            byte[] bytes = WireCodec.encode(msg);
+            frame = new Frame(new MsgHeader(bytes.length, id, 0, WireMessage.OP_MSG), bytes);
+            try {
+                command = CommandReader.read(msg);
+            } catch (CommandException e) {
+                replyError(id, e.error(), e.getMessage());
+                return true;
+            }
+        }
         try {
-            forward(frame, msg, command);
+            forward(frame, msg, command, ticket);
         } finally {
             live.finished();
         }
@@ -321,7 +334,7 @@ final class MongoSession {
      * The write-ahead rule: judged, recorded durably, then forwarded raw. A command that cannot be recorded is
      * answered with an error and never forwarded.
      */
-    private void forward(Frame frame, OpMsg msg, Command command) throws IOException {
+    private void forward(Frame frame, OpMsg msg, Command command, String ticket) throws IOException {
         int id = msg.header().requestId();
         long statementId = ++statements;
         Long cursor = command.cursorIds().isEmpty() ? null : command.cursorIds().getFirst();
@@ -341,7 +354,7 @@ final class MongoSession {
             return;
         }
         CommandApprovals.Outcome held = rules.judge(statementId, command, msg.body(), judged.phiTypes(),
-                requested.text(), requested.parameters(), socket, in);
+                CommandRecords.approvalText(msg), requested.parameters(), ticket, socket, in);
         if (held instanceof CommandApprovals.Outcome.Refuse refuse) {
             refuse(msg, command, requested, refuse.error(), refuse.message());
             return;

@@ -154,14 +154,8 @@ final class CommandApprovals {
      * {@code SET phigate.approval} is never sent on. A checksum would cover the old bytes, so none is sent.
      */
     static OpMsg withoutTicket(OpMsg msg) {
-        BsonDocument body = new BsonDocument();
-        for (var field : msg.body().entrySet()) {
-            if (!field.getKey().equals("comment")) {
-                body.append(field.getKey(), field.getValue());
-            }
-        }
-        return new OpMsg(msg.header(), msg.flagBits() & ~OpMsg.CHECKSUM_PRESENT, WireCodec.raw(body),
-                msg.sequences());
+        return new OpMsg(msg.header(), msg.flagBits() & ~OpMsg.CHECKSUM_PRESENT,
+                WireCodec.raw(CommandRecords.without(msg.body(), Set.of("comment"))), msg.sequences());
     }
 
     /**

@@ -59,13 +59,18 @@ final class CommandRecords {
      * retried later, on another connection, has the same digest. The parameters are {@code requested}'s.
      */
     static String approvalText(OpMsg msg) {
-        BsonDocument body = new BsonDocument();
-        for (var field : msg.body().entrySet()) {
-            if (!PER_SEND.contains(field.getKey())) {
-                body.append(field.getKey(), field.getValue());
+        return text(without(msg.body(), PER_SEND), msg.sequences(), new ArrayList<>()).toString();
+    }
+
+    /** A copy of {@code body} without the fields {@code left} names, in the order the others came. */
+    static BsonDocument without(BsonDocument body, Set<String> left) {
+        BsonDocument copy = new BsonDocument();
+        for (var field : body.entrySet()) {
+            if (!left.contains(field.getKey())) {
+                copy.append(field.getKey(), field.getValue());
             }
         }
-        return text(body, msg.sequences(), new ArrayList<>()).toString();
+        return copy;
     }
 
     /** The body as relaxed JSON and a line per kind-1 sequence; the sequences' documents go to {@code parameters}. */

@@ -38,6 +38,7 @@ import io.phigate.net.SessionThreads;
 import io.phigate.net.TlsContexts;
 import io.phigate.mongo.CommandGate;
 import io.phigate.mongo.MongoFrontDoor;
+import io.phigate.mongo.frontend.ClientTls;
 import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.pg.PgFrontDoor;
 import io.phigate.pg.frontend.ClientHandshake;
@@ -150,7 +151,7 @@ public final class Gateway implements AutoCloseable {
             janitor = new RoleJanitor(ephemeral, config.upstreams().values().stream()
                     .filter(UpstreamConfig::ephemeralCredentials).map(UpstreamConfig::name).toList()).start(timers);
             CredentialExchange exchange = new CredentialExchange(policy, config.identity().revoked()::reason,
-                    config.identity().credentialTtl(), config.upstreams().keySet(), Clock.systemUTC());
+                    config.identity().credentialTtl(), servedUpstreams(config), Clock.systemUTC());
             MaskingKeys keys = maskingKeys(policy);
             if (!policy.phi().isEmpty()) {
                 // Read now, off the start-up path, rather than when a masked session's first error arrives; only
@@ -181,7 +182,7 @@ public final class Gateway implements AutoCloseable {
             SessionThreads threads = new SessionThreads(config.limits().platformSessionThreads());
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor, threads);
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
-                    mongoSettings(config), verifier, audit, CommandGate.FORWARD_ALL,
+                    mongoSettings(config, tls), verifier, exchange, audit, CommandGate.FORWARD_ALL,
                     new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions, approvals);
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness,
                     cluster);
@@ -229,10 +230,20 @@ public final class Gateway implements AutoCloseable {
      * The document-store front door's bounds are the PostgreSQL side's: the frame limit caps a client's message, the
      * session limit its connections (counted apart: its sessions are not in the registry yet, decision 0042).
      */
-    private static MongoFrontDoor.Settings mongoSettings(GatewayConfig config) {
+    /** Every upstream a one-time credential may be bound to: the databases and the document stores. */
+    private static java.util.Set<String> servedUpstreams(GatewayConfig config) {
+        java.util.Set<String> names = new java.util.HashSet<>(config.upstreams().keySet());
+        if (config.documents() != null) {
+            names.addAll(config.documents().upstreams().keySet());
+        }
+        return names;
+    }
+
+    private static MongoFrontDoor.Settings mongoSettings(GatewayConfig config, SSLContext tls) {
         return new MongoFrontDoor.Settings(config.documents().defaultUpstream(), config.documents().defaultAddress(),
                 config.limits().maxFrameBytes(), config.limits().maxSessions(), MONGO_UNAUTHENTICATED_IDLE,
-                config.audit().responseCap(), config.identity());
+                config.audit().responseCap(), config.identity(), new ClientTls(config.tls(), tls),
+                config.documents().defaultTls());
     }
 
     /** Open approval requests do not survive a restart: each is recorded as expired before any session starts. */

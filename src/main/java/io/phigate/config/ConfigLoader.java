@@ -55,7 +55,7 @@ public final class ConfigLoader {
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}]");
     private static final List<String> LISTEN_KEYS = List.of("postgres", "http", "mongo");
     private static final List<String> DOCUMENTS_KEYS = List.of("upstreams", "default_upstream");
-    private static final List<String> DOCUMENT_UPSTREAM_KEYS = List.of("address", "collections");
+    private static final List<String> DOCUMENT_UPSTREAM_KEYS = List.of("address", "collections", "tls");
     static final int MONGO_PORT = 27017;
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls",
             "startup_parameters");
@@ -244,6 +244,7 @@ public final class ConfigLoader {
         }
         Map<String, HostPort> upstreams = new LinkedHashMap<>();
         Map<String, DocumentCatalog> catalogs = new LinkedHashMap<>();
+        Map<String, UpstreamTlsConfig> tls = new LinkedHashMap<>();
         boolean complete = true;
         for (YamlNode.Entry entry : mapping.entries().values()) {
             String path = s.pathOf("upstreams") + "." + entry.key();
@@ -260,6 +261,8 @@ public final class ConfigLoader {
             } else {
                 upstreams.put(entry.key(), address);
                 catalogs.put(entry.key(), catalog);
+                // The PostgreSQL upstream's shape and checks: verify-full needs the CA that signed the store's cert.
+                tls.put(entry.key(), upstreamTls(u.section("tls", false, UPSTREAM_TLS_KEYS)));
             }
         }
         String only = mapping.entries().size() == 1 ? mapping.entries().keySet().iterator().next() : null;
@@ -269,7 +272,7 @@ public final class ConfigLoader {
                     + " (known: " + String.join(", ", mapping.entries().keySet()) + ")");
             return null;
         }
-        return complete && chosen != null ? new DocumentsConfig(upstreams, chosen, catalogs) : null;
+        return complete && chosen != null ? new DocumentsConfig(upstreams, chosen, catalogs, tls) : null;
     }
 
     /**

@@ -8,6 +8,8 @@ import io.phigate.identity.Identity;
 import io.phigate.mask.PhiType;
 import io.phigate.mongo.command.Command;
 import io.phigate.mongo.wire.MongoError;
+import io.phigate.mongo.wire.WireCodec;
+import io.phigate.mongo.wire.WireMessage.OpMsg;
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.RiskRules;
 import io.phigate.policy.Role;
@@ -24,14 +26,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.bson.BsonDocument;
+import org.bson.BsonValue;
 
 /**
  * The policy's risk rules for one document-store session: a command a deny rule matches is refused; one an approval
  * rule matches is held inside the connection until approvers decide, through the approval package as PostgreSQL
  * statements are (same requests, records, console, API and webhooks). The protocol has no notice a server sends
  * while a command runs, so the agent just waits for its reply; the request's id is in the records, the console and
- * the webhook. Ticket mode needs a way to name the approval with the retried command, which the document store does
- * not have yet: such a command is refused with the request's id. Runs on the connection's thread.
+ * the webhook. In ticket mode the command is refused with the request's id; once approved, the agent sends the
+ * identical command with {@code comment: "phigate-approval:ID"}, the document store's counterpart of PostgreSQL's
+ * {@code SET phigate.approval} (decision 0052): the marker is taken off before the command is recorded or forwarded,
+ * and the approval releases exactly the command it was granted for (its digest), once. Runs on the connection's
+ * thread.
  */
 final class CommandApprovals {
     private static final int WATCH_MILLIS = 250;
@@ -51,6 +57,8 @@ final class CommandApprovals {
     }
 
     static final Outcome PASS = new Outcome.Pass();
+    /** How a command names its approval: this prefix and the request's id, as the command's {@code comment}. */
+    static final String TICKET_PREFIX = "phigate-approval:";
 
     private final String sessionId;
     private final Identity identity;
@@ -71,11 +79,15 @@ final class CommandApprovals {
     }
 
     /**
-     * Judges {@code command} and, when a rule holds it, waits for the decision while watching the client's socket:
-     * a client that goes away withdraws its request, and so does a session ended from outside (its socket closed).
+     * Judges {@code command} and, when a rule holds it, redeems the approval it names ({@code ticket}, or null) if
+     * that was granted for exactly this command ({@code text} and {@code parameters}, as {@link
+     * CommandRecords#approvalText} gives them); otherwise opens a request and, in hold mode, waits for the decision
+     * while watching the client's socket: a client that goes away withdraws its request, and so does a session
+     * ended from outside (its socket closed).
      */
     Outcome judge(long statementId, Command command, BsonDocument body, Set<PhiType> phiTypes, String text,
-                  List<String> parameters, Socket socket, BufferedInputStream in) throws IOException {
+                  List<String> parameters, String ticket, Socket socket, BufferedInputStream in)
+            throws IOException {
         if (rules.isEmpty()) {
             return PASS;
         }
@@ -92,6 +104,15 @@ final class CommandApprovals {
             return new Outcome.Refuse(MongoError.UNAUTHORIZED, "phigate: rule \"" + rule.name() + "\" needs approval,"
                     + " and this gateway has no approvals; refused");
         }
+        String ticketProblem = null;
+        if (ticket != null) {
+            try {
+                ApprovalRequest granted = approvals.redeem(ticket, identity, upstream, text, parameters);
+                return new Outcome.Release(approvals.usedEvent(granted, sessionId, statementId));
+            } catch (Approvals.Refused e) {
+                ticketProblem = e.getMessage();
+            }
+        }
         ApprovalRequest r;
         try {
             r = approvals.open(sessionId, statementId, identity, upstream, role == null ? null : role.name(), null,
@@ -103,9 +124,12 @@ final class CommandApprovals {
             return new Outcome.Refuse(MongoError.INTERNAL_ERROR, "phigate: " + e.getMessage());
         }
         if (rule.approval().mode() == RiskRule.Mode.TICKET) {
+            RiskRule.Approval how = rule.approval();
             return new Outcome.Refuse(MongoError.UNAUTHORIZED, "phigate: rule \"" + rule.name() + "\" requires"
-                    + " approval; request " + r.id() + " is open until " + r.expiresAt() + ", but the document store"
-                    + " cannot redeem tickets yet: ask for a rule in hold mode");
+                    + " approval by " + how.approvers() + " of group \"" + how.group() + "\"; request " + r.id()
+                    + " is open until " + r.expiresAt() + (ticketProblem == null ? "" : " (" + ticketProblem + ")")
+                    + ". Once it is approved, send the identical command again with comment: \"" + TICKET_PREFIX
+                    + r.id() + "\"");
         }
         return switch (await(r, socket, in)) {
             case APPROVED -> new Outcome.Release(approvals.releaseHeld(r, sessionId, statementId));
@@ -116,6 +140,22 @@ final class CommandApprovals {
             case WITHDRAWN, PENDING -> new Outcome.Refuse(MongoError.INTERNAL_ERROR, "phigate: approval request "
                     + r.id() + " was withdrawn");
         };
+    }
+
+    /** The approval a command names in its {@code comment}, or null when it names none. */
+    static String ticketIn(BsonDocument body) {
+        BsonValue comment = body.get("comment");
+        return comment != null && comment.isString() && comment.asString().getValue().startsWith(TICKET_PREFIX)
+                ? comment.asString().getValue().substring(TICKET_PREFIX.length()).strip() : null;
+    }
+
+    /**
+     * {@code msg} without the comment that names an approval, re-encoded: the marker is the gateway's, as PostgreSQL's
+     * {@code SET phigate.approval} is never sent on. A checksum would cover the old bytes, so none is sent.
+     */
+    static OpMsg withoutTicket(OpMsg msg) {
+        return new OpMsg(msg.header(), msg.flagBits() & ~OpMsg.CHECKSUM_PRESENT,
+                WireCodec.raw(CommandRecords.without(msg.body(), Set.of("comment"))), msg.sequences());
     }
 
     /**

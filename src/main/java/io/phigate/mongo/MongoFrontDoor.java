@@ -1,12 +1,17 @@
 package io.phigate.mongo;
 
 import io.phigate.approval.Approvals;
+import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditSink;
 import io.phigate.config.HostPort;
+import io.phigate.credentials.CredentialExchange;
+import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.identity.IdentityConfig;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.mongo.backend.UpstreamConnection;
 import io.phigate.mongo.backend.UpstreamFacts;
+import io.phigate.mongo.frontend.ClientTls;
+import io.phigate.mongo.frontend.PlainAuthentication;
 import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.net.Listener;
 import io.phigate.session.SessionRegistry;
@@ -14,6 +19,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -41,13 +49,22 @@ public final class MongoFrontDoor implements AutoCloseable {
      *                           send a hello every 10 s)
      * @param responseCap        reply bytes kept per command in its record (the rest only digested)
      * @param identity           revocations and the session grace after a token expires
+     * @param tls                TLS toward clients (the PostgreSQL listener's settings)
+     * @param upstreamTls        TLS toward the store
      */
     public record Settings(String upstreamName, HostPort upstream, int maxMessageBytes, int maxConnections,
-                           Duration unauthenticatedIdle, int responseCap, IdentityConfig identity) {
+                           Duration unauthenticatedIdle, int responseCap, IdentityConfig identity, ClientTls tls,
+                           UpstreamTlsConfig upstreamTls) {
+        /** Cleartext both ways. */
+        public Settings(String upstreamName, HostPort upstream, int maxMessageBytes, int maxConnections,
+                        Duration unauthenticatedIdle, int responseCap, IdentityConfig identity) {
+            this(upstreamName, upstream, maxMessageBytes, maxConnections, unauthenticatedIdle, responseCap, identity,
+                    ClientTls.CLEARTEXT, UpstreamTlsConfig.DISABLED);
+        }
     }
 
     final Settings settings;
-    final TokenVerifier verifier;
+    final PlainAuthentication authentication;
     final AuditSink audit;
     final CommandGate gate;
     final DocumentPolicy documents;
@@ -62,14 +79,14 @@ public final class MongoFrontDoor implements AutoCloseable {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Listener listener;
 
-    private MongoFrontDoor(InetSocketAddress address, Settings settings, TokenVerifier verifier, AuditSink audit,
-                           CommandGate gate, DocumentPolicy documents, SessionRegistry sessions, Approvals approvals)
-            throws IOException {
+    private MongoFrontDoor(InetSocketAddress address, Settings settings, PlainAuthentication authentication,
+                           AuditSink audit, CommandGate gate, DocumentPolicy documents, SessionRegistry sessions,
+                           Approvals approvals) throws IOException {
         this.settings = settings;
         this.approvals = approvals;
         this.sessions = sessions;
         this.documents = documents;
-        this.verifier = verifier;
+        this.authentication = authentication;
         this.audit = audit;
         this.gate = gate;
         this.slots = new Semaphore(settings.maxConnections());
@@ -91,8 +108,19 @@ public final class MongoFrontDoor implements AutoCloseable {
     public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
                                        AuditSink audit, CommandGate gate, DocumentPolicy documents,
                                        SessionRegistry sessions, Approvals approvals) throws IOException {
-        MongoFrontDoor door = new MongoFrontDoor(address, settings, verifier, audit, gate, documents, sessions,
-                approvals);
+        return start(address, settings, verifier, null, audit, gate, documents, sessions, approvals);
+    }
+
+    /**
+     * With {@code exchange}: the one-time credentials the HTTP API issues, redeemed by their user names as on the
+     * PostgreSQL side (null: such user names are refused).
+     */
+    public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,
+                                       CredentialExchange exchange, AuditSink audit, CommandGate gate,
+                                       DocumentPolicy documents, SessionRegistry sessions, Approvals approvals)
+            throws IOException {
+        MongoFrontDoor door = new MongoFrontDoor(address, settings, new PlainAuthentication(verifier, exchange,
+                settings.identity().revoked()), audit, gate, documents, sessions, approvals);
         door.listener.start();
         return door;
     }
@@ -110,7 +138,18 @@ public final class MongoFrontDoor implements AutoCloseable {
         }
         open.add(socket);
         try {
-            new MongoSession(this, socket, connections.incrementAndGet()).run();
+            // The TLS handshake is bounded as the first message would be; the session sets its own timeouts after.
+            socket.setSoTimeout((int) settings.unauthenticatedIdle().toMillis());
+            ClientTls.Opened opened;
+            try {
+                opened = settings.tls().open(socket);
+            } catch (javax.net.ssl.SSLException e) {
+                audit.appendUnobserved(List.of(new AuditEvent.ConnectionRefused(Instant.now(),
+                        UUID.randomUUID().toString(), socket.getInetAddress().getHostAddress(), settings.upstreamName(),
+                        null, null, null, "TLS handshake failed: " + e.getMessage())));
+                return;
+            }
+            new MongoSession(this, opened, connections.incrementAndGet()).run();
         } catch (IOException e) {
             log.debug("mongo: connection from {} failed before its first message: {}", socket.getInetAddress(),
                     e.toString());
@@ -127,7 +166,7 @@ public final class MongoFrontDoor implements AutoCloseable {
         if (known != null) {
             return known;
         }
-        try (UpstreamConnection probe = UpstreamConnection.open(settings.upstream())) {
+        try (UpstreamConnection probe = UpstreamConnection.open(settings.upstream(), settings.upstreamTls())) {
             facts.set(probe.facts());
             return probe.facts();
         }

@@ -2,6 +2,7 @@ package io.phigate.net;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,8 @@ import java.util.Base64;
 import java.util.Collection;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
@@ -84,6 +87,27 @@ public final class TlsContexts {
             }
         }}, new SecureRandom());
         return ctx;
+    }
+
+    /**
+     * Starts TLS as a client over the connected {@code plain} socket, for the PostgreSQL and the document-store
+     * upstreams alike. With {@code caFile} the chain is checked against it; without one, {@code verifyFull} trusts
+     * the JDK's CAs and anything less checks nothing (libpq's sslmode=require). {@code verifyFull} also checks that
+     * the certificate names {@code host}.
+     */
+    public static SSLSocket startClient(Socket plain, String host, int port, Path caFile, boolean verifyFull)
+            throws IOException, GeneralSecurityException {
+        SSLContext ctx = caFile != null ? verifyingClient(caFile)
+                : verifyFull ? SSLContext.getDefault() : encryptOnlyClient();
+        SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(plain, host, port, true);
+        ssl.setUseClientMode(true);
+        if (verifyFull) {
+            SSLParameters p = ssl.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            ssl.setSSLParameters(p);
+        }
+        ssl.startHandshake();
+        return ssl;
     }
 
     static Collection<? extends Certificate> readCertificates(Path file) throws IOException, GeneralSecurityException {

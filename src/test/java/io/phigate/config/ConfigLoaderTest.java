@@ -880,7 +880,7 @@ class ConfigLoaderTest {
                       address: db.internal
                       user: phigate
                   default: records
-                """)).contains("documents.upstreams.records.user: unknown key (known keys: address, collections)")
+                """)).contains("documents.upstreams.records.user: unknown key (known keys: address, collections, tls)")
                 .contains("documents.default: unknown key; did you mean \"default_upstream\"?");
         assertThat(errors(MINIMAL.replace("listen:\n", "listen:\n  mongodb: :27018\n")))
                 .contains("listen.mongodb: unknown key; did you mean \"mongo\"?");

@@ -163,6 +163,48 @@ class ConfiguredDocumentStoreTest {
         assertThat(gateway.postgresAddress()).isNotNull();
     }
 
+    @Test
+    void tlsBothWaysComesFromTheConfigFileAndVerifyFullNeedsItsCa() throws Exception {
+        gateway.close();
+        Path[] front = io.phigate.pg.TlsTest.selfSigned(Files.createDirectories(dir.resolve("front")));
+        Path[] served = io.phigate.pg.TlsTest.selfSigned(Files.createDirectories(dir.resolve("upstream")));
+        try (TlsRelay relay = new TlsRelay(served[0], served[1], new io.phigate.config.HostPort("127.0.0.1",
+                storePort))) {
+            String yaml = Files.readString(dir.resolve("phigate.yaml"))
+                    .replace("      address: 127.0.0.1:" + storePort + "\n", "      address: 127.0.0.1:"
+                            + relay.address().port() + "\n      tls:\n        mode: verify-full\n")
+                    + "tls:\n  cert_file: " + front[0] + "\n  key_file: " + front[1]
+                    + "\n  allow_loopback_cleartext: false\n";
+            Path withoutCa = Files.writeString(dir.resolve("no-ca.yaml"), yaml);
+            assertThatThrownBy(() -> ConfigLoader.loadToServe(withoutCa))
+                    .hasMessageContaining("documents.upstreams.records.tls.ca_file");
+            Path config = Files.writeString(dir.resolve("tls.yaml"), yaml.replace("mode: verify-full\n",
+                    "mode: verify-full\n        ca_file: " + served[0] + "\n"));
+            gateway = Gateway.start(ConfigLoader.loadToServe(config));
+            String token = KeyTool.mint(key, ISSUER, AGENT, List.of("phigate"), Duration.ofMinutes(10), Map.of());
+            try (MongoClient client = MongoClients.create(MongoClientSettings.builder()
+                    .applyConnectionString(new ConnectionString("mongodb://localhost:"
+                            + gateway.mongoAddress().getPort() + "/?tls=true&serverSelectionTimeoutMS=3000"))
+                    .applyToSslSettings(t -> t.context(trusting(front[0])))
+                    .credential(MongoCredential.createPlainCredential("triage-agent", "$external",
+                            token.toCharArray()))
+                    .build())) {
+                MongoCollection<Document> notes = client.getDatabase("clinic").getCollection("notes");
+                notes.insertOne(new Document("text", "both ways"));
+                assertThat(notes.find().first()).containsEntry("text", "both ways");
+            }
+            assertThat(relay.handshakes.get()).isPositive();
+        }
+    }
+
+    private static javax.net.ssl.SSLContext trusting(Path ca) {
+        try {
+            return io.phigate.net.TlsContexts.verifyingClient(ca);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private MongoClient connect(String token) {
         return MongoClients.create(MongoClientSettings.builder()
                 .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + gateway.mongoAddress().getPort()

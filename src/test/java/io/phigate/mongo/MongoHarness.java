@@ -48,6 +48,9 @@ final class MongoHarness implements AutoCloseable {
     final MongoFrontDoor door;
     final io.phigate.approval.Approvals approvals;
     final io.phigate.session.SessionRegistry sessions = new io.phigate.session.SessionRegistry(100);
+    /** One-time credentials, redeemed by the front door as the HTTP API would issue them. */
+    final io.phigate.credentials.CredentialExchange exchange;
+    final TokenVerifier verifier;
     private final Path key;
     private final boolean storeBound;
 
@@ -63,6 +66,12 @@ final class MongoHarness implements AutoCloseable {
     /** Masking by {@code documents} (a PHI catalog and the policy's roles) when it declares anything. */
     MongoHarness(Path dir, java.net.InetSocketAddress upstream, io.phigate.mongo.masking.DocumentPolicy documents)
             throws Exception {
+        this(dir, upstream, documents, java.util.function.UnaryOperator.identity());
+    }
+
+    /** With the front door's settings as {@code tune} changes them (TLS, either way). */
+    MongoHarness(Path dir, java.net.InetSocketAddress upstream, io.phigate.mongo.masking.DocumentPolicy documents,
+                 java.util.function.UnaryOperator<MongoFrontDoor.Settings> tune) throws Exception {
         this.dir = dir;
         this.key = KeyTool.generate(dir.resolve("keys"));
         this.store = new MongoServer(new MemoryBackend());
@@ -80,8 +89,12 @@ final class MongoHarness implements AutoCloseable {
         var settings = new MongoFrontDoor.Settings("documents", new HostPort("127.0.0.1", relay.address().getPort()),
                 48_000_000, 100, Duration.ofSeconds(30),
                 Integer.getInteger("phigate.bench.responseCap", AuditConfig.DEFAULT_RESPONSE_CAP), identity);
-        this.door = MongoFrontDoor.start(new java.net.InetSocketAddress("127.0.0.1", 0), settings,
-                new TokenVerifier(identity), sink, CommandGate.FORWARD_ALL, documents, sessions, approvals);
+        this.verifier = new TokenVerifier(identity);
+        this.exchange = new io.phigate.credentials.CredentialExchange(documents.policy(),
+                identity.revoked()::reason, Duration.ofMinutes(1), java.util.Set.of("documents"),
+                java.time.Clock.systemUTC());
+        this.door = MongoFrontDoor.start(new java.net.InetSocketAddress("127.0.0.1", 0), tune.apply(settings),
+                verifier, exchange, sink, CommandGate.FORWARD_ALL, documents, sessions, approvals);
     }
 
     String token() throws Exception {

@@ -30,12 +30,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** TLS toward clients: negotiated on SSLRequest, and required when configured, loopback included. */
-class TlsTest {
+public class TlsTest {
     @TempDir
     Path dir;
 
     /** Writes a self-signed certificate for 127.0.0.1/localhost and its PKCS#8 key as PEM. */
-    static Path[] selfSigned(Path dir) throws Exception {
+    public static Path[] selfSigned(Path dir) throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(256);
         KeyPair kp = g.generateKeyPair();

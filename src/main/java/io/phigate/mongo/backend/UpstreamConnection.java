@@ -1,7 +1,9 @@
 package io.phigate.mongo.backend;
 
 import io.phigate.config.HostPort;
+import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.mongo.wire.Frame;
+import io.phigate.net.TlsContexts;
 import io.phigate.mongo.wire.FrameReader;
 import io.phigate.mongo.wire.WireCodec;
 import io.phigate.mongo.wire.WireException;
@@ -12,6 +14,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.util.Locale;
+import javax.net.ssl.SSLSocket;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonString;
@@ -47,17 +52,44 @@ public final class UpstreamConnection implements AutoCloseable {
         this.reader = new FrameReader(in, facts.maxMessageSizeBytes());
     }
 
-    /** Connects and asks the server's hello; throws when either fails or takes more than 10 s. */
+    /** Connects without TLS and asks the server's hello; throws when either fails or takes more than 10 s. */
     public static UpstreamConnection open(HostPort address) throws IOException {
-        Socket socket = new Socket();
+        return open(address, UpstreamTlsConfig.DISABLED);
+    }
+
+    /**
+     * Connects, starts TLS as {@code tls} says (the server speaks TLS from the first byte: there is no request to
+     * upgrade, as PostgreSQL's SSLRequest), and asks the server's hello; throws when any of it fails or takes more
+     * than 10 s. A certificate that does not verify is an {@link IOException} saying so.
+     */
+    public static UpstreamConnection open(HostPort address, UpstreamTlsConfig tls) throws IOException {
+        Socket plain = new Socket();
         try {
-            socket.setTcpNoDelay(true);
-            socket.connect(address.resolve(), CONNECT_TIMEOUT_MILLIS);
-            return new UpstreamConnection(socket);
+            plain.setTcpNoDelay(true);
+            plain.connect(address.resolve(), CONNECT_TIMEOUT_MILLIS);
+            if (tls.mode() == UpstreamTlsConfig.Mode.DISABLE) {
+                return new UpstreamConnection(plain);
+            }
+            plain.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
+            Socket secured;
+            try {
+                secured = TlsContexts.startClient(plain, address.host(), address.port(), tls.caFile(),
+                        tls.mode() == UpstreamTlsConfig.Mode.VERIFY_FULL);
+            } catch (IOException | GeneralSecurityException e) {
+                throw new IOException("TLS to the upstream failed (" + tls.mode().name().toLowerCase(Locale.ROOT)
+                        .replace('_', '-') + "): " + e.getMessage(), e);
+            }
+            return new UpstreamConnection(secured);
         } catch (IOException | RuntimeException e) {
-            socket.close();
+            plain.close();
             throw e;
         }
+    }
+
+    /** The TLS protocol and cipher toward the upstream, or {@code none}. */
+    public String tlsDescription() {
+        return socket instanceof SSLSocket s ? s.getSession().getProtocol() + " " + s.getSession().getCipherSuite()
+                : "none";
     }
 
     public UpstreamFacts facts() {

@@ -8,7 +8,8 @@ import org.bson.BsonValue;
 
 /**
  * A SASL PLAIN initial response (RFC 4616: {@code [authzid] NUL authcid NUL passwd}) taken from a {@code saslStart}.
- * The password is the agent's token; the user name is the connection string's, kept only as evidence. Never printed.
+ * The password is the agent's token (or a one-time credential, by the user name); the user name is the connection
+ * string's, kept as evidence, as the PostgreSQL user name is. Never printed.
  */
 public record PlainCredentials(String user, String token) {
     /** As PostgreSQL's password message: a token longer than this is not one. */
@@ -20,8 +21,12 @@ public record PlainCredentials(String user, String token) {
     public static PlainCredentials read(BsonDocument saslStart, String database) throws CommandException {
         BsonValue mechanism = saslStart.get("mechanism");
         if (mechanism == null || !mechanism.isString() || !mechanism.asString().getValue().equals("PLAIN")) {
-            throw new CommandException(MongoError.MECHANISM_UNAVAILABLE, "phigate accepts the PLAIN mechanism"
-                    + " only, with the agent's token as the password (authSource=$external)");
+            // mongod's words for a mechanism it does not offer, then why: SCRAM proves a password the server
+            // already holds a key for, and a token is new each time (decision 0052).
+            String named = mechanism != null && mechanism.isString() ? mechanism.asString().getValue() : "(none)";
+            throw new CommandException(MongoError.MECHANISM_UNAVAILABLE, "Received authentication for mechanism "
+                    + named + " which is unknown or not enabled: phigate accepts PLAIN only, with the agent's token"
+                    + " as the password (authMechanism=PLAIN&authSource=$external); SCRAM cannot carry a token");
         }
         if (!EXTERNAL.equals(database)) {
             throw new CommandException(MongoError.AUTHENTICATION_FAILED, "PLAIN authenticates against $external,"
@@ -42,6 +47,11 @@ public record PlainCredentials(String user, String token) {
             throw new CommandException(MongoError.AUTHENTICATION_FAILED, "malformed PLAIN payload");
         }
         String user = new String(b, first + 1, second - first - 1, StandardCharsets.UTF_8);
+        if (first > 0 && !new String(b, 0, first, StandardCharsets.UTF_8).equals(user)) {
+            // As mongod's PLAIN: one may not authenticate as one name and act as another.
+            throw new CommandException(MongoError.AUTHENTICATION_FAILED, "SASL authorization identity must match"
+                    + " authentication identity");
+        }
         String token = new String(b, second + 1, b.length - second - 1, StandardCharsets.UTF_8).strip();
         return new PlainCredentials(user, token);
     }

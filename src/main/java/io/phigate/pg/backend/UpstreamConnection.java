@@ -21,8 +21,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -137,19 +135,8 @@ public final class UpstreamConnection implements AutoCloseable {
                         + ".tls.mode is " + tls.mode().name().toLowerCase().replace('_', '-'));
             }
             // verify-full without a CA file trusts the JDK's CAs; require without one only encrypts, as libpq does.
-            SSLContext ctx = tls.caFile() != null ? TlsContexts.verifyingClient(tls.caFile())
-                    : tls.mode() == UpstreamTlsConfig.Mode.VERIFY_FULL ? SSLContext.getDefault()
-                    : TlsContexts.encryptOnlyClient();
-            String host = config.address().host();
-            SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(plain, host, config.address().port(), true);
-            ssl.setUseClientMode(true);
-            if (tls.mode() == UpstreamTlsConfig.Mode.VERIFY_FULL) {
-                SSLParameters p = ssl.getSSLParameters();
-                p.setEndpointIdentificationAlgorithm("HTTPS");
-                ssl.setSSLParameters(p);
-            }
-            ssl.startHandshake();
-            return ssl;
+            return TlsContexts.startClient(plain, config.address().host(), config.address().port(), tls.caFile(),
+                    tls.mode() == UpstreamTlsConfig.Mode.VERIFY_FULL);
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             closeQuietly(plain);
             throw e;

@@ -1,0 +1,203 @@
+package io.phigate.mongo;
+
+import io.phigate.audit.AuditEvent;
+import io.phigate.audit.AuditEvent.Outcome;
+import io.phigate.audit.AuditUnavailableException;
+import io.phigate.audit.ResponseRecorder;
+import io.phigate.identity.Identity;
+import io.phigate.mongo.CommandGate.Verdict;
+import io.phigate.mongo.backend.ReplyFacts;
+import io.phigate.mongo.backend.UpstreamConnection;
+import io.phigate.mongo.command.Command;
+import io.phigate.mongo.command.CommandException;
+import io.phigate.mongo.command.CommandReader;
+import io.phigate.mongo.frontend.ClientReplies;
+import io.phigate.mongo.masking.CommandMasking;
+import io.phigate.mongo.masking.CommandMasking.Judgement;
+import io.phigate.mongo.masking.ReplyMasker;
+import io.phigate.mongo.masking.ReplyPlan;
+import io.phigate.mongo.wire.Frame;
+import io.phigate.mongo.wire.MongoError;
+import io.phigate.mongo.wire.MsgHeader;
+import io.phigate.mongo.wire.WireCodec;
+import io.phigate.mongo.wire.WireMessage;
+import io.phigate.mongo.wire.WireMessage.OpMsg;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.util.List;
+
+/**
+ * The commands of one authenticated session, from the client's message to the last reply: judged (masking, the
+ * {@link CommandGate}, cursor ownership, the policy's rules and approvals), recorded durably, and only then
+ * forwarded raw; replies stream back one message at a time, masked as they are written, and are recorded after
+ * (decisions 0042, 0051, 0052). {@link MongoSession} owns the connection around it: transport, hello,
+ * authentication, the end. Runs on the connection's thread.
+ */
+final class CommandPath implements AutoCloseable {
+    private final MongoFrontDoor door;
+    private final Identity identity;
+    private final Socket socket;
+    private final BufferedInputStream in;
+    private final ClientReplies replies;
+    private final UpstreamConnection upstream;
+    private final CommandRecords records;
+    private final CommandMasking masking;
+    private final CommandApprovals rules;
+    private final LiveMongoSession live;
+    private final OpenCursors cursors = new OpenCursors();
+    private long statements;
+
+    /** Takes {@code upstream} over: {@link #close} closes it. */
+    CommandPath(MongoFrontDoor door, String sessionId, String clientAddress, Identity identity,
+                CommandMasking masking, UpstreamConnection upstream, Socket socket, BufferedInputStream in,
+                ClientReplies replies, LiveMongoSession live) {
+        this.door = door;
+        this.identity = identity;
+        this.socket = socket;
+        this.in = in;
+        this.replies = replies;
+        this.upstream = upstream;
+        this.masking = masking;
+        this.live = live;
+        String upstreamName = door.settings.upstreamName();
+        this.records = new CommandRecords(sessionId, clientAddress, upstreamName, identity);
+        this.rules = new CommandApprovals(sessionId, identity, upstreamName, door.documents.roleOf(identity),
+                door.documents.policy().rules(), door.approvals);
+    }
+
+    /** Commands taken so far, forwarded or refused. */
+    long statements() {
+        return statements;
+    }
+
+    /**
+     * Serves one command. A command naming an approval ({@code comment: "phigate-approval:ID"}) has the marker taken
+     * off first: the gateway's word, like PostgreSQL's {@code SET phigate.approval}, is never forwarded.
+     */
+    void serve(Frame frame, OpMsg msg, Command command) throws IOException {
+        int id = msg.header().requestId();
+        String ticket = CommandApprovals.ticketIn(msg.body());
+        if (ticket != null) {
+            msg = CommandApprovals.withoutTicket(msg);
+            byte[] bytes = WireCodec.encode(msg);
+            frame = new Frame(new MsgHeader(bytes.length, id, 0, WireMessage.OP_MSG), bytes);
+            try {
+                command = CommandReader.read(msg);
+            } catch (CommandException e) {
+                replies.error(id, e.error(), e.getMessage());
+                return;
+            }
+        }
+        try {
+            forward(frame, msg, command, ticket);
+        } finally {
+            live.finished();
+        }
+    }
+
+    /**
+     * The write-ahead rule: judged, recorded durably, then forwarded raw. A command that cannot be recorded is
+     * answered with an error and never forwarded.
+     */
+    private void forward(Frame frame, OpMsg msg, Command command, String ticket) throws IOException {
+        int id = msg.header().requestId();
+        long statementId = ++statements;
+        Long cursor = command.cursorIds().isEmpty() ? null : command.cursorIds().getFirst();
+        Judgement judged = masking.judge(command, msg.body(), cursor == null ? null : cursors.plan(cursor));
+        AuditEvent.StatementRequested requested = records.requested(statementId, msg, command,
+                cursor == null ? null : cursors.origin(cursor), judged.phiFields());
+        live.started(statementId, requested.text());
+        Verdict verdict = judged instanceof Judgement.Refuse r
+                ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
+                : door.gate.judge(identity, command);
+        if (verdict instanceof Verdict.Forward && !cursors.ownsAll(command.cursorIds())) {
+            verdict = new Verdict.Refuse(MongoError.CURSOR_NOT_FOUND, "cursor id " + command.cursorIds()
+                    + " not found in this session");
+        }
+        if (verdict instanceof Verdict.Refuse refuse) {
+            refuse(msg, command, requested, refuse.error(), refuse.message());
+            return;
+        }
+        CommandApprovals.Outcome held = rules.judge(statementId, command, msg.body(), judged.phiTypes(),
+                CommandRecords.approvalText(msg), requested.parameters(), ticket, socket, in);
+        if (held instanceof CommandApprovals.Outcome.Refuse refuse) {
+            refuse(msg, command, requested, refuse.error(), refuse.message());
+            return;
+        }
+        try {
+            door.audit.appendDurably(held instanceof CommandApprovals.Outcome.Release release
+                    ? List.of(requested, release.used()) : List.of(requested));
+        } catch (AuditUnavailableException e) {
+            door.audit.appendUnobserved(List.of(records.completed(statementId, Outcome.REFUSED,
+                    MongoError.INTERNAL_ERROR.code(), command, 0, 0, null)));
+            if (!msg.moreToCome()) {
+                replies.error(id, MongoError.INTERNAL_ERROR, "phigate could not record this command in its audit"
+                        + " store, so it was not forwarded");
+            }
+            return;
+        }
+        ReplyPlan plan = ((Judgement.Forward) judged).plan();
+        long start = System.nanoTime();
+        ResponseRecorder recorder = new ResponseRecorder(door.settings.responseCap());
+        long documents = 0;
+        ReplyFacts last = null;
+        try {
+            upstream.forward(frame.bytes());
+            if (msg.moreToCome()) {
+                door.audit.appendUnobserved(List.of(records.completed(statementId, Outcome.OK, null, command, 0,
+                        micros(start), null)));
+                return;
+            }
+            do {
+                // One reply message at a time: each is held once, written on (masked as it is written), dropped.
+                Frame reply = upstream.next();
+                last = ReplyFacts.read(reply);
+                deliver(reply, plan, recorder);
+                documents += last.documents();
+                cursors.update(command, last, plan);
+            } while (last.moreToCome());
+        } catch (IOException e) {
+            door.audit.appendUnobserved(List.of(records.completed(statementId, Outcome.ABORTED, null, command,
+                    documents, micros(start), recorder.finish(), plan.summary())));
+            throw e;
+        }
+        door.audit.appendUnobserved(List.of(records.completed(statementId, last.ok() ? Outcome.OK : Outcome.ERROR,
+                last.code(), command, documents, micros(start), recorder.finish(), plan.summary())));
+    }
+
+    /**
+     * Writes one reply as the plan masks it. A reply the masking cannot read is not sent: the client gets an error
+     * instead and the connection ends, since the server's state (an open cursor, an exhaust stream) no longer
+     * matches what the client was told.
+     */
+    private void deliver(Frame reply, ReplyPlan plan, ResponseRecorder recorder) throws IOException {
+        try {
+            RecordedOutput.deliver(reply.bytes(), plan, replies.out(), recorder);
+        } catch (ReplyMasker.Unmaskable e) {
+            String why = "a reply phigate could not read to mask: " + e.getMessage();
+            replies.error(reply.header().responseTo(), MongoError.INTERNAL_ERROR, "phigate could not read the"
+                    + " server's reply to mask it, so it was withheld and the connection is closed");
+            throw new IOException(why);
+        }
+    }
+
+    /** A command refused before it went upstream: its request and its end recorded together, the client answered. */
+    private void refuse(OpMsg msg, Command command, AuditEvent.StatementRequested requested, MongoError error,
+                        String message) throws IOException {
+        door.audit.appendUnobserved(List.of(requested, records.completed(requested.statementId(), Outcome.REFUSED,
+                error.code(), command, 0, 0, null, "refused: " + message)));
+        if (!msg.moreToCome()) {
+            replies.error(msg.header().requestId(), error, message);
+        }
+    }
+
+    private static long micros(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000;
+    }
+
+    @Override
+    public void close() {
+        upstream.close();
+    }
+}

@@ -1,0 +1,63 @@
+package io.phigate.mongo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.phigate.mongo.wire.MsgHeader;
+import io.phigate.mongo.wire.WireCodec;
+import io.phigate.mongo.wire.WireMessage;
+import io.phigate.mongo.wire.WireMessage.DocumentSequence;
+import io.phigate.mongo.wire.WireMessage.OpMsg;
+import java.util.List;
+import java.util.UUID;
+import org.bson.BsonBinary;
+import org.bson.BsonBoolean;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonString;
+import org.bson.BsonTimestamp;
+import org.junit.jupiter.api.Test;
+
+/** How a command names its approval, and what the approval is bound to. */
+class ApprovalTicketTest {
+    private static OpMsg delete(BsonDocument extra, String mrn) {
+        BsonDocument body = new BsonDocument("delete", new BsonString("patients"))
+                .append("ordered", BsonBoolean.TRUE).append("$db", new BsonString("clinic"));
+        body.putAll(extra);
+        BsonDocument statement = new BsonDocument("q", mrn == null ? new BsonDocument()
+                : new BsonDocument("mrn", new BsonString(mrn))).append("limit", new BsonInt32(0));
+        return new OpMsg(new MsgHeader(0, 7, 0, WireMessage.OP_MSG), OpMsg.CHECKSUM_PRESENT, WireCodec.raw(body),
+                List.of(new DocumentSequence("deletes", List.of(WireCodec.raw(statement)))));
+    }
+
+    private static BsonDocument session() {
+        return new BsonDocument("lsid", new BsonDocument("id", new BsonBinary(UUID.randomUUID())))
+                .append("$clusterTime", new BsonDocument("clusterTime", new BsonTimestamp(System.nanoTime())));
+    }
+
+    @Test
+    void theDigestIgnoresWhatADriverSetsPerSendAndNothingElse() {
+        // The statements (the sequence's documents) are the digest's parameters, compared apart from this text.
+        assertThat(CommandRecords.approvalText(delete(session(), null)))
+                .isEqualTo(CommandRecords.approvalText(delete(session(), null)))
+                .isEqualTo(CommandRecords.approvalText(delete(new BsonDocument(), null)))
+                .isNotEqualTo(CommandRecords.approvalText(delete(new BsonDocument("ordered", BsonBoolean.FALSE),
+                        null)));
+    }
+
+    @Test
+    void theMarkerIsReadAndTakenOffAndAnyOtherCommentStays() {
+        OpMsg marked = delete(new BsonDocument("comment", new BsonString("phigate-approval: abc-123 ")), null);
+        assertThat(CommandApprovals.ticketIn(marked.body())).isEqualTo("abc-123");
+        OpMsg stripped = CommandApprovals.withoutTicket(marked);
+        assertThat(stripped.body()).doesNotContainKey("comment").containsKeys("delete", "ordered", "$db");
+        assertThat(stripped.checksumPresent()).isFalse();
+        assertThat(stripped.sequences()).isEqualTo(marked.sequences());
+        assertThat(CommandRecords.approvalText(stripped)).isEqualTo(CommandRecords.approvalText(delete(session(),
+                null)));
+
+        assertThat(CommandApprovals.ticketIn(delete(new BsonDocument("comment", new BsonString("nightly")), null)
+                .body())).isNull();
+        assertThat(CommandApprovals.ticketIn(delete(new BsonDocument("comment", new BsonInt32(1)), null).body()))
+                .isNull();
+    }
+}

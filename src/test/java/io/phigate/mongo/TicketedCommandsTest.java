@@ -1,0 +1,134 @@
+package io.phigate.mongo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoCredential;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.DeleteOptions;
+import io.phigate.approval.ApprovalRequest;
+import io.phigate.mask.DocumentCatalog;
+import io.phigate.mongo.masking.DocumentPolicy;
+import io.phigate.policy.Match;
+import io.phigate.policy.Policy;
+import io.phigate.policy.RiskRule;
+import io.phigate.sql.Operation;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Ticket-mode rules on the document store, as on PostgreSQL: the command is refused with the request's id; once
+ * approved, the identical command sent again with {@code comment: "phigate-approval:ID"} runs once, the marker
+ * never reaching the store; the id does not release another command, nor the same one twice.
+ */
+class TicketedCommandsTest {
+    @TempDir
+    Path dir;
+    MongoHarness gateway;
+    MongoClient direct;
+    MongoClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        RiskRule.Approval ticket = new RiskRule.Approval("stewards", 1, Duration.ofMinutes(5), RiskRule.Mode.TICKET,
+                Duration.ofMinutes(5), 1);
+        Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(),
+                Map.of("stewards", new Policy.ApproverGroup(new Match(null, "*@hospital.example", Map.of()), null)),
+                List.of(new RiskRule("wipe", new RiskRule.When(Set.of(Operation.DELETE), List.of(), List.of(), true,
+                        false, List.of()), ticket, null)));
+        gateway = new MongoHarness(dir, null, new DocumentPolicy(DocumentCatalog.EMPTY, policy, null));
+        direct = MongoClients.create("mongodb://127.0.0.1:" + gateway.storeAddress.getPort());
+        for (String name : List.of("patients", "visits")) {
+            direct.getDatabase("clinic").getCollection(name).insertMany(List.of(new Document("mrn", "A1"),
+                    new Document("mrn", "B2")));
+        }
+        client = connect();
+    }
+
+    private MongoClient connect() throws Exception {
+        return MongoClients.create(MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + gateway.port()
+                        + "/?serverSelectionTimeoutMS=5000&retryWrites=false"))
+                .credential(MongoCredential.createPlainCredential("triage-agent", "$external",
+                        gateway.token().toCharArray()))
+                .build());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        direct.close();
+        gateway.close();
+    }
+
+    private long remaining(String collection) {
+        return direct.getDatabase("clinic").getCollection(collection).countDocuments();
+    }
+
+    private static DeleteOptions naming(String id) {
+        return new DeleteOptions().comment("phigate-approval:" + id);
+    }
+
+    @Test
+    void anApprovedTicketReleasesTheIdenticalCommandOnceAndNoOther() throws Exception {
+        MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
+        MongoCollection<Document> visits = client.getDatabase("clinic").getCollection("visits");
+
+        assertThatThrownBy(() -> patients.deleteMany(new Document()))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("rule \"wipe\" requires approval", "comment: \"phigate-approval:"));
+        ApprovalRequest r = gateway.approvals.all(ApprovalRequest.State.PENDING).getFirst();
+        assertThat(r.text()).startsWith("{\"delete\": \"patients\"").doesNotContain("lsid");
+        gateway.approvals.decide(r.id(), HeldCommandsTest.APPROVER, true, "ward closed");
+
+        // The id names the patients wipe: the visits wipe with it is refused, and does not spend it.
+        assertThatThrownBy(() -> visits.deleteMany(new Document(), naming(r.id())))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("approval " + r.id() + " was granted for a different statement"));
+        assertThat(remaining("visits")).isEqualTo(2);
+
+        // Retried later on another connection (another driver session id): the same command all the same.
+        try (MongoClient later = connect()) {
+            assertThat(later.getDatabase("clinic").getCollection("patients").deleteMany(new Document(),
+                    naming(r.id())).getDeletedCount()).isEqualTo(2);
+        }
+        assertThat(remaining("patients")).isZero();
+
+        direct.getDatabase("clinic").getCollection("patients").insertOne(new Document("mrn", "C3"));
+        assertThatThrownBy(() -> patients.deleteMany(new Document(), naming(r.id())))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("approval " + r.id() + " has been used"));
+        assertThat(remaining("patients")).isEqualTo(1);
+
+        assertThat(gateway.auditEventually("kind = 'approval_decided' and detail like '%\"used\"%'", 1))
+                .singleElement().satisfies(u -> assertThat((String) u.get("detail")).contains(r.id()));
+        assertThat(gateway.audit("kind = 'statement_requested' and statement like '{\"delete\"%'"))
+                .isNotEmpty().noneSatisfy(s -> assertThat((String) s.get("statement")).contains("phigate-approval"));
+        assertThat(gateway.sink.violations).isEmpty();
+    }
+
+    @Test
+    void aCommandNamingNoApprovalOrAnUnknownOneIsRefusedAndNothingRuns() {
+        MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
+        assertThatThrownBy(() -> patients.deleteMany(new Document(), naming("no-such-request")))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("approval no-such-request does not exist"));
+        assertThat(remaining("patients")).isEqualTo(2);
+        // A marker on a command no rule holds is taken off and the command runs.
+        assertThat(patients.deleteOne(new Document("mrn", "A1"), naming("whatever")).getDeletedCount())
+                .isEqualTo(1);
+    }
+}

@@ -182,7 +182,7 @@ public final class Gateway implements AutoCloseable {
             SessionThreads threads = new SessionThreads(config.limits().platformSessionThreads());
             Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor, threads);
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
-                    mongoSettings(config, tls), verifier, exchange, audit, CommandGate.FORWARD_ALL,
+                    mongoSettings(config, tls, threads), verifier, exchange, audit, CommandGate.FORWARD_ALL,
                     new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions, approvals);
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness,
                     cluster);
@@ -239,11 +239,12 @@ public final class Gateway implements AutoCloseable {
         return names;
     }
 
-    private static MongoFrontDoor.Settings mongoSettings(GatewayConfig config, SSLContext tls) {
+    private static MongoFrontDoor.Settings mongoSettings(GatewayConfig config, SSLContext tls,
+                                                         SessionThreads threads) {
         return new MongoFrontDoor.Settings(config.documents().defaultUpstream(), config.documents().defaultAddress(),
                 config.limits().maxFrameBytes(), config.limits().maxSessions(), MONGO_UNAUTHENTICATED_IDLE,
                 config.audit().responseCap(), config.identity(), new ClientTls(config.tls(), tls),
-                config.documents().defaultTls());
+                config.documents().defaultTls(), threads);
     }
 
     /** Open approval requests do not survive a restart: each is recorded as expired before any session starts. */

@@ -14,6 +14,7 @@ import io.phigate.mongo.frontend.ClientTls;
 import io.phigate.mongo.frontend.PlainAuthentication;
 import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.net.Listener;
+import io.phigate.net.SessionThreads;
 import io.phigate.session.SessionRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -54,7 +55,15 @@ public final class MongoFrontDoor implements AutoCloseable {
      */
     public record Settings(String upstreamName, HostPort upstream, int maxMessageBytes, int maxConnections,
                            Duration unauthenticatedIdle, int responseCap, IdentityConfig identity, ClientTls tls,
-                           UpstreamTlsConfig upstreamTls) {
+                           UpstreamTlsConfig upstreamTls, SessionThreads threads) {
+        /** Every connection on a virtual thread. */
+        public Settings(String upstreamName, HostPort upstream, int maxMessageBytes, int maxConnections,
+                        Duration unauthenticatedIdle, int responseCap, IdentityConfig identity, ClientTls tls,
+                        UpstreamTlsConfig upstreamTls) {
+            this(upstreamName, upstream, maxMessageBytes, maxConnections, unauthenticatedIdle, responseCap, identity,
+                    tls, upstreamTls, SessionThreads.VIRTUAL);
+        }
+
         /** Cleartext both ways. */
         public Settings(String upstreamName, HostPort upstream, int maxMessageBytes, int maxConnections,
                         Duration unauthenticatedIdle, int responseCap, IdentityConfig identity) {
@@ -90,7 +99,7 @@ public final class MongoFrontDoor implements AutoCloseable {
         this.audit = audit;
         this.gate = gate;
         this.slots = new Semaphore(settings.maxConnections());
-        this.listener = new Listener("mongo", address, this::accept);
+        this.listener = new Listener("mongo", address, this::accept, settings.threads());
     }
 
     public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,

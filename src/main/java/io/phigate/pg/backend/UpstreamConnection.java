@@ -1,6 +1,7 @@
 package io.phigate.pg.backend;
 
 import io.phigate.config.UpstreamConfig;
+import io.phigate.credentials.ScramSha256;
 import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.net.GrowingOutputStream;
 import io.phigate.net.TlsContexts;
@@ -167,7 +168,7 @@ public final class UpstreamConnection implements AutoCloseable {
                     if (!sasl.mechanisms().contains("SCRAM-SHA-256")) {
                         throw refused("offers only SASL mechanisms " + sasl.mechanisms());
                     }
-                    scram = new ScramSha256(password());
+                    scram = ScramSha256.postgres(password());
                     byte[] first = scram.clientFirstMessage().getBytes(StandardCharsets.UTF_8);
                     byte[] mech = "SCRAM-SHA-256".getBytes(StandardCharsets.US_ASCII);
                     byte[] body = new byte[mech.length + 1 + 4 + first.length];

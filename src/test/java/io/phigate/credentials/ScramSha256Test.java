@@ -1,4 +1,4 @@
-package io.phigate.pg.backend;
+package io.phigate.credentials;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -17,9 +17,18 @@ class ScramSha256Test {
             + "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
     private static final String SERVER_FINAL = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
 
+    /** PostgreSQL's preparation with a fixed nonce and a user name, so the RFC's vector applies. */
+    private static ScramSha256 postgres(String user, String password) {
+        return new ScramSha256(user, password, ScramSha256.Preparation.POSTGRESQL, CLIENT_NONCE);
+    }
+
+    private static ScramSha256 mongo(String user, String password) {
+        return new ScramSha256(user, password, ScramSha256.Preparation.SASL, CLIENT_NONCE);
+    }
+
     @Test
     void rfc7677TestVectorProducesTheExpectedProofAndAcceptsTheServerSignature() throws GeneralSecurityException {
-        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "pencil");
 
         assertThat(scram.clientFirstMessage()).isEqualTo("n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
         assertThat(scram.clientFinalMessage(SERVER_FIRST)).isEqualTo(CLIENT_FINAL);
@@ -29,20 +38,39 @@ class ScramSha256Test {
     @Test
     void postgresExchangeSendsThePlaceholderUserNameThatPostgresIgnores() throws GeneralSecurityException {
         // The server takes the user from the startup message; pgjdbc sends "*" too.
-        assertThat(new ScramSha256("pencil", CLIENT_NONCE).clientFirstMessage())
+        assertThat(postgres(ScramSha256.IGNORED_USER, "pencil").clientFirstMessage())
                 .isEqualTo("n,,n=*,r=rOprNGfwEbeRWgbNEkqO");
-        assertThat(new ScramSha256("pencil").clientFirstMessage()).startsWith("n,,n=*,r=");
+        assertThat(ScramSha256.postgres("pencil").clientFirstMessage()).startsWith("n,,n=*,r=");
+    }
+
+    @Test
+    void mongoExchangeSendsTheRealUserNameAndMeetsTheSameVector() throws GeneralSecurityException {
+        // MongoDB checks the user named in the exchange; with an ASCII password its preparation changes nothing.
+        assertThat(ScramSha256.mongo("gateway", "pencil").clientFirstMessage()).startsWith("n,,n=gateway,r=");
+        ScramSha256 scram = mongo("user", "pencil");
+        assertThat(scram.clientFirstMessage()).isEqualTo("n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+        assertThat(scram.clientFinalMessage(SERVER_FIRST)).isEqualTo(CLIENT_FINAL);
+        scram.verifyServerFinal(SERVER_FINAL);
+    }
+
+    @Test
+    void mongoPreparationFoldsAsSaslprepAndRefusesWhatSaslprepProhibits() throws GeneralSecurityException {
+        // MongoDB's drivers prepare the SCRAM-SHA-256 password with SASLprep for stored strings and no fallback.
+        assertThat(mongo("user", "\u2168").clientFinalMessage(SERVER_FIRST))
+                .isEqualTo(mongo("user", "IX").clientFinalMessage(SERVER_FIRST));
+        assertThatThrownBy(() -> mongo("user", "pass\u0007word").clientFinalMessage(SERVER_FIRST))
+                .isInstanceOf(GeneralSecurityException.class);
     }
 
     @Test
     void userNameIsEscapedSoItCannotAddAttributes() throws GeneralSecurityException {
-        assertThat(new ScramSha256("a,r=b=", "pencil", CLIENT_NONCE).clientFirstMessage())
+        assertThat(postgres("a,r=b=", "pencil").clientFirstMessage())
                 .isEqualTo("n,,n=a=2Cr=3Db=3D,r=rOprNGfwEbeRWgbNEkqO");
     }
 
     @Test
     void clientNoncesAreFreshPerExchange() throws GeneralSecurityException {
-        assertThat(new ScramSha256("pw").clientFirstMessage()).isNotEqualTo(new ScramSha256("pw").clientFirstMessage());
+        assertThat(ScramSha256.postgres("pw").clientFirstMessage()).isNotEqualTo(ScramSha256.postgres("pw").clientFirstMessage());
     }
 
     @Test
@@ -62,13 +90,13 @@ class ScramSha256Test {
     }
 
     private static String finalMessageFor(String password) throws GeneralSecurityException {
-        ScramSha256 scram = new ScramSha256("user", password, CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", password);
         return scram.clientFinalMessage(SERVER_FIRST);
     }
 
     @Test
     void wrongServerSignatureIsRejected() throws GeneralSecurityException {
-        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "pencil");
         scram.clientFinalMessage(SERVER_FIRST);
 
         assertThatThrownBy(() -> scram.verifyServerFinal("v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
@@ -78,7 +106,7 @@ class ScramSha256Test {
 
     @Test
     void serverSignatureForAnotherPasswordIsRejected() throws GeneralSecurityException {
-        ScramSha256 scram = new ScramSha256("user", "not-pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "not-pencil");
 
         assertThat(scram.clientFinalMessage(SERVER_FIRST)).isNotEqualTo(CLIENT_FINAL);
         assertThatThrownBy(() -> scram.verifyServerFinal(SERVER_FINAL))
@@ -87,7 +115,7 @@ class ScramSha256Test {
 
     @Test
     void serverNonceThatDoesNotExtendTheClientNonceIsRejected() {
-        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "pencil");
 
         assertThatThrownBy(() -> scram.clientFinalMessage(
                 "r=somebodyElsesNonce%hvYDpWUa2RaTCAfuxFIlj,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"))
@@ -97,7 +125,7 @@ class ScramSha256Test {
 
     @Test
     void serverNonceEqualToTheClientNonceIsRejected() {
-        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "pencil");
 
         assertThatThrownBy(() -> scram.clientFinalMessage(
                 "r=" + CLIENT_NONCE + ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"))
@@ -107,7 +135,7 @@ class ScramSha256Test {
 
     @Test
     void iterationCountOutOfRangeIsRejected() {
-        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "pencil");
 
         assertThatThrownBy(() -> scram.clientFinalMessage(SERVER_FIRST.replace("i=4096", "i=0")))
                 .isInstanceOf(GeneralSecurityException.class)
@@ -116,7 +144,7 @@ class ScramSha256Test {
 
     @Test
     void serverErrorSurfacesInTheException() throws GeneralSecurityException {
-        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "pencil");
         scram.clientFinalMessage(SERVER_FIRST);
 
         assertThatThrownBy(() -> scram.verifyServerFinal("e=invalid-proof"))
@@ -126,7 +154,7 @@ class ScramSha256Test {
 
     @Test
     void serverFirstMessageWithoutSaltIsRejected() {
-        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "pencil");
 
         assertThatThrownBy(() -> scram.clientFinalMessage(
                 "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,i=4096"))
@@ -146,7 +174,7 @@ class ScramSha256Test {
             "r=rOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=99999999999",
             ""})
     void malformedServerFirstMessageIsASecurityExceptionOnly(String serverFirst) {
-        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "pencil");
 
         assertThatThrownBy(() -> scram.clientFinalMessage(serverFirst)).isInstanceOf(GeneralSecurityException.class);
     }
@@ -154,7 +182,7 @@ class ScramSha256Test {
     @ParameterizedTest
     @ValueSource(strings = {"v=not base64!", "v=", "x=1", ""})
     void malformedServerFinalMessageIsASecurityExceptionOnly(String serverFinal) throws GeneralSecurityException {
-        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "pencil");
         scram.clientFinalMessage(SERVER_FIRST);
 
         assertThatThrownBy(() -> scram.verifyServerFinal(serverFinal)).isInstanceOf(GeneralSecurityException.class);
@@ -163,7 +191,7 @@ class ScramSha256Test {
     @Test
     void serverFinalBeforeServerFirstIsRejected() {
         // A server that skips SASLContinue must not crash the client with a NullPointerException.
-        ScramSha256 scram = new ScramSha256("user", "pencil", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "pencil");
 
         assertThatThrownBy(() -> scram.verifyServerFinal(SERVER_FINAL)).isInstanceOf(GeneralSecurityException.class);
     }
@@ -171,7 +199,7 @@ class ScramSha256Test {
     @Test
     void emptyPasswordIsASecurityExceptionOnly() {
         // HMAC refuses an empty key with IllegalArgumentException; PostgreSQL never accepts an empty password.
-        ScramSha256 scram = new ScramSha256("user", "", CLIENT_NONCE);
+        ScramSha256 scram = postgres("user", "");
 
         assertThatThrownBy(() -> scram.clientFinalMessage(SERVER_FIRST)).isInstanceOf(GeneralSecurityException.class);
     }

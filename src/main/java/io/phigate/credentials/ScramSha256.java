@@ -1,4 +1,4 @@
-package io.phigate.pg.backend;
+package io.phigate.credentials;
 
 import com.ongres.scram.client.ScramClient;
 import com.ongres.scram.common.ServerFirstMessage;
@@ -10,43 +10,70 @@ import java.security.GeneralSecurityException;
 import java.util.List;
 
 /**
- * The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL uses it, over the ongres SCRAM library
- * (the one pgjdbc ships; decision 0040): no channel binding, and the password prepared with SASLprep as the server
- * prepares it, falling back to the raw bytes where SASLprep refuses the text, as PostgreSQL does.
+ * The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677) over the ongres SCRAM library (the one pgjdbc ships;
+ * decision 0040), without channel binding, as both upstream protocols use it: PostgreSQL's logins and the document
+ * store's (decision 0052). What differs between them is the user name sent and how the password is prepared, so
+ * each has its factory ({@link #postgres}, {@link #mongo}).
  *
  * <p>This class adds what the gateway needs around the library: whatever the server sends, failures are
  * {@link GeneralSecurityException}s only (the library also throws IllegalArgumentException and parse errors),
  * which the caller maps to a refused connection; and an iteration count past {@link #MAX_ITERATIONS} is refused
- * before any hashing, so a hostile server cannot make the gateway spend minutes deriving a key.
+ * before any hashing, so a hostile server cannot make the gateway spend minutes deriving a key. Messages name the
+ * step and never the password (the library echoes neither proof nor signature).
  */
-final class ScramSha256 {
-    static final String MECHANISM = "SCRAM-SHA-256";
+public final class ScramSha256 {
+    public static final String MECHANISM = "SCRAM-SHA-256";
     /** PostgreSQL's default is 4096; the bound only stops a server asking for hours of key derivation. */
-    static final int MAX_ITERATIONS = 10_000_000;
+    public static final int MAX_ITERATIONS = 10_000_000;
     /**
      * PostgreSQL takes the user from the startup message and ignores the one in the exchange; the library needs a
      * non-empty one, so it is {@code *}, as pgjdbc sends.
      */
     static final String IGNORED_USER = "*";
 
-    /** Null for an empty password, which PostgreSQL never accepts: the exchange fails at its first step. */
+    /** How the password becomes the bytes the key is derived from, as the server prepared it when it stored it. */
+    public enum Preparation {
+        /**
+         * PostgreSQL's: SASLprep, falling back to the raw bytes where SASLprep refuses the text (a control
+         * character, an unassigned code point), as the server does.
+         */
+        POSTGRESQL(StringPreparation.POSTGRESQL_PREPARATION),
+        /**
+         * MongoDB's for SCRAM-SHA-256: SASLprep for stored strings, with no fallback (the drivers refuse such a
+         * password, and so does the server's createUser), so a password SASLprep refuses fails the exchange.
+         */
+        SASL(StringPreparation.SASL_PREPARATION);
+
+        private final StringPreparation library;
+
+        Preparation(StringPreparation library) {
+            this.library = library;
+        }
+    }
+
+    /** Null for an empty password, which neither server accepts: the exchange fails at its first step. */
     private final ScramClient client;
     private final String clientFirst;
 
-    ScramSha256(String password) {
-        this(IGNORED_USER, password, null);
+    /**
+     * PostgreSQL's exchange: the server takes the user from the startup message and ignores the one in the
+     * exchange, so it is {@code *}, as pgjdbc sends.
+     */
+    public static ScramSha256 postgres(String password) {
+        return new ScramSha256(IGNORED_USER, password, Preparation.POSTGRESQL, null);
     }
 
-    ScramSha256(String password, String clientNonce) {
-        this(IGNORED_USER, password, clientNonce);
+    /** MongoDB's SCRAM-SHA-256: the user's own name (escaped, not prepared, as the drivers send it). */
+    public static ScramSha256 mongo(String user, String password) {
+        return new ScramSha256(user, password, Preparation.SASL, null);
     }
 
     /** With a fixed client nonce, so the RFC 7677 test vector (user "user") can be checked; null for a fresh one. */
-    ScramSha256(String user, String password, String clientNonce) {
+    ScramSha256(String user, String password, Preparation preparation, String clientNonce) {
         ScramClient.FinalBuildStage builder;
         try {
             builder = ScramClient.builder().advertisedMechanisms(List.of(MECHANISM)).username(user)
-                    .password(password.toCharArray()).stringPreparation(StringPreparation.POSTGRESQL_PREPARATION);
+                    .password(password.toCharArray()).stringPreparation(preparation.library);
         } catch (IllegalArgumentException e) {
             builder = null;
         }
@@ -56,13 +83,13 @@ final class ScramSha256 {
         this.clientFirst = client == null ? null : client.clientFirstMessage().toString();
     }
 
-    String clientFirstMessage() throws GeneralSecurityException {
+    public String clientFirstMessage() throws GeneralSecurityException {
         exchange();
         return clientFirst;
     }
 
     /** Answers the server-first-message with the client-final-message. */
-    String clientFinalMessage(String serverFirst) throws GeneralSecurityException {
+    public String clientFinalMessage(String serverFirst) throws GeneralSecurityException {
         ScramClient c = exchange();
         try {
             ServerFirstMessage first = c.serverFirstMessage(serverFirst);
@@ -77,7 +104,7 @@ final class ScramSha256 {
     }
 
     /** Checks the server's signature, proving the server knew the password too. */
-    void verifyServerFinal(String serverFinal) throws GeneralSecurityException {
+    public void verifyServerFinal(String serverFinal) throws GeneralSecurityException {
         try {
             exchange().serverFinalMessage(serverFinal);
         } catch (ScramServerErrorException e) {

@@ -244,7 +244,7 @@ public final class Gateway implements AutoCloseable {
         return new MongoFrontDoor.Settings(config.documents().defaultUpstream(), config.documents().defaultAddress(),
                 config.limits().maxFrameBytes(), config.limits().maxSessions(), MONGO_UNAUTHENTICATED_IDLE,
                 config.audit().responseCap(), config.identity(), new ClientTls(config.tls(), tls),
-                config.documents().defaultTls(), threads);
+                config.documents().defaultTls(), threads, config.documents().defaultCredentials());
     }
 
     /** Open approval requests do not survive a restart: each is recorded as expired before any session starts. */

@@ -98,6 +98,14 @@ final class ServeCommand implements Callable<Integer> {
                         + " (" + e.getMessage() + "); sessions to it will fail until it is up");
             }
         }
+        if (cfg.documents() != null) {
+            cfg.documents().credentials().forEach((store, login) -> {
+                if (login.password().env() != null && System.getenv(login.password().env()) == null) {
+                    out.add("document store " + store + ": environment variable " + login.password().env()
+                            + " is not set; sessions to it will fail until the gateway is restarted with it");
+                }
+            });
+        }
         return out;
     }
 }

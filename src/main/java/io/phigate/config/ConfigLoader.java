@@ -55,7 +55,9 @@ public final class ConfigLoader {
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}]");
     private static final List<String> LISTEN_KEYS = List.of("postgres", "http", "mongo");
     private static final List<String> DOCUMENTS_KEYS = List.of("upstreams", "default_upstream");
-    private static final List<String> DOCUMENT_UPSTREAM_KEYS = List.of("address", "collections", "tls");
+    private static final List<String> DOCUMENT_UPSTREAM_KEYS = List.of("address", "collections", "tls", "credentials");
+    private static final List<String> DOCUMENT_CREDENTIALS_KEYS = List.of("user", "password_env", "password_file",
+            "source");
     static final int MONGO_PORT = 27017;
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls",
             "startup_parameters");
@@ -245,6 +247,7 @@ public final class ConfigLoader {
         Map<String, HostPort> upstreams = new LinkedHashMap<>();
         Map<String, DocumentCatalog> catalogs = new LinkedHashMap<>();
         Map<String, UpstreamTlsConfig> tls = new LinkedHashMap<>();
+        Map<String, DocumentsConfig.Credentials> credentials = new LinkedHashMap<>();
         boolean complete = true;
         for (YamlNode.Entry entry : mapping.entries().values()) {
             String path = s.pathOf("upstreams") + "." + entry.key();
@@ -256,13 +259,18 @@ public final class ConfigLoader {
                 problems.add(entry.keyLine(), path, "a document store name must not be empty");
             }
             DocumentCatalog catalog = u == null ? null : collections(u);
-            if (address == null || catalog == null) {
+            Section login = u == null ? null : u.section("credentials", false, DOCUMENT_CREDENTIALS_KEYS);
+            DocumentsConfig.Credentials credential = login == null ? null : documentCredentials(login);
+            if (address == null || catalog == null || login != null && credential == null) {
                 complete = false;
             } else {
                 upstreams.put(entry.key(), address);
                 catalogs.put(entry.key(), catalog);
                 // The PostgreSQL upstream's shape and checks: verify-full needs the CA that signed the store's cert.
                 tls.put(entry.key(), upstreamTls(u.section("tls", false, UPSTREAM_TLS_KEYS)));
+                if (credential != null) {
+                    credentials.put(entry.key(), credential);
+                }
             }
         }
         String only = mapping.entries().size() == 1 ? mapping.entries().keySet().iterator().next() : null;
@@ -272,7 +280,20 @@ public final class ConfigLoader {
                     + " (known: " + String.join(", ", mapping.entries().keySet()) + ")");
             return null;
         }
-        return complete && chosen != null ? new DocumentsConfig(upstreams, chosen, catalogs, tls) : null;
+        return complete && chosen != null ? new DocumentsConfig(upstreams, chosen, catalogs, tls, credentials)
+                : null;
+    }
+
+    /**
+     * The gateway's own login to a document store: a PostgreSQL upstream's user and secret, and the database the
+     * user is defined in ({@code source}, {@code admin} unless said); null after a problem.
+     */
+    private DocumentsConfig.Credentials documentCredentials(Section s) {
+        String user = s.string("user", true, null);
+        SecretRef password = secret(s);
+        String source = s.string("source", false, DocumentsConfig.DEFAULT_SOURCE);
+        return user == null || password == null || source == null ? null
+                : new DocumentsConfig.Credentials(user, password, source);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.phigate.mongo;
 import io.phigate.approval.Approvals;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditSink;
+import io.phigate.config.DocumentsConfig;
 import io.phigate.config.HostPort;
 import io.phigate.credentials.CredentialExchange;
 import io.phigate.config.UpstreamTlsConfig;
@@ -52,10 +53,21 @@ public final class MongoFrontDoor implements AutoCloseable {
      * @param identity           revocations and the session grace after a token expires
      * @param tls                TLS toward clients (the PostgreSQL listener's settings)
      * @param upstreamTls        TLS toward the store
+     * @param threads            where connections run
+     * @param upstreamLogin      the gateway's own SCRAM-SHA-256 login to the store; null for none
      */
     public record Settings(String upstreamName, HostPort upstream, int maxMessageBytes, int maxConnections,
                            Duration unauthenticatedIdle, int responseCap, IdentityConfig identity, ClientTls tls,
-                           UpstreamTlsConfig upstreamTls, SessionThreads threads) {
+                           UpstreamTlsConfig upstreamTls, SessionThreads threads,
+                           DocumentsConfig.Credentials upstreamLogin) {
+        /** A store the gateway does not log in to. */
+        public Settings(String upstreamName, HostPort upstream, int maxMessageBytes, int maxConnections,
+                        Duration unauthenticatedIdle, int responseCap, IdentityConfig identity, ClientTls tls,
+                        UpstreamTlsConfig upstreamTls, SessionThreads threads) {
+            this(upstreamName, upstream, maxMessageBytes, maxConnections, unauthenticatedIdle, responseCap, identity,
+                    tls, upstreamTls, threads, null);
+        }
+
         /** Every connection on a virtual thread. */
         public Settings(String upstreamName, HostPort upstream, int maxMessageBytes, int maxConnections,
                         Duration unauthenticatedIdle, int responseCap, IdentityConfig identity, ClientTls tls,

@@ -270,8 +270,13 @@ final class MongoSession {
         }
         UpstreamConnection upstream;
         try {
-            upstream = UpstreamConnection.open(door.settings.upstream(), door.settings.upstreamTls());
+            upstream = UpstreamConnection.open(door.settings.upstream(), door.settings.upstreamTls(),
+                    door.settings.upstreamLogin());
             door.learned(upstream.facts());
+        } catch (UpstreamConnection.LoginRefused e) {
+            // The agent's own credentials were fine: the gateway's to the store were not (or the store's proof).
+            return refuseConnection(id, new MongoError(6, "HostUnreachable"), "upstream "
+                    + door.settings.upstreamName() + " refused the gateway's login: " + e.getMessage(), verified);
         } catch (IOException e) {
             return refuseConnection(id, new MongoError(6, "HostUnreachable"), "upstream "
                     + door.settings.upstreamName() + " is unreachable: " + e.getMessage(), verified);

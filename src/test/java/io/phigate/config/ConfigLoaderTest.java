@@ -872,6 +872,60 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aDocumentStoreTakesTheGatewaysOwnLoginWithItsSourceAdminByDefault() throws Exception {
+        GatewayConfig config = parse(WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal
+                      credentials:
+                        user: phigate
+                        password_env: RECORDS_PASSWORD
+                    archive:
+                      address: db.archive
+                      credentials:
+                        user: gateway
+                        password_file: /run/secrets/archive
+                        source: clinic
+                    open:
+                      address: db.open
+                  default_upstream: records
+                """);
+
+        assertThat(config.documents().defaultCredentials()).isEqualTo(new DocumentsConfig.Credentials("phigate",
+                new SecretRef("RECORDS_PASSWORD", null), "admin"));
+        assertThat(config.documents().credentials().get("archive")).isEqualTo(new DocumentsConfig.Credentials(
+                "gateway", new SecretRef(null, Path.of("/run/secrets/archive")), "clinic"));
+        assertThat(config.documents().credentials()).doesNotContainKey("open");
+    }
+
+    @Test
+    void aDocumentStoreLoginWithoutItsPasswordOrUserIsNamedWithItsLine() {
+        String message = errors(WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal
+                      credentials:
+                        user: phigate
+                        password: hunter2
+                """);
+
+        assertThat(message).contains("phigate.yaml:21: documents.upstreams.records.credentials: one of password_env"
+                        + " or password_file is required (passwords are never written in the config)")
+                .contains("documents.upstreams.records.credentials.password: unknown key")
+                .doesNotContain("hunter2");
+        assertThat(errors(WITH_MONGO_LISTENER + """
+                documents:
+                  upstreams:
+                    records:
+                      address: db.internal
+                      credentials:
+                        password_env: RECORDS_PASSWORD
+                """)).contains("documents.upstreams.records.credentials.user: required key is missing");
+    }
+
+    @Test
     void unknownKeysInTheDocumentsSectionAreRefused() {
         assertThat(errors(WITH_MONGO_LISTENER + """
                 documents:
@@ -880,7 +934,8 @@ class ConfigLoaderTest {
                       address: db.internal
                       user: phigate
                   default: records
-                """)).contains("documents.upstreams.records.user: unknown key (known keys: address, collections, tls)")
+                """)).contains("documents.upstreams.records.user: unknown key (known keys: address, collections, tls,"
+                        + " credentials)")
                 .contains("documents.default: unknown key; did you mean \"default_upstream\"?");
         assertThat(errors(MINIMAL.replace("listen:\n", "listen:\n  mongodb: :27018\n")))
                 .contains("listen.mongodb: unknown key; did you mean \"mongo\"?");

@@ -1,5 +1,6 @@
 package io.phigate.mongo.backend;
 
+import io.phigate.config.DocumentsConfig;
 import io.phigate.config.HostPort;
 import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.mongo.wire.Frame;
@@ -37,7 +38,14 @@ public final class UpstreamConnection implements AutoCloseable {
     private final UpstreamFacts facts;
     private int nextRequestId = 1;
 
-    private UpstreamConnection(Socket socket) throws IOException {
+    /** The store refused the gateway's own login, or proved it does not know the password; says which step. */
+    public static final class LoginRefused extends IOException {
+        LoginRefused(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private UpstreamConnection(Socket socket, DocumentsConfig.Credentials login) throws IOException {
         this.socket = socket;
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
         this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
@@ -47,6 +55,16 @@ public final class UpstreamConnection implements AutoCloseable {
         socket.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
         this.facts = UpstreamFacts.of(command(new BsonDocument("isMaster", new BsonInt32(1))
                 .append("$db", new BsonString("admin"))));
+        if (login != null) {
+            // Read per connection, as a PostgreSQL upstream's password is: a rotated file is picked up.
+            String password;
+            try {
+                password = login.password().read();
+            } catch (IOException e) {
+                throw new LoginRefused("the password of " + login.user() + " cannot be read: " + e.getMessage(), e);
+            }
+            ScramLogin.run(login, password, this::command);
+        }
         socket.setSoTimeout(0);
         // Replies are read up to the server's own limit: it never sends more, and the gateway must take what it sends.
         this.reader = new FrameReader(in, facts.maxMessageSizeBytes());
@@ -54,21 +72,28 @@ public final class UpstreamConnection implements AutoCloseable {
 
     /** Connects without TLS and asks the server's hello; throws when either fails or takes more than 10 s. */
     public static UpstreamConnection open(HostPort address) throws IOException {
-        return open(address, UpstreamTlsConfig.DISABLED);
+        return open(address, UpstreamTlsConfig.DISABLED, null);
+    }
+
+    /** Without a login of the gateway's own (a hello needs none). */
+    public static UpstreamConnection open(HostPort address, UpstreamTlsConfig tls) throws IOException {
+        return open(address, tls, null);
     }
 
     /**
      * Connects, starts TLS as {@code tls} says (the server speaks TLS from the first byte: there is no request to
      * upgrade, as PostgreSQL's SSLRequest), and asks the server's hello; throws when any of it fails or takes more
-     * than 10 s. A certificate that does not verify is an {@link IOException} saying so.
+     * than 10 s. A certificate that does not verify is an {@link IOException} saying so. With {@code login} (null for
+     * none) the gateway then logs in with SCRAM-SHA-256, within the same 10 s; a refusal is a {@link LoginRefused}.
      */
-    public static UpstreamConnection open(HostPort address, UpstreamTlsConfig tls) throws IOException {
+    public static UpstreamConnection open(HostPort address, UpstreamTlsConfig tls, DocumentsConfig.Credentials login)
+            throws IOException {
         Socket plain = new Socket();
         try {
             plain.setTcpNoDelay(true);
             plain.connect(address.resolve(), CONNECT_TIMEOUT_MILLIS);
             if (tls.mode() == UpstreamTlsConfig.Mode.DISABLE) {
-                return new UpstreamConnection(plain);
+                return new UpstreamConnection(plain, login);
             }
             plain.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
             Socket secured;
@@ -79,7 +104,7 @@ public final class UpstreamConnection implements AutoCloseable {
                 throw new IOException("TLS to the upstream failed (" + tls.mode().name().toLowerCase(Locale.ROOT)
                         .replace('_', '-') + "): " + e.getMessage(), e);
             }
-            return new UpstreamConnection(secured);
+            return new UpstreamConnection(secured, login);
         } catch (IOException | RuntimeException e) {
             plain.close();
             throw e;

@@ -152,6 +152,28 @@ class ConfiguredDocumentStoreTest {
     }
 
     @Test
+    void theConfiguredLoginIsHowTheGatewayReachesTheStore() throws Exception {
+        gateway.close();
+        Path secret = Files.writeString(dir.resolve("records.password"), "s3cret\n");
+        try (ScramStoreRelay relay = new ScramStoreRelay(new java.net.InetSocketAddress("127.0.0.1", storePort),
+                "gateway", "s3cret", ScramStoreRelay.Mode.HONEST)) {
+            Path config = Files.writeString(dir.resolve("login.yaml"), Files.readString(dir.resolve("phigate.yaml"))
+                    .replace("      address: 127.0.0.1:" + storePort + "\n", "      address: 127.0.0.1:"
+                            + relay.port() + "\n      credentials:\n        user: gateway\n"
+                            + "        password_file: " + secret + "\n        source: clinic\n"));
+            gateway = Gateway.start(ConfigLoader.loadToServe(config));
+            String token = KeyTool.mint(key, ISSUER, AGENT, List.of("phigate"), Duration.ofMinutes(10), Map.of());
+            try (MongoClient client = connect(token)) {
+                MongoCollection<Document> notes = client.getDatabase("clinic").getCollection("notes");
+                notes.insertOne(new Document("text", "logged in"));
+                assertThat(notes.find().first()).containsEntry("text", "logged in");
+            }
+            assertThat(relay.sessions()).isNotEmpty()
+                    .allSatisfy(c -> assertThat(c.logins()).containsExactly("gateway@clinic"));
+        }
+    }
+
+    @Test
     void withoutADocumentsSectionThereIsNoMongoListener() throws Exception {
         gateway.close();
         Path config = Files.writeString(dir.resolve("plain.yaml"), Files.readString(dir.resolve("phigate.yaml"))

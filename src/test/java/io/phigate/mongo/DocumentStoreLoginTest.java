@@ -63,7 +63,7 @@ class DocumentStoreLoginTest {
             patients.insertOne(new Document("mrn", "A1"));
             assertThat(patients.find().first()).containsEntry("mrn", "A1");
             assertThat(store[0].sessions()).isNotEmpty().allSatisfy(c -> {
-                assertThat(c.logins()).containsExactly(USER);
+                assertThat(c.logins()).containsExactly(USER + "@admin");
                 assertThat(c.commands()).isNotEmpty();
             });
             assertThat(store[0].sessions()).flatMap(ScramStoreRelay.Conversation::commands)

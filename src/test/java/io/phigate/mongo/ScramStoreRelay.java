@@ -40,7 +40,7 @@ final class ScramStoreRelay implements AutoCloseable {
     /** How the relay behaves as a server. */
     enum Mode { HONEST, IGNORES_SKIP_EMPTY_EXCHANGE, FORGES_SIGNATURE }
 
-    /** One upstream connection: the users it logged in as, and the commands it ran afterwards. */
+    /** One upstream connection: the users it logged in as (user@source), and the commands it ran afterwards. */
     record Conversation(List<String> logins, List<String> commands) {
     }
 
@@ -85,6 +85,7 @@ final class ScramStoreRelay implements AutoCloseable {
 
     /** The server's side of one connection's exchange. */
     private final class Exchange {
+        String source;
         String clientFirstBare;
         String serverFirst;
         byte[] salt;
@@ -134,6 +135,7 @@ final class ScramStoreRelay implements AutoCloseable {
         if (!body.getString("mechanism").getValue().equals("SCRAM-SHA-256") || !first.startsWith("n,,")) {
             return failure(2, "BadValue", "unsupported mechanism or channel binding");
         }
+        x.source = body.getString("$db").getValue();
         x.clientFirstBare = first.substring(3);
         String[] parts = x.clientFirstBare.split(",");
         if (!parts[0].equals("n=" + user)) {
@@ -173,7 +175,7 @@ final class ScramStoreRelay implements AutoCloseable {
         byte[] serverSignature = mode == Mode.FORGES_SIGNATURE ? random(32)
                 : hmac(hmac(salted, "Server Key"), authMessage);
         x.loggedIn = true;
-        log.logins().add(user);
+        log.logins().add(user + "@" + x.source);
         x.awaitingEmpty = mode == Mode.IGNORES_SKIP_EMPTY_EXCHANGE;
         return ok(!x.awaitingEmpty, "v=" + Base64.getEncoder().encodeToString(serverSignature));
     }

@@ -24,7 +24,7 @@ import java.util.List;
 public final class ScramSha256 {
     public static final String MECHANISM = "SCRAM-SHA-256";
     /** PostgreSQL's default is 4096; the bound only stops a server asking for hours of key derivation. */
-    public static final int MAX_ITERATIONS = 10_000_000;
+    static final int MAX_ITERATIONS = 10_000_000;
     /**
      * PostgreSQL takes the user from the startup message and ignores the one in the exchange; the library needs a
      * non-empty one, so it is {@code *}, as pgjdbc sends.
@@ -32,7 +32,7 @@ public final class ScramSha256 {
     static final String IGNORED_USER = "*";
 
     /** How the password becomes the bytes the key is derived from, as the server prepared it when it stored it. */
-    public enum Preparation {
+    enum Preparation {
         /**
          * PostgreSQL's: SASLprep, falling back to the raw bytes where SASLprep refuses the text (a control
          * character, an unassigned code point), as the server does.

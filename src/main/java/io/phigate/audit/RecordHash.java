@@ -108,10 +108,24 @@ final class RecordHash {
             }
             byte[] v = value.getBytes(StandardCharsets.UTF_8);
             put((byte) '=');
-            put(Integer.toString(v.length).getBytes(StandardCharsets.US_ASCII));
+            putDecimal(v.length);
             put((byte) ':');
             put(v);
             put((byte) '\n');
+        }
+
+        /** The length in ASCII decimal, written in place (this runs for every column of every record). */
+        private void putDecimal(int n) {
+            int digits = 1;
+            for (int p = 10; p <= n && digits < 10; p *= 10) {
+                digits++;
+            }
+            room(digits);
+            for (int i = size + digits - 1; i >= size; i--) {
+                bytes[i] = (byte) ('0' + n % 10);
+                n /= 10;
+            }
+            size += digits;
         }
 
         private void put(byte b) {

@@ -3,49 +3,52 @@ package io.phigate.net;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 
 /**
  * Bounds the total time spent reading, not only each read: a client that trickles one byte a second still
  * times out at the deadline. Used for the handshake; {@link #clearDeadline()} lifts it once the session starts.
+ * The deadline is a {@link ReadDeadline} (a timer, not a socket timeout), so the socket stays blocking and a
+ * session's reads stay one system call each.
  */
 public final class DeadlineInputStream extends FilterInputStream {
-    private final Socket socket;
-    private volatile long deadlineNanos;
+    private final ReadDeadline deadline;
 
-    public DeadlineInputStream(InputStream in, Socket socket, long deadlineNanos) {
+    public DeadlineInputStream(InputStream in, ReadDeadline deadline) {
         super(in);
-        this.socket = socket;
-        this.deadlineNanos = deadlineNanos;
+        this.deadline = deadline;
     }
 
     public void clearDeadline() throws IOException {
-        deadlineNanos = 0;
-        socket.setSoTimeout(0);
+        deadline.clear();
     }
 
     @Override
     public int read() throws IOException {
-        arm();
-        return super.read();
+        deadline.check();
+        int b;
+        try {
+            b = super.read();
+        } catch (IOException e) {
+            throw deadline.timeoutOr(e);
+        }
+        if (b < 0) {
+            deadline.check();
+        }
+        return b;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-        arm();
-        return super.read(b, off, len);
-    }
-
-    private void arm() throws IOException {
-        long deadline = deadlineNanos;
-        if (deadline == 0) {
-            return;
+        deadline.check();
+        int n;
+        try {
+            n = super.read(b, off, len);
+        } catch (IOException e) {
+            throw deadline.timeoutOr(e);
         }
-        long remainingMillis = (deadline - System.nanoTime()) / 1_000_000;
-        if (remainingMillis <= 0) {
-            throw new SocketTimeoutException("deadline passed");
+        if (n < 0) {
+            deadline.check();
         }
-        socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, remainingMillis));
+        return n;
     }
 }

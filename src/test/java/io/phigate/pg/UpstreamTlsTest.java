@@ -191,6 +191,42 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void anUpstreamThatAcceptsAndNeverAnswersIsRefusedAfterTheConnectTimeout() throws Exception {
+        // The bound is a timer that shuts the socket's input (net.ReadDeadline), not a socket timeout: both the
+        // plain startup and the SSLRequest must still end, with the reason, and the gateway must go on serving.
+        try (ServerSocket silent = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                while (!silent.isClosed()) {
+                    try {
+                        Socket s = silent.accept();
+                        Thread.ofVirtual().start(() -> {
+                            try (s) {
+                                s.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                            } catch (IOException ignored) {
+                                // the gateway hung up
+                            }
+                        });
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            for (UpstreamTlsConfig tls : List.of(UpstreamTlsConfig.DISABLED,
+                    new UpstreamTlsConfig(UpstreamTlsConfig.Mode.REQUIRE, null))) {
+                try (GatewayHarness gw = GatewayHarness.start(dir, new UpstreamConfig("clinical",
+                        new HostPort("127.0.0.1", silent.getLocalPort()), "clinical",
+                        new CredentialsConfig(CredentialsConfig.Mode.STATIC, ROLE, new SecretRef(null, passwordFile)),
+                        tls))) {
+                    long start = System.nanoTime();
+                    assertRefused(gw, "no answer within 10 s");
+                    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as(tls.mode().name())
+                            .isBetween(9_000L, 30_000L);
+                }
+            }
+        }
+    }
+
+    @Test
     void cancelReachesAnUpstreamThatOnlyAcceptsTls() throws Exception {
         // The CancelRequest goes over a connection of its own, which must negotiate TLS like the session did.
         try (GatewayHarness gw = gateway("localhost", new UpstreamTlsConfig(UpstreamTlsConfig.Mode.VERIFY_FULL, caFile));

@@ -4,6 +4,7 @@ import io.phigate.config.UpstreamConfig;
 import io.phigate.credentials.ScramSha256;
 import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.net.GrowingOutputStream;
+import io.phigate.net.ReadDeadline;
 import io.phigate.net.TlsContexts;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.BackendMessage.*;
@@ -14,6 +15,7 @@ import io.phigate.pg.message.MessageCodec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -22,6 +24,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -86,25 +89,36 @@ public final class UpstreamConnection implements AutoCloseable {
                                           Map<String, String> clientParameters, int decodeLimit)
             throws UpstreamException {
         Socket socket = null;
+        ReadDeadline deadline = null;
         try {
-            socket = connect(config);
+            Socket plain = new Socket();
+            socket = plain;
+            // A timer, not a socket timeout: a socket once read with a timeout stays non-blocking, and every read
+            // of the session after would cost a poll more (net.ReadDeadline).
+            deadline = ReadDeadline.arm(plain, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CONNECT_TIMEOUT_MILLIS));
+            socket = connect(config, plain);
             UpstreamConnection c = new UpstreamConnection(config, user, password, socket, decodeLimit);
             c.startup(clientParameters);
-            socket.setSoTimeout(0);
+            deadline.clear();
             return c;
         } catch (UpstreamException e) {
             closeQuietly(socket);
             throw e;
         } catch (IOException | GeneralSecurityException e) {
             closeQuietly(socket);
+            Exception why = e instanceof IOException io && deadline != null ? deadline.timeoutOr(io) : e;
+            String message = why instanceof SocketTimeoutException
+                    ? "no answer within " + CONNECT_TIMEOUT_MILLIS / 1000 + " s" : why.getMessage();
             throw new UpstreamException(ErrorCodes.CONNECTION_FAILURE,
-                    "phigate could not connect to upstream '" + config.name() + "': " + e.getMessage(), e);
+                    "phigate could not connect to upstream '" + config.name() + "': " + message, why);
         }
     }
 
     /** Opens a side connection and asks the server to cancel the statement running for {@code key}. */
     public static void cancel(UpstreamConfig config, BackendKeyData key) throws IOException {
-        try (Socket socket = connect(config)) {
+        Socket plain = new Socket();
+        ReadDeadline.arm(plain, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CONNECT_TIMEOUT_MILLIS));
+        try (Socket socket = connect(config, plain)) {
             OutputStream o = socket.getOutputStream();
             o.write(MessageCodec.encode(new FrontendMessage.CancelRequest(key.processId(), key.secretKey())));
             o.flush();
@@ -116,13 +130,17 @@ public final class UpstreamConnection implements AutoCloseable {
         }
     }
 
-    private static Socket connect(UpstreamConfig config) throws IOException, GeneralSecurityException {
-        Socket plain = new Socket();
+    /**
+     * Connects {@code plain} and starts TLS as the config says; the caller bounds the reads (a deadline for a
+     * session's connection, a socket timeout for a side connection).
+     */
+    private static Socket connect(UpstreamConfig config, Socket plain) throws IOException, GeneralSecurityException {
         try {
             plain.setTcpNoDelay(true);
             plain.setKeepAlive(true);
-            plain.connect(config.address().resolve(), CONNECT_TIMEOUT_MILLIS);
-            plain.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
+            // Untimed: the caller's deadline closes a socket still connecting (a timed connect would leave the
+            // socket non-blocking for the session's life, net.ReadDeadline).
+            plain.connect(config.address().resolve());
             UpstreamTlsConfig tls = config.tls() == null ? UpstreamTlsConfig.DISABLED : config.tls();
             if (tls.mode() == UpstreamTlsConfig.Mode.DISABLE) {
                 return plain;

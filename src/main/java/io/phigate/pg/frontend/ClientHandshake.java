@@ -6,6 +6,7 @@ import io.phigate.identity.Identity;
 import io.phigate.identity.TokenRejectedException;
 import io.phigate.identity.TokenVerifier;
 import io.phigate.net.DeadlineInputStream;
+import io.phigate.net.ReadDeadline;
 import io.phigate.net.GrowingOutputStream;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.ErrorCodes;
@@ -52,17 +53,18 @@ public final class ClientHandshake {
         private FrameReader reader;
         private OutputStream out;
         private final int maxFrame;
-        private final long deadlineNanos;
+        /** On the accepted socket, under TLS too: shutting its input ends a read of either. */
+        private final ReadDeadline deadline;
 
         Channel(Socket socket, long deadlineNanos, int maxFrame) throws IOException {
             this.maxFrame = maxFrame;
-            this.deadlineNanos = deadlineNanos;
+            this.deadline = ReadDeadline.arm(socket, deadlineNanos);
             attach(socket);
         }
 
         private void attach(Socket s) throws IOException {
             this.socket = s;
-            this.deadlineIn = new DeadlineInputStream(s.getInputStream(), s, deadlineNanos);
+            this.deadlineIn = new DeadlineInputStream(s.getInputStream(), deadline);
             this.reader = new FrameReader(deadlineIn, READ_BUFFER, BUFFER, maxFrame, maxFrame);
             this.out = new GrowingOutputStream(s.getOutputStream(), WRITE_BUFFER, BUFFER);
         }
@@ -190,9 +192,12 @@ public final class ClientHandshake {
                         SSLSocket ssl = (SSLSocket) tlsContext.getSocketFactory().createSocket(raw,
                                 raw.getInetAddress().getHostAddress(), raw.getPort(), true);
                         ssl.setUseClientMode(false);
-                        // Bound the TLS handshake by the same deadline as the rest of startup.
-                        ssl.setSoTimeout((int) Math.max(1, (ch.deadlineNanos - System.nanoTime()) / 1_000_000));
-                        ssl.startHandshake();
+                        // The TLS handshake is bounded by the same deadline as the rest of startup.
+                        try {
+                            ssl.startHandshake();
+                        } catch (IOException e) {
+                            throw ch.deadline.timeoutOr(e);
+                        }
                         ch.attach(ssl);
                     }
                 }

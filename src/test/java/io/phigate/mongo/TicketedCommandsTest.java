@@ -131,4 +131,35 @@ class TicketedCommandsTest {
         assertThat(patients.deleteOne(new Document("mrn", "A1"), naming("whatever")).getDeletedCount())
                 .isEqualTo(1);
     }
+
+    /**
+     * A statement naming its filter twice: the rules read one {@code q}, the store applies another. The gateway must
+     * refuse it rather than judge a command the store does not run (here a wipe read as a one-patient delete).
+     */
+    @Test
+    void aDeleteNamingItsFilterTwiceIsRefusedNotReadAsTheNarrowerOne() {
+        org.bson.io.BasicOutputBuffer buffer = new org.bson.io.BasicOutputBuffer();
+        try (org.bson.BsonBinaryWriter w = new org.bson.BsonBinaryWriter(buffer)) {
+            w.writeStartDocument();
+            w.writeString("delete", "patients");
+            w.writeStartArray("deletes");
+            w.writeStartDocument();
+            w.writeName("q");
+            w.writeStartDocument();
+            w.writeString("mrn", "A1");
+            w.writeEndDocument();
+            w.writeInt32("limit", 0);
+            w.writeName("q");
+            w.writeStartDocument();
+            w.writeEndDocument();
+            w.writeEndDocument();
+            w.writeEndArray();
+            w.writeEndDocument();
+        }
+        org.bson.RawBsonDocument twice = new org.bson.RawBsonDocument(buffer.toByteArray());
+        assertThatThrownBy(() -> client.getDatabase("clinic").runCommand(twice))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("duplicate"));
+        assertThat(remaining("patients")).isEqualTo(2);
+    }
 }

@@ -162,4 +162,19 @@ class TicketedCommandsTest {
                         .contains("duplicate"));
         assertThat(remaining("patients")).isEqualTo(2);
     }
+
+    /**
+     * The marker as the command's first field: the gateway first reads a command named {@code comment}, then, the
+     * marker taken off, one named {@code hello}, {@code logout} or {@code saslStart}, which it answers itself or
+     * refuses and must never forward to the store.
+     */
+    @Test
+    void aMarkerInFrontOfTheCommandNameDoesNotSmuggleAnotherCommandToTheStore() {
+        for (String name : List.of("hello", "logout", "saslStart", "whatsmyuri")) {
+            Document smuggled = new Document("comment", "phigate-approval:x").append(name, 1);
+            assertThatThrownBy(() -> client.getDatabase("admin").runCommand(smuggled))
+                    .as(name).isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                            .contains("first field"));
+        }
+    }
 }

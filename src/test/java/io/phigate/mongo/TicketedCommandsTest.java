@@ -177,4 +177,45 @@ class TicketedCommandsTest {
                             .contains("first field"));
         }
     }
+
+    private static Document wipe(String key, Object value) {
+        Document wipe = new Document("delete", "patients").append("deletes", List.of(new Document("q", new Document())
+                .append("limit", 0)));
+        return key == null ? wipe : wipe.append(key, value);
+    }
+
+    /**
+     * A write inside a transaction is judged as any write; only a top-level string comment names an approval (one
+     * in a filter, or a comment that is a document, releases nothing); and a retry of a spent approval is refused
+     * whatever transaction number it carries, the number being outside the digest.
+     */
+    @Test
+    void onlyATopLevelStringCommentNamesAnApprovalAndATransactionDoesNotSkipTheRule() throws Exception {
+        com.mongodb.client.MongoDatabase clinic = client.getDatabase("clinic");
+        assertThatThrownBy(() -> clinic.runCommand(wipe("startTransaction", true).append("autocommit", false)
+                .append("txnNumber", 1L))).isInstanceOfSatisfying(MongoCommandException.class, e ->
+                assertThat(e.getErrorMessage()).contains("requires approval"));
+        assertThatThrownBy(() -> clinic.runCommand(wipe(null, null)))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("requires approval"));
+        ApprovalRequest r = gateway.approvals.all(ApprovalRequest.State.PENDING).stream()
+                .filter(p -> !p.text().contains("startTransaction")).findFirst().orElseThrow();
+        gateway.approvals.decide(r.id(), HeldCommandsTest.APPROVER, true, "ward closed");
+        String marker = "phigate-approval:" + r.id();
+
+        Document inFilter = new Document("delete", "patients").append("deletes", List.of(new Document("q",
+                new Document("$comment", marker)).append("limit", 0)));
+        for (Document other : List.of(inFilter, wipe("comment", new Document("ticket", marker)))) {
+            assertThatThrownBy(() -> clinic.runCommand(other)).isInstanceOfSatisfying(MongoCommandException.class,
+                    e -> assertThat(e.getErrorMessage()).contains("requires approval"));
+        }
+        assertThat(remaining("patients")).isEqualTo(2);
+
+        assertThat(clinic.runCommand(wipe("comment", marker)).get("n", Number.class).intValue()).isEqualTo(2);
+        direct.getDatabase("clinic").getCollection("patients").insertOne(new Document("mrn", "C3"));
+        assertThatThrownBy(() -> clinic.runCommand(wipe("comment", marker).append("txnNumber", 2L)))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("has been used"));
+        assertThat(remaining("patients")).isEqualTo(1);
+    }
 }

@@ -8,7 +8,6 @@ import io.phigate.identity.Identity;
 import io.phigate.mask.PhiType;
 import io.phigate.mongo.command.Command;
 import io.phigate.mongo.wire.MongoError;
-import io.phigate.mongo.wire.WireCodec;
 import io.phigate.mongo.wire.WireMessage.OpMsg;
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.RiskRules;
@@ -155,7 +154,7 @@ final class CommandApprovals {
      */
     static OpMsg withoutTicket(OpMsg msg) {
         return new OpMsg(msg.header(), msg.flagBits() & ~OpMsg.CHECKSUM_PRESENT,
-                WireCodec.raw(CommandRecords.without(msg.body(), Set.of("comment"))), msg.sequences());
+                CommandRecords.without(msg.body(), Set.of("comment")), msg.sequences());
     }
 
     /**

@@ -82,12 +82,23 @@ final class CommandPath implements AutoCloseable {
             msg = CommandApprovals.withoutTicket(msg);
             byte[] bytes = WireCodec.encode(msg);
             frame = new Frame(new MsgHeader(bytes.length, id, 0, WireMessage.OP_MSG), bytes);
+            Command named;
             try {
-                command = CommandReader.read(msg);
+                named = CommandReader.read(msg);
             } catch (CommandException e) {
                 replies.error(id, e.error(), e.getMessage());
                 return;
             }
+            if (!named.name().equals(command.name())) {
+                // The marker was the first field: the command read before (hello, saslStart, logout ...) is one
+                // the connection answers or refuses itself, and must not reach the store under another name.
+                if (!msg.moreToCome()) {
+                    replies.error(id, MongoError.FAILED_TO_PARSE, "phigate: the approval comment is the first field,"
+                            + " so it names the command; put the command's name first");
+                }
+                return;
+            }
+            command = named;
         }
         try {
             forward(frame, msg, command, ticket);

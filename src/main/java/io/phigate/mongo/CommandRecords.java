@@ -7,11 +7,20 @@ import io.phigate.identity.Identity;
 import io.phigate.mongo.command.Command;
 import io.phigate.mongo.wire.WireMessage.DocumentSequence;
 import io.phigate.mongo.wire.WireMessage.OpMsg;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import org.bson.BsonBinaryReader;
 import org.bson.BsonDocument;
+import org.bson.BsonType;
 import org.bson.RawBsonDocument;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriterSettings;
@@ -56,20 +65,63 @@ final class CommandRecords {
     /**
      * What an approval is granted for: the command as recorded, less the fields a driver sets afresh on every send
      * (its session id, the cluster time it gossips, a retryable write's number), so that the identical command
-     * retried later, on another connection, has the same digest. The parameters are {@code requested}'s.
+     * retried later, on another connection, has the same digest. The parameters are {@code requested}'s. Relaxed
+     * JSON is for the approver's eyes and is not one-to-one (an int32 and an int64 print alike, and so do a date and
+     * a document holding a {@code $date} string), so the text ends with a SHA-256 of the exact bytes it was read
+     * from: the body less those fields, then each sequence's name and documents. Nothing is decoded into a map on
+     * the way, so a repeated field name is neither hidden from the approver nor collapsed out of the digest.
      */
     static String approvalText(OpMsg msg) {
-        return text(without(msg.body(), PER_SEND), msg.sequences(), new ArrayList<>()).toString();
-    }
-
-    /** A copy of {@code body} without the fields {@code left} names, in the order the others came. */
-    static BsonDocument without(BsonDocument body, Set<String> left) {
-        BsonDocument copy = new BsonDocument();
-        for (var field : body.entrySet()) {
-            if (!left.contains(field.getKey())) {
-                copy.append(field.getKey(), field.getValue());
+        RawBsonDocument kept = without(msg.body(), PER_SEND);
+        StringBuilder text = text(kept, msg.sequences(), new ArrayList<>());
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        sha.update(bytes(kept));
+        for (DocumentSequence s : msg.sequences()) {
+            sha.update((s.identifier() + "\0").getBytes(StandardCharsets.UTF_8));
+            for (RawBsonDocument d : s.documents()) {
+                sha.update(bytes(d));
             }
         }
+        return text.append("\n-- phigate: BSON sha-256 ").append(HexFormat.of().formatHex(sha.digest())).toString();
+    }
+
+    /**
+     * A copy of {@code body} without the top-level fields {@code left} names, cut out of its bytes: the others keep
+     * their order, their types and any repeat, as the client sent them.
+     */
+    static RawBsonDocument without(RawBsonDocument body, Set<String> left) {
+        byte[] in = bytes(body);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(in.length);
+        out.writeBytes(new byte[4]);
+        try (BsonBinaryReader reader = new BsonBinaryReader(ByteBuffer.wrap(in))) {
+            reader.readStartDocument();
+            while (true) {
+                int start = reader.getBsonInput().getPosition();
+                if (reader.readBsonType() == BsonType.END_OF_DOCUMENT) {
+                    break;
+                }
+                String name = reader.readName();
+                reader.skipValue();
+                if (!left.contains(name)) {
+                    out.write(in, start, reader.getBsonInput().getPosition() - start);
+                }
+            }
+        }
+        out.write(0);
+        byte[] copy = out.toByteArray();
+        ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN).putInt(0, copy.length);
+        return new RawBsonDocument(copy);
+    }
+
+    private static byte[] bytes(RawBsonDocument d) {
+        ByteBuffer b = d.getByteBuffer().asNIO();
+        byte[] copy = new byte[b.remaining()];
+        b.get(copy);
         return copy;
     }
 

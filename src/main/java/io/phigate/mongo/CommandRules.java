@@ -18,7 +18,8 @@ import org.bson.BsonValue;
 /**
  * The policy's {@code rules:} read for document-store commands, in the SQL side's vocabulary: a namespace
  * {@code db.collection} is a rule's {@code schema.table}; drop, dropDatabase and the other commands that change
- * collections are {@code ddl}; an update or delete with an empty filter is {@code no_where}; {@code $out} writes and
+ * collections are {@code ddl}; an update or delete with an empty filter is {@code no_where}; a time to live, a cap
+ * and emptycapped are deletes with no filter; an upsert is an insert as well as an update; {@code $out} writes and
  * replaces a collection ({@code insert}, {@code ddl}), {@code $merge} writes into one ({@code insert},
  * {@code update}). There is no row estimate, so a rule with {@code rows_over} fires whenever its other conditions
  * hold (fail closed, as an estimate that fails on the SQL side). The first rule that matches decides. Commands that
@@ -87,6 +88,9 @@ final class CommandRules {
                         case "delete" -> Operation.DELETE;
                         default -> Operation.UTILITY;
                     }).ifPresent(ops::add);
+                    if (upserts(op)) {
+                        ops.add(Operation.INSERT);
+                    }
                 }
             }
             case "applyOps" -> {
@@ -106,10 +110,20 @@ final class CommandRules {
                 }
             }
             case "insert" -> ops.add(Operation.INSERT);
-            case "update" -> ops.add(Operation.UPDATE);
+            case "update" -> {
+                ops.add(Operation.UPDATE);
+                if (command.statements().stream().anyMatch(CommandRules::upserts)) {
+                    ops.add(Operation.INSERT);
+                }
+            }
             case "delete" -> ops.add(Operation.DELETE);
-            case "findAndModify", "findandmodify" -> ops.add(command.updatePaths().isEmpty() && command.pipeline()
-                    .isEmpty() ? Operation.DELETE : Operation.UPDATE);
+            case "findAndModify", "findandmodify" -> {
+                ops.add(command.updatePaths().isEmpty() && command.pipeline().isEmpty() ? Operation.DELETE
+                        : Operation.UPDATE);
+                if (upserts(body)) {
+                    ops.add(Operation.INSERT);
+                }
+            }
             default -> {
                 if (DDL.contains(command.name())) {
                     ops.add(Operation.DDL);
@@ -119,6 +133,9 @@ final class CommandRules {
                     ops.add(Operation.UTILITY);
                 }
             }
+        }
+        if (expires(command, body)) {
+            ops.add(Operation.DELETE);
         }
         for (BsonDocument stage : command.pipeline()) {
             if (stage.containsKey("$out")) {
@@ -135,6 +152,9 @@ final class CommandRules {
      * {@code $comment}. A bulkWrite's update or delete with such a filter, and applyOps, count as well.
      */
     private static boolean unfiltered(Command command, BsonDocument body) {
+        if (expires(command, body)) {
+            return true; // a time to live or a cap reaches every document, whatever its filter
+        }
         if (command.name().equals("bulkWrite")) {
             return documents(body, "ops").stream().anyMatch(op -> (op.containsKey("update") || op.containsKey("delete"))
                     && !(op.get("filter") instanceof BsonDocument f && !matchesAll(f)));
@@ -144,6 +164,29 @@ final class CommandRules {
         }
         boolean writes = Set.of("update", "delete", "findAndModify", "findandmodify").contains(command.name());
         return writes && (command.filters().isEmpty() || command.filters().stream().anyMatch(CommandRules::matchesAll));
+    }
+
+    /**
+     * Commands that remove documents without being named delete: a time to live on an index or a collection (0
+     * seconds removes every dated document at the server's next pass), emptycapped, and convertToCapped, whose size
+     * drops the oldest documents.
+     */
+    private static boolean expires(Command command, BsonDocument body) {
+        return switch (command.name()) {
+            case "emptycapped", "convertToCapped" -> true;
+            case "create", "collMod" -> body.containsKey("expireAfterSeconds")
+                    || body.get("index") instanceof BsonDocument index && index.containsKey("expireAfterSeconds");
+            case "createIndexes" -> documents(body, "indexes").stream()
+                    .anyMatch(index -> index.containsKey("expireAfterSeconds"));
+            default -> false;
+        };
+    }
+
+    /** An update statement that inserts when nothing matches; any value but false, 0 or null counts (fail closed). */
+    private static boolean upserts(BsonDocument statement) {
+        BsonValue v = statement.get("upsert");
+        return v != null && !v.isNull() && !(v.isBoolean() && !v.asBoolean().getValue())
+                && !(v.isNumber() && v.asNumber().doubleValue() == 0);
     }
 
     private static boolean matchesAll(BsonDocument filter) {

@@ -60,4 +60,21 @@ class ApprovalTicketTest {
         assertThat(CommandApprovals.ticketIn(delete(new BsonDocument("comment", new BsonInt32(1)), null).body()))
                 .isNull();
     }
+
+    private static OpMsg insertInBody(org.bson.BsonValue value) {
+        BsonDocument body = new BsonDocument("insert", new BsonString("patients"))
+                .append("documents", new org.bson.BsonArray(List.of(new BsonDocument("dob", value))))
+                .append("$db", new BsonString("clinic"));
+        return new OpMsg(new MsgHeader(0, 7, 0, WireMessage.OP_MSG), 0, WireCodec.raw(body), List.of());
+    }
+
+    @Test
+    void commandsThatDifferOnlyInTheTypesJsonPrintsAlikeHaveDifferentDigests() {
+        // Relaxed JSON prints an int32 and an int64 alike, and a date like a document holding a $date string.
+        assertThat(CommandRecords.approvalText(insertInBody(new BsonInt32(1))))
+                .isNotEqualTo(CommandRecords.approvalText(insertInBody(new org.bson.BsonInt64(1))));
+        String date = CommandRecords.approvalText(insertInBody(new org.bson.BsonDateTime(0)));
+        assertThat(date).isNotEqualTo(CommandRecords.approvalText(insertInBody(new BsonDocument("$date",
+                new BsonString("1970-01-01T00:00:00Z")))));
+    }
 }

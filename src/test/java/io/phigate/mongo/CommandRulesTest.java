@@ -68,6 +68,42 @@ class CommandRulesTest {
                 .containsExactly("clinic.p", "clinic.visits", "arch.p2");
     }
 
+    /**
+     * Commands that delete documents without being named delete: an index or collection given a time to live (a
+     * TTL of 0 removes every dated document within a minute), emptycapped, and a collection capped to a size that
+     * drops its oldest documents. A rule on deletes, or on writes without a filter, must hold them.
+     */
+    @Test
+    void aTimeToLiveOrACapIsADeleteOfEveryDocumentItReaches() throws Exception {
+        RiskRule delete = rule(Set.of(Operation.DELETE), List.of("clinic.patients"), false, false);
+        RiskRule noWhere = rule(Set.of(), List.of(), true, false);
+        for (String json : List.of(
+                "{createIndexes: 'patients', indexes: [{key: {dob: 1}, name: 'ttl', expireAfterSeconds: 0}],"
+                        + " $db: 'clinic'}",
+                "{collMod: 'patients', index: {keyPattern: {dob: 1}, expireAfterSeconds: 0}, $db: 'clinic'}",
+                "{collMod: 'patients', expireAfterSeconds: 1, $db: 'clinic'}",
+                "{create: 'patients', clusteredIndex: {key: {_id: 1}, unique: true}, expireAfterSeconds: 1,"
+                        + " $db: 'clinic'}",
+                "{emptycapped: 'patients', $db: 'clinic'}",
+                "{convertToCapped: 'patients', size: 1, $db: 'clinic'}")) {
+            assertThat(fires(delete, json, Set.of())).as(json).isTrue();
+            assertThat(fires(noWhere, json, Set.of())).as(json).isTrue();
+        }
+        assertThat(fires(delete, "{createIndexes: 'patients', indexes: [{key: {dob: 1}, name: 'dob'}],"
+                + " $db: 'clinic'}", Set.of())).isFalse();
+    }
+
+    @Test
+    void anUpsertIsAlsoAnInsert() throws Exception {
+        RiskRule insert = rule(Set.of(Operation.INSERT), List.of("clinic.patients"), false, false);
+        assertThat(fires(insert, "{update: 'patients', updates: [{q: {a: 1}, u: {$set: {b: 1}}, upsert: true}],"
+                + " $db: 'clinic'}", Set.of())).isTrue();
+        assertThat(fires(insert, "{findAndModify: 'patients', query: {a: 1}, update: {$set: {b: 1}}, upsert: true,"
+                + " $db: 'clinic'}", Set.of())).isTrue();
+        assertThat(fires(insert, "{update: 'patients', updates: [{q: {a: 1}, u: {$set: {b: 1}}}], $db: 'clinic'}",
+                Set.of())).isFalse();
+    }
+
     @Test
     void aPhiRuleFiresOnlyForCollectionsThatDeclarePhi() throws Exception {
         RiskRule phi = rule(Set.of(Operation.UPDATE), List.of(), false, true);

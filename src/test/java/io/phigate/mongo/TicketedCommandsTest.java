@@ -131,4 +131,91 @@ class TicketedCommandsTest {
         assertThat(patients.deleteOne(new Document("mrn", "A1"), naming("whatever")).getDeletedCount())
                 .isEqualTo(1);
     }
+
+    /**
+     * A statement naming its filter twice: the rules read one {@code q}, the store applies another. The gateway must
+     * refuse it rather than judge a command the store does not run (here a wipe read as a one-patient delete).
+     */
+    @Test
+    void aDeleteNamingItsFilterTwiceIsRefusedNotReadAsTheNarrowerOne() {
+        org.bson.io.BasicOutputBuffer buffer = new org.bson.io.BasicOutputBuffer();
+        try (org.bson.BsonBinaryWriter w = new org.bson.BsonBinaryWriter(buffer)) {
+            w.writeStartDocument();
+            w.writeString("delete", "patients");
+            w.writeStartArray("deletes");
+            w.writeStartDocument();
+            w.writeName("q");
+            w.writeStartDocument();
+            w.writeString("mrn", "A1");
+            w.writeEndDocument();
+            w.writeInt32("limit", 0);
+            w.writeName("q");
+            w.writeStartDocument();
+            w.writeEndDocument();
+            w.writeEndDocument();
+            w.writeEndArray();
+            w.writeEndDocument();
+        }
+        org.bson.RawBsonDocument twice = new org.bson.RawBsonDocument(buffer.toByteArray());
+        assertThatThrownBy(() -> client.getDatabase("clinic").runCommand(twice))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("duplicate"));
+        assertThat(remaining("patients")).isEqualTo(2);
+    }
+
+    /**
+     * The marker as the command's first field: the gateway first reads a command named {@code comment}, then, the
+     * marker taken off, one named {@code hello}, {@code logout} or {@code saslStart}, which it answers itself or
+     * refuses and must never forward to the store.
+     */
+    @Test
+    void aMarkerInFrontOfTheCommandNameDoesNotSmuggleAnotherCommandToTheStore() {
+        for (String name : List.of("hello", "logout", "saslStart", "whatsmyuri")) {
+            Document smuggled = new Document("comment", "phigate-approval:x").append(name, 1);
+            assertThatThrownBy(() -> client.getDatabase("admin").runCommand(smuggled))
+                    .as(name).isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                            .contains("first field"));
+        }
+    }
+
+    private static Document wipe(String key, Object value) {
+        Document wipe = new Document("delete", "patients").append("deletes", List.of(new Document("q", new Document())
+                .append("limit", 0)));
+        return key == null ? wipe : wipe.append(key, value);
+    }
+
+    /**
+     * A write inside a transaction is judged as any write; only a top-level string comment names an approval (one
+     * in a filter, or a comment that is a document, releases nothing); and a retry of a spent approval is refused
+     * whatever transaction number it carries, the number being outside the digest.
+     */
+    @Test
+    void onlyATopLevelStringCommentNamesAnApprovalAndATransactionDoesNotSkipTheRule() throws Exception {
+        com.mongodb.client.MongoDatabase clinic = client.getDatabase("clinic");
+        assertThatThrownBy(() -> clinic.runCommand(wipe("startTransaction", true).append("autocommit", false)
+                .append("txnNumber", 1L))).isInstanceOfSatisfying(MongoCommandException.class, e ->
+                assertThat(e.getErrorMessage()).contains("requires approval"));
+        assertThatThrownBy(() -> clinic.runCommand(wipe(null, null)))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("requires approval"));
+        ApprovalRequest r = gateway.approvals.all(ApprovalRequest.State.PENDING).stream()
+                .filter(p -> !p.text().contains("startTransaction")).findFirst().orElseThrow();
+        gateway.approvals.decide(r.id(), HeldCommandsTest.APPROVER, true, "ward closed");
+        String marker = "phigate-approval:" + r.id();
+
+        Document inFilter = new Document("delete", "patients").append("deletes", List.of(new Document("q",
+                new Document("$comment", marker)).append("limit", 0)));
+        for (Document other : List.of(inFilter, wipe("comment", new Document("ticket", marker)))) {
+            assertThatThrownBy(() -> clinic.runCommand(other)).isInstanceOfSatisfying(MongoCommandException.class,
+                    e -> assertThat(e.getErrorMessage()).contains("requires approval"));
+        }
+        assertThat(remaining("patients")).isEqualTo(2);
+
+        assertThat(clinic.runCommand(wipe("comment", marker)).get("n", Number.class).intValue()).isEqualTo(2);
+        direct.getDatabase("clinic").getCollection("patients").insertOne(new Document("mrn", "C3"));
+        assertThatThrownBy(() -> clinic.runCommand(wipe("comment", marker).append("txnNumber", 2L)))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("has been used"));
+        assertThat(remaining("patients")).isEqualTo(1);
+    }
 }

@@ -51,6 +51,16 @@ public final class CommandReader {
                 throw duplicate(s.identifier());
             }
         }
+        String repeated = DuplicateFields.in(body);
+        for (DocumentSequence s : msg.sequences()) {
+            for (RawBsonDocument d : s.documents()) {
+                repeated = repeated != null ? repeated : DuplicateFields.in(d);
+            }
+        }
+        if (repeated != null) {
+            throw new CommandException(MongoError.DUPLICATE_FIELD, "the field " + repeated + " is a duplicate: it appears twice in one"
+                    + " document; the server would apply both or refuse, so phigate refuses rather than judge one");
+        }
         String name = names.getFirst();
         for (DocumentSequence s : msg.sequences()) {
             if (!SEQUENCES.getOrDefault(name, Set.of()).contains(s.identifier())) {

@@ -4,6 +4,7 @@ import io.phigate.mask.DocumentCatalog;
 import io.phigate.mask.PhiType;
 import io.phigate.mask.ScalarMasking;
 import io.phigate.mongo.command.Command;
+import io.phigate.mongo.command.DuplicateFields;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;

@@ -109,6 +109,50 @@ class CommandReaderTest {
                 .hasMessageContaining("duplicate");
     }
 
+    /**
+     * A name repeated below the top, in a sequence's document, where no PHI is declared (the masking's own check
+     * runs only where it is): a bulkWrite delete read as filtered by its first filter, run by a server that takes
+     * its last with none. Refused wherever it is, as the server's parsers refuse it.
+     */
+    @Test
+    void aNameRepeatedAtAnyDepthOfAnyDocumentIsRefused() {
+        var buffer = new org.bson.io.BasicOutputBuffer();
+        try (var w = new org.bson.BsonBinaryWriter(buffer)) {
+            w.writeStartDocument();
+            w.writeInt32("delete", 0);
+            w.writeStartDocument("filter");
+            w.writeString("mrn", "A1");
+            w.writeEndDocument();
+            w.writeStartDocument("filter");
+            w.writeEndDocument();
+            w.writeBoolean("multi", true);
+            w.writeEndDocument();
+        }
+        RawBsonDocument op = new RawBsonDocument(buffer.toByteArray());
+        assertThatThrownBy(() -> CommandReader.read(new OpMsg(new MsgHeader(0, 1, 0, WireMessage.OP_MSG), 0,
+                RawBsonDocument.parse("{bulkWrite: 1, $db: 'admin'}"), List.of(new DocumentSequence("ops",
+                List.of(op)), sequence("nsInfo", "{ns: 'clinic.patients'}")))))
+                .isInstanceOfSatisfying(CommandException.class, e -> assertThat(e.getMessage())
+                        .contains("filter", "appears twice"));
+        var insert = new org.bson.io.BasicOutputBuffer();
+        try (var w = new org.bson.BsonBinaryWriter(insert)) {
+            w.writeStartDocument();
+            w.writeString("insert", "p");
+            w.writeStartArray("documents");
+            w.writeStartDocument();
+            w.writeStartDocument("x");
+            w.writeInt32("a", 1);
+            w.writeInt32("a", 2);
+            w.writeEndDocument();
+            w.writeEndDocument();
+            w.writeEndArray();
+            w.writeString("$db", "d");
+            w.writeEndDocument();
+        }
+        assertThatThrownBy(() -> CommandReader.read(new OpMsg(new MsgHeader(0, 1, 0, WireMessage.OP_MSG), 0,
+                new RawBsonDocument(insert.toByteArray()), List.of()))).hasMessageContaining("a is a duplicate");
+    }
+
     /** {find: 'p', filter: {a: 1}, filter: {b: 1}, $db: 'd'}: JSON parsing would keep only one filter. */
     private static RawBsonDocument withTwoFilters() {
         var buffer = new org.bson.io.BasicOutputBuffer();

@@ -1,4 +1,4 @@
-package io.phigate.mongo.masking;
+package io.phigate.mongo.command;
 
 import java.util.HashSet;
 import java.util.Set;
@@ -9,16 +9,17 @@ import org.bson.RawBsonDocument;
 /**
  * Finds a field name repeated within one document at any depth of a command. The analysis reads documents through
  * maps, where a repeated name is one entry, while the server's query parser applies every occurrence
- * ({@code {ssn: "1", ssn: {$regex: "^1"}}} is two conditions); a command with one is refused while PHI is declared,
- * so the gateway never judges a different command from the one the server runs. Read from the bytes, since
+ * ({@code {ssn: "1", ssn: {$regex: "^1"}}} is two conditions) and its command parsers refuse most repeats; a command
+ * with one is refused by {@link CommandReader}, PHI declared or not, so neither the masking nor the rules (which read
+ * a bulkWrite's filter through a map) ever judge a different command from the one the server runs. Read from the bytes, since
  * {@code RawBsonDocument}'s own views hide repeats (decision 0042). Pure.
  */
-final class DuplicateFields {
+public final class DuplicateFields {
     private DuplicateFields() {
     }
 
     /** The first repeated name, or null when there is none. */
-    static String in(RawBsonDocument document) {
+    public static String in(RawBsonDocument document) {
         try (BsonBinaryReader reader = new BsonBinaryReader(document.getByteBuffer().asNIO().slice())) {
             return document(reader);
         }

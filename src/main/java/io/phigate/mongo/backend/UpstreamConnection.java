@@ -4,6 +4,7 @@ import io.phigate.config.DocumentsConfig;
 import io.phigate.config.HostPort;
 import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.mongo.wire.Frame;
+import io.phigate.net.ReadDeadline;
 import io.phigate.net.TlsContexts;
 import io.phigate.mongo.wire.FrameReader;
 import io.phigate.mongo.wire.WireCodec;
@@ -17,6 +18,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
@@ -45,14 +47,14 @@ public final class UpstreamConnection implements AutoCloseable {
         }
     }
 
-    private UpstreamConnection(Socket socket, DocumentsConfig.Credentials login) throws IOException {
+    private UpstreamConnection(Socket socket, DocumentsConfig.Credentials login, ReadDeadline deadline)
+            throws IOException {
         this.socket = socket;
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
         this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
         this.reader = new FrameReader(in, HELLO_LIMIT);
-        // A server that accepts but never answers must not hold a client's authentication forever; commands
-        // afterwards may run as long as they run.
-        socket.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
+        // A server that accepts but never answers must not hold a client's authentication forever (the deadline
+        // armed before the connect); commands afterwards may run as long as they run.
         this.facts = UpstreamFacts.of(command(new BsonDocument("isMaster", new BsonInt32(1))
                 .append("$db", new BsonString("admin"))));
         if (login != null) {
@@ -65,7 +67,7 @@ public final class UpstreamConnection implements AutoCloseable {
             }
             ScramLogin.run(login, password, this::command);
         }
-        socket.setSoTimeout(0);
+        deadline.clear();
         // Replies are read up to the server's own limit: it never sends more, and the gateway must take what it sends.
         this.reader = new FrameReader(in, facts.maxMessageSizeBytes());
     }
@@ -89,13 +91,16 @@ public final class UpstreamConnection implements AutoCloseable {
     public static UpstreamConnection open(HostPort address, UpstreamTlsConfig tls, DocumentsConfig.Credentials login)
             throws IOException {
         Socket plain = new Socket();
+        // A timer, not a timed connect or read: either would leave the socket non-blocking for the session's life,
+        // each read a poll more (net.ReadDeadline).
+        ReadDeadline deadline = ReadDeadline.arm(plain,
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CONNECT_TIMEOUT_MILLIS));
         try {
             plain.setTcpNoDelay(true);
-            plain.connect(address.resolve(), CONNECT_TIMEOUT_MILLIS);
+            plain.connect(address.resolve());
             if (tls.mode() == UpstreamTlsConfig.Mode.DISABLE) {
-                return new UpstreamConnection(plain, login);
+                return new UpstreamConnection(plain, login, deadline);
             }
-            plain.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
             Socket secured;
             try {
                 secured = TlsContexts.startClient(plain, address.host(), address.port(), tls.caFile(),
@@ -104,8 +109,14 @@ public final class UpstreamConnection implements AutoCloseable {
                 throw new IOException("TLS to the upstream failed (" + tls.mode().name().toLowerCase(Locale.ROOT)
                         .replace('_', '-') + "): " + e.getMessage(), e);
             }
-            return new UpstreamConnection(secured, login);
-        } catch (IOException | RuntimeException e) {
+            return new UpstreamConnection(secured, login, deadline);
+        } catch (LoginRefused e) {
+            plain.close();
+            throw e;
+        } catch (IOException e) {
+            plain.close();
+            throw deadline.timeoutOr(e);
+        } catch (RuntimeException e) {
             plain.close();
             throw e;
         }

@@ -337,6 +337,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
                 });
         keys.bind(pid, session);
         held.register(session);
+        // Before the client hears ReadyForQuery: a client that connects again at once must find the permit free.
+        held.handshakeDone();
         try {
             ch.send(BackendMessage.AuthenticationOk.INSTANCE);
             for (BackendMessage.ParameterStatus p : up.parameters()) {
@@ -348,7 +350,6 @@ public final class PgFrontDoor implements Consumer<Socket> {
             ch.send(new BackendMessage.BackendKeyData(pid, key.secret()));
             ch.sendAndFlush(new BackendMessage.ReadyForQuery(up.transactionStatus()));
             ending[0] = expiry.schedule(session, identity);
-            held.handshakeDone();
             session.run();
         } finally {
             keys.release(pid);

@@ -50,6 +50,11 @@ class LiveDocumentSessionsTest {
     void anAuthenticatedSessionIsListedWithItsAgentAndLastCommand() throws Exception {
         try (MongoClient client = connect()) {
             client.getDatabase("clinic").getCollection("patients").insertOne(new Document("mrn", "A1"));
+            // The reply reaches the driver before the session has recorded the command's end and gone idle.
+            long idle = System.nanoTime() + 5_000_000_000L;
+            while (gateway.sessions.list().stream().anyMatch(s -> s.busy()) && System.nanoTime() < idle) {
+                Thread.sleep(10);
+            }
 
             assertThat(gateway.sessions.list()).singleElement().satisfies(s -> {
                 assertThat(s.identity().subject()).isEqualTo(MongoHarness.AGENT);

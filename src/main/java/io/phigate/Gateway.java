@@ -226,10 +226,6 @@ public final class Gateway implements AutoCloseable {
         };
     }
 
-    /**
-     * The document-store front door's bounds are the PostgreSQL side's: the frame limit caps a client's message, the
-     * session limit its connections (counted apart: its sessions are not in the registry yet, decision 0042).
-     */
     /** Every upstream a one-time credential may be bound to: the databases and the document stores. */
     private static java.util.Set<String> servedUpstreams(GatewayConfig config) {
         java.util.Set<String> names = new java.util.HashSet<>(config.upstreams().keySet());
@@ -239,6 +235,10 @@ public final class Gateway implements AutoCloseable {
         return names;
     }
 
+    /**
+     * The document-store front door's bounds are the PostgreSQL side's: the frame limit caps a client's message, the
+     * session limit its connections (counted apart: its sessions are not in the registry yet, decision 0042).
+     */
     private static MongoFrontDoor.Settings mongoSettings(GatewayConfig config, SSLContext tls,
                                                          SessionThreads threads) {
         return new MongoFrontDoor.Settings(config.documents().defaultUpstream(), config.documents().defaultAddress(),

@@ -112,6 +112,17 @@ public final class GatewayHarness implements AutoCloseable {
         return new GatewayConfig(c.listen(), c.upstreams(), identity, c.audit(), c.limits(), c.tls(), c.policy(), c.baseDir(), c.console(), c.http());
     }
 
+    /**
+     * A gateway whose policy tags {@code columns} ({@code schema.table.column: type} lines) with content detection
+     * off, so only lineage decides what is masked, and a masking key: the fixture of masked-session tests.
+     */
+    public static GatewayHarness startMasked(Path dir, String columns) throws Exception {
+        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
+        Files.writeString(dir.resolve("policy.yaml"), "phi:\n  clinical:\n    columns:\n" + columns.indent(6)
+                + "    detection:\n      enabled: false\nmasking:\n  key_file: masking.key\n");
+        return start(dir, c -> withPolicy(c, dir.resolve("policy.yaml")));
+    }
+
     public static GatewayConfig withPolicy(GatewayConfig c, Path policy) {
         return new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(), c.limits(), c.tls(), policy, c.baseDir(), c.console(), c.http());
     }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -56,20 +55,11 @@ class SessionTablesThroughGatewayTest {
                 seeds.add(rs.getString(1));
             }
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
-                phi:
-                  clinical:
-                    columns:
-                      public.patients.ssn: ssn
-                      public.patients.last_name: name
-                    # Off, so that only lineage stands between a trigger's SSNs and the client.
-                    detection:
-                      enabled: false
-                masking:
-                  key_file: masking.key
+        // Detection off, so that only lineage stands between a trigger's SSNs and the client.
+        gw = GatewayHarness.startMasked(dir, """
+                public.patients.ssn: ssn
+                public.patients.last_name: name
                 """);
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -50,20 +49,11 @@ class SettingsInMaskedSessionsTest {
                 lastNames.add(rs.getString(1));
             }
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
-                phi:
-                  clinical:
-                    columns:
-                      public.patients.ssn: ssn
-                      public.patients.last_name: name
-                      public.settings_people.code: mrn
-                    detection:
-                      enabled: false
-                masking:
-                  key_file: masking.key
+        gw = GatewayHarness.startMasked(dir, """
+                public.patients.ssn: ssn
+                public.patients.last_name: name
+                public.settings_people.code: mrn
                 """);
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

@@ -3,10 +3,7 @@ package io.phigate.mongo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoCommandException;
-import com.mongodb.MongoCredential;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
@@ -22,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
@@ -68,13 +64,7 @@ class DocumentMaskingThroughGatewayTest {
     }
 
     private MongoClient connect() throws Exception {
-        return MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + gateway.port()
-                        + "/?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"))
-                .credential(MongoCredential.createPlainCredential("triage-agent", "$external",
-                        gateway.token().toCharArray()))
-                .applyToSocketSettings(s -> s.readTimeout(30, TimeUnit.SECONDS))
-                .build());
+        return gateway.driver("serverSelectionTimeoutMS=5000&connectTimeoutMS=5000");
     }
 
     @Test

@@ -3,10 +3,7 @@ package io.phigate.mongo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoCommandException;
-import com.mongodb.MongoCredential;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
@@ -69,13 +66,7 @@ class HeldCommandsTest {
     }
 
     private MongoClient connect() throws Exception {
-        return MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + gateway.port()
-                        + "/?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000&retryWrites=false"))
-                .credential(MongoCredential.createPlainCredential("triage-agent", "$external",
-                        gateway.token().toCharArray()))
-                .applyToSocketSettings(s -> s.readTimeout(30, TimeUnit.SECONDS))
-                .build());
+        return gateway.driver("serverSelectionTimeoutMS=5000&connectTimeoutMS=5000&retryWrites=false");
     }
 
     /** The one pending request, once the held command has opened it. */

@@ -3,17 +3,12 @@ package io.phigate.mongo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoCommandException;
-import com.mongodb.MongoCredential;
 import com.mongodb.MongoException;
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import io.phigate.session.LiveSession;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,13 +32,7 @@ class LiveDocumentSessionsTest {
     }
 
     private MongoClient connect() throws Exception {
-        return MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + gateway.port()
-                        + "/?serverSelectionTimeoutMS=3000&connectTimeoutMS=3000"))
-                .credential(MongoCredential.createPlainCredential("triage-agent", "$external",
-                        gateway.token().toCharArray()))
-                .applyToSocketSettings(s -> s.readTimeout(30, TimeUnit.SECONDS))
-                .build());
+        return gateway.driver("serverSelectionTimeoutMS=3000&connectTimeoutMS=3000");
     }
 
     @Test

@@ -105,6 +105,20 @@ final class MongoHarness implements AutoCloseable {
         return KeyTool.mint(key, ISSUER, AGENT, List.of(AUDIENCE), ttl, Map.of());
     }
 
+    /**
+     * The official Java driver signed in through this gateway as the agent (SASL PLAIN, the token as password),
+     * reads bounded at 30 s; {@code options} is the connection string's query.
+     */
+    com.mongodb.client.MongoClient driver(String options) throws Exception {
+        return com.mongodb.client.MongoClients.create(com.mongodb.MongoClientSettings.builder()
+                .applyConnectionString(new com.mongodb.ConnectionString("mongodb://127.0.0.1:" + port() + "/?"
+                        + options))
+                .credential(com.mongodb.MongoCredential.createPlainCredential("triage-agent", "$external",
+                        token().toCharArray()))
+                .applyToSocketSettings(s -> s.readTimeout(30, java.util.concurrent.TimeUnit.SECONDS))
+                .build());
+    }
+
     int port() {
         return door.address().getPort();
     }

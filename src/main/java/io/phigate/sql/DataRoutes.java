@@ -80,7 +80,11 @@ final class DataRoutes {
      * relation's row type has its name too.
      */
     private static final java.util.Set<String> BUILT_IN_TYPE_NAMES = java.util.Set.of("text", "varchar", "bpchar",
-            "name");
+            "name",
+            // Catalog views the analysis reads by name (the set_config ... FROM pg_settings form pg_dump sends,
+            // SessionViews): an unqualified relation name resolves in pg_temp first, so a temp table of that name
+            // would feed set_config names the rule never judged.
+            "pg_settings", "pg_stat_activity", "pg_prepared_statements", "pg_cursors");
 
     private DataRoutes() {
     }
@@ -134,6 +138,9 @@ final class DataRoutes {
                 case "OBJECT_AGGREGATE" -> "CREATE AGGREGATE";
                 case "OBJECT_OPERATOR" -> "CREATE OPERATOR";
                 case "OBJECT_TYPE" -> shadowingType("CREATE TYPE", Tree.names(list(b, "defnames")), false);
+                // A nondeterministic collation changes what = means: a constant the rules compared (a setting's
+                // name, a lookup value) would match other values on the server.
+                case "OBJECT_COLLATION" -> "CREATE COLLATION";
                 default -> null;
             };
             case "CreateRoleStmt" -> switch (String.valueOf(text(b, "stmt_type"))) {

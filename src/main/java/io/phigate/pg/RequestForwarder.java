@@ -61,6 +61,12 @@ final class RequestForwarder {
     final RequestChunk chunk = new RequestChunk();
     /** Extended-protocol messages went upstream since the last Sync. */
     private boolean batchOpenUpstream;
+    /**
+     * A Bind or Execute of the open extended batch went (or goes with the chunk) to the server: it may have run code
+     * (a function, a trigger, a view's) that changed a setting phigate reads statements by, and the server reports
+     * that only at the batch's ReadyForQuery, after it has read the rest of the batch by the new value.
+     */
+    private boolean codeMayHaveRun;
     /** A refused extended-protocol batch: drop the client's messages until its Sync. */
     private boolean discardToSync;
     /** Executes in the current chunk that need approval: the chunk is held (and cut only at Sync or Flush). */
@@ -100,8 +106,31 @@ final class RequestForwarder {
         heldExecutes.add(h);
     }
 
+    /** A Bind or Execute joins the chunk: see {@link #codeMayHaveRun}. */
+    void codeMayRun() {
+        codeMayHaveRun = true;
+    }
+
+    /**
+     * Null when the server will read {@code text} as the gateway judged it; otherwise the refusal for a statement
+     * text sent after code may have run in the same extended batch (decision 0057). Only a text whose reading
+     * depends on client_encoding or standard_conforming_strings is refused, and only there: the same text as the
+     * first statement after a Sync is judged after the server's report of both settings.
+     */
+    Refusal settingsMayHaveChanged(String text) {
+        if (!analysed || !codeMayHaveRun || !SettingDependentText.of(text)) {
+            return null;
+        }
+        return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a statement with a backslash or a"
+                + " non-ASCII character after a Bind or Execute in the same extended-protocol batch: a statement"
+                + " before it may have changed client_encoding or standard_conforming_strings, which the server"
+                + " reports only at the batch's end, and under another value the server would read this text"
+                + " differently from the gateway; send it after a Sync");
+    }
+
     /** The client's Sync: ends a refused batch, or closes and forwards the chunk. */
     void sync(byte type, byte[] body) throws IOException {
+        codeMayHaveRun = false;
         if (discardToSync) {
             discardToSync = false;
             readyAfterRefusal();
@@ -327,6 +356,7 @@ final class RequestForwarder {
         up.write(MessageCodec.encode(Sync.INSTANCE));
         up.flush();
         batchOpenUpstream = false;
+        codeMayHaveRun = false;
     }
 
     StatementRun newStatement(int maxRows) {

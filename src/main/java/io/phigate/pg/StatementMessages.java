@@ -72,6 +72,13 @@ final class StatementMessages {
             Refusal unresolved = null;
             String text = q.sql();
             if (analyzer != null) {
+                Refusal misread = forwarder.settingsMayHaveChanged(q.sql());
+                if (misread != null) {
+                    names.forget(staged);
+                    forwarder.forwardChunk();
+                    forwarder.refuseStatement(Protocol.SIMPLE, q.sql(), misread, false);
+                    return;
+                }
                 List<StatementAnalysis> analyses = analyzer.apply(q.sql());
                 if (StatementPipeline.keptSetting(analyses)) {
                     names.forget(staged);
@@ -136,6 +143,12 @@ final class StatementMessages {
         ResultShape.Prepared prepared = null;
         RiskRules.Hit risk = null;
         if (analyzer != null) {
+            Refusal misread = forwarder.settingsMayHaveChanged(p.query());
+            if (misread != null) {
+                forwarder.forwardChunk();
+                forwarder.refuseStatement(Protocol.EXTENDED, p.query(), misread, true);
+                return;
+            }
             List<StatementAnalysis> analyses = analyzer.apply(p.query());
             if (StatementPipeline.keptSetting(analyses)) {
                 // pgjdbc sends SET through Parse/Bind/Execute: answered here, never forwarded. A statement the
@@ -186,6 +199,7 @@ final class StatementMessages {
         SessionState.Portal portal = new SessionState.Portal(statement, render(b.parameters(), b::parameterFormat),
                 shape, SessionState.Hold.TRANSACTION, false);
         SessionState.Pending staged = exchange.state(s -> s.stage(new SessionState.PutPortal(b.portal(), portal)));
+        forwarder.codeMayRun();
         forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.BIND).withChanges(List.of(staged)));
     }
 
@@ -282,6 +296,7 @@ final class StatementMessages {
             staged = names.stage(analysis, parameters, false);
         }
         record(run, d);
+        forwarder.codeMayRun();
         forwarder.chunk.extended = true;
         if (d instanceof Decision.Hold hold) {
             forwarder.holdForApproval(new RequestForwarder.HeldExecute(run, hold.rule(), text, parameters, analysis));

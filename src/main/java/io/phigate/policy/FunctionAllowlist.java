@@ -189,19 +189,47 @@ public final class FunctionAllowlist {
                         + " constant or $n, constant is_local), for a custom setting (with a dot in its name) or one"
                         + " among " + String.join(", ", new java.util.TreeSet<>(SETTINGS));
             }
+        }
+        return backendAndNotifyRefusal(tree);
+    }
+
+    /**
+     * Null when no set_config call in {@code a} can change a setting phigate reads statement text by
+     * ({@code client_encoding}, {@code standard_conforming_strings}); otherwise why the statement is refused. For
+     * every analysed session, masked or not: a scope or an approval rule is only as good as the reading of the
+     * statement it judges. The setting's name must be a constant (a computed or bound name may be either), and
+     * those two may be set only to the value phigate reads with, as a string constant: a bound value is read by the
+     * server first, and within one extended batch the server reads the batch's next Parse by it before the
+     * gateway could refuse it. Routes that call set_config out of sight (a view, a trigger, a function) are closed
+     * by {@code pg.RequestForwarder}'s batch rule and the server's own report (decision 0057).
+     */
+    public static String readingSettingRefusal(StatementAnalysis a) {
+        if (!a.parsed() || a.facts().functions().stream().noneMatch(c -> c.name().equalsIgnoreCase("set_config"))) {
+            return null;
+        }
+        StatementTree tree = StatementTree.of(a.text());
+        if (tree == null) {
+            return "phigate could not read this statement's set_config calls with the server's grammar; refused";
+        }
+        for (List<JsonNode> args : tree.callsOf("set_config")) {
+            String name = args.size() == 3 ? settingName(tree, args.get(0)) : null;
+            if (name == null) {
+                return "set_config is allowed only with the setting's name written as a string constant (a computed"
+                        + " or bound name could be client_encoding or standard_conforming_strings, which phigate"
+                        + " reads statements by)";
+            }
+            String setting = name.strip().toLowerCase(Locale.ROOT);
             if (READ_BY.contains(setting)) {
-                // Only a string constant: a bound value is read by the server first, and within one extended
-                // batch the server reads the batch's next Parse by it before the gateway could refuse it.
                 String value = StatementTree.constantText(args.get(1));
                 String v = value == null ? "" : value.strip().toLowerCase(Locale.ROOT);
                 if (!(setting.equals("client_encoding") ? UTF8 : ON).contains(v)) {
-                    return "set_config of " + setting + " is allowed for a session that sees PHI masked only to the"
-                            + " value phigate reads statements with, written as a string constant (client_encoding"
-                            + " 'UTF8', standard_conforming_strings 'on'), never a bound or computed value";
+                    return "set_config of " + setting + " is allowed only to the value phigate reads statements"
+                            + " with, written as a string constant (client_encoding 'UTF8',"
+                            + " standard_conforming_strings 'on'), never a bound or computed value";
                 }
             }
         }
-        return backendAndNotifyRefusal(tree);
+        return null;
     }
 
     /**

@@ -228,6 +228,18 @@ public final class StatementRules {
             return new Refusal(SqlStates.FEATURE_NOT_SUPPORTED, "phigate reads this session's statements as UTF-8"
                     + " and analyses them only while the server does too; client_encoding stays UTF8");
         }
+        String readingSetting = FunctionAllowlist.readingSettingRefusal(a);
+        if (readingSetting != null) {
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, readingSetting);
+        }
+        for (io.phigate.sql.TableRef t : a.writes()) {
+            if (t.table().equals("pg_settings") && (t.schema().equals("pg_catalog") || t.schema().equals("?"))) {
+                // Its rules run set_config(name, new value, false): any setting, from any computed value.
+                return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "writing pg_settings is refused: its rules"
+                        + " change settings, among them client_encoding and standard_conforming_strings, which"
+                        + " phigate reads statements by; use SET or set_config with constants");
+            }
+        }
         if (masking == null || !masking.masksPhi()) {
             return null;
         }

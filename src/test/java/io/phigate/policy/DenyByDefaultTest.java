@@ -152,11 +152,26 @@ class DenyByDefaultTest {
         assertThat(refusal("select set_config('application_name', (select ssn from patients limit 1), false)",
                 setConfig)).contains("set_config");
         assertThat(refusal("select set_config(name, 'x', false) from t", setConfig)).contains("set_config");
-        assertThat(refusal("select set_config('client_encoding', 'SJIS', false)", setConfig))
-                .contains("client_encoding");
         assertThat(refusal("select set_config('client_encoding', 'UTF8', false)", setConfig)).isNull();
-        assertThat(refusal("select set_config('standard_conforming_strings', 'off', false)", setConfig))
+    }
+
+    /** In every analysed session, masked or not (decision 0057). */
+    @Test
+    void theSettingsPhigateReadsStatementsBySetOnlyToItsValuesAsConstants() {
+        FunctionCall setConfig = new FunctionCall(null, "set_config");
+        java.util.function.Function<String, String> reading = text -> FunctionAllowlist.readingSettingRefusal(
+                select(text, calls(setConfig)));
+        assertThat(reading.apply("select set_config('client_encoding', 'SJIS', false)")).contains("client_encoding");
+        assertThat(reading.apply("select set_config('Client_Encoding', 'utf8', false)")).isNull();
+        assertThat(reading.apply("select set_config('client_encoding', $1, false)")).contains("client_encoding");
+        assertThat(reading.apply("select set_config('standard_conforming_strings', 'off', false)"))
                 .contains("standard_conforming_strings");
+        assertThat(reading.apply("select set_config('standard_conforming_strings', 'on', true)")).isNull();
+        assertThat(reading.apply("select set_config($1, 'on', false)")).contains("constant");
+        assertThat(reading.apply("select set_config(new_value => 'off', setting_name => 'x.y', is_local => false)"))
+                .contains("constant");
+        assertThat(reading.apply("select set_config('statement_timeout', $1, false)")).isNull();
+        assertThat(reading.apply("select lower('x')")).isNull();
     }
 
     @Test

@@ -1,0 +1,209 @@
+package io.phigate.pg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.phigate.GatewayHarness;
+import io.phigate.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/**
+ * The settings phigate reads statements by (client_encoding, standard_conforming_strings) stay as it reads them in
+ * every analysed session, not only masked ones (decision 0057): a table-scoped role that turned
+ * standard_conforming_strings off, by set_config or by code the gateway does not see, could otherwise have the
+ * server read the rest of its batch as a statement that reads a table outside its scope.
+ */
+class SettingsInScopedSessionsTest {
+    static final String READER = "system:serviceaccount:clinical:settings-reader";
+    static final String OPERATOR = "system:serviceaccount:clinical:settings-operator";
+    /** Gateway (standard strings): two constants. Server with the setting off: a pg_notify of a count of encounters. */
+    static final String MISREAD = "SELECT 'a\\' , ' , pg_notify('settings_leak', (SELECT count(*) FROM encounters)::text) --'";
+
+    @TempDir
+    static Path dir;
+    static GatewayHarness gw;
+
+    @BeforeAll
+    static void start() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("CREATE OR REPLACE VIEW settings_switch AS"
+                    + " SELECT set_config('standard_conforming_strings', 'off', false) AS v");
+            s.execute("GRANT SELECT ON settings_switch TO " + db.user());
+        }
+        Files.writeString(dir.resolve("policy.yaml"), """
+                roles:
+                  - name: reader
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["public.patients", "public.settings_switch"], operations: [select] }
+                  - name: operator
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["*"], operations: [select, update, insert] }
+                """.formatted(READER, OPERATOR));
+        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (gw != null) {
+            gw.close();
+        }
+        try (Connection su = TestDatabase.get().superuser(); Statement s = su.createStatement()) {
+            s.execute("DROP VIEW IF EXISTS settings_switch");
+        }
+    }
+
+    private static Connection as(String subject) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", "agent");
+        p.setProperty("password", gw.token(subject, Duration.ofMinutes(5)));
+        return java.sql.DriverManager.getConnection(gw.jdbcUrl(), p);
+    }
+
+    /** Runs a multi-statement text as one extended batch (pgjdbc: Parse/Bind/Execute per statement, one Sync). */
+    private static void batch(Connection c, String sql) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            boolean rows = ps.execute();
+            while (rows || ps.getUpdateCount() != -1) {
+                if (rows) {
+                    try (ResultSet rs = ps.getResultSet()) {
+                        while (rs.next()) {
+                            rs.getString(1);
+                        }
+                    }
+                }
+                rows = ps.getMoreResults();
+            }
+        }
+    }
+
+    private static List<String> column(Statement s, String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    private static Connection listener() throws SQLException {
+        Connection l = TestDatabase.get().direct();
+        try (Statement s = l.createStatement()) {
+            s.execute("LISTEN settings_leak");
+        }
+        return l;
+    }
+
+    private static void assertNothingLeaked(Connection listener) throws SQLException {
+        PGNotification[] got = listener.unwrap(PGConnection.class).getNotifications(500);
+        assertThat(got == null ? List.of() : List.of(got)).as("notifications").isEmpty();
+    }
+
+    @Test
+    void setConfigOfAReadingSettingIsRefusedInAScopedSession() throws Exception {
+        try (Connection l = listener(); Connection c = as(READER)) {
+            assertThatThrownBy(() -> batch(c, "SELECT set_config('standard_conforming_strings', 'off', false); "
+                    + MISREAD)).isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("42501");
+                        assertThat(e.getMessage()).contains("standard_conforming_strings");
+                    });
+            assertNothingLeaked(l);
+            try (Statement s = c.createStatement()) {
+                for (String computed : List.of("SELECT set_config(lower('STANDARD_CONFORMING_STRINGS'), 'on', false)",
+                        "SELECT set_config(setting_name => 'client_encoding', new_value => 'SJIS', is_local => false)",
+                        "SELECT set_config('client_encoding', upper('sjis'), false)")) {
+                    assertThatThrownBy(() -> s.execute(computed)).as(computed)
+                            .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState())
+                                    .isEqualTo("42501"));
+                }
+                assertThat(column(s, "SELECT set_config('standard_conforming_strings', 'on', false)"))
+                        .containsExactly("on");
+                assertThat(column(s, "SHOW client_encoding")).containsExactly("UTF8");
+            }
+        }
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%set_config%'", 4)).hasSizeGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void aSettingChangedOutOfSightCannotChangeHowTheRestOfItsBatchIsRead() throws Exception {
+        try (Connection l = listener(); Connection c = as(READER)) {
+            assertThatThrownBy(() -> batch(c, "SELECT v FROM settings_switch; " + MISREAD))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).contains("send it after a Sync");
+                    });
+            assertNothingLeaked(l);
+            try (Statement s = c.createStatement()) {
+                // The refusal failed the batch, and with it the transaction that had turned the setting off.
+                assertThat(column(s, "SHOW standard_conforming_strings")).containsExactly("on");
+                // The same text, first after a Sync, is read after the server's report of the setting.
+                assertThat(column(s, "SELECT 'a\\b'")).containsExactly("a\\b");
+            }
+        }
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%send it after a Sync%'", 1)).isNotEmpty();
+    }
+
+    @Test
+    void aSettingChangedOutOfSightInItsOwnBatchEndsTheSession() throws Exception {
+        try (Connection l = listener(); Connection c = as(READER); Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> {
+                column(s, "SELECT v FROM settings_switch");
+                s.execute(MISREAD);
+            }).isInstanceOf(SQLException.class).hasMessageContaining("standard_conforming_strings");
+            assertNothingLeaked(l);
+            assertThat(c.isValid(2)).isFalse();
+        }
+    }
+
+    @Test
+    void pgSettingsCannotBeWrittenInAnAnalysedSession() throws Exception {
+        try (Connection c = as(OPERATOR); Statement s = c.createStatement()) {
+            for (String write : List.of(
+                    "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'",
+                    "UPDATE pg_catalog.pg_settings SET setting = 'SJIS' WHERE name = 'client_encoding'")) {
+                assertThatThrownBy(() -> s.execute(write)).as(write).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getMessage()).contains("writing pg_settings is refused"));
+            }
+            assertThat(column(s, "SHOW standard_conforming_strings")).containsExactly("on");
+            // Settings phigate does not read statements by stay the session's to change.
+            assertThat(column(s, "SELECT set_config('application_name', 'settings-test', false)"))
+                    .containsExactly("settings-test");
+        }
+    }
+
+    @Test
+    void textThatReadsTheSameUnderEverySettingRunsLaterInABatch() throws Exception {
+        try (Connection c = as(READER); PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM patients; SELECT count(*) FROM patients WHERE last_name <> 'x'")) {
+            assertThat(ps.execute()).isTrue();
+            assertThat(ps.getMoreResults()).isTrue();
+            try (ResultSet rs = ps.getResultSet()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(1)).isPositive();
+            }
+        }
+    }
+}

@@ -303,6 +303,29 @@ public final class AuditStore implements AuditSink {
     }
 
     /**
+     * Asked on the writer thread before each group is written: why nothing may be written now (the file the store
+     * opened was deleted or replaced), or null. Once per group rather than once per statement (decision 0062): a
+     * group whose check fails is refused whole, and the check runs after every record in the group was queued, so no
+     * record queued after the file went away is ever acknowledged. Set once, before sessions are served.
+     */
+    public void checkEachGroup(GroupCheck check) {
+        if (journalWriter != null) {
+            journalWriter.check = check;
+        } else {
+            writer.check = check;
+        }
+    }
+
+    /** See {@link #checkEachGroup}. Runs on the writer thread; must not block. */
+    @FunctionalInterface
+    public interface GroupCheck {
+        GroupCheck NONE = () -> null;
+
+        /** Why the group must be refused, or null to write it. The reason names files, never records. */
+        String problem();
+    }
+
+    /**
      * Waits until the store holds every record acknowledged before this call (read-your-writes for readers in this
      * process: search, sessions, verify, the HTTP API). Immediate without a journal. False when the store did not
      * catch up within {@code timeout} (it is down or far behind); the caller then reads what is there.

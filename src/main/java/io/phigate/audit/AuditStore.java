@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -182,9 +183,12 @@ public final class AuditStore implements AuditSink {
     private CompletableFuture<Void> enqueue(List<AuditEvent> events, boolean awaited) {
         // Rendered and hash-encoded here, on the caller's thread, so a malformed event fails only its own caller and
         // the one writer thread only binds values and hashes bytes.
-        List<AuditRow> rows = events.stream().map(e -> AuditRow.of(e, cipher)).toList();
-        if (rows.isEmpty()) {
+        if (events.isEmpty()) {
             return CompletableFuture.completedFuture(null);
+        }
+        List<AuditRow> rows = new ArrayList<>(events.size()); // a loop, not a stream: this runs per statement
+        for (int i = 0; i < events.size(); i++) {
+            rows.add(AuditRow.of(events.get(i), cipher));
         }
         byte[][] tails = new byte[rows.size()][];
         long bytes = 0;

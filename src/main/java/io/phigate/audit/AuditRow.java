@@ -58,7 +58,7 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
     }
 
     static AuditRow of(AuditEvent event) {
-        String time = TIME.format(event.time());
+        String time = RecordTime.format(event.time());
         return switch (event) {
             case AuditEvent.SessionStarted e -> new AuditRow(time, "session_started", e.sessionId(), null,
                     new Peer(e.clientAddress(), e.upstream(), e.issuer(), e.subject()), null, null,

@@ -2,6 +2,7 @@ package io.phigate;
 
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditSink;
+import io.phigate.audit.AuditStore;
 import io.phigate.audit.AuditUnavailableException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,13 +18,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Fails closed when the SQLite audit file is deleted or replaced under the running gateway. SQLite keeps writing
  * to the open, now unlinked, file without an error, so every record from then on would be durable only until the
- * process exits: evidence that vanishes. Before each append this checks that the path still names the file the
- * store opened (same file key: device and inode), and once it does not, refuses every append with
- * {@link AuditUnavailableException}, so statements get 58030 and nothing is forwarded. It does not recover by
- * itself: a restart opens (or creates) the file at the path and starts a new chain there, which is an operator's
- * decision.
+ * process exits: evidence that vanishes. The store's writer asks this guard before it writes each group of records
+ * whether the path still names the file the store opened (same file key: device and inode); once it does not,
+ * that group and every later append are refused with {@link AuditUnavailableException}, so statements get 58030
+ * and nothing is forwarded. It does not recover by itself: a restart opens (or creates) the file at the path and
+ * starts a new chain there, which is an operator's decision.
  *
- * <p>Called from session threads; the check is one {@code stat} per record a statement waits for.
+ * <p>One {@code stat} per group on the writer thread, not one per statement on the session threads (decision
+ * 0062): the check runs after every record of the group was queued, so a record queued after the file went away
+ * is never acknowledged, which the check before each append could not promise either (the file could go between
+ * the check and the write). Sessions read only the flag.
  */
 final class AuditFileGuard implements AuditSink {
     private static final Logger log = LoggerFactory.getLogger(AuditFileGuard.class);
@@ -33,10 +37,11 @@ final class AuditFileGuard implements AuditSink {
     private final Object fileKey;
     private volatile String lost;
 
-    AuditFileGuard(AuditSink store, Path file) throws IOException {
+    AuditFileGuard(AuditStore store, Path file) throws IOException {
         this.store = store;
         this.file = file;
         this.fileKey = key(file);
+        store.checkEachGroup(this::problem);
     }
 
     private static Object key(Path file) throws IOException {
@@ -45,15 +50,11 @@ final class AuditFileGuard implements AuditSink {
 
     /** Why every append is refused (the file is gone or replaced), or null while it is the file the store opened. */
     String lost() {
-        try {
-            check();
-            return null;
-        } catch (AuditUnavailableException e) {
-            return e.getMessage();
-        }
+        return problem();
     }
 
-    private void check() throws AuditUnavailableException {
+    /** Looks at the path (the writer, once per group; the readiness probe); the reason sticks once found. */
+    private String problem() {
         if (lost == null) {
             Object now;
             try {
@@ -67,25 +68,16 @@ final class AuditFileGuard implements AuditSink {
                 log.error("{}: refusing all statements", lost);
             }
         }
-        if (lost != null) {
-            throw new AuditUnavailableException(lost);
-        }
+        return lost;
     }
 
     @Override
     public CompletableFuture<Void> append(List<AuditEvent> events) {
-        try {
-            check();
-        } catch (AuditUnavailableException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return store.append(events);
+        String reason = lost;
+        return reason != null ? CompletableFuture.failedFuture(new AuditUnavailableException(reason))
+                : store.append(events);
     }
 
-    /**
-     * Only the flag, not the file: nothing waits on these records, and the statement they belong to was checked
-     * on its way in (a stat per statement, not two).
-     */
     @Override
     public void appendUnobserved(List<AuditEvent> events) {
         if (lost == null) {
@@ -95,7 +87,10 @@ final class AuditFileGuard implements AuditSink {
 
     @Override
     public void appendDurably(List<AuditEvent> events) throws AuditUnavailableException {
-        check();
+        String reason = lost;
+        if (reason != null) {
+            throw new AuditUnavailableException(reason);
+        }
         store.appendDurably(events);
     }
 

@@ -58,7 +58,7 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
     }
 
     static AuditRow of(AuditEvent event) {
-        String time = TIME.format(event.time());
+        String time = RecordTime.format(event.time());
         return switch (event) {
             case AuditEvent.SessionStarted e -> new AuditRow(time, "session_started", e.sessionId(), null,
                     new Peer(e.clientAddress(), e.upstream(), e.issuer(), e.subject()), null, null,
@@ -142,7 +142,7 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
 
     /** A JSON array of strings and nulls; null when the statement had no parameter list at all. */
     private static String parameters(List<String> parameters) {
-        return parameters == null ? null : json(parameters);
+        return parameters == null ? null : JsonArray.ofStrings(parameters);
     }
 
     /** The fields with no column of their own, as one JSON object; absent values are left out. */

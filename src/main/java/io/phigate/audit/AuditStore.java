@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -182,9 +183,12 @@ public final class AuditStore implements AuditSink {
     private CompletableFuture<Void> enqueue(List<AuditEvent> events, boolean awaited) {
         // Rendered and hash-encoded here, on the caller's thread, so a malformed event fails only its own caller and
         // the one writer thread only binds values and hashes bytes.
-        List<AuditRow> rows = events.stream().map(e -> AuditRow.of(e, cipher)).toList();
-        if (rows.isEmpty()) {
+        if (events.isEmpty()) {
             return CompletableFuture.completedFuture(null);
+        }
+        List<AuditRow> rows = new ArrayList<>(events.size()); // a loop, not a stream: this runs per statement
+        for (int i = 0; i < events.size(); i++) {
+            rows.add(AuditRow.of(events.get(i), cipher));
         }
         byte[][] tails = new byte[rows.size()][];
         long bytes = 0;
@@ -300,6 +304,29 @@ public final class AuditStore implements AuditSink {
                     journalWriter.failures.sum(), refusals.sum());
         }
         return new Stats(writer.eventsWritten.sum(), writer.commits.sum(), writer.failures.sum(), refusals.sum());
+    }
+
+    /**
+     * Asked on the writer thread before each group is written: why nothing may be written now (the file the store
+     * opened was deleted or replaced), or null. Once per group rather than once per statement (decision 0062): a
+     * group whose check fails is refused whole, and the check runs after every record in the group was queued, so no
+     * record queued after the file went away is ever acknowledged. Set once, before sessions are served.
+     */
+    public void checkEachGroup(GroupCheck check) {
+        if (journalWriter != null) {
+            journalWriter.check = check;
+        } else {
+            writer.check = check;
+        }
+    }
+
+    /** See {@link #checkEachGroup}. Runs on the writer thread; must not block. */
+    @FunctionalInterface
+    public interface GroupCheck {
+        GroupCheck NONE = () -> null;
+
+        /** Why the group must be refused, or null to write it. The reason names files, never records. */
+        String problem();
     }
 
     /**

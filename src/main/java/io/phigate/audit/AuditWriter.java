@@ -138,6 +138,8 @@ final class AuditWriter implements Runnable {
     private final java.security.MessageDigest sha = RecordHash.sha256();
     /** Written by the writer thread; read by the readiness probe ({@link AuditStore#writeProblem}). */
     private volatile long failureStreak;
+    /** Asked before each group is written ({@link AuditStore#checkEachGroup}). */
+    volatile AuditStore.GroupCheck check = AuditStore.GroupCheck.NONE;
     private final String replica;
     private final CommitListener listener;
     private final long lingerNanos;
@@ -211,6 +213,7 @@ final class AuditWriter implements Runnable {
         }
         AuditUnavailableException failure = null;
         try {
+            refuseIf(check.problem());
             ensureOpen();
             write(group);
             eventsWritten.add(events);
@@ -516,9 +519,23 @@ final class AuditWriter implements Runnable {
         }
     }
 
+    /** A group refused by {@link AuditStore#checkEachGroup}: its reason is the whole message. */
+    private static final class Refused extends IOException {
+        Refused(String reason) {
+            super(reason);
+        }
+    }
+
+    /** Throws when a {@link AuditStore.GroupCheck} gave a reason to refuse the group. */
+    static void refuseIf(String problem) throws IOException {
+        if (problem != null) {
+            throw new Refused(problem);
+        }
+    }
+
     /** Why a write failed, for messages and logs: the store's own text, or the exception class and its message. */
     static String reason(Exception e) {
-        if (e instanceof SQLiteException || e instanceof org.postgresql.util.PSQLException) {
+        if (e instanceof SQLiteException || e instanceof org.postgresql.util.PSQLException || e instanceof Refused) {
             return e.getMessage();
         }
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());

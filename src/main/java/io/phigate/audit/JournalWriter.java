@@ -56,6 +56,8 @@ final class JournalWriter implements Runnable {
     private String broken;
     /** Written by the writer thread; read by the readiness probe ({@link AuditStore#writeProblem}). */
     private volatile long failureStreak;
+    /** Asked before each group is written ({@link AuditStore#checkEachGroup}). */
+    volatile AuditStore.GroupCheck check = AuditStore.GroupCheck.NONE;
 
     JournalWriter(String store, AuditJournal journal, BlockingQueue<AuditWriter.Batch> queue, Semaphore room,
                   Semaphore roomBytes, String replica, long maxBytes, JournalIngester ingester, long headSeq,
@@ -121,6 +123,7 @@ final class JournalWriter implements Runnable {
             if (broken != null) {
                 throw new IOException(broken);
             }
+            AuditWriter.refuseIf(check.problem());
             long backlog = appended - ingester.consumedBytes();
             if (backlog >= maxBytes) {
                 throw new IOException("the journal holds " + backlog + " bytes the store has not taken (journal_max_bytes "

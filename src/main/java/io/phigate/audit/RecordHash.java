@@ -64,11 +64,7 @@ final class RecordHash {
     static byte[] of(MessageDigest sha, String replica, String chainSeq, String prevHash, byte[] tail) {
         sha.reset();
         sha.update(PREFIX);
-        Encoder head = new Encoder(256);
-        head.column(0, replica);
-        head.column(1, chainSeq);
-        head.column(2, prevHash);
-        sha.update(head.bytes, 0, head.size);
+        sha.update(encode(new String[]{replica, chainSeq, prevHash}, 0));
         sha.update(tail);
         return sha.digest();
     }
@@ -78,73 +74,60 @@ final class RecordHash {
      * each column as {@code name=-\n} for NULL or {@code name=LENGTH:VALUE\n}, LENGTH in UTF-8 bytes.
      */
     static byte[] tail(String[] values, int from) {
-        Encoder e = new Encoder(512);
+        return encode(values, from);
+    }
+
+    /**
+     * Encodes {@code values} (aligned with {@link #COLUMNS}) from column {@code from} on into an array of exactly the
+     * encoding's size: measured first, so nothing is grown or copied (this runs for every record on the session's
+     * thread, and for its chain columns again on the writer's).
+     */
+    private static byte[] encode(String[] values, int from) {
+        byte[][] utf8 = new byte[values.length][];
+        int size = 0;
         for (int i = from; i < values.length; i++) {
-            e.column(i, values[i]);
+            size += NAMES[i].length + 3; // '=' and '\n', and ':' or '-'
+            if (values[i] != null) {
+                utf8[i] = values[i].getBytes(StandardCharsets.UTF_8);
+                size += digits(utf8[i].length) + utf8[i].length;
+            }
         }
-        return java.util.Arrays.copyOf(e.bytes, e.size);
+        byte[] out = new byte[size];
+        int at = 0;
+        for (int i = from; i < values.length; i++) {
+            byte[] name = NAMES[i];
+            System.arraycopy(name, 0, out, at, name.length);
+            at += name.length;
+            out[at++] = '=';
+            byte[] v = utf8[i];
+            if (v == null) {
+                out[at++] = '-';
+            } else {
+                int digits = digits(v.length);
+                for (int d = at + digits - 1, n = v.length; d >= at; d--, n /= 10) {
+                    out[d] = (byte) ('0' + n % 10); // the length in ASCII decimal, in place: no string per column
+                }
+                at += digits;
+                out[at++] = ':';
+                System.arraycopy(v, 0, out, at, v.length);
+                at += v.length;
+            }
+            out[at++] = '\n';
+        }
+        return out;
+    }
+
+    private static int digits(int n) {
+        int digits = 1;
+        for (int p = 10; p <= n && digits < 10; p *= 10) {
+            digits++;
+        }
+        return digits;
     }
 
     private static final byte[] PREFIX = (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII);
     private static final byte[][] NAMES = java.util.Arrays.stream(COLUMNS)
             .map(c -> c.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
-
-    /** A growing byte buffer for the encoding; no per-column strings or arrays beyond the value's own bytes. */
-    private static final class Encoder {
-        byte[] bytes;
-        int size;
-
-        Encoder(int capacity) {
-            bytes = new byte[capacity];
-        }
-
-        void column(int index, String value) {
-            put(NAMES[index]);
-            if (value == null) {
-                put((byte) '=');
-                put((byte) '-');
-                put((byte) '\n');
-                return;
-            }
-            byte[] v = value.getBytes(StandardCharsets.UTF_8);
-            put((byte) '=');
-            putDecimal(v.length);
-            put((byte) ':');
-            put(v);
-            put((byte) '\n');
-        }
-
-        /** The length in ASCII decimal, written in place (this runs for every column of every record). */
-        private void putDecimal(int n) {
-            int digits = 1;
-            for (int p = 10; p <= n && digits < 10; p *= 10) {
-                digits++;
-            }
-            room(digits);
-            for (int i = size + digits - 1; i >= size; i--) {
-                bytes[i] = (byte) ('0' + n % 10);
-                n /= 10;
-            }
-            size += digits;
-        }
-
-        private void put(byte b) {
-            room(1);
-            bytes[size++] = b;
-        }
-
-        private void put(byte[] b) {
-            room(b.length);
-            System.arraycopy(b, 0, bytes, size, b.length);
-            size += b.length;
-        }
-
-        private void room(int n) {
-            if (size + n > bytes.length) {
-                bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + n));
-            }
-        }
-    }
 
     static String hex(byte[] hash) {
         return HexFormat.of().formatHex(hash);

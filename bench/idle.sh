@@ -8,6 +8,8 @@
 #   SESSIONS=300 bench/idle.sh           # a quick look
 #   PHIGATE_XMX=256m bench/idle.sh       # with a heap cap (default: the JVM's own, a quarter of the machine's RAM)
 #   PHIGATE_JAR=/tmp/other.jar bench/idle.sh   # another build
+#   IDLE_DIAGNOSE=/tmp/d PHIGATE_BENCH_JAVA_OPTS=-XX:NativeMemoryTracking=summary bench/idle.sh
+#                                        # where the memory went: NMT, class histogram, threads (idle_sessions.py)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -50,5 +52,6 @@ backends_cmd="PGPASSWORD=\"\$IDLE_DB_PASSWORD\" '$PSQL' -X -qAt -h 127.0.0.1 -p 
 PHIGATE_TOKEN="$(target_password phigate)" IDLE_DB_PASSWORD="$DB_PASSWORD" python3 "$BENCH_DIR/idle_sessions.py" --port "$PHIGATE_PORT" \
   --user "$BENCH_USER" --database "$BENCH_DB" --sessions "$SESSIONS" --pid "$pid" --jcmd "$JAVA_HOME/bin/jcmd" \
   --parallel "$PARALLEL" --settle "$SETTLE" --backends-cmd "$backends_cmd" --meta "$meta" \
+  ${IDLE_DIAGNOSE:+--diagnose "$IDLE_DIAGNOSE"} \
   --out "$BENCH_DIR/results/idle-$stamp.json" \
   || { tail -20 "$WORK/phigate/phigate.log" >&2; die "idle sessions failed"; }

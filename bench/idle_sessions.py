@@ -13,7 +13,11 @@ once more after `jcmd PID GC.run`, so the heap is reported both as found (live o
 collected) and live.
 
   idle_sessions.py --port P --user U --database D --sessions N --pid PID --jcmd JCMD --out OUT.json \
-      [--parallel 16] [--settle 3] [--backends-cmd CMD] [--meta JSON]
+      [--parallel 16] [--settle 3] [--backends-cmd CMD] [--meta JSON] [--diagnose DIR]
+
+With --diagnose DIR, where the memory went with all N open is written to DIR: Native Memory Tracking's summary and
+its difference from before the sessions (when the JVM runs with -XX:NativeMemoryTracking=summary), the class
+histogram and a thread dump.
   (the token is read from the PHIGATE_TOKEN environment variable)
 """
 import argparse
@@ -130,6 +134,20 @@ def sample(args, label):
     return s
 
 
+def diagnose(args, label):
+    """Writes NMT, the class histogram and the threads at this point to args.diagnose (see the module comment)."""
+    if not args.diagnose:
+        return
+    os.makedirs(args.diagnose, exist_ok=True)
+    commands = {"before": [["VM.native_memory", "baseline"], ["VM.native_memory", "summary"]],
+                "open": [["VM.native_memory", "summary.diff"], ["VM.native_memory", "summary"],
+                         ["GC.class_histogram"], ["Thread.print"], ["GC.heap_info"]]}
+    for command in commands.get(label, []):
+        out = subprocess.run([args.jcmd, str(args.pid), *command], capture_output=True, text=True).stdout
+        with open(os.path.join(args.diagnose, f"{label}-{'-'.join(command)}.txt"), "w") as f:
+            f.write(out)
+
+
 def main():
     p = argparse.ArgumentParser()
     for name in ("--port", "--sessions", "--pid"):
@@ -143,11 +161,13 @@ def main():
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--backends-cmd", default="")
     p.add_argument("--meta", default="{}")
+    p.add_argument("--diagnose", default="")
     args = p.parse_args()
     token = os.environ["PHIGATE_TOKEN"]
     n = args.sessions
 
     time.sleep(args.settle)
+    diagnose(args, "before")
     before = sample(args, "before")
 
     start = time.monotonic()
@@ -169,6 +189,7 @@ def main():
           file=sys.stderr, flush=True)
     time.sleep(args.settle)
     with_open = sample(args, "open")
+    diagnose(args, "open")  # after the sample: the class histogram collects the heap
 
     for s in sessions:
         s.close()

@@ -205,6 +205,10 @@ EOF
   if [ -n "${PHIGATE_CONNECT_RATE:-}" ]; then
     printf '  connect_rate_per_address: %s\n' "$PHIGATE_CONNECT_RATE" >>"$dir/phigate.yaml"
   fi
+  # Sessions on platform threads (decision 0056); 0 for all virtual, as many as the sessions for all platform.
+  if [ -n "${PHIGATE_PLATFORM_SESSION_THREADS:-}" ]; then
+    printf '  platform_session_threads: %s\n' "$PHIGATE_PLATFORM_SESSION_THREADS" >>"$dir/phigate.yaml"
+  fi
   printf 'tls:\n  mode: disable\n' >>"$dir/phigate.yaml"
   if [ -n "$policy" ]; then
     cp "$policy" "$dir/policy.yaml"

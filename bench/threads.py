@@ -13,7 +13,7 @@ import re
 import sys
 
 GROUPS = [
-    ("session", re.compile(r"^(ForkJoinPool|pg-upstream-|pg-conn-|mongo-conn-|phigate-\d|kill-|terminate-)")),  # carriers, platform sessions
+    ("session", re.compile(r"^(ForkJoinPool|pg-upstream-|pg-conn-|pg-session-|mongo-conn-|mongo-session-|phigate-\d|kill-|terminate-)")),  # carriers, platform sessions
     ("poller", re.compile(r"poller", re.IGNORECASE)),
     ("grammar", re.compile(r"^sql-grammar")),
     ("journal", re.compile(r"^phigate-audit-[wcs]")),  # writer, wal, callback, spare

@@ -41,7 +41,13 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
     // Fixed width with microseconds so that text order is time order, which the (time) index relies on.
     static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Jackson's default keeps its buffers per thread (a ThreadLocal) for the thread's life: a session's own thread
+     * renders its records here, so each idle session kept ~8 KiB of buffers (bench/idle.sh, decision 0061). A shared
+     * bounded pool keeps a few for everyone.
+     */
+    private static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .recyclerPool(com.fasterxml.jackson.core.util.JsonRecyclerPools.newBoundedPool(32)).build());
 
     /** Renders an event; with a cipher, parameters and the recorded response are sealed before they are stored. */
     static AuditRow of(AuditEvent event, PayloadCipher cipher) {

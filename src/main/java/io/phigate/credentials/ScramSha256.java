@@ -1,12 +1,14 @@
 package io.phigate.credentials;
 
 import com.ongres.scram.client.ScramClient;
+import com.ongres.scram.common.ScramFunctions;
 import com.ongres.scram.common.ServerFirstMessage;
 import com.ongres.scram.common.StringPreparation;
 import com.ongres.scram.common.exception.ScramException;
 import com.ongres.scram.common.exception.ScramInvalidServerSignatureException;
 import com.ongres.scram.common.exception.ScramServerErrorException;
 import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.util.List;
 
 /**
@@ -19,7 +21,8 @@ import java.util.List;
  * {@link GeneralSecurityException}s only (the library also throws IllegalArgumentException and parse errors),
  * which the caller maps to a refused connection; and an iteration count past {@link #MAX_ITERATIONS} is refused
  * before any hashing, so a hostile server cannot make the gateway spend minutes deriving a key. Messages name the
- * step and never the password (the library echoes neither proof nor signature).
+ * step and never the password (the library echoes neither proof nor signature). The keys derived from the password
+ * are kept for the next login with the same password and salt ({@link ScramKeys}).
  */
 public final class ScramSha256 {
     public static final String MECHANISM = "SCRAM-SHA-256";
@@ -30,6 +33,9 @@ public final class ScramSha256 {
      * non-empty one, so it is {@code *}, as pgjdbc sends.
      */
     static final String IGNORED_USER = "*";
+    /** The library's own nonce length. */
+    private static final int NONCE_LENGTH = 24;
+    private static final SecureRandom NONCES = new SecureRandom();
 
     /** How the password becomes the bytes the key is derived from, as the server prepared it when it stored it. */
     enum Preparation {
@@ -51,8 +57,15 @@ public final class ScramSha256 {
         }
     }
 
-    /** Null for an empty password, which neither server accepts: the exchange fails at its first step. */
-    private final ScramClient client;
+    private final String user;
+    private final String password;
+    private final Preparation preparation;
+    private final String nonce;
+    /**
+     * Null for an empty password, which neither server accepts: the exchange fails at its first step. Replaced at
+     * the client-final step by one on the derived keys, which checks the server's signature.
+     */
+    private ScramClient client;
     private final String clientFirst;
 
     /**
@@ -70,6 +83,10 @@ public final class ScramSha256 {
 
     /** With a fixed client nonce, so the RFC 7677 test vector (user "user") can be checked; null for a fresh one. */
     ScramSha256(String user, String password, Preparation preparation, String clientNonce) {
+        this.user = user;
+        this.password = password;
+        this.preparation = preparation;
+        this.nonce = clientNonce == null ? ScramFunctions.nonce(NONCE_LENGTH, NONCES) : clientNonce;
         ScramClient.FinalBuildStage builder;
         try {
             builder = ScramClient.builder().advertisedMechanisms(List.of(MECHANISM)).username(user)
@@ -77,8 +94,7 @@ public final class ScramSha256 {
         } catch (IllegalArgumentException e) {
             builder = null;
         }
-        this.client = builder == null ? null
-                : clientNonce == null ? builder.build() : builder.nonceSupplier(() -> clientNonce).build();
+        this.client = builder == null ? null : builder.nonceSupplier(() -> nonce).build();
         // The library's exchange moves in steps; taking the first now lets the server's answer come next.
         this.clientFirst = client == null ? null : client.clientFirstMessage().toString();
     }
@@ -97,7 +113,16 @@ public final class ScramSha256 {
                 throw new GeneralSecurityException("SCRAM iteration count " + first.getIterationCount()
                         + " out of range");
             }
-            return c.clientFinalMessage().toString();
+            // The same exchange again (same nonce, same server-first) on the keys, derived once per password and salt.
+            ScramKeys.Keys keys = ScramKeys.of(preparation.library, password, first.getSalt(),
+                    first.getIterationCount());
+            ScramClient keyed = ScramClient.builder().advertisedMechanisms(List.of(MECHANISM)).username(user)
+                    .clientAndServerKey(keys.client(), keys.server()).stringPreparation(preparation.library)
+                    .nonceSupplier(() -> nonce).build();
+            keyed.clientFirstMessage();
+            keyed.serverFirstMessage(serverFirst);
+            client = keyed;
+            return keyed.clientFinalMessage().toString();
         } catch (ScramException | RuntimeException e) {
             throw failure(e);
         }

@@ -95,6 +95,27 @@ class ScramSha256Test {
     }
 
     @Test
+    void theKeysAreDerivedOncePerPasswordAndSaltAndTheNextLoginStillMeetsTheVector() throws GeneralSecurityException {
+        String password = "pencil-" + System.nanoTime();
+        long before = ScramKeys.derivations();
+        String first = postgres("user", password).clientFinalMessage(SERVER_FIRST);
+        ScramSha256 again = postgres("user", password);
+        assertThat(again.clientFinalMessage(SERVER_FIRST)).isEqualTo(first);
+        assertThat(ScramKeys.derivations() - before).as("the second login found the keys kept").isEqualTo(1);
+
+        String otherSalt = SERVER_FIRST.replace("s=W22ZaJ0SNY7soEsUEjb6gQ==", "s=AAAAAAAAAAAAAAAAAAAAAA==");
+        assertThat(postgres("user", password).clientFinalMessage(otherSalt)).isNotEqualTo(first);
+        assertThat(postgres("user", password + "x").clientFinalMessage(SERVER_FIRST)).isNotEqualTo(first);
+        assertThat(ScramKeys.derivations() - before).as("another salt, another password: derived anew").isEqualTo(3);
+
+        for (int i = 0; i < 2; i++) { // derived, then kept: the RFC's proof and server signature both times
+            ScramSha256 scram = postgres("user", "pencil");
+            assertThat(scram.clientFinalMessage(SERVER_FIRST)).isEqualTo(CLIENT_FINAL);
+            scram.verifyServerFinal(SERVER_FINAL);
+        }
+    }
+
+    @Test
     void wrongServerSignatureIsRejected() throws GeneralSecurityException {
         ScramSha256 scram = postgres("user", "pencil");
         scram.clientFinalMessage(SERVER_FIRST);

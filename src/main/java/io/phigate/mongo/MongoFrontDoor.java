@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The document store's front door: accepts clients on its own listener, bounds how many are connected, and runs each
- * as a {@link MongoSession} from the connection's virtual thread ({@code mongo-conn-N}). Keeps what the upstream said
+ * as a {@link MongoSession} on the connection's virtual thread ({@code mongo-conn-N}). Keeps what the upstream said
  * of itself (wire versions, limits), asked once and refreshed by every session's own upstream hello, so that a
  * client's first hello, before any authentication, costs no upstream connection after the first.
  */
@@ -53,7 +53,7 @@ public final class MongoFrontDoor implements AutoCloseable {
      * @param identity           revocations and the session grace after a token expires
      * @param tls                TLS toward clients (the PostgreSQL listener's settings)
      * @param upstreamTls        TLS toward the store
-     * @param threads            where authenticated sessions run (each handshake on its connection's virtual thread)
+     * @param threads            where connections run
      * @param upstreamLogin      the gateway's own SCRAM-SHA-256 login to the store; null for none
      */
     public record Settings(String upstreamName, HostPort upstream, int maxMessageBytes, int maxConnections,
@@ -111,8 +111,7 @@ public final class MongoFrontDoor implements AutoCloseable {
         this.audit = audit;
         this.gate = gate;
         this.slots = new Semaphore(settings.maxConnections());
-        this.listener = new Listener("mongo", address, (socket, threads) -> accept(socket),
-                settings.threads());
+        this.listener = new Listener("mongo", address, this::accept, settings.threads());
     }
 
     public static MongoFrontDoor start(InetSocketAddress address, Settings settings, TokenVerifier verifier,

@@ -39,14 +39,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection of the document store's front door, from its first hello to its close. Runs on the
- * connection's virtual thread ({@code mongo-conn-N}) until authenticated, then on a platform thread
- * ({@code mongo-session-N}) while the gateway has one free (net.SessionThreads, decision 0061): on one connection
- * the protocol is strictly one request, then its replies (a driver sends its next command only after the last
- * reply, apart from fire-and-forget {@code moreToCome} writes, which have no reply), so one thread that reads the
- * client, then the upstream, never leaves either side unread while it waits (decision 0042). This class owns the
- * connection: its transport (TLS, decision 0052), the gateway's own hello, authentication, and the session's start
- * and end; once authenticated, each command goes through the session's {@link CommandPath}.
+ * One client connection of the document store's front door, from its first hello to its close. Runs wholly on the
+ * connection's virtual thread ({@code mongo-conn-N}): on one connection the protocol is strictly one request, then
+ * its replies (a driver sends its next command only after the last reply, apart from fire-and-forget
+ * {@code moreToCome} writes, which have no reply), so one thread that reads the client, then the upstream, never
+ * leaves either side unread while it waits (decision 0042). This class owns the connection: its transport (TLS,
+ * decision 0052), the gateway's own hello, authentication, and the session's start and end; once authenticated,
+ * each command goes through the session's {@link CommandPath}.
  */
 final class MongoSession {
     private static final Logger log = LoggerFactory.getLogger(MongoSession.class);
@@ -103,16 +102,9 @@ final class MongoSession {
                 refuseTransport();
                 return;
             }
-            while (identity == null) {
-                if (!serveOne()) {
-                    return;
-                }
+            while (serveOne()) {
+                // one message at a time, until the connection must close
             }
-            door.settings.threads().runAuthenticated("mongo-session-" + connectionId, () -> {
-                while (serveOne()) {
-                    // one message at a time, until the connection must close
-                }
-            });
         } catch (SocketTimeoutException e) {
             endReason = "no message for " + door.settings.unauthenticatedIdle() + " before authentication";
         } catch (IOException e) {

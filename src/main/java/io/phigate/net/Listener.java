@@ -6,38 +6,30 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Accepts connections on one address and runs each on its own virtual thread ({@code NAME-conn-N}), whose handshake
- * costs no platform thread however long the client takes; the session moves to a platform thread only once
- * authenticated ({@link SessionThreads}, decision 0061). The accept loop itself runs on a platform thread named for
- * the listener so thread dumps show what is listening.
+ * Accepts connections on one address and runs each on its own virtual thread. The accept loop itself runs on a
+ * platform thread named for the listener so thread dumps show what is listening.
  */
 public final class Listener implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Listener.class);
 
-    /** Serves one accepted connection to its end, on the connection's own virtual thread. */
-    @FunctionalInterface
-    public interface Handler {
-        /** {@code threads}: where the session runs once its client is authenticated. */
-        void accept(Socket socket, SessionThreads threads);
-    }
-
     private final String name;
     private final ServerSocket server;
-    private final Handler handler;
+    private final Consumer<Socket> handler;
     private final SessionThreads threads;
     private final Thread acceptThread;
     private final AtomicLong accepted = new AtomicLong();
     private volatile boolean closed;
 
-    public Listener(String name, InetSocketAddress address, Handler handler) throws IOException {
+    public Listener(String name, InetSocketAddress address, Consumer<Socket> handler) throws IOException {
         this(name, address, handler, SessionThreads.VIRTUAL);
     }
 
-    public Listener(String name, InetSocketAddress address, Handler handler, SessionThreads threads)
+    public Listener(String name, InetSocketAddress address, Consumer<Socket> handler, SessionThreads threads)
             throws IOException {
         this.name = name;
         this.threads = threads;
@@ -77,7 +69,7 @@ public final class Listener implements AutoCloseable {
             }
             backoff.succeeded();
             long n = accepted.incrementAndGet();
-            Thread.ofVirtual().name(name + "-conn-" + n).start(() -> handler.accept(socket, threads));
+            threads.start(name + "-conn-" + n, () -> handler.accept(socket));
         }
     }
 

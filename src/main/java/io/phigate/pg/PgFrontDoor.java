@@ -17,8 +17,6 @@ import io.phigate.config.GatewayConfig;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.identity.Identity;
 import io.phigate.net.AddressRateLimiter;
-import io.phigate.net.Listener;
-import io.phigate.net.SessionThreads;
 import io.phigate.pg.backend.HousekeepingClient;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.backend.UpstreamException;
@@ -45,6 +43,7 @@ import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * a connection can fail before that is answered with a FATAL ErrorResponse and written to the audit store.
  * Cancel requests are routed here too: clients hold the gateway's key, which maps to the upstream's.
  */
-public final class PgFrontDoor implements Listener.Handler {
+public final class PgFrontDoor implements Consumer<Socket> {
     private static final Logger log = LoggerFactory.getLogger(PgFrontDoor.class);
 
     private final Policy policy;
@@ -129,14 +128,12 @@ public final class PgFrontDoor implements Listener.Handler {
     }
 
     /**
-     * Runs one accepted connection to its end on the calling (virtual) thread; once the client is authenticated and
-     * its session set up, the session itself runs on a platform thread of {@code threads} while one is free, and
-     * this thread waits for it. Everything the connection takes (a handshake permit, a session slot, a session
-     * user, the upstream connection, the registry entry, the socket) is handed to one {@link ConnectionResources},
-     * which releases all of it whichever way the connection ends.
+     * Runs one accepted connection to its end on the calling (virtual) thread. Everything the connection takes (a
+     * handshake permit, a session slot, a session user, the upstream connection, the registry entry, the socket)
+     * is handed to one {@link ConnectionResources}, which releases all of it whichever way the connection ends.
      */
     @Override
-    public void accept(Socket socket, SessionThreads threads) {
+    public void accept(Socket socket) {
         String sessionId = UUID.randomUUID().toString();
         String clientAddress = address(socket);
         try (ConnectionResources held = new ConnectionResources(socket, registry, ephemeral, handshakes)) {
@@ -144,12 +141,11 @@ public final class PgFrontDoor implements Listener.Handler {
                 refuseBusy(socket, sessionId, clientAddress);
                 return;
             }
-            serve(socket, held, sessionId, clientAddress, threads);
+            serve(socket, held, sessionId, clientAddress);
         }
     }
 
-    private void serve(Socket socket, ConnectionResources held, String sessionId, String clientAddress,
-                       SessionThreads threads) {
+    private void serve(Socket socket, ConnectionResources held, String sessionId, String clientAddress) {
         long deadline = System.nanoTime() + config.limits().startupTimeout().toNanos();
         Channel ch = null;
         String upstreamName = null;
@@ -233,8 +229,7 @@ public final class PgFrontDoor implements Listener.Handler {
                 log.warn("session {}: upstream {} unavailable: {}", sessionId, upstreamName, e.getMessage());
                 throw new HandshakeRefused(ErrorCodes.CONNECTION_FAILURE, e.getMessage(), upstreamName);
             }
-            runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up, lease, held,
-                    threads);
+            runSession(sessionId, clientAddress, ch, startup, identity, admission.role(), settings, up, lease, held);
         } catch (HandshakeRefused r) {
             refuse(ch, sessionId, clientAddress, r.upstream(), claimedIssuer, claimedSubject, r.sqlState(), r.getMessage());
         } catch (ProtocolException e) {
@@ -299,7 +294,7 @@ public final class PgFrontDoor implements Listener.Handler {
 
     private void runSession(String sessionId, String clientAddress, Channel ch, ClientHandshake.Startup startup,
                             Identity identity, Role role, StartupSettings settings, UpstreamConnection up,
-                            EphemeralRoles.Lease lease, ConnectionResources held, SessionThreads threads)
+                            EphemeralRoles.Lease lease, ConnectionResources held)
             throws HandshakeRefused, IOException {
         String upstreamUser = lease == null ? null : lease.user();
         SessionPolicies.Setup setup;
@@ -355,7 +350,7 @@ public final class PgFrontDoor implements Listener.Handler {
             ch.send(new BackendMessage.BackendKeyData(pid, key.secret()));
             ch.sendAndFlush(new BackendMessage.ReadyForQuery(up.transactionStatus()));
             ending[0] = expiry.schedule(session, identity);
-            threads.runAuthenticated("pg-session-" + sessionId, session::run);
+            session.run();
         } finally {
             keys.release(pid);
         }

@@ -143,8 +143,21 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
     }
 
     private static String lower(Enum<?> value) {
-        return value == null ? null : value.name().toLowerCase(Locale.ROOT);
+        return value == null ? null : LOWER_NAMES.get(value.getDeclaringClass())[value.ordinal()];
     }
+
+    /** Each enum's constant names in lower case, made once per enum rather than once per record. */
+    private static final ClassValue<String[]> LOWER_NAMES = new ClassValue<>() {
+        @Override
+        protected String[] computeValue(Class<?> type) {
+            Object[] constants = type.getEnumConstants();
+            String[] names = new String[constants.length];
+            for (int i = 0; i < names.length; i++) {
+                names[i] = ((Enum<?>) constants[i]).name().toLowerCase(Locale.ROOT);
+            }
+            return names;
+        }
+    };
 
     /** A JSON array of strings and nulls; null when the statement had no parameter list at all. */
     private static String parameters(List<String> parameters) {
@@ -153,6 +166,13 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
 
     /** The fields with no column of their own, as one JSON object; absent values are left out. */
     private static String detail(Object... namesAndValues) {
+        boolean any = false;
+        for (int i = 1; i < namesAndValues.length && !any; i += 2) {
+            any = namesAndValues[i] != null;
+        }
+        if (!any) {
+            return null; // the common case for a statement's records: no map, no JSON
+        }
         var fields = new LinkedHashMap<String, Object>();
         for (int i = 0; i < namesAndValues.length; i += 2) {
             if (namesAndValues[i + 1] != null) {

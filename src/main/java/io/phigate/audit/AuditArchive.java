@@ -348,6 +348,10 @@ public final class AuditArchive {
                                     + deleted + "; the store changed while archiving");
                         }
                     }
+                    if (!postgres) {
+                        // Texts only the removed records named; the archive file holds each record's own text.
+                        StatementTexts.deleteOrphans(c);
+                    }
                     s.execute("COMMIT");
                 } catch (SQLException | RuntimeException | RefusedException e) {
                     s.execute("ROLLBACK");

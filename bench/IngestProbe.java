@@ -107,6 +107,15 @@ public class IngestProbe {
         }
         System.out.printf("  %-22s %6.2f us/record%n", "process", (cpu1 - cpu0) / 1e3 / n);
         System.out.printf("  store file %,d bytes (%.0f bytes/record)%n", Files.size(file), (double) Files.size(file) / n);
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file); var q = c.createStatement();
+             var rs = q.executeQuery("SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'audit_text')")) {
+            if (rs.next() && rs.getInt(1) == 1) {
+                try (var texts = q.executeQuery("SELECT count(*) FROM audit_text")) {
+                    texts.next();
+                    System.out.printf("  texts stored %,d%n", texts.getLong(1)); // prepared: 1 unless forgotten
+                }
+            }
+        }
         try (var files = Files.walk(dir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }

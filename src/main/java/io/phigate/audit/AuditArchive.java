@@ -523,6 +523,9 @@ public final class AuditArchive {
                     ObjectNode record = JSON.createObjectNode();
                     for (int i = 1; i <= meta.getColumnCount(); i++) {
                         String name = meta.getColumnName(i);
+                        if (name.equals("text_id")) {
+                            continue; // the store's own pointer to its text index (decision 0060), not the record
+                        }
                         Object value = rs.getObject(i);
                         switch (value) {
                             case null -> record.putNull(name);

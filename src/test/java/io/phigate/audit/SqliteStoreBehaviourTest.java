@@ -128,6 +128,11 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
             // The archive runs beside the live store, as an operator's command does.
             AuditArchive.Result result = archiveOld(evidence.resolve("archive/2018.jsonl.gz"));
             org.assertj.core.api.Assertions.assertThat(result.toSeq()).isEqualTo(120);
+            try (var in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(result.file()))) {
+                String archived = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                org.assertj.core.api.Assertions.assertThat(archived).as("records as they were, without the store's"
+                        + " text pointer").contains("\"statement\":\"" + archivedOnly).doesNotContain("text_id");
+            }
             org.assertj.core.api.Assertions.assertThat(texts()).containsExactly(shared);
 
             // The live store had remembered the archived text's id; it must store the text again, not name the

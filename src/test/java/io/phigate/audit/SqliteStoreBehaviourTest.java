@@ -150,6 +150,21 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
     }
 
     @org.junit.jupiter.api.Test
+    void aGroupThatFailsLeavesNoTextBehindAndTheNextGroupStoresItAgain() throws Exception {
+        try (var store = new AuditStore(config())) {
+            store.appendDurably(List.of(requested("s1", 0, "select 0")));
+            failInsertsOf("poison");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.appendDurably(List.of(
+                    requested("s1", 1, "select novel from texts"), requested("poison", 2, "select 2"))))
+                    .isInstanceOf(AuditUnavailableException.class);
+            // The rolled-back group's texts are not in the table, so the writer must not remember them.
+            store.appendDurably(List.of(requested("s1", 3, "select novel from texts")));
+        }
+        org.assertj.core.api.Assertions.assertThat(texts()).containsExactly("select 0", "select novel from texts");
+        org.assertj.core.api.Assertions.assertThat(searchText("novel")).containsExactly(3L);
+    }
+
+    @org.junit.jupiter.api.Test
     void aTextEditedByHandIsSearchedAsItNowIs() throws Exception {
         writeSearched();
         try (Connection c = admin(); Statement s = c.createStatement()) {

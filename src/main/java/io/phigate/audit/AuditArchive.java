@@ -348,6 +348,10 @@ public final class AuditArchive {
                                     + deleted + "; the store changed while archiving");
                         }
                     }
+                    if (!postgres) {
+                        // Texts only the removed records named; the archive file holds each record's own text.
+                        StatementTexts.deleteOrphans(c);
+                    }
                     s.execute("COMMIT");
                 } catch (SQLException | RuntimeException | RefusedException e) {
                     s.execute("ROLLBACK");
@@ -519,6 +523,9 @@ public final class AuditArchive {
                     ObjectNode record = JSON.createObjectNode();
                     for (int i = 1; i <= meta.getColumnCount(); i++) {
                         String name = meta.getColumnName(i);
+                        if (name.equals("text_id")) {
+                            continue; // the store's own pointer to its text index (decision 0060), not the record
+                        }
                         Object value = rs.getObject(i);
                         switch (value) {
                             case null -> record.putNull(name);

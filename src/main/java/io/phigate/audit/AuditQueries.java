@@ -451,17 +451,25 @@ public final class AuditQueries {
             args.add(approvalIdLike(filter.approval()));
         }
         String textMatch = null;
+        List<String> textIndexes = List.of();
         if (filter.text() != null) {
             List<String> terms = terms(filter.text());
             // The FTS5 trigram index narrows the candidates; the LIKE below still decides, so the result is the
             // same with or without the index (an old file not yet opened by a gateway has none) and on both stores.
             // PostgreSQL's pg_trgm index serves the LIKE itself. Terms under three characters have no trigram.
             List<String> indexed = terms.stream().filter(t -> t.codePointCount(0, t.length()) >= 3).toList();
-            if (!indexed.isEmpty() && hasSqliteTextIndex(c)) {
+            textIndexes = indexed.isEmpty() ? List.of() : sqliteTextIndexes(c);
+            if (!textIndexes.isEmpty()) {
                 // Materialised once: left as a plain IN, SQLite may walk the time index and run the MATCH again for
-                // every row, which costs seconds when the terms are common (every statement has "select").
+                // every row, which costs seconds when the terms are common (every statement has "select"). Records
+                // name their text by text_id (decision 0060); those of a schema 4 file are in its per-record index.
                 textMatch = trigramMatch(indexed);
-                sql.append(" AND r.seq IN (SELECT rowid FROM text_hits)");
+                var hits = new ArrayList<String>();
+                for (String index : textIndexes) {
+                    hits.add(index.equals(StatementTexts.INDEX) ? "r.text_id IN (SELECT rowid FROM text_hits)"
+                            : "r.seq IN (SELECT rowid FROM legacy_hits)");
+                }
+                sql.append(" AND (").append(String.join(" OR ", hits)).append(")");
             }
             for (String term : terms) {
                 sql.append(" AND lower(r.statement) LIKE ? ESCAPE '\\'");
@@ -480,9 +488,13 @@ public final class AuditQueries {
         sql.append(page.newestFirst() ? " ORDER BY r.time DESC, r.seq DESC LIMIT ?" : " ORDER BY r.time, r.seq LIMIT ?");
         args.add(page.limit() + 1);
         if (textMatch != null) {
-            sql.insert(0, "WITH text_hits AS MATERIALIZED (SELECT rowid FROM " + SqliteSchema.TEXT_INDEX + " WHERE "
-                    + SqliteSchema.TEXT_INDEX + " MATCH ?)\n");
-            args.addFirst(textMatch);
+            var with = new ArrayList<String>();
+            for (String index : textIndexes) {
+                with.add((index.equals(StatementTexts.INDEX) ? "text_hits" : "legacy_hits")
+                        + " AS MATERIALIZED (SELECT rowid FROM " + index + " WHERE " + index + " MATCH ?)");
+                args.addFirst(textMatch);
+            }
+            sql.insert(0, "WITH " + String.join(", ", with) + "\n");
         }
 
         var found = new ArrayList<Statement>();
@@ -928,17 +940,26 @@ public final class AuditQueries {
         return terms.stream().filter(t -> !t.isBlank()).toList();
     }
 
-    /** True when {@code c} is an SQLite store that has the free-text index (a gateway with schema 4 has opened it). */
-    private static boolean hasSqliteTextIndex(Connection c) throws SQLException {
+    /**
+     * The free-text indexes an SQLite store has: the one over distinct texts (schema 5) and the per-record one of
+     * schema 4, which a migrated file keeps for its older records. None on PostgreSQL, and none on a file no
+     * gateway has opened since before schema 4 (search then scans).
+     */
+    private static List<String> sqliteTextIndexes(Connection c) throws SQLException {
         if (!"SQLite".equals(c.getMetaData().getDatabaseProductName())) {
-            return false;
+            return List.of();
         }
-        try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM sqlite_master WHERE name = ?")) {
-            q.setString(1, SqliteSchema.TEXT_INDEX);
+        var found = new ArrayList<String>();
+        try (PreparedStatement q = c.prepareStatement("SELECT name FROM sqlite_master WHERE name IN (?, ?)")) {
+            q.setString(1, StatementTexts.INDEX);
+            q.setString(2, SqliteSchema.TEXT_INDEX);
             try (ResultSet rs = q.executeQuery()) {
-                return rs.next();
+                while (rs.next()) {
+                    found.add(rs.getString(1));
+                }
             }
         }
+        return found;
     }
 
     /** Trigrams asked of the text index per search; a longer search narrows by these and the LIKE does the rest. */

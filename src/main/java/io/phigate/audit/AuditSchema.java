@@ -38,8 +38,22 @@ interface AuditSchema {
         return 1;
     }
 
-    /** Binds a row's parameters after the 27 shared ones, the row's first parameter being {@code base + 1}. */
-    default void bindExtra(PreparedStatement insert, int base, AuditRow row) throws SQLException {
+    /**
+     * Inside a group's transaction, before its rows are inserted: the store's own work for them (SQLite stores
+     * each statement text it has not stored yet, {@link StatementTexts}).
+     */
+    default void beforeInsert(Connection c, List<AuditRow> rows) throws SQLException {
+    }
+
+    /**
+     * Binds a row's parameters after the 27 shared ones, the row's first parameter being {@code base + 1};
+     * {@code index} is its place in the rows last given to {@link #beforeInsert}.
+     */
+    default void bindExtra(PreparedStatement insert, int base, int index, AuditRow row) throws SQLException {
+    }
+
+    /** After a group's transaction was rolled back (or its commit failed), or the connection was closed. */
+    default void rolledBack() {
     }
 
     /** The statement that starts a group's transaction. */

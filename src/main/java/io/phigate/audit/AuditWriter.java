@@ -279,6 +279,11 @@ final class AuditWriter implements Runnable {
      * what is left, so a group of any size needs few distinct statements and each is prepared once.
      */
     private void insertAll(List<AuditJournal.Entry> entries) throws SQLException {
+        List<AuditRow> all = new ArrayList<>(entries.size());
+        for (AuditJournal.Entry e : entries) {
+            all.add(e.row());
+        }
+        schema.beforeInsert(connection, all);
         int columns = schema.columns();
         int at = 0;
         while (at < entries.size()) {
@@ -286,7 +291,7 @@ final class AuditWriter implements Runnable {
             PreparedStatement insert = insert(rows);
             for (int j = 0; j < rows; j++) {
                 AuditJournal.Entry e = entries.get(at + j);
-                bindRow(insert, j * columns, e.row(), e.seq(), e.prevHash(), e.hash());
+                bindRow(insert, j * columns, at + j, e.row(), e.seq(), e.prevHash(), e.hash());
             }
             insert.executeUpdate();
             at += rows;
@@ -302,10 +307,10 @@ final class AuditWriter implements Runnable {
     }
 
     /** Binds one row's parameters, the row's first being {@code base + 1}. */
-    private void bindRow(PreparedStatement insert, int base, AuditRow row, long seq, String prev, String hex)
-            throws SQLException {
+    private void bindRow(PreparedStatement insert, int base, int index, AuditRow row, long seq, String prev,
+                         String hex) throws SQLException {
         bind(insert, base, row);
-        schema.bindExtra(insert, base, row);
+        schema.bindExtra(insert, base, index, row);
         insert.setString(base + 20, replica);
         insert.setLong(base + 21, seq);
         insert.setString(base + 22, prev);
@@ -423,6 +428,7 @@ final class AuditWriter implements Runnable {
     }
 
     private void rollback() {
+        schema.rolledBack();
         try {
             control.execute("ROLLBACK");
         } catch (SQLException ignored) {
@@ -492,6 +498,7 @@ final class AuditWriter implements Runnable {
             connection = null;
             inserts = null;
             control = null;
+            schema.rolledBack();
         }
     }
 

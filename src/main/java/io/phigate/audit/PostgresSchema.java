@@ -123,7 +123,7 @@ final class PostgresSchema implements AuditSchema {
     }
 
     @Override
-    public void bindExtra(PreparedStatement insert, int base, AuditRow row) throws SQLException {
+    public void bindExtra(PreparedStatement insert, int base, int index, AuditRow row) throws SQLException {
         insert.setObject(base + 28, OffsetDateTime.parse(row.time()));
     }
 

@@ -4,19 +4,26 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Duration;
+import java.util.List;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteException;
 
 /** One SQLite file in WAL mode with {@code synchronous=FULL}: the embedded default store. */
 final class SqliteSchema implements AuditSchema {
 
-    static final int SCHEMA_VERSION = 4;
+    /** 5: statement texts indexed once per distinct text ({@link StatementTexts}, decision 0060). */
+    static final int SCHEMA_VERSION = 5;
 
-    /** The FTS5 index over statement text that free-text search reads (see {@link #createTextIndex}). */
+    /**
+     * The FTS5 index over each record's statement text of schema 4 (see {@link #createTextIndex}). A file from
+     * then keeps it for the records it already holds; new records are found through {@link StatementTexts#INDEX}.
+     */
     static final String TEXT_INDEX = "audit_event_fts";
 
     /**
@@ -28,6 +35,9 @@ final class SqliteSchema implements AuditSchema {
 
     private final Path path;
     private final Duration busyTimeout;
+    private final StatementTexts texts = new StatementTexts();
+    /** The text id of each row of the group being inserted ({@link #beforeInsert}); writer thread only. */
+    private long[] textIds;
 
     SqliteSchema(Path path, Duration busyTimeout) {
         this.path = path;
@@ -50,14 +60,40 @@ final class SqliteSchema implements AuditSchema {
 
     @Override
     public String insert(int rows) {
-        return "INSERT INTO audit_event (" + INSERT_COLUMNS + ")\nVALUES " + AuditSchema.placeholders(rows, columns());
+        return "INSERT INTO audit_event (" + INSERT_COLUMNS + ", text_id)\nVALUES "
+                + AuditSchema.placeholders(rows, columns());
+    }
+
+    @Override
+    public int columns() {
+        return 28;
+    }
+
+    @Override
+    public void beforeInsert(Connection c, List<AuditRow> rows) throws SQLException {
+        textIds = texts.idsFor(c, rows);
+    }
+
+    @Override
+    public void bindExtra(PreparedStatement insert, int base, int index, AuditRow row) throws SQLException {
+        long id = textIds[index];
+        if (id == 0) {
+            insert.setNull(base + 28, Types.BIGINT);
+        } else {
+            insert.setLong(base + 28, id);
+        }
+    }
+
+    @Override
+    public void rolledBack() {
+        texts.forget();
     }
 
     /**
      * Many rows per INSERT, for the FTS5 trigger: SQLite opens a statement savepoint for each INSERT that fires
      * it, and FTS5 writes out its pending terms at every savepoint, so one row per INSERT made a new index segment
      * per record (and merge work to match): measured 35-45 µs of CPU per ingested record against 12 µs with many
-     * rows per statement (decision 0023). 1,024 rows of 27 parameters stay under SQLite's 32,766.
+     * rows per statement (decision 0023). 1,024 rows of 28 parameters stay under SQLite's 32,766.
      */
     @Override
     public int maxRowsPerInsert() {
@@ -112,8 +148,9 @@ final class SqliteSchema implements AuditSchema {
     }
 
     /**
-     * Creates the free-text index over statement text if missing, and fills it from the records already stored (a
-     * file written before the index existed). An external-content FTS5 table with the trigram tokenizer: it stores
+     * Schema 4's free-text index over each record's statement text: created here only when an older file with
+     * records is migrated and lacks it (filled from those records), then narrowed to them by
+     * {@link StatementTexts#keepLegacyIndexFor}; new records are indexed once per distinct text instead. An external-content FTS5 table with the trigram tokenizer: it stores
      * the trigrams, not a second copy of the text, and answers case-insensitive substring queries, so search keeps
      * the meaning it had as a LIKE scan. Triggers keep it in step with every insert (and with archiving's delete)
      * in the writer's own transaction, so the index can never hold a record that was not committed, nor miss one
@@ -146,6 +183,18 @@ final class SqliteSchema implements AuditSchema {
                 + " VALUES ('delete', old.seq, old.statement);"
                 + " INSERT INTO " + TEXT_INDEX + " (rowid, statement) VALUES (new.seq, new.statement); END");
         s.execute("INSERT INTO " + TEXT_INDEX + " (" + TEXT_INDEX + ") VALUES ('rebuild')");
+    }
+
+    private static boolean hasRecords(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT 1 FROM audit_event LIMIT 1")) {
+            return rs.next();
+        }
+    }
+
+    private static long lastSeq(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT coalesce(max(seq), 0) FROM audit_event")) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
     }
 
     private static void createSchema(Connection connection) throws SQLException {
@@ -190,9 +239,14 @@ final class SqliteSchema implements AuditSchema {
                                 response       BLOB,
                                 response_digest TEXT,
                                 response_bytes INTEGER,
-                                response_truncated INTEGER
+                                response_truncated INTEGER,
+                                text_id        INTEGER
                             )""");
-                    // An older file: add what later versions introduced.
+                    // An older file: add what later versions introduced. Its records keep the per-record text
+                    // index they have (schema 4), narrowed to them; a file from before that index gets it first.
+                    if (hasRecords(s)) {
+                        createTextIndex(s);
+                    }
                     java.util.Set<String> have = new java.util.HashSet<>();
                     try (ResultSet cols = s.executeQuery("PRAGMA table_info(audit_event)")) {
                         while (cols.next()) {
@@ -200,7 +254,8 @@ final class SqliteSchema implements AuditSchema {
                         }
                     }
                     for (String column : new String[]{"replica TEXT", "chain_seq INTEGER", "prev_hash TEXT", "hash TEXT",
-                            "response BLOB", "response_digest TEXT", "response_bytes INTEGER", "response_truncated INTEGER"}) {
+                            "response BLOB", "response_digest TEXT", "response_bytes INTEGER", "response_truncated INTEGER",
+                            "text_id INTEGER"}) {
                         if (!have.contains(column.substring(0, column.indexOf(' ')))) {
                             s.execute("ALTER TABLE audit_event ADD COLUMN " + column);
                         }
@@ -208,11 +263,12 @@ final class SqliteSchema implements AuditSchema {
                     s.execute("CREATE UNIQUE INDEX IF NOT EXISTS audit_event_chain ON audit_event (replica, chain_seq)");
                     s.execute("CREATE INDEX IF NOT EXISTS audit_event_session ON audit_event (session_id, seq)");
                     s.execute("CREATE INDEX IF NOT EXISTS audit_event_time ON audit_event (time)");
+                    StatementTexts.keepLegacyIndexFor(s, lastSeq(s));
                     s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
                 }
                 Checkpointer.createSchema(s);
                 AuditArchive.createSchema(s);
-                createTextIndex(s);
+                StatementTexts.createSchema(s);
                 // Finds a request's completion in one lookup: search joins every hit to it, so without this a
                 // common word costs a scan of each hit's session.
                 s.execute("CREATE INDEX IF NOT EXISTS audit_event_statement ON audit_event (session_id, statement_id)");

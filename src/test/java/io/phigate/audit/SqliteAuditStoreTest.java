@@ -129,7 +129,7 @@ class SqliteAuditStoreTest {
         assertThat(rows(file, "PRAGMA journal_mode").getFirst()).containsValue("wal");
         assertThat(rows(file, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'audit_event_%'"))
                 .extracting(r -> r.get("name")).containsExactlyInAnyOrder("audit_event_session", "audit_event_time",
-                        "audit_event_chain", "audit_event_statement");
+                        "audit_event_chain", "audit_event_statement", "audit_event_text");
     }
 
     @Test

@@ -6,6 +6,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@link AuditStoreBehaviour} against one SQLite file per test. */
@@ -70,63 +72,143 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
     }
 
     @org.junit.jupiter.api.Test
-    void aFileFromBeforeTheTextIndexGetsOneFilledWhenAGatewayOpensIt() throws Exception {
+    void newFilesIndexEachDistinctTextWithoutPositionsAndHaveNoPerRecordIndex() throws Exception {
         writeSearched();
-        try (Connection c = admin(); Statement s = c.createStatement()) {
-            for (String t : new String[]{"insert", "delete", "update"}) {
-                s.execute("DROP TRIGGER " + SqliteSchema.TEXT_INDEX + "_" + t);
+        org.assertj.core.api.Assertions.assertThat(definition(StatementTexts.INDEX)).contains("detail = none");
+        org.assertj.core.api.Assertions.assertThat(definition(SqliteSchema.TEXT_INDEX)).isNull();
+    }
+
+    @org.junit.jupiter.api.Test
+    void aRepeatedTextIsStoredAndIndexedOnceAndEveryRecordNamesItsOwnText() throws Exception {
+        try (var store = new AuditStore(config())) {
+            for (int group = 0; group < 5; group++) {
+                java.util.List<AuditEvent> events = new java.util.ArrayList<>();
+                for (int i = 0; i < 40; i++) {
+                    long id = group * 40L + i + 1;
+                    events.add(requested("s-rep", id, i % 4 == 0 ? "select " + id : "select abalance from a where aid = $1",
+                            "" + id));
+                    events.add(new AuditEvent.StatementCompleted(T, "s-rep", id, AuditEvent.Outcome.OK, null, "SELECT 1", 1,
+                            10));
+                }
+                store.appendDurably(events);
             }
-            s.execute("DROP TABLE " + SqliteSchema.TEXT_INDEX);
-            s.execute("PRAGMA user_version = 3");
         }
-        // A reader of the old file still finds everything, by scanning.
-        org.assertj.core.api.Assertions.assertThat(searchText("patients")).containsExactly(1L, 2L, 3L);
-        new AuditStore(config()).close();
-        try (Connection c = admin(); Statement s = c.createStatement();
-             java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX
-                     + " WHERE " + SqliteSchema.TEXT_INDEX + " MATCH '"
-                     + AuditQueries.trigramMatch(java.util.List.of("patients")) + "'")) {
-            rs.next();
-            org.assertj.core.api.Assertions.assertThat(rs.getInt(1)).as("backfilled").isEqualTo(3);
-        }
-        org.assertj.core.api.Assertions.assertThat(searchText("patients")).containsExactly(1L, 2L, 3L);
-        try (Connection c = admin(); Statement s = c.createStatement()) {
-            // Fails (SQLITE_CORRUPT_VTAB) when the index and the table disagree.
-            s.execute("INSERT INTO " + SqliteSchema.TEXT_INDEX + " (" + SqliteSchema.TEXT_INDEX + ", rank)"
-                    + " VALUES ('integrity-check', 1)");
-        }
+        // 50 ad-hoc texts and one prepared text, over five groups.
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM audit_text")).isEqualTo(51);
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM audit_event e LEFT JOIN audit_text t"
+                + " ON t.id = e.text_id WHERE e.statement IS NOT NULL AND t.text IS NOT e.statement")).isZero();
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM audit_event WHERE statement IS NULL"
+                + " AND text_id IS NOT NULL")).isZero();
+        org.assertj.core.api.Assertions.assertThat(searchText("abalance")).hasSize(150);
+        integrityCheck(StatementTexts.INDEX);
     }
 
     @org.junit.jupiter.api.Test
-    void aTextIndexWithPositionsFromAnOlderGatewayAnswersTheSame() throws Exception {
-        writeSearched();
-        // Files written before decision 0023 have an index with positions (detail=full); it is kept.
-        try (Connection c = admin(); Statement s = c.createStatement()) {
-            s.execute("DROP TABLE " + SqliteSchema.TEXT_INDEX);
-            s.execute("CREATE VIRTUAL TABLE " + SqliteSchema.TEXT_INDEX + " USING fts5(statement,"
-                    + " content = 'audit_event', content_rowid = 'seq', tokenize = 'trigram')");
-            s.execute("INSERT INTO " + SqliteSchema.TEXT_INDEX + " (" + SqliteSchema.TEXT_INDEX + ") VALUES ('rebuild')");
+    void archivingDeletesTextsOnlyArchivedRecordsNamedAndALiveStoreStoresThemAgain() throws Exception {
+        String archivedOnly = "select * from patients where id = $1"; // writeTimed's text
+        String shared = "select ward from beds where bed = $1";
+        try (var store = new AuditStore(checkpointed())) {
+            java.util.List<AuditEvent> old = new java.util.ArrayList<>();
+            for (int i = 1; i <= 60; i++) {
+                Instant at = OLD.plusSeconds(i);
+                old.add(new AuditEvent.StatementRequested(at, "s-old", i, "10.0.0.1:5000", "clinical", "iss", "agent",
+                        AuditEvent.Protocol.EXTENDED, i % 2 == 0 ? archivedOnly : shared, List.of("" + i), "", ""));
+                old.add(new AuditEvent.StatementCompleted(at, "s-old", i, AuditEvent.Outcome.OK, null, "SELECT 1", 1, 5));
+            }
+            store.appendDurably(old);
+            java.util.List<AuditEvent> recent = new java.util.ArrayList<>();
+            for (int i = 61; i <= 90; i++) {
+                recent.add(new AuditEvent.StatementRequested(Instant.now(), "s-new", i, "10.0.0.1:5000", "clinical",
+                        "iss", "agent", AuditEvent.Protocol.EXTENDED, shared, List.of("" + i), "", ""));
+                recent.add(new AuditEvent.StatementCompleted(Instant.now(), "s-new", i, AuditEvent.Outcome.OK, null,
+                        "SELECT 1", 1, 5));
+            }
+            store.appendDurably(recent); // 180 records: checkpoints at 50, 100, 150
+
+            // The archive runs beside the live store, as an operator's command does.
+            AuditArchive.Result result = archiveOld(evidence.resolve("archive/2018.jsonl.gz"));
+            org.assertj.core.api.Assertions.assertThat(result.toSeq()).isEqualTo(120);
+            try (var in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(result.file()))) {
+                String archived = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                org.assertj.core.api.Assertions.assertThat(archived).as("records as they were, without the store's"
+                        + " text pointer").contains("\"statement\":\"" + archivedOnly).doesNotContain("text_id");
+            }
+            org.assertj.core.api.Assertions.assertThat(texts()).containsExactly(shared);
+
+            // The live store had remembered the archived text's id; it must store the text again, not name the
+            // deleted row.
+            store.appendDurably(List.of(new AuditEvent.StatementRequested(Instant.now(), "s-new", 91, "10.0.0.1:5000",
+                    "clinical", "iss", "agent", AuditEvent.Protocol.EXTENDED, archivedOnly, List.of("91"), "", "")));
         }
-        new AuditStore(config()).close();
-        org.assertj.core.api.Assertions.assertThat(textIndexDefinition()).doesNotContain("detail");
-        for (String text : java.util.List.of("patients", "\"from patients\"", "\"patients mrn\"", "atient", "müller",
-                "public.patients", "nowhere patients")) {
-            org.assertj.core.api.Assertions.assertThat(searchText(text)).as(text).isEqualTo(scanText(text));
-        }
+        org.assertj.core.api.Assertions.assertThat(texts()).containsExactlyInAnyOrder(shared, archivedOnly);
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM audit_event e LEFT JOIN audit_text t"
+                + " ON t.id = e.text_id WHERE e.statement IS NOT NULL AND t.text IS NOT e.statement")).isZero();
+        org.assertj.core.api.Assertions.assertThat(searchText("patients")).containsExactly(91L);
+        org.assertj.core.api.Assertions.assertThat(searchText("beds")).hasSize(30);
+        integrityCheck(StatementTexts.INDEX);
+        org.assertj.core.api.Assertions.assertThat(verifyWithCheckpoints().problems()).isEmpty();
     }
 
     @org.junit.jupiter.api.Test
-    void newFilesIndexTrigramsWithoutPositions() throws Exception {
-        writeSearched();
-        org.assertj.core.api.Assertions.assertThat(textIndexDefinition()).contains("detail = none");
+    void aGroupThatFailsLeavesNoTextBehindAndTheNextGroupStoresItAgain() throws Exception {
+        try (var store = new AuditStore(config())) {
+            store.appendDurably(List.of(requested("s1", 0, "select 0")));
+            failInsertsOf("poison");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.appendDurably(List.of(
+                    requested("s1", 1, "select novel from texts"), requested("poison", 2, "select 2"))))
+                    .isInstanceOf(AuditUnavailableException.class);
+            // The rolled-back group's texts are not in the table, so the writer must not remember them.
+            store.appendDurably(List.of(requested("s1", 3, "select novel from texts")));
+        }
+        org.assertj.core.api.Assertions.assertThat(texts()).containsExactly("select 0", "select novel from texts");
+        org.assertj.core.api.Assertions.assertThat(searchText("novel")).containsExactly(3L);
     }
 
-    private String textIndexDefinition() throws SQLException {
+    @org.junit.jupiter.api.Test
+    void aTextEditedByHandIsSearchedAsItNowIs() throws Exception {
+        writeSearched();
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("UPDATE audit_event SET statement = 'select hidden from elsewhere' WHERE kind = 'statement_requested'"
+                    + " AND statement_id = 5");
+            s.execute("UPDATE audit_event SET statement = NULL WHERE kind = 'statement_requested' AND statement_id = 2");
+        }
+        org.assertj.core.api.Assertions.assertThat(searchText("elsewhere")).containsExactly(5L);
+        org.assertj.core.api.Assertions.assertThat(searchText("encounters")).isEmpty();
+        org.assertj.core.api.Assertions.assertThat(searchText("patients")).containsExactly(1L, 3L);
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM audit_event WHERE statement IS NULL"
+                + " AND text_id IS NOT NULL")).isZero();
+        integrityCheck(StatementTexts.INDEX);
+    }
+
+    private List<String> texts() throws SQLException {
+        var texts = new java.util.ArrayList<String>();
         try (Connection c = admin(); Statement s = c.createStatement();
-             java.sql.ResultSet rs = s.executeQuery("SELECT sql FROM sqlite_master WHERE name = '"
-                     + SqliteSchema.TEXT_INDEX + "'")) {
+             java.sql.ResultSet rs = s.executeQuery("SELECT text FROM audit_text ORDER BY id")) {
+            while (rs.next()) {
+                texts.add(rs.getString(1));
+            }
+        }
+        return texts;
+    }
+
+    private long scalar(String sql) throws SQLException {
+        try (Connection c = admin(); Statement s = c.createStatement(); java.sql.ResultSet rs = s.executeQuery(sql)) {
             rs.next();
-            return rs.getString(1);
+            return rs.getLong(1);
+        }
+    }
+
+    /** Fails (SQLITE_CORRUPT_VTAB) when the index and its content table disagree. */
+    private void integrityCheck(String index) throws SQLException {
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO " + index + " (" + index + ", rank) VALUES ('integrity-check', 1)");
+        }
+    }
+
+    private String definition(String name) throws SQLException {
+        try (Connection c = admin(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT sql FROM sqlite_master WHERE name = '" + name + "'")) {
+            return rs.next() ? rs.getString(1) : null;
         }
     }
 }

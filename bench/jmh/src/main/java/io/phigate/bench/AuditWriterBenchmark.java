@@ -3,7 +3,7 @@ package io.phigate.bench;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.AuditStore;
-import io.phigate.config.AuditConfig;
+import io.phigate.audit.AuditConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

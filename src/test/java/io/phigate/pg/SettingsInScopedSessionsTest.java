@@ -32,8 +32,12 @@ import org.postgresql.PGNotification;
 class SettingsInScopedSessionsTest {
     static final String READER = "system:serviceaccount:clinical:settings-reader";
     static final String OPERATOR = "system:serviceaccount:clinical:settings-operator";
-    /** Gateway (standard strings): two constants. Server with the setting off: a pg_notify of a count of encounters. */
-    static final String MISREAD = "SELECT 'a\\' , ' , pg_notify('settings_leak', (SELECT count(*) FROM encounters)::text) --'";
+    /**
+     * Gateway (standard strings): two constants, {@code a\} and the rest. Server with the setting off: one constant
+     * {@code a', }, a pg_notify of a count of encounters, and a comment. The call holds no single quote, or the
+     * gateway would read a syntax error and refuse the text for that reason alone.
+     */
+    static final String MISREAD = "SELECT 'a\\', ' , pg_notify($$settings_leak$$, (SELECT count(*) FROM encounters)::text) --'";
 
     @TempDir
     static Path dir;
@@ -118,6 +122,20 @@ class SettingsInScopedSessionsTest {
     private static void assertNothingLeaked(Connection listener) throws SQLException {
         PGNotification[] got = listener.unwrap(PGConnection.class).getNotifications(500);
         assertThat(got == null ? List.of() : List.of(got)).as("notifications").isEmpty();
+    }
+
+    /** The control: straight to the server, the text is harmless with the setting on and the leak with it off. */
+    @Test
+    void theMisreadTextLeaksOnlyWhereTheServerReadsItWithTheSettingOff() throws Exception {
+        try (Connection l = listener(); Connection d = TestDatabase.get().direct(); Statement s = d.createStatement()) {
+            assertThat(column(s, MISREAD)).containsExactly("a\\");
+            assertNothingLeaked(l);
+            s.execute("SET standard_conforming_strings = off");
+            s.execute(MISREAD);
+            s.execute("SET standard_conforming_strings = on");
+            PGNotification[] got = l.unwrap(PGConnection.class).getNotifications(5_000);
+            assertThat(got).as("the leak straight to the server").isNotNull().isNotEmpty();
+        }
     }
 
     @Test

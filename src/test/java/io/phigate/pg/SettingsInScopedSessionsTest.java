@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
+import io.phigate.pg.message.BackendMessage;
+import io.phigate.pg.message.FrontendMessage;
+import io.phigate.pg.message.MessageCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -210,6 +213,63 @@ class SettingsInScopedSessionsTest {
             assertThat(column(s, "SELECT set_config('application_name', 'settings-test', false)"))
                     .containsExactly("settings-test");
         }
+    }
+
+    /**
+     * A simple Query or a FunctionCall inside an open extended batch is answered by the server with a ReadyForQuery
+     * of its own (where it reports a changed setting), but the gateway forwards what follows it in the batch without
+     * waiting for that answer: so it counts as code that may have run, like a Bind or Execute.
+     */
+    @Test
+    void aQueryOrFunctionCallInsideAnOpenBatchCannotChangeHowTheRestOfTheBatchIsRead() throws Exception {
+        // It turns the setting off and sleeps, so its report comes well after what the client sends next.
+        byte[] query = MessageCodec.encode(new FrontendMessage.Query("SELECT v, pg_sleep(0.5) FROM settings_switch"));
+        byte[] misreadQuery = MessageCodec.encode(new FrontendMessage.Query(MISREAD));
+        byte[] misreadBatch = cat(MessageCodec.encode(new FrontendMessage.Parse("", MISREAD, new int[0])),
+                MessageCodec.encode(new FrontendMessage.Bind("", "", new short[0], new byte[0][], new short[0])),
+                MessageCodec.encode(new FrontendMessage.Execute("", 0)),
+                MessageCodec.encode(FrontendMessage.Sync.INSTANCE));
+        // Any extended message without a Sync opens the batch.
+        byte[] open = MessageCodec.encode(new FrontendMessage.Parse("", "SELECT 1", new int[0]));
+        // (A FunctionCall goes the same way, but a scoped role may not make one: its scope cannot be checked.)
+        String refusedAfterCode = "kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%send it after a Sync%'";
+        for (byte[] attempt : List.of(cat(open, query, misreadQuery), cat(open, query, misreadBatch))) {
+            int refusedBefore = gw.audit(refusedAfterCode).size();
+            try (Connection l = listener(); RawClient c = new RawClient(gw.port())) {
+                c.login(gw.token(READER, Duration.ofMinutes(5)));
+                c.send(attempt);
+                // The refusal is answered after the Query's rows; the server's report ends the session first.
+                assertThat(readUntilEnded(c).getLast()).isInstanceOf(BackendMessage.ErrorResponse.class);
+                assertNothingLeaked(l);
+            }
+            assertThat(gw.auditEventually(refusedAfterCode, refusedBefore + 1)).hasSize(refusedBefore + 1);
+        }
+    }
+
+    private static byte[] cat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    /** Everything the gateway answers up to its FATAL (or the connection's end, or two quiet seconds). */
+    private static List<BackendMessage> readUntilEnded(RawClient c) throws java.io.IOException {
+        List<BackendMessage> got = new ArrayList<>();
+        c.socket.setSoTimeout(2_000);
+        try {
+            for (BackendMessage m = c.read(); m != null; m = c.read()) {
+                got.add(m);
+                if (m instanceof BackendMessage.ErrorResponse e && "FATAL".equals(e.fields().get((byte) 'V'))) {
+                    break;
+                }
+            }
+        } catch (java.io.IOException e) {
+            // the connection ended or went quiet: what was read is the answer
+        }
+        return got;
     }
 
     @Test

@@ -35,6 +35,7 @@ import org.postgresql.PGNotification;
 class SettingsInScopedSessionsTest {
     static final String READER = "system:serviceaccount:clinical:settings-reader";
     static final String OPERATOR = "system:serviceaccount:clinical:settings-operator";
+    static final String ADMIN = "system:serviceaccount:clinical:settings-admin";
     /**
      * Gateway (standard strings): two constants, {@code a\} and the rest. Server with the setting off: one constant
      * {@code a', }, a pg_notify of a count of encounters, and a comment. The call holds no single quote, or the
@@ -66,7 +67,12 @@ class SettingsInScopedSessionsTest {
                     upstreams: [clinical]
                     allow:
                       - { tables: ["*"], operations: [select, update, insert] }
-                """.formatted(READER, OPERATOR));
+                  - name: admin
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["*"], operations: [select, update, insert, ddl, function] }
+                """.formatted(READER, OPERATOR, ADMIN));
         gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
@@ -270,6 +276,40 @@ class SettingsInScopedSessionsTest {
             // the connection ended or went quiet: what was read is the answer
         }
         return got;
+    }
+
+    /**
+     * ALTER SYSTEM and a configuration reload change the setting in every session at its next command, before the
+     * server reads that command's text, and the server reports it only at the command's end: the next statement of
+     * this session, and of every other, would be read by the new value. An upstream role allowed ALTER SYSTEM (a
+     * superuser here; PostgreSQL 15 can grant it per parameter) with a policy role granted ddl could do it.
+     */
+    @Test
+    void alterSystemOfAReadingSettingIsRefusedInAnAnalysedSession() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("ALTER ROLE " + db.user() + " SUPERUSER");
+        }
+        try (Connection l = listener(); Connection c = as(ADMIN); Statement s = c.createStatement()) {
+            for (String alter : List.of("ALTER SYSTEM SET standard_conforming_strings = off",
+                    "ALTER SYSTEM SET client_encoding = 'SJIS'", "ALTER SYSTEM RESET ALL")) {
+                assertThatThrownBy(() -> s.execute(alter)).as(alter).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getMessage()).contains("ALTER SYSTEM is refused"));
+            }
+            column(s, "SELECT pg_reload_conf()");
+            Thread.sleep(300);
+            // Without the refusal the server ran this as a pg_notify, and only then reported the setting off.
+            s.execute(MISREAD);
+            assertNothingLeaked(l);
+            assertThat(column(s, "SHOW standard_conforming_strings")).containsExactly("on");
+        } finally {
+            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                s.execute("ALTER ROLE " + db.user() + " NOSUPERUSER");
+                s.execute("ALTER SYSTEM RESET standard_conforming_strings");
+                s.execute("ALTER SYSTEM RESET client_encoding");
+                s.execute("SELECT pg_reload_conf()");
+            }
+        }
     }
 
     @Test

@@ -62,9 +62,10 @@ final class RequestForwarder {
     /** Extended-protocol messages went upstream since the last Sync. */
     private boolean batchOpenUpstream;
     /**
-     * A Bind or Execute of the open extended batch went (or goes with the chunk) to the server: it may have run code
-     * (a function, a trigger, a view's) that changed a setting phigate reads statements by, and the server reports
-     * that only at the batch's ReadyForQuery, after it has read the rest of the batch by the new value.
+     * A Bind or Execute of the open extended batch went (or goes with the chunk) to the server, or a Query or
+     * FunctionCall went within it: it may have run code (a function, a trigger, a view's) that changed a setting
+     * phigate reads statements by, and the server reports that only at a ReadyForQuery the gateway does not wait
+     * for before it forwards the rest of the batch, which the server reads by the new value.
      */
     private boolean codeMayHaveRun;
     /** A refused extended-protocol batch: drop the client's messages until its Sync. */
@@ -253,7 +254,16 @@ final class RequestForwarder {
         if (chunk.extended || chunk.endsWithSync) {
             batchOpenUpstream = !chunk.endsWithSync;
         }
+        if (batchOpenUpstream && runsOutsideTheBatch(chunk.ops)) {
+            // A Query or FunctionCall in an open batch ends with a ReadyForQuery of its own, where the server reports
+            // what it changed; but what the client sends next in the batch goes upstream without waiting for it.
+            codeMayHaveRun = true;
+        }
         chunk.clear();
+    }
+
+    private static boolean runsOutsideTheBatch(List<Exchange.Op> ops) {
+        return ops.stream().anyMatch(op -> op.kind() == Exchange.Kind.QUERY || op.kind() == Exchange.Kind.FUNCTION_CALL);
     }
 
     /**

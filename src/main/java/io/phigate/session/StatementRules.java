@@ -240,6 +240,14 @@ public final class StatementRules {
                         + " phigate reads statements by; use SET or set_config with constants");
             }
         }
+        if ("ALTER SYSTEM".equals(a.dataRoute())) {
+            // With a reload, every session takes the new value at its next command, before the server reads that
+            // command's text; it reports the change only at the command's end, after running what it misread.
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "ALTER SYSTEM is refused in a session phigate"
+                    + " analyses: once the configuration is reloaded, every session reads its next statement by the"
+                    + " new settings (client_encoding and standard_conforming_strings among them, which phigate reads"
+                    + " statements by) before the server reports them");
+        }
         if (masking == null || !masking.masksPhi()) {
             return null;
         }

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
+import io.phigate.pg.message.BackendMessage;
+import io.phigate.pg.message.FrontendMessage;
+import io.phigate.pg.message.MessageCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -32,8 +35,13 @@ import org.postgresql.PGNotification;
 class SettingsInScopedSessionsTest {
     static final String READER = "system:serviceaccount:clinical:settings-reader";
     static final String OPERATOR = "system:serviceaccount:clinical:settings-operator";
-    /** Gateway (standard strings): two constants. Server with the setting off: a pg_notify of a count of encounters. */
-    static final String MISREAD = "SELECT 'a\\' , ' , pg_notify('settings_leak', (SELECT count(*) FROM encounters)::text) --'";
+    static final String ADMIN = "system:serviceaccount:clinical:settings-admin";
+    /**
+     * Gateway (standard strings): two constants, {@code a\} and the rest. Server with the setting off: one constant
+     * {@code a', }, a pg_notify of a count of encounters, and a comment. The call holds no single quote, or the
+     * gateway would read a syntax error and refuse the text for that reason alone.
+     */
+    static final String MISREAD = "SELECT 'a\\', ' , pg_notify($$settings_leak$$, (SELECT count(*) FROM encounters)::text) --'";
 
     @TempDir
     static Path dir;
@@ -59,7 +67,12 @@ class SettingsInScopedSessionsTest {
                     upstreams: [clinical]
                     allow:
                       - { tables: ["*"], operations: [select, update, insert] }
-                """.formatted(READER, OPERATOR));
+                  - name: admin
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["*"], operations: [select, update, insert, ddl, function] }
+                """.formatted(READER, OPERATOR, ADMIN));
         gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
@@ -118,6 +131,20 @@ class SettingsInScopedSessionsTest {
     private static void assertNothingLeaked(Connection listener) throws SQLException {
         PGNotification[] got = listener.unwrap(PGConnection.class).getNotifications(500);
         assertThat(got == null ? List.of() : List.of(got)).as("notifications").isEmpty();
+    }
+
+    /** The control: straight to the server, the text is harmless with the setting on and the leak with it off. */
+    @Test
+    void theMisreadTextLeaksOnlyWhereTheServerReadsItWithTheSettingOff() throws Exception {
+        try (Connection l = listener(); Connection d = TestDatabase.get().direct(); Statement s = d.createStatement()) {
+            assertThat(column(s, MISREAD)).containsExactly("a\\");
+            assertNothingLeaked(l);
+            s.execute("SET standard_conforming_strings = off");
+            s.execute(MISREAD);
+            s.execute("SET standard_conforming_strings = on");
+            PGNotification[] got = l.unwrap(PGConnection.class).getNotifications(5_000);
+            assertThat(got).as("the leak straight to the server").isNotNull().isNotEmpty();
+        }
     }
 
     @Test
@@ -191,6 +218,97 @@ class SettingsInScopedSessionsTest {
             // Settings phigate does not read statements by stay the session's to change.
             assertThat(column(s, "SELECT set_config('application_name', 'settings-test', false)"))
                     .containsExactly("settings-test");
+        }
+    }
+
+    /**
+     * A simple Query or a FunctionCall inside an open extended batch is answered by the server with a ReadyForQuery
+     * of its own (where it reports a changed setting), but the gateway forwards what follows it in the batch without
+     * waiting for that answer: so it counts as code that may have run, like a Bind or Execute.
+     */
+    @Test
+    void aQueryOrFunctionCallInsideAnOpenBatchCannotChangeHowTheRestOfTheBatchIsRead() throws Exception {
+        // It turns the setting off and sleeps, so its report comes well after what the client sends next.
+        byte[] query = MessageCodec.encode(new FrontendMessage.Query("SELECT v, pg_sleep(0.5) FROM settings_switch"));
+        byte[] misreadQuery = MessageCodec.encode(new FrontendMessage.Query(MISREAD));
+        byte[] misreadBatch = cat(MessageCodec.encode(new FrontendMessage.Parse("", MISREAD, new int[0])),
+                MessageCodec.encode(new FrontendMessage.Bind("", "", new short[0], new byte[0][], new short[0])),
+                MessageCodec.encode(new FrontendMessage.Execute("", 0)),
+                MessageCodec.encode(FrontendMessage.Sync.INSTANCE));
+        // Any extended message without a Sync opens the batch.
+        byte[] open = MessageCodec.encode(new FrontendMessage.Parse("", "SELECT 1", new int[0]));
+        // (A FunctionCall goes the same way, but a scoped role may not make one: its scope cannot be checked.)
+        String refusedAfterCode = "kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%send it after a Sync%'";
+        for (byte[] attempt : List.of(cat(open, query, misreadQuery), cat(open, query, misreadBatch))) {
+            int refusedBefore = gw.audit(refusedAfterCode).size();
+            try (Connection l = listener(); RawClient c = new RawClient(gw.port())) {
+                c.login(gw.token(READER, Duration.ofMinutes(5)));
+                c.send(attempt);
+                // The refusal is answered after the Query's rows; the server's report ends the session first.
+                assertThat(readUntilEnded(c).getLast()).isInstanceOf(BackendMessage.ErrorResponse.class);
+                assertNothingLeaked(l);
+            }
+            assertThat(gw.auditEventually(refusedAfterCode, refusedBefore + 1)).hasSize(refusedBefore + 1);
+        }
+    }
+
+    private static byte[] cat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    /** Everything the gateway answers up to its FATAL (or the connection's end, or two quiet seconds). */
+    private static List<BackendMessage> readUntilEnded(RawClient c) throws java.io.IOException {
+        List<BackendMessage> got = new ArrayList<>();
+        c.socket.setSoTimeout(2_000);
+        try {
+            for (BackendMessage m = c.read(); m != null; m = c.read()) {
+                got.add(m);
+                if (m instanceof BackendMessage.ErrorResponse e && "FATAL".equals(e.fields().get((byte) 'V'))) {
+                    break;
+                }
+            }
+        } catch (java.io.IOException e) {
+            // the connection ended or went quiet: what was read is the answer
+        }
+        return got;
+    }
+
+    /**
+     * ALTER SYSTEM and a configuration reload change the setting in every session at its next command, before the
+     * server reads that command's text, and the server reports it only at the command's end: the next statement of
+     * this session, and of every other, would be read by the new value. An upstream role allowed ALTER SYSTEM (a
+     * superuser here; PostgreSQL 15 can grant it per parameter) with a policy role granted ddl could do it.
+     */
+    @Test
+    void alterSystemOfAReadingSettingIsRefusedInAnAnalysedSession() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("ALTER ROLE " + db.user() + " SUPERUSER");
+        }
+        try (Connection l = listener(); Connection c = as(ADMIN); Statement s = c.createStatement()) {
+            for (String alter : List.of("ALTER SYSTEM SET standard_conforming_strings = off",
+                    "ALTER SYSTEM SET client_encoding = 'SJIS'", "ALTER SYSTEM RESET ALL")) {
+                assertThatThrownBy(() -> s.execute(alter)).as(alter).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getMessage()).contains("ALTER SYSTEM is refused"));
+            }
+            column(s, "SELECT pg_reload_conf()");
+            Thread.sleep(300);
+            // Without the refusal the server ran this as a pg_notify, and only then reported the setting off.
+            s.execute(MISREAD);
+            assertNothingLeaked(l);
+            assertThat(column(s, "SHOW standard_conforming_strings")).containsExactly("on");
+        } finally {
+            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                s.execute("ALTER ROLE " + db.user() + " NOSUPERUSER");
+                s.execute("ALTER SYSTEM RESET standard_conforming_strings");
+                s.execute("ALTER SYSTEM RESET client_encoding");
+                s.execute("SELECT pg_reload_conf()");
+            }
         }
     }
 

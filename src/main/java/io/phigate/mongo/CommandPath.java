@@ -72,14 +72,15 @@ final class CommandPath implements AutoCloseable {
     }
 
     /**
-     * Serves one command. A command naming an approval ({@code comment: "phigate-approval:ID"}) has the marker taken
-     * off first: the gateway's word, like PostgreSQL's {@code SET phigate.approval}, is never forwarded.
+     * Serves one command. A command naming an approval in its {@code comment} ({@link ApprovalMarker}) has the marker
+     * cut out first: the gateway's word, like PostgreSQL's {@code SET phigate.approval}, is never forwarded.
      */
     void serve(Frame frame, OpMsg msg, Command command) throws IOException {
         int id = msg.header().requestId();
-        String ticket = CommandApprovals.ticketIn(msg.body());
-        if (ticket != null) {
-            msg = CommandApprovals.withoutTicket(msg);
+        ApprovalMarker.Named marker = ApprovalMarker.in(msg.body());
+        String ticket = marker == null ? null : marker.id();
+        if (marker != null) {
+            msg = marker.applyTo(msg);
             byte[] bytes = WireCodec.encode(msg);
             frame = new Frame(new MsgHeader(bytes.length, id, 0, WireMessage.OP_MSG), bytes);
             Command named;
@@ -89,7 +90,7 @@ final class CommandPath implements AutoCloseable {
                 replies.error(id, e.error(), e.getMessage());
                 return;
             }
-            if (!named.name().equals(command.name())) {
+            if (!named.name().equals(command.name()) || command.name().equals("comment")) {
                 // The marker was the first field: the command read before (hello, saslStart, logout ...) is one
                 // the connection answers or refuses itself, and must not reach the store under another name.
                 if (!msg.moreToCome()) {

@@ -46,6 +46,7 @@ final class CommandPath implements AutoCloseable {
     private final CommandApprovals rules;
     private final LiveMongoSession live;
     private final OpenCursors cursors = new OpenCursors();
+    private final ServerCommands server;
     private long statements;
 
     /** Takes {@code upstream} over: {@link #close} closes it. */
@@ -61,6 +62,7 @@ final class CommandPath implements AutoCloseable {
         this.masking = masking;
         this.live = live;
         String upstreamName = door.settings.upstreamName();
+        this.server = new ServerCommands(door.logicalSessions, identity);
         this.records = new CommandRecords(sessionId, clientAddress, upstreamName, identity);
         this.rules = new CommandApprovals(sessionId, identity, upstreamName, door.documents.roleOf(identity),
                 door.documents.policy().rules(), door.approvals);
@@ -120,8 +122,10 @@ final class CommandPath implements AutoCloseable {
         AuditEvent.StatementRequested requested = records.requested(statementId, msg, command,
                 cursor == null ? null : cursors.origin(cursor), judged.phiFields());
         live.started(statementId, requested.text());
+        String serverRefusal = server.refusal(command, msg.body()); // always asked: it claims the command's lsid
         Verdict verdict = judged instanceof Judgement.Refuse r
                 ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
+                : serverRefusal != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + serverRefusal)
                 : door.gate.judge(identity, command);
         if (verdict instanceof Verdict.Forward && !cursors.ownsAll(command.cursorIds())) {
             verdict = new Verdict.Refuse(MongoError.CURSOR_NOT_FOUND, "cursor id " + command.cursorIds()

@@ -2,6 +2,12 @@ package io.phigate.mongo;
 
 import io.phigate.identity.Identity;
 import io.phigate.mongo.command.Command;
+import io.phigate.mongo.command.CommandException;
+import io.phigate.mongo.command.CommandReader;
+import io.phigate.mongo.wire.MsgHeader;
+import io.phigate.mongo.wire.WireCodec;
+import io.phigate.mongo.wire.WireMessage;
+import io.phigate.mongo.wire.WireMessage.OpMsg;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -91,13 +97,12 @@ final class ServerCommands {
         if (body.get(name) instanceof BsonBinary) {
             return name + " names its collection by UUID; phigate reads namespaces by name, so it refuses that";
         }
-        if (name.equals("explain") && !(body.get("explain") instanceof BsonDocument inner && !inner.isEmpty()
-                && EXPLAINED.contains(inner.getFirstKey()))) {
-            return "explain wraps a command mongod does not explain, or none";
+        if (name.equals("explain")) {
+            return explained(command, body);
         }
         String stage = switch (name) { // only these carry pipelines; walking an insert's documents would cost
             case "aggregate" -> serverStage(new BsonArray(List.copyOf(command.pipeline())));
-            case "explain", "create", "collMod" -> serverStage(body);
+            case "create", "collMod" -> serverStage(body);
             default -> null;
         };
         if (stage != null) {
@@ -118,16 +123,37 @@ final class ServerCommands {
     }
 
     /**
+     * {@code explain} runs the command it wraps (with {@code executionStats}, to the end), so that command is judged
+     * as if sent alone, in explain's database: its collections, lookups and stages.
+     */
+    private String explained(Command command, BsonDocument body) {
+        if (!(body.get("explain") instanceof BsonDocument inner && !inner.isEmpty()
+                && EXPLAINED.contains(inner.getFirstKey()))) {
+            return "explain wraps a command mongod does not explain, or none";
+        }
+        BsonDocument alone = new BsonDocument(); // the inner document is raw, so read-only: copied (no repeats:
+        alone.putAll(inner);                     // the reader refused any at every depth)
+        alone.put("$db", new BsonString(command.database()));
+        Command wrapped;
+        try {
+            wrapped = CommandReader.read(new OpMsg(new MsgHeader(0, 0, 0, WireMessage.OP_MSG), 0,
+                    WireCodec.raw(alone), List.of()));
+        } catch (CommandException e) {
+            return "explain wraps a command phigate cannot read: " + e.getMessage();
+        }
+        String refused = refusal(wrapped, alone);
+        return refused == null ? null : "explain: " + refused;
+    }
+
+    /**
      * The namespaces the rules read, and the collection each command names by its first field's string (the reader
      * knows it only for the commands masking models: {@code convertToCapped: "system.users"} is still a collection),
-     * {@code explain}'s inner command's, {@code cloneCollectionAsCapped}'s target and a view's source.
+     * {@code cloneCollectionAsCapped}'s target and a view's source.
      */
     private static Set<String> namespaces(Command command, BsonDocument body) {
         Set<String> out = new java.util.LinkedHashSet<>(CommandRules.namespaces(command, body));
         String db = command.database();
-        BsonValue named = command.name().equals("explain") && body.get("explain") instanceof BsonDocument inner
-                ? inner.get(inner.getFirstKey()) : body.get(command.name());
-        if (named instanceof BsonString collection && !command.name().equals("renameCollection")) {
+        if (body.get(command.name()) instanceof BsonString collection && !command.name().equals("renameCollection")) {
             out.add(db + "." + collection.getValue());
         }
         for (String field : List.of("toCollection", "viewOn")) {

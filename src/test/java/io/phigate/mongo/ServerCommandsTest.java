@@ -104,6 +104,9 @@ class ServerCommandsTest {
             List.of("admin", "{mapReduce: 'system.users', map: 'function() {}', reduce: 'function() {}',"
                     + " out: {inline: 1}}"),
             List.of("admin", "{explain: {currentOp: 1}}"), List.of("admin", "{explain: {find: 'system.users'}}"),
+            List.of("clinic", "{explain: {aggregate: 'patients', pipeline: [{$lookup: {from: {db: 'admin', coll:"
+                    + " 'system.users'}, pipeline: [], as: 'u'}}], cursor: {}}, verbosity: 'executionStats'}"),
+            List.of("admin", "{explain: {aggregate: 1, pipeline: [{$currentOp: {}}], cursor: {}}}"),
             List.of("admin", "{renameCollection: 'clinic.patients', to: 'archive.patients'}"),
             List.of("local", "{find: 'oplog.rs'}"), List.of("local", "{find: 'startup_log'}"),
             List.of("config", "{find: 'system.sessions'}"),
@@ -139,6 +142,7 @@ class ServerCommandsTest {
         // Beside them, what is modelled runs: the store is reached.
         for (List<String> allowed : List.of(List.of("clinic", "{ping: 1}"), List.of("clinic", "{dbStats: 1}"),
                 List.of("clinic", "{listCollections: 1}"), List.of("clinic", "{collMod: 'patients'}"),
+                List.of("clinic", "{explain: {find: 'patients', filter: {mrn: 'A1'}}}"),
                 List.of("admin", "{renameCollection: 'clinic.patients', to: 'clinic.people'}"))) {
             try {
                 agent.getDatabase(allowed.get(0)).runCommand(Document.parse(allowed.get(1)));
@@ -147,7 +151,7 @@ class ServerCommandsTest {
                 assertThat(e.getErrorMessage()).doesNotStartWith("phigate");
             }
         }
-        assertThat(reachedSince(before)).containsExactly("ping", "dbStats", "listCollections", "collMod",
+        assertThat(reachedSince(before)).containsExactly("ping", "dbStats", "listCollections", "collMod", "explain",
                 "renameCollection");
     }
 

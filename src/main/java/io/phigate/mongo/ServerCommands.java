@@ -82,8 +82,9 @@ final class ServerCommands {
                             + " one user, so phigate keeps each session to the agent that first used it";
                 }
             } catch (LogicalSessions.Full e) {
-                return "phigate tracks " + LogicalSessions.MAX + " logical sessions, all in use; end some"
-                        + " (endSessions) and retry";
+                return e.agentsOwn() ? "this agent holds " + LogicalSessions.PER_AGENT + " logical sessions, all in"
+                        + " use; end some (endSessions) and retry" : "phigate tracks " + LogicalSessions.MAX
+                        + " logical sessions, all in use; retry later";
             }
         }
         if (!FORWARDED.contains(name)) {

@@ -156,16 +156,21 @@ class ServerCommandsTest {
     }
 
     @Test
-    void theSessionsTrackedAreBoundedAndAFullTableRefusesRatherThanForgets() throws Exception {
-        LogicalSessions sessions = new LogicalSessions(2);
+    void theSessionsTrackedAreBoundedPerAgentAndInAllAndAFullTableRefusesRatherThanForgets() throws Exception {
+        LogicalSessions sessions = new LogicalSessions(3, 2);
         assertThat(sessions.use("a", "1")).isTrue();
-        assertThat(sessions.use("b", "2")).isTrue();
+        assertThat(sessions.use("a", "2")).isTrue();
         assertThat(sessions.use("a", "1")).as("a known id is no new entry").isTrue();
-        assertThat(sessions.use("b", "1")).isFalse();
-        assertThatThrownBy(() -> sessions.use("a", "3")).isInstanceOf(LogicalSessions.Full.class);
+        assertThat(sessions.use("b", "1")).as("another agent's id").isFalse();
+        assertThatThrownBy(() -> sessions.use("a", "3")).as("a's share is full, not the table")
+                .isInstanceOfSatisfying(LogicalSessions.Full.class, e -> assertThat(e.agentsOwn()).isTrue());
+        assertThat(sessions.use("b", "3")).as("so b still gets sessions").isTrue();
+        assertThatThrownBy(() -> sessions.use("c", "4"))
+                .isInstanceOfSatisfying(LogicalSessions.Full.class, e -> assertThat(e.agentsOwn()).isFalse());
         sessions.ended("b", List.of("1"));
         assertThat(sessions.ownsAll("a", List.of("1"))).as("only the owner ends a session").isTrue();
         sessions.ended("a", List.of("1"));
-        assertThat(sessions.use("a", "3")).isTrue();
+        assertThat(sessions.use("a", "5")).as("an ended id frees its owner's share").isTrue();
+        assertThat(sessions.size()).isEqualTo(3);
     }
 }

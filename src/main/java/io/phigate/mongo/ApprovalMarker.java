@@ -44,6 +44,11 @@ final class ApprovalMarker {
 
     /** The approval {@code body} names at its top level, or null when it names none. */
     static Named in(RawBsonDocument body) {
+        org.bson.BsonValue comment = body.get(COMMENT);
+        if (!(comment != null && (comment.isDocument() || comment.isString()
+                && comment.asString().getValue().startsWith(PREFIX)))) {
+            return null; // most commands: no copy of the body is made
+        }
         byte[] in = bytes(body);
         ByteArrayOutputStream out = new ByteArrayOutputStream(in.length);
         out.writeBytes(new byte[4]);

@@ -71,8 +71,9 @@ final class ServerCommands {
     /** Why {@code command} may not run for this agent, or null when it may. */
     String refusal(Command command, BsonDocument body) {
         String name = command.name();
-        if (body.containsKey("lsid")) {
-            String id = LogicalSessions.idOf(body.get("lsid"));
+        BsonValue lsid = body.get("lsid"); // each look-up of a raw body is a scan of it: one per field
+        if (lsid != null) {
+            String id = LogicalSessions.idOf(lsid);
             if (id == null) {
                 return "lsid must be {id: UUID}, as drivers send it";
             }
@@ -95,7 +96,8 @@ final class ServerCommands {
         if (SESSION_LISTS.contains(name)) {
             return sessionList(name, body.get(name));
         }
-        if (body.get(name) instanceof BsonBinary) {
+        BsonValue first = body.get(name);
+        if (first instanceof BsonBinary) {
             return name + " names its collection by UUID; phigate reads namespaces by name, so it refuses that";
         }
         if (name.equals("explain")) {
@@ -114,7 +116,7 @@ final class ServerCommands {
             return "renameCollection across databases moves a collection out of what its database's rules and"
                     + " catalog name; rename within its database";
         }
-        for (String namespace : namespaces(command, body)) {
+        for (String namespace : namespaces(command, body, first)) {
             String refused = serverNamespace(namespace);
             if (refused != null) {
                 return refused;
@@ -151,16 +153,19 @@ final class ServerCommands {
      * knows it only for the commands masking models: {@code convertToCapped: "system.users"} is still a collection),
      * {@code cloneCollectionAsCapped}'s target and a view's source.
      */
-    private static Set<String> namespaces(Command command, BsonDocument body) {
+    private static Set<String> namespaces(Command command, BsonDocument body, BsonValue first) {
         Set<String> out = new java.util.LinkedHashSet<>(CommandRules.namespaces(command, body));
         String db = command.database();
-        if (body.get(command.name()) instanceof BsonString collection && !command.name().equals("renameCollection")) {
+        if (first instanceof BsonString collection && !command.name().equals("renameCollection")) {
             out.add(db + "." + collection.getValue());
         }
-        for (String field : List.of("toCollection", "viewOn")) {
-            if (body.get(field) instanceof BsonString target) {
-                out.add(db + "." + target.getValue());
-            }
+        String also = switch (command.name()) {
+            case "cloneCollectionAsCapped" -> "toCollection";
+            case "create", "collMod" -> "viewOn";
+            default -> null;
+        };
+        if (also != null && body.get(also) instanceof BsonString target) {
+            out.add(db + "." + target.getValue());
         }
         return out;
     }

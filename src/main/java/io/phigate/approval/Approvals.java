@@ -359,10 +359,13 @@ public final class Approvals {
 
     /**
      * Ticket mode: the approval {@code id} for exactly this statement, identity and upstream, taking one use.
-     * The message of a refusal is for the agent.
+     * {@code holding} is what the policy makes of the statement now: the approval releases it only while the same
+     * rule, unchanged, holds it over the same tables and PHI types the approvers were shown (decision 0059), so a
+     * ticket granted under a lenient rule does not release a statement a stricter rule now holds, nor one whose
+     * tables have been declared PHI since. The message of a refusal is for the agent.
      */
-    public ApprovalRequest redeem(String id, Identity identity, String upstream, String text, List<String> parameters)
-            throws Refused {
+    public ApprovalRequest redeem(String id, Identity identity, String upstream, String text, List<String> parameters,
+                                  RiskRules.Hit holding) throws Refused {
         ApprovalRequest r = get(id);
         if (r == null) {
             throw new Refused(404, "approval " + id + " does not exist (or is no longer kept)");
@@ -373,6 +376,10 @@ public final class Approvals {
         }
         if (!r.statementSha256().equals(StatementHash.of(text, parameters))) {
             throw new Refused(409, "approval " + id + " was granted for a different statement or different parameters");
+        }
+        String changed = changedSince(r, holding);
+        if (changed != null) {
+            throw new Refused(409, "approval " + id + " no longer fits: " + changed);
         }
         ApprovalRequest.State state = r.state();
         if (state != ApprovalRequest.State.APPROVED) {
@@ -387,6 +394,22 @@ public final class Approvals {
         }
         version.incrementAndGet();
         return r;
+    }
+
+    /** How what holds the statement now differs from what the approvers decided on; null when it does not. */
+    private static String changedSince(ApprovalRequest r, RiskRules.Hit now) {
+        if (!r.rule().name().equals(now.rule().name())) {
+            return "it was granted under rule \"" + r.rule().name() + "\", and rule \"" + now.rule().name()
+                    + "\" holds this statement now";
+        }
+        if (!r.rule().equals(now.rule())) {
+            return "rule \"" + r.rule().name() + "\" has changed since it was granted";
+        }
+        if (!java.util.Set.copyOf(r.tables()).equals(java.util.Set.copyOf(now.tables()))
+                || !java.util.Set.copyOf(r.phiTypes()).equals(java.util.Set.copyOf(now.phiTypes()))) {
+            return "the statement's tables or PHI types are not those the approvers were shown";
+        }
+        return null;
     }
 
     /** Kubernetes service accounts are workloads, never approvers. */

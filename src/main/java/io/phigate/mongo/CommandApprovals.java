@@ -8,7 +8,6 @@ import io.phigate.identity.Identity;
 import io.phigate.mask.PhiType;
 import io.phigate.mongo.command.Command;
 import io.phigate.mongo.wire.MongoError;
-import io.phigate.mongo.wire.WireMessage.OpMsg;
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.RiskRules;
 import io.phigate.policy.Role;
@@ -25,7 +24,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.bson.BsonDocument;
-import org.bson.BsonValue;
 
 /**
  * The policy's risk rules for one document-store session: a command a deny rule matches is refused; one an approval
@@ -33,9 +31,10 @@ import org.bson.BsonValue;
  * statements are (same requests, records, console, API and webhooks). The protocol has no notice a server sends
  * while a command runs, so the agent just waits for its reply; the request's id is in the records, the console and
  * the webhook. In ticket mode the command is refused with the request's id; once approved, the agent sends the
- * identical command with {@code comment: "phigate-approval:ID"}, the document store's counterpart of PostgreSQL's
- * {@code SET phigate.approval} (decision 0052): the marker is taken off before the command is recorded or forwarded,
- * and the approval releases exactly the command it was granted for (its digest), once. Runs on the connection's
+ * identical command naming it in its {@code comment} ({@link ApprovalMarker}), the document store's counterpart of
+ * PostgreSQL's {@code SET phigate.approval} (decisions 0052, 0059): the marker is cut out before the command is
+ * recorded or forwarded, and the approval releases exactly the command it was granted for (its digest), once, while
+ * the same rule holds it. Runs on the connection's
  * thread.
  */
 final class CommandApprovals {
@@ -56,8 +55,6 @@ final class CommandApprovals {
     }
 
     static final Outcome PASS = new Outcome.Pass();
-    /** How a command names its approval: this prefix and the request's id, as the command's {@code comment}. */
-    static final String TICKET_PREFIX = "phigate-approval:";
 
     private final String sessionId;
     private final Identity identity;
@@ -106,7 +103,7 @@ final class CommandApprovals {
         String ticketProblem = null;
         if (ticket != null) {
             try {
-                ApprovalRequest granted = approvals.redeem(ticket, identity, upstream, text, parameters);
+                ApprovalRequest granted = approvals.redeem(ticket, identity, upstream, text, parameters, hit);
                 return new Outcome.Release(approvals.usedEvent(granted, sessionId, statementId));
             } catch (Approvals.Refused e) {
                 ticketProblem = e.getMessage();
@@ -127,8 +124,7 @@ final class CommandApprovals {
             return new Outcome.Refuse(MongoError.UNAUTHORIZED, "phigate: rule \"" + rule.name() + "\" requires"
                     + " approval by " + how.approvers() + " of group \"" + how.group() + "\"; request " + r.id()
                     + " is open until " + r.expiresAt() + (ticketProblem == null ? "" : " (" + ticketProblem + ")")
-                    + ". Once it is approved, send the identical command again with comment: \"" + TICKET_PREFIX
-                    + r.id() + "\"");
+                    + ". Once it is approved, send the identical command again with " + howToName(r.id(), body));
         }
         return switch (await(r, socket, in)) {
             case APPROVED -> new Outcome.Release(approvals.releaseHeld(r, sessionId, statementId));
@@ -141,20 +137,14 @@ final class CommandApprovals {
         };
     }
 
-    /** The approval a command names in its {@code comment}, or null when it names none. */
-    static String ticketIn(BsonDocument body) {
-        BsonValue comment = body.get("comment");
-        return comment != null && comment.isString() && comment.asString().getValue().startsWith(TICKET_PREFIX)
-                ? comment.asString().getValue().substring(TICKET_PREFIX.length()).strip() : null;
-    }
-
     /**
-     * {@code msg} without the comment that names an approval, re-encoded: the marker is the gateway's, as PostgreSQL's
-     * {@code SET phigate.approval} is never sent on. A checksum would cover the old bytes, so none is sent.
+     * How the agent names approval {@code id} on the command it retries: a command with a comment of its own keeps
+     * it inside the marker, so the store receives the command as it was held (decision 0059).
      */
-    static OpMsg withoutTicket(OpMsg msg) {
-        return new OpMsg(msg.header(), msg.flagBits() & ~OpMsg.CHECKSUM_PRESENT,
-                CommandRecords.without(msg.body(), Set.of("comment")), msg.sequences());
+    private static String howToName(String id, BsonDocument body) {
+        return body.containsKey("comment")
+                ? "comment: {\"" + ApprovalMarker.FIELD + "\": \"" + id + "\", comment: <the command's own comment>}"
+                : "comment: \"" + ApprovalMarker.PREFIX + id + "\"";
     }
 
     /**

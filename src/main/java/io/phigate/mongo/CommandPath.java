@@ -46,6 +46,7 @@ final class CommandPath implements AutoCloseable {
     private final CommandApprovals rules;
     private final LiveMongoSession live;
     private final OpenCursors cursors = new OpenCursors();
+    private final ServerCommands server;
     private long statements;
 
     /** Takes {@code upstream} over: {@link #close} closes it. */
@@ -61,6 +62,7 @@ final class CommandPath implements AutoCloseable {
         this.masking = masking;
         this.live = live;
         String upstreamName = door.settings.upstreamName();
+        this.server = new ServerCommands(door.logicalSessions, identity);
         this.records = new CommandRecords(sessionId, clientAddress, upstreamName, identity);
         this.rules = new CommandApprovals(sessionId, identity, upstreamName, door.documents.roleOf(identity),
                 door.documents.policy().rules(), door.approvals);
@@ -72,14 +74,15 @@ final class CommandPath implements AutoCloseable {
     }
 
     /**
-     * Serves one command. A command naming an approval ({@code comment: "phigate-approval:ID"}) has the marker taken
-     * off first: the gateway's word, like PostgreSQL's {@code SET phigate.approval}, is never forwarded.
+     * Serves one command. A command naming an approval in its {@code comment} ({@link ApprovalMarker}) has the marker
+     * cut out first: the gateway's word, like PostgreSQL's {@code SET phigate.approval}, is never forwarded.
      */
     void serve(Frame frame, OpMsg msg, Command command) throws IOException {
         int id = msg.header().requestId();
-        String ticket = CommandApprovals.ticketIn(msg.body());
-        if (ticket != null) {
-            msg = CommandApprovals.withoutTicket(msg);
+        ApprovalMarker.Named marker = ApprovalMarker.in(msg.body());
+        String ticket = marker == null ? null : marker.id();
+        if (marker != null) {
+            msg = marker.applyTo(msg);
             byte[] bytes = WireCodec.encode(msg);
             frame = new Frame(new MsgHeader(bytes.length, id, 0, WireMessage.OP_MSG), bytes);
             Command named;
@@ -89,7 +92,7 @@ final class CommandPath implements AutoCloseable {
                 replies.error(id, e.error(), e.getMessage());
                 return;
             }
-            if (!named.name().equals(command.name())) {
+            if (!named.name().equals(command.name()) || command.name().equals("comment")) {
                 // The marker was the first field: the command read before (hello, saslStart, logout ...) is one
                 // the connection answers or refuses itself, and must not reach the store under another name.
                 if (!msg.moreToCome()) {
@@ -119,8 +122,10 @@ final class CommandPath implements AutoCloseable {
         AuditEvent.StatementRequested requested = records.requested(statementId, msg, command,
                 cursor == null ? null : cursors.origin(cursor), judged.phiFields());
         live.started(statementId, requested.text());
+        String serverRefusal = server.refusal(command, msg.body()); // always asked: it claims the command's lsid
         Verdict verdict = judged instanceof Judgement.Refuse r
                 ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
+                : serverRefusal != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + serverRefusal)
                 : door.gate.judge(identity, command);
         if (verdict instanceof Verdict.Forward && !cursors.ownsAll(command.cursorIds())) {
             verdict = new Verdict.Refuse(MongoError.CURSOR_NOT_FOUND, "cursor id " + command.cursorIds()

@@ -15,6 +15,7 @@ import io.phigate.mongo.frontend.ClientTls;
 import io.phigate.mongo.frontend.PlainAuthentication;
 import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.net.Listener;
+import io.phigate.net.ReadDeadline;
 import io.phigate.net.SessionThreads;
 import io.phigate.session.SessionRegistry;
 import java.io.IOException;
@@ -93,6 +94,8 @@ public final class MongoFrontDoor implements AutoCloseable {
     final SessionRegistry sessions;
     /** Where commands the policy's rules hold are decided; null when the gateway has none (such rules refuse). */
     final Approvals approvals;
+    /** Which agent each of the store's logical sessions belongs to, across connections. */
+    final LogicalSessions logicalSessions = new LogicalSessions();
     private final Semaphore slots;
     private final AtomicLong connections = new AtomicLong();
     private final AtomicReference<UpstreamFacts> facts = new AtomicReference<>();
@@ -159,18 +162,23 @@ public final class MongoFrontDoor implements AutoCloseable {
         }
         open.add(socket);
         try {
-            // The TLS handshake is bounded as the first message would be; the session sets its own timeouts after.
-            socket.setSoTimeout((int) settings.unauthenticatedIdle().toMillis());
+            // The TLS handshake and the first message share one deadline, a timer rather than a socket timeout
+            // (UnauthenticatedReads says why); the session bounds each later message until it authenticates.
+            ReadDeadline first = ReadDeadline.arm(socket, System.nanoTime() + settings.unauthenticatedIdle().toNanos());
             ClientTls.Opened opened;
             try {
                 opened = settings.tls().open(socket);
             } catch (javax.net.ssl.SSLException e) {
                 audit.appendUnobserved(List.of(new AuditEvent.ConnectionRefused(Instant.now(),
                         UUID.randomUUID().toString(), socket.getInetAddress().getHostAddress(), settings.upstreamName(),
-                        null, null, null, "TLS handshake failed: " + e.getMessage())));
+                        null, null, null, "TLS handshake failed: " + (first.fired() ? "not done within "
+                        + settings.unauthenticatedIdle() : e.getMessage()))));
+                if (!first.fired()) {
+                    first.clear(); // its timer ends now, not at the deadline
+                }
                 return;
             }
-            new MongoSession(this, opened, connections.incrementAndGet()).run();
+            new MongoSession(this, opened, socket, first, connections.incrementAndGet()).run();
         } catch (IOException e) {
             log.debug("mongo: connection from {} failed before its first message: {}", socket.getInetAddress(),
                     e.toString());

@@ -20,6 +20,7 @@ import io.phigate.mongo.wire.WireException;
 import io.phigate.mongo.wire.WireMessage;
 import io.phigate.mongo.wire.WireMessage.OpMsg;
 import io.phigate.mongo.wire.WireMessage.OpQuery;
+import io.phigate.net.ReadDeadline;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -79,8 +80,15 @@ final class MongoSession {
     private CommandPath commands;
     private String endReason = "client closed the connection";
 
-    /** {@code opened}'s socket is opened by the caller, which closes it whatever happens here. */
-    MongoSession(MongoFrontDoor door, ClientTls.Opened opened, long connectionId) throws IOException {
+    /** Bounds each message's reading until the client authenticates. */
+    private final UnauthenticatedReads reads;
+
+    /**
+     * {@code opened}'s socket is opened by the caller, which closes it whatever happens here; {@code accepted} is the
+     * socket as accepted (under TLS, the one {@code opened} is layered on), with {@code first} armed over it.
+     */
+    MongoSession(MongoFrontDoor door, ClientTls.Opened opened, Socket accepted, ReadDeadline first, long connectionId)
+            throws IOException {
         this.door = door;
         this.socket = opened.socket();
         this.connectionId = connectionId;
@@ -89,7 +97,8 @@ final class MongoSession {
         this.clientAddress = socket.getRemoteSocketAddress() instanceof InetSocketAddress isa
                 ? isa.getAddress().getHostAddress() : String.valueOf(socket.getRemoteSocketAddress());
         socket.setTcpNoDelay(true);
-        this.in = new BufferedInputStream(opened.in(), 16 * 1024);
+        this.reads = new UnauthenticatedReads(opened.in(), accepted, door.settings.unauthenticatedIdle(), first);
+        this.in = new BufferedInputStream(reads, 16 * 1024);
         this.unauthenticated = new FrameReader(in, MAX_UNAUTHENTICATED_MESSAGE, "the limit before authentication");
         this.client = new FrameReader(in, door.settings.maxMessageBytes());
         this.replies = new ClientReplies(new BufferedOutputStream(socket.getOutputStream(), 16 * 1024));
@@ -97,7 +106,6 @@ final class MongoSession {
 
     void run() {
         try {
-            socket.setSoTimeout((int) door.settings.unauthenticatedIdle().toMillis());
             if (transportRefusal != null) {
                 refuseTransport();
                 return;
@@ -111,6 +119,7 @@ final class MongoSession {
             endReason = e.getClass().getSimpleName() + ": " + e.getMessage();
             log.debug("mongo session {} ended: {}", sessionId, endReason);
         } finally {
+            reads.stop();
             if (commands != null) {
                 commands.close();
             }
@@ -131,7 +140,13 @@ final class MongoSession {
     private boolean serveOne() throws IOException {
         Frame frame;
         try {
-            frame = (identity == null ? unauthenticated : client).next();
+            if (identity == null) {
+                reads.awaitMessage();
+                frame = unauthenticated.next();
+                reads.messageRead();
+            } else {
+                frame = client.next();
+            }
         } catch (WireException e) {
             endReason = e.getMessage();
             replies.error(e.requestId(), e.error(), e.getMessage());
@@ -299,7 +314,7 @@ final class MongoSession {
         commands = new CommandPath(door, sessionId, clientAddress, verified, admitted, upstream, socket, in, replies,
                 live);
         door.sessions.add(live);
-        socket.setSoTimeout(0);
+        reads.lift();
         replies.reply(id, new BsonDocument("conversationId", new BsonInt32(1)).append("done", BsonBoolean.TRUE)
                 .append("payload", new BsonBinary(new byte[0])).append("ok", new BsonDouble(1)));
         return true;

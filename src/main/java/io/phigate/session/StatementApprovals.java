@@ -72,7 +72,7 @@ public final class StatementApprovals {
         if (ticket != null) {
             try {
                 ApprovalRequest r = approvals.redeem(ticket, identity, upstreamName, request.text(),
-                        request.parameters());
+                        request.parameters(), hit);
                 return new Verdict(approvals.usedEvent(r, sessionId, request.statementId()), null);
             } catch (Approvals.Refused e) {
                 ticketProblem = e.getMessage();

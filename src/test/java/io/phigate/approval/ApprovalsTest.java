@@ -125,22 +125,47 @@ class ApprovalsTest {
     void aTicketIsBoundToItsStatementParametersIdentityAndWindow() throws Exception {
         ApprovalRequest r = open("ticket", AGENT, "DELETE FROM patients WHERE id = $1", List.of("7"));
         assertThatThrownBy(() -> approvals.redeem(r.id(), AGENT, "clinical", "DELETE FROM patients WHERE id = $1",
-                List.of("7"))).hasMessageContaining("pending");
+                List.of("7"), held("ticket"))).hasMessageContaining("pending");
         approvals.decide(r.id(), BOB, true, null);
         assertThatThrownBy(() -> approvals.redeem(r.id(), AGENT, "clinical", "DELETE FROM patients WHERE id = $1",
-                List.of("8"))).hasMessageContaining("different statement or different parameters");
+                List.of("8"), held("ticket"))).hasMessageContaining("different statement or different parameters");
         assertThatThrownBy(() -> approvals.redeem(r.id(), ALICE, "clinical", "DELETE FROM patients WHERE id = $1",
-                List.of("7"))).hasMessageContaining("another identity");
+                List.of("7"), held("ticket"))).hasMessageContaining("another identity");
         assertThatThrownBy(() -> approvals.redeem(r.id(), AGENT, "billing", "DELETE FROM patients WHERE id = $1",
-                List.of("7"))).hasMessageContaining("another identity or upstream");
+                List.of("7"), held("ticket"))).hasMessageContaining("another identity or upstream");
         clock.now = clock.now.plus(Duration.ofMinutes(6));
         assertThatThrownBy(() -> approvals.redeem(r.id(), AGENT, "clinical", "DELETE FROM patients WHERE id = $1",
-                List.of("7"))).hasMessageContaining("expired");
+                List.of("7"), held("ticket"))).hasMessageContaining("expired");
         clock.now = clock.now.minus(Duration.ofMinutes(2));
         assertThat(approvals.redeem(r.id(), AGENT, "clinical", "  DELETE FROM patients WHERE id = $1 ; ",
-                List.of("7"))).isSameAs(r);
+                List.of("7"), held("ticket"))).isSameAs(r);
         assertThatThrownBy(() -> approvals.redeem(r.id(), AGENT, "clinical", "DELETE FROM patients WHERE id = $1",
-                List.of("7"))).hasMessageContaining("used");
+                List.of("7"), held("ticket"))).hasMessageContaining("used");
+    }
+
+    /** What the policy makes of a statement {@code rule} holds on public.patients, as a session finds it. */
+    RiskRules.Hit held(String rule) {
+        return new RiskRules.Hit(policy.rules().stream().filter(x -> x.name().equals(rule)).findFirst().orElseThrow(),
+                Set.of("public.patients"));
+    }
+
+    @Test
+    void aTicketReleasesOnlyWhatTheSameUnchangedRuleStillHoldsOverTheSameTables() throws Exception {
+        String text = "DELETE FROM patients WHERE id = $1";
+        ApprovalRequest r = open("ticket", AGENT, text, List.of("7"));
+        approvals.decide(r.id(), BOB, true, null);
+        assertThatThrownBy(() -> approvals.redeem(r.id(), AGENT, "clinical", text, List.of("7"), held("two")))
+                .hasMessageContaining("granted under rule \"ticket\", and rule \"two\" holds this statement now");
+        var stricter = new io.phigate.policy.RiskRule("ticket", held("ticket").rule().when(),
+                new io.phigate.policy.RiskRule.Approval("phi-approvers", 3, Duration.ofMinutes(10),
+                        io.phigate.policy.RiskRule.Mode.TICKET, Duration.ofMinutes(5), 1), null);
+        assertThatThrownBy(() -> approvals.redeem(r.id(), AGENT, "clinical", text, List.of("7"),
+                new RiskRules.Hit(stricter, Set.of("public.patients")))).hasMessageContaining("has changed since");
+        assertThatThrownBy(() -> approvals.redeem(r.id(), AGENT, "clinical", text, List.of("7"),
+                new RiskRules.Hit(held("ticket").rule(), Set.of("public.patients"), List.of("ssn"), null)))
+                .hasMessageContaining("tables or PHI types");
+        assertThat(approvals.redeem(r.id(), AGENT, "clinical", text, List.of("7"), held("ticket")))
+                .as("the refusals above took no use").isSameAs(r);
     }
 
     @Test

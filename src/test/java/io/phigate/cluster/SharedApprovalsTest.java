@@ -166,8 +166,10 @@ class SharedApprovalsTest {
             b.approvals().decide(r.id(), human("bob"), true, null);
             assertThat(r.outcome().get(5, TimeUnit.SECONDS)).as("a's keeper took b's decision")
                     .isEqualTo(ApprovalRequest.State.APPROVED);
-            assertThat(b.approvals().redeem(r.id(), AGENT, "clinical", text, List.of("7")).id()).isEqualTo(r.id());
-            assertThatThrownBy(() -> a.approvals().redeem(r.id(), AGENT, "clinical", text, List.of("7")))
+            assertThat(b.approvals().redeem(r.id(), AGENT, "clinical", text, List.of("7"),
+                    new RiskRules.Hit(r.rule(), Set.of("public.patients"))).id()).isEqualTo(r.id());
+            assertThatThrownBy(() -> a.approvals().redeem(r.id(), AGENT, "clinical", text, List.of("7"),
+                    new RiskRules.Hit(r.rule(), Set.of("public.patients"))))
                     .hasMessageContaining("has been used");
         }
     }

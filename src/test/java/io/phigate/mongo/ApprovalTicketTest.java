@@ -47,18 +47,51 @@ class ApprovalTicketTest {
     @Test
     void theMarkerIsReadAndTakenOffAndAnyOtherCommentStays() {
         OpMsg marked = delete(new BsonDocument("comment", new BsonString("phigate-approval: abc-123 ")), null);
-        assertThat(CommandApprovals.ticketIn(marked.body())).isEqualTo("abc-123");
-        OpMsg stripped = CommandApprovals.withoutTicket(marked);
+        ApprovalMarker.Named named = ApprovalMarker.in(marked.body());
+        assertThat(named.id()).isEqualTo("abc-123");
+        OpMsg stripped = named.applyTo(marked);
         assertThat(stripped.body()).doesNotContainKey("comment").containsKeys("delete", "ordered", "$db");
         assertThat(stripped.checksumPresent()).isFalse();
         assertThat(stripped.sequences()).isEqualTo(marked.sequences());
         assertThat(CommandRecords.approvalText(stripped)).isEqualTo(CommandRecords.approvalText(delete(session(),
                 null)));
 
-        assertThat(CommandApprovals.ticketIn(delete(new BsonDocument("comment", new BsonString("nightly")), null)
-                .body())).isNull();
-        assertThat(CommandApprovals.ticketIn(delete(new BsonDocument("comment", new BsonInt32(1)), null).body()))
+        assertThat(ApprovalMarker.in(delete(new BsonDocument("comment", new BsonString("nightly")), null).body()))
                 .isNull();
+        assertThat(ApprovalMarker.in(delete(new BsonDocument("comment", new BsonInt32(1)), null).body())).isNull();
+    }
+
+    @Test
+    void aCommandWithItsOwnCommentNamesTheApprovalBesideItAndKeepsItsExactBytes() {
+        for (org.bson.BsonValue own : List.of(new BsonString("nightly"), new BsonInt32(7),
+                new BsonDocument("job", new BsonString("purge")).append("n", new org.bson.BsonInt64(2)))) {
+            OpMsg held = delete(new BsonDocument("comment", own).append("let", new BsonDocument()), null);
+            OpMsg retried = delete(new BsonDocument("comment", new BsonDocument(ApprovalMarker.FIELD,
+                    new BsonString("apr-1")).append("comment", own)).append("let", new BsonDocument()), null);
+            ApprovalMarker.Named named = ApprovalMarker.in(retried.body());
+            assertThat(named.id()).isEqualTo("apr-1");
+            OpMsg forwarded = named.applyTo(retried);
+            assertThat(forwarded.body().getByteBuffer().asNIO()).as("the bytes the store receives, for %s", own)
+                    .isEqualTo(held.body().getByteBuffer().asNIO());
+            assertThat(CommandRecords.approvalText(forwarded)).isEqualTo(CommandRecords.approvalText(held));
+        }
+        // Without its comment, the document form is the string form.
+        OpMsg bare = delete(new BsonDocument("comment", new BsonDocument(ApprovalMarker.FIELD,
+                new BsonString("apr-2"))), null);
+        assertThat(ApprovalMarker.in(bare.body()).body()).doesNotContainKey("comment");
+    }
+
+    @Test
+    void aMarkerDocumentWithAnythingElseInItIsAnOrdinaryComment() {
+        for (String comment : List.of("{'phigate-approval': 'apr-1', note: 'x'}",
+                "{'phigate-approval': 'apr-1', comment: true, comment: false}",
+                "{'phigate-approval': 'apr-1', 'phigate-approval': 'apr-2'}",
+                "{'phigate-approval': 1}", "{comment: true}", "{nested: {'phigate-approval': 'apr-1'}}",
+                "['phigate-approval:apr-1']")) {
+            org.bson.RawBsonDocument body = org.bson.RawBsonDocument.parse("{delete: 'patients', comment: " + comment
+                    + ", $db: 'clinic'}");
+            assertThat(ApprovalMarker.in(body)).as("%s", comment).isNull();
+        }
     }
 
     private static OpMsg insertInBody(org.bson.BsonValue value) {

@@ -105,16 +105,26 @@ final class MongoHarness implements AutoCloseable {
         return KeyTool.mint(key, ISSUER, AGENT, List.of(AUDIENCE), ttl, Map.of());
     }
 
+    /** A token for another agent, {@code subject}. */
+    String tokenFor(String subject) throws Exception {
+        return KeyTool.mint(key, ISSUER, subject, List.of(AUDIENCE), Duration.ofMinutes(10), Map.of());
+    }
+
     /**
      * The official Java driver signed in through this gateway as the agent (SASL PLAIN, the token as password),
      * reads bounded at 30 s; {@code options} is the connection string's query.
      */
     com.mongodb.client.MongoClient driver(String options) throws Exception {
+        return driver(options, token());
+    }
+
+    /** The Java driver as {@link #driver(String)} gives it, signed in with {@code token}. */
+    com.mongodb.client.MongoClient driver(String options, String token) {
         return com.mongodb.client.MongoClients.create(com.mongodb.MongoClientSettings.builder()
                 .applyConnectionString(new com.mongodb.ConnectionString("mongodb://127.0.0.1:" + port() + "/?"
                         + options))
                 .credential(com.mongodb.MongoCredential.createPlainCredential("triage-agent", "$external",
-                        token().toCharArray()))
+                        token.toCharArray()))
                 .applyToSocketSettings(s -> s.readTimeout(30, java.util.concurrent.TimeUnit.SECONDS))
                 .build());
     }

@@ -113,6 +113,42 @@ class TicketedCommandsTest {
     }
 
     @Test
+    void aCommandWithItsOwnCommentIsReleasedWithTheMarkerBesideItAndReachesTheStoreAsItWasHeld() throws Exception {
+        MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
+        org.bson.BsonDocument own = new org.bson.BsonDocument("job", new org.bson.BsonString("ward-7 closure"));
+        assertThatThrownBy(() -> patients.deleteMany(new Document(), new DeleteOptions().comment(own)))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("comment: {\"phigate-approval\": \"apr-", "comment: <the command's own comment>}"));
+        ApprovalRequest r = gateway.approvals.all(ApprovalRequest.State.PENDING).getFirst();
+        assertThat(r.text()).contains("ward-7 closure");
+        gateway.approvals.decide(r.id(), HeldCommandsTest.APPROVER, true, "ward closed");
+
+        // The string marker alone would drop the comment: a different command, refused, the approval unspent.
+        assertThatThrownBy(() -> patients.deleteMany(new Document(), naming(r.id())))
+                .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorMessage())
+                        .contains("approval " + r.id() + " was granted for a different statement"));
+        // Another comment beside the marker is another command too.
+        assertThatThrownBy(() -> patients.deleteMany(new Document(), new DeleteOptions().comment(
+                new org.bson.BsonDocument("phigate-approval", new org.bson.BsonString(r.id()))
+                        .append("comment", new org.bson.BsonDocument("job", new org.bson.BsonString("other"))))))
+                .isInstanceOf(MongoCommandException.class);
+        assertThat(remaining("patients")).isEqualTo(2);
+
+        int before = gateway.relay.messages.size();
+        assertThat(patients.deleteMany(new Document(), new DeleteOptions().comment(new org.bson.BsonDocument(
+                "phigate-approval", new org.bson.BsonString(r.id())).append("comment", own))).getDeletedCount())
+                .isEqualTo(2);
+        io.phigate.mongo.wire.WireMessage.OpMsg received = gateway.relay.messages.subList(before,
+                gateway.relay.messages.size()).stream().filter(m -> m.body().getFirstKey().equals("delete"))
+                .findFirst().orElseThrow();
+        assertThat(received.body().getDocument("comment")).as("the store got the command's own comment back")
+                .isEqualTo(own);
+        assertThat(CommandRecords.approvalText(received)).as("the store ran the exact bytes approved")
+                .isEqualTo(r.text());
+        assertThat(gateway.sink.violations).isEmpty();
+    }
+
+    @Test
     void aCommandNamingNoApprovalOrAnUnknownOneIsRefusedAndNothingRuns() {
         MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
         assertThatThrownBy(() -> patients.deleteMany(new Document(), naming("no-such-request")))

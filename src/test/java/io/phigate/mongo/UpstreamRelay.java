@@ -25,6 +25,8 @@ final class UpstreamRelay implements AutoCloseable {
     private final Consumer<String> onCommand;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     final List<String> commands = new CopyOnWriteArrayList<>();
+    /** Each OP_MSG the store received, as it received it. */
+    final List<WireMessage.OpMsg> messages = new CopyOnWriteArrayList<>();
 
     UpstreamRelay(InetSocketAddress target, Consumer<String> onCommand) throws IOException {
         this.target = target;
@@ -70,6 +72,7 @@ final class UpstreamRelay implements AutoCloseable {
                 if (WireCodec.decode(f) instanceof WireMessage.OpMsg msg) {
                     String name = msg.body().getFirstKey();
                     commands.add(name);
+                    messages.add(msg);
                     onCommand.accept(name);
                 }
                 out.write(f.bytes());

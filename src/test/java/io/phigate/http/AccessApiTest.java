@@ -184,6 +184,11 @@ class AccessApiTest {
                     first);
             assertThat(kill.exitCode()).as(kill.err()).isZero();
             assertThat(kill.out()).contains("killed 1 session(s)", first);
+            // The kill closes the session's sockets at once; its thread leaves the registry as it ends.
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (gw.gateway().sessions().size() != 1 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
             assertThat(gw.gateway().sessions().size()).isEqualTo(1);
             assertThat(gw.auditEventually("kind = 'session_ended' and detail like '%administrator command%'", 1))
                     .hasSize(1);

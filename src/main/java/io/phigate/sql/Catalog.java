@@ -70,6 +70,18 @@ public interface Catalog {
         return true;
     }
 
+    /**
+     * True for a built-in function that may change state beyond its result or read what no relation of the
+     * statement names: one the server marks volatile ({@code pg_proc.provolatile = 'v'}) in pg_catalog, other than
+     * those known to change nothing (random numbers, clocks, sleeps, sizes, the server's status). A setting, a lock,
+     * a notification, another session, statistics, WAL, an index's pending list: a read-only role may not do these
+     * without a grant (policy.ScopeCheck). False for other schemas' functions, which are opaque, and when the
+     * catalog cannot say.
+     */
+    default boolean changesState(String schema, String name) {
+        return false;
+    }
+
     /** A catalog that knows nothing: every relation unknown, only built-in functions transparent. */
     Catalog EMPTY = new Catalog() {
         @Override

@@ -392,5 +392,10 @@ public final class SessionTables {
         public boolean definesFunction(String name) {
             return shared.definesFunction(name);
         }
+
+        @Override
+        public boolean changesState(String schema, String name) {
+            return shared.changesState(schema, name);
+        }
     }
 }

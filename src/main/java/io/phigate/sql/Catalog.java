@@ -82,6 +82,28 @@ public interface Catalog {
         return false;
     }
 
+    /**
+     * True when equality under the collation {@code name} (its last name part, as the grammar gives it) holds only
+     * for equal values: a deterministic collation the catalog knows. A nondeterministic one (case- or
+     * accent-insensitive, or ICU rules that make characters equal) turns {@code column = $1} into a match of every
+     * value its rules make equal; a name the catalog does not know may be one. The built-in {@code default},
+     * {@code C}, {@code POSIX} and {@code ucs_basic} are deterministic in every database.
+     */
+    default boolean deterministicCollation(String name) {
+        return DETERMINISTIC_EVERYWHERE.contains(name);
+    }
+
+    /** Collations every PostgreSQL database has, all deterministic. */
+    Set<String> DETERMINISTIC_EVERYWHERE = Set.of("default", "C", "POSIX", "ucs_basic");
+
+    /**
+     * True when {@code column} is declared with a nondeterministic collation (directly or through its domain), so
+     * equality with it matches values that differ. False when the catalog does not know the column.
+     */
+    default boolean looseEquality(ColumnRef column) {
+        return false;
+    }
+
     /** A catalog that knows nothing: every relation unknown, only built-in functions transparent. */
     Catalog EMPTY = new Catalog() {
         @Override

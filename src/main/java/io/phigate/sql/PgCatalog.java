@@ -97,6 +97,10 @@ public final class PgCatalog implements Catalog {
     private final Map<String, Set<String>> functions;
     /** Names of pg_catalog functions with a volatile overload. */
     private final Set<String> volatileBuiltIns;
+    /** Names of collations that are deterministic in every schema that defines one by that name. */
+    private final Set<String> deterministicCollations;
+    /** Columns declared with a nondeterministic collation. */
+    private final Set<ColumnRef> looseColumns;
     private final Set<String> foreignOperators;
     /** Each table's inheritance family (parents, children, partitions, transitively), itself excluded. */
     private final Map<TableRef, Set<TableRef>> families;
@@ -148,6 +152,10 @@ public final class PgCatalog implements Catalog {
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
         this.volatileBuiltIns = Set.copyOf(b.volatileBuiltIns);
+        Set<String> deterministic = new HashSet<>(b.deterministicCollations);
+        deterministic.removeAll(b.nondeterministicCollations);
+        this.deterministicCollations = Set.copyOf(deterministic);
+        this.looseColumns = Set.copyOf(b.looseColumns);
         Set<String> ops = new HashSet<>();
         fns.forEach((name, schemas) -> {
             if (name.startsWith("operator ") && !Set.of("pg_catalog").equals(schemas)) {
@@ -224,6 +232,18 @@ public final class PgCatalog implements Catalog {
                     && INFORMATION_SCHEMA_HELPERS.contains(n))) && schemas.contains(schema);
         }
         return schemas.size() == 1 && schemas.contains("pg_catalog");
+    }
+
+    /** Known, and deterministic in every schema that defines a collation by that name. */
+    @Override
+    public boolean deterministicCollation(String name) {
+        return deterministicCollations.contains(name) || (deterministicCollations.isEmpty()
+                && Catalog.super.deterministicCollation(name));
+    }
+
+    @Override
+    public boolean looseEquality(ColumnRef column) {
+        return looseColumns.contains(column);
     }
 
     /**
@@ -541,7 +561,9 @@ public final class PgCatalog implements Catalog {
         for (List<String> row : q.query("""
                 SELECT a.attrelid, a.attnum, a.attname, pg_catalog.col_description(a.attrelid, a.attnum),
                        CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END,
-                       bt.typtype IN ('c', 'd', 'm', 'p', 'r') OR bt.typcategory = 'A'
+                       bt.typtype IN ('c', 'd', 'm', 'p', 'r') OR bt.typcategory = 'A',
+                       EXISTS (SELECT FROM pg_catalog.pg_collation co
+                               WHERE co.oid = a.attcollation AND NOT co.collisdeterministic)
                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
@@ -559,6 +581,9 @@ public final class PgCatalog implements Catalog {
             columns.computeIfAbsent(oid, k -> new ArrayList<>()).add(row.get(2));
             b.attributes.computeIfAbsent(oid, k -> new HashMap<>()).put(attnum, row.get(2));
             b.columnType(new ColumnRef(rel[0], rel[1], row.get(2)), Integer.parseUnsignedInt(row.get(4)));
+            if (!"f".equals(row.get(6))) {
+                b.looseColumn(new ColumnRef(rel[0], rel[1], row.get(2)));
+            }
             if (!"f".equals(row.get(5))) {
                 // An array, range, multirange or composite (a domain over a domain counts, unresolved).
                 b.compoundColumn(new ColumnRef(rel[0], rel[1], row.get(2)));
@@ -591,6 +616,9 @@ public final class PgCatalog implements Catalog {
                 UNION SELECT n.nspname, 'operator ' || o.oprname
                 FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace""")) {
             b.function(row.get(0), row.get(1));
+        }
+        for (List<String> row : q.query("SELECT collname, collisdeterministic FROM pg_catalog.pg_collation")) {
+            b.collation(row.get(0), !"f".equals(row.get(1)));
         }
         for (List<String> row : q.query("""
                 SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p
@@ -698,6 +726,9 @@ public final class PgCatalog implements Catalog {
         private final Set<ColumnRef> compound = new HashSet<>();
         private final Map<String, Set<String>> functions = new HashMap<>();
         private final Set<String> volatileBuiltIns = new HashSet<>();
+        private final Set<String> deterministicCollations = new HashSet<>();
+        private final Set<String> nondeterministicCollations = new HashSet<>();
+        private final Set<ColumnRef> looseColumns = new HashSet<>();
         private final Map<TableRef, Set<TableRef>> inherits = new HashMap<>();
         private final Set<ColumnRef> existenceChecked = new HashSet<>();
         private final Set<TableRef> existenceCheckedWhole = new HashSet<>();
@@ -771,6 +802,18 @@ public final class PgCatalog implements Catalog {
 
         public Builder function(String schema, String name) {
             functions.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new HashSet<>()).add(schema);
+            return this;
+        }
+
+        /** A collation (pg_collation.collname) and whether it is deterministic. */
+        public Builder collation(String name, boolean deterministic) {
+            (deterministic ? deterministicCollations : nondeterministicCollations).add(name);
+            return this;
+        }
+
+        /** A column declared with a nondeterministic collation. */
+        public Builder looseColumn(ColumnRef column) {
+            looseColumns.add(column);
             return this;
         }
 

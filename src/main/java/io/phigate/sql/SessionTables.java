@@ -397,5 +397,15 @@ public final class SessionTables {
         public boolean changesState(String schema, String name) {
             return shared.changesState(schema, name);
         }
+
+        @Override
+        public boolean deterministicCollation(String name) {
+            return shared.deterministicCollation(name);
+        }
+
+        @Override
+        public boolean looseEquality(ColumnRef column) {
+            return shared.looseEquality(column);
+        }
     }
 }

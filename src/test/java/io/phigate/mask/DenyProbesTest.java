@@ -382,6 +382,11 @@ class DenyProbesTest {
                 assertThatThrownBy(() -> s.executeQuery(sql)).isInstanceOfSatisfying(SQLException.class,
                         e -> assertThat(e.getSQLState()).isEqualTo("42501"));
             }
+            // Nor can the session copy the column into a temporary one declared with the collation: a value
+            // written where the catalog cannot say what checks it is itself a lookup (decision 0035).
+            s.execute("CREATE TEMP TABLE deny_probe_ci_copy (m text COLLATE deny_probe_ci)");
+            assertThatThrownBy(() -> s.execute("INSERT INTO deny_probe_ci_copy SELECT mrn FROM patients"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
         }
         assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
                 + " and detail like '%public.patients.mrn holds PHI%'", 1)).isNotEmpty();

@@ -146,6 +146,13 @@ final class AnalysedStartup {
                     + " is refused at startup for a session that sees PHI masked: masking resolves names by that path",
                     database);
         }
+        if (setup.rules() != null
+                && !settings.values("search_path").stream().allMatch(setup.rules()::acceptsStartupSearchPath)) {
+            // The role's allow rules or the risk rules name tables by schema (decision 0058).
+            throw new HandshakeRefused(ErrorCodes.INSUFFICIENT_PRIVILEGE, "a search_path other than the upstream's own"
+                    + " is refused at startup for a session whose rules name tables by schema: they resolve names by"
+                    + " that path", database);
+        }
     }
 
     /** True if the server reads '...' as the SQL standard does: its own report at startup, and what the client set. */

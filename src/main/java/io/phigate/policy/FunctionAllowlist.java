@@ -297,7 +297,7 @@ public final class FunctionAllowlist {
      * {@code FROM pg_settings WHERE name = 'constant'}, the form pg_dump uses to set a setting only where the server
      * has it ({@code restrict_nonsystem_relation_kind}); else null.
      */
-    private static String settingName(StatementTree tree, JsonNode arg) {
+    static String settingName(StatementTree tree, JsonNode arg) {
         String constant = StatementTree.constantText(arg);
         if (constant != null || !isColumn(arg, "name")) {
             return constant;

@@ -19,7 +19,10 @@ import java.util.function.Supplier;
  * Such a column may therefore not steer what comes back (WHERE, JOIN, HAVING, GROUP BY, ORDER BY, DISTINCT,
  * windows, FILTER, CASE conditions, LIMIT, set operations, conditions in subqueries), with one exception the role
  * may grant per PHI type ({@code roles[].lookup}): {@code column = constant-or-parameter} as a conjunct of a WHERE,
- * which tells at most whether a row with that value exists, one bit per statement. Pure.
+ * which tells at most whether a row with that value exists, one bit per statement. Only where equality is exact:
+ * a column declared with a nondeterministic collation, or compared under a COLLATE the catalog does not know to be
+ * deterministic (on the column, in a view, a CTE or a subquery it is read through), matches every value its rules
+ * make equal, which turns the lookup into a search; neither is a lookup (nor a join) then (decision 0058). Pure.
  */
 public final class PredicateRule {
 
@@ -38,7 +41,7 @@ public final class PredicateRule {
      */
     public static String refusal(List<PredicateUse> uses, Function<ColumnRef, PhiType> masked, Set<PhiType> lookups,
                                  String role) {
-        return refusal(uses, masked, lookups, role, Set::of);
+        return refusal(uses, masked, lookups, role, Set::of, c -> false);
     }
 
     /**
@@ -48,14 +51,24 @@ public final class PredicateRule {
      */
     public static String refusal(StatementAnalysis a, Catalog catalog, Function<ColumnRef, PhiType> masked,
                                  Set<PhiType> lookups, String role) {
-        return refusal(a.facts().predicates(), masked, lookups, role, joins(a, catalog, masked, lookups));
+        return refusal(a.facts().predicates(), masked, lookups, role, joins(a, catalog, masked, lookups),
+                catalog::looseEquality);
     }
 
     private static String refusal(List<PredicateUse> uses, Function<ColumnRef, PhiType> masked,
-                                  Set<PhiType> lookups, String role, Supplier<Set<ColumnRef>> joined) {
+                                  Set<PhiType> lookups, String role, Supplier<Set<ColumnRef>> joined,
+                                  java.util.function.Predicate<ColumnRef> loose) {
         for (PredicateUse use : uses) {
             PhiType type = masked.apply(use.column());
-            if (type == null || (use.equalityLookup() && lookups.contains(type))) {
+            if (type == null) {
+                continue;
+            }
+            if (loose.test(use.column()) && lookups.contains(type)) {
+                return "column " + use.column() + " holds PHI (" + type.policyName() + ") this session sees masked,"
+                        + " and its collation is nondeterministic: equality with it matches values that differ, so a"
+                        + " lookup by it is a search; refused";
+            }
+            if (use.equalityLookup() && lookups.contains(type)) {
                 continue;
             }
             if (lookups.contains(type) && JOINABLE.contains(use.clause()) && joined.get().contains(use.column())) {
@@ -81,7 +94,7 @@ public final class PredicateRule {
         Supplier<Set<ColumnRef>> joined = joins(a, catalog, masked, lookups);
         for (PredicateUse use : a.facts().predicates()) {
             PhiType type = masked.apply(use.column());
-            if (type == null || !lookups.contains(type)) {
+            if (type == null || !lookups.contains(type) || catalog.looseEquality(use.column())) {
                 continue;
             }
             if (use.equalityLookup()) {

@@ -22,7 +22,12 @@ import java.util.function.Predicate;
  * <p>Fails closed: a statement the analyser could not parse might be anything, so it matches every rule whose
  * role and time conditions hold, whatever its operations, tables and WHERE clause; a row estimate that cannot be
  * had matches {@code rows_over}; a write to a relation the catalog does not know (a view the session created)
- * matches every {@code tables} condition, since it may write through to any of them.
+ * matches every {@code tables} condition, since it may write through to any of them. Code the analyser cannot
+ * follow ({@link #runsUnseenCode}: a DO block, a CALL, a function that is not transparent) may read or write any
+ * table in any way, so it matches every condition on what a statement does: {@code operations}, {@code tables},
+ * {@code no_where}, {@code phi} and {@code rows_over} (decision 0058). Conditions on what comes back
+ * ({@code phi_without_limit}, {@code unmasked_phi}) are judged on the result's lineage, which is already unknown,
+ * and so every PHI type, for a column such a function computes.
  */
 public final class RiskRules {
 
@@ -123,18 +128,19 @@ public final class RiskRules {
         if (!s.parsed()) {
             return s.kind() != StatementKind.EMPTY;
         }
-        if (!w.operations().isEmpty() && s.operations().stream().noneMatch(w.operations()::contains)) {
+        boolean unseen = runsUnseenCode(s);
+        if (!w.operations().isEmpty() && !unseen && s.operations().stream().noneMatch(w.operations()::contains)) {
             return false;
         }
         // A write to a relation the catalog does not know (a view the session created) may reach any table.
-        if (!w.tables().isEmpty() && relations(s).stream().noneMatch(t -> matchesAny(w.tables(), t))
+        if (!w.tables().isEmpty() && !unseen && relations(s).stream().noneMatch(t -> matchesAny(w.tables(), t))
                 && s.facts().unknownWrites().isEmpty()) {
             return false;
         }
-        if (w.noWhere() && !unfilteredWrite(s)) {
+        if (w.noWhere() && !unseen && !unfilteredWrite(s)) {
             return false;
         }
-        if (w.phi() && !facts.touchesPhi(s)) {
+        if (w.phi() && !unseen && !facts.touchesPhi(s)) {
             return false;
         }
         if (w.phiWithoutLimit() && !(ROW_SOURCES.contains(s.kind()) && !facts.phiRead(s).isEmpty()
@@ -146,6 +152,9 @@ public final class RiskRules {
         }
         // Last, so the planner is asked only when everything else already holds.
         if (w.rowsOver() >= 0) {
+            if (unseen) {
+                return true; // the planner estimates the calling statement's rows, not what the code changes
+            }
             if (!PLANNED.contains(s.kind())) {
                 return false;
             }
@@ -153,6 +162,15 @@ public final class RiskRules {
             return estimate < 0 || estimate > w.rowsOver();
         }
         return true;
+    }
+
+    /**
+     * True when the statement runs code whose reads and writes the analyser cannot see: a DO block, a CALL, or a
+     * function that is not transparent (a user function, or a built-in that runs SQL given as text, reads server
+     * files or large objects). An opaque function in an expression runs once per row as freely as a DO block.
+     */
+    static boolean runsUnseenCode(StatementAnalysis s) {
+        return s.kind() == StatementKind.DO || s.kind() == StatementKind.CALL || !s.opaqueFunctions().isEmpty();
     }
 
     /**

@@ -17,7 +17,11 @@ import java.util.Set;
  * <ul>
  *   <li>No role (the policy defines none): allowed. A role without allow rules is not scope-restricted by the
  *       gateway (upstream reach, time windows, masking and the database's own grants still apply); setting
- *       {@code role} or {@code session_authorization} is refused for every role.</li>
+ *       {@code role} or {@code session_authorization}, by SET or set_config, is refused for every role.</li>
+ *   <li>A role with allow rules may not change {@code search_path} (SET or set_config): the rules name tables by
+ *       schema, and an unqualified name is resolved by the path the catalog was read with, as the server resolves
+ *       it only while the path stays so. A set_config whose setting name is not a constant could be either, and is
+ *       refused too.</li>
  *   <li>A statement the analyser could not parse is refused for a role with allow rules.</li>
  *   <li>A relation the catalog could not resolve (schema {@code ?}) is refused.</li>
  *   <li>Every relation read needs {@code select} (and {@code copy} when the statement is a COPY) from one allow
@@ -30,6 +34,10 @@ import java.util.Set;
  *   <li>An opaque function needs {@code function} on a glob matching its name as written ({@code schema.name};
  *       an unqualified name is {@code ?.name}, so only a {@code *.name} or {@code *} rule covers it, since the
  *       search path decides which schema it comes from). {@code DO} blocks need {@code function} on {@code *.*}.</li>
+ *   <li>A built-in function that may change state beyond its result ({@code sql.Catalog#changesState}: a volatile
+ *       pg_catalog function other than the few known to change nothing, such as set_config, pg_notify,
+ *       pg_terminate_backend, pg_stat_reset, brin_summarize_range) needs {@code function} on a glob matching
+ *       {@code pg_catalog.name}, whatever else the statement does (decision 0058).</li>
  *   <li>DDL or GRANT with no relation named needs some rule with that operation.</li>
  *   <li>Utility statements (SET, SHOW, BEGIN, COMMIT, ...) that touch no relation are always allowed.</li>
  * </ul>
@@ -40,7 +48,6 @@ public final class ScopeCheck {
 
     private static final Set<Operation> WRITES = EnumSet.of(Operation.INSERT, Operation.UPDATE, Operation.DELETE,
             Operation.TRUNCATE, Operation.COPY, Operation.DDL, Operation.GRANT);
-    private static final Set<String> ROLE_SWITCHING = Set.of("role", "session_authorization");
 
     /** The outcome: allowed, or refused with a message that names the rule, relation and operation. */
     public record Verdict(boolean allowed, String sqlState, String message) {
@@ -76,15 +83,23 @@ public final class ScopeCheck {
     }
 
     private static String refusal(Role role, StatementAnalysis s) {
-        if (s.setting() != null && ROLE_SWITCHING.contains(s.setting().toLowerCase(Locale.ROOT))
-                && (s.kind() == StatementKind.SET)) {
-            return "setting " + s.setting() + " is not allowed: the database role is chosen by the gateway";
+        String switching = SettingCalls.setsAny(s, SettingCalls.ROLE_SWITCHING);
+        if (switching != null) {
+            return "setting " + switching + " is not allowed: the database role is chosen by the gateway";
         }
         if (role.allow().isEmpty()) {
             return null;
         }
         if (!s.parsed()) {
             return "the statement could not be analysed (" + s.error() + "), so its scope cannot be checked";
+        }
+        String path = searchPathChange(s);
+        if (path != null) {
+            return path;
+        }
+        String changing = stateChange(role, s);
+        if (changing != null) {
+            return changing;
         }
         Set<Operation> ops = s.operations();
         boolean utilityOnly = ops.stream().allMatch(o -> o == Operation.UTILITY);
@@ -163,6 +178,39 @@ public final class ScopeCheck {
             }
         }
         return null;
+    }
+
+    /**
+     * Why a built-in the statement calls that may change state is not allowed; null when each has a grant. A
+     * function judged opaque is left to the rule for opaque functions, whose grant it needs instead.
+     */
+    private static String stateChange(Role role, StatementAnalysis s) {
+        for (String f : s.facts().stateChanges()) {
+            String bare = f.substring(f.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+            String name = "pg_catalog." + bare;
+            if (s.opaqueFunctions().contains(f) || anyRule(role, Operation.FUNCTION, name)) {
+                continue;
+            }
+            return "built-in function " + f + " may change state beyond its result (a setting, a lock, a"
+                    + " notification, another session, statistics, the server's files or WAL): it needs an allow"
+                    + " rule granting function on a name matching " + name + " (" + rules(role) + ")";
+        }
+        return null;
+    }
+
+    /**
+     * Why a statement that changes {@code search_path} (SET, or set_config with that or a computed name) is refused
+     * where the policy judges names by schema; null when it changes no such thing. Also asked by the session's
+     * rules for risk rules that name tables.
+     */
+    public static String searchPathChange(StatementAnalysis s) {
+        String set = SettingCalls.setsAny(s, List.of(SettingCalls.SEARCH_PATH));
+        if (set == null) {
+            return null;
+        }
+        return "changing " + set + " is not allowed: phigate judges tables by schema and resolves an unqualified name"
+                + " by the search path the catalog was read with, which the server follows only while it stays so;"
+                + " qualify names instead (RESET search_path is allowed)";
     }
 
     private static String unresolved(TableRef t) {

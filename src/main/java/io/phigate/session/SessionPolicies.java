@@ -132,7 +132,7 @@ public final class SessionPolicies {
                     operators, scrubber, tables);
         }
         StatementRules rules = new StatementRules(masking, upstream, role, scoped ? scope : null,
-                ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC(), estimator);
+                ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC(), estimator, guarded);
         return new Setup(masking, invalidatingOnDdl(analyzer, tables, upstream), rules);
     }
 

@@ -11,6 +11,9 @@ import io.phigate.policy.PredicateRule;
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.RiskRules;
 import io.phigate.policy.Role;
+import io.phigate.policy.ScopeCheck;
+import io.phigate.sql.Catalog;
+import io.phigate.sql.PgCatalog;
 import io.phigate.sql.Operation;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementFacts;
@@ -61,18 +64,21 @@ public final class StatementRules {
     private final Clock clock;
     /** The planner's row estimate for {@code rows_over}; -1 (or null: no estimator) matches the rule. */
     private final ToLongFunction<StatementAnalysis> estimator;
+    /** The catalog names are resolved by, for a startup search_path (null: none known, so none accepted). */
+    private final Catalog catalog;
     /** The request {@link #check} last judged and its hit, taken by the {@link #approvalFor} that follows it. */
     private List<StatementAnalysis> judged;
     private RiskRules.Hit judgedHit;
 
     StatementRules(SessionMasking masking, String upstream, Role role,
                   BiFunction<Role, List<StatementAnalysis>, Refusal> scope) {
-        this(masking, upstream, role, scope, List.of(), Clock.systemUTC(), null);
+        this(masking, upstream, role, scope, List.of(), Clock.systemUTC(), null, null);
     }
 
     StatementRules(SessionMasking masking, String upstream, Role role,
                   BiFunction<Role, List<StatementAnalysis>, Refusal> scope, List<RiskRule> rules, Clock clock,
-                  ToLongFunction<StatementAnalysis> estimator) {
+                  ToLongFunction<StatementAnalysis> estimator, Catalog catalog) {
+        this.catalog = catalog;
         this.masking = masking;
         this.upstream = upstream;
         this.role = role;
@@ -88,6 +94,10 @@ public final class StatementRules {
             Refusal r = checkOne(a, justification);
             if (r != null) {
                 return r;
+            }
+            String path = tablesByName() ? ScopeCheck.searchPathChange(a) : null;
+            if (path != null) {
+                return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "refused by phigate's rules: " + path);
             }
         }
         Refusal r = scope == null ? null : scope.apply(role, statements);
@@ -129,6 +139,27 @@ public final class StatementRules {
                     + " the function from a SELECT");
         }
         return null;
+    }
+
+    /**
+     * True when allow rules or risk rules judge tables by schema-qualified name, so the session must resolve
+     * unqualified names as the catalog does: no change of search_path (decision 0058).
+     */
+    private boolean tablesByName() {
+        return scope != null && role != null && !role.allow().isEmpty()
+                || rules.stream().anyMatch(r -> !r.when().tables().isEmpty());
+    }
+
+    /**
+     * True when a search_path the client gives at startup leaves names resolving as the rules resolve them: always
+     * where no rule judges tables by name, else only the path the catalog was read with.
+     */
+    public boolean acceptsStartupSearchPath(String value) {
+        if (!tablesByName()) {
+            return true;
+        }
+        PgCatalog pg = PgCatalog.of(catalog);
+        return pg != null && pg.resolvesNamesBy(value);
     }
 
     /** The approval rule the request fires, or null when it needs none. Call after {@link #check} allowed it. */

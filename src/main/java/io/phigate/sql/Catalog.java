@@ -70,6 +70,40 @@ public interface Catalog {
         return true;
     }
 
+    /**
+     * True for a built-in function that may change state beyond its result or read what no relation of the
+     * statement names: one the server marks volatile ({@code pg_proc.provolatile = 'v'}) in pg_catalog, other than
+     * those known to change nothing (random numbers, clocks, sleeps, sizes, the server's status). A setting, a lock,
+     * a notification, another session, statistics, WAL, an index's pending list: a read-only role may not do these
+     * without a grant (policy.ScopeCheck). False for other schemas' functions, which are opaque, and when the
+     * catalog cannot say.
+     */
+    default boolean changesState(String schema, String name) {
+        return false;
+    }
+
+    /**
+     * True when equality under the collation {@code name} (its last name part, as the grammar gives it) holds only
+     * for equal values: a deterministic collation the catalog knows. A nondeterministic one (case- or
+     * accent-insensitive, or ICU rules that make characters equal) turns {@code column = $1} into a match of every
+     * value its rules make equal; a name the catalog does not know may be one. The built-in {@code default},
+     * {@code C}, {@code POSIX} and {@code ucs_basic} are deterministic in every database.
+     */
+    default boolean deterministicCollation(String name) {
+        return DETERMINISTIC_EVERYWHERE.contains(name);
+    }
+
+    /** Collations every PostgreSQL database has, all deterministic. */
+    Set<String> DETERMINISTIC_EVERYWHERE = Set.of("default", "C", "POSIX", "ucs_basic");
+
+    /**
+     * True when {@code column} is declared with a nondeterministic collation (directly or through its domain), so
+     * equality with it matches values that differ. False when the catalog does not know the column.
+     */
+    default boolean looseEquality(ColumnRef column) {
+        return false;
+    }
+
     /** A catalog that knows nothing: every relation unknown, only built-in functions transparent. */
     Catalog EMPTY = new Catalog() {
         @Override

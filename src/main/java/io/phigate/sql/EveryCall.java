@@ -22,6 +22,17 @@ final class EveryCall {
     private EveryCall() {
     }
 
+    /** The calls of built-ins that may change state ({@link Catalog#changesState}), qualified as written. */
+    static Set<String> changingState(Set<FunctionCall> functions, Catalog catalog) {
+        Set<String> out = new java.util.LinkedHashSet<>();
+        for (FunctionCall f : functions) {
+            if (catalog.changesState(f.schema(), f.name())) {
+                out.add(f.qualified());
+            }
+        }
+        return java.util.Collections.unmodifiableSet(out);
+    }
+
     static void addTo(JsonNode tree, Set<FunctionCall> functions, Catalog catalog) {
         Deque<JsonNode> todo = new ArrayDeque<>();
         todo.push(tree);

@@ -81,7 +81,10 @@ final class Expressions {
                 }
                 yield keepsValue(b.path("typeName")) ? l : l.indirect();
             }
-            case "CollateClause" -> value(b.path("arg"), sc, clause);
+            // Under a collation that is not known deterministic, equality with the value matches values that differ:
+            // no longer the column's value as compared, so never a lookup by it (a view's or CTE's COLLATE too).
+            case "CollateClause" -> deterministic(b) ? value(b.path("arg"), sc, clause)
+                    : value(b.path("arg"), sc, clause).indirect();
             case "FuncCall" -> call(b, sc, clause);
             case "SubLink" -> subLink(b, sc, clause);
             case "SelectStmt" -> subquery(node, sc, clause);
@@ -414,15 +417,24 @@ final class Expressions {
         return column(list(body(column), "fields"), sc);
     }
 
-    /** Under casts that keep the value, the expression itself; null when a cast changes it. */
-    private static JsonNode valueKeeping(JsonNode e) {
+    /**
+     * Under casts that keep the value and deterministic collations, the expression itself; null when a cast changes
+     * the value or a collation may make unequal values compare equal.
+     */
+    private JsonNode valueKeeping(JsonNode e) {
         while (is(e, "TypeCast") || is(e, "CollateClause")) {
-            if (is(e, "TypeCast") && !keepsValue(body(e).path("typeName"))) {
+            if (is(e, "TypeCast") ? !keepsValue(body(e).path("typeName")) : !deterministic(body(e))) {
                 return null;
             }
             e = body(e).path("arg");
         }
         return e;
+    }
+
+    /** A COLLATE clause naming a collation the catalog knows to be deterministic. */
+    private boolean deterministic(JsonNode collateClause) {
+        List<String> name = names(list(collateClause, "collname"));
+        return !name.isEmpty() && lineage.catalog.deterministicCollation(Tree.last(name));
     }
 
     private static boolean isConstant(JsonNode e) {

@@ -70,6 +70,21 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
+    public boolean changesState(String schema, String name) {
+        return inner.changesState(schema, name);
+    }
+
+    @Override
+    public boolean deterministicCollation(String name) {
+        return inner.deterministicCollation(name);
+    }
+
+    @Override
+    public boolean looseEquality(ColumnRef column) {
+        return inner.looseEquality(column);
+    }
+
+    @Override
     public boolean isTransparentFunction(String schema, String name) {
         String n = name.toLowerCase(Locale.ROOT);
         if (OPAQUE_BUILT_INS.contains(n) || n.startsWith("dblink") || n.startsWith("lo_")

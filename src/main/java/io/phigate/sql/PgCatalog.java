@@ -40,7 +40,8 @@ public final class PgCatalog implements Catalog {
     /** pg_catalog functions whose result does not come from their arguments alone. */
     static final Set<String> DENIED = Set.of(
             // run a query given as text, returning its rows
-            "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "ts_stat",
+            // (ts_rewrite's two-argument form runs its second argument as a query and returns what it read)
+            "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "ts_stat", "ts_rewrite",
             // read server files, logs and WAL
             "pg_stat_file", "pg_current_logfile",
             // large objects may hold anything, PHI included
@@ -56,6 +57,31 @@ public final class PgCatalog implements Catalog {
             "database_to_xml", "pg_read_", "pg_ls_", "pg_file_", "lo_", "dblink", "pg_logical_",
             "pg_replication_");
 
+    /**
+     * pg_catalog functions the server marks volatile that change nothing outside the calling statement and read no
+     * table's rows: random numbers, clocks and sleeps, this session's own sequence values, relation and database
+     * sizes, the server's status (WAL positions, recovery, locks held, the transaction's own statistics counters).
+     * nextval and setval are here because their write is counted as one on the sequence ({@code SideWrites}). Every
+     * other volatile built-in {@link #changesState}: an allow list, so a function a newer server adds is judged
+     * until it is added here.
+     */
+    static final Set<String> UNCHANGING_VOLATILE = Set.of("random", "random_normal", "setseed", "clock_timestamp",
+            "timeofday", "gen_random_uuid", "uuidv4", "uuidv7", "pg_sleep", "pg_sleep_for", "pg_sleep_until",
+            "timezone", "nextval", "setval", "currval", "lastval", "pg_relation_size", "pg_table_size",
+            "pg_indexes_size", "pg_total_relation_size", "pg_database_size", "pg_tablespace_size",
+            "pg_is_in_recovery", "pg_is_in_backup", "pg_jit_available", "pg_notification_queue_usage",
+            "pg_stat_clear_snapshot", "pg_partition_tree", "pg_partition_ancestors", "pg_collation_actual_version",
+            "pg_blocking_pids", "pg_safe_snapshot_blocking_pids", "pg_isolation_test_session_is_blocked",
+            "pg_lock_status", "pg_prepared_xact", "pg_xact_status", "txid_status", "pg_xact_commit_timestamp",
+            "pg_last_committed_xact", "pg_current_wal_lsn", "pg_current_wal_insert_lsn", "pg_current_wal_flush_lsn",
+            "pg_last_wal_receive_lsn", "pg_last_wal_replay_lsn", "pg_last_xact_replay_timestamp",
+            "pg_get_wal_replay_pause_state", "pg_is_wal_replay_paused", "current_query", "bernoulli", "system",
+            "pg_get_backend_memory_contexts", "pg_get_shmem_allocations", "pg_get_multixact_members",
+            "pg_control_checkpoint", "pg_control_init", "pg_control_recovery", "pg_control_system",
+            "pg_export_snapshot", "pg_stat_have_stats");
+    /** The transaction's own statistics counters (pg_stat_xact_* views). */
+    private static final String OWN_COUNTERS = "pg_stat_get_xact_";
+
     private static final Pattern PHI_TAG = Pattern.compile("phi:([A-Za-z0-9_.-]+)");
 
     private final Map<TableRef, Relation> relations;
@@ -69,6 +95,12 @@ public final class PgCatalog implements Catalog {
     private final Set<ColumnRef> compound;
     /** Function name → the schemas that define a function by that name. */
     private final Map<String, Set<String>> functions;
+    /** Names of pg_catalog functions with a volatile overload. */
+    private final Set<String> volatileBuiltIns;
+    /** Names of collations that are deterministic in every schema that defines one by that name. */
+    private final Set<String> deterministicCollations;
+    /** Columns declared with a nondeterministic collation. */
+    private final Set<ColumnRef> looseColumns;
     private final Set<String> foreignOperators;
     /** Each table's inheritance family (parents, children, partitions, transitively), itself excluded. */
     private final Map<TableRef, Set<TableRef>> families;
@@ -119,6 +151,11 @@ public final class PgCatalog implements Catalog {
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
+        this.volatileBuiltIns = Set.copyOf(b.volatileBuiltIns);
+        Set<String> deterministic = new HashSet<>(b.deterministicCollations);
+        deterministic.removeAll(b.nondeterministicCollations);
+        this.deterministicCollations = Set.copyOf(deterministic);
+        this.looseColumns = Set.copyOf(b.looseColumns);
         Set<String> ops = new HashSet<>();
         fns.forEach((name, schemas) -> {
             if (name.startsWith("operator ") && !Set.of("pg_catalog").equals(schemas)) {
@@ -195,6 +232,32 @@ public final class PgCatalog implements Catalog {
                     && INFORMATION_SCHEMA_HELPERS.contains(n))) && schemas.contains(schema);
         }
         return schemas.size() == 1 && schemas.contains("pg_catalog");
+    }
+
+    /** Known, and deterministic in every schema that defines a collation by that name. */
+    @Override
+    public boolean deterministicCollation(String name) {
+        return deterministicCollations.contains(name) || (deterministicCollations.isEmpty()
+                && Catalog.super.deterministicCollation(name));
+    }
+
+    @Override
+    public boolean looseEquality(ColumnRef column) {
+        return looseColumns.contains(column);
+    }
+
+    /**
+     * A pg_catalog function with a volatile overload that is not among {@link #UNCHANGING_VOLATILE}. Judged by name:
+     * one volatile overload is enough. An unqualified name another schema also defines is opaque
+     * ({@link #isTransparentFunction}) and judged as such, so only the built-in is asked about here.
+     */
+    @Override
+    public boolean changesState(String schema, String name) {
+        if (name == null || (schema != null && !schema.equals("pg_catalog"))) {
+            return false;
+        }
+        String n = name.toLowerCase(Locale.ROOT);
+        return volatileBuiltIns.contains(n) && !UNCHANGING_VOLATILE.contains(n) && !n.startsWith(OWN_COUNTERS);
     }
 
     /**
@@ -498,7 +561,9 @@ public final class PgCatalog implements Catalog {
         for (List<String> row : q.query("""
                 SELECT a.attrelid, a.attnum, a.attname, pg_catalog.col_description(a.attrelid, a.attnum),
                        CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END,
-                       bt.typtype IN ('c', 'd', 'm', 'p', 'r') OR bt.typcategory = 'A'
+                       bt.typtype IN ('c', 'd', 'm', 'p', 'r') OR bt.typcategory = 'A',
+                       EXISTS (SELECT FROM pg_catalog.pg_collation co
+                               WHERE co.oid = a.attcollation AND NOT co.collisdeterministic)
                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
@@ -516,6 +581,9 @@ public final class PgCatalog implements Catalog {
             columns.computeIfAbsent(oid, k -> new ArrayList<>()).add(row.get(2));
             b.attributes.computeIfAbsent(oid, k -> new HashMap<>()).put(attnum, row.get(2));
             b.columnType(new ColumnRef(rel[0], rel[1], row.get(2)), Integer.parseUnsignedInt(row.get(4)));
+            if (!"f".equals(row.get(6))) {
+                b.looseColumn(new ColumnRef(rel[0], rel[1], row.get(2)));
+            }
             if (!"f".equals(row.get(5))) {
                 // An array, range, multirange or composite (a domain over a domain counts, unresolved).
                 b.compoundColumn(new ColumnRef(rel[0], rel[1], row.get(2)));
@@ -548,6 +616,14 @@ public final class PgCatalog implements Catalog {
                 UNION SELECT n.nspname, 'operator ' || o.oprname
                 FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace""")) {
             b.function(row.get(0), row.get(1));
+        }
+        for (List<String> row : q.query("SELECT collname, collisdeterministic FROM pg_catalog.pg_collation")) {
+            b.collation(row.get(0), !"f".equals(row.get(1)));
+        }
+        for (List<String> row : q.query("""
+                SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p
+                WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.provolatile = 'v'""")) {
+            b.volatileBuiltIns(row.get(0));
         }
         // Key columns of constraints and unique indexes that check a written value against other rows; attnum 0 is
         // an index expression, which may read any column of its table, and so may a partial index's predicate
@@ -649,6 +725,10 @@ public final class PgCatalog implements Catalog {
         private final Map<ColumnRef, Integer> columnTypes = new HashMap<>();
         private final Set<ColumnRef> compound = new HashSet<>();
         private final Map<String, Set<String>> functions = new HashMap<>();
+        private final Set<String> volatileBuiltIns = new HashSet<>();
+        private final Set<String> deterministicCollations = new HashSet<>();
+        private final Set<String> nondeterministicCollations = new HashSet<>();
+        private final Set<ColumnRef> looseColumns = new HashSet<>();
         private final Map<TableRef, Set<TableRef>> inherits = new HashMap<>();
         private final Set<ColumnRef> existenceChecked = new HashSet<>();
         private final Set<TableRef> existenceCheckedWhole = new HashSet<>();
@@ -722,6 +802,27 @@ public final class PgCatalog implements Catalog {
 
         public Builder function(String schema, String name) {
             functions.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new HashSet<>()).add(schema);
+            return this;
+        }
+
+        /** A collation (pg_collation.collname) and whether it is deterministic. */
+        public Builder collation(String name, boolean deterministic) {
+            (deterministic ? deterministicCollations : nondeterministicCollations).add(name);
+            return this;
+        }
+
+        /** A column declared with a nondeterministic collation. */
+        public Builder looseColumn(ColumnRef column) {
+            looseColumns.add(column);
+            return this;
+        }
+
+        /** Built-in functions the server marks volatile, by name, as if found in pg_catalog. */
+        public Builder volatileBuiltIns(String... names) {
+            for (String n : names) {
+                function("pg_catalog", n);
+                volatileBuiltIns.add(n.toLowerCase(Locale.ROOT));
+            }
             return this;
         }
 

@@ -392,5 +392,20 @@ public final class SessionTables {
         public boolean definesFunction(String name) {
             return shared.definesFunction(name);
         }
+
+        @Override
+        public boolean changesState(String schema, String name) {
+            return shared.changesState(schema, name);
+        }
+
+        @Override
+        public boolean deterministicCollation(String name) {
+            return shared.deterministicCollation(name);
+        }
+
+        @Override
+        public boolean looseEquality(ColumnRef column) {
+            return shared.looseEquality(column);
+        }
     }
 }

@@ -149,6 +149,7 @@ public final class SqlAnalyzer {
         try {
             StatementReader.Result r = new StatementReader(catalog, this::view).statement(tree);
             EveryCall.addTo(tree, r.facts.functions, catalog);
+            r.stateChanges = EveryCall.changingState(r.facts.functions, catalog);
             r.tableChanges = new TableChanges(catalog, this::view).read(tree);
             return r.build(text);
         } catch (RuntimeException | StackOverflowError e) {

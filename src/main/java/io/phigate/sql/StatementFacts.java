@@ -28,10 +28,20 @@ import java.util.Set;
  * @param unknownWrites   the relations written that the catalog does not know (a view or table the session
  *                        created, a temporary one): what they reach, and so which rules they fall under, is unknown
  * @param tableChanges    what it does to the session's temporary tables ({@link SessionTables}), in order
+ * @param stateChanges    the built-in functions it calls that may change state beyond its result
+ *                        ({@link Catalog#changesState}), as written ({@code set_config}, {@code pg_catalog.pg_notify})
  */
 public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
                              boolean unlimited, Map<String, String> options, String copyEndpoint,
-                             Set<TableRef> unknownWrites, List<TableChange> tableChanges) {
+                             Set<TableRef> unknownWrites, List<TableChange> tableChanges, Set<String> stateChanges) {
+
+    /** Facts that call no built-in that changes state. */
+    public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
+                          boolean unlimited, Map<String, String> options, String copyEndpoint,
+                          Set<TableRef> unknownWrites, List<TableChange> tableChanges) {
+        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, unknownWrites, tableChanges,
+                Set.of());
+    }
 
     /** Facts that change no temporary table. */
     public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,

@@ -57,6 +57,7 @@ final class StatementReader {
         final Set<TableRef> sequences = new LinkedHashSet<>();
         Set<TableRef> unknownWrites = Set.of();
         List<TableChange> tableChanges = List.of();
+        Set<String> stateChanges = Set.of();
         /** TRUNCATE ... CASCADE: it also empties the tables that reference the ones it names. */
         boolean truncateCascade;
 
@@ -68,7 +69,7 @@ final class StatementReader {
         StatementAnalysis build(String text) {
             StatementFacts f = new StatementFacts(List.copyOf(facts.functions), List.copyOf(facts.predicates),
                     facts.unfilteredWrite, unlimited, Collections.unmodifiableMap(new LinkedHashMap<>(options)),
-                    copyEndpoint, unknownWrites, List.copyOf(tableChanges));
+                    copyEndpoint, unknownWrites, List.copyOf(tableChanges), stateChanges);
             return new StatementAnalysis(kind, Collections.unmodifiableSet(facts.operations.isEmpty()
                     ? EnumSet.noneOf(Operation.class) : EnumSet.copyOf(facts.operations)),
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.reads)),

@@ -1,6 +1,7 @@
 package io.phigate.mask;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.phigate.GatewayHarness;
@@ -59,6 +60,7 @@ class DenyProbesTest {
                   public.deny_probe_compound.stay: dob
                   public.deny_probe_compound.phones: phone
                   public.deny_probe_compound.contact: address
+                  public.deny_probe_loose.mrn: mrn
                 subjects: { public.patients: id }
             masking:
               key_file: masking.key
@@ -122,6 +124,15 @@ class DenyProbesTest {
             s.execute("INSERT INTO deny_probe_compound SELECT 1, tstzrange(now(), NULL), ARRAY['555-0100'],"
                     + " ROW('1 Main St', NULL)::deny_probe_contact WHERE NOT EXISTS (SELECT 1 FROM deny_probe_compound)");
             s.execute("GRANT ALL ON deny_probe_compound TO " + db.user());
+            // An accent- and case-insensitive collation an administrator might create: equality under it matches
+            // values that differ, so a lookup compared under it (or on a column declared with it) is a search.
+            s.execute("CREATE COLLATION IF NOT EXISTS deny_probe_ci (provider = icu, locale = 'und-u-ks-level1',"
+                    + " deterministic = false)");
+            s.execute("CREATE OR REPLACE VIEW deny_probe_ci_view AS SELECT id, mrn COLLATE deny_probe_ci AS mrn"
+                    + " FROM patients");
+            s.execute("GRANT SELECT ON deny_probe_ci_view TO " + db.user());
+            s.execute("CREATE TABLE IF NOT EXISTS deny_probe_loose (id int, mrn text COLLATE deny_probe_ci)");
+            s.execute("GRANT ALL ON deny_probe_loose TO " + db.user());
         }
         seeds = MaskingLeakTest.seededPhi(db);
         assertThat(seeds).hasSizeGreaterThan(100);
@@ -361,6 +372,28 @@ class DenyProbesTest {
         }
         assertThat(gw.auditEventually("kind = 'statement_requested' and statement like '%deny-probe-lookup%'"
                 + " and detail like '%lookup:mrn%'", 1)).hasSize(1);
+    }
+
+    @Test
+    void aLookupUnderANondeterministicCollationIsRefusedAndRecorded() throws Exception {
+        try (Connection c = connect(gw.port(), "looker", new Properties()); Statement s = c.createStatement()) {
+            for (String sql : List.of("SELECT id FROM patients WHERE mrn COLLATE deny_probe_ci = 'deny-probe-ci'",
+                    "SELECT id FROM deny_probe_loose WHERE mrn = 'deny-probe-ci'")) {
+                assertThatThrownBy(() -> s.executeQuery(sql)).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+            }
+            // Nor can the session copy the column into a temporary one declared with the collation: a value
+            // written where the catalog cannot say what checks it is itself a lookup (decision 0035).
+            s.execute("CREATE TEMP TABLE deny_probe_ci_copy (m text COLLATE deny_probe_ci)");
+            assertThatThrownBy(() -> s.execute("INSERT INTO deny_probe_ci_copy SELECT mrn FROM patients"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+        }
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%public.patients.mrn holds PHI%'", 1)).isNotEmpty();
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%its collation is nondeterministic%'", 1)).isNotEmpty();
+        assertThat(gw.audit("kind = 'statement_requested' and statement like '%deny-probe-ci%'"
+                + " and detail like '%lookup:mrn%'")).isEmpty();
     }
 
     private static Connection connect(int port, String role, Properties extra) throws SQLException, IOException {

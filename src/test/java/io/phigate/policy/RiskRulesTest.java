@@ -67,6 +67,26 @@ class RiskRulesTest {
     }
 
     @Test
+    void codeTheAnalyserCannotFollowMeetsEveryConditionOnWhatItDoes() throws Exception {
+        Policy p = PolicyLoader.parse("""
+                approvers:
+                  dba: { match: { issuer: "https://login.hospital.example" } }
+                rules:
+                  - name: held-deletes
+                    when: { operations: [delete], tables: [public.encounters], no_where: true, rows_over: 1000 }
+                    require_approval: { group: dba }
+                """, Path.of("."), "policy.yaml");
+        io.phigate.sql.SqlAnalyzer analyzer = new io.phigate.sql.SqlAnalyzer(io.phigate.sql.Catalog.EMPTY);
+        for (String sql : List.of("DO $$ BEGIN DELETE FROM encounters; END $$", "SELECT public.archive_all()",
+                "SELECT id FROM patients WHERE reporting.purge(id)")) {
+            RiskRules.Hit hit = RiskRules.evaluate(p.rules(), null, analyzer.analyze(sql), a -> false, NOON_UTC);
+            assertThat(hit).as(sql).isNotNull();
+        }
+        assertThat(RiskRules.evaluate(p.rules(), null, analyzer.analyze("SELECT lower('x') FROM patients"),
+                a -> false, NOON_UTC)).isNull();
+    }
+
+    @Test
     void firstMatchingRuleDecides() throws Exception {
         Policy p = policy();
         assertThat(fired(p, "dba", stmt(StatementKind.GRANT, Operation.GRANT, "GRANT SELECT ON patients TO x", PATIENTS),

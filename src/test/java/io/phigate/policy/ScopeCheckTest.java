@@ -3,6 +3,8 @@ package io.phigate.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.sql.Operation;
+import io.phigate.sql.PgCatalog;
+import io.phigate.sql.SqlAnalyzer;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import io.phigate.sql.TableRef;
@@ -126,8 +128,44 @@ class ScopeCheckTest {
     @Test
     void utilityStatementsAreAlwaysAllowed() {
         StatementAnalysis begin = stmt(StatementKind.TRANSACTION, Set.of(Operation.UTILITY), Set.of(), Set.of(), Set.of());
-        assertThat(ScopeCheck.check(READER, List.of(begin, set("search_path", "public"), set(Justifications.SETTING,
+        assertThat(ScopeCheck.check(READER, List.of(begin, set("statement_timeout", "5s"), set(Justifications.SETTING,
                 "ticket 7"))).allowed()).isTrue();
+    }
+
+    /** A catalog whose pg_notify and set_config the server marks volatile, as it does random (which changes nothing). */
+    private static final SqlAnalyzer ANALYZER = new SqlAnalyzer(PgCatalog.builder()
+            .table(1, "public", "patients", "id", "ssn").builtins("lower")
+            .volatileBuiltIns("pg_notify", "set_config", "random", "pg_stat_reset").build());
+
+    @Test
+    void builtInsThatChangeStateNeedAFunctionRuleOnTheirName() {
+        List<StatementAnalysis> notify = ANALYZER.analyze("SELECT pg_notify('c', lower(ssn)) FROM patients");
+        assertThat(ScopeCheck.check(READER, notify).message())
+                .contains("built-in function pg_notify may change state", "pg_catalog.pg_notify");
+        assertThat(ScopeCheck.check(READER, ANALYZER.analyze("SELECT id FROM patients WHERE"
+                + " pg_catalog.pg_stat_reset() IS NULL")).message()).contains("pg_catalog.pg_stat_reset");
+        assertThat(ScopeCheck.check(READER, ANALYZER.analyze("SELECT random() FROM patients")).allowed()).isTrue();
+        Role granted = role(allow(List.of("public.*"), Operation.SELECT),
+                allow(List.of("pg_catalog.pg_notify"), Operation.FUNCTION));
+        assertThat(ScopeCheck.check(granted, notify).allowed()).isTrue();
+        assertThat(ScopeCheck.check(role(), notify).allowed()).as("no allow rules: not scope-restricted").isTrue();
+    }
+
+    @Test
+    void aRoleWithAllowRulesKeepsTheSearchPathItsRulesResolveNamesBy() {
+        Role granted = role(allow(List.of("public.*"), Operation.SELECT),
+                allow(List.of("pg_catalog.set_config"), Operation.FUNCTION));
+        assertThat(ScopeCheck.check(READER, List.of(set("search_path", "admin, public"))).message())
+                .contains("changing search_path is not allowed");
+        assertThat(ScopeCheck.check(granted, ANALYZER.analyze("SELECT set_config('Search_Path', 'admin', false)"))
+                .message()).contains("changing search_path is not allowed");
+        assertThat(ScopeCheck.check(granted, ANALYZER.analyze("SELECT set_config(lower('ROLE'), 'x', false)"))
+                .message()).contains("a computed setting is not allowed");
+        assertThat(ScopeCheck.check(granted, ANALYZER.analyze("SELECT set_config('work_mem', '64kB', false)"))
+                .allowed()).isTrue();
+        assertThat(ScopeCheck.check(role(), List.of(set("search_path", "admin, public"))).allowed()).isTrue();
+        assertThat(ScopeCheck.check(role(), ANALYZER.analyze("SELECT set_config('role', 'postgres', false)"))
+                .message()).contains("setting role is not allowed");
     }
 
     @Test

@@ -62,6 +62,20 @@ class PgCatalogLoadTest {
     }
 
     @Test
+    void takesWhichBuiltInsChangeStateFromTheServersVolatility() {
+        for (String changes : List.of("pg_notify", "set_config", "pg_terminate_backend", "pg_stat_reset",
+                "brin_summarize_range", "pg_sequence_last_value")) {
+            assertThat(catalog.changesState("pg_catalog", changes)).as(changes).isTrue();
+            assertThat(catalog.changesState(null, changes)).as(changes).isTrue();
+        }
+        for (String unchanging : List.of("random", "clock_timestamp", "nextval", "pg_relation_size", "lower", "now",
+                "pg_stat_get_xact_numscans")) {
+            assertThat(catalog.changesState("pg_catalog", unchanging)).as(unchanging).isFalse();
+        }
+        assertThat(catalog.changesState("public", "pg_notify")).isFalse();
+    }
+
+    @Test
     void findsTheDemoTablesWithColumnsInOrder() {
         Relation patients = catalog.relation(null, "patients").orElseThrow();
         assertThat(patients.kind()).isEqualTo(Relation.Kind.TABLE);

@@ -1,0 +1,65 @@
+package io.phigate.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementFacts.FunctionCall;
+import io.phigate.sql.StatementKind;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The settings a statement changes that decide who runs it or how its names resolve, however it changes them:
+ * {@code SET} and {@code SET LOCAL}, or {@code set_config} (which a SELECT calls anywhere in its tree, in any
+ * clause). Read from the server's parse tree. Pure.
+ */
+final class SettingCalls {
+    /** Settings that choose the database role the session runs as. */
+    static final List<String> ROLE_SWITCHING = List.of("role", "session_authorization");
+    static final String SEARCH_PATH = "search_path";
+
+    private SettingCalls() {
+    }
+
+    /**
+     * The name of the first of {@code guarded} the statement sets, {@code "a computed setting"} when a set_config
+     * names its setting by anything but a constant (it could be any of them), or null when it sets none of them.
+     */
+    static String setsAny(StatementAnalysis s, List<String> guarded) {
+        if (s.setting() != null && s.kind() == StatementKind.SET
+                && guarded.contains(s.setting().toLowerCase(Locale.ROOT))) {
+            return s.setting().toLowerCase(Locale.ROOT);
+        }
+        for (String name : setConfigNames(s)) {
+            if (name == null) {
+                return "a computed setting";
+            }
+            if (guarded.contains(name)) {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    /** Each set_config call's setting name as the server looks it up (lower case), null where not a constant. */
+    private static List<String> setConfigNames(StatementAnalysis s) {
+        boolean calls = false;
+        for (FunctionCall f : s.facts().functions()) {
+            calls |= f.name().equals("set_config");
+        }
+        if (!calls) {
+            return List.of();
+        }
+        StatementTree tree = StatementTree.of(s.text());
+        if (tree == null) {
+            return java.util.Collections.singletonList(null);
+        }
+        List<String> out = new ArrayList<>();
+        for (List<JsonNode> args : tree.callsOf("set_config")) {
+            // A constant, or pg_dump's set_config(name, ...) FROM pg_settings WHERE name = 'constant'.
+            String name = args.isEmpty() ? null : FunctionAllowlist.settingName(tree, args.getFirst());
+            out.add(name == null ? null : name.strip().toLowerCase(Locale.ROOT));
+        }
+        return out;
+    }
+}

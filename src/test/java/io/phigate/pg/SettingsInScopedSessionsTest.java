@@ -62,11 +62,15 @@ class SettingsInScopedSessionsTest {
                     upstreams: [clinical]
                     allow:
                       - { tables: ["public.patients", "public.settings_switch"], operations: [select] }
+                      # set_config changes a setting, so a scoped role calls it only with a grant (decision 0058);
+                      # granted here, the rules of decision 0057 are what stands between it and a misread batch.
+                      - { tables: ["pg_catalog.set_config"], operations: [function] }
                   - name: operator
                     match: { subject: "%s" }
                     upstreams: [clinical]
                     allow:
                       - { tables: ["*"], operations: [select, update, insert] }
+                      - { tables: ["pg_catalog.set_config"], operations: [function] }
                   - name: admin
                     match: { subject: "%s" }
                     upstreams: [clinical]

@@ -263,13 +263,11 @@ public final class StatementRules {
         if (readingSetting != null) {
             return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, readingSetting);
         }
-        for (io.phigate.sql.TableRef t : a.writes()) {
-            if (t.table().equals("pg_settings") && (t.schema().equals("pg_catalog") || t.schema().equals("?"))) {
-                // Its rules run set_config(name, new value, false): any setting, from any computed value.
-                return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "writing pg_settings is refused: its rules"
-                        + " change settings, among them client_encoding and standard_conforming_strings, which"
-                        + " phigate reads statements by; use SET or set_config with constants");
-            }
+        if (writesSettingsView(a)) {
+            // Its rules run set_config(name, new value, false): any setting, from any computed value.
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "writing pg_settings is refused: its rules"
+                    + " change settings, among them client_encoding and standard_conforming_strings, which"
+                    + " phigate reads statements by; use SET or set_config with constants");
         }
         if ("ALTER SYSTEM".equals(a.dataRoute())) {
             // With a reload, every session takes the new value at its next command, before the server reads that
@@ -370,6 +368,12 @@ public final class StatementRules {
         }
         return PredicateRule.refusal(a, masking.catalog(), masking::maskedType,
                 role == null ? Set.of() : role.lookup(), role == null ? null : role.name());
+    }
+
+    /** A row written into pg_settings; a relation created under its name is DataRoutes' to refuse. */
+    private static boolean writesSettingsView(StatementAnalysis a) {
+        return !a.operations().contains(Operation.DDL) && a.writes().stream().anyMatch(t -> t.table()
+                .equals("pg_settings") && (t.schema().equals("pg_catalog") || t.schema().equals("?")));
     }
 
     private static boolean isUtility(StatementAnalysis a) {

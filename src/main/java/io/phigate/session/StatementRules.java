@@ -246,36 +246,9 @@ public final class StatementRules {
                     + " before it reads or changes data: send SET phigate.justification = '...' (as a statement of"
                     + " its own), connect with options='-c phigate.justification=...', or obtain credentials with one");
         }
-        if (a.setting() != null && a.setting().equals("standard_conforming_strings")
-                && a.kind() == StatementKind.SET && !isOn(a.settingValue())) {
-            // The analyser reads '...' as the SQL standard does; off, the server would read \' as a quote and run
-            // a statement other than the one judged here (the PostgreSQL front door refuses a session that starts with it off).
-            return new Refusal(SqlStates.FEATURE_NOT_SUPPORTED, "phigate analyses statements with"
-                    + " standard_conforming_strings on only; use E'...' for backslash escapes");
-        }
-        if (ClientEncoding.SETTING.equals(a.setting()) && a.kind() == StatementKind.SET
-                && !ClientEncoding.isUtf8(a.settingValue())) {
-            // SET client_encoding and SET NAMES; the server's ParameterStatus is the backstop (ServerReports).
-            return new Refusal(SqlStates.FEATURE_NOT_SUPPORTED, "phigate reads this session's statements as UTF-8"
-                    + " and analyses them only while the server does too; client_encoding stays UTF8");
-        }
-        String readingSetting = FunctionAllowlist.readingSettingRefusal(a);
-        if (readingSetting != null) {
-            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, readingSetting);
-        }
-        if (writesSettingsView(a)) {
-            // Its rules run set_config(name, new value, false): any setting, from any computed value.
-            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "writing pg_settings is refused: its rules"
-                    + " change settings, among them client_encoding and standard_conforming_strings, which"
-                    + " phigate reads statements by; use SET or set_config with constants");
-        }
-        if ("ALTER SYSTEM".equals(a.dataRoute())) {
-            // With a reload, every session takes the new value at its next command, before the server reads that
-            // command's text; it reports the change only at the command's end, after running what it misread.
-            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "ALTER SYSTEM is refused in a session phigate"
-                    + " analyses: once the configuration is reloaded, every session reads its next statement by the"
-                    + " new settings (client_encoding and standard_conforming_strings among them, which phigate reads"
-                    + " statements by) before the server reports them");
+        Refusal misread = ReadingSettings.refusal(a);
+        if (misread != null) {
+            return misread;
         }
         if (masking == null || !masking.masksPhi()) {
             return null;
@@ -368,12 +341,6 @@ public final class StatementRules {
         }
         return PredicateRule.refusal(a, masking.catalog(), masking::maskedType,
                 role == null ? Set.of() : role.lookup(), role == null ? null : role.name());
-    }
-
-    /** A row written into pg_settings; a relation created under its name is DataRoutes' to refuse. */
-    private static boolean writesSettingsView(StatementAnalysis a) {
-        return !a.operations().contains(Operation.DDL) && a.writes().stream().anyMatch(t -> t.table()
-                .equals("pg_settings") && (t.schema().equals("pg_catalog") || t.schema().equals("?")));
     }
 
     private static boolean isUtility(StatementAnalysis a) {

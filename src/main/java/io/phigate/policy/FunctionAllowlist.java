@@ -204,23 +204,22 @@ public final class FunctionAllowlist {
      * by {@code pg.RequestForwarder}'s batch rule and the server's own report (decision 0057).
      */
     public static String readingSettingRefusal(StatementAnalysis a) {
-        if (!a.parsed() || a.facts().functions().stream().noneMatch(c -> c.name().equalsIgnoreCase("set_config"))) {
+        if (!a.parsed()) {
             return null;
         }
-        StatementTree tree = StatementTree.of(a.text());
-        if (tree == null) {
+        List<SettingCalls.Call> calls = SettingCalls.setConfigCalls(a);
+        if (calls == null) {
             return "phigate could not read this statement's set_config calls with the server's grammar; refused";
         }
-        for (List<JsonNode> args : tree.callsOf("set_config")) {
-            String name = args.size() == 3 ? settingName(tree, args.get(0)) : null;
-            if (name == null) {
+        for (SettingCalls.Call call : calls) {
+            String setting = call.arguments().size() == 3 ? call.name() : null;
+            if (setting == null) {
                 return "set_config is allowed only with the setting's name written as a string constant (a computed"
                         + " or bound name could be client_encoding or standard_conforming_strings, which phigate"
                         + " reads statements by)";
             }
-            String setting = name.strip().toLowerCase(Locale.ROOT);
             if (READ_BY.contains(setting)) {
-                String value = StatementTree.constantText(args.get(1));
+                String value = StatementTree.constantText(call.arguments().get(1));
                 String v = value == null ? "" : value.strip().toLowerCase(Locale.ROOT);
                 if (!(setting.equals("client_encoding") ? UTF8 : ON).contains(v)) {
                     return "set_config of " + setting + " is allowed only to the value phigate reads statements"

@@ -43,22 +43,42 @@ final class SettingCalls {
 
     /** Each set_config call's setting name as the server looks it up (lower case), null where not a constant. */
     private static List<String> setConfigNames(StatementAnalysis s) {
+        List<Call> calls = setConfigCalls(s);
+        if (calls == null) {
+            return java.util.Collections.singletonList(null);
+        }
+        List<String> out = new ArrayList<>(calls.size());
+        for (Call c : calls) {
+            out.add(c.name());
+        }
+        return out;
+    }
+
+    /**
+     * One set_config call as the server's grammar reads it: the setting's name as the server looks it up (lower
+     * case) where it is a constant, or pg_dump's {@code set_config(name, ...) FROM pg_settings WHERE name =
+     * 'constant'}, else null; and its arguments.
+     */
+    record Call(String name, List<JsonNode> arguments) {
+    }
+
+    /** The statement's set_config calls; null when it calls set_config but its tree cannot be read. */
+    static List<Call> setConfigCalls(StatementAnalysis s) {
         boolean calls = false;
         for (FunctionCall f : s.facts().functions()) {
-            calls |= f.name().equals("set_config");
+            calls |= f.name().equalsIgnoreCase("set_config");
         }
         if (!calls) {
             return List.of();
         }
         StatementTree tree = StatementTree.of(s.text());
         if (tree == null) {
-            return java.util.Collections.singletonList(null);
+            return null;
         }
-        List<String> out = new ArrayList<>();
+        List<Call> out = new ArrayList<>();
         for (List<JsonNode> args : tree.callsOf("set_config")) {
-            // A constant, or pg_dump's set_config(name, ...) FROM pg_settings WHERE name = 'constant'.
             String name = args.isEmpty() ? null : FunctionAllowlist.settingName(tree, args.getFirst());
-            out.add(name == null ? null : name.strip().toLowerCase(Locale.ROOT));
+            out.add(new Call(name == null ? null : name.strip().toLowerCase(Locale.ROOT), args));
         }
         return out;
     }

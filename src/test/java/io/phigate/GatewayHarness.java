@@ -193,6 +193,15 @@ public final class GatewayHarness implements AutoCloseable {
         return DriverManager.getConnection(jdbcUrl(), p);
     }
 
+    /** A pgjdbc connection signed in as {@code subject} (a five-minute token), with {@code extra} properties. */
+    public Connection connectAs(String subject, Properties extra) throws SQLException, IOException {
+        Properties p = new Properties();
+        p.setProperty("user", "agent");
+        p.setProperty("password", token(subject, java.time.Duration.ofMinutes(5)));
+        p.putAll(extra);
+        return DriverManager.getConnection(jdbcUrl(), p);
+    }
+
     public Gateway gateway() {
         return gateway;
     }

@@ -91,10 +91,7 @@ class SettingsInScopedSessionsTest {
     }
 
     private static Connection as(String subject) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("user", "agent");
-        p.setProperty("password", gw.token(subject, Duration.ofMinutes(5)));
-        return java.sql.DriverManager.getConnection(gw.jdbcUrl(), p);
+        return gw.connectAs(subject, new Properties());
     }
 
     /** Runs a multi-statement text as one extended batch (pgjdbc: Parse/Bind/Execute per statement, one Sync). */

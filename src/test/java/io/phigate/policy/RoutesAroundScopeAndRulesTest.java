@@ -197,13 +197,11 @@ class RoutesAroundScopeAndRulesTest {
 
     private static Connection as(String subject, String mode, String currentSchema) throws Exception {
         Properties p = new Properties();
-        p.setProperty("user", "agent");
-        p.setProperty("password", gw.token(subject, Duration.ofMinutes(5)));
         p.setProperty("preferQueryMode", mode);
         if (currentSchema != null) {
             p.setProperty("currentSchema", currentSchema);
         }
-        return java.sql.DriverManager.getConnection(gw.jdbcUrl(), p);
+        return gw.connectAs(subject, p);
     }
 
     private static void assertRefused(Statement s, String sql, String named) {

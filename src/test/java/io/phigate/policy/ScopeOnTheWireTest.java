@@ -57,10 +57,8 @@ class ScopeOnTheWireTest {
 
     private Connection as(String subject, String mode) throws Exception {
         Properties p = new Properties();
-        p.setProperty("user", "agent");
-        p.setProperty("password", gw.token(subject, Duration.ofMinutes(5)));
         p.setProperty("preferQueryMode", mode);
-        return java.sql.DriverManager.getConnection(gw.jdbcUrl(), p);
+        return gw.connectAs(subject, p);
     }
 
     @Test

@@ -113,14 +113,30 @@ final class StatementTree {
         return arg.has("ParamRef") || (cast != null && isParameter(cast.path("arg")));
     }
 
-    /** The text of a constant string argument, or null when it is not one. */
+    /**
+     * The text of a constant string argument as the server will have it, or null when it is not one, or when a cast
+     * could change it: only a cast to {@code text} or to {@code varchar} without a length is seen through, since a
+     * cast to {@code varchar(n)}, {@code char} or a domain cuts the text short ({@code 'role.x'::varchar(4)} is
+     * {@code role} to the server).
+     */
     static String constantText(JsonNode arg) {
         JsonNode cast = arg.get("TypeCast");
         if (cast != null) {
-            return constantText(cast.path("arg"));
+            return keepsText(cast.path("typeName")) ? constantText(cast.path("arg")) : null;
         }
         JsonNode s = arg.path("A_Const").path("sval").get("sval");
         return s == null ? null : s.asText();
+    }
+
+    /** {@code text} or {@code varchar}, perhaps qualified with pg_catalog, with no length or array bounds. */
+    private static boolean keepsText(JsonNode typeName) {
+        JsonNode names = typeName.path("names");
+        if (typeName.has("typmods") || typeName.has("arrayBounds") || names.isEmpty() || names.size() > 2
+                || (names.size() == 2 && !"pg_catalog".equals(names.get(0).path("String").path("sval").asText()))) {
+            return false;
+        }
+        String type = last(names);
+        return "text".equals(type) || "varchar".equals(type);
     }
 
     private static void addName(Set<List<String>> out, JsonNode name) {

@@ -172,6 +172,13 @@ class DenyByDefaultTest {
                 .contains("constant");
         assertThat(reading.apply("select set_config('statement_timeout', $1, false)")).isNull();
         assertThat(reading.apply("select lower('x')")).isNull();
+        // A cast that cuts the text short names another setting to the server than the one the gateway read.
+        assertThat(reading.apply("select set_config('client_encoding.x'::varchar(15), 'SJIS', false)"))
+                .contains("constant");
+        assertThat(reading.apply("select set_config('client_encoding.x'::char(15), 'SJIS', false)"))
+                .contains("constant");
+        assertThat(reading.apply("select set_config('standard_conforming_strings'::text, 'on'::varchar, false)"))
+                .isNull();
     }
 
     @Test

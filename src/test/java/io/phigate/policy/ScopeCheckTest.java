@@ -166,6 +166,12 @@ class ScopeCheckTest {
         assertThat(ScopeCheck.check(role(), List.of(set("search_path", "admin, public"))).allowed()).isTrue();
         assertThat(ScopeCheck.check(role(), ANALYZER.analyze("SELECT set_config('role', 'postgres', false)"))
                 .message()).contains("setting role is not allowed");
+        // A cast that cuts the name short: 'search_path.x' to the gateway, search_path to the server.
+        assertThat(ScopeCheck.check(granted, ANALYZER.analyze(
+                "SELECT set_config('search_path.x'::varchar(11), 'admin', false)")).message())
+                .contains("a computed setting is not allowed");
+        assertThat(ScopeCheck.check(role(), ANALYZER.analyze("SELECT set_config('role.x'::varchar(4), 'x', false)"))
+                .allowed()).isFalse();
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.bson.BsonBinary;
 import org.bson.BsonBinarySubType;
 import org.bson.BsonDocument;
@@ -27,7 +28,7 @@ import org.bson.BsonValue;
 final class LogicalSessions {
     static final int MAX = 100_000;
     static final int PER_AGENT = 10_000;
-    private static final long IDLE_NANOS = TimeUnit.MINUTES.toNanos(30);
+    static final int DEFAULT_TIMEOUT_MINUTES = 30;
 
     private record Owner(String agent, long lastUsed) {
     }
@@ -36,14 +37,28 @@ final class LogicalSessions {
     private final Map<String, AtomicInteger> held = new ConcurrentHashMap<>();
     private final int max;
     private final int perAgent;
+    private volatile long idleNanos = TimeUnit.MINUTES.toNanos(DEFAULT_TIMEOUT_MINUTES);
+
+    private final LongSupplier nanoClock;
 
     LogicalSessions() {
-        this(MAX, PER_AGENT);
+        this(MAX, PER_AGENT, System::nanoTime);
     }
 
-    LogicalSessions(int max, int perAgent) {
+    LogicalSessions(int max, int perAgent, LongSupplier nanoClock) {
         this.max = max;
         this.perAgent = perAgent;
+        this.nanoClock = nanoClock;
+    }
+
+    /**
+     * The store said it keeps an idle logical session for {@code minutes} (null: it has none). Only ever raises the
+     * time an id stays owned: a store whose sessions expire sooner just sees its expired ids reused by their owner.
+     */
+    void storeKeepsSessionsFor(Integer minutes) {
+        if (minutes != null && minutes > DEFAULT_TIMEOUT_MINUTES) {
+            idleNanos = TimeUnit.MINUTES.toNanos(minutes);
+        }
     }
 
     /** The key of an {@code lsid}, or of an entry of endSessions and its kin: {@code {id: UUID}} and nothing else. */
@@ -57,7 +72,7 @@ final class LogicalSessions {
 
     /** Claims {@code id} for {@code agent}, or finds it already {@code agent}'s; false when another agent owns it. */
     boolean use(String agent, String id) throws Full {
-        long now = System.nanoTime();
+        long now = nanoClock.getAsLong();
         Owner known = owners.get(id);
         if (known == null) {
             AtomicInteger mine = held.computeIfAbsent(agent, k -> new AtomicInteger());
@@ -80,7 +95,7 @@ final class LogicalSessions {
 
     private void dropIdle(long now) {
         owners.entrySet().removeIf(e -> {
-            boolean idle = now - e.getValue().lastUsed() > IDLE_NANOS;
+            boolean idle = now - e.getValue().lastUsed() > idleNanos;
             if (idle) {
                 released(e.getValue().agent());
             }

@@ -196,7 +196,7 @@ public final class MongoFrontDoor implements AutoCloseable {
             return known;
         }
         try (UpstreamConnection probe = UpstreamConnection.open(settings.upstream(), settings.upstreamTls())) {
-            facts.set(probe.facts());
+            learned(probe.facts());
             return probe.facts();
         }
     }
@@ -204,6 +204,7 @@ public final class MongoFrontDoor implements AutoCloseable {
     /** A session's upstream hello is the server's latest word on itself. */
     void learned(UpstreamFacts latest) {
         facts.set(latest);
+        logicalSessions.storeKeepsSessionsFor(latest.logicalSessionTimeoutMinutes());
     }
 
     private static void closeQuietly(Socket socket) {

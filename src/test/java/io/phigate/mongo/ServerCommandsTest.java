@@ -7,6 +7,8 @@ import com.mongodb.MongoCommandException;
 import com.mongodb.client.MongoClient;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bson.BsonArray;
 import org.bson.BsonDocument;
 import org.bson.Document;
@@ -157,7 +159,7 @@ class ServerCommandsTest {
 
     @Test
     void theSessionsTrackedAreBoundedPerAgentAndInAllAndAFullTableRefusesRatherThanForgets() throws Exception {
-        LogicalSessions sessions = new LogicalSessions(3, 2);
+        LogicalSessions sessions = new LogicalSessions(3, 2, System::nanoTime);
         assertThat(sessions.use("a", "1")).isTrue();
         assertThat(sessions.use("a", "2")).isTrue();
         assertThat(sessions.use("a", "1")).as("a known id is no new entry").isTrue();
@@ -172,5 +174,32 @@ class ServerCommandsTest {
         sessions.ended("a", List.of("1"));
         assertThat(sessions.use("a", "5")).as("an ended id frees its owner's share").isTrue();
         assertThat(sessions.size()).isEqualTo(3);
+    }
+
+    @Test
+    void anIdleIdStaysItsOwnersForAsLongAsTheStoreSaysItKeepsSessions() throws Exception {
+        AtomicLong now = new AtomicLong();
+        LogicalSessions sessions = new LogicalSessions(1, 1, now::get);
+        sessions.storeKeepsSessionsFor(60);
+        assertThat(sessions.use("a", "1")).isTrue();
+        now.addAndGet(TimeUnit.MINUTES.toNanos(31));
+        assertThatThrownBy(() -> sessions.use("b", "2")).as("the store still keeps a's session at 31 minutes")
+                .isInstanceOf(LogicalSessions.Full.class);
+        assertThat(sessions.use("b", "1")).as("so its id is still a's").isFalse();
+        now.addAndGet(TimeUnit.MINUTES.toNanos(30));
+        assertThat(sessions.use("b", "2")).as("past the store's 60 minutes the idle id is dropped").isTrue();
+    }
+
+    @Test
+    void aStoreThatKeepsSessionsForLessThanMongodsDefaultDoesNotShortenOwnership() throws Exception {
+        AtomicLong now = new AtomicLong();
+        LogicalSessions sessions = new LogicalSessions(1, 1, now::get);
+        sessions.storeKeepsSessionsFor(5);
+        sessions.storeKeepsSessionsFor(null);
+        assertThat(sessions.use("a", "1")).isTrue();
+        now.addAndGet(TimeUnit.MINUTES.toNanos(29));
+        assertThatThrownBy(() -> sessions.use("b", "2")).isInstanceOf(LogicalSessions.Full.class);
+        now.addAndGet(TimeUnit.MINUTES.toNanos(2));
+        assertThat(sessions.use("b", "2")).isTrue();
     }
 }

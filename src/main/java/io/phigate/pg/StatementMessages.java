@@ -16,6 +16,7 @@ import io.phigate.pg.message.FrontendMessage.Query;
 import io.phigate.pg.message.MessageCodec;
 import io.phigate.policy.RiskRules;
 import io.phigate.session.Decision;
+import io.phigate.session.FastPathFunctions;
 import io.phigate.session.Refusal;
 import io.phigate.session.ResultPlan;
 import io.phigate.session.StatementApprovals;
@@ -318,12 +319,13 @@ final class StatementMessages {
 
     /** A fast-path FunctionCall: it names its function by OID and carries no SQL, so the pipeline judges it blind. */
     void functionCall(FunctionCall f, byte type, byte[] body) throws IOException {
-        String text = "-- function call: oid " + f.functionOid();
+        String name = FastPathFunctions.allowed(f.functionOid());
+        String text = "-- function call: oid " + f.functionOid() + (name == null ? "" : " (" + name + ")");
         StatementRun run = forwarder.newStatement(0);
         StatementRequest request = new StatementRequest(run.id, run.startNanos, Protocol.FUNCTION_CALL, text,
                 render(f.arguments(), f::argumentFormat), null, null, analyzer == null ? null
                 : List.of(StatementAnalysis.unparsed(text, "a fast-path function call: function OID " + f.functionOid())));
-        Decision d = pipeline.callFunction(request);
+        Decision d = pipeline.callFunction(request, f.functionOid());
         if (d instanceof Decision.Refuse refused) {
             forwarder.forwardChunk();
             forwarder.refused(refused, false);

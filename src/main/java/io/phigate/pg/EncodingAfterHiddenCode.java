@@ -1,7 +1,9 @@
 package io.phigate.pg;
 
 import io.phigate.pg.message.ErrorCodes;
+import io.phigate.pg.message.FrontendMessage.Bind;
 import io.phigate.session.Refusal;
+import java.util.Set;
 import java.util.function.IntFunction;
 
 /**
@@ -14,13 +16,23 @@ import java.util.function.IntFunction;
  */
 final class EncodingAfterHiddenCode {
     /**
-     * Joins the recorded text of a statement bound with a text-format value beyond ASCII: the server decoded that
-     * value by an encoding the gateway cannot see. Refusing such values would refuse every pgjdbc executeBatch of
+     * Joins the recorded text of a statement bound with a value the server may have decoded by an encoding the
+     * gateway cannot see (see {@link #misreadable}). Refusing such values would refuse every pgjdbc executeBatch of
      * accented names from its second row (one Sync ends the whole batch), so they are recorded as sent, and said so.
      */
     static final String VALUES_MAY_BE_MISREAD = "\n-- phigate: bound after code in the same batch that may have"
-            + " changed client_encoding; the server decoded its non-ASCII text parameters by the encoding then in"
-            + " force, which it reports only at the batch's end, so they may stand for other characters than recorded";
+            + " changed client_encoding; the server decoded its parameters beyond ASCII that it reads as text by the"
+            + " encoding then in force, which it reports only at the batch's end, so they may stand for other characters than recorded";
+
+    /**
+     * Types whose binary receive function reads no text, so the server never converts their bytes: booleans,
+     * bytea, numbers, dates and times, uuid, network addresses, bit strings, geometry, pg_lsn, and arrays of the
+     * commonest of them. Any other declared type (text, varchar, name, json, jsonb, xml, an enum, a domain, a
+     * composite) may be read as characters.
+     */
+    private static final Set<Integer> NEVER_TEXT_IN_BINARY = Set.of(16, 17, 20, 21, 23, 26, 27, 28, 29, 600, 601,
+            603, 628, 650, 700, 701, 718, 790, 829, 869, 1082, 1083, 1114, 1184, 1186, 1266, 1560, 1562, 1700, 2950,
+            3220, 1000, 1001, 1005, 1007, 1016, 1021, 1022, 1028, 1115, 1182, 1183, 1185, 1187, 1231, 2951);
 
     private EncodingAfterHiddenCode() {
     }
@@ -46,9 +58,24 @@ final class EncodingAfterHiddenCode {
         return null;
     }
 
-    /** True when a Bind's text values may stand for other characters than the gateway records. */
-    static boolean misreadable(boolean mayHaveChanged, byte[][] values, IntFunction<Short> format) {
-        return mayHaveChanged && SettingDependentText.nonAsciiText(values, format);
+    /**
+     * True when a Bind's values may stand for other characters than the gateway records: a text-format value
+     * beyond ASCII, or a binary one whose declared type's receive function may read text (textrecv, json, enums,
+     * arrays of them; an undeclared type, inferred by the server, may be any).
+     */
+    static boolean misreadable(boolean mayHaveChanged, Bind b, ResultShape.Prepared prepared) {
+        if (!mayHaveChanged) {
+            return false;
+        }
+        int[] declared = prepared == null ? new int[0] : prepared.parameterTypes;
+        byte[][] values = b.parameters();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != null && SettingDependentText.nonAscii(values[i]) && (b.parameterFormat(i) == 0
+                    || i >= declared.length || !NEVER_TEXT_IN_BINARY.contains(declared[i]))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The statement a misreadable Bind's portal runs, its recorded text joined with the note. */
@@ -58,11 +85,12 @@ final class EncodingAfterHiddenCode {
     }
 
     /**
-     * The refusal of a misreadable Bind with a value that is not UTF-8: under UTF8 the server refuses it itself, so
-     * it would run only where the encoding changed, recorded as characters it never stood for. Else null.
+     * The refusal of a Bind in that state with a text-format value that is not UTF-8: under UTF8 the server refuses
+     * it itself, so it would run only where the encoding changed, and be recorded as characters (U+FFFD) it never
+     * stood for. Else null.
      */
-    static Refusal malformed(byte[][] values, IntFunction<Short> format) {
-        return !SettingDependentText.malformedText(values, format) ? null
+    static Refusal malformed(boolean mayHaveChanged, byte[][] values, IntFunction<Short> format) {
+        return !mayHaveChanged || !SettingDependentText.malformedText(values, format) ? null
                 : new Refusal(ClientText.CHARACTER_NOT_IN_REPERTOIRE, "invalid byte sequence for encoding \"UTF8\""
                         + " in a bound parameter after code in the same batch that may have changed client_encoding");
     }
@@ -72,7 +100,7 @@ final class EncodingAfterHiddenCode {
      * FunctionCall inside a batch; the large-object calls carry binary integers and bytea, never converted.
      */
     static Refusal functionArguments(boolean mayHaveChanged, byte[][] arguments, IntFunction<Short> format) {
-        return !misreadable(mayHaveChanged, arguments, format) ? null : new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED,
+        return !mayHaveChanged || !SettingDependentText.nonAsciiText(arguments, format) ? null : new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED,
                 "phigate refuses a fast-path function call with a non-ASCII text argument inside an extended-protocol"
                         + " batch after a Bind or Execute: a statement before it may have changed client_encoding;"
                         + " send it after a Sync");

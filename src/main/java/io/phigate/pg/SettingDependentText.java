@@ -54,7 +54,8 @@ final class SettingDependentText {
         return false;
     }
 
-    private static boolean nonAscii(byte[] value) {
+    /** True when {@code value} has a byte of 0x80 or more. */
+    static boolean nonAscii(byte[] value) {
         for (byte b : value) {
             if (b < 0) {
                 return true;

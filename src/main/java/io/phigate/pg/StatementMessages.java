@@ -171,7 +171,7 @@ final class StatementMessages {
                 return;
             }
             risk = d instanceof Decision.Hold hold ? hold.rule() : null;
-            prepared = new ResultShape.Prepared(analyses.isEmpty() ? null : analyses.getFirst());
+            prepared = new ResultShape.Prepared(analyses.isEmpty() ? null : analyses.getFirst(), p.parameterTypes());
         }
         SessionState.Statement statement = new SessionState.Statement(p.statement(), p.query(), p.query(), prepared,
                 risk);
@@ -185,9 +185,8 @@ final class StatementMessages {
             return;
         }
         // Asked before this Bind counts as code that may run: the server decodes its values before running any.
-        boolean misreadable = EncodingAfterHiddenCode.misreadable(forwarder.encodingMayHaveChanged(), b.parameters(),
+        Refusal malformed = EncodingAfterHiddenCode.malformed(forwarder.encodingMayHaveChanged(), b.parameters(),
                 b::parameterFormat);
-        Refusal malformed = misreadable ? EncodingAfterHiddenCode.malformed(b.parameters(), b::parameterFormat) : null;
         if (malformed != null) {
             refuse(null, malformed);
             return;
@@ -209,7 +208,8 @@ final class StatementMessages {
             return;
         }
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
-        SessionState.Statement runs = misreadable && statement != null
+        SessionState.Statement runs = statement != null && EncodingAfterHiddenCode.misreadable(
+                forwarder.encodingMayHaveChanged(), b, statement.prepared())
                 ? EncodingAfterHiddenCode.recordedAsMisreadable(statement) : statement;
         SessionState.Portal portal = new SessionState.Portal(runs, render(b.parameters(), b::parameterFormat), shape,
                 SessionState.Hold.TRANSACTION, false);

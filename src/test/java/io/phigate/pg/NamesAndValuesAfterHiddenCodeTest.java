@@ -172,6 +172,30 @@ class NamesAndValuesAfterHiddenCodeTest {
                 .extracting(r -> (String) r.get("parameters")).containsExactly("[\"José\"]");
     }
 
+    /**
+     * The server converts a binary value too when its type's receive function reads text (textrecv): noted, while
+     * a binary integer, whose bytes are never characters, is not, however many of its bytes are beyond ASCII.
+     */
+    @Test
+    void aBinaryTextValueAfterHiddenCodeIsNotedAndABinaryIntegerIsNot() throws Exception {
+        String sql = "INSERT INTO hidden_marker VALUES ($1 || $2)";
+        byte[] parse = MessageCodec.encode(new FrontendMessage.Parse("", sql, new int[]{25, 23}));
+        try (RawClient c = client(JUSTIFIED)) {
+            for (byte[] text : List.of(JUDGED.getBytes(StandardCharsets.UTF_8), new byte[]{'x'})) {
+                byte[] bind = MessageCodec.encode(new FrontendMessage.Bind("", "", new short[]{1, 1},
+                        new byte[][]{text, {0, 0, 0, (byte) 200}}, new short[0]));
+                assertThat(batch(c, hiddenCode(), parse, bind, MessageCodec.encode(new FrontendMessage.Execute("", 0)))
+                        .getLast()).isInstanceOf(BackendMessage.ReadyForQuery.class);
+            }
+        }
+        assertThat(marker()).containsExactlyInAnyOrder("Ã©200", "x200");
+        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like 'INSERT INTO hidden_marker"
+                + " VALUES ($1 || $2)%may stand for other characters%'", 1))
+                .extracting(r -> (String) r.get("parameters")).containsExactly("[\"\\\\xc3a9\",\"\\\\x000000c8\"]");
+        assertThat(gw.audit("kind = 'statement_requested' and statement = '" + sql + "'"))
+                .extracting(r -> (String) r.get("parameters")).containsExactly("[\"\\\\x78\",\"\\\\x000000c8\"]");
+    }
+
     /** Bytes that are not UTF-8 run only where the encoding changed: refused, as the server under UTF8 would. */
     @Test
     void aValueThatIsNotUtf8AfterHiddenCodeIsRefused() throws Exception {

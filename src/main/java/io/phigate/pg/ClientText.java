@@ -42,6 +42,11 @@ final class ClientText {
         return null;
     }
 
+    /** True when {@code value} is well-formed UTF-8, as the server with client_encoding UTF8 requires of text. */
+    static boolean wellFormed(byte[] value) {
+        return firstMalformed(value, 0, value.length) < 0;
+    }
+
     /** Offset of the first malformed sequence in {@code body[start, end)}, or -1. */
     private static int firstMalformed(byte[] body, int start, int end) {
         boolean ascii = true;

@@ -129,6 +129,14 @@ final class RequestForwarder {
                 + " differently from the gateway; send it after a Sync");
     }
 
+    /**
+     * True while the open batch of an analysed session may have run code that changed client_encoding out of sight
+     * (see {@link #codeMayHaveRun}): the server decodes names and text values in what follows by that encoding.
+     */
+    boolean encodingMayHaveChanged() {
+        return analysed && codeMayHaveRun;
+    }
+
     /** The client's Sync: ends a refused batch, or closes and forwards the chunk. */
     void sync(byte type, byte[] body) throws IOException {
         codeMayHaveRun = false;

@@ -19,11 +19,18 @@ final class ResultShape {
     /** A prepared statement (extended protocol): its analysis, and its result columns once described. */
     static final class Prepared {
         final StatementAnalysis analysis;
+        /** The parameter types its Parse declared (0: the server infers it); empty when not known (PREPARE). */
+        final int[] parameterTypes;
         /** Set by the pump when a Describe of the statement is answered. */
         volatile List<Field> fields;
 
         Prepared(StatementAnalysis analysis) {
+            this(analysis, new int[0]);
+        }
+
+        Prepared(StatementAnalysis analysis, int[] parameterTypes) {
             this.analysis = analysis;
+            this.parameterTypes = parameterTypes;
         }
     }
 

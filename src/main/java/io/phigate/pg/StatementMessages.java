@@ -16,6 +16,7 @@ import io.phigate.pg.message.FrontendMessage.Query;
 import io.phigate.pg.message.MessageCodec;
 import io.phigate.policy.RiskRules;
 import io.phigate.session.Decision;
+import io.phigate.session.FastPathFunctions;
 import io.phigate.session.Refusal;
 import io.phigate.session.ResultPlan;
 import io.phigate.session.StatementApprovals;
@@ -139,14 +140,16 @@ final class StatementMessages {
     }
 
     void parse(Parse p, byte type, byte[] body) throws IOException {
+        if (refusedForNames(p.query(), p.statement())) {
+            return;
+        }
         exchange.state(s -> s.removeLocalStatement(p.statement()));
         ResultShape.Prepared prepared = null;
         RiskRules.Hit risk = null;
         if (analyzer != null) {
             Refusal misread = forwarder.settingsMayHaveChanged(p.query());
             if (misread != null) {
-                forwarder.forwardChunk();
-                forwarder.refuseStatement(Protocol.EXTENDED, p.query(), misread, true);
+                refuse(p.query(), misread);
                 return;
             }
             List<StatementAnalysis> analyses = analyzer.apply(p.query());
@@ -168,7 +171,7 @@ final class StatementMessages {
                 return;
             }
             risk = d instanceof Decision.Hold hold ? hold.rule() : null;
-            prepared = new ResultShape.Prepared(analyses.isEmpty() ? null : analyses.getFirst());
+            prepared = new ResultShape.Prepared(analyses.isEmpty() ? null : analyses.getFirst(), p.parameterTypes());
         }
         SessionState.Statement statement = new SessionState.Statement(p.statement(), p.query(), p.query(), prepared,
                 risk);
@@ -178,6 +181,16 @@ final class StatementMessages {
     }
 
     void bind(Bind b, byte type, byte[] body) throws IOException {
+        if (refusedForNames(null, b.portal(), b.statement())) {
+            return;
+        }
+        // Asked before this Bind counts as code that may run: the server decodes its values before running any.
+        Refusal malformed = EncodingAfterHiddenCode.malformed(forwarder.encodingMayHaveChanged(), b.parameters(),
+                b::parameterFormat);
+        if (malformed != null) {
+            refuse(null, malformed);
+            return;
+        }
         exchange.state(s -> s.removeLocalPortal(b.portal()));
         SessionState.LocalSetting local = exchange.state(s -> s.localStatement(b.statement()));
         if (local != null) {
@@ -190,14 +203,16 @@ final class StatementMessages {
         }
         SessionState.Statement statement = names.statement(b.statement());
         if (statement == null && analyzer != null) {
-            forwarder.forwardChunk();
-            forwarder.refuseStatement(Protocol.EXTENDED, null, new Refusal(ErrorCodes.INVALID_SQL_STATEMENT_NAME,
-                    "prepared statement \"" + b.statement() + "\" does not exist"), true);
+            refuse(null, new Refusal(ErrorCodes.INVALID_SQL_STATEMENT_NAME, "prepared statement \"" + b.statement()
+                    + "\" does not exist"));
             return;
         }
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
-        SessionState.Portal portal = new SessionState.Portal(statement, render(b.parameters(), b::parameterFormat),
-                shape, SessionState.Hold.TRANSACTION, false);
+        SessionState.Statement runs = statement != null && EncodingAfterHiddenCode.misreadable(
+                forwarder.encodingMayHaveChanged(), b, statement.prepared())
+                ? EncodingAfterHiddenCode.recordedAsMisreadable(statement) : statement;
+        SessionState.Portal portal = new SessionState.Portal(runs, render(b.parameters(), b::parameterFormat), shape,
+                SessionState.Hold.TRANSACTION, false);
         SessionState.Pending staged = exchange.state(s -> s.stage(new SessionState.PutPortal(b.portal(), portal)));
         forwarder.codeMayRun();
         forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.BIND).withChanges(List.of(staged)));
@@ -225,6 +240,9 @@ final class StatementMessages {
     }
 
     void describe(Describe d, byte type, byte[] body) throws IOException {
+        if (refusedForNames(null, d.name())) {
+            return;
+        }
         boolean statement = d.kind() == 'S';
         if (exchange.state(s -> statement ? s.localStatement(d.name()) : s.localPortal(d.name())) != null) {
             forwarder.respondNow(statement ? new BackendMessage[]{new BackendMessage.ParameterDescription(new int[0]),
@@ -246,6 +264,9 @@ final class StatementMessages {
     }
 
     void execute(Execute e, byte type, byte[] body) throws IOException {
+        if (refusedForNames(null, e.portal())) {
+            return;
+        }
         SessionState.LocalSetting local = exchange.state(s -> s.localPortal(e.portal()));
         if (local != null) {
             forwarder.forwardChunk();
@@ -255,9 +276,7 @@ final class StatementMessages {
         }
         SessionState.Portal portal = names.portal(e.portal());
         if (portal == null && analyzer != null) {
-            forwarder.forwardChunk();
-            forwarder.refuseStatement(Protocol.EXTENDED, null, new Refusal(ErrorCodes.INVALID_CURSOR_NAME,
-                    "portal \"" + e.portal() + "\" does not exist"), true);
+            refuse(null, new Refusal(ErrorCodes.INVALID_CURSOR_NAME, "portal \"" + e.portal() + "\" does not exist"));
             return;
         }
         SessionState.Statement statement = portal == null ? null : portal.statement();
@@ -306,6 +325,9 @@ final class StatementMessages {
     }
 
     void close(Close c, byte type, byte[] body) throws IOException {
+        if (refusedForNames(null, c.name())) {
+            return;
+        }
         boolean statement = c.kind() == 'S';
         if (exchange.state(s -> statement ? s.removeLocalStatement(c.name()) : s.removeLocalPortal(c.name())) != null) {
             forwarder.respondNow(BackendMessage.CloseComplete.INSTANCE);
@@ -318,12 +340,16 @@ final class StatementMessages {
 
     /** A fast-path FunctionCall: it names its function by OID and carries no SQL, so the pipeline judges it blind. */
     void functionCall(FunctionCall f, byte type, byte[] body) throws IOException {
-        String text = "-- function call: oid " + f.functionOid();
+        String name = FastPathFunctions.allowed(f.functionOid());
+        String text = "-- function call: oid " + f.functionOid() + (name == null ? "" : " (" + name + ")");
         StatementRun run = forwarder.newStatement(0);
         StatementRequest request = new StatementRequest(run.id, run.startNanos, Protocol.FUNCTION_CALL, text,
                 render(f.arguments(), f::argumentFormat), null, null, analyzer == null ? null
                 : List.of(StatementAnalysis.unparsed(text, "a fast-path function call: function OID " + f.functionOid())));
-        Decision d = pipeline.callFunction(request);
+        Refusal misread = EncodingAfterHiddenCode.functionArguments(forwarder.encodingMayHaveChanged(),
+                f.arguments(), f::argumentFormat);
+        Decision d = misread != null ? pipeline.refuse(request, misread) : pipeline.callFunction(request,
+                f.functionOid());
         if (d instanceof Decision.Refuse refused) {
             forwarder.forwardChunk();
             forwarder.refused(refused, false);
@@ -332,6 +358,20 @@ final class StatementMessages {
         record(run, d);
         forwarder.chunk.add(type, body, Exchange.Op.statement(Exchange.Kind.FUNCTION_CALL, run));
         forwarder.forwardChunk();
+    }
+
+    /** Refuses an extended-protocol message whose names the server may read as others (decision 0063). */
+    private boolean refusedForNames(String text, String... names) throws IOException {
+        Refusal misread = EncodingAfterHiddenCode.names(forwarder.encodingMayHaveChanged(), names);
+        if (misread != null) {
+            refuse(text, misread);
+        }
+        return misread != null;
+    }
+
+    private void refuse(String text, Refusal refusal) throws IOException {
+        forwarder.forwardChunk();
+        forwarder.refuseStatement(Protocol.EXTENDED, text, refusal, true);
     }
 
     /** A decision's records join the chunk, to be made durable before its frames go upstream. */

@@ -125,8 +125,8 @@ public final class StatementPipeline {
      * A call of a function named by an identifier only (PostgreSQL's fast-path FunctionCall), with no SQL to
      * analyse: judged by {@link StatementRules#checkFunctionCall}; never held.
      */
-    public Decision callFunction(StatementRequest request) {
-        Refusal refusal = rules == null ? null : rules.checkFunctionCall(request.single(), justification);
+    public Decision callFunction(StatementRequest request, int functionOid) {
+        Refusal refusal = rules == null ? null : rules.checkFunctionCall(functionOid, request.single(), justification);
         return refusal != null ? refuse(request, refusal) : forward(request);
     }
 

@@ -116,16 +116,23 @@ public final class StatementRules {
 
     /**
      * A fast-path FunctionCall names its function by OID and carries no SQL, so nothing about it can be analysed.
-     * It is judged as an unparsed statement (time windows, justification, scope, and every risk rule that applies to
-     * the session fires), and it is refused outright for a session that sees PHI masked: the function may read any
-     * table, and its answer (a FunctionCallResponse) is not a row phigate can mask. Nor can a call be held for
-     * approval. pgjdbc's large-object API uses this path; the same functions called from a SELECT are analysed.
+     * It is refused outright for a session that sees PHI masked: the function may read any table, and its answer (a
+     * FunctionCallResponse) is not a row phigate can mask. In every other analysed session only the large-object
+     * calls of {@link FastPathFunctions} may be made (decision 0063): any other OID may be set_config of role or
+     * search_path, or a function that reads files or runs SQL text, which a SELECT would show the analyser. An
+     * allowed call is then judged as an unparsed statement (time windows, justification, scope, and every risk rule
+     * that applies to the session fires); it cannot be held for approval.
      */
-    Refusal checkFunctionCall(StatementAnalysis call, String justification) {
+    Refusal checkFunctionCall(int functionOid, StatementAnalysis call, String justification) {
         if (masking != null && masking.masksPhi()) {
             return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "a fast-path function call names its function by"
                     + " OID, so phigate cannot tell what it reads; refused for a session that sees PHI masked (call the"
                     + " function from a SELECT)");
+        }
+        if (FastPathFunctions.allowed(functionOid) == null) {
+            return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, "a fast-path function call names its function by"
+                    + " OID (" + functionOid + "), which phigate cannot analyse; only the large-object functions may"
+                    + " be called this way: call the function from a SELECT");
         }
         List<StatementAnalysis> statements = List.of(call);
         Refusal refusal = check(statements, justification);

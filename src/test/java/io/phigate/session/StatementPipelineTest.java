@@ -286,7 +286,7 @@ class StatementPipelineTest {
         StatementRequest call = new StatementRequest(ids.incrementAndGet(), System.nanoTime(), Protocol.FUNCTION_CALL,
                 text, List.of("42"), null, null, List.of(StatementAnalysis.unparsed(text, "a fast-path call")));
 
-        Decision d = pipeline("agent", null).callFunction(call);
+        Decision d = pipeline("agent", null).callFunction(call, 764);
 
         assertThat(((Decision.Refuse) d).refusal().message()).contains("names its function by OID");
         assertThat(requested(d).parameters()).containsExactly("42");

@@ -77,11 +77,15 @@ final class RequestForwarder {
     private final boolean analysed;
     /** True once the session is ending; a request still waiting is then never forwarded. */
     private final java.util.function.BooleanSupplier closing;
+    /** search_path and role changed by code out of sight (decision 0064); null when statements are not analysed. */
+    private final HiddenSettingChanges hidden;
 
     RequestForwarder(String sessionId, AuditSink audit, Exchange exchange, UpstreamConnection upstream,
                      HeldStatements approvals, StatementRecords records, Supplier<String> justification,
-                     int responseCap, boolean analysed, java.util.function.BooleanSupplier closing) {
+                     int responseCap, boolean analysed, java.util.function.BooleanSupplier closing,
+                     HiddenSettingChanges hidden) {
         this.analysed = analysed;
+        this.hidden = hidden;
         this.closing = closing;
         this.sessionId = sessionId;
         this.audit = audit;
@@ -127,6 +131,19 @@ final class RequestForwarder {
                 + " before it may have changed client_encoding or standard_conforming_strings, which the server"
                 + " reports only at the batch's end, and under another value the server would read this text"
                 + " differently from the gateway; send it after a Sync");
+    }
+
+    /**
+     * Null unless code this database holds may have run earlier in the open batch, or earlier in {@code statements}
+     * (a simple Query), and so moved search_path or the role before the server resolves these names (decision 0064).
+     * {@code statements} is null for a Bind.
+     */
+    Refusal namesMayHaveMoved(List<StatementAnalysis> statements) {
+        if (hidden == null) {
+            return null;
+        }
+        return statements == null ? hidden.afterCodeInBatch(codeMayHaveRun)
+                : hidden.afterCodeInQuery(statements, codeMayHaveRun);
     }
 
     /** The client's Sync: ends a refused batch, or closes and forwards the chunk. */
@@ -244,6 +261,9 @@ final class RequestForwarder {
             // the analysis depends on (a trigger or function calling set_config('client_encoding', ...)), which
             // the server reports only at its ReadyForQuery, and this request must not reach the server by then.
             exchange.awaitIdle(closing);
+            if (hidden != null && !closing.getAsBoolean()) {
+                hidden.beforeRequest(upstream.out(), exchange.transactionStatus(), closing);
+            }
         }
         if (closing.getAsBoolean()) {
             dropChunkOfEndedSession();
@@ -253,6 +273,9 @@ final class RequestForwarder {
         upstream.out().flush();
         if (chunk.extended || chunk.endsWithSync) {
             batchOpenUpstream = !chunk.endsWithSync;
+        }
+        if (hidden != null) {
+            hidden.forwarded(chunk.ops);
         }
         if (batchOpenUpstream && runsOutsideTheBatch(chunk.ops)) {
             // A Query or FunctionCall in an open batch ends with a ReadyForQuery of its own, where the server reports

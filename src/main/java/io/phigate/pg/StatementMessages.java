@@ -80,6 +80,13 @@ final class StatementMessages {
                     return;
                 }
                 List<StatementAnalysis> analyses = analyzer.apply(q.sql());
+                Refusal moved = forwarder.namesMayHaveMoved(analyses);
+                if (moved != null) {
+                    names.forget(staged);
+                    forwarder.forwardChunk();
+                    forwarder.refuseStatement(Protocol.SIMPLE, q.sql(), moved, false, analyses);
+                    return;
+                }
                 if (StatementPipeline.keptSetting(analyses)) {
                     names.forget(staged);
                     forwarder.forwardChunk();
@@ -193,6 +200,12 @@ final class StatementMessages {
             forwarder.forwardChunk();
             forwarder.refuseStatement(Protocol.EXTENDED, null, new Refusal(ErrorCodes.INVALID_SQL_STATEMENT_NAME,
                     "prepared statement \"" + b.statement() + "\" does not exist"), true);
+            return;
+        }
+        Refusal moved = forwarder.namesMayHaveMoved(null);
+        if (moved != null) {
+            forwarder.forwardChunk();
+            forwarder.refuseStatement(Protocol.EXTENDED, statement.text(), moved, true);
             return;
         }
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());

@@ -64,6 +64,20 @@ final class UtilityWords {
                 || kind.equals("TRANS_STMT_PREPARE");
     }
 
+    /**
+     * BEGIN, START TRANSACTION, SAVEPOINT and RELEASE: transaction statements that run no code and change no setting
+     * (COMMIT runs deferred triggers, a ROLLBACK of either kind puts settings back).
+     */
+    static boolean runsNothing(String text) {
+        JsonNode t = only(text, "TransactionStmt");
+        if (t == null) {
+            return false;
+        }
+        String kind = t.path("kind").asText();
+        return kind.equals("TRANS_STMT_BEGIN") || kind.equals("TRANS_STMT_START")
+                || kind.equals("TRANS_STMT_SAVEPOINT") || kind.equals("TRANS_STMT_RELEASE");
+    }
+
     /** The node of {@code text}'s one statement when it is a {@code type}, else null. */
     private static JsonNode only(String text, String type) {
         PgGrammar.Statement s = statement(text, type);

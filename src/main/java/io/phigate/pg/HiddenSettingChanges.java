@@ -6,8 +6,10 @@ import io.phigate.session.Refusal;
 import io.phigate.session.SessionPolicies;
 import io.phigate.sql.Operation;
 import io.phigate.sql.PgCatalog;
+import io.phigate.sql.Relation;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
+import io.phigate.sql.TableRef;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.HashMap;
@@ -43,6 +45,8 @@ final class HiddenSettingChanges {
     /** Statement kinds that resolve no name: nothing code changed before them alters what they do. */
     private static final Set<StatementKind> NAMELESS = Set.of(StatementKind.TRANSACTION, StatementKind.SET,
             StatementKind.SHOW, StatementKind.RESET, StatementKind.EMPTY);
+    /** The server's own schemas: their views were written at initdb and call nothing that changes a setting. */
+    private static final Set<String> SERVER_SCHEMAS = Set.of("pg_catalog", "information_schema");
 
     private final boolean catalogCode;
     /** Masking or the rules resolve unqualified names by the catalog's path (null catalog: unknown, so yes). */
@@ -57,6 +61,11 @@ final class HiddenSettingChanges {
     private List<String> baseline;
     /** Code may have run since the server last said what the settings are (client reader only). */
     private boolean unverified = true;
+    /** The chunk being collected holds a statement that may run code (client reader only). */
+    private boolean codeInChunk;
+    /** Extended messages that may run code went since the last Sync, and whether any did (client reader only). */
+    private boolean batchOpen;
+    private boolean codeInBatch;
 
     HiddenSettingChanges(SessionPolicies.Setup setup, List<ParameterStatus> startup,
                          BiConsumer<String, String> endSession) {
@@ -115,15 +124,15 @@ final class HiddenSettingChanges {
         unverified = false;
     }
 
-    /** A chunk went upstream: any message but Parse, Describe and Close may have run code (a Bind plans). */
+    /** A chunk went upstream: what it may have run is now unverified. A FunctionCall runs a function by OID. */
     void forwarded(List<Exchange.Op> ops) {
         for (int i = 0; i < ops.size(); i++) {
-            Exchange.Kind k = ops.get(i).kind();
-            if (k != Exchange.Kind.PARSE && k != Exchange.Kind.DESCRIBE && k != Exchange.Kind.CLOSE) {
-                unverified = true;
-                return;
+            if (ops.get(i).kind() == Exchange.Kind.FUNCTION_CALL) {
+                mark();
             }
         }
+        unverified |= codeInChunk;
+        codeInChunk = false;
     }
 
     /** Why the settings the server showed are not the ones the session was judged by, or null. */
@@ -151,46 +160,107 @@ final class HiddenSettingChanges {
         return null;
     }
 
-    // ---- within one request ----
+    // ---- within one request (client reader) ----
 
     /**
-     * The refusal for a Bind or Query while code of the same extended batch may have run ({@code codeMayHaveRun}):
-     * the server resolves its names (a Bind re-reads its statement's when the path changed) by what that code left.
+     * A Bind of a statement: refused while code of the same extended batch may have run, since the server resolves
+     * its names (a Bind re-reads a prepared statement's when the path changed) by what that code left. Otherwise
+     * noted: binding plans, and planning may run a function.
      */
-    Refusal afterCodeInBatch(boolean codeMayHaveRun) {
-        if (!codeMayHaveRun || !guarded()) {
+    Refusal bind(StatementAnalysis statement) {
+        if (!guarded()) {
             return null;
         }
-        return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a statement after a Bind or Execute in"
-                + " the same extended-protocol batch in this database: code it holds (a trigger, a function) may have"
-                + " changed search_path or the role in between, and phigate can ask the server only between"
-                + " requests; send it after a Sync");
-    }
-
-    /** The refusal for a simple Query with a statement after one that may run code, or null. */
-    Refusal afterCodeInQuery(List<StatementAnalysis> statements, boolean codeMayHaveRun) {
-        Refusal inBatch = afterCodeInBatch(codeMayHaveRun);
-        if (inBatch != null || !guarded() || statements.size() < 2) {
-            return inBatch;
+        if (codeInBatch) {
+            return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a statement after one that may"
+                    + " run code this database holds (a trigger, a function, a view's) in the same extended-protocol"
+                    + " batch: that code may have changed search_path or the role in between, and phigate can ask"
+                    + " the server only between requests; send it after a Sync");
         }
-        boolean codeMayRun = false;
-        for (StatementAnalysis a : statements) {
-            if (codeMayRun && !NAMELESS.contains(a.kind())) {
-                return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a query whose statements read"
-                        + " names after a statement that may run code this database holds (a trigger, a function),"
-                        + " which may change search_path or the role in between; send them as separate queries");
-            }
-            codeMayRun |= mayRunCode(a);
+        batchOpen = true;
+        if (mayRunCode(statement)) {
+            mark();
         }
         return null;
     }
 
-    private static boolean mayRunCode(StatementAnalysis a) {
+    /** An Execute of a portal of {@code statement}: what it runs is noted. */
+    void execute(StatementAnalysis statement) {
+        if (guarded()) {
+            batchOpen = true;
+            if (mayRunCode(statement)) {
+                mark();
+            }
+        }
+    }
+
+    /** The refusal for a simple Query with a statement after one that may run code, or null (and noted). */
+    Refusal query(List<StatementAnalysis> statements) {
+        if (!guarded()) {
+            return null;
+        }
+        boolean codeMayRun = codeInBatch;
+        for (StatementAnalysis a : statements) {
+            if (codeMayRun && !NAMELESS.contains(a.kind())) {
+                return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a query whose statements read"
+                        + " names after a statement that may run code this database holds (a trigger, a function,"
+                        + " a view's), which may change search_path or the role in between; send them as separate"
+                        + " queries");
+            }
+            codeMayRun |= mayRunCode(a);
+        }
+        if (codeMayRun) {
+            mark();
+        }
+        return null;
+    }
+
+    /** The client's Sync: the batch ends, and what follows is a new request the gateway may ask before. */
+    void sync() {
+        batchOpen = false;
+        codeInBatch = false;
+    }
+
+    private void mark() {
+        codeInChunk = true;
+        codeInBatch |= batchOpen;
+    }
+
+    /**
+     * False only for a statement that, by the catalog, runs nothing the gateway does not read: a SET, SHOW,
+     * RESET, BEGIN or SAVEPOINT, or a SELECT that calls no function outside the vetted built-ins, writes nothing,
+     * and reads only tables, materialized views and sequences without row security, rules or triggers (or the
+     * server's own catalog). A view's body, COMMIT (deferred triggers), ROLLBACK (it puts settings back) and every
+     * other statement may.
+     */
+    boolean mayRunCode(StatementAnalysis a) {
+        if (a == null) {
+            return true;
+        }
         return switch (a.kind()) {
             case SET, SHOW, RESET, EMPTY -> false;
             case TRANSACTION -> !UtilityWords.runsNothing(a.text());
+            case SELECT -> !readsOnly(a);
             default -> true;
         };
+    }
+
+    private boolean readsOnly(StatementAnalysis a) {
+        if (catalog == null || !a.parsed() || !a.opaqueFunctions().isEmpty() || !a.writes().isEmpty()
+                || !a.facts().stateChanges().isEmpty()) {
+            return false;
+        }
+        for (TableRef t : a.reads()) {
+            if (SERVER_SCHEMAS.contains(t.schema())) {
+                continue;
+            }
+            Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
+            if (kind == null || kind == Relation.Kind.VIEW || kind == Relation.Kind.FOREIGN_TABLE
+                    || catalog.runsCode(t)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---- the server's reports (pump) ----

@@ -134,21 +134,31 @@ final class RequestForwarder {
     }
 
     /**
-     * Null unless code this database holds may have run earlier in the open batch, or earlier in {@code statements}
-     * (a simple Query), and so moved search_path or the role before the server resolves these names (decision 0064).
-     * {@code statements} is null for a Bind.
+     * Null unless code this database holds may have run earlier in the open batch, and so moved search_path or the
+     * role before the server resolves the bound statement's names (decision 0064).
      */
-    Refusal namesMayHaveMoved(List<StatementAnalysis> statements) {
-        if (hidden == null) {
-            return null;
+    Refusal namesMayHaveMoved(StatementAnalysis bound) {
+        return hidden == null ? null : hidden.bind(bound);
+    }
+
+    /** As for a Bind, and for a simple Query's statements after one of its own that may run code. */
+    Refusal namesMayHaveMoved(List<StatementAnalysis> query) {
+        return hidden == null ? null : hidden.query(query);
+    }
+
+    /** An Execute of a portal of {@code statement} joins the chunk (decision 0064 notes what it may run). */
+    void executes(StatementAnalysis statement) {
+        if (hidden != null) {
+            hidden.execute(statement);
         }
-        return statements == null ? hidden.afterCodeInBatch(codeMayHaveRun)
-                : hidden.afterCodeInQuery(statements, codeMayHaveRun);
     }
 
     /** The client's Sync: ends a refused batch, or closes and forwards the chunk. */
     void sync(byte type, byte[] body) throws IOException {
         codeMayHaveRun = false;
+        if (hidden != null) {
+            hidden.sync();
+        }
         if (discardToSync) {
             discardToSync = false;
             readyAfterRefusal();

@@ -202,7 +202,7 @@ final class StatementMessages {
                     "prepared statement \"" + b.statement() + "\" does not exist"), true);
             return;
         }
-        Refusal moved = forwarder.namesMayHaveMoved(null);
+        Refusal moved = forwarder.namesMayHaveMoved(statement == null ? null : statement.analysis());
         if (moved != null) {
             forwarder.forwardChunk();
             forwarder.refuseStatement(Protocol.EXTENDED, statement.text(), moved, true);
@@ -310,6 +310,7 @@ final class StatementMessages {
         }
         record(run, d);
         forwarder.codeMayRun();
+        forwarder.executes(analysis);
         forwarder.chunk.extended = true;
         if (d instanceof Decision.Hold hold) {
             forwarder.holdForApproval(new RequestForwarder.HeldExecute(run, hold.rule(), text, parameters, analysis));

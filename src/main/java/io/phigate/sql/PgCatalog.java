@@ -724,7 +724,7 @@ public final class PgCatalog implements Catalog {
         if (!q.query("""
                 SELECT 1 WHERE EXISTS (SELECT FROM pg_catalog.pg_proc WHERE oid >= 16384)
                   OR EXISTS (SELECT FROM pg_catalog.pg_event_trigger)
-                  OR EXISTS (SELECT FROM pg_catalog.pg_rewrite WHERE rulename <> '_RETURN')""").isEmpty()) {
+                  OR EXISTS (SELECT FROM pg_catalog.pg_rewrite WHERE oid >= 16384 AND rulename <> '_RETURN')""").isEmpty()) {
             return true;
         }
         for (List<String> row : q.query("""

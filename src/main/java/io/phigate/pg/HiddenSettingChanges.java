@@ -44,7 +44,10 @@ import java.util.function.Function;
 final class HiddenSettingChanges {
     /** Statement kinds that resolve no name: nothing code changed before them alters what they do. */
     private static final Set<StatementKind> NAMELESS = Set.of(StatementKind.TRANSACTION, StatementKind.SET,
-            StatementKind.SHOW, StatementKind.RESET, StatementKind.EMPTY);
+            StatementKind.SHOW, StatementKind.RESET, StatementKind.EMPTY, StatementKind.FETCH, StatementKind.MOVE,
+            StatementKind.CLOSE_CURSOR, StatementKind.DEALLOCATE,
+            // a PREPARE's names are read again when it is executed, if the path changed in between
+            StatementKind.PREPARE);
     /** The server's own schemas: their views were written at initdb and call nothing that changes a setting. */
     private static final Set<String> SERVER_SCHEMAS = Set.of("pg_catalog", "information_schema");
 
@@ -56,7 +59,8 @@ final class HiddenSettingChanges {
     private final BiConsumer<String, String> endSession;
     /** The server's reports at startup and since (pump thread). */
     private final Map<String, String> reportedFirst = new HashMap<>();
-    private volatile boolean ddlSeen;
+    /** The session ran DDL that stores code (a function, trigger, rule, policy), or a statement not read. */
+    private volatile boolean codeCreated;
     /** The settings at the first probe (client reader only). */
     private List<String> baseline;
     /** Code may have run since the server last said what the settings are (client reader only). */
@@ -81,17 +85,17 @@ final class HiddenSettingChanges {
 
     /** True when this session pays for the checks: code that may change the settings exists or may now. */
     boolean guarded() {
-        return catalogCode || ddlSeen;
+        return catalogCode || codeCreated;
     }
 
-    /** The session's analyser, noting DDL: a function, trigger, rule or policy it creates is code it can run. */
+    /** The session's analyser, noting DDL that creates code: a function, trigger, rule or policy it can then run. */
     Function<String, List<StatementAnalysis>> watching(Function<String, List<StatementAnalysis>> analyzer) {
         return sql -> {
             List<StatementAnalysis> out = analyzer.apply(sql);
-            if (!ddlSeen) {
+            if (!codeCreated) {
                 for (StatementAnalysis a : out) {
-                    if (a.operations().contains(Operation.DDL) || !a.parsed()) {
-                        ddlSeen = true;
+                    if (!a.parsed() || a.operations().contains(Operation.DDL) && !UtilityWords.storesNoCode(a.text())) {
+                        codeCreated = true;
                         break;
                     }
                 }
@@ -171,7 +175,7 @@ final class HiddenSettingChanges {
         if (!guarded()) {
             return null;
         }
-        if (codeInBatch) {
+        if (codeInBatch && (statement == null || !NAMELESS.contains(statement.kind()))) {
             return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a statement after one that may"
                     + " run code this database holds (a trigger, a function, a view's) in the same extended-protocol"
                     + " batch: that code may have changed search_path or the role in between, and phigate can ask"
@@ -227,31 +231,41 @@ final class HiddenSettingChanges {
     }
 
     /**
-     * False only for a statement that, by the catalog, runs nothing the gateway does not read: a SET, SHOW,
-     * RESET, BEGIN or SAVEPOINT, or a SELECT that calls no function outside the vetted built-ins, writes nothing,
-     * and reads only tables, materialized views and sequences without row security, rules or triggers (or the
-     * server's own catalog). A view's body, COMMIT (deferred triggers), ROLLBACK (it puts settings back) and every
-     * other statement may.
+     * False only for a statement that, by the catalog, runs nothing the gateway does not read: SET, SHOW, RESET,
+     * BEGIN, SAVEPOINT, FETCH, PREPARE (it runs nothing until executed); a SELECT or DECLARE that calls no function
+     * outside the vetted built-ins, changes no state, and reads only tables, materialized views and sequences
+     * without row security, rules or triggers (or the server's own catalog, or the session's temporary tables); an
+     * INSERT, UPDATE or DELETE of the same kind that writes only the session's temporary tables; DDL that stores no
+     * code ({@link UtilityWords#storesNoCode}) of the same kind, where no event trigger exists. A view's body,
+     * COMMIT (deferred triggers), ROLLBACK (it puts settings back), EXECUTE and every other statement may.
      */
     boolean mayRunCode(StatementAnalysis a) {
         if (a == null) {
             return true;
         }
         return switch (a.kind()) {
-            case SET, SHOW, RESET, EMPTY -> false;
+            case SET, SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
             case TRANSACTION -> !UtilityWords.runsNothing(a.text());
-            case SELECT -> !readsOnly(a);
+            case SELECT, DECLARE_CURSOR -> !runsOnlyWhatItReads(a, false);
+            case INSERT, UPDATE, DELETE -> !runsOnlyWhatItReads(a, true);
+            case DDL -> catalog == null || catalog.eventTriggers() || !UtilityWords.storesNoCode(a.text())
+                    || !runsOnlyWhatItReads(a, true);
             default -> true;
         };
     }
 
-    private boolean readsOnly(StatementAnalysis a) {
-        if (catalog == null || !a.parsed() || !a.opaqueFunctions().isEmpty() || !a.writes().isEmpty()
-                || !a.facts().stateChanges().isEmpty()) {
+    /** {@code a} calls nothing but vetted built-ins and touches only relations that run no code when touched. */
+    private boolean runsOnlyWhatItReads(StatementAnalysis a, boolean writesTemporary) {
+        if (catalog == null || !a.parsed() || !a.opaqueFunctions().isEmpty() || !a.facts().stateChanges().isEmpty()) {
             return false;
         }
+        for (TableRef t : a.writes()) {
+            if (!writesTemporary || !temporary(t) && a.kind() != StatementKind.DDL) {
+                return false;
+            }
+        }
         for (TableRef t : a.reads()) {
-            if (SERVER_SCHEMAS.contains(t.schema())) {
+            if (SERVER_SCHEMAS.contains(t.schema()) || temporary(t)) {
                 continue;
             }
             Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
@@ -261,6 +275,11 @@ final class HiddenSettingChanges {
             }
         }
         return true;
+    }
+
+    /** The session's own temporary relation: code runs on it only where the session created such code. */
+    private boolean temporary(TableRef t) {
+        return !codeCreated && ("pg_temp".equals(t.schema()) || "?".equals(t.schema()));
     }
 
     // ---- the server's reports (pump) ----

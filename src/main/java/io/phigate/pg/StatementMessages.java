@@ -80,13 +80,6 @@ final class StatementMessages {
                     return;
                 }
                 List<StatementAnalysis> analyses = analyzer.apply(q.sql());
-                Refusal moved = forwarder.namesMayHaveMoved(analyses);
-                if (moved != null) {
-                    names.forget(staged);
-                    forwarder.forwardChunk();
-                    forwarder.refuseStatement(Protocol.SIMPLE, q.sql(), moved, false, analyses);
-                    return;
-                }
                 if (StatementPipeline.keptSetting(analyses)) {
                     names.forget(staged);
                     forwarder.forwardChunk();
@@ -130,6 +123,14 @@ final class StatementMessages {
                     return;
                 }
                 used = verdict.used();
+            }
+            // After the rules (their refusal names what they found), before anything runs (decision 0064).
+            Refusal moved = judged == null ? null : forwarder.namesMayHaveMoved(judged);
+            if (moved != null) {
+                names.forget(staged);
+                forwarder.forwardChunk();
+                forwarder.refused(pipeline.refuse(request, moved), false);
+                return;
             }
             ResultPlan plan = plan(d);
             ResultShape shape = analyzer == null ? null : ResultShape.query(Collections.unmodifiableList(runs),

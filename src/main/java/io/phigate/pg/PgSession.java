@@ -74,13 +74,17 @@ final class PgSession implements LiveSession {
     private final StatementMessages statements;
     /** The server's reports about the session (settings, FATAL), read before anything it sends is forwarded. */
     private final ServerReports reports;
+    private final HiddenSettingChanges hidden;
 
     PgSession(String id, int processId, byte[] secretKey, Identity identity, String upstreamName,
               String clientAddress, Channel client, UpstreamConnection upstream, AuditSink audit, int responseCap,
               Role role, String justification, SessionPolicies.Setup setup, Approvals approvals,
               String approvalsUrl, Runnable onEnd) {
-        this.analyzer = setup.analyzer();
         this.id = id;
+        // search_path and role changed by code out of the gateway's sight (decision 0064): analysed sessions only.
+        this.hidden = setup.rules() == null ? null
+                : new HiddenSettingChanges(setup, upstream.parameters(), this::terminate);
+        this.analyzer = hidden == null ? setup.analyzer() : hidden.watching(setup.analyzer());
         this.processId = processId;
         this.secretKey = secretKey;
         this.identity = identity;
@@ -98,15 +102,16 @@ final class PgSession implements LiveSession {
                 setup.masking(), setup.rules(), approvals, approvalsUrl, this::nextStatementId);
         this.approvals = new HeldStatements(approvals, client, exchange, () -> closing, pipeline);
         this.forwarder = new RequestForwarder(id, audit, exchange, upstream, this.approvals, pipeline.records(),
-                pipeline::justification, responseCap, analyzer != null, () -> closing);
+                pipeline::justification, responseCap, analyzer != null, () -> closing, hidden);
         this.statements = new StatementMessages(forwarder, names, exchange, analyzer, pipeline, this.approvals, audit);
-        this.reports = new ServerReports(analyzer != null, this::terminate);
+        this.reports = new ServerReports(analyzer != null, this::terminate, hidden);
     }
 
     /** Runs the session to its end on the calling thread. */
     void run() {
         Thread pump = SessionThreads.sameKindAsCaller("pg-upstream-" + id)
-                .start(new ResponsePump(upstream.reader(), exchange, reports, this::upstreamEnded));
+                .start(new ResponsePump(upstream.reader(), exchange, reports,
+                        hidden == null ? null : hidden.probe(), this::upstreamEnded));
         try {
             clientLoop();
             endReason = endReason == null ? "client terminated" : endReason;

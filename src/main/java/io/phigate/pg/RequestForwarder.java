@@ -77,11 +77,15 @@ final class RequestForwarder {
     private final boolean analysed;
     /** True once the session is ending; a request still waiting is then never forwarded. */
     private final java.util.function.BooleanSupplier closing;
+    /** search_path and role changed by code out of sight (decision 0064); null when statements are not analysed. */
+    private final HiddenSettingChanges hidden;
 
     RequestForwarder(String sessionId, AuditSink audit, Exchange exchange, UpstreamConnection upstream,
                      HeldStatements approvals, StatementRecords records, Supplier<String> justification,
-                     int responseCap, boolean analysed, java.util.function.BooleanSupplier closing) {
+                     int responseCap, boolean analysed, java.util.function.BooleanSupplier closing,
+                     HiddenSettingChanges hidden) {
         this.analysed = analysed;
+        this.hidden = hidden;
         this.closing = closing;
         this.sessionId = sessionId;
         this.audit = audit;
@@ -137,9 +141,32 @@ final class RequestForwarder {
         return analysed && codeMayHaveRun;
     }
 
+    /**
+     * Null unless code this database holds may have run earlier in the open batch, and so moved search_path or the
+     * role before the server resolves the bound statement's names (decision 0064).
+     */
+    Refusal namesMayHaveMoved(StatementAnalysis bound) {
+        return hidden == null ? null : hidden.bind(bound);
+    }
+
+    /** As for a Bind, and for a simple Query's statements after one of its own that may run code. */
+    Refusal namesMayHaveMoved(List<StatementAnalysis> query) {
+        return hidden == null ? null : hidden.query(query);
+    }
+
+    /** An Execute of a portal of {@code statement} joins the chunk (decision 0064 notes what it may run). */
+    void executes(StatementAnalysis statement) {
+        if (hidden != null) {
+            hidden.execute(statement);
+        }
+    }
+
     /** The client's Sync: ends a refused batch, or closes and forwards the chunk. */
     void sync(byte type, byte[] body) throws IOException {
         codeMayHaveRun = false;
+        if (hidden != null) {
+            hidden.sync();
+        }
         if (discardToSync) {
             discardToSync = false;
             readyAfterRefusal();
@@ -252,6 +279,9 @@ final class RequestForwarder {
             // the analysis depends on (a trigger or function calling set_config('client_encoding', ...)), which
             // the server reports only at its ReadyForQuery, and this request must not reach the server by then.
             exchange.awaitIdle(closing);
+            if (hidden != null && !closing.getAsBoolean()) {
+                hidden.beforeRequest(upstream.out(), exchange.transactionStatus(), closing);
+            }
         }
         if (closing.getAsBoolean()) {
             dropChunkOfEndedSession();
@@ -261,6 +291,9 @@ final class RequestForwarder {
         upstream.out().flush();
         if (chunk.extended || chunk.endsWithSync) {
             batchOpenUpstream = !chunk.endsWithSync;
+        }
+        if (hidden != null) {
+            hidden.forwarded(chunk.ops);
         }
         if (batchOpenUpstream && runsOutsideTheBatch(chunk.ops)) {
             // A Query or FunctionCall in an open batch ends with a ReadyForQuery of its own, where the server reports

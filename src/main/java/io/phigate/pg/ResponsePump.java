@@ -17,14 +17,18 @@ final class ResponsePump implements Runnable {
     private final FrameReader upstream;
     private final Exchange exchange;
     private final ServerReports reports;
+    /** Takes the answers to the gateway's own question about the settings (decision 0064); null: never asked. */
+    private final SettingsProbe probe;
     private final Consumer<IOException> onUpstreamLost;
 
     /**
      * {@code reports} sees every frame but rows and COPY data first and may end the session;
      * {@code onUpstreamLost} receives why the pump stopped, or null when the server closed cleanly.
      */
-    ResponsePump(FrameReader upstream, Exchange exchange, ServerReports reports, Consumer<IOException> onUpstreamLost) {
+    ResponsePump(FrameReader upstream, Exchange exchange, ServerReports reports, SettingsProbe probe,
+                 Consumer<IOException> onUpstreamLost) {
         this.upstream = upstream;
+        this.probe = probe;
         this.exchange = exchange;
         this.reports = reports;
         this.onUpstreamLost = onUpstreamLost;
@@ -43,7 +47,15 @@ final class ResponsePump implements Runnable {
                 if (type < 0) {
                     break;
                 }
-                if (type == 'D' || type == 'd') {
+                if (probe != null && probe.inFlight()) {
+                    byte[] body = upstream.body();
+                    if (!reports.admit((byte) type, body)) {
+                        break;
+                    }
+                    if (!probe.answer((byte) type, body)) {
+                        exchange.onBackendFrame((byte) type, body);
+                    }
+                } else if (type == 'D' || type == 'd') {
                     exchange.forward((byte) type, upstream);
                 } else {
                     byte[] body = upstream.body();

@@ -31,10 +31,17 @@ final class ServerReports {
     /** Ends the session with a FATAL of the gateway's own (sqlState, message). */
     private final BiConsumer<String, String> endSession;
     private volatile boolean serverEndedSession;
+    /** The session user, superuser status and (PostgreSQL 18 on) search_path, as decision 0064 keeps them. */
+    private final HiddenSettingChanges hidden;
 
     ServerReports(boolean analysed, BiConsumer<String, String> endSession) {
+        this(analysed, endSession, null);
+    }
+
+    ServerReports(boolean analysed, BiConsumer<String, String> endSession, HiddenSettingChanges hidden) {
         this.analysed = analysed;
         this.endSession = endSession;
+        this.hidden = hidden;
     }
 
     /** False when the frame ended the session: it and everything after it must not be forwarded. */
@@ -47,6 +54,9 @@ final class ServerReports {
         } else if (type == 'S' && analysed) {
             ParameterStatus p = (ParameterStatus) MessageCodec.decodeBackend(type, body);
             String problem = problem(p.name(), p.value());
+            if (problem == null && hidden != null) {
+                problem = hidden.reported(p.name(), p.value());
+            }
             if (problem != null) {
                 endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + problem);
                 return false;

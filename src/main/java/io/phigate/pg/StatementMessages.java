@@ -125,6 +125,14 @@ final class StatementMessages {
                 }
                 used = verdict.used();
             }
+            // After the rules (their refusal names what they found), before anything runs (decision 0064).
+            Refusal moved = judged == null ? null : forwarder.namesMayHaveMoved(judged);
+            if (moved != null) {
+                names.forget(staged);
+                forwarder.forwardChunk();
+                forwarder.refused(pipeline.refuse(request, moved), false);
+                return;
+            }
             ResultPlan plan = plan(d);
             ResultShape shape = analyzer == null ? null : ResultShape.query(Collections.unmodifiableList(runs),
                     plan.copyFormat(), plan.copyHeader());
@@ -205,6 +213,12 @@ final class StatementMessages {
         if (statement == null && analyzer != null) {
             refuse(null, new Refusal(ErrorCodes.INVALID_SQL_STATEMENT_NAME, "prepared statement \"" + b.statement()
                     + "\" does not exist"));
+            return;
+        }
+        Refusal moved = forwarder.namesMayHaveMoved(statement == null ? null : statement.analysis());
+        if (moved != null) {
+            forwarder.forwardChunk();
+            forwarder.refuseStatement(Protocol.EXTENDED, statement.text(), moved, true);
             return;
         }
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
@@ -316,6 +330,7 @@ final class StatementMessages {
         }
         record(run, d);
         forwarder.codeMayRun();
+        forwarder.executes(analysis);
         forwarder.chunk.extended = true;
         if (d instanceof Decision.Hold hold) {
             forwarder.holdForApproval(new RequestForwarder.HeldExecute(run, hold.rule(), text, parameters, analysis));

@@ -64,6 +64,48 @@ final class UtilityWords {
                 || kind.equals("TRANS_STMT_PREPARE");
     }
 
+    /**
+     * BEGIN, START TRANSACTION, SAVEPOINT and RELEASE: transaction statements that run no code and change no setting
+     * (COMMIT runs deferred triggers, a ROLLBACK of either kind puts settings back).
+     */
+    static boolean runsNothing(String text) {
+        JsonNode t = only(text, "TransactionStmt");
+        if (t == null) {
+            return false;
+        }
+        String kind = t.path("kind").asText();
+        return kind.equals("TRANS_STMT_BEGIN") || kind.equals("TRANS_STMT_START")
+                || kind.equals("TRANS_STMT_SAVEPOINT") || kind.equals("TRANS_STMT_RELEASE");
+    }
+
+    /**
+     * DDL that stores no code of its own to run later or now: tables (CREATE TABLE AS runs its query, judged as a
+     * read), views, sequences, indexes, domains, types, schemas, comments, renames and drops. Expressions such DDL
+     * holds (a default, a CHECK, a view's query) call only what the statement's analysis names. Functions, triggers,
+     * rules, policies, event triggers, extensions, casts, operators and ALTER TABLE (it enables triggers and row
+     * security) are not.
+     */
+    static boolean storesNoCode(String text) {
+        if (text == null || !PgGrammar.available()) {
+            return false;
+        }
+        PgGrammar.Parsed p = PgGrammar.parse(text);
+        if (!p.ok() || p.statements().size() != 1) {
+            return false;
+        }
+        var tree = p.statements().getFirst().tree();
+        for (String type : CODELESS_DDL) {
+            if (tree.has(type)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final List<String> CODELESS_DDL = List.of("CreateStmt", "ViewStmt", "CreateTableAsStmt",
+            "CreateSeqStmt", "AlterSeqStmt", "IndexStmt", "DropStmt", "CommentStmt", "CreateDomainStmt",
+            "CreateSchemaStmt", "RenameStmt", "CompositeTypeStmt", "CreateEnumStmt");
+
     /** The node of {@code text}'s one statement when it is a {@code type}, else null. */
     private static JsonNode only(String text, String type) {
         PgGrammar.Statement s = statement(text, type);

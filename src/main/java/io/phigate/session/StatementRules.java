@@ -157,6 +157,16 @@ public final class StatementRules {
                 || rules.stream().anyMatch(r -> !r.when().tables().isEmpty());
     }
 
+    /** True when allow or risk rules judge tables by name as the catalog's search path resolves them. */
+    public boolean resolvesNamesByCatalogPath() {
+        return tablesByName();
+    }
+
+    /** The catalog the session was set up with, as read from the server (null when built by hand). */
+    public PgCatalog loadedCatalog() {
+        return PgCatalog.of(catalog);
+    }
+
     /**
      * True when a search_path the client gives at startup leaves names resolving as the rules resolve them: always
      * where no rule judges tables by name, else only the path the catalog was read with.

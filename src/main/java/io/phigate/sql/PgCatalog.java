@@ -116,6 +116,8 @@ public final class PgCatalog implements Catalog {
     /** Tables where the server runs code outside pg_catalog when they are written or read (decision 0050). */
     private final Set<TableRef> runningCode;
     private final boolean eventTriggers;
+    /** Code the gateway does not read may run in a session and change its search_path or role (decision 0064). */
+    private final boolean settingCode;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -148,6 +150,7 @@ public final class PgCatalog implements Catalog {
         this.referencedBy = Map.copyOf(by);
         this.runningCode = Set.copyOf(b.runningCode);
         this.eventTriggers = b.eventTriggers;
+        this.settingCode = b.settingCode;
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
@@ -379,6 +382,17 @@ public final class PgCatalog implements Catalog {
     /** True when the database has an enabled event trigger: DDL may run code the analyser does not read. */
     public boolean eventTriggers() {
         return eventTriggers;
+    }
+
+    /**
+     * True when code the analyser does not read may run in a session and change its {@code search_path} or role
+     * with effect after the statement (decision 0064): a function created after initdb (any language: a trigger's,
+     * an extension's, one a role is granted), a rule other than a view's own, an event trigger, or a view, policy,
+     * default or constraint whose stored expression calls a built-in that may change a setting or runs SQL text.
+     * False only where none of these exists, so that no statement can change them out of the gateway's sight.
+     */
+    public boolean settingCode() {
+        return settingCode;
     }
 
     @Override
@@ -695,7 +709,45 @@ public final class PgCatalog implements Catalog {
         }
         b.eventTriggers = !q.query("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D' LIMIT 1")
                 .isEmpty();
+        b.settingCode = settingCode(q);
         return b.build();
+    }
+
+    /**
+     * Whether code the analyser does not read may change a session's settings (see {@link #settingCode()}). OIDs
+     * from 16384 (FirstNormalObjectId) are objects created after initdb: every function of an extension or a user,
+     * in whatever schema or language. Stored expressions are read as the server stores them (node trees), for every
+     * function they call by OID; a built-in among those counts where it is volatile and not known to change nothing
+     * ({@link #UNCHANGING_VOLATILE}), or runs SQL given as text ({@link #DENIED}, stable ones included).
+     */
+    static boolean settingCode(Queries q) throws IOException {
+        if (!q.query("""
+                SELECT 1 WHERE EXISTS (SELECT FROM pg_catalog.pg_proc WHERE oid >= 16384)
+                  OR EXISTS (SELECT FROM pg_catalog.pg_event_trigger)
+                  OR EXISTS (SELECT FROM pg_catalog.pg_rewrite WHERE oid >= 16384 AND rulename <> '_RETURN')""").isEmpty()) {
+            return true;
+        }
+        for (List<String> row : q.query("""
+                WITH stored(t) AS (
+                  SELECT r.ev_action::pg_catalog.text FROM pg_catalog.pg_rewrite r WHERE r.oid >= 16384
+                  UNION ALL SELECT p.polqual::pg_catalog.text FROM pg_catalog.pg_policy p
+                  UNION ALL SELECT p.polwithcheck::pg_catalog.text FROM pg_catalog.pg_policy p
+                  UNION ALL SELECT d.adbin::pg_catalog.text FROM pg_catalog.pg_attrdef d
+                  UNION ALL SELECT c.conbin::pg_catalog.text FROM pg_catalog.pg_constraint c
+                  UNION ALL SELECT t.tgqual::pg_catalog.text FROM pg_catalog.pg_trigger t),
+                called AS (
+                  SELECT DISTINCT m[2]::pg_catalog.oid AS f FROM stored,
+                    pg_catalog.regexp_matches(stored.t,
+                      ':(funcid|opfuncid|aggfnoid|winfnoid|hashfuncid|negfuncid) ([0-9]+)', 'g') AS m
+                  WHERE stored.t IS NOT NULL)
+                SELECT p.proname, p.provolatile FROM called JOIN pg_catalog.pg_proc p ON p.oid = called.f""")) {
+            String name = row.get(0);
+            boolean runsText = DENIED.contains(name) || DENIED_PREFIXES.stream().anyMatch(name::startsWith);
+            if (runsText || ("v".equals(row.get(1)) && !UNCHANGING_VOLATILE.contains(name))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static ColumnRef columnOf(Builder b, Map<Integer, String[]> rels, String relid, String attnum) {
@@ -737,6 +789,7 @@ public final class PgCatalog implements Catalog {
         private final Map<TableRef, List<KeyAction>> referencedBy = new HashMap<>();
         private final Set<TableRef> runningCode = new HashSet<>();
         private boolean eventTriggers;
+        private boolean settingCode;
 
         private Builder() {
         }
@@ -744,6 +797,12 @@ public final class PgCatalog implements Catalog {
         /** Touching {@code table} runs code outside pg_catalog (a trigger, rule, row security, a default). */
         public Builder runsCode(TableRef table) {
             runningCode.add(table);
+            return this;
+        }
+
+        /** Code the analyser does not read may change a session's search_path or role (decision 0064). */
+        public Builder settingCode() {
+            settingCode = true;
             return this;
         }
 

@@ -1,0 +1,310 @@
+package io.phigate.pg;
+
+import io.phigate.pg.message.BackendMessage.ParameterStatus;
+import io.phigate.pg.message.ErrorCodes;
+import io.phigate.session.Refusal;
+import io.phigate.session.SessionPolicies;
+import io.phigate.sql.Operation;
+import io.phigate.sql.PgCatalog;
+import io.phigate.sql.Relation;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementKind;
+import io.phigate.sql.TableRef;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+
+/**
+ * The settings an analysed session's judgement rests on that code the gateway does not read can change and leave
+ * changed (decision 0064): {@code search_path} (where masking or the rules resolve unqualified names by the
+ * catalog's path), the role and the session user. A trigger, a granted function, a view, policy or default that
+ * calls one may run {@code set_config('search_path', ...)}, {@code SET role} and so on; the server then reads the
+ * next statement's names in another schema, or runs it as another role, while the gateway judged it as before.
+ *
+ * <p>Where the catalog shows no such code ({@link PgCatalog#settingCode()}) and the session ran no DDL, nothing here
+ * costs anything. Otherwise, in a <em>guarded</em> session:
+ * <ul>
+ *   <li>before a request that follows one which may have run code, the gateway asks the server for the three
+ *       settings ({@link SettingsProbe}) and ends the session if any moved from what it was at the session's first
+ *       request (search_path may also have narrowed, as pg_dump's {@code set_config('search_path', '', false)});</li>
+ *   <li>within one request, where it cannot ask, a statement whose names the server resolves after code of the
+ *       same request may have run is refused: a Bind or Query after a Bind or Execute in the same extended batch,
+ *       a statement after one that may run code in the same simple Query.</li>
+ * </ul>
+ * In every analysed session, the server's own reports back this up: session_authorization and is_superuser, and
+ * search_path from PostgreSQL 18 on, reported with another value end the session ({@link #reported}).
+ */
+final class HiddenSettingChanges {
+    /** Statement kinds that resolve no name: nothing code changed before them alters what they do. */
+    private static final Set<StatementKind> NAMELESS = Set.of(StatementKind.TRANSACTION, StatementKind.SET,
+            StatementKind.SHOW, StatementKind.RESET, StatementKind.EMPTY, StatementKind.FETCH, StatementKind.MOVE,
+            StatementKind.CLOSE_CURSOR, StatementKind.DEALLOCATE,
+            // a PREPARE's names are read again when it is executed, if the path changed in between
+            StatementKind.PREPARE);
+    /** The server's own schemas: their views were written at initdb and call nothing that changes a setting. */
+    private static final Set<String> SERVER_SCHEMAS = Set.of("pg_catalog", "information_schema");
+
+    private final boolean catalogCode;
+    /** Masking or the rules resolve unqualified names by the catalog's path (null catalog: unknown, so yes). */
+    private final boolean pathMatters;
+    private final PgCatalog catalog;
+    private final SettingsProbe probe = new SettingsProbe();
+    private final BiConsumer<String, String> endSession;
+    /** The server's reports at startup and since (pump thread). */
+    private final Map<String, String> reportedFirst = new HashMap<>();
+    /** The session ran DDL that stores code (a function, trigger, rule, policy), or a statement not read. */
+    private volatile boolean codeCreated;
+    /** The settings at the first probe (client reader only). */
+    private List<String> baseline;
+    /** Code may have run since the server last said what the settings are (client reader only). */
+    private boolean unverified = true;
+    /** The chunk being collected holds a statement that may run code (client reader only). */
+    private boolean codeInChunk;
+    /** Extended messages that may run code went since the last Sync, and whether any did (client reader only). */
+    private boolean batchOpen;
+    private boolean codeInBatch;
+
+    HiddenSettingChanges(SessionPolicies.Setup setup, List<ParameterStatus> startup,
+                         BiConsumer<String, String> endSession) {
+        this.catalog = setup.rules().loadedCatalog();
+        this.catalogCode = catalog == null || catalog.settingCode();
+        this.pathMatters = setup.rules().resolvesNamesByCatalogPath()
+                || setup.masking() != null && setup.masking().masksPhi();
+        this.endSession = endSession;
+        for (ParameterStatus p : startup) {
+            reportedFirst.put(p.name(), p.value());
+        }
+    }
+
+    /** True when this session pays for the checks: code that may change the settings exists or may now. */
+    boolean guarded() {
+        return catalogCode || codeCreated;
+    }
+
+    /** The session's analyser, noting DDL that creates code: a function, trigger, rule or policy it can then run. */
+    Function<String, List<StatementAnalysis>> watching(Function<String, List<StatementAnalysis>> analyzer) {
+        return sql -> {
+            List<StatementAnalysis> out = analyzer.apply(sql);
+            if (!codeCreated) {
+                for (StatementAnalysis a : out) {
+                    if (!a.parsed() || a.operations().contains(Operation.DDL) && !UtilityWords.storesNoCode(a.text())) {
+                        codeCreated = true;
+                        break;
+                    }
+                }
+            }
+            return out;
+        };
+    }
+
+    // ---- between requests (client reader, nothing in flight) ----
+
+    /**
+     * Before a request goes upstream, with nothing else in flight: where code may have run since the server last
+     * said, asks it, and ends the session if a setting moved. Not in a failed transaction, where the server answers
+     * SHOW with an error and runs nothing until it ends (which a ROLLBACK of either kind alone does: a statement
+     * after it in the same request is refused by the rules below).
+     *
+     * When it ends the session, the session is closing on return and the request is not forwarded.
+     */
+    void beforeRequest(OutputStream upstream, byte transactionStatus, BooleanSupplier stop) throws IOException {
+        if (!unverified || !guarded() || transactionStatus == 'E') {
+            return;
+        }
+        List<String> shown = probe.ask(upstream, stop);
+        String problem = problem(shown);
+        if (problem != null) {
+            // Ends it at once (the caller then drops the request, recording it as not forwarded).
+            endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + problem);
+            return;
+        }
+        unverified = false;
+    }
+
+    /** A chunk went upstream: what it may have run is now unverified. A FunctionCall runs a function by OID. */
+    void forwarded(List<Exchange.Op> ops) {
+        for (int i = 0; i < ops.size(); i++) {
+            if (ops.get(i).kind() == Exchange.Kind.FUNCTION_CALL) {
+                mark();
+            }
+        }
+        unverified |= codeInChunk;
+        codeInChunk = false;
+    }
+
+    /** Why the settings the server showed are not the ones the session was judged by, or null. */
+    private String problem(List<String> shown) {
+        if (shown == null) {
+            return "the server did not say which search_path and role the session has, and code the database holds"
+                    + " may have changed them";
+        }
+        if (baseline == null) {
+            baseline = shown;
+            return null;
+        }
+        String path = shown.get(0);
+        if (pathMatters && !Objects.equals(path, baseline.get(0)) && (catalog == null || !catalog.narrowsNamesTo(path))) {
+            return "code the database holds (a trigger, a function, a view's or a default's) changed search_path out"
+                    + " of phigate's sight; unqualified names would no longer resolve as phigate judges them";
+        }
+        for (int i = 1; i < shown.size(); i++) {
+            if (!Objects.equals(shown.get(i), baseline.get(i))) {
+                return "code the database holds (a trigger, a function, a view's or a default's) changed "
+                        + SettingsProbe.SETTINGS.get(i) + " out of phigate's sight; the session would run as another"
+                        + " role upstream";
+            }
+        }
+        return null;
+    }
+
+    // ---- within one request (client reader) ----
+
+    /**
+     * A Bind of a statement: refused while code of the same extended batch may have run, since the server resolves
+     * its names (a Bind re-reads a prepared statement's when the path changed) by what that code left. Otherwise
+     * noted: binding plans, and planning may run a function.
+     */
+    Refusal bind(StatementAnalysis statement) {
+        if (!guarded()) {
+            return null;
+        }
+        if (codeInBatch && (statement == null || !NAMELESS.contains(statement.kind()))) {
+            return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a statement after one that may"
+                    + " run code this database holds (a trigger, a function, a view's) in the same extended-protocol"
+                    + " batch: that code may have changed search_path or the role in between, and phigate can ask"
+                    + " the server only between requests; send it after a Sync");
+        }
+        batchOpen = true;
+        if (mayRunCode(statement)) {
+            mark();
+        }
+        return null;
+    }
+
+    /** An Execute of a portal of {@code statement}: what it runs is noted. */
+    void execute(StatementAnalysis statement) {
+        if (guarded()) {
+            batchOpen = true;
+            if (mayRunCode(statement)) {
+                mark();
+            }
+        }
+    }
+
+    /** The refusal for a simple Query with a statement after one that may run code, or null (and noted). */
+    Refusal query(List<StatementAnalysis> statements) {
+        if (!guarded()) {
+            return null;
+        }
+        boolean codeMayRun = codeInBatch;
+        for (StatementAnalysis a : statements) {
+            if (codeMayRun && !NAMELESS.contains(a.kind())) {
+                return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a query whose statements read"
+                        + " names after a statement that may run code this database holds (a trigger, a function,"
+                        + " a view's), which may change search_path or the role in between; send them as separate"
+                        + " queries");
+            }
+            codeMayRun |= mayRunCode(a);
+        }
+        if (codeMayRun) {
+            mark();
+        }
+        return null;
+    }
+
+    /** The client's Sync: the batch ends, and what follows is a new request the gateway may ask before. */
+    void sync() {
+        batchOpen = false;
+        codeInBatch = false;
+    }
+
+    private void mark() {
+        codeInChunk = true;
+        codeInBatch |= batchOpen;
+    }
+
+    /**
+     * False only for a statement that, by the catalog, runs nothing the gateway does not read: SET, SHOW, RESET,
+     * BEGIN, SAVEPOINT, FETCH, PREPARE (it runs nothing until executed); a SELECT or DECLARE that calls no function
+     * outside the vetted built-ins, changes no state, and reads only tables, materialized views and sequences
+     * without row security, rules or triggers (or the server's own catalog, or the session's temporary tables); an
+     * INSERT, UPDATE or DELETE of the same kind that writes only the session's temporary tables; DDL that stores no
+     * code ({@link UtilityWords#storesNoCode}) of the same kind, where no event trigger exists. A view's body,
+     * COMMIT (deferred triggers), ROLLBACK (it puts settings back), EXECUTE and every other statement may.
+     */
+    boolean mayRunCode(StatementAnalysis a) {
+        if (a == null) {
+            return true;
+        }
+        return switch (a.kind()) {
+            case SET, SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
+            case TRANSACTION -> !UtilityWords.runsNothing(a.text());
+            case SELECT, DECLARE_CURSOR -> !runsOnlyWhatItReads(a, false);
+            case INSERT, UPDATE, DELETE -> !runsOnlyWhatItReads(a, true);
+            case DDL -> catalog == null || catalog.eventTriggers() || !UtilityWords.storesNoCode(a.text())
+                    || !runsOnlyWhatItReads(a, true);
+            default -> true;
+        };
+    }
+
+    /** {@code a} calls nothing but vetted built-ins and touches only relations that run no code when touched. */
+    private boolean runsOnlyWhatItReads(StatementAnalysis a, boolean writesTemporary) {
+        if (catalog == null || !a.parsed() || !a.opaqueFunctions().isEmpty() || !a.facts().stateChanges().isEmpty()) {
+            return false;
+        }
+        for (TableRef t : a.writes()) {
+            if (!writesTemporary || !temporary(t) && a.kind() != StatementKind.DDL) {
+                return false;
+            }
+        }
+        for (TableRef t : a.reads()) {
+            if (SERVER_SCHEMAS.contains(t.schema()) || temporary(t)) {
+                continue;
+            }
+            Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
+            if (kind == null || kind == Relation.Kind.VIEW || kind == Relation.Kind.FOREIGN_TABLE
+                    || catalog.runsCode(t)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The session's own temporary relation: code runs on it only where the session created such code. */
+    private boolean temporary(TableRef t) {
+        return !codeCreated && ("pg_temp".equals(t.schema()) || "?".equals(t.schema()));
+    }
+
+    // ---- the server's reports (pump) ----
+
+    /**
+     * Why an analysed session cannot go on after the server reported {@code name} at {@code value}, or null: the
+     * session user or superuser status changed, or (PostgreSQL 18 on, where it is reported) search_path moved where
+     * names resolve by it. Reported at a ReadyForQuery, so it backs up the checks above between requests.
+     */
+    String reported(String name, String value) {
+        String first = reportedFirst.putIfAbsent(name, value);
+        if (first == null || first.equals(value)) {
+            return null;
+        }
+        return switch (name) {
+            case "session_authorization", "is_superuser" -> "the server reports " + name + " changed; the session"
+                    + " would run as another role upstream than the one phigate chose";
+            case "search_path" -> pathMatters && (catalog == null || !catalog.narrowsNamesTo(value))
+                    ? "the server reports search_path changed; unqualified names would no longer resolve as phigate"
+                    + " judges them" : null;
+            default -> null;
+        };
+    }
+
+    SettingsProbe probe() {
+        return probe;
+    }
+}

@@ -1,0 +1,136 @@
+package io.phigate.pg;
+
+import io.phigate.pg.message.BackendMessage.ErrorResponse;
+import io.phigate.pg.message.FrontendMessage;
+import io.phigate.pg.message.MessageCodec;
+import io.phigate.pg.message.ProtocolException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Asks the server, between two requests, for the settings code the gateway does not read could have changed
+ * (decision 0064): one simple Query of three SHOWs, whose answers the response pump hands here instead of to the
+ * client. SHOW resolves no name and takes no snapshot, so inside the client's transaction it changes nothing the
+ * client could notice (a SET TRANSACTION after it still works). Sent only while nothing else is in flight: the
+ * frames up to its ReadyForQuery are its own.
+ */
+final class SettingsProbe {
+    /** The settings asked for, in order. */
+    static final List<String> SETTINGS = List.of("search_path", "role", "session_authorization");
+    private static final byte[] QUERY = MessageCodec.encode(new FrontendMessage.Query(
+            "SHOW search_path; SHOW role; SHOW session_authorization"));
+    /** SHOW answers at once; a server that does not within this is treated as one that cannot say. */
+    private static final long WAIT_MILLIS = 30_000;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition answered = lock.newCondition();
+    private volatile boolean inFlight;
+    private List<String> values = List.of();
+    private String error;
+
+    /** Pump: true while the probe's answers are due, so frames go to {@link #answer} first. */
+    boolean inFlight() {
+        return inFlight;
+    }
+
+    /**
+     * Pump: a frame from the server while the probe is in flight. True when it answered the probe and must not reach
+     * the client; asynchronous frames (notifications, parameter reports, notices) and a FATAL go on as usual.
+     */
+    boolean answer(byte type, byte[] body) throws ProtocolException {
+        switch (type) {
+            case 'D' -> {
+                String value = firstColumn(body);
+                lock.lock();
+                try {
+                    values.add(value);
+                } finally {
+                    lock.unlock();
+                }
+            }
+            case 'E' -> {
+                ErrorResponse e = (ErrorResponse) MessageCodec.decodeBackend(type, body);
+                if (!"ERROR".equals(e.fields().get((byte) 'V'))) {
+                    return false;
+                }
+                lock.lock();
+                try {
+                    error = e.sqlState();
+                } finally {
+                    lock.unlock();
+                }
+            }
+            case 'Z' -> {
+                lock.lock();
+                try {
+                    inFlight = false;
+                    answered.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+            }
+            case 'T', 'C', 'I' -> {
+                // the result's description and completions: nothing to keep
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Client reader, with nothing else in flight: asks and waits. The values in {@link #SETTINGS}' order, or null
+     * when the server answered with an error (a transaction that failed since the last ReadyForQuery) or not all.
+     *
+     * @throws IOException when {@code stop} says the session is ending, or the server does not answer in time
+     */
+    List<String> ask(OutputStream upstream, BooleanSupplier stop) throws IOException {
+        lock.lock();
+        try {
+            values = new ArrayList<>(SETTINGS.size());
+            error = null;
+            inFlight = true;
+        } finally {
+            lock.unlock();
+        }
+        upstream.write(QUERY);
+        upstream.flush();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
+        lock.lock();
+        try {
+            while (inFlight) {
+                if (stop.getAsBoolean() || System.nanoTime() > deadline) {
+                    inFlight = false;
+                    throw new IOException("the server did not say which settings the session has");
+                }
+                answered.await(50, TimeUnit.MILLISECONDS);
+            }
+            return error == null && values.size() == SETTINGS.size() ? new ArrayList<>(values) : null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while asking the server for the session's settings");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The first column of a DataRow as text (SHOW answers in text), or null for SQL NULL. */
+    private static String firstColumn(byte[] body) {
+        ByteBuffer b = ByteBuffer.wrap(body);
+        if (b.getShort() < 1) {
+            return null;
+        }
+        int len = b.getInt();
+        return len < 0 ? null : new String(body, b.position(), len, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,271 @@
+package io.phigate.pg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.phigate.GatewayHarness;
+import io.phigate.TestDatabase;
+import io.phigate.clients.ClientTools;
+import java.time.Duration;
+import java.util.Map;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Code the gateway does not read (a granted function, a trigger) changes {@code search_path} or the role, and the
+ * change outlives it in the session (decision 0064). Masking judges {@code SELECT state FROM patients} as
+ * {@code public.patients.state}, which is not PHI; the server, after the change, reads {@code hidden_evil.patients},
+ * a view whose {@code state} is the SSN. Every route must end without an SSN in the client's hands.
+ */
+class HiddenSettingChangesTest {
+    @TempDir
+    static Path dir;
+    static GatewayHarness gw;
+    static final List<String> ssns = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            dropAll(s);
+            s.execute("CREATE ROLE hidden_evil NOLOGIN");
+            s.execute("GRANT hidden_evil TO " + db.user());
+            s.execute("CREATE SCHEMA hidden_evil");
+            s.execute("CREATE VIEW hidden_evil.patients AS SELECT id, ssn AS state FROM public.patients");
+            s.execute("GRANT USAGE ON SCHEMA hidden_evil TO " + db.user() + ", hidden_evil");
+            s.execute("GRANT SELECT ON hidden_evil.patients TO " + db.user() + ", hidden_evil");
+            s.execute("GRANT USAGE ON SCHEMA public TO hidden_evil");
+            s.execute("GRANT SELECT ON public.patients TO hidden_evil");
+            // No SET clause: the function's set_config outlives the call, as a plain SET in its body would.
+            s.execute("""
+                    CREATE FUNCTION public.hidden_switch() RETURNS int LANGUAGE plpgsql AS $$
+                    BEGIN PERFORM set_config('search_path', 'hidden_evil, public', false); RETURN 1; END $$""");
+            s.execute("""
+                    CREATE FUNCTION public.hidden_become() RETURNS int LANGUAGE plpgsql AS $$
+                    BEGIN PERFORM set_config('role', 'hidden_evil', false); RETURN 1; END $$""");
+            s.execute("""
+                    CREATE FUNCTION public.hidden_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN SET search_path = hidden_evil, public; RETURN NEW; END $$""");
+            s.execute("CREATE TABLE public.hidden_log (id serial PRIMARY KEY, note text)");
+            s.execute("CREATE TRIGGER hidden_log_insert AFTER INSERT ON public.hidden_log"
+                    + " FOR EACH ROW EXECUTE FUNCTION public.hidden_on_insert()");
+            s.execute("GRANT SELECT, INSERT ON public.hidden_log TO " + db.user());
+            s.execute("GRANT USAGE ON SEQUENCE public.hidden_log_id_seq TO " + db.user());
+        }
+        try (Connection c = db.direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT ssn FROM patients WHERE ssn IS NOT NULL")) {
+            while (rs.next()) {
+                ssns.add(rs.getString(1));
+            }
+        }
+        assertThat(ssns).isNotEmpty();
+        // An operator vetted both functions: they read no table and return a constant (what the list asks).
+        java.nio.file.Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
+        java.nio.file.Files.writeString(dir.resolve("policy.yaml"), """
+                phi:
+                  clinical:
+                    columns:
+                      public.patients.ssn: ssn
+                    functions: [hidden_switch, hidden_become]
+                    detection:
+                      enabled: false
+                masking:
+                  key_file: masking.key
+                """);
+        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (gw != null) {
+            gw.close();
+        }
+        try (Connection su = TestDatabase.get().superuser(); Statement s = su.createStatement()) {
+            dropAll(s);
+        }
+    }
+
+    private static void dropAll(Statement s) throws SQLException {
+        s.execute("DROP TABLE IF EXISTS public.hidden_log");
+        s.execute("DROP FUNCTION IF EXISTS public.hidden_switch(), public.hidden_become(), public.hidden_on_insert()");
+        s.execute("DROP SCHEMA IF EXISTS hidden_evil CASCADE");
+        s.execute("DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'hidden_evil') THEN"
+                + " EXECUTE 'DROP OWNED BY hidden_evil'; DROP ROLE hidden_evil; END IF; END $$");
+    }
+
+    /** The control: straight to the server, each route does read the SSN under the harmless name. */
+    @Test
+    void straightToTheServerEveryRouteReadsTheSsnAsState() throws Exception {
+        for (String first : List.of("SELECT hidden_switch()", "SELECT hidden_become()",
+                "INSERT INTO hidden_log (note) VALUES ('x')")) {
+            try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {
+                s.execute(first);
+                assertThat(column(s, "SELECT state FROM patients")).as(first).containsAnyElementsOf(ssns);
+            }
+        }
+    }
+
+    @Test
+    void aGrantedFunctionThatMovesSearchPathEndsTheSessionBeforeTheNextRead() throws Exception {
+        assertEndedAfter(new Properties(), "SELECT hidden_switch()", "changed search_path");
+    }
+
+    @Test
+    void aTriggerThatMovesSearchPathEndsTheSessionBeforeTheNextRead() throws Exception {
+        assertEndedAfter(new Properties(), "INSERT INTO hidden_log (note) VALUES ('x')", "changed search_path");
+    }
+
+    @Test
+    void aFunctionThatSwitchesTheRoleEndsTheSessionBeforeTheNextRead() throws Exception {
+        // "$user" on the default path now names the schema of the role switched to.
+        assertEndedAfter(new Properties(), "SELECT hidden_become()", "changed role");
+    }
+
+    @Test
+    void theSameRoutesInTheSimpleProtocolEndTheSession() throws Exception {
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        assertEndedAfter(simple, "SELECT hidden_switch()", "changed search_path");
+        assertEndedAfter(simple, "INSERT INTO hidden_log (note) VALUES ('x')", "changed search_path");
+    }
+
+    @Test
+    void anExtendedBatchOfReadsThatRunNoCodeStillRuns() throws Exception {
+        try (Connection c = gw.connect(); PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM patients; SELECT count(*) FROM patients WHERE id > 1")) {
+            assertThat(ps.execute()).isTrue();
+            assertThat(ps.getMoreResults()).isTrue();
+        }
+    }
+
+    /** The common path in a database that holds such code: reads, transactions and their settings still work. */
+    @Test
+    void sessionsThatRunNoSuchCodeGoOnAsBefore() throws Exception {
+        for (String mode : List.of("extended", "simple")) {
+            Properties props = new Properties();
+            props.setProperty("preferQueryMode", mode);
+            try (Connection c = gw.connect(props); Statement s = c.createStatement()) {
+                assertThat(column(s, "SELECT state FROM patients LIMIT 1")).hasSize(1);
+                // The probe asks with SHOW, which takes no snapshot: the isolation level can still be set.
+                s.execute("BEGIN");
+                s.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+                assertThat(column(s, "SHOW transaction_isolation")).containsExactly("serializable");
+                s.execute("COMMIT");
+                // pg_dump's narrowing form is allowed and stays allowed.
+                s.execute("SELECT set_config('search_path', '', false)");
+                assertThat(column(s, "SELECT count(*) FROM public.patients")).hasSize(1);
+                assertThat(column(s, "SELECT current_setting('search_path')")).containsExactly("");
+            }
+        }
+    }
+
+    @Test
+    void aStatementPreparedBeforeTheChangeIsNotReboundUnderIt() throws Exception {
+        Properties prepared = new Properties();
+        prepared.setProperty("prepareThreshold", "1");
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(prepared); PreparedStatement read = c.prepareStatement(
+                "SELECT state FROM patients WHERE id > ?")) {
+            read.setInt(1, 0);
+            received.addAll(rows(read));
+            received.addAll(rows(read)); // now a named statement on the server
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT hidden_switch()");
+            }
+            assertThatThrownBy(() -> received.addAll(rows(read))).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getMessage()).contains("changed search_path"));
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    @Test
+    void oneSimpleQueryThatChangesThePathAndThenReadsIsRefused() throws Exception {
+        // psql -c sends both statements in one Query message: the gateway cannot ask the server in between.
+        ClientTools.Result r = ClientTools.run(Map.of("PGPASSWORD", gw.token(GatewayHarness.AGENT,
+                        Duration.ofMinutes(5)), "PGHOST", "127.0.0.1", "PGPORT", String.valueOf(gw.port()),
+                "PGUSER", "triage-agent", "PGDATABASE", "clinical", "PGSSLMODE", "disable"), dir,
+                ClientTools.find("psql").toString(), "-X", "-c",
+                "SELECT hidden_switch(); SELECT state FROM patients", "-c", "SELECT state FROM patients LIMIT 1",
+                "-c", "SELECT 'plain' AS first; SELECT count(*) AS counted FROM patients");
+        assertThat(r.output()).contains("phigate refuses a query whose statements read names after a statement");
+        for (String ssn : ssns) {
+            assertThat(r.output()).doesNotContain(ssn);
+        }
+        // Refused whole: the function never ran, so the session reads on as before; and statements that by the
+        // catalog run no code (a read of a table without triggers, rules or row security) still share a query.
+        assertThat(r.output()).contains("(1 row)", "counted");
+    }
+
+    @Test
+    void oneExtendedBatchThatChangesThePathAndThenReadsLeavesNoSsnInClear() throws Exception {
+        assertNoSsnInOneRequest(new Properties());
+    }
+
+    private static void assertNoSsnInOneRequest(Properties props) throws Exception {
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(props);
+             PreparedStatement ps = c.prepareStatement("SELECT hidden_switch(); SELECT state FROM patients")) {
+            boolean rows = ps.execute();
+            while (rows || ps.getUpdateCount() != -1) {
+                if (rows) {
+                    try (ResultSet rs = ps.getResultSet()) {
+                        while (rs.next()) {
+                            received.add(rs.getString(1));
+                        }
+                    }
+                }
+                rows = ps.getMoreResults();
+            }
+            throw new AssertionError("the batch ran whole");
+        } catch (SQLException refused) {
+            assertThat(refused.getSQLState()).isEqualTo("0A000");
+            assertThat(refused.getMessage()).contains("phigate refuses", "search_path or the role");
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    private static void assertEndedAfter(Properties props, String first, String reason) throws Exception {
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(props); Statement s = c.createStatement()) {
+            s.execute(first);
+            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM patients")))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).contains("phigate ended the session", reason);
+                    });
+            assertThat(c.isValid(2)).isFalse();
+        }
+        assertThat(received).as(first).doesNotContainAnyElementsOf(ssns);
+    }
+
+    private static List<String> rows(PreparedStatement ps) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    private static List<String> column(Statement s, String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+}

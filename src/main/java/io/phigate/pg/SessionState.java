@@ -2,6 +2,7 @@ package io.phigate.pg;
 
 import io.phigate.policy.RiskRules;
 import io.phigate.sql.StatementAnalysis;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -27,6 +28,8 @@ import java.util.Map;
  * <p>Pure: no I/O and no locks. Both threads call it under {@link Exchange}'s ops lock.
  */
 final class SessionState {
+    /** NAMEDATALEN - 1: how much of a name the server's tables of portals and prepared statements compare. */
+    private static final int MAX_NAME_BYTES = 63;
 
     /** How long a portal lives: to the end of its transaction, or (WITH HOLD) beyond a commit of it. */
     enum Hold { TRANSACTION, UNTIL_COMMIT, HELD }
@@ -61,20 +64,47 @@ final class SessionState {
     sealed interface Change {
     }
 
-    /** Parse or PREPARE. */
+    /** Parse or PREPARE. {@code name} as the server keys it ({@link #serverKey}), as in every change. */
     record PutStatement(String name, Statement statement) implements Change {
+        PutStatement {
+            name = serverKey(name);
+        }
     }
 
     /** Close of a statement, DEALLOCATE; a null name: DEALLOCATE ALL. */
     record DropStatement(String name) implements Change {
+        DropStatement {
+            name = serverKey(name);
+        }
     }
 
     /** Bind, or DECLARE of a cursor. */
     record PutPortal(String name, Portal portal) implements Change {
+        PutPortal {
+            name = serverKey(name);
+        }
     }
 
     /** Close of a portal, CLOSE of a cursor; a null name: CLOSE ALL. */
     record DropPortal(String name) implements Change {
+        DropPortal {
+            name = serverKey(name);
+        }
+    }
+
+    /**
+     * A portal's or prepared statement's name as the server tells names apart: by their first 63 bytes
+     * (NAMEDATALEN - 1; its hash tables of portals and prepared statements compare no further), so two protocol
+     * names that differ only after that are one name to it (decision 0065). SQL names reach here already cut by the
+     * lexer, at a character boundary, and stay as they are. Latin-1 over the UTF-8 bytes keeps distinct byte strings
+     * distinct, a character cut in two included. Null stays null (ALL).
+     */
+    static String serverKey(String name) {
+        if (name == null) {
+            return null;
+        }
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        return new String(utf8, 0, Math.min(utf8.length, MAX_NAME_BYTES), StandardCharsets.ISO_8859_1);
     }
 
     /** DISCARD ALL: every statement and every portal. */
@@ -139,7 +169,8 @@ final class SessionState {
     }
 
     /** The statement {@code name} means once everything pending succeeds; null when none. */
-    Statement statement(String name) {
+    Statement statement(String named) {
+        String name = serverKey(named);
         Statement s = statements.get(name);
         for (Pending p : pending) {
             switch (p.change) {
@@ -154,7 +185,8 @@ final class SessionState {
     }
 
     /** The portal (or cursor) {@code name} means once everything pending succeeds; null when none. */
-    Portal portal(String name) {
+    Portal portal(String named) {
+        String name = serverKey(named);
         Portal found = portals.get(name);
         for (Pending p : pending) {
             switch (p.change) {
@@ -170,7 +202,8 @@ final class SessionState {
     }
 
     /** False when what {@code name} means depends on a change of an earlier segment the server has not answered. */
-    boolean statementSettled(String name) {
+    boolean statementSettled(String named) {
+        String name = serverKey(named);
         for (Pending p : pending) {
             if (p.segment < segment && switch (p.change) {
                 case PutStatement put -> put.name.equals(name);
@@ -185,7 +218,8 @@ final class SessionState {
     }
 
     /** As {@link #statementSettled}, for a portal or cursor. */
-    boolean portalSettled(String name) {
+    boolean portalSettled(String named) {
+        String name = serverKey(named);
         for (Pending p : pending) {
             if (p.segment < segment && switch (p.change) {
                 case PutPortal put -> put.name.equals(name);
@@ -208,27 +242,27 @@ final class SessionState {
     // ---- gateway-kept settings: an overlay the server never sees ----
 
     void putLocalStatement(String name, LocalSetting s) {
-        localStatements.put(name, s);
+        localStatements.put(serverKey(name), s);
     }
 
     LocalSetting localStatement(String name) {
-        return localStatements.get(name);
+        return localStatements.get(serverKey(name));
     }
 
     LocalSetting removeLocalStatement(String name) {
-        return localStatements.remove(name);
+        return localStatements.remove(serverKey(name));
     }
 
     void putLocalPortal(String name, LocalSetting s) {
-        localPortals.put(name, s);
+        localPortals.put(serverKey(name), s);
     }
 
     LocalSetting localPortal(String name) {
-        return localPortals.get(name);
+        return localPortals.get(serverKey(name));
     }
 
     LocalSetting removeLocalPortal(String name) {
-        return localPortals.remove(name);
+        return localPortals.remove(serverKey(name));
     }
 
     // ---- response pump: the server's word ----

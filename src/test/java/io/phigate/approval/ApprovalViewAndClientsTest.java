@@ -267,6 +267,31 @@ class ApprovalViewAndClientsTest {
         }
     }
 
+    /**
+     * The server keeps a prepared statement's name to its first 63 bytes: Parse of a held UPDATE under a second long
+     * name, after a Close of it, replaced the benign statement under the first, and a Bind of the first ran the
+     * UPDATE with the benign statement's verdict, no approval asked (before decision 0065).
+     */
+    @Test
+    void aHeldStatementCannotHideBehindALongNameTheServerCuts() throws Exception {
+        String first = "u".repeat(63) + "a";
+        String second = "u".repeat(63) + "b";
+        try (RawSession c = new RawSession(gw.port(), gw.token())) {
+            String answer = c.send(new FrontendMessage.Parse(first, "SELECT 1", new int[0]),
+                    new FrontendMessage.Close((byte) 'S', second),
+                    new FrontendMessage.Parse(second, "UPDATE view_probe SET city = 'unapproved' WHERE id = 1",
+                            new int[0]),
+                    new FrontendMessage.Bind("", first, new short[0], new byte[0][], new short[0]),
+                    new FrontendMessage.Execute("", 0), FrontendMessage.Sync.INSTANCE);
+            assertThat(answer).contains("PA001").doesNotContain("UPDATE 1");
+        }
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM view_probe WHERE city = 'unapproved'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).as("the held UPDATE ran").isZero();
+        }
+    }
+
     /** Parse, Bind and Execute by hand: the one thing no driver does is bind a text column's value in binary. */
     private static final class RawSession implements AutoCloseable {
         private final java.net.Socket socket;
@@ -288,20 +313,24 @@ class ApprovalViewAndClientsTest {
 
         /** The statement bound, executed and synced; every message back as text (errors by SQLSTATE, tags). */
         String run(FrontendMessage parse, FrontendMessage bind) throws Exception {
-            send(MessageCodec.encode(parse), MessageCodec.encode(bind),
-                    MessageCodec.encode(new FrontendMessage.Execute("", 0)), MessageCodec.encode(FrontendMessage.Sync.INSTANCE));
-            return untilReady();
+            return send(parse, bind, new FrontendMessage.Execute("", 0), FrontendMessage.Sync.INSTANCE);
         }
 
         String query(String sql) throws Exception {
-            send(MessageCodec.encode(new FrontendMessage.Query(sql)));
+            return send(new FrontendMessage.Query(sql));
+        }
+
+        /** Sends the messages as one pipeline, ending in one Sync or Query; what came back up to ReadyForQuery. */
+        String send(FrontendMessage... messages) throws Exception {
+            for (FrontendMessage m : messages) {
+                socket.getOutputStream().write(MessageCodec.encode(m));
+            }
+            socket.getOutputStream().flush();
             return untilReady();
         }
 
-        private void send(byte[]... frames) throws java.io.IOException {
-            for (byte[] f : frames) {
-                socket.getOutputStream().write(f);
-            }
+        private void send(byte[] frame) throws java.io.IOException {
+            socket.getOutputStream().write(frame);
             socket.getOutputStream().flush();
         }
 

@@ -71,7 +71,10 @@ final class SessionState {
         }
     }
 
-    /** Close of a statement, DEALLOCATE; a null name: DEALLOCATE ALL. */
+    /**
+     * Close of a statement, DEALLOCATE; a null name: DEALLOCATE ALL, which drops the named statements only (the
+     * server keeps the unnamed one apart from them).
+     */
     record DropStatement(String name) implements Change {
         DropStatement {
             name = serverKey(name);
@@ -107,7 +110,7 @@ final class SessionState {
         return new String(utf8, 0, Math.min(utf8.length, MAX_NAME_BYTES), StandardCharsets.ISO_8859_1);
     }
 
-    /** DISCARD ALL: every statement and every portal. */
+    /** DISCARD ALL: every named statement (as DEALLOCATE ALL) and every portal. */
     record DiscardAll() implements Change {
     }
 
@@ -175,8 +178,8 @@ final class SessionState {
         for (Pending p : pending) {
             switch (p.change) {
                 case PutStatement put when put.name.equals(name) -> s = put.statement;
-                case DropStatement drop when drop.name == null || drop.name.equals(name) -> s = null;
-                case DiscardAll d -> s = null;
+                case DropStatement drop when drop.name == null ? !name.isEmpty() : drop.name.equals(name) -> s = null;
+                case DiscardAll d when !name.isEmpty() -> s = null;
                 default -> {
                 }
             }
@@ -286,7 +289,7 @@ final class SessionState {
             case PutStatement put -> statements.put(put.name, put.statement);
             case DropStatement drop -> {
                 if (drop.name == null) {
-                    statements.clear();
+                    dropNamedStatements();
                 } else {
                     statements.remove(drop.name);
                 }
@@ -300,11 +303,15 @@ final class SessionState {
                 }
             }
             case DiscardAll d -> {
-                statements.clear();
+                dropNamedStatements();
                 portals.clear();
             }
             case EndTransaction e -> endTransaction(tag != null && tag.startsWith("COMMIT"));
         }
+    }
+
+    private void dropNamedStatements() {
+        statements.keySet().removeIf(name -> !name.isEmpty());
     }
 
     /** Forgets a change whose message was never forwarded (the gateway refused its request). */

@@ -165,6 +165,22 @@ class StateConfusionTest {
         }
     }
 
+    /**
+     * DEALLOCATE ALL and DISCARD ALL drop the named prepared statements only: the unnamed one lives apart on the
+     * server, and a Bind of it after them runs it (masked by its plan, not refused as missing).
+     */
+    @Test
+    void deallocateAllLeavesTheUnnamedStatementAsTheServerDoes() throws Exception {
+        try (RawClient c = client()) {
+            for (String drop : List.of("DEALLOCATE ALL", "DISCARD ALL")) {
+                String answer = exchange(c, parse("", PHI_QUERY), parse("d", drop), bind("pd", "d"), execute("pd"),
+                        sync(), bind("", ""), execute(""), sync());
+                assertThat(answer).as(drop).doesNotContain("26000").contains("[SSN]");
+                assertNoSeeds(answer);
+            }
+        }
+    }
+
     @Test
     void theUnnamedPortalKeepsTheStatementItWasBoundFrom() throws Exception {
         try (RawClient c = client()) {

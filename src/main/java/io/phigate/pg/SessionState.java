@@ -1,6 +1,7 @@
 package io.phigate.pg;
 
 import io.phigate.policy.RiskRules;
+import io.phigate.sql.Identifiers;
 import io.phigate.sql.StatementAnalysis;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -28,8 +29,6 @@ import java.util.Map;
  * <p>Pure: no I/O and no locks. Both threads call it under {@link Exchange}'s ops lock.
  */
 final class SessionState {
-    /** NAMEDATALEN - 1: how much of a name the server's tables of portals and prepared statements compare. */
-    private static final int MAX_NAME_BYTES = 63;
 
     /** How long a portal lives: to the end of its transaction, or (WITH HOLD) beyond a commit of it. */
     enum Hold { TRANSACTION, UNTIL_COMMIT, HELD }
@@ -107,7 +106,7 @@ final class SessionState {
             return null;
         }
         byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
-        return new String(utf8, 0, Math.min(utf8.length, MAX_NAME_BYTES), StandardCharsets.ISO_8859_1);
+        return new String(utf8, 0, Math.min(utf8.length, Identifiers.MAX_BYTES), StandardCharsets.ISO_8859_1);
     }
 
     /** DISCARD ALL: every named statement (as DEALLOCATE ALL) and every portal. */

@@ -667,8 +667,10 @@ public final class PolicyLoader {
                 + (hint == null ? " (known: " + String.join(", ", names) + ")" : "; did you mean \"" + hint + "\"?"));
     }
 
-    /** PostgreSQL folds unquoted identifiers to lower case; policy names are written unquoted. */
-    /** Folded, and cut as the server cuts a long identifier (decision 0065). */
+    /**
+     * PostgreSQL folds unquoted identifiers to lower case, and cuts a long one to 63 bytes (decision 0065); policy
+     * names are written unquoted.
+     */
     private static String fold(String identifier) {
         return Identifiers.cut(identifier.strip().toLowerCase(Locale.ROOT));
     }

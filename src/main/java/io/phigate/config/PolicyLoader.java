@@ -9,6 +9,7 @@ import io.phigate.policy.Policy;
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.Role;
 import io.phigate.sql.ColumnRef;
+import io.phigate.sql.Identifiers;
 import io.phigate.sql.Operation;
 import io.phigate.sql.TableRef;
 import java.io.IOException;
@@ -416,7 +417,8 @@ public final class PolicyLoader {
         List<String> t = w.strings("tables", false);
         if (t != null) {
             for (String table : t) {
-                tables.add(table.contains(".") ? table.toLowerCase(Locale.ROOT) : "*." + table.toLowerCase(Locale.ROOT));
+                tables.add(Identifiers.cutEach(table.contains(".") ? table.toLowerCase(Locale.ROOT)
+                        : "*." + table.toLowerCase(Locale.ROOT)));
             }
         }
         List<String> roleNames = w.strings("roles", false);
@@ -543,7 +545,8 @@ public final class PolicyLoader {
             if (tables != null) {
                 List<String> folded = new ArrayList<>();
                 for (String t : tables) {
-                    folded.add(t.contains(".") ? t.toLowerCase(Locale.ROOT) : "*." + t.toLowerCase(Locale.ROOT));
+                    folded.add(Identifiers.cutEach(t.contains(".") ? t.toLowerCase(Locale.ROOT)
+                            : "*." + t.toLowerCase(Locale.ROOT)));
                 }
                 out.add(new Role.Allow(List.copyOf(folded), Collections.unmodifiableSet(operations)));
             }
@@ -664,8 +667,11 @@ public final class PolicyLoader {
                 + (hint == null ? " (known: " + String.join(", ", names) + ")" : "; did you mean \"" + hint + "\"?"));
     }
 
-    /** PostgreSQL folds unquoted identifiers to lower case; policy names are written unquoted. */
+    /**
+     * PostgreSQL folds unquoted identifiers to lower case, and cuts a long one to 63 bytes (decision 0065); policy
+     * names are written unquoted.
+     */
     private static String fold(String identifier) {
-        return identifier.strip().toLowerCase(Locale.ROOT);
+        return Identifiers.cut(identifier.strip().toLowerCase(Locale.ROOT));
     }
 }

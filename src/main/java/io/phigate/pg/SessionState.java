@@ -1,7 +1,9 @@
 package io.phigate.pg;
 
 import io.phigate.policy.RiskRules;
+import io.phigate.sql.Identifiers;
 import io.phigate.sql.StatementAnalysis;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -61,23 +63,53 @@ final class SessionState {
     sealed interface Change {
     }
 
-    /** Parse or PREPARE. */
+    /** Parse or PREPARE. {@code name} as the server keys it ({@link #serverKey}), as in every change. */
     record PutStatement(String name, Statement statement) implements Change {
+        PutStatement {
+            name = serverKey(name);
+        }
     }
 
-    /** Close of a statement, DEALLOCATE; a null name: DEALLOCATE ALL. */
+    /**
+     * Close of a statement, DEALLOCATE; a null name: DEALLOCATE ALL, which drops the named statements only (the
+     * server keeps the unnamed one apart from them).
+     */
     record DropStatement(String name) implements Change {
+        DropStatement {
+            name = serverKey(name);
+        }
     }
 
     /** Bind, or DECLARE of a cursor. */
     record PutPortal(String name, Portal portal) implements Change {
+        PutPortal {
+            name = serverKey(name);
+        }
     }
 
     /** Close of a portal, CLOSE of a cursor; a null name: CLOSE ALL. */
     record DropPortal(String name) implements Change {
+        DropPortal {
+            name = serverKey(name);
+        }
     }
 
-    /** DISCARD ALL: every statement and every portal. */
+    /**
+     * A portal's or prepared statement's name as the server tells names apart: by their first 63 bytes
+     * (NAMEDATALEN - 1; its hash tables of portals and prepared statements compare no further), so two protocol
+     * names that differ only after that are one name to it (decision 0065). SQL names reach here already cut by the
+     * lexer, at a character boundary, and stay as they are. Latin-1 over the UTF-8 bytes keeps distinct byte strings
+     * distinct, a character cut in two included. Null stays null (ALL).
+     */
+    static String serverKey(String name) {
+        if (name == null) {
+            return null;
+        }
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        return new String(utf8, 0, Math.min(utf8.length, Identifiers.MAX_BYTES), StandardCharsets.ISO_8859_1);
+    }
+
+    /** DISCARD ALL: every named statement (as DEALLOCATE ALL) and every portal. */
     record DiscardAll() implements Change {
     }
 
@@ -139,13 +171,14 @@ final class SessionState {
     }
 
     /** The statement {@code name} means once everything pending succeeds; null when none. */
-    Statement statement(String name) {
+    Statement statement(String named) {
+        String name = serverKey(named);
         Statement s = statements.get(name);
         for (Pending p : pending) {
             switch (p.change) {
                 case PutStatement put when put.name.equals(name) -> s = put.statement;
-                case DropStatement drop when drop.name == null || drop.name.equals(name) -> s = null;
-                case DiscardAll d -> s = null;
+                case DropStatement drop when drop.name == null ? !name.isEmpty() : drop.name.equals(name) -> s = null;
+                case DiscardAll d when !name.isEmpty() -> s = null;
                 default -> {
                 }
             }
@@ -154,7 +187,8 @@ final class SessionState {
     }
 
     /** The portal (or cursor) {@code name} means once everything pending succeeds; null when none. */
-    Portal portal(String name) {
+    Portal portal(String named) {
+        String name = serverKey(named);
         Portal found = portals.get(name);
         for (Pending p : pending) {
             switch (p.change) {
@@ -170,7 +204,8 @@ final class SessionState {
     }
 
     /** False when what {@code name} means depends on a change of an earlier segment the server has not answered. */
-    boolean statementSettled(String name) {
+    boolean statementSettled(String named) {
+        String name = serverKey(named);
         for (Pending p : pending) {
             if (p.segment < segment && switch (p.change) {
                 case PutStatement put -> put.name.equals(name);
@@ -185,7 +220,8 @@ final class SessionState {
     }
 
     /** As {@link #statementSettled}, for a portal or cursor. */
-    boolean portalSettled(String name) {
+    boolean portalSettled(String named) {
+        String name = serverKey(named);
         for (Pending p : pending) {
             if (p.segment < segment && switch (p.change) {
                 case PutPortal put -> put.name.equals(name);
@@ -208,27 +244,27 @@ final class SessionState {
     // ---- gateway-kept settings: an overlay the server never sees ----
 
     void putLocalStatement(String name, LocalSetting s) {
-        localStatements.put(name, s);
+        localStatements.put(serverKey(name), s);
     }
 
     LocalSetting localStatement(String name) {
-        return localStatements.get(name);
+        return localStatements.get(serverKey(name));
     }
 
     LocalSetting removeLocalStatement(String name) {
-        return localStatements.remove(name);
+        return localStatements.remove(serverKey(name));
     }
 
     void putLocalPortal(String name, LocalSetting s) {
-        localPortals.put(name, s);
+        localPortals.put(serverKey(name), s);
     }
 
     LocalSetting localPortal(String name) {
-        return localPortals.get(name);
+        return localPortals.get(serverKey(name));
     }
 
     LocalSetting removeLocalPortal(String name) {
-        return localPortals.remove(name);
+        return localPortals.remove(serverKey(name));
     }
 
     // ---- response pump: the server's word ----
@@ -252,7 +288,7 @@ final class SessionState {
             case PutStatement put -> statements.put(put.name, put.statement);
             case DropStatement drop -> {
                 if (drop.name == null) {
-                    statements.clear();
+                    dropNamedStatements();
                 } else {
                     statements.remove(drop.name);
                 }
@@ -266,11 +302,15 @@ final class SessionState {
                 }
             }
             case DiscardAll d -> {
-                statements.clear();
+                dropNamedStatements();
                 portals.clear();
             }
             case EndTransaction e -> endTransaction(tag != null && tag.startsWith("COMMIT"));
         }
+    }
+
+    private void dropNamedStatements() {
+        statements.keySet().removeIf(name -> !name.isEmpty());
     }
 
     /** Forgets a change whose message was never forwarded (the gateway refused its request). */

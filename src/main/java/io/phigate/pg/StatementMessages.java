@@ -429,7 +429,11 @@ final class StatementMessages {
                 MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus()))));
     }
 
-    /** Bound values as the audit store keeps them: text as sent, binary as \x hex, NULL as null. */
+    /**
+     * Bound values as the audit store keeps them and approvals are bound to them: text as sent, binary as \x hex,
+     * NULL as null. A text value starting with a backslash gets one more, so that no text value reads as a binary one:
+     * the text {@code \x45} and the byte 0x45 are different values to the server (decision 0065).
+     */
     static List<String> render(byte[][] values, java.util.function.IntFunction<Short> format) {
         if (values.length == 0) {
             return List.of();
@@ -441,7 +445,8 @@ final class StatementMessages {
             if (v == null) {
                 out.add(null);
             } else if (format.apply(i) == 0) {
-                out.add(new String(v, StandardCharsets.UTF_8));
+                String text = new String(v, StandardCharsets.UTF_8);
+                out.add(text.startsWith("\\") ? "\\" + text : text);
             } else {
                 out.add("\\x" + hex.formatHex(v));
             }

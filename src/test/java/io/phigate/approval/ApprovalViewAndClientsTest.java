@@ -7,6 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
 import io.phigate.clients.ClientTools;
+import io.phigate.pg.message.BackendMessage;
+import io.phigate.pg.message.FrameReader;
+import io.phigate.pg.message.FrontendMessage;
+import io.phigate.pg.message.MessageCodec;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -225,6 +230,134 @@ class ApprovalViewAndClientsTest {
                 "--json", "--store", gw.auditFile().toString());
         assertThat(released.out().strip().split("\n")).hasSize(1);
         assertThat(io.phigate.cli.TestAccess.run("audit", "verify", "--store", gw.auditFile().toString())).isZero();
+    }
+
+    /**
+     * A ticket is bound to the statement's parameters as the server reads them: a text parameter {@code \\x45} and the
+     * same characters' bytes bound in binary format (the byte 0x45) are different values to the server (here
+     * {@code length($1)} is 4 and 1), so a ticket approved for one must not release the other. Both rendered as
+     * {@code \\x45} before decision 0065, and the binary one ran on the text one's approval.
+     */
+    @Test
+    void aTicketForATextParameterDoesNotReleaseTheSameDigitsBoundInBinary() throws Exception {
+        String update = "UPDATE view_probe SET city = 'x' || length($1) WHERE id = 1";
+        byte[][] asText = {"\\x45".getBytes(StandardCharsets.UTF_8)};
+        byte[][] asBinary = {{0x45}};
+        String id;
+        try (RawSession c = new RawSession(gw.port(), gw.token())) {
+            String refused = c.run(new FrontendMessage.Parse("", update, new int[0]),
+                    new FrontendMessage.Bind("", "", new short[]{0}, asText, new short[0]));
+            Matcher m = Pattern.compile("request (apr-[0-9a-f]+)").matcher(refused);
+            assertThat(m.find()).as(refused).isTrue();
+            id = m.group(1);
+            api.decide(id, ALICE, true, "sets city to x4");
+            assertThat(c.query("SET phigate.approval = '" + id + "'")).contains("SET");
+            String binary = c.run(new FrontendMessage.Parse("", update, new int[]{17}),
+                    new FrontendMessage.Bind("", "", new short[]{1}, asBinary, new short[0]));
+            assertThat(binary).as("the binary parameter is another value").contains("PA001")
+                    .contains("different parameters").doesNotContain("UPDATE 1");
+            assertThat(c.run(new FrontendMessage.Parse("", update, new int[0]),
+                    new FrontendMessage.Bind("", "", new short[]{0}, asText, new short[0])))
+                    .as("the approved text parameter is released").contains("UPDATE 1");
+        }
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT city FROM view_probe WHERE id = 1")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("x4");
+        }
+    }
+
+    /**
+     * The server keeps a prepared statement's name to its first 63 bytes: Parse of a held UPDATE under a second long
+     * name, after a Close of it, replaced the benign statement under the first, and a Bind of the first ran the
+     * UPDATE with the benign statement's verdict, no approval asked (before decision 0065).
+     */
+    @Test
+    void aHeldStatementCannotHideBehindALongNameTheServerCuts() throws Exception {
+        String first = "u".repeat(63) + "a";
+        String second = "u".repeat(63) + "b";
+        try (RawSession c = new RawSession(gw.port(), gw.token())) {
+            String answer = c.send(new FrontendMessage.Parse(first, "SELECT 1", new int[0]),
+                    new FrontendMessage.Close((byte) 'S', second),
+                    new FrontendMessage.Parse(second, "UPDATE view_probe SET city = 'unapproved' WHERE id = 1",
+                            new int[0]),
+                    new FrontendMessage.Bind("", first, new short[0], new byte[0][], new short[0]),
+                    new FrontendMessage.Execute("", 0), FrontendMessage.Sync.INSTANCE);
+            assertThat(answer).contains("PA001").doesNotContain("UPDATE 1");
+        }
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM view_probe WHERE city = 'unapproved'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).as("the held UPDATE ran").isZero();
+        }
+    }
+
+    /** Parse, Bind and Execute by hand: the one thing no driver does is bind a text column's value in binary. */
+    private static final class RawSession implements AutoCloseable {
+        private final java.net.Socket socket;
+        private final FrameReader in;
+
+        RawSession(int port, String token) throws Exception {
+            socket = new java.net.Socket("127.0.0.1", port);
+            socket.setSoTimeout(15_000);
+            in = new FrameReader(socket.getInputStream(), 8192, 1 << 24, 1 << 24);
+            send(MessageCodec.encode(new FrontendMessage.StartupMessage(MessageCodec.PROTOCOL_3_0,
+                    Map.of("user", "raw-agent", "database", "clinical"))));
+            in.next();
+            in.skipBody(); // the password request
+            send(MessageCodec.encode(new FrontendMessage.AuthenticationResponse(
+                    (token + "\0").getBytes(StandardCharsets.UTF_8))));
+            String login = untilReady();
+            assertThat(login).as("login").doesNotContain("ERROR");
+        }
+
+        /** The statement bound, executed and synced; every message back as text (errors by SQLSTATE, tags). */
+        String run(FrontendMessage parse, FrontendMessage bind) throws Exception {
+            return send(parse, bind, new FrontendMessage.Execute("", 0), FrontendMessage.Sync.INSTANCE);
+        }
+
+        String query(String sql) throws Exception {
+            return send(new FrontendMessage.Query(sql));
+        }
+
+        /** Sends the messages as one pipeline, ending in one Sync or Query; what came back up to ReadyForQuery. */
+        String send(FrontendMessage... messages) throws Exception {
+            for (FrontendMessage m : messages) {
+                socket.getOutputStream().write(MessageCodec.encode(m));
+            }
+            socket.getOutputStream().flush();
+            return untilReady();
+        }
+
+        private void send(byte[] frame) throws java.io.IOException {
+            socket.getOutputStream().write(frame);
+            socket.getOutputStream().flush();
+        }
+
+        private String untilReady() throws Exception {
+            StringBuilder got = new StringBuilder();
+            while (true) {
+                if (in.next() < 0) {
+                    throw new java.io.IOException("the gateway closed the connection: " + got);
+                }
+                BackendMessage m = MessageCodec.decodeBackend(in.type(), in.body());
+                switch (m) {
+                    case BackendMessage.ErrorResponse e -> got.append("ERROR ").append(e.sqlState())
+                            .append(' ').append(e.message()).append('\n');
+                    case BackendMessage.CommandComplete cc -> got.append(cc.tag()).append('\n');
+                    case BackendMessage.ReadyForQuery r -> {
+                        return got.toString();
+                    }
+                    default -> {
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.close();
+        }
     }
 
     private static int count(String sql) throws SQLException {

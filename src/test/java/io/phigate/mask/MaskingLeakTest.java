@@ -70,6 +70,7 @@ class MaskingLeakTest {
                   public.phi_probe_parent.name: name
                   public.phi_probe_grandkid.name: name
                   public.PhiProbeCase.LastName: name
+                  public.phi_probe_a_table_whose_name_is_longer_than_postgresql_keeps_names_x.name: name
                 subjects: { public.patients: id }
                 discover_comments: true
             masking:
@@ -116,6 +117,12 @@ class MaskingLeakTest {
             s.execute("CREATE TABLE phi_probe_mid (id int, name text)");
             s.execute("CREATE TABLE phi_probe_grandkid () INHERITS (phi_probe_mid)");
             s.execute("INSERT INTO phi_probe_grandkid SELECT id, first_name FROM patients");
+            // A table created under a name longer than the server keeps, tagged in the policy as it was written: the
+            // server keeps (and every query names) its first 63 bytes, and so does the tag (decision 0065).
+            s.execute("DROP TABLE IF EXISTS phi_probe_a_table_whose_name_is_longer_than_postgresql_keeps_names_x");
+            s.execute("CREATE TABLE phi_probe_a_table_whose_name_is_longer_than_postgresql_keeps_names_x (id int, name text)");
+            s.execute("INSERT INTO phi_probe_a_table_whose_name_is_longer_than_postgresql_keeps_names_x SELECT id, last_name FROM patients");
+            s.execute("GRANT SELECT ON phi_probe_a_table_whose_name_is_longer_than_postgresql_keeps_names_x TO " + db.user());
             // An ORM's quoted mixed-case names; the policy writes them as a person would, unquoted.
             s.execute("DROP TABLE IF EXISTS \"PhiProbeCase\"");
             s.execute("CREATE TABLE \"PhiProbeCase\" (\"Id\" int, \"LastName\" text)");

@@ -38,6 +38,8 @@ class StateConfusionTest {
     private static final String PHI_QUERY = "SELECT ssn || '' AS ssn, last_name || '' AS last_name FROM patients"
             + " ORDER BY id LIMIT 200";
     private static final String BENIGN = "SELECT 'nothing'::text AS ssn, 'here'::text AS last_name";
+    /** Benign too, but a text of its own: the other tests' records must not name {@link #BENIGN} as run. */
+    private static final String OTHER_BENIGN = "SELECT 'harmless'::text AS ssn, 'too'::text AS last_name";
 
     /** The request records of protocol Executes of a Parse'd statement (not of SQL-level PREPARE or DECLARE). */
     private static final String EXECUTES = "protocol = 'extended' and portal is not null and statement like 'SELECT%'";
@@ -128,6 +130,55 @@ class StateConfusionTest {
             assertNoSeeds(answer);
         }
         assertRecorded(EXECUTES, PHI_QUERY);
+    }
+
+    /**
+     * The server keeps a portal's or prepared statement's name to its first 63 bytes (NAMEDATALEN - 1): two protocol
+     * names that differ only after that are one name to it. Here the benign portal's name, then the PHI portal's
+     * under the other long name, named one server portal; the Execute of the first ran the PHI query, masked (before
+     * decision 0065) by the benign statement's plan: every SSN and name in clear.
+     */
+    @Test
+    void twoLongPortalNamesTheServerKeepsAsOneAreOnePortal() throws Exception {
+        String first = "p".repeat(63) + "a";
+        String second = "p".repeat(63) + "b";
+        try (RawClient c = client()) {
+            String answer = exchange(c, parse("benign", OTHER_BENIGN), parse("phi", PHI_QUERY), bind(first, "benign"),
+                    close('P', second), bind(second, "phi"), execute(first), sync());
+            assertNoSeeds(answer);
+        }
+    }
+
+    /** The same for prepared statements: protocol names, and an SQL name the server's lexer cut to 63 bytes. */
+    @Test
+    void twoLongStatementNamesTheServerKeepsAsOneAreOneStatement() throws Exception {
+        String first = "s".repeat(63) + "a";
+        String second = "s".repeat(63) + "b";
+        try (RawClient c = client()) {
+            String answer = exchange(c, parse(first, OTHER_BENIGN), close('S', second), parse(second, PHI_QUERY),
+                    bind("", first), execute(""), sync());
+            assertNoSeeds(answer);
+            String cut = "q".repeat(63);
+            answer = exchange(c, query("PREPARE " + cut + "zz AS " + OTHER_BENIGN), close('S', cut + "b"),
+                    parse(cut + "b", PHI_QUERY), sync(), query("EXECUTE " + cut));
+            assertNoSeeds(answer);
+        }
+    }
+
+    /**
+     * DEALLOCATE ALL and DISCARD ALL drop the named prepared statements only: the unnamed one lives apart on the
+     * server, and a Bind of it after them runs it (masked by its plan, not refused as missing).
+     */
+    @Test
+    void deallocateAllLeavesTheUnnamedStatementAsTheServerDoes() throws Exception {
+        try (RawClient c = client()) {
+            for (String drop : List.of("DEALLOCATE ALL", "DISCARD ALL")) {
+                String answer = exchange(c, parse("", PHI_QUERY), parse("d", drop), bind("pd", "d"), execute("pd"),
+                        sync(), bind("", ""), execute(""), sync());
+                assertThat(answer).as(drop).doesNotContain("26000").contains("[SSN]");
+                assertNoSeeds(answer);
+            }
+        }
     }
 
     @Test
@@ -266,6 +317,10 @@ class StateConfusionTest {
         return MessageCodec.encode(new FrontendMessage.Close((byte) kind, name));
     }
 
+    private static byte[] query(String sql) {
+        return MessageCodec.encode(new FrontendMessage.Query(sql));
+    }
+
     private static byte[] sync() {
         return MessageCodec.encode(FrontendMessage.Sync.INSTANCE);
     }
@@ -279,7 +334,7 @@ class StateConfusionTest {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         for (byte[] m : messages) {
             all.writeBytes(m);
-            syncs += m[0] == 'S' ? 1 : 0;
+            syncs += m[0] == 'S' || m[0] == 'Q' ? 1 : 0;
         }
         c.send(all.toByteArray());
         ByteArrayOutputStream got = new ByteArrayOutputStream();

@@ -21,6 +21,36 @@ class PolicyLoaderTest {
         return PolicyLoader.parse(yaml, Path.of("."), "policy.yaml");
     }
 
+    /**
+     * PostgreSQL keeps a name written longer than 63 bytes as its first 63, in DDL and queries alike: a tag, subject,
+     * allow rule or risk rule written with the long name names that relation (before decision 0065 the tag matched
+     * nothing and the column went out in clear).
+     */
+    @Test
+    void namesLongerThanTheServerKeepsAreCutAsTheServerCutsThem() throws Exception {
+        String table = "a_table_whose_name_is_longer_than_postgresql_keeps_identifiers_x";
+        String kept = table.substring(0, 63);
+        Policy p = parse("""
+                phi:
+                  clinical:
+                    columns: { "public.%1$s.ssn": ssn }
+                    subjects: { "public.%1$s": id }
+                roles:
+                  - name: reader
+                    match: { subject: "*" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["public.%1$s", "*.%1$s"], operations: [select] }
+                rules:
+                  - name: edits
+                    when: { operations: [update], tables: ["%1$s"] }
+                    deny: "no"
+                """.formatted(table));
+        assertThat(p.catalog("clinical").columns()).containsOnlyKeys(new ColumnRef("public", kept, "ssn"));
+        assertThat(p.roles().getFirst().allow().getFirst().tables()).containsExactly("public." + kept, "*." + kept);
+        assertThat(p.rules().getFirst().when().tables()).containsExactly("*." + kept);
+    }
+
     @Test
     void readsTheDocumentedShapes() throws Exception {
         Policy p = parse("""

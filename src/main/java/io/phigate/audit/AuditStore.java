@@ -191,10 +191,15 @@ public final class AuditStore implements AuditSink {
             rows.add(AuditRow.of(events.get(i), cipher));
         }
         byte[][] tails = new byte[rows.size()][];
+        byte[][] bodies = journal == null ? null : new byte[rows.size()][];
         long bytes = 0;
         for (int i = 0; i < tails.length; i++) {
-            tails[i] = rows.get(i).hashTail();
-            bytes += weight(rows.get(i), tails[i]);
+            AuditRow.Encoded encoded = rows.get(i).encode(journal != null);
+            tails[i] = encoded.hashTail();
+            if (bodies != null) {
+                bodies[i] = encoded.journalBody();
+            }
+            bytes += weight(rows.get(i), tails[i], bodies == null ? null : bodies[i]);
         }
         // A batch bigger than the whole bound is charged the whole bound, so it goes once the queue is empty.
         int charge = (int) Math.min(bytes, capacityBytes);
@@ -216,7 +221,7 @@ public final class AuditStore implements AuditSink {
                     + " queue is full (" + capacityBytes + " bytes waiting for the writer for " + format(writeTimeout)
                     + ")"));
         }
-        var batch = new AuditWriter.Batch(rows, tails, charge, awaited, new CompletableFuture<>());
+        var batch = new AuditWriter.Batch(rows, tails, bodies, charge, awaited, new CompletableFuture<>());
         synchronized (enqueueLock) {
             if (closed) {
                 room.release(rows.size());
@@ -243,10 +248,14 @@ public final class AuditStore implements AuditSink {
         }
     }
 
-    /** Roughly what a queued row holds in memory: its encoded values, its recorded response, and object overhead. */
-    private static long weight(AuditRow row, byte[] tail) {
+    /**
+     * Roughly what a queued row holds in memory: its encoded values (the hash's and, with a journal, the frame
+     * body's), its recorded response, and object overhead.
+     */
+    private static long weight(AuditRow row, byte[] tail, byte[] body) {
         AuditEvent.RecordedResponse response = row.response();
-        return 256L + tail.length + (response == null || response.deflated() == null ? 0 : response.deflated().length);
+        return 256L + tail.length + (body == null ? 0 : body.length)
+                + (response == null || response.deflated() == null ? 0 : response.deflated().length);
     }
 
     @Override
@@ -380,7 +389,8 @@ public final class AuditStore implements AuditSink {
 
     /** True once every group queued before it has been written (or refused); false on timeout or when closed. */
     private boolean barrier(Duration timeout) throws InterruptedException {
-        var mark = new AuditWriter.Batch(List.of(), new byte[0][], 0, true, new CompletableFuture<>());
+        var mark = new AuditWriter.Batch(List.of(), new byte[0][], new byte[0][], 0, true,
+                new CompletableFuture<>());
         synchronized (enqueueLock) {
             if (closed) {
                 return false;

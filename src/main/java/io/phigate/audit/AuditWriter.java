@@ -30,15 +30,17 @@ final class AuditWriter implements Runnable {
 
     /**
      * Events from one {@code append} call and the future that says they are durable. {@code hashTails} are the rows'
-     * {@link AuditRow#hashTail()}, encoded by the producer; {@code bytes} is what the batch holds in memory, as
+     * {@link AuditRow#hashTail()} and {@code journalBodies} their journal frame bodies (null without a journal), both
+     * encoded by the producer ({@link AuditRow#encode}); {@code bytes} is what the batch holds in memory, as
      * charged against the queue's byte bound. {@code awaited}: a session is blocked on it (a statement waiting
      * to be forwarded), so it is completed before the group's asynchronous appends.
      */
-    record Batch(List<AuditRow> rows, byte[][] hashTails, int bytes, boolean awaited, CompletableFuture<Void> done) {
+    record Batch(List<AuditRow> rows, byte[][] hashTails, byte[][] journalBodies, int bytes, boolean awaited,
+                 CompletableFuture<Void> done) {
     }
 
     /** Queued by {@code close()} after the last accepted batch, so everything before it is still written. */
-    static final Batch STOP = new Batch(List.of(), new byte[0][], 0, false, new CompletableFuture<>());
+    static final Batch STOP = new Batch(List.of(), new byte[0][], new byte[0][], 0, false, new CompletableFuture<>());
 
     /** A group that lingers for an awaited record stops lingering once it holds this many bytes. */
     private static final long LINGER_BYTES = 1 << 20;

@@ -493,12 +493,25 @@ final class AuditJournal {
      * build left is replayed after an upgrade as it was written.
      */
     static Entry decode(ByteBuffer p) {
+        return decode(p, null);
+    }
+
+    /**
+     * {@link #decode(ByteBuffer)}; a version-2 frame whose previous hash is {@code after}'s hash reuses its text
+     * (within a run of frames it always is), so a record's two hashes cost one hex text, not two.
+     */
+    static Entry decode(ByteBuffer p, Entry after) {
         byte version = p.get();
         long seq = p.getLong();
         String prev;
         String hash;
         if (version == VERSION) {
-            prev = getHex(p);
+            if (after != null && sameHash(p, after.hash())) {
+                prev = after.hash();
+                p.position(p.position() + 32);
+            } else {
+                prev = getHex(p);
+            }
             hash = getHex(p);
         } else if (version == VERSION_1) {
             getString(p); // replica: one journal holds one replica's chain
@@ -529,15 +542,41 @@ final class AuditJournal {
                 new AuditRow(time, kind, session, statementId, peer, request, result, detail, response));
     }
 
+    /** True when the 32 bytes at {@code p}'s position are the hash whose hex text is {@code hex}. */
+    private static boolean sameHash(ByteBuffer p, String hex) {
+        if (hex == null || hex.length() != 64) {
+            return false;
+        }
+        int at = p.position();
+        for (int i = 0; i < 32; i++) {
+            int b = p.get(at + i);
+            if (hex.charAt(2 * i) != HEX.charAt((b >> 4) & 0xf) || hex.charAt(2 * i + 1) != HEX.charAt(b & 0xf)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static final String HEX = "0123456789abcdef";
+
     private static String getHex(ByteBuffer p) {
         byte[] raw = new byte[32];
         p.get(raw);
         return RecordHash.hex(raw);
     }
 
+    /** Decoded in place from the reader's window: no intermediate array per value. */
     private static String getString(ByteBuffer p) {
-        byte[] b = getBytes(p);
-        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+        int n = p.getInt();
+        if (n < 0) {
+            return null;
+        }
+        if (n > p.remaining()) {
+            throw new IllegalArgumentException("a value runs past its frame");
+        }
+        String s = new String(p.array(), p.arrayOffset() + p.position(), n, StandardCharsets.UTF_8);
+        p.position(p.position() + n);
+        return s;
     }
 
     private static byte[] getBytes(ByteBuffer p) {
@@ -574,6 +613,7 @@ final class AuditJournal {
         private ByteBuffer window = ByteBuffer.allocate(0);
         private long windowAt;
         private int lastFrameBytes;
+        private Entry last;
 
         Reader(FileChannel channel, long position, long end) {
             this.channel = channel;
@@ -606,7 +646,7 @@ final class AuditJournal {
             }
             Entry e;
             try {
-                e = decode(payload);
+                e = decode(payload, last);
             } catch (RuntimeException bad) {
                 // A frame with a good CRC that does not decode was written by a different build: not a torn tail.
                 throw new IOException("audit journal frame at " + position + " cannot be read ("
@@ -614,6 +654,7 @@ final class AuditJournal {
             }
             lastFrameBytes = HEADER + length;
             position += lastFrameBytes;
+            last = e;
             return e;
         }
 

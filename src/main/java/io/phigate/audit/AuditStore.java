@@ -147,9 +147,17 @@ public final class AuditStore implements AuditSink {
                 throw new AuditUnavailableException("audit journal " + config.journalDir()
                         + " cannot be replayed into " + store + ": " + AuditWriter.reason(e), e);
             }
-            this.journalWriter = new JournalWriter(store, journal, queue, room, roomBytes, replica,
-                    config.journalMaxBytes(), ingester, head, ingester.headHash(), ingester.consumedBytes(),
-                    config.asyncLinger());
+            try {
+                this.journalWriter = new JournalWriter(store, journal, queue, room, roomBytes, replica,
+                        config.journalMaxBytes(), ingester, head, ingester.headHash(), ingester.consumedBytes(),
+                        config.asyncLinger());
+            } catch (IllegalArgumentException e) {
+                // The store's last hash is not one this gateway wrote (edited by hand): refuse to extend it.
+                journal.close();
+                writer.close();
+                throw new AuditUnavailableException("audit store " + store + " cannot be extended: " + e.getMessage(),
+                        e);
+            }
             this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(journalWriter);
             ingester.start();
         }

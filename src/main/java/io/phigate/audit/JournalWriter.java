@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * thread {@code phigate-audit-writer}: takes everything queued, places each record in the hash chain exactly as
  * {@link AuditWriter} does, appends one frame per record to the current journal segment, fsyncs once
  * ({@code force(false)}), and only then completes the producers' futures. Per record it hashes and copies bytes the
- * producer encoded ({@link AuditRow#encode}): no string is made or encoded here (decision 0067). The store is written later, by
- * {@link JournalIngester}.
+ * producer encoded ({@link AuditRow#encode}): no string is made or encoded here (decision 0067). The store is
+ * written later, by {@link JournalIngester}.
  *
  * <p>Fails closed like the store did: a write or fsync that fails refuses its group, takes the chain back to the
  * last durable record and starts a new segment for the next group. When the store lags behind by more than

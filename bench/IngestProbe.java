@@ -41,6 +41,8 @@ public class IngestProbe {
         long acked;
         long done;
         Map<String, Long> cpu = new TreeMap<>();
+        Map<String, Long> allocated = new TreeMap<>(); // bytes, per audit thread: unlike CPU, load does not move it
+        var allocation = (com.sun.management.ThreadMXBean) threads;
         try (var store = new AuditStore(new AuditConfig("sqlite:" + file, file, 65536, Duration.ofSeconds(10),
                 Duration.ofSeconds(2)))) {
             java.sql.Connection lock = null;
@@ -81,6 +83,7 @@ public class IngestProbe {
                 for (Thread t : Thread.getAllStackTraces().keySet()) {
                     if (t.getName().startsWith("phigate-audit")) {
                         cpu.merge(t.getName(), -threads.getThreadCpuTime(t.threadId()), Long::sum);
+                        allocated.merge(t.getName(), -allocation.getThreadAllocatedBytes(t.threadId()), Long::sum);
                     }
                 }
                 lock.createStatement().execute("ROLLBACK");
@@ -94,6 +97,7 @@ public class IngestProbe {
             for (Thread t : Thread.getAllStackTraces().keySet()) {
                 if (t.getName().startsWith("phigate-audit")) {
                     cpu.merge(t.getName(), threads.getThreadCpuTime(t.threadId()), Long::sum);
+                    allocated.merge(t.getName(), allocation.getThreadAllocatedBytes(t.threadId()), Long::sum);
                 }
             }
         }
@@ -103,7 +107,8 @@ public class IngestProbe {
         System.out.printf("mode=%s producers=%d records=%,d journal=%,.0f/s store sustained=%,.0f/s catch-up=%.2fs%n",
                 mode, producers, n, n / ((acked - start) / 1e9), n / ((done - start) / 1e9), (done - acked) / 1e9);
         for (var e : cpu.entrySet()) {
-            System.out.printf("  %-22s %6.2f us/record%n", e.getKey(), e.getValue() / 1e3 / n);
+            System.out.printf("  %-22s %6.2f us/record %7.0f bytes allocated/record%n", e.getKey(),
+                    e.getValue() / 1e3 / n, allocated.getOrDefault(e.getKey(), 0L) / (double) n);
         }
         System.out.printf("  %-22s %6.2f us/record%n", "process", (cpu1 - cpu0) / 1e3 / n);
         System.out.printf("  store file %,d bytes (%.0f bytes/record)%n", Files.size(file), (double) Files.size(file) / n);

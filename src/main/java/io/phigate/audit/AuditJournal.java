@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 final class AuditJournal {
 
-    /** One record as journaled: the row and its place in the replica's chain. */
+    /** One record as read back from the journal: the row and its place in the replica's chain. */
     record Entry(long seq, String prevHash, String hash, AuditRow row) {
     }
 
@@ -63,7 +63,10 @@ final class AuditJournal {
     /** Frames may carry a recorded response of up to {@code response_cap} (at most 1 GiB) plus the row. */
     static final int MAX_FRAME = Integer.MAX_VALUE - 64;
     static final long SEGMENT_BYTES = 64L * 1024 * 1024;
-    private static final byte VERSION = 1;
+    /** Frames this build writes: the chain place as raw bytes, the body encoded by the producer ({@link #body}). */
+    private static final byte VERSION = 2;
+    /** Frames of builds before decision 0067: read, never written. */
+    private static final byte VERSION_1 = 1;
     private static final String SUFFIX = ".seg";
     /**
      * A zero-filled file the size of a segment, made ahead of need and renamed into place as the next segment
@@ -377,44 +380,77 @@ final class AuditJournal {
 
     // --- Frames ---------------------------------------------------------------------------------------------
 
-    /** Appends one frame for {@code e} to {@code out}, growing it as needed; returns the (possibly new) buffer. */
-    static ByteBuffer encode(ByteBuffer out, String replica, Entry e) {
-        int start = out.position();
-        out = ensure(out, HEADER);
-        out.position(start + HEADER);
-        AuditRow r = e.row();
-        var peer = r.peer() == null ? new AuditRow.Peer(null, null, null, null) : r.peer();
-        var q = r.request() == null ? new AuditRow.Request(null, null, null, null, null) : r.request();
-        var res = r.result() == null ? new AuditRow.Result(null, null, null, null, null) : r.result();
-        out = ensure(out, 1 + 8);
-        out.put(VERSION).putLong(e.seq());
-        for (String s : new String[]{replica, e.prevHash(), e.hash(), r.time(), r.kind(), r.sessionId()}) {
-            out = putString(out, s);
-        }
-        out = putLong(out, r.statementId());
-        for (String s : new String[]{peer.clientAddress(), peer.upstream(), peer.issuer(), peer.subject(),
-                q.protocol(), q.statement(), q.parameters(), q.preparedName(), q.portal(), res.outcome(),
-                res.sqlState(), res.commandTag()}) {
-            out = putString(out, s);
-        }
-        out = putLong(out, res.rowCount());
-        out = putLong(out, res.durationMicros());
-        out = putString(out, r.detail());
+    /**
+     * A record's frame body: every value of its row after its place in the chain, in the layout of version 1's frame
+     * from {@code time} on, except the recorded response's bytes, which end the frame. Encoded once, on the
+     * producer's thread, from the UTF-8 values the record hash encodes too ({@code utf8}, aligned with
+     * {@link RecordHash#COLUMNS}); the writer copies it behind the chain place, and the response's bytes from the row
+     * behind it, so a large recording is copied once, into the group's buffer.
+     */
+    static byte[] body(AuditRow r, byte[][] utf8) {
+        AuditRow.Result res = r.result();
         AuditEvent.RecordedResponse resp = r.response();
-        out = ensure(out, 1);
+        int size = longSize(r.statementId()) + longSize(res == null ? null : res.rowCount())
+                + longSize(res == null ? null : res.durationMicros()) + 1;
+        for (int c : BODY_STRINGS) {
+            size += 4 + (utf8[c] == null ? 0 : utf8[c].length);
+        }
+        if (resp != null) {
+            size += 8 + 4 + (utf8[RESPONSE_DIGEST] == null ? 0 : utf8[RESPONSE_DIGEST].length);
+        }
+        ByteBuffer out = ByteBuffer.allocate(size);
+        for (int c = 0; c < BODY_STRINGS.length; c++) {
+            putBytes(out, utf8[BODY_STRINGS[c]]);
+            if (c == 2) {
+                putLong(out, r.statementId());
+            } else if (c == 14) {
+                putLong(out, res == null ? null : res.rowCount());
+                putLong(out, res == null ? null : res.durationMicros());
+            }
+        }
         if (resp == null) {
             out.put((byte) 0);
         } else {
-            out.put((byte) (resp.truncated() ? 2 : 1));
-            out = ensure(out, 8);
-            out.putLong(resp.bytes());
-            out = putString(out, resp.sha256());
-            out = putBytes(out, resp.deflated());
+            out.put((byte) (resp.truncated() ? 2 : 1)).putLong(resp.bytes());
+            putBytes(out, utf8[RESPONSE_DIGEST]); // the recorded bytes follow, put by the writer (encode)
         }
-        int end = out.position();
-        int length = end - start - HEADER;
-        var crc = new CRC32C();
-        crc.update(out.duplicate().position(start + HEADER).limit(end));
+        if (out.hasRemaining()) {
+            throw new IllegalStateException("journal body measured " + size + " bytes, wrote " + out.position());
+        }
+        return out.array();
+    }
+
+    /**
+     * The {@link RecordHash#COLUMNS} a body holds as strings, in body order: time, kind, session_id, (statement_id),
+     * the peer's four, the request's five, outcome, sqlstate, command_tag, (row_count, duration_us), detail.
+     */
+    private static final int[] BODY_STRINGS = {3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 21};
+    private static final int RESPONSE_DIGEST = 23;
+    /** Version, sequence number, previous hash and hash, between the frame header and the body. */
+    static final int PLACE = 1 + 8 + 32 + 32;
+
+    /**
+     * Appends one version-2 frame to {@code out}, growing it as needed; returns the (possibly new) buffer. The
+     * record's place in the chain ({@code seq}, the raw 32-byte hashes), the producer's {@link #body} and, when the
+     * row has a recorded response ({@code response}, the row's), its bytes.
+     */
+    static ByteBuffer encode(ByteBuffer out, long seq, byte[] prevHash, byte[] hash, byte[] body,
+                             AuditEvent.RecordedResponse response, CRC32C crc) {
+        byte[] recorded = response == null ? null : response.deflated();
+        long size = (long) PLACE + body.length + (response == null ? 0 : 4 + (recorded == null ? 0 : recorded.length));
+        if (size > MAX_FRAME) {
+            throw new IllegalArgumentException("an audit record of " + size + " bytes is over the journal's frame size");
+        }
+        int length = (int) size;
+        out = ensure(out, HEADER + length);
+        int start = out.position();
+        out.position(start + HEADER);
+        out.put(VERSION).putLong(seq).put(prevHash, 0, 32).put(hash, 0, 32).put(body);
+        if (response != null) {
+            putBytes(out, recorded);
+        }
+        crc.reset();
+        crc.update(out.array(), out.arrayOffset() + start + HEADER, length);
         out.putInt(start, length).putInt(start + 4, (int) crc.getValue());
         return out;
     }
@@ -430,38 +466,60 @@ final class AuditJournal {
         return bigger;
     }
 
-    private static ByteBuffer putString(ByteBuffer b, String s) {
-        return putBytes(b, s == null ? null : s.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static ByteBuffer putBytes(ByteBuffer b, byte[] v) {
-        b = ensure(b, 4 + (v == null ? 0 : v.length));
+    private static void putBytes(ByteBuffer b, byte[] v) {
         if (v == null) {
             b.putInt(-1);
         } else {
             b.putInt(v.length).put(v);
         }
-        return b;
     }
 
-    private static ByteBuffer putLong(ByteBuffer b, Long v) {
-        b = ensure(b, 9);
+    private static int longSize(Long v) {
+        return v == null ? 1 : 9;
+    }
+
+    private static void putLong(ByteBuffer b, Long v) {
         if (v == null) {
             b.put((byte) 0);
         } else {
             b.put((byte) 1).putLong(v);
         }
-        return b;
     }
 
+    /**
+     * One frame's record, of either version. Version 1 (every build before 0067) spells the place in the chain as
+     * strings, the replica included: {@code [1][seq][replica][prev hex][hash hex]}; version 2 as raw bytes:
+     * {@code [2][seq][prev 32][hash 32]}. The rest is the same in both ({@link #body}), so a journal a previous
+     * build left is replayed after an upgrade as it was written.
+     */
     static Entry decode(ByteBuffer p) {
-        if (p.get() != VERSION) {
+        return decode(p, null);
+    }
+
+    /**
+     * {@link #decode(ByteBuffer)}; a version-2 frame whose previous hash is {@code after}'s hash reuses its text
+     * (within a run of frames it always is), so a record's two hashes cost one hex text, not two.
+     */
+    static Entry decode(ByteBuffer p, Entry after) {
+        byte version = p.get();
+        long seq = p.getLong();
+        String prev;
+        String hash;
+        if (version == VERSION) {
+            if (after != null && sameHash(p, after.hash())) {
+                prev = after.hash();
+                p.position(p.position() + 32);
+            } else {
+                prev = getHex(p);
+            }
+            hash = getHex(p);
+        } else if (version == VERSION_1) {
+            getString(p); // replica: one journal holds one replica's chain
+            prev = getString(p);
+            hash = getString(p);
+        } else {
             throw new IllegalArgumentException("unknown audit journal frame version");
         }
-        long seq = p.getLong();
-        getString(p); // replica: one journal holds one replica's chain; kept for someone reading the file by hand
-        String prev = getString(p);
-        String hash = getString(p);
         String time = getString(p);
         String kind = getString(p);
         String session = getString(p);
@@ -484,9 +542,41 @@ final class AuditJournal {
                 new AuditRow(time, kind, session, statementId, peer, request, result, detail, response));
     }
 
+    /** True when the 32 bytes at {@code p}'s position are the hash whose hex text is {@code hex}. */
+    private static boolean sameHash(ByteBuffer p, String hex) {
+        if (hex == null || hex.length() != 64) {
+            return false;
+        }
+        int at = p.position();
+        for (int i = 0; i < 32; i++) {
+            int b = p.get(at + i);
+            if (hex.charAt(2 * i) != HEX.charAt((b >> 4) & 0xf) || hex.charAt(2 * i + 1) != HEX.charAt(b & 0xf)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static final String HEX = "0123456789abcdef";
+
+    private static String getHex(ByteBuffer p) {
+        byte[] raw = new byte[32];
+        p.get(raw);
+        return RecordHash.hex(raw);
+    }
+
+    /** Decoded in place from the reader's window: no intermediate array per value. */
     private static String getString(ByteBuffer p) {
-        byte[] b = getBytes(p);
-        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+        int n = p.getInt();
+        if (n < 0) {
+            return null;
+        }
+        if (n > p.remaining()) {
+            throw new IllegalArgumentException("a value runs past its frame");
+        }
+        String s = new String(p.array(), p.arrayOffset() + p.position(), n, StandardCharsets.UTF_8);
+        p.position(p.position() + n);
+        return s;
     }
 
     private static byte[] getBytes(ByteBuffer p) {
@@ -523,6 +613,7 @@ final class AuditJournal {
         private ByteBuffer window = ByteBuffer.allocate(0);
         private long windowAt;
         private int lastFrameBytes;
+        private Entry last;
 
         Reader(FileChannel channel, long position, long end) {
             this.channel = channel;
@@ -555,7 +646,7 @@ final class AuditJournal {
             }
             Entry e;
             try {
-                e = decode(payload);
+                e = decode(payload, last);
             } catch (RuntimeException bad) {
                 // A frame with a good CRC that does not decode was written by a different build: not a torn tail.
                 throw new IOException("audit journal frame at " + position + " cannot be read ("
@@ -563,6 +654,7 @@ final class AuditJournal {
             }
             lastFrameBytes = HEADER + length;
             position += lastFrameBytes;
+            last = e;
             return e;
         }
 

@@ -138,6 +138,20 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
         return RecordHash.tail(hashedValues(null, 0, null), RecordHash.CHAIN_COLUMNS);
     }
 
+    /**
+     * What the producer's thread encodes for the writer: {@link #hashTail()} and, when the store journals, the
+     * record's journal frame body ({@link AuditJournal#body}), both from one UTF-8 encoding of each value, so the
+     * journal writer only hashes and copies bytes.
+     */
+    record Encoded(byte[] hashTail, byte[] journalBody) {
+    }
+
+    Encoded encode(boolean journal) {
+        byte[][] utf8 = RecordHash.utf8(hashedValues(null, 0, null));
+        return new Encoded(RecordHash.tail(utf8, RecordHash.CHAIN_COLUMNS),
+                journal ? AuditJournal.body(this, utf8) : null);
+    }
+
     private static String str(Long value) {
         return value == null ? null : value.toString();
     }

@@ -147,9 +147,17 @@ public final class AuditStore implements AuditSink {
                 throw new AuditUnavailableException("audit journal " + config.journalDir()
                         + " cannot be replayed into " + store + ": " + AuditWriter.reason(e), e);
             }
-            this.journalWriter = new JournalWriter(store, journal, queue, room, roomBytes, replica,
-                    config.journalMaxBytes(), ingester, head, ingester.headHash(), ingester.consumedBytes(),
-                    config.asyncLinger());
+            try {
+                this.journalWriter = new JournalWriter(store, journal, queue, room, roomBytes, replica,
+                        config.journalMaxBytes(), ingester, head, ingester.headHash(), ingester.consumedBytes(),
+                        config.asyncLinger());
+            } catch (IllegalArgumentException e) {
+                // The store's last hash is not one this gateway wrote (edited by hand): refuse to extend it.
+                journal.close();
+                writer.close();
+                throw new AuditUnavailableException("audit store " + store + " cannot be extended: " + e.getMessage(),
+                        e);
+            }
             this.thread = Thread.ofPlatform().name("phigate-audit-writer").daemon(true).start(journalWriter);
             ingester.start();
         }
@@ -191,10 +199,15 @@ public final class AuditStore implements AuditSink {
             rows.add(AuditRow.of(events.get(i), cipher));
         }
         byte[][] tails = new byte[rows.size()][];
+        byte[][] bodies = journal == null ? null : new byte[rows.size()][];
         long bytes = 0;
         for (int i = 0; i < tails.length; i++) {
-            tails[i] = rows.get(i).hashTail();
-            bytes += weight(rows.get(i), tails[i]);
+            AuditRow.Encoded encoded = rows.get(i).encode(journal != null);
+            tails[i] = encoded.hashTail();
+            if (bodies != null) {
+                bodies[i] = encoded.journalBody();
+            }
+            bytes += weight(rows.get(i), tails[i], bodies == null ? null : bodies[i]);
         }
         // A batch bigger than the whole bound is charged the whole bound, so it goes once the queue is empty.
         int charge = (int) Math.min(bytes, capacityBytes);
@@ -216,7 +229,7 @@ public final class AuditStore implements AuditSink {
                     + " queue is full (" + capacityBytes + " bytes waiting for the writer for " + format(writeTimeout)
                     + ")"));
         }
-        var batch = new AuditWriter.Batch(rows, tails, charge, awaited, new CompletableFuture<>());
+        var batch = new AuditWriter.Batch(rows, tails, bodies, charge, awaited, new CompletableFuture<>());
         synchronized (enqueueLock) {
             if (closed) {
                 room.release(rows.size());
@@ -243,10 +256,14 @@ public final class AuditStore implements AuditSink {
         }
     }
 
-    /** Roughly what a queued row holds in memory: its encoded values, its recorded response, and object overhead. */
-    private static long weight(AuditRow row, byte[] tail) {
+    /**
+     * Roughly what a queued row holds in memory: its encoded values (the hash's and, with a journal, the frame
+     * body's), its recorded response, and object overhead.
+     */
+    private static long weight(AuditRow row, byte[] tail, byte[] body) {
         AuditEvent.RecordedResponse response = row.response();
-        return 256L + tail.length + (response == null || response.deflated() == null ? 0 : response.deflated().length);
+        return 256L + tail.length + (body == null ? 0 : body.length)
+                + (response == null || response.deflated() == null ? 0 : response.deflated().length);
     }
 
     @Override
@@ -380,7 +397,8 @@ public final class AuditStore implements AuditSink {
 
     /** True once every group queued before it has been written (or refused); false on timeout or when closed. */
     private boolean barrier(Duration timeout) throws InterruptedException {
-        var mark = new AuditWriter.Batch(List.of(), new byte[0][], 0, true, new CompletableFuture<>());
+        var mark = new AuditWriter.Batch(List.of(), new byte[0][], new byte[0][], 0, true,
+                new CompletableFuture<>());
         synchronized (enqueueLock) {
             if (closed) {
                 return false;

@@ -30,15 +30,17 @@ final class AuditWriter implements Runnable {
 
     /**
      * Events from one {@code append} call and the future that says they are durable. {@code hashTails} are the rows'
-     * {@link AuditRow#hashTail()}, encoded by the producer; {@code bytes} is what the batch holds in memory, as
+     * {@link AuditRow#hashTail()} and {@code journalBodies} their journal frame bodies (null without a journal), both
+     * encoded by the producer ({@link AuditRow#encode}); {@code bytes} is what the batch holds in memory, as
      * charged against the queue's byte bound. {@code awaited}: a session is blocked on it (a statement waiting
      * to be forwarded), so it is completed before the group's asynchronous appends.
      */
-    record Batch(List<AuditRow> rows, byte[][] hashTails, int bytes, boolean awaited, CompletableFuture<Void> done) {
+    record Batch(List<AuditRow> rows, byte[][] hashTails, byte[][] journalBodies, int bytes, boolean awaited,
+                 CompletableFuture<Void> done) {
     }
 
     /** Queued by {@code close()} after the last accepted batch, so everything before it is still written. */
-    static final Batch STOP = new Batch(List.of(), new byte[0][], 0, false, new CompletableFuture<>());
+    static final Batch STOP = new Batch(List.of(), new byte[0][], new byte[0][], 0, false, new CompletableFuture<>());
 
     /** A group that lingers for an awaited record stops lingering once it holds this many bytes. */
     private static final long LINGER_BYTES = 1 << 20;
@@ -263,7 +265,7 @@ final class AuditWriter implements Runnable {
                     prevHash = hex;
                 }
             }
-            insertAll(entries);
+            insertAll(entries, rows(entries));
             control.execute("COMMIT");
         } catch (SQLException | RuntimeException e) {
             nextSeq = firstSeq;
@@ -278,24 +280,28 @@ final class AuditWriter implements Runnable {
      * Inserts the entries in order, as few INSERTs as the store allows: the largest power of two of rows that fits
      * what is left, so a group of any size needs few distinct statements and each is prepared once.
      */
-    private void insertAll(List<AuditJournal.Entry> entries) throws SQLException {
-        List<AuditRow> all = new ArrayList<>(entries.size());
-        for (AuditJournal.Entry e : entries) {
-            all.add(e.row());
-        }
-        schema.beforeInsert(connection, all);
+    private void insertAll(List<AuditJournal.Entry> entries, List<AuditRow> rows) throws SQLException {
+        schema.beforeInsert(connection, rows);
         int columns = schema.columns();
         int at = 0;
         while (at < entries.size()) {
-            int rows = Integer.highestOneBit(Math.min(entries.size() - at, schema.maxRowsPerInsert()));
-            PreparedStatement insert = insert(rows);
-            for (int j = 0; j < rows; j++) {
+            int n = Integer.highestOneBit(Math.min(entries.size() - at, schema.maxRowsPerInsert()));
+            PreparedStatement insert = insert(n);
+            for (int j = 0; j < n; j++) {
                 AuditJournal.Entry e = entries.get(at + j);
                 bindRow(insert, j * columns, at + j, e.row(), e.seq(), e.prevHash(), e.hash());
             }
             insert.executeUpdate();
-            at += rows;
+            at += n;
         }
+    }
+
+    private static List<AuditRow> rows(List<AuditJournal.Entry> entries) {
+        List<AuditRow> rows = new ArrayList<>(entries.size());
+        for (AuditJournal.Entry e : entries) {
+            rows.add(e.row());
+        }
+        return rows;
     }
 
     private PreparedStatement insert(int rows) throws SQLException {
@@ -352,10 +358,7 @@ final class AuditWriter implements Runnable {
     void ingest(List<AuditJournal.Entry> entries) throws SQLException, IOException {
         try {
             ensureOpen();
-            List<AuditRow> rows = new ArrayList<>(entries.size());
-            for (AuditJournal.Entry e : entries) {
-                rows.add(e.row());
-            }
+            List<AuditRow> rows = rows(entries);
             schema.beforeGroup(connection, rows);
             List<byte[]> hashes = new ArrayList<>(entries.size());
             control.execute(schema.begin());
@@ -363,7 +366,7 @@ final class AuditWriter implements Runnable {
                 for (AuditJournal.Entry e : entries) {
                     hashes.add(AuditJournal.hashBytes(e.hash()));
                 }
-                insertAll(entries);
+                insertAll(entries, rows);
                 control.execute("COMMIT");
             } catch (SQLException | RuntimeException e) {
                 rollback();
@@ -436,10 +439,14 @@ final class AuditWriter implements Runnable {
         }
     }
 
+    private static final AuditRow.Peer NO_PEER = new AuditRow.Peer(null, null, null, null);
+    private static final AuditRow.Request NO_REQUEST = new AuditRow.Request(null, null, null, null, null);
+    private static final AuditRow.Result NO_RESULT = new AuditRow.Result(null, null, null, null, null);
+
     private static void bind(PreparedStatement insert, int base, AuditRow row) throws SQLException {
-        var peer = row.peer() == null ? new AuditRow.Peer(null, null, null, null) : row.peer();
-        var request = row.request() == null ? new AuditRow.Request(null, null, null, null, null) : row.request();
-        var result = row.result() == null ? new AuditRow.Result(null, null, null, null, null) : row.result();
+        var peer = row.peer() == null ? NO_PEER : row.peer();
+        var request = row.request() == null ? NO_REQUEST : row.request();
+        var result = row.result() == null ? NO_RESULT : row.result();
         insert.setString(base + 1, row.time());
         insert.setString(base + 2, row.kind());
         insert.setString(base + 3, row.sessionId());

@@ -64,6 +64,8 @@ final class JournalIngester implements Runnable {
     private long storedSeq;
     private long pauseMillis;
     private long lastCommitNanos = System.nanoTime();
+    /** The entries of one step, reused: it grows to a batch once instead of in every step. */
+    private final List<AuditJournal.Entry> batch = new ArrayList<>(BATCH_RECORDS);
 
     JournalIngester(AuditJournal journal, AuditWriter store) {
         this.journal = journal;
@@ -187,7 +189,8 @@ final class JournalIngester implements Runnable {
             return 0;
         }
         var reader = new AuditJournal.Reader(channel, position, end);
-        List<AuditJournal.Entry> batch = new ArrayList<>();
+        List<AuditJournal.Entry> batch = this.batch;
+        batch.clear();
         long bytes = 0;
         long lastSeq = -1;
         try {
@@ -210,15 +213,18 @@ final class JournalIngester implements Runnable {
                 lastCommitNanos = System.nanoTime();
             }
         } catch (SQLException | IOException | RuntimeException e) {
+            batch.clear(); // the next step reads the same frames again
             return fail(e);
         }
+        int taken = batch.size();
+        batch.clear(); // keeps no records alive between steps, only the list's array
         pauseMillis = 0;
         position = reader.position();
         consumedBytes += bytes;
         if (lastSeq >= 0) {
             setIngested(Math.max(storedSeq, Math.min(lastSeq, s.limitSeq - 1)));
         }
-        return Math.max(batch.size(), 1);
+        return Math.max(taken, 1);
     }
 
     private int fail(Exception e) {

@@ -5,11 +5,12 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * The group-commit loop of {@link AuditStore} when the journal is on (decision 0021). Runs on the one platform
  * thread {@code phigate-audit-writer}: takes everything queued, places each record in the hash chain exactly as
  * {@link AuditWriter} does, appends one frame per record to the current journal segment, fsyncs once
- * ({@code force(false)}), and only then completes the producers' futures. The store is written later, by
- * {@link JournalIngester}.
+ * ({@code force(false)}), and only then completes the producers' futures. Per record it hashes and copies bytes the
+ * producer encoded ({@link AuditRow#encode}): no string is made or encoded here (decision 0067). The store is
+ * written later, by {@link JournalIngester}.
  *
  * <p>Fails closed like the store did: a write or fsync that fails refuses its group, takes the chain back to the
  * last durable record and starts a new segment for the next group. When the store lags behind by more than
@@ -34,7 +36,6 @@ final class JournalWriter implements Runnable {
     private final BlockingQueue<AuditWriter.Batch> queue;
     private final Semaphore room;
     private final Semaphore roomBytes;
-    private final String replica;
     private final long maxBytes;
     private final JournalIngester ingester;
     private final long lingerNanos;
@@ -45,12 +46,16 @@ final class JournalWriter implements Runnable {
     volatile long acknowledgedSeq;
 
     // Writer thread only.
-    private final MessageDigest sha = RecordHash.sha256();
+    private final RecordHash.Chain chain;
+    private final CRC32C crc = new CRC32C();
     private ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
     private AuditJournal.Segment segment;
     private FileChannel channel;
     private long nextSeq;
-    private String prevHash;
+    /** The chain's head: the last record's hash, raw and as the hex digits the next record's hash covers. */
+    private final byte[] prevHash = new byte[32];
+    private final byte[] prevHex = new byte[64];
+    private final byte[] hash = new byte[32];
     /** Journal bytes written since start, recovered segments included; the ingester counts what it has taken. */
     private long appended;
     private String broken;
@@ -68,11 +73,15 @@ final class JournalWriter implements Runnable {
         this.queue = queue;
         this.room = room;
         this.roomBytes = roomBytes;
-        this.replica = replica;
         this.maxBytes = maxBytes;
         this.ingester = ingester;
         this.nextSeq = headSeq + 1;
-        this.prevHash = headHash;
+        this.chain = new RecordHash.Chain(replica);
+        if (headHash == null || !headHash.matches("[0-9a-f]{64}")) {
+            // Every hash this gateway stores is 64 lower-case hex digits; anything else is not a chain to extend.
+            throw new IllegalArgumentException("the audit chain's head is not a SHA-256 in hex");
+        }
+        setHead(HexFormat.of().parseHex(headHash));
         this.acknowledgedSeq = headSeq;
         this.appended = recoveredBytes;
     }
@@ -118,7 +127,7 @@ final class JournalWriter implements Runnable {
         }
         AuditUnavailableException failure = null;
         long firstSeq = nextSeq;
-        String firstPrev = prevHash;
+        byte[] firstPrev = prevHash.clone();
         try {
             if (broken != null) {
                 throw new IOException(broken);
@@ -134,11 +143,11 @@ final class JournalWriter implements Runnable {
             for (AuditWriter.Batch batch : group) {
                 List<AuditRow> rows = batch.rows();
                 for (int i = 0; i < rows.size(); i++) {
-                    String hex = RecordHash.hex(RecordHash.of(sha, replica, Long.toString(nextSeq), prevHash,
-                            batch.hashTails()[i]));
-                    buffer = AuditJournal.encode(buffer, replica, new AuditJournal.Entry(nextSeq, prevHash, hex, rows.get(i)));
+                    chain.hash(nextSeq, prevHex, batch.hashTails()[i], hash);
+                    buffer = AuditJournal.encode(buffer, nextSeq, prevHash, hash, batch.journalBodies()[i],
+                            rows.get(i).response(), crc);
                     nextSeq++;
-                    prevHash = hex;
+                    setHead(hash);
                 }
             }
             buffer.flip();
@@ -168,7 +177,7 @@ final class JournalWriter implements Runnable {
             }
         } catch (IOException | RuntimeException e) {
             nextSeq = firstSeq;
-            prevHash = firstPrev;
+            setHead(firstPrev);
             failures.increment();
             if (failureStreak++ == 0) {
                 // Once per streak; the reason comes from the file system or the bound, never from record contents.
@@ -182,6 +191,11 @@ final class JournalWriter implements Runnable {
         room.release(events);
         roomBytes.release(Math.toIntExact(bytes));
         AuditWriter.complete(group, failure);
+    }
+
+    private void setHead(byte[] last) {
+        System.arraycopy(last, 0, prevHash, 0, 32);
+        RecordHash.hex(last, prevHex);
     }
 
     private void ensureSegment() throws IOException {

@@ -77,24 +77,42 @@ final class RecordHash {
         return encode(values, from);
     }
 
+    /** Each value in UTF-8 (null stays null): what {@link #tail(byte[][], int)} and the journal's frame body share. */
+    static byte[][] utf8(String[] values) {
+        byte[][] utf8 = new byte[values.length][];
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != null) {
+                utf8[i] = values[i].getBytes(StandardCharsets.UTF_8);
+            }
+        }
+        return utf8;
+    }
+
+    /** {@link #tail(String[], int)} of values already in UTF-8 ({@link #utf8}). */
+    static byte[] tail(byte[][] utf8, int from) {
+        return encode(utf8, from);
+    }
+
     /**
      * Encodes {@code values} (aligned with {@link #COLUMNS}) from column {@code from} on into an array of exactly the
      * encoding's size: measured first, so nothing is grown or copied (this runs for every record on the session's
      * thread, and for its chain columns again on the writer's).
      */
     private static byte[] encode(String[] values, int from) {
-        byte[][] utf8 = new byte[values.length][];
+        return encode(utf8(values), from);
+    }
+
+    private static byte[] encode(byte[][] utf8, int from) {
         int size = 0;
-        for (int i = from; i < values.length; i++) {
+        for (int i = from; i < utf8.length; i++) {
             size += NAMES[i].length + 3; // '=' and '\n', and ':' or '-'
-            if (values[i] != null) {
-                utf8[i] = values[i].getBytes(StandardCharsets.UTF_8);
+            if (utf8[i] != null) {
                 size += digits(utf8[i].length) + utf8[i].length;
             }
         }
         byte[] out = new byte[size];
         int at = 0;
-        for (int i = from; i < values.length; i++) {
+        for (int i = from; i < utf8.length; i++) {
             byte[] name = NAMES[i];
             System.arraycopy(name, 0, out, at, name.length);
             at += name.length;
@@ -131,6 +149,91 @@ final class RecordHash {
 
     static String hex(byte[] hash) {
         return HexFormat.of().formatHex(hash);
+    }
+
+    private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    /** {@link #hex(byte[])} of a 32-byte hash into {@code out}'s 64 bytes, as ASCII: no string. */
+    static void hex(byte[] hash, byte[] out) {
+        for (int i = 0; i < 32; i++) {
+            out[2 * i] = HEX_DIGITS[(hash[i] >> 4) & 0xf];
+            out[2 * i + 1] = HEX_DIGITS[hash[i] & 0xf];
+        }
+    }
+
+    /**
+     * The chain's hash of record after record on one thread (the journal writer), with no allocation per record: the
+     * same value as {@link #of(MessageDigest, String, String, String, byte[])}, the chain columns encoded into a
+     * reused array and the previous hash kept as its 64 ASCII hex digits.
+     */
+    static final class Chain {
+        private final MessageDigest sha = sha256();
+        /** {@code PREFIX} and the replica column, the same for every record. */
+        private final byte[] head;
+        private final byte[] place = new byte[64 + 2 * 32];
+
+        Chain(String replica) {
+            byte[] replicaColumn = encode(new String[]{replica, null, null}, 0);
+            // encode wrote the chain_seq and prev_hash columns as NULL after the replica; keep only the replica's.
+            int replicaEnd = replicaColumn.length - (NAMES[1].length + 3) - (NAMES[2].length + 3);
+            head = new byte[PREFIX.length + replicaEnd];
+            System.arraycopy(PREFIX, 0, head, 0, PREFIX.length);
+            System.arraycopy(replicaColumn, 0, head, PREFIX.length, replicaEnd);
+        }
+
+        /** Writes into {@code out} (32 bytes) the hash of the record at {@code seq} after {@code prevHex}. */
+        void hash(long seq, byte[] prevHex, byte[] tail, byte[] out) {
+            if (seq < 0 || prevHex.length != 64) {
+                throw new IllegalArgumentException("a chain place is a sequence number and a 64-digit hash");
+            }
+            int at = put(place, 0, NAMES[1]);
+            place[at++] = '=';
+            int digits = digits(seq);
+            at = putDecimal(place, at, digits);
+            place[at++] = ':';
+            at = putDecimal(place, at, seq, digits);
+            place[at++] = '\n';
+            at = put(place, at, NAMES[2]);
+            place[at++] = '=';
+            place[at++] = '6';
+            place[at++] = '4';
+            place[at++] = ':';
+            at = put(place, at, prevHex);
+            place[at++] = '\n';
+            sha.reset();
+            sha.update(head);
+            sha.update(place, 0, at);
+            sha.update(tail);
+            try {
+                sha.digest(out, 0, 32);
+            } catch (java.security.DigestException e) {
+                throw new IllegalStateException("SHA-256 is 32 bytes", e);
+            }
+        }
+
+        private static int put(byte[] to, int at, byte[] from) {
+            System.arraycopy(from, 0, to, at, from.length);
+            return at + from.length;
+        }
+
+        private static int putDecimal(byte[] to, int at, long value) {
+            return putDecimal(to, at, value, digits(value));
+        }
+
+        private static int putDecimal(byte[] to, int at, long value, int digits) {
+            for (int d = at + digits - 1; d >= at; d--, value /= 10) {
+                to[d] = (byte) ('0' + value % 10);
+            }
+            return at + digits;
+        }
+
+        private static int digits(long n) {
+            int digits = 1;
+            for (long p = 10; p <= n && digits < 19; p *= 10) {
+                digits++;
+            }
+            return digits;
+        }
     }
 
     static MessageDigest sha256() {

@@ -17,8 +17,11 @@ import org.sqlite.SQLiteException;
 /** One SQLite file in WAL mode with {@code synchronous=FULL}: the embedded default store. */
 final class SqliteSchema implements AuditSchema {
 
-    /** 5: statement texts indexed once per distinct text ({@link StatementTexts}, decision 0060). */
-    static final int SCHEMA_VERSION = 5;
+    /**
+     * 5: statement texts indexed once per distinct text ({@link StatementTexts}, decision 0060). 6: the simple
+     * protocol's texts (literals inline, seldom repeated) indexed per record again, without a copy (decision 0067).
+     */
+    static final int SCHEMA_VERSION = 6;
 
     /**
      * The FTS5 index over each record's statement text of schema 4 (see {@link #createTextIndex}). A file from
@@ -209,7 +212,7 @@ final class SqliteSchema implements AuditSchema {
                     throw new SQLException("audit schema version " + version + " is newer than this gateway ("
                             + SCHEMA_VERSION + ")");
                 }
-                if (version < SCHEMA_VERSION) {
+                if (version < 5) {
                     s.execute("""
                             CREATE TABLE IF NOT EXISTS audit_event (
                                 seq            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -264,6 +267,13 @@ final class SqliteSchema implements AuditSchema {
                     s.execute("CREATE INDEX IF NOT EXISTS audit_event_session ON audit_event (session_id, seq)");
                     s.execute("CREATE INDEX IF NOT EXISTS audit_event_time ON audit_event (time)");
                     StatementTexts.keepLegacyIndexFor(s, lastSeq(s));
+                }
+                if (version < 6) {
+                    // Every record up to here is in the per-record index already (schema 4) or names its text
+                    // (schema 5); the simple protocol's records from here on go to the per-record index.
+                    StatementTexts.indexAdHocTextsPerRecord(s, lastSeq(s));
+                }
+                if (version < SCHEMA_VERSION) {
                     s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
                 }
                 Checkpointer.createSchema(s);

@@ -97,6 +97,39 @@ final class StatementTexts {
     }
 
     /**
+     * Indexes the simple protocol's texts per record from now on (schema 6, decision 0067): a record whose text has no
+     * id ({@link #idsFor} gives none to the simple protocol's texts, whose literals make nearly every text new) is put
+     * in the per-record index {@link SqliteSchema#TEXT_INDEX} by a trigger, as schema 4 did for every record, with no
+     * copy of its text: the index's content is the record itself. Records up to {@code lastSeq} are not touched: they
+     * are in that index already (schema 4, narrowed by {@link #keepLegacyIndexFor}) or name their text (schema 5),
+     * so the triggers' conditions never meet a record the index does not hold. Creates the index, empty, when the
+     * file has none.
+     */
+    static void indexAdHocTextsPerRecord(Statement s, long lastSeq) throws SQLException {
+        String index = SqliteSchema.TEXT_INDEX;
+        if (!exists(s, index)) {
+            s.execute("CREATE VIRTUAL TABLE " + index + " USING fts5(statement, content = 'audit_event',"
+                    + " content_rowid = 'seq', tokenize = 'trigram', detail = none)");
+        }
+        String perRecord = "%1$s.seq > " + lastSeq + " AND %1$s.text_id IS NULL AND %1$s.statement IS NOT NULL";
+        s.execute("CREATE TRIGGER " + index + "_record_insert AFTER INSERT ON audit_event WHEN "
+                + perRecord.formatted("new") + " BEGIN INSERT INTO " + index + " (rowid, statement)"
+                + " VALUES (new.seq, new.statement); END");
+        s.execute("CREATE TRIGGER " + index + "_record_delete AFTER DELETE ON audit_event WHEN "
+                + perRecord.formatted("old") + " BEGIN INSERT INTO " + index + " (" + index + ", rowid, statement)"
+                + " VALUES ('delete', old.seq, old.statement); END");
+        // A text edited by hand gets a text row of its own (audit_event_text_update), so it leaves this index.
+        s.execute("CREATE TRIGGER " + index + "_record_update AFTER UPDATE OF statement ON audit_event WHEN "
+                + perRecord.formatted("old") + " BEGIN INSERT INTO " + index + " (" + index + ", rowid, statement)"
+                + " VALUES ('delete', old.seq, old.statement); END");
+    }
+
+    /** The simple protocol's statements: texts with their literals inline, indexed per record (schema 6). */
+    static boolean indexedPerRecord(AuditRow row) {
+        return row.request() != null && "simple".equals(row.request().protocol());
+    }
+
+    /**
      * Deletes texts no record names any more, after an archive cut removed records. A text a record still names
      * is never deleted: the check is in the same transaction as the records' removal, under SQLite's write lock.
      */
@@ -122,7 +155,7 @@ final class StatementTexts {
         long next = 0;
         for (int i = 0; i < rows.size(); i++) {
             String text = rows.get(i).request() == null ? null : rows.get(i).request().statement();
-            if (text == null) {
+            if (text == null || indexedPerRecord(rows.get(i))) {
                 continue;
             }
             Long id = known.get(text);

@@ -334,10 +334,11 @@ class AuditJournalTest {
         String prev = RecordHash.GENESIS;
         for (int i = 1; i <= n; i++) {
             AuditRow row = AuditRow.of(one(i).getFirst());
-            String hash = RecordHash.hex(RecordHash.of(RecordHash.sha256(), "local", Long.toString(i), prev,
-                    row.hashTail()));
-            out = AuditJournal.encode(out, "local", new AuditJournal.Entry(i, prev, hash, row));
-            prev = hash;
+            AuditRow.Encoded encoded = row.encode(true);
+            byte[] hash = RecordHash.of(RecordHash.sha256(), "local", Long.toString(i), prev, encoded.hashTail());
+            out = AuditJournal.encode(out, i, java.util.HexFormat.of().parseHex(prev), hash, encoded.journalBody(),
+                    row.response(), new java.util.zip.CRC32C());
+            prev = RecordHash.hex(hash);
         }
         return out.flip();
     }

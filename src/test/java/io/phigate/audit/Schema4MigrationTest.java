@@ -68,7 +68,9 @@ class Schema4MigrationTest {
         Path today = dir.resolve("today");
         runGenerator(today);
         Path written = today.resolve("schema4-store.db");
-        assertThat(count(written, "SELECT count(*) FROM audit_text")).as("distinct texts").isEqualTo(6);
+        // The prepared text once; the five simple-protocol texts per record, with no copy (decision 0067).
+        assertThat(count(written, "SELECT count(*) FROM audit_text")).as("distinct extended texts").isEqualTo(1);
+        assertThat(count(written, "SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX + "_docsize")).isEqualTo(5);
         assertThat(hashes(written)).isEqualTo(hashes(file));
         for (AuditExport.Format format : AuditExport.Format.values()) {
             String name = "schema4-export." + format.name().toLowerCase(java.util.Locale.ROOT);
@@ -88,10 +90,15 @@ class Schema4MigrationTest {
                         : "select ward from beds where bed = " + i;
                 events.add(AuditStoreBehaviour.requested("s2", 100 + i, text));
             }
+            for (int i = 0; i < 3; i++) {
+                events.add(new AuditEvent.StatementRequested(AuditStoreBehaviour.T, "s3", 200 + i, "10.0.0.7:5544",
+                        "clinic", "https://issuer", "agent-1", AuditEvent.Protocol.SIMPLE,
+                        "select ward from beds where bed = " + (500 + i), null, null, null));
+            }
             store.appendDurably(events);
         }
         assertThat(count(file, "SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX + "_docsize"))
-                .as("the per-record index takes no new records").isEqualTo(legacyRows);
+                .as("the per-record index takes the simple protocol's new records only").isEqualTo(legacyRows + 3);
         assertThat(count(file, "SELECT count(*) FROM sqlite_master WHERE name = '" + SqliteSchema.TEXT_INDEX
                 + "_insert'")).isZero();
         for (String text : List.of("abalance", "pgbench_accounts", "patients", "Müller", "100%", "beds",

@@ -183,7 +183,7 @@ class SqliteAuditStoreTest {
     void toStringNeverShowsStatementOrParameters() throws Exception {
         var event = requested("s1", 1, "SELECT * FROM patient WHERE ssn = $1", "123-45-6789");
         var row = AuditRow.of(event);
-        var batch = new AuditWriter.Batch(List.of(row), new byte[][]{row.hashTail()}, 0, false,
+        var batch = new AuditWriter.Batch(List.of(row), new byte[][]{row.hashTail()}, null, 0, false,
                 new CompletableFuture<>());
         try (var store = new AuditStore(config(dir.resolve("audit.db")))) {
             for (Object o : List.of(event, row, row.request(), batch, store, store.stats())) {

@@ -72,10 +72,80 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
     }
 
     @org.junit.jupiter.api.Test
-    void newFilesIndexEachDistinctTextWithoutPositionsAndHaveNoPerRecordIndex() throws Exception {
+    void newFilesIndexEachDistinctTextWithoutPositionsAndPutNoExtendedRecordInThePerRecordIndex() throws Exception {
         writeSearched();
         org.assertj.core.api.Assertions.assertThat(definition(StatementTexts.INDEX)).contains("detail = none");
-        org.assertj.core.api.Assertions.assertThat(definition(SqliteSchema.TEXT_INDEX)).isNull();
+        org.assertj.core.api.Assertions.assertThat(definition(SqliteSchema.TEXT_INDEX)).contains("detail = none");
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX
+                + "_docsize")).isZero();
+    }
+
+    @org.junit.jupiter.api.Test
+    void aSchema5FileIndexesOnlyItsNewSimpleProtocolRecordsPerRecord() throws Exception {
+        writeSearched();
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            // What schema 5 left: no per-record index on a file that never had one.
+            for (String t : new String[]{"insert", "delete", "update"}) {
+                s.execute("DROP TRIGGER " + SqliteSchema.TEXT_INDEX + "_record_" + t);
+            }
+            s.execute("DROP TABLE " + SqliteSchema.TEXT_INDEX);
+            s.execute("PRAGMA user_version = 5");
+        }
+        try (var store = new AuditStore(config())) {
+            store.appendDurably(List.of(new AuditEvent.StatementRequested(T, "s-simple", 50, "10.0.0.7:5544",
+                    "clinic", "https://issuer", "agent-1", AuditEvent.Protocol.SIMPLE,
+                    "select * from patients where mrn = '42'", null, null, null)));
+        }
+        org.assertj.core.api.Assertions.assertThat(scalar("PRAGMA user_version")).isEqualTo(SqliteSchema.SCHEMA_VERSION);
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX
+                + "_docsize")).isEqualTo(1);
+        org.assertj.core.api.Assertions.assertThat(searchText("patients")).containsExactly(1L, 2L, 3L, 50L);
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("DELETE FROM audit_event WHERE statement_id = 1"); // a schema 5 record: not in that index
+        }
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX
+                + "_docsize")).isEqualTo(1);
+        for (String text : List.of("patients", "mrn", "encounters", "select")) {
+            org.assertj.core.api.Assertions.assertThat(searchText(text)).as(text).isEqualTo(scanText(text));
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void simpleProtocolTextsAreIndexedPerRecordWithoutACopyAndFoundAsAScanFindsThem() throws Exception {
+        try (var store = new AuditStore(config())) {
+            java.util.List<AuditEvent> events = new java.util.ArrayList<>();
+            for (int i = 0; i < SEARCHED.size(); i++) {
+                events.add(new AuditEvent.StatementRequested(T, "s-simple", i + 1, "10.0.0.7:5544", "clinic",
+                        "https://issuer", "agent-1", AuditEvent.Protocol.SIMPLE, SEARCHED.get(i), null, null, null));
+                events.add(requested("s-ext", 100 + i, "select abalance from a where aid = $1", "" + i));
+            }
+            store.appendDurably(events);
+        }
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM audit_text")).as("the extended text")
+                .isEqualTo(1);
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM audit_event WHERE protocol = 'simple'"
+                + " AND text_id IS NOT NULL")).isZero();
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX
+                + "_docsize")).isEqualTo(SEARCHED.size());
+        List<String> asked = List.of("patients", "PATIENTS mrn", "public.patients", "atient", "\"from patients\"",
+                "100%", "müller", "begin", "abalance", "encounters", "id", "select");
+        for (String text : asked) {
+            org.assertj.core.api.Assertions.assertThat(searchText(text)).as(text).isEqualTo(scanText(text));
+        }
+        org.assertj.core.api.Assertions.assertThat(searchText("patients")).containsExactly(1L, 2L, 3L);
+
+        // A record leaves the index with itself (archiving deletes records), and a text edited by hand moves to a
+        // text row of its own: search still answers as the scan does.
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("DELETE FROM audit_event WHERE statement_id IN (1, 2)");
+            s.execute("UPDATE audit_event SET statement = 'SELECT patients_edited' WHERE statement_id = 3");
+        }
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX
+                + "_docsize")).isEqualTo(SEARCHED.size() - 3);
+        org.assertj.core.api.Assertions.assertThat(searchText("patients")).containsExactly(3L);
+        for (String text : asked) {
+            org.assertj.core.api.Assertions.assertThat(searchText(text)).as(text).isEqualTo(scanText(text));
+        }
     }
 
     @org.junit.jupiter.api.Test

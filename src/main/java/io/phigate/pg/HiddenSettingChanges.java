@@ -94,7 +94,7 @@ final class HiddenSettingChanges {
             List<StatementAnalysis> out = analyzer.apply(sql);
             if (!codeCreated) {
                 for (StatementAnalysis a : out) {
-                    if (!a.parsed() || a.operations().contains(Operation.DDL) && !UtilityWords.storesNoCode(a.text())) {
+                    if (!a.parsed() || a.operations().contains(Operation.DDL) && storesCode(a)) {
                         codeCreated = true;
                         break;
                     }
@@ -102,6 +102,16 @@ final class HiddenSettingChanges {
             }
             return out;
         };
+    }
+
+    /**
+     * DDL that stores code to run later: a function, trigger, rule or policy, or an expression (a view's, a
+     * default's) that calls a function outside the vetted built-ins or one that changes state (query_to_xml's text
+     * may call set_config).
+     */
+    private static boolean storesCode(StatementAnalysis a) {
+        return !UtilityWords.storesNoCode(a.text()) || !a.opaqueFunctions().isEmpty()
+                || !a.facts().stateChanges().isEmpty();
     }
 
     // ---- between requests (client reader, nothing in flight) ----
@@ -188,12 +198,20 @@ final class HiddenSettingChanges {
         return null;
     }
 
-    /** An Execute of a portal of {@code statement}: what it runs is noted. */
-    void execute(StatementAnalysis statement) {
-        if (guarded()) {
-            batchOpen = true;
-            if (mayRunCode(statement)) {
+    /** An Execute of a portal: what it runs ({@code judged}: its statement, and what an EXECUTE or FETCH names). */
+    void execute(List<StatementAnalysis> judged) {
+        if (!guarded()) {
+            return;
+        }
+        batchOpen = true;
+        if (judged == null || judged.isEmpty()) {
+            mark();
+            return;
+        }
+        for (StatementAnalysis a : judged) {
+            if (mayRunCode(a)) {
                 mark();
+                return;
             }
         }
     }
@@ -237,7 +255,8 @@ final class HiddenSettingChanges {
      * without row security, rules or triggers (or the server's own catalog, or the session's temporary tables); an
      * INSERT, UPDATE or DELETE of the same kind that writes only the session's temporary tables; DDL that stores no
      * code ({@link UtilityWords#storesNoCode}) of the same kind, where no event trigger exists. A view's body,
-     * COMMIT (deferred triggers), ROLLBACK (it puts settings back), EXECUTE and every other statement may.
+     * COMMIT (deferred triggers), ROLLBACK (it puts settings back) and every other statement may; an EXECUTE is judged
+     * by the statement it names, which is judged after it.
      */
     boolean mayRunCode(StatementAnalysis a) {
         if (a == null) {
@@ -245,6 +264,8 @@ final class HiddenSettingChanges {
         }
         return switch (a.kind()) {
             case SET, SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
+            // judged together with what it names (StateView.Resolution): that analysis follows it and decides
+            case EXECUTE -> false;
             case TRANSACTION -> !UtilityWords.runsNothing(a.text());
             case SELECT, DECLARE_CURSOR -> !runsOnlyWhatItReads(a, false);
             case INSERT, UPDATE, DELETE -> !runsOnlyWhatItReads(a, true);

@@ -59,7 +59,7 @@ final class HiddenSettingChanges {
     private final BiConsumer<String, String> endSession;
     /** The server's reports at startup and since (pump thread). */
     private final Map<String, String> reportedFirst = new HashMap<>();
-    /** The session ran DDL that stores code (a function, trigger, rule, policy), or a statement not read. */
+    /** The session ran a DO block or CALL, DDL that stores code (a function, trigger, rule), or a statement not read. */
     private volatile boolean codeCreated;
     /** The settings at the first probe (client reader only). */
     private List<String> baseline;
@@ -94,7 +94,8 @@ final class HiddenSettingChanges {
             List<StatementAnalysis> out = analyzer.apply(sql);
             if (!codeCreated) {
                 for (StatementAnalysis a : out) {
-                    if (!a.parsed() || a.operations().contains(Operation.DDL) && storesCode(a)) {
+                    if (!a.parsed() || a.kind() == StatementKind.DO || a.kind() == StatementKind.CALL
+                            || a.operations().contains(Operation.DDL) && storesCode(a)) {
                         codeCreated = true;
                         break;
                     }
@@ -122,12 +123,15 @@ final class HiddenSettingChanges {
      * SHOW with an error and runs nothing until it ends (which a ROLLBACK of either kind alone does: a statement
      * after it in the same request is refused by the rules below).
      *
-     * When it ends the session, the session is closing on return and the request is not forwarded.
+     * When it ends the session, the session is closing on return and the request is not forwarded. Before the
+     * session's first request it asks in every analysed session, once: what the settings were before any code ran.
      */
     void beforeRequest(OutputStream upstream, byte transactionStatus, BooleanSupplier stop) throws IOException {
-        if (!unverified || !guarded() || transactionStatus == 'E') {
+        if (baseline != null && (!unverified || !guarded()) || transactionStatus == 'E') {
             return;
         }
+        // The baseline is asked for before every analysed session's first request, guarded or not: a session that
+        // becomes guarded later (a DO block, a function it creates) may already have run that code by then.
         List<String> shown = probe.ask(upstream, stop);
         String problem = problem(shown);
         if (problem != null) {

@@ -59,7 +59,7 @@ final class HiddenSettingChanges {
     private final BiConsumer<String, String> endSession;
     /** The server's reports at startup and since (pump thread). */
     private final Map<String, String> reportedFirst = new HashMap<>();
-    /** The session ran DDL that stores code (a function, trigger, rule, policy), or a statement not read. */
+    /** The session ran a DO block or CALL, DDL that stores code (a function, trigger, rule), or a statement not read. */
     private volatile boolean codeCreated;
     /** The settings at the first probe (client reader only). */
     private List<String> baseline;
@@ -94,7 +94,8 @@ final class HiddenSettingChanges {
             List<StatementAnalysis> out = analyzer.apply(sql);
             if (!codeCreated) {
                 for (StatementAnalysis a : out) {
-                    if (!a.parsed() || a.operations().contains(Operation.DDL) && !UtilityWords.storesNoCode(a.text())) {
+                    if (!a.parsed() || a.kind() == StatementKind.DO || a.kind() == StatementKind.CALL
+                            || a.operations().contains(Operation.DDL) && storesCode(a)) {
                         codeCreated = true;
                         break;
                     }
@@ -102,6 +103,16 @@ final class HiddenSettingChanges {
             }
             return out;
         };
+    }
+
+    /**
+     * DDL that stores code to run later: a function, trigger, rule or policy, or an expression (a view's, a
+     * default's) that calls a function outside the vetted built-ins or one that changes state (query_to_xml's text
+     * may call set_config).
+     */
+    private static boolean storesCode(StatementAnalysis a) {
+        return !UtilityWords.storesNoCode(a.text()) || !a.opaqueFunctions().isEmpty()
+                || !a.facts().stateChanges().isEmpty();
     }
 
     // ---- between requests (client reader, nothing in flight) ----
@@ -112,12 +123,15 @@ final class HiddenSettingChanges {
      * SHOW with an error and runs nothing until it ends (which a ROLLBACK of either kind alone does: a statement
      * after it in the same request is refused by the rules below).
      *
-     * When it ends the session, the session is closing on return and the request is not forwarded.
+     * When it ends the session, the session is closing on return and the request is not forwarded. Before the
+     * session's first request it asks in every analysed session, once: what the settings were before any code ran.
      */
     void beforeRequest(OutputStream upstream, byte transactionStatus, BooleanSupplier stop) throws IOException {
-        if (!unverified || !guarded() || transactionStatus == 'E') {
+        if (baseline != null && (!unverified || !guarded()) || transactionStatus == 'E') {
             return;
         }
+        // The baseline is asked for before every analysed session's first request, guarded or not: a session that
+        // becomes guarded later (a DO block, a function it creates) may already have run that code by then.
         List<String> shown = probe.ask(upstream, stop);
         String problem = problem(shown);
         if (problem != null) {
@@ -188,12 +202,20 @@ final class HiddenSettingChanges {
         return null;
     }
 
-    /** An Execute of a portal of {@code statement}: what it runs is noted. */
-    void execute(StatementAnalysis statement) {
-        if (guarded()) {
-            batchOpen = true;
-            if (mayRunCode(statement)) {
+    /** An Execute of a portal: what it runs ({@code judged}: its statement, and what an EXECUTE or FETCH names). */
+    void execute(List<StatementAnalysis> judged) {
+        if (!guarded()) {
+            return;
+        }
+        batchOpen = true;
+        if (judged == null || judged.isEmpty()) {
+            mark();
+            return;
+        }
+        for (StatementAnalysis a : judged) {
+            if (mayRunCode(a)) {
                 mark();
+                return;
             }
         }
     }
@@ -237,7 +259,8 @@ final class HiddenSettingChanges {
      * without row security, rules or triggers (or the server's own catalog, or the session's temporary tables); an
      * INSERT, UPDATE or DELETE of the same kind that writes only the session's temporary tables; DDL that stores no
      * code ({@link UtilityWords#storesNoCode}) of the same kind, where no event trigger exists. A view's body,
-     * COMMIT (deferred triggers), ROLLBACK (it puts settings back), EXECUTE and every other statement may.
+     * COMMIT (deferred triggers), ROLLBACK (it puts settings back) and every other statement may; an EXECUTE is judged
+     * by the statement it names, which is judged after it.
      */
     boolean mayRunCode(StatementAnalysis a) {
         if (a == null) {
@@ -245,6 +268,8 @@ final class HiddenSettingChanges {
         }
         return switch (a.kind()) {
             case SET, SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
+            // judged together with what it names (StateView.Resolution): that analysis follows it and decides
+            case EXECUTE -> false;
             case TRANSACTION -> !UtilityWords.runsNothing(a.text());
             case SELECT, DECLARE_CURSOR -> !runsOnlyWhatItReads(a, false);
             case INSERT, UPDATE, DELETE -> !runsOnlyWhatItReads(a, true);

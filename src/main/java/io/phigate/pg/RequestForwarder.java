@@ -154,10 +154,10 @@ final class RequestForwarder {
         return hidden == null ? null : hidden.query(query);
     }
 
-    /** An Execute of a portal of {@code statement} joins the chunk (decision 0064 notes what it may run). */
-    void executes(StatementAnalysis statement) {
+    /** An Execute joins the chunk ({@code judged}: what it runs; decision 0064 notes whether that may run code). */
+    void executes(List<StatementAnalysis> judged) {
         if (hidden != null) {
-            hidden.execute(statement);
+            hidden.execute(judged);
         }
     }
 

@@ -330,7 +330,7 @@ final class StatementMessages {
         }
         record(run, d);
         forwarder.codeMayRun();
-        forwarder.executes(analysis);
+        forwarder.executes(judged);
         forwarder.chunk.extended = true;
         if (d instanceof Decision.Hold hold) {
             forwarder.holdForApproval(new RequestForwarder.HeldExecute(run, hold.rule(), text, parameters, analysis));

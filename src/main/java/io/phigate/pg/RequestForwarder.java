@@ -141,10 +141,7 @@ final class RequestForwarder {
         return analysed && codeMayHaveRun;
     }
 
-    /**
-     * Null unless code this database holds may have run earlier in the open batch, and so moved search_path or the
-     * role before the server resolves the bound statement's names (decision 0064).
-     */
+    /** Null unless code may have run earlier in the open batch and moved search_path or the role (decision 0064). */
     Refusal namesMayHaveMoved(StatementAnalysis bound) {
         return hidden == null ? null : hidden.bind(bound);
     }

@@ -41,6 +41,9 @@ class ApprovalBypassTest {
                   - name: purges
                     when: { operations: [delete], tables: [bypass_t] }
                     require_approval: { group: phi-approvers, approvers: 1, timeout: 30s, mode: ticket }
+                  - name: counted
+                    when: { operations: [insert], tables: [bypass_counter] }
+                    require_approval: { group: phi-approvers, approvers: 1, timeout: 30s, uses: 2 }
                 """.formatted(GatewayHarness.ISSUER));
         try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS bypass_t, bypass_log, bypass_rule CASCADE");
@@ -55,7 +58,8 @@ class ApprovalBypassTest {
             s.execute("CREATE TRIGGER bypass_on_log AFTER INSERT ON bypass_log FOR EACH ROW"
                     + " EXECUTE FUNCTION bypass_on_log()");
             s.execute("CREATE OR REPLACE VIEW bypass_fv AS SELECT id, bypass_purge(id)::text AS gone FROM bypass_t");
-            s.execute("DROP TABLE IF EXISTS bypass_plain");
+            s.execute("DROP TABLE IF EXISTS bypass_plain, bypass_counter");
+            s.execute("CREATE TABLE bypass_counter (n int)");
             s.execute("CREATE TABLE bypass_plain (id int)");
             s.execute("CREATE TABLE bypass_rule (id int)");
             s.execute("CREATE RULE bypass_rule_purge AS ON INSERT TO bypass_rule DO INSTEAD"
@@ -67,6 +71,14 @@ class ApprovalBypassTest {
     @AfterAll
     static void stop() {
         gw.close();
+    }
+
+    static int counted() throws SQLException {
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM bypass_counter")) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     static Connection agent(String mode) throws Exception {
@@ -163,5 +175,35 @@ class ApprovalBypassTest {
                 assertThat(rs.next()).isTrue();
             }
         }
+    }
+
+    @Test
+    void anApprovalGivenToAHeldStatementReleasesThatStatementOnlyNeverAsATicketElsewhere() throws Exception {
+        ApprovalsApiClient api = new ApprovalsApiClient(gw);
+        String insert = "INSERT INTO bypass_counter VALUES (1)";
+        try (Connection held = agent("simple"); Connection other = agent("simple")) {
+            java.util.concurrent.CompletableFuture<Integer> released = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                        try (Statement s = held.createStatement()) {
+                            return s.executeUpdate(insert);
+                        } catch (SQLException e) {
+                            throw new RuntimeException(e);
+                        }
+                    });
+            String id = api.pending("bypass_counter", "alice@hospital.example").get("id").asText();
+            api.decide(id, "alice@hospital.example", true, "one row");
+            assertThat(released.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
+            // The same agent, in another session, names the approval as a ticket for the identical statement.
+            try (Statement s = other.createStatement()) {
+                s.execute("SET phigate.approval = '" + id + "'");
+                s.setQueryTimeout(2); // not a ticket: it is held as a new request, and the timeout's cancel withdraws it
+                try {
+                    s.executeUpdate(insert);
+                } catch (SQLException e) {
+                    assertThat(e.getSQLState()).isEqualTo("57014");
+                }
+            }
+        }
+        assertThat(counted()).as("rows the one approval inserted").isEqualTo(1);
     }
 }

@@ -152,10 +152,22 @@ public final class EphemeralRoles {
         return dropped;
     }
 
+    /**
+     * Ends the user's backends, then drops what it owns and was granted in this database with it: a large object it
+     * filled (and granted to anyone), default privileges, any table or definer function it could create. Those
+     * otherwise outlive the session (a definer function runs with its group's rights for every later caller) and
+     * make DROP ROLE fail for good (decision 0068). DROP OWNED needs the user's privileges, so the administrative
+     * login first takes membership of it: allowed to CREATEROLE on PostgreSQL 14 and 15, and by the ADMIN OPTION
+     * PostgreSQL 16 gives the creator of a role.
+     */
     private static void dropRole(AdminConnection admin, String user) throws IOException {
         admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = "
                 + AdminSql.literal(user));
-        admin.query("DROP ROLE IF EXISTS " + AdminSql.identifier(user));
+        if (admin.query("SELECT 1 FROM pg_roles WHERE rolname = " + AdminSql.literal(user)).isEmpty()) {
+            return;
+        }
+        String role = AdminSql.identifier(user);
+        admin.query("GRANT " + role + " TO CURRENT_USER; DROP OWNED BY " + role + "; DROP ROLE " + role);
     }
 
     /** The comment's fields when it carries the marker, else null (a role someone else named phigate_e_...). */

@@ -131,6 +131,43 @@ class EphemeralUsersTest {
     }
 
     @Test
+    void whatASessionUserCreatesEndsWithItAndNeverKeepsItFromBeingDropped() throws Exception {
+        UpstreamConfig upstream = ephemeralUpstream();
+        String user = null;
+        long largeObject = -1;
+        try (GatewayHarness gw = GatewayHarness.start(dir, upstream)) {
+            try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+                try (ResultSet rs = s.executeQuery("SELECT current_user")) {
+                    rs.next();
+                    user = rs.getString(1);
+                }
+                // Without CREATE on any schema a role still owns what it makes: a large object (which may hold what it
+                // read, granted to anyone) and default privileges; either kept DROP ROLE failing, the user alive.
+                try (ResultSet rs = s.executeQuery("SELECT lo_from_bytea(0, convert_to('copied rows', 'UTF8'))")) {
+                    rs.next();
+                    largeObject = rs.getLong(1);
+                }
+                s.execute("GRANT SELECT ON LARGE OBJECT " + largeObject + " TO PUBLIC");
+                s.execute("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC");
+            }
+            awaitGone(user);
+            try (Connection c = TestDatabase.get().superuser(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*) = 0 FROM pg_largeobject_metadata WHERE oid = "
+                         + largeObject)) {
+                rs.next();
+                assertThat(rs.getBoolean(1)).as("the session user's objects are gone with it").isTrue();
+            }
+        } finally {
+            try (Connection c = TestDatabase.get().superuser(); Statement s = c.createStatement()) {
+                if (user != null && exists(user)) {
+                    s.execute("DROP OWNED BY " + user);
+                    s.execute("DROP ROLE " + user);
+                }
+            }
+        }
+    }
+
+    @Test
     void aMissingGroupRefusesTheSessionAndLeavesNoUser() throws Exception {
         UpstreamConfig good = ephemeralUpstream();
         UpstreamConfig bad = new UpstreamConfig(good.name(), good.address(), good.database(),

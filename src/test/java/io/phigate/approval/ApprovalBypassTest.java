@@ -60,6 +60,10 @@ class ApprovalBypassTest {
             s.execute("CREATE OR REPLACE VIEW bypass_fv AS SELECT id, bypass_purge(id)::text AS gone FROM bypass_t");
             s.execute("DROP TABLE IF EXISTS bypass_plain, bypass_counter");
             s.execute("CREATE TABLE bypass_counter (n int)");
+            // Two overloads: which one runs depends on the parameter type the Parse declares, not on the text.
+            s.execute("CREATE OR REPLACE FUNCTION bypass_f(i int) RETURNS text LANGUAGE sql AS 'SELECT ''looked'''");
+            s.execute("CREATE OR REPLACE FUNCTION bypass_f(i text) RETURNS text LANGUAGE sql"
+                    + " AS 'DELETE FROM bypass_t WHERE id = i::int RETURNING ''deleted'''");
             s.execute("CREATE TABLE bypass_plain (id int)");
             s.execute("CREATE TABLE bypass_rule (id int)");
             s.execute("CREATE RULE bypass_rule_purge AS ON INSERT TO bypass_rule DO INSTEAD"
@@ -82,7 +86,10 @@ class ApprovalBypassTest {
     }
 
     static Connection agent(String mode) throws Exception {
-        Properties p = new Properties();
+        return agent(mode, new Properties());
+    }
+
+    static Connection agent(String mode, Properties p) throws Exception {
         p.setProperty("user", "agent");
         p.setProperty("password", gw.token(AGENT, Duration.ofMinutes(5)));
         p.setProperty("preferQueryMode", mode);
@@ -205,5 +212,34 @@ class ApprovalBypassTest {
             }
         }
         assertThat(counted()).as("rows the one approval inserted").isEqualTo(1);
+    }
+
+    @Test
+    void aTicketIsBoundToTheParameterTypesItsParseDeclared() throws Exception {
+        ApprovalsApiClient api = new ApprovalsApiClient(gw);
+        String sql = "SELECT bypass_f(?)";
+        Properties textParameters = new Properties();
+        textParameters.setProperty("binaryTransfer", "false"); // an int4 parameter goes as the text "78"
+        try (Connection c = agent("extended", textParameters)) {
+            String id;
+            try (java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setInt(1, 78); // declared int4: the harmless overload
+                ps.executeQuery();
+                throw new AssertionError("expected a ticket refusal");
+            } catch (SQLException e) {
+                id = ApprovalsApiClient.ticketId(e);
+            }
+            api.decide(id, "alice@hospital.example", true, "a look-up");
+            try (Statement s = c.createStatement()) {
+                s.execute("SET phigate.approval = '" + id + "'");
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, "78"); // declared varchar: the same text and value, the other overload
+                ps.executeQuery();
+            } catch (SQLException e) {
+                assertThat(e.getSQLState()).isEqualTo("PA001");
+            }
+        }
+        assertThat(present(78)).as("the approval for bypass_f(int) ran bypass_f(text)").isTrue();
     }
 }

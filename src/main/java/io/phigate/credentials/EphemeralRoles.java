@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * logged in with the administrative credential only it holds, creates a login role
  * {@code phigate_e_<12 hex of the session id>} with a random password, {@code VALID UNTIL} the session's end,
  * {@code CONNECTION LIMIT 1}, no attributes beyond LOGIN and INHERIT, and membership of one group role; the
- * session then logs in as it. When the session ends the role's backends are terminated and the role dropped.
+ * session then logs in as it, and the role is made NOLOGIN at once, so no second login (with a password the agent
+ * set itself) can follow. When the session ends the role's backends are terminated and the role dropped.
  *
  * <p>Each role carries a comment naming the gateway replica and process instance that made it. The
  * {@link RoleJanitor} drops roles left by an earlier instance of the same replica (a crash or kill -9) and any
@@ -100,6 +101,23 @@ public final class EphemeralRoles {
         } catch (IOException e) {
             throw new Unavailable("phigate could not create a session user on upstream '" + upstream + "': "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The session's connection has logged in as the lease's user: no other login may. Any role can set its own
+     * password (ALTER ROLE CURRENT_USER PASSWORD), and CONNECTION LIMIT 1 frees its slot the moment the gateway's
+     * connection ends, so until the role is dropped (a crash leaves it to the janitor) the agent could log in
+     * around the gateway. NOLOGIN is checked only at login, so the live connection keeps working (decision 0068).
+     *
+     * @throws Unavailable when it cannot be made so (the session is refused)
+     */
+    public void loggedIn(Lease lease) throws Unavailable {
+        try (AdminConnection admin = this.admin.open(lease.upstream())) {
+            admin.query("ALTER ROLE " + AdminSql.identifier(lease.user()) + " NOLOGIN");
+        } catch (IOException e) {
+            throw new Unavailable("phigate could not close the session user on upstream '" + lease.upstream()
+                    + "' to further logins: " + e.getMessage(), e);
         }
     }
 

@@ -260,4 +260,63 @@ class EphemeralUsersTest {
             awaitGone(user);
         }
     }
+
+    @Test
+    void aSessionUserThatSetsItsOwnPasswordCannotLogInOutsideTheGatewayAfterACrash() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        int port = ChildGateway.freePort();
+        KeyTool.generate(dir.resolve("keys"));
+        Path config = dir.resolve("phigate.yaml");
+        Files.writeString(config, """
+                listen:
+                  postgres: 127.0.0.1:%d
+                upstreams:
+                  clinical:
+                    address: 127.0.0.1:%d
+                    credentials:
+                      mode: ephemeral
+                      user: %s
+                      password_file: %s
+                      group: %s
+                identity:
+                  issuers:
+                    - issuer: %s
+                      audience: %s
+                      jwks_file: keys/jwks.json
+                audit:
+                  store: sqlite:audit.db
+                  replica: own-password-test
+                """.formatted(port, db.port(), ADMIN, adminPasswordFile(), GROUP, GatewayHarness.ISSUER,
+                GatewayHarness.AUDIENCE));
+        String token = KeyTool.mint(dir.resolve("keys").resolve(KeyTool.PRIVATE_KEY_FILE), GatewayHarness.ISSUER,
+                GatewayHarness.AGENT, List.of(GatewayHarness.AUDIENCE), Duration.ofMinutes(10), Map.of());
+        Properties p = new Properties();
+        p.setProperty("user", "agent");
+        p.setProperty("password", token);
+        String url = "jdbc:postgresql://127.0.0.1:" + port + "/clinical?sslmode=disable";
+        String user;
+        try (ChildGateway gateway = ChildGateway.start(config, port, dir.resolve("gateway.log"));
+             Connection c = DriverManager.getConnection(url, p); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT current_user")) {
+                rs.next();
+                user = rs.getString(1);
+            }
+            // Any role may change its own password: the agent now knows a password the database accepts.
+            s.execute("ALTER ROLE CURRENT_USER PASSWORD 'chosen-by-the-agent'");
+            gateway.kill();
+        }
+        try {
+            assertThat(exists(user)).as("left behind by the killed gateway").isTrue();
+            Properties direct = new Properties();
+            direct.setProperty("user", user);
+            direct.setProperty("password", "chosen-by-the-agent");
+            assertThatThrownBy(() -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + db.port()
+                    + "/clinical?sslmode=disable", direct).close())
+                    .as("a direct login as the session user, around the gateway").isInstanceOf(SQLException.class);
+        } finally {
+            try (Connection c = db.superuser(); Statement s = c.createStatement()) {
+                s.execute("DROP ROLE IF EXISTS " + user);
+            }
+        }
+    }
 }

@@ -65,6 +65,13 @@ class ApprovalBypassTest {
             s.execute("CREATE OR REPLACE FUNCTION bypass_f(i text) RETURNS text LANGUAGE sql"
                     + " AS 'DELETE FROM bypass_t WHERE id = i::int RETURNING ''deleted'''");
             s.execute("CREATE TABLE bypass_plain (id int)");
+            s.execute("CREATE OR REPLACE FUNCTION bypass_chk(i int) RETURNS boolean LANGUAGE plpgsql AS"
+                    + " $$ BEGIN DELETE FROM bypass_t WHERE id = i; RETURN true; END $$");
+            s.execute("DROP TABLE IF EXISTS bypass_checked, bypass_domained");
+            s.execute("CREATE TABLE bypass_checked (id int CHECK (bypass_chk(id)))");
+            s.execute("DROP DOMAIN IF EXISTS bypass_dom");
+            s.execute("CREATE DOMAIN bypass_dom AS int CHECK (bypass_chk(VALUE))");
+            s.execute("CREATE TABLE bypass_domained (id bypass_dom)");
             s.execute("CREATE TABLE bypass_rule (id int)");
             s.execute("CREATE RULE bypass_rule_purge AS ON INSERT TO bypass_rule DO INSTEAD"
                     + " DELETE FROM bypass_t WHERE id = NEW.id");
@@ -131,6 +138,8 @@ class ApprovalBypassTest {
         forms.put(22, "PREPARE p22 AS SELECT 1; DEALLOCATE p22; PREPARE p22 AS DELETE FROM bypass_t WHERE id = 22; EXECUTE p22");
         forms.put(23, "SELECT * FROM bypass_fv WHERE id = 23");
         forms.put(24, "CREATE TEMP TABLE bypass_tg (id int); CREATE TRIGGER g AFTER INSERT ON bypass_tg FOR EACH ROW EXECUTE FUNCTION bypass_on_log(); INSERT INTO bypass_tg VALUES (24)");
+        forms.put(25, "INSERT INTO bypass_checked VALUES (25)");
+        forms.put(26, "INSERT INTO bypass_domained VALUES (26)");
         StringBuilder ran = new StringBuilder();
         for (String mode : List.of("simple", "extended")) {
             for (Map.Entry<Integer, String> f : forms.entrySet()) {

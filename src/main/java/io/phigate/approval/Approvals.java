@@ -336,16 +336,16 @@ public final class Approvals {
     }
 
     /**
-     * A held statement was approved and is being released: its approval is spent (so no ticket can run the same
-     * statement again on it), and the returned record says so.
+     * A held statement was approved and is being released: its approval is spent, and the returned record says
+     * so; null when it cannot be spent (already used), and then the statement must not run.
      */
     public AuditEvent releaseHeld(ApprovalRequest r, String sessionId, long statementId) {
-        r.use();
+        boolean usable = r.use();
         if (board.shared()) {
-            board.use(r.id(), r.rule().approval().uses());
+            usable &= board.use(r.id(), r.rule().approval().uses());
         }
         version.incrementAndGet();
-        return usedEvent(r, sessionId, statementId);
+        return usable ? usedEvent(r, sessionId, statementId) : null;
     }
 
     /**
@@ -373,6 +373,11 @@ public final class Approvals {
         if (!r.requester().issuer().equals(identity.issuer()) || !r.requester().subject().equals(identity.subject())
                 || !r.upstream().equals(upstream)) {
             throw new Refused(403, "approval " + id + " was granted to another identity or upstream");
+        }
+        if (r.rule().approval().mode() != io.phigate.policy.RiskRule.Mode.TICKET) {
+            // A held statement's approval is spent by that statement on its own connection; as a ticket it would
+            // run the statement a second time elsewhere, or race the release (decision 0068).
+            throw new Refused(409, "approval " + id + " was given to a held statement and releases only that one");
         }
         if (!r.statementSha256().equals(StatementHash.of(text, parameters))) {
             throw new Refused(409, "approval " + id + " was granted for a different statement or different parameters");

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * logged in with the administrative credential only it holds, creates a login role
  * {@code phigate_e_<12 hex of the session id>} with a random password, {@code VALID UNTIL} the session's end,
  * {@code CONNECTION LIMIT 1}, no attributes beyond LOGIN and INHERIT, and membership of one group role; the
- * session then logs in as it. When the session ends the role's backends are terminated and the role dropped.
+ * session then logs in as it, and the role is made NOLOGIN at once, so no second login (with a password the agent
+ * set itself) can follow. When the session ends the role's backends are terminated and the role dropped.
  *
  * <p>Each role carries a comment naming the gateway replica and process instance that made it. The
  * {@link RoleJanitor} drops roles left by an earlier instance of the same replica (a crash or kill -9) and any
@@ -103,6 +104,23 @@ public final class EphemeralRoles {
         }
     }
 
+    /**
+     * The session's connection has logged in as the lease's user: no other login may. Any role can set its own
+     * password (ALTER ROLE CURRENT_USER PASSWORD), and CONNECTION LIMIT 1 frees its slot the moment the gateway's
+     * connection ends, so until the role is dropped (a crash leaves it to the janitor) the agent could log in
+     * around the gateway. NOLOGIN is checked only at login, so the live connection keeps working (decision 0068).
+     *
+     * @throws Unavailable when it cannot be made so (the session is refused)
+     */
+    public void loggedIn(Lease lease) throws Unavailable {
+        try (AdminConnection admin = this.admin.open(lease.upstream())) {
+            admin.query("ALTER ROLE " + AdminSql.identifier(lease.user()) + " NOLOGIN");
+        } catch (IOException e) {
+            throw new Unavailable("phigate could not close the session user on upstream '" + lease.upstream()
+                    + "' to further logins: " + e.getMessage(), e);
+        }
+    }
+
     /** Ends the lease: terminates any backend still logged in as its user, then drops it. Never throws. */
     public void drop(Lease lease) {
         try (AdminConnection admin = this.admin.open(lease.upstream())) {
@@ -152,10 +170,22 @@ public final class EphemeralRoles {
         return dropped;
     }
 
+    /**
+     * Ends the user's backends, then drops what it owns and was granted in this database with it: a large object it
+     * filled (and granted to anyone), default privileges, any table or definer function it could create. Those
+     * otherwise outlive the session (a definer function runs with its group's rights for every later caller) and
+     * make DROP ROLE fail for good (decision 0068). DROP OWNED needs the user's privileges, so the administrative
+     * login first takes membership of it: allowed to CREATEROLE on PostgreSQL 14 and 15, and by the ADMIN OPTION
+     * PostgreSQL 16 gives the creator of a role.
+     */
     private static void dropRole(AdminConnection admin, String user) throws IOException {
         admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = "
                 + AdminSql.literal(user));
-        admin.query("DROP ROLE IF EXISTS " + AdminSql.identifier(user));
+        if (admin.query("SELECT 1 FROM pg_roles WHERE rolname = " + AdminSql.literal(user)).isEmpty()) {
+            return;
+        }
+        String role = AdminSql.identifier(user);
+        admin.query("GRANT " + role + " TO CURRENT_USER; DROP OWNED BY " + role + "; DROP ROLE " + role);
     }
 
     /** The comment's fields when it carries the marker, else null (a role someone else named phigate_e_...). */

@@ -127,7 +127,11 @@ final class CommandApprovals {
                     + ". Once it is approved, send the identical command again with " + howToName(r.id(), body));
         }
         return switch (await(r, socket, in)) {
-            case APPROVED -> new Outcome.Release(approvals.releaseHeld(r, sessionId, statementId));
+            case APPROVED -> {
+                AuditEvent used = approvals.releaseHeld(r, sessionId, statementId); // null: already spent
+                yield used != null ? new Outcome.Release(used) : new Outcome.Refuse(MongoError.UNAUTHORIZED,
+                        "phigate: approval request " + r.id() + " has already been used");
+            }
             case DENIED -> new Outcome.Refuse(MongoError.UNAUTHORIZED, "phigate: approval request " + r.id()
                     + " was denied: " + r.denialReason());
             case EXPIRED -> new Outcome.Refuse(EXPIRED, "phigate: approval request " + r.id() + " was not decided"

@@ -71,6 +71,24 @@ final class HeldStatements implements StatementApprovals.Waiting {
         return pipeline.approve(new Decision.Hold(request, hit, null, List.of()), this);
     }
 
+    /**
+     * The text an approval of an Execute is bound to and shown with: the statement's, and the parameter types its
+     * Parse declared, which choose what the server runs ({@code f($1)} calls {@code f(int)} or {@code f(text)} on
+     * the same text and value; decision 0068). Unchanged when the Parse left every type to the server.
+     */
+    static String withParameterTypes(String text, SessionState.Statement statement) {
+        int[] types = statement == null || statement.prepared() == null ? new int[0]
+                : statement.prepared().parameterTypes;
+        if (text == null || java.util.Arrays.stream(types).allMatch(t -> t == 0)) {
+            return text;
+        }
+        StringBuilder note = new StringBuilder("\n-- phigate: parameter types (OIDs) declared at Parse:");
+        for (int t : types) {
+            note.append(' ').append(Integer.toUnsignedString(t));
+        }
+        return text + note;
+    }
+
     @Override
     public void notice(String message) throws IOException {
         exchange.respondLocally(MessageCodec.encode(ErrorCodes.notice(message)));

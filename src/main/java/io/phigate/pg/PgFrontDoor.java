@@ -218,6 +218,7 @@ public final class PgFrontDoor implements Consumer<Socket> {
                             expiry.end(identity)));
                     up = held.hold(UpstreamConnection.open(upstream, lease.user(), lease::password,
                             settings.upstream(), config.limits().maxFrameBytes()));
+                    ephemeral.loggedIn(lease);
                 } else {
                     up = held.hold(UpstreamConnection.open(upstream, settings.upstream(),
                             config.limits().maxFrameBytes()));

@@ -333,7 +333,8 @@ final class StatementMessages {
         forwarder.executes(judged);
         forwarder.chunk.extended = true;
         if (d instanceof Decision.Hold hold) {
-            forwarder.holdForApproval(new RequestForwarder.HeldExecute(run, hold.rule(), text, parameters, analysis));
+            forwarder.holdForApproval(new RequestForwarder.HeldExecute(run, hold.rule(),
+                    HeldStatements.withParameterTypes(text, statement), parameters, analysis));
         }
         forwarder.chunk.add(type, body, Exchange.Op.shaped(Exchange.Kind.EXECUTE, run, analyzer == null ? null : shape)
                 .withChanges(staged));

@@ -57,6 +57,13 @@ public final class RiskRules {
 
         /** The planner's estimate of the rows the statement reads or changes; -1 when it cannot be had. */
         long rowEstimate(StatementAnalysis s);
+
+        /**
+         * Touching the statement's relations runs code the analyser does not read: a write to a relation with a user
+         * trigger, a rule, a default calling a user function, or one the catalog does not know; a read of one with
+         * row security. Such code may delete from any table however innocent the statement (decision 0068).
+         */
+        boolean runsCodeWhenTouched(StatementAnalysis s);
     }
 
     /** The statement kinds EXPLAIN plans, so {@code rows_over} can judge them. */
@@ -97,6 +104,11 @@ public final class RiskRules {
             public long rowEstimate(StatementAnalysis s) {
                 return -1;
             }
+
+            @Override
+            public boolean runsCodeWhenTouched(StatementAnalysis s) {
+                return false; // callers of this form judge statements of stores without triggers or rules
+            }
         }, now);
     }
 
@@ -128,7 +140,7 @@ public final class RiskRules {
         if (!s.parsed()) {
             return s.kind() != StatementKind.EMPTY;
         }
-        boolean unseen = runsUnseenCode(s);
+        boolean unseen = runsUnseenCode(s) || installsCode(s) || facts.runsCodeWhenTouched(s);
         if (!w.operations().isEmpty() && !unseen && s.operations().stream().noneMatch(w.operations()::contains)) {
             return false;
         }
@@ -171,6 +183,16 @@ public final class RiskRules {
      */
     static boolean runsUnseenCode(StatementAnalysis s) {
         return s.kind() == StatementKind.DO || s.kind() == StatementKind.CALL || !s.opaqueFunctions().isEmpty();
+    }
+
+    /**
+     * True when the statement puts code into the server that later, innocent-looking statements run: a trigger, a
+     * rule, a function or procedure (a new body for one a trigger, default or view already calls), a row security
+     * policy, an event trigger, and every ALTER of a relation (ENABLE TRIGGER, ENABLE RULE, SET DEFAULT). Judged as
+     * the code it installs, which may do anything (decision 0068).
+     */
+    static boolean installsCode(StatementAnalysis s) {
+        return s.dataRoute() != null || s.altersRelation();
     }
 
     /**

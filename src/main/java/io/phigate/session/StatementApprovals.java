@@ -104,7 +104,11 @@ public final class StatementApprovals {
                 + " of group \"" + how.group() + "\": request " + r.id() + ", waiting until " + r.expiresAt()
                 + ". Approve: " + decide);
         return switch (waiting.await(r)) {
-            case APPROVED -> new Verdict(approvals.releaseHeld(r, sessionId, request.statementId()), null);
+            case APPROVED -> {
+                AuditEvent used = approvals.releaseHeld(r, sessionId, request.statementId());
+                yield used != null ? new Verdict(used, null) : refused(SqlStates.INSUFFICIENT_PRIVILEGE,
+                        "phigate: approval request " + r.id() + " has already been used");
+            }
             case DENIED -> refused(SqlStates.INSUFFICIENT_PRIVILEGE, "phigate: approval request " + r.id()
                     + " was denied: " + r.denialReason());
             case EXPIRED -> refused(SqlStates.QUERY_CANCELED, "canceling statement: approval request " + r.id()

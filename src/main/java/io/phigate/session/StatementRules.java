@@ -223,6 +223,11 @@ public final class StatementRules {
         public long rowEstimate(StatementAnalysis s) {
             return estimates.computeIfAbsent(s, a -> estimator == null ? -1L : estimator.applyAsLong(a));
         }
+
+        @Override
+        public boolean runsCodeWhenTouched(StatementAnalysis s) {
+            return ApprovalFacts.runsCodeWhenTouched(PgCatalog.of(catalog), s);
+        }
     }
 
     /** A boolean setting's value as PostgreSQL reads "on" (on, true, yes, 1, and their prefixes), quoted or not. */

@@ -692,7 +692,9 @@ public final class PgCatalog implements Catalog {
             }
         }
         // Code that runs when a table is touched: user triggers, rules other than a view's own, row security, and
-        // defaults that call functions outside pg_catalog; and event triggers, which run on DDL.
+        // defaults that call functions outside pg_catalog; CHECK constraints of the table or of a column's domain
+        // that call a function or operator not built in (OID 16384 and above: PostgreSQL does not make a CHECK
+        // immutable, so one can delete; decision 0068); and event triggers, which run on DDL.
         for (List<String> row : q.query("""
                 SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE NOT t.tgisinternal
                 UNION SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.rulename <> '_RETURN'
@@ -701,7 +703,18 @@ public final class PgCatalog implements Catalog {
                   JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
                    AND dep.objid = d.oid AND dep.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
                   JOIN pg_catalog.pg_proc p ON p.oid = dep.refobjid
-                  WHERE p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace""")) {
+                  WHERE p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace
+                UNION SELECT con.conrelid FROM pg_catalog.pg_constraint con
+                  JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+                   AND dep.objid = con.oid AND dep.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass,
+                   'pg_catalog.pg_operator'::pg_catalog.regclass) AND dep.refobjid >= 16384
+                  WHERE con.conrelid <> 0
+                UNION SELECT a.attrelid FROM pg_catalog.pg_attribute a
+                  JOIN pg_catalog.pg_constraint con ON con.contypid = a.atttypid
+                  JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+                   AND dep.objid = con.oid AND dep.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass,
+                   'pg_catalog.pg_operator'::pg_catalog.regclass) AND dep.refobjid >= 16384
+                  WHERE a.attnum > 0 AND NOT a.attisdropped""")) {
             String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
             if (rel != null) {
                 b.runsCode(new TableRef(rel[0], rel[1]));

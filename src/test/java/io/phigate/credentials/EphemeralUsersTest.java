@@ -131,6 +131,43 @@ class EphemeralUsersTest {
     }
 
     @Test
+    void whatASessionUserCreatesEndsWithItAndNeverKeepsItFromBeingDropped() throws Exception {
+        UpstreamConfig upstream = ephemeralUpstream();
+        String user = null;
+        long largeObject = -1;
+        try (GatewayHarness gw = GatewayHarness.start(dir, upstream)) {
+            try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+                try (ResultSet rs = s.executeQuery("SELECT current_user")) {
+                    rs.next();
+                    user = rs.getString(1);
+                }
+                // Without CREATE on any schema a role still owns what it makes: a large object (which may hold what it
+                // read, granted to anyone) and default privileges; either kept DROP ROLE failing, the user alive.
+                try (ResultSet rs = s.executeQuery("SELECT lo_from_bytea(0, convert_to('copied rows', 'UTF8'))")) {
+                    rs.next();
+                    largeObject = rs.getLong(1);
+                }
+                s.execute("GRANT SELECT ON LARGE OBJECT " + largeObject + " TO PUBLIC");
+                s.execute("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC");
+            }
+            awaitGone(user);
+            try (Connection c = TestDatabase.get().superuser(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*) = 0 FROM pg_largeobject_metadata WHERE oid = "
+                         + largeObject)) {
+                rs.next();
+                assertThat(rs.getBoolean(1)).as("the session user's objects are gone with it").isTrue();
+            }
+        } finally {
+            try (Connection c = TestDatabase.get().superuser(); Statement s = c.createStatement()) {
+                if (user != null && exists(user)) {
+                    s.execute("DROP OWNED BY " + user);
+                    s.execute("DROP ROLE " + user);
+                }
+            }
+        }
+    }
+
+    @Test
     void aMissingGroupRefusesTheSessionAndLeavesNoUser() throws Exception {
         UpstreamConfig good = ephemeralUpstream();
         UpstreamConfig bad = new UpstreamConfig(good.name(), good.address(), good.database(),
@@ -221,6 +258,65 @@ class EphemeralUsersTest {
         assertThat(exists(user)).as("left behind by the killed gateway").isTrue();
         try (ChildGateway second = ChildGateway.start(config, port, dir.resolve("second.log"))) {
             awaitGone(user);
+        }
+    }
+
+    @Test
+    void aSessionUserThatSetsItsOwnPasswordCannotLogInOutsideTheGatewayAfterACrash() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        int port = ChildGateway.freePort();
+        KeyTool.generate(dir.resolve("keys"));
+        Path config = dir.resolve("phigate.yaml");
+        Files.writeString(config, """
+                listen:
+                  postgres: 127.0.0.1:%d
+                upstreams:
+                  clinical:
+                    address: 127.0.0.1:%d
+                    credentials:
+                      mode: ephemeral
+                      user: %s
+                      password_file: %s
+                      group: %s
+                identity:
+                  issuers:
+                    - issuer: %s
+                      audience: %s
+                      jwks_file: keys/jwks.json
+                audit:
+                  store: sqlite:audit.db
+                  replica: own-password-test
+                """.formatted(port, db.port(), ADMIN, adminPasswordFile(), GROUP, GatewayHarness.ISSUER,
+                GatewayHarness.AUDIENCE));
+        String token = KeyTool.mint(dir.resolve("keys").resolve(KeyTool.PRIVATE_KEY_FILE), GatewayHarness.ISSUER,
+                GatewayHarness.AGENT, List.of(GatewayHarness.AUDIENCE), Duration.ofMinutes(10), Map.of());
+        Properties p = new Properties();
+        p.setProperty("user", "agent");
+        p.setProperty("password", token);
+        String url = "jdbc:postgresql://127.0.0.1:" + port + "/clinical?sslmode=disable";
+        String user;
+        try (ChildGateway gateway = ChildGateway.start(config, port, dir.resolve("gateway.log"));
+             Connection c = DriverManager.getConnection(url, p); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT current_user")) {
+                rs.next();
+                user = rs.getString(1);
+            }
+            // Any role may change its own password: the agent now knows a password the database accepts.
+            s.execute("ALTER ROLE CURRENT_USER PASSWORD 'chosen-by-the-agent'");
+            gateway.kill();
+        }
+        try {
+            assertThat(exists(user)).as("left behind by the killed gateway").isTrue();
+            Properties direct = new Properties();
+            direct.setProperty("user", user);
+            direct.setProperty("password", "chosen-by-the-agent");
+            assertThatThrownBy(() -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + db.port()
+                    + "/clinical?sslmode=disable", direct).close())
+                    .as("a direct login as the session user, around the gateway").isInstanceOf(SQLException.class);
+        } finally {
+            try (Connection c = db.superuser(); Statement s = c.createStatement()) {
+                s.execute("DROP ROLE IF EXISTS " + user);
+            }
         }
     }
 }

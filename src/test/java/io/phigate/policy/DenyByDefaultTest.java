@@ -308,6 +308,10 @@ class DenyByDefaultTest {
             public long rowEstimate(StatementAnalysis s) {
                 return -1;
             }
+
+            public boolean runsCodeWhenTouched(StatementAnalysis s) {
+                return false;
+            }
         };
         // LIMIT ALL reads as a limit on its text; the grammar's facts say it is none.
         assertThat(RiskRules.evaluate(p.rules(), null, List.of(select("select ssn from patients limit all",

@@ -186,6 +186,11 @@ class RiskRulesTest {
         }
 
         @Override
+        public boolean runsCodeWhenTouched(StatementAnalysis s) {
+            return false;
+        }
+
+        @Override
         public long rowEstimate(StatementAnalysis s) {
             estimates++;
             return estimate;

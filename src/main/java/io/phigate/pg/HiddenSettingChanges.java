@@ -295,7 +295,7 @@ final class HiddenSettingChanges {
             }
             Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
             if (kind == null || kind == Relation.Kind.VIEW || kind == Relation.Kind.FOREIGN_TABLE
-                    || catalog.runsCode(t)) {
+                    || catalog.runsCodeWhenRead(t)) {
                 return false;
             }
         }

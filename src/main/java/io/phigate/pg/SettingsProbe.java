@@ -4,12 +4,15 @@ import io.phigate.pg.message.BackendMessage.ErrorResponse;
 import io.phigate.pg.message.FrontendMessage;
 import io.phigate.pg.message.MessageCodec;
 import io.phigate.pg.message.ProtocolException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -18,19 +21,26 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Asks the server, between two requests, for the settings code the gateway does not read could have changed
- * (decision 0064): one simple Query of three SHOWs, whose answers the response pump hands here instead of to the
- * client. SHOW resolves no name and takes no snapshot, so inside the client's transaction it changes nothing the
- * client could notice (a SET TRANSACTION after it still works). Sent only while nothing else is in flight: the
+ * (decision 0064): three SHOWs in one extended-protocol batch, whose answers the response pump hands here instead of
+ * to the client. SHOW resolves no name and takes no snapshot, so inside the client's transaction it changes nothing
+ * the client could notice (a SET TRANSACTION after it still works). Sent only while nothing else is in flight: the
  * frames up to its ReadyForQuery are its own.
+ *
+ * <p>Not a simple Query: the server drops the unnamed statement and portal when one starts, so a client that
+ * prepared the unnamed statement in one batch and binds it in the next (libpq's {@code PQprepare} with an empty
+ * name) would find it gone, and the gateway's record of the session's statements would no longer be the server's.
+ * The probe's statements and portal are named with a random suffix of the session's (a client cannot name what it
+ * never sees) and closed in the same batch, so nothing of the client's is touched and nothing of the probe's stays.
  */
 final class SettingsProbe {
     /** The settings asked for, in order. */
     static final List<String> SETTINGS = List.of("search_path", "role", "session_authorization");
-    private static final byte[] QUERY = MessageCodec.encode(new FrontendMessage.Query(
-            "SHOW search_path; SHOW role; SHOW session_authorization"));
     /** SHOW answers at once; a server that does not within this is treated as one that cannot say. */
     private static final long WAIT_MILLIS = 30_000;
 
+    private static final SecureRandom NAMES = new SecureRandom();
+
+    private final byte[] batch = batch("phigate_probe_" + HexFormat.of().formatHex(randomBytes()));
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition answered = lock.newCondition();
     private volatile boolean inFlight;
@@ -78,8 +88,8 @@ final class SettingsProbe {
                     lock.unlock();
                 }
             }
-            case 'T', 'C', 'I' -> {
-                // the result's description and completions: nothing to keep
+            case '1', '2', '3', 'C' -> {
+                // ParseComplete, BindComplete, CloseComplete, CommandComplete: nothing to keep
             }
             default -> {
                 return false;
@@ -103,7 +113,7 @@ final class SettingsProbe {
         } finally {
             lock.unlock();
         }
-        upstream.write(QUERY);
+        upstream.write(batch);
         upstream.flush();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
         lock.lock();
@@ -122,6 +132,30 @@ final class SettingsProbe {
         } finally {
             lock.unlock();
         }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[8];
+        NAMES.nextBytes(b);
+        return b;
+    }
+
+    /** Per setting: Parse, Bind to the probe's portal, Execute, Close both; then one Sync. Names under 63 bytes. */
+    private static byte[] batch(String name) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        String portal = name + "_p";
+        for (int i = 0; i < SETTINGS.size(); i++) {
+            String statement = name + "_" + i;
+            out.writeBytes(MessageCodec.encode(new FrontendMessage.Parse(statement, "SHOW " + SETTINGS.get(i),
+                    new int[0])));
+            out.writeBytes(MessageCodec.encode(new FrontendMessage.Bind(portal, statement, new short[0], new byte[0][],
+                    new short[0])));
+            out.writeBytes(MessageCodec.encode(new FrontendMessage.Execute(portal, 0)));
+            out.writeBytes(MessageCodec.encode(new FrontendMessage.Close((byte) 'P', portal)));
+            out.writeBytes(MessageCodec.encode(new FrontendMessage.Close((byte) 'S', statement)));
+        }
+        out.writeBytes(MessageCodec.encode(FrontendMessage.Sync.INSTANCE));
+        return out.toByteArray();
     }
 
     /** The first column of a DataRow as text (SHOW answers in text), or null for SQL NULL. */

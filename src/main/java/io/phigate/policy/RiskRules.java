@@ -192,7 +192,8 @@ public final class RiskRules {
      * the code it installs, which may do anything (decision 0068).
      */
     static boolean installsCode(StatementAnalysis s) {
-        return s.dataRoute() != null || s.altersRelation();
+        return s.dataRoute() != null
+                || s.altersRelation() && !s.facts().options().containsKey(StatementFacts.PLAIN_ALTER);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.phigate.session;
 
 import io.phigate.sql.PgCatalog;
+import io.phigate.sql.SessionTables;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import io.phigate.sql.TableChange;
@@ -12,14 +13,15 @@ import java.util.Set;
  * What the catalog says about code a statement sets off without naming it, for risk rules: a rule that holds
  * {@code DELETE FROM patients} must also hold the {@code INSERT INTO audit_log} whose trigger or rewrite rule runs
  * that DELETE (decision 0068). Fails closed: a write to a relation the catalog does not know (a temporary table, a
- * table created since the session began) may have code of its own, and without a catalog every write may.
+ * table created since the session began) may have code of its own, and without a catalog every write may. A masked
+ * session's own temporary tables ({@code own}) have none: it can create no trigger, rule or policy.
  */
 final class ApprovalFacts {
     private ApprovalFacts() {
     }
 
     /** True when writing or reading {@code s}'s relations may run code the analyser does not read. */
-    static boolean runsCodeWhenTouched(PgCatalog catalog, StatementAnalysis s) {
+    static boolean runsCodeWhenTouched(PgCatalog catalog, SessionTables own, StatementAnalysis s) {
         if (catalog == null) {
             return !s.writes().isEmpty();
         }
@@ -38,12 +40,12 @@ final class ApprovalFacts {
             if (s.kind() == StatementKind.DDL || created.contains(t.table())) {
                 continue;
             }
-            if (catalog.runsCode(t)) {
+            if (own != null ? own.runsCodeWhenWritten(t) : catalog.runsCode(t)) {
                 return true; // a trigger, a rule, a default calling a user function, or a relation it does not know
             }
         }
         for (TableRef t : s.reads()) {
-            if (catalog.relation(t.schema(), t.table()).isPresent() && catalog.runsCode(t)) {
+            if (catalog.relation(t.schema(), t.table()).isPresent() && catalog.runsCodeWhenRead(t)) {
                 return true; // row security policies run on reads, and may call any function
             }
         }

@@ -14,6 +14,7 @@ import io.phigate.policy.Role;
 import io.phigate.policy.ScopeCheck;
 import io.phigate.sql.Catalog;
 import io.phigate.sql.PgCatalog;
+import io.phigate.sql.SessionTables;
 import io.phigate.sql.Operation;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementFacts;
@@ -226,7 +227,9 @@ public final class StatementRules {
 
         @Override
         public boolean runsCodeWhenTouched(StatementAnalysis s) {
-            return ApprovalFacts.runsCodeWhenTouched(PgCatalog.of(catalog), s);
+            // A session that sees PHI masked can create no code, so its own temporary tables run none.
+            SessionTables own = masking == null || !masking.masksPhi() ? null : masking.tables();
+            return ApprovalFacts.runsCodeWhenTouched(PgCatalog.of(catalog), own, s);
         }
     }
 

@@ -6,6 +6,7 @@ import static io.phigate.sql.Tree.text;
 import static io.phigate.sql.Tree.type;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -195,6 +196,50 @@ final class DataRoutes {
     private static String alterOf(String objectType) {
         String object = OBJECTS.get(objectType);
         return object == null ? null : "ALTER " + object;
+    }
+
+    /**
+     * ALTER TABLE subcommands that install no code a later statement sets off and evaluate no expression: a key
+     * (primary, unique, or foreign without a cascading action, whose actions would write where no rule looks),
+     * NOT NULL, dropping a constraint, statistics, clustering, storage options. Everything else (ENABLE TRIGGER or
+     * RULE, row security, SET DEFAULT, CHECK, a column's default or type, partitions, inheritance, owner) counts as
+     * installing code for risk rules (decision 0068).
+     */
+    private static final java.util.Set<String> PLAIN_ALTERS = java.util.Set.of("AT_SetNotNull", "AT_DropNotNull",
+            "AT_DropConstraint", "AT_SetStatistics", "AT_ClusterOn", "AT_DropCluster", "AT_SetRelOptions",
+            "AT_ResetRelOptions");
+    private static final java.util.Set<String> PLAIN_CONSTRAINTS = java.util.Set.of("CONSTR_PRIMARY",
+            "CONSTR_UNIQUE", "CONSTR_FOREIGN", "CONSTR_NOTNULL");
+    /** Foreign-key actions that write nothing: NO ACTION and RESTRICT (parsenodes.h FKCONSTR_ACTION_*). */
+    private static final java.util.Set<String> WRITELESS_ACTIONS = java.util.Set.of("a", "r");
+
+    /** True for an ALTER TABLE whose every subcommand is one of the plain ones above. */
+    static boolean isPlainAlterTable(JsonNode node) {
+        if (!type(node).equals("AlterTableStmt")) {
+            return false;
+        }
+        List<JsonNode> cmds = list(body(node), "cmds");
+        if (cmds.isEmpty()) {
+            return false;
+        }
+        for (JsonNode cmd : cmds) {
+            JsonNode c = body(cmd);
+            String subtype = text(c, "subtype");
+            if (PLAIN_ALTERS.contains(subtype)) {
+                continue;
+            }
+            JsonNode constraint = body(c.path("def"));
+            if (!"AT_AddConstraint".equals(subtype) || !type(c.path("def")).equals("Constraint")
+                    || !PLAIN_CONSTRAINTS.contains(text(constraint, "contype"))
+                    || constraint.has("raw_expr") || constraint.has("cooked_expr") || constraint.has("where_clause")
+                    || constraint.has("exclusions") || constraint.has("indexname")
+                    || "CONSTR_FOREIGN".equals(text(constraint, "contype"))
+                    && (!WRITELESS_ACTIONS.contains(constraint.path("fk_upd_action").asText("a"))
+                    || !WRITELESS_ACTIONS.contains(constraint.path("fk_del_action").asText("a")))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** True for an ALTER of any kind (its relation, if any, is in the analysis's writes). */

@@ -115,6 +115,7 @@ public final class PgCatalog implements Catalog {
     private final Map<TableRef, List<KeyAction>> referencedBy;
     /** Tables where the server runs code outside pg_catalog when they are written or read (decision 0050). */
     private final Set<TableRef> runningCode;
+    private final Set<TableRef> rowSecurity;
     private final boolean eventTriggers;
     /** Code the gateway does not read may run in a session and change its search_path or role (decision 0064). */
     private final boolean settingCode;
@@ -149,6 +150,7 @@ public final class PgCatalog implements Catalog {
         b.referencedBy.forEach((to, keys) -> by.put(to, List.copyOf(keys)));
         this.referencedBy = Map.copyOf(by);
         this.runningCode = Set.copyOf(b.runningCode);
+        this.rowSecurity = Set.copyOf(b.rowSecurity);
         this.eventTriggers = b.eventTriggers;
         this.settingCode = b.settingCode;
         Map<String, Set<String>> fns = new HashMap<>();
@@ -377,6 +379,15 @@ public final class PgCatalog implements Catalog {
     public boolean runsCode(TableRef table) {
         Relation r = relations.get(table);
         return r == null || runningCode.contains(table);
+    }
+
+    /**
+     * True when reading {@code table} may run code the analyser does not read: only row security policies run on a
+     * read (triggers, rewrite rules other than a view's own, defaults and CHECKs run on writes). True for a relation
+     * this catalog does not know (fail closed). A view's own body is the caller's to judge.
+     */
+    public boolean runsCodeWhenRead(TableRef table) {
+        return relations.get(table) == null || rowSecurity.contains(table);
     }
 
     /** True when the database has an enabled event trigger: DDL may run code the analyser does not read. */
@@ -720,6 +731,13 @@ public final class PgCatalog implements Catalog {
                 b.runsCode(new TableRef(rel[0], rel[1]));
             }
         }
+        // Of those, the ones whose code runs on reads as well: row security's policies.
+        for (List<String> row : q.query("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relrowsecurity")) {
+            String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
+            if (rel != null) {
+                b.rowSecurity(new TableRef(rel[0], rel[1]));
+            }
+        }
         b.eventTriggers = !q.query("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D' LIMIT 1")
                 .isEmpty();
         b.settingCode = settingCode(q);
@@ -801,6 +819,7 @@ public final class PgCatalog implements Catalog {
         private final Map<TableRef, Set<ColumnRef>> rowChecks = new HashMap<>();
         private final Map<TableRef, List<KeyAction>> referencedBy = new HashMap<>();
         private final Set<TableRef> runningCode = new HashSet<>();
+        private final Set<TableRef> rowSecurity = new HashSet<>();
         private boolean eventTriggers;
         private boolean settingCode;
 
@@ -809,6 +828,13 @@ public final class PgCatalog implements Catalog {
 
         /** Touching {@code table} runs code outside pg_catalog (a trigger, rule, row security, a default). */
         public Builder runsCode(TableRef table) {
+            runningCode.add(table);
+            return this;
+        }
+
+        /** {@code table} has row security: its policies run on reads too (and count as code run on writes). */
+        public Builder rowSecurity(TableRef table) {
+            rowSecurity.add(table);
             runningCode.add(table);
             return this;
         }

@@ -50,6 +50,11 @@ public final class SessionTables {
 
     private final Catalog shared;
     private final PgCatalog loaded;
+    /**
+     * Permanent tables this session created (the server completed the CREATE TABLE), as it named them: unknown to
+     * the catalog read at its start, but with no trigger, rule or policy a masked session could have put on them.
+     */
+    private final Set<TableRef> createdHere = new HashSet<>();
     private final View view;
     private Map<String, Entry> tables = new HashMap<>();
     /** The tables as they were before the first change of the open transaction; null when none changed them. */
@@ -111,6 +116,10 @@ public final class SessionTables {
         }
         for (TableChange c : statement.facts().tableChanges()) {
             apply(c, tag);
+        }
+        if (tag != null && tag.startsWith("CREATE TABLE") && statement.kind() == StatementKind.DDL
+                && statement.facts().tableChanges().isEmpty()) {
+            createdHere.addAll(statement.writes()); // a table of its own, as the statement named it
         }
     }
 
@@ -295,18 +304,37 @@ public final class SessionTables {
             }
         }
         for (TableRef t : a.reads()) {
-            if (runsCode(t) && !"?".equals(t.schema())) {
+            if (runsCodeWhenRead(t) && !"?".equals(t.schema())) {
                 return true; // row security policies run on reads; an unknown relation read runs none of its own
             }
         }
         return false;
     }
 
+    /**
+     * True when writing {@code t} may run code the analyser does not read (decision 0068's risk rules): never for the
+     * session's own temporary tables, on which a masked session can create no trigger, rule or policy; otherwise as
+     * the loaded catalog says (true where it does not know the relation, or none was loaded).
+     */
+    public synchronized boolean runsCodeWhenWritten(TableRef t) {
+        return runsCode(t);
+    }
+
     private boolean runsCode(TableRef t) {
+        if (createdHere.contains(t)) {
+            return false; // made by this session, which can put no code on it; others' code is 0068's residual
+        }
         if (SCHEMA.equals(t.schema()) || ("?".equals(t.schema()) && tables.containsKey(t.table()))) {
             return false; // a masked session can create no trigger, rule or function (data routes are refused)
         }
         return loaded == null || loaded.runsCode(t);
+    }
+
+    private boolean runsCodeWhenRead(TableRef t) {
+        if (SCHEMA.equals(t.schema()) || ("?".equals(t.schema()) && tables.containsKey(t.table()))) {
+            return false;
+        }
+        return loaded == null || loaded.runsCodeWhenRead(t);
     }
 
     private boolean shadows(String name) {

@@ -76,5 +76,12 @@ public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> pr
     }
 
     /** No functions, no predicates, nothing unfiltered or unlimited, no options. */
+    /**
+     * The option an ALTER TABLE carries when its every subcommand installs no code and evaluates no expression
+     * ({@code DataRoutes.isPlainAlterTable}): keys, NOT NULL, storage options. Only the reader sets it (it removes
+     * the name from what the grammar gave first).
+     */
+    public static final String PLAIN_ALTER = "phigate.plain_alter";
+
     public static final StatementFacts NONE = new StatementFacts(List.of(), List.of(), false, false, Map.of(), null);
 }

@@ -87,6 +87,10 @@ final class StatementReader {
             r.dataRoute = DataRoutes.of(node);
         }
         r.altersRelation |= DataRoutes.isAlter(node);
+        r.options.remove(StatementFacts.PLAIN_ALTER); // set only here, never from a quoted option name
+        if (DataRoutes.isPlainAlterTable(node)) {
+            r.options.put(StatementFacts.PLAIN_ALTER, "true"); // installs no code: risk rules judge it as the write it is
+        }
         if (!is(node, "ExplainStmt") || isTrue(r.options.getOrDefault("analyze", "false"))) {
             SideWrites.sequences(node, this, r);
         }

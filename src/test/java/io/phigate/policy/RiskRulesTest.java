@@ -86,6 +86,38 @@ class RiskRulesTest {
                 a -> false, NOON_UTC)).isNull();
     }
 
+    /**
+     * An ALTER TABLE of keys and NOT NULL (pgbench's primary keys) installs no code: judged as the write it is. One
+     * that enables a trigger or rule, sets a default, adds a CHECK or a cascading foreign key puts code or writes
+     * where no rule looks, so it meets every condition on what a statement does (decision 0068).
+     */
+    @Test
+    void onlyAnAlterTableOfKeysAndNotNullIsJudgedAsThePlainWriteItIs() throws Exception {
+        Policy p = PolicyLoader.parse("""
+                approvers:
+                  dba: { match: { issuer: "https://login.hospital.example" } }
+                rules:
+                  - name: held-truncate
+                    when: { operations: [truncate] }
+                    require_approval: { group: dba }
+                """, Path.of("."), "policy.yaml");
+        io.phigate.sql.SqlAnalyzer analyzer = new io.phigate.sql.SqlAnalyzer(io.phigate.sql.Catalog.EMPTY);
+        for (String plain : List.of("ALTER TABLE pgbench_branches ADD PRIMARY KEY (bid)",
+                "ALTER TABLE t ADD CONSTRAINT u UNIQUE (a, b), ALTER COLUMN c SET NOT NULL",
+                "ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES u (id)", "ALTER TABLE t DROP CONSTRAINT u")) {
+            assertThat(RiskRules.evaluate(p.rules(), null, analyzer.analyze(plain), a -> false, NOON_UTC)).as(plain)
+                    .isNull();
+        }
+        for (String code : List.of("ALTER TABLE t ENABLE TRIGGER purge", "ALTER TABLE t ENABLE ALWAYS RULE r",
+                "ALTER TABLE t ALTER COLUMN a SET DEFAULT nextval('s')", "ALTER TABLE t ADD CHECK (a > 0)",
+                "ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES u (id) ON DELETE CASCADE",
+                "ALTER TABLE t ADD PRIMARY KEY (id), ENABLE ROW LEVEL SECURITY", "ALTER TABLE t ADD COLUMN z int",
+                "ALTER TABLE t ATTACH PARTITION t1 FOR VALUES IN (1)", "ALTER TABLE t OWNER TO someone")) {
+            assertThat(RiskRules.evaluate(p.rules(), null, analyzer.analyze(code), a -> false, NOON_UTC)).as(code)
+                    .isNotNull();
+        }
+    }
+
     @Test
     void firstMatchingRuleDecides() throws Exception {
         Policy p = policy();

@@ -35,7 +35,7 @@ class HandshakeLimitTest {
                     assertThat(e.getSQLState()).isEqualTo("53300");
                     assertThat(e.getMessage()).contains("limits.max_handshakes");
                 });
-                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(25));
                 assertThat(a.isValid(2)).isTrue();
                 assertThat(b.isValid(2)).isTrue();
             }
@@ -58,9 +58,13 @@ class HandshakeLimitTest {
         }
     }
 
-    /** The silent sockets' handlers may not have taken their permits yet; the limit shows within a few tries. */
+    /**
+     * The silent sockets' handlers may not have taken their permits yet; the limit shows within a few tries on a
+     * quiet machine, and took more than 8 s once in a full suite run on the shared 2-core machine. Still well
+     * inside limits.startup_timeout (30 s), so a refusal can only come from the two silent connections.
+     */
     private static void awaitRefusal(GatewayHarness gw) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (System.nanoTime() < deadline) {
             gw.connect().close();
             Thread.sleep(20);

@@ -321,8 +321,11 @@ public final class SessionTables {
     }
 
     private boolean runsCode(TableRef t) {
-        if (createdHere.contains(t)) {
-            return false; // made by this session, which can put no code on it; others' code is 0068's residual
+        if (createdHere.contains(t) && (loaded == null || loaded.relation(t.schema(), t.table()).isEmpty())) {
+            // Made by this session, which can put no code on it (others' code is 0068's residual). Only a table
+            // the catalog did not know: CREATE TABLE IF NOT EXISTS completes as "CREATE TABLE" over one that was
+            // there, with whatever triggers it had.
+            return false;
         }
         if (SCHEMA.equals(t.schema()) || ("?".equals(t.schema()) && tables.containsKey(t.table()))) {
             return false; // a masked session can create no trigger, rule or function (data routes are refused)

@@ -199,4 +199,22 @@ class SessionTablesTest {
             }
         }
     }
+
+    /**
+     * A table the session created carries no code it could have put there; one that was already there does, even
+     * when the session's CREATE TABLE IF NOT EXISTS over it completed as "CREATE TABLE" (decision 0068).
+     */
+    @Test
+    void onlyATableTheCatalogDidNotKnowCountsAsCodelessOnceTheSessionCreatedIt() {
+        for (String sql : List.of("CREATE TABLE made_here (v int)", "CREATE TABLE IF NOT EXISTS public.audited (id int)")) {
+            for (StatementAnalysis a : analyse(sql)) {
+                tables.completed(a, "CREATE TABLE");
+            }
+        }
+        assertThat(tables.runsCodeWhenWritten(analyse("INSERT INTO made_here VALUES (1)").getFirst().writes()
+                .iterator().next())).isFalse();
+        assertThat(tables.runsCodeWhenWritten(new TableRef("public", "audited"))).as("its trigger is still there")
+                .isTrue();
+        assertThat(tables.runsCodeWhenWritten(new TableRef("?", "never_made"))).isTrue();
+    }
 }

@@ -321,7 +321,7 @@ public final class SessionTables {
     }
 
     private boolean runsCode(TableRef t) {
-        if (createdHere.contains(t) && (loaded == null || loaded.relation(t.schema(), t.table()).isEmpty())) {
+        if (createdHere.contains(t) && loaded != null && loaded.relation(t.schema(), t.table()).isEmpty()) {
             // Made by this session, which can put no code on it (others' code is 0068's residual). Only a table
             // the catalog did not know: CREATE TABLE IF NOT EXISTS completes as "CREATE TABLE" over one that was
             // there, with whatever triggers it had.

@@ -50,11 +50,6 @@ public final class SessionTables {
 
     private final Catalog shared;
     private final PgCatalog loaded;
-    /**
-     * Permanent tables this session created (the server completed the CREATE TABLE), as it named them: unknown to
-     * the catalog read at its start, but with no trigger, rule or policy a masked session could have put on them.
-     */
-    private final Set<TableRef> createdHere = new HashSet<>();
     private final View view;
     private Map<String, Entry> tables = new HashMap<>();
     /** The tables as they were before the first change of the open transaction; null when none changed them. */
@@ -116,10 +111,6 @@ public final class SessionTables {
         }
         for (TableChange c : statement.facts().tableChanges()) {
             apply(c, tag);
-        }
-        if (tag != null && tag.startsWith("CREATE TABLE") && statement.kind() == StatementKind.DDL
-                && statement.facts().tableChanges().isEmpty()) {
-            createdHere.addAll(statement.writes()); // a table of its own, as the statement named it
         }
     }
 
@@ -321,12 +312,6 @@ public final class SessionTables {
     }
 
     private boolean runsCode(TableRef t) {
-        if (createdHere.contains(t) && loaded != null && loaded.relation(t.schema(), t.table()).isEmpty()) {
-            // Made by this session, which can put no code on it (others' code is 0068's residual). Only a table
-            // the catalog did not know: CREATE TABLE IF NOT EXISTS completes as "CREATE TABLE" over one that was
-            // there, with whatever triggers it had.
-            return false;
-        }
         if (SCHEMA.equals(t.schema()) || ("?".equals(t.schema()) && tables.containsKey(t.table()))) {
             return false; // a masked session can create no trigger, rule or function (data routes are refused)
         }

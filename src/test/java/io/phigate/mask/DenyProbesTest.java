@@ -248,13 +248,23 @@ class DenyProbesTest {
         }
     }
 
-    /** pgbench, unmodified, initialises and runs select-only and TPC-B through a masked role without a failure. */
+    /**
+     * pgbench, unmodified, initialises and runs select-only and TPC-B through a masked role without a failure. The
+     * policy holds TRUNCATE of a table for approval; a session that creates pgbench's tables cannot know they carry
+     * no trigger (its catalog predates them, decision 0068), so its TRUNCATE of them may be held. The next session
+     * reads a catalog that knows them, and the initialisation runs.
+     */
     @Test
     void pgbenchRunsThroughAMaskedRole() throws Exception {
         Map<String, String> env = Map.of("PGPASSWORD", gw.token(PREFIX + "analyst", Duration.ofMinutes(10)),
                 "PGHOST", "127.0.0.1", "PGPORT", String.valueOf(gw.port()), "PGUSER", "analyst",
                 "PGDATABASE", "clinical", "PGSSLMODE", "disable");
         String pgbench = ClientTools.find("pgbench").toString();
+        ClientTools.Result first = ClientTools.run(env, dir, pgbench, "-i", "-s", "1", "-q");
+        if (first.exitCode() != 0) {
+            assertThat(first.output()).as("held only at the TRUNCATE of the tables it had just created")
+                    .contains("rule \"hold-truncate\" requires approval").contains("truncate table pgbench_accounts");
+        }
         ClientTools.Result init = ClientTools.run(env, dir, pgbench, "-i", "-s", "1", "-q");
         assertThat(init.exitCode()).as(init.output()).isZero();
         for (List<String> run : List.of(List.of("-S", "-c", "4", "-j", "2", "-T", "3"),

@@ -5,6 +5,7 @@ import io.phigate.sql.ColumnRef;
 import io.phigate.sql.OutputColumn;
 import io.phigate.sql.SessionTables;
 import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementFacts;
 import io.phigate.sql.TableChange;
 import io.phigate.sql.TableRef;
 import java.util.HashSet;
@@ -27,6 +28,10 @@ final class PhiCopies {
      * column: it is refused only when a tagged column would go in, since the table is masked by what it holds.
      */
     static String refusal(SessionMasking masking, StatementAnalysis a) {
+        String key = keyToPhi(masking, a);
+        if (key != null) {
+            return key;
+        }
         Map<ColumnRef, PhiType> tags = masking.tags();
         Set<String> tagged = new java.util.TreeSet<>();
         boolean temporaryOnly = !a.facts().tableChanges().isEmpty();
@@ -80,6 +85,24 @@ final class PhiCopies {
                 + " TABLE AS, SELECT INTO, INSERT ... SELECT, UPDATE ... SET of a PHI value into a column tagged"
                 + " otherwise or not at all, COPY to a file); refused for a session that sees PHI masked (policy"
                 + " phi." + masking.upstream() + ".columns tags them)";
+    }
+
+    /**
+     * Why a foreign key to a table holding PHI may not be made; null when the statement makes none. Its masked
+     * columns were refused as predicates before this; a key to another column of the table reads the table as a
+     * statement that copies its rows would (the read rules cannot tell a key's test of a value from a copy of it),
+     * and is refused in its own words (decision 0069).
+     */
+    private static String keyToPhi(SessionMasking masking, StatementAnalysis a) {
+        for (StatementFacts.PredicateUse p : a.facts().predicates()) {
+            TableRef t = new TableRef(p.column().schema(), p.column().table());
+            if (p.clause().equals(StatementFacts.FOREIGN_KEY) && masking.holdsPhi(t) && !a.writes().contains(t)) {
+                return "a foreign key referencing " + t + ", which holds PHI, tests every value written to its table"
+                        + " against " + t + "; refused for a session that sees PHI masked (keys to PHI-holding tables"
+                        + " belong to a role that sees PHI)";
+            }
+        }
+        return null;
     }
 
     private static void addTagged(Map<ColumnRef, PhiType> tags, Set<String> out, ColumnRef src) {

@@ -201,9 +201,10 @@ final class DataRoutes {
     /**
      * ALTER TABLE subcommands that install no code a later statement sets off and evaluate no expression: a key
      * (primary, unique, or foreign without a cascading action, whose actions would write where no rule looks),
-     * NOT NULL, dropping a constraint, statistics, clustering, storage options. Everything else (ENABLE TRIGGER or
-     * RULE, row security, SET DEFAULT, CHECK, a column's default or type, partitions, inheritance, owner) counts as
-     * installing code for risk rules (decision 0068).
+     * NOT NULL, dropping a constraint (RESTRICT only), statistics, clustering, the storage options of
+     * {@link #PLAIN_OPTIONS}. Everything else (ENABLE TRIGGER or RULE, row security, SET DEFAULT, CHECK, a column's
+     * default or type, partitions, inheritance, owner, any CASCADE) counts as installing code for risk rules
+     * (decisions 0068, 0069).
      */
     private static final java.util.Set<String> PLAIN_ALTERS = java.util.Set.of("AT_SetNotNull", "AT_DropNotNull",
             "AT_DropConstraint", "AT_SetStatistics", "AT_ClusterOn", "AT_DropCluster", "AT_SetRelOptions",
@@ -212,10 +213,31 @@ final class DataRoutes {
             "CONSTR_UNIQUE", "CONSTR_FOREIGN", "CONSTR_NOTNULL");
     /** Foreign-key actions that write nothing: NO ACTION and RESTRICT (parsenodes.h FKCONSTR_ACTION_*). */
     private static final java.util.Set<String> WRITELESS_ACTIONS = java.util.Set.of("a", "r");
+    /**
+     * Storage options of a table (reloptions.c, heap and toast kinds) that change how the server stores and vacuums
+     * it, never what a statement reads or who may read it. A view's options ({@code security_barrier},
+     * {@code security_invoker}, {@code check_option}) change which rows and whose rights a query runs with, and
+     * {@code user_catalog_table} what logical decoding sends out: not plain, nor any name not listed here.
+     */
+    private static final java.util.Set<String> PLAIN_OPTIONS = java.util.Set.of("fillfactor", "toast_tuple_target",
+            "parallel_workers", "autovacuum_enabled", "autovacuum_vacuum_threshold",
+            "autovacuum_vacuum_insert_threshold", "autovacuum_vacuum_insert_scale_factor",
+            "autovacuum_analyze_threshold", "autovacuum_vacuum_scale_factor", "autovacuum_analyze_scale_factor",
+            "autovacuum_vacuum_cost_delay", "autovacuum_vacuum_cost_limit", "autovacuum_freeze_min_age",
+            "autovacuum_freeze_max_age", "autovacuum_freeze_table_age", "autovacuum_multixact_freeze_min_age",
+            "autovacuum_multixact_freeze_max_age", "autovacuum_multixact_freeze_table_age",
+            "log_autovacuum_min_duration", "vacuum_index_cleanup", "vacuum_truncate");
+    /** The only namespace a table's storage option may carry ({@code toast.autovacuum_enabled}). */
+    private static final String TOAST = "toast";
 
-    /** True for an ALTER TABLE whose every subcommand is one of the plain ones above. */
+    /**
+     * True for an ALTER TABLE of a table (not a view, materialized view, foreign table, index or sequence, which
+     * the grammar reads into the same node with another object type) whose every subcommand is one of the plain
+     * ones above. The object type is the statement's word: {@code ALTER TABLE v SET (security_barrier = false)} on
+     * a view says TABLE, and is refused here by its option's name.
+     */
     static boolean isPlainAlterTable(JsonNode node) {
-        if (!type(node).equals("AlterTableStmt")) {
+        if (!type(node).equals("AlterTableStmt") || !"OBJECT_TABLE".equals(text(body(node), "objtype"))) {
             return false;
         }
         List<JsonNode> cmds = list(body(node), "cmds");
@@ -223,19 +245,44 @@ final class DataRoutes {
             return false;
         }
         for (JsonNode cmd : cmds) {
-            JsonNode c = body(cmd);
-            String subtype = text(c, "subtype");
-            if (PLAIN_ALTERS.contains(subtype)) {
-                continue;
+            if (!isPlainSubcommand(body(cmd))) {
+                return false;
             }
-            JsonNode constraint = body(c.path("def"));
-            if (!"AT_AddConstraint".equals(subtype) || !type(c.path("def")).equals("Constraint")
-                    || !PLAIN_CONSTRAINTS.contains(text(constraint, "contype"))
-                    || constraint.has("raw_expr") || constraint.has("cooked_expr") || constraint.has("where_clause")
-                    || constraint.has("exclusions") || constraint.has("indexname")
-                    || "CONSTR_FOREIGN".equals(text(constraint, "contype"))
-                    && (!WRITELESS_ACTIONS.contains(constraint.path("fk_upd_action").asText("a"))
-                    || !WRITELESS_ACTIONS.contains(constraint.path("fk_del_action").asText("a")))) {
+        }
+        return true;
+    }
+
+    private static boolean isPlainSubcommand(JsonNode c) {
+        String subtype = text(c, "subtype");
+        // DROP CONSTRAINT ... CASCADE drops other tables' foreign keys and what depends on the constraint's index.
+        if ("DROP_CASCADE".equals(text(c, "behavior"))) {
+            return false;
+        }
+        if ("AT_SetRelOptions".equals(subtype) || "AT_ResetRelOptions".equals(subtype)) {
+            return plainOptions(list(body(c.path("def")), "items"));
+        }
+        if (PLAIN_ALTERS.contains(subtype)) {
+            return true;
+        }
+        JsonNode constraint = body(c.path("def"));
+        return "AT_AddConstraint".equals(subtype) && type(c.path("def")).equals("Constraint")
+                && PLAIN_CONSTRAINTS.contains(text(constraint, "contype"))
+                && !constraint.has("raw_expr") && !constraint.has("cooked_expr") && !constraint.has("where_clause")
+                && !constraint.has("exclusions") && !constraint.has("indexname")
+                && (!"CONSTR_FOREIGN".equals(text(constraint, "contype"))
+                || WRITELESS_ACTIONS.contains(constraint.path("fk_upd_action").asText("a"))
+                && WRITELESS_ACTIONS.contains(constraint.path("fk_del_action").asText("a")));
+    }
+
+    private static boolean plainOptions(List<JsonNode> options) {
+        if (options.isEmpty()) {
+            return false;
+        }
+        for (JsonNode o : options) {
+            JsonNode d = body(o);
+            String namespace = text(d, "defnamespace");
+            if (!type(o).equals("DefElem") || namespace != null && !namespace.equals(TOAST)
+                    || !PLAIN_OPTIONS.contains(String.valueOf(text(d, "defname")))) {
                 return false;
             }
         }

@@ -61,6 +61,7 @@ final class Ddl {
                 // Functions, types, roles, schemas ...: DDL with no relation to name here.
             }
         }
+        DdlReads.read(r, names, reader.catalog(), node);
         // A rule's actions or a function's SQL body may hold an UPDATE or DELETE that runs later, unfiltered; a
         // default, a check or an index expression calls functions later too: the rules see them all.
         Tree.forEachObject(b, (key, value) -> {

@@ -83,5 +83,11 @@ public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> pr
      */
     public static final String PLAIN_ALTER = "phigate.plain_alter";
 
+    /**
+     * The clause of a predicate over a column a foreign key references ({@code DdlReads}): every value later written
+     * to the referencing table is tested against it.
+     */
+    public static final String FOREIGN_KEY = "a foreign key's test of every value written to the referencing table";
+
     public static final StatementFacts NONE = new StatementFacts(List.of(), List.of(), false, false, Map.of(), null);
 }

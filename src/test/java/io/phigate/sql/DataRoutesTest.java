@@ -70,4 +70,32 @@ class DataRoutesTest {
     void seesAnAlterBehindCommentsAndCase(String sql) {
         assertThat(DataRoutes.isAlter(tree(sql))).isTrue();
     }
+
+    /**
+     * Only an ALTER TABLE of a table whose subcommands install nothing is plain: a view's options change which rows
+     * and whose rights its queries run with, and CASCADE drops other tables' keys (decision 0069).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "ALTER TABLE t SET (fillfactor = 70, autovacuum_enabled = false, toast.autovacuum_enabled = false)|true",
+        "ALTER TABLE t RESET (fillfactor, parallel_workers)|true",
+        "ALTER TABLE t ADD PRIMARY KEY (id), ALTER COLUMN c SET NOT NULL|true",
+        "ALTER TABLE t DROP CONSTRAINT k|true",
+        "ALTER TABLE t DROP CONSTRAINT k RESTRICT|true",
+        "ALTER TABLE t DROP CONSTRAINT k CASCADE|false",
+        "ALTER TABLE t DROP CONSTRAINT IF EXISTS k CASCADE, ALTER COLUMN c SET NOT NULL|false",
+        "ALTER VIEW v SET (security_barrier = false)|false",
+        "ALTER VIEW v SET (security_invoker = true)|false",
+        "ALTER VIEW v RESET (check_option)|false",
+        "ALTER TABLE v SET (security_barrier = false)|false",
+        "ALTER TABLE t SET (user_catalog_table = true)|false",
+        "ALTER TABLE t SET (heap.fillfactor = 70)|false",
+        "ALTER MATERIALIZED VIEW m SET (fillfactor = 70)|false",
+        "ALTER FOREIGN TABLE f ALTER COLUMN c SET NOT NULL|false",
+        "ALTER INDEX i SET (fillfactor = 70)|false",
+        "ALTER TABLE t SET (\"Fillfactor\" = 70)|false",
+    })
+    void onlyATablesStorageKeysAndRestrictDropsArePlain(String sql, boolean plain) {
+        assertThat(DataRoutes.isPlainAlterTable(tree(sql))).as(sql).isEqualTo(plain);
+    }
 }

@@ -387,4 +387,50 @@ class StatementFactsTest {
                 + " (select ssn from patients where id = 1) from r where n < 3) cycle s set c using pth"
                 + " select n from r")).contains("patients.ssn CYCLE");
     }
+
+    /**
+     * A foreign key tests every value later written to its table against the referenced columns, and the catalog
+     * read at the session's start does not know the key: the DDL that makes one reads the referenced table, and its
+     * columns are predicates no lookup grant covers (decision 0069).
+     */
+    @Test
+    void aForeignKeyReadsTheReferencedColumnsInEveryFormItIsWritten() {
+        String referenced = "patients.ssn " + DdlReads.REFERENCED;
+        for (String sql : List.of("ALTER TABLE mine ADD FOREIGN KEY (x) REFERENCES patients (ssn)",
+                "alter table mine add constraint k foreign key (x) references public.patients (ssn) not valid",
+                "CREATE TABLE mine (x text REFERENCES patients (ssn))",
+                "CREATE TEMP TABLE mine (x text, FOREIGN KEY (x) REFERENCES patients (ssn) ON DELETE CASCADE)",
+                "ALTER TABLE mine ADD COLUMN x text REFERENCES patients (ssn)",
+                "CREATE TABLE mine (x text, y int, CONSTRAINT k FOREIGN KEY (x, y) REFERENCES patients (ssn, id))")) {
+            StatementAnalysis a = ANALYZER.analyze(sql).getFirst();
+            assertThat(a.reads()).as(sql).contains(new TableRef("public", "patients"));
+            assertThat(uses(sql)).as(sql).contains(referenced).noneMatch(u -> u.endsWith("="));
+        }
+        assertThat(uses("CREATE TABLE mine (x int REFERENCES patients (id))"))
+                .containsExactly("patients.id " + DdlReads.REFERENCED);
+    }
+
+    /** An index, statistics or CLUSTER evaluate their columns over every row: each is a predicate. */
+    @Test
+    void anIndexStatisticsOrClusterMakesItsColumnsPredicates() {
+        String indexed = " " + DdlReads.INDEXED;
+        assertThat(uses("CREATE UNIQUE INDEX ON patients (ssn)")).containsExactly("patients.ssn" + indexed);
+        assertThat(uses("CREATE INDEX ON patients ((1 / (ascii(ssn) - 49)))")).containsExactly("patients.ssn" + indexed);
+        assertThat(uses("CREATE UNIQUE INDEX ON patients ((1)) WHERE last_name LIKE 'A%'"))
+                .containsExactly("patients.last_name" + indexed);
+        assertThat(uses("CREATE INDEX ON patients (id) INCLUDE (ssn)")).containsExactly("patients.id" + indexed);
+        assertThat(uses("CREATE STATISTICS s ON id, (ssn || 'x') FROM patients"))
+                .containsExactlyInAnyOrder("patients.id" + indexed, "patients.ssn" + indexed);
+        assertThat(uses("CLUSTER patients USING patients_mrn_key")).contains("patients.ssn" + indexed,
+                "patients.mrn" + indexed);
+        assertThat(uses("CREATE INDEX ON patients ((patients))")).as("a whole-row reference is every column")
+                .contains("patients.ssn" + indexed);
+        StatementAnalysis attach = ANALYZER.analyze("ALTER TABLE parts ATTACH PARTITION patients FOR VALUES IN (1)")
+                .getFirst();
+        assertThat(attach.writes()).contains(new TableRef("public", "patients"));
+        assertThat(ANALYZER.analyze("ALTER TABLE mine INHERIT patients").getFirst().writes())
+                .contains(new TableRef("public", "patients"));
+        assertThat(ANALYZER.analyze("CREATE TABLE c () INHERITS (patients)").getFirst().writes())
+                .contains(new TableRef("public", "patients"));
+    }
 }

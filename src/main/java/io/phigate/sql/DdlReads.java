@@ -1,0 +1,179 @@
+package io.phigate.sql;
+
+import static io.phigate.sql.Tree.body;
+import static io.phigate.sql.Tree.list;
+import static io.phigate.sql.Tree.names;
+import static io.phigate.sql.Tree.text;
+import static io.phigate.sql.Tree.type;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.phigate.sql.StatementFacts.PredicateUse;
+import io.phigate.sql.StatementReader.Result;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The values DDL makes the server read or test, out of the statement's queries: a foreign key tests every value
+ * later written to its table against the referenced columns (an insert of a guess answers whether it exists, and
+ * the catalog read at the session's start does not know the key yet); an index, extended statistics or CLUSTER
+ * evaluates its columns and expressions over every row (a unique violation says a value repeats, an expression's
+ * error says a row matched, a clustered table's rows come back in the column's order); ATTACH PARTITION and
+ * INHERIT scan or join another table's rows. Each is recorded as the reads and predicates of a query would be,
+ * so the scope and masking rules judge it like one (decision 0069): a referenced table is read, a masked column
+ * under a key or an index is a predicate no lookup grant covers, a table attached or inherited from is written.
+ */
+final class DdlReads {
+    /** The clause a referenced column's predicate names. */
+    static final String REFERENCED = StatementFacts.FOREIGN_KEY;
+    /** The clause an indexed, clustered or sampled column's predicate names. */
+    static final String INDEXED = "an index, statistics or CLUSTER, which evaluate it over every row (a unique"
+            + " violation, an expression's error, the table's row order)";
+
+    private DdlReads() {
+    }
+
+    /** Adds what {@code node}, a DDL statement, makes the server read to {@code r}. */
+    static void read(Result r, Lineage names, Catalog catalog, JsonNode node) {
+        JsonNode b = body(node);
+        switch (type(node)) {
+            case "IndexStmt" -> {
+                TableRef table = names.ref(b.path("relation"));
+                List<JsonNode> expressions = new ArrayList<>();
+                for (JsonNode p : list(b, "indexParams")) {
+                    JsonNode elem = body(p);
+                    if (text(elem, "name") != null) {
+                        indexed(r, catalog, table, text(elem, "name"));
+                    }
+                    expressions.add(elem.path("expr"));
+                }
+                expressions.add(b.path("whereClause"));
+                // INCLUDE columns are stored in the index, not compared: an index-only scan returns them in the
+                // key's order, which the key's columns already account for.
+                columnsOf(r, catalog, table, expressions);
+            }
+            case "CreateStatsStmt" -> {
+                for (JsonNode rel : list(b, "relations")) {
+                    if (type(rel).equals("RangeVar")) {
+                        TableRef table = names.ref(body(rel));
+                        r.facts.writes.add(table);
+                        List<JsonNode> expressions = new ArrayList<>();
+                        for (JsonNode e : list(b, "exprs")) {
+                            JsonNode elem = body(e);
+                            if (text(elem, "name") != null) {
+                                indexed(r, catalog, table, text(elem, "name"));
+                            }
+                            expressions.add(elem.path("expr"));
+                        }
+                        columnsOf(r, catalog, table, expressions);
+                    }
+                }
+            }
+            case "ClusterStmt" -> {
+                // The statement names the index, not its columns: every column may be the order the rows take.
+                if (b.path("relation").has("relname")) {
+                    TableRef table = names.ref(b.path("relation"));
+                    r.facts.writes.add(table);
+                    everyColumn(r, catalog, table);
+                }
+            }
+            case "AlterTableStmt" -> {
+                for (JsonNode cmd : list(b, "cmds")) {
+                    JsonNode c = body(cmd);
+                    JsonNode def = c.path("def");
+                    switch (String.valueOf(text(c, "subtype"))) {
+                        // The attached (or detached) partition's rows are scanned against the bound, and join the
+                        // parent's: a write of that table as much as of the parent.
+                        case "AT_AttachPartition", "AT_DetachPartition", "AT_DetachPartitionFinalize" ->
+                                r.facts.writes.add(names.ref(body(def).path("name")));
+                        case "AT_AddInherit", "AT_DropInherit" -> r.facts.writes.add(names.ref(body(def)));
+                        default -> {
+                        }
+                    }
+                }
+            }
+            // A child or partition joins its parent's rows (and a partition bound is tested against the default
+            // partition's): the parent is written too.
+            case "CreateStmt" -> {
+                for (JsonNode parent : list(b, "inhRelations")) {
+                    r.facts.writes.add(names.ref(body(parent)));
+                }
+            }
+            default -> {
+            }
+        }
+        Tree.forEachObject(b, (key, value) -> {
+            if (key.equals("Constraint") && "CONSTR_FOREIGN".equals(text(value, "contype"))
+                    && value.path("pktable").has("relname")) {
+                referenced(r, names, catalog, value);
+            }
+        });
+    }
+
+    /**
+     * A foreign key's referenced table is read and each referenced column is a predicate. Without a column list
+     * the key references the primary key, which the catalog does not record: every column under a key or unique
+     * index counts (a superset, so never fewer than the server tests).
+     */
+    private static void referenced(Result r, Lineage names, Catalog catalog, JsonNode constraint) {
+        TableRef table = names.ref(constraint.path("pktable"));
+        r.facts.reads.add(table);
+        List<String> columns = names(list(constraint, "pk_attrs"));
+        if (columns.isEmpty()) {
+            for (String column : columnsOf(catalog, table)) {
+                ColumnRef c = new ColumnRef(table.schema(), table.table(), column);
+                if (catalog.checkedAgainst(c).contains(c)) {
+                    r.facts.predicates.add(new PredicateUse(c, REFERENCED, false));
+                }
+            }
+            return;
+        }
+        for (String column : columns) {
+            r.facts.predicates.add(new PredicateUse(new ColumnRef(table.schema(), table.table(), column), REFERENCED,
+                    false));
+        }
+    }
+
+    private static void indexed(Result r, Catalog catalog, TableRef table, String column) {
+        List<String> known = columnsOf(catalog, table);
+        if (!known.isEmpty() && !known.contains(column)) {
+            everyColumn(r, catalog, table); // a whole-row reference, or a name the catalog does not know
+            return;
+        }
+        r.facts.predicates.add(new PredicateUse(new ColumnRef(table.schema(), table.table(), column), INDEXED,
+                false));
+    }
+
+    /** Every column an index's, statistics' or partial index's expressions name (only their table's may). */
+    private static void columnsOf(Result r, Catalog catalog, TableRef table, List<JsonNode> expressions) {
+        Set<String> named = new LinkedHashSet<>();
+        for (JsonNode e : expressions) {
+            Tree.forEachObject(e, (key, value) -> {
+                if (key.equals("ColumnRef")) {
+                    List<JsonNode> fields = list(value, "fields");
+                    String last = fields.isEmpty() ? null : Tree.sval(fields.getLast());
+                    if (last == null) {
+                        everyColumn(r, catalog, table); // t.*
+                    } else {
+                        named.add(last);
+                    }
+                }
+            });
+        }
+        for (String column : named) {
+            indexed(r, catalog, table, column);
+        }
+    }
+
+    private static void everyColumn(Result r, Catalog catalog, TableRef table) {
+        for (String column : columnsOf(catalog, table)) {
+            r.facts.predicates.add(new PredicateUse(new ColumnRef(table.schema(), table.table(), column), INDEXED,
+                    false));
+        }
+    }
+
+    private static List<String> columnsOf(Catalog catalog, TableRef table) {
+        return catalog.relation(table.schema(), table.table()).map(Relation::columns).orElse(List.of());
+    }
+}

@@ -118,6 +118,17 @@ final class SessionState {
     }
 
     /**
+     * SAVEPOINT, ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT {@code name} (as the grammar read it; the server compares
+     * savepoint names whole). The server ties every portal to the subtransaction that created it: ROLLBACK TO drops
+     * the portals and cursors created since the savepoint was set (WITH HOLD or not; one created before it stays,
+     * even if closed or used since), and RELEASE hands them to the enclosing level (portalmem.c
+     * AtSubAbort_Portals, AtSubCleanup_Portals, AtSubCommit_Portals).
+     */
+    record Savepoint(Kind kind, String name) implements Change {
+        enum Kind { SET, ROLLBACK_TO, RELEASE }
+    }
+
+    /**
      * A staged change. {@code tag}: the CommandComplete tag (first word) that confirms it inside a simple Query,
      * null for a protocol message's own answer; {@code unconditional}: the server carries it out even when the
      * message then fails (a simple Query drops the unnamed statement and portal before it runs anything).
@@ -143,6 +154,10 @@ final class SessionState {
 
     private final Map<String, Statement> statements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
+    /** Each portal's savepoint level: how many savepoints were open when the server created it (0: none). */
+    private final Map<String, Integer> portalLevels = new HashMap<>();
+    /** The open transaction's savepoints, outermost first; the same name may be set more than once. */
+    private final List<String> savepoints = new ArrayList<>();
     private final Map<String, LocalSetting> localStatements = new HashMap<>();
     private final Map<String, LocalSetting> localPortals = new HashMap<>();
     /** Staged changes in the order the server will see them. */
@@ -190,12 +205,40 @@ final class SessionState {
     Portal portal(String named) {
         String name = serverKey(named);
         Portal found = portals.get(name);
+        int level = portalLevels.getOrDefault(name, 0);
+        List<String> open = new ArrayList<>(savepoints);
         for (Pending p : pending) {
             switch (p.change) {
-                case PutPortal put when put.name.equals(name) -> found = put.portal;
+                case PutPortal put when put.name.equals(name) -> {
+                    found = put.portal;
+                    level = open.size();
+                }
                 case DropPortal drop when drop.name == null || drop.name.equals(name) -> found = null;
                 case DiscardAll d -> found = null;
-                case EndTransaction e -> found = found != null && found.hold == Hold.TRANSACTION ? null : found;
+                case EndTransaction e -> {
+                    found = found != null && found.hold == Hold.TRANSACTION ? null : found;
+                    open.clear();
+                    level = 0;
+                }
+                case Savepoint sp -> {
+                    int at = open.lastIndexOf(sp.name());
+                    switch (sp.kind()) {
+                        case SET -> open.add(sp.name());
+                        // An unknown savepoint is the server's error, which skips the rest: nothing changes.
+                        case ROLLBACK_TO -> {
+                            if (at >= 0) {
+                                found = level > at ? null : found;
+                                open.subList(at + 1, open.size()).clear();
+                            }
+                        }
+                        case RELEASE -> {
+                            if (at >= 0) {
+                                level = Math.min(level, at);
+                                open.subList(at, open.size()).clear();
+                            }
+                        }
+                    }
+                }
                 default -> {
                 }
             }
@@ -228,6 +271,7 @@ final class SessionState {
                 case DropPortal drop -> drop.name == null || drop.name.equals(name);
                 case DiscardAll d -> true;
                 case EndTransaction e -> true;
+                case Savepoint sp -> true;
                 default -> false;
             }) {
                 return false;
@@ -293,7 +337,10 @@ final class SessionState {
                     statements.remove(drop.name);
                 }
             }
-            case PutPortal put -> portals.put(put.name, put.portal);
+            case PutPortal put -> {
+                portals.put(put.name, put.portal);
+                portalLevels.put(put.name, savepoints.size());
+            }
             case DropPortal drop -> {
                 if (drop.name == null) {
                     portals.clear();
@@ -306,6 +353,29 @@ final class SessionState {
                 portals.clear();
             }
             case EndTransaction e -> endTransaction(tag != null && tag.startsWith("COMMIT"));
+            case Savepoint sp -> savepoint(sp);
+        }
+        portalLevels.keySet().retainAll(portals.keySet());
+    }
+
+    /** A savepoint command the server carried out (so the name was there, for ROLLBACK TO and RELEASE). */
+    private void savepoint(Savepoint sp) {
+        int at = savepoints.lastIndexOf(sp.name());
+        switch (sp.kind()) {
+            case SET -> savepoints.add(sp.name());
+            case ROLLBACK_TO -> {
+                if (at >= 0) {
+                    // The savepoint itself stays, set again; what was created since it is gone.
+                    portals.keySet().removeIf(name -> portalLevels.getOrDefault(name, 0) > at);
+                    savepoints.subList(at + 1, savepoints.size()).clear();
+                }
+            }
+            case RELEASE -> {
+                if (at >= 0) {
+                    portalLevels.replaceAll((name, level) -> Math.min(level, at));
+                    savepoints.subList(at, savepoints.size()).clear();
+                }
+            }
         }
     }
 
@@ -344,12 +414,15 @@ final class SessionState {
 
     /** Transaction end: its portals go; cursors WITH HOLD stay if it committed, and go if it rolled back. */
     private void endTransaction(boolean committed) {
+        savepoints.clear();
+        portalLevels.replaceAll((name, level) -> 0);
         Iterator<Map.Entry<String, Portal>> it = portals.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<String, Portal> e = it.next();
             Portal p = e.getValue();
             if (p.hold == Hold.TRANSACTION || (p.hold == Hold.UNTIL_COMMIT && !committed)) {
                 it.remove();
+                portalLevels.remove(e.getKey());
             } else if (p.hold == Hold.UNTIL_COMMIT) {
                 e.setValue(new Portal(p.statement, p.parameters, p.shape, Hold.HELD, p.cursor));
             }

@@ -121,8 +121,8 @@ final class StateView {
     }
 
     /**
-     * Stages what {@code a} changes when it runs: PREPARE, DEALLOCATE, DECLARE, CLOSE, DISCARD ALL, and the end of
-     * a transaction. {@code inQuery}: a statement of a simple Query, confirmed by its own CommandComplete tag;
+     * Stages what {@code a} changes when it runs: PREPARE, DEALLOCATE, DECLARE, CLOSE, DISCARD ALL, savepoints, and
+     * the end of a transaction. {@code inQuery}: a statement of a simple Query, confirmed by its own CommandComplete tag;
      * otherwise the statement of an Execute, confirmed by the Execute's completion.
      */
     List<Pending> stage(StatementAnalysis a, List<String> parameters, boolean inQuery) {
@@ -172,9 +172,17 @@ final class StateView {
                 }
             }
             case TRANSACTION -> {
+                SessionState.Savepoint savepoint = UtilityWords.savepoint(a.text());
                 if (UtilityWords.endsTransaction(a.text())) {
                     change = new SessionState.EndTransaction();
                     tag = "COMMIT";
+                } else if (savepoint != null) {
+                    change = savepoint;
+                    tag = switch (savepoint.kind()) {
+                        case SET -> "SAVEPOINT";
+                        case ROLLBACK_TO -> "ROLLBACK";
+                        case RELEASE -> "RELEASE";
+                    };
                 }
             }
             default -> {

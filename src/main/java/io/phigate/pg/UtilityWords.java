@@ -64,6 +64,21 @@ final class UtilityWords {
                 || kind.equals("TRANS_STMT_PREPARE");
     }
 
+    /** SAVEPOINT, ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT with the name the grammar read; null for anything else. */
+    static SessionState.Savepoint savepoint(String text) {
+        JsonNode t = only(text, "TransactionStmt");
+        String name = t == null ? null : t.path("savepoint_name").asText(null);
+        if (name == null) {
+            return null;
+        }
+        return switch (t.path("kind").asText()) {
+            case "TRANS_STMT_SAVEPOINT" -> new SessionState.Savepoint(SessionState.Savepoint.Kind.SET, name);
+            case "TRANS_STMT_ROLLBACK_TO" -> new SessionState.Savepoint(SessionState.Savepoint.Kind.ROLLBACK_TO, name);
+            case "TRANS_STMT_RELEASE" -> new SessionState.Savepoint(SessionState.Savepoint.Kind.RELEASE, name);
+            default -> null;
+        };
+    }
+
     /**
      * BEGIN, START TRANSACTION, SAVEPOINT and RELEASE: transaction statements that run no code and change no setting
      * (COMMIT runs deferred triggers, a ROLLBACK of either kind puts settings back).

@@ -327,6 +327,74 @@ class SessionStateTest {
         assertNull(names.portal("j"));
     }
 
+    /**
+     * The server ties each portal to the subtransaction that made it (decision 0069): ROLLBACK TO drops the cursors
+     * and portals made since the savepoint, WITH HOLD or not, and keeps the ones made before it; the savepoint stays.
+     */
+    @Test
+    void rollbackToASavepointDropsWhatWasDeclaredSinceItAndKeepsWhatCameBefore() throws IOException {
+        query("BEGIN; DECLARE before CURSOR FOR SELECT id FROM patients; SAVEPOINT s");
+        server(done("BEGIN"), done("DECLARE CURSOR"), done("SAVEPOINT"), ready('T'));
+        query("DECLARE c CURSOR FOR SELECT id FROM patients; DECLARE h CURSOR WITH HOLD FOR SELECT id FROM patients");
+        server(done("DECLARE CURSOR"), done("DECLARE CURSOR"), ready('T'));
+        parse("q", "SELECT name FROM patients");
+        bind("p", "q");
+        sync();
+        server(PARSED, BOUND, ready('T'));
+        query("ROLLBACK TO SAVEPOINT s");
+        server(done("ROLLBACK"), ready('T'));
+        assertNull(names.portal("c"));
+        assertNull(names.portal("h"), "WITH HOLD does not outlive the rollback of its subtransaction");
+        assertNull(names.portal("p"), "a protocol portal is a portal too");
+        assertNotNull(names.portal("before"));
+        // The savepoint is set again: a second ROLLBACK TO drops what is made after the first.
+        query("DECLARE c CURSOR FOR SELECT ssn FROM patients");
+        server(done("DECLARE CURSOR"), ready('T'));
+        assertEquals("SELECT ssn FROM patients", portalText("c"));
+        query("ROLLBACK TO s");
+        server(done("ROLLBACK"), ready('T'));
+        assertNull(names.portal("c"));
+        assertNotNull(names.portal("before"));
+        query("COMMIT");
+        server(done("COMMIT"), ready('I'));
+        assertNull(names.portal("before"));
+    }
+
+    @Test
+    void releaseHandsCursorsToTheEnclosingLevelAndNestedSavepointsUnwindInOrder() throws IOException {
+        query("BEGIN; SAVEPOINT a; DECLARE x CURSOR FOR SELECT id FROM patients; SAVEPOINT b;"
+                + " DECLARE y CURSOR FOR SELECT id FROM patients; RELEASE b; SAVEPOINT a;"
+                + " DECLARE z CURSOR WITH HOLD FOR SELECT id FROM patients");
+        server(done("BEGIN"), done("SAVEPOINT"), done("DECLARE CURSOR"), done("SAVEPOINT"), done("DECLARE CURSOR"),
+                done("RELEASE"), done("SAVEPOINT"), done("DECLARE CURSOR"), ready('T'));
+        // The second "a" is the nearer one: ROLLBACK TO it drops z only.
+        query("ROLLBACK TO a");
+        server(done("ROLLBACK"), ready('T'));
+        assertNull(names.portal("z"));
+        assertNotNull(names.portal("x"));
+        assertNotNull(names.portal("y"), "released with b, so it belongs to the level of the first a");
+        query("RELEASE a; ROLLBACK TO a");
+        server(done("RELEASE"), done("ROLLBACK"), ready('T'));
+        assertNull(names.portal("x"));
+        assertNull(names.portal("y"));
+        // An unknown savepoint is the server's error: nothing is dropped.
+        query("DECLARE w CURSOR WITH HOLD FOR SELECT id FROM patients");
+        server(done("DECLARE CURSOR"), ready('T'));
+        query("ROLLBACK TO nowhere");
+        server(error("3B001"), ready('E'));
+        assertNotNull(names.portal("w"), "held until the failed transaction ends");
+        query("ROLLBACK");
+        server(done("ROLLBACK"), ready('I'));
+        assertNull(names.portal("w"));
+        // A holdable cursor declared in a released savepoint of a committed transaction lives on.
+        query("BEGIN; SAVEPOINT s; DECLARE k CURSOR WITH HOLD FOR SELECT id FROM patients; RELEASE s; COMMIT");
+        server(done("BEGIN"), done("SAVEPOINT"), done("DECLARE CURSOR"), done("RELEASE"), done("COMMIT"), ready('I'));
+        assertNotNull(names.portal("k"));
+        query("BEGIN; SAVEPOINT s; ROLLBACK TO s; ROLLBACK");
+        server(done("BEGIN"), done("SAVEPOINT"), done("ROLLBACK"), done("ROLLBACK"), ready('I'));
+        assertNotNull(names.portal("k"), "made before the savepoint, in a transaction that committed");
+    }
+
     @Test
     void aNamedPortalEndsWithItsTransaction() throws IOException {
         parse("s", "SELECT id FROM patients");

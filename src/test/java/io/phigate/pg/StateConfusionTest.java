@@ -258,6 +258,34 @@ class StateConfusionTest {
         assertRecorded("statement like 'FETCH ALL FROM d%'", "cursor d runs: " + PHI_QUERY);
     }
 
+    /**
+     * ROLLBACK TO SAVEPOINT drops on the server the cursors declared since the savepoint (decision 0069): the
+     * gateway forgets them with it, so it answers a FETCH of the name itself, as the server would (34000), and a
+     * cursor declared again under that name is masked and recorded by its own query.
+     */
+    @Test
+    void aCursorDeclaredAgainAfterRollbackToSavepointIsMaskedByItsNewQuery() throws Exception {
+        for (String mode : List.of("simple", "extended")) {
+            try (Connection c = connect(mode); Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                s.execute("SAVEPOINT sp");
+                s.execute("DECLARE r CURSOR FOR " + OTHER_BENIGN);
+                s.execute("ROLLBACK TO SAVEPOINT sp");
+                assertThatThrownBy(() -> s.executeQuery("FETCH ALL FROM r")).isInstanceOf(SQLException.class)
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("34000"));
+                s.execute("ROLLBACK TO SAVEPOINT sp");
+                s.execute("DECLARE r CURSOR FOR " + PHI_QUERY);
+                assertNoSeeds(rows(s, "FETCH ALL FROM r"));
+                c.rollback();
+            }
+        }
+        assertRecorded("statement like 'FETCH ALL FROM r%'", "cursor r runs: " + PHI_QUERY);
+        assertThat(gw.audit("kind = 'statement_requested' and statement like 'FETCH ALL FROM r%harmless%'"))
+                .as("no FETCH is recorded as reading the dropped cursor").isEmpty();
+        assertThat(gw.auditEventually("kind = 'statement_completed' and sqlstate = '34000' and outcome = 'refused'", 2))
+                .as("the gateway knew the cursor was gone and answered for the server").hasSize(2);
+    }
+
     // ---- rules judge what runs (issue 19, item 5) ----
 
     @Test

@@ -15,7 +15,8 @@ import java.util.Map;
  * Protocol Parse and SQL PREPARE share one namespace (as in PostgreSQL); so do protocol portals and SQL cursors
  * (a cursor is a portal: FETCH reads a bound portal, Execute reads a declared cursor). A portal keeps the
  * statement it was bound from by value, so replacing the statement (the unnamed one, typically) leaves it as the
- * server leaves it.
+ * server leaves it. A portal ends with its transaction, or earlier with the subtransaction that made it
+ * ({@link Savepoints}): ROLLBACK TO SAVEPOINT drops it.
  *
  * <p>The client reader {@link #stage}s what each message it forwards would change; the response pump
  * {@link #confirm}s the change when the server answers with success, and {@link #discard}s it when the server
@@ -60,7 +61,8 @@ final class SessionState {
     }
 
     /** What one forwarded message (or one statement of a Query) changes once the server carries it out. */
-    sealed interface Change {
+    sealed interface Change permits PutStatement, DropStatement, PutPortal, DropPortal, DiscardAll, EndTransaction,
+            Savepoints.Command {
     }
 
     /** Parse or PREPARE. {@code name} as the server keys it ({@link #serverKey}), as in every change. */
@@ -118,17 +120,6 @@ final class SessionState {
     }
 
     /**
-     * SAVEPOINT, ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT {@code name} (as the grammar read it; the server compares
-     * savepoint names whole). The server ties every portal to the subtransaction that created it: ROLLBACK TO drops
-     * the portals and cursors created since the savepoint was set (WITH HOLD or not; one created before it stays,
-     * even if closed or used since), and RELEASE hands them to the enclosing level (portalmem.c
-     * AtSubAbort_Portals, AtSubCleanup_Portals, AtSubCommit_Portals).
-     */
-    record Savepoint(Kind kind, String name) implements Change {
-        enum Kind { SET, ROLLBACK_TO, RELEASE }
-    }
-
-    /**
      * A staged change. {@code tag}: the CommandComplete tag (first word) that confirms it inside a simple Query,
      * null for a protocol message's own answer; {@code unconditional}: the server carries it out even when the
      * message then fails (a simple Query drops the unnamed statement and portal before it runs anything).
@@ -156,8 +147,8 @@ final class SessionState {
     private final Map<String, Portal> portals = new HashMap<>();
     /** Each portal's savepoint level: how many savepoints were open when the server created it (0: none). */
     private final Map<String, Integer> portalLevels = new HashMap<>();
-    /** The open transaction's savepoints, outermost first; the same name may be set more than once. */
-    private final List<String> savepoints = new ArrayList<>();
+    /** The open transaction's savepoints. */
+    private final Savepoints savepoints = new Savepoints();
     private final Map<String, LocalSetting> localStatements = new HashMap<>();
     private final Map<String, LocalSetting> localPortals = new HashMap<>();
     /** Staged changes in the order the server will see them. */
@@ -206,12 +197,12 @@ final class SessionState {
         String name = serverKey(named);
         Portal found = portals.get(name);
         int level = portalLevels.getOrDefault(name, 0);
-        List<String> open = new ArrayList<>(savepoints);
+        Savepoints open = savepoints.copy();
         for (Pending p : pending) {
             switch (p.change) {
                 case PutPortal put when put.name.equals(name) -> {
                     found = put.portal;
-                    level = open.size();
+                    level = open.depth();
                 }
                 case DropPortal drop when drop.name == null || drop.name.equals(name) -> found = null;
                 case DiscardAll d -> found = null;
@@ -220,23 +211,12 @@ final class SessionState {
                     open.clear();
                     level = 0;
                 }
-                case Savepoint sp -> {
-                    int at = open.lastIndexOf(sp.name());
-                    switch (sp.kind()) {
-                        case SET -> open.add(sp.name());
-                        // An unknown savepoint is the server's error, which skips the rest: nothing changes.
-                        case ROLLBACK_TO -> {
-                            if (at >= 0) {
-                                found = level > at ? null : found;
-                                open.subList(at + 1, open.size()).clear();
-                            }
-                        }
-                        case RELEASE -> {
-                            if (at >= 0) {
-                                level = Math.min(level, at);
-                                open.subList(at, open.size()).clear();
-                            }
-                        }
+                case Savepoints.Command sp -> {
+                    int at = open.apply(sp);
+                    if (at >= 0 && sp.kind() == Savepoints.Command.Kind.ROLLBACK_TO && level > at) {
+                        found = null;
+                    } else if (at >= 0 && sp.kind() == Savepoints.Command.Kind.RELEASE) {
+                        level = Math.min(level, at);
                     }
                 }
                 default -> {
@@ -271,7 +251,7 @@ final class SessionState {
                 case DropPortal drop -> drop.name == null || drop.name.equals(name);
                 case DiscardAll d -> true;
                 case EndTransaction e -> true;
-                case Savepoint sp -> true;
+                case Savepoints.Command sp -> true;
                 default -> false;
             }) {
                 return false;
@@ -339,7 +319,7 @@ final class SessionState {
             }
             case PutPortal put -> {
                 portals.put(put.name, put.portal);
-                portalLevels.put(put.name, savepoints.size());
+                portalLevels.put(put.name, savepoints.depth());
             }
             case DropPortal drop -> {
                 if (drop.name == null) {
@@ -353,29 +333,18 @@ final class SessionState {
                 portals.clear();
             }
             case EndTransaction e -> endTransaction(tag != null && tag.startsWith("COMMIT"));
-            case Savepoint sp -> savepoint(sp);
+            case Savepoints.Command sp -> savepoint(sp);
         }
         portalLevels.keySet().retainAll(portals.keySet());
     }
 
     /** A savepoint command the server carried out (so the name was there, for ROLLBACK TO and RELEASE). */
-    private void savepoint(Savepoint sp) {
-        int at = savepoints.lastIndexOf(sp.name());
-        switch (sp.kind()) {
-            case SET -> savepoints.add(sp.name());
-            case ROLLBACK_TO -> {
-                if (at >= 0) {
-                    // The savepoint itself stays, set again; what was created since it is gone.
-                    portals.keySet().removeIf(name -> portalLevels.getOrDefault(name, 0) > at);
-                    savepoints.subList(at + 1, savepoints.size()).clear();
-                }
-            }
-            case RELEASE -> {
-                if (at >= 0) {
-                    portalLevels.replaceAll((name, level) -> Math.min(level, at));
-                    savepoints.subList(at, savepoints.size()).clear();
-                }
-            }
+    private void savepoint(Savepoints.Command sp) {
+        int at = savepoints.apply(sp);
+        if (at >= 0 && sp.kind() == Savepoints.Command.Kind.ROLLBACK_TO) {
+            portals.keySet().removeIf(name -> portalLevels.getOrDefault(name, 0) > at);
+        } else if (at >= 0 && sp.kind() == Savepoints.Command.Kind.RELEASE) {
+            portalLevels.replaceAll((name, level) -> Math.min(level, at));
         }
     }
 

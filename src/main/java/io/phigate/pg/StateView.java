@@ -172,7 +172,7 @@ final class StateView {
                 }
             }
             case TRANSACTION -> {
-                SessionState.Savepoint savepoint = UtilityWords.savepoint(a.text());
+                Savepoints.Command savepoint = UtilityWords.savepoint(a.text());
                 if (UtilityWords.endsTransaction(a.text())) {
                     change = new SessionState.EndTransaction();
                     tag = "COMMIT";

@@ -65,16 +65,16 @@ final class UtilityWords {
     }
 
     /** SAVEPOINT, ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT with the name the grammar read; null for anything else. */
-    static SessionState.Savepoint savepoint(String text) {
+    static Savepoints.Command savepoint(String text) {
         JsonNode t = only(text, "TransactionStmt");
         String name = t == null ? null : t.path("savepoint_name").asText(null);
         if (name == null) {
             return null;
         }
         return switch (t.path("kind").asText()) {
-            case "TRANS_STMT_SAVEPOINT" -> new SessionState.Savepoint(SessionState.Savepoint.Kind.SET, name);
-            case "TRANS_STMT_ROLLBACK_TO" -> new SessionState.Savepoint(SessionState.Savepoint.Kind.ROLLBACK_TO, name);
-            case "TRANS_STMT_RELEASE" -> new SessionState.Savepoint(SessionState.Savepoint.Kind.RELEASE, name);
+            case "TRANS_STMT_SAVEPOINT" -> new Savepoints.Command(Savepoints.Command.Kind.SET, name);
+            case "TRANS_STMT_ROLLBACK_TO" -> new Savepoints.Command(Savepoints.Command.Kind.ROLLBACK_TO, name);
+            case "TRANS_STMT_RELEASE" -> new Savepoints.Command(Savepoints.Command.Kind.RELEASE, name);
             default -> null;
         };
     }

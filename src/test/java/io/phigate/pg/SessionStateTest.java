@@ -386,6 +386,21 @@ class SessionStateTest {
         query("ROLLBACK");
         server(done("ROLLBACK"), ready('I'));
         assertNull(names.portal("w"));
+        // RELEASE in a failed transaction is refused by the server (25P02): the cursor stays at its level, and the
+        // ROLLBACK TO that follows drops it; ABORT ends the transaction like ROLLBACK.
+        query("BEGIN; SAVEPOINT s; DECLARE m CURSOR FOR SELECT id FROM patients");
+        server(done("BEGIN"), done("SAVEPOINT"), done("DECLARE CURSOR"), ready('T'));
+        query("SELECT 1/0");
+        server(error("22012"), ready('E'));
+        query("RELEASE s");
+        server(error("25P02"), ready('E'));
+        assertNotNull(names.portal("m"));
+        query("ROLLBACK TO s; DECLARE n CURSOR WITH HOLD FOR SELECT id FROM patients");
+        server(done("ROLLBACK"), done("DECLARE CURSOR"), ready('T'));
+        assertNull(names.portal("m"));
+        query("ABORT");
+        server(done("ROLLBACK"), ready('I'));
+        assertNull(names.portal("n"));
         // A holdable cursor declared in a released savepoint of a committed transaction lives on.
         query("BEGIN; SAVEPOINT s; DECLARE k CURSOR WITH HOLD FOR SELECT id FROM patients; RELEASE s; COMMIT");
         server(done("BEGIN"), done("SAVEPOINT"), done("DECLARE CURSOR"), done("RELEASE"), done("COMMIT"), ready('I'));

@@ -10,6 +10,8 @@
 #   TARGETS="direct pgbouncer phigate" bench/run.sh   # a subset of the targets
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# Gateways listen for HTTP on their port plus this, for /metrics (audit_counts below).
+PHIGATE_HTTP_OFFSET="${PHIGATE_HTTP_OFFSET:-1000}"
 
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10}"

@@ -3,12 +3,15 @@
 // holds every record. Prints the rate the journal acknowledged, the rate the store sustained (records over the run
 // plus its catch-up) and the CPU each audit thread spent per record, which a loaded machine inflates far less than
 // it moves rates. Runs against any build's jar, so two builds compare in one sitting (decision 0060):
-//   java -cp target/phigate.jar bench/IngestProbe.java [prepared|adhoc] [producers] [seconds] [backlog] [dir]
+//   java -cp target/phigate.jar bench/IngestProbe.java [prepared|adhoc] [producers] [seconds] [backlog|platform] [dir]
 // prepared: every record carries the same statement text (pgbench -S -M prepared); adhoc: every text differs, as
 // the simple protocol sends literals. backlog: a second connection holds SQLite's write lock while the producers
 // run, so the journal takes everything and the ingester then fills the store alone, in full batches of 8,192:
 // its CPU and rate without producers competing for the cores. With backlog, [seconds] is a record count instead
-// (thousands), so that every build ingests the same backlog in batches of the same size.
+// (thousands), so that every build ingests the same backlog in batches of the same size. platform: the producers are
+// platform threads, as the gateway's sessions are (decision 0056), so waking each one costs the writer a futex wake
+// rather than a virtual thread's resubmission. The journal's groups (commits) are counted, so the writer's CPU can be
+// read per group as well as per record (decision 0072).
 import io.phigate.audit.AuditConfig;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditStore;
@@ -31,6 +34,8 @@ public class IngestProbe {
         int producers = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         boolean backlog = args.length > 3 && args[3].equals("backlog");
+        boolean platform = args.length > 3 && args[3].equals("platform");
+        long groups;
         Path dir = Files.createTempDirectory(args.length > 4 ? Path.of(args[4]) : Path.of(System.getProperty("java.io.tmpdir")),
                 "ingest-probe");
         Path file = dir.resolve("audit.db");
@@ -52,7 +57,8 @@ public class IngestProbe {
             }
             start = System.nanoTime();
             long end = start + seconds * 1_000_000_000L;
-            try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            try (var pool = platform ? Executors.newThreadPerTaskExecutor(Thread.ofPlatform().factory())
+                    : Executors.newVirtualThreadPerTaskExecutor()) {
                 List<Future<?>> all = new ArrayList<>();
                 for (int p = 0; p < producers; p++) {
                     String session = "s-" + p;
@@ -94,6 +100,7 @@ public class IngestProbe {
                 throw new IllegalStateException("store did not catch up within 5 minutes");
             }
             done = System.nanoTime();
+            groups = store.stats().commits();
             for (Thread t : Thread.getAllStackTraces().keySet()) {
                 if (t.getName().startsWith("phigate-audit")) {
                     cpu.merge(t.getName(), threads.getThreadCpuTime(t.threadId()), Long::sum);
@@ -111,6 +118,8 @@ public class IngestProbe {
                     e.getValue() / 1e3 / n, allocated.getOrDefault(e.getKey(), 0L) / (double) n);
         }
         System.out.printf("  %-22s %6.2f us/record%n", "process", (cpu1 - cpu0) / 1e3 / n);
+        System.out.printf("  journal groups %,d (%.1f records/group), writer %.1f us/group%n", groups,
+                (double) n / Math.max(1, groups), cpu.getOrDefault("phigate-audit-writer", 0L) / 1e3 / Math.max(1, groups));
         System.out.printf("  store file %,d bytes (%.0f bytes/record)%n", Files.size(file), (double) Files.size(file) / n);
         try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file); var q = c.createStatement();
              var rs = q.executeQuery("SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'audit_text')")) {

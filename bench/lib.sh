@@ -158,6 +158,8 @@ EOF
 # Sets PHIGATE_PIDS[NAME], PHIGATE_TOKENS[NAME], PHIGATE_PORTS[NAME] and PHIGATE_CONFIGS[NAME] (one line saying
 # what that gateway does, for the log and the results' JSON). Any number of gateways may run side by side.
 declare -gA PHIGATE_PIDS=() PHIGATE_TOKENS=() PHIGATE_PORTS=() PHIGATE_CONFIGS=() PHIGATE_POLICIES=()
+# PHIGATE_HTTP_OFFSET=N: each gateway also listens for HTTP on its port plus N (bench/run.sh sets it, to read the
+# journal's group counts on /metrics); unset, no HTTP listener, so idle.sh and bulk.sh measure the gateway as before.
 start_phigate() {
   local name="$1" port="$2" record="$3" policy="${4:-}" opts="${5:-${PHIGATE_BENCH_JAVA_OPTS:-}}"
   local jar="${6:-$REPO_ROOT/target/phigate.jar}"
@@ -180,6 +182,7 @@ start_phigate() {
 # $record, policy ${policy:-none}.
 listen:
   postgres: 127.0.0.1:$port
+${PHIGATE_HTTP_OFFSET:+  http: 127.0.0.1:$((port + PHIGATE_HTTP_OFFSET))}
 upstreams:
   $BENCH_DB:
     address: 127.0.0.1:$PG_PORT

@@ -10,6 +10,8 @@
 #   TARGETS="direct pgbouncer phigate" bench/run.sh   # a subset of the targets
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# Gateways listen for HTTP on their port plus this, for /metrics (audit_counts below).
+PHIGATE_HTTP_OFFSET="${PHIGATE_HTTP_OFFSET:-1000}"
 
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10}"
@@ -131,6 +133,14 @@ done
 # One pgbench run; appends one line to $raw. Latency comes from pgbench's per-transaction log (--log): the
 # third field of each line is that transaction's latency in µs. Mean and p99 are over every transaction of the
 # run (p99 by nearest rank), so they do not depend on how pgbench samples progress.
+# "COMMITS EVENTS" of a gateway's audit journal so far (phigate_audit_commits, phigate_audit_events_written on its
+# /metrics), or nothing when it does not answer.
+audit_counts() { # target
+  curl -fsS --max-time 5 "http://127.0.0.1:$((PHIGATE_PORTS[$1] + PHIGATE_HTTP_OFFSET))/metrics" 2>/dev/null | awk '
+    /^phigate_audit_commits(_total)? / { c = $2 } /^phigate_audit_events_written(_total)? / { e = $2 }
+    END { if (c != "" && e != "") printf "%d %d\n", c, e }'
+}
+
 run_one() { # round target mode clients
   local round=$1 target=$2 mode=$3 clients=$4
   local protocol=${mode#*-} script=()
@@ -153,6 +163,12 @@ run_one() { # round target mode clients
     threads_before="$prefix.threads-before.json"
     python3 "$BENCH_DIR/threads.py" snapshot "$cpu_pid" >"$threads_before" || threads_before=""
   fi
+  # The journal's group commits and records over the run, from the gateway's own counters: how many fdatasyncs
+  # a transaction cost, and so the journal writer's CPU per group (the lever at low concurrency, decision 0072).
+  local audit_before=""
+  if [ -n "$threads_before" ]; then
+    audit_before="$(audit_counts "$target")"
+  fi
   if ! out="$(PGPASSWORD="$(target_password "$target")" "$PGBENCH" -n "${script[@]}" -M "$protocol" \
       -c "$clients" -j "$jobs" -T "$DURATION" --log --log-prefix="$prefix" \
       -h 127.0.0.1 -p "$(target_port "$target")" -U "$BENCH_USER" "$BENCH_DB" 2>&1)"; then
@@ -173,12 +189,17 @@ run_one() { # round target mode clients
   if [ -n "$threads_before" ] && [ -s "$prefix.threads-after.json" ]; then
     threads_us="$(python3 "$BENCH_DIR/threads.py" delta "$threads_before" "$prefix.threads-after.json" "${n:-0}")"
   fi
+  local journal=""
+  if [ -n "$audit_before" ] && [ "${n:-0}" -gt 0 ]; then
+    journal="$(python3 "$BENCH_DIR/threads.py" groups "$audit_before" "$(audit_counts "$target")" "$n" \
+      "${threads_us:-}")" || journal=""
+  fi
   rm -f "$prefix".*
   # CPU µs per transaction from clock ticks (USER_HZ) over the run's transactions.
   [ -n "$cpu_us" ] && [ "${n:-0}" -gt 0 ] && cpu_us="$(awk -v t="$cpu_us" -v hz="$(getconf CLK_TCK)" -v n="$n" \
     'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$mode" "$clients" "$tps" "$mean" \
-    "$p99" "$n" "${failed:-0}" "$cpu_us" "$threads_us" >>"$raw"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$mode" "$clients" "$tps" "$mean" \
+    "$p99" "$n" "${failed:-0}" "$cpu_us" "$threads_us" "$journal" >>"$raw"
   log "round $round  $(printf '%-17s %2s clients  %-12s' "$mode" "$clients" "$target") tps $(printf '%9.0f' "$tps")  mean $(printf '%.3f' "$mean") ms  p99 $(printf '%.3f' "$p99") ms"
 }
 

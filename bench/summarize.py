@@ -103,28 +103,32 @@ def svg_bars(title, groups, unit, path, targets):
         f.write("\n".join(out) + "\n")
 
 
-def median_by_thread(runs):
-    """Per thread group, the median over the rounds that measured it; None when none did."""
-    measured = [x["cpu_us_per_tx_by_thread"] for x in runs if x.get("cpu_us_per_tx_by_thread")]
+def median_by_thread(runs, key="cpu_us_per_tx_by_thread"):
+    """Per thread group (or other measure under key), the median over the rounds that measured it; None when none
+    did."""
+    measured = [x[key] for x in runs if x.get(key)]
     if not measured:
         return None
-    return {g: round(statistics.median(m.get(g, 0.0) for m in measured), 1) for g in measured[0]}
+    digits = 1 if key == "cpu_us_per_tx_by_thread" else 3
+    return {g: round(statistics.median(m.get(g) or 0.0 for m in measured), digits) for g in measured[0]}
 
 
 def run(args, meta):
     # round target mode clients tps mean_ms p99_ms transactions failed [cpu_us: the proxy's CPU per transaction]
     # [threads: a gateway's CPU per transaction by thread group, JSON from bench/threads.py]
-    rows = [r + [""] * (11 - len(r)) for r in read_tsv(args.raw)]
+    # [journal: the audit journal's groups per transaction, records per group, journal µs per group (threads.py)]
+    rows = [r + [""] * (12 - len(r)) for r in read_tsv(args.raw)]
     targets = targets_in(r[1] for r in rows)
     gateways = [t for t in targets if is_gateway(t)]
     references = [t for t in REFERENCES if t in targets]
     cells = OrderedDict()
-    for r, target, mode, clients, tps, mean, p99, n, failed, cpu, threads in rows:
+    for r, target, mode, clients, tps, mean, p99, n, failed, cpu, threads, journal in rows:
         key = (mode, int(clients))
         cells.setdefault(key, {}).setdefault(target, []).append(
             {"round": int(r), "tps": float(tps), "mean_ms": float(mean), "p99_ms": float(p99),
              "transactions": int(n), "failed": int(failed or 0), "cpu_us_per_tx": float(cpu) if cpu else None,
-             "cpu_us_per_tx_by_thread": json.loads(threads) if threads else None})
+             "cpu_us_per_tx_by_thread": json.loads(threads) if threads else None,
+             "journal_groups": json.loads(journal) if journal else None})
     results = []
     for (mode, clients), per_target in cells.items():
         entry = {"mode": mode, "clients": clients, "targets": {}}
@@ -137,6 +141,7 @@ def run(args, meta):
                     "median_p99_ms": round(statistics.median(x["p99_ms"] for x in runs), 3),
                     "median_cpu_us_per_tx": median_or_none(x["cpu_us_per_tx"] for x in runs),
                     "median_cpu_us_per_tx_by_thread": median_by_thread(runs),
+                    "median_journal_groups": median_by_thread(runs, "journal_groups"),
                     "rounds": runs}
         tps = {k: v["median_tps"] for k, v in entry["targets"].items()}
         # Every target's tps over each reference (direct, pgbouncer), and every gateway's over the baseline.
@@ -158,6 +163,10 @@ def run(args, meta):
                       "cpu_by_thread": "rounds[].cpu_us_per_tx_by_thread: the same per thread group, from "
                                        "/proc/PID/task/*/stat (bench/threads.py); 'session' is the virtual threads' "
                                        "carriers, 'ended' the time of threads that ended during the run",
+                      "journal_groups": "rounds[].journal_groups: the audit journal's group commits per "
+                                        "transaction, records per group and the journal thread group's µs per "
+                                        "group, from the gateway's phigate_audit_commits and "
+                                        "phigate_audit_events_written counters on /metrics (bench/threads.py)",
                       "ratios": "targets[T].over_R = median tps of T / median tps of R, same mode and clients",
                       "latency": "from pgbench --log per-transaction latencies: mean and nearest-rank p99 per run, "
                                  "median over rounds"}}
@@ -218,6 +227,17 @@ def run(args, meta):
                  [[e["mode"], str(e["clients"]), t]
                   + [fmt(e["targets"][t]["median_cpu_us_per_tx_by_thread"].get(g), ",.1f") for g in groups]
                   for e, t in by_thread])
+    journal = [(e, t) for e in results for t in gateways if e["targets"].get(t, {}).get("median_journal_groups")]
+    if journal:
+        print()
+        print("The audit journal's group commits (one write and fdatasync each; median over rounds):")
+        print()
+        md_table(["mode", "clients", "gateway", "groups/tx", "records/group", "journal µs/group"],
+                 [[e["mode"], str(e["clients"]), t]
+                  + [fmt(e["targets"][t]["median_journal_groups"].get(k), f)
+                     for k, f in (("groups_per_tx", ".2f"), ("records_per_group", ".1f"),
+                                  ("journal_us_per_group", ",.1f"))]
+                  for e, t in journal])
     failed = sum(x["failed"] for e in results for t in e["targets"].values() for x in t["rounds"])
     if failed:
         print()

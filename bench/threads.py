@@ -3,6 +3,10 @@
 
     threads.py snapshot PID            # prints one JSON object: {"total": ticks, "tasks": {tid: [comm, ticks]}}
     threads.py delta BEFORE AFTER N    # BEFORE/AFTER are snapshot JSON files; prints µs per transaction per group
+    threads.py groups "C0 E0" "C1 E1" N THREADS_JSON
+                                       # the audit journal's group commits (C) and records (E) before and after N
+                                       # transactions: groups per transaction, records per group, and the journal
+                                       # thread group's µs (from the delta's JSON) per group
 
 The groups follow the JVM's and phigate's thread names (/proc shows the first 15 characters). Time of threads that
 ended between the two snapshots counts under "ended" (the process total includes it; no task shows it).
@@ -64,11 +68,26 @@ def delta(before, after, transactions):
     return {name: round(v * scale, 1) for name, v in groups.items()}
 
 
+def groups(before, after, transactions, threads):
+    c0, e0 = (int(x) for x in before.split())
+    c1, e1 = (int(x) for x in after.split())
+    commits, events = c1 - c0, e1 - e0
+    out = {"groups_per_tx": round(commits / max(1, transactions), 3),
+           "records_per_group": round(events / commits, 2) if commits else None}
+    journal = threads.get("journal")
+    if journal is not None and commits:
+        out["journal_us_per_group"] = round(journal * transactions / commits, 1)
+    return out
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "snapshot":
         print(json.dumps(snapshot(sys.argv[2])))
     elif sys.argv[1] == "delta":
         with open(sys.argv[2]) as a, open(sys.argv[3]) as b:
             print(json.dumps(delta(json.load(a), json.load(b), int(sys.argv[4])), separators=(",", ":")))
+    elif sys.argv[1] == "groups":
+        print(json.dumps(groups(sys.argv[2], sys.argv[3], int(sys.argv[4]), json.loads(sys.argv[5] or "{}")),
+                         separators=(",", ":")))
     else:
-        sys.exit("usage: threads.py snapshot PID | delta BEFORE AFTER TRANSACTIONS")
+        sys.exit("usage: threads.py snapshot PID | delta BEFORE AFTER TRANSACTIONS | groups BEFORE AFTER N THREADS")

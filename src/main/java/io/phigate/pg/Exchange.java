@@ -32,7 +32,8 @@ import java.util.function.Function;
  */
 final class Exchange {
 
-    enum Kind { PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL, LOCAL, INTERNAL_FAIL }
+    /** PROBE: the gateway's own question within the client's batch (decision 0070), answered to it, never the client. */
+    enum Kind { PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL, LOCAL, INTERNAL_FAIL, PROBE }
 
     /** What one forwarded message (or one local response) will produce. */
     record Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described,
@@ -171,6 +172,30 @@ final class Exchange {
         }
     }
 
+    /**
+     * Blocks until {@code op} has left the queue, answered or skipped. Gives up (IOException) once {@code stop} says
+     * so, or when it has been the one the server answers next for {@code millis} without an answer.
+     */
+    void awaitRetired(Op op, BooleanSupplier stop, long millis) throws IOException {
+        long atHeadSince = 0;
+        opsLock.lock();
+        try {
+            while (expected.pending(op)) {
+                boolean atHead = expected.head() == op;
+                atHeadSince = !atHead ? 0 : atHeadSince == 0 ? System.nanoTime() : atHeadSince;
+                if (stop.getAsBoolean() || atHead && System.nanoTime() - atHeadSince > millis * 1_000_000) {
+                    throw new IOException("the server did not answer the gateway's question in time");
+                }
+                answered.await(50, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for the server's answers");
+        } finally {
+            opsLock.unlock();
+        }
+    }
+
     /** Forgets changes staged for messages that were never forwarded (a refused request). */
     void discardUnsent(List<Op> unsent) {
         opsLock.lock();
@@ -208,6 +233,16 @@ final class Exchange {
     }
 
     // ---- response pump side ----
+
+    /** True when the server's next answer is to the gateway's own question within the client's batch. */
+    boolean probeAtHead() {
+        return read(ExpectedResponses::probeAtHead);
+    }
+
+    /** The gateway's question within the client's batch was answered: what the client sent next is answered next. */
+    void probeAnswered() throws IOException {
+        answer(ExpectedResponses::probeAnswered);
+    }
 
     /** Streams a row ('D') or COPY data ('d') frame from the server to the client, masked where the plan says. */
     void forward(byte type, FrameReader upstream) throws IOException {

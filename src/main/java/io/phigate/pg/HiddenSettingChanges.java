@@ -132,6 +132,32 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         unverified = false;
     }
 
+    /**
+     * Within an open extended batch, after code of it may have run and before a message whose names the server
+     * resolves (decision 0070): asks behind what went upstream so far and ends the session if a setting moved. The
+     * note the statement's record carries: what the server showed, or that it skipped the question (a statement
+     * before it failed, so the server skips the rest of the batch, this statement included). Null when it ended the
+     * session (the caller then forwards nothing more).
+     */
+    String askWithinBatch(OutputStream upstream, Exchange exchange, BooleanSupplier stop) throws IOException {
+        SettingsProbe.Shown shown = probe.askWithinBatch(upstream, exchange, stop);
+        if (shown.batchFailed()) {
+            return "\n-- phigate: asked the server for search_path and the role after code earlier in this batch;"
+                    + " a statement before the question failed, so the server skips this one";
+        }
+        String problem = problem(shown.values());
+        if (problem != null) {
+            endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + problem);
+            return null;
+        }
+        StringBuilder note = new StringBuilder("\n-- phigate: asked the server after code earlier in this batch:");
+        for (int i = 0; i < SettingsProbe.SETTINGS.size(); i++) {
+            note.append(i == 0 ? " " : ", ").append(SettingsProbe.SETTINGS.get(i)).append('=')
+                    .append(shown.values().get(i));
+        }
+        return note.append(" (as judged)").toString();
+    }
+
     /** A chunk went upstream: what it may have run is now unverified. A FunctionCall runs a function by OID. */
     void forwarded(List<Exchange.Op> ops) {
         for (int i = 0; i < ops.size(); i++) {

@@ -19,9 +19,10 @@ import java.util.Set;
  *       open batch (or a Query or FunctionCall inside it), a statement text that reads differently under another
  *       value, a statement or portal name beyond ASCII, and a malformed bound value are refused; bound values beyond
  *       ASCII are recorded with a note ({@link EncodingAfterHiddenCode}).</li>
- *   <li><b>search_path and the role</b> (decision 0064), in a guarded session only ({@link Code#guarded}): a Bind of
- *       a statement that reads names after one of the same batch that may run code, and a simple Query's statement
- *       that reads names after one of its own that may, are refused.</li>
+ *   <li><b>search_path and the role</b> (decision 0064), in a guarded session only ({@link Code#guarded}): before a
+ *       Bind of a statement that reads names after one of the same batch that may run code, the gateway asks the
+ *       server (decision 0070); a simple Query's statement that reads names after one of its own that may, where
+ *       nothing can be asked in between, is refused.</li>
  * </ul>
  * Pure: no I/O. Runs on the client reader.
  */
@@ -113,25 +114,28 @@ final class OpenBatch {
     // ---- search_path and the role (decision 0064) ----
 
     /**
-     * A Bind of a statement: refused while code of the same extended batch may have run, since the server resolves
-     * its names (a Bind re-reads a prepared statement's when the path changed) by what that code left. Otherwise
-     * noted: binding plans, and planning may run a function.
+     * True before a Bind of a statement that reads names after code of the same extended batch may have run: the
+     * server resolves its names (a Bind re-reads a prepared statement's when the path changed) by what that code
+     * left, so the gateway asks the server first (decision 0070) and then calls {@link #asked}.
      */
-    Refusal bind(StatementAnalysis statement) {
+    boolean askBeforeBind(StatementAnalysis statement) {
+        return guarded() && codeRan && readsNames(statement);
+    }
+
+    /** The server showed the settings as judged (or skips the rest of the batch): nothing has run since. */
+    void asked() {
+        codeRan = false;
+    }
+
+    /** A Bind of a statement joins the batch: binding plans, and planning may run a function. */
+    void bind(StatementAnalysis statement) {
         if (!guarded()) {
-            return null;
-        }
-        if (codeRan && readsNames(statement)) {
-            return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a statement after one that may"
-                    + " run code this database holds (a trigger, a function, a view's) in the same extended-protocol"
-                    + " batch: that code may have changed search_path or the role in between, and phigate can ask"
-                    + " the server only between requests; send it after a Sync");
+            return;
         }
         batchOpen = true;
         if (code.mayRunCode(statement)) {
             mark();
         }
-        return null;
     }
 
     /** The refusal for a simple Query with a statement after one that may run code, or null (and noted). */

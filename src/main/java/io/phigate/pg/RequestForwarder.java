@@ -107,6 +107,26 @@ final class RequestForwarder {
         heldExecutes.add(h);
     }
 
+    /**
+     * Before a Bind that {@link OpenBatch#askBeforeBind} names: forwards what is collected, then asks the server
+     * behind it (decision 0070). The note for the statement's record; null when the chunk was refused (the batch is
+     * then dropped to its Sync).
+     *
+     * @throws java.io.InterruptedIOException when a setting moved and the session ended: nothing more is forwarded
+     */
+    String askWithinBatch() throws IOException {
+        forwardChunk();
+        if (discardToSync) {
+            return null;
+        }
+        String note = hidden.askWithinBatch(upstream.out(), exchange, closing);
+        if (note == null || closing.getAsBoolean()) {
+            throw new java.io.InterruptedIOException("the session has ended; a request was not forwarded");
+        }
+        batch.asked();
+        return note;
+    }
+
     /** The client's Sync: ends a refused batch, or closes and forwards the chunk. */
     void sync(byte type, byte[] body) throws IOException {
         batch.synced();

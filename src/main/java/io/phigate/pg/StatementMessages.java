@@ -194,14 +194,21 @@ final class StatementMessages {
                     + "\" does not exist"));
             return;
         }
-        Refusal moved = forwarder.batch.bind(statement == null ? null : statement.analysis());
-        if (moved != null) {
-            forwarder.forwardChunk();
-            forwarder.refuseStatement(Protocol.EXTENDED, statement.text(), moved, true);
-            return;
+        StatementAnalysis analysis = statement == null ? null : statement.analysis();
+        String asked = null;
+        if (forwarder.batch.askBeforeBind(analysis)) {
+            asked = forwarder.askWithinBatch(); // names may have moved: the server says before they are resolved
+            if (forwarder.discardingToSync()) {
+                return;
+            }
         }
+        forwarder.batch.bind(analysis);
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
         SessionState.Statement runs = forwarder.batch.recordedAs(b, statement);
+        if (asked != null) {
+            runs = new SessionState.Statement(runs.name(), runs.text() + asked, runs.source(), runs.prepared(),
+                    runs.risk());
+        }
         SessionState.Portal portal = new SessionState.Portal(runs, BoundValues.render(b.parameters(), b::parameterFormat), shape,
                 SessionState.Hold.TRANSACTION, false);
         SessionState.Pending staged = exchange.state(s -> s.stage(new SessionState.PutPortal(b.portal(), portal)));

@@ -43,18 +43,33 @@ class OpenBatchTest {
     }
 
     @Test
-    void aReadAfterAWriteInTheSameBatchIsRefusedUntilTheSync() {
+    void aBindReadingNamesAfterAWriteInTheSameBatchWaitsForTheServersWord() {
         Writes code = new Writes(true);
         OpenBatch batch = new OpenBatch(true, code);
-        assertThat(batch.bind(one("SELECT * FROM patients"))).isNull();
-        assertThat(batch.bind(one("INSERT INTO log VALUES (1)"))).isNull();
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+        batch.bind(one("INSERT INTO log VALUES (1)"));
         batch.executes(List.of(one("INSERT INTO log VALUES (1)")));
-        assertThat(batch.bind(one("SELECT * FROM patients")).sqlState()).isEqualTo("0A000");
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isTrue();
         // An unknown statement may read anything.
-        assertThat(batch.bind(null)).isNotNull();
+        assertThat(batch.askBeforeBind(null)).isTrue();
         assertThat(code.noted).isPositive();
+        batch.asked();
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+        // Every row of an executeBatch of writes is asked before: each may have run code.
+        batch.bind(one("INSERT INTO log VALUES (2)"));
+        assertThat(batch.askBeforeBind(one("INSERT INTO log VALUES (3)"))).isTrue();
         batch.synced();
-        assertThat(batch.bind(one("SELECT * FROM patients"))).isNull();
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+    }
+
+    @Test
+    void readsThatRunNoCodeNeverAsk() {
+        OpenBatch batch = new OpenBatch(true, new Writes(true));
+        for (int i = 0; i < 3; i++) {
+            assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+            batch.bind(one("SELECT * FROM patients"));
+            batch.executes(List.of(one("SELECT * FROM patients")));
+        }
     }
 
     @Test
@@ -63,7 +78,7 @@ class OpenBatchTest {
         batch.executes(List.of(one("INSERT INTO log VALUES (1)")));
         for (String nameless : List.of("SHOW search_path", "SET application_name = 'x'", "COMMIT",
                 "DEALLOCATE ALL", "FETCH 1 FROM c")) {
-            assertThat(batch.bind(one(nameless))).as(nameless).isNull();
+            assertThat(batch.askBeforeBind(one(nameless))).as(nameless).isFalse();
         }
     }
 
@@ -72,7 +87,7 @@ class OpenBatchTest {
         Writes code = new Writes(false);
         OpenBatch batch = new OpenBatch(true, code);
         batch.executes(List.of(one("INSERT INTO log VALUES (1)")));
-        assertThat(batch.bind(one("SELECT * FROM patients"))).isNull();
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
         assertThat(batch.query(analyzer.analyze("INSERT INTO log VALUES (1); SELECT * FROM patients"))).isNull();
         assertThat(code.noted).isZero();
     }
@@ -87,15 +102,15 @@ class OpenBatchTest {
         assertThat(batch.query(analyzer.analyze("SELECT * FROM patients; INSERT INTO log VALUES (1)"))).isNull();
         assertThat(code.noted).isEqualTo(1);
         // Outside an extended batch a Query's code does not make the next message of the batch suspect.
-        assertThat(batch.bind(one("SELECT * FROM patients"))).isNull();
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
     }
 
     @Test
     void aFunctionCallForwardedInsideAnOpenBatchCountsAsCode() {
         OpenBatch batch = new OpenBatch(true, new Writes(true));
-        assertThat(batch.bind(one("SELECT 1"))).isNull();
+        batch.bind(one("SELECT 1"));
         batch.forwarded(List.of(Exchange.Op.of(Exchange.Kind.FUNCTION_CALL)), true);
-        assertThat(batch.bind(one("SELECT * FROM patients"))).isNotNull();
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isTrue();
         assertThat(batch.text("SELECT 'é'")).isNotNull();
     }
 
@@ -119,6 +134,6 @@ class OpenBatchTest {
         batch.executes(null);
         assertThat(batch.encodingMayHaveChanged()).isFalse();
         assertThat(batch.text("SELECT 'é'")).isNull();
-        assertThat(batch.bind(null)).isNull();
+        assertThat(batch.askBeforeBind(null)).isFalse();
     }
 }

@@ -242,7 +242,8 @@ class HiddenSettingChangesTest {
                 assertThat(notes).hasSize(rows).startsWith("ROW 1").endsWith("ROW " + rows);
             }
         }
-        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like 'INSERT INTO hidden_rows%'"
+        assertThat(gw.auditEventually("kind = 'statement_requested'"
+                + " and statement like 'INSERT INTO hidden_rows (id, note) VALUES ($1, $2)%'"
                 + " and statement like '%asked the server after code earlier in this batch: search_path=%'", rows - 1))
                 .hasSize(rows - 1);
     }
@@ -290,6 +291,46 @@ class HiddenSettingChangesTest {
         }
         assertThat(gw.auditEventually("kind = 'statement_requested' and statement like 'INSERT INTO hidden_rows%'"
                 + " and statement like '%a statement before the question failed%'", 1)).isNotEmpty();
+    }
+
+    /** pgjdbc's multi-statement prepareStatement: a write, then a read of the rows it wrote, in one batch. */
+    @Test
+    void aMultiStatementPreparedWriteThenReadRuns() throws Exception {
+        try (Connection c = gw.connect(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO hidden_rows VALUES (250, 'multi'); SELECT note FROM hidden_rows WHERE id = 250")) {
+            assertThat(ps.execute()).isFalse();
+            assertThat(ps.getMoreResults()).isTrue();
+            try (ResultSet rs = ps.getResultSet()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("MULTI");
+            }
+        }
+    }
+
+    /**
+     * libpq's pipeline mode (pgbench's \startpipeline): every statement sent before any answer is read, one Sync at
+     * the end. The gateway asks behind the writes without reading the client meanwhile, and nothing deadlocks.
+     */
+    @Test
+    void aLibpqPipelineOfWritesAndAReadRuns() throws Exception {
+        Path pgbench = ClientTools.find("pgbench");
+        Path script = dir.resolve("pipeline.sql");
+        java.nio.file.Files.writeString(script, """
+                \\startpipeline
+                INSERT INTO hidden_rows (id, note) VALUES (300, 'p');
+                INSERT INTO hidden_rows (id, note) VALUES (301, 'p');
+                INSERT INTO hidden_rows (id, note) VALUES (302, 'p');
+                SELECT count(*) FROM hidden_rows WHERE id BETWEEN 300 AND 302;
+                \\endpipeline
+                """);
+        ClientTools.Result r = ClientTools.run(Map.of("PGPASSWORD", gw.token(GatewayHarness.AGENT,
+                        Duration.ofMinutes(5)), "PGHOST", "127.0.0.1", "PGPORT", String.valueOf(gw.port()),
+                "PGUSER", "triage-agent", "PGDATABASE", "clinical", "PGSSLMODE", "disable"), dir,
+                pgbench.toString(), "-n", "-M", "extended", "-c", "1", "-t", "1", "-f", script.toString());
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(count("hidden_rows WHERE id BETWEEN 300 AND 302")).isEqualTo(3);
+        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like '%VALUES (30_, ''p'')%'"
+                + " and statement like '%asked the server after code earlier in this batch%'", 2)).hasSize(2);
     }
 
     private static int count(String table) throws SQLException {

@@ -187,6 +187,24 @@ class NamesAndValuesAfterHiddenCodeTest {
                 + " and statement like '%may stand for other characters%'", 1)).isNotEmpty();
     }
 
+    /**
+     * Asked within the batch (decision 0070), the gateway's question and its answers never reach the client: what it
+     * reads is what the server answers this batch with, message for message.
+     */
+    @Test
+    void theClientSeesOnlyTheServersAnswersToItsOwnMessagesWhenTheGatewayAsksWithinTheBatch() throws Exception {
+        byte[] insert = cat(MessageCodec.encode(new FrontendMessage.Parse("",
+                        "INSERT INTO hidden_marker VALUES ('asked')", new int[0])), bindAndExecute(""));
+        try (RawClient c = client(JUSTIFIED)) {
+            assertThat(batch(c, hiddenCode(), insert)).extracting(m -> m.getClass().getSimpleName())
+                    .containsExactly("ParseComplete", "BindComplete", "DataRow", "CommandComplete",
+                            "ParseComplete", "BindComplete", "CommandComplete", "ReadyForQuery");
+        }
+        assertThat(marker()).containsExactly("asked");
+        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like 'INSERT INTO hidden_marker"
+                + " VALUES (''asked'')%asked the server after code earlier in this batch%'", 1)).isNotEmpty();
+    }
+
     /** Bytes that are not UTF-8 run only where the encoding changed: refused, as the server under UTF8 would. */
     @Test
     void aValueThatIsNotUtf8AfterHiddenCodeIsRefused() throws Exception {

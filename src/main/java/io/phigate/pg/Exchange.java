@@ -136,20 +136,10 @@ final class Exchange {
      */
     void awaitSettled(BooleanSupplier stop, long millis) throws IOException {
         long deadline = System.nanoTime() + millis * 1_000_000;
-        opsLock.lock();
-        try {
-            while (expected.state().earlierSegmentsPending()) {
-                if (stop.getAsBoolean() || System.nanoTime() > deadline) {
-                    // Fail closed: without the server's answers the gateway cannot tell what a name will mean.
-                    throw new IOException("the server did not answer the session's earlier requests in time");
-                }
-                answered.await(100, TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for the server's answers");
-        } finally {
-            opsLock.unlock();
+        if (!awaitUntil(e -> !e.state().earlierSegmentsPending(), () -> stop.getAsBoolean()
+                || System.nanoTime() > deadline)) {
+            // Fail closed: without the server's answers the gateway cannot tell what a name will mean.
+            throw new IOException("the server did not answer the session's earlier requests in time");
         }
     }
 
@@ -159,35 +149,28 @@ final class Exchange {
      * setting the analysis depends on, which the server reports only at its ReadyForQuery (decision 0032).
      */
     void awaitIdle(BooleanSupplier giveUp) throws IOException {
-        opsLock.lock();
-        try {
-            while (!expected.idle() && !giveUp.getAsBoolean()) {
-                answered.await(50, TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for the server's answers");
-        } finally {
-            opsLock.unlock();
+        awaitUntil(ExpectedResponses::idle, giveUp);
+    }
+
+    /** Blocks until {@code op} has left the queue, answered or skipped; IOException once {@code giveUp} says so. */
+    void awaitRetired(Op op, BooleanSupplier giveUp) throws IOException {
+        if (!awaitUntil(e -> !e.pending(op), giveUp)) {
+            throw new IOException("the server did not answer the gateway's question in time");
         }
     }
 
-    /**
-     * Blocks until {@code op} has left the queue, answered or skipped. Gives up (IOException) once {@code stop} says
-     * so, or when it has been the one the server answers next for {@code millis} without an answer.
-     */
-    void awaitRetired(Op op, BooleanSupplier stop, long millis) throws IOException {
-        long atHeadSince = 0;
+    /** False when {@code giveUp} said to stop before {@code done} held (both checked at least every 50 ms). */
+    private boolean awaitUntil(java.util.function.Predicate<ExpectedResponses> done, BooleanSupplier giveUp)
+            throws IOException {
         opsLock.lock();
         try {
-            while (expected.pending(op)) {
-                boolean atHead = expected.head() == op;
-                atHeadSince = !atHead ? 0 : atHeadSince == 0 ? System.nanoTime() : atHeadSince;
-                if (stop.getAsBoolean() || atHead && System.nanoTime() - atHeadSince > millis * 1_000_000) {
-                    throw new IOException("the server did not answer the gateway's question in time");
+            while (!done.test(expected)) {
+                if (giveUp.getAsBoolean()) {
+                    return false;
                 }
                 answered.await(50, TimeUnit.MILLISECONDS);
             }
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for the server's answers");

@@ -188,7 +188,8 @@ final class SettingsProbe {
             exchange.expect(List.of(op)); // retired as skipped at once if the batch already failed
             upstream.write(withinBatch);
             upstream.flush();
-            exchange.awaitRetired(op, stop, WAIT_MILLIS);
+            long[] atHeadSince = {0};
+            exchange.awaitRetired(op, () -> stop.getAsBoolean() || overdue(exchange, atHeadSince));
             lock.lock();
             try {
                 if (!answeredWithinBatch) {
@@ -203,6 +204,18 @@ final class SettingsProbe {
             inFlight = false;
             withinClientBatch = false;
         }
+    }
+
+    /**
+     * True once the probe's op has headed the queue for longer than SHOW needs: what came before may run as long as
+     * it runs, the probe itself answers at once.
+     */
+    private static boolean overdue(Exchange exchange, long[] atHeadSince) {
+        if (!exchange.probeAtHead()) {
+            return false;
+        }
+        atHeadSince[0] = atHeadSince[0] == 0 ? System.nanoTime() : atHeadSince[0];
+        return System.nanoTime() - atHeadSince[0] > TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
     }
 
     /** Pump: the probe's last answer within the client's batch arrived; its op leaves the exchange's queue. */

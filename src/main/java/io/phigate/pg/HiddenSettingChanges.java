@@ -33,8 +33,9 @@ import java.util.function.Function;
  *   <li>before a request that follows one which may have run code, the gateway asks the server for the three
  *       settings ({@link SettingsProbe}) and ends the session if any moved from what it was at the session's first
  *       request (search_path may also have narrowed, as pg_dump's {@code set_config('search_path', '', false)});</li>
- *   <li>within one request, where it cannot ask, what the server would resolve after code of the same request
- *       may have run is the open batch's concern ({@link OpenBatch}), by what this class says may run code.</li>
+ *   <li>within one extended batch, before a Bind that {@link OpenBatch} says follows such code, it asks the same
+ *       behind what went upstream ({@link #askWithinBatch}, decision 0070); within one simple Query, where nothing
+ *       can be asked, names read after such code are refused ({@link OpenBatch#query}).</li>
  * </ul>
  * In every analysed session, the server's own reports back this up: session_authorization and is_superuser, and
  * search_path from PostgreSQL 18 on, reported with another value end the session ({@link #reported}).

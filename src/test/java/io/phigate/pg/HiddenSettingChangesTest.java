@@ -156,6 +156,10 @@ class HiddenSettingChangesTest {
             assertThat(ps.execute()).isTrue();
             assertThat(ps.getMoreResults()).isTrue();
         }
+        // Nothing in it may run code, so nothing in it was asked before (decision 0070: no cost there).
+        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like '%SELECT count(*) FROM patients"
+                + " WHERE id > 1%'", 1)).isNotEmpty().noneSatisfy(r -> assertThat(r.get("statement").toString())
+                .contains("asked the server"));
     }
 
     /** The common path in a database that holds such code: reads, transactions and their settings still work. */

@@ -8,7 +8,7 @@ import java.util.function.IntFunction;
 
 /**
  * What the open-batch rule (decision 0063, extending 0057) says about the names and values of a message sent after
- * code that may have changed client_encoding out of sight ({@link RequestForwarder#encodingMayHaveChanged}). The
+ * code that may have changed client_encoding out of sight ({@link OpenBatch#encodingMayHaveChanged}). The
  * server decodes every name in Parse, Bind, Describe, Execute and Close, and every text-format value in Bind and
  * FunctionCall, by the encoding in force when it reads the message, and reports a change only at the batch's
  * ReadyForQuery (not at all when the change was local to the batch's implicit transaction). ASCII reads the same in

@@ -32,7 +32,8 @@ import java.util.function.Function;
  */
 final class Exchange {
 
-    enum Kind { PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL, LOCAL, INTERNAL_FAIL }
+    /** PROBE: the gateway's own question within the client's batch (decision 0070), answered to it, never the client. */
+    enum Kind { PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL, LOCAL, INTERNAL_FAIL, PROBE }
 
     /** What one forwarded message (or one local response) will produce. */
     record Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described,
@@ -135,20 +136,10 @@ final class Exchange {
      */
     void awaitSettled(BooleanSupplier stop, long millis) throws IOException {
         long deadline = System.nanoTime() + millis * 1_000_000;
-        opsLock.lock();
-        try {
-            while (expected.state().earlierSegmentsPending()) {
-                if (stop.getAsBoolean() || System.nanoTime() > deadline) {
-                    // Fail closed: without the server's answers the gateway cannot tell what a name will mean.
-                    throw new IOException("the server did not answer the session's earlier requests in time");
-                }
-                answered.await(100, TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for the server's answers");
-        } finally {
-            opsLock.unlock();
+        if (!awaitUntil(e -> !e.state().earlierSegmentsPending(), () -> stop.getAsBoolean()
+                || System.nanoTime() > deadline)) {
+            // Fail closed: without the server's answers the gateway cannot tell what a name will mean.
+            throw new IOException("the server did not answer the session's earlier requests in time");
         }
     }
 
@@ -158,11 +149,28 @@ final class Exchange {
      * setting the analysis depends on, which the server reports only at its ReadyForQuery (decision 0032).
      */
     void awaitIdle(BooleanSupplier giveUp) throws IOException {
+        awaitUntil(ExpectedResponses::idle, giveUp);
+    }
+
+    /** Blocks until {@code op} has left the queue, answered or skipped; IOException once {@code giveUp} says so. */
+    void awaitRetired(Op op, BooleanSupplier giveUp) throws IOException {
+        if (!awaitUntil(e -> !e.pending(op), giveUp)) {
+            throw new IOException("the server did not answer the gateway's question in time");
+        }
+    }
+
+    /** False when {@code giveUp} said to stop before {@code done} held (both checked at least every 50 ms). */
+    private boolean awaitUntil(java.util.function.Predicate<ExpectedResponses> done, BooleanSupplier giveUp)
+            throws IOException {
         opsLock.lock();
         try {
-            while (!expected.idle() && !giveUp.getAsBoolean()) {
+            while (!done.test(expected)) {
+                if (giveUp.getAsBoolean()) {
+                    return false;
+                }
                 answered.await(50, TimeUnit.MILLISECONDS);
             }
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for the server's answers");
@@ -208,6 +216,16 @@ final class Exchange {
     }
 
     // ---- response pump side ----
+
+    /** True when the server's next answer is to the gateway's own question within the client's batch. */
+    boolean probeAtHead() {
+        return read(ExpectedResponses::probeAtHead);
+    }
+
+    /** The gateway's question within the client's batch was answered: what the client sent next is answered next. */
+    void probeAnswered() throws IOException {
+        answer(ExpectedResponses::probeAnswered);
+    }
 
     /** Streams a row ('D') or COPY data ('d') frame from the server to the client, masked where the plan says. */
     void forward(byte type, FrameReader upstream) throws IOException {

@@ -83,6 +83,21 @@ final class ExpectedResponses {
         return ops.peekFirst();
     }
 
+    /** True while {@code op} (that very op) awaits its answer. */
+    boolean pending(Op op) {
+        for (Op o : ops) {
+            if (o == op) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    boolean probeAtHead() {
+        Op head = ops.peekFirst();
+        return head != null && head.kind() == Kind.PROBE;
+    }
+
     /** True when the server is skipping the rest of a failed batch and no Sync has been sent to end it yet. */
     boolean skippingToSync() {
         return skippingToSync;
@@ -142,6 +157,11 @@ final class ExpectedResponses {
 
     void closeComplete() {
         retire(Kind.CLOSE, null);
+    }
+
+    /** The gateway's own question within the batch was answered (its frames went to it, never to the client). */
+    void probeAnswered() {
+        retire(Kind.PROBE, null);
     }
 
     /** RowDescription or NoData: answers a Describe; inside a Query's or Execute's results it retires nothing. */

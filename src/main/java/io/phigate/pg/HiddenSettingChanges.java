@@ -2,7 +2,6 @@ package io.phigate.pg;
 
 import io.phigate.pg.message.BackendMessage.ParameterStatus;
 import io.phigate.pg.message.ErrorCodes;
-import io.phigate.session.Refusal;
 import io.phigate.session.SessionPolicies;
 import io.phigate.sql.Operation;
 import io.phigate.sql.PgCatalog;
@@ -34,20 +33,14 @@ import java.util.function.Function;
  *   <li>before a request that follows one which may have run code, the gateway asks the server for the three
  *       settings ({@link SettingsProbe}) and ends the session if any moved from what it was at the session's first
  *       request (search_path may also have narrowed, as pg_dump's {@code set_config('search_path', '', false)});</li>
- *   <li>within one request, where it cannot ask, a statement whose names the server resolves after code of the
- *       same request may have run is refused: a Bind or Query after a Bind or Execute in the same extended batch,
- *       a statement after one that may run code in the same simple Query.</li>
+ *   <li>within one extended batch, before a Bind that {@link OpenBatch} says follows such code, it asks the same
+ *       behind what went upstream ({@link #askWithinBatch}, decision 0070); within one simple Query, where nothing
+ *       can be asked, names read after such code are refused ({@link OpenBatch#query}).</li>
  * </ul>
  * In every analysed session, the server's own reports back this up: session_authorization and is_superuser, and
  * search_path from PostgreSQL 18 on, reported with another value end the session ({@link #reported}).
  */
-final class HiddenSettingChanges {
-    /** Statement kinds that resolve no name: nothing code changed before them alters what they do. */
-    private static final Set<StatementKind> NAMELESS = Set.of(StatementKind.TRANSACTION, StatementKind.SET,
-            StatementKind.SHOW, StatementKind.RESET, StatementKind.EMPTY, StatementKind.FETCH, StatementKind.MOVE,
-            StatementKind.CLOSE_CURSOR, StatementKind.DEALLOCATE,
-            // a PREPARE's names are read again when it is executed, if the path changed in between
-            StatementKind.PREPARE);
+final class HiddenSettingChanges implements OpenBatch.Code {
     /** The server's own schemas: their views were written at initdb and call nothing that changes a setting. */
     private static final Set<String> SERVER_SCHEMAS = Set.of("pg_catalog", "information_schema");
 
@@ -67,9 +60,6 @@ final class HiddenSettingChanges {
     private boolean unverified = true;
     /** The chunk being collected holds a statement that may run code (client reader only). */
     private boolean codeInChunk;
-    /** Extended messages that may run code went since the last Sync, and whether any did (client reader only). */
-    private boolean batchOpen;
-    private boolean codeInBatch;
 
     HiddenSettingChanges(SessionPolicies.Setup setup, List<ParameterStatus> startup,
                          BiConsumer<String, String> endSession) {
@@ -84,7 +74,8 @@ final class HiddenSettingChanges {
     }
 
     /** True when this session pays for the checks: code that may change the settings exists or may now. */
-    boolean guarded() {
+    @Override
+    public boolean guarded() {
         return catalogCode || codeCreated;
     }
 
@@ -142,11 +133,37 @@ final class HiddenSettingChanges {
         unverified = false;
     }
 
+    /**
+     * Within an open extended batch, after code of it may have run and before a message whose names the server
+     * resolves (decision 0070): asks behind what went upstream so far and ends the session if a setting moved. The
+     * note the statement's record carries: what the server showed, or that it skipped the question (a statement
+     * before it failed, so the server skips the rest of the batch, this statement included). Null when it ended the
+     * session (the caller then forwards nothing more).
+     */
+    String askWithinBatch(OutputStream upstream, Exchange exchange, BooleanSupplier stop) throws IOException {
+        SettingsProbe.Shown shown = probe.askWithinBatch(upstream, exchange, stop);
+        if (shown.batchFailed()) {
+            return "\n-- phigate: asked the server for search_path and the role after code earlier in this batch;"
+                    + " a statement before the question failed, so the server skips this one";
+        }
+        String problem = problem(shown.values());
+        if (problem != null) {
+            endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + problem);
+            return null;
+        }
+        StringBuilder note = new StringBuilder("\n-- phigate: asked the server after code earlier in this batch:");
+        for (int i = 0; i < SettingsProbe.SETTINGS.size(); i++) {
+            note.append(i == 0 ? " " : ", ").append(SettingsProbe.SETTINGS.get(i)).append('=')
+                    .append(shown.values().get(i));
+        }
+        return note.append(" (as judged)").toString();
+    }
+
     /** A chunk went upstream: what it may have run is now unverified. A FunctionCall runs a function by OID. */
     void forwarded(List<Exchange.Op> ops) {
         for (int i = 0; i < ops.size(); i++) {
             if (ops.get(i).kind() == Exchange.Kind.FUNCTION_CALL) {
-                mark();
+                codeInChunk = true;
             }
         }
         unverified |= codeInChunk;
@@ -178,80 +195,6 @@ final class HiddenSettingChanges {
         return null;
     }
 
-    // ---- within one request (client reader) ----
-
-    /**
-     * A Bind of a statement: refused while code of the same extended batch may have run, since the server resolves
-     * its names (a Bind re-reads a prepared statement's when the path changed) by what that code left. Otherwise
-     * noted: binding plans, and planning may run a function.
-     */
-    Refusal bind(StatementAnalysis statement) {
-        if (!guarded()) {
-            return null;
-        }
-        if (codeInBatch && (statement == null || !NAMELESS.contains(statement.kind()))) {
-            return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a statement after one that may"
-                    + " run code this database holds (a trigger, a function, a view's) in the same extended-protocol"
-                    + " batch: that code may have changed search_path or the role in between, and phigate can ask"
-                    + " the server only between requests; send it after a Sync");
-        }
-        batchOpen = true;
-        if (mayRunCode(statement)) {
-            mark();
-        }
-        return null;
-    }
-
-    /** An Execute of a portal: what it runs ({@code judged}: its statement, and what an EXECUTE or FETCH names). */
-    void execute(List<StatementAnalysis> judged) {
-        if (!guarded()) {
-            return;
-        }
-        batchOpen = true;
-        if (judged == null || judged.isEmpty()) {
-            mark();
-            return;
-        }
-        for (StatementAnalysis a : judged) {
-            if (mayRunCode(a)) {
-                mark();
-                return;
-            }
-        }
-    }
-
-    /** The refusal for a simple Query with a statement after one that may run code, or null (and noted). */
-    Refusal query(List<StatementAnalysis> statements) {
-        if (!guarded()) {
-            return null;
-        }
-        boolean codeMayRun = codeInBatch;
-        for (StatementAnalysis a : statements) {
-            if (codeMayRun && !NAMELESS.contains(a.kind())) {
-                return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a query whose statements read"
-                        + " names after a statement that may run code this database holds (a trigger, a function,"
-                        + " a view's), which may change search_path or the role in between; send them as separate"
-                        + " queries");
-            }
-            codeMayRun |= mayRunCode(a);
-        }
-        if (codeMayRun) {
-            mark();
-        }
-        return null;
-    }
-
-    /** The client's Sync: the batch ends, and what follows is a new request the gateway may ask before. */
-    void sync() {
-        batchOpen = false;
-        codeInBatch = false;
-    }
-
-    private void mark() {
-        codeInChunk = true;
-        codeInBatch |= batchOpen;
-    }
-
     /**
      * False only for a statement that, by the catalog, runs nothing the gateway does not read: SET, SHOW, RESET,
      * BEGIN, SAVEPOINT, FETCH, PREPARE (it runs nothing until executed); a SELECT or DECLARE that calls no function
@@ -262,7 +205,8 @@ final class HiddenSettingChanges {
      * COMMIT (deferred triggers), ROLLBACK (it puts settings back) and every other statement may; an EXECUTE is judged
      * by the statement it names, which is judged after it.
      */
-    boolean mayRunCode(StatementAnalysis a) {
+    @Override
+    public boolean mayRunCode(StatementAnalysis a) {
         if (a == null) {
             return true;
         }
@@ -277,6 +221,11 @@ final class HiddenSettingChanges {
                     || !runsOnlyWhatItReads(a, true);
             default -> true;
         };
+    }
+
+    @Override
+    public void mayHaveRun() {
+        codeInChunk = true;
     }
 
     /** {@code a} calls nothing but vetted built-ins and touches only relations that run no code when touched. */

@@ -59,15 +59,10 @@ final class RequestForwarder {
     private final int responseCap;
     private final AtomicLong statementIds = new AtomicLong();
     final RequestChunk chunk = new RequestChunk();
+    /** What code earlier in the open request may have changed, and what the rest of it may not do. */
+    final OpenBatch batch;
     /** Extended-protocol messages went upstream since the last Sync. */
     private boolean batchOpenUpstream;
-    /**
-     * A Bind or Execute of the open extended batch went (or goes with the chunk) to the server, or a Query or
-     * FunctionCall went within it: it may have run code (a function, a trigger, a view's) that changed a setting
-     * phigate reads statements by, and the server reports that only at a ReadyForQuery the gateway does not wait
-     * for before it forwards the rest of the batch, which the server reads by the new value.
-     */
-    private boolean codeMayHaveRun;
     /** A refused extended-protocol batch: drop the client's messages until its Sync. */
     private boolean discardToSync;
     /** Executes in the current chunk that need approval: the chunk is held (and cut only at Sync or Flush). */
@@ -86,6 +81,7 @@ final class RequestForwarder {
                      HiddenSettingChanges hidden) {
         this.analysed = analysed;
         this.hidden = hidden;
+        this.batch = new OpenBatch(analysed, hidden);
         this.closing = closing;
         this.sessionId = sessionId;
         this.audit = audit;
@@ -111,59 +107,29 @@ final class RequestForwarder {
         heldExecutes.add(h);
     }
 
-    /** A Bind or Execute joins the chunk: see {@link #codeMayHaveRun}. */
-    void codeMayRun() {
-        codeMayHaveRun = true;
-    }
-
     /**
-     * Null when the server will read {@code text} as the gateway judged it; otherwise the refusal for a statement
-     * text sent after code may have run in the same extended batch (decision 0057). Only a text whose reading
-     * depends on client_encoding or standard_conforming_strings is refused, and only there: the same text as the
-     * first statement after a Sync is judged after the server's report of both settings.
+     * Before a Bind that {@link OpenBatch#askBeforeBind} names: forwards what is collected, then asks the server
+     * behind it (decision 0070). The note for the statement's record; null when the chunk was refused (the batch is
+     * then dropped to its Sync).
+     *
+     * @throws java.io.InterruptedIOException when a setting moved and the session ended: nothing more is forwarded
      */
-    Refusal settingsMayHaveChanged(String text) {
-        if (!analysed || !codeMayHaveRun || !SettingDependentText.of(text)) {
+    String askWithinBatch() throws IOException {
+        forwardChunk();
+        if (discardToSync) {
             return null;
         }
-        return new Refusal(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate refuses a statement with a backslash or a"
-                + " non-ASCII character after a Bind or Execute in the same extended-protocol batch: a statement"
-                + " before it may have changed client_encoding or standard_conforming_strings, which the server"
-                + " reports only at the batch's end, and under another value the server would read this text"
-                + " differently from the gateway; send it after a Sync");
-    }
-
-    /**
-     * True while the open batch of an analysed session may have run code that changed client_encoding out of sight
-     * (see {@link #codeMayHaveRun}): the server decodes names and text values in what follows by that encoding.
-     */
-    boolean encodingMayHaveChanged() {
-        return analysed && codeMayHaveRun;
-    }
-
-    /** Null unless code may have run earlier in the open batch and moved search_path or the role (decision 0064). */
-    Refusal namesMayHaveMoved(StatementAnalysis bound) {
-        return hidden == null ? null : hidden.bind(bound);
-    }
-
-    /** As for a Bind, and for a simple Query's statements after one of its own that may run code. */
-    Refusal namesMayHaveMoved(List<StatementAnalysis> query) {
-        return hidden == null ? null : hidden.query(query);
-    }
-
-    /** An Execute joins the chunk ({@code judged}: what it runs; decision 0064 notes whether that may run code). */
-    void executes(List<StatementAnalysis> judged) {
-        if (hidden != null) {
-            hidden.execute(judged);
+        String note = hidden.askWithinBatch(upstream.out(), exchange, closing);
+        if (note == null || closing.getAsBoolean()) {
+            throw new java.io.InterruptedIOException("the session has ended; a request was not forwarded");
         }
+        batch.asked();
+        return note;
     }
 
     /** The client's Sync: ends a refused batch, or closes and forwards the chunk. */
     void sync(byte type, byte[] body) throws IOException {
-        codeMayHaveRun = false;
-        if (hidden != null) {
-            hidden.sync();
-        }
+        batch.synced();
         if (discardToSync) {
             discardToSync = false;
             readyAfterRefusal();
@@ -292,16 +258,8 @@ final class RequestForwarder {
         if (hidden != null) {
             hidden.forwarded(chunk.ops);
         }
-        if (batchOpenUpstream && runsOutsideTheBatch(chunk.ops)) {
-            // A Query or FunctionCall in an open batch ends with a ReadyForQuery of its own, where the server reports
-            // what it changed; but what the client sends next in the batch goes upstream without waiting for it.
-            codeMayHaveRun = true;
-        }
+        batch.forwarded(chunk.ops, batchOpenUpstream);
         chunk.clear();
-    }
-
-    private static boolean runsOutsideTheBatch(List<Exchange.Op> ops) {
-        return ops.stream().anyMatch(op -> op.kind() == Exchange.Kind.QUERY || op.kind() == Exchange.Kind.FUNCTION_CALL);
     }
 
     /**
@@ -404,7 +362,7 @@ final class RequestForwarder {
         up.write(MessageCodec.encode(Sync.INSTANCE));
         up.flush();
         batchOpenUpstream = false;
-        codeMayHaveRun = false;
+        batch.encodingReported();
     }
 
     StatementRun newStatement(int maxRows) {

@@ -47,7 +47,7 @@ final class ResponsePump implements Runnable {
                 if (type < 0) {
                     break;
                 }
-                if (probe != null && probe.inFlight()) {
+                if (probe != null && probe.answersNext(exchange)) {
                     byte[] body = upstream.body();
                     if (!reports.admit((byte) type, body)) {
                         break;

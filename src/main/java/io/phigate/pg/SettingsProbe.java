@@ -33,6 +33,13 @@ import java.util.function.BooleanSupplier;
  * never sees) and closed in the same batch, so nothing of the client's is touched and nothing of the probe's stays.
  */
 final class SettingsProbe {
+    /**
+     * What the server showed within an open batch: the values in {@link #SETTINGS}' order (null when it answered
+     * with an error or not all), or that it skipped the question because a statement before it failed.
+     */
+    record Shown(List<String> values, boolean batchFailed) {
+    }
+
     /** The settings asked for, in order. */
     static final List<String> SETTINGS = List.of("search_path", "role", "session_authorization");
     /** SHOW answers at once; a server that does not within this is treated as one that cannot say. */
@@ -40,23 +47,36 @@ final class SettingsProbe {
 
     private static final SecureRandom NAMES = new SecureRandom();
 
-    private final byte[] batch = batch("phigate_probe_" + HexFormat.of().formatHex(randomBytes()));
+    private final String name = "phigate_probe_" + HexFormat.of().formatHex(randomBytes());
+    /** Between requests: ends with Sync, answered up to its ReadyForQuery. */
+    private final byte[] batch = batch(name, FrontendMessage.Sync.INSTANCE);
+    /** Within the client's open batch (decision 0070): ends with Flush, so the batch stays open. */
+    private final byte[] withinBatch = batch(name, FrontendMessage.Flush.INSTANCE);
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition answered = lock.newCondition();
     private volatile boolean inFlight;
+    /** Asked within the client's batch: the answers come after those to what the client sent before. */
+    private volatile boolean withinClientBatch;
+    /** Within a batch: the exchange whose queue holds the probe's op, and the CloseCompletes still due. */
+    private Exchange exchange;
+    private int closesDue;
+    private boolean answeredWithinBatch;
     private List<String> values = List.of();
     private String error;
 
-    /** Pump: true while the probe's answers are due, so frames go to {@link #answer} first. */
-    boolean inFlight() {
-        return inFlight;
+    /**
+     * Pump: true when the frame it read next answers the probe, so it goes to {@link #answer} first. Within the
+     * client's batch that is so only once what the client sent before the probe has been answered.
+     */
+    boolean answersNext(Exchange exchange) {
+        return inFlight && (!withinClientBatch || exchange.probeAtHead());
     }
 
     /**
      * Pump: a frame from the server while the probe is in flight. True when it answered the probe and must not reach
      * the client; asynchronous frames (notifications, parameter reports, notices) and a FATAL go on as usual.
      */
-    boolean answer(byte type, byte[] body) throws ProtocolException {
+    boolean answer(byte type, byte[] body) throws IOException {
         switch (type) {
             case 'D' -> {
                 String value = firstColumn(body);
@@ -78,6 +98,14 @@ final class SettingsProbe {
                 } finally {
                     lock.unlock();
                 }
+                if (withinClientBatch) {
+                    answeredWithinBatch(); // the server now skips to the client's Sync: nothing more is the probe's
+                }
+            }
+            case '3' -> {
+                if (withinClientBatch && --closesDue == 0) {
+                    answeredWithinBatch();
+                }
             }
             case 'Z' -> {
                 lock.lock();
@@ -88,7 +116,7 @@ final class SettingsProbe {
                     lock.unlock();
                 }
             }
-            case '1', '2', '3', 'C' -> {
+            case '1', '2', 'C' -> {
                 // ParseComplete, BindComplete, CloseComplete, CommandComplete: nothing to keep
             }
             default -> {
@@ -134,14 +162,84 @@ final class SettingsProbe {
         }
     }
 
+    /**
+     * Client reader, within the client's open batch after what it sent so far went upstream: asks behind it and waits
+     * until the server answered (or skipped) the question. The client's next message is not read meanwhile; the pump
+     * goes on forwarding the answers to what came before, so the server never waits for the gateway to read.
+     *
+     * @throws IOException when {@code stop} says the session is ending, or the server, having answered everything
+     *                     before the probe, does not answer it in time
+     */
+    Shown askWithinBatch(OutputStream upstream, Exchange exchange, BooleanSupplier stop) throws IOException {
+        Exchange.Op op = Exchange.Op.of(Exchange.Kind.PROBE);
+        lock.lock();
+        try {
+            values = new ArrayList<>(SETTINGS.size());
+            error = null;
+            answeredWithinBatch = false;
+            closesDue = 2 * SETTINGS.size();
+            this.exchange = exchange;
+            withinClientBatch = true;
+            inFlight = true;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            exchange.expect(List.of(op)); // retired as skipped at once if the batch already failed
+            upstream.write(withinBatch);
+            upstream.flush();
+            long[] atHeadSince = {0};
+            exchange.awaitRetired(op, () -> stop.getAsBoolean() || overdue(exchange, atHeadSince));
+            lock.lock();
+            try {
+                if (!answeredWithinBatch) {
+                    return new Shown(null, true);
+                }
+                return new Shown(error == null && values.size() == SETTINGS.size() ? new ArrayList<>(values) : null,
+                        false);
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            inFlight = false;
+            withinClientBatch = false;
+        }
+    }
+
+    /**
+     * True once the probe's op has headed the queue for longer than SHOW needs: what came before may run as long as
+     * it runs, the probe itself answers at once.
+     */
+    private static boolean overdue(Exchange exchange, long[] atHeadSince) {
+        if (!exchange.probeAtHead()) {
+            return false;
+        }
+        atHeadSince[0] = atHeadSince[0] == 0 ? System.nanoTime() : atHeadSince[0];
+        return System.nanoTime() - atHeadSince[0] > TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
+    }
+
+    /** Pump: the probe's last answer within the client's batch arrived; its op leaves the exchange's queue. */
+    private void answeredWithinBatch() throws IOException {
+        Exchange ex;
+        lock.lock();
+        try {
+            answeredWithinBatch = true;
+            inFlight = false;
+            ex = exchange;
+        } finally {
+            lock.unlock();
+        }
+        ex.probeAnswered();
+    }
+
     private static byte[] randomBytes() {
         byte[] b = new byte[8];
         NAMES.nextBytes(b);
         return b;
     }
 
-    /** Per setting: Parse, Bind to the probe's portal, Execute, Close both; then one Sync. Names under 63 bytes. */
-    private static byte[] batch(String name) {
+    /** Per setting: Parse, Bind to the probe's portal, Execute, Close both; then {@code end}. Names under 63 bytes. */
+    private static byte[] batch(String name, FrontendMessage end) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         String portal = name + "_p";
         for (int i = 0; i < SETTINGS.size(); i++) {
@@ -154,7 +252,7 @@ final class SettingsProbe {
             out.writeBytes(MessageCodec.encode(new FrontendMessage.Close((byte) 'P', portal)));
             out.writeBytes(MessageCodec.encode(new FrontendMessage.Close((byte) 'S', statement)));
         }
-        out.writeBytes(MessageCodec.encode(FrontendMessage.Sync.INSTANCE));
+        out.writeBytes(MessageCodec.encode(end));
         return out.toByteArray();
     }
 

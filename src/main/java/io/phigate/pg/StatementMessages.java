@@ -3,8 +3,6 @@ package io.phigate.pg;
 import io.phigate.audit.AuditEvent;
 import io.phigate.audit.AuditEvent.Protocol;
 import io.phigate.audit.AuditSink;
-import io.phigate.audit.AuditUnavailableException;
-import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrontendMessage.Bind;
 import io.phigate.pg.message.FrontendMessage.Close;
@@ -13,7 +11,6 @@ import io.phigate.pg.message.FrontendMessage.Execute;
 import io.phigate.pg.message.FrontendMessage.FunctionCall;
 import io.phigate.pg.message.FrontendMessage.Parse;
 import io.phigate.pg.message.FrontendMessage.Query;
-import io.phigate.pg.message.MessageCodec;
 import io.phigate.policy.RiskRules;
 import io.phigate.session.Decision;
 import io.phigate.session.FastPathFunctions;
@@ -26,10 +23,8 @@ import io.phigate.session.StatementRules;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Function;
 
@@ -38,8 +33,9 @@ import java.util.function.Function;
  * FunctionCall), translated into {@link StatementRequest}s for the session's {@link StatementPipeline} and its
  * decisions into frames. Each is judged against the {@link SessionState} as the server will resolve its names: an
  * EXECUTE as the prepared statement it names, a FETCH or MOVE as its cursor's query, a portal as the statement it
- * was bound from. What each forwarded message would change in that state is staged with it. Runs on the client
- * reader.
+ * was bound from. What each forwarded message would change in that state is staged with it. What code earlier in
+ * the open request forbids is the {@link OpenBatch}'s to say, the gateway's own settings are {@link KeptSettings}'.
+ * Runs on the client reader.
  */
 final class StatementMessages {
     private final RequestForwarder forwarder;
@@ -49,7 +45,8 @@ final class StatementMessages {
     private final Function<String, List<StatementAnalysis>> analyzer;
     private final StatementPipeline pipeline;
     private final HeldStatements approvals;
-    private final AuditSink audit;
+    /** The settings the gateway keeps itself, answered without the server. */
+    private final KeptSettings kept;
 
     StatementMessages(RequestForwarder forwarder, StateView names, Exchange exchange,
                       Function<String, List<StatementAnalysis>> analyzer, StatementPipeline pipeline,
@@ -60,7 +57,7 @@ final class StatementMessages {
         this.analyzer = analyzer;
         this.pipeline = pipeline;
         this.approvals = approvals;
-        this.audit = audit;
+        this.kept = new KeptSettings(forwarder, exchange, pipeline, audit);
     }
 
     /** A simple Query: each statement judged as what it runs (an EXECUTE as its prepared statement, a FETCH as
@@ -73,7 +70,7 @@ final class StatementMessages {
             Refusal unresolved = null;
             String text = q.sql();
             if (analyzer != null) {
-                Refusal misread = forwarder.settingsMayHaveChanged(q.sql());
+                Refusal misread = forwarder.batch.text(q.sql());
                 if (misread != null) {
                     names.forget(staged);
                     forwarder.forwardChunk();
@@ -83,9 +80,7 @@ final class StatementMessages {
                 List<StatementAnalysis> analyses = analyzer.apply(q.sql());
                 if (StatementPipeline.keptSetting(analyses)) {
                     names.forget(staged);
-                    forwarder.forwardChunk();
-                    answerLocally(pipeline.decide(StatementRequest.run(forwarder.newStatement(0).id, Protocol.SIMPLE,
-                            q.sql(), analyses)), false);
+                    kept.query(q.sql(), analyses);
                     return;
                 }
                 judged = new ArrayList<>();
@@ -126,7 +121,7 @@ final class StatementMessages {
                 used = verdict.used();
             }
             // After the rules (their refusal names what they found), before anything runs (decision 0064).
-            Refusal moved = judged == null ? null : forwarder.namesMayHaveMoved(judged);
+            Refusal moved = judged == null ? null : forwarder.batch.query(judged);
             if (moved != null) {
                 names.forget(staged);
                 forwarder.forwardChunk();
@@ -155,21 +150,13 @@ final class StatementMessages {
         ResultShape.Prepared prepared = null;
         RiskRules.Hit risk = null;
         if (analyzer != null) {
-            Refusal misread = forwarder.settingsMayHaveChanged(p.query());
+            Refusal misread = forwarder.batch.text(p.query());
             if (misread != null) {
                 refuse(p.query(), misread);
                 return;
             }
             List<StatementAnalysis> analyses = analyzer.apply(p.query());
-            if (StatementPipeline.keptSetting(analyses)) {
-                // pgjdbc sends SET through Parse/Bind/Execute: answered here, never forwarded. A statement the
-                // server holds under the same name stays there, under the overlay.
-                SessionState.LocalSetting local = new SessionState.LocalSetting(p.query(), analyses.getFirst());
-                exchange.state(s -> {
-                    s.putLocalStatement(p.statement(), local);
-                    return null;
-                });
-                forwarder.respondNow(BackendMessage.ParseComplete.INSTANCE);
+            if (kept.parse(p, analyses)) {
                 return;
             }
             Decision d = pipeline.prepare(StatementRequest.prepared(Protocol.EXTENDED, p.query(), analyses));
@@ -193,20 +180,12 @@ final class StatementMessages {
             return;
         }
         // Asked before this Bind counts as code that may run: the server decodes its values before running any.
-        Refusal malformed = EncodingAfterHiddenCode.malformed(forwarder.encodingMayHaveChanged(), b.parameters(),
-                b::parameterFormat);
+        Refusal malformed = forwarder.batch.malformedValues(b);
         if (malformed != null) {
             refuse(null, malformed);
             return;
         }
-        exchange.state(s -> s.removeLocalPortal(b.portal()));
-        SessionState.LocalSetting local = exchange.state(s -> s.localStatement(b.statement()));
-        if (local != null) {
-            exchange.state(s -> {
-                s.putLocalPortal(b.portal(), local);
-                return null;
-            });
-            forwarder.respondNow(BackendMessage.BindComplete.INSTANCE);
+        if (kept.bind(b)) {
             return;
         }
         SessionState.Statement statement = names.statement(b.statement());
@@ -215,20 +194,25 @@ final class StatementMessages {
                     + "\" does not exist"));
             return;
         }
-        Refusal moved = forwarder.namesMayHaveMoved(statement == null ? null : statement.analysis());
-        if (moved != null) {
-            forwarder.forwardChunk();
-            forwarder.refuseStatement(Protocol.EXTENDED, statement.text(), moved, true);
-            return;
+        StatementAnalysis analysis = statement == null ? null : statement.analysis();
+        String asked = null;
+        if (forwarder.batch.askBeforeBind(analysis)) {
+            asked = forwarder.askWithinBatch(); // names may have moved: the server says before they are resolved
+            if (forwarder.discardingToSync()) {
+                return;
+            }
         }
+        forwarder.batch.bind(analysis);
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
-        SessionState.Statement runs = statement != null && EncodingAfterHiddenCode.misreadable(
-                forwarder.encodingMayHaveChanged(), b, statement.prepared())
-                ? EncodingAfterHiddenCode.recordedAsMisreadable(statement) : statement;
-        SessionState.Portal portal = new SessionState.Portal(runs, render(b.parameters(), b::parameterFormat), shape,
+        SessionState.Statement runs = forwarder.batch.recordedAs(b, statement);
+        if (asked != null) {
+            runs = new SessionState.Statement(runs.name(), runs.text() + asked, runs.source(), runs.prepared(),
+                    runs.risk());
+        }
+        SessionState.Portal portal = new SessionState.Portal(runs, BoundValues.render(b.parameters(), b::parameterFormat), shape,
                 SessionState.Hold.TRANSACTION, false);
         SessionState.Pending staged = exchange.state(s -> s.stage(new SessionState.PutPortal(b.portal(), portal)));
-        forwarder.codeMayRun();
+        forwarder.batch.bound();
         forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.BIND).withChanges(List.of(staged)));
     }
 
@@ -257,12 +241,10 @@ final class StatementMessages {
         if (refusedForNames(null, d.name())) {
             return;
         }
-        boolean statement = d.kind() == 'S';
-        if (exchange.state(s -> statement ? s.localStatement(d.name()) : s.localPortal(d.name())) != null) {
-            forwarder.respondNow(statement ? new BackendMessage[]{new BackendMessage.ParameterDescription(new int[0]),
-                    BackendMessage.NoData.INSTANCE} : new BackendMessage[]{BackendMessage.NoData.INSTANCE});
+        if (kept.describe(d)) {
             return;
         }
+        boolean statement = d.kind() == 'S';
         Exchange.Op op = Exchange.Op.of(Exchange.Kind.DESCRIBE);
         if (analyzer != null && statement) {
             SessionState.Statement s = names.statement(d.name());
@@ -281,11 +263,7 @@ final class StatementMessages {
         if (refusedForNames(null, e.portal())) {
             return;
         }
-        SessionState.LocalSetting local = exchange.state(s -> s.localPortal(e.portal()));
-        if (local != null) {
-            forwarder.forwardChunk();
-            answerLocally(pipeline.decide(StatementRequest.run(forwarder.newStatement(0).id, Protocol.EXTENDED,
-                    local.text(), List.of(local.analysis()))), true);
+        if (kept.execute(e)) {
             return;
         }
         SessionState.Portal portal = names.portal(e.portal());
@@ -329,8 +307,7 @@ final class StatementMessages {
             staged = names.stage(analysis, parameters, false);
         }
         record(run, d);
-        forwarder.codeMayRun();
-        forwarder.executes(judged);
+        forwarder.batch.executes(judged);
         forwarder.chunk.extended = true;
         if (d instanceof Decision.Hold hold) {
             forwarder.holdForApproval(new RequestForwarder.HeldExecute(run, hold.rule(),
@@ -344,11 +321,10 @@ final class StatementMessages {
         if (refusedForNames(null, c.name())) {
             return;
         }
-        boolean statement = c.kind() == 'S';
-        if (exchange.state(s -> statement ? s.removeLocalStatement(c.name()) : s.removeLocalPortal(c.name())) != null) {
-            forwarder.respondNow(BackendMessage.CloseComplete.INSTANCE);
+        if (kept.close(c)) {
             return;
         }
+        boolean statement = c.kind() == 'S';
         SessionState.Pending staged = exchange.state(s -> s.stage(statement ? new SessionState.DropStatement(c.name())
                 : new SessionState.DropPortal(c.name())));
         forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.CLOSE).withChanges(List.of(staged)));
@@ -360,10 +336,9 @@ final class StatementMessages {
         String text = "-- function call: oid " + f.functionOid() + (name == null ? "" : " (" + name + ")");
         StatementRun run = forwarder.newStatement(0);
         StatementRequest request = new StatementRequest(run.id, run.startNanos, Protocol.FUNCTION_CALL, text,
-                render(f.arguments(), f::argumentFormat), null, null, analyzer == null ? null
+                BoundValues.render(f.arguments(), f::argumentFormat), null, null, analyzer == null ? null
                 : List.of(StatementAnalysis.unparsed(text, "a fast-path function call: function OID " + f.functionOid())));
-        Refusal misread = EncodingAfterHiddenCode.functionArguments(forwarder.encodingMayHaveChanged(),
-                f.arguments(), f::argumentFormat);
+        Refusal misread = forwarder.batch.functionArguments(f);
         Decision d = misread != null ? pipeline.refuse(request, misread) : pipeline.callFunction(request,
                 f.functionOid());
         if (d instanceof Decision.Refuse refused) {
@@ -378,7 +353,7 @@ final class StatementMessages {
 
     /** Refuses an extended-protocol message whose names the server may read as others (decision 0063). */
     private boolean refusedForNames(String text, String... names) throws IOException {
-        Refusal misread = EncodingAfterHiddenCode.names(forwarder.encodingMayHaveChanged(), names);
+        Refusal misread = forwarder.batch.names(names);
         if (misread != null) {
             refuse(text, misread);
         }
@@ -404,54 +379,5 @@ final class StatementMessages {
             case Decision.Refuse r -> throw new IllegalStateException("a refused statement has no results");
             case Decision.AnswerLocally a -> throw new IllegalStateException("a kept setting is answered locally");
         };
-    }
-
-    /**
-     * A kept setting ({@code SET phigate.*}), answered by the gateway: its records made durable, then CommandComplete
-     * (with ReadyForQuery for a simple Query; in the extended protocol the Sync that follows goes upstream, whose
-     * ReadyForQuery carries the true transaction status).
-     */
-    private void answerLocally(Decision d, boolean extended) throws IOException {
-        if (d instanceof Decision.Refuse refused) {
-            forwarder.refused(refused, extended);
-            return;
-        }
-        Decision.AnswerLocally answer = (Decision.AnswerLocally) d;
-        try {
-            audit.appendDurably(answer.records());
-        } catch (AuditUnavailableException e) {
-            forwarder.refused(pipeline.refuse(answer.request(), new Refusal(ErrorCodes.SYSTEM_IO_ERROR,
-                    "phigate refused the statement: the audit store cannot record it (" + e.getMessage() + ")")),
-                    extended);
-            return;
-        }
-        byte[] done = MessageCodec.encode(new BackendMessage.CommandComplete(answer.commandTag()));
-        exchange.respondLocally(extended ? done : RequestForwarder.concat(done,
-                MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus()))));
-    }
-
-    /**
-     * Bound values as the audit store keeps them and approvals are bound to them: text as sent, binary as \x hex,
-     * NULL as null. A text value starting with a backslash gets one more, so that no text value reads as a binary one:
-     * the text {@code \x45} and the byte 0x45 are different values to the server (decision 0065).
-     */
-    static List<String> render(byte[][] values, java.util.function.IntFunction<Short> format) {
-        if (values.length == 0) {
-            return List.of();
-        }
-        List<String> out = new ArrayList<>(values.length);
-        HexFormat hex = HexFormat.of();
-        for (int i = 0; i < values.length; i++) {
-            byte[] v = values[i];
-            if (v == null) {
-                out.add(null);
-            } else if (format.apply(i) == 0) {
-                String text = new String(v, StandardCharsets.UTF_8);
-                out.add(text.startsWith("\\") ? "\\" + text : text);
-            } else {
-                out.add("\\x" + hex.formatHex(v));
-            }
-        }
-        return Collections.unmodifiableList(out);
     }
 }

@@ -62,6 +62,14 @@ class HiddenSettingChangesTest {
                     + " FOR EACH ROW EXECUTE FUNCTION public.hidden_on_insert()");
             s.execute("GRANT SELECT, INSERT ON public.hidden_log TO " + db.user());
             s.execute("GRANT USAGE ON SEQUENCE public.hidden_log_id_seq TO " + db.user());
+            // A trigger that changes no setting: the common case, which a batch must get through.
+            s.execute("""
+                    CREATE FUNCTION public.hidden_harmless() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN NEW.note := upper(NEW.note); RETURN NEW; END $$""");
+            s.execute("CREATE TABLE public.hidden_rows (id int PRIMARY KEY, note text)");
+            s.execute("CREATE TRIGGER hidden_rows_insert BEFORE INSERT ON public.hidden_rows"
+                    + " FOR EACH ROW EXECUTE FUNCTION public.hidden_harmless()");
+            s.execute("GRANT SELECT, INSERT, DELETE ON public.hidden_rows TO " + db.user());
         }
         try (Connection c = db.direct(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT ssn FROM patients WHERE ssn IS NOT NULL")) {
@@ -97,8 +105,9 @@ class HiddenSettingChangesTest {
     }
 
     private static void dropAll(Statement s) throws SQLException {
-        s.execute("DROP TABLE IF EXISTS public.hidden_log");
-        s.execute("DROP FUNCTION IF EXISTS public.hidden_switch(), public.hidden_become(), public.hidden_on_insert()");
+        s.execute("DROP TABLE IF EXISTS public.hidden_log, public.hidden_rows");
+        s.execute("DROP FUNCTION IF EXISTS public.hidden_switch(), public.hidden_become(), public.hidden_on_insert(),"
+                + " public.hidden_harmless()");
         s.execute("DROP SCHEMA IF EXISTS hidden_evil CASCADE");
         s.execute("DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'hidden_evil') THEN"
                 + " EXECUTE 'DROP OWNED BY hidden_evil'; DROP ROLE hidden_evil; END IF; END $$");
@@ -147,6 +156,10 @@ class HiddenSettingChangesTest {
             assertThat(ps.execute()).isTrue();
             assertThat(ps.getMoreResults()).isTrue();
         }
+        // Nothing in it may run code, so nothing in it was asked before (decision 0070: no cost there).
+        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like '%SELECT count(*) FROM patients"
+                + " WHERE id > 1%'", 1)).isNotEmpty().noneSatisfy(r -> assertThat(r.get("statement").toString())
+                .contains("asked the server"));
     }
 
     /** The common path in a database that holds such code: reads, transactions and their settings still work. */
@@ -212,6 +225,126 @@ class HiddenSettingChangesTest {
         assertNoSsnInOneRequest(new Properties());
     }
 
+    /**
+     * pgjdbc's executeBatch: one Sync for all rows, each row's INSERT firing a trigger (code this database holds).
+     * Before each later row's Bind the gateway asks the server within the batch (decision 0070): one round trip per
+     * row after the first, each recorded with what the server showed.
+     */
+    @Test
+    void aPgjdbcBatchOfInsertsIntoATableWithATriggerRunsWhole() throws Exception {
+        int rows = 50; // pgjdbc sends them all before it reads an answer
+        try (Connection c = gw.connect(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO hidden_rows (id, note) VALUES (?, ?)")) {
+            for (int i = 1; i <= rows; i++) {
+                ps.setInt(1, 100 + i);
+                ps.setString(2, "row " + i);
+                ps.addBatch();
+            }
+            assertThat(ps.executeBatch()).containsOnly(1).hasSize(rows);
+            try (Statement s = c.createStatement()) {
+                List<String> notes = column(s, "SELECT note FROM hidden_rows WHERE id > 100 AND id < 200 ORDER BY id");
+                assertThat(notes).hasSize(rows).startsWith("ROW 1").endsWith("ROW " + rows);
+            }
+        }
+        assertThat(gw.auditEventually("kind = 'statement_requested'"
+                + " and statement like 'INSERT INTO hidden_rows (id, note) VALUES ($1, $2)%'"
+                + " and statement like '%asked the server after code earlier in this batch: search_path=%'", rows - 1))
+                .hasSize(rows - 1);
+    }
+
+    /** The same batch where the trigger moves search_path: the session ends at the second row, before it runs. */
+    @Test
+    void aPgjdbcBatchWhoseTriggerMovesThePathEndsTheSessionAtItsSecondRow() throws Exception {
+        int before = count("hidden_log");
+        try (Connection c = gw.connect(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO hidden_log (note) VALUES (?)")) {
+            for (String n : List.of("a", "b", "c")) {
+                ps.setString(1, n);
+                ps.addBatch();
+            }
+            assertThatThrownBy(ps::executeBatch).isInstanceOfSatisfying(SQLException.class, e -> {
+                SQLException cause = e.getNextException() == null ? e : e.getNextException();
+                assertThat(cause.getSQLState()).isEqualTo("0A000");
+                assertThat(cause.getMessage()).contains("phigate ended the session", "changed search_path");
+            });
+            assertThat(c.isValid(2)).isFalse();
+        }
+        // The batch's implicit transaction never committed: not even the first row stays.
+        assertThat(count("hidden_log")).isEqualTo(before);
+    }
+
+    /** The first row fails: the server skips the rest, the gateway's question included, and the batch ends cleanly. */
+    @Test
+    void aPgjdbcBatchWhoseFirstRowFailsEndsWithTheServersErrorAndTheSessionGoesOn() throws Exception {
+        try (Connection d = TestDatabase.get().direct(); Statement s = d.createStatement()) {
+            s.execute("INSERT INTO hidden_rows VALUES (200, 'taken') ON CONFLICT DO NOTHING");
+        }
+        try (Connection c = gw.connect(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO hidden_rows (id, note) VALUES (?, 'x')")) {
+            for (int id : new int[]{200, 201, 202}) {
+                ps.setInt(1, id);
+                ps.addBatch();
+            }
+            assertThatThrownBy(ps::executeBatch).isInstanceOfSatisfying(SQLException.class, e -> {
+                SQLException cause = e.getNextException() == null ? e : e.getNextException();
+                assertThat(cause.getSQLState()).isEqualTo("23505");
+            });
+            try (Statement s = c.createStatement()) {
+                assertThat(column(s, "SELECT count(*) FROM hidden_rows WHERE id IN (201, 202)")).containsExactly("0");
+            }
+        }
+        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like 'INSERT INTO hidden_rows%'"
+                + " and statement like '%a statement before the question failed%'", 1)).isNotEmpty();
+    }
+
+    /** pgjdbc's multi-statement prepareStatement: a write, then a read of the rows it wrote, in one batch. */
+    @Test
+    void aMultiStatementPreparedWriteThenReadRuns() throws Exception {
+        try (Connection c = gw.connect(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO hidden_rows VALUES (250, 'multi'); SELECT note FROM hidden_rows WHERE id = 250")) {
+            assertThat(ps.execute()).isFalse();
+            assertThat(ps.getMoreResults()).isTrue();
+            try (ResultSet rs = ps.getResultSet()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("MULTI");
+            }
+        }
+    }
+
+    /**
+     * libpq's pipeline mode (pgbench's \startpipeline): every statement sent before any answer is read, one Sync at
+     * the end. The gateway asks behind the writes without reading the client meanwhile, and nothing deadlocks.
+     */
+    @Test
+    void aLibpqPipelineOfWritesAndAReadRuns() throws Exception {
+        Path pgbench = ClientTools.find("pgbench");
+        Path script = dir.resolve("pipeline.sql");
+        java.nio.file.Files.writeString(script, """
+                \\startpipeline
+                INSERT INTO hidden_rows (id, note) VALUES (300, 'p');
+                INSERT INTO hidden_rows (id, note) VALUES (301, 'p');
+                INSERT INTO hidden_rows (id, note) VALUES (302, 'p');
+                SELECT count(*) FROM hidden_rows WHERE id BETWEEN 300 AND 302;
+                \\endpipeline
+                """);
+        ClientTools.Result r = ClientTools.run(Map.of("PGPASSWORD", gw.token(GatewayHarness.AGENT,
+                        Duration.ofMinutes(5)), "PGHOST", "127.0.0.1", "PGPORT", String.valueOf(gw.port()),
+                "PGUSER", "triage-agent", "PGDATABASE", "clinical", "PGSSLMODE", "disable"), dir,
+                pgbench.toString(), "-n", "-M", "extended", "-c", "1", "-t", "1", "-f", script.toString());
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(count("hidden_rows WHERE id BETWEEN 300 AND 302")).isEqualTo(3);
+        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like '%VALUES (30_, ''p'')%'"
+                + " and statement like '%asked the server after code earlier in this batch%'", 2)).hasSize(2);
+    }
+
+    private static int count(String table) throws SQLException {
+        try (Connection d = TestDatabase.get().direct(); Statement s = d.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
     private static void assertNoSsnInOneRequest(Properties props) throws Exception {
         List<String> received = new ArrayList<>();
         try (Connection c = gw.connect(props);
@@ -228,9 +361,10 @@ class HiddenSettingChangesTest {
                 rows = ps.getMoreResults();
             }
             throw new AssertionError("the batch ran whole");
-        } catch (SQLException refused) {
-            assertThat(refused.getSQLState()).isEqualTo("0A000");
-            assertThat(refused.getMessage()).contains("phigate refuses", "search_path or the role");
+        } catch (SQLException ended) {
+            // Asked within the batch before the read's Bind (decision 0070): the session ends there.
+            assertThat(ended.getSQLState()).isEqualTo("0A000");
+            assertThat(ended.getMessage()).contains("phigate ended the session", "changed search_path");
         }
         assertThat(received).doesNotContainAnyElementsOf(ssns);
     }

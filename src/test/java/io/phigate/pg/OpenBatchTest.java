@@ -1,0 +1,139 @@
+package io.phigate.pg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.phigate.sql.Catalog;
+import io.phigate.sql.SqlAnalyzer;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementKind;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The open-batch rules, message by message, without a server: what code earlier in the batch forbids later. */
+class OpenBatchTest {
+    private final SqlAnalyzer analyzer = new SqlAnalyzer(Catalog.EMPTY, 0);
+
+    /** A catalog's word on code: here, only writes may run it. */
+    private static final class Writes implements OpenBatch.Code {
+        final boolean guarded;
+        int noted;
+
+        Writes(boolean guarded) {
+            this.guarded = guarded;
+        }
+
+        @Override
+        public boolean guarded() {
+            return guarded;
+        }
+
+        @Override
+        public boolean mayRunCode(StatementAnalysis a) {
+            return a == null || a.kind() == StatementKind.INSERT;
+        }
+
+        @Override
+        public void mayHaveRun() {
+            noted++;
+        }
+    }
+
+    private StatementAnalysis one(String sql) {
+        return analyzer.analyze(sql).getFirst();
+    }
+
+    @Test
+    void aBindReadingNamesAfterAWriteInTheSameBatchWaitsForTheServersWord() {
+        Writes code = new Writes(true);
+        OpenBatch batch = new OpenBatch(true, code);
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+        batch.bind(one("INSERT INTO log VALUES (1)"));
+        batch.executes(List.of(one("INSERT INTO log VALUES (1)")));
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isTrue();
+        // An unknown statement may read anything.
+        assertThat(batch.askBeforeBind(null)).isTrue();
+        assertThat(code.noted).isPositive();
+        batch.asked();
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+        // Every row of an executeBatch of writes is asked before: each may have run code.
+        batch.bind(one("INSERT INTO log VALUES (2)"));
+        assertThat(batch.askBeforeBind(one("INSERT INTO log VALUES (3)"))).isTrue();
+        batch.synced();
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+    }
+
+    @Test
+    void readsThatRunNoCodeNeverAsk() {
+        OpenBatch batch = new OpenBatch(true, new Writes(true));
+        for (int i = 0; i < 3; i++) {
+            assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+            batch.bind(one("SELECT * FROM patients"));
+            batch.executes(List.of(one("SELECT * FROM patients")));
+        }
+    }
+
+    @Test
+    void statementsThatResolveNoNameStillRunAfterCode() {
+        OpenBatch batch = new OpenBatch(true, new Writes(true));
+        batch.executes(List.of(one("INSERT INTO log VALUES (1)")));
+        for (String nameless : List.of("SHOW search_path", "SET application_name = 'x'", "COMMIT",
+                "DEALLOCATE ALL", "FETCH 1 FROM c")) {
+            assertThat(batch.askBeforeBind(one(nameless))).as(nameless).isFalse();
+        }
+    }
+
+    @Test
+    void anUnguardedSessionNeverRefusesForNames() {
+        Writes code = new Writes(false);
+        OpenBatch batch = new OpenBatch(true, code);
+        batch.executes(List.of(one("INSERT INTO log VALUES (1)")));
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+        assertThat(batch.query(analyzer.analyze("INSERT INTO log VALUES (1); SELECT * FROM patients"))).isNull();
+        assertThat(code.noted).isZero();
+    }
+
+    @Test
+    void aSimpleQueryReadingAfterItsOwnCodeIsRefusedAndCodeLastIsOnlyNoted() {
+        Writes code = new Writes(true);
+        OpenBatch batch = new OpenBatch(true, code);
+        assertThat(batch.query(analyzer.analyze("INSERT INTO log VALUES (1); SELECT * FROM patients")))
+                .isNotNull();
+        assertThat(code.noted).isZero();
+        assertThat(batch.query(analyzer.analyze("SELECT * FROM patients; INSERT INTO log VALUES (1)"))).isNull();
+        assertThat(code.noted).isEqualTo(1);
+        // Outside an extended batch a Query's code does not make the next message of the batch suspect.
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+    }
+
+    @Test
+    void aFunctionCallForwardedInsideAnOpenBatchCountsAsCode() {
+        OpenBatch batch = new OpenBatch(true, new Writes(true));
+        batch.bind(one("SELECT 1"));
+        batch.forwarded(List.of(Exchange.Op.of(Exchange.Kind.FUNCTION_CALL)), true);
+        assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isTrue();
+        assertThat(batch.text("SELECT 'é'")).isNotNull();
+    }
+
+    @Test
+    void encodingDependentTextIsRefusedAfterAnyBindUntilTheServerReports() {
+        OpenBatch batch = new OpenBatch(true, null);
+        assertThat(batch.text("SELECT 'é'")).isNull();
+        batch.bound();
+        assertThat(batch.text("SELECT 'plain'")).isNull();
+        assertThat(batch.text("SELECT 'é'")).isNotNull();
+        assertThat(batch.names("S_1")).isNull();
+        assertThat(batch.names("é")).isNotNull();
+        batch.encodingReported();
+        assertThat(batch.text("SELECT 'é'")).isNull();
+    }
+
+    @Test
+    void anUnanalysedSessionJudgesNothing() {
+        OpenBatch batch = new OpenBatch(false, null);
+        batch.bound();
+        batch.executes(null);
+        assertThat(batch.encodingMayHaveChanged()).isFalse();
+        assertThat(batch.text("SELECT 'é'")).isNull();
+        assertThat(batch.askBeforeBind(null)).isFalse();
+    }
+}

@@ -2,6 +2,8 @@ package io.phigate.mongo;
 
 import io.phigate.mask.PhiType;
 import io.phigate.mongo.command.Command;
+import io.phigate.mongo.command.CommandException;
+import io.phigate.mongo.command.CommandReader;
 import io.phigate.policy.Match;
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.RiskRules;
@@ -137,6 +139,11 @@ final class CommandRules {
         if (expires(command, body)) {
             ops.add(Operation.DELETE);
         }
+        if (definesView(command, body) || command.name().equals("explain")) {
+            ops.add(Operation.SELECT); // a view reads its sources for whoever reads it; explain runs the read
+        } else if (command.name().equals("cloneCollectionAsCapped")) {
+            ops.addAll(List.of(Operation.SELECT, Operation.INSERT)); // a copy of its source's documents
+        }
         for (BsonDocument stage : command.pipeline()) {
             if (stage.containsKey("$out")) {
                 ops.addAll(List.of(Operation.INSERT, Operation.DDL));
@@ -241,11 +248,42 @@ final class CommandRules {
                     }
                 }
             }
+            case "create", "collMod" -> {
+                if (definesView(command, body)) {
+                    if (body.get("viewOn") instanceof org.bson.BsonString on) {
+                        out.add(command.database() + "." + on.getValue());
+                    }
+                    collect(body.get("pipeline") instanceof BsonValue p ? p : new org.bson.BsonArray(),
+                            command.database(), out);
+                }
+            }
+            case "cloneCollectionAsCapped" -> {
+                if (body.get("toCollection") instanceof org.bson.BsonString to) {
+                    out.add(command.database() + "." + to.getValue());
+                }
+            }
+            case "explain" -> {
+                // What explain wraps is read (executionStats runs it to the end): its namespaces are explain's.
+                BsonDocument alone = CommandReader.explained(body, command.database());
+                try {
+                    if (alone != null) {
+                        out.addAll(namespaces(CommandReader.read(alone), alone));
+                    }
+                } catch (CommandException e) {
+                    // unreadable: refused by ServerCommands, never forwarded
+                }
+            }
             default -> {
             }
         }
         command.pipeline().forEach(stage -> collect(stage, command.database(), out));
         return out;
+    }
+
+    /** A create or collMod that defines (or redefines) a view: a pipeline run over other collections later. */
+    private static boolean definesView(Command command, BsonDocument body) {
+        return (command.name().equals("create") || command.name().equals("collMod"))
+                && (body.containsKey("viewOn") || body.containsKey("pipeline"));
     }
 
     private static void collect(BsonValue value, String db, Set<String> out) {

@@ -134,6 +134,45 @@ public final class CommandReader {
         return b.build();
     }
 
+    /**
+     * The command as the server reads it: the body, with each document sequence as the body's array of its name
+     * (mongod parses {@code ops}, {@code nsInfo}, {@code documents}, ... from either place alike). Whatever reads a
+     * command's fields by name (the rules, the server-command checks, the masking) reads this, so no field hides
+     * from them in a section they do not look at. The body itself, uncopied, when there is no sequence; the reader
+     * has refused a name in both places.
+     */
+    public static BsonDocument asServerReadsIt(OpMsg msg) {
+        if (msg.sequences().isEmpty()) {
+            return msg.body();
+        }
+        BsonDocument whole = new BsonDocument();
+        whole.putAll(msg.body());
+        for (DocumentSequence s : msg.sequences()) {
+            whole.put(s.identifier(), new BsonArray(List.copyOf(s.documents())));
+        }
+        return whole;
+    }
+
+    /**
+     * The command {@code explain} wraps, as if sent alone on explain's database (mongod runs it so, with
+     * {@code executionStats} to the end), or null when explain wraps no command document.
+     */
+    public static BsonDocument explained(BsonDocument explain, String database) {
+        if (!(explain.get("explain") instanceof BsonDocument inner) || inner.isEmpty()) {
+            return null;
+        }
+        BsonDocument alone = new BsonDocument(); // the inner document is raw, so read-only: copied (no repeats:
+        alone.putAll(inner);                     // the reader refused any at every depth)
+        alone.put("$db", new org.bson.BsonString(database));
+        return alone;
+    }
+
+    /** Reads a command given as one document (no sequences), as {@link #explained} gives one. */
+    public static Command read(BsonDocument body) throws CommandException {
+        return read(new OpMsg(new io.phigate.mongo.wire.MsgHeader(0, 0, 0, io.phigate.mongo.wire.WireMessage.OP_MSG),
+                0, io.phigate.mongo.wire.WireCodec.raw(body), List.of()));
+    }
+
     /** The body's field names in order; a name twice is refused, as the server's command parsers refuse it. */
     private static List<String> fieldNames(BsonDocument document, String what) throws CommandException {
         List<String> names = new ArrayList<>();

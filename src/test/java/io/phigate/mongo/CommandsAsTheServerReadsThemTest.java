@@ -1,0 +1,155 @@
+package io.phigate.mongo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.mongodb.MongoCommandException;
+import com.mongodb.client.MongoClient;
+import io.phigate.mask.DocumentCatalog;
+import io.phigate.mongo.masking.DocumentPolicy;
+import io.phigate.mongo.wire.MsgHeader;
+import io.phigate.mongo.wire.WireCodec;
+import io.phigate.mongo.wire.WireMessage;
+import io.phigate.mongo.wire.WireMessage.DocumentSequence;
+import io.phigate.mongo.wire.WireMessage.OpMsg;
+import io.phigate.policy.Match;
+import io.phigate.policy.Policy;
+import io.phigate.policy.RiskRule;
+import io.phigate.sql.Operation;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bson.BsonDocument;
+import org.bson.Document;
+import org.bson.RawBsonDocument;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The attacker's review of decision 0073: the rules and the server-command checks read a command as the server
+ * does, whether its fields come in the body or in document sequences beside it, and whatever collections a command
+ * reads for others later (a view's source and pipeline, a capped clone's source) are read now. Raw frames and the
+ * Java driver through the gateway to mongo-java-server; the relay says what reached the store.
+ */
+class CommandsAsTheServerReadsThemTest {
+    @TempDir
+    Path dir;
+    MongoHarness gateway;
+    MongoClient agent;
+
+    @BeforeEach
+    void start() throws Exception {
+        Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(),
+                Map.of("stewards", new Policy.ApproverGroup(new Match(null, "*@hospital.example", Map.of()), null)),
+                List.of(new RiskRule("no-deletes-of-patients", when(Set.of(Operation.DELETE), "clinic.patients"),
+                                null, "patients are never deleted by agents"),
+                        new RiskRule("no-reads-of-notes", when(Set.of(Operation.SELECT), "clinic.notes"), null,
+                                "notes are read by clinicians only")));
+        gateway = new MongoHarness(dir, null, new DocumentPolicy(DocumentCatalog.EMPTY, policy, null));
+        agent = gateway.driver("serverSelectionTimeoutMS=5000&retryWrites=false");
+    }
+
+    private static RiskRule.When when(Set<Operation> operations, String table) {
+        return new RiskRule.When(operations, List.of(table), List.of(), false, false, List.of());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        agent.close();
+        gateway.close();
+    }
+
+    /** The commands that reached the store since {@code before}, but the gateway's own hellos as it connects. */
+    private List<String> reachedSince(int before) {
+        return gateway.relay.commands.subList(before, gateway.relay.commands.size()).stream()
+                .filter(c -> !c.equals("isMaster") && !c.equals("hello")).toList();
+    }
+
+    private static OpMsg msg(String body, DocumentSequence... sequences) {
+        return new OpMsg(new MsgHeader(0, 7, 0, WireMessage.OP_MSG), 0, RawBsonDocument.parse(body),
+                List.of(sequences));
+    }
+
+    private static DocumentSequence sequence(String identifier, String... documents) {
+        return new DocumentSequence(identifier, java.util.Arrays.stream(documents).map(RawBsonDocument::parse)
+                .toList());
+    }
+
+    /**
+     * A client-level bulkWrite (mongod 8.0) as the drivers send it: {@code ops} and {@code nsInfo} as document
+     * sequences, not body arrays. Read from the body alone, it had no operation and no namespace but admin, so a
+     * deny rule on deleting clinic.patients passed it, and so did a namespace in admin's or local's collections.
+     */
+    @Test
+    void aBulkWriteWhoseOperationsComeAsDocumentSequencesMeetsTheRulesAndChecksOfItsNamespaces() throws Exception {
+        OpMsg asSequences = msg("{bulkWrite: 1, $db: 'admin'}",
+                sequence("ops", "{delete: 0, filter: {mrn: 'A1'}, multi: false}"),
+                sequence("nsInfo", "{ns: 'clinic.patients'}"));
+        OpMsg intoUsers = msg("{bulkWrite: 1, $db: 'admin'}",
+                sequence("ops", "{insert: 0, document: {_id: 'admin.backdoor', user: 'backdoor', db: 'admin'}}"),
+                sequence("nsInfo", "{ns: 'admin.system.users'}"));
+        OpMsg intoOplog = msg("{bulkWrite: 1, $db: 'admin'}",
+                sequence("ops", "{insert: 0, document: {op: 'n'}}"), sequence("nsInfo", "{ns: 'local.oplog.rs'}"));
+        int before = gateway.relay.commands.size();
+        try (RawMongoClient raw = new RawMongoClient(gateway)) {
+            raw.authenticate(gateway.token());
+            for (OpMsg attack : List.of(asSequences, intoUsers, intoOplog)) {
+                BsonDocument reply = raw.reply(raw.send(WireCodec.encode(attack)));
+                assertThat(reply.getNumber("ok").intValue()).as("%s", attack).isZero();
+                assertThat(reply.getInt32("code").getValue()).isEqualTo(13);
+                assertThat(reply.getString("errmsg").getValue()).startsWith("phigate: ");
+            }
+            assertThat(reply(raw, msg("{bulkWrite: 1, ops: [{delete: 0, filter: {mrn: 'A1'}}], nsInfo:"
+                    + " [{ns: 'clinic.patients'}], $db: 'admin'}")).getString("errmsg").getValue())
+                    .as("the same operations as body arrays").contains("no-deletes-of-patients");
+            assertThat(reply(raw, asSequences).getString("errmsg").getValue()).contains("no-deletes-of-patients");
+        }
+        assertThat(reachedSince(before)).as("no refused command reached the store").isEmpty();
+    }
+
+    private static BsonDocument reply(RawMongoClient raw, OpMsg m) throws Exception {
+        return raw.reply(raw.send(WireCodec.encode(m)));
+    }
+
+    /**
+     * A view runs its pipeline for whoever reads it later, under its own name: the collections it reads are read
+     * when it is made; a capped clone copies its source; explain runs what it wraps (its counts tell what matched). A rule on reads of clinic.notes was passed by a view on notes (the view's name is no rule's),
+     * and system.profile (every agent's commands with their values) was read through a view's $unionWith.
+     */
+    @Test
+    void aViewACappedCloneOrAnExplainReadsItsSourcesWhenItIsSent() throws Exception {
+        int before = gateway.relay.commands.size();
+        for (List<String> attack : List.of(
+                List.of("no-reads-of-notes", "{create: 'mine', viewOn: 'notes', pipeline: []}"),
+                List.of("no-reads-of-notes", "{create: 'mine', viewOn: 'visits', pipeline: [{$unionWith: 'notes'}]}"),
+                List.of("no-reads-of-notes", "{create: 'mine', viewOn: 'visits', pipeline: [{$lookup: {from: 'notes',"
+                        + " localField: 'a', foreignField: 'a', as: 'n'}}]}"),
+                List.of("no-reads-of-notes", "{collMod: 'mine', viewOn: 'notes', pipeline: []}"),
+                List.of("no-reads-of-notes", "{cloneCollectionAsCapped: 'notes', toCollection: 'copy', size: 1e6}"),
+                List.of("no-reads-of-notes", "{explain: {count: 'notes', query: {text: {$regex: '^cancer'}}},"
+                        + " verbosity: 'executionStats'}"),
+                List.of("system collection", "{create: 'queries', viewOn: 'visits', pipeline:"
+                        + " [{$unionWith: 'system.profile'}]}"),
+                List.of("system collection", "{collMod: 'queries', viewOn: 'visits', pipeline:"
+                        + " [{$lookup: {from: 'system.js', pipeline: [], as: 'code'}}]}"))) {
+            assertThatThrownBy(() -> agent.getDatabase("clinic").runCommand(Document.parse(attack.get(1))))
+                    .as(attack.get(1)).isInstanceOfSatisfying(MongoCommandException.class, e -> {
+                        assertThat(e.getErrorCode()).isEqualTo(13);
+                        assertThat(e.getErrorMessage()).startsWith("phigate").contains(attack.get(0));
+                    });
+        }
+        assertThat(reachedSince(before)).as("no refused command reached the store").isEmpty();
+
+        // A view over what no rule holds is still made.
+        try {
+            agent.getDatabase("clinic").runCommand(Document.parse("{create: 'recent', viewOn: 'visits', pipeline:"
+                    + " [{$match: {year: 2026}}]}"));
+        } catch (MongoCommandException e) {
+            assertThat(e.getErrorMessage()).doesNotStartWith("phigate"); // mongo-java-server may not make views
+        }
+        assertThat(reachedSince(before)).containsExactly("create");
+    }
+}

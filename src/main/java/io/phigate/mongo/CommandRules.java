@@ -293,7 +293,8 @@ final class CommandRules {
             for (var e : value.asDocument().entrySet()) {
                 BsonValue v = e.getValue();
                 switch (e.getKey()) {
-                    case "from", "coll", "$out", "$unionWith", "into" -> {
+                    // $merge: "x" is {$merge: {into: "x"}}; every form of every stage naming a collection
+                    case "from", "coll", "$out", "$merge", "$unionWith", "into" -> {
                         if (v.isString()) {
                             out.add(db + "." + v.asString().getValue());
                         } else if (v.isDocument() && v.asDocument().get("db") instanceof BsonValue d && d.isString()

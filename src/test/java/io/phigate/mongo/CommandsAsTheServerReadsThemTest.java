@@ -44,8 +44,8 @@ class CommandsAsTheServerReadsThemTest {
     void start() throws Exception {
         Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(),
                 Map.of("stewards", new Policy.ApproverGroup(new Match(null, "*@hospital.example", Map.of()), null)),
-                List.of(new RiskRule("no-deletes-of-patients", when(Set.of(Operation.DELETE), "clinic.patients"),
-                                null, "patients are never deleted by agents"),
+                List.of(new RiskRule("patients-are-read-only", when(Set.of(Operation.INSERT, Operation.UPDATE,
+                                Operation.DELETE), "clinic.patients"), null, "agents only read patients"),
                         new RiskRule("no-reads-of-notes", when(Set.of(Operation.SELECT), "clinic.notes"), null,
                                 "notes are read by clinicians only")));
         gateway = new MongoHarness(dir, null, new DocumentPolicy(DocumentCatalog.EMPTY, policy, null));
@@ -104,8 +104,33 @@ class CommandsAsTheServerReadsThemTest {
             }
             assertThat(reply(raw, msg("{bulkWrite: 1, ops: [{delete: 0, filter: {mrn: 'A1'}}], nsInfo:"
                     + " [{ns: 'clinic.patients'}], $db: 'admin'}")).getString("errmsg").getValue())
-                    .as("the same operations as body arrays").contains("no-deletes-of-patients");
-            assertThat(reply(raw, asSequences).getString("errmsg").getValue()).contains("no-deletes-of-patients");
+                    .as("the same operations as body arrays").contains("patients-are-read-only");
+            assertThat(reply(raw, asSequences).getString("errmsg").getValue()).contains("patients-are-read-only");
+        }
+        assertThat(reachedSince(before)).as("no refused command reached the store").isEmpty();
+    }
+
+    /**
+     * {@code $merge: "patients"} is $merge's short form for {@code into: "patients"}; the rules looked for a
+     * collection under {@code into} only, so a read-only rule on clinic.patients let the agent write into it from
+     * any other collection, and a system collection could be written the same way.
+     */
+    @Test
+    void aMergeNamingItsTargetInItsShortFormMeetsTheRulesAndChecksOfThatTarget() throws Exception {
+        agent.getDatabase("clinic").getCollection("patients").find().first(); // the agent's pool is open
+        int before = gateway.relay.commands.size();
+        for (List<String> attack : List.of(
+                List.of("patients-are-read-only", "{aggregate: 'scratch', pipeline: [{$merge: 'patients'}],"
+                        + " cursor: {}}"),
+                List.of("patients-are-read-only", "{aggregate: 1, pipeline: [{$documents: [{mrn: 'Z9'}]},"
+                        + " {$merge: 'patients'}], cursor: {}}"),
+                List.of("system collection", "{aggregate: 'scratch', pipeline: [{$merge: 'system.js'}],"
+                        + " cursor: {}}"))) {
+            assertThatThrownBy(() -> agent.getDatabase("clinic").runCommand(Document.parse(attack.get(1))))
+                    .as(attack.get(1)).isInstanceOfSatisfying(MongoCommandException.class, e -> {
+                        assertThat(e.getErrorCode()).isEqualTo(13);
+                        assertThat(e.getErrorMessage()).startsWith("phigate").contains(attack.get(0));
+                    });
         }
         assertThat(reachedSince(before)).as("no refused command reached the store").isEmpty();
     }

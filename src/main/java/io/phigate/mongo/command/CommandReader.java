@@ -34,7 +34,8 @@ public final class CommandReader {
     /** Commands whose first field's string value is a collection name in {@code $db}. */
     private static final Set<String> COLLECTION_FIRST = Set.of("find", "aggregate", "insert", "update", "delete",
             "findAndModify", "findandmodify", "count", "distinct", "killCursors", "create", "drop", "listIndexes",
-            "createIndexes", "dropIndexes", "collMod", "validate", "collStats", "bulkWrite");
+            "createIndexes", "dropIndexes", "collMod", "validate", "collStats", "bulkWrite", "cloneCollectionAsCapped",
+            "convertToCapped", "emptycapped");
 
     private CommandReader() {
     }

@@ -63,7 +63,7 @@ final class Pipelines {
             case "$project", "$addFields", "$set" -> projection(document(name, spec), in, scope.masked());
             case "$replaceRoot" -> replaceRoot(document(name, spec).get("newRoot"), in, scope);
             case "$replaceWith" -> replaceRoot(spec, in, scope);
-            case "$unwind" -> unwind(spec, in);
+            case "$unwind" -> unwind(spec, in, scope);
             case "$group" -> group(document(name, spec), in, scope);
             case "$sortByCount" -> {
                 Predicates.key("the $sortByCount key", spec, in, scope);
@@ -187,8 +187,20 @@ final class Pipelines {
         return Expressions.tags(newRoot, in, scope.masked());
     }
 
-    private static FieldTags unwind(BsonValue spec, FieldTags in) throws Refused {
+    private static FieldTags unwind(BsonValue spec, FieldTags in, Scope scope) throws Refused {
         // A path reaches through arrays, so an element carries the tags the array did; the index is no value.
+        // But the documents whose value is missing, null or [] are dropped: over a masked value that is a condition
+        // ({ssn: {$exists: true}}), unless every document is kept.
+        BsonValue path = spec.isDocument() ? spec.asDocument().get("path") : spec;
+        boolean keepsAll = spec.isDocument() && spec.asDocument().get("preserveNullAndEmptyArrays") instanceof
+                BsonValue keep && keep.isBoolean() && keep.asBoolean().getValue();
+        if (!keepsAll && path != null && path.isString() && path.asString().getValue().startsWith("$")) {
+            PhiType type = in.at(path.asString().getValue().substring(1)).tag();
+            if (type != null && scope.masked().test(type)) {
+                throw Predicates.steers("$unwind of " + path.asString().getValue() + " (it drops the documents"
+                        + " without one)", type, scope);
+            }
+        }
         if (spec.isDocument() && spec.asDocument().containsKey("includeArrayIndex")) {
             if (!spec.asDocument().get("includeArrayIndex").isString()) {
                 throw new Refused("$unwind's includeArrayIndex must be a field name");

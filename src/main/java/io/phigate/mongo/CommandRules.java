@@ -205,12 +205,44 @@ final class CommandRules {
                 .map(BsonValue::asDocument).toList() : List.of();
     }
 
+    /**
+     * Whether a read returns documents without a bound: a find without a limit, distinct (every distinct value,
+     * there is no limit to give), and a pipeline no {@code $limit} bounds (see {@link #limited}).
+     */
     private static boolean unlimited(Command command, BsonDocument body) {
         return switch (command.name()) {
             case "find" -> !(body.get("limit") instanceof BsonValue v && v.isNumber() && v.asNumber().longValue() != 0);
-            case "aggregate" -> command.pipeline().stream().noneMatch(s -> s.containsKey("$limit"));
+            case "aggregate" -> !limited(command.pipeline());
+            case "distinct" -> true;
             default -> false;
         };
+    }
+
+    /** Stages that make at most one document of each they take, and read no other collection. */
+    private static final Set<String> ONE_FOR_ONE = Set.of("$match", "$sort", "$project", "$addFields", "$set",
+            "$unset", "$skip", "$limit", "$replaceRoot", "$replaceWith", "$count");
+    /** Stages that only add documents: before a $limit, it still bounds them. */
+    private static final Set<String> ADDING = Set.of("$unwind", "$unionWith");
+
+    /**
+     * A pipeline whose output a {@code $limit} bounds: one with a top-level $limit after which every stage is one
+     * for one, and nothing anywhere that gathers many documents into one ({@code $group} with {@code $push},
+     * {@code $lookup}, {@code $facet} ...: {@code [{$limit: 1}, {$lookup: {from: "patients", pipeline: [], as:
+     * "all"}}]} is one document holding every patient). Anything else counts as unlimited (fail closed).
+     */
+    private static boolean limited(List<BsonDocument> pipeline) {
+        boolean bounded = false;
+        for (BsonDocument stage : pipeline) {
+            String name = stage.isEmpty() ? "" : stage.getFirstKey();
+            if (name.equals("$limit")) {
+                bounded = true;
+            } else if (ADDING.contains(name)) {
+                bounded = false;
+            } else if (!ONE_FOR_ONE.contains(name)) {
+                return false;
+            }
+        }
+        return bounded;
     }
 
     /** The namespaces a command reads or writes: its own, and those its pipeline looks up, unions or writes into. */

@@ -177,4 +177,40 @@ class CommandsAsTheServerReadsThemTest {
         }
         assertThat(reachedSince(before)).containsExactly("create");
     }
+
+    /**
+     * {@code phi_without_limit} holds a read of PHI that no limit bounds. A $limit bounds a pipeline's documents,
+     * not what a later (or any) stage gathers into them: one ward looking up every patient, or every patient pushed
+     * into one group, came back as one document under a $limit, and distinct has no limit at all.
+     */
+    @Test
+    void aLimitBoundsAPipelineOnlyWhereNothingGathersDocumentsIntoTheFewItKeeps() throws Exception {
+        Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(), Map.of(),
+                List.of(new RiskRule("bulk-phi", new RiskRule.When(Set.of(), List.of(), List.of(), false, false,
+                        List.of(), -1, true, null), null, "PHI is read a few documents at a time")));
+        DocumentCatalog catalog = new DocumentCatalog(Map.of("clinic.patients", Map.of("ssn",
+                io.phigate.mask.PhiType.SSN)));
+        try (MongoHarness phi = new MongoHarness(dir.resolve("phi"), null, new DocumentPolicy(catalog, policy, null));
+             MongoClient client = phi.driver("serverSelectionTimeoutMS=5000&retryWrites=false")) {
+            var clinic = client.getDatabase("clinic");
+            for (String json : List.of("{find: 'patients'}",
+                    "{aggregate: 'wards', pipeline: [{$limit: 1}, {$lookup: {from: 'patients', pipeline: [],"
+                            + " as: 'all'}}], cursor: {}}",
+                    "{aggregate: 'patients', pipeline: [{$group: {_id: null, all: {$push: '$$ROOT'}}}, {$limit: 1}],"
+                            + " cursor: {}}",
+                    "{aggregate: 'wards', pipeline: [{$limit: 1}, {$unionWith: 'patients'}], cursor: {}}",
+                    "{aggregate: 'patients', pipeline: [{$limit: 1}, {$facet: {a: []}}], cursor: {}}",
+                    "{distinct: 'patients', key: 'ward'}")) {
+                assertThatThrownBy(() -> clinic.runCommand(Document.parse(json))).as(json)
+                        .isInstanceOfSatisfying(MongoCommandException.class, e ->
+                                assertThat(e.getErrorMessage()).contains("bulk-phi"));
+            }
+            for (String json : List.of("{find: 'patients', limit: 5}",
+                    "{aggregate: 'patients', pipeline: [{$match: {ward: 'cardio'}}, {$unwind: '$visits'},"
+                            + " {$limit: 5}, {$project: {ssn: 1}}], cursor: {}}")) {
+                assertThat(clinic.runCommand(Document.parse(json)).get("ok", Number.class).intValue()).as(json)
+                        .isEqualTo(1);
+            }
+        }
+    }
 }

@@ -213,4 +213,29 @@ class CommandsAsTheServerReadsThemTest {
             }
         }
     }
+
+    /**
+     * The server's own words in an error reply are withheld wherever a command touches PHI, in every field that
+     * carries them: mongo-java-server (and servers speaking the legacy protocol) repeat errmsg as {@code $err}, and
+     * "Cannot create field 'x' in element {ssn: ...}" quotes the stored value the update ran into.
+     */
+    @Test
+    void anErrorReplyCarriesNoneOfTheServersWordsInAnyField() throws Exception {
+        DocumentCatalog catalog = new DocumentCatalog(Map.of("clinic.patients", Map.of("ssn",
+                io.phigate.mask.PhiType.SSN)));
+        try (MongoHarness phi = new MongoHarness(dir.resolve("err"), null, new DocumentPolicy(catalog,
+                Policy.NONE, null));
+             MongoClient direct = com.mongodb.client.MongoClients.create("mongodb://127.0.0.1:"
+                     + phi.storeAddress.getPort());
+             MongoClient client = phi.driver("serverSelectionTimeoutMS=5000&retryWrites=false")) {
+            direct.getDatabase("clinic").getCollection("patients").insertOne(new Document("_id", 0)
+                    .append("ssn", "123-45-6789"));
+            assertThatThrownBy(() -> client.getDatabase("clinic").runCommand(Document.parse("{findAndModify:"
+                    + " 'patients', query: {_id: 0}, update: {$set: {'ssn.x': 1}}}")))
+                    .isInstanceOfSatisfying(MongoCommandException.class, e -> {
+                        assertThat(e.getResponse().toJson()).doesNotContain("123-45", "Cannot");
+                        assertThat(e.getErrorMessage()).isEqualTo("[FREE_TEXT]");
+                    });
+        }
+    }
 }

@@ -48,6 +48,11 @@ public record ReplyPlan(MaskNode envelope, String summary) {
             MaskNode withheld = new MaskNode(Map.of(), WITHHELD);
             Map<String, MaskNode> error = Map.of("errmsg", withheld, "errInfo", withheld, "keyValue", withheld);
             top.putAll(error);
+            // The same words under the names other servers give them: the legacy protocol's $err (which
+            // mongo-java-server still sends beside errmsg), getLastError's err, mongos' per-shard raw replies.
+            top.put("$err", withheld);
+            top.put("err", withheld);
+            top.put("raw", withheld);
             top.put("writeErrors", new MaskNode(error, null));
             top.put("writeConcernError", new MaskNode(error, null));
         }

@@ -238,4 +238,33 @@ class CommandsAsTheServerReadsThemTest {
                     });
         }
     }
+
+    /**
+     * A rule on commands touching PHI ({@code phi: true}) reads what a collection change acts on: a drop of
+     * clinic.patients, or of its whole database, removes PHI though no document comes back, and passed such a rule
+     * as touching none.
+     */
+    @Test
+    void droppingACollectionOrDatabaseThatHoldsPhiTouchesPhi() throws Exception {
+        Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(), Map.of(),
+                List.of(new RiskRule("phi-ddl", new RiskRule.When(Set.of(Operation.DDL), List.of(), List.of(), false,
+                        true, List.of()), null, "collections holding PHI are changed by people")));
+        DocumentCatalog catalog = new DocumentCatalog(Map.of("clinic.patients", Map.of("ssn",
+                io.phigate.mask.PhiType.SSN)));
+        try (MongoHarness phi = new MongoHarness(dir.resolve("ddl"), null, new DocumentPolicy(catalog, policy, null));
+             MongoClient client = phi.driver("serverSelectionTimeoutMS=5000&retryWrites=false")) {
+            var clinic = client.getDatabase("clinic");
+            clinic.getCollection("wards").insertOne(new Document("_id", "icu"));
+            for (String json : List.of("{drop: 'patients'}", "{dropIndexes: 'patients', index: '*'}",
+                    "{dropDatabase: 1}")) {
+                assertThatThrownBy(() -> clinic.runCommand(Document.parse(json))).as(json)
+                        .isInstanceOfSatisfying(MongoCommandException.class, e ->
+                                assertThat(e.getErrorMessage()).contains("phi-ddl"));
+            }
+            assertThat(clinic.runCommand(Document.parse("{drop: 'wards'}")).get("ok", Number.class).intValue())
+                    .isEqualTo(1);
+            assertThat(client.getDatabase("archive").runCommand(Document.parse("{dropDatabase: 1}"))
+                    .get("ok", Number.class).intValue()).isEqualTo(1);
+        }
+    }
 }

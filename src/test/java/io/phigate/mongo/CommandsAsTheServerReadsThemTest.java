@@ -241,14 +241,14 @@ class CommandsAsTheServerReadsThemTest {
 
     /**
      * A rule on commands touching PHI ({@code phi: true}) reads what a collection change acts on: a drop of
-     * clinic.patients, or of its whole database, removes PHI though no document comes back, and passed such a rule
-     * as touching none.
+     * clinic.patients, or of its whole database, removes PHI though no document comes back, and an $out or $merge
+     * into it replaces or changes PHI; each passed such a rule as touching none.
      */
     @Test
-    void droppingACollectionOrDatabaseThatHoldsPhiTouchesPhi() throws Exception {
+    void droppingOrReplacingACollectionThatHoldsPhiTouchesPhi() throws Exception {
         Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(), Map.of(),
-                List.of(new RiskRule("phi-ddl", new RiskRule.When(Set.of(Operation.DDL), List.of(), List.of(), false,
-                        true, List.of()), null, "collections holding PHI are changed by people")));
+                List.of(new RiskRule("phi-ddl", new RiskRule.When(Set.of(Operation.DDL, Operation.UPDATE), List.of(),
+                        List.of(), false, true, List.of()), null, "collections holding PHI are changed by people")));
         DocumentCatalog catalog = new DocumentCatalog(Map.of("clinic.patients", Map.of("ssn",
                 io.phigate.mask.PhiType.SSN)));
         try (MongoHarness phi = new MongoHarness(dir.resolve("ddl"), null, new DocumentPolicy(catalog, policy, null));
@@ -256,11 +256,16 @@ class CommandsAsTheServerReadsThemTest {
             var clinic = client.getDatabase("clinic");
             clinic.getCollection("wards").insertOne(new Document("_id", "icu"));
             for (String json : List.of("{drop: 'patients'}", "{dropIndexes: 'patients', index: '*'}",
-                    "{dropDatabase: 1}")) {
+                    "{dropDatabase: 1}", "{aggregate: 'wards', pipeline: [{$out: 'patients'}], cursor: {}}",
+                    "{aggregate: 'wards', pipeline: [{$merge: 'patients'}], cursor: {}}",
+                    "{aggregate: 'wards', pipeline: [{$merge: {into: 'patients', whenMatched: 'merge'}}],"
+                            + " cursor: {}}")) {
                 assertThatThrownBy(() -> clinic.runCommand(Document.parse(json))).as(json)
                         .isInstanceOfSatisfying(MongoCommandException.class, e ->
                                 assertThat(e.getErrorMessage()).contains("phi-ddl"));
             }
+            assertThat(clinic.runCommand(Document.parse("{aggregate: 'wards', pipeline: [{$out: 'copy'}],"
+                    + " cursor: {}}")).get("ok", Number.class).intValue()).isEqualTo(1);
             assertThat(clinic.runCommand(Document.parse("{drop: 'wards'}")).get("ok", Number.class).intValue())
                     .isEqualTo(1);
             assertThat(client.getDatabase("archive").runCommand(Document.parse("{dropDatabase: 1}"))

@@ -1,6 +1,9 @@
 package io.phigate.mongo.command;
 
 import io.phigate.mongo.wire.MongoError;
+import io.phigate.mongo.wire.MsgHeader;
+import io.phigate.mongo.wire.WireCodec;
+import io.phigate.mongo.wire.WireMessage;
 import io.phigate.mongo.wire.WireMessage.DocumentSequence;
 import io.phigate.mongo.wire.WireMessage.OpMsg;
 import java.util.ArrayList;
@@ -11,6 +14,7 @@ import org.bson.BsonArray;
 import org.bson.BsonBinaryReader;
 import org.bson.BsonReader;
 import org.bson.BsonDocument;
+import org.bson.BsonString;
 import org.bson.BsonType;
 import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
@@ -164,21 +168,20 @@ public final class CommandReader {
         }
         BsonDocument alone = new BsonDocument(); // the inner document is raw, so read-only: copied (no repeats:
         alone.putAll(inner);                     // the reader refused any at every depth)
-        alone.put("$db", new org.bson.BsonString(database));
+        alone.put("$db", new BsonString(database));
         return alone;
     }
 
     /** Reads a command given as one document (no sequences), as {@link #explained} gives one. */
     public static Command read(BsonDocument body) throws CommandException {
-        return read(new OpMsg(new io.phigate.mongo.wire.MsgHeader(0, 0, 0, io.phigate.mongo.wire.WireMessage.OP_MSG),
-                0, io.phigate.mongo.wire.WireCodec.raw(body), List.of()));
+        return read(new OpMsg(new MsgHeader(0, 0, 0, WireMessage.OP_MSG), 0, WireCodec.raw(body), List.of()));
     }
 
     /** The body's field names in order; a name twice is refused, as the server's command parsers refuse it. */
     private static List<String> fieldNames(BsonDocument document, String what) throws CommandException {
         List<String> names = new ArrayList<>();
         Set<String> seen = new java.util.HashSet<>();
-        RawBsonDocument raw = io.phigate.mongo.wire.WireCodec.raw(document);
+        RawBsonDocument raw = WireCodec.raw(document);
         // Read from the bytes themselves: RawBsonDocument.asBsonReader() does not show a repeated field name.
         try (BsonReader reader = new BsonBinaryReader(raw.getByteBuffer().asNIO().slice())) {
             reader.readStartDocument();

@@ -26,6 +26,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.net.Socket;
 import java.util.List;
+import org.bson.BsonDocument;
 
 /**
  * The commands of one authenticated session, from the client's message to the last reply: judged (masking, the
@@ -118,11 +119,12 @@ final class CommandPath implements AutoCloseable {
         int id = msg.header().requestId();
         long statementId = ++statements;
         Long cursor = command.cursorIds().isEmpty() ? null : command.cursorIds().getFirst();
-        Judgement judged = masking.judge(command, msg.body(), cursor == null ? null : cursors.plan(cursor));
+        BsonDocument body = CommandReader.asServerReadsIt(msg); // sequences too: every check reads what mongod does
+        Judgement judged = masking.judge(command, body, cursor == null ? null : cursors.plan(cursor));
         AuditEvent.StatementRequested requested = records.requested(statementId, msg, command,
                 cursor == null ? null : cursors.origin(cursor), judged.phiFields());
         live.started(statementId, requested.text());
-        String serverRefusal = server.refusal(command, msg.body()); // always asked: it claims the command's lsid
+        String serverRefusal = server.refusal(command, body); // always asked: it claims the command's lsid
         Verdict verdict = judged instanceof Judgement.Refuse r
                 ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
                 : serverRefusal != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + serverRefusal)
@@ -135,7 +137,7 @@ final class CommandPath implements AutoCloseable {
             refuse(msg, command, requested, refuse.error(), refuse.message());
             return;
         }
-        CommandApprovals.Outcome held = rules.judge(statementId, command, msg.body(), judged.phiTypes(),
+        CommandApprovals.Outcome held = rules.judge(statementId, command, body, judged.phiTypes(),
                 CommandRecords.approvalText(msg), requested.parameters(), ticket, socket, in);
         if (held instanceof CommandApprovals.Outcome.Refuse refuse) {
             refuse(msg, command, requested, refuse.error(), refuse.message());

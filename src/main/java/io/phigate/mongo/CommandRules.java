@@ -2,6 +2,8 @@ package io.phigate.mongo;
 
 import io.phigate.mask.PhiType;
 import io.phigate.mongo.command.Command;
+import io.phigate.mongo.command.CommandException;
+import io.phigate.mongo.command.CommandReader;
 import io.phigate.policy.Match;
 import io.phigate.policy.RiskRule;
 import io.phigate.policy.RiskRules;
@@ -137,6 +139,11 @@ final class CommandRules {
         if (expires(command, body)) {
             ops.add(Operation.DELETE);
         }
+        if (definesView(command, body) || command.name().equals("explain")) {
+            ops.add(Operation.SELECT); // a view reads its sources for whoever reads it; explain runs the read
+        } else if (command.name().equals("cloneCollectionAsCapped")) {
+            ops.addAll(List.of(Operation.SELECT, Operation.INSERT)); // a copy of its source's documents
+        }
         for (BsonDocument stage : command.pipeline()) {
             if (stage.containsKey("$out")) {
                 ops.addAll(List.of(Operation.INSERT, Operation.DDL));
@@ -198,12 +205,44 @@ final class CommandRules {
                 .map(BsonValue::asDocument).toList() : List.of();
     }
 
+    /**
+     * Whether a read returns documents without a bound: a find without a limit, distinct (every distinct value,
+     * there is no limit to give), and a pipeline no {@code $limit} bounds (see {@link #limited}).
+     */
     private static boolean unlimited(Command command, BsonDocument body) {
         return switch (command.name()) {
             case "find" -> !(body.get("limit") instanceof BsonValue v && v.isNumber() && v.asNumber().longValue() != 0);
-            case "aggregate" -> command.pipeline().stream().noneMatch(s -> s.containsKey("$limit"));
+            case "aggregate" -> !limited(command.pipeline());
+            case "distinct" -> true;
             default -> false;
         };
+    }
+
+    /** Stages that make at most one document of each they take, and read no other collection. */
+    private static final Set<String> ONE_FOR_ONE = Set.of("$match", "$sort", "$project", "$addFields", "$set",
+            "$unset", "$skip", "$limit", "$replaceRoot", "$replaceWith", "$count");
+    /** Stages that only add documents: before a $limit, it still bounds them. */
+    private static final Set<String> ADDING = Set.of("$unwind", "$unionWith");
+
+    /**
+     * A pipeline whose output a {@code $limit} bounds: one with a top-level $limit after which every stage is one
+     * for one, and nothing anywhere that gathers many documents into one ({@code $group} with {@code $push},
+     * {@code $lookup}, {@code $facet} ...: {@code [{$limit: 1}, {$lookup: {from: "patients", pipeline: [], as:
+     * "all"}}]} is one document holding every patient). Anything else counts as unlimited (fail closed).
+     */
+    private static boolean limited(List<BsonDocument> pipeline) {
+        boolean bounded = false;
+        for (BsonDocument stage : pipeline) {
+            String name = stage.isEmpty() ? "" : stage.getFirstKey();
+            if (name.equals("$limit")) {
+                bounded = true;
+            } else if (ADDING.contains(name)) {
+                bounded = false;
+            } else if (!ONE_FOR_ONE.contains(name)) {
+                return false;
+            }
+        }
+        return bounded;
     }
 
     /** The namespaces a command reads or writes: its own, and those its pipeline looks up, unions or writes into. */
@@ -241,11 +280,42 @@ final class CommandRules {
                     }
                 }
             }
+            case "create", "collMod" -> {
+                if (definesView(command, body)) {
+                    if (body.get("viewOn") instanceof org.bson.BsonString on) {
+                        out.add(command.database() + "." + on.getValue());
+                    }
+                    collect(body.get("pipeline") instanceof BsonValue p ? p : new org.bson.BsonArray(),
+                            command.database(), out);
+                }
+            }
+            case "cloneCollectionAsCapped" -> {
+                if (body.get("toCollection") instanceof org.bson.BsonString to) {
+                    out.add(command.database() + "." + to.getValue());
+                }
+            }
+            case "explain" -> {
+                // What explain wraps is read (executionStats runs it to the end): its namespaces are explain's.
+                BsonDocument alone = CommandReader.explained(body, command.database());
+                try {
+                    if (alone != null) {
+                        out.addAll(namespaces(CommandReader.read(alone), alone));
+                    }
+                } catch (CommandException e) {
+                    // unreadable: refused by ServerCommands, never forwarded
+                }
+            }
             default -> {
             }
         }
         command.pipeline().forEach(stage -> collect(stage, command.database(), out));
         return out;
+    }
+
+    /** A create or collMod that defines (or redefines) a view: a pipeline run over other collections later. */
+    private static boolean definesView(Command command, BsonDocument body) {
+        return (command.name().equals("create") || command.name().equals("collMod"))
+                && (body.containsKey("viewOn") || body.containsKey("pipeline"));
     }
 
     private static void collect(BsonValue value, String db, Set<String> out) {
@@ -255,7 +325,8 @@ final class CommandRules {
             for (var e : value.asDocument().entrySet()) {
                 BsonValue v = e.getValue();
                 switch (e.getKey()) {
-                    case "from", "coll", "$out", "$unionWith", "into" -> {
+                    // $merge: "x" is {$merge: {into: "x"}}; every form of every stage naming a collection
+                    case "from", "coll", "$out", "$merge", "$unionWith", "into" -> {
                         if (v.isString()) {
                             out.add(db + "." + v.asString().getValue());
                         } else if (v.isDocument() && v.asDocument().get("db") instanceof BsonValue d && d.isString()

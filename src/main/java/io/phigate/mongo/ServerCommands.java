@@ -4,10 +4,6 @@ import io.phigate.identity.Identity;
 import io.phigate.mongo.command.Command;
 import io.phigate.mongo.command.CommandException;
 import io.phigate.mongo.command.CommandReader;
-import io.phigate.mongo.wire.MsgHeader;
-import io.phigate.mongo.wire.WireCodec;
-import io.phigate.mongo.wire.WireMessage;
-import io.phigate.mongo.wire.WireMessage.OpMsg;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -130,17 +126,13 @@ final class ServerCommands {
      * as if sent alone, in explain's database: its collections, lookups and stages.
      */
     private String explained(Command command, BsonDocument body) {
-        if (!(body.get("explain") instanceof BsonDocument inner && !inner.isEmpty()
-                && EXPLAINED.contains(inner.getFirstKey()))) {
+        BsonDocument alone = CommandReader.explained(body, command.database());
+        if (alone == null || !EXPLAINED.contains(alone.getFirstKey())) {
             return "explain wraps a command mongod does not explain, or none";
         }
-        BsonDocument alone = new BsonDocument(); // the inner document is raw, so read-only: copied (no repeats:
-        alone.putAll(inner);                     // the reader refused any at every depth)
-        alone.put("$db", new BsonString(command.database()));
         Command wrapped;
         try {
-            wrapped = CommandReader.read(new OpMsg(new MsgHeader(0, 0, 0, WireMessage.OP_MSG), 0,
-                    WireCodec.raw(alone), List.of()));
+            wrapped = CommandReader.read(alone);
         } catch (CommandException e) {
             return "explain wraps a command phigate cannot read: " + e.getMessage();
         }
@@ -149,23 +141,14 @@ final class ServerCommands {
     }
 
     /**
-     * The namespaces the rules read, and the collection each command names by its first field's string (the reader
-     * knows it only for the commands masking models: {@code convertToCapped: "system.users"} is still a collection),
-     * {@code cloneCollectionAsCapped}'s target and a view's source.
+     * The namespaces the rules read (a view's source and pipeline, a clone's target among them), and the collection
+     * each command names by its first field's string (the reader knows it only for the commands masking models:
+     * {@code convertToCapped: "system.users"} is still a collection).
      */
     private static Set<String> namespaces(Command command, BsonDocument body, BsonValue first) {
         Set<String> out = new java.util.LinkedHashSet<>(CommandRules.namespaces(command, body));
-        String db = command.database();
         if (first instanceof BsonString collection && !command.name().equals("renameCollection")) {
-            out.add(db + "." + collection.getValue());
-        }
-        String also = switch (command.name()) {
-            case "cloneCollectionAsCapped" -> "toCollection";
-            case "create", "collMod" -> "viewOn";
-            default -> null;
-        };
-        if (also != null && body.get(also) instanceof BsonString target) {
-            out.add(db + "." + target.getValue());
+            out.add(command.database() + "." + collection.getValue());
         }
         return out;
     }

@@ -1,6 +1,9 @@
 package io.phigate.mongo.command;
 
 import io.phigate.mongo.wire.MongoError;
+import io.phigate.mongo.wire.MsgHeader;
+import io.phigate.mongo.wire.WireCodec;
+import io.phigate.mongo.wire.WireMessage;
 import io.phigate.mongo.wire.WireMessage.DocumentSequence;
 import io.phigate.mongo.wire.WireMessage.OpMsg;
 import java.util.ArrayList;
@@ -11,6 +14,7 @@ import org.bson.BsonArray;
 import org.bson.BsonBinaryReader;
 import org.bson.BsonReader;
 import org.bson.BsonDocument;
+import org.bson.BsonString;
 import org.bson.BsonType;
 import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
@@ -34,7 +38,8 @@ public final class CommandReader {
     /** Commands whose first field's string value is a collection name in {@code $db}. */
     private static final Set<String> COLLECTION_FIRST = Set.of("find", "aggregate", "insert", "update", "delete",
             "findAndModify", "findandmodify", "count", "distinct", "killCursors", "create", "drop", "listIndexes",
-            "createIndexes", "dropIndexes", "collMod", "validate", "collStats", "bulkWrite");
+            "createIndexes", "dropIndexes", "collMod", "validate", "collStats", "bulkWrite", "cloneCollectionAsCapped",
+            "convertToCapped", "emptycapped");
 
     private CommandReader() {
     }
@@ -134,11 +139,49 @@ public final class CommandReader {
         return b.build();
     }
 
+    /**
+     * The command as the server reads it: the body, with each document sequence as the body's array of its name
+     * (mongod parses {@code ops}, {@code nsInfo}, {@code documents}, ... from either place alike). Whatever reads a
+     * command's fields by name (the rules, the server-command checks, the masking) reads this, so no field hides
+     * from them in a section they do not look at. The body itself, uncopied, when there is no sequence; the reader
+     * has refused a name in both places.
+     */
+    public static BsonDocument asServerReadsIt(OpMsg msg) {
+        if (msg.sequences().isEmpty()) {
+            return msg.body();
+        }
+        BsonDocument whole = new BsonDocument();
+        whole.putAll(msg.body());
+        for (DocumentSequence s : msg.sequences()) {
+            whole.put(s.identifier(), new BsonArray(List.copyOf(s.documents())));
+        }
+        return whole;
+    }
+
+    /**
+     * The command {@code explain} wraps, as if sent alone on explain's database (mongod runs it so, with
+     * {@code executionStats} to the end), or null when explain wraps no command document.
+     */
+    public static BsonDocument explained(BsonDocument explain, String database) {
+        if (!(explain.get("explain") instanceof BsonDocument inner) || inner.isEmpty()) {
+            return null;
+        }
+        BsonDocument alone = new BsonDocument(); // the inner document is raw, so read-only: copied (no repeats:
+        alone.putAll(inner);                     // the reader refused any at every depth)
+        alone.put("$db", new BsonString(database));
+        return alone;
+    }
+
+    /** Reads a command given as one document (no sequences), as {@link #explained} gives one. */
+    public static Command read(BsonDocument body) throws CommandException {
+        return read(new OpMsg(new MsgHeader(0, 0, 0, WireMessage.OP_MSG), 0, WireCodec.raw(body), List.of()));
+    }
+
     /** The body's field names in order; a name twice is refused, as the server's command parsers refuse it. */
     private static List<String> fieldNames(BsonDocument document, String what) throws CommandException {
         List<String> names = new ArrayList<>();
         Set<String> seen = new java.util.HashSet<>();
-        RawBsonDocument raw = io.phigate.mongo.wire.WireCodec.raw(document);
+        RawBsonDocument raw = WireCodec.raw(document);
         // Read from the bytes themselves: RawBsonDocument.asBsonReader() does not show a repeated field name.
         try (BsonReader reader = new BsonBinaryReader(raw.getByteBuffer().asNIO().slice())) {
             reader.readStartDocument();

@@ -88,7 +88,7 @@ public final class CommandMasking {
             }
         }
         if (NO_DOCUMENTS.contains(command.name())) {
-            return PASS;
+            return new Judgement.Forward(ReplyPlan.PASS, removed(command));
         }
         String repeated = body instanceof org.bson.RawBsonDocument raw ? DuplicateFields.in(raw) : null;
         for (BsonDocument statement : command.statements()) {
@@ -163,6 +163,28 @@ public final class CommandMasking {
         } catch (Refused e) {
             return new Judgement.Refuse(e.getMessage(), Map.copyOf(scope.phiFields()));
         }
+    }
+
+    /** Commands that return no documents but remove or replace a collection's, or every collection's of a database. */
+    private static final Set<String> REMOVING = Set.of("drop", "dropIndexes", "create", "dropDatabase");
+
+    /**
+     * The PHI fields a command without documents acts on: no value comes back, but a drop of clinic.patients (or a
+     * dropDatabase of clinic) removes PHI, which the records and a rule on PHI ({@code phi: true}) must see.
+     */
+    private Map<String, String> removed(Command command) {
+        if (!REMOVING.contains(command.name())) {
+            return Map.of();
+        }
+        String database = command.database() + ".";
+        String only = command.name().equals("dropDatabase") ? null : database + command.collection();
+        Map<String, String> fields = new java.util.TreeMap<>();
+        catalog.collections().forEach((namespace, paths) -> {
+            if (only == null ? namespace.startsWith(database) : namespace.equals(only)) {
+                paths.forEach((path, type) -> fields.put(namespace + "." + path, type.policyName()));
+            }
+        });
+        return fields;
     }
 
     private FieldTags find(Command command, BsonDocument body, FieldTags in, Scope scope) throws Refused {

@@ -63,7 +63,7 @@ final class Pipelines {
             case "$project", "$addFields", "$set" -> projection(document(name, spec), in, scope.masked());
             case "$replaceRoot" -> replaceRoot(document(name, spec).get("newRoot"), in, scope);
             case "$replaceWith" -> replaceRoot(spec, in, scope);
-            case "$unwind" -> unwind(spec, in);
+            case "$unwind" -> unwind(spec, in, scope);
             case "$group" -> group(document(name, spec), in, scope);
             case "$sortByCount" -> {
                 Predicates.key("the $sortByCount key", spec, in, scope);
@@ -90,6 +90,8 @@ final class Pipelines {
                 }
                 if (name.equals("$merge")) {
                     merge(spec, scope);
+                } else {
+                    out(spec, scope);
                 }
                 yield in;
             }
@@ -136,7 +138,8 @@ final class Pipelines {
      */
     private static void merge(BsonValue spec, Scope scope) throws Refused {
         if (!spec.isDocument()) {
-            scope.readable(spec.isString() ? spec.asString().getValue() : "");
+            String target = spec.isString() ? spec.asString().getValue() : "";
+            scope.read(target, scope.readable(target));
             return;
         }
         BsonDocument m = spec.asDocument();
@@ -152,6 +155,7 @@ final class Pipelines {
             throw new Refused("$merge into another database is not modelled; refused while the store declares PHI");
         }
         FieldTags stored = scope.readable(target);
+        scope.read(target, stored); // written into: the command touches the PHI it holds
         PhiType held = stored.strongest(t -> true);
         if (held == null) {
             return;
@@ -167,6 +171,24 @@ final class Pipelines {
                 throw Predicates.steers("$merge on " + field.asString().getValue(), type, scope);
             }
         }
+    }
+
+    /**
+     * {@code $out} replaces its target's documents: the command touches whatever PHI the target holds (for the
+     * records and {@code phi: true} rules). Another database's catalog is not this scope's, so that is refused.
+     */
+    private static void out(BsonValue spec, Scope scope) throws Refused {
+        String target;
+        if (spec.isString()) {
+            target = spec.asString().getValue();
+        } else if (spec.isDocument() && spec.asDocument().get("coll") instanceof BsonValue c && c.isString()
+                && spec.asDocument().get("db") instanceof BsonValue db && db.isString()
+                && db.asString().getValue().equals(scope.database())) {
+            target = c.asString().getValue();
+        } else {
+            throw new Refused("$out into another database is not modelled; refused while the store declares PHI");
+        }
+        scope.read(target, scope.readable(target));
     }
 
     private static FieldTags replaceRoot(BsonValue newRoot, FieldTags in, Scope scope) throws Refused {
@@ -187,8 +209,20 @@ final class Pipelines {
         return Expressions.tags(newRoot, in, scope.masked());
     }
 
-    private static FieldTags unwind(BsonValue spec, FieldTags in) throws Refused {
+    private static FieldTags unwind(BsonValue spec, FieldTags in, Scope scope) throws Refused {
         // A path reaches through arrays, so an element carries the tags the array did; the index is no value.
+        // But the documents whose value is missing, null or [] are dropped: over a masked value that is a condition
+        // ({ssn: {$exists: true}}), unless every document is kept.
+        BsonValue path = spec.isDocument() ? spec.asDocument().get("path") : spec;
+        boolean keepsAll = spec.isDocument() && spec.asDocument().get("preserveNullAndEmptyArrays") instanceof
+                BsonValue keep && keep.isBoolean() && keep.asBoolean().getValue();
+        if (!keepsAll && path != null && path.isString() && path.asString().getValue().startsWith("$")) {
+            PhiType type = in.at(path.asString().getValue().substring(1)).tag();
+            if (type != null && scope.masked().test(type)) {
+                throw Predicates.steers("$unwind of " + path.asString().getValue() + " (it drops the documents"
+                        + " without one)", type, scope);
+            }
+        }
         if (spec.isDocument() && spec.asDocument().containsKey("includeArrayIndex")) {
             if (!spec.asDocument().get("includeArrayIndex").isString()) {
                 throw new Refused("$unwind's includeArrayIndex must be a field name");

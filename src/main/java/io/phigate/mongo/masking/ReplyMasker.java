@@ -78,7 +78,11 @@ public final class ReplyMasker {
             int valueEnd = valueStart + valueSize(type, valueStart, end);
             MaskNode child = node.children().isEmpty() ? null
                     : node.children().get(new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8));
-            if (child == null || (child.leaf() == null && type != 3 && type != 4)) {
+            ScalarMasking otherwise = child != null || node.others() == null ? null
+                    : node.otherwise(new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8), type);
+            if (otherwise != null) {
+                size += masked(type, p, valueStart, valueEnd, otherwise);
+            } else if (child == null || (child.leaf() == null && type != 3 && type != 4)) {
                 size += raw(p, valueEnd);
             } else if (child.leaf() != null) {
                 size += masked(type, p, valueStart, valueEnd, child.leaf());

@@ -22,6 +22,17 @@ public record ReplyPlan(MaskNode envelope, String summary) {
     /** Nothing to mask: replies are forwarded as the server sent them. */
     public static final ReplyPlan PASS = new ReplyPlan(null, null);
 
+    /**
+     * The top-level fields of a reply that carry no words of the server's (status, counts, ids the client sent,
+     * labels, cluster time gossip; the documents, which the plan masks by their tags where it has any) and that
+     * drivers read: kept in the reply of a command touching PHI, whose other
+     * text, documents and arrays are withheld. Numbers, booleans, timestamps and ids are kept whatever their name.
+     */
+    static final java.util.Set<String> KEPT = java.util.Set.of("ok", "code", "codeName", "errorLabels", "cursor",
+            "value", "values",
+            "lastErrorObject", "upserted", "topologyVersion", "$clusterTime", "$configTime", "$topologyTime",
+            "$configServerState", "electionId", "opTime");
+
     private static final ScalarMasking WITHHELD = new ScalarMasking(Operators.create(OperatorSpec.REDACT,
             PhiType.FREE_TEXT, null), PhiType.FREE_TEXT);
 
@@ -54,19 +65,40 @@ public record ReplyPlan(MaskNode envelope, String summary) {
         if (top.isEmpty()) {
             return PASS;
         }
+        // Beside the fields named, the server's words may come under any name (the legacy protocol's $err, which
+        // mongo-java-server sends beside errmsg, carried a stored SSN; getLastError's err; mongos' raw): every
+        // other top-level text, document or array is withheld too, but for the fields drivers read.
+        MaskNode envelope = withholdErrors ? new MaskNode(top, null, WITHHELD, KEPT) : new MaskNode(top, null);
         StringJoiner summary = new StringJoiner(", ");
         documents.flatten().forEach((path, type) -> summary.add(path + "(" + type.policyName() + ")="
                 + operators.apply(type).spec()));
-        return new ReplyPlan(new MaskNode(top, null), summary.length() == 0 ? null : summary.toString());
+        return new ReplyPlan(envelope, summary.length() == 0 ? null : summary.toString());
     }
 
     /**
      * One field of a reply as the masking walks it: masked whole by {@code leaf}, or walked into by
      * {@code children} (into every element when the field is an array). Immutable.
      */
-    public record MaskNode(Map<String, MaskNode> children, ScalarMasking leaf) {
+    public record MaskNode(Map<String, MaskNode> children, ScalarMasking leaf, ScalarMasking others,
+                           java.util.Set<String> kept) {
         public MaskNode {
             children = Map.copyOf(children);
+            kept = java.util.Set.copyOf(kept);
+        }
+
+        /**
+         * A node whose fields not in {@code children} are kept as they are; with {@code others}, those of them not
+         * in {@code kept} that hold text, a document or an array are masked by it.
+         */
+        public MaskNode(Map<String, MaskNode> children, ScalarMasking leaf) {
+            this(children, leaf, null, java.util.Set.of());
+        }
+
+        /** How the field {@code name} of BSON type {@code type} is masked, when no child names it; null: kept. */
+        ScalarMasking otherwise(String name, int type) {
+            boolean words = type == 0x02 || type == 0x03 || type == 0x04 || type == 0x0D || type == 0x0E
+                    || type == 0x0F;
+            return others != null && words && !kept.contains(name) ? others : null;
         }
 
         /** The nodes masking what {@code tags} tag; null when every type there passes unmasked. */

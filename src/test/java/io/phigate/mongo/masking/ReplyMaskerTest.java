@@ -116,6 +116,33 @@ class ReplyMaskerTest {
         assertThat(out.getString("codeName").getValue()).isEqualTo("ConversionFailure");
     }
 
+    /**
+     * Decision 0073: the server's words come under names the plan does not list ($err from servers speaking the
+     * legacy protocol, getLastError's err, anything a server adds), so every top-level text, document or array of a
+     * reply touching PHI is withheld but for the fields drivers read; numbers, booleans and timestamps stay.
+     */
+    @Test
+    void theServersWordsAreWithheldUnderAnyNameButTheFieldsDriversRead() throws Exception {
+        BsonDocument body = BsonDocument.parse("""
+                {$err: "Cannot create field 'x' in element {ssn: \\"123-45-6789\\"}", errmsg: "same",
+                 err: "123-45-6789", later: {detail: "123-45-6789"}, notes: ["123-45-6789"], code: 28,
+                 codeName: "PathNotViable", errorLabels: ["TransientTransactionError"], n: 0, ok: 0,
+                 $clusterTime: {clusterTime: {$timestamp: {t: 1, i: 1}}}, operationTime: {$timestamp: {t: 1, i: 1}}}""");
+
+        BsonDocument out = masked(reply(body), FieldTags.EMPTY, true);
+
+        assertThat(out.toJson()).doesNotContain("123-45");
+        assertThat(out.getString("$err").getValue()).isEqualTo("[FREE_TEXT]");
+        assertThat(out.getString("codeName").getValue()).isEqualTo("PathNotViable");
+        assertThat(out.getArray("errorLabels")).containsExactly(new BsonString("TransientTransactionError"));
+        assertThat(out.getInt32("code").getValue()).isEqualTo(28);
+        assertThat(out.getInt32("n").getValue()).isZero();
+        assertThat(out.getDocument("$clusterTime")).isEqualTo(body.getDocument("$clusterTime"));
+        assertThat(out.get("operationTime")).isEqualTo(body.get("operationTime"));
+        assertThat(ReplyPlan.documents(FieldTags.EMPTY, DEFAULTS::get, false).passes())
+                .as("a command touching no PHI: its reply as sent").isTrue();
+    }
+
     @Test
     void aWriteErrorsKeyValueIsWithheld() throws Exception {
         BsonDocument body = BsonDocument.parse("""

@@ -172,7 +172,7 @@ final class StateView {
                 }
             }
             case TRANSACTION -> {
-                if (UtilityWords.endsTransaction(a.text())) {
+                if (a.endsTransaction()) {
                     change = new SessionState.EndTransaction();
                     tag = "COMMIT";
                 }

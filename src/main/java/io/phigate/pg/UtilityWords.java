@@ -6,10 +6,11 @@ import java.util.List;
 
 /**
  * The few facts about utility statements that the session-state registry needs: a cursor's holdability and
- * query, a PREPARE's statement, DEALLOCATE ALL, DISCARD ALL, and whether a transaction statement ends the
- * transaction. Each is read from PostgreSQL's own parse tree (and, for where a body starts, its own scanner), so
- * the registry's idea of a name matches the server's by construction; a text the grammar does not read as one
- * such statement answers null or false, and callers fall back to the analysis they already have.
+ * query, a PREPARE's statement, DEALLOCATE ALL, DISCARD ALL, and whether a transaction statement runs nothing
+ * (whether one ends the transaction the analysis already says: {@code StatementAnalysis.endsTransaction}). Each is
+ * read from PostgreSQL's own parse tree (and, for where a body starts, its own scanner), so the registry's idea of a
+ * name matches the server's by construction; a text the grammar does not read as one such statement answers null or
+ * false, and callers fall back to the analysis they already have.
  */
 final class UtilityWords {
     /** pg_query.proto's token numbers of the keywords a body follows. */
@@ -47,21 +48,6 @@ final class UtilityWords {
     static boolean discardAll(String text) {
         JsonNode d = only(text, "DiscardStmt");
         return d != null && "DISCARD_ALL".equals(d.path("target").asText());
-    }
-
-    /**
-     * COMMIT, END, ROLLBACK, ABORT (with WORK, TRANSACTION or AND [NO] CHAIN), and PREPARE TRANSACTION: statements
-     * that end the open transaction. Not ROLLBACK TO SAVEPOINT, nor COMMIT/ROLLBACK PREPARED (which finish another
-     * transaction).
-     */
-    static boolean endsTransaction(String text) {
-        JsonNode t = only(text, "TransactionStmt");
-        if (t == null) {
-            return false;
-        }
-        String kind = t.path("kind").asText();
-        return kind.equals("TRANS_STMT_COMMIT") || kind.equals("TRANS_STMT_ROLLBACK")
-                || kind.equals("TRANS_STMT_PREPARE");
     }
 
     /**

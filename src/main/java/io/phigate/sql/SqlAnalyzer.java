@@ -129,20 +129,28 @@ public final class SqlAnalyzer {
 
     /**
      * The text of a text holding one statement, when it can be read without the scanner: no comment can start in
-     * it (no {@code -} or {@code /}), it starts with a letter, and what is left after the terminating semicolons
-     * and the server's whitespace ({@code [ \t\n\r\f]}, not Unicode's) ends with a letter or digit, so the last
-     * token ends there. Otherwise null, and the scanner's tokens delimit it. Drivers' statements are mostly of this
-     * kind ({@code SELECT ... WHERE aid = 12345;}), and the scan is a second call into the library.
+     * it (PostgreSQL's scanner starts one only at {@code --} or {@code /*}, and ends an operator before either), it
+     * starts with a letter, and what is left after the terminating semicolons and the server's whitespace
+     * ({@code [ \t\n\r\f]}, not Unicode's) ends with a letter, a digit or {@code )}, so the last token ends there
+     * (in a text the grammar accepted, no string or quoted name is left open to hold what was cut). Otherwise null,
+     * and the scanner's tokens delimit it. Drivers' statements are mostly of this kind
+     * ({@code UPDATE ... SET b = b + -42 WHERE aid = 12345;}, {@code INSERT ... VALUES (1, 2)}), and the scan is a
+     * second call into the library. {@code SqlAnalyzerTest} checks it against the scanner over every text of a
+     * small alphabet of the characters that matter.
      */
     static String plainText(String sql) {
-        if (sql.isEmpty() || !Character.isLetter(sql.charAt(0)) || sql.indexOf('-') >= 0 || sql.indexOf('/') >= 0) {
+        if (sql.isEmpty() || !Character.isLetter(sql.charAt(0)) || sql.contains("--") || sql.contains("/*")) {
             return null;
         }
         int end = sql.length();
         while (end > 0 && " \t\n\r\f;".indexOf(sql.charAt(end - 1)) >= 0) {
             end--;
         }
-        return end > 0 && Character.isLetterOrDigit(sql.charAt(end - 1)) ? sql.substring(0, end) : null;
+        if (end == 0) {
+            return null;
+        }
+        char last = sql.charAt(end - 1);
+        return Character.isLetterOrDigit(last) || last == ')' ? sql.substring(0, end) : null;
     }
 
     private StatementAnalysis analyzeOne(JsonNode tree, String text) {

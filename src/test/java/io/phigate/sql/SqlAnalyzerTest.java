@@ -14,11 +14,27 @@ class SqlAnalyzerTest {
 
     @Test
     void repeatedTextIsServedFromTheCache() {
-        List<StatementAnalysis> first = analyzer.analyze("select ssn from patients where id = $1");
-        assertThat(analyzer.analyze("select ssn from patients where id = $1")).isSameAs(first);
+        String sql = "select ssn from patients where id = $1";
+        List<StatementAnalysis> first = analyzer.analyze(sql);
+        List<StatementAnalysis> second = analyzer.analyze(sql);
+        assertThat(second).isNotSameAs(first).isEqualTo(first);
+        assertThat(analyzer.analyze(sql)).isSameAs(second);
         analyzer.clearCache();
-        List<StatementAnalysis> again = analyzer.analyze("select ssn from patients where id = $1");
-        assertThat(again).isNotSameAs(first).isEqualTo(first);
+        List<StatementAnalysis> again = analyzer.analyze(sql);
+        assertThat(again).isNotSameAs(second).isEqualTo(first);
+    }
+
+    @Test
+    void textsSeenOnceLeaveTheCacheToTextsThatRepeat() {
+        SqlAnalyzer small = new SqlAnalyzer(DemoCatalog.get(), 2);
+        String repeated = "select ssn from patients where id = $1";
+        small.analyze(repeated);
+        List<StatementAnalysis> cached = small.analyze(repeated);
+        for (int id = 0; id < 100; id++) {
+            // A simple-protocol client's literals: each text once.
+            small.analyze("select ssn from patients where id = " + id);
+        }
+        assertThat(small.analyze(repeated)).isSameAs(cached);
     }
 
     @Test

@@ -172,8 +172,8 @@ final class StateView {
                 }
             }
             case TRANSACTION -> {
-                Savepoints.Command savepoint = UtilityWords.savepoint(a.text());
-                if (UtilityWords.endsTransaction(a.text())) {
+                Savepoints.Command savepoint = a.endsTransaction() ? null : UtilityWords.savepoint(a.text());
+                if (a.endsTransaction()) {
                     change = new SessionState.EndTransaction();
                     tag = "COMMIT";
                 } else if (savepoint != null) {

@@ -6,10 +6,11 @@ import java.util.List;
 
 /**
  * The few facts about utility statements that the session-state registry needs: a cursor's holdability and
- * query, a PREPARE's statement, DEALLOCATE ALL, DISCARD ALL, and whether a transaction statement ends the
- * transaction. Each is read from PostgreSQL's own parse tree (and, for where a body starts, its own scanner), so
- * the registry's idea of a name matches the server's by construction; a text the grammar does not read as one
- * such statement answers null or false, and callers fall back to the analysis they already have.
+ * query, a PREPARE's statement, DEALLOCATE ALL, DISCARD ALL, and whether a transaction statement runs nothing
+ * (whether one ends the transaction the analysis already says: {@code StatementAnalysis.endsTransaction}). Each is
+ * read from PostgreSQL's own parse tree (and, for where a body starts, its own scanner), so the registry's idea of a
+ * name matches the server's by construction; a text the grammar does not read as one such statement answers null or
+ * false, and callers fall back to the analysis they already have.
  */
 final class UtilityWords {
     /** pg_query.proto's token numbers of the keywords a body follows. */
@@ -50,22 +51,15 @@ final class UtilityWords {
     }
 
     /**
-     * COMMIT, END, ROLLBACK, ABORT (with WORK, TRANSACTION or AND [NO] CHAIN), and PREPARE TRANSACTION: statements
-     * that end the open transaction. Not ROLLBACK TO SAVEPOINT, nor COMMIT/ROLLBACK PREPARED (which finish another
-     * transaction).
+     * SAVEPOINT, ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT with the name the grammar read; null for anything else.
+     * Each of the three holds its keyword as plain ASCII letters (the scanner reads no keyword from escapes or other
+     * letters), so a text without one is none of them and is not parsed again: BEGIN and END stay one parse.
      */
-    static boolean endsTransaction(String text) {
-        JsonNode t = only(text, "TransactionStmt");
-        if (t == null) {
-            return false;
-        }
-        String kind = t.path("kind").asText();
-        return kind.equals("TRANS_STMT_COMMIT") || kind.equals("TRANS_STMT_ROLLBACK")
-                || kind.equals("TRANS_STMT_PREPARE");
-    }
-
-    /** SAVEPOINT, ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT with the name the grammar read; null for anything else. */
     static Savepoints.Command savepoint(String text) {
+        String lower = text == null ? "" : text.toLowerCase(java.util.Locale.ROOT);
+        if (!lower.contains("savepoint") && !lower.contains("release") && !lower.contains("rollback")) {
+            return null;
+        }
         JsonNode t = only(text, "TransactionStmt");
         String name = t == null ? null : t.path("savepoint_name").asText(null);
         if (name == null) {

@@ -93,6 +93,24 @@ public record StatementAnalysis(StatementKind kind, Set<Operation> operations, S
         return !parsed && errorPosition >= 0;
     }
 
+    /**
+     * True for a statement that ends the open transaction: COMMIT, END, ROLLBACK, ABORT (with WORK, TRANSACTION or
+     * AND [NO] CHAIN) and PREPARE TRANSACTION; not ROLLBACK TO SAVEPOINT, nor COMMIT/ROLLBACK PREPARED (which finish
+     * another transaction). Read from the parse tree's TransactionStmt kind when the statement was analysed
+     * ({@link TableChange.Kind#COMMIT}, {@link TableChange.Kind#ROLLBACK}), so a caller need not parse the text again.
+     */
+    public boolean endsTransaction() {
+        if (kind != StatementKind.TRANSACTION) {
+            return false;
+        }
+        for (TableChange c : facts.tableChanges()) {
+            if (c.kind() == TableChange.Kind.COMMIT || c.kind() == TableChange.Kind.ROLLBACK) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A statement phigate could not analyse although the grammar accepted it (or had no text to read). */
     public static StatementAnalysis unparsed(String text, String error) {
         return new StatementAnalysis(StatementKind.OTHER, Set.of(), Set.of(), Set.of(), List.of(), Set.of(), false,

@@ -38,16 +38,4 @@ class UtilityWordsTest {
         assertThat(UtilityWords.discardAll("DISCARD ALL")).isTrue();
         assertThat(UtilityWords.discardAll("DISCARD PLANS")).isFalse();
     }
-
-    @Test
-    void onlyStatementsThatEndTheOpenTransactionEndIt() {
-        for (String ends : new String[]{"COMMIT", "end work", "ROLLBACK", "ABORT TRANSACTION", "COMMIT AND CHAIN",
-                "PREPARE TRANSACTION 'gid'"}) {
-            assertThat(UtilityWords.endsTransaction(ends)).as(ends).isTrue();
-        }
-        for (String continues : new String[]{"ROLLBACK TO SAVEPOINT a", "rollback work to a", "BEGIN", "SAVEPOINT a",
-                "COMMIT PREPARED 'gid'", "ROLLBACK PREPARED 'gid'", "RELEASE a"}) {
-            assertThat(UtilityWords.endsTransaction(continues)).as(continues).isFalse();
-        }
-    }
 }

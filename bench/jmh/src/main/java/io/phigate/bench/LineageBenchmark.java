@@ -19,7 +19,10 @@ import org.openjdk.jmh.annotations.State;
  *   <li>{@code uncached}: an analyser with no statement cache, so every call parses (PostgreSQL's grammar through
  *       libpg_query, on a grammar thread) and resolves lineage on the tree: what a statement seen for the first
  *       time costs;</li>
- *   <li>{@code cached}: the default analyser, the same text again: what a prepared or repeated statement costs.</li>
+ *   <li>{@code cached}: the default analyser, the same text again: what a prepared or repeated statement costs;</li>
+ *   <li>{@code freshLiterals}: the default analyser, pgbench TPC-B's five statements with new literals each time
+ *       (its simple protocol): what a client that inlines its values costs, cache admission included (decision
+ *       0071).</li>
  * </ul>
  * Statements: {@code point} a one-table lookup, {@code join} three tables, {@code view} a CTE and a UNION over a
  * view, {@code utility} SET.
@@ -48,6 +51,10 @@ public class LineageBenchmark {
                 .view(16410, "public", "patient_directory", "SELECT patients.id, (patients.first_name || ' '::text)"
                         + " || patients.last_name AS name, patients.ssn AS ident FROM patients", "id", "name", "ident")
                 .phiTag(new ColumnRef("public", "patients", "ssn"), "ssn")
+                .table(16420, "public", "pgbench_accounts", "aid", "bid", "abalance", "filler")
+                .table(16421, "public", "pgbench_tellers", "tid", "bid", "tbalance", "filler")
+                .table(16422, "public", "pgbench_branches", "bid", "bbalance", "filler")
+                .table(16423, "public", "pgbench_history", "tid", "bid", "aid", "delta", "mtime", "filler")
                 .builtins("lower", "count", "string_agg", "coalesce", "now")
                 .build();
         sql = switch (statement) {
@@ -65,6 +72,23 @@ public class LineageBenchmark {
         uncached = new SqlAnalyzer(catalog, 0);
         cached = new SqlAnalyzer(catalog);
         cached.analyze(sql);
+    }
+
+    private long call;
+
+    @Benchmark
+    public Object freshLiterals() {
+        long n = ++call;
+        long aid = n * 7919 % 1_000_000 + 1;
+        long delta = n * 104_729 % 10_001 - 5_000;
+        return cached.analyze(switch ((int) (n % 5)) {
+            case 0 -> "UPDATE pgbench_accounts SET abalance = abalance + " + delta + " WHERE aid = " + aid + ";";
+            case 1 -> "SELECT abalance FROM pgbench_accounts WHERE aid = " + aid + ";";
+            case 2 -> "UPDATE pgbench_tellers SET tbalance = tbalance + " + delta + " WHERE tid = " + n % 100 + ";";
+            case 3 -> "UPDATE pgbench_branches SET bbalance = bbalance + " + delta + " WHERE bid = " + n % 10 + ";";
+            default -> "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (" + n % 100 + ", "
+                    + n % 10 + ", " + aid + ", " + delta + ", CURRENT_TIMESTAMP);";
+        });
     }
 
     @Benchmark

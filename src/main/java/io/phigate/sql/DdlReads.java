@@ -85,7 +85,11 @@ final class DdlReads {
                     switch (String.valueOf(text(c, "subtype"))) {
                         // The attached (or detached) partition's rows are scanned against the bound, and join the
                         // parent's: a write of that table as much as of the parent.
-                        case "AT_AttachPartition", "AT_DetachPartition", "AT_DetachPartitionFinalize" ->
+                        case "AT_AttachPartition" -> {
+                            r.facts.writes.add(names.ref(body(def).path("name")));
+                            parentsKeys(r, catalog, names.ref(b.path("relation")));
+                        }
+                        case "AT_DetachPartition", "AT_DetachPartitionFinalize" ->
                                 r.facts.writes.add(names.ref(body(def).path("name")));
                         case "AT_AddInherit", "AT_DropInherit" -> r.facts.writes.add(names.ref(body(def)));
                         default -> {
@@ -98,6 +102,9 @@ final class DdlReads {
             case "CreateStmt" -> {
                 for (JsonNode parent : list(b, "inhRelations")) {
                     r.facts.writes.add(names.ref(body(parent)));
+                    if (b.has("partbound")) {
+                        parentsKeys(r, catalog, names.ref(body(parent)));
+                    }
                 }
             }
             default -> {
@@ -132,6 +139,24 @@ final class DdlReads {
         for (String column : columns) {
             r.facts.predicates.add(new PredicateUse(new ColumnRef(table.schema(), table.table(), column), REFERENCED,
                     false));
+        }
+    }
+
+    /**
+     * A partition takes its parent's foreign keys (the server clones them onto it): ATTACH PARTITION tests the
+     * attached table's rows against them at once, and every later write to the partition, which the catalog read at
+     * the session's start does not know as keyed, tests its value. The columns the parent's keys reference (in
+     * other tables) are read and are predicates as a key made in the statement would be.
+     */
+    private static void parentsKeys(Result r, Catalog catalog, TableRef parent) {
+        for (String column : columnsOf(catalog, parent)) {
+            for (ColumnRef checked : catalog.checkedAgainst(new ColumnRef(parent.schema(), parent.table(), column))) {
+                TableRef referenced = new TableRef(checked.schema(), checked.table());
+                if (!referenced.equals(parent)) {
+                    r.facts.reads.add(referenced);
+                    r.facts.predicates.add(new PredicateUse(checked, REFERENCED, false));
+                }
+            }
         }
     }
 

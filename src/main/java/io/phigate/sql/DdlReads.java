@@ -110,6 +110,7 @@ final class DdlReads {
             default -> {
             }
         }
+        throughViews(r, names, catalog);
         Tree.forEachObject(b, (key, value) -> {
             if (key.equals("Constraint") && "CONSTR_FOREIGN".equals(text(value, "contype"))
                     && value.path("pktable").has("relname")) {
@@ -156,6 +157,31 @@ final class DdlReads {
                     r.facts.reads.add(referenced);
                     r.facts.predicates.add(new PredicateUse(checked, REFERENCED, false));
                 }
+            }
+        }
+    }
+
+    /**
+     * An index, statistics or CLUSTER on a materialized view evaluates the values it was filled from: each indexed
+     * column of a view is a predicate over the columns its definition reads, as a query's condition on the view's
+     * column would be (decision 0069, attacker's read). The definition itself does not run (the stored rows are
+     * read), so its own reads and conditions do not count. A view the analysis cannot see through (a cycle, too
+     * deep) keeps only its own column.
+     */
+    private static void throughViews(Result r, Lineage names, Catalog catalog) {
+        for (PredicateUse p : List.copyOf(r.facts.predicates)) {
+            Relation view = p.clause().equals(INDEXED)
+                    ? catalog.relation(p.column().schema(), p.column().table()).orElse(null) : null;
+            if (view == null || view.kind() != Relation.Kind.MATERIALIZED_VIEW && view.kind() != Relation.Kind.VIEW) {
+                continue;
+            }
+            Lineage.ViewInfo info = names.views.view(view, names.viewDepth + 1);
+            int at = view.columns().indexOf(p.column().column());
+            if (info == null || at < 0 || at >= info.columns().size()) {
+                continue;
+            }
+            for (ColumnRef source : info.columns().get(at).sources()) {
+                r.facts.predicates.add(new PredicateUse(source, INDEXED, false));
             }
         }
     }

@@ -19,12 +19,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two routes by which DDL the session makes tests PHI values held elsewhere (decision 0069, attacker's read), through
- * pgjdbc and the real gateway: a partition takes its parent's foreign keys, so attaching a table (or creating a
- * partition and then writing to it) tests guessed values against the referenced PHI column; and a domain's new
- * constraint is tested against every column of that type, in tables the statement does not name.
+ * Three routes by which DDL the session makes tests PHI values held elsewhere (decision 0069, attacker's read),
+ * through pgjdbc and the real gateway: a partition takes its parent's foreign keys, so attaching a table (or creating
+ * a partition and then writing to it) tests guessed values against the referenced PHI column; a domain's new
+ * constraint is tested against every column of that type, in tables the statement does not name; and an index on a
+ * materialized view evaluates the PHI it was filled from.
  */
-class PartitionKeysAndDomainChecksTest {
+class DdlReadsThroughKeysDomainsAndViewsTest {
     static final String PREFIX = "system:serviceaccount:clinical:";
 
     @TempDir
@@ -43,7 +44,9 @@ class PartitionKeysAndDomainChecksTest {
             s.execute("CREATE DOMAIN ddlkey_ssn AS text");
             s.execute("CREATE TABLE ddlkey_people (id int, ssn ddlkey_ssn)");
             s.execute("INSERT INTO ddlkey_people VALUES (1, '123-45-6789')");
-            for (String t : List.of("TABLE ddlkey_visits", "TABLE ddlkey_people", "DOMAIN ddlkey_ssn")) {
+            s.execute("CREATE MATERIALIZED VIEW ddlkey_mv AS SELECT id, ssn FROM patients");
+            for (String t : List.of("TABLE ddlkey_visits", "TABLE ddlkey_people", "DOMAIN ddlkey_ssn",
+                    "MATERIALIZED VIEW ddlkey_mv")) {
                 s.execute("ALTER " + t + " OWNER TO " + db.user());
             }
         }
@@ -81,6 +84,7 @@ class PartitionKeysAndDomainChecksTest {
     }
 
     private static void dropAll(Statement s) throws SQLException {
+        s.execute("DROP MATERIALIZED VIEW IF EXISTS ddlkey_mv CASCADE");
         s.execute("DROP TABLE IF EXISTS ddlkey_visits, ddlkey_people, ddlkey_mine, ddlkey_part CASCADE");
         s.execute("DROP DOMAIN IF EXISTS ddlkey_ssn CASCADE");
     }
@@ -149,6 +153,40 @@ class PartitionKeysAndDomainChecksTest {
              ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_constraint WHERE contypid = 'ddlkey_ssn'::regtype")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getInt(1)).isZero();
+        }
+    }
+
+    /**
+     * Read through the gateway, the materialized view's ssn comes back masked (lineage sees through it); an index,
+     * statistics or CLUSTER over that column evaluates the patients' values it was filled from, and an expression
+     * that fails for some of them answered directly (22012).
+     */
+    @Test
+    void anIndexOnAMaterializedViewIsAPredicateOverTheColumnsItWasFilledFrom() throws Exception {
+        String probe = "CREATE INDEX ddlkey_mv_probe ON ddlkey_mv ((1 / (CASE WHEN ssn LIKE '1%' THEN 0 ELSE 1 END)))";
+        try (Connection c = db.direct(); Statement s = c.createStatement()) {
+            s.execute("CREATE TEMP TABLE ddlkey_cmp AS SELECT count(*) FILTER (WHERE ssn LIKE '1%') AS n FROM patients");
+            try (ResultSet rs = s.executeQuery("SELECT n FROM ddlkey_cmp")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(1)).as("some synthetic ssn starts with 1, so the probe fails directly")
+                        .isPositive();
+            }
+            assertThatThrownBy(() -> s.execute(probe))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("22012"));
+        }
+        for (String mode : List.of("simple", "extended")) {
+            try (Connection c = as("analyst", mode); Statement s = c.createStatement()) {
+                assertRefused(s, probe, "public.patients.ssn");
+                assertRefused(s, "CREATE UNIQUE INDEX ddlkey_mv_u ON ddlkey_mv (ssn)", "public.patients.ssn");
+                assertRefused(s, "CREATE STATISTICS ddlkey_mv_s ON id, ssn FROM ddlkey_mv", "public.patients.ssn");
+                s.execute("CREATE INDEX ddlkey_mv_id" + mode + " ON ddlkey_mv (id)");
+                assertRefused(s, "CLUSTER ddlkey_mv USING ddlkey_mv_id" + mode, "public.patients.ssn");
+            }
+        }
+        try (Connection c = db.direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_indexes WHERE tablename = 'ddlkey_mv'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).as("only the indexes on id").isEqualTo(2);
         }
     }
 

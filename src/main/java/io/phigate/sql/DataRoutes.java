@@ -169,6 +169,14 @@ final class DataRoutes {
             case "SelectStmt" -> shadowingRelation("CREATE TABLE", b.path("intoClause").path("rel"));
             case "ViewStmt" -> shadowingRelation("CREATE VIEW", b.path("view"));
             case "CreateSeqStmt" -> shadowingRelation("CREATE SEQUENCE", b.path("sequence"));
+            // A domain's new constraint (or SET NOT NULL, or VALIDATE) is tested against every value of every
+            // column of that type, in tables the statement does not name: an error answers whether a PHI column's
+            // value matches it (decision 0069, attacker's read). Which columns use a domain the catalog does not say.
+            case "AlterDomainStmt" -> switch (String.valueOf(text(b, "subtype"))) {
+                case "C", "O", "V" -> "ALTER DOMAIN ... ADD CONSTRAINT, SET NOT NULL or VALIDATE CONSTRAINT (tested"
+                        + " against every column of the domain's type)";
+                default -> null;
+            };
             case "CreateDomainStmt" -> shadowingType("CREATE DOMAIN", Tree.names(list(b, "domainname")), false);
             case "CompositeTypeStmt" -> {
                 JsonNode typevar = b.path("typevar");

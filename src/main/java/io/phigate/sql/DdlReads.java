@@ -85,7 +85,11 @@ final class DdlReads {
                     switch (String.valueOf(text(c, "subtype"))) {
                         // The attached (or detached) partition's rows are scanned against the bound, and join the
                         // parent's: a write of that table as much as of the parent.
-                        case "AT_AttachPartition", "AT_DetachPartition", "AT_DetachPartitionFinalize" ->
+                        case "AT_AttachPartition" -> {
+                            r.facts.writes.add(names.ref(body(def).path("name")));
+                            parentsKeys(r, catalog, names.ref(b.path("relation")));
+                        }
+                        case "AT_DetachPartition", "AT_DetachPartitionFinalize" ->
                                 r.facts.writes.add(names.ref(body(def).path("name")));
                         case "AT_AddInherit", "AT_DropInherit" -> r.facts.writes.add(names.ref(body(def)));
                         default -> {
@@ -98,11 +102,15 @@ final class DdlReads {
             case "CreateStmt" -> {
                 for (JsonNode parent : list(b, "inhRelations")) {
                     r.facts.writes.add(names.ref(body(parent)));
+                    if (b.has("partbound")) {
+                        parentsKeys(r, catalog, names.ref(body(parent)));
+                    }
                 }
             }
             default -> {
             }
         }
+        throughViews(r, names, catalog);
         Tree.forEachObject(b, (key, value) -> {
             if (key.equals("Constraint") && "CONSTR_FOREIGN".equals(text(value, "contype"))
                     && value.path("pktable").has("relname")) {
@@ -132,6 +140,49 @@ final class DdlReads {
         for (String column : columns) {
             r.facts.predicates.add(new PredicateUse(new ColumnRef(table.schema(), table.table(), column), REFERENCED,
                     false));
+        }
+    }
+
+    /**
+     * A partition takes its parent's foreign keys (the server clones them onto it): ATTACH PARTITION tests the
+     * attached table's rows against them at once, and every later write to the partition, which the catalog read at
+     * the session's start does not know as keyed, tests its value. The columns the parent's keys reference (in
+     * other tables) are read and are predicates as a key made in the statement would be.
+     */
+    private static void parentsKeys(Result r, Catalog catalog, TableRef parent) {
+        for (String column : columnsOf(catalog, parent)) {
+            for (ColumnRef checked : catalog.checkedAgainst(new ColumnRef(parent.schema(), parent.table(), column))) {
+                TableRef referenced = new TableRef(checked.schema(), checked.table());
+                if (!referenced.equals(parent)) {
+                    r.facts.reads.add(referenced);
+                    r.facts.predicates.add(new PredicateUse(checked, REFERENCED, false));
+                }
+            }
+        }
+    }
+
+    /**
+     * An index, statistics or CLUSTER on a materialized view evaluates the values it was filled from: each indexed
+     * column of a view is a predicate over the columns its definition reads, as a query's condition on the view's
+     * column would be (decision 0069, attacker's read). The definition itself does not run (the stored rows are
+     * read), so its own reads and conditions do not count. A view the analysis cannot see through (a cycle, too
+     * deep) keeps only its own column.
+     */
+    private static void throughViews(Result r, Lineage names, Catalog catalog) {
+        for (PredicateUse p : List.copyOf(r.facts.predicates)) {
+            Relation view = p.clause().equals(INDEXED)
+                    ? catalog.relation(p.column().schema(), p.column().table()).orElse(null) : null;
+            if (view == null || view.kind() != Relation.Kind.MATERIALIZED_VIEW && view.kind() != Relation.Kind.VIEW) {
+                continue;
+            }
+            Lineage.ViewInfo info = names.views.view(view, names.viewDepth + 1);
+            int at = view.columns().indexOf(p.column().column());
+            if (info == null || at < 0 || at >= info.columns().size()) {
+                continue;
+            }
+            for (ColumnRef source : info.columns().get(at).sources()) {
+                r.facts.predicates.add(new PredicateUse(source, INDEXED, false));
+            }
         }
     }
 

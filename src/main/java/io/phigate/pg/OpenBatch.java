@@ -46,6 +46,10 @@ final class OpenBatch {
             // a PREPARE's names are read again when it is executed, if the path changed in between
             StatementKind.PREPARE);
 
+    /** Statement kinds the server plans at Bind, names and all, unless they store their result (SELECT INTO). */
+    private static final Set<StatementKind> PLANNED_AT_BIND = Set.of(StatementKind.SELECT, StatementKind.INSERT,
+            StatementKind.UPDATE, StatementKind.DELETE, StatementKind.MERGE);
+
     /** Statements are analysed; otherwise nothing is judged and nothing here applies. */
     private final boolean analysed;
     /** Null where no statement is analysed: search_path and role are then nobody's concern here. */
@@ -120,6 +124,16 @@ final class OpenBatch {
      */
     boolean askBeforeBind(StatementAnalysis statement) {
         return guarded() && codeRan && readsNames(statement);
+    }
+
+    /**
+     * True before an Execute of a portal whose statement resolves names when it runs, after code of the same batch
+     * may have run: a utility statement (EXECUTE, DECLARE, EXPLAIN, COPY, CREATE TABLE AS, CALL, ...) reads its
+     * names at Execute, not at its Bind, so a portal bound before the code reads what that code left. A SELECT,
+     * INSERT, UPDATE, DELETE or MERGE was planned at its Bind and reads nothing by name afterwards.
+     */
+    boolean askBeforeExecute(StatementAnalysis statement) {
+        return guarded() && codeRan && readsNames(statement) && !plannedAtBind(statement);
     }
 
     /** The server showed the settings as judged (or skips the rest of the batch): nothing has run since. */
@@ -220,6 +234,11 @@ final class OpenBatch {
 
     private static boolean readsNames(StatementAnalysis statement) {
         return statement == null || !NAMELESS.contains(statement.kind());
+    }
+
+    private static boolean plannedAtBind(StatementAnalysis statement) {
+        return statement != null && statement.parsed() && !statement.copiesQuery()
+                && PLANNED_AT_BIND.contains(statement.kind());
     }
 
     private void mark() {

@@ -273,7 +273,14 @@ final class StatementMessages {
         }
         SessionState.Statement statement = portal == null ? null : portal.statement();
         StatementAnalysis analysis = statement == null ? null : statement.analysis();
-        String text = statement == null ? null : statement.text();
+        String asked = "";
+        if (forwarder.batch.askBeforeExecute(analysis)) {
+            asked = forwarder.askWithinBatch(); // a utility statement reads its names now, not at its Bind
+            if (forwarder.discardingToSync()) {
+                return;
+            }
+        }
+        String text = statement == null ? null : statement.text() + asked;
         List<String> parameters = portal == null ? List.of() : portal.parameters();
         ResultShape shape = portal == null ? null : portal.shape();
         List<StatementAnalysis> judged = analysis == null ? null : List.of(analysis);

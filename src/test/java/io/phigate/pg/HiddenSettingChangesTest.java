@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
 import io.phigate.clients.ClientTools;
+import io.phigate.pg.message.BackendMessage;
+import io.phigate.pg.message.FrontendMessage;
+import io.phigate.pg.message.MessageCodec;
 import java.time.Duration;
 import java.util.Map;
 import java.nio.file.Path;
@@ -335,6 +338,51 @@ class HiddenSettingChangesTest {
         assertThat(count("hidden_rows WHERE id BETWEEN 300 AND 302")).isEqualTo(3);
         assertThat(gw.auditEventually("kind = 'statement_requested' and statement like '%VALUES (30_, ''p'')%'"
                 + " and statement like '%asked the server after code earlier in this batch%'", 2)).hasSize(2);
+    }
+
+    /**
+     * A utility statement resolves its names when its portal runs, not at its Bind: {@code EXECUTE shadowed} bound
+     * before code of the same batch and executed after it re-reads the prepared SELECT under the path that code left.
+     * Found by the attacker's read of 0070: the question came before a Bind only, so this Execute went unasked and
+     * the SSNs came back as the untagged {@code state}.
+     */
+    @Test
+    void aPortalOfAnExecuteBoundBeforeCodeAndRunAfterItIsAskedFirst() throws Exception {
+        List<BackendMessage> got = new ArrayList<>();
+        try (RawClient c = new RawClient(gw.port())) {
+            c.login(gw.token(GatewayHarness.AGENT, Duration.ofMinutes(5)));
+            c.send(MessageCodec.encode(new FrontendMessage.Query("PREPARE shadowed AS SELECT state FROM patients")));
+            assertThat(c.readUntilReadyOrError().getLast()).isInstanceOf(BackendMessage.ReadyForQuery.class);
+            c.send(cat(MessageCodec.encode(new FrontendMessage.Parse("runs_later", "EXECUTE shadowed", new int[0])),
+                    MessageCodec.encode(new FrontendMessage.Bind("bound_first", "runs_later", new short[0],
+                            new byte[0][], new short[0])),
+                    MessageCodec.encode(new FrontendMessage.Parse("", "SELECT hidden_switch()", new int[0])),
+                    MessageCodec.encode(new FrontendMessage.Bind("", "", new short[0], new byte[0][], new short[0])),
+                    MessageCodec.encode(new FrontendMessage.Execute("", 0)),
+                    MessageCodec.encode(new FrontendMessage.Execute("bound_first", 0)),
+                    MessageCodec.encode(FrontendMessage.Sync.INSTANCE)));
+            for (BackendMessage m = c.read(); m != null && !(m instanceof BackendMessage.ReadyForQuery); m = c.read()) {
+                got.add(m);
+            }
+        } catch (java.net.SocketException reset) {
+            // the session ended: what arrived before is judged below
+        }
+        List<String> values = got.stream().filter(m -> m instanceof BackendMessage.DataRow)
+                .map(m -> ((BackendMessage.DataRow) m).values()[0]).map(v -> v == null ? "" : new String(v, java.nio.charset.StandardCharsets.UTF_8)).toList();
+        assertThat(values).doesNotContainAnyElementsOf(ssns);
+        assertThat(got).filteredOn(m -> m instanceof BackendMessage.ErrorResponse).singleElement()
+                .isInstanceOfSatisfying(BackendMessage.ErrorResponse.class, e -> {
+                    assertThat(e.sqlState()).isEqualTo("0A000");
+                    assertThat(e.fields().get((byte) 'M')).contains("phigate ended the session", "search_path");
+                });
+    }
+
+    private static byte[] cat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
     }
 
     private static int count(String table) throws SQLException {

@@ -62,6 +62,27 @@ class OpenBatchTest {
         assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
     }
 
+    /** A utility statement resolves its names when its portal runs; a planned one did so at its Bind. */
+    @Test
+    void anExecuteAfterCodeIsAskedBeforeOnlyWhereItsStatementReadsNamesAsItRuns() {
+        OpenBatch batch = new OpenBatch(true, new Writes(true));
+        batch.bind(one("INSERT INTO log VALUES (1)"));
+        batch.executes(List.of(one("INSERT INTO log VALUES (1)")));
+        for (String planned : List.of("SELECT * FROM patients", "INSERT INTO log VALUES (2)",
+                "UPDATE log SET a = 1", "DELETE FROM log", "FETCH 1 FROM c", "COMMIT")) {
+            assertThat(batch.askBeforeExecute(one(planned))).as(planned).isFalse();
+        }
+        for (String atRun : List.of("EXECUTE shadowed", "DECLARE c CURSOR FOR SELECT * FROM patients",
+                "EXPLAIN ANALYZE SELECT * FROM patients", "CREATE TABLE t AS SELECT * FROM patients",
+                "SELECT * INTO t FROM patients", "COPY patients TO STDOUT", "CALL p()")) {
+            assertThat(batch.askBeforeExecute(one(atRun))).as(atRun).isTrue();
+        }
+        assertThat(batch.askBeforeExecute(null)).isTrue();
+        batch.asked();
+        assertThat(batch.askBeforeExecute(one("EXECUTE shadowed"))).isFalse();
+        assertThat(new OpenBatch(true, new Writes(false)).askBeforeExecute(one("EXECUTE shadowed"))).isFalse();
+    }
+
     @Test
     void readsThatRunNoCodeNeverAsk() {
         OpenBatch batch = new OpenBatch(true, new Writes(true));

@@ -62,6 +62,11 @@ final class OpenBatch {
     /** Messages that may run code went since the last Sync, and whether any of them did (guarded sessions). */
     private boolean batchOpen;
     private boolean codeRan;
+    /**
+     * Code may have run in the chunk being collected. A Query (or FunctionCall) may be the first of the batch to run
+     * anything, after only a Parse: whether the batch stays open upstream is known when the chunk goes.
+     */
+    private boolean codeInChunk;
 
     OpenBatch(boolean analysed, Code code) {
         this.analysed = analysed;
@@ -207,13 +212,17 @@ final class OpenBatch {
     void forwarded(List<Exchange.Op> ops, boolean batchStillOpen) {
         for (int i = 0; i < ops.size(); i++) {
             Exchange.Kind kind = ops.get(i).kind();
-            if (kind == Exchange.Kind.FUNCTION_CALL) {
-                codeRan |= batchOpen;
-            }
+            codeInChunk |= kind == Exchange.Kind.FUNCTION_CALL && guarded();
             if (batchStillOpen && (kind == Exchange.Kind.QUERY || kind == Exchange.Kind.FUNCTION_CALL)) {
                 anyRan = true;
             }
         }
+        if (batchStillOpen && codeInChunk) {
+            // what follows in this batch goes upstream without the question asked between requests
+            batchOpen = true;
+            codeRan = true;
+        }
+        codeInChunk = false;
     }
 
     /** The client's Sync: the batch ends, and the server reports its settings at the ReadyForQuery. */
@@ -243,6 +252,7 @@ final class OpenBatch {
 
     private void mark() {
         code.mayHaveRun();
+        codeInChunk = true;
         codeRan |= batchOpen;
     }
 }

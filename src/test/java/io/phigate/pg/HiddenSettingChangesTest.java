@@ -367,8 +367,41 @@ class HiddenSettingChangesTest {
         } catch (java.net.SocketException reset) {
             // the session ended: what arrived before is judged below
         }
+        assertNoSsnAndEnded(got);
+    }
+
+    /**
+     * A simple Query inside an open extended batch, after only a Parse, runs the code: the batch was not yet open by
+     * the gateway's count (no Bind or Execute), so the Bind after it was neither asked within the batch nor, the
+     * batch being open upstream, between requests (attacker's read of 0070).
+     */
+    @Test
+    void aBindAfterAQueryThatRanCodeInsideTheOpenBatchIsAskedFirst() throws Exception {
+        List<BackendMessage> got = new ArrayList<>();
+        try (RawClient c = new RawClient(gw.port())) {
+            c.login(gw.token(GatewayHarness.AGENT, Duration.ofMinutes(5)));
+            c.send(cat(MessageCodec.encode(new FrontendMessage.Parse("reads", "SELECT state FROM patients",
+                            new int[0])),
+                    MessageCodec.encode(new FrontendMessage.Query("SELECT hidden_switch()")),
+                    MessageCodec.encode(new FrontendMessage.Bind("", "reads", new short[0], new byte[0][],
+                            new short[0])),
+                    MessageCodec.encode(new FrontendMessage.Execute("", 0)),
+                    MessageCodec.encode(FrontendMessage.Sync.INSTANCE)));
+            int ready = 0;
+            for (BackendMessage m = c.read(); m != null && ready < 2; m = c.read()) {
+                got.add(m);
+                ready += m instanceof BackendMessage.ReadyForQuery ? 1 : 0;
+            }
+        } catch (java.net.SocketException reset) {
+            // the session ended: what arrived before is judged below
+        }
+        assertNoSsnAndEnded(got);
+    }
+
+    private static void assertNoSsnAndEnded(List<BackendMessage> got) {
         List<String> values = got.stream().filter(m -> m instanceof BackendMessage.DataRow)
-                .map(m -> ((BackendMessage.DataRow) m).values()[0]).map(v -> v == null ? "" : new String(v, java.nio.charset.StandardCharsets.UTF_8)).toList();
+                .map(m -> ((BackendMessage.DataRow) m).values()[0])
+                .map(v -> v == null ? "" : new String(v, java.nio.charset.StandardCharsets.UTF_8)).toList();
         assertThat(values).doesNotContainAnyElementsOf(ssns);
         assertThat(got).filteredOn(m -> m instanceof BackendMessage.ErrorResponse).singleElement()
                 .isInstanceOfSatisfying(BackendMessage.ErrorResponse.class, e -> {

@@ -202,7 +202,8 @@ final class StatementMessages {
                 return;
             }
         }
-        forwarder.batch.bind(analysis);
+        forwarder.batch.bind(analysis, b.parameters().length,
+                statement == null || statement.prepared() == null ? null : statement.prepared().parameterTypes);
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
         SessionState.Statement runs = forwarder.batch.recordedAs(b, statement);
         if (asked != null) {

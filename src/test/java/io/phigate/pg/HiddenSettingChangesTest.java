@@ -54,6 +54,11 @@ class HiddenSettingChangesTest {
             s.execute("""
                     CREATE FUNCTION public.hidden_switch() RETURNS int LANGUAGE plpgsql AS $$
                     BEGIN PERFORM set_config('search_path', 'hidden_evil, public', false); RETURN 1; END $$""");
+            // A domain whose CHECK calls code: it runs when a value of the type is read, a Bind's included.
+            s.execute("""
+                    CREATE FUNCTION public.hidden_check(v text) RETURNS boolean LANGUAGE plpgsql AS $$
+                    BEGIN PERFORM set_config('search_path', 'hidden_evil, public', false); RETURN true; END $$""");
+            s.execute("CREATE DOMAIN public.hidden_dom AS text CHECK (public.hidden_check(VALUE))");
             s.execute("""
                     CREATE FUNCTION public.hidden_become() RETURNS int LANGUAGE plpgsql AS $$
                     BEGIN PERFORM set_config('role', 'hidden_evil', false); RETURN 1; END $$""");
@@ -109,6 +114,8 @@ class HiddenSettingChangesTest {
 
     private static void dropAll(Statement s) throws SQLException {
         s.execute("DROP TABLE IF EXISTS public.hidden_log, public.hidden_rows");
+        s.execute("DROP DOMAIN IF EXISTS public.hidden_dom");
+        s.execute("DROP FUNCTION IF EXISTS public.hidden_check(text)");
         s.execute("DROP FUNCTION IF EXISTS public.hidden_switch(), public.hidden_become(), public.hidden_on_insert(),"
                 + " public.hidden_harmless()");
         s.execute("DROP SCHEMA IF EXISTS hidden_evil CASCADE");
@@ -408,6 +415,31 @@ class HiddenSettingChangesTest {
                     assertThat(e.sqlState()).isEqualTo("0A000");
                     assertThat(e.fields().get((byte) 'M')).contains("phigate ended the session", "search_path");
                 });
+    }
+
+    /**
+     * The server converts a Bind's values before it re-reads the statement's names: a domain's CHECK calling code
+     * moves search_path in between, so one request of Parse, Bind, Execute read the shadowing view, with no code
+     * before it for a question to follow (attacker's read of 0070). The Execute is now asked before.
+     */
+    @Test
+    void aValueWhoseDomainCheckMovesThePathAtBindEndsTheSessionBeforeItsExecute() throws Exception {
+        List<BackendMessage> got = new ArrayList<>();
+        try (RawClient c = new RawClient(gw.port())) {
+            c.login(gw.token(GatewayHarness.AGENT, Duration.ofMinutes(5)));
+            c.send(cat(MessageCodec.encode(new FrontendMessage.Parse("",
+                            "SELECT state FROM patients WHERE $1::hidden_dom IS NOT NULL", new int[0])),
+                    MessageCodec.encode(new FrontendMessage.Bind("", "", new short[0], new byte[][]{{'x'}},
+                            new short[0])),
+                    MessageCodec.encode(new FrontendMessage.Execute("", 0)),
+                    MessageCodec.encode(FrontendMessage.Sync.INSTANCE)));
+            for (BackendMessage m = c.read(); m != null && !(m instanceof BackendMessage.ReadyForQuery); m = c.read()) {
+                got.add(m);
+            }
+        } catch (java.net.SocketException reset) {
+            // the session ended: what arrived before is judged below
+        }
+        assertNoSsnAndEnded(got);
     }
 
     private static byte[] cat(byte[]... parts) {

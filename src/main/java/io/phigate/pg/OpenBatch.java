@@ -46,6 +46,13 @@ final class OpenBatch {
             // a PREPARE's names are read again when it is executed, if the path changed in between
             StatementKind.PREPARE);
 
+    /** Statement kinds the server plans at Bind, names and all, unless they store their result (SELECT INTO). */
+    private static final Set<StatementKind> PLANNED_AT_BIND = Set.of(StatementKind.SELECT, StatementKind.INSERT,
+            StatementKind.UPDATE, StatementKind.DELETE, StatementKind.MERGE);
+
+    /** PostgreSQL's FirstNormalObjectId: every OID from here was made after initdb. */
+    private static final long FIRST_NORMAL_OBJECT_ID = 16384;
+
     /** Statements are analysed; otherwise nothing is judged and nothing here applies. */
     private final boolean analysed;
     /** Null where no statement is analysed: search_path and role are then nobody's concern here. */
@@ -58,6 +65,13 @@ final class OpenBatch {
     /** Messages that may run code went since the last Sync, and whether any of them did (guarded sessions). */
     private boolean batchOpen;
     private boolean codeRan;
+    /**
+     * Code may have run in the chunk being collected. A Query (or FunctionCall) may be the first of the batch to run
+     * anything, after only a Parse: whether the batch stays open upstream is known when the chunk goes.
+     */
+    private boolean codeInChunk;
+    /** A Bind's values may have run code before the server read its statement's names (see {@link #bind}). */
+    private boolean namesReadAfterCode;
 
     OpenBatch(boolean analysed, Code code) {
         this.analysed = analysed;
@@ -122,20 +136,53 @@ final class OpenBatch {
         return guarded() && codeRan && readsNames(statement);
     }
 
+    /**
+     * True before an Execute of a portal whose statement resolves names when it runs, after code of the same batch
+     * may have run: a utility statement (EXECUTE, DECLARE, EXPLAIN, COPY, CREATE TABLE AS, CALL, ...) reads its
+     * names at Execute, not at its Bind, so a portal bound before the code reads what that code left. A SELECT,
+     * INSERT, UPDATE, DELETE or MERGE was planned at its Bind and reads nothing by name afterwards.
+     */
+    boolean askBeforeExecute(StatementAnalysis statement) {
+        return guarded() && codeRan && readsNames(statement) && (namesReadAfterCode || !plannedAtBind(statement));
+    }
+
     /** The server showed the settings as judged (or skips the rest of the batch): nothing has run since. */
     void asked() {
         codeRan = false;
+        namesReadAfterCode = false;
     }
 
-    /** A Bind of a statement joins the batch: binding plans, and planning may run a function. */
-    void bind(StatementAnalysis statement) {
+    /**
+     * A Bind of a statement joins the batch: binding plans, and planning may run a function. Before that, the server
+     * converts the Bind's values by their types' input functions, and only then re-reads the statement's names: a
+     * domain's CHECK calling code (a parameter of a user type) may move search_path between the question asked
+     * before this Bind and the names, so the portal's Execute is asked before too ({@link #askBeforeExecute}).
+     */
+    void bind(StatementAnalysis statement, int parameters, int[] declaredTypes) {
         if (!guarded()) {
             return;
         }
         batchOpen = true;
-        if (code.mayRunCode(statement)) {
+        if (valuesMayRunCode(parameters, declaredTypes)) {
+            mark();
+            namesReadAfterCode = true;
+        } else if (code.mayRunCode(statement)) {
             mark();
         }
+    }
+
+    /**
+     * True where a value's type may have an input function that runs code: one the server infers (0), or one made
+     * after initdb (a domain, an enum, a composite, an extension's type). Built-in types' input functions run none.
+     */
+    private static boolean valuesMayRunCode(int parameters, int[] declaredTypes) {
+        for (int i = 0; i < parameters; i++) {
+            int type = declaredTypes == null || i >= declaredTypes.length ? 0 : declaredTypes[i];
+            if (type == 0 || Integer.toUnsignedLong(type) >= FIRST_NORMAL_OBJECT_ID) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The refusal for a simple Query with a statement after one that may run code, or null (and noted). */
@@ -193,13 +240,17 @@ final class OpenBatch {
     void forwarded(List<Exchange.Op> ops, boolean batchStillOpen) {
         for (int i = 0; i < ops.size(); i++) {
             Exchange.Kind kind = ops.get(i).kind();
-            if (kind == Exchange.Kind.FUNCTION_CALL) {
-                codeRan |= batchOpen;
-            }
+            codeInChunk |= kind == Exchange.Kind.FUNCTION_CALL && guarded();
             if (batchStillOpen && (kind == Exchange.Kind.QUERY || kind == Exchange.Kind.FUNCTION_CALL)) {
                 anyRan = true;
             }
         }
+        if (batchStillOpen && codeInChunk) {
+            // what follows in this batch goes upstream without the question asked between requests
+            batchOpen = true;
+            codeRan = true;
+        }
+        codeInChunk = false;
     }
 
     /** The client's Sync: the batch ends, and the server reports its settings at the ReadyForQuery. */
@@ -207,6 +258,7 @@ final class OpenBatch {
         anyRan = false;
         batchOpen = false;
         codeRan = false;
+        namesReadAfterCode = false;
     }
 
     /** The gateway ended a refused request upstream with a Sync of its own: the encoding is reported there. */
@@ -222,8 +274,14 @@ final class OpenBatch {
         return statement == null || !NAMELESS.contains(statement.kind());
     }
 
+    private static boolean plannedAtBind(StatementAnalysis statement) {
+        return statement != null && statement.parsed() && !statement.copiesQuery()
+                && PLANNED_AT_BIND.contains(statement.kind());
+    }
+
     private void mark() {
         code.mayHaveRun();
+        codeInChunk = true;
         codeRan |= batchOpen;
     }
 }

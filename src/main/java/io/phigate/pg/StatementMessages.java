@@ -202,7 +202,8 @@ final class StatementMessages {
                 return;
             }
         }
-        forwarder.batch.bind(analysis);
+        forwarder.batch.bind(analysis, b.parameters().length,
+                statement == null || statement.prepared() == null ? null : statement.prepared().parameterTypes);
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
         SessionState.Statement runs = forwarder.batch.recordedAs(b, statement);
         if (asked != null) {
@@ -273,7 +274,14 @@ final class StatementMessages {
         }
         SessionState.Statement statement = portal == null ? null : portal.statement();
         StatementAnalysis analysis = statement == null ? null : statement.analysis();
-        String text = statement == null ? null : statement.text();
+        String asked = "";
+        if (forwarder.batch.askBeforeExecute(analysis)) {
+            asked = forwarder.askWithinBatch(); // a utility statement reads its names now, not at its Bind
+            if (forwarder.discardingToSync()) {
+                return;
+            }
+        }
+        String text = statement == null ? null : statement.text() + asked;
         List<String> parameters = portal == null ? List.of() : portal.parameters();
         ResultShape shape = portal == null ? null : portal.shape();
         List<StatementAnalysis> judged = analysis == null ? null : List.of(analysis);

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
 import io.phigate.clients.ClientTools;
+import io.phigate.pg.message.BackendMessage;
+import io.phigate.pg.message.FrontendMessage;
+import io.phigate.pg.message.MessageCodec;
 import java.time.Duration;
 import java.util.Map;
 import java.nio.file.Path;
@@ -51,6 +54,11 @@ class HiddenSettingChangesTest {
             s.execute("""
                     CREATE FUNCTION public.hidden_switch() RETURNS int LANGUAGE plpgsql AS $$
                     BEGIN PERFORM set_config('search_path', 'hidden_evil, public', false); RETURN 1; END $$""");
+            // A domain whose CHECK calls code: it runs when a value of the type is read, a Bind's included.
+            s.execute("""
+                    CREATE FUNCTION public.hidden_check(v text) RETURNS boolean LANGUAGE plpgsql AS $$
+                    BEGIN PERFORM set_config('search_path', 'hidden_evil, public', false); RETURN true; END $$""");
+            s.execute("CREATE DOMAIN public.hidden_dom AS text CHECK (public.hidden_check(VALUE))");
             s.execute("""
                     CREATE FUNCTION public.hidden_become() RETURNS int LANGUAGE plpgsql AS $$
                     BEGIN PERFORM set_config('role', 'hidden_evil', false); RETURN 1; END $$""");
@@ -106,6 +114,8 @@ class HiddenSettingChangesTest {
 
     private static void dropAll(Statement s) throws SQLException {
         s.execute("DROP TABLE IF EXISTS public.hidden_log, public.hidden_rows");
+        s.execute("DROP DOMAIN IF EXISTS public.hidden_dom");
+        s.execute("DROP FUNCTION IF EXISTS public.hidden_check(text)");
         s.execute("DROP FUNCTION IF EXISTS public.hidden_switch(), public.hidden_become(), public.hidden_on_insert(),"
                 + " public.hidden_harmless()");
         s.execute("DROP SCHEMA IF EXISTS hidden_evil CASCADE");
@@ -335,6 +345,109 @@ class HiddenSettingChangesTest {
         assertThat(count("hidden_rows WHERE id BETWEEN 300 AND 302")).isEqualTo(3);
         assertThat(gw.auditEventually("kind = 'statement_requested' and statement like '%VALUES (30_, ''p'')%'"
                 + " and statement like '%asked the server after code earlier in this batch%'", 2)).hasSize(2);
+    }
+
+    /**
+     * A utility statement resolves its names when its portal runs, not at its Bind: {@code EXECUTE shadowed} bound
+     * before code of the same batch and executed after it re-reads the prepared SELECT under the path that code left.
+     * Found by the attacker's read of 0070: the question came before a Bind only, so this Execute went unasked and
+     * the SSNs came back as the untagged {@code state}.
+     */
+    @Test
+    void aPortalOfAnExecuteBoundBeforeCodeAndRunAfterItIsAskedFirst() throws Exception {
+        List<BackendMessage> got = new ArrayList<>();
+        try (RawClient c = new RawClient(gw.port())) {
+            c.login(gw.token(GatewayHarness.AGENT, Duration.ofMinutes(5)));
+            c.send(MessageCodec.encode(new FrontendMessage.Query("PREPARE shadowed AS SELECT state FROM patients")));
+            assertThat(c.readUntilReadyOrError().getLast()).isInstanceOf(BackendMessage.ReadyForQuery.class);
+            c.send(cat(MessageCodec.encode(new FrontendMessage.Parse("runs_later", "EXECUTE shadowed", new int[0])),
+                    MessageCodec.encode(new FrontendMessage.Bind("bound_first", "runs_later", new short[0],
+                            new byte[0][], new short[0])),
+                    MessageCodec.encode(new FrontendMessage.Parse("", "SELECT hidden_switch()", new int[0])),
+                    MessageCodec.encode(new FrontendMessage.Bind("", "", new short[0], new byte[0][], new short[0])),
+                    MessageCodec.encode(new FrontendMessage.Execute("", 0)),
+                    MessageCodec.encode(new FrontendMessage.Execute("bound_first", 0)),
+                    MessageCodec.encode(FrontendMessage.Sync.INSTANCE)));
+            for (BackendMessage m = c.read(); m != null && !(m instanceof BackendMessage.ReadyForQuery); m = c.read()) {
+                got.add(m);
+            }
+        } catch (java.net.SocketException reset) {
+            // the session ended: what arrived before is judged below
+        }
+        assertNoSsnAndEnded(got);
+    }
+
+    /**
+     * A simple Query inside an open extended batch, after only a Parse, runs the code: the batch was not yet open by
+     * the gateway's count (no Bind or Execute), so the Bind after it was neither asked within the batch nor, the
+     * batch being open upstream, between requests (attacker's read of 0070).
+     */
+    @Test
+    void aBindAfterAQueryThatRanCodeInsideTheOpenBatchIsAskedFirst() throws Exception {
+        List<BackendMessage> got = new ArrayList<>();
+        try (RawClient c = new RawClient(gw.port())) {
+            c.login(gw.token(GatewayHarness.AGENT, Duration.ofMinutes(5)));
+            c.send(cat(MessageCodec.encode(new FrontendMessage.Parse("reads", "SELECT state FROM patients",
+                            new int[0])),
+                    MessageCodec.encode(new FrontendMessage.Query("SELECT hidden_switch()")),
+                    MessageCodec.encode(new FrontendMessage.Bind("", "reads", new short[0], new byte[0][],
+                            new short[0])),
+                    MessageCodec.encode(new FrontendMessage.Execute("", 0)),
+                    MessageCodec.encode(FrontendMessage.Sync.INSTANCE)));
+            int ready = 0;
+            for (BackendMessage m = c.read(); m != null && ready < 2; m = c.read()) {
+                got.add(m);
+                ready += m instanceof BackendMessage.ReadyForQuery ? 1 : 0;
+            }
+        } catch (java.net.SocketException reset) {
+            // the session ended: what arrived before is judged below
+        }
+        assertNoSsnAndEnded(got);
+    }
+
+    private static void assertNoSsnAndEnded(List<BackendMessage> got) {
+        List<String> values = got.stream().filter(m -> m instanceof BackendMessage.DataRow)
+                .map(m -> ((BackendMessage.DataRow) m).values()[0])
+                .map(v -> v == null ? "" : new String(v, java.nio.charset.StandardCharsets.UTF_8)).toList();
+        assertThat(values).doesNotContainAnyElementsOf(ssns);
+        assertThat(got).filteredOn(m -> m instanceof BackendMessage.ErrorResponse).singleElement()
+                .isInstanceOfSatisfying(BackendMessage.ErrorResponse.class, e -> {
+                    assertThat(e.sqlState()).isEqualTo("0A000");
+                    assertThat(e.fields().get((byte) 'M')).contains("phigate ended the session", "search_path");
+                });
+    }
+
+    /**
+     * The server converts a Bind's values before it re-reads the statement's names: a domain's CHECK calling code
+     * moves search_path in between, so one request of Parse, Bind, Execute read the shadowing view, with no code
+     * before it for a question to follow (attacker's read of 0070). The Execute is now asked before.
+     */
+    @Test
+    void aValueWhoseDomainCheckMovesThePathAtBindEndsTheSessionBeforeItsExecute() throws Exception {
+        List<BackendMessage> got = new ArrayList<>();
+        try (RawClient c = new RawClient(gw.port())) {
+            c.login(gw.token(GatewayHarness.AGENT, Duration.ofMinutes(5)));
+            c.send(cat(MessageCodec.encode(new FrontendMessage.Parse("",
+                            "SELECT state FROM patients WHERE $1::hidden_dom IS NOT NULL", new int[0])),
+                    MessageCodec.encode(new FrontendMessage.Bind("", "", new short[0], new byte[][]{{'x'}},
+                            new short[0])),
+                    MessageCodec.encode(new FrontendMessage.Execute("", 0)),
+                    MessageCodec.encode(FrontendMessage.Sync.INSTANCE)));
+            for (BackendMessage m = c.read(); m != null && !(m instanceof BackendMessage.ReadyForQuery); m = c.read()) {
+                got.add(m);
+            }
+        } catch (java.net.SocketException reset) {
+            // the session ended: what arrived before is judged below
+        }
+        assertNoSsnAndEnded(got);
+    }
+
+    private static byte[] cat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
     }
 
     private static int count(String table) throws SQLException {

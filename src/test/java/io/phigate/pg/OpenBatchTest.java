@@ -47,7 +47,7 @@ class OpenBatchTest {
         Writes code = new Writes(true);
         OpenBatch batch = new OpenBatch(true, code);
         assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
-        batch.bind(one("INSERT INTO log VALUES (1)"));
+        batch.bind(one("INSERT INTO log VALUES (1)"), 0, null);
         batch.executes(List.of(one("INSERT INTO log VALUES (1)")));
         assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isTrue();
         // An unknown statement may read anything.
@@ -56,10 +56,49 @@ class OpenBatchTest {
         batch.asked();
         assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
         // Every row of an executeBatch of writes is asked before: each may have run code.
-        batch.bind(one("INSERT INTO log VALUES (2)"));
+        batch.bind(one("INSERT INTO log VALUES (2)"), 0, null);
         assertThat(batch.askBeforeBind(one("INSERT INTO log VALUES (3)"))).isTrue();
         batch.synced();
         assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
+    }
+
+    /** A utility statement resolves its names when its portal runs; a planned one did so at its Bind. */
+    @Test
+    void anExecuteAfterCodeIsAskedBeforeOnlyWhereItsStatementReadsNamesAsItRuns() {
+        OpenBatch batch = new OpenBatch(true, new Writes(true));
+        batch.bind(one("INSERT INTO log VALUES (1)"), 0, null);
+        batch.executes(List.of(one("INSERT INTO log VALUES (1)")));
+        for (String planned : List.of("SELECT * FROM patients", "INSERT INTO log VALUES (2)",
+                "UPDATE log SET a = 1", "DELETE FROM log", "FETCH 1 FROM c", "COMMIT")) {
+            assertThat(batch.askBeforeExecute(one(planned))).as(planned).isFalse();
+        }
+        for (String atRun : List.of("EXECUTE shadowed", "DECLARE c CURSOR FOR SELECT * FROM patients",
+                "EXPLAIN ANALYZE SELECT * FROM patients", "CREATE TABLE t AS SELECT * FROM patients",
+                "SELECT * INTO t FROM patients", "COPY patients TO STDOUT", "CALL p()")) {
+            assertThat(batch.askBeforeExecute(one(atRun))).as(atRun).isTrue();
+        }
+        assertThat(batch.askBeforeExecute(null)).isTrue();
+        batch.asked();
+        assertThat(batch.askBeforeExecute(one("EXECUTE shadowed"))).isFalse();
+        assertThat(new OpenBatch(true, new Writes(false)).askBeforeExecute(one("EXECUTE shadowed"))).isFalse();
+    }
+
+    /**
+     * The server converts a Bind's values before it reads the statement's names: a value whose type may run code at
+     * input (inferred, or made after initdb: a domain's CHECK) makes even a planned statement's Execute ask first.
+     */
+    @Test
+    void aBindWhoseValuesMayRunCodeMakesItsOwnExecuteAsk() {
+        OpenBatch batch = new OpenBatch(true, new Writes(true));
+        batch.bind(one("SELECT * FROM patients WHERE id = $1"), 1, new int[]{23});
+        assertThat(batch.askBeforeExecute(one("SELECT * FROM patients WHERE id = $1"))).isFalse();
+        for (int[] types : new int[][]{null, {0}, {16385}, {23, 0}}) {
+            batch.synced();
+            batch.bind(one("SELECT * FROM patients WHERE id = $1"), 2, types);
+            assertThat(batch.askBeforeExecute(one("SELECT * FROM patients WHERE id = $1"))).isTrue();
+            batch.asked();
+            assertThat(batch.askBeforeExecute(one("SELECT * FROM patients WHERE id = $1"))).isFalse();
+        }
     }
 
     @Test
@@ -67,7 +106,7 @@ class OpenBatchTest {
         OpenBatch batch = new OpenBatch(true, new Writes(true));
         for (int i = 0; i < 3; i++) {
             assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isFalse();
-            batch.bind(one("SELECT * FROM patients"));
+            batch.bind(one("SELECT * FROM patients"), 0, null);
             batch.executes(List.of(one("SELECT * FROM patients")));
         }
     }
@@ -108,7 +147,7 @@ class OpenBatchTest {
     @Test
     void aFunctionCallForwardedInsideAnOpenBatchCountsAsCode() {
         OpenBatch batch = new OpenBatch(true, new Writes(true));
-        batch.bind(one("SELECT 1"));
+        batch.bind(one("SELECT 1"), 0, null);
         batch.forwarded(List.of(Exchange.Op.of(Exchange.Kind.FUNCTION_CALL)), true);
         assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isTrue();
         assertThat(batch.text("SELECT 'é'")).isNotNull();

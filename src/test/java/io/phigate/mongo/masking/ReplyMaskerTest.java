@@ -194,6 +194,19 @@ class ReplyMaskerTest {
                 .contains("cardio");
     }
 
+    /** An SSN kept as the document's _id is masked like any tagged path, in a batch and in findAndModify's value. */
+    @Test
+    void anIdTaggedAsPhiIsMaskedWhereverADocumentComesBack() throws Exception {
+        FieldTags byId = FieldTags.of(new DocumentCatalog(Map.of("c.p", Map.of("_id", PhiType.SSN))).paths("c.p"));
+        BsonDocument body = BsonDocument.parse("""
+                {ok: 1, cursor: {id: {$numberLong: "0"}, ns: "c.p", firstBatch: [{_id: "123-45-6789", ward: "x"}]},
+                 value: {_id: "123-45-6789"}}""");
+
+        BsonDocument out = masked(reply(body), byId, true);
+
+        assertThat(out.toJson()).doesNotContain("123-45-6789").contains("\"ward\": \"x\"");
+    }
+
     @Test
     void aChecksumIsDroppedSinceMaskingInvalidatesIt() throws Exception {
         byte[] plain = reply(new BsonDocument("value", patient()).append("ok", new BsonInt32(1)));

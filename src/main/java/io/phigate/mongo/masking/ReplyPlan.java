@@ -102,6 +102,29 @@ public record ReplyPlan(MaskNode envelope, String summary) {
             this(children, leaf, null, java.util.Set.of());
         }
 
+        /**
+         * The node of the field {@code name}, or null. A name holding dots is walked as the path it spells: a store
+         * may send {@code $project: {"x.y": "$ssn"}}'s value under the one name {@code "x.y"} (mongo-java-server
+         * does) where the analysis tagged the path {@code x.y}; a tagged value on the way masks the whole field.
+         */
+        MaskNode child(String name) {
+            MaskNode direct = children.get(name);
+            if (direct != null || name.indexOf('.') < 0) {
+                return direct;
+            }
+            MaskNode at = this;
+            for (String part : name.split("\\.", -1)) {
+                if (at.leaf() != null) {
+                    return at;
+                }
+                at = at.children().get(part);
+                if (at == null) {
+                    return null;
+                }
+            }
+            return at;
+        }
+
         /** How the field {@code name} of BSON type {@code type} is masked, when no child names it; null: kept. */
         ScalarMasking otherwise(String name, int type) {
             boolean words = type == 0x02 || type == 0x03 || type == 0x04 || type == 0x0D || type == 0x0E

@@ -142,4 +142,33 @@ class DocumentMaskingThroughGatewayTest {
         assertThat(gateway.audit("kind = 'statement_requested' and statement like '{\"find\"%'"))
                 .anySatisfy(r -> assertThat(String.valueOf(r.get("detail"))).contains("\"clinic.patients.ssn\":\"ssn\""));
     }
+
+    /**
+     * Second read of decision 0073: the connection's last error, asked for after a write to patients failed with a
+     * message quoting the stored SSN, came back as the server sent it: getLastError was forwarded as a command
+     * returning no documents, so nothing withheld its {@code err}. It touches whatever the connection last touched.
+     */
+    @Test
+    void theLastErrorOfAConnectionIsNotAskedForWhileTheStoreDeclaresPhi() throws Exception {
+        try (MongoClient agent = gateway.driver("serverSelectionTimeoutMS=5000&maxPoolSize=1&retryWrites=false")) {
+            Document failed;
+            try {
+                failed = agent.getDatabase("clinic").runCommand(Document.parse(
+                        "{update: 'patients', updates: [{q: {_id: 7}, u: {$set: {'ssn.x': 1}}}]}"));
+            } catch (MongoCommandException e) {
+                failed = Document.parse(e.getResponse().toJson());
+            }
+            assertThat(failed.toJson()).as("the write failed, its words withheld").contains("writeErrors")
+                    .doesNotContain("123-45-0007");
+            for (String name : List.of("getLastError", "getlasterror")) {
+                String seen;
+                try {
+                    seen = agent.getDatabase("clinic").runCommand(new Document(name, 1)).toJson();
+                } catch (MongoCommandException e) {
+                    seen = e.getResponse().toJson();
+                }
+                assertThat(seen).as(name).doesNotContain("123-45-0007").contains("phigate");
+            }
+        }
+    }
 }

@@ -136,6 +136,12 @@ public final class CommandReader {
             default -> {
             }
         }
+        if (b.database.indexOf('\0') >= 0 || b.collection != null && b.collection.indexOf('\0') >= 0) {
+            // A BSON string may hold a NUL; a reader taking the name as a C string would stop there and read
+            // another collection than the one the rules, the catalog and the records were given.
+            throw new CommandException(new MongoError(73, "InvalidNamespace"), "a database or collection name holding"
+                    + " a NUL byte is not forwarded");
+        }
         return b.build();
     }
 

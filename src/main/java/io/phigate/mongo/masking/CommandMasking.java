@@ -24,7 +24,7 @@ public final class CommandMasking {
     private static final Set<String> NO_DOCUMENTS = Set.of("ping", "buildInfo", "buildinfo", "endSessions",
             "killCursors", "listCollections", "listIndexes", "listDatabases", "create", "dropIndexes",
             "drop", "dropDatabase", "connectionStatus", "getParameter", "whatsmyuri", "abortTransaction",
-            "commitTransaction", "getLastError");
+            "commitTransaction");
 
     /** What becomes of a command: refused with a reason, or forwarded with its replies' masking. */
     public sealed interface Judgement {
@@ -109,8 +109,7 @@ public final class CommandMasking {
             if (collection != null) {
                 scope.read(collection, in);
             }
-            if (body.get("explain") instanceof BsonValue explain && !(explain.isBoolean()
-                    && !explain.asBoolean().getValue() || explain.isNumber() && explain.asNumber().doubleValue() == 0)) {
+            if (asksFor(body.get("explain"))) {
                 throw new Refused("explain is not modelled: its plans quote filters and may carry documents; refused"
                         + " while the store declares PHI");
             }
@@ -197,8 +196,7 @@ public final class CommandMasking {
                 Predicates.sort(v.asDocument(), in, scope); // index bounds are conditions over their fields
             }
         }
-        if (body.get("returnKey") instanceof BsonValue key && key.isBoolean() && key.asBoolean().getValue()
-                && in.strongest(masked) != null) {
+        if (asksFor(body.get("returnKey")) && in.strongest(masked) != null) {
             throw new Refused("returnKey returns an index's keys under their dotted names instead of the documents,"
                     + " which the masking by field path does not walk; refused while the documents hold masked PHI");
         }
@@ -211,6 +209,15 @@ public final class CommandMasking {
             }
         }
         return Pipelines.projection(command.projection(), in, masked);
+    }
+
+    /**
+     * Whether a flag option is on as the server reads it: mongod takes a number for a boolean (returnKey: 1), so
+     * anything but false or a numeric zero asks for it (a type the server refuses is refused here too).
+     */
+    private static boolean asksFor(BsonValue flag) {
+        return flag != null && !(flag.isBoolean() && !flag.asBoolean().getValue()
+                || flag.isNumber() && flag.asNumber().doubleValue() == 0);
     }
 
     private static void filters(Command command, FieldTags in, Scope scope) throws Refused {

@@ -77,7 +77,7 @@ public final class ReplyMasker {
             int valueStart = nameEnd + 1;
             int valueEnd = valueStart + valueSize(type, valueStart, end);
             MaskNode child = node.children().isEmpty() ? null
-                    : node.children().get(new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8));
+                    : node.child(new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8));
             ScalarMasking otherwise = child != null || node.others() == null ? null
                     : node.otherwise(new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8), type);
             if (otherwise != null) {

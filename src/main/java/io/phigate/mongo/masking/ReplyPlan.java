@@ -45,23 +45,31 @@ public record ReplyPlan(MaskNode envelope, String summary) {
                                boolean withholdErrors) {
         MaskNode docs = MaskNode.compile(documents, operators);
         Map<String, MaskNode> top = new LinkedHashMap<>();
+        Map<String, MaskNode> batches = docs == null ? Map.of() : Map.of("firstBatch", docs, "nextBatch", docs);
         if (docs != null) {
-            top.put("cursor", new MaskNode(Map.of("firstBatch", docs, "nextBatch", docs), null));
+            top.put("cursor", new MaskNode(batches, null));
             top.put("value", docs);
             top.put("values", docs);
+        }
+        if (withholdErrors) {
+            // The allow list holds inside the documents a reply carries too: the server's words may come under any
+            // name beside the fields drivers read in a write error, a write concern error, a cursor or an upsert.
+            top.put("cursor", inner(batches, "ns", "firstBatch", "nextBatch"));
+            top.put("writeErrors", inner(Map.of(), "codeName", "errorLabels"));
+            top.put("writeConcernError", inner(Map.of(), "codeName", "errorLabels"));
+            top.put("lastErrorObject", inner(Map.of(), "upserted"));
+            top.put("upserted", inner(Map.of(), "_id"));
         }
         return plan(top, documents, operators, withholdErrors);
     }
 
+    /** A document of a reply whose text, documents and arrays are withheld but for {@code kept} and {@code children}. */
+    private static MaskNode inner(Map<String, MaskNode> children, String... kept) {
+        return new MaskNode(children, null, WITHHELD, java.util.Set.of(kept));
+    }
+
     private static ReplyPlan plan(Map<String, MaskNode> top, FieldTags documents,
                                   Function<PhiType, ScalarMasking> operators, boolean withholdErrors) {
-        if (withholdErrors) {
-            MaskNode withheld = new MaskNode(Map.of(), WITHHELD);
-            Map<String, MaskNode> error = Map.of("errmsg", withheld, "errInfo", withheld, "keyValue", withheld);
-            top.putAll(error);
-            top.put("writeErrors", new MaskNode(error, null));
-            top.put("writeConcernError", new MaskNode(error, null));
-        }
         if (top.isEmpty()) {
             return PASS;
         }
@@ -92,6 +100,29 @@ public record ReplyPlan(MaskNode envelope, String summary) {
          */
         public MaskNode(Map<String, MaskNode> children, ScalarMasking leaf) {
             this(children, leaf, null, java.util.Set.of());
+        }
+
+        /**
+         * The node of the field {@code name}, or null. A name holding dots is walked as the path it spells: a store
+         * may send {@code $project: {"x.y": "$ssn"}}'s value under the one name {@code "x.y"} (mongo-java-server
+         * does) where the analysis tagged the path {@code x.y}; a tagged value on the way masks the whole field.
+         */
+        MaskNode child(String name) {
+            MaskNode direct = children.get(name);
+            if (direct != null || name.indexOf('.') < 0) {
+                return direct;
+            }
+            MaskNode at = this;
+            for (String part : name.split("\\.", -1)) {
+                if (at.leaf() != null) {
+                    return at;
+                }
+                at = at.children().get(part);
+                if (at == null) {
+                    return null;
+                }
+            }
+            return at;
         }
 
         /** How the field {@code name} of BSON type {@code type} is masked, when no child names it; null: kept. */

@@ -37,6 +37,10 @@ record Scope(String database, Function<String, FieldTags> collections, Predicate
      * (the oplog and change-stream pre-images hold whole documents of every collection).
      */
     FieldTags readable(String name) throws Refused {
+        if (name.indexOf('\0') >= 0) {
+            throw new Refused("a collection name holding a NUL byte, which a reader of C strings would end there;"
+                    + " refused");
+        }
         if (masksSome()) {
             if (name.startsWith("system.")) {
                 throw new Refused(database + "." + name + " holds copies of documents or commands the PHI catalog"

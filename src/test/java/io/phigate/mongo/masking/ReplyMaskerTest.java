@@ -155,6 +155,58 @@ class ReplyMaskerTest {
         assertThat(out.getArray("writeErrors").get(0).asDocument().getInt32("code").getValue()).isEqualTo(11000);
     }
 
+    /**
+     * Second read of decision 0073: the allow list held at the top level only. Inside a write error, a write concern
+     * error, a cursor and lastErrorObject, whatever the server adds beside the fields drivers read passed as sent.
+     */
+    @Test
+    void theServersWordsAreWithheldUnderAnyNameInsideTheDocumentsOfAReplyToo() throws Exception {
+        BsonDocument body = BsonDocument.parse("""
+                {ok: 1, n: 0, writeErrors: [{index: 0, code: 11000, codeName: "DuplicateKey",
+                 $err: "dup key 123-45-6789", keyPattern: {ssn: 1}, errInfo: {failingDocumentId: "123-45-6789"}}],
+                 writeConcernError: {code: 64, codeName: "WriteConcernFailed", reason: "123-45-6789",
+                 errInfo: {writeConcern: {w: 2}}},
+                 cursor: {id: {$numberLong: "0"}, ns: "c.p", firstBatch: [{_id: 1, ssn: "123-45-6789"}],
+                 note: "plan over 123-45-6789", postBatchResumeToken: {_data: "123-45-6789"}},
+                 lastErrorObject: {n: 1, updatedExisting: false, upserted: 7, detail: "123-45-6789"},
+                 upserted: [{index: 0, _id: 7, why: "123-45-6789"}]}""");
+
+        BsonDocument out = masked(reply(body), PATIENTS, true);
+
+        assertThat(out.toJson()).doesNotContain("123-45");
+        BsonDocument error = out.getArray("writeErrors").get(0).asDocument();
+        assertThat(error.getInt32("index").getValue()).isZero();
+        assertThat(error.getInt32("code").getValue()).isEqualTo(11000);
+        assertThat(error.getString("codeName").getValue()).isEqualTo("DuplicateKey");
+        assertThat(out.getDocument("writeConcernError").getString("codeName").getValue())
+                .isEqualTo("WriteConcernFailed");
+        assertThat(out.getDocument("cursor").getString("ns").getValue()).isEqualTo("c.p");
+        assertThat(out.getDocument("cursor").get("id").asNumber().longValue()).isZero();
+        assertThat(out.getDocument("cursor").getArray("firstBatch").get(0).asDocument().getInt32("_id").getValue())
+                .isEqualTo(1);
+        assertThat(out.getDocument("lastErrorObject").getInt32("upserted").getValue()).isEqualTo(7);
+        assertThat(out.getDocument("lastErrorObject").getBoolean("updatedExisting").getValue()).isFalse();
+        assertThat(out.getArray("upserted").get(0).asDocument().getInt32("_id").getValue()).isEqualTo(7);
+        BsonDocument untagged = masked(reply(BsonDocument.parse("""
+                {ok: 1, cursor: {id: {$numberLong: "0"}, ns: "c.p", firstBatch: [{_id: 1, ward: "cardio"}],
+                 note: "123-45-6789"}}""")), FieldTags.EMPTY, true);
+        assertThat(untagged.toJson()).as("a reply touching PHI whose documents carry no tag").doesNotContain("123-45")
+                .contains("cardio");
+    }
+
+    /** An SSN kept as the document's _id is masked like any tagged path, in a batch and in findAndModify's value. */
+    @Test
+    void anIdTaggedAsPhiIsMaskedWhereverADocumentComesBack() throws Exception {
+        FieldTags byId = FieldTags.of(new DocumentCatalog(Map.of("c.p", Map.of("_id", PhiType.SSN))).paths("c.p"));
+        BsonDocument body = BsonDocument.parse("""
+                {ok: 1, cursor: {id: {$numberLong: "0"}, ns: "c.p", firstBatch: [{_id: "123-45-6789", ward: "x"}]},
+                 value: {_id: "123-45-6789"}}""");
+
+        BsonDocument out = masked(reply(body), byId, true);
+
+        assertThat(out.toJson()).doesNotContain("123-45-6789").contains("\"ward\": \"x\"");
+    }
+
     @Test
     void aChecksumIsDroppedSinceMaskingInvalidatesIt() throws Exception {
         byte[] plain = reply(new BsonDocument("value", patient()).append("ok", new BsonInt32(1)));

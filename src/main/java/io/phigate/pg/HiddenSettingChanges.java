@@ -9,6 +9,7 @@ import io.phigate.sql.Relation;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import io.phigate.sql.TableRef;
+import io.phigate.sql.TypeNames;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.HashMap;
@@ -231,6 +232,12 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     /** {@code a} calls nothing but vetted built-ins and touches only relations that run no code when touched. */
     private boolean runsOnlyWhatItReads(StatementAnalysis a, boolean writesTemporary) {
         if (catalog == null || !a.parsed() || !a.opaqueFunctions().isEmpty() || !a.facts().stateChanges().isEmpty()) {
+            return false;
+        }
+        // A domain's CHECK or default runs when a value of it is made, with no function named: by a cast or typed
+        // literal the text names, or by a write to a temporary table, whose column types the gateway does not keep.
+        if (catalog.hasCodeTypes() && (a.kind() != StatementKind.DDL && !a.writes().isEmpty()
+                || TypeNames.runCode(a.text(), catalog))) {
             return false;
         }
         for (TableRef t : a.writes()) {

@@ -6,6 +6,7 @@ import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
 import io.phigate.sql.TableChange;
 import io.phigate.sql.TableRef;
+import io.phigate.sql.TypeNames;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -28,6 +29,11 @@ final class ApprovalFacts {
         if (s.kind() == StatementKind.DDL && catalog.eventTriggers()) {
             return true; // an event trigger runs on every DDL
         }
+        if (TypeNames.runCode(s.text(), catalog)) {
+            return true; // a cast to a domain runs its CHECK, which may call any function (decision 0070)
+        }
+        // Nor does it keep a temporary table's column types: where a domain runs code, writing one may run it.
+        SessionTables ownWithoutCode = catalog.hasCodeTypes() ? null : own;
         Set<String> created = new HashSet<>();
         for (TableChange c : s.facts().tableChanges()) {
             if (c.kind() == TableChange.Kind.CREATE || c.kind() == TableChange.Kind.CREATE_DROPPED_AT_COMMIT) {
@@ -40,7 +46,7 @@ final class ApprovalFacts {
             if (s.kind() == StatementKind.DDL || created.contains(t.table())) {
                 continue;
             }
-            if (own != null ? own.runsCodeWhenWritten(t) : catalog.runsCode(t)) {
+            if (ownWithoutCode != null ? ownWithoutCode.runsCodeWhenWritten(t) : catalog.runsCode(t)) {
                 return true; // a trigger, a rule, a default calling a user function, or a relation it does not know
             }
         }

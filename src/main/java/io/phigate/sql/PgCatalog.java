@@ -119,6 +119,8 @@ public final class PgCatalog implements Catalog {
     private final boolean eventTriggers;
     /** Code the gateway does not read may run in a session and change its search_path or role (decision 0064). */
     private final boolean settingCode;
+    /** Names of the types whose values run code when made: see {@link #makingValuesRunsCode}. */
+    private final Set<String> codeTypes;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -153,6 +155,7 @@ public final class PgCatalog implements Catalog {
         this.rowSecurity = Set.copyOf(b.rowSecurity);
         this.eventTriggers = b.eventTriggers;
         this.settingCode = b.settingCode;
+        this.codeTypes = Set.copyOf(b.codeTypes);
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
@@ -404,6 +407,24 @@ public final class PgCatalog implements Catalog {
      */
     public boolean settingCode() {
         return settingCode;
+    }
+
+    /**
+     * True when making a value of the type named {@code name} (its last name part, as the grammar gives it) may run
+     * code the analyser does not read: a domain created after initdb with a CHECK constraint or a default (whatever
+     * it calls: a built-in such as set_config counts), or an array, range, composite (a table's row type included)
+     * or domain over one. A cast, a typed literal or a parameter of such a type runs the code without naming a
+     * function (decision 0070, attacker's read). A base type's input function is C that only a superuser installs,
+     * trusted as the server's own. Matched by name alone, in any schema, so a name shared with another type counts
+     * too; types created after the catalog was read are not known (0064).
+     */
+    public boolean makingValuesRunsCode(String name) {
+        return codeTypes.contains(name);
+    }
+
+    /** True when some type's values run code when made ({@link #makingValuesRunsCode}). */
+    public boolean hasCodeTypes() {
+        return !codeTypes.isEmpty();
     }
 
     @Override
@@ -741,6 +762,26 @@ public final class PgCatalog implements Catalog {
         b.eventTriggers = !q.query("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D' LIMIT 1")
                 .isEmpty();
         b.settingCode = settingCode(q);
+        if (b.settingCode) {
+            // Only a database that holds setting code can have code in a type (a domain's CHECK calling a user
+            // function, or set_config, which settingCode finds in conbin): nothing to ask elsewhere.
+            for (List<String> row : q.query("""
+                    WITH RECURSIVE code(oid) AS (
+                      SELECT t.oid FROM pg_catalog.pg_type t
+                      WHERE t.oid >= 16384 AND t.typtype = 'd' AND (t.typdefaultbin IS NOT NULL
+                              OR EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid))
+                      UNION
+                      SELECT t.oid FROM pg_catalog.pg_type t, code
+                      WHERE t.typelem = code.oid OR t.typbasetype = code.oid
+                         OR EXISTS (SELECT FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid
+                                    AND r.rngsubtype = code.oid)
+                         OR t.typrelid <> 0 AND EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                                    WHERE a.attrelid = t.typrelid AND a.atttypid = code.oid AND a.attnum > 0
+                                      AND NOT a.attisdropped))
+                    SELECT DISTINCT t.typname FROM code JOIN pg_catalog.pg_type t ON t.oid = code.oid""")) {
+                b.codeTypes.add(row.getFirst());
+            }
+        }
         return b.build();
     }
 
@@ -822,8 +863,15 @@ public final class PgCatalog implements Catalog {
         private final Set<TableRef> rowSecurity = new HashSet<>();
         private boolean eventTriggers;
         private boolean settingCode;
+        private final Set<String> codeTypes = new HashSet<>();
 
         private Builder() {
+        }
+
+        /** Making a value of the type named {@code name} may run code ({@link PgCatalog#makingValuesRunsCode}). */
+        public Builder codeType(String name) {
+            codeTypes.add(name);
+            return this;
         }
 
         /** Touching {@code table} runs code outside pg_catalog (a trigger, rule, row security, a default). */

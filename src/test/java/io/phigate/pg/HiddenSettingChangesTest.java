@@ -152,6 +152,34 @@ class HiddenSettingChangesTest {
     }
 
     @Test
+    void aCastToADomainWhoseCheckMovesThePathEndsTheSessionBeforeTheNextRead() throws Exception {
+        // No function named, no table written: the domain's CHECK runs where the value is made.
+        for (String first : List.of("SELECT 'x'::hidden_dom", "SELECT CAST('x' AS public.hidden_dom)",
+                "SELECT hidden_dom 'x'", "SELECT '{x}'::hidden_dom[]")) {
+            try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {
+                s.execute(first);
+                assertThat(column(s, "SELECT state FROM patients")).as(first).containsAnyElementsOf(ssns);
+            }
+            assertEndedAfter(new Properties(), first, "changed search_path");
+        }
+    }
+
+    @Test
+    void aWriteToATemporaryTableOfSuchADomainEndsTheSessionBeforeTheNextRead() throws Exception {
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            s.execute("CREATE TEMP TABLE hidden_tmp (a hidden_dom)");
+            s.execute("INSERT INTO hidden_tmp VALUES ('x')"); // names no type: the column's domain runs its CHECK
+            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM patients")))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).contains("phigate ended the session", "changed search_path");
+                    });
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    @Test
     void theSameRoutesInTheSimpleProtocolEndTheSession() throws Exception {
         Properties simple = new Properties();
         simple.setProperty("preferQueryMode", "simple");

@@ -47,6 +47,8 @@ final class StatementMessages {
     private final HeldStatements approvals;
     /** The settings the gateway keeps itself, answered without the server. */
     private final KeptSettings kept;
+    /** Per portal (by its server key), what the server showed when asked before its Bind (decision 0070). */
+    private final java.util.Map<String, String> askedAtBind = new java.util.HashMap<>();
 
     StatementMessages(RequestForwarder forwarder, StateView names, Exchange exchange,
                       Function<String, List<StatementAnalysis>> analyzer, StatementPipeline pipeline,
@@ -206,9 +208,11 @@ final class StatementMessages {
                 statement == null || statement.prepared() == null ? null : statement.prepared().parameterTypes);
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
         SessionState.Statement runs = forwarder.batch.recordedAs(b, statement);
+        // What the server showed goes to the portal's record, never into the text an approval is bound to.
         if (asked != null) {
-            runs = new SessionState.Statement(runs.name(), runs.text() + asked, runs.source(), runs.prepared(),
-                    runs.risk());
+            askedAtBind.put(SessionState.serverKey(b.portal()), asked);
+        } else {
+            askedAtBind.remove(SessionState.serverKey(b.portal()));
         }
         SessionState.Portal portal = new SessionState.Portal(runs, BoundValues.render(b.parameters(), b::parameterFormat), shape,
                 SessionState.Hold.TRANSACTION, false);
@@ -274,14 +278,15 @@ final class StatementMessages {
         }
         SessionState.Statement statement = portal == null ? null : portal.statement();
         StatementAnalysis analysis = statement == null ? null : statement.analysis();
-        String asked = "";
+        String asked = askedAtBind.get(SessionState.serverKey(e.portal()));
         if (forwarder.batch.askBeforeExecute(analysis)) {
-            asked = forwarder.askWithinBatch(); // a utility statement reads its names now, not at its Bind
+            // a utility statement reads its names now, not at its Bind
+            asked = (asked == null ? "" : asked) + forwarder.askWithinBatch();
             if (forwarder.discardingToSync()) {
                 return;
             }
         }
-        String text = statement == null ? null : statement.text() + asked;
+        String text = statement == null ? null : statement.text();
         List<String> parameters = portal == null ? List.of() : portal.parameters();
         ResultShape shape = portal == null ? null : portal.shape();
         List<StatementAnalysis> judged = analysis == null ? null : List.of(analysis);
@@ -297,7 +302,7 @@ final class StatementMessages {
         StatementRun run = forwarder.newStatement(e.maxRows());
         StatementRequest request = new StatementRequest(run.id, run.startNanos, Protocol.EXTENDED, text,
                 statement == null ? List.of() : parameters, statement == null ? null : statement.name(), e.portal(),
-                statement == null ? null : judged);
+                statement == null ? null : judged, asked);
         Decision d = !rejudged ? pipeline.admit(request, statement == null ? null : statement.risk())
                 : r.refusal() != null ? pipeline.refuse(request, r.refusal()) : pipeline.decide(request);
         if (d instanceof Decision.Refuse refused) {
@@ -333,6 +338,9 @@ final class StatementMessages {
             return;
         }
         boolean statement = c.kind() == 'S';
+        if (!statement) {
+            askedAtBind.remove(SessionState.serverKey(c.name()));
+        }
         SessionState.Pending staged = exchange.state(s -> s.stage(statement ? new SessionState.DropStatement(c.name())
                 : new SessionState.DropPortal(c.name())));
         forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.CLOSE).withChanges(List.of(staged)));

@@ -149,7 +149,7 @@ public final class StatementPipeline {
 
     /** The request record of a statement the protocol side forwards without a decision of its own. */
     public AuditEvent.StatementRequested requested(StatementRequest r) {
-        return records.requested(r.statementId(), r.protocol(), r.text(), r.parameters(), r.prepared(), r.portal(),
+        return records.requested(r.statementId(), r.protocol(), r.recorded(), r.parameters(), r.prepared(), r.portal(),
                 justification, r.analyses());
     }
 

@@ -12,10 +12,25 @@ import java.util.List;
  *
  * <p>{@code statementId} is the session's number for the statement, 0 for a request that is not a run of its own
  * (a Parse): the pipeline numbers it if it refuses it, since a refusal is a record. {@code startNanos} dates it.
+ *
+ * <p>{@code note} is what the gateway itself observed about the run (what the server showed when asked within the
+ * batch, decision 0070), appended to the text in the record only: an approval is bound to the statement the client
+ * sent, and the gateway's own observations must not make the same statement another one to it. Null when none.
  */
 public record StatementRequest(long statementId, long startNanos, Protocol protocol, String text,
                                List<String> parameters, String prepared, String portal,
-                               List<StatementAnalysis> analyses) {
+                               List<StatementAnalysis> analyses, String note) {
+
+    /** A request with nothing the gateway observed to add to its record. */
+    public StatementRequest(long statementId, long startNanos, Protocol protocol, String text, List<String> parameters,
+                            String prepared, String portal, List<StatementAnalysis> analyses) {
+        this(statementId, startNanos, protocol, text, parameters, prepared, portal, analyses, null);
+    }
+
+    /** The text as recorded: the statement's, then the gateway's note on the run. */
+    String recorded() {
+        return note == null || text == null ? text : text + note;
+    }
 
     /** A statement that runs now, with neither prepared statement nor portal (a simple Query, a function call). */
     public static StatementRequest run(long statementId, Protocol protocol, String text,
@@ -29,7 +44,7 @@ public record StatementRequest(long statementId, long startNanos, Protocol proto
     }
 
     StatementRequest numbered(long id) {
-        return new StatementRequest(id, startNanos, protocol, text, parameters, prepared, portal, analyses);
+        return new StatementRequest(id, startNanos, protocol, text, parameters, prepared, portal, analyses, note);
     }
 
     long durationMicros() {

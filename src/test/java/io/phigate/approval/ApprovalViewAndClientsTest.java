@@ -102,14 +102,21 @@ class ApprovalViewAndClientsTest {
             s.execute("DROP TABLE IF EXISTS psql_probe");
             s.execute("CREATE TABLE psql_probe (id int primary key, note text)");
             s.execute("INSERT INTO psql_probe SELECT g, 'bed ' || g FROM generate_series(1, 5) g");
+            // A database that holds user code (any extension does), as most do: the gateway asks the server for
+            // search_path and the role within a batch (decision 0070), and an approval must still be bound to the
+            // statement alone, not to what the server showed (it failed so when other tests had left a function).
+            s.execute("CREATE OR REPLACE FUNCTION public.view_probe_user_code() RETURNS int LANGUAGE sql AS 'SELECT 1'");
         }
         gw = ApprovalsApiClient.startGateway(dir, dir.resolve("policy.yaml"));
         api = new ApprovalsApiClient(gw);
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws Exception {
         gw.close();
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {
+            s.execute("DROP FUNCTION IF EXISTS public.view_probe_user_code()");
+        }
     }
 
     /** pgjdbc in its default mode: every statement through Parse/Bind/Execute. */

@@ -47,9 +47,16 @@ final class SessionState {
 
     /**
      * A portal: bound from a statement (Bind) or declared (a cursor), with the parameters it runs with and
-     * {@code shape}, the masking state of its results.
+     * {@code shape}, the masking state of its results. {@code asked} is what the server showed when the gateway
+     * asked before its Bind (decision 0070), for its runs' records only, never part of what an approval binds; null
+     * when it was not asked.
      */
-    record Portal(Statement statement, List<String> parameters, ResultShape shape, Hold hold, boolean cursor) {
+    record Portal(Statement statement, List<String> parameters, ResultShape shape, Hold hold, boolean cursor,
+                  String asked) {
+        Portal(Statement statement, List<String> parameters, ResultShape shape, Hold hold, boolean cursor) {
+            this(statement, parameters, shape, hold, cursor, null);
+        }
+
         @Override
         public String toString() {
             return "Portal[cursor=" + cursor + ", hold=" + hold + ", parameters=" + parameters.size() + "]";
@@ -393,7 +400,7 @@ final class SessionState {
                 it.remove();
                 portalLevels.remove(e.getKey());
             } else if (p.hold == Hold.UNTIL_COMMIT) {
-                e.setValue(new Portal(p.statement, p.parameters, p.shape, Hold.HELD, p.cursor));
+                e.setValue(new Portal(p.statement, p.parameters, p.shape, Hold.HELD, p.cursor, p.asked));
             }
         }
     }

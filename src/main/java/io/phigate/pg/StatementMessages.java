@@ -47,8 +47,6 @@ final class StatementMessages {
     private final HeldStatements approvals;
     /** The settings the gateway keeps itself, answered without the server. */
     private final KeptSettings kept;
-    /** Per portal (by its server key), what the server showed when asked before its Bind (decision 0070). */
-    private final java.util.Map<String, String> askedAtBind = new java.util.HashMap<>();
 
     StatementMessages(RequestForwarder forwarder, StateView names, Exchange exchange,
                       Function<String, List<StatementAnalysis>> analyzer, StatementPipeline pipeline,
@@ -208,14 +206,9 @@ final class StatementMessages {
                 statement == null || statement.prepared() == null ? null : statement.prepared().parameterTypes);
         ResultShape shape = analyzer == null ? null : portalShape(statement, b.resultFormats());
         SessionState.Statement runs = forwarder.batch.recordedAs(b, statement);
-        // What the server showed goes to the portal's record, never into the text an approval is bound to.
-        if (asked != null) {
-            askedAtBind.put(SessionState.serverKey(b.portal()), asked);
-        } else {
-            askedAtBind.remove(SessionState.serverKey(b.portal()));
-        }
+        // What the server showed goes to the portal's records, never into the text an approval is bound to.
         SessionState.Portal portal = new SessionState.Portal(runs, BoundValues.render(b.parameters(), b::parameterFormat), shape,
-                SessionState.Hold.TRANSACTION, false);
+                SessionState.Hold.TRANSACTION, false, asked);
         SessionState.Pending staged = exchange.state(s -> s.stage(new SessionState.PutPortal(b.portal(), portal)));
         forwarder.batch.bound();
         forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.BIND).withChanges(List.of(staged)));
@@ -278,7 +271,7 @@ final class StatementMessages {
         }
         SessionState.Statement statement = portal == null ? null : portal.statement();
         StatementAnalysis analysis = statement == null ? null : statement.analysis();
-        String asked = askedAtBind.get(SessionState.serverKey(e.portal()));
+        String asked = portal == null ? null : portal.asked();
         if (forwarder.batch.askBeforeExecute(analysis)) {
             // a utility statement reads its names now, not at its Bind
             asked = (asked == null ? "" : asked) + forwarder.askWithinBatch();
@@ -338,9 +331,6 @@ final class StatementMessages {
             return;
         }
         boolean statement = c.kind() == 'S';
-        if (!statement) {
-            askedAtBind.remove(SessionState.serverKey(c.name()));
-        }
         SessionState.Pending staged = exchange.state(s -> s.stage(statement ? new SessionState.DropStatement(c.name())
                 : new SessionState.DropPortal(c.name())));
         forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.CLOSE).withChanges(List.of(staged)));

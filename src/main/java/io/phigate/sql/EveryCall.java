@@ -2,10 +2,7 @@ package io.phigate.sql;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.phigate.sql.StatementFacts.FunctionCall;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -34,31 +31,21 @@ final class EveryCall {
     }
 
     static void addTo(JsonNode tree, Set<FunctionCall> functions, Catalog catalog) {
-        Deque<JsonNode> todo = new ArrayDeque<>();
-        todo.push(tree);
-        while (!todo.isEmpty()) {
-            JsonNode n = todo.pop();
-            if (n.isArray()) {
-                n.forEach(todo::push);
-            } else if (n.isObject()) {
-                for (Map.Entry<String, JsonNode> e : n.properties()) {
-                    if (e.getKey().equals("FuncCall")) {
-                        List<String> name = Tree.names(Tree.list(e.getValue(), "funcname"));
-                        if (!name.isEmpty()) {
-                            functions.add(new FunctionCall(Tree.schemaOf(name), Tree.last(name)));
-                        }
-                    } else if (e.getKey().equals("RangeTableFunc")) {
-                        functions.add(new FunctionCall(null, "xmltable"));
-                    } else if (e.getKey().equals("A_Indirection")) {
-                        for (AttributeCalls.Call c : AttributeCalls.of(e.getValue())) {
-                            if (!c.onName() && catalog.definesFunction(c.name())) {
-                                functions.add(new FunctionCall(null, c.name()));
-                            }
-                        }
+        Tree.everyField(tree, (field, value) -> {
+            if (field.equals("FuncCall")) {
+                List<String> name = Tree.names(Tree.list(value, "funcname"));
+                if (!name.isEmpty()) {
+                    functions.add(new FunctionCall(Tree.schemaOf(name), Tree.last(name)));
+                }
+            } else if (field.equals("RangeTableFunc")) {
+                functions.add(new FunctionCall(null, "xmltable"));
+            } else if (field.equals("A_Indirection")) {
+                for (AttributeCalls.Call c : AttributeCalls.of(value)) {
+                    if (!c.onName() && catalog.definesFunction(c.name())) {
+                        functions.add(new FunctionCall(null, c.name()));
                     }
-                    todo.push(e.getValue());
                 }
             }
-        }
+        });
     }
 }

@@ -16,6 +16,26 @@ final class Tree {
     private Tree() {
     }
 
+    /**
+     * Calls {@code visit} with every field of every object under {@code tree} (its name and value), at any depth, so
+     * that nothing a statement holds is left unread by a reader that looks for one kind of node.
+     */
+    static void everyField(JsonNode tree, java.util.function.BiConsumer<String, JsonNode> visit) {
+        java.util.Deque<JsonNode> todo = new java.util.ArrayDeque<>();
+        todo.push(tree);
+        while (!todo.isEmpty()) {
+            JsonNode n = todo.pop();
+            if (n.isArray()) {
+                n.forEach(todo::push);
+            } else if (n.isObject()) {
+                for (Map.Entry<String, JsonNode> e : n.properties()) {
+                    visit.accept(e.getKey(), e.getValue());
+                    todo.push(e.getValue());
+                }
+            }
+        }
+    }
+
     /** The node's type ({@code "SelectStmt"}), or "" for a missing or empty node. */
     static String type(JsonNode node) {
         if (node == null || !node.isObject() || node.isEmpty()) {

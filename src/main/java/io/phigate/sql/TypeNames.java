@@ -1,11 +1,7 @@
 package io.phigate.sql;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -37,27 +33,14 @@ public final class TypeNames {
 
     /** The type names of one parse tree. */
     static void collect(JsonNode tree, Set<String> out) {
-        Deque<JsonNode> todo = new ArrayDeque<>();
-        todo.push(tree);
-        while (!todo.isEmpty()) {
-            JsonNode n = todo.pop();
-            if (n.isArray()) {
-                n.forEach(todo::push);
-            } else if (n.isObject()) {
-                for (Map.Entry<String, JsonNode> e : n.properties()) {
-                    // A TypeName is a node of its own in lists ({"TypeName": {...}}) and a bare struct in typed
-                    // fields (typeName, argType, returnType, ofTypename, sourcetype, targettype).
-                    if (isTypeName(e.getKey(), e.getValue())) {
-                        List<String> name = Tree.names(Tree.list(e.getValue(), "names"));
-                        String last = Tree.last(name);
-                        if (last != null) {
-                            out.add(last);
-                        }
-                    }
-                    todo.push(e.getValue());
-                }
+        // A TypeName is a node of its own in lists ({"TypeName": {...}}) and a bare struct in typed fields
+        // (typeName, argType, returnType, ofTypename, sourcetype, targettype).
+        Tree.everyField(tree, (field, value) -> {
+            String last = isTypeName(field, value) ? Tree.last(Tree.names(Tree.list(value, "names"))) : null;
+            if (last != null) {
+                out.add(last);
             }
-        }
+        });
     }
 
     private static boolean isTypeName(String field, JsonNode value) {

@@ -234,10 +234,10 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         if (catalog == null || !a.parsed() || !a.opaqueFunctions().isEmpty() || !a.facts().stateChanges().isEmpty()) {
             return false;
         }
-        // A domain's CHECK or default runs when a value of it is made, with no function named: by a cast or typed
-        // literal the text names, or by a write to a temporary table, whose column types the gateway does not keep.
+        // A domain's CHECK or default that calls code runs when a value of it is made, with no function named
+        // (TypeNames.mayMakeCodeValues), and on a write to a temporary table, whose column types are not kept.
         if (catalog.hasCodeTypes() && (a.kind() != StatementKind.DDL && !a.writes().isEmpty()
-                || TypeNames.runCode(a.text(), catalog))) {
+                || TypeNames.mayMakeCodeValues(a, catalog))) {
             return false;
         }
         for (TableRef t : a.writes()) {

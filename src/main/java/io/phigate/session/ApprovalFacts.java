@@ -29,7 +29,7 @@ final class ApprovalFacts {
         if (s.kind() == StatementKind.DDL && catalog.eventTriggers()) {
             return true; // an event trigger runs on every DDL
         }
-        if (TypeNames.runCode(s.text(), catalog)) {
+        if (TypeNames.mayMakeCodeValues(s, catalog)) {
             return true; // a cast to a domain runs its CHECK, which may call any function (decision 0070)
         }
         // Nor does it keep a temporary table's column types: where a domain runs code, writing one may run it.

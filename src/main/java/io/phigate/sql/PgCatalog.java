@@ -121,6 +121,8 @@ public final class PgCatalog implements Catalog {
     private final boolean settingCode;
     /** Names of the types whose values run code when made: see {@link #makingValuesRunsCode}. */
     private final Set<String> codeTypes;
+    /** Every type name the catalog knows, kept only where {@link #codeTypes} is not empty. */
+    private final Set<String> knownTypes;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -156,6 +158,7 @@ public final class PgCatalog implements Catalog {
         this.eventTriggers = b.eventTriggers;
         this.settingCode = b.settingCode;
         this.codeTypes = Set.copyOf(b.codeTypes);
+        this.knownTypes = Set.copyOf(b.knownTypes);
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
@@ -411,15 +414,23 @@ public final class PgCatalog implements Catalog {
 
     /**
      * True when making a value of the type named {@code name} (its last name part, as the grammar gives it) may run
-     * code the analyser does not read: a domain created after initdb with a CHECK constraint or a default (whatever
-     * it calls: a built-in such as set_config counts), or an array, range, composite (a table's row type included)
-     * or domain over one. A cast, a typed literal or a parameter of such a type runs the code without naming a
+     * code the analyser does not read: a domain created after initdb whose CHECK or default calls setting code (a
+     * function made after initdb, or a built-in such as set_config), or an array, range, multirange, composite (a
+     * relation's row type included) or domain over one. A cast, a typed literal or a parameter of such a type runs the code without naming a
      * function (decision 0070, attacker's read). A base type's input function is C that only a superuser installs,
      * trusted as the server's own. Matched by name alone, in any schema, so a name shared with another type counts
      * too; types created after the catalog was read are not known (0064).
      */
     public boolean makingValuesRunsCode(String name) {
         return codeTypes.contains(name);
+    }
+
+    /**
+     * True when the catalog knows a type of this name; kept only where some type's values run code (else false),
+     * since only there an unknown name (a temporary table's row type, a type made since) may be one of them.
+     */
+    public boolean knowsType(String name) {
+        return knownTypes.contains(name);
     }
 
     /** True when some type's values run code when made ({@link #makingValuesRunsCode}). */
@@ -763,24 +774,7 @@ public final class PgCatalog implements Catalog {
                 .isEmpty();
         b.settingCode = settingCode(q);
         if (b.settingCode) {
-            // Only a database that holds setting code can have code in a type (a domain's CHECK calling a user
-            // function, or set_config, which settingCode finds in conbin): nothing to ask elsewhere.
-            for (List<String> row : q.query("""
-                    WITH RECURSIVE code(oid) AS (
-                      SELECT t.oid FROM pg_catalog.pg_type t
-                      WHERE t.oid >= 16384 AND t.typtype = 'd' AND (t.typdefaultbin IS NOT NULL
-                              OR EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid))
-                      UNION
-                      SELECT t.oid FROM pg_catalog.pg_type t, code
-                      WHERE t.typelem = code.oid OR t.typbasetype = code.oid
-                         OR EXISTS (SELECT FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid
-                                    AND r.rngsubtype = code.oid)
-                         OR t.typrelid <> 0 AND EXISTS (SELECT FROM pg_catalog.pg_attribute a
-                                    WHERE a.attrelid = t.typrelid AND a.atttypid = code.oid AND a.attnum > 0
-                                      AND NOT a.attisdropped))
-                    SELECT DISTINCT t.typname FROM code JOIN pg_catalog.pg_type t ON t.oid = code.oid""")) {
-                b.codeTypes.add(row.getFirst());
-            }
+            codeTypes(q, b);
         }
         return b.build();
     }
@@ -820,6 +814,58 @@ public final class PgCatalog implements Catalog {
             }
         }
         return false;
+    }
+
+    /**
+     * The types whose values run code when made ({@link #makingValuesRunsCode}), read only where setting code exists
+     * (a domain's CHECK can call nothing else that moves a setting). A domain counts where its CHECK or default calls
+     * what {@link #settingCode} counts as setting code: a function made after initdb, a built-in that runs SQL text,
+     * or a volatile one not known to change nothing. Then every type over one: a domain over it, its array, a range
+     * (and its multirange, read by name so that servers before 14 answer too), a composite or a relation's row type with a column of it. With any such type, the
+     * names of every type the catalog knows are kept too: a name it does not know (a temporary table's row type, a
+     * type made since) may be one.
+     */
+    private static void codeTypes(Queries q, Builder b) throws IOException {
+        java.util.Set<String> domains = new java.util.TreeSet<>();
+        for (List<String> row : q.query("""
+                WITH stored(typ, t) AS (
+                  SELECT c.contypid, c.conbin::pg_catalog.text FROM pg_catalog.pg_constraint c
+                  WHERE c.contypid >= 16384
+                  UNION ALL SELECT t.oid, t.typdefaultbin::pg_catalog.text FROM pg_catalog.pg_type t
+                  WHERE t.oid >= 16384 AND t.typtype = 'd')
+                SELECT DISTINCT stored.typ, p.oid, p.proname, p.provolatile FROM stored,
+                  pg_catalog.regexp_matches(stored.t,
+                    ':(funcid|opfuncid|aggfnoid|winfnoid|hashfuncid|negfuncid) ([0-9]+)', 'g') AS m
+                  JOIN pg_catalog.pg_proc p ON p.oid = m[2]::pg_catalog.oid
+                WHERE stored.t IS NOT NULL""")) {
+            String name = row.get(2);
+            boolean userMade = Long.parseLong(row.get(1)) >= 16384;
+            boolean runsText = DENIED.contains(name) || DENIED_PREFIXES.stream().anyMatch(name::startsWith);
+            if (userMade || runsText || "v".equals(row.get(3)) && !UNCHANGING_VOLATILE.contains(name)) {
+                domains.add(Long.toString(Long.parseLong(row.get(0)))); // digits only: safe in the literal below
+            }
+        }
+        if (domains.isEmpty()) {
+            return;
+        }
+        for (List<String> row : q.query("""
+                WITH RECURSIVE code(oid) AS (
+                  SELECT pg_catalog.unnest('{%s}'::pg_catalog.oid[])
+                  UNION
+                  SELECT t.oid FROM pg_catalog.pg_type t, code
+                  WHERE t.typelem = code.oid OR t.typbasetype = code.oid
+                     OR EXISTS (SELECT FROM pg_catalog.pg_range r WHERE r.rngsubtype = code.oid
+                                AND t.oid IN (r.rngtypid, (pg_catalog.to_jsonb(r) ->> 'rngmultitypid')::pg_catalog.oid))
+                     OR t.typrelid <> 0 AND EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                                WHERE a.attrelid = t.typrelid AND a.atttypid = code.oid AND a.attnum > 0
+                                  AND NOT a.attisdropped))
+                SELECT DISTINCT t.typname FROM code JOIN pg_catalog.pg_type t ON t.oid = code.oid"""
+                .formatted(String.join(",", domains)))) {
+            b.codeTypes.add(row.getFirst());
+        }
+        for (List<String> row : q.query("SELECT DISTINCT t.typname FROM pg_catalog.pg_type t")) {
+            b.knownTypes.add(row.getFirst());
+        }
     }
 
     private static ColumnRef columnOf(Builder b, Map<Integer, String[]> rels, String relid, String attnum) {
@@ -864,6 +910,7 @@ public final class PgCatalog implements Catalog {
         private boolean eventTriggers;
         private boolean settingCode;
         private final Set<String> codeTypes = new HashSet<>();
+        private final Set<String> knownTypes = new HashSet<>();
 
         private Builder() {
         }
@@ -871,6 +918,12 @@ public final class PgCatalog implements Catalog {
         /** Making a value of the type named {@code name} may run code ({@link PgCatalog#makingValuesRunsCode}). */
         public Builder codeType(String name) {
             codeTypes.add(name);
+            return this;
+        }
+
+        /** A type the catalog knows, by name ({@link PgCatalog#knowsType}). */
+        public Builder knownType(String name) {
+            knownTypes.add(name);
             return this;
         }
 

@@ -48,12 +48,46 @@ public final class TypeNames {
                 && (field.equals("TypeName") || field.toLowerCase(java.util.Locale.ROOT).contains("type"));
     }
 
-    /** True when {@code text} names a type whose values run code when made, or cannot be read (fail closed). */
-    public static boolean runCode(String text, PgCatalog catalog) {
+    /**
+     * Built-ins that make a value of a type chosen while the statement runs (by a row argument's type, an OID or a
+     * name given as text), so no TypeName in the text says which.
+     */
+    static final Set<String> RUN_TIME_TYPES = Set.of("json_populate_record", "json_populate_recordset",
+            "jsonb_populate_record", "jsonb_populate_recordset", "jsonb_populate_record_valid", "record_in",
+            "record_recv", "domain_in", "domain_recv", "array_in", "array_recv", "range_in", "range_recv",
+            "multirange_in", "multirange_recv", "pg_input_is_valid", "pg_input_error_info");
+
+    private static final Set<String> SERVER_SCHEMAS = Set.of("pg_catalog", "information_schema");
+
+    /**
+     * True when running {@code a} may make a value of a type whose values run code ({@link
+     * PgCatalog#makingValuesRunsCode}), where the catalog holds such a type; false where it holds none. A value is
+     * made where the text names the type (a cast, a typed literal, a column definition), and also where it names
+     * none: a row type comes from a whole-row reference ({@code jsonb_populate_record(p, ...)}) or from a relation
+     * made since the catalog was read, and expressions over a column of such a type may resolve to it. So, fail
+     * closed: a type name the catalog does not know, a read of a relation whose row type is such a
+     * type or that the catalog does not know (a temporary table), a built-in of {@link #RUN_TIME_TYPES}, or a
+     * statement the grammar does not accept.
+     */
+    public static boolean mayMakeCodeValues(StatementAnalysis a, PgCatalog catalog) {
         if (!catalog.hasCodeTypes()) {
             return false;
         }
-        Set<String> names = in(text);
-        return names == null || names.stream().anyMatch(catalog::makingValuesRunsCode);
+        if (!a.parsed()) {
+            return true;
+        }
+        for (StatementFacts.FunctionCall f : a.facts().functions()) {
+            if (RUN_TIME_TYPES.contains(f.name().toLowerCase(java.util.Locale.ROOT))) {
+                return true;
+            }
+        }
+        for (TableRef t : a.reads()) {
+            if (!SERVER_SCHEMAS.contains(t.schema()) && (catalog.makingValuesRunsCode(t.table())
+                    || catalog.relation(t.schema(), t.table()).isEmpty())) {
+                return true;
+            }
+        }
+        Set<String> names = in(a.text());
+        return names == null || names.stream().anyMatch(n -> catalog.makingValuesRunsCode(n) || !catalog.knowsType(n));
     }
 }

@@ -59,6 +59,11 @@ class HiddenSettingChangesTest {
                     CREATE FUNCTION public.hidden_check(v text) RETURNS boolean LANGUAGE plpgsql AS $$
                     BEGIN PERFORM set_config('search_path', 'hidden_evil, public', false); RETURN true; END $$""");
             s.execute("CREATE DOMAIN public.hidden_dom AS text CHECK (public.hidden_check(VALUE))");
+            // A table with a column of it, and a multirange over it: values of the domain made with no type named.
+            s.execute("CREATE TABLE public.hidden_people (id int PRIMARY KEY, d public.hidden_dom)");
+            s.execute("INSERT INTO public.hidden_people VALUES (1, NULL)");
+            s.execute("GRANT SELECT ON public.hidden_people TO " + db.user());
+            s.execute("CREATE TYPE public.hidden_range AS RANGE (subtype = public.hidden_dom)");
             s.execute("""
                     CREATE FUNCTION public.hidden_become() RETURNS int LANGUAGE plpgsql AS $$
                     BEGIN PERFORM set_config('role', 'hidden_evil', false); RETURN 1; END $$""");
@@ -114,6 +119,8 @@ class HiddenSettingChangesTest {
 
     private static void dropAll(Statement s) throws SQLException {
         s.execute("DROP TABLE IF EXISTS public.hidden_log, public.hidden_rows");
+        s.execute("DROP TABLE IF EXISTS public.hidden_people");
+        s.execute("DROP TYPE IF EXISTS public.hidden_range");
         s.execute("DROP DOMAIN IF EXISTS public.hidden_dom");
         s.execute("DROP FUNCTION IF EXISTS public.hidden_check(text)");
         s.execute("DROP FUNCTION IF EXISTS public.hidden_switch(), public.hidden_become(), public.hidden_on_insert(),"
@@ -162,6 +169,34 @@ class HiddenSettingChangesTest {
             }
             assertEndedAfter(new Properties(), first, "changed search_path");
         }
+    }
+
+    @Test
+    void aValueOfSuchADomainMadeWithNoTypeNamedEndsTheSessionBeforeTheNextRead() throws Exception {
+        // A row's type comes from the row, a multirange's element is the domain (attacker's read of the merge fix).
+        for (String first : List.of("SELECT jsonb_populate_record(p, '{\"d\": \"x\"}') FROM hidden_people p",
+                "SELECT '{[a,b)}'::hidden_multirange")) {
+            try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {
+                s.execute(first);
+                assertThat(column(s, "SELECT state FROM patients")).as(first).containsAnyElementsOf(ssns);
+            }
+            assertEndedAfter(new Properties(), first, "changed search_path");
+        }
+    }
+
+    @Test
+    void aCastToATemporaryTablesRowTypeEndsTheSessionBeforeTheNextRead() throws Exception {
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            s.execute("CREATE TEMP TABLE hidden_row (d hidden_dom)");
+            s.execute("SELECT '(x)'::hidden_row"); // the row type is the catalog's news: its column is the domain
+            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM patients")))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).contains("phigate ended the session", "changed search_path");
+                    });
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
     }
 
     @Test

@@ -28,12 +28,31 @@ class TypeNamesTest {
     }
 
     @Test
-    void onlyACatalogWithCodeTypesMakesACastCode() {
-        PgCatalog none = PgCatalog.builder().build();
-        PgCatalog some = PgCatalog.builder().codeType("hidden_dom").build();
-        assertThat(TypeNames.runCode("SELECT 'x'::hidden_dom", none)).isFalse();
-        assertThat(TypeNames.runCode("SELECT 'x'::hidden_dom", some)).isTrue();
-        assertThat(TypeNames.runCode("SELECT 'x'::text", some)).isFalse();
-        assertThat(TypeNames.runCode("SELEC 1", some)).isTrue();
+    void onlyACatalogWithCodeTypesMakesAnyStatementCode() {
+        PgCatalog none = PgCatalog.builder().table(16400, "public", "people", "id", "d").build();
+        PgCatalog some = PgCatalog.builder().table(16400, "public", "people", "id", "d")
+                .table(16401, "public", "plain", "id", "note")
+                .codeType("hidden_dom").codeType("people")
+                .knownType("hidden_dom").knownType("people").knownType("plain").knownType("text").knownType("int4")
+                .build();
+        assertThat(makes(none, "SELECT 'x'::hidden_dom")).isFalse();
+        assertThat(makes(none, "SELECT coalesce(d, 'x') FROM people")).isFalse();
+        // named in the text
+        assertThat(makes(some, "SELECT 'x'::hidden_dom")).isTrue();
+        assertThat(makes(some, "SELECT 'x'::text, 1::int")).isFalse();
+        // a name the catalog does not know: a temporary table's row type, a type made since
+        assertThat(makes(some, "SELECT '(x)'::t")).isTrue();
+        // no type named: an untyped literal takes a code-typed column's type, a row type comes from a row
+        assertThat(makes(some, "SELECT coalesce(d, 'x') FROM people")).isTrue();
+        assertThat(makes(some, "SELECT jsonb_populate_record(p, '{}') FROM plain p")).isTrue();
+        assertThat(makes(some, "SELECT pg_catalog.domain_in('x', 16390, -1)")).isTrue();
+        // a relation the catalog does not know (a temporary table) may have such a column
+        assertThat(makes(some, "SELECT * FROM my_temp")).isTrue();
+        assertThat(makes(some, "SELECT note FROM plain WHERE id = 1")).isFalse();
+        assertThat(makes(some, "SELECT typname FROM pg_catalog.pg_type")).isFalse();
+    }
+
+    private static boolean makes(PgCatalog catalog, String sql) {
+        return TypeNames.mayMakeCodeValues(new SqlAnalyzer(catalog).analyze(sql).getFirst(), catalog);
     }
 }

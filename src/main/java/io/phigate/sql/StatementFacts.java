@@ -30,10 +30,24 @@ import java.util.Set;
  * @param tableChanges    what it does to the session's temporary tables ({@link SessionTables}), in order
  * @param stateChanges    the built-in functions it calls that may change state beyond its result
  *                        ({@link Catalog#changesState}), as written ({@code set_config}, {@code pg_catalog.pg_notify})
+ * @param typeNames       every type the statement's own text names ({@link TypeNames}), read in the same walk of
+ *                        the parse tree that finds every call; null when the tree was not read (facts made
+ *                        without it), which {@link TypeNames#mayMakeCodeValues} reads as unknown
+ * @param savepoint       for SAVEPOINT, ROLLBACK TO SAVEPOINT and RELEASE SAVEPOINT: which, and the name the grammar
+ *                        read; else null
  */
 public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
                              boolean unlimited, Map<String, String> options, String copyEndpoint,
-                             Set<TableRef> unknownWrites, List<TableChange> tableChanges, Set<String> stateChanges) {
+                             Set<TableRef> unknownWrites, List<TableChange> tableChanges, Set<String> stateChanges,
+                             Set<String> typeNames, Savepoint savepoint) {
+
+    /** Facts not read from a parse tree: the types named are unknown, and no savepoint is named. */
+    public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
+                          boolean unlimited, Map<String, String> options, String copyEndpoint,
+                          Set<TableRef> unknownWrites, List<TableChange> tableChanges, Set<String> stateChanges) {
+        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, unknownWrites, tableChanges,
+                stateChanges, null, null);
+    }
 
     /** Facts that call no built-in that changes state. */
     public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
@@ -75,7 +89,14 @@ public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> pr
     public record PredicateUse(ColumnRef column, String clause, boolean equalityLookup) {
     }
 
-    /** No functions, no predicates, nothing unfiltered or unlimited, no options. */
+    /**
+     * SAVEPOINT ({@link Kind#SET}), ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT {@code name}, as the grammar read it
+     * (the server compares savepoint names whole, after the lexer has cut them).
+     */
+    public record Savepoint(Kind kind, String name) {
+        public enum Kind { SET, ROLLBACK_TO, RELEASE }
+    }
+
     /**
      * The option an ALTER TABLE carries when its every subcommand installs no code and evaluates no expression
      * ({@code DataRoutes.isPlainAlterTable}): keys, NOT NULL, storage options. Only the reader sets it (it removes
@@ -89,5 +110,6 @@ public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> pr
      */
     public static final String FOREIGN_KEY = "a foreign key's test of every value written to the referencing table";
 
+    /** No functions, no predicates, nothing unfiltered or unlimited, no options; the types named unknown. */
     public static final StatementFacts NONE = new StatementFacts(List.of(), List.of(), false, false, Map.of(), null);
 }

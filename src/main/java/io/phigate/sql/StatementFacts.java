@@ -41,33 +41,15 @@ public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> pr
                              Set<TableRef> unknownWrites, List<TableChange> tableChanges, Set<String> stateChanges,
                              Set<String> typeNames, Savepoint savepoint) {
 
-    /** Facts not read from a parse tree: the types named are unknown, and no savepoint is named. */
-    public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
-                          boolean unlimited, Map<String, String> options, String copyEndpoint,
-                          Set<TableRef> unknownWrites, List<TableChange> tableChanges, Set<String> stateChanges) {
-        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, unknownWrites, tableChanges,
-                stateChanges, null, null);
-    }
-
-    /** Facts that call no built-in that changes state. */
-    public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
-                          boolean unlimited, Map<String, String> options, String copyEndpoint,
-                          Set<TableRef> unknownWrites, List<TableChange> tableChanges) {
-        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, unknownWrites, tableChanges,
-                Set.of());
-    }
-
-    /** Facts that change no temporary table. */
-    public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
-                          boolean unlimited, Map<String, String> options, String copyEndpoint,
-                          Set<TableRef> unknownWrites) {
-        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, unknownWrites, List.of());
-    }
-
-    /** Facts with every written relation known to the catalog. */
+    /**
+     * Facts not read from a parse tree (tests, {@link #NONE}): every written relation known to the catalog, no
+     * temporary table changed, no built-in that changes state called, the types named unknown (null: code, where
+     * it matters) and no savepoint named.
+     */
     public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
                           boolean unlimited, Map<String, String> options, String copyEndpoint) {
-        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, Set.of());
+        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, Set.of(), List.of(), Set.of(),
+                null, null);
     }
 
     /** A function as written: {@code schema} is null when unqualified (then resolved through the search path). */

@@ -118,8 +118,13 @@ public final class GatewayHarness implements AutoCloseable {
      */
     public static GatewayHarness startMasked(Path dir, String columns) throws Exception {
         Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), "phi:\n  clinical:\n    columns:\n" + columns.indent(6)
+        return startWithPolicy(dir, "phi:\n  clinical:\n    columns:\n" + columns.indent(6)
                 + "    detection:\n      enabled: false\nmasking:\n  key_file: masking.key\n");
+    }
+
+    /** A gateway with {@code policy} (YAML) as its policy file, {@code policy.yaml} in {@code dir}. */
+    public static GatewayHarness startWithPolicy(Path dir, String policy) throws Exception {
+        Files.writeString(dir.resolve("policy.yaml"), policy);
         return start(dir, c -> withPolicy(c, dir.resolve("policy.yaml")));
     }
 

@@ -9,7 +9,6 @@ import io.phigate.pg.message.MessageCodec;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -31,46 +30,6 @@ import java.util.function.Function;
  * only, and the thread that ends the session never waits for it.
  */
 final class Exchange {
-
-    /** PROBE: the gateway's own question within the client's batch (decision 0070), answered to it, never the client. */
-    enum Kind { PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL, LOCAL, INTERNAL_FAIL, PROBE }
-
-    /** What one forwarded message (or one local response) will produce. */
-    record Op(Kind kind, StatementRun statement, byte[] local, ResultShape shape, ResultShape.Prepared described,
-              List<SessionState.Pending> changes) {
-        /** The same op, carrying the session-state changes its answer confirms (in order). */
-        Op withChanges(List<SessionState.Pending> staged) {
-            return staged.isEmpty() ? this : new Op(kind, statement, local, shape, described, new ArrayList<>(staged));
-        }
-
-        /** A local answer of the gateway's own: {@code frames} go to the client when the op reaches the head. */
-        static Op local(byte[] frames) {
-            return new Op(Kind.LOCAL, null, frames, null, null, List.of());
-        }
-
-        static Op of(Kind kind) {
-            return new Op(kind, null, null, null, null, List.of());
-        }
-
-        static Op statement(Kind kind, StatementRun s) {
-            return new Op(kind, s, null, null, null, List.of());
-        }
-
-        /** A message whose results are masked by {@code shape} (Query, Execute, Describe of a portal). */
-        static Op shaped(Kind kind, StatementRun s, ResultShape shape) {
-            return new Op(kind, s, null, shape, null, List.of());
-        }
-
-        /** A Parse: it carries its statement so that an error answering it is scrubbed knowing what was sent. */
-        static Op parse(ResultShape.Prepared prepared) {
-            return new Op(Kind.PARSE, null, null, null, prepared, List.of());
-        }
-
-        /** A Describe of a prepared statement: its answer is what later Executes of it will look like. */
-        static Op describeStatement(ResultShape.Prepared prepared) {
-            return new Op(Kind.DESCRIBE, null, null, null, prepared, List.of());
-        }
-    }
 
     private final ReentrantLock opsLock = new ReentrantLock();
     /** Signalled when the server's answers retired ops, confirmed or discarded staged changes. */
@@ -247,7 +206,7 @@ final class Exchange {
         switch (type) {
             case 'H' -> {
                 Op head = head();
-                rowLimit.copyStarts(body, head == null ? null : head.shape);
+                rowLimit.copyStarts(body, head == null ? null : head.shape());
                 writeFrame(type, body);
             }
             case 'E' -> onError(body);
@@ -384,8 +343,8 @@ final class Exchange {
             return;
         }
         Op head = head();
-        if (head != null && head.kind == Kind.QUERY && head.shape != null) {
-            head.shape.nextStatement();
+        if (head != null && head.kind() == Op.Kind.QUERY && head.shape() != null) {
+            head.shape().nextStatement();
         }
     }
 

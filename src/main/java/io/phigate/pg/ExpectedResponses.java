@@ -2,8 +2,7 @@ package io.phigate.pg;
 
 import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.ResponseRecorder;
-import io.phigate.pg.Exchange.Kind;
-import io.phigate.pg.Exchange.Op;
+import io.phigate.pg.Op.Kind;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementWords;
 import java.util.ArrayDeque;

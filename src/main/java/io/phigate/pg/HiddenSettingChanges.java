@@ -161,9 +161,9 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     }
 
     /** A chunk went upstream: what it may have run is now unverified. A FunctionCall runs a function by OID. */
-    void forwarded(List<Exchange.Op> ops) {
+    void forwarded(List<Op> ops) {
         for (int i = 0; i < ops.size(); i++) {
-            if (ops.get(i).kind() == Exchange.Kind.FUNCTION_CALL) {
+            if (ops.get(i).kind() == Op.Kind.FUNCTION_CALL) {
                 codeInChunk = true;
             }
         }

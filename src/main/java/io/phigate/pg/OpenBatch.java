@@ -237,11 +237,11 @@ final class OpenBatch {
      * where the server reports what it changed; but what the client sends next in the batch goes upstream without
      * waiting for it. A FunctionCall runs a function by OID.
      */
-    void forwarded(List<Exchange.Op> ops, boolean batchStillOpen) {
+    void forwarded(List<Op> ops, boolean batchStillOpen) {
         for (int i = 0; i < ops.size(); i++) {
-            Exchange.Kind kind = ops.get(i).kind();
-            codeInChunk |= kind == Exchange.Kind.FUNCTION_CALL && guarded();
-            if (batchStillOpen && (kind == Exchange.Kind.QUERY || kind == Exchange.Kind.FUNCTION_CALL)) {
+            Op.Kind kind = ops.get(i).kind();
+            codeInChunk |= kind == Op.Kind.FUNCTION_CALL && guarded();
+            if (batchStillOpen && (kind == Op.Kind.QUERY || kind == Op.Kind.FUNCTION_CALL)) {
                 anyRan = true;
             }
         }

@@ -15,7 +15,7 @@ final class RequestChunk {
 
     private byte[] frames = new byte[1024];
     private int size;
-    final List<Exchange.Op> ops = new ArrayList<>();
+    final List<Op> ops = new ArrayList<>();
     final List<AuditEvent> events = new ArrayList<>();
     final List<StatementRun> statements = new ArrayList<>();
     /** The chunk holds extended-protocol messages. */
@@ -23,7 +23,7 @@ final class RequestChunk {
     /** The chunk ends with Sync. */
     boolean endsWithSync;
 
-    void add(byte type, byte[] body, Exchange.Op op) {
+    void add(byte type, byte[] body, Op op) {
         int len = body.length + 4;
         ensure(5 + body.length);
         frames[size++] = type;

@@ -134,7 +134,7 @@ final class RequestForwarder {
             discardToSync = false;
             readyAfterRefusal();
         } else {
-            chunk.add(type, body, Exchange.Op.of(Exchange.Kind.SYNC));
+            chunk.add(type, body, Op.of(Op.Kind.SYNC));
             chunk.endsWithSync = true;
             forwardChunk();
         }
@@ -144,7 +144,7 @@ final class RequestForwarder {
         return statementIds.get();
     }
 
-    void extended(byte type, byte[] body, Exchange.Op op) {
+    void extended(byte type, byte[] body, Op op) {
         chunk.extended = true;
         chunk.add(type, body, op);
     }
@@ -356,7 +356,7 @@ final class RequestForwarder {
             exchange.respondLocally(MessageCodec.encode(new BackendMessage.ReadyForQuery(exchange.transactionStatus())));
             return;
         }
-        exchange.expect(List.of(Exchange.Op.of(Exchange.Kind.INTERNAL_FAIL), Exchange.Op.of(Exchange.Kind.SYNC)));
+        exchange.expect(List.of(Op.of(Op.Kind.INTERNAL_FAIL), Op.of(Op.Kind.SYNC)));
         OutputStream up = upstream.out();
         up.write(PROVOKE_ERROR);
         up.write(MessageCodec.encode(Sync.INSTANCE));

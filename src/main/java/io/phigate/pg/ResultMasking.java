@@ -3,7 +3,6 @@ package io.phigate.pg;
 import io.phigate.mask.CopyFormat;
 
 import io.phigate.mask.MaskPlan;
-import io.phigate.pg.Exchange.Op;
 import io.phigate.pg.masking.CopyMasker;
 import io.phigate.pg.masking.RowMessages;
 import io.phigate.pg.message.BackendMessage;

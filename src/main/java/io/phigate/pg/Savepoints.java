@@ -1,5 +1,6 @@
 package io.phigate.pg;
 
+import io.phigate.sql.StatementFacts;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,6 +21,18 @@ final class Savepoints {
      */
     record Command(Kind kind, String name) implements SessionState.Change {
         enum Kind { SET, ROLLBACK_TO, RELEASE }
+
+        /** The command a statement's analysis read from its parse tree, or null for a statement that names none. */
+        static Command of(StatementFacts.Savepoint s) {
+            if (s == null) {
+                return null;
+            }
+            return new Command(switch (s.kind()) {
+                case SET -> Kind.SET;
+                case ROLLBACK_TO -> Kind.ROLLBACK_TO;
+                case RELEASE -> Kind.RELEASE;
+            }, s.name());
+        }
     }
 
     private final List<String> open = new ArrayList<>();

@@ -171,7 +171,7 @@ final class SettingsProbe {
      *                     before the probe, does not answer it in time
      */
     Shown askWithinBatch(OutputStream upstream, Exchange exchange, BooleanSupplier stop) throws IOException {
-        Exchange.Op op = Exchange.Op.of(Exchange.Kind.PROBE);
+        Op op = Op.of(Op.Kind.PROBE);
         lock.lock();
         try {
             values = new ArrayList<>(SETTINGS.size());

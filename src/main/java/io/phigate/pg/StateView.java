@@ -172,7 +172,7 @@ final class StateView {
                 }
             }
             case TRANSACTION -> {
-                Savepoints.Command savepoint = a.endsTransaction() ? null : UtilityWords.savepoint(a.text());
+                Savepoints.Command savepoint = Savepoints.Command.of(a.facts().savepoint());
                 if (a.endsTransaction()) {
                     change = new SessionState.EndTransaction();
                     tag = "COMMIT";

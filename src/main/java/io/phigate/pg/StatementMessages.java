@@ -135,7 +135,7 @@ final class StatementMessages {
             if (used != null) {
                 forwarder.chunk.events.add(used);
             }
-            forwarder.chunk.add(type, body, Exchange.Op.shaped(Exchange.Kind.QUERY, run, shape).withChanges(staged));
+            forwarder.chunk.add(type, body, Op.shaped(Op.Kind.QUERY, run, shape).withChanges(staged));
             forwarder.forwardChunk();
         } finally {
             names.endSegment();
@@ -172,7 +172,7 @@ final class StatementMessages {
                 risk);
         SessionState.Pending staged = exchange.state(s -> s.stage(
                 new SessionState.PutStatement(p.statement(), statement)));
-        forwarder.extended(type, body, Exchange.Op.parse(prepared).withChanges(List.of(staged)));
+        forwarder.extended(type, body, Op.parse(prepared).withChanges(List.of(staged)));
     }
 
     void bind(Bind b, byte type, byte[] body) throws IOException {
@@ -211,7 +211,7 @@ final class StatementMessages {
                 SessionState.Hold.TRANSACTION, false, asked);
         SessionState.Pending staged = exchange.state(s -> s.stage(new SessionState.PutPortal(b.portal(), portal)));
         forwarder.batch.bound();
-        forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.BIND).withChanges(List.of(staged)));
+        forwarder.extended(type, body, Op.of(Op.Kind.BIND).withChanges(List.of(staged)));
     }
 
     /**
@@ -243,16 +243,16 @@ final class StatementMessages {
             return;
         }
         boolean statement = d.kind() == 'S';
-        Exchange.Op op = Exchange.Op.of(Exchange.Kind.DESCRIBE);
+        Op op = Op.of(Op.Kind.DESCRIBE);
         if (analyzer != null && statement) {
             SessionState.Statement s = names.statement(d.name());
             ResultShape.Prepared prepared = s == null ? new ResultShape.Prepared(null) : runsPrepared(s);
             // The description of an EXECUTE or FETCH is its target's: recorded apart, so it cannot stand for it.
-            op = Exchange.Op.describeStatement(s != null && prepared != s.prepared()
+            op = Op.describeStatement(s != null && prepared != s.prepared()
                     ? new ResultShape.Prepared(prepared.analysis) : prepared);
         } else if (analyzer != null) {
             SessionState.Portal portal = names.portal(d.name());
-            op = Exchange.Op.shaped(Exchange.Kind.DESCRIBE, null, portal == null ? null : portal.shape());
+            op = Op.shaped(Op.Kind.DESCRIBE, null, portal == null ? null : portal.shape());
         }
         forwarder.extended(type, body, op);
     }
@@ -319,7 +319,7 @@ final class StatementMessages {
             forwarder.holdForApproval(new RequestForwarder.HeldExecute(run, hold.rule(),
                     HeldStatements.withParameterTypes(text, statement), parameters, analysis));
         }
-        forwarder.chunk.add(type, body, Exchange.Op.shaped(Exchange.Kind.EXECUTE, run, analyzer == null ? null : shape)
+        forwarder.chunk.add(type, body, Op.shaped(Op.Kind.EXECUTE, run, analyzer == null ? null : shape)
                 .withChanges(staged));
     }
 
@@ -333,7 +333,7 @@ final class StatementMessages {
         boolean statement = c.kind() == 'S';
         SessionState.Pending staged = exchange.state(s -> s.stage(statement ? new SessionState.DropStatement(c.name())
                 : new SessionState.DropPortal(c.name())));
-        forwarder.extended(type, body, Exchange.Op.of(Exchange.Kind.CLOSE).withChanges(List.of(staged)));
+        forwarder.extended(type, body, Op.of(Op.Kind.CLOSE).withChanges(List.of(staged)));
     }
 
     /** A fast-path FunctionCall: it names its function by OID and carries no SQL, so the pipeline judges it blind. */
@@ -353,7 +353,7 @@ final class StatementMessages {
             return;
         }
         record(run, d);
-        forwarder.chunk.add(type, body, Exchange.Op.statement(Exchange.Kind.FUNCTION_CALL, run));
+        forwarder.chunk.add(type, body, Op.statement(Op.Kind.FUNCTION_CALL, run));
         forwarder.forwardChunk();
     }
 

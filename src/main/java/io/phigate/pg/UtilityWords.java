@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * The few facts about utility statements that the session-state registry needs: a cursor's holdability and
  * query, a PREPARE's statement, DEALLOCATE ALL, DISCARD ALL, and whether a transaction statement runs nothing
- * (whether one ends the transaction the analysis already says: {@code StatementAnalysis.endsTransaction}). Each is
+ * (whether one ends the transaction, and which savepoint one names, the analysis already says:
+ * {@code StatementAnalysis.endsTransaction}, {@code StatementFacts.savepoint}). Each is
  * read from PostgreSQL's own parse tree (and, for where a body starts, its own scanner), so the registry's idea of a
  * name matches the server's by construction; a text the grammar does not read as one such statement answers null or
  * false, and callers fall back to the analysis they already have.
@@ -48,29 +49,6 @@ final class UtilityWords {
     static boolean discardAll(String text) {
         JsonNode d = only(text, "DiscardStmt");
         return d != null && "DISCARD_ALL".equals(d.path("target").asText());
-    }
-
-    /**
-     * SAVEPOINT, ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT with the name the grammar read; null for anything else.
-     * Each of the three holds its keyword as plain ASCII letters (the scanner reads no keyword from escapes or other
-     * letters), so a text without one is none of them and is not parsed again: BEGIN and END stay one parse.
-     */
-    static Savepoints.Command savepoint(String text) {
-        String lower = text == null ? "" : text.toLowerCase(java.util.Locale.ROOT);
-        if (!lower.contains("savepoint") && !lower.contains("release") && !lower.contains("rollback")) {
-            return null;
-        }
-        JsonNode t = only(text, "TransactionStmt");
-        String name = t == null ? null : t.path("savepoint_name").asText(null);
-        if (name == null) {
-            return null;
-        }
-        return switch (t.path("kind").asText()) {
-            case "TRANS_STMT_SAVEPOINT" -> new Savepoints.Command(Savepoints.Command.Kind.SET, name);
-            case "TRANS_STMT_ROLLBACK_TO" -> new Savepoints.Command(Savepoints.Command.Kind.ROLLBACK_TO, name);
-            case "TRANS_STMT_RELEASE" -> new Savepoints.Command(Savepoints.Command.Kind.RELEASE, name);
-            default -> null;
-        };
     }
 
     /**

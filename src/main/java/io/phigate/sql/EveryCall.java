@@ -30,22 +30,21 @@ final class EveryCall {
         return java.util.Collections.unmodifiableSet(out);
     }
 
-    static void addTo(JsonNode tree, Set<FunctionCall> functions, Catalog catalog) {
-        Tree.everyField(tree, (field, value) -> {
-            if (field.equals("FuncCall")) {
-                List<String> name = Tree.names(Tree.list(value, "funcname"));
-                if (!name.isEmpty()) {
-                    functions.add(new FunctionCall(Tree.schemaOf(name), Tree.last(name)));
-                }
-            } else if (field.equals("RangeTableFunc")) {
-                functions.add(new FunctionCall(null, "xmltable"));
-            } else if (field.equals("A_Indirection")) {
-                for (AttributeCalls.Call c : AttributeCalls.of(value)) {
-                    if (!c.onName() && catalog.definesFunction(c.name())) {
-                        functions.add(new FunctionCall(null, c.name()));
-                    }
+    /** Adds the call a field of a parse tree makes, if any; called with every field ({@link Tree#everyField}). */
+    static void visit(String field, JsonNode value, Set<FunctionCall> functions, Catalog catalog) {
+        if (field.equals("FuncCall")) {
+            List<String> name = Tree.names(Tree.list(value, "funcname"));
+            if (!name.isEmpty()) {
+                functions.add(new FunctionCall(Tree.schemaOf(name), Tree.last(name)));
+            }
+        } else if (field.equals("RangeTableFunc")) {
+            functions.add(new FunctionCall(null, "xmltable"));
+        } else if (field.equals("A_Indirection")) {
+            for (AttributeCalls.Call c : AttributeCalls.of(value)) {
+                if (!c.onName() && catalog.definesFunction(c.name())) {
+                    functions.add(new FunctionCall(null, c.name()));
                 }
             }
-        });
+        }
     }
 }

@@ -11,9 +11,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -183,7 +185,13 @@ public final class SqlAnalyzer {
     private StatementAnalysis analyzeOne(JsonNode tree, String text) {
         try {
             StatementReader.Result r = new StatementReader(catalog, this::view).statement(tree);
-            EveryCall.addTo(tree, r.facts.functions, catalog);
+            // One walk over every field of the tree serves both readers that must miss nothing the text holds.
+            Set<String> typeNames = new LinkedHashSet<>();
+            Tree.everyField(tree, (field, value) -> {
+                EveryCall.visit(field, value, r.facts.functions, catalog);
+                TypeNames.visit(field, value, typeNames);
+            });
+            r.typeNames = typeNames.isEmpty() ? Set.of() : Collections.unmodifiableSet(typeNames);
             r.stateChanges = EveryCall.changingState(r.facts.functions, catalog);
             r.tableChanges = new TableChanges(catalog, this::view).read(tree);
             return r.build(text);

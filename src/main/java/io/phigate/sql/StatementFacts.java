@@ -30,30 +30,26 @@ import java.util.Set;
  * @param tableChanges    what it does to the session's temporary tables ({@link SessionTables}), in order
  * @param stateChanges    the built-in functions it calls that may change state beyond its result
  *                        ({@link Catalog#changesState}), as written ({@code set_config}, {@code pg_catalog.pg_notify})
+ * @param typeNames       every type the statement's own text names ({@link TypeNames}), read in the same walk of
+ *                        the parse tree that finds every call; null when the tree was not read (facts made
+ *                        without it), which {@link TypeNames#mayMakeCodeValues} reads as unknown
+ * @param savepoint       for SAVEPOINT, ROLLBACK TO SAVEPOINT and RELEASE SAVEPOINT: which, and the name the grammar
+ *                        read; else null
  */
 public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
                              boolean unlimited, Map<String, String> options, String copyEndpoint,
-                             Set<TableRef> unknownWrites, List<TableChange> tableChanges, Set<String> stateChanges) {
+                             Set<TableRef> unknownWrites, List<TableChange> tableChanges, Set<String> stateChanges,
+                             Set<String> typeNames, Savepoint savepoint) {
 
-    /** Facts that call no built-in that changes state. */
-    public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
-                          boolean unlimited, Map<String, String> options, String copyEndpoint,
-                          Set<TableRef> unknownWrites, List<TableChange> tableChanges) {
-        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, unknownWrites, tableChanges,
-                Set.of());
-    }
-
-    /** Facts that change no temporary table. */
-    public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
-                          boolean unlimited, Map<String, String> options, String copyEndpoint,
-                          Set<TableRef> unknownWrites) {
-        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, unknownWrites, List.of());
-    }
-
-    /** Facts with every written relation known to the catalog. */
+    /**
+     * Facts not read from a parse tree (tests, {@link #NONE}): every written relation known to the catalog, no
+     * temporary table changed, no built-in that changes state called, the types named unknown (null: code, where
+     * it matters) and no savepoint named.
+     */
     public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
                           boolean unlimited, Map<String, String> options, String copyEndpoint) {
-        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, Set.of());
+        this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, Set.of(), List.of(), Set.of(),
+                null, null);
     }
 
     /** A function as written: {@code schema} is null when unqualified (then resolved through the search path). */
@@ -75,7 +71,14 @@ public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> pr
     public record PredicateUse(ColumnRef column, String clause, boolean equalityLookup) {
     }
 
-    /** No functions, no predicates, nothing unfiltered or unlimited, no options. */
+    /**
+     * SAVEPOINT ({@link Kind#SET}), ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT {@code name}, as the grammar read it
+     * (the server compares savepoint names whole, after the lexer has cut them).
+     */
+    public record Savepoint(Kind kind, String name) {
+        public enum Kind { SET, ROLLBACK_TO, RELEASE }
+    }
+
     /**
      * The option an ALTER TABLE carries when its every subcommand installs no code and evaluates no expression
      * ({@code DataRoutes.isPlainAlterTable}): keys, NOT NULL, storage options. Only the reader sets it (it removes
@@ -89,5 +92,6 @@ public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> pr
      */
     public static final String FOREIGN_KEY = "a foreign key's test of every value written to the referencing table";
 
+    /** No functions, no predicates, nothing unfiltered or unlimited, no options; the types named unknown. */
     public static final StatementFacts NONE = new StatementFacts(List.of(), List.of(), false, false, Map.of(), null);
 }

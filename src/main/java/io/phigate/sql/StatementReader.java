@@ -58,6 +58,9 @@ final class StatementReader {
         Set<TableRef> unknownWrites = Set.of();
         List<TableChange> tableChanges = List.of();
         Set<String> stateChanges = Set.of();
+        /** Filled by the analyser's walk over every field ({@link SqlAnalyzer}); none for a text without statements. */
+        Set<String> typeNames = Set.of();
+        StatementFacts.Savepoint savepoint;
         /** TRUNCATE ... CASCADE: it also empties the tables that reference the ones it names. */
         boolean truncateCascade;
 
@@ -69,7 +72,7 @@ final class StatementReader {
         StatementAnalysis build(String text) {
             StatementFacts f = new StatementFacts(List.copyOf(facts.functions), List.copyOf(facts.predicates),
                     facts.unfilteredWrite, unlimited, Collections.unmodifiableMap(new LinkedHashMap<>(options)),
-                    copyEndpoint, unknownWrites, List.copyOf(tableChanges), stateChanges);
+                    copyEndpoint, unknownWrites, List.copyOf(tableChanges), stateChanges, typeNames, savepoint);
             return new StatementAnalysis(kind, Collections.unmodifiableSet(facts.operations.isEmpty()
                     ? EnumSet.noneOf(Operation.class) : EnumSet.copyOf(facts.operations)),
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.reads)),
@@ -145,7 +148,11 @@ final class StatementReader {
                 r.setting = "constraints";
                 yield r;
             }
-            case "TransactionStmt" -> new Result(StatementKind.TRANSACTION, Operation.UTILITY);
+            case "TransactionStmt" -> {
+                Result r = new Result(StatementKind.TRANSACTION, Operation.UTILITY);
+                r.savepoint = TableChanges.savepoint(b);
+                yield r;
+            }
             // NOTIFY sends its payload to every listening session, as pg_notify does: a function's effect.
             case "NotifyStmt" -> new Result(StatementKind.LISTEN_NOTIFY, Operation.FUNCTION);
             case "ListenStmt", "UnlistenStmt" ->

@@ -31,6 +31,24 @@ final class TableChanges {
         this.views = views;
     }
 
+    /**
+     * A TransactionStmt's savepoint (its body {@code b}), for the three kinds that name one; read here beside the
+     * transaction ends and ROLLBACK TO, so that the session's savepoint stack needs no second parse of the text.
+     */
+    static StatementFacts.Savepoint savepoint(JsonNode b) {
+        String name = text(b, "savepoint_name");
+        if (name == null) {
+            return null;
+        }
+        StatementFacts.Savepoint.Kind kind = switch (String.valueOf(text(b, "kind"))) {
+            case "TRANS_STMT_SAVEPOINT" -> StatementFacts.Savepoint.Kind.SET;
+            case "TRANS_STMT_ROLLBACK_TO" -> StatementFacts.Savepoint.Kind.ROLLBACK_TO;
+            case "TRANS_STMT_RELEASE" -> StatementFacts.Savepoint.Kind.RELEASE;
+            default -> null;
+        };
+        return kind == null ? null : new StatementFacts.Savepoint(kind, name);
+    }
+
     List<TableChange> read(JsonNode node) {
         JsonNode b = body(node);
         List<TableChange> out = new ArrayList<>();

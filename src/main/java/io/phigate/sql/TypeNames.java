@@ -1,7 +1,6 @@
 package io.phigate.sql;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
@@ -15,37 +14,41 @@ public final class TypeNames {
     private TypeNames() {
     }
 
-    /** The type names of every statement of {@code text}; null when the grammar does not accept it (read as unknown). */
-    public static Set<String> in(String text) {
-        if (text == null) {
-            return null;
-        }
-        PgGrammar.Parsed parsed = PgGrammar.parse(text);
-        if (!parsed.ok()) {
-            return null;
-        }
-        Set<String> out = new LinkedHashSet<>();
-        for (PgGrammar.Statement s : parsed.statements()) {
-            collect(s.tree(), out);
-        }
-        return out;
-    }
-
-    /** The type names of one parse tree. */
-    static void collect(JsonNode tree, Set<String> out) {
-        // A TypeName is a node of its own in lists ({"TypeName": {...}}) and a bare struct in typed fields
-        // (typeName, argType, returnType, ofTypename, sourcetype, targettype).
-        Tree.everyField(tree, (field, value) -> {
-            String last = isTypeName(field, value) ? Tree.last(Tree.names(Tree.list(value, "names"))) : null;
+    /**
+     * Adds the type a field of a parse tree names, when it is a {@code TypeName}: a node of its own in lists
+     * ({@code {"TypeName": {...}}}) and a bare struct in typed fields (typeName, argType, returnType, ofTypename,
+     * sourcetype, targettype). Called with every field of a statement's tree ({@link Tree#everyField}), in the
+     * analyser's one walk that also finds every call ({@link SqlAnalyzer}), so the text is not parsed again.
+     */
+    static void visit(String field, JsonNode value, Set<String> out) {
+        if (isTypeName(field, value)) {
+            String last = Tree.last(Tree.names(Tree.list(value, "names")));
             if (last != null) {
                 out.add(last);
             }
-        });
+        }
     }
 
+    /**
+     * Tests in the order of cost: most fields of a tree are a location or a name, and few objects' field names say
+     * "type" (in any case; the parse tree's field names are ASCII, user text is only ever a value).
+     */
     private static boolean isTypeName(String field, JsonNode value) {
-        return value.isObject() && value.path("names").isArray()
-                && (field.equals("TypeName") || field.toLowerCase(java.util.Locale.ROOT).contains("type"));
+        return value.isObject() && mentionsType(field) && value.path("names").isArray();
+    }
+
+    /**
+     * {@code field.toLowerCase(Locale.ROOT).contains("type")} for an ASCII name, without a new string for every
+     * field of every statement: "type" is looked for only where a {@code y} stands.
+     */
+    static boolean mentionsType(String field) {
+        for (int i = 1; i + 2 < field.length(); i++) {
+            char c = field.charAt(i);
+            if ((c == 'y' || c == 'Y') && field.regionMatches(true, i - 1, "type", 0, 4)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -66,8 +69,10 @@ public final class TypeNames {
      * none: a row type comes from a whole-row reference ({@code jsonb_populate_record(p, ...)}) or from a relation
      * made since the catalog was read, and expressions over a column of such a type may resolve to it. So, fail
      * closed: a type name the catalog does not know, a read of a relation whose row type is such a
-     * type or that the catalog does not know (a temporary table), a built-in of {@link #RUN_TIME_TYPES}, or a
-     * statement the grammar does not accept.
+     * type or that the catalog does not know (a temporary table), a built-in of {@link #RUN_TIME_TYPES}, a
+     * statement the grammar does not accept, or an analysis whose type names were not read from its parse tree
+     * ({@link StatementFacts#typeNames()} null). The type names, calls and reads are all the analysis's own: the
+     * text is not parsed again.
      */
     public static boolean mayMakeCodeValues(StatementAnalysis a, PgCatalog catalog) {
         if (!catalog.hasCodeTypes()) {
@@ -87,7 +92,7 @@ public final class TypeNames {
                 return true;
             }
         }
-        Set<String> names = in(a.text());
+        Set<String> names = a.facts().typeNames();
         return names == null || names.stream().anyMatch(n -> catalog.makingValuesRunsCode(n) || !catalog.knowsType(n));
     }
 }

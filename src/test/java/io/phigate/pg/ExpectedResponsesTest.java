@@ -3,8 +3,7 @@ package io.phigate.pg;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.audit.AuditEvent.Outcome;
-import io.phigate.pg.Exchange.Kind;
-import io.phigate.pg.Exchange.Op;
+import io.phigate.pg.Op.Kind;
 import io.phigate.sql.StatementAnalysis;
 import java.util.ArrayList;
 import java.util.List;

@@ -148,7 +148,7 @@ class OpenBatchTest {
     void aFunctionCallForwardedInsideAnOpenBatchCountsAsCode() {
         OpenBatch batch = new OpenBatch(true, new Writes(true));
         batch.bind(one("SELECT 1"), 0, null);
-        batch.forwarded(List.of(Exchange.Op.of(Exchange.Kind.FUNCTION_CALL)), true);
+        batch.forwarded(List.of(Op.of(Op.Kind.FUNCTION_CALL)), true);
         assertThat(batch.askBeforeBind(one("SELECT * FROM patients"))).isTrue();
         assertThat(batch.text("SELECT 'é'")).isNotNull();
     }

@@ -40,31 +40,31 @@ class SessionStateTest {
         ResultShape.Prepared prepared = new ResultShape.Prepared(a);
         Pending p = exchange.state(s -> s.stage(new SessionState.PutStatement(name,
                 new SessionState.Statement(name, text, text, prepared, null))));
-        exchange.expect(List.of(Exchange.Op.parse(prepared).withChanges(List.of(p))));
+        exchange.expect(List.of(Op.parse(prepared).withChanges(List.of(p))));
     }
 
     private void bind(String portal, String statement) throws IOException {
         SessionState.Statement s = names.statement(statement);
         SessionState.Portal bound = new SessionState.Portal(s, List.of(), null, SessionState.Hold.TRANSACTION, false);
         Pending p = exchange.state(st -> st.stage(new SessionState.PutPortal(portal, bound)));
-        exchange.expect(List.of(Exchange.Op.of(Exchange.Kind.BIND).withChanges(List.of(p))));
+        exchange.expect(List.of(Op.of(Op.Kind.BIND).withChanges(List.of(p))));
     }
 
     private void execute(String portal) throws IOException {
         SessionState.Portal p = names.portal(portal);
         List<Pending> staged = p == null ? List.of() : names.stage(p.statement().analysis(), List.of(), false);
-        exchange.expect(List.of(Exchange.Op.statement(Exchange.Kind.EXECUTE, run()).withChanges(staged)));
+        exchange.expect(List.of(Op.statement(Op.Kind.EXECUTE, run()).withChanges(staged)));
     }
 
     private void close(char kind, String name) {
         Pending p = exchange.state(s -> s.stage(kind == 'S' ? new SessionState.DropStatement(name)
                 : new SessionState.DropPortal(name)));
-        exchange.expect(List.of(Exchange.Op.of(Exchange.Kind.CLOSE).withChanges(List.of(p))));
+        exchange.expect(List.of(Op.of(Op.Kind.CLOSE).withChanges(List.of(p))));
     }
 
     private void sync() {
         names.endSegment();
-        exchange.expect(List.of(Exchange.Op.of(Exchange.Kind.SYNC)));
+        exchange.expect(List.of(Op.of(Op.Kind.SYNC)));
     }
 
     private void query(String sql) {
@@ -72,7 +72,7 @@ class SessionStateTest {
         for (StatementAnalysis a : analyzer.analyze(sql)) {
             staged.addAll(names.stage(a, List.of(), true));
         }
-        exchange.expect(List.of(Exchange.Op.shaped(Exchange.Kind.QUERY, run(), null).withChanges(staged)));
+        exchange.expect(List.of(Op.shaped(Op.Kind.QUERY, run(), null).withChanges(staged)));
         names.endSegment();
     }
 

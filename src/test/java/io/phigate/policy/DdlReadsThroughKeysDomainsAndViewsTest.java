@@ -1,5 +1,6 @@
 package io.phigate.policy;
 
+import static io.phigate.policy.ThroughTheGateway.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,7 +51,7 @@ class DdlReadsThroughKeysDomainsAndViewsTest {
             }
         }
         Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -70,7 +70,6 @@ class DdlReadsThroughKeysDomainsAndViewsTest {
                     unmasked: [mrn, ssn, free_text]
                     allow: [{ tables: ["public.ddlkey_*"], operations: [select, insert, update, delete, ddl] }]
                 """.formatted(PREFIX));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll
@@ -90,9 +89,7 @@ class DdlReadsThroughKeysDomainsAndViewsTest {
     }
 
     private static Connection as(String role, String mode) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("preferQueryMode", mode);
-        return gw.connectAs(PREFIX + role, p);
+        return ThroughTheGateway.as(gw, PREFIX + role, mode);
     }
 
     /** Directly, attaching a table of guesses answers whether they exist in patients.mrn; through the gateway, no. */
@@ -188,12 +185,5 @@ class DdlReadsThroughKeysDomainsAndViewsTest {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getInt(1)).as("only the indexes on id").isEqualTo(2);
         }
-    }
-
-    private static void assertRefused(Statement s, String sql, String named) {
-        assertThatThrownBy(() -> s.execute(sql))
-                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).as(e.getMessage())
-                        .isEqualTo("42501"))
-                .hasMessageContaining(named);
     }
 }

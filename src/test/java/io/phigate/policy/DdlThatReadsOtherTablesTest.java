@@ -1,5 +1,6 @@
 package io.phigate.policy;
 
+import static io.phigate.policy.ThroughTheGateway.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,7 +14,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +53,7 @@ class DdlThatReadsOtherTablesTest {
             }
         }
         Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -80,7 +80,6 @@ class DdlThatReadsOtherTablesTest {
                     unmasked: [mrn, ssn, free_text]
                     allow: [{ tables: ["public.ddlread_*"], operations: [select, insert, update, delete, ddl] }]
                 """.formatted(PREFIX, GatewayHarness.ISSUER));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll
@@ -104,9 +103,7 @@ class DdlThatReadsOtherTablesTest {
     }
 
     private static Connection as(String role, String mode) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("preferQueryMode", mode);
-        return gw.connectAs(PREFIX + role, p);
+        return ThroughTheGateway.as(gw, PREFIX + role, mode);
     }
 
     /** Against the database directly, a foreign key to patients.mrn answers which guessed MRNs exist. */
@@ -221,13 +218,6 @@ class DdlThatReadsOtherTablesTest {
         return gw.auditEventually("kind = 'statement_completed' and sqlstate = '" + sqlstate + "' and exists (select 1"
                 + " from audit_event r where r.kind = 'statement_requested' and r.session_id = audit_event.session_id"
                 + " and r.statement_id = audit_event.statement_id and r.statement like '" + pattern + "')", atLeast);
-    }
-
-    private static void assertRefused(Statement s, String sql, String named) {
-        assertThatThrownBy(() -> s.execute(sql))
-                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).as(e.getMessage())
-                        .isEqualTo("42501"))
-                .hasMessageContaining(named);
     }
 
     private static void assertHeld(Statement s, String sql) {

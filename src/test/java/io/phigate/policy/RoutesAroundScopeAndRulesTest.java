@@ -1,11 +1,11 @@
 package io.phigate.policy;
 
+import static io.phigate.policy.ThroughTheGateway.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -52,7 +52,7 @@ class RoutesAroundScopeAndRulesTest {
             s.execute("CREATE OR REPLACE FUNCTION public.routes_count() RETURNS bigint LANGUAGE sql"
                     + " AS 'SELECT count(*) FROM public.routes_held'");
         }
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 roles:
                   - name: reader
                     match: { subject: "%s" }
@@ -79,7 +79,6 @@ class RoutesAroundScopeAndRulesTest {
                     when: { tables: [public.encounters] }
                     deny: "encounters are read through the reporting service"
                 """.formatted(READER, NOTIFIER, AGENT, GatewayHarness.ISSUER));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll
@@ -197,16 +196,9 @@ class RoutesAroundScopeAndRulesTest {
 
     private static Connection as(String subject, String mode, String currentSchema) throws Exception {
         Properties p = new Properties();
-        p.setProperty("preferQueryMode", mode);
         if (currentSchema != null) {
             p.setProperty("currentSchema", currentSchema);
         }
-        return gw.connectAs(subject, p);
-    }
-
-    private static void assertRefused(Statement s, String sql, String named) {
-        assertThatThrownBy(() -> s.execute(sql))
-                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"))
-                .hasMessageContaining(named);
+        return ThroughTheGateway.as(gw, subject, mode, p);
     }
 }

@@ -1,5 +1,6 @@
 package io.phigate.policy;
 
+import static io.phigate.policy.ThroughTheGateway.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -46,8 +47,7 @@ class SafeBuiltInFormsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), POLICY);
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
+        gw = GatewayHarness.startWithPolicy(dir, POLICY);
         try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT ssn FROM patients WHERE id = 1")) {
             rs.next();
@@ -75,13 +75,6 @@ class SafeBuiltInFormsTest {
             }
         }
         return out;
-    }
-
-    static void assertRefused(Statement s, String sql, String naming) {
-        assertThatThrownBy(() -> s.execute(sql)).as(sql).isInstanceOfSatisfying(SQLException.class, e -> {
-            assertThat(e.getSQLState()).isEqualTo("42501");
-            assertThat(e.getMessage()).contains(naming);
-        });
     }
 
     @Test

@@ -1,10 +1,10 @@
 package io.phigate.policy;
 
+import static io.phigate.policy.ThroughTheGateway.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -13,7 +13,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,7 +32,7 @@ class ScopeOnTheWireTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 roles:
                   - name: reader
                     match: { subject: "%s" }
@@ -47,7 +46,6 @@ class ScopeOnTheWireTest {
                       - { tables: ["public.*"], operations: [select] }
                     justification: required
                 """.formatted(READER, AUDITOR));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll
@@ -56,9 +54,7 @@ class ScopeOnTheWireTest {
     }
 
     private Connection as(String subject, String mode) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("preferQueryMode", mode);
-        return gw.connectAs(subject, p);
+        return ThroughTheGateway.as(gw, subject, mode);
     }
 
     @Test
@@ -100,11 +96,5 @@ class ScopeOnTheWireTest {
                 "kind = 'statement_requested' and statement like '%/* justified */%'", 1);
         assertThat(String.valueOf(rows.getFirst().get("detail"))).contains("ticket 4711");
         assertThat(gw.audit("kind = 'statement_requested' and statement like 'SET phigate.justification%'")).hasSize(1);
-    }
-
-    private static void assertRefused(Statement s, String sql, String named) {
-        assertThatThrownBy(() -> s.execute(sql))
-                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"))
-                .hasMessageContaining(named);
     }
 }

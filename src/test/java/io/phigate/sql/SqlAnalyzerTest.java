@@ -120,6 +120,23 @@ class SqlAnalyzerTest {
     }
 
     @Test
+    void theSavepointAStatementNamesIsReadFromItsParseTree() {
+        assertThat(analyzer.analyze("SAVEPOINT \"My Point\"").getFirst().facts().savepoint())
+                .isEqualTo(new StatementFacts.Savepoint(StatementFacts.Savepoint.Kind.SET, "My Point"));
+        assertThat(analyzer.analyze("rollback work to My_Point").getFirst().facts().savepoint())
+                .isEqualTo(new StatementFacts.Savepoint(StatementFacts.Savepoint.Kind.ROLLBACK_TO, "my_point"));
+        assertThat(analyzer.analyze("RELEASE a").getFirst().facts().savepoint())
+                .isEqualTo(new StatementFacts.Savepoint(StatementFacts.Savepoint.Kind.RELEASE, "a"));
+        // Each statement of a simple Query names its own, and none is named by any other statement.
+        assertThat(analyzer.analyze("begin; savepoint b; select 'savepoint c'; commit"))
+                .extracting(a -> a.facts().savepoint())
+                .containsExactly(null, new StatementFacts.Savepoint(StatementFacts.Savepoint.Kind.SET, "b"), null, null);
+        for (String none : new String[]{"ROLLBACK", "COMMIT", "ROLLBACK PREPARED 'savepoint'", "SELEC savepoint a"}) {
+            assertThat(analyzer.analyze(none).getFirst().facts().savepoint()).as(none).isNull();
+        }
+    }
+
+    @Test
     void preparedStatementNamesPairPrepareWithExecute() {
         assertThat(SqlAnalyzer.preparedStatementName("PREPARE q1 (int) AS select 1")).isEqualTo("q1");
         assertThat(SqlAnalyzer.preparedStatementName("execute Q1(5)")).isEqualTo("q1");

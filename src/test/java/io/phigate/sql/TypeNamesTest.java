@@ -2,29 +2,31 @@ package io.phigate.sql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.LinkedHashSet;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class TypeNamesTest {
 
     @Test
     void everyWayOfMakingAValueOfATypeNamesIt() {
-        assertThat(TypeNames.in("SELECT 'x'::hidden_dom")).contains("hidden_dom");
-        assertThat(TypeNames.in("SELECT CAST('x' AS s.Hidden_Dom)")).contains("hidden_dom");
-        assertThat(TypeNames.in("SELECT \"Hidden\" 'x'")).contains("Hidden");
-        assertThat(TypeNames.in("SELECT '{x}'::hidden_dom[]")).contains("hidden_dom");
-        assertThat(TypeNames.in("SELECT ROW('x')::comp")).contains("comp");
-        assertThat(TypeNames.in("CREATE TEMP TABLE t (a hidden_dom)")).contains("hidden_dom");
-        assertThat(TypeNames.in("SELECT * FROM json_to_record('{}') AS r(a hidden_dom)")).contains("hidden_dom");
-        assertThat(TypeNames.in("SELECT * FROM XMLTABLE('/a' PASSING '<a/>' COLUMNS b hidden_dom PATH 'b')"))
+        assertThat(named("SELECT 'x'::hidden_dom")).contains("hidden_dom");
+        assertThat(named("SELECT CAST('x' AS s.Hidden_Dom)")).contains("hidden_dom");
+        assertThat(named("SELECT \"Hidden\" 'x'")).contains("Hidden");
+        assertThat(named("SELECT '{x}'::hidden_dom[]")).contains("hidden_dom");
+        assertThat(named("SELECT ROW('x')::comp")).contains("comp");
+        assertThat(named("CREATE TEMP TABLE t (a hidden_dom)")).contains("hidden_dom");
+        assertThat(named("SELECT * FROM json_to_record('{}') AS r(a hidden_dom)")).contains("hidden_dom");
+        assertThat(named("SELECT * FROM XMLTABLE('/a' PASSING '<a/>' COLUMNS b hidden_dom PATH 'b')"))
                 .contains("hidden_dom");
-        assertThat(TypeNames.in("PREPARE p(hidden_dom) AS SELECT $1")).contains("hidden_dom");
-        assertThat(TypeNames.in("SELECT 1; SELECT 'x'::other")).contains("other");
+        assertThat(named("PREPARE p(hidden_dom) AS SELECT $1")).contains("hidden_dom");
+        assertThat(named("SELECT 1; SELECT 'x'::other")).contains("other");
     }
 
     @Test
     void aTextWithoutTypesNamesNoneAndOneTheGrammarRejectsIsUnknown() {
-        assertThat(TypeNames.in("SELECT id, ssn FROM patients WHERE id = $1")).isEmpty();
-        assertThat(TypeNames.in("SELEC 1")).isNull();
+        assertThat(named("SELECT id, ssn FROM patients WHERE id = $1")).isEmpty();
+        assertThat(named("SELEC 1")).isNull();
     }
 
     @Test
@@ -50,6 +52,60 @@ class TypeNamesTest {
         assertThat(makes(some, "SELECT * FROM my_temp")).isTrue();
         assertThat(makes(some, "SELECT note FROM plain WHERE id = 1")).isFalse();
         assertThat(makes(some, "SELECT typname FROM pg_catalog.pg_type")).isFalse();
+    }
+
+    @Test
+    void theTypesNamedComeFromTheAnalysisAndAnAnalysisWithoutThemIsCode() {
+        PgCatalog some = PgCatalog.builder().table(16400, "public", "people", "id", "d")
+                .codeType("hidden_dom").knownType("hidden_dom").knownType("text").build();
+        StatementAnalysis read = new SqlAnalyzer(some).analyze("SELECT 'x'::text").getFirst();
+        assertThat(read.facts().typeNames()).containsExactly("text");
+        assertThat(TypeNames.mayMakeCodeValues(read, some)).isFalse();
+        // The same statement with facts not read from its tree: what it names is unknown, so it counts as code.
+        StatementAnalysis untyped = new StatementAnalysis(read.kind(), read.operations(), read.reads(), read.writes(),
+                read.outputs(), read.opaqueFunctions(), false, null, null, null, true, null, read.text());
+        assertThat(untyped.facts().typeNames()).isNull();
+        assertThat(TypeNames.mayMakeCodeValues(untyped, some)).isTrue();
+    }
+
+    @Test
+    void aFieldMentionsTypeInAnyCaseAnywhereInItsName() {
+        for (String f : new String[]{"TypeName", "typeName", "argType", "returnType", "ofTypename", "sourcetype",
+                "targettype", "TYPE", "type", "xtypex"}) {
+            assertThat(TypeNames.mentionsType(f)).as(f).isTrue();
+        }
+        for (String f : new String[]{"names", "typ", "ype", "tyype", "t-ype", "location", "typmods", ""}) {
+            assertThat(TypeNames.mentionsType(f)).as(f).isFalse();
+        }
+        // What it stands for, on every field name of trees that name types in each way the grammar has.
+        int fields = 0;
+        for (String sql : new String[]{"SELECT CAST('x' AS s.d), 'x'::d[], d 'x', ROW(1)::c, $1::int",
+                "CREATE TABLE t (a d, b int[]) ; CREATE FUNCTION f(a d) RETURNS SETOF d LANGUAGE sql AS 'SELECT 1'",
+                "CREATE CAST (d AS text) WITH INOUT; CREATE TYPE c AS (a d); ALTER TABLE t ALTER a TYPE d",
+                "SELECT * FROM XMLTABLE('/a' PASSING '<a/>' COLUMNS b d PATH 'b'), json_to_record('{}') AS r(a d)"}) {
+            for (PgGrammar.Statement s : PgGrammar.parse(sql).statements()) {
+                java.util.List<String> names = new java.util.ArrayList<>();
+                Tree.everyField(s.tree(), (field, value) -> names.add(field));
+                for (String f : names) {
+                    assertThat(TypeNames.mentionsType(f)).as(f)
+                            .isEqualTo(f.toLowerCase(java.util.Locale.ROOT).contains("type"));
+                    fields++;
+                }
+            }
+        }
+        assertThat(fields).isGreaterThan(100);
+    }
+
+    /** The type names the analysis of each statement of {@code sql} read; null when any is unparsed. */
+    private static Set<String> named(String sql) {
+        Set<String> out = new LinkedHashSet<>();
+        for (StatementAnalysis a : new SqlAnalyzer(PgCatalog.builder().build()).analyze(sql)) {
+            if (!a.parsed()) {
+                return null;
+            }
+            out.addAll(a.facts().typeNames());
+        }
+        return out;
     }
 
     private static boolean makes(PgCatalog catalog, String sql) {

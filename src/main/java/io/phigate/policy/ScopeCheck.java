@@ -38,7 +38,9 @@ import java.util.Set;
  *       pg_catalog function other than the few known to change nothing, such as set_config, pg_notify,
  *       pg_terminate_backend, pg_stat_reset, brin_summarize_range) needs {@code function} on a glob matching
  *       {@code pg_catalog.name}, whatever else the statement does (decision 0058).</li>
- *   <li>DDL or GRANT with no relation named needs some rule with that operation.</li>
+ *   <li>DDL or GRANT with no relation named needs some rule with that operation; so does DDL that writes no
+ *       relation but reads some (ALTER DOMAIN reads every table holding the domain's values, decision 0074). A
+ *       domain or composite type the catalog does not know is an unresolved relation.</li>
  *   <li>Utility statements (SET, SHOW, BEGIN, COMMIT, ...) that touch no relation are always allowed.</li>
  * </ul>
  */

@@ -21,7 +21,8 @@ import java.util.Set;
  * the catalog read at the session's start does not know the key yet); an index, extended statistics or CLUSTER
  * evaluates its columns and expressions over every row (a unique violation says a value repeats, an expression's
  * error says a row matched, a clustered table's rows come back in the column's order); ATTACH PARTITION and
- * INHERIT scan or join another table's rows. Each is recorded as the reads and predicates of a query would be,
+ * INHERIT scan or join another table's rows; ALTER DOMAIN tests every stored value of the domain, and ALTER TYPE ...
+ * CASCADE rewrites the tables a composite types (decision 0074). Each is recorded as the reads and predicates of a query would be,
  * so the scope and masking rules judge it like one (decision 0069): a referenced table is read, a masked column
  * under a key or an index is a predicate no lookup grant covers, a table attached or inherited from is written.
  */

@@ -38,7 +38,9 @@ import java.util.Set;
  *       pg_catalog function other than the few known to change nothing, such as set_config, pg_notify,
  *       pg_terminate_backend, pg_stat_reset, brin_summarize_range) needs {@code function} on a glob matching
  *       {@code pg_catalog.name}, whatever else the statement does (decision 0058).</li>
- *   <li>DDL or GRANT with no relation named needs some rule with that operation.</li>
+ *   <li>DDL or GRANT with no relation named needs some rule with that operation; so does DDL that writes no
+ *       relation but reads some (ALTER DOMAIN reads every table holding the domain's values, decision 0074). A
+ *       domain or composite type the catalog does not know is an unresolved relation.</li>
  *   <li>Utility statements (SET, SHOW, BEGIN, COMMIT, ...) that touch no relation are always allowed.</li>
  * </ul>
  */
@@ -169,9 +171,12 @@ public final class ScopeCheck {
             return "VACUUM or ANALYZE without a table processes every table: it needs an allow rule granting update"
                     + " on \"*\" (" + rules(role) + ")";
         }
-        if (s.reads().isEmpty() && s.writes().isEmpty()) {
+        if (s.writes().isEmpty()) {
             for (Operation o : List.of(Operation.DDL, Operation.GRANT, Operation.FUNCTION, Operation.COPY)) {
-                if (ops.contains(o) && role.allow().stream().noneMatch(a -> a.operations().contains(o))) {
+                // DDL that writes no relation but reads some (ALTER DOMAIN tests the tables using the domain,
+                // decision 0074) still changes the schema: it needs the grant as DDL that touches nothing does.
+                boolean unnamed = s.reads().isEmpty() || o == Operation.DDL;
+                if (unnamed && ops.contains(o) && role.allow().stream().noneMatch(a -> a.operations().contains(o))) {
                     return o.policyName() + " is not allowed: no allow rule grants " + o.policyName() + " ("
                             + rules(role) + ")";
                 }
@@ -215,7 +220,8 @@ public final class ScopeCheck {
 
     private static String unresolved(TableRef t) {
         if ("?".equals(t.schema())) {
-            return "relation " + t.table() + " could not be resolved to a schema, so its scope cannot be checked";
+            return "relation " + t.table() + " could not be resolved to a schema (or, for a domain or composite type"
+                    + " the catalog does not know, to the tables that use it), so its scope cannot be checked";
         }
         return null;
     }

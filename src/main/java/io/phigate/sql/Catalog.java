@@ -104,6 +104,24 @@ public interface Catalog {
         return false;
     }
 
+    /**
+     * The stored columns whose every value the server tests when a constraint of the domain {@code schema.name} is
+     * added, validated or made NOT NULL: columns of the domain, of a domain over it, or of an array, range,
+     * multirange or composite built over it (decision 0074). Unqualified ({@code schema} null): of every domain by
+     * that name. Empty when the catalog does not know the domain: the caller fails closed.
+     */
+    default Optional<Set<ColumnRef>> columnsOfDomain(String schema, String name) {
+        return Optional.empty();
+    }
+
+    /**
+     * The tables typed by the composite type {@code schema.name} ({@code CREATE TABLE t OF name}), which ALTER TYPE
+     * ... CASCADE rewrites; any schema when unqualified. Empty when the catalog does not know the type (fail closed).
+     */
+    default Optional<Set<TableRef>> typedTables(String schema, String name) {
+        return Optional.empty();
+    }
+
     /** A catalog that knows nothing: every relation unknown, only built-in functions transparent. */
     Catalog EMPTY = new Catalog() {
         @Override

@@ -171,7 +171,8 @@ final class DataRoutes {
             case "CreateSeqStmt" -> shadowingRelation("CREATE SEQUENCE", b.path("sequence"));
             // A domain's new constraint (or SET NOT NULL, or VALIDATE) is tested against every value of every
             // column of that type, in tables the statement does not name: an error answers whether a PHI column's
-            // value matches it (decision 0069, attacker's read). Which columns use a domain the catalog does not say.
+            // value matches it (decision 0069, attacker's read). Which columns use a domain DdlReads now reads as
+            // predicates (decision 0074); a masked session is still refused all three forms, domain known or not.
             case "AlterDomainStmt" -> switch (String.valueOf(text(b, "subtype"))) {
                 case "C", "O", "V" -> "ALTER DOMAIN ... ADD CONSTRAINT, SET NOT NULL or VALIDATE CONSTRAINT (tested"
                         + " against every column of the domain's type)";

@@ -12,6 +12,7 @@ import io.phigate.sql.StatementReader.Result;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -20,7 +21,8 @@ import java.util.Set;
  * the catalog read at the session's start does not know the key yet); an index, extended statistics or CLUSTER
  * evaluates its columns and expressions over every row (a unique violation says a value repeats, an expression's
  * error says a row matched, a clustered table's rows come back in the column's order); ATTACH PARTITION and
- * INHERIT scan or join another table's rows. Each is recorded as the reads and predicates of a query would be,
+ * INHERIT scan or join another table's rows; ALTER DOMAIN tests every stored value of the domain, and ALTER TYPE ...
+ * CASCADE rewrites the tables a composite types (decision 0074). Each is recorded as the reads and predicates of a query would be,
  * so the scope and masking rules judge it like one (decision 0069): a referenced table is read, a masked column
  * under a key or an index is a predicate no lookup grant covers, a table attached or inherited from is written.
  */
@@ -30,6 +32,12 @@ final class DdlReads {
     /** The clause an indexed, clustered or sampled column's predicate names. */
     static final String INDEXED = "an index, statistics or CLUSTER, which evaluate it over every row (a unique"
             + " violation, an expression's error, the table's row order)";
+
+    /** The clause a column of an altered domain's type names. */
+    static final String DOMAIN = "ALTER DOMAIN, which tests the domain's constraint against every value of the column";
+    /** The clause a typed table's column converted by ALTER TYPE ... ALTER ATTRIBUTE ... TYPE names. */
+    static final String CONVERTED = "ALTER TYPE ... ALTER ATTRIBUTE ... TYPE, which converts every value of the"
+            + " typed table's column (a domain's CHECK, a length limit)";
 
     private DdlReads() {
     }
@@ -78,7 +86,20 @@ final class DdlReads {
                     everyColumn(r, catalog, table);
                 }
             }
+            case "AlterDomainStmt" -> domainTested(r, catalog, b);
+            case "RenameStmt" -> {
+                if ("OBJECT_TYPE".equals(text(b, "relationType"))) {
+                    typedTables(r, catalog, b.path("relation"), null);
+                }
+            }
             case "AlterTableStmt" -> {
+                if ("OBJECT_TYPE".equals(text(b, "objtype"))) {
+                    for (JsonNode cmd : list(b, "cmds")) {
+                        JsonNode c = body(cmd);
+                        typedTables(r, catalog, b.path("relation"),
+                                "AT_AlterColumnType".equals(text(c, "subtype")) ? text(c, "name") : null);
+                    }
+                }
                 for (JsonNode cmd : list(b, "cmds")) {
                     JsonNode c = body(cmd);
                     JsonNode def = c.path("def");
@@ -117,6 +138,64 @@ final class DdlReads {
                 referenced(r, names, catalog, value);
             }
         });
+    }
+
+    /**
+     * ALTER DOMAIN ... ADD CONSTRAINT (unless NOT VALID), SET NOT NULL and VALIDATE CONSTRAINT test every stored value
+     * of the domain, in whatever table holds one (a domain over it, an array, range or composite of it: {@link
+     * Catalog#columnsOfDomain}): each such column is a predicate and its table is read, as a query testing the
+     * constraint over it would be. An error answers whether some value matches. A domain the catalog does not know
+     * (made since it was read, in pg_temp, or at initdb) may be used anywhere: its reads are an unresolved relation,
+     * which a scope role is refused (and a masked session is refused every such ALTER DOMAIN as a data route).
+     */
+    private static void domainTested(Result r, Catalog catalog, JsonNode b) {
+        boolean tests = switch (String.valueOf(text(b, "subtype"))) {
+            case "C" -> !body(b.path("def")).path("skip_validation").asBoolean(false);
+            case "O", "V" -> true;
+            default -> false; // SET/DROP DEFAULT, DROP NOT NULL, DROP or RENAME CONSTRAINT read no value
+        };
+        List<String> name = names(list(b, "typeName"));
+        if (!tests || name.isEmpty()) {
+            return;
+        }
+        String schema = Tree.schemaOf(name);
+        Optional<Set<ColumnRef>> columns = catalog.columnsOfDomain(schema, Tree.last(name));
+        if (columns.isEmpty()) {
+            r.facts.reads.add(new TableRef("?", String.join(".", name)));
+            return;
+        }
+        for (ColumnRef c : columns.get()) {
+            r.facts.reads.add(new TableRef(c.schema(), c.table()));
+            r.facts.predicates.add(new PredicateUse(c, DOMAIN, false));
+        }
+    }
+
+    /**
+     * ALTER TYPE on a composite type, with CASCADE, alters every table typed by it ({@code CREATE TABLE t OF comp})
+     * as ALTER TABLE would: each is written, and ALTER ATTRIBUTE ... TYPE converts every value of that column (a
+     * domain's CHECK or a length limit then answers for each), so it is also read with the column as a predicate.
+     * Without CASCADE the server refuses where a typed table exists: counting them is a superset. A type the catalog
+     * does not know may type any table: an unresolved relation is written, which a scope role is refused.
+     */
+    private static void typedTables(Result r, Catalog catalog, JsonNode rangeVar, String convertedAttribute) {
+        String name = text(rangeVar, "relname");
+        if (name == null) {
+            return;
+        }
+        String schema = text(rangeVar, "schemaname");
+        Optional<Set<TableRef>> typed = catalog.typedTables(schema, name);
+        if (typed.isEmpty()) {
+            r.facts.writes.add(new TableRef("?", schema == null ? name : schema + "." + name));
+            return;
+        }
+        for (TableRef t : typed.get()) {
+            r.facts.writes.add(t);
+            if (convertedAttribute != null) {
+                r.facts.reads.add(t);
+                r.facts.predicates.add(new PredicateUse(new ColumnRef(t.schema(), t.table(), convertedAttribute),
+                        CONVERTED, false));
+            }
+        }
     }
 
     /**

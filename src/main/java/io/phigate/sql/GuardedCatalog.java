@@ -60,6 +60,16 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
+    public Optional<Set<ColumnRef>> columnsOfDomain(String schema, String name) {
+        return inner.columnsOfDomain(schema, name);
+    }
+
+    @Override
+    public Optional<Set<TableRef>> typedTables(String schema, String name) {
+        return inner.typedTables(schema, name);
+    }
+
+    @Override
     public boolean definesFunction(String name) {
         return inner.definesFunction(name);
     }

@@ -123,6 +123,8 @@ public final class PgCatalog implements Catalog {
     private final Set<String> codeTypes;
     /** Every type name the catalog knows, kept only where {@link #codeTypes} is not empty. */
     private final Set<String> knownTypes;
+    /** Which columns hold each domain's values, and which tables each composite type types. */
+    private final TypeUses typeUses;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -159,6 +161,7 @@ public final class PgCatalog implements Catalog {
         this.settingCode = b.settingCode;
         this.codeTypes = Set.copyOf(b.codeTypes);
         this.knownTypes = Set.copyOf(b.knownTypes);
+        this.typeUses = b.typeUses == null ? b.types.build() : b.typeUses;
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
@@ -441,6 +444,16 @@ public final class PgCatalog implements Catalog {
     @Override
     public boolean compound(ColumnRef column) {
         return compound.contains(column);
+    }
+
+    @Override
+    public Optional<Set<ColumnRef>> columnsOfDomain(String schema, String name) {
+        return typeUses.columnsOfDomain(schema, name);
+    }
+
+    @Override
+    public Optional<Set<TableRef>> typedTables(String schema, String name) {
+        return typeUses.typedTables(schema, name);
     }
 
     private static Map<TableRef, Set<TableRef>> families(Map<TableRef, Set<TableRef>> parents) {
@@ -770,6 +783,7 @@ public final class PgCatalog implements Catalog {
                 b.rowSecurity(new TableRef(rel[0], rel[1]));
             }
         }
+        b.typeUses = TypeUses.load(q, rels);
         b.eventTriggers = !q.query("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D' LIMIT 1")
                 .isEmpty();
         b.settingCode = settingCode(q);
@@ -821,7 +835,7 @@ public final class PgCatalog implements Catalog {
      * (a domain's CHECK can call nothing else that moves a setting). A domain counts where its CHECK or default calls
      * what {@link #settingCode} counts as setting code: a function made after initdb, a built-in that runs SQL text,
      * or a volatile one not known to change nothing. Then every type over one: a domain over it, its array, a range
-     * (and its multirange, read by name so that servers before 14 answer too), a composite or a relation's row type with a column of it. With any such type, the
+     * (and its multirange), a composite or a relation's row type with a column of it ({@link TypeUses#BUILT_OVER}). With any such type, the
      * names of every type the catalog knows are kept too: a name it does not know (a temporary table's row type, a
      * type made since) may be one.
      */
@@ -849,18 +863,13 @@ public final class PgCatalog implements Catalog {
             return;
         }
         for (List<String> row : q.query("""
-                WITH RECURSIVE code(oid) AS (
+                WITH RECURSIVE %s,
+                code(oid) AS (
                   SELECT pg_catalog.unnest('{%s}'::pg_catalog.oid[])
                   UNION
-                  SELECT t.oid FROM pg_catalog.pg_type t, code
-                  WHERE t.typelem = code.oid OR t.typbasetype = code.oid
-                     OR EXISTS (SELECT FROM pg_catalog.pg_range r WHERE r.rngsubtype = code.oid
-                                AND t.oid IN (r.rngtypid, (pg_catalog.to_jsonb(r) ->> 'rngmultitypid')::pg_catalog.oid))
-                     OR t.typrelid <> 0 AND EXISTS (SELECT FROM pg_catalog.pg_attribute a
-                                WHERE a.attrelid = t.typrelid AND a.atttypid = code.oid AND a.attnum > 0
-                                  AND NOT a.attisdropped))
+                  SELECT edges.typ FROM code JOIN edges ON edges.sub = code.oid)
                 SELECT DISTINCT t.typname FROM code JOIN pg_catalog.pg_type t ON t.oid = code.oid"""
-                .formatted(String.join(",", domains)))) {
+                .formatted(TypeUses.BUILT_OVER, String.join(",", domains)))) {
             b.codeTypes.add(row.getFirst());
         }
         for (List<String> row : q.query("SELECT DISTINCT t.typname FROM pg_catalog.pg_type t")) {
@@ -911,8 +920,29 @@ public final class PgCatalog implements Catalog {
         private boolean settingCode;
         private final Set<String> codeTypes = new HashSet<>();
         private final Set<String> knownTypes = new HashSet<>();
+        private final TypeUses.Builder types = new TypeUses.Builder();
+        /** As read by {@link #load}; null when built by hand from {@link #types}. */
+        private TypeUses typeUses;
 
         private Builder() {
+        }
+
+        /** A domain {@code schema.name} whose values {@code columns} hold (none: a domain no stored column uses). */
+        public Builder domain(String schema, String name, ColumnRef... columns) {
+            types.domain(schema, name);
+            for (ColumnRef c : columns) {
+                types.domainColumn(schema, name, c);
+            }
+            return this;
+        }
+
+        /** A composite type {@code schema.name} and the tables typed by it ({@code CREATE TABLE t OF name}). */
+        public Builder compositeType(String schema, String name, TableRef... typed) {
+            types.composite(schema, name);
+            for (TableRef t : typed) {
+                types.typedTable(schema, name, t);
+            }
+            return this;
         }
 
         /** Making a value of the type named {@code name} may run code ({@link PgCatalog#makingValuesRunsCode}). */

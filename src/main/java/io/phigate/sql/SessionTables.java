@@ -405,6 +405,16 @@ public final class SessionTables {
         }
 
         @Override
+        public Optional<Set<ColumnRef>> columnsOfDomain(String schema, String name) {
+            return shared.columnsOfDomain(schema, name);
+        }
+
+        @Override
+        public Optional<Set<TableRef>> typedTables(String schema, String name) {
+            return shared.typedTables(schema, name);
+        }
+
+        @Override
         public boolean definesFunction(String name) {
             return shared.definesFunction(name);
         }

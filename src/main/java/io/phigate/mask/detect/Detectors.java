@@ -76,6 +76,13 @@ public final class Detectors implements Scrubber {
     @Override
     public String scrub(String text) {
         List<Finding> findings = find(text);
+        String otherReading = asAsciiTrailBytesMayRead(text);
+        if (otherReading != null) {
+            List<Finding> both = new ArrayList<>(findings);
+            both.addAll(find(otherReading));
+            both.sort(BY_POSITION);
+            findings = both;
+        }
         if (findings.isEmpty()) {
             return text;
         }
@@ -98,6 +105,35 @@ public final class Detectors implements Scrubber {
         return out.append(text, copied, text.length()).toString();
     }
 
+    /**
+     * The text as a client may read it whose encoding puts ASCII bytes inside multi-byte characters, or null when no
+     * character could be read so. The server encodes what it sends by the session's client_encoding, which code the
+     * gateway does not read can change within a statement (decision 0074); in SJIS, BIG5, GBK, UHC, JOHAB and
+     * GB18030 a character's second (and GB18030's fourth) byte may be an ASCII letter or digit, right after a byte
+     * beyond ASCII. Read as UTF-8, that byte is a letter glued to what follows ({@code 81 30 86 38} before an SSN
+     * reads as {@code \uFFFD0\uFFFD8123-45-6789}, which no pattern's word boundary admits), where such a client sees
+     * one character and then the SSN on its own. Only an ASCII character right after one beyond ASCII can be so
+     * swallowed (no other byte of any client encoding is ASCII), so each is read here as a character that is not
+     * one (U+FFFD), at the same position; the detectors then run over both readings. Only where it matters: a
+     * word character (only those defeat a pattern's boundary; no trail byte is a space) right before another
+     * ASCII character that is not a space, where a finding may start. Text with no such place, ASCII text among
+     * it, costs one scan.
+     */
+    static String asAsciiTrailBytesMayRead(String text) {
+        char[] out = null;
+        for (int i = 1, n = text.length() - 1; i < n; i++) {
+            char c = text.charAt(i);
+            char next = text.charAt(i + 1);
+            if (text.charAt(i - 1) >= 0x80 && isAsciiWord(c) && next > ' ' && next < 0x80) {
+                if (out == null) {
+                    out = text.toCharArray();
+                }
+                out[i] = '\uFFFD';
+            }
+        }
+        return out == null ? null : new String(out);
+    }
+
     /** {@link #scrub} for a UTF-8 value; the same array when nothing was found. */
     @Override
     public byte[] scrubUtf8(byte[] value) {
@@ -107,6 +143,10 @@ public final class Detectors implements Scrubber {
         String text = new String(value, StandardCharsets.UTF_8);
         String scrubbed = scrub(text);
         return scrubbed == text ? value : scrubbed.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static boolean isAsciiWord(char c) {
+        return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_';
     }
 
     private static boolean isDigit(char c) {

@@ -138,4 +138,26 @@ class DetectorsTest {
         assertThatThrownBy(() -> DetectorSettings.defaults().withMinScore(Detector.SSN, Double.NaN))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    /**
+     * After code changed client_encoding to GB18030 the server sent {@code SSN À123-45-6789} as {@code 53 53 4e 20 81
+     * 30 86 38 31 ...}: as UTF-8, the 8 closing the four-byte character is glued to the SSN; a GB18030 client sees the
+     * SSN on its own (decision 0074). In SJIS the bytes {@code e4 b8 81 41} are valid UTF-8 ({@code 丁A}), yet the A
+     * closes a two-byte character there.
+     */
+    @Test
+    void anAsciiCharacterRightAfterOneBeyondAsciiIsAlsoReadAsPartOfIt() {
+        byte[] gb18030 = java.util.HexFormat.of().parseHex("53534e20813086383132332d34352d36373839206f6e2066696c65");
+        assertThat(new String(gb18030, java.nio.charset.Charset.forName("GB18030"))).contains("123-45-6789");
+        byte[] scrubbed = DEFAULT.scrubUtf8(gb18030);
+        assertThat(new String(scrubbed, StandardCharsets.UTF_8)).doesNotContain("123-45-6789").contains("[SSN]");
+        assertThat(new String(scrubbed, java.nio.charset.Charset.forName("GB18030"))).doesNotContain("123-45-6789");
+        assertThat(DEFAULT.scrub("SSN \u4e01A123-45-6789 on file")).isEqualTo("SSN \u4e01A[SSN] on file");
+        assertThat(DEFAULT.scrub("mail \u00e9x@example.org")).contains("[EMAIL]");
+        // ASCII glued to ASCII reads the same in every encoding, and plain text with accents is left as it was.
+        assertThat(DEFAULT.scrub("SSN A123-45-6789 on file")).isEqualTo("SSN A123-45-6789 on file");
+        String accents = "Jos\u00e9 Garc\u00eda, Zo\u00eb";
+        assertThat(DEFAULT.scrub(accents)).isSameAs(accents);
+        assertThat(Detectors.asAsciiTrailBytesMayRead("plain ascii 123")).isNull();
+    }
 }

@@ -20,7 +20,10 @@ import org.bson.BsonValue;
  * authentication; used on the connection's thread.
  */
 public final class CommandMasking {
-    /** Commands that read or write no document values: their replies carry no PHI. */
+    /**
+     * Commands that read or write no document values; their replies still pass only the fields {@link ReplyFields}
+     * lists, since a listing may show what an administrator wrote and a transaction's end the words of its writes.
+     */
     private static final Set<String> NO_DOCUMENTS = Set.of("ping", "buildInfo", "buildinfo", "endSessions",
             "killCursors", "listCollections", "listIndexes", "listDatabases", "create", "dropIndexes",
             "drop", "dropDatabase", "connectionStatus", "getParameter", "whatsmyuri", "abortTransaction",
@@ -79,7 +82,8 @@ public final class CommandMasking {
             return PASS;
         }
         if (command.name().equals("getMore")) {
-            return new Judgement.Forward(cursorPlan == null ? ReplyPlan.PASS : cursorPlan, Map.of());
+            return new Judgement.Forward(cursorPlan == null ? ReplyPlan.withoutDocuments("getMore") : cursorPlan,
+                    Map.of());
         }
         if (command.name().equals("create") && (body.containsKey("viewOn") || body.containsKey("pipeline"))) {
             String refused = Views.refusal(command, body, catalog, role);
@@ -88,7 +92,7 @@ public final class CommandMasking {
             }
         }
         if (NO_DOCUMENTS.contains(command.name())) {
-            return new Judgement.Forward(ReplyPlan.PASS, removed(command));
+            return new Judgement.Forward(ReplyPlan.withoutDocuments(command.name()), removed(command));
         }
         String repeated = body instanceof org.bson.RawBsonDocument raw ? DuplicateFields.in(raw) : null;
         for (BsonDocument statement : command.statements()) {
@@ -158,7 +162,7 @@ public final class CommandMasking {
             }
             boolean phi = in.strongest(masked) != null || out.strongest(masked) != null
                     || !scope.phiFields().isEmpty();
-            return new Judgement.Forward(ReplyPlan.documents(out, operators, phi), Map.copyOf(scope.phiFields()));
+            return new Judgement.Forward(ReplyPlan.documents(command.name(), out, operators, phi), Map.copyOf(scope.phiFields()));
         } catch (Refused e) {
             return new Judgement.Refuse(e.getMessage(), Map.copyOf(scope.phiFields()));
         }

@@ -125,7 +125,11 @@ final class CommandPath implements AutoCloseable {
                 cursor == null ? null : cursors.origin(cursor), judged.phiFields());
         live.started(statementId, requested.text());
         String serverRefusal = server.refusal(command, body); // always asked: it claims the command's lsid
-        Verdict verdict = judged instanceof Judgement.Refuse r
+        String unknownOption = CommandOptions.refusal(command, body);
+        String forbiddenOption = CommandOptions.forbidden(body);
+        Verdict verdict = unknownOption != null ? new Verdict.Refuse(MongoError.UNKNOWN_FIELD, unknownOption)
+                : forbiddenOption != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + forbiddenOption)
+                : judged instanceof Judgement.Refuse r
                 ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
                 : serverRefusal != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + serverRefusal)
                 : door.gate.judge(identity, command);

@@ -105,6 +105,24 @@ class RepliesAsAllowListsTest {
     }
 
     @Test
+    void aListCollectionsFilterOverWhatTheReplyWithholdsIsRefusedAndNeverForwarded() {
+        int before = gateway.relay.commands.size();
+        for (String filter : List.of("{'options.pipeline.0.$match.ssn': '" + SSN + "'}",
+                "{$or: [{name: 'x'}, {'options.validator.$jsonSchema.properties.ssn.not.enum': /^123/}]}",
+                "{$expr: {$eq: ['$options.pipeline', []]}}")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.getDatabase("clinic")
+                    .listCollections().filter(org.bson.Document.parse(filter)).into(new ArrayList<>()))
+                    .as(filter).isInstanceOfSatisfying(com.mongodb.MongoCommandException.class,
+                            e -> assertThat(e.getErrorCode()).isEqualTo(13));
+        }
+        assertThat(gateway.relay.commands.subList(before, gateway.relay.commands.size()))
+                .doesNotContain("listCollections");
+
+        assertThat(client.getDatabase("clinic").listCollections().filter(org.bson.Document.parse(
+                "{name: {$in: ['patients', 'visits']}, type: 'collection'}")).into(new ArrayList<>())).isNotEmpty();
+    }
+
+    @Test
     void listIndexesShowsNamesKeysAndFlagsButNotAPartialFilterAnAdministratorWrote() {
         List<org.bson.Document> indexes = client.getDatabase("clinic").getCollection("patients").listIndexes()
                 .into(new ArrayList<>());

@@ -91,6 +91,11 @@ public final class CommandMasking {
                 return new Judgement.Refuse(refused, Map.of());
             }
         }
+        if (command.name().equals("listCollections") && !namesOnly(body.get("filter"))) {
+            return new Judgement.Refuse("listCollections' filter may test only name and type: the options it could"
+                    + " test (a view's pipeline, a validator) are withheld from the reply, since an administrator's"
+                    + " constants in them may be PHI, and a filter over them would tell them anyway", Map.of());
+        }
         if (NO_DOCUMENTS.contains(command.name())) {
             return new Judgement.Forward(ReplyPlan.withoutDocuments(command.name()), removed(command));
         }
@@ -166,6 +171,34 @@ public final class CommandMasking {
         } catch (Refused e) {
             return new Judgement.Refuse(e.getMessage(), Map.copyOf(scope.phiFields()));
         }
+    }
+
+    /** The operators a listCollections filter may use over {@link #LISTED_FIELDS}. */
+    private static final Set<String> LISTING_OPERATORS = Set.of("$and", "$or", "$nor", "$eq", "$ne", "$in", "$nin",
+            "$regex", "$options", "$exists", "$not", "$gt", "$gte", "$lt", "$lte", "$type");
+    private static final Set<String> LISTED_FIELDS = Set.of("name", "type");
+
+    /** Whether a listCollections filter tests only names and types; a missing filter does. */
+    private static boolean namesOnly(BsonValue filter) {
+        if (filter == null) {
+            return true;
+        }
+        if (filter instanceof org.bson.BsonArray list) {
+            return list.stream().allMatch(CommandMasking::namesOnly);
+        }
+        if (!(filter instanceof BsonDocument d)) {
+            return true; // a value compared with a name or a type
+        }
+        for (var e : d.entrySet()) {
+            boolean operator = e.getKey().startsWith("$");
+            if (operator ? !LISTING_OPERATORS.contains(e.getKey()) : !LISTED_FIELDS.contains(e.getKey())) {
+                return false;
+            }
+            if (!namesOnly(e.getValue())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Commands that return no documents but remove or replace a collection's, or every collection's of a database. */

@@ -140,6 +140,11 @@ final class CommandOptions {
                 + " privilege, which every agent shares; phigate does not forward it";
     }
 
+    /** The commands this table reads; every command {@link ServerCommands} forwards must be one. */
+    static Set<String> commands() {
+        return OPTIONS.keySet();
+    }
+
     private static String unknown(String field) {
         return "BSON field '" + field + "' is an unknown field: phigate forwards only the options it reads"
                 + " (decision 0076)";

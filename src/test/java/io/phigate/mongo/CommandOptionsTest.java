@@ -137,4 +137,10 @@ class CommandOptionsTest {
         assertThat(reachedSince(before)).contains("find", "aggregate", "count", "distinct", "findAndModify",
                 "update", "delete", "commitTransaction");
     }
+
+    /** A forwarded command without a table here would have its options forwarded unread: deny by default. */
+    @Test
+    void everyCommandPhigateForwardsHasItsOptionsListed() {
+        assertThat(CommandOptions.commands()).containsAll(ServerCommands.FORWARDED);
+    }
 }

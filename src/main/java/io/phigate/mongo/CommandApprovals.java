@@ -14,12 +14,11 @@ import io.phigate.policy.Role;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -38,7 +37,6 @@ import org.bson.BsonDocument;
  * thread.
  */
 final class CommandApprovals {
-    private static final int WATCH_MILLIS = 250;
     /** The code mongod gives a command that ran out of time. */
     private static final MongoError EXPIRED = new MongoError(50, "MaxTimeMSExpired");
 
@@ -62,6 +60,8 @@ final class CommandApprovals {
     private final Role role;
     private final List<RiskRule> rules;
     private final Approvals approvals;
+    /** The thread watching the client's socket for the last held command, until {@link #settled}; null otherwise. */
+    private Thread watcher;
 
     /** {@code approvals} may be null only when {@code rules} hold nothing for approval. */
     CommandApprovals(String sessionId, Identity identity, String upstream, Role role, List<RiskRule> rules,
@@ -82,7 +82,7 @@ final class CommandApprovals {
      * ended from outside (its socket closed).
      */
     Outcome judge(long statementId, Command command, BsonDocument body, Set<PhiType> phiTypes, String text,
-                  List<String> parameters, String ticket, Socket socket, BufferedInputStream in)
+                  List<String> parameters, String ticket, BufferedInputStream in)
             throws IOException {
         if (rules.isEmpty()) {
             return PASS;
@@ -126,7 +126,7 @@ final class CommandApprovals {
                     + " is open until " + r.expiresAt() + (ticketProblem == null ? "" : " (" + ticketProblem + ")")
                     + ". Once it is approved, send the identical command again with " + howToName(r.id(), body));
         }
-        return switch (await(r, socket, in)) {
+        return switch (await(r, in)) {
             case APPROVED -> {
                 AuditEvent used = approvals.releaseHeld(r, sessionId, statementId); // null: already spent
                 yield used != null ? new Outcome.Release(used) : new Outcome.Refuse(MongoError.UNAUTHORIZED,
@@ -152,53 +152,62 @@ final class CommandApprovals {
     }
 
     /**
-     * Waits in short slices for the decision; between slices it peeks at the client's socket, so a disconnect (or
-     * the socket closed by {@link LiveMongoSession#terminate}) ends the wait. A byte the client sends meanwhile stays
-     * in the buffer for after the decision.
+     * Waits for the decision, woken by it, by the client going away (its socket's end: a disconnect, or the socket
+     * closed by {@link LiveMongoSession#terminate}), or by the request's expiry; no poll and no socket timeout, so the
+     * socket stays blocking. The client's socket is watched by a second virtual thread blocked in a one-byte read
+     * that puts back what it read ({@link #settled}); a byte the client sends meanwhile stays for after the decision.
      */
-    private ApprovalRequest.State await(ApprovalRequest r, Socket socket, BufferedInputStream in) throws IOException {
-        try {
-            while (!r.outcome().isDone()) {
-                long left = Duration.between(Instant.now(), r.expiresAt()).toMillis();
-                if (left <= 0) {
-                    approvals.expire(r);
-                    break;
-                }
-                int slice = (int) Math.min(left, WATCH_MILLIS);
-                if (in.available() > 0) {
-                    sleepOn(r, slice);
-                    continue;
-                }
-                socket.setSoTimeout(slice);
+    private ApprovalRequest.State await(ApprovalRequest r, BufferedInputStream in) throws IOException {
+        CompletableFuture<Void> gone = new CompletableFuture<>();
+        watcher = Thread.ofVirtual().name("mongo-held-watch").start(() -> {
+            try {
                 in.mark(1);
-                try {
-                    if (in.read() < 0) {
-                        throw new EOFException("the client disconnected while its command was held");
-                    }
+                if (in.read() < 0) {
+                    gone.complete(null);
+                } else {
                     in.reset();
-                } catch (SocketTimeoutException e) {
-                    // nothing from the client: keep waiting
                 }
+            } catch (IOException e) {
+                gone.complete(null);
             }
+        });
+        try {
+            long left = Duration.between(Instant.now(), r.expiresAt()).toMillis();
+            CompletableFuture.anyOf(r.outcome(), gone).get(Math.max(left, 0), TimeUnit.MILLISECONDS);
+            if (!r.outcome().isDone()) {
+                throw new EOFException("the client disconnected while its command was held");
+            }
+        } catch (TimeoutException e) {
+            approvals.expire(r);
+        } catch (ExecutionException e) {
+            // the outcome completes normally; a failed one reads as withdrawn below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while a command was held");
         } finally {
             if (!r.outcome().isDone()) {
                 approvals.withdraw(r, "the client connection ended");
-            }
-            if (!socket.isClosed()) {
-                socket.setSoTimeout(0);
             }
         }
         return r.outcome().join();
     }
 
-    private static void sleepOn(ApprovalRequest r, int millis) throws IOException {
+    /**
+     * Before the connection reads the client again: a held command's watcher may still be blocked in its read, which
+     * ends when the client sends its next message (the byte put back) or goes away; reading beside it would race for
+     * the first byte.
+     */
+    void settled() throws IOException {
+        Thread w = watcher;
+        if (w == null) {
+            return;
+        }
         try {
-            r.outcome().get(millis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            // keep waiting
+            w.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while a command was held");
+            throw new java.io.InterruptedIOException("interrupted while a held command's watch ended");
         }
+        watcher = null;
     }
 }

@@ -24,7 +24,6 @@ import io.phigate.mongo.wire.WireMessage;
 import io.phigate.mongo.wire.WireMessage.OpMsg;
 import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.net.Socket;
 import java.util.List;
 import org.bson.BsonDocument;
 
@@ -38,7 +37,6 @@ import org.bson.BsonDocument;
 final class CommandPath implements AutoCloseable {
     private final MongoFrontDoor door;
     private final Identity identity;
-    private final Socket socket;
     private final BufferedInputStream in;
     private final ClientReplies replies;
     private final UpstreamConnection upstream;
@@ -52,11 +50,10 @@ final class CommandPath implements AutoCloseable {
 
     /** Takes {@code upstream} over: {@link #close} closes it. */
     CommandPath(MongoFrontDoor door, String sessionId, String clientAddress, Identity identity,
-                CommandMasking masking, UpstreamConnection upstream, Socket socket, BufferedInputStream in,
+                CommandMasking masking, UpstreamConnection upstream, BufferedInputStream in,
                 ClientReplies replies, LiveMongoSession live) {
         this.door = door;
         this.identity = identity;
-        this.socket = socket;
         this.in = in;
         this.replies = replies;
         this.upstream = upstream;
@@ -67,6 +64,11 @@ final class CommandPath implements AutoCloseable {
         this.records = new CommandRecords(sessionId, clientAddress, upstreamName, identity);
         this.rules = new CommandApprovals(sessionId, identity, upstreamName, door.documents.roleOf(identity),
                 door.documents.policy().rules(), door.approvals);
+    }
+
+    /** Before the next read of the client: a held command's watch of the socket has ended ({@link CommandApprovals}). */
+    void beforeNextRead() throws IOException {
+        rules.settled();
     }
 
     /** Commands taken so far, forwarded or refused. */
@@ -125,7 +127,11 @@ final class CommandPath implements AutoCloseable {
                 cursor == null ? null : cursors.origin(cursor), judged.phiFields());
         live.started(statementId, requested.text());
         String serverRefusal = server.refusal(command, body); // always asked: it claims the command's lsid
-        Verdict verdict = judged instanceof Judgement.Refuse r
+        String unknownOption = CommandOptions.refusal(command, body);
+        String forbiddenOption = CommandOptions.forbidden(body);
+        Verdict verdict = unknownOption != null ? new Verdict.Refuse(MongoError.UNKNOWN_FIELD, unknownOption)
+                : forbiddenOption != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + forbiddenOption)
+                : judged instanceof Judgement.Refuse r
                 ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
                 : serverRefusal != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + serverRefusal)
                 : door.gate.judge(identity, command);
@@ -138,7 +144,7 @@ final class CommandPath implements AutoCloseable {
             return;
         }
         CommandApprovals.Outcome held = rules.judge(statementId, command, body, judged.phiTypes(),
-                CommandRecords.approvalText(msg), requested.parameters(), ticket, socket, in);
+                CommandRecords.approvalText(msg), requested.parameters(), ticket, in);
         if (held instanceof CommandApprovals.Outcome.Refuse refuse) {
             refuse(msg, command, requested, refuse.error(), refuse.message());
             return;

@@ -145,6 +145,7 @@ final class MongoSession {
                 frame = unauthenticated.next();
                 reads.messageRead();
             } else {
+                commands.beforeNextRead();
                 frame = client.next();
             }
         } catch (WireException e) {
@@ -311,7 +312,7 @@ final class MongoSession {
         expiresAt = verified.expiresAt().plus(door.settings.identity().clockSkew())
                 .plus(door.settings.identity().sessionGrace());
         live = new LiveMongoSession(sessionId, verified, door.settings.upstreamName(), clientAddress, socket);
-        commands = new CommandPath(door, sessionId, clientAddress, verified, admitted, upstream, socket, in, replies,
+        commands = new CommandPath(door, sessionId, clientAddress, verified, admitted, upstream, in, replies,
                 live);
         door.sessions.add(live);
         reads.lift();

@@ -69,7 +69,7 @@ public final class CommandReader {
         String name = names.getFirst();
         for (DocumentSequence s : msg.sequences()) {
             if (!SEQUENCES.getOrDefault(name, Set.of()).contains(s.identifier())) {
-                throw new CommandException(new MongoError(40415, "Location40415"), "BSON field '" + name + "."
+                throw new CommandException(MongoError.UNKNOWN_FIELD, "BSON field '" + name + "."
                         + s.identifier() + "' is an unknown field: " + name + " takes no document sequence of that"
                         + " name");
             }

@@ -20,7 +20,10 @@ import org.bson.BsonValue;
  * authentication; used on the connection's thread.
  */
 public final class CommandMasking {
-    /** Commands that read or write no document values: their replies carry no PHI. */
+    /**
+     * Commands that read or write no document values; their replies still pass only the fields {@link ReplyFields}
+     * lists, since a listing may show what an administrator wrote and a transaction's end the words of its writes.
+     */
     private static final Set<String> NO_DOCUMENTS = Set.of("ping", "buildInfo", "buildinfo", "endSessions",
             "killCursors", "listCollections", "listIndexes", "listDatabases", "create", "dropIndexes",
             "drop", "dropDatabase", "connectionStatus", "getParameter", "whatsmyuri", "abortTransaction",
@@ -79,7 +82,8 @@ public final class CommandMasking {
             return PASS;
         }
         if (command.name().equals("getMore")) {
-            return new Judgement.Forward(cursorPlan == null ? ReplyPlan.PASS : cursorPlan, Map.of());
+            return new Judgement.Forward(cursorPlan == null ? ReplyPlan.withoutDocuments("getMore") : cursorPlan,
+                    Map.of());
         }
         if (command.name().equals("create") && (body.containsKey("viewOn") || body.containsKey("pipeline"))) {
             String refused = Views.refusal(command, body, catalog, role);
@@ -87,8 +91,13 @@ public final class CommandMasking {
                 return new Judgement.Refuse(refused, Map.of());
             }
         }
+        if (command.name().equals("listCollections") && !namesOnly(body.get("filter"))) {
+            return new Judgement.Refuse("listCollections' filter may test only name and type: the options it could"
+                    + " test (a view's pipeline, a validator) are withheld from the reply, since an administrator's"
+                    + " constants in them may be PHI, and a filter over them would tell them anyway", Map.of());
+        }
         if (NO_DOCUMENTS.contains(command.name())) {
-            return new Judgement.Forward(ReplyPlan.PASS, removed(command));
+            return new Judgement.Forward(ReplyPlan.withoutDocuments(command.name()), removed(command));
         }
         String repeated = body instanceof org.bson.RawBsonDocument raw ? DuplicateFields.in(raw) : null;
         for (BsonDocument statement : command.statements()) {
@@ -158,10 +167,38 @@ public final class CommandMasking {
             }
             boolean phi = in.strongest(masked) != null || out.strongest(masked) != null
                     || !scope.phiFields().isEmpty();
-            return new Judgement.Forward(ReplyPlan.documents(out, operators, phi), Map.copyOf(scope.phiFields()));
+            return new Judgement.Forward(ReplyPlan.documents(command.name(), out, operators, phi), Map.copyOf(scope.phiFields()));
         } catch (Refused e) {
             return new Judgement.Refuse(e.getMessage(), Map.copyOf(scope.phiFields()));
         }
+    }
+
+    /** The operators a listCollections filter may use over {@link #LISTED_FIELDS}. */
+    private static final Set<String> LISTING_OPERATORS = Set.of("$and", "$or", "$nor", "$eq", "$ne", "$in", "$nin",
+            "$regex", "$options", "$exists", "$not", "$gt", "$gte", "$lt", "$lte", "$type");
+    private static final Set<String> LISTED_FIELDS = Set.of("name", "type");
+
+    /** Whether a listCollections filter tests only names and types; a missing filter does. */
+    private static boolean namesOnly(BsonValue filter) {
+        if (filter == null) {
+            return true;
+        }
+        if (filter instanceof org.bson.BsonArray list) {
+            return list.stream().allMatch(CommandMasking::namesOnly);
+        }
+        if (!(filter instanceof BsonDocument d)) {
+            return true; // a value compared with a name or a type
+        }
+        for (var e : d.entrySet()) {
+            boolean operator = e.getKey().startsWith("$");
+            if (operator ? !LISTING_OPERATORS.contains(e.getKey()) : !LISTED_FIELDS.contains(e.getKey())) {
+                return false;
+            }
+            if (!namesOnly(e.getValue())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Commands that return no documents but remove or replace a collection's, or every collection's of a database. */

@@ -1,7 +1,5 @@
 package io.phigate.mongo.masking;
 
-import io.phigate.mask.OperatorSpec;
-import io.phigate.mask.Operators;
 import io.phigate.mask.PhiType;
 import io.phigate.mask.ScalarMasking;
 import java.util.LinkedHashMap;
@@ -19,68 +17,34 @@ import java.util.function.Function;
  * @param summary  what the completion record's {@code masking} field keeps: {@code path(type)=operator, ...}
  */
 public record ReplyPlan(MaskNode envelope, String summary) {
-    /** Nothing to mask: replies are forwarded as the server sent them. */
+    /** Nothing to mask: replies are forwarded as the server sent them; only where the store declares no PHI. */
     public static final ReplyPlan PASS = new ReplyPlan(null, null);
-
-    /**
-     * The top-level fields of a reply that carry no words of the server's (status, counts, ids the client sent,
-     * labels, cluster time gossip; the documents, which the plan masks by their tags where it has any) and that
-     * drivers read: kept in the reply of a command touching PHI, whose other
-     * text, documents and arrays are withheld. Numbers, booleans, timestamps and ids are kept whatever their name.
-     */
-    static final java.util.Set<String> KEPT = java.util.Set.of("ok", "code", "codeName", "errorLabels", "cursor",
-            "value", "values",
-            "lastErrorObject", "upserted", "topologyVersion", "$clusterTime", "$configTime", "$topologyTime",
-            "$configServerState", "electionId", "opTime");
-
-    private static final ScalarMasking WITHHELD = new ScalarMasking(Operators.create(OperatorSpec.REDACT,
-            PhiType.FREE_TEXT, null), PhiType.FREE_TEXT);
 
     public boolean passes() {
         return envelope == null;
     }
 
-    /** Replies carrying documents tagged {@code documents}, their PHI masked by {@code operators}. */
-    static ReplyPlan documents(FieldTags documents, Function<PhiType, ScalarMasking> operators,
-                               boolean withholdErrors) {
-        MaskNode docs = MaskNode.compile(documents, operators);
-        Map<String, MaskNode> top = new LinkedHashMap<>();
-        Map<String, MaskNode> batches = docs == null ? Map.of() : Map.of("firstBatch", docs, "nextBatch", docs);
-        if (docs != null) {
-            top.put("cursor", new MaskNode(batches, null));
-            top.put("value", docs);
-            top.put("values", docs);
-        }
-        if (withholdErrors) {
-            // The allow list holds inside the documents a reply carries too: the server's words may come under any
-            // name beside the fields drivers read in a write error, a write concern error, a cursor or an upsert.
-            top.put("cursor", inner(batches, "ns", "firstBatch", "nextBatch"));
-            top.put("writeErrors", inner(Map.of(), "codeName", "errorLabels"));
-            top.put("writeConcernError", inner(Map.of(), "codeName", "errorLabels"));
-            top.put("lastErrorObject", inner(Map.of(), "upserted"));
-            top.put("upserted", inner(Map.of(), "_id"));
-        }
-        return plan(top, documents, operators, withholdErrors);
-    }
-
-    /** A document of a reply whose text, documents and arrays are withheld but for {@code kept} and {@code children}. */
-    private static MaskNode inner(Map<String, MaskNode> children, String... kept) {
-        return new MaskNode(children, null, WITHHELD, java.util.Set.of(kept));
-    }
-
-    private static ReplyPlan plan(Map<String, MaskNode> top, FieldTags documents,
-                                  Function<PhiType, ScalarMasking> operators, boolean withholdErrors) {
-        if (top.isEmpty()) {
-            return PASS;
-        }
-        // Beside the fields named, the server's words may come under any name (the legacy protocol's $err, which
-        // mongo-java-server sends beside errmsg, carried a stored SSN; getLastError's err; mongos' raw): every
-        // other top-level text, document or array is withheld too, but for the fields drivers read.
-        MaskNode envelope = withholdErrors ? new MaskNode(top, null, WITHHELD, KEPT) : new MaskNode(top, null);
+    /**
+     * Replies to {@code command} carrying documents tagged {@code documents}, their PHI masked by {@code operators},
+     * every other field by {@link ReplyFields}' allow list; the server's words are withheld when {@code phi} (the
+     * command reaches PHI).
+     */
+    static ReplyPlan documents(String command, FieldTags documents, Function<PhiType, ScalarMasking> operators,
+                               boolean phi) {
+        MaskNode envelope = ReplyFields.envelope(command, MaskNode.compile(documents, operators), phi);
         StringJoiner summary = new StringJoiner(", ");
         documents.flatten().forEach((path, type) -> summary.add(path + "(" + type.policyName() + ")="
                 + operators.apply(type).spec()));
         return new ReplyPlan(envelope, summary.length() == 0 ? null : summary.toString());
+    }
+
+    /**
+     * Replies to {@code command}, which carries no documents the masking judged (a catalog listing, a transaction's
+     * end, the server's self-description): what they say cannot be tied to what the session may see, so the
+     * server's words are withheld and only {@link ReplyFields}' fields for it pass.
+     */
+    static ReplyPlan withoutDocuments(String command) {
+        return new ReplyPlan(ReplyFields.envelope(command, null, true), null);
     }
 
     /**

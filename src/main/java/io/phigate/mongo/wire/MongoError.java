@@ -22,6 +22,8 @@ public record MongoError(int code, String codeName) {
     public static final MongoError MECHANISM_UNAVAILABLE = new MongoError(334, "MechanismUnavailable");
     public static final MongoError BSON_OBJECT_TOO_LARGE = new MongoError(10334, "BSONObjectTooLarge");
     public static final MongoError DUPLICATE_FIELD = new MongoError(40413, "Location40413");
+    /** mongod's IDL parser's refusal of a field a command does not take. */
+    public static final MongoError UNKNOWN_FIELD = new MongoError(40415, "Location40415");
     public static final MongoError CHECKSUM_MISMATCH = new MongoError(51, "ChecksumMismatch");
     public static final MongoError UNSUPPORTED_OP_QUERY = new MongoError(5739101, "Location5739101");
 

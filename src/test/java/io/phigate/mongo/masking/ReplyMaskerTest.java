@@ -55,7 +55,7 @@ class ReplyMaskerTest {
 
     static BsonDocument masked(byte[] frame, FieldTags tags, boolean withholdErrors) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ReplyMasker.write(frame, ReplyPlan.documents(tags, DEFAULTS::get, withholdErrors), out);
+        ReplyMasker.write(frame, ReplyPlan.documents("find", tags, DEFAULTS::get, withholdErrors), out);
         byte[] b = out.toByteArray();
         assertThat(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt(0)).isEqualTo(b.length);
         assertThat(Arrays.copyOfRange(b, 4, 16)).isEqualTo(Arrays.copyOfRange(frame, 4, 16));
@@ -139,8 +139,24 @@ class ReplyMaskerTest {
         assertThat(out.getInt32("n").getValue()).isZero();
         assertThat(out.getDocument("$clusterTime")).isEqualTo(body.getDocument("$clusterTime"));
         assertThat(out.get("operationTime")).isEqualTo(body.get("operationTime"));
-        assertThat(ReplyPlan.documents(FieldTags.EMPTY, DEFAULTS::get, false).passes())
-                .as("a command touching no PHI: its reply as sent").isTrue();
+    }
+
+    /**
+     * Decision 0076: while PHI is declared no reply passes as sent. A command the masking found reaching no PHI keeps
+     * the server's message (its words are about data the session sees), but a field no list names is withheld.
+     */
+    @Test
+    void aCommandReachingNoPhiKeepsTheServersMessageButNotFieldsNoListNames() throws Exception {
+        BsonDocument body = BsonDocument.parse("""
+                {errmsg: "E11000 duplicate key", $err: "123-45-6789", code: 11000, ok: 0,
+                 writeErrors: [{index: 0, code: 11000, errmsg: "dup", reason: "123-45-6789"}]}""");
+
+        BsonDocument out = masked(reply(body), FieldTags.EMPTY, false);
+
+        assertThat(ReplyPlan.documents("find", FieldTags.EMPTY, DEFAULTS::get, false).passes()).isFalse();
+        assertThat(out.toJson()).doesNotContain("123-45");
+        assertThat(out.getString("errmsg").getValue()).isEqualTo("E11000 duplicate key");
+        assertThat(out.getArray("writeErrors").get(0).asDocument().getString("errmsg").getValue()).isEqualTo("dup");
     }
 
     @Test
@@ -214,7 +230,7 @@ class ReplyMaskerTest {
         ByteBuffer.wrap(withSum).order(ByteOrder.LITTLE_ENDIAN).putInt(0, withSum.length).putInt(16, 1);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-        ReplyMasker.write(withSum, ReplyPlan.documents(PATIENTS, DEFAULTS::get, false), out);
+        ReplyMasker.write(withSum, ReplyPlan.documents("find", PATIENTS, DEFAULTS::get, false), out);
 
         ByteBuffer b = ByteBuffer.wrap(out.toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
         assertThat(b.getInt(16)).isZero();
@@ -226,7 +242,7 @@ class ReplyMaskerTest {
         byte[] frame = reply(new BsonDocument("cursor", new BsonDocument("firstBatch", new BsonArray(
                 java.util.List.of(patient()))).append("id", new BsonInt64(0))).append("ok", new BsonInt32(1)));
         java.util.Random random = new java.util.Random(21);
-        ReplyPlan plan = ReplyPlan.documents(PATIENTS, DEFAULTS::get, true);
+        ReplyPlan plan = ReplyPlan.documents("find", PATIENTS, DEFAULTS::get, true);
         for (int i = 0; i < 5_000; i++) {
             byte[] bad = frame.clone();
             int at = 21 + random.nextInt(frame.length - 21);
@@ -252,7 +268,7 @@ class ReplyMaskerTest {
         ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN).putInt(doc, 100_000);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-        assertThatThrownBy(() -> ReplyMasker.write(frame, ReplyPlan.documents(PATIENTS, DEFAULTS::get, false), out))
+        assertThatThrownBy(() -> ReplyMasker.write(frame, ReplyPlan.documents("find", PATIENTS, DEFAULTS::get, false), out))
                 .isInstanceOf(ReplyMasker.Unmaskable.class);
         assertThat(out.size()).isZero();
     }

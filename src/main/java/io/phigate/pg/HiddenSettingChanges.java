@@ -49,7 +49,11 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     /** Masking or the rules resolve unqualified names by the catalog's path (null catalog: unknown, so yes). */
     private final boolean pathMatters;
     private final PgCatalog catalog;
-    private final SettingsProbe probe = new SettingsProbe();
+    private final SettingsProbe probe;
+    /** Whether the catalog is still the server's, asked with the settings (decision 0075). */
+    private final CatalogCheck catalogCheck;
+    /** Tells the gateway's catalog cache that the upstream's catalog changed, so the next session reads it afresh. */
+    private final Runnable catalogChanged;
     private final BiConsumer<String, String> endSession;
     /** The server's reports at startup and since (pump thread). */
     private final Map<String, String> reportedFirst = new HashMap<>();
@@ -61,6 +65,8 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     private boolean unverified = true;
     /** The chunk being collected holds a statement that may run code (client reader only). */
     private boolean codeInChunk;
+    /** The analyser saw DDL of the session's own in the chunk being collected (client reader only). */
+    private boolean ddlInChunk;
 
     HiddenSettingChanges(SessionPolicies.Setup setup, List<ParameterStatus> startup,
                          BiConsumer<String, String> endSession) {
@@ -69,6 +75,10 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         this.pathMatters = setup.rules().resolvesNamesByCatalogPath()
                 || setup.masking() != null && setup.masking().masksPhi();
         this.endSession = endSession;
+        String fingerprint = catalog == null ? null : catalog.fingerprint();
+        this.catalogCheck = new CatalogCheck(fingerprint, CatalogCheck.INTERVAL);
+        this.probe = new SettingsProbe(catalogCheck.asks());
+        this.catalogChanged = setup.catalogChanged();
         for (ParameterStatus p : startup) {
             reportedFirst.put(p.name(), p.value());
         }
@@ -84,6 +94,9 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     Function<String, List<StatementAnalysis>> watching(Function<String, List<StatementAnalysis>> analyzer) {
         return sql -> {
             List<StatementAnalysis> out = analyzer.apply(sql);
+            for (StatementAnalysis a : out) {
+                ddlInChunk |= a.operations().contains(Operation.DDL);
+            }
             if (!codeCreated) {
                 for (StatementAnalysis a : out) {
                     if (!a.parsed() || a.kind() == StatementKind.DO || a.kind() == StatementKind.CALL
@@ -119,7 +132,8 @@ final class HiddenSettingChanges implements OpenBatch.Code {
      * session's first request it asks in every analysed session, once: what the settings were before any code ran.
      */
     void beforeRequest(OutputStream upstream, byte transactionStatus, BooleanSupplier stop) throws IOException {
-        if (baseline != null && (!unverified || !guarded()) || transactionStatus == 'E') {
+        boolean settingsDue = baseline == null || unverified && guarded();
+        if (!settingsDue && !catalogCheck.due(transactionStatus, System.nanoTime()) || transactionStatus == 'E') {
             return;
         }
         // The baseline is asked for before every analysed session's first request, guarded or not: a session that
@@ -157,6 +171,9 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             note.append(i == 0 ? " " : ", ").append(SettingsProbe.SETTINGS.get(i)).append('=')
                     .append(shown.values().get(i));
         }
+        if (catalogCheck.asks()) {
+            note.append(", catalog unchanged");
+        }
         return note.append(" (as judged)").toString();
     }
 
@@ -169,6 +186,10 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         }
         unverified |= codeInChunk;
         codeInChunk = false;
+        if (ddlInChunk) {
+            catalogCheck.ownDdl();
+            ddlInChunk = false;
+        }
     }
 
     /** Why the settings the server showed are not the ones the session was judged by, or null. */
@@ -176,6 +197,12 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         if (shown == null) {
             return "the server did not say which search_path and role the session has, and code the database holds"
                     + " may have changed them";
+        }
+        String catalogProblem = catalogCheck.answer(catalogCheck.asks() && shown.size() > SettingsProbe.FINGERPRINT
+                ? shown.get(SettingsProbe.FINGERPRINT) : null, unverified && baseline != null, System.nanoTime());
+        if (catalogProblem != null) {
+            catalogChanged.run();
+            return catalogProblem;
         }
         if (baseline == null) {
             baseline = shown;
@@ -186,7 +213,7 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             return "code the database holds (a trigger, a function, a view's or a default's) changed search_path out"
                     + " of phigate's sight; unqualified names would no longer resolve as phigate judges them";
         }
-        for (int i = 1; i < shown.size(); i++) {
+        for (int i = 1; i < SettingsProbe.SETTINGS.size(); i++) {
             if (!Objects.equals(shown.get(i), baseline.get(i))) {
                 return "code the database holds (a trigger, a function, a view's or a default's) changed "
                         + SettingsProbe.SETTINGS.get(i) + " out of phigate's sight; the session would run as another"

@@ -21,7 +21,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Asks the server, between two requests, for the settings code the gateway does not read could have changed
- * (decision 0064): three SHOWs in one extended-protocol batch, whose answers the response pump hands here instead of
+ * (decision 0064), and the catalog's fingerprint (decision 0075): three SHOWs and a SELECT in one extended-protocol
+ * batch, whose answers the response pump hands here instead of
  * to the client. SHOW resolves no name and takes no snapshot, so inside the client's transaction it changes nothing
  * the client could notice (a SET TRANSACTION after it still works). Sent only while nothing else is in flight: the
  * frames up to its ReadyForQuery are its own.

@@ -965,6 +965,12 @@ public final class PgCatalog implements Catalog {
             return this;
         }
 
+        /** The {@link CatalogFingerprint} the catalog was read at (tests; {@link #load} reads it itself). */
+        public Builder fingerprint(String fingerprint) {
+            this.fingerprint = fingerprint;
+            return this;
+        }
+
         /** {@code child} inherits from {@code parent}, or is one of its partitions (pg_inherits). */
         public Builder inherits(TableRef child, TableRef parent) {
             inherits.computeIfAbsent(child, k -> new HashSet<>()).add(parent);

@@ -110,6 +110,27 @@ class HiddenDdlTest {
     }
 
     @Test
+    void aVettedFunctionRedefiningAViewEarlierInTheSameBatchEndsTheSessionBeforeTheRead() throws Exception {
+        // pgjdbc sends the two as Parse/Bind/Execute each and one Sync: the question comes within the batch (0070).
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties());
+             java.sql.PreparedStatement ps = c.prepareStatement(
+                     "SELECT hidden_redefine(); SELECT state FROM hidden_summary")) {
+            assertThatThrownBy(() -> {
+                ps.execute();
+                while (ps.getMoreResults() || ps.getUpdateCount() != -1) {
+                    try (ResultSet rs = ps.getResultSet()) {
+                        while (rs != null && rs.next()) {
+                            received.add(rs.getString(1));
+                        }
+                    }
+                }
+            }).isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage()).contains("catalog changed"));
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    @Test
     void anAdministratorRedefiningAViewDuringTheSessionEndsItBeforeItsNextTransaction() throws Exception {
         List<String> received = new ArrayList<>();
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {

@@ -13,7 +13,8 @@ import java.util.Objects;
  * every probe after code that may have run (DDL run by a trigger or a vetted function, in this transaction or
  * committed); and, between transactions, once {@link #INTERVAL} has passed since the last answer (DDL by others
  * during the session). A statement of the session's own that the analyser saw as DDL, with no code run since the
- * last answer, changes the catalog as the session was told: the next answer becomes the baseline.
+ * last answer, changes the catalog as the session was told: the next answer, asked before the next request, becomes
+ * the baseline.
  */
 final class CatalogCheck {
     /** How stale a session's catalog may get through DDL by others, between transactions. */
@@ -36,22 +37,29 @@ final class CatalogCheck {
         return expected != null;
     }
 
-    /** True when the catalog is to be checked before the next request though no setting needs asking. */
+    /**
+     * True when the catalog is to be checked before the next request though no setting needs asking: between
+     * transactions once the interval passed, and right after the session's own DDL, so that its change is taken
+     * as the baseline before any code runs beside it (DDL takes a snapshot, so asking inside its transaction
+     * changes nothing the client sees).
+     */
     boolean due(byte transactionStatus, long nanoTime) {
-        return expected != null && transactionStatus == 'I' && (!answered || nanoTime - answeredAt >= intervalNanos);
+        return expected != null && transactionStatus != 'E' && (ownDdl || transactionStatus == 'I'
+                && (!answered || nanoTime - answeredAt >= intervalNanos));
     }
 
-    /** The analyser saw the session's own DDL: the catalog changes as the session said. */
+    /** The session's own DDL, running no code, went upstream alone: the catalog changes as the session said. */
     void ownDdl() {
         ownDdl = true;
     }
 
-    /**
-     * The server's answer; why the session cannot go on, or null. {@code codeMayHaveRun}: code the gateway does not
-     * read may have run since the last answer, so a change may be that code's and the session's own DDL explains
-     * nothing.
-     */
-    String answer(String shown, boolean codeMayHaveRun, long nanoTime) {
+    /** Something that may run code went upstream: a change from here on may be that code's. */
+    void codeMayHaveRun() {
+        ownDdl = false;
+    }
+
+    /** The server's answer; why the session cannot go on, or null. */
+    String answer(String shown, long nanoTime) {
         if (expected == null) {
             return null;
         }
@@ -59,7 +67,7 @@ final class CatalogCheck {
             return "the server did not show the catalog's fingerprint, so phigate cannot tell whether DDL changed what"
                     + " it masks by";
         }
-        boolean adopt = ownDdl && answered && !codeMayHaveRun;
+        boolean adopt = ownDdl && answered;
         ownDdl = false;
         answered = true;
         answeredAt = nanoTime;

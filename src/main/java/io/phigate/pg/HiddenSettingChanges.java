@@ -65,8 +65,10 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     private boolean unverified = true;
     /** The chunk being collected holds a statement that may run code (client reader only). */
     private boolean codeInChunk;
-    /** The analyser saw DDL of the session's own in the chunk being collected (client reader only). */
+    /** The analyser saw DDL of the session's own that runs no code in the chunk being collected, and nothing else. */
     private boolean ddlInChunk;
+    /** The analyser saw something other than such DDL in the chunk being collected (client reader only). */
+    private boolean notOnlyDdlInChunk;
 
     HiddenSettingChanges(SessionPolicies.Setup setup, List<ParameterStatus> startup,
                          BiConsumer<String, String> endSession) {
@@ -95,7 +97,11 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         return sql -> {
             List<StatementAnalysis> out = analyzer.apply(sql);
             for (StatementAnalysis a : out) {
-                ddlInChunk |= a.operations().contains(Operation.DDL);
+                if (a.operations().contains(Operation.DDL) && ddlRunningNoCode(a)) {
+                    ddlInChunk = true;
+                } else if (a.kind() != StatementKind.EMPTY) {
+                    notOnlyDdlInChunk = true;
+                }
             }
             if (!codeCreated) {
                 for (StatementAnalysis a : out) {
@@ -185,11 +191,14 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             }
         }
         unverified |= codeInChunk;
-        codeInChunk = false;
-        if (ddlInChunk) {
+        if (ddlInChunk && !notOnlyDdlInChunk) {
             catalogCheck.ownDdl();
-            ddlInChunk = false;
+        } else if (codeInChunk || ddlInChunk) {
+            catalogCheck.codeMayHaveRun();
         }
+        codeInChunk = false;
+        ddlInChunk = false;
+        notOnlyDdlInChunk = false;
     }
 
     /** Why the settings the server showed are not the ones the session was judged by, or null. */
@@ -199,7 +208,7 @@ final class HiddenSettingChanges implements OpenBatch.Code {
                     + " may have changed them";
         }
         String catalogProblem = catalogCheck.answer(catalogCheck.asks() && shown.size() > SettingsProbe.FINGERPRINT
-                ? shown.get(SettingsProbe.FINGERPRINT) : null, unverified && baseline != null, System.nanoTime());
+                ? shown.get(SettingsProbe.FINGERPRINT) : null, System.nanoTime());
         if (catalogProblem != null) {
             catalogChanged.run();
             return catalogProblem;
@@ -288,6 +297,26 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     /** The session's own temporary relation: code runs on it only where the session created such code. */
     private boolean temporary(TableRef t) {
         return !codeCreated && ("pg_temp".equals(t.schema()) || "?".equals(t.schema()));
+    }
+
+    /**
+     * DDL whose catalog change the session may take as its own (decision 0075): it runs no code as it runs (what it
+     * stores to run later is {@link #watching}'s business): no event trigger, no function outside the vetted
+     * built-ins (a CHECK, a default, an index expression, a USING are evaluated as it runs), no value of a type whose
+     * making runs code, and where it runs a query (CREATE TABLE AS) only plain tables read.
+     */
+    private boolean ddlRunningNoCode(StatementAnalysis a) {
+        if (catalog == null || catalog.eventTriggers() || !a.parsed() || !a.opaqueFunctions().isEmpty()
+                || !a.facts().stateChanges().isEmpty() || catalog.hasCodeTypes() && TypeNames.mayMakeCodeValues(a, catalog)) {
+            return false;
+        }
+        for (TableRef t : a.reads()) {
+            Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
+            if (kind != Relation.Kind.TABLE || catalog.runsCodeWhenRead(t)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---- the server's reports (pump) ----

@@ -13,12 +13,12 @@ class CatalogCheckTest {
     @Test
     void theFirstAnswerIsComparedWithTheCatalogAsRead() {
         assertThat(check.due((byte) 'I', 0)).isTrue();
-        assertThat(check.answer("10:101", false, 0)).contains("catalog changed");
+        assertThat(check.answer("10:101", 0)).contains("catalog changed");
     }
 
     @Test
     void anUnchangedCatalogIsAskedAgainOnlyBetweenTransactionsAfterTheInterval() {
-        assertThat(check.answer("10:100", false, 0)).isNull();
+        assertThat(check.answer("10:100", 0)).isNull();
         assertThat(check.due((byte) 'I', SECOND - 1)).isFalse();
         assertThat(check.due((byte) 'I', SECOND)).isTrue();
         assertThat(check.due((byte) 'T', 5 * SECOND)).isFalse(); // inside a transaction: only after code
@@ -27,23 +27,25 @@ class CatalogCheckTest {
 
     @Test
     void aChangeAfterCodeEndsTheSessionEvenWhenTheSessionRanDdlToo() {
-        assertThat(check.answer("10:100", false, 0)).isNull();
+        assertThat(check.answer("10:100", 0)).isNull();
         check.ownDdl();
-        assertThat(check.answer("11:150", true, 1)).contains("catalog changed");
+        check.codeMayHaveRun();
+        assertThat(check.answer("11:150", 1)).contains("catalog changed");
     }
 
     @Test
     void theSessionsOwnDdlWithNoCodeSinceBecomesTheBaseline() {
-        assertThat(check.answer("10:100", false, 0)).isNull();
+        assertThat(check.answer("10:100", 0)).isNull();
         check.ownDdl();
-        assertThat(check.answer("11:150", false, 1)).isNull();
-        assertThat(check.answer("11:150", false, 2)).isNull();
-        assertThat(check.answer("12:200", false, 3)).contains("catalog changed"); // the DDL explains one change only
+        assertThat(check.due((byte) 'T', 1)).isTrue(); // asked before the next request, inside its transaction too
+        assertThat(check.answer("11:150", 1)).isNull();
+        assertThat(check.answer("11:150", 2)).isNull();
+        assertThat(check.answer("12:200", 3)).contains("catalog changed"); // the DDL explains one change only
     }
 
     @Test
     void noAnswerEndsTheSession() {
-        assertThat(check.answer(null, false, 0)).contains("did not show");
+        assertThat(check.answer(null, 0)).contains("did not show");
     }
 
     @Test
@@ -51,6 +53,6 @@ class CatalogCheckTest {
         CatalogCheck none = new CatalogCheck(null, Duration.ofSeconds(1));
         assertThat(none.asks()).isFalse();
         assertThat(none.due((byte) 'I', 0)).isFalse();
-        assertThat(none.answer("anything", true, 0)).isNull();
+        assertThat(none.answer("anything", 0)).isNull();
     }
 }

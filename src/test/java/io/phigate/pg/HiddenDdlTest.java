@@ -169,6 +169,21 @@ class HiddenDdlTest {
         }
     }
 
+    @Test
+    void theSessionsOwnDdlBesideTheFunctionDoesNotExplainTheFunctionsChange() throws Exception {
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE hidden_junk (id int); SELECT hidden_redefine()");
+            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage()).contains("catalog changed"));
+        } finally {
+            try (Connection su = TestDatabase.get().superuser(); Statement s = su.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS public.hidden_junk");
+            }
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
     private static void assertEndedBeforeTheRead(boolean autoCommit) throws Exception {
         List<String> received = new ArrayList<>();
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {

@@ -9,7 +9,7 @@ import java.util.function.LongSupplier;
 /**
  * Each upstream's catalog and the analyser over it, loaded on first use and again after {@link #ttl} or after
  * {@link #invalidate}. Where a {@link Fingerprints} is given, a catalog handed to a session more than
- * {@link #VERIFY_AFTER} after it was last found current is first compared with the server's
+ * {@link #VERIFY_AFTER} after it was last found current (always) is first compared with the server's
  * {@link CatalogFingerprint} and read afresh when DDL changed it (decision 0075): a session starts on the catalog as
  * it is, not as it was up to the TTL ago. Any session thread may call it; one load per upstream runs at a time, and the others wait
  * for its result. A failed load is not cached: the caller gets the exception (and refuses the statement), the next
@@ -17,8 +17,12 @@ import java.util.function.LongSupplier;
  */
 public final class CatalogCache {
     public static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
-    /** How long a catalog found current is handed out without asking the server again. */
-    public static final Duration VERIFY_AFTER = Duration.ofSeconds(1);
+    /**
+     * How long a catalog found current is handed out without asking the server again: not at all, since a session
+     * handed a catalog older than the server's is ended at its first request (its own check), which clients see as
+     * a failed connection; one fingerprint over a housekeeping connection per analysed session start is cheaper.
+     */
+    public static final Duration VERIFY_AFTER = Duration.ZERO;
 
     /** Reads the upstream's {@link CatalogFingerprint} now, over a connection of the gateway's own. */
     @FunctionalInterface

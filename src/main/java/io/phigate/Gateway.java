@@ -175,7 +175,8 @@ public final class Gateway implements AutoCloseable {
             String approvalsUrl = http == null ? null : "http://" + hostForUrl(http.address().getHostString()) + ":"
                     + http.address().getPort() + (console == null ? "/api/v1/approvals/" : "/console/approvals/");
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(
-                    name -> new GuardedCatalog(HousekeepingClient.loadCatalog(config.upstreams().get(name)))),
+                    name -> new GuardedCatalog(HousekeepingClient.loadCatalog(config.upstreams().get(name))),
+                    name -> HousekeepingClient.catalogFingerprint(config.upstreams().get(name))),
                     keys, new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
                     timers, ephemeral, approvals, approvalsUrl, cluster);
             cluster.start(approvals, local(config, sessions, frontDoor));

@@ -49,7 +49,11 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     /** Masking or the rules resolve unqualified names by the catalog's path (null catalog: unknown, so yes). */
     private final boolean pathMatters;
     private final PgCatalog catalog;
-    private final SettingsProbe probe = new SettingsProbe();
+    private final SettingsProbe probe;
+    /** Whether the catalog is still the server's, asked with the settings (decision 0075). */
+    private final CatalogCheck catalogCheck;
+    /** Tells the gateway's catalog cache that the upstream's catalog changed, so the next session reads it afresh. */
+    private final Runnable catalogChanged;
     private final BiConsumer<String, String> endSession;
     /** The server's reports at startup and since (pump thread). */
     private final Map<String, String> reportedFirst = new HashMap<>();
@@ -61,6 +65,10 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     private boolean unverified = true;
     /** The chunk being collected holds a statement that may run code (client reader only). */
     private boolean codeInChunk;
+    /** The analyser saw DDL of the session's own that runs no code in the chunk being collected, and nothing else. */
+    private boolean ddlInChunk;
+    /** The analyser saw something other than such DDL in the chunk being collected (client reader only). */
+    private boolean notOnlyDdlInChunk;
 
     HiddenSettingChanges(SessionPolicies.Setup setup, List<ParameterStatus> startup,
                          BiConsumer<String, String> endSession) {
@@ -69,6 +77,10 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         this.pathMatters = setup.rules().resolvesNamesByCatalogPath()
                 || setup.masking() != null && setup.masking().masksPhi();
         this.endSession = endSession;
+        String fingerprint = catalog == null ? null : catalog.fingerprint();
+        this.catalogCheck = new CatalogCheck(fingerprint, CatalogCheck.INTERVAL);
+        this.probe = new SettingsProbe(catalogCheck.asks());
+        this.catalogChanged = setup.catalogChanged();
         for (ParameterStatus p : startup) {
             reportedFirst.put(p.name(), p.value());
         }
@@ -84,6 +96,13 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     Function<String, List<StatementAnalysis>> watching(Function<String, List<StatementAnalysis>> analyzer) {
         return sql -> {
             List<StatementAnalysis> out = analyzer.apply(sql);
+            for (StatementAnalysis a : out) {
+                if (a.operations().contains(Operation.DDL) && ddlRunningNoCode(a)) {
+                    ddlInChunk = true;
+                } else if (a.kind() != StatementKind.EMPTY) {
+                    notOnlyDdlInChunk = true;
+                }
+            }
             if (!codeCreated) {
                 for (StatementAnalysis a : out) {
                     if (!a.parsed() || a.kind() == StatementKind.DO || a.kind() == StatementKind.CALL
@@ -119,7 +138,8 @@ final class HiddenSettingChanges implements OpenBatch.Code {
      * session's first request it asks in every analysed session, once: what the settings were before any code ran.
      */
     void beforeRequest(OutputStream upstream, byte transactionStatus, BooleanSupplier stop) throws IOException {
-        if (baseline != null && (!unverified || !guarded()) || transactionStatus == 'E') {
+        boolean settingsDue = baseline == null || unverified && guarded();
+        if (!settingsDue && !catalogCheck.due(transactionStatus, System.nanoTime()) || transactionStatus == 'E') {
             return;
         }
         // The baseline is asked for before every analysed session's first request, guarded or not: a session that
@@ -157,6 +177,9 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             note.append(i == 0 ? " " : ", ").append(SettingsProbe.SETTINGS.get(i)).append('=')
                     .append(shown.values().get(i));
         }
+        if (catalogCheck.asks()) {
+            note.append(", catalog unchanged");
+        }
         return note.append(" (as judged)").toString();
     }
 
@@ -168,7 +191,14 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             }
         }
         unverified |= codeInChunk;
+        if (ddlInChunk && !notOnlyDdlInChunk) {
+            catalogCheck.ownDdl();
+        } else if (codeInChunk || ddlInChunk) {
+            catalogCheck.codeMayHaveRun();
+        }
         codeInChunk = false;
+        ddlInChunk = false;
+        notOnlyDdlInChunk = false;
     }
 
     /** Why the settings the server showed are not the ones the session was judged by, or null. */
@@ -176,6 +206,12 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         if (shown == null) {
             return "the server did not say which search_path and role the session has, and code the database holds"
                     + " may have changed them";
+        }
+        String catalogProblem = catalogCheck.answer(catalogCheck.asks() && shown.size() > SettingsProbe.FINGERPRINT
+                ? shown.get(SettingsProbe.FINGERPRINT) : null, System.nanoTime());
+        if (catalogProblem != null) {
+            catalogChanged.run();
+            return catalogProblem;
         }
         if (baseline == null) {
             baseline = shown;
@@ -186,7 +222,7 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             return "code the database holds (a trigger, a function, a view's or a default's) changed search_path out"
                     + " of phigate's sight; unqualified names would no longer resolve as phigate judges them";
         }
-        for (int i = 1; i < shown.size(); i++) {
+        for (int i = 1; i < SettingsProbe.SETTINGS.size(); i++) {
             if (!Objects.equals(shown.get(i), baseline.get(i))) {
                 return "code the database holds (a trigger, a function, a view's or a default's) changed "
                         + SettingsProbe.SETTINGS.get(i) + " out of phigate's sight; the session would run as another"
@@ -261,6 +297,26 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     /** The session's own temporary relation: code runs on it only where the session created such code. */
     private boolean temporary(TableRef t) {
         return !codeCreated && ("pg_temp".equals(t.schema()) || "?".equals(t.schema()));
+    }
+
+    /**
+     * DDL whose catalog change the session may take as its own (decision 0075): it runs no code as it runs (what it
+     * stores to run later is {@link #watching}'s business): no event trigger, no function outside the vetted
+     * built-ins (a CHECK, a default, an index expression, a USING are evaluated as it runs), no value of a type whose
+     * making runs code, and where it runs a query (CREATE TABLE AS) only plain tables read.
+     */
+    private boolean ddlRunningNoCode(StatementAnalysis a) {
+        if (catalog == null || catalog.eventTriggers() || !a.parsed() || !a.opaqueFunctions().isEmpty()
+                || !a.facts().stateChanges().isEmpty() || catalog.hasCodeTypes() && TypeNames.mayMakeCodeValues(a, catalog)) {
+            return false;
+        }
+        for (TableRef t : a.reads()) {
+            Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
+            if (kind != Relation.Kind.TABLE || catalog.runsCodeWhenRead(t)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---- the server's reports (pump) ----

@@ -21,7 +21,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Asks the server, between two requests, for the settings code the gateway does not read could have changed
- * (decision 0064): three SHOWs in one extended-protocol batch, whose answers the response pump hands here instead of
+ * (decision 0064), and the catalog's fingerprint (decision 0075): three SHOWs and a SELECT in one extended-protocol
+ * batch, whose answers the response pump hands here instead of
  * to the client. SHOW resolves no name and takes no snapshot, so inside the client's transaction it changes nothing
  * the client could notice (a SET TRANSACTION after it still works). Sent only while nothing else is in flight: the
  * frames up to its ReadyForQuery are its own.
@@ -42,16 +43,20 @@ final class SettingsProbe {
 
     /** The settings asked for, in order. */
     static final List<String> SETTINGS = List.of("search_path", "role", "session_authorization");
+    /** With the catalog's fingerprint asked for too, its answer follows the settings' (decision 0075). */
+    static final int FINGERPRINT = SETTINGS.size();
     /** SHOW answers at once; a server that does not within this is treated as one that cannot say. */
     private static final long WAIT_MILLIS = 30_000;
 
     private static final SecureRandom NAMES = new SecureRandom();
 
     private final String name = "phigate_probe_" + HexFormat.of().formatHex(randomBytes());
+    /** The statements asked, in order: the SHOWs, then the catalog's fingerprint where the session checks it. */
+    private final List<String> questions;
     /** Between requests: ends with Sync, answered up to its ReadyForQuery. */
-    private final byte[] batch = batch(name, FrontendMessage.Sync.INSTANCE);
+    private final byte[] batch;
     /** Within the client's open batch (decision 0070): ends with Flush, so the batch stays open. */
-    private final byte[] withinBatch = batch(name, FrontendMessage.Flush.INSTANCE);
+    private final byte[] withinBatch;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition answered = lock.newCondition();
     private volatile boolean inFlight;
@@ -63,6 +68,24 @@ final class SettingsProbe {
     private boolean answeredWithinBatch;
     private List<String> values = List.of();
     private String error;
+
+    /**
+     * {@code fingerprint}: the catalog's {@link io.phigate.sql.CatalogFingerprint} is asked after the settings. It
+     * is a SELECT, so it takes a snapshot; it is asked between transactions, or after code that ran in the open
+     * transaction and took its snapshot already (decision 0075).
+     */
+    SettingsProbe(boolean fingerprint) {
+        List<String> asked = new ArrayList<>();
+        for (String setting : SETTINGS) {
+            asked.add("SHOW " + setting);
+        }
+        if (fingerprint) {
+            asked.add(io.phigate.sql.CatalogFingerprint.QUERY);
+        }
+        this.questions = List.copyOf(asked);
+        this.batch = batch(name, questions, FrontendMessage.Sync.INSTANCE);
+        this.withinBatch = batch(name, questions, FrontendMessage.Flush.INSTANCE);
+    }
 
     /**
      * Pump: true when the frame it read next answers the probe, so it goes to {@link #answer} first. Within the
@@ -135,7 +158,7 @@ final class SettingsProbe {
     List<String> ask(OutputStream upstream, BooleanSupplier stop) throws IOException {
         lock.lock();
         try {
-            values = new ArrayList<>(SETTINGS.size());
+            values = new ArrayList<>(questions.size());
             error = null;
             inFlight = true;
         } finally {
@@ -153,7 +176,7 @@ final class SettingsProbe {
                 }
                 answered.await(50, TimeUnit.MILLISECONDS);
             }
-            return error == null && values.size() == SETTINGS.size() ? new ArrayList<>(values) : null;
+            return error == null && values.size() == questions.size() ? new ArrayList<>(values) : null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while asking the server for the session's settings");
@@ -174,10 +197,10 @@ final class SettingsProbe {
         Op op = Op.of(Op.Kind.PROBE);
         lock.lock();
         try {
-            values = new ArrayList<>(SETTINGS.size());
+            values = new ArrayList<>(questions.size());
             error = null;
             answeredWithinBatch = false;
-            closesDue = 2 * SETTINGS.size();
+            closesDue = 2 * questions.size();
             this.exchange = exchange;
             withinClientBatch = true;
             inFlight = true;
@@ -195,7 +218,7 @@ final class SettingsProbe {
                 if (!answeredWithinBatch) {
                     return new Shown(null, true);
                 }
-                return new Shown(error == null && values.size() == SETTINGS.size() ? new ArrayList<>(values) : null,
+                return new Shown(error == null && values.size() == questions.size() ? new ArrayList<>(values) : null,
                         false);
             } finally {
                 lock.unlock();
@@ -238,14 +261,13 @@ final class SettingsProbe {
         return b;
     }
 
-    /** Per setting: Parse, Bind to the probe's portal, Execute, Close both; then {@code end}. Names under 63 bytes. */
-    private static byte[] batch(String name, FrontendMessage end) {
+    /** Per question: Parse, Bind to the probe's portal, Execute, Close both; then {@code end}. Names under 63 bytes. */
+    private static byte[] batch(String name, List<String> questions, FrontendMessage end) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         String portal = name + "_p";
-        for (int i = 0; i < SETTINGS.size(); i++) {
+        for (int i = 0; i < questions.size(); i++) {
             String statement = name + "_" + i;
-            out.writeBytes(MessageCodec.encode(new FrontendMessage.Parse(statement, "SHOW " + SETTINGS.get(i),
-                    new int[0])));
+            out.writeBytes(MessageCodec.encode(new FrontendMessage.Parse(statement, questions.get(i), new int[0])));
             out.writeBytes(MessageCodec.encode(new FrontendMessage.Bind(portal, statement, new short[0], new byte[0][],
                     new short[0])));
             out.writeBytes(MessageCodec.encode(new FrontendMessage.Execute(portal, 0)));

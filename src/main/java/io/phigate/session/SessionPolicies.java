@@ -34,10 +34,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class SessionPolicies {
 
-    /** What one session enforces; all null when nothing. */
+    /**
+     * What one session enforces; all null when nothing. {@code catalogChanged}: the session found the upstream's
+     * catalog changed under it (decision 0075), so the shared one is read afresh for the next session.
+     */
     public record Setup(SessionMasking masking, Function<String, List<StatementAnalysis>> analyzer,
-                        StatementRules rules) {
+                        StatementRules rules, Runnable catalogChanged) {
         static final Setup NONE = new Setup(null, null, null);
+
+        public Setup(SessionMasking masking, Function<String, List<StatementAnalysis>> analyzer, StatementRules rules) {
+            this(masking, analyzer, rules, () -> { });
+        }
     }
 
     /** The upstream's shared analyser (its catalog read, cached); loading may reach the database. */
@@ -133,7 +140,8 @@ public final class SessionPolicies {
         }
         StatementRules rules = new StatementRules(masking, upstream, role, scoped ? scope : null,
                 ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC(), estimator, guarded);
-        return new Setup(masking, invalidatingOnDdl(analyzer, tables, upstream), rules);
+        return new Setup(masking, invalidatingOnDdl(analyzer, tables, upstream), rules,
+                () -> invalidateCatalog.accept(upstream));
     }
 
     /** The role's table and operation scope ({@code allow} rules), as the statement rules ask for it. */

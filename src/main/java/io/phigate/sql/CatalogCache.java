@@ -8,12 +8,27 @@ import java.util.function.LongSupplier;
 
 /**
  * Each upstream's catalog and the analyser over it, loaded on first use and again after {@link #ttl} or after
- * {@link #invalidate}. Any session thread may call it; one load per upstream runs at a time, and the others wait
+ * {@link #invalidate}. Where a {@link Fingerprints} is given, a catalog handed to a session more than
+ * {@link #VERIFY_AFTER} after it was last found current (always) is first compared with the server's
+ * {@link CatalogFingerprint} and read afresh when DDL changed it (decision 0075): a session starts on the catalog as
+ * it is, not as it was up to the TTL ago. Any session thread may call it; one load per upstream runs at a time, and the others wait
  * for its result. A failed load is not cached: the caller gets the exception (and refuses the statement), the next
  * caller tries again.
  */
 public final class CatalogCache {
     public static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
+    /**
+     * How long a catalog found current is handed out without asking the server again: not at all, since a session
+     * handed a catalog older than the server's is ended at its first request (its own check), which clients see as
+     * a failed connection; one fingerprint over a housekeeping connection per analysed session start is cheaper.
+     */
+    public static final Duration VERIFY_AFTER = Duration.ZERO;
+
+    /** Reads the upstream's {@link CatalogFingerprint} now, over a connection of the gateway's own. */
+    @FunctionalInterface
+    public interface Fingerprints {
+        String read(String upstream) throws IOException;
+    }
 
     /**
      * Reads the catalog of the upstream of this name (the name a client connects to); the gateway's composition
@@ -24,10 +39,15 @@ public final class CatalogCache {
         Catalog load(String upstream) throws IOException;
     }
 
-    private record Entry(SqlAnalyzer analyzer, long loadedAt, long generation) {
+    private record Entry(SqlAnalyzer analyzer, long loadedAt, long generation, long verifiedAt) {
+        String fingerprint() {
+            PgCatalog loaded = PgCatalog.of(analyzer.catalog());
+            return loaded == null ? null : loaded.fingerprint();
+        }
     }
 
     private final Loader loader;
+    private final Fingerprints fingerprints;
     private final long ttlNanos;
     private final LongSupplier nanoTime;
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
@@ -35,11 +55,20 @@ public final class CatalogCache {
     private final Map<String, Long> generations = new ConcurrentHashMap<>();
 
     public CatalogCache(Loader loader) {
-        this(loader, DEFAULT_TTL, System::nanoTime);
+        this(loader, null, DEFAULT_TTL, System::nanoTime);
+    }
+
+    public CatalogCache(Loader loader, Fingerprints fingerprints) {
+        this(loader, fingerprints, DEFAULT_TTL, System::nanoTime);
     }
 
     public CatalogCache(Loader loader, Duration ttl, LongSupplier nanoTime) {
+        this(loader, null, ttl, nanoTime);
+    }
+
+    public CatalogCache(Loader loader, Fingerprints fingerprints, Duration ttl, LongSupplier nanoTime) {
         this.loader = loader;
+        this.fingerprints = fingerprints;
         this.ttlNanos = ttl.toNanos();
         this.nanoTime = nanoTime;
     }
@@ -57,12 +86,13 @@ public final class CatalogCache {
         }
         synchronized (locks.computeIfAbsent(name, k -> new Object())) {
             e = entries.get(name);
-            if (fresh(e, name)) {
-                return e.analyzer;
+            if (fresh(e, name) || stillCurrent(e, name)) {
+                return entries.get(name).analyzer;
             }
             long generation = generations.getOrDefault(name, 0L);
             Catalog catalog = loader.load(name);
-            Entry loaded = new Entry(new SqlAnalyzer(catalog), nanoTime.getAsLong(), generation);
+            long now = nanoTime.getAsLong();
+            Entry loaded = new Entry(new SqlAnalyzer(catalog), now, generation, now);
             entries.put(name, loaded);
             return loaded.analyzer;
         }
@@ -77,6 +107,22 @@ public final class CatalogCache {
 
     private boolean fresh(Entry e, String name) {
         return e != null && nanoTime.getAsLong() - e.loadedAt < ttlNanos
-                && e.generation == generations.getOrDefault(name, 0L);
+                && e.generation == generations.getOrDefault(name, 0L)
+                && (fingerprints == null || e.fingerprint() == null
+                    || nanoTime.getAsLong() - e.verifiedAt < VERIFY_AFTER.toNanos());
+    }
+
+    /** Under the upstream's lock: an entry due for verification whose fingerprint is the server's is kept. */
+    private boolean stillCurrent(Entry e, String name) throws IOException {
+        if (e == null || fingerprints == null || e.fingerprint() == null
+                || nanoTime.getAsLong() - e.loadedAt >= ttlNanos || e.generation != generations.getOrDefault(name, 0L)) {
+            return false;
+        }
+        long asked = nanoTime.getAsLong();
+        if (!e.fingerprint().equals(fingerprints.read(name))) {
+            return false;
+        }
+        entries.put(name, new Entry(e.analyzer, e.loadedAt, e.generation, asked));
+        return true;
     }
 }

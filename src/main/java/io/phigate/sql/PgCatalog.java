@@ -117,6 +117,8 @@ public final class PgCatalog implements Catalog {
     private final Set<TableRef> runningCode;
     private final Set<TableRef> rowSecurity;
     private final boolean eventTriggers;
+    /** {@link CatalogFingerprint} as read before everything else in {@link #load}; null when built by hand. */
+    private final String fingerprint;
     /** Code the gateway does not read may run in a session and change its search_path or role (decision 0064). */
     private final boolean settingCode;
     /** Names of the types whose values run code when made: see {@link #makingValuesRunsCode}. */
@@ -158,6 +160,7 @@ public final class PgCatalog implements Catalog {
         this.runningCode = Set.copyOf(b.runningCode);
         this.rowSecurity = Set.copyOf(b.rowSecurity);
         this.eventTriggers = b.eventTriggers;
+        this.fingerprint = b.fingerprint;
         this.settingCode = b.settingCode;
         this.codeTypes = Set.copyOf(b.codeTypes);
         this.knownTypes = Set.copyOf(b.knownTypes);
@@ -405,6 +408,14 @@ public final class PgCatalog implements Catalog {
     }
 
     /**
+     * The catalog's {@link CatalogFingerprint}, read before the rest (so DDL committed during the load makes it
+     * differ from the server's, never agree with a catalog older than the server's); null when built by hand.
+     */
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    /**
      * True when code the analyser does not read may run in a session and change its {@code search_path} or role
      * with effect after the statement (decision 0064): a function created after initdb (any language: a trigger's,
      * an extension's, one a role is granted), a rule other than a view's own, an event trigger, or a view, policy,
@@ -618,6 +629,7 @@ public final class PgCatalog implements Catalog {
      */
     public static PgCatalog load(Queries q) throws IOException {
         Builder b = builder();
+        b.fingerprint = CatalogFingerprint.read(q);
         Map<Integer, String[]> rels = new LinkedHashMap<>();
         for (List<String> row : q.query("""
                 SELECT c.oid, n.nspname, c.relname, c.relkind,
@@ -917,6 +929,7 @@ public final class PgCatalog implements Catalog {
         private final Set<TableRef> runningCode = new HashSet<>();
         private final Set<TableRef> rowSecurity = new HashSet<>();
         private boolean eventTriggers;
+        private String fingerprint;
         private boolean settingCode;
         private final Set<String> codeTypes = new HashSet<>();
         private final Set<String> knownTypes = new HashSet<>();
@@ -979,6 +992,12 @@ public final class PgCatalog implements Catalog {
         /** The database has an enabled event trigger. */
         public Builder eventTriggers() {
             eventTriggers = true;
+            return this;
+        }
+
+        /** The {@link CatalogFingerprint} the catalog was read at (tests; {@link #load} reads it itself). */
+        public Builder fingerprint(String fingerprint) {
+            this.fingerprint = fingerprint;
             return this;
         }
 

@@ -71,4 +71,41 @@ class CatalogCacheTest {
         }
         assertThat(loads).hasValue(1);
     }
+
+    @Test
+    void aCatalogIsHandedOutAgainOnlyWhileTheServersFingerprintIsItsOwn() throws IOException {
+        java.util.concurrent.atomic.AtomicReference<String> server = new java.util.concurrent.atomic.AtomicReference<>("1:1");
+        AtomicInteger asked = new AtomicInteger();
+        CatalogCache c = new CatalogCache(u -> {
+            loads.incrementAndGet();
+            return PgCatalog.builder().fingerprint(server.get()).build();
+        }, u -> {
+            asked.incrementAndGet();
+            return server.get();
+        }, Duration.ofMinutes(5), now::get);
+        SqlAnalyzer first = c.analyzer(UPSTREAM);
+        assertThat(asked).hasValue(0); // just read
+        now.addAndGet(CatalogCache.VERIFY_AFTER.toNanos());
+        assertThat(c.analyzer(UPSTREAM)).isSameAs(first);
+        assertThat(asked).hasValue(1);
+        server.set("1:2"); // DDL by someone else
+        now.addAndGet(CatalogCache.VERIFY_AFTER.toNanos());
+        SqlAnalyzer reread = c.analyzer(UPSTREAM);
+        assertThat(reread).isNotSameAs(first);
+        assertThat(PgCatalog.of(reread.catalog()).fingerprint()).isEqualTo("1:2");
+        assertThat(loads).hasValue(2);
+    }
+
+    @Test
+    void aCatalogWithNoFingerprintIsNeverAskedAbout() throws IOException {
+        AtomicInteger asked = new AtomicInteger();
+        CatalogCache c = new CatalogCache(u -> DemoCatalog.get(), u -> {
+            asked.incrementAndGet();
+            return "x";
+        }, Duration.ofMinutes(5), now::get);
+        SqlAnalyzer first = c.analyzer(UPSTREAM);
+        now.addAndGet(CatalogCache.VERIFY_AFTER.toNanos() * 2);
+        assertThat(c.analyzer(UPSTREAM)).isSameAs(first);
+        assertThat(asked).hasValue(0);
+    }
 }

@@ -1,0 +1,217 @@
+package io.phigate.pg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.phigate.GatewayHarness;
+import io.phigate.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * DDL the gateway does not see leaves the lineage it masks by stale (decision 0075; 0070's attacker's read 5):
+ * {@code CREATE OR REPLACE VIEW hidden_summary AS SELECT id, ssn::text AS state FROM patients} keeps the view's OID
+ * and column names, so a catalog read before it judges {@code state} as the untagged last name. Run by a vetted
+ * SECURITY DEFINER function inside the session (a), or by an administrator while the session is open (b), the next
+ * read must not hand the client an SSN.
+ */
+class HiddenDdlTest {
+    @TempDir
+    static Path dir;
+    static GatewayHarness gw;
+    static final List<String> ssns = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine()");
+            s.execute("DROP VIEW IF EXISTS public.hidden_summary");
+            s.execute("CREATE VIEW public.hidden_summary AS SELECT id, last_name::text AS state FROM public.patients");
+            s.execute("GRANT SELECT ON public.hidden_summary TO " + db.user());
+            // Owned by the superuser that made the view: it may replace it whoever calls it.
+            s.execute("""
+                    CREATE FUNCTION public.hidden_redefine() RETURNS int LANGUAGE plpgsql SECURITY DEFINER AS $$
+                    BEGIN
+                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                      RETURN 1;
+                    END $$""");
+        }
+        try (Connection c = db.direct(); Statement s = c.createStatement()) {
+            ssns.addAll(column(s, "SELECT ssn FROM patients WHERE ssn IS NOT NULL"));
+        }
+        assertThat(ssns).isNotEmpty();
+        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
+        // An operator vetted the function as one that reads no table and returns a constant.
+        Files.writeString(dir.resolve("policy.yaml"), """
+                phi:
+                  clinical:
+                    columns:
+                      public.patients.ssn: ssn
+                    functions: [hidden_redefine]
+                    detection:
+                      enabled: false
+                masking:
+                  key_file: masking.key
+                """);
+        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (gw != null) {
+            gw.close();
+        }
+        try (Connection su = TestDatabase.get().superuser(); Statement s = su.createStatement()) {
+            s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine()");
+            s.execute("DROP VIEW IF EXISTS public.hidden_summary");
+        }
+    }
+
+    /** Every test starts with the view reading the last name, and a gateway catalog read that way. */
+    @BeforeEach
+    void harmlessView() throws Exception {
+        redefine("last_name::text");
+        // A session started within VERIFY_AFTER of the cache's last look would be ended at its first request.
+        Thread.sleep(io.phigate.sql.CatalogCache.VERIFY_AFTER.toMillis() + 200);
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            assertThat(column(s, "SELECT state FROM hidden_summary")).doesNotContainAnyElementsOf(ssns).isNotEmpty();
+        }
+    }
+
+    @Test
+    void straightToTheServerTheFunctionMakesStateTheSsn() throws Exception {
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {
+            s.execute("SELECT hidden_redefine()");
+            assertThat(column(s, "SELECT state FROM hidden_summary")).containsAnyElementsOf(ssns);
+        }
+    }
+
+    @Test
+    void aVettedFunctionRedefiningAViewEndsTheSessionBeforeTheNextRead() throws Exception {
+        assertEndedBeforeTheRead(true);
+    }
+
+    @Test
+    void aVettedFunctionRedefiningAViewInsideATransactionEndsTheSessionBeforeTheNextRead() throws Exception {
+        assertEndedBeforeTheRead(false);
+    }
+
+    @Test
+    void aVettedFunctionRedefiningAViewEarlierInTheSameBatchEndsTheSessionBeforeTheRead() throws Exception {
+        // pgjdbc sends the two as Parse/Bind/Execute each and one Sync: the question comes within the batch (0070).
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties());
+             java.sql.PreparedStatement ps = c.prepareStatement(
+                     "SELECT hidden_redefine(); SELECT state FROM hidden_summary")) {
+            assertThatThrownBy(() -> {
+                ps.execute();
+                while (ps.getMoreResults() || ps.getUpdateCount() != -1) {
+                    try (ResultSet rs = ps.getResultSet()) {
+                        while (rs != null && rs.next()) {
+                            received.add(rs.getString(1));
+                        }
+                    }
+                }
+            }).isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage()).contains("catalog changed"));
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    @Test
+    void anAdministratorRedefiningAViewDuringTheSessionEndsItBeforeItsNextTransaction() throws Exception {
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            assertThat(column(s, "SELECT state FROM hidden_summary")).doesNotContainAnyElementsOf(ssns);
+            redefine("ssn::text");
+            Thread.sleep(CatalogCheck.INTERVAL.toMillis() + 200);
+            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).contains("phigate ended the session", "catalog changed");
+                    });
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    @Test
+    void aSessionStartedAfterAnAdministratorsDdlIsJudgedByTheNewView() throws Exception {
+        redefine("ssn::text");
+        Thread.sleep(io.phigate.sql.CatalogCache.VERIFY_AFTER.toMillis() + 200);
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            List<String> states = column(s, "SELECT state FROM hidden_summary");
+            assertThat(states).isNotEmpty().doesNotContainAnyElementsOf(ssns);
+        }
+    }
+
+    @Test
+    void theSessionsOwnDdlDoesNotEndIt() throws Exception {
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE hidden_own (id int)");
+            try {
+                Thread.sleep(CatalogCheck.INTERVAL.toMillis() + 200);
+                assertThat(column(s, "SELECT state FROM hidden_summary")).doesNotContainAnyElementsOf(ssns);
+            } finally {
+                s.execute("DROP TABLE hidden_own");
+            }
+        }
+    }
+
+    @Test
+    void theSessionsOwnDdlBesideTheFunctionDoesNotExplainTheFunctionsChange() throws Exception {
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE hidden_junk (id int); SELECT hidden_redefine()");
+            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage()).contains("catalog changed"));
+        } finally {
+            try (Connection su = TestDatabase.get().superuser(); Statement s = su.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS public.hidden_junk");
+            }
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    private static void assertEndedBeforeTheRead(boolean autoCommit) throws Exception {
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            c.setAutoCommit(autoCommit);
+            s.execute("SELECT hidden_redefine()");
+            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).contains("phigate ended the session", "catalog changed");
+                    });
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    private static void redefine(String state) throws SQLException {
+        try (Connection su = TestDatabase.get().superuser(); Statement s = su.createStatement()) {
+            s.execute("CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, " + state
+                    + " AS state FROM public.patients");
+        }
+    }
+
+    private static List<String> column(Statement s, String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+}

@@ -20,7 +20,7 @@ import java.util.List;
 public final class CatalogFingerprint {
     /** One row, one column: {@code rows:sum}. Run in the session (its own uncommitted DDL counts) or apart. */
     public static final String QUERY = """
-            SELECT pg_catalog.count(*) || ':' || pg_catalog.sum(x) FROM (
+            SELECT pg_catalog.count(*) || ':' || COALESCE(pg_catalog.sum(x), 0) FROM (
               SELECT pg_catalog.hashtext(c.oid::text || c.relname || c.relnamespace::text || c.relkind
                   || c.relrowsecurity::text || c.relforcerowsecurity::text || c.relispartition::text
                   || COALESCE(c.reloptions::text, ''))::int8 AS x

@@ -163,4 +163,35 @@ class HeldCommandsTest {
             assertThat(gateway.approvals.all(ApprovalRequest.State.PENDING)).doesNotContain(r);
         }
     }
+
+    /**
+     * Attacker's read of 0076: the watch of the client's socket ends at the first byte the client sends during the
+     * hold (it cannot read further without taking the next command), so a session ended from outside after that
+     * byte was never woken: its held command stayed pending, and an approval given later ran it upstream for a
+     * session the administrator had ended. Ending the session now wakes the hold itself.
+     */
+    @Test
+    void aHeldCommandOfASessionEndedFromOutsideNeverRunsEvenOnceItsClientHasSentMore() throws Exception {
+        try (RawMongoClient raw = new RawMongoClient(gateway)) {
+            raw.authenticate(gateway.token());
+            raw.command("{drop: 'patients', $db: 'clinic'}");
+            raw.command("{ping: 1, $db: 'admin'}"); // pipelined: the watcher sees its first byte and stops watching
+            ApprovalRequest r = pending();
+            Thread.sleep(200);
+            gateway.sessions.list().forEach(s -> s.terminate("57P01", "ended by an administrator"));
+
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (gateway.approvals.all(ApprovalRequest.State.PENDING).contains(r) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            boolean stillPending = gateway.approvals.all(ApprovalRequest.State.PENDING).contains(r);
+            if (stillPending) {
+                gateway.approvals.decide(r.id(), APPROVER, true, "approved without knowing the session ended");
+                Thread.sleep(1_000);
+            }
+            assertThat(direct.getDatabase("clinic").listCollectionNames().into(new ArrayList<>()))
+                    .as("the held drop of the ended session ran").contains("patients");
+            assertThat(stillPending).as("the held request of the ended session is still pending").isFalse();
+        }
+    }
 }

@@ -194,4 +194,24 @@ class HeldCommandsTest {
             assertThat(stillPending).as("the held request of the ended session is still pending").isFalse();
         }
     }
+
+    /**
+     * Attacker's read of 0076: the watcher reads the first byte of a command the client pipelines behind a held one
+     * and puts it back; the connection must then read that command whole, judged like any other, after the hold.
+     */
+    @Test
+    void aCommandPipelinedBehindAHeldOneIsReadWholeAfterTheHold() throws Exception {
+        try (RawMongoClient raw = new RawMongoClient(gateway)) {
+            raw.authenticate(gateway.token());
+            int drop = raw.command("{drop: 'patients', $db: 'clinic'}");
+            ApprovalRequest r = pending();
+            Thread.sleep(200); // the watcher is blocked in its read when the next command arrives
+            int count = raw.command("{count: 'patients', query: {}, $db: 'clinic'}");
+            Thread.sleep(200);
+            gateway.approvals.decide(r.id(), APPROVER, true, "end of study");
+
+            assertThat(raw.reply(drop).getDouble("ok").getValue()).isEqualTo(1.0);
+            assertThat(raw.reply(count).getInt32("n").getValue()).isZero();
+        }
+    }
 }

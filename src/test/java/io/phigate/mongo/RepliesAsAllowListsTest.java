@@ -174,7 +174,8 @@ class RepliesAsAllowListsTest {
     /**
      * Attacker's read of 0076: the allow list took only texts, documents, arrays and code for words, so a regular
      * expression or bytes passed under any name, and a text where a document is walked (a write concern error,
-     * lastErrorObject, a cursor, an element of upserted) passed as sent; both are withheld now. A UUID is an id and passes.
+     * lastErrorObject, a cursor, an element of upserted) passed as sent; both are withheld now. A UUID is an id and
+     * passes.
      */
     @Test
     void theServersWordsAsARegularExpressionBytesOrATextWhereADocumentIsReadAreWithheld() throws Exception {

@@ -76,13 +76,14 @@ public final class ReplyMasker {
             int nameEnd = cstringEnd(p + 1, end);
             int valueStart = nameEnd + 1;
             int valueEnd = valueStart + valueSize(type, valueStart, end);
-            MaskNode child = node.children().isEmpty() ? null
-                    : node.child(new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8));
+            String name = node.children().isEmpty() && node.others() == null ? null // most fields of a batch
+                    : new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8);
+            MaskNode child = node.children().isEmpty() ? null : node.child(name);
             // A UUID is an id; other bytes may be words. A place walked as a document that holds a scalar instead
             // is not the place its name was listed for: its words are withheld as an unlisted field's would be.
             int kind = idOrType(type, valueStart, valueEnd);
             ScalarMasking otherwise = node.others() == null ? null
-                    : child == null ? node.otherwise(new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8), kind)
+                    : child == null ? node.otherwise(name, kind)
                     : child.leaf() == null && type != 3 && type != 4 ? node.otherwise(null, kind)
                     : null;
             if (otherwise != null) {

@@ -60,12 +60,15 @@ final class CommandApprovals {
     private final Role role;
     private final List<RiskRule> rules;
     private final Approvals approvals;
+    /** Completed when the session is ended from outside ({@link LiveMongoSession#terminate}). */
+    private final CompletableFuture<Void> ended;
     /** The thread watching the client's socket for the last held command, until {@link #settled}; null otherwise. */
     private Thread watcher;
 
     /** {@code approvals} may be null only when {@code rules} hold nothing for approval. */
     CommandApprovals(String sessionId, Identity identity, String upstream, Role role, List<RiskRule> rules,
-                     Approvals approvals) {
+                     Approvals approvals, CompletableFuture<Void> ended) {
+        this.ended = ended;
         this.sessionId = sessionId;
         this.identity = identity;
         this.upstream = upstream;
@@ -153,7 +156,8 @@ final class CommandApprovals {
 
     /**
      * Waits for the decision, woken by it, by the client going away (its socket's end: a disconnect, or the socket
-     * closed by {@link LiveMongoSession#terminate}), or by the request's expiry; no poll and no socket timeout, so the
+     * closed by {@link LiveMongoSession#terminate}), by the session being ended from outside (its own signal, which
+     * holds once the client has sent more), or by the request's expiry; no poll and no socket timeout, so the
      * socket stays blocking. The client's socket is watched by a second virtual thread blocked in a one-byte read
      * that puts back what it read ({@link #settled}); a byte the client sends meanwhile stays for after the decision.
      */
@@ -173,7 +177,12 @@ final class CommandApprovals {
         });
         try {
             long left = Duration.between(Instant.now(), r.expiresAt()).toMillis();
-            CompletableFuture.anyOf(r.outcome(), gone).get(Math.max(left, 0), TimeUnit.MILLISECONDS);
+            // The session's end is waited on by itself: the watch of the socket stops at the first byte the client
+            // sends during the hold (reading on would take the next command), and a pipelining client sends one.
+            CompletableFuture.anyOf(r.outcome(), gone, ended).get(Math.max(left, 0), TimeUnit.MILLISECONDS);
+            if (ended.isDone()) {
+                throw new EOFException("the session was ended while its command was held");
+            }
             if (!r.outcome().isDone()) {
                 throw new EOFException("the client disconnected while its command was held");
             }

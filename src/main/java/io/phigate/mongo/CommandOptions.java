@@ -3,8 +3,11 @@ package io.phigate.mongo;
 import io.phigate.mongo.command.Command;
 import io.phigate.mongo.command.CommandReader;
 import io.phigate.mongo.wire.MongoError;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.bson.BsonArray;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
 
@@ -82,6 +85,17 @@ final class CommandOptions {
             Map.entry("whatsmyuri", Set.of()),
             Map.entry("getLastError", Set.of("w", "j", "wtimeout", "fsync")));
 
+    /**
+     * The fields inside the generic options and a cursor's, as drivers send them; mongod also reads internal ones
+     * there ({@code readConcern.allowTransactionTableSnapshot}, {@code writeConcern.wOpTime}, {@code provenance}),
+     * which no agent sends.
+     */
+    private static final Map<String, Set<String>> INSIDE = Map.of(
+            "readConcern", Set.of("level", "afterClusterTime", "atClusterTime"),
+            "writeConcern", Set.of("w", "j", "wtimeout", "fsync"),
+            "$readPreference", Set.of("mode", "tags", "maxStalenessSeconds", "hedge"),
+            "cursor", Set.of("batchSize"));
+
     /** The fields of one statement of an update or a delete, by the array (or document sequence) holding it. */
     private static final Map<String, Set<String>> STATEMENTS = Map.of(
             "updates", Set.of("q", "u", "c", "upsert", "multi", "collation", "arrayFilters", "hint", "sort"),
@@ -96,32 +110,47 @@ final class CommandOptions {
      */
     static String refusal(Command command, BsonDocument body) {
         String name = command.name();
-        Set<String> allowed = OPTIONS.get(name);
-        if (allowed == null) {
+        if (!OPTIONS.containsKey(name)) {
             return null;
         }
-        for (String field : body.keySet()) {
-            if (!field.equals(name) && !GENERIC.contains(field) && !allowed.contains(field)) {
-                return unknown(name + "." + field);
+        String unknown = unknownIn(name, body, command.statements(), name);
+        if (unknown == null && name.equals("explain")) {
+            BsonDocument wrapped = CommandReader.explained(body, command.database());
+            String inner = wrapped == null ? null : wrapped.getFirstKey();
+            if (inner != null && OPTIONS.containsKey(inner)) {
+                // explained alone, so its statements are in the body (an explain carries no document sequences)
+                List<BsonDocument> statements = new ArrayList<>();
+                if (wrapped.get(inner.equals("update") ? "updates" : "deletes") instanceof BsonArray list) {
+                    list.stream().filter(BsonValue::isDocument).forEach(v -> statements.add(v.asDocument()));
+                }
+                unknown = unknownIn(inner, wrapped, statements, "explain." + inner);
             }
         }
-        if (STATEMENTS.get(name.equals("update") ? "updates" : name.equals("delete") ? "deletes" : "")
-                instanceof Set<String> fields) {
-            for (BsonDocument statement : command.statements()) {
-                for (String field : statement.keySet()) {
-                    if (!fields.contains(field)) {
-                        return unknown(name + "." + (name.equals("update") ? "updates." : "deletes.") + field);
+        return unknown == null ? null : "BSON field '" + unknown + "' is an unknown field: phigate forwards only the"
+                + " options it reads (decision 0076)";
+    }
+
+    /** The first field of {@code body} (command {@code name}) not listed, as {@code at.field}, or null. */
+    private static String unknownIn(String name, BsonDocument body, List<BsonDocument> statements, String at) {
+        Set<String> allowed = OPTIONS.get(name);
+        for (var field : body.entrySet()) {
+            String key = field.getKey();
+            if (!key.equals(name) && !GENERIC.contains(key) && !allowed.contains(key)) {
+                return at + "." + key;
+            }
+            if (INSIDE.get(key) instanceof Set<String> inside && field.getValue() instanceof BsonDocument value) {
+                for (String inner : value.keySet()) {
+                    if (!inside.contains(inner)) {
+                        return at + "." + key + "." + inner;
                     }
                 }
             }
         }
-        if (name.equals("explain")) {
-            BsonDocument wrapped = CommandReader.explained(body, command.database());
-            if (wrapped != null && OPTIONS.get(wrapped.getFirstKey()) instanceof Set<String> inner) {
-                for (String field : wrapped.keySet()) {
-                    if (!field.equals(wrapped.getFirstKey()) && !GENERIC.contains(field) && !inner.contains(field)) {
-                        return unknown("explain." + wrapped.getFirstKey() + "." + field);
-                    }
+        Set<String> fields = STATEMENTS.get(name.equals("update") ? "updates" : name.equals("delete") ? "deletes" : "");
+        for (BsonDocument statement : fields == null ? List.<BsonDocument>of() : statements) {
+            for (String field : statement.keySet()) {
+                if (!fields.contains(field)) {
+                    return at + (name.equals("update") ? ".updates." : ".deletes.") + field;
                 }
             }
         }
@@ -143,10 +172,5 @@ final class CommandOptions {
     /** The commands this table reads; every command {@link ServerCommands} forwards must be one. */
     static Set<String> commands() {
         return OPTIONS.keySet();
-    }
-
-    private static String unknown(String field) {
-        return "BSON field '" + field + "' is an unknown field: phigate forwards only the options it reads"
-                + " (decision 0076)";
     }
 }

@@ -63,7 +63,7 @@ final class CommandPath implements AutoCloseable {
         this.server = new ServerCommands(door.logicalSessions, identity);
         this.records = new CommandRecords(sessionId, clientAddress, upstreamName, identity);
         this.rules = new CommandApprovals(sessionId, identity, upstreamName, door.documents.roleOf(identity),
-                door.documents.policy().rules(), door.approvals);
+                door.documents.policy().rules(), door.approvals, live.ended());
     }
 
     /** Before the next read of the client: a held command's watch of the socket has ended ({@link CommandApprovals}). */

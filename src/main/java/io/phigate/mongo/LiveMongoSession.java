@@ -5,6 +5,7 @@ import io.phigate.session.LiveSession;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A document-store session as the rest of the gateway sees it (sessions API, console, shutdown): registered once
@@ -24,6 +25,11 @@ final class LiveMongoSession implements LiveSession {
     private volatile String lastStatement;
     private volatile boolean busy;
     private volatile String terminatedFor;
+    /**
+     * Completed when the session is ended from outside: a held command waits on it as well as on its client's
+     * socket, since the watch of the socket ends at the first byte the client sends during the hold.
+     */
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
 
     LiveMongoSession(String id, Identity identity, String upstream, String clientAddress, Socket client) {
         this.id = id;
@@ -42,6 +48,11 @@ final class LiveMongoSession implements LiveSession {
 
     void finished() {
         busy = false;
+    }
+
+    /** Completes when the session is ended from outside ({@link #terminate}); never completed otherwise. */
+    CompletableFuture<Void> ended() {
+        return ended;
     }
 
     /** Why the session was ended from outside, or null when it was not. */
@@ -93,6 +104,7 @@ final class LiveMongoSession implements LiveSession {
     @Override
     public void terminate(String code, String message) {
         terminatedFor = message;
+        ended.complete(null);
         try {
             client.close();
         } catch (IOException ignored) {

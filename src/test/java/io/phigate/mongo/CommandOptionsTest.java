@@ -70,7 +70,13 @@ class CommandOptionsTest {
                 "{update: 'wards', updates: [{q: {}, u: {$set: {x: 1}}, upsertSupplied: true}]}",
                 "{delete: 'wards', deletes: [{q: {}, limit: 0, sampleId: 1}]}",
                 "{listIndexes: 'wards', includeBuildUUIDs: true}",
-                "{explain: {find: 'wards', filter: {}, term: 1}}");
+                "{explain: {find: 'wards', filter: {}, term: 1}}",
+                // attacker's read of 0076: an explained statement, and the fields inside an option's value
+                "{explain: {update: 'wards', updates: [{q: {}, u: {$set: {x: 1}}, upsertSupplied: true}]}}",
+                "{explain: {delete: 'wards', deletes: [{q: {}, limit: 0, sampleId: 1}]}}",
+                "{find: 'wards', filter: {}, readConcern: {level: 'local', allowTransactionTableSnapshot: true}}",
+                "{insert: 'wards', documents: [{_id: 9}], writeConcern: {w: 1, provenance: 'clientSupplied'}}",
+                "{aggregate: 'wards', pipeline: [], cursor: {batchSize: 1, $_internal: 1}}");
         int before = gateway.relay.commands.size();
         for (String json : attacks) {
             assertThatThrownBy(() -> agent.getDatabase("clinic").runCommand(Document.parse(json))).as(json)

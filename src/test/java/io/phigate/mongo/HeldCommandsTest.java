@@ -163,4 +163,55 @@ class HeldCommandsTest {
             assertThat(gateway.approvals.all(ApprovalRequest.State.PENDING)).doesNotContain(r);
         }
     }
+
+    /**
+     * Attacker's read of 0076: the watch of the client's socket ends at the first byte the client sends during the
+     * hold (it cannot read further without taking the next command), so a session ended from outside after that
+     * byte was never woken: its held command stayed pending, and an approval given later ran it upstream for a
+     * session the administrator had ended. Ending the session now wakes the hold itself.
+     */
+    @Test
+    void aHeldCommandOfASessionEndedFromOutsideNeverRunsEvenOnceItsClientHasSentMore() throws Exception {
+        try (RawMongoClient raw = new RawMongoClient(gateway)) {
+            raw.authenticate(gateway.token());
+            raw.command("{drop: 'patients', $db: 'clinic'}");
+            raw.command("{ping: 1, $db: 'admin'}"); // pipelined: the watcher sees its first byte and stops watching
+            ApprovalRequest r = pending();
+            Thread.sleep(200);
+            gateway.sessions.list().forEach(s -> s.terminate("57P01", "ended by an administrator"));
+
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (gateway.approvals.all(ApprovalRequest.State.PENDING).contains(r) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            boolean stillPending = gateway.approvals.all(ApprovalRequest.State.PENDING).contains(r);
+            if (stillPending) {
+                gateway.approvals.decide(r.id(), APPROVER, true, "approved without knowing the session ended");
+                Thread.sleep(1_000);
+            }
+            assertThat(direct.getDatabase("clinic").listCollectionNames().into(new ArrayList<>()))
+                    .as("the held drop of the ended session ran").contains("patients");
+            assertThat(stillPending).as("the held request of the ended session is still pending").isFalse();
+        }
+    }
+
+    /**
+     * Attacker's read of 0076: the watcher reads the first byte of a command the client pipelines behind a held one
+     * and puts it back; the connection must then read that command whole, judged like any other, after the hold.
+     */
+    @Test
+    void aCommandPipelinedBehindAHeldOneIsReadWholeAfterTheHold() throws Exception {
+        try (RawMongoClient raw = new RawMongoClient(gateway)) {
+            raw.authenticate(gateway.token());
+            int drop = raw.command("{drop: 'patients', $db: 'clinic'}");
+            ApprovalRequest r = pending();
+            Thread.sleep(200); // the watcher is blocked in its read when the next command arrives
+            int count = raw.command("{count: 'patients', query: {}, $db: 'clinic'}");
+            Thread.sleep(200);
+            gateway.approvals.decide(r.id(), APPROVER, true, "end of study");
+
+            assertThat(raw.reply(drop).getDouble("ok").getValue()).isEqualTo(1.0);
+            assertThat(raw.reply(count).getInt32("n").getValue()).isZero();
+        }
+    }
 }

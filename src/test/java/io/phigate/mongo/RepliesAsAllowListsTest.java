@@ -53,6 +53,16 @@ class RepliesAsAllowListsTest {
                         .append("writeConcernError", new Document("code", 64).append("codeName",
                                 "WriteConcernFailed").append("errmsg", "waiting for " + SSN))
                         .append("$err", "the write of {ssn: \"" + SSN + "\"} conflicted");
+                // Shapes mongod does not send, as a server that adds fields might: its words as a regular
+                // expression, as bytes, or as a text where drivers read a document.
+                case "dropIndexes" -> new Document("ok", 1.0).append("nIndexesWas", 2)
+                        .append("pattern", new de.bwaldvogel.mongo.bson.BsonRegularExpression("^" + SSN + "$", ""))
+                        .append("detail", new de.bwaldvogel.mongo.bson.BinData(
+                                SSN.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                        .append("writeConcernError", "waiting for the write of " + SSN)
+                        .append("lastErrorObject", "the write of " + SSN)
+                        .append("upserted", List.of("the write of " + SSN))
+                        .append("collectionUUID", java.util.UUID.randomUUID());
                 default -> super.handleCommand(channel, database, command, query);
             };
         }
@@ -159,5 +169,28 @@ class RepliesAsAllowListsTest {
         }
 
         assertThat(message).contains("duplicate key");
+    }
+
+    /**
+     * Attacker's read of 0076: the allow list took only texts, documents, arrays and code for words, so a regular
+     * expression or bytes passed under any name, and a text where a document is walked (a write concern error,
+     * lastErrorObject, a cursor, an element of upserted) passed as sent; both are withheld now. A UUID is an id and
+     * passes.
+     */
+    @Test
+    void theServersWordsAsARegularExpressionBytesOrATextWhereADocumentIsReadAreWithheld() throws Exception {
+        org.bson.BsonDocument reply;
+        try (RawMongoClient raw = new RawMongoClient(gateway)) { // the Java driver refuses a text write concern error
+            raw.authenticate(gateway.token());
+            reply = raw.reply(raw.command("{dropIndexes: 'patients', index: '*', $db: 'clinic'}"));
+        }
+
+        assertThat(reply.toJson()).doesNotContain(SSN);
+        for (String field : List.of("pattern", "detail", "writeConcernError", "lastErrorObject")) {
+            assertThat(reply.get(field)).as(field).isEqualTo(new org.bson.BsonString("[FREE_TEXT]"));
+        }
+        assertThat(reply.getArray("upserted")).containsExactly(new org.bson.BsonString("[FREE_TEXT]"));
+        assertThat(reply.getInt32("nIndexesWas").getValue()).isEqualTo(2);
+        assertThat(reply.getBinary("collectionUUID").getType()).isEqualTo((byte) 4);
     }
 }

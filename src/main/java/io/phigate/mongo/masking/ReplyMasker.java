@@ -76,10 +76,16 @@ public final class ReplyMasker {
             int nameEnd = cstringEnd(p + 1, end);
             int valueStart = nameEnd + 1;
             int valueEnd = valueStart + valueSize(type, valueStart, end);
-            MaskNode child = node.children().isEmpty() ? null
-                    : node.child(new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8));
-            ScalarMasking otherwise = child != null || node.others() == null ? null
-                    : node.otherwise(new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8), type);
+            String name = node.children().isEmpty() && node.others() == null ? null // most fields of a batch
+                    : new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8);
+            MaskNode child = node.children().isEmpty() ? null : node.child(name);
+            // A UUID is an id; other bytes may be words. A place walked as a document that holds a scalar instead
+            // is not the place its name was listed for: its words are withheld as an unlisted field's would be.
+            int kind = idOrType(type, valueStart, valueEnd);
+            ScalarMasking otherwise = node.others() == null ? null
+                    : child == null ? node.otherwise(name, kind)
+                    : child.leaf() == null && type != 3 && type != 4 ? node.otherwise(null, kind)
+                    : null;
             if (otherwise != null) {
                 size += masked(type, p, valueStart, valueEnd, otherwise);
             } else if (child == null || (child.leaf() == null && type != 3 && type != 4)) {
@@ -110,8 +116,11 @@ public final class ReplyMasker {
             int nameEnd = cstringEnd(p + 1, end);
             int valueStart = nameEnd + 1;
             int valueEnd = valueStart + valueSize(type, valueStart, end);
-            if (leaf != null) {
-                size += masked(type, p, valueStart, valueEnd, leaf);
+            ScalarMasking otherwise = leaf != null || node.others() == null || type == 3 || type == 4 ? null
+                    : node.otherwise(null, idOrType(type, valueStart, valueEnd));
+            if (leaf != null || otherwise != null) {
+                // an element of a place walked for its documents that holds words instead is withheld
+                size += masked(type, p, valueStart, valueEnd, leaf != null ? leaf : otherwise);
             } else if (type == 3) {
                 size += raw(p, valueStart) + document(valueStart, valueEnd, node);
             } else if (type == 4) {
@@ -142,6 +151,12 @@ public final class ReplyMasker {
             encoded = values.get(nextValue++);
         }
         return raw(p + 1, valueStart, encoded[0]) + emit(encoded, 1, encoded.length - 1);
+    }
+
+    /** {@code type}, or an ObjectId's for bytes that are a UUID (subtypes 3 and 4): an id, not words. */
+    private int idOrType(int type, int valueStart, int valueEnd) {
+        return type == 0x05 && valueEnd - valueStart > 4 && (b[valueStart + 4] == 3 || b[valueStart + 4] == 4)
+                ? 0x07 : type;
     }
 
     private Scalar read(int type, int at) {

@@ -89,11 +89,18 @@ public record ReplyPlan(MaskNode envelope, String summary) {
             return at;
         }
 
-        /** How the field {@code name} of BSON type {@code type} is masked, when no child names it; null: kept. */
+        /**
+         * How the field {@code name} of BSON type {@code type} is masked, when no child names it (a null name: one
+         * whose listing does not hold for what it carries); null: kept. Words are any text: strings, code, symbols,
+         * regular expressions, pointers, bytes other than a UUID (the caller gives those as an id), and the
+         * documents and arrays that may hold them.
+         */
         ScalarMasking otherwise(String name, int type) {
-            boolean words = type == 0x02 || type == 0x03 || type == 0x04 || type == 0x0D || type == 0x0E
-                    || type == 0x0F;
-            return others != null && words && !kept.contains(name) ? others : null;
+            boolean words = switch (type) {
+                case 0x02, 0x03, 0x04, 0x05, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F -> true;
+                default -> false;
+            };
+            return others != null && words && (name == null || !kept.contains(name)) ? others : null;
         }
 
         /** The nodes masking what {@code tags} tag; null when every type there passes unmasked. */

@@ -99,6 +99,7 @@ class DropTypeCascadeReachesOtherTablesTest {
                 }
                 // Every table is the upstream role's: DROP OWNED would drop them all.
                 assertRefused(s, "DROP OWNED BY CURRENT_USER", "DROP OWNED drops");
+                assertRefused(s, "REASSIGN OWNED BY CURRENT_USER TO CURRENT_USER", "REASSIGN OWNED hands over");
                 // Without CASCADE the server refuses where anything depends on it; with nothing, it drops.
                 s.execute("CREATE DOMAIN public.dropc_own_new AS text");
                 s.execute("DROP DOMAIN public.dropc_own_new");

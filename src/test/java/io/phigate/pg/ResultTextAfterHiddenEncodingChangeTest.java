@@ -68,6 +68,9 @@ class ResultTextAfterHiddenEncodingChangeTest {
                     + " $$ SELECT set_config('client_encoding', 'JOHAB', true) $$");
             s.execute("GRANT SELECT ON encx_hosts TO " + db.user());
             s.execute("GRANT EXECUTE ON FUNCTION encx_johab() TO " + db.user());
+            s.execute("CREATE OR REPLACE FUNCTION encx_sjis() RETURNS text LANGUAGE sql VOLATILE AS"
+                    + " $$ SELECT set_config('client_encoding', 'SJIS', true) $$");
+            s.execute("GRANT EXECUTE ON FUNCTION encx_sjis() TO " + db.user());
         }
         Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         Files.writeString(dir.resolve("policy.yaml"), """
@@ -75,7 +78,7 @@ class ResultTextAfterHiddenEncodingChangeTest {
                   clinical:
                     columns:
                       public.patients.ssn: ssn
-                    functions: [public.encx_label, public.encx_johab]
+                    functions: [public.encx_label, public.encx_johab, public.encx_sjis]
                     discover_comments: false
                 masking:
                   key_file: masking.key
@@ -95,6 +98,7 @@ class ResultTextAfterHiddenEncodingChangeTest {
             s.execute("DROP FUNCTION IF EXISTS encx_label()");
             s.execute("DROP TABLE IF EXISTS encx_hosts");
             s.execute("DROP FUNCTION IF EXISTS encx_johab()");
+            s.execute("DROP FUNCTION IF EXISTS encx_sjis()");
         }
     }
 
@@ -164,8 +168,17 @@ class ResultTextAfterHiddenEncodingChangeTest {
      */
     @Test
     void copyTextInAnEncodingWhoseTrailBytesIncludeTheBackslashStillHasTheSsnMasked() throws Exception {
-        String copy = "COPY (SELECT replace(note, 'SSN ', 'SSN \u8868') FROM encx_notes) TO STDOUT"
-                + " WITH (ENCODING 'SJIS')";
+        String rows = "COPY (SELECT replace(note, 'SSN ', 'SSN \u8868') FROM encx_notes) TO STDOUT";
+        copiedAsSjisHidesTheSsn(rows + " WITH (ENCODING 'SJIS')");
+        // The same after code in the same Query set client_encoding: the batch is refused before it runs.
+        try (RawClient c = client()) {
+            List<BackendMessage> got = query(c, "SELECT public.encx_sjis(); " + rows);
+            assertThat(got).noneMatch(m -> m instanceof BackendMessage.CopyData)
+                    .anyMatch(m -> m instanceof BackendMessage.ErrorResponse e && "0A000".equals(e.sqlState()));
+        }
+    }
+
+    private static void copiedAsSjisHidesTheSsn(String copy) throws Exception {
         try (RawClient c = client()) {
             List<BackendMessage> got = query(c, copy);
             java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
@@ -174,8 +187,8 @@ class ResultTextAfterHiddenEncodingChangeTest {
                     data.writeBytes(d.data());
                 }
             }
-            assertThat(got).as(got.toString()).anyMatch(m -> m instanceof BackendMessage.CopyData);
-            assertThat(new String(data.toByteArray(), Charset.forName("Shift_JIS"))).as("as an SJIS client reads it")
+            assertThat(got).as(copy + ": " + got).anyMatch(m -> m instanceof BackendMessage.CopyData);
+            assertThat(new String(data.toByteArray(), Charset.forName("Shift_JIS"))).as(copy + ", as SJIS")
                     .doesNotContain(SSN);
         }
     }

@@ -45,6 +45,7 @@ final class DdlReads {
     /** Adds what {@code node}, a DDL statement, makes the server read to {@code r}. */
     static void read(Result r, Lineage names, Catalog catalog, JsonNode node) {
         JsonNode b = body(node);
+        dropsDependents(r, node);
         switch (type(node)) {
             case "IndexStmt" -> {
                 TableRef table = names.ref(b.path("relation"));
@@ -138,6 +139,37 @@ final class DdlReads {
                 referenced(r, names, catalog, value);
             }
         });
+    }
+
+    /**
+     * What a statement drops or hands over beyond what it names, in tables the catalog cannot list: DROP ... CASCADE
+     * (and ALTER TABLE or ALTER TYPE ... DROP COLUMN/ATTRIBUTE ... CASCADE) drops whatever depends on it, anywhere
+     * (DROP DOMAIN d CASCADE every column of d, DROP TYPE comp CASCADE every table typed by it, DROP FUNCTION f CASCADE the
+     * defaults, constraints, indexes and triggers calling f, a dropped column or table the views over it and other
+     * tables' foreign keys); DROP OWNED drops, and REASSIGN OWNED hands over, every object the role owns, which where
+     * every session logs in as the same upstream role is every table. The catalog keeps no pg_depend, so each is an
+     * unresolved write, which a scope role is refused (decision 0074, review): drop the dependents by name first.
+     */
+    private static void dropsDependents(Result r, JsonNode node) {
+        JsonNode b = body(node);
+        String what = switch (type(node)) {
+            case "DropOwnedStmt" -> "every object DROP OWNED drops";
+            case "ReassignOwnedStmt" -> "every object REASSIGN OWNED hands over";
+            case "DropStmt" -> cascades(b) ? "whatever DROP ... CASCADE drops" : null;
+            // ALTER TYPE's CASCADE also means "to the typed tables" (typedTables counts those); only a dropped
+            // column or attribute takes its dependents with it.
+            case "AlterTableStmt" -> list(b, "cmds").stream().map(Tree::body)
+                    .anyMatch(c -> "AT_DropColumn".equals(text(c, "subtype")) && cascades(c))
+                    ? "whatever DROP ... CASCADE drops" : null;
+            default -> null;
+        };
+        if (what != null) {
+            r.facts.writes.add(new TableRef("?", what));
+        }
+    }
+
+    private static boolean cascades(JsonNode b) {
+        return "DROP_CASCADE".equals(text(b, "behavior"));
     }
 
     /**

@@ -37,6 +37,12 @@ class ResultTextAfterHiddenEncodingChangeTest {
     static final String GLUE = "\u00c0";
     static final String ATTACK = "SELECT public.encx_label() AS l, replace(note, 'SSN ', 'SSN " + GLUE + "') AS n"
             + " FROM encx_notes";
+    static final Charset JOHAB = Charset.forName("x-Johab");
+    static final String ADDRESS = "2001:db8:85a3::8a2e:370:7334";
+    /** U+00F8, in JOHAB the two bytes dd 3a: the second is a colon, which no IPv6 address may follow. */
+    static final String COLON_GLUE = "\u00f8";
+    static final String JOHAB_ATTACK = "SELECT public.encx_johab() AS l, replace(host, 'host ', 'host " + COLON_GLUE
+            + "') AS h FROM encx_hosts";
 
     @TempDir
     static Path dir;
@@ -55,6 +61,16 @@ class ResultTextAfterHiddenEncodingChangeTest {
                     + " $$ SELECT set_config('client_encoding', 'GB18030', true) $$");
             s.execute("GRANT SELECT ON encx_notes TO " + db.user());
             s.execute("GRANT EXECUTE ON FUNCTION encx_label() TO " + db.user());
+            s.execute("DROP TABLE IF EXISTS encx_hosts");
+            s.execute("CREATE TABLE encx_hosts (id int, host text)");
+            s.execute("INSERT INTO encx_hosts VALUES (1, 'host " + ADDRESS + " seen')");
+            s.execute("CREATE OR REPLACE FUNCTION encx_johab() RETURNS text LANGUAGE sql VOLATILE AS"
+                    + " $$ SELECT set_config('client_encoding', 'JOHAB', true) $$");
+            s.execute("GRANT SELECT ON encx_hosts TO " + db.user());
+            s.execute("GRANT EXECUTE ON FUNCTION encx_johab() TO " + db.user());
+            s.execute("CREATE OR REPLACE FUNCTION encx_sjis() RETURNS text LANGUAGE sql VOLATILE AS"
+                    + " $$ SELECT set_config('client_encoding', 'SJIS', true) $$");
+            s.execute("GRANT EXECUTE ON FUNCTION encx_sjis() TO " + db.user());
         }
         Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         Files.writeString(dir.resolve("policy.yaml"), """
@@ -62,7 +78,7 @@ class ResultTextAfterHiddenEncodingChangeTest {
                   clinical:
                     columns:
                       public.patients.ssn: ssn
-                    functions: [public.encx_label]
+                    functions: [public.encx_label, public.encx_johab, public.encx_sjis]
                     discover_comments: false
                 masking:
                   key_file: masking.key
@@ -80,6 +96,9 @@ class ResultTextAfterHiddenEncodingChangeTest {
         try (Connection su = TestDatabase.get().superuser(); Statement s = su.createStatement()) {
             s.execute("DROP TABLE IF EXISTS encx_notes");
             s.execute("DROP FUNCTION IF EXISTS encx_label()");
+            s.execute("DROP TABLE IF EXISTS encx_hosts");
+            s.execute("DROP FUNCTION IF EXISTS encx_johab()");
+            s.execute("DROP FUNCTION IF EXISTS encx_sjis()");
         }
     }
 
@@ -111,6 +130,66 @@ class ResultTextAfterHiddenEncodingChangeTest {
             assertThat(new String(values.getFirst(), GB18030)).as("as a GB18030 client reads the row")
                     .doesNotContain(SSN);
             assertThat(new String(values.getFirst(), StandardCharsets.UTF_8)).doesNotContain(SSN).contains("[SSN]");
+        }
+    }
+
+    /**
+     * In JOHAB a symbol's second byte may be punctuation: the server sends {@code ø} as {@code dd 3a}, and read as
+     * UTF-8 the colon is glued before the address, which the IPv6 pattern refuses to start after; a JOHAB client
+     * sees the address on its own. Reading only letters and digits as possibly swallowed let it through.
+     */
+    @Test
+    void contentDetectionStillMasksAnAddressAfterAColonThatClosesAJohabCharacter() throws Exception {
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(JOHAB_ATTACK)) {
+            assertThat(rs.next()).isTrue();
+            byte[] raw = rs.getBytes(2);
+            assertThat(new String(raw, JOHAB)).as("directly").isEqualTo("host " + COLON_GLUE + ADDRESS + " seen");
+            assertThat(new String(raw, StandardCharsets.UTF_8)).contains(":" + ADDRESS);
+        }
+        try (RawClient c = client()) {
+            List<byte[]> plain = column(query(c, "SELECT host FROM encx_hosts"), 0);
+            assertThat(new String(plain.getFirst(), StandardCharsets.UTF_8)).as("detection works here")
+                    .doesNotContain(ADDRESS);
+            List<byte[]> values = column(query(c, JOHAB_ATTACK), 1);
+            assertThat(values).hasSize(1);
+            assertThat(new String(values.getFirst(), JOHAB)).as("as a JOHAB client reads the row")
+                    .doesNotContain(ADDRESS);
+            assertThat(new String(values.getFirst(), StandardCharsets.UTF_8)).doesNotContain(ADDRESS);
+        }
+    }
+
+    /**
+     * COPY's text format escapes with a backslash, and in SJIS a character's second byte may be one ({@code 表} is
+     * {@code 95 5c}); the server writes such a character whole, unescaped. Read byte by byte, the backslash and the
+     * digits after it are an octal escape ({@code \\123} is {@code S}), so detection would see no SSN and the row would
+     * go out as the server wrote it, where an SJIS client reads the SSN whole. Held when tried (the review of 0074):
+     * the value does not reach the client as the server wrote it.
+     */
+    @Test
+    void copyTextInAnEncodingWhoseTrailBytesIncludeTheBackslashStillHasTheSsnMasked() throws Exception {
+        String rows = "COPY (SELECT replace(note, 'SSN ', 'SSN \u8868') FROM encx_notes) TO STDOUT";
+        copiedAsSjisHidesTheSsn(rows + " WITH (ENCODING 'SJIS')");
+        // The same after code in the same Query set client_encoding: the batch is refused before it runs.
+        try (RawClient c = client()) {
+            List<BackendMessage> got = query(c, "SELECT public.encx_sjis(); " + rows);
+            assertThat(got).noneMatch(m -> m instanceof BackendMessage.CopyData)
+                    .anyMatch(m -> m instanceof BackendMessage.ErrorResponse e && "0A000".equals(e.sqlState()));
+        }
+    }
+
+    private static void copiedAsSjisHidesTheSsn(String copy) throws Exception {
+        try (RawClient c = client()) {
+            List<BackendMessage> got = query(c, copy);
+            java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+            for (BackendMessage m : got) {
+                if (m instanceof BackendMessage.CopyData d) {
+                    data.writeBytes(d.data());
+                }
+            }
+            assertThat(got).as(copy + ": " + got).anyMatch(m -> m instanceof BackendMessage.CopyData);
+            assertThat(new String(data.toByteArray(), Charset.forName("Shift_JIS"))).as(copy + ", as SJIS")
+                    .doesNotContain(SSN);
         }
     }
 

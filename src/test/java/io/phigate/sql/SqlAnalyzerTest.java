@@ -136,6 +136,20 @@ class SqlAnalyzerTest {
         }
     }
 
+    /**
+     * The name is the one the server's scanner makes: a Unicode-escaped name unescaped, a name longer than 63 bytes
+     * cut to 63 (the server then finds the savepoint by either spelling), so the session's savepoint stack looks
+     * names up as the server does.
+     */
+    @Test
+    void aSavepointNameIsUnescapedAndCutAsTheServersScannerDoes() {
+        assertThat(analyzer.analyze("SAVEPOINT U&\"d\\0061t\"").getFirst().facts().savepoint())
+                .isEqualTo(new StatementFacts.Savepoint(StatementFacts.Savepoint.Kind.SET, "dat"));
+        String longName = "p".repeat(70);
+        assertThat(analyzer.analyze("RELEASE SAVEPOINT " + longName).getFirst().facts().savepoint())
+                .isEqualTo(new StatementFacts.Savepoint(StatementFacts.Savepoint.Kind.RELEASE, "p".repeat(63)));
+    }
+
     @Test
     void preparedStatementNamesPairPrepareWithExecute() {
         assertThat(SqlAnalyzer.preparedStatementName("PREPARE q1 (int) AS select 1")).isEqualTo("q1");

@@ -109,22 +109,23 @@ public final class Detectors implements Scrubber {
      * The text as a client may read it whose encoding puts ASCII bytes inside multi-byte characters, or null when no
      * character could be read so. The server encodes what it sends by the session's client_encoding, which code the
      * gateway does not read can change within a statement (decision 0074); in SJIS, BIG5, GBK, UHC, JOHAB and
-     * GB18030 a character's second (and GB18030's fourth) byte may be an ASCII letter or digit, right after a byte
-     * beyond ASCII. Read as UTF-8, that byte is a letter glued to what follows ({@code 81 30 86 38} before an SSN
-     * reads as {@code \uFFFD0\uFFFD8123-45-6789}, which no pattern's word boundary admits), where such a client sees
-     * one character and then the SSN on its own. Only an ASCII character right after one beyond ASCII can be so
+     * GB18030 a character's second (and GB18030's fourth) byte may be an ASCII letter, digit or (JOHAB) punctuation,
+     * right after a byte beyond ASCII. Read as UTF-8, that byte is a letter glued to what follows
+     * ({@code 81 30 86 38} before an SSN reads as {@code \uFFFD0\uFFFD8123-45-6789}, which no pattern's word
+     * boundary admits), where such a client sees one character and then the SSN on its own. Only an ASCII character right after one beyond ASCII can be so
      * swallowed (no other byte of any client encoding is ASCII), so each is read here as a character that is not
      * one (U+FFFD), at the same position; the detectors then run over both readings. Only where it matters: a
-     * word character (only those defeat a pattern's boundary; no trail byte is a space) right before another
-     * ASCII character that is not a space, where a finding may start. Text with no such place, ASCII text among
-     * it, costs one scan.
+     * character that some client encoding admits as a trail byte ({@link #mayCloseACharacter}: not only letters and
+     * digits, JOHAB's symbols end in {@code 0x31-0x3F}, so a colon glued before an IPv6 address defeats its
+     * boundary too; no trail byte is a space) right before another ASCII character that is not a space, where a
+     * finding may start. Text with no such place, ASCII text among it, costs one scan.
      */
     static String asAsciiTrailBytesMayRead(String text) {
         char[] out = null;
         for (int i = 1, n = text.length() - 1; i < n; i++) {
             char c = text.charAt(i);
             char next = text.charAt(i + 1);
-            if (text.charAt(i - 1) >= 0x80 && isAsciiWord(c) && next > ' ' && next < 0x80) {
+            if (text.charAt(i - 1) >= 0x80 && mayCloseACharacter(c) && next > ' ' && next < 0x80) {
                 if (out == null) {
                     out = text.toCharArray();
                 }
@@ -145,8 +146,14 @@ public final class Detectors implements Scrubber {
         return scrubbed == text ? value : scrubbed.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static boolean isAsciiWord(char c) {
-        return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_';
+    /**
+     * Whether {@code c} can be the last byte of a multi-byte character in some client encoding PostgreSQL offers:
+     * GB18030's second and fourth bytes are {@code 0x30-0x39}, JOHAB's trail bytes {@code 0x31-0x7E}, SJIS's, BIG5's,
+     * GBK's and UHC's within {@code 0x40-0x7E}. Every pattern's left boundary refuses some of these ({@code \w}, a
+     * colon before an IPv6 address), so all of them are read as possibly swallowed, not only word characters.
+     */
+    static boolean mayCloseACharacter(char c) {
+        return c >= 0x30 && c <= 0x7E;
     }
 
     private static boolean isDigit(char c) {

@@ -160,4 +160,22 @@ class DetectorsTest {
         assertThat(DEFAULT.scrub(accents)).isSameAs(accents);
         assertThat(Detectors.asAsciiTrailBytesMayRead("plain ascii 123")).isNull();
     }
+
+    /**
+     * In JOHAB a symbol's second byte may be any of {@code 0x31-0x7E}, punctuation too: {@code ø} is {@code dd 3a},
+     * whose second byte is the colon. Glued before an IPv6 address, read as UTF-8 that is a colon right before it,
+     * which the address pattern's boundary refuses, where a JOHAB client sees the address on its own. Every ASCII
+     * byte that can close a multi-byte character in some client encoding is read both ways, not only letters and
+     * digits.
+     */
+    @Test
+    void aPunctuationTrailByteGluedBeforeAnAddressIsAlsoReadAsPartOfACharacter() {
+        String address = "2001:db8:85a3::8a2e:370:7334";
+        assertThat(DEFAULT.scrub("host " + address + " seen")).doesNotContain(address);
+        byte[] johab = ("host \u00f8" + address + " seen").getBytes(java.nio.charset.Charset.forName("x-Johab"));
+        assertThat(johab).containsSubsequence((byte) 0xdd, (byte) 0x3a, (byte) '2');
+        byte[] scrubbed = DEFAULT.scrubUtf8(johab);
+        assertThat(new String(scrubbed, StandardCharsets.UTF_8)).doesNotContain(address);
+        assertThat(new String(scrubbed, java.nio.charset.Charset.forName("x-Johab"))).doesNotContain(address);
+    }
 }

@@ -1,51 +1,104 @@
 package io.phigate.pg;
 
+import io.phigate.sql.CatalogCache;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
  * Whether the catalog an analysed session is judged by is still the server's (decision 0075): the
- * {@link io.phigate.sql.CatalogFingerprint} read with the catalog, compared with the one the server shows the
- * session. Pure state, fed by {@link HiddenSettingChanges} on the client reader; the server is asked by
- * {@link SettingsProbe} together with the settings.
+ * {@link io.phigate.sql.CatalogFingerprint} read with the catalog, compared with the server's. Pure state, fed by
+ * {@link HiddenSettingChanges} on the client reader.
  *
- * <p>When: at the session's first probe (DDL by others since the catalog was read, up to the cache's reload); at
- * every probe after code that may have run (DDL run by a trigger or a vetted function, in this transaction or
- * committed); and, between transactions, once {@link #INTERVAL} has passed since the last answer (DDL by others
- * during the session). A statement of the session's own that the analyser saw as DDL, with no code run since the
- * last answer, changes the catalog as the session was told: the next answer, asked before the next request, becomes
- * the baseline.
+ * <p>Two sources. <b>Shared</b> ({@link #shared}): between transactions, the upstream's reading the gateway's cache
+ * keeps ({@link CatalogCache.Freshness}, at most {@link #INTERVAL} old while sessions ask), which shows DDL others
+ * committed; it costs the session no round trip. <b>In-band</b> ({@link #due}, asked by {@link SettingsProbe} on the
+ * session's own connection, so it sees the session's uncommitted changes, which no other connection can): after code
+ * that may have run (asked with the settings), right after the session's own DDL (whose answer becomes the baseline),
+ * at the first request where the database has event triggers (a login trigger runs code as the session connects, at
+ * the client's timing), and between transactions once {@link #INTERVAL} passed whenever the shared reading is missing
+ * or older than {@link #STALE} (its reading fails: fail closed, as before the shared one).
  */
 final class CatalogCheck {
     /** How stale a session's catalog may get through DDL by others, between transactions. */
-    static final Duration INTERVAL = Duration.ofSeconds(1);
+    static final Duration INTERVAL = CatalogCache.INTERVAL;
+    /** A shared reading older than this is no evidence: the cache failed to read it again. */
+    static final Duration STALE = INTERVAL.multipliedBy(3);
 
     private final long intervalNanos;
+    private final long staleNanos;
+    /** The first request asks in-band (the catalog shows event triggers, so code may run as the session connects). */
+    private final boolean firstInBand;
     /** What the catalog the session is judged by was read at; null: nothing to compare with (built by hand). */
     private String expected;
     private long answeredAt;
     private boolean answered;
+    /** Some answer, in-band or a shared reading that counts, showed {@link #expected}: own DDL may then be adopted. */
+    private boolean confirmed;
     private boolean ownDdl;
+    /** The session adopted its own DDL as the baseline and has not been seen between transactions since. */
+    private boolean adoptionPending;
+    /** Since the session adopted its own DDL: shared readings begun before this do not show it and are no evidence. */
+    private boolean adopted;
+    private long adoptedAt;
 
-    CatalogCheck(String loaded, Duration interval) {
+    CatalogCheck(String loaded, Duration interval, boolean firstInBand) {
         this.expected = loaded;
         this.intervalNanos = interval.toNanos();
+        this.staleNanos = interval.toNanos() * 3;
+        this.firstInBand = firstInBand;
     }
 
-    /** True when the session's probe should carry the fingerprint question. */
+    /** True when the session's catalog has a fingerprint to compare. */
     boolean asks() {
         return expected != null;
     }
 
     /**
-     * True when the catalog is to be checked before the next request though no setting needs asking: between
-     * transactions once the interval passed, and right after the session's own DDL, so that its change is taken
-     * as the baseline before any code runs beside it (DDL takes a snapshot, so asking inside its transaction
-     * changes nothing the client sees).
+     * True when the fingerprint is to be asked in-band before the next request: right after the session's own DDL
+     * (its change is taken as the baseline before any code runs beside it; DDL takes a snapshot, so asking inside its
+     * transaction changes nothing the client sees), at the first request where {@link #firstInBand}, and between
+     * transactions once the interval passed while {@code shared} is no evidence.
      */
-    boolean due(byte transactionStatus, long nanoTime) {
-        return expected != null && transactionStatus != 'E' && (ownDdl || transactionStatus == 'I'
-                && (!answered || nanoTime - answeredAt >= intervalNanos));
+    boolean due(byte transactionStatus, long nanoTime, CatalogCache.Reading shared) {
+        if (expected == null || transactionStatus == 'E') {
+            return false;
+        }
+        if (ownDdl) {
+            return true;
+        }
+        return transactionStatus == 'I' && (!answered && firstInBand
+                || !usable(shared, nanoTime) && (!answered || nanoTime - answeredAt >= intervalNanos));
+    }
+
+    /**
+     * Between transactions: why the shared reading shows the session's catalog is no longer the server's, or null.
+     * A reading begun before the session adopted its own DDL, or before it was next between transactions (the DDL
+     * committed), does not show that DDL and says nothing; nor does one too old, nor any while the in-band answer
+     * to the session's own DDL is still to be asked.
+     */
+    String shared(CatalogCache.Reading shared, byte transactionStatus, long nanoTime) {
+        if (expected == null || transactionStatus != 'I' || ownDdl) {
+            // Own DDL pending: the in-band answer asked next decides, and a reading showing that DDL is no mismatch.
+            return null;
+        }
+        if (adoptionPending) {
+            adoptionPending = false;
+            adopted = true;
+            adoptedAt = nanoTime;
+            return null;
+        }
+        if (!usable(shared, nanoTime) || adopted && shared.readAt() - adoptedAt <= 0) {
+            return null;
+        }
+        if (shared.fingerprint().equals(expected)) {
+            confirmed = true;
+            return null;
+        }
+        return CHANGED;
+    }
+
+    private boolean usable(CatalogCache.Reading shared, long nanoTime) {
+        return shared != null && shared.fingerprint() != null && nanoTime - shared.readAt() < staleNanos;
     }
 
     /** The session's own DDL, running no code, went upstream alone: the catalog changes as the session said. */
@@ -58,7 +111,7 @@ final class CatalogCheck {
         ownDdl = false;
     }
 
-    /** The server's answer; why the session cannot go on, or null. */
+    /** The server's in-band answer; why the session cannot go on, or null. */
     String answer(String shown, long nanoTime) {
         if (expected == null) {
             return null;
@@ -67,16 +120,24 @@ final class CatalogCheck {
             return "the server did not show the catalog's fingerprint, so phigate cannot tell whether DDL changed what"
                     + " it masks by";
         }
-        boolean adopt = ownDdl && answered;
+        // Adopted only once the baseline was shown current: else DDL by others before it would be laundered.
+        boolean adopt = ownDdl && confirmed;
         ownDdl = false;
         answered = true;
         answeredAt = nanoTime;
-        if (adopt || Objects.equals(shown, expected)) {
+        if (adopt && !Objects.equals(shown, expected)) {
             expected = shown;
+            adoptionPending = true;
             return null;
         }
-        return "the database's catalog changed after phigate read it (DDL run by code the database holds, by another"
-                + " session or by an administrator); what it masks by may no longer be what the server reads;"
-                + " reconnect to be judged by the catalog as it is now";
+        if (Objects.equals(shown, expected)) {
+            confirmed = true;
+            return null;
+        }
+        return CHANGED;
     }
+
+    private static final String CHANGED = "the database's catalog changed after phigate read it (DDL run by code the"
+            + " database holds, by another session or by an administrator); what it masks by may no longer be what the"
+            + " server reads; reconnect to be judged by the catalog as it is now";
 }

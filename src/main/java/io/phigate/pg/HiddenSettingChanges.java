@@ -3,6 +3,7 @@ package io.phigate.pg;
 import io.phigate.pg.message.BackendMessage.ParameterStatus;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.session.SessionPolicies;
+import io.phigate.sql.CatalogCache;
 import io.phigate.sql.Operation;
 import io.phigate.sql.PgCatalog;
 import io.phigate.sql.Relation;
@@ -52,6 +53,8 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     private final SettingsProbe probe;
     /** Whether the catalog is still the server's, asked with the settings (decision 0075). */
     private final CatalogCheck catalogCheck;
+    /** The upstream's shared fingerprint reading (decision 0075, "Shared freshness"); null: asked in-band only. */
+    private final io.phigate.sql.CatalogCache.Freshness freshness;
     /** Tells the gateway's catalog cache that the upstream's catalog changed, so the next session reads it afresh. */
     private final Runnable catalogChanged;
     private final BiConsumer<String, String> endSession;
@@ -78,7 +81,11 @@ final class HiddenSettingChanges implements OpenBatch.Code {
                 || setup.masking() != null && setup.masking().masksPhi();
         this.endSession = endSession;
         String fingerprint = catalog == null ? null : catalog.fingerprint();
-        this.catalogCheck = new CatalogCheck(fingerprint, CatalogCheck.INTERVAL);
+        this.freshness = setup.freshness();
+        // Without a shared reading, or where a login event trigger may run code as the session connects, the first
+        // request asks in-band; else the shared reading the session was handed its catalog by answers for it.
+        this.catalogCheck = new CatalogCheck(fingerprint, CatalogCheck.INTERVAL,
+                freshness == null || catalog == null || catalog.eventTriggers());
         this.probe = new SettingsProbe(catalogCheck.asks());
         this.catalogChanged = setup.catalogChanged();
         for (ParameterStatus p : startup) {
@@ -138,14 +145,34 @@ final class HiddenSettingChanges implements OpenBatch.Code {
      * session's first request it asks in every analysed session, once: what the settings were before any code ran.
      */
     void beforeRequest(OutputStream upstream, byte transactionStatus, BooleanSupplier stop) throws IOException {
-        boolean settingsDue = baseline == null || unverified && guarded();
-        if (!settingsDue && !catalogCheck.due(transactionStatus, System.nanoTime()) || transactionStatus == 'E') {
+        if (transactionStatus == 'E') {
+            return;
+        }
+        boolean codeUnverified = unverified && guarded();
+        boolean settingsDue = baseline == null || codeUnverified;
+        // Between transactions DDL by others shows in the upstream's shared reading: a field read, and the cache's
+        // reading again at most once a second per upstream, not a round trip per session.
+        CatalogCache.Reading shared = null;
+        if (catalogCheck.asks() && freshness != null && transactionStatus == 'I') {
+            shared = freshness.latest();
+            long now = System.nanoTime();
+            String changed = catalogCheck.shared(shared, transactionStatus, now);
+            if (changed != null) {
+                // The cache drops its catalog itself: the same reading no longer matches it.
+                endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + changed);
+                return;
+            }
+        }
+        // In-band only what no other connection sees: after code, after the session's own DDL (uncommitted changes).
+        boolean fingerprintDue = catalogCheck.asks() && (codeUnverified
+                || catalogCheck.due(transactionStatus, System.nanoTime(), shared));
+        if (!settingsDue && !fingerprintDue) {
             return;
         }
         // The baseline is asked for before every analysed session's first request, guarded or not: a session that
         // becomes guarded later (a DO block, a function it creates) may already have run that code by then.
-        List<String> shown = probe.ask(upstream, stop);
-        String problem = problem(shown);
+        List<String> shown = probe.ask(upstream, stop, fingerprintDue);
+        String problem = problem(shown, fingerprintDue);
         if (problem != null) {
             // Ends it at once (the caller then drops the request, recording it as not forwarded).
             endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + problem);
@@ -167,7 +194,7 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             return "\n-- phigate: asked the server for search_path and the role after code earlier in this batch;"
                     + " a statement before the question failed, so the server skips this one";
         }
-        String problem = problem(shown.values());
+        String problem = problem(shown.values(), true);
         if (problem != null) {
             endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + problem);
             return null;
@@ -202,13 +229,14 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     }
 
     /** Why the settings the server showed are not the ones the session was judged by, or null. */
-    private String problem(List<String> shown) {
+    private String problem(List<String> shown, boolean fingerprintAsked) {
         if (shown == null) {
             return "the server did not say which search_path and role the session has, and code the database holds"
                     + " may have changed them";
         }
-        String catalogProblem = catalogCheck.answer(catalogCheck.asks() && shown.size() > SettingsProbe.FINGERPRINT
-                ? shown.get(SettingsProbe.FINGERPRINT) : null, System.nanoTime());
+        String catalogProblem = !fingerprintAsked ? null : catalogCheck.answer(catalogCheck.asks()
+                && shown.size() > SettingsProbe.FINGERPRINT ? shown.get(SettingsProbe.FINGERPRINT) : null,
+                System.nanoTime());
         if (catalogProblem != null) {
             catalogChanged.run();
             return catalogProblem;

@@ -116,8 +116,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
         this.config = config;
         this.policy = policy;
         this.catalogs = catalogs;
-        this.policies = new SessionPolicies(policy, catalogs::invalidate, maskingKeys, SessionPolicies::detectors,
-                SessionPolicies::scope);
+        this.policies = new SessionPolicies(policy, catalogs::invalidate, catalogs::freshness, maskingKeys,
+                SessionPolicies::detectors, SessionPolicies::scope);
         this.handshake = handshake;
         this.audit = audit;
         this.registry = registry;

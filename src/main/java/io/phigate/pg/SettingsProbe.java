@@ -53,7 +53,8 @@ final class SettingsProbe {
     private final String name = "phigate_probe_" + HexFormat.of().formatHex(randomBytes());
     /** The statements asked, in order: the SHOWs, then the catalog's fingerprint where the session checks it. */
     private final List<String> questions;
-    /** Between requests: ends with Sync, answered up to its ReadyForQuery. */
+    /** Between requests: end with Sync, answered up to ReadyForQuery; the settings alone, or with the fingerprint. */
+    private final byte[] settingsBatch;
     private final byte[] batch;
     /** Within the client's open batch (decision 0070): ends with Flush, so the batch stays open. */
     private final byte[] withinBatch;
@@ -67,6 +68,8 @@ final class SettingsProbe {
     private int closesDue;
     private boolean answeredWithinBatch;
     private List<String> values = List.of();
+    /** How many answers the probe in flight asks for. */
+    private int expectedAnswers;
     private String error;
 
     /**
@@ -84,6 +87,7 @@ final class SettingsProbe {
         }
         this.questions = List.copyOf(asked);
         this.batch = batch(name, questions, FrontendMessage.Sync.INSTANCE);
+        this.settingsBatch = batch(name, questions.subList(0, SETTINGS.size()), FrontendMessage.Sync.INSTANCE);
         this.withinBatch = batch(name, questions, FrontendMessage.Flush.INSTANCE);
     }
 
@@ -152,19 +156,22 @@ final class SettingsProbe {
     /**
      * Client reader, with nothing else in flight: asks and waits. The values in {@link #SETTINGS}' order, or null
      * when the server answered with an error (a transaction that failed since the last ReadyForQuery) or not all.
+     * {@code withFingerprint}: the catalog's fingerprint is asked too and follows them (only where the session's
+     * catalog has one); else the settings alone, the fingerprint being compared with the shared one (decision 0075).
      *
      * @throws IOException when {@code stop} says the session is ending, or the server does not answer in time
      */
-    List<String> ask(OutputStream upstream, BooleanSupplier stop) throws IOException {
+    List<String> ask(OutputStream upstream, BooleanSupplier stop, boolean withFingerprint) throws IOException {
         lock.lock();
         try {
             values = new ArrayList<>(questions.size());
             error = null;
+            expectedAnswers = withFingerprint ? questions.size() : SETTINGS.size();
             inFlight = true;
         } finally {
             lock.unlock();
         }
-        upstream.write(batch);
+        upstream.write(withFingerprint ? batch : settingsBatch);
         upstream.flush();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
         lock.lock();
@@ -176,7 +183,7 @@ final class SettingsProbe {
                 }
                 answered.await(50, TimeUnit.MILLISECONDS);
             }
-            return error == null && values.size() == questions.size() ? new ArrayList<>(values) : null;
+            return error == null && values.size() == expectedAnswers ? new ArrayList<>(values) : null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while asking the server for the session's settings");

@@ -37,13 +37,16 @@ public final class SessionPolicies {
     /**
      * What one session enforces; all null when nothing. {@code catalogChanged}: the session found the upstream's
      * catalog changed under it (decision 0075), so the shared one is read afresh for the next session.
+     * {@code freshness}: the upstream's shared fingerprint reading its sessions compare with between transactions
+     * (decision 0075, "Shared freshness"); null where the cache reads none, and the session asks in-band.
      */
     public record Setup(SessionMasking masking, Function<String, List<StatementAnalysis>> analyzer,
-                        StatementRules rules, Runnable catalogChanged) {
+                        StatementRules rules, Runnable catalogChanged,
+                        io.phigate.sql.CatalogCache.Freshness freshness) {
         static final Setup NONE = new Setup(null, null, null);
 
         public Setup(SessionMasking masking, Function<String, List<StatementAnalysis>> analyzer, StatementRules rules) {
-            this(masking, analyzer, rules, () -> { });
+            this(masking, analyzer, rules, () -> { }, null);
         }
     }
 
@@ -82,6 +85,8 @@ public final class SessionPolicies {
     private final Policy policy;
     /** Tells the catalog cache that DDL ran on an upstream, so its next session reads the catalog afresh. */
     private final Consumer<String> invalidateCatalog;
+    /** Each upstream's shared catalog freshness (decision 0075); null for none. */
+    private final Function<String, io.phigate.sql.CatalogCache.Freshness> freshness;
     private final OperatorFactory operators;
     private final Function<PhiCatalog.ContentDetection, Scrubber> scrubbers;
     private final BiFunction<Role, List<StatementAnalysis>, Refusal> scope;
@@ -95,6 +100,14 @@ public final class SessionPolicies {
     public SessionPolicies(Policy policy, Consumer<String> invalidateCatalog, MaskingKeys keys,
                     Function<PhiCatalog.ContentDetection, Scrubber> scrubbers,
                     BiFunction<Role, List<StatementAnalysis>, Refusal> scope) {
+        this(policy, invalidateCatalog, upstream -> null, keys, scrubbers, scope);
+    }
+
+    public SessionPolicies(Policy policy, Consumer<String> invalidateCatalog,
+                    Function<String, io.phigate.sql.CatalogCache.Freshness> freshness, MaskingKeys keys,
+                    Function<PhiCatalog.ContentDetection, Scrubber> scrubbers,
+                    BiFunction<Role, List<StatementAnalysis>, Refusal> scope) {
+        this.freshness = freshness;
         this.policy = policy;
         this.invalidateCatalog = invalidateCatalog;
         this.operators = keys == null ? SessionPolicies::keylessOperator : (spec, type) -> Operators.create(spec, type, keys);
@@ -141,7 +154,7 @@ public final class SessionPolicies {
         StatementRules rules = new StatementRules(masking, upstream, role, scoped ? scope : null,
                 ruled ? policy.rules() : List.of(), java.time.Clock.systemUTC(), estimator, guarded);
         return new Setup(masking, invalidatingOnDdl(analyzer, tables, upstream), rules,
-                () -> invalidateCatalog.accept(upstream));
+                () -> invalidateCatalog.accept(upstream), freshness.apply(upstream));
     }
 
     /** The role's table and operation scope ({@code allow} rules), as the statement rules ask for it. */

@@ -4,25 +4,27 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
  * Each upstream's catalog and the analyser over it, loaded on first use and again after {@link #ttl} or after
- * {@link #invalidate}. Where a {@link Fingerprints} is given, a catalog handed to a session more than
- * {@link #VERIFY_AFTER} after it was last found current (always) is first compared with the server's
- * {@link CatalogFingerprint} and read afresh when DDL changed it (decision 0075): a session starts on the catalog as
- * it is, not as it was up to the TTL ago. Any session thread may call it; one load per upstream runs at a time, and the others wait
- * for its result. A failed load is not cached: the caller gets the exception (and refuses the statement), the next
- * caller tries again.
+ * {@link #invalidate}. Where a {@link Fingerprints} is given, the cache also keeps each upstream's <em>shared
+ * freshness</em> (decision 0075, "Shared freshness"): the latest {@link CatalogFingerprint} read over the gateway's own
+ * connection and when, read again at most once per {@link #INTERVAL} per upstream, by one caller at a time, and only
+ * when a caller asks (an idle gateway asks nothing). A catalog is handed to a session only while a reading at most
+ * {@link #INTERVAL} old shows it current, else it is read afresh; open sessions compare their catalog with the same
+ * reading between transactions ({@link #freshness}) instead of each asking the server.
+ *
+ * <p>Any session thread may call it. Per upstream one lock serialises loads and readings, so readings are ordered:
+ * a later one never saw less than an earlier one. A session starting waits for it; a session between transactions
+ * never does (it uses the reading there is). A failed load is not cached: the caller gets the exception (and refuses
+ * the statement), the next caller tries again.
  */
 public final class CatalogCache {
     public static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
-    /**
-     * How long a catalog found current is handed out without asking the server again: not at all, since a session
-     * handed a catalog older than the server's is ended at its first request (its own check), which clients see as
-     * a failed connection; one fingerprint over a housekeeping connection per analysed session start is cheaper.
-     */
-    public static final Duration VERIFY_AFTER = Duration.ZERO;
+    /** How old the shared reading may get before the next caller reads it again: DDL by others is seen within it. */
+    public static final Duration INTERVAL = Duration.ofSeconds(1);
 
     /** Reads the upstream's {@link CatalogFingerprint} now, over a connection of the gateway's own. */
     @FunctionalInterface
@@ -39,7 +41,25 @@ public final class CatalogCache {
         Catalog load(String upstream) throws IOException;
     }
 
-    private record Entry(SqlAnalyzer analyzer, long loadedAt, long generation, long verifiedAt) {
+    /**
+     * The server's fingerprint as read over the gateway's own connection: it shows every change committed before
+     * {@code readAt} (the {@link System#nanoTime} taken before asking), none of a session's uncommitted ones.
+     */
+    public record Reading(String fingerprint, long readAt) {
+    }
+
+    /** One upstream's shared freshness, as its sessions see it. */
+    @FunctionalInterface
+    public interface Freshness {
+        /**
+         * The latest reading (null: none yet). When it is older than {@link #INTERVAL} and no other caller is reading
+         * or has just tried, reads it first, in this thread; never waits for another's reading, and a failed reading
+         * leaves the old one (the caller tells a stale reading by its age and asks in-band).
+         */
+        Reading latest();
+    }
+
+    private record Entry(SqlAnalyzer analyzer, long loadedAt, long generation) {
         String fingerprint() {
             PgCatalog loaded = PgCatalog.of(analyzer.catalog());
             return loaded == null ? null : loaded.fingerprint();
@@ -49,10 +69,14 @@ public final class CatalogCache {
     private final Loader loader;
     private final Fingerprints fingerprints;
     private final long ttlNanos;
+    private final long intervalNanos = INTERVAL.toNanos();
     private final LongSupplier nanoTime;
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
-    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final Map<String, Long> generations = new ConcurrentHashMap<>();
+    private final Map<String, Reading> readings = new ConcurrentHashMap<>();
+    /** When a reading was last tried, so that a failing one is retried at most once per interval. */
+    private final Map<String, Long> tried = new ConcurrentHashMap<>();
 
     public CatalogCache(Loader loader) {
         this(loader, null, DEFAULT_TTL, System::nanoTime);
@@ -81,21 +105,44 @@ public final class CatalogCache {
     /** The analyser over the upstream's current catalog; a new catalog comes with a new analyser (and cache). */
     public SqlAnalyzer analyzer(String name) throws IOException {
         Entry e = entries.get(name);
-        if (fresh(e, name)) {
+        if (unexpired(e, name) && shownCurrent(e, readings.get(name))) {
             return e.analyzer;
         }
-        synchronized (locks.computeIfAbsent(name, k -> new Object())) {
+        ReentrantLock lock = lock(name);
+        lock.lock();
+        try {
             e = entries.get(name);
-            if (fresh(e, name) || stillCurrent(e, name)) {
-                return entries.get(name).analyzer;
+            if (unexpired(e, name) && (e.fingerprint() == null || fingerprints == null
+                    || e.fingerprint().equals(read(name, true).fingerprint()))) {
+                return e.analyzer;
             }
             long generation = generations.getOrDefault(name, 0L);
+            long started = nanoTime.getAsLong();
             Catalog catalog = loader.load(name);
-            long now = nanoTime.getAsLong();
-            Entry loaded = new Entry(new SqlAnalyzer(catalog), now, generation, now);
+            Entry loaded = new Entry(new SqlAnalyzer(catalog), nanoTime.getAsLong(), generation);
             entries.put(name, loaded);
+            if (loaded.fingerprint() != null) {
+                // PgCatalog.load reads the fingerprint first: it is a reading as good as any, and newer than all.
+                readings.put(name, new Reading(loaded.fingerprint(), started));
+            }
             return loaded.analyzer;
+        } finally {
+            lock.unlock();
         }
+    }
+
+    /** The upstream's shared freshness for its sessions; null where this cache reads no fingerprints. */
+    public Freshness freshness(String name) {
+        if (fingerprints == null) {
+            return null;
+        }
+        return () -> {
+            try {
+                return read(name, false);
+            } catch (IOException e) {
+                return readings.get(name);
+            }
+        };
     }
 
     /** Drops the upstream's catalog so the next statement loads it afresh (the gateway calls this after DDL). */
@@ -105,24 +152,54 @@ public final class CatalogCache {
         entries.remove(upstreamName);
     }
 
-    private boolean fresh(Entry e, String name) {
+    private boolean unexpired(Entry e, String name) {
         return e != null && nanoTime.getAsLong() - e.loadedAt < ttlNanos
-                && e.generation == generations.getOrDefault(name, 0L)
-                && (fingerprints == null || e.fingerprint() == null
-                    || nanoTime.getAsLong() - e.verifiedAt < VERIFY_AFTER.toNanos());
+                && e.generation == generations.getOrDefault(name, 0L);
     }
 
-    /** Under the upstream's lock: an entry due for verification whose fingerprint is the server's is kept. */
-    private boolean stillCurrent(Entry e, String name) throws IOException {
-        if (e == null || fingerprints == null || e.fingerprint() == null
-                || nanoTime.getAsLong() - e.loadedAt >= ttlNanos || e.generation != generations.getOrDefault(name, 0L)) {
-            return false;
+    /** Without waiting: no fingerprint to compare, or a reading under the interval old shows the catalog current. */
+    private boolean shownCurrent(Entry e, Reading r) {
+        return fingerprints == null || e.fingerprint() == null
+                || r != null && fresh(r) && r.fingerprint().equals(e.fingerprint());
+    }
+
+    private boolean fresh(Reading r) {
+        return r != null && nanoTime.getAsLong() - r.readAt() < intervalNanos;
+    }
+
+    /**
+     * The upstream's reading, read again first when it is older than the interval. {@code wait}: a session starting,
+     * which waits for another caller's reading and fails with the server; else a session between transactions, which
+     * takes the reading there is while another caller reads or after a failed try within the interval.
+     */
+    private Reading read(String name, boolean wait) throws IOException {
+        Reading r = readings.get(name);
+        if (fresh(r)) {
+            return r;
         }
-        long asked = nanoTime.getAsLong();
-        if (!e.fingerprint().equals(fingerprints.read(name))) {
-            return false;
+        ReentrantLock lock = lock(name);
+        if (wait) {
+            lock.lock();
+        } else if (!lock.tryLock()) {
+            return r;
         }
-        entries.put(name, new Entry(e.analyzer, e.loadedAt, e.generation, asked));
-        return true;
+        try {
+            r = readings.get(name);
+            long now = nanoTime.getAsLong();
+            Long last = tried.get(name);
+            if (fresh(r) || !wait && last != null && now - last < intervalNanos) {
+                return r;
+            }
+            tried.put(name, now);
+            Reading read = new Reading(fingerprints.read(name), now);
+            readings.put(name, read);
+            return read;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private ReentrantLock lock(String name) {
+        return locks.computeIfAbsent(name, k -> new ReentrantLock());
     }
 }

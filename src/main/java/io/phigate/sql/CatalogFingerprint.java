@@ -14,19 +14,27 @@ import java.util.List;
  * the writing transaction's id, so any insert or update changes the sum and any insert or delete the count. Built-in
  * objects (OID under 16384) are left out, which lets every lookup use the catalogs' OID indexes. {@code pg_class}
  * is summed over the columns the catalog reads instead of {@code xmin}, because TRUNCATE, CLUSTER, VACUUM FULL,
- * REINDEX and GRANT rewrite its rows without changing what any name means. Temporary objects (the session's own,
+ * REINDEX and GRANT rewrite its rows without changing what any name means; a unique index the catalog reads through
+ * {@code pg_index} comes and goes with its own {@code pg_class} row, and typed tables ({@code reloftype}, which
+ * {@link TypeUses} reads) are in the hash. Of {@code pg_attribute} only the user columns ({@code attnum > 0}: system
+ * columns come and go with their relation) of the relation kinds the catalog reads (tables, views, sequences, foreign
+ * tables, composite types) count; TOAST tables and indexes have no columns anyone names, and TOAST's own
+ * {@code pg_class} rows follow their table. {@code pg_depend}, read to tell which defaults and CHECKs call code,
+ * changes only with the default's or constraint's own row. Temporary objects (the session's own,
  * which {@link SessionTables} follows, and other sessions') are left out: creating them changes no shared name.
  */
 public final class CatalogFingerprint {
     /** One row, one column: {@code rows:sum}. Run in the session (its own uncommitted DDL counts) or apart. */
     public static final String QUERY = """
             SELECT pg_catalog.count(*) || ':' || COALESCE(pg_catalog.sum(x), 0) FROM (
-              SELECT pg_catalog.hashtext(c.oid::text || c.relname || c.relnamespace::text || c.relkind
+              SELECT pg_catalog.hashtext(c.oid::text || c.relname || c.relnamespace::text || c.relkind::text
                   || c.relrowsecurity::text || c.relforcerowsecurity::text || c.relispartition::text
-                  || COALESCE(c.reloptions::text, ''))::int8 AS x
+                  || c.reloftype::text || COALESCE(c.reloptions::text, ''))::int8 AS x
                 FROM pg_catalog.pg_class c WHERE c.oid >= 16384 AND c.relpersistence <> 't'
+                  AND c.relnamespace <> 'pg_toast'::pg_catalog.regnamespace
               UNION ALL SELECT a.xmin::text::int8 FROM pg_catalog.pg_attribute a
-                JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE a.attrelid >= 16384 AND c.relpersistence <> 't'
+                JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE a.attrelid >= 16384 AND a.attnum > 0
+                  AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c') AND c.relpersistence <> 't'
               UNION ALL SELECT r.xmin::text::int8 FROM pg_catalog.pg_rewrite r
                 JOIN pg_catalog.pg_class c ON c.oid = r.ev_class WHERE r.oid >= 16384 AND c.relpersistence <> 't'
               UNION ALL SELECT g.xmin::text::int8 FROM pg_catalog.pg_trigger g

@@ -2,45 +2,116 @@ package io.phigate.pg;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.phigate.sql.CatalogCache;
+import io.phigate.sql.CatalogCache.Reading;
+import io.phigate.sql.PgCatalog;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class CatalogCheckTest {
     private static final long SECOND = Duration.ofSeconds(1).toNanos();
 
-    private final CatalogCheck check = new CatalogCheck("10:100", Duration.ofSeconds(1));
+    /** A session whose catalog the shared reading answers for (no event triggers). */
+    private final CatalogCheck check = new CatalogCheck("10:100", Duration.ofSeconds(1), false);
+    /** A session asking in-band at its first request (no shared reading, or event triggers). */
+    private final CatalogCheck inBand = new CatalogCheck("10:100", Duration.ofSeconds(1), true);
 
     @Test
-    void theFirstAnswerIsComparedWithTheCatalogAsRead() {
-        assertThat(check.due((byte) 'I', 0)).isTrue();
-        assertThat(check.answer("10:101", 0)).contains("catalog changed");
+    void withASharedReadingNothingIsAskedInBandBetweenTransactions() {
+        Reading current = new Reading("10:100", 0);
+        for (long t = 0; t < 2 * SECOND; t += SECOND / 4) {
+            assertThat(check.shared(current, (byte) 'I', t)).isNull();
+            assertThat(check.due((byte) 'I', t, current)).isFalse();
+        }
     }
 
     @Test
-    void anUnchangedCatalogIsAskedAgainOnlyBetweenTransactionsAfterTheInterval() {
-        assertThat(check.answer("10:100", 0)).isNull();
-        assertThat(check.due((byte) 'I', SECOND - 1)).isFalse();
-        assertThat(check.due((byte) 'I', SECOND)).isTrue();
-        assertThat(check.due((byte) 'T', 5 * SECOND)).isFalse(); // inside a transaction: only after code
-        assertThat(check.due((byte) 'E', 5 * SECOND)).isFalse();
+    void twentySessionsBetweenTransactionsCauseAboutOneFingerprintQueryPerSecondAndNoneInBand() throws Exception {
+        AtomicLong now = new AtomicLong();
+        AtomicInteger queries = new AtomicInteger();
+        CatalogCache cache = new CatalogCache(u -> PgCatalog.builder().fingerprint("10:100").build(), u -> {
+            queries.incrementAndGet();
+            return "10:100";
+        }, Duration.ofMinutes(5), now::get);
+        cache.analyzer("clinical");
+        CatalogCache.Freshness shared = cache.freshness("clinical");
+        List<CatalogCheck> sessions = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            sessions.add(new CatalogCheck("10:100", CatalogCheck.INTERVAL, false));
+        }
+        // Each session between transactions every 5 ms for 10 s, as HiddenSettingChanges.beforeRequest asks.
+        for (long t = 0; t < 10 * SECOND; t += SECOND / 200) {
+            now.set(t);
+            for (CatalogCheck session : sessions) {
+                Reading r = shared.latest();
+                assertThat(session.shared(r, (byte) 'I', t)).isNull();
+                assertThat(session.due((byte) 'I', t, r)).isFalse();
+            }
+        }
+        assertThat(queries.get()).isBetween(9, 10);
+    }
+
+    @Test
+    void aSharedReadingShowingAnotherCatalogEndsTheSessionBetweenTransactionsOnly() {
+        Reading changed = new Reading("11:150", 0);
+        assertThat(check.shared(changed, (byte) 'T', 1)).isNull(); // inside a transaction: only after code
+        assertThat(check.shared(changed, (byte) 'I', 1)).contains("catalog changed");
+    }
+
+    @Test
+    void aStaleOrMissingSharedReadingFallsBackToAskingInBandOncePerInterval() {
+        Reading old = new Reading("10:100", 0);
+        assertThat(check.shared(old, (byte) 'I', CatalogCheck.STALE.toNanos())).isNull(); // no evidence
+        assertThat(check.due((byte) 'I', CatalogCheck.STALE.toNanos(), old)).isTrue();
+        assertThat(check.answer("10:100", CatalogCheck.STALE.toNanos())).isNull();
+        assertThat(check.due((byte) 'I', CatalogCheck.STALE.toNanos() + SECOND - 1, old)).isFalse();
+        assertThat(check.due((byte) 'I', CatalogCheck.STALE.toNanos() + SECOND, null)).isTrue();
+        assertThat(check.due((byte) 'E', 9 * SECOND, null)).isFalse();
+    }
+
+    @Test
+    void whereAskedInBandFirstTheFirstAnswerIsComparedWithTheCatalogAsRead() {
+        Reading current = new Reading("10:100", 0);
+        assertThat(inBand.due((byte) 'I', 0, current)).isTrue();
+        assertThat(inBand.answer("10:101", 0)).contains("catalog changed");
     }
 
     @Test
     void aChangeAfterCodeEndsTheSessionEvenWhenTheSessionRanDdlToo() {
-        assertThat(check.answer("10:100", 0)).isNull();
+        assertThat(check.shared(new Reading("10:100", 0), (byte) 'I', 0)).isNull();
         check.ownDdl();
         check.codeMayHaveRun();
         assertThat(check.answer("11:150", 1)).contains("catalog changed");
     }
 
     @Test
-    void theSessionsOwnDdlWithNoCodeSinceBecomesTheBaseline() {
-        assertThat(check.answer("10:100", 0)).isNull();
+    void theSessionsOwnDdlBecomesTheBaselineAndOlderSharedReadingsAreNoMismatch() {
+        Reading before = new Reading("10:100", 0);
+        assertThat(check.shared(before, (byte) 'I', 0)).isNull(); // confirms the catalog as read
         check.ownDdl();
-        assertThat(check.due((byte) 'T', 1)).isTrue(); // asked before the next request, inside its transaction too
-        assertThat(check.answer("11:150", 1)).isNull();
-        assertThat(check.answer("11:150", 2)).isNull();
-        assertThat(check.answer("12:200", 3)).contains("catalog changed"); // the DDL explains one change only
+        // asked before the next request, inside its transaction too
+        assertThat(check.due((byte) 'T', 1, before)).isTrue();
+        // While the in-band answer is due, a reading already showing the DDL is no mismatch either.
+        assertThat(check.shared(new Reading("11:150", 2), (byte) 'I', 2)).isNull();
+        assertThat(check.answer("11:150", 3)).isNull(); // adopted, inside the transaction
+        // Readings begun before the session was next seen between transactions (the DDL committed) say nothing.
+        assertThat(check.shared(before, (byte) 'I', 4 * SECOND / 10)).isNull(); // first seen idle here
+        assertThat(check.shared(before, (byte) 'I', 5 * SECOND / 10)).isNull();
+        assertThat(check.shared(new Reading("10:100", 4 * SECOND / 10), (byte) 'I', 6 * SECOND / 10)).isNull();
+        // A reading begun after it counts: the same catalog passes, another ends the session.
+        assertThat(check.shared(new Reading("11:150", 7 * SECOND / 10), (byte) 'I', 8 * SECOND / 10)).isNull();
+        assertThat(check.shared(new Reading("12:200", 9 * SECOND / 10), (byte) 'I', SECOND))
+                .contains("catalog changed");
+    }
+
+    @Test
+    void ownDdlIsNotAdoptedBeforeTheCatalogWasShownCurrent() {
+        check.ownDdl();
+        assertThat(check.answer("11:150", 1)).contains("catalog changed");
     }
 
     @Test
@@ -50,9 +121,10 @@ class CatalogCheckTest {
 
     @Test
     void aCatalogBuiltByHandIsNeitherAskedNorCompared() {
-        CatalogCheck none = new CatalogCheck(null, Duration.ofSeconds(1));
+        CatalogCheck none = new CatalogCheck(null, Duration.ofSeconds(1), true);
         assertThat(none.asks()).isFalse();
-        assertThat(none.due((byte) 'I', 0)).isFalse();
+        assertThat(none.due((byte) 'I', 0, null)).isFalse();
+        assertThat(none.shared(new Reading("x", 0), (byte) 'I', 0)).isNull();
         assertThat(none.answer("anything", 0)).isNull();
     }
 }

@@ -84,8 +84,9 @@ class HiddenDdlTest {
     @BeforeEach
     void harmlessView() throws Exception {
         redefine("last_name::text");
-        // A session started within VERIFY_AFTER of the cache's last look would be ended at its first request.
-        Thread.sleep(io.phigate.sql.CatalogCache.VERIFY_AFTER.toMillis() + 200);
+        // A session started within the interval of the shared reading would be handed the catalog it shows and ended
+        // at its next check (DDL by others is seen within CatalogCache.INTERVAL, decision 0075 "Shared freshness").
+        Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
             assertThat(column(s, "SELECT state FROM hidden_summary")).doesNotContainAnyElementsOf(ssns).isNotEmpty();
         }
@@ -147,9 +148,26 @@ class HiddenDdlTest {
     }
 
     @Test
+    void anAdministratorsDdlAfterStatementsRunningNoCodeEndsTheSessionByTheSharedReading() throws Exception {
+        // SELECT 1 runs no code, so nothing is asked in-band after it: only the upstream's shared reading shows it.
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            assertThat(column(s, "SELECT 1")).containsExactly("1");
+            redefine("ssn::text");
+            Thread.sleep(CatalogCheck.INTERVAL.toMillis() + 200);
+            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).contains("phigate ended the session", "catalog changed");
+                    });
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    @Test
     void aSessionStartedAfterAnAdministratorsDdlIsJudgedByTheNewView() throws Exception {
         redefine("ssn::text");
-        Thread.sleep(io.phigate.sql.CatalogCache.VERIFY_AFTER.toMillis() + 200);
+        Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
             List<String> states = column(s, "SELECT state FROM hidden_summary");
             assertThat(states).isNotEmpty().doesNotContainAnyElementsOf(ssns);

@@ -19,7 +19,7 @@ final class CopyRows {
     /** At CopyOutResponse: its body (format first) and the shape of the statement it answers, if known. */
     void start(byte[] copyOutResponse, ResultShape shape) {
         binary = copyOutResponse.length > 0 && copyOutResponse[0] == 1;
-        headerPending = !binary && shape != null && shape.copyHeader;
+        headerPending = !binary && shape != null && shape.copyHeader();
     }
 
     /** True when the CopyData frame {@code upstream} is positioned on is a row. */

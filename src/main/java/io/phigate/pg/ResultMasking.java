@@ -131,9 +131,9 @@ final class ResultMasking {
                     CopyOutResponse cr = (CopyOutResponse) MessageCodec.decodeBackend(type, body);
                     if (!plan.passThrough()) {
                         // A binary COPY of PHI is refused before it runs; if one gets here anyway, its rows go NULL.
-                        boolean text = cr.format() == 0 && shape.copyFormat != null;
+                        boolean text = cr.format() == 0 && shape.copyFormat() != null;
                         shape.copy = new CopyMasker(text ? plan : MaskPlan.NULL_ALL, masking.scrubber(),
-                                text ? shape.copyFormat : CopyFormat.TEXT, shape.copyHeader);
+                                text ? shape.copyFormat() : CopyFormat.TEXT, shape.copyHeader());
                         if (head.statement() != null) {
                             head.statement().masked(plan.summary().isEmpty() ? "copy: content detection" : plan.summary());
                         }

@@ -5,6 +5,7 @@ import io.phigate.mask.CopyFormat;
 import io.phigate.pg.masking.CopyMasker;
 import io.phigate.mask.MaskPlan;
 import io.phigate.pg.message.BackendMessage.RowDescription.Field;
+import io.phigate.session.StatementRules;
 import io.phigate.sql.StatementAnalysis;
 import java.util.List;
 
@@ -40,9 +41,9 @@ final class ResultShape {
     final Prepared prepared;
     /** For a portal: the result formats its Bind asked for; null for a simple Query. */
     final short[] formats;
-    /** For COPY TO: the format it will produce, checked before forwarding. */
-    final CopyFormat copyFormat;
-    final boolean copyHeader;
+    /** For a portal's COPY TO: the format it will produce, checked before forwarding, and whether a header leads. */
+    private final CopyFormat portalCopyFormat;
+    private final boolean portalCopyHeader;
     /** Which statement of a simple Query answers next. */
     int index;
     MaskPlan plan;
@@ -53,12 +54,12 @@ final class ResultShape {
         this.statements = statements;
         this.prepared = prepared;
         this.formats = formats;
-        this.copyFormat = copyFormat;
-        this.copyHeader = copyHeader;
+        this.portalCopyFormat = copyFormat;
+        this.portalCopyHeader = copyHeader;
     }
 
-    static ResultShape query(List<StatementAnalysis> statements, CopyFormat copyFormat, boolean copyHeader) {
-        return new ResultShape(statements, null, null, copyFormat, copyHeader);
+    static ResultShape query(List<StatementAnalysis> statements) {
+        return new ResultShape(statements, null, null, null, false);
     }
 
     static ResultShape portal(Prepared prepared, short[] formats, CopyFormat copyFormat, boolean copyHeader) {
@@ -71,6 +72,28 @@ final class ResultShape {
             return prepared.analysis;
         }
         return index < statements.size() ? statements.get(index) : null;
+    }
+
+    /**
+     * The format of the COPY answering now, as its own statement's options give it; null when the masker cannot read
+     * it. A simple Query may hold several COPYs with different options, and each is read by its own (decision 0079:
+     * reading all by the last let a later HEADER pass an earlier COPY's first row through as the header line).
+     */
+    CopyFormat copyFormat() {
+        if (prepared != null) {
+            return portalCopyFormat;
+        }
+        StatementAnalysis a = current();
+        return a == null ? null : StatementRules.copyFormat(a.facts().options());
+    }
+
+    /** Whether the COPY answering now starts with a header line, as its own statement's options say. */
+    boolean copyHeader() {
+        if (prepared != null) {
+            return portalCopyHeader;
+        }
+        StatementAnalysis a = current();
+        return a != null && StatementRules.copyHeader(a.facts().options());
     }
 
     /** A simple Query moved on to its next statement. */

@@ -15,7 +15,6 @@ import io.phigate.policy.RiskRules;
 import io.phigate.session.Decision;
 import io.phigate.session.FastPathFunctions;
 import io.phigate.session.Refusal;
-import io.phigate.session.ResultPlan;
 import io.phigate.session.StatementApprovals;
 import io.phigate.session.StatementPipeline;
 import io.phigate.session.StatementRequest;
@@ -128,9 +127,7 @@ final class StatementMessages {
                 forwarder.refused(pipeline.refuse(request, moved), false);
                 return;
             }
-            ResultPlan plan = plan(d);
-            ResultShape shape = analyzer == null ? null : ResultShape.query(Collections.unmodifiableList(runs),
-                    plan.copyFormat(), plan.copyHeader());
+            ResultShape shape = analyzer == null ? null : ResultShape.query(Collections.unmodifiableList(runs));
             record(run, d);
             if (used != null) {
                 forwarder.chunk.events.add(used);
@@ -375,15 +372,5 @@ final class StatementMessages {
     private void record(StatementRun run, Decision d) {
         forwarder.chunk.statement(run, d.records().getFirst());
         forwarder.chunk.events.addAll(d.records().subList(1, d.records().size()));
-    }
-
-    /** The plan for a forwarded (or, once approved, held) statement's results. */
-    private static ResultPlan plan(Decision d) {
-        return switch (d) {
-            case Decision.Forward f -> f.plan();
-            case Decision.Hold h -> h.plan();
-            case Decision.Refuse r -> throw new IllegalStateException("a refused statement has no results");
-            case Decision.AnswerLocally a -> throw new IllegalStateException("a kept setting is answered locally");
-        };
     }
 }

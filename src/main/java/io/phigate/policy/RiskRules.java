@@ -1,6 +1,7 @@
 package io.phigate.policy;
 
 import io.phigate.mask.PhiType;
+import io.phigate.sql.Operation;
 import io.phigate.sql.SqlAnalyzer;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementFacts;
@@ -179,10 +180,12 @@ public final class RiskRules {
     /**
      * True when the statement runs code whose reads and writes the analyser cannot see: a DO block, a CALL, or a
      * function that is not transparent (a user function, or a built-in that runs SQL given as text, reads server
-     * files or large objects). An opaque function in an expression runs once per row as freely as a DO block.
+     * files or large objects). An opaque function in an expression runs once per row as freely as a DO block. COMMIT
+     * or ROLLBACK PREPARED finishes writes another session made, unseen here (decision 0079).
      */
     static boolean runsUnseenCode(StatementAnalysis s) {
-        return s.kind() == StatementKind.DO || s.kind() == StatementKind.CALL || !s.opaqueFunctions().isEmpty();
+        return s.kind() == StatementKind.DO || s.kind() == StatementKind.CALL || !s.opaqueFunctions().isEmpty()
+                || (s.kind() == StatementKind.TRANSACTION && s.operations().contains(Operation.FUNCTION));
     }
 
     /**

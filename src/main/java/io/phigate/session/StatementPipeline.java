@@ -54,7 +54,7 @@ public final class StatementPipeline {
                                        Approvals approvals, String approvalsUrl, LongSupplier nextStatementId) {
         return new StatementPipeline(new StatementRecords(sessionId, clientAddress, upstream, identity, masking),
                 rules, new StatementApprovals(sessionId, identity, upstream, role, approvals, approvalsUrl, masking),
-                new ResultPlan(masking, role == null ? 0 : role.rowLimit(), null, false), justification,
+                new ResultPlan(masking, role == null ? 0 : role.rowLimit()), justification,
                 nextStatementId);
     }
 
@@ -89,7 +89,7 @@ public final class StatementPipeline {
             return refuse(request, refusal);
         }
         RiskRules.Hit hit = rules.approvalFor(request.analyses());
-        return hit != null ? new Decision.Hold(request, hit, planFor(request.analyses()), List.of(requested(request)))
+        return hit != null ? new Decision.Hold(request, hit, plan, List.of(requested(request)))
                 : forward(request);
     }
 
@@ -110,14 +110,13 @@ public final class StatementPipeline {
             return refuse(request, refusal);
         }
         RiskRules.Hit hit = rules.approvalFor(request.analyses());
-        ResultPlan results = planFor(request.analyses());
-        return hit != null ? new Decision.Hold(request, hit, results, List.of())
-                : new Decision.Forward(request, results, List.of());
+        return hit != null ? new Decision.Hold(request, hit, plan, List.of())
+                : new Decision.Forward(request, plan, List.of());
     }
 
     /** A run of a statement judged when it was prepared: held under the rule found then ({@code rule}), or forwarded. */
     public Decision admit(StatementRequest request, RiskRules.Hit rule) {
-        return rule != null ? new Decision.Hold(request, rule, planFor(request.analyses()), List.of(requested(request)))
+        return rule != null ? new Decision.Hold(request, rule, plan, List.of(requested(request)))
                 : forward(request);
     }
 
@@ -154,20 +153,7 @@ public final class StatementPipeline {
     }
 
     private Decision forward(StatementRequest request) {
-        return new Decision.Forward(request, planFor(request.analyses()), List.of(requested(request)));
-    }
-
-    private ResultPlan planFor(List<StatementAnalysis> analyses) {
-        String copy = null;
-        if (analyses != null) {
-            for (StatementAnalysis a : analyses) {
-                if (a != null && a.kind() == StatementKind.COPY_TO) {
-                    copy = a.text();
-                }
-            }
-        }
-        return copy == null ? plan : new ResultPlan(plan.masking(), plan.rowLimit(), StatementRules.copyFormat(copy),
-                StatementRules.copyHeader(copy));
+        return new Decision.Forward(request, plan, List.of(requested(request)));
     }
 
     /**

@@ -397,7 +397,11 @@ public final class StatementRules {
 
     /** True when a COPY's output starts with a header line (HEADER, HEADER true/on/1, as the server reads it). */
     public static boolean copyHeader(String text) {
-        Map<String, String> options = text == null ? null : io.phigate.sql.SqlAnalyzer.copyOptions(text);
+        return copyHeader(text == null ? null : io.phigate.sql.SqlAnalyzer.copyOptions(text));
+    }
+
+    /** As {@link #copyHeader(String)}, from the options as the statement's analysis read them. */
+    public static boolean copyHeader(Map<String, String> options) {
         return options != null && options.containsKey("header") && isOn(options.get("header"));
     }
 }

@@ -149,7 +149,11 @@ final class StatementReader {
                 yield r;
             }
             case "TransactionStmt" -> {
-                Result r = new Result(StatementKind.TRANSACTION, Operation.UTILITY);
+                // COMMIT/ROLLBACK PREPARED finish a transaction any session of the login prepared: its writes were
+                // never shown to this session, so they are judged as code the analyser cannot follow (decision 0079).
+                String k = text(b, "kind");
+                boolean other = "TRANS_STMT_COMMIT_PREPARED".equals(k) || "TRANS_STMT_ROLLBACK_PREPARED".equals(k);
+                Result r = new Result(StatementKind.TRANSACTION, other ? Operation.FUNCTION : Operation.UTILITY);
                 r.savepoint = TableChanges.savepoint(b);
                 yield r;
             }

@@ -488,10 +488,8 @@ class ExpectedResponsesTest {
 
     @Test
     void theWordsAClientMayBeQuotedAreThoseOfTheStatementsPendingUpToTheSync() {
-        ResultShape before = ResultShape.query(List.of(StatementAnalysis.unparsed("select secret_word", "test")),
-                null, false);
-        ResultShape after = ResultShape.query(List.of(StatementAnalysis.unparsed("select other_word", "test")),
-                null, false);
+        ResultShape before = ResultShape.query(List.of(StatementAnalysis.unparsed("select secret_word", "test")));
+        ResultShape after = ResultShape.query(List.of(StatementAnalysis.unparsed("select other_word", "test")));
         q.expect(new ArrayList<>(List.of(Op.shaped(Kind.EXECUTE, run(), before), op(Kind.SYNC),
                 Op.shaped(Kind.EXECUTE, run(), after))));
         assertThat(q.pendingWords()).contains("secret_word").doesNotContain("other_word");

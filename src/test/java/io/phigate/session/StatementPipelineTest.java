@@ -1,6 +1,5 @@
 package io.phigate.session;
 
-import io.phigate.mask.CopyFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -250,15 +249,10 @@ class StatementPipelineTest {
         ResultPlan plan = ((Decision.Forward) d).plan();
         assertThat(plan.masking().masksPhi()).isTrue();
         assertThat(plan.rowLimit()).isEqualTo(100);
-        assertThat(plan.copyFormat()).isNull();
         assertThat(d.records()).singleElement();
         assertThat(requested(d).phiColumns()).containsEntry("public.patients.ssn", "ssn");
         assertThat(requested(d).clientAddress()).isEqualTo("10.0.0.7");
         assertThat(requested(d).subject()).isEqualTo(AGENT.subject());
-
-        Decision copy = pipeline("agent", null).decide(run("COPY patients TO STDOUT (FORMAT csv, HEADER)"));
-        assertThat(((Decision.Forward) copy).plan().copyFormat()).isEqualTo(CopyFormat.CSV);
-        assertThat(((Decision.Forward) copy).plan().copyHeader()).isTrue();
     }
 
     @Test

@@ -104,11 +104,7 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         return sql -> {
             List<StatementAnalysis> out = analyzer.apply(sql);
             for (StatementAnalysis a : out) {
-                if (a.operations().contains(Operation.DDL) && ddlRunningNoCode(a)) {
-                    ddlInChunk = true;
-                } else if (a.kind() != StatementKind.EMPTY) {
-                    notOnlyDdlInChunk = true;
-                }
+                noteInChunk(a);
             }
             if (!codeCreated) {
                 for (StatementAnalysis a : out) {
@@ -121,6 +117,15 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             }
             return out;
         };
+    }
+
+    /** Whether the chunk being collected holds the session's own DDL running no code, or anything else. */
+    private void noteInChunk(StatementAnalysis a) {
+        if (a.operations().contains(Operation.DDL) && ddlRunningNoCode(a)) {
+            ddlInChunk = true;
+        } else if (a.kind() != StatementKind.EMPTY) {
+            notOnlyDdlInChunk = true;
+        }
     }
 
     /**
@@ -215,6 +220,8 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         for (int i = 0; i < ops.size(); i++) {
             if (ops.get(i).kind() == Op.Kind.FUNCTION_CALL) {
                 codeInChunk = true;
+                // a function run by OID beside the session's own DDL: its change is not the session's to adopt
+                notOnlyDdlInChunk = true;
             }
         }
         unverified |= codeInChunk;
@@ -273,8 +280,12 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     @Override
     public boolean mayRunCode(StatementAnalysis a) {
         if (a == null) {
+            notOnlyDdlInChunk = true;
             return true;
         }
+        // A Bind or Execute joins the chunk it goes upstream in as what it runs: the session's own DDL, executed in a
+        // chunk after its Parse (a batch split for the in-batch question), is still the session's own change.
+        noteInChunk(a);
         return switch (a.kind()) {
             case SET, SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
             // judged together with what it names (StateView.Resolution): that analysis follows it and decides

@@ -355,6 +355,24 @@ final class HiddenSettingChanges implements OpenBatch.Code {
                 return false;
             }
         }
+        return !UtilityWords.creates(a.text()) ? alteredRunningNoCode(a) : true;
+    }
+
+    /**
+     * DDL that alters a relation that exists runs the code its CHECKs, its domains' and defaults call, with no
+     * function named: VALIDATE CONSTRAINT and ALTER COLUMN TYPE test every row (review 8: a vetted-looking
+     * {@code ALTER TABLE t VALIDATE CONSTRAINT c} ran a SECURITY DEFINER function that replaced a view, and the
+     * change was adopted as the session's own). A relation the catalog does not know is the session's own or
+     * another's made since; it may carry such code only where the session created code (another's is seen by the
+     * shared reading, decision 0075's window).
+     */
+    private boolean alteredRunningNoCode(StatementAnalysis a) {
+        for (TableRef t : a.writes()) {
+            boolean known = catalog.relation(t.schema(), t.table()).isPresent();
+            if (known ? catalog.runsCode(t) : codeCreated) {
+                return false;
+            }
+        }
         return true;
     }
 

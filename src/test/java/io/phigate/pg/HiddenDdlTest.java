@@ -202,6 +202,47 @@ class HiddenDdlTest {
         assertThat(received).doesNotContainAnyElementsOf(ssns);
     }
 
+    @Test
+    void theSessionsOwnDdlRunningACheckConstraintsFunctionDoesNotLaunderItsChange() throws Exception {
+        // ALTER TABLE ... VALIDATE CONSTRAINT names no function, yet runs the CHECK's (volatile, SECURITY DEFINER)
+        // function over every row: the change it makes is not the session's own DDL's, and must not be adopted.
+        TestDatabase db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("""
+                    CREATE OR REPLACE FUNCTION public.hidden_redefine_check(int) RETURNS boolean LANGUAGE plpgsql
+                    SECURITY DEFINER AS $$
+                    BEGIN
+                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                      RETURN true;
+                    END $$""");
+        }
+        try (Connection c = db.direct(); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS public.hidden_checked");
+            s.execute("CREATE TABLE public.hidden_checked (x int)");
+            s.execute("INSERT INTO public.hidden_checked VALUES (1)");
+            s.execute("ALTER TABLE public.hidden_checked ADD CONSTRAINT hidden_check"
+                    + " CHECK (public.hidden_redefine_check(x)) NOT VALID");
+        }
+        Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            assertThat(column(s, "SELECT 1")).containsExactly("1");
+            try {
+                s.execute("ALTER TABLE public.hidden_checked VALIDATE CONSTRAINT hidden_check");
+                received.addAll(column(s, "SELECT state FROM hidden_summary"));
+            } catch (SQLException e) {
+                assertThat(e.getMessage()).contains("catalog changed");
+            }
+            assertThat(received).doesNotContainAnyElementsOf(ssns);
+        } finally {
+            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS public.hidden_checked");
+                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_check(int)");
+            }
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
     private static void assertEndedBeforeTheRead(boolean autoCommit) throws Exception {
         List<String> received = new ArrayList<>();
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {

@@ -268,8 +268,9 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     }
 
     /**
-     * False only for a statement that, by the catalog, runs nothing the gateway does not read: SET, SHOW, RESET,
-     * BEGIN, SAVEPOINT, FETCH, PREPARE (it runs nothing until executed); a SELECT or DECLARE that calls no function
+     * False only for a statement that, by the catalog, runs nothing the gateway does not read: SET (not SET
+     * CONSTRAINTS, which fires deferred triggers), SHOW, RESET, BEGIN, SAVEPOINT, FETCH, PREPARE (it runs nothing
+     * until executed); a SELECT or DECLARE that calls no function
      * outside the vetted built-ins, changes no state, and reads only tables, materialized views and sequences
      * without row security, rules or triggers (or the server's own catalog, or the session's temporary tables); an
      * INSERT, UPDATE or DELETE of the same kind that writes only the session's temporary tables; DDL that stores no
@@ -287,7 +288,9 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         // chunk after its Parse (a batch split for the in-batch question), is still the session's own change.
         noteInChunk(a);
         return switch (a.kind()) {
-            case SET, SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
+            // SET CONSTRAINTS ... IMMEDIATE fires the deferred triggers queued so far (review 8: one replaced a view)
+            case SET -> "constraints".equals(a.setting());
+            case SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
             // judged together with what it names (StateView.Resolution): that analysis follows it and decides
             case EXECUTE -> false;
             case TRANSACTION -> !UtilityWords.runsNothing(a.text());

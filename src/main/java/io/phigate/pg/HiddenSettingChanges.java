@@ -72,6 +72,11 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     private boolean ddlInChunk;
     /** The analyser saw something other than such DDL in the chunk being collected (client reader only). */
     private boolean notOnlyDdlInChunk;
+    /**
+     * Code may have run since the session was last between transactions (client reader only): it may have queued
+     * deferred triggers, which fire at the commit that ends the transaction, after the session's own DDL in it.
+     */
+    private boolean codeInTransaction;
 
     HiddenSettingChanges(SessionPolicies.Setup setup, List<ParameterStatus> startup,
                          BiConsumer<String, String> endSession) {
@@ -150,6 +155,9 @@ final class HiddenSettingChanges implements OpenBatch.Code {
      * session's first request it asks in every analysed session, once: what the settings were before any code ran.
      */
     void beforeRequest(OutputStream upstream, byte transactionStatus, BooleanSupplier stop) throws IOException {
+        if (transactionStatus == 'I') {
+            codeInTransaction = false;
+        }
         if (transactionStatus == 'E') {
             return;
         }
@@ -225,7 +233,13 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             }
         }
         unverified |= codeInChunk;
-        if (ddlInChunk && !notOnlyDdlInChunk) {
+        // Own DDL after code in the same transaction explains nothing: the commit (an implicit one at the batch's
+        // Sync too) fires what that code deferred, after the DDL (review 8: a deferred trigger replaced a view).
+        // (A chunk of own DDL alone queues nothing: it runs no code, though 0064 counts some DDL as code.)
+        boolean ownOnly = ddlInChunk && !notOnlyDdlInChunk;
+        boolean codeBefore = codeInTransaction;
+        codeInTransaction |= codeInChunk && !ownOnly;
+        if (ownOnly && !codeBefore) {
             catalogCheck.ownDdl();
         } else if (codeInChunk || ddlInChunk) {
             catalogCheck.codeMayHaveRun();

@@ -391,6 +391,46 @@ class HiddenDdlTest {
         }
     }
 
+    @Test
+    void ownDdlLastInABatchWhoseCommitFiresADeferredTriggerDoesNotLaunderTheTriggersChange() throws Exception {
+        // pgjdbc sends the batch with one Sync: the implicit transaction commits there, after the CREATE TABLE, and
+        // the deferred trigger the INSERT queued fires then.
+        TestDatabase db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
+            s.execute("CREATE TABLE public.hidden_deferred (id int)");
+            s.execute("GRANT INSERT ON public.hidden_deferred TO " + db.user());
+            s.execute("""
+                    CREATE OR REPLACE FUNCTION public.hidden_redefine_trigger() RETURNS trigger LANGUAGE plpgsql
+                    SECURITY DEFINER AS $$
+                    BEGIN
+                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                      RETURN NULL;
+                    END $$""");
+            s.execute("CREATE CONSTRAINT TRIGGER hidden_deferred_trigger AFTER INSERT ON public.hidden_deferred"
+                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.hidden_redefine_trigger()");
+        }
+        Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            try {
+                s.addBatch("INSERT INTO hidden_deferred VALUES (1)");
+                s.addBatch("CREATE TABLE hidden_batch_junk (id int)");
+                s.executeBatch();
+                received.addAll(column(s, "SELECT state FROM hidden_summary"));
+            } catch (SQLException e) {
+                assertThat(e.getMessage()).contains("catalog changed");
+            }
+            assertThat(received).doesNotContainAnyElementsOf(ssns);
+        } finally {
+            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
+                s.execute("DROP TABLE IF EXISTS public.hidden_batch_junk");
+                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_trigger()");
+            }
+        }
+    }
+
     private static void assertEndedBeforeTheRead(boolean autoCommit) throws Exception {
         List<String> received = new ArrayList<>();
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {

@@ -207,15 +207,7 @@ class HiddenDdlTest {
         // ALTER TABLE ... VALIDATE CONSTRAINT names no function, yet runs the CHECK's (volatile, SECURITY DEFINER)
         // function over every row: the change it makes is not the session's own DDL's, and must not be adopted.
         TestDatabase db = TestDatabase.get();
-        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-            s.execute("""
-                    CREATE OR REPLACE FUNCTION public.hidden_redefine_check(int) RETURNS boolean LANGUAGE plpgsql
-                    SECURITY DEFINER AS $$
-                    BEGIN
-                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
-                      RETURN true;
-                    END $$""");
-        }
+        checkFunctionReplacingTheView(db);
         try (Connection c = db.direct(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS public.hidden_checked");
             s.execute("CREATE TABLE public.hidden_checked (x int)");
@@ -278,15 +270,7 @@ class HiddenDdlTest {
     @Test
     void theSessionsOwnAlterDomainValidateDoesNotLaunderWhatItsCheckRan() throws Exception {
         TestDatabase db = TestDatabase.get();
-        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-            s.execute("""
-                    CREATE OR REPLACE FUNCTION public.hidden_redefine_check(int) RETURNS boolean LANGUAGE plpgsql
-                    SECURITY DEFINER AS $$
-                    BEGIN
-                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
-                      RETURN true;
-                    END $$""");
-        }
+        checkFunctionReplacingTheView(db);
         try (Connection c = db.direct(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS public.hidden_domained");
             s.execute("DROP DOMAIN IF EXISTS public.hidden_dom");
@@ -357,20 +341,7 @@ class HiddenDdlTest {
         // The INSERT queues the deferred trigger (asked after: nothing changed yet); SET CONSTRAINTS ALL IMMEDIATE
         // fires it, and the trigger's function replaces the view before the read.
         TestDatabase db = TestDatabase.get();
-        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-            s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
-            s.execute("CREATE TABLE public.hidden_deferred (id int)");
-            s.execute("GRANT INSERT ON public.hidden_deferred TO " + db.user());
-            s.execute("""
-                    CREATE OR REPLACE FUNCTION public.hidden_redefine_trigger() RETURNS trigger LANGUAGE plpgsql
-                    SECURITY DEFINER AS $$
-                    BEGIN
-                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
-                      RETURN NULL;
-                    END $$""");
-            s.execute("CREATE CONSTRAINT TRIGGER hidden_deferred_trigger AFTER INSERT ON public.hidden_deferred"
-                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.hidden_redefine_trigger()");
-        }
+        deferredTriggerReplacingTheView(db);
         Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
         List<String> received = new ArrayList<>();
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
@@ -396,20 +367,7 @@ class HiddenDdlTest {
         // pgjdbc sends the batch with one Sync: the implicit transaction commits there, after the CREATE TABLE, and
         // the deferred trigger the INSERT queued fires then.
         TestDatabase db = TestDatabase.get();
-        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-            s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
-            s.execute("CREATE TABLE public.hidden_deferred (id int)");
-            s.execute("GRANT INSERT ON public.hidden_deferred TO " + db.user());
-            s.execute("""
-                    CREATE OR REPLACE FUNCTION public.hidden_redefine_trigger() RETURNS trigger LANGUAGE plpgsql
-                    SECURITY DEFINER AS $$
-                    BEGIN
-                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
-                      RETURN NULL;
-                    END $$""");
-            s.execute("CREATE CONSTRAINT TRIGGER hidden_deferred_trigger AFTER INSERT ON public.hidden_deferred"
-                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.hidden_redefine_trigger()");
-        }
+        deferredTriggerReplacingTheView(db);
         Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
         List<String> received = new ArrayList<>();
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
@@ -428,6 +386,37 @@ class HiddenDdlTest {
                 s.execute("DROP TABLE IF EXISTS public.hidden_batch_junk");
                 s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_trigger()");
             }
+        }
+    }
+
+    /** public.hidden_deferred, whose deferred constraint trigger (SECURITY DEFINER) replaces the view. */
+    private static void deferredTriggerReplacingTheView(TestDatabase db) throws SQLException {
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
+            s.execute("CREATE TABLE public.hidden_deferred (id int)");
+            s.execute("GRANT INSERT ON public.hidden_deferred TO " + db.user());
+            s.execute("""
+                    CREATE OR REPLACE FUNCTION public.hidden_redefine_trigger() RETURNS trigger LANGUAGE plpgsql
+                    SECURITY DEFINER AS $$
+                    BEGIN
+                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                      RETURN NULL;
+                    END $$""");
+            s.execute("CREATE CONSTRAINT TRIGGER hidden_deferred_trigger AFTER INSERT ON public.hidden_deferred"
+                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.hidden_redefine_trigger()");
+        }
+    }
+
+    /** public.hidden_redefine_check(int): true, after replacing the view (SECURITY DEFINER, for a CHECK). */
+    private static void checkFunctionReplacingTheView(TestDatabase db) throws SQLException {
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("""
+                    CREATE OR REPLACE FUNCTION public.hidden_redefine_check(int) RETURNS boolean LANGUAGE plpgsql
+                    SECURITY DEFINER AS $$
+                    BEGIN
+                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                      RETURN true;
+                    END $$""");
         }
     }
 

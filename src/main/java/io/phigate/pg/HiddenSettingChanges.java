@@ -72,6 +72,11 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     private boolean ddlInChunk;
     /** The analyser saw something other than such DDL in the chunk being collected (client reader only). */
     private boolean notOnlyDdlInChunk;
+    /**
+     * Code may have run since the session was last between transactions (client reader only): it may have queued
+     * deferred triggers, which fire at the commit that ends the transaction, after the session's own DDL in it.
+     */
+    private boolean codeInTransaction;
 
     HiddenSettingChanges(SessionPolicies.Setup setup, List<ParameterStatus> startup,
                          BiConsumer<String, String> endSession) {
@@ -150,6 +155,9 @@ final class HiddenSettingChanges implements OpenBatch.Code {
      * session's first request it asks in every analysed session, once: what the settings were before any code ran.
      */
     void beforeRequest(OutputStream upstream, byte transactionStatus, BooleanSupplier stop) throws IOException {
+        if (transactionStatus == 'I') {
+            codeInTransaction = false;
+        }
         if (transactionStatus == 'E') {
             return;
         }
@@ -225,7 +233,13 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             }
         }
         unverified |= codeInChunk;
-        if (ddlInChunk && !notOnlyDdlInChunk) {
+        // Own DDL after code in the same transaction explains nothing: the commit (an implicit one at the batch's
+        // Sync too) fires what that code deferred, after the DDL (review 8: a deferred trigger replaced a view).
+        // (A chunk of own DDL alone queues nothing: it runs no code, though 0064 counts some DDL as code.)
+        boolean ownOnly = ddlInChunk && !notOnlyDdlInChunk;
+        boolean codeBefore = codeInTransaction;
+        codeInTransaction |= codeInChunk && !ownOnly;
+        if (ownOnly && !codeBefore) {
             catalogCheck.ownDdl();
         } else if (codeInChunk || ddlInChunk) {
             catalogCheck.codeMayHaveRun();
@@ -268,8 +282,9 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     }
 
     /**
-     * False only for a statement that, by the catalog, runs nothing the gateway does not read: SET, SHOW, RESET,
-     * BEGIN, SAVEPOINT, FETCH, PREPARE (it runs nothing until executed); a SELECT or DECLARE that calls no function
+     * False only for a statement that, by the catalog, runs nothing the gateway does not read: SET (not SET
+     * CONSTRAINTS, which fires deferred triggers), SHOW, RESET, BEGIN, SAVEPOINT, FETCH, PREPARE (it runs nothing
+     * until executed); a SELECT or DECLARE that calls no function
      * outside the vetted built-ins, changes no state, and reads only tables, materialized views and sequences
      * without row security, rules or triggers (or the server's own catalog, or the session's temporary tables); an
      * INSERT, UPDATE or DELETE of the same kind that writes only the session's temporary tables; DDL that stores no
@@ -287,7 +302,9 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         // chunk after its Parse (a batch split for the in-batch question), is still the session's own change.
         noteInChunk(a);
         return switch (a.kind()) {
-            case SET, SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
+            // SET CONSTRAINTS ... IMMEDIATE fires the deferred triggers queued so far (review 8: one replaced a view)
+            case SET -> "constraints".equals(a.setting());
+            case SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
             // judged together with what it names (StateView.Resolution): that analysis follows it and decides
             case EXECUTE -> false;
             case TRANSACTION -> !UtilityWords.runsNothing(a.text());
@@ -352,6 +369,24 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         for (TableRef t : a.reads()) {
             Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
             if (kind != Relation.Kind.TABLE || catalog.runsCodeWhenRead(t)) {
+                return false;
+            }
+        }
+        return !UtilityWords.creates(a.text()) ? alteredRunningNoCode(a) : true;
+    }
+
+    /**
+     * DDL that alters a relation that exists runs the code its CHECKs, its domains' and defaults call, with no
+     * function named: VALIDATE CONSTRAINT and ALTER COLUMN TYPE test every row (review 8: a vetted-looking
+     * {@code ALTER TABLE t VALIDATE CONSTRAINT c} ran a SECURITY DEFINER function that replaced a view, and the
+     * change was adopted as the session's own). A relation the catalog does not know is the session's own or
+     * another's made since; it may carry such code only where the session created code (another's is seen by the
+     * shared reading, decision 0075's window).
+     */
+    private boolean alteredRunningNoCode(StatementAnalysis a) {
+        for (TableRef t : a.writes()) {
+            boolean known = catalog.relation(t.schema(), t.table()).isPresent();
+            if (known ? catalog.runsCode(t) : codeCreated) {
                 return false;
             }
         }

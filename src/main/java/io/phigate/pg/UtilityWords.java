@@ -89,6 +89,23 @@ final class UtilityWords {
         return false;
     }
 
+    /**
+     * DDL that makes a new relation, type or schema and tests no stored row against code an existing object holds
+     * (unlike ALTER TABLE's VALIDATE CONSTRAINT or ALTER COLUMN TYPE, which run every CHECK over every row).
+     */
+    static boolean creates(String text) {
+        for (String type : CREATING_DDL) {
+            if (statement(text, type) != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final List<String> CREATING_DDL = List.of("CreateStmt", "ViewStmt", "CreateTableAsStmt",
+            "CreateSeqStmt", "IndexStmt", "CreateDomainStmt", "CreateSchemaStmt", "CompositeTypeStmt",
+            "CreateEnumStmt");
+
     private static final List<String> CODELESS_DDL = List.of("CreateStmt", "ViewStmt", "CreateTableAsStmt",
             "CreateSeqStmt", "AlterSeqStmt", "IndexStmt", "DropStmt", "CommentStmt", "CreateDomainStmt",
             "CreateSchemaStmt", "RenameStmt", "CompositeTypeStmt", "CreateEnumStmt");

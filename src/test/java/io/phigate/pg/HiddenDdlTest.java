@@ -60,7 +60,7 @@ class HiddenDdlTest {
                   clinical:
                     columns:
                       public.patients.ssn: ssn
-                    functions: [hidden_redefine]
+                    functions: [hidden_redefine, hidden_shadow]
                     detection:
                       enabled: false
                 masking:
@@ -200,6 +200,224 @@ class HiddenDdlTest {
             }
         }
         assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    @Test
+    void theSessionsOwnDdlRunningACheckConstraintsFunctionDoesNotLaunderItsChange() throws Exception {
+        // ALTER TABLE ... VALIDATE CONSTRAINT names no function, yet runs the CHECK's (volatile, SECURITY DEFINER)
+        // function over every row: the change it makes is not the session's own DDL's, and must not be adopted.
+        TestDatabase db = TestDatabase.get();
+        checkFunctionReplacingTheView(db);
+        try (Connection c = db.direct(); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS public.hidden_checked");
+            s.execute("CREATE TABLE public.hidden_checked (x int)");
+            s.execute("INSERT INTO public.hidden_checked VALUES (1)");
+            s.execute("ALTER TABLE public.hidden_checked ADD CONSTRAINT hidden_check"
+                    + " CHECK (public.hidden_redefine_check(x)) NOT VALID");
+        }
+        Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            assertThat(column(s, "SELECT 1")).containsExactly("1");
+            try {
+                s.execute("ALTER TABLE public.hidden_checked VALIDATE CONSTRAINT hidden_check");
+                received.addAll(column(s, "SELECT state FROM hidden_summary"));
+            } catch (SQLException e) {
+                assertThat(e.getMessage()).contains("catalog changed");
+            }
+            assertThat(received).doesNotContainAnyElementsOf(ssns);
+        } finally {
+            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS public.hidden_checked");
+                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_check(int)");
+            }
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    @Test
+    void aVettedFunctionMakingATemporaryViewThatShadowsAViewDoesNotHandOutItsValues() throws Exception {
+        // pg_temp comes first in every search_path: a temporary view the function makes in the session's own
+        // temporary schema takes the unqualified name, and temporary objects are left out of the fingerprint.
+        TestDatabase db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("""
+                    CREATE OR REPLACE FUNCTION public.hidden_shadow() RETURNS int LANGUAGE plpgsql
+                    SECURITY DEFINER AS $$
+                    BEGIN
+                      CREATE TEMP VIEW hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                      GRANT SELECT ON pg_temp.hidden_summary TO PUBLIC;
+                      RETURN 1;
+                    END $$""");
+        }
+        Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            try {
+                s.execute("SELECT hidden_shadow()");
+                received.addAll(column(s, "SELECT state FROM hidden_summary"));
+            } catch (SQLException e) {
+                assertThat(e.getMessage()).contains("phigate");
+            }
+            assertThat(received).doesNotContainAnyElementsOf(ssns);
+        } finally {
+            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                s.execute("DROP FUNCTION IF EXISTS public.hidden_shadow()");
+            }
+        }
+    }
+
+    @Test
+    void theSessionsOwnAlterDomainValidateDoesNotLaunderWhatItsCheckRan() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        checkFunctionReplacingTheView(db);
+        try (Connection c = db.direct(); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS public.hidden_domained");
+            s.execute("DROP DOMAIN IF EXISTS public.hidden_dom");
+            s.execute("CREATE DOMAIN public.hidden_dom AS int");
+            s.execute("CREATE TABLE public.hidden_domained (x public.hidden_dom)");
+            s.execute("INSERT INTO public.hidden_domained VALUES (1)");
+            s.execute("ALTER DOMAIN public.hidden_dom ADD CONSTRAINT hidden_dom_check"
+                    + " CHECK (public.hidden_redefine_check(VALUE)) NOT VALID");
+        }
+        Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            assertThat(column(s, "SELECT 1")).containsExactly("1");
+            try {
+                s.execute("ALTER DOMAIN public.hidden_dom VALIDATE CONSTRAINT hidden_dom_check");
+                received.addAll(column(s, "SELECT state FROM hidden_summary"));
+            } catch (SQLException e) {
+                assertThat(e.getMessage()).contains("phigate");
+            }
+            assertThat(received).doesNotContainAnyElementsOf(ssns);
+        } finally {
+            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS public.hidden_domained");
+                s.execute("DROP DOMAIN IF EXISTS public.hidden_dom");
+                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_check(int)");
+            }
+        }
+    }
+
+    @Test
+    void theSessionsOwnCreateTableAsCallingAUserOperatorDoesNotLaunderWhatTheOperatorRan() throws Exception {
+        // An operator names no function in the text; its function replaces the view as the query runs.
+        TestDatabase db = TestDatabase.get();
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("""
+                    CREATE OR REPLACE FUNCTION public.hidden_redefine_op(bigint, int) RETURNS boolean
+                    LANGUAGE plpgsql SECURITY DEFINER AS $$
+                    BEGIN
+                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                      RETURN true;
+                    END $$""");
+            s.execute("DROP OPERATOR IF EXISTS public.=== (bigint, int)");
+            s.execute("CREATE OPERATOR public.=== (LEFTARG = bigint, RIGHTARG = int,"
+                    + " FUNCTION = public.hidden_redefine_op)");
+        }
+        Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            assertThat(column(s, "SELECT 1")).containsExactly("1");
+            try {
+                s.execute("CREATE TABLE hidden_ctas AS SELECT 1::bigint === 1 AS b");
+                received.addAll(column(s, "SELECT state FROM hidden_summary"));
+            } catch (SQLException e) {
+                assertThat(e.getMessage()).contains("phigate");
+            }
+            assertThat(received).doesNotContainAnyElementsOf(ssns);
+        } finally {
+            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS public.hidden_ctas");
+                s.execute("DROP OPERATOR IF EXISTS public.=== (bigint, int)");
+                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_op(bigint, int)");
+            }
+        }
+    }
+
+    @Test
+    void setConstraintsImmediateFiringADeferredTriggerCountsAsCode() throws Exception {
+        // The INSERT queues the deferred trigger (asked after: nothing changed yet); SET CONSTRAINTS ALL IMMEDIATE
+        // fires it, and the trigger's function replaces the view before the read.
+        TestDatabase db = TestDatabase.get();
+        deferredTriggerReplacingTheView(db);
+        Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                s.execute("INSERT INTO hidden_deferred VALUES (1)");
+                s.execute("SET CONSTRAINTS ALL IMMEDIATE");
+                received.addAll(column(s, "SELECT state FROM hidden_summary"));
+            } catch (SQLException e) {
+                assertThat(e.getMessage()).contains("catalog changed");
+            }
+            assertThat(received).doesNotContainAnyElementsOf(ssns);
+        } finally {
+            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
+                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_trigger()");
+            }
+        }
+    }
+
+    @Test
+    void ownDdlLastInABatchWhoseCommitFiresADeferredTriggerDoesNotLaunderTheTriggersChange() throws Exception {
+        // pgjdbc sends the batch with one Sync: the implicit transaction commits there, after the CREATE TABLE, and
+        // the deferred trigger the INSERT queued fires then.
+        TestDatabase db = TestDatabase.get();
+        deferredTriggerReplacingTheView(db);
+        Thread.sleep(io.phigate.sql.CatalogCache.INTERVAL.toMillis() + 200);
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            try {
+                s.addBatch("INSERT INTO hidden_deferred VALUES (1)");
+                s.addBatch("CREATE TABLE hidden_batch_junk (id int)");
+                s.executeBatch();
+                received.addAll(column(s, "SELECT state FROM hidden_summary"));
+            } catch (SQLException e) {
+                assertThat(e.getMessage()).contains("catalog changed");
+            }
+            assertThat(received).doesNotContainAnyElementsOf(ssns);
+        } finally {
+            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
+                s.execute("DROP TABLE IF EXISTS public.hidden_batch_junk");
+                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_trigger()");
+            }
+        }
+    }
+
+    /** public.hidden_deferred, whose deferred constraint trigger (SECURITY DEFINER) replaces the view. */
+    private static void deferredTriggerReplacingTheView(TestDatabase db) throws SQLException {
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
+            s.execute("CREATE TABLE public.hidden_deferred (id int)");
+            s.execute("GRANT INSERT ON public.hidden_deferred TO " + db.user());
+            s.execute("""
+                    CREATE OR REPLACE FUNCTION public.hidden_redefine_trigger() RETURNS trigger LANGUAGE plpgsql
+                    SECURITY DEFINER AS $$
+                    BEGIN
+                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                      RETURN NULL;
+                    END $$""");
+            s.execute("CREATE CONSTRAINT TRIGGER hidden_deferred_trigger AFTER INSERT ON public.hidden_deferred"
+                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.hidden_redefine_trigger()");
+        }
+    }
+
+    /** public.hidden_redefine_check(int): true, after replacing the view (SECURITY DEFINER, for a CHECK). */
+    private static void checkFunctionReplacingTheView(TestDatabase db) throws SQLException {
+        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+            s.execute("""
+                    CREATE OR REPLACE FUNCTION public.hidden_redefine_check(int) RETURNS boolean LANGUAGE plpgsql
+                    SECURITY DEFINER AS $$
+                    BEGIN
+                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                      RETURN true;
+                    END $$""");
+        }
     }
 
     private static void assertEndedBeforeTheRead(boolean autoCommit) throws Exception {

@@ -1,5 +1,6 @@
 package io.phigate.policy;
 
+import static io.phigate.policy.ThroughTheGateway.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -104,9 +104,7 @@ class AlterDomainAndTypeReadEveryValueTest {
     }
 
     private static Connection as(String role, String mode) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("preferQueryMode", mode);
-        return gw.connectAs(PREFIX + role, p);
+        return ThroughTheGateway.as(gw, PREFIX + role, mode);
     }
 
     /** Directly, both statements answer whether a stored SSN starts with 1 (23514), in tables they do not name. */
@@ -184,12 +182,5 @@ class AlterDomainAndTypeReadEveryValueTest {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("123-45-6789");
         }
-    }
-
-    private static void assertRefused(Statement s, String sql, String named) {
-        assertThatThrownBy(() -> s.execute(sql))
-                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).as(e.getMessage())
-                        .isEqualTo("42501"))
-                .hasMessageContaining(named);
     }
 }

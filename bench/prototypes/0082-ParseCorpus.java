@@ -1,12 +1,16 @@
-// Picks src/test/resources/sql/parse-corpus.sql from PostgreSQL's regression SQL (decision 0082). Run from the repository:
-//   git -C <libpg_query clone> archive 15-4.0.0 test/sql/postgres_regress | tar -x -C /tmp/pgreg
-//   javac -cp target/classes:$(cat cp.txt) -d /tmp/out bench/prototypes/0082-ParseCorpus.java
-//   java --enable-native-access=ALL-UNNAMED -cp /tmp/out:target/classes:$(cat cp.txt) io.phigate.sql.Corpus /tmp/pgreg/test/sql/postgres_regress > corpus.sql
-// (then put the header of parse-corpus.sql back on top). It sits in io.phigate.sql to reach PgGrammar's JSON reader.
+// Picks the parse corpus of bench/prototypes/0082-protobuf-reader.patch's differential test from PostgreSQL's
+// regression SQL (decision 0082): the shortest statement that adds a node type, a field or an enum value not yet
+// seen, until the whole suite adds nothing (938 of 39,551 statements). The steps are in the patch's header; it
+// needs the patch applied (PgGrammar.Reader), and sits in io.phigate.sql to reach it. It writes this header:
+//   -- Statements from PostgreSQL's regression tests (src/test/regress/sql, as libpg_query 15-4.0.0 ships them in
+//   -- test/sql/postgres_regress; PostgreSQL licence), chosen by bench/prototypes/0082-ParseCorpus.java.
+//   -- ParseResultDecoderTest reads each through libpg_query's protobuf and JSON outputs. Chunks are separated
+//   -- by a line '-- ---'.
+//   -- ---
 package io.phigate.sql;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.*; import java.util.*;
-public class Corpus {
+class Corpus {
   static void features(JsonNode n, String owner, Set<String> out) {
     if (n.isArray()) { for (JsonNode e : n) features(e, owner, out); return; }
     if (!n.isObject()) return;
@@ -44,6 +48,11 @@ public class Corpus {
     }
     long nodes = seen.stream().filter(x -> x.startsWith("node:")).count();
     System.err.println("statements=" + stmts.size() + " kept=" + keep.size() + " features=" + seen.size() + " nodeTypes=" + nodes);
+    System.out.println("-- Statements from PostgreSQL's regression tests (src/test/regress/sql, as libpg_query 15-4.0.0 ships them in");
+    System.out.println("-- test/sql/postgres_regress; PostgreSQL licence), chosen by bench/prototypes/0082-ParseCorpus.java.");
+    System.out.println("-- ParseResultDecoderTest reads each through libpg_query's protobuf and JSON outputs. Chunks are separated");
+    System.out.println("-- by a line '-- ---'.");
+    System.out.println("-- ---");
     System.out.print(String.join("\n-- ---\n", keep)); System.out.println();
   }
 }

@@ -98,9 +98,6 @@ public final class PgGrammar {
             ValueLayout.JAVA_LONG.withName("len"), ValueLayout.ADDRESS.withName("data"),
             ValueLayout.ADDRESS.withName("stderr_buffer"), ValueLayout.ADDRESS.withName("error"));
     private static final long SCAN_ERROR = 24;
-    // struct PgQueryProtobufParseResult { PgQueryProtobuf parse_tree; char* stderr_buffer; PgQueryError* error; }:
-    // the same layout as the scan result
-    private static final long PROTOBUF_ERROR = 24;
     // struct PgQueryError { char* message; char* funcname; char* filename; int lineno; int cursorpos; char* context; }
     private static final StructLayout ERROR_LAYOUT = MemoryLayout.structLayout(
             ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
@@ -156,69 +153,29 @@ public final class PgGrammar {
 
     /** Reads {@code sql} with PostgreSQL's parser. */
     public static Parsed parse(String sql) {
-        return parse(sql, mayHoldAnEmptyString(sql) ? Reader.JSON : Reader.PROTOBUF);
-    }
-
-    /**
-     * How the library's parse tree reaches the analysis (decision 0082). The protobuf output is read straight into
-     * the tree ({@link ParseResultDecoder}); the JSON output, read by Jackson, is the reference that decoder is held
-     * to, and is still read for a text that may hold an empty string constant: the protobuf output leaves out an
-     * empty string exactly as it leaves out a missing one, so {@code COPY t TO PROGRAM ''} and a COPY with no file
-     * would read alike.
-     */
-    enum Reader { PROTOBUF, JSON }
-
-    /**
-     * True when {@code sql} may hold an empty string constant: {@code ''} (also {@code E''}, {@code U&''}) or an
-     * empty dollar quote ({@code $$$$}, {@code $q$$q$}), whose closing and opening dollars touch. The grammar makes
-     * no empty string of its own, and escapes cannot give one ({@code E'\0'} is refused), so a text without either
-     * pair gives the same tree both ways. A doubled quote inside a string ({@code 'it''s'}) also matches: such texts
-     * are only read the slower way.
-     */
-    static boolean mayHoldAnEmptyString(String sql) {
-        return sql.contains("''") || sql.contains("$$");
-    }
-
-    static Parsed parse(String sql, Reader reader) {
         requireAvailable();
-        return sql.length() <= INLINE_MAX_CHARS && INLINE ? parseHere(sql, reader)
-                : onGrammarThread(() -> parseHere(sql, reader));
+        return sql.length() <= INLINE_MAX_CHARS && INLINE ? parseHere(sql) : onGrammarThread(() -> parseHere(sql));
     }
 
-    private static Parsed parseHere(String sql, Reader reader) {
+    private static Parsed parseHere(String sql) {
         if (sql.indexOf('\0') >= 0) {
             // The wire protocol's strings end at NUL; a string holding one was not decoded from a frame.
             return new Parsed(List.of(), new SyntaxError("statement text contains a NUL character", 0));
         }
         byte[] utf8 = sql.getBytes(StandardCharsets.UTF_8);
-        byte[] output;
+        byte[] json;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment input = arena.allocateFrom(sql);
-            if (reader == Reader.PROTOBUF) {
-                MemorySegment result = (MemorySegment) NATIVE.parseProtobuf.invokeExact(
-                        (java.lang.foreign.SegmentAllocator) arena, input);
-                try {
-                    MemorySegment error = result.get(ValueLayout.ADDRESS, PROTOBUF_ERROR);
-                    if (!error.equals(MemorySegment.NULL)) {
-                        return new Parsed(List.of(), syntaxError(error));
-                    }
-                    long len = result.get(ValueLayout.JAVA_LONG, 0);
-                    output = result.get(ValueLayout.ADDRESS, 8).reinterpret(len).toArray(ValueLayout.JAVA_BYTE);
-                } finally {
-                    NATIVE.freeProtobuf.invokeExact(result);
+            MemorySegment result = (MemorySegment) NATIVE.parse.invokeExact((java.lang.foreign.SegmentAllocator) arena,
+                    input);
+            try {
+                MemorySegment error = result.get(ValueLayout.ADDRESS, PARSE_ERROR);
+                if (!error.equals(MemorySegment.NULL)) {
+                    return new Parsed(List.of(), syntaxError(error));
                 }
-            } else {
-                MemorySegment result = (MemorySegment) NATIVE.parse.invokeExact(
-                        (java.lang.foreign.SegmentAllocator) arena, input);
-                try {
-                    MemorySegment error = result.get(ValueLayout.ADDRESS, PARSE_ERROR);
-                    if (!error.equals(MemorySegment.NULL)) {
-                        return new Parsed(List.of(), syntaxError(error));
-                    }
-                    output = bytes(result.get(ValueLayout.ADDRESS, PARSE_TREE));
-                } finally {
-                    NATIVE.freeParse.invokeExact(result);
-                }
+                json = bytes(result.get(ValueLayout.ADDRESS, PARSE_TREE));
+            } finally {
+                NATIVE.freeParse.invokeExact(result);
             }
         } catch (RuntimeException | Error e) {
             throw e;
@@ -227,9 +184,7 @@ public final class PgGrammar {
         }
         JsonNode root;
         try {
-            root = reader == Reader.PROTOBUF ? ParseResultDecoder.decode(output, MAX_TREE_DEPTH) : JSON.readTree(output);
-        } catch (ParseResultDecoder.Refused e) {
-            return new Parsed(List.of(), new SyntaxError(e.getMessage(), 0));
+            root = JSON.readTree(json);
         } catch (JacksonException e) {
             return new Parsed(List.of(), new SyntaxError("statement is too complex to analyse (nested more than "
                     + MAX_TREE_DEPTH + " levels)", 0));
@@ -406,8 +361,7 @@ public final class PgGrammar {
     }
 
     /** The library's entry points, or the reason it could not be loaded. */
-    private record Native(MethodHandle parse, MethodHandle freeParse, MethodHandle parseProtobuf,
-                          MethodHandle freeProtobuf, MethodHandle scan, MethodHandle freeScan,
+    private record Native(MethodHandle parse, MethodHandle freeParse, MethodHandle scan, MethodHandle freeScan,
                           MethodHandle strlen, String error) {
 
         static Native load() {
@@ -422,23 +376,18 @@ public final class PgGrammar {
                             FunctionDescriptor.of(PARSE_RESULT, ValueLayout.ADDRESS));
                     MethodHandle freeParse = linker.downcallHandle(lib.findOrThrow("pg_query_free_parse_result"),
                             FunctionDescriptor.ofVoid(PARSE_RESULT));
-                    MethodHandle parseProtobuf = linker.downcallHandle(lib.findOrThrow("pg_query_parse_protobuf"),
-                            FunctionDescriptor.of(SCAN_RESULT, ValueLayout.ADDRESS));
-                    MethodHandle freeProtobuf = linker.downcallHandle(
-                            lib.findOrThrow("pg_query_free_protobuf_parse_result"),
-                            FunctionDescriptor.ofVoid(SCAN_RESULT));
                     MethodHandle scan = linker.downcallHandle(lib.findOrThrow("pg_query_scan"),
                             FunctionDescriptor.of(SCAN_RESULT, ValueLayout.ADDRESS));
                     MethodHandle freeScan = linker.downcallHandle(lib.findOrThrow("pg_query_free_scan_result"),
                             FunctionDescriptor.ofVoid(SCAN_RESULT));
                     MethodHandle strlen = linker.downcallHandle(linker.defaultLookup().findOrThrow("strlen"),
                             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
-                    return new Native(parse, freeParse, parseProtobuf, freeProtobuf, scan, freeScan, strlen, null);
+                    return new Native(parse, freeParse, scan, freeScan, strlen, null);
                 } catch (IllegalArgumentException | java.util.NoSuchElementException | IllegalCallerException e) {
                     last = "cannot load " + name + ": " + e.getMessage();
                 }
             }
-            return new Native(null, null, null, null, null, null, null, last);
+            return new Native(null, null, null, null, null, last);
         }
     }
 }

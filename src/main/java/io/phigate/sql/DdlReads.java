@@ -88,6 +88,7 @@ final class DdlReads {
                 }
             }
             case "AlterDomainStmt" -> domainTested(r, catalog, b);
+            case "AlterEnumStmt" -> enumRenamed(r, catalog, b);
             case "RenameStmt" -> {
                 if ("OBJECT_TYPE".equals(text(b, "relationType"))) {
                     typedTables(r, catalog, b.path("relation"), null);
@@ -142,40 +143,55 @@ final class DdlReads {
     }
 
     /**
-     * What a statement drops or hands over beyond what it names, in tables the catalog cannot list: DROP ... CASCADE
-     * (and ALTER TABLE or ALTER TYPE ... DROP COLUMN/ATTRIBUTE ... CASCADE) drops whatever depends on it, anywhere
-     * (DROP DOMAIN d CASCADE every column of d, DROP TYPE comp CASCADE every table typed by it, DROP FUNCTION f CASCADE the
-     * defaults, constraints, indexes and triggers calling f, a dropped column or table the views over it and other
-     * tables' foreign keys); DROP OWNED drops, and REASSIGN OWNED hands over, every object the role owns, which where
-     * every session logs in as the same upstream role is every table. The catalog keeps no pg_depend, so each is an
-     * unresolved write, which a scope role is refused (decision 0074, review): drop the dependents by name first.
+     * What a statement drops or hands over beyond what it names, in tables the catalog cannot list: any CASCADE the
+     * grammar reads as a DropBehavior, wherever it stands in the tree (DROP of any object kind, ALTER TABLE ... DROP
+     * COLUMN or DROP CONSTRAINT, ALTER DOMAIN ... DROP CONSTRAINT, ALTER TYPE ... DROP ATTRIBUTE ... CASCADE) drops
+     * whatever depends on it, anywhere (DROP DOMAIN d CASCADE every column of d, DROP TYPE comp CASCADE every table typed
+     * by it, DROP FUNCTION f CASCADE the defaults, constraints, indexes and triggers calling f, a dropped column,
+     * constraint or table the views over it and other tables' foreign keys, DROP SCHEMA or EXTENSION everything in
+     * it); DROP OWNED drops, and REASSIGN OWNED hands over, every object the role owns, which where every session
+     * logs in as the same upstream role is every table. The catalog keeps no pg_depend, so each is an unresolved
+     * write, which a scope role is refused (decisions 0074's review, 0080): drop the dependents by name first. The
+     * field is read generically so that a statement kind nobody listed is covered; only ALTER TYPE's own CASCADE
+     * (to the typed tables, which {@link #typedTables} counts) is not a drop. TRUNCATE's CASCADE is not DDL and is
+     * counted by the tables its keys reach ({@code SideWrites}).
      */
     private static void dropsDependents(Result r, JsonNode node) {
-        JsonNode b = body(node);
         String what = switch (type(node)) {
             case "DropOwnedStmt" -> "every object DROP OWNED drops";
             case "ReassignOwnedStmt" -> "every object REASSIGN OWNED hands over";
-            case "DropStmt" -> cascades(b) ? "whatever DROP ... CASCADE drops" : null;
-            // ALTER TYPE's CASCADE also means "to the typed tables" (typedTables counts those); only a dropped
-            // column or attribute takes its dependents with it.
-            case "AlterTableStmt" -> list(b, "cmds").stream().map(Tree::body)
-                    .anyMatch(c -> "AT_DropColumn".equals(text(c, "subtype")) && cascades(c))
-                    ? "whatever DROP ... CASCADE drops" : null;
-            default -> null;
+            default -> dropsCascade(node) ? "whatever DROP ... CASCADE drops" : null;
         };
         if (what != null) {
             r.facts.writes.add(new TableRef("?", what));
         }
     }
 
-    private static boolean cascades(JsonNode b) {
-        return "DROP_CASCADE".equals(text(b, "behavior"));
+    /** True when some node of the statement carries {@code behavior: DROP_CASCADE} that drops dependents. */
+    static boolean dropsCascade(JsonNode node) {
+        boolean alterType = "AlterTableStmt".equals(type(node)) && "OBJECT_TYPE".equals(text(body(node), "objtype"));
+        boolean[] found = {false};
+        Tree.forEachObject(node, (key, value) -> {
+            if (!found[0] && "DROP_CASCADE".equals(text(value, "behavior")) && !toTypedTables(key, value, alterType)) {
+                found[0] = true;
+            }
+        });
+        return found[0];
+    }
+
+    /**
+     * ALTER TYPE ... ALTER/ADD ATTRIBUTE ... CASCADE and RENAME ATTRIBUTE ... CASCADE: CASCADE says "alter the typed
+     * tables too" (counted by {@link #typedTables}), not "drop what depends"; only DROP ATTRIBUTE drops dependents.
+     */
+    private static boolean toTypedTables(String key, JsonNode value, boolean alterType) {
+        return alterType && "AlterTableCmd".equals(key) && !"AT_DropColumn".equals(text(value, "subtype"))
+                || "RenameStmt".equals(key) && "OBJECT_ATTRIBUTE".equals(text(value, "renameType"));
     }
 
     /**
      * ALTER DOMAIN ... ADD CONSTRAINT (unless NOT VALID), SET NOT NULL and VALIDATE CONSTRAINT test every stored value
      * of the domain, in whatever table holds one (a domain over it, an array, range or composite of it: {@link
-     * Catalog#columnsOfDomain}): each such column is a predicate and its table is read, as a query testing the
+     * Catalog#columnsHoldingType}): each such column is a predicate and its table is read, as a query testing the
      * constraint over it would be. An error answers whether some value matches. A domain the catalog does not know
      * (made since it was read, in pg_temp, or at initdb) may be used anywhere: its reads are an unresolved relation,
      * which a scope role is refused (and a masked session is refused every such ALTER DOMAIN as a data route).
@@ -191,7 +207,7 @@ final class DdlReads {
             return;
         }
         String schema = Tree.schemaOf(name);
-        Optional<Set<ColumnRef>> columns = catalog.columnsOfDomain(schema, Tree.last(name));
+        Optional<Set<ColumnRef>> columns = catalog.columnsHoldingType(schema, Tree.last(name));
         if (columns.isEmpty()) {
             r.facts.reads.add(new TableRef("?", String.join(".", name)));
             return;
@@ -199,6 +215,30 @@ final class DdlReads {
         for (ColumnRef c : columns.get()) {
             r.facts.reads.add(new TableRef(c.schema(), c.table()));
             r.facts.predicates.add(new PredicateUse(c, DOMAIN, false));
+        }
+    }
+
+    /**
+     * ALTER TYPE e RENAME VALUE 'a' TO 'b' changes what every stored 'a' reads as, in every table holding a column of
+     * the enum or of a domain, array, range or composite over it (decision 0080): an update of each such table, which
+     * the statement does not name, so each is written and the statement also needs {@code update}. ADD VALUE
+     * changes nothing stored (a new label, sorted among the others without moving them; a stored value reads and
+     * compares as before) and writes nothing. An enum the catalog does not know (made since it was read) may be used
+     * anywhere: an unresolved relation is written, which a scope role is refused.
+     */
+    private static void enumRenamed(Result r, Catalog catalog, JsonNode b) {
+        List<String> name = names(list(b, "typeName"));
+        if (text(b, "oldVal") == null || name.isEmpty()) {
+            return;
+        }
+        r.facts.operations.add(Operation.UPDATE);
+        Optional<Set<ColumnRef>> columns = catalog.columnsHoldingType(Tree.schemaOf(name), Tree.last(name));
+        if (columns.isEmpty()) {
+            r.facts.writes.add(new TableRef("?", String.join(".", name)));
+            return;
+        }
+        for (ColumnRef c : columns.get()) {
+            r.facts.writes.add(new TableRef(c.schema(), c.table()));
         }
     }
 

@@ -458,8 +458,8 @@ public final class PgCatalog implements Catalog {
     }
 
     @Override
-    public Optional<Set<ColumnRef>> columnsOfDomain(String schema, String name) {
-        return typeUses.columnsOfDomain(schema, name);
+    public Optional<Set<ColumnRef>> columnsHoldingType(String schema, String name) {
+        return typeUses.columnsHoldingType(schema, name);
     }
 
     @Override

@@ -64,17 +64,17 @@ class TypeUsesLoadTest {
     void everyStoredColumnBuiltOverTheDomainIsKnownAndNoViewsColumn() {
         Set<ColumnRef> expected = Set.of(col("tyu_direct", "x"), col("tyu_via_sub", "x"), col("tyu_arr", "x"),
                 col("tyu_ranges", "r"), col("tyu_ranges", "m"), col("tyu_deep", "x"), col("tyu_typed", "a"));
-        assertThat(catalog.columnsOfDomain("public", "tyu_d")).contains(expected);
-        assertThat(catalog.columnsOfDomain(null, "tyu_d")).contains(expected);
-        assertThat(catalog.columnsOfDomain("public", "tyu_sub")).contains(Set.of(col("tyu_via_sub", "x")));
-        assertThat(catalog.columnsOfDomain("public", "tyu_unused")).contains(Set.of());
+        assertThat(catalog.columnsHoldingType("public", "tyu_d")).contains(expected);
+        assertThat(catalog.columnsHoldingType(null, "tyu_d")).contains(expected);
+        assertThat(catalog.columnsHoldingType("public", "tyu_sub")).contains(Set.of(col("tyu_via_sub", "x")));
+        assertThat(catalog.columnsHoldingType("public", "tyu_unused")).contains(Set.of());
     }
 
     @Test
     void aDomainOrTypeItDoesNotKnowIsEmptyNotNone() {
-        assertThat(catalog.columnsOfDomain("public", "tyu_missing")).isEmpty();
-        assertThat(catalog.columnsOfDomain("other", "tyu_d")).isEmpty();
-        assertThat(catalog.columnsOfDomain("information_schema", "sql_identifier")).isEmpty();
+        assertThat(catalog.columnsHoldingType("public", "tyu_missing")).isEmpty();
+        assertThat(catalog.columnsHoldingType("other", "tyu_d")).isEmpty();
+        assertThat(catalog.columnsHoldingType("information_schema", "sql_identifier")).isEmpty();
         assertThat(catalog.typedTables("public", "tyu_missing")).isEmpty();
     }
 

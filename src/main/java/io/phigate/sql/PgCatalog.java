@@ -125,6 +125,8 @@ public final class PgCatalog implements Catalog {
     private final Set<String> codeTypes;
     /** Every type name the catalog knows, kept only where {@link #codeTypes} is not empty. */
     private final Set<String> knownTypes;
+    /** Every type's name by its OID, kept only where {@link #codeTypes} is not empty. */
+    private final Map<Integer, String> typeNamesByOid;
     /** Which columns hold each domain's values, and which tables each composite type types. */
     private final TypeUses typeUses;
     private volatile Set<String> names;
@@ -164,6 +166,7 @@ public final class PgCatalog implements Catalog {
         this.settingCode = b.settingCode;
         this.codeTypes = Set.copyOf(b.codeTypes);
         this.knownTypes = Set.copyOf(b.knownTypes);
+        this.typeNamesByOid = Map.copyOf(b.typeNamesByOid);
         this.typeUses = b.typeUses == null ? b.types.build() : b.typeUses;
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
@@ -445,6 +448,15 @@ public final class PgCatalog implements Catalog {
      */
     public boolean knowsType(String name) {
         return knownTypes.contains(name);
+    }
+
+    /**
+     * The name of the type with OID {@code oid} (its last name part, as a text would name it), or null when the
+     * catalog does not know it; kept only where some type's values run code, as {@link #knowsType}'s names are. A
+     * Parse message's parameter types are counted by it ({@link TypeNames#withParameterTypes}).
+     */
+    public String typeName(int oid) {
+        return typeNamesByOid.get(oid);
     }
 
     /** True when some type's values run code when made ({@link #makingValuesRunsCode}). */
@@ -884,8 +896,9 @@ public final class PgCatalog implements Catalog {
                 .formatted(TypeUses.BUILT_OVER, String.join(",", domains)))) {
             b.codeTypes.add(row.getFirst());
         }
-        for (List<String> row : q.query("SELECT DISTINCT t.typname FROM pg_catalog.pg_type t")) {
-            b.knownTypes.add(row.getFirst());
+        for (List<String> row : q.query("SELECT t.oid, t.typname FROM pg_catalog.pg_type t")) {
+            b.knownTypes.add(row.get(1));
+            b.typeNamesByOid.put(Integer.parseUnsignedInt(row.get(0)), row.get(1));
         }
     }
 
@@ -933,6 +946,7 @@ public final class PgCatalog implements Catalog {
         private boolean settingCode;
         private final Set<String> codeTypes = new HashSet<>();
         private final Set<String> knownTypes = new HashSet<>();
+        private final Map<Integer, String> typeNamesByOid = new HashMap<>();
         private final TypeUses.Builder types = new TypeUses.Builder();
         /** As read by {@link #load}; null when built by hand from {@link #types}. */
         private TypeUses typeUses;
@@ -968,6 +982,12 @@ public final class PgCatalog implements Catalog {
         public Builder knownType(String name) {
             knownTypes.add(name);
             return this;
+        }
+
+        /** A type the catalog knows, by OID and name ({@link PgCatalog#typeName}). */
+        public Builder knownType(int oid, String name) {
+            typeNamesByOid.put(oid, name);
+            return knownType(name);
         }
 
         /** Touching {@code table} runs code outside pg_catalog (a trigger, rule, row security, a default). */

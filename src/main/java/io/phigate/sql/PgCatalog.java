@@ -125,6 +125,8 @@ public final class PgCatalog implements Catalog {
     private final Set<String> codeTypes;
     /** Every type name the catalog knows, kept only where {@link #codeTypes} is not empty. */
     private final Set<String> knownTypes;
+    /** The relations extensions own, each with its extension's name. */
+    private final Map<TableRef, String> extensionMembers;
     /** Every type's name by its OID, kept only where {@link #codeTypes} is not empty. */
     private final Map<Integer, String> typeNamesByOid;
     /** Which columns hold each domain's values, and which tables each composite type types. */
@@ -167,6 +169,7 @@ public final class PgCatalog implements Catalog {
         this.codeTypes = Set.copyOf(b.codeTypes);
         this.knownTypes = Set.copyOf(b.knownTypes);
         this.typeNamesByOid = Map.copyOf(b.typeNamesByOid);
+        this.extensionMembers = Map.copyOf(b.extensionMembers);
         this.typeUses = b.typeUses == null ? b.types.build() : b.typeUses;
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
@@ -457,6 +460,14 @@ public final class PgCatalog implements Catalog {
      */
     public String typeName(int oid) {
         return typeNamesByOid.get(oid);
+    }
+
+    /**
+     * The extension that owns the relation {@code table} (pg_depend's deptype 'e'), or null: an extension's view
+     * keeps its extension wherever it was created and whatever it is renamed to (decision 0080).
+     */
+    public String extensionOf(TableRef table) {
+        return extensionMembers.get(table);
     }
 
     /** True when some type's values run code when made ({@link #makingValuesRunsCode}). */
@@ -807,6 +818,18 @@ public final class PgCatalog implements Catalog {
                 b.rowSecurity(new TableRef(rel[0], rel[1]));
             }
         }
+        // Relations an extension owns, by the extension (decision 0080): a rule about an extension's view holds in
+        // whatever schema the extension was created and whatever the view was renamed to.
+        for (List<String> row : q.query("""
+                SELECT d.objid, e.extname FROM pg_catalog.pg_depend d
+                JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+                WHERE d.deptype = 'e' AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                  AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass""")) {
+            String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
+            if (rel != null) {
+                b.extensionMember(new TableRef(rel[0], rel[1]), row.get(1));
+            }
+        }
         b.typeUses = TypeUses.load(q, rels);
         b.eventTriggers = !q.query("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D' LIMIT 1")
                 .isEmpty();
@@ -947,6 +970,7 @@ public final class PgCatalog implements Catalog {
         private final Set<String> codeTypes = new HashSet<>();
         private final Set<String> knownTypes = new HashSet<>();
         private final Map<Integer, String> typeNamesByOid = new HashMap<>();
+        private final Map<TableRef, String> extensionMembers = new HashMap<>();
         private final TypeUses.Builder types = new TypeUses.Builder();
         /** As read by {@link #load}; null when built by hand from {@link #types}. */
         private TypeUses typeUses;
@@ -981,6 +1005,12 @@ public final class PgCatalog implements Catalog {
         /** A type the catalog knows, by name ({@link PgCatalog#knowsType}). */
         public Builder knownType(String name) {
             knownTypes.add(name);
+            return this;
+        }
+
+        /** {@code table} is owned by the extension {@code extension} ({@link PgCatalog#extensionOf}). */
+        public Builder extensionMember(TableRef table, String extension) {
+            extensionMembers.put(table, extension);
             return this;
         }
 

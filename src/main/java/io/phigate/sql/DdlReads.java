@@ -39,6 +39,9 @@ final class DdlReads {
     static final String CONVERTED = "ALTER TYPE ... ALTER ATTRIBUTE ... TYPE, which converts every value of the"
             + " typed table's column (a domain's CHECK, a length limit)";
 
+    /** ALTER TYPE and ALTER DOMAIN's object types: a rename or SET SCHEMA of one moves the name rules know it by. */
+    private static final Set<String> NAMED_TYPES = Set.of("OBJECT_TYPE", "OBJECT_DOMAIN");
+
     private DdlReads() {
     }
 
@@ -92,6 +95,14 @@ final class DdlReads {
             case "RenameStmt" -> {
                 if ("OBJECT_TYPE".equals(text(b, "relationType"))) {
                     typedTables(r, catalog, b.path("relation"), null);
+                }
+                if (NAMED_TYPES.contains(String.valueOf(text(b, "renameType")))) {
+                    typeRenamed(r, catalog, b.path("object"));
+                }
+            }
+            case "AlterObjectSchemaStmt" -> {
+                if (NAMED_TYPES.contains(String.valueOf(text(b, "objectType")))) {
+                    typeRenamed(r, catalog, b.path("object"));
                 }
             }
             case "AlterTableStmt" -> {
@@ -240,6 +251,33 @@ final class DdlReads {
         for (ColumnRef c : columns.get()) {
             r.facts.writes.add(new TableRef(c.schema(), c.table()));
         }
+    }
+
+    /**
+     * ALTER TYPE or ALTER DOMAIN ... RENAME TO or SET SCHEMA: the catalog read at the session's start knows the type's
+     * uses by its old name only, so what the session does to it under the new one (RENAME ATTRIBUTE ... CASCADE renames
+     * a typed table's column, which masking keys by name) no longer reaches the tables it reaches on the server
+     * (decision 0080: a masked session renamed a typed table's tagged column this way, and the next session read it in
+     * clear). So the rename is judged as a change of each table the type reaches: the tables it types and those
+     * holding a column of it (a domain or enum); a masked session may not ALTER one holding PHI, a scope role needs
+     * {@code ddl} on each. A type the catalog knows neither way (a range, a base type, one made since) is an
+     * unresolved write.
+     */
+    private static void typeRenamed(Result r, Catalog catalog, JsonNode object) {
+        List<String> name = names(list(body(object), "items"));
+        if (name.isEmpty()) {
+            name = names(list(object, "items"));
+        }
+        String schema = Tree.schemaOf(name);
+        String last = Tree.last(name);
+        Optional<Set<TableRef>> typed = last == null ? Optional.empty() : catalog.typedTables(schema, last);
+        Optional<Set<ColumnRef>> holding = last == null ? Optional.empty() : catalog.columnsHoldingType(schema, last);
+        if (typed.isEmpty() && holding.isEmpty()) {
+            r.facts.writes.add(new TableRef("?", String.join(".", name)));
+            return;
+        }
+        typed.ifPresent(r.facts.writes::addAll);
+        holding.ifPresent(columns -> columns.forEach(c -> r.facts.writes.add(new TableRef(c.schema(), c.table()))));
     }
 
     /**

@@ -978,7 +978,7 @@ public final class PgCatalog implements Catalog {
         private Builder() {
         }
 
-        /** A domain {@code schema.name} whose values {@code columns} hold (none: a domain no stored column uses). */
+        /** A domain or enum {@code schema.name} whose values {@code columns} hold (none: one no stored column uses). */
         public Builder domain(String schema, String name, ColumnRef... columns) {
             types.domain(schema, name);
             for (ColumnRef c : columns) {

@@ -76,6 +76,7 @@ class TypeNamesTest {
         assertThat(TypeNames.mayMakeCodeValues(plain.getFirst(), some)).isFalse();
         assertThat(typed(plain, some, 16390)).isTrue();
         assertThat(typed(plain, some, 23, 25)).isFalse();
+        assertThat(TypeNames.withParameterTypes(plain, new int[] {23, 25, 0}, some)).as("nothing to add").isSameAs(plain);
         assertThat(typed(plain, some, 0)).as("inferred by the server from the text").isFalse();
         assertThat(typed(plain, some, (int) 3_999_999_999L)).as("an OID the catalog does not know").isTrue();
         // Nothing to read where no type's values run code; the analysis itself is left as it was.

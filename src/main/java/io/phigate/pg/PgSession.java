@@ -103,7 +103,8 @@ final class PgSession implements LiveSession {
         this.approvals = new HeldStatements(approvals, client, exchange, () -> closing, pipeline);
         this.forwarder = new RequestForwarder(id, audit, exchange, upstream, this.approvals, pipeline.records(),
                 pipeline::justification, responseCap, analyzer != null, () -> closing, hidden);
-        this.statements = new StatementMessages(forwarder, names, exchange, analyzer, pipeline, this.approvals, audit);
+        this.statements = new StatementMessages(forwarder, names, exchange, analyzer,
+                setup.rules() == null ? null : setup.rules().loadedCatalog(), pipeline, this.approvals, audit);
         this.reports = new ServerReports(analyzer != null, this::terminate, hidden);
     }
 

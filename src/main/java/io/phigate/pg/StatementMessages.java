@@ -19,8 +19,10 @@ import io.phigate.session.StatementApprovals;
 import io.phigate.session.StatementPipeline;
 import io.phigate.session.StatementRequest;
 import io.phigate.session.StatementRules;
+import io.phigate.sql.PgCatalog;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
+import io.phigate.sql.TypeNames;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -46,10 +48,13 @@ final class StatementMessages {
     private final HeldStatements approvals;
     /** The settings the gateway keeps itself, answered without the server. */
     private final KeptSettings kept;
+    /** What a Parse's parameter type OIDs name (decision 0080); null where no catalog was read. */
+    private final PgCatalog catalog;
 
     StatementMessages(RequestForwarder forwarder, StateView names, Exchange exchange,
-                      Function<String, List<StatementAnalysis>> analyzer, StatementPipeline pipeline,
-                      HeldStatements approvals, AuditSink audit) {
+                      Function<String, List<StatementAnalysis>> analyzer, PgCatalog catalog,
+                      StatementPipeline pipeline, HeldStatements approvals, AuditSink audit) {
+        this.catalog = catalog;
         this.forwarder = forwarder;
         this.names = names;
         this.exchange = exchange;
@@ -152,7 +157,9 @@ final class StatementMessages {
                 refuse(p.query(), misread);
                 return;
             }
-            List<StatementAnalysis> analyses = analyzer.apply(p.query());
+            // A parameter typed by OID is judged as the same type named in the text (a domain's CHECK runs at Bind).
+            List<StatementAnalysis> analyses = TypeNames.withParameterTypes(analyzer.apply(p.query()),
+                    p.parameterTypes(), catalog);
             if (kept.parse(p, analyses)) {
                 return;
             }

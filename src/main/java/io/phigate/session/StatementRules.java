@@ -41,14 +41,6 @@ public final class StatementRules {
     /** SET forms that name no setting of their own: transaction characteristics, the snapshot, constraint timing. */
     private static final Set<String> SET_FORMS = Set.of("transaction", "default_transaction", "transaction snapshot",
             "constraints");
-    /**
-     * Catalog views that hold values of other tables' columns (planner statistics keep a column's most common
-     * values) or other sessions' statement texts. Not pg_statistic_ext: since PostgreSQL 12 it holds only the
-     * statistics objects' definitions (the values are in pg_statistic_ext_data), and psql's {@code \d} reads it.
-     * Not pg_stat_activity, pg_prepared_statements and pg_cursors: lineage models them ({@code sql.SessionViews}).
-     */
-    private static final Set<String> VALUE_BEARING_CATALOG = Set.of("pg_stats", "pg_stats_ext", "pg_stats_ext_exprs",
-            "pg_statistic", "pg_statistic_ext_data", "pg_stat_statements");
     /** The COPY options the masker reads output under; any other (delimiter, quote, null, encoding ...) is refused. */
     private static final Set<String> MASKABLE_COPY_OPTIONS = Set.of("format", "header");
 
@@ -288,7 +280,7 @@ public final class StatementRules {
             return null;
         }
         for (io.phigate.sql.TableRef t : a.reads()) {
-            if (VALUE_BEARING_CATALOG.contains(t.table()) && ("pg_catalog".equals(t.schema()) || "?".equals(t.schema()))) {
+            if (io.phigate.sql.ValueBearingRelations.holdsOthersValues(t, masking.catalog())) {
                 return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, t + " holds values of other tables' columns or"
                         + " other sessions' statements; refused for a session that sees PHI masked");
             }

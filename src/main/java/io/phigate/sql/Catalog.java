@@ -105,12 +105,13 @@ public interface Catalog {
     }
 
     /**
-     * The stored columns whose every value the server tests when a constraint of the domain {@code schema.name} is
-     * added, validated or made NOT NULL: columns of the domain, of a domain over it, or of an array, range,
-     * multirange or composite built over it (decision 0074). Unqualified ({@code schema} null): of every domain by
-     * that name. Empty when the catalog does not know the domain: the caller fails closed.
+     * The stored columns holding values of the domain or enum {@code schema.name}: columns of the type, of a domain
+     * over it, or of an array, range, multirange or composite built over it. The server tests every one when a
+     * domain's constraint is added, validated or made NOT NULL (decision 0074), and an enum's RENAME VALUE changes
+     * what every one reads as (decision 0080). Unqualified ({@code schema} null): of every such type by that name.
+     * Empty when the catalog does not know the type: the caller fails closed.
      */
-    default Optional<Set<ColumnRef>> columnsOfDomain(String schema, String name) {
+    default Optional<Set<ColumnRef>> columnsHoldingType(String schema, String name) {
         return Optional.empty();
     }
 

@@ -39,6 +39,9 @@ final class DdlReads {
     static final String CONVERTED = "ALTER TYPE ... ALTER ATTRIBUTE ... TYPE, which converts every value of the"
             + " typed table's column (a domain's CHECK, a length limit)";
 
+    /** ALTER TYPE and ALTER DOMAIN's object types: a rename or SET SCHEMA of one moves the name rules know it by. */
+    private static final Set<String> NAMED_TYPES = Set.of("OBJECT_TYPE", "OBJECT_DOMAIN");
+
     private DdlReads() {
     }
 
@@ -88,9 +91,18 @@ final class DdlReads {
                 }
             }
             case "AlterDomainStmt" -> domainTested(r, catalog, b);
+            case "AlterEnumStmt" -> enumRenamed(r, catalog, b);
             case "RenameStmt" -> {
                 if ("OBJECT_TYPE".equals(text(b, "relationType"))) {
                     typedTables(r, catalog, b.path("relation"), null);
+                }
+                if (NAMED_TYPES.contains(String.valueOf(text(b, "renameType")))) {
+                    typeRenamed(r, catalog, b.path("object"));
+                }
+            }
+            case "AlterObjectSchemaStmt" -> {
+                if (NAMED_TYPES.contains(String.valueOf(text(b, "objectType")))) {
+                    typeRenamed(r, catalog, b.path("object"));
                 }
             }
             case "AlterTableStmt" -> {
@@ -142,40 +154,55 @@ final class DdlReads {
     }
 
     /**
-     * What a statement drops or hands over beyond what it names, in tables the catalog cannot list: DROP ... CASCADE
-     * (and ALTER TABLE or ALTER TYPE ... DROP COLUMN/ATTRIBUTE ... CASCADE) drops whatever depends on it, anywhere
-     * (DROP DOMAIN d CASCADE every column of d, DROP TYPE comp CASCADE every table typed by it, DROP FUNCTION f CASCADE the
-     * defaults, constraints, indexes and triggers calling f, a dropped column or table the views over it and other
-     * tables' foreign keys); DROP OWNED drops, and REASSIGN OWNED hands over, every object the role owns, which where
-     * every session logs in as the same upstream role is every table. The catalog keeps no pg_depend, so each is an
-     * unresolved write, which a scope role is refused (decision 0074, review): drop the dependents by name first.
+     * What a statement drops or hands over beyond what it names, in tables the catalog cannot list: any CASCADE the
+     * grammar reads as a DropBehavior, wherever it stands in the tree (DROP of any object kind, ALTER TABLE ... DROP
+     * COLUMN or DROP CONSTRAINT, ALTER DOMAIN ... DROP CONSTRAINT, ALTER TYPE ... DROP ATTRIBUTE ... CASCADE) drops
+     * whatever depends on it, anywhere (DROP DOMAIN d CASCADE every column of d, DROP TYPE comp CASCADE every table typed
+     * by it, DROP FUNCTION f CASCADE the defaults, constraints, indexes and triggers calling f, a dropped column,
+     * constraint or table the views over it and other tables' foreign keys, DROP SCHEMA or EXTENSION everything in
+     * it); DROP OWNED drops, and REASSIGN OWNED hands over, every object the role owns, which where every session
+     * logs in as the same upstream role is every table. The catalog keeps no pg_depend, so each is an unresolved
+     * write, which a scope role is refused (decisions 0074's review, 0080): drop the dependents by name first. The
+     * field is read generically so that a statement kind nobody listed is covered; only ALTER TYPE's own CASCADE
+     * (to the typed tables, which {@link #typedTables} counts) is not a drop. TRUNCATE's CASCADE is not DDL and is
+     * counted by the tables its keys reach ({@code SideWrites}).
      */
     private static void dropsDependents(Result r, JsonNode node) {
-        JsonNode b = body(node);
         String what = switch (type(node)) {
             case "DropOwnedStmt" -> "every object DROP OWNED drops";
             case "ReassignOwnedStmt" -> "every object REASSIGN OWNED hands over";
-            case "DropStmt" -> cascades(b) ? "whatever DROP ... CASCADE drops" : null;
-            // ALTER TYPE's CASCADE also means "to the typed tables" (typedTables counts those); only a dropped
-            // column or attribute takes its dependents with it.
-            case "AlterTableStmt" -> list(b, "cmds").stream().map(Tree::body)
-                    .anyMatch(c -> "AT_DropColumn".equals(text(c, "subtype")) && cascades(c))
-                    ? "whatever DROP ... CASCADE drops" : null;
-            default -> null;
+            default -> dropsCascade(node) ? "whatever DROP ... CASCADE drops" : null;
         };
         if (what != null) {
             r.facts.writes.add(new TableRef("?", what));
         }
     }
 
-    private static boolean cascades(JsonNode b) {
-        return "DROP_CASCADE".equals(text(b, "behavior"));
+    /** True when some node of the statement carries {@code behavior: DROP_CASCADE} that drops dependents. */
+    static boolean dropsCascade(JsonNode node) {
+        boolean alterType = "AlterTableStmt".equals(type(node)) && "OBJECT_TYPE".equals(text(body(node), "objtype"));
+        boolean[] found = {false};
+        Tree.forEachObject(node, (key, value) -> {
+            if (!found[0] && "DROP_CASCADE".equals(text(value, "behavior")) && !toTypedTables(key, value, alterType)) {
+                found[0] = true;
+            }
+        });
+        return found[0];
+    }
+
+    /**
+     * ALTER TYPE ... ALTER/ADD ATTRIBUTE ... CASCADE and RENAME ATTRIBUTE ... CASCADE: CASCADE says "alter the typed
+     * tables too" (counted by {@link #typedTables}), not "drop what depends"; only DROP ATTRIBUTE drops dependents.
+     */
+    private static boolean toTypedTables(String key, JsonNode value, boolean alterType) {
+        return alterType && "AlterTableCmd".equals(key) && !"AT_DropColumn".equals(text(value, "subtype"))
+                || "RenameStmt".equals(key) && "OBJECT_ATTRIBUTE".equals(text(value, "renameType"));
     }
 
     /**
      * ALTER DOMAIN ... ADD CONSTRAINT (unless NOT VALID), SET NOT NULL and VALIDATE CONSTRAINT test every stored value
      * of the domain, in whatever table holds one (a domain over it, an array, range or composite of it: {@link
-     * Catalog#columnsOfDomain}): each such column is a predicate and its table is read, as a query testing the
+     * Catalog#columnsHoldingType}): each such column is a predicate and its table is read, as a query testing the
      * constraint over it would be. An error answers whether some value matches. A domain the catalog does not know
      * (made since it was read, in pg_temp, or at initdb) may be used anywhere: its reads are an unresolved relation,
      * which a scope role is refused (and a masked session is refused every such ALTER DOMAIN as a data route).
@@ -191,7 +218,7 @@ final class DdlReads {
             return;
         }
         String schema = Tree.schemaOf(name);
-        Optional<Set<ColumnRef>> columns = catalog.columnsOfDomain(schema, Tree.last(name));
+        Optional<Set<ColumnRef>> columns = catalog.columnsHoldingType(schema, Tree.last(name));
         if (columns.isEmpty()) {
             r.facts.reads.add(new TableRef("?", String.join(".", name)));
             return;
@@ -200,6 +227,57 @@ final class DdlReads {
             r.facts.reads.add(new TableRef(c.schema(), c.table()));
             r.facts.predicates.add(new PredicateUse(c, DOMAIN, false));
         }
+    }
+
+    /**
+     * ALTER TYPE e RENAME VALUE 'a' TO 'b' changes what every stored 'a' reads as, in every table holding a column of
+     * the enum or of a domain, array, range or composite over it (decision 0080): an update of each such table, which
+     * the statement does not name, so each is written and the statement also needs {@code update}. ADD VALUE
+     * changes nothing stored (a new label, sorted among the others without moving them; a stored value reads and
+     * compares as before) and writes nothing. An enum the catalog does not know (made since it was read) may be used
+     * anywhere: an unresolved relation is written, which a scope role is refused.
+     */
+    private static void enumRenamed(Result r, Catalog catalog, JsonNode b) {
+        List<String> name = names(list(b, "typeName"));
+        if (text(b, "oldVal") == null || name.isEmpty()) {
+            return;
+        }
+        r.facts.operations.add(Operation.UPDATE);
+        Optional<Set<ColumnRef>> columns = catalog.columnsHoldingType(Tree.schemaOf(name), Tree.last(name));
+        if (columns.isEmpty()) {
+            r.facts.writes.add(new TableRef("?", String.join(".", name)));
+            return;
+        }
+        for (ColumnRef c : columns.get()) {
+            r.facts.writes.add(new TableRef(c.schema(), c.table()));
+        }
+    }
+
+    /**
+     * ALTER TYPE or ALTER DOMAIN ... RENAME TO or SET SCHEMA: the catalog read at the session's start knows the type's
+     * uses by its old name only, so what the session does to it under the new one (RENAME ATTRIBUTE ... CASCADE renames
+     * a typed table's column, which masking keys by name) no longer reaches the tables it reaches on the server
+     * (decision 0080: a masked session renamed a typed table's tagged column this way, and the next session read it in
+     * clear). So the rename is judged as a change of each table the type reaches: the tables it types and those
+     * holding a column of it (a domain or enum); a masked session may not ALTER one holding PHI, a scope role needs
+     * {@code ddl} on each. A type the catalog knows neither way (a range, a base type, one made since) is an
+     * unresolved write.
+     */
+    private static void typeRenamed(Result r, Catalog catalog, JsonNode object) {
+        List<String> name = names(list(body(object), "items"));
+        if (name.isEmpty()) {
+            name = names(list(object, "items"));
+        }
+        String schema = Tree.schemaOf(name);
+        String last = Tree.last(name);
+        Optional<Set<TableRef>> typed = last == null ? Optional.empty() : catalog.typedTables(schema, last);
+        Optional<Set<ColumnRef>> holding = last == null ? Optional.empty() : catalog.columnsHoldingType(schema, last);
+        if (typed.isEmpty() && holding.isEmpty()) {
+            r.facts.writes.add(new TableRef("?", String.join(".", name)));
+            return;
+        }
+        typed.ifPresent(r.facts.writes::addAll);
+        holding.ifPresent(columns -> columns.forEach(c -> r.facts.writes.add(new TableRef(c.schema(), c.table()))));
     }
 
     /**

@@ -60,8 +60,8 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
-    public Optional<Set<ColumnRef>> columnsOfDomain(String schema, String name) {
-        return inner.columnsOfDomain(schema, name);
+    public Optional<Set<ColumnRef>> columnsHoldingType(String schema, String name) {
+        return inner.columnsHoldingType(schema, name);
     }
 
     @Override

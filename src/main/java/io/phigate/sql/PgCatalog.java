@@ -125,6 +125,10 @@ public final class PgCatalog implements Catalog {
     private final Set<String> codeTypes;
     /** Every type name the catalog knows, kept only where {@link #codeTypes} is not empty. */
     private final Set<String> knownTypes;
+    /** The relations extensions own, each with its extension's name. */
+    private final Map<TableRef, String> extensionMembers;
+    /** Every type's name by its OID, kept only where {@link #codeTypes} is not empty. */
+    private final Map<Integer, String> typeNamesByOid;
     /** Which columns hold each domain's values, and which tables each composite type types. */
     private final TypeUses typeUses;
     private volatile Set<String> names;
@@ -164,6 +168,8 @@ public final class PgCatalog implements Catalog {
         this.settingCode = b.settingCode;
         this.codeTypes = Set.copyOf(b.codeTypes);
         this.knownTypes = Set.copyOf(b.knownTypes);
+        this.typeNamesByOid = Map.copyOf(b.typeNamesByOid);
+        this.extensionMembers = Map.copyOf(b.extensionMembers);
         this.typeUses = b.typeUses == null ? b.types.build() : b.typeUses;
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
@@ -447,6 +453,23 @@ public final class PgCatalog implements Catalog {
         return knownTypes.contains(name);
     }
 
+    /**
+     * The name of the type with OID {@code oid} (its last name part, as a text would name it), or null when the
+     * catalog does not know it; kept only where some type's values run code, as {@link #knowsType}'s names are. A
+     * Parse message's parameter types are counted by it ({@link TypeNames#withParameterTypes}).
+     */
+    public String typeName(int oid) {
+        return typeNamesByOid.get(oid);
+    }
+
+    /**
+     * The extension that owns the relation {@code table} (pg_depend's deptype 'e'), or null: an extension's view
+     * keeps its extension wherever it was created and whatever it is renamed to (decision 0080).
+     */
+    public String extensionOf(TableRef table) {
+        return extensionMembers.get(table);
+    }
+
     /** True when some type's values run code when made ({@link #makingValuesRunsCode}). */
     public boolean hasCodeTypes() {
         return !codeTypes.isEmpty();
@@ -458,8 +481,8 @@ public final class PgCatalog implements Catalog {
     }
 
     @Override
-    public Optional<Set<ColumnRef>> columnsOfDomain(String schema, String name) {
-        return typeUses.columnsOfDomain(schema, name);
+    public Optional<Set<ColumnRef>> columnsHoldingType(String schema, String name) {
+        return typeUses.columnsHoldingType(schema, name);
     }
 
     @Override
@@ -795,6 +818,18 @@ public final class PgCatalog implements Catalog {
                 b.rowSecurity(new TableRef(rel[0], rel[1]));
             }
         }
+        // Relations an extension owns, by the extension (decision 0080): a rule about an extension's view holds in
+        // whatever schema the extension was created and whatever the view was renamed to.
+        for (List<String> row : q.query("""
+                SELECT d.objid, e.extname FROM pg_catalog.pg_depend d
+                JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+                WHERE d.deptype = 'e' AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                  AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass""")) {
+            String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
+            if (rel != null) {
+                b.extensionMember(new TableRef(rel[0], rel[1]), row.get(1));
+            }
+        }
         b.typeUses = TypeUses.load(q, rels);
         b.eventTriggers = !q.query("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D' LIMIT 1")
                 .isEmpty();
@@ -884,8 +919,9 @@ public final class PgCatalog implements Catalog {
                 .formatted(TypeUses.BUILT_OVER, String.join(",", domains)))) {
             b.codeTypes.add(row.getFirst());
         }
-        for (List<String> row : q.query("SELECT DISTINCT t.typname FROM pg_catalog.pg_type t")) {
-            b.knownTypes.add(row.getFirst());
+        for (List<String> row : q.query("SELECT t.oid, t.typname FROM pg_catalog.pg_type t")) {
+            b.knownTypes.add(row.get(1));
+            b.typeNamesByOid.put(Integer.parseUnsignedInt(row.get(0)), row.get(1));
         }
     }
 
@@ -933,6 +969,8 @@ public final class PgCatalog implements Catalog {
         private boolean settingCode;
         private final Set<String> codeTypes = new HashSet<>();
         private final Set<String> knownTypes = new HashSet<>();
+        private final Map<Integer, String> typeNamesByOid = new HashMap<>();
+        private final Map<TableRef, String> extensionMembers = new HashMap<>();
         private final TypeUses.Builder types = new TypeUses.Builder();
         /** As read by {@link #load}; null when built by hand from {@link #types}. */
         private TypeUses typeUses;
@@ -940,7 +978,7 @@ public final class PgCatalog implements Catalog {
         private Builder() {
         }
 
-        /** A domain {@code schema.name} whose values {@code columns} hold (none: a domain no stored column uses). */
+        /** A domain or enum {@code schema.name} whose values {@code columns} hold (none: one no stored column uses). */
         public Builder domain(String schema, String name, ColumnRef... columns) {
             types.domain(schema, name);
             for (ColumnRef c : columns) {
@@ -968,6 +1006,18 @@ public final class PgCatalog implements Catalog {
         public Builder knownType(String name) {
             knownTypes.add(name);
             return this;
+        }
+
+        /** {@code table} is owned by the extension {@code extension} ({@link PgCatalog#extensionOf}). */
+        public Builder extensionMember(TableRef table, String extension) {
+            extensionMembers.put(table, extension);
+            return this;
+        }
+
+        /** A type the catalog knows, by OID and name ({@link PgCatalog#typeName}). */
+        public Builder knownType(int oid, String name) {
+            typeNamesByOid.put(oid, name);
+            return knownType(name);
         }
 
         /** Touching {@code table} runs code outside pg_catalog (a trigger, rule, row security, a default). */

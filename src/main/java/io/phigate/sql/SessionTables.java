@@ -405,8 +405,8 @@ public final class SessionTables {
         }
 
         @Override
-        public Optional<Set<ColumnRef>> columnsOfDomain(String schema, String name) {
-            return shared.columnsOfDomain(schema, name);
+        public Optional<Set<ColumnRef>> columnsHoldingType(String schema, String name) {
+            return shared.columnsHoldingType(schema, name);
         }
 
         @Override

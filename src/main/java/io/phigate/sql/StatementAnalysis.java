@@ -111,6 +111,23 @@ public record StatementAnalysis(StatementKind kind, Set<Operation> operations, S
         return false;
     }
 
+    /**
+     * This analysis with {@code more} among the types it names ({@link StatementFacts#typeNames}): a Parse message's
+     * parameter types ({@link TypeNames#withParameterTypes}). Facts whose names were not read stay unknown (null).
+     */
+    StatementAnalysis withTypeNames(Set<String> more) {
+        if (facts.typeNames() == null) {
+            return this;
+        }
+        Set<String> names = new java.util.LinkedHashSet<>(facts.typeNames());
+        names.addAll(more);
+        StatementFacts f = new StatementFacts(facts.functions(), facts.predicates(), facts.unfilteredWrite(),
+                facts.unlimited(), facts.options(), facts.copyEndpoint(), facts.unknownWrites(), facts.tableChanges(),
+                facts.stateChanges(), java.util.Collections.unmodifiableSet(names), facts.savepoint());
+        return new StatementAnalysis(kind, operations, reads, writes, outputs, opaqueFunctions, copiesQuery, cursor,
+                setting, settingValue, parsed, error, text, columnWrites, dataRoute, altersRelation, f, errorPosition);
+    }
+
     /** A statement phigate could not analyse although the grammar accepted it (or had no text to read). */
     public static StatementAnalysis unparsed(String text, String error) {
         return new StatementAnalysis(StatementKind.OTHER, Set.of(), Set.of(), Set.of(), List.of(), Set.of(), false,

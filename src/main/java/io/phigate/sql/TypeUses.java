@@ -9,9 +9,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Which stored columns hold values of each domain, and which tables are typed by each composite type: what the
- * server reads when a domain's constraint is added, validated or made NOT NULL (every value of every column of the
- * domain, of a domain over it, or of a container of it, is tested) and what ALTER TYPE ... CASCADE rewrites (the
+ * Which stored columns hold values of each domain and enum, and which tables are typed by each composite type: what
+ * the server reads when a domain's constraint is added, validated or made NOT NULL (every value of every column of
+ * the domain, of a domain over it, or of a container of it, is tested), what an enum's RENAME VALUE changes (every
+ * stored value of the label reads as the new one, decision 0080) and what ALTER TYPE ... CASCADE rewrites (the
  * typed tables of {@code CREATE TABLE t OF comp}). The statements name neither, so the catalog must (decision 0074).
  * Immutable; keyed by the type's name and then its schema, as the grammar gives them.
  */
@@ -35,7 +36,7 @@ final class TypeUses {
 
     static final TypeUses NONE = new TypeUses(Map.of(), Map.of());
 
-    /** Domain name → schema → the columns whose values the domain's constraints are tested against. */
+    /** Domain or enum name → schema → the columns holding its values. */
     private final Map<String, Map<String, Set<ColumnRef>>> domainColumns;
     /** Composite type name → schema → the tables typed by it. */
     private final Map<String, Map<String, Set<TableRef>>> typedTables;
@@ -47,11 +48,11 @@ final class TypeUses {
     }
 
     /**
-     * The columns holding values of the domain {@code schema.name}; unqualified ({@code schema} null), of every domain
-     * by that name in any schema (the server may resolve the name in pg_temp or any schema on its path: a superset,
-     * never fewer). Empty when the catalog knows no such domain: the caller fails closed.
+     * The columns holding values of the domain or enum {@code schema.name}; unqualified ({@code schema} null), of
+     * every such type by that name in any schema (the server may resolve the name in pg_temp or any schema on its path: a superset,
+     * never fewer). Empty when the catalog knows no such type: the caller fails closed.
      */
-    Optional<Set<ColumnRef>> columnsOfDomain(String schema, String name) {
+    Optional<Set<ColumnRef>> columnsHoldingType(String schema, String name) {
         return union(domainColumns, schema, name);
     }
 
@@ -77,7 +78,8 @@ final class TypeUses {
      * Reads both over {@code q}. Stored columns only (tables, partitioned tables, materialized views): the server
      * tests no view's or foreign table's column. A column of an array, range or composite over the domain makes the
      * server refuse the ALTER outright (naming the column, testing no value); it is counted all the same, a superset
-     * that costs nothing the server would have done. Domains made at initdb (information_schema's, owned by the
+     * that costs nothing the server would have done. Enums are read as domains are (a column of an enum, or of a
+     * container of one, holds its labels). Domains made at initdb (information_schema's, owned by the
      * bootstrap superuser, whose columns are views') are not read, so they count as unknown.
      * {@code rels} maps a relation's OID to its schema and name.
      */
@@ -86,7 +88,7 @@ final class TypeUses {
         for (List<String> row : q.query("""
                 WITH RECURSIVE %s,
                 over(domain, typ) AS (
-                  SELECT t.oid, t.oid FROM pg_catalog.pg_type t WHERE t.typtype = 'd' AND t.oid >= 16384
+                  SELECT t.oid, t.oid FROM pg_catalog.pg_type t WHERE t.typtype IN ('d', 'e') AND t.oid >= 16384
                   UNION SELECT over.domain, edges.typ FROM over JOIN edges ON edges.sub = over.typ)
                 SELECT DISTINCT n.nspname, d.typname, a.attrelid, a.attname
                 FROM over JOIN pg_catalog.pg_type d ON d.oid = over.domain

@@ -69,6 +69,27 @@ class TypeNamesTest {
     }
 
     @Test
+    void aParseMessagesParameterTypesCountAsTheSameTypesNamedInTheText() {
+        PgCatalog some = PgCatalog.builder().codeType("hidden_dom").knownType(16390, "hidden_dom")
+                .knownType(23, "int4").knownType(25, "text").build();
+        java.util.List<StatementAnalysis> plain = new SqlAnalyzer(some).analyze("SELECT $1 IS NOT NULL");
+        assertThat(TypeNames.mayMakeCodeValues(plain.getFirst(), some)).isFalse();
+        assertThat(typed(plain, some, 16390)).isTrue();
+        assertThat(typed(plain, some, 23, 25)).isFalse();
+        assertThat(TypeNames.withParameterTypes(plain, new int[] {23, 25, 0}, some)).as("nothing to add").isSameAs(plain);
+        assertThat(typed(plain, some, 0)).as("inferred by the server from the text").isFalse();
+        assertThat(typed(plain, some, (int) 3_999_999_999L)).as("an OID the catalog does not know").isTrue();
+        // Nothing to read where no type's values run code; the analysis itself is left as it was.
+        PgCatalog none = PgCatalog.builder().build();
+        assertThat(TypeNames.withParameterTypes(plain, new int[] {16390}, none)).isSameAs(plain);
+        assertThat(plain.getFirst().facts().typeNames()).isEmpty();
+    }
+
+    private static boolean typed(java.util.List<StatementAnalysis> analyses, PgCatalog catalog, int... oids) {
+        return TypeNames.mayMakeCodeValues(TypeNames.withParameterTypes(analyses, oids, catalog).getFirst(), catalog);
+    }
+
+    @Test
     void aFieldMentionsTypeInAnyCaseAnywhereInItsName() {
         for (String f : new String[]{"TypeName", "typeName", "argType", "returnType", "ofTypename", "sourcetype",
                 "targettype", "TYPE", "type", "xtypex"}) {

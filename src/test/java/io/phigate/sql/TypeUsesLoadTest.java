@@ -38,6 +38,9 @@ class TypeUsesLoadTest {
             s.execute("CREATE TABLE tyu_typed OF tyu_comp");
             s.execute("CREATE VIEW tyu_view AS SELECT x FROM tyu_direct");
             s.execute("CREATE DOMAIN tyu_unused AS int");
+            s.execute("CREATE TYPE tyu_enum AS ENUM ('a', 'b')");
+            s.execute("CREATE DOMAIN tyu_enum_d AS tyu_enum");
+            s.execute("CREATE TABLE tyu_enums (e tyu_enum, arr tyu_enum[], d tyu_enum_d)");
         }
         catalog = HousekeepingClient.loadCatalog(PgCatalogLoadTest.upstream());
     }
@@ -51,7 +54,8 @@ class TypeUsesLoadTest {
 
     private static void dropAll(Statement s) throws SQLException {
         s.execute("DROP VIEW IF EXISTS tyu_view");
-        s.execute("DROP TABLE IF EXISTS tyu_direct, tyu_via_sub, tyu_arr, tyu_ranges, tyu_deep, tyu_typed");
+        s.execute("DROP TABLE IF EXISTS tyu_direct, tyu_via_sub, tyu_arr, tyu_ranges, tyu_deep, tyu_typed, tyu_enums");
+        s.execute("DROP TYPE IF EXISTS tyu_enum CASCADE");
         s.execute("DROP TYPE IF EXISTS tyu_outer, tyu_comp, tyu_rng CASCADE");
         s.execute("DROP DOMAIN IF EXISTS tyu_sub, tyu_d, tyu_unused CASCADE");
     }
@@ -64,17 +68,23 @@ class TypeUsesLoadTest {
     void everyStoredColumnBuiltOverTheDomainIsKnownAndNoViewsColumn() {
         Set<ColumnRef> expected = Set.of(col("tyu_direct", "x"), col("tyu_via_sub", "x"), col("tyu_arr", "x"),
                 col("tyu_ranges", "r"), col("tyu_ranges", "m"), col("tyu_deep", "x"), col("tyu_typed", "a"));
-        assertThat(catalog.columnsOfDomain("public", "tyu_d")).contains(expected);
-        assertThat(catalog.columnsOfDomain(null, "tyu_d")).contains(expected);
-        assertThat(catalog.columnsOfDomain("public", "tyu_sub")).contains(Set.of(col("tyu_via_sub", "x")));
-        assertThat(catalog.columnsOfDomain("public", "tyu_unused")).contains(Set.of());
+        assertThat(catalog.columnsHoldingType("public", "tyu_d")).contains(expected);
+        assertThat(catalog.columnsHoldingType(null, "tyu_d")).contains(expected);
+        assertThat(catalog.columnsHoldingType("public", "tyu_sub")).contains(Set.of(col("tyu_via_sub", "x")));
+        assertThat(catalog.columnsHoldingType("public", "tyu_unused")).contains(Set.of());
+    }
+
+    @Test
+    void everyStoredColumnOfAnEnumOrBuiltOverOneIsKnown() {
+        assertThat(catalog.columnsHoldingType("public", "tyu_enum")).contains(Set.of(col("tyu_enums", "e"),
+                col("tyu_enums", "arr"), col("tyu_enums", "d")));
     }
 
     @Test
     void aDomainOrTypeItDoesNotKnowIsEmptyNotNone() {
-        assertThat(catalog.columnsOfDomain("public", "tyu_missing")).isEmpty();
-        assertThat(catalog.columnsOfDomain("other", "tyu_d")).isEmpty();
-        assertThat(catalog.columnsOfDomain("information_schema", "sql_identifier")).isEmpty();
+        assertThat(catalog.columnsHoldingType("public", "tyu_missing")).isEmpty();
+        assertThat(catalog.columnsHoldingType("other", "tyu_d")).isEmpty();
+        assertThat(catalog.columnsHoldingType("information_schema", "sql_identifier")).isEmpty();
         assertThat(catalog.typedTables("public", "tyu_missing")).isEmpty();
     }
 

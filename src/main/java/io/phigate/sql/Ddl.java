@@ -57,6 +57,22 @@ final class Ddl {
                     }
                 }
             }
+            case "CommentStmt", "SecLabelStmt" -> {
+                // A comment or label on a relation or its column changes that relation's definition for every later
+                // reader (phi: tags are read from comments): DDL of the relation, as its scope and rules name it.
+                String objtype = Tree.text(b, "objtype");
+                boolean column = "OBJECT_COLUMN".equals(objtype);
+                if (column || RELATION_OBJECTS.contains(objtype)) {
+                    List<String> parts = names(list(body(b.path("object")), "items"));
+                    List<String> relation = column && !parts.isEmpty() ? parts.subList(0, parts.size() - 1) : parts;
+                    if (!relation.isEmpty()) {
+                        String table = Tree.last(relation);
+                        String schema = Tree.schemaOf(relation);
+                        r.facts.writes.add(reader.catalog().relation(schema, table).map(Relation::ref)
+                                .orElse(new TableRef(schema == null ? "?" : schema, table)));
+                    }
+                }
+            }
             default -> {
                 // Functions, types, roles, schemas ...: DDL with no relation to name here.
             }

@@ -80,6 +80,7 @@ class RulesReachWhatTheServerWritesTest {
                     upstreams: [clinical]
                     allow:
                       - { tables: ["public.reach_base", "public.reach_parent"], operations: [select, delete] }
+                      - { tables: ["public.reach_open"], operations: [ddl] }
                 approvers:
                   dba:
                     match: { issuer: "%s", claims: { groups: "dba" } }
@@ -176,6 +177,25 @@ class RulesReachWhatTheServerWritesTest {
                      + " ('reach_s.kept', 'public.reach_part', 'public.reach_kid')")) {
             rs.next();
             assertThat(rs.getInt(1)).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aCommentOnATableOrColumnIsDdlOfThatTable() throws Exception {
+        for (String mode : List.of("simple", "extended")) {
+            // Granted ddl on one table, not on the one it comments (phi: tags are read from comments).
+            try (Connection c = ThroughTheGateway.as(gw, PARENT_DELETER, mode); Statement s = c.createStatement()) {
+                assertRefused(s, "COMMENT ON TABLE reach_kid IS 'harmless'", "public.reach_kid");
+                assertRefused(s, "COMMENT ON COLUMN public.reach_kid.v IS NULL", "public.reach_kid");
+            }
+            try (Connection c = ThroughTheGateway.as(gw, AGENT, mode); Statement s = c.createStatement()) {
+                assertHeld(s, "COMMENT ON TABLE reach_kid IS 'held'");
+            }
+        }
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT obj_description('reach_kid'::regclass, 'pg_class')")) {
+            rs.next();
+            assertThat(rs.getString(1)).isNull();
         }
     }
 

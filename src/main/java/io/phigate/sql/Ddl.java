@@ -27,7 +27,9 @@ final class Ddl {
         Result r = new Result(StatementKind.DDL, Operation.DDL);
         Lineage names = new Lineage(reader.catalog(), reader.views(), 0);
         switch (type(node)) {
-            case "CreateStmt", "IndexStmt", "RefreshMatViewStmt", "AlterTableStmt" ->
+            // REINDEX TABLE rebuilds the table's indexes under a lock that blocks its writers (REINDEX INDEX names an
+            // index, which the catalog does not know: unresolved, refused to a scope).
+            case "CreateStmt", "IndexStmt", "RefreshMatViewStmt", "AlterTableStmt", "ReindexStmt" ->
                     write(r, names, b.path("relation"));
             case "CreateForeignTableStmt" -> write(r, names, b.path("base").path("relation"));
             case "RenameStmt", "AlterObjectSchemaStmt", "AlterOwnerStmt" -> write(r, names, b.path("relation"));

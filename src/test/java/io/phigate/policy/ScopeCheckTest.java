@@ -257,4 +257,11 @@ class ScopeCheckTest {
         assertThat(ScopeCheck.check(role(), ANALYZER.analyze("ALTER ROLE CURRENT_USER SET work_mem = '64kB'")).allowed())
                 .isTrue();
     }
+
+    @Test
+    void reindexOfATableIsDdlOfThatTable() {
+        Role scratch = role(allow(List.of("public.scratch"), Operation.DDL));
+        assertThat(ScopeCheck.check(scratch, ANALYZER.analyze("REINDEX TABLE patients")).message())
+                .contains("public.patients");
+    }
 }

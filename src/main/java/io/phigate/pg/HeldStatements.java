@@ -74,20 +74,30 @@ final class HeldStatements implements StatementApprovals.Waiting {
     /**
      * The text an approval of an Execute is bound to and shown with: the statement's, and the parameter types its
      * Parse declared, which choose what the server runs ({@code f($1)} calls {@code f(int)} or {@code f(text)} on
-     * the same text and value; decision 0068). Unchanged when the Parse left every type to the server.
+     * the same text and value; decision 0068). Unchanged when the Parse left every type to the server, unless the
+     * text itself spells the note: then it gets one saying "none", since a text ending in a forged note with untyped
+     * parameters was the approved text of the declared types, and released the other overload (decision 0084). The
+     * note is always the last line and holds no newline, so text and types are read back from it one way only.
      */
     static String withParameterTypes(String text, SessionState.Statement statement) {
         int[] types = statement == null || statement.prepared() == null ? new int[0]
                 : statement.prepared().parameterTypes;
-        if (text == null || java.util.Arrays.stream(types).allMatch(t -> t == 0)) {
+        boolean untyped = java.util.Arrays.stream(types).allMatch(t -> t == 0);
+        if (text == null || (untyped && !text.contains(TYPES_NOTE))) {
             return text;
         }
-        StringBuilder note = new StringBuilder("\n-- phigate: parameter types (OIDs) declared at Parse:");
-        for (int t : types) {
+        StringBuilder note = new StringBuilder(TYPES_NOTE);
+        if (untyped) {
+            note.append(" none");
+        }
+        for (int t : untyped ? new int[0] : types) {
             note.append(' ').append(Integer.toUnsignedString(t));
         }
         return text + note;
     }
+
+    /** What {@link #withParameterTypes} adds to a held Execute's text, before the declared types. */
+    private static final String TYPES_NOTE = "\n-- phigate: parameter types (OIDs) declared at Parse:";
 
     @Override
     public void notice(String message) throws IOException {

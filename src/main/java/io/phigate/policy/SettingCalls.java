@@ -11,7 +11,8 @@ import java.util.Locale;
 /**
  * The settings a statement changes that decide who runs it or how its names resolve, however it changes them:
  * {@code SET} and {@code SET LOCAL}, or {@code set_config} (which a SELECT calls anywhere in its tree, in any
- * clause). Read from the server's parse tree. Pure.
+ * clause), and the defaults {@code ALTER ROLE/DATABASE ... SET} gives later sessions. Read from the server's parse
+ * tree. Pure.
  */
 final class SettingCalls {
     /** Settings that choose the database role the session runs as. */
@@ -30,12 +31,42 @@ final class SettingCalls {
                 && guarded.contains(s.setting().toLowerCase(Locale.ROOT))) {
             return s.setting().toLowerCase(Locale.ROOT);
         }
+        String defaulted = roleOrDatabaseDefault(s, guarded);
+        if (defaulted != null) {
+            return defaulted;
+        }
         for (String name : setConfigNames(s)) {
             if (name == null) {
                 return "a computed setting";
             }
             if (guarded.contains(name)) {
                 return name;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The first of {@code guarded} that {@code ALTER ROLE ... SET} or {@code ALTER DATABASE ... SET} gives as a default
+     * to every later session of the role or database: with the upstream login shared, to every agent's sessions,
+     * from their start, where no report of the server shows it (decision 0084). Null when it sets none of them.
+     */
+    private static String roleOrDatabaseDefault(StatementAnalysis s, List<String> guarded) {
+        if (!"ALTER ROLE".equals(s.dataRoute()) && !"ALTER DATABASE".equals(s.dataRoute())) {
+            return null;
+        }
+        StatementTree tree = StatementTree.of(s.text());
+        if (tree == null) {
+            return null;
+        }
+        for (String type : List.of("AlterRoleSetStmt", "AlterDatabaseSetStmt")) {
+            for (JsonNode stmt : tree.nodes(type)) {
+                JsonNode set = stmt.path("setstmt");
+                set = set.has("VariableSetStmt") ? set.path("VariableSetStmt") : set;
+                String name = set.path("name").asText("").toLowerCase(Locale.ROOT);
+                if (guarded.contains(name)) {
+                    return name;
+                }
             }
         }
         return null;

@@ -53,6 +53,15 @@ public interface Catalog {
     }
 
     /**
+     * The tables that inherit from {@code table} or are its partitions, transitively. The server writes their rows
+     * too when a statement writes {@code table} without ONLY (DELETE, UPDATE, TRUNCATE, ALTER, DROP of a
+     * partitioned table) and routes rows into a partition when it inserts into its parent. Empty when none are known.
+     */
+    default Set<TableRef> descendants(TableRef table) {
+        return Set.of();
+    }
+
+    /**
      * True when {@code column} holds arrays, ranges, multiranges or composite values (through a domain too), over
      * which the functions and operators vetted total for scalars are not ({@link TotalExpressions}). False when the
      * catalog does not know the column's type.

@@ -27,7 +27,9 @@ final class Ddl {
         Result r = new Result(StatementKind.DDL, Operation.DDL);
         Lineage names = new Lineage(reader.catalog(), reader.views(), 0);
         switch (type(node)) {
-            case "CreateStmt", "IndexStmt", "RefreshMatViewStmt", "AlterTableStmt" ->
+            // REINDEX TABLE rebuilds the table's indexes under a lock that blocks its writers (REINDEX INDEX names an
+            // index, which the catalog does not know: unresolved, refused to a scope).
+            case "CreateStmt", "IndexStmt", "RefreshMatViewStmt", "AlterTableStmt", "ReindexStmt" ->
                     write(r, names, b.path("relation"));
             case "CreateForeignTableStmt" -> write(r, names, b.path("base").path("relation"));
             case "RenameStmt", "AlterObjectSchemaStmt", "AlterOwnerStmt" -> write(r, names, b.path("relation"));
@@ -52,6 +54,22 @@ final class Ddl {
                         List<String> parts = names(list(body(o), "items"));
                         String table = Tree.last(parts);
                         String schema = Tree.schemaOf(parts);
+                        r.facts.writes.add(reader.catalog().relation(schema, table).map(Relation::ref)
+                                .orElse(new TableRef(schema == null ? "?" : schema, table)));
+                    }
+                }
+            }
+            case "CommentStmt", "SecLabelStmt" -> {
+                // A comment or label on a relation or its column changes that relation's definition for every later
+                // reader (phi: tags are read from comments): DDL of the relation, as its scope and rules name it.
+                String objtype = Tree.text(b, "objtype");
+                boolean column = "OBJECT_COLUMN".equals(objtype);
+                if (column || RELATION_OBJECTS.contains(objtype)) {
+                    List<String> parts = names(list(body(b.path("object")), "items"));
+                    List<String> relation = column && !parts.isEmpty() ? parts.subList(0, parts.size() - 1) : parts;
+                    if (!relation.isEmpty()) {
+                        String table = Tree.last(relation);
+                        String schema = Tree.schemaOf(relation);
                         r.facts.writes.add(reader.catalog().relation(schema, table).map(Relation::ref)
                                 .orElse(new TableRef(schema == null ? "?" : schema, table)));
                     }

@@ -80,6 +80,11 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
+    public Set<TableRef> descendants(TableRef table) {
+        return inner.descendants(table);
+    }
+
+    @Override
     public boolean changesState(String schema, String name) {
         return inner.changesState(schema, name);
     }

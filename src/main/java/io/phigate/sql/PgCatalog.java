@@ -104,6 +104,8 @@ public final class PgCatalog implements Catalog {
     private final Set<String> foreignOperators;
     /** Each table's inheritance family (parents, children, partitions, transitively), itself excluded. */
     private final Map<TableRef, Set<TableRef>> families;
+    /** Each table's children and partitions, transitively. */
+    private final Map<TableRef, Set<TableRef>> descendants;
     /** Columns whose written values are checked against other rows, and tables checked on an expression. */
     private final Set<ColumnRef> existenceChecked;
     private final Set<TableRef> existenceCheckedWhole;
@@ -150,6 +152,7 @@ public final class PgCatalog implements Catalog {
         this.columnTypes = Map.copyOf(b.columnTypes);
         this.compound = Set.copyOf(b.compound);
         this.families = families(b.inherits);
+        this.descendants = descendants(b.inherits);
         this.existenceChecked = Set.copyOf(b.existenceChecked);
         this.existenceCheckedWhole = Set.copyOf(b.existenceCheckedWhole);
         Map<TableRef, Set<ColumnRef>> checks = new HashMap<>();
@@ -323,6 +326,11 @@ public final class PgCatalog implements Catalog {
      */
     public Set<TableRef> family(TableRef table) {
         return families.getOrDefault(table, Set.of());
+    }
+
+    @Override
+    public Set<TableRef> descendants(TableRef table) {
+        return descendants.getOrDefault(table, Set.of());
     }
 
     @Override
@@ -502,6 +510,19 @@ public final class PgCatalog implements Catalog {
             reach(t, children, family);
             family.remove(t);
             out.put(t, Set.copyOf(family));
+        }
+        return Map.copyOf(out);
+    }
+
+    private static Map<TableRef, Set<TableRef>> descendants(Map<TableRef, Set<TableRef>> parents) {
+        Map<TableRef, Set<TableRef>> children = new HashMap<>();
+        parents.forEach((child, ps) -> ps.forEach(p -> children.computeIfAbsent(p, k -> new HashSet<>()).add(child)));
+        Map<TableRef, Set<TableRef>> out = new HashMap<>();
+        for (TableRef t : children.keySet()) {
+            Set<TableRef> below = new HashSet<>();
+            reach(t, children, below);
+            below.remove(t);
+            out.put(t, Set.copyOf(below));
         }
         return Map.copyOf(out);
     }

@@ -400,6 +400,11 @@ public final class SessionTables {
         }
 
         @Override
+        public Set<TableRef> descendants(TableRef table) {
+            return shared.descendants(table);
+        }
+
+        @Override
         public boolean compound(ColumnRef column) {
             return shared.compound(column);
         }

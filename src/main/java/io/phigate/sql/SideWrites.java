@@ -24,6 +24,12 @@ final class SideWrites {
     /** LockStmt's mode for ACCESS SHARE, the lock a plain SELECT takes (lockdefs.h AccessShareLock). */
     private static final int ACCESS_SHARE = 1;
     private static final Set<String> SEQUENCE_WRITERS = Set.of("nextval", "setval");
+    /**
+     * Statements whose unresolved writes ({@code ?} as the schema) are no relation they create: what DROP ... CASCADE,
+     * DROP OWNED or REASSIGN OWNED take with them, an ALTER (DROP COLUMN ... CASCADE) of what depends on a column.
+     */
+    static final Set<String> DROPS_WHAT_IT_CANNOT_NAME = Set.of("DropStmt", "DropOwnedStmt", "ReassignOwnedStmt",
+            "AlterTableStmt", "AlterDomainStmt");
 
     private SideWrites() {
     }
@@ -141,6 +147,22 @@ final class SideWrites {
         return new TableRef(parts.get(parts.size() - 2), name);
     }
 
+    /**
+     * A write to a parent table is a write to its children and partitions: DELETE, UPDATE and TRUNCATE without ONLY
+     * change their rows, INSERT and COPY FROM into a partitioned table put rows into a partition, ALTER recurses and
+     * DROP of a partitioned table drops its partitions. A rule or scope naming the child was passed by before. ONLY
+     * is not read, so such a write counts as one of the children too: never fewer tables than the server writes.
+     */
+    static void throughInheritance(Catalog catalog, Result r) {
+        Set<TableRef> more = new LinkedHashSet<>();
+        for (TableRef t : r.facts.writes) {
+            if (!r.sequences.contains(t)) {
+                more.addAll(catalog.descendants(t));
+            }
+        }
+        r.facts.writes.addAll(more);
+    }
+
     /** Tables the server writes through foreign-key actions set off by the statement's deletes and updates. */
     static void throughKeys(Catalog catalog, Result r) {
         Set<TableRef> more = new LinkedHashSet<>();
@@ -159,8 +181,17 @@ final class SideWrites {
      * (possibly over a known table), or a temporary one. DDL that creates a relation names one the catalog cannot
      * know yet, and is not counted; nor are sequences, which write through to nothing, nor TRUNCATE without
      * CASCADE, which the server refuses on a view and which empties only the table (and its children) it names.
+     * A statement that drops or hands over what it cannot name ({@code dropsUnnamed}) counts its unresolved writes:
+     * a rule on tables judged only the names DROP SCHEMA ... CASCADE spelt, and the tables it dropped ran unheld.
      */
-    static Set<TableRef> unknown(Catalog catalog, Result r) {
+    static Set<TableRef> unknown(Catalog catalog, Result r, boolean dropsUnnamed) {
+        if (dropsUnnamed) {
+            Set<TableRef> unnamed = new LinkedHashSet<>();
+            r.facts.writes.stream().filter(t -> "?".equals(t.schema())).forEach(unnamed::add);
+            if (!unnamed.isEmpty()) {
+                return Set.copyOf(unnamed);
+            }
+        }
         if (r.kind == StatementKind.TRUNCATE && !r.truncateCascade) {
             return Set.of();
         }

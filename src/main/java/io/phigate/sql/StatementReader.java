@@ -97,8 +97,9 @@ final class StatementReader {
         if (!is(node, "ExplainStmt") || isTrue(r.options.getOrDefault("analyze", "false"))) {
             SideWrites.sequences(node, this, r);
         }
+        SideWrites.throughInheritance(catalog, r);
         SideWrites.throughKeys(catalog, r);
-        r.unknownWrites = SideWrites.unknown(catalog, r);
+        r.unknownWrites = SideWrites.unknown(catalog, r, SideWrites.DROPS_WHAT_IT_CANNOT_NAME.contains(type(node)));
         return r;
     }
 
@@ -334,7 +335,8 @@ final class StatementReader {
             JsonNode rel = b.path("relation");
             TableRef table = lineage.ref(rel);
             if (from) {
-                r = new Result(StatementKind.COPY_FROM, Operation.COPY);
+                // COPY FROM inserts rows: a rule or scope on inserts judges it as one (it ran past insert rules).
+                r = new Result(StatementKind.COPY_FROM, Operation.COPY, Operation.INSERT);
                 r.facts.writes.add(table);
                 List<String> attlist = names(list(b, "attlist"));
                 for (String column : attlist.isEmpty()

@@ -246,4 +246,22 @@ class ScopeCheckTest {
         assertThat(ScopeCheck.rowLimit(null)).isZero();
         assertThat(ScopeCheck.rowLimit(READER)).isEqualTo(100);
     }
+
+    @Test
+    void aRoleOrDatabaseDefaultRoleIsRefusedToEveryRole() {
+        for (String sql : List.of("ALTER ROLE CURRENT_USER SET role = 'other'", "ALTER USER u IN DATABASE d SET ROLE TO other",
+                "ALTER DATABASE d SET session_authorization = 'other'")) {
+            StatementAnalysis a = ANALYZER.analyze(sql).getFirst();
+            assertThat(ScopeCheck.check(role(), List.of(a)).message()).as(sql + " " + a.dataRoute()).contains("is not allowed");
+        }
+        assertThat(ScopeCheck.check(role(), ANALYZER.analyze("ALTER ROLE CURRENT_USER SET work_mem = '64kB'")).allowed())
+                .isTrue();
+    }
+
+    @Test
+    void reindexOfATableIsDdlOfThatTable() {
+        Role scratch = role(allow(List.of("public.scratch"), Operation.DDL));
+        assertThat(ScopeCheck.check(scratch, ANALYZER.analyze("REINDEX TABLE patients")).message())
+                .contains("public.patients");
+    }
 }

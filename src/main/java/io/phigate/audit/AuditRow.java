@@ -193,7 +193,11 @@ record AuditRow(String time, String kind, String sessionId, Long statementId, Pe
                 fields.put((String) namesAndValues[i], namesAndValues[i + 1]);
             }
         }
-        return fields.isEmpty() ? null : json(fields);
+        if (fields.isEmpty()) {
+            return null;
+        }
+        String byHand = JsonArray.ofStringFields(fields);
+        return byHand != null ? byHand : json(fields);
     }
 
     private static String json(Object value) {

@@ -236,7 +236,22 @@ final class RecordHash {
         }
     }
 
+    /**
+     * A fresh SHA-256 digest. {@code getInstance} looks the algorithm up among the providers and builds the digest by
+     * reflection on every call (4 % of the response pump's CPU in a recording session, decision 0083); a clone of an
+     * unused one copies its initial state. {@link #UNUSED} is never updated, so cloning it from any thread is safe.
+     */
     static MessageDigest sha256() {
+        try {
+            return (MessageDigest) UNUSED.clone();
+        } catch (CloneNotSupportedException e) {
+            return newSha256();
+        }
+    }
+
+    private static final MessageDigest UNUSED = newSha256();
+
+    private static MessageDigest newSha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

@@ -215,8 +215,12 @@ final class ResultMasking {
             case 'C' -> {
                 Op head = exchange.head();
                 ResultShape shape = head == null ? null : head.shape();
-                String tag = ((BackendMessage.CommandComplete) MessageCodec.decodeBackend(type, body)).tag();
-                tables.completed(shape == null ? null : shape.current(), tag);
+                io.phigate.sql.StatementAnalysis current = shape == null ? null : shape.current();
+                // The tag says how a table change went (CREATE TABLE AS's row count); a statement that changes no
+                // table leaves it unread, so most completions are not decoded at all (decision 0083).
+                String tag = current == null || current.facts().tableChanges().isEmpty() ? null
+                        : ((BackendMessage.CommandComplete) MessageCodec.decodeBackend(type, body)).tag();
+                tables.completed(current, tag);
             }
             case 'E' -> tables.serverError();
             case 'Z' -> tables.readyForQuery(body[0]);

@@ -73,6 +73,7 @@ final class SideWrites {
      * a sequence nobody can name, recorded as {@code ?.?}, which a scope check refuses.
      */
     static void sequences(JsonNode node, StatementReader reader, Result r) {
+        // (Skipped by the reader when mayWriteSequence was false for every field of the statement's tree.)
         List<JsonNode> calls = new ArrayList<>();
         List<AttributeCalls.Call> attributeCalls = new ArrayList<>();
         Tree.forEachObject(node, (key, value) -> {
@@ -103,6 +104,14 @@ final class SideWrites {
             r.facts.writes.addAll(r.sequences);
             r.facts.operations.add(Operation.UPDATE);
         }
+    }
+
+    /**
+     * False only for a field that can be neither of the nodes {@link #sequences} looks for: a tree none of whose
+     * fields is named {@code FuncCall} or {@code A_Indirection} writes no sequence, and needs no walk to say so.
+     */
+    static boolean mayWriteSequence(String field) {
+        return field.equals("FuncCall") || field.equals("A_Indirection");
     }
 
     private static String constant(JsonNode arg) {

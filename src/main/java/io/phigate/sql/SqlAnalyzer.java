@@ -184,13 +184,20 @@ public final class SqlAnalyzer {
 
     private StatementAnalysis analyzeOne(JsonNode tree, String text) {
         try {
-            StatementReader.Result r = new StatementReader(catalog, this::view).statement(tree);
-            // One walk over every field of the tree serves both readers that must miss nothing the text holds.
+            // One walk over every field of the tree serves the readers that must miss nothing the text holds, and
+            // says whether a sequence may be written at all: most statements name no call, and then the lineage
+            // walk is spared a second walk over the whole tree looking for nextval (decision 0083).
             Set<String> typeNames = new LinkedHashSet<>();
+            Set<StatementFacts.FunctionCall> everyCall = new LinkedHashSet<>();
+            boolean[] callsSomething = {false};
             Tree.everyField(tree, (field, value) -> {
-                EveryCall.visit(field, value, r.facts.functions, catalog);
+                EveryCall.visit(field, value, everyCall, catalog);
                 TypeNames.visit(field, value, typeNames);
+                callsSomething[0] |= SideWrites.mayWriteSequence(field);
             });
+            StatementReader.Result r = new StatementReader(catalog, this::view, callsSomething[0]).statement(tree);
+            // After the lineage's own calls, as before: the record lists the calls in the same order.
+            r.facts.functions.addAll(everyCall);
             r.typeNames = typeNames.isEmpty() ? Set.of() : Collections.unmodifiableSet(typeNames);
             r.stateChanges = EveryCall.changingState(r.facts.functions, catalog);
             r.tableChanges = new TableChanges(catalog, this::view).read(tree);

@@ -34,10 +34,13 @@ final class StatementReader {
 
     private final Catalog catalog;
     private final Lineage.Views views;
+    /** False when the statement's whole tree holds no call at all, so no nextval or setval to look for. */
+    private final boolean callsSomething;
 
-    StatementReader(Catalog catalog, Lineage.Views views) {
+    StatementReader(Catalog catalog, Lineage.Views views, boolean callsSomething) {
         this.catalog = catalog;
         this.views = views;
+        this.callsSomething = callsSomething;
     }
 
     /** The mutable form of a {@link StatementAnalysis} while it is worked out. */
@@ -94,7 +97,7 @@ final class StatementReader {
         if (DataRoutes.isPlainAlterTable(node)) {
             r.options.put(StatementFacts.PLAIN_ALTER, "true"); // installs no code: risk rules judge it as the write it is
         }
-        if (!is(node, "ExplainStmt") || isTrue(r.options.getOrDefault("analyze", "false"))) {
+        if (callsSomething && (!is(node, "ExplainStmt") || isTrue(r.options.getOrDefault("analyze", "false")))) {
             SideWrites.sequences(node, this, r);
         }
         SideWrites.throughInheritance(catalog, r);

@@ -42,4 +42,31 @@ class JsonArrayTest {
             assertThat(JsonArray.ofStrings(values)).isEqualTo(JACKSON.writeValueAsString(values));
         }
     }
+
+    @Test
+    void aDetailOfStringsListsAndMapsReadsAsJacksonWroteIt() throws Exception {
+        Random random = new Random(83);
+        for (int n = 0; n < 2_000; n++) {
+            java.util.Map<String, Object> fields = new java.util.LinkedHashMap<>();
+            fields.put(text(random), text(random));
+            fields.put("tables", Arrays.asList(text(random), text(random), null));
+            java.util.Map<String, String> phi = new java.util.LinkedHashMap<>();
+            for (int v = random.nextInt(4); v > 0; v--) {
+                phi.put(text(random), random.nextInt(8) == 0 ? null : text(random));
+            }
+            fields.put("phi_columns", phi);
+            fields.put("none", null);
+            assertThat(JsonArray.ofStringFields(fields)).isEqualTo(JACKSON.writeValueAsString(fields));
+        }
+        assertThat(JsonArray.ofStringFields(java.util.Map.of("statements", 3L))).as("left to Jackson").isNull();
+        assertThat(JsonArray.ofStringFields(java.util.Map.of("tls", List.of(true)))).isNull();
+    }
+
+    private static String text(Random random) {
+        char[] text = new char[random.nextInt(10)];
+        for (int i = 0; i < text.length; i++) {
+            text[i] = (char) (random.nextBoolean() ? random.nextInt(0x80) : random.nextInt(0x10000));
+        }
+        return new String(text);
+    }
 }

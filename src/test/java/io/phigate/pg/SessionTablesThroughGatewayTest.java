@@ -142,6 +142,19 @@ class SessionTablesThroughGatewayTest {
     }
 
     @Test
+    void createCommittedByACommitStatementReadsBackAsTheSessionWroteIt() throws Exception {
+        // The COMMIT's CommandComplete tag is what says it committed (decision 0083 reads it only where it matters).
+        try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("CREATE TEMP TABLE kept (v text)");
+            s.execute("INSERT INTO kept VALUES ('inside')");
+            c.commit();
+            c.setAutoCommit(true);
+            assertThat(rows(s, "SELECT v FROM kept")).containsExactly(List.of("inside"));
+        }
+    }
+
+    @Test
     void createRolledBackLeavesTheNameAsTheServerHasIt() throws Exception {
         try (Connection c = gw.connect(); Statement s = c.createStatement()) {
             c.setAutoCommit(false);

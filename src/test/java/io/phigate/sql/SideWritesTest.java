@@ -95,4 +95,19 @@ class SideWritesTest {
         assertThat(analysed("EXPLAIN ANALYZE SELECT nextval('public.s')").operations()).contains(Operation.UPDATE);
         assertThat(analysed("SELECT currval('public.s')").writes()).isEmpty();
     }
+
+    @Test
+    void aSequenceIsWrittenWhereverItsCallStandsInTheTree() {
+        // The reader looks for nextval only when the analyser's one walk saw a call somewhere (decision 0083).
+        TableRef s = new TableRef("public", "s");
+        assertThat(analysed("UPDATE parent SET id = nextval('public.s') WHERE id = 1").writes()).contains(s);
+        assertThat(analysed("WITH n AS (SELECT 1 WHERE EXISTS (SELECT setval('public.s', 9))) SELECT * FROM n")
+                .writes()).containsExactly(s);
+        assertThat(analysed("SELECT ('public.s').nextval").writes()).as("a field selection as the call")
+                .containsExactly(s);
+        assertThat(analysed("PREPARE q AS SELECT 1 FROM parent ORDER BY nextval('public.s')").writes())
+                .containsExactly(s);
+        assertThat(analysed("UPDATE parent SET id = id + -4711 WHERE id = 1").writes())
+                .containsExactly(new TableRef("public", "parent"));
+    }
 }

@@ -68,15 +68,8 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     private boolean unverified = true;
     /** The chunk being collected holds a statement that may run code (client reader only). */
     private boolean codeInChunk;
-    /** The analyser saw DDL of the session's own that runs no code in the chunk being collected, and nothing else. */
-    private boolean ddlInChunk;
-    /** The analyser saw something other than such DDL in the chunk being collected (client reader only). */
-    private boolean notOnlyDdlInChunk;
-    /**
-     * Code may have run since the session was last between transactions (client reader only): it may have queued
-     * deferred triggers, which fire at the commit that ends the transaction, after the session's own DDL in it.
-     */
-    private boolean codeInTransaction;
+    /** Which chunks hold only the session's own DDL, whose change the catalog check may adopt (client reader). */
+    private final OwnDdlChunks ownDdl;
 
     HiddenSettingChanges(SessionPolicies.Setup setup, List<ParameterStatus> startup,
                          BiConsumer<String, String> endSession) {
@@ -93,6 +86,7 @@ final class HiddenSettingChanges implements OpenBatch.Code {
                 freshness == null || catalog == null || catalog.eventTriggers());
         this.probe = new SettingsProbe(catalogCheck.asks());
         this.catalogChanged = setup.catalogChanged();
+        this.ownDdl = new OwnDdlChunks(catalog, () -> codeCreated);
         for (ParameterStatus p : startup) {
             reportedFirst.put(p.name(), p.value());
         }
@@ -109,7 +103,7 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         return sql -> {
             List<StatementAnalysis> out = analyzer.apply(sql);
             for (StatementAnalysis a : out) {
-                noteInChunk(a);
+                ownDdl.joins(a);
             }
             if (!codeCreated) {
                 for (StatementAnalysis a : out) {
@@ -122,15 +116,6 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             }
             return out;
         };
-    }
-
-    /** Whether the chunk being collected holds the session's own DDL running no code, or anything else. */
-    private void noteInChunk(StatementAnalysis a) {
-        if (a.operations().contains(Operation.DDL) && ddlRunningNoCode(a)) {
-            ddlInChunk = true;
-        } else if (a.kind() != StatementKind.EMPTY) {
-            notOnlyDdlInChunk = true;
-        }
     }
 
     /**
@@ -156,7 +141,7 @@ final class HiddenSettingChanges implements OpenBatch.Code {
      */
     void beforeRequest(OutputStream upstream, byte transactionStatus, BooleanSupplier stop) throws IOException {
         if (transactionStatus == 'I') {
-            codeInTransaction = false;
+            ownDdl.betweenTransactions();
         }
         if (transactionStatus == 'E') {
             return;
@@ -228,25 +213,17 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         for (int i = 0; i < ops.size(); i++) {
             if (ops.get(i).kind() == Op.Kind.FUNCTION_CALL) {
                 codeInChunk = true;
-                // a function run by OID beside the session's own DDL: its change is not the session's to adopt
-                notOnlyDdlInChunk = true;
+                ownDdl.functionCall();
             }
         }
         unverified |= codeInChunk;
-        // Own DDL after code in the same transaction explains nothing: the commit (an implicit one at the batch's
-        // Sync too) fires what that code deferred, after the DDL (review 8: a deferred trigger replaced a view).
-        // (A chunk of own DDL alone queues nothing: it runs no code, though 0064 counts some DDL as code.)
-        boolean ownOnly = ddlInChunk && !notOnlyDdlInChunk;
-        boolean codeBefore = codeInTransaction;
-        codeInTransaction |= codeInChunk && !ownOnly;
-        if (ownOnly && !codeBefore) {
-            catalogCheck.ownDdl();
-        } else if (codeInChunk || ddlInChunk) {
-            catalogCheck.codeMayHaveRun();
+        switch (ownDdl.went(codeInChunk)) {
+            case OWN_DDL -> catalogCheck.ownDdl();
+            case CODE_MAY_HAVE_RUN -> catalogCheck.codeMayHaveRun();
+            case NOTHING -> {
+            }
         }
         codeInChunk = false;
-        ddlInChunk = false;
-        notOnlyDdlInChunk = false;
     }
 
     /** Why the settings the server showed are not the ones the session was judged by, or null. */
@@ -295,19 +272,15 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     @Override
     public boolean mayRunCode(StatementAnalysis a) {
         if (a == null) {
-            notOnlyDdlInChunk = true;
             return true;
         }
-        // A Bind or Execute joins the chunk it goes upstream in as what it runs: the session's own DDL, executed in a
-        // chunk after its Parse (a batch split for the in-batch question), is still the session's own change.
-        noteInChunk(a);
         return switch (a.kind()) {
             // SET CONSTRAINTS ... IMMEDIATE fires the deferred triggers queued so far (review 8: one replaced a view)
             case SET -> "constraints".equals(a.setting());
             case SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
             // judged together with what it names (StateView.Resolution): that analysis follows it and decides
             case EXECUTE -> false;
-            case TRANSACTION -> !UtilityWords.runsNothing(a.text());
+            case TRANSACTION -> !UtilityWords.runsNothing(a);
             case SELECT, DECLARE_CURSOR -> !runsOnlyWhatItReads(a, false);
             case INSERT, UPDATE, DELETE -> !runsOnlyWhatItReads(a, true);
             case DDL -> catalog == null || catalog.eventTriggers() || !UtilityWords.storesNoCode(a.text())
@@ -319,6 +292,15 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     @Override
     public void mayHaveRun() {
         codeInChunk = true;
+    }
+
+    /**
+     * A Bind or Execute joins the chunk it goes upstream in as what it runs: the session's own DDL, executed in a
+     * chunk after its Parse (pgjdbc's batch split for the in-batch question), is still the session's own change.
+     */
+    @Override
+    public void runs(StatementAnalysis a) {
+        ownDdl.joins(a);
     }
 
     /** {@code a} calls nothing but vetted built-ins and touches only relations that run no code when touched. */
@@ -353,44 +335,6 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     /** The session's own temporary relation: code runs on it only where the session created such code. */
     private boolean temporary(TableRef t) {
         return !codeCreated && ("pg_temp".equals(t.schema()) || "?".equals(t.schema()));
-    }
-
-    /**
-     * DDL whose catalog change the session may take as its own (decision 0075): it runs no code as it runs (what it
-     * stores to run later is {@link #watching}'s business): no event trigger, no function outside the vetted
-     * built-ins (a CHECK, a default, an index expression, a USING are evaluated as it runs), no value of a type whose
-     * making runs code, and where it runs a query (CREATE TABLE AS) only plain tables read.
-     */
-    private boolean ddlRunningNoCode(StatementAnalysis a) {
-        if (catalog == null || catalog.eventTriggers() || !a.parsed() || !a.opaqueFunctions().isEmpty()
-                || !a.facts().stateChanges().isEmpty() || catalog.hasCodeTypes() && TypeNames.mayMakeCodeValues(a, catalog)) {
-            return false;
-        }
-        for (TableRef t : a.reads()) {
-            Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
-            if (kind != Relation.Kind.TABLE || catalog.runsCodeWhenRead(t)) {
-                return false;
-            }
-        }
-        return !UtilityWords.creates(a.text()) ? alteredRunningNoCode(a) : true;
-    }
-
-    /**
-     * DDL that alters a relation that exists runs the code its CHECKs, its domains' and defaults call, with no
-     * function named: VALIDATE CONSTRAINT and ALTER COLUMN TYPE test every row (review 8: a vetted-looking
-     * {@code ALTER TABLE t VALIDATE CONSTRAINT c} ran a SECURITY DEFINER function that replaced a view, and the
-     * change was adopted as the session's own). A relation the catalog does not know is the session's own or
-     * another's made since; it may carry such code only where the session created code (another's is seen by the
-     * shared reading, decision 0075's window).
-     */
-    private boolean alteredRunningNoCode(StatementAnalysis a) {
-        for (TableRef t : a.writes()) {
-            boolean known = catalog.relation(t.schema(), t.table()).isPresent();
-            if (known ? catalog.runsCode(t) : codeCreated) {
-                return false;
-            }
-        }
-        return true;
     }
 
     // ---- the server's reports (pump) ----

@@ -143,24 +143,18 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         if (transactionStatus == 'I') {
             ownDdl.betweenTransactions();
         }
+        // DDL by others shows in the upstream's shared reading, between transactions and inside them (every statement
+        // is read by the catalog as committed now, decision 0081): a field read, and the cache's reading again at
+        // most once a second per upstream, not a round trip per session.
+        CatalogCache.Reading shared = sharedReading(transactionStatus);
+        if (closedBySharedReading(shared, transactionStatus)) {
+            return;
+        }
         if (transactionStatus == 'E') {
             return;
         }
         boolean codeUnverified = unverified && guarded();
         boolean settingsDue = baseline == null || codeUnverified;
-        // Between transactions DDL by others shows in the upstream's shared reading: a field read, and the cache's
-        // reading again at most once a second per upstream, not a round trip per session.
-        CatalogCache.Reading shared = null;
-        if (catalogCheck.asks() && freshness != null && transactionStatus == 'I') {
-            shared = freshness.latest();
-            long now = System.nanoTime();
-            String changed = catalogCheck.shared(shared, transactionStatus, now);
-            if (changed != null) {
-                // The cache drops its catalog itself: the same reading no longer matches it.
-                endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + changed);
-                return;
-            }
-        }
         // In-band only what no other connection sees: after code, after the session's own DDL (uncommitted changes).
         boolean fingerprintDue = catalogCheck.asks() && (codeUnverified
                 || catalogCheck.due(transactionStatus, System.nanoTime(), shared));
@@ -177,6 +171,44 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             return;
         }
         unverified = false;
+    }
+
+    /**
+     * A chunk goes upstream within an extended batch still open there (no Sync since), so inside a transaction,
+     * implicit or not, with no question between requests: the shared reading alone says whether others committed DDL
+     * meanwhile (decision 0081). When it ends the session, the session is closing on return.
+     */
+    void withinBatch() {
+        closedBySharedReading(sharedReading((byte) 'T'), (byte) 'T');
+    }
+
+    /**
+     * The upstream's shared reading, or null where there is none to compare. Inside a transaction a reading too old
+     * is read again, waiting for one in flight: there it is the only evidence (CatalogCheck.withinTransaction).
+     */
+    private CatalogCache.Reading sharedReading(byte transactionStatus) {
+        if (!catalogCheck.asks() || freshness == null) {
+            return null;
+        }
+        CatalogCache.Reading shared = freshness.latest();
+        if (transactionStatus != 'I' && !catalogCheck.usable(shared, System.nanoTime())) {
+            shared = freshness.awaited();
+        }
+        return shared;
+    }
+
+    /** Ends the session where the shared reading shows its catalog is no longer the server's; true when it did. */
+    private boolean closedBySharedReading(CatalogCache.Reading shared, byte transactionStatus) {
+        if (freshness == null || !catalogCheck.asks()) {
+            return false;
+        }
+        String changed = catalogCheck.shared(shared, transactionStatus, System.nanoTime());
+        if (changed == null) {
+            return false;
+        }
+        // The cache drops its catalog itself: the same reading no longer matches it.
+        endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + changed);
+        return true;
     }
 
     /**

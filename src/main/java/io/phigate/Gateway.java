@@ -3,6 +3,7 @@ package io.phigate;
 import io.phigate.config.ConfigException;
 import io.phigate.config.PolicyLoader;
 import io.phigate.mask.MaskingKeys;
+import io.phigate.pg.backend.FingerprintConnections;
 import io.phigate.pg.backend.HousekeepingClient;
 import io.phigate.session.SessionMasking;
 import io.phigate.policy.Policy;
@@ -84,10 +85,13 @@ public final class Gateway implements AutoCloseable {
     /** Set once a drain has closed both listeners; a connection attempt after it is refused. */
     private volatile boolean stoppedAccepting;
     private final Cluster cluster;
+    /** The shared catalog reading's kept connections, one per upstream (decision 0081). */
+    private final FingerprintConnections fingerprints;
 
     private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
                     Listener postgres, MongoFrontDoor mongo, HttpServer http, RoleJanitor janitor,
-                    Readiness readiness, Cluster cluster) {
+                    Readiness readiness, Cluster cluster, FingerprintConnections fingerprints) {
+        this.fingerprints = fingerprints;
         this.readiness = readiness;
         this.cluster = cluster;
         this.mongo = mongo;
@@ -141,6 +145,7 @@ public final class Gateway implements AutoCloseable {
         }
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("phigate-timers").daemon().factory());
+        FingerprintConnections fingerprints = FingerprintConnections.of(config.upstreams()::get, timers);
         SessionRegistry sessions = new SessionRegistry(config.limits().maxSessions(), cluster);
         RoleJanitor janitor = null;
         HttpServer http = null;
@@ -176,7 +181,7 @@ public final class Gateway implements AutoCloseable {
                     + http.address().getPort() + (console == null ? "/api/v1/approvals/" : "/console/approvals/");
             PgFrontDoor frontDoor = new PgFrontDoor(config, policy, new CatalogCache(
                     name -> new GuardedCatalog(HousekeepingClient.loadCatalog(config.upstreams().get(name))),
-                    name -> HousekeepingClient.catalogFingerprint(config.upstreams().get(name))),
+                    fingerprints),
                     keys, new ClientHandshake(config.tls(), tls, verifier, exchange), audit, sessions,
                     timers, ephemeral, approvals, approvalsUrl, cluster);
             cluster.start(approvals, local(config, sessions, frontDoor));
@@ -186,7 +191,7 @@ public final class Gateway implements AutoCloseable {
                     mongoSettings(config, tls, threads), verifier, exchange, audit, CommandGate.FORWARD_ALL,
                     new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions, approvals);
             Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness,
-                    cluster);
+                    cluster, fingerprints);
             postgres.start();
             return gateway;
         } catch (IOException | RuntimeException e) {
@@ -200,6 +205,7 @@ public final class Gateway implements AutoCloseable {
                 http.close();
             }
             timers.shutdownNow();
+            fingerprints.close();
             cluster.close();
             audit.close();
             throw e;
@@ -403,6 +409,7 @@ public final class Gateway implements AutoCloseable {
         }
         janitor.close();
         timers.shutdownNow();
+        fingerprints.close();
         // Queued after every session's end record, so the chain's last word on this run says how it ended.
         audit.appendUnobserved(List.of(new AuditEvent.GatewayDrain(Instant.now(), "finished", ending, grace)));
         cluster.close();

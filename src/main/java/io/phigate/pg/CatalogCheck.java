@@ -9,9 +9,12 @@ import java.util.Objects;
  * {@link io.phigate.sql.CatalogFingerprint} read with the catalog, compared with the server's. Pure state, fed by
  * {@link HiddenSettingChanges} on the client reader.
  *
- * <p>Two sources. <b>Shared</b> ({@link #shared}): between transactions, the upstream's reading the gateway's cache
+ * <p>Two sources. <b>Shared</b> ({@link #shared}): before every request, the upstream's reading the gateway's cache
  * keeps ({@link CatalogCache.Freshness}, at most {@link #INTERVAL} old while sessions ask), which shows DDL others
- * committed; it costs the session no round trip. <b>In-band</b> ({@link #due}, asked by {@link SettingsProbe} on the
+ * committed; it costs the session no round trip. Between transactions it is compared with the session's catalog;
+ * inside one (decision 0081) with the last reading that showed the session's catalog, since it cannot show the
+ * session's own uncommitted DDL: a reading that moved from that was moved by a commit, and only a commit of the
+ * session's own catalog (a reading equal to it) is no change. <b>In-band</b> ({@link #due}, asked by {@link SettingsProbe} on the
  * session's own connection, so it sees the session's uncommitted changes, which no other connection can): after code
  * that may have run (asked with the settings), right after the session's own DDL (whose answer becomes the baseline),
  * at the first request where the database has event triggers (a login trigger runs code as the session connects, at
@@ -40,9 +43,15 @@ final class CatalogCheck {
     /** Since the session adopted its own DDL: shared readings begun before this do not show it and are no evidence. */
     private boolean adopted;
     private long adoptedAt;
+    /**
+     * The last shared reading that showed the session's catalog: committed state the session is judged by. Inside a
+     * transaction {@link #expected} may hold the session's own uncommitted DDL, which no shared reading shows.
+     */
+    private String committed;
 
     CatalogCheck(String loaded, Duration interval, boolean firstInBand) {
         this.expected = loaded;
+        this.committed = loaded;
         this.intervalNanos = interval.toNanos();
         this.staleNanos = interval.toNanos() * 3;
         this.firstInBand = firstInBand;
@@ -71,12 +80,16 @@ final class CatalogCheck {
     }
 
     /**
-     * Between transactions: why the shared reading shows the session's catalog is no longer the server's, or null.
-     * A reading begun before the session adopted its own DDL, or before it was next between transactions (the DDL
+     * Why the shared reading shows the session's catalog is no longer the server's, or null. Between transactions: a
+     * reading begun before the session adopted its own DDL, or before it was next between transactions (the DDL
      * committed), does not show that DDL and says nothing; nor does one too old, nor any while the in-band answer
-     * to the session's own DDL is still to be asked.
+     * to the session's own DDL is still to be asked. Inside a transaction (or a failed one, or an open batch), see
+     * {@link #withinTransaction}.
      */
     String shared(CatalogCache.Reading shared, byte transactionStatus, long nanoTime) {
+        if (expected != null && transactionStatus != 'I') {
+            return withinTransaction(shared, nanoTime);
+        }
         if (expected == null || transactionStatus != 'I' || ownDdl) {
             // Own DDL pending: the in-band answer asked next decides, and a reading showing that DDL is no mismatch.
             return null;
@@ -92,12 +105,40 @@ final class CatalogCheck {
         }
         if (shared.fingerprint().equals(expected)) {
             confirmed = true;
+            committed = expected;
             return null;
         }
         return CHANGED;
     }
 
-    private boolean usable(CatalogCache.Reading shared, long nanoTime) {
+    /**
+     * Inside a transaction every statement is parsed, planned and rewritten by the catalog as committed now, whatever
+     * the isolation level (catalog lookups take their own catalog snapshot, not the transaction's): DDL others commit
+     * meanwhile reaches the next statement. The shared reading shows committed state only, so it is compared with
+     * the last one that showed the session's catalog ({@link #committed}): unmoved, nothing committed since; moved to
+     * the session's own catalog (its adopted DDL, committed by COMMIT AND CHAIN), no change; moved elsewhere, a commit
+     * the session is not judged by. A reading that is no evidence (too old: the cache could not read it) ends the
+     * session: inside a transaction an in-band answer would be no better under REPEATABLE READ, where it reads the
+     * catalog rows by the transaction's snapshot (fail closed).
+     */
+    private String withinTransaction(CatalogCache.Reading shared, long nanoTime) {
+        if (!usable(shared, nanoTime)) {
+            return "phigate could not read the database's catalog for " + staleNanos / 1_000_000_000 + " s, so it"
+                    + " cannot tell whether DDL committed during this transaction changed what it masks by";
+        }
+        String now = shared.fingerprint();
+        if (now.equals(committed)) {
+            return null;
+        }
+        if (now.equals(expected)) {
+            committed = now;
+            return null;
+        }
+        return CHANGED;
+    }
+
+    /** {@code shared} is evidence: a reading, not older than {@link #STALE}. */
+    boolean usable(CatalogCache.Reading shared, long nanoTime) {
         return shared != null && shared.fingerprint() != null && nanoTime - shared.readAt() < staleNanos;
     }
 

@@ -6,18 +6,14 @@ import io.phigate.session.SessionPolicies;
 import io.phigate.sql.CatalogCache;
 import io.phigate.sql.Operation;
 import io.phigate.sql.PgCatalog;
-import io.phigate.sql.Relation;
 import io.phigate.sql.StatementAnalysis;
 import io.phigate.sql.StatementKind;
-import io.phigate.sql.TableRef;
-import io.phigate.sql.TypeNames;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -43,9 +39,6 @@ import java.util.function.Function;
  * search_path from PostgreSQL 18 on, reported with another value end the session ({@link #reported}).
  */
 final class HiddenSettingChanges implements OpenBatch.Code {
-    /** The server's own schemas: their views were written at initdb and call nothing that changes a setting. */
-    private static final Set<String> SERVER_SCHEMAS = Set.of("pg_catalog", "information_schema");
-
     private final boolean catalogCode;
     /** Masking or the rules resolve unqualified names by the catalog's path (null catalog: unknown, so yes). */
     private final boolean pathMatters;
@@ -68,15 +61,10 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     private boolean unverified = true;
     /** The chunk being collected holds a statement that may run code (client reader only). */
     private boolean codeInChunk;
-    /** The analyser saw DDL of the session's own that runs no code in the chunk being collected, and nothing else. */
-    private boolean ddlInChunk;
-    /** The analyser saw something other than such DDL in the chunk being collected (client reader only). */
-    private boolean notOnlyDdlInChunk;
-    /**
-     * Code may have run since the session was last between transactions (client reader only): it may have queued
-     * deferred triggers, which fire at the commit that ends the transaction, after the session's own DDL in it.
-     */
-    private boolean codeInTransaction;
+    /** Which chunks hold only the session's own DDL, whose change the catalog check may adopt (client reader). */
+    private final OwnDdlChunks ownDdl;
+    /** Which statements may run code the gateway does not read. */
+    private final CodeOutOfSight codeOutOfSight;
 
     HiddenSettingChanges(SessionPolicies.Setup setup, List<ParameterStatus> startup,
                          BiConsumer<String, String> endSession) {
@@ -93,6 +81,8 @@ final class HiddenSettingChanges implements OpenBatch.Code {
                 freshness == null || catalog == null || catalog.eventTriggers());
         this.probe = new SettingsProbe(catalogCheck.asks());
         this.catalogChanged = setup.catalogChanged();
+        this.ownDdl = new OwnDdlChunks(catalog, () -> codeCreated);
+        this.codeOutOfSight = new CodeOutOfSight(catalog, () -> codeCreated);
         for (ParameterStatus p : startup) {
             reportedFirst.put(p.name(), p.value());
         }
@@ -109,7 +99,7 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         return sql -> {
             List<StatementAnalysis> out = analyzer.apply(sql);
             for (StatementAnalysis a : out) {
-                noteInChunk(a);
+                ownDdl.joins(a);
             }
             if (!codeCreated) {
                 for (StatementAnalysis a : out) {
@@ -122,15 +112,6 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             }
             return out;
         };
-    }
-
-    /** Whether the chunk being collected holds the session's own DDL running no code, or anything else. */
-    private void noteInChunk(StatementAnalysis a) {
-        if (a.operations().contains(Operation.DDL) && ddlRunningNoCode(a)) {
-            ddlInChunk = true;
-        } else if (a.kind() != StatementKind.EMPTY) {
-            notOnlyDdlInChunk = true;
-        }
     }
 
     /**
@@ -156,26 +137,20 @@ final class HiddenSettingChanges implements OpenBatch.Code {
      */
     void beforeRequest(OutputStream upstream, byte transactionStatus, BooleanSupplier stop) throws IOException {
         if (transactionStatus == 'I') {
-            codeInTransaction = false;
+            ownDdl.betweenTransactions();
+        }
+        // DDL by others shows in the upstream's shared reading, between transactions and inside them (every statement
+        // is read by the catalog as committed now, decision 0081): a field read, and the cache's reading again at
+        // most once a second per upstream, not a round trip per session.
+        CatalogCache.Reading shared = sharedReading(transactionStatus);
+        if (closedBySharedReading(shared, transactionStatus)) {
+            return;
         }
         if (transactionStatus == 'E') {
             return;
         }
         boolean codeUnverified = unverified && guarded();
         boolean settingsDue = baseline == null || codeUnverified;
-        // Between transactions DDL by others shows in the upstream's shared reading: a field read, and the cache's
-        // reading again at most once a second per upstream, not a round trip per session.
-        CatalogCache.Reading shared = null;
-        if (catalogCheck.asks() && freshness != null && transactionStatus == 'I') {
-            shared = freshness.latest();
-            long now = System.nanoTime();
-            String changed = catalogCheck.shared(shared, transactionStatus, now);
-            if (changed != null) {
-                // The cache drops its catalog itself: the same reading no longer matches it.
-                endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + changed);
-                return;
-            }
-        }
         // In-band only what no other connection sees: after code, after the session's own DDL (uncommitted changes).
         boolean fingerprintDue = catalogCheck.asks() && (codeUnverified
                 || catalogCheck.due(transactionStatus, System.nanoTime(), shared));
@@ -192,6 +167,44 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             return;
         }
         unverified = false;
+    }
+
+    /**
+     * A chunk goes upstream within an extended batch still open there (no Sync since), so inside a transaction,
+     * implicit or not, with no question between requests: the shared reading alone says whether others committed DDL
+     * meanwhile (decision 0081). When it ends the session, the session is closing on return.
+     */
+    void withinBatch() {
+        closedBySharedReading(sharedReading((byte) 'T'), (byte) 'T');
+    }
+
+    /**
+     * The upstream's shared reading, or null where there is none to compare. Inside a transaction a reading too old
+     * is read again, waiting for one in flight: there it is the only evidence (CatalogCheck.withinTransaction).
+     */
+    private CatalogCache.Reading sharedReading(byte transactionStatus) {
+        if (!catalogCheck.asks() || freshness == null) {
+            return null;
+        }
+        CatalogCache.Reading shared = freshness.latest();
+        if (transactionStatus != 'I' && !catalogCheck.usable(shared, System.nanoTime())) {
+            shared = freshness.awaited();
+        }
+        return shared;
+    }
+
+    /** Ends the session where the shared reading shows its catalog is no longer the server's; true when it did. */
+    private boolean closedBySharedReading(CatalogCache.Reading shared, byte transactionStatus) {
+        if (freshness == null || !catalogCheck.asks()) {
+            return false;
+        }
+        String changed = catalogCheck.shared(shared, transactionStatus, System.nanoTime());
+        if (changed == null) {
+            return false;
+        }
+        // The cache drops its catalog itself: the same reading no longer matches it.
+        endSession.accept(ErrorCodes.FEATURE_NOT_SUPPORTED, "phigate ended the session: " + changed);
+        return true;
     }
 
     /**
@@ -228,25 +241,17 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         for (int i = 0; i < ops.size(); i++) {
             if (ops.get(i).kind() == Op.Kind.FUNCTION_CALL) {
                 codeInChunk = true;
-                // a function run by OID beside the session's own DDL: its change is not the session's to adopt
-                notOnlyDdlInChunk = true;
+                ownDdl.functionCall();
             }
         }
         unverified |= codeInChunk;
-        // Own DDL after code in the same transaction explains nothing: the commit (an implicit one at the batch's
-        // Sync too) fires what that code deferred, after the DDL (review 8: a deferred trigger replaced a view).
-        // (A chunk of own DDL alone queues nothing: it runs no code, though 0064 counts some DDL as code.)
-        boolean ownOnly = ddlInChunk && !notOnlyDdlInChunk;
-        boolean codeBefore = codeInTransaction;
-        codeInTransaction |= codeInChunk && !ownOnly;
-        if (ownOnly && !codeBefore) {
-            catalogCheck.ownDdl();
-        } else if (codeInChunk || ddlInChunk) {
-            catalogCheck.codeMayHaveRun();
+        switch (ownDdl.went(codeInChunk)) {
+            case OWN_DDL -> catalogCheck.ownDdl();
+            case CODE_MAY_HAVE_RUN -> catalogCheck.codeMayHaveRun();
+            case NOTHING -> {
+            }
         }
         codeInChunk = false;
-        ddlInChunk = false;
-        notOnlyDdlInChunk = false;
     }
 
     /** Why the settings the server showed are not the ones the session was judged by, or null. */
@@ -281,39 +286,10 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         return null;
     }
 
-    /**
-     * False only for a statement that, by the catalog, runs nothing the gateway does not read: SET (not SET
-     * CONSTRAINTS, which fires deferred triggers), SHOW, RESET, BEGIN, SAVEPOINT, FETCH, PREPARE (it runs nothing
-     * until executed); a SELECT or DECLARE that calls no function
-     * outside the vetted built-ins, changes no state, and reads only tables, materialized views and sequences
-     * without row security, rules or triggers (or the server's own catalog, or the session's temporary tables); an
-     * INSERT, UPDATE or DELETE of the same kind that writes only the session's temporary tables; DDL that stores no
-     * code ({@link UtilityWords#storesNoCode}) of the same kind, where no event trigger exists. A view's body,
-     * COMMIT (deferred triggers), ROLLBACK (it puts settings back) and every other statement may; an EXECUTE is judged
-     * by the statement it names, which is judged after it.
-     */
+    /** {@link CodeOutOfSight#mayRun}: {@code a} (null: unknown) may run code the gateway does not read. */
     @Override
     public boolean mayRunCode(StatementAnalysis a) {
-        if (a == null) {
-            notOnlyDdlInChunk = true;
-            return true;
-        }
-        // A Bind or Execute joins the chunk it goes upstream in as what it runs: the session's own DDL, executed in a
-        // chunk after its Parse (a batch split for the in-batch question), is still the session's own change.
-        noteInChunk(a);
-        return switch (a.kind()) {
-            // SET CONSTRAINTS ... IMMEDIATE fires the deferred triggers queued so far (review 8: one replaced a view)
-            case SET -> "constraints".equals(a.setting());
-            case SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
-            // judged together with what it names (StateView.Resolution): that analysis follows it and decides
-            case EXECUTE -> false;
-            case TRANSACTION -> !UtilityWords.runsNothing(a.text());
-            case SELECT, DECLARE_CURSOR -> !runsOnlyWhatItReads(a, false);
-            case INSERT, UPDATE, DELETE -> !runsOnlyWhatItReads(a, true);
-            case DDL -> catalog == null || catalog.eventTriggers() || !UtilityWords.storesNoCode(a.text())
-                    || !runsOnlyWhatItReads(a, true);
-            default -> true;
-        };
+        return codeOutOfSight.mayRun(a);
     }
 
     @Override
@@ -321,76 +297,13 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         codeInChunk = true;
     }
 
-    /** {@code a} calls nothing but vetted built-ins and touches only relations that run no code when touched. */
-    private boolean runsOnlyWhatItReads(StatementAnalysis a, boolean writesTemporary) {
-        if (catalog == null || !a.parsed() || !a.opaqueFunctions().isEmpty() || !a.facts().stateChanges().isEmpty()) {
-            return false;
-        }
-        // A domain's CHECK or default that calls code runs when a value of it is made, with no function named
-        // (TypeNames.mayMakeCodeValues), and on a write to a temporary table, whose column types are not kept.
-        if (catalog.hasCodeTypes() && (a.kind() != StatementKind.DDL && !a.writes().isEmpty()
-                || TypeNames.mayMakeCodeValues(a, catalog))) {
-            return false;
-        }
-        for (TableRef t : a.writes()) {
-            if (!writesTemporary || !temporary(t) && a.kind() != StatementKind.DDL) {
-                return false;
-            }
-        }
-        for (TableRef t : a.reads()) {
-            if (SERVER_SCHEMAS.contains(t.schema()) || temporary(t)) {
-                continue;
-            }
-            Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
-            if (kind == null || kind == Relation.Kind.VIEW || kind == Relation.Kind.FOREIGN_TABLE
-                    || catalog.runsCodeWhenRead(t)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The session's own temporary relation: code runs on it only where the session created such code. */
-    private boolean temporary(TableRef t) {
-        return !codeCreated && ("pg_temp".equals(t.schema()) || "?".equals(t.schema()));
-    }
-
     /**
-     * DDL whose catalog change the session may take as its own (decision 0075): it runs no code as it runs (what it
-     * stores to run later is {@link #watching}'s business): no event trigger, no function outside the vetted
-     * built-ins (a CHECK, a default, an index expression, a USING are evaluated as it runs), no value of a type whose
-     * making runs code, and where it runs a query (CREATE TABLE AS) only plain tables read.
+     * A Bind or Execute joins the chunk it goes upstream in as what it runs: the session's own DDL, executed in a
+     * chunk after its Parse (pgjdbc's batch split for the in-batch question), is still the session's own change.
      */
-    private boolean ddlRunningNoCode(StatementAnalysis a) {
-        if (catalog == null || catalog.eventTriggers() || !a.parsed() || !a.opaqueFunctions().isEmpty()
-                || !a.facts().stateChanges().isEmpty() || catalog.hasCodeTypes() && TypeNames.mayMakeCodeValues(a, catalog)) {
-            return false;
-        }
-        for (TableRef t : a.reads()) {
-            Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
-            if (kind != Relation.Kind.TABLE || catalog.runsCodeWhenRead(t)) {
-                return false;
-            }
-        }
-        return !UtilityWords.creates(a.text()) ? alteredRunningNoCode(a) : true;
-    }
-
-    /**
-     * DDL that alters a relation that exists runs the code its CHECKs, its domains' and defaults call, with no
-     * function named: VALIDATE CONSTRAINT and ALTER COLUMN TYPE test every row (review 8: a vetted-looking
-     * {@code ALTER TABLE t VALIDATE CONSTRAINT c} ran a SECURITY DEFINER function that replaced a view, and the
-     * change was adopted as the session's own). A relation the catalog does not know is the session's own or
-     * another's made since; it may carry such code only where the session created code (another's is seen by the
-     * shared reading, decision 0075's window).
-     */
-    private boolean alteredRunningNoCode(StatementAnalysis a) {
-        for (TableRef t : a.writes()) {
-            boolean known = catalog.relation(t.schema(), t.table()).isPresent();
-            if (known ? catalog.runsCode(t) : codeCreated) {
-                return false;
-            }
-        }
-        return true;
+    @Override
+    public void runs(StatementAnalysis a) {
+        ownDdl.joins(a);
     }
 
     // ---- the server's reports (pump) ----

@@ -32,8 +32,15 @@ final class OpenBatch {
         /** Code that may change search_path or the role exists in this session's database, or may now. */
         boolean guarded();
 
-        /** {@code a} (null: unknown) may run such code. */
+        /** {@code a} (null: unknown) may run such code. A question: it notes nothing. */
         boolean mayRunCode(StatementAnalysis a);
+
+        /**
+         * A Bind or Execute joins the chunk being collected running {@code a} (null: something unknown, or a Bind
+         * whose values may run code before it), so the chunk is judged by what it runs, not only by what it parses.
+         */
+        default void runs(StatementAnalysis a) {
+        }
 
         /** Such code may have run in the chunk being collected: the next request asks the server first. */
         void mayHaveRun();
@@ -164,10 +171,15 @@ final class OpenBatch {
         }
         batchOpen = true;
         if (valuesMayRunCode(parameters, declaredTypes)) {
+            // what the values' input functions run is nobody's own DDL
+            code.runs(null);
             mark();
             namesReadAfterCode = true;
-        } else if (code.mayRunCode(statement)) {
-            mark();
+        } else {
+            code.runs(statement);
+            if (code.mayRunCode(statement)) {
+                mark();
+            }
         }
     }
 
@@ -221,14 +233,17 @@ final class OpenBatch {
         }
         batchOpen = true;
         if (judged == null || judged.isEmpty()) {
+            code.runs(null);
             mark();
             return;
         }
+        boolean mayRun = false;
         for (StatementAnalysis a : judged) {
-            if (code.mayRunCode(a)) {
-                mark();
-                return;
-            }
+            code.runs(a);
+            mayRun |= code.mayRunCode(a);
+        }
+        if (mayRun) {
+            mark();
         }
     }
 

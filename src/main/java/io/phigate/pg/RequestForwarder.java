@@ -245,6 +245,8 @@ final class RequestForwarder {
             if (hidden != null && !closing.getAsBoolean()) {
                 hidden.beforeRequest(upstream.out(), exchange.transactionStatus(), closing);
             }
+        } else if (hidden != null && !closing.getAsBoolean()) {
+            hidden.withinBatch(); // others' DDL reaches what runs next in the open batch too (decision 0081)
         }
         if (closing.getAsBoolean()) {
             dropChunkOfEndedSession();

@@ -1,14 +1,18 @@
 package io.phigate.pg;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.phigate.sql.Operation;
 import io.phigate.sql.PgGrammar;
+import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementFacts;
+import io.phigate.sql.StatementKind;
 import java.util.List;
 
 /**
  * The few facts about utility statements that the session-state registry needs: a cursor's holdability and
- * query, a PREPARE's statement, DEALLOCATE ALL, DISCARD ALL, and whether a transaction statement runs nothing
- * (whether one ends the transaction, and which savepoint one names, the analysis already says:
- * {@code StatementAnalysis.endsTransaction}, {@code StatementFacts.savepoint}). Each is
+ * query, a PREPARE's statement, DEALLOCATE ALL, DISCARD ALL, and which DDL creates (whether a transaction
+ * statement ends the transaction, runs nothing, and which savepoint it names, the analysis already says:
+ * {@code StatementAnalysis.endsTransaction}, {@link #runsNothing}, {@code StatementFacts.savepoint}). Each is
  * read from PostgreSQL's own parse tree (and, for where a body starts, its own scanner), so the registry's idea of a
  * name matches the server's by construction; a text the grammar does not read as one such statement answers null or
  * false, and callers fall back to the analysis they already have.
@@ -53,16 +57,20 @@ final class UtilityWords {
 
     /**
      * BEGIN, START TRANSACTION, SAVEPOINT and RELEASE: transaction statements that run no code and change no setting
-     * (COMMIT runs deferred triggers, a ROLLBACK of either kind puts settings back).
+     * (COMMIT runs deferred triggers, a ROLLBACK of either kind puts settings back). Read from the analysis, which
+     * read the same TransactionStmt node (decision 0077): of PostgreSQL's ten transaction statement kinds, COMMIT,
+     * ROLLBACK, PREPARE TRANSACTION and ROLLBACK TO carry a table change ({@code TableChanges}), COMMIT and ROLLBACK
+     * PREPARED are read as functions ({@code StatementReader}, decision 0079); what is left with no savepoint is
+     * BEGIN or START TRANSACTION, and SAVEPOINT and RELEASE name theirs.
      */
-    static boolean runsNothing(String text) {
-        JsonNode t = only(text, "TransactionStmt");
-        if (t == null) {
+    static boolean runsNothing(StatementAnalysis a) {
+        if (a.kind() != StatementKind.TRANSACTION || !a.parsed() || a.operations().contains(Operation.FUNCTION)
+                || !a.facts().tableChanges().isEmpty()) {
             return false;
         }
-        String kind = t.path("kind").asText();
-        return kind.equals("TRANS_STMT_BEGIN") || kind.equals("TRANS_STMT_START")
-                || kind.equals("TRANS_STMT_SAVEPOINT") || kind.equals("TRANS_STMT_RELEASE");
+        StatementFacts.Savepoint savepoint = a.facts().savepoint();
+        return savepoint == null || savepoint.kind() == StatementFacts.Savepoint.Kind.SET
+                || savepoint.kind() == StatementFacts.Savepoint.Kind.RELEASE;
     }
 
     /**

@@ -49,7 +49,6 @@ public final class CatalogCache {
     }
 
     /** One upstream's shared freshness, as its sessions see it. */
-    @FunctionalInterface
     public interface Freshness {
         /**
          * The latest reading (null: none yet). When it is older than {@link #INTERVAL} and no other caller is reading
@@ -57,6 +56,13 @@ public final class CatalogCache {
          * leaves the old one (the caller tells a stale reading by its age and asks in-band).
          */
         Reading latest();
+
+        /**
+         * As {@link #latest}, but waits for a reading in flight, and reads again when the last one is older than
+         * {@link #INTERVAL} even right after a failed try: for a caller with no other evidence (a session inside a
+         * transaction). A failed reading leaves the old one.
+         */
+        Reading awaited();
     }
 
     private record Entry(SqlAnalyzer analyzer, long loadedAt, long generation) {
@@ -136,11 +142,23 @@ public final class CatalogCache {
         if (fingerprints == null) {
             return null;
         }
-        return () -> {
-            try {
-                return read(name, false);
-            } catch (IOException e) {
-                return readings.get(name);
+        return new Freshness() {
+            @Override
+            public Reading latest() {
+                return orLast(false);
+            }
+
+            @Override
+            public Reading awaited() {
+                return orLast(true);
+            }
+
+            private Reading orLast(boolean wait) {
+                try {
+                    return read(name, wait);
+                } catch (IOException e) {
+                    return readings.get(name);
+                }
             }
         };
     }

@@ -56,9 +56,8 @@ class CatalogCheckTest {
     }
 
     @Test
-    void aSharedReadingShowingAnotherCatalogEndsTheSessionBetweenTransactionsOnly() {
+    void aSharedReadingShowingAnotherCatalogEndsTheSessionBetweenTransactions() {
         Reading changed = new Reading("11:150", 0);
-        assertThat(check.shared(changed, (byte) 'T', 1)).isNull(); // inside a transaction: only after code
         assertThat(check.shared(changed, (byte) 'I', 1)).contains("catalog changed");
     }
 
@@ -126,5 +125,44 @@ class CatalogCheckTest {
         assertThat(none.due((byte) 'I', 0, null)).isFalse();
         assertThat(none.shared(new Reading("x", 0), (byte) 'I', 0)).isNull();
         assertThat(none.answer("anything", 0)).isNull();
+    }
+
+    @Test
+    void insideATransactionASharedReadingMovedByAnothersCommitEndsTheSession() {
+        assertThat(check.shared(new Reading("10:100", 0), (byte) 'T', 1)).isNull();
+        // a failed transaction and an open batch are transactions too: a ROLLBACK TO would run what follows
+        assertThat(check.shared(new Reading("11:150", 2), (byte) 'E', 3)).contains("catalog changed");
+        assertThat(check.shared(new Reading("11:150", 2), (byte) 'T', 3)).contains("catalog changed");
+    }
+
+    @Test
+    void insideATransactionTheSessionsOwnUncommittedDdlIsNoMismatchNorIsItsCommit() {
+        assertThat(check.shared(new Reading("10:100", 0), (byte) 'I', 0)).isNull();
+        check.ownDdl();
+        assertThat(check.answer("11:150", 1)).isNull(); // adopted: the session's catalog now holds its own DDL
+        // Shared readings see committed state only: unmoved, the session's DDL is not there yet.
+        assertThat(check.shared(new Reading("10:100", 2), (byte) 'T', 3)).isNull();
+        // COMMIT AND CHAIN: committed, and the transaction goes on; the reading shows the session's own catalog.
+        assertThat(check.shared(new Reading("11:150", 4), (byte) 'T', 5)).isNull();
+        // From there, that is the committed state: a reading moved from it is another's.
+        assertThat(check.shared(new Reading("11:150", 6), (byte) 'T', 7)).isNull();
+        assertThat(check.shared(new Reading("10:100", 8), (byte) 'T', 9)).contains("catalog changed");
+    }
+
+    @Test
+    void insideATransactionTheSessionsOwnDdlBesideAnothersCommitEndsTheSession() {
+        assertThat(check.shared(new Reading("10:100", 0), (byte) 'I', 0)).isNull();
+        check.ownDdl();
+        assertThat(check.answer("11:150", 1)).isNull();
+        assertThat(check.shared(new Reading("12:160", 2), (byte) 'T', 3)).contains("catalog changed");
+    }
+
+    @Test
+    void insideATransactionAReadingThatIsNoEvidenceEndsTheSession() {
+        // No in-band fallback there: under REPEATABLE READ it would read the catalog by the transaction's snapshot.
+        assertThat(check.shared(new Reading("10:100", 0), (byte) 'T', CatalogCheck.STALE.toNanos()))
+                .contains("could not read");
+        assertThat(check.shared(null, (byte) 'T', 0)).contains("could not read");
+        assertThat(check.shared(new Reading("10:100", 0), (byte) 'T', CatalogCheck.STALE.toNanos() - 1)).isNull();
     }
 }

@@ -165,6 +165,75 @@ class HiddenDdlTest {
     }
 
     @Test
+    void straightToTheServerALaterStatementOfATransactionReadsTheViewAsReplacedMeanwhileAtEveryIsolationLevel()
+            throws Exception {
+        // Catalog lookups take their own snapshot, not the transaction's: REPEATABLE READ reads the new view's body too.
+        // (The transaction must not have read the view yet: its lock would hold the administrator's DDL back.)
+        for (int isolation : List.of(Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ,
+                Connection.TRANSACTION_SERIALIZABLE)) {
+            redefine("last_name::text");
+            try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement()) {
+                c.setTransactionIsolation(isolation);
+                c.setAutoCommit(false);
+                assertThat(column(s, "SELECT count(*) FROM patients")).isNotEmpty(); // the snapshot is taken here
+                redefine("ssn::text");
+                assertThat(column(s, "SELECT state FROM hidden_summary")).as("isolation " + isolation)
+                        .containsAnyElementsOf(ssns);
+                c.rollback();
+            }
+        }
+    }
+
+    @Test
+    void anAdministratorsDdlDuringAReadCommittedTransactionEndsTheSessionBeforeItsNextStatement() throws Exception {
+        // SELECT 1 runs no code, so nothing is asked in-band after it: only the shared reading can show the change.
+        assertEndedWithinATransaction(Connection.TRANSACTION_READ_COMMITTED, "SELECT 1");
+    }
+
+    @Test
+    void anAdministratorsDdlDuringARepeatableReadTransactionEndsTheSessionBeforeItsNextStatement() throws Exception {
+        // The transaction's snapshot is taken before the administrator's commit; the next statement's rewrite reads
+        // the view's body by the catalog as committed now all the same.
+        assertEndedWithinATransaction(Connection.TRANSACTION_REPEATABLE_READ, "SELECT count(*) FROM patients");
+    }
+
+    @Test
+    void anAdministratorsDdlBeforeARollbackToASavepointEndsTheSessionBeforeTheRead() throws Exception {
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            java.sql.Savepoint savepoint = c.setSavepoint("before");
+            assertThat(column(s, "SELECT 1")).containsExactly("1");
+            redefine("ssn::text");
+            pastTheSharedReading();
+            received.addAll(summaryAfter(s, "catalog changed", () -> c.rollback(savepoint)));
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    @Test
+    void theSessionsOwnDdlInsideATransactionDoesNotEndItThereNorAfterItsCommit() throws Exception {
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                assertThat(column(s, "SELECT 1")).containsExactly("1");
+                s.execute("CREATE TABLE hidden_own_in_transaction (id int)");
+                pastTheSharedReading();
+                assertThat(column(s, "SELECT state FROM hidden_summary")).doesNotContainAnyElementsOf(ssns);
+                c.commit();
+                pastTheSharedReading();
+                assertThat(column(s, "SELECT state FROM hidden_summary")).doesNotContainAnyElementsOf(ssns);
+                pastTheSharedReading();
+                assertThat(column(s, "SELECT 1")).containsExactly("1");
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+                s.execute("DROP TABLE IF EXISTS hidden_own_in_transaction");
+            }
+        }
+    }
+
+    @Test
     void aSessionStartedAfterAnAdministratorsDdlIsJudgedByTheNewView() throws Exception {
         redefine("ssn::text");
         pastTheSharedReading();
@@ -407,6 +476,24 @@ class HiddenDdlTest {
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
             c.setAutoCommit(autoCommit);
             s.execute("SELECT hidden_redefine()");
+            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).contains("phigate ended the session", "catalog changed");
+                    });
+        }
+        assertThat(received).doesNotContainAnyElementsOf(ssns);
+    }
+
+    /** Opens a transaction with {@code first}, has an administrator replace the view, waits, and reads it. */
+    private static void assertEndedWithinATransaction(int isolation, String first) throws Exception {
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            c.setTransactionIsolation(isolation);
+            c.setAutoCommit(false);
+            assertThat(column(s, first)).doesNotContainAnyElementsOf(ssns).isNotEmpty();
+            redefine("ssn::text");
+            pastTheSharedReading();
             assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
                     .isInstanceOfSatisfying(SQLException.class, e -> {
                         assertThat(e.getSQLState()).isEqualTo("0A000");

@@ -36,6 +36,13 @@ class OpenBatchTest {
         public void mayHaveRun() {
             noted++;
         }
+
+        final List<String> ran = new java.util.ArrayList<>();
+
+        @Override
+        public void runs(StatementAnalysis a) {
+            ran.add(a == null ? null : a.text());
+        }
     }
 
     private StatementAnalysis one(String sql) {
@@ -174,5 +181,26 @@ class OpenBatchTest {
         assertThat(batch.encodingMayHaveChanged()).isFalse();
         assertThat(batch.text("SELECT 'é'")).isNull();
         assertThat(batch.askBeforeBind(null)).isFalse();
+    }
+
+    /** The session's own DDL is told by what a chunk runs: a Bind or Execute says so itself, asking changes nothing. */
+    @Test
+    void aBindAndAnExecuteSayWhatTheyRunAndAskingWhetherCodeMayRunNotesNothing() {
+        Writes code = new Writes(true);
+        OpenBatch batch = new OpenBatch(true, code);
+        code.mayRunCode(one("CREATE TABLE t (id int)"));
+        assertThat(code.ran).isEmpty();
+        batch.bind(one("CREATE TABLE t (id int)"), 0, null);
+        // every statement an Execute runs, also after one that may run code
+        batch.executes(List.of(one("INSERT INTO log VALUES (1)"), one("CREATE TABLE u (id int)")));
+        // a Bind whose values may run code, and an Execute of something unknown, run what nobody's DDL explains
+        batch.bind(one("CREATE TABLE v (id int)"), 1, new int[] {0});
+        batch.executes(null);
+        assertThat(code.ran).containsExactly("CREATE TABLE t (id int)", "INSERT INTO log VALUES (1)",
+                "CREATE TABLE u (id int)", null, null);
+        // an unguarded session keeps no such account
+        Writes unguarded = new Writes(false);
+        new OpenBatch(true, unguarded).executes(List.of(one("CREATE TABLE t (id int)")));
+        assertThat(unguarded.ran).isEmpty();
     }
 }

@@ -2,6 +2,9 @@ package io.phigate.pg;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.phigate.sql.Catalog;
+import io.phigate.sql.SqlAnalyzer;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The utility-statement facts the session-state registry reads, from PostgreSQL's own parse tree. */
@@ -37,5 +40,21 @@ class UtilityWordsTest {
         assertThat(UtilityWords.deallocateAll("DEALLOCATE \"all\"")).isFalse();
         assertThat(UtilityWords.discardAll("DISCARD ALL")).isTrue();
         assertThat(UtilityWords.discardAll("DISCARD PLANS")).isFalse();
+    }
+
+    @Test
+    void onlyBeginStartSavepointAndReleaseRunNothingAsTheAnalysisReadThem() {
+        SqlAnalyzer analyzer = new SqlAnalyzer(Catalog.EMPTY, 0);
+        for (String nothing : List.of("BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ", "START TRANSACTION READ ONLY",
+                "SAVEPOINT s", "RELEASE SAVEPOINT s", "RELEASE s")) {
+            assertThat(UtilityWords.runsNothing(analyzer.analyze(nothing).getFirst())).as(nothing).isTrue();
+        }
+        // COMMIT fires deferred triggers, a ROLLBACK of either kind puts settings back, the prepared ones finish a
+        // transaction of any session of the login
+        for (String code : List.of("COMMIT", "END", "COMMIT AND CHAIN", "ROLLBACK", "ABORT", "ROLLBACK AND CHAIN",
+                "ROLLBACK TO SAVEPOINT s", "ROLLBACK TO s", "PREPARE TRANSACTION 'x'", "COMMIT PREPARED 'x'",
+                "ROLLBACK PREPARED 'x'", "SELECT 1", "SET search_path = x", "not sql at all")) {
+            assertThat(UtilityWords.runsNothing(analyzer.analyze(code).getFirst())).as(code).isFalse();
+        }
     }
 }

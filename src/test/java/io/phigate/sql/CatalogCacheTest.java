@@ -210,4 +210,27 @@ class CatalogCacheTest {
         assertThat(c.analyzer(UPSTREAM)).isSameAs(first);
         assertThat(asked).hasValue(0);
     }
+
+    @Test
+    void aSessionWithNoOtherEvidenceReadsAgainRightAfterAFailedReading() throws IOException {
+        AtomicInteger tries = new AtomicInteger();
+        AtomicReference<String> answer = new AtomicReference<>();
+        CatalogCache c = new CatalogCache(u -> PgCatalog.builder().fingerprint("1:1").build(), u -> {
+            tries.incrementAndGet();
+            if (answer.get() == null) {
+                throw new IOException("upstream down");
+            }
+            return answer.get();
+        }, Duration.ofMinutes(5), now::get);
+        c.analyzer(UPSTREAM);
+        now.addAndGet(INTERVAL);
+        CatalogCache.Freshness shared = c.freshness(UPSTREAM);
+        assertThat(shared.latest().readAt()).isZero(); // failed: the old one
+        assertThat(tries).hasValue(1);
+        // latest() does not try again within the interval; awaited() does, and gets the new reading.
+        answer.set("1:2");
+        assertThat(shared.latest().readAt()).isZero();
+        assertThat(shared.awaited().fingerprint()).isEqualTo("1:2");
+        assertThat(tries).hasValue(2);
+    }
 }

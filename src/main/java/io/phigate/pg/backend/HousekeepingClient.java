@@ -88,15 +88,6 @@ public final class HousekeepingClient implements PgCatalog.Queries, AdminConnect
         }
     }
 
-    /** Reads {@code config}'s {@link io.phigate.sql.CatalogFingerprint} over a connection of its own (decision 0075). */
-    public static String catalogFingerprint(UpstreamConfig config) throws IOException {
-        try (HousekeepingClient c = open(config, "phigate catalog")) {
-            return io.phigate.sql.CatalogFingerprint.read(c);
-        } catch (UpstreamException e) {
-            throw new IOException(e.getMessage(), e);
-        }
-    }
-
     /** The administrative connections of the ephemeral session users, by upstream name. */
     public static AdminConnection.Opener admin(Function<String, UpstreamConfig> upstreams) {
         return name -> {

@@ -268,6 +268,13 @@ final class HiddenSettingChanges implements OpenBatch.Code {
             return catalogProblem;
         }
         if (baseline == null) {
+            // A role default (ALTER ROLE or ALTER DATABASE ... SET role, which any session of the login may set for
+            // itself) makes every later session of the login start as another role: refused as a startup role is.
+            if (!"none".equals(shown.get(1))) {
+                return "the server starts this session as another role than its login (a default set by ALTER ROLE"
+                        + " or ALTER DATABASE ... SET role); phigate judges a session as its login, so it refuses"
+                        + " sessions of this login until an administrator resets that default";
+            }
             baseline = shown;
             return null;
         }

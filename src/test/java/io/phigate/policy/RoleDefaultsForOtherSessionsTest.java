@@ -94,17 +94,20 @@ class RoleDefaultsForOtherSessionsTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("open (decision 0084): a session nothing analyses sets the shared login's default role, and every later"
-            + " analysed session of any agent starts as that role; the settings probe takes it as its baseline")
     void aSessionNothingAnalysesDoesNotChooseTheRoleOfOtherAgentsSessions() throws Exception {
+        // Nothing analyses this session (its role has no rule), so its ALTER ROLE reaches the server; what it must
+        // not do is make another agent's analysed session run as defaults_other.
         try (Connection c = ThroughTheGateway.as(gw, TOOL, "simple"); Statement s = c.createStatement()) {
             s.execute("ALTER ROLE CURRENT_USER SET role = 'defaults_other'");
         }
         try {
-            assertThat(currentUser(BUILDER)).isEqualTo(TestDatabase.get().user());
+            assertThatThrownBy(() -> currentUser(BUILDER))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
+                            .contains("starts this session as another role than its login"));
         } finally {
             resetDefaults();
         }
+        assertThat(currentUser(BUILDER)).as("once the default is reset").isEqualTo(TestDatabase.get().user());
     }
 
     private static String currentUser(String subject) throws Exception {

@@ -1,5 +1,6 @@
 package io.phigate.pg;
 
+import io.phigate.sql.Operation;
 import io.phigate.sql.PgCatalog;
 import io.phigate.sql.Relation;
 import io.phigate.sql.StatementAnalysis;
@@ -23,10 +24,13 @@ final class CodeOutOfSight {
     private final PgCatalog catalog;
     /** The session created code (a function, trigger, rule, policy) or ran code it could not read. */
     private final BooleanSupplier codeCreated;
+    /** Something in the open transaction (or the chunk being collected) may have run code. */
+    private final BooleanSupplier codeInTransaction;
 
-    CodeOutOfSight(PgCatalog catalog, BooleanSupplier codeCreated) {
+    CodeOutOfSight(PgCatalog catalog, BooleanSupplier codeCreated, BooleanSupplier codeInTransaction) {
         this.catalog = catalog;
         this.codeCreated = codeCreated;
+        this.codeInTransaction = codeInTransaction;
     }
 
     /**
@@ -35,10 +39,14 @@ final class CodeOutOfSight {
      * until executed); a SELECT or DECLARE that calls no function
      * outside the vetted built-ins, changes no state, and reads only tables, materialized views and sequences
      * without row security, rules or triggers (or the server's own catalog, or the session's temporary tables); an
-     * INSERT, UPDATE or DELETE of the same kind that writes only the session's temporary tables; DDL that stores no
-     * code ({@link UtilityWords#storesNoCode}) of the same kind, where no event trigger exists. A view's body,
-     * COMMIT (deferred triggers), ROLLBACK (it puts settings back) and every other statement may; an EXECUTE is judged
-     * by the statement it names, which is judged after it.
+     * INSERT, UPDATE or DELETE of the same kind that writes only the session's temporary tables and tables the catalog
+     * knows to run no code when written ({@link PgCatalog#runsCode}: no trigger, rule, row security, and no default,
+     * CHECK, index or partition key calling code; the tables its foreign keys' actions and its children reach
+     * included, as the analysis counts them); DDL that stores no code ({@link UtilityWords#storesNoCode}) of the same
+     * kind, where no event trigger exists; a COMMIT, ROLLBACK or PREPARE TRANSACTION of a transaction in which
+     * nothing may have run code (deferred triggers are queued only by writes that run code, and a ROLLBACK puts back
+     * only settings the gateway saw set). A view's body and every other statement may; an EXECUTE is judged by the
+     * statement it names, which is judged after it (decision 0086).
      */
     boolean mayRun(StatementAnalysis a) {
         if (a == null) {
@@ -50,7 +58,8 @@ final class CodeOutOfSight {
             case SHOW, RESET, EMPTY, FETCH, MOVE, CLOSE_CURSOR, PREPARE, DEALLOCATE -> false;
             // judged together with what it names (StateView.Resolution): that analysis follows it and decides
             case EXECUTE -> false;
-            case TRANSACTION -> !UtilityWords.runsNothing(a);
+            case TRANSACTION -> !UtilityWords.runsNothing(a) && (!a.parsed()
+                    || a.operations().contains(Operation.FUNCTION) || codeInTransaction.getAsBoolean());
             case SELECT, DECLARE_CURSOR -> !runsOnlyWhatItReads(a, false);
             case INSERT, UPDATE, DELETE -> !runsOnlyWhatItReads(a, true);
             case DDL -> catalog == null || catalog.eventTriggers() || !UtilityWords.storesNoCode(a.text())
@@ -71,7 +80,7 @@ final class CodeOutOfSight {
             return false;
         }
         for (TableRef t : a.writes()) {
-            if (!writesTemporary || !temporary(t) && a.kind() != StatementKind.DDL) {
+            if (!writesTemporary || a.kind() != StatementKind.DDL && !temporary(t) && !writtenRunningNoCode(t)) {
                 return false;
             }
         }
@@ -86,6 +95,12 @@ final class CodeOutOfSight {
             }
         }
         return true;
+    }
+
+    /** A table the catalog knows, on which a write runs no code (an unknown relation runs code, fail closed). */
+    private boolean writtenRunningNoCode(TableRef t) {
+        Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
+        return kind == Relation.Kind.TABLE && !SERVER_SCHEMAS.contains(t.schema()) && !catalog.runsCode(t);
     }
 
     /** The session's own temporary relation: code runs on it only where the session created such code. */

@@ -82,7 +82,8 @@ final class HiddenSettingChanges implements OpenBatch.Code {
         this.probe = new SettingsProbe(catalogCheck.asks());
         this.catalogChanged = setup.catalogChanged();
         this.ownDdl = new OwnDdlChunks(catalog, () -> codeCreated);
-        this.codeOutOfSight = new CodeOutOfSight(catalog, () -> codeCreated);
+        this.codeOutOfSight = new CodeOutOfSight(catalog, () -> codeCreated,
+                () -> codeInChunk || ownDdl.codeInTransaction());
         for (ParameterStatus p : startup) {
             reportedFirst.put(p.name(), p.value());
         }

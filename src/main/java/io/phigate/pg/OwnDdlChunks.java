@@ -63,6 +63,11 @@ final class OwnDdlChunks {
     }
 
     /** The session was seen between transactions: no code of an earlier transaction can fire any more. */
+    /** Something in the open transaction may have run code (own DDL alone runs none). */
+    boolean codeInTransaction() {
+        return codeInTransaction;
+    }
+
     void betweenTransactions() {
         codeInTransaction = false;
     }

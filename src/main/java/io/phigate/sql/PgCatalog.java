@@ -832,6 +832,43 @@ public final class PgCatalog implements Catalog {
                 b.runsCode(new TableRef(rel[0], rel[1]));
             }
         }
+        // More code a write runs without a trigger: an index's expression or predicate and a partition key's
+        // expression (a user function may be marked immutable whatever it does; decision 0086), and a built-in that
+        // changes a setting or runs SQL text (set_config, query_to_xml) called from a default, a generated column, a
+        // CHECK of the table or of a column's domain, an index or a partition key: what settingCode counts, by table.
+        for (List<String> row : q.query("""
+                SELECT COALESCE(i.indrelid, dep.objid) FROM pg_catalog.pg_depend dep
+                  LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = dep.objid
+                  WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid >= 16384
+                   AND dep.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass,
+                   'pg_catalog.pg_operator'::pg_catalog.regclass)""")) {
+            String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
+            if (rel != null) {
+                b.runsCode(new TableRef(rel[0], rel[1]));
+            }
+        }
+        for (List<String> row : q.query("""
+                WITH stored(rel, t) AS (
+                  SELECT d.adrelid, d.adbin::pg_catalog.text FROM pg_catalog.pg_attrdef d
+                  UNION ALL SELECT c.conrelid, c.conbin::pg_catalog.text FROM pg_catalog.pg_constraint c
+                  WHERE c.conrelid <> 0
+                  UNION ALL SELECT a.attrelid, c.conbin::pg_catalog.text FROM pg_catalog.pg_attribute a
+                  JOIN pg_catalog.pg_constraint c ON c.contypid = a.atttypid WHERE a.attnum > 0 AND NOT a.attisdropped
+                  UNION ALL SELECT i.indrelid, i.indexprs::pg_catalog.text FROM pg_catalog.pg_index i
+                  UNION ALL SELECT i.indrelid, i.indpred::pg_catalog.text FROM pg_catalog.pg_index i
+                  UNION ALL SELECT p.partrelid, p.partexprs::pg_catalog.text FROM pg_catalog.pg_partitioned_table p)
+                SELECT DISTINCT stored.rel, p.proname, p.provolatile FROM stored,
+                  pg_catalog.regexp_matches(stored.t,
+                    ':(funcid|opfuncid|aggfnoid|winfnoid|hashfuncid|negfuncid) ([0-9]+)', 'g') AS m
+                  JOIN pg_catalog.pg_proc p ON p.oid = m[2]::pg_catalog.oid
+                WHERE stored.t IS NOT NULL""")) {
+            String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
+            String name = row.get(1);
+            boolean runsText = DENIED.contains(name) || DENIED_PREFIXES.stream().anyMatch(name::startsWith);
+            if (rel != null && (runsText || "v".equals(row.get(2)) && !UNCHANGING_VOLATILE.contains(name))) {
+                b.runsCode(new TableRef(rel[0], rel[1]));
+            }
+        }
         // Of those, the ones whose code runs on reads as well: row security's policies.
         for (List<String> row : q.query("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relrowsecurity")) {
             String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));

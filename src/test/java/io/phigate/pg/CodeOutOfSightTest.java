@@ -18,7 +18,8 @@ class CodeOutOfSightTest {
             .build();
     private final SqlAnalyzer analyzer = new SqlAnalyzer(CATALOG, 0);
     private boolean codeCreated;
-    private final CodeOutOfSight code = new CodeOutOfSight(CATALOG, () -> codeCreated);
+    private boolean codeInTransaction;
+    private final CodeOutOfSight code = new CodeOutOfSight(CATALOG, () -> codeCreated, () -> codeInTransaction);
 
     private boolean mayRun(String sql) {
         StatementAnalysis a = analyzer.analyze(sql).getFirst();
@@ -28,15 +29,21 @@ class CodeOutOfSightTest {
     @Test
     void statementsReadingPlainTablesAndTransactionMarksRunNothing() {
         for (String sql : new String[] {"SELECT id FROM plain", "SHOW search_path", "SET work_mem = '4MB'", "BEGIN",
-                "SAVEPOINT s", "RELEASE s", "CREATE TABLE t (id int)", "INSERT INTO pg_temp.scratch VALUES (1)"}) {
+                "SAVEPOINT s", "RELEASE s", "CREATE TABLE t (id int)", "INSERT INTO pg_temp.scratch VALUES (1)",
+                "INSERT INTO plain VALUES (1)", "UPDATE plain SET id = id + 1 WHERE id = 3", "DELETE FROM plain",
+                "COMMIT", "END", "ROLLBACK", "ROLLBACK TO s", "PREPARE TRANSACTION 'x'"}) {
             assertThat(mayRun(sql)).as(sql).isFalse();
         }
     }
 
     @Test
     void viewsTriggersFunctionsCommitsAndSetConstraintsMayRunCode() {
-        for (String sql : new String[] {"SELECT id FROM summary", "INSERT INTO plain VALUES (1)",
-                "SELECT hidden_redefine()", "COMMIT", "ROLLBACK", "ROLLBACK TO s", "SET CONSTRAINTS ALL IMMEDIATE",
+        for (String sql : new String[] {"SELECT id FROM summary", "INSERT INTO triggered VALUES (1)",
+                "UPDATE triggered SET id = 2", "DELETE FROM triggered", "INSERT INTO public.unknown_table VALUES (1)",
+                "INSERT INTO summary VALUES (1)", "MERGE INTO plain p USING plain q ON p.id = q.id WHEN MATCHED THEN DELETE",
+                "INSERT INTO plain SELECT id FROM summary", "UPDATE plain SET id = hidden_redefine()",
+                "COMMIT PREPARED 'x'", "ROLLBACK PREPARED 'x'",
+                "SELECT hidden_redefine()", "SET CONSTRAINTS ALL IMMEDIATE",
                 "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'", "DO 'BEGIN END'"}) {
             assertThat(mayRun(sql)).as(sql).isTrue();
         }
@@ -48,5 +55,16 @@ class CodeOutOfSightTest {
         assertThat(mayRun("INSERT INTO pg_temp.scratch VALUES (1)")).isFalse();
         codeCreated = true;
         assertThat(mayRun("INSERT INTO pg_temp.scratch VALUES (1)")).isTrue();
+    }
+
+    @Test
+    void theEndOfATransactionRunsCodeOnlyWhereSomethingInItMayHave() {
+        // deferred triggers are queued only by writes that run code; a ROLLBACK puts back what code set
+        codeInTransaction = true;
+        for (String sql : new String[] {"COMMIT", "END", "COMMIT AND CHAIN", "ROLLBACK", "ABORT", "ROLLBACK TO s",
+                "PREPARE TRANSACTION 'x'"}) {
+            assertThat(mayRun(sql)).as(sql).isTrue();
+        }
+        assertThat(mayRun("BEGIN")).isFalse();
     }
 }

@@ -83,6 +83,20 @@ class HiddenSettingChangesTest {
             s.execute("CREATE TRIGGER hidden_rows_insert BEFORE INSERT ON public.hidden_rows"
                     + " FOR EACH ROW EXECUTE FUNCTION public.hidden_harmless()");
             s.execute("GRANT SELECT, INSERT, DELETE ON public.hidden_rows TO " + db.user());
+            // Code a write runs with no trigger (decision 0086): an index expression calling a function marked
+            // immutable whatever it does, and a default calling the built-in set_config.
+            s.execute("""
+                    CREATE FUNCTION public.hidden_index_key(v text) RETURNS text IMMUTABLE LANGUAGE plpgsql AS $$
+                    BEGIN PERFORM set_config('search_path', 'hidden_evil, public', false); RETURN v; END $$""");
+            s.execute("CREATE TABLE public.hidden_indexed (id int, note text)");
+            s.execute("CREATE INDEX ON public.hidden_indexed (public.hidden_index_key(note))");
+            s.execute("CREATE TABLE public.hidden_defaulted (id int,"
+                    + " note text DEFAULT set_config('search_path', 'hidden_evil, public', false))");
+            // And a table whose writes run nothing: a transaction of writes to it needs no question of the server.
+            s.execute("CREATE TABLE public.hidden_plain (id int PRIMARY KEY, n int)");
+            s.execute("INSERT INTO public.hidden_plain VALUES (1, 0)");
+            s.execute("GRANT SELECT, INSERT, UPDATE ON public.hidden_indexed, public.hidden_defaulted,"
+                    + " public.hidden_plain TO " + db.user());
         }
         try (Connection c = db.direct(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT ssn FROM patients WHERE ssn IS NOT NULL")) {
@@ -118,7 +132,9 @@ class HiddenSettingChangesTest {
     }
 
     private static void dropAll(Statement s) throws SQLException {
-        s.execute("DROP TABLE IF EXISTS public.hidden_log, public.hidden_rows");
+        s.execute("DROP TABLE IF EXISTS public.hidden_log, public.hidden_rows, public.hidden_indexed,"
+                + " public.hidden_defaulted, public.hidden_plain");
+        s.execute("DROP FUNCTION IF EXISTS public.hidden_index_key(text)");
         s.execute("DROP TABLE IF EXISTS public.hidden_people");
         s.execute("DROP TYPE IF EXISTS public.hidden_range");
         s.execute("DROP DOMAIN IF EXISTS public.hidden_dom");
@@ -150,6 +166,35 @@ class HiddenSettingChangesTest {
     @Test
     void aTriggerThatMovesSearchPathEndsTheSessionBeforeTheNextRead() throws Exception {
         assertEndedAfter(new Properties(), "INSERT INTO hidden_log (note) VALUES ('x')", "changed search_path");
+    }
+
+    @Test
+    void anIndexExpressionOrADefaultThatMovesSearchPathEndsTheSessionBeforeTheNextRead() throws Exception {
+        assertEndedAfter(new Properties(), "INSERT INTO hidden_indexed VALUES (1, 'x')", "changed search_path");
+        assertEndedAfter(new Properties(), "INSERT INTO hidden_defaulted (id) VALUES (1)", "changed search_path");
+    }
+
+    @Test
+    void aTransactionOfWritesToATableThatRunsNoCodeGoesOnInADatabaseHoldingCode() throws Exception {
+        for (String mode : List.of("simple", "extended")) {
+            Properties props = new Properties();
+            props.setProperty("preferQueryMode", mode);
+            try (Connection c = gw.connect(props)) {
+                c.setAutoCommit(false);
+                try (PreparedStatement up = c.prepareStatement("UPDATE hidden_plain SET n = n + ? WHERE id = 1")) {
+                    for (int i = 0; i < 3; i++) {
+                        up.setInt(1, 1);
+                        assertThat(up.executeUpdate()).isEqualTo(1);
+                        c.commit();
+                    }
+                }
+                try (Statement s = c.createStatement()) {
+                    assertThat(column(s, "SELECT id::text FROM hidden_plain")).containsExactly("1");
+                    assertThat(column(s, "SELECT state FROM patients")).doesNotContainAnyElementsOf(ssns);
+                }
+                c.commit();
+            }
+        }
     }
 
     @Test

@@ -27,6 +27,9 @@ class NonPositiveIntegersTest {
         "SELECT '-5'::int, 2147483647, -2147483647         | -2147483647,2147483647",
         "SELECT 1 FROM t WHERE a = -1 AND b = -22 AND c = 3 AND d = -0 AND e = -333 | 1,-1,-22,3,0,-333",
         "SET extra_float_digits = -3                       | -3",
+        "SELECT 1 FROM t WHERE a=-1 AND b<>-2 AND c*-3 > 0 | 1,-1,-2,-3,0",
+        "SELECT 1 FROM t WHERE a !=- 1 AND b @-4 = 0       | 1,1,4,0",
+        "CREATE TABLE t (a numeric(10, -2), b bit varying(0)) | 10,-2,0",
         "SELECT make_interval(0), TIMESTAMP(0) 'now'       | 0,0",
     })
     void everyIntegerConstantReadsAsTheServerReadsIt(String sql, String expected) {

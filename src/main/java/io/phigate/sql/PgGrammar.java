@@ -192,6 +192,10 @@ public final class PgGrammar {
             throw new java.io.UncheckedIOException("reading the parse tree failed", e); // from a byte array: never
         }
         Offsets offsets = new Offsets(sql, utf8);
+        String unreadable = NonPositiveIntegers.restore(root, json, sql, offsets);
+        if (unreadable != null) {
+            return new Parsed(List.of(), new SyntaxError(unreadable, 0));
+        }
         List<Statement> out = new ArrayList<>();
         for (JsonNode raw : root.path("stmts")) {
             int from = raw.path("stmt_location").asInt(0);
@@ -243,7 +247,8 @@ public final class PgGrammar {
         return sql.length() <= INLINE_MAX_CHARS && INLINE ? scanHere(sql) : onGrammarThread(() -> scanHere(sql));
     }
 
-    private static List<Token> scanHere(String sql) {
+    /** {@link #scan} on the caller's thread: for a caller already on a thread fit for the text. */
+    static List<Token> scanHere(String sql) {
         if (sql.indexOf('\0') >= 0) {
             return null;
         }

@@ -51,7 +51,9 @@ class GrammarDifferentialTest {
     private static final String[] NAMES = {"a", "Ab", "ÄB", "é", "İx", "ǅ", "ß", "x$y", "_1", "ÀÉ", "select", "Ω",
         "a\"b", "Ab Cd"};
     private static final String[] CONSTANTS = {"1", "'a;b'", "$$x;y$$", "$t$;$t$", "E'\\''", "U&'\\0061'", "'--'",
-        "'/*'", "e'\\n;'", "'it''s'", "2.5", "B'101'", "X'1F'", "N'n'"};
+        "'/*'", "e'\\n;'", "'it''s'", "2.5", "B'101'", "X'1F'", "N'n'",
+        // Negative and zero integers, which the tree carries only once read back from the text (decision 0085).
+        "-1", "- /*c*/ 2", "-(3)", "-0", "0", "- -4"};
     private static final String[] ANALYZE = {"analyze", "ANALYZE", "analyse", "\"analyze\"", "U&\"an\\0061lyze\"",
         "Analyze", "\"ANALYZE\""};
     private static final String[] BOOLEANS = {"", " true", " 'on'", " 1", " 0", " false", " 'off'", " 'TRUE'", " on",

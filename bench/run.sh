@@ -8,6 +8,7 @@
 #   ROUNDS=1 DURATION=5 bench/run.sh  # a quick look
 #   MODES="select-prepared:8" bench/run.sh   # a subset, as mode:clients pairs
 #   TARGETS="direct pgbouncer phigate" bench/run.sh   # a subset of the targets
+#   GUARDED=1 bench/run.sh            # the database holds a function of its own, as production ones do
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Gateways listen for HTTP on their port plus this, for /metrics (audit_counts below).
@@ -73,6 +74,14 @@ insert into patients
          'synthetic note ' || md5('notes' || g)
   from generate_series(1, $PATIENTS) g;
 SQL
+# GUARDED=1: the database holds a function made after initdb, as nearly every production database does (an
+# extension's); the gateway then checks for code run out of its sight (decisions 0064, 0086). One plain SQL function
+# stands for an extension here: pg_stat_statements' CREATE EXTENSION needs contrib, which a bench machine may lack.
+if [ "${GUARDED:-0}" = 1 ]; then
+  log "guarded: one function made after initdb (direct)"
+  PGPASSWORD="$DB_PASSWORD" "$PSQL" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U "$BENCH_USER" -d "$BENCH_DB" \
+    -c "create function bench_extension_stand_in() returns int language sql as 'select 1'"
+fi
 cat >"$WORK/patients.sql" <<SCRIPT
 \set id random(1, $PATIENTS)
 SELECT id, name, ssn, birth_date, zip FROM patients WHERE id = :id;
@@ -245,7 +254,7 @@ print(json.dumps(rows))' "$WORK" "${!PHIGATE_PIDS[@]}")"
 machine="$(machine_description)"
 python3 "$BENCH_DIR/summarize.py" run \
   --raw "$raw" --json "$BENCH_DIR/results/run-$stamp.json" --svg "$BENCH_DIR/results/run-$stamp.svg" \
-  --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), duration_s=int(sys.argv[3]), scale=int(sys.argv[4]), threads=int(sys.argv[5]), fdatasync_ops_per_s=sys.argv[6], fdatasync_usec=sys.argv[7], phigate_commit=sys.argv[8], phigate_audit_rows=json.loads(sys.argv[9]), date=sys.argv[10], baseline_jar=sys.argv[11] or None, phigate_targets=json.loads(sys.argv[12]), patients_rows=int(sys.argv[13]), targets=sys.argv[14].split(), modes=sys.argv[15].split(), warmup_s=int(sys.argv[16]))); print(json.dumps(m))' \
+  --meta "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(dict(rounds=int(sys.argv[2]), duration_s=int(sys.argv[3]), scale=int(sys.argv[4]), threads=int(sys.argv[5]), fdatasync_ops_per_s=sys.argv[6], fdatasync_usec=sys.argv[7], phigate_commit=sys.argv[8], phigate_audit_rows=json.loads(sys.argv[9]), date=sys.argv[10], baseline_jar=sys.argv[11] or None, phigate_targets=json.loads(sys.argv[12]), patients_rows=int(sys.argv[13]), targets=sys.argv[14].split(), modes=sys.argv[15].split(), warmup_s=int(sys.argv[16]), guarded=sys.argv[17] == "1")); print(json.dumps(m))' \
     "$machine" "$ROUNDS" "$DURATION" "$SCALE" "$THREADS" "${fsync_ops:-?}" "${fsync_usec:-?}" \
     "$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" "$audit_rows" "$stamp" "${PHIGATE_BASELINE_JAR:-}" \
-    "$(phigate_targets_json)" "$PATIENTS" "$TARGETS" "$MODES" "$WARMUP")"
+    "$(phigate_targets_json)" "$PATIENTS" "$TARGETS" "$MODES" "$WARMUP" "${GUARDED:-0}")"

@@ -66,10 +66,18 @@ class WritesRunningCodeOutOfSightTest {
             s.execute("CREATE TABLE public.wrc_op_default (id int, n int DEFAULT (1 OPERATOR(public.#%#) 2))");
             s.execute("CREATE TABLE public.wrc_op_generated (id int,"
                     + " n int GENERATED ALWAYS AS (id OPERATOR(public.#%#) 1) STORED)");
+            // An implicit cast from a composite to int: a read comparing the column with 1 calls it, naming nothing.
+            s.execute("CREATE TYPE public.wrc_num AS (n int)");
+            s.execute("CREATE FUNCTION public.wrc_num_int(v public.wrc_num) RETURNS int IMMUTABLE LANGUAGE plpgsql"
+                    + " AS $$ BEGIN " + MOVE + " RETURN v.n; END $$");
+            s.execute("CREATE CAST (public.wrc_num AS int) WITH FUNCTION public.wrc_num_int(public.wrc_num)"
+                    + " AS IMPLICIT");
+            s.execute("CREATE TABLE public.wrc_nums (id int, v public.wrc_num)");
+            s.execute("INSERT INTO public.wrc_nums VALUES (1, ROW(1))");
             // A table whose writes run nothing: the control, which must not end the session.
             s.execute("CREATE TABLE public.wrc_plain (id int, n int)");
             s.execute("GRANT SELECT, INSERT, UPDATE ON public.wrc_cast, public.wrc_sorted, public.wrc_op_default,"
-                    + " public.wrc_op_generated, public.wrc_plain TO " + db.user());
+                    + " public.wrc_op_generated, public.wrc_plain, public.wrc_nums TO " + db.user());
         }
         try (Connection c = db.direct(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT ssn FROM patients WHERE ssn IS NOT NULL")) {
@@ -104,7 +112,10 @@ class WritesRunningCodeOutOfSightTest {
 
     private static void dropAll(Statement s) throws SQLException {
         s.execute("DROP TABLE IF EXISTS public.wrc_cast, public.wrc_sorted, public.wrc_op_default,"
-                + " public.wrc_op_generated, public.wrc_plain");
+                + " public.wrc_op_generated, public.wrc_plain, public.wrc_nums");
+        s.execute("DROP CAST IF EXISTS (public.wrc_num AS int)");
+        s.execute("DROP FUNCTION IF EXISTS public.wrc_num_int(public.wrc_num)");
+        s.execute("DROP TYPE IF EXISTS public.wrc_num");
         s.execute("DROP CAST IF EXISTS (int AS public.wrc_box)");
         s.execute("DROP FUNCTION IF EXISTS public.wrc_to_box(int)");
         s.execute("DROP TYPE IF EXISTS public.wrc_box");
@@ -130,6 +141,11 @@ class WritesRunningCodeOutOfSightTest {
     void aDefaultOrGeneratedColumnThroughAnOperatorEndsTheSessionBeforeTheNextRead() throws Exception {
         assertEndedAfter("INSERT INTO wrc_op_default (id) VALUES (1)");
         assertEndedAfter("INSERT INTO wrc_op_generated (id) VALUES (1)");
+    }
+
+    @Test
+    void aReadThroughAnImplicitCastMadeWithAFunctionEndsTheSessionBeforeTheNextRead() throws Exception {
+        assertEndedAfter("SELECT count(*) FROM wrc_nums WHERE v = id");
     }
 
     @Test

@@ -46,6 +46,10 @@ class WritesRunningCodeLoadTest {
             s.execute("CREATE TABLE public.wcl_catalog_default (n int DEFAULT pg_catalog.wcl_in_catalog())");
             s.execute("CREATE TABLE public.wcl_plain (id int PRIMARY KEY, n int DEFAULT 1)");
             s.execute("CREATE TABLE public.wcl_plain_child (parent int REFERENCES public.wcl_plain)");
+            // A cascade into a partitioned table reaches its partitions: each holds a clone of the key.
+            s.execute("CREATE TABLE public.wcl_parts (parent int REFERENCES public.wcl_plain ON DELETE CASCADE)"
+                    + " PARTITION BY RANGE (parent)");
+            s.execute("CREATE TABLE public.wcl_parts_1 PARTITION OF public.wcl_parts FOR VALUES FROM (0) TO (10)");
             s.execute("CREATE TYPE public.wcl_box AS (n int)");
             s.execute("CREATE FUNCTION public.wcl_to_box(v int) RETURNS public.wcl_box IMMUTABLE LANGUAGE sql"
                     + " AS 'SELECT ROW(v)::public.wcl_box'");
@@ -65,7 +69,7 @@ class WritesRunningCodeLoadTest {
     }
 
     private static void dropAll(Statement s) throws SQLException {
-        s.execute("DROP TABLE IF EXISTS public.wcl_sorted, public.wcl_child, public.wcl_parent,"
+        s.execute("DROP TABLE IF EXISTS public.wcl_parts, public.wcl_sorted, public.wcl_child, public.wcl_parent,"
                 + " public.wcl_partitioned, public.wcl_op_default, public.wcl_catalog_default, public.wcl_plain_child,"
                 + " public.wcl_plain");
         s.execute("DROP OPERATOR FAMILY IF EXISTS public.wcl_int_ops USING btree CASCADE");
@@ -104,6 +108,12 @@ class WritesRunningCodeLoadTest {
         assertThat(catalog.makingValuesRunsCode("wcl_rng")).isTrue();
         assertThat(catalog.makingValuesRunsCode("wcl_rng_multirange")).isTrue();
         assertThat(catalog.hasCodeTypes()).isTrue();
+    }
+
+    @Test
+    void aCascadeIntoAPartitionedTableReachesItsPartitions() {
+        assertThat(catalog.writtenThroughKeys(new TableRef("public", "wcl_plain"), Operation.DELETE))
+                .contains(new TableRef("public", "wcl_parts"), new TableRef("public", "wcl_parts_1"));
     }
 
     @Test

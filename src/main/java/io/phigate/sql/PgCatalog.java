@@ -803,12 +803,14 @@ public final class PgCatalog implements Catalog {
                 b.references(referencing, referenced);
             }
         }
-        // Code that runs when a table is touched: user triggers, rules other than a view's own, row security, and
+        // Code that runs when a table is touched: user triggers (and, before PostgreSQL 15, the internal clone of a
+        // partitioned table's trigger on each partition, known by its function; decision 0087), rules other than a
+        // view's own, row security, and
         // defaults that call functions outside pg_catalog; CHECK constraints of the table or of a column's domain
         // that call a function or operator not built in (OID 16384 and above: PostgreSQL does not make a CHECK
         // immutable, so one can delete; decision 0068); and event triggers, which run on DDL.
         for (List<String> row : q.query("""
-                SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE NOT t.tgisinternal
+                SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE NOT t.tgisinternal OR t.tgfoid >= 16384
                 UNION SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.rulename <> '_RETURN'
                 UNION SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relrowsecurity
                 UNION SELECT d.adrelid FROM pg_catalog.pg_attrdef d

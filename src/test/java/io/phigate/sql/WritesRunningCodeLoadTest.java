@@ -50,6 +50,16 @@ class WritesRunningCodeLoadTest {
             s.execute("CREATE TABLE public.wcl_parts (parent int REFERENCES public.wcl_plain ON DELETE CASCADE)"
                     + " PARTITION BY RANGE (parent)");
             s.execute("CREATE TABLE public.wcl_parts_1 PARTITION OF public.wcl_parts FOR VALUES FROM (0) TO (10)");
+            // A trigger on a partitioned table is cloned onto each partition (as internal before PostgreSQL 15).
+            s.execute("CREATE FUNCTION public.wcl_on_row() RETURNS trigger LANGUAGE plpgsql"
+                    + " AS 'BEGIN RETURN NEW; END'");
+            s.execute("CREATE TABLE public.wcl_trig_parts (n int) PARTITION BY RANGE (n)");
+            s.execute("CREATE TABLE public.wcl_trig_parts_1 PARTITION OF public.wcl_trig_parts"
+                    + " FOR VALUES FROM (0) TO (10)");
+            s.execute("CREATE TRIGGER wcl_each AFTER INSERT ON public.wcl_trig_parts"
+                    + " FOR EACH ROW EXECUTE FUNCTION public.wcl_on_row()");
+            s.execute("CREATE TABLE public.wcl_trig_parts_2 PARTITION OF public.wcl_trig_parts"
+                    + " FOR VALUES FROM (10) TO (20)");
             s.execute("CREATE TYPE public.wcl_box AS (n int)");
             s.execute("CREATE FUNCTION public.wcl_to_box(v int) RETURNS public.wcl_box IMMUTABLE LANGUAGE sql"
                     + " AS 'SELECT ROW(v)::public.wcl_box'");
@@ -69,7 +79,7 @@ class WritesRunningCodeLoadTest {
     }
 
     private static void dropAll(Statement s) throws SQLException {
-        s.execute("DROP TABLE IF EXISTS public.wcl_parts, public.wcl_sorted, public.wcl_child, public.wcl_parent,"
+        s.execute("DROP TABLE IF EXISTS public.wcl_trig_parts, public.wcl_parts, public.wcl_sorted, public.wcl_child, public.wcl_parent,"
                 + " public.wcl_partitioned, public.wcl_op_default, public.wcl_catalog_default, public.wcl_plain_child,"
                 + " public.wcl_plain");
         s.execute("DROP OPERATOR FAMILY IF EXISTS public.wcl_int_ops USING btree CASCADE");
@@ -81,6 +91,7 @@ class WritesRunningCodeLoadTest {
         s.execute("DROP FUNCTION IF EXISTS public.wcl_to_box(int)");
         s.execute("DROP TYPE IF EXISTS public.wcl_box, public.wcl_rng");
         s.execute("DROP FUNCTION IF EXISTS public.wcl_diff(float8, float8)");
+        s.execute("DROP FUNCTION IF EXISTS public.wcl_on_row()");
     }
 
     private static boolean runsCode(String table) {
@@ -114,6 +125,13 @@ class WritesRunningCodeLoadTest {
     void aCascadeIntoAPartitionedTableReachesItsPartitions() {
         assertThat(catalog.writtenThroughKeys(new TableRef("public", "wcl_plain"), Operation.DELETE))
                 .contains(new TableRef("public", "wcl_parts"), new TableRef("public", "wcl_parts_1"));
+    }
+
+    @Test
+    void aPartitionRunsTheTriggerItsParentClonedOntoIt() {
+        assertThat(runsCode("wcl_trig_parts")).isTrue();
+        assertThat(runsCode("wcl_trig_parts_1")).as("attached before the trigger").isTrue();
+        assertThat(runsCode("wcl_trig_parts_2")).as("attached after the trigger").isTrue();
     }
 
     @Test

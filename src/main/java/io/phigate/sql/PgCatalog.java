@@ -117,6 +117,7 @@ public final class PgCatalog implements Catalog {
     private final Map<TableRef, List<KeyAction>> referencedBy;
     /** Tables where the server runs code outside pg_catalog when they are written or read (decision 0050). */
     private final Set<TableRef> runningCode;
+    /** Tables where code runs on a read too: row security, and indexes comparing with a user function (0087). */
     private final Set<TableRef> rowSecurity;
     private final boolean eventTriggers;
     /** {@link CatalogFingerprint} as read before everything else in {@link #load}; null when built by hand. */
@@ -408,9 +409,10 @@ public final class PgCatalog implements Catalog {
     }
 
     /**
-     * True when reading {@code table} may run code the analyser does not read: only row security policies run on a
-     * read (triggers, rewrite rules other than a view's own, defaults and CHECKs run on writes). True for a relation
-     * this catalog does not know (fail closed). A view's own body is the caller's to judge.
+     * True when reading {@code table} may run code the analyser does not read: row security policies, and an index
+     * scan whose operator class or access method calls a function made after initdb (decision 0087); triggers,
+     * rewrite rules other than a view's own, defaults and CHECKs run on writes. True for a relation this catalog does
+     * not know (fail closed). A view's own body is the caller's to judge.
      */
     public boolean runsCodeWhenRead(TableRef table) {
         return relations.get(table) == null || rowSecurity.contains(table);
@@ -877,6 +879,7 @@ public final class PgCatalog implements Catalog {
         // family compares or hashes with a function made after initdb (every insertion into a btree calls its
         // comparison), an access method made after initdb, and both ends of a foreign key where either end is such
         // a table or the key compares with an operator made after initdb (the server's check queries the other end).
+        // A scan of such an index runs the function on a read as well.
         for (List<String> row : q.query("""
                 WITH families(f) AS (
                   SELECT c.opcfamily FROM pg_catalog.pg_opclass c WHERE c.oid >= 16384
@@ -892,14 +895,16 @@ public final class PgCatalog implements Catalog {
                   UNION SELECT i.indrelid FROM pg_catalog.pg_index i
                     JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid WHERE x.relam >= 16384
                   UNION SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relam >= 16384)
-                SELECT rel FROM coded
-                UNION SELECT u.rel FROM pg_catalog.pg_constraint f,
+                SELECT rel, true FROM coded
+                UNION SELECT u.rel, false FROM pg_catalog.pg_constraint f,
                   LATERAL (VALUES (f.conrelid), (f.confrelid)) AS u(rel)
                 WHERE f.contype = 'f' AND (f.conrelid IN (SELECT rel FROM coded)
                   OR f.confrelid IN (SELECT rel FROM coded)
                   OR EXISTS (SELECT FROM unnest(f.conpfeqop || f.conppeqop || f.conffeqop) AS o(op) WHERE o.op >= 16384))""")) {
             String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
-            if (rel != null) {
+            if (rel != null && "t".equals(row.get(1))) {
+                b.rowSecurity(new TableRef(rel[0], rel[1])); // a scan of the index runs it on a read too
+            } else if (rel != null) {
                 b.runsCode(new TableRef(rel[0], rel[1]));
             }
         }
@@ -1132,7 +1137,10 @@ public final class PgCatalog implements Catalog {
             return this;
         }
 
-        /** {@code table} has row security: its policies run on reads too (and count as code run on writes). */
+        /**
+         * {@code table} has row security, or an index comparing with a function made after initdb: code runs on reads
+         * too (and counts as code run on writes).
+         */
         public Builder rowSecurity(TableRef table) {
             rowSecurity.add(table);
             runningCode.add(table);

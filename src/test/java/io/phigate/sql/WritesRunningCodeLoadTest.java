@@ -101,6 +101,7 @@ class WritesRunningCodeLoadTest {
     @Test
     void anIndexOrPartitionKeyWhoseOperatorClassCallsAFunctionRunsCodeAndSoDoesAForeignKeyOverOne() {
         assertThat(runsCode("wcl_sorted")).isTrue();
+        assertThat(catalog.runsCodeWhenRead(new TableRef("public", "wcl_sorted"))).as("a scan of the index").isTrue();
         assertThat(runsCode("wcl_partitioned")).isTrue();
         assertThat(runsCode("wcl_parent")).isTrue();
         assertThat(runsCode("wcl_child")).isTrue();
@@ -138,5 +139,7 @@ class WritesRunningCodeLoadTest {
     void aPlainTableAndAForeignKeyToItRunNothing() {
         assertThat(runsCode("wcl_plain")).isFalse();
         assertThat(runsCode("wcl_plain_child")).isFalse();
+        assertThat(catalog.runsCodeWhenRead(new TableRef("public", "wcl_plain"))).isFalse();
+        assertThat(catalog.runsCodeWhenRead(new TableRef("public", "wcl_child"))).as("a key's other end").isFalse();
     }
 }

@@ -980,7 +980,8 @@ public final class PgCatalog implements Catalog {
      * (a domain's CHECK can call nothing else that moves a setting). A domain counts where its CHECK or default calls
      * what {@link #settingCode} counts as setting code: a function made after initdb, a built-in that runs SQL text,
      * or a volatile one not known to change nothing; so do both types of a cast made after initdb with a function,
-     * and a range type (and its multirange) whose subtype difference or canonical function was. Then every type over one: a domain over it, its array, a range
+     * and a range type (and its multirange) whose subtype difference, canonical function or subtype operator class
+     * was. Then every type over one: a domain over it, its array, a range
      * (and its multirange), a composite or a relation's row type with a column of it ({@link TypeUses#BUILT_OVER}). With any such type, the
      * names of every type the catalog knows are kept too: a name it does not know (a temporary table's row type, a
      * type made since) may be one.
@@ -1006,15 +1007,20 @@ public final class PgCatalog implements Catalog {
             }
         }
         // A cast made after initdb with a function runs it where the server converts a value with no type named:
-        // in an assignment (INSERT ... VALUES (1) into a column of its target) or implicitly; and a range type whose
-        // subtype difference or canonical function was made after initdb runs it in its indexes (decision 0087).
+        // in an assignment (INSERT ... VALUES (1) into a column of its target) or implicitly; a range type whose
+        // subtype difference or canonical function was made after initdb runs it in its indexes, and one whose
+        // subtype operator class compares with such a function runs it on making or comparing any value (0087).
         for (List<String> row : q.query("""
+                WITH ranges AS (
+                  SELECT r.* FROM pg_catalog.pg_range r JOIN pg_catalog.pg_opclass o ON o.oid = r.rngsubopc
+                  WHERE r.rngsubdiff >= 16384 OR r.rngcanonical >= 16384 OR o.oid >= 16384
+                    OR EXISTS (SELECT FROM pg_catalog.pg_amproc p WHERE p.amprocfamily = o.opcfamily
+                               AND p.amproc >= 16384))
                 SELECT c.castsource FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND c.castmethod = 'f'
                 UNION SELECT c.casttarget FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND c.castmethod = 'f'
-                UNION SELECT r.rngtypid FROM pg_catalog.pg_range r
-                WHERE r.rngsubdiff >= 16384 OR r.rngcanonical >= 16384
-                UNION SELECT (pg_catalog.to_jsonb(r) ->> 'rngmultitypid')::pg_catalog.oid FROM pg_catalog.pg_range r
-                WHERE (r.rngsubdiff >= 16384 OR r.rngcanonical >= 16384) AND pg_catalog.to_jsonb(r) ? 'rngmultitypid'""")) {
+                UNION SELECT r.rngtypid FROM ranges r
+                UNION SELECT (pg_catalog.to_jsonb(r) ->> 'rngmultitypid')::pg_catalog.oid FROM ranges r
+                WHERE pg_catalog.to_jsonb(r) ? 'rngmultitypid'""")) {
             domains.add(Long.toString(Long.parseLong(row.get(0))));
         }
         if (domains.isEmpty()) {

@@ -117,6 +117,7 @@ public final class PgCatalog implements Catalog {
     private final Map<TableRef, List<KeyAction>> referencedBy;
     /** Tables where the server runs code outside pg_catalog when they are written or read (decision 0050). */
     private final Set<TableRef> runningCode;
+    /** Tables where code runs on a read too: row security, and indexes comparing with a user function (0087). */
     private final Set<TableRef> rowSecurity;
     private final boolean eventTriggers;
     /** {@link CatalogFingerprint} as read before everything else in {@link #load}; null when built by hand. */
@@ -408,9 +409,10 @@ public final class PgCatalog implements Catalog {
     }
 
     /**
-     * True when reading {@code table} may run code the analyser does not read: only row security policies run on a
-     * read (triggers, rewrite rules other than a view's own, defaults and CHECKs run on writes). True for a relation
-     * this catalog does not know (fail closed). A view's own body is the caller's to judge.
+     * True when reading {@code table} may run code the analyser does not read: row security policies, and an index
+     * scan whose operator class or access method calls a function made after initdb (decision 0087); triggers,
+     * rewrite rules other than a view's own, defaults and CHECKs run on writes. True for a relation this catalog does
+     * not know (fail closed). A view's own body is the caller's to judge.
      */
     public boolean runsCodeWhenRead(TableRef table) {
         return relations.get(table) == null || rowSecurity.contains(table);
@@ -803,19 +805,23 @@ public final class PgCatalog implements Catalog {
                 b.references(referencing, referenced);
             }
         }
-        // Code that runs when a table is touched: user triggers, rules other than a view's own, row security, and
+        // Code that runs when a table is touched: user triggers (and, before PostgreSQL 15, the internal clone of a
+        // partitioned table's trigger on each partition, known by its function; decision 0087), rules other than a
+        // view's own, row security, and
         // defaults that call functions outside pg_catalog; CHECK constraints of the table or of a column's domain
         // that call a function or operator not built in (OID 16384 and above: PostgreSQL does not make a CHECK
         // immutable, so one can delete; decision 0068); and event triggers, which run on DDL.
         for (List<String> row : q.query("""
-                SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE NOT t.tgisinternal
+                SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE NOT t.tgisinternal OR t.tgfoid >= 16384
                 UNION SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.rulename <> '_RETURN'
                 UNION SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relrowsecurity
                 UNION SELECT d.adrelid FROM pg_catalog.pg_attrdef d
                   JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
-                   AND dep.objid = d.oid AND dep.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-                  JOIN pg_catalog.pg_proc p ON p.oid = dep.refobjid
-                  WHERE p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace
+                   AND dep.objid = d.oid AND dep.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass,
+                   'pg_catalog.pg_operator'::pg_catalog.regclass)
+                  LEFT JOIN pg_catalog.pg_proc p ON p.oid = dep.refobjid
+                   AND dep.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                  WHERE dep.refobjid >= 16384 OR p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace
                 UNION SELECT con.conrelid FROM pg_catalog.pg_constraint con
                   JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
                    AND dep.objid = con.oid AND dep.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass,
@@ -869,6 +875,39 @@ public final class PgCatalog implements Catalog {
                 b.runsCode(new TableRef(rel[0], rel[1]));
             }
         }
+        // Code a write runs through what it stores by (decision 0087): an index or partition key whose operator
+        // family compares or hashes with a function made after initdb (every insertion into a btree calls its
+        // comparison), an access method made after initdb, and both ends of a foreign key where either end is such
+        // a table or the key compares with an operator made after initdb (the server's check queries the other end).
+        // A scan of such an index runs the function on a read as well.
+        for (List<String> row : q.query("""
+                WITH families(f) AS (
+                  SELECT c.opcfamily FROM pg_catalog.pg_opclass c WHERE c.oid >= 16384
+                  UNION SELECT p.amprocfamily FROM pg_catalog.pg_amproc p WHERE p.amproc >= 16384
+                  UNION SELECT o.amopfamily FROM pg_catalog.pg_amop o WHERE o.amopopr >= 16384 OR o.oid >= 16384),
+                keyed(rel, opc) AS (
+                  SELECT i.indrelid, k.opc FROM pg_catalog.pg_index i, unnest(i.indclass::pg_catalog.oid[]) AS k(opc)
+                  UNION ALL SELECT p.partrelid, k.opc FROM pg_catalog.pg_partitioned_table p,
+                    unnest(p.partclass::pg_catalog.oid[]) AS k(opc)),
+                coded(rel) AS (
+                  SELECT keyed.rel FROM keyed JOIN pg_catalog.pg_opclass c ON c.oid = keyed.opc
+                  WHERE c.opcfamily IN (SELECT f FROM families)
+                  UNION SELECT i.indrelid FROM pg_catalog.pg_index i
+                    JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid WHERE x.relam >= 16384
+                  UNION SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relam >= 16384)
+                SELECT rel, true FROM coded
+                UNION SELECT u.rel, false FROM pg_catalog.pg_constraint f,
+                  LATERAL (VALUES (f.conrelid), (f.confrelid)) AS u(rel)
+                WHERE f.contype = 'f' AND (f.conrelid IN (SELECT rel FROM coded)
+                  OR f.confrelid IN (SELECT rel FROM coded)
+                  OR EXISTS (SELECT FROM unnest(f.conpfeqop || f.conppeqop || f.conffeqop) AS o(op) WHERE o.op >= 16384))""")) {
+            String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
+            if (rel != null && "t".equals(row.get(1))) {
+                b.rowSecurity(new TableRef(rel[0], rel[1])); // a scan of the index runs it on a read too
+            } else if (rel != null) {
+                b.runsCode(new TableRef(rel[0], rel[1]));
+            }
+        }
         // Of those, the ones whose code runs on reads as well: row security's policies.
         for (List<String> row : q.query("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relrowsecurity")) {
             String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
@@ -909,6 +948,7 @@ public final class PgCatalog implements Catalog {
         if (!q.query("""
                 SELECT 1 WHERE EXISTS (SELECT FROM pg_catalog.pg_proc WHERE oid >= 16384)
                   OR EXISTS (SELECT FROM pg_catalog.pg_event_trigger)
+                  OR EXISTS (SELECT FROM pg_catalog.pg_cast WHERE oid >= 16384 AND castmethod = 'f')
                   OR EXISTS (SELECT FROM pg_catalog.pg_rewrite WHERE oid >= 16384 AND rulename <> '_RETURN')""").isEmpty()) {
             return true;
         }
@@ -939,7 +979,9 @@ public final class PgCatalog implements Catalog {
      * The types whose values run code when made ({@link #makingValuesRunsCode}), read only where setting code exists
      * (a domain's CHECK can call nothing else that moves a setting). A domain counts where its CHECK or default calls
      * what {@link #settingCode} counts as setting code: a function made after initdb, a built-in that runs SQL text,
-     * or a volatile one not known to change nothing. Then every type over one: a domain over it, its array, a range
+     * or a volatile one not known to change nothing; so do both types of a cast made after initdb with a function,
+     * and a range type (and its multirange) whose subtype difference, canonical function or subtype operator class
+     * was. Then every type over one: a domain over it, its array, a range
      * (and its multirange), a composite or a relation's row type with a column of it ({@link TypeUses#BUILT_OVER}). With any such type, the
      * names of every type the catalog knows are kept too: a name it does not know (a temporary table's row type, a
      * type made since) may be one.
@@ -963,6 +1005,23 @@ public final class PgCatalog implements Catalog {
             if (userMade || runsText || "v".equals(row.get(3)) && !UNCHANGING_VOLATILE.contains(name)) {
                 domains.add(Long.toString(Long.parseLong(row.get(0)))); // digits only: safe in the literal below
             }
+        }
+        // A cast made after initdb with a function runs it where the server converts a value with no type named:
+        // in an assignment (INSERT ... VALUES (1) into a column of its target) or implicitly; a range type whose
+        // subtype difference or canonical function was made after initdb runs it in its indexes, and one whose
+        // subtype operator class compares with such a function runs it on making or comparing any value (0087).
+        for (List<String> row : q.query("""
+                WITH ranges AS (
+                  SELECT r.* FROM pg_catalog.pg_range r JOIN pg_catalog.pg_opclass o ON o.oid = r.rngsubopc
+                  WHERE r.rngsubdiff >= 16384 OR r.rngcanonical >= 16384 OR o.oid >= 16384
+                    OR EXISTS (SELECT FROM pg_catalog.pg_amproc p WHERE p.amprocfamily = o.opcfamily
+                               AND p.amproc >= 16384))
+                SELECT c.castsource FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND c.castmethod = 'f'
+                UNION SELECT c.casttarget FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND c.castmethod = 'f'
+                UNION SELECT r.rngtypid FROM ranges r
+                UNION SELECT (pg_catalog.to_jsonb(r) ->> 'rngmultitypid')::pg_catalog.oid FROM ranges r
+                WHERE pg_catalog.to_jsonb(r) ? 'rngmultitypid'""")) {
+            domains.add(Long.toString(Long.parseLong(row.get(0))));
         }
         if (domains.isEmpty()) {
             return;
@@ -1084,7 +1143,10 @@ public final class PgCatalog implements Catalog {
             return this;
         }
 
-        /** {@code table} has row security: its policies run on reads too (and count as code run on writes). */
+        /**
+         * {@code table} has row security, or an index comparing with a function made after initdb: code runs on reads
+         * too (and counts as code run on writes).
+         */
         public Builder rowSecurity(TableRef table) {
             rowSecurity.add(table);
             runningCode.add(table);

@@ -67,4 +67,26 @@ class CodeOutOfSightTest {
         }
         assertThat(mayRun("BEGIN")).isFalse();
     }
+
+    @Test
+    void aWriteReachingAChildOrACascadedTableThatRunsCodeRunsCode() {
+        // attack10: the relaxed rule holds only if the analysis's writes include every table the server writes
+        TableRef parent = new TableRef("public", "parent_plain");
+        TableRef kid = new TableRef("public", "kid_triggered");
+        TableRef referenced = new TableRef("public", "ref_plain");
+        TableRef referencing = new TableRef("public", "ref_kid");
+        PgCatalog catalog = PgCatalog.builder().searchPath("public")
+                .table(16500, "public", "parent_plain", "id").table(16501, "public", "kid_triggered", "id")
+                .inherits(kid, parent).runsCode(kid)
+                .table(16502, "public", "ref_plain", "id").table(16503, "public", "ref_kid", "parent")
+                .runsCode(referencing).foreignKey(referencing, referenced, 'c', 'd')
+                .build();
+        SqlAnalyzer reach = new SqlAnalyzer(catalog, 0);
+        CodeOutOfSight judged = new CodeOutOfSight(catalog, () -> false, () -> false);
+        for (String sql : new String[] {"INSERT INTO parent_plain VALUES (1)", "UPDATE parent_plain SET id = 2",
+                "DELETE FROM ONLY parent_plain", "DELETE FROM ref_plain", "UPDATE ref_plain SET id = 3"}) {
+            assertThat(judged.mayRun(reach.analyze(sql).getFirst())).as(sql).isTrue();
+        }
+        assertThat(judged.mayRun(reach.analyze("INSERT INTO ref_plain VALUES (1)").getFirst())).isFalse();
+    }
 }

@@ -198,6 +198,24 @@ class HiddenSettingChangesTest {
     }
 
     @Test
+    void aCursorWhoseQueryMovesSearchPathAsItIsFetchedEndsTheSessionBeforeTheNextRead() throws Exception {
+        // attack10: DECLARE runs nothing; the function runs at FETCH (or MOVE), which was taken to run no code
+        for (String fetch : List.of("FETCH hs", "MOVE hs", "FETCH ALL FROM hs")) {
+            List<String> received = new ArrayList<>();
+            try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                s.execute("DECLARE hs CURSOR FOR SELECT hidden_switch()");
+                s.execute(fetch);
+                assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM patients")))
+                        .as(fetch)
+                        .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
+                                .contains("phigate ended the session", "changed search_path"));
+            }
+            assertThat(received).as(fetch).doesNotContainAnyElementsOf(ssns);
+        }
+    }
+
+    @Test
     void aFunctionThatSwitchesTheRoleEndsTheSessionBeforeTheNextRead() throws Exception {
         // "$user" on the default path now names the schema of the role switched to.
         assertEndedAfter(new Properties(), "SELECT hidden_become()", "changed role");

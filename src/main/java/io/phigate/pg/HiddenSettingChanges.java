@@ -301,6 +301,11 @@ final class HiddenSettingChanges implements OpenBatch.Code {
     }
 
     @Override
+    public boolean valuesMayRunCode() {
+        return catalog == null || catalog.hasCodeTypes() || codeCreated;
+    }
+
+    @Override
     public void mayHaveRun() {
         codeInChunk = true;
     }

@@ -44,6 +44,16 @@ final class OpenBatch {
 
         /** Such code may have run in the chunk being collected: the next request asks the server first. */
         void mayHaveRun();
+
+        /**
+         * Whether a Bind's value of a type made after initdb, or of a type the server infers (OID 0), may run code
+         * as the server converts it: only where some type's values do ({@code PgCatalog#hasCodeTypes}: a domain
+         * whose CHECK or default calls code, a cast made with a function, and every type built over one) or the
+         * session made code of its own. Elsewhere every type's input function is C a superuser installed.
+         */
+        default boolean valuesMayRunCode() {
+            return true;
+        }
     }
 
     /** Statement kinds that resolve no name: nothing code changed before them alters what they do. */
@@ -170,7 +180,7 @@ final class OpenBatch {
             return;
         }
         batchOpen = true;
-        if (valuesMayRunCode(parameters, declaredTypes)) {
+        if (code.valuesMayRunCode() && typesMayRunCode(parameters, declaredTypes)) {
             // what the values' input functions run is nobody's own DDL
             code.runs(null);
             mark();
@@ -187,7 +197,7 @@ final class OpenBatch {
      * True where a value's type may have an input function that runs code: one the server infers (0), or one made
      * after initdb (a domain, an enum, a composite, an extension's type). Built-in types' input functions run none.
      */
-    private static boolean valuesMayRunCode(int parameters, int[] declaredTypes) {
+    private static boolean typesMayRunCode(int parameters, int[] declaredTypes) {
         for (int i = 0; i < parameters; i++) {
             int type = declaredTypes == null || i >= declaredTypes.length ? 0 : declaredTypes[i];
             if (type == 0 || Integer.toUnsignedLong(type) >= FIRST_NORMAL_OBJECT_ID) {

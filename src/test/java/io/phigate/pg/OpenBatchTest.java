@@ -14,7 +14,7 @@ class OpenBatchTest {
     private final SqlAnalyzer analyzer = new SqlAnalyzer(Catalog.EMPTY, 0);
 
     /** A catalog's word on code: here, only writes may run it. */
-    private static final class Writes implements OpenBatch.Code {
+    private static class Writes implements OpenBatch.Code {
         final boolean guarded;
         int noted;
 
@@ -106,6 +106,25 @@ class OpenBatchTest {
             batch.asked();
             assertThat(batch.askBeforeExecute(one("SELECT * FROM patients WHERE id = $1"))).isFalse();
         }
+    }
+
+    /** Where no type's values run code (no code-running domain or cast), an inferred or user type runs none. */
+    @Test
+    void aBindOfInferredOrUserTypesRunsNothingWhereNoTypesValuesRunCode() {
+        Writes noCodeTypes = new Writes(true) {
+            @Override
+            public boolean valuesMayRunCode() {
+                return false;
+            }
+        };
+        OpenBatch batch = new OpenBatch(true, noCodeTypes);
+        for (int[] types : new int[][]{null, {0}, {16385}, {23, 0}}) {
+            batch.bind(one("SELECT * FROM patients WHERE id = $1"), 2, types);
+            assertThat(batch.askBeforeExecute(one("SELECT * FROM patients WHERE id = $1"))).isFalse();
+            batch.executes(List.of(one("SELECT * FROM patients WHERE id = $1")));
+            batch.synced();
+        }
+        assertThat(noCodeTypes.noted).isZero();
     }
 
     @Test

@@ -1,19 +1,13 @@
 package io.phigate.pg;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,7 +23,7 @@ class ClonedTriggersAndIndexScansOutOfSightTest {
     @TempDir
     static Path dir;
     static GatewayHarness gw;
-    static final List<String> ssns = new ArrayList<>();
+    static List<String> ssns;
 
     @BeforeAll
     static void start() throws Exception {
@@ -61,25 +55,8 @@ class ClonedTriggersAndIndexScansOutOfSightTest {
             s.execute("ANALYZE public.ptr_sorted");
             s.execute("GRANT SELECT ON public.ptr_sorted TO " + db.user());
         }
-        try (Connection c = db.direct(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT ssn FROM patients WHERE ssn IS NOT NULL")) {
-            while (rs.next()) {
-                ssns.add(rs.getString(1));
-            }
-        }
-        assertThat(ssns).isNotEmpty();
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
-                phi:
-                  clinical:
-                    columns:
-                      public.patients.ssn: ssn
-                    detection:
-                      enabled: false
-                masking:
-                  key_file: masking.key
-                """);
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
+        ssns = SsnUnderAMovedPath.ssnsInClear();
+        gw = SsnUnderAMovedPath.startMasking(dir);
     }
 
     @AfterAll
@@ -102,40 +79,13 @@ class ClonedTriggersAndIndexScansOutOfSightTest {
 
     @Test
     void aReadScanningAnIndexWhoseOperatorClassCallsAFunctionEndsTheSessionBeforeTheNextRead() throws Exception {
-        String read = "SELECT id FROM ptr_sorted WHERE n = 7";
-        List<String> received = new ArrayList<>();
-        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery(read)) {
-                assertThat(rs.next()).isTrue();
-            }
-            assertThatThrownBy(() -> {
-                try (ResultSet rs = s.executeQuery("SELECT state FROM patients")) {
-                    while (rs.next()) {
-                        received.add(rs.getString(1));
-                    }
-                }
-            }).as(read).isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
-                    .contains("phigate ended the session", "changed search_path"));
-        }
-        assertThat(received).as(read).doesNotContainAnyElementsOf(ssns);
+        SsnUnderAMovedPath.assertEndedAfterARowOf(gw, ssns, "SELECT id FROM ptr_sorted WHERE n = 7");
     }
 
     @Test
     void aWriteToAPartitionWhoseParentHasATriggerEndsTheSessionBeforeTheNextRead() throws Exception {
         for (String write : List.of("INSERT INTO ptr_parts_1 VALUES (1, 1)", "INSERT INTO ptr_parts VALUES (2, 2)")) {
-            List<String> received = new ArrayList<>();
-            try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
-                s.execute(write);
-                assertThatThrownBy(() -> {
-                    try (ResultSet rs = s.executeQuery("SELECT state FROM patients")) {
-                        while (rs.next()) {
-                            received.add(rs.getString(1));
-                        }
-                    }
-                }).as(write).isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
-                        .contains("phigate ended the session", "changed search_path"));
-            }
-            assertThat(received).as(write).doesNotContainAnyElementsOf(ssns);
+            SsnUnderAMovedPath.assertEndedAfter(gw, ssns, write);
         }
     }
 }

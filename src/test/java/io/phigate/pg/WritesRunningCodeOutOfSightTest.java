@@ -1,17 +1,13 @@
 package io.phigate.pg;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
@@ -30,7 +26,7 @@ class WritesRunningCodeOutOfSightTest {
     @TempDir
     static Path dir;
     static GatewayHarness gw;
-    static final List<String> ssns = new ArrayList<>();
+    static List<String> ssns;
 
     private static final String MOVE = "PERFORM set_config('search_path', 'wrc_evil, public', false);";
 
@@ -79,25 +75,8 @@ class WritesRunningCodeOutOfSightTest {
             s.execute("GRANT SELECT, INSERT, UPDATE ON public.wrc_cast, public.wrc_sorted, public.wrc_op_default,"
                     + " public.wrc_op_generated, public.wrc_plain, public.wrc_nums TO " + db.user());
         }
-        try (Connection c = db.direct(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT ssn FROM patients WHERE ssn IS NOT NULL")) {
-            while (rs.next()) {
-                ssns.add(rs.getString(1));
-            }
-        }
-        assertThat(ssns).isNotEmpty();
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
-                phi:
-                  clinical:
-                    columns:
-                      public.patients.ssn: ssn
-                    detection:
-                      enabled: false
-                masking:
-                  key_file: masking.key
-                """);
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
+        ssns = SsnUnderAMovedPath.ssnsInClear();
+        gw = SsnUnderAMovedPath.startMasking(dir);
     }
 
     @AfterAll
@@ -152,33 +131,12 @@ class WritesRunningCodeOutOfSightTest {
     void aWriteToATableThatRunsNothingStillGoesOn() throws Exception {
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
             s.execute("INSERT INTO wrc_plain VALUES (1, 1)");
-            assertThat(column(s, "SELECT state FROM patients")).doesNotContainAnyElementsOf(ssns);
+            assertThat(SsnUnderAMovedPath.column(s, "SELECT state FROM patients")).doesNotContainAnyElementsOf(ssns);
             assertThat(c.isValid(2)).isTrue();
         }
     }
 
     private static void assertEndedAfter(String write) throws Exception {
-        List<String> received = new ArrayList<>();
-        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
-            s.execute(write);
-            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM patients")))
-                    .as(write)
-                    .isInstanceOfSatisfying(SQLException.class, e -> {
-                        assertThat(e.getSQLState()).isEqualTo("0A000");
-                        assertThat(e.getMessage()).contains("phigate ended the session", "changed search_path");
-                    });
-            assertThat(c.isValid(2)).isFalse();
-        }
-        assertThat(received).as(write).doesNotContainAnyElementsOf(ssns);
-    }
-
-    private static List<String> column(Statement s, String sql) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
+        SsnUnderAMovedPath.assertEndedAfter(gw, ssns, write);
     }
 }

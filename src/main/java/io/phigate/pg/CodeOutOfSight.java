@@ -88,7 +88,7 @@ final class CodeOutOfSight {
             if (SERVER_SCHEMAS.contains(t.schema()) || temporary(t)) {
                 continue;
             }
-            Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
+            Relation.Kind kind = kind(t);
             if (kind == null || kind == Relation.Kind.VIEW || kind == Relation.Kind.FOREIGN_TABLE
                     || catalog.runsCodeWhenRead(t)) {
                 return false;
@@ -99,8 +99,12 @@ final class CodeOutOfSight {
 
     /** A table the catalog knows, on which a write runs no code (an unknown relation runs code, fail closed). */
     private boolean writtenRunningNoCode(TableRef t) {
-        Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
-        return kind == Relation.Kind.TABLE && !SERVER_SCHEMAS.contains(t.schema()) && !catalog.runsCode(t);
+        return kind(t) == Relation.Kind.TABLE && !SERVER_SCHEMAS.contains(t.schema()) && !catalog.runsCode(t);
+    }
+
+    /** The relation's kind by the catalog, or null where it does not know it. */
+    private Relation.Kind kind(TableRef t) {
+        return catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
     }
 
     /** The session's own temporary relation: code runs on it only where the session created such code. */

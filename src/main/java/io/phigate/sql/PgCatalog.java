@@ -870,8 +870,7 @@ public final class PgCatalog implements Catalog {
                 WHERE stored.t IS NOT NULL""")) {
             String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
             String name = row.get(1);
-            boolean runsText = DENIED.contains(name) || DENIED_PREFIXES.stream().anyMatch(name::startsWith);
-            if (rel != null && (runsText || "v".equals(row.get(2)) && !UNCHANGING_VOLATILE.contains(name))) {
+            if (rel != null && changesSettings(name, row.get(2))) {
                 b.runsCode(new TableRef(rel[0], rel[1]));
             }
         }
@@ -938,6 +937,16 @@ public final class PgCatalog implements Catalog {
     }
 
     /**
+     * A built-in called from a stored expression, by its name and {@code provolatile}, that may change a setting or
+     * runs SQL given as text: one of {@link #DENIED}, or volatile and not known to change nothing
+     * ({@link #UNCHANGING_VOLATILE}). What {@link #settingCode}, a table's code and a type's code all count.
+     */
+    private static boolean changesSettings(String name, String volatility) {
+        boolean runsText = DENIED.contains(name) || DENIED_PREFIXES.stream().anyMatch(name::startsWith);
+        return runsText || "v".equals(volatility) && !UNCHANGING_VOLATILE.contains(name);
+    }
+
+    /**
      * Whether code the analyser does not read may change a session's settings (see {@link #settingCode()}). OIDs
      * from 16384 (FirstNormalObjectId) are objects created after initdb: every function of an extension or a user,
      * in whatever schema or language. Stored expressions are read as the server stores them (node trees), for every
@@ -967,8 +976,7 @@ public final class PgCatalog implements Catalog {
                   WHERE stored.t IS NOT NULL)
                 SELECT p.proname, p.provolatile FROM called JOIN pg_catalog.pg_proc p ON p.oid = called.f""")) {
             String name = row.get(0);
-            boolean runsText = DENIED.contains(name) || DENIED_PREFIXES.stream().anyMatch(name::startsWith);
-            if (runsText || ("v".equals(row.get(1)) && !UNCHANGING_VOLATILE.contains(name))) {
+            if (changesSettings(name, row.get(1))) {
                 return true;
             }
         }
@@ -1001,8 +1009,7 @@ public final class PgCatalog implements Catalog {
                 WHERE stored.t IS NOT NULL""")) {
             String name = row.get(2);
             boolean userMade = Long.parseLong(row.get(1)) >= 16384;
-            boolean runsText = DENIED.contains(name) || DENIED_PREFIXES.stream().anyMatch(name::startsWith);
-            if (userMade || runsText || "v".equals(row.get(3)) && !UNCHANGING_VOLATILE.contains(name)) {
+            if (userMade || changesSettings(name, row.get(3))) {
                 domains.add(Long.toString(Long.parseLong(row.get(0)))); // digits only: safe in the literal below
             }
         }

@@ -120,9 +120,23 @@ final class HiddenSettingChanges implements OpenBatch.Code {
      * default's) that calls a function outside the vetted built-ins or one that changes state (query_to_xml's text
      * may call set_config).
      */
-    private static boolean storesCode(StatementAnalysis a) {
+    private boolean storesCode(StatementAnalysis a) {
         return !UtilityWords.storesNoCode(a.text()) || !a.opaqueFunctions().isEmpty()
-                || !a.facts().stateChanges().isEmpty();
+                || !a.facts().stateChanges().isEmpty() || callsUserFunction(a);
+    }
+
+    /**
+     * A function the policy vetted is not opaque, yet it is code made after initdb: stored in a domain's CHECK, it
+     * runs where a Bind's value of that type is converted, which {@link #valuesMayRunCode} then counts.
+     */
+    private boolean callsUserFunction(StatementAnalysis a) {
+        for (var f : a.facts().functions()) {
+            if (f.schema() != null ? !"pg_catalog".equalsIgnoreCase(f.schema())
+                    : catalog == null || !java.util.Set.of("pg_catalog").equals(catalog.schemasDefining(f.name()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- between requests (client reader, nothing in flight) ----

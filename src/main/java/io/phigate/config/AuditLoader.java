@@ -24,6 +24,7 @@ final class AuditLoader {
     private AuditLoader() {
     }
 
+    /** The {@code audit} section, or null when it is absent (the root reports it missing). */
     static AuditConfig audit(Section s) {
         if (s == null) {
             return null;
@@ -82,33 +83,8 @@ final class AuditLoader {
         if (replica != null && !replica.matches("[A-Za-z0-9._:-]{1,128}")) {
             s.problem("replica", "expected 1 to 128 letters, digits, '.', '_', ':' or '-', got " + YamlNode.quote(replica));
         }
-        AuditConfig.CheckpointConfig checkpoints = null;
-        Section c = s.section("checkpoints", false, CHECKPOINT_KEYS);
-        if (c != null) {
-            Path key = c.existingFile("key_file");
-            Path file = c.path("file", false);
-            if (file == null && sqlitePath != null) {
-                file = sqlitePath.resolveSibling(sqlitePath.getFileName() + ".checkpoints");
-            }
-            if (file == null && postgres != null) {
-                c.problem("file", "is required with a postgres:// store (there is no store file to put it beside)");
-            }
-            int every = ConfigLoader.orZero(c.integer("every", DEFAULT_CHECKPOINT_EVERY, 1, Integer.MAX_VALUE));
-            Duration interval = c.duration("interval", DEFAULT_CHECKPOINT_INTERVAL, true);
-            java.net.URI witness = null;
-            String witnessText = c.string("witness_url", false, null);
-            if (witnessText != null) {
-                try {
-                    witness = java.net.URI.create(witnessText);
-                    if (!"https".equals(witness.getScheme()) && !"http".equals(witness.getScheme())) {
-                        c.problem("witness_url", "expected an http(s) URL, got " + YamlNode.quote(witnessText));
-                    }
-                } catch (IllegalArgumentException e) {
-                    c.problem("witness_url", "not a URL: " + YamlNode.quote(witnessText));
-                }
-            }
-            checkpoints = new AuditConfig.CheckpointConfig(key, file, every, interval, witness);
-        }
+        AuditConfig.CheckpointConfig checkpoints = checkpoints(s.section("checkpoints", false, CHECKPOINT_KEYS),
+                sqlitePath, postgres);
         Boolean record = s.bool("record_responses", true);
         Long cap = s.scalar("response_cap", false, (long) AuditConfig.DEFAULT_RESPONSE_CAP, "a size", text -> {
             long n = Units.size(text);
@@ -117,29 +93,7 @@ final class AuditLoader {
             }
             return n;
         });
-        AuditConfig.Encryption encryption = null;
-        Section e = s.section("encryption", false, ENCRYPTION_KEYS);
-        if (e != null) {
-            String keyId = e.string("key_id", true, null);
-            Path keyFile = e.path("key_file", false);
-            String keyEnv = e.string("key_env", false, null);
-            if ((keyFile == null) == (keyEnv == null)) {
-                e.problem("key_file", "give exactly one of key_file or key_env");
-            }
-            java.util.Map<String, SecretRef> previous = new java.util.LinkedHashMap<>();
-            Section prev = e.section("previous", false, null);
-            if (prev != null) {
-                for (String id : prev.keys()) {
-                    Path p = prev.path(id, true);
-                    if (p != null) {
-                        previous.put(id, new SecretRef(null, p));
-                    }
-                }
-            }
-            if (keyId != null && (keyFile != null) != (keyEnv != null)) {
-                encryption = new AuditConfig.Encryption(keyId, new SecretRef(keyEnv, keyFile), java.util.Map.copyOf(previous));
-            }
-        }
+        AuditConfig.Encryption encryption = encryption(s.section("encryption", false, ENCRYPTION_KEYS));
         // On by default for SQLite (beside the file); for PostgreSQL only when asked for, with a folder named:
         // a shared store's durability is what the operator chose, and a gateway's local disk may not match it.
         Path journalDir = s.path("journal_dir", false);
@@ -176,6 +130,63 @@ final class AuditLoader {
                 queueBytes == null ? AuditConfig.DEFAULT_QUEUE_BYTES : (int) (long) queueBytes, journalDir,
                 journalMax == null ? AuditConfig.DEFAULT_JOURNAL_MAX_BYTES : journalMax,
                 linger == null ? AuditConfig.DEFAULT_ASYNC_LINGER : linger);
+    }
+
+    /** {@code audit.checkpoints}, null when absent: the file defaults to one beside an SQLite store. */
+    private static AuditConfig.CheckpointConfig checkpoints(Section c, Path sqlitePath, AuditConfig.Postgres postgres) {
+        if (c == null) {
+            return null;
+        }
+        Path key = c.existingFile("key_file");
+        Path file = c.path("file", false);
+        if (file == null && sqlitePath != null) {
+            file = sqlitePath.resolveSibling(sqlitePath.getFileName() + ".checkpoints");
+        }
+        if (file == null && postgres != null) {
+            c.problem("file", "is required with a postgres:// store (there is no store file to put it beside)");
+        }
+        int every = ConfigLoader.orZero(c.integer("every", DEFAULT_CHECKPOINT_EVERY, 1, Integer.MAX_VALUE));
+        Duration interval = c.duration("interval", DEFAULT_CHECKPOINT_INTERVAL, true);
+        java.net.URI witness = null;
+        String witnessText = c.string("witness_url", false, null);
+        if (witnessText != null) {
+            try {
+                witness = java.net.URI.create(witnessText);
+                if (!"https".equals(witness.getScheme()) && !"http".equals(witness.getScheme())) {
+                    c.problem("witness_url", "expected an http(s) URL, got " + YamlNode.quote(witnessText));
+                }
+            } catch (IllegalArgumentException e) {
+                c.problem("witness_url", "not a URL: " + YamlNode.quote(witnessText));
+            }
+        }
+        return new AuditConfig.CheckpointConfig(key, file, every, interval, witness);
+    }
+
+    /** {@code audit.encryption}, null when absent or when its key is not named exactly once. */
+    private static AuditConfig.Encryption encryption(Section e) {
+        if (e == null) {
+            return null;
+        }
+        String keyId = e.string("key_id", true, null);
+        Path keyFile = e.path("key_file", false);
+        String keyEnv = e.string("key_env", false, null);
+        if ((keyFile == null) == (keyEnv == null)) {
+            e.problem("key_file", "give exactly one of key_file or key_env");
+        }
+        java.util.Map<String, SecretRef> previous = new java.util.LinkedHashMap<>();
+        Section prev = e.section("previous", false, null);
+        if (prev != null) {
+            for (String id : prev.keys()) {
+                Path p = prev.path(id, true);
+                if (p != null) {
+                    previous.put(id, new SecretRef(null, p));
+                }
+            }
+        }
+        if (keyId != null && (keyFile != null) != (keyEnv != null)) {
+            return new AuditConfig.Encryption(keyId, new SecretRef(keyEnv, keyFile), java.util.Map.copyOf(previous));
+        }
+        return null;
     }
 
     private static boolean isPostgres(String store) {

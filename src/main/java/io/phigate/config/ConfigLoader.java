@@ -50,14 +50,7 @@ public final class ConfigLoader {
 
     /** Loads a config file; relative paths in it resolve against the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
-        String yaml;
-        try {
-            yaml = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read the config file: " + e, e);
-        }
-        Path dir = file.toAbsolutePath().normalize().getParent();
-        return parse(yaml, dir, file.toString());
+        return parse(read(file), file.toAbsolutePath().normalize().getParent(), file.toString(), false);
     }
 
     /**
@@ -67,13 +60,15 @@ public final class ConfigLoader {
      * The audit tools use {@link #load}: a broken policy must not keep an auditor from the log.
      */
     public static GatewayConfig loadToServe(Path file) throws ConfigException {
-        String yaml;
+        return parse(read(file), file.toAbsolutePath().normalize().getParent(), file.toString(), true);
+    }
+
+    private static String read(Path file) throws ConfigException {
         try {
-            yaml = Files.readString(file, StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read the config file: " + e, e);
         }
-        return parse(yaml, file.toAbsolutePath().normalize().getParent(), file.toString(), true);
     }
 
     /**

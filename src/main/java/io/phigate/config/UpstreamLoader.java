@@ -10,7 +10,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-/** The {@code upstreams} section: each PostgreSQL database, its login, its TLS and the startup settings it lets through. */
+/**
+ * The {@code upstreams} section: each PostgreSQL database, its login, its TLS and the startup settings it lets
+ * through. A document store's TLS has the same shape and is read here too.
+ */
 final class UpstreamLoader {
     private static final List<String> UPSTREAM_KEYS = List.of("address", "database", "credentials", "tls",
             "startup_parameters");

@@ -36,6 +36,15 @@ class PackageGraphTest {
             "io.phigate.cluster..", "io.phigate.session.."};
     static final String[] ABOVE_THE_CORE = {"io.phigate.pg..", "io.phigate.mongo..", "io.phigate.config..",
             "io.phigate.console..", "io.phigate.http..", "io.phigate.cli.."};
+    /**
+     * The layers of the package graph, lowest first: a class may refer to its own layer and those below it. This is
+     * common.md's order as the code has it: identity (the verified caller, no phigate imports) sits at the bottom
+     * because policy matches roles against it, and cli is on top because its main starts the Gateway that the root
+     * package assembles. net and demo refer to no other phigate package. A new package fails until placed here.
+     */
+    static final List<List<String>> LAYERS = List.of(List.of("sql", "identity", "net", "demo"), List.of("mask"),
+            List.of("policy"), List.of("audit", "approval", "credentials", "cluster"), List.of("session"),
+            List.of("config"), List.of("pg", "mongo"), List.of("console", "http"), List.of(""), List.of("cli"));
     static final DescribedPredicate<JavaClass> IN_CORE = resideInAnyPackage(CORE);
     static final DescribedPredicate<JavaClass> ABOVE = resideInAnyPackage(ABOVE_THE_CORE);
 
@@ -129,6 +138,38 @@ class PackageGraphTest {
     @Test
     void theNeutralCoreRefersToNoProtocolConfigOrFrontEnd() {
         coreRefersToNothingAboveIt().check(classes);
+    }
+
+    /** The layer of a phigate class's top-level package ("" for the root); a package left out of LAYERS fails. */
+    static int layerOf(JavaClass c) {
+        String name = c.getPackageName();
+        String top = name.equals("io.phigate") ? "" : name.substring("io.phigate.".length()).split("\\.")[0];
+        for (int i = 0; i < LAYERS.size(); i++) {
+            if (LAYERS.get(i).contains(top)) {
+                return i;
+            }
+        }
+        throw new AssertionError("package io.phigate." + top + " has no place in LAYERS: add it where it belongs");
+    }
+
+    static boolean isPhigate(JavaClass c) {
+        return c.getPackageName().equals("io.phigate") || c.getPackageName().startsWith("io.phigate.");
+    }
+
+    @Test
+    void everyPackageRefersOnlyToItsOwnLayerOrBelow() {
+        List<String> breaches = new ArrayList<>();
+        for (JavaClass c : classes) {
+            if (!isPhigate(c)) {
+                continue;
+            }
+            for (Reference r : Reference.from(c)) {
+                if (isPhigate(r.target()) && layerOf(r.target()) > layerOf(c) && !r.isKnown()) {
+                    breaches.add(r.description());
+                }
+            }
+        }
+        assertThat(breaches).as("references to a higher layer (LAYERS)").isEmpty();
     }
 
     @Test

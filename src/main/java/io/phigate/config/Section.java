@@ -1,5 +1,7 @@
 package io.phigate.config;
 
+import io.phigate.mask.SecretRef;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * One YAML mapping being turned into a record: typed reads that record a problem (with the key's line) instead
@@ -14,6 +17,8 @@ import java.util.Map;
  * before any record built from a null escapes.
  */
 final class Section {
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
     /** Reads a scalar's text into a value, throwing IllegalArgumentException with an operator-ready message. */
     @FunctionalInterface
     interface Parser<T> {
@@ -172,6 +177,48 @@ final class Section {
         } catch (InvalidPathException e) {
             throw new IllegalArgumentException("not a valid path: " + YamlNode.quote(text));
         }
+    }
+
+    /** {@code password_env} or {@code password_file}, exactly one; null (with the problem noted) otherwise. */
+    SecretRef password() {
+        return secret("password_env", "password_file", "passwords are never written in the config");
+    }
+
+    /** A secret named by an environment variable or a file, exactly one; null (with the problem noted) otherwise. */
+    SecretRef secret(String envKey, String fileKey, String whyRequired) {
+        String env = scalar(envKey, false, null, "an environment variable name", text -> {
+            if (!ENV_NAME.matcher(text.strip()).matches()) {
+                throw new IllegalArgumentException("expected an environment variable name (letters, digits, _), got " + YamlNode.quote(text));
+            }
+            return text.strip();
+        });
+        // Not checked for existence: the secret is read at each upstream connection, so a file mounted or
+        // rotated after startup is still picked up.
+        Path file = path(fileKey, false);
+        boolean hasEnv = has(envKey);
+        boolean hasFile = has(fileKey);
+        if (hasEnv && hasFile) {
+            problem(fileKey, "set only one of " + envKey + " or " + fileKey);
+            return null;
+        }
+        if (!hasEnv && !hasFile) {
+            problems.add(line, path, "one of " + envKey + " or " + fileKey + " is required (" + whyRequired + ")");
+            return null;
+        }
+        if (env == null && file == null) {
+            return null;
+        }
+        return new SecretRef(env, file);
+    }
+
+    /** A path that must name an existing regular file now, because the gateway reads it at startup. */
+    Path existingFile(String key) {
+        Path file = path(key, false);
+        if (file != null && !Files.isRegularFile(file)) {
+            problem(key, (Files.exists(file) ? "not a regular file: " : "file not found: ") + file);
+            return null;
+        }
+        return file;
     }
 
     /** A string or a list of strings, for keys where one value is the common case. */

@@ -1,11 +1,14 @@
 package io.phigate.config;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The value syntaxes the config accepts beyond plain YAML types: durations, byte sizes and host:port.
+ * The value syntaxes the config accepts beyond plain YAML types: durations, byte sizes, host:port and http(s) URLs.
  * Each parser throws IllegalArgumentException whose message is ready to show the operator.
  */
 public final class Units {
@@ -157,5 +160,19 @@ public final class Units {
             return bytes / KIB + "KiB";
         }
         return Long.toString(bytes);
+    }
+
+    /** An absolute http or https URL with a host. */
+    static URI httpUrl(String text) {
+        try {
+            URI uri = new URI(text.strip());
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!(scheme.equals("https") || scheme.equals("http")) || uri.getHost() == null) {
+                throw new IllegalArgumentException("expected an http(s) URL, got " + YamlNode.quote(text));
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("expected an http(s) URL, got " + YamlNode.quote(text));
+        }
     }
 }

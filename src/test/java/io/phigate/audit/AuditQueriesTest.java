@@ -189,22 +189,22 @@ class AuditQueriesTest {
 
     @Test
     void theTextIndexIsAskedForEachTrigramAsItsOwnPhrase() {
-        assertThat(AuditQueries.trigramMatch(List.of("mrn =", "pat"))).isEqualTo("\"mrn\" AND \"rn \" AND \"n =\" AND \"pat\"");
-        assertThat(AuditQueries.trigramMatch(List.of("a\"bc"))).as("quotes doubled")
+        assertThat(StatementSearch.trigramMatch(List.of("mrn =", "pat"))).isEqualTo("\"mrn\" AND \"rn \" AND \"n =\" AND \"pat\"");
+        assertThat(StatementSearch.trigramMatch(List.of("a\"bc"))).as("quotes doubled")
                 .isEqualTo("\"a\"\"b\" AND \"\"\"bc\"");
-        assertThat(AuditQueries.trigramMatch(List.of("x😀yz"))).as("by code point, not char")
+        assertThat(StatementSearch.trigramMatch(List.of("x😀yz"))).as("by code point, not char")
                 .isEqualTo("\"x😀y\" AND \"😀yz\"");
-        assertThat(AuditQueries.trigramMatch(List.of("patients patients"))).as("each trigram once")
+        assertThat(StatementSearch.trigramMatch(List.of("patients patients"))).as("each trigram once")
                 .isEqualTo("\"pat\" AND \"ati\" AND \"tie\" AND \"ien\" AND \"ent\" AND \"nts\" AND \"ts \""
                         + " AND \"s p\" AND \" pa\"");
-        String many = AuditQueries.trigramMatch(List.of("a".repeat(10) + "b".repeat(500), "zzzq"));
+        String many = StatementSearch.trigramMatch(List.of("a".repeat(10) + "b".repeat(500), "zzzq"));
         assertThat(many.split(" AND ")).as("bounded, and every term keeps a share").hasSizeLessThanOrEqualTo(
-                AuditQueries.MAX_MATCH_TRIGRAMS).contains("\"zzz\"", "\"zzq\"");
+                StatementSearch.MAX_MATCH_TRIGRAMS).contains("\"zzz\"", "\"zzq\"");
         List<String> words = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             words.add(String.format("%03dx", i)); // first trigrams all distinct
         }
-        assertThat(AuditQueries.trigramMatch(words).split(" AND ")).as("more terms than trigrams")
-                .hasSize(AuditQueries.MAX_MATCH_TRIGRAMS);
+        assertThat(StatementSearch.trigramMatch(words).split(" AND ")).as("more terms than trigrams")
+                .hasSize(StatementSearch.MAX_MATCH_TRIGRAMS);
     }
 }

@@ -560,7 +560,7 @@ abstract class AuditStoreBehaviour {
 
     /** Statement ids a plain scan finds: every term a case-insensitive substring, as the store's lower() folds. */
     List<Long> scanText(String text) throws Exception {
-        var terms = AuditQueries.terms(text);
+        var terms = StatementSearch.terms(text);
         var sql = new StringBuilder("SELECT statement_id FROM audit_event WHERE kind = 'statement_requested'");
         for (int i = 0; i < terms.size(); i++) {
             sql.append(" AND lower(statement) LIKE ? ESCAPE '\\'");
@@ -568,7 +568,7 @@ abstract class AuditStoreBehaviour {
         var ids = new ArrayList<Long>();
         try (Connection c = admin(); var q = c.prepareStatement(sql + " ORDER BY statement_id")) {
             for (int i = 0; i < terms.size(); i++) {
-                q.setString(i + 1, "%" + AuditQueries.escapeLike(terms.get(i).toLowerCase(java.util.Locale.ROOT)) + "%");
+                q.setString(i + 1, "%" + StatementSearch.escapeLike(terms.get(i).toLowerCase(java.util.Locale.ROOT)) + "%");
             }
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {

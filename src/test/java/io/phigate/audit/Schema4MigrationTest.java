@@ -122,7 +122,7 @@ class Schema4MigrationTest {
         assertThat(search("patients")).as("an old file read by scanning").isEqualTo(scan("patients")).hasSize(2);
         new AuditStore(config).close();
         assertThat(count(file, "SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX + " WHERE " + SqliteSchema.TEXT_INDEX
-                + " MATCH '" + AuditQueries.trigramMatch(List.of("patients")) + "'")).as("backfilled").isEqualTo(2);
+                + " MATCH '" + StatementSearch.trigramMatch(List.of("patients")) + "'")).as("backfilled").isEqualTo(2);
         for (String text : List.of("patients", "abalance", "\"from patients\"", "müller")) {
             assertThat(search(text)).as(text).isEqualTo(scan(text));
         }
@@ -193,7 +193,7 @@ class Schema4MigrationTest {
     }
 
     private List<Long> scan(String text) throws SQLException {
-        var terms = AuditQueries.terms(text);
+        var terms = StatementSearch.terms(text);
         var sql = new StringBuilder("SELECT seq FROM audit_event WHERE kind = 'statement_requested'");
         for (int i = 0; i < terms.size(); i++) {
             sql.append(" AND lower(statement) LIKE ? ESCAPE '\\'");
@@ -202,7 +202,7 @@ class Schema4MigrationTest {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
              var q = c.prepareStatement(sql + " ORDER BY seq")) {
             for (int i = 0; i < terms.size(); i++) {
-                q.setString(i + 1, "%" + AuditQueries.escapeLike(terms.get(i).toLowerCase(java.util.Locale.ROOT)) + "%");
+                q.setString(i + 1, "%" + StatementSearch.escapeLike(terms.get(i).toLowerCase(java.util.Locale.ROOT)) + "%");
             }
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {

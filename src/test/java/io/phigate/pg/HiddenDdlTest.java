@@ -55,7 +55,7 @@ class HiddenDdlTest {
         assertThat(ssns).isNotEmpty();
         Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         // An operator vetted the function as one that reads no table and returns a constant.
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -66,7 +66,6 @@ class HiddenDdlTest {
                 masking:
                   key_file: masking.key
                 """);
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll
@@ -74,10 +73,7 @@ class HiddenDdlTest {
         if (gw != null) {
             gw.close();
         }
-        try (Connection su = TestDatabase.get().superuser(); Statement s = su.createStatement()) {
-            s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine()");
-            s.execute("DROP VIEW IF EXISTS public.hidden_summary");
-        }
+        asSuperuser("DROP FUNCTION IF EXISTS public.hidden_redefine()", "DROP VIEW IF EXISTS public.hidden_summary");
     }
 
     /** Every test starts with the view reading the last name, and a gateway catalog read that way. */
@@ -138,11 +134,7 @@ class HiddenDdlTest {
             assertThat(column(s, "SELECT state FROM hidden_summary")).doesNotContainAnyElementsOf(ssns);
             redefine("ssn::text");
             Thread.sleep(CatalogCheck.INTERVAL.toMillis() + 200);
-            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
-                    .isInstanceOfSatisfying(SQLException.class, e -> {
-                        assertThat(e.getSQLState()).isEqualTo("0A000");
-                        assertThat(e.getMessage()).contains("phigate ended the session", "catalog changed");
-                    });
+            assertTheReadEndsTheSession(s, received);
         }
         assertThat(received).doesNotContainAnyElementsOf(ssns);
     }
@@ -155,11 +147,7 @@ class HiddenDdlTest {
             assertThat(column(s, "SELECT 1")).containsExactly("1");
             redefine("ssn::text");
             Thread.sleep(CatalogCheck.INTERVAL.toMillis() + 200);
-            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
-                    .isInstanceOfSatisfying(SQLException.class, e -> {
-                        assertThat(e.getSQLState()).isEqualTo("0A000");
-                        assertThat(e.getMessage()).contains("phigate ended the session", "catalog changed");
-                    });
+            assertTheReadEndsTheSession(s, received);
         }
         assertThat(received).doesNotContainAnyElementsOf(ssns);
     }
@@ -264,9 +252,7 @@ class HiddenDdlTest {
             assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
                     .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage()).contains("catalog changed"));
         } finally {
-            try (Connection su = TestDatabase.get().superuser(); Statement s = su.createStatement()) {
-                s.execute("DROP TABLE IF EXISTS public.hidden_junk");
-            }
+            asSuperuser("DROP TABLE IF EXISTS public.hidden_junk");
         }
         assertThat(received).doesNotContainAnyElementsOf(ssns);
     }
@@ -276,7 +262,7 @@ class HiddenDdlTest {
         // ALTER TABLE ... VALIDATE CONSTRAINT names no function, yet runs the CHECK's (volatile, SECURITY DEFINER)
         // function over every row: the change it makes is not the session's own DDL's, and must not be adopted.
         TestDatabase db = TestDatabase.get();
-        checkFunctionReplacingTheView(db);
+        checkFunctionReplacingTheView();
         try (Connection c = db.direct(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS public.hidden_checked");
             s.execute("CREATE TABLE public.hidden_checked (x int)");
@@ -284,20 +270,9 @@ class HiddenDdlTest {
             s.execute("ALTER TABLE public.hidden_checked ADD CONSTRAINT hidden_check"
                     + " CHECK (public.hidden_redefine_check(x)) NOT VALID");
         }
-        pastTheSharedReading();
-        List<String> received = new ArrayList<>();
-        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
-            assertThat(column(s, "SELECT 1")).containsExactly("1");
-            received.addAll(summaryAfter(s, "catalog changed", () -> {
-                s.execute("ALTER TABLE public.hidden_checked VALIDATE CONSTRAINT hidden_check");
-            }));
-            assertThat(received).doesNotContainAnyElementsOf(ssns);
-        } finally {
-            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-                s.execute("DROP TABLE IF EXISTS public.hidden_checked");
-                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_check(int)");
-            }
-        }
+        List<String> received = readInANewSession(SELECT_ONE, "catalog changed",
+                (c, s) -> s.execute("ALTER TABLE public.hidden_checked VALIDATE CONSTRAINT hidden_check"),
+                "DROP TABLE IF EXISTS public.hidden_checked", "DROP FUNCTION IF EXISTS public.hidden_redefine_check(int)");
         assertThat(received).doesNotContainAnyElementsOf(ssns);
     }
 
@@ -305,35 +280,22 @@ class HiddenDdlTest {
     void aVettedFunctionMakingATemporaryViewThatShadowsAViewDoesNotHandOutItsValues() throws Exception {
         // pg_temp comes first in every search_path: a temporary view the function makes in the session's own
         // temporary schema takes the unqualified name, and temporary objects are left out of the fingerprint.
-        TestDatabase db = TestDatabase.get();
-        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-            s.execute("""
-                    CREATE OR REPLACE FUNCTION public.hidden_shadow() RETURNS int LANGUAGE plpgsql
-                    SECURITY DEFINER AS $$
-                    BEGIN
-                      CREATE TEMP VIEW hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
-                      GRANT SELECT ON pg_temp.hidden_summary TO PUBLIC;
-                      RETURN 1;
-                    END $$""");
-        }
-        pastTheSharedReading();
-        List<String> received = new ArrayList<>();
-        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
-            received.addAll(summaryAfter(s, "phigate", () -> {
-                s.execute("SELECT hidden_shadow()");
-            }));
-            assertThat(received).doesNotContainAnyElementsOf(ssns);
-        } finally {
-            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-                s.execute("DROP FUNCTION IF EXISTS public.hidden_shadow()");
-            }
-        }
+        asSuperuser("""
+                CREATE OR REPLACE FUNCTION public.hidden_shadow() RETURNS int LANGUAGE plpgsql
+                SECURITY DEFINER AS $$
+                BEGIN
+                  CREATE TEMP VIEW hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                  GRANT SELECT ON pg_temp.hidden_summary TO PUBLIC;
+                  RETURN 1;
+                END $$""");
+        readInANewSession(NOTHING, "phigate", (c, s) -> s.execute("SELECT hidden_shadow()"),
+                "DROP FUNCTION IF EXISTS public.hidden_shadow()");
     }
 
     @Test
     void theSessionsOwnAlterDomainValidateDoesNotLaunderWhatItsCheckRan() throws Exception {
         TestDatabase db = TestDatabase.get();
-        checkFunctionReplacingTheView(db);
+        checkFunctionReplacingTheView();
         try (Connection c = db.direct(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS public.hidden_domained");
             s.execute("DROP DOMAIN IF EXISTS public.hidden_dom");
@@ -343,105 +305,56 @@ class HiddenDdlTest {
             s.execute("ALTER DOMAIN public.hidden_dom ADD CONSTRAINT hidden_dom_check"
                     + " CHECK (public.hidden_redefine_check(VALUE)) NOT VALID");
         }
-        pastTheSharedReading();
-        List<String> received = new ArrayList<>();
-        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
-            assertThat(column(s, "SELECT 1")).containsExactly("1");
-            received.addAll(summaryAfter(s, "phigate", () -> {
-                s.execute("ALTER DOMAIN public.hidden_dom VALIDATE CONSTRAINT hidden_dom_check");
-            }));
-            assertThat(received).doesNotContainAnyElementsOf(ssns);
-        } finally {
-            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-                s.execute("DROP TABLE IF EXISTS public.hidden_domained");
-                s.execute("DROP DOMAIN IF EXISTS public.hidden_dom");
-                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_check(int)");
-            }
-        }
+        readInANewSession(SELECT_ONE, "phigate",
+                (c, s) -> s.execute("ALTER DOMAIN public.hidden_dom VALIDATE CONSTRAINT hidden_dom_check"),
+                "DROP TABLE IF EXISTS public.hidden_domained", "DROP DOMAIN IF EXISTS public.hidden_dom",
+                "DROP FUNCTION IF EXISTS public.hidden_redefine_check(int)");
     }
 
     @Test
     void theSessionsOwnCreateTableAsCallingAUserOperatorDoesNotLaunderWhatTheOperatorRan() throws Exception {
         // An operator names no function in the text; its function replaces the view as the query runs.
-        TestDatabase db = TestDatabase.get();
-        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-            s.execute("""
-                    CREATE OR REPLACE FUNCTION public.hidden_redefine_op(bigint, int) RETURNS boolean
-                    LANGUAGE plpgsql SECURITY DEFINER AS $$
-                    BEGIN
-                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
-                      RETURN true;
-                    END $$""");
-            s.execute("DROP OPERATOR IF EXISTS public.=== (bigint, int)");
-            s.execute("CREATE OPERATOR public.=== (LEFTARG = bigint, RIGHTARG = int,"
-                    + " FUNCTION = public.hidden_redefine_op)");
-        }
-        pastTheSharedReading();
-        List<String> received = new ArrayList<>();
-        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
-            assertThat(column(s, "SELECT 1")).containsExactly("1");
-            received.addAll(summaryAfter(s, "phigate", () -> {
-                s.execute("CREATE TABLE hidden_ctas AS SELECT 1::bigint === 1 AS b");
-            }));
-            assertThat(received).doesNotContainAnyElementsOf(ssns);
-        } finally {
-            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-                s.execute("DROP TABLE IF EXISTS public.hidden_ctas");
-                s.execute("DROP OPERATOR IF EXISTS public.=== (bigint, int)");
-                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_op(bigint, int)");
-            }
-        }
+        asSuperuser("""
+                CREATE OR REPLACE FUNCTION public.hidden_redefine_op(bigint, int) RETURNS boolean
+                LANGUAGE plpgsql SECURITY DEFINER AS $$
+                BEGIN
+                  CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                  RETURN true;
+                END $$""", "DROP OPERATOR IF EXISTS public.=== (bigint, int)",
+                "CREATE OPERATOR public.=== (LEFTARG = bigint, RIGHTARG = int, FUNCTION = public.hidden_redefine_op)");
+        readInANewSession(SELECT_ONE, "phigate",
+                (c, s) -> s.execute("CREATE TABLE hidden_ctas AS SELECT 1::bigint === 1 AS b"),
+                "DROP TABLE IF EXISTS public.hidden_ctas", "DROP OPERATOR IF EXISTS public.=== (bigint, int)",
+                "DROP FUNCTION IF EXISTS public.hidden_redefine_op(bigint, int)");
     }
 
     @Test
     void setConstraintsImmediateFiringADeferredTriggerCountsAsCode() throws Exception {
         // The INSERT queues the deferred trigger (asked after: nothing changed yet); SET CONSTRAINTS ALL IMMEDIATE
         // fires it, and the trigger's function replaces the view before the read.
-        TestDatabase db = TestDatabase.get();
-        deferredTriggerReplacingTheView(db);
-        pastTheSharedReading();
-        List<String> received = new ArrayList<>();
-        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
-            c.setAutoCommit(false);
-            received.addAll(summaryAfter(s, "catalog changed", () -> {
-                s.execute("INSERT INTO hidden_deferred VALUES (1)");
-                s.execute("SET CONSTRAINTS ALL IMMEDIATE");
-            }));
-            assertThat(received).doesNotContainAnyElementsOf(ssns);
-        } finally {
-            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-                s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
-                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_trigger()");
-            }
-        }
+        deferredTriggerReplacingTheView();
+        readInANewSession((c, s) -> c.setAutoCommit(false), "catalog changed", (c, s) -> {
+            s.execute("INSERT INTO hidden_deferred VALUES (1)");
+            s.execute("SET CONSTRAINTS ALL IMMEDIATE");
+        }, "DROP TABLE IF EXISTS public.hidden_deferred", "DROP FUNCTION IF EXISTS public.hidden_redefine_trigger()");
     }
 
     @Test
     void ownDdlLastInABatchWhoseCommitFiresADeferredTriggerDoesNotLaunderTheTriggersChange() throws Exception {
         // pgjdbc sends the batch with one Sync: the implicit transaction commits there, after the CREATE TABLE, and
         // the deferred trigger the INSERT queued fires then.
-        TestDatabase db = TestDatabase.get();
-        deferredTriggerReplacingTheView(db);
-        pastTheSharedReading();
-        List<String> received = new ArrayList<>();
-        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
-            received.addAll(summaryAfter(s, "catalog changed", () -> {
-                s.addBatch("INSERT INTO hidden_deferred VALUES (1)");
-                s.addBatch("CREATE TABLE hidden_batch_junk (id int)");
-                s.executeBatch();
-            }));
-            assertThat(received).doesNotContainAnyElementsOf(ssns);
-        } finally {
-            try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-                s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
-                s.execute("DROP TABLE IF EXISTS public.hidden_batch_junk");
-                s.execute("DROP FUNCTION IF EXISTS public.hidden_redefine_trigger()");
-            }
-        }
+        deferredTriggerReplacingTheView();
+        readInANewSession(NOTHING, "catalog changed", (c, s) -> {
+            s.addBatch("INSERT INTO hidden_deferred VALUES (1)");
+            s.addBatch("CREATE TABLE hidden_batch_junk (id int)");
+            s.executeBatch();
+        }, "DROP TABLE IF EXISTS public.hidden_deferred", "DROP TABLE IF EXISTS public.hidden_batch_junk",
+                "DROP FUNCTION IF EXISTS public.hidden_redefine_trigger()");
     }
 
     /** public.hidden_deferred, whose deferred constraint trigger (SECURITY DEFINER) replaces the view. */
-    private static void deferredTriggerReplacingTheView(TestDatabase db) throws SQLException {
+    private static void deferredTriggerReplacingTheView() throws SQLException {
+        TestDatabase db = TestDatabase.get();
         try (Connection su = db.superuser(); Statement s = su.createStatement()) {
             s.execute("DROP TABLE IF EXISTS public.hidden_deferred");
             s.execute("CREATE TABLE public.hidden_deferred (id int)");
@@ -459,16 +372,14 @@ class HiddenDdlTest {
     }
 
     /** public.hidden_redefine_check(int): true, after replacing the view (SECURITY DEFINER, for a CHECK). */
-    private static void checkFunctionReplacingTheView(TestDatabase db) throws SQLException {
-        try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-            s.execute("""
-                    CREATE OR REPLACE FUNCTION public.hidden_redefine_check(int) RETURNS boolean LANGUAGE plpgsql
-                    SECURITY DEFINER AS $$
-                    BEGIN
-                      CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
-                      RETURN true;
-                    END $$""");
-        }
+    private static void checkFunctionReplacingTheView() throws SQLException {
+        asSuperuser("""
+                CREATE OR REPLACE FUNCTION public.hidden_redefine_check(int) RETURNS boolean LANGUAGE plpgsql
+                SECURITY DEFINER AS $$
+                BEGIN
+                  CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, ssn::text AS state FROM public.patients;
+                  RETURN true;
+                END $$""");
     }
 
     private static void assertEndedBeforeTheRead(boolean autoCommit) throws Exception {
@@ -476,11 +387,7 @@ class HiddenDdlTest {
         try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
             c.setAutoCommit(autoCommit);
             s.execute("SELECT hidden_redefine()");
-            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
-                    .isInstanceOfSatisfying(SQLException.class, e -> {
-                        assertThat(e.getSQLState()).isEqualTo("0A000");
-                        assertThat(e.getMessage()).contains("phigate ended the session", "catalog changed");
-                    });
+            assertTheReadEndsTheSession(s, received);
         }
         assertThat(received).doesNotContainAnyElementsOf(ssns);
     }
@@ -494,20 +401,59 @@ class HiddenDdlTest {
             assertThat(column(s, first)).doesNotContainAnyElementsOf(ssns).isNotEmpty();
             redefine("ssn::text");
             pastTheSharedReading();
-            assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
-                    .isInstanceOfSatisfying(SQLException.class, e -> {
-                        assertThat(e.getSQLState()).isEqualTo("0A000");
-                        assertThat(e.getMessage()).contains("phigate ended the session", "catalog changed");
-                    });
+            assertTheReadEndsTheSession(s, received);
         }
         assertThat(received).doesNotContainAnyElementsOf(ssns);
     }
 
     private static void redefine(String state) throws SQLException {
+        asSuperuser("CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, " + state + " AS state FROM public.patients");
+    }
+
+    private static void asSuperuser(String... statements) throws SQLException {
         try (Connection su = TestDatabase.get().superuser(); Statement s = su.createStatement()) {
-            s.execute("CREATE OR REPLACE VIEW public.hidden_summary AS SELECT id, " + state
-                    + " AS state FROM public.patients");
+            for (String sql : statements) {
+                s.execute(sql);
+            }
         }
+    }
+
+    /** The session was ended before the view's read, and its rows never reached {@code received}. */
+    private static void assertTheReadEndsTheSession(Statement s, List<String> received) {
+        assertThatThrownBy(() -> received.addAll(column(s, "SELECT state FROM hidden_summary")))
+                .isInstanceOfSatisfying(SQLException.class, e -> {
+                    assertThat(e.getSQLState()).isEqualTo("0A000");
+                    assertThat(e.getMessage()).contains("phigate ended the session", "catalog changed");
+                });
+    }
+
+    /** A step a test takes in its gateway session. */
+    @FunctionalInterface
+    private interface InSession {
+        void run(Connection c, Statement s) throws SQLException;
+    }
+
+    private static final InSession NOTHING = (c, s) -> {
+    };
+    private static final InSession SELECT_ONE = (c, s) -> assertThat(column(s, "SELECT 1")).containsExactly("1");
+
+    /**
+     * The shape of the tests whose own statement runs code that replaces the view: past the shared reading, a new
+     * session takes {@code first}, then {@code route} and the read of the view ({@link #summaryAfter}), which must
+     * hand out no SSN; {@code cleanup} is run as the superuser whatever happened. Returns what the client received.
+     */
+    private static List<String> readInANewSession(InSession first, String endedWith, InSession route,
+                                                  String... cleanup) throws Exception {
+        pastTheSharedReading();
+        List<String> received = new ArrayList<>();
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            first.run(c, s);
+            received.addAll(summaryAfter(s, endedWith, () -> route.run(c, s)));
+            assertThat(received).doesNotContainAnyElementsOf(ssns);
+        } finally {
+            asSuperuser(cleanup);
+        }
+        return received;
     }
 
     /** A statement run by a test that may make the gateway end the session. */

@@ -59,7 +59,7 @@ class AlterDomainAndTypeReadEveryValueTest {
             }
         }
         Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -84,7 +84,6 @@ class AlterDomainAndTypeReadEveryValueTest {
                       - { tables: ["public.domcol_*"], operations: [select] }
                       - { tables: ["public.domcol_own_*"], operations: [ddl] }
                 """.formatted(PREFIX));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

@@ -37,7 +37,7 @@ class CascadeAndEnumRenameReachOtherTablesTest {
     static void start() throws Exception {
         db = TestDatabase.get();
         Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -58,7 +58,6 @@ class CascadeAndEnumRenameReachOtherTablesTest {
                     unmasked: [ssn, free_text]
                     allow: [{ tables: ["public.*"], operations: [select, insert, update, ddl] }]
                 """.formatted(PREFIX));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     /** Each test starts from the DBA's tables as made, owned by the upstream role the gateway logs in as. */

@@ -51,7 +51,7 @@ class DropTypeCascadeReachesOtherTablesTest {
             }
         }
         Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -67,7 +67,6 @@ class DropTypeCascadeReachesOtherTablesTest {
                     unmasked: [ssn, free_text]
                     allow: [{ tables: ["public.dropc_own_*"], operations: [select, insert, ddl] }]
                 """.formatted(BUILDER));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

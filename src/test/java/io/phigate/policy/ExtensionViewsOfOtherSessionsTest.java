@@ -41,7 +41,7 @@ class ExtensionViewsOfOtherSessionsTest {
             s.execute("GRANT SELECT ON public.extv_mine TO PUBLIC");
         }
         Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -52,7 +52,6 @@ class ExtensionViewsOfOtherSessionsTest {
                 masking:
                   key_file: masking.key
                 """);
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

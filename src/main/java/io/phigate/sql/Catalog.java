@@ -82,7 +82,8 @@ public interface Catalog {
     /**
      * True for a built-in function that may change state beyond its result or read what no relation of the
      * statement names: one the server marks volatile ({@code pg_proc.provolatile = 'v'}) in pg_catalog, other than
-     * those known to change nothing (random numbers, clocks, sleeps, sizes, the server's status). A setting, a lock,
+     * those known to change nothing (random numbers, clocks, sleeps, sizes, the server's status), or one marked
+     * stable that gives the transaction an xid ({@code txid_current}). A setting, a lock,
      * a notification, another session, statistics, WAL, an index's pending list: a read-only role may not do these
      * without a grant (policy.ScopeCheck). False for other schemas' functions, which are opaque, and when the
      * catalog cannot say.

@@ -79,6 +79,11 @@ public final class PgCatalog implements Catalog {
             "pg_get_backend_memory_contexts", "pg_get_shmem_allocations", "pg_get_multixact_members",
             "pg_control_checkpoint", "pg_control_init", "pg_control_recovery", "pg_control_system",
             "pg_export_snapshot", "pg_stat_have_stats");
+    /**
+     * Built-ins the server marks stable that give the transaction an xid when it has none: a write to WAL and the
+     * commit log, and a step towards wraparound per call in a transaction of its own (decision 0089).
+     */
+    static final Set<String> ASSIGNS_XID = Set.of("txid_current", "pg_current_xact_id");
     /** The transaction's own statistics counters (pg_stat_xact_* views). */
     private static final String OWN_COUNTERS = "pg_stat_get_xact_";
 
@@ -274,7 +279,8 @@ public final class PgCatalog implements Catalog {
     }
 
     /**
-     * A pg_catalog function with a volatile overload that is not among {@link #UNCHANGING_VOLATILE}. Judged by name:
+     * A pg_catalog function with a volatile overload that is not among {@link #UNCHANGING_VOLATILE}, or one of
+     * {@link #ASSIGNS_XID}. Judged by name:
      * one volatile overload is enough. An unqualified name another schema also defines is opaque
      * ({@link #isTransparentFunction}) and judged as such, so only the built-in is asked about here.
      */
@@ -284,7 +290,8 @@ public final class PgCatalog implements Catalog {
             return false;
         }
         String n = name.toLowerCase(Locale.ROOT);
-        return volatileBuiltIns.contains(n) && !UNCHANGING_VOLATILE.contains(n) && !n.startsWith(OWN_COUNTERS);
+        return ASSIGNS_XID.contains(n)
+                || volatileBuiltIns.contains(n) && !UNCHANGING_VOLATILE.contains(n) && !n.startsWith(OWN_COUNTERS);
     }
 
     /**

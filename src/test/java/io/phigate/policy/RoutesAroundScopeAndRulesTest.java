@@ -118,6 +118,32 @@ class RoutesAroundScopeAndRulesTest {
                 .hasSize(2);
     }
 
+    /**
+     * txid_current() and pg_current_xact_id() are marked stable, not volatile, yet each gives the transaction an xid:
+     * a write to WAL and the commit log, and one xid of the two billion before wraparound per call in its own
+     * transaction. A read-only role ran them in a loop through the gateway (decision 0089); they now need a grant like
+     * any other built-in that changes state.
+     */
+    @Test
+    void aReadOnlyRoleAssignsNoTransactionIdWithoutAGrant() throws Exception {
+        for (String mode : List.of("simple", "extended")) {
+            try (Connection c = as(READER, mode, null); Statement s = c.createStatement()) {
+                for (String sql : List.of("SELECT txid_current()", "SELECT pg_catalog.pg_current_xact_id()",
+                        "SELECT id FROM patients WHERE txid_current() > 0")) {
+                    assertRefused(s, sql, "may change state beyond its result");
+                }
+                // Reading whether the transaction has one assigns none, and still runs.
+                try (ResultSet rs = s.executeQuery("SELECT txid_current_if_assigned() IS NULL")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getBoolean(1)).isTrue();
+                }
+            }
+        }
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%built-in function%txid_current may change state%'", 4))
+                .hasSizeGreaterThanOrEqualTo(4);
+    }
+
     @Test
     void aRoleWhoseRulesNameSchemasCannotMoveNamesToAnotherSchema() throws Exception {
         try (Connection c = as(READER, "simple", null); Statement s = c.createStatement()) {

@@ -161,42 +161,17 @@ class MaskingThroughParentsTest {
 
     @Test
     void aParentTheSessionMakesDoesNotReadATaggedChildInClear() throws Exception {
-        List<List<String>> routes = List.of(
+        // Refused: each is an ALTER of a table holding PHI.
+        refusedOrMasked(List.of(
                 List.of("CREATE TABLE inh_own_parent (id int, ssn text)", "ALTER TABLE inh_loose INHERIT inh_own_parent"),
                 List.of("CREATE TABLE inh_own_parent (id int, ssn text) PARTITION BY LIST (id)",
-                        "ALTER TABLE inh_own_parent ATTACH PARTITION inh_loose FOR VALUES IN (6)"));
-        for (List<String> route : routes) {
-            for (boolean inTransaction : List.of(false, true)) {
-                List<String> seen = new ArrayList<>();
-                try (Connection c = gw.connect(); Statement s = c.createStatement()) {
-                    c.setAutoCommit(!inTransaction);
-                    try {
-                        for (String ddl : route) {
-                            s.execute(ddl);
-                        }
-                        seen.addAll(values(s, "SELECT ssn FROM inh_own_parent"));
-                    } catch (java.sql.SQLException refused) {
-                        // Refused (the tagged table is altered) before it ran.
-                        assertThat(refused.getSQLState()).as(route + " " + refused.getMessage()).isEqualTo("42501");
-                    }
-                }
-                assertThat(String.join(",", seen)).as(route + ", in a transaction: " + inTransaction)
-                        .doesNotContain(SSN);
-                try (Connection su = db.superuser(); Statement s = su.createStatement()) {
-                    try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_inherits WHERE inhrelid"
-                            + " = 'inh_loose'::regclass")) {
-                        rs.next();
-                        assertThat(rs.getInt(1)).as(route + ": the tagged table was not made a child").isZero();
-                    }
-                    s.execute("DROP TABLE IF EXISTS inh_own_parent");
-                }
-            }
-        }
+                        "ALTER TABLE inh_own_parent ATTACH PARTITION inh_loose FOR VALUES IN (6)")));
     }
 
     @Test
     void aTemporaryChildHoldingCopiedPhiIsNotReadInClearThroughAParentTheSessionMade() throws Exception {
-        List<List<String>> routes = List.of(
+        // Refused: CREATE TABLE ... INHERITS, and a copy of PHI into a temporary table.
+        refusedOrMasked(List.of(
                 List.of("CREATE TABLE inh_own_parent (id int, ssn text)",
                         "CREATE TEMP TABLE inh_tmp () INHERITS (inh_own_parent)",
                         "INSERT INTO inh_tmp SELECT id, ssn FROM inh_loose"),
@@ -206,12 +181,14 @@ class MaskingThroughParentsTest {
                         "ALTER TABLE inh_tmp INHERIT inh_own_parent"),
                 List.of("CREATE TABLE inh_own_parent (id int, ssn text)",
                         "CREATE TEMP TABLE inh_tmp AS SELECT id, ssn FROM inh_loose",
-                        "ALTER TABLE inh_tmp INHERIT inh_own_parent"),
-                List.of("CREATE TABLE inh_own_parent (id int, ssn text)",
-                        "CREATE TEMP TABLE inh_tmp AS SELECT id, ssn FROM inh_loose",
-                        "ALTER TABLE inh_own_parent ADD COLUMN extra int",
-                        "ALTER TABLE inh_tmp ADD COLUMN extra int",
-                        "ALTER TABLE inh_tmp INHERIT inh_own_parent"));
+                        "ALTER TABLE inh_tmp INHERIT inh_own_parent")));
+    }
+
+    /**
+     * Runs each route from a masked session, autocommit and in a transaction, then reads {@code inh_own_parent}:
+     * a step is refused (42501) or the read is masked; either way the tagged table is no child of it afterwards.
+     */
+    private static void refusedOrMasked(List<List<String>> routes) throws Exception {
         for (List<String> route : routes) {
             for (boolean inTransaction : List.of(false, true)) {
                 List<String> seen = new ArrayList<>();
@@ -224,12 +201,17 @@ class MaskingThroughParentsTest {
                         seen.addAll(values(s, "SELECT ssn FROM inh_own_parent"));
                         seen.addAll(values(s, "SELECT * FROM inh_own_parent"));
                     } catch (java.sql.SQLException refused) {
-                        assertThat(refused.getSQLState()).as(route + " " + refused.getMessage()).isIn("42501", "0A000");
+                        assertThat(refused.getSQLState()).as(route + " " + refused.getMessage()).isEqualTo("42501");
                     }
                 }
                 assertThat(String.join(",", seen)).as(route + ", in a transaction: " + inTransaction)
                         .doesNotContain(SSN);
                 try (Connection su = db.superuser(); Statement s = su.createStatement()) {
+                    try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_inherits WHERE inhrelid"
+                            + " = 'inh_loose'::regclass")) {
+                        rs.next();
+                        assertThat(rs.getInt(1)).as(route + ": the tagged table was not made a child").isZero();
+                    }
                     s.execute("DROP TABLE IF EXISTS inh_own_parent CASCADE");
                 }
             }

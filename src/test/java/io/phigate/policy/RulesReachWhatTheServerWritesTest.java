@@ -259,6 +259,9 @@ class RulesReachWhatTheServerWritesTest {
                 assertRefused(s, "SELECT * FROM reach_part", "public.reach_part");
             }
         }
+        // The record names the partition whose rows were read, though the statement did not.
+        assertThat(gw.audit("kind = 'statement_requested' and statement = 'SELECT count(*) FROM reach_parent'"))
+                .hasSize(2).allSatisfy(r -> assertThat(String.valueOf(r.get("detail"))).contains("public.reach_part"));
     }
 
     @Test

@@ -265,6 +265,52 @@ class RulesReachWhatTheServerWritesTest {
     }
 
     @Test
+    void aChildTheSessionMovesUnderAnotherParentIsStillDeniedThroughThatParent(@TempDir Path own) throws Exception {
+        String reshaper = "system:serviceaccount:clinical:reach-reshaper";
+        try (GatewayHarness g = GatewayHarness.startWithPolicy(own, """
+                roles:
+                  - name: reshaper
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["public.*"], operations: [select, ddl] }
+                rules:
+                  - name: kid-reads
+                    when: { operations: [select], tables: [public.reach_kid] }
+                    deny: "the children are read through the reporting service"
+                """.formatted(reshaper))) {
+            for (boolean inTransaction : List.of(false, true)) {
+                int before = rows("reach_kid");
+                try (Connection c = ThroughTheGateway.as(g, reshaper, "extended"); Statement s = c.createStatement()) {
+                    c.setAutoCommit(!inTransaction);
+                    List<String> seen = new java.util.ArrayList<>();
+                    try {
+                        s.execute("ALTER TABLE reach_kid NO INHERIT reach_base");
+                        s.execute("ALTER TABLE reach_kid INHERIT reach_open");
+                        try (ResultSet rs = s.executeQuery("SELECT v FROM reach_open")) {
+                            while (rs.next()) {
+                                seen.add(rs.getString(1));
+                            }
+                        }
+                    } catch (SQLException refusedOrEnded) {
+                        // Moving the child reads its rows (DdlReads): the rule on them refuses the move itself.
+                        assertThat(refusedOrEnded.getSQLState()).as(refusedOrEnded.getMessage()).isIn("42501", "0A000");
+                    }
+                    assertThat(seen).as("in a transaction: " + inTransaction).doesNotContain("k");
+                } finally {
+                    try (Connection su = TestDatabase.get().superuser(); Statement a = su.createStatement()) {
+                        a.execute("DO $$ BEGIN ALTER TABLE reach_kid NO INHERIT reach_open;"
+                                + " EXCEPTION WHEN others THEN NULL; END $$");
+                        a.execute("DO $$ BEGIN ALTER TABLE reach_kid INHERIT reach_base;"
+                                + " EXCEPTION WHEN others THEN NULL; END $$");
+                    }
+                }
+                assertThat(rows("reach_kid")).isEqualTo(before);
+            }
+        }
+    }
+
+    @Test
     void aSelectOnlyRoleChangesNothingPersistent() throws Exception {
         for (String mode : List.of("simple", "extended")) {
             try (Connection c = ThroughTheGateway.as(gw, READER, mode); Statement s = c.createStatement()) {

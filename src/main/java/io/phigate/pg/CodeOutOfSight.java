@@ -84,7 +84,7 @@ final class CodeOutOfSight {
                 return false;
             }
         }
-        for (TableRef t : a.reads()) {
+        for (TableRef t : a.scanned()) { // a foreign table's wrapper runs when read as a partition too
             if (SERVER_SCHEMAS.contains(t.schema()) || temporary(t)) {
                 continue;
             }

@@ -218,8 +218,9 @@ public final class RiskRules {
         return !SqlAnalyzer.hasLimit(s.text());
     }
 
+    /** What it reads, a parent's children and partitions included (a scope judges the parent alone), and writes. */
     private static Set<TableRef> relations(StatementAnalysis s) {
-        Set<TableRef> all = new LinkedHashSet<>(s.reads());
+        Set<TableRef> all = new LinkedHashSet<>(s.scanned());
         all.addAll(s.writes());
         return all;
     }

@@ -73,7 +73,7 @@ final class PhiCopies {
             what = "PHI (" + String.join(", ", tagged) + ")";
         } else {
             Set<String> read = new java.util.TreeSet<>();
-            for (TableRef t : a.reads()) {
+            for (TableRef t : a.scanned()) {
                 if (masking.holdsPhi(t)) {
                     read.add(t.toString());
                 }

@@ -166,7 +166,7 @@ public final class SessionMasking {
 
     /** True when the statement reads or writes a table with PHI columns, or one of its outputs derives from PHI. */
     public boolean touchesPhi(StatementAnalysis a) {
-        for (TableRef t : a.reads()) {
+        for (TableRef t : a.scanned()) {
             if (phiTables.contains(t)) {
                 return true;
             }
@@ -217,7 +217,7 @@ public final class SessionMasking {
         Set<PhiType> out = phiRead(a);
         for (Map.Entry<ColumnRef, PhiType> e : tags.entrySet()) {
             TableRef t = new TableRef(e.getKey().schema(), e.getKey().table());
-            if (a.reads().contains(t) || a.writes().contains(t)) {
+            if (a.scanned().contains(t) || a.writes().contains(t)) {
                 out.add(e.getValue());
             }
         }
@@ -251,7 +251,7 @@ public final class SessionMasking {
             }
         }
         boolean readsPhi = false;
-        for (TableRef t : a.reads()) {
+        for (TableRef t : a.scanned()) {
             readsPhi |= phiTables.contains(t) && !a.writes().contains(t);
         }
         if (!readsPhi) {

@@ -48,7 +48,7 @@ public final class StatementRecords {
                 if (a == null) {
                     continue;
                 }
-                a.reads().forEach(r -> t.add(r.toString()));
+                a.scanned().forEach(r -> t.add(r.toString())); // a parent's children too: their rows were read
                 a.writes().forEach(w -> t.add(w.toString()));
                 if (masking != null) {
                     for (io.phigate.sql.OutputColumn out : a.outputs()) {

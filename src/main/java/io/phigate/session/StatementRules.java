@@ -279,7 +279,7 @@ public final class StatementRules {
             }
             return null;
         }
-        for (io.phigate.sql.TableRef t : a.reads()) {
+        for (io.phigate.sql.TableRef t : a.scanned()) {
             if (io.phigate.sql.ValueBearingRelations.holdsOthersValues(t, masking.catalog())) {
                 return new Refusal(SqlStates.INSUFFICIENT_PRIVILEGE, t + " holds values of other tables' columns or"
                         + " other sessions' statements; refused for a session that sees PHI masked");

@@ -172,6 +172,24 @@ final class SideWrites {
         r.facts.writes.addAll(more);
     }
 
+    /**
+     * The children and partitions, transitively, of the relations a statement reads, that it does not read by name:
+     * a scan of a parent without ONLY returns their rows, through a view, CTE, subquery, JOIN, COPY (query) or
+     * cursor alike. ONLY is not read (never fewer tables than the server scans). Kept apart from the reads because
+     * the server checks privileges on the parent named only: a scope granted the parent reads them by it.
+     */
+    static Set<TableRef> readThroughParents(Catalog catalog, Result r) {
+        Set<TableRef> more = new LinkedHashSet<>();
+        for (TableRef t : r.facts.reads) {
+            for (TableRef child : catalog.descendants(t)) {
+                if (!r.facts.reads.contains(child)) {
+                    more.add(child);
+                }
+            }
+        }
+        return more.isEmpty() ? Set.of() : java.util.Collections.unmodifiableSet(more);
+    }
+
     /** Tables the server writes through foreign-key actions set off by the statement's deletes and updates. */
     static void throughKeys(Catalog catalog, Result r) {
         Set<TableRef> more = new LinkedHashSet<>();

@@ -123,9 +123,25 @@ public record StatementAnalysis(StatementKind kind, Set<Operation> operations, S
         names.addAll(more);
         StatementFacts f = new StatementFacts(facts.functions(), facts.predicates(), facts.unfilteredWrite(),
                 facts.unlimited(), facts.options(), facts.copyEndpoint(), facts.unknownWrites(), facts.tableChanges(),
-                facts.stateChanges(), java.util.Collections.unmodifiableSet(names), facts.savepoint());
+                facts.stateChanges(), java.util.Collections.unmodifiableSet(names), facts.savepoint(),
+                facts.descendantReads());
         return new StatementAnalysis(kind, operations, reads, writes, outputs, opaqueFunctions, copiesQuery, cursor,
                 setting, settingValue, parsed, error, text, columnWrites, dataRoute, altersRelation, f, errorPosition);
+    }
+
+    /**
+     * The relations whose rows the statement reads: those it reads by name (views and the tables behind them), and
+     * the children and partitions a scan of a parent returns without naming them ({@link
+     * StatementFacts#descendantReads}). Risk rules, masking's PHI tables and the code a read may run judge these; a
+     * role's scope judges {@link #reads} only, as the server checks privileges on the parent named only.
+     */
+    public Set<TableRef> scanned() {
+        if (facts.descendantReads().isEmpty()) {
+            return reads;
+        }
+        Set<TableRef> all = new java.util.LinkedHashSet<>(reads);
+        all.addAll(facts.descendantReads());
+        return java.util.Collections.unmodifiableSet(all);
     }
 
     /** A statement phigate could not analyse although the grammar accepted it (or had no text to read). */

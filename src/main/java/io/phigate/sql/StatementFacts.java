@@ -35,21 +35,25 @@ import java.util.Set;
  *                        without it), which {@link TypeNames#mayMakeCodeValues} reads as unknown
  * @param savepoint       for SAVEPOINT, ROLLBACK TO SAVEPOINT and RELEASE SAVEPOINT: which, and the name the grammar
  *                        read; else null
+ * @param descendantReads the children and partitions (transitively) of the relations it reads that are not read by
+ *                        name: a scan of a parent without ONLY returns their rows. Rules and masking judge them as
+ *                        read; a role's scope does not, since the server checks privileges on the parent named only
+ *                        ({@link StatementAnalysis#scanned})
  */
 public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
                              boolean unlimited, Map<String, String> options, String copyEndpoint,
                              Set<TableRef> unknownWrites, List<TableChange> tableChanges, Set<String> stateChanges,
-                             Set<String> typeNames, Savepoint savepoint) {
+                             Set<String> typeNames, Savepoint savepoint, Set<TableRef> descendantReads) {
 
     /**
      * Facts not read from a parse tree (tests, {@link #NONE}): every written relation known to the catalog, no
      * temporary table changed, no built-in that changes state called, the types named unknown (null: code, where
-     * it matters) and no savepoint named.
+     * it matters), no savepoint named and no child read through a parent.
      */
     public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
                           boolean unlimited, Map<String, String> options, String copyEndpoint) {
         this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, Set.of(), List.of(), Set.of(),
-                null, null);
+                null, null, Set.of());
     }
 
     /** A function as written: {@code schema} is null when unqualified (then resolved through the search path). */

@@ -59,6 +59,7 @@ final class StatementReader {
         /** Sequences nextval/setval advance: written, but never a view that writes through to a table. */
         final Set<TableRef> sequences = new LinkedHashSet<>();
         Set<TableRef> unknownWrites = Set.of();
+        Set<TableRef> descendantReads = Set.of();
         List<TableChange> tableChanges = List.of();
         Set<String> stateChanges = Set.of();
         /** Filled by the analyser's walk over every field ({@link SqlAnalyzer}); none for a text without statements. */
@@ -75,7 +76,8 @@ final class StatementReader {
         StatementAnalysis build(String text) {
             StatementFacts f = new StatementFacts(List.copyOf(facts.functions), List.copyOf(facts.predicates),
                     facts.unfilteredWrite, unlimited, Collections.unmodifiableMap(new LinkedHashMap<>(options)),
-                    copyEndpoint, unknownWrites, List.copyOf(tableChanges), stateChanges, typeNames, savepoint);
+                    copyEndpoint, unknownWrites, List.copyOf(tableChanges), stateChanges, typeNames, savepoint,
+                    descendantReads);
             return new StatementAnalysis(kind, Collections.unmodifiableSet(facts.operations.isEmpty()
                     ? EnumSet.noneOf(Operation.class) : EnumSet.copyOf(facts.operations)),
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.reads)),
@@ -101,6 +103,7 @@ final class StatementReader {
             SideWrites.sequences(node, this, r);
         }
         SideWrites.throughInheritance(catalog, r);
+        r.descendantReads = SideWrites.readThroughParents(catalog, r);
         SideWrites.throughKeys(catalog, r);
         r.unknownWrites = SideWrites.unknown(catalog, r, SideWrites.DROPS_WHAT_IT_CANNOT_NAME.contains(type(node)));
         return r;

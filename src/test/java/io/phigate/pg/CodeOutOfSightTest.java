@@ -89,4 +89,20 @@ class CodeOutOfSightTest {
         }
         assertThat(judged.mayRun(reach.analyze("INSERT INTO ref_plain VALUES (1)").getFirst())).isFalse();
     }
+
+    @Test
+    void aReadOfAParentWithAForeignPartitionRunsItsWrapper() {
+        TableRef parent = new TableRef("public", "parted_plain");
+        TableRef remote = new TableRef("public", "parted_remote");
+        PgCatalog catalog = PgCatalog.builder().searchPath("public")
+                .table(16510, "public", "parted_plain", "id")
+                .relation(new io.phigate.sql.Relation(16511, "public", "parted_remote",
+                        io.phigate.sql.Relation.Kind.FOREIGN_TABLE, java.util.List.of("id"), null))
+                .inherits(remote, parent).table(16512, "public", "alone", "id")
+                .build();
+        SqlAnalyzer reach = new SqlAnalyzer(catalog, 0);
+        CodeOutOfSight judged = new CodeOutOfSight(catalog, () -> false, () -> false);
+        assertThat(judged.mayRun(reach.analyze("SELECT id FROM parted_plain").getFirst())).isTrue();
+        assertThat(judged.mayRun(reach.analyze("SELECT id FROM alone").getFirst())).isFalse();
+    }
 }

@@ -16,7 +16,6 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.PGConnection;
@@ -34,6 +33,7 @@ class RulesReachWhatTheServerWritesTest {
     static final String READER = "system:serviceaccount:clinical:reach-reader";
     static final String EXPORTER = "system:serviceaccount:clinical:reach-exporter";
     static final String PARENT_DELETER = "system:serviceaccount:clinical:reach-parent-deleter";
+    static final String PARENT_READER = "system:serviceaccount:clinical:reach-parent-reader";
 
     @TempDir
     static Path dir;
@@ -51,13 +51,14 @@ class RulesReachWhatTheServerWritesTest {
                     "CREATE TABLE reach_part PARTITION OF reach_parent DEFAULT",
                     "CREATE TABLE reach_base (id int, v text)",
                     "CREATE TABLE reach_kid () INHERITS (reach_base)",
+                    "CREATE VIEW reach_base_view AS SELECT * FROM reach_base",
                     "CREATE TABLE reach_inserts (id int)",
                     "CREATE SCHEMA reach_s",
                     "CREATE TABLE reach_s.kept (id int)")) {
                 s.execute(sql);
             }
             for (String owned : List.of("TABLE reach_open", "TABLE reach_parent", "TABLE reach_part", "TABLE reach_base",
-                    "TABLE reach_kid", "TABLE reach_inserts", "SCHEMA reach_s", "TABLE reach_s.kept")) {
+                    "TABLE reach_kid", "VIEW reach_base_view", "TABLE reach_inserts", "SCHEMA reach_s", "TABLE reach_s.kept")) {
                 s.execute("ALTER " + owned + " OWNER TO " + user);
             }
         }
@@ -70,12 +71,18 @@ class RulesReachWhatTheServerWritesTest {
                     match: { subject: "%s" }
                     upstreams: [clinical]
                     allow:
-                      - { tables: ["public.reach_open", "public.reach_base", "public.reach_kid"], operations: [select] }
+                      - { tables: ["public.reach_open", "public.reach_base", "public.reach_kid", "public.reach_base_view",
+                                   "public.reach_parent", "public.reach_part"], operations: [select, copy] }
                   - name: exporter
                     match: { subject: "%s" }
                     upstreams: [clinical]
                     allow:
                       - { tables: ["public.reach_open"], operations: [select, copy] }
+                  - name: parent-reader
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["public.reach_parent"], operations: [select] }
                   - name: parent-deleter
                     match: { subject: "%s" }
                     upstreams: [clinical]
@@ -94,7 +101,10 @@ class RulesReachWhatTheServerWritesTest {
                   - name: kid-reads
                     when: { operations: [select], tables: [public.reach_kid], roles: [reader] }
                     deny: "the children are read through the reporting service"
-                """.formatted(AGENT, READER, EXPORTER, PARENT_DELETER, GatewayHarness.ISSUER));
+                  - name: part-reads
+                    when: { operations: [select], tables: [public.reach_part], roles: [reader] }
+                    deny: "the partitions are read through the reporting service"
+                """.formatted(AGENT, READER, EXPORTER, PARENT_READER, PARENT_DELETER, GatewayHarness.ISSUER));
     }
 
     @AfterAll
@@ -204,12 +214,99 @@ class RulesReachWhatTheServerWritesTest {
     }
 
     @Test
-    @Disabled("open (decision 0084): a read of a parent reads its children's and partitions' rows, but only the parent"
-            + " is among the statement's reads, so a rule (or scope) naming the child is passed by")
     void aReadOfAParentIsDeniedByARuleOnItsChild() throws Exception {
-        try (Connection c = ThroughTheGateway.as(gw, READER, "simple"); Statement s = c.createStatement()) {
-            assertRefused(s, "SELECT * FROM reach_kid", "kid-reads");
-            assertRefused(s, "SELECT * FROM reach_base", "kid-reads");
+        // Every form that scans the parent without naming the child: a deny rule on the child (or partition) holds.
+        List<String> throughTheParent = List.of(
+                "SELECT * FROM reach_base",
+                "SELECT count(*) FROM reach_base",
+                "TABLE reach_base",
+                "SELECT * FROM reach_base_view",
+                "WITH w AS (SELECT id FROM reach_base) SELECT count(*) FROM w",
+                "SELECT (SELECT max(id) FROM reach_base)",
+                "SELECT 1 FROM reach_open o JOIN reach_base b ON b.id = o.id",
+                "SELECT * FROM reach_open WHERE id IN (SELECT id FROM reach_base)",
+                "SELECT tableoid::regclass::text FROM reach_base",
+                "PREPARE reach_read AS SELECT * FROM reach_base",
+                "DECLARE reach_cur CURSOR WITH HOLD FOR SELECT * FROM reach_base",
+                "COPY (SELECT * FROM reach_base) TO STDOUT");
+        for (String mode : List.of("simple", "extended")) {
+            try (Connection c = ThroughTheGateway.as(gw, READER, mode); Statement s = c.createStatement()) {
+                assertRefused(s, "SELECT * FROM reach_kid", "kid-reads");
+                for (String sql : throughTheParent) {
+                    assertRefused(s, sql, "kid-reads");
+                }
+                assertRefused(s, "SELECT * FROM reach_parent", "part-reads");
+                assertRefused(s, "SELECT * FROM ONLY reach_base", "kid-reads"); // ONLY is not read: stricter
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM reach_open")) {
+                    assertThat(rs.next()).isTrue(); // a table with no children is read as before
+                }
+            }
+        }
+        // Recorded as refused by the rule, once per form and mode (the child's own read included).
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%kid-reads%'", 2 * (throughTheParent.size() + 2)))
+                .hasSizeGreaterThanOrEqualTo(2 * (throughTheParent.size() + 2));
+    }
+
+    @Test
+    void aScopeGrantedTheParentReadsItsPartitionsThroughItAsTheServerChecksIt() throws Exception {
+        for (String mode : List.of("simple", "extended")) {
+            try (Connection c = ThroughTheGateway.as(gw, PARENT_READER, mode); Statement s = c.createStatement()) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM reach_parent")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt(1)).isEqualTo(5); // the partition's rows, the partition never named
+                }
+                assertRefused(s, "SELECT * FROM reach_part", "public.reach_part");
+            }
+        }
+        // The record names the partition whose rows were read, though the statement did not.
+        assertThat(gw.audit("kind = 'statement_requested' and statement = 'SELECT count(*) FROM reach_parent'"))
+                .hasSize(2).allSatisfy(r -> assertThat(String.valueOf(r.get("detail"))).contains("public.reach_part"));
+    }
+
+    @Test
+    void aChildTheSessionMovesUnderAnotherParentIsStillDeniedThroughThatParent(@TempDir Path own) throws Exception {
+        String reshaper = "system:serviceaccount:clinical:reach-reshaper";
+        try (GatewayHarness g = GatewayHarness.startWithPolicy(own, """
+                roles:
+                  - name: reshaper
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["public.*"], operations: [select, ddl] }
+                rules:
+                  - name: kid-reads
+                    when: { operations: [select], tables: [public.reach_kid] }
+                    deny: "the children are read through the reporting service"
+                """.formatted(reshaper))) {
+            for (boolean inTransaction : List.of(false, true)) {
+                int before = rows("reach_kid");
+                try (Connection c = ThroughTheGateway.as(g, reshaper, "extended"); Statement s = c.createStatement()) {
+                    c.setAutoCommit(!inTransaction);
+                    List<String> seen = new java.util.ArrayList<>();
+                    try {
+                        s.execute("ALTER TABLE reach_kid NO INHERIT reach_base");
+                        s.execute("ALTER TABLE reach_kid INHERIT reach_open");
+                        try (ResultSet rs = s.executeQuery("SELECT v FROM reach_open")) {
+                            while (rs.next()) {
+                                seen.add(rs.getString(1));
+                            }
+                        }
+                    } catch (SQLException refusedOrEnded) {
+                        // Moving the child reads its rows (DdlReads): the rule on them refuses the move itself.
+                        assertThat(refusedOrEnded.getSQLState()).as(refusedOrEnded.getMessage()).isIn("42501", "0A000");
+                    }
+                    assertThat(seen).as("in a transaction: " + inTransaction).doesNotContain("k");
+                } finally {
+                    try (Connection su = TestDatabase.get().superuser(); Statement a = su.createStatement()) {
+                        a.execute("DO $$ BEGIN ALTER TABLE reach_kid NO INHERIT reach_open;"
+                                + " EXCEPTION WHEN others THEN NULL; END $$");
+                        a.execute("DO $$ BEGIN ALTER TABLE reach_kid INHERIT reach_base;"
+                                + " EXCEPTION WHEN others THEN NULL; END $$");
+                    }
+                }
+                assertThat(rows("reach_kid")).isEqualTo(before);
+            }
         }
     }
 

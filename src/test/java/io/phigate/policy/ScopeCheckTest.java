@@ -138,6 +138,34 @@ class ScopeCheckTest {
             .volatileBuiltIns("pg_notify", "set_config", "random", "pg_stat_reset").build());
 
     @Test
+    void aScopeJudgesTheParentNamedWhileARuleOnAChildHoldsItsReadThroughTheParent() throws Exception {
+        TableRef parent = new TableRef("public", "measures");
+        TableRef partition = new TableRef("public", "measures_2026");
+        SqlAnalyzer partitioned = new SqlAnalyzer(PgCatalog.builder().searchPath("public")
+                .table(16700, "public", "measures", "id").table(16701, "public", "measures_2026", "id")
+                .inherits(partition, parent).build(), 0);
+        List<StatementAnalysis> read = partitioned.analyze("SELECT * FROM measures");
+        // The server checks SELECT on the parent named only: a scope granted it reads the partition through it.
+        Role parentOnly = role(allow(List.of("public.measures"), Operation.SELECT));
+        assertThat(ScopeCheck.check(parentOnly, read).allowed()).isTrue();
+        assertThat(ScopeCheck.check(parentOnly, partitioned.analyze("SELECT * FROM measures_2026")).message())
+                .contains("public.measures_2026");
+        // A rule on the partition holds the read through the parent, and the approver is shown the partition.
+        Policy policy = io.phigate.config.PolicyLoader.parse("""
+                rules:
+                  - name: partition-reads
+                    when: { operations: [select], tables: [public.measures_2026] }
+                    deny: "read through the reporting service"
+                """, java.nio.file.Path.of("."), "policy.yaml");
+        RiskRules.Hit hit = RiskRules.evaluate(policy.rules(), null, read, s -> false, java.time.Instant.now());
+        assertThat(hit).isNotNull();
+        assertThat(hit.rule().name()).isEqualTo("partition-reads");
+        assertThat(hit.tables()).contains("public.measures", "public.measures_2026");
+        assertThat(RiskRules.evaluate(policy.rules(), null, partitioned.analyze("SELECT * FROM ONLY measures_2026"),
+                s -> false, java.time.Instant.now())).isNotNull();
+    }
+
+    @Test
     void builtInsThatChangeStateNeedAFunctionRuleOnTheirName() {
         List<StatementAnalysis> notify = ANALYZER.analyze("SELECT pg_notify('c', lower(ssn)) FROM patients");
         assertThat(ScopeCheck.check(READER, notify).message())

@@ -43,6 +43,7 @@ final class CommandPath implements AutoCloseable {
     private final CommandRecords records;
     private final CommandMasking masking;
     private final CommandApprovals rules;
+    private final io.phigate.policy.Role role;
     private final LiveMongoSession live;
     private final OpenCursors cursors = new OpenCursors();
     private final ServerCommands server;
@@ -62,7 +63,8 @@ final class CommandPath implements AutoCloseable {
         String upstreamName = door.settings.upstreamName();
         this.server = new ServerCommands(door.logicalSessions, identity);
         this.records = new CommandRecords(sessionId, clientAddress, upstreamName, identity);
-        this.rules = new CommandApprovals(sessionId, identity, upstreamName, door.documents.roleOf(identity),
+        this.role = door.documents.roleOf(identity);
+        this.rules = new CommandApprovals(sessionId, identity, upstreamName, role,
                 door.documents.policy().rules(), door.approvals, live.ended());
     }
 
@@ -129,8 +131,10 @@ final class CommandPath implements AutoCloseable {
         String serverRefusal = server.refusal(command, body); // always asked: it claims the command's lsid
         String unknownOption = CommandOptions.refusal(command, body);
         String forbiddenOption = CommandOptions.forbidden(body);
+        String outOfScope = CommandScope.refusal(role, command, body, java.time.Instant.now());
         Verdict verdict = unknownOption != null ? new Verdict.Refuse(MongoError.UNKNOWN_FIELD, unknownOption)
                 : forbiddenOption != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + forbiddenOption)
+                : outOfScope != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + outOfScope)
                 : judged instanceof Judgement.Refuse r
                 ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
                 : serverRefusal != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + serverRefusal)

@@ -44,6 +44,7 @@ final class CommandPath implements AutoCloseable {
     private final CommandMasking masking;
     private final CommandApprovals rules;
     private final io.phigate.policy.Role role;
+    private final String justification;
     private final LiveMongoSession live;
     private final OpenCursors cursors = new OpenCursors();
     private final ServerCommands server;
@@ -52,8 +53,9 @@ final class CommandPath implements AutoCloseable {
     /** Takes {@code upstream} over: {@link #close} closes it. */
     CommandPath(MongoFrontDoor door, String sessionId, String clientAddress, Identity identity,
                 CommandMasking masking, UpstreamConnection upstream, BufferedInputStream in,
-                ClientReplies replies, LiveMongoSession live) {
+                ClientReplies replies, LiveMongoSession live, String justification) {
         this.door = door;
+        this.justification = justification;
         this.identity = identity;
         this.in = in;
         this.replies = replies;
@@ -131,7 +133,7 @@ final class CommandPath implements AutoCloseable {
         String serverRefusal = server.refusal(command, body); // always asked: it claims the command's lsid
         String unknownOption = CommandOptions.refusal(command, body);
         String forbiddenOption = CommandOptions.forbidden(body);
-        String outOfScope = CommandScope.refusal(role, command, body, java.time.Instant.now());
+        String outOfScope = CommandScope.refusal(role, justification, command, body, java.time.Instant.now());
         Verdict verdict = unknownOption != null ? new Verdict.Refuse(MongoError.UNKNOWN_FIELD, unknownOption)
                 : forbiddenOption != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + forbiddenOption)
                 : outOfScope != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + outOfScope)

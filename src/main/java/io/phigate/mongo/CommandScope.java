@@ -2,6 +2,7 @@ package io.phigate.mongo;
 
 import io.phigate.mongo.command.Command;
 import io.phigate.policy.Admission;
+import io.phigate.policy.Justifications;
 import io.phigate.policy.Match;
 import io.phigate.policy.Role;
 import io.phigate.sql.Operation;
@@ -11,8 +12,9 @@ import java.util.Set;
 import org.bson.BsonDocument;
 
 /**
- * A role's scope over a document-store command, as {@code policy.ScopeCheck} is over a SQL statement: its time
- * windows (a session admitted inside one runs nothing after it closes) and its {@code allow} rules. Every namespace
+ * A role's scope over a document-store command, as {@code policy.ScopeCheck} and the statement rules are over a SQL
+ * statement: its time windows (a session admitted inside one runs nothing after it closes), its required
+ * justification and its {@code allow} rules. Every namespace
  * the command reads or writes, as the policy's rules read them ({@link CommandRules#namespaces}: its own, a view's
  * sources, {@code $lookup}/{@code $unionWith}/{@code $out}/{@code $merge} targets, a rename's, a bulkWrite's), needs
  * each operation the command performs ({@link CommandRules#operations}) from an allow rule whose table glob matches
@@ -26,20 +28,32 @@ final class CommandScope {
     private CommandScope() {
     }
 
-    /** Null when {@code role} may run {@code command} at {@code now}, else why not (answered as Unauthorized). */
-    static String refusal(Role role, Command command, BsonDocument body, Instant now) {
+    /**
+     * Null when {@code role} may run {@code command} at {@code now}, else why not (answered as Unauthorized).
+     *
+     * @param justification the one the session's credential carried, or null
+     */
+    static String refusal(Role role, String justification, Command command, BsonDocument body, Instant now) {
         if (role == null) {
             return null;
+        }
+        Set<Operation> operations = CommandRules.operations(command, body);
+        operations.remove(Operation.UTILITY);
+        if (operations.isEmpty()) {
+            return null; // as on the SQL side, utility (listings, sessions, ping) runs whatever the scope
         }
         String closed = Admission.outsideWindows(role, now);
         if (closed != null) {
             return closed;
         }
+        if (Justifications.missing(role, justification)) {
+            return "a justification is required: role \"" + role.name() + "\" must state why it needs the data"
+                    + " before it reads or changes documents; obtain a one-time credential with one (POST"
+                    + " /api/v1/credentials {\"justification\": \"...\"}) and sign in with it";
+        }
         if (role.allow().isEmpty()) {
             return null;
         }
-        Set<Operation> operations = CommandRules.operations(command, body);
-        operations.remove(Operation.UTILITY);
         for (String namespace : CommandRules.namespaces(command, body)) {
             String named = namespace.contains(".") ? namespace : namespace + ".*";
             for (Operation op : operations) {

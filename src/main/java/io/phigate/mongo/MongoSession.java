@@ -317,7 +317,7 @@ final class MongoSession {
                 .plus(door.settings.identity().sessionGrace());
         live = new LiveMongoSession(sessionId, verified, door.settings.upstreamName(), clientAddress, socket);
         commands = new CommandPath(door, sessionId, clientAddress, verified, admitted, upstream, in, replies,
-                live);
+                live, authenticated.justification());
         door.sessions.add(live);
         reads.lift();
         replies.reply(id, new BsonDocument("conversationId", new BsonInt32(1)).append("done", BsonBoolean.TRUE)

@@ -49,9 +49,11 @@ class RoleScopesTest {
         Role closed = new Role("night", new Match(null, "night", Map.of()), List.of("*"), List.of(), Set.of(),
                 Map.of(), Role.Justification.OPTIONAL, 0, List.of(new Role.TimeWindow(EnumSet.noneOf(DayOfWeek.class),
                 LocalTime.of(0, 0), LocalTime.of(23, 59), ZoneOffset.UTC)), null);
+        Role careful = new Role("careful", new Match(null, "careful", Map.of()), List.of("*"), List.of(), Set.of(),
+                Map.of(), Role.Justification.REQUIRED, 0, List.of(), null);
         Role unscoped = new Role("anyone", new Match(null, "*", Map.of()), List.of("*"), List.of(), Set.of(),
                 Map.of(), Role.Justification.OPTIONAL, 0, List.of(), null);
-        Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(reader, closed, unscoped));
+        Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(reader, closed, careful, unscoped));
         gateway = new MongoHarness(dir, null, new DocumentPolicy(DocumentCatalog.EMPTY, policy, null));
         direct = MongoClients.create("mongodb://127.0.0.1:" + gateway.storeAddress.getPort());
         direct.getDatabase("clinic").getCollection("patients").insertMany(List.of(new Document("_id", 1)
@@ -124,6 +126,20 @@ class RoleScopesTest {
         assertThat(gateway.auditEventually("kind = 'connection_refused'", 1)).isNotEmpty();
     }
 
+    @Test
+    void aRoleRequiringAJustificationSignedInWithoutOneReadsNothing() throws Exception {
+        int before = gateway.relay.commands.size();
+        try (MongoClient client = as("careful")) {
+            assertThatThrownBy(() -> client.getDatabase("clinic").getCollection("patients").find().first())
+                    .isInstanceOfSatisfying(MongoCommandException.class, e -> {
+                        assertThat(e.getErrorCode()).isEqualTo(13);
+                        assertThat(e.getErrorMessage()).contains("justification is required");
+                    });
+            assertThat(client.getDatabase("clinic").listCollectionNames().into(new ArrayList<>())).isNotEmpty();
+        }
+        assertThat(gateway.relay.commands.subList(before, gateway.relay.commands.size())).doesNotContain("find");
+    }
+
     /** A session admitted inside a window runs nothing once it closes: the windows are read per command too. */
     @Test
     void theWindowsAreReadPerCommand() {
@@ -131,8 +147,21 @@ class RoleScopesTest {
                 Map.of(), Role.Justification.OPTIONAL, 0, List.of(new Role.TimeWindow(EnumSet.noneOf(DayOfWeek.class),
                 LocalTime.of(0, 0), LocalTime.of(23, 59), ZoneOffset.UTC)), null);
         org.bson.BsonDocument find = org.bson.BsonDocument.parse("{find: 'patients', $db: 'clinic'}");
-        assertThat(CommandScope.refusal(closed, read(find), find, java.time.Instant.now()))
+        assertThat(CommandScope.refusal(closed, null, read(find), find, java.time.Instant.now()))
                 .contains("outside its windows");
+        org.bson.BsonDocument ping = org.bson.BsonDocument.parse("{ping: 1, $db: 'admin'}");
+        assertThat(CommandScope.refusal(closed, null, read(ping), ping, java.time.Instant.now())).isNull();
+    }
+
+    /** A role requiring a justification reads nothing without one, as its SQL statements are refused. */
+    @Test
+    void aRoleRequiringAJustificationReadsNothingWithoutOne() {
+        Role careful = new Role("careful", new Match(null, "careful", Map.of()), List.of("*"), List.of(), Set.of(),
+                Map.of(), Role.Justification.REQUIRED, 0, List.of(), null);
+        org.bson.BsonDocument find = org.bson.BsonDocument.parse("{find: 'patients', $db: 'clinic'}");
+        assertThat(CommandScope.refusal(careful, null, read(find), find, java.time.Instant.now()))
+                .contains("justification is required");
+        assertThat(CommandScope.refusal(careful, "ward round", read(find), find, java.time.Instant.now())).isNull();
     }
 
     private static io.phigate.mongo.command.Command read(org.bson.BsonDocument body) {

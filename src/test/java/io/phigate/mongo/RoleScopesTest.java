@@ -153,6 +153,26 @@ class RoleScopesTest {
         assertThat(CommandScope.refusal(closed, null, read(ping), ping, java.time.Instant.now())).isNull();
     }
 
+    /** A client bulkWrite is judged by the namespaces it writes (nsInfo), not by admin, where it runs. */
+    @Test
+    void aClientBulkWriteNeedsItsOperationsOnEveryNamespaceItWrites() {
+        Role writer = new Role("writer", new Match(null, "writer", Map.of()), List.of("*"),
+                List.of(new Role.Allow(List.of("clinic.*"), Set.of(Operation.INSERT))), Set.of(), Map.of(),
+                Role.Justification.OPTIONAL, 0, List.of(), null);
+        org.bson.BsonDocument inserts = org.bson.BsonDocument.parse("{bulkWrite: 1, ops: [{insert: 0, document: {}}],"
+                + " nsInfo: [{ns: 'clinic.scratch'}], $db: 'admin'}");
+        assertThat(CommandScope.refusal(writer, null, read(inserts), inserts, java.time.Instant.now())).isNull();
+        org.bson.BsonDocument elsewhere = org.bson.BsonDocument.parse("{bulkWrite: 1, ops: [{insert: 0, document: {}},"
+                + " {insert: 1, document: {}}], nsInfo: [{ns: 'clinic.scratch'}, {ns: 'billing.invoices'}],"
+                + " $db: 'admin'}");
+        assertThat(CommandScope.refusal(writer, null, read(elsewhere), elsewhere, java.time.Instant.now()))
+                .contains("insert on billing.invoices");
+        org.bson.BsonDocument deletes = org.bson.BsonDocument.parse("{bulkWrite: 1, ops: [{delete: 0, filter: {}}],"
+                + " nsInfo: [{ns: 'clinic.scratch'}], $db: 'admin'}");
+        assertThat(CommandScope.refusal(writer, null, read(deletes), deletes, java.time.Instant.now()))
+                .contains("delete on clinic.scratch");
+    }
+
     /** A role requiring a justification reads nothing without one, as its SQL statements are refused. */
     @Test
     void aRoleRequiringAJustificationReadsNothingWithoutOne() {

@@ -43,6 +43,8 @@ final class CommandPath implements AutoCloseable {
     private final CommandRecords records;
     private final CommandMasking masking;
     private final CommandApprovals rules;
+    private final io.phigate.policy.Role role;
+    private final String justification;
     private final LiveMongoSession live;
     private final OpenCursors cursors = new OpenCursors();
     private final ServerCommands server;
@@ -51,8 +53,9 @@ final class CommandPath implements AutoCloseable {
     /** Takes {@code upstream} over: {@link #close} closes it. */
     CommandPath(MongoFrontDoor door, String sessionId, String clientAddress, Identity identity,
                 CommandMasking masking, UpstreamConnection upstream, BufferedInputStream in,
-                ClientReplies replies, LiveMongoSession live) {
+                ClientReplies replies, LiveMongoSession live, String justification) {
         this.door = door;
+        this.justification = justification;
         this.identity = identity;
         this.in = in;
         this.replies = replies;
@@ -62,7 +65,8 @@ final class CommandPath implements AutoCloseable {
         String upstreamName = door.settings.upstreamName();
         this.server = new ServerCommands(door.logicalSessions, identity);
         this.records = new CommandRecords(sessionId, clientAddress, upstreamName, identity);
-        this.rules = new CommandApprovals(sessionId, identity, upstreamName, door.documents.roleOf(identity),
+        this.role = door.documents.roleOf(identity);
+        this.rules = new CommandApprovals(sessionId, identity, upstreamName, role,
                 door.documents.policy().rules(), door.approvals, live.ended());
     }
 
@@ -129,8 +133,10 @@ final class CommandPath implements AutoCloseable {
         String serverRefusal = server.refusal(command, body); // always asked: it claims the command's lsid
         String unknownOption = CommandOptions.refusal(command, body);
         String forbiddenOption = CommandOptions.forbidden(body);
+        String outOfScope = CommandScope.refusal(role, justification, command, body, java.time.Instant.now());
         Verdict verdict = unknownOption != null ? new Verdict.Refuse(MongoError.UNKNOWN_FIELD, unknownOption)
                 : forbiddenOption != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + forbiddenOption)
+                : outOfScope != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + outOfScope)
                 : judged instanceof Judgement.Refuse r
                 ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
                 : serverRefusal != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + serverRefusal)

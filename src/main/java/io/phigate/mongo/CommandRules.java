@@ -120,8 +120,14 @@ final class CommandRules {
             }
             case "delete" -> ops.add(Operation.DELETE);
             case "findAndModify", "findandmodify" -> {
-                ops.add(command.updatePaths().isEmpty() && command.pipeline().isEmpty() ? Operation.DELETE
-                        : Operation.UPDATE);
+                // The server reads remove, not the update's shape: update: {} replaces a document with nothing.
+                boolean removes = on(body.get("remove"));
+                if (removes) {
+                    ops.add(Operation.DELETE);
+                }
+                if (!removes || body.containsKey("update")) {
+                    ops.add(Operation.UPDATE);
+                }
                 if (upserts(body)) {
                     ops.add(Operation.INSERT);
                 }
@@ -191,7 +197,11 @@ final class CommandRules {
 
     /** An update statement that inserts when nothing matches; any value but false, 0 or null counts (fail closed). */
     private static boolean upserts(BsonDocument statement) {
-        BsonValue v = statement.get("upsert");
+        return on(statement.get("upsert"));
+    }
+
+    /** A flag as the server reads it: on unless absent, null, false or a numeric zero (fail closed). */
+    private static boolean on(BsonValue v) {
         return v != null && !v.isNull() && !(v.isBoolean() && !v.asBoolean().getValue())
                 && !(v.isNumber() && v.asNumber().doubleValue() == 0);
     }

@@ -284,6 +284,10 @@ final class MongoSession {
             return refuseConnection(id, MongoError.AUTHENTICATION_FAILED, "no role of the policy admits this identity"
                     + " to " + door.settings.upstreamName(), verified);
         }
+        String closed = io.phigate.policy.Admission.outsideWindows(door.documents.roleOf(verified), Instant.now());
+        if (closed != null) {
+            return refuseConnection(id, MongoError.UNAUTHORIZED, closed, verified); // as PostgreSQL's admission
+        }
         UpstreamConnection upstream;
         try {
             upstream = UpstreamConnection.open(door.settings.upstream(), door.settings.upstreamTls(),
@@ -313,7 +317,7 @@ final class MongoSession {
                 .plus(door.settings.identity().sessionGrace());
         live = new LiveMongoSession(sessionId, verified, door.settings.upstreamName(), clientAddress, socket);
         commands = new CommandPath(door, sessionId, clientAddress, verified, admitted, upstream, in, replies,
-                live);
+                live, authenticated.justification());
         door.sessions.add(live);
         reads.lift();
         replies.reply(id, new BsonDocument("conversationId", new BsonInt32(1)).append("done", BsonBoolean.TRUE)

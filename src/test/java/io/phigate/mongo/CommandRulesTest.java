@@ -44,6 +44,29 @@ class CommandRulesTest {
         assertThat(fires(ddl, "{find: 'patients', $db: 'clinic'}", Set.of())).isFalse();
     }
 
+    /**
+     * Decision 0090: findAndModify is a delete only when it says {@code remove}, as the server reads it; an empty
+     * replacement ({@code update: {}}) wipes every field of the document and was judged a delete, so a rule holding
+     * updates of patients let it through.
+     */
+    @Test
+    void findAndModifyIsReadByItsRemoveFlagNotByTheShapeOfItsUpdate() throws Exception {
+        RiskRule updates = rule(Set.of(Operation.UPDATE), List.of("clinic.patients"), false, false);
+        RiskRule deletes = rule(Set.of(Operation.DELETE), List.of("clinic.patients"), false, false);
+
+        String empty = "{findAndModify: 'patients', query: {_id: 1}, update: {}, $db: 'clinic'}";
+        assertThat(fires(updates, empty, Set.of())).isTrue();
+        assertThat(fires(updates, "{findAndModify: 'patients', query: {_id: 1}, update: {$set: {}}, $db: 'clinic'}",
+                Set.of())).isTrue();
+        assertThat(fires(updates, "{findAndModify: 'patients', query: {_id: 1}, update: [], $db: 'clinic'}",
+                Set.of())).isTrue();
+        String remove = "{findAndModify: 'patients', query: {_id: 1}, remove: 1, $db: 'clinic'}";
+        assertThat(fires(deletes, remove, Set.of())).isTrue();
+        assertThat(fires(updates, remove, Set.of())).isFalse();
+        assertThat(fires(deletes, "{findAndModify: 'patients', query: {_id: 1}, remove: 0, update: {}, $db: 'clinic'}",
+                Set.of())).isFalse();
+    }
+
     @Test
     void onlyAWriteWithAnEmptyFilterHasNoWhere() throws Exception {
         RiskRule noWhere = rule(Set.of(), List.of(), true, false);

@@ -24,8 +24,9 @@ final class Indexes {
             if (!(index.get("key") instanceof BsonValue key) || !key.isDocument()) {
                 throw new Refused("an index needs key as a document");
             }
-            boolean unique = index.get("unique") instanceof BsonValue u && (u.isBoolean() && u.asBoolean().getValue()
-                    || u.isNumber() && u.asNumber().doubleValue() != 0);
+            // As a flag is read by a server that takes any value for true: only false, a zero or null is off.
+            boolean unique = index.get("unique") instanceof BsonValue u && !u.isNull()
+                    && !(u.isBoolean() && !u.asBoolean().getValue()) && !(u.isNumber() && u.asNumber().doubleValue() == 0);
             for (var field : key.asDocument().entrySet()) {
                 PhiType type = field.getKey().contains("$**") ? in.strongest(scope.masked())
                         : in.overlapping(field.getKey(), scope.masked());

@@ -115,6 +115,8 @@ final class Lineage {
     private static final int MAX_QUERY_DEPTH = 64;
 
     final Facts facts = new Facts();
+    /** Each column looked up by equality, with the conjuncts that do it ({@link #lookedUpElsewhere}). */
+    private final Map<ColumnRef, Set<JsonNode>> lookups = new HashMap<>();
     final Catalog catalog;
     final Views views;
     final int viewDepth;
@@ -490,12 +492,31 @@ final class Lineage {
         conjuncts(where, conjuncts);
         for (JsonNode c : conjuncts) {
             Lin column = expressions.equalityLookup(c, sc);
-            if (column != null) {
+            if (column != null && lookedUpElsewhere(column, c)) {
+                predicate(column, clause + " (a second lookup of the column in one statement)", false);
+            } else if (column != null) {
                 predicate(column, clause, true);
             } else {
                 expressions.value(c, sc, clause);
             }
         }
+    }
+
+    /**
+     * Whether a source of {@code column} is already looked up by another conjunct of this statement. A lookup is one
+     * bit only once per statement: {@code UNION ALL}, scalar subqueries or CTEs each with {@code ssn = 'guess'} test
+     * thousands of guesses at once (decision 0093). The same conjunct walked again (a recursive CTE's passes) counts
+     * once.
+     */
+    private boolean lookedUpElsewhere(Lin column, JsonNode conjunct) {
+        boolean elsewhere = false;
+        for (ColumnRef c : column.sources) {
+            Set<JsonNode> at = lookups.computeIfAbsent(c,
+                    k -> java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+            at.add(conjunct);
+            elsewhere |= at.size() > 1;
+        }
+        return elsewhere;
     }
 
     private static void conjuncts(JsonNode e, List<JsonNode> out) {

@@ -139,6 +139,8 @@ public final class PgCatalog implements Catalog {
     private final Map<Integer, String> typeNamesByOid;
     /** Which columns hold each domain's values, and which tables each composite type types. */
     private final TypeUses typeUses;
+    /** Relation → the columns holding its whole rows (its row type, or a type built over it; decision 0093). */
+    private final Map<TableRef, Set<ColumnRef>> rowHolders;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -180,6 +182,9 @@ public final class PgCatalog implements Catalog {
         this.typeNamesByOid = Map.copyOf(b.typeNamesByOid);
         this.extensionMembers = Map.copyOf(b.extensionMembers);
         this.typeUses = b.typeUses == null ? b.types.build() : b.typeUses;
+        Map<TableRef, Set<ColumnRef>> holders = new HashMap<>();
+        b.rowHolders.forEach((t, cols) -> holders.put(t, Set.copyOf(cols)));
+        this.rowHolders = Map.copyOf(holders);
         Map<String, Set<String>> fns = new HashMap<>();
         b.functions.forEach((name, schemas) -> fns.put(name, Set.copyOf(schemas)));
         this.functions = Map.copyOf(fns);
@@ -505,6 +510,11 @@ public final class PgCatalog implements Catalog {
     @Override
     public Optional<Set<TableRef>> typedTables(String schema, String name) {
         return typeUses.typedTables(schema, name);
+    }
+
+    /** The columns holding whole rows of {@code table}: of its row type, or of a type built over it (decision 0093). */
+    public Set<ColumnRef> rowHolders(TableRef table) {
+        return rowHolders.getOrDefault(table, Set.of());
     }
 
     private static Map<TableRef, Set<TableRef>> families(Map<TableRef, Set<TableRef>> parents) {
@@ -934,6 +944,7 @@ public final class PgCatalog implements Catalog {
             }
         }
         b.typeUses = TypeUses.load(q, rels);
+        b.rowHolders.putAll(RowTypeHolders.load(q, rels));
         b.eventTriggers = !q.query("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D' LIMIT 1")
                 .isEmpty();
         b.settingCode = settingCode(q);
@@ -1103,6 +1114,7 @@ public final class PgCatalog implements Catalog {
         private final Map<Integer, String> typeNamesByOid = new HashMap<>();
         private final Map<TableRef, String> extensionMembers = new HashMap<>();
         private final TypeUses.Builder types = new TypeUses.Builder();
+        private final Map<TableRef, Set<ColumnRef>> rowHolders = new HashMap<>();
         /** As read by {@link #load}; null when built by hand from {@link #types}. */
         private TypeUses typeUses;
 
@@ -1227,6 +1239,12 @@ public final class PgCatalog implements Catalog {
         }
 
         /** A column of array, range, multirange or composite type. */
+        /** {@code column} holds whole rows of {@code table} (its row type, or a type built over it). */
+        public Builder rowHolder(TableRef table, ColumnRef column) {
+            rowHolders.computeIfAbsent(table, k -> new HashSet<>()).add(column);
+            return this;
+        }
+
         public Builder compoundColumn(ColumnRef column) {
             compound.add(column);
             return this;

@@ -33,7 +33,12 @@ import org.bson.BsonValue;
 final class CommandRules {
     private static final Set<String> DDL = Set.of("drop", "dropDatabase", "create", "createIndexes", "dropIndexes",
             "collMod", "renameCollection", "convertToCapped", "cloneCollectionAsCapped");
-    private static final Set<String> READS = Set.of("find", "aggregate", "count", "distinct", "getMore");
+    /** Reads; collStats and dbStats answer a collection's and a database's count, as count does. */
+    private static final Set<String> READS = Set.of("find", "aggregate", "count", "distinct", "getMore", "collStats",
+            "dbStats");
+    /** What explain may wrap and never runs to a write: mongod explains these without modifying anything. */
+    private static final Set<String> EXPLAINED_WITHOUT_WRITING = Set.of("find", "count", "distinct", "update",
+            "delete", "findAndModify", "findandmodify");
 
     private CommandRules() {
     }
@@ -88,7 +93,7 @@ final class CommandRules {
                         case "insert" -> Operation.INSERT;
                         case "update" -> Operation.UPDATE;
                         case "delete" -> Operation.DELETE;
-                        default -> Operation.UTILITY;
+                        default -> Operation.DDL; // no op the server takes: not nothing (fail closed)
                     }).ifPresent(ops::add);
                     if (upserts(op)) {
                         ops.add(Operation.INSERT);
@@ -97,7 +102,8 @@ final class CommandRules {
             }
             case "applyOps" -> {
                 for (BsonDocument op : documents(body, "applyOps")) {
-                    ops.add(switch (op.getString("op", new org.bson.BsonString("")).getValue()) {
+                    // getString would throw on a non-string op and end the connection unrecorded
+                    ops.add(switch (op.get("op") instanceof org.bson.BsonString kind ? kind.getValue() : "") {
                         case "i" -> Operation.INSERT;
                         case "u" -> Operation.UPDATE;
                         case "d" -> Operation.DELETE;
@@ -107,7 +113,8 @@ final class CommandRules {
             }
             case "mapReduce", "mapreduce" -> {
                 ops.add(Operation.SELECT);
-                if (!(body.get("out") instanceof BsonDocument out && out.containsKey("inline"))) {
+                // The server reads out's first field: {replace: "x", inline: 1} is no inline output.
+                if (!(body.get("out") instanceof BsonDocument out && out.size() == 1 && out.containsKey("inline"))) {
                     ops.addAll(List.of(Operation.INSERT, Operation.DDL)); // writes, and may replace, a collection
                 }
             }
@@ -145,8 +152,11 @@ final class CommandRules {
         if (expires(command, body)) {
             ops.add(Operation.DELETE);
         }
-        if (definesView(command, body) || command.name().equals("explain")) {
-            ops.add(Operation.SELECT); // a view reads its sources for whoever reads it; explain runs the read
+        if (command.name().equals("explain")) {
+            ops.add(Operation.SELECT); // explain runs the read (executionStats to the end)
+            ops.addAll(explainedWrites(command, body));
+        } else if (definesView(command, body)) {
+            ops.add(Operation.SELECT); // a view reads its sources for whoever reads it
         } else if (command.name().equals("cloneCollectionAsCapped")) {
             ops.addAll(List.of(Operation.SELECT, Operation.INSERT)); // a copy of its source's documents
         }
@@ -158,6 +168,23 @@ final class CommandRules {
             }
         }
         return ops;
+    }
+
+    /**
+     * What an explained command may write: nothing for those mongod explains without writing, else (an aggregate's
+     * {@code $out} or {@code $merge}, a mapReduce's {@code out}: mongod before 4.2 wrote them at executionStats) the
+     * operations of the command sent alone, so an explain is never judged looser than what it wraps.
+     */
+    private static Set<Operation> explainedWrites(Command command, BsonDocument body) {
+        BsonDocument alone = CommandReader.explained(body, command.database());
+        if (alone == null || EXPLAINED_WITHOUT_WRITING.contains(alone.getFirstKey())) {
+            return Set.of();
+        }
+        try {
+            return operations(CommandReader.read(alone), alone);
+        } catch (CommandException e) {
+            return EnumSet.of(Operation.DDL); // unreadable: refused by ServerCommands; never judged as nothing
+        }
     }
 
     /**
@@ -282,7 +309,8 @@ final class CommandRules {
                 if (o instanceof org.bson.BsonString name) {
                     out.add(command.database() + "." + name.getValue());
                 } else if (o instanceof BsonDocument d) {
-                    String db = d.getString("db", new org.bson.BsonString(command.database())).getValue();
+                    String db = d.get("db") instanceof org.bson.BsonString named ? named.getValue()
+                            : command.database(); // not a string: the server refuses it
                     for (String mode : List.of("replace", "merge", "reduce")) {
                         if (d.get(mode) instanceof org.bson.BsonString name) {
                             out.add(db + "." + name.getValue());

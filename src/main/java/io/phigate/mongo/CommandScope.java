@@ -25,6 +25,15 @@ import org.bson.BsonDocument;
  * Pure.
  */
 final class CommandScope {
+    /**
+     * The commands read as touching no collection's documents. An allow list: a command that performs no operation
+     * the rules read and is not named here is refused, so a command forwarded later without being read here is not
+     * taken for one that touches nothing.
+     */
+    static final Set<String> UTILITY = Set.of("killCursors", "listCollections", "listIndexes", "listDatabases",
+            "startSession", "endSessions", "refreshSessions", "killSessions", "abortTransaction", "commitTransaction",
+            "ping", "buildInfo", "buildinfo", "listCommands", "connectionStatus", "whatsmyuri", "getLastError");
+
     private CommandScope() {
     }
 
@@ -37,10 +46,27 @@ final class CommandScope {
         if (role == null) {
             return null;
         }
+        if (command.database().indexOf('.') >= 0) {
+            return "the database name " + command.database() + " holds a dot, which mongod refuses in a database"
+                    + " name; phigate reads a namespace's database up to its first dot";
+        }
         Set<Operation> operations = CommandRules.operations(command, body);
         operations.remove(Operation.UTILITY);
+        if (operations.isEmpty() && !UTILITY.contains(command.name())) {
+            return "permission denied by phigate role \"" + role.name() + "\": " + command.name() + " is not a command"
+                    + " whose reads and writes phigate reads, so roles[" + role.name() + "].allow cannot be checked"
+                    + " for it";
+        }
         if (operations.isEmpty()) {
-            return null; // as on the SQL side, utility (listings, sessions, ping) runs whatever the scope
+            // As on the SQL side, utility (listings, sessions, ping) runs whatever the scope; one that names a
+            // collection (listIndexes, killCursors) needs a rule naming it, as a utility statement on a table does.
+            if (command.collection() == null || role.allow().isEmpty()
+                    || role.allow().stream().anyMatch(a -> a.tables().stream().anyMatch(t ->
+                    covers(t, command.namespace())))) {
+                return null;
+            }
+            return "permission denied by phigate role \"" + role.name() + "\": " + command.name() + " names "
+                    + command.namespace() + ", which no rule of roles[" + role.name() + "].allow names";
         }
         String closed = Admission.outsideWindows(role, now);
         if (closed != null) {
@@ -61,7 +87,7 @@ final class CommandScope {
             String named = namespace.contains(".") ? namespace : namespace + ".*";
             for (Operation op : operations) {
                 boolean covered = role.allow().stream().anyMatch(a -> a.operations().contains(op)
-                        && a.tables().stream().anyMatch(t -> Match.glob(t.contains(".") ? t : "*." + t, named)));
+                        && a.tables().stream().anyMatch(t -> covers(t, named)));
                 if (!covered) {
                     return "permission denied by phigate role \"" + role.name() + "\": " + command.name() + " needs "
                             + op.name().toLowerCase(Locale.ROOT) + " on " + named + ", which no rule of roles["
@@ -70,5 +96,17 @@ final class CommandScope {
             }
         }
         return null;
+    }
+
+    /**
+     * A rule's table glob against {@code database.collection}, part by part: a collection name may hold dots, so a
+     * bare {@code patients} (any database's patients) does not reach {@code clinic.archive.patients}.
+     */
+    private static boolean covers(String glob, String namespace) {
+        String pattern = glob.contains(".") ? glob : "*." + glob;
+        int p = pattern.indexOf('.');
+        int n = namespace.indexOf('.');
+        return Match.glob(pattern.substring(0, p), namespace.substring(0, n))
+                && Match.glob(pattern.substring(p + 1), namespace.substring(n + 1));
     }
 }

@@ -38,6 +38,7 @@ class RoleScopesTest {
     Path dir;
     MongoHarness gateway;
     MongoClient direct;
+    Policy policy;
 
     @BeforeEach
     void start() throws Exception {
@@ -53,7 +54,7 @@ class RoleScopesTest {
                 Map.of(), Role.Justification.REQUIRED, 0, List.of(), null);
         Role unscoped = new Role("anyone", new Match(null, "*", Map.of()), List.of("*"), List.of(), Set.of(),
                 Map.of(), Role.Justification.OPTIONAL, 0, List.of(), null);
-        Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(reader, closed, careful, unscoped));
+        policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(reader, closed, careful, unscoped));
         gateway = new MongoHarness(dir, null, new DocumentPolicy(DocumentCatalog.EMPTY, policy, null));
         direct = MongoClients.create("mongodb://127.0.0.1:" + gateway.storeAddress.getPort());
         direct.getDatabase("clinic").getCollection("patients").insertMany(List.of(new Document("_id", 1)
@@ -92,15 +93,7 @@ class RoleScopesTest {
             MongoDatabase clinic = client.getDatabase("clinic");
             assertThat(clinic.getCollection("patients").find().into(new ArrayList<>())).hasSize(2);
             int before = gateway.relay.commands.size();
-            for (String json : attacks) {
-                Document command = Document.parse(json);
-                String db = command.containsKey("$db") ? (String) command.remove("$db") : "clinic";
-                assertThatThrownBy(() -> client.getDatabase(db).runCommand(command)).as(json)
-                        .isInstanceOfSatisfying(MongoCommandException.class, e -> {
-                            assertThat(e.getErrorCode()).as(json).isEqualTo(13);
-                            assertThat(e.getErrorMessage()).as(json).contains("role \"reader\"", "allow");
-                        });
-            }
+            refusedAsReader(client, attacks);
             assertThat(gateway.relay.commands.subList(before, gateway.relay.commands.size()))
                     .as("no refused command reached the store").isEmpty();
             // What the role allows still runs: reads, and inserts into its scratch collection.
@@ -113,6 +106,126 @@ class RoleScopesTest {
                 .doesNotContain("copy", "mine");
         assertThat(gateway.auditEventually("kind = 'statement_completed' and outcome = 'refused'", attacks.size()))
                 .hasSize(attacks.size());
+    }
+
+    /**
+     * An attacker's review of 0090: commands the scope read as touching nothing, or read by a shape the server does
+     * not use. An explained {@code $out}/{@code $merge} or mapReduce was judged a select (mongod before 4.2 runs the
+     * write at executionStats); a mapReduce {@code out} holding {@code inline} beside {@code replace} was judged
+     * inline (the server reads the first field); collStats and dbStats answer a collection's or a database's count,
+     * which {@code count} needs select for; listIndexes named a collection no rule names (the SQL side refuses a
+     * utility statement on a table outside every rule).
+     */
+    @Test
+    void commandsTheScopeReadAsHarmlessAreJudgedByWhatTheServerDoes() throws Exception {
+        List<String> attacks = List.of(
+                "{explain: {aggregate: 'patients', pipeline: [{$out: 'copy'}], cursor: {}}, verbosity: 'executionStats'}",
+                "{explain: {aggregate: 'patients', pipeline: [{$merge: {into: 'copy'}}], cursor: {}},"
+                        + " verbosity: 'executionStats'}",
+                "{explain: {mapReduce: 'patients', map: 'function() {}', reduce: 'function() {}', out: 'copy'},"
+                        + " verbosity: 'executionStats'}",
+                "{mapReduce: 'patients', map: 'function() {}', reduce: 'function() {}',"
+                        + " out: {replace: 'copy', inline: 1}}",
+                "{collStats: 'invoices', $db: 'billing'}",
+                "{dbStats: 1, $db: 'billing'}",
+                "{listIndexes: 'invoices', $db: 'billing'}");
+        try (MongoClient client = as("reader")) {
+            int before = gateway.relay.commands.size();
+            refusedAsReader(client, attacks);
+            assertThat(reached(before)).as("no refused command reached the store").isEmpty();
+            // In its scope they still run: a collection's count and indexes, the database's stats.
+            MongoDatabase clinic = client.getDatabase("clinic");
+            for (String json : List.of("{collStats: 'patients'}", "{dbStats: 1}", "{listIndexes: 'patients'}")) {
+                try {
+                    clinic.runCommand(Document.parse(json));
+                } catch (MongoCommandException e) {
+                    assertThat(e.getErrorMessage()).as(json).doesNotStartWith("phigate"); // the store may not know it
+                }
+            }
+            assertThat(reached(before)).containsExactly("collStats", "dbStats", "listIndexes");
+        }
+        assertThat(gateway.auditEventually("kind = 'statement_completed' and outcome = 'refused'", attacks.size()))
+                .hasSize(attacks.size());
+    }
+
+    /**
+     * mongosh, unmodified, under the select-only role: its start-up commands and an agent's reads run as before the
+     * scope (the scope makes no real client's session fail), and a write is refused with the role's name.
+     */
+    @Test
+    void mongoshStartsReadsAndIsRefusedAWriteUnderAScopedRole() throws Exception {
+        Path mongosh = MongoshClient.find();
+        de.bwaldvogel.mongo.MongoServer store = new de.bwaldvogel.mongo.MongoServer(
+                new de.bwaldvogel.mongo.backend.memory.MemoryBackend()
+                        .version(io.phigate.demo.DemoDocumentStore.REPORTED_VERSION));
+        Path shell = java.nio.file.Files.createDirectories(dir.resolve("mongosh"));
+        try (AutoCloseable stopStore = store::shutdownNow;
+             MongoHarness scoped = new MongoHarness(shell, store.bind(), new DocumentPolicy(DocumentCatalog.EMPTY,
+                     policy, null))) {
+            Path script = java.nio.file.Files.writeString(shell.resolve("agent.js"), """
+                    const clinic = db.getSiblingDB('clinic');
+                    const out = { names: clinic.getCollectionNames(), count: clinic.patients.countDocuments({}),
+                      found: clinic.patients.find({}).toArray().length, indexes: clinic.patients.getIndexes().length };
+                    try { clinic.patients.insertOne({ _id: 9 }); out.inserted = true; }
+                    catch (e) { out.refused = e.code + ' ' + e.message; }
+                    print(EJSON.stringify(out, { relaxed: true }));
+                    """);
+            io.phigate.clients.ClientTools.Result r = MongoshClient.run(mongosh, shell, List.of("mongodb://127.0.0.1:"
+                    + scoped.port() + "/clinic?directConnection=true&authMechanism=PLAIN&authSource=%24external"
+                    + "&serverSelectionTimeoutMS=5000", "--username", "reader", "--password",
+                    scoped.tokenFor("reader"), "--quiet", "--norc", "--file", script.toString()));
+            assertThat(r.exitCode()).as(r.output()).isZero();
+            assertThat(r.output()).as(r.output()).contains("\"count\":0", "\"found\":0", "\"refused\":\"13 ",
+                    "role \\\"reader\\\"").doesNotContain("\"inserted\"");
+            assertThat(scoped.auditEventually("kind = 'session_ended'", 1)).allSatisfy(row -> assertThat(
+                    String.valueOf(row.get("detail"))).contains("\"reason\":\"client closed the connection\""));
+        }
+    }
+
+    /** What reached the store since {@code before}, but the gateway's own hellos to it (its monitoring). */
+    private List<String> reached(int before) {
+        return gateway.relay.commands.subList(before, gateway.relay.commands.size()).stream()
+                .filter(c -> !c.equals("isMaster") && !c.equals("hello")).toList();
+    }
+
+    /**
+     * The scope is an allow list too: a command it has not classified (one a later change forwards without reading
+     * it here) is refused, not taken as touching nothing; and a bare collection name in a rule names that collection
+     * in any database, not a collection whose name ends in {@code .patients}.
+     */
+    @Test
+    void anUnclassifiedCommandIsRefusedAndABareNameIsOneCollection() {
+        Role reader = new Role("reader", new Match(null, "reader", Map.of()), List.of("*"),
+                List.of(new Role.Allow(List.of("patients"), Set.of(Operation.SELECT, Operation.INSERT))), Set.of(),
+                Map.of(), Role.Justification.OPTIONAL, 0, List.of(), null);
+        java.time.Instant now = java.time.Instant.now();
+        for (String json : List.of("{validate: 'patients', $db: 'clinic'}", "{compact: 'patients', $db: 'clinic'}",
+                "{applyOps: [], $db: 'admin'}", "{bulkWrite: 1, ops: [{remove: 0, filter: {}}],"
+                        + " nsInfo: [{ns: 'clinic.patients'}], $db: 'admin'}")) {
+            org.bson.BsonDocument body = org.bson.BsonDocument.parse(json);
+            assertThat(CommandScope.refusal(reader, null, read(body), body, now)).as(json).isNotNull();
+        }
+        org.bson.BsonDocument insert = org.bson.BsonDocument.parse("{insert: 'patients', documents: [{}],"
+                + " $db: 'clinic'}");
+        assertThat(CommandScope.refusal(reader, null, read(insert), insert, now)).isNull();
+        org.bson.BsonDocument dotted = org.bson.BsonDocument.parse("{insert: 'archive.patients', documents: [{}],"
+                + " $db: 'clinic'}");
+        assertThat(CommandScope.refusal(reader, null, read(dotted), dotted, now)).contains("clinic.archive.patients");
+        org.bson.BsonDocument ping = org.bson.BsonDocument.parse("{ping: 1, $db: 'admin'}");
+        assertThat(CommandScope.refusal(reader, null, read(ping), ping, now)).isNull();
+    }
+
+    /** Each command (in clinic unless it names {@code $db}) is refused as Unauthorized, naming the role's rules. */
+    private static void refusedAsReader(MongoClient client, List<String> commands) {
+        for (String json : commands) {
+            Document command = Document.parse(json);
+            String db = command.containsKey("$db") ? (String) command.remove("$db") : "clinic";
+            assertThatThrownBy(() -> client.getDatabase(db).runCommand(command)).as(json)
+                    .isInstanceOfSatisfying(MongoCommandException.class, e -> {
+                        assertThat(e.getErrorCode()).as(json).isEqualTo(13);
+                        assertThat(e.getErrorMessage()).as(json).contains("role \"reader\"", "allow");
+                    });
+        }
     }
 
     @Test

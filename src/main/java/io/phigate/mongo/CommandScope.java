@@ -103,10 +103,6 @@ final class CommandScope {
      * bare {@code patients} (any database's patients) does not reach {@code clinic.archive.patients}.
      */
     private static boolean covers(String glob, String namespace) {
-        String pattern = glob.contains(".") ? glob : "*." + glob;
-        int p = pattern.indexOf('.');
-        int n = namespace.indexOf('.');
-        return Match.glob(pattern.substring(0, p), namespace.substring(0, n))
-                && Match.glob(pattern.substring(p + 1), namespace.substring(n + 1));
+        return Match.relation(glob.contains(".") ? glob : "*." + glob, namespace);
     }
 }

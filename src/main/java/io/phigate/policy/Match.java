@@ -40,6 +40,27 @@ public record Match(String issuer, String subject, Map<String, String> claims) {
         return false;
     }
 
+    /**
+     * A rule's table glob against a relation named by its two parts, each part by its own glob: the pattern is split
+     * at its first dot (a bare pattern is any schema's), so {@code clinic.*} does not reach schema
+     * {@code "clinic.archive"} and {@code *.patients} does not reach a table named {@code "x.patients"}, as a match
+     * on the joined {@code schema.table} text did. The same for a document store's {@code database.collection}.
+     */
+    public static boolean relation(String pattern, String schema, String name) {
+        int dot = pattern.indexOf('.');
+        if (dot < 0) {
+            return glob(pattern, name);
+        }
+        return glob(pattern.substring(0, dot), schema) && glob(pattern.substring(dot + 1), name);
+    }
+
+    /** {@link #relation(String, String, String)} of a name written {@code schema.name}, split at its first dot. */
+    public static boolean relation(String pattern, String qualified) {
+        int dot = qualified.indexOf('.');
+        return dot < 0 ? relation(pattern, "", qualified)
+                : relation(pattern, qualified.substring(0, dot), qualified.substring(dot + 1));
+    }
+
     /** Glob match where {@code *} is any run of characters and everything else is literal. */
     public static boolean glob(String pattern, String text) {
         if (text == null) {

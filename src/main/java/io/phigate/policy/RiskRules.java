@@ -227,8 +227,9 @@ public final class RiskRules {
 
     /** The rule's tables are folded to lower case; so is the relation's name, quoted mixed case included. */
     private static boolean matchesAny(List<String> globs, TableRef t) {
-        String name = (t.schema() + "." + t.table()).toLowerCase(java.util.Locale.ROOT);
-        return globs.stream().anyMatch(g -> Match.glob(g, name));
+        String schema = t.schema().toLowerCase(java.util.Locale.ROOT);
+        String table = t.table().toLowerCase(java.util.Locale.ROOT);
+        return globs.stream().anyMatch(g -> Match.relation(g, schema, table));
     }
 
     private static Set<String> tables(List<StatementAnalysis> statements) {

@@ -230,7 +230,7 @@ public final class ScopeCheck {
     private static String covered(Role role, TableRef t, Set<Operation> need, String verb) {
         String name = qualified(t);
         for (Role.Allow a : role.allow()) {
-            if (a.operations().containsAll(need) && a.tables().stream().anyMatch(g -> Match.glob(g, name))) {
+            if (a.operations().containsAll(need) && names(a, t)) {
                 return null;
             }
         }
@@ -241,7 +241,7 @@ public final class ScopeCheck {
     private static String coveredByAny(Role role, TableRef t) {
         String name = qualified(t);
         for (Role.Allow a : role.allow()) {
-            if (a.tables().stream().anyMatch(g -> Match.glob(g, name))) {
+            if (names(a, t)) {
                 return null;
             }
         }
@@ -250,11 +250,18 @@ public final class ScopeCheck {
 
     private static boolean anyRule(Role role, Operation op, String name) {
         for (Role.Allow a : role.allow()) {
-            if (a.operations().contains(op) && a.tables().stream().anyMatch(g -> Match.glob(g, name))) {
+            if (a.operations().contains(op) && a.tables().stream().anyMatch(g -> Match.relation(g, name))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** The rule names the relation: schema and table each matched by their part of a glob (lower case). */
+    private static boolean names(Role.Allow a, TableRef t) {
+        String schema = t.schema().toLowerCase(Locale.ROOT);
+        String table = t.table().toLowerCase(Locale.ROOT);
+        return a.tables().stream().anyMatch(g -> Match.relation(g, schema, table));
     }
 
     private static String qualified(TableRef t) {

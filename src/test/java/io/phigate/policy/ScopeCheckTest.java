@@ -61,6 +61,21 @@ class ScopeCheckTest {
     }
 
     @Test
+    void aGlobMatchesSchemaAndTableEachByItsOwnPartNotTheJoinedText() {
+        // Quoted names may hold dots: schema "clinic.archive" is not in clinic.*, table "x.patients" is not *.patients.
+        Role clinic = role(allow(List.of("clinic.*"), Operation.SELECT));
+        assertThat(ScopeCheck.check(clinic, List.of(select(new TableRef("clinic", "visits")))).allowed()).isTrue();
+        assertThat(ScopeCheck.check(clinic, List.of(select(new TableRef("clinic", "a.b")))).allowed()).isTrue();
+        ScopeCheck.Verdict outside = ScopeCheck.check(clinic, List.of(select(new TableRef("clinic.archive", "visits"))));
+        assertThat(outside.allowed()).isFalse();
+        assertThat(outside.message()).contains("SELECT on clinic.archive.visits");
+        Role anyPatients = role(allow(List.of("*.patients"), Operation.SELECT));
+        assertThat(ScopeCheck.check(anyPatients, List.of(select(new TableRef("audit", "patients")))).allowed()).isTrue();
+        assertThat(ScopeCheck.check(anyPatients, List.of(select(new TableRef("public", "x.patients")))).allowed())
+                .isFalse();
+    }
+
+    @Test
     void selectOnACoveredTableIsAllowed() {
         assertThat(ScopeCheck.check(READER, List.of(select(PATIENTS, ENCOUNTERS))).allowed()).isTrue();
     }

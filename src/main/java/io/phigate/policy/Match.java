@@ -2,6 +2,7 @@ package io.phigate.policy;
 
 import io.phigate.identity.Identity;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -61,6 +62,9 @@ public record Match(String issuer, String subject, Map<String, String> claims) {
                 : relation(pattern, qualified.substring(0, dot), qualified.substring(dot + 1));
     }
 
+    /** Compiled globs: the patterns come from the policy and config only, so the map stays as small as they are. */
+    private static final ConcurrentHashMap<String, Pattern> COMPILED = new ConcurrentHashMap<>();
+
     /** Glob match where {@code *} is any run of characters and everything else is literal. */
     public static boolean glob(String pattern, String text) {
         if (text == null) {
@@ -69,6 +73,10 @@ public record Match(String issuer, String subject, Map<String, String> claims) {
         if (!pattern.contains("*")) {
             return pattern.equals(text);
         }
+        return COMPILED.computeIfAbsent(pattern, Match::compile).matcher(text).matches();
+    }
+
+    private static Pattern compile(String pattern) {
         StringBuilder regex = new StringBuilder();
         String[] parts = pattern.split("\\*", -1);
         for (int i = 0; i < parts.length; i++) {
@@ -77,7 +85,6 @@ public record Match(String issuer, String subject, Map<String, String> claims) {
             }
             regex.append(Pattern.quote(parts[i]));
         }
-        String r = regex.toString();
-        return Pattern.compile(r, Pattern.DOTALL).matcher(text).matches();
+        return Pattern.compile(regex.toString(), Pattern.DOTALL);
     }
 }

@@ -100,7 +100,7 @@ final class OwnDdlChunks {
                 || !a.facts().stateChanges().isEmpty() || catalog.hasCodeTypes() && TypeNames.mayMakeCodeValues(a, catalog)) {
             return false;
         }
-        for (TableRef t : a.reads()) {
+        for (TableRef t : a.scanned()) { // a plain parent's scan runs a foreign child's wrapper too
             Relation.Kind kind = catalog.relation(t.schema(), t.table()).map(Relation::kind).orElse(null);
             if (kind != Relation.Kind.TABLE || catalog.runsCodeWhenRead(t)) {
                 return false;

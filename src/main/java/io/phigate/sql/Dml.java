@@ -77,12 +77,28 @@ final class Dml {
             targetScope.sources.add(new Source("excluded", null, "excluded", true, t.columns(), false, false));
             updateSets(list(conflict, "targetList"), targetScope, ref);
             l.where(conflict.path("whereClause"), targetScope, "WHERE");
+            List<Col> out = returning(ins, targetScope, ref);
+            readsAreSelects(readsBefore); // DO UPDATE ... RETURNING hands back rows stored before, as UPDATE does
+            return out;
         }
-        return returning(ins, targetScope, ref);
+        return returning(ins, targetScope, ref); // a plain INSERT hands back the rows it made
+    }
+
+    /**
+     * An UPDATE or DELETE that reads (FROM, USING, a subquery, RETURNING's rows, through a parent its children's
+     * too) is a select to the risk rules, as INSERT ... SELECT and MERGE are: the server needs SELECT on what it
+     * reads, and the rows read reach the client (RETURNING, row counts) or the table written (an attacker's review
+     * of decision 0088).
+     */
+    private void readsAreSelects(int readsBefore) {
+        if (l.facts.reads.size() > readsBefore) {
+            l.facts.operations.add(Operation.SELECT);
+        }
     }
 
     List<Col> update(JsonNode u, Scope outer, Ctes outerCtes) {
         l.facts.operations.add(Operation.UPDATE);
+        int readsBefore = l.facts.reads.size();
         l.facts.unfilteredWrite |= !u.has("whereClause");
         Ctes ctes = l.withClause(u.path("withClause"), outer, outerCtes);
         Scope sc = new Scope(outer, ctes);
@@ -94,11 +110,14 @@ final class Dml {
         l.rowWritten(ref);
         updateSets(list(u, "targetList"), sc, ref);
         l.where(u.path("whereClause"), sc, "WHERE");
-        return returning(u, sc, ref);
+        List<Col> out = returning(u, sc, ref);
+        readsAreSelects(readsBefore);
+        return out;
     }
 
     List<Col> delete(JsonNode d, Scope outer, Ctes outerCtes) {
         l.facts.operations.add(Operation.DELETE);
+        int readsBefore = l.facts.reads.size();
         l.facts.unfilteredWrite |= !d.has("whereClause");
         Ctes ctes = l.withClause(d.path("withClause"), outer, outerCtes);
         Scope sc = new Scope(outer, ctes);
@@ -107,7 +126,9 @@ final class Dml {
             l.from(sc, f);
         }
         l.where(d.path("whereClause"), sc, "WHERE");
-        return returning(d, sc, l.ref(d.path("relation")));
+        List<Col> out = returning(d, sc, l.ref(d.path("relation")));
+        readsAreSelects(readsBefore);
+        return out;
     }
 
     List<Col> merge(JsonNode m, Scope outer, Ctes outerCtes) {

@@ -145,6 +145,35 @@ class MaskingThroughParentsTest {
     }
 
     @Test
+    void aChildsTaggedColumnReturnedByAWriteToItsParentIsNeverInClear() throws Exception {
+        // RETURNING hands back the child's stored rows (an attacker's review of decision 0088): masked or refused.
+        List<String> writes = List.of(
+                "UPDATE inh_parent SET id = id RETURNING ssn",
+                "UPDATE inh_parent SET id = id RETURNING *",
+                "DELETE FROM inh_parent WHERE id IS NOT NULL RETURNING tableoid::regclass::text, ssn",
+                "UPDATE inh_parted SET id = id RETURNING ssn",
+                "WITH d AS (DELETE FROM inh_gp RETURNING ssn) SELECT ssn FROM d",
+                "UPDATE inh_cfg_parent SET id = id RETURNING ssn");
+        for (String mode : List.of("simple", "extended")) {
+            java.util.Properties p = new java.util.Properties();
+            p.setProperty("preferQueryMode", mode);
+            try (Connection c = gw.connect(p); Statement s = c.createStatement()) {
+                for (String sql : writes) {
+                    c.setAutoCommit(false);
+                    try {
+                        assertThat(String.join(",", values(s, sql))).as(mode + ": " + sql).doesNotContain(SSN);
+                    } catch (java.sql.SQLException refused) {
+                        assertThat(refused.getMessage()).as(mode + ": " + sql).doesNotContain(SSN);
+                    } finally {
+                        c.rollback();
+                        c.setAutoCommit(true);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void aChildsTaggedColumnIsMaskedInCopyAndCursorsOverItsParent() throws Exception {
         try (Connection c = gw.connect()) {
             StringWriter out = new StringWriter();

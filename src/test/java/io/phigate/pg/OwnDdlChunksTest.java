@@ -88,6 +88,24 @@ class OwnDdlChunksTest {
     }
 
     @Test
+    void ddlRunningAQueryOverAParentWithAForeignChildIsNotTheSessionsOwn() {
+        // The parent is a plain table, but its scan runs the foreign child's wrapper (an attacker's review of 0088).
+        TableRef parent = new TableRef("public", "ledger");
+        TableRef remote = new TableRef("public", "ledger_remote");
+        PgCatalog catalog = PgCatalog.builder().searchPath("public").fingerprint("10:100")
+                .table(16410, "public", "ledger", "id")
+                .relation(new io.phigate.sql.Relation(16411, "public", "ledger_remote",
+                        io.phigate.sql.Relation.Kind.FOREIGN_TABLE, java.util.List.of("id"), null))
+                .inherits(remote, parent).build();
+        SqlAnalyzer reach = new SqlAnalyzer(catalog, 0);
+        OwnDdlChunks own = new OwnDdlChunks(catalog, () -> false);
+        assertThat(own.runsNoCode(reach.analyze("CREATE TABLE copy AS SELECT id FROM ledger").getFirst())).isFalse();
+        assertThat(own.runsNoCode(reach.analyze("CREATE TABLE copy AS SELECT id FROM ONLY ledger").getFirst()))
+                .isFalse(); // ONLY is not read, as for rules: never fewer relations than the server may scan
+        assertThat(own.runsNoCode(reach.analyze("CREATE TABLE copy (id int)").getFirst())).isTrue();
+    }
+
+    @Test
     void nothingIsTheSessionsOwnWhereEventTriggersExistOrNoCatalogIsKnown() {
         PgCatalog triggers = PgCatalog.builder().searchPath("public").eventTriggers().build();
         assertThat(new OwnDdlChunks(triggers, () -> false).runsNoCode(one("CREATE TABLE own (id int)"))).isFalse();

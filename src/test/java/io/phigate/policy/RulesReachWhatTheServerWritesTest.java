@@ -267,18 +267,7 @@ class RulesReachWhatTheServerWritesTest {
     @Test
     void aChildTheSessionMovesUnderAnotherParentIsStillDeniedThroughThatParent(@TempDir Path own) throws Exception {
         String reshaper = "system:serviceaccount:clinical:reach-reshaper";
-        try (GatewayHarness g = GatewayHarness.startWithPolicy(own, """
-                roles:
-                  - name: reshaper
-                    match: { subject: "%s" }
-                    upstreams: [clinical]
-                    allow:
-                      - { tables: ["public.*"], operations: [select, ddl] }
-                rules:
-                  - name: kid-reads
-                    when: { operations: [select], tables: [public.reach_kid] }
-                    deny: "the children are read through the reporting service"
-                """.formatted(reshaper))) {
+        try (GatewayHarness g = reshaper(own, reshaper)) {
             for (boolean inTransaction : List.of(false, true)) {
                 int before = rows("reach_kid");
                 try (Connection c = ThroughTheGateway.as(g, reshaper, "extended"); Statement s = c.createStatement()) {
@@ -306,6 +295,105 @@ class RulesReachWhatTheServerWritesTest {
                     }
                 }
                 assertThat(rows("reach_kid")).isEqualTo(before);
+            }
+        }
+    }
+
+    @Test
+    void aChildTheSessionGivesASecondParentIsStillDeniedThroughIt(@TempDir Path own) throws Exception {
+        // Multiple inheritance: INHERIT without NO INHERIT first reads no row of the child, yet makes every later
+        // scan of the new parent return the child's rows (an attacker's review of decision 0088).
+        String reshaper = "system:serviceaccount:clinical:reach-second-parent";
+        try (GatewayHarness g = reshaper(own, reshaper)) {
+            for (boolean inTransaction : List.of(false, true)) {
+                try (Connection c = ThroughTheGateway.as(g, reshaper, "extended"); Statement s = c.createStatement()) {
+                    c.setAutoCommit(!inTransaction);
+                    // An ALTER of a relation is judged as the code it may install: every rule on its tables fires.
+                    assertRefused(s, "ALTER TABLE reach_kid INHERIT reach_open", "kid-reads");
+                }
+                try (Connection su = TestDatabase.get().superuser(); Statement a = su.createStatement();
+                     ResultSet rs = a.executeQuery("SELECT count(*) FROM pg_inherits"
+                             + " WHERE inhrelid = 'reach_kid'::regclass AND inhparent = 'reach_open'::regclass")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt(1)).as("in a transaction: " + inTransaction).isZero();
+                }
+            }
+        }
+    }
+
+    /** A gateway where {@code subject} may read and change the schema, with a deny on reads of the child. */
+    private static GatewayHarness reshaper(Path own, String subject) throws Exception {
+        return GatewayHarness.startWithPolicy(own, """
+                roles:
+                  - name: reshaper
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["public.*"], operations: [select, ddl] }
+                rules:
+                  - name: kid-reads
+                    when: { operations: [select], tables: [public.reach_kid] }
+                    deny: "the children are read through the reporting service"
+                """.formatted(subject));
+    }
+
+    @Test
+    void aWriteReturningOrReadingAChildsRowsIsASelectOfIt(@TempDir Path own) throws Exception {
+        // UPDATE/DELETE ... RETURNING and ON CONFLICT DO UPDATE ... RETURNING hand back rows stored before; FROM,
+        // USING and subqueries copy or count them: each is a select of the child it reaches (an attacker's review
+        // of decision 0088; before, a select rule did not fire on a write, whose operations named no select).
+        String writer = "system:serviceaccount:clinical:reach-returning-writer";
+        List<String> reading = List.of(
+                "UPDATE reach_kid SET v = v WHERE id = 1 RETURNING v",
+                "UPDATE reach_base SET v = v WHERE id = 1 RETURNING v",
+                "UPDATE reach_base SET id = id RETURNING *",
+                "DELETE FROM reach_base WHERE id = 99 OR v IS NOT NULL RETURNING *",
+                "DELETE FROM reach_parent WHERE id = 2 RETURNING v",
+                "UPDATE reach_parent SET v = v RETURNING tableoid::regclass::text, v",
+                "INSERT INTO reach_parent VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET id = excluded.id RETURNING v",
+                "WITH d AS (DELETE FROM reach_parent RETURNING *) SELECT * FROM d",
+                "UPDATE reach_open SET v = b.v FROM reach_base b WHERE b.id = reach_open.id",
+                "UPDATE reach_open SET v = (SELECT max(v) FROM reach_parent)",
+                "DELETE FROM reach_open USING reach_base b WHERE b.v = 'k'",
+                "DELETE FROM reach_open WHERE id IN (SELECT id FROM reach_parent WHERE v = 'p')",
+                "UPDATE reach_open SET v = k.v FROM reach_kid k WHERE k.id = reach_open.id");
+        try (Connection su = TestDatabase.get().superuser(); Statement a = su.createStatement()) {
+            a.execute("CREATE UNIQUE INDEX reach_parent_id ON reach_parent (id)");
+        }
+        try (GatewayHarness g = GatewayHarness.startWithPolicy(own, """
+                roles:
+                  - name: writer
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["public.reach_*"], operations: [select, insert, update, delete] }
+                rules:
+                  - name: kid-reads
+                    when: { operations: [select], tables: [public.reach_kid, public.reach_part] }
+                    deny: "the children are read through the reporting service"
+                """.formatted(writer))) {
+            for (String mode : List.of("simple", "extended")) {
+                try (Connection c = ThroughTheGateway.as(g, writer, mode); Statement s = c.createStatement()) {
+                    for (String sql : reading) {
+                        assertRefused(s, sql, "kid-reads");
+                    }
+                    // Writes that read and hand back nothing stay writes.
+                    assertThat(s.executeUpdate("UPDATE reach_base SET v = v WHERE id = 1")).isEqualTo(1);
+                    assertThat(s.executeUpdate("UPDATE reach_parent SET v = v WHERE id = 1")).isEqualTo(1);
+                }
+            }
+            assertThat(rows("reach_kid")).isEqualTo(5); // nothing a refused statement deleted
+            assertThat(rows("reach_part")).isEqualTo(5);
+            try (Connection su = TestDatabase.get().superuser(); Statement a = su.createStatement();
+                 ResultSet rs = a.executeQuery("SELECT string_agg(v, ',') FROM reach_open")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("open"); // no child's value copied into the open table
+            }
+            assertThat(g.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                    + " and detail like '%kid-reads%'", 2 * reading.size())).hasSizeGreaterThanOrEqualTo(2 * reading.size());
+        } finally {
+            try (Connection su = TestDatabase.get().superuser(); Statement a = su.createStatement()) {
+                a.execute("DROP INDEX IF EXISTS reach_parent_id");
             }
         }
     }

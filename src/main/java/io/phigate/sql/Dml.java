@@ -78,7 +78,8 @@ final class Dml {
             updateSets(list(conflict, "targetList"), targetScope, ref);
             l.where(conflict.path("whereClause"), targetScope, "WHERE");
             List<Col> out = returning(ins, targetScope, ref);
-            readsAreSelects(readsBefore); // DO UPDATE ... RETURNING hands back rows stored before, as UPDATE does
+            // DO UPDATE ... RETURNING hands back rows stored before, as UPDATE does; its WHERE reads them
+            readsAreSelects(readsBefore, conflict.has("whereClause"));
             return out;
         }
         return returning(ins, targetScope, ref); // a plain INSERT hands back the rows it made
@@ -88,10 +89,12 @@ final class Dml {
      * An UPDATE or DELETE that reads (FROM, USING, a subquery, RETURNING's rows, through a parent its children's
      * too) is a select to the risk rules, as INSERT ... SELECT and MERGE are: the server needs SELECT on what it
      * reads, and the rows read reach the client (RETURNING, row counts) or the table written (an attacker's review
-     * of decision 0088).
+     * of decision 0088). So is one with a WHERE: the server needs SELECT on the columns its condition reads, and the
+     * row count answers the condition, so a rule on selects of a child is not passed by {@code UPDATE parent SET id =
+     * id WHERE v LIKE 'k%'} (counted even where the condition reads no column: stricter, never looser).
      */
-    private void readsAreSelects(int readsBefore) {
-        if (l.facts.reads.size() > readsBefore) {
+    private void readsAreSelects(int readsBefore, boolean conditioned) {
+        if (conditioned || l.facts.reads.size() > readsBefore) {
             l.facts.operations.add(Operation.SELECT);
         }
     }
@@ -111,7 +114,7 @@ final class Dml {
         updateSets(list(u, "targetList"), sc, ref);
         l.where(u.path("whereClause"), sc, "WHERE");
         List<Col> out = returning(u, sc, ref);
-        readsAreSelects(readsBefore);
+        readsAreSelects(readsBefore, u.has("whereClause"));
         return out;
     }
 
@@ -127,7 +130,7 @@ final class Dml {
         }
         l.where(d.path("whereClause"), sc, "WHERE");
         List<Col> out = returning(d, sc, l.ref(d.path("relation")));
-        readsAreSelects(readsBefore);
+        readsAreSelects(readsBefore, d.has("whereClause"));
         return out;
     }
 

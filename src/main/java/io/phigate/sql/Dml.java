@@ -75,11 +75,11 @@ final class Dml {
             l.facts.operations.add(Operation.UPDATE);
             // EXCLUDED is the row proposed for insertion, shaped like the target.
             targetScope.sources.add(new Source("excluded", null, "excluded", true, t.columns(), false, false));
-            updateSets(list(conflict, "targetList"), targetScope, ref);
+            boolean setReads = updateSets(list(conflict, "targetList"), targetScope, ref);
             l.where(conflict.path("whereClause"), targetScope, "WHERE");
             List<Col> out = returning(ins, targetScope, ref);
-            // DO UPDATE ... RETURNING hands back rows stored before, as UPDATE does; its WHERE reads them
-            readsAreSelects(readsBefore, conflict.has("whereClause"));
+            // DO UPDATE ... RETURNING hands back rows stored before, as UPDATE does; its WHERE and SET read them
+            readsAreSelects(readsBefore, setReads || conflict.has("whereClause"));
             return out;
         }
         return returning(ins, targetScope, ref); // a plain INSERT hands back the rows it made
@@ -91,7 +91,10 @@ final class Dml {
      * reads, and the rows read reach the client (RETURNING, row counts) or the table written (an attacker's review
      * of decision 0088). So is one with a WHERE: the server needs SELECT on the columns its condition reads, and the
      * row count answers the condition, so a rule on selects of a child is not passed by {@code UPDATE parent SET id =
-     * id WHERE v LIKE 'k%'} (counted even where the condition reads no column: stricter, never looser).
+     * id WHERE v LIKE 'k%'} (counted even where the condition reads no column: stricter, never looser). So is a SET
+     * value computed from a column of the rows written: an error or the target's constraints answer it, as in
+     * {@code UPDATE parent SET id = CASE WHEN v LIKE 'k%' THEN 1/0 ELSE id END}; a column set to its own value
+     * ({@code SET v = v}, {@code SET v = excluded.v}) reads nothing the client can learn.
      */
     private void readsAreSelects(int readsBefore, boolean conditioned) {
         if (conditioned || l.facts.reads.size() > readsBefore) {
@@ -111,10 +114,10 @@ final class Dml {
         }
         TableRef ref = l.ref(u.path("relation"));
         l.rowWritten(ref);
-        updateSets(list(u, "targetList"), sc, ref);
+        boolean setReads = updateSets(list(u, "targetList"), sc, ref);
         l.where(u.path("whereClause"), sc, "WHERE");
         List<Col> out = returning(u, sc, ref);
-        readsAreSelects(readsBefore, u.has("whereClause"));
+        readsAreSelects(readsBefore, setReads || u.has("whereClause"));
         return out;
     }
 
@@ -177,7 +180,8 @@ final class Dml {
      * make the next {@code SELECT state} return the SSN as stored. {@code SET (a, b) = (SELECT ...)} gives every
      * target the union of the subquery's values.
      */
-    private void updateSets(List<JsonNode> targets, Scope sc, TableRef target) {
+    private boolean updateSets(List<JsonNode> targets, Scope sc, TableRef target) {
+        boolean reads = false;
         for (JsonNode t : targets) {
             JsonNode rt = body(t);
             JsonNode val = rt.path("val");
@@ -192,17 +196,20 @@ final class Dml {
                 lin = l.expressions.value(val, sc, null);
             }
             for (JsonNode ind : list(rt, "indirection")) {
-                l.expressions.value(ind, sc, null);
+                Lin subscript = l.expressions.value(ind, sc, null); // SET a[v] = ...: the subscript reads v
+                reads |= subscript.opaque() || !subscript.sources().isEmpty();
             }
             ColumnRef to = new ColumnRef(target.schema(), target.table(), text(rt, "name"));
             l.written(target, text(rt, "name"));
             if (!(lin.direct() && lin.sources().equals(Set.of(to)))) {
                 // Not the column's own value: the target's NOT NULL, CHECK and domain constraints test it.
                 l.predicate(lin, WRITTEN_VALUE, false);
+                reads |= lin.opaque() || !lin.sources().isEmpty();
             }
             l.facts.columnWrites.add(new StatementAnalysis.ColumnWrite(to, Set.copyOf(lin.sources())));
             l.facts.updatedValues.merge(to.column(), lin, (a, b) -> Lin.union(List.of(a, b)));
         }
+        return reads;
     }
 
     /**

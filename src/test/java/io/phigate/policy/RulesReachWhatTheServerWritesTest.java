@@ -360,7 +360,16 @@ class RulesReachWhatTheServerWritesTest {
                 // A condition on the parent reads its children's rows: the row count answers it.
                 "UPDATE reach_base SET v = v WHERE id = 1",
                 "UPDATE reach_parent SET v = v WHERE id = 1",
-                "DELETE FROM reach_base WHERE v = 'no such value'");
+                "DELETE FROM reach_base WHERE v = 'no such value'",
+                // A SET value read from the rows written answers through an error or a constraint, as a WHERE does.
+                "UPDATE reach_base SET id = CASE WHEN v LIKE 'k%' THEN 1/0 ELSE id END",
+                "EXPLAIN ANALYZE UPDATE reach_parent SET id = CASE WHEN v LIKE 'p%' THEN 1/0 ELSE id END",
+                "INSERT INTO reach_parent VALUES (1, 'x') ON CONFLICT (id) DO UPDATE"
+                        + " SET id = CASE WHEN reach_parent.v LIKE 'p%' THEN 1/0 ELSE 1 END",
+                "PREPARE reach_oracle AS UPDATE reach_base SET id = length(v) / 0",
+                "WITH u AS (UPDATE reach_base SET v = v WHERE id = 1) SELECT 1",
+                "UPDATE reach_base SET v = 'x' || v",
+                "UPDATE reach_parent SET id = 1 / (length(v) - 1)");
         try (Connection su = TestDatabase.get().superuser(); Statement a = su.createStatement()) {
             a.execute("CREATE UNIQUE INDEX reach_parent_id ON reach_parent (id)");
         }

@@ -155,6 +155,15 @@ public final class ScopeCheck {
                 return r;
             }
         }
+        if (!utilityOnly) {
+            // A write whose condition or SET value reads its target's rows reads them: PostgreSQL asks SELECT too.
+            for (TableRef t : s.facts().targetReads()) {
+                String r = covered(role, t, EnumSet.of(Operation.SELECT), "reads");
+                if (r != null) {
+                    return r;
+                }
+            }
+        }
         for (String f : s.opaqueFunctions()) {
             String name = f.contains(".") ? f.toLowerCase(Locale.ROOT) : "?." + f.toLowerCase(Locale.ROOT);
             if (!anyRule(role, Operation.FUNCTION, name)) {

@@ -79,7 +79,7 @@ final class Dml {
             l.where(conflict.path("whereClause"), targetScope, "WHERE");
             List<Col> out = returning(ins, targetScope, ref);
             // DO UPDATE ... RETURNING hands back rows stored before, as UPDATE does; its WHERE and SET read them
-            readsAreSelects(readsBefore, setReads || conflict.has("whereClause"));
+            readsAreSelects(readsBefore, setReads || conflict.has("whereClause"), ref);
             return out;
         }
         return returning(ins, targetScope, ref); // a plain INSERT hands back the rows it made
@@ -96,9 +96,12 @@ final class Dml {
      * {@code UPDATE parent SET id = CASE WHEN v LIKE 'k%' THEN 1/0 ELSE id END}; a column set to its own value
      * ({@code SET v = v}, {@code SET v = excluded.v}) reads nothing the client can learn.
      */
-    private void readsAreSelects(int readsBefore, boolean conditioned) {
+    private void readsAreSelects(int readsBefore, boolean conditioned, TableRef target) {
         if (conditioned || l.facts.reads.size() > readsBefore) {
             l.facts.operations.add(Operation.SELECT);
+        }
+        if (conditioned) {
+            l.facts.targetReads.add(target); // the scope asks select on it, as the server asks SELECT
         }
     }
 
@@ -117,7 +120,7 @@ final class Dml {
         boolean setReads = updateSets(list(u, "targetList"), sc, ref);
         l.where(u.path("whereClause"), sc, "WHERE");
         List<Col> out = returning(u, sc, ref);
-        readsAreSelects(readsBefore, setReads || u.has("whereClause"));
+        readsAreSelects(readsBefore, setReads || u.has("whereClause"), ref);
         return out;
     }
 
@@ -132,8 +135,9 @@ final class Dml {
             l.from(sc, f);
         }
         l.where(d.path("whereClause"), sc, "WHERE");
-        List<Col> out = returning(d, sc, l.ref(d.path("relation")));
-        readsAreSelects(readsBefore, d.has("whereClause"));
+        TableRef ref = l.ref(d.path("relation"));
+        List<Col> out = returning(d, sc, ref);
+        readsAreSelects(readsBefore, d.has("whereClause"), ref);
         return out;
     }
 

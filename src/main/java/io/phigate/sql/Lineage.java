@@ -67,6 +67,8 @@ final class Lineage {
         final Set<Operation> operations = EnumSet.noneOf(Operation.class);
         final Set<TableRef> reads = new LinkedHashSet<>();
         final Set<TableRef> writes = new LinkedHashSet<>();
+        /** A write's own target whose stored rows it reads (a WHERE, a SET value): the server asks SELECT on it. */
+        final Set<TableRef> targetReads = new LinkedHashSet<>();
         final Set<String> opaqueFunctions = new LinkedHashSet<>();
         final List<StatementAnalysis.ColumnWrite> columnWrites = new ArrayList<>();
         final Set<FunctionCall> functions = new LinkedHashSet<>();
@@ -80,6 +82,7 @@ final class Lineage {
             operations.addAll(f.operations);
             reads.addAll(f.reads);
             writes.addAll(f.writes);
+            targetReads.addAll(f.targetReads);
             opaqueFunctions.addAll(f.opaqueFunctions);
             columnWrites.addAll(f.columnWrites);
             functions.addAll(f.functions);

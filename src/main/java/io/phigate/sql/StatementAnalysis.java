@@ -124,7 +124,7 @@ public record StatementAnalysis(StatementKind kind, Set<Operation> operations, S
         StatementFacts f = new StatementFacts(facts.functions(), facts.predicates(), facts.unfilteredWrite(),
                 facts.unlimited(), facts.options(), facts.copyEndpoint(), facts.unknownWrites(), facts.tableChanges(),
                 facts.stateChanges(), java.util.Collections.unmodifiableSet(names), facts.savepoint(),
-                facts.descendantReads());
+                facts.descendantReads(), facts.targetReads());
         return new StatementAnalysis(kind, operations, reads, writes, outputs, opaqueFunctions, copiesQuery, cursor,
                 setting, settingValue, parsed, error, text, columnWrites, dataRoute, altersRelation, f, errorPosition);
     }

@@ -39,11 +39,15 @@ import java.util.Set;
  *                        name: a scan of a parent without ONLY returns their rows. Rules and masking judge them as
  *                        read; a role's scope does not, since the server checks privileges on the parent named only
  *                        ({@link StatementAnalysis#scanned})
+ * @param targetReads     the tables a write names as its target whose stored rows it reads (its WHERE, a SET value
+ *                        computed from another column): PostgreSQL asks SELECT on the columns read, so a role's
+ *                        scope asks {@code select} on them as well as the write
  */
 public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
                              boolean unlimited, Map<String, String> options, String copyEndpoint,
                              Set<TableRef> unknownWrites, List<TableChange> tableChanges, Set<String> stateChanges,
-                             Set<String> typeNames, Savepoint savepoint, Set<TableRef> descendantReads) {
+                             Set<String> typeNames, Savepoint savepoint, Set<TableRef> descendantReads,
+                             Set<TableRef> targetReads) {
 
     /**
      * Facts not read from a parse tree (tests, {@link #NONE}): every written relation known to the catalog, no
@@ -53,7 +57,7 @@ public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> pr
     public StatementFacts(List<FunctionCall> functions, List<PredicateUse> predicates, boolean unfilteredWrite,
                           boolean unlimited, Map<String, String> options, String copyEndpoint) {
         this(functions, predicates, unfilteredWrite, unlimited, options, copyEndpoint, Set.of(), List.of(), Set.of(),
-                null, null, Set.of());
+                null, null, Set.of(), Set.of());
     }
 
     /** A function as written: {@code schema} is null when unqualified (then resolved through the search path). */

@@ -77,7 +77,7 @@ final class StatementReader {
             StatementFacts f = new StatementFacts(List.copyOf(facts.functions), List.copyOf(facts.predicates),
                     facts.unfilteredWrite, unlimited, Collections.unmodifiableMap(new LinkedHashMap<>(options)),
                     copyEndpoint, unknownWrites, List.copyOf(tableChanges), stateChanges, typeNames, savepoint,
-                    descendantReads);
+                    descendantReads, Collections.unmodifiableSet(new LinkedHashSet<>(facts.targetReads)));
             return new StatementAnalysis(kind, Collections.unmodifiableSet(facts.operations.isEmpty()
                     ? EnumSet.noneOf(Operation.class) : EnumSet.copyOf(facts.operations)),
                     Collections.unmodifiableSet(new LinkedHashSet<>(facts.reads)),

@@ -411,6 +411,38 @@ class RulesReachWhatTheServerWritesTest {
     }
 
     @Test
+    void aWriteThatReadsItsTargetsRowsNeedsSelectOnItAsTheServerAsks(@TempDir Path own) throws Exception {
+        // PostgreSQL asks SELECT on the columns a write's condition or SET value reads; a role granted update and
+        // delete without select learnt a table's values from row counts and errors (the closing review of 0088).
+        String writer = "system:serviceaccount:clinical:reach-blind-writer";
+        try (GatewayHarness g = GatewayHarness.startWithPolicy(own, """
+                roles:
+                  - name: blind-writer
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                    allow:
+                      - { tables: ["public.reach_open"], operations: [update, delete] }
+                """.formatted(writer))) {
+            List<String> reading = List.of(
+                    "UPDATE reach_open SET v = v WHERE v LIKE 'o%' AND id = -1",
+                    "DELETE FROM reach_open WHERE v LIKE 'q%'",
+                    "UPDATE reach_open SET id = CASE WHEN v LIKE 'q%' THEN 1 / 0 ELSE id END");
+            for (String mode : List.of("simple", "extended")) {
+                try (Connection c = ThroughTheGateway.as(g, writer, mode); Statement s = c.createStatement()) {
+                    for (String sql : reading) {
+                        assertRefused(s, sql, "SELECT on public.reach_open");
+                    }
+                    // A write that reads nothing of the rows it changes stays what the role may do.
+                    assertThat(s.executeUpdate("UPDATE reach_open SET v = v")).isEqualTo(rows("reach_open"));
+                }
+            }
+            assertThat(g.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                    + " and detail like '%SELECT on public.reach_open%'", 2 * reading.size()))
+                    .hasSizeGreaterThanOrEqualTo(2 * reading.size());
+        }
+    }
+
+    @Test
     void aSelectOnlyRoleChangesNothingPersistent() throws Exception {
         for (String mode : List.of("simple", "extended")) {
             try (Connection c = ThroughTheGateway.as(gw, READER, mode); Statement s = c.createStatement()) {

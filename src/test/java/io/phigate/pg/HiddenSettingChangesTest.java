@@ -107,7 +107,7 @@ class HiddenSettingChangesTest {
         assertThat(ssns).isNotEmpty();
         // An operator vetted both functions: they read no table and return a constant (what the list asks).
         java.nio.file.Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        java.nio.file.Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -118,7 +118,6 @@ class HiddenSettingChangesTest {
                 masking:
                   key_file: masking.key
                 """);
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

@@ -52,7 +52,7 @@ class SessionMadeDomainBindTest {
             }
         }
         java.nio.file.Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        java.nio.file.Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -63,7 +63,6 @@ class SessionMadeDomainBindTest {
                 masking:
                   key_file: masking.key
                 """);
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

@@ -148,6 +148,7 @@ final class Dml {
         Source t = target(sc, m.path("relation"));
         TableRef ref = l.ref(m.path("relation"));
         l.rowWritten(ref);
+        l.facts.targetReads.add(ref); // its ON and WHEN conditions read the target's rows: the server asks SELECT
         l.from(sc, m.path("sourceRelation"));
         l.expressions.value(m.path("joinCondition"), sc, "JOIN");
         for (JsonNode w : list(m, "mergeWhenClauses")) {

@@ -426,7 +426,9 @@ class RulesReachWhatTheServerWritesTest {
             List<String> reading = List.of(
                     "UPDATE reach_open SET v = v WHERE v LIKE 'o%' AND id = -1",
                     "DELETE FROM reach_open WHERE v LIKE 'q%'",
-                    "UPDATE reach_open SET id = CASE WHEN v LIKE 'q%' THEN 1 / 0 ELSE id END");
+                    "UPDATE reach_open SET id = CASE WHEN v LIKE 'q%' THEN 1 / 0 ELSE id END",
+                    "MERGE INTO reach_open o USING (VALUES (1)) s(x) ON o.id = s.x"
+                            + " WHEN MATCHED AND o.v LIKE 'q%' THEN UPDATE SET v = o.v");
             for (String mode : List.of("simple", "extended")) {
                 try (Connection c = ThroughTheGateway.as(g, writer, mode); Statement s = c.createStatement()) {
                     for (String sql : reading) {

@@ -117,15 +117,30 @@ public final class GatewayHarness implements AutoCloseable {
      * off, so only lineage decides what is masked, and a masking key: the fixture of masked-session tests.
      */
     public static GatewayHarness startMasked(Path dir, String columns) throws Exception {
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         return startWithPolicy(dir, "phi:\n  clinical:\n    columns:\n" + columns.indent(6)
                 + "    detection:\n      enabled: false\nmasking:\n  key_file: masking.key\n");
     }
 
-    /** A gateway with {@code policy} (YAML) as its policy file, {@code policy.yaml} in {@code dir}. */
+    /**
+     * A gateway with {@code policy} (YAML) as its policy file, {@code policy.yaml} in {@code dir}, beside a test
+     * masking key, {@code masking.key}, which a policy that masks names as {@code masking: { key_file: masking.key }}.
+     */
     public static GatewayHarness startWithPolicy(Path dir, String policy) throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), policy);
-        return start(dir, c -> withPolicy(c, dir.resolve("policy.yaml")));
+        return start(dir, c -> withPolicy(c, writePolicy(dir, policy)));
+    }
+
+    /** {@link #startWithPolicy(Path, String)} in front of {@code upstream} rather than the shared test database. */
+    public static GatewayHarness startWithPolicy(Path dir, UpstreamConfig upstream, String policy) throws Exception {
+        return start(dir, upstream, c -> withPolicy(c, writePolicy(dir, policy)));
+    }
+
+    private static Path writePolicy(Path dir, String policy) {
+        try {
+            Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
+            return Files.writeString(dir.resolve("policy.yaml"), policy);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     public static GatewayConfig withPolicy(GatewayConfig c, Path policy) {

@@ -75,12 +75,10 @@ class DeidentifiedDumpTest {
         target = EmbeddedPostgres.builder().setPGStartupWait(Duration.ofSeconds(60)).start();
         Path password = dir.resolve("upstream.password");
         Files.writeString(password, source.password() + "\n");
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), POLICY);
         UpstreamConfig upstream = new UpstreamConfig("clinical", new HostPort("127.0.0.1", source.port()),
                 "clinical", new CredentialsConfig(CredentialsConfig.Mode.STATIC, source.user(),
                 new SecretRef(null, password)), UpstreamTlsConfig.DISABLED);
-        gw = GatewayHarness.start(dir, upstream, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
+        gw = GatewayHarness.startWithPolicy(dir, upstream, POLICY);
     }
 
     @AfterAll

@@ -54,17 +54,14 @@ class MaskedNodePostgresTest {
             throw new IllegalStateException("node-postgres is required but not installed in " + modules);
         }
         assumeTrue(present, "node-postgres not installed in " + modules);
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        try (GatewayHarness gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
                       public.patients.ssn: ssn
                 masking:
                   key_file: masking.key
-                """);
-        try (GatewayHarness gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c,
-                dir.resolve("policy.yaml")))) {
+                """)) {
             Path script = dir.resolve("client.js");
             Files.writeString(script, SCRIPT);
             ClientTools.Result r = ClientTools.run(Map.of("NODE_PATH", modules.toString(), "PGPORT",

@@ -9,7 +9,6 @@ import io.phigate.config.CredentialsConfig;
 import io.phigate.config.HostPort;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.config.UpstreamTlsConfig;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -55,8 +54,10 @@ class CopyOptionsPerStatementTest {
             s.execute("INSERT INTO public.patients VALUES (1, '" + SSN + "', '" + NAME + "'),"
                     + " (2, '900-44-5566', 'Ombrellino')");
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        UpstreamConfig clean = new UpstreamConfig("clinical", new HostPort("127.0.0.1", db.port()), DATABASE,
+                new CredentialsConfig(CredentialsConfig.Mode.STATIC, db.user(),
+                        new io.phigate.mask.SecretRef(null, db.passwordFile())), UpstreamTlsConfig.DISABLED);
+        gw = GatewayHarness.startWithPolicy(dir, clean, """
                 phi:
                   clinical:
                     columns:
@@ -67,10 +68,6 @@ class CopyOptionsPerStatementTest {
                 masking:
                   key_file: masking.key
                 """);
-        UpstreamConfig clean = new UpstreamConfig("clinical", new HostPort("127.0.0.1", db.port()), DATABASE,
-                new CredentialsConfig(CredentialsConfig.Mode.STATIC, db.user(),
-                        new io.phigate.mask.SecretRef(null, db.passwordFile())), UpstreamTlsConfig.DISABLED);
-        gw = GatewayHarness.start(dir, clean, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

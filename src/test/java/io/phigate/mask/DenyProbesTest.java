@@ -141,9 +141,7 @@ class DenyProbesTest {
             assertThat(rs.next()).isTrue();
             mrnOfPatient1 = rs.getString(1);
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), POLICY);
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
+        gw = GatewayHarness.startWithPolicy(dir, POLICY);
     }
 
     @AfterAll

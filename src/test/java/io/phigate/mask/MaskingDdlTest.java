@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import io.phigate.config.GatewayConfig;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -52,8 +50,11 @@ class MaskingDdlTest {
             s.execute("ALTER TABLE ddl_owned_sink OWNER TO " + db.user());
             s.execute("COMMENT ON COLUMN ddl_owned_phi.label IS 'phi:name'");
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        ch.qos.logback.classic.Logger policies = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "io.phigate.session.SessionPolicies");
+        warnings.start();
+        policies.addAppender(warnings);
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -64,12 +65,6 @@ class MaskingDdlTest {
                 masking:
                   key_file: masking.key
                 """);
-        ch.qos.logback.classic.Logger policies = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                "io.phigate.session.SessionPolicies");
-        warnings.start();
-        policies.addAppender(warnings);
-        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
-                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
     }
 
     @AfterAll

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.fail;
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
 import io.phigate.clients.ClientTools;
-import io.phigate.config.GatewayConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -134,10 +133,7 @@ class MaskingLeakTest {
         }
         seeds = seededPhi(db);
         assertThat(seeds).hasSizeGreaterThan(100);
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), POLICY);
-        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
-                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
+        gw = GatewayHarness.startWithPolicy(dir, POLICY);
     }
 
     /** Every PHI value in the demo patients table, in the forms a leak could take (SSN and phone also as digits). */

@@ -9,7 +9,6 @@ import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.FrontendMessage;
 import io.phigate.pg.message.MessageCodec;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -51,7 +50,7 @@ class FastPathFunctionCallTest {
             s.execute("CREATE ROLE " + OTHER_ROLE + " NOLOGIN");
             s.execute("GRANT " + OTHER_ROLE + " TO " + db.user());
         }
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 roles:
                   - name: justified
                     match: { subject: "%s" }
@@ -63,7 +62,6 @@ class FastPathFunctionCallTest {
                     allow:
                       - { tables: ["public.patients"], operations: [select] }
                 """.formatted(JUSTIFIED, SCOPED));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

@@ -10,7 +10,6 @@ import io.phigate.config.HostPort;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.config.UpstreamTlsConfig;
 import io.phigate.mask.SecretRef;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -54,7 +53,10 @@ class HiddenCodeInACleanDatabaseTest {
             s.execute("CREATE SCHEMA hidden_evil");
             s.execute("CREATE VIEW hidden_evil.records AS SELECT id, secret AS label FROM public.secrets");
         }
-        Files.writeString(dir.resolve("policy.yaml"), """
+        UpstreamConfig clean = new UpstreamConfig("clinical", new HostPort("127.0.0.1", db.port()), DATABASE,
+                new CredentialsConfig(CredentialsConfig.Mode.STATIC, db.user(), new SecretRef(null, db.passwordFile())),
+                UpstreamTlsConfig.DISABLED);
+        gw = GatewayHarness.startWithPolicy(dir, clean, """
                 roles:
                   - name: runner
                     match: { subject: "%s" }
@@ -63,10 +65,6 @@ class HiddenCodeInACleanDatabaseTest {
                       - { tables: ["public.records"], operations: [select] }
                       - { tables: ["*"], operations: [function] }
                 """.formatted(RUNNER));
-        UpstreamConfig clean = new UpstreamConfig("clinical", new HostPort("127.0.0.1", db.port()), DATABASE,
-                new CredentialsConfig(CredentialsConfig.Mode.STATIC, db.user(), new SecretRef(null, db.passwordFile())),
-                UpstreamTlsConfig.DISABLED);
-        gw = GatewayHarness.start(dir, clean, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -53,7 +52,6 @@ class HiddenDdlTest {
             ssns.addAll(column(s, "SELECT ssn FROM patients WHERE ssn IS NOT NULL"));
         }
         assertThat(ssns).isNotEmpty();
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         // An operator vetted the function as one that reads no table and returns a constant.
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:

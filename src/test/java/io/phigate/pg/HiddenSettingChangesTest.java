@@ -106,7 +106,6 @@ class HiddenSettingChangesTest {
         }
         assertThat(ssns).isNotEmpty();
         // An operator vetted both functions: they read no table and return a constant (what the list asks).
-        java.nio.file.Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:

@@ -10,7 +10,6 @@ import io.phigate.pg.message.FrontendMessage;
 import io.phigate.pg.message.MessageCodec;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
@@ -62,7 +61,7 @@ class NamesAndValuesAfterHiddenCodeTest {
             s.execute("GRANT SELECT ON hidden_latin1 TO " + db.user());
             s.execute("GRANT ALL ON hidden_marker, hidden_names TO " + db.user());
         }
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 roles:
                   - name: justified
                     match: { subject: "%s" }
@@ -72,7 +71,6 @@ class NamesAndValuesAfterHiddenCodeTest {
                     match: { subject: "%s" }
                     upstreams: [clinical]
                 """.formatted(JUSTIFIED, PLAIN));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

@@ -9,7 +9,6 @@ import io.phigate.pg.message.FrontendMessage;
 import io.phigate.pg.message.MessageCodec;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -72,8 +71,7 @@ class ResultTextAfterHiddenEncodingChangeTest {
                     + " $$ SELECT set_config('client_encoding', 'SJIS', true) $$");
             s.execute("GRANT EXECUTE ON FUNCTION encx_sjis() TO " + db.user());
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -85,7 +83,6 @@ class ResultTextAfterHiddenEncodingChangeTest {
                 roles:
                   - { name: analyst, match: { subject: "%s" }, upstreams: [clinical] }
                 """.formatted(ANALYST));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

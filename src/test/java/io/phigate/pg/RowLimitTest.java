@@ -3,10 +3,8 @@ package io.phigate.pg;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.GatewayHarness;
-import io.phigate.config.GatewayConfig;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -27,15 +25,13 @@ class RowLimitTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 roles:
                   - name: sampler
                     match: { subject: "system:serviceaccount:clinical:*" }
                     upstreams: [clinical]
                     row_limit: 7
                 """);
-        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
-                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
     }
 
     @AfterAll

@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import io.phigate.config.GatewayConfig;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.FrontendMessage;
 import io.phigate.pg.message.MessageCodec;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -67,10 +65,7 @@ class ServerParityTest {
                 }
             }
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), POLICY);
-        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
-                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
+        gw = GatewayHarness.startWithPolicy(dir, POLICY);
     }
 
     @AfterAll

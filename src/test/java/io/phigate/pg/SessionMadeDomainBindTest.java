@@ -51,7 +51,6 @@ class SessionMadeDomainBindTest {
                 ssns.add(rs.getString(1));
             }
         }
-        java.nio.file.Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:

@@ -8,7 +8,6 @@ import io.phigate.TestDatabase;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.FrontendMessage;
 import io.phigate.pg.message.MessageCodec;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -55,7 +54,7 @@ class SettingsInScopedSessionsTest {
                     + " SELECT set_config('standard_conforming_strings', 'off', false) AS v");
             s.execute("GRANT SELECT ON settings_switch TO " + db.user());
         }
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 roles:
                   - name: reader
                     match: { subject: "%s" }
@@ -77,7 +76,6 @@ class SettingsInScopedSessionsTest {
                     allow:
                       - { tables: ["*"], operations: [select, update, insert, ddl, function] }
                 """.formatted(READER, OPERATOR, ADMIN));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -36,8 +35,7 @@ final class SsnUnderAMovedPath {
 
     /** A gateway masking {@code public.patients.ssn}, content detection off, its files in {@code dir}. */
     static GatewayHarness startMasking(Path dir) throws Exception {
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        return GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -47,7 +45,6 @@ final class SsnUnderAMovedPath {
                 masking:
                   key_file: masking.key
                 """);
-        return GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     /** After {@code first}, the session ends (0A000, search_path changed) before its read shows any of {@code ssns}. */

@@ -10,7 +10,6 @@ import io.phigate.pg.message.MessageCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -67,8 +66,7 @@ class StateConfusionTest {
             }
         }
         assertThat(seeds).hasSizeGreaterThan(20);
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), """
+        gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:
                     columns:
@@ -87,7 +85,6 @@ class StateConfusionTest {
                     when: { phi_without_limit: true }
                     deny: "read PHI a page at a time"
                 """.formatted(GatewayHarness.AGENT));
-        gw = GatewayHarness.start(dir, c -> GatewayHarness.withPolicy(c, dir.resolve("policy.yaml")));
     }
 
     @AfterAll

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -58,7 +57,6 @@ class AlterDomainAndTypeReadEveryValueTest {
                 s.execute("ALTER " + t + " OWNER TO " + db.user());
             }
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:

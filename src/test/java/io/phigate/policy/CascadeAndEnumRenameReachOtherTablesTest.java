@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -36,7 +35,6 @@ class CascadeAndEnumRenameReachOtherTablesTest {
     @BeforeAll
     static void start() throws Exception {
         db = TestDatabase.get();
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -52,7 +51,6 @@ class DdlThatReadsOtherTablesTest {
                 s.execute("ALTER TABLE " + t + " OWNER TO " + db.user());
             }
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:

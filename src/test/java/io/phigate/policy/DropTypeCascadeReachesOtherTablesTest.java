@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -50,7 +49,6 @@ class DropTypeCascadeReachesOtherTablesTest {
                 s.execute("ALTER " + t + " OWNER TO " + db.user());
             }
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:

@@ -4,7 +4,6 @@ import static io.phigate.policy.ThroughTheGateway.assertRefused;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -40,7 +39,6 @@ class ExtensionViewsOfOtherSessionsTest {
             s.execute("CREATE VIEW public.extv_mine AS SELECT query FROM extv_stats.extv_texts");
             s.execute("GRANT SELECT ON public.extv_mine TO PUBLIC");
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:

@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.phigate.GatewayHarness;
 import io.phigate.TestDatabase;
-import io.phigate.config.GatewayConfig;
 import io.phigate.mask.OperatorSpec.Kind;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -81,11 +79,8 @@ class CopyAndSelectAgreeTest {
         for (String c : TAGGED.split(", ")) {
             columns.append("      public.parity_types.").append(c).append(": dob\n");
         }
-        Files.writeString(dir.resolve("masking.key"), "k".repeat(64));
-        Files.writeString(dir.resolve("policy.yaml"), "phi:\n  clinical:\n    columns:\n" + columns
+        gw = GatewayHarness.startWithPolicy(dir, "phi:\n  clinical:\n    columns:\n" + columns
                 + "    subjects: { public.parity_types: id }\nmasking:\n  key_file: masking.key\nroles:\n" + roles);
-        gw = GatewayHarness.start(dir, c -> new GatewayConfig(c.listen(), c.upstreams(), c.identity(), c.audit(),
-                c.limits(), c.tls(), dir.resolve("policy.yaml"), c.baseDir()));
     }
 
     @AfterAll

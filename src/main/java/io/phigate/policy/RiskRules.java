@@ -142,7 +142,7 @@ public final class RiskRules {
             return s.kind() != StatementKind.EMPTY;
         }
         boolean unseen = runsUnseenCode(s) || installsCode(s) || facts.runsCodeWhenTouched(s);
-        if (!w.operations().isEmpty() && !unseen && s.operations().stream().noneMatch(w.operations()::contains)) {
+        if (!w.operations().isEmpty() && !unseen && operations(s).stream().noneMatch(w.operations()::contains)) {
             return false;
         }
         // A write to a relation the catalog does not know (a view the session created) may reach any table.
@@ -178,6 +178,22 @@ public final class RiskRules {
     }
 
     /**
+     * What a statement does, as the rules read it: its operations, and for TRUNCATE also {@code delete}. TRUNCATE
+     * removes every row as a DELETE without a WHERE does (PostgreSQL's own description), so a rule written for deletes
+     * ({@code operations: [delete], no_where: true}, the documented way to hold a wipe) holds it too; a rule author
+     * who named only {@code delete} did not mean to let the faster form through. Scopes stay as the server's
+     * privileges are: TRUNCATE needs its own {@code truncate} grant (decision 0099).
+     */
+    static Set<Operation> operations(StatementAnalysis s) {
+        if (!s.operations().contains(Operation.TRUNCATE) || s.operations().contains(Operation.DELETE)) {
+            return s.operations();
+        }
+        Set<Operation> withDelete = EnumSet.copyOf(s.operations());
+        withDelete.add(Operation.DELETE);
+        return withDelete;
+    }
+
+    /**
      * True when the statement runs code whose reads and writes the analyser cannot see: a DO block, a CALL, or a
      * function that is not transparent (a user function, or a built-in that runs SQL given as text, reads server
      * files or large objects). An opaque function in an expression runs once per row as freely as a DO block. COMMIT
@@ -204,6 +220,9 @@ public final class RiskRules {
      * analysis made without the parse tree ({@link StatementFacts#NONE}) is judged on its text, top level only.
      */
     static boolean unfilteredWrite(StatementAnalysis s) {
+        if (s.kind() == StatementKind.TRUNCATE) {
+            return true; // every row, as a DELETE without a WHERE
+        }
         if (s.facts() != StatementFacts.NONE) {
             return s.facts().unfilteredWrite();
         }

@@ -118,6 +118,29 @@ class RiskRulesTest {
         }
     }
 
+    /** TRUNCATE empties its tables as a DELETE without a WHERE does: rules written for deletes hold it (0099). */
+    @Test
+    void truncateIsADeleteWithoutAWhereToTheRules() throws Exception {
+        Policy p = PolicyLoader.parse("""
+                rules:
+                  - { name: wipe, when: { operations: [delete], no_where: true }, deny: "add a WHERE" }
+                  - { name: any-wipe, when: { no_where: true }, deny: "add a WHERE" }
+                  - { name: updates, when: { operations: [update] }, deny: "no updates" }
+                """, Path.of("."), "policy.yaml");
+        io.phigate.sql.SqlAnalyzer analyzer = new io.phigate.sql.SqlAnalyzer(io.phigate.sql.Catalog.EMPTY);
+        for (String truncate : List.of("TRUNCATE patients", "TRUNCATE ONLY patients, encounters CASCADE")) {
+            RiskRules.Hit hit = RiskRules.evaluate(p.rules(), null, analyzer.analyze(truncate), a -> false, NOON_UTC);
+            assertThat(hit).as(truncate).isNotNull();
+            assertThat(hit.rule().name()).as(truncate).isEqualTo("wipe");
+        }
+        assertThat(RiskRules.evaluate(List.of(p.rules().get(1)), null, analyzer.analyze("TRUNCATE patients"),
+                a -> false, NOON_UTC)).as("no_where alone").isNotNull();
+        assertThat(RiskRules.evaluate(List.of(p.rules().get(2)), null, analyzer.analyze("TRUNCATE patients"),
+                a -> false, NOON_UTC)).as("a truncate is not an update").isNull();
+        assertThat(RiskRules.evaluate(p.rules(), null, analyzer.analyze("DELETE FROM patients WHERE id = 1"),
+                a -> false, NOON_UTC)).isNull();
+    }
+
     @Test
     void firstMatchingRuleDecides() throws Exception {
         Policy p = policy();
@@ -129,8 +152,10 @@ class RiskRulesTest {
                 PATIENTS), NOON_UTC)).isNull();
         assertThat(fired(p, "agent", stmt(StatementKind.DELETE, Operation.DELETE, "DELETE FROM patients WHERE id = 1",
                 PATIENTS), NOON_UTC)).isEqualTo("agent-writes");
-        assertThat(fired(p, null, stmt(StatementKind.TRUNCATE, Operation.TRUNCATE, "TRUNCATE patients", PATIENTS),
+        assertThat(fired(p, null, stmt(StatementKind.COPY_FROM, Operation.COPY, "COPY patients FROM STDIN", PATIENTS),
                 NOON_UTC)).as("a rule naming roles never fires for a session without one").isNull();
+        assertThat(fired(p, null, stmt(StatementKind.TRUNCATE, Operation.TRUNCATE, "TRUNCATE patients", PATIENTS),
+                NOON_UTC)).as("a truncate is a delete without a WHERE").isEqualTo("wipe");
     }
 
     @Test

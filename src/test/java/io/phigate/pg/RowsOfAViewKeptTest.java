@@ -102,4 +102,20 @@ class RowsOfAViewKeptTest {
         assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
                 + " and detail like '%rows_of_view_history%holds PHI (ssn)%'", 5)).hasSizeGreaterThanOrEqualTo(5);
     }
+
+    @Test
+    void aMaskedSessionCannotFillAHolderOfAViewsRowsItMade() throws Exception {
+        try (Connection c = gw.connect(new Properties()); Statement s = c.createStatement()) {
+            s.execute("CREATE TEMP TABLE own_holder (x public.rows_of_view)");
+            for (String sql : List.of(
+                    "INSERT INTO own_holder SELECT v FROM public.rows_of_view v",
+                    "INSERT INTO own_holder SELECT ROW(id, ssn)::public.rows_of_view FROM patients",
+                    "CREATE TEMP TABLE own_copy AS SELECT v FROM public.rows_of_view v",
+                    "CREATE TYPE pg_temp.own_box AS (p public.rows_of_view)")) {
+                assertThatThrownBy(() -> s.execute(sql)).as(sql)
+                        .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+            }
+            assertThat(SsnUnderAMovedPath.column(s, "SELECT count(*) FROM own_holder")).containsExactly("0");
+        }
+    }
 }

@@ -78,7 +78,7 @@ public record ColumnTags(Map<ColumnRef, PhiType> byColumn, List<ColumnRef> unmat
                 }
             }
         }
-        rowHolders(pg, out);
+        RowHolderTags.spread(pg, out);
         if (!out.isEmpty()) {
             // Where PHI is declared, other sessions' statement texts may quote it (sql.SessionViews).
             for (ColumnRef c : io.phigate.sql.SessionViews.VALUE_COLUMNS) {
@@ -88,26 +88,6 @@ public record ColumnTags(Map<ColumnRef, PhiType> byColumn, List<ColumnRef> unmat
         List<ColumnRef> unmatched = phi.columns().keySet().stream().filter(c -> !matched.contains(lowerCase(c)))
                 .sorted(java.util.Comparator.comparing(ColumnRef::toString)).toList();
         return new ColumnTags(Collections.unmodifiableMap(out), unmatched);
-    }
-
-    /**
-     * A column holding whole rows of a relation with tagged columns (its row type, an array of it, a composite over
-     * it: a history table's {@code old patients}) holds every one of those values: it is tagged with the strongest of
-     * them, and so is that column in the holder's inheritance family (decision 0093). Tagging the whole column masks
-     * it whole and refuses it, or a field of it, in conditions, as a tagged column of any other type.
-     */
-    private static void rowHolders(PgCatalog pg, Map<ColumnRef, PhiType> tags) {
-        Map<TableRef, PhiType> strongest = new HashMap<>();
-        tags.forEach((c, t) -> strongest.merge(new TableRef(c.schema(), c.table()), t, PhiType::strongest));
-        strongest.forEach((table, type) -> {
-            for (ColumnRef holder : pg.rowHolders(table)) {
-                tags.merge(holder, type, PhiType::strongest);
-                for (TableRef member : pg.family(new TableRef(holder.schema(), holder.table()))) {
-                    tags.merge(new ColumnRef(member.schema(), member.table(), holder.column()), type,
-                            PhiType::strongest);
-                }
-            }
-        });
     }
 
     /** Operators that give one value for many inputs: under a key they make a copy's keys collide. */

@@ -11,6 +11,7 @@ import io.phigate.sql.Lineage.Ctes;
 import io.phigate.sql.Lineage.Lin;
 import io.phigate.sql.Lineage.Scope;
 import io.phigate.sql.Lineage.Source;
+import io.phigate.sql.StatementFacts.PredicateUse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -26,7 +27,15 @@ final class Dml {
      */
     static final String WRITTEN_VALUE = "a value written, which the target's constraints check";
 
+    /**
+     * The clause a value written under ON CONFLICT steers in when the statement writes more than one row that way:
+     * each row's conflict is one lookup, and the row count or RETURNING tells them apart (decision 0095).
+     */
+    static final String CONFLICT_ROWS = Lineage.EXISTENCE_CHECK + " (more than one row under ON CONFLICT)";
+
     private final Lineage l;
+    /** Rows this statement inserts under ON CONFLICT so far, over every INSERT in it (a writing CTE's too). */
+    private int conflictRows;
 
     Dml(Lineage lineage) {
         this.l = lineage;
@@ -52,8 +61,12 @@ final class Dml {
         Source t = target(targetScope, ins.path("relation"));
         TableRef ref = l.ref(ins.path("relation"));
         JsonNode src = ins.path("selectStmt");
+        JsonNode conflict = ins.path("onConflictClause");
         if (!src.isMissingNode()) {
-            writtenColumns(list(ins, "cols"), t, ref);
+            List<String> written = writtenColumns(list(ins, "cols"), t, ref);
+            if (!conflict.isMissingNode()) {
+                conflictRows(body(src), ref, written);
+            }
             l.rowWritten(ref);
         }
         if (!src.isMissingNode()) {
@@ -70,7 +83,6 @@ final class Dml {
         if (l.facts.reads.size() > readsBefore) {
             l.facts.operations.add(Operation.SELECT);
         }
-        JsonNode conflict = ins.path("onConflictClause");
         if ("ONCONFLICT_UPDATE".equals(text(conflict, "action"))) {
             l.facts.operations.add(Operation.UPDATE);
             // EXCLUDED is the row proposed for insertion, shaped like the target.
@@ -225,17 +237,49 @@ final class Dml {
         return whenClause.path("condition").isMissingNode();
     }
 
-    /** An INSERT's target columns ({@code cols}, or every column of the table when none is named) as written. */
-    private void writtenColumns(List<JsonNode> cols, Source table, TableRef ref) {
+    /**
+     * Without ON CONFLICT, a multi-row INSERT into a checked column fails whole at the first value that exists: one
+     * answer per statement. Under ON CONFLICT (DO NOTHING, or DO UPDATE with RETURNING), every row gets its own
+     * answer, by the row count or the rows returned, whatever the conflict target. So once the statement writes more
+     * than one row that way (several VALUES rows, a query, or a second such INSERT in a writing CTE), each checked
+     * column {@code written} is a second lookup, which the predicate rule refuses where masked.
+     */
+    private void conflictRows(JsonNode source, TableRef table, List<String> written) {
+        boolean oneRow = source.has("valuesLists") && list(source, "valuesLists").size() == 1
+                && !source.has("withClause");
+        conflictRows += oneRow ? 1 : 2;
+        if (conflictRows < 2) {
+            return;
+        }
+        for (String column : written) {
+            if (column == null) {
+                continue;
+            }
+            for (ColumnRef c : l.catalog.checkedAgainst(new ColumnRef(table.schema(), table.table(), column))) {
+                l.facts.predicates.add(new PredicateUse(c, CONFLICT_ROWS, false));
+            }
+        }
+    }
+
+    /**
+     * An INSERT's target columns ({@code cols}, or every column of the table when none is named) as written; their
+     * names.
+     */
+    private List<String> writtenColumns(List<JsonNode> cols, Source table, TableRef ref) {
+        List<String> names = new ArrayList<>();
         if (cols.isEmpty() && table.columns() != null) {
             // A relation the catalog does not know has no columns to name here: its writes are judged as unknown.
             for (Col c : table.columns()) {
-                l.written(ref, c.name());
+                names.add(c.name());
             }
         }
         for (JsonNode c : cols) {
-            l.written(ref, text(body(c), "name"));
+            names.add(text(body(c), "name"));
         }
+        for (String name : names) {
+            l.written(ref, name);
+        }
+        return names;
     }
 
     private List<Col> returning(JsonNode stmt, Scope sc, TableRef target) {

@@ -20,7 +20,10 @@ import java.util.function.Function;
  * granted a lookup of their type may join on them (issue 19: token = token). Such a join tells which hidden values
  * are equal, which their deterministic tokens show anyway; compared with anything else (generated values, a
  * substring) a column would be read back by guessing, so every other use of a column of that name in any WHERE or
- * JOIN condition of the statement withdraws it. Read from the parse tree: both sides must be {@code alias.column}
+ * JOIN condition of the statement withdraws it: a query's, and a write's too (UPDATE and DELETE's WHERE, ON CONFLICT's
+ * WHERE, MERGE's ON and WHEN, the joins of UPDATE ... FROM and DELETE ... USING), which the analysis names WHERE and
+ * JOIN alike (an attacker's read for decision 0094 put {@code UPDATE ... WHERE ssn LIKE '1%'} in a CTE beside a join
+ * of masked keys). Read from the parse tree: both sides must be {@code alias.column}
  * of base tables in the same query's FROM, tagged with the same PHI type. Anything less certain is not a join here,
  * and the predicate rule refuses it.
  */
@@ -69,6 +72,7 @@ final class EqualityJoins {
         if (joined.isEmpty()) {
             return Set.of();
         }
+        conditions.addAll(writeConditions(tree));
         Set<String> withdrawn = new HashSet<>();
         for (JsonNode root : conditions) {
             for (JsonNode ref : StatementTree.nodesIn(root, "ColumnRef")) {
@@ -79,6 +83,18 @@ final class EqualityJoins {
         }
         joined.removeIf(c -> withdrawn.contains(c.column()));
         return joined;
+    }
+
+    /** The conditions outside a query's WHERE and FROM: a write's, and every join's wherever it is. */
+    private static List<JsonNode> writeConditions(StatementTree tree) {
+        List<JsonNode> out = new ArrayList<>();
+        tree.nodes("JoinExpr").forEach(j -> out.add(j.path("quals")));
+        tree.nodes("UpdateStmt").forEach(u -> out.add(u.path("whereClause")));
+        tree.nodes("DeleteStmt").forEach(d -> out.add(d.path("whereClause")));
+        tree.nodes("InsertStmt").forEach(i -> out.add(i.path("onConflictClause").path("whereClause")));
+        tree.nodes("MergeStmt").forEach(m -> out.add(m.path("joinCondition")));
+        tree.nodes("MergeWhenClause").forEach(w -> out.add(w.path("condition")));
+        return out;
     }
 
     /** Adds a FROM item's base tables by the name the query refers to them by, and its join conditions. */

@@ -53,7 +53,7 @@ final class Dml {
         TableRef ref = l.ref(ins.path("relation"));
         JsonNode src = ins.path("selectStmt");
         if (!src.isMissingNode()) {
-            writtenColumns(list(ins, "cols"), t, ref);
+            writtenColumns(list(ins, "cols"), t, ref, countedRows(body(src)));
             l.rowWritten(ref);
         }
         if (!src.isMissingNode()) {
@@ -157,7 +157,7 @@ final class Dml {
             switch (String.valueOf(text(c, "commandType"))) {
                 case "CMD_INSERT" -> {
                     l.facts.operations.add(Operation.INSERT);
-                    writtenColumns(list(c, "targetList"), t, ref);
+                    writtenColumns(list(c, "targetList"), t, ref, null); // a row per source row
                     l.facts.copiesQuery = true;
                     for (JsonNode v : list(c, "values")) {
                         l.predicate(l.expressions.value(v, sc, null), WRITTEN_VALUE, false);
@@ -205,7 +205,11 @@ final class Dml {
                 reads |= subscript.opaque() || !subscript.sources().isEmpty();
             }
             ColumnRef to = new ColumnRef(target.schema(), target.table(), text(rt, "name"));
-            l.written(target, text(rt, "name"));
+            if (Expressions.isConstant(val) || (lin.direct() && lin.sources().equals(Set.of(to)))) {
+                l.written(target, text(rt, "name"), t); // one value, whatever rows it is written in
+            } else {
+                l.writtenRows(target, text(rt, "name")); // each row may be set a value of its own
+            }
             if (!(lin.direct() && lin.sources().equals(Set.of(to)))) {
                 // Not the column's own value: the target's NOT NULL, CHECK and domain constraints test it.
                 l.predicate(lin, WRITTEN_VALUE, false);
@@ -225,17 +229,31 @@ final class Dml {
         return whenClause.path("condition").isMissingNode();
     }
 
-    /** An INSERT's target columns ({@code cols}, or every column of the table when none is named) as written. */
-    private void writtenColumns(List<JsonNode> cols, Source table, TableRef ref) {
+    /**
+     * An INSERT's target columns ({@code cols}, or every column of the table when none is named) as written, once
+     * per row of {@code rows}; null when the rows cannot be counted.
+     */
+    private void writtenColumns(List<JsonNode> cols, Source table, TableRef ref, List<JsonNode> rows) {
+        List<String> names = new ArrayList<>();
         if (cols.isEmpty() && table.columns() != null) {
             // A relation the catalog does not know has no columns to name here: its writes are judged as unknown.
-            for (Col c : table.columns()) {
-                l.written(ref, c.name());
+            table.columns().forEach(c -> names.add(c.name()));
+        }
+        cols.forEach(c -> names.add(text(body(c), "name")));
+        for (String name : names) {
+            if (rows == null) {
+                l.writtenRows(ref, name);
+            } else {
+                rows.forEach(row -> l.written(ref, name, row));
             }
         }
-        for (JsonNode c : cols) {
-            l.written(ref, text(body(c), "name"));
-        }
+    }
+
+    /** The rows of an INSERT's plain VALUES list, each written once; null for a query whose rows are not counted. */
+    private static List<JsonNode> countedRows(JsonNode select) {
+        boolean plain = select.has("valuesLists") && !select.has("withClause") && !select.has("sortClause")
+                && !select.has("limitCount") && !select.has("limitOffset");
+        return plain ? list(select, "valuesLists") : null;
     }
 
     private List<Col> returning(JsonNode stmt, Scope sc, TableRef target) {

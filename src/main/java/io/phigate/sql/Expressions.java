@@ -437,7 +437,8 @@ final class Expressions {
         return !name.isEmpty() && lineage.catalog.deterministicCollation(Tree.last(name));
     }
 
-    private static boolean isConstant(JsonNode e) {
+    /** A constant (not NULL) or a parameter, through casts. */
+    static boolean isConstant(JsonNode e) {
         while (is(e, "TypeCast")) {
             e = body(e).path("arg");
         }

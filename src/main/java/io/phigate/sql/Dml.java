@@ -205,7 +205,10 @@ final class Dml {
                 reads |= subscript.opaque() || !subscript.sources().isEmpty();
             }
             ColumnRef to = new ColumnRef(target.schema(), target.table(), text(rt, "name"));
-            if (Expressions.isConstant(val) || (lin.direct() && lin.sources().equals(Set.of(to)))) {
+            if (lin.direct() && lin.sources().equals(Set.of(to))) {
+                // SET k = k keeps the row's own value, SET k = excluded.k the one the INSERT already counted.
+                l.writtenAgain(target, text(rt, "name"));
+            } else if (Expressions.isConstant(val)) {
                 l.written(target, text(rt, "name"), t); // one value, whatever rows it is written in
             } else {
                 l.writtenRows(target, text(rt, "name")); // each row may be set a value of its own

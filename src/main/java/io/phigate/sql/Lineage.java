@@ -342,6 +342,16 @@ final class Lineage {
         }
     }
 
+    /** A value written back where it was read or already counted: still a check of a key, but no further guess. */
+    void writtenAgain(TableRef table, String column) {
+        if (column == null) {
+            return;
+        }
+        for (ColumnRef c : catalog.checkedAgainst(new ColumnRef(table.schema(), table.table(), column))) {
+            facts.predicates.add(new PredicateUse(c, EXISTENCE_CHECK, true));
+        }
+    }
+
     /**
      * Values written into {@code column} of {@code table} by rows the statement cannot count (INSERT ... SELECT,
      * MERGE, COPY FROM, an UPDATE setting each row its own value): where a key checks them, each row is one more

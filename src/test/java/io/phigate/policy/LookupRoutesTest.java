@@ -144,6 +144,8 @@ class LookupRoutesTest {
             c.setAutoCommit(false);
             assertThat(s.executeUpdate("INSERT INTO lookup_routes_keys VALUES (2, 'one-key')"
                     + " ON CONFLICT DO NOTHING")).isEqualTo(1);
+            assertThat(s.executeUpdate("INSERT INTO lookup_routes_keys VALUES (3, 'other-key')"
+                    + " ON CONFLICT (k) DO UPDATE SET k = excluded.k")).isEqualTo(1);
             c.rollback();
         }
         refusedInBothModes("lookup-routes-writes", List.of(
@@ -159,6 +161,8 @@ class LookupRoutesTest {
                         + " WHERE k = 'guess-2') /* lookup-routes-writes */",
                 "INSERT INTO lookup_routes_keys SELECT g, 'guess-' || g FROM generate_series(2, 9) g"
                         + " ON CONFLICT DO NOTHING /* lookup-routes-writes */",
+                "INSERT INTO lookup_routes_keys VALUES (2, 'known-key') ON CONFLICT (k) DO UPDATE SET k = 'guess-2'"
+                        + " /* lookup-routes-writes */",
                 "UPDATE lookup_routes_keys SET k = v FROM (VALUES (1, 'known-key'), (2, 'guess-2')) g(i, v)"
                         + " WHERE id = i /* lookup-routes-writes */"),
                 "lookup");

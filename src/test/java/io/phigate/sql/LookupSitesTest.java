@@ -77,6 +77,10 @@ class LookupSitesTest {
         assertThat(uses("INSERT INTO patients (id, mrn) SELECT g, 'm' || g FROM generate_series(1, 9) g", MRN))
                 .contains(check + Lineage.UNCOUNTED_ROWS);
         assertThat(uses("UPDATE patients SET mrn = $1 WHERE id = 1", MRN)).containsExactly(check + "=");
+        assertThat(uses("INSERT INTO patients (id, mrn) VALUES (1, 'a') ON CONFLICT (mrn) DO UPDATE"
+                + " SET mrn = excluded.mrn", MRN)).as("the value the INSERT counted").containsExactly(check + "=");
+        assertThat(uses("INSERT INTO patients (id, mrn) VALUES (1, 'a') ON CONFLICT (mrn) DO UPDATE SET mrn = 'b'",
+                MRN)).containsExactlyInAnyOrder(check + "=", check + SECOND);
         assertThat(uses("UPDATE patients SET mrn = v FROM (VALUES (1, 'a'), (2, 'b')) g(i, v) WHERE id = i", MRN))
                 .contains(check + Lineage.UNCOUNTED_ROWS);
         assertThat(uses("WITH a AS (INSERT INTO patients (mrn) VALUES ('a') RETURNING 1)"

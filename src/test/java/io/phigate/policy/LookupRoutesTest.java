@@ -33,11 +33,7 @@ class LookupRoutesTest {
 
     @BeforeAll
     static void start() throws Exception {
-        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT ssn FROM patients WHERE ssn IS NOT NULL ORDER BY id LIMIT 1")) {
-            assertThat(rs.next()).isTrue();
-            ssn = rs.getString(1);
-        }
+        ssn = ThroughTheGateway.firstSsn();
         try (Connection c = TestDatabase.get().superuser(); Statement s = c.createStatement()) {
             dropOwn(s);
             s.execute("CREATE VIEW public.lookup_routes_known AS SELECT id FROM patients WHERE ssn = '" + ssn + "'");

@@ -137,7 +137,7 @@ final class FromItems {
                 take(rightStar, u).ifPresent(both::add);
                 for (Lin side : both) {
                     // Not a join of masked keys, even between two of them: the other side may be any values (a
-                    // list of guesses), and what a join of keys may be is judged in ON only (EqualityJoins).
+                    // list of guesses), and a join of keys is an equality in ON or WHERE (Lineage.where).
                     l.predicate(side, USING, false);
                 }
                 Lin lin = Lin.union(both);

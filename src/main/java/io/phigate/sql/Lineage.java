@@ -531,8 +531,14 @@ final class Lineage {
         conjuncts(where, conjuncts);
         for (JsonNode c : conjuncts) {
             Lin column = expressions.equalityLookup(c, sc);
+            List<ColumnRef> joined = column == null ? expressions.equalityJoin(c, sc) : null;
             if (column != null) {
                 lookup(column, c, clause);
+            } else if (joined != null) {
+                // Each side is recorded with the other, so that the policy judges this comparison alone: any other
+                // use of either column, under any name, is a use of its own (decision 0094).
+                facts.predicates.add(new PredicateUse(joined.get(0), clause, false, joined.get(1)));
+                facts.predicates.add(new PredicateUse(joined.get(1), clause, false, joined.get(0)));
             } else {
                 expressions.value(c, sc, clause);
             }

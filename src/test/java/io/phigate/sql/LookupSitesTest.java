@@ -46,6 +46,14 @@ class LookupSitesTest {
     }
 
     @Test
+    void aJoinOfColumnsNamesTheOtherSideAndEveryOtherUseStandsAlone() {
+        StatementAnalysis a = ANALYZER.analyze("WITH c AS (SELECT ssn AS s FROM patients) SELECT 1 FROM patients x"
+                + " JOIN patients y ON x.ssn = y.ssn WHERE EXISTS (SELECT 1 FROM c WHERE s LIKE '6%')").getFirst();
+        assertThat(a.facts().predicates()).extracting(u -> u.clause() + " " + u.joinedWith())
+                .containsExactlyInAnyOrder("JOIN " + SSN, "WHERE null");
+    }
+
+    @Test
     void aUsingJoinSteersAndIsNoJoinOfKeys() {
         assertThat(uses("SELECT 1 FROM patients a JOIN patients b USING (ssn)", SSN))
                 .containsExactly(FromItems.USING);

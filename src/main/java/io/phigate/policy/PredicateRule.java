@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * Predicates over PHI a session sees masked (decision 0036). Lineage follows only the values that reach the result,
@@ -18,16 +17,14 @@ import java.util.function.Supplier;
  * {@code i} and {@code c} rebuilds every SSN a character at a time, with outputs that derive from constants only.
  * Such a column may therefore not steer what comes back (WHERE, JOIN, HAVING, GROUP BY, ORDER BY, DISTINCT,
  * windows, FILTER, CASE conditions, LIMIT, set operations, conditions in subqueries), with one exception the role
- * may grant per PHI type ({@code roles[].lookup}): {@code column = constant-or-parameter} as a conjunct of a WHERE,
- * which tells at most whether a row with that value exists, one bit per statement. Only where equality is exact:
+ * may grant per PHI type ({@code roles[].lookup}): {@code column = constant-or-parameter} as a conjunct of a WHERE
+ * or a JOIN's ON, which tells at most whether a row with that value exists, one bit per column per statement
+ * however the statement reaches it (decisions 0093, 0094: the analysis records any further lookup as a condition). Only where equality is exact:
  * a column declared with a nondeterministic collation, or compared under a COLLATE the catalog does not know to be
  * deterministic (on the column, in a view, a CTE or a subquery it is read through), matches every value its rules
  * make equal, which turns the lookup into a search; neither is a lookup (nor a join) then (decision 0058). Pure.
  */
 public final class PredicateRule {
-
-    /** The clauses an equality join is written in. */
-    private static final Set<String> JOINABLE = Set.of("JOIN", "WHERE");
 
     private PredicateRule() {
     }
@@ -41,23 +38,23 @@ public final class PredicateRule {
      */
     public static String refusal(List<PredicateUse> uses, Function<ColumnRef, PhiType> masked, Set<PhiType> lookups,
                                  String role) {
-        return refusal(uses, masked, lookups, role, Set::of, c -> false);
+        return refusal(uses, masked, lookups, role, c -> false);
     }
 
     /**
-     * As above, and a column of a granted type compared only by equality with another of the same type (a join on
-     * masked keys, {@code a.mrn = b.mrn}) is let through. The statement is read again with the
-     * server's grammar only when such a comparison could be what a WHERE or JOIN use is.
+     * As above, and a column of a granted type compared by equality with another of the same type as one conjunct
+     * of a WHERE or ON (a join on masked keys, {@code a.mrn = b.mrn}; issue 19) is let through: that comparison
+     * alone, as the analysis recorded it ({@link PredicateUse#joinedWith}). Any other use of either column, under
+     * whatever name a CTE, subquery or view gives it, is judged on its own (decision 0094: a join exempted every
+     * use of the column's name, and {@code WITH c AS (SELECT ssn AS s ...) ... WHERE s LIKE '6%'} passed).
      */
     public static String refusal(StatementAnalysis a, Catalog catalog, Function<ColumnRef, PhiType> masked,
                                  Set<PhiType> lookups, String role) {
-        return refusal(a.facts().predicates(), masked, lookups, role, joins(a, catalog, masked, lookups),
-                catalog::looseEquality);
+        return refusal(a.facts().predicates(), masked, lookups, role, catalog::looseEquality);
     }
 
     private static String refusal(List<PredicateUse> uses, Function<ColumnRef, PhiType> masked,
-                                  Set<PhiType> lookups, String role, Supplier<Set<ColumnRef>> joined,
-                                  java.util.function.Predicate<ColumnRef> loose) {
+                                  Set<PhiType> lookups, String role, java.util.function.Predicate<ColumnRef> loose) {
         for (PredicateUse use : uses) {
             PhiType type = masked.apply(use.column());
             if (type == null) {
@@ -71,7 +68,7 @@ public final class PredicateRule {
             if (use.equalityLookup() && lookups.contains(type)) {
                 continue;
             }
-            if (lookups.contains(type) && JOINABLE.contains(use.clause()) && joined.get().contains(use.column())) {
+            if (lookups.contains(type) && joinOfKeys(use, type, masked, loose)) {
                 continue;
             }
             String key = role == null ? "roles[].lookup (the policy defines no roles)"
@@ -84,6 +81,12 @@ public final class PredicateRule {
         return null;
     }
 
+    /** The use is one side of {@code a = b} whose other side is a masked column of the same type, compared exactly. */
+    private static boolean joinOfKeys(PredicateUse use, PhiType type, Function<ColumnRef, PhiType> masked,
+                                      java.util.function.Predicate<ColumnRef> loose) {
+        return use.joinedWith() != null && masked.apply(use.joinedWith()) == type && !loose.test(use.joinedWith());
+    }
+
     /**
      * The lookups and joins by equality {@link #refusal} lets through, for the audit record: column to
      * {@code lookup:TYPE} (compared with a constant or parameter) or {@code join:TYPE} (with another masked column).
@@ -91,7 +94,6 @@ public final class PredicateRule {
     public static Map<String, String> lookups(StatementAnalysis a, Catalog catalog,
                                               Function<ColumnRef, PhiType> masked, Set<PhiType> lookups) {
         Map<String, String> out = new TreeMap<>();
-        Supplier<Set<ColumnRef>> joined = joins(a, catalog, masked, lookups);
         for (PredicateUse use : a.facts().predicates()) {
             PhiType type = masked.apply(use.column());
             if (type == null || !lookups.contains(type) || catalog.looseEquality(use.column())) {
@@ -99,23 +101,10 @@ public final class PredicateRule {
             }
             if (use.equalityLookup()) {
                 out.put(use.column().toString(), "lookup:" + type.policyName());
-            } else if (JOINABLE.contains(use.clause()) && joined.get().contains(use.column())) {
+            } else if (joinOfKeys(use, type, masked, catalog::looseEquality)) {
                 out.putIfAbsent(use.column().toString(), "join:" + type.policyName());
             }
         }
         return out;
-    }
-
-    /** The columns joined by equality, computed at most once and only when asked. */
-    private static Supplier<Set<ColumnRef>> joins(StatementAnalysis a, Catalog catalog,
-                                                  Function<ColumnRef, PhiType> masked, Set<PhiType> lookups) {
-        Set<ColumnRef>[] memo = new Set[1];
-        return () -> {
-            if (memo[0] == null) {
-                StatementTree tree = lookups.isEmpty() ? null : StatementTree.of(a.text());
-                memo[0] = tree == null ? Set.of() : EqualityJoins.of(tree, catalog, masked, lookups);
-            }
-            return memo[0];
-        };
     }
 }

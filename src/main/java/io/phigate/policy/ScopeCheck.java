@@ -2,6 +2,7 @@ package io.phigate.policy;
 
 import io.phigate.sql.Operation;
 import io.phigate.sql.StatementAnalysis;
+import io.phigate.sql.StatementFacts;
 import io.phigate.sql.StatementKind;
 import io.phigate.sql.TableRef;
 import java.util.EnumSet;
@@ -166,17 +167,17 @@ public final class ScopeCheck {
         }
         for (String f : s.opaqueFunctions()) {
             String name = f.contains(".") ? f.toLowerCase(Locale.ROOT) : "?." + f.toLowerCase(Locale.ROOT);
-            if (!anyRule(role, Operation.FUNCTION, name)) {
+            if (!functionGranted(role, s, f)) {
                 return "function " + f + " is not allowed: no allow rule grants function on a name matching "
                         + name + " (" + rules(role) + ")";
             }
         }
-        if (s.kind() == StatementKind.DO && !anyRule(role, Operation.FUNCTION, "*.*")) {
+        if (s.kind() == StatementKind.DO && !anyRule(role, Operation.FUNCTION, "*", "*")) {
             return "DO blocks run arbitrary code: they need an allow rule granting function on \"*\" ("
                     + rules(role) + ")";
         }
         if (s.kind() == StatementKind.VACUUM_ANALYZE && s.writes().isEmpty()
-                && !anyRule(role, Operation.UPDATE, "*.*")) {
+                && !anyRule(role, Operation.UPDATE, "*", "*")) {
             return "VACUUM or ANALYZE without a table processes every table: it needs an allow rule granting update"
                     + " on \"*\" (" + rules(role) + ")";
         }
@@ -202,7 +203,7 @@ public final class ScopeCheck {
         for (String f : s.facts().stateChanges()) {
             String bare = f.substring(f.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
             String name = "pg_catalog." + bare;
-            if (s.opaqueFunctions().contains(f) || anyRule(role, Operation.FUNCTION, name)) {
+            if (s.opaqueFunctions().contains(f) || anyRule(role, Operation.FUNCTION, "pg_catalog", bare)) {
                 continue;
             }
             return "built-in function " + f + " may change state beyond its result (a setting, a lock, a"
@@ -257,9 +258,34 @@ public final class ScopeCheck {
         return name + " is not in scope: no allow rule names a table matching it (" + rules(role) + ")";
     }
 
-    private static boolean anyRule(Role role, Operation op, String name) {
+    /**
+     * Whether a rule grants function on the opaque function {@code f}, judged by its schema and name apart as tables
+     * are (decision 0090): the joined text {@code public.x.f} is schema {@code "public.x"}'s {@code f} or schema
+     * {@code public}'s {@code "x.f"}, and a glob {@code public.*} must not take the one for the other (decision
+     * 0094). The parts are the calls the analysis recorded under that text; every one must be granted, and where
+     * none was recorded every split of the text at a dot must be (fail closed).
+     */
+    private static boolean functionGranted(Role role, StatementAnalysis s, String f) {
+        List<String[]> readings = new java.util.ArrayList<>();
+        for (StatementFacts.FunctionCall c : s.facts().functions()) {
+            if (c.qualified().equals(f)) {
+                readings.add(new String[] {c.schema() == null ? "?" : c.schema(), c.name()});
+            }
+        }
+        boolean recorded = !readings.isEmpty();
+        for (int dot = f.indexOf('.'); !recorded && dot >= 0; dot = f.indexOf('.', dot + 1)) {
+            readings.add(new String[] {f.substring(0, dot), f.substring(dot + 1)});
+        }
+        if (readings.isEmpty()) {
+            readings.add(new String[] {"?", f});
+        }
+        return readings.stream().allMatch(r -> anyRule(role, Operation.FUNCTION, r[0].toLowerCase(Locale.ROOT),
+                r[1].toLowerCase(Locale.ROOT)));
+    }
+
+    private static boolean anyRule(Role role, Operation op, String schema, String name) {
         for (Role.Allow a : role.allow()) {
-            if (a.operations().contains(op) && a.tables().stream().anyMatch(g -> Match.relation(g, name))) {
+            if (a.operations().contains(op) && a.tables().stream().anyMatch(g -> Match.relation(g, schema, name))) {
                 return true;
             }
         }

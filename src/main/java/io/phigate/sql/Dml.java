@@ -11,7 +11,6 @@ import io.phigate.sql.Lineage.Ctes;
 import io.phigate.sql.Lineage.Lin;
 import io.phigate.sql.Lineage.Scope;
 import io.phigate.sql.Lineage.Source;
-import io.phigate.sql.StatementFacts.PredicateUse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -27,15 +26,7 @@ final class Dml {
      */
     static final String WRITTEN_VALUE = "a value written, which the target's constraints check";
 
-    /**
-     * The clause a value written under ON CONFLICT steers in when the statement writes more than one row that way:
-     * each row's conflict is one lookup, and the row count or RETURNING tells them apart (decision 0095).
-     */
-    static final String CONFLICT_ROWS = Lineage.EXISTENCE_CHECK + " (more than one row under ON CONFLICT)";
-
     private final Lineage l;
-    /** Rows this statement inserts under ON CONFLICT so far, over every INSERT in it (a writing CTE's too). */
-    private int conflictRows;
 
     Dml(Lineage lineage) {
         this.l = lineage;
@@ -61,12 +52,8 @@ final class Dml {
         Source t = target(targetScope, ins.path("relation"));
         TableRef ref = l.ref(ins.path("relation"));
         JsonNode src = ins.path("selectStmt");
-        JsonNode conflict = ins.path("onConflictClause");
         if (!src.isMissingNode()) {
-            List<String> written = writtenColumns(list(ins, "cols"), t, ref);
-            if (!conflict.isMissingNode()) {
-                conflictRows(body(src), ref, written);
-            }
+            writtenColumns(list(ins, "cols"), t, ref, countedRows(body(src)));
             l.rowWritten(ref);
         }
         if (!src.isMissingNode()) {
@@ -83,6 +70,7 @@ final class Dml {
         if (l.facts.reads.size() > readsBefore) {
             l.facts.operations.add(Operation.SELECT);
         }
+        JsonNode conflict = ins.path("onConflictClause");
         if ("ONCONFLICT_UPDATE".equals(text(conflict, "action"))) {
             l.facts.operations.add(Operation.UPDATE);
             // EXCLUDED is the row proposed for insertion, shaped like the target.
@@ -169,7 +157,7 @@ final class Dml {
             switch (String.valueOf(text(c, "commandType"))) {
                 case "CMD_INSERT" -> {
                     l.facts.operations.add(Operation.INSERT);
-                    writtenColumns(list(c, "targetList"), t, ref);
+                    writtenColumns(list(c, "targetList"), t, ref, null); // a row per source row
                     l.facts.copiesQuery = true;
                     for (JsonNode v : list(c, "values")) {
                         l.predicate(l.expressions.value(v, sc, null), WRITTEN_VALUE, false);
@@ -217,7 +205,14 @@ final class Dml {
                 reads |= subscript.opaque() || !subscript.sources().isEmpty();
             }
             ColumnRef to = new ColumnRef(target.schema(), target.table(), text(rt, "name"));
-            l.written(target, text(rt, "name"));
+            if (lin.direct() && lin.sources().equals(Set.of(to))) {
+                // SET k = k keeps the row's own value, SET k = excluded.k the one the INSERT already counted.
+                l.writtenAgain(target, text(rt, "name"));
+            } else if (Expressions.isConstant(val)) {
+                l.written(target, text(rt, "name"), t); // one value, whatever rows it is written in
+            } else {
+                l.writtenRows(target, text(rt, "name")); // each row may be set a value of its own
+            }
             if (!(lin.direct() && lin.sources().equals(Set.of(to)))) {
                 // Not the column's own value: the target's NOT NULL, CHECK and domain constraints test it.
                 l.predicate(lin, WRITTEN_VALUE, false);
@@ -238,48 +233,30 @@ final class Dml {
     }
 
     /**
-     * Without ON CONFLICT, a multi-row INSERT into a checked column fails whole at the first value that exists: one
-     * answer per statement. Under ON CONFLICT (DO NOTHING, or DO UPDATE with RETURNING), every row gets its own
-     * answer, by the row count or the rows returned, whatever the conflict target. So once the statement writes more
-     * than one row that way (several VALUES rows, a query, or a second such INSERT in a writing CTE), each checked
-     * column {@code written} is a second lookup, which the predicate rule refuses where masked.
+     * An INSERT's target columns ({@code cols}, or every column of the table when none is named) as written, once
+     * per row of {@code rows}; null when the rows cannot be counted.
      */
-    private void conflictRows(JsonNode source, TableRef table, List<String> written) {
-        boolean oneRow = source.has("valuesLists") && list(source, "valuesLists").size() == 1
-                && !source.has("withClause");
-        conflictRows += oneRow ? 1 : 2;
-        if (conflictRows < 2) {
-            return;
+    private void writtenColumns(List<JsonNode> cols, Source table, TableRef ref, List<JsonNode> rows) {
+        List<String> names = new ArrayList<>();
+        if (cols.isEmpty() && table.columns() != null) {
+            // A relation the catalog does not know has no columns to name here: its writes are judged as unknown.
+            table.columns().forEach(c -> names.add(c.name()));
         }
-        for (String column : written) {
-            if (column == null) {
-                continue;
-            }
-            for (ColumnRef c : l.catalog.checkedAgainst(new ColumnRef(table.schema(), table.table(), column))) {
-                l.facts.predicates.add(new PredicateUse(c, CONFLICT_ROWS, false));
+        cols.forEach(c -> names.add(text(body(c), "name")));
+        for (String name : names) {
+            if (rows == null) {
+                l.writtenRows(ref, name);
+            } else {
+                rows.forEach(row -> l.written(ref, name, row));
             }
         }
     }
 
-    /**
-     * An INSERT's target columns ({@code cols}, or every column of the table when none is named) as written; their
-     * names.
-     */
-    private List<String> writtenColumns(List<JsonNode> cols, Source table, TableRef ref) {
-        List<String> names = new ArrayList<>();
-        if (cols.isEmpty() && table.columns() != null) {
-            // A relation the catalog does not know has no columns to name here: its writes are judged as unknown.
-            for (Col c : table.columns()) {
-                names.add(c.name());
-            }
-        }
-        for (JsonNode c : cols) {
-            names.add(text(body(c), "name"));
-        }
-        for (String name : names) {
-            l.written(ref, name);
-        }
-        return names;
+    /** The rows of an INSERT's plain VALUES list, each written once; null for a query whose rows are not counted. */
+    private static List<JsonNode> countedRows(JsonNode select) {
+        boolean plain = select.has("valuesLists") && !select.has("withClause") && !select.has("sortClause")
+                && !select.has("limitCount") && !select.has("limitOffset");
+        return plain ? list(select, "valuesLists") : null;
     }
 
     private List<Col> returning(JsonNode stmt, Scope sc, TableRef target) {

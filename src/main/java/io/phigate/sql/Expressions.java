@@ -400,12 +400,7 @@ final class Expressions {
      * lineage. Null for any other expression.
      */
     Lin equalityLookup(JsonNode e, Scope sc) {
-        if (!is(e, "A_Expr") || !"AEXPR_OP".equals(text(body(e), "kind"))) {
-            return null;
-        }
-        List<String> op = names(list(body(e), "name"));
-        String schema = Tree.schemaOf(op);
-        if (!"=".equals(Tree.last(op)) || (schema != null && !schema.equals("pg_catalog"))) {
+        if (!isEquality(e)) {
             return null;
         }
         JsonNode l = body(e).path("lexpr");
@@ -415,6 +410,36 @@ final class Expressions {
             return null;
         }
         return column(list(body(column), "fields"), sc);
+    }
+
+    /**
+     * For {@code a = b} where each side is one column's own value (through casts that keep it, deterministic
+     * collations, and the CTEs, subqueries and views it is read through): the two columns. Null for anything else.
+     */
+    List<ColumnRef> equalityJoin(JsonNode e, Scope sc) {
+        if (!isEquality(e)) {
+            return null;
+        }
+        JsonNode l = valueKeeping(body(e).path("lexpr"));
+        JsonNode r = valueKeeping(body(e).path("rexpr"));
+        if (!is(l, "ColumnRef") || !is(r, "ColumnRef")) {
+            return null;
+        }
+        Lin left = column(list(body(l), "fields"), sc);
+        Lin right = column(list(body(r), "fields"), sc);
+        boolean own = left.direct() && !left.opaque() && left.sources().size() == 1
+                && right.direct() && !right.opaque() && right.sources().size() == 1;
+        return own ? List.of(left.sources().iterator().next(), right.sources().iterator().next()) : null;
+    }
+
+    /** {@code =} as an operator, pg_catalog's or unqualified. */
+    private static boolean isEquality(JsonNode e) {
+        if (!is(e, "A_Expr") || !"AEXPR_OP".equals(text(body(e), "kind"))) {
+            return false;
+        }
+        List<String> op = names(list(body(e), "name"));
+        String schema = Tree.schemaOf(op);
+        return "=".equals(Tree.last(op)) && (schema == null || schema.equals("pg_catalog"));
     }
 
     /**
@@ -437,7 +462,8 @@ final class Expressions {
         return !name.isEmpty() && lineage.catalog.deterministicCollation(Tree.last(name));
     }
 
-    private static boolean isConstant(JsonNode e) {
+    /** A constant (not NULL) or a parameter, through casts. */
+    static boolean isConstant(JsonNode e) {
         while (is(e, "TypeCast")) {
             e = body(e).path("arg");
         }

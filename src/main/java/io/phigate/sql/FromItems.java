@@ -20,7 +20,8 @@ import java.util.Optional;
 /**
  * FROM items for {@link Lineage}: tables and views from the catalog (a view's columns traced through its
  * definition), CTEs, subqueries, functions, and joins with the column order and merged USING/NATURAL columns
- * {@code *} expands to. Join conditions and USING columns steer the result and are recorded as such.
+ * {@code *} expands to. Join conditions and USING columns steer the result and are recorded as such; a lookup in a
+ * JOIN's ON counts with the statement's other lookups, and so do the lookups of a view it reads (decision 0094).
  */
 final class FromItems {
     private final Lineage l;
@@ -104,7 +105,7 @@ final class FromItems {
         }
         Relation r = rel.get();
         l.facts.reads.add(r.ref());
-        List<Col> columns = Lineage.renamed(relationColumns(r), aliasColumns(b));
+        List<Col> columns = Lineage.renamed(relationColumns(r, b), aliasColumns(b));
         add(sc, new Source(alias, r.schema(), r.name(), aliased, columns, false, false));
     }
 
@@ -135,7 +136,9 @@ final class FromItems {
                 take(leftStar, u).ifPresent(both::add);
                 take(rightStar, u).ifPresent(both::add);
                 for (Lin side : both) {
-                    l.predicate(side, "JOIN", false);
+                    // Not a join of masked keys, even between two of them: the other side may be any values (a
+                    // list of guesses), and a join of keys is an equality in ON or WHERE (Lineage.where).
+                    l.predicate(side, USING, false);
                 }
                 Lin lin = Lin.union(both);
                 merged.add(new Col(u, lin));
@@ -147,7 +150,7 @@ final class FromItems {
             star.addAll(rightStar);
             target.star = star;
         }
-        l.expressions.value(b.path("quals"), target, "JOIN");
+        l.where(b.path("quals"), target, "JOIN");
         if (target != sc) {
             String alias = aliasName(b, "?join?");
             add(sc, new Source(alias, null, alias, true, Lineage.renamed(target.star, aliasColumns(b)), false, false));
@@ -172,8 +175,14 @@ final class FromItems {
         }
     }
 
-    /** A catalog relation's columns: a table's own, or a view's traced through its definition. */
-    private List<Col> relationColumns(Relation r) {
+    /** The clause a USING or NATURAL join's merged columns steer in. */
+    static final String USING = "JOIN USING";
+
+    /**
+     * A catalog relation's columns: a table's own, or a view's traced through its definition. Read through the
+     * FROM item {@code from}, the view's lookups become this statement's, one per view read.
+     */
+    private List<Col> relationColumns(Relation r, JsonNode from) {
         if (SessionViews.models(r)) {
             return SessionViews.columns(r);
         }
@@ -182,6 +191,8 @@ final class FromItems {
         ViewInfo info = isView ? l.views.view(r, l.viewDepth + 1) : null;
         if (info != null) {
             l.facts.addViewFacts(info.facts());
+            l.facts.lookups.addView(info.facts().lookups, from, c -> l.predicate(Lin.of(c),
+                    "FROM " + r.ref() + Lineage.SECOND_LOOKUP, false));
         }
         for (int i = 0; i < r.columns().size(); i++) {
             String c = r.columns().get(i);

@@ -73,6 +73,8 @@ final class Lineage {
         final List<StatementAnalysis.ColumnWrite> columnWrites = new ArrayList<>();
         final Set<FunctionCall> functions = new LinkedHashSet<>();
         final Set<PredicateUse> predicates = new LinkedHashSet<>();
+        /** Where each column is looked up by equality: one site per column per statement is allowed. */
+        final LookupSites lookups = new LookupSites();
         /** Each column an UPDATE (or ON CONFLICT DO UPDATE) sets, with its new value's lineage, opacity included. */
         final Map<String, Lin> updatedValues = new java.util.LinkedHashMap<>();
         boolean copiesQuery;
@@ -87,11 +89,15 @@ final class Lineage {
             columnWrites.addAll(f.columnWrites);
             functions.addAll(f.functions);
             predicates.addAll(f.predicates);
+            lookups.addAll(f.lookups);
             copiesQuery |= f.copiesQuery;
             unfilteredWrite |= f.unfilteredWrite;
         }
 
-        /** What reading a view adds: its reads, calls and conditions, never its writes or operations. */
+        /**
+         * What reading a view adds: its reads, calls and conditions, never its writes or operations. Its lookups are
+         * added by {@link FromItems}, with the FROM item that reads the view ({@link LookupSites#addView}).
+         */
         void addViewFacts(Facts f) {
             reads.addAll(f.reads);
             opaqueFunctions.addAll(f.opaqueFunctions);
@@ -118,8 +124,6 @@ final class Lineage {
     private static final int MAX_QUERY_DEPTH = 64;
 
     final Facts facts = new Facts();
-    /** Each column looked up by equality, with the conjuncts that do it ({@link #lookedUpElsewhere}). */
-    private final Map<ColumnRef, Set<JsonNode>> lookups = new HashMap<>();
     final Catalog catalog;
     final Views views;
     final int viewDepth;
@@ -323,18 +327,43 @@ final class Lineage {
         expressions.value(item, sc, clause);
     }
 
-    /** Records a column use that steers the result. */
     /**
-     * A value the statement writes into {@code column} of {@code table}: where the server checks it against other
-     * rows (a key, a unique index, a foreign key), the write's success answers whether that value exists, exactly
-     * as a lookup by equality does, so it counts as one (decision 0035).
+     * A value the statement writes into {@code column} of {@code table}, once, at {@code site}: where the server
+     * checks it against other rows (a key, a unique index, a foreign key), the write's success answers whether that
+     * value exists, exactly as a lookup by equality does, so it counts as one (decision 0035), and as one of the
+     * statement's lookups of the column (decision 0094): each row of a multi-row VALUES is one.
      */
-    void written(TableRef table, String column) {
+    void written(TableRef table, String column, JsonNode site) {
+        if (column == null) {
+            return;
+        }
+        for (ColumnRef c : catalog.checkedAgainst(new ColumnRef(table.schema(), table.table(), column))) {
+            lookup(Lin.of(c), site, EXISTENCE_CHECK);
+        }
+    }
+
+    /** A value written back where it was read or already counted: still a check of a key, but no further guess. */
+    void writtenAgain(TableRef table, String column) {
         if (column == null) {
             return;
         }
         for (ColumnRef c : catalog.checkedAgainst(new ColumnRef(table.schema(), table.table(), column))) {
             facts.predicates.add(new PredicateUse(c, EXISTENCE_CHECK, true));
+        }
+    }
+
+    /**
+     * Values written into {@code column} of {@code table} by rows the statement cannot count (INSERT ... SELECT,
+     * MERGE, COPY FROM, an UPDATE setting each row its own value): where a key checks them, each row is one more
+     * guess (with ON CONFLICT DO NOTHING the row count says how many exist; without, the first conflict answers for
+     * the whole set), so they are more lookups than one statement may make (decision 0094).
+     */
+    void writtenRows(TableRef table, String column) {
+        if (column == null) {
+            return;
+        }
+        for (ColumnRef c : catalog.checkedAgainst(new ColumnRef(table.schema(), table.table(), column))) {
+            facts.predicates.add(new PredicateUse(c, EXISTENCE_CHECK + UNCOUNTED_ROWS, false));
         }
     }
 
@@ -347,6 +376,12 @@ final class Lineage {
 
     /** The clause {@link #written} names. */
     static final String EXISTENCE_CHECK = "the key, unique or foreign-key check of a value written";
+
+    /** What {@link #writtenRows} names after the check. */
+    static final String UNCOUNTED_ROWS = " in rows the gateway cannot count, a lookup each";
+
+    /** What a clause is named after when its lookup is not the statement's first of that column. */
+    static final String SECOND_LOOKUP = " (a second lookup of the column in one statement)";
 
     void predicate(Lin lin, String clause, boolean equality) {
         for (ColumnRef c : lin.sources) {
@@ -484,8 +519,9 @@ final class Lineage {
     }
 
     /**
-     * A WHERE clause: every column in it steers the result, and a top-level conjunct {@code column = constant}
-     * (or parameter) is the one-bit equality lookup a policy may allow.
+     * A WHERE clause, or a JOIN's ON: every column in it steers the result, and a top-level conjunct
+     * {@code column = constant} (or parameter) is the one-bit equality lookup a policy may allow, counted with every
+     * other lookup of the statement ({@link #lookup}).
      */
     void where(JsonNode where, Scope sc, String clause) {
         if (where.isMissingNode()) {
@@ -495,10 +531,14 @@ final class Lineage {
         conjuncts(where, conjuncts);
         for (JsonNode c : conjuncts) {
             Lin column = expressions.equalityLookup(c, sc);
-            if (column != null && lookedUpElsewhere(column, c)) {
-                predicate(column, clause + " (a second lookup of the column in one statement)", false);
-            } else if (column != null) {
-                predicate(column, clause, true);
+            List<ColumnRef> joined = column == null ? expressions.equalityJoin(c, sc) : null;
+            if (column != null) {
+                lookup(column, c, clause);
+            } else if (joined != null) {
+                // Each side is recorded with the other, so that the policy judges this comparison alone: any other
+                // use of either column, under any name, is a use of its own (decision 0094).
+                facts.predicates.add(new PredicateUse(joined.get(0), clause, false, joined.get(1)));
+                facts.predicates.add(new PredicateUse(joined.get(1), clause, false, joined.get(0)));
             } else {
                 expressions.value(c, sc, clause);
             }
@@ -506,20 +546,17 @@ final class Lineage {
     }
 
     /**
-     * Whether a source of {@code column} is already looked up by another conjunct of this statement. A lookup is one
-     * bit only once per statement: {@code UNION ALL}, scalar subqueries or CTEs each with {@code ssn = 'guess'} test
-     * thousands of guesses at once (decision 0093). The same conjunct walked again (a recursive CTE's passes) counts
-     * once.
+     * A lookup of {@code column} at {@code site}. A lookup is one bit only once per column per statement:
+     * {@code UNION ALL}, scalar subqueries, CTEs, JOINs, views or written rows each with {@code ssn = 'guess'} test
+     * thousands of guesses at once (decisions 0093, 0094); a lookup of a column the statement looks up at another
+     * site is recorded as a condition, which the predicate rule refuses.
      */
-    private boolean lookedUpElsewhere(Lin column, JsonNode conjunct) {
-        boolean elsewhere = false;
-        for (ColumnRef c : column.sources) {
-            Set<JsonNode> at = lookups.computeIfAbsent(c,
-                    k -> java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
-            at.add(conjunct);
-            elsewhere |= at.size() > 1;
+    void lookup(Lin column, JsonNode site, String clause) {
+        if (facts.lookups.add(column.sources, site)) {
+            predicate(column, clause + SECOND_LOOKUP, false);
+        } else {
+            predicate(column, clause, true);
         }
-        return elsewhere;
     }
 
     private static void conjuncts(JsonNode e, List<JsonNode> out) {

@@ -75,8 +75,15 @@ public record StatementFacts(List<FunctionCall> functions, List<PredicateUse> pr
      * @param equalityLookup true when the use is {@code column = constant-or-parameter} (either side, through casts
      *                       that keep the value) as one conjunct of a WHERE, so that it can tell at most whether a
      *                       row with that value exists: the one-bit lookup a policy may allow
+     * @param joinedWith     for {@code column = other} as one conjunct of a WHERE or ON, both sides a column's own
+     *                       value ({@code a.mrn = b.mrn}, through CTEs, subqueries and views too), the other column:
+     *                       a join a policy may allow between masked keys of one type (what their tokens show);
+     *                       null for any other use
      */
-    public record PredicateUse(ColumnRef column, String clause, boolean equalityLookup) {
+    public record PredicateUse(ColumnRef column, String clause, boolean equalityLookup, ColumnRef joinedWith) {
+        public PredicateUse(ColumnRef column, String clause, boolean equalityLookup) {
+            this(column, clause, equalityLookup, null);
+        }
     }
 
     /**

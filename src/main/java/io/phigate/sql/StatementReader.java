@@ -317,7 +317,7 @@ final class StatementReader {
 
     private static boolean runtimeOnly(String clause) {
         return clause.startsWith(TotalExpressions.CLAUSE) || clause.equals(Dml.WRITTEN_VALUE)
-                || clause.equals(Lineage.EXISTENCE_CHECK);
+                || clause.startsWith(Lineage.EXISTENCE_CHECK);
     }
 
     /**
@@ -348,7 +348,7 @@ final class StatementReader {
                 for (String column : attlist.isEmpty()
                         ? catalog.relation(table.schema(), table.table()).map(Relation::columns).orElse(List.of())
                         : attlist) {
-                    lineage.written(table, column);
+                    lineage.writtenRows(table, column); // as many rows as the client sends
                 }
                 lineage.rowWritten(table);
                 r.facts.predicates.addAll(lineage.facts.predicates);

@@ -237,23 +237,26 @@ class DenyByDefaultTest {
 
     @Test
     void maskedKeysJoinByEqualityWithEachOtherWhereTheLookupIsGranted() {
-        PredicateUse p = new PredicateUse(MRN, "JOIN", false);
-        PredicateUse l = new PredicateUse(LAB_MRN, "JOIN", false);
+        // The uses as the analysis records them: each side of a.mrn = b.mrn names the other (decision 0094).
+        PredicateUse p = new PredicateUse(MRN, "JOIN", false, LAB_MRN);
+        PredicateUse l = new PredicateUse(LAB_MRN, "JOIN", false, MRN);
         Set<PhiType> mrn = Set.of(PhiType.MRN);
         assertThat(join("select count(*) from patients p join labs l on p.mrn = l.mrn", mrn, p, l)).isNull();
         assertThat(join("select count(*) from patients p, labs l where l.mrn = p.mrn and p.id < 5", mrn,
-                new PredicateUse(MRN, "WHERE", false), new PredicateUse(LAB_MRN, "WHERE", false))).isNull();
+                new PredicateUse(MRN, "WHERE", false, LAB_MRN), new PredicateUse(LAB_MRN, "WHERE", false, MRN)))
+                .isNull();
         assertThat(join("select count(*) from patients p join labs l on p.mrn = l.mrn", Set.of(), p, l))
                 .contains("roles[agent].lookup");
-        // The same column also compared with a guess: the join no longer proves anything.
+        // The same column also compared with a guess: that use is judged on its own.
         assertThat(join("select count(*) from patients p join labs l on p.mrn = l.mrn and substr(p.mrn, 1, 1) = 'M'",
-                mrn, p, l)).contains("public.patients.mrn");
+                mrn, p, l, new PredicateUse(MRN, "JOIN", false))).contains("public.patients.mrn");
         // Compared with generated values rather than another masked column: enumeration, refused.
         assertThat(join("select v.m from patients p join (select 'M' || g as mrn from generate_series(1, 9) g) v"
-                + " on p.mrn = v.mrn", mrn, p)).contains("public.patients.mrn");
+                + " on p.mrn = v.mrn", mrn, new PredicateUse(MRN, "JOIN", false))).contains("public.patients.mrn");
         // Two masked columns of different types are not a join on a key.
         assertThat(join("select 1 from patients p join labs l on p.ssn = l.mrn", mrn,
-                new PredicateUse(SSN, "JOIN", false), l)).contains("public.patients.ssn");
+                new PredicateUse(SSN, "JOIN", false, LAB_MRN), new PredicateUse(LAB_MRN, "JOIN", false, SSN)))
+                .contains("public.patients.ssn");
         assertThat(join("select 1 from patients p join labs l on p.mrn = l.mrn order by p.mrn", mrn, p, l,
                 new PredicateUse(MRN, "ORDER BY", false))).contains("ORDER BY");
     }

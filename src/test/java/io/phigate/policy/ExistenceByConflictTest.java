@@ -91,7 +91,7 @@ class ExistenceByConflictTest {
         for (String mode : List.of("simple", "extended")) {
             try (Connection c = ThroughTheGateway.as(gw, LOOKER, mode); Statement s = c.createStatement()) {
                 for (String sql : attacks) {
-                    assertRefused(s, sql, "more than one row under ON CONFLICT");
+                    assertRefused(s, sql, "holds PHI (ssn) this session sees masked");
                 }
                 // One row is one lookup, as a WHERE ssn = constant is: still allowed.
                 assertThat(s.executeUpdate("INSERT INTO conflict_unique (ssn) VALUES ('" + ssn + "')"
@@ -104,7 +104,7 @@ class ExistenceByConflictTest {
             assertThat(rs.getLong(1)).isZero();
         }
         assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
-                + " and detail like '%more than one row under ON CONFLICT%'", 2 * attacks.size()))
+                + " and detail like '%holds PHI (ssn) this session sees masked%'", 2 * attacks.size()))
                 .hasSizeGreaterThanOrEqualTo(2 * attacks.size());
     }
 }

@@ -4,7 +4,6 @@ import static io.phigate.policy.ThroughTheGateway.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.phigate.GatewayHarness;
-import io.phigate.TestDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -31,11 +30,7 @@ class OneLookupPerStatementTest {
 
     @BeforeAll
     static void start() throws Exception {
-        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT ssn FROM patients WHERE ssn IS NOT NULL ORDER BY id LIMIT 1")) {
-            assertThat(rs.next()).isTrue();
-            ssn = rs.getString(1);
-        }
+        ssn = ThroughTheGateway.firstSsn();
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
                   clinical:

@@ -242,6 +242,25 @@ class ScopeCheckTest {
     }
 
     @Test
+    void aFunctionsSchemaAndNameAreMatchedApart() {
+        // Schema "public.x" holds f; its joined text public.x.f read as schema public, name "x.f" matched public.*.
+        SqlAnalyzer analyzer = new SqlAnalyzer(PgCatalog.builder().searchPath("public")
+                .table(1, "public", "patients", "id").function("public.x", "f").function("public", "x.f").build(), 0);
+        Role publicCode = role(allow(List.of("public.*"), Operation.SELECT, Operation.FUNCTION));
+        assertThat(ScopeCheck.check(publicCode, analyzer.analyze("SELECT \"public.x\".f(id) FROM patients"))
+                .message()).contains("function public.x.f is not allowed");
+        assertThat(ScopeCheck.check(publicCode, analyzer.analyze("SELECT public.\"x.f\"(id) FROM patients"))
+                .allowed()).isTrue();
+        Role anySchema = role(allow(List.of("public.*"), Operation.SELECT), allow(List.of("*.f"), Operation.FUNCTION));
+        assertThat(ScopeCheck.check(anySchema, analyzer.analyze("SELECT \"public.x\".f(id) FROM patients"))
+                .allowed()).isTrue();
+        // The joined text alone, with no call recorded for it: every reading of it must be granted.
+        StatementAnalysis unrecorded = stmt(StatementKind.SELECT, Set.of(Operation.SELECT, Operation.FUNCTION),
+                Set.of(PATIENTS), Set.of(), Set.of("public.x.f"));
+        assertThat(ScopeCheck.check(publicCode, List.of(unrecorded)).allowed()).isFalse();
+    }
+
+    @Test
     void doBlocksNeedFunctionOnEverything() {
         StatementAnalysis block = stmt(StatementKind.DO, Set.of(Operation.FUNCTION), Set.of(), Set.of(), Set.of());
         assertThat(ScopeCheck.check(READER, List.of(block)).message()).contains("DO blocks");

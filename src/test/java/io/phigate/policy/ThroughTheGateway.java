@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.phigate.GatewayHarness;
+import io.phigate.TestDatabase;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
@@ -25,6 +27,15 @@ final class ThroughTheGateway {
         p.putAll(extra);
         p.setProperty("preferQueryMode", mode);
         return gw.connectAs(subject, p);
+    }
+
+    /** An SSN some patient of the test database has, read past the gateway: a guess a lookup answers yes to. */
+    static String firstSsn() throws SQLException {
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT ssn FROM patients WHERE ssn IS NOT NULL ORDER BY id LIMIT 1")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
     }
 
     /** {@code sql} is refused as out of the session's policy (42501), the message naming {@code named}. */

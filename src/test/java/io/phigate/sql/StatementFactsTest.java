@@ -188,8 +188,8 @@ class StatementFactsTest {
     @ParameterizedTest(name = "{1}")
     @CsvSource(delimiter = '|', value = {
         "select p.id from patients p join encounters e on e.notes = p.ssn|JOIN|patients.ssn",
-        "select 1 from patients join encounters using (id)|JOIN|encounters.id",
-        "select 1 from patients natural join encounters|JOIN|patients.id",
+        "select 1 from patients join encounters using (id)|JOIN USING|encounters.id",
+        "select 1 from patients natural join encounters|JOIN USING|patients.id",
         "select state from patients group by state having max(ssn) > '5'|HAVING|patients.ssn",
         "select state from patients group by state|GROUP BY|patients.state",
         "select state from patients group by 1|GROUP BY|patients.state",

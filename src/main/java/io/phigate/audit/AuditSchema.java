@@ -52,6 +52,14 @@ interface AuditSchema {
     default void bindExtra(PreparedStatement insert, int base, int index, AuditRow row) throws SQLException {
     }
 
+    /**
+     * Inside a group's transaction, after its rows (chain places {@code firstSeq} to {@code lastSeq} of
+     * {@code replica}, in order) were inserted: the store's own work that reads them back (SQLite indexes the
+     * simple protocol's texts per record here, in one statement per group, decision 0098).
+     */
+    default void afterInsert(Connection c, String replica, long firstSeq, long lastSeq) throws SQLException {
+    }
+
     /** After a group's transaction was rolled back (or its commit failed), or the connection was closed. */
     default void rolledBack() {
     }

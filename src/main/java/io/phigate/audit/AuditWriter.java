@@ -294,6 +294,9 @@ final class AuditWriter implements Runnable {
             insert.executeUpdate();
             at += n;
         }
+        if (!entries.isEmpty()) {
+            schema.afterInsert(connection, replica, entries.getFirst().seq(), entries.getLast().seq());
+        }
     }
 
     private static List<AuditRow> rows(List<AuditJournal.Entry> entries) {

@@ -20,8 +20,9 @@ final class SqliteSchema implements AuditSchema {
     /**
      * 5: statement texts indexed once per distinct text ({@link StatementTexts}, decision 0060). 6: the simple
      * protocol's texts (literals inline, seldom repeated) indexed per record again, without a copy (decision 0067).
+     * 7: those per-record index entries made by one statement per group instead of a trigger per row (decision 0098).
      */
-    static final int SCHEMA_VERSION = 6;
+    static final int SCHEMA_VERSION = 7;
 
     /**
      * The FTS5 index over each record's statement text of schema 4 (see {@link #createTextIndex}). A file from
@@ -41,6 +42,8 @@ final class SqliteSchema implements AuditSchema {
     private final StatementTexts texts = new StatementTexts();
     /** The text id of each row of the group being inserted ({@link #beforeInsert}); writer thread only. */
     private long[] textIds;
+    /** Whether a row of that group goes to the per-record text index ({@link StatementTexts#indexPerRecord}). */
+    private boolean anyIndexedPerRecord;
 
     SqliteSchema(Path path, Duration busyTimeout) {
         this.path = path;
@@ -75,6 +78,18 @@ final class SqliteSchema implements AuditSchema {
     @Override
     public void beforeInsert(Connection c, List<AuditRow> rows) throws SQLException {
         textIds = texts.idsFor(c, rows);
+        anyIndexedPerRecord = false;
+        for (int i = 0; i < rows.size() && !anyIndexedPerRecord; i++) {
+            anyIndexedPerRecord = textIds[i] == 0 && rows.get(i).request() != null
+                    && rows.get(i).request().statement() != null;
+        }
+    }
+
+    @Override
+    public void afterInsert(Connection c, String replica, long firstSeq, long lastSeq) throws SQLException {
+        if (anyIndexedPerRecord) {
+            texts.indexPerRecord(c, replica, firstSeq, lastSeq);
+        }
     }
 
     @Override
@@ -272,6 +287,9 @@ final class SqliteSchema implements AuditSchema {
                     // Every record up to here is in the per-record index already (schema 4) or names its text
                     // (schema 5); the simple protocol's records from here on go to the per-record index.
                     StatementTexts.indexAdHocTextsPerRecord(s, lastSeq(s));
+                }
+                if (version < 7) {
+                    StatementTexts.indexPerRecordByTheWriter(s);
                 }
                 if (version < SCHEMA_VERSION) {
                     s.execute("PRAGMA user_version = " + SCHEMA_VERSION);

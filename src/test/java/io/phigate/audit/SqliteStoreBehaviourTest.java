@@ -86,7 +86,7 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
         try (Connection c = admin(); Statement s = c.createStatement()) {
             // What schema 5 left: no per-record index on a file that never had one.
             for (String t : new String[]{"insert", "delete", "update"}) {
-                s.execute("DROP TRIGGER " + SqliteSchema.TEXT_INDEX + "_record_" + t);
+                s.execute("DROP TRIGGER IF EXISTS " + SqliteSchema.TEXT_INDEX + "_record_" + t); // insert: schema 6
             }
             s.execute("DROP TABLE " + SqliteSchema.TEXT_INDEX);
             s.execute("PRAGMA user_version = 5");
@@ -108,6 +108,40 @@ class SqliteStoreBehaviourTest extends AuditStoreBehaviour {
         for (String text : List.of("patients", "mrn", "encounters", "select")) {
             org.assertj.core.api.Assertions.assertThat(searchText(text)).as(text).isEqualTo(scanText(text));
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aSchema6FileLosesItsInsertTriggerAndItsNewSimpleRecordsAreIndexedOnceByTheWriter() throws Exception {
+        writeSearched();
+        long indexed = scalar("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX + "_docsize");
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            // What schema 6 had: the per-record index's entries made by a trigger on every insert.
+            s.execute("CREATE TRIGGER " + SqliteSchema.TEXT_INDEX + "_record_insert AFTER INSERT ON audit_event WHEN"
+                    + " new.seq > 0 AND new.text_id IS NULL AND new.statement IS NOT NULL BEGIN INSERT INTO "
+                    + SqliteSchema.TEXT_INDEX + " (rowid, statement) VALUES (new.seq, new.statement); END");
+            s.execute("PRAGMA user_version = 6");
+        }
+        try (var store = new AuditStore(config())) {
+            store.appendDurably(List.of(new AuditEvent.StatementRequested(T, "s-simple", 50, "10.0.0.7:5544",
+                    "clinic", "https://issuer", "agent-1", AuditEvent.Protocol.SIMPLE,
+                    "select * from patients where mrn = '42'", null, null, null),
+                    requested("s-ext", 51, "select abalance from a where aid = $1", "1")));
+        }
+        org.assertj.core.api.Assertions.assertThat(scalar("PRAGMA user_version")).isEqualTo(SqliteSchema.SCHEMA_VERSION);
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM sqlite_master WHERE name = '"
+                + SqliteSchema.TEXT_INDEX + "_record_insert'")).isZero();
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX
+                + "_docsize")).as("the simple record once, the extended one not").isEqualTo(indexed + 1);
+        for (String text : List.of("patients", "mrn", "encounters", "select", "abalance")) {
+            org.assertj.core.api.Assertions.assertThat(searchText(text)).as(text).isEqualTo(scanText(text));
+        }
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("DELETE FROM audit_event WHERE statement_id = 50"); // the delete trigger still takes it out
+            s.execute("INSERT INTO " + SqliteSchema.TEXT_INDEX + " (" + SqliteSchema.TEXT_INDEX
+                    + ") VALUES ('integrity-check')"); // the index's own structure
+        }
+        org.assertj.core.api.Assertions.assertThat(scalar("SELECT count(*) FROM " + SqliteSchema.TEXT_INDEX
+                + "_docsize")).isEqualTo(indexed);
     }
 
     @org.junit.jupiter.api.Test

@@ -5,6 +5,7 @@ import io.phigate.audit.AuditUnavailableException;
 import io.phigate.audit.AuditStore;
 import io.phigate.audit.AuditConfig;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +13,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -40,7 +43,9 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * <p>JMH's producers are platform threads, and each one parks and is woken through the kernel for every group.
  * The gateway's producers are sessions on virtual threads, which park without a system call, so
  * {@code virtualProducers64} runs 64 virtual threads from one JMH thread, each appending {@link #PER_PRODUCER}
- * records in turn: the same 64-way concurrency against the same store, as the gateway produces it.
+ * records in turn: the same 64-way concurrency against the same store, as the gateway produces it. With one JMH
+ * thread, each iteration ends by waiting for the store and printing the rate it sustained and the CPU per record
+ * (the whole process and each audit thread), which a loaded machine moves far less than it moves rates.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -68,11 +73,33 @@ public class AuditWriterBenchmark {
 
     private long iterationStart;
     private long iterationFirstId;
+    private long iterationCpu;
+    private Map<String, Long> auditThreadsCpu;
 
     @Setup(Level.Iteration)
     public void startIteration() {
         iterationStart = System.nanoTime();
         iterationFirstId = statementIds.get();
+        iterationCpu = processCpuNanos();
+        auditThreadsCpu = auditThreadsCpuNanos();
+    }
+
+    /** The whole JVM's CPU (every thread, GC and JIT included): what a record costs the machine. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** CPU of the store's own threads by name (journal writer, ingester, WAL checkpointer, spare maker). */
+    private static Map<String, Long> auditThreadsCpuNanos() {
+        var threads = ManagementFactory.getThreadMXBean();
+        Map<String, Long> cpu = new TreeMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("phigate-audit")) {
+                cpu.merge(t.getName(), threads.getThreadCpuTime(t.threadId()), Long::sum);
+            }
+        }
+        return cpu;
     }
 
     /**
@@ -94,6 +121,12 @@ public class AuditWriterBenchmark {
         System.out.printf("%n  store: %,d records, caught up %.2f s after the iteration%s; sustained %,.0f records/s%n",
                 appended, (done - acked) / 1e9, caughtUp ? "" : " (NOT within 5 min)",
                 appended / ((done - iterationStart) / 1e9));
+        // CPU per record is what a loaded, shared machine moves least; rates swing with the neighbours' load.
+        StringBuilder perThread = new StringBuilder();
+        auditThreadsCpuNanos().forEach((name, nanos) -> perThread.append(String.format(" %s %.2f", name,
+                (nanos - auditThreadsCpu.getOrDefault(name, 0L)) / 1e3 / appended)));
+        System.out.printf("  CPU us/record: process %.2f;%s%n",
+                (processCpuNanos() - iterationCpu) / 1e3 / appended, perThread);
     }
 
     private void appendOne() throws AuditUnavailableException {

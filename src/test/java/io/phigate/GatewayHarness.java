@@ -81,6 +81,10 @@ public final class GatewayHarness implements AutoCloseable {
      * {@code -Dphigate.test.eventLoop=plain} (surefire passes it on): the suite's session tests run with their
      * plain sessions on the event loop (decision 0097), whatever limits a test sets itself.
      */
+    public static boolean eventLoopAsked() {
+        return !System.getProperty(EVENT_LOOP_PROPERTY, "off").equals("off");
+    }
+
     static GatewayConfig eventLoopIfAsked(GatewayConfig c) {
         String mode = System.getProperty(EVENT_LOOP_PROPERTY, "off");
         if (mode.equals("off") || c.limits().eventLoop() != LimitsConfig.EventLoop.OFF) {

@@ -212,6 +212,14 @@ EOF
   if [ -n "${PHIGATE_PLATFORM_SESSION_THREADS:-}" ]; then
     printf '  platform_session_threads: %s\n' "$PHIGATE_PLATFORM_SESSION_THREADS" >>"$dir/phigate.yaml"
   fi
+  # limits.event_loop: plain for the targets PHIGATE_EVENT_LOOP_TARGETS names (decision 0097): one jar compared
+  # with itself, e.g. PHIGATE_BASELINE_JAR=target/phigate.jar PHIGATE_EVENT_LOOP_TARGETS=baseline.
+  if [[ " ${PHIGATE_EVENT_LOOP_TARGETS:-} " == *" $name "* ]]; then
+    printf '  event_loop: plain\n' >>"$dir/phigate.yaml"
+    if [ -n "${PHIGATE_EVENT_LOOP_THREADS:-}" ]; then
+      printf '  event_loop_threads: %s\n' "$PHIGATE_EVENT_LOOP_THREADS" >>"$dir/phigate.yaml"
+    fi
+  fi
   printf 'tls:\n  mode: disable\n' >>"$dir/phigate.yaml"
   if [ -n "$policy" ]; then
     cp "$policy" "$dir/policy.yaml"

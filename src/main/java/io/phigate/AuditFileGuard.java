@@ -86,6 +86,13 @@ final class AuditFileGuard implements AuditSink {
     }
 
     @Override
+    public CompletableFuture<Void> appendAwaited(List<AuditEvent> events) {
+        String reason = lost;
+        return reason != null ? CompletableFuture.failedFuture(new AuditUnavailableException(reason))
+                : store.appendAwaited(events);
+    }
+
+    @Override
     public void appendDurably(List<AuditEvent> events) throws AuditUnavailableException {
         String reason = lost;
         if (reason != null) {

@@ -78,6 +78,8 @@ public final class Gateway implements AutoCloseable {
     private final SessionRegistry sessions;
     private final ScheduledExecutorService timers;
     private final Listener postgres;
+    /** Closed after the sessions: it owns the event loops plain sessions may run on (decision 0097). */
+    private final PgFrontDoor frontDoor;
     private final MongoFrontDoor mongo;
     private final HttpServer http;
     private final RoleJanitor janitor;
@@ -89,8 +91,9 @@ public final class Gateway implements AutoCloseable {
     private final FingerprintConnections fingerprints;
 
     private Gateway(GatewayConfig config, AuditSink audit, SessionRegistry sessions, ScheduledExecutorService timers,
-                    Listener postgres, MongoFrontDoor mongo, HttpServer http, RoleJanitor janitor,
-                    Readiness readiness, Cluster cluster, FingerprintConnections fingerprints) {
+                    Listener postgres, PgFrontDoor frontDoor, MongoFrontDoor mongo, HttpServer http,
+                    RoleJanitor janitor, Readiness readiness, Cluster cluster, FingerprintConnections fingerprints) {
+        this.frontDoor = frontDoor;
         this.fingerprints = fingerprints;
         this.readiness = readiness;
         this.cluster = cluster;
@@ -186,12 +189,13 @@ public final class Gateway implements AutoCloseable {
                     timers, ephemeral, approvals, approvalsUrl, cluster);
             cluster.start(approvals, local(config, sessions, frontDoor));
             SessionThreads threads = new SessionThreads(config.limits().platformSessionThreads());
-            Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor, threads);
+            Listener postgres = new Listener("pg", config.listen().postgres().resolve(), frontDoor, threads,
+                    frontDoor.wantsChannelSockets());
             mongo = config.documents() == null ? null : MongoFrontDoor.start(config.listen().mongo().resolve(),
                     mongoSettings(config, tls, threads), verifier, exchange, audit, CommandGate.FORWARD_ALL,
                     new DocumentPolicy(config.documents().defaultCatalog(), policy, keys), sessions, approvals);
-            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, mongo, http, janitor, readiness,
-                    cluster, fingerprints);
+            Gateway gateway = new Gateway(config, audit, sessions, timers, postgres, frontDoor, mongo, http, janitor,
+                    readiness, cluster, fingerprints);
             postgres.start();
             return gateway;
         } catch (IOException | RuntimeException e) {
@@ -403,6 +407,7 @@ public final class Gateway implements AutoCloseable {
                 break;
             }
         }
+        frontDoor.close();
         if (http != null) {
             // After the sessions: /readyz keeps answering 503 (not a refused connection) while they finish.
             http.close();

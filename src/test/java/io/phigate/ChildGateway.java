@@ -60,11 +60,17 @@ public final class ChildGateway implements AutoCloseable {
                 audit:
                   store: sqlite:audit.db
                 """.formatted(port, upstreamPort, user, passwordFile, GatewayHarness.ISSUER,
-                GatewayHarness.AUDIENCE) + auditExtra.indent(2) + extra);
+                GatewayHarness.AUDIENCE) + auditExtra.indent(2) + extra + eventLoopIfAsked(extra));
         return config;
     }
 
     /** Starts {@code serve --config config} with a 256 MiB heap and waits until it listens on {@code port}. */
+    /** {@code -Dphigate.test.eventLoop=plain}: the child's plain sessions run on event loops too (decision 0097). */
+    private static String eventLoopIfAsked(String extra) {
+        String mode = System.getProperty(GatewayHarness.EVENT_LOOP_PROPERTY, "off");
+        return mode.equals("off") || extra.contains("limits:") ? "" : "limits:\n  event_loop: " + mode + "\n";
+    }
+
     public static ChildGateway start(Path config, int port, Path log) throws Exception {
         return start(config, port, log, List.of("-Xmx256m"));
     }

@@ -54,7 +54,7 @@ public final class GatewayHarness implements AutoCloseable {
     /** Starts a gateway; {@code customize} may replace parts of the default configuration. */
     public static GatewayHarness start(Path dir, UnaryOperator<GatewayConfig> customize) throws Exception {
         Path key = keys(dir);
-        GatewayConfig config = customize.apply(defaultConfig(dir, TestDatabase.get()));
+        GatewayConfig config = eventLoopIfAsked(customize.apply(defaultConfig(dir, TestDatabase.get())));
         return new GatewayHarness(dir, key, config, Gateway.start(config));
     }
 
@@ -70,8 +70,28 @@ public final class GatewayHarness implements AutoCloseable {
     public static GatewayHarness start(Path dir, UpstreamConfig upstream, UnaryOperator<GatewayConfig> customize)
             throws Exception {
         Path key = keys(dir);
-        GatewayConfig config = customize.apply(defaultConfig(dir, upstream));
+        GatewayConfig config = eventLoopIfAsked(customize.apply(defaultConfig(dir, upstream)));
         return new GatewayHarness(dir, key, config, Gateway.start(config));
+    }
+
+    /** The system property that runs every harness gateway's plain sessions on event loops: {@code plain}. */
+    public static final String EVENT_LOOP_PROPERTY = "phigate.test.eventLoop";
+
+    /**
+     * {@code -Dphigate.test.eventLoop=plain} (surefire passes it on): the suite's session tests run with their
+     * plain sessions on the event loop (decision 0097), whatever limits a test sets itself.
+     */
+    public static boolean eventLoopAsked() {
+        return !System.getProperty(EVENT_LOOP_PROPERTY, "off").equals("off");
+    }
+
+    static GatewayConfig eventLoopIfAsked(GatewayConfig c) {
+        String mode = System.getProperty(EVENT_LOOP_PROPERTY, "off");
+        if (mode.equals("off") || c.limits().eventLoop() != LimitsConfig.EventLoop.OFF) {
+            return c;
+        }
+        return withLimits(c, c.limits().withEventLoop(LimitsConfig.EventLoop.valueOf(mode.toUpperCase(
+                java.util.Locale.ROOT)), 2));
     }
 
     static Path keys(Path dir) throws IOException {

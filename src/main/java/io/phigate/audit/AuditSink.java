@@ -24,6 +24,15 @@ public interface AuditSink extends AutoCloseable {
         append(events);
     }
 
+    /**
+     * Queues the events as {@link #appendDurably} does (a waited-for group, flushed at once) without waiting. The
+     * future may be the writer's own, completed on the writer thread: its callbacks must be tiny and never block
+     * (an event loop's is a queue offer and a selector wake-up, decision 0097). Its waiter bounds the wait itself.
+     */
+    default CompletableFuture<Void> appendAwaited(List<AuditEvent> events) {
+        return append(events);
+    }
+
     /** Waits until the events are durable, or throws; the wait is bounded by the store's write timeout. */
     void appendDurably(List<AuditEvent> events) throws AuditUnavailableException;
 

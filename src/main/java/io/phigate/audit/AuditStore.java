@@ -178,6 +178,12 @@ public final class AuditStore implements AuditSink {
         return durable.isDone() ? durable.copy() : durable.whenCompleteAsync((ignored, failure) -> { }, CALLBACKS);
     }
 
+    /** The writer's own future, for an event loop's tiny callback (see {@link AuditSink#appendAwaited}). */
+    @Override
+    public CompletableFuture<Void> appendAwaited(List<AuditEvent> events) {
+        return enqueue(events, true);
+    }
+
     /** No dependent future: completing one per statement would start a virtual thread per statement. */
     @Override
     public void appendUnobserved(List<AuditEvent> events) {

@@ -34,7 +34,7 @@ public final class ConfigLoader {
     private static final List<String> LISTEN_KEYS = List.of("postgres", "http", "mongo");
     private static final List<String> LIMITS_KEYS = List.of("max_sessions", "max_frame_bytes", "startup_timeout",
             "connect_rate_per_address", "connect_burst_per_address", "max_handshakes", "drain_grace",
-            "platform_session_threads");
+            "platform_session_threads", "event_loop", "event_loop_threads");
     private static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "allow_loopback_cleartext");
 
     /** Group role names are written into CREATE ROLE (quoted), so only plain identifiers are accepted. */
@@ -170,8 +170,11 @@ public final class ConfigLoader {
         Duration drain = s.duration("drain_grace", LimitsConfig.DEFAULT_DRAIN_GRACE, false);
         int platform = orZero(s.integer("platform_session_threads", LimitsConfig.DEFAULT_PLATFORM_SESSION_THREADS, 0,
                 100_000));
+        LimitsConfig.EventLoop loop = s.scalar("event_loop", false, LimitsConfig.EventLoop.OFF, "off or plain",
+                text -> enumValue(LimitsConfig.EventLoop.class, text));
+        int loopThreads = orZero(s.integer("event_loop_threads", 0, 0, 1024));
         return new LimitsConfig(sessions, frame == null ? 0 : (int) (long) frame, startup, rate, burst, handshakes,
-                drain, platform);
+                drain, platform, loop == null ? LimitsConfig.EventLoop.OFF : loop, loopThreads);
     }
 
     private ClientTlsConfig clientTls(Section s) {

@@ -13,15 +13,38 @@ import java.time.Duration;
  * {@code drainGrace} is how long, after SIGTERM, open sessions may go on before they are ended with 57P01 (the
  * orchestrator's termination grace period must be longer; docs/kubernetes.md). {@code platformSessionThreads}
  * sessions at a time run on platform threads, the rest on virtual threads (net.SessionThreads, decision 0056).
+ * {@code eventLoop} says which sessions move from their threads to one of {@code eventLoopThreads} event loops
+ * after the handshake (0: one per processor; decision 0097).
  */
 public record LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
                            int connectBurstPerAddress, int maxHandshakes, Duration drainGrace,
-                           int platformSessionThreads) {
+                           int platformSessionThreads, EventLoop eventLoop, int eventLoopThreads) {
+    /** Which sessions run on an event loop. */
+    public enum EventLoop {
+        /** None: every session on its own threads. */
+        OFF,
+        /** Plain sessions: no policy applied to them (nothing analysed, masked or held), no TLS on either side. */
+        PLAIN
+    }
+
     public static final int DEFAULT_CONNECT_RATE_PER_ADDRESS = 50;
     public static final int DEFAULT_CONNECT_BURST_PER_ADDRESS = 100;
     public static final int DEFAULT_MAX_HANDSHAKES = 256;
     public static final Duration DEFAULT_DRAIN_GRACE = Duration.ofSeconds(30);
     public static final int DEFAULT_PLATFORM_SESSION_THREADS = 128;
+
+    public LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
+                        int connectBurstPerAddress, int maxHandshakes, Duration drainGrace,
+                        int platformSessionThreads) {
+        this(maxSessions, maxFrameBytes, startupTimeout, connectRatePerAddress, connectBurstPerAddress,
+                maxHandshakes, drainGrace, platformSessionThreads, EventLoop.OFF, 0);
+    }
+
+    /** These limits with {@code mode} for the event loop. */
+    public LimitsConfig withEventLoop(EventLoop mode, int threads) {
+        return new LimitsConfig(maxSessions, maxFrameBytes, startupTimeout, connectRatePerAddress,
+                connectBurstPerAddress, maxHandshakes, drainGrace, platformSessionThreads, mode, threads);
+    }
 
     public LimitsConfig(int maxSessions, int maxFrameBytes, Duration startupTimeout, int connectRatePerAddress,
                         int connectBurstPerAddress, int maxHandshakes, Duration drainGrace) {

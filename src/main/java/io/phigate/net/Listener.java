@@ -31,10 +31,19 @@ public final class Listener implements AutoCloseable {
 
     public Listener(String name, InetSocketAddress address, Consumer<Socket> handler, SessionThreads threads)
             throws IOException {
+        this(name, address, handler, threads, false);
+    }
+
+    /**
+     * {@code channelSockets}: accepted sockets are backed by {@link java.nio.channels.SocketChannel}s, so a session
+     * can move from its thread to an event loop after its handshake (net.loop, decision 0097).
+     */
+    public Listener(String name, InetSocketAddress address, Consumer<Socket> handler, SessionThreads threads,
+                    boolean channelSockets) throws IOException {
         this.name = name;
         this.threads = threads;
         this.handler = handler;
-        this.server = new ServerSocket();
+        this.server = channelSockets ? java.nio.channels.ServerSocketChannel.open().socket() : new ServerSocket();
         server.setReuseAddress(true);
         server.bind(address, 1024);
         this.acceptThread = Thread.ofPlatform().name("phigate-" + name + "-accept").daemon().unstarted(this::acceptLoop);

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * in as it; the registry entry (after the drop, so a graceful shutdown, which waits for the registry to empty,
  * waits for the drops too); the session slot; the handshake permit; the client socket.
  *
- * <p>Used by the connection's own virtual thread only.
+ * <p>Used by the connection's own thread only, or, once {@link #handOff handed off}, by the session's event loop.
  */
 final class ConnectionResources implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConnectionResources.class);
@@ -33,6 +33,8 @@ final class ConnectionResources implements AutoCloseable {
     private EphemeralRoles.Lease lease;
     private UpstreamConnection upstream;
     private LiveSession registered;
+    /** What this held went to an event loop's session ({@link #handOff}): closing here releases nothing. */
+    private boolean handedOff;
 
     ConnectionResources(Socket client, SessionRegistry registry, EphemeralRoles roles, Semaphore handshakes) {
         this.client = client;
@@ -76,9 +78,32 @@ final class ConnectionResources implements AutoCloseable {
         registered = session;
     }
 
+    /**
+     * Moves everything held to a new owner, the event loop that runs the session from now on (decision 0097); the
+     * connection's thread then returns, and its try-with-resources releases nothing.
+     */
+    ConnectionResources handOff() {
+        ConnectionResources to = new ConnectionResources(client, registry, roles, handshakes);
+        to.handshaking = handshaking;
+        to.slot = slot;
+        to.lease = lease;
+        to.upstream = upstream;
+        to.registered = registered;
+        handedOff = true;
+        return to;
+    }
+
+    /** True when {@link #close} waits on a server (a session user's drop): an event loop runs it elsewhere. */
+    boolean closeWaitsOnServer() {
+        return lease != null;
+    }
+
     /** Never throws: each release runs whatever the one before it did. */
     @Override
     public void close() {
+        if (handedOff) {
+            return;
+        }
         if (upstream != null) {
             release("the upstream connection", upstream::close);
         }

@@ -16,7 +16,9 @@ import io.phigate.audit.AuditUnavailableException;
 import io.phigate.config.GatewayConfig;
 import io.phigate.config.UpstreamConfig;
 import io.phigate.identity.Identity;
+import io.phigate.config.LimitsConfig;
 import io.phigate.net.AddressRateLimiter;
+import io.phigate.net.loop.EventLoops;
 import io.phigate.pg.backend.HousekeepingClient;
 import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.backend.UpstreamException;
@@ -53,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * a connection can fail before that is answered with a FATAL ErrorResponse and written to the audit store.
  * Cancel requests are routed here too: clients hold the gateway's key, which maps to the upstream's.
  */
-public final class PgFrontDoor implements Consumer<Socket> {
+public final class PgFrontDoor implements Consumer<Socket>, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PgFrontDoor.class);
 
     private final Policy policy;
@@ -74,6 +76,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
     private final AddressRateLimiter rateLimiter;
     /** Connections between accept and a running session: at most limits.max_handshakes at once. */
     private final Semaphore handshakes;
+    /** Where plain sessions run after their handshake (limits.event_loop: plain); null: every session on threads. */
+    private final EventLoops loops;
 
     public PgFrontDoor(GatewayConfig config, Policy policy, CatalogCache catalogs, MaskingKeys maskingKeys,
                        ClientHandshake handshake, AuditSink audit, SessionRegistry registry,
@@ -125,6 +129,25 @@ public final class PgFrontDoor implements Consumer<Socket> {
         this.rateLimiter = new AddressRateLimiter(config.limits().connectRatePerAddress(),
                 config.limits().connectBurstPerAddress());
         this.handshakes = new Semaphore(config.limits().maxHandshakes());
+        this.loops = config.limits().eventLoop() == LimitsConfig.EventLoop.OFF ? null
+                : new EventLoops("pg-session-loop", config.limits().eventLoopThreads());
+        if (loops != null) {
+            log.info("plain sessions run on {} event loop(s) after their handshake (limits.event_loop: plain)",
+                    loops.size());
+        }
+    }
+
+    /** True when sessions may move to an event loop: the listener then accepts channel-backed sockets. */
+    public boolean wantsChannelSockets() {
+        return loops != null;
+    }
+
+    /** Stops the event loops, once the sessions on them have ended. */
+    @Override
+    public void close() {
+        if (loops != null) {
+            loops.close();
+        }
     }
 
     /**
@@ -217,11 +240,12 @@ public final class PgFrontDoor implements Consumer<Socket> {
                     lease = held.hold(ephemeral.create(upstream.name(), sessionId, group(admission.role(), upstream),
                             expiry.end(identity)));
                     up = held.hold(UpstreamConnection.open(upstream, lease.user(), lease::password,
-                            settings.upstream(), config.limits().maxFrameBytes()));
+                            settings.upstream(), config.limits().maxFrameBytes(), loops != null));
                     ephemeral.loggedIn(lease);
                 } else {
-                    up = held.hold(UpstreamConnection.open(upstream, settings.upstream(),
-                            config.limits().maxFrameBytes()));
+                    up = held.hold(UpstreamConnection.open(upstream, upstream.credentials().user(),
+                            upstream.credentials().password()::read, settings.upstream(),
+                            config.limits().maxFrameBytes(), loops != null));
                 }
             } catch (UpstreamException e) {
                 log.warn("session {}: upstream {} unavailable: {}", sessionId, upstreamName, e.getMessage());
@@ -328,6 +352,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
         BackendKeys.Key key = keys.issue();
         int pid = key.processId();
         ScheduledFuture<?>[] ending = new ScheduledFuture<?>[1];
+        LoopSession onLoop = loops == null ? null : LoopSession.of(loops.next(), ch, up, setup,
+                config.limits().maxFrameBytes(), config.audit().writeTimeout());
         PgSession session = new PgSession(sessionId, pid, key.secret(), identity, startup.database(), clientAddress, ch,
                 up, audit, config.audit().responseCap(), role, settings.justification(), setup, approvals, approvalsUrl,
                 () -> {
@@ -335,7 +361,8 @@ public final class PgFrontDoor implements Consumer<Socket> {
                     if (ending[0] != null) {
                         ending[0].cancel(false);
                     }
-                });
+                }, onLoop);
+        boolean movedToLoop = false;
         keys.bind(pid, session);
         held.register(session);
         // Before the client hears ReadyForQuery: a client that connects again at once must find the permit free.
@@ -351,9 +378,14 @@ public final class PgFrontDoor implements Consumer<Socket> {
             ch.send(new BackendMessage.BackendKeyData(pid, key.secret()));
             ch.sendAndFlush(new BackendMessage.ReadyForQuery(up.transactionStatus()));
             ending[0] = expiry.schedule(session, identity);
-            session.run();
+            movedToLoop = session.moveToLoop(held);
+            if (!movedToLoop) {
+                session.run();
+            }
         } finally {
-            keys.release(pid);
+            if (!movedToLoop) {
+                keys.release(pid); // else the session's end releases it, on its loop
+            }
         }
     }
 

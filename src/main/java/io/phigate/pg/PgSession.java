@@ -75,12 +75,17 @@ final class PgSession implements LiveSession {
     /** The server's reports about the session (settings, FATAL), read before anything it sends is forwarded. */
     private final ServerReports reports;
     private final HiddenSettingChanges hidden;
+    /** Null: the session runs on its two threads. Else the event loop's driver of its sockets (decision 0097). */
+    private final LoopSession loop;
+    /** Where client frames go upstream: the connection's stream, or the loop's buffered channel. */
+    private final OutputStream toUpstream;
 
     PgSession(String id, int processId, byte[] secretKey, Identity identity, String upstreamName,
               String clientAddress, Channel client, UpstreamConnection upstream, AuditSink audit, int responseCap,
               Role role, String justification, SessionPolicies.Setup setup, Approvals approvals,
-              String approvalsUrl, Runnable onEnd) {
+              String approvalsUrl, Runnable onEnd, LoopSession loop) {
         this.id = id;
+        this.loop = loop;
         // search_path and role changed by code out of the gateway's sight (decision 0064): analysed sessions only.
         this.hidden = setup.rules() == null ? null
                 : new HiddenSettingChanges(setup, upstream.parameters(), this::terminate);
@@ -94,18 +99,41 @@ final class PgSession implements LiveSession {
         this.upstream = upstream;
         this.audit = audit;
         this.onEnd = onEnd;
-        this.toClient = new ByteCounter(client.out());
+        this.toClient = new ByteCounter(loop == null ? client.out() : loop.clientOut());
+        this.toUpstream = loop == null ? upstream.out() : loop.upstreamOut();
         this.exchange = new Exchange(toClient, this::completed, upstream.transactionStatus(), setup.masking(),
                 role == null ? 0 : role.rowLimit(), role == null ? null : role.name());
         this.names = new StateView(exchange, analyzer, () -> closing);
         this.pipeline = StatementPipeline.of(id, clientAddress, upstreamName, identity, role, justification,
                 setup.masking(), setup.rules(), approvals, approvalsUrl, this::nextStatementId);
         this.approvals = new HeldStatements(approvals, client, exchange, () -> closing, pipeline);
-        this.forwarder = new RequestForwarder(id, audit, exchange, upstream, this.approvals, pipeline.records(),
+        this.forwarder = new RequestForwarder(id, audit, exchange, toUpstream, this.approvals, pipeline.records(),
                 pipeline::justification, responseCap, analyzer != null, () -> closing, hidden);
         this.statements = new StatementMessages(forwarder, names, exchange, analyzer,
                 setup.rules() == null ? null : setup.rules().loadedCatalog(), pipeline, this.approvals, audit);
         this.reports = new ServerReports(analyzer != null, this::terminate, hidden);
+        if (loop != null) {
+            forwarder.runOnLoop();
+        }
+    }
+
+    /**
+     * Moves the session, with everything its connection holds, to its event loop, if it has one: true, and the
+     * calling thread is free (the loop ends the session, {@link #finish}). False: run it here ({@link #run}).
+     */
+    boolean moveToLoop(ConnectionResources held) {
+        if (loop == null) {
+            return false;
+        }
+        try {
+            loop.start(this, held);
+            return true;
+        } catch (IOException e) {
+            endReason = "client connection lost";
+            closing = true;
+            finish();
+            return true;
+        }
     }
 
     /** Runs the session to its end on the calling thread. */
@@ -115,18 +143,9 @@ final class PgSession implements LiveSession {
                         hidden == null ? null : hidden.probe(), this::upstreamEnded));
         try {
             clientLoop();
-            endReason = endReason == null ? "client terminated" : endReason;
-        } catch (ProtocolException e) {
-            endReason = "protocol violation: " + e.getMessage();
-            sendFatal(ErrorCodes.PROTOCOL_VIOLATION, e.getMessage());
-        } catch (IOException e) {
-            if (endReason == null) {
-                endReason = exchange.clientBroken() || !closing ? "client connection lost" : "upstream connection lost";
-            }
-        } catch (RuntimeException e) {
-            endReason = "internal error: " + e.getClass().getSimpleName();
-            log.error("session {} failed", id, e);
-            sendFatal("XX000", "phigate internal error; the session is closed");
+            ended(null);
+        } catch (IOException | RuntimeException e) {
+            ended(e);
         } finally {
             closing = true;
             upstream.close();
@@ -135,51 +154,74 @@ final class PgSession implements LiveSession {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            exchange.abortPending();
-            closeClient();
-            long millis = java.time.Duration.between(startedAt, Instant.now()).toMillis();
-            audit.append(List.of(new AuditEvent.SessionEnded(Instant.now(), id, endReason, forwarder.statements(), millis)));
-            onEnd.run();
+            finish();
         }
+    }
+
+    /** What follows the session's end on either path: its record, the client's socket, the session's key. */
+    void finish() {
+        closing = true;
+        endReason = endReason == null ? "client terminated" : endReason;
+        exchange.abortPending();
+        closeClient();
+        long millis = java.time.Duration.between(startedAt, Instant.now()).toMillis();
+        audit.append(List.of(new AuditEvent.SessionEnded(Instant.now(), id, endReason, forwarder.statements(), millis)));
+        onEnd.run();
     }
 
     private void clientLoop() throws IOException {
         FrameReader in = client.reader();
-        OutputStream up = upstream.out();
         while (true) {
             int type = in.next();
             if (type < 0) {
                 forwarder.forwardChunk();
                 return;
             }
-            bytesFromClient += 5L + in.bodyLength();
-            if (type == 'd') {
-                // COPY FROM STDIN data is streamed through, never collected: a 1 GiB COPY stays a 1 GiB stream.
+            if (!clientFrame(type, in, toUpstream)) {
+                return;
+            }
+            // A held batch waits for its Sync (or Flush), so the approval covers it whole.
+            if (forwarder.chunk.size() >= RequestChunk.MAX_BYTES
+                    || (!forwarder.holding() && !forwarder.chunk.isEmpty() && !in.inputAvailable())) {
                 forwarder.forwardChunk();
-                if (forwarder.discardingToSync()) {
-                    in.skipBody();
-                } else {
-                    in.transferTo(up);
-                    if (!in.inputAvailable()) {
-                        up.flush();
-                    }
+            }
+        }
+    }
+
+    /**
+     * One client frame, whichever thread reads it (the client reader, or the event loop once the frame is whole);
+     * false after Terminate. A request's end is forwarded in place on threads, noted for the loop on a loop
+     * ({@link RequestForwarder#endRequest}).
+     */
+    boolean clientFrame(int type, FrameReader in, OutputStream up) throws IOException {
+        bytesFromClient += 5L + in.bodyLength();
+        if (type == 'd') {
+            // COPY FROM STDIN data is streamed through, never collected: a 1 GiB COPY stays a 1 GiB stream.
+            forwarder.forwardChunk();
+            if (forwarder.discardingToSync()) {
+                in.skipBody();
+            } else {
+                in.transferTo(up);
+                if (!in.inputAvailable()) {
+                    up.flush();
                 }
-                continue;
             }
-            byte[] body = in.body();
-            FrontendMessage m = MessageCodec.decodeFrontend((byte) type, body);
-            if (forwarder.discardingToSync() && !(m instanceof Sync)) {
-                continue;
-            }
-            Refusal notUtf8 = analyzer == null ? null : ClientText.invalidUtf8((byte) type, body);
-            if (notUtf8 != null) {
-                forwarder.forwardChunk();
-                boolean extended = m instanceof Parse;
-                forwarder.refuseStatement(extended ? Protocol.EXTENDED : Protocol.SIMPLE,
-                        extended ? ((Parse) m).query() : ((Query) m).sql(), notUtf8, extended);
-                continue;
-            }
-            switch (m) {
+            return true;
+        }
+        byte[] body = in.body();
+        FrontendMessage m = MessageCodec.decodeFrontend((byte) type, body);
+        if (forwarder.discardingToSync() && !(m instanceof Sync)) {
+            return true;
+        }
+        Refusal notUtf8 = analyzer == null ? null : ClientText.invalidUtf8((byte) type, body);
+        if (notUtf8 != null) {
+            forwarder.forwardChunk();
+            boolean extended = m instanceof Parse;
+            forwarder.refuseStatement(extended ? Protocol.EXTENDED : Protocol.SIMPLE,
+                    extended ? ((Parse) m).query() : ((Query) m).sql(), notUtf8, extended);
+            return true;
+        }
+        switch (m) {
                 case Query q -> statements.query(q, (byte) type, body);
                 case Parse p -> statements.parse(p, (byte) type, body);
                 case Bind b -> statements.bind(b, (byte) type, body);
@@ -192,24 +234,65 @@ final class PgSession implements LiveSession {
                 }
                 case Flush f -> {
                     forwarder.chunk.add((byte) type, body, null);
-                    forwarder.forwardChunk();
+                    forwarder.endRequest();
                 }
                 case FunctionCall f -> statements.functionCall(f, (byte) type, body);
                 case CopyDone d -> forwarder.forwardNow((byte) type, body);
                 case CopyFail f -> forwarder.forwardNow((byte) type, body);
                 case Terminate t -> {
                     forwarder.forwardChunk();
-                    return;
+                    return false;
                 }
                 case CopyData d -> throw new IllegalStateException("CopyData is streamed above");
                 default -> throw new ProtocolException("unexpected message type '" + (char) type + "' in a session");
             }
-            // A held batch waits for its Sync (or Flush), so the approval covers it whole.
-            if (forwarder.chunk.size() >= RequestChunk.MAX_BYTES
-                    || (!forwarder.holding() && !forwarder.chunk.isEmpty() && !in.inputAvailable())) {
-                forwarder.forwardChunk();
-            }
+        return true;
+    }
+
+    /**
+     * One server frame on an event-loop session, as the {@link ResponsePump} forwards it (a plain session asks the
+     * server nothing of its own); false when the server's report ends the session.
+     */
+    boolean serverFrame(int type, FrameReader in) throws IOException {
+        if (type == 'D' || type == 'd') {
+            exchange.forward((byte) type, in);
+            return true;
         }
+        byte[] body = in.body();
+        if (!reports.admit((byte) type, body)) {
+            return false;
+        }
+        exchange.onBackendFrame((byte) type, body);
+        return true;
+    }
+
+    /**
+     * Why the client side ended (null: the client ended it), on either path; a protocol violation or an internal
+     * error is told to the client.
+     */
+    void ended(Throwable t) {
+        if (t == null) {
+            endReason = endReason == null ? "client terminated" : endReason;
+        } else if (t instanceof ProtocolException e) {
+            endReason = "protocol violation: " + e.getMessage();
+            sendFatal(ErrorCodes.PROTOCOL_VIOLATION, e.getMessage());
+        } else if (t instanceof IOException) {
+            if (endReason == null) {
+                endReason = exchange.clientBroken() || !closing ? "client connection lost" : "upstream connection lost";
+            }
+        } else {
+            endReason = "internal error: " + t.getClass().getSimpleName();
+            log.error("session {} failed", id, t);
+            sendFatal("XX000", "phigate internal error; the session is closed");
+        }
+    }
+
+    RequestForwarder forwarder() {
+        return forwarder;
+    }
+
+    Exchange exchange() {
+        return exchange;
     }
 
 
@@ -225,7 +308,7 @@ final class PgSession implements LiveSession {
     }
 
     /** The pump has stopped: the server closed, we closed it, the client broke, or the server broke the protocol. */
-    private void upstreamEnded(IOException cause) {
+    void upstreamEnded(IOException cause) {
         exchange.abortPending();
         if (closing) {
             return;
@@ -249,6 +332,14 @@ final class PgSession implements LiveSession {
 
     @Override
     public void terminate(String sqlState, String message) {
+        if (loop != null && !loop.inLoop()) {
+            // The loop owns the session's sockets and state: the end runs there, after what it is doing.
+            loop.execute(() -> {
+                terminate(sqlState, message);
+                loop.end();
+            });
+            return;
+        }
         if (closing) {
             return;
         }
@@ -262,14 +353,22 @@ final class PgSession implements LiveSession {
             // the client is gone already
         }
         if (!exchange.idle() && upstream.key() != null) {
-            try {
-                UpstreamConnection.cancel(upstream.config(), upstream.key());
-            } catch (IOException e) {
-                log.warn("session {}: could not cancel the running statement: {}", id, e.toString());
+            if (loop == null) {
+                cancelUpstream();
+            } else {
+                Thread.ofVirtual().name("pg-cancel-" + id).start(this::cancelUpstream); // a connection: off the loop
             }
         }
         upstream.abort();
         closeClient();
+    }
+
+    private void cancelUpstream() {
+        try {
+            UpstreamConnection.cancel(upstream.config(), upstream.key());
+        } catch (IOException e) {
+            log.warn("session {}: could not cancel the running statement: {}", id, e.toString());
+        }
     }
 
     /** Forwards a client's cancel request for this session's running statement, or withdraws a held one. */
@@ -295,6 +394,9 @@ final class PgSession implements LiveSession {
     }
 
     private void closeClient() {
+        if (loop != null) {
+            return; // the loop closes it once what the client is owed has been offered to its socket
+        }
         try {
             client.socket().close();
         } catch (IOException ignored) {

@@ -5,7 +5,6 @@ import io.phigate.audit.AuditEvent.Outcome;
 import io.phigate.audit.AuditEvent.Protocol;
 import io.phigate.audit.AuditSink;
 import io.phigate.audit.AuditUnavailableException;
-import io.phigate.pg.backend.UpstreamConnection;
 import io.phigate.pg.message.BackendMessage;
 import io.phigate.pg.message.ErrorCodes;
 import io.phigate.pg.message.FrontendMessage.Execute;
@@ -22,6 +21,8 @@ import java.io.OutputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -52,7 +53,8 @@ final class RequestForwarder {
     private final String sessionId;
     private final AuditSink audit;
     private final Exchange exchange;
-    private final UpstreamConnection upstream;
+    /** Where frames go upstream: the connection's blocking stream, or an event-loop session's buffered channel. */
+    private final OutputStream up;
     private final HeldStatements approvals;
     private final StatementRecords records;
     private final Supplier<String> justification;
@@ -68,6 +70,9 @@ final class RequestForwarder {
     /** Executes in the current chunk that need approval: the chunk is held (and cut only at Sync or Flush). */
     private final List<HeldExecute> heldExecutes = new ArrayList<>();
 
+    /** Set by an event-loop session: request ends are noted ({@link #requestEnded}), not forwarded in place. */
+    private boolean onLoop;
+    private boolean requestEnded;
     /** Statements are analysed: each request waits for the answers to the ones before it (decision 0032). */
     private final boolean analysed;
     /** True once the session is ending; a request still waiting is then never forwarded. */
@@ -75,10 +80,11 @@ final class RequestForwarder {
     /** search_path and role changed by code out of sight (decision 0064); null when statements are not analysed. */
     private final HiddenSettingChanges hidden;
 
-    RequestForwarder(String sessionId, AuditSink audit, Exchange exchange, UpstreamConnection upstream,
+    RequestForwarder(String sessionId, AuditSink audit, Exchange exchange, OutputStream up,
                      HeldStatements approvals, StatementRecords records, Supplier<String> justification,
                      int responseCap, boolean analysed, java.util.function.BooleanSupplier closing,
                      HiddenSettingChanges hidden) {
+        this.up = up;
         this.analysed = analysed;
         this.hidden = hidden;
         this.batch = new OpenBatch(analysed, hidden);
@@ -86,7 +92,6 @@ final class RequestForwarder {
         this.sessionId = sessionId;
         this.audit = audit;
         this.exchange = exchange;
-        this.upstream = upstream;
         this.approvals = approvals;
         this.records = records;
         this.justification = justification;
@@ -119,7 +124,7 @@ final class RequestForwarder {
         if (discardToSync) {
             return null;
         }
-        String note = hidden.askWithinBatch(upstream.out(), exchange, closing);
+        String note = hidden.askWithinBatch(up, exchange, closing);
         if (note == null || closing.getAsBoolean()) {
             throw new java.io.InterruptedIOException("the session has ended; a request was not forwarded");
         }
@@ -136,8 +141,62 @@ final class RequestForwarder {
         } else {
             chunk.add(type, body, Op.of(Op.Kind.SYNC));
             chunk.endsWithSync = true;
+            endRequest();
+        }
+    }
+
+    /**
+     * The end of a request (Sync, Query, Flush, FunctionCall): forwarded now on a session's own thread; on an
+     * event loop, noted for the loop, which starts the durable write ({@link #startForward}) and never waits here.
+     */
+    void endRequest() throws IOException {
+        if (onLoop) {
+            requestEnded = true;
+        } else {
             forwardChunk();
         }
+    }
+
+    void runOnLoop() {
+        onLoop = true;
+    }
+
+    /** True once a request ended since the last {@link #startForward}. */
+    boolean requestEnded() {
+        return requestEnded;
+    }
+
+    /**
+     * An event-loop session's half of {@link #forwardChunk}: queues the chunk's records without waiting. Null when
+     * there was nothing to wait for (the chunk went upstream already, or was empty); otherwise the chunk stays as it
+     * is until {@link #durable} is called with the outcome, and the loop reads no more of the client meanwhile.
+     */
+    CompletableFuture<Void> startForward() throws IOException {
+        requestEnded = false;
+        if (chunk.isEmpty()) {
+            return null;
+        }
+        if (!heldExecutes.isEmpty() || chunk.events.isEmpty()) {
+            forwardChunk();
+            return null;
+        }
+        return audit.appendAwaited(chunk.events);
+    }
+
+    /**
+     * The chunk's records are durable (failure null): its frames go upstream. Or they could not be written, or
+     * not in time: nothing goes upstream and the client is answered 58030, as {@link #forwardChunk} does.
+     */
+    void durable(Throwable failure) throws IOException {
+        if (failure == null) {
+            sendChunk();
+            return;
+        }
+        Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+        refuse(cause instanceof AuditUnavailableException a ? a
+                : new AuditUnavailableException("audit store failed: " + cause.getClass().getSimpleName(), cause));
+        exchange.discardUnsent(chunk.ops);
+        chunk.clear();
     }
 
     long statements() {
@@ -212,7 +271,6 @@ final class RequestForwarder {
 
     void forwardNow(byte type, byte[] body) throws IOException {
         forwardChunk();
-        OutputStream up = upstream.out();
         int len = body.length + 4;
         up.write(new byte[]{type, (byte) (len >>> 24), (byte) (len >>> 16), (byte) (len >>> 8), (byte) len});
         up.write(body);
@@ -237,13 +295,18 @@ final class RequestForwarder {
             chunk.clear();
             return;
         }
+        sendChunk();
+    }
+
+    /** The chunk's records are durable: its frames go upstream. */
+    private void sendChunk() throws IOException {
         if (analysed && !batchOpenUpstream) {
             // A new request waits for the answers to the ones before it: a statement before it may change a setting
             // the analysis depends on (a trigger or function calling set_config('client_encoding', ...)), which
             // the server reports only at its ReadyForQuery, and this request must not reach the server by then.
             exchange.awaitIdle(closing);
             if (hidden != null && !closing.getAsBoolean()) {
-                hidden.beforeRequest(upstream.out(), exchange.transactionStatus(), closing);
+                hidden.beforeRequest(up, exchange.transactionStatus(), closing);
             }
         } else if (hidden != null && !closing.getAsBoolean()) {
             hidden.withinBatch(); // others' DDL reaches what runs next in the open batch too (decision 0081)
@@ -252,8 +315,8 @@ final class RequestForwarder {
             dropChunkOfEndedSession();
         }
         exchange.expect(chunk.ops);
-        upstream.out().write(chunk.frames(), 0, chunk.size());
-        upstream.out().flush();
+        up.write(chunk.frames(), 0, chunk.size());
+        up.flush();
         if (chunk.extended || chunk.endsWithSync) {
             batchOpenUpstream = !chunk.endsWithSync;
         }
@@ -359,7 +422,6 @@ final class RequestForwarder {
             return;
         }
         exchange.expect(List.of(Op.of(Op.Kind.INTERNAL_FAIL), Op.of(Op.Kind.SYNC)));
-        OutputStream up = upstream.out();
         up.write(PROVOKE_ERROR);
         up.write(MessageCodec.encode(Sync.INSTANCE));
         up.flush();

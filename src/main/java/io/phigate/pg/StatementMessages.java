@@ -138,7 +138,7 @@ final class StatementMessages {
                 forwarder.chunk.events.add(used);
             }
             forwarder.chunk.add(type, body, Op.shaped(Op.Kind.QUERY, run, shape).withChanges(staged));
-            forwarder.forwardChunk();
+            forwarder.endRequest();
         } finally {
             names.endSegment();
         }
@@ -358,7 +358,7 @@ final class StatementMessages {
         }
         record(run, d);
         forwarder.chunk.add(type, body, Op.statement(Op.Kind.FUNCTION_CALL, run));
-        forwarder.forwardChunk();
+        forwarder.endRequest();
     }
 
     /** Refuses an extended-protocol message whose names the server may read as others (decision 0063). */

@@ -506,6 +506,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void eventLoopIsOffUnlessSetToPlainAndNamesTheChoicesOtherwise() throws Exception {
+        assertThat(parse(MINIMAL).limits().eventLoop()).isEqualTo(LimitsConfig.EventLoop.OFF);
+        LimitsConfig on = parse(MINIMAL + "limits:\n  event_loop: plain\n  event_loop_threads: 4\n").limits();
+        assertThat(on.eventLoop()).isEqualTo(LimitsConfig.EventLoop.PLAIN);
+        assertThat(on.eventLoopThreads()).isEqualTo(4);
+        assertThat(parse(MINIMAL + "limits:\n  event_loop: off\n").limits().eventLoop())
+                .isEqualTo(LimitsConfig.EventLoop.OFF);
+        assertThat(errors(MINIMAL + "limits:\n  event_loop: masked\n"))
+                .contains("phigate.yaml:17: limits.event_loop:").contains("off, plain");
+    }
+
+    @Test
     void audienceMayBeOneStringOrAList() throws Exception {
         GatewayConfig config = parse(MINIMAL.replace("audience: phigate", "audience: [phigate, https://phigate.example]"));
 

@@ -88,10 +88,20 @@ public final class UpstreamConnection implements AutoCloseable {
     public static UpstreamConnection open(UpstreamConfig config, String user, Password password,
                                           Map<String, String> clientParameters, int decodeLimit)
             throws UpstreamException {
+        return open(config, user, password, clientParameters, decodeLimit, false);
+    }
+
+    /**
+     * As {@link #open(UpstreamConfig, String, Password, Map, int)}; {@code channelSocket}: on a socket backed by a
+     * {@link java.nio.channels.SocketChannel}, so that the session can move to an event loop ({@link #channel}).
+     */
+    public static UpstreamConnection open(UpstreamConfig config, String user, Password password,
+                                          Map<String, String> clientParameters, int decodeLimit,
+                                          boolean channelSocket) throws UpstreamException {
         Socket socket = null;
         ReadDeadline deadline = null;
         try {
-            Socket plain = new Socket();
+            Socket plain = channelSocket ? java.nio.channels.SocketChannel.open().socket() : new Socket();
             socket = plain;
             // A timer, not a socket timeout: a socket once read with a timeout stays non-blocking, and every read
             // of the session after would cost a poll more (net.ReadDeadline).
@@ -269,6 +279,11 @@ public final class UpstreamConnection implements AutoCloseable {
         out.flush();
     }
 
+    /** The connection's channel, for an event loop; null under TLS or on a socket opened without one. */
+    public java.nio.channels.SocketChannel channel() {
+        return socket instanceof SSLSocket ? null : socket.getChannel();
+    }
+
     public UpstreamConfig config() {
         return config;
     }
@@ -311,8 +326,8 @@ public final class UpstreamConnection implements AutoCloseable {
                 out.write(MessageCodec.encode(FrontendMessage.Terminate.INSTANCE));
                 out.flush();
             }
-        } catch (IOException ignored) {
-            // already gone
+        } catch (IOException | RuntimeException ignored) {
+            // already gone (an event-loop session's channel, non-blocking, refuses a stream's write)
         }
         closeQuietly(socket);
     }

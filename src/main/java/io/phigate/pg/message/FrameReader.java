@@ -147,6 +147,77 @@ public final class FrameReader {
         bodyPending = false;
     }
 
+    /**
+     * For a stream whose read returns 0 when it would block (an event loop's non-blocking channel): reads what is
+     * there and returns true once a whole frame is buffered, or the stream has ended, or the next header is one
+     * {@link #next()} refuses, so that {@link #next()} and the body calls then never read; false while more must
+     * arrive first. Such a reader holds each frame whole, so a frame larger than its buffer may grow to is refused
+     * (the buffer's bound is the frame limit the caller set, {@code limits.max_frame_bytes}).
+     */
+    public boolean frameBuffered() throws IOException {
+        if (bodyPending) {
+            throw new IllegalStateException("previous frame body not consumed");
+        }
+        while (true) {
+            if (limit - pos >= 5) {
+                int len = int32At(pos + 1);
+                if (len < 4 || len - 4 > frameLimit) {
+                    return true;
+                }
+                long need = 1L + len;
+                if (limit - pos >= need) {
+                    return true;
+                }
+                if (need > maxBuffer) {
+                    throw new ProtocolException("message of " + (len - 4L) + " bytes exceeds the limit of "
+                            + (maxBuffer - 5) + " bytes an event-loop session holds (limits.max_frame_bytes)");
+                }
+                if (need > buf.length - pos) {
+                    compact();
+                    if (need > buf.length) {
+                        buf = java.util.Arrays.copyOf(buf, (int) Math.min(maxBuffer, Math.max(need, buf.length * 2L)));
+                    }
+                }
+            } else if (pos > 0 && buf.length - pos < 5) {
+                compact();
+            }
+            if (limit == buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.min(maxBuffer, buf.length * 2));
+            }
+            int r = in.read(buf, limit, buf.length - limit);
+            if (r < 0) {
+                return true;
+            }
+            if (r == 0) {
+                return false;
+            }
+            limit += r;
+        }
+    }
+
+    /** The type byte of the frame {@link #frameBuffered} found whole, or -1 when nothing is buffered. */
+    public int peekType() {
+        return pos < limit ? buf[pos] & 0xFF : -1;
+    }
+
+    /**
+     * Lets a grown buffer go while nothing is buffered, back to {@code size} bytes: an idle event-loop session
+     * keeps a small buffer after a large frame.
+     */
+    public void shrinkWhenEmpty(int size) {
+        if (pos == limit && buf.length > size && !bodyPending) {
+            buf = new byte[size];
+            pos = 0;
+            limit = 0;
+        }
+    }
+
+    private void compact() {
+        System.arraycopy(buf, pos, buf, 0, limit - pos);
+        limit -= pos;
+        pos = 0;
+    }
+
     /** Discards the current frame's body. */
     public void skipBody() throws IOException {
         transferTo(OutputStream.nullOutputStream());

@@ -147,6 +147,18 @@ public final class UpstreamConnection implements AutoCloseable {
         return f;
     }
 
+    /**
+     * Kills cursor {@code id} of {@code database.collection} with a command of the gateway's own (a role's row limit
+     * ended it for the client); true when the store says it was killed. Sent outside any session: the store checks
+     * only that the same user opened it, and every session reaches it as the gateway's user.
+     */
+    public boolean killCursor(String database, String collection, long id) throws IOException {
+        BsonDocument reply = command(new BsonDocument("killCursors", new org.bson.BsonString(collection))
+                .append("cursors", new org.bson.BsonArray(java.util.List.of(new org.bson.BsonInt64(id))))
+                .append("$db", new org.bson.BsonString(database)));
+        return reply.isNumber("ok") && reply.getNumber("ok").intValue() == 1;
+    }
+
     /** A command of the gateway's own, answered in one OP_MSG reply whose body is returned. */
     private BsonDocument command(BsonDocument body) throws IOException {
         int id = nextRequestId++;

@@ -17,10 +17,19 @@ import java.util.List;
  * plan names are decoded; a sub-document no tag reaches is copied whole. A reply the walk cannot read (a length
  * that does not fit, an unknown type code, sections other than one body) is not written at all: {@link
  * Unmaskable}. A checksum cannot survive masking, so the flag is cleared (drivers check one only when it is set).
- * Runs on the connection's thread; one instance per message.
+ * With a {@link DocumentBudget} (a role's {@code row_limit}), the documents of a batch ({@code cursor.firstBatch},
+ * {@code cursor.nextBatch}, distinct's {@code values}, an inline mapReduce's {@code results}) past what the budget
+ * has left are dropped, and when the budget is spent the cursor's {@code id} is written as 0, so the driver stops
+ * (decision 0096). Runs on the connection's thread; one instance per message.
  */
 public final class ReplyMasker {
     private static final int CHECKSUM_PRESENT = 1;
+    /** Where a document lies in the reply: its body, the body's {@code cursor}, anywhere else. */
+    private static final int TOP = 0;
+    private static final int CURSOR = 1;
+    private static final int INNER = 2;
+    /** A plan masking nothing, walked only to count a budget's documents: every field copied as it is. */
+    private static final MaskNode COUNTING = new MaskNode(java.util.Map.of(), null);
 
     /** A reply the masking cannot read, so it cannot say what the client would see: it must not be sent. */
     public static final class Unmaskable extends Exception {
@@ -35,14 +44,35 @@ public final class ReplyMasker {
     private OutputStream out;
     private int nextLength;
     private int nextValue;
+    /** Null without a row limit; else what the batches of this reply may still deliver. */
+    private final DocumentBudget budget;
+    private final long remaining;
+    /** Batch documents met in the current walk. */
+    private long seen;
+    /** Known after the first walk: this reply spends the budget, so its cursor id is written as 0. */
+    private boolean endsCursor;
+    private long serverCursor;
 
-    private ReplyMasker(byte[] frame) {
+    private ReplyMasker(byte[] frame, DocumentBudget budget) {
         this.b = frame;
+        this.budget = budget;
+        this.remaining = budget == null ? Long.MAX_VALUE : budget.remaining();
     }
 
     /** Writes {@code frame} (a whole OP_MSG reply) to {@code out} with {@code plan}'s fields masked. */
     public static void write(byte[] frame, ReplyPlan plan, OutputStream out) throws IOException, Unmaskable {
-        new ReplyMasker(frame).write(plan.envelope(), out);
+        new ReplyMasker(frame, null).write(plan.envelope(), out);
+    }
+
+    /**
+     * As {@link #write(byte[], ReplyPlan, OutputStream)}, its batches cut at what {@code budget} has left (a plan
+     * that masks nothing is walked only for that); the budget then counts what was delivered.
+     */
+    public static void write(byte[] frame, ReplyPlan plan, DocumentBudget budget, OutputStream out)
+            throws IOException, Unmaskable {
+        ReplyMasker masker = new ReplyMasker(frame, budget);
+        masker.write(plan.passes() ? COUNTING : plan.envelope(), out);
+        budget.delivered(masker.seen, masker.serverCursor);
     }
 
     private void write(MaskNode envelope, OutputStream sink) throws IOException, Unmaskable {
@@ -54,18 +84,20 @@ public final class ReplyMasker {
         if (b[20] != 0 || 21 + int32(21) != end) {
             throw new Unmaskable("a reply must be one body section");
         }
-        int body = document(21, end, envelope);
+        int body = document(21, end, envelope, TOP);
+        endsCursor = budget != null && seen >= remaining;
+        seen = 0;
         out = sink;
         byte[] header = new byte[21];
         System.arraycopy(b, 0, header, 0, 21);
         putInt32(header, 0, 21 + body);
         putInt32(header, 16, flags & ~CHECKSUM_PRESENT);
         out.write(header);
-        document(21, end, envelope);
+        document(21, end, envelope, TOP);
     }
 
     /** One document at {@code off} walked by {@code node}: its new length, written when the second walk is on. */
-    private int document(int off, int limit, MaskNode node) throws IOException, Unmaskable {
+    private int document(int off, int limit, MaskNode node, int place) throws IOException, Unmaskable {
         int length = length(off, limit);
         int index = reserve();
         int size = 5;
@@ -76,7 +108,7 @@ public final class ReplyMasker {
             int nameEnd = cstringEnd(p + 1, end);
             int valueStart = nameEnd + 1;
             int valueEnd = valueStart + valueSize(type, valueStart, end);
-            String name = node.children().isEmpty() && node.others() == null ? null // most fields of a batch
+            String name = node.children().isEmpty() && node.others() == null && place == INNER ? null // a batch's
                     : new String(b, p + 1, nameEnd - p - 1, StandardCharsets.UTF_8);
             MaskNode child = node.children().isEmpty() ? null : node.child(name);
             // A UUID is an id; other bytes may be words. A place walked as a document that holds a scalar instead
@@ -86,26 +118,45 @@ public final class ReplyMasker {
                     : child == null ? node.otherwise(name, kind)
                     : child.leaf() == null && type != 3 && type != 4 ? node.otherwise(null, kind)
                     : null;
+            boolean batch = budget != null && type == 4 && batch(place, name);
             if (otherwise != null) {
-                size += masked(type, p, valueStart, valueEnd, otherwise);
+                size += masked(type, p, valueStart, valueEnd, otherwise, batch);
+            } else if (budget != null && place == CURSOR && "id".equals(name) && (type == 0x12 || type == 0x10)) {
+                serverCursor = type == 0x12 ? int64(valueStart) : int32(valueStart);
+                size += raw(p, valueStart) + (endsCursor ? emit(new byte[valueEnd - valueStart], 0,
+                        valueEnd - valueStart) : raw(valueStart, valueEnd));
+            } else if (batch && (child == null || child.leaf() == null)) {
+                size += raw(p, valueStart) + array(valueStart, valueEnd, child == null ? COUNTING : child, null, true);
+            } else if (budget != null && place == TOP && type == 3 && child == null && "cursor".equals(name)) {
+                size += raw(p, valueStart) + document(valueStart, valueEnd, COUNTING, CURSOR);
             } else if (child == null || (child.leaf() == null && type != 3 && type != 4)) {
                 size += raw(p, valueEnd);
             } else if (child.leaf() != null) {
-                size += masked(type, p, valueStart, valueEnd, child.leaf());
+                size += masked(type, p, valueStart, valueEnd, child.leaf(), batch);
             } else {
                 size += raw(p, valueStart);
-                size += type == 3 ? document(valueStart, valueEnd, child) : array(valueStart, valueEnd, child, null);
+                size += type == 3 ? document(valueStart, valueEnd, child,
+                        place == TOP && "cursor".equals(name) ? CURSOR : INNER)
+                        : array(valueStart, valueEnd, child, null, false);
             }
             p = valueEnd;
         }
         return close(index, size);
     }
 
+    /** The arrays of a reply whose elements are the documents (or distinct values) a row limit counts. */
+    private static boolean batch(int place, String name) {
+        return place == CURSOR ? "firstBatch".equals(name) || "nextBatch".equals(name)
+                : place == TOP && ("values".equals(name) || "results".equals(name));
+    }
+
     /**
      * An array whose elements {@code node} walks (documents are walked into, scalars kept), or, with a {@code leaf},
-     * an array under a tagged path: every element masked.
+     * an array under a tagged path: every element masked. A {@code batch}'s elements past the budget are dropped
+     * (the tail only, so the elements' names stay 0, 1, 2 ...).
      */
-    private int array(int off, int limit, MaskNode node, ScalarMasking leaf) throws IOException, Unmaskable {
+    private int array(int off, int limit, MaskNode node, ScalarMasking leaf, boolean batch)
+            throws IOException, Unmaskable {
         int length = length(off, limit);
         int index = reserve();
         int size = 5;
@@ -118,13 +169,19 @@ public final class ReplyMasker {
             int valueEnd = valueStart + valueSize(type, valueStart, end);
             ScalarMasking otherwise = leaf != null || node.others() == null || type == 3 || type == 4 ? null
                     : node.otherwise(null, idOrType(type, valueStart, valueEnd));
+            if (batch && ++seen > remaining) {
+                p = valueEnd; // past the row limit: not delivered
+                continue;
+            }
             if (leaf != null || otherwise != null) {
                 // an element of a place walked for its documents that holds words instead is withheld
-                size += masked(type, p, valueStart, valueEnd, leaf != null ? leaf : otherwise);
+                size += masked(type, p, valueStart, valueEnd, leaf != null ? leaf : otherwise, false);
+            } else if (type == 3 && node.children().isEmpty() && node.others() == null) {
+                size += raw(p, valueEnd); // nothing to mask inside: the walk would copy every field as it is
             } else if (type == 3) {
-                size += raw(p, valueStart) + document(valueStart, valueEnd, node);
+                size += raw(p, valueStart) + document(valueStart, valueEnd, node, INNER);
             } else if (type == 4) {
-                size += raw(p, valueStart) + array(valueStart, valueEnd, node, null);
+                size += raw(p, valueStart) + array(valueStart, valueEnd, node, null, false);
             } else {
                 size += raw(p, valueEnd);
             }
@@ -134,13 +191,16 @@ public final class ReplyMasker {
     }
 
     /** One element under a tagged path: its name kept, its value masked; a sub-document becomes the stand-in. */
-    private int masked(int type, int p, int valueStart, int valueEnd, ScalarMasking leaf)
+    private int masked(int type, int p, int valueStart, int valueEnd, ScalarMasking leaf, boolean batch)
             throws IOException, Unmaskable {
+        if (batch && type == 4 && leaf.passes()) {
+            return raw(p, valueStart) + array(valueStart, valueEnd, COUNTING, null, true); // counted, kept
+        }
         if (leaf.passes() || type == 0x0A || type == 0x06 || type == 0x7F || type == 0xFF) {
             return raw(p, valueEnd); // unmasked for this role, or a null, undefined, min or max key: no value
         }
         if (type == 4) {
-            return raw(p + 1, valueStart, (byte) 4) + array(valueStart, valueEnd, null, leaf);
+            return raw(p + 1, valueStart, (byte) 4) + array(valueStart, valueEnd, null, leaf, batch);
         }
         Scalar masked = type == 3 ? leaf.whole() : leaf.apply(read(type, valueStart));
         byte[] encoded;

@@ -171,7 +171,7 @@ final class CommandPath implements AutoCloseable {
             }
             return;
         }
-        ReplyPlan plan = ((Judgement.Forward) judged).plan();
+        ReplyPlan plan = listing(command, cursor, ((Judgement.Forward) judged).plan());
         DocumentBudget budget = rowLimit.budgetFor(command, cursors);
         long before = budget == null ? 0 : budget.deliveredSoFar();
         if (budget != null && msg.exhaustAllowed()) {
@@ -215,6 +215,19 @@ final class CommandPath implements AutoCloseable {
             return; // the server's cursor times out instead; the client was already told it ended
         }
         rowLimit.endOnServer(upstream, origin != null ? origin : command.namespace(), last.cursorId());
+    }
+
+    /**
+     * {@code plan}, its listing's entries kept to what the role's scope names (a listCollections' getMore keeps the
+     * plan of the listing that opened its cursor, even where the store declares no PHI).
+     */
+    private ReplyPlan listing(Command command, Long cursor, ReplyPlan plan) {
+        java.util.function.Predicate<String> listed = CommandScope.listed(role, command);
+        if (listed != null) {
+            return plan.listing(listed);
+        }
+        ReplyPlan opened = cursor == null ? null : cursors.plan(cursor);
+        return opened != null && opened.listed() != null ? opened : plan;
     }
 
     /** The completion's masking field: the plan's, and that the role's row limit cut the cursor, when it did. */

@@ -19,8 +19,12 @@ final class RecordedOutput extends OutputStream {
      */
     static void deliver(byte[] reply, ReplyPlan plan, DocumentBudget budget, OutputStream client,
                         ResponseRecorder recorder) throws IOException, ReplyMasker.Unmaskable {
-        if (budget != null) {
-            ReplyMasker.write(reply, plan, budget, new RecordedOutput(client, recorder));
+        if (budget != null || plan.listed() != null) {
+            if (budget != null) {
+                ReplyMasker.write(reply, plan, budget, new RecordedOutput(client, recorder));
+            } else {
+                ReplyMasker.write(reply, plan, new RecordedOutput(client, recorder));
+            }
         } else if (plan.passes()) {
             client.write(reply);
             recorder.write(reply, 0, reply.length);

@@ -28,6 +28,8 @@ public final class ReplyMasker {
     private static final int TOP = 0;
     private static final int CURSOR = 1;
     private static final int INNER = 2;
+    /** An entry of a catalog listing filtered for a scoped role. */
+    private static final int ENTRY = 3;
     /** A plan masking nothing, walked only to count a budget's documents: every field copied as it is. */
     private static final MaskNode COUNTING = new MaskNode(java.util.Map.of(), null);
 
@@ -52,16 +54,19 @@ public final class ReplyMasker {
     /** Known after the first walk: this reply spends the budget, so its cursor id is written as 0. */
     private boolean endsCursor;
     private long serverCursor;
+    /** Null, or the names a listing's entries may show ({@link ReplyPlan#listed}). */
+    private final java.util.function.Predicate<String> listed;
 
-    private ReplyMasker(byte[] frame, DocumentBudget budget) {
+    private ReplyMasker(byte[] frame, DocumentBudget budget, java.util.function.Predicate<String> listed) {
         this.b = frame;
         this.budget = budget;
+        this.listed = listed;
         this.remaining = budget == null ? Long.MAX_VALUE : budget.remaining();
     }
 
     /** Writes {@code frame} (a whole OP_MSG reply) to {@code out} with {@code plan}'s fields masked. */
     public static void write(byte[] frame, ReplyPlan plan, OutputStream out) throws IOException, Unmaskable {
-        new ReplyMasker(frame, null).write(plan.envelope(), out);
+        new ReplyMasker(frame, null, plan.listed()).write(plan.envelope() == null ? COUNTING : plan.envelope(), out);
     }
 
     /**
@@ -70,8 +75,8 @@ public final class ReplyMasker {
      */
     public static void write(byte[] frame, ReplyPlan plan, DocumentBudget budget, OutputStream out)
             throws IOException, Unmaskable {
-        ReplyMasker masker = new ReplyMasker(frame, budget);
-        masker.write(plan.passes() ? COUNTING : plan.envelope(), out);
+        ReplyMasker masker = new ReplyMasker(frame, budget, plan.listed());
+        masker.write(plan.envelope() == null ? COUNTING : plan.envelope(), out);
         budget.delivered(masker.seen, masker.serverCursor);
     }
 
@@ -119,7 +124,14 @@ public final class ReplyMasker {
                     : child.leaf() == null && type != 3 && type != 4 ? node.otherwise(null, kind)
                     : null;
             boolean batch = budget != null && type == 4 && batch(place, name);
-            if (otherwise != null) {
+            boolean entries = listed != null && type == 4 && (place == TOP && "databases".equals(name)
+                    || place == CURSOR && ("firstBatch".equals(name) || "nextBatch".equals(name)));
+            if (listed != null && size(place, name) && (type == 0x01 || type == 0x10 || type == 0x12)) {
+                size += raw(p, valueStart) + emit(new byte[valueEnd - valueStart], 0, valueEnd - valueStart);
+            } else if (entries) {
+                size += raw(p, valueStart) + entries(valueStart, valueEnd, child == null || child.leaf() != null
+                        ? COUNTING : child);
+            } else if (otherwise != null) {
                 size += masked(type, p, valueStart, valueEnd, otherwise, batch);
             } else if (budget != null && place == CURSOR && "id".equals(name) && (type == 0x12 || type == 0x10)) {
                 serverCursor = type == 0x12 ? int64(valueStart) : int32(valueStart);
@@ -127,7 +139,8 @@ public final class ReplyMasker {
                         valueEnd - valueStart) : raw(valueStart, valueEnd));
             } else if (batch && (child == null || child.leaf() == null)) {
                 size += raw(p, valueStart) + array(valueStart, valueEnd, child == null ? COUNTING : child, null, true);
-            } else if (budget != null && place == TOP && type == 3 && child == null && "cursor".equals(name)) {
+            } else if ((budget != null || listed != null) && place == TOP && type == 3 && child == null
+                    && "cursor".equals(name)) {
                 size += raw(p, valueStart) + document(valueStart, valueEnd, COUNTING, CURSOR);
             } else if (child == null || (child.leaf() == null && type != 3 && type != 4)) {
                 size += raw(p, valueEnd);
@@ -142,6 +155,54 @@ public final class ReplyMasker {
             p = valueEnd;
         }
         return close(index, size);
+    }
+
+    /** A listing's sizes, written as 0 for a scoped role: the database's, and the sum over all of them. */
+    private static boolean size(int place, String name) {
+        return place == ENTRY ? "sizeOnDisk".equals(name)
+                : place == TOP && ("totalSize".equals(name) || "totalSizeMb".equals(name));
+    }
+
+    /**
+     * A listing's entries, only those whose {@code name} {@link #listed} holds; the kept ones are renumbered (an
+     * array's names are its indexes), and an element that is no document is dropped, as no entry of a listing.
+     */
+    private int entries(int off, int limit, MaskNode node) throws IOException, Unmaskable {
+        int length = length(off, limit);
+        int index = reserve();
+        int size = 5;
+        int p = off + 4;
+        int end = off + length - 1;
+        int kept = 0;
+        while (p < end) {
+            int type = b[p] & 0xFF;
+            int valueStart = cstringEnd(p + 1, end) + 1;
+            int valueEnd = valueStart + valueSize(type, valueStart, end);
+            if (type == 3 && listed.test(entryName(valueStart, valueEnd))) {
+                byte[] key = (kept++ + "\0").getBytes(StandardCharsets.US_ASCII);
+                size += emit(new byte[] {3}, 0, 1) + emit(key, 0, key.length)
+                        + document(valueStart, valueEnd, node, ENTRY);
+            }
+            p = valueEnd;
+        }
+        return close(index, size);
+    }
+
+    /** The string {@code name} of the entry at {@code off}, or "" when it has none. */
+    private String entryName(int off, int limit) throws Unmaskable {
+        int end = off + length(off, limit) - 1;
+        int p = off + 4;
+        while (p < end) {
+            int type = b[p] & 0xFF;
+            int nameEnd = cstringEnd(p + 1, end);
+            int valueStart = nameEnd + 1;
+            int valueEnd = valueStart + valueSize(type, valueStart, end);
+            if (type == 2 && nameEnd - p - 1 == 4 && "name".equals(new String(b, p + 1, 4, StandardCharsets.UTF_8))) {
+                return new String(b, valueStart + 4, int32(valueStart) - 1, StandardCharsets.UTF_8);
+            }
+            p = valueEnd;
+        }
+        return "";
     }
 
     /** The arrays of a reply whose elements are the documents (or distinct values) a row limit counts. */

@@ -329,4 +329,25 @@ class ReplyMaskerTest {
         assertThat(exact.cut()).as("the server had nothing more: nothing was withheld").isFalse();
         assertThat(exact.serverCursorLeftOpen()).isFalse();
     }
+
+    /** Decision 0096: a scoped role's listing keeps the entries its rules name, renumbered, and no sizes. */
+    @Test
+    void aScopedListingKeepsTheEntriesItsRulesNameAndWritesSizesAsZero() throws Exception {
+        BsonDocument body = BsonDocument.parse("""
+                {databases: [{name: "billing", sizeOnDisk: {$numberLong: "81920"}, empty: false},
+                             {name: "clinic", sizeOnDisk: 40960.0, empty: false}, "stray"],
+                 totalSize: {$numberLong: "122880"}, totalSizeMb: 0, ok: 1}""");
+        for (ReplyPlan plan : java.util.List.of(ReplyPlan.PASS, ReplyPlan.withoutDocuments("listDatabases"))) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ReplyMasker.write(reply(body), plan.listing("clinic"::equals), out);
+            byte[] b = out.toByteArray();
+            RawBsonDocument raw = new RawBsonDocument(b, 21, b.length - 21);
+            BsonArray databases = raw.getArray("databases");
+            assertThat(databases).hasSize(1);
+            assertThat(databases.get(0).asDocument().getString("name").getValue()).isEqualTo("clinic");
+            assertThat(databases.get(0).asDocument().getNumber("sizeOnDisk").doubleValue()).isZero();
+            assertThat(raw.getNumber("totalSize").longValue()).isZero();
+            assertThat(new String(b, StandardCharsets.ISO_8859_1)).doesNotContain("billing");
+        }
+    }
 }

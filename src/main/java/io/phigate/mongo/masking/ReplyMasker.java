@@ -95,8 +95,8 @@ public final class ReplyMasker {
         out = sink;
         byte[] header = new byte[21];
         System.arraycopy(b, 0, header, 0, 21);
-        putInt32(header, 0, 21 + body);
-        putInt32(header, 16, flags & ~CHECKSUM_PRESENT);
+        MaskedValues.putInt32(header, 0, 21 + body);
+        MaskedValues.putInt32(header, 16, flags & ~CHECKSUM_PRESENT);
         out.write(header);
         document(21, end, envelope, TOP);
     }
@@ -266,7 +266,7 @@ public final class ReplyMasker {
         Scalar masked = type == 3 ? leaf.whole() : leaf.apply(read(type, valueStart));
         byte[] encoded;
         if (out == null) {
-            encoded = encode(masked, type);
+            encoded = MaskedValues.encode(masked, type);
             values.add(encoded);
         } else {
             encoded = values.get(nextValue++);
@@ -291,40 +291,6 @@ public final class ReplyMasker {
         };
     }
 
-    /** The masked value as a type code followed by its BSON bytes; an int32 stays one while it fits. */
-    private static byte[] encode(Scalar value, int sourceType) {
-        return switch (value) {
-            case Scalar.Text t -> {
-                byte[] s = t.value().getBytes(StandardCharsets.UTF_8);
-                byte[] e = new byte[1 + 4 + s.length + 1];
-                e[0] = 0x02;
-                putInt32(e, 1, s.length + 1);
-                System.arraycopy(s, 0, e, 5, s.length);
-                yield e;
-            }
-            case Scalar.Int i when sourceType == 0x10 && i.value() == (int) i.value() -> {
-                byte[] e = new byte[5];
-                e[0] = 0x10;
-                putInt32(e, 1, (int) i.value());
-                yield e;
-            }
-            case Scalar.Int i -> longValue(0x12, i.value());
-            case Scalar.Real r -> longValue(0x01, Double.doubleToRawLongBits(r.value()));
-            case Scalar.Time t -> longValue(0x09, t.epochMillis());
-            case Scalar.Null n -> new byte[] {0x0A};
-            case Scalar.Opaque o -> new byte[] {0x0A}; // never produced by a masking; null if it were
-        };
-    }
-
-    private static byte[] longValue(int type, long v) {
-        byte[] e = new byte[9];
-        e[0] = (byte) type;
-        for (int i = 0; i < 8; i++) {
-            e[1 + i] = (byte) (v >>> (8 * i));
-        }
-        return e;
-    }
-
     // ---- the two walks' bookkeeping ----
 
     private int reserve() throws IOException {
@@ -334,7 +300,7 @@ public final class ReplyMasker {
         }
         int index = nextLength++;
         byte[] len = new byte[4];
-        putInt32(len, 0, lengths.get(index));
+        MaskedValues.putInt32(len, 0, lengths.get(index));
         out.write(len);
         return index;
     }
@@ -438,10 +404,4 @@ public final class ReplyMasker {
         return (int32(at) & 0xFFFFFFFFL) | ((long) int32(at + 4)) << 32;
     }
 
-    private static void putInt32(byte[] to, int at, int v) {
-        to[at] = (byte) v;
-        to[at + 1] = (byte) (v >>> 8);
-        to[at + 2] = (byte) (v >>> 16);
-        to[at + 3] = (byte) (v >>> 24);
-    }
 }

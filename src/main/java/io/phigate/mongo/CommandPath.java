@@ -50,6 +50,7 @@ final class CommandPath implements AutoCloseable {
     private final OpenCursors cursors = new OpenCursors();
     private final ServerCommands server;
     private final RowLimit rowLimit;
+    private final UniqueKeyWrites uniqueKeys;
     private long statements;
 
     /** Takes {@code upstream} over: {@link #close} closes it. */
@@ -69,6 +70,7 @@ final class CommandPath implements AutoCloseable {
         this.records = new CommandRecords(sessionId, clientAddress, upstreamName, identity);
         this.role = door.documents.roleOf(identity);
         this.rowLimit = new RowLimit(role, sessionId);
+        this.uniqueKeys = new UniqueKeyWrites(masking, upstream);
         this.rules = new CommandApprovals(sessionId, identity, upstreamName, role,
                 door.documents.policy().rules(), door.approvals, live.ended());
     }
@@ -149,6 +151,10 @@ final class CommandPath implements AutoCloseable {
             verdict = new Verdict.Refuse(MongoError.CURSOR_NOT_FOUND, "cursor id " + command.cursorIds()
                     + " not found in this session");
         }
+        String answersLookup = verdict instanceof Verdict.Forward ? uniqueKeys.refusal(command, body) : null;
+        if (answersLookup != null) {
+            verdict = new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + answersLookup);
+        }
         if (verdict instanceof Verdict.Refuse refuse) {
             refuse(msg, command, requested, refuse.error(), refuse.message());
             return;
@@ -183,6 +189,7 @@ final class CommandPath implements AutoCloseable {
         ReplyFacts last = null;
         try {
             upstream.forward(frame.bytes());
+            uniqueKeys.forwarded(command);
             if (msg.moreToCome()) {
                 door.audit.appendUnobserved(List.of(records.completed(statementId, Outcome.OK, null, command, 0,
                         micros(start), null)));

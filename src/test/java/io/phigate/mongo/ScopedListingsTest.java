@@ -3,7 +3,6 @@ package io.phigate.mongo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import io.phigate.mask.DocumentCatalog;
 import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.policy.Match;
@@ -30,7 +29,6 @@ class ScopedListingsTest {
     @TempDir
     Path dir;
     MongoHarness gateway;
-    MongoClient direct;
 
     @BeforeEach
     void start() throws Exception {
@@ -41,25 +39,22 @@ class ScopedListingsTest {
                 Map.of(), Role.Justification.OPTIONAL, 0, List.of(), null);
         Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(narrow, anyone));
         gateway = new MongoHarness(dir, null, new DocumentPolicy(DocumentCatalog.EMPTY, policy, null));
-        direct = MongoClients.create("mongodb://127.0.0.1:" + gateway.storeAddress.getPort());
-        direct.getDatabase("clinic").getCollection("patients").insertOne(new Document("_id", 1));
-        direct.getDatabase("clinic").getCollection("psych_notes").insertOne(new Document("_id", 1));
-        direct.getDatabase("billing").getCollection("invoices").insertOne(new Document("_id", 1));
+        gateway.direct().getDatabase("clinic").getCollection("patients").insertOne(new Document("_id", 1));
+        gateway.direct().getDatabase("clinic").getCollection("psych_notes").insertOne(new Document("_id", 1));
+        gateway.direct().getDatabase("billing").getCollection("invoices").insertOne(new Document("_id", 1));
     }
 
     @AfterEach
     void stop() throws Exception {
-        direct.close();
-        gateway.close();
+        if (gateway != null) {
+            gateway.close();
+        }
     }
 
-    private MongoClient as(String subject) throws Exception {
-        return gateway.driver("serverSelectionTimeoutMS=5000&retryWrites=false", gateway.tokenFor(subject));
-    }
 
     @Test
     void aScopedRoleListsOnlyWhatItsRulesNameAndNoSizes() throws Exception {
-        try (MongoClient client = as("narrow")) {
+        try (MongoClient client = gateway.as("narrow")) {
             assertThat(client.listDatabaseNames().into(new ArrayList<>())).containsExactly("clinic");
             List<Document> databases = client.listDatabases().into(new ArrayList<>());
             assertThat(databases).extracting(d -> d.getString("name")).containsExactly("clinic");
@@ -71,7 +66,7 @@ class ScopedListingsTest {
             assertThat(client.getDatabase("clinic").getCollection("patients").countDocuments()).isEqualTo(1);
         }
         // A role without allow rules is not scoped by them: it lists everything, sizes as the store gives them.
-        try (MongoClient client = as("someone")) {
+        try (MongoClient client = gateway.as("someone")) {
             assertThat(client.listDatabaseNames().into(new ArrayList<>())).contains("clinic", "billing");
             assertThat(client.getDatabase("clinic").listCollectionNames().into(new ArrayList<>()))
                     .contains("patients", "psych_notes");

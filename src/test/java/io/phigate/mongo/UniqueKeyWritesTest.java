@@ -5,13 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.MongoCommandException;
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Updates;
-import io.phigate.mask.DocumentCatalog;
 import io.phigate.mask.PhiType;
 import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.policy.Match;
@@ -33,13 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * duplicate-key error that a patient with it exists; the write is now a lookup, refused unless the role has one.
  */
 class UniqueKeyWritesTest {
-    static final DocumentCatalog CATALOG = new DocumentCatalog(Map.of("clinic.patients", Map.of("ssn", PhiType.SSN),
-            "clinic.visits", Map.of("note", PhiType.FREE_TEXT)));
-
     @TempDir
     Path dir;
     MongoHarness gateway;
-    MongoClient direct;
 
     @BeforeEach
     void start() throws Exception {
@@ -48,26 +42,23 @@ class UniqueKeyWritesTest {
         Role masked = new Role("masked", new Match(null, "*", Map.of()), List.of("*"), List.of(), Set.of(),
                 Map.of(), Role.Justification.OPTIONAL, 0, List.of(), null);
         Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(finder, masked));
-        gateway = new MongoHarness(dir, null, new DocumentPolicy(CATALOG, policy, null));
-        direct = MongoClients.create("mongodb://127.0.0.1:" + gateway.storeAddress.getPort());
-        MongoCollection<Document> patients = direct.getDatabase("clinic").getCollection("patients");
+        gateway = new MongoHarness(dir, null, new DocumentPolicy(DocumentMaskingThroughGatewayTest.CATALOG, policy, null));
+        MongoCollection<Document> patients = gateway.direct().getDatabase("clinic").getCollection("patients");
         patients.createIndex(Indexes.ascending("ssn"), new IndexOptions().unique(true).name("ssn_unique"));
         patients.insertOne(new Document("_id", 1).append("ssn", "123-45-0001"));
     }
 
     @AfterEach
     void stop() throws Exception {
-        direct.close();
-        gateway.close();
+        if (gateway != null) {
+            gateway.close();
+        }
     }
 
-    private MongoClient as(String subject) throws Exception {
-        return gateway.driver("serverSelectionTimeoutMS=5000&retryWrites=false", gateway.tokenFor(subject));
-    }
 
     @Test
     void aWriteUnderAUniqueIndexOverAMaskedFieldIsALookup() throws Exception {
-        try (MongoClient client = as("agent")) {
+        try (MongoClient client = gateway.as("agent")) {
             MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
             assertThatThrownBy(() -> patients.insertOne(new Document("_id", 2).append("ssn", "123-45-0001")))
                     .isInstanceOf(MongoCommandException.class).hasMessageContaining("unique index over ssn");
@@ -80,11 +71,11 @@ class UniqueKeyWritesTest {
             patients.dropIndex("ssn_unique");
             patients.insertOne(new Document("_id", 4).append("ssn", "123-45-0001"));
         }
-        try (MongoClient client = as("finder")) {
+        try (MongoClient client = gateway.as("finder")) {
             client.getDatabase("clinic").getCollection("patients")
                     .insertOne(new Document("_id", 5).append("ssn", "123-45-0005"));
         }
-        assertThat(direct.getDatabase("clinic").getCollection("patients").countDocuments(Filters.eq("_id", 2)))
+        assertThat(gateway.direct().getDatabase("clinic").getCollection("patients").countDocuments(Filters.eq("_id", 2)))
                 .isZero();
         assertThat(gateway.auditEventually("kind = 'statement_completed' and outcome = 'refused'", 2)).hasSize(2);
         assertThat(gateway.sink.violations).isEmpty();

@@ -14,6 +14,7 @@ import io.phigate.mongo.command.CommandReader;
 import io.phigate.mongo.frontend.ClientReplies;
 import io.phigate.mongo.masking.CommandMasking;
 import io.phigate.mongo.masking.CommandMasking.Judgement;
+import io.phigate.mongo.masking.DocumentBudget;
 import io.phigate.mongo.masking.ReplyMasker;
 import io.phigate.mongo.masking.ReplyPlan;
 import io.phigate.mongo.wire.Frame;
@@ -48,6 +49,8 @@ final class CommandPath implements AutoCloseable {
     private final LiveMongoSession live;
     private final OpenCursors cursors = new OpenCursors();
     private final ServerCommands server;
+    private final RowLimit rowLimit;
+    private final UniqueKeyWrites uniqueKeys;
     private long statements;
 
     /** Takes {@code upstream} over: {@link #close} closes it. */
@@ -66,6 +69,8 @@ final class CommandPath implements AutoCloseable {
         this.server = new ServerCommands(door.logicalSessions, identity);
         this.records = new CommandRecords(sessionId, clientAddress, upstreamName, identity);
         this.role = door.documents.roleOf(identity);
+        this.rowLimit = new RowLimit(role, sessionId);
+        this.uniqueKeys = new UniqueKeyWrites(masking, upstream);
         this.rules = new CommandApprovals(sessionId, identity, upstreamName, role,
                 door.documents.policy().rules(), door.approvals, live.ended());
     }
@@ -127,8 +132,9 @@ final class CommandPath implements AutoCloseable {
         Long cursor = command.cursorIds().isEmpty() ? null : command.cursorIds().getFirst();
         BsonDocument body = CommandReader.asServerReadsIt(msg); // sequences too: every check reads what mongod does
         Judgement judged = masking.judge(command, body, cursor == null ? null : cursors.plan(cursor));
-        AuditEvent.StatementRequested requested = records.requested(statementId, msg, command,
-                cursor == null ? null : cursors.origin(cursor), judged.phiFields());
+        String origin = cursor == null ? null : cursors.origin(cursor);
+        AuditEvent.StatementRequested requested = records.requested(statementId, msg, command, origin,
+                judged.phiFields());
         live.started(statementId, requested.text());
         String serverRefusal = server.refusal(command, body); // always asked: it claims the command's lsid
         String unknownOption = CommandOptions.refusal(command, body);
@@ -144,6 +150,10 @@ final class CommandPath implements AutoCloseable {
         if (verdict instanceof Verdict.Forward && !cursors.ownsAll(command.cursorIds())) {
             verdict = new Verdict.Refuse(MongoError.CURSOR_NOT_FOUND, "cursor id " + command.cursorIds()
                     + " not found in this session");
+        }
+        String answersLookup = verdict instanceof Verdict.Forward ? uniqueKeys.refusal(command, body) : null;
+        if (answersLookup != null) {
+            verdict = new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + answersLookup);
         }
         if (verdict instanceof Verdict.Refuse refuse) {
             refuse(msg, command, requested, refuse.error(), refuse.message());
@@ -167,13 +177,19 @@ final class CommandPath implements AutoCloseable {
             }
             return;
         }
-        ReplyPlan plan = ((Judgement.Forward) judged).plan();
+        ReplyPlan plan = listing(command, cursor, ((Judgement.Forward) judged).plan());
+        DocumentBudget budget = rowLimit.budgetFor(command, cursors);
+        long before = budget == null ? 0 : budget.deliveredSoFar();
+        if (budget != null && msg.exhaustAllowed()) {
+            frame = RowLimit.withoutExhaust(msg);
+        }
         long start = System.nanoTime();
         ResponseRecorder recorder = new ResponseRecorder(door.settings.responseCap());
         long documents = 0;
         ReplyFacts last = null;
         try {
             upstream.forward(frame.bytes());
+            uniqueKeys.forwarded(command);
             if (msg.moreToCome()) {
                 door.audit.appendUnobserved(List.of(records.completed(statementId, Outcome.OK, null, command, 0,
                         micros(start), null)));
@@ -183,17 +199,50 @@ final class CommandPath implements AutoCloseable {
                 // One reply message at a time: each is held once, written on (masked as it is written), dropped.
                 Frame reply = upstream.next();
                 last = ReplyFacts.read(reply);
-                deliver(reply, plan, recorder);
-                documents += last.documents();
-                cursors.update(command, last, plan);
+                deliver(reply, plan, budget, recorder);
+                documents = budget == null ? documents + last.documents() : budget.deliveredSoFar() - before;
+                cursors.update(command, last, plan, budget);
             } while (last.moreToCome());
         } catch (IOException e) {
             door.audit.appendUnobserved(List.of(records.completed(statementId, Outcome.ABORTED, null, command,
-                    documents, micros(start), recorder.finish(), plan.summary())));
+                    documents, micros(start), recorder.finish(), summary(plan, budget))));
             throw e;
         }
-        door.audit.appendUnobserved(List.of(records.completed(statementId, last.ok() ? Outcome.OK : Outcome.ERROR,
-                last.code(), command, documents, micros(start), recorder.finish(), plan.summary())));
+        AuditEvent.StatementCompleted completed = records.completed(statementId, last.ok() ? Outcome.OK
+                : Outcome.ERROR, last.code(), command, documents, micros(start), recorder.finish(),
+                summary(plan, budget));
+        if (budget == null || !budget.serverCursorLeftOpen() || last.cursorId() == 0) {
+            door.audit.appendUnobserved(List.of(completed));
+            return;
+        }
+        // The gateway's own killCursors reaches the store only once the record saying so is durable.
+        try {
+            door.audit.appendDurably(List.of(completed));
+        } catch (AuditUnavailableException e) {
+            return; // the server's cursor times out instead; the client was already told it ended
+        }
+        rowLimit.endOnServer(upstream, origin != null ? origin : command.namespace(), last.cursorId());
+    }
+
+    /**
+     * {@code plan}, its listing's entries kept to what the role's scope names (a listCollections' getMore keeps the
+     * plan of the listing that opened its cursor, even where the store declares no PHI).
+     */
+    private ReplyPlan listing(Command command, Long cursor, ReplyPlan plan) {
+        java.util.function.Predicate<String> listed = CommandScope.listed(role, command);
+        if (listed != null) {
+            return plan.listing(listed);
+        }
+        ReplyPlan opened = cursor == null ? null : cursors.plan(cursor);
+        return opened != null && opened.listed() != null ? opened : plan;
+    }
+
+    /** The completion's masking field: the plan's, and that the role's row limit cut the cursor, when it did. */
+    private static String summary(ReplyPlan plan, DocumentBudget budget) {
+        if (budget == null || !budget.cut()) {
+            return plan.summary();
+        }
+        return plan.summary() == null ? RowLimit.note(budget) : plan.summary() + "; " + RowLimit.note(budget);
     }
 
     /**
@@ -201,9 +250,10 @@ final class CommandPath implements AutoCloseable {
      * instead and the connection ends, since the server's state (an open cursor, an exhaust stream) no longer
      * matches what the client was told.
      */
-    private void deliver(Frame reply, ReplyPlan plan, ResponseRecorder recorder) throws IOException {
+    private void deliver(Frame reply, ReplyPlan plan, DocumentBudget budget, ResponseRecorder recorder)
+            throws IOException {
         try {
-            RecordedOutput.deliver(reply.bytes(), plan, replies.out(), recorder);
+            RecordedOutput.deliver(reply.bytes(), plan, budget, replies.out(), recorder);
         } catch (ReplyMasker.Unmaskable e) {
             String why = "a reply phigate could not read to mask: " + e.getMessage();
             replies.error(reply.header().responseTo(), MongoError.INTERNAL_ERROR, "phigate could not read the"

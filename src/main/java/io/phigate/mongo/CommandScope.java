@@ -99,6 +99,25 @@ final class CommandScope {
     }
 
     /**
+     * For a catalog listing under a role with allow rules, the entries' names its rules can name: a database some
+     * rule's glob reaches ({@code listDatabases}), a collection of the command's database some rule covers
+     * ({@code listCollections}); null for any other command or an unscoped role (decision 0096). Names outside
+     * the scope are an administrator's, as table names outside a SQL role's grants are; sizes are counts.
+     */
+    static java.util.function.Predicate<String> listed(Role role, Command command) {
+        if (role == null || role.allow().isEmpty()) {
+            return null;
+        }
+        return switch (command.name()) {
+            case "listDatabases" -> database -> role.allow().stream().anyMatch(a -> a.tables().stream()
+                    .anyMatch(t -> t.indexOf('.') < 0 || Match.glob(t.substring(0, t.indexOf('.')), database)));
+            case "listCollections" -> collection -> role.allow().stream().anyMatch(a -> a.tables().stream()
+                    .anyMatch(t -> covers(t, command.database() + "." + collection)));
+            default -> null;
+        };
+    }
+
+    /**
      * A rule's table glob against {@code database.collection}, part by part: a collection name may hold dots, so a
      * bare {@code patients} (any database's patients) does not reach {@code clinic.archive.patients}.
      */

@@ -2,6 +2,7 @@ package io.phigate.mongo;
 
 import io.phigate.mongo.backend.ReplyFacts;
 import io.phigate.mongo.command.Command;
+import io.phigate.mongo.masking.DocumentBudget;
 import io.phigate.mongo.masking.ReplyPlan;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +24,7 @@ final class OpenCursors {
      */
     private final Map<Long, Origin> open = new LinkedHashMap<>();
 
-    private record Origin(String namespace, ReplyPlan plan) {
+    private record Origin(String namespace, ReplyPlan plan, DocumentBudget budget) {
     }
 
     boolean ownsAll(List<Long> ids) {
@@ -35,6 +36,19 @@ final class OpenCursors {
     }
 
     void update(Command command, ReplyFacts reply, ReplyPlan plan) {
+        update(command, reply, plan, null);
+    }
+
+    /**
+     * As the server's {@code reply} says, unless {@code budget} (the role's row limit over this cursor) is spent: the
+     * client was told the cursor is exhausted, and a getMore of it is refused as not found.
+     */
+    void update(Command command, ReplyFacts reply, ReplyPlan plan, DocumentBudget budget) {
+        if (budget != null && budget.reached()) {
+            command.cursorIds().forEach(open::remove);
+            open.remove(reply.cursorId());
+            return;
+        }
         if (command.name().equals("getMore") && reply.cursorId() == 0) {
             command.cursorIds().forEach(open::remove);
         }
@@ -45,7 +59,7 @@ final class OpenCursors {
             if (open.size() >= MAX) {
                 open.remove(open.keySet().iterator().next());
             }
-            open.put(reply.cursorId(), new Origin(command.namespace(), plan));
+            open.put(reply.cursorId(), new Origin(command.namespace(), plan, budget));
         }
     }
 
@@ -59,6 +73,12 @@ final class OpenCursors {
     ReplyPlan plan(long id) {
         Origin o = open.get(id);
         return o == null ? null : o.plan();
+    }
+
+    /** The row limit's count over cursor {@code id}, or null when it has none or this session did not open it. */
+    DocumentBudget budget(long id) {
+        Origin o = open.get(id);
+        return o == null ? null : o.budget();
     }
 
     int size() {

@@ -163,8 +163,26 @@ final class MongoHarness implements AutoCloseable {
         return rows;
     }
 
+    private com.mongodb.client.MongoClient direct;
+
+    /** A client straight to the store (past the gateway and the relay), to seed and check it; closed with this. */
+    com.mongodb.client.MongoClient direct() {
+        if (direct == null) {
+            direct = com.mongodb.client.MongoClients.create("mongodb://127.0.0.1:" + storeAddress.getPort());
+        }
+        return direct;
+    }
+
+    /** The Java driver through the gateway as the agent {@code subject}, retryable writes off. */
+    com.mongodb.client.MongoClient as(String subject) throws Exception {
+        return driver("serverSelectionTimeoutMS=5000&retryWrites=false", tokenFor(subject));
+    }
+
     @Override
     public void close() throws Exception {
+        if (direct != null) {
+            direct.close();
+        }
         door.close();
         relay.close();
         if (storeBound) {

@@ -73,7 +73,11 @@ final class UpstreamRelay implements AutoCloseable {
                     String name = msg.body().getFirstKey();
                     commands.add(name);
                     messages.add(msg);
-                    onCommand.accept(name);
+                    // The gateway's own catalog reads (marked in their comment) are no agent's statement.
+                    if (!(msg.body().get("comment") instanceof org.bson.BsonString c
+                            && c.getValue().startsWith("phigate: "))) {
+                        onCommand.accept(name);
+                    }
                 }
                 out.write(f.bytes());
                 out.flush();

@@ -147,6 +147,47 @@ public final class UpstreamConnection implements AutoCloseable {
         return f;
     }
 
+    /**
+     * Kills cursor {@code id} of {@code database.collection} with a command of the gateway's own (a role's row limit
+     * ended it for the client); true when the store says it was killed. Sent outside any session: the store checks
+     * only that the same user opened it, and every session reaches it as the gateway's user.
+     */
+    public boolean killCursor(String database, String collection, long id) throws IOException {
+        BsonDocument reply = command(new BsonDocument("killCursors", new org.bson.BsonString(collection))
+                .append("cursors", new org.bson.BsonArray(java.util.List.of(new org.bson.BsonInt64(id))))
+                .append("comment", new org.bson.BsonString("phigate: a cursor a role's row_limit ended"))
+                .append("$db", new org.bson.BsonString(database)));
+        return reply.isNumber("ok") && reply.getNumber("ok").intValue() == 1;
+    }
+
+    /**
+     * The indexes of {@code database.collection} as listIndexes gives them, asked on the gateway's own behalf; empty
+     * when the collection does not exist; null when the store answered otherwise or left more than one batch.
+     */
+    public java.util.List<BsonDocument> listIndexes(String database, String collection) throws IOException {
+        BsonDocument reply = command(new BsonDocument("listIndexes", new org.bson.BsonString(collection))
+                .append("cursor", new BsonDocument("batchSize", new org.bson.BsonInt32(1000)))
+                // Says in the store's logs and currentOp whose command this is: the gateway's, not an agent's.
+                .append("comment", new org.bson.BsonString("phigate: unique keys a masked session's write may answer"))
+                .append("$db", new org.bson.BsonString(database)));
+        if (reply.get("code") instanceof org.bson.BsonNumber code && code.intValue() == 26) {
+            return java.util.List.of(); // NamespaceNotFound: no collection, no index
+        }
+        if (!(reply.get("cursor") instanceof BsonDocument cursor) || !reply.isNumber("ok")
+                || reply.getNumber("ok").intValue() != 1 || !(cursor.get("firstBatch") instanceof org.bson.BsonArray batch)
+                || cursor.isNumber("id") && cursor.getNumber("id").longValue() != 0) {
+            return null;
+        }
+        java.util.List<BsonDocument> indexes = new java.util.ArrayList<>();
+        for (org.bson.BsonValue v : batch) {
+            if (!v.isDocument()) {
+                return null;
+            }
+            indexes.add(v.asDocument());
+        }
+        return indexes;
+    }
+
     /** A command of the gateway's own, answered in one OP_MSG reply whose body is returned. */
     private BsonDocument command(BsonDocument body) throws IOException {
         int id = nextRequestId++;

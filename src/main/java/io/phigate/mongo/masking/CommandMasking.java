@@ -73,6 +73,35 @@ public final class CommandMasking {
         this.role = role;
     }
 
+    /** True when the store declares PHI in {@code database.collection}: its writes are checked against unique keys. */
+    public boolean declaresPhi(String database, String collection) {
+        return !catalog.declaresNothing() && collection != null
+                && !FieldTags.of(catalog.paths(database + "." + collection)).flatten().isEmpty();
+    }
+
+    /**
+     * Of {@code indexes} (the listIndexes entries of {@code database.collection}), the key paths of unique ones over
+     * PHI this session sees masked and may not look up, with the type: a write setting such a path fails exactly
+     * when the value is already stored, which answers a lookup (decision 0096, as 0035 counts it on SQL).
+     */
+    public Map<String, PhiType> uniqueMaskedKeys(String database, String collection,
+                                                 java.util.List<BsonDocument> indexes) {
+        FieldTags tags = FieldTags.of(catalog.paths(database + "." + collection));
+        Map<String, PhiType> keys = new java.util.TreeMap<>();
+        for (BsonDocument index : indexes) {
+            if (!Indexes.unique(index) || !(index.get("key") instanceof BsonDocument key)) {
+                continue;
+            }
+            for (String path : key.keySet()) {
+                PhiType type = path.contains("$**") ? tags.strongest(masked) : tags.overlapping(path, masked);
+                if (type != null && !lookups.contains(type)) {
+                    keys.put(path, type);
+                }
+            }
+        }
+        return keys;
+    }
+
     /**
      * @param body       the command's body, for the options {@link Command} does not carry
      * @param cursorPlan for a getMore, the plan of the command that opened its cursor (null when unknown)

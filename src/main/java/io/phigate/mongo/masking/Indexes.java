@@ -14,6 +14,12 @@ final class Indexes {
     private Indexes() {
     }
 
+    /** As a flag is read by a server that takes any value for true: only absent, false, a zero or null is off. */
+    static boolean unique(BsonDocument index) {
+        return index.get("unique") instanceof BsonValue u && !u.isNull()
+                && !(u.isBoolean() && !u.asBoolean().getValue()) && !(u.isNumber() && u.asNumber().doubleValue() == 0);
+    }
+
     static void check(BsonDocument body, FieldTags in, Scope scope, String collection) throws Refused {
         BsonValue indexes = body.get("indexes");
         if (indexes == null || !indexes.isArray() || indexes.asArray().stream().anyMatch(i -> !i.isDocument())) {
@@ -24,9 +30,7 @@ final class Indexes {
             if (!(index.get("key") instanceof BsonValue key) || !key.isDocument()) {
                 throw new Refused("an index needs key as a document");
             }
-            // As a flag is read by a server that takes any value for true: only false, a zero or null is off.
-            boolean unique = index.get("unique") instanceof BsonValue u && !u.isNull()
-                    && !(u.isBoolean() && !u.asBoolean().getValue()) && !(u.isNumber() && u.asNumber().doubleValue() == 0);
+            boolean unique = unique(index);
             for (var field : key.asDocument().entrySet()) {
                 PhiType type = field.getKey().contains("$**") ? in.strongest(scope.masked())
                         : in.overlapping(field.getKey(), scope.masked());

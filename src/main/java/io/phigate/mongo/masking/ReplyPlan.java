@@ -15,13 +15,27 @@ import java.util.function.Function;
  *
  * @param envelope the reply body's fields to mask, from its top
  * @param summary  what the completion record's {@code masking} field keeps: {@code path(type)=operator, ...}
+ * @param listed   for a catalog listing under a scoped role, the names its entries may show (a database's for
+ *                 {@code listDatabases}, a collection's for {@code listCollections}); null: every entry (0096)
  */
-public record ReplyPlan(MaskNode envelope, String summary) {
+public record ReplyPlan(MaskNode envelope, String summary, java.util.function.Predicate<String> listed) {
     /** Nothing to mask: replies are forwarded as the server sent them; only where the store declares no PHI. */
     public static final ReplyPlan PASS = new ReplyPlan(null, null);
 
+    public ReplyPlan(MaskNode envelope, String summary) {
+        this(envelope, summary, null);
+    }
+
     public boolean passes() {
-        return envelope == null;
+        return envelope == null && listed == null;
+    }
+
+    /**
+     * This plan with a listing's entries kept only where {@code names} holds for their name, and the sizes
+     * ({@code sizeOnDisk}, {@code totalSize}) written as 0: a size outside the scope is a count outside it.
+     */
+    public ReplyPlan listing(java.util.function.Predicate<String> names) {
+        return new ReplyPlan(envelope, summary, names);
     }
 
     /**

@@ -272,4 +272,82 @@ class ReplyMaskerTest {
                 .isInstanceOf(ReplyMasker.Unmaskable.class);
         assertThat(out.size()).isZero();
     }
+
+    private static BsonDocument limited(BsonDocument body, ReplyPlan plan, DocumentBudget budget) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] frame = reply(body);
+        ReplyMasker.write(frame, plan, budget, out);
+        byte[] b = out.toByteArray();
+        assertThat(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt(0)).isEqualTo(b.length);
+        return BsonDocument.parse(new RawBsonDocument(b, 21, b.length - 21).toJson());
+    }
+
+    private static BsonDocument batch(String name, int from, int count, long id) {
+        BsonArray docs = new BsonArray();
+        for (int i = from; i < from + count; i++) {
+            docs.add(patient().append("_id", new BsonInt32(i)));
+        }
+        // the id before the batch: the cut is known before the batch is walked only because it takes two walks
+        return new BsonDocument("cursor", new BsonDocument("id", new BsonInt64(id)).append(name, docs)
+                .append("ns", new BsonString("c.p"))).append("ok", new BsonInt32(1));
+    }
+
+    /** Decision 0096: a row limit counts a cursor's documents across its replies, masked or not, and ends it. */
+    @Test
+    void aRowLimitCutsTheBatchesOfACursorAndEndsIt() throws Exception {
+        for (ReplyPlan plan : java.util.List.of(ReplyPlan.PASS,
+                ReplyPlan.documents("find", PATIENTS, DEFAULTS::get, true))) {
+            DocumentBudget budget = new DocumentBudget(5);
+            BsonDocument first = limited(batch("firstBatch", 0, 3, 42), plan, budget);
+            assertThat(first.getDocument("cursor").getArray("firstBatch")).hasSize(3);
+            assertThat(first.getDocument("cursor").getNumber("id").longValue()).isEqualTo(42);
+            assertThat(budget.reached()).isFalse();
+
+            BsonDocument next = limited(batch("nextBatch", 3, 3, 42), plan, budget);
+            BsonArray kept = next.getDocument("cursor").getArray("nextBatch");
+            assertThat(kept).extracting(v -> v.asDocument().getInt32("_id").getValue()).containsExactly(3, 4);
+            assertThat(next.getDocument("cursor").getNumber("id").longValue()).isZero();
+            assertThat(budget.reached()).isTrue();
+            assertThat(budget.cut()).isTrue();
+            assertThat(budget.serverCursorLeftOpen()).isTrue();
+            assertThat(budget.deliveredSoFar()).isEqualTo(5);
+            String ssn = kept.get(0).asDocument().getString("ssn").getValue();
+            assertThat(ssn).isEqualTo(plan.passes() ? "123-45-6789" : "[SSN]");
+        }
+    }
+
+    @Test
+    void aRowLimitCutsDistinctValuesAndLeavesAnExhaustedCursorUncut() throws Exception {
+        DocumentBudget values = new DocumentBudget(2);
+        BsonDocument body = new BsonDocument("values", new BsonArray(java.util.List.of(new BsonString("a"),
+                new BsonString("b"), new BsonString("c")))).append("ok", new BsonInt32(1));
+        assertThat(limited(body, ReplyPlan.PASS, values).getArray("values")).hasSize(2);
+
+        DocumentBudget exact = new DocumentBudget(3);
+        BsonDocument out = limited(batch("firstBatch", 0, 3, 0), ReplyPlan.PASS, exact);
+        assertThat(out.getDocument("cursor").getArray("firstBatch")).hasSize(3);
+        assertThat(exact.cut()).as("the server had nothing more: nothing was withheld").isFalse();
+        assertThat(exact.serverCursorLeftOpen()).isFalse();
+    }
+
+    /** Decision 0096: a scoped role's listing keeps the entries its rules name, renumbered, and no sizes. */
+    @Test
+    void aScopedListingKeepsTheEntriesItsRulesNameAndWritesSizesAsZero() throws Exception {
+        BsonDocument body = BsonDocument.parse("""
+                {databases: [{name: "billing", sizeOnDisk: {$numberLong: "81920"}, empty: false},
+                             {name: "clinic", sizeOnDisk: 40960.0, empty: false}, "stray"],
+                 totalSize: {$numberLong: "122880"}, totalSizeMb: 0, ok: 1}""");
+        for (ReplyPlan plan : java.util.List.of(ReplyPlan.PASS, ReplyPlan.withoutDocuments("listDatabases"))) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ReplyMasker.write(reply(body), plan.listing("clinic"::equals), out);
+            byte[] b = out.toByteArray();
+            RawBsonDocument raw = new RawBsonDocument(b, 21, b.length - 21);
+            BsonArray databases = raw.getArray("databases");
+            assertThat(databases).hasSize(1);
+            assertThat(databases.get(0).asDocument().getString("name").getValue()).isEqualTo("clinic");
+            assertThat(databases.get(0).asDocument().getNumber("sizeOnDisk").doubleValue()).isZero();
+            assertThat(raw.getNumber("totalSize").longValue()).isZero();
+            assertThat(new String(b, StandardCharsets.ISO_8859_1)).doesNotContain("billing");
+        }
+    }
 }

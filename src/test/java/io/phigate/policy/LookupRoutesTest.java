@@ -198,6 +198,36 @@ class LookupRoutesTest {
                 "holds PHI (mrn)");
     }
 
+    @Test
+    void aTemporaryTableShadowingAMaskedTableIsNoSideOfAJoinOfMaskedKeys() throws Exception {
+        // The server reads an unqualified name in pg_temp first; the analysis keeps the catalog's table so its tags
+        // mask, and took the column read through it for that table's own: a.ssn = b.ssn against a temporary
+        // "patients" of guesses passed as a join of masked keys and said which of them exist, all in one statement.
+        for (String mode : List.of("simple", "extended")) {
+            try (Connection c = ThroughTheGateway.as(gw, LOOKER, mode); Statement s = c.createStatement()) {
+                s.execute("CREATE TEMP TABLE patients (id int, ssn text)");
+                s.execute("INSERT INTO pg_temp.patients VALUES (1, '" + ssn + "'), (2, '" + NOBODY + "')");
+                s.execute("CREATE TEMP TABLE lookup_routes_keys (id int, k text)");
+                s.execute("INSERT INTO pg_temp.lookup_routes_keys VALUES (1, 'known-key'), (2, 'guess-2')");
+                assertRefused(s, "SELECT b.id FROM public.patients a JOIN patients b ON a.ssn = b.ssn"
+                        + " /* lookup-routes-shadow */", "holds PHI (ssn)");
+                assertRefused(s, "SELECT b.id FROM public.patients a WHERE EXISTS (SELECT 1 FROM patients b"
+                        + " WHERE b.ssn = a.ssn) /* lookup-routes-shadow */", "holds PHI (ssn)");
+                assertRefused(s, "SELECT b.id FROM public.lookup_routes_keys a JOIN lookup_routes_keys b"
+                        + " ON a.k = b.k /* lookup-routes-shadow */", "holds PHI (mrn)");
+                // Named as pg_temp's, the table is the session's own: judged by what was written into it.
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_temp.patients")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getLong(1)).isEqualTo(2);
+                }
+            }
+        }
+        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like '%lookup-routes-shadow%'",
+                6)).hasSize(6);
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%holds PHI%would steer what comes back in%'", 6)).hasSizeGreaterThanOrEqualTo(6);
+    }
+
     /** Each statement refused (42501) in simple and extended mode, every refusal audited with the statement. */
     private static void refusedInBothModes(String marker, List<String> statements, String named) throws Exception {
         for (String mode : List.of("simple", "extended")) {

@@ -40,9 +40,12 @@ class LookupRoutesTest {
             s.execute("CREATE VIEW public.lookup_routes_nobody AS SELECT id FROM patients WHERE ssn = '" + NOBODY + "'");
             s.execute("CREATE TABLE public.lookup_routes_keys (id int, k text UNIQUE)");
             s.execute("INSERT INTO public.lookup_routes_keys VALUES (1, 'known-key')");
+            s.execute("CREATE TABLE public.lookup_routes_pairs (a text REFERENCES lookup_routes_keys (k),"
+                    + " b text REFERENCES lookup_routes_keys (k))");
             String user = TestDatabase.get().user();
             s.execute("GRANT SELECT ON public.lookup_routes_known, public.lookup_routes_nobody TO " + user);
-            s.execute("GRANT SELECT, INSERT, UPDATE ON public.lookup_routes_keys TO " + user);
+            s.execute("GRANT SELECT, INSERT, UPDATE ON public.lookup_routes_keys, public.lookup_routes_pairs TO "
+                    + user);
         }
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
@@ -70,7 +73,7 @@ class LookupRoutesTest {
 
     private static void dropOwn(Statement s) throws Exception {
         s.execute("DROP VIEW IF EXISTS public.lookup_routes_known, public.lookup_routes_nobody");
-        s.execute("DROP TABLE IF EXISTS public.lookup_routes_keys");
+        s.execute("DROP TABLE IF EXISTS public.lookup_routes_pairs, public.lookup_routes_keys");
     }
 
     @Test
@@ -186,6 +189,21 @@ class LookupRoutesTest {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getLong(1)).isEqualTo(1);
         }
+    }
+
+    @Test
+    void eachValueOfARowCheckedAgainstOneKeyIsALookup() throws Exception {
+        // Two foreign keys to the same masked key: one row tested two guesses, the failing constraint's name
+        // (lookup_routes_pairs_b_fkey) saying which. Both values were counted at one site, the row.
+        try (Connection c = ThroughTheGateway.as(gw, LOOKER, "extended"); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            assertThat(s.executeUpdate("INSERT INTO lookup_routes_pairs (a) VALUES ('known-key')")).isEqualTo(1);
+            c.rollback();
+        }
+        refusedInBothModes("lookup-routes-pairs", List.of(
+                "INSERT INTO lookup_routes_pairs VALUES ('known-key', 'guess-2') /* lookup-routes-pairs */",
+                "INSERT INTO lookup_routes_pairs (b, a) VALUES ('guess-2', 'known-key') /* lookup-routes-pairs */"),
+                "a second lookup of the column in one statement");
     }
 
     @Test

@@ -12,6 +12,16 @@ public interface Catalog {
     /** The relation {@code schema.name}, or {@code name} through the search path when {@code schema} is null. */
     Optional<Relation> relation(String schema, String name);
 
+    /**
+     * True when the server may read {@code name} (unqualified: {@code schema} null) as another relation than the one
+     * {@link #relation} returns: a session's temporary table of that name, which the server finds first, while the
+     * analysis keeps the catalog's relation so that its tags still mask. What is read through such a name is then
+     * not known to be that relation's own values: no lookup and no join of masked keys (decision 0094).
+     */
+    default boolean shadowed(String schema, String name) {
+        return false;
+    }
+
     /** The column a RowDescription names by table OID and attribute number, if that is a known relation. */
     Optional<ColumnRef> column(int tableOid, int attributeNumber);
 

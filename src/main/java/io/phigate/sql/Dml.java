@@ -243,11 +243,17 @@ final class Dml {
             table.columns().forEach(c -> names.add(c.name()));
         }
         cols.forEach(c -> names.add(text(body(c), "name")));
-        for (String name : names) {
+        for (int i = 0; i < names.size(); i++) {
             if (rows == null) {
-                l.writtenRows(ref, name);
-            } else {
-                rows.forEach(row -> l.written(ref, name, row));
+                l.writtenRows(ref, names.get(i));
+                continue;
+            }
+            for (JsonNode row : rows) {
+                // Each value is its own site: two columns checked against one key (two foreign keys to
+                // patients.mrn) test two guesses in one row, the failing constraint's name saying which. A column
+                // past the row's values takes its default, which no one chose: the row is its site.
+                List<JsonNode> items = list(body(row), "items");
+                l.written(ref, names.get(i), i < items.size() ? items.get(i) : row);
             }
         }
     }

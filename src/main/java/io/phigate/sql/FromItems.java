@@ -106,6 +106,12 @@ final class FromItems {
         Relation r = rel.get();
         l.facts.reads.add(r.ref());
         List<Col> columns = Lineage.renamed(relationColumns(r, b), aliasColumns(b));
+        if (l.catalog.shadowed(schema, name)) {
+            // The server reads the session's temporary table of that name, filled with whatever the agent chose:
+            // masked by the real table's tags, but not its own values, so no lookup and no join of masked keys
+            // (a.ssn = b.ssn against a shadowing table of guesses tested them all in one statement).
+            columns = columns.stream().map(c -> new Col(c.name(), c.lin().indirect())).toList();
+        }
         add(sc, new Source(alias, r.schema(), r.name(), aliased, columns, false, false));
     }
 

@@ -395,7 +395,7 @@ final class Lineage {
         }
         boolean recursive = with.path("recursive").asBoolean(false);
         Ctes env = new Ctes(ctes);
-        for (JsonNode node : list(with, "ctes")) {
+        for (JsonNode node : recursive ? CteOrder.sorted(list(with, "ctes")) : list(with, "ctes")) {
             JsonNode cte = body(node);
             String name = text(cte, "ctename");
             List<String> names = names(list(cte, "aliascolnames"));

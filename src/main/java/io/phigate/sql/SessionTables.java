@@ -367,6 +367,14 @@ public final class SessionTables {
             }
         }
 
+        @Override
+        public boolean shadowed(String schema, String name) {
+            synchronized (SessionTables.this) {
+                Entry e = name == null || schema != null ? null : tables.get(name);
+                return e != null && (!e.known || shadows(name));
+            }
+        }
+
         /** The temporary table {@code schema.name} names, tracked known or not; null when it names none. */
         String temporary(String schema, String name) {
             synchronized (SessionTables.this) {

@@ -40,9 +40,12 @@ class LookupRoutesTest {
             s.execute("CREATE VIEW public.lookup_routes_nobody AS SELECT id FROM patients WHERE ssn = '" + NOBODY + "'");
             s.execute("CREATE TABLE public.lookup_routes_keys (id int, k text UNIQUE)");
             s.execute("INSERT INTO public.lookup_routes_keys VALUES (1, 'known-key')");
+            s.execute("CREATE TABLE public.lookup_routes_pairs (a text REFERENCES lookup_routes_keys (k),"
+                    + " b text REFERENCES lookup_routes_keys (k))");
             String user = TestDatabase.get().user();
             s.execute("GRANT SELECT ON public.lookup_routes_known, public.lookup_routes_nobody TO " + user);
-            s.execute("GRANT SELECT, INSERT, UPDATE ON public.lookup_routes_keys TO " + user);
+            s.execute("GRANT SELECT, INSERT, UPDATE ON public.lookup_routes_keys, public.lookup_routes_pairs TO "
+                    + user);
         }
         gw = GatewayHarness.startWithPolicy(dir, """
                 phi:
@@ -70,7 +73,7 @@ class LookupRoutesTest {
 
     private static void dropOwn(Statement s) throws Exception {
         s.execute("DROP VIEW IF EXISTS public.lookup_routes_known, public.lookup_routes_nobody");
-        s.execute("DROP TABLE IF EXISTS public.lookup_routes_keys");
+        s.execute("DROP TABLE IF EXISTS public.lookup_routes_pairs, public.lookup_routes_keys");
     }
 
     @Test
@@ -189,6 +192,21 @@ class LookupRoutesTest {
     }
 
     @Test
+    void eachValueOfARowCheckedAgainstOneKeyIsALookup() throws Exception {
+        // Two foreign keys to the same masked key: one row tested two guesses, the failing constraint's name
+        // (lookup_routes_pairs_b_fkey) saying which. Both values were counted at one site, the row.
+        try (Connection c = ThroughTheGateway.as(gw, LOOKER, "extended"); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            assertThat(s.executeUpdate("INSERT INTO lookup_routes_pairs (a) VALUES ('known-key')")).isEqualTo(1);
+            c.rollback();
+        }
+        refusedInBothModes("lookup-routes-pairs", List.of(
+                "INSERT INTO lookup_routes_pairs VALUES ('known-key', 'guess-2') /* lookup-routes-pairs */",
+                "INSERT INTO lookup_routes_pairs (b, a) VALUES ('guess-2', 'known-key') /* lookup-routes-pairs */"),
+                "a second lookup of the column in one statement");
+    }
+
+    @Test
     void aWritesConditionWithdrawsAJoinOfMaskedKeys() throws Exception {
         // The join of masked keys let every WHERE use of the column pass, the UPDATE's LIKE among them: a search.
         refusedInBothModes("lookup-routes-write-condition", List.of(
@@ -196,6 +214,36 @@ class LookupRoutesTest {
                         + " SELECT count(*) FROM u, lookup_routes_keys a JOIN lookup_routes_keys b ON a.k = b.k"
                         + " /* lookup-routes-write-condition */"),
                 "holds PHI (mrn)");
+    }
+
+    @Test
+    void aTemporaryTableShadowingAMaskedTableIsNoSideOfAJoinOfMaskedKeys() throws Exception {
+        // The server reads an unqualified name in pg_temp first; the analysis keeps the catalog's table so its tags
+        // mask, and took the column read through it for that table's own: a.ssn = b.ssn against a temporary
+        // "patients" of guesses passed as a join of masked keys and said which of them exist, all in one statement.
+        for (String mode : List.of("simple", "extended")) {
+            try (Connection c = ThroughTheGateway.as(gw, LOOKER, mode); Statement s = c.createStatement()) {
+                s.execute("CREATE TEMP TABLE patients (id int, ssn text)");
+                s.execute("INSERT INTO pg_temp.patients VALUES (1, '" + ssn + "'), (2, '" + NOBODY + "')");
+                s.execute("CREATE TEMP TABLE lookup_routes_keys (id int, k text)");
+                s.execute("INSERT INTO pg_temp.lookup_routes_keys VALUES (1, 'known-key'), (2, 'guess-2')");
+                assertRefused(s, "SELECT b.id FROM public.patients a JOIN patients b ON a.ssn = b.ssn"
+                        + " /* lookup-routes-shadow */", "holds PHI (ssn)");
+                assertRefused(s, "SELECT b.id FROM public.patients a WHERE EXISTS (SELECT 1 FROM patients b"
+                        + " WHERE b.ssn = a.ssn) /* lookup-routes-shadow */", "holds PHI (ssn)");
+                assertRefused(s, "SELECT b.id FROM public.lookup_routes_keys a JOIN lookup_routes_keys b"
+                        + " ON a.k = b.k /* lookup-routes-shadow */", "holds PHI (mrn)");
+                // Named as pg_temp's, the table is the session's own: judged by what was written into it.
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_temp.patients")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getLong(1)).isEqualTo(2);
+                }
+            }
+        }
+        assertThat(gw.auditEventually("kind = 'statement_requested' and statement like '%lookup-routes-shadow%'",
+                6)).hasSize(6);
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%holds PHI%would steer what comes back in%'", 6)).hasSizeGreaterThanOrEqualTo(6);
     }
 
     /** Each statement refused (42501) in simple and extended mode, every refusal audited with the statement. */

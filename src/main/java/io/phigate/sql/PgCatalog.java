@@ -800,7 +800,9 @@ public final class PgCatalog implements Catalog {
         }
         // Key columns of constraints and unique indexes that check a written value against other rows; attnum 0 is
         // an index expression, which may read any column of its table, and so may a partial index's predicate
-        // (UNIQUE (patient_id) WHERE diagnosis = 'HIV' answers for diagnosis too). A generated key column checks the
+        // (UNIQUE (patient_id) WHERE diagnosis = 'HIV' answers for diagnosis too), a partial exclusion constraint's
+        // as well: its index is not unique, but EXCLUDE (id WITH =) WHERE (ssn LIKE '1%') fails a write exactly when
+        // the other row's ssn matches (an attacker's review of 0095). A generated key column checks the
         // columns it is computed from: a value written into them is what the key tests (GENERATED_FROM).
         for (List<String> row : q.query("""
                 WITH %s, keys(rel, attnum) AS (
@@ -810,7 +812,7 @@ public final class PgCatalog implements Catalog {
                     unnest(i.indkey::int2[]) AS k(attnum)
                   WHERE i.indisunique
                   UNION SELECT i.indrelid, 0 FROM pg_catalog.pg_index i
-                  WHERE i.indisunique AND i.indpred IS NOT NULL)
+                  WHERE (i.indisunique OR i.indisexclusion) AND i.indpred IS NOT NULL)
                 SELECT rel, attnum FROM keys
                 UNION SELECT g.rel, g.source FROM keys JOIN generated_from g USING (rel, attnum)"""
                 .formatted(GENERATED_FROM))) {

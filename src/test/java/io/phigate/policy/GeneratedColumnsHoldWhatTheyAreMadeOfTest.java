@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 class GeneratedColumnsHoldWhatTheyAreMadeOfTest {
     static final String MASKED = "system:serviceaccount:clinical:generated-masked";
     static final String LOOKER = "system:serviceaccount:clinical:generated-lookup";
-    private static final String DROP = "DROP TABLE IF EXISTS public.gen_derived, public.gen_keyed";
+    private static final String DROP = "DROP TABLE IF EXISTS public.gen_referencing, public.gen_derived,"
+            + " public.gen_keyed";
 
     @TempDir
     static Path dir;
@@ -43,9 +44,12 @@ class GeneratedColumnsHoldWhatTheyAreMadeOfTest {
                     + " whole text GENERATED ALWAYS AS (ssn || '') STORED)");
             s.execute("CREATE TABLE public.gen_keyed (ssn text,"
                     + " ssn_key text GENERATED ALWAYS AS (upper(ssn)) STORED UNIQUE)");
+            s.execute("CREATE TABLE public.gen_referencing (raw text,"
+                    + " k text GENERATED ALWAYS AS (upper(trim(raw))) STORED REFERENCES public.gen_keyed (ssn_key))");
             s.execute("INSERT INTO public.gen_derived (id, ssn) SELECT id, ssn FROM patients WHERE ssn IS NOT NULL");
             s.execute("INSERT INTO public.gen_keyed (ssn) SELECT ssn FROM patients WHERE ssn IS NOT NULL");
-            s.execute("GRANT SELECT, INSERT ON public.gen_derived, public.gen_keyed TO " + TestDatabase.get().user());
+            s.execute("GRANT SELECT, INSERT ON public.gen_derived, public.gen_keyed,"
+                    + " public.gen_referencing TO " + TestDatabase.get().user());
             try (ResultSet rs = s.executeQuery("SELECT ssn FROM gen_keyed ORDER BY ssn")) {
                 while (rs.next()) {
                     ssns.add(rs.getString(1));
@@ -109,6 +113,10 @@ class GeneratedColumnsHoldWhatTheyAreMadeOfTest {
         for (String mode : List.of("simple", "extended")) {
             try (Connection c = ThroughTheGateway.as(gw, MASKED, mode); Statement s = c.createStatement()) {
                 assertRefused(s, "INSERT INTO gen_keyed (ssn) VALUES ('" + known + "')",
+                        "key, unique or foreign-key check");
+                // A foreign key on a generated column checks the value it is made from against the referenced
+                // column: 23503 or success answered whether the SSN exists.
+                assertRefused(s, "INSERT INTO gen_referencing (raw) VALUES (' " + known + " ')",
                         "key, unique or foreign-key check");
             }
             try (Connection c = ThroughTheGateway.as(gw, LOOKER, mode); Statement s = c.createStatement()) {

@@ -73,6 +73,7 @@ final class Dml {
         JsonNode conflict = ins.path("onConflictClause");
         if ("ONCONFLICT_UPDATE".equals(text(conflict, "action"))) {
             l.facts.operations.add(Operation.UPDATE);
+            l.facts.unfilteredWrite |= !conflict.has("whereClause") && unfilteredQuery(src);
             // EXCLUDED is the row proposed for insertion, shaped like the target.
             targetScope.sources.add(new Source("excluded", null, "excluded", true, t.columns(), false, false));
             boolean setReads = updateSets(list(conflict, "targetList"), targetScope, ref);
@@ -230,6 +231,18 @@ final class Dml {
      */
     private static boolean unconditional(JsonNode whenClause) {
         return whenClause.path("condition").isMissingNode();
+    }
+
+    /**
+     * Rows to insert that a query without a WHERE of its own chooses (not a VALUES list the text bounds). Under
+     * {@code ON CONFLICT ... DO UPDATE} without a WHERE they update every row they meet: {@code INSERT INTO t SELECT *
+     * FROM t ON CONFLICT (id) DO UPDATE SET v = 'x'} rewrites the whole table as {@code UPDATE t SET v = 'x'} does,
+     * and is a write without a WHERE to the risk rules, as an unconditional WHEN MATCHED of MERGE is (an attacker's
+     * review of decision 0099).
+     */
+    private static boolean unfilteredQuery(JsonNode src) {
+        JsonNode s = body(src);
+        return !src.isMissingNode() && !s.has("valuesLists") && !s.has("whereClause");
     }
 
     /**

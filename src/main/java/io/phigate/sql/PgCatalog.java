@@ -37,6 +37,21 @@ public final class PgCatalog implements Catalog {
         List<List<String>> query(String sql) throws IOException;
     }
 
+    /**
+     * A generated column and each column its expression reads (PostgreSQL records them as the column's dependencies,
+     * and refuses a whole-row reference in one): a key, check or foreign key on {@code upper(ssn)} tests the
+     * {@code ssn} written, so the written column counts as checked too. Without it an INSERT of a masked value
+     * into a table with {@code ssn_key GENERATED ALWAYS AS (upper(ssn)) STORED UNIQUE} answered whether it exists,
+     * unrefused (an attacker's review of decision 0095).
+     */
+    static final String GENERATED_FROM = """
+            generated_from(rel, attnum, source) AS (
+              SELECT d.objid, d.objsubid, d.refobjsubid FROM pg_catalog.pg_depend d
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = d.objid AND a.attnum = d.objsubid
+              WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                AND d.refobjid = d.objid AND d.objsubid > 0 AND d.refobjsubid > 0 AND a.attgenerated <> '')""";
+
     /** pg_catalog functions whose result does not come from their arguments alone. */
     static final Set<String> DENIED = Set.of(
             // run a query given as text, returning its rows
@@ -141,6 +156,8 @@ public final class PgCatalog implements Catalog {
     private final TypeUses typeUses;
     /** Relation → the columns holding its whole rows (its row type, or a type built over it; decision 0093). */
     private final Map<TableRef, Set<ColumnRef>> rowHolders;
+    /** A generated column → the columns of its table its expression reads. */
+    private final Map<ColumnRef, Set<ColumnRef>> generatedFrom;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -182,6 +199,9 @@ public final class PgCatalog implements Catalog {
         this.typeNamesByOid = Map.copyOf(b.typeNamesByOid);
         this.extensionMembers = Map.copyOf(b.extensionMembers);
         this.typeUses = b.typeUses == null ? b.types.build() : b.typeUses;
+        Map<ColumnRef, Set<ColumnRef>> generated = new HashMap<>();
+        b.generatedFrom.forEach((column, sources) -> generated.put(column, Set.copyOf(sources)));
+        this.generatedFrom = Map.copyOf(generated);
         Map<TableRef, Set<ColumnRef>> holders = new HashMap<>();
         b.rowHolders.forEach((t, cols) -> holders.put(t, Set.copyOf(cols)));
         this.rowHolders = Map.copyOf(holders);
@@ -517,6 +537,14 @@ public final class PgCatalog implements Catalog {
         return rowHolders.getOrDefault(table, Set.of());
     }
 
+    /**
+     * Each generated column with the columns its expression reads: the server computes it from them on every write,
+     * so it holds what they hold ({@code right(ssn, 4)}), as a view's column does.
+     */
+    public Map<ColumnRef, Set<ColumnRef>> generatedFrom() {
+        return generatedFrom;
+    }
+
     private static Map<TableRef, Set<TableRef>> families(Map<TableRef, Set<TableRef>> parents) {
         Map<TableRef, Set<TableRef>> children = new HashMap<>();
         parents.forEach((child, ps) -> ps.forEach(p -> children.computeIfAbsent(p, k -> new HashSet<>()).add(child)));
@@ -772,14 +800,22 @@ public final class PgCatalog implements Catalog {
         }
         // Key columns of constraints and unique indexes that check a written value against other rows; attnum 0 is
         // an index expression, which may read any column of its table, and so may a partial index's predicate
-        // (UNIQUE (patient_id) WHERE diagnosis = 'HIV' answers for diagnosis too).
+        // (UNIQUE (patient_id) WHERE diagnosis = 'HIV' answers for diagnosis too), a partial exclusion constraint's
+        // as well: its index is not unique, but EXCLUDE (id WITH =) WHERE (ssn LIKE '1%') fails a write exactly when
+        // the other row's ssn matches (an attacker's review of 0095). A generated key column checks the
+        // columns it is computed from: a value written into them is what the key tests (GENERATED_FROM).
         for (List<String> row : q.query("""
-                SELECT c.conrelid, k.attnum FROM pg_catalog.pg_constraint c, unnest(c.conkey) AS k(attnum)
-                WHERE c.contype IN ('p', 'u', 'x')
-                UNION SELECT i.indrelid, k.attnum FROM pg_catalog.pg_index i, unnest(i.indkey::int2[]) AS k(attnum)
-                WHERE i.indisunique
-                UNION SELECT i.indrelid, 0 FROM pg_catalog.pg_index i
-                WHERE i.indisunique AND i.indpred IS NOT NULL""")) {
+                WITH %s, keys(rel, attnum) AS (
+                  SELECT c.conrelid, k.attnum::int FROM pg_catalog.pg_constraint c, unnest(c.conkey) AS k(attnum)
+                  WHERE c.contype IN ('p', 'u', 'x')
+                  UNION SELECT i.indrelid, k.attnum::int FROM pg_catalog.pg_index i,
+                    unnest(i.indkey::int2[]) AS k(attnum)
+                  WHERE i.indisunique
+                  UNION SELECT i.indrelid, 0 FROM pg_catalog.pg_index i
+                  WHERE (i.indisunique OR i.indisexclusion) AND i.indpred IS NOT NULL)
+                SELECT rel, attnum FROM keys
+                UNION SELECT g.rel, g.source FROM keys JOIN generated_from g USING (rel, attnum)"""
+                .formatted(GENERATED_FROM))) {
             String[] rel = rels.get(Integer.parseUnsignedInt(row.get(0)));
             if (rel == null) {
                 continue;
@@ -792,11 +828,23 @@ public final class PgCatalog implements Catalog {
             }
         }
         for (List<String> row : q.query("""
-                SELECT c.conrelid, k.attnum FROM pg_catalog.pg_constraint c, unnest(c.conkey) AS k(attnum)
-                WHERE c.contype = 'c'""")) {
+                WITH %s, checks(rel, attnum) AS (
+                  SELECT c.conrelid, k.attnum::int FROM pg_catalog.pg_constraint c, unnest(c.conkey) AS k(attnum)
+                  WHERE c.contype = 'c')
+                SELECT rel, attnum FROM checks
+                UNION SELECT g.rel, g.source FROM checks JOIN generated_from g USING (rel, attnum)"""
+                .formatted(GENERATED_FROM))) {
             ColumnRef column = columnOf(b, rels, row.get(0), row.get(1));
             if (column != null) {
                 b.rowCheck(column);
+            }
+        }
+        for (List<String> row : q.query("WITH %s SELECT rel, attnum, source FROM generated_from"
+                .formatted(GENERATED_FROM))) {
+            ColumnRef generated = columnOf(b, rels, row.get(0), row.get(1));
+            ColumnRef source = columnOf(b, rels, row.get(0), row.get(2));
+            if (generated != null && source != null) {
+                b.generatedFrom(generated, source);
             }
         }
         // Foreign keys, one row per key column: a referencing column's written value is checked against the
@@ -804,9 +852,13 @@ public final class PgCatalog implements Catalog {
         // table also writes.
         Set<String> constraints = new HashSet<>();
         for (List<String> row : q.query("""
-                SELECT c.oid, c.conrelid, c.confrelid, c.confupdtype, c.confdeltype, k.attnum, k.fattnum
-                FROM pg_catalog.pg_constraint c, unnest(c.conkey, c.confkey) AS k(attnum, fattnum)
-                WHERE c.contype = 'f'""")) {
+                WITH %s, fks AS (
+                  SELECT c.oid, c.conrelid AS rel, c.confrelid, c.confupdtype, c.confdeltype, k.attnum::int AS attnum,
+                    k.fattnum FROM pg_catalog.pg_constraint c, unnest(c.conkey, c.confkey) AS k(attnum, fattnum)
+                  WHERE c.contype = 'f')
+                SELECT oid, rel, confrelid, confupdtype, confdeltype, attnum, fattnum FROM fks
+                UNION SELECT f.oid, f.rel, f.confrelid, f.confupdtype, f.confdeltype, g.source, f.fattnum
+                FROM fks f JOIN generated_from g USING (rel, attnum)""".formatted(GENERATED_FROM))) {
             String[] from = rels.get(Integer.parseUnsignedInt(row.get(1)));
             String[] to = rels.get(Integer.parseUnsignedInt(row.get(2)));
             if (from == null || to == null) {
@@ -1102,6 +1154,7 @@ public final class PgCatalog implements Catalog {
         private final Set<ColumnRef> existenceChecked = new HashSet<>();
         private final Set<TableRef> existenceCheckedWhole = new HashSet<>();
         private final Map<ColumnRef, Set<ColumnRef>> references = new HashMap<>();
+        private final Map<ColumnRef, Set<ColumnRef>> generatedFrom = new HashMap<>();
         private final Map<TableRef, Set<ColumnRef>> rowChecks = new HashMap<>();
         private final Map<TableRef, List<KeyAction>> referencedBy = new HashMap<>();
         private final Set<TableRef> runningCode = new HashSet<>();
@@ -1293,6 +1346,12 @@ public final class PgCatalog implements Catalog {
         /** A column a CHECK constraint of its table reads. */
         public Builder rowCheck(ColumnRef column) {
             rowChecks.computeIfAbsent(new TableRef(column.schema(), column.table()), k -> new HashSet<>()).add(column);
+            return this;
+        }
+
+        /** A generated column computed from {@code source}, a column of the same table. */
+        public Builder generatedFrom(ColumnRef generated, ColumnRef source) {
+            generatedFrom.computeIfAbsent(generated, k -> new HashSet<>()).add(source);
             return this;
         }
 

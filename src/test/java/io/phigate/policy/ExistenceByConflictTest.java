@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ExistenceByConflictTest {
     static final String LOOKER = "system:serviceaccount:clinical:conflict-lookup";
-    private static final String DROP = "DROP TABLE IF EXISTS public.conflict_unique, public.conflict_partial";
+    static final String MASKED = "system:serviceaccount:clinical:conflict-masked";
+    private static final String DROP = "DROP TABLE IF EXISTS public.conflict_unique, public.conflict_partial,"
+            + " public.conflict_excluded";
 
     @TempDir
     static Path dir;
@@ -38,9 +40,15 @@ class ExistenceByConflictTest {
             s.execute("CREATE TABLE public.conflict_unique (ssn text CONSTRAINT conflict_unique_ssn UNIQUE, note text)");
             s.execute("CREATE TABLE public.conflict_partial (ssn text, active boolean)");
             s.execute("CREATE UNIQUE INDEX conflict_partial_ssn ON public.conflict_partial (ssn) WHERE active");
+            // A partial exclusion constraint: a new row conflicts with one of the same id only where both rows' SSNs
+            // match the predicate, so a write answers a condition on another row's SSN.
+            s.execute("CREATE TABLE public.conflict_excluded (id int, ssn text,"
+                    + " EXCLUDE USING btree (id WITH =) WHERE (ssn LIKE '1%'))");
+            s.execute("INSERT INTO public.conflict_excluded SELECT id, ssn FROM patients WHERE ssn IS NOT NULL");
             s.execute("INSERT INTO public.conflict_unique (ssn) SELECT ssn FROM patients WHERE ssn IS NOT NULL");
             s.execute("INSERT INTO public.conflict_partial SELECT ssn, true FROM patients WHERE ssn IS NOT NULL");
-            s.execute("GRANT SELECT, INSERT, UPDATE ON public.conflict_unique, public.conflict_partial TO "
+            s.execute("GRANT SELECT, INSERT, UPDATE ON public.conflict_unique, public.conflict_partial,"
+                    + " public.conflict_excluded TO "
                     + TestDatabase.get().user());
             try (ResultSet rs = s.executeQuery("SELECT ssn FROM conflict_unique ORDER BY ssn LIMIT 1")) {
                 assertThat(rs.next()).isTrue();
@@ -54,6 +62,7 @@ class ExistenceByConflictTest {
                       public.patients.ssn: ssn
                       public.conflict_unique.ssn: ssn
                       public.conflict_partial.ssn: ssn
+                      public.conflict_excluded.ssn: ssn
                     detection:
                       enabled: false
                 roles:
@@ -61,7 +70,10 @@ class ExistenceByConflictTest {
                     match: { subject: "%s" }
                     upstreams: [clinical]
                     lookup: [ssn]
-                """.formatted(LOOKER));
+                  - name: masked
+                    match: { subject: "%s" }
+                    upstreams: [clinical]
+                """.formatted(LOOKER, MASKED));
     }
 
     @AfterAll
@@ -106,5 +118,31 @@ class ExistenceByConflictTest {
         assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
                 + " and detail like '%holds PHI (ssn) this session sees masked%'", 2 * attacks.size()))
                 .hasSizeGreaterThanOrEqualTo(2 * attacks.size());
+    }
+
+    /**
+     * A partial exclusion constraint's predicate reads the other row's columns as a partial unique index's does:
+     * {@code INSERT (id, ssn) VALUES (5, '1')} fails exactly when patient 5's SSN begins with 1. Its index is not
+     * unique, so the catalog read counted only its key, and a masked role without lookups searched SSNs by prefix
+     * through an untagged id (an attacker's review of decision 0095).
+     */
+    @Test
+    void aPartialExclusionConstraintAnswersForWhatItsPredicateReads() throws Exception {
+        for (String mode : List.of("simple", "extended")) {
+            try (Connection c = ThroughTheGateway.as(gw, MASKED, mode); Statement s = c.createStatement()) {
+                assertRefused(s, "INSERT INTO conflict_excluded (id, ssn) VALUES (1, '1')",
+                        "key, unique or foreign-key check");
+                assertRefused(s, "INSERT INTO conflict_excluded (id, ssn) VALUES (1, '1') ON CONFLICT DO NOTHING",
+                        "key, unique or foreign-key check");
+            }
+        }
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM conflict_excluded WHERE ssn = '1'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getLong(1)).isZero();
+        }
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%conflict_excluded%key, unique or foreign-key check%'", 4))
+                .hasSizeGreaterThanOrEqualTo(4);
     }
 }

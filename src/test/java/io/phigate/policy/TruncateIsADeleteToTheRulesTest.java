@@ -98,6 +98,44 @@ class TruncateIsADeleteToTheRulesTest {
                 + " and detail like '%wipe-a-table%'", 6)).hasSize(6);
     }
 
+    /**
+     * An upsert whose rows a query without a WHERE chooses updates every row it meets: {@code INSERT INTO t SELECT *
+     * FROM t ON CONFLICT (id) DO UPDATE SET v = 'x'} rewrote the whole table past the wipe rule that holds
+     * {@code UPDATE t SET v = 'x'} (an attacker's review of decision 0099). Upserts of listed rows, or of a query's
+     * rows under a WHERE, still run.
+     */
+    @Test
+    void anUpsertOfEveryRowIsAnUpdateWithoutAWhere() throws Exception {
+        for (String mode : List.of("simple", "extended")) {
+            try (Connection c = ThroughTheGateway.as(gw, AGENT, mode); Statement s = c.createStatement()) {
+                for (String sql : List.of(
+                        "INSERT INTO trunc_open SELECT * FROM trunc_open ON CONFLICT (id) DO UPDATE SET v = 'x'",
+                        "INSERT INTO trunc_open SELECT id, 'x' FROM trunc_open UNION SELECT 9, 'x'"
+                                + " ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+                        "WITH w AS (INSERT INTO trunc_open SELECT * FROM trunc_open ON CONFLICT (id)"
+                                + " DO UPDATE SET v = 'x' RETURNING 1) SELECT count(*) FROM w")) {
+                    assertRefused(s, sql, "wipe-a-table");
+                }
+                assertThat(s.executeUpdate("INSERT INTO trunc_open VALUES (1, 'o'), (2, 'o')"
+                        + " ON CONFLICT (id) DO UPDATE SET v = excluded.v")).as(mode).isEqualTo(2);
+                assertThat(s.executeUpdate("INSERT INTO trunc_open SELECT * FROM trunc_open WHERE id = 3"
+                        + " ON CONFLICT (id) DO UPDATE SET v = excluded.v")).as(mode).isEqualTo(1);
+                assertThat(s.executeUpdate("INSERT INTO trunc_open SELECT * FROM trunc_open"
+                        + " ON CONFLICT (id) DO UPDATE SET v = 'o' WHERE trunc_open.id = 4")).as(mode).isEqualTo(1);
+            }
+        }
+        try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM trunc_open WHERE v = 'o'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(5);
+        }
+        assertThat(gw.auditEventually("kind = 'statement_completed' and outcome = 'refused'"
+                + " and detail like '%wipe-a-table%' and exists (select 1 from audit_event r"
+                + " where r.kind = 'statement_requested' and r.session_id = audit_event.session_id"
+                + " and r.statement_id = audit_event.statement_id and r.statement like '%ON CONFLICT%')", 6))
+                .hasSize(6);
+    }
+
     private static int rows(String table) throws SQLException {
         try (Connection c = TestDatabase.get().direct(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {

@@ -121,7 +121,7 @@ class GeneratedColumnsHoldWhatTheyAreMadeOfTest {
             }
             try (Connection c = ThroughTheGateway.as(gw, LOOKER, mode); Statement s = c.createStatement()) {
                 assertRefused(s, "INSERT INTO gen_keyed (ssn) VALUES ('" + known + "'), ('000-00-0000')"
-                        + " ON CONFLICT DO NOTHING", "more than one row under ON CONFLICT");
+                        + " ON CONFLICT DO NOTHING", "a second lookup of the column in one statement");
                 // One row is one lookup for a role allowed lookups, as for a key on the column itself.
                 assertThat(s.executeUpdate("INSERT INTO gen_keyed (ssn) VALUES ('" + known + "')"
                         + " ON CONFLICT DO NOTHING")).isZero();

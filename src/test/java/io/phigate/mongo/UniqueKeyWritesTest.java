@@ -10,6 +10,7 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Updates;
+import io.phigate.mask.DocumentCatalog;
 import io.phigate.mask.PhiType;
 import io.phigate.mongo.masking.DocumentPolicy;
 import io.phigate.policy.Match;
@@ -31,6 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
  * duplicate-key error that a patient with it exists; the write is now a lookup, refused unless the role has one.
  */
 class UniqueKeyWritesTest {
+    /** The gateway test's catalog, and charts keyed by the medical record number. */
+    static final DocumentCatalog CATALOG = new DocumentCatalog(Map.of(
+            "clinic.patients", Map.of("ssn", PhiType.SSN, "name.given", PhiType.NAME),
+            "clinic.visits", Map.of("note", PhiType.FREE_TEXT),
+            "clinic.charts", Map.of("_id", PhiType.MRN)));
     @TempDir
     Path dir;
     MongoHarness gateway;
@@ -42,7 +48,7 @@ class UniqueKeyWritesTest {
         Role masked = new Role("masked", new Match(null, "*", Map.of()), List.of("*"), List.of(), Set.of(),
                 Map.of(), Role.Justification.OPTIONAL, 0, List.of(), null);
         Policy policy = new Policy(Map.of(), new Policy.Masking(null, Map.of()), List.of(finder, masked));
-        gateway = new MongoHarness(dir, null, new DocumentPolicy(DocumentMaskingThroughGatewayTest.CATALOG, policy, null));
+        gateway = new MongoHarness(dir, null, new DocumentPolicy(CATALOG, policy, null));
         MongoCollection<Document> patients = gateway.direct().getDatabase("clinic").getCollection("patients");
         patients.createIndex(Indexes.ascending("ssn"), new IndexOptions().unique(true).name("ssn_unique"));
         patients.insertOne(new Document("_id", 1).append("ssn", "123-45-0001"));
@@ -80,5 +86,53 @@ class UniqueKeyWritesTest {
         assertThat(gateway.auditEventually("kind = 'statement_completed' and outcome = 'refused'", 2)).hasSize(2);
         assertThat(gateway.sink.violations).isEmpty();
         assertThat(gateway.relay.commands).contains("listIndexes"); // the gateway's own read of the indexes
+    }
+
+    /**
+     * An attacker's review of 0096: two routes to the same duplicate-key answer that {@code UniqueKeyWrites} did not
+     * read. An aggregate's {@code $merge} of an untagged collection's document into {@code patients} failed with
+     * E11000 exactly when the guessed SSN was stored. A client {@code bulkWrite} (admin, nsInfo), which 0096 left
+     * open, is refused by the masking while the store declares PHI, inserts and {@code $rename}s alike.
+     */
+    @Test
+    void aMergeOrABulkWriteIntoTheCollectionIsALookupToo() throws Exception {
+        gateway.direct().getDatabase("clinic").getCollection("guesses")
+                .insertOne(new Document("_id", 7).append("ssn", "123-45-0001"));
+        try (MongoClient client = gateway.as("agent")) {
+            var clinic = client.getDatabase("clinic");
+            assertThatThrownBy(() -> clinic.getCollection("guesses").aggregate(List.of(
+                    new Document("$merge", new Document("into", "patients").append("whenMatched", "fail"))))
+                    .toCollection())
+                    .isInstanceOf(MongoCommandException.class).hasMessageContaining("$merge into clinic.patients");
+            assertThatThrownBy(() -> client.getDatabase("admin").runCommand(Document.parse("{bulkWrite: 1, ops:"
+                    + " [{insert: 0, document: {_id: 8, ward: 'w'}}, {insert: 0, document: {_id: 9, ssn:"
+                    + " '123-45-0001'}}], nsInfo: [{ns: 'clinic.patients'}]}")))
+                    .isInstanceOf(MongoCommandException.class).hasMessageContaining("bulkWrite is not one");
+            assertThatThrownBy(() -> client.getDatabase("admin").runCommand(Document.parse("{bulkWrite: 1, ops:"
+                    + " [{update: 0, filter: {_id: 1}, updateMods: {$rename: {ward: 'ssn'}}}],"
+                    + " nsInfo: [{ns: 'clinic.patients'}]}")))
+                    .isInstanceOf(MongoCommandException.class).hasMessageContaining("bulkWrite is not one");
+            // A merge into a collection without such an index runs.
+            clinic.getCollection("guesses").aggregate(List.of(new Document("$merge", "visits"))).toCollection();
+        }
+        assertThat(gateway.direct().getDatabase("clinic").getCollection("patients").countDocuments()).isEqualTo(1);
+        assertThat(gateway.direct().getDatabase("clinic").getCollection("visits").countDocuments()).isEqualTo(1);
+        assertThat(gateway.sink.violations).isEmpty();
+    }
+
+    /**
+     * An attacker's review of 0096: {@code _id} is unique in every collection, but listIndexes gives its index no
+     * unique flag, so a masked {@code _id} (an MRN as the key) was not taken for a unique key: an insert of a guessed
+     * MRN failed with a duplicate key exactly when a chart with it was stored.
+     */
+    @Test
+    void aMaskedIdIsAUniqueKey() throws Exception {
+        gateway.direct().getDatabase("clinic").getCollection("charts").insertOne(new Document("_id", "MRN-0001"));
+        try (MongoClient client = gateway.as("agent")) {
+            assertThatThrownBy(() -> client.getDatabase("clinic").getCollection("charts")
+                    .insertOne(new Document("_id", "MRN-0001").append("ward", "w")))
+                    .isInstanceOf(MongoCommandException.class).hasMessageContaining("unique index over _id");
+        }
+        assertThat(gateway.sink.violations).isEmpty();
     }
 }

@@ -99,6 +99,12 @@ public final class CommandMasking {
                 }
             }
         }
+        // _id is unique in every collection, yet listIndexes writes no unique flag on its index: a masked _id (an
+        // MRN as the key) answers an insert of a guessed one with a duplicate key (an attacker's review of 0096).
+        PhiType id = tags.overlapping("_id", masked);
+        if (id != null && !lookups.contains(id)) {
+            keys.put("_id", id);
+        }
         return keys;
     }
 

@@ -147,8 +147,28 @@ final class UniqueKeyWrites {
         return paths;
     }
 
-    private static boolean overlap(String written, String key) {
-        String k = key.replace(".$**", "").replace("$**", "");
-        return k.isEmpty() || written.equals(k) || k.startsWith(written + ".") || written.startsWith(k + ".");
+    /**
+     * Whether writing {@code written} sets (part of) {@code key}. Array positions are not part of an index's key
+     * path: {@code contacts.0.phone}, {@code contacts.$.phone} and {@code contacts.$[c].phone} all write the key
+     * {@code contacts.phone} (an attacker's review of 0096: {@code $set} of {@code contacts.0.phone} answered a
+     * guessed phone with E11000), so positional and numeric segments are dropped before comparing. A numeric field
+     * name of an embedded document is dropped as well, which can only refuse more.
+     */
+    static boolean overlap(String written, String key) {
+        String w = withoutPositions(written);
+        String k = withoutPositions(key.replace(".$**", "").replace("$**", ""));
+        return k.isEmpty() || w.equals(k) || k.startsWith(w + ".") || w.startsWith(k + ".");
+    }
+
+    private static String withoutPositions(String path) {
+        StringBuilder out = new StringBuilder();
+        for (String segment : path.split("\\.", -1)) {
+            boolean position = segment.equals("$") || segment.startsWith("$[") && segment.endsWith("]")
+                    || !segment.isEmpty() && segment.chars().allMatch(Character::isDigit);
+            if (!position) {
+                out.append(out.isEmpty() ? "" : ".").append(segment);
+            }
+        }
+        return out.toString();
     }
 }

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class UniqueKeyWritesTest {
     /** The gateway test's catalog, and charts keyed by the medical record number. */
     static final DocumentCatalog CATALOG = new DocumentCatalog(Map.of(
-            "clinic.patients", Map.of("ssn", PhiType.SSN, "name.given", PhiType.NAME),
+            "clinic.patients", Map.of("ssn", PhiType.SSN, "name.given", PhiType.NAME, "contacts.$.phone",
+                    PhiType.PHONE),
             "clinic.visits", Map.of("note", PhiType.FREE_TEXT),
             "clinic.charts", Map.of("_id", PhiType.MRN)));
     @TempDir
@@ -133,6 +134,33 @@ class UniqueKeyWritesTest {
                     .insertOne(new Document("_id", "MRN-0001").append("ward", "w")))
                     .isInstanceOf(MongoCommandException.class).hasMessageContaining("unique index over _id");
         }
+        assertThat(gateway.sink.violations).isEmpty();
+    }
+
+    /**
+     * An attacker's review of 0096: a unique index over an array's masked field ({@code contacts.phone}) is written
+     * through array positions. {@code $set} of {@code contacts.0.phone} to a guessed phone failed with E11000 through
+     * the gateway when another patient had it; the written path was compared with the key as it stood. (An upsert
+     * whose query names the masked field, left open in 0096, is refused by the predicates: an equality on a field
+     * the session sees masked is a lookup.)
+     */
+    @Test
+    void anArrayPositionWritesTheKeyItNames() throws Exception {
+        MongoCollection<Document> stored = gateway.direct().getDatabase("clinic").getCollection("patients");
+        stored.createIndex(Indexes.ascending("contacts.phone"), new IndexOptions().unique(true).name("phone_unique"));
+        stored.insertOne(new Document("_id", 2).append("contacts", List.of(new Document("phone", "555-0002"))));
+        try (MongoClient client = gateway.as("agent")) {
+            MongoCollection<Document> patients = client.getDatabase("clinic").getCollection("patients");
+            for (String path : List.of("contacts.0.phone", "contacts.$[].phone", "contacts")) {
+                assertThatThrownBy(() -> patients.updateOne(Filters.eq("_id", 1), Updates.set(path, "555-0002")))
+                        .as(path).isInstanceOf(MongoCommandException.class)
+                        .hasMessageContaining("unique index over contacts.phone");
+            }
+            patients.updateOne(Filters.eq("_id", 1), Updates.set("contacts.0.kind", "home"));
+        }
+        assertThat(UniqueKeyWrites.overlap("contacts.$[c].phone", "contacts.phone")).isTrue();
+        assertThat(UniqueKeyWrites.overlap("contacts.$.phone", "contacts.phone")).isTrue();
+        assertThat(UniqueKeyWrites.overlap("contacts.0.kind", "contacts.phone")).isFalse();
         assertThat(gateway.sink.violations).isEmpty();
     }
 }

@@ -94,6 +94,8 @@ final class RowLimit {
                 case "$lookup", "$graphLookup" -> unwoundAtOnce(spec, i + 1 < stages.size() ? stages.get(i + 1) : null)
                         ? nested(spec) : name + " (its array not unwound by the next stage)";
                 case "$unionWith" -> nested(spec);
+                case "$merge" -> combines(spec) ? "$merge (its default whenMatched merge, or a pipeline, folds every"
+                        + " document matched on the same key into one stored document)" : null;
                 default -> ACCUMULATING.contains(name) ? accumulators(name, spec) : null;
             };
             if (found != null) {
@@ -101,6 +103,18 @@ final class RowLimit {
             }
         }
         return null;
+    }
+
+    /**
+     * A {@code $merge} whose matched documents are combined with what is stored: {@code merge} (the default) adds
+     * each source document's fields, a pipeline may append it to an array; with every document given one {@code on}
+     * value, a whole collection lands in one document, which a find then reads as one row. {@code replace},
+     * {@code keepExisting} and {@code fail} keep one source document per stored one.
+     */
+    private static boolean combines(BsonValue spec) {
+        BsonValue whenMatched = spec instanceof BsonDocument d ? d.get("whenMatched") : null;
+        return !(whenMatched instanceof BsonString mode
+                && Set.of("replace", "keepExisting", "fail").contains(mode.getValue()));
     }
 
     private static String nested(BsonValue spec) {

@@ -155,7 +155,12 @@ class DocumentRowLimitTest {
                     List.of(Document.parse("{$limit: 1}"), Document.parse("{$lookup: {from: 'patients',"
                             + " pipeline: [], as: 'all'}}")),
                     List.of(Document.parse("{$limit: 1}"), Document.parse("{$unionWith: {coll: 'c0', pipeline:"
-                            + " [{$group: {_id: null, all: {$push: '$$ROOT'}}}]}}")));
+                            + " [{$group: {_id: null, all: {$push: '$$ROOT'}}}]}}")),
+                    // every document given one key, merged field by field into one stored document
+                    List.of(Document.parse("{$replaceRoot: {newRoot: {k: 1, p: '$$ROOT'}}}"),
+                            Document.parse("{$merge: {into: 'folded', on: 'k'}}")),
+                    List.of(Document.parse("{$merge: {into: 'folded', on: 'k', whenMatched: [{$set: {all:"
+                            + " {$concatArrays: ['$all', ['$$new']]}}}]}}")));
             for (List<Document> pipeline : gathering) {
                 assertThatThrownBy(() -> patients.aggregate(pipeline).into(new ArrayList<>()))
                         .as(pipeline.toString()).hasMessageContaining("row_limit");
@@ -163,7 +168,10 @@ class DocumentRowLimitTest {
             assertThatThrownBy(() -> clinic.runCommand(Document.parse("{create: 'everyone', viewOn: 'patients',"
                     + " pipeline: [{$group: {_id: null, all: {$push: '$$ROOT'}}}]}")))
                     .hasMessageContaining("row_limit");
-            // Aggregates that compute one value run; a join unwound at once is one row per pair, counted.
+            // A merge keeping one source document per stored one runs; so do aggregates computing one value, and a
+            // join unwound at once is one row per pair, counted.
+            patients.aggregate(List.of(Document.parse("{$merge: {into: 'copied', whenMatched: 'replace'}}")))
+                    .toCollection();
             assertThat(patients.aggregate(List.of(Document.parse("{$group: {_id: null, n: {$sum: 1}}}")))
                     .into(new ArrayList<>())).hasSize(1);
             assertThat(patients.aggregate(List.of(Document.parse("{$lookup: {from: 'patients', pipeline: [],"

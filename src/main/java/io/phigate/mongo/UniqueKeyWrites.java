@@ -69,9 +69,10 @@ final class UniqueKeyWrites {
         for (String written : written(command, body)) {
             for (var key : keys.entrySet()) {
                 if (overlap(written, key.getKey())) {
-                    return "a unique index over " + key.getKey() + " makes this write fail exactly when its masked"
-                            + " value (" + key.getValue().policyName() + ") is already stored, which is a lookup;"
-                            + " the role may not look up " + key.getValue().policyName() + "; refused";
+                    return "a unique index over " + key.getKey() + " (a key holding masked "
+                            + key.getValue().policyName() + ") makes this write fail exactly when the key it sets is"
+                            + " already stored, which is a lookup; the role may not look up "
+                            + key.getValue().policyName() + "; refused";
                 }
             }
         }

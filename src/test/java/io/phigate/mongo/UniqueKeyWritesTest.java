@@ -163,4 +163,26 @@ class UniqueKeyWritesTest {
         assertThat(UniqueKeyWrites.overlap("contacts.0.kind", "contacts.phone")).isFalse();
         assertThat(gateway.sink.violations).isEmpty();
     }
+
+    /**
+     * An attacker's review of 0096: in a compound unique index over a masked field and a plain one ({ssn, ward}: one
+     * record per patient per ward), a write of the plain field alone was not read as setting the key. Moving record
+     * 2 to ward a failed with E11000 exactly when record 1 in ward a had record 2's SSN: a test of equality between
+     * two masked values, which no filter may make.
+     */
+    @Test
+    void everyPathOfACompoundUniqueIndexOverAMaskedFieldIsAKey() throws Exception {
+        MongoCollection<Document> stored = gateway.direct().getDatabase("clinic").getCollection("visits");
+        stored.createIndex(Indexes.ascending("note", "ward"), new IndexOptions().unique(true).name("note_ward"));
+        stored.insertOne(new Document("_id", 1).append("note", "same").append("ward", "a"));
+        stored.insertOne(new Document("_id", 2).append("note", "same").append("ward", "b"));
+        try (MongoClient client = gateway.as("agent")) {
+            MongoCollection<Document> visits = client.getDatabase("clinic").getCollection("visits");
+            assertThatThrownBy(() -> visits.updateOne(Filters.eq("_id", 2), Updates.set("ward", "a")))
+                    .isInstanceOf(MongoCommandException.class)
+                    .hasMessageContaining("unique index over ward (a key holding masked free_text)");
+            visits.updateOne(Filters.eq("_id", 2), Updates.set("seen", true));
+        }
+        assertThat(gateway.sink.violations).isEmpty();
+    }
 }

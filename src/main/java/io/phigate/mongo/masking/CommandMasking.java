@@ -92,10 +92,20 @@ public final class CommandMasking {
             if (!Indexes.unique(index) || !(index.get("key") instanceof BsonDocument key)) {
                 continue;
             }
+            PhiType held = null;
             for (String path : key.keySet()) {
                 PhiType type = path.contains("$**") ? tags.strongest(masked) : tags.overlapping(path, masked);
                 if (type != null && !lookups.contains(type)) {
-                    keys.put(path, type);
+                    held = PhiType.strongest(held, type);
+                }
+            }
+            // Every path of such an index is a key: in {ssn, ward}, moving a patient to a ward fails exactly when
+            // another record there has the same masked SSN (an attacker's review of 0096), an equality of two
+            // masked values the session could not test by a filter.
+            if (held != null) {
+                for (String path : key.keySet()) {
+                    PhiType own = path.contains("$**") ? null : tags.overlapping(path, masked);
+                    keys.merge(path, own != null && !lookups.contains(own) ? own : held, PhiType::strongest);
                 }
             }
         }

@@ -140,9 +140,13 @@ final class CommandPath implements AutoCloseable {
         String unknownOption = CommandOptions.refusal(command, body);
         String forbiddenOption = CommandOptions.forbidden(body);
         String outOfScope = CommandScope.refusal(role, justification, command, body, java.time.Instant.now());
+        String gathering = rowLimit.refusal(command, body);
+        String listingProbe = ScopedListingFilters.refusal(role, command, body);
         Verdict verdict = unknownOption != null ? new Verdict.Refuse(MongoError.UNKNOWN_FIELD, unknownOption)
                 : forbiddenOption != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + forbiddenOption)
                 : outOfScope != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + outOfScope)
+                : gathering != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + gathering)
+                : listingProbe != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + listingProbe)
                 : judged instanceof Judgement.Refuse r
                 ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + r.message())
                 : serverRefusal != null ? new Verdict.Refuse(MongoError.UNAUTHORIZED, "phigate: " + serverRefusal)

@@ -134,4 +134,49 @@ class DocumentRowLimitTest {
                 + " 'ssn(ssn)=%; row_limit 5 reached: 5 documents delivered%'", 1)).hasSize(1);
         assertThat(gateway.sink.violations).isEmpty();
     }
+
+    /**
+     * An attacker's review of 0096: stages that gather many documents into one ({@code $group} with {@code $push},
+     * {@code $facet}, a {@code $lookup} left as an array, a view the agent makes of them) delivered all 12 patients
+     * as one counted document. Under a row limit they are refused; a join unwound at once is rows again, counted.
+     */
+    @Test
+    void stagesThatGatherDocumentsIntoOneAreRefusedUnderALimit() throws Exception {
+        start(DocumentCatalog.EMPTY);
+        try (MongoClient client = gateway.as("agent")) {
+            MongoDatabase clinic = client.getDatabase("clinic");
+            MongoCollection<Document> patients = clinic.getCollection("patients");
+            List<List<Document>> gathering = List.of(
+                    List.of(Document.parse("{$group: {_id: null, all: {$push: '$$ROOT'}}}")),
+                    List.of(Document.parse("{$group: {_id: null, all: {$addToSet: '$ssn'}}}")),
+                    List.of(Document.parse("{$bucket: {groupBy: '$_id', boundaries: [0, 100],"
+                            + " output: {all: {$push: '$ssn'}}}}")),
+                    List.of(Document.parse("{$facet: {all: [{$match: {}}]}}")),
+                    List.of(Document.parse("{$limit: 1}"), Document.parse("{$lookup: {from: 'patients',"
+                            + " pipeline: [], as: 'all'}}")),
+                    List.of(Document.parse("{$limit: 1}"), Document.parse("{$unionWith: {coll: 'c0', pipeline:"
+                            + " [{$group: {_id: null, all: {$push: '$$ROOT'}}}]}}")),
+                    // every document given one key, merged field by field into one stored document
+                    List.of(Document.parse("{$replaceRoot: {newRoot: {k: 1, p: '$$ROOT'}}}"),
+                            Document.parse("{$merge: {into: 'folded', on: 'k'}}")),
+                    List.of(Document.parse("{$merge: {into: 'folded', on: 'k', whenMatched: [{$set: {all:"
+                            + " {$concatArrays: ['$all', ['$$new']]}}}]}}")));
+            for (List<Document> pipeline : gathering) {
+                assertThatThrownBy(() -> patients.aggregate(pipeline).into(new ArrayList<>()))
+                        .as(pipeline.toString()).hasMessageContaining("row_limit");
+            }
+            assertThatThrownBy(() -> clinic.runCommand(Document.parse("{create: 'everyone', viewOn: 'patients',"
+                    + " pipeline: [{$group: {_id: null, all: {$push: '$$ROOT'}}}]}")))
+                    .hasMessageContaining("row_limit");
+            // A merge keeping one source document per stored one runs; so do aggregates computing one value, and a
+            // join unwound at once is one row per pair, counted.
+            patients.aggregate(List.of(Document.parse("{$merge: {into: 'copied', whenMatched: 'replace'}}")))
+                    .toCollection();
+            assertThat(patients.aggregate(List.of(Document.parse("{$group: {_id: null, n: {$sum: 1}}}")))
+                    .into(new ArrayList<>())).hasSize(1);
+            assertThat(patients.aggregate(List.of(Document.parse("{$lookup: {from: 'patients', pipeline: [],"
+                    + " as: 'other'}}"), Document.parse("{$unwind: '$other'}"))).into(new ArrayList<>())).hasSize(5);
+        }
+        assertThat(gateway.sink.violations).isEmpty();
+    }
 }

@@ -1,6 +1,7 @@
 package io.phigate.mongo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.client.MongoClient;
 import io.phigate.mask.DocumentCatalog;
@@ -71,6 +72,44 @@ class ScopedListingsTest {
             assertThat(client.getDatabase("clinic").listCollectionNames().into(new ArrayList<>()))
                     .contains("patients", "psych_notes");
         }
+        assertThat(gateway.sink.violations).isEmpty();
+    }
+
+    /**
+     * An attacker's review of 0096: the listing is cut after the server evaluated the request over every entry, so
+     * the request itself probed what was cut. mongod (not mongo-java-server, which ignores a listing's filter and
+     * batch size) fails {@code filter: {$expr: {$divide: [1, {$cond: [{$eq: ["$name", "psych_notes"]}, 0, 1]}]}}}
+     * exactly when psych_notes exists, applies a {@code sizeOnDisk} filter to the real sizes, and ends a
+     * {@code batchSize: 0} listing's cursor at once when nothing matched. These reach the store no more for a scoped
+     * role; plain filters on names still run, and an unscoped role's listing is its own.
+     */
+    @Test
+    void aScopedListingTakesNoProbe() throws Exception {
+        List<String> probes = List.of(
+                "{listCollections: 1, filter: {$expr: {$divide: [1, {$cond: [{$eq: ['$name', 'psych_notes']}, 0, 1]}]}}}",
+                "{listCollections: 1, filter: {$or: [{name: 'patients'}, {$where: 'sleep(100)'}]}}",
+                "{listCollections: 1, filter: {name: {$regex: '^psych'}}}",
+                "{listCollections: 1, filter: {name: 'psych_notes'}, cursor: {batchSize: 0}}");
+        try (MongoClient client = gateway.as("narrow")) {
+            var clinic = client.getDatabase("clinic");
+            for (String probe : probes) {
+                assertThatThrownBy(() -> clinic.runCommand(Document.parse(probe))).as(probe)
+                        .hasMessageContaining("is cut to its allow rules");
+            }
+            var admin = client.getDatabase("admin");
+            assertThatThrownBy(() -> admin.runCommand(Document.parse("{listDatabases: 1, filter: {sizeOnDisk:"
+                    + " {$gt: 1000000}}}"))).hasMessageContaining("reads sizeOnDisk");
+            assertThat(clinic.runCommand(Document.parse("{listCollections: 1, filter: {name: {$in: ['patients',"
+                    + " 'psych_notes']}}, nameOnly: true}")).toJson()).contains("patients").doesNotContain("psych");
+            assertThat(admin.runCommand(Document.parse("{listDatabases: 1, filter: {name: 'clinic'}}")).toJson())
+                    .contains("clinic");
+            assertThat(clinic.listCollectionNames().into(new ArrayList<>())).containsExactly("patients");
+        }
+        try (MongoClient client = gateway.as("someone")) {
+            client.getDatabase("clinic").runCommand(Document.parse("{listCollections: 1, filter: {name: {$regex:"
+                    + " '^psych'}}, cursor: {batchSize: 0}}"));
+        }
+        assertThat(gateway.auditEventually("kind = 'statement_completed' and outcome = 'refused'", 5)).hasSize(5);
         assertThat(gateway.sink.violations).isEmpty();
     }
 }

@@ -92,12 +92,28 @@ public final class CommandMasking {
             if (!Indexes.unique(index) || !(index.get("key") instanceof BsonDocument key)) {
                 continue;
             }
+            PhiType held = null;
             for (String path : key.keySet()) {
                 PhiType type = path.contains("$**") ? tags.strongest(masked) : tags.overlapping(path, masked);
                 if (type != null && !lookups.contains(type)) {
-                    keys.put(path, type);
+                    held = PhiType.strongest(held, type);
                 }
             }
+            // Every path of such an index is a key: in {ssn, ward}, moving a patient to a ward fails exactly when
+            // another record there has the same masked SSN (an attacker's review of 0096), an equality of two
+            // masked values the session could not test by a filter.
+            if (held != null) {
+                for (String path : key.keySet()) {
+                    PhiType own = path.contains("$**") ? null : tags.overlapping(path, masked);
+                    keys.merge(path, own != null && !lookups.contains(own) ? own : held, PhiType::strongest);
+                }
+            }
+        }
+        // _id is unique in every collection, yet listIndexes writes no unique flag on its index: a masked _id (an
+        // MRN as the key) answers an insert of a guessed one with a duplicate key (an attacker's review of 0096).
+        PhiType id = tags.overlapping("_id", masked);
+        if (id != null && !lookups.contains(id)) {
+            keys.put("_id", id);
         }
         return keys;
     }

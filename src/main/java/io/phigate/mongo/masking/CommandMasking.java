@@ -101,11 +101,11 @@ public final class CommandMasking {
             }
             // Every path of such an index is a key: in {ssn, ward}, moving a patient to a ward fails exactly when
             // another record there has the same masked SSN (an attacker's review of 0096), an equality of two
-            // masked values the session could not test by a filter.
+            // masked values the session could not test by a filter. Each path answers for the strongest type the
+            // index holds, not its own: a write that fails on the index answers for the whole key.
             if (held != null) {
                 for (String path : key.keySet()) {
-                    PhiType own = path.contains("$**") ? null : tags.overlapping(path, masked);
-                    keys.merge(path, own != null && !lookups.contains(own) ? own : held, PhiType::strongest);
+                    keys.merge(path, held, PhiType::strongest);
                 }
             }
         }

@@ -36,7 +36,7 @@ final class Dml {
         TableRef ref = l.ref(relation);
         l.facts.writes.add(ref);
         boolean hadTarget = l.facts.reads.contains(ref);
-        l.rangeVar(sc, relation);
+        l.target(sc, relation);
         if (!hadTarget) {
             // A DML target is written; it counts as read only when the statement hands its rows back.
             l.facts.reads.remove(ref);

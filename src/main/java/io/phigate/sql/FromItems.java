@@ -87,9 +87,23 @@ final class FromItems {
     }
 
     void rangeVar(Scope sc, JsonNode b) {
+        relation(sc, b, true);
+    }
+
+    /**
+     * The target of an INSERT, UPDATE, DELETE or MERGE: always a table or view, never a WITH item, which the server
+     * does not look at for a target. Read as the item, {@code WITH patients AS (SELECT 'x' AS ssn) UPDATE patients
+     * ... RETURNING ssn || ''} handed back every SSN in clear and let {@code WHERE ssn LIKE '1%'} count rows.
+     */
+    void target(Scope sc, JsonNode b) {
+        relation(sc, b, false);
+    }
+
+    private void relation(Scope sc, JsonNode b, boolean withItems) {
         String schema = text(b, "schemaname");
         String name = text(b, "relname");
-        Optional<List<Col>> cte = schema == null && sc.ctes != null ? sc.ctes.find(name) : Optional.empty();
+        Optional<List<Col>> cte = withItems && schema == null && sc.ctes != null ? sc.ctes.find(name)
+                : Optional.empty();
         String alias = aliasName(b, name);
         boolean aliased = b.has("alias");
         if (cte.isPresent()) {

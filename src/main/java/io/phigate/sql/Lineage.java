@@ -599,9 +599,9 @@ final class Lineage {
         fromItems.from(sc, item);
     }
 
-    /** Adds a named relation (table, view, CTE) to the scope. */
-    void rangeVar(Scope sc, JsonNode rangeVar) {
-        fromItems.rangeVar(sc, rangeVar);
+    /** Adds a DML statement's target to the scope: the table (or view) of that name, never a WITH item. */
+    void target(Scope sc, JsonNode rangeVar) {
+        fromItems.target(sc, rangeVar);
     }
 
     /** {@code COPY table (columns) TO}: the table's rows, as {@code SELECT columns FROM table} would give them. */

@@ -105,6 +105,7 @@ class PartitionsChosenByTaggedColumnsTest {
                 assertRefused(s, "SELECT id FROM part_by_ssn_0", "the bound of partition public.part_by_ssn_0");
                 assertRefused(s, "SELECT count(*) FROM ONLY part_by_ssn_rest", "the bound of partition");
                 assertRefused(s, "SELECT id FROM part_by_id_low_odd", "the bound of partition");
+                assertRefused(s, "UPDATE part_by_ssn_0 SET id = id", "the bound of partition"); // counts them
                 // Chosen by an untagged key only, a partition and a row's partition are data like any other.
                 try (ResultSet rs = s.executeQuery("SELECT tableoid::regclass, count(*) FROM part_plain GROUP BY 1"
                         + " ORDER BY 1")) {

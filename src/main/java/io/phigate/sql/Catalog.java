@@ -72,6 +72,24 @@ public interface Catalog {
     }
 
     /**
+     * Names of {@code table}'s columns whose values choose which of its partitions a row is stored in: its own
+     * partition key's and each partitioned descendant's. A row's {@code tableoid} names that partition, so it holds
+     * what they hold ({@code PARTITION BY LIST (left(ssn, 1))} made it give each SSN's first digit).
+     */
+    default Set<String> partitionedBy(TableRef table) {
+        return Set.of();
+    }
+
+    /**
+     * Names of {@code table}'s columns its ancestors' partition keys read: whether a row is among its rows was chosen
+     * by their values, as a view's WHERE chooses (a partition {@code FOR VALUES IN ('0')} of a table partitioned by
+     * {@code left(ssn, 1)} lists the patients whose SSN starts with 0).
+     */
+    default Set<String> chosenBy(TableRef table) {
+        return Set.of();
+    }
+
+    /**
      * True when {@code column} holds arrays, ranges, multiranges or composite values (through a domain too), over
      * which the functions and operators vetted total for scalars are not ({@link TotalExpressions}). False when the
      * catalog does not know the column's type.

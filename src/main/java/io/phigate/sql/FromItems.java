@@ -16,6 +16,7 @@ import io.phigate.sql.Lineage.ViewInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * FROM items for {@link Lineage}: tables and views from the catalog (a view's columns traced through its
@@ -119,14 +120,35 @@ final class FromItems {
         }
         Relation r = rel.get();
         l.facts.reads.add(r.ref());
-        List<Col> columns = Lineage.renamed(relationColumns(r, b), aliasColumns(b));
+        List<Col> named = relationColumns(r, b);
+        List<Col> columns = Lineage.renamed(named, aliasColumns(b));
+        Lin tableoid = partitionChoice(r, named);
+        Set<String> bound = l.catalog.chosenBy(r.ref());
+        if (!bound.isEmpty()) {
+            // A partition's rows are those its bound chose by its ancestors' keys: reading it is a condition on them.
+            l.predicate(Lin.union(named.stream().filter(c -> bound.contains(c.name())).map(Col::lin).toList()),
+                    "the bound of partition " + r.ref(), false);
+        }
         if (l.catalog.shadowed(schema, name)) {
             // The server reads the session's temporary table of that name, filled with whatever the agent chose:
             // masked by the real table's tags, but not its own values, so no lookup and no join of masked keys
             // (a.ssn = b.ssn against a shadowing table of guesses tested them all in one statement).
             columns = columns.stream().map(c -> new Col(c.name(), c.lin().indirect())).toList();
         }
-        add(sc, new Source(alias, r.schema(), r.name(), aliased, columns, false, false));
+        add(sc, new Source(alias, r.schema(), r.name(), aliased, columns, false, false, tableoid));
+    }
+
+    /**
+     * What a row's {@code tableoid} holds: the partition it is stored in, chosen by the values of the partition keys'
+     * columns, so a condition on it or its name in clear tells something of each (with {@code PARTITION BY LIST
+     * (left(ssn, 1))}, {@code SELECT tableoid::regclass} gave each SSN's first digit). Never a lookup of them.
+     */
+    private Lin partitionChoice(Relation r, List<Col> columns) {
+        Set<String> keys = l.catalog.partitionedBy(r.ref());
+        if (keys.isEmpty()) {
+            return Lin.NONE;
+        }
+        return Lin.union(columns.stream().filter(c -> keys.contains(c.name())).map(Col::lin).toList()).indirect();
     }
 
     private void join(Scope sc, JsonNode b) {

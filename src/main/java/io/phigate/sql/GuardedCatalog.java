@@ -85,6 +85,16 @@ public final class GuardedCatalog implements Catalog {
     }
 
     @Override
+    public Set<String> partitionedBy(TableRef table) {
+        return inner.partitionedBy(table);
+    }
+
+    @Override
+    public Set<String> chosenBy(TableRef table) {
+        return inner.chosenBy(table);
+    }
+
+    @Override
     public boolean changesState(String schema, String name) {
         return inner.changesState(schema, name);
     }

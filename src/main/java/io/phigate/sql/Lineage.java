@@ -171,7 +171,12 @@ final class Lineage {
      * ({@code jsonb_each_text(...) j} has {@code j.key} and {@code j.value}).
      */
     record Source(String alias, String schema, String table, boolean aliased, List<Col> columns, boolean pending,
-                  boolean openColumns) {
+                  boolean openColumns, Lin tableoid) {
+        Source(String alias, String schema, String table, boolean aliased, List<Col> columns, boolean pending,
+               boolean openColumns) {
+            this(alias, schema, table, aliased, columns, pending, openColumns, Lin.NONE);
+        }
+
         Lin wholeRow() {
             if (pending) {
                 return Lin.NONE;
@@ -196,6 +201,9 @@ final class Lineage {
             }
             // A catalog relation's system columns say where a row is stored and which transactions wrote it, never
             // what it holds (pg_dump reads tableoid of every catalog row). No user column may take their names.
+            if (schema != null && name.equals("tableoid")) {
+                return Optional.of(tableoid); // which partition the row is in, chosen by its key's values
+            }
             return schema != null && SYSTEM_COLUMNS.contains(name) ? Optional.of(Lin.NONE) : Optional.empty();
         }
     }

@@ -158,6 +158,8 @@ public final class PgCatalog implements Catalog {
     private final Map<TableRef, Set<ColumnRef>> rowHolders;
     /** A generated column → the columns of its table its expression reads. */
     private final Map<ColumnRef, Set<ColumnRef>> generatedFrom;
+    /** Each partitioned table's columns its partition key reads. */
+    private final Map<TableRef, Set<String>> partitionKeys;
     private volatile Set<String> names;
 
     private PgCatalog(Builder b) {
@@ -202,6 +204,9 @@ public final class PgCatalog implements Catalog {
         Map<ColumnRef, Set<ColumnRef>> generated = new HashMap<>();
         b.generatedFrom.forEach((column, sources) -> generated.put(column, Set.copyOf(sources)));
         this.generatedFrom = Map.copyOf(generated);
+        Map<TableRef, Set<String>> keys = new HashMap<>();
+        b.partitionKeys.forEach((t, cols) -> keys.put(t, Set.copyOf(cols)));
+        this.partitionKeys = Map.copyOf(keys);
         Map<TableRef, Set<ColumnRef>> holders = new HashMap<>();
         b.rowHolders.forEach((t, cols) -> holders.put(t, Set.copyOf(cols)));
         this.rowHolders = Map.copyOf(holders);
@@ -364,6 +369,26 @@ public final class PgCatalog implements Catalog {
     @Override
     public Set<TableRef> descendants(TableRef table) {
         return descendants.getOrDefault(table, Set.of());
+    }
+
+    @Override
+    public Set<String> partitionedBy(TableRef table) {
+        Set<String> names = new HashSet<>(partitionKeys.getOrDefault(table, Set.of()));
+        for (TableRef d : descendants(table)) {
+            names.addAll(partitionKeys.getOrDefault(d, Set.of())); // partitions share their parent's column names
+        }
+        return names;
+    }
+
+    @Override
+    public Set<String> chosenBy(TableRef table) {
+        Set<String> names = new HashSet<>();
+        for (TableRef t : family(table)) {
+            if (!descendants(table).contains(t)) {
+                names.addAll(partitionKeys.getOrDefault(t, Set.of())); // an ancestor's key, by the shared names
+            }
+        }
+        return names;
     }
 
     @Override
@@ -847,6 +872,22 @@ public final class PgCatalog implements Catalog {
                 b.generatedFrom(generated, source);
             }
         }
+        // Each partition key's columns: a plain key column, or one its expression reads (recorded as the table's
+        // internal dependency on the column; the expression's text is read too, failing closed).
+        for (List<String> row : q.query("""
+                SELECT p.partrelid, a.attnum FROM pg_catalog.pg_partitioned_table p
+                JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum > 0 AND NOT a.attisdropped
+                WHERE a.attnum = ANY (p.partattrs::pg_catalog.int2[])
+                  OR pg_catalog.strpos(p.partexprs::pg_catalog.text, ':varattno ' || a.attnum || ' ') > 0
+                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = p.partrelid
+                      AND d.objsubid = 0 AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND d.refobjid = p.partrelid AND d.refobjsubid = a.attnum)""")) {
+            ColumnRef column = columnOf(b, rels, row.get(0), row.get(1));
+            if (column != null) {
+                b.partitionKey(column);
+            }
+        }
         // Foreign keys, one row per key column: a referencing column's written value is checked against the
         // referenced column's values, and each constraint's actions say which tables a write to the referenced
         // table also writes.
@@ -1155,6 +1196,7 @@ public final class PgCatalog implements Catalog {
         private final Set<TableRef> existenceCheckedWhole = new HashSet<>();
         private final Map<ColumnRef, Set<ColumnRef>> references = new HashMap<>();
         private final Map<ColumnRef, Set<ColumnRef>> generatedFrom = new HashMap<>();
+        private final Map<TableRef, Set<String>> partitionKeys = new HashMap<>();
         private final Map<TableRef, Set<ColumnRef>> rowChecks = new HashMap<>();
         private final Map<TableRef, List<KeyAction>> referencedBy = new HashMap<>();
         private final Set<TableRef> runningCode = new HashSet<>();
@@ -1352,6 +1394,13 @@ public final class PgCatalog implements Catalog {
         /** A generated column computed from {@code source}, a column of the same table. */
         public Builder generatedFrom(ColumnRef generated, ColumnRef source) {
             generatedFrom.computeIfAbsent(generated, k -> new HashSet<>()).add(source);
+            return this;
+        }
+
+        /** A column its table's partition key reads. */
+        public Builder partitionKey(ColumnRef column) {
+            partitionKeys.computeIfAbsent(new TableRef(column.schema(), column.table()), k -> new HashSet<>())
+                    .add(column.column());
             return this;
         }
 

@@ -413,6 +413,16 @@ public final class SessionTables {
         }
 
         @Override
+        public Set<String> partitionedBy(TableRef table) {
+            return shared.partitionedBy(table);
+        }
+
+        @Override
+        public Set<String> chosenBy(TableRef table) {
+            return shared.chosenBy(table);
+        }
+
+        @Override
         public boolean compound(ColumnRef column) {
             return shared.compound(column);
         }
